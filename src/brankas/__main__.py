@@ -1,0 +1,3 @@
+from brankas.cli import main
+
+main()

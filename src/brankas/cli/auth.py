@@ -1,0 +1,49 @@
+"""The acting user of a command: ``--user/--password-file`` or BRANKAS_USER/BRANKAS_PASSWORD."""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from brankas.cli.runtime import ensure_initialized, read_secret_file
+from brankas.core.errors import AuthenticationFailed
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def acting_user(fn: F) -> F:
+    """Add ``--user`` and ``--password-file`` and pass the authenticated ``actor``."""
+    return _acting_user(fn, "--password-file")
+
+
+def acting_user_with(password_option: str) -> Callable[[F], F]:
+    """As ``acting_user``, for a command whose ``--password-file`` means something else
+    (``user add``: the new user's password, as the CLI contract says)."""
+    return lambda fn: _acting_user(fn, password_option)
+
+
+def _acting_user(fn: F, password_option: str) -> F:
+    @click.option("--user", "acting_username", metavar="USERNAME", help="Acting user (or BRANKAS_USER).")
+    @click.option(
+        password_option,
+        "password_file",
+        type=click.Path(dir_okay=False),
+        help="File whose first line is the acting user's password (or BRANKAS_PASSWORD).",
+    )
+    @functools.wraps(fn)
+    def wrapper(*args: Any, acting_username: str | None, password_file: str | None, **kwargs: Any) -> Any:
+        ensure_initialized()
+        from brankas.web.accounts.services import user_authenticate
+
+        name = acting_username or os.environ.get("BRANKAS_USER")
+        password = read_secret_file(password_file, "BRANKAS_PASSWORD", "Kata sandi / Password")
+        if not name or password is None:
+            raise AuthenticationFailed("auth_required")
+        actor = user_authenticate(username=name, password=password)
+        return fn(*args, actor=actor, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,238 @@
+"""Registering, importing, listing, showing and opening documents."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+
+from brankas.cli.app import main
+from brankas.cli.auth import acting_user
+from brankas.cli.runtime import emit_json, handles_errors, read_secret_file
+from brankas.core.terms import Classification, Direction
+
+
+def document_dict(doc: Any, *, full: bool = False) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "agenda": doc.agenda,
+        "direction": doc.direction,
+        "classification": doc.classification,
+        "category": doc.category,
+        "number": doc.number,
+        "date": doc.doc_date.isoformat(),
+        "subject": doc.subject,
+        "correspondent": doc.correspondent,
+        "pages": doc.pages,
+        "stored_path": doc.stored_path,
+        "registered_at": doc.registered_at.isoformat(),
+        "registered_by": doc.registered_by.username,
+    }
+    if full:
+        data.update(
+            {
+                "attachments": doc.attachments,
+                "notes": doc.notes,
+                "form_opened_at": doc.form_opened_at.isoformat(),
+                "source": doc.source,
+                "originals": doc.originals,
+                "content_sha256": doc.content_sha256,
+                "content_size": doc.content_size,
+                "stored_sha256": doc.stored_sha256,
+                "stored_size": doc.stored_size,
+                "suite": doc.suite or None,
+                "recipients": doc.recipients,
+                "duplicate_of": doc.duplicate_of.agenda if doc.duplicate_of else None,
+            }
+        )
+    return data
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--direction", required=True, type=click.Choice([d.value for d in Direction]))
+@click.option("--classification", required=True,
+              type=click.Choice([c.value for c in Classification]))
+@click.option("--number", required=True, help="The document's own number (nomor surat).")
+@click.option("--date", "doc_date", required=True, metavar="YYYY-MM-DD",
+              help="The document's date.")
+@click.option("--subject", required=True, help="Subject (perihal).")
+@click.option("--correspondent", required=True,
+              help="Sender (penerimaan) or addressee (pengiriman).")
+@click.option("--pages", default=None, type=int, help="Pages (counted from the file if omitted).")
+@click.option("--attachments", default="", help="Attachments (lampiran).")
+@click.option("--notes", default="", help="Notes (catatan).")
+@click.option("--allow-duplicate", is_flag=True, help="Register even if the same file exists.")
+@click.option("--json", "as_json", is_flag=True)
+@handles_errors
+@acting_user
+def register(actor, files: tuple[str, ...], direction: str, classification: str, number: str,  # type: ignore[no-untyped-def]
+             doc_date: str, subject: str, correspondent: str, pages: int | None,
+             attachments: str, notes: str, allow_duplicate: bool, as_json: bool) -> None:
+    """Register a scanned document (one PDF, or JPEG/PNG/TIFF pages) and file it into its
+    SOP folder; exempted classifications are encrypted first."""
+    from django.utils import timezone
+
+    from brankas.core import intake, metadata
+    from brankas.web.documents.services import document_register
+
+    opened = timezone.now()
+    meta = metadata.build(direction=direction, classification=classification, number=number,
+                          doc_date=doc_date, subject=subject, correspondent=correspondent,
+                          attachments=attachments, notes=notes, pages=pages)
+    inputs = [intake.InputFile.from_path(Path(f)) for f in files]
+    doc = document_register(actor=actor, meta=meta, files=inputs, form_opened_at=opened,
+                            source="cli", allow_duplicate=allow_duplicate)
+    if doc.duplicate_of:
+        click.echo(f"brankas: peringatan: berkas yang sama sudah terdaftar sebagai "
+                   f"{doc.duplicate_of.agenda} / warning: the same file is already registered "
+                   f"as {doc.duplicate_of.agenda}", err=True)
+    if as_json:
+        emit_json(document_dict(doc, full=True))
+    else:
+        click.echo(f"{doc.agenda}  {doc.stored_path}")
+
+
+@main.command("import")
+@click.argument("folder", type=click.Path(file_okay=False, exists=True))
+@click.option("--exempted-classification", default=Classification.RAHASIA.value,
+              show_default=True,
+              type=click.Choice([c.value for c in Classification if c != Classification.BIASA]),
+              help="Classification given to files found under dikecualikan/.")
+@click.option("--json", "as_json", is_flag=True)
+@handles_errors
+@acting_user
+def import_(actor, folder: str, exempted_classification: str, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    """Import an existing four-folder tree (biasa|dikecualikan/pengiriman|penerimaan/...).
+    Already registered files are skipped, so an interrupted import resumes when run again."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from brankas.web.documents.importer import run_import
+
+    progress = Progress(TextColumn("[bold]impor[/]"), BarColumn(), MofNCompleteColumn(),
+                        TextColumn("{task.fields[name]}"), TimeRemainingColumn(),
+                        transient=True, disable=as_json or not os.isatty(2))
+    with progress:
+        task = progress.add_task("import", total=None, name="")
+
+        def on_start(cands: list[Any]) -> None:
+            progress.update(task, total=len(cands))
+
+        def on_progress(cand: Any, outcome: str) -> None:
+            progress.update(task, advance=1, name=cand.relative[-50:])
+
+        summary = run_import(actor=actor, folder=Path(folder),
+                             exempted_classification=Classification(exempted_classification),
+                             on_start=on_start, on_progress=on_progress)
+    if as_json:
+        emit_json(summary.as_dict())
+        return
+    click.echo(f"diimpor / imported: {len(summary.imported)}")
+    click.echo(f"dilewati (sudah terdaftar) / skipped (already registered): {len(summary.skipped)}")
+    click.echo(f"ditolak / refused: {len(summary.refused)}")
+    for name, reason in summary.refused:
+        click.echo(f"  {name}: {reason}")
+
+
+@main.command("list")
+@click.option("--direction", type=click.Choice([d.value for d in Direction]))
+@click.option("--classification", type=click.Choice([c.value for c in Classification]))
+@click.option("--year", type=int)
+@click.option("--query", default=None, help="Search agenda, number, subject, correspondent.")
+@click.option("--limit", default=0, type=int, help="At most this many rows (0: all).")
+@click.option("--json", "as_json", is_flag=True)
+@handles_errors
+@acting_user
+def list_(actor, direction: str | None, classification: str | None, year: int | None,  # type: ignore[no-untyped-def]
+          query: str | None, limit: int, as_json: bool) -> None:
+    """List the register, newest first."""
+    from brankas.core.access import Action, require
+    from brankas.web.documents.selectors import document_list
+
+    require(actor.role, Action.LIST)
+    qs = document_list(direction=direction, classification=classification, year=year, query=query)
+    if limit:
+        qs = qs[:limit]
+    rows = [document_dict(d) for d in qs]
+    if as_json:
+        emit_json(rows)
+        return
+    for r in rows:
+        click.echo(f"{r['agenda']:<16} {r['date']}  {r['classification']:<14} "
+                   f"{r['direction']:<10} {r['subject'][:60]}")
+
+
+@main.command()
+@click.argument("agenda")
+@click.option("--json", "as_json", is_flag=True)
+@handles_errors
+@acting_user
+def show(actor, agenda: str, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    """Show one register entry."""
+    from brankas.core.access import Action, require
+    from brankas.web.audit.services import audit_record
+    from brankas.web.documents.selectors import document_get
+
+    require(actor.role, Action.VIEW)
+    doc = document_get(agenda)
+    audit_record(actor=actor.username, action="document.view", target=doc.agenda,
+                 detail={"via": "cli"})
+    data = document_dict(doc, full=True)
+    if as_json:
+        emit_json(data)
+        return
+    for k, v in data.items():
+        click.echo(f"{k:<16} {v}")
+
+
+@main.command("open")
+@click.argument("agenda")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
+              help="Where to write the PDF (must not exist).")
+@click.option("--passphrase-file", type=click.Path(dir_okay=False),
+              help="Your key passphrase (exempted documents), or BRANKAS_PASSPHRASE.")
+@handles_errors
+@acting_user
+def open_(actor, agenda: str, out: str, passphrase_file: str | None) -> None:  # type: ignore[no-untyped-def]
+    """Write a document's PDF to --out. Exempted documents are decrypted with your own key;
+    the file appears only once the whole document has been authenticated."""
+    import uuid
+
+    from brankas.core.errors import Conflict
+    from brankas.core.fsutil import fsync_dir
+    from brankas.web.documents.selectors import document_get
+    from brankas.web.documents.services import document_open
+
+    target = Path(out)
+    if target.exists():
+        raise Conflict("output_exists", path=str(target))
+    doc = document_get(agenda)
+    passphrase = None
+    if doc.exempted:
+        passphrase = read_secret_file(passphrase_file, "BRANKAS_PASSPHRASE",
+                                      "Frasa sandi kunci / Key passphrase")
+    partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
+    try:
+        with open(partial, "xb") as fh:
+            document_open(actor=actor, agenda=agenda, dst=fh, passphrase=passphrase, via="cli")
+            fh.flush()
+            os.fsync(fh.fileno())
+        if target.exists():
+            raise Conflict("output_exists", path=str(target))
+        os.replace(partial, target)
+        fsync_dir(target.parent.absolute())
+    finally:
+        partial.unlink(missing_ok=True)
+    click.echo(str(target), err=True)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)

@@ -1,0 +1,85 @@
+"""Starting Django for a command, and turning library errors into one clean CLI error."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from brankas.core.errors import BrankasError, SetupError
+
+F = TypeVar("F", bound=Callable[..., Any])
+_started = False
+
+
+def setup_django() -> None:
+    global _started
+    if _started:
+        return
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "brankas.web.settings")
+    import django
+
+    django.setup()
+    _started = True
+
+
+def ensure_initialized() -> None:
+    setup_django()
+    from django.conf import settings
+
+    from brankas.web.accounts.selectors import is_initialized
+
+    brankas = settings.BRANKAS
+    if not brankas.database_url and not brankas.database_path.exists():
+        raise SetupError("not_initialized", home=str(brankas.home))
+    from django.db.utils import OperationalError
+
+    try:
+        ready = is_initialized()
+    except OperationalError:
+        ready = False
+    if not ready:
+        raise SetupError("not_initialized", home=str(brankas.home))
+
+
+def fail(message: str, code: int = 1) -> None:
+    click.echo(f"brankas: {message}", err=True)
+    sys.exit(code)
+
+
+def handles_errors(fn: F) -> F:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except BrankasError as exc:
+            fail(exc.message())
+        except KeyboardInterrupt:
+            fail("dibatalkan / interrupted", 130)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def emit_json(obj: Any) -> None:
+    click.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
+
+
+def read_secret_file(path: str | None, env: str, prompt: str, *, confirm: bool = False) -> str | None:
+    """A secret from a file (first line), an environment variable, or a hidden prompt."""
+    if path:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise click.UsageError(f"cannot read {path}: {exc.strerror}") from None
+        return text.splitlines()[0] if text else ""
+    if os.environ.get(env):
+        return os.environ[env]
+    if sys.stdin.isatty():
+        return click.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
+    return None

@@ -1,0 +1,119 @@
+"""Users and keys."""
+
+from __future__ import annotations
+
+import click
+
+from brankas.cli.app import main
+from brankas.cli.auth import acting_user, acting_user_with
+from brankas.cli.runtime import emit_json, fail, handles_errors, read_secret_file
+from brankas.core.terms import Role
+
+
+@main.group()
+def user() -> None:
+    """Users and their SOP roles."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--full-name", default="", help="Full name as printed under a signature.")
+@click.option("--position", default="", help="Position (jabatan).")
+@click.option("--nip", default="", help="Civil servant ID number (18 digits).")
+@click.option("--password-file", "new_password_file", type=click.Path(dir_okay=False),
+              help="File with the new user's password (or BRANKAS_NEW_PASSWORD).")
+@click.option("--json", "as_json", is_flag=True)
+@handles_errors
+@acting_user_with("--actor-password-file")
+def user_add(actor, username: str, role: str, full_name: str, position: str, nip: str,  # type: ignore[no-untyped-def]
+             new_password_file: str | None, as_json: bool) -> None:
+    """Add a user (admin only)."""
+    from brankas.web.accounts.services import user_create
+
+    password = read_secret_file(new_password_file, "BRANKAS_NEW_PASSWORD",
+                                f"Kata sandi untuk {username} / Password for {username}",
+                                confirm=True)
+    if password is None:
+        fail("kata sandi pengguna baru diperlukan: --password-file F / new user's password needed", 2)
+    created = user_create(actor=actor, username=username, role=role, password=password or "",
+                          full_name=full_name, position=position, nip=nip)
+    if as_json:
+        emit_json({"username": created.username, "role": created.role,
+                   "full_name": created.full_name, "position": created.position, "nip": created.nip})
+    else:
+        click.echo(f"{created.username} ({created.role})")
+
+
+@user.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@handles_errors
+@acting_user
+def user_list(actor, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    """List users."""
+    from brankas.core.access import Action, require
+    from brankas.web.accounts.selectors import user_list as select_users
+
+    require(actor.role, Action.MANAGE_USERS)
+    rows = [{"username": u.username, "role": u.role, "full_name": u.full_name,
+             "position": u.position, "nip": u.nip, "active": u.is_active}
+            for u in select_users()]
+    if as_json:
+        emit_json(rows)
+        return
+    for r in rows:
+        click.echo(f"{r['username']:<20} {r['role']:<9} {r['full_name']}")
+
+
+@main.group()
+def key() -> None:
+    """Key holders' decryption keys."""
+
+
+@key.command("new")
+@click.option("--holder", required=True, metavar="USERNAME")
+@click.option("--passphrase-file", type=click.Path(dir_okay=False),
+              help="File with the holder's passphrase (or BRANKAS_PASSPHRASE).")
+@click.option("--json", "as_json", is_flag=True)
+@handles_errors
+@acting_user
+def key_new(actor, holder: str, passphrase_file: str | None, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    """Make an age key for a key holder; prints the public recipient (age1...)."""
+    from brankas.core.errors import CryptoFailure
+    from brankas.web.keys.services import key_create
+
+    passphrase = read_secret_file(passphrase_file, "BRANKAS_PASSPHRASE",
+                                  "Frasa sandi kunci / Key passphrase", confirm=True)
+    if passphrase is None:
+        raise CryptoFailure("passphrase_missing")
+    created = key_create(actor=actor, holder_username=holder, passphrase=passphrase)
+    if as_json:
+        emit_json({"holder": holder, "recipient": created.recipient,
+                   "fingerprint": created.fingerprint})
+    else:
+        click.echo(created.recipient)
+
+
+@key.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@handles_errors
+@acting_user
+def key_list(actor, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    """List keys (public parts only)."""
+    from brankas.web.accounts.selectors import office_get
+    from brankas.web.keys.selectors import key_list as select_keys
+
+    office = office_get()
+    rows = [{"holder": k.holder.username, "role": k.holder.role, "recipient": k.recipient,
+             "fingerprint": k.fingerprint, "created_at": k.created_at.isoformat(),
+             "active": k.active} for k in select_keys()]
+    if office:
+        rows.append({"holder": "recovery", "role": "", "recipient": office.recovery_recipient,
+                     "fingerprint": "", "created_at": office.created_at.isoformat(),
+                     "active": True})
+    if as_json:
+        emit_json(rows)
+        return
+    for r in rows:
+        state = "aktif" if r["active"] else "nonaktif"
+        click.echo(f"{r['holder']:<16} {state:<9} {r['recipient']}")

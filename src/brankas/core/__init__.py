@@ -1,0 +1,14 @@
+"""The core library of Brankas: no Django import anywhere below this package.
+
+Vocabulary:
+
+- *direction*: ``pengiriman`` (outgoing) or ``penerimaan`` (incoming).
+- *classification*: the security class of a document: ``biasa``, ``terbatas``,
+  ``rahasia``, ``sangat-rahasia``.
+- *category*: the SOP folder a classification files into: ``biasa`` (stored as is) or
+  ``dikecualikan`` (exempted from disclosure, always encrypted).
+- *agenda*: the register number given to a document, sequential per year and direction.
+- *store*: the working archive under ``BRANKAS_HOME/arsip`` with the SOP's four folders.
+- *cipher suite*: the one module (``crypto``) that encrypts; files record which suite made them.
+- *recipient* / *identity*: the public and secret halves of an age X25519 key.
+"""

@@ -1,0 +1,97 @@
+"""Typed settings read from the environment, one prefix: ``BRANKAS_``.
+
+The data folder (``BRANKAS_HOME``) holds the SQLite database, the archive, the keys'
+public files, a temporary folder on the same file system, and the instance secret.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from brankas.core.errors import SetupError
+
+DEFAULT_HOME = "brankas-data"
+DEFAULT_AGENDA_FORMAT = "{code}-{year}-{seq:04d}"
+
+
+def _int(name: str, default: int, minimum: int = 1) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SetupError("config_invalid", name=name, detail="not a whole number") from None
+    if value < minimum:
+        raise SetupError("config_invalid", name=name, detail=f"below {minimum}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    database_url: str | None
+    max_file_mb: int
+    max_upload_mb: int
+    max_image_pixels: int
+    debug: bool
+
+    @property
+    def database_path(self) -> Path:
+        return self.home / "brankas.sqlite3"
+
+    @property
+    def archive(self) -> Path:
+        return self.home / "arsip"
+
+    @property
+    def tmp(self) -> Path:
+        """Staging folder on the same file system as the archive (so renames are atomic)."""
+        return self.home / "tmp"
+
+    @property
+    def keys(self) -> Path:
+        return self.home / "keys"
+
+    @property
+    def secret_key_file(self) -> Path:
+        return self.home / "config" / "secret_key"
+
+
+def load() -> Settings:
+    home = Path(os.environ.get("BRANKAS_HOME") or DEFAULT_HOME).expanduser().absolute()
+    return Settings(
+        home=home,
+        database_url=os.environ.get("BRANKAS_DATABASE_URL") or None,
+        max_file_mb=_int("BRANKAS_MAX_FILE_MB", 1024),
+        max_upload_mb=_int("BRANKAS_MAX_UPLOAD_MB", 100),
+        max_image_pixels=_int("BRANKAS_MAX_IMAGE_PIXELS", 300_000_000),
+        debug=os.environ.get("BRANKAS_DEBUG", "") in {"1", "true", "yes"},
+    )
+
+
+def ensure_home(settings: Settings) -> None:
+    """Create the data folder and its instance secret; idempotent and safe to race."""
+    for folder in (settings.home, settings.tmp, settings.keys, settings.secret_key_file.parent):
+        folder.mkdir(parents=True, exist_ok=True)
+
+
+def secret_key(settings: Settings) -> str:
+    """The Django secret of this instance, made once and kept in the data folder."""
+    path = settings.secret_key_file
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        pass
+    ensure_home(settings)
+    candidate = secrets.token_urlsafe(50)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(candidate)
+    return candidate

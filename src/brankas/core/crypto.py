@@ -1,0 +1,90 @@
+"""The cipher suite, kept behind this one module.
+
+Suite ``age-v1``: the age format (C2SP age-encryption.org/v1) with X25519 recipients,
+through pyrage's streaming calls, so any exempted file opens with the standard ``age``
+tool. Secret identities are kept as age passphrase-encrypted files (scrypt), which the
+``age`` tool also reads (``age -d -i holder.age``). Should BSSN rules require another
+suite, it goes here beside this one; every encrypted file records its suite's name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import pyrage
+from pyrage import x25519
+
+from brankas.core.errors import CryptoFailure, InvalidInput
+
+SUITE = "age-v1"
+EXTENSION = ".age"
+
+
+@dataclass(frozen=True)
+class KeyPair:
+    identity: str  # AGE-SECRET-KEY-1…, never stored unprotected
+    recipient: str  # age1…
+
+
+def generate() -> KeyPair:
+    ident = x25519.Identity.generate()
+    return KeyPair(identity=str(ident), recipient=str(ident.to_public()))
+
+
+def recipient_fingerprint(recipient: str) -> str:
+    """A short, stable name for a public key (first 16 hex digits of its SHA-256)."""
+    return hashlib.sha256(recipient.encode("ascii")).hexdigest()[:16]
+
+
+def check_recipient(recipient: str) -> str:
+    try:
+        x25519.Recipient.from_str(recipient.strip())
+    except Exception as exc:  # pyrage raises its own RecipientError
+        raise InvalidInput("field_invalid", field="recipient", detail=str(exc)) from None
+    return recipient.strip()
+
+
+def protect_identity(identity: str, passphrase: str) -> bytes:
+    """The identity as an age scrypt file, readable with ``age -d`` and the passphrase."""
+    return pyrage.passphrase.encrypt((identity + "\n").encode("ascii"), passphrase)
+
+
+def unlock_identity(protected: bytes, passphrase: str, *, username: str) -> x25519.Identity:
+    try:
+        text = pyrage.passphrase.decrypt(protected, passphrase).decode("ascii")
+    except Exception:
+        raise CryptoFailure("passphrase_wrong", username=username) from None
+    for line in text.splitlines():
+        if line.startswith("AGE-SECRET-KEY-1"):
+            return x25519.Identity.from_str(line.strip())
+    raise CryptoFailure("passphrase_wrong", username=username)
+
+
+def parse_identity(text: str) -> x25519.Identity:
+    for line in text.splitlines():
+        if line.strip().startswith("AGE-SECRET-KEY-1"):
+            return x25519.Identity.from_str(line.strip())
+    raise InvalidInput("field_invalid", field="identity", detail="no AGE-SECRET-KEY-1 line")
+
+
+def encrypt_stream(src: BinaryIO, dst: BinaryIO, recipients: list[str]) -> None:
+    """Encrypt ``src`` to ``dst`` in constant memory (age STREAM, 64 KiB chunks)."""
+    if not recipients:
+        raise ValueError("at least one recipient is needed")
+    parsed = [x25519.Recipient.from_str(r) for r in recipients]
+    pyrage.encrypt_io(src, dst, parsed)
+
+
+def decrypt_stream(src: BinaryIO, dst: BinaryIO, identities: list[x25519.Identity]) -> None:
+    """Decrypt in constant memory. Each chunk is authenticated before it is written, and a
+    truncated or altered file raises; callers release ``dst`` only after this returns."""
+    pyrage.decrypt_io(src, dst, identities)
+
+
+def decrypt_bytes(data: bytes, identities: list[x25519.Identity]) -> bytes:
+    out = io.BytesIO()
+    decrypt_stream(io.BytesIO(data), out, identities)
+    return out.getvalue()

@@ -1,0 +1,229 @@
+"""One error type, with a stable code and a message in Bahasa Indonesia and English.
+
+Every refusal the user can meet is listed in ``MESSAGES``; the CLI prints
+``brankas: <message>`` in the user's language, the web shows the same text.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+# code: (Bahasa Indonesia, English). Placeholders are str.format fields.
+MESSAGES: dict[str, tuple[str, str]] = {
+    # input files
+    "file_empty": ("berkas {name} kosong", "file {name} is empty"),
+    "file_missing": ("berkas {name} tidak ditemukan", "file {name} not found"),
+    "file_too_large": (
+        "berkas {name} terlalu besar ({size} MiB; batas {limit} MiB)",
+        "file {name} is too large ({size} MiB; the limit is {limit} MiB)",
+    ),
+    "file_type_unknown": (
+        "berkas {name} bukan PDF, JPEG, PNG atau TIFF (isinya diperiksa, bukan namanya)",
+        "file {name} is not a PDF, JPEG, PNG or TIFF (its content was checked, not its name)",
+    ),
+    "file_type_mismatch": (
+        "isi berkas {name} adalah {actual}, tetapi namanya berakhiran .{ext}",
+        "file {name} contains {actual} but its name ends in .{ext}",
+    ),
+    "pdf_truncated": (
+        "PDF {name} terpotong atau tidak lengkap (tidak ada akhir berkas %%EOF)",
+        "PDF {name} is truncated or incomplete (no %%EOF end marker)",
+    ),
+    "pdf_encrypted": (
+        "PDF {name} dilindungi kata sandi atau terenkripsi; simpan ulang tanpa kata sandi",
+        "PDF {name} is password-protected or encrypted; save it again without a password",
+    ),
+    "pdf_unreadable": (
+        "PDF {name} rusak dan tidak dapat dibaca: {detail}",
+        "PDF {name} is damaged and cannot be read: {detail}",
+    ),
+    "pdf_no_pages": ("PDF {name} tidak berisi halaman", "PDF {name} has no pages"),
+    "image_unreadable": (
+        "gambar {name} rusak, terpotong atau tidak dapat dibaca: {detail}",
+        "image {name} is damaged, truncated or unreadable: {detail}",
+    ),
+    "image_too_large": (
+        "gambar {name} terlalu besar ({pixels} piksel; batas {limit}); kemungkinan bom dekompresi",
+        "image {name} is too large ({pixels} pixels; limit {limit}); possibly a decompression bomb",
+    ),
+    "mixed_inputs": (
+        "satu dokumen adalah satu PDF, atau satu atau beberapa gambar pindaian; jangan dicampur",
+        "one document is one PDF, or one or more scanned images; do not mix them",
+    ),
+    "no_files": ("tidak ada berkas yang diberikan", "no file was given"),
+    # the data-input form
+    "field_required": ("kolom {field} wajib diisi", "the field {field} is required"),
+    "field_too_long": (
+        "kolom {field} terlalu panjang (maksimal {limit} karakter)",
+        "the field {field} is too long (at most {limit} characters)",
+    ),
+    "field_invalid": ("kolom {field} tidak sah: {detail}", "the field {field} is invalid: {detail}"),
+    "date_invalid": (
+        "tanggal {value} tidak sah; gunakan YYYY-MM-DD antara {low} dan {high}",
+        "date {value} is invalid; use YYYY-MM-DD between {low} and {high}",
+    ),
+    "direction_invalid": (
+        "arah {value} tidak dikenal; gunakan pengiriman atau penerimaan",
+        "unknown direction {value}; use pengiriman or penerimaan",
+    ),
+    "classification_invalid": (
+        "klasifikasi {value} tidak dikenal; gunakan biasa, terbatas, rahasia atau sangat-rahasia",
+        "unknown classification {value}; use biasa, terbatas, rahasia or sangat-rahasia",
+    ),
+    "duplicate_document": (
+        "berkas ini sudah terdaftar sebagai agenda {agenda}; gunakan --allow-duplicate untuk "
+        "tetap mendaftarkannya",
+        "this file is already registered as agenda {agenda}; use --allow-duplicate to register "
+        "it anyway",
+    ),
+    # keys and encryption
+    "no_key_holder": (
+        "belum ada pemegang kunci aktif; dokumen dikecualikan tidak dapat dienkripsi. "
+        "Buat kunci dulu: brankas key new --holder USERNAME",
+        "there is no active key holder, so an exempted document cannot be encrypted. "
+        "Create a key first: brankas key new --holder USERNAME",
+    ),
+    "not_key_holder_role": (
+        "pengguna {username} ({role}) tidak boleh memegang kunci dekripsi; hanya Kasi, Kabid "
+        "dan Kadis",
+        "user {username} ({role}) may not hold a decryption key; only Kasi, Kabid and Kadis may",
+    ),
+    "passphrase_weak": (
+        "frasa sandi terlalu lemah: minimal {min_length} karakter dan skor kekuatan zxcvbn "
+        "minimal {min_score} dari 4 (skor ini {score}). {hint}",
+        "the passphrase is too weak: it needs at least {min_length} characters and a zxcvbn "
+        "strength score of at least {min_score} of 4 (this one scores {score}). {hint}",
+    ),
+    "passphrase_wrong": (
+        "frasa sandi salah untuk kunci {username}",
+        "wrong passphrase for the key of {username}",
+    ),
+    "passphrase_missing": (
+        "frasa sandi diperlukan: --passphrase-file F atau BRANKAS_PASSPHRASE",
+        "a passphrase is needed: --passphrase-file F or BRANKAS_PASSPHRASE",
+    ),
+    "no_key_for_document": (
+        "kunci {username} tidak termasuk penerima dokumen {agenda}",
+        "the key of {username} is not among the recipients of document {agenda}",
+    ),
+    "decrypt_failed": (
+        "dokumen {agenda} tidak dapat didekripsi atau tidak utuh: {detail}",
+        "document {agenda} cannot be decrypted or is not intact: {detail}",
+    ),
+    "stored_file_changed": (
+        "berkas tersimpan untuk agenda {agenda} hilang atau berubah: {path}",
+        "the stored file of agenda {agenda} is missing or has changed: {path}",
+    ),
+    # users and access
+    "auth_required": (
+        "masuk dulu: --user USERNAME --password-file F, atau BRANKAS_USER dan BRANKAS_PASSWORD",
+        "sign in first: --user USERNAME --password-file F, or BRANKAS_USER and BRANKAS_PASSWORD",
+    ),
+    "auth_failed": ("nama pengguna atau kata sandi salah", "wrong username or password"),
+    "auth_locked": (
+        "akun dikunci sementara karena terlalu banyak percobaan gagal",
+        "the account is locked for a while after too many failed attempts",
+    ),
+    "permission_denied": (
+        "peran {role} tidak boleh {action}",
+        "the role {role} may not {action}",
+    ),
+    "user_exists": ("pengguna {username} sudah ada", "user {username} already exists"),
+    "user_not_found": ("pengguna {username} tidak ditemukan", "user {username} not found"),
+    "role_invalid": (
+        "peran {value} tidak dikenal; gunakan sandiman, kasi, kabid, kadis atau admin",
+        "unknown role {value}; use sandiman, kasi, kabid, kadis or admin",
+    ),
+    "password_invalid": ("kata sandi tidak diterima: {detail}", "password refused: {detail}"),
+    "document_not_found": ("agenda {agenda} tidak ditemukan", "agenda {agenda} not found"),
+    # the instance
+    "not_initialized": (
+        "Brankas belum disiapkan di {home}; jalankan dulu: brankas init --office NAMA --admin "
+        "USERNAME",
+        "Brankas is not set up in {home}; run first: brankas init --office NAME --admin USERNAME",
+    ),
+    "already_initialized": (
+        "Brankas sudah disiapkan di {home}", "Brankas is already set up in {home}"
+    ),
+    "output_exists": (
+        "berkas keluaran {path} sudah ada; pilih nama lain",
+        "the output file {path} already exists; choose another name",
+    ),
+    "import_folder_invalid": (
+        "folder {path} tidak berisi folder biasa/ atau dikecualikan/ dengan pengiriman/ dan "
+        "penerimaan/",
+        "folder {path} holds no biasa/ or dikecualikan/ folders with pengiriman/ and "
+        "penerimaan/ inside",
+    ),
+    "disk_full": (
+        "ruang disk tidak cukup di {path}; tidak ada yang disimpan",
+        "not enough disk space at {path}; nothing was stored",
+    ),
+    "config_invalid": ("pengaturan {name} tidak sah: {detail}", "setting {name} is invalid: {detail}"),
+}
+
+
+def current_language() -> str:
+    """The language of CLI messages: ``BRANKAS_LANG`` (id or en); Bahasa Indonesia by default."""
+    lang = os.environ.get("BRANKAS_LANG", "id").strip().lower()[:2]
+    return "en" if lang == "en" else "id"
+
+
+class BrankasError(Exception):
+    """A refusal with a stable ``code`` and a message in either language."""
+
+    kind = "invalid"
+
+    def __init__(self, code: str, **params: Any) -> None:
+        if code not in MESSAGES:
+            raise KeyError(f"unknown error code {code!r}")
+        self.code = code
+        self.params = params
+        super().__init__(self.message("en"))
+
+    def message(self, lang: str | None = None) -> str:
+        lang = lang or current_language()
+        index = 1 if lang == "en" else 0
+        template = MESSAGES[self.code][index]
+        # A parameter given as an (Indonesian, English) pair is shown in the same language.
+        params = {
+            k: (v[index] if isinstance(v, tuple) and len(v) == 2 else v)
+            for k, v in self.params.items()
+        }
+        return template.format(**params)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"error": self.code, "kind": self.kind, "message": self.message()}
+
+
+class InvalidInput(BrankasError):
+    kind = "invalid"
+
+
+class NotFound(BrankasError):
+    kind = "not_found"
+
+
+class Conflict(BrankasError):
+    kind = "conflict"
+
+
+class AccessDenied(BrankasError):
+    kind = "denied"
+
+
+class AuthenticationFailed(BrankasError):
+    kind = "auth"
+
+
+class CryptoFailure(BrankasError):
+    kind = "crypto"
+
+
+class IntegrityFailure(BrankasError):
+    kind = "integrity"
+
+
+class SetupError(BrankasError):
+    kind = "setup"

@@ -1,0 +1,103 @@
+"""The data-input form of SOP step 1, checked without Django so every interface agrees."""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from dataclasses import dataclass
+
+from brankas.core.errors import InvalidInput
+from brankas.core.terms import Classification, Direction, parse_classification
+
+LIMITS = {"number": 100, "subject": 500, "correspondent": 300, "attachments": 200, "notes": 5000}
+EARLIEST = dt.date(1945, 8, 17)  # nothing in a regional register predates the republic
+
+
+@dataclass(frozen=True)
+class DocumentInput:
+    direction: Direction
+    classification: Classification
+    number: str
+    doc_date: dt.date
+    subject: str
+    correspondent: str
+    attachments: str = ""
+    notes: str = ""
+    pages: int | None = None
+
+
+def clean_text(value: str | None, field: str, *, required: bool, multiline: bool = False) -> str:
+    text = unicodedata.normalize("NFC", (value or "").strip())
+    allowed_controls = {"\n", "\t"} if multiline else set()
+    text = "".join(
+        ch
+        for ch in text
+        if ch in allowed_controls or unicodedata.category(ch) not in {"Cc", "Cf"}
+    )
+    if required and not text:
+        raise InvalidInput("field_required", field=field)
+    if len(text) > LIMITS[field]:
+        raise InvalidInput("field_too_long", field=field, limit=LIMITS[field])
+    return text
+
+
+def parse_direction(value: str) -> Direction:
+    try:
+        return Direction((value or "").strip().lower())
+    except ValueError:
+        raise InvalidInput("direction_invalid", value=value) from None
+
+
+def parse_class(value: str) -> Classification:
+    try:
+        return parse_classification(value or "")
+    except ValueError:
+        raise InvalidInput("classification_invalid", value=value) from None
+
+
+def parse_date(value: str | dt.date, *, today: dt.date | None = None) -> dt.date:
+    today = today or dt.date.today()
+    high = today + dt.timedelta(days=366)
+    if isinstance(value, dt.date):
+        date = value
+    else:
+        try:
+            date = dt.date.fromisoformat((value or "").strip())
+        except ValueError:
+            raise InvalidInput("date_invalid", value=value, low=EARLIEST, high=high) from None
+    if not EARLIEST <= date <= high:
+        raise InvalidInput("date_invalid", value=value, low=EARLIEST, high=high)
+    return date
+
+
+def build(
+    *,
+    direction: str,
+    classification: str,
+    number: str,
+    doc_date: str | dt.date,
+    subject: str,
+    correspondent: str,
+    attachments: str = "",
+    notes: str = "",
+    pages: int | str | None = None,
+) -> DocumentInput:
+    page_count: int | None = None
+    if pages not in (None, ""):
+        try:
+            page_count = int(pages)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise InvalidInput("field_invalid", field="pages", detail="not a number") from None
+        if not 1 <= page_count <= 100_000:
+            raise InvalidInput("field_invalid", field="pages", detail="out of range")
+    return DocumentInput(
+        direction=parse_direction(direction),
+        classification=parse_class(classification),
+        number=clean_text(number, "number", required=False),
+        doc_date=parse_date(doc_date),
+        subject=clean_text(subject, "subject", required=True),
+        correspondent=clean_text(correspondent, "correspondent", required=True),
+        attachments=clean_text(attachments, "attachments", required=False),
+        notes=clean_text(notes, "notes", required=False, multiline=True),
+        pages=page_count,
+    )

@@ -1,0 +1,94 @@
+"""Official Indonesian terms and the classification policy, defined once.
+
+Code and logs are English; these values are what is stored, shown and used as folder names.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Direction(StrEnum):
+    OUTGOING = "pengiriman"
+    INCOMING = "penerimaan"
+
+
+class Classification(StrEnum):
+    BIASA = "biasa"
+    TERBATAS = "terbatas"
+    RAHASIA = "rahasia"
+    SANGAT_RAHASIA = "sangat-rahasia"
+
+
+class Category(StrEnum):
+    """The SOP's two top folders."""
+
+    REGULAR = "biasa"
+    EXEMPTED = "dikecualikan"
+
+
+class Role(StrEnum):
+    SANDIMAN = "sandiman"
+    KASI = "kasi"
+    KABID = "kabid"
+    KADIS = "kadis"
+    ADMIN = "admin"
+
+
+# Labels as the officials write them (Bahasa Indonesia); the web translates the English ones.
+DIRECTION_LABELS = {
+    Direction.OUTGOING: "Pengiriman",
+    Direction.INCOMING: "Penerimaan",
+}
+CLASSIFICATION_LABELS = {
+    Classification.BIASA: "Biasa",
+    Classification.TERBATAS: "Terbatas",
+    Classification.RAHASIA: "Rahasia",
+    Classification.SANGAT_RAHASIA: "Sangat Rahasia",
+}
+CATEGORY_LABELS = {
+    Category.REGULAR: "Biasa",
+    Category.EXEMPTED: "Dikecualikan",
+}
+ROLE_LABELS = {
+    Role.SANDIMAN: "Sandiman",
+    Role.KASI: "Kasi Tata Kelola Persandian",
+    Role.KABID: "Kabid Persandian dan Statistik",
+    Role.KADIS: "Kepala Dinas",
+    Role.ADMIN: "Administrator",
+}
+
+# Roles whose members may hold a decryption key (the Sandiman encrypts but never decrypts).
+KEY_HOLDER_ROLES = frozenset({Role.KASI, Role.KABID, Role.KADIS})
+
+# Short codes used in the default agenda number: surat Keluar / surat Masuk.
+DIRECTION_CODES = {Direction.OUTGOING: "K", Direction.INCOMING: "M"}
+
+ARCHIVE_DIR = "arsip"
+
+
+def category_of(classification: Classification | str) -> Category:
+    """Terbatas, Rahasia and Sangat Rahasia are exempted (UU 14/2008 art. 17); Biasa is not."""
+    if Classification(classification) is Classification.BIASA:
+        return Category.REGULAR
+    return Category.EXEMPTED
+
+
+def is_exempted(classification: Classification | str) -> bool:
+    return category_of(classification) is Category.EXEMPTED
+
+
+def parse_classification(text: str) -> Classification:
+    """Accept the stored value, the label, or underscores/spaces for the hyphen."""
+    norm = text.strip().lower().replace("_", "-").replace(" ", "-")
+    return Classification(norm)
+
+
+def store_folders() -> list[tuple[Category, Direction]]:
+    """The SOP's four folders, in the SOP's order (step 5: a, b, c, d)."""
+    return [
+        (Category.REGULAR, Direction.OUTGOING),
+        (Category.REGULAR, Direction.INCOMING),
+        (Category.EXEMPTED, Direction.OUTGOING),
+        (Category.EXEMPTED, Direction.INCOMING),
+    ]

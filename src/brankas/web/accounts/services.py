@@ -1,0 +1,169 @@
+"""Setting up the office and managing users."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+
+from brankas.core import agenda, crypto
+from brankas.core import store as core_store
+from brankas.core.access import Action, require
+from brankas.core.errors import (
+    AuthenticationFailed,
+    Conflict,
+    InvalidInput,
+    SetupError,
+)
+from brankas.core.terms import Role
+from brankas.web.accounts.models import Office, User
+from brankas.web.audit.services import audit_record
+from brankas.web.runtime import brankas_settings
+
+
+@dataclass(frozen=True)
+class InitResult:
+    office: Office
+    admin: User
+    recovery_identity: str  # shown once, never stored
+
+
+def _parse_role(value: str) -> Role:
+    try:
+        return Role(value.strip().lower())
+    except ValueError:
+        raise InvalidInput("role_invalid", value=value) from None
+
+
+def _check_password(password: str, user: User | None = None) -> None:
+    try:
+        validate_password(password, user=user)
+    except ValidationError as exc:
+        raise InvalidInput("password_invalid", detail=" ".join(exc.messages)) from None
+
+
+def office_initialize(
+    *,
+    office_name: str,
+    admin_username: str,
+    admin_password: str,
+    admin_full_name: str = "",
+    government: str = "",
+    department: str = "",
+    division: str = "",
+    address: str = "",
+    city: str = "",
+    phone: str = "",
+    email: str = "",
+) -> InitResult:
+    settings = brankas_settings()
+    if not office_name.strip():
+        raise InvalidInput("field_required", field="office")
+    if not admin_username.strip():
+        raise InvalidInput("field_required", field="admin")
+    recovery = crypto.generate()
+    with transaction.atomic():
+        if Office.objects.exists():
+            raise SetupError("already_initialized", home=str(settings.home))
+        admin = User(username=admin_username.strip(), role=Role.ADMIN.value,
+                     full_name=admin_full_name.strip())
+        _check_password(admin_password, admin)
+        admin.set_password(admin_password)
+        admin.save()
+        office = Office.objects.create(
+            name=office_name.strip(),
+            government=government,
+            department=department,
+            division=division,
+            address=address,
+            city=city,
+            phone=phone,
+            email=email,
+            agenda_format=agenda.check_template(Office._meta.get_field("agenda_format").default),
+            recovery_recipient=recovery.recipient,
+        )
+        audit_record(
+            actor=admin.username,
+            action="office.init",
+            target=office.name,
+            detail={"recovery_recipient": recovery.recipient},
+        )
+    core_store.create_layout(settings)
+    from brankas.web.keys.services import keys_write_files
+
+    keys_write_files()
+    return InitResult(office=office, admin=admin, recovery_identity=recovery.identity)
+
+
+def user_create(
+    *,
+    actor: User,
+    username: str,
+    role: str,
+    password: str,
+    full_name: str = "",
+    position: str = "",
+    nip: str = "",
+) -> User:
+    require(actor.role, Action.MANAGE_USERS)
+    role_enum = _parse_role(role)
+    username = username.strip()
+    if not username:
+        raise InvalidInput("field_required", field="username")
+    nip = nip.strip().replace(" ", "")
+    if nip and not (nip.isdigit() and len(nip) == 18):
+        raise InvalidInput("field_invalid", field="NIP", detail="18 digits")
+    with transaction.atomic():
+        if User.objects.filter(username__iexact=username).exists():
+            raise Conflict("user_exists", username=username)
+        user = User(
+            username=username,
+            role=role_enum.value,
+            full_name=full_name.strip(),
+            position=position.strip(),
+            nip=nip,
+        )
+        _check_password(password, user)
+        user.set_password(password)
+        user.save()
+        audit_record(
+            actor=actor.username,
+            action="user.create",
+            target=username,
+            detail={"role": role_enum.value},
+        )
+    return user
+
+
+def cli_request() -> HttpRequest:
+    """A request object for the command line, so lockouts apply to it as to the web."""
+    request = HttpRequest()
+    request.META["REMOTE_ADDR"] = "127.0.0.1"
+    request.META["HTTP_USER_AGENT"] = "brankas-cli"
+    request.path = "/cli"
+    return request
+
+
+def user_authenticate(*, username: str, password: str, request: HttpRequest | None = None) -> User:
+    from axes.helpers import get_lockout_message  # noqa: F401  (import checks axes is ready)
+    from axes.handlers.proxy import AxesProxyHandler
+
+    request = request or cli_request()
+    credentials = {"username": username}
+    if AxesProxyHandler.is_locked(request, credentials):
+        audit_record(actor=username, action="auth.login", outcome="denied",
+                     detail={"reason": "locked", "via": request.META.get("HTTP_USER_AGENT", "")})
+        raise AuthenticationFailed("auth_locked")
+    user = authenticate(request, username=username, password=password)
+    if user is None or not user.is_active:
+        audit_record(actor=username, action="auth.login", outcome="failed",
+                     detail={"via": request.META.get("HTTP_USER_AGENT", "")})
+        if AxesProxyHandler.is_locked(request, credentials):
+            raise AuthenticationFailed("auth_locked")
+        raise AuthenticationFailed("auth_failed")
+    assert isinstance(user, User)
+    return user

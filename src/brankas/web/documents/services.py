@@ -1,0 +1,260 @@
+"""Registering, filing, encrypting and opening documents (SOP steps 1-5)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import BinaryIO
+
+from django.db import transaction
+from django.utils import timezone
+
+from brankas.core import intake, store
+from brankas.core.access import Action, require
+from brankas.core.agenda import format_agenda
+from brankas.core.errors import BrankasError, Conflict, CryptoFailure, IntegrityFailure
+from brankas.core.metadata import DocumentInput
+from brankas.core.terms import Category, Direction, category_of
+from brankas.web.accounts.models import Office, User
+from brankas.web.audit.services import audit_record
+from brankas.web.documents.models import AgendaCounter, Document
+from brankas.web.documents.selectors import document_by_source, document_get
+from brankas.web.keys.services import Recipient, identities_unlock, recipients_active
+from brankas.web.runtime import brankas_settings
+
+
+@dataclass
+class Pending:
+    """A checked and staged document waiting for its agenda number."""
+
+    meta: DocumentInput
+    staged: store.Staged
+    originals: list[dict[str, object]]
+    source_sha256: str
+    pages: int
+    recipients: list[Recipient]
+    form_opened_at: dt.datetime
+    source: str
+    duplicate_of: Document | None = None
+    extra_detail: dict[str, object] = field(default_factory=dict)
+
+
+def _allocate(year: int, direction: Direction) -> int:
+    counter, _ = AgendaCounter.objects.select_for_update().get_or_create(
+        year=year, direction=direction.value
+    )
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return counter.last
+
+
+def document_stage(
+    *,
+    meta: DocumentInput,
+    files: list[intake.InputFile],
+    form_opened_at: dt.datetime | None = None,
+    source: str = "cli",
+    allow_duplicate: bool = False,
+) -> Pending:
+    """Check the files and write them, encrypted when exempted, to a staging file."""
+    settings = brankas_settings()
+    exempted = category_of(meta.classification) is Category.EXEMPTED
+    # Refuse before reading anything when an exempted document could not be encrypted.
+    recipients = recipients_active() if exempted else []
+    prepared = intake.prepare(
+        files, limit_mb=settings.max_file_mb, max_image_pixels=settings.max_image_pixels
+    )
+    with prepared.open_pdf() as src:
+        staged = store.stage(settings, src, recipients=[r.recipient for r in recipients] or None)
+    try:
+        hashes = prepared.original_hashes or [staged.content_sha256]
+        originals = [
+            {"name": o.name, "kind": o.kind, "size": o.size, "sha256": h}
+            for o, h in zip(prepared.originals, hashes, strict=True)
+        ]
+        source_sha256 = intake.source_digest(hashes)
+        existing = document_by_source(source_sha256)
+        if existing is not None and not allow_duplicate:
+            raise Conflict("duplicate_document", agenda=existing.agenda)
+    except BaseException:
+        store.discard(staged)
+        raise
+    return Pending(
+        meta=meta,
+        staged=staged,
+        originals=originals,
+        source_sha256=source_sha256,
+        pages=meta.pages or prepared.pages,
+        recipients=recipients,
+        form_opened_at=form_opened_at or timezone.now(),
+        source=source,
+        duplicate_of=existing,
+    )
+
+
+def documents_commit(*, actor: User, pendings: list[Pending]) -> list[Document]:
+    """Give each staged document its agenda number and move it into its SOP folder,
+    all in one transaction: either every record and file lands, or none does."""
+    require(actor.role, Action.REGISTER if pendings[0].source != "import" else Action.IMPORT)
+    settings = brankas_settings()
+    placed = []
+    try:
+        with transaction.atomic():
+            office = Office.objects.get()
+            now = timezone.now()
+            year = timezone.localdate(now).year
+            docs: list[tuple[Document, Pending]] = []
+            for p in pendings:
+                seq = _allocate(year, p.meta.direction)
+                agenda = format_agenda(
+                    office.agenda_format, seq=seq, year=year, direction=p.meta.direction
+                )
+                category = category_of(p.meta.classification)
+                rel = store.relative_path(
+                    category=category,
+                    direction=p.meta.direction,
+                    year=year,
+                    agenda=agenda,
+                    subject=p.meta.subject,
+                )
+                doc = Document.objects.create(
+                    agenda=agenda,
+                    year=year,
+                    seq=seq,
+                    direction=p.meta.direction.value,
+                    classification=p.meta.classification.value,
+                    category=category.value,
+                    number=p.meta.number,
+                    doc_date=p.meta.doc_date,
+                    subject=p.meta.subject,
+                    correspondent=p.meta.correspondent,
+                    pages=p.pages,
+                    attachments=p.meta.attachments,
+                    notes=p.meta.notes,
+                    registered_by=actor,
+                    form_opened_at=p.form_opened_at,
+                    registered_at=now,
+                    source=p.source,
+                    originals=p.originals,
+                    source_sha256=p.source_sha256,
+                    content_sha256=p.staged.content_sha256,
+                    content_size=p.staged.content_size,
+                    stored_path=rel.as_posix(),
+                    stored_sha256=p.staged.stored_sha256,
+                    stored_size=p.staged.stored_size,
+                    suite=p.staged.suite or "",
+                    recipients=[r.fingerprint for r in p.recipients],
+                    duplicate_of=p.duplicate_of,
+                )
+                audit_record(
+                    actor=actor.username,
+                    action="document.register",
+                    target=agenda,
+                    detail={
+                        "classification": doc.classification,
+                        "direction": doc.direction,
+                        "stored_path": doc.stored_path,
+                        "stored_sha256": doc.stored_sha256,
+                        "source": p.source,
+                        "duplicate_of": p.duplicate_of.agenda if p.duplicate_of else None,
+                        **p.extra_detail,
+                    },
+                )
+                docs.append((doc, p))
+            for doc, p in docs:
+                placed.append(store.place(settings, p.staged, PurePosixPath(doc.stored_path)))
+    except BaseException:
+        for path in placed:
+            path.unlink(missing_ok=True)
+        for p in pendings:
+            store.discard(p.staged)
+        raise
+    return [doc for doc, _ in docs]
+
+
+def document_register(
+    *,
+    actor: User,
+    meta: DocumentInput,
+    files: list[intake.InputFile],
+    form_opened_at: dt.datetime | None = None,
+    source: str = "cli",
+    allow_duplicate: bool = False,
+) -> Document:
+    require(actor.role, Action.REGISTER)
+    pending = document_stage(
+        meta=meta,
+        files=files,
+        form_opened_at=form_opened_at,
+        source=source,
+        allow_duplicate=allow_duplicate,
+    )
+    return documents_commit(actor=actor, pendings=[pending])[0]
+
+
+def document_open(
+    *, actor: User, agenda: str, dst: BinaryIO, passphrase: str | None = None, via: str = "cli"
+) -> Document:
+    """Write the document's PDF to ``dst``. Exempted documents are decrypted with the
+    actor's own key; ``dst`` holds a complete, authenticated PDF only if this returns."""
+    doc = document_get(agenda)
+    settings = brankas_settings()
+    action = Action.OPEN_EXEMPTED if doc.exempted else Action.OPEN_REGULAR
+    try:
+        require(actor.role, action)
+        path = store.absolute(settings, doc.stored_path)
+        if not path.is_file():
+            raise IntegrityFailure("stored_file_changed", agenda=agenda, path=doc.stored_path)
+        if doc.exempted:
+            if not passphrase:
+                raise CryptoFailure("passphrase_missing")
+            identities = identities_unlock(
+                user=actor, fingerprints=list(doc.recipients), passphrase=passphrase, agenda=agenda
+            )
+            writer = store.HashingWriter(dst)
+            with open(path, "rb") as src:
+                try:
+                    from brankas.core import crypto
+
+                    crypto.decrypt_stream(src, writer, identities)  # type: ignore[arg-type]
+                except Exception as exc:
+                    raise CryptoFailure("decrypt_failed", agenda=agenda, detail=str(exc)) from None
+            digest = writer.hash.hexdigest()
+        else:
+            writer = store.HashingWriter(dst)
+            with open(path, "rb") as src:
+                reader = store.HashingReader(src)
+                from brankas.core.fsutil import copy_stream
+
+                copy_stream(reader, writer)  # type: ignore[arg-type]
+            digest = writer.hash.hexdigest()
+        if digest != doc.content_sha256:
+            raise IntegrityFailure("stored_file_changed", agenda=agenda, path=doc.stored_path)
+    except BrankasError as exc:
+        audit_record(
+            actor=actor.username,
+            action="document.open",
+            target=agenda,
+            outcome="denied" if exc.kind in {"denied", "crypto"} else "failed",
+            detail={"error": exc.code, "via": via, "classification": doc.classification},
+        )
+        raise
+    audit_record(
+        actor=actor.username,
+        action="document.open",
+        target=agenda,
+        detail={"via": via, "classification": doc.classification, "sha256": digest},
+    )
+    return doc
+
+
+def content_hash_matches(doc: Document) -> bool:
+    """Whether the stored file is still what was registered (its on-disk hash)."""
+    path = store.absolute(brankas_settings(), doc.stored_path)
+    return path.is_file() and store.file_sha256(path) == doc.stored_sha256
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

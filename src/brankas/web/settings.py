@@ -1,0 +1,157 @@
+"""Django settings, read from ``BRANKAS_*`` environment variables (see ``brankas.core.config``).
+
+No side effects beyond reading the instance secret from the data folder.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from brankas.core import config as brankas_config
+
+BRANKAS = brankas_config.load()
+BASE_DIR = Path(__file__).resolve().parent
+
+SECRET_KEY = os.environ.get("BRANKAS_SECRET_KEY") or brankas_config.secret_key(BRANKAS)
+DEBUG = BRANKAS.debug
+ALLOWED_HOSTS = [
+    h.strip() for h in os.environ.get("BRANKAS_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
+]
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "axes",
+    "brankas.web.accounts",
+    "brankas.web.keys",
+    "brankas.web.documents",
+    "brankas.web.audit",
+    "brankas.web.ui",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "brankas.web.ui.middleware.FirstRunMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "brankas.web.urls"
+WSGI_APPLICATION = "brankas.web.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "brankas.web.ui.context.brankas",
+            ]
+        },
+    }
+]
+
+
+def _databases() -> dict[str, dict[str, object]]:
+    if BRANKAS.database_url:
+        import dj_database_url
+
+        return {"default": dict(dj_database_url.parse(BRANKAS.database_url, conn_max_age=60))}
+    return {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(BRANKAS.database_path),
+            "OPTIONS": {
+                # IMMEDIATE: a writing transaction takes the write lock at BEGIN, so two
+                # processes numbering agendas at once queue instead of failing mid-way.
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 30,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                " PRAGMA foreign_keys=ON;",
+            },
+        }
+    }
+
+
+DATABASES = _databases()
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# django-axes: lock a username (from any address) after repeated failures.
+AXES_FAILURE_LIMIT = int(os.environ.get("BRANKAS_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = 0.25  # hours
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+AXES_LOCKOUT_TEMPLATE = "ui/locked.html"
+
+LOGIN_URL = "ui:login"
+LOGIN_REDIRECT_URL = "ui:dashboard"
+LOGOUT_REDIRECT_URL = "ui:login"
+
+LANGUAGE_CODE = "id"
+LANGUAGES = [("id", "Bahasa Indonesia"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = os.environ.get("BRANKAS_TIME_ZONE", "Asia/Jakarta")
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BRANKAS.home / "static"
+
+# Uploads never touch disk: the only handler keeps them in memory up to the limit.
+FILE_UPLOAD_HANDLERS = ["brankas.web.ui.uploads.MemoryOnlyUploadHandler"]
+FILE_UPLOAD_MAX_MEMORY_SIZE = BRANKAS.max_upload_mb * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FILES = 200
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = 8 * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    # django-axes reports every failure at INFO/WARNING; the audit log records them instead.
+    "loggers": {"axes": {"handlers": [], "level": "ERROR", "propagate": False}},
+}

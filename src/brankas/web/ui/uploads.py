@@ -1,0 +1,61 @@
+"""Uploads never touch disk.
+
+Django writes uploads larger than 2.5 MB to a temporary file; for an exempted document
+that would put its plaintext on disk. This handler replaces Django's two defaults: it
+keeps every upload in memory and stops reading at ``BRANKAS_MAX_UPLOAD_MB``.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadedfile import InMemoryUploadedFile
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+
+
+class UploadTooLarge(StopUpload):
+    pass
+
+
+class MemoryOnlyUploadHandler(FileUploadHandler):
+    def __init__(self, request: Any = None) -> None:
+        super().__init__(request)
+        self.total = 0
+        self.limit = settings.FILE_UPLOAD_MAX_MEMORY_SIZE
+        self.buffer: io.BytesIO | None = None
+
+    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):  # type: ignore[no-untyped-def]
+        if content_length and content_length > self.limit + 1024 * 1024:
+            if self.request is not None:
+                self.request.brankas_upload_too_large = True
+            raise StopUpload(connection_reset=True)
+        return None
+
+    def new_file(self, *args: Any, **kwargs: Any) -> None:
+        super().new_file(*args, **kwargs)
+        self.buffer = io.BytesIO()
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
+        self.total += len(raw_data)
+        if self.total > self.limit:
+            if self.request is not None:
+                self.request.brankas_upload_too_large = True
+            raise StopUpload(connection_reset=True)
+        assert self.buffer is not None
+        self.buffer.write(raw_data)
+        return None
+
+    def file_complete(self, file_size: int) -> InMemoryUploadedFile | None:
+        assert self.buffer is not None
+        self.buffer.seek(0)
+        return InMemoryUploadedFile(
+            file=self.buffer,
+            field_name=self.field_name,
+            name=self.file_name,
+            content_type=self.content_type,
+            size=file_size,
+            charset=self.charset,
+            content_type_extra=self.content_type_extra,
+        )
