@@ -1,0 +1,48 @@
+# Two commands for a fresh machine: `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export BRANKAS_HOME ?= $(CURDIR)/brankas-data
+
+.PHONY: run test test-fast lint bench system-deps-test system-deps-bench messages clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+## Set up and start the web app at http://127.0.0.1:8000 (SQLite in ./brankas-data).
+run: $(STAMP)
+	$(BIN)/brankas serve --host 127.0.0.1 --port 8000
+
+## Set up and pass the whole suite: tests (real SQLite, age, Chromium), ruff, mypy.
+test: $(STAMP) system-deps-test
+	$(BIN)/python -m pytest
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy src
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not browser and not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy src
+
+## Benchmarks against the standard tools (age, sha256sum, cp); prints a table of ratios.
+bench: $(STAMP) system-deps-bench
+	$(BIN)/python -m bench
+
+system-deps-test:
+	@sh scripts/system-deps.sh age chromium
+
+system-deps-bench:
+	@sh scripts/system-deps.sh age
+
+## Recompile the translations (.po -> .mo) with polib (no GNU gettext needed).
+messages: $(STAMP)
+	$(BIN)/python scripts/compile_messages.py
+
+clean:
+	rm -rf $(VENV) build dist src/*.egg-info .bench

@@ -1,0 +1,22 @@
+#!/bin/sh
+# Make sure the Debian packages the tests or benchmarks need are installed.
+# As root: installs them with apt-get. Otherwise: names what to install and fails.
+# Usage: system-deps.sh age chromium ...
+missing=""
+for pkg in "$@"; do
+  case "$pkg" in
+    chromium) cmd=/usr/bin/chromium ;;
+    *) cmd=$pkg ;;
+  esac
+  if ! command -v "$cmd" >/dev/null 2>&1; then missing="$missing $pkg"; fi
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+  echo "installing Debian packages:$missing"
+  apt-get update -qq || exit 1
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null || exit 1
+  exit 0
+fi
+echo "brankas: missing system packages:$missing" >&2
+echo "brankas: install them first, e.g.: sudo apt-get install$missing" >&2
+exit 1

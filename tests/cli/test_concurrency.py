@@ -1,0 +1,66 @@
+"""Eight processes registering at once never produce a duplicate agenda number."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import PASSWORDS, make_pdf
+
+PROCESSES = 8
+PER_PROCESS = 4
+
+SCRIPT = """
+import sys, subprocess, json
+out = []
+for path in sys.argv[2:]:
+    r = subprocess.run([sys.executable, "-m", "brankas", "register", path,
+        "--direction", sys.argv[1], "--classification", "biasa" if len(out) % 2 else "rahasia",
+        "--number", "1", "--date", "2026-11-20", "--subject", "Serentak",
+        "--correspondent", "Uji", "--json"], capture_output=True, text=True)
+    out.append({"rc": r.returncode, "stdout": r.stdout, "stderr": r.stderr})
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.slow
+def test_concurrent_registration_gives_unique_sequential_agendas(cli_office, cli_home, tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BRANKAS_")}
+    env.update({"BRANKAS_HOME": str(cli_home), "BRANKAS_USER": "operator",
+                "BRANKAS_PASSWORD": PASSWORDS["operator"], "BRANKAS_LANG": "en"})
+    procs = []
+    for p in range(PROCESSES):
+        files = []
+        for i in range(PER_PROCESS):
+            path = tmp_path / f"p{p}-{i}.pdf"
+            make_pdf(path, text=f"process {p} document {i}")
+            files.append(str(path))
+        procs.append(subprocess.Popen(
+            [sys.executable, "-c", SCRIPT, "penerimaan", *files],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        ))
+    results = []
+    for proc in procs:
+        stdout, stderr = proc.communicate(timeout=600)
+        assert proc.returncode == 0, stderr
+        results.extend(json.loads(stdout))
+    failures = [r["stderr"] for r in results if r["rc"] != 0]
+    assert failures == []
+    agendas = [json.loads(r["stdout"])["agenda"] for r in results]
+    total = PROCESSES * PER_PROCESS
+    assert len(set(agendas)) == total
+    seqs = sorted(int(a.rsplit("-", 1)[1]) for a in agendas)
+    assert seqs == list(range(1, total + 1))  # no gap, no reuse
+    con = sqlite3.connect(cli_home / "brankas.sqlite3")
+    (rows,) = con.execute("select count(*) from documents_document").fetchone()
+    (last,) = con.execute(
+        "select last from documents_agendacounter where direction='penerimaan'").fetchone()
+    con.close()
+    assert rows == total and last == total
+    stored = [p for p in (cli_home / "arsip").rglob("*") if p.is_file()]
+    assert len(stored) == total

@@ -1,0 +1,233 @@
+"""Shared fixtures: a temporary data folder, an initialised office, a CLI runner.
+
+Everything is real: SQLite on disk, the file system, pyrage, the ``brankas`` command.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+# Settings read BRANKAS_HOME at import: never let a test run touch ./brankas-data.
+os.environ.setdefault("BRANKAS_HOME", tempfile.mkdtemp(prefix="brankas-test-home-"))
+os.environ.setdefault("BRANKAS_LANG", "en")
+
+PASSWORDS = {
+    "admin": "Admin-Pass-2026!",
+    "operator": "Sandiman-Pass-2026!",
+    "kasi": "Kasi-Pass-2026!x",
+    "kabid": "Kabid-Pass-2026!",
+    "kadis": "Kadis-Pass-2026!",
+}
+ROLES = {"operator": "sandiman", "kasi": "kasi", "kabid": "kabid", "kadis": "kadis"}
+PASSPHRASES = {
+    "kasi": "lembah sunyi menara biru pagi",
+    "kabid": "kuda merah berlari di sawah hijau",
+}
+
+
+@functools.lru_cache(maxsize=None)
+def protected_identity(passphrase: str) -> tuple[str, str, bytes]:
+    """A key pair whose identity is protected by ``passphrase`` (cached: scrypt takes ~1 s)."""
+    from brankas.core import crypto
+
+    pair = crypto.generate()
+    return pair.identity, pair.recipient, crypto.protect_identity(pair.identity, passphrase)
+
+
+def add_key(user, passphrase: str):  # type: ignore[no-untyped-def]
+    """Give ``user`` an active key quickly (the service path is tested in test_keys)."""
+    from brankas.core import crypto
+    from brankas.web.keys.models import HolderKey
+    from brankas.web.keys.services import keys_write_files
+
+    identity, recipient, protected = protected_identity(passphrase)
+    key = HolderKey.objects.create(
+        holder=user,
+        recipient=recipient,
+        fingerprint=crypto.recipient_fingerprint(recipient),
+        protected_identity=protected,
+        suite=crypto.SUITE,
+    )
+    keys_write_files()
+    return key
+
+
+@pytest.fixture
+def brankas_home(settings, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
+    """A fresh data folder for this test, seen by the services through settings.BRANKAS."""
+    home = tmp_path / "home"
+    settings.BRANKAS = dataclasses.replace(settings.BRANKAS, home=home)
+    from brankas.core.config import ensure_home
+
+    ensure_home(settings.BRANKAS)
+    return home
+
+
+@pytest.fixture
+def office(db, brankas_home: Path, settings):  # type: ignore[no-untyped-def]
+    """An initialised office: one user per role, keys for the Kasi and the Kabid."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    from brankas.web.accounts.services import office_initialize, user_create
+
+    result = office_initialize(
+        office_name="Dinas Komunikasi dan Informatika Kabupaten Bolaang Mongondow",
+        admin_username="admin",
+        admin_password=PASSWORDS["admin"],
+        admin_full_name="Admin Kantor",
+    )
+    users = {"admin": result.admin}
+    for name, role in ROLES.items():
+        users[name] = user_create(
+            actor=result.admin,
+            username=name,
+            role=role,
+            password=PASSWORDS[name],
+            full_name=f"{name.title()} Test",
+            position=role,
+            nip="19800101200501100" + str(len(users)),
+        )
+    keys = {name: add_key(users[name], PASSPHRASES[name]) for name in PASSPHRASES}
+    return SimpleNamespace(
+        home=brankas_home,
+        users=users,
+        keys=keys,
+        recovery_identity=result.recovery_identity,
+        office=result.office,
+    )
+
+
+# ---------------------------------------------------------------- sample files
+
+def make_pdf(path: Path | None = None, *, text: str = "Brankas test", pages: int = 1) -> bytes:
+    """A small, valid PDF whose content stream carries ``text`` uncompressed."""
+    import pikepdf
+
+    pdf = pikepdf.new()
+    for i in range(pages):
+        page = pdf.add_blank_page(page_size=(595, 842))
+        font = pdf.make_indirect(
+            pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1,
+                               BaseFont=pikepdf.Name.Helvetica)
+        )
+        page.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font))
+        content = f"BT /F1 12 Tf 72 760 Td ({text} page {i + 1}) Tj ET".encode("latin-1")
+        page.Contents = pdf.make_stream(content)
+    import io
+
+    buf = io.BytesIO()
+    pdf.save(buf, compress_streams=False)
+    data = buf.getvalue()
+    if path is not None:
+        path.write_bytes(data)
+    return data
+
+
+def make_jpeg(path: Path | None = None, *, size: tuple[int, int] = (120, 160),
+              color: str = "white") -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", size, color).save(buf, format="JPEG")
+    data = buf.getvalue()
+    if path is not None:
+        path.write_bytes(data)
+    return data
+
+
+@pytest.fixture
+def sample_pdf(tmp_path: Path) -> Path:
+    path = tmp_path / "surat.pdf"
+    make_pdf(path)
+    return path
+
+
+# ---------------------------------------------------------------- the real CLI
+
+@dataclasses.dataclass
+class CliResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def json(self):  # type: ignore[no-untyped-def]
+        import json
+
+        return json.loads(self.stdout)
+
+
+def cli(home: Path, scratch: Path, *args: str, user: str | None = None,
+        env: dict[str, str] | None = None, input: str | None = None,
+        cwd: Path | None = None) -> CliResult:
+    """Run the real ``brankas`` command in a subprocess against the data folder ``home``."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("BRANKAS_")}
+    tmp = scratch / "tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
+    full_env.update({"BRANKAS_HOME": str(home), "BRANKAS_LANG": "en", "TMPDIR": str(tmp)})
+    if user:
+        full_env.update({"BRANKAS_USER": user, "BRANKAS_PASSWORD": PASSWORDS[user]})
+    full_env.update(env or {})
+    proc = subprocess.run(
+        [sys.executable, "-m", "brankas", *args],
+        capture_output=True, text=True, env=full_env, input=input,
+        cwd=cwd or scratch, timeout=300,
+    )
+    return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.fixture
+def cli_home(tmp_path: Path) -> Path:
+    return tmp_path / "cli-home"
+
+
+@pytest.fixture
+def run_cli(cli_home: Path, tmp_path: Path) -> Callable[..., CliResult]:
+    """Run the real ``brankas`` command in a subprocess against ``cli_home``."""
+    return functools.partial(cli, cli_home, tmp_path)
+
+
+@pytest.fixture(scope="session")
+def cli_office_template(tmp_path_factory) -> SimpleNamespace:  # type: ignore[no-untyped-def]
+    """An office set up once through the CLI: users of every role; a key for the Kabid."""
+    base = tmp_path_factory.mktemp("cli-office")
+    home = base / "home"
+    secrets = base / "secrets"
+    secrets.mkdir()
+    for name, pw in PASSWORDS.items():
+        (secrets / f"{name}.pw").write_text(pw + "\n")
+    for name, pp in PASSPHRASES.items():
+        (secrets / f"{name}.pp").write_text(pp + "\n")
+    run = functools.partial(cli, home, base)
+    r = run("init", "--office", "Dinas Kominfo", "--admin", "admin",
+            "--password-file", str(secrets / "admin.pw"), "--json")
+    assert r.returncode == 0, r.stderr
+    recovery = r.json()["recovery_identity"]
+    for name, role in ROLES.items():
+        r = run("user", "add", name, "--role", role, "--full-name", name.title(),
+                "--password-file", str(secrets / f"{name}.pw"), user="admin")
+        assert r.returncode == 0, r.stderr
+    r = run("key", "new", "--holder", "kabid", "--passphrase-file",
+            str(secrets / "kabid.pp"), user="kabid")
+    assert r.returncode == 0, r.stderr
+    return SimpleNamespace(home=home, secrets=secrets, recovery_identity=recovery,
+                           kabid_recipient=r.stdout.strip())
+
+
+@pytest.fixture
+def cli_office(cli_office_template, cli_home: Path):  # type: ignore[no-untyped-def]
+    """A private copy of the CLI office for this test (its own database and archive)."""
+    import shutil
+
+    shutil.copytree(cli_office_template.home, cli_home)
+    return cli_office_template
