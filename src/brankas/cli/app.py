@@ -61,10 +61,11 @@ def init(
         )
         return
     click.echo(f"Brankas siap di / ready in {settings.BRANKAS.home}")
-    click.echo(f"Kunci pemulihan kantor / office recovery recipient: {result.office.recovery_recipient}")
+    recipient = result.office.recovery_recipient
+    click.echo(f"Kunci pemulihan kantor / office recovery recipient: {recipient}")
     click.echo("")
     click.echo("RAHASIA — kunci pemulihan (ditampilkan sekali saja). Tulis dan simpan di brankas.")
-    click.echo("SECRET — recovery identity (shown once only). Write it down and keep it in the safe.")
+    click.echo("SECRET — recovery identity (shown once only). Write it down, keep it in the safe.")
     click.echo(result.recovery_identity)
 
 

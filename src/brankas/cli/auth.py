@@ -27,7 +27,9 @@ def acting_user_with(password_option: str) -> Callable[[F], F]:
 
 
 def _acting_user(fn: F, password_option: str) -> F:
-    @click.option("--user", "acting_username", metavar="USERNAME", help="Acting user (or BRANKAS_USER).")
+    @click.option(
+        "--user", "acting_username", metavar="USERNAME", help="Acting user (or BRANKAS_USER)."
+    )
     @click.option(
         password_option,
         "password_file",
@@ -35,7 +37,9 @@ def _acting_user(fn: F, password_option: str) -> F:
         help="File whose first line is the acting user's password (or BRANKAS_PASSWORD).",
     )
     @functools.wraps(fn)
-    def wrapper(*args: Any, acting_username: str | None, password_file: str | None, **kwargs: Any) -> Any:
+    def wrapper(
+        *args: Any, acting_username: str | None, password_file: str | None, **kwargs: Any
+    ) -> Any:
         ensure_initialized()
         from brankas.web.accounts.services import user_authenticate
 

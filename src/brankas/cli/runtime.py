@@ -70,7 +70,9 @@ def emit_json(obj: Any) -> None:
     click.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
 
 
-def read_secret_file(path: str | None, env: str, prompt: str, *, confirm: bool = False) -> str | None:
+def read_secret_file(
+    path: str | None, env: str, prompt: str, *, confirm: bool = False
+) -> str | None:
     """A secret from a file (first line), an environment variable, or a hidden prompt."""
     if path:
         try:

@@ -35,12 +35,13 @@ def user_add(actor, username: str, role: str, full_name: str, position: str, nip
                                 f"Kata sandi untuk {username} / Password for {username}",
                                 confirm=True)
     if password is None:
-        fail("kata sandi pengguna baru diperlukan: --password-file F / new user's password needed", 2)
+        fail("kata sandi pengguna baru diperlukan / new user's password: --password-file F", 2)
     created = user_create(actor=actor, username=username, role=role, password=password or "",
                           full_name=full_name, position=position, nip=nip)
     if as_json:
         emit_json({"username": created.username, "role": created.role,
-                   "full_name": created.full_name, "position": created.position, "nip": created.nip})
+                   "full_name": created.full_name, "position": created.position,
+                   "nip": created.nip})
     else:
         click.echo(f"{created.username} ({created.role})")
 

@@ -16,7 +16,7 @@ def format_agenda(template: str, *, seq: int, year: int, direction: Direction) -
         text = template.format(
             seq=seq, year=year, code=DIRECTION_CODES[direction], direction=direction.value
         )
-    except (KeyError, IndexError, ValueError) as exc:
+    except (KeyError, IndexError, ValueError, AttributeError, TypeError) as exc:
         raise SetupError("config_invalid", name="agenda_format", detail=str(exc)) from None
     if not text.strip():
         raise SetupError("config_invalid", name="agenda_format", detail="empty result")

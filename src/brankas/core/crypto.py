@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import pyrage
 from pyrage import x25519
@@ -70,18 +70,64 @@ def parse_identity(text: str) -> x25519.Identity:
     raise InvalidInput("field_invalid", field="identity", detail="no AGE-SECRET-KEY-1 line")
 
 
+class _Relay(io.RawIOBase):
+    """Passes reads and writes through and remembers the first exception they raised.
+
+    pyrage turns any exception of the source or destination into its own error type with
+    the errno lost; the relay lets us re-raise the original (a full disk stays ENOSPC)."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw = raw
+        self.error: BaseException | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def writable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        try:
+            return self.raw.readinto(buffer) or 0  # type: ignore[attr-defined]
+        except BaseException as exc:
+            self.error = self.error or exc
+            raise
+
+    def write(self, data: Any) -> int:
+        try:
+            written = self.raw.write(data)
+        except BaseException as exc:
+            self.error = self.error or exc
+            raise
+        return len(data) if written is None else written
+
+    def flush(self) -> None:
+        self.raw.flush()
+
+
+def _run(call: Any, src: BinaryIO, dst: BinaryIO, keys: list[Any]) -> None:
+    src_relay, dst_relay = _Relay(src), _Relay(dst)
+    try:
+        call(src_relay, dst_relay, keys)
+    except Exception as exc:
+        original = src_relay.error or dst_relay.error
+        if original is not None and original is not exc:
+            raise original from None
+        raise
+
+
 def encrypt_stream(src: BinaryIO, dst: BinaryIO, recipients: list[str]) -> None:
     """Encrypt ``src`` to ``dst`` in constant memory (age STREAM, 64 KiB chunks)."""
     if not recipients:
         raise ValueError("at least one recipient is needed")
     parsed = [x25519.Recipient.from_str(r) for r in recipients]
-    pyrage.encrypt_io(src, dst, parsed)
+    _run(pyrage.encrypt_io, src, dst, parsed)
 
 
 def decrypt_stream(src: BinaryIO, dst: BinaryIO, identities: list[x25519.Identity]) -> None:
     """Decrypt in constant memory. Each chunk is authenticated before it is written, and a
     truncated or altered file raises; callers release ``dst`` only after this returns."""
-    pyrage.decrypt_io(src, dst, identities)
+    _run(pyrage.decrypt_io, src, dst, identities)
 
 
 def decrypt_bytes(data: bytes, identities: list[x25519.Identity]) -> bytes:

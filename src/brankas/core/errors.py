@@ -58,7 +58,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "kolom {field} terlalu panjang (maksimal {limit} karakter)",
         "the field {field} is too long (at most {limit} characters)",
     ),
-    "field_invalid": ("kolom {field} tidak sah: {detail}", "the field {field} is invalid: {detail}"),
+    "field_invalid": (
+        "kolom {field} tidak sah: {detail}", "the field {field} is invalid: {detail}"
+    ),
     "date_invalid": (
         "tanggal {value} tidak sah; gunakan YYYY-MM-DD antara {low} dan {high}",
         "date {value} is invalid; use YYYY-MM-DD between {low} and {high}",
@@ -160,7 +162,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "ruang disk tidak cukup di {path}; tidak ada yang disimpan",
         "not enough disk space at {path}; nothing was stored",
     ),
-    "config_invalid": ("pengaturan {name} tidak sah: {detail}", "setting {name} is invalid: {detail}"),
+    "config_invalid": (
+        "pengaturan {name} tidak sah: {detail}", "setting {name} is invalid: {detail}"
+    ),
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -27,13 +28,13 @@ class DocumentInput:
 
 
 def clean_text(value: str | None, field: str, *, required: bool, multiline: bool = False) -> str:
-    text = unicodedata.normalize("NFC", (value or "").strip())
+    text = unicodedata.normalize("NFC", value or "")
     allowed_controls = {"\n", "\t"} if multiline else set()
     text = "".join(
         ch
         for ch in text
         if ch in allowed_controls or unicodedata.category(ch) not in {"Cc", "Cf"}
-    )
+    ).strip()
     if required and not text:
         raise InvalidInput("field_required", field=field)
     if len(text) > LIMITS[field]:
@@ -61,8 +62,12 @@ def parse_date(value: str | dt.date, *, today: dt.date | None = None) -> dt.date
     if isinstance(value, dt.date):
         date = value
     else:
+        text = (value or "").strip()
         try:
-            date = dt.date.fromisoformat((value or "").strip())
+            # Only YYYY-MM-DD: fromisoformat alone also takes 20261120 and 2026-W47-5.
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+                raise ValueError(text)
+            date = dt.date.fromisoformat(text)
         except ValueError:
             raise InvalidInput("date_invalid", value=value, low=EARLIEST, high=high) from None
     if not EARLIEST <= date <= high:

@@ -41,14 +41,15 @@ def safe_component(text: str, *, max_len: int = 80, fallback: str = "dokumen") -
         else:
             out.append(ch)
     cleaned = "".join(out)
+    limit = min(max_len, MAX_COMPONENT)
     cleaned = re.sub(r"\s+", " ", cleaned).strip()
-    cleaned = _truncate_utf16(cleaned, min(max_len, MAX_COMPONENT))
+    cleaned = _truncate_utf16(cleaned, limit)
     cleaned = cleaned.rstrip(". ").lstrip(" ")
     if not cleaned or set(cleaned) <= {"_", "."}:
         cleaned = fallback
     stem = cleaned.split(".", 1)[0].rstrip(" ").upper()
     if stem in RESERVED:
-        cleaned = "_" + cleaned
+        cleaned = _truncate_utf16("_" + cleaned, limit).rstrip(". ")
     return unicodedata.normalize("NFC", cleaned)
 
 

@@ -17,8 +17,14 @@ MIN_SCORE = 3
 
 
 def check_passphrase(passphrase: str, *, user_inputs: list[str] | None = None) -> None:
-    # zxcvbn slows down on very long inputs; the first 100 characters decide the score.
-    result = zxcvbn(passphrase[:100], user_inputs=user_inputs or [])
+    # zxcvbn 4.5 refuses inputs over 72 characters (and crashes on ""): the first 72
+    # characters decide the score, which is ample for a passphrase that long.
+    sample = passphrase[:72]
+    result = (
+        zxcvbn(sample, user_inputs=[u for u in (user_inputs or []) if u])
+        if sample
+        else {"score": 0, "feedback": {}}
+    )
     score = int(result["score"])
     if len(passphrase) < MIN_LENGTH or score < MIN_SCORE:
         hint = " ".join(result.get("feedback", {}).get("suggestions", []))

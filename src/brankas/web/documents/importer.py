@@ -133,7 +133,9 @@ def run_import(
         outcome = "imported"
         try:
             classification = (
-                Classification.BIASA if cand.category is Category.REGULAR else exempted_classification
+                Classification.BIASA
+                if cand.category is Category.REGULAR
+                else exempted_classification
             )
             meta = metadata.build(
                 direction=cand.direction.value,

@@ -7,7 +7,9 @@ from django.db import models
 class HolderKey(models.Model):
     """A key holder's age identity. Only the passphrase-protected form is stored."""
 
-    holder = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="keys")
+    holder = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="keys"
+    )
     recipient = models.CharField(max_length=100, unique=True)
     fingerprint = models.CharField(max_length=16, unique=True)
     protected_identity = models.BinaryField()  # age scrypt file, readable by `age -d`
