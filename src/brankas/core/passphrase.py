@@ -8,6 +8,8 @@ of at least ``MIN_SCORE`` (zxcvbn: Dropbox's realistic strength estimator, score
 
 from __future__ import annotations
 
+from typing import Any
+
 from zxcvbn import zxcvbn
 
 from brankas.core.errors import InvalidInput
@@ -20,7 +22,7 @@ def check_passphrase(passphrase: str, *, user_inputs: list[str] | None = None) -
     # zxcvbn 4.5 refuses inputs over 72 characters (and crashes on ""): the first 72
     # characters decide the score, which is ample for a passphrase that long.
     sample = passphrase[:72]
-    result = (
+    result: dict[str, Any] = (
         zxcvbn(sample, user_inputs=[u for u in (user_inputs or []) if u])
         if sample
         else {"score": 0, "feedback": {}}
