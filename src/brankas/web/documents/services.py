@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import BinaryIO
@@ -11,10 +10,11 @@ from typing import BinaryIO
 from django.db import transaction
 from django.utils import timezone
 
-from brankas.core import intake, store
+from brankas.core import crypto, intake, store
 from brankas.core.access import Action, require
 from brankas.core.agenda import format_agenda
 from brankas.core.errors import BrankasError, Conflict, CryptoFailure, IntegrityFailure
+from brankas.core.fsutil import copy_stream
 from brankas.core.metadata import DocumentInput
 from brankas.core.terms import Category, Direction, category_of
 from brankas.web.accounts.models import Office, User
@@ -216,8 +216,6 @@ def document_open(
             writer = store.HashingWriter(dst)
             with open(path, "rb") as src:
                 try:
-                    from brankas.core import crypto
-
                     crypto.decrypt_stream(src, writer, identities)  # type: ignore[arg-type]
                 except Exception as exc:
                     raise CryptoFailure("decrypt_failed", agenda=agenda, detail=str(exc)) from None
@@ -225,10 +223,7 @@ def document_open(
         else:
             writer = store.HashingWriter(dst)
             with open(path, "rb") as src:
-                reader = store.HashingReader(src)
-                from brankas.core.fsutil import copy_stream
-
-                copy_stream(reader, writer)  # type: ignore[arg-type]
+                copy_stream(src, writer)  # type: ignore[arg-type]
             digest = writer.hash.hexdigest()
         if digest != doc.content_sha256:
             raise IntegrityFailure("stored_file_changed", agenda=agenda, path=doc.stored_path)
@@ -249,12 +244,3 @@ def document_open(
     )
     return doc
 
-
-def content_hash_matches(doc: Document) -> bool:
-    """Whether the stored file is still what was registered (its on-disk hash)."""
-    path = store.absolute(brankas_settings(), doc.stored_path)
-    return path.is_file() and store.file_sha256(path) == doc.stored_sha256
-
-
-def sha256_text(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
