@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from pathlib import Path
 from typing import Any
@@ -233,6 +232,3 @@ def open_(actor, agenda: str, out: str, passphrase_file: str | None) -> None:  #
         partial.unlink(missing_ok=True)
     click.echo(str(target), err=True)
 
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
