@@ -35,7 +35,7 @@ bench: $(STAMP) system-deps-bench
 	$(BIN)/python -m bench
 
 system-deps-test:
-	@sh scripts/system-deps.sh age chromium
+	@sh scripts/system-deps.sh age chromium gettext
 
 system-deps-bench:
 	@sh scripts/system-deps.sh age

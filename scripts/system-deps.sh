@@ -6,6 +6,7 @@ missing=""
 for pkg in "$@"; do
   case "$pkg" in
     chromium) cmd=/usr/bin/chromium ;;
+    gettext) cmd=xgettext ;;
     *) cmd=$pkg ;;
   esac
   if ! command -v "$cmd" >/dev/null 2>&1; then missing="$missing $pkg"; fi

@@ -35,7 +35,7 @@ PASSPHRASES = {
 }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def protected_identity(passphrase: str) -> tuple[str, str, bytes]:
     """A key pair whose identity is protected by ``passphrase`` (cached: scrypt takes ~1 s)."""
     from brankas.core import crypto

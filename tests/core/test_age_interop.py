@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.conftest import PASSPHRASES, protected_identity
 
 from brankas.core import crypto
+from tests.conftest import PASSPHRASES, protected_identity
 
 AGE = "/usr/bin/age"
 pytestmark = pytest.mark.skipif(

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pyrage
 import pytest
-from tests.conftest import PASSPHRASES, protected_identity
 
 from brankas.core import crypto
 from brankas.core.errors import CryptoFailure, InvalidInput
+from tests.conftest import PASSPHRASES, protected_identity
 
 PLAINTEXT = b"%PDF-1.7\nSURAT RAHASIA: rencana anggaran 2026\n" + bytes(range(256)) * 600
 # Whatever the decrypting side raises for a damaged file (pyrage reports some damage as

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 import pikepdf
 import pytest
 from PIL import Image
-from tests.conftest import make_jpeg, make_pdf
 
 from brankas.core import intake
 from brankas.core.errors import InvalidInput
 from brankas.core.intake import InputFile, prepare
+from tests.conftest import make_jpeg, make_pdf
 
 LIMIT_MB = 5
 MAX_PIXELS = 50_000_000

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from tests.conftest import PASSPHRASES
 
 from brankas.core.errors import InvalidInput
 from brankas.core.passphrase import MIN_LENGTH, MIN_SCORE, check_passphrase
+from tests.conftest import PASSPHRASES
 
 WEAK = {
     "short but random": "Xq7!vB2#",

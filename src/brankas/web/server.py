@@ -17,5 +17,19 @@ def application():  # type: ignore[no-untyped-def]
 
 def serve(*, host: str, port: int) -> None:
     import waitress
+    from django.conf import settings
 
-    waitress.serve(application(), host=host, port=port, threads=8, ident="brankas")
+    # waitress keeps only 512 KiB of a request body in memory and spools the rest to a
+    # temporary file: that would put an exempted upload's plaintext on disk. Keep whole
+    # bodies (up to the upload limit) in memory, and refuse larger ones before reading them.
+    limit = settings.BRANKAS.max_upload_mb * 1024 * 1024 + 1024 * 1024
+    waitress.serve(
+        application(),
+        host=host,
+        port=port,
+        threads=8,
+        ident="brankas",
+        inbuf_overflow=limit,
+        outbuf_overflow=limit,
+        max_request_body_size=limit,
+    )

@@ -149,7 +149,6 @@ def cli_request() -> HttpRequest:
 
 
 def user_authenticate(*, username: str, password: str, request: HttpRequest | None = None) -> User:
-    from axes.helpers import get_lockout_message  # noqa: F401  (import checks axes is ready)
     from axes.handlers.proxy import AxesProxyHandler
 
     request = request or cli_request()

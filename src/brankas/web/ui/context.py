@@ -12,7 +12,7 @@ def brankas(request: HttpRequest) -> dict[str, Any]:
 
     user = getattr(request, "user", None)
     role = getattr(user, "role", None) if user and user.is_authenticated else None
-    can = {a.name.lower(): bool(role) and allowed(role, a) for a in Action}
+    can = {a.name.lower(): role is not None and allowed(role, a) for a in Action}
     try:
         office = office_get()
     except Exception:  # before the first migration

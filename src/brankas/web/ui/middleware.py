@@ -10,7 +10,8 @@ from brankas.web.accounts.selectors import is_initialized
 
 
 class FirstRunMiddleware:
-    """Until the office is set up, every page leads to the first-run setup page."""
+    """Until the office is set up, every page leads to the first-run setup page (the
+    language switch and the static files stay reachable)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -20,8 +21,20 @@ class FirstRunMiddleware:
         if not self._ready:
             self._ready = is_initialized()
             setup = reverse("ui:setup")
-            if not self._ready and not (
-                request.path.startswith(setup) or request.path.startswith("/static/")
-            ):
+            open_paths = (setup, reverse("ui:set_language"), "/static/")
+            if not self._ready and not request.path.startswith(open_paths):
                 return redirect(setup)
+        return self.get_response(request)
+
+
+class IndonesianFirstMiddleware:
+    """Bahasa Indonesia unless the user chose English with the language switch (a cookie):
+    the browser's Accept-Language is ignored, so an office laptop set up in English still
+    shows the official Indonesian interface first."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
         return self.get_response(request)

@@ -3,6 +3,10 @@
 Django writes uploads larger than 2.5 MB to a temporary file; for an exempted document
 that would put its plaintext on disk. This handler replaces Django's two defaults: it
 keeps every upload in memory and stops reading at ``BRANKAS_MAX_UPLOAD_MB``.
+
+An upload over the limit sets ``request.brankas_upload_too_large`` (and
+``request.brankas_upload_name``, the first file's name) so the view can say so; the
+form fields sent before the files are still parsed (the CSRF token among them).
 """
 
 from __future__ import annotations
@@ -25,24 +29,33 @@ class MemoryOnlyUploadHandler(FileUploadHandler):
         self.total = 0
         self.limit = settings.FILE_UPLOAD_MAX_MEMORY_SIZE
         self.buffer: io.BytesIO | None = None
+        self.too_large = False
+
+    def _refuse(self) -> None:
+        if self.request is not None:
+            setattr(self.request, "brankas_upload_too_large", True)  # noqa: B010
+            if self.file_name and not getattr(self.request, "brankas_upload_name", ""):
+                setattr(self.request, "brankas_upload_name", self.file_name)  # noqa: B010
+        self.buffer = None
+        raise UploadTooLarge(connection_reset=True)
 
     def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):  # type: ignore[no-untyped-def]
+        # Raising here would escape Django's parser (and the CSRF check that reads the form):
+        # mark the request and refuse at the first file instead, without reading its bytes.
         if content_length and content_length > self.limit + 1024 * 1024:
-            if self.request is not None:
-                self.request.brankas_upload_too_large = True
-            raise StopUpload(connection_reset=True)
+            self.too_large = True
         return None
 
     def new_file(self, *args: Any, **kwargs: Any) -> None:
         super().new_file(*args, **kwargs)
+        if self.too_large:
+            self._refuse()
         self.buffer = io.BytesIO()
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
         self.total += len(raw_data)
         if self.total > self.limit:
-            if self.request is not None:
-                self.request.brankas_upload_too_large = True
-            raise StopUpload(connection_reset=True)
+            self._refuse()
         assert self.buffer is not None
         self.buffer.write(raw_data)
         return None

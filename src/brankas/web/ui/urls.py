@@ -1,9 +1,21 @@
 from django.urls import path
+from django.views.i18n import set_language
 
-from brankas.web.ui import views
+from brankas.web.ui.views import auth, dashboard, documents, keys, register, setup, users
 
 app_name = "ui"
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
-    path("setup/", views.setup, name="setup"),
+    path("", dashboard.dashboard, name="dashboard"),
+    path("setup/", setup.setup, name="setup"),
+    path("login/", auth.login_view, name="login"),
+    path("logout/", auth.logout_view, name="logout"),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("documents/", documents.document_list_view, name="documents"),
+    path("documents/new/", register.register, name="register"),
+    # Agenda numbers may contain "/" when the office's format has one.
+    path("documents/<path:agenda>/pdf", documents.document_pdf, name="document_pdf"),
+    path("documents/<path:agenda>/open", documents.document_open_view, name="document_open"),
+    path("documents/<path:agenda>/", documents.document_detail, name="document"),
+    path("keys/", keys.keys_view, name="keys"),
+    path("users/", users.users_view, name="users"),
 ]

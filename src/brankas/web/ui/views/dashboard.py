@@ -1,0 +1,92 @@
+"""The start page: the four SOP folders, the latest registrations, and what to do next."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from brankas.core.access import Action, allowed
+from brankas.core.terms import KEY_HOLDER_ROLES, Category, Role, store_folders
+from brankas.web.accounts.models import User
+from brankas.web.accounts.selectors import user_list
+from brankas.web.documents.selectors import document_list
+from brankas.web.keys.selectors import key_list, user_has_key
+from brankas.web.ui import labels
+from brankas.web.ui.common import actor
+
+RECENT = 10
+
+
+@dataclass(frozen=True)
+class Folder:
+    title: str
+    category: str
+    direction: str
+    count: int
+    exempted: bool
+
+
+@dataclass(frozen=True)
+class Hint:
+    level: str  # info, warning
+    text: str
+    link: str = ""
+    link_text: str = ""
+
+
+def folder_counts() -> list[Folder]:
+    rows = document_list().order_by().values("category", "direction").annotate(n=Count("pk"))
+    counts = {(r["category"], r["direction"]): r["n"] for r in rows}
+    return [
+        Folder(
+            title=labels.folder_title(category, direction),
+            category=category.value,
+            direction=direction.value,
+            count=counts.get((category.value, direction.value), 0),
+            exempted=category is Category.EXEMPTED,
+        )
+        for category, direction in store_folders()
+    ]
+
+
+def hints_for(user: User) -> list[Hint]:
+    role = Role(user.role)
+    any_holder = key_list().filter(retired_at__isnull=True, holder__is_active=True).exists()
+    keys = reverse("ui:keys")
+    hints = []
+    if role is Role.ADMIN and not any_holder:
+        hints.append(Hint("warning", _("No key holder has a key yet, so exempted documents "
+                                       "cannot be registered. A Kasi, Kabid or Kadis creates "
+                                       "their own key, or you create one for them."),
+                          keys, _("Keys")))
+    if role is Role.ADMIN and not user_list().filter(role=Role.SANDIMAN.value).exists():
+        hints.append(Hint("info", _("There is no Sandiman yet: add a user with the role "
+                                    "Sandiman to register documents."),
+                          reverse("ui:users"), _("Users")))
+    if role in KEY_HOLDER_ROLES and not user_has_key(user.pk):
+        hints.append(Hint("warning", _("You do not have a decryption key yet. Create one to "
+                                       "open exempted documents registered from now on."),
+                          keys, _("Create my key")))
+    if role is Role.SANDIMAN and not any_holder:
+        hints.append(Hint("warning", _("No key holder has a key yet: only Biasa documents can "
+                                       "be registered until a Kasi, Kabid or Kadis creates one.")))
+    return hints
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    user = actor(request)
+    folders = folder_counts()
+    recent = document_list()[:RECENT] if allowed(user.role, Action.LIST) else []
+    return render(request, "ui/dashboard.html", {
+        "folders": folders,
+        "total": sum(f.count for f in folders),
+        "recent": recent,
+        "hints": hints_for(user),
+    })

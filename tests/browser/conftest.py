@@ -1,0 +1,113 @@
+"""The real application in a subprocess (``python -m brankas serve``) and a real headless
+Chromium (Debian's, through Playwright), as an operator would use them."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@dataclass
+class Server:
+    url: str
+    home: Path
+    env: dict[str, str]
+    process: subprocess.Popen[bytes]
+
+    def cli(self, *args: str, env: dict[str, str] | None = None,
+            stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        """The ``brankas`` command against the same data folder."""
+        return subprocess.run([sys.executable, "-m", "brankas", *args],
+                              env={**self.env, **(env or {})}, input=stdin,
+                              capture_output=True, text=True, timeout=120)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"brankas serve exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url + "/static/brankas/brankas.css", timeout=2):  # noqa: S310 - our own http://127.0.0.1
+                return
+        except (urllib.error.URLError, ConnectionError, OSError):
+            time.sleep(0.2)
+    raise TimeoutError(f"brankas serve did not answer at {url}")
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    """A fresh Brankas (not set up yet) served on a free port."""
+    home = tmp_path / "home"
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BRANKAS_")}
+    env.update({"BRANKAS_HOME": str(home), "TMPDIR": str(tmp), "BRANKAS_LANG": "en"})
+    log = open(tmp_path / "server.log", "wb")  # noqa: SIM115 - closed below
+    process = subprocess.Popen([sys.executable, "-m", "brankas", "serve", "--host", "127.0.0.1",
+                                "--port", str(port)], env=env, stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        try:
+            wait_until_up(url, process)
+        except (RuntimeError, TimeoutError) as exc:
+            log.flush()
+            raise RuntimeError(f"{exc}\n{(tmp_path / 'server.log').read_text()[-3000:]}") from None
+        yield Server(url=url, home=home, env=env, process=process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def shoot(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """``shoot(page, "name")``: a full-page screenshot into $BRANKAS_SCREENSHOTS, when set
+    (to look at the pages during development; screenshots are not kept in the repository)."""
+    folder = os.environ.get("BRANKAS_SCREENSHOTS")
+
+    def take(page, name: str) -> None:  # type: ignore[no-untyped-def]
+        if folder:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+
+    return take
