@@ -11,4 +11,7 @@ Vocabulary:
 - *store*: the working archive under ``BRANKAS_HOME/arsip`` with the SOP's four folders.
 - *cipher suite*: the one module (``crypto``) that encrypts; files record which suite made them.
 - *recipient* / *identity*: the public and secret halves of an age X25519 key.
+- *medium*: one external backup disk, recognised by the identity file written on it.
+- *bag*: the BagIt (RFC 8493) folder on a medium; *payload path*: a file's path under the
+  bag's ``data/`` folder.
 """

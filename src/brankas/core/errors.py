@@ -165,6 +165,72 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "config_invalid": (
         "pengaturan {name} tidak sah: {detail}", "setting {name} is invalid: {detail}"
     ),
+    # the backup disk
+    "backup_dest_missing": (
+        "folder {path} tidak ada; apakah disk cadangan sudah terpasang?",
+        "folder {path} does not exist; is the backup disk connected?",
+    ),
+    "backup_dest_not_empty": (
+        "folder {path} berisi berkas lain dan bukan disk cadangan Brankas; pilih folder kosong",
+        "folder {path} holds other files and is not a Brankas backup disk; choose an empty folder",
+    ),
+    "backup_not_brankas": (
+        "{path} bukan disk cadangan Brankas (tidak ada bagit.txt dan brankas-medium.json)",
+        "{path} is not a Brankas backup disk (no bagit.txt and brankas-medium.json)",
+    ),
+    "backup_bag_invalid": (
+        "disk cadangan {path} rusak: {detail}",
+        "the backup disk at {path} is damaged: {detail}",
+    ),
+    "backup_busy": (
+        "disk cadangan {path} sedang dipakai oleh proses lain (back up atau verifikasi)",
+        "the backup disk at {path} is in use by another process (a backup or a verification)",
+    ),
+    "backup_disk_full": (
+        "disk cadangan {path} penuh; berkas yang sudah tersalin tetap utuh dan tercatat. "
+        "Kosongkan ruang atau pakai disk lain, lalu jalankan back up lagi untuk melanjutkan",
+        "the backup disk at {path} is full; the files already copied are intact and listed. "
+        "Free some space or use another disk, then run the backup again to continue",
+    ),
+    "backup_disk_gone": (
+        "disk cadangan {path} tidak dapat diakses lagi (dicabut atau rusak?): {detail}. "
+        "Pasang kembali dan jalankan back up lagi",
+        "the backup disk at {path} cannot be reached any more (removed or failing?): "
+        "{detail}. Reconnect it and run the backup again",
+    ),
+    "backup_disk_error": (
+        "tidak dapat menulis ke disk cadangan {path}: {detail}",
+        "cannot write to the backup disk at {path}: {detail}",
+    ),
+    "backup_readback_mismatch": (
+        "berkas {name} yang ditulis ke disk cadangan berbeda saat dibaca ulang; disk mungkin "
+        "rusak. Berkas ini tidak dicatat; pakai disk lain",
+        "file {name} read back from the backup disk differs from what was written; the disk "
+        "may be failing. The file was not recorded; use another disk",
+    ),
+    "backup_path_conflict": (
+        "data/{name} sudah ada di disk cadangan dengan isi yang berbeda; disk cadangan tidak "
+        "pernah ditimpa: dokumen yang berubah perlu nama versi baru",
+        "data/{name} is already on the backup disk with different content; the backup disk "
+        "is never overwritten: a changed document needs a new version name",
+    ),
+    "backup_unexpected_file": (
+        "data/{name} ada di disk cadangan tetapi tidak tercatat di manifest; periksa dengan "
+        "brankas verify",
+        "data/{name} is on the backup disk but not in its manifest; check it with brankas verify",
+    ),
+    "backup_name_invalid": (
+        "nama data/{name} tidak dapat dipakai di disk cadangan (exFAT/NTFS): {detail}",
+        "the name data/{name} cannot be used on the backup disk (exFAT/NTFS): {detail}",
+    ),
+    "backup_source_changed": (
+        "berkas sumber {name} berubah atau rusak saat disalin: {detail}",
+        "the source file {name} changed or is damaged: {detail}",
+    ),
+    "backup_source_unreadable": (
+        "berkas sumber {name} tidak dapat dibaca: {detail}",
+        "the source file {name} cannot be read: {detail}",
+    ),
 }
 
 

@@ -1,0 +1,336 @@
+"""The backup disk's format: a BagIt 1.0 bag (RFC 8493) with a few Brankas tag files.
+
+::
+
+    DEST/
+      bagit.txt                "BagIt-Version: 1.0", "Tag-File-Character-Encoding: UTF-8"
+      bag-info.txt             Source-Organization, Bagging-Date, Payload-Oxum, ...
+      manifest-sha256.txt      "<sha256>  data/<path>" for every payload file
+      brankas-sizes.txt        "<bytes>  data/<path>" for every payload file (fast verify)
+      brankas-medium.json      the disk's identity (medium id, label, created); written once
+      PANDUAN-PEMULIHAN.txt    the restore guide, Bahasa Indonesia
+      RESTORE-GUIDE.txt        the restore guide, English
+      tagmanifest-sha256.txt   "<sha256>  <name>" for every tag file above
+      data/                    the payload
+      .brankas-staging/        not part of the bag: staging copies, the lock, the journal
+
+Vocabulary: a *payload path* is '/'-separated and relative to ``data/`` (``arsip/biasa/
+pengiriman/2026/A-1.pdf``); a *bag path* is relative to DEST (``data/arsip/...``). Only
+bag paths appear in manifest files. Paths in manifests are percent-encoded as RFC 8493
+§2.1.3 requires (CR, LF and ``%``); the writer refuses ``%`` in payload names anyway,
+because bagit-python 1.9 and ``sha256sum -c`` would read ``%25`` literally.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import json
+import os
+import re
+import sys
+import threading
+import unicodedata
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from brankas.core.errors import BrankasError, SetupError
+from brankas.core.fsutil import CHUNK
+from brankas.core.names import is_safe_component
+
+BAGIT_TXT = "bagit.txt"
+BAG_INFO = "bag-info.txt"
+MANIFEST = "manifest-sha256.txt"
+SIZES = "brankas-sizes.txt"
+MEDIUM = "brankas-medium.json"
+TAGMANIFEST = "tagmanifest-sha256.txt"
+DATA = "data"
+STAGING = ".brankas-staging"
+GUIDES = {"PANDUAN-PEMULIHAN.txt": "restore-id.txt", "RESTORE-GUIDE.txt": "restore-en.txt"}
+
+BAGIT_CONTENT = b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
+MEDIUM_FORMAT = "brankas-medium/1"
+
+_HEX64 = re.compile(r"[0-9a-fA-F]{64}")
+_LINE = re.compile(r"(\S+)[ \t]+\*?(.+)")
+
+
+@dataclass(frozen=True)
+class MediumInfo:
+    """What is written on a disk to recognise it, whatever its mount point today."""
+
+    medium_id: str  # uuid4
+    label: str
+    created: str  # ISO 8601, UTC
+    organization: str
+
+    def to_json(self) -> bytes:
+        body = {"format": MEDIUM_FORMAT, "medium_id": self.medium_id, "label": self.label,
+                "created": self.created, "organization": self.organization}
+        return (json.dumps(body, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def encode_path(path: str) -> str:
+    """RFC 8493 §2.1.3: percent-encode ``%``, CR and LF (and only those)."""
+    return path.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+_DECODE = {"%25": "%", "%0D": "\r", "%0A": "\n"}
+
+
+def decode_path(text: str) -> str:
+    return re.sub(r"%(25|0[dDaA])", lambda m: _DECODE[m.group(0).upper()], text)
+
+
+def check_payload_path(path: str) -> str | None:
+    """Why ``path`` cannot be a payload path on exFAT/NTFS, or None when it can."""
+    if not path or path.startswith("/") or path.endswith("/"):
+        return "not a relative file path"
+    for part in path.split("/"):
+        if part in {"", ".", ".."}:
+            return "empty, '.' or '..' component"
+        if "%" in part:
+            return "the '%' sign (RFC 8493 would percent-encode it)"
+        if not is_safe_component(part):
+            return f"component {part!r} is not valid on Windows, exFAT or NTFS"
+    return None
+
+
+def fold(path: str) -> str:
+    """The key under which exFAT and NTFS (case-insensitive) see a name."""
+    return unicodedata.normalize("NFC", path).casefold()
+
+
+def parse_lines(text: str, *, what: str, dest: Path) -> dict[str, str]:
+    """A manifest-like file ("<value>  <bag path>" per line) as {bag path: value}."""
+    out: dict[str, str] = {}
+    for number, raw in enumerate(text.split("\n"), 1):
+        line = raw.rstrip("\r")
+        if not line.strip() or line.startswith("#"):
+            continue
+        match = _LINE.fullmatch(line)
+        if match is None:
+            raise SetupError("backup_bag_invalid", path=str(dest),
+                             detail=f"{what} line {number} is malformed")
+        value, path = match.group(1), decode_path(match.group(2))
+        if path in out:
+            raise SetupError("backup_bag_invalid", path=str(dest),
+                             detail=f"{what} lists {path} twice")
+        out[path] = value
+    return out
+
+
+def read_payload_manifest(dest: Path) -> dict[str, str]:
+    """manifest-sha256.txt as {payload path: sha256}."""
+    text = (dest / MANIFEST).read_text(encoding="utf-8")
+    out = {}
+    for path, digest in parse_lines(text, what=MANIFEST, dest=dest).items():
+        if not path.startswith(DATA + "/") or _HEX64.fullmatch(digest) is None:
+            raise SetupError("backup_bag_invalid", path=str(dest),
+                             detail=f"{MANIFEST} has a bad line for {path}")
+        out[path[len(DATA) + 1:]] = digest.lower()
+    return out
+
+
+def read_sizes(dest: Path) -> dict[str, int]:
+    """brankas-sizes.txt as {payload path: bytes}; empty when the file is absent."""
+    try:
+        text = (dest / SIZES).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    out = {}
+    for path, value in parse_lines(text, what=SIZES, dest=dest).items():
+        if path.startswith(DATA + "/") and value.isdigit():
+            out[path[len(DATA) + 1:]] = int(value)
+    return out
+
+
+def read_tag_manifest(dest: Path) -> dict[str, str]:
+    text = (dest / TAGMANIFEST).read_text(encoding="utf-8")
+    return {p: v.lower() for p, v in parse_lines(text, what=TAGMANIFEST, dest=dest).items()}
+
+
+def read_tags(path: Path) -> dict[str, str]:
+    """A tag file ("Label: value" lines, as bagit.txt and bag-info.txt) as {label: first
+    value}; continuation lines are joined."""
+    info: dict[str, str] = {}
+    last: str | None = None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line[:1] in {" ", "\t"} and last is not None:
+            info[last] += " " + line.strip()
+        elif ":" in line:
+            label, _, value = line.partition(":")
+            last = label.strip()
+            info.setdefault(last, value.strip())
+    return info
+
+
+def read_bag_info(dest: Path) -> dict[str, str]:
+    try:
+        return read_tags(dest / BAG_INFO)
+    except FileNotFoundError:
+        return {}
+
+
+def payload_lines(values: Mapping[str, object]) -> bytes:
+    """A manifest-like file from {payload path: value}, sorted by path."""
+    return "".join(
+        f"{values[p]}  {DATA}/{encode_path(p)}\n" for p in sorted(values)
+    ).encode("utf-8")
+
+
+def tag_lines(hashes: Mapping[str, str]) -> bytes:
+    return "".join(f"{hashes[n]}  {encode_path(n)}\n" for n in sorted(hashes)).encode("utf-8")
+
+
+def bag_info_text(info: Mapping[str, str]) -> bytes:
+    """bag-info.txt; values are kept on one line."""
+    lines = [f"{label}: {' '.join(str(value).split())}" for label, value in info.items()]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def oxum(sizes: Mapping[str, int]) -> str:
+    return f"{sum(sizes.values())}.{len(sizes)}"
+
+
+def read_medium(dest: Path | str) -> MediumInfo | None:
+    """The identity written on the disk at DEST, or None when DEST holds none."""
+    dest = Path(dest)
+    try:
+        raw = (dest / MEDIUM).read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    try:
+        body = json.loads(raw.decode("utf-8"))
+        if body.get("format") != MEDIUM_FORMAT:
+            raise ValueError(body.get("format"))
+        return MediumInfo(medium_id=str(body["medium_id"]), label=str(body.get("label", "")),
+                          created=str(body.get("created", "")),
+                          organization=str(body.get("organization", "")))
+    except (ValueError, KeyError, AttributeError, UnicodeDecodeError):
+        raise SetupError("backup_bag_invalid", path=str(dest),
+                         detail=f"{MEDIUM} is not readable") from None
+
+
+def guide_texts() -> dict[str, bytes]:
+    """The restore guides as they are written on a disk: {file name: content}."""
+    folder = resources.files("brankas.core").joinpath("guides")
+    return {name: folder.joinpath(source).read_bytes() for name, source in GUIDES.items()}
+
+
+# Disk errors -------------------------------------------------------------------------
+
+_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
+_GONE = {errno.EIO, errno.ENODEV, errno.ENOENT, errno.ENXIO, errno.EROFS, errno.ENOTDIR,
+         getattr(errno, "ESTALE", errno.EIO), getattr(errno, "ENOMEDIUM", errno.EIO)}
+
+
+def disk_error(exc: OSError, dest: Path) -> BrankasError:
+    """What an OSError on the backup disk means to its user: full, gone, or another fault."""
+    if exc.errno in _FULL:
+        return SetupError("backup_disk_full", path=str(dest))
+    try:
+        dest_reachable = (dest / BAGIT_TXT).exists() or dest.is_dir()
+    except OSError:
+        dest_reachable = False
+    detail = exc.strerror or str(exc)
+    if exc.errno in _GONE or not dest_reachable:
+        return SetupError("backup_disk_gone", path=str(dest), detail=detail)
+    return SetupError("backup_disk_error", path=str(dest), detail=detail)
+
+
+@contextlib.contextmanager
+def disk_errors(dest: Path) -> Iterator[None]:
+    """OSErrors of the backup disk become one clear error (``disk_error``)."""
+    try:
+        yield
+    except BrankasError:
+        raise
+    except OSError as exc:
+        raise disk_error(exc, dest) from exc
+
+
+# Hashing ------------------------------------------------------------------------------
+
+_buffers = threading.local()
+
+
+def read_buffer() -> bytearray:
+    """One reusable 1 MiB buffer per thread (zeroing a fresh one per small file costs more
+    than hashing the file)."""
+    buf: bytearray | None = getattr(_buffers, "buf", None)
+    if buf is None:
+        buf = _buffers.buf = bytearray(CHUNK)
+    return buf
+
+
+def drop_cache(fd: int) -> None:
+    """Ask the OS to forget the file's cached pages, so the next read comes from the disk.
+    Only clean (already written back) pages are dropped: fsync first. A no-op where the
+    call does not exist (Windows, macOS)."""
+    if hasattr(os, "posix_fadvise") and hasattr(os, "POSIX_FADV_DONTNEED"):
+        with contextlib.suppress(OSError):
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+
+
+def hash_file(path: Path, *, uncached: bool = False) -> tuple[str, int]:
+    """SHA-256 and size of a file; ``uncached`` re-reads it from the disk, not the cache.
+    hashlib releases the GIL on large updates, so threads hash in parallel."""
+    digest = hashlib.sha256()
+    size = 0
+    buf = read_buffer()
+    view = memoryview(buf)
+    with open(path, "rb", buffering=0) as fh:
+        if uncached:
+            drop_cache(fh.fileno())
+        while n := fh.readinto(buf):
+            digest.update(view[:n])
+            size += n
+    return digest.hexdigest(), size
+
+
+# The lock: one writer or verifier per disk at a time ---------------------------------
+
+LOCK = "lock"
+
+
+def lock(dest: Path, *, create: bool) -> int | None:
+    """Take the disk's lock, or refuse with ``backup_busy``. Returns the descriptor to pass to
+    ``unlock``; None where there is nothing to lock (``create=False`` and no lock file, a
+    read-only disk) or the file system has no locks. The OS drops the lock when the
+    process dies, however it dies."""
+    path = dest / STAGING / LOCK
+    try:
+        fd = os.open(path, os.O_RDWR | (os.O_CREAT if create else 0), 0o644)
+    except OSError:
+        if create:
+            raise
+        return None
+    try:
+        if sys.platform == "win32":
+            import msvcrt
+
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        os.close(fd)
+        if exc.errno in {errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES, errno.EDEADLK}:
+            raise SetupError("backup_busy", path=str(dest)) from None
+        return None
+    return fd
+
+
+def unlock(fd: int | None) -> None:
+    if fd is not None:
+        with contextlib.suppress(OSError):
+            os.close(fd)
