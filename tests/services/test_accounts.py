@@ -75,3 +75,7 @@ def test_default_hasher_is_argon2():
     from django.conf import settings
 
     assert settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+    from django.contrib.auth.hashers import get_hasher
+
+    hasher = get_hasher()
+    assert hasher.algorithm == "argon2" and hasher.memory_cost == 19456
