@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import make_jpeg, make_pdf
+from tests.leakscan import SHARED_TEMP, scan_for
 
 REGISTER = ["--number", "005/12/2026", "--date", "2026-11-20", "--correspondent", "Bupati"]
 
@@ -308,33 +310,18 @@ def test_plaintext_of_exempted_never_touches_disk_via_cli(run_cli, cli_office, c
     pdf = src_dir / "rahasia.pdf"
     make_pdf(pdf, text=marker.decode())
     assert marker in pdf.read_bytes()  # the scanner below would see it
+    started = time.time() - 1
     r = register(run_cli, pdf, "sangat-rahasia")
     assert r.returncode == 0, r.stderr
     r = run_cli("show", r.json()["agenda"], "--json", user="kabid")
     assert r.returncode == 0
-    hits = scan_for(marker, [cli_home, tmp_path / "tmp", Path("/tmp"), Path("/var/tmp")],
-                    exclude=[src_dir])
+    hits = scan_for(marker, [cli_home, tmp_path / "tmp"], exclude=(src_dir,))
+    hits += scan_for(marker, SHARED_TEMP, since=started, exclude=(src_dir,))
     assert hits == []
-
-
-def scan_for(marker: bytes, roots: list[Path], exclude: list[Path]) -> list[Path]:
-    hits = []
-    for root in roots:
-        if not root.exists():
-            continue
-        for path in root.rglob("*"):
-            if any(path.is_relative_to(x) for x in exclude):
-                continue
-            try:
-                if path.is_file() and not path.is_symlink() and marker in path.read_bytes():
-                    hits.append(path)
-            except (PermissionError, OSError):
-                continue
-    return hits
 
 
 def test_scanner_finds_a_planted_marker(tmp_path):
     marker = b"PLANTED-" + secrets.token_hex(8).encode()
     (tmp_path / "a" / "b").mkdir(parents=True)
     (tmp_path / "a" / "b" / "f.bin").write_bytes(b"xx" + marker + b"yy")
-    assert scan_for(marker, [tmp_path], exclude=[]) == [tmp_path / "a" / "b" / "f.bin"]
+    assert scan_for(marker, [tmp_path]) == [tmp_path / "a" / "b" / "f.bin"]

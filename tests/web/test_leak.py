@@ -19,44 +19,10 @@ import pytest
 from django.db.models.signals import post_save
 
 from tests.conftest import PASSPHRASES
+from tests.leakscan import CHUNK, SHARED_TEMP, scan_for
 from tests.web.conftest import make_padded_pdf, post_register
 
 SIZE = 3 * 1024 * 1024  # over Django's FILE_UPLOAD_MAX_MEMORY_SIZE default (2.5 MB)
-CHUNK = 1 << 20
-SHARED_TEMP = (Path("/tmp"), Path("/var/tmp"))
-
-
-def file_contains(path: Path, marker: bytes) -> bool:
-    tail = b""
-    with open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            if marker in tail + chunk:
-                return True
-            tail = chunk[-len(marker):]
-    return False
-
-
-def scan_for(marker: bytes, roots: list[Path], *, since: float | None = None) -> list[Path]:
-    """Files under ``roots`` that contain ``marker``. With ``since``, files last written
-    before that time are skipped (a leak from this test is written during it): that keeps a
-    scan of a shared /tmp fast."""
-    hits = []
-    for root in roots:
-        if not root.is_dir():
-            continue
-        for path in root.rglob("*"):
-            try:
-                if path.is_symlink() or not path.is_file():
-                    continue
-                if since is not None and path.stat().st_mtime < since:
-                    continue
-                if file_contains(path, marker):
-                    hits.append(path)
-            except OSError:  # vanished, unreadable, a socket…
-                continue
-    return hits
-
-
 @pytest.fixture
 def own_tmp(tmp_path: Path, monkeypatch) -> Path:  # type: ignore[no-untyped-def]
     """A per-test temporary folder that every ``tempfile`` user in this process writes to."""
