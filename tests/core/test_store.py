@@ -235,3 +235,32 @@ def test_relative_path_is_always_safe(category: Category, direction: Direction, 
     name = relative.parts[-1]
     assert name.endswith(".pdf.age" if category is Category.EXEMPTED else ".pdf")
     assert not name.endswith(".pdf.pdf")
+
+
+@pytest.mark.parametrize("encrypted", [True, False])
+def test_large_inputs_take_the_parallel_hashing_path(
+    brankas_settings: config.Settings, tmp_path: Path, encrypted: bool
+) -> None:
+    """At PARALLEL_MIN and above the plaintext is hashed in helper threads while it is
+    stored; the hashes and the stored bytes must be exactly those of the one-thread path."""
+    import os
+
+    size = store.PARALLEL_MIN + 12345
+    source = tmp_path / "large.bin"
+    source.write_bytes(os.urandom(size))
+    pair = crypto.generate()
+    with open(source, "rb") as src:
+        staged = store.stage(brankas_settings, src,
+                             recipients=[pair.recipient] if encrypted else None)
+    data = source.read_bytes()
+    stored = staged.path.read_bytes()
+    assert staged.content_size == size
+    assert staged.content_sha256 == hashlib.sha256(data).hexdigest()
+    assert staged.stored_sha256 == hashlib.sha256(stored).hexdigest()
+    assert staged.stored_size == len(stored)
+    if encrypted:
+        ident = crypto.parse_identity(pair.identity)
+        assert crypto.decrypt_bytes(stored, [ident]) == data
+    else:
+        assert stored == data
+    store.discard(staged)

@@ -28,20 +28,38 @@ def test_a_failure_at_filing_leaves_no_record_and_no_file(office):
     from django.utils import timezone
 
     year = timezone.localdate().year
-    # Something already occupies the name the next document would get.
-    squatter = office.home / "arsip" / "biasa" / "pengiriman" / str(year) / (
-        f"K-{year}-0001-nota-dinas.pdf")
-    squatter.parent.mkdir(parents=True, exist_ok=True)
-    squatter.write_bytes(b"not ours")
-    with pytest.raises(FileExistsError):
+    # The year folder cannot be made: a file stands where it should be.
+    blocker = office.home / "arsip" / "biasa" / "pengiriman" / str(year)
+    blocker.parent.mkdir(parents=True, exist_ok=True)
+    blocker.write_bytes(b"in the way")
+    with pytest.raises(OSError):
         document_register(actor=office.users["operator"], meta=meta(),
                           files=[InputFile.from_bytes("a.pdf", make_pdf())])
     assert Document.objects.count() == 0
     assert not AuditEvent.objects.filter(action="document.register").exists()
-    assert squatter.read_bytes() == b"not ours"
-    assert archive_files(office.home) == [squatter]
+    assert archive_files(office.home) == [blocker]
     assert list((office.home / "tmp").iterdir()) == []
     assert not AgendaCounter.objects.filter(last__gt=0).exists()
+
+
+def test_a_leftover_file_at_the_new_name_is_set_aside_not_overwritten(office):
+    from django.utils import timezone
+
+    year = timezone.localdate().year
+    # Left by a process killed between filing and committing: no record names it.
+    leftover = office.home / "arsip" / "biasa" / "pengiriman" / str(year) / (
+        f"K-{year}-0001-nota-dinas.pdf")
+    leftover.parent.mkdir(parents=True, exist_ok=True)
+    leftover.write_bytes(b"left over")
+    original = make_pdf(text="yang baru")
+    doc = document_register(actor=office.users["operator"], meta=meta(),
+                            files=[InputFile.from_bytes("a.pdf", original)])
+    assert (office.home / doc.stored_path) == leftover
+    assert leftover.read_bytes() == original
+    ev = AuditEvent.objects.get(action="archive.orphan_set_aside")
+    moved = office.home / ev.detail["moved_to"]
+    assert moved.read_bytes() == b"left over"
+    assert not moved.is_relative_to(office.home / "arsip")
 
 
 def test_refused_input_consumes_no_agenda_number(office):

@@ -157,7 +157,14 @@ def _check_image(data: bytes, name: str, kind: str, max_pixels: int) -> int:
                         raise InvalidInput(
                             "image_too_large", name=name, pixels=pixels, limit=max_pixels
                         )
-                    im.load()  # decodes fully: catches truncated and corrupt scans
+                    if im.format == "JPEG" and frames == 1:
+                        # Decode at 1/8 scale: every bit of the compressed data is still
+                        # read and checked (truncated and corrupt scans are caught the
+                        # same way), but the costly pixel reconstruction is skipped. The
+                        # stored PDF keeps the original JPEG untouched. (Not for
+                        # multi-picture MPO files, whose later frames draft mode breaks.)
+                        im.draft(im.mode, (max(1, im.size[0] // 8), max(1, im.size[1] // 8)))
+                    im.load()  # decodes the whole image: catches truncated and corrupt scans
                 return frames
     except InvalidInput:
         raise
@@ -198,7 +205,12 @@ def prepare(files: list[InputFile], *, limit_mb: int, max_image_pixels: int) -> 
         hashes.append(digest)
         images.append(data)
     try:
-        pdf_bytes = img2pdf.convert(images, rotation=img2pdf.Rotation.ifvalid)
+        # img2pdf's own PDF writer: the images are embedded verbatim either way, and it is
+        # several times cheaper than the pikepdf engine, which linearizes and hashes the
+        # whole file on every conversion (no use for a scan of a few pages).
+        pdf_bytes = img2pdf.convert(
+            images, rotation=img2pdf.Rotation.ifvalid, engine=img2pdf.Engine.internal
+        )
     except Exception as exc:  # img2pdf raises a variety of errors on odd images
         raise InvalidInput("image_unreadable", name=originals[0].name, detail=_short(exc)) from None
     assert pdf_bytes is not None

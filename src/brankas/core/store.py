@@ -8,8 +8,12 @@ document exists only in memory buffers on its way through the cipher.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
+import os
+import queue
+import threading
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
@@ -42,18 +46,225 @@ class HashingReader(io.RawIOBase):
 class HashingWriter(io.RawIOBase):
     def __init__(self, raw: BinaryIO) -> None:
         self.raw = raw
-        self.hash = hashlib.sha256()
+        self.hash: Any = hashlib.sha256()  # None: count only (the caller hashes elsewhere)
         self.size = 0
 
     def writable(self) -> bool:
         return True
 
     def write(self, data: Any) -> int:
-        self.hash.update(data)
+        if self.hash is not None:
+            self.hash.update(data)
         self.raw.write(data)
         n = len(data)
         self.size += n
         return n
+
+
+class _StagingWriter(HashingWriter):
+    """A HashingWriter onto a staging file that starts the file's writeback early."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        super().__init__(raw)
+        self.hint = fsutil.WritebackHint(raw)
+        self.tail: _TailHasher | None = None  # hashes the file as it grows, instead
+        self.discard = False  # set when staging failed: the file is being thrown away
+
+    def write(self, data: Any) -> int:
+        if self.discard:
+            return len(data)
+        n = super().write(data)
+        if self.tail is not None:
+            self.raw.flush()
+            self.tail.wrote(n)
+        else:
+            self.hint.wrote(n)
+        return n
+
+
+# Big inputs are hashed beside the cipher, in helper threads: each hashlib call on a
+# piece of several MiB runs without the GIL, while the cipher (which holds the GIL)
+# keeps the main thread busy. Small inputs are not worth a thread.
+PARALLEL_MIN = 32 * fsutil.CHUNK
+_PIECE = 2 * fsutil.CHUNK
+
+
+def _remaining(src: BinaryIO) -> int | None:
+    """How many bytes ``src`` still holds, when that is cheap to know."""
+    try:
+        return os.fstat(src.fileno()).st_size - src.tell()
+    except (AttributeError, OSError, ValueError):
+        pass
+    getbuffer = getattr(src, "getbuffer", None)
+    if getbuffer is not None:
+        with getbuffer() as view:
+            return int(view.nbytes) - src.tell()
+    return None
+
+
+class _ReadAhead(io.RawIOBase):
+    """Reads ``raw`` a few pieces ahead in a helper thread and hashes each piece there.
+    The pieces live in a small ring of buffers, refilled only once the reading side has
+    copied them out: what was hashed is exactly what was then read from here, and no
+    memory is allocated per piece."""
+
+    RING = 3
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw = raw
+        self.hash = hashlib.sha256()
+        self.size = 0
+        self._free: queue.Queue[bytearray] = queue.Queue()
+        for _ in range(self.RING):
+            self._free.put(bytearray(_PIECE))
+        self._full: queue.Queue[tuple[bytearray, int] | None] = queue.Queue()
+        self._stop = threading.Event()
+        self._error: BaseException | None = None
+        self._piece: bytearray | None = None
+        self._view = memoryview(b"")
+        self._pos = 0
+        self._end = 0
+        self._eof = False
+        self._thread = threading.Thread(target=self._run, name="brankas-read", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        readinto = getattr(self.raw, "readinto", None)
+        try:
+            while not self._stop.is_set():
+                buf = self._take_free()
+                if buf is None:
+                    break
+                if readinto is not None:
+                    n = readinto(buf) or 0
+                else:
+                    data = self.raw.read(_PIECE)
+                    n = len(data)
+                    buf[:n] = data
+                if not n:
+                    break
+                self.hash.update(memoryview(buf)[:n])
+                self._full.put((buf, n))
+        except BaseException as exc:  # handed to the reading thread
+            self._error = exc
+        finally:
+            self._full.put(None)
+
+    def _take_free(self) -> bytearray | None:
+        while not self._stop.is_set():
+            with contextlib.suppress(queue.Empty):
+                return self._free.get(timeout=0.1)
+        return None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._pos >= self._end:
+            if self._eof:
+                return 0
+            if self._piece is not None:
+                self._view.release()
+                self._free.put(self._piece)  # copied out: the helper may refill it
+                self._piece = None
+            item = self._full.get()
+            if item is None:
+                self._eof = True
+                if self._error is not None:
+                    raise self._error
+                return 0
+            self._piece, self._end = item
+            self._view = memoryview(self._piece)
+            self._pos = 0
+        n = min(len(buffer), self._end - self._pos)
+        buffer[:n] = self._view[self._pos : self._pos + n]
+        self._pos += n
+        self.size += n
+        return n
+
+    def stop(self) -> None:
+        """Stop the helper thread (at once if the reading was cut short) and wait for it."""
+        self._stop.set()
+        self._thread.join()
+        self._view.release()
+
+
+class _TailHasher:
+    """Hashes a staging file as it grows, one step behind the writer, in a helper thread:
+    each step is read back from the file and hashed in calls that run without the GIL.
+    Each hashed step's writeback is started at once, so the final fsync is short."""
+
+    STEP = 4 * fsutil.CHUNK
+
+    def __init__(self, path: Path) -> None:
+        self.hash = hashlib.sha256()
+        self._file = open(path, "rb", buffering=0)  # noqa: SIM115 - closed by the thread
+        self._written = 0
+        self._done = 0
+        self._final = False
+        self._abort = False
+        self._error: BaseException | None = None
+        self._cv = threading.Condition()
+        self._advise = hasattr(os, "posix_fadvise") and hasattr(os, "POSIX_FADV_DONTNEED")
+        self._thread = threading.Thread(target=self._run, name="brankas-hash", daemon=True)
+        self._thread.start()
+
+    def wrote(self, n: int) -> None:
+        """``n`` more bytes are in the file (flushed to the operating system)."""
+        with self._cv:
+            self._written += n
+            if self._written - self._done >= self.STEP:
+                self._cv.notify()
+
+    def finish(self) -> str:
+        with self._cv:
+            self._final = True
+            self._cv.notify()
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self.hash.hexdigest()
+
+    def abort(self) -> None:
+        with self._cv:
+            self._abort = True
+            self._cv.notify()
+        self._thread.join()
+
+    def _run(self) -> None:
+        buf = bytearray(self.STEP)
+        view = memoryview(buf)
+        fd = self._file.fileno()
+        try:
+            while True:
+                with self._cv:
+                    while not (self._abort or self._final
+                               or self._written - self._done >= self.STEP):
+                        self._cv.wait()
+                    if self._abort:
+                        return
+                    want = min(self.STEP, self._written - self._done)
+                if want == 0:
+                    return  # final, and all hashed
+                start = self._done
+                got = 0
+                while got < want:
+                    self._file.seek(start + got)
+                    n = self._file.readinto(view[got:want]) or 0
+                    if n == 0:
+                        raise OSError(f"staging file shorter than written ({start + got})")
+                    got += n
+                self.hash.update(view[:want])
+                self._done = start + want
+                if self._advise:
+                    try:
+                        os.posix_fadvise(fd, start, want, os.POSIX_FADV_DONTNEED)
+                    except OSError:
+                        self._advise = False
+        except BaseException as exc:  # handed to the writing thread
+            self._error = exc
+        finally:
+            self._file.close()
 
 
 @dataclass(frozen=True)
@@ -80,28 +291,67 @@ def relative_path(
     return PurePosixPath(ARCHIVE_DIR, category.value, direction.value, f"{year:04d}", stem + ext)
 
 
-def stage(settings: Settings, src: BinaryIO, *, recipients: list[str] | None) -> Staged:
-    """Write ``src`` to a staging file, encrypted to ``recipients`` when given."""
-    with fsutil.staged_file(settings.tmp) as (path, fh):
-        reader = HashingReader(src)
-        writer = HashingWriter(fh)
-        if recipients:
-            crypto.encrypt_stream(reader, writer, recipients)  # type: ignore[arg-type]
-        else:
-            fsutil.copy_stream(reader, writer)  # type: ignore[arg-type]
+def stage(
+    settings: Settings, src: BinaryIO, *, recipients: list[str] | None, sync: bool = True
+) -> Staged:
+    """Write ``src`` to a staging file, encrypted to ``recipients`` when given.
+
+    With ``sync=False`` the staging file is not fsynced here: the caller must make it
+    durable (``fsutil.fsync_paths``) before it is placed and recorded."""
+    parallel = (_remaining(src) or 0) >= PARALLEL_MIN
+    with fsutil.staged_file(settings.tmp, sync=sync) as (path, fh):
+        reader: HashingReader | _ReadAhead = _ReadAhead(src) if parallel else HashingReader(src)
+        writer = _StagingWriter(fh)
+        try:
+            if recipients:
+                if parallel:
+                    writer.hash = None
+                    writer.tail = _TailHasher(path)
+                # The cipher pulls 8 KiB and pushes 64 KiB at a time through Python calls;
+                # 1 MiB buffers (C code) on both sides make those calls cheap and run the
+                # hashing wrappers and the system calls once per MiB. The bytes hashed are
+                # still exactly the bytes encrypted and the bytes written.
+                buffered_in = io.BufferedReader(reader, buffer_size=fsutil.CHUNK)
+                buffered_out = io.BufferedWriter(writer, buffer_size=fsutil.CHUNK)
+                try:
+                    crypto.encrypt_stream(buffered_in, buffered_out, recipients)
+                    buffered_out.flush()
+                except BaseException:
+                    writer.discard = True  # the buffer's last flush, when freed, goes nowhere
+                    raise
+                stored_sha256 = (
+                    writer.tail.finish() if writer.tail is not None else writer.hash.hexdigest()
+                )
+            else:
+                # Stored as is: the bytes written are the bytes read, hashed once.
+                writer.hash = None
+                fsutil.copy_stream(reader, writer)  # type: ignore[arg-type]
+                stored_sha256 = ""
+        except BaseException:
+            if writer.tail is not None:
+                writer.tail.abort()
+            raise
+        finally:
+            if isinstance(reader, _ReadAhead):
+                reader.stop()
+    content_sha256 = reader.hash.hexdigest()
     return Staged(
         path=path,
-        content_sha256=reader.hash.hexdigest(),
+        content_sha256=content_sha256,
         content_size=reader.size,
-        stored_sha256=writer.hash.hexdigest(),
+        stored_sha256=stored_sha256 or content_sha256,
         stored_size=writer.size,
         suite=crypto.SUITE if recipients else None,
     )
 
 
-def place(settings: Settings, staged: Staged, relative: PurePosixPath) -> Path:
+def place(
+    settings: Settings, staged: Staged, relative: PurePosixPath, *, sync_dir: bool = True
+) -> Path:
+    """Move a staged file to its place in the archive. With ``sync_dir=False`` the caller
+    fsyncs the folder (``fsutil.fsync_paths``) before the record commits."""
     final = settings.home.joinpath(*relative.parts)
-    fsutil.publish(staged.path, final)
+    fsutil.publish(staged.path, final, sync_dir=sync_dir)
     return final
 
 

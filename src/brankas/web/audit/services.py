@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
@@ -9,6 +10,54 @@ from django.utils import timezone
 
 from brankas.core import auditchain
 from brankas.web.audit.models import AuditEvent
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    actor: str
+    action: str
+    target: str = ""
+    outcome: str = "ok"
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+def audit_record_many(entries: list[AuditEntry]) -> list[AuditEvent]:
+    """Append entries to the chain in order, with one insert, inside one transaction."""
+    if not entries:
+        return []
+    with transaction.atomic():
+        last = AuditEvent.objects.select_for_update().order_by("-seq").first()
+        seq = last.seq + 1 if last else 1
+        prev = last.hash if last else auditchain.GENESIS
+        events = []
+        for e in entries:
+            at = timezone.now()
+            content = {
+                "seq": seq,
+                "at": at.isoformat(),
+                "actor": e.actor,
+                "action": e.action,
+                "target": e.target,
+                "outcome": e.outcome,
+                "detail": e.detail,
+            }
+            digest = auditchain.entry_hash(prev, content)
+            events.append(
+                AuditEvent(
+                    seq=seq,
+                    at=at,
+                    actor=e.actor,
+                    action=e.action,
+                    target=e.target,
+                    outcome=e.outcome,
+                    detail=e.detail,
+                    prev_hash=prev,
+                    hash=digest,
+                )
+            )
+            prev = digest
+            seq += 1
+        return AuditEvent.objects.bulk_create(events)
 
 
 def audit_record(
@@ -19,31 +68,9 @@ def audit_record(
     outcome: str = "ok",
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    with transaction.atomic():
-        last = AuditEvent.objects.select_for_update().order_by("-seq").first()
-        seq = last.seq + 1 if last else 1
-        prev = last.hash if last else auditchain.GENESIS
-        at = timezone.now()
-        entry = {
-            "seq": seq,
-            "at": at.isoformat(),
-            "actor": actor,
-            "action": action,
-            "target": target,
-            "outcome": outcome,
-            "detail": detail or {},
-        }
-        return AuditEvent.objects.create(
-            seq=seq,
-            at=at,
-            actor=actor,
-            action=action,
-            target=target,
-            outcome=outcome,
-            detail=detail or {},
-            prev_hash=prev,
-            hash=auditchain.entry_hash(prev, entry),
-        )
+    entry = AuditEntry(actor=actor, action=action, target=target, outcome=outcome,
+                       detail=detail or {})
+    return audit_record_many([entry])[0]
 
 
 def audit_rows():  # type: ignore[no-untyped-def]

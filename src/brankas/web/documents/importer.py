@@ -4,27 +4,59 @@ The tree is the SOP's hand-made one: ``biasa|dikecualikan / pengiriman|penerimaa
 [YYYY /] files``. Direction and category come from the folders; the file name becomes
 the subject. Files already in the register (same SHA-256) are skipped, which also makes
 an interrupted import resumable: run it again and it carries on where it stopped.
+
+How it goes fast without giving up safety:
+
+- Checking and staging (intake checks, hashing, encryption) run in a small pool of
+  worker threads, a little ahead of the main thread; image decoding, hashing and file
+  I/O release the GIL. Workers never touch the database.
+- The main thread takes the results in the tree's order and commits them in batches of
+  ``BATCH``: one transaction numbers, records and audits the whole batch.
+- Durability is batched, not dropped: before a batch's transaction, every staged file of
+  the batch is fsynced (several at once, so the disk serves them together); inside it,
+  after the files are renamed into their SOP folders, each folder is fsynced once. Only
+  then does the transaction commit: no record ever points at a file that is not on
+  disk. If anything fails, the batch's files are removed and nothing is recorded.
+- A process killed between filing a batch and committing it leaves files that no record
+  names; the resumed import moves such a file out of the way (into the staging folder)
+  when it files the same agenda number again.
+- Exempted files are encrypted while staged: their plaintext never reaches the disk.
+- Scans up to ``IN_MEMORY`` are read once and checked and stored from that copy.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import itertools
+import os
 import re
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.utils import timezone
 
-from brankas.core import intake, metadata
+from brankas.core import fsutil, intake, metadata, store
 from brankas.core.access import Action, require
+from brankas.core.config import Settings
 from brankas.core.errors import BrankasError, Conflict, InvalidInput
 from brankas.core.terms import Category, Classification, Direction
 from brankas.web.accounts.models import User
-from brankas.web.documents.services import Pending, document_stage, documents_commit
+from brankas.web.documents.models import Document
+from brankas.web.documents.services import Pending, documents_commit
+from brankas.web.keys.services import Recipient, recipients_active
+from brankas.web.runtime import brankas_settings
 
-BATCH = 50
+BATCH = 100  # documents per transaction (and per round of fsyncs)
+WORKERS = 2  # checking and staging threads
+GROUP = 4  # files per worker task
+AHEAD = BATCH + 2 * WORKERS * GROUP  # files checked and staged ahead of the main thread
+IN_MEMORY = 32 * 1024 * 1024  # scans up to this size are read once, into memory
 UNKNOWN_CORRESPONDENT = "(tidak diketahui)"
+IN_BATCH = "(batch)"  # the agenda shown for a duplicate of a file in the same batch
 
 
 @dataclass
@@ -101,10 +133,39 @@ def _subject(path: Path) -> str:
 
 
 def _doc_date(path: Path, year: int | None) -> dt.date:
-    mdate = dt.datetime.fromtimestamp(path.stat().st_mtime).date()
+    return _date_of(path.stat().st_mtime, year)
+
+
+def _date_of(mtime: float, year: int | None) -> dt.date:
+    mdate = dt.datetime.fromtimestamp(mtime).date()
     if year is not None and mdate.year != year:
         return dt.date(year, 1, 1)
     return mdate
+
+
+def _read(cand: ImportCandidate) -> tuple[intake.InputFile, float, bytes | None]:
+    """The candidate as an input file, and its modification time. A scan up to
+    ``IN_MEMORY`` bytes is read once, and checked and stored from that one copy: the bytes
+    checked are the bytes stored, and each file costs a few system calls instead of a
+    dozen (which matters with several threads sharing the GIL). Bigger files stream."""
+    try:
+        fd = os.open(cand.path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError:
+        raise InvalidInput("file_missing", name=str(cand.path)) from None
+    try:
+        st = os.fstat(fd)
+        if st.st_size <= IN_MEMORY:
+            data = os.read(fd, st.st_size + 1)  # one read: the whole file, and its end
+            if len(data) != st.st_size:  # a short read, or a file still being written
+                more = bytearray(data)
+                while len(more) <= IN_MEMORY and (part := os.read(fd, fsutil.CHUNK)):
+                    more += part
+                data = bytes(more)
+            if len(data) <= IN_MEMORY:
+                return intake.InputFile.from_bytes(cand.path.name, data), st.st_mtime, data
+    finally:
+        os.close(fd)
+    return intake.InputFile.from_path(cand.path), st.st_mtime, None
 
 
 def run_import(
@@ -119,62 +180,224 @@ def run_import(
     candidates = scan(folder)
     if on_start:
         on_start(candidates)
+    settings = brankas_settings()
     summary = ImportSummary()
-    batch: list[Pending] = []
     started = timezone.now()
+    # What the register already holds, by source hash (the first registration's agenda).
+    known: dict[str, str] = {}
+    for digest, agenda in Document.objects.order_by("registered_at", "pk").values_list(
+        "source_sha256", "agenda"
+    ):
+        known.setdefault(digest, agenda)
+    # Into a register that already holds documents (typically: resuming), workers first
+    # look each file's hash up and skip known files without checking or staging them.
+    already = known if known else None
+    batch: list[Pending] = []
+    in_batch: set[str] = set()  # the batch's source hashes
+    recipients: list[Recipient] | None = None
 
     def flush() -> None:
-        if batch:
-            docs = documents_commit(actor=actor, pendings=batch)
-            summary.imported.extend(d.agenda for d in docs)
-            batch.clear()
+        if not batch:
+            return
+        pendings = list(batch)
+        batch.clear()
+        in_batch.clear()
+        committed = documents_commit(actor=actor, pendings=pendings)
+        for p, doc in zip(pendings, committed.documents, strict=True):
+            if doc is None:  # registered by someone else since this import began
+                agenda = committed.raced[p.source_sha256]
+                summary.skipped.append((str(p.extra_detail["imported_from"]), agenda))
+            else:
+                agenda = doc.agenda
+                summary.imported.append(agenda)
+            known.setdefault(p.source_sha256, agenda)
 
-    for cand in _iter(candidates):
-        outcome = "imported"
-        try:
-            classification = (
-                Classification.BIASA
-                if cand.category is Category.REGULAR
-                else exempted_classification
-            )
-            meta = metadata.build(
-                direction=cand.direction.value,
-                classification=classification.value,
-                number="",
-                doc_date=_doc_date(cand.path, cand.year),
-                subject=_subject(cand.path)[: metadata.LIMITS["subject"]],
-                correspondent=UNKNOWN_CORRESPONDENT,
-                notes=f"Diimpor dari {cand.relative}",
-            )
-            pending = document_stage(
-                meta=meta,
-                files=[intake.InputFile.from_path(cand.path)],
-                form_opened_at=started,
-                source="import",
-            )
-            pending.extra_detail = {"imported_from": cand.relative}
-            if any(p.source_sha256 == pending.source_sha256 for p in batch):
-                from brankas.core import store
+    def submit(pool: ThreadPoolExecutor, group: list[ImportCandidate]) -> Future[list[_Outcome]]:
+        nonlocal recipients
+        no_recipients: BrankasError | None = None
+        if recipients is None and any(c.category is Category.EXEMPTED for c in group):
+            try:
+                # Refuse before reading anything when exempted files could not be encrypted.
+                recipients = recipients_active()
+            except BrankasError as exc:
+                no_recipients = exc
+        return pool.submit(
+            _check_and_stage_group,
+            group,
+            exempted_classification=exempted_classification,
+            recipients=recipients or [],
+            no_recipients=no_recipients,
+            started=started,
+            settings=settings,
+            known=already,
+        )
 
-                store.discard(pending.staged)
-                raise Conflict("duplicate_document", agenda="(batch)")
-            batch.append(pending)
-            if len(batch) >= BATCH:
-                flush()
-        except Conflict as exc:
-            outcome = "skipped"
-            summary.skipped.append((cand.relative, str(exc.params.get("agenda", ""))))
-        except BrankasError as exc:
-            if exc.code == "no_key_holder":
-                flush()
-                raise
-            outcome = "refused"
-            summary.refused.append((cand.relative, exc.message()))
-        if on_progress:
-            on_progress(cand, outcome)
-    flush()
+    queue: deque[tuple[list[ImportCandidate], Future[list[_Outcome]]]] = deque()
+    rest: list[_Outcome] = []  # results taken from a worker and not yet dealt with
+    pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="brankas-import")
+    try:
+        groups = _groups(iter(candidates), GROUP)
+        for group in groups:
+            queue.append((group, submit(pool, group)))
+            if len(queue) * GROUP >= AHEAD:
+                break
+        while queue:
+            group, future = queue.popleft()
+            nxt = next(groups, None)
+            if nxt is not None:
+                queue.append((nxt, submit(pool, nxt)))
+            rest = list(future.result())
+            for cand in group:
+                result = rest.pop(0)
+                outcome = "imported"
+                try:
+                    if isinstance(result, BrankasError):
+                        raise result
+                    if isinstance(result, _Known):
+                        raise Conflict("duplicate_document", agenda=known[result.source_sha256])
+                    digest = result.source_sha256
+                    seen = known.get(digest) or (IN_BATCH if digest in in_batch else None)
+                    if seen is not None:
+                        store.discard(result.staged)
+                        raise Conflict("duplicate_document", agenda=seen)
+                    batch.append(result)
+                    in_batch.add(digest)
+                except Conflict as exc:
+                    outcome = "skipped"
+                    summary.skipped.append((cand.relative, str(exc.params.get("agenda", ""))))
+                except BrankasError as exc:
+                    if exc.code == "no_key_holder":
+                        flush()
+                        raise
+                    outcome = "refused"
+                    summary.refused.append((cand.relative, exc.message()))
+                if on_progress:
+                    on_progress(cand, outcome)
+                if len(batch) >= BATCH:
+                    flush()
+        flush()
+    except BaseException:
+        # Stop the workers and remove whatever they staged that will not be committed.
+        for _, future in queue:
+            future.cancel()
+        pool.shutdown(wait=True)
+        for _, future in queue:
+            if future.done() and not future.cancelled() and future.exception() is None:
+                rest += future.result()
+        for p in [*batch, *rest]:
+            if isinstance(p, Pending):
+                store.discard(p.staged)
+        raise
+    finally:
+        pool.shutdown(wait=True)
     return summary
 
 
-def _iter(candidates: list[ImportCandidate]) -> Iterator[ImportCandidate]:
-    yield from candidates
+@dataclass(frozen=True)
+class _Known:
+    """A file found to be in the register already, by its hash, without staging it."""
+
+    source_sha256: str
+
+
+_Outcome = Pending | _Known | BrankasError
+
+
+def _groups(candidates: Iterator[ImportCandidate], size: int) -> Iterator[list[ImportCandidate]]:
+    while group := list(itertools.islice(candidates, size)):
+        yield group
+
+
+def _check_and_stage_group(
+    group: list[ImportCandidate],
+    *,
+    exempted_classification: Classification,
+    recipients: list[Recipient],
+    no_recipients: BrankasError | None,
+    started: dt.datetime,
+    settings: Settings,
+    known: Mapping[str, str] | None,
+) -> list[_Outcome]:
+    """``_check_and_stage`` for a few files in a row (one hand-off between threads per
+    group, not per file). A refused file is returned as its error, in its place."""
+    results: list[_Outcome] = []
+    try:
+        for cand in group:
+            exempted = cand.category is Category.EXEMPTED
+            if exempted and no_recipients is not None:
+                results.append(no_recipients)
+                continue
+            try:
+                results.append(
+                    _check_and_stage(
+                        cand,
+                        classification=(
+                            exempted_classification if exempted else Classification.BIASA
+                        ),
+                        recipients=recipients if exempted else [],
+                        started=started,
+                        settings=settings,
+                        known=known,
+                    )
+                )
+            except BrankasError as exc:
+                results.append(exc)
+    except BaseException:
+        for result in results:
+            if isinstance(result, Pending):
+                store.discard(result.staged)
+        raise
+    return results
+
+
+def _check_and_stage(
+    cand: ImportCandidate,
+    *,
+    classification: Classification,
+    recipients: list[Recipient],
+    started: dt.datetime,
+    settings: Settings,
+    known: Mapping[str, str] | None = None,
+) -> Pending | _Known:
+    """Check one file and write it (encrypted when exempted) to a staging file that is
+    not yet fsynced. Runs in a worker thread: no database access here (``known`` is only
+    read; the main thread's later check decides)."""
+    source, mtime, data = _read(cand)
+    if known and data is not None:
+        # Resuming: a file already in the register is recognised by its hash alone (the
+        # source hash of a single scan is its SHA-256), before any checking or staging.
+        digest = hashlib.sha256(data).hexdigest()
+        if digest in known:
+            return _Known(digest)
+    meta = metadata.build(
+        direction=cand.direction.value,
+        classification=classification.value,
+        number="",
+        doc_date=_date_of(mtime, cand.year),
+        subject=_subject(cand.path)[: metadata.LIMITS["subject"]],
+        correspondent=UNKNOWN_CORRESPONDENT,
+        notes=f"Diimpor dari {cand.relative}",
+    )
+    prepared = intake.prepare(
+        [source], limit_mb=settings.max_file_mb, max_image_pixels=settings.max_image_pixels
+    )
+    with prepared.open_pdf() as src:
+        staged = store.stage(
+            settings, src, recipients=[r.recipient for r in recipients] or None, sync=False
+        )
+    hashes = prepared.original_hashes or [staged.content_sha256]
+    originals: list[dict[str, object]] = [
+        {"name": o.name, "kind": o.kind, "size": o.size, "sha256": h}
+        for o, h in zip(prepared.originals, hashes, strict=True)
+    ]
+    return Pending(
+        meta=meta,
+        staged=staged,
+        originals=originals,
+        source_sha256=intake.source_digest(hashes),
+        pages=meta.pages or prepared.pages,
+        recipients=recipients,
+        form_opened_at=started,
+        source="import",
+        extra_detail={"imported_from": cand.relative},
+    )

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
+from pathlib import Path
 from typing import BinaryIO
 
 from django.db import transaction
 from django.utils import timezone
 
-from brankas.core import crypto, intake, store
+from brankas.core import crypto, fsutil, intake, store
 from brankas.core.access import Action, require
 from brankas.core.agenda import format_agenda
 from brankas.core.errors import BrankasError, Conflict, CryptoFailure, IntegrityFailure
@@ -18,7 +20,7 @@ from brankas.core.fsutil import copy_stream
 from brankas.core.metadata import DocumentInput
 from brankas.core.terms import Category, Direction, category_of
 from brankas.web.accounts.models import Office, User
-from brankas.web.audit.services import audit_record
+from brankas.web.audit.services import AuditEntry, audit_record, audit_record_many
 from brankas.web.documents.models import AgendaCounter, Document
 from brankas.web.documents.selectors import document_by_source, document_get
 from brankas.web.keys.services import Recipient, identities_unlock, recipients_active
@@ -38,16 +40,22 @@ class Pending:
     form_opened_at: dt.datetime
     source: str
     duplicate_of: Document | None = None
+    allow_duplicate: bool = False
     extra_detail: dict[str, object] = field(default_factory=dict)
 
 
-def _allocate(year: int, direction: Direction) -> int:
-    counter, _ = AgendaCounter.objects.select_for_update().get_or_create(
-        year=year, direction=direction.value
-    )
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return counter.last
+def _allocate_many(year: int, counts: Counter[Direction]) -> dict[Direction, int]:
+    """Reserve ``counts[d]`` consecutive agenda numbers per direction; returns the first of
+    each. Inside the caller's transaction (the counter rows are locked)."""
+    first: dict[Direction, int] = {}
+    for direction in sorted(counts, key=lambda d: d.value):
+        counter, _ = AgendaCounter.objects.select_for_update().get_or_create(
+            year=year, direction=direction.value
+        )
+        first[direction] = counter.last + 1
+        counter.last += counts[direction]
+        counter.save(update_fields=["last"])
+    return first
 
 
 def document_stage(
@@ -91,87 +99,156 @@ def document_stage(
         form_opened_at=form_opened_at or timezone.now(),
         source=source,
         duplicate_of=existing,
+        allow_duplicate=allow_duplicate,
     )
 
 
-def documents_commit(*, actor: User, pendings: list[Pending]) -> list[Document]:
-    """Give each staged document its agenda number and move it into its SOP folder,
-    all in one transaction: either every record and file lands, or none does."""
-    require(actor.role, Action.REGISTER if pendings[0].source != "import" else Action.IMPORT)
+@dataclass(frozen=True)
+class Committed:
+    """``documents``: one per pending, in order; None where the same file was registered
+    meanwhile by someone else (``raced`` maps its source hash to that agenda)."""
+
+    documents: list[Document | None]
+    raced: dict[str, str]
+
+
+def documents_commit(*, actor: User, pendings: list[Pending]) -> Committed:
+    """Number, record, audit and file a batch of staged documents in one transaction:
+    either every record and file lands, or none does.
+
+    Durability comes before any record: the staged files are fsynced (several at once),
+    renamed into their SOP folders, and each folder fsynced once, all before the commit.
+    """
+    action = Action.IMPORT if any(p.source == "import" for p in pendings) else Action.REGISTER
+    require(actor.role, action)
     settings = brankas_settings()
-    placed = []
+    placed: list[Path] = []
     try:
+        fsutil.fsync_paths(p.staged.path for p in pendings)
         with transaction.atomic():
+            raced: dict[str, str] = {}
+            for digest, agenda in (
+                Document.objects.filter(
+                    source_sha256__in={p.source_sha256 for p in pendings if not p.allow_duplicate}
+                )
+                .order_by("registered_at", "pk")
+                .values_list("source_sha256", "agenda")
+            ):
+                raced.setdefault(digest, agenda)
+            fresh = [p for p in pendings if p.allow_duplicate or p.source_sha256 not in raced]
             office = Office.objects.get()
             now = timezone.now()
             year = timezone.localdate(now).year
-            docs: list[tuple[Document, Pending]] = []
-            for p in pendings:
-                seq = _allocate(year, p.meta.direction)
-                agenda = format_agenda(
-                    office.agenda_format, seq=seq, year=year, direction=p.meta.direction
-                )
-                category = category_of(p.meta.classification)
-                rel = store.relative_path(
-                    category=category,
-                    direction=p.meta.direction,
-                    year=year,
-                    agenda=agenda,
-                    subject=p.meta.subject,
-                )
-                doc = Document.objects.create(
-                    agenda=agenda,
-                    year=year,
-                    seq=seq,
-                    direction=p.meta.direction.value,
-                    classification=p.meta.classification.value,
-                    category=category.value,
-                    number=p.meta.number,
-                    doc_date=p.meta.doc_date,
-                    subject=p.meta.subject,
-                    correspondent=p.meta.correspondent,
-                    pages=p.pages,
-                    attachments=p.meta.attachments,
-                    notes=p.meta.notes,
-                    registered_by=actor,
-                    form_opened_at=p.form_opened_at,
-                    registered_at=now,
-                    source=p.source,
-                    originals=p.originals,
-                    source_sha256=p.source_sha256,
-                    content_sha256=p.staged.content_sha256,
-                    content_size=p.staged.content_size,
-                    stored_path=rel.as_posix(),
-                    stored_sha256=p.staged.stored_sha256,
-                    stored_size=p.staged.stored_size,
-                    suite=p.staged.suite or "",
-                    recipients=[r.fingerprint for r in p.recipients],
-                    duplicate_of=p.duplicate_of,
-                )
-                audit_record(
-                    actor=actor.username,
-                    action="document.register",
-                    target=agenda,
-                    detail={
-                        "classification": doc.classification,
-                        "direction": doc.direction,
-                        "stored_path": doc.stored_path,
-                        "stored_sha256": doc.stored_sha256,
-                        "source": p.source,
-                        "duplicate_of": p.duplicate_of.agenda if p.duplicate_of else None,
-                        **p.extra_detail,
-                    },
-                )
-                docs.append((doc, p))
-            for doc, p in docs:
-                placed.append(store.place(settings, p.staged, PurePosixPath(doc.stored_path)))
+            next_seq = _allocate_many(year, Counter(p.meta.direction for p in fresh))
+            docs: list[Document] = []
+            for p in fresh:
+                seq = next_seq[p.meta.direction]
+                next_seq[p.meta.direction] += 1
+                docs.append(_new_document(actor, p, office, year=year, seq=seq, now=now))
+            Document.objects.bulk_create(docs)
+            audit_record_many([_register_entry(actor, doc, p) for doc, p in zip(docs, fresh,
+                                                                                strict=True)])
+            finals = [store.absolute(settings, doc.stored_path) for doc in docs]
+            folders = list(dict.fromkeys(final.parent for final in finals))
+            for folder in folders:
+                folder.mkdir(parents=True, exist_ok=True)
+            for final, p in zip(finals, fresh, strict=True):
+                try:
+                    fsutil.publish(p.staged.path, final, sync_dir=False, make_parent=False)
+                except FileExistsError:
+                    _set_aside_orphan(actor, final)
+                    fsutil.publish(p.staged.path, final, sync_dir=False, make_parent=False)
+                placed.append(final)
+            fsutil.fsync_paths(folders)  # the new names are on disk before the records
     except BaseException:
         for path in placed:
             path.unlink(missing_ok=True)
         for p in pendings:
             store.discard(p.staged)
         raise
-    return [doc for doc, _ in docs]
+    taken = {id(p) for p in fresh}
+    for p in pendings:
+        if id(p) not in taken:
+            store.discard(p.staged)
+    made = iter(docs)
+    return Committed(
+        documents=[next(made) if id(p) in taken else None for p in pendings], raced=raced
+    )
+
+
+def _new_document(
+    actor: User, p: Pending, office: Office, *, year: int, seq: int, now: dt.datetime
+) -> Document:
+    agenda = format_agenda(office.agenda_format, seq=seq, year=year, direction=p.meta.direction)
+    category = category_of(p.meta.classification)
+    rel = store.relative_path(
+        category=category, direction=p.meta.direction, year=year, agenda=agenda,
+        subject=p.meta.subject,
+    )
+    return Document(
+        agenda=agenda,
+        year=year,
+        seq=seq,
+        direction=p.meta.direction.value,
+        classification=p.meta.classification.value,
+        category=category.value,
+        number=p.meta.number,
+        doc_date=p.meta.doc_date,
+        subject=p.meta.subject,
+        correspondent=p.meta.correspondent,
+        pages=p.pages,
+        attachments=p.meta.attachments,
+        notes=p.meta.notes,
+        registered_by=actor,
+        form_opened_at=p.form_opened_at,
+        registered_at=now,
+        source=p.source,
+        originals=p.originals,
+        source_sha256=p.source_sha256,
+        content_sha256=p.staged.content_sha256,
+        content_size=p.staged.content_size,
+        stored_path=rel.as_posix(),
+        stored_sha256=p.staged.stored_sha256,
+        stored_size=p.staged.stored_size,
+        suite=p.staged.suite or "",
+        recipients=[r.fingerprint for r in p.recipients],
+        duplicate_of=p.duplicate_of,
+    )
+
+
+def _register_entry(actor: User, doc: Document, p: Pending) -> AuditEntry:
+    return AuditEntry(
+        actor=actor.username,
+        action="document.register",
+        target=doc.agenda,
+        detail={
+            "classification": doc.classification,
+            "direction": doc.direction,
+            "stored_path": doc.stored_path,
+            "stored_sha256": doc.stored_sha256,
+            "source": p.source,
+            "duplicate_of": p.duplicate_of.agenda if p.duplicate_of else None,
+            **p.extra_detail,
+        },
+    )
+
+
+def _set_aside_orphan(actor: User, final: Path) -> None:
+    """A file already at a new record's path belongs to no record: stored paths are unique
+    and this transaction holds the write lock, so it is left over from an attempt killed
+    between filing and committing. Move it out of the archive (into the staging folder,
+    never deleted; audited) so the new record can be filed."""
+    settings = brankas_settings()
+    settings.tmp.mkdir(parents=True, exist_ok=True)
+    moved = settings.tmp / f"orphan-{uuid.uuid4().hex[:8]}-{final.name}"
+    final.rename(moved)
+    audit_record(
+        actor=actor.username,
+        action="archive.orphan_set_aside",
+        target=final.relative_to(settings.home).as_posix(),
+        detail={"moved_to": moved.relative_to(settings.home).as_posix(),
+                "sha256": store.file_sha256(moved)},
+    )
 
 
 def document_register(
@@ -191,7 +268,11 @@ def document_register(
         source=source,
         allow_duplicate=allow_duplicate,
     )
-    return documents_commit(actor=actor, pendings=[pending])[0]
+    committed = documents_commit(actor=actor, pendings=[pending])
+    doc = committed.documents[0]
+    if doc is None:  # the same file was registered while this one was being checked
+        raise Conflict("duplicate_document", agenda=committed.raced[pending.source_sha256])
+    return doc
 
 
 def document_open(
