@@ -16,7 +16,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from django.db.models.signals import post_save
 
 from tests.conftest import PASSPHRASES
 from tests.leakscan import CHUNK, SHARED_TEMP, scan_for
@@ -47,20 +46,23 @@ def scanner(office, own_tmp):  # type: ignore[no-untyped-def]
 
 @contextmanager
 def scanning_during_registration(scan, marker: bytes) -> Iterator[list[list[Path]]]:  # type: ignore[no-untyped-def]
-    """Scan when the document row is saved: the request is in flight, the upload is parsed,
-    and the staged file is not yet moved into the archive."""
+    """Scan when the document row is inserted: the request is in flight, the upload is
+    parsed, and the staged file is not yet moved into the archive. (Django's query
+    execution hook; it sees single and bulk inserts alike.)"""
+    from django.db import connection
+
     from brankas.web.documents.models import Document
 
+    table = Document._meta.db_table
     results: list[list[Path]] = []
 
-    def on_save(**kwargs) -> None:  # type: ignore[no-untyped-def]
-        results.append(scan(marker))
+    def on_query(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        if sql.lstrip().upper().startswith("INSERT") and f'"{table}"' in sql:
+            results.append(scan(marker))
+        return execute(sql, params, many, context)
 
-    post_save.connect(on_save, sender=Document, weak=False, dispatch_uid="leak-scan")
-    try:
+    with connection.execute_wrapper(on_query):
         yield results
-    finally:
-        post_save.disconnect(sender=Document, dispatch_uid="leak-scan")
 
 
 def new_marker() -> bytes:
