@@ -264,3 +264,20 @@ def test_large_inputs_take_the_parallel_hashing_path(
     else:
         assert stored == data
     store.discard(staged)
+
+
+def test_sweep_removes_only_stale_staging_files(brankas_settings: config.Settings) -> None:
+    import os
+    import time
+
+    tmp = brankas_settings.tmp
+    tmp.mkdir(parents=True, exist_ok=True)
+    stale, fresh = tmp / "a-00000001.part", tmp / "b-00000002.part"
+    orphan = tmp / "orphan-1234abcd-K-2026-0001-x.pdf"
+    for p in (stale, fresh, orphan):
+        p.write_bytes(b"x")
+    old = time.time() - store.STALE_STAGING_SECONDS - 60
+    os.utime(stale, (old, old))
+    os.utime(orphan, (old, old))
+    assert store.sweep_staging(brankas_settings) == [stale]
+    assert not stale.exists() and fresh.exists() and orphan.exists()

@@ -85,6 +85,7 @@ def serve(host: str, port: int) -> None:
     ensure_home(settings.BRANKAS)
     call_command("migrate", verbosity=0, interactive=False)
     store.create_layout(settings.BRANKAS)
+    store.sweep_staging(settings.BRANKAS)
     click.echo(f"Brankas: http://{host}:{port}/  (BRANKAS_HOME={settings.BRANKAS.home})", err=True)
     from brankas.web.server import serve as run_server
 

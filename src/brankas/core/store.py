@@ -371,3 +371,30 @@ def file_sha256(path: Path) -> str:
         while n := fh.readinto(buf):
             h.update(view[:n])
     return h.hexdigest()
+
+
+STALE_STAGING_SECONDS = 24 * 3600
+
+
+def sweep_staging(settings: Settings, *, older_than: float = STALE_STAGING_SECONDS) -> list[Path]:
+    """Remove staging files (``*.part``) left in ``tmp/`` by killed processes.
+
+    Only files untouched for ``older_than`` seconds go: a registration in progress in
+    another process writes its staging file continuously. Files moved aside from the
+    archive (``orphan-*``) are kept for a person to look at. Returns what was removed."""
+    import time
+
+    removed: list[Path] = []
+    cutoff = time.time() - older_than
+    try:
+        entries = list(settings.tmp.glob("*.part"))
+    except OSError:
+        return removed
+    for path in entries:
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed.append(path)
+        except OSError:  # gone meanwhile, or in use (Windows)
+            continue
+    return removed

@@ -178,6 +178,7 @@ def run_import(
 ) -> ImportSummary:
     require(actor.role, Action.IMPORT)
     candidates = scan(folder)
+    store.sweep_staging(brankas_settings())  # what an earlier, killed import left behind
     if on_start:
         on_start(candidates)
     settings = brankas_settings()
