@@ -79,3 +79,35 @@ def test_default_hasher_is_argon2():
 
     hasher = get_hasher()
     assert hasher.algorithm == "argon2" and hasher.memory_cost == 19456
+
+
+def test_successful_login_is_audited(office):
+    user = user_authenticate(username="kabid", password="Kabid-Pass-2026!")
+    assert user.username == "kabid"
+    ev = AuditEvent.objects.filter(action="auth.login", actor="kabid").get()
+    assert ev.outcome == "ok" and ev.detail["via"] == "brankas-cli"
+
+
+def test_username_with_odd_characters_is_refused(office):
+    with pytest.raises(BrankasError) as exc:
+        user_create(actor=office.users["admin"], username="x<y>/z", role="kasi",
+                    password="Valid-Pass-2026!")
+    assert exc.value.code == "field_invalid"
+    assert not User.objects.filter(username="x<y>/z").exists()
+
+
+def test_a_failed_setup_leaves_no_office_and_can_be_retried(db, brankas_home, settings):
+    """If the data folder cannot be laid out, nothing is committed (the recovery key's
+    secret would otherwise be lost with an office that counts as set up)."""
+    from brankas.web.accounts.models import Office
+
+    (brankas_home / "arsip").write_bytes(b"a file where the archive folder should be")
+    with pytest.raises(OSError):
+        office_initialize(office_name="Dinas", admin_username="admin",
+                          admin_password="Admin-Pass-2026!")
+    assert not Office.objects.exists() and not User.objects.exists()
+    (brankas_home / "arsip").unlink()
+    result = office_initialize(office_name="Dinas", admin_username="admin",
+                               admin_password="Admin-Pass-2026!")
+    assert result.recovery_identity.startswith("AGE-SECRET-KEY-1")
+    assert (brankas_home / "arsip" / "dikecualikan" / "penerimaan").is_dir()

@@ -157,8 +157,12 @@ def test_roles_without_a_key_see_no_passphrase_form_and_are_refused(signed_in, s
     assert original not in r.content
     assert AuditEvent.objects.filter(action="document.open", target=doc.agenda, actor=name,
                                      outcome="denied").exists()
+    before = AuditEvent.objects.filter(action="document.open", actor=name,
+                                       outcome="denied").count()
     r = client.get(f"/documents/{doc.agenda}/pdf")
     assert r.status_code == 403 and original not in r.content
+    assert AuditEvent.objects.filter(action="document.open", actor=name,
+                                     outcome="denied").count() == before + 1
 
 
 def test_a_key_holder_without_a_key_for_it_is_told_so(signed_in, secret_doc):

@@ -39,6 +39,14 @@ def _parse_role(value: str) -> Role:
         raise InvalidInput("role_invalid", value=value) from None
 
 
+def _check_username(user: User) -> None:
+    try:
+        User.username_validator(user.username)
+    except ValidationError as exc:
+        detail = " ".join(exc.messages)
+        raise InvalidInput("field_invalid", field="username", detail=detail) from None
+
+
 def _check_password(password: str, user: User | None = None) -> None:
     try:
         validate_password(password, user=user)
@@ -66,11 +74,17 @@ def office_initialize(
     if not admin_username.strip():
         raise InvalidInput("field_required", field="admin")
     recovery = crypto.generate()
+    if Office.objects.exists():
+        raise SetupError("already_initialized", home=str(settings.home))
+    # Everything that can fail runs before the commit: once the office exists, its recovery
+    # key's secret must reach the person setting it up (it is stored nowhere).
+    core_store.create_layout(settings)
     with transaction.atomic():
         if Office.objects.exists():
             raise SetupError("already_initialized", home=str(settings.home))
         admin = User(username=admin_username.strip(), role=Role.ADMIN.value,
                      full_name=admin_full_name.strip())
+        _check_username(admin)
         _check_password(admin_password, admin)
         admin.set_password(admin_password)
         admin.save()
@@ -92,10 +106,9 @@ def office_initialize(
             target=office.name,
             detail={"recovery_recipient": recovery.recipient},
         )
-    core_store.create_layout(settings)
-    from brankas.web.keys.services import keys_write_files
+        from brankas.web.keys.services import keys_write_files
 
-    keys_write_files()
+        keys_write_files()
     return InitResult(office=office, admin=admin, recovery_identity=recovery.identity)
 
 
@@ -127,6 +140,7 @@ def user_create(
             position=position.strip(),
             nip=nip,
         )
+        _check_username(user)
         _check_password(password, user)
         user.set_password(password)
         user.save()
@@ -165,4 +179,6 @@ def user_authenticate(*, username: str, password: str, request: HttpRequest | No
             raise AuthenticationFailed("auth_locked")
         raise AuthenticationFailed("auth_failed")
     assert isinstance(user, User)
+    audit_record(actor=user.username, action="auth.login",
+                 detail={"via": request.META.get("HTTP_USER_AGENT", "")})
     return user

@@ -55,7 +55,7 @@ def key_create(*, actor: User, holder_username: str, passphrase: str) -> HolderK
             target=holder.username,
             detail={"fingerprint": key.fingerprint, "retired": [k.fingerprint for k in retired]},
         )
-    keys_write_files()
+        keys_write_files()  # inside: a failure here leaves no key that has no file
     return key
 
 

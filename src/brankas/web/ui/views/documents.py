@@ -112,6 +112,9 @@ def document_pdf(request: HttpRequest, agenda: str) -> HttpResponseBase:
     user = actor(request)
     doc = document_get(agenda)
     if doc.exempted:
+        audit_record(actor=user.username, action="document.open", target=doc.agenda,
+                     outcome="denied", detail={"error": "exempted_via_pdf", "via": "web",
+                                               "classification": doc.classification})
         return render(request, "ui/refused.html", {
             "status": 403,
             "message": _("This document is exempted: it opens only from its page, with the "
