@@ -31,6 +31,10 @@ def test_sign_in_and_out(client, office):
     assert r.status_code == 302 and r["Location"] == "/login/"
     assert "Anda sudah keluar." in text_of(client.get("/login/"))
     assert client.get("/").status_code == 302
+    from brankas.web.audit.models import AuditEvent
+
+    actions = list(AuditEvent.objects.filter(actor="operator").values_list("action", "outcome"))
+    assert ("auth.login", "ok") in actions and ("auth.logout", "ok") in actions
 
 
 def test_next_is_followed_only_inside_the_site(client, office):

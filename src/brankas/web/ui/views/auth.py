@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from brankas.core.errors import AuthenticationFailed
 from brankas.web.accounts.services import user_authenticate
+from brankas.web.audit.services import audit_record
 from brankas.web.ui.common import message_of
 from brankas.web.ui.forms import LoginForm
 
@@ -53,6 +54,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        audit_record(actor=request.user.get_username(), action="auth.logout",
+                     detail={"via": "web"})
     logout(request)
     messages.info(request, _("You have signed out."))
     return redirect("ui:login")
