@@ -21,6 +21,19 @@ class AuditEntry:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
+def _content(event: AuditEvent) -> dict[str, Any]:
+    """What an entry's hash covers (the same when it is written and when it is checked)."""
+    return {
+        "seq": event.seq,
+        "at": event.at.isoformat(),
+        "actor": event.actor,
+        "action": event.action,
+        "target": event.target,
+        "outcome": event.outcome,
+        "detail": event.detail,
+    }
+
+
 def audit_record_many(entries: list[AuditEntry]) -> list[AuditEvent]:
     """Append entries to the chain in order, with one insert, inside one transaction."""
     if not entries:
@@ -31,31 +44,19 @@ def audit_record_many(entries: list[AuditEntry]) -> list[AuditEvent]:
         prev = last.hash if last else auditchain.GENESIS
         events = []
         for e in entries:
-            at = timezone.now()
-            content = {
-                "seq": seq,
-                "at": at.isoformat(),
-                "actor": e.actor,
-                "action": e.action,
-                "target": e.target,
-                "outcome": e.outcome,
-                "detail": e.detail,
-            }
-            digest = auditchain.entry_hash(prev, content)
-            events.append(
-                AuditEvent(
-                    seq=seq,
-                    at=at,
-                    actor=e.actor,
-                    action=e.action,
-                    target=e.target,
-                    outcome=e.outcome,
-                    detail=e.detail,
-                    prev_hash=prev,
-                    hash=digest,
-                )
+            event = AuditEvent(
+                seq=seq,
+                at=timezone.now(),
+                actor=e.actor,
+                action=e.action,
+                target=e.target,
+                outcome=e.outcome,
+                detail=e.detail,
+                prev_hash=prev,
             )
-            prev = digest
+            event.hash = auditchain.entry_hash(prev, _content(event))
+            events.append(event)
+            prev = event.hash
             seq += 1
         return AuditEvent.objects.bulk_create(events)
 
@@ -75,16 +76,7 @@ def audit_record(
 
 def audit_rows():  # type: ignore[no-untyped-def]
     for ev in AuditEvent.objects.order_by("seq").iterator():
-        entry = {
-            "seq": ev.seq,
-            "at": ev.at.isoformat(),
-            "actor": ev.actor,
-            "action": ev.action,
-            "target": ev.target,
-            "outcome": ev.outcome,
-            "detail": ev.detail,
-        }
-        yield ev.seq, entry, ev.prev_hash, ev.hash
+        yield ev.seq, _content(ev), ev.prev_hash, ev.hash
 
 
 def audit_verify() -> auditchain.ChainProblem | None:

@@ -46,7 +46,7 @@ from brankas.core.errors import BrankasError, Conflict, InvalidInput
 from brankas.core.terms import Category, Classification, Direction
 from brankas.web.accounts.models import User
 from brankas.web.documents.models import Document
-from brankas.web.documents.services import Pending, documents_commit
+from brankas.web.documents.services import Pending, documents_commit, stage_files
 from brankas.web.keys.services import Recipient, recipients_active
 from brankas.web.runtime import brankas_settings
 
@@ -130,10 +130,6 @@ def scan(folder: Path) -> list[ImportCandidate]:
 def _subject(path: Path) -> str:
     text = re.sub(r"[_\-]+", " ", path.stem).strip()
     return text or path.name
-
-
-def _doc_date(path: Path, year: int | None) -> dt.date:
-    return _date_of(path.stat().st_mtime, year)
 
 
 def _date_of(mtime: float, year: int | None) -> dt.date:
@@ -379,24 +375,13 @@ def _check_and_stage(
         correspondent=UNKNOWN_CORRESPONDENT,
         notes=f"Diimpor dari {cand.relative}",
     )
-    prepared = intake.prepare(
-        [source], limit_mb=settings.max_file_mb, max_image_pixels=settings.max_image_pixels
-    )
-    with prepared.open_pdf() as src:
-        staged = store.stage(
-            settings, src, recipients=[r.recipient for r in recipients] or None, sync=False
-        )
-    hashes = prepared.original_hashes or [staged.content_sha256]
-    originals: list[dict[str, object]] = [
-        {"name": o.name, "kind": o.kind, "size": o.size, "sha256": h}
-        for o, h in zip(prepared.originals, hashes, strict=True)
-    ]
+    done = stage_files([source], recipients=recipients, settings=settings, sync=False)
     return Pending(
         meta=meta,
-        staged=staged,
-        originals=originals,
-        source_sha256=intake.source_digest(hashes),
-        pages=meta.pages or prepared.pages,
+        staged=done.staged,
+        originals=done.originals,
+        source_sha256=done.source_sha256,
+        pages=meta.pages or done.pages,
         recipients=recipients,
         form_opened_at=started,
         source="import",

@@ -19,10 +19,6 @@ def document_by_source(source_sha256: str) -> Document | None:
     return Document.objects.filter(source_sha256=source_sha256).order_by("registered_at").first()
 
 
-def known_sources() -> set[str]:
-    return set(Document.objects.values_list("source_sha256", flat=True))
-
-
 def document_list(
     *,
     direction: str | None = None,

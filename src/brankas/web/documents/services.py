@@ -15,6 +15,7 @@ from django.utils import timezone
 from brankas.core import crypto, fsutil, intake, store
 from brankas.core.access import Action, require
 from brankas.core.agenda import format_agenda
+from brankas.core.config import Settings
 from brankas.core.errors import BrankasError, Conflict, CryptoFailure, IntegrityFailure
 from brankas.core.fsutil import copy_stream
 from brankas.core.metadata import DocumentInput
@@ -58,6 +59,35 @@ def _allocate_many(year: int, counts: Counter[Direction]) -> dict[Direction, int
     return first
 
 
+@dataclass(frozen=True)
+class StagedFiles:
+    staged: store.Staged
+    originals: list[dict[str, object]]
+    source_sha256: str
+    pages: int
+
+
+def stage_files(
+    files: list[intake.InputFile], *, recipients: list[Recipient], settings: Settings,
+    sync: bool = True,
+) -> StagedFiles:
+    """Check the files and write them as one PDF, encrypted to ``recipients`` when given,
+    to a staging file. No database access: import workers call it from their threads."""
+    prepared = intake.prepare(
+        files, limit_mb=settings.max_file_mb, max_image_pixels=settings.max_image_pixels
+    )
+    with prepared.open_pdf() as src:
+        staged = store.stage(
+            settings, src, recipients=[r.recipient for r in recipients] or None, sync=sync
+        )
+    hashes = prepared.original_hashes or [staged.content_sha256]
+    originals: list[dict[str, object]] = [
+        {"name": o.name, "kind": o.kind, "size": o.size, "sha256": h}
+        for o, h in zip(prepared.originals, hashes, strict=True)
+    ]
+    return StagedFiles(staged, originals, intake.source_digest(hashes), prepared.pages)
+
+
 def document_stage(
     *,
     meta: DocumentInput,
@@ -71,30 +101,17 @@ def document_stage(
     exempted = category_of(meta.classification) is Category.EXEMPTED
     # Refuse before reading anything when an exempted document could not be encrypted.
     recipients = recipients_active() if exempted else []
-    prepared = intake.prepare(
-        files, limit_mb=settings.max_file_mb, max_image_pixels=settings.max_image_pixels
-    )
-    with prepared.open_pdf() as src:
-        staged = store.stage(settings, src, recipients=[r.recipient for r in recipients] or None)
-    try:
-        hashes = prepared.original_hashes or [staged.content_sha256]
-        originals = [
-            {"name": o.name, "kind": o.kind, "size": o.size, "sha256": h}
-            for o, h in zip(prepared.originals, hashes, strict=True)
-        ]
-        source_sha256 = intake.source_digest(hashes)
-        existing = document_by_source(source_sha256)
-        if existing is not None and not allow_duplicate:
-            raise Conflict("duplicate_document", agenda=existing.agenda)
-    except BaseException:
-        store.discard(staged)
-        raise
+    done = stage_files(files, recipients=recipients, settings=settings)
+    existing = document_by_source(done.source_sha256)
+    if existing is not None and not allow_duplicate:
+        store.discard(done.staged)
+        raise Conflict("duplicate_document", agenda=existing.agenda)
     return Pending(
         meta=meta,
-        staged=staged,
-        originals=originals,
-        source_sha256=source_sha256,
-        pages=meta.pages or prepared.pages,
+        staged=done.staged,
+        originals=done.originals,
+        source_sha256=done.source_sha256,
+        pages=meta.pages or done.pages,
         recipients=recipients,
         form_opened_at=form_opened_at or timezone.now(),
         source=source,
