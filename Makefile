@@ -38,7 +38,7 @@ system-deps-test:
 	@sh scripts/system-deps.sh age chromium gettext
 
 system-deps-bench:
-	@sh scripts/system-deps.sh age
+	@sh scripts/system-deps.sh age rsync restic
 
 ## Recompile the translations (.po -> .mo) with polib (no GNU gettext needed).
 messages: $(STAMP)

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import data, instance, suite
+from bench import backup, data, instance, suite
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / ".bench"
@@ -42,8 +42,19 @@ METHOD = [
     "The work folder is marked top-of-hierarchy (chattr +T) so ext4 gives it fresh block",
     "  groups: on this journal-less ext4, creating files right after many were deleted",
     "  nearby is slowed by the kernel's recently-deleted-inode check, for either side.",
+    "Backup: {backup_files} archive files imported once (set-up); each full backup goes to a",
+    "  fresh empty folder on the same file system, as does each rsync -a copy; sha256sum then",
+    "  hashes every copied file (from the page cache: rsync's writes are flushed, untimed,",
+    "  before it). Brankas fsyncs, drops each copy from the page cache and re-reads it.",
+    "No-change backup: into the first full backup's disk; restic's repository got its first",
+    "  backup untimed, then each run backs up the unchanged archive again.",
+    "Verify: brankas verify reads past the page cache by design, so before each timed run",
+    "  of either side the bag's files are dropped from it (posix_fadvise DONTNEED): both read",
+    "  the disk. sha256sum -c with the files cached is shown for reference.",
     "Afterwards (not timed) standard tools check the results: every stored file against its",
-    "  record's SHA-256, exempted files through age -d with the recovery key, audit verify.",
+    "  record's SHA-256, exempted files through age -d with the recovery key, audit verify;",
+    "  the bag validates with the bagit library, its manifest matches sha256sum of the rsync",
+    "  copy, and verify names a changed, a missing and an unexpected file on a spare disk.",
 ]
 
 
@@ -52,14 +63,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--big-mib", type=int, default=256, help="size of the big scan")
     parser.add_argument("--files", type=int, default=2000, help="scans in the import tree")
     parser.add_argument("--repeats", type=int, default=5, help="runs per side (best is kept)")
-    parser.add_argument("--only", choices=["register", "import"], help="run one measure only")
+    parser.add_argument("--backup-files", type=int, default=5000,
+                        help="PDFs (50-500 KB) in the backed-up archive")
+    parser.add_argument("--only", choices=["register", "import", "backup"],
+                        help="run one measure only")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     parser.add_argument("--json", type=Path, default=OUT / "results.json")
     parser.add_argument("--quiet-wait", type=float, default=suite.QUIET_WAIT,
                         help="seconds each round may wait for the machine to be quiet (0: none)")
     args = parser.parse_args(argv)
 
-    for tool in ("age", "sha256sum", "cp"):
+    tools = ["age", "sha256sum", "cp"]
+    if args.only in (None, "backup"):
+        tools += ["rsync", "restic"]
+    for tool in tools:
         if shutil.which(tool) is None:
             print(f"bench: {tool} not found (make system-deps-bench)", file=sys.stderr)
             return 2
@@ -78,12 +95,12 @@ def main(argv: list[str] | None = None) -> int:
     context["load_average"] = {"before": [round(x, 2) for x in load_before],
                                "after": [round(x, 2) for x in os.getloadavg()]}
     context["busy_at_round_start"] = list(suite.busy_log)
-    text = _table(measures, context, args.repeats)
+    text = _table(measures, context, _method(args))
     print(text)
     payload = {
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": context["machine"],
-        "method": [line.format(repeats=args.repeats) for line in METHOD],
+        "method": _method(args),
         "measures": [
             {"name": m.name.strip(), "unit": m.unit, "brankas": round(m.brankas, 4),
              "baseline": None if m.baseline is None else round(m.baseline, 4),
@@ -128,10 +145,23 @@ def _run(args: argparse.Namespace, work: Path) -> tuple[list[suite.Measure], dic
         tree = data.import_tree(inputs / "arsip-lama", args.files)
         log(f"import vs cp -r + sha256sum, {args.repeats} runs each ...")
         measures += suite.import_tree(inst, pristine, tree, out, args.repeats)
+    if args.only in (None, "backup"):
+        log(f"generating {args.backup_files:,} PDFs and importing them (set-up) ...")
+        prepared = backup.prepare(inst, pristine, inputs, work, args.backup_files)
+        log(f"backup vs rsync -a + sha256sum, no-change backup vs restic, verify vs"
+            f" sha256sum -c, {args.repeats} runs each ...")
+        backup_out = work / "backup"
+        backup_out.mkdir()
+        measures += backup.measure(prepared, backup_out, args.repeats)
     return measures, context
 
 
-def _table(measures: list[suite.Measure], context: dict[str, Any], repeats: int) -> str:
+def _method(args: argparse.Namespace) -> list[str]:
+    return [line.format(repeats=args.repeats, backup_files=f"{args.backup_files:,}")
+            for line in METHOD]
+
+
+def _table(measures: list[suite.Measure], context: dict[str, Any], method: list[str]) -> str:
     headers = ["Measure", "Brankas", "Standard tools", "Ratio", "Target", "Met"]
     rows = []
     for m in measures:
@@ -160,7 +190,7 @@ def _table(measures: list[suite.Measure], context: dict[str, Any], repeats: int)
         *_checks(measures),
         "",
         "Method:",
-        *("  " + m.format(repeats=repeats) for m in METHOD),
+        *("  " + m for m in method),
         f"Whole bench: {context['bench_seconds']} s. Other work on the machine inflates both"
         f" sides: each round waits up to {suite.QUIET_WAIT:.0f} s for the CPUs to be quiet;",
         f"  busy share seen by the rounds: {_busy(context['busy_at_round_start'])}; load average"

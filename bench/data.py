@@ -1,4 +1,5 @@
-"""The benchmark's input files: one big exempted scan and a four-folder tree of old scans.
+"""The benchmark's input files: one big exempted scan, a four-folder tree of old scans to
+import, and a bigger four-folder tree of PDFs for the backup.
 
 Everything is generated from fixed seeds, so two runs measure the same bytes.
 """
@@ -17,22 +18,7 @@ def big_pdf(path: Path, size: int, *, seed: int = 256) -> int:
     """Write a valid one-page PDF of exactly ``size`` bytes whose page shows one
     uncompressed grey image of random bytes (an incompressible "scan"), in constant memory.
     Returns the file size."""
-    width = 16384
-    height = size // width
-    pad = 0
-    for _ in range(100):
-        head, tail, length, total = _big_pdf_layout(width, height, pad)
-        if total == size:
-            break
-        if total > size and pad == 0:
-            height -= 1
-            continue
-        pad = max(0, pad + size - total)
-        if pad == 1:  # a comment line needs at least two bytes
-            height -= 1
-            pad = 0
-    else:
-        raise RuntimeError(f"cannot lay out a PDF of {size} bytes")
+    head, tail, length = _fit(size, 16384)
     rnd = random.Random(seed)
     with open(path, "wb") as fh:
         fh.write(head)
@@ -43,6 +29,33 @@ def big_pdf(path: Path, size: int, *, seed: int = 256) -> int:
             left -= n
         fh.write(tail)
     return path.stat().st_size
+
+
+def _fit(size: int, width: int) -> tuple[bytes, bytes, int]:
+    """The bytes before and after the image data, and its length, for a PDF of exactly
+    ``size`` bytes whose image is ``width`` pixels wide."""
+    height = size // width
+    pad = 0
+    for _ in range(100):
+        head, tail, length, total = _big_pdf_layout(width, height, pad)
+        if total == size:
+            return head, tail, length
+        if total > size and pad == 0:
+            height -= 1
+            continue
+        pad = max(0, pad + size - total)
+        if pad == 1:  # a comment line needs at least two bytes
+            height -= 1
+            pad = 0
+    raise RuntimeError(f"cannot lay out a PDF of {size} bytes")
+
+
+def scan_pdf(size: int, rnd: random.Random) -> bytes:
+    """A valid one-page PDF of exactly ``size`` bytes (at least a few KB): one grey image
+    of random bytes, about A4-shaped (incompressible, like a scanner's JPEG)."""
+    width = max(64, int((size / 1.414) ** 0.5))
+    head, tail, length = _fit(size, width)
+    return head + rnd.randbytes(length) + tail
 
 
 def _big_pdf_layout(width: int, height: int, pad: int) -> tuple[bytes, bytes, int, int]:
@@ -179,4 +192,35 @@ def import_tree(root: Path, count: int, *, seed: int = 2000, exempted_share: flo
         total += len(data)
         exempted += is_exempted
     return Tree(root=root, files=files, total_bytes=total, pdfs=pdfs, jpegs=jpegs,
+                exempted=exempted)
+
+
+SUBJECTS = ["undangan rapat", "laporan bulanan", "nota dinas", "surat edaran",
+            "permohonan data", "berita acara", "surat tugas", "disposisi"]
+
+
+def backup_tree(root: Path, count: int, *, seed: int = 5000, exempted_share: float = 0.25,
+                min_bytes: int = 50 * 1024, max_bytes: int = 500 * 1024) -> Tree:
+    """``root/{biasa,dikecualikan}/{pengiriman,penerimaan}/YYYY/<name>.pdf``: ``count``
+    one-page PDFs, sizes spread evenly over ``min_bytes..max_bytes`` (5,000 files: about
+    1.4 GB), every file's bytes different. Written straight to disk, one file at a time."""
+    rnd = random.Random(seed)
+    files: list[Path] = []
+    total = exempted = 0
+    made: set[Path] = set()
+    for i in range(count):
+        is_exempted = rnd.random() < exempted_share
+        category = "dikecualikan" if is_exempted else "biasa"
+        folder = (root / category / rnd.choice(["pengiriman", "penerimaan"])
+                  / str(rnd.choice([2021, 2022, 2023, 2024, 2025])))
+        if folder not in made:
+            folder.mkdir(parents=True, exist_ok=True)
+            made.add(folder)
+        path = folder / f"{rnd.choice(SUBJECTS).replace(' ', '_')}_{i:05d}.pdf"
+        body = scan_pdf(rnd.randint(min_bytes, max_bytes), rnd)
+        path.write_bytes(body)
+        files.append(path)
+        total += len(body)
+        exempted += is_exempted
+    return Tree(root=root, files=files, total_bytes=total, pdfs=count, jpegs=0,
                 exempted=exempted)

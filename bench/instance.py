@@ -39,14 +39,14 @@ class Instance:
         return env
 
     def brankas(self, *args: str, user: str | None = "operator",
-                module: str = "brankas") -> proc.Run:
+                module: str = "brankas", check: bool = True) -> proc.Run:
         """Run ``python -m brankas ARGS`` as ``user`` against this instance (``module``:
         ``bench.memwrap`` for the same CLI with the memory probe)."""
         env = self.env(user)
         if module != "brankas":
             root = str(Path(__file__).resolve().parent.parent)
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
-        return proc.run([sys.executable, "-m", module, *args], env=env, cwd=self.tmp)
+        return proc.run([sys.executable, "-m", module, *args], env=env, cwd=self.tmp, check=check)
 
 
 def create(home: Path, scratch: Path) -> Instance:

@@ -30,6 +30,7 @@ class Run:
     sys_seconds: float  # of which in the kernel
     stdout: str
     stderr: str
+    returncode: int = 0
 
 
 class CommandFailed(RuntimeError):
@@ -63,8 +64,9 @@ class _HwmSampler(threading.Thread):
 
 
 def run(argv: Sequence[str], *, env: dict[str, str] | None = None,
-        cwd: Path | None = None) -> Run:
+        cwd: Path | None = None, check: bool = True) -> Run:
     """Run ``argv`` to completion: wall time from spawn to exit, and peak memory.
+    A non-zero exit raises ``CommandFailed`` unless ``check`` is false.
 
     Output goes to temporary files, not pipes, so the parent never has to interleave
     reading with waiting and the timing covers the child only.
@@ -86,11 +88,11 @@ def run(argv: Sequence[str], *, env: dict[str, str] | None = None,
         err.seek(0)
         stdout = out.read().decode("utf-8", "replace")
         stderr = err.read().decode("utf-8", "replace")
-    if proc.returncode != 0:
+    if check and proc.returncode != 0:
         raise CommandFailed(f"{' '.join(argv[:5])} ... exited {proc.returncode}\n{stderr[-3000:]}")
     peak = sampler.last if sampler.last is not None else int(usage.ru_maxrss)
     return Run(seconds, peak, int(usage.ru_maxrss), usage.ru_utime + usage.ru_stime,
-               usage.ru_stime, stdout, stderr)
+               usage.ru_stime, stdout, stderr, proc.returncode)
 
 
 def warm(paths: Sequence[Path]) -> int:

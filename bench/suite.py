@@ -50,7 +50,7 @@ QUIET_WAIT = 20.0  # seconds a round may wait for other work on the machine to c
 busy_log: list[float] = []  # the busy share (other work) seen as each round started
 
 
-def _round_start() -> None:
+def round_start() -> None:
     busy_log.append(round(proc.wait_for_quiet(QUIET_WAIT), 3))
     proc.settle()
 
@@ -69,7 +69,7 @@ def register(inst: Instance, big: Path, out_dir: Path, repeats: int) -> list[Mea
     sha_runs: list[proc.Run] = []
     for _ in range(repeats):
         # Interleaved, so drift on the machine touches both sides alike.
-        _round_start()
+        round_start()
         run = inst.brankas(*args)
         doc = json.loads(run.stdout)
         if doc["content_size"] != size or len(doc["recipients"]) != 2:
@@ -152,7 +152,7 @@ def import_tree(inst: Instance, pristine: Path, tree: data.Tree, out_dir: Path,
         home = out_dir / f"import-home-{i}"
         shutil.copytree(pristine, home, symlinks=True)
         run_inst = replace(inst, home=home)
-        _round_start()
+        round_start()
         run = run_inst.brankas("import", str(tree.root), "--json")
         summary = json.loads(run.stdout)
         if summary["imported"] != len(tree.files) or summary["refused"] or summary["skipped"]:

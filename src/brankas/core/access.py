@@ -23,6 +23,11 @@ class Action(StrEnum):
     MANAGE_KEYS = "manage-keys"  # create a key for any holder
     OWN_KEY = "own-key"  # create one's own key (key holders)
     OFFICE_SETTINGS = "office-settings"
+    BACKUP = "backup"  # copy the archive to an external disk (SOP step 6)
+    VERIFY_DISK = "verify-disk"  # check a backup disk's fixity
+    RESTORE = "restore"  # copy documents back from a backup disk
+    DRILL = "drill"  # a restore drill of a backup disk
+    VIEW_BACKUPS = "view-backups"  # the control lists and the disks (SOP step 8 attachment)
 
 
 S, KS, KB, KD, AD = Role.SANDIMAN, Role.KASI, Role.KABID, Role.KADIS, Role.ADMIN
@@ -38,6 +43,11 @@ MATRIX: dict[Action, frozenset[Role]] = {
     Action.MANAGE_KEYS: frozenset({AD}),
     Action.OWN_KEY: frozenset({KS, KB, KD}),
     Action.OFFICE_SETTINGS: frozenset({AD}),
+    Action.BACKUP: frozenset({S}),
+    Action.VERIFY_DISK: frozenset({S}),
+    Action.RESTORE: frozenset({S, KS, KB, KD}),
+    Action.DRILL: frozenset({S, KS, KB, KD}),
+    Action.VIEW_BACKUPS: ALL,
 }
 
 # What the action is called in a refusal ("the role X may not ...").
@@ -52,6 +62,11 @@ ACTION_WORDS = {
     Action.MANAGE_KEYS: ("mengelola kunci", "manage keys"),
     Action.OWN_KEY: ("memegang kunci dekripsi", "hold a decryption key"),
     Action.OFFICE_SETTINGS: ("mengubah pengaturan kantor", "change the office settings"),
+    Action.BACKUP: ("mem-back up arsip ke disk eksternal", "back up the archive to a disk"),
+    Action.VERIFY_DISK: ("memeriksa disk back up", "verify backup disks"),
+    Action.RESTORE: ("memulihkan dokumen dari disk back up", "restore documents from a disk"),
+    Action.DRILL: ("melakukan uji pemulihan", "run restore drills"),
+    Action.VIEW_BACKUPS: ("melihat daftar kontrol back up", "view the backup control lists"),
 }
 
 

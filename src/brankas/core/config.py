@@ -38,6 +38,7 @@ class Settings:
     max_upload_mb: int
     max_image_pixels: int
     debug: bool
+    backup_max_age_days: int = 7  # the dashboard warns when the last backup is older
 
     @property
     def database_path(self) -> Path:
@@ -70,6 +71,7 @@ def load() -> Settings:
         max_upload_mb=_int("BRANKAS_MAX_UPLOAD_MB", 100),
         max_image_pixels=_int("BRANKAS_MAX_IMAGE_PIXELS", 300_000_000),
         debug=os.environ.get("BRANKAS_DEBUG", "") in {"1", "true", "yes"},
+        backup_max_age_days=_int("BRANKAS_BACKUP_MAX_AGE_DAYS", 7),
     )
 
 

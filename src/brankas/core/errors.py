@@ -231,6 +231,47 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "berkas sumber {name} tidak dapat dibaca: {detail}",
         "the source file {name} cannot be read: {detail}",
     ),
+    "backup_file_missing": (
+        "berkas data/{name} tidak ada di disk back up ini",
+        "data/{name} is not on this backup disk",
+    ),
+    "backup_file_damaged": (
+        "berkas data/{name} di disk back up rusak (SHA-256 tidak cocok dengan manifest); "
+        "ambil dari disk back up lain",
+        "data/{name} on the backup disk is damaged (its SHA-256 does not match the "
+        "manifest); take it from another backup disk",
+    ),
+    "backup_run_not_found": (
+        "back up nomor {number} tidak ditemukan",
+        "backup run {number} not found",
+    ),
+    "restore_target_not_empty": (
+        "folder tujuan {path} sudah berisi berkas; pilih folder kosong",
+        "the target folder {path} is not empty; choose an empty folder",
+    ),
+    "restore_not_on_disk": (
+        "dokumen {agenda} tidak ada di disk back up ini",
+        "document {agenda} is not on this backup disk",
+    ),
+    "recover_no_snapshot": (
+        "disk back up di {path} tidak memuat salinan basis data; jalankan brankas backup "
+        "sampai selesai sekali",
+        "the backup disk at {path} holds no database snapshot; complete a brankas backup once",
+    ),
+    "recover_cannot_unlock": (
+        "tidak ada salinan basis data di disk yang dapat dibuka dengan {what}",
+        "no database snapshot on the disk opens with {what}",
+    ),
+    "recover_secret_needed": (
+        "frasa sandi pemegang kunci (--passphrase-file) atau identitas pemulihan "
+        "(--identity) diperlukan",
+        "a key holder's passphrase (--passphrase-file) or the recovery identity "
+        "(--identity) is needed",
+    ),
+    "recover_home_not_empty": (
+        "folder {path} sudah berisi data; pulihkan ke folder baru yang kosong",
+        "{path} already holds data; recover into a new, empty folder",
+    ),
 }
 
 

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "brankas.web.keys",
     "brankas.web.documents",
     "brankas.web.audit",
+    "brankas.web.backup",
     "brankas.web.ui",
 ]
 

@@ -1,0 +1,354 @@
+"""Backup disks: backup, backup list/show/export, verify, restore, recover, drill."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from brankas.cli.app import main
+from brankas.cli.auth import acting_user
+from brankas.cli.runtime import emit_json, fail, handles_errors, read_secret_file, setup_django
+
+Progress = Callable[[int, int, int, int], None]
+
+
+@contextmanager
+def progress_bar(title: str, quiet: bool) -> Iterator[Progress]:
+    """Files, bytes, speed and time left, on stderr (stdout stays for --json)."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    bar = Progress(TextColumn(f"[bold]{title}[/]"), BarColumn(),
+                   TextColumn("{task.fields[files]}"), DownloadColumn(binary_units=True),
+                   TransferSpeedColumn(), TimeRemainingColumn(),
+                   console=Console(stderr=True), transient=True,
+                   disable=quiet or not os.isatty(2))
+    with bar:
+        task = bar.add_task(title, total=None, files="")
+
+        def update(files_done: int, files_total: int, bytes_done: int, bytes_total: int) -> None:
+            bar.update(task, completed=bytes_done, total=bytes_total or None,
+                       files=f"{files_done}/{files_total} berkas")
+
+        yield update
+
+
+def _mib(n: int) -> str:
+    return f"{n / (1 << 20):,.1f} MiB"
+
+
+class _BackupGroup(click.Group):
+    """``brankas backup DEST`` runs a backup; ``brankas backup list|show|export`` read the
+    control lists (a disk folder literally named "list" is given as ./list)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in {"-h", "--help"}:
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+@main.group(cls=_BackupGroup)
+def backup() -> None:
+    """Back up to an external disk (brankas backup DEST), and the backup control list."""
+
+
+@backup.command("run")
+@click.argument("dest", type=click.Path(file_okay=False))
+@click.option("--label", default=None, help="Label of a new disk (written on the disk).")
+@click.option("--json", "as_json", is_flag=True)
+@handles_errors
+@acting_user
+def backup_run_cmd(actor, dest: str, label: str | None, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    """Copy to the disk at DEST what it lacks (a BagIt bag); every copy is read back."""
+    from brankas.web.backup.services import backup_run
+
+    with progress_bar("back up", as_json) as on_progress:
+        outcome = backup_run(actor=actor, dest=Path(dest), label=label, on_progress=on_progress)
+    if as_json:
+        emit_json(outcome.as_dict())
+        return
+    out = outcome.as_dict()
+    click.echo(f"back up nomor / run {out['run']}: disk {out['medium']['label']} ({dest})")
+    click.echo(f"  disalin / copied: {out['files_added']} berkas, {_mib(out['bytes_added'])}; "
+               f"sudah ada / already there: {out['skipped']}")
+    for cat in out["categories"].values():
+        click.echo(f"  {cat['label']}: {cat['files']} dokumen, {_mib(cat['bytes'])}")
+    click.echo(f"  di disk / on the disk: {out['files']} berkas, {_mib(out['bytes'])}")
+    click.echo("  verifikasi baca-ulang / read-after-write verification: "
+               + ("lulus / passed" if out["verified"] else "-"))
+
+
+def _run_dict(run: Any) -> dict[str, Any]:
+    return {
+        "run": run.number, "status": run.status, "error": run.error or None,
+        "medium": {"medium_id": run.medium.medium_id, "label": run.medium.label},
+        "operator": run.operator.username, "dest": run.dest, "folder": run.folder,
+        "started_at": run.started_at.isoformat(),
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "categories": run.categories, "agendas": run.agendas,
+        "files_added": run.files_added, "bytes_added": run.bytes_added,
+        "skipped": run.files_skipped, "files": run.disk_files, "bytes": run.disk_bytes,
+        "verified": run.verified,
+    }
+
+
+@backup.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@handles_errors
+@acting_user
+def backup_list(actor, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    """The backup control list: every run, newest first."""
+    from brankas.web.backup.selectors import run_list
+
+    runs = [_run_dict(r) for r in run_list(actor=actor)]
+    if as_json:
+        emit_json(runs)
+        return
+    for r in runs:
+        click.echo(f"{r['run']:>5}  {r['started_at'][:16]}  {r['status']:<9}  "
+                   f"{r['medium']['label']:<12}  {r['operator']:<12}  "
+                   f"{len(r['agendas'])} dokumen, {_mib(r['bytes_added'])}")
+
+
+@backup.command("show")
+@click.argument("number", type=int)
+@click.option("--json", "as_json", is_flag=True)
+@handles_errors
+@acting_user
+def backup_show(actor, number: int, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    """One entry of the backup control list."""
+    from brankas.web.backup.selectors import run_get
+
+    r = _run_dict(run_get(actor=actor, number=number))
+    if as_json:
+        emit_json(r)
+        return
+    for key in ("run", "status", "error", "operator", "dest", "folder", "started_at",
+                "finished_at", "files_added", "bytes_added", "skipped", "files", "bytes",
+                "verified"):
+        click.echo(f"{key:<12} {r[key]}")
+    click.echo(f"{'medium':<12} {r['medium']['label']} ({r['medium']['medium_id']})")
+    for cat in r["categories"].values():
+        click.echo(f"  {cat['label']}: {cat['files']} dokumen, {_mib(cat['bytes'])}")
+    click.echo("agenda: " + (", ".join(r["agendas"]) or "-"))
+
+
+@backup.command("export")
+@click.argument("number", type=int)
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="xlsx",
+              show_default=True)
+@click.option("--out", required=True, type=click.Path(dir_okay=False))
+@handles_errors
+@acting_user
+def backup_export(actor, number: int, fmt: str, out: str) -> None:  # type: ignore[no-untyped-def]
+    """Export one control-list entry as CSV or XLSX (the attachment of the backup report)."""
+    from brankas.web.backup.exports import control_export
+    from brankas.web.backup.selectors import run_get
+
+    data = control_export(run_get(actor=actor, number=number), fmt)
+    Path(out).write_bytes(data)
+    click.echo(out)
+
+
+@main.command()
+@click.argument("dest", type=click.Path(file_okay=False))
+@click.option("--fast", "mode", flag_value="fast", help="Sizes and counts only (no hashing).")
+@click.option("--sample", "sample", type=click.FloatRange(0, 100, min_open=True), default=None,
+              help="Hash a rotating PERCENT of the files (a year of small checks covers all).")
+@click.option("--json", "as_json", is_flag=True)
+@handles_errors
+@acting_user
+def verify(actor, dest: str, mode: str | None, sample: float | None, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    """Check the fixity of the whole disk at DEST. Exit 0 intact, 1 problems found."""
+    from brankas.web.backup.services import medium_verify
+
+    chosen = "sample" if sample is not None else (mode or "full")
+    with progress_bar("verifikasi", as_json) as on_progress:
+        report, medium = medium_verify(actor=actor, dest=Path(dest), mode=chosen,
+                                       sample_percent=sample or 10, on_progress=on_progress)
+    if as_json:
+        out = report.as_dict()
+        out["medium"] = ({"medium_id": medium.medium_id, "label": medium.label}
+                         if medium else None)
+        emit_json(out)
+    else:
+        click.echo(f"disk {medium.label if medium else dest}: {report.files_total} berkas, "
+                   f"{report.files_hashed} diperiksa hash / hashed ({chosen})")
+        for path in report.missing:
+            click.echo(f"  HILANG / MISSING     data/{path}")
+        for c in report.changed:
+            click.echo(f"  BERUBAH / CHANGED    data/{c.path} ({c.reason})")
+        for path in report.unexpected:
+            click.echo(f"  TAK TERDUGA / EXTRA  data/{path}")
+        for problem in report.tag_problems:
+            click.echo(f"  TAG                  {problem}")
+        click.echo("utuh / intact" if report.ok else "DITEMUKAN MASALAH / PROBLEMS FOUND")
+    if not report.ok:
+        raise SystemExit(1)
+
+
+@main.command()
+@click.argument("dest", type=click.Path(file_okay=False))
+@click.argument("agendas", nargs=-1)
+@click.option("--to", "to", required=True, type=click.Path(file_okay=False),
+              help="An empty folder to restore into (the four-folder tree).")
+@click.option("--decrypt", is_flag=True,
+              help="Key holders: decrypt your exempted documents (asks for the passphrase).")
+@click.option("--passphrase-file", type=click.Path(dir_okay=False),
+              help="With --decrypt: your key passphrase (or BRANKAS_PASSPHRASE).")
+@click.option("--json", "as_json", is_flag=True)
+@handles_errors
+@acting_user
+def restore(actor, dest: str, agendas: tuple[str, ...], to: str, decrypt: bool,  # type: ignore[no-untyped-def]
+            passphrase_file: str | None, as_json: bool) -> None:
+    """Restore documents (all, or the AGENDA numbers given) from the disk at DEST into
+    --to DIR, each checked against its hash. Exempted ones stay .age unless --decrypt."""
+    from brankas.web.backup.restore import backup_restore
+
+    passphrase = None
+    if decrypt:
+        passphrase = read_secret_file(passphrase_file, "BRANKAS_PASSPHRASE",
+                                      "Frasa sandi kunci / Key passphrase")
+        if passphrase is None:
+            fail("frasa sandi diperlukan / a passphrase is needed: --passphrase-file F", 2)
+    with progress_bar("pulihkan", as_json) as on_progress:
+        report = backup_restore(actor=actor, dest=Path(dest), to=Path(to),
+                                agendas=list(agendas) or None, passphrase=passphrase,
+                                on_progress=on_progress)
+    if as_json:
+        emit_json(report.as_dict())
+    else:
+        click.echo(f"dipulihkan / restored: {len(report.restored)} dokumen ke / into {report.to}"
+                   f" (didekripsi / decrypted: {len(report.decrypted)})")
+        for agenda in report.missing:
+            click.echo(f"  TIDAK ADA DI DISK / NOT ON THE DISK  {agenda}")
+        for agenda in report.damaged:
+            click.echo(f"  RUSAK / DAMAGED                      {agenda}")
+    if not report.ok:
+        raise SystemExit(1)
+
+
+@main.command()
+@click.argument("dest", type=click.Path(file_okay=False))
+@click.option("--home", "new_home", required=True, type=click.Path(file_okay=False),
+              help="A new, empty data folder for the rebuilt instance.")
+@click.option("--passphrase-file", type=click.Path(dir_okay=False),
+              help="A key holder's passphrase (or BRANKAS_PASSPHRASE).")
+@click.option("--identity", "identity_file", type=click.Path(dir_okay=False),
+              help="A file holding the office recovery identity (AGE-SECRET-KEY-1...).")
+@click.option("--json", "as_json", is_flag=True)
+@handles_errors
+def recover(dest: str, new_home: str, passphrase_file: str | None,  # type: ignore[no-untyped-def]
+            identity_file: str | None, as_json: bool) -> None:
+    """Rebuild a whole instance (register, users, keys, archive, control lists) from one
+    disk, when the laptop is lost. A key holder's passphrase or the recovery identity
+    unlocks the encrypted register; users keep their passwords."""
+    from brankas.core.bagread import BagReader
+    from brankas.core.config import ensure_home
+    from brankas.core.errors import SetupError
+
+    home = Path(new_home).expanduser().absolute()
+    if home.exists() and (not home.is_dir() or any(home.iterdir())):
+        raise SetupError("recover_home_not_empty", path=str(home))
+    reader = BagReader(dest)
+    identity_text = None
+    if identity_file:
+        try:
+            identity_text = Path(identity_file).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise click.UsageError(f"cannot read {identity_file}: {exc.strerror}") from None
+    passphrase = None if identity_text is not None else read_secret_file(
+        passphrase_file, "BRANKAS_PASSPHRASE", "Frasa sandi pemegang kunci / Key passphrase")
+    from brankas.core.disklayout import disk_identities
+
+    identities, unlocked_with = disk_identities(reader, passphrase=passphrase,
+                                                identity_text=identity_text)
+    created = not home.exists()
+    os.environ["BRANKAS_HOME"] = str(home)
+    os.environ.pop("BRANKAS_DATABASE_URL", None)  # the rebuilt instance: SQLite in NEW_HOME
+    try:
+        setup_django()
+        from django.conf import settings
+        from django.core.management import call_command
+
+        from brankas.core import store
+
+        ensure_home(settings.BRANKAS)
+        call_command("migrate", verbosity=0, interactive=False)
+        store.create_layout(settings.BRANKAS)
+        from brankas.web.backup.restore import instance_recover
+
+        with progress_bar("pulihkan", as_json) as on_progress:
+            report = instance_recover(dest=reader.dest, identities=identities,
+                                      unlocked_with=unlocked_with, on_progress=on_progress)
+    except BaseException:
+        from django.db import connections
+
+        connections.close_all()
+        if created:
+            shutil.rmtree(home, ignore_errors=True)
+        else:
+            for child in home.iterdir():
+                shutil.rmtree(child, ignore_errors=True) if child.is_dir() else child.unlink()
+        raise
+    if as_json:
+        emit_json(report.as_dict())
+    else:
+        click.echo(f"instans dipulihkan di / instance rebuilt in {report.home}")
+        click.echo(f"  dari salinan / from snapshot {report.snapshot_run} ({unlocked_with})")
+        click.echo(f"  pengguna / users: {report.users}, kunci / keys: {report.keys}, "
+                   f"dokumen / documents: {report.restored}/{report.documents}, "
+                   f"daftar kontrol / control lists: {report.runs}")
+        chain = "utuh / intact" if report.audit_ok else "RUSAK / BROKEN"
+        click.echo(f"  log audit / audit log: {chain}")
+        for agenda in report.missing:
+            click.echo(f"  TIDAK ADA DI DISK / NOT ON THE DISK  {agenda}")
+        for agenda in report.damaged:
+            click.echo(f"  RUSAK / DAMAGED                      {agenda}")
+        for path in report.unregistered:
+            click.echo(f"  TANPA REGISTER / UNREGISTERED        data/{path}")
+    if not report.ok:
+        raise SystemExit(1)
+
+
+@main.command()
+@click.argument("dest", type=click.Path(file_okay=False))
+@click.option("--passphrase-file", type=click.Path(dir_okay=False),
+              help="Key holders: also rebuild the whole instance from the disk.")
+@click.option("--json", "as_json", is_flag=True)
+@handles_errors
+@acting_user
+def drill(actor, dest: str, passphrase_file: str | None, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    """A restore drill: check the whole disk, restore every document into a temporary
+    folder and compare with the register; the result is recorded for the disk."""
+    from brankas.web.backup.restore import backup_drill
+
+    passphrase = None
+    if passphrase_file or os.environ.get("BRANKAS_PASSPHRASE"):
+        passphrase = read_secret_file(passphrase_file, "BRANKAS_PASSPHRASE", "")
+    with progress_bar("uji pemulihan", as_json) as on_progress:
+        report = backup_drill(actor=actor, dest=Path(dest), passphrase=passphrase,
+                              on_progress=on_progress)
+    if as_json:
+        emit_json(report.as_dict())
+    else:
+        click.echo(f"uji pemulihan / restore drill: {report.restored} dokumen dipulihkan")
+        for key in ("missing", "damaged", "mismatched"):
+            for agenda in getattr(report, key):
+                click.echo(f"  {key.upper():<10} {agenda}")
+        click.echo("LULUS / PASSED" if report.ok else "GAGAL / FAILED")
+    if not report.ok:
+        raise SystemExit(1)

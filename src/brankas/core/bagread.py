@@ -1,0 +1,138 @@
+"""Reading a backup disk: payload files out of the bag, each checked against the manifest.
+
+Used by restore, recover and the restore drill. Nothing here writes to the disk. A file
+copied out goes to ``<target>.part`` first and gets its final name only once its SHA-256
+matched; a decrypted document is authenticated chunk by chunk by age before it is
+renamed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import os
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from brankas.core import bagformat as fmt
+from brankas.core import crypto
+from brankas.core.bagformat import MediumInfo
+from brankas.core.errors import IntegrityFailure, NotFound, SetupError
+from brankas.core.fsutil import fsync_dir
+
+
+class _Hashing(io.RawIOBase):
+    """A reader that hashes what passes through it."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw = raw
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = self.raw.readinto(buffer) or 0  # type: ignore[attr-defined]
+        self.digest.update(memoryview(buffer)[:n])
+        self.size += n
+        return n
+
+
+class BagReader:
+    """A backup disk opened for reading."""
+
+    def __init__(self, dest: Path | str) -> None:
+        self.dest = Path(dest).expanduser().absolute()
+        if not self.dest.is_dir():
+            raise SetupError("backup_dest_missing", path=str(self.dest))
+        with fmt.disk_errors(self.dest):
+            if not (self.dest / fmt.BAGIT_TXT).is_file():
+                raise SetupError("backup_not_brankas", path=str(self.dest))
+            medium = fmt.read_medium(self.dest)
+            if medium is None:
+                raise SetupError("backup_not_brankas", path=str(self.dest))
+            self.medium: MediumInfo = medium
+            try:
+                self.entries = fmt.read_payload_manifest(self.dest)
+            except FileNotFoundError:
+                raise SetupError("backup_bag_invalid", path=str(self.dest),
+                                 detail=f"{fmt.MANIFEST} is missing") from None
+
+    def path(self, payload: str) -> Path:
+        return self.dest / fmt.DATA / payload
+
+    def has(self, payload: str) -> bool:
+        return payload in self.entries
+
+    def _expect(self, payload: str) -> str:
+        try:
+            return self.entries[payload]
+        except KeyError:
+            raise NotFound("backup_file_missing", name=payload) from None
+
+    def read_bytes(self, payload: str) -> bytes:
+        """A (small) payload file, checked against the manifest."""
+        expected = self._expect(payload)
+        with fmt.disk_errors(self.dest):
+            data = self.path(payload).read_bytes()
+        if hashlib.sha256(data).hexdigest() != expected:
+            raise IntegrityFailure("backup_file_damaged", name=payload)
+        return data
+
+    def copy_out(self, payload: str, target: Path, *,
+                 identities: list[Any] | None = None) -> str:
+        """Copy a payload file to ``target`` (decrypted with ``identities`` when given);
+        returns its SHA-256 as stored on the disk. Refuses a damaged or missing file and
+        leaves nothing at ``target`` then."""
+        expected = self._expect(payload)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        part = target.with_name(target.name + ".part")
+        try:
+            with fmt.disk_errors(self.dest):
+                src_raw = open(self.path(payload), "rb")  # noqa: SIM115 - closed below
+            with src_raw, open(part, "wb") as out:
+                src = _Hashing(src_raw)
+                if identities is None:
+                    buf = fmt.read_buffer()
+                    view = memoryview(buf)
+                    while n := src.readinto(buf):
+                        out.write(view[:n])
+                else:
+                    crypto.decrypt_stream(src, out, identities)  # type: ignore[arg-type]
+                    while src.readinto(fmt.read_buffer()):  # hash any trailing bytes too
+                        pass
+                out.flush()
+                os.fsync(out.fileno())
+            if src.digest.hexdigest() != expected:
+                raise IntegrityFailure("backup_file_damaged", name=payload)
+            os.replace(part, target)
+            fsync_dir(target.parent)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                part.unlink()
+            raise
+        return expected
+
+    def check(self, payload: str) -> bool:
+        """Whether the file on the disk matches the manifest (read from the disk)."""
+        expected = self.entries.get(payload)
+        if expected is None:
+            return False
+        try:
+            digest, _ = fmt.hash_file(self.path(payload), uncached=True)
+        except OSError:
+            return False
+        return digest == expected
+
+    def run_folders(self, prefix: str, name: str) -> list[str]:
+        """Payload paths ``<prefix>/<folder>/<name>`` on the disk, newest run first (run
+        folders start with the run number)."""
+        found = []
+        for payload in self.entries:
+            parts = payload.split("/")
+            if len(parts) == 3 and parts[0] == prefix and parts[2] == name:
+                number = parts[1].split("_", 1)[0]
+                found.append((int(number) if number.isdigit() else -1, parts[1], payload))
+        return [p for _, _, p in sorted(found, reverse=True)]

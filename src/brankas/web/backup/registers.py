@@ -1,0 +1,115 @@
+"""The files a backup run writes beside the documents: the register as CSV (biasa in the
+clear, the full register encrypted) and the run's backup control list (CSV and JSON).
+
+CSV files are UTF-8 with a byte-order mark, so a spreadsheet (Excel, LibreOffice) opens
+them with the right letters; the column headers are the register's Indonesian labels.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from brankas.core.terms import (
+    CATEGORY_LABELS,
+    CLASSIFICATION_LABELS,
+    DIRECTION_LABELS,
+    Category,
+    Classification,
+    Direction,
+    store_folders,
+)
+
+REGISTER_COLUMNS = [
+    ("agenda", "No. Agenda"),
+    ("direction", "Arah"),
+    ("classification", "Klasifikasi"),
+    ("number", "Nomor Naskah"),
+    ("doc_date", "Tanggal Naskah"),
+    ("subject", "Perihal"),
+    ("correspondent", "Pengirim/Tujuan"),
+    ("pages", "Halaman"),
+    ("attachments", "Lampiran"),
+    ("notes", "Catatan"),
+    ("registered_by", "Didaftarkan Oleh"),
+    ("registered_at", "Waktu Pendaftaran"),
+    ("file", "Berkas (di bawah data/)"),
+    ("stored_sha256", "SHA-256 Berkas"),
+    ("content_sha256", "SHA-256 PDF"),
+]
+
+CONTROL_COLUMNS = [
+    ("no", "No."),
+    ("agenda", "No. Agenda"),
+    ("folder", "Folder"),
+    ("classification", "Klasifikasi"),
+    ("file", "Berkas (di bawah data/)"),
+    ("bytes", "Ukuran (bita)"),
+    ("sha256", "SHA-256"),
+    ("verified", "Terverifikasi"),
+]
+
+
+def folder_key(category: str, direction: str) -> str:
+    return f"{category}/{direction}"
+
+
+def folder_label(key: str) -> str:
+    category, _, direction = key.partition("/")
+    return f"{CATEGORY_LABELS[Category(category)]} {DIRECTION_LABELS[Direction(direction)]}"
+
+
+FOLDER_KEYS = [folder_key(c.value, d.value) for c, d in store_folders()]
+
+
+def _csv(columns: list[tuple[str, str]], rows: Iterable[Mapping[str, Any]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([label for _, label in columns])
+    for row in rows:
+        writer.writerow([_cell(row.get(key, "")) for key, _ in columns])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, bool):
+        return "ya" if value else "tidak"
+    text = "" if value is None else str(value)
+    # A cell starting with = + - @ is a formula to a spreadsheet: keep it text.
+    return "'" + text if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text
+
+
+def register_row(doc: Mapping[str, Any], username: str) -> dict[str, Any]:
+    return {
+        **doc,
+        "direction": DIRECTION_LABELS[Direction(doc["direction"])],
+        "classification": CLASSIFICATION_LABELS[Classification(doc["classification"])],
+        "doc_date": str(doc["doc_date"]),
+        "registered_by": username,
+        "registered_at": doc["registered_at"].isoformat(timespec="seconds"),
+        "file": doc["stored_path"],
+    }
+
+
+def register_csv(rows: Iterable[Mapping[str, Any]]) -> bytes:
+    return _csv(REGISTER_COLUMNS, rows)
+
+
+def control_rows(control: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {"no": i, **item, "folder": folder_label(item["folder"]),
+         "classification": CLASSIFICATION_LABELS[Classification(item["classification"])],
+         "verified": control["verified"]}
+        for i, item in enumerate(control["documents"], 1)
+    ]
+
+
+def control_csv(control: Mapping[str, Any]) -> bytes:
+    return _csv(CONTROL_COLUMNS, control_rows(control))
+
+
+def control_json(control: Mapping[str, Any]) -> bytes:
+    return (json.dumps(control, ensure_ascii=False, indent=2) + "\n").encode("utf-8")

@@ -1,0 +1,83 @@
+"""Reading the control lists, the disks, and whether the archive is safely backed up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Count, QuerySet
+from django.utils import timezone
+
+from brankas.core.access import Action, require
+from brankas.core.errors import NotFound
+from brankas.web.accounts.models import User
+from brankas.web.backup.models import BackupRun, Medium, MediumCheck
+from brankas.web.documents.models import Document
+from brankas.web.runtime import brankas_settings
+
+MIN_DISKS = 2  # the dashboard warns when a document is on fewer disks
+
+
+def run_list(*, actor: User) -> QuerySet[BackupRun]:
+    require(actor.role, Action.VIEW_BACKUPS)
+    return BackupRun.objects.select_related("medium", "operator").order_by("-number")
+
+
+def run_get(*, actor: User, number: int) -> BackupRun:
+    require(actor.role, Action.VIEW_BACKUPS)
+    try:
+        return BackupRun.objects.select_related("medium", "operator").get(number=number)
+    except BackupRun.DoesNotExist:
+        raise NotFound("backup_run_not_found", number=number) from None
+
+
+def medium_list(*, actor: User) -> QuerySet[Medium]:
+    require(actor.role, Action.VIEW_BACKUPS)
+    return Medium.objects.annotate(documents=Count("copies")).order_by("label", "first_used_at")
+
+
+def medium_checks(*, actor: User, medium: Medium) -> QuerySet[MediumCheck]:
+    require(actor.role, Action.VIEW_BACKUPS)
+    return MediumCheck.objects.filter(medium=medium).select_related("actor")
+
+
+@dataclass(frozen=True)
+class BackupStatus:
+    documents: int
+    on_no_disk: int
+    on_one_disk: int  # on fewer than MIN_DISKS disks, but on one
+    last_backup_at: datetime | None
+    max_age_days: int
+
+    @property
+    def overdue(self) -> bool:
+        if self.documents == 0:
+            return False
+        if self.last_backup_at is None:
+            return True
+        return timezone.now() - self.last_backup_at > timedelta(days=self.max_age_days)
+
+    @property
+    def warnings(self) -> list[str]:
+        out = []
+        if self.on_no_disk:
+            out.append("on_no_disk")
+        if self.on_one_disk:
+            out.append("fewer_than_two")
+        if self.overdue:
+            out.append("overdue")
+        return out
+
+
+def backup_status() -> BackupStatus:
+    """For the dashboard: documents on no disk, on fewer than two, and the last backup."""
+    counts = Document.objects.annotate(n=Count("copies__medium", distinct=True))
+    last = (BackupRun.objects.filter(status=BackupRun.COMPLETED)
+            .order_by("-finished_at").values_list("finished_at", flat=True).first())
+    return BackupStatus(
+        documents=Document.objects.count(),
+        on_no_disk=counts.filter(n=0).count(),
+        on_one_disk=counts.filter(n__gt=0, n__lt=MIN_DISKS).count(),
+        last_backup_at=last,
+        max_age_days=brankas_settings().backup_max_age_days,
+    )

@@ -1,0 +1,356 @@
+"""Backing up to an external disk, and checking disks: the rules behind the CLI and web.
+
+A run (``backup_run``) copies, in this order, to the bag on the disk
+(``brankas.core.bag``):
+
+1. every document file the disk lacks (``data/arsip/...``, exactly as in the archive),
+   the key holders' passphrase-protected identities (``data/keys/``);
+2. the run's folder ``data/backup/<folder>/``: the biasa register as CSV, the full
+   register and the database snapshot encrypted to the key holders and the recovery key,
+   and the public recipients;
+3. last, the run's backup control list (``daftar-kontrol.csv`` and ``.json``).
+
+The document list and the snapshot are read in one transaction, so the snapshot names
+exactly the documents the run copies. A document is recorded as on a disk
+(``BackupCopy``) only after the bag's checkpoint that lists it is durable on the disk.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from brankas import __version__
+from brankas.core import crypto
+from brankas.core.access import Action, require
+from brankas.core.bag import Bag, Hooks, PayloadItem, open_or_create
+from brankas.core.bagformat import sha256_bytes
+from brankas.core.bagverify import VerifyReport, verify
+from brankas.core.disklayout import (
+    CONTROL_CSV,
+    CONTROL_FORMAT,
+    CONTROL_JSON,
+    KEYS_DIR,
+    RECIPIENTS,
+    REGISTER_BIASA,
+    REGISTER_FULL,
+    RUNS_DIR,
+    SNAPSHOT,
+)
+from brankas.core.errors import BrankasError
+from brankas.core.names import safe_component
+from brankas.web.accounts.models import Office, User
+from brankas.web.audit.models import AuditEvent
+from brankas.web.audit.services import audit_record
+from brankas.web.backup import registers
+from brankas.web.backup.models import BackupCopy, BackupRun, Medium, MediumCheck
+from brankas.web.backup.snapshot import snapshot_bytes
+from brankas.web.documents.models import Document
+from brankas.web.keys.models import HolderKey
+from brankas.web.keys.services import RECOVERY
+from brankas.web.runtime import brankas_settings
+
+Progress = Callable[[int, int, int, int], None]  # files_done, files_total, bytes_done, bytes_total
+
+
+_DOC_FIELDS = ("id", "agenda", "direction", "classification", "category", "number", "doc_date",
+               "subject", "correspondent", "pages", "attachments", "notes", "registered_by_id",
+               "registered_at", "stored_path", "stored_sha256", "stored_size", "content_sha256")
+
+
+@dataclass
+class BackupOutcome:
+    run: BackupRun
+    medium: Medium
+    control: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        run = self.run
+        return {
+            "run": run.number, "status": run.status, "folder": run.folder,
+            "medium": {"medium_id": self.medium.medium_id, "label": self.medium.label},
+            "dest": run.dest, "started_at": run.started_at.isoformat(),
+            "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+            "files_added": run.files_added, "bytes_added": run.bytes_added,
+            "skipped": run.files_skipped, "files": run.disk_files, "bytes": run.disk_bytes,
+            "categories": run.categories, "agendas": run.agendas, "verified": run.verified,
+        }
+
+
+# -- the disk and its medium record ----------------------------------------------------
+
+def _open_disk(dest: Path, label: str | None, hooks: Hooks | None) -> Bag:
+    office = Office.objects.get()
+    default = label or f"DISK-{Medium.objects.count() + 1:02d}"
+    return open_or_create(dest, label=default, organization=office.name,
+                          software=f"Brankas {__version__}", hooks=hooks)
+
+
+def medium_sync(dest: Path, medium_id: str, label: str, created: str) -> Medium:
+    """The medium record of the disk at ``dest``, made on first sight; its mount point,
+    capacity and free space as they are today."""
+    now = timezone.now()
+    medium, _ = Medium.objects.get_or_create(
+        medium_id=medium_id,
+        defaults={"label": label, "created_on_disk": created, "first_used_at": now,
+                  "last_used_at": now},
+    )
+    medium.last_path = str(dest)[:500]
+    medium.last_used_at = now
+    try:
+        usage = shutil.disk_usage(dest)
+        medium.capacity_bytes, medium.free_bytes = usage.total, usage.free
+    except OSError:
+        pass
+    medium.save()
+    return medium
+
+
+def _run_folder(number: int, started: Any) -> str:
+    return f"{number:04d}_{started:%Y-%m-%dT%H%M%SZ}"
+
+
+def _next_number() -> int:
+    return (BackupRun.objects.aggregate(n=Max("number"))["n"] or 0) + 1
+
+
+# -- the run -----------------------------------------------------------------------------
+
+def backup_run(*, actor: User, dest: Path | str, label: str | None = None,
+               on_progress: Progress | None = None, hooks: Hooks | None = None,
+               on_start: Callable[[BackupRun], None] | None = None) -> BackupOutcome:
+    """Copy to the disk at ``dest`` what it lacks; record the run as a control-list entry."""
+    require(actor.role, Action.BACKUP)
+    dest = Path(dest).expanduser().absolute()
+    try:
+        bag = _open_disk(dest, label, hooks)
+    except BrankasError as exc:
+        audit_record(actor=actor.username, action="backup.run", target=str(dest),
+                     outcome="failed", detail={"error": exc.code})
+        raise
+    with bag:
+        info = bag.medium
+        medium = medium_sync(dest, info.medium_id, info.label, info.created)
+        # We hold the disk's lock: a run still "running" on it was interrupted.
+        BackupRun.objects.filter(medium=medium, status=BackupRun.RUNNING).update(
+            status=BackupRun.FAILED, error="interrupted", finished_at=timezone.now())
+        started = timezone.now()
+        with transaction.atomic():
+            number = _next_number()
+            run = BackupRun.objects.create(
+                number=number, medium=medium, operator=actor, dest=str(dest)[:500],
+                folder=_run_folder(number, started), started_at=started)
+            audit_record(actor=actor.username, action="backup.start", target=str(number),
+                         detail={"medium": medium.medium_id, "label": medium.label,
+                                 "dest": str(dest)})
+        if on_start is not None:
+            on_start(run)
+        try:
+            control = _copy(bag, run, medium, actor, on_progress)
+        except BaseException as exc:
+            _fail(run, actor, exc)
+            raise
+    return BackupOutcome(run=run, medium=medium, control=control)
+
+
+def _fail(run: BackupRun, actor: User, exc: BaseException) -> None:
+    message = exc.message() if isinstance(exc, BrankasError) else repr(exc)
+    code = exc.code if isinstance(exc, BrankasError) else type(exc).__name__
+    BackupRun.objects.filter(pk=run.pk).update(
+        status=BackupRun.FAILED, error=message[:2000], finished_at=timezone.now())
+    run.refresh_from_db()
+    audit_record(actor=actor.username, action="backup.run", target=str(run.number),
+                 outcome="failed",
+                 detail={"error": code, "medium": run.medium.medium_id,
+                         "files_added": run.files_added, "agendas": len(run.agendas)})
+
+
+def _copy(bag: Bag, run: BackupRun, medium: Medium, actor: User,
+          on_progress: Progress | None) -> dict[str, Any]:
+    settings = brankas_settings()
+    with transaction.atomic():  # one consistent read: documents, keys, snapshot
+        docs = list(Document.objects.order_by("id").values(*_DOC_FIELDS))
+        users = dict(User.objects.values_list("id", "username"))
+        keys = list(HolderKey.objects.select_related("holder").order_by("id"))
+        office = Office.objects.get()
+        snapshot = snapshot_bytes()
+    recipients = [k.recipient for k in keys if k.active and k.holder.is_active]
+    recipients.append(office.recovery_recipient)
+    by_path = {d["stored_path"]: d for d in docs}
+    items: list[PayloadItem] = [
+        _file_item(d["stored_path"], settings.home / d["stored_path"], d["stored_size"],
+                   d["stored_sha256"]) for d in docs
+    ]
+    for k in keys:
+        name = f"{KEYS_DIR}/{safe_component(k.holder.username, max_len=60)}-{k.fingerprint}.age"
+        items.append(_bytes_item(name, bytes(k.protected_identity)))
+    rows = [registers.register_row(d, users.get(d["registered_by_id"], "")) for d in docs]
+    folder = f"{RUNS_DIR}/{run.folder}"
+    items += [
+        _bytes_item(f"{folder}/{REGISTER_BIASA}", registers.register_csv(
+            r for r, d in zip(rows, docs, strict=True) if d["category"] == "biasa")),
+        _bytes_item(f"{folder}/{REGISTER_FULL}", _encrypt(registers.register_csv(rows),
+                                                          recipients)),
+        _bytes_item(f"{folder}/{SNAPSHOT}", _encrypt(snapshot, recipients)),
+        _bytes_item(f"{folder}/{RECIPIENTS}", _recipients_text(keys, office.recovery_recipient)),
+    ]
+    del snapshot, rows
+
+    carried: list[dict[str, Any]] = []
+
+    def on_commit(paths: list[str]) -> None:
+        """A checkpoint is durable on the disk: record the documents it listed."""
+        new_docs = [by_path[p] for p in paths if p in by_path]
+        if not new_docs:
+            return
+        with transaction.atomic():
+            BackupCopy.objects.bulk_create(
+                [BackupCopy(document_id=d["id"], medium=medium, run=run) for d in new_docs],
+                ignore_conflicts=True)
+            carried.extend(_carried(d) for d in new_docs)
+            BackupRun.objects.filter(pk=run.pk).update(
+                agendas=[c["agenda"] for c in carried])
+
+    result = bag.add_files(items, on_progress=on_progress, on_commit=on_commit,
+                           run=str(run.number))
+    # Documents already on this disk (an earlier run, another instance, a killed run).
+    added = set(result.added)
+    on_disk = [BackupCopy(document_id=d["id"], medium=medium, run=None)
+               for d in docs if d["stored_path"] not in added]
+    BackupCopy.objects.bulk_create(on_disk, ignore_conflicts=True, batch_size=2000)
+
+    finished = timezone.now()
+    categories: dict[str, dict[str, Any]] = {
+        key: {"label": registers.folder_label(key), "files": 0, "bytes": 0}
+        for key in registers.FOLDER_KEYS}
+    for c in carried:
+        categories[c["folder"]]["files"] += 1
+        categories[c["folder"]]["bytes"] += c["bytes"]
+    head = AuditEvent.objects.order_by("-seq").values("seq", "hash").first()
+    control: dict[str, Any] = {
+        "format": CONTROL_FORMAT,
+        "run": run.number,
+        "office": office.name,
+        "operator": {"username": actor.username, "full_name": actor.full_name,
+                     "nip": actor.nip, "role": actor.role},
+        "medium": {"medium_id": medium.medium_id, "label": medium.label},
+        "dest": run.dest,
+        "folder": run.folder,
+        "started_at": run.started_at.isoformat(),
+        "finished_at": finished.isoformat(),
+        "categories": categories,
+        "documents": carried,
+        "files_added": len(result.added) + 2,  # and the control list's two files
+        "bytes_added": result.bytes_added,
+        "files_skipped": result.skipped,
+        "verified": True,  # every copied file was read back from the disk and matched
+        "audit_head": head,
+        "software": f"Brankas {__version__}",
+    }
+    csv_bytes = registers.control_csv(control)
+    json_bytes = registers.control_json(control)
+    control["bytes_added"] += len(csv_bytes) + len(json_bytes)
+    final = bag.add_files([_bytes_item(f"{folder}/{CONTROL_CSV}", csv_bytes),
+                           _bytes_item(f"{folder}/{CONTROL_JSON}", json_bytes)],
+                          run=str(run.number))
+    with transaction.atomic():
+        BackupRun.objects.filter(pk=run.pk).update(
+            status=BackupRun.COMPLETED, finished_at=finished, categories=categories,
+            agendas=[c["agenda"] for c in carried], files_added=control["files_added"],
+            bytes_added=control["bytes_added"], files_skipped=result.skipped,
+            disk_files=final.files, disk_bytes=final.bytes, verified=True)
+        Medium.objects.filter(pk=medium.pk).update(
+            files=final.files, bytes=final.bytes, last_backup_at=finished)
+        audit_record(actor=actor.username, action="backup.run", target=str(run.number),
+                     detail={"medium": medium.medium_id, "files_added": control["files_added"],
+                             "bytes_added": control["bytes_added"],
+                             "documents": len(carried), "skipped": result.skipped})
+    run.refresh_from_db()
+    medium.refresh_from_db()
+    return control
+
+
+def _carried(d: dict[str, Any]) -> dict[str, Any]:
+    return {"agenda": d["agenda"], "folder": registers.folder_key(d["category"], d["direction"]),
+            "classification": d["classification"], "file": d["stored_path"],
+            "bytes": d["stored_size"], "sha256": d["stored_sha256"]}
+
+
+def _file_item(path: str, source: Path, size: int, sha256: str) -> PayloadItem:
+    return PayloadItem(path, lambda: open(source, "rb"), size, sha256)  # noqa: SIM115
+
+
+def _bytes_item(path: str, data: bytes) -> PayloadItem:
+    return PayloadItem(path, lambda: io.BytesIO(data), len(data), sha256_bytes(data))
+
+
+def _encrypt(data: bytes, recipients: list[str]) -> bytes:
+    out = io.BytesIO()
+    crypto.encrypt_stream(io.BytesIO(data), out, recipients)
+    return out.getvalue()
+
+
+def _recipients_text(keys: Iterable[HolderKey], recovery: str) -> bytes:
+    lines = ["# Brankas recipients (age X25519). Usage: age -R recipients.txt -o out.age in",
+             f"# office recovery key ({RECOVERY})", recovery]
+    for k in keys:
+        if k.active and k.holder.is_active:
+            lines += [f"# {k.holder.username} ({k.holder.role}) {k.fingerprint}", k.recipient]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+# -- verification ------------------------------------------------------------------------
+
+def medium_verify(*, actor: User, dest: Path | str, mode: str = "full",
+                  sample_percent: float = 10, on_progress: Progress | None = None
+                  ) -> tuple[VerifyReport, Medium | None]:
+    """Check the disk's fixity; record the result for its medium."""
+    require(actor.role, Action.VERIFY_DISK)
+    dest = Path(dest).expanduser().absolute()
+    started = timezone.now()
+    from brankas.core.bagformat import read_medium
+
+    info = read_medium(dest) if (dest / "bagit.txt").exists() else None
+    medium = Medium.objects.filter(medium_id=info.medium_id).first() if info else None
+    offset = medium.sample_offset if medium else 0
+    try:
+        report = verify(dest, mode=mode, sample_percent=sample_percent, sample_offset=offset,
+                        on_progress=on_progress)
+    except BrankasError as exc:
+        audit_record(actor=actor.username, action="backup.verify", target=str(dest),
+                     outcome="failed", detail={"error": exc.code, "mode": mode})
+        raise
+    if info is not None:
+        medium = medium_sync(dest, info.medium_id, info.label, info.created)
+    problems = {"missing": report.missing, "changed": [c.__dict__ for c in report.changed],
+                "unexpected": report.unexpected, "tags": report.tag_problems}
+    with transaction.atomic():
+        MediumCheck.objects.create(
+            medium=medium, kind=MediumCheck.VERIFY, mode=mode, actor=actor, dest=str(dest)[:500],
+            started_at=started, finished_at=timezone.now(), ok=report.ok,
+            files_checked=report.files_hashed if mode != "fast" else report.files_total,
+            bytes_checked=report.bytes_hashed, problems=problems if not report.ok else {})
+        if medium is not None:
+            medium.last_verified_at = timezone.now()
+            medium.last_verify_mode = mode
+            medium.last_verify_ok = report.ok
+            if report.next_offset is not None:
+                medium.sample_offset = report.next_offset
+            medium.save()
+        audit_record(actor=actor.username, action="backup.verify",
+                     target=medium.label if medium else str(dest),
+                     outcome="ok" if report.ok else "problems",
+                     detail={"mode": mode, "files_total": report.files_total,
+                             "files_hashed": report.files_hashed,
+                             "missing": len(report.missing), "changed": len(report.changed),
+                             "unexpected": len(report.unexpected),
+                             "medium": medium.medium_id if medium else None})
+    return report, medium
