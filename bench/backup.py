@@ -278,9 +278,15 @@ def measure(prep: Prepared, out_dir: Path, repeats: int) -> list[Measure]:
     ]
 
 
+SUMMARY_KEYS = ("run", "files_added", "bytes_added", "skipped", "files", "bytes", "agendas",
+                "verified", "ok", "files_total", "bytes_total", "files_hashed", "missing",
+                "changed", "unexpected")
+
+
 def _short(summary: dict[str, Any]) -> dict[str, Any]:
-    """A backup's JSON without its long lists."""
-    return {k: (len(v) if isinstance(v, list) else v) for k, v in summary.items()}
+    """A backup's or verify's JSON: the counts, lists by their length."""
+    return {k: (len(v) if isinstance(v, list) else v) for k, v in summary.items()
+            if k in SUMMARY_KEYS}
 
 
 def _check_full(runs: list[dict[str, Any]], count: int, source_bytes: int) -> list[str]:
