@@ -215,13 +215,13 @@ class Bag:
         skipped = 0
         planned: dict[str, PayloadItem] = {}
         for item in items:
-            reason = fmt.check_payload_path(item.path)
-            if reason is not None:
-                raise InvalidInput("backup_name_invalid", name=item.path, detail=reason)
-            if item.path in entries:
+            if item.path in entries:  # its name was checked when it was written
                 self._check_same(item)
                 skipped += 1
                 continue
+            reason = fmt.check_payload_path(item.path)
+            if reason is not None:
+                raise InvalidInput("backup_name_invalid", name=item.path, detail=reason)
             key = fmt.fold(item.path)
             twin = planned[key].path if key in planned else folded.get(key)
             if twin == item.path and item.sha256 and planned[key].sha256 == item.sha256:

@@ -60,6 +60,10 @@ class BackupRun(models.Model):
     disk_bytes = models.BigIntegerField(default=0)
     # Read-after-write: every file copied was re-read from the disk and matched its SHA-256.
     verified = models.BooleanField(null=True, blank=True)
+    # The database snapshot and registers this run wrote (``snapshot``), and the last audit
+    # entry they cover other than sign-ins and backup bookkeeping (``snapshot_seq``).
+    snapshot = models.BooleanField(default=False)
+    snapshot_seq = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-number"]

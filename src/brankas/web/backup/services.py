@@ -181,28 +181,32 @@ def _copy(bag: Bag, run: BackupRun, medium: Medium, actor: User,
         users = dict(User.objects.values_list("id", "username"))
         keys = list(HolderKey.objects.select_related("holder").order_by("id"))
         office = Office.objects.get()
-        snapshot = snapshot_bytes()
-    recipients = [k.recipient for k in keys if k.active and k.holder.is_active]
-    recipients.append(office.recovery_recipient)
+        seq = _register_seq()
+        changed = _changed_since_last_snapshot(bag, medium, docs, keys, seq)
+        snapshot = snapshot_bytes() if changed else b""
     by_path = {d["stored_path"]: d for d in docs}
     items: list[PayloadItem] = [
         _file_item(d["stored_path"], settings.home / d["stored_path"], d["stored_size"],
                    d["stored_sha256"]) for d in docs
     ]
     for k in keys:
-        name = f"{KEYS_DIR}/{safe_component(k.holder.username, max_len=60)}-{k.fingerprint}.age"
-        items.append(_bytes_item(name, bytes(k.protected_identity)))
-    rows = [registers.register_row(d, users.get(d["registered_by_id"], "")) for d in docs]
+        items.append(_bytes_item(_key_path(k), bytes(k.protected_identity)))
     folder = f"{RUNS_DIR}/{run.folder}"
-    items += [
-        _bytes_item(f"{folder}/{REGISTER_BIASA}", registers.register_csv(
-            r for r, d in zip(rows, docs, strict=True) if d["category"] == "biasa")),
-        _bytes_item(f"{folder}/{REGISTER_FULL}", _encrypt(registers.register_csv(rows),
-                                                          recipients)),
-        _bytes_item(f"{folder}/{SNAPSHOT}", _encrypt(snapshot, recipients)),
-        _bytes_item(f"{folder}/{RECIPIENTS}", _recipients_text(keys, office.recovery_recipient)),
-    ]
-    del snapshot, rows
+    if changed:
+        recipients = [k.recipient for k in keys if k.active and k.holder.is_active]
+        recipients.append(office.recovery_recipient)
+        rows = [registers.register_row(d, users.get(d["registered_by_id"], "")) for d in docs]
+        items += [
+            _bytes_item(f"{folder}/{REGISTER_BIASA}", registers.register_csv(
+                r for r, d in zip(rows, docs, strict=True) if d["category"] == "biasa")),
+            _bytes_item(f"{folder}/{REGISTER_FULL}", _encrypt(registers.register_csv(rows),
+                                                              recipients)),
+            _bytes_item(f"{folder}/{SNAPSHOT}", _encrypt(snapshot, recipients)),
+            _bytes_item(f"{folder}/{RECIPIENTS}",
+                        _recipients_text(keys, office.recovery_recipient)),
+        ]
+        del snapshot, rows
+        BackupRun.objects.filter(pk=run.pk).update(snapshot=True, snapshot_seq=seq)
 
     carried: list[dict[str, Any]] = []
 
@@ -223,8 +227,9 @@ def _copy(bag: Bag, run: BackupRun, medium: Medium, actor: User,
                            run=str(run.number))
     # Documents already on this disk (an earlier run, another instance, a killed run).
     added = set(result.added)
+    known = set(BackupCopy.objects.filter(medium=medium).values_list("document_id", flat=True))
     on_disk = [BackupCopy(document_id=d["id"], medium=medium, run=None)
-               for d in docs if d["stored_path"] not in added]
+               for d in docs if d["stored_path"] not in added and d["id"] not in known]
     BackupCopy.objects.bulk_create(on_disk, ignore_conflicts=True, batch_size=2000)
 
     finished = timezone.now()
@@ -252,6 +257,7 @@ def _copy(bag: Bag, run: BackupRun, medium: Medium, actor: User,
         "bytes_added": result.bytes_added,
         "files_skipped": result.skipped,
         "verified": True,  # every copied file was read back from the disk and matched
+        "snapshot": changed,  # False: nothing but sign-ins since this disk's last snapshot
         "audit_head": head,
         "software": f"Brankas {__version__}",
     }
@@ -276,6 +282,39 @@ def _copy(bag: Bag, run: BackupRun, medium: Medium, actor: User,
     run.refresh_from_db()
     medium.refresh_from_db()
     return control
+
+
+# Audit entries that do not change what a snapshot restores: sign-ins and the backup's
+# own bookkeeping (which the control lists on the disk carry).
+_BOOKKEEPING = ("auth.", "backup.")
+
+
+def _register_seq() -> int:
+    """The last audit entry that is not bookkeeping: every change to the register, users,
+    keys or office writes one."""
+    qs = AuditEvent.objects.all()
+    for prefix in _BOOKKEEPING:
+        qs = qs.exclude(action__startswith=prefix)
+    return int(qs.aggregate(n=Max("seq"))["n"] or 0)
+
+
+def _key_path(key: HolderKey) -> str:
+    return f"{KEYS_DIR}/{safe_component(key.holder.username, max_len=60)}-{key.fingerprint}.age"
+
+
+def _changed_since_last_snapshot(bag: Bag, medium: Medium, docs: list[dict[str, Any]],
+                                 keys: list[HolderKey], seq: int) -> bool:
+    """Whether this run must write a new snapshot and registers: always, unless the disk
+    already has every document and key and a snapshot that covers every audit entry but
+    sign-ins and backup bookkeeping (a no-change run then writes only its control list)."""
+    last = (BackupRun.objects.filter(medium=medium, status=BackupRun.COMPLETED, snapshot=True)
+            .order_by("-number").first())
+    if last is None or last.snapshot_seq != seq:
+        return True
+    if not bag.has(f"{RUNS_DIR}/{last.folder}/{SNAPSHOT}"):
+        return True
+    return not (all(bag.has(d["stored_path"]) for d in docs)
+                and all(bag.has(_key_path(k)) for k in keys))
 
 
 def _carried(d: dict[str, Any]) -> dict[str, Any]:
