@@ -161,3 +161,42 @@ class FilterForm(BaseForm):
         """The SOP top folder (biasa, dikecualikan), when one is chosen."""
         self.is_valid()
         return getattr(self, "cleaned_data", {}).get("folder") or None
+
+
+def _disk_folder(value: str) -> str:
+    """The folder on the external disk, as the laptop's system names it."""
+    import os
+
+    value = value.strip()
+    if not os.path.isabs(os.path.expanduser(value)):
+        raise forms.ValidationError(
+            _("Enter the full path of the folder on the disk, e.g. %(windows)s or %(linux)s."),
+            params={"windows": "E:\\brankas", "linux": "/media/usb/brankas"})
+    return value
+
+
+class BackupForm(BaseForm):
+    dest = text_field(_("Folder on the backup disk"), 500, required=True,
+                      placeholder="E:\\brankas", autocomplete="off", spellcheck="false")
+    label = text_field(_("Label for a new disk (optional)"), 100, placeholder="DISK-01",
+                       autocomplete="off")
+
+    def clean_dest(self) -> str:
+        return _disk_folder(self.cleaned_data["dest"])
+
+
+class VerifyForm(BaseForm):
+    MODES = [
+        ("full", _("Full: read and hash every file")),
+        ("fast", _("Fast: presence and size of every file, no hashing")),
+        ("sample", _("Sample: fast, and hash a slice of the files")),
+    ]
+    dest = text_field(_("Folder on the backup disk"), 500, required=True,
+                      placeholder="E:\\brankas", autocomplete="off", spellcheck="false")
+    mode = forms.ChoiceField(label=_("Check"), choices=MODES, initial="full",
+                             widget=forms.RadioSelect)
+    sample_percent = forms.IntegerField(label=_("Sample size (percent of the files)"),
+                                        min_value=1, max_value=100, initial=10, required=False)
+
+    def clean_dest(self) -> str:
+        return _disk_folder(self.cleaned_data["dest"])

@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.i18n import set_language
 
-from brankas.web.ui.views import auth, dashboard, documents, keys, register, setup, users
+from brankas.web.ui.views import auth, backup, dashboard, documents, keys, register, setup, users
 
 app_name = "ui"
 urlpatterns = [
@@ -18,4 +18,13 @@ urlpatterns = [
     path("documents/<path:agenda>/", documents.document_detail, name="document"),
     path("keys/", keys.keys_view, name="keys"),
     path("users/", users.users_view, name="users"),
+    path("backup/", backup.backup_page, name="backup"),
+    path("backup/verify/", backup.verify_page, name="backup_verify"),
+    path("backup/jobs/<str:job_id>/", backup.job_page, name="backup_job"),
+    path("backup/jobs/<str:job_id>/status", backup.job_status, name="backup_job_status"),
+    path("backup/media/", backup.media_page, name="backup_media"),
+    path("backup/runs/", backup.runs_page, name="backup_runs"),
+    path("backup/runs/<int:number>/", backup.run_page, name="backup_run"),
+    path("backup/runs/<int:number>/export.<str:fmt>", backup.run_export,
+         name="backup_run_export"),
 ]

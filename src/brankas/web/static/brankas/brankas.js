@@ -37,8 +37,40 @@
     });
   }
 
+  // A backup or a disk check: poll its progress; when it ends, reload for the result.
+  function jobProgress() {
+    var box = document.querySelector("[data-job-status]");
+    if (!box || !window.fetch) return;
+    var url = box.getAttribute("data-job-status");
+    function show(data) {
+      var fields = box.querySelectorAll("[data-job-field]");
+      for (var i = 0; i < fields.length; i++) {
+        var name = fields[i].getAttribute("data-job-field");
+        if (name === "percent") {
+          fields[i].value = data.percent;
+          fields[i].textContent = data.percent + "%";
+        } else if (data.text && data.text[name] !== undefined) {
+          fields[i].textContent = data.text[name];
+        }
+      }
+    }
+    function poll() {
+      fetch(url, {credentials: "same-origin", cache: "no-store"})
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (data) {
+          if (!data) return;
+          show(data);
+          if (data.state !== "running") window.location.reload();
+          else window.setTimeout(poll, 1000);
+        })
+        .catch(function () { window.setTimeout(poll, 3000); });
+    }
+    window.setTimeout(poll, 1000);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     correspondentLabel();
     fileSummary();
+    jobProgress();
   });
 })();

@@ -9,12 +9,16 @@ from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from brankas.core.access import Action, allowed
 from brankas.core.terms import KEY_HOLDER_ROLES, Category, Role, store_folders
 from brankas.web.accounts.models import User
 from brankas.web.accounts.selectors import user_list
+from brankas.web.backup.selectors import backup_status
 from brankas.web.documents.selectors import document_list
 from brankas.web.keys.selectors import key_list, user_has_key
 from brankas.web.ui import labels
@@ -79,6 +83,35 @@ def hints_for(user: User) -> list[Hint]:
     return hints
 
 
+def backup_hints() -> list[Hint]:
+    """Documents on no disk, on fewer than two, and a backup overdue: for every role."""
+    status = backup_status()
+    link, link_text = reverse("ui:backup"), _("Backup")
+    hints = []
+    if "on_no_disk" in status.warnings:
+        hints.append(Hint("warning", ngettext(
+            "%(count)d document is not on any backup disk yet.",
+            "%(count)d documents are not on any backup disk yet.",
+            status.on_no_disk) % {"count": status.on_no_disk}, link, link_text))
+    if "fewer_than_two" in status.warnings:
+        hints.append(Hint("warning", ngettext(
+            "%(count)d document is on only one backup disk; keep every document on two.",
+            "%(count)d documents are on only one backup disk; keep every document on two.",
+            status.on_one_disk) % {"count": status.on_one_disk}, link, link_text))
+    if "overdue" in status.warnings:
+        if status.last_backup_at is None:
+            text = _("No backup has been made yet.")
+        else:
+            text = ngettext(
+                "The last backup was on %(date)s, more than %(days)d day ago.",
+                "The last backup was on %(date)s, more than %(days)d days ago.",
+                status.max_age_days) % {
+                    "date": date_format(localtime(status.last_backup_at), "j M Y"),
+                    "days": status.max_age_days}
+        hints.append(Hint("warning", text, link, link_text))
+    return hints
+
+
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     user = actor(request)
@@ -88,5 +121,5 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "folders": folders,
         "total": sum(f.count for f in folders),
         "recent": recent,
-        "hints": hints_for(user),
+        "hints": hints_for(user) + backup_hints(),
     })
