@@ -1,0 +1,167 @@
+"""Backup disks end to end through the real ``brankas`` command: a CLI office with a few
+documents of every kind, backed up once (built once per session, copied per test)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sqlite3
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import bagit
+import pytest
+
+from tests.conftest import CliResult, cli, make_pdf
+
+# (direction, classification, subject): two biasa, two exempted (Kabid key + recovery).
+DOCS = [
+    ("penerimaan", "biasa", "Undangan rapat koordinasi anggaran"),
+    ("pengiriman", "biasa", "Laporan bulanan pelayanan publik"),
+    ("penerimaan", "rahasia", "Penyelidikan RAHASIA-MERPATI-7431"),
+    ("pengiriman", "terbatas", "Nota dinas TERBATAS-KENARI-2208"),
+]
+EXEMPT_MARKERS = ["RAHASIA-MERPATI-7431", "TERBATAS-KENARI-2208"]
+
+
+@dataclass
+class Doc:
+    agenda: str
+    direction: str
+    classification: str
+    subject: str
+    stored_path: str
+    stored_sha256: str
+    original: bytes
+
+    @property
+    def exempted(self) -> bool:
+        return self.classification != "biasa"
+
+
+@dataclass
+class Office:
+    """A CLI office (``home``) and its backup disk (``disk``)."""
+
+    base: Path
+    home: Path
+    disk: Path
+    secrets: Path
+    recovery_file: Path
+    docs: dict[str, Doc] = field(default_factory=dict)
+    first_run: dict[str, Any] = field(default_factory=dict)
+
+    def cli(self, *args: str, user: str | None = None, **kwargs: Any) -> CliResult:
+        return cli(self.home, self.base, *args, user=user, **kwargs)
+
+    def register(self, direction: str, classification: str, subject: str,
+                 pdf: bytes | None = None) -> Doc:
+        n = len(list(self.base.glob("scan-*.pdf")))
+        path = self.base / f"scan-{n}.pdf"
+        if pdf is None:
+            pdf = make_pdf(text=f"{subject} {n}")
+        path.write_bytes(pdf)
+        r = self.cli("register", str(path), "--direction", direction, "--classification",
+                     classification, "--subject", subject, "--number", f"{n:03d}/XI/2026",
+                     "--date", "2026-11-20", "--correspondent", "Sekretariat Daerah",
+                     "--json", user="operator")
+        assert r.returncode == 0, r.stderr
+        out = r.json()
+        doc = Doc(out["agenda"], direction, classification, subject, out["stored_path"],
+                  out["stored_sha256"], pdf)
+        self.docs[doc.agenda] = doc
+        return doc
+
+    def backup(self, dest: Path | None = None, *extra: str) -> CliResult:
+        return self.cli("backup", str(dest or self.disk), *extra, "--json", user="operator")
+
+    def sql(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
+        con = sqlite3.connect(self.home / "brankas.sqlite3")
+        try:
+            return con.execute(query, params).fetchall()
+        finally:
+            con.close()
+
+    def secret(self, name: str) -> str:
+        return str(self.secrets / name)
+
+
+def validate(dest: Path) -> None:
+    """The Library of Congress ``bagit`` library accepts the bag (all checksums)."""
+    bagit.Bag(str(dest)).validate()
+
+
+def manifest(dest: Path) -> dict[str, str]:
+    """The payload manifest as ``{"data/...": sha256}``, read directly."""
+    out = {}
+    for line in (dest / "manifest-sha256.txt").read_text(encoding="utf-8").splitlines():
+        digest, path = line.split(maxsplit=1)
+        out[path] = digest
+    return out
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def big_pdf(size: int, seed: int) -> bytes:
+    """A valid PDF carrying ``size`` bytes of incompressible data (a fake scan)."""
+    import io
+    import random
+
+    import pikepdf
+
+    pdf = pikepdf.new()
+    page = pdf.add_blank_page(page_size=(595, 842))
+    page.Contents = pdf.make_stream(b"BT ET")
+    pdf.Root.Scan = pdf.make_stream(random.Random(seed).randbytes(size))
+    buf = io.BytesIO()
+    pdf.save(buf, compress_streams=False)
+    return buf.getvalue()
+
+
+def mount_tmpfs(mountpoint: Path, size: str) -> None:
+    if os.name != "posix" or os.geteuid() != 0:
+        pytest.skip("mounting a size-limited tmpfs needs root on Linux")
+    mountpoint.mkdir()
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs",
+                             str(mountpoint)], capture_output=True, text=True)
+    if result.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {result.stderr.strip()}")
+
+
+@pytest.fixture(scope="session")
+def backed_up_template(cli_office_template, tmp_path_factory) -> Office:
+    """The CLI office with DOCS registered and backed up once to ``disk``."""
+    base = tmp_path_factory.mktemp("backup-office")
+    home = base / "home"
+    shutil.copytree(cli_office_template.home, home)
+    recovery = base / "recovery.txt"
+    recovery.write_text(cli_office_template.recovery_identity + "\n")
+    office = Office(base=base, home=home, disk=base / "disk",
+                    secrets=cli_office_template.secrets, recovery_file=recovery)
+    for direction, classification, subject in DOCS:
+        office.register(direction, classification, subject)
+    r = office.backup()
+    assert r.returncode == 0, r.stderr
+    office.first_run = r.json()
+    return office
+
+
+@pytest.fixture
+def office(backed_up_template: Office, tmp_path: Path) -> Office:
+    """A private copy of the backed-up office and of its disk."""
+    t = backed_up_template
+    base = tmp_path / "o"
+    base.mkdir()
+    shutil.copytree(t.home, base / "home")
+    shutil.copytree(t.disk, base / "disk")
+    for pdf in t.base.glob("scan-*.pdf"):
+        shutil.copy2(pdf, base / pdf.name)
+    return Office(base=base, home=base / "home", disk=base / "disk", secrets=t.secrets,
+                  recovery_file=t.recovery_file, docs=dict(t.docs), first_run=t.first_run)
+
+
