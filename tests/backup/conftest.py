@@ -103,6 +103,15 @@ def manifest(dest: Path) -> dict[str, str]:
     return out
 
 
+def recorded_on(office: Office, medium_id: str) -> set[str]:
+    """The payload paths of the documents the database records as on that disk."""
+    rows = office.sql(
+        "select d.stored_path from backup_backupcopy c join documents_document d"
+        " on d.id = c.document_id join backup_medium m on m.id = c.medium_id"
+        " where m.medium_id = ?", medium_id)
+    return {f"data/{p}" for (p,) in rows}
+
+
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 

@@ -6,15 +6,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from tests.backup.conftest import Office, big_pdf, manifest, mount_tmpfs, validate
-
-
-def _recorded_on(office: Office, medium_id: str) -> set[str]:
-    rows = office.sql(
-        "select d.stored_path from backup_backupcopy c join documents_document d"
-        " on d.id = c.document_id join backup_medium m on m.id = c.medium_id"
-        " where m.medium_id = ?", medium_id)
-    return {f"data/{p}" for (p,) in rows}
+from tests.backup.conftest import Office, big_pdf, manifest, mount_tmpfs, recorded_on, validate
 
 
 def test_a_full_disk_fails_cleanly_and_a_later_run_with_room_completes(
@@ -48,7 +40,7 @@ def test_a_full_disk_fails_cleanly_and_a_later_run_with_room_completes(
         assert failed["medium"]["label"] == "KECIL"
         assert failed["status"] == "failed" and failed["error"], failed
         medium_id = failed["medium"]["medium_id"]
-        on_medium = _recorded_on(office, medium_id)
+        on_medium = recorded_on(office, medium_id)
         assert on_medium <= set(listed)
         carried = {f"data/{p}" for (a, p) in office.sql(
             "select agenda, stored_path from documents_document") if a in failed["agendas"]}
@@ -70,7 +62,7 @@ def test_a_full_disk_fails_cleanly_and_a_later_run_with_room_completes(
         listed_after = manifest(dest)
         assert {p: listed_after[p] for p in docs} == docs
         assert set(out["agendas"]).isdisjoint(failed["agendas"])
-        assert _recorded_on(office, medium_id) == set(docs)
+        assert recorded_on(office, medium_id) == set(docs)
         r = office.cli("verify", str(dest), "--json", user="operator")
         assert r.returncode == 0, r.stdout
     finally:

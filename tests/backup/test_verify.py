@@ -102,3 +102,14 @@ def test_a_folder_that_is_no_bag_is_an_error(office: Office) -> None:
     assert r.stderr.startswith("brankas: ") and "not a Brankas backup disk" in r.stderr
     assert not any(empty.iterdir())  # verify writes nothing
     assert office.sql("select count(*) from backup_mediumcheck") == [(0,)]
+
+
+def test_an_edited_tag_file_is_a_problem(office: Office) -> None:
+    info = office.disk / "bag-info.txt"
+    info.write_text(info.read_text(encoding="utf-8").replace("Dinas", "Dinos"),
+                    encoding="utf-8")
+    r = _verify(office)
+    assert r.returncode == 1, r.stderr
+    out = r.json()
+    assert out["missing"] == out["changed"] == out["unexpected"] == []
+    assert any("bag-info.txt" in p for p in out["tag_problems"]), out["tag_problems"]

@@ -72,11 +72,21 @@ class BagReader:
         except KeyError:
             raise NotFound("backup_file_missing", name=payload) from None
 
+    def _open(self, payload: str) -> BinaryIO:
+        """A listed payload file, opened. One that is gone while the disk is there is
+        reported as damaged (that file), not as the disk being gone (every file)."""
+        try:
+            return open(self.path(payload), "rb")  # noqa: SIM115 - the caller closes it
+        except FileNotFoundError:
+            if (self.dest / fmt.BAGIT_TXT).is_file():
+                raise IntegrityFailure("backup_file_damaged", name=payload) from None
+            raise
+
     def read_bytes(self, payload: str) -> bytes:
         """A (small) payload file, checked against the manifest."""
         expected = self._expect(payload)
-        with fmt.disk_errors(self.dest):
-            data = self.path(payload).read_bytes()
+        with fmt.disk_errors(self.dest), self._open(payload) as fh:
+            data = fh.read()
         if hashlib.sha256(data).hexdigest() != expected:
             raise IntegrityFailure("backup_file_damaged", name=payload)
         return data
@@ -91,7 +101,7 @@ class BagReader:
         part = target.with_name(target.name + ".part")
         try:
             with fmt.disk_errors(self.dest):
-                src_raw = open(self.path(payload), "rb")  # noqa: SIM115 - closed below
+                src_raw = self._open(payload)
             with src_raw, open(part, "wb") as out:
                 src = _Hashing(src_raw)
                 if identities is None:
