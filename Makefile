@@ -30,7 +30,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy src
 
-## Benchmarks against the standard tools (age, sha256sum, cp); prints a table of ratios.
+## Benchmarks against the standard tools (age, sha256sum, cp, rsync, restic); prints a table of ratios.
 bench: $(STAMP) system-deps-bench
 	$(BIN)/python -m bench
 

@@ -54,8 +54,8 @@ def prepare(inst: Instance, pristine: Path, inputs: Path, work: Path, count: int
         raise RuntimeError(
             f"backup set-up import: {summary['imported']} imported, {summary['skipped']}"
             f" skipped, {summary['refused']} refused: {summary.get('refused_files', [])[:3]}")
-    # The generated tree is no longer needed: the archive holds the files now.
-    shutil.rmtree(tree.root)
+    # The generated tree stays until the end: deleting thousands of files just before the
+    # timed rounds create thousands would slow ext4's inode allocation, unevenly.
     return Prepared(binst, tree, summary["imported"], run.seconds)
 
 
@@ -148,8 +148,7 @@ def measure(prep: Prepared, out_dir: Path, repeats: int) -> list[Measure]:
         writeback.append(time.perf_counter() - t0)
         sha_runs.append(proc.run(["sha256sum", *relative], cwd=copy))
         # Untimed: forget the copy's cached pages, as Brankas's read-after-write does for
-        # its own copies, so later rounds of both sides find the same free memory (on this
-        # virtual machine, page cache on memory never used before costs more system time).
+        # its own copies, so every round of either side starts with the same page cache.
         _drop_cache([copy / r for r in relative])
     copy_sums = _sha256sum_output(sha_runs[0].stdout)
 
