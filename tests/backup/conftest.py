@@ -4,10 +4,8 @@ documents of every kind, backed up once (built once per session, copied per test
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import sqlite3
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -130,16 +128,6 @@ def big_pdf(size: int, seed: int) -> bytes:
     buf = io.BytesIO()
     pdf.save(buf, compress_streams=False)
     return buf.getvalue()
-
-
-def mount_tmpfs(mountpoint: Path, size: str) -> None:
-    if os.name != "posix" or os.geteuid() != 0:
-        pytest.skip("mounting a size-limited tmpfs needs root on Linux")
-    mountpoint.mkdir()
-    result = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs",
-                             str(mountpoint)], capture_output=True, text=True)
-    if result.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {result.stderr.strip()}")
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from tests.backup.conftest import Office, big_pdf, manifest, mount_tmpfs, recorded_on, validate
+from tests.backup.conftest import Office, big_pdf, manifest, recorded_on, validate
+from tests.tmpfs import mount_tmpfs
 
 
 def test_a_full_disk_fails_cleanly_and_a_later_run_with_room_completes(

@@ -20,6 +20,7 @@ from brankas.core import bagformat
 from brankas.core.bag import Bag, Hooks, PayloadItem, file_item, open_or_create, read_medium
 from brankas.core.bagverify import verify
 from brankas.core.errors import BrankasError
+from tests.tmpfs import mount_tmpfs
 
 ORG = "Dinas Komunikasi dan Informatika"
 SOFTWARE = "Brankas 0.1.0"
@@ -378,19 +379,9 @@ def test_disk_removed_mid_run_reports_nothing_that_is_not_on_it(tmp_path: Path) 
     assert removed and len(committed) == removed[0] == 6  # nothing reported after the removal
 
 
-def _mount_tmpfs(mountpoint: Path, size: str) -> None:
-    if os.name != "posix" or os.geteuid() != 0:
-        pytest.skip("mounting a size-limited tmpfs needs root on Linux")
-    mountpoint.mkdir()
-    result = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs",
-                             str(mountpoint)], capture_output=True, text=True)
-    if result.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {result.stderr.strip()}")
-
-
 def test_disk_full_keeps_a_valid_bag_and_a_later_run_completes(tmp_path: Path) -> None:
     mnt = tmp_path / "mnt"
-    _mount_tmpfs(mnt, "2m")
+    mount_tmpfs(mnt, "2m")
     try:
         dest = mnt / "brankas"
         files = {f"arsip/biasa/pengiriman/2026/B-{i:03d}.pdf": os.urandom(300_000)

@@ -50,6 +50,13 @@ def _mib(n: int) -> str:
     return f"{n / (1 << 20):,.1f} MiB"
 
 
+def _echo_problems(missing: list[str], damaged: list[str]) -> None:
+    for agenda in missing:
+        click.echo(f"  TIDAK ADA DI DISK / NOT ON THE DISK  {agenda}")
+    for agenda in damaged:
+        click.echo(f"  RUSAK / DAMAGED                      {agenda}")
+
+
 class _BackupGroup(click.Group):
     """``brankas backup DEST`` runs a backup; ``brankas backup list|show|export`` read the
     control lists (a disk folder literally named "list" is given as ./list)."""
@@ -233,10 +240,7 @@ def restore(actor, dest: str, agendas: tuple[str, ...], to: str, decrypt: bool, 
     else:
         click.echo(f"dipulihkan / restored: {len(report.restored)} dokumen ke / into {report.to}"
                    f" (didekripsi / decrypted: {len(report.decrypted)})")
-        for agenda in report.missing:
-            click.echo(f"  TIDAK ADA DI DISK / NOT ON THE DISK  {agenda}")
-        for agenda in report.damaged:
-            click.echo(f"  RUSAK / DAMAGED                      {agenda}")
+        _echo_problems(report.missing, report.damaged)
     if not report.ok:
         raise SystemExit(1)
 
@@ -298,11 +302,10 @@ def recover(dest: str, new_home: str, passphrase_file: str | None,  # type: igno
         from django.db import connections
 
         connections.close_all()
-        if created:
-            shutil.rmtree(home, ignore_errors=True)
-        else:
-            for child in home.iterdir():
-                shutil.rmtree(child, ignore_errors=True) if child.is_dir() else child.unlink()
+        # NEW_HOME was empty or absent: leave it as it was, with nothing half-written.
+        shutil.rmtree(home, ignore_errors=True)
+        if not created:
+            home.mkdir()
         raise
     if as_json:
         emit_json(report.as_dict())
@@ -314,10 +317,7 @@ def recover(dest: str, new_home: str, passphrase_file: str | None,  # type: igno
                    f"daftar kontrol / control lists: {report.runs}")
         chain = "utuh / intact" if report.audit_ok else "RUSAK / BROKEN"
         click.echo(f"  log audit / audit log: {chain}")
-        for agenda in report.missing:
-            click.echo(f"  TIDAK ADA DI DISK / NOT ON THE DISK  {agenda}")
-        for agenda in report.damaged:
-            click.echo(f"  RUSAK / DAMAGED                      {agenda}")
+        _echo_problems(report.missing, report.damaged)
         for path in report.unregistered:
             click.echo(f"  TANPA REGISTER / UNREGISTERED        data/{path}")
     if not report.ok:

@@ -130,6 +130,12 @@ def decrypt_stream(src: BinaryIO, dst: BinaryIO, identities: list[x25519.Identit
     _run(pyrage.decrypt_io, src, dst, identities)
 
 
+def encrypt_bytes(data: bytes, recipients: list[str]) -> bytes:
+    out = io.BytesIO()
+    encrypt_stream(io.BytesIO(data), out, recipients)
+    return out.getvalue()
+
+
 def decrypt_bytes(data: bytes, identities: list[x25519.Identity]) -> bytes:
     out = io.BytesIO()
     decrypt_stream(io.BytesIO(data), out, identities)

@@ -24,11 +24,11 @@ from brankas.core.access import Action, require
 from brankas.core.bagread import BagReader
 from brankas.core.bagverify import verify
 from brankas.core.disklayout import ARCHIVE_DIR, CONTROL_JSON, RUNS_DIR, SNAPSHOT
-from brankas.core.errors import BrankasError, CryptoFailure, SetupError
+from brankas.core.errors import AccessDenied, BrankasError, CryptoFailure, NotFound, SetupError
 from brankas.web.accounts.models import User
 from brankas.web.audit.services import AuditEntry, audit_record, audit_record_many, audit_verify
 from brankas.web.backup.models import BackupCopy, BackupRun, Medium, MediumCheck
-from brankas.web.backup.services import Progress, medium_sync
+from brankas.web.backup.services import Progress, check_record, medium_sync
 from brankas.web.backup.snapshot import snapshot_load
 from brankas.web.documents.models import Document
 from brankas.web.keys.models import HolderKey
@@ -88,8 +88,6 @@ def backup_restore(*, actor: User, dest: Path | str, to: Path | str,
         docs = list(qs.filter(agenda__in=wanted))
         unknown = sorted(set(wanted) - {d.agenda for d in docs})
         if unknown:
-            from brankas.core.errors import NotFound
-
             raise NotFound("document_not_found", agenda=", ".join(unknown))
     else:
         docs = list(qs)
@@ -99,8 +97,6 @@ def backup_restore(*, actor: User, dest: Path | str, to: Path | str,
             identities[key.fingerprint] = crypto.unlock_identity(
                 bytes(key.protected_identity), passphrase, username=actor.username)
         if not identities:
-            from brankas.core.errors import AccessDenied
-
             raise AccessDenied("no_key_for_document", username=actor.username,
                                agenda=", ".join(d.agenda for d in docs if d.exempted)[:200])
     target = _empty_target(Path(to), "restore_target_not_empty")
@@ -377,7 +373,7 @@ def backup_drill(*, actor: User, dest: Path | str, passphrase: str | None = None
     report.verify["medium"] = None
     medium = Medium.objects.filter(medium_id=reader.medium.medium_id).first()
     with transaction.atomic():
-        MediumCheck.objects.create(
+        check_record(MediumCheck(
             medium=medium, kind=MediumCheck.DRILL, mode="full+recover" if recovered else "full",
             actor=actor, dest=str(reader.dest)[:500], started_at=started,
             finished_at=timezone.now(), ok=ok, files_checked=fixity.files_hashed,
@@ -386,12 +382,8 @@ def backup_drill(*, actor: User, dest: Path | str, passphrase: str | None = None
                                     "mismatched": mismatched,
                                     "verify_missing": fixity.missing,
                                     "verify_changed": [c.path for c in fixity.changed],
-                                    "unexpected": fixity.unexpected})
-        if medium is not None:
-            medium.last_verified_at = timezone.now()
-            medium.last_verify_mode = "drill"
-            medium.last_verify_ok = ok
-            medium.save()
+                                    "unexpected": fixity.unexpected}),
+            shown_mode="drill")
         audit_record(actor=actor.username, action="backup.drill",
                      target=medium.label if medium else str(reader.dest),
                      outcome="ok" if ok else "problems",

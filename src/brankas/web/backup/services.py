@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import io
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,7 @@ from brankas import __version__
 from brankas.core import crypto
 from brankas.core.access import Action, require
 from brankas.core.bag import Bag, Hooks, PayloadItem, open_or_create
-from brankas.core.bagformat import sha256_bytes
+from brankas.core.bagformat import read_medium, sha256_bytes
 from brankas.core.bagverify import VerifyReport, verify
 from brankas.core.disklayout import (
     CONTROL_CSV,
@@ -46,7 +46,6 @@ from brankas.core.disklayout import (
     SNAPSHOT,
 )
 from brankas.core.errors import BrankasError
-from brankas.core.names import safe_component
 from brankas.web.accounts.models import Office, User
 from brankas.web.audit.models import AuditEvent
 from brankas.web.audit.services import audit_record
@@ -55,7 +54,7 @@ from brankas.web.backup.models import BackupCopy, BackupRun, Medium, MediumCheck
 from brankas.web.backup.snapshot import snapshot_bytes
 from brankas.web.documents.models import Document
 from brankas.web.keys.models import HolderKey
-from brankas.web.keys.services import RECOVERY
+from brankas.web.keys.services import key_file_name, recipients_text
 from brankas.web.runtime import brankas_settings
 
 Progress = Callable[[int, int, int, int], None]  # files_done, files_total, bytes_done, bytes_total
@@ -193,17 +192,17 @@ def _copy(bag: Bag, run: BackupRun, medium: Medium, actor: User,
         items.append(_bytes_item(_key_path(k), bytes(k.protected_identity)))
     folder = f"{RUNS_DIR}/{run.folder}"
     if changed:
-        recipients = [k.recipient for k in keys if k.active and k.holder.is_active]
-        recipients.append(office.recovery_recipient)
+        active = [k for k in keys if k.active and k.holder.is_active]
+        recipients = [k.recipient for k in active] + [office.recovery_recipient]
         rows = [registers.register_row(d, users.get(d["registered_by_id"], "")) for d in docs]
         items += [
             _bytes_item(f"{folder}/{REGISTER_BIASA}", registers.register_csv(
                 r for r, d in zip(rows, docs, strict=True) if d["category"] == "biasa")),
-            _bytes_item(f"{folder}/{REGISTER_FULL}", _encrypt(registers.register_csv(rows),
-                                                              recipients)),
-            _bytes_item(f"{folder}/{SNAPSHOT}", _encrypt(snapshot, recipients)),
+            _bytes_item(f"{folder}/{REGISTER_FULL}",
+                        crypto.encrypt_bytes(registers.register_csv(rows), recipients)),
+            _bytes_item(f"{folder}/{SNAPSHOT}", crypto.encrypt_bytes(snapshot, recipients)),
             _bytes_item(f"{folder}/{RECIPIENTS}",
-                        _recipients_text(keys, office.recovery_recipient)),
+                        recipients_text(office.recovery_recipient, active)),
         ]
         del snapshot, rows
         BackupRun.objects.filter(pk=run.pk).update(snapshot=True, snapshot_seq=seq)
@@ -299,7 +298,7 @@ def _register_seq() -> int:
 
 
 def _key_path(key: HolderKey) -> str:
-    return f"{KEYS_DIR}/{safe_component(key.holder.username, max_len=60)}-{key.fingerprint}.age"
+    return f"{KEYS_DIR}/{key_file_name(key)}"
 
 
 def _changed_since_last_snapshot(bag: Bag, medium: Medium, docs: list[dict[str, Any]],
@@ -331,22 +330,21 @@ def _bytes_item(path: str, data: bytes) -> PayloadItem:
     return PayloadItem(path, lambda: io.BytesIO(data), len(data), sha256_bytes(data))
 
 
-def _encrypt(data: bytes, recipients: list[str]) -> bytes:
-    out = io.BytesIO()
-    crypto.encrypt_stream(io.BytesIO(data), out, recipients)
-    return out.getvalue()
-
-
-def _recipients_text(keys: Iterable[HolderKey], recovery: str) -> bytes:
-    lines = ["# Brankas recipients (age X25519). Usage: age -R recipients.txt -o out.age in",
-             f"# office recovery key ({RECOVERY})", recovery]
-    for k in keys:
-        if k.active and k.holder.is_active:
-            lines += [f"# {k.holder.username} ({k.holder.role}) {k.fingerprint}", k.recipient]
-    return ("\n".join(lines) + "\n").encode("utf-8")
-
-
 # -- verification ------------------------------------------------------------------------
+
+def check_record(check: MediumCheck, *, shown_mode: str, next_offset: int | None = None) -> None:
+    """Save a verification or drill, and make it the disk's last check."""
+    check.save()
+    medium = check.medium
+    if medium is None:
+        return
+    medium.last_verified_at = check.finished_at
+    medium.last_verify_mode = shown_mode
+    medium.last_verify_ok = check.ok
+    if next_offset is not None:
+        medium.sample_offset = next_offset
+    medium.save()
+
 
 def medium_verify(*, actor: User, dest: Path | str, mode: str = "full",
                   sample_percent: float = 10, on_progress: Progress | None = None
@@ -355,9 +353,7 @@ def medium_verify(*, actor: User, dest: Path | str, mode: str = "full",
     require(actor.role, Action.VERIFY_DISK)
     dest = Path(dest).expanduser().absolute()
     started = timezone.now()
-    from brankas.core.bagformat import read_medium
-
-    info = read_medium(dest) if (dest / "bagit.txt").exists() else None
+    info = read_medium(dest)
     medium = Medium.objects.filter(medium_id=info.medium_id).first() if info else None
     offset = medium.sample_offset if medium else 0
     try:
@@ -372,18 +368,12 @@ def medium_verify(*, actor: User, dest: Path | str, mode: str = "full",
     problems = {"missing": report.missing, "changed": [c.__dict__ for c in report.changed],
                 "unexpected": report.unexpected, "tags": report.tag_problems}
     with transaction.atomic():
-        MediumCheck.objects.create(
+        check_record(MediumCheck(
             medium=medium, kind=MediumCheck.VERIFY, mode=mode, actor=actor, dest=str(dest)[:500],
             started_at=started, finished_at=timezone.now(), ok=report.ok,
             files_checked=report.files_hashed if mode != "fast" else report.files_total,
-            bytes_checked=report.bytes_hashed, problems=problems if not report.ok else {})
-        if medium is not None:
-            medium.last_verified_at = timezone.now()
-            medium.last_verify_mode = mode
-            medium.last_verify_ok = report.ok
-            if report.next_offset is not None:
-                medium.sample_offset = report.next_offset
-            medium.save()
+            bytes_checked=report.bytes_hashed, problems=problems if not report.ok else {}),
+            shown_mode=mode, next_offset=report.next_offset)
         audit_record(actor=actor.username, action="backup.verify",
                      target=medium.label if medium else str(dest),
                      outcome="ok" if report.ok else "problems",

@@ -87,6 +87,21 @@ def identities_unlock(*, user: User, fingerprints: list[str], passphrase: str, a
             for k in keys]
 
 
+def key_file_name(key: HolderKey) -> str:
+    """The identity file's name, in ``BRANKAS_HOME/keys`` and on a backup disk."""
+    return f"{safe_component(key.holder.username, max_len=60)}-{key.fingerprint}.age"
+
+
+def recipients_text(recovery_recipient: str | None, keys: list[HolderKey]) -> bytes:
+    """A ``recipients.txt`` for ``age -R``: the recovery recipient and the given keys."""
+    lines = ["# Brankas recipients (age X25519). Usage: age -R recipients.txt -o out.age in"]
+    if recovery_recipient:
+        lines += [f"# office recovery key ({RECOVERY})", recovery_recipient]
+    for k in keys:
+        lines += [f"# {k.holder.username} ({k.holder.role}) {key_file_name(k)}", k.recipient]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
 def keys_write_files() -> None:
     """Keep ``BRANKAS_HOME/keys`` in step with the database: each identity as an age
     passphrase file (``age -d -i <file>`` asks for the holder's passphrase) and a
@@ -95,22 +110,17 @@ def keys_write_files() -> None:
     folder = settings.keys
     folder.mkdir(parents=True, exist_ok=True)
     office = Office.objects.first()
-    lines = ["# Brankas recipients (age X25519). Usage: age -R recipients.txt -o out.age in"]
-    if office:
-        lines += [f"# office recovery key ({RECOVERY})", office.recovery_recipient]
-    for k in HolderKey.objects.select_related("holder"):
-        state = "active" if k.active else f"retired {k.retired_at:%Y-%m-%d}"
-        name = f"{safe_component(k.holder.username, max_len=60)}-{k.fingerprint}.age"
-        path = folder / name
+    keys = list(HolderKey.objects.select_related("holder"))
+    for k in keys:
+        path = folder / key_file_name(k)
         if not path.exists():
             with fsutil.staged_file(settings.tmp) as (staged, fh):
                 fh.write(bytes(k.protected_identity))
             fsutil.publish(staged, path)
-        if k.active:
-            lines += [f"# {k.holder.username} ({k.holder.role}, {state}) {name}", k.recipient]
-    text = "\n".join(lines) + "\n"
+    text = recipients_text(office.recovery_recipient if office else None,
+                           [k for k in keys if k.active])
     with fsutil.staged_file(settings.tmp) as (staged, fh):
-        fh.write(text.encode("utf-8"))
+        fh.write(text)
     target = folder / "recipients.txt"
     import os
 
