@@ -405,6 +405,39 @@ def test_disk_full_keeps_a_valid_bag_and_a_later_run_completes(tmp_path: Path) -
         subprocess.run(["umount", str(mnt)], check=False)
 
 
+def test_a_full_disk_at_any_step_of_a_commit_leaves_no_stray_file(tmp_path: Path) -> None:
+    """The disk fills up at a different point each round (payload, tag files, journal):
+    whatever fails, the staging folder holds only the lock and the bag stays valid."""
+    mnt = tmp_path / "mnt"
+    mount_tmpfs(mnt, "1m")
+    try:
+        outcomes = set()
+        for pages in range(1, 13):
+            dest = mnt / f"brankas-{pages}"
+            with open_bag(dest):
+                pass
+            filler = mnt / "filler"
+            free = shutil.disk_usage(mnt).free
+            with open(filler, "wb") as fh:  # leave exactly `pages` pages free
+                fh.write(b"\0" * max(0, free - pages * 4096))
+            files = {f"arsip/biasa/pengiriman/2026/B-{i:03d}.pdf": os.urandom(3000)
+                     for i in range(3)}
+            try:
+                with open_bag(dest) as bag:
+                    bag.add_files(items(files), workers=1, checkpoint_files=1)
+                outcomes.add("done")
+            except BrankasError as exc:
+                assert exc.code == "backup_disk_full", exc
+                outcomes.add("full")
+            assert sorted(os.listdir(dest / ".brankas-staging")) == ["lock"], pages
+            filler.unlink()
+            validate(dest)
+            shutil.rmtree(dest)
+        assert outcomes == {"done", "full"}  # the rounds did reach both ends
+    finally:
+        subprocess.run(["umount", str(mnt)], check=False)
+
+
 # ------------------------------------------------------------------ the commit window
 
 def _break_window(dest: Path, files: dict[str, bytes]) -> None:

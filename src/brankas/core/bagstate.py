@@ -177,17 +177,27 @@ class BagState:
 
     def _write_temp(self, data: bytes) -> Path:
         temp = self.staging_name(".tag")
-        with open(temp, "xb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+        try:
+            with open(temp, "xb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+        except BaseException:  # a full disk fails here: leave no half-written tag file
+            with contextlib.suppress(OSError):
+                temp.unlink()
+            raise
         return temp
 
     def _write_journal(self, batch: list[Staged], *, run: str | None) -> None:
         body = {"run": run, "files": [{"path": s.path, "staged": s.staged.name,
                                        "sha256": s.sha256, "size": s.size} for s in batch]}
         temp = self._write_temp(json.dumps(body).encode("utf-8"))
-        os.replace(temp, self.staging / JOURNAL)
+        try:
+            os.replace(temp, self.staging / JOURNAL)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                temp.unlink()
+            raise
         fsync_dir(self.staging)
 
     def _make_folders(self, batch: list[Staged]) -> list[Path]:
