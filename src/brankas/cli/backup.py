@@ -84,10 +84,13 @@ def backup_run_cmd(actor, dest: str, label: str | None, as_json: bool) -> None: 
 
     with progress_bar("back up", as_json) as on_progress:
         outcome = backup_run(actor=actor, dest=Path(dest), label=label, on_progress=on_progress)
-    if as_json:
-        emit_json(outcome.as_dict())
-        return
+    from brankas.web.custody.selectors import return_reminder
+
     out = outcome.as_dict()
+    out["reminder"] = return_reminder(outcome.medium)
+    if as_json:
+        emit_json(out)
+        return
     click.echo(f"back up nomor / run {out['run']}: disk {out['medium']['label']} ({dest})")
     click.echo(f"  disalin / copied: {out['files_added']} berkas, {_mib(out['bytes_added'])}; "
                f"sudah ada / already there: {out['skipped']}")
@@ -96,6 +99,11 @@ def backup_run_cmd(actor, dest: str, label: str | None, as_json: bool) -> None: 
     click.echo(f"  di disk / on the disk: {out['files']} berkas, {_mib(out['bytes'])}")
     click.echo("  verifikasi baca-ulang / read-after-write verification: "
                + ("lulus / passed" if out["verified"] else "-"))
+    if out["reminder"]:
+        click.echo("")
+        click.echo("Kembalikan disk ke brankas dan catat / return the disk to its safe and "
+                   "record it:")
+        click.echo(f"  {out['reminder']['command']}")
 
 
 def _run_dict(run: Any) -> dict[str, Any]:

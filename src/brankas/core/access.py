@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from brankas.core.errors import AccessDenied
-from brankas.core.terms import Role
+from brankas.core.terms import KEY_HOLDER_ROLES, Role
 
 
 class Action(StrEnum):
@@ -28,6 +28,10 @@ class Action(StrEnum):
     RESTORE = "restore"  # copy documents back from a backup disk
     DRILL = "drill"  # a restore drill of a backup disk
     VIEW_BACKUPS = "view-backups"  # the control lists and the disks (SOP step 8 attachment)
+    MANAGE_SAFES = "manage-safes"  # add a safe, set its combination (stored encrypted)
+    VIEW_COMBINATION = "view-combination"  # read combinations (BRANKAS_COMBINATION_ROLES)
+    MOVE_MEDIA = "move-media"  # check disks out of and into safes, retire them (SOP step 7)
+    VIEW_CUSTODY = "view-custody"  # the safes (without combinations) and disks' custody log
 
 
 S, KS, KB, KD, AD = Role.SANDIMAN, Role.KASI, Role.KABID, Role.KADIS, Role.ADMIN
@@ -48,6 +52,10 @@ MATRIX: dict[Action, frozenset[Role]] = {
     Action.RESTORE: frozenset({S, KS, KB, KD}),
     Action.DRILL: frozenset({S, KS, KB, KD}),
     Action.VIEW_BACKUPS: ALL,
+    Action.MANAGE_SAFES: frozenset({S, KB}),
+    Action.VIEW_COMBINATION: frozenset({KB}),  # the default; see combination_roles below
+    Action.MOVE_MEDIA: frozenset({S}),
+    Action.VIEW_CUSTODY: ALL,
 }
 
 # What the action is called in a refusal ("the role X may not ...").
@@ -67,6 +75,10 @@ ACTION_WORDS = {
     Action.RESTORE: ("memulihkan dokumen dari disk back up", "restore documents from a disk"),
     Action.DRILL: ("melakukan uji pemulihan", "run restore drills"),
     Action.VIEW_BACKUPS: ("melihat daftar kontrol back up", "view the backup control lists"),
+    Action.MANAGE_SAFES: ("mengelola brankas dan kombinasinya", "manage safes and combinations"),
+    Action.VIEW_COMBINATION: ("melihat nomor kunci kombinasi", "see combination lock numbers"),
+    Action.MOVE_MEDIA: ("memindahkan disk back up", "move backup disks"),
+    Action.VIEW_CUSTODY: ("melihat riwayat penyimpanan disk", "view the custody of disks"),
 }
 
 
@@ -77,3 +89,11 @@ def allowed(role: Role | str, action: Action) -> bool:
 def require(role: Role | str, action: Action) -> None:
     if not allowed(role, action):
         raise AccessDenied("permission_denied", role=Role(role).value, action=ACTION_WORDS[action])
+
+
+def require_combination(role: Role | str, combination_roles: frozenset[str]) -> None:
+    """Who reads combinations is the office's choice among the key holders
+    (``BRANKAS_COMBINATION_ROLES``, the Kabid by default): the matrix shows the default."""
+    if Role(role).value not in combination_roles or Role(role) not in KEY_HOLDER_ROLES:
+        raise AccessDenied("permission_denied", role=Role(role).value,
+                           action=ACTION_WORDS[Action.VIEW_COMBINATION])

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from brankas.core.errors import SetupError
+from brankas.core.terms import KEY_HOLDER_ROLES
 
 DEFAULT_HOME = "brankas-data"
 DEFAULT_AGENDA_FORMAT = "{code}-{year}-{seq:04d}"
@@ -30,6 +31,19 @@ def _int(name: str, default: int, minimum: int = 1) -> int:
     return value
 
 
+def _roles(name: str, default: frozenset[str]) -> frozenset[str]:
+    """A comma-separated list of key-holder roles (kasi, kabid, kadis)."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    roles = frozenset(part.strip().lower() for part in raw.split(",") if part.strip())
+    allowed = {role.value for role in KEY_HOLDER_ROLES}
+    if not roles or not roles <= allowed:
+        raise SetupError("config_invalid", name=name,
+                         detail="a comma-separated list of kasi, kabid, kadis")
+    return roles
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path
@@ -39,6 +53,10 @@ class Settings:
     max_image_pixels: int
     debug: bool
     backup_max_age_days: int = 7  # the dashboard warns when the last backup is older
+    # Roles whose key holders may read safe combinations (key-holder roles only).
+    combination_roles: frozenset[str] = frozenset({"kabid"})
+    custody_out_hours: int = 24  # the dashboard warns of a disk out of its safe longer
+    verify_max_age_months: int = 6  # ... and of a disk not verified for longer
 
     @property
     def database_path(self) -> Path:
@@ -72,6 +90,9 @@ def load() -> Settings:
         max_image_pixels=_int("BRANKAS_MAX_IMAGE_PIXELS", 300_000_000),
         debug=os.environ.get("BRANKAS_DEBUG", "") in {"1", "true", "yes"},
         backup_max_age_days=_int("BRANKAS_BACKUP_MAX_AGE_DAYS", 7),
+        combination_roles=_roles("BRANKAS_COMBINATION_ROLES", frozenset({"kabid"})),
+        custody_out_hours=_int("BRANKAS_CUSTODY_OUT_HOURS", 24),
+        verify_max_age_months=_int("BRANKAS_VERIFY_MAX_AGE_MONTHS", 6),
     )
 
 

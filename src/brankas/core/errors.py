@@ -272,6 +272,77 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "folder {path} sudah berisi data; pulihkan ke folder baru yang kosong",
         "{path} already holds data; recover into a new, empty folder",
     ),
+    # safes, combinations and the custody of disks
+    "safe_not_found": ("brankas {name} tidak ditemukan", "safe {name} not found"),
+    "safe_exists": ("brankas bernama {name} sudah ada", "a safe named {name} already exists"),
+    "combination_invalid": (
+        "nomor kombinasi tidak sah: {detail}", "the combination is invalid: {detail}"
+    ),
+    "combination_no_holder": (
+        "belum ada pemegang kunci aktif dengan peran {roles}; kombinasi hanya disimpan "
+        "terenkripsi untuk mereka: buat kuncinya dulu (brankas key new)",
+        "no active key holder has the role {roles}; the combination is stored only "
+        "encrypted to them: create their key first (brankas key new)",
+    ),
+    "combination_not_for_you": (
+        "kombinasi brankas {name} tidak dienkripsi untuk kunci Anda; minta pemegang kunci "
+        "lain membukanya sekali agar dienkripsi ulang untuk Anda",
+        "the combination of safe {name} is not encrypted to your key; ask another holder "
+        "to open it once so it is re-encrypted to you",
+    ),
+    "medium_not_found": (
+        "disk {label} tidak ditemukan; lihat brankas media list",
+        "disk {label} not found; see brankas media list",
+    ),
+    "medium_ambiguous": (
+        "lebih dari satu disk berlabel {label}; sebutkan ID disk ({ids})",
+        "more than one disk is labelled {label}; give the disk id ({ids})",
+    ),
+    "medium_already_in_safe": (
+        "disk {label} sudah tersimpan di brankas {safe}; untuk memindahkannya, keluarkan "
+        "dulu (brankas media checkout)",
+        "disk {label} is already in safe {safe}; to move it, check it out first "
+        "(brankas media checkout)",
+    ),
+    "medium_retired": (
+        "disk {label} sudah dipensiunkan dan tidak dapat dipakai lagi",
+        "disk {label} is retired and cannot be used again",
+    ),
+    "medium_lost": (
+        "disk {label} tercatat hilang; jika ditemukan, catat dulu: brankas media found",
+        "disk {label} is recorded as lost; if it has turned up, record it first: "
+        "brankas media found",
+    ),
+    "custody_move_invalid": (
+        "disk {label} sedang {state}; tidak dapat {move}",
+        "disk {label} is {state}; it cannot be {move}",
+    ),
+    "custody_reason_required": (
+        "alasan (--reason) wajib diisi untuk perpindahan disk ini",
+        "a reason (--reason) is required for this move of the disk",
+    ),
+    "backup_medium_in_safe": (
+        "disk {label} tercatat tersimpan di brankas {safe}; catat pengeluarannya dulu: "
+        "brankas media checkout {label} --reason \"back up\"",
+        "disk {label} is recorded as locked in safe {safe}; check it out first: "
+        "brankas media checkout {label} --reason \"backup\"",
+    ),
+    "backup_medium_offsite": (
+        "disk {label} tercatat disimpan di luar kantor; catat pengeluarannya dulu: "
+        "brankas media checkout {label} --reason \"back up\"",
+        "disk {label} is recorded as kept offsite; check it out first: "
+        "brankas media checkout {label} --reason \"backup\"",
+    ),
+    "backup_medium_retired": (
+        "disk {label} sudah dipensiunkan; gunakan disk lain",
+        "disk {label} is retired; use another disk",
+    ),
+    "backup_medium_lost": (
+        "disk {label} tercatat hilang; jangan dipakai sebelum dicatat ditemukan "
+        "(brankas media found) dan diperiksa (brankas verify)",
+        "disk {label} is recorded as lost; do not use it before it is recorded as found "
+        "(brankas media found) and verified (brankas verify)",
+    ),
 }
 
 

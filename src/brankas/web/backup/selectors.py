@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from brankas.core.access import Action, require
+from brankas.core.custody import ACTIVE
 from brankas.core.errors import NotFound
 from brankas.web.accounts.models import User
 from brankas.web.backup.models import BackupRun, Medium, MediumCheck
@@ -71,7 +72,10 @@ class BackupStatus:
 
 def backup_status() -> BackupStatus:
     """For the dashboard: documents on no disk, on fewer than two, and the last backup."""
-    counts = Document.objects.annotate(n=Count("copies__medium", distinct=True))
+    # A disk retired or reported lost no longer counts as a copy.
+    usable = (Q(copies__medium__custody__isnull=True)
+              | Q(copies__medium__custody__state__in=[s.value for s in ACTIVE]))
+    counts = Document.objects.annotate(n=Count("copies__medium", distinct=True, filter=usable))
     last = (BackupRun.objects.filter(status=BackupRun.COMPLETED)
             .order_by("-finished_at").values_list("finished_at", flat=True).first())
     return BackupStatus(

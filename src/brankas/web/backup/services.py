@@ -52,6 +52,7 @@ from brankas.web.audit.services import audit_record
 from brankas.web.backup import registers
 from brankas.web.backup.models import BackupCopy, BackupRun, Medium, MediumCheck
 from brankas.web.backup.snapshot import snapshot_bytes
+from brankas.web.custody.services import custody_check_backup, custody_first_seen
 from brankas.web.documents.models import Document
 from brankas.web.keys.models import HolderKey
 from brankas.web.keys.services import key_file_name, recipients_text
@@ -130,14 +131,19 @@ def backup_run(*, actor: User, dest: Path | str, label: str | None = None,
     require(actor.role, Action.BACKUP)
     dest = Path(dest).expanduser().absolute()
     try:
+        known = read_medium(dest)
+        if known is not None:  # before anything is written: a disk in a safe is refused
+            custody_check_backup(known.medium_id)
         bag = _open_disk(dest, label, hooks)
     except BrankasError as exc:
         audit_record(actor=actor.username, action="backup.run", target=str(dest),
-                     outcome="failed", detail={"error": exc.code})
+                     outcome="failed" if exc.kind != "conflict" else "refused",
+                     detail={"error": exc.code})
         raise
     with bag:
         info = bag.medium
         medium = medium_sync(dest, info.medium_id, info.label, info.created)
+        custody_first_seen(medium=medium, actor=actor)
         # We hold the disk's lock: a run still "running" on it was interrupted.
         BackupRun.objects.filter(medium=medium, status=BackupRun.RUNNING).update(
             status=BackupRun.FAILED, error="interrupted", finished_at=timezone.now())

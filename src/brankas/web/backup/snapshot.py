@@ -29,6 +29,10 @@ MODELS = (
     "backup.BackupRun",
     "backup.BackupCopy",
     "backup.MediumCheck",
+    "custody.Safe",
+    "custody.SafeCombination",
+    "custody.MediumCustody",
+    "custody.CustodyMove",
 )
 FORMAT = "brankas-snapshot/1"
 

@@ -1,7 +1,17 @@
 from django.urls import path
 from django.views.i18n import set_language
 
-from brankas.web.ui.views import auth, backup, dashboard, documents, keys, register, setup, users
+from brankas.web.ui.views import (
+    auth,
+    backup,
+    custody,
+    dashboard,
+    documents,
+    keys,
+    register,
+    setup,
+    users,
+)
 
 app_name = "ui"
 urlpatterns = [
@@ -27,4 +37,13 @@ urlpatterns = [
     path("backup/runs/<int:number>/", backup.run_page, name="backup_run"),
     path("backup/runs/<int:number>/export.<str:fmt>", backup.run_export,
          name="backup_run_export"),
+    path("backup/media/<str:medium_id>/", custody.medium_page, name="medium"),
+    path("backup/media/<str:medium_id>/custody.pdf", custody.medium_custody_pdf,
+         name="medium_custody_pdf"),
+    path("safes/", custody.safes_page, name="safes"),
+    path("safes/print", custody.safes_print, name="safes_print"),
+    path("safes/<int:safe_id>/combination", custody.safe_combination_view,
+         name="safe_combination"),
+    path("safes/<int:safe_id>/set-combination", custody.safe_set_combination_view,
+         name="safe_set_combination"),
 ]

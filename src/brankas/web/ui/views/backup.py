@@ -26,9 +26,10 @@ from brankas.web.backup.selectors import (
     run_list,
 )
 from brankas.web.backup.services import backup_run, medium_verify
+from brankas.web.custody.selectors import return_reminder, safe_list, state_of
 from brankas.web.ui import jobs
 from brankas.web.ui.common import actor, message_of, refusals, require_role
-from brankas.web.ui.forms import BackupForm, VerifyForm
+from brankas.web.ui.forms import BackupForm, MoveForm, VerifyForm
 from brankas.web.ui.templatetags.brankas_ui import duration
 
 RUNS_PER_PAGE = 50
@@ -77,6 +78,7 @@ def backup_page(request: HttpRequest) -> HttpResponse:
         outcome = backup_run(actor=user, dest=dest, label=label, on_progress=job.progress,
                              on_start=started)
         job.outcome = outcome.as_dict()
+        job.outcome["reminder"] = return_reminder(outcome.medium)
         job.medium_label = outcome.medium.label
 
     job = jobs.Job(kind=jobs.BACKUP, user_id=user.pk, username=user.username, dest=dest)
@@ -170,6 +172,12 @@ def job_page(request: HttpRequest, job_id: str) -> HttpResponse:
         context["error"] = job.error_text
     if job.outcome is not None:
         context["folders"] = _folders(job.outcome.get("categories") or {})
+        reminder = job.outcome.get("reminder")
+        if reminder and allowed(actor(request).role, Action.MOVE_MEDIA):
+            safes = [s.name for s in safe_list(actor=actor(request))]
+            context["checkin_form"] = MoveForm(safes=safes, moves=["checkin"], initial={
+                "move": "checkin", "safe": reminder.get("safe") or ""})
+            context["checkin_medium"] = job.outcome["medium"]["medium_id"]
     if job.report is not None:
         report = job.report
         context["problems"] = {
@@ -196,9 +204,10 @@ def job_status(request: HttpRequest, job_id: str) -> JsonResponse:
 @refusals
 def media_page(request: HttpRequest) -> HttpResponse:
     user = actor(request)
-    media = [{"medium": medium,
+    media = [{"medium": medium, "state": state_of(medium),
+              "custody": getattr(medium, "custody", None),
               "checks": list(medium_checks(actor=user, medium=medium)[:CHECKS_PER_MEDIUM])}
-             for medium in medium_list(actor=user)]
+             for medium in medium_list(actor=user).select_related("custody", "custody__safe")]
     return render(request, "ui/backup_media.html", {"media": media})
 
 

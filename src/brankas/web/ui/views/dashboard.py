@@ -19,6 +19,7 @@ from brankas.core.terms import KEY_HOLDER_ROLES, Category, Role, store_folders
 from brankas.web.accounts.models import User
 from brankas.web.accounts.selectors import user_list
 from brankas.web.backup.selectors import backup_status
+from brankas.web.custody.selectors import custody_warnings
 from brankas.web.documents.selectors import document_list
 from brankas.web.keys.selectors import key_list, user_has_key
 from brankas.web.ui import labels
@@ -112,6 +113,34 @@ def backup_hints() -> list[Hint]:
     return hints
 
 
+def custody_hints() -> list[Hint]:
+    """Disks out of their safe too long, not verified for long, lost, or all in one safe."""
+    hints = []
+    for w in custody_warnings():
+        p = w.params
+        link = reverse("ui:backup_media")
+        if w.code == "out_too_long":
+            text = ngettext(
+                "Disk %(label)s has been out of its safe for %(hours)d hour; return it and "
+                "record the check-in.",
+                "Disk %(label)s has been out of its safe for %(hours)d hours; return it and "
+                "record the check-in.", p["hours"]) % p
+        elif w.code == "not_verified":
+            text = (_("Disk %(label)s has never been verified; check it (Verify a disk).") % p
+                    if p["never"] else
+                    ngettext("Disk %(label)s was last verified %(days)d day ago; check it again.",
+                             "Disk %(label)s was last verified %(days)d days ago; check it again.",
+                             p["days"]) % p)
+        elif w.code == "one_safe":
+            text = _("Every backup disk is in the same safe (%(safe)s): keep at least one in "
+                     "another place, so one fire or theft cannot take them all.") % p
+            link = reverse("ui:safes")
+        else:  # lost
+            text = _("Disk %(label)s is recorded as lost: its copies no longer count.") % p
+        hints.append(Hint("warning", text, link, _("Backup disks")))
+    return hints
+
+
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     user = actor(request)
@@ -121,5 +150,5 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "folders": folders,
         "total": sum(f.count for f in folders),
         "recent": recent,
-        "hints": hints_for(user) + backup_hints(),
+        "hints": hints_for(user) + backup_hints() + custody_hints(),
     })

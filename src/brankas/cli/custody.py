@@ -1,0 +1,328 @@
+"""Safes and their combinations (safe ...), and the custody of backup disks (media ...)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from brankas.cli.app import main
+from brankas.cli.auth import acting_user
+from brankas.cli.runtime import emit_json, fail, handles_errors, read_secret_file
+
+
+def _combination(path: str | None) -> str:
+    """The combination from a file (its first line), or typed at a hidden prompt. Never
+    from an environment variable or the command line, where others could read it."""
+    if path:
+        text = Path(path).read_text(encoding="utf-8") if Path(path).is_file() else None
+        if text is None:
+            raise click.UsageError(f"cannot read {path}")
+        return text.splitlines()[0] if text else ""
+    if sys.stdin.isatty():
+        return str(click.prompt("Nomor kombinasi / combination", hide_input=True,
+                                confirmation_prompt=True))
+    fail("nomor kombinasi diperlukan: --combination-file F / combination needed", 2)
+    return ""
+
+
+def _passphrase(path: str | None) -> str:
+    secret = read_secret_file(path, "BRANKAS_PASSPHRASE", "Frasa sandi kunci / Key passphrase")
+    if secret is None:
+        fail("frasa sandi kunci diperlukan: --passphrase-file F / key passphrase needed", 2)
+    return secret or ""
+
+
+def _write_out(out: str, data: bytes) -> None:
+    from brankas.core import fsutil
+
+    target = Path(out).expanduser().absolute()
+    if target.exists():
+        fail(f"{target} sudah ada / already exists", 1)
+    with fsutil.staged_file(target.parent) as (staged, fh):
+        fh.write(data)
+    os.replace(staged, target)
+
+
+def _safe_dict(safe: Any) -> dict[str, Any]:
+    combos = list(safe.combinations.all())
+    current = next((c for c in combos if c.current), None)
+    return {
+        "name": safe.name, "location": safe.location, "description": safe.description,
+        "created_at": safe.created_at.isoformat(),
+        "combination_set_at": current.set_at.isoformat() if current else None,
+        "combinations": len(combos),
+        "media": sorted(c.medium.label for c in safe.media.all() if c.state == "in_safe"),
+    }
+
+
+# -- safe ------------------------------------------------------------------------------
+
+@main.group()
+def safe() -> None:
+    """Safes (brankas) and their combination lock numbers, stored only encrypted."""
+
+
+@safe.command("add")
+@click.argument("name")
+@click.option("--location", required=True, help="Where the safe stands.")
+@click.option("--combination-file", type=click.Path(dir_okay=False),
+              help="File whose first line is the combination (else a hidden prompt).")
+@click.option("--description", default="", help="Anything else worth knowing.")
+@click.option("--json", "as_json", is_flag=True)
+@handles_errors
+@acting_user
+def safe_add_cmd(actor, name: str, location: str, combination_file: str | None,  # type: ignore[no-untyped-def]
+                 description: str, as_json: bool) -> None:
+    """Add a safe; its combination is encrypted at once to the holders allowed to read it."""
+    from brankas.web.custody.services import safe_add
+
+    record = safe_add(actor=actor, name=name, location=location, description=description,
+                      combination=_combination(combination_file))
+    if as_json:
+        emit_json({"safe": record.name, "location": record.location})
+        return
+    click.echo(f"brankas {record.name} ({record.location}) dicatat / recorded; "
+               "kombinasi disimpan terenkripsi / combination stored encrypted")
+
+
+@safe.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@handles_errors
+@acting_user
+def safe_list_cmd(actor, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    """Every safe, where it is and which disks are in it (never the combination)."""
+    from brankas.web.custody.selectors import safe_list
+
+    safes = [_safe_dict(s) for s in safe_list(actor=actor)]
+    if as_json:
+        emit_json(safes)
+        return
+    for s in safes:
+        disks = ", ".join(s["media"]) or "-"
+        click.echo(f"{s['name']:<20}  {s['location']:<30}  disk: {disks}")
+
+
+@safe.command("show")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True)
+@handles_errors
+@acting_user
+def safe_show_cmd(actor, name: str, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    """One safe: its place, its disks and when its combination was set (not the number)."""
+    from brankas.web.custody.selectors import safe_get, safe_list
+
+    wanted = safe_get(name)
+    record = next(s for s in safe_list(actor=actor) if s.pk == wanted.pk)
+    out = _safe_dict(record)
+    out["history"] = [{"set_at": c.set_at.isoformat(), "set_by": c.set_by.username,
+                       "current": c.current} for c in record.combinations.all()]
+    if as_json:
+        emit_json(out)
+        return
+    click.echo(f"{out['name']}: {out['location']}")
+    if out["description"]:
+        click.echo(f"  {out['description']}")
+    click.echo(f"  disk: {', '.join(out['media']) or '-'}")
+    for h in out["history"]:
+        click.echo(f"  kombinasi ditetapkan / combination set {h['set_at'][:16]} "
+                   f"oleh / by {h['set_by']}" + ("" if h["current"] else " (diganti / superseded)"))
+
+
+@safe.command("combination")
+@click.argument("name")
+@click.option("--passphrase-file", type=click.Path(dir_okay=False),
+              help="Your key's passphrase (or BRANKAS_PASSPHRASE).")
+@click.option("--history", is_flag=True, help="Also the superseded combinations.")
+@click.option("--json", "as_json", is_flag=True)
+@handles_errors
+@acting_user
+def safe_combination_cmd(actor, name: str, passphrase_file: str | None, history: bool,  # type: ignore[no-untyped-def]
+                         as_json: bool) -> None:
+    """Print a safe's combination to a holder allowed to read it (audited)."""
+    from brankas.web.custody.services import safe_combinations_read
+
+    entries = safe_combinations_read(actor=actor, name=name, history=history,
+                                     passphrase=_passphrase(passphrase_file))
+    if as_json:
+        emit_json([{"safe": e.safe, "combination": e.combination, "current": e.current,
+                    "set_at": e.set_at.isoformat(), "set_by": e.set_by} for e in entries])
+        return
+    for e in entries:
+        if e.current and not history:
+            click.echo(e.combination)
+        else:
+            state = "berlaku / current" if e.current else "diganti / superseded"
+            click.echo(f"{e.combination}\t{e.set_at.isoformat()[:16]}\t{state}")
+
+
+@safe.command("set-combination")
+@click.argument("name")
+@click.option("--combination-file", type=click.Path(dir_okay=False),
+              help="File whose first line is the new combination (else a hidden prompt).")
+@handles_errors
+@acting_user
+def safe_set_combination_cmd(actor, name: str, combination_file: str | None) -> None:  # type: ignore[no-untyped-def]
+    """Record a new combination; the old one is kept, marked superseded."""
+    from brankas.web.custody.services import safe_set_combination
+
+    safe_set_combination(actor=actor, name=name, combination=_combination(combination_file))
+    click.echo("kombinasi baru disimpan terenkripsi / new combination stored encrypted")
+
+
+@safe.command("print")
+@click.option("--out", required=True, type=click.Path(dir_okay=False),
+              help="The PDF to write (keep it as secret as the safe).")
+@click.option("--passphrase-file", type=click.Path(dir_okay=False))
+@click.option("--history", is_flag=True, help="Also the superseded combinations.")
+@handles_errors
+@acting_user
+def safe_print_cmd(actor, out: str, passphrase_file: str | None, history: bool) -> None:  # type: ignore[no-untyped-def]
+    """The list of combination lock numbers as a PDF, for an allowed holder (audited)."""
+    from brankas.web.custody.printing import combination_list_pdf
+
+    data = combination_list_pdf(actor=actor, passphrase=_passphrase(passphrase_file),
+                                history=history)
+    _write_out(out, data)
+    click.echo(f"{out}: daftar nomor kunci kombinasi / combination list (RAHASIA)")
+
+
+# -- media -----------------------------------------------------------------------------
+
+@main.group()
+def media() -> None:
+    """Backup disks and their chain of custody (in a safe, out, offsite, retired, lost)."""
+
+
+@media.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@handles_errors
+@acting_user
+def media_list_cmd(actor, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    """Every disk: where it is, its last backup and verification."""
+    from brankas.web.custody.selectors import media_with_custody, medium_as_dict
+
+    rows = [medium_as_dict(m) for m in media_with_custody(actor=actor)]
+    if as_json:
+        emit_json(rows)
+        return
+    for r in rows:
+        where = r["safe"] or r["location"] or ""
+        verified = (r["last_verified_at"] or "-")[:10]
+        click.echo(f"{r['label']:<14}  {r['state']:<8}  {where:<20}  "
+                   f"back up: {(r['last_backup_at'] or '-')[:10]}  verify: {verified}")
+
+
+@media.command("show")
+@click.argument("label")
+@click.option("--json", "as_json", is_flag=True)
+@handles_errors
+@acting_user
+def media_show_cmd(actor, label: str, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    """One disk and its chain of custody."""
+    from brankas.web.custody.selectors import (
+        custody_history,
+        medium_as_dict,
+        medium_get,
+        move_as_dict,
+    )
+
+    record = medium_get(actor=actor, ref=label)
+    out = medium_as_dict(record)
+    out["custody"] = [move_as_dict(m) for m in custody_history(actor=actor, medium=record)]
+    if as_json:
+        emit_json(out)
+        return
+    click.echo(f"{out['label']} ({out['medium_id']}): {out['state']}"
+               + (f" - {out['safe']}" if out["safe"] else ""))
+    for m in out["custody"]:
+        to = m["to_safe"] or m["location"] or ""
+        click.echo(f"  {m['at'][:16]}  {m['move']:<10}  {m['from_state'] or '-'} -> "
+                   f"{m['to_state']} {to}  {m['actor']}  {m['reason']}")
+
+
+def _move(actor: Any, label: str, move: str, **kwargs: Any) -> None:
+    from brankas.web.custody.services import medium_move
+
+    entry = medium_move(actor=actor, medium=label, move=move, **kwargs)
+    click.echo(f"disk {entry.medium.label}: {entry.from_state} -> {entry.to_state}"
+               + (f" ({entry.to_safe.name})" if entry.to_safe else ""))
+
+
+@media.command("checkout")
+@click.argument("label")
+@click.option("--reason", required=True, help="Why it leaves the safe (e.g. backup).")
+@handles_errors
+@acting_user
+def media_checkout_cmd(actor, label: str, reason: str) -> None:  # type: ignore[no-untyped-def]
+    """Take a disk out of its safe (before a backup, a verification or a drill)."""
+    _move(actor, label, "checkout", reason=reason)
+
+
+@media.command("checkin")
+@click.argument("label")
+@click.option("--safe", "safe_name", required=True, help="The safe it goes into.")
+@click.option("--reason", default="", help="Optional note.")
+@handles_errors
+@acting_user
+def media_checkin_cmd(actor, label: str, safe_name: str, reason: str) -> None:  # type: ignore[no-untyped-def]
+    """Lock a disk in a safe (SOP step 7)."""
+    _move(actor, label, "checkin", safe=safe_name, reason=reason)
+
+
+@media.command("offsite")
+@click.argument("label")
+@click.option("--location", required=True, help="Where it is kept.")
+@click.option("--reason", required=True)
+@handles_errors
+@acting_user
+def media_offsite_cmd(actor, label: str, location: str, reason: str) -> None:  # type: ignore[no-untyped-def]
+    """Record that a disk is kept at another site."""
+    _move(actor, label, "offsite", location=location, reason=reason)
+
+
+@media.command("retire")
+@click.argument("label")
+@click.option("--reason", required=True)
+@handles_errors
+@acting_user
+def media_retire_cmd(actor, label: str, reason: str) -> None:  # type: ignore[no-untyped-def]
+    """Take a disk out of service; no backup is written to it again."""
+    _move(actor, label, "retire", reason=reason)
+
+
+@media.command("lost")
+@click.argument("label")
+@click.option("--reason", required=True)
+@handles_errors
+@acting_user
+def media_lost_cmd(actor, label: str, reason: str) -> None:  # type: ignore[no-untyped-def]
+    """Report a disk missing (its copies stop counting; the event is audited)."""
+    _move(actor, label, "lost", reason=reason)
+
+
+@media.command("found")
+@click.argument("label")
+@click.option("--reason", required=True)
+@handles_errors
+@acting_user
+def media_found_cmd(actor, label: str, reason: str) -> None:  # type: ignore[no-untyped-def]
+    """Record that a lost disk turned up (verify it before trusting it again)."""
+    _move(actor, label, "found", reason=reason)
+
+
+@media.command("print")
+@click.argument("label")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="The PDF to write.")
+@handles_errors
+@acting_user
+def media_print_cmd(actor, label: str, out: str) -> None:  # type: ignore[no-untyped-def]
+    """A disk's custody log as a PDF."""
+    from brankas.web.custody.printing import custody_log_pdf
+    from brankas.web.custody.selectors import medium_get
+
+    _write_out(out, custody_log_pdf(actor=actor, medium=medium_get(actor=actor, ref=label)))
+    click.echo(f"{out}: riwayat penyimpanan disk / custody log")
