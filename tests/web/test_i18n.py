@@ -36,7 +36,8 @@ def test_indonesian_by_default_english_on_request(signed_in):
     assert '<html lang="id">' in text_of(client.get("/"))
 
 
-@pytest.mark.parametrize("url", ["/", "/documents/", "/documents/new/", "/keys/", "/users/"])
+@pytest.mark.parametrize("url", ["/", "/documents/", "/documents/new/", "/keys/", "/users/",
+                                 "/safes/", "/backup/media/"])
 def test_no_english_left_on_indonesian_pages(client, office, url):
     """Every label of the page is translated: no msgid shows through."""
     catalogue = polib.pofile(str(PO))
