@@ -7,6 +7,7 @@ import io
 import os
 import select
 import subprocess
+import termios
 import time
 from pathlib import Path
 
@@ -71,6 +72,15 @@ def read_until(fd: int, needle: bytes, timeout: float) -> bytes:
     return seen
 
 
+def wait_for_no_echo(fd: int, timeout: float = 10.0) -> None:
+    """Wait until the terminal no longer echoes what is typed (a password prompt)."""
+    deadline = time.monotonic() + timeout
+    while termios.tcgetattr(fd)[3] & termios.ECHO:
+        if time.monotonic() > deadline:
+            raise AssertionError("the terminal still echoes at the passphrase prompt")
+        time.sleep(0.01)
+
+
 def age_with_terminal(args: list[str], passphrase: str, cwd: Path) -> tuple[int, bytes]:
     """Run ``age`` with a pseudo-terminal as its terminal, and type ``passphrase`` at the
     prompt as a person would. Returns the exit status and everything it showed."""
@@ -85,6 +95,7 @@ def age_with_terminal(args: list[str], passphrase: str, cwd: Path) -> tuple[int,
     shown = b""
     try:
         shown = read_until(master, b"passphrase", timeout=30)
+        wait_for_no_echo(master)  # age prints the prompt a moment before it turns echo off
         os.write(master, passphrase.encode() + b"\n")
         status = proc.wait(timeout=60)
         while True:  # drain what it printed after the prompt
