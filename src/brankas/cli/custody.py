@@ -252,14 +252,24 @@ def _move(actor: Any, label: str, move: str, **kwargs: Any) -> None:
                + (f" ({entry.to_safe.name})" if entry.to_safe else ""))
 
 
-@media.command("checkout")
-@click.argument("label")
-@click.option("--reason", required=True, help="Why it leaves the safe (e.g. backup).")
-@handles_errors
-@acting_user
-def media_checkout_cmd(actor, label: str, reason: str) -> None:  # type: ignore[no-untyped-def]
-    """Take a disk out of its safe (before a backup, a verification or a drill)."""
-    _move(actor, label, "checkout", reason=reason)
+def _reason_move(move: str, summary: str, reason_help: str = "Why (kept in the custody log).",
+                 ) -> None:
+    """``brankas media MOVE LABEL --reason TEXT`` for the moves that need only a reason."""
+
+    @media.command(move, help=summary)
+    @click.argument("label")
+    @click.option("--reason", required=True, help=reason_help)
+    @handles_errors
+    @acting_user
+    def command(actor, label: str, reason: str) -> None:  # type: ignore[no-untyped-def]
+        _move(actor, label, move, reason=reason)
+
+
+_reason_move("checkout", "Take a disk out of its safe (before a backup, a verification or a "
+             "drill).", "Why it leaves the safe (e.g. backup).")
+_reason_move("retire", "Take a disk out of service; no backup is written to it again.")
+_reason_move("lost", "Report a disk missing (its copies stop counting; the event is audited).")
+_reason_move("found", "Record that a lost disk turned up (verify it before trusting it again).")
 
 
 @media.command("checkin")
@@ -282,36 +292,6 @@ def media_checkin_cmd(actor, label: str, safe_name: str, reason: str) -> None:  
 def media_offsite_cmd(actor, label: str, location: str, reason: str) -> None:  # type: ignore[no-untyped-def]
     """Record that a disk is kept at another site."""
     _move(actor, label, "offsite", location=location, reason=reason)
-
-
-@media.command("retire")
-@click.argument("label")
-@click.option("--reason", required=True)
-@handles_errors
-@acting_user
-def media_retire_cmd(actor, label: str, reason: str) -> None:  # type: ignore[no-untyped-def]
-    """Take a disk out of service; no backup is written to it again."""
-    _move(actor, label, "retire", reason=reason)
-
-
-@media.command("lost")
-@click.argument("label")
-@click.option("--reason", required=True)
-@handles_errors
-@acting_user
-def media_lost_cmd(actor, label: str, reason: str) -> None:  # type: ignore[no-untyped-def]
-    """Report a disk missing (its copies stop counting; the event is audited)."""
-    _move(actor, label, "lost", reason=reason)
-
-
-@media.command("found")
-@click.argument("label")
-@click.option("--reason", required=True)
-@handles_errors
-@acting_user
-def media_found_cmd(actor, label: str, reason: str) -> None:  # type: ignore[no-untyped-def]
-    """Record that a lost disk turned up (verify it before trusting it again)."""
-    _move(actor, label, "found", reason=reason)
 
 
 @media.command("print")
