@@ -236,3 +236,35 @@ def test_reminders(office, tmp_path: Path, settings) -> None:  # type: ignore[no
     assert [w.params["label"] for w in custody_warnings(half_year)] == ["D2"]
     medium_move(actor=op, medium="D2", move="lost", reason="hilang saat dipindah")
     assert [w.code for w in custody_warnings()] == ["lost"]
+
+
+def test_the_recovery_identity_rewraps_combinations_for_a_new_kabid(office, settings) -> None:  # type: ignore[no-untyped-def]
+    from brankas.web.accounts.services import user_create
+    from brankas.web.custody.services import safe_combinations_rewrap
+    from tests.conftest import add_key
+
+    combos(office)
+    old_kabid = office.users["kabid"]
+    old_kabid.is_active = False
+    old_kabid.save()
+    new = user_create(actor=office.users["admin"], username="kabid2", role="kabid",
+                      password="Kabid2-Pass-2026!", full_name="Kabid Baru")
+    add_key(new, "sungai jernih mengalir ke laut biru")
+    with pytest.raises(AccessDenied) as info:
+        safe_combinations_read(actor=new, passphrase="sungai jernih mengalir ke laut biru",
+                               name="Brankas-A")
+    assert info.value.code == "combination_not_for_you"
+    from brankas.core import crypto
+
+    for wrong, code in (("AGE-SECRET-KEY-1" + "Q" * 58, "field_invalid"),
+                        (crypto.generate().identity, "recover_cannot_unlock")):
+        with pytest.raises(BrankasError) as err:
+            safe_combinations_rewrap(actor=office.users["operator"], recovery_identity=wrong)
+        assert err.value.code == code
+    assert safe_combinations_rewrap(actor=office.users["operator"],
+                                    recovery_identity=office.recovery_identity) == 1
+    [entry] = safe_combinations_read(actor=new, passphrase="sungai jernih mengalir ke laut biru",
+                                     name="Brankas-A")
+    assert entry.combination == MARKER
+    assert list(AuditEvent.objects.filter(action="safe.combination.rewrap")
+                .values_list("outcome", flat=True)) == ["failed", "ok"]

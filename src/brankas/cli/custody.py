@@ -190,6 +190,28 @@ def safe_print_cmd(actor, out: str, passphrase_file: str | None, history: bool) 
     click.echo(f"{out}: daftar nomor kunci kombinasi / combination list (RAHASIA)")
 
 
+@safe.command("rewrap")
+@click.option("--identity", "identity_file", required=True, type=click.Path(dir_okay=False),
+              help="File holding the office recovery identity (AGE-SECRET-KEY-1...).")
+@click.option("--json", "as_json", is_flag=True)
+@handles_errors
+@acting_user
+def safe_rewrap_cmd(actor, identity_file: str, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    """Re-encrypt every combination to today's readers with the office recovery identity
+    (when no current reader can open them, e.g. a new Kabid). Shows no combination."""
+    from brankas.web.custody.services import safe_combinations_rewrap
+
+    try:
+        text = Path(identity_file).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise click.UsageError(f"cannot read {identity_file}: {exc.strerror}") from None
+    count = safe_combinations_rewrap(actor=actor, recovery_identity=text)
+    if as_json:
+        emit_json({"combinations": count})
+        return
+    click.echo(f"{count} kombinasi dienkripsi ulang / combinations re-encrypted")
+
+
 # -- media -----------------------------------------------------------------------------
 
 @main.group()

@@ -66,7 +66,12 @@ def unlock_identity(protected: bytes, passphrase: str, *, username: str) -> x255
 def parse_identity(text: str) -> x25519.Identity:
     for line in text.splitlines():
         if line.strip().startswith("AGE-SECRET-KEY-1"):
-            return x25519.Identity.from_str(line.strip())
+            try:
+                return x25519.Identity.from_str(line.strip())
+            except Exception:  # pyrage.IdentityError: a mistyped or damaged key
+                raise InvalidInput("field_invalid", field="identity",
+                                   detail="the AGE-SECRET-KEY-1 line is not a valid age "
+                                          "identity (mistyped?)") from None
     raise InvalidInput("field_invalid", field="identity", detail="no AGE-SECRET-KEY-1 line")
 
 

@@ -191,6 +191,39 @@ def safe_combinations_read(*, actor: User, passphrase: str, name: str | None = N
     return out
 
 
+def safe_combinations_rewrap(*, actor: User, recovery_identity: str) -> int:
+    """Re-encrypt every combination to today's readers with the office recovery identity
+    (from the safe, on paper): for when no current reader can open them any more (a new
+    Kabid after the old one left). Nothing is shown; the number of combinations is."""
+    require(actor.role, Action.MANAGE_SAFES)
+    identity = crypto.parse_identity(recovery_identity)
+    readers = _reader_keys()
+    if not readers:
+        roles = brankas_settings().combination_roles
+        raise SetupError("combination_no_holder",
+                         roles=", ".join(ROLE_LABELS[Role(r)] for r in sorted(roles)))
+    office = Office.objects.get()
+    recipients = [k.recipient for k in readers] + [office.recovery_recipient]
+    fingerprints = sorted(k.fingerprint for k in readers)
+    combos = list(SafeCombination.objects.all())
+    try:
+        plains = [crypto.decrypt_bytes(bytes(c.ciphertext), [identity]) for c in combos]
+    except Exception:  # pyrage.DecryptError: not the recovery identity of these files
+        audit_record(actor=actor.username, action="safe.combination.rewrap", target="*",
+                     outcome="failed", detail={"error": "not_the_recovery_identity"})
+        raise AccessDenied("recover_cannot_unlock",
+                           what=("identitas ini", "this identity")) from None
+    with transaction.atomic():
+        for combo, plain in zip(combos, plains, strict=True):
+            combo.ciphertext = crypto.encrypt_bytes(plain, recipients)
+            combo.fingerprints = fingerprints
+            combo.save(update_fields=["ciphertext", "fingerprints"])
+        audit_record(actor=actor.username, action="safe.combination.rewrap", target="*",
+                     detail={"combinations": len(combos), "readers": fingerprints})
+    del plains
+    return len(combos)
+
+
 # -- disks ---------------------------------------------------------------------------------
 
 def custody_first_seen(*, medium: Medium, actor: User) -> None:
