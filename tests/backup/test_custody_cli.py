@@ -113,6 +113,10 @@ def test_the_combination_reaches_only_the_kabid_and_never_rests_in_plaintext(
                    pp, user="operator")
     assert r.returncode == 1 and not (office.base / "x.pdf").exists()
 
+    r = office.cli("safe", "rewrap", "--identity", str(office.recovery_file), "--json",
+                   user="kabid")
+    assert r.returncode == 0 and r.json() == {"combinations": 2}, r.stderr
+
     r = office.cli("safe", "list", "--json", user="kasi")
     assert r.returncode == 0 and MARKER not in r.stdout
     assert r.json()[0]["combinations"] == 2
@@ -122,7 +126,8 @@ def test_the_combination_reaches_only_the_kabid_and_never_rests_in_plaintext(
     actions = [a for (a,) in office.sql(
         "select action from audit_auditevent where action like 'safe.%' order by seq")]
     assert actions == ["safe.add", "safe.combination.view", "safe.combination.set",
-                       "safe.combination.view", "safe.combination.print"]
+                       "safe.combination.view", "safe.combination.print",
+                       "safe.combination.rewrap"]
     assert office.cli("audit", "verify", user="admin").returncode == 0
     pdf.unlink()
     for secret in (MARKER, "11-22-33"):
