@@ -28,6 +28,15 @@ class Action(StrEnum):
     RESTORE = "restore"  # copy documents back from a backup disk
     DRILL = "drill"  # a restore drill of a backup disk
     VIEW_BACKUPS = "view-backups"  # the control lists and the disks (SOP step 8 attachment)
+    # Requests to send a secret message and their assignment chain (the SOP's records 1-5).
+    REQUEST_CREATE = "request-create"  # record a request to the Kadis (record 1)
+    REQUEST_VIEW = "request-view"  # list and see requests
+    REQUEST_ASSIGN_KABID = "request-assign-kabid"  # the Kadis assigns the Kabid (record 2)
+    REQUEST_ASSIGN_KASI = "request-assign-kasi"  # the Kabid assigns the Kasi (record 3)
+    REQUEST_ASSIGN_SANDIMAN = "request-assign-sandiman"  # the Kasi assigns a Sandiman (4)
+    REQUEST_RETURN = "request-return"  # give a request back to the previous holder
+    REQUEST_RECEIVE = "request-receive"  # the Sandiman receives the letter (record 5)
+    REQUEST_SEND = "request-send"  # the Sandiman records that the message went
 
 
 S, KS, KB, KD, AD = Role.SANDIMAN, Role.KASI, Role.KABID, Role.KADIS, Role.ADMIN
@@ -48,6 +57,14 @@ MATRIX: dict[Action, frozenset[Role]] = {
     Action.RESTORE: frozenset({S, KS, KB, KD}),
     Action.DRILL: frozenset({S, KS, KB, KD}),
     Action.VIEW_BACKUPS: ALL,
+    Action.REQUEST_CREATE: frozenset({S, KS, KB, KD}),
+    Action.REQUEST_VIEW: frozenset({S, KS, KB, KD}),
+    Action.REQUEST_ASSIGN_KABID: frozenset({KD}),
+    Action.REQUEST_ASSIGN_KASI: frozenset({KB}),
+    Action.REQUEST_ASSIGN_SANDIMAN: frozenset({KS}),
+    Action.REQUEST_RETURN: frozenset({S, KS, KB, KD}),
+    Action.REQUEST_RECEIVE: frozenset({S}),
+    Action.REQUEST_SEND: frozenset({S}),
 }
 
 # What the action is called in a refusal ("the role X may not ...").
@@ -67,6 +84,17 @@ ACTION_WORDS = {
     Action.RESTORE: ("memulihkan dokumen dari disk back up", "restore documents from a disk"),
     Action.DRILL: ("melakukan uji pemulihan", "run restore drills"),
     Action.VIEW_BACKUPS: ("melihat daftar kontrol back up", "view the backup control lists"),
+    Action.REQUEST_CREATE: ("mencatat permintaan pengiriman berita",
+                            "record requests to send a message"),
+    Action.REQUEST_VIEW: ("melihat permintaan pengiriman berita",
+                          "view requests to send a message"),
+    Action.REQUEST_ASSIGN_KABID: ("menugaskan Kabid", "assign the Kabid"),
+    Action.REQUEST_ASSIGN_KASI: ("menugaskan Kasi", "assign the Kasi"),
+    Action.REQUEST_ASSIGN_SANDIMAN: ("menugaskan Sandiman", "assign a Sandiman"),
+    Action.REQUEST_RETURN: ("mengembalikan permintaan", "return requests"),
+    Action.REQUEST_RECEIVE: ("menerima surat yang akan dikirim",
+                             "receive the letter to be sent"),
+    Action.REQUEST_SEND: ("mencatat pengiriman berita", "record that a message was sent"),
 }
 
 

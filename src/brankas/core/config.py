@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from brankas.core.errors import SetupError
+from brankas.core.terms import REQUESTS_DIR
 
 DEFAULT_HOME = "brankas-data"
 DEFAULT_AGENDA_FORMAT = "{code}-{year}-{seq:04d}"
@@ -39,6 +40,7 @@ class Settings:
     max_image_pixels: int
     debug: bool
     backup_max_age_days: int = 7  # the dashboard warns when the last backup is older
+    request_max_open_hours: int = 24  # the dashboard flags requests to send open longer
 
     @property
     def database_path(self) -> Path:
@@ -58,6 +60,11 @@ class Settings:
         return self.home / "keys"
 
     @property
+    def requests(self) -> Path:
+        """Letters attached to requests to send a message (not one of the four folders)."""
+        return self.home / REQUESTS_DIR
+
+    @property
     def secret_key_file(self) -> Path:
         return self.home / "config" / "secret_key"
 
@@ -72,6 +79,7 @@ def load() -> Settings:
         max_image_pixels=_int("BRANKAS_MAX_IMAGE_PIXELS", 300_000_000),
         debug=os.environ.get("BRANKAS_DEBUG", "") in {"1", "true", "yes"},
         backup_max_age_days=_int("BRANKAS_BACKUP_MAX_AGE_DAYS", 7),
+        request_max_open_hours=_int("BRANKAS_REQUEST_MAX_OPEN_HOURS", 24),
     )
 
 

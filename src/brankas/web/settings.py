@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "brankas.web.documents",
     "brankas.web.audit",
     "brankas.web.backup",
+    "brankas.web.dispatch",
     "brankas.web.ui",
 ]
 

@@ -29,6 +29,8 @@ MODELS = (
     "backup.BackupRun",
     "backup.BackupCopy",
     "backup.MediumCheck",
+    "dispatch.SendRequest",
+    "dispatch.RequestStep",
 )
 FORMAT = "brankas-snapshot/1"
 
