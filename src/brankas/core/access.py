@@ -32,6 +32,15 @@ class Action(StrEnum):
     VIEW_COMBINATION = "view-combination"  # read combinations (BRANKAS_COMBINATION_ROLES)
     MOVE_MEDIA = "move-media"  # check disks out of and into safes, retire them (SOP step 7)
     VIEW_CUSTODY = "view-custody"  # the safes (without combinations) and disks' custody log
+    # Requests to send a secret message and their assignment chain (the SOP's records 1-5).
+    REQUEST_CREATE = "request-create"  # record a request to the Kadis (record 1)
+    REQUEST_VIEW = "request-view"  # list and see requests
+    REQUEST_ASSIGN_KABID = "request-assign-kabid"  # the Kadis assigns the Kabid (record 2)
+    REQUEST_ASSIGN_KASI = "request-assign-kasi"  # the Kabid assigns the Kasi (record 3)
+    REQUEST_ASSIGN_SANDIMAN = "request-assign-sandiman"  # the Kasi assigns a Sandiman (4)
+    REQUEST_RETURN = "request-return"  # give a request back to the previous holder
+    REQUEST_RECEIVE = "request-receive"  # the Sandiman receives the letter (record 5)
+    REQUEST_SEND = "request-send"  # the Sandiman records that the message went
 
 
 S, KS, KB, KD, AD = Role.SANDIMAN, Role.KASI, Role.KABID, Role.KADIS, Role.ADMIN
@@ -56,6 +65,14 @@ MATRIX: dict[Action, frozenset[Role]] = {
     Action.VIEW_COMBINATION: frozenset({KB}),  # the default; see combination_roles below
     Action.MOVE_MEDIA: frozenset({S}),
     Action.VIEW_CUSTODY: ALL,
+    Action.REQUEST_CREATE: frozenset({S, KS, KB, KD}),
+    Action.REQUEST_VIEW: frozenset({S, KS, KB, KD}),
+    Action.REQUEST_ASSIGN_KABID: frozenset({KD}),
+    Action.REQUEST_ASSIGN_KASI: frozenset({KB}),
+    Action.REQUEST_ASSIGN_SANDIMAN: frozenset({KS}),
+    Action.REQUEST_RETURN: frozenset({S, KS, KB, KD}),
+    Action.REQUEST_RECEIVE: frozenset({S}),
+    Action.REQUEST_SEND: frozenset({S}),
 }
 
 # What the action is called in a refusal ("the role X may not ...").
@@ -79,6 +96,17 @@ ACTION_WORDS = {
     Action.VIEW_COMBINATION: ("melihat nomor kunci kombinasi", "see combination lock numbers"),
     Action.MOVE_MEDIA: ("memindahkan disk back up", "move backup disks"),
     Action.VIEW_CUSTODY: ("melihat riwayat penyimpanan disk", "view the custody of disks"),
+    Action.REQUEST_CREATE: ("mencatat permintaan pengiriman berita",
+                            "record requests to send a message"),
+    Action.REQUEST_VIEW: ("melihat permintaan pengiriman berita",
+                          "view requests to send a message"),
+    Action.REQUEST_ASSIGN_KABID: ("menugaskan Kabid", "assign the Kabid"),
+    Action.REQUEST_ASSIGN_KASI: ("menugaskan Kasi", "assign the Kasi"),
+    Action.REQUEST_ASSIGN_SANDIMAN: ("menugaskan Sandiman", "assign a Sandiman"),
+    Action.REQUEST_RETURN: ("mengembalikan permintaan", "return requests"),
+    Action.REQUEST_RECEIVE: ("menerima surat yang akan dikirim",
+                             "receive the letter to be sent"),
+    Action.REQUEST_SEND: ("mencatat pengiriman berita", "record that a message was sent"),
 }
 
 

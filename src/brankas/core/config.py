@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from brankas.core.errors import SetupError
-from brankas.core.terms import KEY_HOLDER_ROLES
+from brankas.core.terms import KEY_HOLDER_ROLES, REQUESTS_DIR
 
 DEFAULT_HOME = "brankas-data"
 DEFAULT_AGENDA_FORMAT = "{code}-{year}-{seq:04d}"
@@ -57,6 +57,7 @@ class Settings:
     combination_roles: frozenset[str] = frozenset({"kabid"})
     custody_out_hours: int = 24  # the dashboard warns of a disk out of its safe longer
     verify_max_age_months: int = 6  # ... and of a disk not verified for longer
+    request_max_open_hours: int = 24  # the dashboard flags requests to send open longer
 
     @property
     def database_path(self) -> Path:
@@ -76,6 +77,11 @@ class Settings:
         return self.home / "keys"
 
     @property
+    def requests(self) -> Path:
+        """Letters attached to requests to send a message (not one of the four folders)."""
+        return self.home / REQUESTS_DIR
+
+    @property
     def secret_key_file(self) -> Path:
         return self.home / "config" / "secret_key"
 
@@ -93,6 +99,7 @@ def load() -> Settings:
         combination_roles=_roles("BRANKAS_COMBINATION_ROLES", frozenset({"kabid"})),
         custody_out_hours=_int("BRANKAS_CUSTODY_OUT_HOURS", 24),
         verify_max_age_months=_int("BRANKAS_VERIFY_MAX_AGE_MONTHS", 6),
+        request_max_open_hours=_int("BRANKAS_REQUEST_MAX_OPEN_HOURS", 24),
     )
 
 

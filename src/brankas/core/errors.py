@@ -343,6 +343,47 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "disk {label} is recorded as lost; do not use it before it is recorded as found "
         "(brankas media found) and verified (brankas verify)",
     ),
+    # requests to send a message (permintaan pengiriman berita)
+    "request_not_found": (
+        "permintaan nomor {number} tidak ditemukan", "request number {number} not found"
+    ),
+    "urgency_invalid": (
+        "derajat kecepatan {value} tidak dikenal; gunakan biasa, segera, sangat-segera atau kilat",
+        "unknown urgency {value}; use biasa, segera, sangat-segera or kilat",
+    ),
+    "request_wrong_state": (
+        "permintaan nomor {number} berstatus {state}: tidak dapat {step}",
+        "request number {number} is {state}: cannot {step}",
+    ),
+    "request_not_yours": (
+        "permintaan nomor {number} menunggu {holder}, bukan Anda",
+        "request number {number} waits for {holder}, not for you",
+    ),
+    "request_assignee_invalid": (
+        "{username} bukan {role} yang aktif; permintaan ini hanya dapat ditugaskan ke {role}",
+        "{username} is not an active {role}; this request can only be assigned to a {role}",
+    ),
+    "request_note_required": (
+        "alasan pengembalian wajib diisi (--note)", "a reason for returning it is required (--note)"
+    ),
+    "request_attachment_exists": (
+        "surat permintaan nomor {number} sudah dilampirkan",
+        "the letter of request number {number} is already attached",
+    ),
+    "request_no_letter": (
+        "permintaan nomor {number} belum memiliki surat: lampirkan pindaiannya",
+        "request number {number} has no letter yet: attach its scan",
+    ),
+    "request_not_registered": (
+        "surat permintaan nomor {number} belum didaftarkan sebagai naskah keluar: jalankan "
+        "dulu brankas request register {number}",
+        "the letter of request number {number} is not registered as an outgoing document yet: "
+        "run brankas request register {number} first",
+    ),
+    "request_attachment_changed": (
+        "berkas surat permintaan nomor {number} hilang atau berubah: {path}",
+        "the letter file of request number {number} is missing or has changed: {path}",
+    ),
 }
 
 

@@ -92,3 +92,28 @@ def store_folders() -> list[tuple[Category, Direction]]:
         (Category.EXEMPTED, Direction.OUTGOING),
         (Category.EXEMPTED, Direction.INCOMING),
     ]
+
+
+# Urgency of a message to be sent (derajat kecepatan berita), fastest last.
+class Urgency(StrEnum):
+    BIASA = "biasa"
+    SEGERA = "segera"
+    SANGAT_SEGERA = "sangat-segera"
+    KILAT = "kilat"
+
+
+URGENCY_LABELS = {
+    Urgency.BIASA: "Biasa",
+    Urgency.SEGERA: "Segera",
+    Urgency.SANGAT_SEGERA: "Sangat Segera",
+    Urgency.KILAT: "Kilat",
+}
+
+# Where the letters attached to requests to send a message wait until they are registered
+# (not one of the SOP's four folders: a request's letter is not yet in the register).
+REQUESTS_DIR = "permintaan"
+
+
+def parse_urgency(text: str) -> Urgency:
+    """Accept the stored value, the label, or underscores/spaces for the hyphen."""
+    return Urgency(text.strip().lower().replace("_", "-").replace(" ", "-"))

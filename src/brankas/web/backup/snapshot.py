@@ -33,6 +33,8 @@ MODELS = (
     "custody.SafeCombination",
     "custody.MediumCustody",
     "custody.CustodyMove",
+    "dispatch.SendRequest",
+    "dispatch.RequestStep",
 )
 FORMAT = "brankas-snapshot/1"
 

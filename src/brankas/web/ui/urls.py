@@ -47,3 +47,20 @@ urlpatterns = [
     path("safes/<int:safe_id>/set-combination", custody.safe_set_combination_view,
          name="safe_set_combination"),
 ]
+
+# Requests to send a secret message (permintaan pengiriman berita).
+from brankas.web.ui.views import dispatch  # noqa: E402
+
+urlpatterns += [
+    path("requests/", dispatch.request_list_view, name="requests"),
+    path("requests/new/", dispatch.request_new, name="request_new"),
+    path("requests/<int:number>/", dispatch.request_detail, name="request"),
+    path("requests/<int:number>/assign", dispatch.request_assign_view, name="request_assign"),
+    path("requests/<int:number>/return", dispatch.request_return_view, name="request_return"),
+    path("requests/<int:number>/receive", dispatch.request_receive_view,
+         name="request_receive"),
+    path("requests/<int:number>/register/", dispatch.request_register_view,
+         name="request_register"),
+    path("requests/<int:number>/sent", dispatch.request_sent_view, name="request_sent"),
+    path("requests/<int:number>/letter", dispatch.request_letter_view, name="request_letter"),
+]

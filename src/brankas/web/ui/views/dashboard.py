@@ -20,8 +20,10 @@ from brankas.web.accounts.models import User
 from brankas.web.accounts.selectors import user_list
 from brankas.web.backup.selectors import backup_status
 from brankas.web.custody.selectors import custody_warnings
+from brankas.web.dispatch.selectors import request_inbox, request_overdue
 from brankas.web.documents.selectors import document_list
 from brankas.web.keys.selectors import key_list, user_has_key
+from brankas.web.runtime import brankas_settings
 from brankas.web.ui import labels
 from brankas.web.ui.common import actor
 
@@ -139,6 +141,19 @@ def custody_hints() -> list[Hint]:
             text = _("Disk %(label)s is recorded as lost: its copies no longer count.") % p
         hints.append(Hint("warning", text, link, _("Backup disks")))
     return hints
+def request_hints(user: User) -> list[Hint]:
+    """Requests to send open longer than BRANKAS_REQUEST_MAX_OPEN_HOURS (roles that see them)."""
+    if not allowed(user.role, Action.REQUEST_VIEW):
+        return []
+    hours = brankas_settings().request_max_open_hours
+    count = request_overdue(hours=hours).count()
+    if not count:
+        return []
+    return [Hint("warning", ngettext(
+        "%(count)d request to send has been open longer than %(hours)d hours.",
+        "%(count)d requests to send have been open longer than %(hours)d hours.",
+        count) % {"count": count, "hours": hours},
+        reverse("ui:requests") + "?show=overdue", _("Requests to send"))]
 
 
 @login_required
@@ -150,5 +165,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "folders": folders,
         "total": sum(f.count for f in folders),
         "recent": recent,
-        "hints": hints_for(user) + backup_hints() + custody_hints(),
+        "hints": hints_for(user) + backup_hints() + custody_hints() + request_hints(user),
+        "request_inbox": list(request_inbox(user)[:RECENT]),
     })

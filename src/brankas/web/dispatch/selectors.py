@@ -1,0 +1,122 @@
+"""Reading requests to send a message: one, a list, what waits for a user, the overdue,
+and the step times of a period for the sent/received messages report."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from brankas.core.dispatch import CLOSED, HOLDER, State, Step
+from brankas.core.errors import NotFound
+from brankas.web.accounts.models import User
+from brankas.web.dispatch.models import SendRequest
+
+
+def request_get(number: int | str) -> SendRequest:
+    try:
+        return SendRequest.objects.select_related(
+            "created_by", "assignee", "document").get(pk=int(number))
+    except (SendRequest.DoesNotExist, ValueError, TypeError):
+        raise NotFound("request_not_found", number=number) from None
+
+
+def request_list(*, state: str | None = None, open_only: bool = False,
+                 query: str | None = None) -> QuerySet[SendRequest]:
+    qs = SendRequest.objects.select_related("created_by", "assignee", "document")
+    if state:
+        qs = qs.filter(state=state)
+    if open_only:
+        qs = qs.exclude(state__in=[s.value for s in CLOSED])
+    if query and query.strip():
+        q = query.strip()
+        qs = qs.filter(Q(subject__icontains=q) | Q(addressee__icontains=q)
+                       | Q(requester_unit__icontains=q) | Q(requester_name__icontains=q)
+                       | Q(reference__icontains=q))
+    return qs.order_by("-created_at", "-pk")
+
+
+def request_inbox(user: User) -> QuerySet[SendRequest]:
+    """What waits for ``user``: requests assigned to them, and for a Kadis the new ones
+    that wait for any Kadis."""
+    states = [s.value for s, role in HOLDER.items() if role.value == user.role]
+    if not states:
+        return SendRequest.objects.none()
+    qs = request_list().filter(state__in=states)
+    return qs.filter(Q(assignee=user) | Q(assignee__isnull=True)).order_by("state_since", "pk")
+
+
+def request_overdue(*, hours: int, now: dt.datetime | None = None) -> QuerySet[SendRequest]:
+    """Open requests recorded more than ``hours`` ago (``BRANKAS_REQUEST_MAX_OPEN_HOURS``)."""
+    cutoff = (now or timezone.now()) - dt.timedelta(hours=hours)
+    return request_list(open_only=True).filter(created_at__lt=cutoff).order_by("created_at")
+
+
+# ------------------------------------------------------------------ for the report
+
+# The steps whose times the report shows, in chain order: (key, step kind, state entered).
+MILESTONES: tuple[tuple[str, Step, State | None], ...] = (
+    ("created", Step.CREATE, None),
+    ("kabid_assigned", Step.ASSIGN, State.AT_KABID),
+    ("kasi_assigned", Step.ASSIGN, State.AT_KASI),
+    ("sandiman_assigned", Step.ASSIGN, State.AT_SANDIMAN),
+    ("received", Step.RECEIVE, None),
+    ("registered", Step.REGISTER, None),
+    ("sent", Step.SEND, None),
+)
+
+
+@dataclass(frozen=True)
+class Turnaround:
+    """One request's step times and the time each step took (from the step before it).
+
+    ``at[key]`` is the last time the request reached that step (after a return the step is
+    done again, and the last time counts); ``took[key]`` is that time minus the previous
+    step's (missing when either is missing). ``total`` runs from the record to sending."""
+
+    number: int
+    subject: str
+    classification: str
+    urgency: str
+    state: str
+    agenda: str | None
+    at: dict[str, dt.datetime | None]
+    took: dict[str, dt.timedelta | None]
+    total: dt.timedelta | None
+    returns: int
+    channel: str = ""
+    reference: str = ""
+
+
+def request_turnaround(*, start: dt.datetime, end: dt.datetime) -> list[Turnaround]:
+    """Per request recorded in [start, end): the time of each step of the chain and how
+    long each took. The sent/received messages report calls this."""
+    qs = (SendRequest.objects.filter(created_at__gte=start, created_at__lt=end)
+          .select_related("document").prefetch_related("steps").order_by("created_at", "pk"))
+    out = []
+    for req in qs:
+        at: dict[str, dt.datetime | None] = {key: None for key, _k, _s in MILESTONES}
+        returns = 0
+        for step in req.steps.all():  # in time order (Meta.ordering)
+            if step.kind == Step.RETURN.value:
+                returns += 1
+            for key, kind, state in MILESTONES:
+                if step.kind == kind.value and (state is None or step.to_state == state.value):
+                    at[key] = step.at
+        took: dict[str, dt.timedelta | None] = {}
+        previous: dt.datetime | None = None
+        for key, _kind, _state in MILESTONES:
+            here = at[key]
+            took[key] = here - previous if here is not None and previous is not None else None
+            previous = here if here is not None else previous
+        total = (at["sent"] - at["created"]) if at["sent"] and at["created"] else None
+        out.append(Turnaround(
+            number=req.pk, subject=req.subject, classification=req.classification,
+            urgency=req.urgency, state=req.state,
+            agenda=req.document.agenda if req.document else None,
+            at=at, took=took, total=total, returns=returns,
+            channel=req.channel, reference=req.reference,
+        ))
+    return out
