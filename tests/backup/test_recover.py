@@ -6,8 +6,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from tests.backup.conftest import Office
-from tests.conftest import CliResult, cli
+from tests.backup.conftest import Office, manifest, validate
+from tests.conftest import CliResult, cli, make_pdf
 
 
 def _in(home: Path, office: Office, *args: str, user: str | None = None) -> CliResult:
@@ -128,3 +128,27 @@ def test_a_file_deleted_from_the_disk_is_named_and_the_rest_recovered(office: Of
             assert hashlib.sha256(path.read_bytes()).hexdigest() == doc.stored_sha256
     r = _in(new, office, "audit", "verify", "--json", user="admin")
     assert r.returncode == 0, r.stderr
+
+
+def test_a_request_letter_not_yet_registered_goes_to_the_disk_and_comes_back(
+        office: Office) -> None:
+    letter = office.base / "surat-permintaan.pdf"
+    letter.write_bytes(make_pdf(text="Permintaan pengiriman berita rahasia"))
+    r = office.cli("request", "create", "--subject", "Berita untuk Pangdam", "--classification",
+                   "rahasia", "--addressee", "Pangdam", "--attach", str(letter), "--json",
+                   user="kadis")
+    assert r.returncode == 0, r.stderr
+    stored = r.json()["letter"]
+    assert stored.startswith("permintaan/") and stored.endswith(".pdf.age")
+    digest = hashlib.sha256((office.home / stored).read_bytes()).hexdigest()
+    assert office.backup().returncode == 0
+    assert manifest(office.disk)[f"data/{stored}"] == digest
+    validate(office.disk)
+
+    new = office.base / "baru"
+    r = office.cli("recover", str(office.disk), "--home", str(new), "--identity",
+                   str(office.recovery_file), "--json")
+    assert r.returncode == 0, r.stderr
+    out = r.json()
+    assert out["letters"] == 1 and out["unregistered"] == []
+    assert hashlib.sha256((new / stored).read_bytes()).hexdigest() == digest

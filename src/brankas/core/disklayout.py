@@ -4,6 +4,7 @@ disk's encrypted register with a key holder's passphrase or the recovery identit
 ::
 
     data/arsip/<biasa|dikecualikan>/<pengiriman|penerimaan>/<year>/<file>   the archive
+    data/permintaan/<year>/<file>                  request letters not yet registered
     data/keys/<holder>-<fingerprint>.age           identities, passphrase-protected
     data/backup/<NNNN>_<started UTC>/              one folder per backup run:
         register-biasa.csv                         the biasa register (plain)

@@ -25,15 +25,18 @@ from brankas.core.bagread import BagReader
 from brankas.core.bagverify import verify
 from brankas.core.disklayout import ARCHIVE_DIR, CONTROL_JSON, RUNS_DIR, SNAPSHOT
 from brankas.core.errors import AccessDenied, BrankasError, CryptoFailure, NotFound, SetupError
+from brankas.core.terms import REQUESTS_DIR
 from brankas.web.accounts.models import User
 from brankas.web.audit.services import AuditEntry, audit_record, audit_record_many, audit_verify
 from brankas.web.backup.models import BackupCopy, BackupRun, Medium, MediumCheck
 from brankas.web.backup.services import Progress, check_record, medium_sync
 from brankas.web.backup.snapshot import snapshot_load
+from brankas.web.dispatch.selectors import request_letters
 from brankas.web.documents.models import Document
 from brankas.web.keys.models import HolderKey
 
 ARCHIVE_PREFIX = ARCHIVE_DIR + "/"
+REQUESTS_PREFIX = REQUESTS_DIR + "/"
 UNREGISTERED_DIR = "dipulihkan-tanpa-register"  # files on the disk no register names
 
 
@@ -179,6 +182,7 @@ class RecoverReport:
     missing: list[str] = field(default_factory=list)
     damaged: list[str] = field(default_factory=list)
     unregistered: list[str] = field(default_factory=list)  # on the disk, named by no record
+    letters: int = 0  # request letters (permintaan/) brought back
     runs: int = 0
     exempted_opened: list[str] = field(default_factory=list)
     audit_ok: bool = False
@@ -233,8 +237,22 @@ def instance_recover(*, dest: Path | str, identities: list[Any], unlocked_with: 
     if on_progress is not None:
         on_progress(len(docs), len(docs), done, total)
     registered = {d.stored_path for d in docs}
+    for path, _size, sha in request_letters():  # letters of requests not yet registered
+        registered.add(path)
+        if not reader.has(path):
+            report.missing.append(path)
+            continue
+        try:
+            if reader.copy_out(path, settings.home / path) == sha:
+                report.letters += 1
+                continue
+            (settings.home / path).unlink()
+        except BrankasError as exc:
+            if exc.code != "backup_file_damaged":
+                raise
+        report.damaged.append(path)
     for payload in sorted(reader.entries):
-        if payload.startswith(ARCHIVE_PREFIX) and payload not in registered:
+        if payload.startswith((ARCHIVE_PREFIX, REQUESTS_PREFIX)) and payload not in registered:
             reader.copy_out(payload, settings.home / UNREGISTERED_DIR / payload)
             report.unregistered.append(payload)
     keys_write_files()

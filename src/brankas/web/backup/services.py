@@ -53,6 +53,7 @@ from brankas.web.backup import registers
 from brankas.web.backup.models import BackupCopy, BackupRun, Medium, MediumCheck
 from brankas.web.backup.snapshot import snapshot_bytes
 from brankas.web.custody.services import custody_check_backup, custody_first_seen
+from brankas.web.dispatch.selectors import request_letters
 from brankas.web.documents.models import Document
 from brankas.web.keys.models import HolderKey
 from brankas.web.keys.services import key_file_name, recipients_text
@@ -183,17 +184,21 @@ def _copy(bag: Bag, run: BackupRun, medium: Medium, actor: User,
     settings = brankas_settings()
     with transaction.atomic():  # one consistent read: documents, keys, snapshot
         docs = list(Document.objects.order_by("id").values(*_DOC_FIELDS))
+        letters = list(request_letters())
         users = dict(User.objects.values_list("id", "username"))
         keys = list(HolderKey.objects.select_related("holder").order_by("id"))
         office = Office.objects.get()
         seq = _register_seq()
-        changed = _changed_since_last_snapshot(bag, medium, docs, keys, seq)
+        changed = _changed_since_last_snapshot(bag, medium, docs, keys, seq) or not all(
+            bag.has(path) for path, _size, _sha in letters)
         snapshot = snapshot_bytes() if changed else b""
     by_path = {d["stored_path"]: d for d in docs}
     items: list[PayloadItem] = [
         _file_item(d["stored_path"], settings.home / d["stored_path"], d["stored_size"],
                    d["stored_sha256"]) for d in docs
     ]
+    # Letters of requests to send, kept under permintaan/ until they are registered.
+    items += [_file_item(path, settings.home / path, size, sha) for path, size, sha in letters]
     for k in keys:
         items.append(_bytes_item(_key_path(k), bytes(k.protected_identity)))
     folder = f"{RUNS_DIR}/{run.folder}"

@@ -4,6 +4,7 @@ and the step times of a period for the sent/received messages report."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
@@ -120,3 +121,12 @@ def request_turnaround(*, start: dt.datetime, end: dt.datetime) -> list[Turnarou
             channel=req.channel, reference=req.reference,
         ))
     return out
+
+
+def request_letters() -> Iterator[tuple[str, int, str]]:
+    """Every stored request letter as (path under BRANKAS_HOME, size, SHA-256 of the
+    stored file): the backup carries them, ``recover`` brings them back."""
+    rows = (SendRequest.objects.exclude(letter_path="").order_by("id")
+            .values_list("letter_path", "letter_stored_size", "letter_stored_sha256"))
+    for path, size, sha in rows:
+        yield str(path), int(size), str(sha)
