@@ -28,6 +28,7 @@ class Action(StrEnum):
     RESTORE = "restore"  # copy documents back from a backup disk
     DRILL = "drill"  # a restore drill of a backup disk
     VIEW_BACKUPS = "view-backups"  # the control lists and the disks (SOP step 8 attachment)
+    VIEW_AUDIT = "view-audit"  # browse and export the audit log
 
 
 S, KS, KB, KD, AD = Role.SANDIMAN, Role.KASI, Role.KABID, Role.KADIS, Role.ADMIN
@@ -48,6 +49,7 @@ MATRIX: dict[Action, frozenset[Role]] = {
     Action.RESTORE: frozenset({S, KS, KB, KD}),
     Action.DRILL: frozenset({S, KS, KB, KD}),
     Action.VIEW_BACKUPS: ALL,
+    Action.VIEW_AUDIT: frozenset({KS, KB, AD}),
 }
 
 # What the action is called in a refusal ("the role X may not ...").
@@ -67,6 +69,7 @@ ACTION_WORDS = {
     Action.RESTORE: ("memulihkan dokumen dari disk back up", "restore documents from a disk"),
     Action.DRILL: ("melakukan uji pemulihan", "run restore drills"),
     Action.VIEW_BACKUPS: ("melihat daftar kontrol back up", "view the backup control lists"),
+    Action.VIEW_AUDIT: ("melihat log audit", "view the audit log"),
 }
 
 

@@ -30,6 +30,12 @@ def _int(name: str, default: int, minimum: int = 1) -> int:
     return value
 
 
+def positive_int(name: str, default: int) -> int:
+    """A whole-number ``BRANKAS_*`` setting of at least 1 (for settings read outside
+    ``Settings``, such as the web session's idle timeout)."""
+    return _int(name, default)
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path

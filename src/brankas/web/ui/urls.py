@@ -1,7 +1,10 @@
 from django.urls import path
 from django.views.i18n import set_language
 
+from brankas.web.ui.views import audit as audit_views
 from brankas.web.ui.views import auth, backup, dashboard, documents, keys, register, setup, users
+from brankas.web.ui.views import reauth as reauth_views
+from brankas.web.ui.views import totp as totp_views
 
 app_name = "ui"
 urlpatterns = [
@@ -27,4 +30,9 @@ urlpatterns = [
     path("backup/runs/<int:number>/", backup.run_page, name="backup_run"),
     path("backup/runs/<int:number>/export.<str:fmt>", backup.run_export,
          name="backup_run_export"),
+    path("audit/", audit_views.audit_page, name="audit"),
+    path("audit/export.csv", audit_views.audit_export_view, name="audit_export"),
+    path("reauth/", reauth_views.reauth_view, name="reauth"),
+    path("login/code/", auth.login_code_view, name="login_code"),
+    path("account/authenticator/", totp_views.totp_view, name="totp"),
 ]
