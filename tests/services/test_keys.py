@@ -53,7 +53,7 @@ def test_weak_passphrase_is_refused(office, weak):
 @pytest.mark.parametrize(
     ("actor", "holder", "code"),
     [("kasi", "kabid", "permission_denied"), ("operator", "operator", "permission_denied"),
-     ("admin", "operator", "not_key_holder_role"), ("admin", "admin", "not_key_holder_role")],
+     ("admin", "operator", "not_key_holder_role"), ("admin", "admin", "permission_denied")],
 )
 def test_who_may_make_which_key(office, actor, holder, code):
     with pytest.raises(BrankasError) as exc:

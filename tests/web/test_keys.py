@@ -86,7 +86,7 @@ def test_the_admin_creates_a_key_for_a_holder(signed_in, office):
 
 
 @pytest.mark.parametrize(("name", "data", "message"), [
-    ("operator", own(STRONG), "peran sandiman tidak boleh mengelola kunci"),
+    ("operator", own(STRONG), "peran sandiman tidak boleh memegang kunci dekripsi"),
     ("kasi", for_holder("kabid", STRONG), "peran kasi tidak boleh mengelola kunci"),
 ])
 def test_others_may_not_create_keys(signed_in, office, name, data, message):

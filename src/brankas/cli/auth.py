@@ -48,6 +48,9 @@ def _acting_user(fn: F, password_option: str) -> F:
         if not name or password is None:
             raise AuthenticationFailed("auth_required")
         actor = user_authenticate(username=name, password=password)
+        from brankas.web.accounts.totp import totp_check
+
+        totp_check(user=actor, token=os.environ.get("BRANKAS_TOTP"), via="brankas-cli")
         return fn(*args, actor=actor, **kwargs)
 
     return wrapper  # type: ignore[return-value]

@@ -170,11 +170,15 @@ def backup_show(actor, number: int, as_json: bool) -> None:  # type: ignore[no-u
 @acting_user
 def backup_export(actor, number: int, fmt: str, out: str) -> None:  # type: ignore[no-untyped-def]
     """Export one control-list entry as CSV or XLSX (the attachment of the backup report)."""
+    from brankas.web.audit.services import audit_record
     from brankas.web.backup.exports import control_export
     from brankas.web.backup.selectors import run_get
 
-    data = control_export(run_get(actor=actor, number=number), fmt)
+    run = run_get(actor=actor, number=number)
+    data = control_export(run, fmt)
     Path(out).write_bytes(data)
+    audit_record(actor=actor.username, action="backup.export", target=str(run.number),
+                 detail={"format": fmt, "via": "cli", "out": str(out)})
     click.echo(out)
 
 

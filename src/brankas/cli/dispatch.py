@@ -116,10 +116,11 @@ def create(actor, subject: str, classification: str, addressee: str, urgency: st
 @acting_user
 def list_(actor, state: str | None, open_only: bool, mine: bool, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     """List requests, newest first."""
-    from brankas.core.access import Action, require
+    from brankas.core.access import Action
+    from brankas.web.audit.guard import require_audited
     from brankas.web.dispatch.selectors import request_inbox, request_list
 
-    require(actor.role, Action.REQUEST_VIEW)
+    require_audited(actor, Action.REQUEST_VIEW)
     qs = request_inbox(actor) if mine else request_list(state=state, open_only=open_only)
     if mine and state:
         qs = qs.filter(state=state)
@@ -140,10 +141,11 @@ def list_(actor, state: str | None, open_only: bool, mine: bool, as_json: bool) 
 @acting_user
 def show(actor, number: int, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     """One request with its history (who, when, note)."""
-    from brankas.core.access import Action, require
+    from brankas.core.access import Action
+    from brankas.web.audit.guard import require_audited
     from brankas.web.dispatch.selectors import request_get
 
-    require(actor.role, Action.REQUEST_VIEW)
+    require_audited(actor, Action.REQUEST_VIEW)
     data = request_dict(request_get(number), full=True)
     if as_json:
         emit_json(data)

@@ -153,10 +153,11 @@ def import_(actor, folder: str, exempted_classification: str, as_json: bool) -> 
 def list_(actor, direction: str | None, classification: str | None, year: int | None,  # type: ignore[no-untyped-def]
           query: str | None, limit: int, as_json: bool) -> None:
     """List the register, newest first."""
-    from brankas.core.access import Action, require
+    from brankas.core.access import Action
+    from brankas.web.audit.guard import require_audited
     from brankas.web.documents.selectors import document_list
 
-    require(actor.role, Action.LIST)
+    require_audited(actor, Action.LIST, via="cli")
     qs = document_list(direction=direction, classification=classification, year=year, query=query)
     if limit:
         qs = qs[:limit]
@@ -176,11 +177,12 @@ def list_(actor, direction: str | None, classification: str | None, year: int | 
 @acting_user
 def show(actor, agenda: str, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     """Show one register entry."""
-    from brankas.core.access import Action, require
+    from brankas.core.access import Action
+    from brankas.web.audit.guard import require_audited
     from brankas.web.audit.services import audit_record
     from brankas.web.documents.selectors import document_get
 
-    require(actor.role, Action.VIEW)
+    require_audited(actor, Action.VIEW, target=agenda, via="cli")
     doc = document_get(agenda)
     audit_record(actor=actor.username, action="document.view", target=doc.agenda,
                  detail={"via": "cli"})

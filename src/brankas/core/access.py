@@ -41,6 +41,7 @@ class Action(StrEnum):
     REQUEST_RETURN = "request-return"  # give a request back to the previous holder
     REQUEST_RECEIVE = "request-receive"  # the Sandiman receives the letter (record 5)
     REQUEST_SEND = "request-send"  # the Sandiman records that the message went
+    VIEW_AUDIT = "view-audit"  # browse and export the audit log
 
 
 S, KS, KB, KD, AD = Role.SANDIMAN, Role.KASI, Role.KABID, Role.KADIS, Role.ADMIN
@@ -73,6 +74,7 @@ MATRIX: dict[Action, frozenset[Role]] = {
     Action.REQUEST_RETURN: frozenset({S, KS, KB, KD}),
     Action.REQUEST_RECEIVE: frozenset({S}),
     Action.REQUEST_SEND: frozenset({S}),
+    Action.VIEW_AUDIT: frozenset({KS, KB, AD}),
 }
 
 # What the action is called in a refusal ("the role X may not ...").
@@ -107,6 +109,7 @@ ACTION_WORDS = {
     Action.REQUEST_RECEIVE: ("menerima surat yang akan dikirim",
                              "receive the letter to be sent"),
     Action.REQUEST_SEND: ("mencatat pengiriman berita", "record that a message was sent"),
+    Action.VIEW_AUDIT: ("melihat log audit", "view the audit log"),
 }
 
 

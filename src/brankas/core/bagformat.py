@@ -127,9 +127,20 @@ def parse_lines(text: str, *, what: str, dest: Path) -> dict[str, str]:
     return out
 
 
+def read_text(dest: Path, name: str) -> str:
+    """A tag file as text: UTF-8, lines as written (no newline translation: CR and LF in a
+    name are percent-encoded). Bytes that are not UTF-8 make the bag invalid, not a crash."""
+    raw = (dest / name).read_bytes()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SetupError("backup_bag_invalid", path=str(dest),
+                         detail=f"{name} is not UTF-8 text") from None
+
+
 def read_payload_manifest(dest: Path) -> dict[str, str]:
     """manifest-sha256.txt as {payload path: sha256}."""
-    text = (dest / MANIFEST).read_text(encoding="utf-8")
+    text = read_text(dest, MANIFEST)
     out = {}
     for path, digest in parse_lines(text, what=MANIFEST, dest=dest).items():
         if not path.startswith(DATA + "/") or _HEX64.fullmatch(digest) is None:
@@ -142,7 +153,7 @@ def read_payload_manifest(dest: Path) -> dict[str, str]:
 def read_sizes(dest: Path) -> dict[str, int]:
     """brankas-sizes.txt as {payload path: bytes}; empty when the file is absent."""
     try:
-        text = (dest / SIZES).read_text(encoding="utf-8")
+        text = read_text(dest, SIZES)
     except FileNotFoundError:
         return {}
     out = {}
@@ -153,7 +164,7 @@ def read_sizes(dest: Path) -> dict[str, int]:
 
 
 def read_tag_manifest(dest: Path) -> dict[str, str]:
-    text = (dest / TAGMANIFEST).read_text(encoding="utf-8")
+    text = read_text(dest, TAGMANIFEST)
     return {p: v.lower() for p, v in parse_lines(text, what=TAGMANIFEST, dest=dest).items()}
 
 
@@ -162,7 +173,7 @@ def read_tags(path: Path) -> dict[str, str]:
     value}; continuation lines are joined."""
     info: dict[str, str] = {}
     last: str | None = None
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in path.read_bytes().decode("utf-8", errors="replace").splitlines():
         if line[:1] in {" ", "\t"} and last is not None:
             info[last] += " " + line.strip()
         elif ":" in line:

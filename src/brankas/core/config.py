@@ -42,6 +42,10 @@ def _roles(name: str, default: frozenset[str]) -> frozenset[str]:
         raise SetupError("config_invalid", name=name,
                          detail="a comma-separated list of kasi, kabid, kadis")
     return roles
+def positive_int(name: str, default: int) -> int:
+    """A whole-number ``BRANKAS_*`` setting of at least 1 (for settings read outside
+    ``Settings``, such as the web session's idle timeout)."""
+    return _int(name, default)
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "PDF {name} is damaged and cannot be read: {detail}",
     ),
     "pdf_no_pages": ("PDF {name} tidak berisi halaman", "PDF {name} has no pages"),
+    # hostile input (issue 6): active content and files that are two formats at once
+    "pdf_active_content": (
+        "PDF {name} berisi konten aktif ({what}); simpan ulang sebagai PDF biasa (cetak ke PDF)",
+        "PDF {name} carries active content ({what}); save it again as a plain PDF (print to PDF)",
+    ),
+    "pdf_embedded_files": (
+        "PDF {name} menyimpan berkas lain di dalamnya; daftarkan setiap berkas sendiri-sendiri",
+        "PDF {name} carries other files inside it; register each file on its own",
+    ),
+    "file_polyglot": (
+        "berkas {name} sekaligus berisi format lain ({detail}); berkas seperti ini ditolak",
+        "file {name} is also another format at once ({detail}); such files are refused",
+    ),
     "image_unreadable": (
         "gambar {name} rusak, terpotong atau tidak dapat dibaca: {detail}",
         "image {name} is damaged, truncated or unreadable: {detail}",
@@ -130,6 +143,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "permission_denied": (
         "peran {role} tidak boleh {action}",
         "the role {role} may not {action}",
+    ),
+    # second factor (issue 6): a TOTP code for key holders who enrolled one
+    "totp_required": (
+        "kode dari aplikasi autentikator diperlukan (baris perintah: BRANKAS_TOTP)",
+        "a code from the authenticator app is needed (command line: BRANKAS_TOTP)",
+    ),
+    "totp_wrong": (
+        "kode autentikator salah atau sudah kedaluwarsa",
+        "the authenticator code is wrong or has expired",
     ),
     "user_exists": ("pengguna {username} sudah ada", "user {username} already exists"),
     "user_not_found": ("pengguna {username} tidak ditemukan", "user {username} not found"),

@@ -116,16 +116,17 @@ def _check_pdf(f: InputFile) -> int:
 
     name = display_name(f.name)
     with f.open() as fh:
+        head = fh.read(1024)
         fh.seek(max(0, f.size - 2048))
         tail = fh.read()
-    if b"%%EOF" not in tail:
-        raise InvalidInput("pdf_truncated", name=name)
+    _check_pdf_edges(name, head, tail)
     with f.open() as fh:
         try:
             with pikepdf.open(fh, attempt_recovery=False) as pdf:
                 if pdf.is_encrypted:
                     raise InvalidInput("pdf_encrypted", name=name)
                 pages = len(pdf.pages)
+                _check_pdf_objects(pdf, name)
         except pikepdf.PasswordError:
             raise InvalidInput("pdf_encrypted", name=name) from None
         except pikepdf.PdfError as exc:
@@ -133,6 +134,81 @@ def _check_pdf(f: InputFile) -> int:
     if pages < 1:
         raise InvalidInput("pdf_no_pages", name=name)
     return pages
+
+
+# What may stand before ``%PDF-`` or after the last ``%%EOF``: a byte-order mark, white
+# space and NUL padding. Anything else makes the file a second format at once (HTML with a
+# script, a ZIP or an executable around a PDF: a "polyglot"), which another program would
+# read differently from a PDF reader.
+_PADDING = b" \t\r\n\x00\x0c"
+
+
+def _check_pdf_edges(name: str, head: bytes, tail: bytes) -> None:
+    prefix = head[: head.find(b"%PDF-")]
+    if prefix.removeprefix(b"\xef\xbb\xbf").strip(_PADDING):
+        raise InvalidInput("file_polyglot", name=name, detail=_what_prefix(prefix))
+    end = tail.rfind(b"%%EOF")
+    if end < 0:
+        raise InvalidInput("pdf_truncated", name=name)
+    if tail[end + 5:].strip(_PADDING):
+        raise InvalidInput("file_polyglot", name=name, detail="data after %%EOF")
+
+
+def _what_prefix(prefix: bytes) -> str:
+    low = prefix.lower()
+    if b"<" in low:
+        return "HTML/XML before %PDF-"
+    if prefix.startswith(b"PK"):
+        return "ZIP before %PDF-"
+    if prefix.startswith(b"MZ") or prefix.startswith(b"\x7fELF"):
+        return "program before %PDF-"
+    return "data before %PDF-"
+
+
+# PDF names that run something when the file is opened, or carry files inside it.
+_ACTIVE_KEYS = {"/JS": "JavaScript", "/JavaScript": "JavaScript", "/AA": "automatic actions",
+                "/XFA": "XFA form", "/RichMedia": "rich media"}
+_ACTIVE_ACTIONS = {"/JavaScript": "JavaScript", "/Launch": "launch action",
+                   "/ImportData": "import action", "/SubmitForm": "form submission",
+                   "/Rendition": "media action", "/RichMediaExecute": "rich media"}
+_EMBEDDED = {"/EmbeddedFiles", "/EmbeddedFile", "/FileAttachment"}
+
+
+def _check_pdf_objects(pdf: object, name: str) -> None:
+    """Refuse JavaScript, launch and similar actions, XFA forms and embedded files, wherever
+    they sit: every object of the file is looked at, not only the catalogue."""
+    import pikepdf
+
+    def visit(obj: object, depth: int) -> None:
+        if depth > 32:
+            return
+        if isinstance(obj, pikepdf.Stream):
+            obj = obj.stream_dict
+        if isinstance(obj, pikepdf.Dictionary):
+            for key in obj.keys():  # noqa: SIM118 (pikepdf dictionaries)
+                if key in _ACTIVE_KEYS:
+                    raise InvalidInput("pdf_active_content", name=name, what=_ACTIVE_KEYS[key])
+                if key in _EMBEDDED:
+                    raise InvalidInput("pdf_embedded_files", name=name)
+                value = obj.get(key)
+                if isinstance(value, pikepdf.Name):
+                    text = str(value)
+                    if key == "/S" and text in _ACTIVE_ACTIONS:
+                        raise InvalidInput("pdf_active_content", name=name,
+                                           what=_ACTIVE_ACTIONS[text])
+                    if key in {"/Type", "/Subtype"} and text in _EMBEDDED:
+                        raise InvalidInput("pdf_embedded_files", name=name)
+                elif isinstance(value, pikepdf.Dictionary | pikepdf.Array) and not (
+                    value.is_indirect
+                ):
+                    visit(value, depth + 1)
+        elif isinstance(obj, pikepdf.Array):
+            for item in obj:
+                if isinstance(item, pikepdf.Dictionary | pikepdf.Array) and not item.is_indirect:
+                    visit(item, depth + 1)
+
+    for obj in pdf.objects:  # type: ignore[attr-defined]
+        visit(obj, 0)
 
 
 def _short(exc: Exception) -> str:

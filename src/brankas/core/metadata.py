@@ -92,10 +92,11 @@ def build(
 ) -> DocumentInput:
     page_count: int | None = None
     if pages not in (None, ""):
-        try:
-            page_count = int(pages)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            raise InvalidInput("field_invalid", field="pages", detail="not a number") from None
+        # Plain ASCII digits only: int() alone also takes "1_000", "٣" (Arabic-Indic) and "+5".
+        text = str(pages).strip()
+        if isinstance(pages, bool) or not re.fullmatch(r"[0-9]{1,7}", text):
+            raise InvalidInput("field_invalid", field="pages", detail="not a number")
+        page_count = int(text)
         if not 1 <= page_count <= 100_000:
             raise InvalidInput("field_invalid", field="pages", detail="out of range")
     return DocumentInput(

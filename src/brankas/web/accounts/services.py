@@ -12,7 +12,7 @@ from django.http import HttpRequest
 
 from brankas.core import agenda, crypto
 from brankas.core import store as core_store
-from brankas.core.access import Action, require
+from brankas.core.access import Action
 from brankas.core.errors import (
     AuthenticationFailed,
     Conflict,
@@ -21,6 +21,7 @@ from brankas.core.errors import (
 )
 from brankas.core.terms import Role
 from brankas.web.accounts.models import Office, User
+from brankas.web.audit.guard import require_audited
 from brankas.web.audit.services import audit_record
 from brankas.web.runtime import brankas_settings
 
@@ -122,7 +123,7 @@ def user_create(
     position: str = "",
     nip: str = "",
 ) -> User:
-    require(actor.role, Action.MANAGE_USERS)
+    require_audited(actor, Action.MANAGE_USERS, target=username)
     role_enum = _parse_role(role)
     username = username.strip()
     if not username:

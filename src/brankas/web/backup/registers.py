@@ -7,12 +7,11 @@ them with the right letters; the column headers are the register's Indonesian la
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from brankas.core.tables import csv_table
 from brankas.core.terms import (
     CATEGORY_LABELS,
     CLASSIFICATION_LABELS,
@@ -65,23 +64,6 @@ def folder_label(key: str) -> str:
 FOLDER_KEYS = [folder_key(c.value, d.value) for c, d in store_folders()]
 
 
-def _csv(columns: list[tuple[str, str]], rows: Iterable[Mapping[str, Any]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([label for _, label in columns])
-    for row in rows:
-        writer.writerow([_cell(row.get(key, "")) for key, _ in columns])
-    return out.getvalue().encode("utf-8-sig")
-
-
-def _cell(value: Any) -> str:
-    if isinstance(value, bool):
-        return "ya" if value else "tidak"
-    text = "" if value is None else str(value)
-    # A cell starting with = + - @ is a formula to a spreadsheet: keep it text.
-    return "'" + text if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text
-
-
 def register_row(doc: Mapping[str, Any], username: str) -> dict[str, Any]:
     return {
         **doc,
@@ -95,7 +77,7 @@ def register_row(doc: Mapping[str, Any], username: str) -> dict[str, Any]:
 
 
 def register_csv(rows: Iterable[Mapping[str, Any]]) -> bytes:
-    return _csv(REGISTER_COLUMNS, rows)
+    return csv_table(REGISTER_COLUMNS, rows)
 
 
 def control_rows(control: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -108,7 +90,7 @@ def control_rows(control: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def control_csv(control: Mapping[str, Any]) -> bytes:
-    return _csv(CONTROL_COLUMNS, control_rows(control))
+    return csv_table(CONTROL_COLUMNS, control_rows(control))
 
 
 def control_json(control: Mapping[str, Any]) -> bytes:

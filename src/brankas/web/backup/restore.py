@@ -20,13 +20,14 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from brankas.core import crypto
-from brankas.core.access import Action, require
+from brankas.core.access import Action
 from brankas.core.bagread import BagReader
 from brankas.core.bagverify import verify
 from brankas.core.disklayout import ARCHIVE_DIR, CONTROL_JSON, RUNS_DIR, SNAPSHOT
 from brankas.core.errors import AccessDenied, BrankasError, CryptoFailure, NotFound, SetupError
 from brankas.core.terms import REQUESTS_DIR
 from brankas.web.accounts.models import User
+from brankas.web.audit.guard import require_audited
 from brankas.web.audit.services import AuditEntry, audit_record, audit_record_many, audit_verify
 from brankas.web.backup.models import BackupCopy, BackupRun, Medium, MediumCheck
 from brankas.web.backup.services import Progress, check_record, medium_sync
@@ -81,9 +82,9 @@ def backup_restore(*, actor: User, dest: Path | str, to: Path | str,
     """Copy documents from the disk into the folder ``to`` (the four-folder tree), each
     checked against the disk's manifest and the register. With ``passphrase`` the
     acting key holder's exempted documents are decrypted; otherwise they stay ``.age``."""
-    require(actor.role, Action.RESTORE)
+    require_audited(actor, Action.RESTORE, target=str(dest))
     if passphrase is not None:
-        require(actor.role, Action.OPEN_EXEMPTED)
+        require_audited(actor, Action.OPEN_EXEMPTED, target=str(dest))
     reader = BagReader(dest)
     qs = Document.objects.order_by("id")
     if agendas:
@@ -100,8 +101,11 @@ def backup_restore(*, actor: User, dest: Path | str, to: Path | str,
             identities[key.fingerprint] = crypto.unlock_identity(
                 bytes(key.protected_identity), passphrase, username=actor.username)
         if not identities:
-            raise AccessDenied("no_key_for_document", username=actor.username,
-                               agenda=", ".join(d.agenda for d in docs if d.exempted)[:200])
+            refused = AccessDenied("no_key_for_document", username=actor.username,
+                                   agenda=", ".join(d.agenda for d in docs if d.exempted)[:200])
+            audit_record(actor=actor.username, action="backup.restore", target=str(dest),
+                         outcome="denied", detail={"error": refused.code, "decrypt": True})
+            raise refused
     target = _empty_target(Path(to), "restore_target_not_empty")
     report = RestoreReport(dest=str(reader.dest), to=str(target))
     total = sum(d.stored_size for d in docs)
@@ -349,9 +353,9 @@ def backup_drill(*, actor: User, dest: Path | str, passphrase: str | None = None
     temporary folder is removed; the result is recorded for the disk."""
     from brankas.web.runtime import brankas_settings
 
-    require(actor.role, Action.DRILL)
+    require_audited(actor, Action.DRILL, target=str(dest))
     if passphrase is not None:
-        require(actor.role, Action.OPEN_EXEMPTED)
+        require_audited(actor, Action.OPEN_EXEMPTED, target=str(dest))
     settings = brankas_settings()
     started = timezone.now()
     reader = BagReader(dest)

@@ -8,10 +8,11 @@ from datetime import datetime, timedelta
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from brankas.core.access import Action, require
+from brankas.core.access import Action
 from brankas.core.custody import ACTIVE
 from brankas.core.errors import NotFound
 from brankas.web.accounts.models import User
+from brankas.web.audit.guard import require_audited
 from brankas.web.backup.models import BackupRun, Medium, MediumCheck
 from brankas.web.documents.models import Document
 from brankas.web.runtime import brankas_settings
@@ -20,12 +21,12 @@ MIN_DISKS = 2  # the dashboard warns when a document is on fewer disks
 
 
 def run_list(*, actor: User) -> QuerySet[BackupRun]:
-    require(actor.role, Action.VIEW_BACKUPS)
+    require_audited(actor, Action.VIEW_BACKUPS)
     return BackupRun.objects.select_related("medium", "operator").order_by("-number")
 
 
 def run_get(*, actor: User, number: int) -> BackupRun:
-    require(actor.role, Action.VIEW_BACKUPS)
+    require_audited(actor, Action.VIEW_BACKUPS, target=str(number))
     try:
         return BackupRun.objects.select_related("medium", "operator").get(number=number)
     except BackupRun.DoesNotExist:
@@ -33,12 +34,12 @@ def run_get(*, actor: User, number: int) -> BackupRun:
 
 
 def medium_list(*, actor: User) -> QuerySet[Medium]:
-    require(actor.role, Action.VIEW_BACKUPS)
+    require_audited(actor, Action.VIEW_BACKUPS)
     return Medium.objects.annotate(documents=Count("copies")).order_by("label", "first_used_at")
 
 
 def medium_checks(*, actor: User, medium: Medium) -> QuerySet[MediumCheck]:
-    require(actor.role, Action.VIEW_BACKUPS)
+    require_audited(actor, Action.VIEW_BACKUPS, target=medium.label)
     return MediumCheck.objects.filter(medium=medium).select_related("actor")
 
 

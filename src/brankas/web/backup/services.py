@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from brankas import __version__
 from brankas.core import crypto
-from brankas.core.access import Action, require
+from brankas.core.access import Action
 from brankas.core.bag import Bag, Hooks, PayloadItem, open_or_create
 from brankas.core.bagformat import read_medium, sha256_bytes
 from brankas.core.bagverify import VerifyReport, verify
@@ -47,6 +47,7 @@ from brankas.core.disklayout import (
 )
 from brankas.core.errors import BrankasError
 from brankas.web.accounts.models import Office, User
+from brankas.web.audit.guard import require_audited
 from brankas.web.audit.models import AuditEvent
 from brankas.web.audit.services import audit_record
 from brankas.web.backup import registers
@@ -129,7 +130,7 @@ def backup_run(*, actor: User, dest: Path | str, label: str | None = None,
                on_progress: Progress | None = None, hooks: Hooks | None = None,
                on_start: Callable[[BackupRun], None] | None = None) -> BackupOutcome:
     """Copy to the disk at ``dest`` what it lacks; record the run as a control-list entry."""
-    require(actor.role, Action.BACKUP)
+    require_audited(actor, Action.BACKUP, target=str(dest))
     dest = Path(dest).expanduser().absolute()
     try:
         known = read_medium(dest)
@@ -361,7 +362,7 @@ def medium_verify(*, actor: User, dest: Path | str, mode: str = "full",
                   sample_percent: float = 10, on_progress: Progress | None = None
                   ) -> tuple[VerifyReport, Medium | None]:
     """Check the disk's fixity; record the result for its medium."""
-    require(actor.role, Action.VERIFY_DISK)
+    require_audited(actor, Action.VERIFY_DISK, target=str(dest))
     dest = Path(dest).expanduser().absolute()
     started = timezone.now()
     info = read_medium(dest)

@@ -9,10 +9,11 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from brankas.core.access import Action, require
+from brankas.core.access import Action
 from brankas.core.custody import ACTIVE, MediumState
 from brankas.core.errors import InvalidInput, NotFound
 from brankas.web.accounts.models import User
+from brankas.web.audit.guard import require_audited
 from brankas.web.backup.models import Medium
 from brankas.web.custody.models import CustodyMove, MediumCustody, Safe
 from brankas.web.runtime import brankas_settings
@@ -26,7 +27,7 @@ def safe_get(name: str | None) -> Safe:
 
 
 def safe_list(*, actor: User) -> QuerySet[Safe]:
-    require(actor.role, Action.VIEW_CUSTODY)
+    require_audited(actor, Action.VIEW_CUSTODY)
     return Safe.objects.prefetch_related("combinations", "media__medium").order_by("name")
 
 
@@ -52,18 +53,18 @@ def medium_state(medium: Medium) -> MediumCustody | None:
 
 
 def medium_get(*, actor: User, ref: str) -> Medium:
-    require(actor.role, Action.VIEW_CUSTODY)
+    require_audited(actor, Action.VIEW_CUSTODY)
     return medium_resolve(ref)
 
 
 def media_with_custody(*, actor: User) -> QuerySet[Medium]:
-    require(actor.role, Action.VIEW_CUSTODY)
+    require_audited(actor, Action.VIEW_CUSTODY)
     return Medium.objects.select_related("custody", "custody__safe").order_by(
         "label", "first_used_at")
 
 
 def custody_history(*, actor: User, medium: Medium) -> QuerySet[CustodyMove]:
-    require(actor.role, Action.VIEW_CUSTODY)
+    require_audited(actor, Action.VIEW_CUSTODY)
     return (CustodyMove.objects.filter(medium=medium)
             .select_related("actor", "from_safe", "to_safe").order_by("at", "id"))
 

@@ -15,11 +15,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from brankas.core import crypto
-from brankas.core.access import Action, require, require_combination
+from brankas.core.access import Action, require_combination
 from brankas.core.custody import NEEDS_REASON, MediumState, Move, check_backup_allowed, next_state
 from brankas.core.errors import AccessDenied, BrankasError, Conflict, InvalidInput, SetupError
 from brankas.core.terms import ROLE_LABELS, Role
 from brankas.web.accounts.models import Office, User
+from brankas.web.audit.guard import DENIED, require_audited
 from brankas.web.audit.services import audit_record
 from brankas.web.backup.models import Medium
 from brankas.web.custody.models import CustodyMove, MediumCustody, Safe, SafeCombination
@@ -97,7 +98,7 @@ def _encrypt(combination: str) -> tuple[bytes, list[str]]:
 
 def safe_add(*, actor: User, name: str, location: str, combination: str,
              description: str = "") -> Safe:
-    require(actor.role, Action.MANAGE_SAFES)
+    require_audited(actor, Action.MANAGE_SAFES)
     name = _text(name, "nama brankas / safe name", 100)
     location = _text(location, "lokasi / location", 200)
     description = _text(description, "keterangan / description", 2000, required=False)
@@ -120,7 +121,7 @@ def safe_add(*, actor: User, name: str, location: str, combination: str,
 
 def safe_set_combination(*, actor: User, name: str, combination: str) -> SafeCombination:
     """A new combination; the old one stays, marked superseded (readable to the same people)."""
-    require(actor.role, Action.MANAGE_SAFES)
+    require_audited(actor, Action.MANAGE_SAFES)
     safe = safe_get(name)
     combination = combination_check(combination)
     ciphertext, fingerprints = _encrypt(combination)
@@ -143,7 +144,13 @@ def safe_combinations_read(*, actor: User, passphrase: str, name: str | None = N
     with the actor's own key. Every reading is audited (``purpose``: view or print), and
     so is a wrong passphrase. A combination not yet encrypted to every allowed holder's
     current key is re-encrypted to them while it is open."""
-    require_combination(actor.role, brankas_settings().combination_roles)
+    try:
+        require_combination(actor.role, brankas_settings().combination_roles)
+    except AccessDenied as exc:
+        audit_record(actor=actor.username, action=DENIED, target=name or "*", outcome="denied",
+                     detail={"action": Action.VIEW_COMBINATION.value, "role": actor.role,
+                             "error": exc.code})
+        raise
     safes = [safe_get(name)] if name is not None else list(Safe.objects.order_by("name"))
     target = name or "*"
     action = f"safe.combination.{purpose}"
@@ -195,7 +202,7 @@ def safe_combinations_rewrap(*, actor: User, recovery_identity: str) -> int:
     """Re-encrypt every combination to today's readers with the office recovery identity
     (from the safe, on paper): for when no current reader can open them any more (a new
     Kabid after the old one left). Nothing is shown; the number of combinations is."""
-    require(actor.role, Action.MANAGE_SAFES)
+    require_audited(actor, Action.MANAGE_SAFES)
     identity = crypto.parse_identity(recovery_identity)
     readers = _reader_keys()
     if not readers:
@@ -252,7 +259,7 @@ def medium_move(*, actor: User, medium: str, move: Move | str, safe: str | None 
                 reason: str = "", location: str = "") -> CustodyMove:
     """Record a move of a disk: check out, check in (to ``safe``), offsite (to
     ``location``), retire, lost or found. The sequence rules are ``core.custody``'s."""
-    require(actor.role, Action.MOVE_MEDIA)
+    require_audited(actor, Action.MOVE_MEDIA)
     move = Move(move)
     if move is Move.FIRST_SEEN:
         raise InvalidInput("field_invalid", field="move", detail=move.value)

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from brankas.core import crypto, fsutil, intake, metadata, store
-from brankas.core.access import Action, require
+from brankas.core.access import Action
 from brankas.core.dispatch import ASSIGN, HOLDER, RETURN_TO, STEP_WORDS, State, Step, is_closed
 from brankas.core.errors import (
     AccessDenied,
@@ -39,6 +39,7 @@ from brankas.core.terms import (
 )
 from brankas.web.accounts.models import User
 from brankas.web.accounts.selectors import office_get
+from brankas.web.audit.guard import require_audited
 from brankas.web.audit.services import audit_record
 from brankas.web.dispatch.models import RequestStep, SendRequest
 from brankas.web.dispatch.selectors import request_get
@@ -179,7 +180,7 @@ def request_create(
 ) -> SendRequest:
     """Record a request to the Kadis to send a letter or message (record 1). It then waits
     for the Kadis. The letter may come with it, or later when the Sandiman receives it."""
-    require(actor.role, Action.REQUEST_CREATE)
+    require_audited(actor, Action.REQUEST_CREATE)
     now = timezone.now()
     # Left empty, the request is the recording official's own (their unit is the office).
     office = office_get()
@@ -227,12 +228,15 @@ def request_assign(*, actor: User, number: int, assignee_username: str, note: st
     """The holder assigns the next in the chain: the Kadis a Kabid, the Kabid a Kasi, the
     Kasi a Sandiman. Nobody else assigns, and nobody skips a link."""
     note = _text(note, "note", multiline=True)
+    seen = request_get(number)
+    step = ASSIGN.get(State(seen.state))
+    if step is None:
+        raise _wrong_state(seen, Step.ASSIGN)
+    require_audited(actor, step.action)  # outside the transaction, so the refusal stays
     with transaction.atomic():
         req = _locked(number)
-        step = ASSIGN.get(State(req.state))
-        if step is None:
+        if ASSIGN.get(State(req.state)) != step:  # moved on meanwhile
             raise _wrong_state(req, Step.ASSIGN)
-        require(actor.role, step.action)
         _check_holder(req, actor)
         assignee = User.objects.filter(username=assignee_username.strip(), is_active=True,
                                        role=step.to_role.value).first()
@@ -250,7 +254,7 @@ def request_assign(*, actor: User, number: int, assignee_username: str, note: st
 def request_return(*, actor: User, number: int, note: str, via: str = "cli") -> SendRequest:
     """Give the request back to whoever held it before, with the reason (shown to them).
     The Kadis gives it back to the requester, which closes it."""
-    require(actor.role, Action.REQUEST_RETURN)
+    require_audited(actor, Action.REQUEST_RETURN)
     note = _text(note, "note", multiline=True)
     if not note:
         raise InvalidInput("request_note_required")
@@ -282,7 +286,7 @@ def request_receive(*, actor: User, number: int, files: list[intake.InputFile] |
                     note: str = "", via: str = "cli") -> SendRequest:
     """The Sandiman records receiving the letter to be sent (record 5), attaching its scan
     if the request came without one."""
-    require(actor.role, Action.REQUEST_RECEIVE)
+    require_audited(actor, Action.REQUEST_RECEIVE)
     note = _text(note, "note", multiline=True)
     req = request_get(number)
     if req.state != State.AT_SANDIMAN.value:
@@ -371,7 +375,7 @@ def request_register(
     classification and subject come from the request, the correspondent defaults to its
     addressee. Without ``files`` the letter attached to the request is registered as it is
     stored (see ``_letter_pending``); with them, the scan given now (e.g. the signed letter)."""
-    require(actor.role, Action.REGISTER)
+    require_audited(actor, Action.REGISTER)
     req = request_get(number)
     if req.state != State.RECEIVED.value:
         raise _wrong_state(req, Step.REGISTER)
@@ -417,7 +421,7 @@ def request_send(*, actor: User, number: int, channel: str, reference: str,
                  ) -> SendRequest:
     """Record when and through what channel the message went, and its reference number;
     the request is then closed. Its letter must be in the register first."""
-    require(actor.role, Action.REQUEST_SEND)
+    require_audited(actor, Action.REQUEST_SEND)
     channel = _text(channel, "channel", required=True)
     reference = _text(reference, "reference", required=True)
     note = _text(note, "note", multiline=True)
@@ -450,7 +454,7 @@ def request_letter_open(*, actor: User, number: int, dst: BinaryIO,
     req = request_get(number)
     settings = brankas_settings()
     try:
-        require(actor.role, Action.REQUEST_VIEW)
+        require_audited(actor, Action.REQUEST_VIEW)
         if not req.has_letter:
             raise InvalidInput("request_no_letter", number=req.pk)
         path = store.absolute(settings, req.letter_path)
@@ -460,7 +464,7 @@ def request_letter_open(*, actor: User, number: int, dst: BinaryIO,
         writer = store.HashingWriter(dst)
         with open(path, "rb") as src:
             if req.letter_encrypted:
-                require(actor.role, Action.OPEN_EXEMPTED)
+                require_audited(actor, Action.OPEN_EXEMPTED)
                 if not passphrase:
                     raise CryptoFailure("passphrase_missing")
                 identities = identities_unlock(user=actor, fingerprints=list(req.letter_recipients),

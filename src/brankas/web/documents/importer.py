@@ -40,11 +40,12 @@ from pathlib import Path
 from django.utils import timezone
 
 from brankas.core import fsutil, intake, metadata, store
-from brankas.core.access import Action, require
+from brankas.core.access import Action
 from brankas.core.config import Settings
 from brankas.core.errors import BrankasError, Conflict, InvalidInput
 from brankas.core.terms import Category, Classification, Direction
 from brankas.web.accounts.models import User
+from brankas.web.audit.guard import require_audited
 from brankas.web.documents.models import Document
 from brankas.web.documents.services import Pending, documents_commit, stage_files
 from brankas.web.keys.services import Recipient, recipients_active
@@ -172,7 +173,7 @@ def run_import(
     on_progress: Callable[[ImportCandidate, str], None] | None = None,
     on_start: Callable[[list[ImportCandidate]], None] | None = None,
 ) -> ImportSummary:
-    require(actor.role, Action.IMPORT)
+    require_audited(actor, Action.IMPORT, target=str(folder))
     candidates = scan(folder)
     store.sweep_staging(brankas_settings())  # what an earlier, killed import left behind
     if on_start:

@@ -21,6 +21,7 @@ from brankas.core.fsutil import copy_stream
 from brankas.core.metadata import DocumentInput
 from brankas.core.terms import Category, Direction, category_of
 from brankas.web.accounts.models import Office, User
+from brankas.web.audit.guard import require_audited
 from brankas.web.audit.services import AuditEntry, audit_record, audit_record_many
 from brankas.web.documents.models import AgendaCounter, Document
 from brankas.web.documents.selectors import document_by_source, document_get
@@ -137,7 +138,7 @@ def documents_commit(*, actor: User, pendings: list[Pending]) -> Committed:
     renamed into their SOP folders, and each folder fsynced once, all before the commit.
     """
     action = Action.IMPORT if any(p.source == "import" for p in pendings) else Action.REGISTER
-    require(actor.role, action)
+    require_audited(actor, action)
     settings = brankas_settings()
     placed: list[Path] = []
     try:
@@ -277,7 +278,7 @@ def document_register(
     source: str = "cli",
     allow_duplicate: bool = False,
 ) -> Document:
-    require(actor.role, Action.REGISTER)
+    require_audited(actor, Action.REGISTER)
     pending = document_stage(
         meta=meta,
         files=files,

@@ -8,13 +8,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from brankas.core import crypto, fsutil
-from brankas.core.access import Action, allowed, require
+from brankas.core.access import Action
 from brankas.core.errors import AccessDenied, InvalidInput, SetupError
 from brankas.core.names import safe_component
 from brankas.core.passphrase import check_passphrase
 from brankas.core.terms import KEY_HOLDER_ROLES, Role
 from brankas.web.accounts.models import Office, User
 from brankas.web.accounts.selectors import user_get
+from brankas.web.audit.guard import require_audited
 from brankas.web.audit.services import audit_record
 from brankas.web.keys.models import HolderKey
 from brankas.web.runtime import brankas_settings
@@ -31,8 +32,10 @@ class Recipient:
 
 def key_create(*, actor: User, holder_username: str, passphrase: str) -> HolderKey:
     holder = user_get(holder_username)
-    if holder.pk != actor.pk or not allowed(actor.role, Action.OWN_KEY):
-        require(actor.role, Action.MANAGE_KEYS)
+    # One's own key is own-key (key holders); a key for someone else is manage-keys (admin).
+    own = holder.pk == actor.pk
+    require_audited(actor, Action.OWN_KEY if own else Action.MANAGE_KEYS,
+                    target=holder_username)
     if Role(holder.role) not in KEY_HOLDER_ROLES:
         raise InvalidInput("not_key_holder_role", username=holder.username, role=holder.role)
     check_passphrase(passphrase, user_inputs=[holder.username, holder.full_name, holder.nip])

@@ -11,9 +11,10 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils.translation import get_language
 
-from brankas.core.access import Action, require
+from brankas.core.access import Action
 from brankas.core.errors import AccessDenied, BrankasError, NotFound
 from brankas.web.accounts.models import User
+from brankas.web.audit.guard import require_audited
 
 V = TypeVar("V", bound=Callable[..., HttpResponseBase])
 
@@ -41,7 +42,7 @@ def actor(request: HttpRequest) -> User:
 def require_role(request: HttpRequest, action: Action) -> User:
     """The signed-in user, or ``AccessDenied`` when the role may not do ``action``."""
     user = actor(request)
-    require(user.role, action)
+    require_audited(user, action, target=request.path, via="web")
     return user
 
 

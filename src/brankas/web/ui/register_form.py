@@ -84,6 +84,7 @@ FILE_CODES = {
     "file_empty", "file_missing", "file_too_large", "file_type_unknown", "file_type_mismatch",
     "pdf_truncated", "pdf_encrypted", "pdf_unreadable", "pdf_no_pages", "image_unreadable",
     "image_too_large", "mixed_inputs", "no_files",
+    "pdf_active_content", "pdf_embedded_files", "file_polyglot",
 }
 
 

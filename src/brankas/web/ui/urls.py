@@ -1,6 +1,7 @@
 from django.urls import path
 from django.views.i18n import set_language
 
+from brankas.web.ui.views import audit as audit_views
 from brankas.web.ui.views import (
     auth,
     backup,
@@ -12,6 +13,8 @@ from brankas.web.ui.views import (
     setup,
     users,
 )
+from brankas.web.ui.views import reauth as reauth_views
+from brankas.web.ui.views import totp as totp_views
 
 app_name = "ui"
 urlpatterns = [
@@ -63,4 +66,9 @@ urlpatterns += [
          name="request_register"),
     path("requests/<int:number>/sent", dispatch.request_sent_view, name="request_sent"),
     path("requests/<int:number>/letter", dispatch.request_letter_view, name="request_letter"),
+    path("audit/", audit_views.audit_page, name="audit"),
+    path("audit/export.csv", audit_views.audit_export_view, name="audit_export"),
+    path("reauth/", reauth_views.reauth_view, name="reauth"),
+    path("login/code/", auth.login_code_view, name="login_code"),
+    path("account/authenticator/", totp_views.totp_view, name="totp"),
 ]

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 
 from brankas.core.access import Action, allowed
 from brankas.web.accounts.models import User
+from brankas.web.audit.services import audit_record
 from brankas.web.backup import registers
 from brankas.web.backup.exports import control_export
 from brankas.web.backup.selectors import (
@@ -30,6 +31,7 @@ from brankas.web.custody.selectors import return_reminder, safe_list, state_of
 from brankas.web.ui import jobs
 from brankas.web.ui.common import actor, message_of, refusals, require_role
 from brankas.web.ui.forms import BackupForm, MoveForm, VerifyForm
+from brankas.web.ui.security import recent_password
 from brankas.web.ui.templatetags.brankas_ui import duration
 
 RUNS_PER_PAGE = 50
@@ -231,12 +233,17 @@ def run_page(request: HttpRequest, number: int) -> HttpResponse:
 
 
 @login_required
+@recent_password
 @refusals
 def run_export(request: HttpRequest, number: int, fmt: str) -> HttpResponse:
     if fmt not in EXPORT_TYPES:
         raise Http404
-    run = run_get(actor=actor(request), number=number)
-    response = HttpResponse(control_export(run, fmt), content_type=EXPORT_TYPES[fmt])
+    user = actor(request)
+    run = run_get(actor=user, number=number)
+    data = control_export(run, fmt)
+    audit_record(actor=user.username, action="backup.export", target=str(run.number),
+                 detail={"format": fmt, "via": "web"})
+    response = HttpResponse(data, content_type=EXPORT_TYPES[fmt])
     response["Content-Disposition"] = (
         f'attachment; filename="daftar-kontrol-back-up-{run.number:04d}.{fmt}"')
     return response

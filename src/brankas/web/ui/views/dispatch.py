@@ -149,9 +149,11 @@ def request_detail(request: HttpRequest, number: int) -> HttpResponse:
 
 
 def _step_view(request: HttpRequest, number: int, form: ServiceForm, name: str,
-               call: Any, done: str) -> HttpResponse:
+               call: Any, done: str, action: Action) -> HttpResponse:
     """Run one step of the chain from its form; on a refusal show the page again with the
-    message beside the form's field."""
+    message beside the form's field. A role that may not take the step is refused before
+    the form is read (the service checks again)."""
+    require_role(request, action)
     user = require_role(request, Action.REQUEST_VIEW)
     if getattr(request, "brankas_upload_too_large", False):
         form.is_valid()
@@ -175,9 +177,11 @@ def _step_view(request: HttpRequest, number: int, form: ServiceForm, name: str,
 def request_assign_view(request: HttpRequest, number: int) -> HttpResponse:
     req = request_get(number)
     form = AssignForm(request.POST, people=_people(req))
+    step = ASSIGN.get(State(req.state))
     return _step_view(request, number, form, "assign_form", lambda user, d: (
         services.request_assign(actor=user, number=number, assignee_username=d["to"],
-                                note=d["note"], via="web")), _("Assigned."))
+                                note=d["note"], via="web")), _("Assigned."),
+        step.action if step else Action.REQUEST_VIEW)
 
 
 @login_required
@@ -186,7 +190,7 @@ def request_assign_view(request: HttpRequest, number: int) -> HttpResponse:
 def request_return_view(request: HttpRequest, number: int) -> HttpResponse:
     return _step_view(request, number, ReturnForm(request.POST), "return_form", lambda user, d: (
         services.request_return(actor=user, number=number, note=d["note"], via="web")),
-        _("Returned, with the reason."))
+        _("Returned, with the reason."), Action.REQUEST_RETURN)
 
 
 @login_required
@@ -201,7 +205,7 @@ def request_receive_view(request: HttpRequest, number: int) -> HttpResponse:
                                  note=d["note"], via="web")
 
     return _step_view(request, number, form, "receive_form", call,
-                      _("The letter is recorded as received."))
+                      _("The letter is recorded as received."), Action.REQUEST_RECEIVE)
 
 
 @login_required
@@ -211,7 +215,7 @@ def request_sent_view(request: HttpRequest, number: int) -> HttpResponse:
     return _step_view(request, number, SentForm(request.POST), "sent_form", lambda user, d: (
         services.request_send(actor=user, number=number, channel=d["channel"],
                               reference=d["reference"], note=d["note"], via="web")),
-        _("Recorded as sent; the request is closed."))
+        _("Recorded as sent; the request is closed."), Action.REQUEST_SEND)
 
 
 @login_required

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+from csp.decorators import csp_replace
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
@@ -32,6 +33,7 @@ from brankas.web.keys.services import RECOVERY
 from brankas.web.ui import labels
 from brankas.web.ui.common import actor, message_of, refusals, require_role
 from brankas.web.ui.forms import FilterForm, PassphraseForm
+from brankas.web.ui.security import recent_password
 
 PER_PAGE = 50
 
@@ -107,6 +109,7 @@ def pdf_name(doc: Document) -> str:
 @login_required
 @refusals
 @xframe_options_sameorigin
+@csp_replace({"frame-ancestors": ["'self'"]})  # type: ignore[arg-type]  # framed by its page
 def document_pdf(request: HttpRequest, agenda: str) -> HttpResponseBase:
     """A Biasa document's PDF, shown in the browser (and in the frame on its page)."""
     user = actor(request)
@@ -133,6 +136,7 @@ def document_pdf(request: HttpRequest, agenda: str) -> HttpResponseBase:
 
 
 @login_required
+@recent_password
 @refusals
 @require_POST
 @never_cache

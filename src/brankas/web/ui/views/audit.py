@@ -1,0 +1,79 @@
+"""The audit log: browse and filter (Kasi, Kabid, admin), and export what is shown as CSV."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+
+from brankas.core.access import Action
+from brankas.web.audit.selectors import AuditFilter, audit_actions, audit_export, audit_list
+from brankas.web.ui.common import refusals, require_role
+from brankas.web.ui.security import recent_password
+
+PER_PAGE = 50
+
+
+class AuditFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=200,
+                        widget=forms.SearchInput())
+    actor = forms.CharField(label=_("User"), required=False, max_length=150)
+    action = forms.ChoiceField(label=_("Action"), required=False)
+    outcome = forms.ChoiceField(label=_("Outcome"), required=False, choices=[
+        ("", _("All")), ("ok", _("ok")), ("denied", _("denied")), ("failed", _("failed"))])
+    since = forms.DateField(label=_("From"), required=False,
+                            widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=_("Until"), required=False,
+                            widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        actions = audit_actions()
+        groups = sorted({a.split(".", 1)[0] + "." for a in actions if "." in a})
+        self.fields["action"].choices = [  # type: ignore[attr-defined]
+            ("", _("All")), *[(g, g + "*") for g in groups], *[(a, a) for a in actions]]
+
+    def filters(self) -> AuditFilter:
+        if not self.is_valid():
+            return AuditFilter()
+        d = self.cleaned_data
+        return AuditFilter(actor=d["actor"].strip(), action=d["action"] or "",
+                           outcome=d["outcome"] or "", since=d["since"], until=d["until"],
+                           text=d["q"].strip())
+
+
+@login_required
+@refusals
+def audit_page(request: HttpRequest) -> HttpResponse:
+    user = require_role(request, Action.VIEW_AUDIT)
+    form = AuditFilterForm(request.GET)
+    filters = form.filters()
+    page = Paginator(audit_list(actor=user, filters=filters), PER_PAGE).get_page(
+        request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "ui/audit.html", {
+        "form": form, "page": page, "filtered": not filters.is_empty(),
+        "export_query": query.urlencode(),
+    })
+
+
+@login_required
+@recent_password
+@refusals
+@never_cache
+def audit_export_view(request: HttpRequest) -> HttpResponse:
+    user = require_role(request, Action.VIEW_AUDIT)
+    filters = AuditFilterForm(request.GET).filters()
+    data = audit_export(actor=user, filters=filters, via="web")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
+    response = HttpResponse(data, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="log-audit-{stamp}.csv"'
+    return response
