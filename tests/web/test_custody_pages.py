@@ -149,3 +149,23 @@ def test_dashboard_reminders(office, signed_in, tmp_path) -> None:  # type: igno
     page = text_of(english(signed_in("kasi")).get("/"))
     assert "Disk D1 has been out of its safe for 30 hours" in page
     assert "Disk D2 has never been verified" in page
+
+
+def test_reading_a_combination_asks_for_the_password_again_after_five_minutes(
+        office, signed_in) -> None:  # type: ignore[no-untyped-def]
+    from brankas.web.ui.security import PASSWORD_AT
+
+    add_safe(signed_in("operator"))
+    safe = Safe.objects.get()
+    client = signed_in("kabid")
+    session = client.session
+    session[PASSWORD_AT] = session[PASSWORD_AT] - 6 * 60
+    session.save()
+    for url, data in ((f"/safes/{safe.pk}/combination",
+                       {f"s{safe.pk}-passphrase": PASSPHRASES["kabid"], "back": "/safes/"}),
+                      ("/safes/print", {"print-passphrase": PASSPHRASES["kabid"],
+                                        "back": "/safes/"})):
+        r = client.post(url, data)
+        assert r.status_code == 302 and r["Location"].startswith("/reauth/"), url
+        assert "next=%2Fsafes%2F" in r["Location"]
+    assert not AuditEvent.objects.filter(action__startswith="safe.combination.").exists()

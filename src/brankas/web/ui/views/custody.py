@@ -38,6 +38,7 @@ from brankas.web.custody.services import (
 from brankas.web.runtime import brankas_settings
 from brankas.web.ui.common import actor, message_of, refusals, require_role
 from brankas.web.ui.forms import CombinationForm, MoveForm, PassphraseForm, SafeForm
+from brankas.web.ui.security import recent_password
 
 
 def may_read_combinations(user: User) -> bool:
@@ -133,6 +134,7 @@ def _name_of(safe_id: int) -> str:
 
 
 @login_required
+@recent_password
 @refusals
 @require_POST
 @never_cache
@@ -156,6 +158,7 @@ def safe_combination_view(request: HttpRequest, safe_id: int) -> HttpResponse:
 
 
 @login_required
+@recent_password
 @refusals
 @require_POST
 @never_cache
