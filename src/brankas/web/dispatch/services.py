@@ -10,6 +10,8 @@ ciphertext reaches ``tmp/`` and ``permintaan/``.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
@@ -152,6 +154,21 @@ def _attach(req: SendRequest, files: list[intake.InputFile]) -> store.Staged:
     return done.staged
 
 
+@contextmanager
+def _undone_on_failure(staged: store.Staged | None) -> Iterator[list[Path]]:
+    """Yield a list for the letter file placed under ``permintaan/``; if the block fails
+    (the transaction rolled back), that file and the staged copy are removed: no orphan."""
+    placed: list[Path] = []
+    try:
+        yield placed
+    except BaseException:
+        for path in placed:
+            path.unlink(missing_ok=True)
+        if staged is not None:
+            store.discard(staged)
+        raise
+
+
 def _place(req: SendRequest, staged: store.Staged) -> Path:
     """Move the staged letter under ``permintaan/`` (the request has its number by now)."""
     settings = brankas_settings()
@@ -201,23 +218,15 @@ def request_create(
         state_since=now,
     )
     staged = _attach(req, files) if files else None
-    placed: Path | None = None
-    try:
-        with transaction.atomic():
-            req.save()
-            if staged is not None:
-                placed = _place(req, staged)
-                req.save(update_fields=["letter_path"])
-            _step(req, kind=Step.CREATE, actor=actor, from_state="", at=now,
-                  detail={"classification": req.classification, "urgency": req.urgency,
-                          "letter": req.letter_path or None,
-                          "letter_sha256": req.letter_stored_sha256 or None, "via": via})
-    except BaseException:
-        if placed is not None:
-            placed.unlink(missing_ok=True)
+    with _undone_on_failure(staged) as placed, transaction.atomic():
+        req.save()
         if staged is not None:
-            store.discard(staged)
-        raise
+            placed.append(_place(req, staged))
+            req.save(update_fields=["letter_path"])
+        _step(req, kind=Step.CREATE, actor=actor, from_state="", at=now,
+              detail={"classification": req.classification, "urgency": req.urgency,
+                      "letter": req.letter_path or None,
+                      "letter_sha256": req.letter_stored_sha256 or None, "via": via})
     return req
 
 
@@ -295,29 +304,21 @@ def request_receive(*, actor: User, number: int, files: list[intake.InputFile] |
     if files and req.has_letter:
         raise Conflict("request_attachment_exists", number=req.pk)
     staged = _attach(req, files) if files else None  # outside the write lock: may be big
-    placed: Path | None = None
-    try:
-        with transaction.atomic():
-            fresh = _locked(number)
-            if fresh.state != State.AT_SANDIMAN.value or (staged and fresh.has_letter):
-                raise _wrong_state(fresh, Step.RECEIVE)
-            if staged is not None:
-                for name in LETTER_FIELDS:
-                    setattr(fresh, name, getattr(req, name))
-                placed = _place(fresh, staged)
-            now = timezone.now()
-            before = _move(fresh, State.RECEIVED, actor, now)
-            fresh.received_at = now
-            fresh.save()
-            _step(fresh, kind=Step.RECEIVE, actor=actor, from_state=before, note=note, at=now,
-                  detail={"letter": fresh.letter_path or None,
-                          "letter_sha256": fresh.letter_stored_sha256 or None, "via": via})
-    except BaseException:
-        if placed is not None:
-            placed.unlink(missing_ok=True)
+    with _undone_on_failure(staged) as placed, transaction.atomic():
+        fresh = _locked(number)
+        if fresh.state != State.AT_SANDIMAN.value or (staged and fresh.has_letter):
+            raise _wrong_state(fresh, Step.RECEIVE)
         if staged is not None:
-            store.discard(staged)
-        raise
+            for name in LETTER_FIELDS:
+                setattr(fresh, name, getattr(req, name))
+            placed.append(_place(fresh, staged))
+        now = timezone.now()
+        before = _move(fresh, State.RECEIVED, actor, now)
+        fresh.received_at = now
+        fresh.save()
+        _step(fresh, kind=Step.RECEIVE, actor=actor, from_state=before, note=note, at=now,
+              detail={"letter": fresh.letter_path or None,
+                      "letter_sha256": fresh.letter_stored_sha256 or None, "via": via})
     return fresh
 
 
