@@ -10,6 +10,7 @@ import click
 
 from brankas.cli.app import main
 from brankas.cli.auth import acting_user
+from brankas.cli.documents import form_options
 from brankas.cli.runtime import emit_json, handles_errors, read_secret_file
 from brankas.core.dispatch import State
 from brankas.core.terms import Classification, Urgency
@@ -210,10 +211,7 @@ def receive(actor, number: int, attach: tuple[str, ...], note: str) -> None:  # 
 @click.option("--date", "doc_date", default=None, metavar="YYYY-MM-DD",
               help="The letter's date (default: today).")
 @click.option("--correspondent", default=None, help="Addressee (default: the request's).")
-@click.option("--pages", default=None, type=int, help="Pages (counted from the file if omitted).")
-@click.option("--attachments", default="", help="Attachments (lampiran).")
-@click.option("--notes", default="", help="Notes (catatan).")
-@click.option("--allow-duplicate", is_flag=True, help="Register even if the same file exists.")
+@form_options
 @click.option("--json", "as_json", is_flag=True)
 @handles_errors
 @acting_user

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -49,6 +50,23 @@ def document_dict(doc: Any, *, full: bool = False) -> dict[str, Any]:
     return data
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def form_options(fn: F) -> F:
+    """The data-input form's optional fields, shared by ``register`` and ``request register``."""
+    for option in reversed([
+        click.option("--pages", default=None, type=int,
+                     help="Pages (counted from the file if omitted)."),
+        click.option("--attachments", default="", help="Attachments (lampiran)."),
+        click.option("--notes", default="", help="Notes (catatan)."),
+        click.option("--allow-duplicate", is_flag=True,
+                     help="Register even if the same file exists."),
+    ]):
+        fn = option(fn)
+    return fn
+
+
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--direction", required=True, type=click.Choice([d.value for d in Direction]))
@@ -60,10 +78,7 @@ def document_dict(doc: Any, *, full: bool = False) -> dict[str, Any]:
 @click.option("--subject", required=True, help="Subject (perihal).")
 @click.option("--correspondent", required=True,
               help="Sender (penerimaan) or addressee (pengiriman).")
-@click.option("--pages", default=None, type=int, help="Pages (counted from the file if omitted).")
-@click.option("--attachments", default="", help="Attachments (lampiran).")
-@click.option("--notes", default="", help="Notes (catatan).")
-@click.option("--allow-duplicate", is_flag=True, help="Register even if the same file exists.")
+@form_options
 @click.option("--json", "as_json", is_flag=True)
 @handles_errors
 @acting_user
