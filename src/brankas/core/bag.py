@@ -115,7 +115,7 @@ class Bag:
 
     def add_files(self, items: Iterable[PayloadItem], *, on_progress: Progress | None = None,
                   on_commit: Callable[[list[str]], None] | None = None,
-                  verify_after_write: bool = True, run: str | None = None, workers: int = 2,
+                  verify_after_write: bool = True, run: str | None = None, workers: int = 4,
                   checkpoint_files: int = 500, checkpoint_seconds: float = 5.0) -> AddResult:
         """Copy every item the disk lacks; skip those it has with the same content.
 
