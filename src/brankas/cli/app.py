@@ -118,4 +118,4 @@ def audit_verify(actor, as_json: bool) -> None:  # type: ignore[no-untyped-def]
         fail(f"audit log broken at entry {problem.seq}: {problem.reason}")
 
 
-from brankas.cli import backup, custody, documents, users  # noqa: E402,F401  (registers the commands)
+from brankas.cli import backup, custody, documents, reports, users  # noqa: E402,F401  (registers the commands)

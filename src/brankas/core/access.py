@@ -32,6 +32,11 @@ class Action(StrEnum):
     VIEW_COMBINATION = "view-combination"  # read combinations (BRANKAS_COMBINATION_ROLES)
     MOVE_MEDIA = "move-media"  # check disks out of and into safes, retire them (SOP step 7)
     VIEW_CUSTODY = "view-custody"  # the safes (without combinations) and disks' custody log
+    VIEW_REPORTS = "view-reports"  # read the reports and their sign-off history
+    REPORT_DRAFT = "report-draft"  # create, refresh and submit reports (SOP step 8)
+    REPORT_REVIEW = "report-review"  # return, or write the executive summary and forward (9)
+    REPORT_VALIDATE = "report-validate"  # return, or approve and forward to the Kadis (10)
+    REPORT_ACKNOWLEDGE = "report-acknowledge"  # receive an approved report
 
 
 S, KS, KB, KD, AD = Role.SANDIMAN, Role.KASI, Role.KABID, Role.KADIS, Role.ADMIN
@@ -56,6 +61,11 @@ MATRIX: dict[Action, frozenset[Role]] = {
     Action.VIEW_COMBINATION: frozenset({KB}),  # the default; see combination_roles below
     Action.MOVE_MEDIA: frozenset({S}),
     Action.VIEW_CUSTODY: ALL,
+    Action.VIEW_REPORTS: frozenset({S, KS, KB, KD}),
+    Action.REPORT_DRAFT: frozenset({S}),
+    Action.REPORT_REVIEW: frozenset({KS}),
+    Action.REPORT_VALIDATE: frozenset({KB}),
+    Action.REPORT_ACKNOWLEDGE: frozenset({KD}),
 }
 
 # What the action is called in a refusal ("the role X may not ...").
@@ -79,6 +89,13 @@ ACTION_WORDS = {
     Action.VIEW_COMBINATION: ("melihat nomor kunci kombinasi", "see combination lock numbers"),
     Action.MOVE_MEDIA: ("memindahkan disk back up", "move backup disks"),
     Action.VIEW_CUSTODY: ("melihat riwayat penyimpanan disk", "view the custody of disks"),
+    Action.VIEW_REPORTS: ("melihat laporan", "view reports"),
+    Action.REPORT_DRAFT: ("membuat dan mengajukan laporan", "draft and submit reports"),
+    Action.REPORT_REVIEW: ("memeriksa laporan dan menulis ringkasan eksekutif",
+                           "review reports and write the executive summary"),
+    Action.REPORT_VALIDATE: ("mengesahkan laporan", "approve reports"),
+    Action.REPORT_ACKNOWLEDGE: ("menerima laporan yang disahkan",
+                                "acknowledge approved reports"),
 }
 
 

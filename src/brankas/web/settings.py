@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "brankas.web.audit",
     "brankas.web.backup",
     "brankas.web.custody",
+    "brankas.web.reports",
     "brankas.web.ui",
 ]
 

@@ -33,6 +33,9 @@ MODELS = (
     "custody.SafeCombination",
     "custody.MediumCustody",
     "custody.CustodyMove",
+    "reports.SignerKey",
+    "reports.Report",
+    "reports.ReportStep",
 )
 FORMAT = "brankas-snapshot/1"
 
