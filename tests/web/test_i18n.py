@@ -37,7 +37,7 @@ def test_indonesian_by_default_english_on_request(signed_in):
 
 
 @pytest.mark.parametrize("url", ["/", "/documents/", "/documents/new/", "/keys/", "/users/",
-                                 "/safes/", "/backup/media/"])
+                                 "/safes/", "/backup/media/", "/reports/"])
 def test_no_english_left_on_indonesian_pages(client, office, url):
     """Every label of the page is translated: no msgid shows through."""
     catalogue = polib.pofile(str(PO))

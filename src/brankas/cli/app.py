@@ -123,5 +123,6 @@ from brankas.cli import (  # noqa: E402,F401  (registers the commands)
     custody,
     dispatch,
     documents,
+    reports,
     users,
 )

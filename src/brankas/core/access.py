@@ -42,6 +42,11 @@ class Action(StrEnum):
     REQUEST_RECEIVE = "request-receive"  # the Sandiman receives the letter (record 5)
     REQUEST_SEND = "request-send"  # the Sandiman records that the message went
     VIEW_AUDIT = "view-audit"  # browse and export the audit log
+    VIEW_REPORTS = "view-reports"  # read the reports and their sign-off history
+    REPORT_DRAFT = "report-draft"  # create, refresh and submit reports (SOP step 8)
+    REPORT_REVIEW = "report-review"  # return, or write the executive summary and forward (9)
+    REPORT_VALIDATE = "report-validate"  # return, or approve and forward to the Kadis (10)
+    REPORT_ACKNOWLEDGE = "report-acknowledge"  # receive an approved report
 
 
 S, KS, KB, KD, AD = Role.SANDIMAN, Role.KASI, Role.KABID, Role.KADIS, Role.ADMIN
@@ -75,6 +80,11 @@ MATRIX: dict[Action, frozenset[Role]] = {
     Action.REQUEST_RECEIVE: frozenset({S}),
     Action.REQUEST_SEND: frozenset({S}),
     Action.VIEW_AUDIT: frozenset({KS, KB, AD}),
+    Action.VIEW_REPORTS: frozenset({S, KS, KB, KD}),
+    Action.REPORT_DRAFT: frozenset({S}),
+    Action.REPORT_REVIEW: frozenset({KS}),
+    Action.REPORT_VALIDATE: frozenset({KB}),
+    Action.REPORT_ACKNOWLEDGE: frozenset({KD}),
 }
 
 # What the action is called in a refusal ("the role X may not ...").
@@ -110,6 +120,13 @@ ACTION_WORDS = {
                              "receive the letter to be sent"),
     Action.REQUEST_SEND: ("mencatat pengiriman berita", "record that a message was sent"),
     Action.VIEW_AUDIT: ("melihat log audit", "view the audit log"),
+    Action.VIEW_REPORTS: ("melihat laporan", "view reports"),
+    Action.REPORT_DRAFT: ("membuat dan mengajukan laporan", "draft and submit reports"),
+    Action.REPORT_REVIEW: ("memeriksa laporan dan menulis ringkasan eksekutif",
+                           "review reports and write the executive summary"),
+    Action.REPORT_VALIDATE: ("mengesahkan laporan", "approve reports"),
+    Action.REPORT_ACKNOWLEDGE: ("menerima laporan yang disahkan",
+                                "acknowledge approved reports"),
 }
 
 

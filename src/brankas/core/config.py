@@ -48,6 +48,24 @@ def positive_int(name: str, default: int) -> int:
     return _int(name, default)
 
 
+# What a report may print of an exempted document (BRANKAS_REPORT_EXEMPTED_FIELDS).
+EXEMPTED_REPORT_FIELDS = ("agenda", "date", "classification", "correspondent", "number",
+                          "subject")
+DEFAULT_EXEMPTED_REPORT_FIELDS = frozenset({"agenda", "date", "classification",
+                                            "correspondent"})
+
+
+def _fields(name: str, default: frozenset[str]) -> frozenset[str]:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    fields = frozenset(part.strip().lower() for part in raw.split(",") if part.strip())
+    if not fields <= set(EXEMPTED_REPORT_FIELDS):
+        raise SetupError("config_invalid", name=name,
+                         detail="a comma-separated list of " + ", ".join(EXEMPTED_REPORT_FIELDS))
+    return fields
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path
@@ -62,6 +80,8 @@ class Settings:
     custody_out_hours: int = 24  # the dashboard warns of a disk out of its safe longer
     verify_max_age_months: int = 6  # ... and of a disk not verified for longer
     request_max_open_hours: int = 24  # the dashboard flags requests to send open longer
+    # What the messages report prints of an exempted document (never the subject by default).
+    report_exempted_fields: frozenset[str] = DEFAULT_EXEMPTED_REPORT_FIELDS
 
     @property
     def database_path(self) -> Path:
@@ -104,6 +124,8 @@ def load() -> Settings:
         custody_out_hours=_int("BRANKAS_CUSTODY_OUT_HOURS", 24),
         verify_max_age_months=_int("BRANKAS_VERIFY_MAX_AGE_MONTHS", 6),
         request_max_open_hours=_int("BRANKAS_REQUEST_MAX_OPEN_HOURS", 24),
+        report_exempted_fields=_fields("BRANKAS_REPORT_EXEMPTED_FIELDS",
+                                       DEFAULT_EXEMPTED_REPORT_FIELDS),
     )
 
 

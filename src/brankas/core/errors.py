@@ -406,6 +406,46 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "berkas surat permintaan nomor {number} hilang atau berubah: {path}",
         "the letter file of request number {number} is missing or has changed: {path}",
     ),
+    # reports and their sign-off chain
+    "period_invalid": (
+        "periode {value} tidak sah; gunakan YYYY-MM, YYYY-Qn atau YYYY",
+        "period {value} is invalid; use YYYY-MM, YYYY-Qn or YYYY",
+    ),
+    "report_not_found": ("laporan {number} tidak ditemukan", "report {number} not found"),
+    "report_kind_invalid": (
+        "jenis laporan {value} tidak dikenal; gunakan backup atau messages",
+        "unknown report kind {value}; use backup or messages",
+    ),
+    "report_frozen": (
+        "laporan {number} sudah disahkan dan tidak dapat diubah; buat versi koreksi "
+        "(brankas report create ... --corrects {number})",
+        "report {number} is approved and frozen; make a corrected version "
+        "(brankas report create ... --corrects {number})",
+    ),
+    "report_step_invalid": (
+        "laporan {number} sedang {state}; tidak dapat {step}",
+        "report {number} is {state}; it cannot be {step}",
+    ),
+    "report_note_required": (
+        "catatan (--note) wajib diisi saat mengembalikan laporan",
+        "a note (--note) is required to return a report",
+    ),
+    "report_summary_required": (
+        "ringkasan eksekutif wajib diisi sebelum diteruskan ke Kabid",
+        "the executive summary is required before forwarding to the Kabid",
+    ),
+    "report_correction_invalid": (
+        "laporan {number} belum disahkan; koreksi hanya untuk laporan yang sudah disahkan",
+        "report {number} is not approved; only an approved report is corrected",
+    ),
+    "signing_passphrase_wrong": (
+        "frasa sandi kunci tanda tangan salah",
+        "the signing key passphrase is wrong",
+    ),
+    "signing_passphrase_required": (
+        "frasa sandi kunci tanda tangan diperlukan (--passphrase-file F)",
+        "the signing key passphrase is needed (--passphrase-file F)",
+    ),
 }
 
 

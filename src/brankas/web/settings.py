@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "brankas.web.backup",
     "brankas.web.custody",
     "brankas.web.dispatch",
+    "brankas.web.reports",
     "brankas.web.ui",
 ]
 

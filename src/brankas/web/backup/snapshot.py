@@ -35,6 +35,9 @@ MODELS = (
     "custody.CustodyMove",
     "dispatch.SendRequest",
     "dispatch.RequestStep",
+    "reports.SignerKey",
+    "reports.Report",
+    "reports.ReportStep",
 )
 FORMAT = "brankas-snapshot/1"
 

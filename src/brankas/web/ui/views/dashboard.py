@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
@@ -23,6 +24,7 @@ from brankas.web.custody.selectors import custody_warnings
 from brankas.web.dispatch.selectors import request_inbox, request_overdue
 from brankas.web.documents.selectors import document_list
 from brankas.web.keys.selectors import key_list, user_has_key
+from brankas.web.reports.selectors import report_inbox
 from brankas.web.runtime import brankas_settings
 from brankas.web.ui import labels
 from brankas.web.ui.common import actor
@@ -156,12 +158,20 @@ def request_hints(user: User) -> list[Hint]:
         reverse("ui:requests") + "?show=overdue", _("Requests to send"))]
 
 
+def report_inbox_for(user: User) -> list[Any]:
+    """The reports waiting for this user's role: the inbox on the dashboard."""
+    if not allowed(user.role, Action.VIEW_REPORTS):
+        return []
+    return list(report_inbox(actor=user)[:20])
+
+
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     user = actor(request)
     folders = folder_counts()
     recent = document_list()[:RECENT] if allowed(user.role, Action.LIST) else []
     return render(request, "ui/dashboard.html", {
+        "report_inbox": report_inbox_for(user),
         "folders": folders,
         "total": sum(f.count for f in folders),
         "recent": recent,

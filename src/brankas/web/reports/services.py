@@ -1,0 +1,372 @@
+"""The sign-off chain: creating reports, each transition, signing, and checking a PDF.
+
+Every transition records who, when and the note (``ReportStep``) and is audited. A signed
+step (submit, forward, approve, acknowledge) renders the PDF as it is after the step,
+records its SHA-256, and signs a statement naming that hash with the signer's Ed25519
+key (``brankas.core.reportsign``). The approval's PDF is kept byte for byte: it is the
+report's final form, and ``report_verify`` recognises exactly those bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from brankas import __version__
+from brankas.core import reportsign
+from brankas.core.access import Action
+from brankas.core.errors import Conflict, CryptoFailure, InvalidInput
+from brankas.core.pdfdoc import Signature
+from brankas.core.reportdoc import ReportMeta, report_pdf, report_xlsx
+from brankas.core.reporting import (
+    FROZEN,
+    MONTHS_ID,
+    SIGNED,
+    STATE_WORDS,
+    STEP_WORDS,
+    Kind,
+    State,
+    Step,
+    parse_period,
+    transition,
+)
+from brankas.web.accounts.models import Office, User
+from brankas.web.audit.guard import require_audited
+from brankas.web.audit.models import AuditEvent
+from brankas.web.audit.services import audit_record
+from brankas.web.reports.models import Report, ReportStep, SignerKey
+from brankas.web.reports.selectors import report_figures, report_get, report_steps
+
+MAX_NOTE = 2000
+MAX_SUMMARY = 20000
+
+
+def _text(value: str, field: str, limit: int) -> str:
+    value = unicodedata.normalize("NFC", (value or "").replace("\r\n", "\n").strip())
+    if len(value) > limit:
+        raise InvalidInput("field_too_long", field=field, limit=limit)
+    return value
+
+
+def _data_hash(data: dict[str, Any]) -> str:
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+# -- signer keys -----------------------------------------------------------------------
+
+def signer_key(*, actor: User, passphrase: str) -> SignerKey:
+    """The signer's active key; the first signing makes it, protected by ``passphrase``
+    (which every later signing must give)."""
+    if not passphrase:
+        raise CryptoFailure("signing_passphrase_required")
+    key = SignerKey.objects.filter(holder=actor, retired_at__isnull=True).first()
+    if key is None:
+        pair = reportsign.generate(passphrase)
+        key = SignerKey.objects.create(holder=actor, public=pair.public,
+                                       fingerprint=pair.fingerprint,
+                                       protected_private=pair.protected_private,
+                                       created_at=timezone.now())
+        audit_record(actor=actor.username, action="report.signer_key.create",
+                     target=actor.username, detail={"fingerprint": key.fingerprint})
+    return key
+
+
+# -- rendering ---------------------------------------------------------------------------
+
+def _number_text(report: Report) -> str:
+    code = "BU" if report.kind == Kind.BACKUP.value else "BRT"
+    text = f"{report.number:03d}/LAP-{code}/{report.period}"
+    return text + (f"/v{report.version}" if report.version > 1 else "")
+
+
+def _date_id(value) -> str:  # type: ignore[no-untyped-def]
+    local = timezone.localtime(value)
+    return f"{local.day} {MONTHS_ID[local.month - 1]} {local.year}"
+
+
+def _when(value) -> str:  # type: ignore[no-untyped-def]
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def _last(steps: list[ReportStep], step: Step) -> ReportStep | None:
+    found = [s for s in steps if s.step == step.value]
+    return found[-1] if found else None
+
+
+def _signature(heading: str, step: ReportStep | None, fallback: User | None) -> Signature:
+    user = step.actor if step else fallback
+    if user is None:
+        return Signature(heading=heading, name="....................", position="", nip="")
+    signed = (f"ditandatangani elektronik {_when(step.at)}" if step else "")
+    return Signature(heading=heading, name=user.display(), position=user.position,
+                     nip=user.nip, signed=signed)
+
+
+def _meta(report: Report, steps: list[ReportStep], *,
+          verification: list[tuple[str, str]] | None = None) -> ReportMeta:
+    office = Office.objects.get()
+    period = parse_period(report.period)
+    first = office.government or office.name
+    letterhead = [x for x in (office.department if office.government else "",
+                              office.division) if x]
+    contact = ", ".join(x for x in (office.address, office.city, office.phone and
+                                    f"Telp. {office.phone}", office.email) if x)
+    if contact:
+        letterhead.append(contact)
+    submit, forward, approve = (_last(steps, s) for s in (Step.SUBMIT, Step.FORWARD,
+                                                           Step.APPROVE))
+    frozen = State(report.state) in FROZEN
+    signed_at = approve.at if approve else timezone.now()
+    return ReportMeta(
+        kind=Kind(report.kind), office=first.upper(), letterhead=letterhead,
+        number=_number_text(report), period_label=period.label, version=report.version,
+        corrects=_number_text(report.corrects) if report.corrects else "",
+        draft_marking="" if frozen else "KONSEP - BELUM DISAHKAN",
+        place_date=f"{office.city + ', ' if office.city else ''}{_date_id(signed_at)}",
+        signatures=[
+            _signature("Dibuat oleh, Sandiman", submit, report.created_by),
+            _signature("Diperiksa oleh, Kepala Seksi", forward, None),
+            _signature("Disahkan oleh, Kepala Bidang", approve, None),
+        ],
+        summary=report.summary if State(report.state) not in (State.DRAFT,
+                                                              State.SUBMITTED) else "",
+        verification=verification or [],
+        footer=(f"Laporan {_number_text(report)} - Brankas {__version__} - "
+                f"data {report.data_sha256[:16]}"),
+        extra_facts=[("Status", "disahkan" if frozen else "konsep"),
+                     ("Data dikumpulkan", report.data.get("gathered_at", "-"))],
+    )
+
+
+def _verification(report: Report, steps: list[ReportStep], head: Any,
+                  approver: User, at) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    lines = [("Hash data laporan (SHA-256)", report.data_sha256)]
+    for s in steps:
+        if s.signature:
+            key = reportsign.fingerprint(s.signer_public)
+            lines.append((f"{STEP_WORDS[Step(s.step)][0].capitalize()}",
+                          f"{s.actor.display()} ({s.actor.username}), {_when(s.at)}, kunci "
+                          f"{key}, PDF {s.pdf_sha256[:16]}"))
+    lines.append(("Disahkan", f"{approver.display()} ({approver.username}), {_when(at)}"))
+    if head:
+        lines.append(("Kepala rantai audit saat pengesahan", f"#{head['seq']} {head['hash']}"))
+    return lines
+
+
+def report_render(report: Report) -> bytes:
+    """The PDF as it is now: the approved bytes once frozen, else rendered afresh."""
+    if report.final_pdf:
+        return bytes(report.final_pdf)
+    return report_pdf(_meta(report, report_steps(report)), report.data)
+
+
+def report_export(*, actor: User, number: int, fmt: str) -> bytes:
+    report = report_get(actor=actor, number=number)
+    if fmt == "pdf":
+        data = report_render(report)
+    elif fmt == "xlsx":
+        data = report_xlsx(_meta(report, report_steps(report)), report.data)
+    else:
+        raise InvalidInput("field_invalid", field="--format", detail=("pdf atau xlsx",
+                                                                      "pdf or xlsx"))
+    audit_record(actor=actor.username, action="report.export", target=str(report.number),
+                 detail={"format": fmt})
+    return data
+
+
+# -- creating --------------------------------------------------------------------------
+
+def report_create(*, actor: User, kind: str, period: str, runs: list[int] | None = None,
+                  corrects: int | None = None) -> Report:
+    """A new draft with its figures gathered now; ``corrects``: a new version of an
+    approved report (same kind and period), which refers to the old one."""
+    require_audited(actor, Action.REPORT_DRAFT)
+    try:
+        kind_value = Kind(kind)
+    except ValueError:
+        raise InvalidInput("report_kind_invalid", value=kind) from None
+    parsed = parse_period(period)
+    old = None
+    if corrects is not None:
+        old = report_get(actor=actor, number=corrects)
+        if State(old.state) not in FROZEN:
+            from brankas.core.errors import Conflict
+
+            raise Conflict("report_correction_invalid", number=old.number)
+    with transaction.atomic():
+        last = Report.objects.select_for_update().order_by("-number").first()
+        data = report_figures(kind_value, parsed, runs or None)
+        report = Report.objects.create(
+            number=(last.number + 1) if last else 1, kind=kind_value.value,
+            period=parsed.text, runs=sorted(runs or []), created_by=actor,
+            created_at=timezone.now(), data=data, data_sha256=_data_hash(data),
+            version=(old.version + 1) if old else 1, corrects=old)
+        audit_record(actor=actor.username, action="report.create", target=str(report.number),
+                     detail={"kind": report.kind, "period": report.period,
+                             "corrects": old.number if old else None})
+    return report
+
+
+# -- the transitions ---------------------------------------------------------------------
+
+@dataclass
+class _Outcome:
+    report: Report
+    step: ReportStep
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _advance(*, actor: User, number: int, step: Step, note: str = "", passphrase: str = "",
+             summary: str | None = None) -> Report:
+    seen = report_get(actor=actor, number=number)
+    action, target = transition(seen.state, step, number=seen.number)
+    require_audited(actor, action, target=str(seen.number))  # before the transaction
+    with transaction.atomic():
+        report = Report.objects.select_for_update().get(pk=seen.pk)
+        if report.state != seen.state:  # it moved on meanwhile
+            raise Conflict("report_step_invalid", number=report.number,
+                           state=STATE_WORDS[State(report.state)], step=STEP_WORDS[step])
+        note = _text(note, "catatan / note", MAX_NOTE)
+        if step is Step.RETURN and not note:
+            raise InvalidInput("report_note_required")
+        key = signer_key(actor=actor, passphrase=passphrase) if step in SIGNED else None
+        # A wrong passphrase stops here, before anything changes.
+        private = reportsign.unlock(bytes(key.protected_private), passphrase) if key else None
+        if step is Step.SUBMIT:  # the figures as they are when the Sandiman submits
+            data = report_figures(Kind(report.kind), parse_period(report.period),
+                                  report.runs or None)
+            report.data, report.data_sha256 = data, _data_hash(data)
+        if summary is not None:
+            report.summary = _text(summary, "ringkasan eksekutif / summary", MAX_SUMMARY)
+        if step is Step.FORWARD and not report.summary.strip():
+            raise InvalidInput("report_summary_required")
+        now = timezone.now()
+        previous = report.state
+        report.state = target.value
+        report.return_note = note if step is Step.RETURN else ""
+        record = ReportStep(report=report, step=step.value, from_state=previous,
+                            to_state=target.value, actor=actor, at=now, note=note)
+        steps = [*report_steps(report), record]
+        if step is Step.APPROVE:
+            head = AuditEvent.objects.order_by("-seq").values("seq", "hash").first()
+            report.audit_seq = head["seq"] if head else None
+            report.audit_hash = head["hash"] if head else ""
+            verification = _verification(report, steps, head, actor, now)
+            pdf = report_pdf(_meta(report, steps, verification=verification), report.data)
+            report.final_pdf, report.final_sha256 = pdf, reportsign.sha256(pdf)
+        elif step is Step.ACKNOWLEDGE:
+            pdf = bytes(report.final_pdf or b"")
+        elif key is not None:
+            pdf = report_pdf(_meta(report, steps), report.data)
+        if key is not None and private is not None:
+            record.pdf_sha256 = reportsign.sha256(pdf)
+            message = reportsign.statement(
+                report=report.number, version=report.version, kind=report.kind,
+                period=report.period, step=step.value, signer=actor.username,
+                at=now.isoformat(), pdf_sha256=record.pdf_sha256,
+                data_sha256=report.data_sha256)
+            record.statement = message.decode("utf-8")
+            record.signature = reportsign.sign(private, message)
+            record.signer_public = key.public
+        report.save()
+        record.save()
+        audit_record(actor=actor.username, action=f"report.{step.value}",
+                     target=str(report.number),
+                     detail={"from": previous, "to": target.value, "note": note,
+                             "pdf_sha256": record.pdf_sha256,
+                             "signer_key": key.fingerprint if key else None})
+    return report
+
+
+def report_submit(*, actor: User, number: int, passphrase: str) -> Report:
+    return _advance(actor=actor, number=number, step=Step.SUBMIT, passphrase=passphrase)
+
+
+def report_return(*, actor: User, number: int, note: str) -> Report:
+    return _advance(actor=actor, number=number, step=Step.RETURN, note=note)
+
+
+def report_forward(*, actor: User, number: int, summary: str, passphrase: str,
+                   note: str = "") -> Report:
+    return _advance(actor=actor, number=number, step=Step.FORWARD, summary=summary,
+                    passphrase=passphrase, note=note)
+
+
+def report_approve(*, actor: User, number: int, passphrase: str, note: str = "") -> Report:
+    return _advance(actor=actor, number=number, step=Step.APPROVE, passphrase=passphrase,
+                    note=note)
+
+
+def report_acknowledge(*, actor: User, number: int, passphrase: str, note: str = "") -> Report:
+    return _advance(actor=actor, number=number, step=Step.ACKNOWLEDGE, passphrase=passphrase,
+                    note=note)
+
+
+# -- checking a PDF ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SignatureCheck:
+    step: str
+    signer: str
+    name: str
+    at: str
+    key: str
+    ok: bool
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    sha256: str
+    report: int | None = None
+    number: str = ""
+    state: str = ""
+    reason: str = ""
+    signatures: tuple[SignatureCheck, ...] = ()
+    superseded_by: tuple[int, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "sha256": self.sha256, "report": self.report,
+                "number": self.number, "state": self.state, "reason": self.reason,
+                "superseded_by": list(self.superseded_by),
+                "signatures": [s.__dict__ for s in self.signatures]}
+
+
+def report_verify(*, actor: User, pdf: bytes) -> VerifyResult:
+    """Whether ``pdf`` is, byte for byte, an approved report, and who signed it when: its
+    SHA-256 must be a recorded approved PDF's, and every recorded signature must check
+    with the signer's public key and name the hash of what that signer saw."""
+    require_audited(actor, Action.VIEW_REPORTS)
+    digest = reportsign.sha256(pdf)
+    report = Report.objects.filter(final_sha256=digest).first()
+    if report is None:
+        return VerifyResult(False, digest, reason="not_approved_or_altered")
+    checks = []
+    ok = True
+    for s in report_steps(report):
+        if not s.signature:
+            continue
+        fields = json.loads(s.statement)
+        good = (reportsign.check(s.signer_public, s.statement.encode("utf-8"), s.signature)
+                and fields.get("pdf_sha256") == s.pdf_sha256
+                and fields.get("report") == report.number
+                and fields.get("signer") == s.actor.username
+                and SignerKey.objects.filter(holder=s.actor, public=s.signer_public).exists())
+        if s.step in (Step.APPROVE.value, Step.ACKNOWLEDGE.value):
+            good = good and s.pdf_sha256 == digest
+        ok = ok and good
+        checks.append(SignatureCheck(s.step, s.actor.username, s.actor.display(),
+                                     s.at.isoformat(), reportsign.fingerprint(s.signer_public),
+                                     good))
+    audit_record(actor=actor.username, action="report.verify", target=str(report.number),
+                 outcome="ok" if ok else "failed", detail={"sha256": digest})
+    return VerifyResult(ok, digest, report.number, _number_text(report), report.state,
+                        "" if ok else "signature_invalid", tuple(checks),
+                        tuple(report.corrections.values_list("number", flat=True)))
