@@ -186,6 +186,39 @@ def service_requests(office: Any) -> dict[str, int]:
     return out
 
 
+def report_in(state: str) -> int:
+    """A report in ``state`` (made as a draft, then put in that state directly: the role
+    check of a step depends on the state only, and signing every step here would cost a
+    key derivation per test)."""
+    from brankas.web.accounts.models import User
+    from brankas.web.reports.models import Report
+    from brankas.web.reports.services import report_create
+
+    operator = User.objects.get(username="operator")
+    report = report_create(actor=operator, kind="messages", period=TODAY[:7])
+    Report.objects.filter(pk=report.pk).update(state=state)
+    return report.number
+
+
+def svc_report(step: str) -> Callable[[SimpleNamespace, Any], None]:
+    def attempt(ctx: SimpleNamespace, user: Any) -> None:
+        from brankas.web.reports import services as rep
+        from brankas.web.reports.selectors import report_list
+
+        if step == "view":
+            report_list(actor=user)
+        elif step == "draft":
+            rep.report_create(actor=user, kind="messages", period="2026-13")
+        elif step == "review":
+            rep.report_return(actor=user, number=report_in("submitted"), note="")
+        elif step == "validate":
+            rep.report_return(actor=user, number=report_in("forwarded"), note="")
+        else:
+            rep.report_acknowledge(actor=user, number=report_in("approved"), passphrase="")
+
+    return attempt
+
+
 # ---------------------------------------------------------------- the CLI (argument lists)
 
 Cli = Callable[[SimpleNamespace, str], list[str]]
@@ -218,6 +251,33 @@ def cli_request(step: str) -> Cli:
         }[step]
 
     return args
+
+
+def cli_report(step: str) -> Cli:
+    def args(ctx: SimpleNamespace, u: str) -> list[str]:
+        n = ctx.reports
+        return {
+            "view": ["report", "list", "--json"],
+            "draft": ["report", "create", "messages", "--period", "2026-13"],
+            "review": ["report", "return", n["submitted"], "--note", ""],
+            "validate": ["report", "return", n["forwarded"], "--note", ""],
+            "acknowledge": ["report", "acknowledge", n["approved"]],
+        }[step]
+
+    return args
+
+
+def web_report(step: str) -> Web:
+    def attempt(c: Any, ctx: SimpleNamespace, u: str) -> Any:
+        if step == "view":
+            return c.get("/reports/")
+        if step == "draft":
+            return c.post("/reports/", {})
+        state, url = {"review": ("submitted", "return"), "validate": ("forwarded", "return"),
+                      "acknowledge": ("approved", "acknowledge")}[step]
+        return c.post(f"/reports/{report_in(state)}/{url}", {})
+
+    return attempt
 
 
 # ---------------------------------------------------------------- the web (client calls)
@@ -282,6 +342,11 @@ ATTEMPTS: dict[Action, Attempt] = {
                                  lambda c, ctx, u: c.get("/backup/runs/")),
     Action.VIEW_AUDIT: Attempt(svc_view_audit, lambda ctx, u: ["audit", "list", "--json"],
                                lambda c, ctx, u: c.get("/audit/")),
+    **{action: Attempt(svc_report(step), cli_report(step), web_report(step))
+       for action, step in ((Action.VIEW_REPORTS, "view"), (Action.REPORT_DRAFT, "draft"),
+                            (Action.REPORT_REVIEW, "review"),
+                            (Action.REPORT_VALIDATE, "validate"),
+                            (Action.REPORT_ACKNOWLEDGE, "acknowledge"))},
     Action.MANAGE_SAFES: Attempt(svc_safe_add,
                                  lambda ctx, u: ["safe", "add", f"M-{u}", "--location", "x",
                                                  "--combination-file", str(ctx.weak)],
@@ -422,6 +487,15 @@ def cli_outcomes(cli_office_template, tmp_path_factory) -> dict[tuple[Action, Ro
             assert r.returncode == 0, r.stderr
         ctx.requests[key] = n
     ctx.requests["assign-kabid"] = ctx.requests["submitted"]
+    ctx.reports = {}
+    for state in ("submitted", "forwarded", "approved"):
+        r = cli(home, base, "report", "create", "messages", "--period", TODAY[:7], "--json",
+                user="operator")
+        assert r.returncode == 0, r.stderr
+        number = r.json()["report"]
+        with sqlite3.connect(home / "brankas.sqlite3") as db:  # the state only (see report_in)
+            db.execute("update reports_report set state = ? where number = ?", (state, number))
+        ctx.reports[state] = str(number)
     start = _max_seq(home)
 
     def run(pair: tuple[Action, Role]) -> Any:

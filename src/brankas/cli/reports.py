@@ -14,11 +14,10 @@ from brankas.cli.runtime import emit_json, fail, handles_errors, read_secret_fil
 
 
 def _passphrase(path: str | None) -> str:
+    """The signing passphrase; when none is given the service refuses (after the role
+    check, so a role that may not sign hears that first)."""
     secret = read_secret_file(path, "BRANKAS_PASSPHRASE",
                               "Frasa sandi kunci tanda tangan / Signing key passphrase")
-    if not secret:
-        fail("frasa sandi kunci tanda tangan diperlukan: --passphrase-file F / "
-             "signing key passphrase needed", 2)
     return secret or ""
 
 

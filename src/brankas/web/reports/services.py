@@ -41,7 +41,12 @@ from brankas.web.audit.guard import require_audited
 from brankas.web.audit.models import AuditEvent
 from brankas.web.audit.services import audit_record
 from brankas.web.reports.models import Report, ReportStep, SignerKey
-from brankas.web.reports.selectors import report_figures, report_get, report_steps
+from brankas.web.reports.selectors import (
+    report_figures,
+    report_get,
+    report_lookup,
+    report_steps,
+)
 
 MAX_NOTE = 2000
 MAX_SUMMARY = 20000
@@ -225,7 +230,7 @@ class _Outcome:
 
 def _advance(*, actor: User, number: int, step: Step, note: str = "", passphrase: str = "",
              summary: str | None = None) -> Report:
-    seen = report_get(actor=actor, number=number)
+    seen = report_lookup(number)  # the step's own role check comes first, and is audited
     action, target = transition(seen.state, step, number=seen.number)
     require_audited(actor, action, target=str(seen.number))  # before the transaction
     with transaction.atomic():

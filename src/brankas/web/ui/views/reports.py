@@ -15,10 +15,16 @@ from django.views.decorators.http import require_POST
 
 from brankas.core.access import Action, allowed
 from brankas.core.errors import BrankasError
-from brankas.core.reporting import INBOX, TRANSITIONS, State, Step
+from brankas.core.reporting import INBOX, TRANSITIONS, State, Step, transition
 from brankas.web.accounts.models import User
 from brankas.web.reports.models import Report
-from brankas.web.reports.selectors import report_get, report_inbox, report_list, report_steps
+from brankas.web.reports.selectors import (
+    report_get,
+    report_inbox,
+    report_list,
+    report_lookup,
+    report_steps,
+)
 from brankas.web.reports.services import (
     report_acknowledge,
     report_approve,
@@ -37,6 +43,7 @@ from brankas.web.ui.forms import (
     ReportSignForm,
     ReportVerifyForm,
 )
+from brankas.web.ui.security import recent_password
 
 SIGN_STEPS = {Step.SUBMIT: report_submit, Step.APPROVE: report_approve,
               Step.ACKNOWLEDGE: report_acknowledge}
@@ -51,6 +58,8 @@ def steps_for(user: User, report: Report) -> list[str]:
 @login_required
 @refusals
 def reports_page(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":  # drafting: refused before the form is read
+        require_role(request, Action.REPORT_DRAFT)
     user = require_role(request, Action.VIEW_REPORTS)
     form = None
     if allowed(user.role, Action.REPORT_DRAFT):
@@ -98,15 +107,26 @@ def report_page(request: HttpRequest, number: int) -> HttpResponse:
 
 
 @login_required
+@recent_password
 @refusals
 @require_POST
 @sensitive_post_parameters("sign-passphrase", "forward-passphrase")
 def report_step_view(request: HttpRequest, number: int, step: str) -> HttpResponse:
+    """A step of the sign-off chain. Signing asks for the password again when it was not
+    typed in the last five minutes; a role that may not take the step is refused before
+    its form is read."""
     user = actor(request)
     try:
         chosen = Step(step)
     except ValueError:
         return redirect("ui:report", number=number)
+    report = report_lookup(number)
+    try:
+        needed, _after = transition(report.state, chosen, number=report.number)
+    except BrankasError as exc:  # not a step this report can take now
+        messages.error(request, message_of(exc))
+        return _detail(request, require_role(request, Action.VIEW_REPORTS), number, status=400)
+    require_role(request, needed)
     if chosen is Step.RETURN:
         form: ReportNoteForm | ReportSignForm = ReportNoteForm(request.POST, prefix="return")
         key = "return"
@@ -168,6 +188,7 @@ def report_pdf_view(request: HttpRequest, number: int) -> HttpResponse:
 
 
 @login_required
+@recent_password
 @refusals
 def report_xlsx_view(request: HttpRequest, number: int) -> HttpResponse:
     user = require_role(request, Action.VIEW_REPORTS)
