@@ -65,7 +65,11 @@ def test_the_chain_on_the_web_with_preview_inbox_and_verify(office, signed_in) -
     r = as_("kadis").post(f"/reports/{n}/acknowledge", {"sign-passphrase": SIGNING["kadis"]})
     assert r.status_code == 302 and Report.objects.get().state == "acknowledged"
 
-    pdf = as_("kadis").get(f"/reports/{n}/report.pdf").content
+    shown = as_("kadis").get(f"/reports/{n}/report.pdf")
+    # The detail page frames its own PDF: the CSP lets this one response be framed by us.
+    assert "frame-ancestors 'self'" in shown["Content-Security-Policy"]
+    assert "style=" not in as_("kadis").get(f"/reports/{n}/").content.decode()
+    pdf = shown.content
     text = " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf)).pages)
     assert "Ringkasan Kasi web" in text and "BLOK VERIFIKASI" in text
     changed = bytearray(pdf)
