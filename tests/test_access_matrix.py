@@ -528,10 +528,10 @@ def _events(home: Path, since: int) -> list[dict[str, Any]]:
 
 
 def cli_pairs() -> list[tuple[Action, Role]]:
-    """Each CLI command costs a process start (~0.5 s): by default every action is tried as
-    one role it allows and one it refuses (the services and the web try every pair); set
-    BRANKAS_TEST_FULL_MATRIX=1 to try every pair through the CLI as well."""
-    if os.environ.get("BRANKAS_TEST_FULL_MATRIX") == "1":
+    """Every pair, as the issue asks (about 50 s: each command is a process start, two at a
+    time). BRANKAS_TEST_QUICK_MATRIX=1 tries each action as one role it allows and one it
+    refuses instead, for a quick local run."""
+    if os.environ.get("BRANKAS_TEST_QUICK_MATRIX") != "1":
         return PAIRS
     chosen = []
     for action in Action:
