@@ -388,7 +388,8 @@ def test_disk_full_keeps_a_valid_bag_and_a_later_run_completes(tmp_path: Path) -
                  for i in range(10)}
         committed: list[str] = []
         with open_bag(dest) as bag, pytest.raises(BrankasError) as info:
-            bag.add_files(items(files), checkpoint_files=2, on_commit=committed.extend)
+            bag.add_files(items(files), workers=2, checkpoint_files=2,
+                          on_commit=committed.extend)  # few in flight: some commit first
         assert error_code(info) == "backup_disk_full" and str(dest) in str(info.value)
         validate(dest)
         assert 0 < len(committed) < len(files)
