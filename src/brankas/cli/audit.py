@@ -4,7 +4,6 @@ admin (``view-audit``); ``audit verify`` lives beside the group in ``app.py``.""
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,8 +12,13 @@ import click
 
 from brankas.cli.app import audit
 from brankas.cli.auth import acting_user
-from brankas.cli.runtime import emit_json, handles_errors, setup_django
-from brankas.core.errors import Conflict
+from brankas.cli.runtime import (
+    emit_json,
+    handles_errors,
+    new_output_path,
+    setup_django,
+    write_new_file,
+)
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -80,11 +84,6 @@ def audit_export(actor, out: str, **filters: Any) -> None:  # type: ignore[no-un
     setup_django()
     from brankas.web.audit.selectors import audit_export as export
 
-    target = Path(out)
-    if target.exists():
-        raise Conflict("output_exists", path=str(target))
-    data = export(actor=actor, filters=make_filter(**filters), via="cli")
-    part = target.with_name(f".{target.name}.part")
-    part.write_bytes(data)
-    os.replace(part, target)
-    click.echo(str(target))
+    target = new_output_path(out)  # refused before the export is made and audited
+    write_new_file(target, export(actor=actor, filters=make_filter(**filters), via="cli"))
+    click.echo(str(Path(out)))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,13 @@ import click
 
 from brankas.cli.app import main
 from brankas.cli.auth import acting_user
-from brankas.cli.runtime import emit_json, fail, handles_errors, read_secret_file
+from brankas.cli.runtime import (
+    emit_json,
+    fail,
+    handles_errors,
+    read_secret_file,
+    write_new_file,
+)
 
 
 def _combination(path: str | None) -> str:
@@ -34,17 +39,6 @@ def _passphrase(path: str | None) -> str:
     if secret is None:
         fail("frasa sandi kunci diperlukan: --passphrase-file F / key passphrase needed", 2)
     return secret or ""
-
-
-def _write_out(out: str, data: bytes) -> None:
-    from brankas.core import fsutil
-
-    target = Path(out).expanduser().absolute()
-    if target.exists():
-        fail(f"{target} sudah ada / already exists", 1)
-    with fsutil.staged_file(target.parent) as (staged, fh):
-        fh.write(data)
-    os.replace(staged, target)
 
 
 def _safe_dict(safe: Any) -> dict[str, Any]:
@@ -186,7 +180,7 @@ def safe_print_cmd(actor, out: str, passphrase_file: str | None, history: bool) 
 
     data = combination_list_pdf(actor=actor, passphrase=_passphrase(passphrase_file),
                                 history=history)
-    _write_out(out, data)
+    write_new_file(out, data)
     click.echo(f"{out}: daftar nomor kunci kombinasi / combination list (RAHASIA)")
 
 
@@ -326,5 +320,5 @@ def media_print_cmd(actor, label: str, out: str) -> None:  # type: ignore[no-unt
     from brankas.web.custody.printing import custody_log_pdf
     from brankas.web.custody.selectors import medium_get
 
-    _write_out(out, custody_log_pdf(actor=actor, medium=medium_get(actor=actor, ref=label)))
+    write_new_file(out, custody_log_pdf(actor=actor, medium=medium_get(actor=actor, ref=label)))
     click.echo(f"{out}: riwayat penyimpanan disk / custody log")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +9,13 @@ import click
 
 from brankas.cli.app import main
 from brankas.cli.auth import acting_user
-from brankas.cli.runtime import emit_json, fail, handles_errors, read_secret_file
+from brankas.cli.runtime import (
+    emit_json,
+    fail,
+    handles_errors,
+    read_secret_file,
+    write_new_file,
+)
 
 
 def _passphrase(path: str | None) -> str:
@@ -39,17 +44,6 @@ def _report_dict(report: Any, *, steps: bool = False) -> dict[str, Any]:
                          "pdf_sha256": s.pdf_sha256 or None}
                         for s in report_steps(report)]
     return out
-
-
-def _write_out(out: str, data: bytes) -> None:
-    from brankas.core import fsutil
-
-    target = Path(out).expanduser().absolute()
-    if target.exists():
-        fail(f"{target} sudah ada / already exists", 1)
-    with fsutil.staged_file(target.parent) as (staged, fh):
-        fh.write(data)
-    os.replace(staged, target)
 
 
 @main.group()
@@ -205,7 +199,7 @@ def report_export_cmd(actor, number: int, fmt: str, out: str) -> None:  # type: 
     """Write the report as PDF (the approved bytes once approved) or XLSX (its tables)."""
     from brankas.web.reports.services import report_export
 
-    _write_out(out, report_export(actor=actor, number=number, fmt=fmt))
+    write_new_file(out, report_export(actor=actor, number=number, fmt=fmt))
     click.echo(f"{out}")
 
 

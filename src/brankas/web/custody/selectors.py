@@ -26,6 +26,14 @@ def safe_get(name: str | None) -> Safe:
     return safe
 
 
+def safe_by_pk(pk: int) -> Safe:
+    """A safe by its id (the web's URLs); the same refusal as an unknown name."""
+    safe = Safe.objects.filter(pk=pk).first()
+    if safe is None:
+        raise NotFound("safe_not_found", name=f"#{pk}")
+    return safe
+
+
 def safe_list(*, actor: User) -> QuerySet[Safe]:
     require_audited(actor, Action.VIEW_CUSTODY)
     return Safe.objects.prefetch_related("combinations", "media__medium").order_by("name")

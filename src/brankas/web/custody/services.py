@@ -75,23 +75,43 @@ def combination_check(combination: str) -> str:
 
 # -- who may read combinations -------------------------------------------------------------
 
-def _reader_keys() -> list[HolderKey]:
-    """The active keys of active users whose role may read combinations."""
+@dataclass(frozen=True)
+class Readers:
+    """Whom a combination is encrypted to: the active keys of active users whose role may
+    read combinations, and always the office recovery key."""
+
+    recipients: list[str]
+    fingerprints: list[str]  # the readers' keys only (sorted), as stored with a combination
+
+    def encrypt(self, plain: bytes) -> bytes:
+        return crypto.encrypt_bytes(plain, self.recipients)
+
+
+def _readers_if_any() -> Readers | None:
     roles = brankas_settings().combination_roles
-    return [k for k in HolderKey.objects.filter(retired_at__isnull=True).select_related("holder")
+    keys = [k for k in HolderKey.objects.filter(retired_at__isnull=True).select_related("holder")
             if k.holder.is_active and k.holder.role in roles]
-
-
-def _encrypt(combination: str) -> tuple[bytes, list[str]]:
-    keys = _reader_keys()
     if not keys:
+        return None
+    office = Office.objects.get()
+    return Readers(recipients=[k.recipient for k in keys] + [office.recovery_recipient],
+                   fingerprints=sorted(k.fingerprint for k in keys))
+
+
+def _readers() -> Readers:
+    """Today's readers, or a clear refusal when there are none (the combination would be
+    readable by the paper recovery key alone)."""
+    readers = _readers_if_any()
+    if readers is None:
         roles = brankas_settings().combination_roles
         names = ", ".join(ROLE_LABELS[Role(r)] for r in sorted(roles))
         raise SetupError("combination_no_holder", roles=names)
-    office = Office.objects.get()
-    recipients = [k.recipient for k in keys] + [office.recovery_recipient]
-    ciphertext = crypto.encrypt_bytes(combination.encode("utf-8"), recipients)
-    return ciphertext, sorted(k.fingerprint for k in keys)
+    return readers
+
+
+def _encrypt(combination: str) -> tuple[bytes, list[str]]:
+    readers = _readers()
+    return readers.encrypt(combination.encode("utf-8")), readers.fingerprints
 
 
 # -- safes ---------------------------------------------------------------------------------
@@ -171,9 +191,7 @@ def safe_combinations_read(*, actor: User, passphrase: str, name: str | None = N
         audit_record(actor=actor.username, action=action, target=target, outcome="failed",
                      detail={"error": exc.code})
         raise
-    readers = _reader_keys()
-    reader_fps = sorted(k.fingerprint for k in readers)
-    office = Office.objects.get()
+    readers = _readers_if_any()
     out: list[CombinationPlain] = []
     rewrapped: list[int] = []
     with transaction.atomic():
@@ -182,11 +200,9 @@ def safe_combinations_read(*, actor: User, passphrase: str, name: str | None = N
             if not mine:
                 raise AccessDenied("combination_not_for_you", name=combo.safe.name)
             plain = crypto.decrypt_bytes(bytes(combo.ciphertext), mine).decode("utf-8")
-            if reader_fps and combo.fingerprints != reader_fps:
-                combo.ciphertext = crypto.encrypt_bytes(
-                    plain.encode("utf-8"),
-                    [k.recipient for k in readers] + [office.recovery_recipient])
-                combo.fingerprints = reader_fps
+            if readers is not None and combo.fingerprints != readers.fingerprints:
+                combo.ciphertext = readers.encrypt(plain.encode("utf-8"))
+                combo.fingerprints = readers.fingerprints
                 combo.save(update_fields=["ciphertext", "fingerprints"])
                 rewrapped.append(combo.pk)
             out.append(CombinationPlain(safe=combo.safe.name, location=combo.safe.location,
@@ -204,14 +220,7 @@ def safe_combinations_rewrap(*, actor: User, recovery_identity: str) -> int:
     Kabid after the old one left). Nothing is shown; the number of combinations is."""
     require_audited(actor, Action.MANAGE_SAFES)
     identity = crypto.parse_identity(recovery_identity)
-    readers = _reader_keys()
-    if not readers:
-        roles = brankas_settings().combination_roles
-        raise SetupError("combination_no_holder",
-                         roles=", ".join(ROLE_LABELS[Role(r)] for r in sorted(roles)))
-    office = Office.objects.get()
-    recipients = [k.recipient for k in readers] + [office.recovery_recipient]
-    fingerprints = sorted(k.fingerprint for k in readers)
+    readers = _readers()
     combos = list(SafeCombination.objects.all())
     try:
         plains = [crypto.decrypt_bytes(bytes(c.ciphertext), [identity]) for c in combos]
@@ -222,11 +231,11 @@ def safe_combinations_rewrap(*, actor: User, recovery_identity: str) -> int:
                            what=("identitas ini", "this identity")) from None
     with transaction.atomic():
         for combo, plain in zip(combos, plains, strict=True):
-            combo.ciphertext = crypto.encrypt_bytes(plain, recipients)
-            combo.fingerprints = fingerprints
+            combo.ciphertext = readers.encrypt(plain)
+            combo.fingerprints = readers.fingerprints
             combo.save(update_fields=["ciphertext", "fingerprints"])
         audit_record(actor=actor.username, action="safe.combination.rewrap", target="*",
-                     detail={"combinations": len(combos), "readers": fingerprints})
+                     detail={"combinations": len(combos), "readers": readers.fingerprints})
     del plains
     return len(combos)
 

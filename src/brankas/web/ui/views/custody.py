@@ -25,7 +25,7 @@ from brankas.web.custody.printing import combination_list_pdf, custody_log_pdf
 from brankas.web.custody.selectors import (
     custody_history,
     medium_get,
-    safe_get,
+    safe_by_pk,
     safe_list,
     state_of,
 )
@@ -109,7 +109,7 @@ def safes_page(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters()
 def safe_set_combination_view(request: HttpRequest, safe_id: int) -> HttpResponse:
     user = require_role(request, Action.MANAGE_SAFES)
-    safe = safe_get(_name_of(safe_id))
+    safe = safe_by_pk(safe_id)
     form = CombinationForm(request.POST, prefix=f"s{safe.pk}")
     if form.is_valid():
         try:
@@ -126,13 +126,6 @@ def safe_set_combination_view(request: HttpRequest, safe_id: int) -> HttpRespons
     return _safes_page(request, user, combination_form=form, safe_pk=safe.pk, status=400)
 
 
-def _name_of(safe_id: int) -> str:
-    from brankas.web.custody.models import Safe
-
-    found = Safe.objects.filter(pk=safe_id).values_list("name", flat=True).first()
-    return found or f"#{safe_id}"
-
-
 @login_required
 @recent_password
 @refusals
@@ -142,7 +135,7 @@ def _name_of(safe_id: int) -> str:
 def safe_combination_view(request: HttpRequest, safe_id: int) -> HttpResponse:
     """Show a safe's combinations to an allowed holder who gave their passphrase."""
     user = actor(request)
-    safe = safe_get(_name_of(safe_id))
+    safe = safe_by_pk(safe_id)
     form = PassphraseForm(request.POST, prefix=f"s{safe.pk}")
     form.is_valid()
     passphrase = form.cleaned_data.get("passphrase") or ""
