@@ -49,6 +49,9 @@ def init(
     )
     from django.conf import settings
 
+    from brankas.web.keys.services import office_key
+
+    fingerprint = office_key().fingerprint
     if as_json:
         emit_json(
             {
@@ -57,6 +60,7 @@ def init(
                 "admin": result.admin.username,
                 "recovery_recipient": result.office.recovery_recipient,
                 "recovery_identity": result.recovery_identity,
+                "office_key_fingerprint": fingerprint,
             }
         )
         return
@@ -67,6 +71,12 @@ def init(
     click.echo("RAHASIA — kunci pemulihan (ditampilkan sekali saja). Tulis dan simpan di brankas.")
     click.echo("SECRET — recovery identity (shown once only). Write it down, keep it in the safe.")
     click.echo(result.recovery_identity)
+    click.echo("")
+    click.echo("Sidik jari kunci kantor (tulis bersama kunci pemulihan; membuktikan disk back up "
+               "milik kantor ini) /")
+    click.echo("Office key fingerprint (write it down with the recovery key; it proves a backup "
+               "disk is this office's):")
+    click.echo(fingerprint)
 
 
 @main.command()

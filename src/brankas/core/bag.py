@@ -29,6 +29,7 @@ from types import MappingProxyType, TracebackType
 from typing import BinaryIO
 
 from brankas.core import bagformat as fmt
+from brankas.core import diskfs
 from brankas.core.bagformat import MediumInfo, read_medium
 from brankas.core.bagstate import BagState, Hooks, Staged
 from brankas.core.errors import BrankasError, Conflict, IntegrityFailure, InvalidInput, SetupError
@@ -98,6 +99,11 @@ class Bag:
 
     def has(self, path: str) -> bool:
         return path in self._state.entries
+
+    @property
+    def medium_sha256(self) -> str:
+        """SHA-256 of the disk's ``brankas-medium.json`` as it was read when opened."""
+        return fmt.sha256_bytes(self._state.medium_bytes)
 
     def close(self) -> None:
         fmt.unlock(self._lock)
@@ -327,13 +333,12 @@ def open_or_create(dest: Path | str, *, label: str, organization: str, software:
     state = BagState(dest, organization=organization, software=software,
                      hooks=hooks or Hooks())
     with state.on_disk():
-        is_bag = (dest / fmt.BAGIT_TXT).exists()
+        is_bag = diskfs.lkind(dest / fmt.BAGIT_TXT) is not None
         medium = read_medium(dest)
         if is_bag and medium is None:
             raise SetupError("backup_not_brankas", path=str(dest))
         if not is_bag:
             _check_empty(dest)
-        state.staging.mkdir(exist_ok=True)
         bag = Bag(state, fmt.lock(dest, create=True))
     try:
         if is_bag:
@@ -347,17 +352,29 @@ def open_or_create(dest: Path | str, *, label: str, organization: str, software:
 
 
 def _check_empty(dest: Path) -> None:
-    """A new bag goes only into an empty folder, or one our own interrupted creation left."""
-    ours = {fmt.STAGING, fmt.MEDIUM, fmt.BAG_INFO, fmt.MANIFEST, fmt.SIZES, fmt.TAGMANIFEST,
-            *fmt.GUIDES}
+    """A new bag goes only into an empty folder, or one our own interrupted creation left
+    (our tag files as regular files, an empty ``data/`` folder, our staging folder)."""
+    ours = {fmt.MEDIUM, fmt.BAG_INFO, fmt.MANIFEST, fmt.SIZES, fmt.TAGMANIFEST, *fmt.GUIDES}
     for entry in dest.iterdir():
-        if entry.name in ours or entry.name in OS_FILES:
+        kind = diskfs.lkind(entry)
+        if entry.name in OS_FILES or (entry.name in ours and kind == "file"):
             continue
-        if entry.name == fmt.DATA and entry.is_dir() and not any(
-            files for _, _, files in os.walk(entry)
-        ):
+        if entry.name == fmt.STAGING and kind == "dir":
+            continue  # its content is checked when the lock is taken and staging cleared
+        if entry.name == fmt.DATA and kind == "dir" and not _holds_anything(entry):
             continue
         raise SetupError("backup_dest_not_empty", path=str(dest))
+
+
+def _holds_anything(folder: Path) -> bool:
+    """Whether a folder holds anything but empty real folders (links are not followed)."""
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if diskfs.kind_of(entry.stat(follow_symlinks=False)) != "dir":
+                return True
+            if _holds_anything(Path(entry.path)):
+                return True
+    return False
 
 
 @contextlib.contextmanager

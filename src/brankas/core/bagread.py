@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from brankas.core import bagformat as fmt
-from brankas.core import crypto
+from brankas.core import crypto, diskfs
 from brankas.core.bagformat import MediumInfo
 from brankas.core.errors import IntegrityFailure, NotFound, SetupError
 from brankas.core.fsutil import fsync_dir
@@ -40,28 +40,35 @@ class _Hashing(io.RawIOBase):
         return n
 
 
+# The codes of a file on the disk that cannot be used: damaged, or refused (a link, not a
+# regular file, too large).
+DAMAGED = frozenset({"backup_file_damaged", "backup_file_refused"})
+READ_LIMIT = 4 << 30  # the most ``read_bytes`` holds in memory (a database snapshot)
+
+
 class BagReader:
-    """A backup disk opened for reading."""
+    """A backup disk opened for reading, as untrusted input: the manifest's paths are
+    checked (``problems`` names the lines that are not used), and every file is opened
+    without following a link, as a regular file (``diskfs``)."""
 
     def __init__(self, dest: Path | str) -> None:
         self.dest = Path(dest).expanduser().absolute()
         if not self.dest.is_dir():
             raise SetupError("backup_dest_missing", path=str(self.dest))
+        self._dirs: set[str] = set()
+        self.problems: list[str] = []  # manifest lines refused (unsafe paths, twins)
         with fmt.disk_errors(self.dest):
-            if not (self.dest / fmt.BAGIT_TXT).is_file():
+            if diskfs.lkind(self.dest / fmt.BAGIT_TXT) != "file":
                 raise SetupError("backup_not_brankas", path=str(self.dest))
             medium = fmt.read_medium(self.dest)
             if medium is None:
                 raise SetupError("backup_not_brankas", path=str(self.dest))
             self.medium: MediumInfo = medium
             try:
-                self.entries = fmt.read_payload_manifest(self.dest)
+                self.entries = fmt.read_payload_manifest(self.dest, self.problems)
             except FileNotFoundError:
                 raise SetupError("backup_bag_invalid", path=str(self.dest),
                                  detail=f"{fmt.MANIFEST} is missing") from None
-
-    def path(self, payload: str) -> Path:
-        return self.dest / fmt.DATA / payload
 
     def has(self, payload: str) -> bool:
         return payload in self.entries
@@ -72,22 +79,27 @@ class BagReader:
         except KeyError:
             raise NotFound("backup_file_missing", name=payload) from None
 
-    def _open(self, payload: str) -> BinaryIO:
-        """A listed payload file, opened. One that is gone while the disk is there is
-        reported as damaged (that file), not as the disk being gone (every file)."""
+    def _open(self, payload: str, limit: int | None = None) -> BinaryIO:
+        """A listed payload file, opened as untrusted (no link followed, a regular file).
+        One that is gone or refused while the disk is there is reported as that file being
+        unusable, not as the disk being gone (every file)."""
         try:
-            return open(self.path(payload), "rb")  # noqa: SIM115 - the caller closes it
+            return diskfs.open_file(self.dest, f"{fmt.DATA}/{payload}", limit=limit,
+                                    known_dirs=self._dirs)
         except FileNotFoundError:
-            if (self.dest / fmt.BAGIT_TXT).is_file():
+            if diskfs.lkind(self.dest / fmt.BAGIT_TXT) == "file":
                 raise IntegrityFailure("backup_file_damaged", name=payload) from None
             raise
+        except SetupError as exc:
+            raise IntegrityFailure("backup_file_refused", name=payload,
+                                   detail=exc.message()) from None
 
-    def read_bytes(self, payload: str) -> bytes:
+    def read_bytes(self, payload: str, *, limit: int = READ_LIMIT) -> bytes:
         """A (small) payload file, checked against the manifest."""
         expected = self._expect(payload)
-        with fmt.disk_errors(self.dest), self._open(payload) as fh:
-            data = fh.read()
-        if hashlib.sha256(data).hexdigest() != expected:
+        with fmt.disk_errors(self.dest), self._open(payload, limit) as fh:
+            data = fh.read(limit + 1)
+        if len(data) > limit or hashlib.sha256(data).hexdigest() != expected:
             raise IntegrityFailure("backup_file_damaged", name=payload)
         return data
 
@@ -95,14 +107,15 @@ class BagReader:
                  identities: list[Any] | None = None) -> str:
         """Copy a payload file to ``target`` (decrypted with ``identities`` when given);
         returns its SHA-256 as stored on the disk. Refuses a damaged or missing file and
-        leaves nothing at ``target`` then."""
+        leaves nothing at ``target`` then. ``target`` is the caller's: a folder it made,
+        below which the (checked) payload path decides the name."""
         expected = self._expect(payload)
         target.parent.mkdir(parents=True, exist_ok=True)
         part = target.with_name(target.name + ".part")
         try:
             with fmt.disk_errors(self.dest):
                 src_raw = self._open(payload)
-            with src_raw, open(part, "wb") as out:
+            with src_raw, open(part, "xb") as out:
                 src = _Hashing(src_raw)
                 if identities is None:
                     buf = fmt.read_buffer()
@@ -131,8 +144,9 @@ class BagReader:
         if expected is None:
             return False
         try:
-            digest, _ = fmt.hash_file(self.path(payload), uncached=True)
-        except OSError:
+            digest, _ = fmt.hash_disk_file(self.dest, f"{fmt.DATA}/{payload}", uncached=True,
+                                           known_dirs=self._dirs)
+        except (OSError, SetupError):
             return False
         return digest == expected
 

@@ -204,6 +204,33 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "disk cadangan {path} rusak: {detail}",
         "the backup disk at {path} is damaged: {detail}",
     ),
+    "disk_path_invalid": (
+        "disk cadangan {path} menyebut jalur yang tidak aman {name} ({detail}); jalur itu "
+        "tidak dipakai",
+        "the backup disk at {path} names an unsafe path {name} ({detail}); it is not used",
+    ),
+    "disk_link": (
+        "{name} di disk cadangan {path} adalah tautan (link atau junction); Brankas tidak "
+        "pernah mengikuti tautan di disk cadangan",
+        "{name} on the backup disk at {path} is a link (a symbolic link or junction); "
+        "Brankas never follows a link on a backup disk",
+    ),
+    "disk_not_regular": (
+        "{name} di disk cadangan {path} bukan berkas atau folder biasa ({what}); tidak dipakai",
+        "{name} on the backup disk at {path} is not a regular file or folder ({what}); "
+        "it is not used",
+    ),
+    "disk_file_too_large": (
+        "{name} di disk cadangan {path} lebih besar dari {limit} bita; tidak dibaca",
+        "{name} on the backup disk at {path} is larger than {limit} bytes; it is not read",
+    ),
+    "backup_staging_foreign": (
+        "{name} di disk cadangan {path} tidak dibuat oleh Brankas ({what}); tidak ada yang "
+        "dihapus atau ditulis. Periksa disk ini, pindahkan {name} secara manual, lalu "
+        "jalankan lagi",
+        "{name} on the backup disk at {path} was not made by Brankas ({what}); nothing was "
+        "deleted or written. Inspect this disk, move {name} away by hand, then run again",
+    ),
     "backup_busy": (
         "disk cadangan {path} sedang dipakai oleh proses lain (back up atau verifikasi)",
         "the backup disk at {path} is in use by another process (a backup or a verification)",
@@ -263,6 +290,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "data/{name} on the backup disk is damaged (its SHA-256 does not match the "
         "manifest); take it from another backup disk",
     ),
+    "backup_file_refused": (
+        "berkas data/{name} di disk back up tidak dipakai: {detail}",
+        "data/{name} on the backup disk is not used: {detail}",
+    ),
     "backup_run_not_found": (
         "back up nomor {number} tidak ditemukan",
         "backup run {number} not found",
@@ -289,6 +320,47 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "(--identity) diperlukan",
         "a key holder's passphrase (--passphrase-file) or the recovery identity "
         "(--identity) is needed",
+    ),
+    "recover_no_anchor": (
+        "tidak ada yang membuktikan kunci kantor mana yang menyegel disk ini: tidak ada "
+        "jangkar di disk yang cocok dengan {what}. Berikan sidik jari kunci kantor yang "
+        "dicetak saat penyiapan (--fingerprint), atau pakai frasa sandi pemegang kunci lain "
+        "atau identitas pemulihan. Disk yang ditulis sebelum back up disegel perlu "
+        "--allow-unsigned",
+        "nothing proves which office key sealed this disk: no anchor on the disk checks with "
+        "the {what}. Give the office key fingerprint printed at set-up (--fingerprint), or "
+        "use another key holder's passphrase or the recovery identity. A disk written "
+        "before backups were sealed needs --allow-unsigned",
+    ),
+    "recover_fingerprint_unknown": (
+        "tidak ada back up di disk ini yang disegel dengan kunci kantor bersidik jari "
+        "{fingerprint}; disk ini bukan milik kantor itu, atau sidik jari salah ketik",
+        "no backup on this disk is sealed with the office key of fingerprint {fingerprint}; "
+        "the disk is not that office's, or the fingerprint was mistyped",
+    ),
+    "recover_not_sealed": (
+        "tidak ada back up di disk {path} yang disegel oleh kunci kantor; disk ini milik "
+        "kantor lain atau ditulis sebelum back up disegel (maka: --allow-unsigned)",
+        "no backup on the disk at {path} is sealed by the office key; the disk is another "
+        "office's, or was written before backups were sealed (then: --allow-unsigned)",
+    ),
+    "recover_newest_unusable": (
+        "salinan basis data terbaru di disk (back up {run}) tidak dapat dipakai: {detail}. "
+        "Tidak ada yang dipulihkan. Untuk memulihkan dari salinan yang lebih lama, dan "
+        "kehilangan {lost}, jalankan lagi dengan --allow-older",
+        "the newest database snapshot on the disk (run {run}) cannot be used: {detail}. "
+        "Nothing was recovered. To recover from an older snapshot instead, and lose {lost}, "
+        "run again with --allow-older",
+    ),
+    "recover_snapshot_unopened": (
+        "salinan basis data back up {run} tidak dapat dibuka dengan kunci yang diberikan "
+        "(rusak, atau tidak dienkripsi untuk kunci itu)",
+        "the database snapshot of run {run} does not open with the key given (damaged, or "
+        "not encrypted to that key)",
+    ),
+    "recover_snapshot_invalid": (
+        "salinan basis data di disk tidak sah: {detail}",
+        "the database snapshot on the disk is not valid: {detail}",
     ),
     "recover_home_not_empty": (
         "folder {path} sudah berisi data; pulihkan ke folder baru yang kosong",

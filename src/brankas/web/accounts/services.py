@@ -107,8 +107,9 @@ def office_initialize(
             target=office.name,
             detail={"recovery_recipient": recovery.recipient},
         )
-        from brankas.web.keys.services import keys_write_files
+        from brankas.web.keys.services import keys_write_files, recovery_anchor_set
 
+        recovery_anchor_set(identity_text=recovery.identity)
         keys_write_files()
     return InitResult(office=office, admin=admin, recovery_identity=recovery.identity)
 
