@@ -16,11 +16,12 @@ disk's encrypted register with a key holder's passphrase or the recovery identit
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from brankas.core import crypto
 from brankas.core.bagread import BagReader
-from brankas.core.errors import CryptoFailure, InvalidInput
+from brankas.core.errors import CryptoFailure, IntegrityFailure, InvalidInput
 
 ARCHIVE_DIR = "arsip"
 RUNS_DIR = "backup"
@@ -34,17 +35,32 @@ CONTROL_JSON = "daftar-kontrol.json"
 CONTROL_FORMAT = "brankas-control-list/1"
 
 
+KEY_FILE_LIMIT = 64 << 10  # an identity file is a few hundred bytes
+KEY_FILES_TRIED = 100  # each try costs a scrypt (about a second): a disk may not make us wait
+UNLOCK_BUDGET = 180.0  # seconds of trying at most, however many files a disk holds
+
+
 def unlock_with_passphrase(reader: BagReader, passphrase: str) -> list[Any]:
-    """Every identity on the disk (``data/keys/*.age``) that the passphrase opens."""
+    """Every identity on the disk (``data/keys/*.age``) that the passphrase opens. At most
+    ``KEY_FILES_TRIED`` files are tried, for at most ``UNLOCK_BUDGET`` seconds, and only
+    files asking for an ordinary scrypt work factor (an office has a handful of holders; a
+    prepared disk with thousands would otherwise keep the command busy for hours)."""
     found = []
-    for payload in sorted(reader.entries):
-        parts = payload.split("/")
-        if len(parts) != 2 or parts[0] != KEYS_DIR or not parts[1].endswith(".age"):
-            continue
+    candidates = [p for p in sorted(reader.entries)
+                  if len(p.split("/")) == 2 and p.startswith(KEYS_DIR + "/")
+                  and p.endswith(".age")]
+    deadline = time.monotonic() + UNLOCK_BUDGET
+    for payload in candidates[:KEY_FILES_TRIED]:
+        if time.monotonic() > deadline:
+            break
         try:
-            found.append(crypto.unlock_identity(reader.read_bytes(payload), passphrase,
-                                                username=parts[1]))
-        except CryptoFailure:
+            data = reader.read_bytes(payload, limit=KEY_FILE_LIMIT)
+            factor = crypto.scrypt_work_factor(data)
+            if factor is None or factor > crypto.MAX_WORK_FACTOR:
+                continue  # not an identity Brankas wrote
+            found.append(crypto.unlock_identity(data, passphrase,
+                                                username=payload.split("/")[1]))
+        except (CryptoFailure, IntegrityFailure):
             continue
     return found
 

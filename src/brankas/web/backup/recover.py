@@ -95,9 +95,8 @@ def disk_trust(reader: BagReader, *, secrets: list[tuple[str, str]],
                                         medium_id=reader.medium.medium_id, runs_dir=RUNS_DIR)
         for run in seen.runs:
             if run.seal is not None and run.seal.valid and run.seal.fingerprint == wanted:
-                if run.seal.key not in trust.keys:
-                    trust.keys.add(run.seal.key)
-                    trust.by.append(f"fingerprint on paper: {wanted}")
+                trust.keys.add(run.seal.key)
+                trust.by.append(f"fingerprint on paper: {wanted}")
                 break
         else:
             raise CryptoFailure("recover_fingerprint_unknown", fingerprint=wanted)
