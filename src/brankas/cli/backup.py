@@ -257,6 +257,8 @@ def restore(actor, dest: str, agendas: tuple[str, ...], to: str, decrypt: bool, 
         click.echo(f"dipulihkan / restored: {len(report.restored)} dokumen ke / into {report.to}"
                    f" (didekripsi / decrypted: {len(report.decrypted)})")
         _echo_problems(report.missing, report.damaged)
+        for problem in report.problems:
+            click.echo(f"  MASALAH DISK / DISK PROBLEM  {problem}")
     if not report.ok:
         raise SystemExit(1)
 

@@ -76,6 +76,7 @@ class Bag:
         self._state = state
         self._lock = lock
         self._closed = False
+        state.held_lock = lock
 
     @property
     def dest(self) -> Path:

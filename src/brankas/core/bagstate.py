@@ -115,6 +115,7 @@ class BagState:
         self._known_dirs: set[str] = set()  # folders under DEST checked to be real folders
         self._prefix = uuid.uuid4().hex[:12]
         self._counter = itertools.count(1)
+        self.held_lock: int | None = None  # the lock file's descriptor, while we hold it
 
     def final(self, path: str) -> Path:
         return self.data.joinpath(*path.split("/"))
@@ -142,6 +143,7 @@ class BagState:
             return
         temps: list[tuple[str, Path]] = []
         with self.on_disk():
+            self.check_same_disk()
             try:
                 for name in changed:
                     temps.append((name, self._write_temp(tags[name])))
@@ -171,6 +173,26 @@ class BagState:
                 (self.staging / JOURNAL).unlink()
         self.entries, self.sizes, self.info = entries, sizes, info
         self._tag_hashes.update({name: hashes[name] for name in changed})
+
+    def check_same_disk(self) -> None:
+        """The disk at DEST is still the one opened: its lock file is the one we hold and
+        its identity file has not changed. A disk swapped for another at the same mount
+        point mid-run must not get this disk's manifest."""
+        if self.held_lock is not None:
+            held = os.fstat(self.held_lock)
+            try:
+                now = os.lstat(self.staging / fmt.LOCK)
+            except FileNotFoundError:
+                now = None
+            if now is None or (now.st_dev, now.st_ino) != (held.st_dev, held.st_ino):
+                raise SetupError("backup_disk_replaced", path=str(self.dest))
+        if self.medium_bytes:
+            try:
+                current = diskfs.read_file(self.dest, fmt.MEDIUM, limit=fmt.MEDIUM_LIMIT)
+            except FileNotFoundError:
+                current = b""
+            if current != self.medium_bytes:
+                raise SetupError("backup_disk_replaced", path=str(self.dest))
 
     def _bag_info(self, sizes: Mapping[str, int], run: str | None) -> dict[str, str]:
         info = {

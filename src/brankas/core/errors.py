@@ -251,6 +251,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "tidak dapat menulis ke disk cadangan {path}: {detail}",
         "cannot write to the backup disk at {path}: {detail}",
     ),
+    "backup_disk_replaced": (
+        "disk di {path} bukan lagi disk yang dibuka saat back up dimulai (diganti di tengah "
+        "jalan?); tidak ada yang dicatat di disk ini. Pasang kembali disk semula dan jalankan "
+        "back up lagi",
+        "the disk at {path} is no longer the disk this backup opened (replaced mid-run?); "
+        "nothing was recorded on it. Reconnect the first disk and run the backup again",
+    ),
     "backup_readback_mismatch": (
         "berkas {name} yang ditulis ke disk cadangan berbeda saat dibaca ulang; disk mungkin "
         "rusak. Berkas ini tidak dicatat; pakai disk lain",

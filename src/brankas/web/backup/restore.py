@@ -69,11 +69,12 @@ class RestoreReport:
     decrypted: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # not on the disk
     damaged: list[str] = field(default_factory=list)  # on the disk, hash mismatch
+    problems: list[str] = field(default_factory=list)  # manifest lines not used (unsafe)
     bytes: int = 0
 
     @property
     def ok(self) -> bool:
-        return not (self.missing or self.damaged)
+        return not (self.missing or self.damaged or self.problems)
 
     def as_dict(self) -> dict[str, Any]:
         return {**self.__dict__, "ok": self.ok}
@@ -112,7 +113,8 @@ def backup_restore(*, actor: User, dest: Path | str, to: Path | str,
                          outcome="denied", detail={"error": refused.code, "decrypt": True})
             raise refused
     target = _empty_target(Path(to), "restore_target_not_empty")
-    report = RestoreReport(dest=str(reader.dest), to=str(target))
+    report = RestoreReport(dest=str(reader.dest), to=str(target),
+                           problems=list(reader.problems))
     total = sum(d.stored_size for d in docs)
     done = 0
     opened: list[AuditEntry] = []
