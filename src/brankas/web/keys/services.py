@@ -111,7 +111,7 @@ def keys_write_files() -> None:
     ``recipients.txt`` that the ``age -R`` option reads."""
     settings = brankas_settings()
     folder = settings.keys
-    folder.mkdir(parents=True, exist_ok=True)
+    fsutil.make_private_dir(folder)
     office = Office.objects.first()
     keys = list(HolderKey.objects.select_related("holder"))
     for k in keys:
