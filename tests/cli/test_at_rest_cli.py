@@ -106,7 +106,7 @@ def test_init_tightens_an_existing_loose_folder(tmp_path: Path) -> None:
     (outside / "notes.txt").write_text("not Brankas's")
     (home / "link").symlink_to(outside)
     for p in (home, home / "arsip", home / "arsip" / "lama", outside):
-        os.chmod(p, 0o755)
+        os.chmod(p, 0o755)  # noqa: S103 - a loose folder on purpose
     for p in (home / "arsip" / "lama" / "surat.pdf", home / "catatan.txt", outside / "notes.txt"):
         os.chmod(p, 0o644)
     pw = tmp_path / "admin.pw"
@@ -121,7 +121,7 @@ def test_init_tightens_an_existing_loose_folder(tmp_path: Path) -> None:
         # An instance made loose again (copied with other modes, say): init tightens it,
         # then says it is set up already.
         os.chmod(home / "brankas.sqlite3", 0o644)
-        os.chmod(home / "arsip", 0o755)
+        os.chmod(home / "arsip", 0o755)  # noqa: S103
         r = cli(home, tmp_path, "init", "--office", "Dinas", "--admin", "admin",
                 "--password-file", str(pw))
     assert r.returncode == 1 and "tightened: 2" in r.stderr

@@ -80,12 +80,12 @@ def test_tighten_walks_the_folder_and_follows_no_link(tmp_path: Path) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "mine.txt").write_bytes(b"not brankas's")
-    os.chmod(outside, 0o755)
+    os.chmod(outside, 0o755)  # noqa: S103
     os.chmod(outside / "mine.txt", 0o644)
     (home / "link-to-dir").symlink_to(outside)
     (home / "link-to-file").symlink_to(outside / "mine.txt")
     for p in (home, home / "arsip", home / "arsip" / "biasa"):
-        os.chmod(p, 0o755)
+        os.chmod(p, 0o755)  # noqa: S103 - a loose folder on purpose
     for p in (home / "arsip" / "biasa" / "a.pdf", home / "brankas.sqlite3"):
         os.chmod(p, 0o644)
     changed = fsutil.tighten(home)
