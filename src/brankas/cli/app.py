@@ -51,7 +51,8 @@ def init(
     office_name: str, admin_username: str, password_file: str | None, full_name: str, as_json: bool
 ) -> None:
     """Set up a new Brankas in BRANKAS_HOME: database, the four folders, the first admin and
-    the office recovery key (its secret is printed once: write it down, keep it in the safe)."""
+    the office recovery key (its secret is printed once: write it down, keep it in the safe).
+    The data folder is made readable by its owner only; an existing one is tightened first."""
     setup_django()
     from django.core.management import call_command
 
