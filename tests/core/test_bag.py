@@ -587,9 +587,8 @@ def test_a_disk_replaced_mid_run_gets_nothing_of_the_first(tmp_path: Path) -> No
 
     plan[1:] = [PayloadItem(i.path, (lambda d=files[i.path]: swap_then_open(d)), i.size,
                             i.sha256) for i in plan[1:]]
-    with open_bag(dest) as bag:
-        with pytest.raises(BrankasError) as refused:
-            bag.add_files(plan, workers=1, checkpoint_files=1000)
+    with open_bag(dest) as bag, pytest.raises(BrankasError) as refused:
+        bag.add_files(plan, workers=1, checkpoint_files=1000)
     assert refused.value.code == "backup_disk_replaced"
     after = {p.name: p.read_bytes() for p in dest.iterdir() if p.is_file()}
     assert after == before  # disk B's tag files, manifest included, are as they were

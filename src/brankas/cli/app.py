@@ -2,20 +2,42 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import click
 
 from brankas import __version__
 from brankas.cli.auth import acting_user
 from brankas.cli.runtime import emit_json, fail, handles_errors, read_secret_file, setup_django
+from brankas.core import fsutil
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="brankas")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Brankas: register, encrypted four-folder archive and backup of official documents.
 
     Data folder: BRANKAS_HOME (default ./brankas-data). Messages: BRANKAS_LANG=id|en.
     """
+    # Whatever a command creates (the database, its journal, documents, keys, staging
+    # files, a rebuilt instance) is private to the user running it; restored afterwards
+    # for a caller that runs commands in-process.
+    previous = fsutil.private_umask()
+    if previous is not None:
+        ctx.call_on_close(lambda: os.umask(previous))
+
+
+def _secure_home() -> int:
+    """Create the data folder privately and tighten what is already in it; returns how
+    many files and folders were tightened."""
+    from django.conf import settings
+
+    from brankas.core.config import ensure_home
+
+    ensure_home(settings.BRANKAS)
+    return len(fsutil.tighten(settings.BRANKAS.home))
 
 
 @main.command()
@@ -29,7 +51,8 @@ def init(
     office_name: str, admin_username: str, password_file: str | None, full_name: str, as_json: bool
 ) -> None:
     """Set up a new Brankas in BRANKAS_HOME: database, the four folders, the first admin and
-    the office recovery key (its secret is printed once: write it down, keep it in the safe)."""
+    the office recovery key (its secret is printed once: write it down, keep it in the safe).
+    The data folder is made readable by its owner only; an existing one is tightened first."""
     setup_django()
     from django.core.management import call_command
 
@@ -40,6 +63,10 @@ def init(
     )
     if password is None:
         fail("kata sandi admin diperlukan: --password-file F / admin password needed", 2)
+    tightened = _secure_home()
+    if tightened and not as_json:
+        click.echo(f"izin folder data diperketat / data folder permissions tightened: "
+                   f"{tightened}", err=True)
     call_command("migrate", verbosity=0, interactive=False)
     result = office_initialize(
         office_name=office_name,
@@ -61,6 +88,7 @@ def init(
                 "recovery_recipient": result.office.recovery_recipient,
                 "recovery_identity": result.recovery_identity,
                 "office_key_fingerprint": fingerprint,
+                "tightened": tightened,
             }
         )
         return
@@ -90,16 +118,34 @@ def serve(host: str, port: int) -> None:
     from django.core.management import call_command
 
     from brankas.core import store
-    from brankas.core.config import ensure_home
 
-    ensure_home(settings.BRANKAS)
+    _secure_home()
     call_command("migrate", verbosity=0, interactive=False)
     store.create_layout(settings.BRANKAS)
+    _rename_exempted(settings.BRANKAS.home)
     store.sweep_staging(settings.BRANKAS)
     click.echo(f"Brankas: http://{host}:{port}/  (BRANKAS_HOME={settings.BRANKAS.home})", err=True)
     from brankas.web.server import serve as run_server
 
     run_server(host=host, port=port)
+
+
+def _rename_exempted(home: Path) -> None:
+    """Exempted files still named with their subject (an instance rebuilt from a disk
+    written before the rule, or a migration run against another data folder) are renamed
+    as the migration does; a no-op when there are none."""
+    from brankas.web.dispatch.models import SendRequest
+    from brankas.web.documents.models import Document
+    from brankas.web.documents.renames import documents_rename, letters_rename
+
+    for what, summary in (
+        ("arsip dikecualikan / exempted archive",
+         documents_rename(home=home, document_model=Document)),
+        ("surat permintaan / request letters",
+         letters_rename(home=home, request_model=SendRequest)),
+    ):
+        for line in summary.lines(what):
+            click.echo(f"brankas: {line}", err=True)
 
 
 @main.group()

@@ -40,6 +40,22 @@ class _Hashing(io.RawIOBase):
         return n
 
 
+def same_folder_index(entries: dict[str, str]) -> dict[tuple[str, str], str]:
+    """{(folder, sha256): payload path} of the manifest's files (the first of equal ones)."""
+    index: dict[tuple[str, str], str] = {}
+    for path, digest in sorted(entries.items()):
+        index.setdefault((path.rpartition("/")[0], digest), path)
+    return index
+
+
+def locate(entries: dict[str, str], index: dict[tuple[str, str], str], stored_path: str,
+           sha256: str) -> str | None:
+    """``BagReader.locate`` over a manifest and its ``same_folder_index``."""
+    if stored_path in entries:
+        return stored_path
+    return index.get((stored_path.rpartition("/")[0], sha256))
+
+
 # The codes of a file on the disk that cannot be used: damaged, or refused (a link, not a
 # regular file, too large).
 DAMAGED = frozenset({"backup_file_damaged", "backup_file_refused"})
@@ -56,6 +72,7 @@ class BagReader:
         if not self.dest.is_dir():
             raise SetupError("backup_dest_missing", path=str(self.dest))
         self._dirs: set[str] = set()
+        self._located: dict[tuple[str, str], str] | None = None
         self.problems: list[str] = []  # manifest lines refused (unsafe paths, twins)
         with fmt.disk_errors(self.dest):
             if diskfs.lkind(self.dest / fmt.BAGIT_TXT) != "file":
@@ -72,6 +89,14 @@ class BagReader:
 
     def has(self, payload: str) -> bool:
         return payload in self.entries
+
+    def locate(self, stored_path: str, sha256: str) -> str | None:
+        """Where a registered file is on this disk: its own path, or (a disk written when
+        exempted files were named with their subject) a file in the same folder with the
+        same SHA-256; None when neither is there."""
+        if self._located is None:
+            self._located = same_folder_index(self.entries)
+        return locate(self.entries, self._located, stored_path, sha256)
 
     def _expect(self, payload: str) -> str:
         try:

@@ -35,6 +35,7 @@ from typing import Any
 from brankas.core import bagformat as fmt
 from brankas.core import diskfs, diskseal
 from brankas.core.bagformat import MediumInfo
+from brankas.core.bagread import locate, same_folder_index
 from brankas.core.bagstate import staging_strangers
 from brankas.core.errors import BrankasError, SetupError
 
@@ -206,8 +207,11 @@ def check_expectations(dest: Path, report: VerifyReport, entries: Mapping[str, s
         fmt.note(problems, f"run {folder}: recorded as sealed on this disk, but its sealed "
                            "folder is not here (removed, or the disk was rolled back)")
     register = report.register_problems
+    listed = dict(entries)
+    index = same_folder_index(listed)
     for path, (digest, agenda) in sorted(expect.documents.items()):
-        found = entries.get(path)
+        on_disk = locate(listed, index, path, digest)
+        found = entries.get(on_disk) if on_disk else None
         if found is None:
             fmt.note(register, f"{agenda}: recorded as on this disk, but data/{path} is not "
                                "in its manifest")

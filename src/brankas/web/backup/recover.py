@@ -295,6 +295,8 @@ def instance_recover(*, dest: Any, identities: list[Any], unlocked_with: str,
         _restore_letter(reader, path, sha, settings.home, report)
     _set_aside_unregistered(reader, registered, {d.stored_sha256 for d in docs},
                             settings.home, report)
+    _rename_old_names(settings.home)
+    docs = list(Document.objects.order_by("id"))
     keys_write_files()
     _test_open(docs, identities, settings.home, report)
     sealed_runs = {r.folder for r in seals.runs if r.signed} if trust.keys else None
@@ -328,12 +330,13 @@ def _restore_documents(reader: BagReader, docs: list[Document], home: Any,
                                       f"{fmt.shown(doc.stored_path)} refused: {problem}")
             report.damaged.append(doc.agenda)
             continue
-        if not reader.has(doc.stored_path):
+        on_disk = reader.locate(doc.stored_path, doc.stored_sha256)
+        if on_disk is None:
             report.missing.append(doc.agenda)
             continue
         target = home.joinpath(*doc.stored_path.split("/"))
         try:
-            digest = reader.copy_out(doc.stored_path, target)
+            digest = reader.copy_out(on_disk, target)
         except BrankasError as exc:
             if exc.code not in DAMAGED:
                 raise
@@ -347,6 +350,16 @@ def _restore_documents(reader: BagReader, docs: list[Document], home: Any,
         done += doc.stored_size
     if on_progress is not None:
         on_progress(len(docs), len(docs), done, total)
+
+
+def _rename_old_names(home: Any) -> None:
+    """A snapshot from before exempted files were named by their number alone names them
+    with their subject: rename them as the migration renames an archive (hashes kept)."""
+    from brankas.web.dispatch.models import SendRequest
+    from brankas.web.documents.renames import documents_rename, letters_rename
+
+    documents_rename(home=home, document_model=Document)
+    letters_rename(home=home, request_model=SendRequest)
 
 
 def _restore_letter(reader: BagReader, path: str, sha: str, home: Any,
@@ -439,7 +452,7 @@ def _import_control_lists(reader: BagReader, docs: list[Document],
             count += 1
         BackupRun.objects.filter(status=BackupRun.RUNNING).update(
             status=BackupRun.FAILED, error="interrupted", finished_at=timezone.now())
-        on_disk = [d.id for d in docs if reader.has(d.stored_path)]
+        on_disk = [d.id for d in docs if reader.locate(d.stored_path, d.stored_sha256)]
         BackupCopy.objects.bulk_create(
             [BackupCopy(document_id=i, medium=medium) for i in on_disk], ignore_conflicts=True)
     return count

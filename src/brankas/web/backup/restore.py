@@ -121,17 +121,18 @@ def backup_restore(*, actor: User, dest: Path | str, to: Path | str,
     for i, doc in enumerate(docs):
         if on_progress is not None:
             on_progress(i, len(docs), done, total)
-        if not reader.has(doc.stored_path):
+        on_disk = reader.locate(doc.stored_path, doc.stored_sha256)
+        if on_disk is None:
             report.missing.append(doc.agenda)
             continue
-        if reader.entries[doc.stored_path] != doc.stored_sha256:
+        if reader.entries[on_disk] != doc.stored_sha256:
             report.damaged.append(doc.agenda)
             continue
         mine = [identities[f] for f in doc.recipients if f in identities] if doc.exempted else []
         decrypt = bool(mine)
         out = target / _out_name(doc.stored_path, decrypt)
         try:
-            reader.copy_out(doc.stored_path, out, identities=mine if decrypt else None)
+            reader.copy_out(on_disk, out, identities=mine if decrypt else None)
         except BrankasError as exc:
             if exc.code in DAMAGED:
                 report.damaged.append(doc.agenda)
@@ -195,18 +196,20 @@ def backup_drill(*, actor: User, dest: Path | str, passphrase: str | None = None
     medium = Medium.objects.filter(medium_id=reader.medium.medium_id).first()
     fixity = verify(reader.dest, mode="full", on_progress=on_progress,
                     expect=disk_expectations(medium))
-    docs = [d for d in Document.objects.order_by("id") if reader.has(d.stored_path)]
+    docs = [(d, found) for d in Document.objects.order_by("id")
+            if (found := reader.locate(d.stored_path, d.stored_sha256)) is not None]
     missing = [d.agenda for d in Document.objects.filter(
-        copies__medium__medium_id=reader.medium.medium_id) if not reader.has(d.stored_path)]
+        copies__medium__medium_id=reader.medium.medium_id)
+        if reader.locate(d.stored_path, d.stored_sha256) is None]
     damaged: list[str] = []
     restored = 0
     recovered: dict[str, Any] | None = None
     mismatched: list[str] = []
     settings.tmp.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="drill-", dir=settings.tmp) as tmp:
-        for doc in docs:
+        for doc, on_disk in docs:
             try:
-                digest = reader.copy_out(doc.stored_path, Path(tmp).joinpath(
+                digest = reader.copy_out(on_disk, Path(tmp).joinpath(
                     "files", *doc.stored_path.split("/")))
             except BrankasError:
                 damaged.append(doc.agenda)
@@ -219,7 +222,7 @@ def backup_drill(*, actor: User, dest: Path | str, passphrase: str | None = None
             recover = run_recover or _recover_subprocess
             recovered = recover(reader.dest, Path(tmp) / "home", passphrase)
             theirs = recovered.get("documents_sha256", {})
-            ours = {d.agenda: d.stored_sha256 for d in docs}
+            ours = {d.agenda: d.stored_sha256 for d, _ in docs}
             mismatched = sorted(a for a in ours if theirs.get(a) != ours[a])
     ok = (fixity.ok and not missing and not damaged and not mismatched
           and (recovered is None or bool(recovered.get("ok"))))

@@ -223,7 +223,7 @@ def keys_write_files() -> None:
 
     settings = brankas_settings()
     folder = settings.keys
-    folder.mkdir(parents=True, exist_ok=True)
+    fsutil.make_private_dir(folder)
     office = Office.objects.first()
     keys = list(HolderKey.objects.select_related("holder"))
     for k in keys:
