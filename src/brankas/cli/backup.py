@@ -12,7 +12,7 @@ import click
 
 from brankas.cli.app import main
 from brankas.cli.auth import acting_user
-from brankas.cli.runtime import emit_json, fail, handles_errors, read_secret_file
+from brankas.cli.runtime import emit_json, fail, handles_errors, read_secret_file, read_text_file
 
 Progress = Callable[[int, int, int, int], None]
 
@@ -294,12 +294,7 @@ def recover(dest: str, new_home: str, passphrase_file: str | None,  # type: igno
     home = Path(new_home).expanduser().absolute()
     recovering.check_target(home)
     reader = BagReader(dest)
-    identity_text = None
-    if identity_file:
-        try:
-            identity_text = Path(identity_file).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise click.UsageError(f"cannot read {identity_file}: {exc.strerror}") from None
+    identity_text = read_text_file(identity_file) if identity_file else None
     passphrase = None if identity_text is not None else read_secret_file(
         passphrase_file, "BRANKAS_PASSPHRASE", "Frasa sandi pemegang kunci / Key passphrase")
     identities, unlocked_with = disk_identities(reader, passphrase=passphrase,

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from brankas.cli.app import main
 from brankas.cli.auth import acting_user, acting_user_with
-from brankas.cli.runtime import emit_json, fail, handles_errors, read_secret_file
+from brankas.cli.runtime import emit_json, fail, handles_errors, read_secret_file, read_text_file
 from brankas.core.terms import Role
 
 
@@ -153,10 +151,7 @@ def key_anchor(actor, identity_file: str | None, passphrase_file: str | None) ->
     identity_text = None
     passphrase = None
     if identity_file:
-        try:
-            identity_text = Path(identity_file).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise click.UsageError(f"cannot read {identity_file}: {exc.strerror}") from None
+        identity_text = read_text_file(identity_file)
     else:
         passphrase = read_secret_file(passphrase_file, "BRANKAS_PASSPHRASE",
                                       "Frasa sandi kunci / Key passphrase")

@@ -93,12 +93,12 @@ def decode_path(text: str) -> str:
 
 
 def check_payload_path(path: str) -> str | None:
-    """Why ``path`` cannot be a payload path on exFAT/NTFS, or None when it can."""
-    if not path or path.startswith("/") or path.endswith("/"):
-        return "not a relative file path"
+    """Why ``path`` cannot be a payload path on exFAT/NTFS, or None when it can: first the
+    safety of any path from a disk (``diskfs.check_relative``), then the names."""
+    reason = diskfs.check_relative(path)
+    if reason is not None:
+        return reason
     for part in path.split("/"):
-        if part in {"", ".", ".."}:
-            return "empty, '.' or '..' component"
         if "%" in part:
             return "the '%' sign (RFC 8493 would percent-encode it)"
         if not is_safe_component(part):

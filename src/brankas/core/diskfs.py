@@ -114,20 +114,8 @@ def _checked(dest: Path, rel: str) -> list[str]:
 
 def _check_dirs(root: Path, parts: list[str], known: set[str] | None) -> None:
     """Every folder on the way to ``parts[-1]`` must be a real folder (not a link)."""
-    folder = root
-    rel = ""
-    for part in parts[:-1]:
-        folder = folder / part
-        rel = f"{rel}/{part}" if rel else part
-        if known is not None and rel in known:
-            continue
-        kind = lkind(folder)
-        if kind is None:
-            raise FileNotFoundError(errno.ENOENT, "No such file or directory", str(folder))
-        if kind != "dir":
-            raise refused(root, rel, kind)
-        if known is not None:
-            known.add(rel)
+    if len(parts) > 1:
+        real_dir(root, "/".join(parts[:-1]), create=False, known_dirs=known)
 
 
 def open_file(root: Path, rel: str, *, limit: int | None = None,
