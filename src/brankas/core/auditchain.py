@@ -155,17 +155,21 @@ def check(rows: Iterable[Row], *, anchors: Sequence[Anchor] = (),
         count += 1
         while pending and pending[0] < seq:  # anchors on numbers the log skips
             settle(pending.pop(0), None, seq)
-        if first_problem is None:
-            if seq < expected:
-                first_problem = Finding(expected, "audit_entry_out_of_order",
-                                        {"seq": seq, "expected": expected})
-            elif seq > expected:
-                first_problem = _missing(expected, seq - 1, tail=False)
-            elif prev_hash != prev_stored:
-                first_problem = Finding(seq, "audit_entry_unlinked", {"seq": seq})
-            elif entry_hash(prev_hash, entry) != stored:
+        if first_problem is None and seq == expected and prev_hash == prev_stored:
+            # Intact so far: the recomputed chain is the stored one; one hash per entry.
+            running = entry_hash(prev_hash, entry)
+            if running != stored:
                 first_problem = Finding(seq, "audit_entry_altered", {"seq": seq})
-        running = entry_hash(running, entry)
+        else:
+            if first_problem is None:
+                if seq < expected:
+                    first_problem = Finding(expected, "audit_entry_out_of_order",
+                                            {"seq": seq, "expected": expected})
+                elif seq > expected:
+                    first_problem = _missing(expected, seq - 1, tail=False)
+                else:
+                    first_problem = Finding(seq, "audit_entry_unlinked", {"seq": seq})
+            running = entry_hash(running, entry)
         if pending and pending[0] == seq:
             settle(pending.pop(0), (stored, running), seq)
         prev_stored = stored
