@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from brankas import __version__
 from brankas.cli.auth import acting_user
 from brankas.cli.runtime import emit_json, fail, handles_errors, read_secret_file, setup_django
+from brankas.core.auditchain import ChainReport, Finding
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -122,13 +125,13 @@ def audit_verify(actor, against: tuple[str, ...], as_json: bool) -> None:  # typ
         fail(message("audit_problems", count=len(problems), first=problems[0].message()))
 
 
-def _finding_dict(finding):  # type: ignore[no-untyped-def]
+def _finding_dict(finding: Finding | None) -> dict[str, Any] | None:
     if finding is None:
         return None
     return {"seq": finding.seq, "code": finding.code, "message": finding.message()}
 
 
-def _verify_dict(report):  # type: ignore[no-untyped-def]
+def _verify_dict(report: ChainReport) -> dict[str, Any]:
     first = report.problems[0] if report.problems else None
     return {
         "entries": report.entries, "ok": report.ok, "last": report.last_seq,
@@ -144,7 +147,7 @@ def _verify_dict(report):  # type: ignore[no-untyped-def]
     }
 
 
-def _print_verify(report) -> None:  # type: ignore[no-untyped-def]
+def _print_verify(report: ChainReport) -> None:
     counted = "-" if report.counted_to is None else report.counted_to
     click.echo(f"log audit / audit log: {report.entries} entri / entries, "
                f"terakhir / last #{report.last_seq}, penghitung / counter #{counted}")
