@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -11,6 +12,7 @@ from brankas import __version__
 from brankas.cli.auth import acting_user
 from brankas.cli.runtime import emit_json, fail, handles_errors, read_secret_file, setup_django
 from brankas.core import fsutil
+from brankas.core.auditchain import ChainReport, Finding
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -154,24 +156,67 @@ def audit() -> None:
 
 
 @audit.command("verify")
+@click.option("--against", "against", multiple=True, type=click.Path(),
+              metavar="DISK_OR_PDF",
+              help="Also check the heads recorded on a backup disk (its folder) or printed on "
+                   "an approved report (its PDF file). Repeatable.")
 @click.option("--json", "as_json", is_flag=True)
 @handles_errors
 @acting_user
-def audit_verify(actor, as_json: bool) -> None:  # type: ignore[no-untyped-def]
-    """Recompute the hash chain; exit 1 and name the first bad entry if it is broken."""
-    from brankas.web.audit.models import AuditEvent
-    from brankas.web.audit.services import audit_verify as verify_chain
+def audit_verify(actor, against: tuple[str, ...], as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    """Recompute the hash chain and check it against its anchors: the sequence counter,
+    every approved report's recorded head, and each --against disk or report PDF. Exit 1
+    and name the first problem of each if the log was altered, truncated or rewritten."""
+    from brankas.core.errors import message
+    from brankas.web.audit.anchors import anchors_from_paths, audit_verify_anchors
 
-    problem = verify_chain()
-    count = AuditEvent.objects.count()
+    report = audit_verify_anchors(anchors=anchors_from_paths(against))
+    problems = report.problems
     if as_json:
-        emit_json({"entries": count, "ok": problem is None,
-                   "first_bad": problem.seq if problem else None,
-                   "reason": problem.reason if problem else None})
-    elif problem is None:
-        click.echo(f"audit log intact: {count} entries")
-    if problem is not None:
-        fail(f"audit log broken at entry {problem.seq}: {problem.reason}")
+        emit_json(_verify_dict(report))
+    else:
+        _print_verify(report)
+    if problems:
+        fail(message("audit_problems", count=len(problems), first=problems[0].message()))
+
+
+def _finding_dict(finding: Finding | None) -> dict[str, Any] | None:
+    if finding is None:
+        return None
+    return {"seq": finding.seq, "code": finding.code, "message": finding.message()}
+
+
+def _verify_dict(report: ChainReport) -> dict[str, Any]:
+    first = report.problems[0] if report.problems else None
+    return {
+        "entries": report.entries, "ok": report.ok, "last": report.last_seq,
+        "counted_to": report.counted_to,
+        "first_bad": first.seq if first else None,
+        "reason": first.message() if first else None,
+        "chain": _finding_dict(report.chain), "counter": _finding_dict(report.counter),
+        "anchors": [{"kind": r.anchor.kind, "ref": r.anchor.ref,
+                     "source": r.anchor.source_text(), "seq": r.anchor.seq,
+                     "hash": r.anchor.hash, "ok": r.ok, "problem": _finding_dict(r.problem)}
+                    for r in report.anchors],
+        "problems": [_finding_dict(f) for f in report.problems],
+    }
+
+
+def _print_verify(report: ChainReport) -> None:
+    counted = "-" if report.counted_to is None else report.counted_to
+    click.echo(f"log audit / audit log: {report.entries} entri / entries, "
+               f"terakhir / last #{report.last_seq}, penghitung / counter #{counted}")
+    for label, finding in (("rantai / chain", report.chain),
+                           ("penghitung / counter", report.counter)):
+        click.echo(f"  {label}: {finding.message() if finding else 'utuh / intact'}")
+    click.echo(f"jangkar / anchors: {len(report.anchors)}")
+    for r in report.anchors:
+        state = "OK" if r.ok else "MASALAH / PROBLEM"
+        click.echo(f"  {state:<18} {r.anchor.source_text()}: #{r.anchor.seq} "
+                   f"{r.anchor.hash[:16]}…")
+        if r.problem is not None:
+            click.echo(f"  {'':<18} {r.problem.message()}")
+    click.echo("utuh / intact" if report.ok else "DITEMUKAN MASALAH / PROBLEMS FOUND")
 
 
 from brankas.cli import (  # noqa: E402,F401  (registers the commands)

@@ -1,7 +1,8 @@
 """One error type, with a stable code and a message in Bahasa Indonesia and English.
 
 Every refusal the user can meet is listed in ``MESSAGES``; the CLI prints
-``brankas: <message>`` in the user's language, the web shows the same text.
+``brankas: <message>`` in the user's language, the web shows the same text. The findings
+of ``audit verify`` (``core.auditchain``) are worded here too, with ``message``.
 """
 
 from __future__ import annotations
@@ -525,6 +526,65 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "frasa sandi kunci tanda tangan diperlukan (--passphrase-file F)",
         "the signing key passphrase is needed (--passphrase-file F)",
     ),
+    # the audit log's chain, its sequence counter and its anchors (what audit verify finds)
+    "audit_entry_altered": (
+        "entri #{seq} diubah: hash-nya tidak cocok dengan isinya",
+        "entry #{seq} was altered: its hash does not match its content",
+    ),
+    "audit_entry_unlinked": (
+        "entri #{seq} tidak menyambung ke entri sebelumnya",
+        "entry #{seq} does not follow the entry before it",
+    ),
+    "audit_entry_out_of_order": (
+        "entri #{seq} tidak berurutan (seharusnya #{expected})",
+        "entry #{seq} is out of order (#{expected} was expected)",
+    ),
+    "audit_entry_missing": ("entri #{seq} hilang", "entry #{seq} is missing"),
+    "audit_entries_missing": (
+        "entri #{first}–#{last} hilang", "entries #{first}–#{last} are missing",
+    ),
+    "audit_tail_entry_missing": (
+        "entri #{last} hilang: log sudah menghitung sampai #{last}",
+        "entry #{last} is missing: the log counted to #{last}",
+    ),
+    "audit_tail_entries_missing": (
+        "entri #{first}–#{last} hilang: log sudah menghitung sampai #{last}",
+        "entries #{first}–#{last} are missing: the log counted to #{last}",
+    ),
+    "audit_anchor_truncated": (
+        "entri setelah #{end} hilang; {source} mencatat #{seq}",
+        "entries after #{end} are missing; {source} recorded #{seq}",
+    ),
+    "audit_anchor_entry_missing": (
+        "entri #{seq} hilang; {source} mencatatnya",
+        "entry #{seq} is missing; {source} recorded it",
+    ),
+    "audit_anchor_rewritten": (
+        "entri #{seq} bukan entri yang dicatat {source}: log ditulis ulang sampai #{seq}",
+        "entry #{seq} is not the one {source} recorded: the log was rewritten up to #{seq}",
+    ),
+    "audit_anchor_broken": (
+        "log sampai #{seq} tidak lagi menghasilkan hash yang dicatat {source}: ada entri "
+        "sampai #{seq} yang diubah",
+        "the log up to #{seq} no longer leads to the hash {source} recorded: an entry up to "
+        "#{seq} was altered",
+    ),
+    "audit_problems": (
+        "log audit bermasalah ({count} temuan); yang pertama: {first}",
+        "the audit log has problems ({count} found); the first: {first}",
+    ),
+    "audit_anchor_not_found": (
+        "{path} tidak ditemukan (berikan folder disk back up atau berkas PDF laporan)",
+        "{path} not found (give a backup disk's folder or a report's PDF file)",
+    ),
+    "audit_anchor_pdf_no_head": (
+        "{name} tidak memuat kepala rantai audit (bukan laporan Brankas yang disahkan?)",
+        "{name} carries no audit-chain head (not an approved Brankas report?)",
+    ),
+    "audit_anchor_disk_no_head": (
+        "disk di {path} tidak mencatat kepala rantai audit pada daftar kontrol mana pun",
+        "the disk at {path} records no audit-chain head in any control list",
+    ),
 }
 
 
@@ -532,6 +592,16 @@ def current_language() -> str:
     """The language of CLI messages: ``BRANKAS_LANG`` (id or en); Bahasa Indonesia by default."""
     lang = os.environ.get("BRANKAS_LANG", "id").strip().lower()[:2]
     return "en" if lang == "en" else "id"
+
+
+def message(code: str, lang: str | None = None, **params: Any) -> str:
+    """The text of ``code`` in ``lang`` (the user's language when not given). A parameter
+    given as an (Indonesian, English) pair is shown in the same language."""
+    index = 1 if (lang or current_language()) == "en" else 0
+    template = MESSAGES[code][index]
+    return template.format(**{
+        k: (v[index] if isinstance(v, tuple) and len(v) == 2 else v) for k, v in params.items()
+    })
 
 
 class BrankasError(Exception):
@@ -547,15 +617,7 @@ class BrankasError(Exception):
         super().__init__(self.message("en"))
 
     def message(self, lang: str | None = None) -> str:
-        lang = lang or current_language()
-        index = 1 if lang == "en" else 0
-        template = MESSAGES[self.code][index]
-        # A parameter given as an (Indonesian, English) pair is shown in the same language.
-        params = {
-            k: (v[index] if isinstance(v, tuple) and len(v) == 2 else v)
-            for k, v in self.params.items()
-        }
-        return template.format(**params)
+        return message(self.code, lang, **self.params)
 
     def as_dict(self) -> dict[str, Any]:
         return {"error": self.code, "kind": self.kind, "message": self.message()}

@@ -26,6 +26,7 @@ MODELS = (
     "documents.AgendaCounter",
     "documents.Document",
     "audit.AuditEvent",
+    "audit.AuditSequence",
     "backup.Medium",
     "backup.BackupRun",
     "backup.BackupCopy",
