@@ -217,9 +217,10 @@ def test_inputs_without_a_head_are_refused_clearly(office, anchored, tmp_path) -
     with pytest.raises(BrankasError) as exc:
         anchors_from_paths([empty])
     assert exc.value.code == "backup_not_brankas"
-    # A disk whose control lists carry no head (damaged or foreign) is named too.
-    for control in (disk / "data" / "backup").glob("*/daftar-kontrol.json"):
-        control.write_text("{}")
+    # A disk whose runs carry no head the office sealed (damaged or foreign) is named too;
+    # a control list alone proves nothing (anyone can write one).
+    for seal in (disk / "data" / "backup").glob("*/segel.json"):
+        seal.write_text("{}")
     with pytest.raises(BrankasError) as exc:
         anchors_from_paths([disk])
     assert exc.value.code == "audit_anchor_disk_no_head"

@@ -50,26 +50,44 @@ def _shown(text: str, limit: int = 60) -> str:
 
 
 def disk_anchors(dest: Path | str) -> list[Anchor]:
-    """The head in every run's control list on the backup disk at ``dest`` (newest run
-    first). A control list that is damaged or records no head is left out.
+    """The head every run on the backup disk at ``dest`` recorded (newest run first): from
+    the seals made with this office's key (``core.diskseal``), which a disk cannot forge,
+    and from the control lists of the office's own runs made before seals existed. A
+    damaged or foreign record is left out."""
+    from brankas.core import diskseal
+    from brankas.web.backup.models import BackupRun
+    from brankas.web.keys.services import office_keys_trusted
 
-    This is the one place that reads a disk for the audit check: it will read the control
-    lists through the office's signature check once they are sealed."""
     reader = BagReader(dest)
     label = _shown(reader.medium.label)
-    found = []
+    seals = diskseal.read_disk_seals(reader.dest, reader.entries,
+                                     trusted=office_keys_trusted(),
+                                     medium_id=reader.medium.medium_id, runs_dir=RUNS_DIR)
+    heads: dict[str, tuple[int, str]] = {}
+    for run in seals.authentic:
+        head = _valid_head(run.statement("audit_head"))
+        if head is not None:
+            heads[run.folder] = head
+    unsealed = set(BackupRun.objects.filter(sealed=False).values_list("folder", flat=True))
     for payload in reader.run_folders(RUNS_DIR, CONTROL_JSON):
+        folder = payload.split("/")[1]
+        known = seals.run(folder)
+        if folder in heads or folder not in unsealed or (known and known.seal is not None):
+            continue
         try:
-            control = json.loads(reader.read_bytes(payload))
+            control = json.loads(reader.read_bytes(payload, limit=256 << 20))
         except (BrankasError, ValueError):
             continue
         head = _valid_head(control.get("audit_head")) if isinstance(control, dict) else None
-        if head is None:
-            continue
-        folder = payload.split("/")[1]
-        run = folder.split("_", 1)[0].lstrip("0") or "0"
-        found.append(Anchor(source=(f"disk {label}, back up {run}", f"disk {label}, backup {run}"),
-                            seq=head[0], hash=head[1], kind="disk",
+        if head is not None:
+            heads[folder] = head
+    found = []
+    for folder in sorted(heads, key=lambda f: diskseal.run_number(f) or 0, reverse=True):
+        seq, digest = heads[folder]
+        number = str(diskseal.run_number(folder) or 0)
+        found.append(Anchor(source=(f"disk {label}, back up {number}",
+                                    f"disk {label}, backup {number}"),
+                            seq=seq, hash=digest, kind="disk",
                             ref=f"{_shown(reader.medium.medium_id)}/{_shown(folder)}"))
     return found
 
