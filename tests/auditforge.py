@@ -33,7 +33,7 @@ def rewrite(seq: int) -> None:
     """Change entry ``seq``'s actor and recompute its hash and every later one."""
     from brankas.core import auditchain
     from brankas.web.audit.models import AuditEvent
-    from brankas.web.audit.services import _content
+    from brankas.web.audit.services import audit_content
 
     prev = None
     for event in AuditEvent.objects.filter(seq__gte=seq).order_by("seq"):
@@ -41,7 +41,7 @@ def rewrite(seq: int) -> None:
             event.actor = "bukan-siapa-siapa"
         if prev is not None:
             event.prev_hash = prev
-        event.hash = auditchain.entry_hash(event.prev_hash, _content(event))
+        event.hash = auditchain.entry_hash(event.prev_hash, audit_content(event))
         event.save(update_fields=["actor", "prev_hash", "hash"])
         prev = event.hash
 

@@ -228,3 +228,22 @@ def test_a_recover_killed_at_any_moment_leaves_nothing_or_a_finished_instance(
     assert r.returncode == 0, r.stderr
     assert not [p for p in office.base.iterdir() if ".recovering-" in p.name]
     assert sorted(manifest(office.disk))  # the disk itself was only read
+
+
+def test_a_recovered_log_is_whole_up_to_the_disks_newest_head(office: Office) -> None:
+    """Sign-ins and backup bookkeeping after the snapshot come back from the sealed audit
+    tail: the rebuilt log verifies against the very disk it came from, and numbers go on."""
+    for _ in range(2):  # no-change runs: heads move on, no new snapshot
+        r = office.backup()
+        assert r.returncode == 0, r.stderr
+    heads = [json.loads(json.loads((office.disk / RUNS / f / "segel.json").read_text())
+                        ["statement"])["audit_head"]["seq"] for f in _runs(office.disk)]
+    assert heads == sorted(heads) and len(set(heads)) == 3
+    new, r = _recover(office, "baru")
+    assert r.returncode == 0, r.stderr  # type: ignore[attr-defined]
+    assert r.json()["snapshot_run"] == _runs(office.disk)[0]  # type: ignore[attr-defined]
+    r = cli(new, office.base, "audit", "verify", "--against", str(office.disk), "--json",
+            user="admin")
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = cli(new, office.base, "audit", "list", "--limit", "1", "--json", user="admin")
+    assert r.json()[0]["seq"] > heads[-1]

@@ -22,7 +22,7 @@ class AuditEntry:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
-def _content(event: AuditEvent) -> dict[str, Any]:
+def audit_content(event: AuditEvent) -> dict[str, Any]:
     """What an entry's hash covers (the same when it is written and when it is checked)."""
     return {
         "seq": event.seq,
@@ -62,7 +62,7 @@ def audit_record_many(entries: list[AuditEntry]) -> list[AuditEvent]:
                 detail=e.detail,
                 prev_hash=prev,
             )
-            event.hash = auditchain.entry_hash(prev, _content(event))
+            event.hash = auditchain.entry_hash(prev, audit_content(event))
             events.append(event)
             prev = event.hash
             seq += 1
@@ -85,7 +85,7 @@ def audit_record(
 
 def audit_rows() -> Iterator[auditchain.Row]:
     for ev in AuditEvent.objects.order_by("seq").iterator(chunk_size=2000):
-        yield ev.seq, _content(ev), ev.prev_hash, ev.hash
+        yield ev.seq, audit_content(ev), ev.prev_hash, ev.hash
 
 
 def audit_counted_to() -> int | None:

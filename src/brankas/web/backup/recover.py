@@ -36,6 +36,7 @@ from brankas.core.errors import BrankasError, CryptoFailure, InvalidInput, Setup
 from brankas.core.terms import REQUESTS_DIR
 from brankas.web.accounts.models import User
 from brankas.web.audit.services import audit_record, audit_verify
+from brankas.web.backup import sealing
 from brankas.web.backup.models import BackupCopy, BackupRun, Medium
 from brankas.web.backup.services import Progress, medium_sync
 from brankas.web.backup.snapshot import snapshot_load
@@ -280,6 +281,8 @@ def instance_recover(*, dest: Any, identities: list[Any], unlocked_with: str,
         raise CryptoFailure("recover_no_anchor", what=unlocked_with)
     snapshot_load(choice.data)
     del choice.data
+    tail_problem = _replay_tail(reader, seals, choice.folder, identities) if choice.sealed \
+        else None
     report = RecoverReport(home=str(settings.home), dest=str(reader.dest),
                            snapshot_run=choice.folder, unlocked_with=unlocked_with,
                            authenticated=choice.sealed, trusted_by=trust.by,
@@ -287,6 +290,8 @@ def instance_recover(*, dest: Any, identities: list[Any], unlocked_with: str,
                            passed_over=choice.passed_over)
     for problem in reader.problems + (seals.problems if trust.keys else []):
         fmt.note(report.problems, problem)
+    if tail_problem is not None:
+        fmt.note(report.problems, tail_problem)
     docs = list(Document.objects.order_by("id"))
     _restore_documents(reader, docs, settings.home, report, on_progress)
     registered = {d.stored_path for d in docs}
@@ -350,6 +355,37 @@ def _restore_documents(reader: BagReader, docs: list[Document], home: Any,
         done += doc.stored_size
     if on_progress is not None:
         on_progress(len(docs), len(docs), done, total)
+
+
+def _replay_tail(reader: BagReader, seals: diskseal.SealReport, folder: str,
+                 identities: list[Any]) -> str | None:
+    """Bring back the audit entries written after the snapshot (sign-ins, backups), from
+    the newest sealed run that names that snapshot; raise the sequence counter to the
+    newest head any sealed run recorded, so no number is given twice. Returns why the
+    entries could not be brought back, or None."""
+    signed = [r for r in seals.runs if r.signed]
+    heads = [h[1] for h in seals.audit_heads()]
+    relying = [r for r in signed if not r.problems
+               and (r.statement("snapshot") or {}).get("folder") == folder]
+    problem = None
+    if relying:
+        run = relying[-1]
+        path = run.statement("audit_tail")
+        if (isinstance(path, str) and path in reader.entries
+                and (run.statement("files") or {}).get(path) == reader.entries[path]):
+            try:
+                why = sealing.replay(reader.read_bytes(path, limit=sealing.TAIL_LIMIT),
+                                     identities, head=run.statement("audit_head"))
+            except BrankasError as exc:
+                why = exc.message()
+        else:
+            why = "it is not on the disk as the office sealed it"
+        if why is not None:
+            problem = (f"the audit entries after the snapshot of run {folder} (run "
+                       f"{run.folder}) were not brought back: {why}")
+    if heads:
+        sealing.raise_counter(max(heads))
+    return problem
 
 
 def _rename_old_names(home: Any) -> None:

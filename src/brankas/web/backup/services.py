@@ -50,7 +50,7 @@ from brankas.web.accounts.models import Office, User
 from brankas.web.audit.guard import require_audited
 from brankas.web.audit.models import AuditEvent
 from brankas.web.audit.services import audit_record
-from brankas.web.backup import registers
+from brankas.web.backup import registers, sealing
 from brankas.web.backup.models import BackupCopy, BackupRun, Medium, MediumCheck
 from brankas.web.backup.snapshot import snapshot_bytes
 from brankas.web.custody.services import custody_check_backup, custody_first_seen
@@ -189,6 +189,7 @@ def _fail(run: BackupRun, actor: User, exc: BaseException) -> None:
 def _copy(bag: Bag, run: BackupRun, medium: Medium, actor: User,
           on_progress: Progress | None) -> dict[str, Any]:
     settings = brankas_settings()
+    seals = sealing.disk_seals(bag, medium)
     with transaction.atomic():  # one consistent read: documents, keys, snapshot
         docs = list(Document.objects.order_by("id").values(*_DOC_FIELDS))
         letters = list(request_letters())
@@ -197,11 +198,15 @@ def _copy(bag: Bag, run: BackupRun, medium: Medium, actor: User,
         office = Office.objects.get()
         seq = _register_seq()
         anchors = anchor_files()
-        last = _last_snapshot(bag, medium)
-        changed = _needs_snapshot(bag, last, docs, keys, anchors, seq) or not all(
-            bag.has(path) for path, _size, _sha in letters)
+        last = sealing.last_snapshot(bag, medium, seals)
+        changed = _needs_snapshot(bag, last.run if last else None, docs, keys, anchors,
+                                  seq) or not all(bag.has(path) for path, _s, _h in letters)
         snapshot = snapshot_bytes() if changed else b""
+        snapshot_audit = sealing.snapshot_audit_seq() if changed else (
+            last.audit_seq if last else 0)
         signing = office_key()
+    active = [k for k in keys if k.active and k.holder.is_active]
+    recipients = [k.recipient for k in active] + [office.recovery_recipient]
     by_path = {d["stored_path"]: d for d in docs}
     items: list[PayloadItem] = [
         _file_item(d["stored_path"], settings.home / d["stored_path"], d["stored_size"],
@@ -215,8 +220,6 @@ def _copy(bag: Bag, run: BackupRun, medium: Medium, actor: User,
     folder = f"{RUNS_DIR}/{run.folder}"
     sealed_files: dict[str, str] = {}  # this run's folder: what the seal names
     if changed:
-        active = [k for k in keys if k.active and k.holder.is_active]
-        recipients = [k.recipient for k in active] + [office.recovery_recipient]
         rows = [registers.register_row(d, users.get(d["registered_by_id"], "")) for d in docs]
         run_items = [
             _bytes_item(f"{folder}/{REGISTER_BIASA}", registers.register_csv(
@@ -231,7 +234,7 @@ def _copy(bag: Bag, run: BackupRun, medium: Medium, actor: User,
         sealed_files = {item.path: item.sha256 or "" for item in run_items}
         del snapshot, rows
         BackupRun.objects.filter(pk=run.pk).update(snapshot=True, snapshot_seq=seq)
-    snapshot_folder = run.folder if changed else (last.folder if last else "")
+    snapshot_folder = run.folder if changed else (last.run.folder if last else "")
 
     carried: list[dict[str, Any]] = []
 
@@ -278,7 +281,7 @@ def _copy(bag: Bag, run: BackupRun, medium: Medium, actor: User,
         "finished_at": finished.isoformat(),
         "categories": categories,
         "documents": carried,
-        "files_added": len(result.added) + 3,  # and the control list (two files), the seal
+        "files_added": len(result.added) + 4,  # and the control list (two), audit tail, seal
         "bytes_added": result.bytes_added,
         "files_skipped": result.skipped,
         "verified": True,  # every copied file was read back from the disk and matched
@@ -288,14 +291,18 @@ def _copy(bag: Bag, run: BackupRun, medium: Medium, actor: User,
     }
     csv_bytes = registers.control_csv(control)
     json_bytes = registers.control_json(control)
+    tail_path = f"{folder}/{sealing.AUDIT_TAIL}"
     closing = [_bytes_item(f"{folder}/{CONTROL_CSV}", csv_bytes),
-               _bytes_item(f"{folder}/{CONTROL_JSON}", json_bytes)]
+               _bytes_item(f"{folder}/{CONTROL_JSON}", json_bytes),
+               _bytes_item(tail_path, sealing.audit_tail(
+                   snapshot_audit, head["seq"] if head else 0, recipients))]
     sealed_files.update({item.path: item.sha256 or "" for item in closing})
-    seal = _seal(bag, signing, office=office.name, run=run, medium=medium,
-                 files=sealed_files, snapshot_folder=snapshot_folder, head=head,
-                 finished=finished)
+    seal = sealing.seal(seals, bag, signing, office=office.name, run=run, medium=medium,
+                        files=sealed_files, snapshot_folder=snapshot_folder,
+                        snapshot_audit=snapshot_audit, tail=tail_path, head=head,
+                        finished=finished)
     closing.append(_bytes_item(f"{folder}/{diskseal.SEAL}", seal))
-    control["bytes_added"] += len(csv_bytes) + len(json_bytes) + len(seal)
+    control["bytes_added"] += sum(item.size or 0 for item in closing)
     # The control list and the seal go on the disk together (one checkpoint).
     final = bag.add_files(closing, run=str(run.number))
     with transaction.atomic():
@@ -337,17 +344,6 @@ def _anchor_path(name: str) -> str:
     return f"{KEYS_DIR}/{diskseal.ANCHORS_DIR}/{name}"
 
 
-def _last_snapshot(bag: Bag, medium: Medium) -> BackupRun | None:
-    """The newest completed, sealed run that wrote a snapshot to this disk, if the disk
-    still lists that snapshot (a run from before seals existed does not count: a
-    no-change run must name a snapshot a recover can authenticate)."""
-    last = (BackupRun.objects.filter(medium=medium, status=BackupRun.COMPLETED, snapshot=True)
-            .order_by("-number").first())
-    if last is None or not last.sealed or not bag.has(f"{RUNS_DIR}/{last.folder}/{SNAPSHOT}"):
-        return None
-    return last
-
-
 def _needs_snapshot(bag: Bag, last: BackupRun | None, docs: list[dict[str, Any]],
                     keys: list[HolderKey], anchors: list[tuple[str, bytes]], seq: int) -> bool:
     """Whether this run must write a new snapshot and registers: always, unless the disk
@@ -359,31 +355,6 @@ def _needs_snapshot(bag: Bag, last: BackupRun | None, docs: list[dict[str, Any]]
     return not (all(bag.has(d["stored_path"]) for d in docs)
                 and all(bag.has(_key_path(k)) for k in keys)
                 and all(bag.has(_anchor_path(name)) for name, _ in anchors))
-
-
-def _seal(bag: Bag, signing: Any, *, office: str, run: BackupRun, medium: Medium,
-          files: dict[str, str], snapshot_folder: str, head: Any, finished: Any) -> bytes:
-    """The run's seal (``core.diskseal``): signed by the office key, naming the disk, this
-    run's files, the current snapshot, the audit head and the disk's previous seal."""
-    trusted = office_keys_trusted()
-    previous = [r for r in diskseal.read_disk_seals(
-        bag.dest, bag.entries, trusted=trusted, medium_id=medium.medium_id,
-        runs_dir=RUNS_DIR).runs if r.signed and r.seal is not None]
-    snapshot_path = f"{RUNS_DIR}/{snapshot_folder}/{SNAPSHOT}"
-    statement = {
-        "office": office, "office_key": signing.fingerprint,
-        "run": run.number, "folder": run.folder,
-        "medium_id": medium.medium_id, "medium_sha256": bag.medium_sha256,
-        "started_at": run.started_at.isoformat(), "finished_at": finished.isoformat(),
-        "files": files,
-        "snapshot": {"folder": snapshot_folder,
-                     "sha256": files.get(snapshot_path) or bag.entries.get(snapshot_path)},
-        "audit_head": head,
-        "previous": previous[-1].seal.sha256 if previous and previous[-1].seal else None,
-        "software": f"Brankas {__version__}",
-    }
-    return diskseal.seal_bytes(statement, diskseal.OfficeKey(signing.public,
-                                                             bytes(signing.private)))
 
 
 def _carried(d: dict[str, Any]) -> dict[str, Any]:

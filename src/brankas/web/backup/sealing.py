@@ -1,0 +1,152 @@
+"""The office's seal on a backup run, and the audit entries a snapshot does not hold.
+
+Each run ends with ``segel.json`` (``core.diskseal``): the office key's signature over
+the run's files, the disk, the current snapshot and the audit head. A snapshot holds the
+audit log as it was when the snapshot was read; the entries written after it (sign-ins,
+backup bookkeeping, and what happened while the run copied) go with every later run of
+that disk as ``audit-tail.json.age``, encrypted like the snapshot and sealed, so that a
+recovered instance has its whole log up to the newest sealed run's head (``replay``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils.dateparse import parse_datetime
+
+from brankas import __version__
+from brankas.core import auditchain, crypto, diskseal
+from brankas.core.bag import Bag
+from brankas.core.disklayout import RUNS_DIR, SNAPSHOT
+from brankas.web.audit.models import AuditEvent, AuditSequence
+from brankas.web.audit.services import audit_content
+from brankas.web.backup.models import BackupRun, Medium
+from brankas.web.keys.models import OfficeKey
+from brankas.web.keys.services import office_keys_trusted
+
+AUDIT_TAIL = "audit-tail.json.age"
+TAIL_FORMAT = "brankas-audit-tail/1"
+TAIL_LIMIT = 256 << 20
+
+
+def disk_seals(bag: Bag, medium: Medium) -> diskseal.SealReport:
+    """The seals on the disk being written, checked with the office's keys."""
+    return diskseal.read_disk_seals(bag.dest, bag.entries, trusted=office_keys_trusted(),
+                                    medium_id=medium.medium_id, runs_dir=RUNS_DIR)
+
+
+@dataclass(frozen=True)
+class LastSnapshot:
+    run: BackupRun
+    audit_seq: int  # the last audit entry the snapshot holds
+
+
+def last_snapshot(bag: Bag, medium: Medium, seals: diskseal.SealReport) -> LastSnapshot | None:
+    """The newest completed run that wrote a snapshot to this disk, if the disk still lists
+    it and the office's seal on it names the last audit entry it holds (a run from before
+    seals existed does not count: a no-change run must name a snapshot a recover can
+    authenticate)."""
+    last = (BackupRun.objects.filter(medium=medium, status=BackupRun.COMPLETED, snapshot=True)
+            .order_by("-number").first())
+    if last is None or not last.sealed or not bag.has(f"{RUNS_DIR}/{last.folder}/{SNAPSHOT}"):
+        return None
+    sealed = seals.run(last.folder)
+    named = sealed.statement("snapshot") if sealed and sealed.signed else None
+    audit_seq = named.get("audit_seq") if isinstance(named, dict) else None
+    if type(audit_seq) is not int:
+        return None
+    return LastSnapshot(last, audit_seq)
+
+
+def snapshot_audit_seq() -> int:
+    """The last audit entry a snapshot read now holds (call in the snapshot's transaction)."""
+    last = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first()
+    return int(last or 0)
+
+
+def audit_tail(after: int, head: int, recipients: list[str]) -> bytes:
+    """The audit entries ``after < seq <= head``, whole (with their hashes), as encrypted
+    JSON (``age``, to the same recipients as the snapshot)."""
+    rows = [{**audit_content(e), "prev_hash": e.prev_hash, "hash": e.hash}
+            for e in AuditEvent.objects.filter(seq__gt=after, seq__lte=head).order_by("seq")]
+    body = {"format": TAIL_FORMAT, "after": after, "head": head, "entries": rows}
+    return crypto.encrypt_bytes(json.dumps(body, ensure_ascii=False).encode("utf-8"),
+                                recipients)
+
+
+def seal(seals: diskseal.SealReport, bag: Bag, signing: OfficeKey, *, office: str,
+         run: BackupRun, medium: Medium, files: dict[str, str], snapshot_folder: str,
+         snapshot_audit: int, tail: str, head: Any, finished: Any) -> bytes:
+    """The run's seal: signed by the office key, naming the disk, this run's files, the
+    current snapshot (and the last audit entry it holds), the audit tail, the audit head
+    and the disk's previous seal."""
+    signed = [r for r in seals.runs if r.signed and r.seal is not None]
+    snapshot_path = f"{RUNS_DIR}/{snapshot_folder}/{SNAPSHOT}"
+    statement = {
+        "office": office, "office_key": signing.fingerprint,
+        "run": run.number, "folder": run.folder,
+        "medium_id": medium.medium_id, "medium_sha256": bag.medium_sha256,
+        "started_at": run.started_at.isoformat(), "finished_at": finished.isoformat(),
+        "files": files,
+        "snapshot": {"folder": snapshot_folder,
+                     "sha256": files.get(snapshot_path) or bag.entries.get(snapshot_path),
+                     "audit_seq": snapshot_audit},
+        "audit_tail": tail,
+        "audit_head": head,
+        "previous": signed[-1].seal.sha256 if signed and signed[-1].seal else None,
+        "software": f"Brankas {__version__}",
+    }
+    return diskseal.seal_bytes(statement, diskseal.OfficeKey(signing.public,
+                                                             bytes(signing.private)))
+
+
+# -- recover: the entries after the snapshot ------------------------------------------
+
+def replay(data: bytes, identities: list[Any], *, head: Any) -> str | None:
+    """Append a sealed audit tail to the log just loaded from its snapshot; None when done,
+    else why not (nothing is appended then). Every entry must follow the log's last one
+    (sequence and hash) and hash as it claims, and the last must be the sealed head."""
+    try:
+        body = json.loads(crypto.decrypt_bytes(data, identities))
+        entries = body["entries"]
+        if body.get("format") != TAIL_FORMAT or not isinstance(entries, list):
+            return "not an audit tail"
+    except Exception:  # noqa: BLE001 - damaged, or not encrypted to these identities
+        return "does not open"
+    last = AuditEvent.objects.order_by("-seq").first()
+    seq, prev = (last.seq, last.hash) if last else (0, auditchain.GENESIS)
+    events = []
+    try:
+        for row in entries:
+            at = parse_datetime(str(row["at"]))
+            if at is None:
+                raise ValueError("no time")
+            event = AuditEvent(seq=int(row["seq"]), at=at, actor=str(row["actor"]),
+                               action=str(row["action"]), target=str(row["target"]),
+                               outcome=str(row["outcome"]), detail=row["detail"],
+                               prev_hash=str(row["prev_hash"]), hash=str(row["hash"]))
+            if (event.seq != seq + 1 or event.prev_hash != prev
+                    or auditchain.entry_hash(prev, audit_content(event)) != event.hash):
+                return f"entry #{row.get('seq')} does not follow the log"
+            events.append(event)
+            seq, prev = event.seq, event.hash
+    except (KeyError, TypeError, ValueError):
+        return "an entry is malformed"
+    if not isinstance(head, dict) or (seq, prev) != (head.get("seq"), head.get("hash")):
+        return "it does not end at the sealed head"
+    with transaction.atomic():
+        AuditEvent.objects.bulk_create(events)
+        counter, _ = AuditSequence.objects.get_or_create(id=1)
+        if counter.last < seq:
+            AuditSequence.objects.filter(id=1).update(last=seq)
+    return None
+
+
+def raise_counter(seq: int) -> None:
+    """Numbers up to ``seq`` were given (a disk's sealed head says so): never again."""
+    counter, _ = AuditSequence.objects.get_or_create(id=1)
+    if counter.last < seq:
+        AuditSequence.objects.filter(id=1).update(last=seq)
