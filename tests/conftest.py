@@ -50,13 +50,21 @@ def add_key(user, passphrase: str):  # type: ignore[no-untyped-def]
     from brankas.web.keys.models import HolderKey
     from brankas.web.keys.services import keys_write_files
 
+    from brankas.core import diskseal
+    from brankas.web.keys.services import office_key
+
     identity, recipient, protected = protected_identity(passphrase)
+    fingerprint = crypto.recipient_fingerprint(recipient)
+    signing = office_key()
     key = HolderKey.objects.create(
         holder=user,
         recipient=recipient,
-        fingerprint=crypto.recipient_fingerprint(recipient),
+        fingerprint=fingerprint,
         protected_identity=protected,
         suite=crypto.SUITE,
+        anchor=diskseal.anchor_bytes(public=signing.public, office="Kantor", holder=fingerprint,
+                                     secret=identity),
+        anchor_office_key=signing.fingerprint,
     )
     keys_write_files()
     return key

@@ -234,7 +234,7 @@ def keys_write_files() -> None:
             fsutil.publish(staged, path)
     anchors = anchor_files()
     if anchors:
-        (folder / diskseal.ANCHORS_DIR).mkdir(exist_ok=True)
+        fsutil.make_private_dir(folder / diskseal.ANCHORS_DIR)
     for name, data in anchors:
         path = folder / diskseal.ANCHORS_DIR / name
         if not path.exists():
