@@ -291,6 +291,7 @@ def recover(dest: str, new_home: str, passphrase_file: str | None,  # type: igno
     from brankas.core.bagread import BagReader
     from brankas.core.disklayout import disk_identities
 
+    recovering.tie_to_parent()
     home = Path(new_home).expanduser().absolute()
     recovering.check_target(home)
     reader = BagReader(dest)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,22 @@ from brankas.core.errors import SetupError
 from brankas.core.fsutil import fsync_dir
 
 MARKER = ".brankas-recovering"
+
+
+def tie_to_parent() -> None:
+    """A recover started by a drill (``BRANKAS_PARENT_PID``) ends when the drill's process
+    ends, however it ends (Linux: ``PR_SET_PDEATHSIG``), instead of building an instance
+    nobody will remove; where that is not available, the drill's folder is swept later."""
+    parent = os.environ.get("BRANKAS_PARENT_PID")
+    if not parent or not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if str(os.getppid()) != parent:  # the drill ended before we could tie ourselves to it
+        os._exit(1)
 
 
 def check_target(home: Path) -> None:

@@ -224,7 +224,10 @@ class Bag:
         for item in items:
             if item.path in entries:  # its name was checked when it was written
                 self._check_same(item)
-                skipped += 1
+                if self._still_there(item):
+                    skipped += 1
+                else:  # listed, yet gone from the disk: copy it again (same bytes)
+                    plan.append(item)
                 continue
             reason = fmt.check_payload_path(item.path)
             if reason is not None:
@@ -254,6 +257,25 @@ class Bag:
             folded_dirs.update(parents)
             plan.append(item)
         return plan, skipped
+
+    def _still_there(self, item: PayloadItem) -> bool:
+        """Whether a listed file is on the disk as the manifest says: a regular file of the
+        size recorded (an ``lstat``; the full check is ``verify``'s). A disk is not
+        believed on its manifest's word alone: one that lists files it does not hold gets
+        them copied again; one holding something else at that name is refused."""
+        rel = f"{fmt.DATA}/{item.path}"
+        try:
+            st = diskfs.stat_file(self._state.dest, rel, known_dirs=self._state.known_dirs)
+        except FileNotFoundError:
+            return False
+        except SetupError as exc:
+            raise Conflict("backup_disk_file_wrong", name=item.path,
+                           detail=exc.message()) from None
+        expected = item.size if item.size is not None else self._state.sizes.get(item.path)
+        if expected is not None and st.st_size != expected:
+            raise Conflict("backup_disk_file_wrong", name=item.path,
+                           detail=f"{st.st_size} bytes, {expected} recorded")
+        return True
 
     def _check_same(self, item: PayloadItem) -> None:
         """An item whose path is on the disk must carry the same bytes (append-only)."""
@@ -323,6 +345,7 @@ def open_or_create(dest: Path | str, *, label: str, organization: str, software:
     clears leftover staging files, and holds the disk's lock until ``Bag.close()``: a
     second writer or a verifier meanwhile gets ``backup_busy``."""
     dest = Path(dest)
+    diskfs.check_dest(dest)
     try:
         dest.mkdir(exist_ok=True)
     except FileNotFoundError:
@@ -368,13 +391,15 @@ def _check_empty(dest: Path) -> None:
 
 
 def _holds_anything(folder: Path) -> bool:
-    """Whether a folder holds anything but empty real folders (links are not followed)."""
-    with os.scandir(folder) as entries:
-        for entry in entries:
-            if diskfs.kind_of(entry.stat(follow_symlinks=False)) != "dir":
-                return True
-            if _holds_anything(Path(entry.path)):
-                return True
+    """Whether a folder holds anything but empty real folders (links are not followed; a
+    loop, not recursion: a prepared disk may nest folders thousands deep)."""
+    stack = [folder]
+    while stack:
+        with os.scandir(stack.pop()) as entries:
+            for entry in entries:
+                if diskfs.kind_of(entry.stat(follow_symlinks=False)) != "dir":
+                    return True
+                stack.append(Path(entry.path))
     return False
 
 

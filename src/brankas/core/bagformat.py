@@ -37,7 +37,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from brankas.core import diskfs
 from brankas.core.errors import BrankasError, SetupError
@@ -112,7 +112,7 @@ def fold(path: str) -> str:
 
 
 # Bounds on what is read from a disk (it is untrusted input: see ``diskfs``).
-MANIFEST_LIMIT = 512 << 20  # a manifest of a million files is about 100 MiB
+MANIFEST_LIMIT = 256 << 20  # a manifest of a million files is about 120 MiB
 TAG_LIMIT = 1 << 20  # bagit.txt, bag-info.txt, the guides, the tag manifest
 MEDIUM_LIMIT = 64 << 10
 LINE_LIMIT = 4096  # one manifest line: a path (at most 1,024 characters) and a value
@@ -121,7 +121,9 @@ TAG_NAMES = frozenset({BAGIT_TXT, BAG_INFO, MANIFEST, SIZES, MEDIUM, *GUIDES})
 
 
 def shown(text: str, limit: int = 120) -> str:
-    """A name or line from a disk as it may be shown or stored: bounded, escaped."""
+    """A name, label or line from a disk as it may be shown, printed or stored: bounded,
+    and escaped when it holds a control or format character (so a terminal escape
+    sequence on a disk cannot reach the screen)."""
     text = text if len(text) <= limit else text[:limit] + "…"
     return text.encode("unicode_escape").decode("ascii") if not text.isprintable() else text
 
@@ -132,6 +134,21 @@ def note(problems: list[str], text: str) -> None:
         problems.append(text)
     elif len(problems) == PROBLEMS_KEPT:
         problems.append("… (more problems not listed)")
+
+
+MAX_LINES = 4_000_000  # a manifest line per file: a million files is a big office
+_LINES = re.compile(r"[^\n]*\n|[^\n]+$")
+
+
+def json_from_disk(data: bytes | str) -> Any:
+    """JSON read from a disk; ValueError for anything that is not (also JSON nested so deep
+    that parsing it would exhaust the interpreter's stack)."""
+    try:
+        return json.loads(data)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    except UnicodeDecodeError as exc:
+        raise ValueError(str(exc)) from None
 
 
 def parse_lines(text: str, *, what: str, dest: Path,
@@ -146,8 +163,11 @@ def parse_lines(text: str, *, what: str, dest: Path,
             raise SetupError("backup_bag_invalid", path=str(dest), detail=detail)
         note(problems, detail)
 
-    for number, raw in enumerate(text.split("\n"), 1):
-        line = raw.rstrip("\r")
+    for number, found in enumerate(_LINES.finditer(text), 1):  # no list of every line
+        if number > MAX_LINES:
+            bad(f"{what} has more than {MAX_LINES} lines")
+            break
+        line = found.group(0).rstrip("\n").rstrip("\r")
         if not line.strip() or line.startswith("#"):
             continue
         if len(line) > LINE_LIMIT:
@@ -290,16 +310,16 @@ def read_medium(dest: Path | str) -> MediumInfo | None:
     except (FileNotFoundError, NotADirectoryError):
         return None
     try:
-        body = json.loads(raw.decode("utf-8"))
+        body = json_from_disk(raw)
         if body.get("format") != MEDIUM_FORMAT:
             raise ValueError(body.get("format"))
         medium_id = str(body["medium_id"])
         if _UUID.fullmatch(medium_id) is None:
             raise ValueError(medium_id)
-        return MediumInfo(medium_id=medium_id, label=str(body.get("label", ""))[:100],
-                          created=str(body.get("created", ""))[:40],
-                          organization=str(body.get("organization", ""))[:200])
-    except (ValueError, KeyError, AttributeError, UnicodeDecodeError):
+        return MediumInfo(medium_id=medium_id, label=shown(str(body.get("label", "")), 100),
+                          created=shown(str(body.get("created", "")), 40),
+                          organization=shown(str(body.get("organization", "")), 200))
+    except (ValueError, KeyError, AttributeError):
         raise SetupError("backup_bag_invalid", path=str(dest),
                          detail=f"{MEDIUM} is not readable") from None
 

@@ -56,6 +56,18 @@ def locate(entries: dict[str, str], index: dict[tuple[str, str], str], stored_pa
     return index.get((stored_path.rpartition("/")[0], sha256))
 
 
+def _create(target: Path, part: Path, payload: str) -> BinaryIO:
+    """The new file ``part`` beside ``target``, its folders made. A name the disk chose
+    that cannot be made here (a file already where a folder must go, too long a name for
+    this file system) refuses that one file, not the whole restore or recover."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return open(part, "xb")  # noqa: SIM115 - the caller closes it
+    except OSError as exc:
+        raise IntegrityFailure("backup_file_refused", name=payload,
+                               detail=f"cannot be written here: {exc.strerror or exc}") from None
+
+
 # The codes of a file on the disk that cannot be used: damaged, or refused (a link, not a
 # regular file, too large).
 DAMAGED = frozenset({"backup_file_damaged", "backup_file_refused"})
@@ -69,6 +81,7 @@ class BagReader:
 
     def __init__(self, dest: Path | str) -> None:
         self.dest = Path(dest).expanduser().absolute()
+        diskfs.check_dest(self.dest)
         if not self.dest.is_dir():
             raise SetupError("backup_dest_missing", path=str(self.dest))
         self._dirs: set[str] = set()
@@ -122,8 +135,14 @@ class BagReader:
     def read_bytes(self, payload: str, *, limit: int = READ_LIMIT) -> bytes:
         """A (small) payload file, checked against the manifest."""
         expected = self._expect(payload)
+        chunks = []
+        total = 0
         with fmt.disk_errors(self.dest), self._open(payload, limit) as fh:
-            data = fh.read(limit + 1)
+            while total <= limit and (chunk := fh.read(min(fmt.CHUNK * 64, limit + 1 - total))):
+                chunks.append(chunk)  # a loop: one read() returns at most 2 GiB
+                total += len(chunk)
+        data = b"".join(chunks)
+        del chunks
         if len(data) > limit or hashlib.sha256(data).hexdigest() != expected:
             raise IntegrityFailure("backup_file_damaged", name=payload)
         return data
@@ -135,12 +154,16 @@ class BagReader:
         leaves nothing at ``target`` then. ``target`` is the caller's: a folder it made,
         below which the (checked) payload path decides the name."""
         expected = self._expect(payload)
-        target.parent.mkdir(parents=True, exist_ok=True)
         part = target.with_name(target.name + ".part")
+        with fmt.disk_errors(self.dest):
+            src_raw = self._open(payload)
         try:
-            with fmt.disk_errors(self.dest):
-                src_raw = self._open(payload)
-            with src_raw, open(part, "xb") as out:
+            out_fh = _create(target, part, payload)
+        except BaseException:
+            src_raw.close()
+            raise
+        try:
+            with src_raw, out_fh as out:
                 src = _Hashing(src_raw)
                 if identities is None:
                     buf = fmt.read_buffer()
@@ -155,7 +178,12 @@ class BagReader:
                 os.fsync(out.fileno())
             if src.digest.hexdigest() != expected:
                 raise IntegrityFailure("backup_file_damaged", name=payload)
-            os.replace(part, target)
+            try:
+                os.replace(part, target)
+            except OSError as exc:  # a folder already stands at that name
+                raise IntegrityFailure("backup_file_refused", name=payload,
+                                       detail=f"cannot be written here: {exc.strerror}"
+                                       ) from None
             fsync_dir(target.parent)
         except BaseException:
             with contextlib.suppress(OSError):

@@ -25,8 +25,11 @@ A journal found on open (or before the next ``add_files``) means a window was cu
 short. Each journal file that is in ``data/``, or still staged, with the journal's hash
 and size is kept (a staged one is renamed in); every other is dropped from the
 manifest; all tag files are then rebuilt, and only then is the journal removed. Only
-files named in our own journal are added this way: a stranger's file in ``data/`` is
-never blessed; it stays "unexpected" for ``verify`` to name. As the journal is durable
+files named in the journal are added this way. The journal is on the disk, so whoever
+held the disk could have written one naming a file they put in ``data/``: it is read as
+untrusted (checked paths, our staging names, nothing outside ``data/``), and such a file
+is not thereby believed: ``verify`` with the instance names every archive file whose
+bytes no document of the register has, and recover sets it aside. As the journal is durable
 before the first rename and removed only after the folder fsyncs, the same repair holds
 after a power cut, whatever order the disk persisted the renames and replaces in.
 
@@ -112,7 +115,7 @@ class BagState:
         self.info: dict[str, str] = {}
         self._tag_hashes: dict[str, str | None] = {}  # what each tag file on the disk holds
         self.medium_bytes = b""
-        self._known_dirs: set[str] = set()  # folders under DEST checked to be real folders
+        self.known_dirs: set[str] = set()  # folders under DEST checked to be real folders
         self._prefix = uuid.uuid4().hex[:12]
         self._counter = itertools.count(1)
         self.held_lock: int | None = None  # the lock file's descriptor, while we hold it
@@ -254,7 +257,7 @@ class BagState:
         for staged in batch:
             parent = f"{fmt.DATA}/{staged.path}".rsplit("/", 1)[0]
             folder, made = diskfs.real_dir(self.dest, parent, create=True,
-                                           known_dirs=self._known_dirs)
+                                           known_dirs=self.known_dirs)
             to_sync.update(dict.fromkeys(made))
             to_sync[folder] = None
         return list(to_sync)
@@ -272,7 +275,7 @@ class BagState:
             self.medium = medium
             self.medium_bytes = diskfs.read_file(self.dest, fmt.MEDIUM, limit=fmt.MEDIUM_LIMIT)
             self.clean_staging()
-            diskfs.real_dir(self.dest, fmt.DATA, create=True, known_dirs=self._known_dirs)
+            diskfs.real_dir(self.dest, fmt.DATA, create=True, known_dirs=self.known_dirs)
             fsync_dir(self.dest)
         self.commit([], run=None, journal=False)
 
@@ -291,14 +294,14 @@ class BagState:
             self.medium = medium
             self.medium_bytes = diskfs.read_file(self.dest, fmt.MEDIUM, limit=fmt.MEDIUM_LIMIT)
             self.clean_staging(check_only=True)  # before the journal is read or acted on
-            diskfs.real_dir(self.dest, fmt.DATA, create=True, known_dirs=self._known_dirs)
+            diskfs.real_dir(self.dest, fmt.DATA, create=True, known_dirs=self.known_dirs)
             self._read_tags()
             self.recover()
             self.clean_staging()
             for path in self.entries.keys() - self.sizes.keys():
-                with contextlib.suppress(OSError):
-                    if diskfs.lkind(self.final(path)) == "file":
-                        self.sizes[path] = os.lstat(self.final(path)).st_size
+                with contextlib.suppress(OSError, SetupError):
+                    self.sizes[path] = diskfs.stat_file(
+                        self.dest, f"{fmt.DATA}/{path}", known_dirs=self.known_dirs).st_size
         self.commit([], run=None)  # brings the guides and a missing tag file up to date
 
     def _read_tags(self) -> None:
@@ -330,7 +333,7 @@ class BagState:
                 return False
             self._read_tags()  # the tag files as the interruption left them
             try:
-                body = json.loads(raw)
+                body = fmt.json_from_disk(raw)
                 files, run = list(body["files"]), body.get("run")
             except (ValueError, KeyError, TypeError):
                 files, run = [], None  # written whole and renamed: unreadable means not ours
@@ -359,12 +362,12 @@ class BagState:
         if (diskfs.lkind(final) is None and diskfs.lkind(staged) == "file"
                 and fmt.hash_disk_file(self.dest, rel_staged) == (sha256, size)):
             folder, _ = diskfs.real_dir(self.dest, rel_final.rsplit("/", 1)[0], create=True,
-                                        known_dirs=self._known_dirs)
+                                        known_dirs=self.known_dirs)
             os.replace(staged, final)
             fsync_dir(folder)
         if (diskfs.lkind(final) == "file"
                 and fmt.hash_disk_file(self.dest, rel_final,
-                                       known_dirs=self._known_dirs) == (sha256, size)):
+                                       known_dirs=self.known_dirs) == (sha256, size)):
             self.entries[path] = sha256
             self.sizes[path] = size
         elif self.entries.get(path) == sha256:

@@ -63,6 +63,9 @@ class Expectations:
     sealed_runs: frozenset[str] = frozenset()  # run folders recorded as sealed on this disk
     known_runs: frozenset[str] = frozenset()  # every run folder this office wrote (any disk)
     label: str = ""  # the disk's label in the records
+    # SHA-256 of every file of the register (documents, request letters); None: unchecked
+    known_files: frozenset[str] | None = None
+    archive_prefixes: tuple[str, ...] = ()  # payload folders that hold only those files
 
 
 @dataclass
@@ -107,6 +110,7 @@ def verify(dest: Path | str, *, mode: str = "full", sample_percent: float = 10,
     if not 0 < sample_percent <= 100:
         raise ValueError("sample_percent must be in (0, 100]")
     dest = Path(dest)
+    diskfs.check_dest(dest)
     if not dest.is_dir():
         raise SetupError("backup_dest_missing", path=str(dest))
     if diskfs.lkind(dest / fmt.BAGIT_TXT) is None:
@@ -143,7 +147,7 @@ def _verify(dest: Path, mode: str, percent: float, offset: int, workers: int,
         sizes = {}
         fmt.note(tag_problems, f"{fmt.SIZES}: {_why(exc)}")
     for name, kind in staging_strangers(dest):
-        fmt.note(tag_problems, f"{name}: not made by Brankas ({kind})")
+        fmt.note(tag_problems, f"{fmt.shown(name)}: not made by Brankas ({kind})")
     known_dirs: set[str] = set()
     on_disk = _payload_files(dest, known_dirs, tag_problems)
     report = VerifyReport(dest=str(dest), mode=mode, medium=medium, files_total=len(entries),
@@ -157,7 +161,7 @@ def _verify(dest: Path, mode: str, percent: float, offset: int, workers: int,
         if twin != path:
             fmt.note(report.tag_problems, f"{fmt.MANIFEST} lists data/{fmt.shown(twin)} and "
                      f"data/{fmt.shown(path)}, one file on exFAT/NTFS")
-    report.unexpected = sorted(on_disk[key][0] + _kind_suffix(on_disk[key][2])
+    report.unexpected = sorted(fmt.shown(on_disk[key][0], 300) + _kind_suffix(on_disk[key][2])
                                for key in on_disk.keys() - listed.keys())
     to_hash: list[tuple[str, str, int]] = []
     width = SAMPLE_SPACE if percent >= 100 else max(1, math.ceil(SAMPLE_SPACE * percent / 100))
@@ -208,6 +212,12 @@ def check_expectations(dest: Path, report: VerifyReport, entries: Mapping[str, s
                            "folder is not here (removed, or the disk was rolled back)")
     register = report.register_problems
     listed = dict(entries)
+    if expect.known_files is not None:
+        for path in sorted(listed):
+            if path.startswith(expect.archive_prefixes) and (
+                    listed[path] not in expect.known_files):
+                fmt.note(register, f"data/{path} is on the disk, but the register has no "
+                                   "document or letter with these bytes")
     index = same_folder_index(listed)
     for path, (digest, agenda) in sorted(expect.documents.items()):
         on_disk = locate(listed, index, path, digest)
@@ -279,23 +289,22 @@ def _payload_files(dest: Path, known_dirs: set[str],
     data/ that is not a real folder; real folders are walked (and noted in
     ``known_dirs``), a link or anything else is listed by its kind, never followed."""
     out: dict[str, tuple[str, int, str]] = {}
-
-    def walk(folder: Path, prefix: str) -> None:
-        with os.scandir(folder) as it:
-            for entry in it:
-                rel = prefix + entry.name
-                st = entry.stat(follow_symlinks=False)
-                kind = diskfs.kind_of(st)
-                if kind == "dir":
-                    known_dirs.add(f"{fmt.DATA}/{rel}")
-                    walk(Path(entry.path), rel + "/")
-                else:
-                    out[_nfc(rel)] = (rel, st.st_size, kind)
-
     kind = diskfs.lkind(dest / fmt.DATA)
     if kind == "dir":
         known_dirs.add(fmt.DATA)
-        walk(dest / fmt.DATA, "")
+        stack = [(dest / fmt.DATA, "")]  # a loop, not recursion: a disk may be 10,000 deep
+        while stack:
+            folder, prefix = stack.pop()
+            with os.scandir(folder) as it:
+                for entry in it:
+                    rel = prefix + entry.name
+                    st = entry.stat(follow_symlinks=False)
+                    kind = diskfs.kind_of(st)
+                    if kind == "dir":
+                        known_dirs.add(f"{fmt.DATA}/{rel}")
+                        stack.append((Path(entry.path), rel + "/"))
+                    else:
+                        out[_nfc(rel)] = (rel, st.st_size, kind)
     elif kind is not None:
         problems.append(f"{fmt.DATA}: {_KIND_TEXT.get(kind, kind)}, not a folder; not read")
     return out

@@ -63,9 +63,10 @@ def unlock_identity(protected: bytes, passphrase: str, *, username: str) -> x255
     raise CryptoFailure("passphrase_wrong", username=username)
 
 
-# rage picks the work factor that takes about a second on the machine that encrypts (16-20
-# on office laptops); a file asking for more than 22 (tens of seconds) is not one of ours.
-MAX_WORK_FACTOR = 22
+# rage picks the work factor that takes about a second on the machine that encrypts (16-18
+# on office laptops; Go's age always uses 18). A file from a disk asking for more than 20
+# (1 GiB of memory, seconds per try) is not one of ours and is not tried.
+MAX_WORK_FACTOR = 20
 
 
 def scrypt_work_factor(protected: bytes) -> int | None:

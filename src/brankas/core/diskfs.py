@@ -37,6 +37,7 @@ from brankas.core.errors import SetupError
 
 MAX_PATH_CHARS = 1024  # a Brankas payload path is well under 300
 MAX_COMPONENT_CHARS = 255
+MAX_DEPTH = 32  # a Brankas path is at most 7 deep; deep chains only cost memory and time
 _REPARSE_POINT = 0x400  # FILE_ATTRIBUTE_REPARSE_POINT (Windows)
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -88,7 +89,10 @@ def check_relative(text: str) -> str | None:
         return "an absolute path"
     if _DRIVE.match(text):
         return "a drive letter"
-    for part in text.split("/"):
+    parts = text.split("/")
+    if len(parts) > MAX_DEPTH:
+        return f"more than {MAX_DEPTH} levels deep"
+    for part in parts:
         if part in {"", ".", ".."}:
             return "an empty, '.' or '..' component"
         if ":" in part:
@@ -153,6 +157,24 @@ def open_file(root: Path, rel: str, *, limit: int | None = None,
         os.close(fd)
         raise
     return os.fdopen(fd, "rb", buffering=0)
+
+
+def stat_file(root: Path, rel: str, *, known_dirs: set[str] | None = None) -> os.stat_result:
+    """``lstat`` of the regular file ``root/rel``, reached through real folders only; a
+    link or anything else there is refused, a missing file raises FileNotFoundError."""
+    parts = _checked(root, rel)
+    _check_dirs(root, parts, known_dirs)
+    st = os.lstat(root.joinpath(*parts))
+    if kind_of(st) != "file":
+        raise refused(root, rel, kind_of(st))
+    return st
+
+
+def check_dest(dest: Path) -> None:
+    """The disk's folder itself (DEST, as typed) must not be a link or junction: through
+    one, a backup would be written to wherever it points, a laptop folder included."""
+    if lkind(dest) == "link":
+        raise SetupError("backup_dest_link", path=str(dest))
 
 
 def read_file(root: Path, rel: str, *, limit: int,

@@ -16,6 +16,7 @@ disk's encrypted register with a key holder's passphrase or the recovery identit
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -35,6 +36,7 @@ CONTROL_JSON = "daftar-kontrol.json"
 CONTROL_FORMAT = "brankas-control-list/1"
 
 
+_KEY_FILE = re.compile(rf"{KEYS_DIR}/[^/]+-[0-9a-f]{{16}}\.age")  # <holder>-<fingerprint>.age
 KEY_FILE_LIMIT = 64 << 10  # an identity file is a few hundred bytes
 KEY_FILES_TRIED = 100  # each try costs a scrypt (about a second): a disk may not make us wait
 UNLOCK_BUDGET = 180.0  # seconds of trying at most, however many files a disk holds
@@ -46,21 +48,25 @@ def unlock_with_passphrase(reader: BagReader, passphrase: str) -> list[Any]:
     files asking for an ordinary scrypt work factor (an office has a handful of holders; a
     prepared disk with thousands would otherwise keep the command busy for hours)."""
     found = []
-    candidates = [p for p in sorted(reader.entries)
-                  if len(p.split("/")) == 2 and p.startswith(KEYS_DIR + "/")
-                  and p.endswith(".age")]
+    tried = 0
     deadline = time.monotonic() + UNLOCK_BUDGET
-    for payload in candidates[:KEY_FILES_TRIED]:
-        if time.monotonic() > deadline:
+    for payload in sorted(reader.entries):
+        if _KEY_FILE.fullmatch(payload) is None:
+            continue  # not named as Brankas names an identity file
+        if tried >= KEY_FILES_TRIED or time.monotonic() > deadline:
             break
         try:
             data = reader.read_bytes(payload, limit=KEY_FILE_LIMIT)
-            factor = crypto.scrypt_work_factor(data)
-            if factor is None or factor > crypto.MAX_WORK_FACTOR:
-                continue  # not an identity Brankas wrote
+        except IntegrityFailure:
+            continue
+        factor = crypto.scrypt_work_factor(data)
+        if factor is None or factor > crypto.MAX_WORK_FACTOR:
+            continue  # not an identity Brankas wrote: costs nothing, does not count
+        tried += 1
+        try:
             found.append(crypto.unlock_identity(data, passphrase,
                                                 username=payload.split("/")[1]))
-        except (CryptoFailure, IntegrityFailure):
+        except CryptoFailure:
             continue
     return found
 

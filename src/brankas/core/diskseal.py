@@ -126,12 +126,12 @@ class Seal:
 def parse_seal(data: bytes) -> Seal:
     """A seal file as read from a disk; ValueError when it is not one."""
     try:
-        body = json.loads(data.decode("utf-8"))
+        body = fmt.json_from_disk(data)
         text, key, signature = body["statement"], body["key"], body["signature"]
         if body.get("format") != SEAL_FORMAT or not all(
                 isinstance(x, str) for x in (text, key, signature)):
             raise ValueError("not a Brankas seal")
-        statement = json.loads(text)
+        statement = fmt.json_from_disk(text)
         if not isinstance(statement, dict) or statement.get("format") != STATEMENT_FORMAT:
             raise ValueError("not a Brankas run statement")
         raw_key = base64.b64decode(key, validate=True)
@@ -177,7 +177,7 @@ def anchor_open(data: bytes, secret: str) -> dict[str, Any] | None:
     """The anchor's statement when its tag checks with ``secret``; None otherwise (another
     holder's anchor, or a forgery)."""
     try:
-        body = json.loads(data.decode("utf-8"))
+        body = fmt.json_from_disk(data)
         text, tag = body["statement"], body["hmac_sha256"]
         if not (isinstance(text, str) and isinstance(tag, str)):
             return None
@@ -187,7 +187,7 @@ def anchor_open(data: bytes, secret: str) -> dict[str, Any] | None:
     if not hmac.compare_digest(expected, tag.lower()):
         return None
     try:
-        statement = json.loads(text)
+        statement = fmt.json_from_disk(text)
         base64.b64decode(statement["office_key"], validate=True)
     except (ValueError, KeyError, TypeError, binascii.Error):
         return None

@@ -205,6 +205,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "disk cadangan {path} rusak: {detail}",
         "the backup disk at {path} is damaged: {detail}",
     ),
+    "backup_dest_link": (
+        "{path} adalah tautan (link atau junction), bukan folder disk cadangan itu sendiri; "
+        "tidak ada yang ditulis atau dibaca. Ketik folder di disk itu sendiri (misalnya "
+        "E:\\brankas)",
+        "{path} is a link (a symbolic link or junction), not the backup disk's folder itself; "
+        "nothing was written or read. Give the folder on the disk itself (e.g. E:\\brankas)",
+    ),
+    "backup_disk_file_wrong": (
+        "data/{name} tercatat di manifest disk cadangan tetapi berkasnya berbeda ({detail}); "
+        "tidak ada yang ditulis. Periksa disk dengan brankas verify, lalu pakai disk lain",
+        "data/{name} is in the backup disk's manifest but the file there differs ({detail}); "
+        "nothing was written. Check the disk with brankas verify, then use another disk",
+    ),
     "disk_path_invalid": (
         "disk cadangan {path} menyebut jalur yang tidak aman {name} ({detail}); jalur itu "
         "tidak dipakai",
@@ -330,15 +343,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "(--identity) is needed",
     ),
     "recover_no_anchor": (
-        "tidak ada yang membuktikan kunci kantor mana yang menyegel disk ini: tidak ada "
-        "jangkar di disk yang cocok dengan {what}. Berikan sidik jari kunci kantor yang "
-        "dicetak saat penyiapan (--fingerprint), atau pakai frasa sandi pemegang kunci lain "
-        "atau identitas pemulihan. Disk yang ditulis sebelum back up disegel perlu "
-        "--allow-unsigned",
-        "nothing proves which office key sealed this disk: no anchor on the disk checks with "
-        "the {what}. Give the office key fingerprint printed at set-up (--fingerprint), or "
-        "use another key holder's passphrase or the recovery identity. A disk written "
-        "before backups were sealed needs --allow-unsigned",
+        "tidak ada yang membuktikan bahwa disk ini disegel oleh kantor Anda: tidak ada jangkar "
+        "di disk yang cocok dengan {what}. Berikan sidik jari kunci kantor yang tertulis di "
+        "kertas penyiapan (--fingerprint), atau pakai frasa sandi pemegang kunci lain atau "
+        "identitas pemulihan. Jangan percayai disk ini sebelum sidik jarinya cocok",
+        "nothing proves this disk was sealed by your office: no anchor on the disk checks "
+        "with the {what}. Give the office key fingerprint written on the paper of set-up "
+        "(--fingerprint), or use another key holder's passphrase or the recovery identity. "
+        "Do not trust this disk until its fingerprint matches",
+    ),
+    "recover_unsigned_refused": (
+        "disk {path} memuat segel back up, jadi ditulis setelah back up disegel: "
+        "--allow-unsigned hanya untuk disk yang lebih lama. Buktikan segelnya dengan "
+        "--fingerprint",
+        "the disk at {path} carries backup seals, so it was written after backups were "
+        "sealed: --allow-unsigned is only for older disks. Prove its seals with --fingerprint",
     ),
     "recover_fingerprint_unknown": (
         "tidak ada back up di disk ini yang disegel dengan kunci kantor bersidik jari "
@@ -348,9 +367,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "recover_not_sealed": (
         "tidak ada back up di disk {path} yang disegel oleh kunci kantor; disk ini milik "
-        "kantor lain atau ditulis sebelum back up disegel (maka: --allow-unsigned)",
+        "kantor lain, diubah, atau ditulis sebelum back up disegel",
         "no backup on the disk at {path} is sealed by the office key; the disk is another "
-        "office's, or was written before backups were sealed (then: --allow-unsigned)",
+        "office's, was changed, or was written before backups were sealed",
     ),
     "recover_newest_unusable": (
         "salinan basis data terbaru di disk (back up {run}) tidak dapat dipakai: {detail}. "

@@ -391,6 +391,7 @@ def file_sha256(path: Path) -> str:
 
 
 STALE_STAGING_SECONDS = 24 * 3600
+DRILL_PREFIX = "drill-"  # a restore drill's temporary folder under tmp/
 
 
 def sweep_staging(settings: Settings, *, older_than: float = STALE_STAGING_SECONDS) -> list[Path]:
@@ -414,4 +415,18 @@ def sweep_staging(settings: Settings, *, older_than: float = STALE_STAGING_SECON
                 removed.append(path)
         except OSError:  # gone meanwhile, or in use (Windows)
             continue
+    # A drill killed mid-way leaves its folder (documents restored for the check, an
+    # instance its recover built): real folders of our name only, never through a link.
+    import shutil
+
+    from brankas.core import diskfs
+
+    try:
+        drills = [p for p in settings.tmp.glob(DRILL_PREFIX + "*")
+                  if diskfs.lkind(p) == "dir" and p.stat().st_mtime < cutoff]
+    except OSError:
+        drills = []
+    for path in drills:
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
     return removed

@@ -15,7 +15,6 @@ head and the anchors given, in one pass over the log.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 
 from brankas.core import audithead
 from brankas.core.auditchain import Anchor, ChainReport
+from brankas.core.bagformat import json_from_disk
 from brankas.core.bagread import BagReader
 from brankas.core.disklayout import CONTROL_JSON, RUNS_DIR
 from brankas.core.errors import BrankasError, InvalidInput, NotFound
@@ -75,7 +75,7 @@ def disk_anchors(dest: Path | str) -> list[Anchor]:
         if folder in heads or folder not in unsealed or (known and known.seal is not None):
             continue
         try:
-            control = json.loads(reader.read_bytes(payload, limit=256 << 20))
+            control = json_from_disk(reader.read_bytes(payload, limit=64 << 20))
         except (BrankasError, ValueError):
             continue
         head = _valid_head(control.get("audit_head")) if isinstance(control, dict) else None

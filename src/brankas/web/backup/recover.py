@@ -13,7 +13,6 @@ checked before anything is written, and nothing is written outside the new home.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -125,7 +124,7 @@ def _lost_after(reader: BagReader, seals: diskseal.SealReport, number: int) -> s
         if (run.statement("files") or {}).get(path) != reader.entries.get(path):
             continue
         try:
-            control = json.loads(reader.read_bytes(path, limit=CONTROL_LIMIT))
+            control = fmt.json_from_disk(reader.read_bytes(path, limit=CONTROL_LIMIT))
             agendas += [str(d["agenda"])[:40] for d in control["documents"]]
         except (BrankasError, ValueError, KeyError, TypeError):
             continue
@@ -167,9 +166,13 @@ def choose_snapshot(reader: BagReader, seals: diskseal.SealReport, identities: l
                      if f"{RUNS_DIR}/{r.folder}/{SNAPSHOT}" in (r.statement("files") or {})]
     current = next((r for r in with_snapshot if r.folder == current_folder), None)
     older = [r for r in with_snapshot if r is not current]
-    passed_over = [f"{r.folder}: not sealed by the office, not used" for r in seals.runs
-                   if r.number > newest.number and not r.signed]
+    unsealed = [r for r in seals.runs if r.number > newest.number and not r.signed]
+    passed_over = [f"{r.folder}: not sealed by the office, not used" for r in unsealed]
     try:
+        if unsealed:
+            raise SetupError("backup_bag_invalid", path=str(reader.dest), detail=(
+                f"the newest run on the disk, {unsealed[-1].folder}, is not sealed by the "
+                "office (a run that was cut short, or a disk that was changed)"))
         if newest.problems:
             raise SetupError("backup_bag_invalid", path=str(reader.dest),
                              detail="; ".join(newest.problems[:3]))
@@ -181,12 +184,19 @@ def choose_snapshot(reader: BagReader, seals: diskseal.SealReport, identities: l
     except BrankasError as exc:
         problem = exc.message()[:500]
     if not allow_older:
-        fallback = next((r for r in older if not r.problems), None)
+        fallback = next((r for r in [current, *older] if r and not r.problems
+                         and not (r is current and newest.problems)), None)
         lost = (_lost_after(reader, seals, fallback.number) if fallback
                 else "everything: no older sealed snapshot is usable either")
-        raise SetupError("recover_newest_unusable", run=newest.folder, detail=problem,
-                         lost=lost)
-    passed_over.append(f"{current_folder}: {problem}")
+        if unsealed:
+            lost += "; and what the unsealed runs " + ", ".join(
+                r.folder for r in unsealed) + " carried"
+        raise SetupError("recover_newest_unusable",
+                         run=unsealed[-1].folder if unsealed else newest.folder,
+                         detail=problem, lost=lost)
+    passed_over.append(f"{(unsealed[-1] if unsealed else newest).folder}: {problem}")
+    if unsealed and current is not None and not newest.problems:
+        older = [current, *older]
     for run in older:
         try:
             data = _open_snapshot(reader, run, identities)
@@ -250,8 +260,10 @@ class RecoverReport:
 
     @property
     def ok(self) -> bool:
+        """Whole and believed: nothing missing or damaged, no problem on the disk, the
+        audit log intact, and the snapshot authenticated by the office's seal."""
         return (not (self.missing or self.damaged or self.problems
-                     or self.unregistered_damaged) and self.audit_ok)
+                     or self.unregistered_damaged) and self.audit_ok and self.authenticated)
 
     def as_dict(self) -> dict[str, Any]:
         return {**self.__dict__, "ok": self.ok}
@@ -275,8 +287,11 @@ def instance_recover(*, dest: Any, identities: list[Any], unlocked_with: str,
                                      medium_id=reader.medium.medium_id, runs_dir=RUNS_DIR)
     if trust.keys:
         choice = choose_snapshot(reader, seals, identities, allow_older=allow_older)
-    elif allow_unsigned:
+    elif allow_unsigned and not any(r.seal is not None or r.status != "unsealed"
+                                    for r in seals.runs):
         choice = choose_unsealed(reader, identities)
+    elif allow_unsigned:
+        raise CryptoFailure("recover_unsigned_refused", path=str(reader.dest))
     else:
         raise CryptoFailure("recover_no_anchor", what=unlocked_with)
     snapshot_load(choice.data)
@@ -304,7 +319,7 @@ def instance_recover(*, dest: Any, identities: list[Any], unlocked_with: str,
     docs = list(Document.objects.order_by("id"))
     keys_write_files()
     _test_open(docs, identities, settings.home, report)
-    sealed_runs = {r.folder for r in seals.runs if r.signed} if trust.keys else None
+    sealed_runs = {r.folder for r in seals.authentic} if trust.keys else None
     report.runs = _import_control_lists(reader, docs, sealed_runs)
     report.users = User.objects.count()
     report.keys = HolderKey.objects.count()
@@ -472,10 +487,12 @@ def _import_control_lists(reader: BagReader, docs: list[Document],
             if sealed_runs is not None and folder not in sealed_runs:
                 continue
             try:
-                control = json.loads(reader.read_bytes(payload, limit=CONTROL_LIMIT))
+                control = fmt.json_from_disk(reader.read_bytes(payload, limit=CONTROL_LIMIT))
                 fields, number, operator_name = _run_fields(control, medium)
             except (BrankasError, ValueError, KeyError, TypeError, AttributeError):
                 continue
+            if fields["folder"] != folder or diskseal.run_number(folder) != number:
+                continue  # a control list speaks only for its own run
             run = BackupRun.objects.filter(number=number).first()
             if run is not None and run.status == BackupRun.COMPLETED:
                 continue

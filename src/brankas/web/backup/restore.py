@@ -18,7 +18,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from brankas.core import crypto
+from brankas.core import crypto, store
 from brankas.core.access import Action
 from brankas.core.bagformat import PROBLEMS_KEPT
 from brankas.core.bagread import DAMAGED, BagReader
@@ -206,7 +206,8 @@ def backup_drill(*, actor: User, dest: Path | str, passphrase: str | None = None
     recovered: dict[str, Any] | None = None
     mismatched: list[str] = []
     settings.tmp.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="drill-", dir=settings.tmp) as tmp:
+    store.sweep_staging(settings)  # what a killed drill left, a day on
+    with tempfile.TemporaryDirectory(prefix=store.DRILL_PREFIX, dir=settings.tmp) as tmp:
         for doc, on_disk in docs:
             try:
                 digest = reader.copy_out(on_disk, Path(tmp).joinpath(
@@ -264,7 +265,8 @@ def _recover_subprocess(dest: Path, home: Path, passphrase: str) -> dict[str, An
     proc = subprocess.run(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "brankas", "recover", str(dest), "--home", str(home), "--json",
          "--fingerprint", office_key().fingerprint],
-        env=env, capture_output=True, text=True, check=False)
+        env={**env, "BRANKAS_PARENT_PID": str(os.getpid())}, capture_output=True, text=True,
+        check=False)
     try:
         out: dict[str, Any] = json.loads(proc.stdout)
     except ValueError:

@@ -19,6 +19,7 @@ from django.utils.dateparse import parse_datetime
 
 from brankas import __version__
 from brankas.core import auditchain, crypto, diskseal
+from brankas.core import bagformat as fmt
 from brankas.core.bag import Bag
 from brankas.core.disklayout import RUNS_DIR, SNAPSHOT
 from brankas.web.audit.models import AuditEvent, AuditSequence
@@ -42,6 +43,7 @@ def disk_seals(bag: Bag, medium: Medium) -> diskseal.SealReport:
 class LastSnapshot:
     run: BackupRun
     audit_seq: int  # the last audit entry the snapshot holds
+    sha256: str  # of the snapshot file, as the office sealed it
 
 
 def last_snapshot(bag: Bag, medium: Medium, seals: diskseal.SealReport) -> LastSnapshot | None:
@@ -54,11 +56,14 @@ def last_snapshot(bag: Bag, medium: Medium, seals: diskseal.SealReport) -> LastS
     if last is None or not last.sealed or not bag.has(f"{RUNS_DIR}/{last.folder}/{SNAPSHOT}"):
         return None
     sealed = seals.run(last.folder)
-    named = sealed.statement("snapshot") if sealed and sealed.signed else None
+    if sealed is None or not sealed.authentic:
+        return None  # its seal is gone or its files are not what was sealed: write anew
+    named = sealed.statement("snapshot")
     audit_seq = named.get("audit_seq") if isinstance(named, dict) else None
-    if type(audit_seq) is not int:
+    sha256 = (sealed.statement("files") or {}).get(f"{RUNS_DIR}/{last.folder}/{SNAPSHOT}")
+    if type(audit_seq) is not int or not isinstance(sha256, str):
         return None
-    return LastSnapshot(last, audit_seq)
+    return LastSnapshot(last, audit_seq, sha256)
 
 
 def snapshot_audit_seq() -> int:
@@ -79,20 +84,19 @@ def audit_tail(after: int, head: int, recipients: list[str]) -> bytes:
 
 def seal(seals: diskseal.SealReport, bag: Bag, signing: OfficeKey, *, office: str,
          run: BackupRun, medium: Medium, files: dict[str, str], snapshot_folder: str,
-         snapshot_audit: int, tail: str, head: Any, finished: Any) -> bytes:
+         snapshot_sha256: str, snapshot_audit: int, tail: str, head: Any,
+         finished: Any) -> bytes:
     """The run's seal: signed by the office key, naming the disk, this run's files, the
     current snapshot (and the last audit entry it holds), the audit tail, the audit head
     and the disk's previous seal."""
     signed = [r for r in seals.runs if r.signed and r.seal is not None]
-    snapshot_path = f"{RUNS_DIR}/{snapshot_folder}/{SNAPSHOT}"
     statement = {
         "office": office, "office_key": signing.fingerprint,
         "run": run.number, "folder": run.folder,
         "medium_id": medium.medium_id, "medium_sha256": bag.medium_sha256,
         "started_at": run.started_at.isoformat(), "finished_at": finished.isoformat(),
         "files": files,
-        "snapshot": {"folder": snapshot_folder,
-                     "sha256": files.get(snapshot_path) or bag.entries.get(snapshot_path),
+        "snapshot": {"folder": snapshot_folder, "sha256": snapshot_sha256,
                      "audit_seq": snapshot_audit},
         "audit_tail": tail,
         "audit_head": head,
@@ -110,7 +114,7 @@ def replay(data: bytes, identities: list[Any], *, head: Any) -> str | None:
     else why not (nothing is appended then). Every entry must follow the log's last one
     (sequence and hash) and hash as it claims, and the last must be the sealed head."""
     try:
-        body = json.loads(crypto.decrypt_bytes(data, identities))
+        body = fmt.json_from_disk(crypto.decrypt_bytes(data, identities))
         entries = body["entries"]
         if body.get("format") != TAIL_FORMAT or not isinstance(entries, list):
             return "not an audit tail"

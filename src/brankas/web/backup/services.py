@@ -35,6 +35,7 @@ from brankas.core.bag import Bag, Hooks, PayloadItem, open_or_create
 from brankas.core.bagformat import PROBLEMS_KEPT, read_medium, sha256_bytes, shown
 from brankas.core.bagverify import Expectations, VerifyReport, verify
 from brankas.core.disklayout import (
+    ARCHIVE_DIR,
     CONTROL_CSV,
     CONTROL_FORMAT,
     CONTROL_JSON,
@@ -46,6 +47,7 @@ from brankas.core.disklayout import (
     SNAPSHOT,
 )
 from brankas.core.errors import BrankasError
+from brankas.core.terms import REQUESTS_DIR
 from brankas.web.accounts.models import Office, User
 from brankas.web.audit.guard import require_audited
 from brankas.web.audit.models import AuditEvent
@@ -235,6 +237,8 @@ def _copy(bag: Bag, run: BackupRun, medium: Medium, actor: User,
         del snapshot, rows
         BackupRun.objects.filter(pk=run.pk).update(snapshot=True, snapshot_seq=seq)
     snapshot_folder = run.folder if changed else (last.run.folder if last else "")
+    snapshot_sha256 = (sealed_files.get(f"{folder}/{SNAPSHOT}", "") if changed
+                       else (last.sha256 if last else ""))
 
     carried: list[dict[str, Any]] = []
 
@@ -299,7 +303,8 @@ def _copy(bag: Bag, run: BackupRun, medium: Medium, actor: User,
     sealed_files.update({item.path: item.sha256 or "" for item in closing})
     seal = sealing.seal(seals, bag, signing, office=office.name, run=run, medium=medium,
                         files=sealed_files, snapshot_folder=snapshot_folder,
-                        snapshot_audit=snapshot_audit, tail=tail_path, head=head,
+                        snapshot_sha256=snapshot_sha256, snapshot_audit=snapshot_audit,
+                        tail=tail_path, head=head,
                         finished=finished)
     closing.append(_bytes_item(f"{folder}/{diskseal.SEAL}", seal))
     control["bytes_added"] += sum(item.size or 0 for item in closing)
@@ -391,9 +396,13 @@ def disk_expectations(medium: Medium | None) -> Expectations:
     """What the office's records say the disk of ``medium`` holds (None: a disk the records
     do not know: only the seals are checked, against the office's keys)."""
     known_runs = frozenset(BackupRun.objects.values_list("folder", flat=True))
+    known_files = frozenset(Document.objects.values_list("stored_sha256", flat=True)) | {
+        sha for _path, _size, sha in request_letters()}
+    archive = (f"{ARCHIVE_DIR}/", f"{REQUESTS_DIR}/")
     if medium is None:
         return Expectations(office_keys=frozenset(office_keys_trusted()), runs_dir=RUNS_DIR,
-                            known_runs=known_runs)
+                            known_runs=known_runs, known_files=known_files,
+                            archive_prefixes=archive)
     copies = (Document.objects.filter(copies__medium=medium)
               .values_list("stored_path", "stored_sha256", "agenda"))
     sealed = BackupRun.objects.filter(medium=medium, sealed=True).values_list("folder",
@@ -401,7 +410,8 @@ def disk_expectations(medium: Medium | None) -> Expectations:
     return Expectations(office_keys=frozenset(office_keys_trusted()), runs_dir=RUNS_DIR,
                         documents={p: (h, a) for p, h, a in copies},
                         sealed_runs=frozenset(sealed), known_runs=known_runs,
-                        label=medium.label)
+                        label=medium.label, known_files=known_files,
+                        archive_prefixes=archive)
 
 
 def problems_record(report: VerifyReport) -> dict[str, Any]:
