@@ -224,6 +224,15 @@ def cli_office_template(tmp_path_factory) -> SimpleNamespace:  # type: ignore[no
                            kabid_recipient=r.stdout.strip())
 
 
+@pytest.fixture(scope="session")
+def backed_up_template(cli_office_template, tmp_path_factory):  # type: ignore[no-untyped-def]
+    """The CLI office of tests/backup with a few documents, backed up once (built once per
+    session for tests/backup and tests/hostile_disk)."""
+    from tests.backup.conftest import build_backed_up
+
+    return build_backed_up(cli_office_template, tmp_path_factory)
+
+
 @pytest.fixture
 def cli_office(cli_office_template, cli_home: Path):  # type: ignore[no-untyped-def]
     """A private copy of the CLI office for this test (its own database and archive)."""
