@@ -93,16 +93,19 @@ def decode_path(text: str) -> str:
 
 
 def check_payload_path(path: str) -> str | None:
-    """Why ``path`` cannot be a payload path on exFAT/NTFS, or None when it can."""
+    """Why ``path`` cannot be a payload path on exFAT/NTFS, or None when it can. A payload
+    path that passes also passes ``diskfs.check_relative`` as ``data/<path>``."""
     if not path or path.startswith("/") or path.endswith("/"):
         return "not a relative file path"
+    if len(DATA) + 1 + len(path) > diskfs.MAX_PATH_CHARS:
+        return f"longer than {diskfs.MAX_PATH_CHARS} characters with {DATA}/"
     for part in path.split("/"):
         if part in {"", ".", ".."}:
             return "empty, '.' or '..' component"
         if "%" in part:
             return "the '%' sign (RFC 8493 would percent-encode it)"
         if not is_safe_component(part):
-            return f"component {part!r} is not valid on Windows, exFAT or NTFS"
+            return f"component {shown(part, 60)!r} is not valid on Windows, exFAT or NTFS"
     return None
 
 
