@@ -339,11 +339,19 @@ def _anchor_path(name: str) -> str:
 
 def _last_snapshot(bag: Bag, medium: Medium) -> BackupRun | None:
     """The newest completed, sealed run that wrote a snapshot to this disk, if the disk
-    still lists that snapshot (a run from before seals existed does not count: a
-    no-change run must name a snapshot a recover can authenticate)."""
+    still carries that run as the office sealed it (a run from before seals existed does
+    not count: a no-change run must name a snapshot a recover can authenticate). The
+    disk may have been altered since: a snapshot replaced, its seal removed or re-signed;
+    then this run writes a new snapshot rather than seal a pointer to one that recover
+    would refuse."""
     last = (BackupRun.objects.filter(medium=medium, status=BackupRun.COMPLETED, snapshot=True)
             .order_by("-number").first())
     if last is None or not last.sealed or not bag.has(f"{RUNS_DIR}/{last.folder}/{SNAPSHOT}"):
+        return None
+    seals = diskseal.read_disk_seals(bag.dest, bag.entries, trusted=office_keys_trusted(),
+                                     medium_id=medium.medium_id, runs_dir=RUNS_DIR)
+    sealed = seals.run(last.folder)
+    if sealed is None or not sealed.authentic:
         return None
     return last
 
