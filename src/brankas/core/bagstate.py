@@ -115,6 +115,8 @@ class BagState:
         self._known_dirs: set[str] = set()  # folders under DEST checked to be real folders
         self._prefix = uuid.uuid4().hex[:12]
         self._counter = itertools.count(1)
+        with fmt.disk_errors(dest):
+            self._identity = _identity(dest)  # the disk opened (see ``check_same_disk``)
 
     def final(self, path: str) -> Path:
         return self.data.joinpath(*path.split("/"))
@@ -125,6 +127,16 @@ class BagState:
     def on_disk(self) -> contextlib.AbstractContextManager[None]:
         """OSErrors of the backup disk become one clear error: full, gone, or other."""
         return fmt.disk_errors(self.dest)
+
+    def check_same_disk(self) -> None:
+        """The disk at DEST is still the one opened (and locked). Paths are names: a disk
+        pulled mid-run and another mounted in its place (the same mount point or drive
+        letter) would otherwise receive this run's journal, tag files and folders."""
+        with self.on_disk():
+            now = _identity(self.dest)
+        if now != self._identity:
+            raise SetupError("backup_disk_gone", path=str(self.dest),
+                             detail="another disk or folder is now at this place")
 
     # -- committing ------------------------------------------------------------------
 
@@ -140,6 +152,7 @@ class BagState:
         changed = [name for name in tags if self._tag_hashes.get(name) != hashes[name]]
         if not batch and not changed:
             return
+        self.check_same_disk()
         temps: list[tuple[str, Path]] = []
         with self.on_disk():
             try:
@@ -366,3 +379,10 @@ class BagState:
         for name in names:
             with contextlib.suppress(OSError):
                 (self.staging / name).unlink()
+
+
+def _identity(path: Path) -> tuple[int, int]:
+    """Which file system object ``path`` names now: (device, inode; on Windows the volume
+    serial number and file index)."""
+    st = os.stat(path)
+    return st.st_dev, st.st_ino
