@@ -94,15 +94,16 @@ def decode_path(text: str) -> str:
 
 def check_payload_path(path: str) -> str | None:
     """Why ``path`` cannot be a payload path on exFAT/NTFS, or None when it can: first the
-    safety of any path from a disk (``diskfs.check_relative``), then the names."""
-    reason = diskfs.check_relative(path)
+    safety of any path from a disk, as ``data/<path>`` (``diskfs.check_relative``), then
+    the names."""
+    reason = diskfs.check_relative(f"{DATA}/{path}")
     if reason is not None:
         return reason
     for part in path.split("/"):
         if "%" in part:
             return "the '%' sign (RFC 8493 would percent-encode it)"
         if not is_safe_component(part):
-            return f"component {part!r} is not valid on Windows, exFAT or NTFS"
+            return f"component {shown(part, 60)!r} is not valid on Windows, exFAT or NTFS"
     return None
 
 

@@ -119,6 +119,8 @@ class BagState:
         self._prefix = uuid.uuid4().hex[:12]
         self._counter = itertools.count(1)
         self.held_lock: int | None = None  # the lock file's descriptor, while we hold it
+        with fmt.disk_errors(dest):
+            self._identity = _identity(dest)  # the disk opened (see ``check_same_disk``)
 
     def final(self, path: str) -> Path:
         return self.data.joinpath(*path.split("/"))
@@ -178,9 +180,13 @@ class BagState:
         self._tag_hashes.update({name: hashes[name] for name in changed})
 
     def check_same_disk(self) -> None:
-        """The disk at DEST is still the one opened: its lock file is the one we hold and
-        its identity file has not changed. A disk swapped for another at the same mount
-        point mid-run must not get this disk's manifest."""
+        """The disk at DEST is still the one opened (and locked): the same folder (device
+        and inode), the lock file the one we hold, the identity file unchanged. Paths are
+        names: a disk pulled mid-run and another mounted in its place (the same mount point
+        or drive letter) would otherwise receive this run's journal, tag files, folders
+        and manifest."""
+        if _identity(self.dest) != self._identity:
+            raise SetupError("backup_disk_replaced", path=str(self.dest))
         if self.held_lock is not None:
             held = os.fstat(self.held_lock)
             try:
@@ -391,3 +397,10 @@ class BagState:
         for name in names:
             with contextlib.suppress(OSError):
                 (self.staging / name).unlink()
+
+
+def _identity(path: Path) -> tuple[int, int]:
+    """Which file system object ``path`` names now: (device, inode; on Windows the volume
+    serial number and file index)."""
+    st = os.stat(path)
+    return st.st_dev, st.st_ino

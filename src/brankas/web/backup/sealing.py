@@ -47,10 +47,12 @@ class LastSnapshot:
 
 
 def last_snapshot(bag: Bag, medium: Medium, seals: diskseal.SealReport) -> LastSnapshot | None:
-    """The newest completed run that wrote a snapshot to this disk, if the disk still lists
-    it and the office's seal on it names the last audit entry it holds (a run from before
-    seals existed does not count: a no-change run must name a snapshot a recover can
-    authenticate)."""
+    """The newest completed run that wrote a snapshot to this disk, if the disk still
+    carries that run as the office sealed it and the seal names the last audit entry the
+    snapshot holds (a run from before seals existed does not count: a no-change run must
+    name a snapshot a recover can authenticate). The disk may have been altered since (a
+    snapshot replaced, its seal removed or re-signed): then this run writes a new
+    snapshot rather than seal a pointer to one that recover would refuse."""
     last = (BackupRun.objects.filter(medium=medium, status=BackupRun.COMPLETED, snapshot=True)
             .order_by("-number").first())
     if last is None or not last.sealed or not bag.has(f"{RUNS_DIR}/{last.folder}/{SNAPSHOT}"):
