@@ -612,12 +612,11 @@ def _stranger(name: str) -> dict[str, Expect]:
 
 
 def _bad_line(*named: str, absent: tuple[str, ...] = ()) -> dict[str, Expect]:
-    """Unsafe manifest lines: each named by verify, the drill and recover (never used);
-    backup refuses the disk as damaged, naming the first; restore (by the register) is
-    not concerned."""
+    """Unsafe manifest lines: each named by verify, the drill, restore and recover (never
+    used; the rest of the disk is); backup refuses the disk as damaged, naming the first."""
     return {"backup": Expect(1, "backup_bag_invalid", named[:1], absent),
             "verify": problems(*named, absent=absent), "drill": problems(*named, absent=absent),
-            R: problems(*named, absent=absent), "restore": OK}
+            R: problems(*named, absent=absent), "restore": problems(*named, absent=absent)}
 
 
 def _everywhere(code: str, *named: str) -> dict[str, Expect]:
@@ -633,16 +632,18 @@ def _tag_problem(name: str, *named: str) -> dict[str, Expect]:
 
 def _unusable_document(kind: str, agenda: str = "{bp}") -> dict[str, Expect]:
     """A document that is not a regular file: changed for verify, damaged for restore,
-    the drill and recover, never read; backup (which does not read it back) goes on."""
+    the drill and recover, never read; backup, which does not take the manifest's word
+    that a file it would skip is there, refuses the disk (verify it, use another)."""
     return {"verify": problems(f'"reason": "{kind}"', absent=('"ok": true',)),
             "restore": problems(agenda), "drill": problems(agenda), R: problems(agenda),
-            "backup": OK}
+            "backup": refused("backup_disk_file_wrong")}
 
 
 def _unsealed(*named: str, recover: Expect, **extra: Expect) -> dict[str, Expect]:
     """What the office's seals say is wrong: verify names it, the drill fails, recover
     refuses or passes over it; restore (documents by the register) is not concerned;
-    backup goes on."""
+    backup goes on while the disk still carries one run the office sealed on it (a disk
+    with none is refused as unproven, ``check_disk_is``)."""
     return {"verify": problems(*named), "drill": problems(*named), R: recover,
             "restore": OK, "backup": OK, **extra}
 
@@ -672,16 +673,16 @@ CASES = [
     Case("manifest_absolute", manifest_absolute, _bad_line("not under data/"),
          frozenset({"verify", R})),
     Case("manifest_drive_letter", manifest_drive_letter,
-         _bad_line("C:/x: not under data/", "component 'C:' is not valid"),
+         _bad_line("C:/x: not under data/", "a colon (drive letter or NTFS stream)"),
          frozenset({"verify"})),
     Case("manifest_backslash", manifest_backslash,
-         _bad_line("a bad line for data/arsip", "is not valid on Windows"),
+         _bad_line("a bad line for data/arsip", "a backslash"),
          frozenset({"verify"})),
     Case("manifest_unc", manifest_unc,
          _bad_line("//server/share/x.pdf: not under data/", "data///server"),
          frozenset({"verify"})),
     Case("manifest_control_chars", manifest_control_chars,
-         _bad_line("is not valid on Windows", "merah.pdf", "baris",
+         _bad_line("a control character", "merah.pdf", "baris",
                    absent=("\x1b", "\x00", "\x07", "\u2028")),
          frozenset({"verify", "backup"})),
     Case("manifest_long_line", manifest_long_line, _bad_line("is too long"),
@@ -694,7 +695,8 @@ CASES = [
          {"verify": problems("one file on exFAT/NTFS"), "drill": problems("exFAT/NTFS"),
           R: ok("LAPORAN-BULANAN"), "restore": OK, "backup": OK}, frozenset({"verify"})),
     Case("manifest_overlong_names", manifest_overlong_names,
-         _bad_line("is not valid on Windows", "longer than 1024"), frozenset({"verify"})),
+         _bad_line("a name longer than 255 characters", "longer than 1024"),
+         frozenset({"verify"})),
     Case("tagmanifest_outside", tagmanifest_outside,
          {"verify": problems("names /dev/zero, not a tag file",
                              "names ../laptop/desk/sentinel.txt, not a tag file"),
@@ -714,8 +716,9 @@ CASES = [
     Case("fifo_payload", _fifo(lambda env: "data/" + env.doc("biasa", "penerimaan").stored_path),
          _unusable_document("fifo"), frozenset({"verify", "restore"})),
     Case("fifo_seal", _fifo(_run_file("segel.json")),
-         _unsealed("its seal cannot be read", recover=refused("recover_not_sealed")),
-         frozenset({"verify"}), after={"backup": fresh_snapshot_written}),
+         _unsealed("its seal cannot be read", recover=refused("recover_not_sealed"),
+                   backup=refused("backup_disk_unproven")),
+         frozenset({"verify", "backup"})),
     Case("device_payload", device_payload, _unusable_document("device"),
          frozenset({"verify", "drill"}), needs_root=True),
     Case("tag_file_is_folder", tag_file_is_folder,
@@ -729,7 +732,7 @@ CASES = [
     Case("payload_link_to_laptop", payload_link_to_laptop, _unusable_document("link", "{bk}"),
          frozenset({"verify", "restore"})),
     Case("data_folder_link", data_folder_link,
-         {"backup": refused("disk_link", "data/backup"),
+         {"backup": refused("backup_disk_unproven"),
           "verify": problems("backup (a link (not followed))"),
           "drill": problems("backup (a link (not followed))"),
           "restore": OK, R: refused("recover_not_sealed")},
@@ -747,15 +750,16 @@ CASES = [
                              "sealed by a key that is not this office's",
                              "recorded as on this disk, but"),
           "drill": problems("cannot prove it is that disk"), "restore": problems("{bk}"),
-          R: refused("recover_no_anchor"), "backup": OK}, frozenset({"verify"})),
+          R: refused("recover_no_anchor"), "backup": refused("backup_disk_unproven")},
+         frozenset({"verify", "backup"})),
     Case("forged_snapshot", forged_snapshot,
          _unsealed("database.json.age is not what the office sealed",
                    recover=refused("recover_newest_unusable", "{run1}")),
          frozenset({"verify", R, "backup"}), after={"backup": recovers_from_the_new_run}),
     Case("forged_run_added", forged_run_added,
          _unsealed("sealed by a key that is not this office's",
-                   recover=problems('"snapshot_run": "{run1}"',
-                                    "0002_2026-12-31T235959Z: not sealed by the office")),
+                   recover=refused("recover_newest_unusable", "0002_2026-12-31T235959Z",
+                                   "not sealed by the office")),
          frozenset({R})),
     Case("older_snapshot_over_newest", older_snapshot_over_newest,
          _unsealed("database.json.age is not what the office sealed",
@@ -767,14 +771,17 @@ CASES = [
          frozenset({R}), base="two", after={"backup": fresh_snapshot_written}),
     Case("newest_seal_removed", newest_seal_removed,
          _unsealed("{run2}: recorded as sealed on this disk",
-                   recover=ok('"snapshot_run": "{run1}"', "{run2}: not sealed by the office")),
+                   recover=refused("recover_newest_unusable", "{run2}",
+                                   "not sealed by the office")),
          frozenset({R}), base="two", after={"backup": fresh_snapshot_written}),
     Case("seal_foreign_key", seal_foreign_key,
          _unsealed("sealed by a key that is not this office's",
-                   recover=refused("recover_not_sealed")),
-         frozenset({R}), after={"backup": fresh_snapshot_written}),
+                   recover=refused("recover_not_sealed"),
+                   backup=refused("backup_disk_unproven")),
+         frozenset({R})),
     Case("seals_and_anchors_stripped", seals_and_anchors_stripped,
-         _unsealed("cannot prove it is that disk", recover=refused("recover_no_anchor")),
+         _unsealed("cannot prove it is that disk", recover=refused("recover_no_anchor"),
+                   backup=refused("backup_disk_unproven")),
          frozenset({R})),
     Case("newest_run_removed", newest_run_removed,
          {**_unsealed("{run2}: recorded as sealed on this disk, but its sealed folder is not "

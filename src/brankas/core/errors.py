@@ -212,6 +212,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{path} is a link (a symbolic link or junction), not the backup disk's folder itself; "
         "nothing was written or read. Give the folder on the disk itself (e.g. E:\\brankas)",
     ),
+    "backup_disk_unproven": (
+        "disk di {path} mengaku sebagai {label}, tetapi tidak membawa satu pun back up yang "
+        "disegel kantor di disk itu; tidak ada yang ditulis. Periksa dengan brankas verify",
+        "the disk at {path} claims to be {label} but carries none of the runs the office "
+        "sealed on that disk; nothing was written. Check it with brankas verify",
+    ),
     "backup_disk_file_wrong": (
         "data/{name} tercatat di manifest disk cadangan tetapi berkasnya berbeda ({detail}); "
         "tidak ada yang ditulis. Periksa disk dengan brankas verify, lalu pakai disk lain",

@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from django.db import transaction
 from django.utils.dateparse import parse_datetime
 
 from brankas import __version__
-from brankas.core import auditchain, crypto, diskseal
+from brankas.core import auditchain, crypto, diskfs, diskseal
 from brankas.core import bagformat as fmt
 from brankas.core.bag import Bag
 from brankas.core.disklayout import RUNS_DIR, SNAPSHOT
+from brankas.core.errors import SetupError
 from brankas.web.audit.models import AuditEvent, AuditSequence
 from brankas.web.audit.services import audit_content
 from brankas.web.backup.models import BackupRun, Medium
@@ -37,6 +39,33 @@ def disk_seals(bag: Bag, medium: Medium) -> diskseal.SealReport:
     """The seals on the disk being written, checked with the office's keys."""
     return diskseal.read_disk_seals(bag.dest, bag.entries, trusted=office_keys_trusted(),
                                     medium_id=medium.medium_id, runs_dir=RUNS_DIR)
+
+
+def check_disk_is(dest: Path, medium: Medium) -> None:
+    """A disk that claims the id of a disk the office has sealed runs on must carry at
+    least one run the office sealed for that disk (signed by an office key, naming this
+    disk and its own folder; its files may since have been damaged): a disk that merely
+    copied another's identity file gets no backup, which would then be sealed as that
+    disk's. Read only, before the disk is opened for writing."""
+    sealed = set(BackupRun.objects.filter(medium=medium, sealed=True)
+                 .values_list("folder", flat=True))
+    if not sealed:
+        return
+    try:  # a disk whose manifest or data/ folder cannot be read is refused as such
+        entries = fmt.read_payload_manifest(dest, problems=[])
+        diskfs.real_dir(dest, fmt.DATA, create=False)
+    except FileNotFoundError:
+        raise SetupError("backup_bag_invalid", path=str(dest),
+                         detail=f"{fmt.MANIFEST} or {fmt.DATA}/ is missing") from None
+    except OSError as exc:
+        raise fmt.disk_error(exc, dest) from exc
+    report = diskseal.read_disk_seals(dest, entries, trusted=office_keys_trusted(),
+                                      medium_id=medium.medium_id, runs_dir=RUNS_DIR)
+    proven = {r.folder for r in report.runs if r.signed and r.folder in sealed
+              and r.statement("medium_id") == medium.medium_id
+              and r.statement("folder") == r.folder}
+    if not proven:
+        raise SetupError("backup_disk_unproven", path=str(dest), label=medium.label)
 
 
 @dataclass(frozen=True)

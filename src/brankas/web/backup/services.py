@@ -144,6 +144,9 @@ def backup_run(*, actor: User, dest: Path | str, label: str | None = None,
         known = read_medium(dest)
         if known is not None:  # before anything is written: a disk in a safe is refused
             custody_check_backup(known.medium_id)
+            recorded = Medium.objects.filter(medium_id=known.medium_id).first()
+            if recorded is not None:
+                sealing.check_disk_is(dest, recorded)
         bag = _open_disk(dest, label, hooks)
     except BrankasError as exc:
         audit_record(actor=actor.username, action="backup.run", target=str(dest),
