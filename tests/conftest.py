@@ -46,17 +46,22 @@ def protected_identity(passphrase: str) -> tuple[str, str, bytes]:
 
 def add_key(user, passphrase: str):  # type: ignore[no-untyped-def]
     """Give ``user`` an active key quickly (the service path is tested in test_keys)."""
-    from brankas.core import crypto
+    from brankas.core import crypto, diskseal
     from brankas.web.keys.models import HolderKey
-    from brankas.web.keys.services import keys_write_files
+    from brankas.web.keys.services import keys_write_files, office_key
 
     identity, recipient, protected = protected_identity(passphrase)
+    fingerprint = crypto.recipient_fingerprint(recipient)
+    signing = office_key()
     key = HolderKey.objects.create(
         holder=user,
         recipient=recipient,
-        fingerprint=crypto.recipient_fingerprint(recipient),
+        fingerprint=fingerprint,
         protected_identity=protected,
         suite=crypto.SUITE,
+        anchor=diskseal.anchor_bytes(public=signing.public, office="Kantor", holder=fingerprint,
+                                     secret=identity),
+        anchor_office_key=signing.fingerprint,
     )
     keys_write_files()
     return key
@@ -222,6 +227,15 @@ def cli_office_template(tmp_path_factory) -> SimpleNamespace:  # type: ignore[no
     assert r.returncode == 0, r.stderr
     return SimpleNamespace(home=home, secrets=secrets, recovery_identity=recovery,
                            kabid_recipient=r.stdout.strip())
+
+
+@pytest.fixture(scope="session")
+def backed_up_template(cli_office_template, tmp_path_factory):  # type: ignore[no-untyped-def]
+    """The CLI office of tests/backup with a few documents, backed up once (built once per
+    session for tests/backup and tests/hostile_disk)."""
+    from tests.backup.conftest import build_backed_up
+
+    return build_backed_up(cli_office_template, tmp_path_factory)
 
 
 @pytest.fixture

@@ -130,9 +130,9 @@ def big_pdf(size: int, seed: int) -> bytes:
     return buf.getvalue()
 
 
-@pytest.fixture(scope="session")
-def backed_up_template(cli_office_template, tmp_path_factory) -> Office:
-    """The CLI office with DOCS registered and backed up once to ``disk``."""
+def build_backed_up(cli_office_template, tmp_path_factory) -> Office:  # type: ignore[no-untyped-def]
+    """The CLI office with DOCS registered and backed up once to ``disk`` (the session
+    fixture ``backed_up_template`` in tests/conftest.py, shared with tests/hostile_disk)."""
     base = tmp_path_factory.mktemp("backup-office")
     home = base / "home"
     shutil.copytree(cli_office_template.home, home)

@@ -1,4 +1,5 @@
-"""Eight processes registering at once never produce a duplicate agenda number."""
+"""Eight processes registering at once never produce a duplicate agenda number, nor a
+duplicate or skipped audit entry number."""
 
 from __future__ import annotations
 
@@ -60,7 +61,14 @@ def test_concurrent_registration_gives_unique_sequential_agendas(cli_office, cli
     (rows,) = con.execute("select count(*) from documents_document").fetchone()
     (last,) = con.execute(
         "select last from documents_agendacounter where direction='penerimaan'").fetchone()
+    seqs = [s for (s,) in con.execute("select seq from audit_auditevent order by seq")]
+    (counted,) = con.execute("select last from audit_auditsequence").fetchone()
     con.close()
     assert rows == total and last == total
+    # The audit entries of every process: numbered 1, 2, 3 ... with the counter at the last.
+    assert seqs == list(range(1, len(seqs) + 1)) and counted == seqs[-1]
+    r = subprocess.run([sys.executable, "-m", "brankas", "audit", "verify", "--json"],
+                       capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 0 and json.loads(r.stdout)["ok"], r.stdout + r.stderr
     stored = [p for p in (cli_home / "arsip").rglob("*") if p.is_file()]
     assert len(stored) == total

@@ -564,3 +564,77 @@ def test_a_progress_callback_can_stop_a_run(tmp_path: Path) -> None:
     validate(dest)
     assert os.listdir(dest / ".brankas-staging") == ["lock"]
 
+
+
+# ------------------------------------------------------------------ a disk is hostile input
+
+def test_a_disk_replaced_mid_run_gets_nothing_of_the_first(tmp_path: Path) -> None:
+    """The operator swaps disks at the same mount point during a run: the writer notices
+    at its next checkpoint (the lock it holds and the identity it read are not this
+    disk's) and stops; the second disk's bag is untouched."""
+    dest, first, other = tmp_path / "E", tmp_path / "first", tmp_path / "other"
+    with open_bag(other, label="Disk B") as bag:
+        bag.add_files(items(sample_files(3, prefix="arsip/biasa/penerimaan/2025")))
+    before = {p.name: p.read_bytes() for p in other.iterdir() if p.is_file()}
+    files = sample_files(4)
+    plan = items(files)
+
+    def swap_then_open(data: bytes) -> io.BytesIO:
+        if not first.exists():  # the first copy is staged on disk A: now swap the disks
+            dest.rename(first)
+            other.rename(dest)
+        return io.BytesIO(data)
+
+    plan[1:] = [PayloadItem(i.path, (lambda d=files[i.path]: swap_then_open(d)), i.size,
+                            i.sha256) for i in plan[1:]]
+    with open_bag(dest) as bag, pytest.raises(BrankasError) as refused:
+        bag.add_files(plan, workers=1, checkpoint_files=1000)
+    assert refused.value.code == "backup_disk_replaced"
+    after = {p.name: p.read_bytes() for p in dest.iterdir() if p.is_file()}
+    assert after == before  # disk B's tag files, manifest included, are as they were
+    validate(dest)
+
+
+@pytest.mark.skipif(os.name == "nt", reason="symlinks need POSIX here")
+def test_a_staging_folder_that_is_a_link_deletes_nothing_anywhere(tmp_path: Path) -> None:
+    dest = tmp_path / "disk"
+    with open_bag(dest) as bag:
+        bag.add_files(items(sample_files(2)))
+    laptop = tmp_path / "laptop-data"
+    laptop.mkdir()
+    (laptop / "brankas.sqlite3").write_bytes(b"the register")
+    shutil.rmtree(dest / ".brankas-staging")
+    (dest / ".brankas-staging").symlink_to(laptop)
+    with pytest.raises(BrankasError) as refused:
+        open_bag(dest)
+    assert refused.value.code == "backup_staging_foreign"
+    assert ".brankas-staging" in refused.value.message("en")
+    assert sorted(p.name for p in laptop.iterdir()) == ["brankas.sqlite3"]
+
+
+@pytest.mark.skipif(os.name == "nt", reason="symlinks need POSIX here")
+def test_a_stranger_in_the_staging_folder_is_named_and_kept(tmp_path: Path) -> None:
+    dest = tmp_path / "disk"
+    with open_bag(dest) as bag:
+        bag.add_files(items(sample_files(2)))
+    (dest / ".brankas-staging" / "catatan.txt").write_text("not ours")
+    (dest / ".brankas-staging" / "0123456789ab-00000001.part").symlink_to(tmp_path)
+    with pytest.raises(BrankasError) as refused:
+        open_bag(dest)
+    assert refused.value.code == "backup_staging_foreign"
+    assert (dest / ".brankas-staging" / "catatan.txt").read_text() == "not ours"
+    assert (dest / ".brankas-staging" / "0123456789ab-00000001.part").is_symlink()
+
+
+@pytest.mark.skipif(os.name == "nt", reason="symlinks need POSIX here")
+def test_a_folder_link_inside_data_is_not_written_through(tmp_path: Path) -> None:
+    dest = tmp_path / "disk"
+    with open_bag(dest) as bag:
+        bag.add_files(items(sample_files(1)))
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (dest / "data" / "arsip" / "dikecualikan").symlink_to(outside, target_is_directory=True)
+    with open_bag(dest) as bag, pytest.raises(BrankasError) as refused:
+        bag.add_files(items(sample_files(1, prefix="arsip/dikecualikan/penerimaan/2026")))
+    assert refused.value.code == "disk_link"
+    assert list(outside.iterdir()) == []

@@ -36,33 +36,53 @@ def test_encode_then_decode_is_the_identity(text: str) -> None:
     assert bagformat.decode_path(encoded) == text
 
 
+def _safe(path: str) -> bool:
+    return bagformat.check_payload_path(path) is None
+
+
 @FAST
 @given(st.dictionaries(payload_path, digest, max_size=12))
-def test_payload_manifest_round_trips(tmp_path: Path, entries: dict[str, str]) -> None:
+def test_payload_manifest_round_trips_safe_paths_and_names_the_others(
+        tmp_path: Path, entries: dict[str, str]) -> None:
+    """A disk is untrusted: a path that is not a safe payload path is never returned; the
+    lenient reader names each such line, the strict one refuses the manifest."""
     (tmp_path / bagformat.MANIFEST).write_bytes(bagformat.payload_lines(entries))
-    assert bagformat.read_payload_manifest(tmp_path) == {
-        p: d.lower() for p, d in entries.items()
+    problems: list[str] = []
+    assert bagformat.read_payload_manifest(tmp_path, problems) == {
+        p: d.lower() for p, d in entries.items() if _safe(p)
     }
+    assert len(problems) == sum(not _safe(p) for p in entries)
+    if problems:
+        with pytest.raises(SetupError) as refused:
+            bagformat.read_payload_manifest(tmp_path)
+        assert refused.value.code == "backup_bag_invalid"
 
 
 @FAST
 @given(st.dictionaries(payload_path, st.integers(min_value=0, max_value=2**63), max_size=12))
 def test_sizes_round_trip(tmp_path: Path, sizes: dict[str, int]) -> None:
     (tmp_path / bagformat.SIZES).write_bytes(bagformat.payload_lines(sizes))
-    assert bagformat.read_sizes(tmp_path) == sizes
+    assert bagformat.read_sizes(tmp_path) == {p: n for p, n in sizes.items() if _safe(p)}
     assert bagformat.oxum(sizes) == f"{sum(sizes.values())}.{len(sizes)}"
 
 
 # Tag file names are Brankas's own (bag-info.txt, ...). A name that starts with white space
 # or '*' is ambiguous in any BagIt manifest ("<checksum> <path>", one or more blanks).
-tag_name = component.filter(lambda c: c[0] not in " \t*")
+tag_name = st.one_of(st.sampled_from(sorted(bagformat.TAG_NAMES)),
+                     component.filter(lambda c: c[0] not in " \t*"))
 
 
 @FAST
 @given(st.dictionaries(tag_name, digest, max_size=8))
-def test_tag_manifest_round_trips(tmp_path: Path, hashes: dict[str, str]) -> None:
+def test_tag_manifest_round_trips_only_brankas_tag_files(tmp_path: Path,
+                                                         hashes: dict[str, str]) -> None:
+    """Only Brankas's own tag files are taken from a tag manifest (a disk may not make a
+    verifier read /dev/zero or a file outside it); any other name is noted."""
     (tmp_path / bagformat.TAGMANIFEST).write_bytes(bagformat.tag_lines(hashes))
-    assert bagformat.read_tag_manifest(tmp_path) == {n: d.lower() for n, d in hashes.items()}
+    problems: list[str] = []
+    assert bagformat.read_tag_manifest(tmp_path, problems) == {
+        n: d.lower() for n, d in hashes.items() if n in bagformat.TAG_NAMES}
+    assert len(problems) == sum(n not in bagformat.TAG_NAMES for n in hashes)
 
 
 label = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Zs", "Cc", "Zl", "Zp"),

@@ -203,9 +203,8 @@ def test_relative_path_of_an_exempted_incoming_document() -> None:
         category=Category.EXEMPTED, direction=Direction.INCOMING, year=2026,
         agenda="M-2026-0001", subject="Undangan Rapat: Koordinasi/Anggaran 2027?",
     )
-    assert relative == PurePosixPath(
-        "arsip/dikecualikan/penerimaan/2026/M-2026-0001-undangan-rapat-koordinasi-anggaran-2027.pdf.age"
-    )
+    # The agenda number alone: the subject of a secret letter is secret too.
+    assert relative == PurePosixPath("arsip/dikecualikan/penerimaan/2026/M-2026-0001.pdf.age")
     assert all(is_safe_component(part) for part in relative.parts)
 
 
@@ -235,6 +234,17 @@ def test_relative_path_is_always_safe(category: Category, direction: Direction, 
     name = relative.parts[-1]
     assert name.endswith(".pdf.age" if category is Category.EXEMPTED else ".pdf")
     assert not name.endswith(".pdf.pdf")
+    if category is Category.EXEMPTED:  # nothing of the subject in the name
+        assert relative == store.relative_path(category=category, direction=direction,
+                                               year=year, agenda=agenda, subject="x")
+
+
+def test_letter_path_of_an_exempted_request_carries_its_number_alone() -> None:
+    subject = "Pengamanan kunjungan Presiden"
+    assert store.letter_path(number=7, year=2026, subject=subject, exempted=True) == \
+        PurePosixPath("permintaan/2026/P-00007.pdf.age")
+    assert store.letter_path(number=7, year=2026, subject=subject, exempted=False) == \
+        PurePosixPath("permintaan/2026/P-00007-pengamanan-kunjungan-presiden.pdf")
 
 
 @pytest.mark.parametrize("encrypted", [True, False])

@@ -93,3 +93,49 @@ def test_the_export_is_formula_safe_filtered_and_audited(signed_in):
     export = AuditEvent.objects.get(action="audit.export")
     assert export.actor == "kasi" and export.detail["entries"] == 2
     assert export.detail["filters"] == {"action": "document."}
+
+
+def test_the_chain_check_shows_the_counter_and_each_approved_reports_head(signed_in, office):
+    from brankas.web.audit.models import AuditEvent
+    from brankas.web.reports.services import (
+        report_approve,
+        report_create,
+        report_forward,
+        report_submit,
+    )
+    from tests import auditforge
+    from tests.reports.conftest import SIGNING, add_signer_keys
+
+    u = office.users
+    add_signer_keys(u)
+    report = report_create(actor=u["operator"], kind="messages", period="2026-11")
+    report_submit(actor=u["operator"], number=report.number, passphrase=SIGNING["operator"])
+    report_forward(actor=u["kasi"], number=report.number, summary="Ringkasan.",
+                   passphrase=SIGNING["kasi"])
+    report = report_approve(actor=u["kabid"], number=report.number,
+                            passphrase=SIGNING["kabid"])
+    for i in range(3):
+        add("kasi", "document.view", f"M-2026-{i:04d}")
+    client = signed_in("kasi")
+    assert 'href="/audit/verify/"' in text_of(client.get("/audit/"))
+    page = text_of(client.get("/audit/verify/"))
+    assert "Utuh:" in page and "Ditemukan masalah" not in page
+    assert f"laporan {report.number}" in page and f"#{report.audit_seq} " in page
+    assert "cocok" in page
+
+    end = AuditEvent.objects.order_by("-seq").first().seq
+    auditforge.cut_tail(report.audit_seq - 1)  # the report's head and what followed
+    page = text_of(client.get("/audit/verify/"))
+    assert "Ditemukan masalah:" in page
+    assert (f"entri #{report.audit_seq}–#{end} hilang: log sudah menghitung sampai #{end}"
+            in page)
+    assert (f"entri setelah #{report.audit_seq - 1} hilang; laporan {report.number} "
+            f"mencatat #{report.audit_seq}") in page
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    page = text_of(client.get("/audit/verify/"))
+    assert f"entries after #{report.audit_seq - 1} are missing; report {report.number}" in page
+
+
+@pytest.mark.parametrize("name", ["kadis", "operator"])
+def test_the_chain_check_is_for_those_who_read_the_log(signed_in, name):
+    assert signed_in(name).get("/audit/verify/").status_code == 403

@@ -2,20 +2,44 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+from typing import Any
+
 import click
 
 from brankas import __version__
 from brankas.cli.auth import acting_user
 from brankas.cli.runtime import emit_json, fail, handles_errors, read_secret_file, setup_django
+from brankas.core import fsutil
+from brankas.core.auditchain import ChainReport, Finding
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="brankas")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Brankas: register, encrypted four-folder archive and backup of official documents.
 
     Data folder: BRANKAS_HOME (default ./brankas-data). Messages: BRANKAS_LANG=id|en.
     """
+    # Whatever a command creates (the database, its journal, documents, keys, staging
+    # files, a rebuilt instance) is private to the user running it; restored afterwards
+    # for a caller that runs commands in-process.
+    previous = fsutil.private_umask()
+    if previous is not None:
+        ctx.call_on_close(lambda: os.umask(previous))
+
+
+def _secure_home() -> int:
+    """Create the data folder privately and tighten what is already in it; returns how
+    many files and folders were tightened."""
+    from django.conf import settings
+
+    from brankas.core.config import ensure_home
+
+    ensure_home(settings.BRANKAS)
+    return len(fsutil.tighten(settings.BRANKAS.home))
 
 
 @main.command()
@@ -29,7 +53,8 @@ def init(
     office_name: str, admin_username: str, password_file: str | None, full_name: str, as_json: bool
 ) -> None:
     """Set up a new Brankas in BRANKAS_HOME: database, the four folders, the first admin and
-    the office recovery key (its secret is printed once: write it down, keep it in the safe)."""
+    the office recovery key (its secret is printed once: write it down, keep it in the safe).
+    The data folder is made readable by its owner only; an existing one is tightened first."""
     setup_django()
     from django.core.management import call_command
 
@@ -40,6 +65,10 @@ def init(
     )
     if password is None:
         fail("kata sandi admin diperlukan: --password-file F / admin password needed", 2)
+    tightened = _secure_home()
+    if tightened and not as_json:
+        click.echo(f"izin folder data diperketat / data folder permissions tightened: "
+                   f"{tightened}", err=True)
     call_command("migrate", verbosity=0, interactive=False)
     result = office_initialize(
         office_name=office_name,
@@ -49,6 +78,9 @@ def init(
     )
     from django.conf import settings
 
+    from brankas.web.keys.services import office_key
+
+    fingerprint = office_key().fingerprint
     if as_json:
         emit_json(
             {
@@ -57,6 +89,8 @@ def init(
                 "admin": result.admin.username,
                 "recovery_recipient": result.office.recovery_recipient,
                 "recovery_identity": result.recovery_identity,
+                "office_key_fingerprint": fingerprint,
+                "tightened": tightened,
             }
         )
         return
@@ -67,6 +101,12 @@ def init(
     click.echo("RAHASIA — kunci pemulihan (ditampilkan sekali saja). Tulis dan simpan di brankas.")
     click.echo("SECRET — recovery identity (shown once only). Write it down, keep it in the safe.")
     click.echo(result.recovery_identity)
+    click.echo("")
+    click.echo("Sidik jari kunci kantor (tulis bersama kunci pemulihan; membuktikan disk back up "
+               "milik kantor ini) /")
+    click.echo("Office key fingerprint (write it down with the recovery key; it proves a backup "
+               "disk is this office's):")
+    click.echo(fingerprint)
 
 
 @main.command()
@@ -80,16 +120,34 @@ def serve(host: str, port: int) -> None:
     from django.core.management import call_command
 
     from brankas.core import store
-    from brankas.core.config import ensure_home
 
-    ensure_home(settings.BRANKAS)
+    _secure_home()
     call_command("migrate", verbosity=0, interactive=False)
     store.create_layout(settings.BRANKAS)
+    _rename_exempted(settings.BRANKAS.home)
     store.sweep_staging(settings.BRANKAS)
     click.echo(f"Brankas: http://{host}:{port}/  (BRANKAS_HOME={settings.BRANKAS.home})", err=True)
     from brankas.web.server import serve as run_server
 
     run_server(host=host, port=port)
+
+
+def _rename_exempted(home: Path) -> None:
+    """Exempted files still named with their subject (an instance rebuilt from a disk
+    written before the rule, or a migration run against another data folder) are renamed
+    as the migration does; a no-op when there are none."""
+    from brankas.web.dispatch.models import SendRequest
+    from brankas.web.documents.models import Document
+    from brankas.web.documents.renames import documents_rename, letters_rename
+
+    for what, summary in (
+        ("arsip dikecualikan / exempted archive",
+         documents_rename(home=home, document_model=Document)),
+        ("surat permintaan / request letters",
+         letters_rename(home=home, request_model=SendRequest)),
+    ):
+        for line in summary.lines(what):
+            click.echo(f"brankas: {line}", err=True)
 
 
 @main.group()
@@ -98,24 +156,67 @@ def audit() -> None:
 
 
 @audit.command("verify")
+@click.option("--against", "against", multiple=True, type=click.Path(),
+              metavar="DISK_OR_PDF",
+              help="Also check the heads recorded on a backup disk (its folder) or printed on "
+                   "an approved report (its PDF file). Repeatable.")
 @click.option("--json", "as_json", is_flag=True)
 @handles_errors
 @acting_user
-def audit_verify(actor, as_json: bool) -> None:  # type: ignore[no-untyped-def]
-    """Recompute the hash chain; exit 1 and name the first bad entry if it is broken."""
-    from brankas.web.audit.models import AuditEvent
-    from brankas.web.audit.services import audit_verify as verify_chain
+def audit_verify(actor, against: tuple[str, ...], as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    """Recompute the hash chain and check it against its anchors: the sequence counter,
+    every approved report's recorded head, and each --against disk or report PDF. Exit 1
+    and name the first problem of each if the log was altered, truncated or rewritten."""
+    from brankas.core.errors import message
+    from brankas.web.audit.anchors import anchors_from_paths, audit_verify_anchors
 
-    problem = verify_chain()
-    count = AuditEvent.objects.count()
+    report = audit_verify_anchors(anchors=anchors_from_paths(against))
+    problems = report.problems
     if as_json:
-        emit_json({"entries": count, "ok": problem is None,
-                   "first_bad": problem.seq if problem else None,
-                   "reason": problem.reason if problem else None})
-    elif problem is None:
-        click.echo(f"audit log intact: {count} entries")
-    if problem is not None:
-        fail(f"audit log broken at entry {problem.seq}: {problem.reason}")
+        emit_json(_verify_dict(report))
+    else:
+        _print_verify(report)
+    if problems:
+        fail(message("audit_problems", count=len(problems), first=problems[0].message()))
+
+
+def _finding_dict(finding: Finding | None) -> dict[str, Any] | None:
+    if finding is None:
+        return None
+    return {"seq": finding.seq, "code": finding.code, "message": finding.message()}
+
+
+def _verify_dict(report: ChainReport) -> dict[str, Any]:
+    first = report.problems[0] if report.problems else None
+    return {
+        "entries": report.entries, "ok": report.ok, "last": report.last_seq,
+        "counted_to": report.counted_to,
+        "first_bad": first.seq if first else None,
+        "reason": first.message() if first else None,
+        "chain": _finding_dict(report.chain), "counter": _finding_dict(report.counter),
+        "anchors": [{"kind": r.anchor.kind, "ref": r.anchor.ref,
+                     "source": r.anchor.source_text(), "seq": r.anchor.seq,
+                     "hash": r.anchor.hash, "ok": r.ok, "problem": _finding_dict(r.problem)}
+                    for r in report.anchors],
+        "problems": [_finding_dict(f) for f in report.problems],
+    }
+
+
+def _print_verify(report: ChainReport) -> None:
+    counted = "-" if report.counted_to is None else report.counted_to
+    click.echo(f"log audit / audit log: {report.entries} entri / entries, "
+               f"terakhir / last #{report.last_seq}, penghitung / counter #{counted}")
+    for label, finding in (("rantai / chain", report.chain),
+                           ("penghitung / counter", report.counter)):
+        click.echo(f"  {label}: {finding.message() if finding else 'utuh / intact'}")
+    click.echo(f"jangkar / anchors: {len(report.anchors)}")
+    for r in report.anchors:
+        state = "OK" if r.ok else "MASALAH / PROBLEM"
+        click.echo(f"  {state:<18} {r.anchor.source_text()}: #{r.anchor.seq} "
+                   f"{r.anchor.hash[:16]}…")
+        if r.problem is not None:
+            click.echo(f"  {'':<18} {r.problem.message()}")
+    click.echo("utuh / intact" if report.ok else "DITEMUKAN MASALAH / PROBLEMS FOUND")
 
 
 from brankas.cli import (  # noqa: E402,F401  (registers the commands)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,7 +12,7 @@ import click
 
 from brankas.cli.app import main
 from brankas.cli.auth import acting_user
-from brankas.cli.runtime import emit_json, fail, handles_errors, read_secret_file, setup_django
+from brankas.cli.runtime import emit_json, fail, handles_errors, read_secret_file, read_text_file
 
 Progress = Callable[[int, int, int, int], None]
 
@@ -214,6 +213,11 @@ def verify(actor, dest: str, mode: str | None, sample: float | None, as_json: bo
             click.echo(f"  TAK TERDUGA / EXTRA  data/{path}")
         for problem in report.tag_problems:
             click.echo(f"  TAG                  {problem}")
+        for problem in report.seal_problems:
+            click.echo(f"  SEGEL / SEAL         {problem}")
+        for problem in report.register_problems:
+            click.echo(f"  REGISTER             {problem}")
+        click.echo(f"back up bersegel kantor / runs sealed by the office: {report.runs_sealed}")
         click.echo("utuh / intact" if report.ok else "DITEMUKAN MASALAH / PROBLEMS FOUND")
     if not report.ok:
         raise SystemExit(1)
@@ -253,6 +257,8 @@ def restore(actor, dest: str, agendas: tuple[str, ...], to: str, decrypt: bool, 
         click.echo(f"dipulihkan / restored: {len(report.restored)} dokumen ke / into {report.to}"
                    f" (didekripsi / decrypted: {len(report.decrypted)})")
         _echo_problems(report.missing, report.damaged)
+        for problem in report.problems:
+            click.echo(f"  MASALAH DISK / DISK PROBLEM  {problem}")
     if not report.ok:
         raise SystemExit(1)
 
@@ -265,65 +271,60 @@ def restore(actor, dest: str, agendas: tuple[str, ...], to: str, decrypt: bool, 
               help="A key holder's passphrase (or BRANKAS_PASSPHRASE).")
 @click.option("--identity", "identity_file", type=click.Path(dir_okay=False),
               help="A file holding the office recovery identity (AGE-SECRET-KEY-1...).")
+@click.option("--fingerprint", default=None,
+              help="The office key fingerprint printed at set-up (proves the disk's seals).")
+@click.option("--allow-older", is_flag=True,
+              help="If the newest snapshot cannot be used, recover from an older one.")
+@click.option("--allow-unsigned", is_flag=True,
+              help="Accept a disk with no office seal (written before backups were sealed).")
 @click.option("--json", "as_json", is_flag=True)
 @handles_errors
 def recover(dest: str, new_home: str, passphrase_file: str | None,  # type: ignore[no-untyped-def]
-            identity_file: str | None, as_json: bool) -> None:
+            identity_file: str | None, fingerprint: str | None, allow_older: bool,
+            allow_unsigned: bool, as_json: bool) -> None:
     """Rebuild a whole instance (register, users, keys, archive, control lists) from one
     disk, when the laptop is lost. A key holder's passphrase or the recovery identity
-    unlocks the encrypted register; users keep their passwords."""
+    unlocks the encrypted register; the disk's seals must prove it is the office's.
+    All or nothing: the instance is built beside NEW_HOME and renamed into place only
+    when complete."""
+    from brankas.cli import recovering
     from brankas.core.bagread import BagReader
-    from brankas.core.config import ensure_home
-    from brankas.core.errors import SetupError
-
-    home = Path(new_home).expanduser().absolute()
-    if home.exists() and (not home.is_dir() or any(home.iterdir())):
-        raise SetupError("recover_home_not_empty", path=str(home))
-    reader = BagReader(dest)
-    identity_text = None
-    if identity_file:
-        try:
-            identity_text = Path(identity_file).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise click.UsageError(f"cannot read {identity_file}: {exc.strerror}") from None
-    passphrase = None if identity_text is not None else read_secret_file(
-        passphrase_file, "BRANKAS_PASSPHRASE", "Frasa sandi pemegang kunci / Key passphrase")
     from brankas.core.disklayout import disk_identities
 
+    recovering.tie_to_parent()
+    home = Path(new_home).expanduser().absolute()
+    recovering.check_target(home)
+    reader = BagReader(dest)
+    identity_text = read_text_file(identity_file) if identity_file else None
+    passphrase = None if identity_text is not None else read_secret_file(
+        passphrase_file, "BRANKAS_PASSPHRASE", "Frasa sandi pemegang kunci / Key passphrase")
     identities, unlocked_with = disk_identities(reader, passphrase=passphrase,
                                                 identity_text=identity_text)
-    created = not home.exists()
-    os.environ["BRANKAS_HOME"] = str(home)
-    os.environ.pop("BRANKAS_DATABASE_URL", None)  # the rebuilt instance: SQLite in NEW_HOME
-    try:
-        setup_django()
-        from django.conf import settings
-        from django.core.management import call_command
-
-        from brankas.core import store
-
-        ensure_home(settings.BRANKAS)
-        call_command("migrate", verbosity=0, interactive=False)
-        store.create_layout(settings.BRANKAS)
-        from brankas.web.backup.restore import instance_recover
+    with recovering.building(home):
+        from brankas.web.backup.recover import instance_recover
 
         with progress_bar("pulihkan", as_json) as on_progress:
-            report = instance_recover(dest=reader.dest, identities=identities,
-                                      unlocked_with=unlocked_with, on_progress=on_progress)
-    except BaseException:
-        from django.db import connections
-
-        connections.close_all()
-        # NEW_HOME was empty or absent: leave it as it was, with nothing half-written.
-        shutil.rmtree(home, ignore_errors=True)
-        if not created:
-            home.mkdir()
-        raise
+            report = instance_recover(
+                dest=reader.dest, identities=identities, unlocked_with=unlocked_with,
+                secrets=[(unlocked_with, str(i)) for i in identities],
+                fingerprint=fingerprint, allow_older=allow_older,
+                allow_unsigned=allow_unsigned, on_progress=on_progress)
+        report.home = str(home)
     if as_json:
         emit_json(report.as_dict())
     else:
         click.echo(f"instans dipulihkan di / instance rebuilt in {report.home}")
         click.echo(f"  dari salinan / from snapshot {report.snapshot_run} ({unlocked_with})")
+        if report.authenticated:
+            click.echo("  segel kantor / office seal: sah / authentic ("
+                       + "; ".join(report.trusted_by) + ")")
+            click.echo(f"  back up bersegel terbaru / newest sealed run: "
+                       f"{report.newest_sealed_run}")
+        else:
+            click.echo("  PERINGATAN / WARNING: tanpa segel kantor / not sealed by the office "
+                       "(--allow-unsigned)")
+        for line in report.passed_over:
+            click.echo(f"  TIDAK DIPAKAI / NOT USED  {line}")
         click.echo(f"  pengguna / users: {report.users}, kunci / keys: {report.keys}, "
                    f"dokumen / documents: {report.restored}/{report.documents}, "
                    f"daftar kontrol / control lists: {report.runs}")
@@ -332,6 +333,10 @@ def recover(dest: str, new_home: str, passphrase_file: str | None,  # type: igno
         _echo_problems(report.missing, report.damaged)
         for path in report.unregistered:
             click.echo(f"  TANPA REGISTER / UNREGISTERED        data/{path}")
+        for path in report.unregistered_damaged:
+            click.echo(f"  TANPA REGISTER, RUSAK / UNREGISTERED, DAMAGED  data/{path}")
+        for problem in report.problems:
+            click.echo(f"  MASALAH DISK / DISK PROBLEM  {problem}")
     if not report.ok:
         raise SystemExit(1)
 

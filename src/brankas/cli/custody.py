@@ -15,6 +15,7 @@ from brankas.cli.runtime import (
     fail,
     handles_errors,
     read_secret_file,
+    read_text_file,
     write_new_file,
 )
 
@@ -195,10 +196,7 @@ def safe_rewrap_cmd(actor, identity_file: str, as_json: bool) -> None:  # type: 
     (when no current reader can open them, e.g. a new Kabid). Shows no combination."""
     from brankas.web.custody.services import safe_combinations_rewrap
 
-    try:
-        text = Path(identity_file).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise click.UsageError(f"cannot read {identity_file}: {exc.strerror}") from None
+    text = read_text_file(identity_file)
     count = safe_combinations_rewrap(actor=actor, recovery_identity=text)
     if as_json:
         emit_json({"combinations": count})

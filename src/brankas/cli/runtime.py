@@ -70,6 +70,14 @@ def emit_json(obj: Any) -> None:
     click.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
 
 
+def read_text_file(path: str) -> str:
+    """A small text file the user names (an identity, a summary), or a usage error."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.UsageError(f"cannot read {path}: {getattr(exc, 'strerror', exc)}") from None
+
+
 def read_secret_file(
     path: str | None, env: str, prompt: str, *, confirm: bool = False
 ) -> str | None:

@@ -6,7 +6,7 @@ import click
 
 from brankas.cli.app import main
 from brankas.cli.auth import acting_user, acting_user_with
-from brankas.cli.runtime import emit_json, fail, handles_errors, read_secret_file
+from brankas.cli.runtime import emit_json, fail, handles_errors, read_secret_file, read_text_file
 from brankas.core.terms import Role
 
 
@@ -101,21 +101,62 @@ def key_new(actor, holder: str, passphrase_file: str | None, as_json: bool) -> N
 @handles_errors
 @acting_user
 def key_list(actor, as_json: bool) -> None:  # type: ignore[no-untyped-def]
-    """List keys (public parts only)."""
+    """List keys (public parts only), and the office key that seals backups with its
+    fingerprint (compare it with the paper of set-up)."""
     from brankas.web.accounts.selectors import office_get
     from brankas.web.keys.selectors import key_list as select_keys
+    from brankas.web.keys.services import office_key
 
     office = office_get()
+    signing = office_key() if office else None
+    current = signing.fingerprint if signing else ""
     rows = [{"holder": k.holder.username, "role": k.holder.role, "recipient": k.recipient,
              "fingerprint": k.fingerprint, "created_at": k.created_at.isoformat(),
-             "active": k.active} for k in select_keys()]
-    if office:
+             "active": k.active,
+             "anchor": bool(bytes(k.anchor)) and k.anchor_office_key == current}
+            for k in select_keys()]
+    if office and signing:
         rows.append({"holder": "recovery", "role": "", "recipient": office.recovery_recipient,
                      "fingerprint": "", "created_at": office.created_at.isoformat(),
-                     "active": True})
+                     "active": True, "anchor": bool(bytes(signing.recovery_anchor))})
+        rows.append({"holder": "office-key", "role": "", "recipient": signing.public,
+                     "fingerprint": signing.fingerprint,
+                     "created_at": signing.created_at.isoformat(), "active": True,
+                     "anchor": True})
     if as_json:
         emit_json(rows)
         return
     for r in rows:
         state = "aktif" if r["active"] else "nonaktif"
-        click.echo(f"{r['holder']:<16} {state:<9} {r['recipient']}")
+        if r["holder"] == "office-key":
+            click.echo(f"{'kunci kantor':<16} {'segel':<9} {r['fingerprint']}")
+            continue
+        anchor = "" if r["anchor"] else "  (belum berjangkar / no anchor yet)"
+        click.echo(f"{r['holder']:<16} {state:<9} {r['recipient']}{anchor}")
+
+
+@key.command("anchor")
+@click.option("--identity", "identity_file", type=click.Path(dir_okay=False),
+              help="A file holding the office recovery identity (AGE-SECRET-KEY-1...).")
+@click.option("--passphrase-file", type=click.Path(dir_okay=False),
+              help="Your key passphrase (or BRANKAS_PASSPHRASE), to anchor your own keys.")
+@handles_errors
+@acting_user
+def key_anchor(actor, identity_file: str | None, passphrase_file: str | None) -> None:  # type: ignore[no-untyped-def]
+    """Anchor the office key (which seals every backup) with a secret the disks cannot
+    forge: your own key (your passphrase), or the office recovery identity from the safe.
+    Offices set up before backups were sealed run this once; the next backup carries it."""
+    from brankas.web.keys.services import key_anchor as anchor
+
+    identity_text = None
+    passphrase = None
+    if identity_file:
+        identity_text = read_text_file(identity_file)
+    else:
+        passphrase = read_secret_file(passphrase_file, "BRANKAS_PASSPHRASE",
+                                      "Frasa sandi kunci / Key passphrase")
+        if passphrase is None:
+            raise click.UsageError("--identity FILE or your passphrase is needed")
+    done = anchor(actor=actor, identity_text=identity_text, passphrase=passphrase)
+    for line in done:
+        click.echo(line)

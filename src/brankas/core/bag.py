@@ -29,6 +29,7 @@ from types import MappingProxyType, TracebackType
 from typing import BinaryIO
 
 from brankas.core import bagformat as fmt
+from brankas.core import diskfs
 from brankas.core.bagformat import MediumInfo, read_medium
 from brankas.core.bagstate import BagState, Hooks, Staged
 from brankas.core.errors import BrankasError, Conflict, IntegrityFailure, InvalidInput, SetupError
@@ -75,6 +76,7 @@ class Bag:
         self._state = state
         self._lock = lock
         self._closed = False
+        state.held_lock = lock
 
     @property
     def dest(self) -> Path:
@@ -98,6 +100,11 @@ class Bag:
 
     def has(self, path: str) -> bool:
         return path in self._state.entries
+
+    @property
+    def medium_sha256(self) -> str:
+        """SHA-256 of the disk's ``brankas-medium.json`` as it was read when opened."""
+        return fmt.sha256_bytes(self._state.medium_bytes)
 
     def close(self) -> None:
         fmt.unlock(self._lock)
@@ -217,7 +224,10 @@ class Bag:
         for item in items:
             if item.path in entries:  # its name was checked when it was written
                 self._check_same(item)
-                skipped += 1
+                if self._still_there(item):
+                    skipped += 1
+                else:  # listed, yet gone from the disk: copy it again (same bytes)
+                    plan.append(item)
                 continue
             reason = fmt.check_payload_path(item.path)
             if reason is not None:
@@ -247,6 +257,25 @@ class Bag:
             folded_dirs.update(parents)
             plan.append(item)
         return plan, skipped
+
+    def _still_there(self, item: PayloadItem) -> bool:
+        """Whether a listed file is on the disk as the manifest says: a regular file of the
+        size recorded (an ``lstat``; the full check is ``verify``'s). A disk is not
+        believed on its manifest's word alone: one that lists files it does not hold gets
+        them copied again; one holding something else at that name is refused."""
+        rel = f"{fmt.DATA}/{item.path}"
+        try:
+            st = diskfs.stat_file(self._state.dest, rel, known_dirs=self._state.known_dirs)
+        except FileNotFoundError:
+            return False
+        except SetupError as exc:
+            raise Conflict("backup_disk_file_wrong", name=item.path,
+                           detail=exc.message()) from None
+        expected = item.size if item.size is not None else self._state.sizes.get(item.path)
+        if expected is not None and st.st_size != expected:
+            raise Conflict("backup_disk_file_wrong", name=item.path,
+                           detail=f"{st.st_size} bytes, {expected} recorded")
+        return True
 
     def _check_same(self, item: PayloadItem) -> None:
         """An item whose path is on the disk must carry the same bytes (append-only)."""
@@ -316,6 +345,7 @@ def open_or_create(dest: Path | str, *, label: str, organization: str, software:
     clears leftover staging files, and holds the disk's lock until ``Bag.close()``: a
     second writer or a verifier meanwhile gets ``backup_busy``."""
     dest = Path(dest)
+    diskfs.check_dest(dest)
     try:
         dest.mkdir(exist_ok=True)
     except FileNotFoundError:
@@ -327,13 +357,12 @@ def open_or_create(dest: Path | str, *, label: str, organization: str, software:
     state = BagState(dest, organization=organization, software=software,
                      hooks=hooks or Hooks())
     with state.on_disk():
-        is_bag = (dest / fmt.BAGIT_TXT).exists()
+        is_bag = diskfs.lkind(dest / fmt.BAGIT_TXT) is not None
         medium = read_medium(dest)
         if is_bag and medium is None:
             raise SetupError("backup_not_brankas", path=str(dest))
         if not is_bag:
             _check_empty(dest)
-        state.staging.mkdir(exist_ok=True)
         bag = Bag(state, fmt.lock(dest, create=True))
     try:
         if is_bag:
@@ -347,17 +376,31 @@ def open_or_create(dest: Path | str, *, label: str, organization: str, software:
 
 
 def _check_empty(dest: Path) -> None:
-    """A new bag goes only into an empty folder, or one our own interrupted creation left."""
-    ours = {fmt.STAGING, fmt.MEDIUM, fmt.BAG_INFO, fmt.MANIFEST, fmt.SIZES, fmt.TAGMANIFEST,
-            *fmt.GUIDES}
+    """A new bag goes only into an empty folder, or one our own interrupted creation left
+    (our tag files as regular files, an empty ``data/`` folder, our staging folder)."""
+    ours = {fmt.MEDIUM, fmt.BAG_INFO, fmt.MANIFEST, fmt.SIZES, fmt.TAGMANIFEST, *fmt.GUIDES}
     for entry in dest.iterdir():
-        if entry.name in ours or entry.name in OS_FILES:
+        kind = diskfs.lkind(entry)
+        if entry.name in OS_FILES or (entry.name in ours and kind == "file"):
             continue
-        if entry.name == fmt.DATA and entry.is_dir() and not any(
-            files for _, _, files in os.walk(entry)
-        ):
+        if entry.name == fmt.STAGING and kind == "dir":
+            continue  # its content is checked when the lock is taken and staging cleared
+        if entry.name == fmt.DATA and kind == "dir" and not _holds_anything(entry):
             continue
         raise SetupError("backup_dest_not_empty", path=str(dest))
+
+
+def _holds_anything(folder: Path) -> bool:
+    """Whether a folder holds anything but empty real folders (links are not followed; a
+    loop, not recursion: a prepared disk may nest folders thousands deep)."""
+    stack = [folder]
+    while stack:
+        with os.scandir(stack.pop()) as entries:
+            for entry in entries:
+                if diskfs.kind_of(entry.stat(follow_symlinks=False)) != "dir":
+                    return True
+                stack.append(Path(entry.path))
+    return False
 
 
 @contextlib.contextmanager

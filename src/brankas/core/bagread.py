@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from brankas.core import bagformat as fmt
-from brankas.core import crypto
+from brankas.core import crypto, diskfs
 from brankas.core.bagformat import MediumInfo
 from brankas.core.errors import IntegrityFailure, NotFound, SetupError
 from brankas.core.fsutil import fsync_dir
@@ -40,31 +40,76 @@ class _Hashing(io.RawIOBase):
         return n
 
 
+def same_folder_index(entries: dict[str, str]) -> dict[tuple[str, str], str]:
+    """{(folder, sha256): payload path} of the manifest's files (the first of equal ones)."""
+    index: dict[tuple[str, str], str] = {}
+    for path, digest in sorted(entries.items()):
+        index.setdefault((path.rpartition("/")[0], digest), path)
+    return index
+
+
+def locate(entries: dict[str, str], index: dict[tuple[str, str], str], stored_path: str,
+           sha256: str) -> str | None:
+    """``BagReader.locate`` over a manifest and its ``same_folder_index``."""
+    if stored_path in entries:
+        return stored_path
+    return index.get((stored_path.rpartition("/")[0], sha256))
+
+
+def _create(target: Path, part: Path, payload: str) -> BinaryIO:
+    """The new file ``part`` beside ``target``, its folders made. A name the disk chose
+    that cannot be made here (a file already where a folder must go, too long a name for
+    this file system) refuses that one file, not the whole restore or recover."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return open(part, "xb")  # noqa: SIM115 - the caller closes it
+    except OSError as exc:
+        raise IntegrityFailure("backup_file_refused", name=payload,
+                               detail=f"cannot be written here: {exc.strerror or exc}") from None
+
+
+# The codes of a file on the disk that cannot be used: damaged, or refused (a link, not a
+# regular file, too large).
+DAMAGED = frozenset({"backup_file_damaged", "backup_file_refused"})
+READ_LIMIT = 4 << 30  # the most ``read_bytes`` holds in memory (a database snapshot)
+
+
 class BagReader:
-    """A backup disk opened for reading."""
+    """A backup disk opened for reading, as untrusted input: the manifest's paths are
+    checked (``problems`` names the lines that are not used), and every file is opened
+    without following a link, as a regular file (``diskfs``)."""
 
     def __init__(self, dest: Path | str) -> None:
         self.dest = Path(dest).expanduser().absolute()
+        diskfs.check_dest(self.dest)
         if not self.dest.is_dir():
             raise SetupError("backup_dest_missing", path=str(self.dest))
+        self._dirs: set[str] = set()
+        self._located: dict[tuple[str, str], str] | None = None
+        self.problems: list[str] = []  # manifest lines refused (unsafe paths, twins)
         with fmt.disk_errors(self.dest):
-            if not (self.dest / fmt.BAGIT_TXT).is_file():
+            if diskfs.lkind(self.dest / fmt.BAGIT_TXT) != "file":
                 raise SetupError("backup_not_brankas", path=str(self.dest))
             medium = fmt.read_medium(self.dest)
             if medium is None:
                 raise SetupError("backup_not_brankas", path=str(self.dest))
             self.medium: MediumInfo = medium
             try:
-                self.entries = fmt.read_payload_manifest(self.dest)
+                self.entries = fmt.read_payload_manifest(self.dest, self.problems)
             except FileNotFoundError:
                 raise SetupError("backup_bag_invalid", path=str(self.dest),
                                  detail=f"{fmt.MANIFEST} is missing") from None
 
-    def path(self, payload: str) -> Path:
-        return self.dest / fmt.DATA / payload
-
     def has(self, payload: str) -> bool:
         return payload in self.entries
+
+    def locate(self, stored_path: str, sha256: str) -> str | None:
+        """Where a registered file is on this disk: its own path, or (a disk written when
+        exempted files were named with their subject) a file in the same folder with the
+        same SHA-256; None when neither is there."""
+        if self._located is None:
+            self._located = same_folder_index(self.entries)
+        return locate(self.entries, self._located, stored_path, sha256)
 
     def _expect(self, payload: str) -> str:
         try:
@@ -72,22 +117,33 @@ class BagReader:
         except KeyError:
             raise NotFound("backup_file_missing", name=payload) from None
 
-    def _open(self, payload: str) -> BinaryIO:
-        """A listed payload file, opened. One that is gone while the disk is there is
-        reported as damaged (that file), not as the disk being gone (every file)."""
+    def _open(self, payload: str, limit: int | None = None) -> BinaryIO:
+        """A listed payload file, opened as untrusted (no link followed, a regular file).
+        One that is gone or refused while the disk is there is reported as that file being
+        unusable, not as the disk being gone (every file)."""
         try:
-            return open(self.path(payload), "rb")  # noqa: SIM115 - the caller closes it
+            return diskfs.open_file(self.dest, f"{fmt.DATA}/{payload}", limit=limit,
+                                    known_dirs=self._dirs)
         except FileNotFoundError:
-            if (self.dest / fmt.BAGIT_TXT).is_file():
+            if diskfs.lkind(self.dest / fmt.BAGIT_TXT) == "file":
                 raise IntegrityFailure("backup_file_damaged", name=payload) from None
             raise
+        except SetupError as exc:
+            raise IntegrityFailure("backup_file_refused", name=payload,
+                                   detail=exc.message()) from None
 
-    def read_bytes(self, payload: str) -> bytes:
+    def read_bytes(self, payload: str, *, limit: int = READ_LIMIT) -> bytes:
         """A (small) payload file, checked against the manifest."""
         expected = self._expect(payload)
-        with fmt.disk_errors(self.dest), self._open(payload) as fh:
-            data = fh.read()
-        if hashlib.sha256(data).hexdigest() != expected:
+        chunks = []
+        total = 0
+        with fmt.disk_errors(self.dest), self._open(payload, limit) as fh:
+            while total <= limit and (chunk := fh.read(min(fmt.CHUNK * 64, limit + 1 - total))):
+                chunks.append(chunk)  # a loop: one read() returns at most 2 GiB
+                total += len(chunk)
+        data = b"".join(chunks)
+        del chunks
+        if len(data) > limit or hashlib.sha256(data).hexdigest() != expected:
             raise IntegrityFailure("backup_file_damaged", name=payload)
         return data
 
@@ -95,14 +151,19 @@ class BagReader:
                  identities: list[Any] | None = None) -> str:
         """Copy a payload file to ``target`` (decrypted with ``identities`` when given);
         returns its SHA-256 as stored on the disk. Refuses a damaged or missing file and
-        leaves nothing at ``target`` then."""
+        leaves nothing at ``target`` then. ``target`` is the caller's: a folder it made,
+        below which the (checked) payload path decides the name."""
         expected = self._expect(payload)
-        target.parent.mkdir(parents=True, exist_ok=True)
         part = target.with_name(target.name + ".part")
+        with fmt.disk_errors(self.dest):
+            src_raw = self._open(payload)
         try:
-            with fmt.disk_errors(self.dest):
-                src_raw = self._open(payload)
-            with src_raw, open(part, "wb") as out:
+            out_fh = _create(target, part, payload)
+        except BaseException:
+            src_raw.close()
+            raise
+        try:
+            with src_raw, out_fh as out:
                 src = _Hashing(src_raw)
                 if identities is None:
                     buf = fmt.read_buffer()
@@ -117,7 +178,12 @@ class BagReader:
                 os.fsync(out.fileno())
             if src.digest.hexdigest() != expected:
                 raise IntegrityFailure("backup_file_damaged", name=payload)
-            os.replace(part, target)
+            try:
+                os.replace(part, target)
+            except OSError as exc:  # a folder already stands at that name
+                raise IntegrityFailure("backup_file_refused", name=payload,
+                                       detail=f"cannot be written here: {exc.strerror}"
+                                       ) from None
             fsync_dir(target.parent)
         except BaseException:
             with contextlib.suppress(OSError):
@@ -131,8 +197,9 @@ class BagReader:
         if expected is None:
             return False
         try:
-            digest, _ = fmt.hash_file(self.path(payload), uncached=True)
-        except OSError:
+            digest, _ = fmt.hash_disk_file(self.dest, f"{fmt.DATA}/{payload}", uncached=True,
+                                           known_dirs=self._dirs)
+        except (OSError, SetupError):
             return False
         return digest == expected
 

@@ -25,8 +25,11 @@ A journal found on open (or before the next ``add_files``) means a window was cu
 short. Each journal file that is in ``data/``, or still staged, with the journal's hash
 and size is kept (a staged one is renamed in); every other is dropped from the
 manifest; all tag files are then rebuilt, and only then is the journal removed. Only
-files named in our own journal are added this way: a stranger's file in ``data/`` is
-never blessed; it stays "unexpected" for ``verify`` to name. As the journal is durable
+files named in the journal are added this way. The journal is on the disk, so whoever
+held the disk could have written one naming a file they put in ``data/``: it is read as
+untrusted (checked paths, our staging names, nothing outside ``data/``), and such a file
+is not thereby believed: ``verify`` with the instance names every archive file whose
+bytes no document of the register has, and recover sets it aside. As the journal is durable
 before the first rename and removed only after the folder fsyncs, the same repair holds
 after a power cut, whatever order the disk persisted the renames and replaces in.
 
@@ -40,7 +43,7 @@ import contextlib
 import itertools
 import json
 import os
-import shutil
+import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -48,11 +51,36 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from brankas.core import bagformat as fmt
+from brankas.core import diskfs
 from brankas.core.bagformat import MediumInfo, read_medium
 from brankas.core.errors import Conflict, SetupError
 from brankas.core.fsutil import fsync_dir
 
 JOURNAL = "commit.json"
+JOURNAL_LIMIT = 64 << 20
+# What Brankas itself puts in the staging folder: the lock, the journal, and staging
+# copies and tag files named <12 hex>-<8 digits>.part|.tag. Nothing else is touched there.
+_OURS = re.compile(r"(?:lock|commit\.json|[0-9a-f]{12}-[0-9]{8}\.(?:part|tag))")
+
+
+def staging_strangers(dest: Path) -> list[tuple[str, str]]:
+    """What is in the disk's staging folder that Brankas did not put there, as
+    (name from DEST, kind): the folder itself when it is not a real folder, or each entry
+    that is not a regular file with one of our names."""
+    staging = dest / fmt.STAGING
+    kind = diskfs.lkind(staging)
+    if kind is None:
+        return []
+    if kind != "dir":
+        return [(fmt.STAGING, kind)]
+    out = []
+    with os.scandir(staging) as entries:
+        for entry in entries:
+            kind = diskfs.kind_of(entry.stat(follow_symlinks=False))
+            if kind != "file" or _OURS.fullmatch(entry.name) is None:
+                out.append((f"{fmt.STAGING}/{entry.name}",
+                            kind if kind != "file" else "an unknown file"))
+    return sorted(out)
 
 
 @dataclass(frozen=True)
@@ -86,10 +114,13 @@ class BagState:
         self.sizes: dict[str, int] = {}
         self.info: dict[str, str] = {}
         self._tag_hashes: dict[str, str | None] = {}  # what each tag file on the disk holds
-        self._medium_bytes = b""
-        self._known_dirs: set[Path] = set()
+        self.medium_bytes = b""
+        self.known_dirs: set[str] = set()  # folders under DEST checked to be real folders
         self._prefix = uuid.uuid4().hex[:12]
         self._counter = itertools.count(1)
+        self.held_lock: int | None = None  # the lock file's descriptor, while we hold it
+        with fmt.disk_errors(dest):
+            self._identity = _identity(dest)  # the disk opened (see ``check_same_disk``)
 
     def final(self, path: str) -> Path:
         return self.data.joinpath(*path.split("/"))
@@ -117,6 +148,7 @@ class BagState:
             return
         temps: list[tuple[str, Path]] = []
         with self.on_disk():
+            self.check_same_disk()
             try:
                 for name in changed:
                     temps.append((name, self._write_temp(tags[name])))
@@ -147,6 +179,30 @@ class BagState:
         self.entries, self.sizes, self.info = entries, sizes, info
         self._tag_hashes.update({name: hashes[name] for name in changed})
 
+    def check_same_disk(self) -> None:
+        """The disk at DEST is still the one opened (and locked): the same folder (device
+        and inode), the lock file the one we hold, the identity file unchanged. Paths are
+        names: a disk pulled mid-run and another mounted in its place (the same mount point
+        or drive letter) would otherwise receive this run's journal, tag files, folders
+        and manifest."""
+        if _identity(self.dest) != self._identity:
+            raise SetupError("backup_disk_replaced", path=str(self.dest))
+        if self.held_lock is not None:
+            held = os.fstat(self.held_lock)
+            try:
+                now = os.lstat(self.staging / fmt.LOCK)
+            except FileNotFoundError:
+                now = None
+            if now is None or (now.st_dev, now.st_ino) != (held.st_dev, held.st_ino):
+                raise SetupError("backup_disk_replaced", path=str(self.dest))
+        if self.medium_bytes:
+            try:
+                current = diskfs.read_file(self.dest, fmt.MEDIUM, limit=fmt.MEDIUM_LIMIT)
+            except FileNotFoundError:
+                current = b""
+            if current != self.medium_bytes:
+                raise SetupError("backup_disk_replaced", path=str(self.dest))
+
     def _bag_info(self, sizes: Mapping[str, int], run: str | None) -> dict[str, str]:
         info = {
             "Source-Organization": self.organization or self.info.get("Source-Organization", ""),
@@ -169,7 +225,7 @@ class BagState:
         tags = {fmt.SIZES: fmt.payload_lines(sizes), fmt.MANIFEST: fmt.payload_lines(entries),
                 **fmt.guide_texts(), fmt.BAG_INFO: fmt.bag_info_text(info)}
         listed = {name: fmt.sha256_bytes(data) for name, data in tags.items()}
-        listed[fmt.MEDIUM] = fmt.sha256_bytes(self._medium_bytes)
+        listed[fmt.MEDIUM] = fmt.sha256_bytes(self.medium_bytes)
         listed[fmt.BAGIT_TXT] = fmt.sha256_bytes(fmt.BAGIT_CONTENT)
         tags[fmt.TAGMANIFEST] = fmt.tag_lines(listed)
         tags[fmt.BAGIT_TXT] = fmt.BAGIT_CONTENT
@@ -201,21 +257,15 @@ class BagState:
         fsync_dir(self.staging)
 
     def _make_folders(self, batch: list[Staged]) -> list[Path]:
-        """Create the folders the batch needs; the folders to fsync once it is in place."""
+        """Create the folders the batch needs, each step a real folder (a link on the disk
+        is refused, never followed); the folders to fsync once it is in place."""
         to_sync: dict[Path, None] = {}
         for staged in batch:
-            parent = self.final(staged.path).parent
-            if parent not in self._known_dirs:
-                missing = []
-                folder = parent
-                while not folder.is_dir():
-                    missing.append(folder)
-                    folder = folder.parent
-                for folder in reversed(missing):
-                    folder.mkdir(exist_ok=True)
-                    to_sync[folder.parent] = None
-                self._known_dirs.add(parent)
-            to_sync[parent] = None
+            parent = f"{fmt.DATA}/{staged.path}".rsplit("/", 1)[0]
+            folder, made = diskfs.real_dir(self.dest, parent, create=True,
+                                           known_dirs=self.known_dirs)
+            to_sync.update(dict.fromkeys(made))
+            to_sync[folder] = None
         return list(to_sync)
 
     # -- opening and repair ----------------------------------------------------------
@@ -229,16 +279,16 @@ class BagState:
                                     organization=self.organization)
                 os.replace(self._write_temp(medium.to_json()), self.dest / fmt.MEDIUM)
             self.medium = medium
-            self._medium_bytes = (self.dest / fmt.MEDIUM).read_bytes()
+            self.medium_bytes = diskfs.read_file(self.dest, fmt.MEDIUM, limit=fmt.MEDIUM_LIMIT)
             self.clean_staging()
-            self.data.mkdir(exist_ok=True)
+            diskfs.real_dir(self.dest, fmt.DATA, create=True, known_dirs=self.known_dirs)
             fsync_dir(self.dest)
         self.commit([], run=None, journal=False)
 
     def load(self) -> None:
         """Read an existing bag, finish an interrupted commit, clear the staging folder."""
         with self.on_disk():
-            version = fmt.read_tags(self.dest / fmt.BAGIT_TXT)
+            version = fmt.read_tags(self.dest, fmt.BAGIT_TXT)
             if version.get("BagIt-Version") != "1.0" or (
                 version.get("Tag-File-Character-Encoding", "").upper() != "UTF-8"
             ):
@@ -248,13 +298,16 @@ class BagState:
             if medium is None:
                 raise SetupError("backup_not_brankas", path=str(self.dest))
             self.medium = medium
-            self._medium_bytes = (self.dest / fmt.MEDIUM).read_bytes()
+            self.medium_bytes = diskfs.read_file(self.dest, fmt.MEDIUM, limit=fmt.MEDIUM_LIMIT)
+            self.clean_staging(check_only=True)  # before the journal is read or acted on
+            diskfs.real_dir(self.dest, fmt.DATA, create=True, known_dirs=self.known_dirs)
             self._read_tags()
             self.recover()
             self.clean_staging()
             for path in self.entries.keys() - self.sizes.keys():
-                with contextlib.suppress(OSError):
-                    self.sizes[path] = self.final(path).stat().st_size
+                with contextlib.suppress(OSError, SetupError):
+                    self.sizes[path] = diskfs.stat_file(
+                        self.dest, f"{fmt.DATA}/{path}", known_dirs=self.known_dirs).st_size
         self.commit([], run=None)  # brings the guides and a missing tag file up to date
 
     def _read_tags(self) -> None:
@@ -267,22 +320,26 @@ class BagState:
         self.info = fmt.read_bag_info(self.dest)
         for name in (fmt.SIZES, fmt.MANIFEST, *fmt.GUIDES, fmt.BAG_INFO, fmt.TAGMANIFEST,
                      fmt.BAGIT_TXT):
+            limit = fmt.MANIFEST_LIMIT if name in {fmt.SIZES, fmt.MANIFEST} else fmt.TAG_LIMIT
             try:
-                self._tag_hashes[name] = fmt.sha256_bytes((self.dest / name).read_bytes())
+                data = diskfs.read_file(self.dest, name, limit=limit)
             except FileNotFoundError:
                 self._tag_hashes[name] = None
+                continue
+            self._tag_hashes[name] = fmt.sha256_bytes(data)
 
     def recover(self) -> bool:
         """Finish an interrupted commit from its journal; True when there was one."""
         journal = self.staging / JOURNAL
         with self.on_disk():
             try:
-                raw = journal.read_bytes()
+                raw = diskfs.read_file(self.dest, f"{fmt.STAGING}/{JOURNAL}",
+                                       limit=JOURNAL_LIMIT)
             except FileNotFoundError:
                 return False
             self._read_tags()  # the tag files as the interruption left them
             try:
-                body = json.loads(raw)
+                body = fmt.json_from_disk(raw)
                 files, run = list(body["files"]), body.get("run")
             except (ValueError, KeyError, TypeError):
                 files, run = [], None  # written whole and renamed: unreadable means not ours
@@ -296,19 +353,27 @@ class BagState:
         return True
 
     def _recover_file(self, record: dict[str, object]) -> None:
+        """One file of an interrupted commit. The journal is on the disk, so it is read as
+        untrusted: the path must be a safe payload path, the staged name one of ours, and
+        nothing is followed or written outside ``data/``."""
         path, staged_name = record.get("path"), record.get("staged")
         sha256, size = record.get("sha256"), record.get("size")
         if not (isinstance(path, str) and isinstance(staged_name, str)
                 and isinstance(sha256, str) and isinstance(size, int)):
             return
-        if fmt.check_payload_path(path) is not None or "/" in staged_name or "\\" in staged_name:
+        if fmt.check_payload_path(path) is not None or _OURS.fullmatch(staged_name) is None:
             return
         final, staged = self.final(path), self.staging / staged_name
-        if not final.exists() and staged.is_file() and fmt.hash_file(staged) == (sha256, size):
-            final.parent.mkdir(parents=True, exist_ok=True)
+        rel_final, rel_staged = f"{fmt.DATA}/{path}", f"{fmt.STAGING}/{staged_name}"
+        if (diskfs.lkind(final) is None and diskfs.lkind(staged) == "file"
+                and fmt.hash_disk_file(self.dest, rel_staged) == (sha256, size)):
+            folder, _ = diskfs.real_dir(self.dest, rel_final.rsplit("/", 1)[0], create=True,
+                                        known_dirs=self.known_dirs)
             os.replace(staged, final)
-            fsync_dir(final.parent)
-        if final.is_file() and fmt.hash_file(final) == (sha256, size):
+            fsync_dir(folder)
+        if (diskfs.lkind(final) == "file"
+                and fmt.hash_disk_file(self.dest, rel_final,
+                                       known_dirs=self.known_dirs) == (sha256, size)):
             self.entries[path] = sha256
             self.sizes[path] = size
         elif self.entries.get(path) == sha256:
@@ -316,13 +381,26 @@ class BagState:
             del self.entries[path]
             self.sizes.pop(path, None)
 
-    def clean_staging(self) -> None:
-        """Remove what an interrupted run left in the staging folder (never the lock)."""
-        for entry in self.staging.iterdir():
-            if entry.name == fmt.LOCK:
-                continue
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry, ignore_errors=True)
-            else:
-                with contextlib.suppress(OSError):
-                    entry.unlink()
+    def clean_staging(self, *, check_only: bool = False) -> None:
+        """Remove what an interrupted run left in the staging folder (never the lock). Only
+        regular files with the names Brankas gives are removed; anything else there (a
+        link, a folder, a stranger's file) is refused by name, and nothing is removed."""
+        strangers = staging_strangers(self.dest)
+        if strangers:
+            name, kind = strangers[0]
+            raise SetupError("backup_staging_foreign", path=str(self.dest), name=name,
+                             what=kind)
+        if check_only:
+            return
+        with os.scandir(self.staging) as entries:
+            names = [e.name for e in entries if e.name != fmt.LOCK]
+        for name in names:
+            with contextlib.suppress(OSError):
+                (self.staging / name).unlink()
+
+
+def _identity(path: Path) -> tuple[int, int]:
+    """Which file system object ``path`` names now: (device, inode; on Windows the volume
+    serial number and file index)."""
+    st = os.stat(path)
+    return st.st_dev, st.st_ino

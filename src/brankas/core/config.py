@@ -6,11 +6,13 @@ public files, a temporary folder on the same file system, and the instance secre
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from brankas.core import fsutil
 from brankas.core.errors import SetupError
 from brankas.core.terms import KEY_HOLDER_ROLES, REQUESTS_DIR
 
@@ -130,9 +132,17 @@ def load() -> Settings:
 
 
 def ensure_home(settings: Settings) -> None:
-    """Create the data folder and its instance secret; idempotent and safe to race."""
+    """Create the data folder and its fixed folders, private to the owner (0700), and an
+    empty SQLite database file (0600) for SQLite to fill: SQLite gives a new database the
+    default mode (0644), and its ``-wal`` and ``-shm`` files take the database's mode.
+    Idempotent and safe to race; existing files and folders are left as they are (``brankas
+    init`` tightens them, ``fsutil.tighten``)."""
     for folder in (settings.home, settings.tmp, settings.keys, settings.secret_key_file.parent):
-        folder.mkdir(parents=True, exist_ok=True)
+        fsutil.make_private_dir(folder)
+    if settings.database_url is None:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(settings.database_path, flags, fsutil.PRIVATE_FILE))
 
 
 def secret_key(settings: Settings) -> str:
@@ -145,7 +155,7 @@ def secret_key(settings: Settings) -> str:
     ensure_home(settings)
     candidate = secrets.token_urlsafe(50)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, fsutil.PRIVATE_FILE)
     except FileExistsError:
         return path.read_text(encoding="ascii").strip()
     with os.fdopen(fd, "w", encoding="ascii") as fh:

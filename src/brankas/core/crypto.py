@@ -63,6 +63,25 @@ def unlock_identity(protected: bytes, passphrase: str, *, username: str) -> x255
     raise CryptoFailure("passphrase_wrong", username=username)
 
 
+# rage picks the work factor that takes about a second on the machine that encrypts (16-18
+# on office laptops; Go's age always uses 18). A file from a disk asking for more than 20
+# (1 GiB of memory, seconds per try) is not one of ours and is not tried.
+MAX_WORK_FACTOR = 20
+
+
+def scrypt_work_factor(protected: bytes) -> int | None:
+    """The scrypt work factor (log2 N) an age passphrase file asks for, or None when its
+    header does not hold one scrypt stanza. Read before trying a passphrase on a file from
+    a disk: a forged file may ask for minutes of work (rage itself stops near 16 s)."""
+    head = protected[:512].split(b"\n")
+    if len(head) < 2 or not head[0].startswith(b"age-encryption.org/"):
+        return None
+    parts = head[1].split(b" ")
+    if len(parts) != 4 or parts[:2] != [b"->", b"scrypt"] or not parts[3].isdigit():
+        return None
+    return int(parts[3])
+
+
 def parse_identity(text: str) -> x25519.Identity:
     for line in text.splitlines():
         if line.strip().startswith("AGE-SECRET-KEY-1"):

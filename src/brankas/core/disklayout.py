@@ -16,11 +16,13 @@ disk's encrypted register with a key holder's passphrase or the recovery identit
 
 from __future__ import annotations
 
+import re
+import time
 from typing import Any
 
 from brankas.core import crypto
 from brankas.core.bagread import BagReader
-from brankas.core.errors import CryptoFailure, InvalidInput
+from brankas.core.errors import CryptoFailure, IntegrityFailure, InvalidInput
 
 ARCHIVE_DIR = "arsip"
 RUNS_DIR = "backup"
@@ -34,16 +36,36 @@ CONTROL_JSON = "daftar-kontrol.json"
 CONTROL_FORMAT = "brankas-control-list/1"
 
 
+_KEY_FILE = re.compile(rf"{KEYS_DIR}/[^/]+-[0-9a-f]{{16}}\.age")  # <holder>-<fingerprint>.age
+KEY_FILE_LIMIT = 64 << 10  # an identity file is a few hundred bytes
+KEY_FILES_TRIED = 100  # each try costs a scrypt (about a second): a disk may not make us wait
+UNLOCK_BUDGET = 180.0  # seconds of trying at most, however many files a disk holds
+
+
 def unlock_with_passphrase(reader: BagReader, passphrase: str) -> list[Any]:
-    """Every identity on the disk (``data/keys/*.age``) that the passphrase opens."""
+    """Every identity on the disk (``data/keys/*.age``) that the passphrase opens. At most
+    ``KEY_FILES_TRIED`` files are tried, for at most ``UNLOCK_BUDGET`` seconds, and only
+    files asking for an ordinary scrypt work factor (an office has a handful of holders; a
+    prepared disk with thousands would otherwise keep the command busy for hours)."""
     found = []
+    tried = 0
+    deadline = time.monotonic() + UNLOCK_BUDGET
     for payload in sorted(reader.entries):
-        parts = payload.split("/")
-        if len(parts) != 2 or parts[0] != KEYS_DIR or not parts[1].endswith(".age"):
-            continue
+        if _KEY_FILE.fullmatch(payload) is None:
+            continue  # not named as Brankas names an identity file
+        if tried >= KEY_FILES_TRIED or time.monotonic() > deadline:
+            break
         try:
-            found.append(crypto.unlock_identity(reader.read_bytes(payload), passphrase,
-                                                username=parts[1]))
+            data = reader.read_bytes(payload, limit=KEY_FILE_LIMIT)
+        except IntegrityFailure:
+            continue
+        factor = crypto.scrypt_work_factor(data)
+        if factor is None or factor > crypto.MAX_WORK_FACTOR:
+            continue  # not an identity Brankas wrote: costs nothing, does not count
+        tried += 1
+        try:
+            found.append(crypto.unlock_identity(data, passphrase,
+                                                username=payload.split("/")[1]))
         except CryptoFailure:
             continue
     return found

@@ -1,7 +1,8 @@
 """One error type, with a stable code and a message in Bahasa Indonesia and English.
 
 Every refusal the user can meet is listed in ``MESSAGES``; the CLI prints
-``brankas: <message>`` in the user's language, the web shows the same text.
+``brankas: <message>`` in the user's language, the web shows the same text. The findings
+of ``audit verify`` (``core.auditchain``) are worded here too, with ``message``.
 """
 
 from __future__ import annotations
@@ -204,6 +205,52 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "disk cadangan {path} rusak: {detail}",
         "the backup disk at {path} is damaged: {detail}",
     ),
+    "backup_dest_link": (
+        "{path} adalah tautan (link atau junction), bukan folder disk cadangan itu sendiri; "
+        "tidak ada yang ditulis atau dibaca. Ketik folder di disk itu sendiri (misalnya "
+        "E:\\brankas)",
+        "{path} is a link (a symbolic link or junction), not the backup disk's folder itself; "
+        "nothing was written or read. Give the folder on the disk itself (e.g. E:\\brankas)",
+    ),
+    "backup_disk_unproven": (
+        "disk di {path} mengaku sebagai {label}, tetapi tidak membawa satu pun back up yang "
+        "disegel kantor di disk itu; tidak ada yang ditulis. Periksa dengan brankas verify",
+        "the disk at {path} claims to be {label} but carries none of the runs the office "
+        "sealed on that disk; nothing was written. Check it with brankas verify",
+    ),
+    "backup_disk_file_wrong": (
+        "data/{name} tercatat di manifest disk cadangan tetapi berkasnya berbeda ({detail}); "
+        "tidak ada yang ditulis. Periksa disk dengan brankas verify, lalu pakai disk lain",
+        "data/{name} is in the backup disk's manifest but the file there differs ({detail}); "
+        "nothing was written. Check the disk with brankas verify, then use another disk",
+    ),
+    "disk_path_invalid": (
+        "disk cadangan {path} menyebut jalur yang tidak aman {name} ({detail}); jalur itu "
+        "tidak dipakai",
+        "the backup disk at {path} names an unsafe path {name} ({detail}); it is not used",
+    ),
+    "disk_link": (
+        "{name} di disk cadangan {path} adalah tautan (link atau junction); Brankas tidak "
+        "pernah mengikuti tautan di disk cadangan",
+        "{name} on the backup disk at {path} is a link (a symbolic link or junction); "
+        "Brankas never follows a link on a backup disk",
+    ),
+    "disk_not_regular": (
+        "{name} di disk cadangan {path} bukan berkas atau folder biasa ({what}); tidak dipakai",
+        "{name} on the backup disk at {path} is not a regular file or folder ({what}); "
+        "it is not used",
+    ),
+    "disk_file_too_large": (
+        "{name} di disk cadangan {path} lebih besar dari {limit} bita; tidak dibaca",
+        "{name} on the backup disk at {path} is larger than {limit} bytes; it is not read",
+    ),
+    "backup_staging_foreign": (
+        "{name} di disk cadangan {path} tidak dibuat oleh Brankas ({what}); tidak ada yang "
+        "dihapus atau ditulis. Periksa disk ini, pindahkan {name} secara manual, lalu "
+        "jalankan lagi",
+        "{name} on the backup disk at {path} was not made by Brankas ({what}); nothing was "
+        "deleted or written. Inspect this disk, move {name} away by hand, then run again",
+    ),
     "backup_busy": (
         "disk cadangan {path} sedang dipakai oleh proses lain (back up atau verifikasi)",
         "the backup disk at {path} is in use by another process (a backup or a verification)",
@@ -223,6 +270,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "backup_disk_error": (
         "tidak dapat menulis ke disk cadangan {path}: {detail}",
         "cannot write to the backup disk at {path}: {detail}",
+    ),
+    "backup_disk_replaced": (
+        "disk di {path} bukan lagi disk yang dibuka saat back up dimulai (diganti di tengah "
+        "jalan?); tidak ada yang dicatat di disk ini. Pasang kembali disk semula dan jalankan "
+        "back up lagi",
+        "the disk at {path} is no longer the disk this backup opened (replaced mid-run?); "
+        "nothing was recorded on it. Reconnect the first disk and run the backup again",
     ),
     "backup_readback_mismatch": (
         "berkas {name} yang ditulis ke disk cadangan berbeda saat dibaca ulang; disk mungkin "
@@ -263,6 +317,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "data/{name} on the backup disk is damaged (its SHA-256 does not match the "
         "manifest); take it from another backup disk",
     ),
+    "backup_file_refused": (
+        "berkas data/{name} di disk back up tidak dipakai: {detail}",
+        "data/{name} on the backup disk is not used: {detail}",
+    ),
     "backup_run_not_found": (
         "back up nomor {number} tidak ditemukan",
         "backup run {number} not found",
@@ -289,6 +347,53 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "(--identity) diperlukan",
         "a key holder's passphrase (--passphrase-file) or the recovery identity "
         "(--identity) is needed",
+    ),
+    "recover_no_anchor": (
+        "tidak ada yang membuktikan bahwa disk ini disegel oleh kantor Anda: tidak ada jangkar "
+        "di disk yang cocok dengan {what}. Berikan sidik jari kunci kantor yang tertulis di "
+        "kertas penyiapan (--fingerprint), atau pakai frasa sandi pemegang kunci lain atau "
+        "identitas pemulihan. Jangan percayai disk ini sebelum sidik jarinya cocok",
+        "nothing proves this disk was sealed by your office: no anchor on the disk checks "
+        "with the {what}. Give the office key fingerprint written on the paper of set-up "
+        "(--fingerprint), or use another key holder's passphrase or the recovery identity. "
+        "Do not trust this disk until its fingerprint matches",
+    ),
+    "recover_unsigned_refused": (
+        "disk {path} memuat segel back up, jadi ditulis setelah back up disegel: "
+        "--allow-unsigned hanya untuk disk yang lebih lama. Buktikan segelnya dengan "
+        "--fingerprint",
+        "the disk at {path} carries backup seals, so it was written after backups were "
+        "sealed: --allow-unsigned is only for older disks. Prove its seals with --fingerprint",
+    ),
+    "recover_fingerprint_unknown": (
+        "tidak ada back up di disk ini yang disegel dengan kunci kantor bersidik jari "
+        "{fingerprint}; disk ini bukan milik kantor itu, atau sidik jari salah ketik",
+        "no backup on this disk is sealed with the office key of fingerprint {fingerprint}; "
+        "the disk is not that office's, or the fingerprint was mistyped",
+    ),
+    "recover_not_sealed": (
+        "tidak ada back up di disk {path} yang disegel oleh kunci kantor; disk ini milik "
+        "kantor lain, diubah, atau ditulis sebelum back up disegel",
+        "no backup on the disk at {path} is sealed by the office key; the disk is another "
+        "office's, was changed, or was written before backups were sealed",
+    ),
+    "recover_newest_unusable": (
+        "salinan basis data terbaru di disk (back up {run}) tidak dapat dipakai: {detail}. "
+        "Tidak ada yang dipulihkan. Untuk memulihkan dari salinan yang lebih lama, dan "
+        "kehilangan {lost}, jalankan lagi dengan --allow-older",
+        "the newest database snapshot on the disk (run {run}) cannot be used: {detail}. "
+        "Nothing was recovered. To recover from an older snapshot instead, and lose {lost}, "
+        "run again with --allow-older",
+    ),
+    "recover_snapshot_unopened": (
+        "salinan basis data back up {run} tidak dapat dibuka dengan kunci yang diberikan "
+        "(rusak, atau tidak dienkripsi untuk kunci itu)",
+        "the database snapshot of run {run} does not open with the key given (damaged, or "
+        "not encrypted to that key)",
+    ),
+    "recover_snapshot_invalid": (
+        "salinan basis data di disk tidak sah: {detail}",
+        "the database snapshot on the disk is not valid: {detail}",
     ),
     "recover_home_not_empty": (
         "folder {path} sudah berisi data; pulihkan ke folder baru yang kosong",
@@ -446,6 +551,65 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "frasa sandi kunci tanda tangan diperlukan (--passphrase-file F)",
         "the signing key passphrase is needed (--passphrase-file F)",
     ),
+    # the audit log's chain, its sequence counter and its anchors (what audit verify finds)
+    "audit_entry_altered": (
+        "entri #{seq} diubah: hash-nya tidak cocok dengan isinya",
+        "entry #{seq} was altered: its hash does not match its content",
+    ),
+    "audit_entry_unlinked": (
+        "entri #{seq} tidak menyambung ke entri sebelumnya",
+        "entry #{seq} does not follow the entry before it",
+    ),
+    "audit_entry_out_of_order": (
+        "entri #{seq} tidak berurutan (seharusnya #{expected})",
+        "entry #{seq} is out of order (#{expected} was expected)",
+    ),
+    "audit_entry_missing": ("entri #{seq} hilang", "entry #{seq} is missing"),
+    "audit_entries_missing": (
+        "entri #{first}–#{last} hilang", "entries #{first}–#{last} are missing",
+    ),
+    "audit_tail_entry_missing": (
+        "entri #{last} hilang: log sudah menghitung sampai #{last}",
+        "entry #{last} is missing: the log counted to #{last}",
+    ),
+    "audit_tail_entries_missing": (
+        "entri #{first}–#{last} hilang: log sudah menghitung sampai #{last}",
+        "entries #{first}–#{last} are missing: the log counted to #{last}",
+    ),
+    "audit_anchor_truncated": (
+        "entri setelah #{end} hilang; {source} mencatat #{seq}",
+        "entries after #{end} are missing; {source} recorded #{seq}",
+    ),
+    "audit_anchor_entry_missing": (
+        "entri #{seq} hilang; {source} mencatatnya",
+        "entry #{seq} is missing; {source} recorded it",
+    ),
+    "audit_anchor_rewritten": (
+        "entri #{seq} bukan entri yang dicatat {source}: log ditulis ulang sampai #{seq}",
+        "entry #{seq} is not the one {source} recorded: the log was rewritten up to #{seq}",
+    ),
+    "audit_anchor_broken": (
+        "log sampai #{seq} tidak lagi menghasilkan hash yang dicatat {source}: ada entri "
+        "sampai #{seq} yang diubah",
+        "the log up to #{seq} no longer leads to the hash {source} recorded: an entry up to "
+        "#{seq} was altered",
+    ),
+    "audit_problems": (
+        "log audit bermasalah ({count} temuan); yang pertama: {first}",
+        "the audit log has problems ({count} found); the first: {first}",
+    ),
+    "audit_anchor_not_found": (
+        "{path} tidak ditemukan (berikan folder disk back up atau berkas PDF laporan)",
+        "{path} not found (give a backup disk's folder or a report's PDF file)",
+    ),
+    "audit_anchor_pdf_no_head": (
+        "{name} tidak memuat kepala rantai audit (bukan laporan Brankas yang disahkan?)",
+        "{name} carries no audit-chain head (not an approved Brankas report?)",
+    ),
+    "audit_anchor_disk_no_head": (
+        "disk di {path} tidak mencatat kepala rantai audit pada daftar kontrol mana pun",
+        "the disk at {path} records no audit-chain head in any control list",
+    ),
 }
 
 
@@ -453,6 +617,16 @@ def current_language() -> str:
     """The language of CLI messages: ``BRANKAS_LANG`` (id or en); Bahasa Indonesia by default."""
     lang = os.environ.get("BRANKAS_LANG", "id").strip().lower()[:2]
     return "en" if lang == "en" else "id"
+
+
+def message(code: str, lang: str | None = None, **params: Any) -> str:
+    """The text of ``code`` in ``lang`` (the user's language when not given). A parameter
+    given as an (Indonesian, English) pair is shown in the same language."""
+    index = 1 if (lang or current_language()) == "en" else 0
+    template = MESSAGES[code][index]
+    return template.format(**{
+        k: (v[index] if isinstance(v, tuple) and len(v) == 2 else v) for k, v in params.items()
+    })
 
 
 class BrankasError(Exception):
@@ -468,15 +642,7 @@ class BrankasError(Exception):
         super().__init__(self.message("en"))
 
     def message(self, lang: str | None = None) -> str:
-        lang = lang or current_language()
-        index = 1 if lang == "en" else 0
-        template = MESSAGES[self.code][index]
-        # A parameter given as an (Indonesian, English) pair is shown in the same language.
-        params = {
-            k: (v[index] if isinstance(v, tuple) and len(v) == 2 else v)
-            for k, v in self.params.items()
-        }
-        return template.format(**params)
+        return message(self.code, lang, **self.params)
 
     def as_dict(self) -> dict[str, Any]:
         return {"error": self.code, "kind": self.kind, "message": self.message()}

@@ -4,6 +4,11 @@ Bulk callers (the import) may defer the two fsyncs of many files and then make t
 durable at once with ``fsync_paths``: the writes are the same, the waits overlap. The
 rule stays: nothing refers to a file (no database record commits) before the file and
 its folder entry are durable.
+
+Everything Brankas writes under its data folder is private to the owner on POSIX: the
+entry points set a restrictive umask (``private_umask``), and the writers here ask for
+the private modes explicitly as well (``PRIVATE_FILE``, ``PRIVATE_DIR``), so a library
+caller with a loose umask gets the same. ``tighten`` brings an existing folder in line.
 """
 
 from __future__ import annotations
@@ -22,6 +27,10 @@ from typing import BinaryIO
 from brankas.core.errors import SetupError
 
 CHUNK = 1 << 20
+PRIVATE_FILE = 0o600  # owner reads and writes; nobody else anything
+PRIVATE_DIR = 0o700
+PRIVATE_UMASK = 0o077
+POSIX_MODES = os.name != "nt"  # Windows ignores these modes: an ACL protects the folder
 SYNC_WORKERS = 8  # fsyncs in flight at once: the file system and disk serve them together
 STAGING_BUFFER = 64 * 1024
 
@@ -97,6 +106,94 @@ def fsync_paths(paths: Iterable[Path]) -> None:
         raise
 
 
+def private_umask() -> int | None:
+    """Make every file and folder this process creates from now on private to its owner
+    (``umask 077``), whoever creates it (SQLite, Django, a library). Returns the previous
+    umask to restore, or None where there is none (Windows)."""
+    if not POSIX_MODES:
+        return None
+    return os.umask(PRIVATE_UMASK)
+
+
+def make_private_dir(path: Path) -> None:
+    """``mkdir -p`` where every folder created is 0700 (``Path.mkdir(parents=True)`` gives
+    the parents the default mode). Existing folders are left as they are."""
+    missing: list[Path] = []
+    probe = path
+    while not probe.exists():
+        missing.append(probe)
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=PRIVATE_DIR)
+        except FileExistsError:  # made meanwhile by another process
+            if not folder.is_dir():
+                raise
+            continue
+        if POSIX_MODES:
+            os.chmod(folder, PRIVATE_DIR)  # mkdir's mode passes through the umask
+
+
+def open_private(path: Path, *, buffering: int = -1) -> BinaryIO:
+    """Create ``path`` (never an existing file) for writing, readable by its owner only."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags, PRIVATE_FILE)
+    try:
+        return os.fdopen(fd, "wb", buffering=buffering)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def tighten(root: Path) -> list[Path]:
+    """Make ``root`` and everything in it private: folders 0700, files 0600. Links are
+    neither followed nor changed (what they point at is not ours to change). POSIX only;
+    returns what was changed."""
+    import stat
+
+    changed: list[Path] = []
+    if not POSIX_MODES:
+        return changed
+
+    def fix(path: Path, st: os.stat_result) -> None:
+        if stat.S_ISDIR(st.st_mode):
+            want = PRIVATE_DIR
+        elif stat.S_ISREG(st.st_mode):
+            want = PRIVATE_FILE
+        else:
+            return  # a link, socket or FIFO: left alone
+        if stat.S_IMODE(st.st_mode) != want:
+            os.chmod(path, want)
+            changed.append(path)
+
+    try:
+        st = os.lstat(root)
+    except FileNotFoundError:
+        return changed
+    fix(root, st)
+    if not stat.S_ISDIR(st.st_mode):
+        return changed
+    pending = [root]
+    while pending:
+        folder = pending.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except FileNotFoundError:  # removed meanwhile
+            continue
+        for entry in entries:
+            path = Path(entry.path)
+            try:
+                st = entry.stat(follow_symlinks=False)
+                fix(path, st)
+            except FileNotFoundError:
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                pending.append(path)
+    return changed
+
+
 class _StagingNames:
     """Staging file names: random per process, counted within it (no system call each)."""
 
@@ -123,10 +220,10 @@ def staged_file(staging_dir: Path, *, sync: bool = True) -> Iterator[tuple[Path,
     path = staging_dir / _names.next()
     # An explicit buffer size also spares the terminal check of ``open`` (one system call).
     try:
-        fh = open(path, "xb", buffering=STAGING_BUFFER)  # noqa: SIM115 - closed below
+        fh = open_private(path, buffering=STAGING_BUFFER)
     except FileNotFoundError:
-        staging_dir.mkdir(parents=True, exist_ok=True)
-        fh = open(path, "xb", buffering=STAGING_BUFFER)  # noqa: SIM115
+        make_private_dir(staging_dir)
+        fh = open_private(path, buffering=STAGING_BUFFER)
     try:
         yield path, fh
         fh.flush()
@@ -181,7 +278,7 @@ def publish(staged: Path, final: Path, *, sync_dir: bool = True, make_parent: bo
     With ``sync_dir=False`` the caller fsyncs the folder (``fsync_paths``) before anything
     refers to the file; with ``make_parent=False`` the caller has made the folder."""
     if make_parent:
-        final.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(final.parent)
     if final.exists():
         raise FileExistsError(final)
     os.replace(staged, final)

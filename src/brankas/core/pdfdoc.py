@@ -72,6 +72,7 @@ class PrintDocument:
     place_date: str = ""  # "Lolak, 3 Mei 2026", above the signature blocks
     footer: str = ""  # printed at the foot of every page, beside the page number
     wide: bool = False  # landscape, for wide tables
+    keywords: str = ""  # the PDF's /Keywords (an approved report: its audit-chain head)
 
 
 def _styles() -> dict[str, ParagraphStyle]:
@@ -218,6 +219,7 @@ def render_pdf(doc: PrintDocument) -> bytes:
 
     template = SimpleDocTemplate(out, pagesize=pagesize, leftMargin=15 * mm,
                                  rightMargin=15 * mm, topMargin=16 * mm, bottomMargin=16 * mm,
-                                 title=doc.title, author=doc.office, creator="Brankas")
+                                 title=doc.title, author=doc.office, creator="Brankas",
+                                 keywords=doc.keywords)
     template.build(story, onFirstPage=decorate, onLaterPages=decorate)
     return out.getvalue()

@@ -34,6 +34,7 @@ class ReportMeta:
     verification: Sequence[tuple[str, str]] = ()  # printed on the approved report
     footer: str = ""
     extra_facts: Sequence[tuple[str, str]] = field(default_factory=list)
+    keywords: str = ""  # the PDF's /Keywords: the audit-chain head once approved
 
 
 def _size(n: int) -> str:
@@ -182,7 +183,8 @@ def report_document(meta: ReportMeta, data: dict[str, Any]) -> PrintDocument:
     return PrintDocument(
         office=meta.office, letterhead=meta.letterhead, title=KIND_TITLES[meta.kind],
         number=meta.number, facts=facts, tables=blocks, marking=meta.draft_marking,
-        signatures=meta.signatures, place_date=meta.place_date, footer=meta.footer)
+        signatures=meta.signatures, place_date=meta.place_date, footer=meta.footer,
+        keywords=meta.keywords)
 
 
 def report_pdf(meta: ReportMeta, data: dict[str, Any]) -> bytes:

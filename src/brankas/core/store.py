@@ -1,9 +1,13 @@
 """The working store: the SOP's four folders under ``BRANKAS_HOME/arsip``.
 
-``arsip/{biasa,dikecualikan}/{pengiriman,penerimaan}/YYYY/<agenda>-<slug>.pdf[.age]``.
-A document is written once: to a staging file in ``BRANKAS_HOME/tmp`` (ciphertext only,
-for exempted documents), fsynced, then renamed into place. Plaintext of an exempted
-document exists only in memory buffers on its way through the cipher.
+``arsip/biasa/{pengiriman,penerimaan}/YYYY/<agenda>-<slug>.pdf`` and
+``arsip/dikecualikan/{pengiriman,penerimaan}/YYYY/<agenda>.pdf.age``: an exempted
+document's name carries its agenda number alone, never a word of its subject (the subject
+of a secret letter is secret too). The letters of requests to send follow the same rule
+under ``permintaan/YYYY/``. A document is written once: to a staging file in
+``BRANKAS_HOME/tmp`` (ciphertext only, for exempted documents), fsynced, then renamed into
+place. Plaintext of an exempted document exists only in memory buffers on its way through
+the cipher. Every file is 0600 and every folder 0700 on POSIX (``fsutil``).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from typing import Any, BinaryIO
 from brankas.core import crypto, fsutil
 from brankas.core.config import Settings
 from brankas.core.names import safe_component, slug
-from brankas.core.terms import ARCHIVE_DIR, Category, Direction, store_folders
+from brankas.core.terms import ARCHIVE_DIR, REQUESTS_DIR, Category, Direction, store_folders
 
 
 class HashingReader(io.RawIOBase):
@@ -279,16 +283,29 @@ class Staged:
 
 def create_layout(settings: Settings) -> None:
     for category, direction in store_folders():
-        (settings.archive / category.value / direction.value).mkdir(parents=True, exist_ok=True)
-    settings.tmp.mkdir(parents=True, exist_ok=True)
+        fsutil.make_private_dir(settings.archive / category.value / direction.value)
+    fsutil.make_private_dir(settings.tmp)
+
+
+def file_name(*, number: str, subject: str, exempted: bool) -> str:
+    """The stored file's name: ``<number>-<slug of the subject>.pdf`` for a biasa file,
+    ``<number>.pdf.age`` for an exempted one (its subject appears in no file name)."""
+    if exempted:
+        return safe_component(number, max_len=100) + ".pdf" + crypto.EXTENSION
+    return safe_component(f"{number}-{slug(subject, max_len=50)}", max_len=100) + ".pdf"
 
 
 def relative_path(
     *, category: Category, direction: Direction, year: int, agenda: str, subject: str
 ) -> PurePosixPath:
-    stem = safe_component(f"{agenda}-{slug(subject, max_len=50)}", max_len=100)
-    ext = ".pdf" + (crypto.EXTENSION if category is Category.EXEMPTED else "")
-    return PurePosixPath(ARCHIVE_DIR, category.value, direction.value, f"{year:04d}", stem + ext)
+    name = file_name(number=agenda, subject=subject, exempted=category is Category.EXEMPTED)
+    return PurePosixPath(ARCHIVE_DIR, category.value, direction.value, f"{year:04d}", name)
+
+
+def letter_path(*, number: int, year: int, subject: str, exempted: bool) -> PurePosixPath:
+    """Where the letter of request to send ``number`` is kept: ``permintaan/YYYY/P-NNNNN…``."""
+    name = file_name(number=f"P-{number:05d}", subject=subject, exempted=exempted)
+    return PurePosixPath(REQUESTS_DIR, f"{year:04d}", name)
 
 
 def stage(
@@ -374,6 +391,7 @@ def file_sha256(path: Path) -> str:
 
 
 STALE_STAGING_SECONDS = 24 * 3600
+DRILL_PREFIX = "drill-"  # a restore drill's temporary folder under tmp/
 
 
 def sweep_staging(settings: Settings, *, older_than: float = STALE_STAGING_SECONDS) -> list[Path]:
@@ -397,4 +415,18 @@ def sweep_staging(settings: Settings, *, older_than: float = STALE_STAGING_SECON
                 removed.append(path)
         except OSError:  # gone meanwhile, or in use (Windows)
             continue
+    # A drill killed mid-way leaves its folder (documents restored for the check, an
+    # instance its recover built): real folders of our name only, never through a link.
+    import shutil
+
+    from brankas.core import diskfs
+
+    try:
+        drills = [p for p in settings.tmp.glob(DRILL_PREFIX + "*")
+                  if diskfs.lkind(p) == "dir" and p.stat().st_mtime < cutoff]
+    except OSError:
+        drills = []
+    for path in drills:
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
     return removed

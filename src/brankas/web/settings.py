@@ -122,6 +122,12 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "ui/locked.html"
+# A name that is no user's is stored and locked as "unknown:<tag>", never as typed (it is
+# often a password); a user's name is kept, so the per-user lockout is unchanged.
+AXES_USERNAME_CALLABLE = "brankas.web.accounts.loginname.axes_username"
+# Never copied into axes's record of the request (its POST data).
+AXES_SENSITIVE_PARAMETERS = ["username", "password", "ip_address", "code", "passphrase",
+                             "csrfmiddlewaretoken"]
 
 LOGIN_URL = "ui:login"
 LOGIN_REDIRECT_URL = "ui:dashboard"

@@ -20,6 +20,7 @@ from brankas.core.errors import (
     SetupError,
 )
 from brankas.core.terms import Role
+from brankas.web.accounts.loginname import login_name
 from brankas.web.accounts.models import Office, User
 from brankas.web.audit.guard import require_audited
 from brankas.web.audit.services import audit_record
@@ -107,8 +108,9 @@ def office_initialize(
             target=office.name,
             detail={"recovery_recipient": recovery.recipient},
         )
-        from brankas.web.keys.services import keys_write_files
+        from brankas.web.keys.services import keys_write_files, recovery_anchor_set
 
+        recovery_anchor_set(identity_text=recovery.identity)
         keys_write_files()
     return InitResult(office=office, admin=admin, recovery_identity=recovery.identity)
 
@@ -164,18 +166,22 @@ def cli_request() -> HttpRequest:
 
 
 def user_authenticate(*, username: str, password: str, request: HttpRequest | None = None) -> User:
+    """The user, if ``password`` is theirs; every failure is audited and counted by the
+    lockout. A failure for a name that is no user's is recorded as ``unknown:<tag>``
+    (``loginname``): what was typed there is often a password."""
     from axes.handlers.proxy import AxesProxyHandler
 
     request = request or cli_request()
     credentials = {"username": username}
     if AxesProxyHandler.is_locked(request, credentials):
-        audit_record(actor=username, action="auth.login", outcome="denied",
+        audit_record(actor=login_name(username, request), action="auth.login",
+                     outcome="denied",
                      detail={"reason": "locked", "via": request.META.get("HTTP_USER_AGENT", "")})
         raise AuthenticationFailed("auth_locked")
     user = authenticate(request, username=username, password=password)
     if user is None or not user.is_active:
-        audit_record(actor=username, action="auth.login", outcome="failed",
-                     detail={"via": request.META.get("HTTP_USER_AGENT", "")})
+        audit_record(actor=login_name(username, request), action="auth.login",
+                     outcome="failed", detail={"via": request.META.get("HTTP_USER_AGENT", "")})
         if AxesProxyHandler.is_locked(request, credentials):
             raise AuthenticationFailed("auth_locked")
         raise AuthenticationFailed("auth_failed")

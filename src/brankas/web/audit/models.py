@@ -18,3 +18,16 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["seq"]
+
+
+class AuditSequence(models.Model):
+    """The highest sequence number ever given to an audit entry (one row). It only grows:
+    a number is never given twice, and entries deleted from the end of the log leave a
+    gap between the last entry and this counter, which ``audit verify`` names."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    last = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(id=1),
+                                              name="audit_sequence_single_row")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from brankas.core import auditchain
-from brankas.web.audit.models import AuditEvent
+from brankas.web.audit.models import AuditEvent, AuditSequence
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,7 @@ class AuditEntry:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
-def _content(event: AuditEvent) -> dict[str, Any]:
+def audit_content(event: AuditEvent) -> dict[str, Any]:
     """What an entry's hash covers (the same when it is written and when it is checked)."""
     return {
         "seq": event.seq,
@@ -35,12 +36,19 @@ def _content(event: AuditEvent) -> dict[str, Any]:
 
 
 def audit_record_many(entries: list[AuditEntry]) -> list[AuditEvent]:
-    """Append entries to the chain in order, with one insert, inside one transaction."""
+    """Append entries to the chain in order, with one insert, inside one transaction.
+
+    The counter row is locked first (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's
+    ``BEGIN IMMEDIATE`` already serialises writers), so two transactions never take the
+    same number. The numbers continue after the larger of the counter and the last entry:
+    after entries were deleted from the end they are not given again, and the first new
+    entry follows the last one still there (``audit verify`` names the gap)."""
     if not entries:
         return []
     with transaction.atomic():
-        last = AuditEvent.objects.select_for_update().order_by("-seq").first()
-        seq = last.seq + 1 if last else 1
+        counter, _ = AuditSequence.objects.select_for_update().get_or_create(id=1)
+        last = AuditEvent.objects.order_by("-seq").first()
+        seq = max(counter.last, last.seq if last else 0) + 1
         prev = last.hash if last else auditchain.GENESIS
         events = []
         for e in entries:
@@ -54,10 +62,11 @@ def audit_record_many(entries: list[AuditEntry]) -> list[AuditEvent]:
                 detail=e.detail,
                 prev_hash=prev,
             )
-            event.hash = auditchain.entry_hash(prev, _content(event))
+            event.hash = auditchain.entry_hash(prev, audit_content(event))
             events.append(event)
             prev = event.hash
             seq += 1
+        AuditSequence.objects.filter(id=1).update(last=seq - 1)
         return AuditEvent.objects.bulk_create(events)
 
 
@@ -74,10 +83,26 @@ def audit_record(
     return audit_record_many([entry])[0]
 
 
-def audit_rows():  # type: ignore[no-untyped-def]
-    for ev in AuditEvent.objects.order_by("seq").iterator():
-        yield ev.seq, _content(ev), ev.prev_hash, ev.hash
+def audit_rows() -> Iterator[auditchain.Row]:
+    for ev in AuditEvent.objects.order_by("seq").iterator(chunk_size=2000):
+        yield ev.seq, audit_content(ev), ev.prev_hash, ev.hash
 
 
-def audit_verify() -> auditchain.ChainProblem | None:
-    return auditchain.verify(audit_rows())
+def audit_counted_to() -> int | None:
+    """The highest number ever given (None: the counter row is gone)."""
+    return AuditSequence.objects.filter(id=1).values_list("last", flat=True).first()
+
+
+def audit_check(anchors: Sequence[auditchain.Anchor] = ()) -> auditchain.ChainReport:
+    """The chain, the counter and ``anchors``, in one pass over the log. The counter is
+    read first and no lock is held (a writer is not kept waiting while a long log is
+    checked): entries appended meanwhile come after it and cannot look missing."""
+    counted_to = audit_counted_to()
+    return auditchain.check(audit_rows(), anchors=anchors, counted_to=counted_to)
+
+
+def audit_verify() -> auditchain.Finding | None:
+    """The first problem of the chain itself or of its counter (entries missing at the
+    end), None when both are sound. Anchors: ``brankas.web.audit.anchors``."""
+    report = audit_check()
+    return report.chain or report.counter

@@ -29,12 +29,13 @@ from django.db.models import Max
 from django.utils import timezone
 
 from brankas import __version__
-from brankas.core import crypto
+from brankas.core import crypto, diskseal
 from brankas.core.access import Action
 from brankas.core.bag import Bag, Hooks, PayloadItem, open_or_create
-from brankas.core.bagformat import read_medium, sha256_bytes
-from brankas.core.bagverify import VerifyReport, verify
+from brankas.core.bagformat import PROBLEMS_KEPT, read_medium, sha256_bytes, shown
+from brankas.core.bagverify import Expectations, VerifyReport, verify
 from brankas.core.disklayout import (
+    ARCHIVE_DIR,
     CONTROL_CSV,
     CONTROL_FORMAT,
     CONTROL_JSON,
@@ -46,18 +47,25 @@ from brankas.core.disklayout import (
     SNAPSHOT,
 )
 from brankas.core.errors import BrankasError
+from brankas.core.terms import REQUESTS_DIR
 from brankas.web.accounts.models import Office, User
 from brankas.web.audit.guard import require_audited
 from brankas.web.audit.models import AuditEvent
 from brankas.web.audit.services import audit_record
-from brankas.web.backup import registers
+from brankas.web.backup import registers, sealing
 from brankas.web.backup.models import BackupCopy, BackupRun, Medium, MediumCheck
 from brankas.web.backup.snapshot import snapshot_bytes
 from brankas.web.custody.services import custody_check_backup, custody_first_seen
 from brankas.web.dispatch.selectors import request_letters
 from brankas.web.documents.models import Document
 from brankas.web.keys.models import HolderKey
-from brankas.web.keys.services import key_file_name, recipients_text
+from brankas.web.keys.services import (
+    anchor_files,
+    key_file_name,
+    office_key,
+    office_keys_trusted,
+    recipients_text,
+)
 from brankas.web.runtime import brankas_settings
 
 Progress = Callable[[int, int, int, int], None]  # files_done, files_total, bytes_done, bytes_total
@@ -136,6 +144,9 @@ def backup_run(*, actor: User, dest: Path | str, label: str | None = None,
         known = read_medium(dest)
         if known is not None:  # before anything is written: a disk in a safe is refused
             custody_check_backup(known.medium_id)
+            recorded = Medium.objects.filter(medium_id=known.medium_id).first()
+            if recorded is not None:
+                sealing.check_disk_is(dest, recorded)
         bag = _open_disk(dest, label, hooks)
     except BrankasError as exc:
         audit_record(actor=actor.username, action="backup.run", target=str(dest),
@@ -183,6 +194,7 @@ def _fail(run: BackupRun, actor: User, exc: BaseException) -> None:
 def _copy(bag: Bag, run: BackupRun, medium: Medium, actor: User,
           on_progress: Progress | None) -> dict[str, Any]:
     settings = brankas_settings()
+    seals = sealing.disk_seals(bag, medium)
     with transaction.atomic():  # one consistent read: documents, keys, snapshot
         docs = list(Document.objects.order_by("id").values(*_DOC_FIELDS))
         letters = list(request_letters())
@@ -190,9 +202,16 @@ def _copy(bag: Bag, run: BackupRun, medium: Medium, actor: User,
         keys = list(HolderKey.objects.select_related("holder").order_by("id"))
         office = Office.objects.get()
         seq = _register_seq()
-        changed = _changed_since_last_snapshot(bag, medium, docs, keys, seq) or not all(
-            bag.has(path) for path, _size, _sha in letters)
+        anchors = anchor_files()
+        last = sealing.last_snapshot(bag, medium, seals)
+        changed = _needs_snapshot(bag, last.run if last else None, docs, keys, anchors,
+                                  seq) or not all(bag.has(path) for path, _s, _h in letters)
         snapshot = snapshot_bytes() if changed else b""
+        snapshot_audit = sealing.snapshot_audit_seq() if changed else (
+            last.audit_seq if last else 0)
+        signing = office_key()
+    active = [k for k in keys if k.active and k.holder.is_active]
+    recipients = [k.recipient for k in active] + [office.recovery_recipient]
     by_path = {d["stored_path"]: d for d in docs}
     items: list[PayloadItem] = [
         _file_item(d["stored_path"], settings.home / d["stored_path"], d["stored_size"],
@@ -202,12 +221,12 @@ def _copy(bag: Bag, run: BackupRun, medium: Medium, actor: User,
     items += [_file_item(path, settings.home / path, size, sha) for path, size, sha in letters]
     for k in keys:
         items.append(_bytes_item(_key_path(k), bytes(k.protected_identity)))
+    items += [_bytes_item(_anchor_path(name), data) for name, data in anchors]
     folder = f"{RUNS_DIR}/{run.folder}"
+    sealed_files: dict[str, str] = {}  # this run's folder: what the seal names
     if changed:
-        active = [k for k in keys if k.active and k.holder.is_active]
-        recipients = [k.recipient for k in active] + [office.recovery_recipient]
         rows = [registers.register_row(d, users.get(d["registered_by_id"], "")) for d in docs]
-        items += [
+        run_items = [
             _bytes_item(f"{folder}/{REGISTER_BIASA}", registers.register_csv(
                 r for r, d in zip(rows, docs, strict=True) if d["category"] == "biasa")),
             _bytes_item(f"{folder}/{REGISTER_FULL}",
@@ -216,8 +235,13 @@ def _copy(bag: Bag, run: BackupRun, medium: Medium, actor: User,
             _bytes_item(f"{folder}/{RECIPIENTS}",
                         recipients_text(office.recovery_recipient, active)),
         ]
+        items += run_items
+        sealed_files = {item.path: item.sha256 or "" for item in run_items}
         del snapshot, rows
         BackupRun.objects.filter(pk=run.pk).update(snapshot=True, snapshot_seq=seq)
+    snapshot_folder = run.folder if changed else (last.run.folder if last else "")
+    snapshot_sha256 = (sealed_files.get(f"{folder}/{SNAPSHOT}", "") if changed
+                       else (last.sha256 if last else ""))
 
     carried: list[dict[str, Any]] = []
 
@@ -264,7 +288,7 @@ def _copy(bag: Bag, run: BackupRun, medium: Medium, actor: User,
         "finished_at": finished.isoformat(),
         "categories": categories,
         "documents": carried,
-        "files_added": len(result.added) + 2,  # and the control list's two files
+        "files_added": len(result.added) + 4,  # and the control list (two), audit tail, seal
         "bytes_added": result.bytes_added,
         "files_skipped": result.skipped,
         "verified": True,  # every copied file was read back from the disk and matched
@@ -274,16 +298,27 @@ def _copy(bag: Bag, run: BackupRun, medium: Medium, actor: User,
     }
     csv_bytes = registers.control_csv(control)
     json_bytes = registers.control_json(control)
-    control["bytes_added"] += len(csv_bytes) + len(json_bytes)
-    final = bag.add_files([_bytes_item(f"{folder}/{CONTROL_CSV}", csv_bytes),
-                           _bytes_item(f"{folder}/{CONTROL_JSON}", json_bytes)],
-                          run=str(run.number))
+    tail_path = f"{folder}/{sealing.AUDIT_TAIL}"
+    closing = [_bytes_item(f"{folder}/{CONTROL_CSV}", csv_bytes),
+               _bytes_item(f"{folder}/{CONTROL_JSON}", json_bytes),
+               _bytes_item(tail_path, sealing.audit_tail(
+                   snapshot_audit, head["seq"] if head else 0, recipients))]
+    sealed_files.update({item.path: item.sha256 or "" for item in closing})
+    seal = sealing.seal(seals, bag, signing, office=office.name, run=run, medium=medium,
+                        files=sealed_files, snapshot_folder=snapshot_folder,
+                        snapshot_sha256=snapshot_sha256, snapshot_audit=snapshot_audit,
+                        tail=tail_path, head=head,
+                        finished=finished)
+    closing.append(_bytes_item(f"{folder}/{diskseal.SEAL}", seal))
+    control["bytes_added"] += sum(item.size or 0 for item in closing)
+    # The control list and the seal go on the disk together (one checkpoint).
+    final = bag.add_files(closing, run=str(run.number))
     with transaction.atomic():
         BackupRun.objects.filter(pk=run.pk).update(
             status=BackupRun.COMPLETED, finished_at=finished, categories=categories,
             agendas=[c["agenda"] for c in carried], files_added=control["files_added"],
             bytes_added=control["bytes_added"], files_skipped=result.skipped,
-            disk_files=final.files, disk_bytes=final.bytes, verified=True)
+            disk_files=final.files, disk_bytes=final.bytes, verified=True, sealed=True)
         Medium.objects.filter(pk=medium.pk).update(
             files=final.files, bytes=final.bytes, last_backup_at=finished)
         audit_record(actor=actor.username, action="backup.run", target=str(run.number),
@@ -313,19 +348,21 @@ def _key_path(key: HolderKey) -> str:
     return f"{KEYS_DIR}/{key_file_name(key)}"
 
 
-def _changed_since_last_snapshot(bag: Bag, medium: Medium, docs: list[dict[str, Any]],
-                                 keys: list[HolderKey], seq: int) -> bool:
+def _anchor_path(name: str) -> str:
+    return f"{KEYS_DIR}/{diskseal.ANCHORS_DIR}/{name}"
+
+
+def _needs_snapshot(bag: Bag, last: BackupRun | None, docs: list[dict[str, Any]],
+                    keys: list[HolderKey], anchors: list[tuple[str, bytes]], seq: int) -> bool:
     """Whether this run must write a new snapshot and registers: always, unless the disk
-    already has every document and key and a snapshot that covers every audit entry but
-    sign-ins and backup bookkeeping (a no-change run then writes only its control list)."""
-    last = (BackupRun.objects.filter(medium=medium, status=BackupRun.COMPLETED, snapshot=True)
-            .order_by("-number").first())
+    already has every document, key and anchor and a sealed snapshot that covers every
+    audit entry but sign-ins and backup bookkeeping (a no-change run then writes only its
+    control list and seal)."""
     if last is None or last.snapshot_seq != seq:
         return True
-    if not bag.has(f"{RUNS_DIR}/{last.folder}/{SNAPSHOT}"):
-        return True
     return not (all(bag.has(d["stored_path"]) for d in docs)
-                and all(bag.has(_key_path(k)) for k in keys))
+                and all(bag.has(_key_path(k)) for k in keys)
+                and all(bag.has(_anchor_path(name)) for name, _ in anchors))
 
 
 def _carried(d: dict[str, Any]) -> dict[str, Any]:
@@ -358,33 +395,73 @@ def check_record(check: MediumCheck, *, shown_mode: str, next_offset: int | None
     medium.save()
 
 
+def disk_expectations(medium: Medium | None) -> Expectations:
+    """What the office's records say the disk of ``medium`` holds (None: a disk the records
+    do not know: only the seals are checked, against the office's keys)."""
+    known_runs = frozenset(BackupRun.objects.values_list("folder", flat=True))
+    known_files = frozenset(Document.objects.values_list("stored_sha256", flat=True)) | {
+        sha for _path, _size, sha in request_letters()}
+    archive = (f"{ARCHIVE_DIR}/", f"{REQUESTS_DIR}/")
+    if medium is None:
+        return Expectations(office_keys=frozenset(office_keys_trusted()), runs_dir=RUNS_DIR,
+                            known_runs=known_runs, known_files=known_files,
+                            archive_prefixes=archive)
+    copies = (Document.objects.filter(copies__medium=medium)
+              .values_list("stored_path", "stored_sha256", "agenda"))
+    sealed = BackupRun.objects.filter(medium=medium, sealed=True).values_list("folder",
+                                                                              flat=True)
+    return Expectations(office_keys=frozenset(office_keys_trusted()), runs_dir=RUNS_DIR,
+                        documents={p: (h, a) for p, h, a in copies},
+                        sealed_runs=frozenset(sealed), known_runs=known_runs,
+                        label=medium.label, known_files=known_files,
+                        archive_prefixes=archive)
+
+
+def problems_record(report: VerifyReport) -> dict[str, Any]:
+    """A verification's problems as stored with the check: bounded (a prepared disk may name
+    a million files or a line of 20 MB), with the full counts."""
+    def cut(items: list[Any]) -> list[Any]:
+        return [i if not isinstance(i, str) else shown(i, 300) for i in items[:PROBLEMS_KEPT]]
+
+    return {"missing": cut(report.missing),
+            "changed": cut([{k: shown(str(v), 300) for k, v in c.__dict__.items()}
+                            for c in report.changed]),
+            "unexpected": cut(report.unexpected), "tags": cut(report.tag_problems),
+            "seals": cut(report.seal_problems), "register": cut(report.register_problems),
+            "counts": {"missing": len(report.missing), "changed": len(report.changed),
+                       "unexpected": len(report.unexpected)}}
+
+
 def medium_verify(*, actor: User, dest: Path | str, mode: str = "full",
                   sample_percent: float = 10, on_progress: Progress | None = None
                   ) -> tuple[VerifyReport, Medium | None]:
-    """Check the disk's fixity; record the result for its medium."""
+    """Check the disk's fixity, its seals and what the records say is on it; record the
+    result for its medium."""
     require_audited(actor, Action.VERIFY_DISK, target=str(dest))
     dest = Path(dest).expanduser().absolute()
     started = timezone.now()
-    info = read_medium(dest)
+    try:
+        info = read_medium(dest)
+    except BrankasError:
+        info = None  # verify names the unreadable identity file among the problems
     medium = Medium.objects.filter(medium_id=info.medium_id).first() if info else None
     offset = medium.sample_offset if medium else 0
     try:
         report = verify(dest, mode=mode, sample_percent=sample_percent, sample_offset=offset,
-                        on_progress=on_progress)
+                        on_progress=on_progress, expect=disk_expectations(medium))
     except BrankasError as exc:
         audit_record(actor=actor.username, action="backup.verify", target=str(dest),
                      outcome="failed", detail={"error": exc.code, "mode": mode})
         raise
-    if info is not None:
+    if info is not None and medium is not None:
         medium = medium_sync(dest, info.medium_id, info.label, info.created)
-    problems = {"missing": report.missing, "changed": [c.__dict__ for c in report.changed],
-                "unexpected": report.unexpected, "tags": report.tag_problems}
     with transaction.atomic():
         check_record(MediumCheck(
             medium=medium, kind=MediumCheck.VERIFY, mode=mode, actor=actor, dest=str(dest)[:500],
             started_at=started, finished_at=timezone.now(), ok=report.ok,
             files_checked=report.files_hashed if mode != "fast" else report.files_total,
-            bytes_checked=report.bytes_hashed, problems=problems if not report.ok else {}),
+            bytes_checked=report.bytes_hashed,
+            problems=problems_record(report) if not report.ok else {}),
             shown_mode=mode, next_offset=report.next_offset)
         audit_record(actor=actor.username, action="backup.verify",
                      target=medium.label if medium else str(dest),
@@ -393,5 +470,7 @@ def medium_verify(*, actor: User, dest: Path | str, mode: str = "full",
                              "files_hashed": report.files_hashed,
                              "missing": len(report.missing), "changed": len(report.changed),
                              "unexpected": len(report.unexpected),
+                             "seals": len(report.seal_problems),
+                             "register": len(report.register_problems),
                              "medium": medium.medium_id if medium else None})
     return report, medium

@@ -22,9 +22,11 @@ MODELS = (
     "accounts.Office",
     "accounts.User",
     "keys.HolderKey",
+    "keys.OfficeKey",
     "documents.AgendaCounter",
     "documents.Document",
     "audit.AuditEvent",
+    "audit.AuditSequence",
     "backup.Medium",
     "backup.BackupRun",
     "backup.BackupCopy",
@@ -65,10 +67,24 @@ def snapshot_bytes() -> bytes:
 
 
 def snapshot_load(data: bytes) -> int:
-    """Load a snapshot into an empty, migrated database; returns the number of objects."""
+    """Load a snapshot into an empty, migrated database; returns the number of objects.
+    Only the models of ``MODELS`` are loaded: anything else (sessions, permissions, a
+    table a snapshot never holds) refuses the whole snapshot."""
+    from django.core.serializers.base import DeserializationError
+
+    from brankas.core.errors import SetupError
+
+    allowed = {apps.get_model(label)._meta.label for label in MODELS}
     count = 0
-    with transaction.atomic():
-        for obj in serializers.deserialize("json", data.decode("utf-8")):
-            obj.save()
-            count += 1
+    try:
+        with transaction.atomic():
+            for obj in serializers.deserialize("json", data.decode("utf-8")):
+                label = obj.object._meta.label
+                if label not in allowed:
+                    raise SetupError("recover_snapshot_invalid",
+                                     detail=f"it holds {label[:60]}, not a Brankas record")
+                obj.save()
+                count += 1
+    except (DeserializationError, UnicodeDecodeError) as exc:
+        raise SetupError("recover_snapshot_invalid", detail=str(exc)[:300]) from None
     return count

@@ -31,9 +31,7 @@ from brankas.core.errors import (
     NotFound,
 )
 from brankas.core.metadata import DocumentInput
-from brankas.core.names import safe_component, slug
 from brankas.core.terms import (
-    REQUESTS_DIR,
     Direction,
     Urgency,
     is_exempted,
@@ -124,10 +122,8 @@ def _move(req: SendRequest, state: State, assignee: User | None, now: dt.datetim
 # ------------------------------------------------------------------ the letter
 
 def _letter_name(req: SendRequest, exempted: bool) -> PurePosixPath:
-    stem = safe_component(f"P-{req.pk:05d}-{slug(req.subject, max_len=50)}", max_len=100)
-    ext = ".pdf" + (crypto.EXTENSION if exempted else "")
-    year = timezone.localdate(req.created_at).year
-    return PurePosixPath(REQUESTS_DIR, f"{year:04d}", stem + ext)
+    return store.letter_path(number=req.pk, year=timezone.localdate(req.created_at).year,
+                             subject=req.subject, exempted=exempted)
 
 
 LETTER_FIELDS = ("letter_originals", "letter_source_sha256", "letter_sha256", "letter_size",

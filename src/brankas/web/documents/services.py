@@ -169,7 +169,7 @@ def documents_commit(*, actor: User, pendings: list[Pending]) -> Committed:
             finals = [store.absolute(settings, doc.stored_path) for doc in docs]
             folders = list(dict.fromkeys(final.parent for final in finals))
             for folder in folders:
-                folder.mkdir(parents=True, exist_ok=True)
+                fsutil.make_private_dir(folder)
             for final, p in zip(finals, fresh, strict=True):
                 try:
                     fsutil.publish(p.staged.path, final, sync_dir=False, make_parent=False)
@@ -257,7 +257,7 @@ def _set_aside_orphan(actor: User, final: Path) -> None:
     between filing and committing. Move it out of the archive (into the staging folder,
     never deleted; audited) so the new record can be filed."""
     settings = brankas_settings()
-    settings.tmp.mkdir(parents=True, exist_ok=True)
+    fsutil.make_private_dir(settings.tmp)
     moved = settings.tmp / f"orphan-{uuid.uuid4().hex[:8]}-{final.name}"
     final.rename(moved)
     audit_record(

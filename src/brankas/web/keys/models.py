@@ -16,6 +16,10 @@ class HolderKey(models.Model):
     suite = models.CharField(max_length=20)
     created_at = models.DateTimeField(auto_now_add=True)
     retired_at = models.DateTimeField(null=True, blank=True)
+    # The office signing key's anchor, tagged with this identity (``core.diskseal``), and
+    # the fingerprint of the office key it names; empty until the identity was at hand.
+    anchor = models.BinaryField(default=b"", blank=True)
+    anchor_office_key = models.CharField(max_length=40, blank=True)
 
     class Meta:
         ordering = ["created_at"]
@@ -23,3 +27,23 @@ class HolderKey(models.Model):
     @property
     def active(self) -> bool:
         return self.retired_at is None
+
+
+class OfficeKey(models.Model):
+    """The office's Ed25519 signing key: it seals every backup run (``core.diskseal``).
+
+    The private key is kept here, unprotected, because a backup (run by a Sandiman, who
+    holds no passphrase) must be able to seal; it travels only inside the encrypted
+    database snapshot. Its public key is trusted on a disk only through an anchor: the
+    fingerprint printed at set-up, or an anchor tagged by a holder's identity or the
+    recovery identity (``recovery_anchor``, made when the recovery identity is at hand)."""
+
+    public = models.CharField(max_length=64, unique=True)  # base64 of the raw public key
+    private = models.BinaryField()  # raw 32 bytes
+    fingerprint = models.CharField(max_length=40, unique=True)
+    recovery_anchor = models.BinaryField(default=b"", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]

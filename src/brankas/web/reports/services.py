@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from brankas import __version__
-from brankas.core import reportsign
+from brankas.core import audithead, reportsign
 from brankas.core.access import Action
 from brankas.core.errors import Conflict, CryptoFailure, InvalidInput
 from brankas.core.pdfdoc import Signature
@@ -115,7 +115,7 @@ def _signature(heading: str, step: ReportStep | None, fallback: User | None) -> 
 
 
 def _meta(report: Report, steps: list[ReportStep], *,
-          verification: list[tuple[str, str]] | None = None) -> ReportMeta:
+          verification: list[tuple[str, str]] | None = None, keywords: str = "") -> ReportMeta:
     office = Office.objects.get()
     period = parse_period(report.period)
     first = office.government or office.name
@@ -147,6 +147,7 @@ def _meta(report: Report, steps: list[ReportStep], *,
                 f"data {report.data_sha256[:16]}"),
         extra_facts=[("Status", "disahkan" if frozen else "konsep"),
                      ("Data dikumpulkan", report.data.get("gathered_at", "-"))],
+        keywords=keywords,
     )
 
 
@@ -161,7 +162,7 @@ def _verification(report: Report, steps: list[ReportStep], head: Any,
                           f"{key}, PDF {s.pdf_sha256[:16]}"))
     lines.append(("Disahkan", f"{approver.display()} ({approver.username}), {_when(at)}"))
     if head:
-        lines.append(("Kepala rantai audit saat pengesahan", f"#{head['seq']} {head['hash']}"))
+        lines.append((audithead.HEAD_LABEL, audithead.printed(head["seq"], head["hash"])))
     return lines
 
 
@@ -264,7 +265,10 @@ def _advance(*, actor: User, number: int, step: Step, note: str = "", passphrase
             report.audit_seq = head["seq"] if head else None
             report.audit_hash = head["hash"] if head else ""
             verification = _verification(report, steps, head, actor, now)
-            pdf = report_pdf(_meta(report, steps, verification=verification), report.data)
+            # The head also goes into the document information (audit verify --against).
+            keywords = audithead.keywords(head["seq"], head["hash"]) if head else ""
+            pdf = report_pdf(_meta(report, steps, verification=verification,
+                                   keywords=keywords), report.data)
             report.final_pdf, report.final_sha256 = pdf, reportsign.sha256(pdf)
         elif step is Step.ACKNOWLEDGE:
             pdf = bytes(report.final_pdf or b"")

@@ -76,6 +76,7 @@ urlpatterns += [
     path("requests/<int:number>/letter", dispatch.request_letter_view, name="request_letter"),
     path("audit/", audit_views.audit_page, name="audit"),
     path("audit/export.csv", audit_views.audit_export_view, name="audit_export"),
+    path("audit/verify/", audit_views.audit_verify_view, name="audit_verify"),
     path("reauth/", reauth_views.reauth_view, name="reauth"),
     path("login/code/", auth.login_code_view, name="login_code"),
     path("account/authenticator/", totp_views.totp_view, name="totp"),

@@ -1,4 +1,5 @@
-"""The audit log: browse and filter (Kasi, Kabid, admin), and export what is shown as CSV."""
+"""The audit log: browse and filter (Kasi, Kabid, admin), export what is shown as CSV, and
+check the chain against its counter and the approved reports' heads."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
 from brankas.core.access import Action
+from brankas.web.audit.anchors import audit_verify_anchors
 from brankas.web.audit.selectors import AuditFilter, audit_actions, audit_export, audit_list
-from brankas.web.ui.common import refusals, require_role
+from brankas.web.ui.common import language, refusals, require_role
 from brankas.web.ui.security import recent_password
 
 PER_PAGE = 50
@@ -77,3 +79,22 @@ def audit_export_view(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(data, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="log-audit-{stamp}.csv"'
     return response
+
+
+@login_required
+@refusals
+@never_cache
+def audit_verify_view(request: HttpRequest) -> HttpResponse:
+    """What ``brankas audit verify`` checks without a disk or a PDF at hand: the chain, the
+    counter and every approved report's recorded head."""
+    require_role(request, Action.VIEW_AUDIT)
+    report = audit_verify_anchors()
+    lang = language()
+    return render(request, "ui/audit_verify.html", {
+        "report": report,
+        "chain": report.chain.message(lang) if report.chain else "",
+        "counter": report.counter.message(lang) if report.counter else "",
+        "anchors": [{"source": r.anchor.source_text(lang), "seq": r.anchor.seq,
+                     "hash": r.anchor.hash, "problem": r.problem.message(lang)
+                     if r.problem else ""} for r in report.anchors],
+    })

@@ -38,7 +38,7 @@ def next_url(request: HttpRequest) -> str:
 
 
 @never_cache
-@sensitive_post_parameters("password")
+@sensitive_post_parameters("password", "username")
 def login_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect(next_url(request) or "ui:dashboard")
@@ -53,6 +53,10 @@ def login_view(request: HttpRequest) -> HttpResponse:
         except AuthenticationFailed as exc:
             if exc.code == "auth_locked":
                 return get_lockout_response(request, None, {"username": username})
+            # The page does not show again what was typed as the name: it may have been
+            # the password. Emptied after every failure alike, so that it tells nobody
+            # whether the name exists.
+            form.data = {}
             form.add_error(None, message_of(exc))
         else:
             if totp_enrolled(user):  # the second step: a code from the authenticator app

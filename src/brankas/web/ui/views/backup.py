@@ -187,6 +187,8 @@ def job_page(request: HttpRequest, job_id: str) -> HttpResponse:
             "changed": report.changed[:PROBLEMS_SHOWN],
             "unexpected": report.unexpected[:PROBLEMS_SHOWN],
             "tags": report.tag_problems[:PROBLEMS_SHOWN],
+            "seals": report.seal_problems[:PROBLEMS_SHOWN],
+            "register": report.register_problems[:PROBLEMS_SHOWN],
         }
     return render(request, "ui/backup_job.html", context)
 

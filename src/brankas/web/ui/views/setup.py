@@ -45,9 +45,12 @@ def setup(request: HttpRequest) -> HttpResponse:
         else:
             # The secret half of the recovery key lives only in this one response: it is not
             # stored, not put in the session, and the page is marked not to be cached.
+            from brankas.web.keys.services import office_key
+
             return render(request, "ui/setup_done.html", {
                 "office": result.office,
                 "admin": result.admin,
                 "recovery_identity": result.recovery_identity,
+                "office_key_fingerprint": office_key().fingerprint,
             })
     return render(request, "ui/setup.html", {"form": form})
