@@ -71,7 +71,7 @@ def create(home: Path, scratch: Path) -> Instance:
     inst.brankas("key", "new", "--holder", "kabid", "--passphrase-file",
                  str(secrets / "kabid.pp"), user="kabid")
     keys = json.loads(inst.brankas("key", "list", "--json", user="admin").stdout)
-    recipients = [k["recipient"] for k in keys if k["active"]]
+    recipients = [k["recipient"] for k in keys if k["active"] and k["recipient"]]
     if len(recipients) != 2:
         raise RuntimeError(f"expected 2 recipients (Kabid and recovery), got {len(recipients)}")
     return Instance(home=home, tmp=tmp, recipients=recipients, recovery_identity=recovery)

@@ -5,6 +5,7 @@ at any moment leaves nothing or a finished instance."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import random
@@ -67,8 +68,11 @@ def test_every_run_ends_with_the_office_seal_and_recover_says_it_is_authentic(
         statement = json.loads(seal["statement"])
         assert statement["folder"] == run and statement["audit_head"]["seq"] > 0
     r = office.cli("key", "list", "--json", user="kasi")
-    fingerprint = next(k for k in r.json() if k["holder"] == "office-key")["fingerprint"]
-    assert seal["fingerprint"] == fingerprint
+    row = next(k for k in r.json() if k["holder"] == "office-key")
+    assert seal["fingerprint"] == row["fingerprint"]
+    # It signs and is no recipient: nothing that encrypts to the active rows takes it.
+    assert row["recipient"] == "" and len(base64.b64decode(row["signing_key"])) == 32
+    assert all(k["recipient"].startswith("age1") for k in r.json() if k["holder"] != "office-key")
     new, r = _recover(office, "baru")
     assert r.returncode == 0, r.stderr  # type: ignore[attr-defined]
     out = r.json()  # type: ignore[attr-defined]
@@ -77,7 +81,7 @@ def test_every_run_ends_with_the_office_seal_and_recover_says_it_is_authentic(
     # The paper fingerprint alone proves it too (a passphrase unlocks the snapshot).
     r = office.cli("recover", str(office.disk), "--home", str(office.base / "baru2"),
                    "--passphrase-file", office.secret("kabid.pp"), "--fingerprint",
-                   fingerprint.upper().replace("-", " "), "--json")
+                   row["fingerprint"].upper().replace("-", " "), "--json")
     assert r.returncode == 0, r.stderr
     assert any("fingerprint on paper" in how for how in r.json()["trusted_by"])
 

@@ -119,8 +119,10 @@ def key_list(actor, as_json: bool) -> None:  # type: ignore[no-untyped-def]
         rows.append({"holder": "recovery", "role": "", "recipient": office.recovery_recipient,
                      "fingerprint": "", "created_at": office.created_at.isoformat(),
                      "active": True, "anchor": bool(bytes(signing.recovery_anchor))})
-        rows.append({"holder": "office-key", "role": "", "recipient": signing.public,
-                     "fingerprint": signing.fingerprint,
+        # The office key signs; it is no recipient: a script that encrypts to every
+        # active row's recipient must not be handed a signing key.
+        rows.append({"holder": "office-key", "role": "", "recipient": "",
+                     "signing_key": signing.public, "fingerprint": signing.fingerprint,
                      "created_at": signing.created_at.isoformat(), "active": True,
                      "anchor": True})
     if as_json:
