@@ -198,13 +198,18 @@ def read_text(dest: Path, name: str, *, limit: int = TAG_LIMIT) -> str:
                          detail=f"{name} is not UTF-8 text") from None
 
 
-def read_payload_manifest(dest: Path, problems: list[str] | None = None) -> dict[str, str]:
+def read_payload_manifest(dest: Path, problems: list[str] | None = None, *,
+                          under: str = "") -> dict[str, str]:
     """manifest-sha256.txt as {payload path: sha256}. Every path must be a safe payload
     path under ``data/`` (``check_payload_path``): a line that is not is refused, or, with
-    ``problems``, noted there and never used."""
+    ``problems``, noted there and never used. ``under``: only the paths in that payload
+    folder (e.g. ``"backup/"``) are checked and returned."""
     text = read_text(dest, MANIFEST, limit=MANIFEST_LIMIT)
     out = {}
+    wanted = f"{DATA}/{under}"
     for path, digest in parse_lines(text, what=MANIFEST, dest=dest, problems=problems).items():
+        if under and not path.startswith(wanted):
+            continue
         reason = None
         if not path.startswith(DATA + "/"):
             reason = "not under data/"

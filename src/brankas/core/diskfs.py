@@ -119,7 +119,10 @@ def _checked(dest: Path, rel: str) -> list[str]:
 def _check_dirs(root: Path, parts: list[str], known: set[str] | None) -> None:
     """Every folder on the way to ``parts[-1]`` must be a real folder (not a link)."""
     if len(parts) > 1:
-        real_dir(root, "/".join(parts[:-1]), create=False, known_dirs=known)
+        parent = "/".join(parts[:-1])
+        if known is not None and parent in known:  # the common case, without a Path
+            return
+        real_dir(root, parent, create=False, known_dirs=known)
 
 
 def open_file(root: Path, rel: str, *, limit: int | None = None,
@@ -164,7 +167,7 @@ def stat_file(root: Path, rel: str, *, known_dirs: set[str] | None = None) -> os
     link or anything else there is refused, a missing file raises FileNotFoundError."""
     parts = _checked(root, rel)
     _check_dirs(root, parts, known_dirs)
-    st = os.lstat(root.joinpath(*parts))
+    st = os.lstat(os.path.join(root, *parts))
     if kind_of(st) != "file":
         raise refused(root, rel, kind_of(st))
     return st

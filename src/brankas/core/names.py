@@ -9,6 +9,7 @@ avoided by construction: every stored name starts with its unique agenda number.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -62,7 +63,9 @@ def slug(text: str, *, max_len: int = 60) -> str:
     return joined or "dokumen"
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def is_safe_component(name: str) -> bool:
+    # Cached: a disk's manifest names the same folders thousands of times.
     return safe_component(name, max_len=MAX_COMPONENT) == name and _utf16_len(name) <= 255
 
 

@@ -52,7 +52,7 @@ def check_disk_is(dest: Path, medium: Medium) -> None:
     if not sealed:
         return
     try:  # a disk whose manifest or data/ folder cannot be read is refused as such
-        entries = fmt.read_payload_manifest(dest, problems=[])
+        entries = fmt.read_payload_manifest(dest, problems=[], under=f"{RUNS_DIR}/")
         diskfs.real_dir(dest, fmt.DATA, create=False)
     except FileNotFoundError:
         raise SetupError("backup_bag_invalid", path=str(dest),
