@@ -12,7 +12,7 @@ from brankas.cli.app import main
 from brankas.cli.auth import acting_user
 from brankas.cli.documents import form_options
 from brankas.cli.runtime import emit_json, handles_errors, read_secret_file
-from brankas.core.dispatch import State
+from brankas.core.chains.request import State
 from brankas.core.terms import Classification, Urgency
 
 
