@@ -7,18 +7,9 @@ from datetime import date
 import pytest
 
 from brankas.core.access import MATRIX, Action
+from brankas.core.chains.report import FROZEN, REPORT, State, Step
 from brankas.core.errors import Conflict, InvalidInput
-from brankas.core.reporting import (
-    FROZEN,
-    SOP_STEPS,
-    TRANSITIONS,
-    State,
-    Step,
-    change,
-    mutu_baku,
-    parse_period,
-    transition,
-)
+from brankas.core.reporting import SOP_STEPS, change, mutu_baku, parse_period
 from brankas.core.terms import Role
 
 
@@ -48,24 +39,24 @@ def test_the_chain_is_the_sops() -> None:
             (State.FORWARDED, Step.APPROVE, Role.KABID, State.APPROVED),
             (State.APPROVED, Step.ACKNOWLEDGE, Role.KADIS, State.ACKNOWLEDGED)]
     for state, step, role, target in walk:
-        action, to = transition(state, step, number=1)
-        assert to is target and MATRIX[action] == frozenset({role})
-    assert transition(State.SUBMITTED, Step.RETURN, number=1)[1] is State.DRAFT
-    assert transition(State.FORWARDED, Step.RETURN, number=1)[1] is State.SUBMITTED
+        row = REPORT.transition(state, step, number=1)
+        assert row.to_state is target and MATRIX[row.action] == frozenset({role})
+    assert REPORT.transition(State.SUBMITTED, Step.RETURN, number=1).to_state is State.DRAFT
+    assert REPORT.transition(State.FORWARDED, Step.RETURN, number=1).to_state is State.SUBMITTED
 
 
 def test_no_step_leaves_a_frozen_report_but_the_acknowledgement() -> None:
     for state in FROZEN:
         for step in Step:
-            if (step, state) in TRANSITIONS:
+            if REPORT.find(state, step) is not None:
                 assert (step, state) == (Step.ACKNOWLEDGE, State.APPROVED)
                 continue
             with pytest.raises(Conflict):
-                transition(state, step, number=7)
+                REPORT.transition(state, step, number=7)
     with pytest.raises(Conflict, match="cannot be approved"):
-        transition(State.DRAFT, Step.APPROVE, number=7)
+        REPORT.transition(State.DRAFT, Step.APPROVE, number=7)
     # the Kadis never edits: no transition needs the Kadis except acknowledging
-    assert {a for a, _ in TRANSITIONS.values() if Role.KADIS in MATRIX[a]} == {
+    assert {r.action for r in REPORT.table if Role.KADIS in MATRIX[r.action]} == {
         Action.REPORT_ACKNOWLEDGE}
 
 

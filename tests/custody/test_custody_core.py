@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from brankas.core.custody import (
-    TRANSITIONS,
+from brankas.core.chains.custody import (
+    CUSTODY,
     MediumState,
     Move,
     check_backup_allowed,
-    next_state,
 )
 from brankas.core.errors import Conflict
 
@@ -45,17 +44,17 @@ for move in Move:
 def test_the_table_covers_every_state_and_move() -> None:
     moves = [m for m in Move if m is not Move.FIRST_SEEN]
     assert set(EXPECTED) == {(s, m) for s in MediumState for m in moves}
-    assert set(TRANSITIONS) == set(moves)
+    assert set(CUSTODY.step_order) == set(moves)
 
 
 @pytest.mark.parametrize(("state", "move"), sorted(EXPECTED))
 def test_each_move_from_each_state(state: MediumState, move: Move) -> None:
     expected = EXPECTED[(state, move)]
     if isinstance(expected, MediumState):
-        assert next_state(state, move, label="D1") is expected
+        assert CUSTODY.transition(state, move, label="D1").to_state is expected
     else:
         with pytest.raises(Conflict) as info:
-            next_state(state, move, label="D1", safe="Brankas-A")
+            CUSTODY.transition(state, move, label="D1", safe="Brankas-A")
         assert info.value.code == expected
         assert "D1" in info.value.message("en")
 

@@ -10,7 +10,7 @@ import io
 import pytest
 from django.utils import timezone
 
-from brankas.core.dispatch import State
+from brankas.core.chains.request import State
 from brankas.core.errors import AccessDenied, BrankasError, InvalidInput
 from brankas.core.intake import InputFile
 from brankas.web.accounts.services import user_create

@@ -18,6 +18,7 @@ from brankas.cli.runtime import (
     read_text_file,
     write_new_file,
 )
+from brankas.core.chains.custody import CUSTODY, Move
 
 
 def _combination(path: str | None) -> str:
@@ -272,7 +273,7 @@ def _reason_move(move: str, summary: str, reason_help: str = "Why (kept in the c
 
     @media.command(move, help=summary)
     @click.argument("label")
-    @click.option("--reason", required=True, help=reason_help)
+    @click.option("--reason", required=CUSTODY.needs_reason(move), help=reason_help)
     @handles_errors
     @acting_user
     def command(actor, label: str, reason: str) -> None:  # type: ignore[no-untyped-def]
@@ -289,7 +290,8 @@ _reason_move("found", "Record that a lost disk turned up (verify it before trust
 @media.command("checkin")
 @click.argument("label")
 @click.option("--safe", "safe_name", required=True, help="The safe it goes into.")
-@click.option("--reason", default="", help="Optional note.")
+@click.option("--reason", default="", required=CUSTODY.needs_reason(Move.CHECKIN),
+              help="Optional note.")
 @handles_errors
 @acting_user
 def media_checkin_cmd(actor, label: str, safe_name: str, reason: str) -> None:  # type: ignore[no-untyped-def]
@@ -300,7 +302,7 @@ def media_checkin_cmd(actor, label: str, safe_name: str, reason: str) -> None:  
 @media.command("offsite")
 @click.argument("label")
 @click.option("--location", required=True, help="Where it is kept.")
-@click.option("--reason", required=True)
+@click.option("--reason", required=CUSTODY.needs_reason(Move.OFFSITE))
 @handles_errors
 @acting_user
 def media_offsite_cmd(actor, label: str, location: str, reason: str) -> None:  # type: ignore[no-untyped-def]

@@ -12,7 +12,7 @@ from brankas.cli.app import main
 from brankas.cli.auth import acting_user
 from brankas.cli.documents import form_options
 from brankas.cli.runtime import emit_json, handles_errors, read_secret_file
-from brankas.core.dispatch import State
+from brankas.core.chains.request import REQUEST, State, Step
 from brankas.core.terms import Classification, Urgency
 
 
@@ -177,7 +177,8 @@ def assign(actor, number: int, to: str, note: str) -> None:  # type: ignore[no-u
 
 @request.command("return")
 @click.argument("number", type=int)
-@click.option("--note", required=True, help="Why it goes back (shown to the previous holder).")
+@click.option("--note", required=REQUEST.needs_reason(Step.RETURN),
+              help="Why it goes back (shown to the previous holder).")
 @handles_errors
 @acting_user
 def return_(actor, number: int, note: str) -> None:  # type: ignore[no-untyped-def]

@@ -16,6 +16,7 @@ from brankas.cli.runtime import (
     read_secret_file,
     write_new_file,
 )
+from brankas.core.chains.report import REPORT, Step
 
 
 def _passphrase(path: str | None) -> str:
@@ -135,7 +136,8 @@ def report_submit_cmd(actor, number: int, passphrase_file: str | None) -> None: 
 
 @report.command("return")
 @click.argument("number", type=int)
-@click.option("--note", required=True, help="Why it goes back (shown to the one who gets it).")
+@click.option("--note", required=REPORT.needs_reason(Step.RETURN),
+              help="Why it goes back (shown to the one who gets it).")
 @handles_errors
 @acting_user
 def report_return_cmd(actor, number: int, note: str) -> None:  # type: ignore[no-untyped-def]

@@ -11,7 +11,7 @@ from brankas.core.errors import InvalidInput
 from brankas.core.terms import Classification, Direction, parse_classification
 
 LIMITS = {"number": 100, "subject": 500, "correspondent": 300, "attachments": 200, "notes": 5000}
-# The request to send a message (``brankas.core.dispatch``) and its steps.
+# The request to send a message (``brankas.core.chains.request``) and its steps.
 LIMITS.update({"requester_unit": 300, "requester_name": 200, "addressee": 300,
                "channel": 200, "reference": 200, "note": 5000})
 EARLIEST = dt.date(1945, 8, 17)  # nothing in a regional register predates the republic

@@ -6,11 +6,12 @@ Vocabulary:
   one, and its executive summary compares it with the period before.
 - *kind*: ``backup`` (Laporan Hasil Back Up Data) or ``messages`` (Laporan Hasil
   Penerimaan dan Pengiriman Berita).
-- *state*: where a report is in the chain Sandiman -> Kasi -> Kabid -> Kadis.
+- *state*, *step*: where a report is in its sign-off chain, and what moves it on
+  (``brankas.core.chains.report``).
 - *mutu baku*: the SOP's standard time of each step, against which the times measured
   from Brankas's own timestamps are reported.
 
-Plain Python: the services, the CLI and the web refuse exactly the same transitions.
+Plain Python, no Django.
 """
 
 from __future__ import annotations
@@ -22,8 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from brankas.core.access import Action
-from brankas.core.errors import Conflict, InvalidInput
+from brankas.core.errors import InvalidInput
 
 
 class Kind(StrEnum):
@@ -93,69 +93,6 @@ def parse_period(text: str) -> Period:
     except ValueError:
         pass
     raise InvalidInput("period_invalid", value=text)
-
-
-# -- the sign-off chain ---------------------------------------------------------------
-
-class State(StrEnum):
-    DRAFT = "draft"  # the Sandiman's (new, or returned by the Kasi)
-    SUBMITTED = "submitted"  # with the Kasi (submitted, or returned by the Kabid)
-    FORWARDED = "forwarded"  # with the Kabid, with the Kasi's executive summary
-    APPROVED = "approved"  # validated by the Kabid, with the Kadis; frozen
-    ACKNOWLEDGED = "acknowledged"  # received by the Kadis; frozen
-
-
-class Step(StrEnum):
-    SUBMIT = "submit"
-    RETURN = "return"
-    FORWARD = "forward"
-    APPROVE = "approve"
-    ACKNOWLEDGE = "acknowledge"
-
-
-FROZEN = frozenset({State.APPROVED, State.ACKNOWLEDGED})
-
-# (step, the state it starts from): (the access action it needs, the state it leads to)
-TRANSITIONS: dict[tuple[Step, State], tuple[Action, State]] = {
-    (Step.SUBMIT, State.DRAFT): (Action.REPORT_DRAFT, State.SUBMITTED),
-    (Step.RETURN, State.SUBMITTED): (Action.REPORT_REVIEW, State.DRAFT),
-    (Step.FORWARD, State.SUBMITTED): (Action.REPORT_REVIEW, State.FORWARDED),
-    (Step.RETURN, State.FORWARDED): (Action.REPORT_VALIDATE, State.SUBMITTED),
-    (Step.APPROVE, State.FORWARDED): (Action.REPORT_VALIDATE, State.APPROVED),
-    (Step.ACKNOWLEDGE, State.APPROVED): (Action.REPORT_ACKNOWLEDGE, State.ACKNOWLEDGED),
-}
-# Steps that are signed (SHA-256 of the PDF as rendered at that step, Ed25519).
-SIGNED = frozenset({Step.SUBMIT, Step.FORWARD, Step.APPROVE, Step.ACKNOWLEDGE})
-# Which state's inbox each role works from.
-INBOX = {"sandiman": State.DRAFT, "kasi": State.SUBMITTED, "kabid": State.FORWARDED,
-         "kadis": State.APPROVED}
-
-STATE_WORDS: dict[State, tuple[str, str]] = {
-    State.DRAFT: ("konsep", "draft"),
-    State.SUBMITTED: ("diajukan ke Kasi", "submitted to the Kasi"),
-    State.FORWARDED: ("diteruskan ke Kabid", "forwarded to the Kabid"),
-    State.APPROVED: ("disahkan, diteruskan ke Kadis", "approved, forwarded to the Kadis"),
-    State.ACKNOWLEDGED: ("diterima Kadis", "acknowledged by the Kadis"),
-}
-STEP_WORDS: dict[Step, tuple[str, str]] = {
-    Step.SUBMIT: ("diajukan", "submitted"),
-    Step.RETURN: ("dikembalikan", "returned"),
-    Step.FORWARD: ("diperiksa dan diteruskan", "checked and forwarded"),
-    Step.APPROVE: ("disahkan", "approved"),
-    Step.ACKNOWLEDGE: ("diterima", "acknowledged"),
-}
-
-
-def transition(state: State | str, step: Step | str, *, number: int) -> tuple[Action, State]:
-    """The access action ``step`` needs from ``state`` and the state it leads to."""
-    state, step = State(state), Step(step)
-    found = TRANSITIONS.get((step, state))
-    if found is None:
-        if state in FROZEN and step is not Step.ACKNOWLEDGE:
-            raise Conflict("report_frozen", number=number)
-        raise Conflict("report_step_invalid", number=number, state=STATE_WORDS[state],
-                       step=STEP_WORDS[step])
-    return found
 
 
 # -- mutu baku -------------------------------------------------------------------------

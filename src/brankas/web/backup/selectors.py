@@ -9,7 +9,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from brankas.core.access import Action
-from brankas.core.custody import ACTIVE
+from brankas.core.chains.custody import ACTIVE
 from brankas.core.errors import NotFound
 from brankas.web.accounts.models import User
 from brankas.web.audit.guard import require_audited

@@ -3,6 +3,6 @@
 Vocabulary: a *safe* (brankas) has a location and a combination; a *combination* is
 stored only encrypted (age) to the key holders allowed to read it and to the office
 recovery key, and a change keeps the old ones, marked superseded. A disk's *custody* is
-its current state (``brankas.core.custody``) and the *moves* that led there: the chain
+its current state (``brankas.core.chains.custody``) and the *moves* that led there: the chain
 of custody.
 """

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from brankas.core.custody import MediumState, Move
+from brankas.core.chains.custody import MediumState, Move
 
 STATE_CHOICES = [(s.value, s.value) for s in MediumState]
 MOVE_CHOICES = [(m.value, m.value) for m in Move]

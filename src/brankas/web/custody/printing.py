@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from brankas import __version__
-from brankas.core.custody import MOVE_WORDS, STATE_WORDS, MediumState, Move
+from brankas.core.chains.custody import MOVE_WORDS, STATE_WORDS, MediumState, Move
 from brankas.core.pdfdoc import PrintDocument, PrintTable, render_pdf
 from brankas.web.accounts.models import Office, User
 from brankas.web.backup.models import Medium

@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from brankas.core.access import Action
-from brankas.core.custody import ACTIVE, MediumState
+from brankas.core.chains.custody import ACTIVE, MediumState
 from brankas.core.errors import InvalidInput, NotFound
 from brankas.web.accounts.models import User
 from brankas.web.audit.guard import require_audited

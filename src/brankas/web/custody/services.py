@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from brankas.core import crypto
 from brankas.core.access import Action, require_combination
-from brankas.core.custody import NEEDS_REASON, MediumState, Move, check_backup_allowed, next_state
+from brankas.core.chains.custody import CUSTODY, MediumState, Move, check_backup_allowed
 from brankas.core.errors import AccessDenied, BrankasError, Conflict, InvalidInput, SetupError
 from brankas.core.terms import ROLE_LABELS, Role
 from brankas.web.accounts.models import Office, User
@@ -267,13 +267,13 @@ def custody_check_backup(medium_id: str) -> None:
 def medium_move(*, actor: User, medium: str, move: Move | str, safe: str | None = None,
                 reason: str = "", location: str = "") -> CustodyMove:
     """Record a move of a disk: check out, check in (to ``safe``), offsite (to
-    ``location``), retire, lost or found. The sequence rules are ``core.custody``'s."""
-    require_audited(actor, Action.MOVE_MEDIA)
+    ``location``), retire, lost or found. The sequence rules are ``CUSTODY``'s."""
     move = Move(move)
     if move is Move.FIRST_SEEN:
         raise InvalidInput("field_invalid", field="move", detail=move.value)
+    require_audited(actor, CUSTODY.action(move))
     reason = _text(reason, "alasan / reason", 500, required=False)
-    if move in NEEDS_REASON and not reason:
+    if CUSTODY.needs_reason(move) and not reason:
         raise InvalidInput("custody_reason_required")
     target_safe = safe_get(safe) if move is Move.CHECKIN else None
     if move is Move.CHECKIN and safe is None:
@@ -285,8 +285,9 @@ def medium_move(*, actor: User, medium: str, move: Move | str, safe: str | None 
         custody, _ = MediumCustody.objects.select_for_update().get_or_create(
             medium=record, defaults={"state": MediumState.OUT, "since": record.first_used_at})
         before_state, before_safe = MediumState(custody.state), custody.safe
-        after = next_state(before_state, move, label=record.label,
-                           safe=before_safe.name if before_safe else "")
+        after = CUSTODY.check(role=actor.role, state=before_state, step=move,
+                              label=record.label,
+                              safe=before_safe.name if before_safe else "").to_state
         custody.state, custody.since = after, now
         custody.safe = target_safe
         custody.location = location if after is MediumState.OFFSITE else ""

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from brankas.core.dispatch import STATE_LABELS, State, Step
+from brankas.core.chains.request import STATE_LABELS, State, Step
 from brankas.core.terms import CLASSIFICATION_LABELS, URGENCY_LABELS, Classification, Urgency
 
 

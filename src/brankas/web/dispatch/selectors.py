@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from brankas.core.dispatch import CLOSED, HOLDER, State, Step
+from brankas.core.chains.request import CLOSED, REQUEST, State, Step
 from brankas.core.errors import NotFound
 from brankas.web.accounts.models import User
 from brankas.web.dispatch.models import SendRequest
@@ -41,12 +41,23 @@ def request_list(*, state: str | None = None, open_only: bool = False,
 
 def request_inbox(user: User) -> QuerySet[SendRequest]:
     """What waits for ``user``: requests assigned to them, and for a Kadis the new ones
-    that wait for any Kadis."""
-    states = [s.value for s, role in HOLDER.items() if role.value == user.role]
+    that wait for any Kadis (the chain's rule, ``REQUEST.waits_for``)."""
+    states = sorted(s.value for s in REQUEST.waiting_states(user.role))
     if not states:
         return SendRequest.objects.none()
-    qs = request_list().filter(state__in=states)
-    return qs.filter(Q(assignee=user) | Q(assignee__isnull=True)).order_by("state_since", "pk")
+    candidates = SendRequest.objects.filter(state__in=states).values_list(
+        "pk", "state", "assignee_id")
+    mine = [pk for pk, state, assignee in candidates
+            if REQUEST.waits_for(role=user.role, state=state, assignee=assignee, user=user.pk)]
+    return request_list().filter(pk__in=mine).order_by("state_since", "pk")
+
+
+def request_assignees(req: SendRequest) -> QuerySet[User]:
+    """Whom the request's holder may assign it to now (none when no assignment is open)."""
+    step = REQUEST.find(req.state, Step.ASSIGN)
+    if step is None or step.assigns is None:
+        return User.objects.none()
+    return User.objects.filter(role=step.assigns.value, is_active=True).order_by("username")
 
 
 def request_overdue(*, hours: int, now: dt.datetime | None = None) -> QuerySet[SendRequest]:

@@ -20,9 +20,9 @@ from django.utils import timezone
 
 from brankas.core import crypto, fsutil, intake, metadata, store
 from brankas.core.access import Action
-from brankas.core.dispatch import ASSIGN, HOLDER, RETURN_TO, STEP_WORDS, State, Step, is_closed
+from brankas.core.chains.base import Transition
+from brankas.core.chains.request import REQUEST, State, Step, is_closed
 from brankas.core.errors import (
-    AccessDenied,
     BrankasError,
     Conflict,
     CryptoFailure,
@@ -93,20 +93,17 @@ def _locked(number: int) -> SendRequest:
         raise NotFound("request_not_found", number=number) from None
 
 
-def _wrong_state(req: SendRequest, step: Step) -> InvalidInput:
-    return InvalidInput("request_wrong_state", number=req.pk, state=req.state,
-                        step=STEP_WORDS[step])
+def _wrong_state(req: SendRequest, step: Step) -> BrankasError:
+    """The chain's refusal of ``step`` in the request's (current) state."""
+    return REQUEST.refusal(State(req.state), step, number=req.pk)
 
 
-def _check_holder(req: SendRequest, actor: User) -> None:
-    """Only the user a request waits for acts on it (with no assignee: any user of the
-    holding role, e.g. any Kadis for a new request)."""
-    role = HOLDER.get(State(req.state))
-    if role is None or actor.role != role.value:
-        holder = req.assignee.username if req.assignee else (role.value if role else "-")
-        raise AccessDenied("request_not_yours", number=req.pk, holder=holder)
-    if req.assignee is not None and req.assignee_id != actor.pk:
-        raise AccessDenied("request_not_yours", number=req.pk, holder=req.assignee.username)
+def _check(req: SendRequest, actor: User, step: Step) -> Transition[State, Step]:
+    """``REQUEST.check``: the step is open from the request's state, the actor's role may
+    take it, and the request waits for the actor (the chain's holder rule)."""
+    return REQUEST.check(role=actor.role, state=req.state, step=step,
+                         assignee=req.assignee_id, user=actor.pk, number=req.pk,
+                         holder=req.assignee.username if req.assignee else None)
 
 
 def _move(req: SendRequest, state: State, assignee: User | None, now: dt.datetime) -> str:
@@ -234,20 +231,19 @@ def request_assign(*, actor: User, number: int, assignee_username: str, note: st
     Kasi a Sandiman. Nobody else assigns, and nobody skips a link."""
     note = _text(note, "note", multiline=True)
     seen = request_get(number)
-    step = ASSIGN.get(State(seen.state))
-    if step is None:
-        raise _wrong_state(seen, Step.ASSIGN)
+    step = REQUEST.transition(seen.state, Step.ASSIGN, number=seen.pk)
     require_audited(actor, step.action)  # outside the transaction, so the refusal stays
     with transaction.atomic():
         req = _locked(number)
-        if ASSIGN.get(State(req.state)) != step:  # moved on meanwhile
+        if REQUEST.find(req.state, Step.ASSIGN) != step:  # moved on meanwhile
             raise _wrong_state(req, Step.ASSIGN)
-        _check_holder(req, actor)
+        _check(req, actor, Step.ASSIGN)
+        to_role = step.assigns.value if step.assigns else ""
         assignee = User.objects.filter(username=assignee_username.strip(), is_active=True,
-                                       role=step.to_role.value).first()
+                                       role=to_role).first()
         if assignee is None:
             raise InvalidInput("request_assignee_invalid", username=assignee_username,
-                               role=step.to_role.value)
+                               role=to_role)
         now = timezone.now()
         before = _move(req, step.to_state, assignee, now)
         req.save()
@@ -259,18 +255,15 @@ def request_assign(*, actor: User, number: int, assignee_username: str, note: st
 def request_return(*, actor: User, number: int, note: str, via: str = "cli") -> SendRequest:
     """Give the request back to whoever held it before, with the reason (shown to them).
     The Kadis gives it back to the requester, which closes it."""
-    require_audited(actor, Action.REQUEST_RETURN)
+    require_audited(actor, REQUEST.action(Step.RETURN))
     note = _text(note, "note", multiline=True)
-    if not note:
+    if REQUEST.needs_reason(Step.RETURN) and not note:
         raise InvalidInput("request_note_required")
     with transaction.atomic():
         req = _locked(number)
-        target = RETURN_TO.get(State(req.state))
-        if target is None:
-            raise _wrong_state(req, Step.RETURN)
-        _check_holder(req, actor)
+        target = _check(req, actor, Step.RETURN).to_state
         previous: User | None = None
-        if HOLDER.get(target) is not None:
+        if REQUEST.holder(target) is not None:
             # The previous holder is who made the assignment out of the target state.
             last = (req.steps.filter(kind=Step.ASSIGN.value, from_state=target.value)
                     .select_related("actor").order_by("-at", "-pk").first())
@@ -291,25 +284,24 @@ def request_receive(*, actor: User, number: int, files: list[intake.InputFile] |
                     note: str = "", via: str = "cli") -> SendRequest:
     """The Sandiman records receiving the letter to be sent (record 5), attaching its scan
     if the request came without one."""
-    require_audited(actor, Action.REQUEST_RECEIVE)
+    require_audited(actor, REQUEST.action(Step.RECEIVE))
     note = _text(note, "note", multiline=True)
     req = request_get(number)
-    if req.state != State.AT_SANDIMAN.value:
-        raise _wrong_state(req, Step.RECEIVE)
-    _check_holder(req, actor)
+    step = _check(req, actor, Step.RECEIVE)
     if files and req.has_letter:
         raise Conflict("request_attachment_exists", number=req.pk)
     staged = _attach(req, files) if files else None  # outside the write lock: may be big
     with _undone_on_failure(staged) as placed, transaction.atomic():
         fresh = _locked(number)
-        if fresh.state != State.AT_SANDIMAN.value or (staged and fresh.has_letter):
+        if fresh.state != req.state or (staged and fresh.has_letter):
             raise _wrong_state(fresh, Step.RECEIVE)
+        _check(fresh, actor, Step.RECEIVE)
         if staged is not None:
             for name in LETTER_FIELDS:
                 setattr(fresh, name, getattr(req, name))
             placed.append(_place(fresh, staged))
         now = timezone.now()
-        before = _move(fresh, State.RECEIVED, actor, now)
+        before = _move(fresh, step.to_state, actor, now)
         fresh.received_at = now
         fresh.save()
         _step(fresh, kind=Step.RECEIVE, actor=actor, from_state=before, note=note, at=now,
@@ -372,11 +364,9 @@ def request_register(
     classification and subject come from the request, the correspondent defaults to its
     addressee. Without ``files`` the letter attached to the request is registered as it is
     stored (see ``_letter_pending``); with them, the scan given now (e.g. the signed letter)."""
-    require_audited(actor, Action.REGISTER)
+    require_audited(actor, REQUEST.action(Step.REGISTER))
     req = request_get(number)
-    if req.state != State.RECEIVED.value:
-        raise _wrong_state(req, Step.REGISTER)
-    _check_holder(req, actor)
+    step = _check(req, actor, Step.REGISTER)
     meta = metadata.build(
         direction=Direction.OUTGOING.value, classification=req.classification,
         number=doc_number, doc_date=doc_date, subject=req.subject,
@@ -395,7 +385,7 @@ def request_register(
     pending.extra_detail["request"] = req.pk
     with transaction.atomic():
         fresh = _locked(number)
-        if fresh.state != State.RECEIVED.value or fresh.document_id is not None:
+        if fresh.state != req.state or fresh.document_id is not None:
             store.discard(pending.staged)
             raise _wrong_state(fresh, Step.REGISTER)
         committed = documents_commit(actor=actor, pendings=[pending])
@@ -403,7 +393,7 @@ def request_register(
         if doc is None:
             raise Conflict("duplicate_document", agenda=committed.raced[pending.source_sha256])
         now = timezone.now()
-        before = _move(fresh, State.REGISTERED, actor, now)
+        before = _move(fresh, step.to_state, actor, now)
         fresh.document = doc
         fresh.save()
         _step(fresh, kind=Step.REGISTER, actor=actor, from_state=before, at=now,
@@ -418,19 +408,15 @@ def request_send(*, actor: User, number: int, channel: str, reference: str,
                  ) -> SendRequest:
     """Record when and through what channel the message went, and its reference number;
     the request is then closed. Its letter must be in the register first."""
-    require_audited(actor, Action.REQUEST_SEND)
+    require_audited(actor, REQUEST.action(Step.SEND))
     channel = _text(channel, "channel", required=True)
     reference = _text(reference, "reference", required=True)
     note = _text(note, "note", multiline=True)
     with transaction.atomic():
         req = _locked(number)
-        if req.state == State.RECEIVED.value:
-            raise InvalidInput("request_not_registered", number=req.pk)
-        if req.state != State.REGISTERED.value:
-            raise _wrong_state(req, Step.SEND)
-        _check_holder(req, actor)
+        step = _check(req, actor, Step.SEND)  # not sent before it is in the register
         now = timezone.now()
-        before = _move(req, State.SENT, None, now)
+        before = _move(req, step.to_state, None, now)
         req.sent_at = sent_at or now
         req.channel = channel
         req.reference = reference

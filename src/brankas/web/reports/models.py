@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from brankas.core.reporting import Kind, State, Step
+from brankas.core.chains.report import State, Step
+from brankas.core.reporting import Kind
 
 KIND_CHOICES = [(k.value, k.value) for k in Kind]
 STATE_CHOICES = [(s.value, s.value) for s in State]

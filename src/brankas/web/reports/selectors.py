@@ -15,9 +15,10 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from brankas.core.access import Action
-from brankas.core.custody import STATE_WORDS, MediumState
+from brankas.core.chains.custody import STATE_WORDS, MediumState
+from brankas.core.chains.report import REPORT, State
 from brankas.core.errors import NotFound
-from brankas.core.reporting import INBOX, Kind, Period, State, mutu_baku
+from brankas.core.reporting import Kind, Period, mutu_baku
 from brankas.core.terms import Category, Classification, Direction, category_of
 from brankas.web.accounts.models import User
 from brankas.web.audit.guard import require_audited
@@ -50,11 +51,11 @@ def report_lookup(number: int) -> Report:
 
 def report_inbox(*, actor: User) -> QuerySet[Report]:
     """The reports waiting for this user's role (the dashboard's inbox)."""
-    state = INBOX.get(actor.role)
-    if state is None:
+    states = REPORT.waiting_states(actor.role)
+    if not states:
         return Report.objects.none()
     require_audited(actor, Action.VIEW_REPORTS)
-    return Report.objects.filter(state=state.value).order_by("number")
+    return Report.objects.filter(state__in=sorted(s.value for s in states)).order_by("number")
 
 
 def report_steps(report: Report) -> list[ReportStep]:

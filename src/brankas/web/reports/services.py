@@ -21,21 +21,11 @@ from django.utils import timezone
 from brankas import __version__
 from brankas.core import audithead, reportsign
 from brankas.core.access import Action
+from brankas.core.chains.report import REPORT, STATE_WORDS, STEP_WORDS, State, Step, is_frozen
 from brankas.core.errors import Conflict, CryptoFailure, InvalidInput
 from brankas.core.pdfdoc import Signature
 from brankas.core.reportdoc import ReportMeta, report_pdf, report_xlsx
-from brankas.core.reporting import (
-    FROZEN,
-    MONTHS_ID,
-    SIGNED,
-    STATE_WORDS,
-    STEP_WORDS,
-    Kind,
-    State,
-    Step,
-    parse_period,
-    transition,
-)
+from brankas.core.reporting import MONTHS_ID, Kind, parse_period
 from brankas.web.accounts.models import Office, User
 from brankas.web.audit.guard import require_audited
 from brankas.web.audit.models import AuditEvent
@@ -127,7 +117,7 @@ def _meta(report: Report, steps: list[ReportStep], *,
         letterhead.append(contact)
     submit, forward, approve = (_last(steps, s) for s in (Step.SUBMIT, Step.FORWARD,
                                                            Step.APPROVE))
-    frozen = State(report.state) in FROZEN
+    frozen = is_frozen(report.state)
     signed_at = approve.at if approve else timezone.now()
     return ReportMeta(
         kind=Kind(report.kind), office=first.upper(), letterhead=letterhead,
@@ -202,7 +192,7 @@ def report_create(*, actor: User, kind: str, period: str, runs: list[int] | None
     old = None
     if corrects is not None:
         old = report_get(actor=actor, number=corrects)
-        if State(old.state) not in FROZEN:
+        if not is_frozen(old.state):
             from brankas.core.errors import Conflict
 
             raise Conflict("report_correction_invalid", number=old.number)
@@ -232,17 +222,20 @@ class _Outcome:
 def _advance(*, actor: User, number: int, step: Step, note: str = "", passphrase: str = "",
              summary: str | None = None) -> Report:
     seen = report_lookup(number)  # the step's own role check comes first, and is audited
-    action, target = transition(seen.state, step, number=seen.number)
-    require_audited(actor, action, target=str(seen.number))  # before the transaction
+    needed = REPORT.transition(seen.state, step, number=seen.number).action
+    require_audited(actor, needed, target=str(seen.number))  # before the transaction
     with transaction.atomic():
         report = Report.objects.select_for_update().get(pk=seen.pk)
         if report.state != seen.state:  # it moved on meanwhile
             raise Conflict("report_step_invalid", number=report.number,
                            state=STATE_WORDS[State(report.state)], step=STEP_WORDS[step])
+        row = REPORT.check(role=actor.role, state=report.state, step=step,
+                           number=report.number)
+        target = row.to_state
         note = _text(note, "catatan / note", MAX_NOTE)
-        if step is Step.RETURN and not note:
+        if row.needs_reason and not note:
             raise InvalidInput("report_note_required")
-        key = signer_key(actor=actor, passphrase=passphrase) if step in SIGNED else None
+        key = signer_key(actor=actor, passphrase=passphrase) if row.signed else None
         # A wrong passphrase stops here, before anything changes.
         private = reportsign.unlock(bytes(key.protected_private), passphrase) if key else None
         if step is Step.SUBMIT:  # the figures as they are when the Sandiman submits

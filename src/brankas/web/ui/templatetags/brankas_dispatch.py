@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from brankas.core.dispatch import STATE_LABELS, State
+from brankas.core.chains.request import STATE_LABELS, State
 from brankas.core.terms import URGENCY_LABELS, Urgency
 
 register = template.Library()

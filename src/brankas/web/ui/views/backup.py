@@ -15,6 +15,7 @@ from django.template.defaultfilters import filesizeformat
 from django.views.decorators.http import require_GET
 
 from brankas.core.access import Action, allowed
+from brankas.core.chains.custody import CUSTODY, MediumState, Move
 from brankas.web.accounts.models import User
 from brankas.web.audit.services import audit_record
 from brankas.web.backup import registers
@@ -175,7 +176,9 @@ def job_page(request: HttpRequest, job_id: str) -> HttpResponse:
     if job.outcome is not None:
         context["folders"] = _folders(job.outcome.get("categories") or {})
         reminder = job.outcome.get("reminder")
-        if reminder and allowed(actor(request).role, Action.MOVE_MEDIA):
+        # A reminder is made only for a disk left out of its safe: offer the check-in.
+        if reminder and CUSTODY.may(role=actor(request).role, state=MediumState.OUT,
+                                    step=Move.CHECKIN):
             safes = [s.name for s in safe_list(actor=actor(request))]
             context["checkin_form"] = MoveForm(safes=safes, moves=["checkin"], initial={
                 "move": "checkin", "safe": reminder.get("safe") or ""})

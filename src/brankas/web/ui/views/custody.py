@@ -18,7 +18,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from brankas.core.access import Action, allowed
-from brankas.core.custody import TRANSITIONS, MediumState, Move
+from brankas.core.chains.custody import CUSTODY, Move
 from brankas.core.errors import BrankasError
 from brankas.web.accounts.models import User
 from brankas.web.custody.printing import combination_list_pdf, custody_log_pdf
@@ -177,25 +177,19 @@ def safes_print(request: HttpRequest) -> HttpResponse:
 
 # -- a disk and its custody --------------------------------------------------------------
 
-def possible_moves(state: str) -> list[str]:
-    return [m.value for m, (sources, _target) in TRANSITIONS.items()
-            if MediumState(state) in sources]
-
-
 def _medium_page(request: HttpRequest, user: User, ref: str, *, form: MoveForm | None = None,
                  status: int = 200) -> HttpResponse:
     medium = medium_get(actor=user, ref=ref)
     state = state_of(medium)
     safes = [s.name for s in safe_list(actor=user)]
-    can_move = allowed(user.role, Action.MOVE_MEDIA)
-    moves = possible_moves(state)
+    moves = [m.value for m in CUSTODY.open_steps(role=user.role, state=state)]
     return render(request, "ui/medium.html", {
         "medium": medium, "state": state,
         "custody": getattr(medium, "custody", None),
         "history": custody_history(actor=user, medium=medium),
         "form": (form or MoveForm(safes=safes, moves=moves,
                                   initial={"move": moves[0] if moves else ""}))
-        if can_move and moves else None,
+        if moves else None,
         "no_safe": not safes,
     }, status=status)
 

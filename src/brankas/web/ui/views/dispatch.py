@@ -20,14 +20,19 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from brankas.core.access import Action, allowed
-from brankas.core.dispatch import ASSIGN, HOLDER, RETURN_TO, STATE_LABELS, State
+from brankas.core.access import Action
+from brankas.core.chains.request import REQUEST, STATE_LABELS, State, Step
 from brankas.core.errors import BrankasError
 from brankas.core.names import safe_component
 from brankas.web.accounts.models import User
 from brankas.web.dispatch import services
 from brankas.web.dispatch.models import SendRequest
-from brankas.web.dispatch.selectors import request_get, request_inbox, request_list
+from brankas.web.dispatch.selectors import (
+    request_assignees,
+    request_get,
+    request_inbox,
+    request_list,
+)
 from brankas.web.keys.selectors import key_list
 from brankas.web.runtime import brankas_settings
 from brankas.web.ui.common import actor, message_of, refusals, require_role
@@ -94,36 +99,22 @@ def request_new(request: HttpRequest) -> HttpResponse:
 
 
 def _people(req: SendRequest) -> list[tuple[str, str]]:
-    step = ASSIGN.get(State(req.state))
-    if step is None:
-        return []
-    users = User.objects.filter(role=step.to_role.value, is_active=True).order_by("username")
-    return [(u.username, f"{u.display()} ({u.username})") for u in users]
-
-
-def _is_holder(user: User, req: SendRequest) -> bool:
-    role = HOLDER.get(State(req.state))
-    return (role is not None and user.role == role.value
-            and (req.assignee_id is None or req.assignee_id == user.pk))
+    return [(u.username, f"{u.display()} ({u.username})") for u in request_assignees(req)]
 
 
 def render_detail(request: HttpRequest, req: SendRequest, *, status: int = 200,
                   **forms: ServiceForm | PassphraseForm) -> HttpResponse:
     user = actor(request)
-    holder = _is_holder(user, req)
     state = State(req.state)
     last_return = req.steps.filter(kind="return").order_by("-at", "-pk").first()
     context: dict[str, Any] = {
         "req": req,
         "state_label": STATE_LABELS[state],
         "steps": req.steps.select_related("actor", "assignee"),
-        "holder": holder,
-        "can_assign": holder and state in ASSIGN and allowed(user.role, ASSIGN[state].action),
-        "can_return": holder and state in RETURN_TO,
-        "can_receive": holder and state is State.AT_SANDIMAN,
-        "can_register": holder and state is State.RECEIVED and allowed(user.role,
-                                                                        Action.REGISTER),
-        "can_send": holder and state is State.REGISTERED,
+        "holder": REQUEST.holds(role=user.role, state=state, assignee=req.assignee_id,
+                                user=user.pk),
+        "open_steps": [s.value for s in REQUEST.open_steps(
+            role=user.role, state=state, assignee=req.assignee_id, user=user.pk)],
         "last_return": last_return,
         "overdue": req.closed_at is None and req.created_at < overdue_cutoff(),
         "holds_key": req.letter_encrypted and key_list().filter(
@@ -177,7 +168,7 @@ def _step_view(request: HttpRequest, number: int, form: ServiceForm, name: str,
 def request_assign_view(request: HttpRequest, number: int) -> HttpResponse:
     req = request_get(number)
     form = AssignForm(request.POST, people=_people(req))
-    step = ASSIGN.get(State(req.state))
+    step = REQUEST.find(req.state, Step.ASSIGN)
     return _step_view(request, number, form, "assign_form", lambda user, d: (
         services.request_assign(actor=user, number=number, assignee_username=d["to"],
                                 note=d["note"], via="web")), _("Assigned."),
@@ -190,7 +181,7 @@ def request_assign_view(request: HttpRequest, number: int) -> HttpResponse:
 def request_return_view(request: HttpRequest, number: int) -> HttpResponse:
     return _step_view(request, number, ReturnForm(request.POST), "return_form", lambda user, d: (
         services.request_return(actor=user, number=number, note=d["note"], via="web")),
-        _("Returned, with the reason."), Action.REQUEST_RETURN)
+        _("Returned, with the reason."), REQUEST.action(Step.RETURN))
 
 
 @login_required
@@ -205,7 +196,8 @@ def request_receive_view(request: HttpRequest, number: int) -> HttpResponse:
                                  note=d["note"], via="web")
 
     return _step_view(request, number, form, "receive_form", call,
-                      _("The letter is recorded as received."), Action.REQUEST_RECEIVE)
+                      _("The letter is recorded as received."),
+                      REQUEST.action(Step.RECEIVE))
 
 
 @login_required
@@ -215,14 +207,14 @@ def request_sent_view(request: HttpRequest, number: int) -> HttpResponse:
     return _step_view(request, number, SentForm(request.POST), "sent_form", lambda user, d: (
         services.request_send(actor=user, number=number, channel=d["channel"],
                               reference=d["reference"], note=d["note"], via="web")),
-        _("Recorded as sent; the request is closed."), Action.REQUEST_SEND)
+        _("Recorded as sent; the request is closed."), REQUEST.action(Step.SEND))
 
 
 @login_required
 @refusals
 def request_register_view(request: HttpRequest, number: int) -> HttpResponse:
     """The registration form, pre-filled from the request; registering links the two."""
-    user = require_role(request, Action.REGISTER)
+    user = require_role(request, REQUEST.action(Step.REGISTER))
     req = request_get(number)
     context: dict[str, Any] = {"req": req}
     if request.method != "POST":

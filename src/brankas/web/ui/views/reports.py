@@ -15,10 +15,9 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from brankas.core.access import Action, allowed
+from brankas.core.chains.report import REPORT, Step, is_frozen
 from brankas.core.errors import BrankasError
-from brankas.core.reporting import INBOX, TRANSITIONS, State, Step, transition
 from brankas.web.accounts.models import User
-from brankas.web.reports.models import Report
 from brankas.web.reports.selectors import (
     report_get,
     report_inbox,
@@ -50,12 +49,6 @@ SIGN_STEPS = {Step.SUBMIT: report_submit, Step.APPROVE: report_approve,
               Step.ACKNOWLEDGE: report_acknowledge}
 
 
-def steps_for(user: User, report: Report) -> list[str]:
-    """The steps this user's role may take on the report now."""
-    return [step.value for (step, state), (action, _to) in TRANSITIONS.items()
-            if state.value == report.state and allowed(user.role, action)]
-
-
 @login_required
 @refusals
 def reports_page(request: HttpRequest) -> HttpResponse:
@@ -85,7 +78,7 @@ def reports_page(request: HttpRequest) -> HttpResponse:
 def _detail(request: HttpRequest, user: User, number: int, *, forms: dict | None = None,  # type: ignore[type-arg]
             status: int = 200) -> HttpResponse:
     report = report_get(actor=user, number=number)
-    possible = steps_for(user, report)
+    possible = [step.value for step in REPORT.open_steps(role=user.role, state=report.state)]
     forms = forms or {}
     context = {
         "report": report, "steps": report_steps(report), "possible": possible,
@@ -93,8 +86,8 @@ def _detail(request: HttpRequest, user: User, number: int, *, forms: dict | None
         "return_form": forms.get("return") or ReportNoteForm(prefix="return"),
         "forward_form": forms.get("forward") or ReportForwardForm(
             prefix="forward", initial={"summary": report.summary}),
-        "frozen": report.state in (State.APPROVED.value, State.ACKNOWLEDGED.value),
-        "in_my_inbox": INBOX.get(user.role) == State(report.state),
+        "frozen": is_frozen(report.state),
+        "in_my_inbox": REPORT.waits_for(role=user.role, state=report.state),
         "may_correct": allowed(user.role, Action.REPORT_DRAFT),
         "corrections": list(report.corrections.order_by("number")),
     }
@@ -123,7 +116,7 @@ def report_step_view(request: HttpRequest, number: int, step: str) -> HttpRespon
         return redirect("ui:report", number=number)
     report = report_lookup(number)
     try:
-        needed, _after = transition(report.state, chosen, number=report.number)
+        needed = REPORT.transition(report.state, chosen, number=report.number).action
     except BrankasError as exc:  # not a step this report can take now
         messages.error(request, message_of(exc))
         return _detail(request, require_role(request, Action.VIEW_REPORTS), number, status=400)

@@ -1,8 +1,9 @@
 """Custody of backup disks: the states a disk can be in and the moves between them.
 
-A disk (medium) is, at any time, in one state; every move is a record of the chain of
-custody (who, when, from where, to where, why). The rules here are plain Python so the
-services, the CLI and the web refuse exactly the same moves.
+A disk (medium) is, at any time, in one state; every move (a step of this chain) is a
+record of the chain of custody (who, when, from where, to where, why). ``CUSTODY`` is the
+chain: the services, the CLI and the web ask it, so they refuse exactly the same moves.
+Every move needs ``move-media`` (the Sandiman); a disk has no holder.
 
 - ``in_safe``: locked in a safe (SOP step 7).
 - ``out``: taken out of its safe (for a backup, a verification, a drill).
@@ -15,8 +16,11 @@ services, the CLI and the web refuse exactly the same moves.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
-from brankas.core.errors import Conflict
+from brankas.core.access import Action
+from brankas.core.chains.base import Chain, Transition
+from brankas.core.errors import BrankasError, Conflict
 
 
 class MediumState(StrEnum):
@@ -40,18 +44,21 @@ class Move(StrEnum):
 S = MediumState
 ACTIVE = frozenset({S.IN_SAFE, S.OUT, S.OFFSITE})
 
-# move: (the states it may start from, the state it leads to)
-TRANSITIONS: dict[Move, tuple[frozenset[MediumState], MediumState]] = {
-    Move.CHECKOUT: (frozenset({S.IN_SAFE, S.OFFSITE}), S.OUT),
-    Move.CHECKIN: (frozenset({S.OUT, S.OFFSITE}), S.IN_SAFE),
-    Move.OFFSITE: (frozenset({S.OUT}), S.OFFSITE),
-    Move.RETIRE: (ACTIVE, S.RETIRED),
-    Move.LOST: (ACTIVE, S.LOST),
-    Move.FOUND: (frozenset({S.LOST}), S.OUT),
-}
 
-# Moves that must say why (the custody log is read by auditors).
-NEEDS_REASON = frozenset({Move.CHECKOUT, Move.OFFSITE, Move.RETIRE, Move.LOST, Move.FOUND})
+def _move(move: Move, sources: frozenset[MediumState], target: MediumState, *,
+          reason: bool) -> Transition[MediumState, Move]:
+    return Transition(move, sources, target, Action.MOVE_MEDIA, needs_reason=reason)
+
+
+# Moves that must say why (the custody log is read by auditors) have ``reason=True``.
+TABLE = (
+    _move(Move.CHECKOUT, frozenset({S.IN_SAFE, S.OFFSITE}), S.OUT, reason=True),
+    _move(Move.CHECKIN, frozenset({S.OUT, S.OFFSITE}), S.IN_SAFE, reason=False),
+    _move(Move.OFFSITE, frozenset({S.OUT}), S.OFFSITE, reason=True),
+    _move(Move.RETIRE, ACTIVE, S.RETIRED, reason=True),
+    _move(Move.LOST, ACTIVE, S.LOST, reason=True),
+    _move(Move.FOUND, frozenset({S.LOST}), S.OUT, reason=True),
+)
 
 STATE_WORDS: dict[MediumState, tuple[str, str]] = {
     S.IN_SAFE: ("tersimpan di brankas", "in a safe"),
@@ -71,23 +78,26 @@ MOVE_WORDS: dict[Move, tuple[str, str]] = {
 }
 
 
-def next_state(current: MediumState | str, move: Move | str, *, label: str,
-               safe: str = "") -> MediumState:
-    """The state ``move`` leads to from ``current``; a clear refusal when it may not."""
-    current, move = MediumState(current), Move(move)
-    if move is Move.FIRST_SEEN:
-        raise ValueError("first_seen is recorded by the first backup, not requested")
-    sources, target = TRANSITIONS[move]
-    if current in sources:
-        return target
-    if current is S.IN_SAFE and move is Move.CHECKIN:
-        raise Conflict("medium_already_in_safe", label=label, safe=safe)
-    if current is S.RETIRED:
-        raise Conflict("medium_retired", label=label)
-    if current is S.LOST:
-        raise Conflict("medium_lost", label=label)
-    raise Conflict("custody_move_invalid", label=label, state=STATE_WORDS[current],
-                   move=MOVE_WORDS[move])
+class CustodyChain(Chain[MediumState, Move]):
+    def refusal(self, state: MediumState, step: Move, **context: Any) -> BrankasError:
+        """A clear refusal that says what to do instead (``label``, ``safe``: the disk's)."""
+        label, safe = context.get("label", ""), context.get("safe", "")
+        if step is Move.FIRST_SEEN:
+            raise ValueError("first_seen is recorded by the first backup, not requested")
+        if state is S.IN_SAFE and step is Move.CHECKIN:
+            return Conflict("medium_already_in_safe", label=label, safe=safe)
+        if state is S.RETIRED:
+            return Conflict("medium_retired", label=label)
+        if state is S.LOST:
+            return Conflict("medium_lost", label=label)
+        return Conflict("custody_move_invalid", label=label, state=STATE_WORDS[state],
+                        move=MOVE_WORDS[step])
+
+    def holder_refusal(self, state: MediumState, **context: Any) -> BrankasError:
+        raise ValueError("a disk has no holder")
+
+
+CUSTODY = CustodyChain(name="custody", states=MediumState, steps=Move, table=TABLE)
 
 
 def check_backup_allowed(state: MediumState | str, *, label: str, safe: str = "") -> None:
