@@ -166,9 +166,15 @@ class Chain(Generic[S, K]):
         """Whether the object is in this user's inbox: some step is open to them now."""
         return bool(self.open_steps(role=role, state=state, assignee=assignee, user=user))
 
-    def waiting_states(self, role: Role | str) -> frozenset[S]:
-        """The states in which an object waits for a user of ``role`` (when it is assigned
-        to nobody, or to them): what an inbox selects."""
+    def waiting_states(self, role: Role | str, *, assigned_elsewhere: bool = False
+                       ) -> frozenset[S]:
+        """The states in which an object waits for a user of ``role`` when it is assigned
+        to nobody, or to them (or, with ``assigned_elsewhere``, to someone else: only a
+        step open to any holder's role counts then): what an inbox selects."""
+        if assigned_elsewhere:
+            other, me = object(), object()
+            return frozenset(s for s in self.states
+                             if self.waits_for(role=role, state=s, assignee=other, user=me))
         return frozenset(s for s in self.states if self.waits_for(role=role, state=s))
 
     # -- how refusals read (each chain's own codes) --------------------------------

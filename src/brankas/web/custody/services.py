@@ -269,7 +269,8 @@ def medium_move(*, actor: User, medium: str, move: Move | str, safe: str | None 
     """Record a move of a disk: check out, check in (to ``safe``), offsite (to
     ``location``), retire, lost or found. The sequence rules are ``CUSTODY``'s."""
     move = Move(move)
-    if move is Move.FIRST_SEEN:
+    if move is Move.FIRST_SEEN:  # recorded by a backup, never moved by hand
+        require_audited(actor, Action.MOVE_MEDIA)  # a role that moves no disk: audited
         raise InvalidInput("field_invalid", field="move", detail=move.value)
     require_audited(actor, CUSTODY.action(move))
     reason = _text(reason, "alasan / reason", 500, required=False)

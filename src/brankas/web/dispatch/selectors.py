@@ -41,15 +41,14 @@ def request_list(*, state: str | None = None, open_only: bool = False,
 
 def request_inbox(user: User) -> QuerySet[SendRequest]:
     """What waits for ``user``: requests assigned to them, and for a Kadis the new ones
-    that wait for any Kadis (the chain's rule, ``REQUEST.waits_for``)."""
-    states = sorted(s.value for s in REQUEST.waiting_states(user.role))
-    if not states:
+    that wait for any Kadis (the chain's rule, ``REQUEST.waiting_states``), in one query."""
+    mine_or_nobody = [s.value for s in REQUEST.waiting_states(user.role)]
+    anyone = [s.value for s in REQUEST.waiting_states(user.role, assigned_elsewhere=True)]
+    if not mine_or_nobody and not anyone:
         return SendRequest.objects.none()
-    candidates = SendRequest.objects.filter(state__in=states).values_list(
-        "pk", "state", "assignee_id")
-    mine = [pk for pk, state, assignee in candidates
-            if REQUEST.waits_for(role=user.role, state=state, assignee=assignee, user=user.pk)]
-    return request_list().filter(pk__in=mine).order_by("state_since", "pk")
+    waits = (Q(state__in=mine_or_nobody) & (Q(assignee=user) | Q(assignee__isnull=True))
+             | Q(state__in=anyone))
+    return request_list().filter(waits).order_by("state_since", "pk")
 
 
 def request_assignees(req: SendRequest) -> QuerySet[User]:
