@@ -51,7 +51,8 @@ from brankas.web.documents.services import (
     documents_commit,
     stage_files,
 )
-from brankas.web.keys.services import Recipient, identities_unlock, recipients_active
+from brankas.web.keys.selectors import Purpose, Recipient, recipients_for
+from brankas.web.keys.services import identities_unlock
 from brankas.web.runtime import brankas_settings
 
 
@@ -136,7 +137,8 @@ def _attach(req: SendRequest, files: list[intake.InputFile]) -> store.Staged:
     when the request is exempted. The caller places it (``_place``) inside its transaction."""
     settings = brankas_settings()
     exempted = is_exempted(req.classification)
-    recipients = recipients_active() if exempted else []  # refuse before reading anything
+    # Refuse before reading anything when an exempted letter could not be encrypted.
+    recipients = recipients_for(purpose=Purpose.LETTER).all() if exempted else []
     done = stage_files(files, recipients=recipients, settings=settings)
     req.letter_originals = done.originals
     req.letter_source_sha256 = done.source_sha256

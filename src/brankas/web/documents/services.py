@@ -25,7 +25,8 @@ from brankas.web.audit.guard import require_audited
 from brankas.web.audit.services import AuditEntry, audit_record, audit_record_many
 from brankas.web.documents.models import AgendaCounter, Document
 from brankas.web.documents.selectors import document_by_source, document_get
-from brankas.web.keys.services import Recipient, identities_unlock, recipients_active
+from brankas.web.keys.selectors import Purpose, Recipient, recipients_for
+from brankas.web.keys.services import identities_unlock
 from brankas.web.runtime import brankas_settings
 
 
@@ -101,7 +102,7 @@ def document_stage(
     settings = brankas_settings()
     exempted = category_of(meta.classification) is Category.EXEMPTED
     # Refuse before reading anything when an exempted document could not be encrypted.
-    recipients = recipients_active() if exempted else []
+    recipients = recipients_for(purpose=Purpose.DOCUMENT).all() if exempted else []
     done = stage_files(files, recipients=recipients, settings=settings)
     existing = document_by_source(done.source_sha256)
     if existing is not None and not allow_duplicate:

@@ -23,7 +23,7 @@ from brankas.web.backup.selectors import backup_status
 from brankas.web.custody.selectors import custody_warnings
 from brankas.web.dispatch.selectors import request_inbox, request_overdue
 from brankas.web.documents.selectors import document_list
-from brankas.web.keys.selectors import key_list, user_has_key
+from brankas.web.keys.selectors import any_key_holder, user_has_key
 from brankas.web.reports.selectors import report_inbox
 from brankas.web.runtime import brankas_settings
 from brankas.web.ui import labels
@@ -66,7 +66,7 @@ def folder_counts() -> list[Folder]:
 
 def hints_for(user: User) -> list[Hint]:
     role = Role(user.role)
-    any_holder = key_list().filter(retired_at__isnull=True, holder__is_active=True).exists()
+    any_holder = any_key_holder()
     keys = reverse("ui:keys")
     hints = []
     if role is Role.ADMIN and not any_holder:

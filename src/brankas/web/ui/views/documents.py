@@ -28,8 +28,7 @@ from brankas.web.audit.services import audit_record
 from brankas.web.documents.models import Document
 from brankas.web.documents.selectors import document_get, document_list, document_years
 from brankas.web.documents.services import document_open
-from brankas.web.keys.selectors import key_list
-from brankas.web.keys.services import RECOVERY
+from brankas.web.keys.selectors import RECOVERY, key_list
 from brankas.web.ui import labels
 from brankas.web.ui.common import actor, message_of, refusals, require_role
 from brankas.web.ui.forms import FilterForm, PassphraseForm

@@ -13,7 +13,7 @@ from brankas.core.access import Action
 from brankas.core.errors import BrankasError
 from brankas.web.accounts.selectors import user_list
 from brankas.web.accounts.services import user_create
-from brankas.web.keys.selectors import key_list
+from brankas.web.keys.selectors import users_with_key
 from brankas.web.ui.common import message_of, refusals, require_role
 from brankas.web.ui.forms import UserForm
 
@@ -40,6 +40,5 @@ def users_view(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("User %(username)s was added with the role %(role)s.")
                              % {"username": created.username, "role": created.role.title()})
             return redirect("ui:users")
-    with_key = set(key_list().filter(retired_at__isnull=True).values_list("holder_id", flat=True))
     return render(request, "ui/users.html", {"form": form, "users": user_list(),
-                                             "with_key": with_key})
+                                             "with_key": users_with_key()})
