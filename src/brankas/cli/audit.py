@@ -61,7 +61,7 @@ def audit_list(actor, limit: int, as_json: bool, **filters: Any) -> None:  # typ
     from brankas.web.audit.selectors import audit_list as select
     from brankas.web.audit.selectors import event_dict
 
-    qs = select(actor=actor, filters=make_filter(**filters))
+    qs = select(actor=actor, filters=make_filter(**filters), via="cli")
     if limit:
         qs = qs[:limit]
     rows = [event_dict(e) for e in qs]

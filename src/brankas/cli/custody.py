@@ -92,7 +92,7 @@ def safe_list_cmd(actor, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     """Every safe, where it is and which disks are in it (never the combination)."""
     from brankas.web.custody.selectors import safe_list
 
-    safes = [_safe_dict(s) for s in safe_list(actor=actor)]
+    safes = [_safe_dict(s) for s in safe_list(actor=actor, via="cli")]
     if as_json:
         emit_json(safes)
         return
@@ -111,7 +111,7 @@ def safe_show_cmd(actor, name: str, as_json: bool) -> None:  # type: ignore[no-u
     from brankas.web.custody.selectors import safe_get, safe_list
 
     wanted = safe_get(name)
-    record = next(s for s in safe_list(actor=actor) if s.pk == wanted.pk)
+    record = next(s for s in safe_list(actor=actor, via="cli") if s.pk == wanted.pk)
     out = _safe_dict(record)
     out["history"] = [{"set_at": c.set_at.isoformat(), "set_by": c.set_by.username,
                        "current": c.current} for c in record.combinations.all()]
@@ -219,7 +219,7 @@ def media_list_cmd(actor, as_json: bool) -> None:  # type: ignore[no-untyped-def
     """Every disk: where it is, its last backup and verification."""
     from brankas.web.custody.selectors import media_with_custody, medium_as_dict
 
-    rows = [medium_as_dict(m) for m in media_with_custody(actor=actor)]
+    rows = [medium_as_dict(m) for m in media_with_custody(actor=actor, via="cli")]
     if as_json:
         emit_json(rows)
         return
@@ -244,9 +244,10 @@ def media_show_cmd(actor, label: str, as_json: bool) -> None:  # type: ignore[no
         move_as_dict,
     )
 
-    record = medium_get(actor=actor, ref=label)
+    record = medium_get(actor=actor, ref=label, via="cli")
     out = medium_as_dict(record)
-    out["custody"] = [move_as_dict(m) for m in custody_history(actor=actor, medium=record)]
+    out["custody"] = [move_as_dict(m)
+                      for m in custody_history(actor=actor, medium=record, via="cli")]
     if as_json:
         emit_json(out)
         return
@@ -318,5 +319,6 @@ def media_print_cmd(actor, label: str, out: str) -> None:  # type: ignore[no-unt
     from brankas.web.custody.printing import custody_log_pdf
     from brankas.web.custody.selectors import medium_get
 
-    write_new_file(out, custody_log_pdf(actor=actor, medium=medium_get(actor=actor, ref=label)))
+    medium = medium_get(actor=actor, ref=label, via="cli")
+    write_new_file(out, custody_log_pdf(actor=actor, medium=medium))
     click.echo(f"{out}: riwayat penyimpanan disk / custody log")

@@ -117,12 +117,10 @@ def create(actor, subject: str, classification: str, addressee: str, urgency: st
 @acting_user
 def list_(actor, state: str | None, open_only: bool, mine: bool, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     """List requests, newest first."""
-    from brankas.core.access import Action
-    from brankas.web.audit.guard import require_audited
     from brankas.web.dispatch.selectors import request_inbox, request_list
 
-    require_audited(actor, Action.REQUEST_VIEW)
-    qs = request_inbox(actor) if mine else request_list(state=state, open_only=open_only)
+    qs = (request_inbox(actor, via="cli") if mine else
+          request_list(actor=actor, via="cli", state=state, open_only=open_only))
     if mine and state:
         qs = qs.filter(state=state)
     rows = [request_dict(r) for r in qs]
@@ -142,12 +140,9 @@ def list_(actor, state: str | None, open_only: bool, mine: bool, as_json: bool) 
 @acting_user
 def show(actor, number: int, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     """One request with its history (who, when, note)."""
-    from brankas.core.access import Action
-    from brankas.web.audit.guard import require_audited
     from brankas.web.dispatch.selectors import request_get
 
-    require_audited(actor, Action.REQUEST_VIEW)
-    data = request_dict(request_get(number), full=True)
+    data = request_dict(request_get(actor=actor, number=number, via="cli"), full=True)
     if as_json:
         emit_json(data)
         return
@@ -275,14 +270,14 @@ def open_(actor, number: int, out: str, passphrase_file: str | None) -> None:  #
 
     from brankas.core.errors import Conflict
     from brankas.core.fsutil import fsync_dir
-    from brankas.web.dispatch.selectors import request_get
+    from brankas.web.dispatch.selectors import request_lookup
     from brankas.web.dispatch.services import request_letter_open
 
     target = Path(out)
     if target.exists():
         raise Conflict("output_exists", path=str(target))
     passphrase = None
-    if request_get(number).letter_encrypted:
+    if request_lookup(number).letter_encrypted:  # whether to ask; opening checks the role
         passphrase = read_secret_file(passphrase_file, "BRANKAS_PASSPHRASE",
                                       "Frasa sandi kunci / Key passphrase")
     partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")

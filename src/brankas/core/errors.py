@@ -171,6 +171,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "already_initialized": (
         "Brankas sudah disiapkan di {home}", "Brankas is already set up in {home}"
     ),
+    "exempted_via_pdf": (
+        "Dokumen ini Dikecualikan: hanya dapat dibuka dari halamannya, dengan frasa sandi "
+        "kunci seorang pemegang kunci.",
+        "This document is exempted: it opens only from its page, with the passphrase of a "
+        "key holder's key.",
+    ),
     "output_exists": (
         "berkas keluaran {path} sudah ada; pilih nama lain",
         "the output file {path} already exists; choose another name",

@@ -42,7 +42,7 @@ from brankas.web.accounts.selectors import office_get
 from brankas.web.audit.guard import require_audited
 from brankas.web.audit.services import audit_record
 from brankas.web.dispatch.models import RequestStep, SendRequest
-from brankas.web.dispatch.selectors import request_get
+from brankas.web.dispatch.selectors import request_lookup
 from brankas.web.documents.models import Document
 from brankas.web.documents.selectors import document_by_source
 from brankas.web.documents.services import (
@@ -235,7 +235,7 @@ def request_assign(*, actor: User, number: int, assignee_username: str, note: st
     """The holder assigns the next in the chain: the Kadis a Kabid, the Kabid a Kasi, the
     Kasi a Sandiman. Nobody else assigns, and nobody skips a link."""
     note = _text(note, "note", multiline=True)
-    seen = request_get(number)
+    seen = request_lookup(number)
     step = ASSIGN.get(State(seen.state))
     if step is None:
         raise _wrong_state(seen, Step.ASSIGN)
@@ -295,7 +295,7 @@ def request_receive(*, actor: User, number: int, files: list[intake.InputFile] |
     if the request came without one."""
     require_audited(actor, Action.REQUEST_RECEIVE)
     note = _text(note, "note", multiline=True)
-    req = request_get(number)
+    req = request_lookup(number)
     if req.state != State.AT_SANDIMAN.value:
         raise _wrong_state(req, Step.RECEIVE)
     _check_holder(req, actor)
@@ -375,7 +375,7 @@ def request_register(
     addressee. Without ``files`` the letter attached to the request is registered as it is
     stored (see ``_letter_pending``); with them, the scan given now (e.g. the signed letter)."""
     require_audited(actor, Action.REGISTER)
-    req = request_get(number)
+    req = request_lookup(number)
     if req.state != State.RECEIVED.value:
         raise _wrong_state(req, Step.REGISTER)
     _check_holder(req, actor)
@@ -450,10 +450,10 @@ def request_letter_open(*, actor: User, number: int, dst: BinaryIO,
     """Write the request's letter (PDF) to ``dst``: a Biasa letter for anyone who sees
     requests, an exempted one only for a key holder with their own key and passphrase, as
     for documents. Audited, refusals included."""
-    req = request_get(number)
+    req = request_lookup(number)
     settings = brankas_settings()
     try:
-        require_audited(actor, Action.REQUEST_VIEW)
+        require_audited(actor, Action.REQUEST_VIEW, via=via)
         if not req.has_letter:
             raise InvalidInput("request_no_letter", number=req.pk)
         path = store.absolute(settings, req.letter_path)
