@@ -12,6 +12,7 @@ import click
 
 from brankas.cli.app import main
 from brankas.cli.auth import acting_user
+from brankas.cli.outfile import out_file
 from brankas.cli.runtime import emit_json, fail, handles_errors, read_secret_file, read_text_file
 
 Progress = Callable[[int, int, int, int], None]
@@ -168,11 +169,13 @@ def backup_show(actor, number: int, as_json: bool) -> None:  # type: ignore[no-u
 @handles_errors
 @acting_user
 def backup_export(actor, number: int, fmt: str, out: str) -> None:  # type: ignore[no-untyped-def]
-    """Export one control-list entry as CSV or XLSX (the attachment of the backup report)."""
+    """Export one control-list entry as CSV or XLSX (the attachment of the backup report).
+    An existing file is refused, never overwritten."""
     from brankas.web.backup.exports import control_list_export
 
-    Path(out).write_bytes(control_list_export(actor=actor, number=number, fmt=fmt, via="cli",
-                                              out=str(out)))
+    with out_file(out) as fh:
+        fh.write(control_list_export(actor=actor, number=number, fmt=fmt, via="cli",
+                                     out=str(out)))
     click.echo(out)
 
 

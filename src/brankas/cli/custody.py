@@ -10,13 +10,13 @@ import click
 
 from brankas.cli.app import main
 from brankas.cli.auth import acting_user
+from brankas.cli.outfile import out_file
 from brankas.cli.runtime import (
     emit_json,
     fail,
     handles_errors,
     read_secret_file,
     read_text_file,
-    write_new_file,
 )
 
 
@@ -179,9 +179,9 @@ def safe_print_cmd(actor, out: str, passphrase_file: str | None, history: bool) 
     """The list of combination lock numbers as a PDF, for an allowed holder (audited)."""
     from brankas.web.custody.printing import combination_list_pdf
 
-    data = combination_list_pdf(actor=actor, passphrase=_passphrase(passphrase_file),
-                                history=history)
-    write_new_file(out, data)
+    with out_file(out) as fh:
+        fh.write(combination_list_pdf(actor=actor, passphrase=_passphrase(passphrase_file),
+                                      history=history))
     click.echo(f"{out}: daftar nomor kunci kombinasi / combination list (RAHASIA)")
 
 
@@ -319,6 +319,7 @@ def media_print_cmd(actor, label: str, out: str) -> None:  # type: ignore[no-unt
     from brankas.web.custody.printing import custody_log_pdf
     from brankas.web.custody.selectors import medium_get
 
-    medium = medium_get(actor=actor, ref=label, via="cli")
-    write_new_file(out, custody_log_pdf(actor=actor, medium=medium))
+    with out_file(out) as fh:
+        medium = medium_get(actor=actor, ref=label, via="cli")
+        fh.write(custody_log_pdf(actor=actor, medium=medium))
     click.echo(f"{out}: riwayat penyimpanan disk / custody log")

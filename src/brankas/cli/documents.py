@@ -11,6 +11,7 @@ import click
 
 from brankas.cli.app import main
 from brankas.cli.auth import acting_user
+from brankas.cli.outfile import out_file
 from brankas.cli.runtime import emit_json, handles_errors, read_secret_file
 from brankas.core.terms import Classification, Direction
 
@@ -211,32 +212,14 @@ def show(actor, agenda: str, as_json: bool) -> None:  # type: ignore[no-untyped-
 def open_(actor, agenda: str, out: str, passphrase_file: str | None) -> None:  # type: ignore[no-untyped-def]
     """Write a document's PDF to --out. Exempted documents are decrypted with your own key;
     the file appears only once the whole document has been authenticated."""
-    import uuid
-
-    from brankas.core.errors import Conflict
-    from brankas.core.fsutil import fsync_dir
     from brankas.web.documents.selectors import document_lookup
     from brankas.web.documents.services import document_open
 
-    target = Path(out)
-    if target.exists():
-        raise Conflict("output_exists", path=str(target))
-    doc = document_lookup(agenda)  # whether to ask; opening checks the role
-    passphrase = None
-    if doc.exempted:
-        passphrase = read_secret_file(passphrase_file, "BRANKAS_PASSPHRASE",
-                                      "Frasa sandi kunci / Key passphrase")
-    partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
-    try:
-        with open(partial, "xb") as fh:
-            document_open(actor=actor, agenda=agenda, dst=fh, passphrase=passphrase, via="cli")
-            fh.flush()
-            os.fsync(fh.fileno())
-        if target.exists():
-            raise Conflict("output_exists", path=str(target))
-        os.replace(partial, target)
-        fsync_dir(target.parent.absolute())
-    finally:
-        partial.unlink(missing_ok=True)
-    click.echo(str(target), err=True)
+    with out_file(out) as fh:
+        passphrase = None
+        if document_lookup(agenda).exempted:  # whether to ask; opening checks the role
+            passphrase = read_secret_file(passphrase_file, "BRANKAS_PASSPHRASE",
+                                          "Frasa sandi kunci / Key passphrase")
+        document_open(actor=actor, agenda=agenda, dst=fh, passphrase=passphrase, via="cli")
+    click.echo(str(Path(out)), err=True)
 

@@ -9,12 +9,12 @@ import click
 
 from brankas.cli.app import main
 from brankas.cli.auth import acting_user
+from brankas.cli.outfile import out_file
 from brankas.cli.runtime import (
     emit_json,
     fail,
     handles_errors,
     read_secret_file,
-    write_new_file,
 )
 
 
@@ -200,7 +200,8 @@ def report_export_cmd(actor, number: int, fmt: str, out: str) -> None:  # type: 
     """Write the report as PDF (the approved bytes once approved) or XLSX (its tables)."""
     from brankas.web.reports.services import report_export
 
-    write_new_file(out, report_export(actor=actor, number=number, fmt=fmt, via="cli"))
+    with out_file(out) as fh:
+        fh.write(report_export(actor=actor, number=number, fmt=fmt, via="cli"))
     click.echo(f"{out}")
 
 

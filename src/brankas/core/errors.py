@@ -181,6 +181,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "berkas keluaran {path} sudah ada; pilih nama lain",
         "the output file {path} already exists; choose another name",
     ),
+    "output_unwritable": (
+        "berkas keluaran {path} tidak dapat ditulis ({reason}); tidak ada yang ditulis",
+        "the output file {path} cannot be written ({reason}); nothing was written",
+    ),
     "import_folder_invalid": (
         "folder {path} tidak berisi folder biasa/ atau dikecualikan/ dengan pengiriman/ dan "
         "penerimaan/",
