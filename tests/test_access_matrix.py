@@ -61,6 +61,18 @@ def svc_import(ctx: SimpleNamespace, user: Any) -> None:
     run_import(actor=user, folder=ctx.empty)
 
 
+def svc_list(ctx: SimpleNamespace, user: Any) -> None:
+    from brankas.web.documents.selectors import document_list
+
+    document_list(actor=user)
+
+
+def svc_view(ctx: SimpleNamespace, user: Any) -> None:
+    from brankas.web.documents.services import document_view
+
+    document_view(actor=user, agenda=ctx.biasa, via="test")
+
+
 def svc_open(agenda_key: str) -> Callable[[SimpleNamespace, Any], None]:
     def attempt(ctx: SimpleNamespace, user: Any) -> None:
         from brankas.web.documents.services import document_open
@@ -309,12 +321,10 @@ ATTEMPTS: dict[Action, Attempt] = {
                              lambda c, ctx, u: c.post("/documents/new/", {})),
     Action.IMPORT: Attempt(svc_import, lambda ctx, u: ["import", str(ctx.empty)], None,
                            "no web import page"),
-    Action.LIST: Attempt(None, lambda ctx, u: ["list", "--json"],
-                         lambda c, ctx, u: c.get("/documents/"),
-                         "every role may; the register selector takes no actor"),
-    Action.VIEW: Attempt(None, lambda ctx, u: ["show", ctx.biasa],
-                         lambda c, ctx, u: c.get(f"/documents/{ctx.biasa}/"),
-                         "every role may; the register selector takes no actor"),
+    Action.LIST: Attempt(svc_list, lambda ctx, u: ["list", "--json"],
+                         lambda c, ctx, u: c.get("/documents/")),
+    Action.VIEW: Attempt(svc_view, lambda ctx, u: ["show", ctx.biasa],
+                         lambda c, ctx, u: c.get(f"/documents/{ctx.biasa}/")),
     Action.OPEN_REGULAR: Attempt(svc_open("biasa"),
                                  lambda ctx, u: ["open", ctx.biasa, "--out",
                                                  str(ctx.out / f"{u}-biasa.pdf")],

@@ -40,9 +40,9 @@ def template(office) -> Any:  # type: ignore[no-untyped-def]
 
 def _old_inbox(user: Any, states: list[str]):  # type: ignore[no-untyped-def]
     """The inbox as the holder rule reads (assigned to the user or to nobody)."""
-    from brankas.web.dispatch.selectors import request_list
+    from brankas.web.dispatch.models import SendRequest
 
-    qs = request_list().filter(state__in=states)
+    qs = SendRequest.objects.filter(state__in=states)
     return qs.filter(Q(assignee=user) | Q(assignee__isnull=True)).order_by("state_since", "pk")
 
 
@@ -88,5 +88,7 @@ def test_the_inbox_lists_the_same_rows_as_the_old_query(office, template) -> Non
               "kasi": ["ditugaskan-kasi"], "kabid": ["ditugaskan-kabid"],
               "kadis": ["diajukan"], "admin": []}
     for name, user in users.items():
+        if user.role == "admin":  # no request-view: refused (tests/services/test_read_permission)
+            continue
         old = [r.pk for r in _old_inbox(user, holder[user.role])] if holder[user.role] else []
         assert [r.pk for r in request_inbox(user)] == old, name

@@ -18,8 +18,8 @@ from brankas.web.audit.models import AuditEvent
 from brankas.web.dispatch import services as svc
 from brankas.web.dispatch.models import SendRequest
 from brankas.web.dispatch.selectors import (
-    request_get,
     request_inbox,
+    request_lookup,
     request_overdue,
     request_turnaround,
 )
@@ -41,7 +41,7 @@ def through_chain(office, req):  # type: ignore[no-untyped-def]
     svc.request_assign(actor=u["kadis"], number=req.pk, assignee_username="kabid", note="mohon")
     svc.request_assign(actor=u["kabid"], number=req.pk, assignee_username="kasi")
     svc.request_assign(actor=u["kasi"], number=req.pk, assignee_username="operator")
-    return request_get(req.pk)
+    return request_lookup(req.pk)
 
 
 def test_the_whole_chain_with_a_return(office):
@@ -63,7 +63,7 @@ def test_the_whole_chain_with_a_return(office):
 
     svc.request_assign(actor=u["kabid"], number=req.pk, assignee_username="kasi")
     svc.request_assign(actor=u["kasi"], number=req.pk, assignee_username="operator")
-    assert list(request_inbox(u["operator"])) == [request_get(req.pk)]
+    assert list(request_inbox(u["operator"])) == [request_lookup(req.pk)]
     got = svc.request_receive(actor=u["operator"], number=req.pk)
     assert got.state == State.RECEIVED.value and got.received_at is not None
 
@@ -73,7 +73,7 @@ def test_the_whole_chain_with_a_return(office):
 
     doc = svc.request_register(actor=u["operator"], number=req.pk, doc_number="480/12/2026",
                                doc_date=dt.date.today())
-    req = request_get(req.pk)
+    req = request_lookup(req.pk)
     assert req.document == doc and doc.send_request == req
     assert doc.direction == "pengiriman" and doc.correspondent == "Gubernur Sulut"
     assert doc.subject == req.subject and doc.classification == "biasa"
@@ -137,11 +137,11 @@ def test_only_the_holder_assigns_the_next(office, state_steps, who, to):
     chain = [("kadis", "kabid"), ("kabid", "kasi"), ("kasi", "operator")]
     for actor, assignee in chain[:state_steps]:
         svc.request_assign(actor=u[actor], number=req.pk, assignee_username=assignee)
-    before = request_get(req.pk).state
+    before = request_lookup(req.pk).state
     with pytest.raises(AccessDenied) as info:
         svc.request_assign(actor=u[who], number=req.pk, assignee_username=to)
     assert info.value.code == "permission_denied"  # the role rule itself, not only the holder
-    assert request_get(req.pk).state == before
+    assert request_lookup(req.pk).state == before
 
 
 @pytest.mark.parametrize(("state_steps", "to"), [(0, "kasi"), (0, "operator"), (1, "operator"),
@@ -245,7 +245,7 @@ def test_the_letter_can_come_when_the_sandiman_receives_it_or_be_scanned_again(o
                              doc_date=dt.date.today())
     assert info.value.code == "request_no_letter"
     assert Document.objects.count() == 0
-    assert request_get(req.pk).state == State.RECEIVED.value
+    assert request_lookup(req.pk).state == State.RECEIVED.value
 
     req2 = through_chain(office, new_request(office))
     scan = make_pdf(text="diterima bersama")
@@ -280,9 +280,9 @@ def test_a_changed_letter_is_not_registered(office):
 
 def test_overdue_requests(office):
     req = new_request(office)
-    assert list(request_overdue(hours=1)) == []
+    assert list(request_overdue(actor=office.users["kadis"], hours=1)) == []
     SendRequest.objects.filter(pk=req.pk).update(
         created_at=timezone.now() - dt.timedelta(hours=30))
-    assert list(request_overdue(hours=24)) == [request_get(req.pk)]
+    assert list(request_overdue(actor=office.users["kadis"], hours=24)) == [request_lookup(req.pk)]
     svc.request_return(actor=office.users["kadis"], number=req.pk, note="ditolak")
-    assert list(request_overdue(hours=24)) == []  # closed
+    assert list(request_overdue(actor=office.users["kadis"], hours=24)) == []  # closed

@@ -13,7 +13,8 @@ from brankas.core.intake import InputFile
 from brankas.web.audit.models import AuditEvent
 from brankas.web.documents.services import document_open, document_register
 from brankas.web.keys.models import HolderKey
-from brankas.web.keys.services import key_create, recipients_active
+from brankas.web.keys.selectors import Purpose, recipients_for
+from brankas.web.keys.services import key_create
 from tests.conftest import PASSPHRASES, make_pdf
 
 STRONG = "sepeda tua melintas jembatan kayu"
@@ -75,8 +76,8 @@ def test_new_key_retires_the_old_and_old_documents_still_open(office, tmp_path):
     new = key_create(actor=kasi, holder_username="kasi", passphrase=STRONG)
     old.refresh_from_db()
     assert not old.active and new.active
-    assert new.recipient in [r.recipient for r in recipients_active()]
-    assert old.recipient not in [r.recipient for r in recipients_active()]
+    assert new.recipient in recipients_for(purpose=Purpose.DOCUMENT).age()
+    assert old.recipient not in recipients_for(purpose=Purpose.DOCUMENT).age()
     out = io.BytesIO()
     document_open(actor=kasi, agenda=doc.agenda, dst=out, passphrase=PASSPHRASES["kasi"])
     assert out.getvalue() == original

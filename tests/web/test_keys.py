@@ -96,3 +96,23 @@ def test_others_may_not_create_keys(signed_in, office, name, data, message):
     r = signed_in(name).post("/keys/", data)
     assert r.status_code == 403 and message in text_of(r)
     assert HolderKey.objects.count() == before
+
+
+def test_a_key_of_an_inactive_user_is_shown_inactive_and_offered_to_nobody(signed_in, office):
+    """One definition of an active key (``HolderKey.objects.active``) on every page: the
+    key of a user made inactive is listed as inactive, not as active nor as retired, the
+    admin cannot make a key for that user, and the users page shows no key for them."""
+    import re
+
+    kabid = office.users["kabid"]
+    kabid.is_active = False
+    kabid.save()
+    page = text_of(signed_in("admin").get("/keys/"))
+    row = next(r for r in re.findall(r"<tr[^>]*>.*?</tr>", page, re.S)
+               if office.keys["kabid"].fingerprint in r)
+    assert "<td>nonaktif</td>" in row  # not "aktif", nor "dinonaktifkan <date>" (retired)
+    assert "badge-ok" not in row and "dinonaktifkan" not in row
+    assert 'value="kabid"' not in page and 'value="kasi"' in page  # the admin's holder list
+    users = text_of(signed_in("admin").get("/users/"))
+    kabid_row = next(r for r in re.findall(r"<tr>.*?</tr>", users, re.S) if ">kabid<" in r)
+    assert "badge-ok" not in kabid_row

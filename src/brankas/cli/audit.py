@@ -12,12 +12,11 @@ import click
 
 from brankas.cli.app import audit
 from brankas.cli.auth import acting_user
+from brankas.cli.outfile import out_file
 from brankas.cli.runtime import (
     emit_json,
     handles_errors,
-    new_output_path,
     setup_django,
-    write_new_file,
 )
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
@@ -61,7 +60,7 @@ def audit_list(actor, limit: int, as_json: bool, **filters: Any) -> None:  # typ
     from brankas.web.audit.selectors import audit_list as select
     from brankas.web.audit.selectors import event_dict
 
-    qs = select(actor=actor, filters=make_filter(**filters))
+    qs = select(actor=actor, filters=make_filter(**filters), via="cli")
     if limit:
         qs = qs[:limit]
     rows = [event_dict(e) for e in qs]
@@ -84,6 +83,6 @@ def audit_export(actor, out: str, **filters: Any) -> None:  # type: ignore[no-un
     setup_django()
     from brankas.web.audit.selectors import audit_export as export
 
-    target = new_output_path(out)  # refused before the export is made and audited
-    write_new_file(target, export(actor=actor, filters=make_filter(**filters), via="cli"))
+    with out_file(out) as fh:  # an existing file is refused before the export is audited
+        fh.write(export(actor=actor, filters=make_filter(**filters), via="cli"))
     click.echo(str(Path(out)))

@@ -12,6 +12,7 @@ import click
 
 from brankas.cli.app import main
 from brankas.cli.auth import acting_user
+from brankas.cli.outfile import out_file
 from brankas.cli.runtime import emit_json, fail, handles_errors, read_secret_file, read_text_file
 
 Progress = Callable[[int, int, int, int], None]
@@ -127,7 +128,7 @@ def backup_list(actor, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     """The backup control list: every run, newest first."""
     from brankas.web.backup.selectors import run_list
 
-    runs = [_run_dict(r) for r in run_list(actor=actor)]
+    runs = [_run_dict(r) for r in run_list(actor=actor, via="cli")]
     if as_json:
         emit_json(runs)
         return
@@ -146,7 +147,7 @@ def backup_show(actor, number: int, as_json: bool) -> None:  # type: ignore[no-u
     """One entry of the backup control list."""
     from brankas.web.backup.selectors import run_get
 
-    r = _run_dict(run_get(actor=actor, number=number))
+    r = _run_dict(run_get(actor=actor, number=number, via="cli"))
     if as_json:
         emit_json(r)
         return
@@ -168,16 +169,13 @@ def backup_show(actor, number: int, as_json: bool) -> None:  # type: ignore[no-u
 @handles_errors
 @acting_user
 def backup_export(actor, number: int, fmt: str, out: str) -> None:  # type: ignore[no-untyped-def]
-    """Export one control-list entry as CSV or XLSX (the attachment of the backup report)."""
-    from brankas.web.audit.services import audit_record
-    from brankas.web.backup.exports import control_export
-    from brankas.web.backup.selectors import run_get
+    """Export one control-list entry as CSV or XLSX (the attachment of the backup report).
+    An existing file is refused, never overwritten."""
+    from brankas.web.backup.exports import control_list_export
 
-    run = run_get(actor=actor, number=number)
-    data = control_export(run, fmt)
-    Path(out).write_bytes(data)
-    audit_record(actor=actor.username, action="backup.export", target=str(run.number),
-                 detail={"format": fmt, "via": "cli", "out": str(out)})
+    with out_file(out) as fh:
+        fh.write(control_list_export(actor=actor, number=number, fmt=fmt, via="cli",
+                                     out=str(out)))
     click.echo(out)
 
 

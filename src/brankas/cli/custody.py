@@ -10,13 +10,13 @@ import click
 
 from brankas.cli.app import main
 from brankas.cli.auth import acting_user
+from brankas.cli.outfile import out_file
 from brankas.cli.runtime import (
     emit_json,
     fail,
     handles_errors,
     read_secret_file,
     read_text_file,
-    write_new_file,
 )
 from brankas.core.chains.custody import CUSTODY, Move
 
@@ -93,7 +93,7 @@ def safe_list_cmd(actor, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     """Every safe, where it is and which disks are in it (never the combination)."""
     from brankas.web.custody.selectors import safe_list
 
-    safes = [_safe_dict(s) for s in safe_list(actor=actor)]
+    safes = [_safe_dict(s) for s in safe_list(actor=actor, via="cli")]
     if as_json:
         emit_json(safes)
         return
@@ -112,7 +112,7 @@ def safe_show_cmd(actor, name: str, as_json: bool) -> None:  # type: ignore[no-u
     from brankas.web.custody.selectors import safe_get, safe_list
 
     wanted = safe_get(name)
-    record = next(s for s in safe_list(actor=actor) if s.pk == wanted.pk)
+    record = next(s for s in safe_list(actor=actor, via="cli") if s.pk == wanted.pk)
     out = _safe_dict(record)
     out["history"] = [{"set_at": c.set_at.isoformat(), "set_by": c.set_by.username,
                        "current": c.current} for c in record.combinations.all()]
@@ -180,9 +180,9 @@ def safe_print_cmd(actor, out: str, passphrase_file: str | None, history: bool) 
     """The list of combination lock numbers as a PDF, for an allowed holder (audited)."""
     from brankas.web.custody.printing import combination_list_pdf
 
-    data = combination_list_pdf(actor=actor, passphrase=_passphrase(passphrase_file),
-                                history=history)
-    write_new_file(out, data)
+    with out_file(out) as fh:
+        fh.write(combination_list_pdf(actor=actor, passphrase=_passphrase(passphrase_file),
+                                      history=history))
     click.echo(f"{out}: daftar nomor kunci kombinasi / combination list (RAHASIA)")
 
 
@@ -220,7 +220,7 @@ def media_list_cmd(actor, as_json: bool) -> None:  # type: ignore[no-untyped-def
     """Every disk: where it is, its last backup and verification."""
     from brankas.web.custody.selectors import media_with_custody, medium_as_dict
 
-    rows = [medium_as_dict(m) for m in media_with_custody(actor=actor)]
+    rows = [medium_as_dict(m) for m in media_with_custody(actor=actor, via="cli")]
     if as_json:
         emit_json(rows)
         return
@@ -245,9 +245,10 @@ def media_show_cmd(actor, label: str, as_json: bool) -> None:  # type: ignore[no
         move_as_dict,
     )
 
-    record = medium_get(actor=actor, ref=label)
+    record = medium_get(actor=actor, ref=label, via="cli")
     out = medium_as_dict(record)
-    out["custody"] = [move_as_dict(m) for m in custody_history(actor=actor, medium=record)]
+    out["custody"] = [move_as_dict(m)
+                      for m in custody_history(actor=actor, medium=record, via="cli")]
     if as_json:
         emit_json(out)
         return
@@ -320,5 +321,7 @@ def media_print_cmd(actor, label: str, out: str) -> None:  # type: ignore[no-unt
     from brankas.web.custody.printing import custody_log_pdf
     from brankas.web.custody.selectors import medium_get
 
-    write_new_file(out, custody_log_pdf(actor=actor, medium=medium_get(actor=actor, ref=label)))
+    with out_file(out) as fh:
+        medium = medium_get(actor=actor, ref=label, via="cli")
+        fh.write(custody_log_pdf(actor=actor, medium=medium))
     click.echo(f"{out}: riwayat penyimpanan disk / custody log")

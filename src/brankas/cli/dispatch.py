@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +10,7 @@ import click
 from brankas.cli.app import main
 from brankas.cli.auth import acting_user
 from brankas.cli.documents import form_options
+from brankas.cli.outfile import out_file
 from brankas.cli.runtime import emit_json, handles_errors, read_secret_file
 from brankas.core.chains.request import REQUEST, State, Step
 from brankas.core.terms import Classification, Urgency
@@ -117,12 +117,10 @@ def create(actor, subject: str, classification: str, addressee: str, urgency: st
 @acting_user
 def list_(actor, state: str | None, open_only: bool, mine: bool, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     """List requests, newest first."""
-    from brankas.core.access import Action
-    from brankas.web.audit.guard import require_audited
     from brankas.web.dispatch.selectors import request_inbox, request_list
 
-    require_audited(actor, Action.REQUEST_VIEW)
-    qs = request_inbox(actor) if mine else request_list(state=state, open_only=open_only)
+    qs = (request_inbox(actor, via="cli") if mine else
+          request_list(actor=actor, via="cli", state=state, open_only=open_only))
     if mine and state:
         qs = qs.filter(state=state)
     rows = [request_dict(r) for r in qs]
@@ -142,12 +140,9 @@ def list_(actor, state: str | None, open_only: bool, mine: bool, as_json: bool) 
 @acting_user
 def show(actor, number: int, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     """One request with its history (who, when, note)."""
-    from brankas.core.access import Action
-    from brankas.web.audit.guard import require_audited
     from brankas.web.dispatch.selectors import request_get
 
-    require_audited(actor, Action.REQUEST_VIEW)
-    data = request_dict(request_get(number), full=True)
+    data = request_dict(request_get(actor=actor, number=number, via="cli"), full=True)
     if as_json:
         emit_json(data)
         return
@@ -272,28 +267,14 @@ def sent(actor, number: int, channel: str, reference: str, note: str, as_json: b
 @acting_user
 def open_(actor, number: int, out: str, passphrase_file: str | None) -> None:  # type: ignore[no-untyped-def]
     """Write the request's letter to --out; an exempted letter needs your own key."""
-    import uuid
-
-    from brankas.core.errors import Conflict
-    from brankas.core.fsutil import fsync_dir
-    from brankas.web.dispatch.selectors import request_get
+    from brankas.web.dispatch.selectors import request_lookup
     from brankas.web.dispatch.services import request_letter_open
 
-    target = Path(out)
-    if target.exists():
-        raise Conflict("output_exists", path=str(target))
-    passphrase = None
-    if request_get(number).letter_encrypted:
-        passphrase = read_secret_file(passphrase_file, "BRANKAS_PASSPHRASE",
-                                      "Frasa sandi kunci / Key passphrase")
-    partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
-    try:
-        with open(partial, "xb") as fh:
-            request_letter_open(actor=actor, number=number, dst=fh, passphrase=passphrase)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(partial, target)
-        fsync_dir(target.parent.absolute())
-    finally:
-        partial.unlink(missing_ok=True)
-    click.echo(str(target), err=True)
+    with out_file(out) as fh:
+        passphrase = None
+        if request_lookup(number).letter_encrypted:  # whether to ask; opening checks the role
+            passphrase = read_secret_file(passphrase_file, "BRANKAS_PASSPHRASE",
+                                          "Frasa sandi kunci / Key passphrase")
+        request_letter_open(actor=actor, number=number, dst=fh, passphrase=passphrase,
+                            via="cli")
+    click.echo(str(Path(out)), err=True)

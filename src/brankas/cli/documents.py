@@ -11,6 +11,7 @@ import click
 
 from brankas.cli.app import main
 from brankas.cli.auth import acting_user
+from brankas.cli.outfile import out_file
 from brankas.cli.runtime import emit_json, handles_errors, read_secret_file
 from brankas.core.terms import Classification, Direction
 
@@ -168,12 +169,10 @@ def import_(actor, folder: str, exempted_classification: str, as_json: bool) -> 
 def list_(actor, direction: str | None, classification: str | None, year: int | None,  # type: ignore[no-untyped-def]
           query: str | None, limit: int, as_json: bool) -> None:
     """List the register, newest first."""
-    from brankas.core.access import Action
-    from brankas.web.audit.guard import require_audited
     from brankas.web.documents.selectors import document_list
 
-    require_audited(actor, Action.LIST, via="cli")
-    qs = document_list(direction=direction, classification=classification, year=year, query=query)
+    qs = document_list(actor=actor, via="cli", direction=direction,
+                       classification=classification, year=year, query=query)
     if limit:
         qs = qs[:limit]
     rows = [document_dict(d) for d in qs]
@@ -192,16 +191,9 @@ def list_(actor, direction: str | None, classification: str | None, year: int | 
 @acting_user
 def show(actor, agenda: str, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     """Show one register entry."""
-    from brankas.core.access import Action
-    from brankas.web.audit.guard import require_audited
-    from brankas.web.audit.services import audit_record
-    from brankas.web.documents.selectors import document_get
+    from brankas.web.documents.services import document_view
 
-    require_audited(actor, Action.VIEW, target=agenda, via="cli")
-    doc = document_get(agenda)
-    audit_record(actor=actor.username, action="document.view", target=doc.agenda,
-                 detail={"via": "cli"})
-    data = document_dict(doc, full=True)
+    data = document_dict(document_view(actor=actor, agenda=agenda, via="cli"), full=True)
     if as_json:
         emit_json(data)
         return
@@ -220,32 +212,14 @@ def show(actor, agenda: str, as_json: bool) -> None:  # type: ignore[no-untyped-
 def open_(actor, agenda: str, out: str, passphrase_file: str | None) -> None:  # type: ignore[no-untyped-def]
     """Write a document's PDF to --out. Exempted documents are decrypted with your own key;
     the file appears only once the whole document has been authenticated."""
-    import uuid
-
-    from brankas.core.errors import Conflict
-    from brankas.core.fsutil import fsync_dir
-    from brankas.web.documents.selectors import document_get
+    from brankas.web.documents.selectors import document_lookup
     from brankas.web.documents.services import document_open
 
-    target = Path(out)
-    if target.exists():
-        raise Conflict("output_exists", path=str(target))
-    doc = document_get(agenda)
-    passphrase = None
-    if doc.exempted:
-        passphrase = read_secret_file(passphrase_file, "BRANKAS_PASSPHRASE",
-                                      "Frasa sandi kunci / Key passphrase")
-    partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
-    try:
-        with open(partial, "xb") as fh:
-            document_open(actor=actor, agenda=agenda, dst=fh, passphrase=passphrase, via="cli")
-            fh.flush()
-            os.fsync(fh.fileno())
-        if target.exists():
-            raise Conflict("output_exists", path=str(target))
-        os.replace(partial, target)
-        fsync_dir(target.parent.absolute())
-    finally:
-        partial.unlink(missing_ok=True)
-    click.echo(str(target), err=True)
+    with out_file(out) as fh:
+        passphrase = None
+        if document_lookup(agenda).exempted:  # whether to ask; opening checks the role
+            passphrase = read_secret_file(passphrase_file, "BRANKAS_PASSPHRASE",
+                                          "Frasa sandi kunci / Key passphrase")
+        document_open(actor=actor, agenda=agenda, dst=fh, passphrase=passphrase, via="cli")
+    click.echo(str(Path(out)), err=True)
 

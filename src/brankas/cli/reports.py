@@ -9,12 +9,12 @@ import click
 
 from brankas.cli.app import main
 from brankas.cli.auth import acting_user
+from brankas.cli.outfile import out_file
 from brankas.cli.runtime import (
     emit_json,
     fail,
     handles_errors,
     read_secret_file,
-    write_new_file,
 )
 from brankas.core.chains.report import REPORT, Step
 
@@ -86,7 +86,7 @@ def report_list_cmd(actor, as_json: bool) -> None:  # type: ignore[no-untyped-de
     """Every report with its state."""
     from brankas.web.reports.selectors import report_list
 
-    rows = [_report_dict(r) for r in report_list(actor=actor)]
+    rows = [_report_dict(r) for r in report_list(actor=actor, via="cli")]
     if as_json:
         emit_json(rows)
         return
@@ -104,7 +104,8 @@ def report_show_cmd(actor, number: int, as_json: bool) -> None:  # type: ignore[
     """One report: its state, its figures' hash and every step of its chain."""
     from brankas.web.reports.selectors import report_get
 
-    out = _report_dict(report_get(actor=actor, number=number), steps=True)
+    out = _report_dict(report_get(actor=actor, number=number, via="cli"),
+                       steps=True)
     if as_json:
         emit_json(out)
         return
@@ -201,7 +202,8 @@ def report_export_cmd(actor, number: int, fmt: str, out: str) -> None:  # type: 
     """Write the report as PDF (the approved bytes once approved) or XLSX (its tables)."""
     from brankas.web.reports.services import report_export
 
-    write_new_file(out, report_export(actor=actor, number=number, fmt=fmt))
+    with out_file(out) as fh:
+        fh.write(report_export(actor=actor, number=number, fmt=fmt, via="cli"))
     click.echo(f"{out}")
 
 

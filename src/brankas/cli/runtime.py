@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import click
 
-from brankas.core.errors import BrankasError, Conflict, SetupError
+from brankas.core.errors import BrankasError, SetupError
 
 F = TypeVar("F", bound=Callable[..., Any])
 _started = False
@@ -94,22 +94,3 @@ def read_secret_file(
         return click.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
     return None
 
-
-def new_output_path(out: str) -> Path:
-    """The ``--out`` file as an absolute path; refused when it already exists (a command
-    never overwrites a file the user has)."""
-    target = Path(out).expanduser().absolute()
-    if target.exists():
-        raise Conflict("output_exists", path=str(target))
-    return target
-
-
-def write_new_file(out: str | Path, data: bytes) -> Path:
-    """Write ``--out`` whole or not at all: staged beside it, fsynced, then renamed."""
-    from brankas.core import fsutil
-
-    target = new_output_path(str(out))
-    with fsutil.staged_file(target.parent) as (staged, fh):
-        fh.write(data)
-    os.replace(staged, target)
-    return target

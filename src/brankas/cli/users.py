@@ -52,14 +52,11 @@ def user_add(actor, username: str, role: str, full_name: str, position: str, nip
 @acting_user
 def user_list(actor, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     """List users."""
-    from brankas.core.access import Action
     from brankas.web.accounts.selectors import user_list as select_users
-    from brankas.web.audit.guard import require_audited
 
-    require_audited(actor, Action.MANAGE_USERS, via="cli")
     rows = [{"username": u.username, "role": u.role, "full_name": u.full_name,
              "position": u.position, "nip": u.nip, "active": u.is_active}
-            for u in select_users()]
+            for u in select_users(actor=actor, via="cli")]
     if as_json:
         emit_json(rows)
         return

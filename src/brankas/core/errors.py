@@ -171,9 +171,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "already_initialized": (
         "Brankas sudah disiapkan di {home}", "Brankas is already set up in {home}"
     ),
+    "exempted_via_pdf": (
+        "Dokumen ini Dikecualikan: hanya dapat dibuka dari halamannya, dengan frasa sandi "
+        "kunci seorang pemegang kunci.",
+        "This document is exempted: it opens only from its page, with the passphrase of a "
+        "key holder's key.",
+    ),
     "output_exists": (
         "berkas keluaran {path} sudah ada; pilih nama lain",
         "the output file {path} already exists; choose another name",
+    ),
+    "output_unwritable": (
+        "berkas keluaran {path} tidak dapat ditulis ({reason}); tidak ada yang ditulis",
+        "the output file {path} cannot be written ({reason}); nothing was written",
     ),
     "import_folder_invalid": (
         "folder {path} tidak berisi folder biasa/ atau dikecualikan/ dengan pengiriman/ dan "

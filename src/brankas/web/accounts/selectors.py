@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from brankas.core.access import Action
 from brankas.core.errors import NotFound
 from brankas.web.accounts.models import Office, User
+from brankas.web.audit.guard import Actor, require_audited
 
 
 def office_get() -> Office | None:
@@ -21,5 +23,8 @@ def user_get(username: str) -> User:
         raise NotFound("user_not_found", username=username) from None
 
 
-def user_list() -> QuerySet[User]:
+def user_list(*, actor: Actor, via: str = "", target: str = "") -> QuerySet[User]:
+    """Every user, by role (manage-users: the admin's list; ``via`` and ``target`` describe
+    a refusal in the audit log)."""
+    require_audited(actor, Action.MANAGE_USERS, target=target, via=via)
     return User.objects.order_by("role", "username")

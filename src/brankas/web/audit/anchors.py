@@ -21,11 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from brankas.core import audithead
+from brankas.core.access import Action
 from brankas.core.auditchain import Anchor, ChainReport
 from brankas.core.bagformat import json_from_disk
 from brankas.core.bagread import BagReader
 from brankas.core.disklayout import CONTROL_JSON, RUNS_DIR
 from brankas.core.errors import BrankasError, InvalidInput, NotFound
+from brankas.web.audit.guard import Actor, require_audited
 from brankas.web.audit.services import audit_check
 from brankas.web.reports.models import Report
 
@@ -150,3 +152,10 @@ def audit_verify_anchors(*, anchors: Sequence[Anchor] = ()) -> ChainReport:
     """Check the chain, the counter, every approved report's recorded head and
     ``anchors``; each anchor's result names its first problem."""
     return audit_check([*report_anchors(), *anchors])
+
+
+def audit_chain_report(*, actor: Actor, via: str = "", target: str = "") -> ChainReport:
+    """``audit_verify_anchors`` for the audit pages (view-audit). ``brankas audit verify``
+    stays open to every role and calls ``audit_verify_anchors`` itself."""
+    require_audited(actor, Action.VIEW_AUDIT, target=target, via=via)
+    return audit_verify_anchors()

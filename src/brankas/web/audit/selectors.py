@@ -44,9 +44,11 @@ def _day_start(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
-def audit_list(*, actor: Actor, filters: AuditFilter | None = None) -> QuerySet[AuditEvent]:
-    """The entries that match, newest first."""
-    require_audited(actor, Action.VIEW_AUDIT)
+def audit_list(*, actor: Actor, filters: AuditFilter | None = None, via: str = "",
+               target: str = "") -> QuerySet[AuditEvent]:
+    """The entries that match, newest first (view-audit; ``via`` and ``target`` describe a
+    refusal in the log)."""
+    require_audited(actor, Action.VIEW_AUDIT, target=target, via=via)
     f = filters or AuditFilter()
     qs = AuditEvent.objects.order_by("-seq")
     if f.actor:
@@ -84,10 +86,11 @@ EXPORT_COLUMNS = [
 ]
 
 
-def audit_export(*, actor: Actor, filters: AuditFilter | None = None, via: str = "") -> bytes:
+def audit_export(*, actor: Actor, filters: AuditFilter | None = None, via: str = "",
+                 target: str = "") -> bytes:
     """The matching entries, oldest first, as CSV; the export itself is audited (with the
     filters used and the number of entries)."""
-    qs = audit_list(actor=actor, filters=filters).order_by("seq")
+    qs = audit_list(actor=actor, filters=filters, via=via, target=target).order_by("seq")
     rows = [{**event_dict(e), "detail": json.dumps(e.detail, ensure_ascii=False,
                                                    sort_keys=True)} for e in qs.iterator()]
     data = csv_table(EXPORT_COLUMNS, rows)

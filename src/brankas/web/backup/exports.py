@@ -7,8 +7,11 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from brankas.web.accounts.models import User
+from brankas.web.audit.services import audit_record
 from brankas.web.backup import registers
 from brankas.web.backup.models import BackupRun
+from brankas.web.backup.selectors import run_get
 
 SUMMARY_LABELS = [
     ("run", "Nomor back up"),
@@ -96,3 +99,16 @@ def _xlsx(control: dict[str, Any]) -> bytes:
     sheet.set_column(6, 6, 66)
     book.close()
     return out.getvalue()
+
+
+def control_list_export(*, actor: User, number: int, fmt: str, via: str, out: str = "",
+                        target: str = "") -> bytes:
+    """One run's control list as CSV or XLSX (view-backups), for the web's download and
+    ``brankas backup export``; each export is a ``backup.export`` entry in the audit log
+    (with the file named by ``--out``, from the command line)."""
+    run = run_get(actor=actor, number=number, via=via, target=target)
+    data = control_export(run, fmt)
+    detail = {"format": fmt, "via": via, **({"out": out} if out else {})}
+    audit_record(actor=actor.username, action="backup.export", target=str(run.number),
+                 detail=detail)
+    return data

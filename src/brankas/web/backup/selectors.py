@@ -1,4 +1,8 @@
-"""Reading the control lists, the disks, and whether the archive is safely backed up."""
+"""Reading the control lists, the disks, and whether the archive is safely backed up.
+
+The control lists and the disks are reads the access matrix governs (view-backups): each
+selector takes the acting user and refuses, audited, a role the matrix does not allow;
+``via`` (``web``, ``cli``) and ``target`` only describe the refusal in the audit log."""
 
 from __future__ import annotations
 
@@ -20,26 +24,27 @@ from brankas.web.runtime import brankas_settings
 MIN_DISKS = 2  # the dashboard warns when a document is on fewer disks
 
 
-def run_list(*, actor: User) -> QuerySet[BackupRun]:
-    require_audited(actor, Action.VIEW_BACKUPS)
+def run_list(*, actor: User, via: str = "", target: str = "") -> QuerySet[BackupRun]:
+    require_audited(actor, Action.VIEW_BACKUPS, target=target, via=via)
     return BackupRun.objects.select_related("medium", "operator").order_by("-number")
 
 
-def run_get(*, actor: User, number: int) -> BackupRun:
-    require_audited(actor, Action.VIEW_BACKUPS, target=str(number))
+def run_get(*, actor: User, number: int, via: str = "", target: str = "") -> BackupRun:
+    require_audited(actor, Action.VIEW_BACKUPS, target=target or str(number), via=via)
     try:
         return BackupRun.objects.select_related("medium", "operator").get(number=number)
     except BackupRun.DoesNotExist:
         raise NotFound("backup_run_not_found", number=number) from None
 
 
-def medium_list(*, actor: User) -> QuerySet[Medium]:
-    require_audited(actor, Action.VIEW_BACKUPS)
+def medium_list(*, actor: User, via: str = "", target: str = "") -> QuerySet[Medium]:
+    require_audited(actor, Action.VIEW_BACKUPS, target=target, via=via)
     return Medium.objects.annotate(documents=Count("copies")).order_by("label", "first_used_at")
 
 
-def medium_checks(*, actor: User, medium: Medium) -> QuerySet[MediumCheck]:
-    require_audited(actor, Action.VIEW_BACKUPS, target=medium.label)
+def medium_checks(*, actor: User, medium: Medium, via: str = "",
+                  target: str = "") -> QuerySet[MediumCheck]:
+    require_audited(actor, Action.VIEW_BACKUPS, target=target or medium.label, via=via)
     return MediumCheck.objects.filter(medium=medium).select_related("actor")
 
 

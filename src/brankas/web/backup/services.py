@@ -59,6 +59,7 @@ from brankas.web.custody.services import custody_check_backup, custody_first_see
 from brankas.web.dispatch.selectors import request_letters
 from brankas.web.documents.models import Document
 from brankas.web.keys.models import HolderKey
+from brankas.web.keys.selectors import Purpose, recipients_for
 from brankas.web.keys.services import (
     anchor_files,
     key_file_name,
@@ -210,8 +211,10 @@ def _copy(bag: Bag, run: BackupRun, medium: Medium, actor: User,
         snapshot_audit = sealing.snapshot_audit_seq() if changed else (
             last.audit_seq if last else 0)
         signing = office_key()
-    active = [k for k in keys if k.active and k.holder.is_active]
-    recipients = [k.recipient for k in active] + [office.recovery_recipient]
+        # Whom this run encrypts to, read with the rest (never refused: the recovery key
+        # alone still opens a disk).
+        readers = {purpose: recipients_for(purpose=purpose) for purpose in
+                   (Purpose.REGISTER, Purpose.SNAPSHOT, Purpose.AUDIT_TAIL)}
     by_path = {d["stored_path"]: d for d in docs}
     items: list[PayloadItem] = [
         _file_item(d["stored_path"], settings.home / d["stored_path"], d["stored_size"],
@@ -230,10 +233,13 @@ def _copy(bag: Bag, run: BackupRun, medium: Medium, actor: User,
             _bytes_item(f"{folder}/{REGISTER_BIASA}", registers.register_csv(
                 r for r, d in zip(rows, docs, strict=True) if d["category"] == "biasa")),
             _bytes_item(f"{folder}/{REGISTER_FULL}",
-                        crypto.encrypt_bytes(registers.register_csv(rows), recipients)),
-            _bytes_item(f"{folder}/{SNAPSHOT}", crypto.encrypt_bytes(snapshot, recipients)),
+                        crypto.encrypt_bytes(registers.register_csv(rows),
+                                             readers[Purpose.REGISTER].age())),
+            _bytes_item(f"{folder}/{SNAPSHOT}",
+                        crypto.encrypt_bytes(snapshot, readers[Purpose.SNAPSHOT].age())),
             _bytes_item(f"{folder}/{RECIPIENTS}",
-                        recipients_text(office.recovery_recipient, active)),
+                        recipients_text(readers[Purpose.SNAPSHOT].recovery,
+                                        list(readers[Purpose.SNAPSHOT].keys))),
         ]
         items += run_items
         sealed_files = {item.path: item.sha256 or "" for item in run_items}
@@ -302,7 +308,8 @@ def _copy(bag: Bag, run: BackupRun, medium: Medium, actor: User,
     closing = [_bytes_item(f"{folder}/{CONTROL_CSV}", csv_bytes),
                _bytes_item(f"{folder}/{CONTROL_JSON}", json_bytes),
                _bytes_item(tail_path, sealing.audit_tail(
-                   snapshot_audit, head["seq"] if head else 0, recipients))]
+                   snapshot_audit, head["seq"] if head else 0,
+                   readers[Purpose.AUDIT_TAIL].age()))]
     sealed_files.update({item.path: item.sha256 or "" for item in closing})
     seal = sealing.seal(seals, bag, signing, office=office.name, run=run, medium=medium,
                         files=sealed_files, snapshot_folder=snapshot_folder,

@@ -1,4 +1,9 @@
-"""Reading safes and the custody of disks, and the dashboard's custody reminders."""
+"""Reading safes and the custody of disks, and the dashboard's custody reminders.
+
+The safes and the disks' custody are reads the access matrix governs (view-custody):
+``safe_list``, ``medium_get``, ``media_with_custody`` and ``custody_history`` take the
+acting user and refuse, audited, a role the matrix does not allow; ``via`` and ``target``
+only describe the refusal in the audit log."""
 
 from __future__ import annotations
 
@@ -34,8 +39,8 @@ def safe_by_pk(pk: int) -> Safe:
     return safe
 
 
-def safe_list(*, actor: User) -> QuerySet[Safe]:
-    require_audited(actor, Action.VIEW_CUSTODY)
+def safe_list(*, actor: User, via: str = "", target: str = "") -> QuerySet[Safe]:
+    require_audited(actor, Action.VIEW_CUSTODY, target=target, via=via)
     return Safe.objects.prefetch_related("combinations", "media__medium").order_by("name")
 
 
@@ -60,19 +65,20 @@ def medium_state(medium: Medium) -> MediumCustody | None:
     return MediumCustody.objects.select_related("safe").filter(medium=medium).first()
 
 
-def medium_get(*, actor: User, ref: str) -> Medium:
-    require_audited(actor, Action.VIEW_CUSTODY)
+def medium_get(*, actor: User, ref: str, via: str = "", target: str = "") -> Medium:
+    require_audited(actor, Action.VIEW_CUSTODY, target=target, via=via)
     return medium_resolve(ref)
 
 
-def media_with_custody(*, actor: User) -> QuerySet[Medium]:
-    require_audited(actor, Action.VIEW_CUSTODY)
+def media_with_custody(*, actor: User, via: str = "", target: str = "") -> QuerySet[Medium]:
+    require_audited(actor, Action.VIEW_CUSTODY, target=target, via=via)
     return Medium.objects.select_related("custody", "custody__safe").order_by(
         "label", "first_used_at")
 
 
-def custody_history(*, actor: User, medium: Medium) -> QuerySet[CustodyMove]:
-    require_audited(actor, Action.VIEW_CUSTODY)
+def custody_history(*, actor: User, medium: Medium, via: str = "",
+                    target: str = "") -> QuerySet[CustodyMove]:
+    require_audited(actor, Action.VIEW_CUSTODY, target=target, via=via)
     return (CustodyMove.objects.filter(medium=medium)
             .select_related("actor", "from_safe", "to_safe").order_by("at", "id"))
 

@@ -18,14 +18,14 @@ from brankas.core import crypto
 from brankas.core.access import Action, require_combination
 from brankas.core.chains.custody import CUSTODY, MediumState, Move, check_backup_allowed
 from brankas.core.errors import AccessDenied, BrankasError, Conflict, InvalidInput, SetupError
-from brankas.core.terms import ROLE_LABELS, Role
-from brankas.web.accounts.models import Office, User
+from brankas.web.accounts.models import User
 from brankas.web.audit.guard import DENIED, require_audited
 from brankas.web.audit.services import audit_record
 from brankas.web.backup.models import Medium
 from brankas.web.custody.models import CustodyMove, MediumCustody, Safe, SafeCombination
 from brankas.web.custody.selectors import medium_resolve, safe_get
 from brankas.web.keys.models import HolderKey
+from brankas.web.keys.selectors import Purpose, Recipients, recipients_for
 from brankas.web.runtime import brankas_settings
 
 MAX_COMBINATION = 100
@@ -75,43 +75,26 @@ def combination_check(combination: str) -> str:
 
 # -- who may read combinations -------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Readers:
-    """Whom a combination is encrypted to: the active keys of active users whose role may
-    read combinations, and always the office recovery key."""
-
-    recipients: list[str]
-    fingerprints: list[str]  # the readers' keys only (sorted), as stored with a combination
-
-    def encrypt(self, plain: bytes) -> bytes:
-        return crypto.encrypt_bytes(plain, self.recipients)
+def _readers() -> Recipients:
+    """Today's readers of a combination, refused when there are none (it would be readable
+    by the paper recovery key alone)."""
+    return recipients_for(purpose=Purpose.COMBINATION)
 
 
-def _readers_if_any() -> Readers | None:
-    roles = brankas_settings().combination_roles
-    keys = [k for k in HolderKey.objects.filter(retired_at__isnull=True).select_related("holder")
-            if k.holder.is_active and k.holder.role in roles]
-    if not keys:
+def _readers_if_any() -> Recipients | None:
+    try:
+        return _readers()
+    except SetupError:
         return None
-    office = Office.objects.get()
-    return Readers(recipients=[k.recipient for k in keys] + [office.recovery_recipient],
-                   fingerprints=sorted(k.fingerprint for k in keys))
 
 
-def _readers() -> Readers:
-    """Today's readers, or a clear refusal when there are none (the combination would be
-    readable by the paper recovery key alone)."""
-    readers = _readers_if_any()
-    if readers is None:
-        roles = brankas_settings().combination_roles
-        names = ", ".join(ROLE_LABELS[Role(r)] for r in sorted(roles))
-        raise SetupError("combination_no_holder", roles=names)
-    return readers
+def _wrap(readers: Recipients, plain: bytes) -> bytes:
+    return crypto.encrypt_bytes(plain, readers.age())
 
 
 def _encrypt(combination: str) -> tuple[bytes, list[str]]:
     readers = _readers()
-    return readers.encrypt(combination.encode("utf-8")), readers.fingerprints
+    return _wrap(readers, combination.encode("utf-8")), readers.holder_fingerprints()
 
 
 # -- safes ---------------------------------------------------------------------------------
@@ -200,9 +183,9 @@ def safe_combinations_read(*, actor: User, passphrase: str, name: str | None = N
             if not mine:
                 raise AccessDenied("combination_not_for_you", name=combo.safe.name)
             plain = crypto.decrypt_bytes(bytes(combo.ciphertext), mine).decode("utf-8")
-            if readers is not None and combo.fingerprints != readers.fingerprints:
-                combo.ciphertext = readers.encrypt(plain.encode("utf-8"))
-                combo.fingerprints = readers.fingerprints
+            if readers is not None and combo.fingerprints != readers.holder_fingerprints():
+                combo.ciphertext = _wrap(readers, plain.encode("utf-8"))
+                combo.fingerprints = readers.holder_fingerprints()
                 combo.save(update_fields=["ciphertext", "fingerprints"])
                 rewrapped.append(combo.pk)
             out.append(CombinationPlain(safe=combo.safe.name, location=combo.safe.location,
@@ -231,11 +214,12 @@ def safe_combinations_rewrap(*, actor: User, recovery_identity: str) -> int:
                            what=("identitas ini", "this identity")) from None
     with transaction.atomic():
         for combo, plain in zip(combos, plains, strict=True):
-            combo.ciphertext = readers.encrypt(plain)
-            combo.fingerprints = readers.fingerprints
+            combo.ciphertext = _wrap(readers, plain)
+            combo.fingerprints = readers.holder_fingerprints()
             combo.save(update_fields=["ciphertext", "fingerprints"])
         audit_record(actor=actor.username, action="safe.combination.rewrap", target="*",
-                     detail={"combinations": len(combos), "readers": readers.fingerprints})
+                     detail={"combinations": len(combos),
+                             "readers": readers.holder_fingerprints()})
     del plains
     return len(combos)
 

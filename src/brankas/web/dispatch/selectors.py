@@ -1,5 +1,9 @@
 """Reading requests to send a message: one, a list, what waits for a user, the overdue,
-and the step times of a period for the sent/received messages report."""
+and the step times of a period for the sent/received messages report.
+
+``request_get``, ``request_list``, ``request_inbox`` and ``request_overdue`` are the reads
+the access matrix governs (request-view): they take the acting user and refuse, audited, a
+role the matrix does not allow; ``via`` and ``target`` only describe the refusal."""
 
 from __future__ import annotations
 
@@ -10,13 +14,24 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from brankas.core.access import Action
 from brankas.core.chains.request import CLOSED, REQUEST, State, Step
 from brankas.core.errors import NotFound
 from brankas.web.accounts.models import User
+from brankas.web.audit.guard import Actor, require_audited
 from brankas.web.dispatch.models import SendRequest
 
 
-def request_get(number: int | str) -> SendRequest:
+def request_get(*, actor: Actor, number: int | str, via: str = "",
+                target: str = "") -> SendRequest:
+    """One request (request-view)."""
+    require_audited(actor, Action.REQUEST_VIEW, target=target or str(number), via=via)
+    return request_lookup(number)
+
+
+def request_lookup(number: int | str) -> SendRequest:
+    """A request without a role check: for the services that check the role of their own
+    step (and audit its refusal)."""
     try:
         return SendRequest.objects.select_related(
             "created_by", "assignee", "document").get(pk=int(number))
@@ -24,8 +39,15 @@ def request_get(number: int | str) -> SendRequest:
         raise NotFound("request_not_found", number=number) from None
 
 
-def request_list(*, state: str | None = None, open_only: bool = False,
-                 query: str | None = None) -> QuerySet[SendRequest]:
+def request_list(*, actor: Actor, via: str = "", target: str = "", state: str | None = None,
+                 open_only: bool = False, query: str | None = None) -> QuerySet[SendRequest]:
+    """Requests, newest first (request-view)."""
+    require_audited(actor, Action.REQUEST_VIEW, target=target, via=via)
+    return _requests(state=state, open_only=open_only, query=query)
+
+
+def _requests(*, state: str | None = None, open_only: bool = False,
+              query: str | None = None) -> QuerySet[SendRequest]:
     qs = SendRequest.objects.select_related("created_by", "assignee", "document")
     if state:
         qs = qs.filter(state=state)
@@ -39,16 +61,18 @@ def request_list(*, state: str | None = None, open_only: bool = False,
     return qs.order_by("-created_at", "-pk")
 
 
-def request_inbox(user: User) -> QuerySet[SendRequest]:
+def request_inbox(user: User, *, via: str = "", target: str = "") -> QuerySet[SendRequest]:
     """What waits for ``user``: requests assigned to them, and for a Kadis the new ones
-    that wait for any Kadis (the chain's rule, ``REQUEST.waiting_states``), in one query."""
+    that wait for any Kadis (the chain's rule, ``REQUEST.waiting_states``), in one query
+    (request-view)."""
+    require_audited(user, Action.REQUEST_VIEW, target=target, via=via)
     mine_or_nobody = [s.value for s in REQUEST.waiting_states(user.role)]
     anyone = [s.value for s in REQUEST.waiting_states(user.role, assigned_elsewhere=True)]
     if not mine_or_nobody and not anyone:
         return SendRequest.objects.none()
     waits = (Q(state__in=mine_or_nobody) & (Q(assignee=user) | Q(assignee__isnull=True))
              | Q(state__in=anyone))
-    return request_list().filter(waits).order_by("state_since", "pk")
+    return _requests().filter(waits).order_by("state_since", "pk")
 
 
 def request_assignees(req: SendRequest) -> QuerySet[User]:
@@ -59,10 +83,13 @@ def request_assignees(req: SendRequest) -> QuerySet[User]:
     return User.objects.filter(role=step.assigns.value, is_active=True).order_by("username")
 
 
-def request_overdue(*, hours: int, now: dt.datetime | None = None) -> QuerySet[SendRequest]:
-    """Open requests recorded more than ``hours`` ago (``BRANKAS_REQUEST_MAX_OPEN_HOURS``)."""
+def request_overdue(*, actor: Actor, hours: int, now: dt.datetime | None = None,
+                    via: str = "", target: str = "") -> QuerySet[SendRequest]:
+    """Open requests recorded more than ``hours`` ago (``BRANKAS_REQUEST_MAX_OPEN_HOURS``;
+    request-view)."""
+    require_audited(actor, Action.REQUEST_VIEW, target=target, via=via)
     cutoff = (now or timezone.now()) - dt.timedelta(hours=hours)
-    return request_list(open_only=True).filter(created_at__lt=cutoff).order_by("created_at")
+    return _requests(open_only=True).filter(created_at__lt=cutoff).order_by("created_at")
 
 
 # ------------------------------------------------------------------ for the report

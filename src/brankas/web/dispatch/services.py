@@ -42,7 +42,7 @@ from brankas.web.accounts.selectors import office_get
 from brankas.web.audit.guard import require_audited
 from brankas.web.audit.services import audit_record
 from brankas.web.dispatch.models import RequestStep, SendRequest
-from brankas.web.dispatch.selectors import request_get
+from brankas.web.dispatch.selectors import request_lookup
 from brankas.web.documents.models import Document
 from brankas.web.documents.selectors import document_by_source
 from brankas.web.documents.services import (
@@ -51,7 +51,8 @@ from brankas.web.documents.services import (
     documents_commit,
     stage_files,
 )
-from brankas.web.keys.services import Recipient, identities_unlock, recipients_active
+from brankas.web.keys.selectors import Purpose, Recipient, recipients_for
+from brankas.web.keys.services import identities_unlock
 from brankas.web.runtime import brankas_settings
 
 
@@ -133,7 +134,8 @@ def _attach(req: SendRequest, files: list[intake.InputFile]) -> store.Staged:
     when the request is exempted. The caller places it (``_place``) inside its transaction."""
     settings = brankas_settings()
     exempted = is_exempted(req.classification)
-    recipients = recipients_active() if exempted else []  # refuse before reading anything
+    # Refuse before reading anything when an exempted letter could not be encrypted.
+    recipients = recipients_for(purpose=Purpose.LETTER).all() if exempted else []
     done = stage_files(files, recipients=recipients, settings=settings)
     req.letter_originals = done.originals
     req.letter_source_sha256 = done.source_sha256
@@ -230,7 +232,7 @@ def request_assign(*, actor: User, number: int, assignee_username: str, note: st
     """The holder assigns the next in the chain: the Kadis a Kabid, the Kabid a Kasi, the
     Kasi a Sandiman. Nobody else assigns, and nobody skips a link."""
     note = _text(note, "note", multiline=True)
-    seen = request_get(number)
+    seen = request_lookup(number)
     step = REQUEST.transition(seen.state, Step.ASSIGN, number=seen.pk)
     require_audited(actor, step.action)  # outside the transaction, so the refusal stays
     with transaction.atomic():
@@ -286,7 +288,7 @@ def request_receive(*, actor: User, number: int, files: list[intake.InputFile] |
     if the request came without one."""
     require_audited(actor, REQUEST.action(Step.RECEIVE))
     note = _text(note, "note", multiline=True)
-    req = request_get(number)
+    req = request_lookup(number)
     step = _check(req, actor, Step.RECEIVE)
     if files and req.has_letter:
         raise Conflict("request_attachment_exists", number=req.pk)
@@ -365,7 +367,7 @@ def request_register(
     addressee. Without ``files`` the letter attached to the request is registered as it is
     stored (see ``_letter_pending``); with them, the scan given now (e.g. the signed letter)."""
     require_audited(actor, REQUEST.action(Step.REGISTER))
-    req = request_get(number)
+    req = request_lookup(number)
     step = _check(req, actor, Step.REGISTER)
     meta = metadata.build(
         direction=Direction.OUTGOING.value, classification=req.classification,
@@ -434,10 +436,10 @@ def request_letter_open(*, actor: User, number: int, dst: BinaryIO,
     """Write the request's letter (PDF) to ``dst``: a Biasa letter for anyone who sees
     requests, an exempted one only for a key holder with their own key and passphrase, as
     for documents. Audited, refusals included."""
-    req = request_get(number)
+    req = request_lookup(number)
     settings = brankas_settings()
     try:
-        require_audited(actor, Action.REQUEST_VIEW)
+        require_audited(actor, Action.REQUEST_VIEW, via=via)
         if not req.has_letter:
             raise InvalidInput("request_no_letter", number=req.pk)
         path = store.absolute(settings, req.letter_path)

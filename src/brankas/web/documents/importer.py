@@ -48,7 +48,7 @@ from brankas.web.accounts.models import User
 from brankas.web.audit.guard import require_audited
 from brankas.web.documents.models import Document
 from brankas.web.documents.services import Pending, documents_commit, stage_files
-from brankas.web.keys.services import Recipient, recipients_active
+from brankas.web.keys.selectors import Purpose, Recipient, recipients_for
 from brankas.web.runtime import brankas_settings
 
 BATCH = 100  # documents per transaction (and per round of fsyncs)
@@ -216,7 +216,7 @@ def run_import(
         if recipients is None and any(c.category is Category.EXEMPTED for c in group):
             try:
                 # Refuse before reading anything when exempted files could not be encrypted.
-                recipients = recipients_active()
+                recipients = recipients_for(purpose=Purpose.DOCUMENT).all()
             except BrankasError as exc:
                 no_recipients = exc
         return pool.submit(

@@ -1,14 +1,27 @@
-"""Reading the register."""
+"""Reading the register. ``document_list`` and ``document_get`` are the reads the access
+matrix governs (list, view): they take the acting user and refuse, audited, a role the
+matrix does not allow; ``via`` (``web``, ``cli``) and ``target`` only describe the refusal
+in the audit log."""
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
+from brankas.core.access import Action
 from brankas.core.errors import NotFound
+from brankas.web.audit.guard import Actor, require_audited
 from brankas.web.documents.models import Document
 
 
-def document_get(agenda: str) -> Document:
+def document_get(*, actor: Actor, agenda: str, via: str = "", target: str = "") -> Document:
+    """One register entry (``view``)."""
+    require_audited(actor, Action.VIEW, target=target or agenda, via=via)
+    return document_lookup(agenda)
+
+
+def document_lookup(agenda: str) -> Document:
+    """A register entry without a role check: for the services that check their own action
+    (opening checks open-regular or open-exempted, and audits its refusals)."""
     try:
         return Document.objects.select_related("registered_by").get(agenda=agenda.strip())
     except Document.DoesNotExist:
@@ -21,11 +34,16 @@ def document_by_source(source_sha256: str) -> Document | None:
 
 def document_list(
     *,
+    actor: Actor,
+    via: str = "",
+    target: str = "",
     direction: str | None = None,
     classification: str | None = None,
     year: int | None = None,
     query: str | None = None,
 ) -> QuerySet[Document]:
+    """The register, newest first, filtered (``list``)."""
+    require_audited(actor, Action.LIST, target=target, via=via)
     qs = Document.objects.select_related("registered_by")
     if direction:
         qs = qs.filter(direction=direction)
@@ -42,6 +60,13 @@ def document_list(
             | Q(correspondent__icontains=q)
         )
     return qs.order_by("-registered_at", "-seq")
+
+
+def document_counts() -> dict[tuple[str, str], int]:
+    """How many documents each SOP folder holds, by (category, direction): counts only,
+    shown to every role on the dashboard."""
+    rows = Document.objects.order_by().values("category", "direction").annotate(n=Count("pk"))
+    return {(r["category"], r["direction"]): r["n"] for r in rows}
 
 
 def document_years() -> list[int]:

@@ -16,7 +16,13 @@ from brankas.core import crypto, fsutil, intake, store
 from brankas.core.access import Action, require
 from brankas.core.agenda import format_agenda
 from brankas.core.config import Settings
-from brankas.core.errors import BrankasError, Conflict, CryptoFailure, IntegrityFailure
+from brankas.core.errors import (
+    AccessDenied,
+    BrankasError,
+    Conflict,
+    CryptoFailure,
+    IntegrityFailure,
+)
 from brankas.core.fsutil import copy_stream
 from brankas.core.metadata import DocumentInput
 from brankas.core.terms import Category, Direction, category_of
@@ -24,8 +30,9 @@ from brankas.web.accounts.models import Office, User
 from brankas.web.audit.guard import require_audited
 from brankas.web.audit.services import AuditEntry, audit_record, audit_record_many
 from brankas.web.documents.models import AgendaCounter, Document
-from brankas.web.documents.selectors import document_by_source, document_get
-from brankas.web.keys.services import Recipient, identities_unlock, recipients_active
+from brankas.web.documents.selectors import document_by_source, document_get, document_lookup
+from brankas.web.keys.selectors import Purpose, Recipient, recipients_for
+from brankas.web.keys.services import identities_unlock
 from brankas.web.runtime import brankas_settings
 
 
@@ -101,7 +108,7 @@ def document_stage(
     settings = brankas_settings()
     exempted = category_of(meta.classification) is Category.EXEMPTED
     # Refuse before reading anything when an exempted document could not be encrypted.
-    recipients = recipients_active() if exempted else []
+    recipients = recipients_for(purpose=Purpose.DOCUMENT).all() if exempted else []
     done = stage_files(files, recipients=recipients, settings=settings)
     existing = document_by_source(done.source_sha256)
     if existing is not None and not allow_duplicate:
@@ -293,15 +300,29 @@ def document_register(
     return doc
 
 
+def document_view(*, actor: User, agenda: str, via: str, target: str = "") -> Document:
+    """A register entry as its page or ``brankas show`` shows it: the ``view`` check, and
+    the ``document.view`` entry in the audit log."""
+    doc = document_get(actor=actor, agenda=agenda, via=via, target=target)
+    audit_record(actor=actor.username, action="document.view", target=doc.agenda,
+                 detail={"via": via})
+    return doc
+
+
 def document_open(
-    *, actor: User, agenda: str, dst: BinaryIO, passphrase: str | None = None, via: str = "cli"
+    *, actor: User, agenda: str, dst: BinaryIO, passphrase: str | None = None, via: str = "cli",
+    inline: bool = False,
 ) -> Document:
     """Write the document's PDF to ``dst``. Exempted documents are decrypted with the
-    actor's own key; ``dst`` holds a complete, authenticated PDF only if this returns."""
-    doc = document_get(agenda)
+    actor's own key; ``dst`` holds a complete, authenticated PDF only if this returns.
+    ``inline`` (the browser's PDF view, without a passphrase) refuses an exempted document:
+    it opens only from its page, with a key holder's passphrase."""
+    doc = document_lookup(agenda)
     settings = brankas_settings()
     action = Action.OPEN_EXEMPTED if doc.exempted else Action.OPEN_REGULAR
     try:
+        if inline and doc.exempted:
+            raise AccessDenied("exempted_via_pdf")
         require(actor.role, action)
         path = store.absolute(settings, doc.stored_path)
         if not path.is_file():

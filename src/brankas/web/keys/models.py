@@ -4,8 +4,23 @@ from django.conf import settings
 from django.db import models
 
 
+class HolderKeyQuerySet(models.QuerySet["HolderKey"]):
+    """The one definition of an active key: ``unretired`` (no newer key of its holder
+    replaced it) and held by a user who is still active. Every exempted file made from now
+    on is encrypted to the active keys (``keys.selectors.recipients_for``); nothing else
+    spells these filters out."""
+
+    def unretired(self) -> HolderKeyQuerySet:
+        return self.filter(retired_at__isnull=True)
+
+    def active(self) -> HolderKeyQuerySet:
+        return self.unretired().filter(holder__is_active=True)
+
+
 class HolderKey(models.Model):
     """A key holder's age identity. Only the passphrase-protected form is stored."""
+
+    objects = HolderKeyQuerySet.as_manager()
 
     holder = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="keys"
@@ -26,7 +41,8 @@ class HolderKey(models.Model):
 
     @property
     def active(self) -> bool:
-        return self.retired_at is None
+        """This key as ``HolderKey.objects.active()`` judges it (one key at hand)."""
+        return self.retired_at is None and self.holder.is_active
 
 
 class OfficeKey(models.Model):

@@ -1,8 +1,20 @@
+"""Keys, and the one answer to "who receives an exempted file" (``recipients_for``)."""
+
 from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
 
 from django.db.models import QuerySet
 
+from brankas.core import crypto
+from brankas.core.errors import SetupError
+from brankas.core.terms import KEY_HOLDER_ROLES, ROLE_LABELS, Role
+from brankas.web.accounts.models import Office, User
 from brankas.web.keys.models import HolderKey
+from brankas.web.runtime import brankas_settings
+
+RECOVERY = "recovery"
 
 
 def key_list() -> QuerySet[HolderKey]:
@@ -10,4 +22,90 @@ def key_list() -> QuerySet[HolderKey]:
 
 
 def user_has_key(user_id: int) -> bool:
-    return HolderKey.objects.filter(holder_id=user_id, retired_at__isnull=True).exists()
+    """The user holds an active key (``HolderKey.objects.active``)."""
+    return HolderKey.objects.active().filter(holder_id=user_id).exists()
+
+
+def users_with_key() -> set[int]:
+    """The ids of the users who hold an active key."""
+    return set(HolderKey.objects.active().values_list("holder_id", flat=True))
+
+
+def any_key_holder() -> bool:
+    """Some user holds an active key (else no exempted document can be registered)."""
+    return HolderKey.objects.active().exists()
+
+
+def key_holder_candidates() -> QuerySet[User]:
+    """The active users whose role holds a key: whom an admin may make a key for."""
+    return User.objects.filter(role__in=[r.value for r in KEY_HOLDER_ROLES],
+                               is_active=True).order_by("role", "username")
+
+
+# -- who receives an exempted file -----------------------------------------------------
+
+class Purpose(StrEnum):
+    """What is being encrypted. Each purpose has one set of readers (``recipients_for``)."""
+
+    DOCUMENT = "document"  # an exempted document: registration and import
+    LETTER = "letter"  # an exempted request letter (``permintaan/``)
+    REGISTER = "register"  # the full register on a backup disk
+    SNAPSHOT = "snapshot"  # the database snapshot on a backup disk
+    AUDIT_TAIL = "audit-tail"  # the audit entries a run carries after its snapshot
+    COMBINATION = "combination"  # a safe's combination
+
+
+# A document or letter encrypted to the recovery key alone could be read by nobody in the
+# office: refused. A backup disk is always written (the recovery key opens it). A
+# combination has its own refusal, naming the roles that may read it.
+REFUSED_WITHOUT_HOLDER = {Purpose.DOCUMENT: "no_key_holder", Purpose.LETTER: "no_key_holder",
+                          Purpose.COMBINATION: "combination_no_holder"}
+
+
+@dataclass(frozen=True)
+class Recipient:
+    fingerprint: str
+    recipient: str
+    holder: str  # username, or "recovery"
+
+
+@dataclass(frozen=True)
+class Recipients:
+    """The readers of one encrypted file: the holders' active keys that may read it, and
+    always the office recovery key (paper, in the safe)."""
+
+    purpose: Purpose
+    keys: tuple[HolderKey, ...]
+    recovery: str  # the office recovery recipient (age1...)
+
+    def all(self) -> list[Recipient]:
+        """Every reader, the holders first, then the recovery key."""
+        holders = [Recipient(k.fingerprint, k.recipient, k.holder.username) for k in self.keys]
+        return [*holders, Recipient(crypto.recipient_fingerprint(self.recovery), self.recovery,
+                                    RECOVERY)]
+
+    def age(self) -> list[str]:
+        """The age recipients to encrypt to."""
+        return [r.recipient for r in self.all()]
+
+    def holder_fingerprints(self) -> list[str]:
+        """The holders' key fingerprints, sorted (the recovery key's left out)."""
+        return sorted(k.fingerprint for k in self.keys)
+
+
+def recipients_for(*, purpose: Purpose) -> Recipients:
+    """Who receives a file encrypted for ``purpose``: every active key (of a role that may
+    read a combination, for a combination) and the office recovery key. Refused, before
+    anything is read or written, when the purpose needs a holder and there is none."""
+    keys = HolderKey.objects.active().select_related("holder").order_by("created_at", "id")
+    if purpose is Purpose.COMBINATION:
+        roles = brankas_settings().combination_roles
+        keys = keys.filter(holder__role__in=sorted(roles))
+    found = tuple(keys)
+    if not found and purpose in REFUSED_WITHOUT_HOLDER:
+        code = REFUSED_WITHOUT_HOLDER[purpose]
+        if purpose is Purpose.COMBINATION:
+            names = ", ".join(ROLE_LABELS[Role(r)] for r in sorted(roles))
+            raise SetupError(code, roles=names)
+        raise SetupError(code)
+    return Recipients(purpose=purpose, keys=found, recovery=Office.objects.get().recovery_recipient)

@@ -1,15 +1,15 @@
-"""Key holders' identities and the recipients every exempted document is encrypted to."""
+"""Key holders' identities: making them, unlocking them, and their files under ``keys/``.
+
+Who receives an exempted file is ``keys.selectors.recipients_for``."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
 
 from brankas.core import crypto, diskseal, fsutil
 from brankas.core.access import Action
-from brankas.core.errors import AccessDenied, InvalidInput, SetupError
+from brankas.core.errors import AccessDenied, InvalidInput
 from brankas.core.names import safe_component
 from brankas.core.passphrase import check_passphrase
 from brankas.core.terms import KEY_HOLDER_ROLES, Role
@@ -18,16 +18,8 @@ from brankas.web.accounts.selectors import user_get
 from brankas.web.audit.guard import require_audited
 from brankas.web.audit.services import audit_record
 from brankas.web.keys.models import HolderKey, OfficeKey
+from brankas.web.keys.selectors import RECOVERY
 from brankas.web.runtime import brankas_settings
-
-RECOVERY = "recovery"
-
-
-@dataclass(frozen=True)
-class Recipient:
-    fingerprint: str
-    recipient: str
-    holder: str  # username, or "recovery"
 
 
 def key_create(*, actor: User, holder_username: str, passphrase: str) -> HolderKey:
@@ -43,7 +35,7 @@ def key_create(*, actor: User, holder_username: str, passphrase: str) -> HolderK
     protected = crypto.protect_identity(pair.identity, passphrase)
     now = timezone.now()
     with transaction.atomic():
-        retired = list(HolderKey.objects.filter(holder=holder, retired_at__isnull=True))
+        retired = list(HolderKey.objects.unretired().filter(holder=holder))
         HolderKey.objects.filter(pk__in=[k.pk for k in retired]).update(retired_at=now)
         signing = office_key()
         fingerprint = crypto.recipient_fingerprint(pair.recipient)
@@ -64,25 +56,6 @@ def key_create(*, actor: User, holder_username: str, passphrase: str) -> HolderK
         )
         keys_write_files()  # inside: a failure here leaves no key that has no file
     return key
-
-
-def recipients_active() -> list[Recipient]:
-    """Every active key holder's recipient plus the office recovery recipient.
-
-    Refuses when no key holder exists: an exempted document encrypted only to the
-    recovery key could be read by nobody in the office."""
-    holders = [
-        Recipient(k.fingerprint, k.recipient, k.holder.username)
-        for k in HolderKey.objects.filter(retired_at__isnull=True).select_related("holder")
-        if k.holder.is_active
-    ]
-    if not holders:
-        raise SetupError("no_key_holder")
-    office = Office.objects.get()
-    recovery = Recipient(
-        crypto.recipient_fingerprint(office.recovery_recipient), office.recovery_recipient, RECOVERY
-    )
-    return [*holders, recovery]
 
 
 def identities_unlock(*, user: User, fingerprints: list[str], passphrase: str, agenda: str):  # type: ignore[no-untyped-def]

@@ -30,13 +30,15 @@ from brankas.web.reports.models import Report, ReportStep
 from brankas.web.runtime import brankas_settings
 
 
-def report_list(*, actor: User) -> QuerySet[Report]:
-    require_audited(actor, Action.VIEW_REPORTS)
+def report_list(*, actor: User, via: str = "", target: str = "") -> QuerySet[Report]:
+    """Every report, newest first (view-reports; ``via`` and ``target`` describe a refusal
+    in the audit log)."""
+    require_audited(actor, Action.VIEW_REPORTS, target=target, via=via)
     return Report.objects.select_related("created_by", "corrects").order_by("-number")
 
 
-def report_get(*, actor: User, number: int) -> Report:
-    require_audited(actor, Action.VIEW_REPORTS)
+def report_get(*, actor: User, number: int, via: str = "", target: str = "") -> Report:
+    require_audited(actor, Action.VIEW_REPORTS, target=target, via=via)
     return report_lookup(number)
 
 
@@ -49,12 +51,12 @@ def report_lookup(number: int) -> Report:
         raise NotFound("report_not_found", number=number) from None
 
 
-def report_inbox(*, actor: User) -> QuerySet[Report]:
+def report_inbox(*, actor: User, via: str = "", target: str = "") -> QuerySet[Report]:
     """The reports waiting for this user's role (the dashboard's inbox)."""
+    require_audited(actor, Action.VIEW_REPORTS, target=target, via=via)
     states = REPORT.waiting_states(actor.role)
     if not states:
         return Report.objects.none()
-    require_audited(actor, Action.VIEW_REPORTS)
     return Report.objects.filter(state__in=sorted(s.value for s in states)).order_by("number")
 
 

@@ -163,8 +163,11 @@ def report_render(report: Report) -> bytes:
     return report_pdf(_meta(report, report_steps(report)), report.data)
 
 
-def report_export(*, actor: User, number: int, fmt: str) -> bytes:
-    report = report_get(actor=actor, number=number)
+def report_export(*, actor: User, number: int, fmt: str, via: str = "",
+                  target: str = "") -> bytes:
+    """The report as PDF or XLSX (view-reports), audited as ``report.export``; ``via`` and
+    ``target`` describe a refusal."""
+    report = report_get(actor=actor, number=number, via=via, target=target)
     if fmt == "pdf":
         data = report_render(report)
     elif fmt == "xlsx":

@@ -17,9 +17,8 @@ from django.views.decorators.http import require_GET
 from brankas.core.access import Action, allowed
 from brankas.core.chains.custody import CUSTODY, MediumState, Move
 from brankas.web.accounts.models import User
-from brankas.web.audit.services import audit_record
 from brankas.web.backup import registers
-from brankas.web.backup.exports import control_export
+from brankas.web.backup.exports import control_list_export
 from brankas.web.backup.selectors import (
     backup_status,
     medium_checks,
@@ -57,7 +56,7 @@ def _page(request: HttpRequest, user: User, *, backup_form: BackupForm | None = 
         "status": backup_status(),
         "active": jobs.job_active(),
         "busy": busy,
-        "recent": run_list(actor=user)[:5],
+        "recent": run_list(actor=user, via="web", target=request.path)[:5],
     }, status=status)
 
 
@@ -66,7 +65,7 @@ def _page(request: HttpRequest, user: User, *, backup_form: BackupForm | None = 
 def backup_page(request: HttpRequest) -> HttpResponse:
     """The backup page: where the archive stands, and the forms to back up or check a disk."""
     if request.method != "POST":
-        return _page(request, require_role(request, Action.VIEW_BACKUPS))
+        return _page(request, actor(request))
     user = require_role(request, Action.BACKUP)
     form = BackupForm(request.POST)
     if not form.is_valid():
@@ -179,7 +178,8 @@ def job_page(request: HttpRequest, job_id: str) -> HttpResponse:
         # A reminder is made only for a disk left out of its safe: offer the check-in.
         if reminder and CUSTODY.may(role=actor(request).role, state=MediumState.OUT,
                                     step=Move.CHECKIN):
-            safes = [s.name for s in safe_list(actor=actor(request))]
+            safes = [s.name for s in safe_list(actor=actor(request), via="web",
+                                               target=request.path)]
             context["checkin_form"] = MoveForm(safes=safes, moves=["checkin"], initial={
                 "move": "checkin", "safe": reminder.get("safe") or ""})
             context["checkin_medium"] = job.outcome["medium"]["medium_id"]
@@ -213,15 +213,18 @@ def media_page(request: HttpRequest) -> HttpResponse:
     user = actor(request)
     media = [{"medium": medium, "state": state_of(medium),
               "custody": getattr(medium, "custody", None),
-              "checks": list(medium_checks(actor=user, medium=medium)[:CHECKS_PER_MEDIUM])}
-             for medium in medium_list(actor=user).select_related("custody", "custody__safe")]
+              "checks": list(medium_checks(actor=user, medium=medium, via="web",
+                                           target=request.path)[:CHECKS_PER_MEDIUM])}
+             for medium in medium_list(actor=user, via="web", target=request.path)
+             .select_related("custody", "custody__safe")]
     return render(request, "ui/backup_media.html", {"media": media})
 
 
 @login_required
 @refusals
 def runs_page(request: HttpRequest) -> HttpResponse:
-    page = Paginator(run_list(actor=actor(request)), RUNS_PER_PAGE).get_page(
+    runs = run_list(actor=actor(request), via="web", target=request.path)
+    page = Paginator(runs, RUNS_PER_PAGE).get_page(
         request.GET.get("page"))
     return render(request, "ui/backup_runs.html", {"page": page})
 
@@ -229,7 +232,7 @@ def runs_page(request: HttpRequest) -> HttpResponse:
 @login_required
 @refusals
 def run_page(request: HttpRequest, number: int) -> HttpResponse:
-    run = run_get(actor=actor(request), number=number)
+    run = run_get(actor=actor(request), number=number, via="web", target=request.path)
     return render(request, "ui/backup_run.html", {
         "run": run,
         "folders": _folders(run.categories or {}),
@@ -243,12 +246,9 @@ def run_page(request: HttpRequest, number: int) -> HttpResponse:
 def run_export(request: HttpRequest, number: int, fmt: str) -> HttpResponse:
     if fmt not in EXPORT_TYPES:
         raise Http404
-    user = actor(request)
-    run = run_get(actor=user, number=number)
-    data = control_export(run, fmt)
-    audit_record(actor=user.username, action="backup.export", target=str(run.number),
-                 detail={"format": fmt, "via": "web"})
+    data = control_list_export(actor=actor(request), number=number, fmt=fmt, via="web",
+                               target=request.path)
     response = HttpResponse(data, content_type=EXPORT_TYPES[fmt])
     response["Content-Disposition"] = (
-        f'attachment; filename="daftar-kontrol-back-up-{run.number:04d}.{fmt}"')
+        f'attachment; filename="daftar-kontrol-back-up-{number:04d}.{fmt}"')
     return response

@@ -54,7 +54,7 @@ def _safes_page(request: HttpRequest, user: User, *, add_form: SafeForm | None =
     posted comes back bound, with its errors, or with the combination it showed."""
     can_manage = allowed(user.role, Action.MANAGE_SAFES)
     rows = []
-    for safe in safe_list(actor=user):
+    for safe in safe_list(actor=user, via="web", target=request.path):
         mine = safe.pk == safe_pk
         rows.append({
             "safe": safe,
@@ -81,9 +81,8 @@ def _safes_page(request: HttpRequest, user: User, *, add_form: SafeForm | None =
 @sensitive_post_parameters("combination1", "combination2")
 def safes_page(request: HttpRequest) -> HttpResponse:
     """The safes, and (for the Sandiman and the Kabid) adding one."""
-    user = require_role(request, Action.VIEW_CUSTODY)
     if request.method != "POST":
-        return _safes_page(request, user)
+        return _safes_page(request, actor(request))
     user = require_role(request, Action.MANAGE_SAFES)
     form = SafeForm(request.POST)
     if form.is_valid():
@@ -179,14 +178,14 @@ def safes_print(request: HttpRequest) -> HttpResponse:
 
 def _medium_page(request: HttpRequest, user: User, ref: str, *, form: MoveForm | None = None,
                  status: int = 200) -> HttpResponse:
-    medium = medium_get(actor=user, ref=ref)
+    medium = medium_get(actor=user, ref=ref, via="web", target=request.path)
     state = state_of(medium)
-    safes = [s.name for s in safe_list(actor=user)]
+    safes = [s.name for s in safe_list(actor=user, via="web", target=request.path)]
     moves = [m.value for m in CUSTODY.open_steps(role=user.role, state=state)]
     return render(request, "ui/medium.html", {
         "medium": medium, "state": state,
         "custody": getattr(medium, "custody", None),
-        "history": custody_history(actor=user, medium=medium),
+        "history": custody_history(actor=user, medium=medium, via="web", target=request.path),
         "form": (form or MoveForm(safes=safes, moves=moves,
                                   initial={"move": moves[0] if moves else ""}))
         if moves else None,
@@ -198,11 +197,10 @@ def _medium_page(request: HttpRequest, user: User, ref: str, *, form: MoveForm |
 @refusals
 def medium_page(request: HttpRequest, medium_id: str) -> HttpResponse:
     """A disk: where it is, its chain of custody, and (for the Sandiman) moving it."""
-    user = require_role(request, Action.VIEW_CUSTODY)
     if request.method != "POST":
-        return _medium_page(request, user, medium_id)
+        return _medium_page(request, actor(request), medium_id)
     user = require_role(request, Action.MOVE_MEDIA)
-    safes = [s.name for s in safe_list(actor=user)]
+    safes = [s.name for s in safe_list(actor=user, via="web", target=request.path)]
     form = MoveForm(request.POST, safes=safes)
     if form.is_valid():
         data = form.cleaned_data
@@ -227,8 +225,8 @@ def medium_page(request: HttpRequest, medium_id: str) -> HttpResponse:
 @login_required
 @refusals
 def medium_custody_pdf(request: HttpRequest, medium_id: str) -> HttpResponse:
-    user = require_role(request, Action.VIEW_CUSTODY)
-    medium = medium_get(actor=user, ref=medium_id)
+    user = actor(request)
+    medium = medium_get(actor=user, ref=medium_id, via="web", target=request.path)
     response = HttpResponse(custody_log_pdf(actor=user, medium=medium),
                             content_type="application/pdf")
     response["Content-Disposition"] = (

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -22,8 +21,8 @@ from brankas.web.accounts.selectors import user_list
 from brankas.web.backup.selectors import backup_status
 from brankas.web.custody.selectors import custody_warnings
 from brankas.web.dispatch.selectors import request_inbox, request_overdue
-from brankas.web.documents.selectors import document_list
-from brankas.web.keys.selectors import key_list, user_has_key
+from brankas.web.documents.selectors import document_counts, document_list
+from brankas.web.keys.selectors import any_key_holder, user_has_key
 from brankas.web.reports.selectors import report_inbox
 from brankas.web.runtime import brankas_settings
 from brankas.web.ui import labels
@@ -50,8 +49,7 @@ class Hint:
 
 
 def folder_counts() -> list[Folder]:
-    rows = document_list().order_by().values("category", "direction").annotate(n=Count("pk"))
-    counts = {(r["category"], r["direction"]): r["n"] for r in rows}
+    counts = document_counts()
     return [
         Folder(
             title=labels.folder_title(category, direction),
@@ -66,7 +64,7 @@ def folder_counts() -> list[Folder]:
 
 def hints_for(user: User) -> list[Hint]:
     role = Role(user.role)
-    any_holder = key_list().filter(retired_at__isnull=True, holder__is_active=True).exists()
+    any_holder = any_key_holder()
     keys = reverse("ui:keys")
     hints = []
     if role is Role.ADMIN and not any_holder:
@@ -74,7 +72,8 @@ def hints_for(user: User) -> list[Hint]:
                                        "cannot be registered. A Kasi, Kabid or Kadis creates "
                                        "their own key, or you create one for them."),
                           keys, _("Keys")))
-    if role is Role.ADMIN and not user_list().filter(role=Role.SANDIMAN.value).exists():
+    if role is Role.ADMIN and not user_list(actor=user, via="web").filter(
+            role=Role.SANDIMAN.value).exists():
         hints.append(Hint("info", _("There is no Sandiman yet: add a user with the role "
                                     "Sandiman to register documents."),
                           reverse("ui:users"), _("Users")))
@@ -148,7 +147,7 @@ def request_hints(user: User) -> list[Hint]:
     if not allowed(user.role, Action.REQUEST_VIEW):
         return []
     hours = brankas_settings().request_max_open_hours
-    count = request_overdue(hours=hours).count()
+    count = request_overdue(actor=user, hours=hours, via="web").count()
     if not count:
         return []
     return [Hint("warning", ngettext(
@@ -162,19 +161,21 @@ def report_inbox_for(user: User) -> list[Any]:
     """The reports waiting for this user's role: the inbox on the dashboard."""
     if not allowed(user.role, Action.VIEW_REPORTS):
         return []
-    return list(report_inbox(actor=user)[:20])
+    return list(report_inbox(actor=user, via="web")[:20])
 
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     user = actor(request)
     folders = folder_counts()
-    recent = document_list()[:RECENT] if allowed(user.role, Action.LIST) else []
+    recent = (document_list(actor=user, via="web", target=request.path)[:RECENT]
+              if allowed(user.role, Action.LIST) else [])
     return render(request, "ui/dashboard.html", {
         "report_inbox": report_inbox_for(user),
         "folders": folders,
         "total": sum(f.count for f in folders),
         "recent": recent,
         "hints": hints_for(user) + backup_hints() + custody_hints() + request_hints(user),
-        "request_inbox": list(request_inbox(user)[:RECENT]),
+        "request_inbox": (list(request_inbox(user, via="web")[:RECENT])
+                          if allowed(user.role, Action.REQUEST_VIEW) else []),
     })

@@ -32,6 +32,7 @@ from brankas.web.dispatch.selectors import (
     request_get,
     request_inbox,
     request_list,
+    request_lookup,
 )
 from brankas.web.keys.selectors import key_list
 from brankas.web.runtime import brankas_settings
@@ -60,15 +61,17 @@ def overdue_cutoff() -> dt.datetime:
 @login_required
 @refusals
 def request_list_view(request: HttpRequest) -> HttpResponse:
-    user = require_role(request, Action.REQUEST_VIEW)
+    user = actor(request)
     show = request.GET.get("show", "open")
-    qs = request_list(open_only=show != "all", query=request.GET.get("q"))
+    qs = request_list(actor=user, via="web", target=request.path, open_only=show != "all",
+                      query=request.GET.get("q"))
     if show == "overdue":
         qs = qs.filter(created_at__lt=overdue_cutoff())
     page = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "ui/request_list.html", {
         "page": page, "show": show, "q": request.GET.get("q", ""),
-        "inbox": list(request_inbox(user)), "cutoff": overdue_cutoff(),
+        "inbox": list(request_inbox(user, via="web", target=request.path)),
+        "cutoff": overdue_cutoff(),
         "max_hours": brankas_settings().request_max_open_hours,
     })
 
@@ -135,8 +138,8 @@ def render_detail(request: HttpRequest, req: SendRequest, *, status: int = 200,
 @login_required
 @refusals
 def request_detail(request: HttpRequest, number: int) -> HttpResponse:
-    require_role(request, Action.REQUEST_VIEW)
-    return render_detail(request, request_get(number))
+    return render_detail(request, request_get(actor=actor(request), number=number, via="web",
+                                              target=request.path))
 
 
 def _step_view(request: HttpRequest, number: int, form: ServiceForm, name: str,
@@ -145,7 +148,8 @@ def _step_view(request: HttpRequest, number: int, form: ServiceForm, name: str,
     message beside the form's field. A role that may not take the step is refused before
     the form is read (the service checks again)."""
     require_role(request, action)
-    user = require_role(request, Action.REQUEST_VIEW)
+    user = actor(request)
+    req = request_get(actor=user, number=number, via="web", target=request.path)
     if getattr(request, "brankas_upload_too_large", False):
         form.is_valid()
         form.add_brankas_error(upload_too_large(request))
@@ -159,14 +163,15 @@ def _step_view(request: HttpRequest, number: int, form: ServiceForm, name: str,
         else:
             messages.success(request, done)
             return redirect("ui:request", number=number)
-    return render_detail(request, request_get(number), status=400, **{name: form})
+    req.refresh_from_db()
+    return render_detail(request, req, status=400, **{name: form})
 
 
 @login_required
 @refusals
 @require_POST
 def request_assign_view(request: HttpRequest, number: int) -> HttpResponse:
-    req = request_get(number)
+    req = request_lookup(number)  # its state names the step, whose role is checked first
     form = AssignForm(request.POST, people=_people(req))
     step = REQUEST.find(req.state, Step.ASSIGN)
     return _step_view(request, number, form, "assign_form", lambda user, d: (
@@ -215,7 +220,7 @@ def request_sent_view(request: HttpRequest, number: int) -> HttpResponse:
 def request_register_view(request: HttpRequest, number: int) -> HttpResponse:
     """The registration form, pre-filled from the request; registering links the two."""
     user = require_role(request, REQUEST.action(Step.REGISTER))
-    req = request_get(number)
+    req = request_get(actor=user, number=number, via="web", target=request.path)
     context: dict[str, Any] = {"req": req}
     if request.method != "POST":
         form = RequestRegisterForm(initial={
@@ -256,18 +261,18 @@ def request_letter_view(request: HttpRequest, number: int) -> HttpResponseBase:
     """The request's letter as a download: a Biasa one at once, an exempted one decrypted in
     memory with the key holder's passphrase (nothing written to disk; audited)."""
     user = actor(request)
-    req = request_get(number)
     form = PassphraseForm(request.POST)
     form.is_valid()
     passphrase = form.cleaned_data.get("passphrase") or None
     buffer = io.BytesIO()
     try:
-        services.request_letter_open(actor=user, number=number, dst=buffer,
-                                     passphrase=passphrase, via="web")
+        req = services.request_letter_open(actor=user, number=number, dst=buffer,
+                                           passphrase=passphrase, via="web")
     except BrankasError as exc:
         if exc.kind in {"denied", "not_found"}:
             raise
         form.add_error("passphrase", message_of(exc))
+        req = request_get(actor=user, number=number, via="web", target=request.path)
         return render_detail(request, req, status=400, passphrase_form=form)
     buffer.seek(0)
     response = FileResponse(buffer, as_attachment=True, filename=_letter_name(req),

@@ -24,14 +24,12 @@ from brankas.core.names import safe_component
 from brankas.core.terms import Category, Direction
 from brankas.web.accounts.models import User
 from brankas.web.accounts.selectors import office_get
-from brankas.web.audit.services import audit_record
 from brankas.web.documents.models import Document
 from brankas.web.documents.selectors import document_get, document_list, document_years
-from brankas.web.documents.services import document_open
-from brankas.web.keys.selectors import key_list
-from brankas.web.keys.services import RECOVERY
+from brankas.web.documents.services import document_open, document_view
+from brankas.web.keys.selectors import RECOVERY, key_list
 from brankas.web.ui import labels
-from brankas.web.ui.common import actor, message_of, refusals, require_role
+from brankas.web.ui.common import actor, message_of, refusals
 from brankas.web.ui.forms import FilterForm, PassphraseForm
 from brankas.web.ui.security import recent_password
 
@@ -41,10 +39,10 @@ PER_PAGE = 50
 @login_required
 @refusals
 def document_list_view(request: HttpRequest) -> HttpResponse:
-    require_role(request, Action.LIST)
+    user = actor(request)
     form = FilterForm(request.GET, years=document_years())
     filters = form.filters()
-    documents = document_list(**filters)
+    documents = document_list(actor=user, via="web", target=request.path, **filters)
     if folder := form.chosen_folder():
         documents = documents.filter(category=folder)
     page = Paginator(documents, PER_PAGE).get_page(request.GET.get("page"))
@@ -95,10 +93,7 @@ def render_detail(request: HttpRequest, doc: Document, form: PassphraseForm,
 @login_required
 @refusals
 def document_detail(request: HttpRequest, agenda: str) -> HttpResponse:
-    user = require_role(request, Action.VIEW)
-    doc = document_get(agenda)
-    audit_record(actor=user.username, action="document.view", target=doc.agenda,
-                 detail={"via": "web"})
+    doc = document_view(actor=actor(request), agenda=agenda, via="web", target=request.path)
     return render_detail(request, doc, PassphraseForm())
 
 
@@ -112,22 +107,12 @@ def pdf_name(doc: Document) -> str:
 @csp_replace({"frame-ancestors": ["'self'"]})  # type: ignore[arg-type]  # framed by its page
 def document_pdf(request: HttpRequest, agenda: str) -> HttpResponseBase:
     """A Biasa document's PDF, shown in the browser (and in the frame on its page)."""
-    user = actor(request)
-    doc = document_get(agenda)
-    if doc.exempted:
-        audit_record(actor=user.username, action="document.open", target=doc.agenda,
-                     outcome="denied", detail={"error": "exempted_via_pdf", "via": "web",
-                                               "classification": doc.classification})
-        return render(request, "ui/refused.html", {
-            "status": 403,
-            "message": _("This document is exempted: it opens only from its page, with the "
-                         "passphrase of a key holder's key."),
-        }, status=403)
     buffer = io.BytesIO()
     try:
-        document_open(actor=user, agenda=doc.agenda, dst=buffer, via="web")
+        doc = document_open(actor=actor(request), agenda=agenda, dst=buffer, via="web",
+                            inline=True)
     except BrankasError as exc:
-        if exc.kind == "denied":
+        if exc.kind in {"denied", "not_found"}:
             raise
         return render(request, "ui/refused.html", {"status": 500, "message": message_of(exc)},
                       status=500)
@@ -145,7 +130,7 @@ def document_open_view(request: HttpRequest, agenda: str) -> HttpResponseBase:
     """Decrypt an exempted document in memory with the key holder's passphrase and hand it
     over as a download; nothing is written to disk or kept by a cache."""
     user = actor(request)
-    doc = document_get(agenda)
+    doc = document_get(actor=user, agenda=agenda, via="web", target=request.path)
     form = PassphraseForm(request.POST)
     form.is_valid()
     passphrase = form.cleaned_data.get("passphrase") or None

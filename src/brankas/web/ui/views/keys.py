@@ -16,10 +16,9 @@ from brankas.core import crypto
 from brankas.core.access import Action, allowed
 from brankas.core.errors import BrankasError
 from brankas.core.passphrase import MIN_LENGTH, MIN_SCORE
-from brankas.core.terms import KEY_HOLDER_ROLES
 from brankas.web.accounts.models import User
-from brankas.web.accounts.selectors import office_get, user_list
-from brankas.web.keys.selectors import key_list
+from brankas.web.accounts.selectors import office_get
+from brankas.web.keys.selectors import key_holder_candidates, key_list, user_has_key
 from brankas.web.keys.services import key_create
 from brankas.web.ui.common import actor, message_of, refusals
 from brankas.web.ui.forms import KeyForm
@@ -28,8 +27,8 @@ OWN, FOR_HOLDER = "own", "holder"
 
 
 def holder_choices() -> list[tuple[str, str]]:
-    holders = user_list().filter(role__in=[r.value for r in KEY_HOLDER_ROLES], is_active=True)
-    return [(u.username, f"{u.display()} ({u.username}, {u.role.title()})") for u in holders]
+    return [(u.username, f"{u.display()} ({u.username}, {u.role.title()})")
+            for u in key_holder_candidates()]
 
 
 def forms_for(user: User, data: Any = None,
@@ -79,7 +78,7 @@ def keys_view(request: HttpRequest) -> HttpResponse:
                                  if office else ""),
         "own_form": forms[OWN],
         "holder_form": forms[FOR_HOLDER],
-        "has_own_key": key_list().filter(holder=user, retired_at__isnull=True).exists(),
+        "has_own_key": user_has_key(user.pk),
         "min_length": MIN_LENGTH,
         "min_score": MIN_SCORE,
     })

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from brankas.core.access import Action
 from brankas.core.errors import BrankasError, InvalidInput, NotFound
+from brankas.web.accounts.models import User
 from brankas.web.documents.models import Document
 from brankas.web.documents.selectors import document_get
 from brankas.web.documents.services import document_register
@@ -35,9 +36,9 @@ def upload_too_large(request: HttpRequest) -> InvalidInput:
     )
 
 
-def duplicate_of(exc: BrankasError) -> Document | None:
+def duplicate_of(exc: BrankasError, user: User) -> Document | None:
     try:
-        return document_get(str(exc.params.get("agenda", "")))
+        return document_get(actor=user, agenda=str(exc.params.get("agenda", "")), via="web")
     except NotFound:
         return None
 
@@ -67,7 +68,7 @@ def register(request: HttpRequest) -> HttpResponse:
         except BrankasError as exc:
             if exc.kind == "denied":
                 raise  # a refusal page (403)
-            duplicate = duplicate_of(exc) if exc.code == "duplicate_document" else None
+            duplicate = duplicate_of(exc, user) if exc.code == "duplicate_document" else None
             if duplicate is None:
                 form.add_brankas_error(exc)
         else:

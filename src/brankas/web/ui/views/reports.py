@@ -54,7 +54,8 @@ SIGN_STEPS = {Step.SUBMIT: report_submit, Step.APPROVE: report_approve,
 def reports_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":  # drafting: refused before the form is read
         require_role(request, Action.REPORT_DRAFT)
-    user = require_role(request, Action.VIEW_REPORTS)
+    user = actor(request)
+    reports = report_list(actor=user, via="web", target=request.path)
     form = None
     if allowed(user.role, Action.REPORT_DRAFT):
         form = ReportCreateForm(request.POST or None)
@@ -71,13 +72,14 @@ def reports_page(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("Report %(n)s drafted.") % {"n": report.number})
                 return redirect("ui:report", number=report.number)
     return render(request, "ui/reports.html", {
-        "reports": report_list(actor=user), "inbox": report_inbox(actor=user),
+        "reports": reports,
+        "inbox": report_inbox(actor=user, via="web", target=request.path),
         "form": form}, status=400 if form is not None and form.errors else 200)
 
 
 def _detail(request: HttpRequest, user: User, number: int, *, forms: dict | None = None,  # type: ignore[type-arg]
             status: int = 200) -> HttpResponse:
-    report = report_get(actor=user, number=number)
+    report = report_get(actor=user, number=number, via="web", target=request.path)
     possible = [step.value for step in REPORT.open_steps(role=user.role, state=report.state)]
     forms = forms or {}
     context = {
@@ -97,7 +99,7 @@ def _detail(request: HttpRequest, user: User, number: int, *, forms: dict | None
 @login_required
 @refusals
 def report_page(request: HttpRequest, number: int) -> HttpResponse:
-    return _detail(request, require_role(request, Action.VIEW_REPORTS), number)
+    return _detail(request, actor(request), number)
 
 
 @login_required
@@ -119,7 +121,7 @@ def report_step_view(request: HttpRequest, number: int, step: str) -> HttpRespon
         needed = REPORT.transition(report.state, chosen, number=report.number).action
     except BrankasError as exc:  # not a step this report can take now
         messages.error(request, message_of(exc))
-        return _detail(request, require_role(request, Action.VIEW_REPORTS), number, status=400)
+        return _detail(request, user, number, status=400)
     require_role(request, needed)
     if chosen is Step.RETURN:
         form: ReportNoteForm | ReportSignForm = ReportNoteForm(request.POST, prefix="return")
@@ -156,7 +158,7 @@ def report_step_view(request: HttpRequest, number: int, step: str) -> HttpRespon
 def report_correct_view(request: HttpRequest, number: int) -> HttpResponse:
     """A corrected version of an approved report (same kind, period and runs)."""
     user = require_role(request, Action.REPORT_DRAFT)
-    old = report_get(actor=user, number=number)
+    old = report_get(actor=user, number=number, via="web", target=request.path)
     try:
         new = report_create(actor=user, kind=old.kind, period=old.period, runs=old.runs,
                             corrects=old.number)
@@ -174,8 +176,8 @@ def report_correct_view(request: HttpRequest, number: int) -> HttpResponse:
 @xframe_options_sameorigin
 @csp_replace({"frame-ancestors": ["'self'"]})  # type: ignore[arg-type]  # framed by its page
 def report_pdf_view(request: HttpRequest, number: int) -> HttpResponse:
-    user = require_role(request, Action.VIEW_REPORTS)
-    response = HttpResponse(report_export(actor=user, number=number, fmt="pdf"),
+    response = HttpResponse(report_export(actor=actor(request), number=number, fmt="pdf",
+                                          via="web", target=request.path),
                             content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="laporan-{number}.pdf"'
     response["Cache-Control"] = "no-store"
@@ -186,9 +188,9 @@ def report_pdf_view(request: HttpRequest, number: int) -> HttpResponse:
 @recent_password
 @refusals
 def report_xlsx_view(request: HttpRequest, number: int) -> HttpResponse:
-    user = require_role(request, Action.VIEW_REPORTS)
     response = HttpResponse(
-        report_export(actor=user, number=number, fmt="xlsx"),
+        report_export(actor=actor(request), number=number, fmt="xlsx", via="web",
+                      target=request.path),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="laporan-{number}.xlsx"'
     return response

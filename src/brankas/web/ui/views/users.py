@@ -9,12 +9,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 
-from brankas.core.access import Action
 from brankas.core.errors import BrankasError
 from brankas.web.accounts.selectors import user_list
 from brankas.web.accounts.services import user_create
-from brankas.web.keys.selectors import key_list
-from brankas.web.ui.common import message_of, refusals, require_role
+from brankas.web.keys.selectors import users_with_key
+from brankas.web.ui.common import actor, message_of, refusals
 from brankas.web.ui.forms import UserForm
 
 FIELD_OF_CODE = {"user_exists": "username", "role_invalid": "role", "password_invalid": "password1"}
@@ -25,7 +24,8 @@ FIELD_OF_PARAM = {"username": "username", "NIP": "nip"}
 @refusals
 @sensitive_post_parameters("password1", "password2")
 def users_view(request: HttpRequest) -> HttpResponse:
-    user = require_role(request, Action.MANAGE_USERS)
+    user = actor(request)
+    users = user_list(actor=user, via="web", target=request.path)  # refused before the form
     form = UserForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -40,6 +40,5 @@ def users_view(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("User %(username)s was added with the role %(role)s.")
                              % {"username": created.username, "role": created.role.title()})
             return redirect("ui:users")
-    with_key = set(key_list().filter(retired_at__isnull=True).values_list("holder_id", flat=True))
-    return render(request, "ui/users.html", {"form": form, "users": user_list(),
-                                             "with_key": with_key})
+    return render(request, "ui/users.html", {"form": form, "users": users,
+                                             "with_key": users_with_key()})
