@@ -52,10 +52,9 @@ from brankas.web.accounts.models import Office, User
 from brankas.web.audit.guard import require_audited
 from brankas.web.audit.models import AuditEvent
 from brankas.web.audit.services import audit_record
-from brankas.web.backup import registers, sealing
+from brankas.web.backup import custodyhook, registers, sealing
 from brankas.web.backup.models import BackupCopy, BackupRun, Medium, MediumCheck
 from brankas.web.backup.snapshot import snapshot_bytes
-from brankas.web.custody.services import custody_check_backup, custody_first_seen
 from brankas.web.dispatch.selectors import request_letters
 from brankas.web.documents.models import Document
 from brankas.web.keys.models import HolderKey
@@ -143,7 +142,7 @@ def backup_run(*, actor: User, dest: Path | str, label: str | None = None,
     try:
         known = read_medium(dest)
         if known is not None:  # before anything is written: a disk in a safe is refused
-            custody_check_backup(known.medium_id)
+            custodyhook.check_backup(known.medium_id)
             recorded = Medium.objects.filter(medium_id=known.medium_id).first()
             if recorded is not None:
                 sealing.check_disk_is(dest, recorded)
@@ -156,7 +155,7 @@ def backup_run(*, actor: User, dest: Path | str, label: str | None = None,
     with bag:
         info = bag.medium
         medium = medium_sync(dest, info.medium_id, info.label, info.created)
-        custody_first_seen(medium=medium, actor=actor)
+        custodyhook.first_seen(medium=medium, actor=actor)
         # We hold the disk's lock: a run still "running" on it was interrupted.
         BackupRun.objects.filter(medium=medium, status=BackupRun.RUNNING).update(
             status=BackupRun.FAILED, error="interrupted", finished_at=timezone.now())
