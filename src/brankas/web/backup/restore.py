@@ -5,10 +5,6 @@ every file is checked against the register's hash before it is kept."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -254,24 +250,11 @@ def backup_drill(*, actor: User, dest: Path | str, passphrase: str | None = None
 
 
 def _recover_subprocess(dest: Path, home: Path, passphrase: str) -> dict[str, Any]:
-    """``brankas recover`` in its own process (its own database), as an office would. The
-    office key's fingerprint is given as the paper would give it: the drill checks that
-    the disk's seals are this office's."""
+    """The instance service's recover in its own process (its own database), as an office
+    would run it. The office key's fingerprint is given as the paper would give it: the
+    drill checks that the disk's seals are this office's."""
+    from brankas.instance import recover_in_child
     from brankas.web.keys.services import office_key
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BRANKAS_")}
-    env.update({"BRANKAS_PASSPHRASE": passphrase, "BRANKAS_LANG": os.environ.get(
-        "BRANKAS_LANG", "id")})
-    proc = subprocess.run(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "brankas", "recover", str(dest), "--home", str(home), "--json",
-         "--fingerprint", office_key().fingerprint],
-        env={**env, "BRANKAS_PARENT_PID": str(os.getpid())}, capture_output=True, text=True,
-        check=False)
-    try:
-        out: dict[str, Any] = json.loads(proc.stdout)
-    except ValueError:
-        out = {"ok": False, "error": (proc.stderr or proc.stdout).strip()[-2000:]}
-    out["exit"] = proc.returncode
-    return out
-
-
+    return recover_in_child(dest=dest, home=home, passphrase=passphrase,
+                            fingerprint=office_key().fingerprint)
