@@ -36,21 +36,17 @@ def _vm_hwm_mib() -> float:
 
 def _child(home: Path, entries: int) -> dict[str, Any]:
     os.environ["BRANKAS_HOME"] = str(home)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "brankas.web.settings")
-    import django
+    from brankas import instance
 
-    django.setup()
-    from django.conf import settings
+    instance.start()
     from django.core.management import call_command
     from django.utils import timezone
 
-    from brankas.core.config import ensure_home
     from brankas.core.terms import Classification, category_of
     from brankas.web.accounts.services import office_initialize, user_create
     from brankas.web.documents.models import Document
     from brankas.web.reports.services import report_create, report_export
 
-    ensure_home(settings.BRANKAS)
     call_command("migrate", verbosity=0, interactive=False)
     init = office_initialize(office_name="Dinas Kominfo (bench)", admin_username="admin",
                              admin_password=secrets.token_urlsafe(16))

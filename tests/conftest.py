@@ -21,6 +21,22 @@ import pytest
 os.environ.setdefault("BRANKAS_HOME", tempfile.mkdtemp(prefix="brankas-test-home-"))
 os.environ.setdefault("BRANKAS_LANG", "en")
 
+
+def _prepare_test_instance() -> None:
+    """pytest-django reads the settings before this file runs, so they name the default
+    ./brankas-data (which importing them no longer creates): point them at this run's
+    temporary home and prepare it, as every entry point does (``brankas.instance``)."""
+    from django.conf import settings
+
+    from brankas import instance
+    from brankas.core import config
+
+    settings.BRANKAS = instance.prepare(config.load())
+    settings.SECRET_KEY = config.read_secret_key(settings.BRANKAS)
+
+
+_prepare_test_instance()
+
 PASSWORDS = {
     "admin": "Admin-Pass-2026!",
     "operator": "Sandiman-Pass-2026!",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 import click
@@ -31,17 +30,6 @@ def main(ctx: click.Context) -> None:
         ctx.call_on_close(lambda: os.umask(previous))
 
 
-def _secure_home() -> int:
-    """Create the data folder privately and tighten what is already in it; returns how
-    many files and folders were tightened."""
-    from django.conf import settings
-
-    from brankas.core.config import ensure_home
-
-    ensure_home(settings.BRANKAS)
-    return len(fsutil.tighten(settings.BRANKAS.home))
-
-
 @main.command()
 @click.option("--office", "office_name", required=True, help="Office name (nama instansi).")
 @click.option("--admin", "admin_username", required=True, help="Username of the first admin.")
@@ -55,46 +43,38 @@ def init(
     """Set up a new Brankas in BRANKAS_HOME: database, the four folders, the first admin and
     the office recovery key (its secret is printed once: write it down, keep it in the safe).
     The data folder is made readable by its owner only; an existing one is tightened first."""
+    from brankas import instance
+
     setup_django()
-    from django.core.management import call_command
-
-    from brankas.web.accounts.services import office_initialize
-
     password = read_secret_file(
         password_file, "BRANKAS_PASSWORD", "Kata sandi admin / Admin password", confirm=True
     )
     if password is None:
         fail("kata sandi admin diperlukan: --password-file F / admin password needed", 2)
-    tightened = _secure_home()
-    if tightened and not as_json:
-        click.echo(f"izin folder data diperketat / data folder permissions tightened: "
-                   f"{tightened}", err=True)
-    call_command("migrate", verbosity=0, interactive=False)
-    result = office_initialize(
-        office_name=office_name,
-        admin_username=admin_username,
-        admin_password=password or "",
-        admin_full_name=full_name,
-    )
-    from django.conf import settings
 
-    from brankas.web.keys.services import office_key
+    def on_tightened(tightened: int) -> None:
+        if tightened and not as_json:
+            click.echo(f"izin folder data diperketat / data folder permissions tightened: "
+                       f"{tightened}", err=True)
 
-    fingerprint = office_key().fingerprint
+    done = instance.initialise(office_name=office_name, admin_username=admin_username,
+                               admin_password=password or "", admin_full_name=full_name,
+                               on_tightened=on_tightened)
+    result, fingerprint = done.result, done.office_key_fingerprint
     if as_json:
         emit_json(
             {
-                "home": str(settings.BRANKAS.home),
+                "home": str(done.home),
                 "office": result.office.name,
                 "admin": result.admin.username,
                 "recovery_recipient": result.office.recovery_recipient,
                 "recovery_identity": result.recovery_identity,
                 "office_key_fingerprint": fingerprint,
-                "tightened": tightened,
+                "tightened": done.tightened,
             }
         )
         return
-    click.echo(f"Brankas siap di / ready in {settings.BRANKAS.home}")
+    click.echo(f"Brankas siap di / ready in {done.home}")
     recipient = result.office.recovery_recipient
     click.echo(f"Kunci pemulihan kantor / office recovery recipient: {recipient}")
     click.echo("")
@@ -115,39 +95,15 @@ def init(
 @handles_errors
 def serve(host: str, port: int) -> None:
     """Run the web interface (migrates the database first)."""
-    setup_django()
-    from django.conf import settings
-    from django.core.management import call_command
+    from brankas import instance
 
-    from brankas.core import store
-
-    _secure_home()
-    call_command("migrate", verbosity=0, interactive=False)
-    store.create_layout(settings.BRANKAS)
-    _rename_exempted(settings.BRANKAS.home)
-    store.sweep_staging(settings.BRANKAS)
-    click.echo(f"Brankas: http://{host}:{port}/  (BRANKAS_HOME={settings.BRANKAS.home})", err=True)
+    upgraded = instance.upgrade()
+    for line in upgraded.renamed:
+        click.echo(f"brankas: {line}", err=True)
+    click.echo(f"Brankas: http://{host}:{port}/  (BRANKAS_HOME={upgraded.home})", err=True)
     from brankas.web.server import serve as run_server
 
     run_server(host=host, port=port)
-
-
-def _rename_exempted(home: Path) -> None:
-    """Exempted files still named with their subject (an instance rebuilt from a disk
-    written before the rule, or a migration run against another data folder) are renamed
-    as the migration does; a no-op when there are none."""
-    from brankas.web.dispatch.models import SendRequest
-    from brankas.web.documents.models import Document
-    from brankas.web.documents.renames import documents_rename, letters_rename
-
-    for what, summary in (
-        ("arsip dikecualikan / exempted archive",
-         documents_rename(home=home, document_model=Document)),
-        ("surat permintaan / request letters",
-         letters_rename(home=home, request_model=SendRequest)),
-    ):
-        for line in summary.lines(what):
-            click.echo(f"brankas: {line}", err=True)
 
 
 @main.group()

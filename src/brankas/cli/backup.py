@@ -285,34 +285,23 @@ def recover(dest: str, new_home: str, passphrase_file: str | None,  # type: igno
     unlocks the encrypted register; the disk's seals must prove it is the office's.
     All or nothing: the instance is built beside NEW_HOME and renamed into place only
     when complete."""
-    from brankas.cli import recovering
-    from brankas.core.bagread import BagReader
-    from brankas.core.disklayout import disk_identities
+    from brankas import instance
 
-    recovering.tie_to_parent()
-    home = Path(new_home).expanduser().absolute()
-    recovering.check_target(home)
-    reader = BagReader(dest)
+    source = instance.recover_source(dest=dest, home=new_home)
     identity_text = read_text_file(identity_file) if identity_file else None
     passphrase = None if identity_text is not None else read_secret_file(
         passphrase_file, "BRANKAS_PASSPHRASE", "Frasa sandi pemegang kunci / Key passphrase")
-    identities, unlocked_with = disk_identities(reader, passphrase=passphrase,
-                                                identity_text=identity_text)
-    with recovering.building(home):
-        from brankas.web.backup.recover import instance_recover
-
-        with progress_bar("pulihkan", as_json) as on_progress:
-            report = instance_recover(
-                dest=reader.dest, identities=identities, unlocked_with=unlocked_with,
-                secrets=[(unlocked_with, str(i)) for i in identities],
-                fingerprint=fingerprint, allow_older=allow_older,
-                allow_unsigned=allow_unsigned, on_progress=on_progress)
-        report.home = str(home)
+    with progress_bar("pulihkan", as_json) as on_progress:
+        report = instance.recover(
+            source, identity_text=identity_text, passphrase=passphrase,
+            fingerprint=fingerprint, allow_older=allow_older, allow_unsigned=allow_unsigned,
+            on_progress=on_progress)
     if as_json:
         emit_json(report.as_dict())
     else:
         click.echo(f"instans dipulihkan di / instance rebuilt in {report.home}")
-        click.echo(f"  dari salinan / from snapshot {report.snapshot_run} ({unlocked_with})")
+        click.echo(f"  dari salinan / from snapshot {report.snapshot_run} "
+                   f"({report.unlocked_with})")
         if report.authenticated:
             click.echo("  segel kantor / office seal: sah / authentic ("
                        + "; ".join(report.trusted_by) + ")")

@@ -15,18 +15,13 @@ import click
 from brankas.core.errors import BrankasError, SetupError
 
 F = TypeVar("F", bound=Callable[..., Any])
-_started = False
 
 
 def setup_django() -> None:
-    global _started
-    if _started:
-        return
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "brankas.web.settings")
-    import django
+    """Prepare the data folder and set Django up on it (the instance service's ``start``)."""
+    from brankas import instance
 
-    django.setup()
-    _started = True
+    instance.start()
 
 
 def ensure_initialized() -> None:

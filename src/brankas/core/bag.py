@@ -138,28 +138,36 @@ class Bag:
         state = self._state
         state.recover()
         plan, skipped = self._plan(items)
+        checkpoints = _Checkpoints(self, run=run, on_commit=on_commit)
+        error = self._copy_plan(plan, checkpoints, on_progress=on_progress,
+                                verify_after_write=verify_after_write, workers=max(1, workers),
+                                checkpoint_files=checkpoint_files,
+                                checkpoint_seconds=checkpoint_seconds)
+        if error is not None:
+            # Keep what was verified before the error: the next run need not copy it again.
+            gone = isinstance(error, BrankasError) and error.code == "backup_disk_gone"
+            if checkpoints.ready and not gone and isinstance(error, Exception):
+                with contextlib.suppress(Exception):
+                    checkpoints.commit()
+            self._discard(checkpoints.ready)
+            raise error
+        checkpoints.commit()  # the last files; or only bag-info, when the date or the run changed
+        added = checkpoints.added
+        return AddResult(added=tuple(added), skipped=skipped,
+                         bytes_added=sum(state.sizes[p] for p in added),
+                         files=len(state.entries), bytes=sum(state.sizes.values()))
+
+    def _copy_plan(self, plan: list[PayloadItem], checkpoints: _Checkpoints, *,
+                   on_progress: Progress | None, verify_after_write: bool, workers: int,
+                   checkpoint_files: int, checkpoint_seconds: float) -> BaseException | None:
+        """Stage the planned items in a pool of ``workers`` threads, handing each verified
+        copy to ``checkpoints`` and committing every ``checkpoint_files`` files or
+        ``checkpoint_seconds``. After the first failed copy nothing more is started; returns
+        that failure (what was verified stays with ``checkpoints``). Interrupted (a
+        BaseException, or a failed checkpoint), every staged copy not committed is removed."""
         files_total, bytes_total = len(plan), sum(item.size or 0 for item in plan)
-        added: list[str] = []
-        ready: list[Staged] = []
         error: BaseException | None = None
         done_files = done_bytes = 0
-        last_commit = time.monotonic()
-        workers = max(1, workers)
-
-        def commit() -> None:
-            nonlocal ready, last_commit
-            batch, ready = ready, []
-            try:
-                state.commit(batch, run=run)
-            except BaseException:
-                self._discard(batch)
-                raise
-            last_commit = time.monotonic()
-            paths = [s.path for s in batch]
-            added.extend(paths)
-            if on_commit is not None and paths:
-                on_commit(paths)
-
         if on_progress is not None:
             on_progress(0, files_total, 0, bytes_total)
         pending = deque(plan)
@@ -179,35 +187,21 @@ class Bag:
                         error = error or future.exception()  # later errors follow from it
                         continue
                     staged = future.result()
-                    ready.append(staged)
+                    checkpoints.ready.append(staged)
                     done_files += 1
                     done_bytes += staged.size
                     if on_progress is not None:
                         on_progress(done_files, files_total, done_bytes, bytes_total)
-                if error is None and ready and (
-                    len(ready) >= checkpoint_files
-                    or time.monotonic() - last_commit >= checkpoint_seconds
-                ):
-                    commit()
+                if error is None and checkpoints.due(checkpoint_files, checkpoint_seconds):
+                    checkpoints.commit()
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
-            self._discard(ready)
+            self._discard(checkpoints.ready)
             self._discard(f.result() for f in inflight
                           if f.done() and not f.cancelled() and f.exception() is None)
             raise
         pool.shutdown(wait=True)
-        if error is not None:
-            # Keep what was verified before the error: the next run need not copy it again.
-            gone = isinstance(error, BrankasError) and error.code == "backup_disk_gone"
-            if ready and not gone and isinstance(error, Exception):
-                with contextlib.suppress(Exception):
-                    commit()
-            self._discard(ready)
-            raise error
-        commit()  # the last files; or only bag-info, when the date or the run changed
-        return AddResult(added=tuple(added), skipped=skipped,
-                         bytes_added=sum(state.sizes[p] for p in added),
-                         files=len(state.entries), bytes=sum(state.sizes.values()))
+        return error
 
     # -- planning --------------------------------------------------------------------
 
@@ -334,6 +328,39 @@ class Bag:
         for staged in batch:
             with contextlib.suppress(OSError):
                 staged.staged.unlink()
+
+
+class _Checkpoints:
+    """Verified copies waiting for the next checkpoint, and the payload paths committed
+    (durably on the disk and listed) so far in one ``add_files``."""
+
+    def __init__(self, bag: Bag, *, run: str | None,
+                 on_commit: Callable[[list[str]], None] | None) -> None:
+        self._bag = bag
+        self._run = run
+        self._on_commit = on_commit
+        self.ready: list[Staged] = []
+        self.added: list[str] = []
+        self._last = time.monotonic()
+
+    def due(self, files: int, seconds: float) -> bool:
+        return bool(self.ready) and (len(self.ready) >= files
+                                     or time.monotonic() - self._last >= seconds)
+
+    def commit(self) -> None:
+        """Move the ready copies into ``data/`` and list them (``BagState.commit``); then
+        tell ``on_commit`` their paths. A failed checkpoint removes its copies."""
+        batch, self.ready = self.ready, []
+        try:
+            self._bag._state.commit(batch, run=self._run)
+        except BaseException:
+            self._bag._discard(batch)
+            raise
+        self._last = time.monotonic()
+        paths = [s.path for s in batch]
+        self.added.extend(paths)
+        if self._on_commit is not None and paths:
+            self._on_commit(paths)
 
 
 def open_or_create(dest: Path | str, *, label: str, organization: str, software: str,

@@ -145,13 +145,22 @@ def ensure_home(settings: Settings) -> None:
             os.close(os.open(settings.database_path, flags, fsutil.PRIVATE_FILE))
 
 
-def secret_key(settings: Settings) -> str:
-    """The Django secret of this instance, made once and kept in the data folder."""
-    path = settings.secret_key_file
+def read_secret_key(settings: Settings) -> str | None:
+    """The Django secret of this instance as kept in the data folder, or None when it has
+    not been made yet. Only reads (the settings call it on import)."""
     try:
-        return path.read_text(encoding="ascii").strip()
+        return settings.secret_key_file.read_text(encoding="ascii").strip()
     except FileNotFoundError:
-        pass
+        return None
+
+
+def secret_key(settings: Settings) -> str:
+    """The Django secret of this instance, made once and kept in the data folder (the
+    instance service's ``prepare`` makes it)."""
+    path = settings.secret_key_file
+    existing = read_secret_key(settings)
+    if existing is not None:
+        return existing
     ensure_home(settings)
     candidate = secrets.token_urlsafe(50)
     try:

@@ -1,6 +1,11 @@
 """Django settings, read from ``BRANKAS_*`` environment variables (see ``brankas.core.config``).
 
-No side effects beyond reading the instance secret from the data folder.
+No side effects: importing them reads the environment and, when it exists, the instance
+secret (``config/secret_key``); they create no folder and write no file. The data folder
+and the secret are made by ``brankas.instance.prepare``, which every entry point calls
+before Django reads these settings (the ``brankas`` command, ``web/wsgi.py``,
+``python -m brankas.instance manage``). Without a secret (an unprepared data folder and no
+``BRANKAS_SECRET_KEY``) ``SECRET_KEY`` is empty, which Django refuses at first use.
 """
 
 from __future__ import annotations
@@ -13,7 +18,8 @@ from brankas.core import config as brankas_config
 BRANKAS = brankas_config.load()
 BASE_DIR = Path(__file__).resolve().parent
 
-SECRET_KEY = os.environ.get("BRANKAS_SECRET_KEY") or brankas_config.secret_key(BRANKAS)
+SECRET_KEY = (os.environ.get("BRANKAS_SECRET_KEY") or brankas_config.read_secret_key(BRANKAS)
+              or "")
 DEBUG = BRANKAS.debug
 ALLOWED_HOSTS = [
     h.strip() for h in os.environ.get("BRANKAS_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")

@@ -20,6 +20,7 @@ from brankas.core.errors import (
     SetupError,
 )
 from brankas.core.terms import Role
+from brankas.web.accounts import lockout
 from brankas.web.accounts.loginname import login_name
 from brankas.web.accounts.models import Office, User
 from brankas.web.audit.guard import require_audited
@@ -156,36 +157,53 @@ def user_create(
     return user
 
 
-def cli_request() -> HttpRequest:
-    """A request object for the command line, so lockouts apply to it as to the web."""
-    request = HttpRequest()
-    request.META["REMOTE_ADDR"] = "127.0.0.1"
-    request.META["HTTP_USER_AGENT"] = "brankas-cli"
-    request.path = "/cli"
-    return request
+def _authenticate_without_request(username: str, password: str) -> User | None:
+    """The configured authentication backends but django-axes's, which needs a request
+    (the command line's lockout is ``lockout``'s)."""
+    from axes.backends import AxesStandaloneBackend
+    from django.contrib.auth import get_backends
+
+    for backend in get_backends():
+        if isinstance(backend, AxesStandaloneBackend):
+            continue
+        user = backend.authenticate(None, username=username, password=password)
+        if user is not None:
+            return user  # type: ignore[no-any-return]
+    return None
 
 
 def user_authenticate(*, username: str, password: str, request: HttpRequest | None = None) -> User:
     """The user, if ``password`` is theirs; every failure is audited and counted by the
     lockout. A failure for a name that is no user's is recorded as ``unknown:<tag>``
-    (``loginname``): what was typed there is often a password."""
+    (``loginname``): what was typed there is often a password.
+
+    ``request``: the web's sign-in, counted by django-axes through its backend; without
+    one (the command line) the same count is kept by ``lockout`` in django-axes's table."""
     from axes.handlers.proxy import AxesProxyHandler
 
-    request = request or cli_request()
-    credentials = {"username": username}
-    if AxesProxyHandler.is_locked(request, credentials):
-        audit_record(actor=login_name(username, request), action="auth.login",
-                     outcome="denied",
-                     detail={"reason": "locked", "via": request.META.get("HTTP_USER_AGENT", "")})
+    name = login_name(username, request)
+    via = request.META.get("HTTP_USER_AGENT", "") if request is not None else lockout.CLI_AGENT
+
+    def locked() -> bool:
+        if request is None:
+            return lockout.login_locked(name)
+        return bool(AxesProxyHandler.is_locked(request, {"username": username}))
+
+    if locked():
+        audit_record(actor=name, action="auth.login", outcome="denied",
+                     detail={"reason": "locked", "via": via})
         raise AuthenticationFailed("auth_locked")
-    user = authenticate(request, username=username, password=password)
+    if request is not None:
+        user = authenticate(request, username=username, password=password)
+    else:
+        user = _authenticate_without_request(username, password)
     if user is None or not user.is_active:
-        audit_record(actor=login_name(username, request), action="auth.login",
-                     outcome="failed", detail={"via": request.META.get("HTTP_USER_AGENT", "")})
-        if AxesProxyHandler.is_locked(request, credentials):
+        audit_record(actor=name, action="auth.login", outcome="failed", detail={"via": via})
+        if request is None:
+            lockout.login_failed(name, agent=via)
+        if locked():
             raise AuthenticationFailed("auth_locked")
         raise AuthenticationFailed("auth_failed")
     assert isinstance(user, User)
-    audit_record(actor=user.username, action="auth.login",
-                 detail={"via": request.META.get("HTTP_USER_AGENT", "")})
+    audit_record(actor=user.username, action="auth.login", detail={"via": via})
     return user

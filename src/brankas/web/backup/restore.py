@@ -5,10 +5,6 @@ every file is checked against the register's hash before it is kept."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,7 +18,7 @@ from brankas.core import crypto, store
 from brankas.core.access import Action
 from brankas.core.bagformat import PROBLEMS_KEPT
 from brankas.core.bagread import DAMAGED, BagReader
-from brankas.core.bagverify import verify
+from brankas.core.bagverify import VerifyReport, verify
 from brankas.core.disklayout import ARCHIVE_DIR
 from brankas.core.errors import AccessDenied, BrankasError, CryptoFailure, NotFound, SetupError
 from brankas.core.terms import REQUESTS_DIR
@@ -90,34 +86,65 @@ def backup_restore(*, actor: User, dest: Path | str, to: Path | str,
     if passphrase is not None:
         require_audited(actor, Action.OPEN_EXEMPTED, target=str(dest))
     reader = BagReader(dest)
-    qs = Document.objects.order_by("id")
-    if agendas:
-        wanted = [a.strip() for a in agendas]
-        docs = list(qs.filter(agenda__in=wanted))
-        unknown = sorted(set(wanted) - {d.agenda for d in docs})
-        if unknown:
-            raise NotFound("document_not_found", agenda=", ".join(unknown))
-    else:
-        docs = list(qs)
-    identities: dict[str, Any] = {}
-    if passphrase is not None:
-        keys = list(HolderKey.objects.filter(holder=actor))
-        for key in keys:
-            identities[key.fingerprint] = crypto.unlock_identity(
-                bytes(key.protected_identity), passphrase, username=actor.username)
-        anchors_fill(keys, list(identities.values()))
-        if not identities:
-            refused = AccessDenied("no_key_for_document", username=actor.username,
-                                   agenda=", ".join(d.agenda for d in docs if d.exempted)[:200])
-            audit_record(actor=actor.username, action="backup.restore", target=str(dest),
-                         outcome="denied", detail={"error": refused.code, "decrypt": True})
-            raise refused
+    docs = _documents_wanted(agendas)
+    identities = _holder_identities(actor, passphrase, docs, dest) \
+        if passphrase is not None else {}
     target = _empty_target(Path(to), "restore_target_not_empty")
     report = RestoreReport(dest=str(reader.dest), to=str(target),
                            problems=list(reader.problems))
+    opened = _restore_into(reader, docs, target, identities, report, on_progress)
+    audit_record_many([*(AuditEntry(actor=actor.username, action="document.open",
+                                    target=agenda, detail={"via": "restore", "out": out})
+                         for agenda, out in opened), AuditEntry(
+        actor=actor.username, action="backup.restore", target=str(reader.dest),
+        outcome="ok" if report.ok else "problems",
+        detail={"medium": reader.medium.medium_id, "to": str(target),
+                "restored": len(report.restored), "decrypted": len(report.decrypted),
+                "missing": report.missing[:100], "damaged": report.damaged[:100]})])
+    return report
+
+
+def _documents_wanted(agendas: list[str] | None) -> list[Document]:
+    """Every document, or those named (each must be in the register)."""
+    qs = Document.objects.order_by("id")
+    if not agendas:
+        return list(qs)
+    wanted = [a.strip() for a in agendas]
+    docs = list(qs.filter(agenda__in=wanted))
+    unknown = sorted(set(wanted) - {d.agenda for d in docs})
+    if unknown:
+        raise NotFound("document_not_found", agenda=", ".join(unknown))
+    return docs
+
+
+def _holder_identities(actor: User, passphrase: str, docs: list[Document],
+                       dest: Path | str) -> dict[str, Any]:
+    """The acting holder's identities, by key fingerprint, unlocked with the passphrase
+    (a wrong one refuses); refused, and audited, when the holder has no key."""
+    identities: dict[str, Any] = {}
+    keys = list(HolderKey.objects.filter(holder=actor))
+    for key in keys:
+        identities[key.fingerprint] = crypto.unlock_identity(
+            bytes(key.protected_identity), passphrase, username=actor.username)
+    anchors_fill(keys, list(identities.values()))
+    if not identities:
+        refused = AccessDenied("no_key_for_document", username=actor.username,
+                               agenda=", ".join(d.agenda for d in docs if d.exempted)[:200])
+        audit_record(actor=actor.username, action="backup.restore", target=str(dest),
+                     outcome="denied", detail={"error": refused.code, "decrypt": True})
+        raise refused
+    return identities
+
+
+def _restore_into(reader: BagReader, docs: list[Document], target: Path,
+                  identities: dict[str, Any], report: RestoreReport,
+                  on_progress: Progress | None) -> list[tuple[str, str]]:
+    """Copy each document out of the disk into ``target``, checked against the register's
+    hash, decrypting those encrypted to ``identities``; fills in ``report``. Returns the
+    (agenda, output file) of each document decrypted."""
     total = sum(d.stored_size for d in docs)
     done = 0
-    opened: list[AuditEntry] = []
+    opened: list[tuple[str, str]] = []
     for i, doc in enumerate(docs):
         if on_progress is not None:
             on_progress(i, len(docs), done, total)
@@ -146,18 +173,10 @@ def backup_restore(*, actor: User, dest: Path | str, to: Path | str,
         done += doc.stored_size
         if decrypt:
             report.decrypted.append(doc.agenda)
-            opened.append(AuditEntry(actor=actor.username, action="document.open",
-                                     target=doc.agenda, detail={"via": "restore",
-                                                                "out": str(out)}))
+            opened.append((doc.agenda, str(out)))
     if on_progress is not None:
         on_progress(len(docs), len(docs), done, total)
-    audit_record_many([*opened, AuditEntry(
-        actor=actor.username, action="backup.restore", target=str(reader.dest),
-        outcome="ok" if report.ok else "problems",
-        detail={"medium": reader.medium.medium_id, "to": str(target),
-                "restored": len(report.restored), "decrypted": len(report.decrypted),
-                "missing": report.missing[:100], "damaged": report.damaged[:100]})])
-    return report
+    return opened
 
 
 # -- the restore drill ----------------------------------------------------------------
@@ -183,8 +202,8 @@ def backup_drill(*, actor: User, dest: Path | str, passphrase: str | None = None
                  ) -> DrillReport:
     """Check the disk in full, restore every document on it into a temporary folder and
     compare with the register; with a key holder's passphrase, also rebuild a whole
-    instance from the disk (a separate process) and compare it with this one. The
-    temporary folder is removed; the result is recorded for the disk."""
+    instance from the disk (the instance service, in a process of its own) and compare it
+    with this one. The temporary folder is removed; the result is recorded for the disk."""
     from brankas.web.runtime import brankas_settings
 
     require_audited(actor, Action.DRILL, target=str(dest))
@@ -201,24 +220,12 @@ def backup_drill(*, actor: User, dest: Path | str, passphrase: str | None = None
     missing = [d.agenda for d in Document.objects.filter(
         copies__medium__medium_id=reader.medium.medium_id)
         if reader.locate(d.stored_path, d.stored_sha256) is None]
-    damaged: list[str] = []
-    restored = 0
     recovered: dict[str, Any] | None = None
     mismatched: list[str] = []
     settings.tmp.mkdir(parents=True, exist_ok=True)
     store.sweep_staging(settings)  # what a killed drill left, a day on
     with tempfile.TemporaryDirectory(prefix=store.DRILL_PREFIX, dir=settings.tmp) as tmp:
-        for doc, on_disk in docs:
-            try:
-                digest = reader.copy_out(on_disk, Path(tmp).joinpath(
-                    "files", *doc.stored_path.split("/")))
-            except BrankasError:
-                damaged.append(doc.agenda)
-                continue
-            if digest != doc.stored_sha256:
-                damaged.append(doc.agenda)
-            else:
-                restored += 1
+        restored, damaged = _drill_restore(reader, docs, Path(tmp) / "files")
         if passphrase is not None:
             recover = run_recover or _recover_subprocess
             recovered = recover(reader.dest, Path(tmp) / "home", passphrase)
@@ -233,45 +240,62 @@ def backup_drill(*, actor: User, dest: Path | str, passphrase: str | None = None
                                     if k != "documents_sha256"} if recovered else None,
                          mismatched=mismatched)
     report.verify["medium"] = None
-    with transaction.atomic():
-        check_record(MediumCheck(
-            medium=medium, kind=MediumCheck.DRILL, mode="full+recover" if recovered else "full",
-            actor=actor, dest=str(reader.dest)[:500], started_at=started,
-            finished_at=timezone.now(), ok=ok, files_checked=fixity.files_hashed,
-            bytes_checked=fixity.bytes_hashed,
-            problems={} if ok else {**problems_record(fixity),
-                                    "drill_missing": missing[:PROBLEMS_KEPT],
-                                    "drill_damaged": damaged[:PROBLEMS_KEPT],
-                                    "mismatched": mismatched[:PROBLEMS_KEPT]}),
-            shown_mode="drill")
-        audit_record(actor=actor.username, action="backup.drill",
-                     target=medium.label if medium else str(reader.dest),
-                     outcome="ok" if ok else "problems",
-                     detail={"restored": restored, "missing": len(missing),
-                             "damaged": len(damaged), "recovered": recovered is not None,
-                             "mismatched": len(mismatched)})
+    _drill_record(report, fixity, actor=actor, medium=medium, started=started,
+                  recovered=recovered)
     return report
 
 
+def _drill_restore(reader: BagReader, docs: list[tuple[Document, str]],
+                   into: Path) -> tuple[int, list[str]]:
+    """Copy every document found on the disk into ``into``, each checked against the
+    register's hash; returns how many came back whole and the agendas that did not."""
+    restored = 0
+    damaged: list[str] = []
+    for doc, on_disk in docs:
+        try:
+            digest = reader.copy_out(on_disk, into.joinpath(*doc.stored_path.split("/")))
+        except BrankasError:
+            damaged.append(doc.agenda)
+            continue
+        if digest != doc.stored_sha256:
+            damaged.append(doc.agenda)
+        else:
+            restored += 1
+    return restored, damaged
+
+
+def _drill_record(report: DrillReport, fixity: VerifyReport, *, actor: User,
+                  medium: Medium | None, started: Any,
+                  recovered: dict[str, Any] | None) -> None:
+    """The drill as the disk's last check, and its audit entry."""
+    ok = report.ok
+    with transaction.atomic():
+        check_record(MediumCheck(
+            medium=medium, kind=MediumCheck.DRILL,
+            mode="full+recover" if recovered else "full",
+            actor=actor, dest=report.dest[:500], started_at=started,
+            finished_at=timezone.now(), ok=ok, files_checked=fixity.files_hashed,
+            bytes_checked=fixity.bytes_hashed,
+            problems={} if ok else {**problems_record(fixity),
+                                    "drill_missing": report.missing[:PROBLEMS_KEPT],
+                                    "drill_damaged": report.damaged[:PROBLEMS_KEPT],
+                                    "mismatched": report.mismatched[:PROBLEMS_KEPT]}),
+            shown_mode="drill")
+        audit_record(actor=actor.username, action="backup.drill",
+                     target=medium.label if medium else report.dest,
+                     outcome="ok" if ok else "problems",
+                     detail={"restored": report.restored, "missing": len(report.missing),
+                             "damaged": len(report.damaged),
+                             "recovered": recovered is not None,
+                             "mismatched": len(report.mismatched)})
+
+
 def _recover_subprocess(dest: Path, home: Path, passphrase: str) -> dict[str, Any]:
-    """``brankas recover`` in its own process (its own database), as an office would. The
-    office key's fingerprint is given as the paper would give it: the drill checks that
-    the disk's seals are this office's."""
+    """The instance service's recover in its own process (its own database), as an office
+    would run it. The office key's fingerprint is given as the paper would give it: the
+    drill checks that the disk's seals are this office's."""
+    from brankas.instance import recover_in_child
     from brankas.web.keys.services import office_key
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BRANKAS_")}
-    env.update({"BRANKAS_PASSPHRASE": passphrase, "BRANKAS_LANG": os.environ.get(
-        "BRANKAS_LANG", "id")})
-    proc = subprocess.run(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "brankas", "recover", str(dest), "--home", str(home), "--json",
-         "--fingerprint", office_key().fingerprint],
-        env={**env, "BRANKAS_PARENT_PID": str(os.getpid())}, capture_output=True, text=True,
-        check=False)
-    try:
-        out: dict[str, Any] = json.loads(proc.stdout)
-    except ValueError:
-        out = {"ok": False, "error": (proc.stderr or proc.stdout).strip()[-2000:]}
-    out["exit"] = proc.returncode
-    return out
-
-
+    return recover_in_child(dest=dest, home=home, passphrase=passphrase,
+                            fingerprint=office_key().fingerprint)

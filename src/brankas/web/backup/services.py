@@ -31,7 +31,7 @@ from django.utils import timezone
 from brankas import __version__
 from brankas.core import crypto, diskseal
 from brankas.core.access import Action
-from brankas.core.bag import Bag, Hooks, PayloadItem, open_or_create
+from brankas.core.bag import AddResult, Bag, Hooks, PayloadItem, open_or_create
 from brankas.core.bagformat import PROBLEMS_KEPT, read_medium, sha256_bytes, shown
 from brankas.core.bagverify import Expectations, VerifyReport, verify
 from brankas.core.disklayout import (
@@ -52,14 +52,13 @@ from brankas.web.accounts.models import Office, User
 from brankas.web.audit.guard import require_audited
 from brankas.web.audit.models import AuditEvent
 from brankas.web.audit.services import audit_record
-from brankas.web.backup import registers, sealing
+from brankas.web.backup import custodyhook, registers, sealing
 from brankas.web.backup.models import BackupCopy, BackupRun, Medium, MediumCheck
 from brankas.web.backup.snapshot import snapshot_bytes
-from brankas.web.custody.services import custody_check_backup, custody_first_seen
 from brankas.web.dispatch.selectors import request_letters
 from brankas.web.documents.models import Document
-from brankas.web.keys.models import HolderKey
-from brankas.web.keys.selectors import Purpose, recipients_for
+from brankas.web.keys.models import HolderKey, OfficeKey
+from brankas.web.keys.selectors import Purpose, Recipients, recipients_for
 from brankas.web.keys.services import (
     anchor_files,
     key_file_name,
@@ -144,7 +143,7 @@ def backup_run(*, actor: User, dest: Path | str, label: str | None = None,
     try:
         known = read_medium(dest)
         if known is not None:  # before anything is written: a disk in a safe is refused
-            custody_check_backup(known.medium_id)
+            custodyhook.check_backup(known.medium_id)
             recorded = Medium.objects.filter(medium_id=known.medium_id).first()
             if recorded is not None:
                 sealing.check_disk_is(dest, recorded)
@@ -157,7 +156,7 @@ def backup_run(*, actor: User, dest: Path | str, label: str | None = None,
     with bag:
         info = bag.medium
         medium = medium_sync(dest, info.medium_id, info.label, info.created)
-        custody_first_seen(medium=medium, actor=actor)
+        custodyhook.first_seen(medium=medium, actor=actor)
         # We hold the disk's lock: a run still "running" on it was interrupted.
         BackupRun.objects.filter(medium=medium, status=BackupRun.RUNNING).update(
             status=BackupRun.FAILED, error="interrupted", finished_at=timezone.now())
@@ -192,10 +191,57 @@ def _fail(run: BackupRun, actor: User, exc: BaseException) -> None:
                          "files_added": run.files_added, "agendas": len(run.agendas)})
 
 
+@dataclass
+class _Sources:
+    """What a run copies and seals, read in one transaction: the snapshot names exactly
+    these documents, keys and letters."""
+
+    docs: list[dict[str, Any]]
+    letters: list[tuple[str, int, str]]
+    users: dict[int, str]
+    keys: list[HolderKey]
+    office: Office
+    seq: int  # the register's last audit entry (``_register_seq``)
+    anchors: list[tuple[str, bytes]]
+    last: sealing.LastSnapshot | None  # the disk's last sealed snapshot
+    changed: bool  # a new snapshot and registers are written
+    snapshot: bytes  # empty unless changed; dropped once encrypted
+    snapshot_audit: int
+    signing: OfficeKey
+    # Whom this run encrypts to, read with the rest (never refused: the recovery key alone
+    # still opens a disk).
+    readers: dict[Purpose, Recipients]
+
+
+@dataclass
+class _Sealed:
+    """What the run's seal will name: its folder's files and the snapshot current as of
+    the run (this run's, or the disk's last one on a no-change run)."""
+
+    files: dict[str, str]
+    snapshot_folder: str
+    snapshot_sha256: str
+
+
 def _copy(bag: Bag, run: BackupRun, medium: Medium, actor: User,
           on_progress: Progress | None) -> dict[str, Any]:
-    settings = brankas_settings()
     seals = sealing.disk_seals(bag, medium)
+    src = _read_sources(bag, medium, seals)
+    items = _payload_items(src)
+    run_items = _run_folder_items(src, run)
+    sealed = _sealed_so_far(src, run, run_items)
+    result, carried = _copy_payload(bag, src, run, medium, items + run_items, on_progress)
+    finished = timezone.now()
+    head = AuditEvent.objects.order_by("-seq").values("seq", "hash").first()
+    control = _control_list(src, run, medium, actor, result, carried, finished, head)
+    final = _close_run(bag, src, seals, run, medium, control, sealed, head, finished)
+    _record_completed(run, medium, actor, control, carried, result, final, finished)
+    return control
+
+
+def _read_sources(bag: Bag, medium: Medium, seals: diskseal.SealReport) -> _Sources:
+    """The documents, letters, users, keys and anchors, and the snapshot when one is due,
+    in one consistent read."""
     with transaction.atomic():  # one consistent read: documents, keys, snapshot
         docs = list(Document.objects.order_by("id").values(*_DOC_FIELDS))
         letters = list(request_letters())
@@ -211,44 +257,73 @@ def _copy(bag: Bag, run: BackupRun, medium: Medium, actor: User,
         snapshot_audit = sealing.snapshot_audit_seq() if changed else (
             last.audit_seq if last else 0)
         signing = office_key()
-        # Whom this run encrypts to, read with the rest (never refused: the recovery key
-        # alone still opens a disk).
         readers = {purpose: recipients_for(purpose=purpose) for purpose in
                    (Purpose.REGISTER, Purpose.SNAPSHOT, Purpose.AUDIT_TAIL)}
-    by_path = {d["stored_path"]: d for d in docs}
+    return _Sources(docs=docs, letters=letters, users=users, keys=keys, office=office,
+                    seq=seq, anchors=anchors, last=last, changed=changed, snapshot=snapshot,
+                    snapshot_audit=snapshot_audit, signing=signing, readers=readers)
+
+
+def _payload_items(src: _Sources) -> list[PayloadItem]:
+    """The archive's files, the request letters, the holders' key files and the anchors."""
+    settings = brankas_settings()
     items: list[PayloadItem] = [
         _file_item(d["stored_path"], settings.home / d["stored_path"], d["stored_size"],
-                   d["stored_sha256"]) for d in docs
+                   d["stored_sha256"]) for d in src.docs
     ]
     # Letters of requests to send, kept under permintaan/ until they are registered.
-    items += [_file_item(path, settings.home / path, size, sha) for path, size, sha in letters]
-    for k in keys:
+    items += [_file_item(path, settings.home / path, size, sha)
+              for path, size, sha in src.letters]
+    for k in src.keys:
         items.append(_bytes_item(_key_path(k), bytes(k.protected_identity)))
-    items += [_bytes_item(_anchor_path(name), data) for name, data in anchors]
-    folder = f"{RUNS_DIR}/{run.folder}"
-    sealed_files: dict[str, str] = {}  # this run's folder: what the seal names
-    if changed:
-        rows = [registers.register_row(d, users.get(d["registered_by_id"], "")) for d in docs]
-        run_items = [
-            _bytes_item(f"{folder}/{REGISTER_BIASA}", registers.register_csv(
-                r for r, d in zip(rows, docs, strict=True) if d["category"] == "biasa")),
-            _bytes_item(f"{folder}/{REGISTER_FULL}",
-                        crypto.encrypt_bytes(registers.register_csv(rows),
-                                             readers[Purpose.REGISTER].age())),
-            _bytes_item(f"{folder}/{SNAPSHOT}",
-                        crypto.encrypt_bytes(snapshot, readers[Purpose.SNAPSHOT].age())),
-            _bytes_item(f"{folder}/{RECIPIENTS}",
-                        recipients_text(readers[Purpose.SNAPSHOT].recovery,
-                                        list(readers[Purpose.SNAPSHOT].keys))),
-        ]
-        items += run_items
-        sealed_files = {item.path: item.sha256 or "" for item in run_items}
-        del snapshot, rows
-        BackupRun.objects.filter(pk=run.pk).update(snapshot=True, snapshot_seq=seq)
-    snapshot_folder = run.folder if changed else (last.run.folder if last else "")
-    snapshot_sha256 = (sealed_files.get(f"{folder}/{SNAPSHOT}", "") if changed
-                       else (last.sha256 if last else ""))
+    items += [_bytes_item(_anchor_path(name), data) for name, data in src.anchors]
+    return items
 
+
+def _run_folder_items(src: _Sources, run: BackupRun) -> list[PayloadItem]:
+    """When a snapshot is due: the run's registers (biasa plain, full encrypted), the
+    encrypted snapshot and the recipients, and the run recorded as carrying a snapshot.
+    The plaintext snapshot is dropped once encrypted."""
+    if not src.changed:
+        return []
+    folder = f"{RUNS_DIR}/{run.folder}"
+    docs = src.docs
+    rows = [registers.register_row(d, src.users.get(d["registered_by_id"], "")) for d in docs]
+    run_items = [
+        _bytes_item(f"{folder}/{REGISTER_BIASA}", registers.register_csv(
+            r for r, d in zip(rows, docs, strict=True) if d["category"] == "biasa")),
+        _bytes_item(f"{folder}/{REGISTER_FULL}",
+                    crypto.encrypt_bytes(registers.register_csv(rows),
+                                         src.readers[Purpose.REGISTER].age())),
+        _bytes_item(f"{folder}/{SNAPSHOT}",
+                    crypto.encrypt_bytes(src.snapshot, src.readers[Purpose.SNAPSHOT].age())),
+        _bytes_item(f"{folder}/{RECIPIENTS}",
+                    recipients_text(src.readers[Purpose.SNAPSHOT].recovery,
+                                    list(src.readers[Purpose.SNAPSHOT].keys))),
+    ]
+    src.snapshot = b""
+    BackupRun.objects.filter(pk=run.pk).update(snapshot=True, snapshot_seq=src.seq)
+    return run_items
+
+
+def _sealed_so_far(src: _Sources, run: BackupRun, run_items: list[PayloadItem]) -> _Sealed:
+    folder = f"{RUNS_DIR}/{run.folder}"
+    files = {item.path: item.sha256 or "" for item in run_items}
+    last = src.last
+    return _Sealed(
+        files=files,
+        snapshot_folder=run.folder if src.changed else (last.run.folder if last else ""),
+        snapshot_sha256=(files.get(f"{folder}/{SNAPSHOT}", "") if src.changed
+                         else (last.sha256 if last else "")))
+
+
+def _copy_payload(bag: Bag, src: _Sources, run: BackupRun, medium: Medium,
+                  items: list[PayloadItem], on_progress: Progress | None
+                  ) -> tuple[AddResult, list[dict[str, Any]]]:
+    """Copy what the disk lacks; record each document as on the disk once the checkpoint
+    that lists it is durable, and those the disk already had. Returns the bag's result
+    and the documents this run carried."""
+    by_path = {d["stored_path"]: d for d in src.docs}
     carried: list[dict[str, Any]] = []
 
     def on_commit(paths: list[str]) -> None:
@@ -270,21 +345,26 @@ def _copy(bag: Bag, run: BackupRun, medium: Medium, actor: User,
     added = set(result.added)
     known = set(BackupCopy.objects.filter(medium=medium).values_list("document_id", flat=True))
     on_disk = [BackupCopy(document_id=d["id"], medium=medium, run=None)
-               for d in docs if d["stored_path"] not in added and d["id"] not in known]
+               for d in src.docs if d["stored_path"] not in added and d["id"] not in known]
     BackupCopy.objects.bulk_create(on_disk, ignore_conflicts=True, batch_size=2000)
+    return result, carried
 
-    finished = timezone.now()
+
+def _control_list(src: _Sources, run: BackupRun, medium: Medium, actor: User,
+                  result: AddResult, carried: list[dict[str, Any]], finished: Any,
+                  head: Any) -> dict[str, Any]:
+    """The run's backup control list (daftar kontrol): counts and bytes per folder, the
+    documents carried, the audit head."""
     categories: dict[str, dict[str, Any]] = {
         key: {"label": registers.folder_label(key), "files": 0, "bytes": 0}
         for key in registers.FOLDER_KEYS}
     for c in carried:
         categories[c["folder"]]["files"] += 1
         categories[c["folder"]]["bytes"] += c["bytes"]
-    head = AuditEvent.objects.order_by("-seq").values("seq", "hash").first()
-    control: dict[str, Any] = {
+    return {
         "format": CONTROL_FORMAT,
         "run": run.number,
-        "office": office.name,
+        "office": src.office.name,
         "operator": {"username": actor.username, "full_name": actor.full_name,
                      "nip": actor.nip, "role": actor.role},
         "medium": {"medium_id": medium.medium_id, "label": medium.label},
@@ -298,31 +378,45 @@ def _copy(bag: Bag, run: BackupRun, medium: Medium, actor: User,
         "bytes_added": result.bytes_added,
         "files_skipped": result.skipped,
         "verified": True,  # every copied file was read back from the disk and matched
-        "snapshot": changed,  # False: nothing but sign-ins since this disk's last snapshot
+        "snapshot": src.changed,  # False: nothing but sign-ins since this disk's last snapshot
         "audit_head": head,
         "software": f"Brankas {__version__}",
     }
+
+
+def _close_run(bag: Bag, src: _Sources, seals: diskseal.SealReport, run: BackupRun,
+               medium: Medium, control: dict[str, Any], sealed: _Sealed,
+               head: Any, finished: Any) -> AddResult:
+    """The control list (CSV and JSON), the audit tail and the office's seal over the
+    run's folder, written to the disk together (one checkpoint)."""
+    folder = f"{RUNS_DIR}/{run.folder}"
     csv_bytes = registers.control_csv(control)
     json_bytes = registers.control_json(control)
     tail_path = f"{folder}/{sealing.AUDIT_TAIL}"
     closing = [_bytes_item(f"{folder}/{CONTROL_CSV}", csv_bytes),
                _bytes_item(f"{folder}/{CONTROL_JSON}", json_bytes),
                _bytes_item(tail_path, sealing.audit_tail(
-                   snapshot_audit, head["seq"] if head else 0,
-                   readers[Purpose.AUDIT_TAIL].age()))]
-    sealed_files.update({item.path: item.sha256 or "" for item in closing})
-    seal = sealing.seal(seals, bag, signing, office=office.name, run=run, medium=medium,
-                        files=sealed_files, snapshot_folder=snapshot_folder,
-                        snapshot_sha256=snapshot_sha256, snapshot_audit=snapshot_audit,
-                        tail=tail_path, head=head,
+                   src.snapshot_audit, head["seq"] if head else 0,
+                   src.readers[Purpose.AUDIT_TAIL].age()))]
+    sealed.files.update({item.path: item.sha256 or "" for item in closing})
+    seal = sealing.seal(seals, bag, src.signing, office=src.office.name, run=run,
+                        medium=medium, files=sealed.files,
+                        snapshot_folder=sealed.snapshot_folder,
+                        snapshot_sha256=sealed.snapshot_sha256,
+                        snapshot_audit=src.snapshot_audit, tail=tail_path, head=head,
                         finished=finished)
     closing.append(_bytes_item(f"{folder}/{diskseal.SEAL}", seal))
     control["bytes_added"] += sum(item.size or 0 for item in closing)
     # The control list and the seal go on the disk together (one checkpoint).
-    final = bag.add_files(closing, run=str(run.number))
+    return bag.add_files(closing, run=str(run.number))
+
+
+def _record_completed(run: BackupRun, medium: Medium, actor: User, control: dict[str, Any],
+                      carried: list[dict[str, Any]], result: AddResult, final: AddResult,
+                      finished: Any) -> None:
     with transaction.atomic():
         BackupRun.objects.filter(pk=run.pk).update(
-            status=BackupRun.COMPLETED, finished_at=finished, categories=categories,
+            status=BackupRun.COMPLETED, finished_at=finished, categories=control["categories"],
             agendas=[c["agenda"] for c in carried], files_added=control["files_added"],
             bytes_added=control["bytes_added"], files_skipped=result.skipped,
             disk_files=final.files, disk_bytes=final.bytes, verified=True, sealed=True)
@@ -334,7 +428,6 @@ def _copy(bag: Bag, run: BackupRun, medium: Medium, actor: User,
                              "documents": len(carried), "skipped": result.skipped})
     run.refresh_from_db()
     medium.refresh_from_db()
-    return control
 
 
 # Audit entries that do not change what a snapshot restores: sign-ins and the backup's

@@ -178,117 +178,150 @@ def run_import(
     store.sweep_staging(brankas_settings())  # what an earlier, killed import left behind
     if on_start:
         on_start(candidates)
-    settings = brankas_settings()
-    summary = ImportSummary()
-    started = timezone.now()
-    # What the register already holds, by source hash (the first registration's agenda).
+    job = _ImportRun(actor=actor, exempted_classification=exempted_classification,
+                     settings=brankas_settings(), started=timezone.now())
+    return job.run(candidates, on_progress)
+
+
+def _known_sources() -> dict[str, str]:
+    """What the register already holds, by source hash (the first registration's agenda)."""
     known: dict[str, str] = {}
     for digest, agenda in Document.objects.order_by("registered_at", "pk").values_list(
         "source_sha256", "agenda"
     ):
         known.setdefault(digest, agenda)
-    # Into a register that already holds documents (typically: resuming), workers first
-    # look each file's hash up and skip known files without checking or staging them.
-    already = known if known else None
-    batch: list[Pending] = []
-    in_batch: set[str] = set()  # the batch's source hashes
-    recipients: list[Recipient] | None = None
+    return known
 
-    def flush() -> None:
-        if not batch:
+
+class _ImportRun:
+    """One import: workers check and stage a little ahead (``submit``), the main thread
+    takes each result in the tree's order (``take``) and commits batches (``flush``)."""
+
+    def __init__(self, *, actor: User, exempted_classification: Classification,
+                 settings: Settings, started: dt.datetime) -> None:
+        self.actor = actor
+        self.exempted_classification = exempted_classification
+        self.settings = settings
+        self.started = started
+        self.summary = ImportSummary()
+        self.known = _known_sources()
+        # Into a register that already holds documents (typically: resuming), workers first
+        # look each file's hash up and skip known files without checking or staging them.
+        self.already = self.known if self.known else None
+        self.batch: list[Pending] = []
+        self.in_batch: set[str] = set()  # the batch's source hashes
+        self.recipients: list[Recipient] | None = None
+
+    def flush(self) -> None:
+        """Commit the batch: one transaction numbers, records and audits it."""
+        if not self.batch:
             return
-        pendings = list(batch)
-        batch.clear()
-        in_batch.clear()
-        committed = documents_commit(actor=actor, pendings=pendings)
+        pendings = list(self.batch)
+        self.batch.clear()
+        self.in_batch.clear()
+        committed = documents_commit(actor=self.actor, pendings=pendings)
         for p, doc in zip(pendings, committed.documents, strict=True):
             if doc is None:  # registered by someone else since this import began
                 agenda = committed.raced[p.source_sha256]
-                summary.skipped.append((str(p.extra_detail["imported_from"]), agenda))
+                self.summary.skipped.append((str(p.extra_detail["imported_from"]), agenda))
             else:
                 agenda = doc.agenda
-                summary.imported.append(agenda)
-            known.setdefault(p.source_sha256, agenda)
+                self.summary.imported.append(agenda)
+            self.known.setdefault(p.source_sha256, agenda)
 
-    def submit(pool: ThreadPoolExecutor, group: list[ImportCandidate]) -> Future[list[_Outcome]]:
-        nonlocal recipients
+    def submit(self, pool: ThreadPoolExecutor,
+               group: list[ImportCandidate]) -> Future[list[_Outcome]]:
+        """Hand a group of files to a worker; the recipients are looked up with the first
+        exempted file (a refusal then stands for every exempted file)."""
         no_recipients: BrankasError | None = None
-        if recipients is None and any(c.category is Category.EXEMPTED for c in group):
+        if self.recipients is None and any(c.category is Category.EXEMPTED for c in group):
             try:
                 # Refuse before reading anything when exempted files could not be encrypted.
-                recipients = recipients_for(purpose=Purpose.DOCUMENT).all()
+                self.recipients = recipients_for(purpose=Purpose.DOCUMENT).all()
             except BrankasError as exc:
                 no_recipients = exc
         return pool.submit(
             _check_and_stage_group,
             group,
-            exempted_classification=exempted_classification,
-            recipients=recipients or [],
+            exempted_classification=self.exempted_classification,
+            recipients=self.recipients or [],
             no_recipients=no_recipients,
-            started=started,
-            settings=settings,
-            known=already,
+            started=self.started,
+            settings=self.settings,
+            known=self.already,
         )
 
-    queue: deque[tuple[list[ImportCandidate], Future[list[_Outcome]]]] = deque()
-    rest: list[_Outcome] = []  # results taken from a worker and not yet dealt with
-    pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="brankas-import")
-    try:
-        groups = _groups(iter(candidates), GROUP)
-        for group in groups:
-            queue.append((group, submit(pool, group)))
-            if len(queue) * GROUP >= AHEAD:
-                break
-        while queue:
-            group, future = queue.popleft()
-            nxt = next(groups, None)
-            if nxt is not None:
-                queue.append((nxt, submit(pool, nxt)))
-            rest = list(future.result())
-            for cand in group:
-                result = rest.pop(0)
-                outcome = "imported"
-                try:
-                    if isinstance(result, BrankasError):
-                        raise result
-                    if isinstance(result, _Known):
-                        raise Conflict("duplicate_document", agenda=known[result.source_sha256])
-                    digest = result.source_sha256
-                    seen = known.get(digest) or (IN_BATCH if digest in in_batch else None)
-                    if seen is not None:
-                        store.discard(result.staged)
-                        raise Conflict("duplicate_document", agenda=seen)
-                    batch.append(result)
-                    in_batch.add(digest)
-                except Conflict as exc:
-                    outcome = "skipped"
-                    summary.skipped.append((cand.relative, str(exc.params.get("agenda", ""))))
-                except BrankasError as exc:
-                    if exc.code == "no_key_holder":
-                        flush()
-                        raise
-                    outcome = "refused"
-                    summary.refused.append((cand.relative, exc.message()))
-                if on_progress:
-                    on_progress(cand, outcome)
-                if len(batch) >= BATCH:
-                    flush()
-        flush()
-    except BaseException:
-        # Stop the workers and remove whatever they staged that will not be committed.
+    def take(self, cand: ImportCandidate, result: _Outcome) -> str:
+        """Put one worker's result into the batch, or record it as skipped (already in the
+        register or the batch) or refused; returns which. Without any key holder the
+        import stops (after committing the batch so far)."""
+        try:
+            if isinstance(result, BrankasError):
+                raise result
+            if isinstance(result, _Known):
+                raise Conflict("duplicate_document", agenda=self.known[result.source_sha256])
+            digest = result.source_sha256
+            seen = self.known.get(digest) or (IN_BATCH if digest in self.in_batch else None)
+            if seen is not None:
+                store.discard(result.staged)
+                raise Conflict("duplicate_document", agenda=seen)
+            self.batch.append(result)
+            self.in_batch.add(digest)
+        except Conflict as exc:
+            self.summary.skipped.append((cand.relative, str(exc.params.get("agenda", ""))))
+            return "skipped"
+        except BrankasError as exc:
+            if exc.code == "no_key_holder":
+                self.flush()
+                raise
+            self.summary.refused.append((cand.relative, exc.message()))
+            return "refused"
+        return "imported"
+
+    def run(self, candidates: list[ImportCandidate],
+            on_progress: Callable[[ImportCandidate, str], None] | None) -> ImportSummary:
+        queue: deque[tuple[list[ImportCandidate], Future[list[_Outcome]]]] = deque()
+        rest: list[_Outcome] = []  # results taken from a worker and not yet dealt with
+        pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="brankas-import")
+        try:
+            groups = _groups(iter(candidates), GROUP)
+            for group in groups:
+                queue.append((group, self.submit(pool, group)))
+                if len(queue) * GROUP >= AHEAD:
+                    break
+            while queue:
+                group, future = queue.popleft()
+                nxt = next(groups, None)
+                if nxt is not None:
+                    queue.append((nxt, self.submit(pool, nxt)))
+                rest = list(future.result())
+                for cand in group:
+                    outcome = self.take(cand, rest.pop(0))
+                    if on_progress:
+                        on_progress(cand, outcome)
+                    if len(self.batch) >= BATCH:
+                        self.flush()
+            self.flush()
+        except BaseException:
+            self._abort(pool, queue, rest)
+            raise
+        finally:
+            pool.shutdown(wait=True)
+        return self.summary
+
+    def _abort(self, pool: ThreadPoolExecutor,
+               queue: deque[tuple[list[ImportCandidate], Future[list[_Outcome]]]],
+               rest: list[_Outcome]) -> None:
+        """Stop the workers and remove whatever they staged that will not be committed."""
         for _, future in queue:
             future.cancel()
         pool.shutdown(wait=True)
         for _, future in queue:
             if future.done() and not future.cancelled() and future.exception() is None:
                 rest += future.result()
-        for p in [*batch, *rest]:
+        for p in [*self.batch, *rest]:
             if isinstance(p, Pending):
                 store.discard(p.staged)
-        raise
-    finally:
-        pool.shutdown(wait=True)
-    return summary
 
 
 @dataclass(frozen=True)

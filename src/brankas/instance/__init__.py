@@ -1,0 +1,166 @@
+"""The life of an instance: its data folder, and the Django process that works on it.
+
+Vocabulary:
+
+- **home**: the data folder (``BRANKAS_HOME``): the database, the four folders, the keys'
+  files, ``tmp/`` and the instance secret (``config/secret_key``).
+- **prepare**: make a home usable by a process: its fixed folders (private to the
+  owner), an empty SQLite file of the right mode, the instance secret. Idempotent.
+  Importing the settings never does this (they only read); every entry point does,
+  before Django reads the settings: the ``brankas`` command (``start``), ``web/wsgi.py``,
+  ``python -m brankas.instance manage`` and the test harness.
+- **start**: prepare the home, then set Django up on it (once per process).
+- **initialise** (``brankas init``): a new office in the home: tightened, migrated, the
+  first admin, the office recovery key and signing key.
+- **upgrade** (``brankas serve``, before serving): an existing home brought to this
+  version: tightened, migrated, laid out, old exempted names renamed, stale staging
+  files swept.
+- **recover into** (``brankas recover``, the drill): a new instance rebuilt from a backup
+  disk, built beside its final folder and renamed into place when complete; on any
+  failure nothing is left (``recovering``). It needs a Django process of its own, set up
+  on the new home: the drill runs it as a child process, ``python -m brankas.instance
+  recover`` (never the ``brankas`` command).
+
+This package is the one home of these steps: the command line and the web's services
+call it; it never imports the command line.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from brankas.core import config, fsutil
+from brankas.core.config import Settings
+
+if TYPE_CHECKING:
+    from brankas.web.accounts.services import InitResult
+
+SETTINGS_MODULE = "brankas.web.settings"
+
+
+def prepare(settings: Settings | None = None) -> Settings:
+    """Make the home of ``settings`` (by default the one ``BRANKAS_*`` names) ready for a
+    process: folders, the empty database file, the instance secret. Returns the settings."""
+    settings = settings or config.load()
+    config.ensure_home(settings)
+    config.secret_key(settings)
+    return settings
+
+
+def start() -> Settings:
+    """Prepare the home and set Django up on it; returns the settings Django uses. In a
+    process whose Django is already set up (a test, a WSGI server), its home is prepared."""
+    import django
+    from django.apps import apps
+    from django.conf import settings
+
+    if not settings.configured:
+        prepare()  # before the settings are read: they read the secret this makes
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS_MODULE)
+        django.setup()
+        return settings.BRANKAS  # type: ignore[no-any-return]
+    if not apps.ready:
+        django.setup()
+    return prepare(settings.BRANKAS)
+
+
+def secure(settings: Settings) -> int:
+    """Prepare the home and tighten what is already in it (folders 0700, files 0600);
+    returns how many files and folders were tightened."""
+    prepare(settings)
+    return len(fsutil.tighten(settings.home))
+
+
+def migrate() -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+@dataclass(frozen=True)
+class Initialised:
+    home: Path
+    result: InitResult  # the office, the first admin, the recovery identity (shown once)
+    office_key_fingerprint: str
+    tightened: int
+
+
+def initialise(*, office_name: str, admin_username: str, admin_password: str,
+               admin_full_name: str = "",
+               on_tightened: Callable[[int], None] | None = None) -> Initialised:
+    """A new office in the home: the folder made private (an existing one tightened:
+    ``on_tightened`` hears how many entries, before anything else can fail), the database
+    migrated, the first admin and the office's keys."""
+    settings = start()
+    tightened = secure(settings)
+    if on_tightened is not None:
+        on_tightened(tightened)
+    migrate()
+    from brankas.web.accounts.services import office_initialize
+    from brankas.web.keys.services import office_key
+
+    result = office_initialize(office_name=office_name, admin_username=admin_username,
+                               admin_password=admin_password, admin_full_name=admin_full_name)
+    return Initialised(home=settings.home, result=result,
+                       office_key_fingerprint=office_key().fingerprint, tightened=tightened)
+
+
+@dataclass(frozen=True)
+class Upgraded:
+    home: Path
+    renamed: list[str]  # what the renaming of exempted files reports, one line each
+
+
+def upgrade() -> Upgraded:
+    """An existing home brought to this version before it is served: tightened, migrated,
+    the four folders laid out, exempted files still named with their subject renamed (an
+    instance rebuilt from an older disk; a no-op once done), stale staging files swept."""
+    from brankas.core import store
+
+    settings = start()
+    secure(settings)
+    migrate()
+    store.create_layout(settings)
+    lines = rename_exempted(settings.home)
+    store.sweep_staging(settings)
+    return Upgraded(home=settings.home, renamed=lines)
+
+
+def rename_exempted(home: Path) -> list[str]:
+    """Exempted files still named with their subject (an instance rebuilt from a disk
+    written before the rule, or a migration run against another data folder) are renamed
+    as the migration does; a no-op when there are none."""
+    from brankas.web.dispatch.models import SendRequest
+    from brankas.web.documents.models import Document
+    from brankas.web.documents.renames import documents_rename, letters_rename
+
+    lines: list[str] = []
+    for what, summary in (
+        ("arsip dikecualikan / exempted archive",
+         documents_rename(home=home, document_model=Document)),
+        ("surat permintaan / request letters",
+         letters_rename(home=home, request_model=SendRequest)),
+    ):
+        lines += summary.lines(what)
+    return lines
+
+
+from brankas.instance.recovering import (  # noqa: E402  (the recover half of the service)
+    RecoverSource,
+    check_target,
+    recover,
+    recover_in_child,
+    recover_into,
+    recover_source,
+    tie_to_parent,
+)
+
+__all__ = [
+    "SETTINGS_MODULE", "Initialised", "RecoverSource", "Upgraded", "check_target",
+    "initialise", "migrate", "prepare", "recover", "recover_in_child", "recover_into",
+    "recover_source", "rename_exempted", "secure", "start", "tie_to_parent", "upgrade",
+]

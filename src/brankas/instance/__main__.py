@@ -1,0 +1,67 @@
+"""The instance service as a process of its own (not the ``brankas`` command):
+
+``python -m brankas.instance recover DEST --home NEW [--fingerprint F]``
+    what the drill runs to rebuild an instance in its own process: the key holder's
+    passphrase comes from ``BRANKAS_PASSPHRASE``; prints the report as one JSON object;
+    exit 0 whole and believed, 1 problems found or refused (``brankas: <why>`` on stderr).
+
+``python -m brankas.instance manage COMMAND [ARGS...]``
+    a Django management command on the prepared home of ``BRANKAS_HOME`` (for instance
+    ``check --deploy``): the ``manage.py`` of Brankas.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from brankas.core import fsutil
+from brankas.core.errors import BrankasError
+
+
+def _recover(argv: list[str]) -> int:
+    from brankas import instance
+
+    parser = argparse.ArgumentParser(prog="python -m brankas.instance recover")
+    parser.add_argument("dest")
+    parser.add_argument("--home", required=True)
+    parser.add_argument("--fingerprint", default=None)
+    args = parser.parse_args(argv)
+    instance.tie_to_parent()
+    source = instance.recover_source(dest=args.dest, home=args.home)
+    report = instance.recover(source, passphrase=os.environ.get("BRANKAS_PASSPHRASE"),
+                              fingerprint=args.fingerprint)
+    print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2, default=str))
+    return 0 if report.ok else 1
+
+
+def _manage(argv: list[str]) -> int:
+    from django.core.management import execute_from_command_line
+
+    from brankas import instance
+
+    instance.start()
+    execute_from_command_line(["python -m brankas.instance manage", *argv])
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    fsutil.private_umask()  # what the process creates is private, as with `brankas`
+    commands = {"recover": _recover, "manage": _manage}
+    if not argv or argv[0] not in commands:
+        print("usage: python -m brankas.instance {recover,manage} ...", file=sys.stderr)
+        return 2
+    try:
+        return commands[argv[0]](argv[1:])
+    except BrankasError as exc:
+        print(f"brankas: {exc.message()}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("brankas: dibatalkan / interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
