@@ -38,7 +38,7 @@ INSTALLED_APPS = [
     "brankas.web.audit",
     "brankas.web.backup",
     "brankas.web.custody",
-    "brankas.web.dispatch",
+    "brankas.web.sendrequests",
     "brankas.web.reports",
     "brankas.web.ui",
 ]

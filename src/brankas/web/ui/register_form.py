@@ -1,7 +1,7 @@
 """The data-input form of SOP step 1, with the scan: what the register page sends.
 
-Fields the core checks (``brankas.core.metadata``) are not re-validated here, so the web shows
-exactly the core's messages, in the active language, beside the field concerned.
+Fields the core checks (``brankas.core.register.metadata``) are not re-validated here, so the web
+shows exactly the core's messages, in the active language, beside the field concerned.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from django.core import signing
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from brankas.core import metadata
 from brankas.core.errors import BrankasError, InvalidInput
-from brankas.core.intake import InputFile
-from brankas.core.metadata import LIMITS, DocumentInput
+from brankas.core.register import metadata
+from brankas.core.register.intake import InputFile
+from brankas.core.register.metadata import LIMITS, DocumentInput
 from brankas.web.ui import labels
 from brankas.web.ui.common import message_of
 from brankas.web.ui.forms import BaseForm
@@ -29,8 +29,8 @@ OPENED_MAX_AGE = 7 * 24 * 3600
 
 
 def core_text(label: Any, limit: int, *, required: bool = False, **attrs: Any) -> Any:
-    """A field the core checks (``brankas.core.metadata``): the browser is told the limit and
-    whether it is required, the server leaves both to the core and its messages."""
+    """A field the core checks (``brankas.core.register.metadata``): the browser is told the limit
+    and whether it is required, the server leaves both to the core and its messages."""
     attrs = {"maxlength": limit, **attrs}
     if required:
         attrs["required"] = True
@@ -43,7 +43,7 @@ class MultipleFileInput(forms.FileInput):
 
 class MultipleFileField(forms.FileField):
     """Several files under one name; empty selections dropped. The content is checked by
-    ``brankas.core.intake`` (by content, not by name), not here."""
+    ``brankas.core.register.intake`` (by content, not by name), not here."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ACCEPT, "required": True}))

@@ -60,20 +60,20 @@ urlpatterns = [
 ]
 
 # Requests to send a secret message (permintaan pengiriman berita).
-from brankas.web.ui.views import dispatch  # noqa: E402
+from brankas.web.ui.views import sendrequests  # noqa: E402
 
 urlpatterns += [
-    path("requests/", dispatch.request_list_view, name="requests"),
-    path("requests/new/", dispatch.request_new, name="request_new"),
-    path("requests/<int:number>/", dispatch.request_detail, name="request"),
-    path("requests/<int:number>/assign", dispatch.request_assign_view, name="request_assign"),
-    path("requests/<int:number>/return", dispatch.request_return_view, name="request_return"),
-    path("requests/<int:number>/receive", dispatch.request_receive_view,
+    path("requests/", sendrequests.request_list_view, name="requests"),
+    path("requests/new/", sendrequests.request_new, name="request_new"),
+    path("requests/<int:number>/", sendrequests.request_detail, name="request"),
+    path("requests/<int:number>/assign", sendrequests.request_assign_view, name="request_assign"),
+    path("requests/<int:number>/return", sendrequests.request_return_view, name="request_return"),
+    path("requests/<int:number>/receive", sendrequests.request_receive_view,
          name="request_receive"),
-    path("requests/<int:number>/register/", dispatch.request_register_view,
+    path("requests/<int:number>/register/", sendrequests.request_register_view,
          name="request_register"),
-    path("requests/<int:number>/sent", dispatch.request_sent_view, name="request_sent"),
-    path("requests/<int:number>/letter", dispatch.request_letter_view, name="request_letter"),
+    path("requests/<int:number>/sent", sendrequests.request_sent_view, name="request_sent"),
+    path("requests/<int:number>/letter", sendrequests.request_letter_view, name="request_letter"),
     path("audit/", audit_views.audit_page, name="audit"),
     path("audit/export.csv", audit_views.audit_export_view, name="audit_export"),
     path("audit/verify/", audit_views.audit_verify_view, name="audit_verify"),

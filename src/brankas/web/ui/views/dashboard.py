@@ -20,11 +20,11 @@ from brankas.web.accounts.models import User
 from brankas.web.accounts.selectors import user_list
 from brankas.web.backup.selectors import backup_status
 from brankas.web.custody.selectors import custody_warnings
-from brankas.web.dispatch.selectors import request_inbox, request_overdue
 from brankas.web.documents.selectors import document_counts, document_list
 from brankas.web.keys.selectors import any_key_holder, user_has_key
 from brankas.web.reports.selectors import report_inbox
 from brankas.web.runtime import brankas_settings
+from brankas.web.sendrequests.selectors import request_inbox, request_overdue
 from brankas.web.ui import labels
 from brankas.web.ui.common import actor
 
