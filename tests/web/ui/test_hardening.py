@@ -18,7 +18,9 @@ from tests.conftest import PASSWORDS
 from tests.web.ui.conftest import register_directly, text_of
 
 ROOT = Path(__file__).resolve().parents[3]
-TEMPLATES = ROOT / "src" / "brankas" / "web" / "templates"
+WEB = ROOT / "src" / "brankas" / "web"
+# The shared templates, and each area's beside its views (web/ui/<area>/templates).
+TEMPLATES = [WEB / "templates", *sorted(WEB.joinpath("ui").glob("*/templates"))]
 
 
 def csp(response) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -49,7 +51,9 @@ def test_only_the_pdf_view_may_be_framed_by_its_own_page(signed_in, office):
 
 def test_templates_have_no_inline_script_style_or_handlers():
     offenders = []
-    for path in TEMPLATES.rglob("*.html"):
+    paths = [path for folder in TEMPLATES for path in folder.rglob("*.html")]
+    assert len(paths) > len(list(TEMPLATES[0].rglob("*.html")))
+    for path in paths:
         text = path.read_text(encoding="utf-8")
         for pattern in (r"<script(?![^>]*\bsrc=)[^>]*>", r"<style\b", r"\sstyle=",
                         r"\son[a-z]+\s*=", r"javascript:"):

@@ -40,7 +40,7 @@ def test_the_form_is_labelled_and_carries_a_signed_opening_time(signed_in):
     for value in ("pengiriman", "penerimaan", "biasa", "terbatas", "rahasia", "sangat-rahasia"):
         assert f'value="{value}"' in page
     assert "Sangat Rahasia" in page and "Pengiriman" in page
-    from brankas.web.ui.register_form import opened_at
+    from brankas.web.ui.documents.forms import opened_at
 
     token = re.search(r'name="opened" value="([^"]+)"', page).group(1)
     when = opened_at(token)
@@ -50,7 +50,7 @@ def test_the_form_is_labelled_and_carries_a_signed_opening_time(signed_in):
 def test_register_a_biasa_pdf(signed_in, office):
     from brankas.web.audit.models import AuditEvent
     from brankas.web.documents.models import Document
-    from brankas.web.ui.register_form import opened_token
+    from brankas.web.ui.documents.forms import opened_token
 
     client = signed_in("operator")
     opened = timezone.now() - dt.timedelta(minutes=7)
@@ -109,7 +109,7 @@ def test_several_scans_become_one_pdf(signed_in, office):
 
 def test_an_altered_opening_time_is_ignored(signed_in):
     from brankas.web.documents.models import Document
-    from brankas.web.ui.register_form import opened_token
+    from brankas.web.ui.documents.forms import opened_token
 
     client = signed_in("operator")
     token = opened_token(timezone.now() - dt.timedelta(hours=3))

@@ -21,7 +21,7 @@ from brankas.web.accounts.selectors import office_get
 from brankas.web.keys.selectors import key_holder_candidates, key_list, user_has_key
 from brankas.web.keys.services import key_create
 from brankas.web.ui.common import actor, message_of, refusals
-from brankas.web.ui.forms import KeyForm
+from brankas.web.ui.keys.forms import KeyForm
 
 OWN, FOR_HOLDER = "own", "holder"
 

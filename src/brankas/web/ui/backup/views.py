@@ -8,7 +8,6 @@ import datetime as dt
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
@@ -29,8 +28,9 @@ from brankas.web.backup.selectors import (
 from brankas.web.backup.services import backup_run, medium_verify
 from brankas.web.custody.selectors import return_reminder, safe_list, state_of
 from brankas.web.ui import jobs
-from brankas.web.ui.common import actor, message_of, refusals, require_role
-from brankas.web.ui.forms import BackupForm, MoveForm, VerifyForm
+from brankas.web.ui.backup.forms import BackupForm, VerifyForm
+from brankas.web.ui.common import actor, download, message_of, paginate, refusals, require_role
+from brankas.web.ui.custody.forms import MoveForm
 from brankas.web.ui.security import recent_password
 from brankas.web.ui.templatetags.brankas_ui import duration
 
@@ -224,8 +224,7 @@ def media_page(request: HttpRequest) -> HttpResponse:
 @refusals
 def runs_page(request: HttpRequest) -> HttpResponse:
     runs = run_list(actor=actor(request), via="web", target=request.path)
-    page = Paginator(runs, RUNS_PER_PAGE).get_page(
-        request.GET.get("page"))
+    page = paginate(request, runs, RUNS_PER_PAGE)
     return render(request, "ui/backup_runs.html", {"page": page})
 
 
@@ -248,7 +247,4 @@ def run_export(request: HttpRequest, number: int, fmt: str) -> HttpResponse:
         raise Http404
     data = control_list_export(actor=actor(request), number=number, fmt=fmt, via="web",
                                target=request.path)
-    response = HttpResponse(data, content_type=EXPORT_TYPES[fmt])
-    response["Content-Disposition"] = (
-        f'attachment; filename="daftar-kontrol-back-up-{number:04d}.{fmt}"')
-    return response
+    return download(data, EXPORT_TYPES[fmt], f"daftar-kontrol-back-up-{number:04d}.{fmt}")

@@ -9,7 +9,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -36,10 +35,10 @@ from brankas.web.sendrequests.selectors import (
     request_list,
     request_lookup,
 )
-from brankas.web.ui.common import actor, message_of, refusals, require_role
+from brankas.web.ui.common import actor, message_of, paginate, refusals, require_role
+from brankas.web.ui.documents.forms import opened_at, opened_token
 from brankas.web.ui.forms import PassphraseForm
-from brankas.web.ui.register_form import opened_at, opened_token
-from brankas.web.ui.sendrequests_forms import (
+from brankas.web.ui.sendrequests.forms import (
     AssignForm,
     ReceiveForm,
     RequestForm,
@@ -47,9 +46,8 @@ from brankas.web.ui.sendrequests_forms import (
     ReturnForm,
     SentForm,
     ServiceForm,
-    uploaded_files,
 )
-from brankas.web.ui.views.register import upload_too_large
+from brankas.web.ui.uploads import upload_too_large, uploaded_files
 
 PER_PAGE = 50
 
@@ -67,7 +65,7 @@ def request_list_view(request: HttpRequest) -> HttpResponse:
                       query=request.GET.get("q"))
     if show == "overdue":
         qs = qs.filter(created_at__lt=overdue_cutoff())
-    page = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
+    page = paginate(request, qs, PER_PAGE)
     return render(request, "ui/request_list.html", {
         "page": page, "show": show, "q": request.GET.get("q", ""),
         "inbox": list(request_inbox(user, via="web", target=request.path)),

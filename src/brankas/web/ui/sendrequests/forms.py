@@ -9,22 +9,17 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from brankas.core.errors import BrankasError
-from brankas.core.register.intake import InputFile
 from brankas.core.register.metadata import LIMITS
 from brankas.core.terms import URGENCY_LABELS, Urgency
 from brankas.web.ui import labels
 from brankas.web.ui.common import message_of
-from brankas.web.ui.forms import BaseForm
-from brankas.web.ui.register_form import FILE_CODES, MultipleFileField, RegisterForm, core_text
+from brankas.web.ui.documents.forms import FILE_CODES, RegisterForm, core_text
+from brankas.web.ui.forms import BaseForm, MultipleFileField
+from brankas.web.ui.uploads import uploaded_files
 
 # Which field a service error belongs to (``field`` parameters name the field directly).
 FIELD_OF_CODE = {"classification_invalid": "classification", "urgency_invalid": "urgency",
                  "request_note_required": "note", "request_assignee_invalid": "to"}
-
-
-def uploaded_files(items: list[Any]) -> list[InputFile]:
-    """Uploads, held in memory (the upload handler never spools them to disk)."""
-    return [InputFile.from_bytes(f.name or "", f.read()) for f in items]
 
 
 class ServiceForm(BaseForm):

@@ -1,4 +1,5 @@
-"""The data-input form of SOP step 1, with the scan: what the register page sends.
+"""The forms of the register: the list's filters, and the data-input form of SOP step 1, with
+the scan (what the register page sends).
 
 Fields the core checks (``brankas.core.register.metadata``) are not re-validated here, so the web
 shows exactly the core's messages, in the active language, beside the field concerned.
@@ -19,13 +20,50 @@ from brankas.core.errors import BrankasError, InvalidInput
 from brankas.core.register import metadata
 from brankas.core.register.intake import InputFile
 from brankas.core.register.metadata import LIMITS, DocumentInput
+from brankas.core.terms import CATEGORY_LABELS, Category
 from brankas.web.ui import labels
 from brankas.web.ui.common import message_of
-from brankas.web.ui.forms import BaseForm
+from brankas.web.ui.forms import BaseForm, MultipleFileField
+from brankas.web.ui.uploads import uploaded_files
 
-ACCEPT = ".pdf,.jpg,.jpeg,.png,.tif,.tiff,application/pdf,image/jpeg,image/png,image/tiff"
 OPENED_SALT = "brankas.ui.register.opened"
 OPENED_MAX_AGE = 7 * 24 * 3600
+
+
+class FilterForm(BaseForm):
+    q = forms.CharField(label=_("Search"), required=False, max_length=200,
+                        widget=forms.SearchInput())
+    direction = forms.ChoiceField(label=_("Direction"), required=False)
+    classification = forms.ChoiceField(label=_("Classification"), required=False)
+    folder = forms.ChoiceField(label=_("Folder"), required=False)
+    year = forms.TypedChoiceField(label=_("Year"), required=False, coerce=int, empty_value=None)
+
+    def __init__(self, *args: Any, years: list[int], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        everything = [("", _("All"))]
+        self.fields["direction"].choices = everything + labels.direction_choices()  # type: ignore[attr-defined]
+        self.fields["classification"].choices = everything + labels.classification_choices()  # type: ignore[attr-defined]
+        self.fields["folder"].choices = everything + [  # type: ignore[attr-defined]
+            (c.value, CATEGORY_LABELS[c]) for c in Category
+        ]
+        self.fields["year"].choices = everything + [(str(y), str(y)) for y in years]  # type: ignore[attr-defined]
+        self.fields["q"].widget.attrs["placeholder"] = _("agenda, number, subject, correspondent")
+
+    def filters(self) -> dict[str, Any]:
+        """The valid filters; an invalid value (an edited URL) is ignored, not an error."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return {
+            "query": data.get("q") or None,
+            "direction": data.get("direction") or None,
+            "classification": data.get("classification") or None,
+            "year": data.get("year") or None,
+        }
+
+    def chosen_folder(self) -> str | None:
+        """The SOP top folder (biasa, dikecualikan), when one is chosen."""
+        self.is_valid()
+        return getattr(self, "cleaned_data", {}).get("folder") or None
 
 
 def core_text(label: Any, limit: int, *, required: bool = False, **attrs: Any) -> Any:
@@ -35,23 +73,6 @@ def core_text(label: Any, limit: int, *, required: bool = False, **attrs: Any) -
     if required:
         attrs["required"] = True
     return forms.CharField(label=label, required=False, widget=forms.TextInput(attrs=attrs))
-
-
-class MultipleFileInput(forms.FileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files under one name; empty selections dropped. The content is checked by
-    ``brankas.core.register.intake`` (by content, not by name), not here."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ACCEPT, "required": True}))
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data: Any, initial: Any = None) -> list[Any]:
-        items = data if isinstance(data, list | tuple) else [data]
-        return [f for f in items if f]
 
 
 def opened_token(now: dt.datetime | None = None) -> str:
@@ -201,4 +222,4 @@ class RegisterForm(BaseForm):
 
     def input_files(self) -> list[InputFile]:
         """The uploads, held in memory (the upload handler never spools them to disk)."""
-        return [InputFile.from_bytes(f.name or "", f.read()) for f in self.cleaned_data["scans"]]
+        return uploaded_files(self.cleaned_data["scans"])

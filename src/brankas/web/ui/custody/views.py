@@ -36,8 +36,9 @@ from brankas.web.custody.services import (
     safe_set_combination,
 )
 from brankas.web.runtime import brankas_settings
-from brankas.web.ui.common import actor, message_of, refusals, require_role
-from brankas.web.ui.forms import CombinationForm, MoveForm, PassphraseForm, SafeForm
+from brankas.web.ui.common import actor, download, message_of, refusals, require_role
+from brankas.web.ui.custody.forms import CombinationForm, MoveForm, SafeForm
+from brankas.web.ui.forms import PassphraseForm
 from brankas.web.ui.security import recent_password
 
 
@@ -168,10 +169,7 @@ def safes_print(request: HttpRequest) -> HttpResponse:
             raise
         form.add_error("passphrase", message_of(exc))
         return _safes_page(request, user, print_form=form, status=400)
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = 'attachment; filename="daftar-kombinasi-brankas.pdf"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return download(data, "application/pdf", "daftar-kombinasi-brankas.pdf", no_store=True)
 
 
 # -- a disk and its custody --------------------------------------------------------------
@@ -227,8 +225,5 @@ def medium_page(request: HttpRequest, medium_id: str) -> HttpResponse:
 def medium_custody_pdf(request: HttpRequest, medium_id: str) -> HttpResponse:
     user = actor(request)
     medium = medium_get(actor=user, ref=medium_id, via="web", target=request.path)
-    response = HttpResponse(custody_log_pdf(actor=user, medium=medium),
-                            content_type="application/pdf")
-    response["Content-Disposition"] = (
-        f'attachment; filename="riwayat-disk-{medium.medium_id[:8]}.pdf"')
-    return response
+    return download(custody_log_pdf(actor=user, medium=medium), "application/pdf",
+                    f"riwayat-disk-{medium.medium_id[:8]}.pdf")

@@ -7,7 +7,6 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -16,7 +15,7 @@ from django.views.decorators.cache import never_cache
 
 from brankas.web.audit.anchors import audit_chain_report
 from brankas.web.audit.selectors import AuditFilter, audit_actions, audit_export, audit_list
-from brankas.web.ui.common import actor, language, refusals
+from brankas.web.ui.common import actor, download, language, paginate, refusals
 from brankas.web.ui.security import recent_password
 
 PER_PAGE = 50
@@ -56,7 +55,7 @@ def audit_page(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET)
     filters = form.filters()
     entries = audit_list(actor=actor(request), filters=filters, via="web", target=request.path)
-    page = Paginator(entries, PER_PAGE).get_page(request.GET.get("page"))
+    page = paginate(request, entries, PER_PAGE)
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "ui/audit.html", {
@@ -73,9 +72,7 @@ def audit_export_view(request: HttpRequest) -> HttpResponse:
     filters = AuditFilterForm(request.GET).filters()
     data = audit_export(actor=actor(request), filters=filters, via="web", target=request.path)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
-    response = HttpResponse(data, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="log-audit-{stamp}.csv"'
-    return response
+    return download(data, "text/csv; charset=utf-8", f"log-audit-{stamp}.csv")
 
 
 @login_required

@@ -1,15 +1,16 @@
-"""The register: the list with filters and search, a document's page, and opening its PDF."""
+"""The register: the list with filters and search, a document's page, opening its PDF, and
+registering a scanned document (SOP steps 1-5) through the data-input form."""
 
 from __future__ import annotations
 
 import io
 
 from csp.decorators import csp_replace
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -19,19 +20,21 @@ from django.views.decorators.http import require_POST
 
 from brankas.core import crypto
 from brankas.core.access import Action, allowed
-from brankas.core.errors import BrankasError
+from brankas.core.errors import BrankasError, NotFound
 from brankas.core.names import safe_component
 from brankas.core.terms import Category, Direction
 from brankas.web.accounts.models import User
 from brankas.web.accounts.selectors import office_get
 from brankas.web.documents.models import Document
 from brankas.web.documents.selectors import document_get, document_list, document_years
-from brankas.web.documents.services import document_open, document_view
+from brankas.web.documents.services import document_open, document_register, document_view
 from brankas.web.keys.selectors import RECOVERY, key_list
 from brankas.web.ui import labels
-from brankas.web.ui.common import actor, message_of, refusals
-from brankas.web.ui.forms import FilterForm, PassphraseForm
+from brankas.web.ui.common import actor, message_of, paginate, refusals, require_role
+from brankas.web.ui.documents.forms import FilterForm, RegisterForm, opened_at, opened_token
+from brankas.web.ui.forms import PassphraseForm
 from brankas.web.ui.security import recent_password
+from brankas.web.ui.uploads import upload_too_large
 
 PER_PAGE = 50
 
@@ -45,7 +48,7 @@ def document_list_view(request: HttpRequest) -> HttpResponse:
     documents = document_list(actor=user, via="web", target=request.path, **filters)
     if folder := form.chosen_folder():
         documents = documents.filter(category=folder)
-    page = Paginator(documents, PER_PAGE).get_page(request.GET.get("page"))
+    page = paginate(request, documents, PER_PAGE)
     return render(request, "ui/document_list.html", {
         "form": form,
         "page": page,
@@ -151,3 +154,52 @@ def document_open_view(request: HttpRequest, agenda: str) -> HttpResponseBase:
                             content_type="application/pdf")
     response["Cache-Control"] = "no-store"
     return response
+
+
+# ------------------------------------------------------------------ registering
+
+def duplicate_of(exc: BrankasError, user: User) -> Document | None:
+    try:
+        return document_get(actor=user, agenda=str(exc.params.get("agenda", "")), via="web")
+    except NotFound:
+        return None
+
+
+@login_required
+@refusals
+def register(request: HttpRequest) -> HttpResponse:
+    user = require_role(request, Action.REGISTER)
+    duplicate: Document | None = None
+    if request.method != "POST":
+        form = RegisterForm(initial={"opened": opened_token()})
+        return render(request, "ui/register.html", {"form": form})
+    form = RegisterForm(request.POST, request.FILES)
+    if getattr(request, "brankas_upload_too_large", False):
+        form.is_valid()
+        form.add_brankas_error(upload_too_large(request))
+    elif (meta := form.document_input()) is not None:
+        try:
+            doc = document_register(
+                actor=user,
+                meta=meta,
+                files=form.input_files(),
+                form_opened_at=opened_at(form.cleaned_data["opened"]),
+                source="web",
+                allow_duplicate=form.cleaned_data["allow_duplicate"],
+            )
+        except BrankasError as exc:
+            if exc.kind == "denied":
+                raise  # a refusal page (403)
+            duplicate = duplicate_of(exc, user) if exc.code == "duplicate_document" else None
+            if duplicate is None:
+                form.add_brankas_error(exc)
+        else:
+            messages.success(request, _("Registered as agenda %(agenda)s and filed in %(path)s.")
+                             % {"agenda": doc.agenda, "path": doc.stored_path})
+            if doc.duplicate_of:
+                messages.warning(request, _("The same file was already registered as agenda "
+                                            "%(agenda)s.") % {"agenda": doc.duplicate_of.agenda})
+            return redirect("ui:document", agenda=doc.agenda)
+    # Nothing was stored; the files must be chosen again (a browser cannot refill them).
+    return render(request, "ui/register.html", {"form": form, "duplicate": duplicate,
+                                                "files_dropped": True})

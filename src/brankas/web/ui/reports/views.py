@@ -35,8 +35,8 @@ from brankas.web.reports.services import (
     report_submit,
     report_verify,
 )
-from brankas.web.ui.common import actor, message_of, refusals, require_role
-from brankas.web.ui.forms import (
+from brankas.web.ui.common import actor, download, message_of, refusals, require_role
+from brankas.web.ui.reports.forms import (
     ReportCreateForm,
     ReportForwardForm,
     ReportNoteForm,
@@ -176,24 +176,20 @@ def report_correct_view(request: HttpRequest, number: int) -> HttpResponse:
 @xframe_options_sameorigin
 @csp_replace({"frame-ancestors": ["'self'"]})  # type: ignore[arg-type]  # framed by its page
 def report_pdf_view(request: HttpRequest, number: int) -> HttpResponse:
-    response = HttpResponse(report_export(actor=actor(request), number=number, fmt="pdf",
-                                          via="web", target=request.path),
-                            content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="laporan-{number}.pdf"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return download(report_export(actor=actor(request), number=number, fmt="pdf", via="web",
+                                  target=request.path),
+                    "application/pdf", f"laporan-{number}.pdf", inline=True, no_store=True)
 
 
 @login_required
 @recent_password
 @refusals
 def report_xlsx_view(request: HttpRequest, number: int) -> HttpResponse:
-    response = HttpResponse(
+    return download(
         report_export(actor=actor(request), number=number, fmt="xlsx", via="web",
                       target=request.path),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f'attachment; filename="laporan-{number}.xlsx"'
-    return response
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        f"laporan-{number}.xlsx")
 
 
 @login_required
