@@ -1,5 +1,5 @@
 """Bring the Indonesian catalogue in step with the code: extract the messages again
-(``makemessages``, into a copy of the web package, as ``tests/web/test_i18n.py`` does),
+(``makemessages``, into a copy of the web package, as ``tests/web/ui/test_i18n.py`` does),
 add the new msgids to ``django.po`` (untranslated), drop the ones no longer used, and
 list what still needs a translation. Needs GNU gettext (``xgettext``).
 

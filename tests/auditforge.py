@@ -31,7 +31,7 @@ def reset_counter() -> None:
 
 def rewrite(seq: int) -> None:
     """Change entry ``seq``'s actor and recompute its hash and every later one."""
-    from brankas.core import auditchain
+    from brankas.core.audit import hashchain as auditchain
     from brankas.web.audit.models import AuditEvent
     from brankas.web.audit.services import audit_content
 

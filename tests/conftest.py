@@ -62,7 +62,8 @@ def protected_identity(passphrase: str) -> tuple[str, str, bytes]:
 
 def add_key(user, passphrase: str):  # type: ignore[no-untyped-def]
     """Give ``user`` an active key quickly (the service path is tested in test_keys)."""
-    from brankas.core import crypto, diskseal
+    from brankas.core import crypto
+    from brankas.core.disk import seal as diskseal
     from brankas.web.keys.models import HolderKey
     from brankas.web.keys.services import keys_write_files, office_key
 
@@ -247,9 +248,9 @@ def cli_office_template(tmp_path_factory) -> SimpleNamespace:  # type: ignore[no
 
 @pytest.fixture(scope="session")
 def backed_up_template(cli_office_template, tmp_path_factory):  # type: ignore[no-untyped-def]
-    """The CLI office of tests/backup with a few documents, backed up once (built once per
-    session for tests/backup and tests/hostile_disk)."""
-    from tests.backup.conftest import build_backed_up
+    """The CLI office of tests/cli/backup with a few documents, backed up once (built once per
+    session for tests/cli/backup and tests/hostile_disk)."""
+    from tests.cli.backup.conftest import build_backed_up
 
     return build_backed_up(cli_office_template, tmp_path_factory)
 

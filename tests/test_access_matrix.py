@@ -47,7 +47,7 @@ def other_holder(username: str) -> str:
 # ---------------------------------------------------------------- the services
 
 def svc_register(ctx: SimpleNamespace, user: Any) -> None:
-    from brankas.core import metadata
+    from brankas.core.register import metadata
     from brankas.web.documents.services import document_register
 
     meta = metadata.build(direction="penerimaan", classification="biasa", number="1",
@@ -163,7 +163,7 @@ def svc_request(step: str) -> Callable[[SimpleNamespace, Any], None]:
     allowed role is stopped right after the role check (no such assignee, no note...)."""
 
     def attempt(ctx: SimpleNamespace, user: Any) -> None:
-        from brankas.web.dispatch import services as req
+        from brankas.web.sendrequests import services as req
 
         n = ctx.requests
         if step == "create":
@@ -184,7 +184,7 @@ def svc_request(step: str) -> Callable[[SimpleNamespace, Any], None]:
 
 def service_requests(office: Any) -> dict[str, int]:
     """Requests waiting for the Kadis, for the Kabid and for the Kasi."""
-    from brankas.web.dispatch.services import request_assign, request_create
+    from brankas.web.sendrequests.services import request_assign, request_create
 
     out = {}
     for key, chain in (("submitted", []), ("assign-kasi", [("kadis", "kabid")]),
@@ -422,7 +422,7 @@ def audited_refusal(username: str, action: Action, events: list[dict[str, Any]])
 
 @pytest.fixture
 def service_ctx(office, tmp_path: Path) -> SimpleNamespace:
-    from tests.web.conftest import register_directly
+    from tests.web.ui.conftest import register_directly
 
     empty = tmp_path / "kosong"
     empty.mkdir()

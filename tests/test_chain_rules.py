@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from brankas.core.errors import AccessDenied, BrankasError
-from brankas.core.intake import InputFile
+from brankas.core.register.intake import InputFile
 from tests.conftest import make_pdf
 
 
@@ -50,8 +50,8 @@ def test_receive_rechecks_the_holder_under_the_lock(office, monkeypatch) -> None
     """The request is given to another Sandiman between the first check and the row lock;
     the receive is refused and nothing moves."""
     from brankas.web.accounts.services import user_create
-    from brankas.web.dispatch import services as svc
-    from brankas.web.dispatch.models import SendRequest
+    from brankas.web.sendrequests import services as svc
+    from brankas.web.sendrequests.models import SendRequest
 
     users = office.users
     other = user_create(actor=users["admin"], username="operator2", role="sandiman",

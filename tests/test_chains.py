@@ -4,8 +4,8 @@ chain's ``may`` refuses, the inbox lists the record exactly when the chain says 
 for the user, and the page offers exactly the chain's open steps.
 
 Each record is put into each state directly (the states themselves are reached through
-the services in tests/dispatch, tests/reports and tests/custody); a step the chain allows
-either succeeds or stops later for a reason of its own (a signing step without its
+the services in tests/web/sendrequests, tests/web/reports and tests/web/custody); a step the chain
+allows either succeeds or stops later for a reason of its own (a signing step without its
 passphrase), never with one of the chain's refusals.
 """
 
@@ -28,7 +28,7 @@ from brankas.core.chains.report import Step as ReportStep
 from brankas.core.chains.request import REQUEST, State
 from brankas.core.chains.request import Step as RequestStep
 from brankas.core.errors import AccessDenied, BrankasError
-from brankas.core.intake import InputFile
+from brankas.core.register.intake import InputFile
 from tests.conftest import make_pdf
 
 ROLE_OF = {"operator": "sandiman", "kasi": "kasi", "kabid": "kabid", "kadis": "kadis"}
@@ -69,7 +69,7 @@ def people(office) -> dict[str, Any]:  # type: ignore[no-untyped-def]
 
 def _request_call(users: dict[str, Any], number: int, step: RequestStep, actor: Any,
                   state: State) -> Callable[[], Any]:
-    from brankas.web.dispatch import services as svc
+    from brankas.web.sendrequests import services as svc
 
     if step is RequestStep.ASSIGN:
         row = REQUEST.find(state, step)
@@ -108,7 +108,7 @@ def _request_configurations(users: dict[str, Any]) -> list[tuple[State, Any]]:
 
 
 def _set_request(number: int, state: State, assignee: Any) -> None:
-    from brankas.web.dispatch.models import SendRequest
+    from brankas.web.sendrequests.models import SendRequest
 
     SendRequest.objects.filter(pk=number).update(
         state=state.value, assignee=assignee, document=None, received_at=None,
@@ -117,7 +117,7 @@ def _set_request(number: int, state: State, assignee: Any) -> None:
 
 @pytest.fixture
 def letter_request(office, people) -> int:  # type: ignore[no-untyped-def]
-    from brankas.web.dispatch.services import request_create
+    from brankas.web.sendrequests.services import request_create
 
     req = request_create(actor=people["kadis"], subject="Uji rantai", classification="biasa",
                          addressee="Gubernur", requester_unit="Setda", requester_name="Sekda",
@@ -127,7 +127,7 @@ def letter_request(office, people) -> int:  # type: ignore[no-untyped-def]
 
 def test_the_request_services_and_inbox_refuse_exactly_what_the_chain_refuses(
         people, letter_request) -> None:  # type: ignore[no-untyped-def]
-    from brankas.web.dispatch.selectors import request_inbox
+    from brankas.web.sendrequests.selectors import request_inbox
 
     number, mismatches, cells = letter_request, [], 0
     for state, assignee in _request_configurations(people):

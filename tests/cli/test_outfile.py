@@ -125,7 +125,7 @@ def outs(backed_up_template, tmp_path_factory):  # type: ignore[no-untyped-def]
     letter, a safe and a report: something for every command that writes ``--out``."""
     import shutil
 
-    from tests.backup.conftest import Office
+    from tests.cli.backup.conftest import Office
 
     t = backed_up_template
     base = tmp_path_factory.mktemp("outfile")

@@ -1,4 +1,4 @@
-"""fsutil's private modes and core.rename: files 0600, folders 0700, renames that never
+"""fsutil's private modes and core.register.rename: files 0600, folders 0700, renames that never
 overwrite and survive being cut short."""
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from brankas.core import config, fsutil, rename
+from brankas.core import config, fsutil
+from brankas.core.register import rename
 
 posix_only = pytest.mark.skipif(os.name == "nt", reason="POSIX modes")
 
@@ -100,7 +101,7 @@ def test_tighten_walks_the_folder_and_follows_no_link(tmp_path: Path) -> None:
     assert fsutil.tighten(tmp_path / "absent") == []
 
 
-# ------------------------------------------------------------------ core.rename
+# ------------------------------------------------------------------ core.register.rename
 
 def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()

@@ -1,1 +1,1 @@
-from tests.web.conftest import signed_in  # noqa: F401  (the web client fixture)
+from tests.web.ui.conftest import signed_in  # noqa: F401  (the web client fixture)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import pikepdf
 
 from tests.conftest import make_jpeg, make_pdf
-from tests.core.test_intake import (
+from tests.core.register.test_intake import (
     encrypted_pdf,
     make_png,
     make_tiff,

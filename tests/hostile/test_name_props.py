@@ -6,9 +6,9 @@ from __future__ import annotations
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from brankas.core import intake
 from brankas.core.errors import InvalidInput
 from brankas.core.names import is_safe_component
+from brankas.core.register import intake
 from tests.conftest import make_pdf
 
 PDF = make_pdf(text="nama")

@@ -7,8 +7,8 @@ import datetime as dt
 
 import pytest
 
-from brankas.core import intake, metadata
 from brankas.core.errors import BrankasError
+from brankas.core.register import intake, metadata
 from tests.hostile.checks import assert_nothing_stored, assert_stored_safely, last_audit_seq
 from tests.hostile.corpus import CASES, OK, Case, fields_of
 

@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from brankas.core.errors import MESSAGES
 from tests.hostile.checks import assert_nothing_stored, assert_stored_safely, last_audit_seq
 from tests.hostile.corpus import CASES, OK, Case, fields_of
-from tests.web.conftest import REGISTER_URL, register_directly, text_of
+from tests.web.ui.conftest import REGISTER_URL, register_directly, text_of
 
 WEB_CASES = [c for c in CASES if c.web]
 

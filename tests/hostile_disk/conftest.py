@@ -1,8 +1,8 @@
 """The good disks the hostile-disk corpus starts from, made once per session through the
 real CLI, and each case's private copy of an office and its disk.
 
-- ``one``: the office of ``tests/backup`` (four documents of every kind) and its disk
-  after one backup run (``backed_up_template``, shared with tests/backup).
+- ``one``: the office of ``tests/cli/backup`` (four documents of every kind) and its disk
+  after one backup run (``backed_up_template``, shared with tests/cli/backup).
 - ``two``: the same office after a fifth, larger document (D5) and a second run: a disk
   with two sealed runs, the newer snapshot naming D5.
 - ``pending``: the office with D5 registered and not yet backed up, with the one-run
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.backup.conftest import Doc, Office, big_pdf
+from tests.cli.backup.conftest import Doc, Office, big_pdf
 from tests.conftest import PASSWORDS, cli
 
 

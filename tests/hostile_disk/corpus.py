@@ -432,7 +432,7 @@ def newest_seal_removed(env: Env) -> None:
 
 def seal_foreign_key(env: Env) -> None:
     """The seal's statement, unchanged, signed again with another office's key."""
-    from brankas.core import diskseal
+    from brankas.core.disk import seal as diskseal
 
     folder = dt.run_folders(env.disk)[-1]
     statement = dt.seal_statement(env.disk, folder)
@@ -806,7 +806,7 @@ CASES = [
 
 # Prepared with symbolic links, FIFOs or devices, or two names one letter case apart:
 # POSIX only (Windows needs a privilege for links, has no FIFOs and folds case; its
-# reparse points are refused by the same diskfs code).
+# reparse points are refused by the same disk.fs code).
 _POSIX = {"manifest_case_twins", "staging_link_to_laptop", "staging_link_to_office_home",
           "lock_link", "lock_fifo",
           "fifo_manifest", "fifo_bag_info", "fifo_medium", "fifo_guide", "fifo_payload",

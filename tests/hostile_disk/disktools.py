@@ -123,9 +123,9 @@ def replace_with_link(path: Path, target: Path | str) -> None:
 
 
 def seal_statement(disk: Path, folder: str) -> dict:  # type: ignore[type-arg]
-    from brankas.core import diskfs
+    from brankas.core.disk import fs as diskfs
 
-    # Through diskfs: a test helper must not block on a FIFO the case put there.
+    # Through disk.fs: a test helper must not block on a FIFO the case put there.
     body = json.loads(diskfs.read_file(disk, f"data/backup/{folder}/segel.json",
                                        limit=1 << 20))
     return json.loads(body["statement"])

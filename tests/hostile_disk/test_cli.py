@@ -115,10 +115,10 @@ def service_call(op: str, env: Env, case: Case, settings: Any) -> Any:
 def _recover_in_process(env: Env, settings: Any) -> Any:
     """What ``brankas recover`` does, in this process, into ``out/new-svc`` (the test
     database is empty at this point)."""
-    from brankas.core import store
-    from brankas.core.bagread import BagReader
     from brankas.core.config import ensure_home
-    from brankas.core.disklayout import disk_identities
+    from brankas.core.disk.layout import disk_identities
+    from brankas.core.disk.reader import BagReader
+    from brankas.core.register import store
     from brankas.web.backup.recover import instance_recover
 
     settings.BRANKAS = dataclasses.replace(settings.BRANKAS, home=env.out / "new-svc")

@@ -6,8 +6,8 @@ tag files and ``data/`` entries are at random replaced or joined by files, folde
 a manifest with generated lines, some of them hostile. Beside the disk lies ``outside/``:
 a canary folder that nothing may read.
 
-Every reader (``diskfs``, the ``bagformat`` readers, ``bagread.BagReader``,
-``bagverify.verify``) must, on any such disk:
+Every reader (``disk.fs``, the ``disk.format`` readers, ``disk.reader.BagReader``,
+``disk.verify.verify``) must, on any such disk:
 
 - raise nothing but a ``BrankasError`` (or ``FileNotFoundError`` where documented);
 - open no path that leaves the disk, pass through a link, or follow one at its end
@@ -37,9 +37,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from brankas.core import bagformat, diskfs
-from brankas.core.bagread import BagReader
-from brankas.core.bagverify import verify
+from brankas.core.disk import format as bagformat
+from brankas.core.disk import fs as diskfs
+from brankas.core.disk.reader import BagReader
+from brankas.core.disk.verify import verify
 from brankas.core.errors import BrankasError
 from tests.hostile_disk.harness import release_fifos
 
@@ -235,7 +236,7 @@ def check_calls(made: Disk, calls: list[tuple[str, str, int]], *, out: Path | No
         folder = os.path.dirname(path) if call != "scandir" else path
         assert os.path.realpath(folder) == folder, f"{call} {raw}: through a link"
         if call == "open":
-            raise AssertionError(f"open() on the disk, not diskfs: {raw}")
+            raise AssertionError(f"open() on the disk, not disk.fs: {raw}")
         if call == "os.open":
             assert flags & getattr(os, "O_NOFOLLOW", 0), (raw, flags)
             assert flags & getattr(os, "O_NONBLOCK", 0), (raw, flags)
@@ -339,7 +340,7 @@ def test_diskfs_opens_exactly_the_regular_files_reached_through_real_folders(
                 got[rel] = exc.code
             except FileNotFoundError:
                 got[rel] = "missing"
-        assert not hung.is_set(), "diskfs blocked"
+        assert not hung.is_set(), "disk.fs blocked"
         check_calls(made, calls)
         for rel, result in got.items():
             expected = _model(made.disk, rel)
@@ -350,7 +351,7 @@ def test_diskfs_opens_exactly_the_regular_files_reached_through_real_folders(
 
 
 def _model(disk: Path, rel: str) -> str:
-    """What diskfs must make of ``rel``, from the tree itself: "file" (readable), a
+    """What disk.fs must make of ``rel``, from the tree itself: "file" (readable), a
     refusal's code, or "missing"."""
     if diskfs.check_relative(rel) is not None:
         return "disk_path_invalid"
@@ -376,7 +377,7 @@ def _model(disk: Path, rel: str) -> str:
 @given(st.lists(st.tuples(st.text(max_size=40), st.text(max_size=70)), max_size=12))
 def test_manifest_paths_that_are_kept_pass_the_disk_path_rules(
         lines: list[tuple[str, str]]) -> None:
-    """What the lenient manifest reader keeps is a payload path diskfs accepts under
+    """What the lenient manifest reader keeps is a payload path disk.fs accepts under
     data/ (no '..', absolute path, drive, backslash, control character, excess length);
     every other line is named, never returned."""
     with tempfile.TemporaryDirectory() as base:

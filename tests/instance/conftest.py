@@ -1,3 +1,3 @@
-"""The backed-up CLI office of tests/backup (a private copy per test)."""
+"""The backed-up CLI office of tests/cli/backup (a private copy per test)."""
 
-from tests.backup.conftest import office  # noqa: F401
+from tests.cli.backup.conftest import office  # noqa: F401

@@ -16,7 +16,7 @@ import pytest
 
 from brankas import instance
 from brankas.core import config
-from tests.backup.conftest import Office
+from tests.cli.backup.conftest import Office
 from tests.conftest import PASSPHRASES
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "brankas"

@@ -11,7 +11,7 @@ from brankas import __version__
 from brankas.cli.auth import acting_user
 from brankas.cli.runtime import emit_json, fail, handles_errors, read_secret_file, setup_django
 from brankas.core import fsutil
-from brankas.core.auditchain import ChainReport, Finding
+from brankas.core.audit.hashchain import ChainReport, Finding
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -178,8 +178,8 @@ def _print_verify(report: ChainReport) -> None:
 from brankas.cli import (  # noqa: E402,F401  (registers the commands)
     backup,
     custody,
-    dispatch,
     documents,
     reports,
+    sendrequests,
     users,
 )

@@ -90,7 +90,7 @@ def register(actor, files: tuple[str, ...], direction: str, classification: str,
     SOP folder; exempted classifications are encrypted first."""
     from django.utils import timezone
 
-    from brankas.core import intake, metadata
+    from brankas.core.register import intake, metadata
     from brankas.web.documents.services import document_register
 
     opened = timezone.now()

@@ -2,7 +2,7 @@
 
 Every refusal the user can meet is listed in ``MESSAGES``; the CLI prints
 ``brankas: <message>`` in the user's language, the web shows the same text. The findings
-of ``audit verify`` (``core.auditchain``) are worded here too, with ``message``.
+of ``audit verify`` (``core.audit.hashchain``) are worded here too, with ``message``.
 """
 
 from __future__ import annotations

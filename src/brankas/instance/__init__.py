@@ -119,7 +119,7 @@ def upgrade() -> Upgraded:
     """An existing home brought to this version before it is served: tightened, migrated,
     the four folders laid out, exempted files still named with their subject renamed (an
     instance rebuilt from an older disk; a no-op once done), stale staging files swept."""
-    from brankas.core import store
+    from brankas.core.register import store
 
     settings = start()
     secure(settings)
@@ -134,9 +134,9 @@ def rename_exempted(home: Path) -> list[str]:
     """Exempted files still named with their subject (an instance rebuilt from a disk
     written before the rule, or a migration run against another data folder) are renamed
     as the migration does; a no-op when there are none."""
-    from brankas.web.dispatch.models import SendRequest
     from brankas.web.documents.models import Document
     from brankas.web.documents.renames import documents_rename, letters_rename
+    from brankas.web.sendrequests.models import SendRequest
 
     lines: list[str] = []
     for what, summary in (

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from brankas.core import diskfs
-from brankas.core.bagread import BagReader
+from brankas.core.disk import fs as diskfs
+from brankas.core.disk.reader import BagReader
 from brankas.core.errors import SetupError
 from brankas.core.fsutil import fsync_dir
 
@@ -103,7 +103,7 @@ def recover_into(home: Path) -> Iterator[Path]:
         (temp / MARKER).write_text(f"brankas recover into {home}\n", encoding="utf-8")
         os.environ["BRANKAS_HOME"] = str(temp)
         os.environ.pop("BRANKAS_DATABASE_URL", None)  # the rebuilt instance: SQLite
-        from brankas.core import store
+        from brankas.core.register import store
 
         settings = instance.start()
         instance.migrate()
@@ -153,7 +153,7 @@ def recover(source: RecoverSource, *, identity_text: str | None = None,
     """Rebuild a whole instance (register, users, keys, archive, control lists) from the
     disk into the new, empty home, all or nothing (``recover_into``). The recovery
     identity (``identity_text``) or a key holder's passphrase unlocks the disk."""
-    from brankas.core.disklayout import disk_identities
+    from brankas.core.disk.layout import disk_identities
 
     reader = source.reader
     identities, unlocked_with = disk_identities(reader, passphrase=passphrase,

@@ -38,7 +38,7 @@ INSTALLED_APPS = [
     "brankas.web.audit",
     "brankas.web.backup",
     "brankas.web.custody",
-    "brankas.web.dispatch",
+    "brankas.web.sendrequests",
     "brankas.web.reports",
     "brankas.web.ui",
 ]
@@ -60,10 +60,18 @@ MIDDLEWARE = [
 ROOT_URLCONF = "brankas.web.urls"
 WSGI_APPLICATION = "brankas.web.wsgi.application"
 
+# The web pages are one Django app (``ui``) organised by area, each area's templates beside its
+# views and forms in ``ui/<area>/templates/ui/``. The names stay ``ui/<page>.html``; the area
+# folders are listed here (Django's app-directories loader looks only in ``ui/templates/``).
+# The shared templates (base, error pages, form partials) are in ``web/templates``.
+UI_AREAS = ("accounts", "audit", "backup", "custody", "dashboard", "documents", "keys",
+            "reports", "sendrequests")
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [BASE_DIR / "templates",
+                 *(BASE_DIR / "ui" / area / "templates" for area in UI_AREAS)],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

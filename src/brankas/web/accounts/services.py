@@ -10,8 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 
-from brankas.core import agenda, crypto
-from brankas.core import store as core_store
+from brankas.core import crypto
 from brankas.core.access import Action
 from brankas.core.errors import (
     AuthenticationFailed,
@@ -19,6 +18,8 @@ from brankas.core.errors import (
     InvalidInput,
     SetupError,
 )
+from brankas.core.register import agenda
+from brankas.core.register import store as core_store
 from brankas.core.terms import Role
 from brankas.web.accounts import lockout
 from brankas.web.accounts.loginname import login_name

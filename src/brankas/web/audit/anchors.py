@@ -20,12 +20,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from brankas.core import audithead
 from brankas.core.access import Action
-from brankas.core.auditchain import Anchor, ChainReport
-from brankas.core.bagformat import json_from_disk
-from brankas.core.bagread import BagReader
-from brankas.core.disklayout import CONTROL_JSON, RUNS_DIR
+from brankas.core.audit import head as audithead
+from brankas.core.audit.hashchain import Anchor, ChainReport
+from brankas.core.disk.format import json_from_disk
+from brankas.core.disk.layout import CONTROL_JSON, RUNS_DIR
+from brankas.core.disk.reader import BagReader
 from brankas.core.errors import BrankasError, InvalidInput, NotFound
 from brankas.web.audit.guard import Actor, require_audited
 from brankas.web.audit.services import audit_check
@@ -53,10 +53,10 @@ def _shown(text: str, limit: int = 60) -> str:
 
 def disk_anchors(dest: Path | str) -> list[Anchor]:
     """The head every run on the backup disk at ``dest`` recorded (newest run first): from
-    the seals made with this office's key (``core.diskseal``), which a disk cannot forge,
+    the seals made with this office's key (``core.disk.seal``), which a disk cannot forge,
     and from the control lists of the office's own runs made before seals existed. A
     damaged or foreign record is left out."""
-    from brankas.core import diskseal
+    from brankas.core.disk import seal as diskseal
     from brankas.web.backup.models import BackupRun
     from brankas.web.keys.services import office_keys_trusted
 

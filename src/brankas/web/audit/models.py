@@ -4,7 +4,8 @@ from django.db import models
 
 
 class AuditEvent(models.Model):
-    """One entry of the append-only, hash-chained audit log (see ``brankas.core.auditchain``)."""
+    """One entry of the append-only, hash-chained audit log (see
+    ``brankas.core.audit.hashchain``)."""
 
     seq = models.PositiveBigIntegerField(unique=True)
     at = models.DateTimeField()

@@ -12,7 +12,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from brankas.core.access import Action
-from brankas.core.tables import csv_table
+from brankas.core.printing.tables import csv_table
 from brankas.web.audit.guard import require_audited
 from brankas.web.audit.models import AuditEvent
 from brankas.web.audit.services import audit_record

@@ -9,7 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from brankas.core import auditchain
+from brankas.core.audit import hashchain as auditchain
 from brankas.web.audit.models import AuditEvent, AuditSequence
 
 

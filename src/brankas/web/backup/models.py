@@ -64,7 +64,7 @@ class BackupRun(models.Model):
     # entry they cover other than sign-ins and backup bookkeeping (``snapshot_seq``).
     snapshot = models.BooleanField(default=False)
     snapshot_seq = models.PositiveIntegerField(null=True, blank=True)
-    # The run ended with the office's seal on the disk (``core.diskseal``); runs made
+    # The run ended with the office's seal on the disk (``core.disk.seal``); runs made
     # before seals existed have none.
     sealed = models.BooleanField(default=False)
 

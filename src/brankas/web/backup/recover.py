@@ -1,6 +1,6 @@
 """Recover: a whole instance rebuilt from one disk, when the laptop is lost.
 
-The disk is untrusted input. Only what the office sealed (``core.diskseal``) is believed,
+The disk is untrusted input. Only what the office sealed (``core.disk.seal``) is believed,
 and the office's key is believed only through an anchor the disk cannot forge: the
 fingerprint printed at set-up, or an anchor file whose tag checks with the identity that
 unlocked the disk (a key holder's, through the passphrase, or the recovery identity).
@@ -21,16 +21,17 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from brankas.core import bagformat as fmt
-from brankas.core import crypto, diskseal
-from brankas.core.bagread import DAMAGED, BagReader
-from brankas.core.disklayout import (
+from brankas.core import crypto
+from brankas.core.disk import format as fmt
+from brankas.core.disk import seal as diskseal
+from brankas.core.disk.layout import (
     ARCHIVE_DIR,
     CONTROL_JSON,
     KEYS_DIR,
     RUNS_DIR,
     SNAPSHOT,
 )
+from brankas.core.disk.reader import DAMAGED, BagReader
 from brankas.core.errors import BrankasError, CryptoFailure, InvalidInput, SetupError
 from brankas.core.terms import REQUESTS_DIR
 from brankas.web.accounts.models import User
@@ -39,9 +40,9 @@ from brankas.web.backup import sealing
 from brankas.web.backup.models import BackupCopy, BackupRun, Medium
 from brankas.web.backup.services import Progress, medium_sync
 from brankas.web.backup.snapshot import snapshot_load
-from brankas.web.dispatch.selectors import request_letters
 from brankas.web.documents.models import Document
 from brankas.web.keys.models import HolderKey
+from brankas.web.sendrequests.selectors import request_letters
 
 UNREGISTERED_DIR = "dipulihkan-tanpa-register"  # files on the disk no register names
 CONTROL_LIMIT = 256 << 20
@@ -406,8 +407,8 @@ def _replay_tail(reader: BagReader, seals: diskseal.SealReport, folder: str,
 def _rename_old_names(home: Any) -> None:
     """A snapshot from before exempted files were named by their number alone names them
     with their subject: rename them as the migration renames an archive (hashes kept)."""
-    from brankas.web.dispatch.models import SendRequest
     from brankas.web.documents.renames import documents_rename, letters_rename
+    from brankas.web.sendrequests.models import SendRequest
 
     documents_rename(home=home, document_model=Document)
     letters_rename(home=home, request_model=SendRequest)

@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from brankas.core.tables import csv_table
+from brankas.core.printing.tables import csv_table
 from brankas.core.terms import (
     CATEGORY_LABELS,
     CLASSIFICATION_LABELS,

@@ -1,6 +1,6 @@
 """Getting documents back from a backup disk: restore (into a folder) and the restore
 drill (a backup never restored is not known to work). Recover (a whole instance, when the
-laptop is lost) is in ``recover``. The disk is read as untrusted input (``core.bagread``):
+laptop is lost) is in ``recover``. The disk is read as untrusted input (``core.disk.reader``):
 every file is checked against the register's hash before it is kept."""
 
 from __future__ import annotations
@@ -14,13 +14,14 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from brankas.core import crypto, store
+from brankas.core import crypto
 from brankas.core.access import Action
-from brankas.core.bagformat import PROBLEMS_KEPT
-from brankas.core.bagread import DAMAGED, BagReader
-from brankas.core.bagverify import VerifyReport, verify
-from brankas.core.disklayout import ARCHIVE_DIR
+from brankas.core.disk.format import PROBLEMS_KEPT
+from brankas.core.disk.layout import ARCHIVE_DIR
+from brankas.core.disk.reader import DAMAGED, BagReader
+from brankas.core.disk.verify import VerifyReport, verify
 from brankas.core.errors import AccessDenied, BrankasError, CryptoFailure, NotFound, SetupError
+from brankas.core.register import store
 from brankas.core.terms import REQUESTS_DIR
 from brankas.web.accounts.models import User
 from brankas.web.audit.guard import require_audited

@@ -1,6 +1,6 @@
 """The office's seal on a backup run, and the audit entries a snapshot does not hold.
 
-Each run ends with ``segel.json`` (``core.diskseal``): the office key's signature over
+Each run ends with ``segel.json`` (``core.disk.seal``): the office key's signature over
 the run's files, the disk, the current snapshot and the audit head. A snapshot holds the
 audit log as it was when the snapshot was read; the entries written after it (sign-ins,
 backup bookkeeping, and what happened while the run copied) go with every later run of
@@ -19,10 +19,13 @@ from django.db import transaction
 from django.utils.dateparse import parse_datetime
 
 from brankas import __version__
-from brankas.core import auditchain, crypto, diskfs, diskseal
-from brankas.core import bagformat as fmt
-from brankas.core.bag import Bag
-from brankas.core.disklayout import RUNS_DIR, SNAPSHOT
+from brankas.core import crypto
+from brankas.core.audit import hashchain as auditchain
+from brankas.core.disk import format as fmt
+from brankas.core.disk import fs as diskfs
+from brankas.core.disk import seal as diskseal
+from brankas.core.disk.bag import Bag
+from brankas.core.disk.layout import RUNS_DIR, SNAPSHOT
 from brankas.core.errors import SetupError
 from brankas.web.audit.models import AuditEvent, AuditSequence
 from brankas.web.audit.services import audit_content

@@ -1,7 +1,7 @@
 """Backing up to an external disk, and checking disks: the rules behind the CLI and web.
 
 A run (``backup_run``) copies, in this order, to the bag on the disk
-(``brankas.core.bag``):
+(``brankas.core.disk.bag``):
 
 1. every document file the disk lacks (``data/arsip/...``, exactly as in the archive),
    the key holders' passphrase-protected identities (``data/keys/``);
@@ -29,12 +29,12 @@ from django.db.models import Max
 from django.utils import timezone
 
 from brankas import __version__
-from brankas.core import crypto, diskseal
+from brankas.core import crypto
 from brankas.core.access import Action
-from brankas.core.bag import AddResult, Bag, Hooks, PayloadItem, open_or_create
-from brankas.core.bagformat import PROBLEMS_KEPT, read_medium, sha256_bytes, shown
-from brankas.core.bagverify import Expectations, VerifyReport, verify
-from brankas.core.disklayout import (
+from brankas.core.disk import seal as diskseal
+from brankas.core.disk.bag import AddResult, Bag, Hooks, PayloadItem, open_or_create
+from brankas.core.disk.format import PROBLEMS_KEPT, read_medium, sha256_bytes, shown
+from brankas.core.disk.layout import (
     ARCHIVE_DIR,
     CONTROL_CSV,
     CONTROL_FORMAT,
@@ -46,6 +46,7 @@ from brankas.core.disklayout import (
     RUNS_DIR,
     SNAPSHOT,
 )
+from brankas.core.disk.verify import Expectations, VerifyReport, verify
 from brankas.core.errors import BrankasError
 from brankas.core.terms import REQUESTS_DIR
 from brankas.web.accounts.models import Office, User
@@ -55,7 +56,6 @@ from brankas.web.audit.services import audit_record
 from brankas.web.backup import custodyhook, registers, sealing
 from brankas.web.backup.models import BackupCopy, BackupRun, Medium, MediumCheck
 from brankas.web.backup.snapshot import snapshot_bytes
-from brankas.web.dispatch.selectors import request_letters
 from brankas.web.documents.models import Document
 from brankas.web.keys.models import HolderKey, OfficeKey
 from brankas.web.keys.selectors import Purpose, Recipients, recipients_for
@@ -67,6 +67,7 @@ from brankas.web.keys.services import (
     recipients_text,
 )
 from brankas.web.runtime import brankas_settings
+from brankas.web.sendrequests.selectors import request_letters
 
 Progress = Callable[[int, int, int, int], None]  # files_done, files_total, bytes_done, bytes_total
 

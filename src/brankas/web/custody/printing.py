@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from brankas import __version__
 from brankas.core.chains.custody import MOVE_WORDS, STATE_WORDS, MediumState, Move
-from brankas.core.pdfdoc import PrintDocument, PrintTable, render_pdf
+from brankas.core.printing.pdf import PrintDocument, PrintTable, render_pdf
 from brankas.web.accounts.models import Office, User
 from brankas.web.backup.models import Medium
 from brankas.web.custody.selectors import custody_history, medium_as_dict

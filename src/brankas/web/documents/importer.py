@@ -39,10 +39,11 @@ from pathlib import Path
 
 from django.utils import timezone
 
-from brankas.core import fsutil, intake, metadata, store
+from brankas.core import fsutil
 from brankas.core.access import Action
 from brankas.core.config import Settings
 from brankas.core.errors import BrankasError, Conflict, InvalidInput
+from brankas.core.register import intake, metadata, store
 from brankas.core.terms import Category, Classification, Direction
 from brankas.web.accounts.models import User
 from brankas.web.audit.guard import require_audited

@@ -8,7 +8,7 @@ and ``brankas serve`` runs the same routine at every start (a no-op once done), 
 also covers an instance rebuilt from a disk written before the change.
 
 Only the name changes: the folder, the bytes and every recorded hash stay. The work is
-done in batches: the files of a batch are renamed (``core.rename``: never overwriting,
+done in batches: the files of a batch are renamed (``core.register.rename``: never overwriting,
 safe to kill and re-run), their folders fsynced, and only then their records updated in
 one transaction. A record whose file is at neither name keeps its path and is reported;
 nothing here raises for it. The functions take the models as arguments, so a migration
@@ -27,7 +27,8 @@ from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat
 
-from brankas.core import fsutil, rename, store
+from brankas.core import fsutil
+from brankas.core.register import rename, store
 from brankas.core.terms import Category
 
 BATCH = 200

@@ -12,9 +12,8 @@ from typing import BinaryIO
 from django.db import transaction
 from django.utils import timezone
 
-from brankas.core import crypto, fsutil, intake, store
+from brankas.core import crypto, fsutil
 from brankas.core.access import Action, require
-from brankas.core.agenda import format_agenda
 from brankas.core.config import Settings
 from brankas.core.errors import (
     AccessDenied,
@@ -24,7 +23,9 @@ from brankas.core.errors import (
     IntegrityFailure,
 )
 from brankas.core.fsutil import copy_stream
-from brankas.core.metadata import DocumentInput
+from brankas.core.register import intake, store
+from brankas.core.register.agenda import format_agenda
+from brankas.core.register.metadata import DocumentInput
 from brankas.core.terms import Category, Direction, category_of
 from brankas.web.accounts.models import Office, User
 from brankas.web.audit.guard import require_audited

@@ -31,7 +31,7 @@ class HolderKey(models.Model):
     suite = models.CharField(max_length=20)
     created_at = models.DateTimeField(auto_now_add=True)
     retired_at = models.DateTimeField(null=True, blank=True)
-    # The office signing key's anchor, tagged with this identity (``core.diskseal``), and
+    # The office signing key's anchor, tagged with this identity (``core.disk.seal``), and
     # the fingerprint of the office key it names; empty until the identity was at hand.
     anchor = models.BinaryField(default=b"", blank=True)
     anchor_office_key = models.CharField(max_length=40, blank=True)
@@ -46,7 +46,7 @@ class HolderKey(models.Model):
 
 
 class OfficeKey(models.Model):
-    """The office's Ed25519 signing key: it seals every backup run (``core.diskseal``).
+    """The office's Ed25519 signing key: it seals every backup run (``core.disk.seal``).
 
     The private key is kept here, unprotected, because a backup (run by a Sandiman, who
     holds no passphrase) must be able to seal; it travels only inside the encrypted

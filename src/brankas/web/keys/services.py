@@ -7,8 +7,9 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from brankas.core import crypto, diskseal, fsutil
+from brankas.core import crypto, fsutil
 from brankas.core.access import Action
+from brankas.core.disk import seal as diskseal
 from brankas.core.errors import AccessDenied, InvalidInput
 from brankas.core.names import safe_component
 from brankas.core.passphrase import check_passphrase
@@ -69,7 +70,7 @@ def identities_unlock(*, user: User, fingerprints: list[str], passphrase: str, a
     return identities
 
 
-# -- the office signing key and its anchors (``core.diskseal``) ------------------------
+# -- the office signing key and its anchors (``core.disk.seal``) ------------------------
 
 def office_key() -> OfficeKey:
     """The office's active signing key (made on first need for an office set up before

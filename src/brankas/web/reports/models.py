@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 
 from brankas.core.chains.report import State, Step
-from brankas.core.reporting import Kind
+from brankas.core.reports.periods import Kind
 
 KIND_CHOICES = [(k.value, k.value) for k in Kind]
 STATE_CHOICES = [(s.value, s.value) for s in State]

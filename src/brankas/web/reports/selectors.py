@@ -18,7 +18,7 @@ from brankas.core.access import Action
 from brankas.core.chains.custody import STATE_WORDS, MediumState
 from brankas.core.chains.report import REPORT, State
 from brankas.core.errors import NotFound
-from brankas.core.reporting import Kind, Period, mutu_baku
+from brankas.core.reports.periods import Kind, Period, mutu_baku
 from brankas.core.terms import Category, Classification, Direction, category_of
 from brankas.web.accounts.models import User
 from brankas.web.audit.guard import require_audited
@@ -110,10 +110,10 @@ def _counts(docs: QuerySet[Document]) -> dict[str, dict[str, int]]:
 
 def message_requests(period: Period) -> list[dict[str, Any]]:
     """The requests to send a message recorded in the period, with the minutes each step
-    of the chain took (``dispatch.selectors.request_turnaround``). No subject: a request's
+    of the chain took (``sendrequests.selectors.request_turnaround``). No subject: a request's
     subject may be exempted, and the report prints it for no request."""
     from brankas.core.terms import URGENCY_LABELS, Urgency
-    from brankas.web.dispatch.selectors import request_turnaround
+    from brankas.web.sendrequests.selectors import request_turnaround
 
     low, high = _range(period)
 

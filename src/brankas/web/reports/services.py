@@ -3,7 +3,7 @@
 Every transition records who, when and the note (``ReportStep``) and is audited. A signed
 step (submit, forward, approve, acknowledge) renders the PDF as it is after the step,
 records its SHA-256, and signs a statement naming that hash with the signer's Ed25519
-key (``brankas.core.reportsign``). The approval's PDF is kept byte for byte: it is the
+key (``brankas.core.reports.signing``). The approval's PDF is kept byte for byte: it is the
 report's final form, and ``report_verify`` recognises exactly those bytes.
 """
 
@@ -19,13 +19,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from brankas import __version__
-from brankas.core import audithead, reportsign
 from brankas.core.access import Action
+from brankas.core.audit import head as audithead
 from brankas.core.chains.report import REPORT, STATE_WORDS, STEP_WORDS, State, Step, is_frozen
 from brankas.core.errors import Conflict, CryptoFailure, InvalidInput
-from brankas.core.pdfdoc import Signature
-from brankas.core.reportdoc import ReportMeta, report_pdf, report_xlsx
-from brankas.core.reporting import MONTHS_ID, Kind, parse_period
+from brankas.core.printing.pdf import Signature
+from brankas.core.reports import signing as reportsign
+from brankas.core.reports.periods import MONTHS_ID, Kind, parse_period
+from brankas.core.reports.render import ReportMeta, report_pdf, report_xlsx
 from brankas.web.accounts.models import Office, User
 from brankas.web.audit.guard import require_audited
 from brankas.web.audit.models import AuditEvent

@@ -1,4 +1,5 @@
-"""What every view shares: the acting user, refusals as pages, errors in the active language."""
+"""What every view shares: the acting user, refusals as pages, errors in the active language,
+a page of a long list, a file handed over as a download."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
@@ -64,3 +67,20 @@ def refusals(view: V) -> V:
             return refusal(request, exc, 404)
 
     return wrapper  # type: ignore[return-value]
+
+
+def paginate(request: HttpRequest, items: QuerySet[Any] | list[Any], per_page: int) -> Page:
+    """The page of ``items`` named by ``?page=`` (the first, or the last when out of range)."""
+    return Paginator(items, per_page).get_page(request.GET.get("page"))
+
+
+def download(data: bytes | str, content_type: str, filename: str, *, inline: bool = False,
+             no_store: bool = False) -> HttpResponse:
+    """``data`` handed to the browser as a file named ``filename`` (shown in the browser when
+    ``inline``); ``no_store`` for content no cache may keep."""
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = (
+        f'{"inline" if inline else "attachment"}; filename="{filename}"')
+    if no_store:
+        response["Cache-Control"] = "no-store"
+    return response

@@ -20,7 +20,7 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
-from brankas.core.bagverify import VerifyReport
+from brankas.core.disk.verify import VerifyReport
 from brankas.core.errors import BrankasError
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""Uploads never touch disk.
+"""Uploads never touch disk; what every page with an upload shares.
 
 Django writes uploads larger than 2.5 MB to a temporary file; for an exempted document
 that would put its plaintext on disk. This handler replaces Django's two defaults: it
@@ -17,6 +17,13 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import InMemoryUploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+
+from brankas.core.errors import InvalidInput
+from brankas.core.register.intake import InputFile
+
+MIB = 1024 * 1024
 
 
 class UploadTooLarge(StopUpload):
@@ -72,3 +79,23 @@ class MemoryOnlyUploadHandler(FileUploadHandler):
             charset=self.charset,
             content_type_extra=self.content_type_extra,
         )
+
+
+def upload_too_large(request: HttpRequest) -> InvalidInput:
+    """The refusal for an upload the handler stopped reading."""
+    limit = settings.FILE_UPLOAD_MAX_MEMORY_SIZE / MIB
+    try:
+        size = int(request.META.get("CONTENT_LENGTH") or 0) / MIB
+    except ValueError:
+        size = 0
+    return InvalidInput(
+        "file_too_large",
+        name=getattr(request, "brankas_upload_name", "") or _("the upload"),
+        size=round(size, 1),
+        limit=int(limit) if limit == int(limit) else round(limit, 1),
+    )
+
+
+def uploaded_files(items: list[Any]) -> list[InputFile]:
+    """Uploads, held in memory (the upload handler never spools them to disk)."""
+    return [InputFile.from_bytes(f.name or "", f.read()) for f in items]

@@ -1,37 +1,31 @@
 from django.urls import path
 from django.views.i18n import set_language
 
-from brankas.web.ui.views import audit as audit_views
-from brankas.web.ui.views import (
-    auth,
-    backup,
-    custody,
-    dashboard,
-    documents,
-    keys,
-    register,
-    reports,
-    setup,
-    users,
-)
-from brankas.web.ui.views import reauth as reauth_views
-from brankas.web.ui.views import totp as totp_views
+from brankas.web.ui.accounts import views as accounts
+from brankas.web.ui.audit import views as audit_views
+from brankas.web.ui.backup import views as backup
+from brankas.web.ui.custody import views as custody
+from brankas.web.ui.dashboard import views as dashboard
+from brankas.web.ui.documents import views as documents
+from brankas.web.ui.keys import views as keys
+from brankas.web.ui.reports import views as reports
+from brankas.web.ui.sendrequests import views as sendrequests
 
 app_name = "ui"
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
-    path("setup/", setup.setup, name="setup"),
-    path("login/", auth.login_view, name="login"),
-    path("logout/", auth.logout_view, name="logout"),
+    path("setup/", accounts.setup, name="setup"),
+    path("login/", accounts.login_view, name="login"),
+    path("logout/", accounts.logout_view, name="logout"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("documents/", documents.document_list_view, name="documents"),
-    path("documents/new/", register.register, name="register"),
+    path("documents/new/", documents.register, name="register"),
     # Agenda numbers may contain "/" when the office's format has one.
     path("documents/<path:agenda>/pdf", documents.document_pdf, name="document_pdf"),
     path("documents/<path:agenda>/open", documents.document_open_view, name="document_open"),
     path("documents/<path:agenda>/", documents.document_detail, name="document"),
     path("keys/", keys.keys_view, name="keys"),
-    path("users/", users.users_view, name="users"),
+    path("users/", accounts.users_view, name="users"),
     path("backup/", backup.backup_page, name="backup"),
     path("backup/verify/", backup.verify_page, name="backup_verify"),
     path("backup/jobs/<str:job_id>/", backup.job_page, name="backup_job"),
@@ -60,24 +54,22 @@ urlpatterns = [
 ]
 
 # Requests to send a secret message (permintaan pengiriman berita).
-from brankas.web.ui.views import dispatch  # noqa: E402
-
 urlpatterns += [
-    path("requests/", dispatch.request_list_view, name="requests"),
-    path("requests/new/", dispatch.request_new, name="request_new"),
-    path("requests/<int:number>/", dispatch.request_detail, name="request"),
-    path("requests/<int:number>/assign", dispatch.request_assign_view, name="request_assign"),
-    path("requests/<int:number>/return", dispatch.request_return_view, name="request_return"),
-    path("requests/<int:number>/receive", dispatch.request_receive_view,
+    path("requests/", sendrequests.request_list_view, name="requests"),
+    path("requests/new/", sendrequests.request_new, name="request_new"),
+    path("requests/<int:number>/", sendrequests.request_detail, name="request"),
+    path("requests/<int:number>/assign", sendrequests.request_assign_view, name="request_assign"),
+    path("requests/<int:number>/return", sendrequests.request_return_view, name="request_return"),
+    path("requests/<int:number>/receive", sendrequests.request_receive_view,
          name="request_receive"),
-    path("requests/<int:number>/register/", dispatch.request_register_view,
+    path("requests/<int:number>/register/", sendrequests.request_register_view,
          name="request_register"),
-    path("requests/<int:number>/sent", dispatch.request_sent_view, name="request_sent"),
-    path("requests/<int:number>/letter", dispatch.request_letter_view, name="request_letter"),
+    path("requests/<int:number>/sent", sendrequests.request_sent_view, name="request_sent"),
+    path("requests/<int:number>/letter", sendrequests.request_letter_view, name="request_letter"),
     path("audit/", audit_views.audit_page, name="audit"),
     path("audit/export.csv", audit_views.audit_export_view, name="audit_export"),
     path("audit/verify/", audit_views.audit_verify_view, name="audit_verify"),
-    path("reauth/", reauth_views.reauth_view, name="reauth"),
-    path("login/code/", auth.login_code_view, name="login_code"),
-    path("account/authenticator/", totp_views.totp_view, name="totp"),
+    path("reauth/", accounts.reauth_view, name="reauth"),
+    path("login/code/", accounts.login_code_view, name="login_code"),
+    path("account/authenticator/", accounts.totp_view, name="totp"),
 ]

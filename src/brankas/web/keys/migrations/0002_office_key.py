@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 def create_office_key(apps, schema_editor):
     """An existing office gets its signing key now; a new one gets it at set-up."""
-    from brankas.core import diskseal
+    from brankas.core.disk import seal as diskseal
 
     Office = apps.get_model("accounts", "Office")
     OfficeKey = apps.get_model("keys", "OfficeKey")

@@ -1,0 +1,459 @@
+"""The backup writer: an append-only BagIt bag on an external disk.
+
+``open_or_create(dest, ...)`` gives a ``Bag``; ``Bag.add_files(items)`` copies what the
+disk lacks. Each file is copied to ``.brankas-staging/`` (outside ``data/``), hashed on
+the way, checked against the size and hash the caller expects, fsynced, dropped from the
+page cache and read back from the disk; only a copy whose read-back hash matches goes
+on. Verified copies are moved into ``data/`` and listed in batches (checkpoints) by
+``disk.state.BagState``, whose docstring gives the crash-safety argument. The format is in
+``disk.format``, the fixity check in ``disk.verify``.
+
+Append-only: a payload file, once in ``data/``, is never overwritten or deleted. Giving
+a path that is on the disk with other content is an error: a changed document needs a
+new version path. Whether a file is already there is decided by its path and content
+hash (the manifest), never by modification times, so FAT's 2-second clock plays no part.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType, TracebackType
+from typing import BinaryIO
+
+from brankas.core.disk import format as fmt
+from brankas.core.disk import fs as diskfs
+from brankas.core.disk.format import MediumInfo, read_medium
+from brankas.core.disk.state import BagState, Hooks, Staged
+from brankas.core.errors import BrankasError, Conflict, IntegrityFailure, InvalidInput, SetupError
+
+__all__ = ["AddResult", "Bag", "Hooks", "MediumInfo", "PayloadItem", "Progress",
+           "file_item", "open_or_create", "read_medium"]
+
+Progress = Callable[[int, int, int, int], None]  # files_done, files_total, bytes_done, bytes_total
+# Names an operating system may put at the root of a disk: they do not make a folder "used".
+OS_FILES = {"System Volume Information", "$RECYCLE.BIN", ".Trashes", ".Spotlight-V100",
+            ".fseventsd", ".DS_Store", "lost+found", "desktop.ini", "Thumbs.db"}
+
+
+@dataclass(frozen=True)
+class PayloadItem:
+    """One file to put on the disk: its payload path (under ``data/``, '/'-separated), how
+    to open its bytes, and what the register says they are (checked while copying)."""
+
+    path: str
+    opener: Callable[[], BinaryIO]
+    size: int | None = None
+    sha256: str | None = None
+
+
+def file_item(path: str, source: Path, *, sha256: str | None = None) -> PayloadItem:
+    """A PayloadItem for a file on the local disk."""
+    return PayloadItem(path, lambda: open(source, "rb"), source.stat().st_size, sha256)  # noqa: SIM115
+
+
+@dataclass(frozen=True)
+class AddResult:
+    added: tuple[str, ...]  # payload paths copied, verified and listed in this call
+    skipped: int  # items already on the disk with the same content
+    bytes_added: int
+    files: int  # payload files on the disk afterwards (Payload-Oxum)
+    bytes: int
+
+
+class Bag:
+    """An open backup disk, locked for this process until ``close()``. Use
+    ``open_or_create``."""
+
+    def __init__(self, state: BagState, lock: int | None) -> None:
+        self._state = state
+        self._lock = lock
+        self._closed = False
+        state.held_lock = lock
+
+    @property
+    def dest(self) -> Path:
+        return self._state.dest
+
+    @property
+    def medium(self) -> MediumInfo:
+        return self._state.medium
+
+    # -- reading ---------------------------------------------------------------------
+
+    @property
+    def entries(self) -> Mapping[str, str]:
+        """{payload path: sha256} of every file the manifest lists."""
+        return MappingProxyType(self._state.entries)
+
+    @property
+    def sizes(self) -> Mapping[str, int]:
+        """{payload path: bytes} of every file the manifest lists."""
+        return MappingProxyType(self._state.sizes)
+
+    def has(self, path: str) -> bool:
+        return path in self._state.entries
+
+    @property
+    def medium_sha256(self) -> str:
+        """SHA-256 of the disk's ``brankas-medium.json`` as it was read when opened."""
+        return fmt.sha256_bytes(self._state.medium_bytes)
+
+    def close(self) -> None:
+        fmt.unlock(self._lock)
+        self._lock = None
+        self._closed = True
+
+    def __enter__(self) -> Bag:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    # -- writing ---------------------------------------------------------------------
+
+    def add_files(self, items: Iterable[PayloadItem], *, on_progress: Progress | None = None,
+                  on_commit: Callable[[list[str]], None] | None = None,
+                  verify_after_write: bool = True, run: str | None = None, workers: int = 4,
+                  checkpoint_files: int = 500, checkpoint_seconds: float = 5.0) -> AddResult:
+        """Copy every item the disk lacks; skip those it has with the same content.
+
+        Every item is checked before anything is written (names, case twins, conflicts).
+        ``on_progress(files_done, files_total, bytes_done, bytes_total)`` counts the files
+        to copy. ``on_commit(paths)`` is called after each checkpoint with the paths that
+        are from then on durably on the disk and listed: a caller that records per
+        checkpoint never records a file that is not there. On an error, the copies
+        verified before it are still committed (unless the disk is gone), then it is
+        raised. ``run`` is written to bag-info.txt as Brankas-Run."""
+        if self._closed:
+            raise RuntimeError("the bag is closed")
+        state = self._state
+        state.recover()
+        plan, skipped = self._plan(items)
+        checkpoints = _Checkpoints(self, run=run, on_commit=on_commit)
+        error = self._copy_plan(plan, checkpoints, on_progress=on_progress,
+                                verify_after_write=verify_after_write, workers=max(1, workers),
+                                checkpoint_files=checkpoint_files,
+                                checkpoint_seconds=checkpoint_seconds)
+        if error is not None:
+            # Keep what was verified before the error: the next run need not copy it again.
+            gone = isinstance(error, BrankasError) and error.code == "backup_disk_gone"
+            if checkpoints.ready and not gone and isinstance(error, Exception):
+                with contextlib.suppress(Exception):
+                    checkpoints.commit()
+            self._discard(checkpoints.ready)
+            raise error
+        checkpoints.commit()  # the last files; or only bag-info, when the date or the run changed
+        added = checkpoints.added
+        return AddResult(added=tuple(added), skipped=skipped,
+                         bytes_added=sum(state.sizes[p] for p in added),
+                         files=len(state.entries), bytes=sum(state.sizes.values()))
+
+    def _copy_plan(self, plan: list[PayloadItem], checkpoints: _Checkpoints, *,
+                   on_progress: Progress | None, verify_after_write: bool, workers: int,
+                   checkpoint_files: int, checkpoint_seconds: float) -> BaseException | None:
+        """Stage the planned items in a pool of ``workers`` threads, handing each verified
+        copy to ``checkpoints`` and committing every ``checkpoint_files`` files or
+        ``checkpoint_seconds``. After the first failed copy nothing more is started; returns
+        that failure (what was verified stays with ``checkpoints``). Interrupted (a
+        BaseException, or a failed checkpoint), every staged copy not committed is removed."""
+        files_total, bytes_total = len(plan), sum(item.size or 0 for item in plan)
+        error: BaseException | None = None
+        done_files = done_bytes = 0
+        if on_progress is not None:
+            on_progress(0, files_total, 0, bytes_total)
+        pending = deque(plan)
+        inflight: dict[Future[Staged], PayloadItem] = {}
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="brankas-bag")
+        try:
+            while pending or inflight:
+                while error is None and pending and len(inflight) < 2 * workers:
+                    item = pending.popleft()
+                    inflight[pool.submit(self._stage, item, verify_after_write)] = item
+                if not inflight:
+                    break
+                finished, _ = wait(inflight, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    del inflight[future]
+                    if future.exception() is not None:
+                        error = error or future.exception()  # later errors follow from it
+                        continue
+                    staged = future.result()
+                    checkpoints.ready.append(staged)
+                    done_files += 1
+                    done_bytes += staged.size
+                    if on_progress is not None:
+                        on_progress(done_files, files_total, done_bytes, bytes_total)
+                if error is None and checkpoints.due(checkpoint_files, checkpoint_seconds):
+                    checkpoints.commit()
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            self._discard(checkpoints.ready)
+            self._discard(f.result() for f in inflight
+                          if f.done() and not f.cancelled() and f.exception() is None)
+            raise
+        pool.shutdown(wait=True)
+        return error
+
+    # -- planning --------------------------------------------------------------------
+
+    def _plan(self, items: Iterable[PayloadItem]) -> tuple[list[PayloadItem], int]:
+        """The items to copy. Refuses, before anything is written, every item that could
+        not be placed: a bad name, a case twin, a file/folder clash, other content on a
+        path the disk has (append-only)."""
+        entries = self._state.entries
+        folded = {fmt.fold(path): path for path in entries}
+        folded_dirs = {parent for key in folded for parent in _parents(key)}
+        plan: list[PayloadItem] = []
+        skipped = 0
+        planned: dict[str, PayloadItem] = {}
+        for item in items:
+            if item.path in entries:  # its name was checked when it was written
+                self._check_same(item)
+                if self._still_there(item):
+                    skipped += 1
+                else:  # listed, yet gone from the disk: copy it again (same bytes)
+                    plan.append(item)
+                continue
+            reason = fmt.check_payload_path(item.path)
+            if reason is not None:
+                raise InvalidInput("backup_name_invalid", name=item.path, detail=reason)
+            key = fmt.fold(item.path)
+            twin = planned[key].path if key in planned else folded.get(key)
+            if twin == item.path and item.sha256 and planned[key].sha256 == item.sha256:
+                skipped += 1  # the same file given twice
+                continue
+            if twin is not None:
+                detail = ("given twice" if twin == item.path
+                          else f"differs only in letter case from data/{twin}")
+                raise InvalidInput("backup_name_invalid", name=item.path, detail=detail)
+            if key in folded_dirs:
+                raise InvalidInput("backup_name_invalid", name=item.path,
+                                   detail="a folder of that name exists")
+            parents = _parents(key)
+            clash = next((p for p in parents if p in folded or p in planned), None)
+            if clash is not None:
+                raise InvalidInput("backup_name_invalid", name=item.path,
+                                   detail=f"data/{clash} is a file, not a folder")
+            with self._state.on_disk():
+                occupied = os.path.lexists(self._state.final(item.path))
+            if occupied:
+                raise Conflict("backup_unexpected_file", name=item.path)
+            planned[key] = item
+            folded_dirs.update(parents)
+            plan.append(item)
+        return plan, skipped
+
+    def _still_there(self, item: PayloadItem) -> bool:
+        """Whether a listed file is on the disk as the manifest says: a regular file of the
+        size recorded (an ``lstat``; the full check is ``verify``'s). A disk is not
+        believed on its manifest's word alone: one that lists files it does not hold gets
+        them copied again; one holding something else at that name is refused."""
+        rel = f"{fmt.DATA}/{item.path}"
+        try:
+            st = diskfs.stat_file(self._state.dest, rel, known_dirs=self._state.known_dirs)
+        except FileNotFoundError:
+            return False
+        except SetupError as exc:
+            raise Conflict("backup_disk_file_wrong", name=item.path,
+                           detail=exc.message()) from None
+        expected = item.size if item.size is not None else self._state.sizes.get(item.path)
+        if expected is not None and st.st_size != expected:
+            raise Conflict("backup_disk_file_wrong", name=item.path,
+                           detail=f"{st.st_size} bytes, {expected} recorded")
+        return True
+
+    def _check_same(self, item: PayloadItem) -> None:
+        """An item whose path is on the disk must carry the same bytes (append-only)."""
+        known = self._state.sizes.get(item.path)
+        if item.size is not None and known is not None and item.size != known:
+            raise Conflict("backup_path_conflict", name=item.path)
+        digest = item.sha256.lower() if item.sha256 else self._hash_source(item)
+        if digest != self._state.entries[item.path]:
+            raise Conflict("backup_path_conflict", name=item.path)
+
+    def _hash_source(self, item: PayloadItem) -> str:
+        digest = hashlib.sha256()
+        buf = fmt.read_buffer()
+        with _source(item) as src:
+            while n := _read(src, item, buf):
+                digest.update(memoryview(buf)[:n])
+        return digest.hexdigest()
+
+    # -- copying (worker threads) ----------------------------------------------------
+
+    def _stage(self, item: PayloadItem, verify: bool) -> Staged:
+        """Copy one item to a staging file: hash, fsync, check, read back from the disk."""
+        state = self._state
+        staged = state.staging_name(".part")
+        digest = hashlib.sha256()
+        size = 0
+        buf = fmt.read_buffer()
+        view = memoryview(buf)
+        try:
+            with _source(item) as src, state.on_disk(), open(staged, "xb") as out:
+                while n := _read(src, item, buf):
+                    digest.update(view[:n])
+                    out.write(view[:n])
+                    size += n
+                out.flush()
+                os.fsync(out.fileno())
+            sha256 = digest.hexdigest()
+            if item.size is not None and size != item.size:
+                raise IntegrityFailure("backup_source_changed", name=item.path,
+                                       detail=f"{size} bytes read, {item.size} expected")
+            if item.sha256 and sha256 != item.sha256.lower():
+                raise IntegrityFailure("backup_source_changed", name=item.path,
+                                       detail="its SHA-256 is not the one recorded")
+            with state.on_disk():
+                if state.hooks.staged is not None:
+                    state.hooks.staged(staged)
+                if verify and fmt.hash_file(staged, uncached=True) != (sha256, size):
+                    raise IntegrityFailure("backup_readback_mismatch", name=item.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                staged.unlink()
+            raise
+        return Staged(item.path, staged, sha256, size)
+
+    def _discard(self, batch: Iterable[Staged]) -> None:
+        for staged in batch:
+            with contextlib.suppress(OSError):
+                staged.staged.unlink()
+
+
+class _Checkpoints:
+    """Verified copies waiting for the next checkpoint, and the payload paths committed
+    (durably on the disk and listed) so far in one ``add_files``."""
+
+    def __init__(self, bag: Bag, *, run: str | None,
+                 on_commit: Callable[[list[str]], None] | None) -> None:
+        self._bag = bag
+        self._run = run
+        self._on_commit = on_commit
+        self.ready: list[Staged] = []
+        self.added: list[str] = []
+        self._last = time.monotonic()
+
+    def due(self, files: int, seconds: float) -> bool:
+        return bool(self.ready) and (len(self.ready) >= files
+                                     or time.monotonic() - self._last >= seconds)
+
+    def commit(self) -> None:
+        """Move the ready copies into ``data/`` and list them (``BagState.commit``); then
+        tell ``on_commit`` their paths. A failed checkpoint removes its copies."""
+        batch, self.ready = self.ready, []
+        try:
+            self._bag._state.commit(batch, run=self._run)
+        except BaseException:
+            self._bag._discard(batch)
+            raise
+        self._last = time.monotonic()
+        paths = [s.path for s in batch]
+        self.added.extend(paths)
+        if self._on_commit is not None and paths:
+            self._on_commit(paths)
+
+
+def open_or_create(dest: Path | str, *, label: str, organization: str, software: str,
+                   hooks: Hooks | None = None) -> Bag:
+    """Open the backup disk at DEST, or make a new bag there (DEST must then be empty).
+
+    ``label`` names a new disk (an existing disk keeps the label written on it);
+    ``software`` is the Bag-Software-Agent ("Brankas 0.1.0"). Repairs an interrupted run,
+    clears leftover staging files, and holds the disk's lock until ``Bag.close()``: a
+    second writer or a verifier meanwhile gets ``backup_busy``."""
+    dest = Path(dest)
+    diskfs.check_dest(dest)
+    try:
+        dest.mkdir(exist_ok=True)
+    except FileNotFoundError:
+        raise SetupError("backup_dest_missing", path=str(dest)) from None
+    except FileExistsError:
+        raise SetupError("backup_dest_not_empty", path=str(dest)) from None
+    except OSError as exc:
+        raise fmt.disk_error(exc, dest) from exc
+    state = BagState(dest, organization=organization, software=software,
+                     hooks=hooks or Hooks())
+    with state.on_disk():
+        is_bag = diskfs.lkind(dest / fmt.BAGIT_TXT) is not None
+        medium = read_medium(dest)
+        if is_bag and medium is None:
+            raise SetupError("backup_not_brankas", path=str(dest))
+        if not is_bag:
+            _check_empty(dest)
+        bag = Bag(state, fmt.lock(dest, create=True))
+    try:
+        if is_bag:
+            state.load()
+        else:
+            state.create(label, medium)
+    except BaseException:
+        bag.close()
+        raise
+    return bag
+
+
+def _check_empty(dest: Path) -> None:
+    """A new bag goes only into an empty folder, or one our own interrupted creation left
+    (our tag files as regular files, an empty ``data/`` folder, our staging folder)."""
+    ours = {fmt.MEDIUM, fmt.BAG_INFO, fmt.MANIFEST, fmt.SIZES, fmt.TAGMANIFEST, *fmt.GUIDES}
+    for entry in dest.iterdir():
+        kind = diskfs.lkind(entry)
+        if entry.name in OS_FILES or (entry.name in ours and kind == "file"):
+            continue
+        if entry.name == fmt.STAGING and kind == "dir":
+            continue  # its content is checked when the lock is taken and staging cleared
+        if entry.name == fmt.DATA and kind == "dir" and not _holds_anything(entry):
+            continue
+        raise SetupError("backup_dest_not_empty", path=str(dest))
+
+
+def _holds_anything(folder: Path) -> bool:
+    """Whether a folder holds anything but empty real folders (links are not followed; a
+    loop, not recursion: a prepared disk may nest folders thousands deep)."""
+    stack = [folder]
+    while stack:
+        with os.scandir(stack.pop()) as entries:
+            for entry in entries:
+                if diskfs.kind_of(entry.stat(follow_symlinks=False)) != "dir":
+                    return True
+                stack.append(Path(entry.path))
+    return False
+
+
+@contextlib.contextmanager
+def _source(item: PayloadItem) -> Iterator[BinaryIO]:
+    try:
+        src = item.opener()
+    except OSError as exc:
+        raise InvalidInput("backup_source_unreadable", name=item.path,
+                           detail=exc.strerror or str(exc)) from exc
+    with src:
+        yield src
+
+
+def _read(src: BinaryIO, item: PayloadItem, buf: bytearray) -> int:
+    try:
+        readinto = getattr(src, "readinto", None)
+        if readinto is not None:
+            return int(readinto(buf) or 0)
+        data = src.read(len(buf))
+        buf[: len(data)] = data
+        return len(data)
+    except OSError as exc:
+        raise InvalidInput("backup_source_unreadable", name=item.path,
+                           detail=exc.strerror or str(exc)) from exc
+
+
+def _parents(path: str) -> list[str]:
+    parts = path.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts))]

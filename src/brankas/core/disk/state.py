@@ -1,0 +1,406 @@
+"""The tag files of a backup disk and the order in which they change: commit and repair.
+
+``BagState`` holds what the tag files say (the manifest's entries, the sizes, bag-info)
+and is the only code that changes them or moves files into ``data/``. ``bag.Bag`` stages
+and verifies copies, then hands them here in batches.
+
+Crash safety. BagIt's rules tie four things together: the files in ``data/``, the
+manifest, ``Payload-Oxum`` in ``bag-info.txt`` and the tag manifest. No file system
+changes two files in one atomic step, so a bag whose payload grows cannot pass
+``bagit.Bag(dest).validate()`` at every instant. The window is kept as small as it can
+be, and any interrupted one is closed by the next open:
+
+1. The batch's copies are already staged in ``.brankas-staging/``, fsynced and read
+   back. The new tag files (sizes, manifest, bag-info, tag manifest) are written whole
+   under temporary names and fsynced; the target folders are made. A kill up to here
+   leaves the previous bag untouched (staging is cleared on open).
+2. A journal (``.brankas-staging/commit.json``: each new path with its staged name,
+   hash and size, and the run) is written, fsynced and renamed into place.
+3. The window: the staged files are renamed into ``data/`` (a rename each, nothing else
+   between them), then the changed tag files are replaced (``os.replace``), the tag
+   manifest last. One window per checkpoint batch, not per file.
+4. The folders are fsynced, then the journal is removed.
+
+A journal found on open (or before the next ``add_files``) means a window was cut
+short. Each journal file that is in ``data/``, or still staged, with the journal's hash
+and size is kept (a staged one is renamed in); every other is dropped from the
+manifest; all tag files are then rebuilt, and only then is the journal removed. Only
+files named in the journal are added this way. The journal is on the disk, so whoever
+held the disk could have written one naming a file they put in ``data/``: it is read as
+untrusted (checked paths, our staging names, nothing outside ``data/``), and such a file
+is not thereby believed: ``verify`` with the instance names every archive file whose
+bytes no document of the register has, and recover sets it aside. As the journal is durable
+before the first rename and removed only after the folder fsyncs, the same repair holds
+after a power cut, whatever order the disk persisted the renames and replaces in.
+
+A new bag is created the same way, ``bagit.txt`` last: until it exists the folder is not
+a bag, and the next ``open_or_create`` starts the creation again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import os
+import re
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from brankas.core.disk import format as fmt
+from brankas.core.disk import fs as diskfs
+from brankas.core.disk.format import MediumInfo, read_medium
+from brankas.core.errors import Conflict, SetupError
+from brankas.core.fsutil import fsync_dir
+
+JOURNAL = "commit.json"
+JOURNAL_LIMIT = 64 << 20
+# What Brankas itself puts in the staging folder: the lock, the journal, and staging
+# copies and tag files named <12 hex>-<8 digits>.part|.tag. Nothing else is touched there.
+_OURS = re.compile(r"(?:lock|commit\.json|[0-9a-f]{12}-[0-9]{8}\.(?:part|tag))")
+
+
+def staging_strangers(dest: Path) -> list[tuple[str, str]]:
+    """What is in the disk's staging folder that Brankas did not put there, as
+    (name from DEST, kind): the folder itself when it is not a real folder, or each entry
+    that is not a regular file with one of our names."""
+    staging = dest / fmt.STAGING
+    kind = diskfs.lkind(staging)
+    if kind is None:
+        return []
+    if kind != "dir":
+        return [(fmt.STAGING, kind)]
+    out = []
+    with os.scandir(staging) as entries:
+        for entry in entries:
+            kind = diskfs.kind_of(entry.stat(follow_symlinks=False))
+            if kind != "file" or _OURS.fullmatch(entry.name) is None:
+                out.append((f"{fmt.STAGING}/{entry.name}",
+                            kind if kind != "file" else "an unknown file"))
+    return sorted(out)
+
+
+@dataclass(frozen=True)
+class Hooks:
+    """Fault-injection points for tests (restic style: a test wraps the target). Unset in use."""
+
+    staged: Callable[[Path], None] | None = None  # a copy is fsynced, before its read-back
+    committing: Callable[[], None] | None = None  # in the window: after the renames into data/
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A complete, fsynced and verified copy in the staging folder."""
+
+    path: str  # payload path
+    staged: Path
+    sha256: str
+    size: int
+
+
+class BagState:
+    def __init__(self, dest: Path, *, organization: str, software: str, hooks: Hooks) -> None:
+        self.dest = dest
+        self.organization = organization
+        self.software = software
+        self.hooks = hooks
+        self.medium = MediumInfo("", "", "", "")
+        self.data = dest / fmt.DATA
+        self.staging = dest / fmt.STAGING
+        self.entries: dict[str, str] = {}  # payload path -> sha256
+        self.sizes: dict[str, int] = {}
+        self.info: dict[str, str] = {}
+        self._tag_hashes: dict[str, str | None] = {}  # what each tag file on the disk holds
+        self.medium_bytes = b""
+        self.known_dirs: set[str] = set()  # folders under DEST checked to be real folders
+        self._prefix = uuid.uuid4().hex[:12]
+        self._counter = itertools.count(1)
+        self.held_lock: int | None = None  # the lock file's descriptor, while we hold it
+        with fmt.disk_errors(dest):
+            self._identity = _identity(dest)  # the disk opened (see ``check_same_disk``)
+
+    def final(self, path: str) -> Path:
+        return self.data.joinpath(*path.split("/"))
+
+    def staging_name(self, suffix: str) -> Path:
+        return self.staging / f"{self._prefix}-{next(self._counter):08d}{suffix}"
+
+    def on_disk(self) -> contextlib.AbstractContextManager[None]:
+        """OSErrors of the backup disk become one clear error: full, gone, or other."""
+        return fmt.disk_errors(self.dest)
+
+    # -- committing ------------------------------------------------------------------
+
+    def commit(self, batch: list[Staged], *, run: str | None, journal: bool = True) -> None:
+        """Make ``batch`` part of the bag (the order is in the module docstring). Without
+        ``journal``: a new bag (no bagit.txt until the end) or a repair (whose journal
+        stays until the repair is complete)."""
+        entries = {**self.entries, **{s.path: s.sha256 for s in batch}}
+        sizes = {**self.sizes, **{s.path: s.size for s in batch}}
+        info = self._bag_info(sizes, run)
+        tags = self._tag_contents(entries, sizes, info)
+        hashes = {name: fmt.sha256_bytes(data) for name, data in tags.items()}
+        changed = [name for name in tags if self._tag_hashes.get(name) != hashes[name]]
+        if not batch and not changed:
+            return
+        temps: list[tuple[str, Path]] = []
+        with self.on_disk():
+            self.check_same_disk()
+            try:
+                for name in changed:
+                    temps.append((name, self._write_temp(tags[name])))
+                folders = self._make_folders(batch)
+                if journal:
+                    self._write_journal(batch, run=info.get("Brankas-Run"))
+            except BaseException:
+                for _, temp in temps:
+                    with contextlib.suppress(OSError):
+                        temp.unlink()
+                raise
+            # The window: from the first rename to the last replace.
+            for staged in batch:
+                final = self.final(staged.path)
+                if os.path.lexists(final):  # only a stranger writing beside us gets here
+                    raise Conflict("backup_unexpected_file", name=staged.path)
+                os.replace(staged.staged, final)
+            if batch and self.hooks.committing is not None:
+                self.hooks.committing()
+            for name, temp in temps:
+                os.replace(temp, self.dest / name)
+            # The window is closed; make it durable, then forget the journal.
+            for folder in folders:
+                fsync_dir(folder)
+            fsync_dir(self.dest)
+            if journal:
+                (self.staging / JOURNAL).unlink()
+        self.entries, self.sizes, self.info = entries, sizes, info
+        self._tag_hashes.update({name: hashes[name] for name in changed})
+
+    def check_same_disk(self) -> None:
+        """The disk at DEST is still the one opened (and locked): the same folder (device
+        and inode), the lock file the one we hold, the identity file unchanged. Paths are
+        names: a disk pulled mid-run and another mounted in its place (the same mount point
+        or drive letter) would otherwise receive this run's journal, tag files, folders
+        and manifest."""
+        if _identity(self.dest) != self._identity:
+            raise SetupError("backup_disk_replaced", path=str(self.dest))
+        if self.held_lock is not None:
+            held = os.fstat(self.held_lock)
+            try:
+                now = os.lstat(self.staging / fmt.LOCK)
+            except FileNotFoundError:
+                now = None
+            if now is None or (now.st_dev, now.st_ino) != (held.st_dev, held.st_ino):
+                raise SetupError("backup_disk_replaced", path=str(self.dest))
+        if self.medium_bytes:
+            try:
+                current = diskfs.read_file(self.dest, fmt.MEDIUM, limit=fmt.MEDIUM_LIMIT)
+            except FileNotFoundError:
+                current = b""
+            if current != self.medium_bytes:
+                raise SetupError("backup_disk_replaced", path=str(self.dest))
+
+    def _bag_info(self, sizes: Mapping[str, int], run: str | None) -> dict[str, str]:
+        info = {
+            "Source-Organization": self.organization or self.info.get("Source-Organization", ""),
+            "Bagging-Date": date.today().isoformat(),
+            "Payload-Oxum": fmt.oxum(sizes),
+            "Bag-Software-Agent": self.software,
+            "External-Identifier": self.medium.medium_id,
+            "Brankas-Medium-Label": self.medium.label,
+            "Brankas-Medium-Created": self.medium.created,
+        }
+        run = run or self.info.get("Brankas-Run")
+        if run:
+            info["Brankas-Run"] = run
+        return info
+
+    def _tag_contents(self, entries: Mapping[str, str], sizes: Mapping[str, int],
+                      info: Mapping[str, str]) -> dict[str, bytes]:
+        """Every tag file the bag should hold, in the order they are replaced: the tag
+        manifest after the files it lists, bagit.txt last (a new bag is no bag before)."""
+        tags = {fmt.SIZES: fmt.payload_lines(sizes), fmt.MANIFEST: fmt.payload_lines(entries),
+                **fmt.guide_texts(), fmt.BAG_INFO: fmt.bag_info_text(info)}
+        listed = {name: fmt.sha256_bytes(data) for name, data in tags.items()}
+        listed[fmt.MEDIUM] = fmt.sha256_bytes(self.medium_bytes)
+        listed[fmt.BAGIT_TXT] = fmt.sha256_bytes(fmt.BAGIT_CONTENT)
+        tags[fmt.TAGMANIFEST] = fmt.tag_lines(listed)
+        tags[fmt.BAGIT_TXT] = fmt.BAGIT_CONTENT
+        return tags
+
+    def _write_temp(self, data: bytes) -> Path:
+        temp = self.staging_name(".tag")
+        try:
+            with open(temp, "xb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+        except BaseException:  # a full disk fails here: leave no half-written tag file
+            with contextlib.suppress(OSError):
+                temp.unlink()
+            raise
+        return temp
+
+    def _write_journal(self, batch: list[Staged], *, run: str | None) -> None:
+        body = {"run": run, "files": [{"path": s.path, "staged": s.staged.name,
+                                       "sha256": s.sha256, "size": s.size} for s in batch]}
+        temp = self._write_temp(json.dumps(body).encode("utf-8"))
+        try:
+            os.replace(temp, self.staging / JOURNAL)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                temp.unlink()
+            raise
+        fsync_dir(self.staging)
+
+    def _make_folders(self, batch: list[Staged]) -> list[Path]:
+        """Create the folders the batch needs, each step a real folder (a link on the disk
+        is refused, never followed); the folders to fsync once it is in place."""
+        to_sync: dict[Path, None] = {}
+        for staged in batch:
+            parent = f"{fmt.DATA}/{staged.path}".rsplit("/", 1)[0]
+            folder, made = diskfs.real_dir(self.dest, parent, create=True,
+                                           known_dirs=self.known_dirs)
+            to_sync.update(dict.fromkeys(made))
+            to_sync[folder] = None
+        return list(to_sync)
+
+    # -- opening and repair ----------------------------------------------------------
+
+    def create(self, label: str, medium: MediumInfo | None) -> None:
+        """Make a new bag (or finish making one an interrupted creation left)."""
+        with self.on_disk():
+            if medium is None:
+                medium = MediumInfo(medium_id=str(uuid.uuid4()), label=label,
+                                    created=datetime.now(UTC).isoformat(timespec="seconds"),
+                                    organization=self.organization)
+                os.replace(self._write_temp(medium.to_json()), self.dest / fmt.MEDIUM)
+            self.medium = medium
+            self.medium_bytes = diskfs.read_file(self.dest, fmt.MEDIUM, limit=fmt.MEDIUM_LIMIT)
+            self.clean_staging()
+            diskfs.real_dir(self.dest, fmt.DATA, create=True, known_dirs=self.known_dirs)
+            fsync_dir(self.dest)
+        self.commit([], run=None, journal=False)
+
+    def load(self) -> None:
+        """Read an existing bag, finish an interrupted commit, clear the staging folder."""
+        with self.on_disk():
+            version = fmt.read_tags(self.dest, fmt.BAGIT_TXT)
+            if version.get("BagIt-Version") != "1.0" or (
+                version.get("Tag-File-Character-Encoding", "").upper() != "UTF-8"
+            ):
+                raise SetupError("backup_bag_invalid", path=str(self.dest),
+                                 detail="bagit.txt is not BagIt 1.0 in UTF-8")
+            medium = read_medium(self.dest)
+            if medium is None:
+                raise SetupError("backup_not_brankas", path=str(self.dest))
+            self.medium = medium
+            self.medium_bytes = diskfs.read_file(self.dest, fmt.MEDIUM, limit=fmt.MEDIUM_LIMIT)
+            self.clean_staging(check_only=True)  # before the journal is read or acted on
+            diskfs.real_dir(self.dest, fmt.DATA, create=True, known_dirs=self.known_dirs)
+            self._read_tags()
+            self.recover()
+            self.clean_staging()
+            for path in self.entries.keys() - self.sizes.keys():
+                with contextlib.suppress(OSError, SetupError):
+                    self.sizes[path] = diskfs.stat_file(
+                        self.dest, f"{fmt.DATA}/{path}", known_dirs=self.known_dirs).st_size
+        self.commit([], run=None)  # brings the guides and a missing tag file up to date
+
+    def _read_tags(self) -> None:
+        try:
+            self.entries = fmt.read_payload_manifest(self.dest)
+        except FileNotFoundError:
+            raise SetupError("backup_bag_invalid", path=str(self.dest),
+                             detail=f"{fmt.MANIFEST} is missing") from None
+        self.sizes = {p: n for p, n in fmt.read_sizes(self.dest).items() if p in self.entries}
+        self.info = fmt.read_bag_info(self.dest)
+        for name in (fmt.SIZES, fmt.MANIFEST, *fmt.GUIDES, fmt.BAG_INFO, fmt.TAGMANIFEST,
+                     fmt.BAGIT_TXT):
+            limit = fmt.MANIFEST_LIMIT if name in {fmt.SIZES, fmt.MANIFEST} else fmt.TAG_LIMIT
+            try:
+                data = diskfs.read_file(self.dest, name, limit=limit)
+            except FileNotFoundError:
+                self._tag_hashes[name] = None
+                continue
+            self._tag_hashes[name] = fmt.sha256_bytes(data)
+
+    def recover(self) -> bool:
+        """Finish an interrupted commit from its journal; True when there was one."""
+        journal = self.staging / JOURNAL
+        with self.on_disk():
+            try:
+                raw = diskfs.read_file(self.dest, f"{fmt.STAGING}/{JOURNAL}",
+                                       limit=JOURNAL_LIMIT)
+            except FileNotFoundError:
+                return False
+            self._read_tags()  # the tag files as the interruption left them
+            try:
+                body = fmt.json_from_disk(raw)
+                files, run = list(body["files"]), body.get("run")
+            except (ValueError, KeyError, TypeError):
+                files, run = [], None  # written whole and renamed: unreadable means not ours
+            for record in files:
+                if isinstance(record, dict):
+                    self._recover_file(record)
+            self._tag_hashes = dict.fromkeys(self._tag_hashes)  # rewrite every tag file
+            self.commit([], run=run if isinstance(run, str) else None, journal=False)
+            journal.unlink()
+            fsync_dir(self.staging)
+        return True
+
+    def _recover_file(self, record: dict[str, object]) -> None:
+        """One file of an interrupted commit. The journal is on the disk, so it is read as
+        untrusted: the path must be a safe payload path, the staged name one of ours, and
+        nothing is followed or written outside ``data/``."""
+        path, staged_name = record.get("path"), record.get("staged")
+        sha256, size = record.get("sha256"), record.get("size")
+        if not (isinstance(path, str) and isinstance(staged_name, str)
+                and isinstance(sha256, str) and isinstance(size, int)):
+            return
+        if fmt.check_payload_path(path) is not None or _OURS.fullmatch(staged_name) is None:
+            return
+        final, staged = self.final(path), self.staging / staged_name
+        rel_final, rel_staged = f"{fmt.DATA}/{path}", f"{fmt.STAGING}/{staged_name}"
+        if (diskfs.lkind(final) is None and diskfs.lkind(staged) == "file"
+                and fmt.hash_disk_file(self.dest, rel_staged) == (sha256, size)):
+            folder, _ = diskfs.real_dir(self.dest, rel_final.rsplit("/", 1)[0], create=True,
+                                        known_dirs=self.known_dirs)
+            os.replace(staged, final)
+            fsync_dir(folder)
+        if (diskfs.lkind(final) == "file"
+                and fmt.hash_disk_file(self.dest, rel_final,
+                                       known_dirs=self.known_dirs) == (sha256, size)):
+            self.entries[path] = sha256
+            self.sizes[path] = size
+        elif self.entries.get(path) == sha256:
+            # Listed, yet not on the disk whole: the manifest must name only complete files.
+            del self.entries[path]
+            self.sizes.pop(path, None)
+
+    def clean_staging(self, *, check_only: bool = False) -> None:
+        """Remove what an interrupted run left in the staging folder (never the lock). Only
+        regular files with the names Brankas gives are removed; anything else there (a
+        link, a folder, a stranger's file) is refused by name, and nothing is removed."""
+        strangers = staging_strangers(self.dest)
+        if strangers:
+            name, kind = strangers[0]
+            raise SetupError("backup_staging_foreign", path=str(self.dest), name=name,
+                             what=kind)
+        if check_only:
+            return
+        with os.scandir(self.staging) as entries:
+            names = [e.name for e in entries if e.name != fmt.LOCK]
+        for name in names:
+            with contextlib.suppress(OSError):
+                (self.staging / name).unlink()
+
+
+def _identity(path: Path) -> tuple[int, int]:
+    """Which file system object ``path`` names now: (device, inode; on Windows the volume
+    serial number and file index)."""
+    st = os.stat(path)
+    return st.st_dev, st.st_ino

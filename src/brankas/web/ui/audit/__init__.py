@@ -1,0 +1,1 @@
+"""The audit log pages: the log, its CSV export, verifying the chain."""

@@ -1,0 +1,93 @@
+"""The audit log: browse and filter (Kasi, Kabid, admin), export what is shown as CSV, and
+check the chain against its counter and the approved reports' heads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+
+from brankas.web.audit.anchors import audit_chain_report
+from brankas.web.audit.selectors import AuditFilter, audit_actions, audit_export, audit_list
+from brankas.web.ui.common import actor, download, language, paginate, refusals
+from brankas.web.ui.security import recent_password
+
+PER_PAGE = 50
+
+
+class AuditFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=200,
+                        widget=forms.SearchInput())
+    actor = forms.CharField(label=_("User"), required=False, max_length=150)
+    action = forms.ChoiceField(label=_("Action"), required=False)
+    outcome = forms.ChoiceField(label=_("Outcome"), required=False, choices=[
+        ("", _("All")), ("ok", _("ok")), ("denied", _("denied")), ("failed", _("failed"))])
+    since = forms.DateField(label=_("From"), required=False,
+                            widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=_("Until"), required=False,
+                            widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        actions = audit_actions()
+        groups = sorted({a.split(".", 1)[0] + "." for a in actions if "." in a})
+        self.fields["action"].choices = [  # type: ignore[attr-defined]
+            ("", _("All")), *[(g, g + "*") for g in groups], *[(a, a) for a in actions]]
+
+    def filters(self) -> AuditFilter:
+        if not self.is_valid():
+            return AuditFilter()
+        d = self.cleaned_data
+        return AuditFilter(actor=d["actor"].strip(), action=d["action"] or "",
+                           outcome=d["outcome"] or "", since=d["since"], until=d["until"],
+                           text=d["q"].strip())
+
+
+@login_required
+@refusals
+def audit_page(request: HttpRequest) -> HttpResponse:
+    form = AuditFilterForm(request.GET)
+    filters = form.filters()
+    entries = audit_list(actor=actor(request), filters=filters, via="web", target=request.path)
+    page = paginate(request, entries, PER_PAGE)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "ui/audit.html", {
+        "form": form, "page": page, "filtered": not filters.is_empty(),
+        "export_query": query.urlencode(),
+    })
+
+
+@login_required
+@recent_password
+@refusals
+@never_cache
+def audit_export_view(request: HttpRequest) -> HttpResponse:
+    filters = AuditFilterForm(request.GET).filters()
+    data = audit_export(actor=actor(request), filters=filters, via="web", target=request.path)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
+    return download(data, "text/csv; charset=utf-8", f"log-audit-{stamp}.csv")
+
+
+@login_required
+@refusals
+@never_cache
+def audit_verify_view(request: HttpRequest) -> HttpResponse:
+    """What ``brankas audit verify`` checks without a disk or a PDF at hand: the chain, the
+    counter and every approved report's recorded head."""
+    report = audit_chain_report(actor=actor(request), via="web", target=request.path)
+    lang = language()
+    return render(request, "ui/audit_verify.html", {
+        "report": report,
+        "chain": report.chain.message(lang) if report.chain else "",
+        "counter": report.counter.message(lang) if report.counter else "",
+        "anchors": [{"source": r.anchor.source_text(lang), "seq": r.anchor.seq,
+                     "hash": r.anchor.hash, "problem": r.problem.message(lang)
+                     if r.problem else ""} for r in report.anchors],
+    })

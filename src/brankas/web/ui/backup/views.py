@@ -1,0 +1,250 @@
+"""Backing up to an external disk (SOP step 6), checking disks, and the backup control
+lists (SOP step 8's attachment). The work is done by ``brankas.web.backup``; a backup or a
+disk check runs in a background thread (``ui.jobs``) whose progress the page polls."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.template.defaultfilters import filesizeformat
+from django.views.decorators.http import require_GET
+
+from brankas.core.access import Action, allowed
+from brankas.core.chains.custody import CUSTODY, MediumState, Move
+from brankas.web.accounts.models import User
+from brankas.web.backup import registers
+from brankas.web.backup.exports import control_list_export
+from brankas.web.backup.selectors import (
+    backup_status,
+    medium_checks,
+    medium_list,
+    run_get,
+    run_list,
+)
+from brankas.web.backup.services import backup_run, medium_verify
+from brankas.web.custody.selectors import return_reminder, safe_list, state_of
+from brankas.web.ui import jobs
+from brankas.web.ui.backup.forms import BackupForm, VerifyForm
+from brankas.web.ui.common import actor, download, message_of, paginate, refusals, require_role
+from brankas.web.ui.custody.forms import MoveForm
+from brankas.web.ui.security import recent_password
+from brankas.web.ui.templatetags.brankas_ui import duration
+
+RUNS_PER_PAGE = 50
+CHECKS_PER_MEDIUM = 5
+PROBLEMS_SHOWN = 500  # of each kind on the result page; the check record keeps them all
+EXPORT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+# -- starting a backup or a check --------------------------------------------------------
+
+def _page(request: HttpRequest, user: User, *, backup_form: BackupForm | None = None,
+          verify_form: VerifyForm | None = None, busy: jobs.Job | None = None,
+          status: int = 200) -> HttpResponse:
+    return render(request, "ui/backup.html", {
+        "backup_form": backup_form or BackupForm(),
+        "verify_form": verify_form or VerifyForm(),
+        "can_backup": allowed(user.role, Action.BACKUP),
+        "can_verify": allowed(user.role, Action.VERIFY_DISK),
+        "status": backup_status(),
+        "active": jobs.job_active(),
+        "busy": busy,
+        "recent": run_list(actor=user, via="web", target=request.path)[:5],
+    }, status=status)
+
+
+@login_required
+@refusals
+def backup_page(request: HttpRequest) -> HttpResponse:
+    """The backup page: where the archive stands, and the forms to back up or check a disk."""
+    if request.method != "POST":
+        return _page(request, actor(request))
+    user = require_role(request, Action.BACKUP)
+    form = BackupForm(request.POST)
+    if not form.is_valid():
+        return _page(request, user, backup_form=form, status=400)
+    dest, label = form.cleaned_data["dest"], form.cleaned_data["label"] or None
+
+    def work(job: jobs.Job) -> None:
+        def started(run: Any) -> None:
+            job.run_number = run.number
+            job.medium_label = run.medium.label
+
+        outcome = backup_run(actor=user, dest=dest, label=label, on_progress=job.progress,
+                             on_start=started)
+        job.outcome = outcome.as_dict()
+        job.outcome["reminder"] = return_reminder(outcome.medium)
+        job.medium_label = outcome.medium.label
+
+    job = jobs.Job(kind=jobs.BACKUP, user_id=user.pk, username=user.username, dest=dest)
+    try:
+        jobs.job_start(job, work)
+    except jobs.JobBusy as exc:
+        return _page(request, user, backup_form=form, busy=exc.job, status=409)
+    return redirect("ui:backup_job", job_id=job.id)
+
+
+@login_required
+@refusals
+def verify_page(request: HttpRequest) -> HttpResponse:
+    """Check a disk's fixity: every missing, changed or unexpected file, by name."""
+    user = require_role(request, Action.VERIFY_DISK)
+    if request.method != "POST":
+        return render(request, "ui/backup_verify.html", {"verify_form": VerifyForm(),
+                                                         "active": jobs.job_active()})
+    form = VerifyForm(request.POST)
+    if not form.is_valid():
+        return render(request, "ui/backup_verify.html", {"verify_form": form,
+                                                         "active": jobs.job_active()},
+                      status=400)
+    dest, mode = form.cleaned_data["dest"], form.cleaned_data["mode"]
+    percent = form.cleaned_data["sample_percent"] or 10
+
+    def work(job: jobs.Job) -> None:
+        report, medium = medium_verify(actor=user, dest=dest, mode=mode, sample_percent=percent,
+                                       on_progress=job.progress)
+        job.report = report
+        job.medium_label = medium.label if medium else ""
+
+    job = jobs.Job(kind=jobs.VERIFY, user_id=user.pk, username=user.username, dest=dest,
+                   mode=mode)
+    try:
+        jobs.job_start(job, work)
+    except jobs.JobBusy as exc:
+        return render(request, "ui/backup_verify.html", {"verify_form": form, "busy": exc.job,
+                                                         "active": exc.job}, status=409)
+    return redirect("ui:backup_job", job_id=job.id)
+
+
+# -- a job's progress and result ------------------------------------------------------------
+
+def _job_for(request: HttpRequest, job_id: str) -> jobs.Job:
+    job = jobs.job_get(job_id)
+    if job is None:
+        raise Http404
+    require_role(request, Action.BACKUP if job.kind == jobs.BACKUP else Action.VERIFY_DISK)
+    return job
+
+
+def _progress(job: jobs.Job) -> dict[str, Any]:
+    speed, left = job.speed, job.seconds_left
+    return {
+        "id": job.id, "kind": job.kind, "state": job.state, "percent": job.percent,
+        "files_done": job.files_done, "files_total": job.files_total,
+        "bytes_done": job.bytes_done, "bytes_total": job.bytes_total,
+        "speed": round(speed) if speed is not None else None,
+        "seconds_left": round(left) if left is not None else None,
+        "run": job.run_number,
+        "text": {
+            "files": f"{job.files_done} / {job.files_total}",
+            "bytes": f"{filesizeformat(job.bytes_done)} / {filesizeformat(job.bytes_total)}",
+            "speed": f"{filesizeformat(round(speed))}/s" if speed is not None else "—",
+            "left": duration(dt.timedelta(seconds=round(left))) if left is not None else "—",
+            "elapsed": duration(dt.timedelta(seconds=round(job.elapsed))),
+        },
+    }
+
+
+def _folders(categories: dict[str, Any]) -> list[dict[str, Any]]:
+    """The four SOP folders in their order, with what a run carried to each."""
+    return [
+        {"key": key, "label": (categories.get(key) or {}).get("label")
+         or registers.folder_label(key),
+         "files": (categories.get(key) or {}).get("files", 0),
+         "bytes": (categories.get(key) or {}).get("bytes", 0)}
+        for key in registers.FOLDER_KEYS
+    ]
+
+
+@login_required
+@refusals
+def job_page(request: HttpRequest, job_id: str) -> HttpResponse:
+    job = _job_for(request, job_id)
+    context: dict[str, Any] = {"job": job, "progress": _progress(job)}
+    if job.error is not None:
+        context["error"] = message_of(job.error)
+    elif job.error_text:
+        context["error"] = job.error_text
+    if job.outcome is not None:
+        context["folders"] = _folders(job.outcome.get("categories") or {})
+        reminder = job.outcome.get("reminder")
+        # A reminder is made only for a disk left out of its safe: offer the check-in.
+        if reminder and CUSTODY.may(role=actor(request).role, state=MediumState.OUT,
+                                    step=Move.CHECKIN):
+            safes = [s.name for s in safe_list(actor=actor(request), via="web",
+                                               target=request.path)]
+            context["checkin_form"] = MoveForm(safes=safes, moves=["checkin"], initial={
+                "move": "checkin", "safe": reminder.get("safe") or ""})
+            context["checkin_medium"] = job.outcome["medium"]["medium_id"]
+    if job.report is not None:
+        report = job.report
+        context["problems"] = {
+            "missing": report.missing[:PROBLEMS_SHOWN],
+            "changed": report.changed[:PROBLEMS_SHOWN],
+            "unexpected": report.unexpected[:PROBLEMS_SHOWN],
+            "tags": report.tag_problems[:PROBLEMS_SHOWN],
+            "seals": report.seal_problems[:PROBLEMS_SHOWN],
+            "register": report.register_problems[:PROBLEMS_SHOWN],
+        }
+    return render(request, "ui/backup_job.html", context)
+
+
+@login_required
+@refusals
+@require_GET
+def job_status(request: HttpRequest, job_id: str) -> JsonResponse:
+    """The job's progress for the page's script (polled about once a second)."""
+    return JsonResponse(_progress(_job_for(request, job_id)),
+                        headers={"Cache-Control": "no-store"})
+
+
+# -- the disks and the control lists ------------------------------------------------------------
+
+@login_required
+@refusals
+def media_page(request: HttpRequest) -> HttpResponse:
+    user = actor(request)
+    media = [{"medium": medium, "state": state_of(medium),
+              "custody": getattr(medium, "custody", None),
+              "checks": list(medium_checks(actor=user, medium=medium, via="web",
+                                           target=request.path)[:CHECKS_PER_MEDIUM])}
+             for medium in medium_list(actor=user, via="web", target=request.path)
+             .select_related("custody", "custody__safe")]
+    return render(request, "ui/backup_media.html", {"media": media})
+
+
+@login_required
+@refusals
+def runs_page(request: HttpRequest) -> HttpResponse:
+    runs = run_list(actor=actor(request), via="web", target=request.path)
+    page = paginate(request, runs, RUNS_PER_PAGE)
+    return render(request, "ui/backup_runs.html", {"page": page})
+
+
+@login_required
+@refusals
+def run_page(request: HttpRequest, number: int) -> HttpResponse:
+    run = run_get(actor=actor(request), number=number, via="web", target=request.path)
+    return render(request, "ui/backup_run.html", {
+        "run": run,
+        "folders": _folders(run.categories or {}),
+        "documents": len(run.agendas or []),
+    })
+
+
+@login_required
+@recent_password
+@refusals
+def run_export(request: HttpRequest, number: int, fmt: str) -> HttpResponse:
+    if fmt not in EXPORT_TYPES:
+        raise Http404
+    data = control_list_export(actor=actor(request), number=number, fmt=fmt, via="web",
+                               target=request.path)
+    return download(data, EXPORT_TYPES[fmt], f"daftar-kontrol-back-up-{number:04d}.{fmt}")

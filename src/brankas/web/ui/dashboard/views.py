@@ -1,0 +1,181 @@
+"""The start page: the four SOP folders, the latest registrations, and what to do next."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from brankas.core.access import Action, allowed
+from brankas.core.terms import KEY_HOLDER_ROLES, Category, Role, store_folders
+from brankas.web.accounts.models import User
+from brankas.web.accounts.selectors import user_list
+from brankas.web.backup.selectors import backup_status
+from brankas.web.custody.selectors import custody_warnings
+from brankas.web.documents.selectors import document_counts, document_list
+from brankas.web.keys.selectors import any_key_holder, user_has_key
+from brankas.web.reports.selectors import report_inbox
+from brankas.web.runtime import brankas_settings
+from brankas.web.sendrequests.selectors import request_inbox, request_overdue
+from brankas.web.ui import labels
+from brankas.web.ui.common import actor
+
+RECENT = 10
+
+
+@dataclass(frozen=True)
+class Folder:
+    title: str
+    category: str
+    direction: str
+    count: int
+    exempted: bool
+
+
+@dataclass(frozen=True)
+class Hint:
+    level: str  # info, warning
+    text: str
+    link: str = ""
+    link_text: str = ""
+
+
+def folder_counts() -> list[Folder]:
+    counts = document_counts()
+    return [
+        Folder(
+            title=labels.folder_title(category, direction),
+            category=category.value,
+            direction=direction.value,
+            count=counts.get((category.value, direction.value), 0),
+            exempted=category is Category.EXEMPTED,
+        )
+        for category, direction in store_folders()
+    ]
+
+
+def hints_for(user: User) -> list[Hint]:
+    role = Role(user.role)
+    any_holder = any_key_holder()
+    keys = reverse("ui:keys")
+    hints = []
+    if role is Role.ADMIN and not any_holder:
+        hints.append(Hint("warning", _("No key holder has a key yet, so exempted documents "
+                                       "cannot be registered. A Kasi, Kabid or Kadis creates "
+                                       "their own key, or you create one for them."),
+                          keys, _("Keys")))
+    if role is Role.ADMIN and not user_list(actor=user, via="web").filter(
+            role=Role.SANDIMAN.value).exists():
+        hints.append(Hint("info", _("There is no Sandiman yet: add a user with the role "
+                                    "Sandiman to register documents."),
+                          reverse("ui:users"), _("Users")))
+    if role in KEY_HOLDER_ROLES and not user_has_key(user.pk):
+        hints.append(Hint("warning", _("You do not have a decryption key yet. Create one to "
+                                       "open exempted documents registered from now on."),
+                          keys, _("Create my key")))
+    if role is Role.SANDIMAN and not any_holder:
+        hints.append(Hint("warning", _("No key holder has a key yet: only Biasa documents can "
+                                       "be registered until a Kasi, Kabid or Kadis creates one.")))
+    return hints
+
+
+def backup_hints() -> list[Hint]:
+    """Documents on no disk, on fewer than two, and a backup overdue: for every role."""
+    status = backup_status()
+    link, link_text = reverse("ui:backup"), _("Backup")
+    hints = []
+    if "on_no_disk" in status.warnings:
+        hints.append(Hint("warning", ngettext(
+            "%(count)d document is not on any backup disk yet.",
+            "%(count)d documents are not on any backup disk yet.",
+            status.on_no_disk) % {"count": status.on_no_disk}, link, link_text))
+    if "fewer_than_two" in status.warnings:
+        hints.append(Hint("warning", ngettext(
+            "%(count)d document is on only one backup disk; keep every document on two.",
+            "%(count)d documents are on only one backup disk; keep every document on two.",
+            status.on_one_disk) % {"count": status.on_one_disk}, link, link_text))
+    if "overdue" in status.warnings:
+        if status.last_backup_at is None:
+            text = _("No backup has been made yet.")
+        else:
+            text = ngettext(
+                "The last backup was on %(date)s, more than %(days)d day ago.",
+                "The last backup was on %(date)s, more than %(days)d days ago.",
+                status.max_age_days) % {
+                    "date": date_format(localtime(status.last_backup_at), "j M Y"),
+                    "days": status.max_age_days}
+        hints.append(Hint("warning", text, link, link_text))
+    return hints
+
+
+def custody_hints() -> list[Hint]:
+    """Disks out of their safe too long, not verified for long, lost, or all in one safe."""
+    hints = []
+    for w in custody_warnings():
+        p = w.params
+        link = reverse("ui:backup_media")
+        if w.code == "out_too_long":
+            text = ngettext(
+                "Disk %(label)s has been out of its safe for %(hours)d hour; return it and "
+                "record the check-in.",
+                "Disk %(label)s has been out of its safe for %(hours)d hours; return it and "
+                "record the check-in.", p["hours"]) % p
+        elif w.code == "not_verified":
+            text = (_("Disk %(label)s has never been verified; check it (Verify a disk).") % p
+                    if p["never"] else
+                    ngettext("Disk %(label)s was last verified %(days)d day ago; check it again.",
+                             "Disk %(label)s was last verified %(days)d days ago; check it again.",
+                             p["days"]) % p)
+        elif w.code == "one_safe":
+            text = _("Every backup disk is in the same safe (%(safe)s): keep at least one in "
+                     "another place, so one fire or theft cannot take them all.") % p
+            link = reverse("ui:safes")
+        else:  # lost
+            text = _("Disk %(label)s is recorded as lost: its copies no longer count.") % p
+        hints.append(Hint("warning", text, link, _("Backup disks")))
+    return hints
+def request_hints(user: User) -> list[Hint]:
+    """Requests to send open longer than BRANKAS_REQUEST_MAX_OPEN_HOURS (roles that see them)."""
+    if not allowed(user.role, Action.REQUEST_VIEW):
+        return []
+    hours = brankas_settings().request_max_open_hours
+    count = request_overdue(actor=user, hours=hours, via="web").count()
+    if not count:
+        return []
+    return [Hint("warning", ngettext(
+        "%(count)d request to send has been open longer than %(hours)d hours.",
+        "%(count)d requests to send have been open longer than %(hours)d hours.",
+        count) % {"count": count, "hours": hours},
+        reverse("ui:requests") + "?show=overdue", _("Requests to send"))]
+
+
+def report_inbox_for(user: User) -> list[Any]:
+    """The reports waiting for this user's role: the inbox on the dashboard."""
+    if not allowed(user.role, Action.VIEW_REPORTS):
+        return []
+    return list(report_inbox(actor=user, via="web")[:20])
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    user = actor(request)
+    folders = folder_counts()
+    recent = (document_list(actor=user, via="web", target=request.path)[:RECENT]
+              if allowed(user.role, Action.LIST) else [])
+    return render(request, "ui/dashboard.html", {
+        "report_inbox": report_inbox_for(user),
+        "folders": folders,
+        "total": sum(f.count for f in folders),
+        "recent": recent,
+        "hints": hints_for(user) + backup_hints() + custody_hints() + request_hints(user),
+        "request_inbox": (list(request_inbox(user, via="web")[:RECENT])
+                          if allowed(user.role, Action.REQUEST_VIEW) else []),
+    })

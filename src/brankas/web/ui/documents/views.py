@@ -1,0 +1,205 @@
+"""The register: the list with filters and search, a document's page, opening its PDF, and
+registering a scanned document (SOP steps 1-5) through the data-input form."""
+
+from __future__ import annotations
+
+import io
+
+from csp.decorators import csp_replace
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+
+from brankas.core import crypto
+from brankas.core.access import Action, allowed
+from brankas.core.errors import BrankasError, NotFound
+from brankas.core.names import safe_component
+from brankas.core.terms import Category, Direction
+from brankas.web.accounts.models import User
+from brankas.web.accounts.selectors import office_get
+from brankas.web.documents.models import Document
+from brankas.web.documents.selectors import document_get, document_list, document_years
+from brankas.web.documents.services import document_open, document_register, document_view
+from brankas.web.keys.selectors import RECOVERY, key_list
+from brankas.web.ui import labels
+from brankas.web.ui.common import actor, message_of, paginate, refusals, require_role
+from brankas.web.ui.documents.forms import FilterForm, RegisterForm, opened_at, opened_token
+from brankas.web.ui.forms import PassphraseForm
+from brankas.web.ui.security import recent_password
+from brankas.web.ui.uploads import upload_too_large
+
+PER_PAGE = 50
+
+
+@login_required
+@refusals
+def document_list_view(request: HttpRequest) -> HttpResponse:
+    user = actor(request)
+    form = FilterForm(request.GET, years=document_years())
+    filters = form.filters()
+    documents = document_list(actor=user, via="web", target=request.path, **filters)
+    if folder := form.chosen_folder():
+        documents = documents.filter(category=folder)
+    page = paginate(request, documents, PER_PAGE)
+    return render(request, "ui/document_list.html", {
+        "form": form,
+        "page": page,
+        "filtered": folder is not None or any(v is not None for v in filters.values()),
+    })
+
+
+def recipient_names(doc: Document) -> list[tuple[str, str]]:
+    """(fingerprint, who) for each key the document was encrypted to."""
+    holders = {k.fingerprint: k.holder.display() for k in
+               key_list().filter(fingerprint__in=list(doc.recipients))}
+    office = office_get()
+    if office is not None:
+        holders[crypto.recipient_fingerprint(office.recovery_recipient)] = _(
+            "office recovery key")
+    return [(fp, holders.get(fp, "?")) for fp in doc.recipients]
+
+
+def holds_key_for(user: User, doc: Document) -> bool:
+    return key_list().filter(holder=user, fingerprint__in=list(doc.recipients)).exists()
+
+
+def render_detail(request: HttpRequest, doc: Document, form: PassphraseForm,
+                  status: int = 200) -> HttpResponse:
+    user = actor(request)
+    may_open = allowed(user.role, Action.OPEN_EXEMPTED)
+    response = render(request, "ui/document_detail.html", {
+        "doc": doc,
+        "folder": labels.folder_title(Category(doc.category), Direction(doc.direction)),
+        "correspondent_label": labels.correspondent_label(doc.direction),
+        "took": doc.registered_at - doc.form_opened_at,
+        "recipients": recipient_names(doc) if doc.exempted else [],
+        "recovery": RECOVERY,
+        "may_open": may_open,
+        "holds_key": may_open and doc.exempted and holds_key_for(user, doc),
+        "form": form,
+        "duplicates": list(doc.duplicates.order_by("registered_at")),
+        "lang_next": reverse("ui:document", args=[doc.agenda]),  # after a POST to /open
+    }, status=status)
+    if doc.exempted:
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@refusals
+def document_detail(request: HttpRequest, agenda: str) -> HttpResponse:
+    doc = document_view(actor=actor(request), agenda=agenda, via="web", target=request.path)
+    return render_detail(request, doc, PassphraseForm())
+
+
+def pdf_name(doc: Document) -> str:
+    return safe_component(f"{doc.agenda}.pdf", max_len=120)
+
+
+@login_required
+@refusals
+@xframe_options_sameorigin
+@csp_replace({"frame-ancestors": ["'self'"]})  # type: ignore[arg-type]  # framed by its page
+def document_pdf(request: HttpRequest, agenda: str) -> HttpResponseBase:
+    """A Biasa document's PDF, shown in the browser (and in the frame on its page)."""
+    buffer = io.BytesIO()
+    try:
+        doc = document_open(actor=actor(request), agenda=agenda, dst=buffer, via="web",
+                            inline=True)
+    except BrankasError as exc:
+        if exc.kind in {"denied", "not_found"}:
+            raise
+        return render(request, "ui/refused.html", {"status": 500, "message": message_of(exc)},
+                      status=500)
+    buffer.seek(0)
+    return FileResponse(buffer, filename=pdf_name(doc), content_type="application/pdf")
+
+
+@login_required
+@recent_password
+@refusals
+@require_POST
+@never_cache
+@sensitive_post_parameters("passphrase")
+def document_open_view(request: HttpRequest, agenda: str) -> HttpResponseBase:
+    """Decrypt an exempted document in memory with the key holder's passphrase and hand it
+    over as a download; nothing is written to disk or kept by a cache."""
+    user = actor(request)
+    doc = document_get(actor=user, agenda=agenda, via="web", target=request.path)
+    form = PassphraseForm(request.POST)
+    form.is_valid()
+    passphrase = form.cleaned_data.get("passphrase") or None
+    if doc.exempted and passphrase is None and allowed(user.role, Action.OPEN_EXEMPTED):
+        form.add_error("passphrase", _("Enter the passphrase of your key."))
+        return render_detail(request, doc, form, status=400)
+    buffer = io.BytesIO()
+    try:
+        document_open(actor=user, agenda=doc.agenda, dst=buffer, passphrase=passphrase,
+                      via="web")
+    except BrankasError as exc:
+        if exc.kind == "denied":
+            raise  # a refusal page (403), already audited by the service
+        form.add_error("passphrase", message_of(exc))
+        return render_detail(request, doc, form, status=400)
+    buffer.seek(0)
+    response = FileResponse(buffer, as_attachment=True, filename=pdf_name(doc),
+                            content_type="application/pdf")
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# ------------------------------------------------------------------ registering
+
+def duplicate_of(exc: BrankasError, user: User) -> Document | None:
+    try:
+        return document_get(actor=user, agenda=str(exc.params.get("agenda", "")), via="web")
+    except NotFound:
+        return None
+
+
+@login_required
+@refusals
+def register(request: HttpRequest) -> HttpResponse:
+    user = require_role(request, Action.REGISTER)
+    duplicate: Document | None = None
+    if request.method != "POST":
+        form = RegisterForm(initial={"opened": opened_token()})
+        return render(request, "ui/register.html", {"form": form})
+    form = RegisterForm(request.POST, request.FILES)
+    if getattr(request, "brankas_upload_too_large", False):
+        form.is_valid()
+        form.add_brankas_error(upload_too_large(request))
+    elif (meta := form.document_input()) is not None:
+        try:
+            doc = document_register(
+                actor=user,
+                meta=meta,
+                files=form.input_files(),
+                form_opened_at=opened_at(form.cleaned_data["opened"]),
+                source="web",
+                allow_duplicate=form.cleaned_data["allow_duplicate"],
+            )
+        except BrankasError as exc:
+            if exc.kind == "denied":
+                raise  # a refusal page (403)
+            duplicate = duplicate_of(exc, user) if exc.code == "duplicate_document" else None
+            if duplicate is None:
+                form.add_brankas_error(exc)
+        else:
+            messages.success(request, _("Registered as agenda %(agenda)s and filed in %(path)s.")
+                             % {"agenda": doc.agenda, "path": doc.stored_path})
+            if doc.duplicate_of:
+                messages.warning(request, _("The same file was already registered as agenda "
+                                            "%(agenda)s.") % {"agenda": doc.duplicate_of.agenda})
+            return redirect("ui:document", agenda=doc.agenda)
+    # Nothing was stored; the files must be chosen again (a browser cannot refill them).
+    return render(request, "ui/register.html", {"form": form, "duplicate": duplicate,
+                                                "files_dropped": True})

@@ -1,0 +1,1 @@
+"""The keys page: key holders' age keys and the office recovery key."""

@@ -1,0 +1,1 @@
+"""The reports pages: the list, a report and its sign-off chain, verifying a report PDF."""

@@ -1,0 +1,39 @@
+"""The forms of the reports pages: a new report, a note, a signed step, a PDF to verify."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from brankas.web.ui.forms import BaseForm, PassphraseForm
+
+
+class ReportCreateForm(BaseForm):
+    kind = forms.ChoiceField(label=_("Report"), choices=[
+        ("messages", _("Sent and received messages")), ("backup", _("Backup result"))])
+    period = forms.CharField(label=_("Period"), max_length=10,
+                             help_text=_("A month YYYY-MM, a quarter YYYY-Qn or a year YYYY."))
+    runs = forms.CharField(label=_("Backup runs (optional)"), required=False, max_length=200,
+                           help_text=_("Backup report only: run numbers, e.g. 3,4,5."))
+
+
+class ReportNoteForm(BaseForm):
+    note = forms.CharField(label=_("Note"), max_length=2000, widget=forms.Textarea(
+        attrs={"rows": 3}))
+
+
+class ReportSignForm(PassphraseForm):
+    """A signed step: the signer's signing-key passphrase (the first signing sets it)."""
+
+    passphrase = forms.CharField(
+        label=_("Your signing key passphrase"), strip=False, required=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off", "required": True}))
+
+
+class ReportForwardForm(ReportSignForm):
+    summary = forms.CharField(label=_("Executive summary"), max_length=20000,
+                              widget=forms.Textarea(attrs={"rows": 8}))
+
+
+class ReportVerifyForm(BaseForm):
+    file = forms.FileField(label=_("Report PDF"))

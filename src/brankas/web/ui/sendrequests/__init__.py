@@ -1,0 +1,1 @@
+"""The pages of requests to send a secret message (permintaan pengiriman berita)."""

@@ -1,0 +1,132 @@
+"""A ``brankas backup`` process killed (SIGKILL) at random points mid-copy: the bag on the
+disk always validates (or the next run repairs it), the killed runs show as interrupted,
+nothing is recorded as on the disk that the manifest does not list, and a final run
+completes the backup."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import bagit
+import pytest
+
+from tests.cli.backup.conftest import Office, big_pdf, manifest, recorded_on, validate
+from tests.conftest import PASSWORDS
+
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
+
+DOCS, SIZE = 30, 1_200_000
+
+
+def _start(office: Office, dest: Path) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BRANKAS_")}
+    (office.base / "tmp").mkdir(exist_ok=True)
+    env.update({"BRANKAS_HOME": str(office.home), "BRANKAS_LANG": "en",
+                "TMPDIR": str(office.base / "tmp"), "BRANKAS_USER": "operator",
+                "BRANKAS_PASSWORD": PASSWORDS["operator"]})
+    return subprocess.Popen([sys.executable, "-m", "brankas", "backup", str(dest), "--json"],
+                            env=env, cwd=office.base, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _archive_files(disk: Path) -> int:
+    return sum(len(files) for _, _, files in os.walk(disk / "data" / "arsip"))
+
+
+def _staged_files(disk: Path, since: float) -> int:
+    """Copies this run has written in the staging folder (a killed run's are left there
+    until the next run clears them)."""
+    count = 0
+    for folder, _, files in os.walk(disk / ".brankas-staging"):
+        for name in set(files) - {"lock", "commit.json"}:
+            try:
+                count += os.stat(os.path.join(folder, name)).st_mtime >= since
+            except FileNotFoundError:
+                continue
+    return count
+
+
+def test_runs_killed_mid_copy_resume_into_a_valid_bag(office: Office) -> None:
+    tree = office.base / "tree" / "biasa" / "penerimaan" / "2025"
+    tree.mkdir(parents=True)
+    for i in range(DOCS):
+        (tree / f"pindai-{i:03d}.pdf").write_bytes(big_pdf(SIZE, i))
+    r = office.cli("import", str(office.base / "tree"), "--json", user="operator")
+    assert r.returncode == 0, r.stderr
+    assert r.json()["imported"] == DOCS
+    docs = {f"data/{p}": h for p, h in office.sql(
+        "select stored_path, stored_sha256 from documents_document")}
+    medium_id = office.first_run["medium"]["medium_id"]
+
+    rng = random.Random()
+    kills = windows = 0
+    killed_runs: list[int] = []
+    for attempt in range(4):
+        before = set(manifest(office.disk))
+        began = time.time() - 0.01  # file times may lag the clock a little
+        child = _start(office, office.disk)
+        deadline = time.monotonic() + 60
+        if attempt < 3:
+            # Mid-copy: once a random number of verified copies wait in the staging
+            # folder, plus a random instant (staging write, fsync, read-back).
+            target = rng.randint(1, DOCS // 2)
+            while _staged_files(office.disk, began) < target and child.poll() is None:
+                assert time.monotonic() < deadline
+                time.sleep(0.002)
+            time.sleep(rng.uniform(0, 0.03))
+        else:
+            # At the checkpoint: as soon as the copies are being moved into data/.
+            have = _archive_files(office.disk)
+            while _archive_files(office.disk) == have and child.poll() is None:
+                assert time.monotonic() < deadline
+                time.sleep(0.0005)
+        child.send_signal(signal.SIGKILL)
+        child.communicate(timeout=60)
+        if child.returncode != -signal.SIGKILL:
+            continue  # it finished first
+        kills += 1
+        (last,) = office.sql("select max(number) from backup_backuprun")[0]
+        killed_runs.append(last)
+        try:
+            validate(office.disk)
+        except bagit.BagValidationError:
+            # Killed inside the commit window: the journal says how to finish it.
+            assert (office.disk / ".brankas-staging" / "commit.json").exists()
+            windows += 1
+        listed = manifest(office.disk)
+        assert set(before) <= set(listed)
+        for path, digest in listed.items():
+            if path in docs:
+                assert digest == docs[path]
+        # Only documents the manifest lists are recorded as on this disk.
+        assert recorded_on(office, medium_id) <= set(listed)
+    assert kills >= 2, f"only {kills} runs could be killed"
+    print(f"{kills} kills, {windows} inside the commit window")
+
+    r = office.backup()
+    assert r.returncode == 0, r.stderr
+    final = r.json()
+    validate(office.disk)
+    listed = manifest(office.disk)
+    assert {p: listed[p] for p in docs} == docs
+    assert recorded_on(office, medium_id) == set(docs)
+    runs = {x["run"]: x for x in office.cli("backup", "list", "--json", user="kasi").json()}
+    assert runs[final["run"]]["status"] == "completed"
+    assert len(set(killed_runs)) == kills and 1 not in killed_runs
+    killed = [runs[n] for n in killed_runs]
+    for run in killed:
+        assert run["status"] == "failed" and run["error"] == "interrupted", run
+    # No document is named as carried by two runs, nor one that is not new. (A document
+    # whose checkpoint a killed run left in the commit window, finished by the next run's
+    # repair, is recorded as on the disk without a run: no control list names it.)
+    carried = [a for x in [*killed, runs[final["run"]]] for a in x["agendas"]]
+    new = {a for (a,) in office.sql("select agenda from documents_document")} - set(office.docs)
+    assert len(carried) == len(set(carried)) and set(carried) <= new
+    r = office.cli("verify", str(office.disk), "--json", user="operator")
+    assert r.returncode == 0, r.stdout

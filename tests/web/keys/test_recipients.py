@@ -1,0 +1,227 @@
+"""Who receives an exempted file: one selector (``recipients_for``) and one definition of an
+active key (``HolderKey.objects.active``), through every place that encrypts.
+
+The office fixture gives the Kasi and the Kabid a key. Each test changes who holds an
+active key (a user made inactive, a key retired) and checks the readers of what is
+encrypted next, by decrypting it with the real identities."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from brankas.core import crypto
+from brankas.core.errors import SetupError
+from brankas.core.register import metadata
+from brankas.core.register.intake import InputFile
+from brankas.web.keys.models import HolderKey
+from brankas.web.keys.selectors import (
+    RECOVERY,
+    Purpose,
+    any_key_holder,
+    recipients_for,
+    user_has_key,
+    users_with_key,
+)
+from tests.conftest import PASSPHRASES, make_pdf, protected_identity
+
+
+def identity_of(name: str):  # type: ignore[no-untyped-def]
+    """The fixture holder's own identity (``add_key`` caches one per passphrase)."""
+    return crypto.parse_identity(protected_identity(PASSPHRASES[name])[0])
+
+
+def deactivate(office, name: str) -> None:  # type: ignore[no-untyped-def]
+    user = office.users[name]
+    user.is_active = False
+    user.save()
+
+
+def opens(data: bytes, identity) -> bool:  # type: ignore[no-untyped-def]
+    try:
+        crypto.decrypt_bytes(data, [identity])
+    except Exception:  # noqa: BLE001 - pyrage: not one of the recipients
+        return False
+    return True
+
+
+def exempted(subject: str = "Surat rahasia"):  # type: ignore[no-untyped-def]
+    return metadata.build(direction="penerimaan", classification="rahasia", number="1",
+                          doc_date="2026-11-20", subject=subject, correspondent="Sekda")
+
+
+# ---------------------------------------------------------------- the selector
+
+
+def test_an_active_key_is_unretired_and_held_by_an_active_user(office) -> None:
+    kasi, kabid = office.keys["kasi"], office.keys["kabid"]
+    assert set(HolderKey.objects.active()) == {kasi, kabid}
+    deactivate(office, "kabid")
+    HolderKey.objects.filter(pk=kasi.pk).update(retired_at=timezone.now())
+    assert list(HolderKey.objects.active()) == []
+    assert set(HolderKey.objects.unretired()) == {kabid}
+    kabid.refresh_from_db()
+    assert not kabid.active  # the one-key form agrees with the query
+    assert not any_key_holder() and users_with_key() == set()
+    assert not user_has_key(office.users["kabid"].pk)
+
+
+@pytest.mark.parametrize("purpose", list(Purpose))
+def test_every_purpose_names_the_active_keys_and_the_recovery_key(office, settings,
+                                                                  purpose) -> None:
+    settings.BRANKAS = dataclasses.replace(settings.BRANKAS,
+                                           combination_roles=frozenset({"kasi", "kabid"}))
+    readers = recipients_for(purpose=purpose)
+    holders = {r.holder for r in readers.all()}
+    assert holders == {"kasi", "kabid", RECOVERY}
+    assert readers.age()[-1] == office.office.recovery_recipient
+    assert readers.holder_fingerprints() == sorted(k.fingerprint for k in office.keys.values())
+
+
+@pytest.mark.parametrize("purpose", list(Purpose))
+def test_an_inactive_user_and_a_retired_key_receive_nothing(office, purpose) -> None:
+    deactivate(office, "kabid")
+    HolderKey.objects.filter(pk=office.keys["kasi"].pk).update(retired_at=timezone.now())
+    if purpose in (Purpose.DOCUMENT, Purpose.LETTER):
+        with pytest.raises(SetupError) as exc:
+            recipients_for(purpose=purpose)
+        assert exc.value.code == "no_key_holder"
+    elif purpose is Purpose.COMBINATION:
+        with pytest.raises(SetupError) as exc:
+            recipients_for(purpose=purpose)
+        assert exc.value.code == "combination_no_holder"
+        assert "Kabid" in exc.value.message("en")
+    else:  # a backup disk is written anyway: the paper recovery key opens it
+        readers = recipients_for(purpose=purpose)
+        assert [r.holder for r in readers.all()] == [RECOVERY]
+
+
+def test_a_combination_goes_to_the_roles_that_may_read_it(office) -> None:
+    readers = recipients_for(purpose=Purpose.COMBINATION)  # the Kabid by default
+    assert [r.holder for r in readers.all()] == ["kabid", RECOVERY]
+
+
+# ---------------------------------------------------------------- every place that encrypts
+
+
+def test_a_document_is_encrypted_to_active_holders_only(office) -> None:
+    from brankas.web.documents.services import document_register
+
+    deactivate(office, "kabid")
+    doc = document_register(actor=office.users["operator"], meta=exempted(),
+                            files=[InputFile.from_bytes("a.pdf", make_pdf(text="aktif"))])
+    data = (office.home / doc.stored_path).read_bytes()
+    assert opens(data, identity_of("kasi")) and not opens(data, identity_of("kabid"))
+    assert opens(data, crypto.parse_identity(office.recovery_identity))
+    assert office.keys["kabid"].fingerprint not in doc.recipients
+    assert office.keys["kasi"].fingerprint in doc.recipients
+
+
+def test_an_import_is_encrypted_to_active_holders_only(office, tmp_path: Path) -> None:
+    from brankas.web.documents.importer import run_import
+    from brankas.web.documents.models import Document
+
+    folder = tmp_path / "lama" / "dikecualikan" / "penerimaan" / "2025"
+    folder.mkdir(parents=True)
+    make_pdf(folder / "surat lama.pdf", text="impor")
+    deactivate(office, "kasi")
+    run_import(actor=office.users["operator"], folder=tmp_path / "lama")
+    doc = Document.objects.get()
+    data = (office.home / doc.stored_path).read_bytes()
+    assert opens(data, identity_of("kabid")) and not opens(data, identity_of("kasi"))
+
+
+def test_an_import_without_an_active_holder_stops_at_the_first_exempted_file(
+        office, tmp_path: Path) -> None:
+    from brankas.web.documents.importer import run_import
+    from brankas.web.documents.models import Document
+
+    folder = tmp_path / "lama" / "dikecualikan" / "penerimaan" / "2025"
+    folder.mkdir(parents=True)
+    make_pdf(folder / "surat lama.pdf", text="impor")
+    deactivate(office, "kasi")
+    deactivate(office, "kabid")
+    with pytest.raises(SetupError) as exc:
+        run_import(actor=office.users["operator"], folder=tmp_path / "lama")
+    assert exc.value.code == "no_key_holder"
+    assert not Document.objects.exists()
+
+
+def test_a_request_letter_is_encrypted_to_active_holders_only(office) -> None:
+    from brankas.web.sendrequests.services import request_create
+
+    deactivate(office, "kabid")
+    req = request_create(actor=office.users["kadis"], subject="Berita rahasia",
+                         classification="rahasia", addressee="Gubernur",
+                         files=[InputFile.from_bytes("s.pdf", make_pdf(text="surat"))])
+    data = (office.home / req.letter_path).read_bytes()
+    assert opens(data, identity_of("kasi")) and not opens(data, identity_of("kabid"))
+    assert office.keys["kabid"].fingerprint not in req.letter_recipients
+
+
+def test_a_request_letter_without_an_active_holder_is_refused(office) -> None:
+    from brankas.web.sendrequests.models import SendRequest
+    from brankas.web.sendrequests.services import request_create
+
+    deactivate(office, "kasi")
+    deactivate(office, "kabid")
+    with pytest.raises(SetupError) as exc:
+        request_create(actor=office.users["kadis"], subject="Berita rahasia",
+                       classification="rahasia", addressee="Gubernur",
+                       files=[InputFile.from_bytes("s.pdf", make_pdf(text="surat"))])
+    assert exc.value.code == "no_key_holder"
+    assert not SendRequest.objects.exists()
+
+
+def test_a_combination_is_encrypted_to_active_readers_only(office, settings) -> None:
+    from brankas.web.custody.models import SafeCombination
+    from brankas.web.custody.services import safe_add
+
+    settings.BRANKAS = dataclasses.replace(settings.BRANKAS,
+                                           combination_roles=frozenset({"kasi", "kabid"}))
+    deactivate(office, "kasi")
+    safe_add(actor=office.users["operator"], name="Brankas-A", location="Ruang Sandi",
+             combination="12-34-56")
+    combo = SafeCombination.objects.get()
+    data = bytes(combo.ciphertext)
+    assert opens(data, identity_of("kabid")) and not opens(data, identity_of("kasi"))
+    assert combo.fingerprints == [office.keys["kabid"].fingerprint]
+
+
+def test_a_backup_encrypts_register_snapshot_and_audit_tail_to_active_holders_only(
+        office, tmp_path: Path) -> None:
+    from brankas.core.disk.layout import RECIPIENTS, REGISTER_FULL, SNAPSHOT
+    from brankas.web.backup.sealing import AUDIT_TAIL
+    from brankas.web.backup.services import backup_run
+    from brankas.web.documents.services import document_register
+
+    document_register(actor=office.users["operator"], meta=exempted(),
+                      files=[InputFile.from_bytes("a.pdf", make_pdf(text="cadangan"))])
+    deactivate(office, "kabid")
+    dest = tmp_path / "disk"
+    backup_run(actor=office.users["operator"], dest=dest, label="A")
+    recovery = crypto.parse_identity(office.recovery_identity)
+    for name in (REGISTER_FULL, SNAPSHOT, AUDIT_TAIL):
+        [path] = dest.glob(f"data/backup/*/{name}")
+        data = path.read_bytes()
+        assert opens(data, identity_of("kasi")), name
+        assert opens(data, recovery), name
+        assert not opens(data, identity_of("kabid")), name
+    [listed] = dest.glob(f"data/backup/*/{RECIPIENTS}")
+    text = listed.read_text()
+    assert office.keys["kasi"].recipient in text
+    assert office.keys["kabid"].recipient not in text
+
+
+def test_the_laptops_recipients_file_lists_the_active_keys(office) -> None:
+    from brankas.web.keys.services import keys_write_files
+
+    deactivate(office, "kabid")
+    keys_write_files()
+    text = (office.home / "keys" / "recipients.txt").read_text()
+    assert office.keys["kasi"].recipient in text
+    assert office.keys["kabid"].recipient not in text
+    assert office.office.recovery_recipient in text

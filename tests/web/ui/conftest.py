@@ -1,0 +1,122 @@
+"""Helpers for the web tests: the Django test client against a real SQLite database, real
+files under a temporary BRANKAS_HOME, real encryption. Nothing is mocked."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+REGISTER_URL = "/documents/new/"
+
+
+def form_data(**fields: Any) -> dict[str, Any]:
+    """A complete data-input form; ``fields`` replace or add values."""
+    data = {
+        "direction": "penerimaan",
+        "classification": "biasa",
+        "number": "005/12/2026",
+        "doc_date": dt.date.today().isoformat(),
+        "subject": "Undangan rapat koordinasi",
+        "correspondent": "Bupati Bolaang Mongondow",
+        "pages": "",
+        "attachments": "",
+        "notes": "",
+    }
+    data.update(fields)
+    return data
+
+
+def post_register(client: Client, files: list[tuple[str, bytes]], **fields: Any):  # type: ignore[no-untyped-def]
+    data = form_data(**fields)
+    data["scans"] = [SimpleUploadedFile(name, content) for name, content in files]
+    return client.post(REGISTER_URL, data)
+
+
+def text_of(response) -> str:  # type: ignore[no-untyped-def]
+    """The page as a reader sees it (entities decoded)."""
+    return html.unescape(response.content.decode())
+
+
+def files_under(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
+
+
+def assert_nothing_stored(home: Path) -> None:
+    from brankas.web.documents.models import Document
+
+    assert Document.objects.count() == 0
+    assert files_under(home / "arsip") == []
+    assert files_under(home / "tmp") == []
+
+
+@pytest.fixture
+def signed_in(client: Client, office):  # type: ignore[no-untyped-def]
+    """``signed_in("kabid")``: the test client, signed in as that user of the office."""
+
+    def sign_in(name: str) -> Client:
+        client.force_login(office.users[name])
+        return client
+
+    return sign_in
+
+
+def make_padded_pdf(*, text: str, size: int) -> bytes:
+    """A valid one-page PDF of at least ``size`` bytes whose content stream carries ``text``
+    uncompressed, padded with random hex in PDF comments (so nothing compresses it away)."""
+    import io
+    import secrets
+
+    import pikepdf
+
+    pdf = pikepdf.new()
+    page = pdf.add_blank_page(page_size=(595, 842))
+    font = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Font,
+                                                Subtype=pikepdf.Name.Type1,
+                                                BaseFont=pikepdf.Name.Helvetica))
+    page.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font))
+    lines = [f"BT /F1 12 Tf 72 760 Td ({text}) Tj ET".encode("latin-1")]
+    total = len(lines[0])
+    while total < size:
+        line = b"% " + secrets.token_hex(60).encode()
+        lines.append(line)
+        total += len(line) + 1
+    page.Contents = pdf.make_stream(b"\n".join(lines) + b"\n")
+    buf = io.BytesIO()
+    pdf.save(buf, compress_streams=False)
+    return buf.getvalue()
+
+
+def make_encrypted_pdf() -> bytes:
+    import io
+
+    import pikepdf
+
+    from tests.conftest import make_pdf
+
+    with pikepdf.open(io.BytesIO(make_pdf(text="terkunci"))) as pdf:
+        buf = io.BytesIO()
+        pdf.save(buf, encryption=pikepdf.Encryption(owner="o-secret", user="u-secret"))
+    return buf.getvalue()
+
+
+def register_directly(office, *, subject: str = "Undangan rapat",  # type: ignore[no-untyped-def]
+                      classification: str = "biasa", direction: str = "penerimaan",
+                      number: str = "005/12/2026", correspondent: str = "Bupati",
+                      pdf: bytes | None = None):
+    """Register through the service (the web form is tested on its own): faster set-up."""
+    from brankas.core.register import intake, metadata
+    from brankas.web.documents.services import document_register
+    from tests.conftest import make_pdf
+
+    meta = metadata.build(direction=direction, classification=classification, number=number,
+                          doc_date=dt.date.today(), subject=subject, correspondent=correspondent)
+    data = pdf if pdf is not None else make_pdf(text=f"{subject} {classification} {direction}")
+    return document_register(actor=office.users["operator"], meta=meta,
+                             files=[intake.InputFile.from_bytes("scan.pdf", data)],
+                             source="web", allow_duplicate=True)

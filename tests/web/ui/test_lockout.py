@@ -1,0 +1,104 @@
+"""One lockout for the web and the command line: django-axes's table, limit and cool-off.
+
+The web's sign-in is counted by django-axes with its real request; a command-line sign-in
+(no request) by ``accounts.lockout`` in the same table under the same name, so either
+locks the other, and a web sign-in's reset clears both. No service builds a request for a
+caller that has none."""
+
+from __future__ import annotations
+
+import ast
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from axes.models import AccessAttempt
+from django.utils import timezone
+
+from brankas.core.errors import AuthenticationFailed
+from brankas.web.accounts import lockout
+from brankas.web.accounts.loginname import login_name
+from brankas.web.accounts.services import user_authenticate
+from tests.conftest import PASSWORDS
+
+SRC = Path(__file__).resolve().parents[3] / "src" / "brankas"
+
+
+def sign_in(client, username: str, password: str):  # type: ignore[no-untyped-def]
+    return client.post("/login/", {"username": username, "password": password})
+
+
+def fail_on_the_command_line(name: str, times: int) -> None:
+    for _ in range(times):
+        with pytest.raises(AuthenticationFailed) as exc:
+            user_authenticate(username=name, password="not the password")
+        assert exc.value.code in {"auth_failed", "auth_locked"}
+
+
+def test_command_line_failures_lock_the_web_sign_in(client, office, settings):
+    fail_on_the_command_line("kasi", settings.AXES_FAILURE_LIMIT)
+    assert lockout.login_locked("kasi")
+    assert sign_in(client, "kasi", PASSWORDS["kasi"]).status_code == 429
+    rows = list(AccessAttempt.objects.values_list("username", "ip_address", "user_agent"))
+    assert rows == [("kasi", None, lockout.CLI_AGENT)]
+
+
+def test_web_failures_lock_the_command_line(client, office, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        sign_in(client, "kabid", "wrong")
+    with pytest.raises(AuthenticationFailed) as exc:
+        user_authenticate(username="kabid", password=PASSWORDS["kabid"])
+    assert exc.value.code == "auth_locked"
+
+
+def test_the_limit_counts_both_and_a_web_sign_in_resets_both(client, office, settings):
+    limit = settings.AXES_FAILURE_LIMIT
+    fail_on_the_command_line("kadis", limit - 2)
+    assert sign_in(client, "kadis", "wrong").status_code == 200  # limit - 1 in all
+    assert not lockout.login_locked("kadis")
+    assert sign_in(client, "kadis", PASSWORDS["kadis"]).status_code == 302  # resets
+    assert not AccessAttempt.objects.filter(username="kadis").exists()
+    fail_on_the_command_line("kadis", limit - 1)
+    assert not lockout.login_locked("kadis")
+    assert user_authenticate(username="kadis", password=PASSWORDS["kadis"]).username == "kadis"
+    fail_on_the_command_line("kadis", 1)
+    assert lockout.login_locked("kadis")
+
+
+def test_a_name_that_is_no_users_is_counted_under_its_tag(office, settings):
+    typed = "Sandi-Rahasia-2026!"
+    fail_on_the_command_line(typed, settings.AXES_FAILURE_LIMIT)
+    tag = login_name(typed)
+    assert list(AccessAttempt.objects.values_list("username", flat=True)) == [tag]
+    assert lockout.login_locked(tag) and not lockout.login_locked(typed)
+
+
+def test_failures_older_than_the_cool_off_no_longer_count(office, settings):
+    fail_on_the_command_line("operator", settings.AXES_FAILURE_LIMIT)
+    assert lockout.login_locked("operator")
+    cool_off = timedelta(hours=settings.AXES_COOLOFF_TIME)
+    AccessAttempt.objects.update(attempt_time=timezone.now() - cool_off - timedelta(seconds=1))
+    assert not lockout.login_locked("operator")
+    assert user_authenticate(username="operator",
+                             password=PASSWORDS["operator"]).username == "operator"
+    fail_on_the_command_line("operator", 1)  # the old rows are dropped, one failure counts
+    assert list(AccessAttempt.objects.values_list("failures_since_start", flat=True)) == [1]
+
+
+def test_another_lockout_setting_is_refused_not_counted_differently(office, settings):
+    settings.AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+    with pytest.raises(Exception, match="AXES_LOCKOUT_PARAMETERS"):
+        lockout.login_locked("kasi")
+
+
+def test_no_service_builds_an_http_request():
+    """Only Django builds requests: nothing under src/ constructs an ``HttpRequest`` or a
+    ``RequestFactory`` for a caller that has none."""
+    made = []
+    for path in SRC.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+                if name in {"HttpRequest", "RequestFactory", "WSGIRequest"}:
+                    made.append(f"{path.relative_to(SRC)}:{node.lineno}")
+    assert made == []
