@@ -12,7 +12,9 @@ from brankas.cli.app import main
 from brankas.cli.auth import acting_user
 from brankas.cli.outfile import out_file
 from brankas.cli.runtime import (
+    emit,
     emit_json,
+    emit_rows,
     fail,
     handles_errors,
     read_secret_file,
@@ -78,11 +80,9 @@ def safe_add_cmd(actor, name: str, location: str, combination_file: str | None, 
 
     record = safe_add(actor=actor, name=name, location=location, description=description,
                       combination=_combination(combination_file))
-    if as_json:
-        emit_json({"safe": record.name, "location": record.location})
-        return
-    click.echo(f"brankas {record.name} ({record.location}) dicatat / recorded; "
-               "kombinasi disimpan terenkripsi / combination stored encrypted")
+    emit({"safe": record.name, "location": record.location}, as_json,
+         f"brankas {record.name} ({record.location}) dicatat / recorded; "
+         "kombinasi disimpan terenkripsi / combination stored encrypted")
 
 
 @safe.command("list")
@@ -199,10 +199,8 @@ def safe_rewrap_cmd(actor, identity_file: str, as_json: bool) -> None:  # type: 
 
     text = read_text_file(identity_file)
     count = safe_combinations_rewrap(actor=actor, recovery_identity=text)
-    if as_json:
-        emit_json({"combinations": count})
-        return
-    click.echo(f"{count} kombinasi dienkripsi ulang / combinations re-encrypted")
+    emit({"combinations": count}, as_json,
+         f"{count} kombinasi dienkripsi ulang / combinations re-encrypted")
 
 
 # -- media -----------------------------------------------------------------------------
@@ -220,15 +218,15 @@ def media_list_cmd(actor, as_json: bool) -> None:  # type: ignore[no-untyped-def
     """Every disk: where it is, its last backup and verification."""
     from brankas.web.custody.selectors import media_with_custody, medium_as_dict
 
-    rows = [medium_as_dict(m) for m in media_with_custody(actor=actor, via="cli")]
-    if as_json:
-        emit_json(rows)
-        return
-    for r in rows:
-        where = r["safe"] or r["location"] or ""
-        verified = (r["last_verified_at"] or "-")[:10]
-        click.echo(f"{r['label']:<14}  {r['state']:<8}  {where:<20}  "
-                   f"back up: {(r['last_backup_at'] or '-')[:10]}  verify: {verified}")
+    emit_rows([medium_as_dict(m) for m in media_with_custody(actor=actor, via="cli")],
+              as_json, _medium_line)
+
+
+def _medium_line(r: dict[str, Any]) -> str:
+    where = r["safe"] or r["location"] or ""
+    verified = (r["last_verified_at"] or "-")[:10]
+    return (f"{r['label']:<14}  {r['state']:<8}  {where:<20}  "
+            f"back up: {(r['last_backup_at'] or '-')[:10]}  verify: {verified}")
 
 
 @media.command("show")

@@ -12,7 +12,7 @@ import click
 from brankas.cli.app import main
 from brankas.cli.auth import acting_user
 from brankas.cli.outfile import out_file
-from brankas.cli.runtime import emit_json, handles_errors, read_secret_file
+from brankas.cli.runtime import emit, emit_json, emit_rows, handles_errors, read_secret_file
 from brankas.core.terms import Classification, Direction
 
 
@@ -104,10 +104,7 @@ def register(actor, files: tuple[str, ...], direction: str, classification: str,
         click.echo(f"brankas: peringatan: berkas yang sama sudah terdaftar sebagai "
                    f"{doc.duplicate_of.agenda} / warning: the same file is already registered "
                    f"as {doc.duplicate_of.agenda}", err=True)
-    if as_json:
-        emit_json(document_dict(doc, full=True))
-    else:
-        click.echo(f"{doc.agenda}  {doc.stored_path}")
+    emit(document_dict(doc, full=True), as_json, f"{doc.agenda}  {doc.stored_path}")
 
 
 @main.command("import")
@@ -175,13 +172,9 @@ def list_(actor, direction: str | None, classification: str | None, year: int | 
                        classification=classification, year=year, query=query)
     if limit:
         qs = qs[:limit]
-    rows = [document_dict(d) for d in qs]
-    if as_json:
-        emit_json(rows)
-        return
-    for r in rows:
-        click.echo(f"{r['agenda']:<16} {r['date']}  {r['classification']:<14} "
-                   f"{r['direction']:<10} {r['subject'][:60]}")
+    emit_rows([document_dict(d) for d in qs], as_json,
+              lambda r: f"{r['agenda']:<16} {r['date']}  {r['classification']:<14} "
+                        f"{r['direction']:<10} {r['subject'][:60]}")
 
 
 @main.command()
@@ -194,11 +187,7 @@ def show(actor, agenda: str, as_json: bool) -> None:  # type: ignore[no-untyped-
     from brankas.web.documents.services import document_view
 
     data = document_dict(document_view(actor=actor, agenda=agenda, via="cli"), full=True)
-    if as_json:
-        emit_json(data)
-        return
-    for k, v in data.items():
-        click.echo(f"{k:<16} {v}")
+    emit(data, as_json, "\n".join(f"{k:<16} {v}" for k, v in data.items()))
 
 
 @main.command("open")
