@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 import click
 
@@ -66,6 +66,32 @@ def form_options(fn: F) -> F:
     ]):
         fn = option(fn)
     return fn
+
+
+def open_options(whose: str) -> Callable[[F], F]:
+    """``--out`` and ``--passphrase-file`` of a command that writes a stored PDF, shared by
+    ``open`` and ``request open`` (``whose``: what the passphrase opens)."""
+    def add(fn: F) -> F:
+        fn = click.option("--passphrase-file", type=click.Path(dir_okay=False),
+                          help=f"Your key passphrase ({whose}), or BRANKAS_PASSPHRASE.")(fn)
+        return click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
+                            help="Where to write the PDF (must not exist).")(fn)
+
+    return add
+
+
+def write_opened(out: str, passphrase_file: str | None, *, encrypted: Callable[[], bool],
+                 open_: Callable[[BinaryIO, str | None], object]) -> None:
+    """Write a stored PDF to ``--out`` (``open`` and ``request open``): the key passphrase
+    is asked for only when ``encrypted()`` (opening itself checks the role); the path is
+    printed on stderr."""
+    with out_file(out) as fh:
+        passphrase = None
+        if encrypted():
+            passphrase = read_secret_file(passphrase_file, "BRANKAS_PASSPHRASE",
+                                          "Frasa sandi kunci / Key passphrase")
+        open_(fh, passphrase)
+    click.echo(str(Path(out)), err=True)
 
 
 @main.command()
@@ -192,10 +218,7 @@ def show(actor, agenda: str, as_json: bool) -> None:  # type: ignore[no-untyped-
 
 @main.command("open")
 @click.argument("agenda")
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
-              help="Where to write the PDF (must not exist).")
-@click.option("--passphrase-file", type=click.Path(dir_okay=False),
-              help="Your key passphrase (exempted documents), or BRANKAS_PASSPHRASE.")
+@open_options("exempted documents")
 @handles_errors
 @acting_user
 def open_(actor, agenda: str, out: str, passphrase_file: str | None) -> None:  # type: ignore[no-untyped-def]
@@ -204,11 +227,7 @@ def open_(actor, agenda: str, out: str, passphrase_file: str | None) -> None:  #
     from brankas.web.documents.selectors import document_lookup
     from brankas.web.documents.services import document_open
 
-    with out_file(out) as fh:
-        passphrase = None
-        if document_lookup(agenda).exempted:  # whether to ask; opening checks the role
-            passphrase = read_secret_file(passphrase_file, "BRANKAS_PASSPHRASE",
-                                          "Frasa sandi kunci / Key passphrase")
-        document_open(actor=actor, agenda=agenda, dst=fh, passphrase=passphrase, via="cli")
-    click.echo(str(Path(out)), err=True)
+    write_opened(out, passphrase_file, encrypted=lambda: document_lookup(agenda).exempted,
+                 open_=lambda fh, passphrase: document_open(
+                     actor=actor, agenda=agenda, dst=fh, passphrase=passphrase, via="cli"))
 

@@ -9,9 +9,8 @@ import click
 
 from brankas.cli.app import main
 from brankas.cli.auth import acting_user
-from brankas.cli.documents import form_options
-from brankas.cli.outfile import out_file
-from brankas.cli.runtime import emit, emit_json, emit_rows, handles_errors, read_secret_file
+from brankas.cli.documents import form_options, open_options, write_opened
+from brankas.cli.runtime import emit, emit_json, emit_rows, handles_errors
 from brankas.core.chains.request import REQUEST, State, Step
 from brankas.core.terms import Classification, Urgency
 
@@ -248,10 +247,7 @@ def sent(actor, number: int, channel: str, reference: str, note: str, as_json: b
 
 @request.command("open")
 @click.argument("number", type=int)
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
-              help="Where to write the PDF (must not exist).")
-@click.option("--passphrase-file", type=click.Path(dir_okay=False),
-              help="Your key passphrase (exempted letters), or BRANKAS_PASSPHRASE.")
+@open_options("exempted letters")
 @handles_errors
 @acting_user
 def open_(actor, number: int, out: str, passphrase_file: str | None) -> None:  # type: ignore[no-untyped-def]
@@ -259,11 +255,7 @@ def open_(actor, number: int, out: str, passphrase_file: str | None) -> None:  #
     from brankas.web.sendrequests.selectors import request_lookup
     from brankas.web.sendrequests.services import request_letter_open
 
-    with out_file(out) as fh:
-        passphrase = None
-        if request_lookup(number).letter_encrypted:  # whether to ask; opening checks the role
-            passphrase = read_secret_file(passphrase_file, "BRANKAS_PASSPHRASE",
-                                          "Frasa sandi kunci / Key passphrase")
-        request_letter_open(actor=actor, number=number, dst=fh, passphrase=passphrase,
-                            via="cli")
-    click.echo(str(Path(out)), err=True)
+    write_opened(out, passphrase_file,
+                 encrypted=lambda: bool(request_lookup(number).letter_encrypted),
+                 open_=lambda fh, passphrase: request_letter_open(
+                     actor=actor, number=number, dst=fh, passphrase=passphrase, via="cli"))
