@@ -13,11 +13,7 @@ import click
 from brankas.cli.app import audit
 from brankas.cli.auth import acting_user
 from brankas.cli.outfile import out_file
-from brankas.cli.runtime import (
-    emit_json,
-    handles_errors,
-    setup_django,
-)
+from brankas.cli.runtime import emit_rows, handles_errors, setup_django
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -63,13 +59,9 @@ def audit_list(actor, limit: int, as_json: bool, **filters: Any) -> None:  # typ
     qs = select(actor=actor, filters=make_filter(**filters), via="cli")
     if limit:
         qs = qs[:limit]
-    rows = [event_dict(e) for e in qs]
-    if as_json:
-        emit_json(rows)
-        return
-    for r in rows:
-        click.echo(f"{r['seq']:>7}  {r['at'][:19]}  {r['actor']:<12} {r['action']:<22} "
-                   f"{r['outcome']:<7} {r['target']}")
+    emit_rows([event_dict(e) for e in qs], as_json,
+              lambda r: f"{r['seq']:>7}  {r['at'][:19]}  {r['actor']:<12} {r['action']:<22} "
+                        f"{r['outcome']:<7} {r['target']}")
 
 
 @audit.command("export")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -50,11 +50,37 @@ def _mib(n: int) -> str:
     return f"{n / (1 << 20):,.1f} MiB"
 
 
-def _echo_problems(missing: list[str], damaged: list[str]) -> None:
-    for agenda in missing:
-        click.echo(f"  TIDAK ADA DI DISK / NOT ON THE DISK  {agenda}")
-    for agenda in damaged:
-        click.echo(f"  RUSAK / DAMAGED                      {agenda}")
+def _echo_problems(missing: Sequence[str], damaged: Sequence[str], problems: Sequence[str], *,
+                   unregistered: Sequence[str] = (),
+                   unregistered_damaged: Sequence[str] = ()) -> None:
+    """What a restore or a recovery found wrong: documents the disk lacks or has damaged,
+    files on it no register names (a recovery), and the disk's own problems."""
+    _echo_findings(35, [
+        ("TIDAK ADA DI DISK / NOT ON THE DISK", missing),
+        ("RUSAK / DAMAGED", damaged),
+        ("TANPA REGISTER / UNREGISTERED", [f"data/{path}" for path in unregistered]),
+        ("TANPA REGISTER, RUSAK / UNREGISTERED, DAMAGED",
+         [f"data/{path}" for path in unregistered_damaged]),
+    ])
+    _echo_findings(0, [("MASALAH DISK / DISK PROBLEM", problems)])
+
+
+def _echo_findings(width: int, findings: list[tuple[str, Sequence[str]]]) -> None:
+    """One indented line a finding: its label, padded to ``width``, then the item."""
+    for label, items in findings:
+        for item in items:
+            click.echo(f"  {label:<{width}}  {item}")
+
+
+def _finish(report: Any, as_json: bool, echo: Callable[[], None]) -> None:
+    """A disk command's end: the report as JSON (``--json``) or ``echo``'s text, and exit
+    status 1 when the report is not ok."""
+    if as_json:
+        emit_json(report.as_dict())
+    else:
+        echo()
+    if not report.ok:
+        raise SystemExit(1)
 
 
 class _BackupGroup(click.Group):
@@ -203,18 +229,14 @@ def verify(actor, dest: str, mode: str | None, sample: float | None, as_json: bo
     else:
         click.echo(f"disk {medium.label if medium else dest}: {report.files_total} berkas, "
                    f"{report.files_hashed} diperiksa hash / hashed ({chosen})")
-        for path in report.missing:
-            click.echo(f"  HILANG / MISSING     data/{path}")
-        for c in report.changed:
-            click.echo(f"  BERUBAH / CHANGED    data/{c.path} ({c.reason})")
-        for path in report.unexpected:
-            click.echo(f"  TAK TERDUGA / EXTRA  data/{path}")
-        for problem in report.tag_problems:
-            click.echo(f"  TAG                  {problem}")
-        for problem in report.seal_problems:
-            click.echo(f"  SEGEL / SEAL         {problem}")
-        for problem in report.register_problems:
-            click.echo(f"  REGISTER             {problem}")
+        _echo_findings(19, [
+            ("HILANG / MISSING", [f"data/{path}" for path in report.missing]),
+            ("BERUBAH / CHANGED", [f"data/{c.path} ({c.reason})" for c in report.changed]),
+            ("TAK TERDUGA / EXTRA", [f"data/{path}" for path in report.unexpected]),
+            ("TAG", report.tag_problems),
+            ("SEGEL / SEAL", report.seal_problems),
+            ("REGISTER", report.register_problems),
+        ])
         click.echo(f"back up bersegel kantor / runs sealed by the office: {report.runs_sealed}")
         click.echo("utuh / intact" if report.ok else "DITEMUKAN MASALAH / PROBLEMS FOUND")
     if not report.ok:
@@ -249,16 +271,13 @@ def restore(actor, dest: str, agendas: tuple[str, ...], to: str, decrypt: bool, 
         report = backup_restore(actor=actor, dest=Path(dest), to=Path(to),
                                 agendas=list(agendas) or None, passphrase=passphrase,
                                 on_progress=on_progress)
-    if as_json:
-        emit_json(report.as_dict())
-    else:
+
+    def echo() -> None:
         click.echo(f"dipulihkan / restored: {len(report.restored)} dokumen ke / into {report.to}"
                    f" (didekripsi / decrypted: {len(report.decrypted)})")
-        _echo_problems(report.missing, report.damaged)
-        for problem in report.problems:
-            click.echo(f"  MASALAH DISK / DISK PROBLEM  {problem}")
-    if not report.ok:
-        raise SystemExit(1)
+        _echo_problems(report.missing, report.damaged, report.problems)
+
+    _finish(report, as_json, echo)
 
 
 @main.command()
@@ -296,9 +315,8 @@ def recover(dest: str, new_home: str, passphrase_file: str | None,  # type: igno
             source, identity_text=identity_text, passphrase=passphrase,
             fingerprint=fingerprint, allow_older=allow_older, allow_unsigned=allow_unsigned,
             on_progress=on_progress)
-    if as_json:
-        emit_json(report.as_dict())
-    else:
+
+    def echo() -> None:
         click.echo(f"instans dipulihkan di / instance rebuilt in {report.home}")
         click.echo(f"  dari salinan / from snapshot {report.snapshot_run} "
                    f"({report.unlocked_with})")
@@ -317,15 +335,11 @@ def recover(dest: str, new_home: str, passphrase_file: str | None,  # type: igno
                    f"daftar kontrol / control lists: {report.runs}")
         chain = "utuh / intact" if report.audit_ok else "RUSAK / BROKEN"
         click.echo(f"  log audit / audit log: {chain}")
-        _echo_problems(report.missing, report.damaged)
-        for path in report.unregistered:
-            click.echo(f"  TANPA REGISTER / UNREGISTERED        data/{path}")
-        for path in report.unregistered_damaged:
-            click.echo(f"  TANPA REGISTER, RUSAK / UNREGISTERED, DAMAGED  data/{path}")
-        for problem in report.problems:
-            click.echo(f"  MASALAH DISK / DISK PROBLEM  {problem}")
-    if not report.ok:
-        raise SystemExit(1)
+        _echo_problems(report.missing, report.damaged, report.problems,
+                       unregistered=report.unregistered,
+                       unregistered_damaged=report.unregistered_damaged)
+
+    _finish(report, as_json, echo)
 
 
 @main.command()
@@ -346,13 +360,12 @@ def drill(actor, dest: str, passphrase_file: str | None, as_json: bool) -> None:
     with progress_bar("uji pemulihan", as_json) as on_progress:
         report = backup_drill(actor=actor, dest=Path(dest), passphrase=passphrase,
                               on_progress=on_progress)
-    if as_json:
-        emit_json(report.as_dict())
-    else:
+
+    def echo() -> None:
         click.echo(f"uji pemulihan / restore drill: {report.restored} dokumen dipulihkan")
         for key in ("missing", "damaged", "mismatched"):
             for agenda in getattr(report, key):
                 click.echo(f"  {key.upper():<10} {agenda}")
         click.echo("LULUS / PASSED" if report.ok else "GAGAL / FAILED")
-    if not report.ok:
-        raise SystemExit(1)
+
+    _finish(report, as_json, echo)

@@ -12,13 +12,15 @@ from brankas.cli.app import main
 from brankas.cli.auth import acting_user
 from brankas.cli.outfile import out_file
 from brankas.cli.runtime import (
+    emit,
     emit_json,
+    emit_rows,
     fail,
     handles_errors,
     read_secret_file,
     read_text_file,
 )
-from brankas.core.chains.custody import CUSTODY, Move
+from brankas.core.chains.custody import CUSTODY
 
 
 def _combination(path: str | None) -> str:
@@ -78,11 +80,9 @@ def safe_add_cmd(actor, name: str, location: str, combination_file: str | None, 
 
     record = safe_add(actor=actor, name=name, location=location, description=description,
                       combination=_combination(combination_file))
-    if as_json:
-        emit_json({"safe": record.name, "location": record.location})
-        return
-    click.echo(f"brankas {record.name} ({record.location}) dicatat / recorded; "
-               "kombinasi disimpan terenkripsi / combination stored encrypted")
+    emit({"safe": record.name, "location": record.location}, as_json,
+         f"brankas {record.name} ({record.location}) dicatat / recorded; "
+         "kombinasi disimpan terenkripsi / combination stored encrypted")
 
 
 @safe.command("list")
@@ -199,10 +199,8 @@ def safe_rewrap_cmd(actor, identity_file: str, as_json: bool) -> None:  # type: 
 
     text = read_text_file(identity_file)
     count = safe_combinations_rewrap(actor=actor, recovery_identity=text)
-    if as_json:
-        emit_json({"combinations": count})
-        return
-    click.echo(f"{count} kombinasi dienkripsi ulang / combinations re-encrypted")
+    emit({"combinations": count}, as_json,
+         f"{count} kombinasi dienkripsi ulang / combinations re-encrypted")
 
 
 # -- media -----------------------------------------------------------------------------
@@ -220,15 +218,15 @@ def media_list_cmd(actor, as_json: bool) -> None:  # type: ignore[no-untyped-def
     """Every disk: where it is, its last backup and verification."""
     from brankas.web.custody.selectors import media_with_custody, medium_as_dict
 
-    rows = [medium_as_dict(m) for m in media_with_custody(actor=actor, via="cli")]
-    if as_json:
-        emit_json(rows)
-        return
-    for r in rows:
-        where = r["safe"] or r["location"] or ""
-        verified = (r["last_verified_at"] or "-")[:10]
-        click.echo(f"{r['label']:<14}  {r['state']:<8}  {where:<20}  "
-                   f"back up: {(r['last_backup_at'] or '-')[:10]}  verify: {verified}")
+    emit_rows([medium_as_dict(m) for m in media_with_custody(actor=actor, via="cli")],
+              as_json, _medium_line)
+
+
+def _medium_line(r: dict[str, Any]) -> str:
+    where = r["safe"] or r["location"] or ""
+    verified = (r["last_verified_at"] or "-")[:10]
+    return (f"{r['label']:<14}  {r['state']:<8}  {where:<20}  "
+            f"back up: {(r['last_backup_at'] or '-')[:10]}  verify: {verified}")
 
 
 @media.command("show")
@@ -268,47 +266,31 @@ def _move(actor: Any, label: str, move: str, **kwargs: Any) -> None:
                + (f" ({entry.to_safe.name})" if entry.to_safe else ""))
 
 
-def _reason_move(move: str, summary: str, reason_help: str = "Why (kept in the custody log).",
-                 ) -> None:
-    """``brankas media MOVE LABEL --reason TEXT`` for the moves that need only a reason."""
+def _move_command(move: str, summary: str,
+                  reason_help: str | None = "Why (kept in the custody log).", *,
+                  to: tuple[str, str] | None = None) -> None:
+    """``brankas media MOVE LABEL --reason TEXT``, and ``to`` (an option's name and help)
+    where the move says where the disk goes: ``--safe NAME`` or ``--location PLACE``."""
 
-    @media.command(move, help=summary)
-    @click.argument("label")
-    @click.option("--reason", required=CUSTODY.needs_reason(move), help=reason_help)
-    @handles_errors
-    @acting_user
-    def command(actor, label: str, reason: str) -> None:  # type: ignore[no-untyped-def]
-        _move(actor, label, move, reason=reason)
+    def command(actor, label: str, reason: str | None, **where: str) -> None:  # type: ignore[no-untyped-def]
+        _move(actor, label, move, **where, reason=reason or "")
 
-
-_reason_move("checkout", "Take a disk out of its safe (before a backup, a verification or a "
-             "drill).", "Why it leaves the safe (e.g. backup).")
-_reason_move("retire", "Take a disk out of service; no backup is written to it again.")
-_reason_move("lost", "Report a disk missing (its copies stop counting; the event is audited).")
-_reason_move("found", "Record that a lost disk turned up (verify it before trusting it again).")
+    command = click.option("--reason", required=CUSTODY.needs_reason(move),
+                           help=reason_help)(acting_user(command))
+    if to is not None:
+        command = click.option(to[0], required=True, help=to[1])(command)
+    media.command(move, help=summary)(click.argument("label")(handles_errors(command)))
 
 
-@media.command("checkin")
-@click.argument("label")
-@click.option("--safe", "safe_name", required=True, help="The safe it goes into.")
-@click.option("--reason", default="", required=CUSTODY.needs_reason(Move.CHECKIN),
-              help="Optional note.")
-@handles_errors
-@acting_user
-def media_checkin_cmd(actor, label: str, safe_name: str, reason: str) -> None:  # type: ignore[no-untyped-def]
-    """Lock a disk in a safe (SOP step 7)."""
-    _move(actor, label, "checkin", safe=safe_name, reason=reason)
-
-
-@media.command("offsite")
-@click.argument("label")
-@click.option("--location", required=True, help="Where it is kept.")
-@click.option("--reason", required=CUSTODY.needs_reason(Move.OFFSITE))
-@handles_errors
-@acting_user
-def media_offsite_cmd(actor, label: str, location: str, reason: str) -> None:  # type: ignore[no-untyped-def]
-    """Record that a disk is kept at another site."""
-    _move(actor, label, "offsite", location=location, reason=reason)
+_move_command("checkout", "Take a disk out of its safe (before a backup, a verification or a "
+              "drill).", "Why it leaves the safe (e.g. backup).")
+_move_command("retire", "Take a disk out of service; no backup is written to it again.")
+_move_command("lost", "Report a disk missing (its copies stop counting; the event is audited).")
+_move_command("found", "Record that a lost disk turned up (verify it before trusting it again).")
+_move_command("checkin", "Lock a disk in a safe (SOP step 7).", "Optional note.",
+              to=("--safe", "The safe it goes into."))
+_move_command("offsite", "Record that a disk is kept at another site.", None,
+              to=("--location", "Where it is kept."))
 
 
 @media.command("print")

@@ -5,14 +5,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 import click
 
 from brankas.cli.app import main
 from brankas.cli.auth import acting_user
 from brankas.cli.outfile import out_file
-from brankas.cli.runtime import emit_json, handles_errors, read_secret_file
+from brankas.cli.runtime import emit, emit_json, emit_rows, handles_errors, read_secret_file
 from brankas.core.terms import Classification, Direction
 
 
@@ -68,6 +68,32 @@ def form_options(fn: F) -> F:
     return fn
 
 
+def open_options(whose: str) -> Callable[[F], F]:
+    """``--out`` and ``--passphrase-file`` of a command that writes a stored PDF, shared by
+    ``open`` and ``request open`` (``whose``: what the passphrase opens)."""
+    def add(fn: F) -> F:
+        fn = click.option("--passphrase-file", type=click.Path(dir_okay=False),
+                          help=f"Your key passphrase ({whose}), or BRANKAS_PASSPHRASE.")(fn)
+        return click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
+                            help="Where to write the PDF (must not exist).")(fn)
+
+    return add
+
+
+def write_opened(out: str, passphrase_file: str | None, *, encrypted: Callable[[], bool],
+                 open_: Callable[[BinaryIO, str | None], object]) -> None:
+    """Write a stored PDF to ``--out`` (``open`` and ``request open``): the key passphrase
+    is asked for only when ``encrypted()`` (opening itself checks the role); the path is
+    printed on stderr."""
+    with out_file(out) as fh:
+        passphrase = None
+        if encrypted():
+            passphrase = read_secret_file(passphrase_file, "BRANKAS_PASSPHRASE",
+                                          "Frasa sandi kunci / Key passphrase")
+        open_(fh, passphrase)
+    click.echo(str(Path(out)), err=True)
+
+
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--direction", required=True, type=click.Choice([d.value for d in Direction]))
@@ -104,10 +130,7 @@ def register(actor, files: tuple[str, ...], direction: str, classification: str,
         click.echo(f"brankas: peringatan: berkas yang sama sudah terdaftar sebagai "
                    f"{doc.duplicate_of.agenda} / warning: the same file is already registered "
                    f"as {doc.duplicate_of.agenda}", err=True)
-    if as_json:
-        emit_json(document_dict(doc, full=True))
-    else:
-        click.echo(f"{doc.agenda}  {doc.stored_path}")
+    emit(document_dict(doc, full=True), as_json, f"{doc.agenda}  {doc.stored_path}")
 
 
 @main.command("import")
@@ -175,13 +198,9 @@ def list_(actor, direction: str | None, classification: str | None, year: int | 
                        classification=classification, year=year, query=query)
     if limit:
         qs = qs[:limit]
-    rows = [document_dict(d) for d in qs]
-    if as_json:
-        emit_json(rows)
-        return
-    for r in rows:
-        click.echo(f"{r['agenda']:<16} {r['date']}  {r['classification']:<14} "
-                   f"{r['direction']:<10} {r['subject'][:60]}")
+    emit_rows([document_dict(d) for d in qs], as_json,
+              lambda r: f"{r['agenda']:<16} {r['date']}  {r['classification']:<14} "
+                        f"{r['direction']:<10} {r['subject'][:60]}")
 
 
 @main.command()
@@ -194,19 +213,12 @@ def show(actor, agenda: str, as_json: bool) -> None:  # type: ignore[no-untyped-
     from brankas.web.documents.services import document_view
 
     data = document_dict(document_view(actor=actor, agenda=agenda, via="cli"), full=True)
-    if as_json:
-        emit_json(data)
-        return
-    for k, v in data.items():
-        click.echo(f"{k:<16} {v}")
+    emit(data, as_json, "\n".join(f"{k:<16} {v}" for k, v in data.items()))
 
 
 @main.command("open")
 @click.argument("agenda")
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
-              help="Where to write the PDF (must not exist).")
-@click.option("--passphrase-file", type=click.Path(dir_okay=False),
-              help="Your key passphrase (exempted documents), or BRANKAS_PASSPHRASE.")
+@open_options("exempted documents")
 @handles_errors
 @acting_user
 def open_(actor, agenda: str, out: str, passphrase_file: str | None) -> None:  # type: ignore[no-untyped-def]
@@ -215,11 +227,7 @@ def open_(actor, agenda: str, out: str, passphrase_file: str | None) -> None:  #
     from brankas.web.documents.selectors import document_lookup
     from brankas.web.documents.services import document_open
 
-    with out_file(out) as fh:
-        passphrase = None
-        if document_lookup(agenda).exempted:  # whether to ask; opening checks the role
-            passphrase = read_secret_file(passphrase_file, "BRANKAS_PASSPHRASE",
-                                          "Frasa sandi kunci / Key passphrase")
-        document_open(actor=actor, agenda=agenda, dst=fh, passphrase=passphrase, via="cli")
-    click.echo(str(Path(out)), err=True)
+    write_opened(out, passphrase_file, encrypted=lambda: document_lookup(agenda).exempted,
+                 open_=lambda fh, passphrase: document_open(
+                     actor=actor, agenda=agenda, dst=fh, passphrase=passphrase, via="cli"))
 

@@ -10,12 +10,7 @@ import click
 from brankas.cli.app import main
 from brankas.cli.auth import acting_user
 from brankas.cli.outfile import out_file
-from brankas.cli.runtime import (
-    emit_json,
-    fail,
-    handles_errors,
-    read_secret_file,
-)
+from brankas.cli.runtime import emit, emit_json, emit_rows, fail, handles_errors, read_secret_file
 from brankas.core.chains.report import REPORT, Step
 
 
@@ -71,11 +66,9 @@ def report_create_cmd(actor, kind: str, period: str, runs: str, corrects: int | 
         raise click.UsageError("--runs: comma-separated run numbers") from None
     record = report_create(actor=actor, kind=kind, period=period, runs=numbers,
                            corrects=corrects)
-    if as_json:
-        emit_json(_report_dict(record))
-        return
-    click.echo(f"laporan / report {record.number} ({record.kind} {record.period}) dibuat / "
-               "drafted")
+    emit(_report_dict(record), as_json,
+         f"laporan / report {record.number} ({record.kind} {record.period}) dibuat / "
+         "drafted")
 
 
 @report.command("list")
@@ -86,13 +79,9 @@ def report_list_cmd(actor, as_json: bool) -> None:  # type: ignore[no-untyped-de
     """Every report with its state."""
     from brankas.web.reports.selectors import report_list
 
-    rows = [_report_dict(r) for r in report_list(actor=actor, via="cli")]
-    if as_json:
-        emit_json(rows)
-        return
-    for r in rows:
-        click.echo(f"{r['report']:>4}  {r['kind']:<9} {r['period']:<8} v{r['version']}  "
-                   f"{r['state']}")
+    emit_rows([_report_dict(r) for r in report_list(actor=actor, via="cli")], as_json,
+              lambda r: f"{r['report']:>4}  {r['kind']:<9} {r['period']:<8} v{r['version']}  "
+                        f"{r['state']}")
 
 
 @report.command("show")

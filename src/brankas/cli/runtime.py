@@ -65,6 +65,24 @@ def emit_json(obj: Any) -> None:
     click.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
 
 
+def emit(data: Any, as_json: bool, text: str) -> None:
+    """A command's result: ``data`` as JSON (``--json``), else ``text`` for a person."""
+    if as_json:
+        emit_json(data)
+    else:
+        click.echo(text)
+
+
+def emit_rows(rows: list[dict[str, Any]], as_json: bool,
+              line: Callable[[dict[str, Any]], str]) -> None:
+    """A list command's output: the rows as JSON (``--json``), else one line a row."""
+    if as_json:
+        emit_json(rows)
+        return
+    for row in rows:
+        click.echo(line(row))
+
+
 def read_text_file(path: str) -> str:
     """A small text file the user names (an identity, a summary), or a usage error."""
     try:

@@ -9,9 +9,8 @@ import click
 
 from brankas.cli.app import main
 from brankas.cli.auth import acting_user
-from brankas.cli.documents import form_options
-from brankas.cli.outfile import out_file
-from brankas.cli.runtime import emit_json, handles_errors, read_secret_file
+from brankas.cli.documents import form_options, open_options, write_opened
+from brankas.cli.runtime import emit, emit_json, emit_rows, handles_errors
 from brankas.core.chains.request import REQUEST, State, Step
 from brankas.core.terms import Classification, Urgency
 
@@ -101,10 +100,8 @@ def create(actor, subject: str, classification: str, addressee: str, urgency: st
     req = request_create(actor=actor, subject=subject, classification=classification,
                          addressee=addressee, urgency=urgency, requester_unit=requester_unit,
                          requester_name=requester_name, notes=notes, files=_inputs(attach))
-    if as_json:
-        emit_json(request_dict(req, full=True))
-    else:
-        click.echo(f"{req.pk}  {req.state}  {req.letter_path}".rstrip())
+    emit(request_dict(req, full=True), as_json,
+         f"{req.pk}  {req.state}  {req.letter_path}".rstrip())
 
 
 @request.command("list")
@@ -123,14 +120,10 @@ def list_(actor, state: str | None, open_only: bool, mine: bool, as_json: bool) 
           request_list(actor=actor, via="cli", state=state, open_only=open_only))
     if mine and state:
         qs = qs.filter(state=state)
-    rows = [request_dict(r) for r in qs]
-    if as_json:
-        emit_json(rows)
-        return
-    for r in rows:
-        waits = r["assignee"] or "-"
-        click.echo(f"{r['request']:>5}  {r['state']:<20} {r['urgency']:<13} "
-                   f"{r['classification']:<14} {waits:<12} {r['subject'][:50]}")
+    emit_rows([request_dict(r) for r in qs], as_json,
+              lambda r: f"{r['request']:>5}  {r['state']:<20} {r['urgency']:<13} "
+                        f"{r['classification']:<14} {r['assignee'] or '-':<12} "
+                        f"{r['subject'][:50]}")
 
 
 @request.command("show")
@@ -230,10 +223,8 @@ def register(actor, number: int, files: tuple[str, ...], doc_number: str,  # typ
                            pages=pages, attachments=attachments, notes=notes,
                            files=_inputs(files), form_opened_at=opened,
                            allow_duplicate=allow_duplicate)
-    if as_json:
-        emit_json({**document_dict(doc, full=True), "request": number})
-    else:
-        click.echo(f"{doc.agenda}  {doc.stored_path}")
+    emit({**document_dict(doc, full=True), "request": number}, as_json,
+         f"{doc.agenda}  {doc.stored_path}")
 
 
 @request.command("sent")
@@ -251,18 +242,12 @@ def sent(actor, number: int, channel: str, reference: str, note: str, as_json: b
 
     req = request_send(actor=actor, number=number, channel=channel, reference=reference,
                        note=note)
-    if as_json:
-        emit_json(request_dict(req, full=True))
-    else:
-        click.echo(f"{req.pk}  {req.state}  {_iso(req.sent_at)}")
+    emit(request_dict(req, full=True), as_json, f"{req.pk}  {req.state}  {_iso(req.sent_at)}")
 
 
 @request.command("open")
 @click.argument("number", type=int)
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
-              help="Where to write the PDF (must not exist).")
-@click.option("--passphrase-file", type=click.Path(dir_okay=False),
-              help="Your key passphrase (exempted letters), or BRANKAS_PASSPHRASE.")
+@open_options("exempted letters")
 @handles_errors
 @acting_user
 def open_(actor, number: int, out: str, passphrase_file: str | None) -> None:  # type: ignore[no-untyped-def]
@@ -270,11 +255,7 @@ def open_(actor, number: int, out: str, passphrase_file: str | None) -> None:  #
     from brankas.web.sendrequests.selectors import request_lookup
     from brankas.web.sendrequests.services import request_letter_open
 
-    with out_file(out) as fh:
-        passphrase = None
-        if request_lookup(number).letter_encrypted:  # whether to ask; opening checks the role
-            passphrase = read_secret_file(passphrase_file, "BRANKAS_PASSPHRASE",
-                                          "Frasa sandi kunci / Key passphrase")
-        request_letter_open(actor=actor, number=number, dst=fh, passphrase=passphrase,
-                            via="cli")
-    click.echo(str(Path(out)), err=True)
+    write_opened(out, passphrase_file,
+                 encrypted=lambda: bool(request_lookup(number).letter_encrypted),
+                 open_=lambda fh, passphrase: request_letter_open(
+                     actor=actor, number=number, dst=fh, passphrase=passphrase, via="cli"))

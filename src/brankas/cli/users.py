@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from brankas.cli.app import main
 from brankas.cli.auth import acting_user, acting_user_with
-from brankas.cli.runtime import emit_json, fail, handles_errors, read_secret_file, read_text_file
+from brankas.cli.runtime import (
+    emit,
+    emit_rows,
+    fail,
+    handles_errors,
+    read_secret_file,
+    read_text_file,
+)
 from brankas.core.terms import Role
 
 
@@ -38,12 +47,10 @@ def user_add(actor, username: str, role: str, full_name: str, position: str, nip
         fail("kata sandi pengguna baru diperlukan / new user's password: --password-file F", 2)
     created = user_create(actor=actor, username=username, role=role, password=password or "",
                           full_name=full_name, position=position, nip=nip)
-    if as_json:
-        emit_json({"username": created.username, "role": created.role,
-                   "full_name": created.full_name, "position": created.position,
-                   "nip": created.nip})
-    else:
-        click.echo(f"{created.username} ({created.role})")
+    emit({"username": created.username, "role": created.role,
+          "full_name": created.full_name, "position": created.position,
+          "nip": created.nip}, as_json,
+         f"{created.username} ({created.role})")
 
 
 @user.command("list")
@@ -57,11 +64,7 @@ def user_list(actor, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     rows = [{"username": u.username, "role": u.role, "full_name": u.full_name,
              "position": u.position, "nip": u.nip, "active": u.is_active}
             for u in select_users(actor=actor, via="cli")]
-    if as_json:
-        emit_json(rows)
-        return
-    for r in rows:
-        click.echo(f"{r['username']:<20} {r['role']:<9} {r['full_name']}")
+    emit_rows(rows, as_json, lambda r: f"{r['username']:<20} {r['role']:<9} {r['full_name']}")
 
 
 @main.group()
@@ -86,11 +89,9 @@ def key_new(actor, holder: str, passphrase_file: str | None, as_json: bool) -> N
     if passphrase is None:
         raise CryptoFailure("passphrase_missing")
     created = key_create(actor=actor, holder_username=holder, passphrase=passphrase)
-    if as_json:
-        emit_json({"holder": holder, "recipient": created.recipient,
-                   "fingerprint": created.fingerprint})
-    else:
-        click.echo(created.recipient)
+    emit({"holder": holder, "recipient": created.recipient,
+          "fingerprint": created.fingerprint}, as_json,
+         created.recipient)
 
 
 @key.command("list")
@@ -122,16 +123,15 @@ def key_list(actor, as_json: bool) -> None:  # type: ignore[no-untyped-def]
                      "signing_key": signing.public, "fingerprint": signing.fingerprint,
                      "created_at": signing.created_at.isoformat(), "active": True,
                      "anchor": True})
-    if as_json:
-        emit_json(rows)
-        return
-    for r in rows:
-        state = "aktif" if r["active"] else "nonaktif"
-        if r["holder"] == "office-key":
-            click.echo(f"{'kunci kantor':<16} {'segel':<9} {r['fingerprint']}")
-            continue
-        anchor = "" if r["anchor"] else "  (belum berjangkar / no anchor yet)"
-        click.echo(f"{r['holder']:<16} {state:<9} {r['recipient']}{anchor}")
+    emit_rows(rows, as_json, _key_line)
+
+
+def _key_line(r: dict[str, Any]) -> str:
+    if r["holder"] == "office-key":
+        return f"{'kunci kantor':<16} {'segel':<9} {r['fingerprint']}"
+    state = "aktif" if r["active"] else "nonaktif"
+    anchor = "" if r["anchor"] else "  (belum berjangkar / no anchor yet)"
+    return f"{r['holder']:<16} {state:<9} {r['recipient']}{anchor}"
 
 
 @key.command("anchor")

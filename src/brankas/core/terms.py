@@ -5,7 +5,9 @@ Code and logs are English; these values are what is stored, shown and used as fo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
+from typing import TypeVar
 
 
 class Direction(StrEnum):
@@ -82,6 +84,14 @@ def parse_classification(text: str) -> Classification:
     """Accept the stored value, the label, or underscores/spaces for the hyphen."""
     norm = text.strip().lower().replace("_", "-").replace(" ", "-")
     return Classification(norm)
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def choices(labels: Mapping[E, str]) -> list[tuple[str, str]]:
+    """A label table as a model field's choices: (stored value, label), in the table's order."""
+    return [(member.value, label) for member, label in labels.items()]
 
 
 def store_folders() -> list[tuple[Category, Direction]]:

@@ -4,7 +4,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 
 from brankas.core.config import DEFAULT_AGENDA_FORMAT
-from brankas.core.terms import ROLE_LABELS, Role
+from brankas.core.terms import ROLE_LABELS, Role, choices
 
 
 class Office(models.Model):
@@ -27,7 +27,7 @@ class Office(models.Model):
 
 
 class User(AbstractUser):
-    role = models.CharField(max_length=20, choices=[(r.value, ROLE_LABELS[r]) for r in Role])
+    role = models.CharField(max_length=20, choices=choices(ROLE_LABELS))
     full_name = models.CharField(max_length=200, blank=True)
     position = models.CharField(max_length=200, blank=True)  # jabatan
     nip = models.CharField(max_length=30, blank=True)  # civil servant ID number

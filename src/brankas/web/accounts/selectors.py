@@ -3,9 +3,9 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from brankas.core.access import Action
-from brankas.core.errors import NotFound
 from brankas.web.accounts.models import Office, User
 from brankas.web.audit.guard import Actor, require_audited
+from brankas.web.runtime import get_or_not_found
 
 
 def office_get() -> Office | None:
@@ -17,10 +17,7 @@ def is_initialized() -> bool:
 
 
 def user_get(username: str) -> User:
-    try:
-        return User.objects.get(username=username)
-    except User.DoesNotExist:
-        raise NotFound("user_not_found", username=username) from None
+    return get_or_not_found(User.objects.all(), "user_not_found", username=username)
 
 
 def user_list(*, actor: Actor, via: str = "", target: str = "") -> QuerySet[User]:

@@ -14,12 +14,11 @@ from django.utils import timezone
 
 from brankas.core.access import Action
 from brankas.core.chains.custody import ACTIVE
-from brankas.core.errors import NotFound
 from brankas.web.accounts.models import User
 from brankas.web.audit.guard import require_audited
 from brankas.web.backup.models import BackupRun, Medium, MediumCheck
 from brankas.web.documents.models import Document
-from brankas.web.runtime import brankas_settings
+from brankas.web.runtime import brankas_settings, get_or_not_found
 
 MIN_DISKS = 2  # the dashboard warns when a document is on fewer disks
 
@@ -31,10 +30,8 @@ def run_list(*, actor: User, via: str = "", target: str = "") -> QuerySet[Backup
 
 def run_get(*, actor: User, number: int, via: str = "", target: str = "") -> BackupRun:
     require_audited(actor, Action.VIEW_BACKUPS, target=target or str(number), via=via)
-    try:
-        return BackupRun.objects.select_related("medium", "operator").get(number=number)
-    except BackupRun.DoesNotExist:
-        raise NotFound("backup_run_not_found", number=number) from None
+    return get_or_not_found(BackupRun.objects.select_related("medium", "operator"),
+                            "backup_run_not_found", number=number)
 
 
 def medium_list(*, actor: User, via: str = "", target: str = "") -> QuerySet[Medium]:

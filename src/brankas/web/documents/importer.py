@@ -411,14 +411,5 @@ def _check_and_stage(
         notes=f"Diimpor dari {cand.relative}",
     )
     done = stage_files([source], recipients=recipients, settings=settings, sync=False)
-    return Pending(
-        meta=meta,
-        staged=done.staged,
-        originals=done.originals,
-        source_sha256=done.source_sha256,
-        pages=meta.pages or done.pages,
-        recipients=recipients,
-        form_opened_at=started,
-        source="import",
-        extra_detail={"imported_from": cand.relative},
-    )
+    return Pending.of_staged(meta, done, recipients=recipients, form_opened_at=started,
+                             source="import", extra_detail={"imported_from": cand.relative})

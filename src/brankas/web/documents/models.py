@@ -8,8 +8,7 @@ from brankas.core.terms import (
     CLASSIFICATION_LABELS,
     DIRECTION_LABELS,
     Category,
-    Classification,
-    Direction,
+    choices,
 )
 
 
@@ -31,13 +30,13 @@ class Document(models.Model):
     year = models.PositiveIntegerField()
     seq = models.PositiveIntegerField()
     direction = models.CharField(
-        max_length=20, choices=[(d.value, DIRECTION_LABELS[d]) for d in Direction]
+        max_length=20, choices=choices(DIRECTION_LABELS)
     )
     classification = models.CharField(
-        max_length=20, choices=[(c.value, CLASSIFICATION_LABELS[c]) for c in Classification]
+        max_length=20, choices=choices(CLASSIFICATION_LABELS)
     )
     category = models.CharField(
-        max_length=20, choices=[(c.value, CATEGORY_LABELS[c]) for c in Category]
+        max_length=20, choices=choices(CATEGORY_LABELS)
     )
     # The data-input form (SOP step 1).
     number = models.CharField(max_length=100, blank=True)  # the document's own number

@@ -53,6 +53,19 @@ class Pending:
     allow_duplicate: bool = False
     extra_detail: dict[str, object] = field(default_factory=dict)
 
+    @classmethod
+    def of_staged(cls, meta: DocumentInput, done: StagedFiles, *, recipients: list[Recipient],
+                  form_opened_at: dt.datetime, source: str,
+                  duplicate_of: Document | None = None, allow_duplicate: bool = False,
+                  extra_detail: dict[str, object] | None = None) -> Pending:
+        """A document whose files ``stage_files`` wrote (registration and import): the page
+        count the form gave, else the file's."""
+        return cls(meta=meta, staged=done.staged, originals=done.originals,
+                   source_sha256=done.source_sha256, pages=meta.pages or done.pages,
+                   recipients=recipients, form_opened_at=form_opened_at, source=source,
+                   duplicate_of=duplicate_of, allow_duplicate=allow_duplicate,
+                   extra_detail=extra_detail or {})
+
 
 def _allocate_many(year: int, counts: Counter[Direction]) -> dict[Direction, int]:
     """Reserve ``counts[d]`` consecutive agenda numbers per direction; returns the first of
@@ -115,18 +128,9 @@ def document_stage(
     if existing is not None and not allow_duplicate:
         store.discard(done.staged)
         raise Conflict("duplicate_document", agenda=existing.agenda)
-    return Pending(
-        meta=meta,
-        staged=done.staged,
-        originals=done.originals,
-        source_sha256=done.source_sha256,
-        pages=meta.pages or done.pages,
-        recipients=recipients,
-        form_opened_at=form_opened_at or timezone.now(),
-        source=source,
-        duplicate_of=existing,
-        allow_duplicate=allow_duplicate,
-    )
+    return Pending.of_staged(meta, done, recipients=recipients,
+                             form_opened_at=form_opened_at or timezone.now(), source=source,
+                             duplicate_of=existing, allow_duplicate=allow_duplicate)
 
 
 @dataclass(frozen=True)

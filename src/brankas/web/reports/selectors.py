@@ -17,7 +17,6 @@ from django.utils import timezone
 from brankas.core.access import Action
 from brankas.core.chains.custody import STATE_WORDS, MediumState
 from brankas.core.chains.report import REPORT, State
-from brankas.core.errors import NotFound
 from brankas.core.reports.periods import Kind, Period, mutu_baku
 from brankas.core.terms import Category, Classification, Direction, category_of
 from brankas.web.accounts.models import User
@@ -27,7 +26,7 @@ from brankas.web.backup.selectors import backup_status
 from brankas.web.custody.models import CustodyMove
 from brankas.web.documents.models import Document
 from brankas.web.reports.models import Report, ReportStep
-from brankas.web.runtime import brankas_settings
+from brankas.web.runtime import brankas_settings, get_or_not_found
 
 
 def report_list(*, actor: User, via: str = "", target: str = "") -> QuerySet[Report]:
@@ -45,10 +44,8 @@ def report_get(*, actor: User, number: int, via: str = "", target: str = "") -> 
 def report_lookup(number: int) -> Report:
     """A report by number, without a role check: for the services that check the role of
     the step itself (every role that may take a step may also read the report)."""
-    try:
-        return Report.objects.select_related("created_by", "corrects").get(number=number)
-    except Report.DoesNotExist:
-        raise NotFound("report_not_found", number=number) from None
+    return get_or_not_found(Report.objects.select_related("created_by", "corrects"),
+                            "report_not_found", number=number)
 
 
 def report_inbox(*, actor: User, via: str = "", target: str = "") -> QuerySet[Report]:

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from brankas.core.chains.request import STATE_LABELS, State, Step
-from brankas.core.terms import CLASSIFICATION_LABELS, URGENCY_LABELS, Classification, Urgency
+from brankas.core.terms import CLASSIFICATION_LABELS, URGENCY_LABELS, Urgency, choices
 
 
 class SendRequest(models.Model):
@@ -15,11 +15,11 @@ class SendRequest(models.Model):
     requester_name = models.CharField(max_length=200)  # the person who asks
     subject = models.CharField(max_length=500)  # perihal
     classification = models.CharField(
-        max_length=20, choices=[(c.value, CLASSIFICATION_LABELS[c]) for c in Classification]
+        max_length=20, choices=choices(CLASSIFICATION_LABELS)
     )
     addressee = models.CharField(max_length=300)  # to whom the message goes
     urgency = models.CharField(
-        max_length=20, choices=[(u.value, URGENCY_LABELS[u]) for u in Urgency],
+        max_length=20, choices=choices(URGENCY_LABELS),
         default=Urgency.BIASA.value,
     )
     notes = models.TextField(blank=True)
@@ -30,7 +30,7 @@ class SendRequest(models.Model):
     created_at = models.DateTimeField()
     # Where it is in the chain.
     state = models.CharField(
-        max_length=30, choices=[(s.value, STATE_LABELS[s]) for s in State],
+        max_length=30, choices=choices(STATE_LABELS),
         default=State.SUBMITTED.value,
     )
     assignee = models.ForeignKey(  # the user it waits for (None: any Kadis)
