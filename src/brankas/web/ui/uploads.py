@@ -99,3 +99,13 @@ def upload_too_large(request: HttpRequest) -> InvalidInput:
 def uploaded_files(items: list[Any]) -> list[InputFile]:
     """Uploads, held in memory (the upload handler never spools them to disk)."""
     return [InputFile.from_bytes(f.name or "", f.read()) for f in items]
+
+
+def refuse_if_too_large(request: HttpRequest, form: Any) -> bool:
+    """Whether the upload was too large for the handler; the refusal is then put on
+    ``form`` (which is validated first, so its other errors show too)."""
+    if not getattr(request, "brankas_upload_too_large", False):
+        return False
+    form.is_valid()
+    form.add_brankas_error(upload_too_large(request))
+    return True

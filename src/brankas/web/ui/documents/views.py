@@ -34,7 +34,7 @@ from brankas.web.ui.common import actor, message_of, paginate, refusals, require
 from brankas.web.ui.documents.forms import FilterForm, RegisterForm, opened_at, opened_token
 from brankas.web.ui.forms import PassphraseForm
 from brankas.web.ui.security import recent_password
-from brankas.web.ui.uploads import upload_too_large
+from brankas.web.ui.uploads import refuse_if_too_large
 
 PER_PAGE = 50
 
@@ -174,10 +174,7 @@ def register(request: HttpRequest) -> HttpResponse:
         form = RegisterForm(initial={"opened": opened_token()})
         return render(request, "ui/register.html", {"form": form})
     form = RegisterForm(request.POST, request.FILES)
-    if getattr(request, "brankas_upload_too_large", False):
-        form.is_valid()
-        form.add_brankas_error(upload_too_large(request))
-    elif (meta := form.document_input()) is not None:
+    if not refuse_if_too_large(request, form) and (meta := form.document_input()) is not None:
         try:
             doc = document_register(
                 actor=user,

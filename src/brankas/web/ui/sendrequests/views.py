@@ -47,7 +47,7 @@ from brankas.web.ui.sendrequests.forms import (
     SentForm,
     ServiceForm,
 )
-from brankas.web.ui.uploads import upload_too_large, uploaded_files
+from brankas.web.ui.uploads import refuse_if_too_large, uploaded_files
 
 PER_PAGE = 50
 
@@ -82,10 +82,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
         form = RequestForm(initial={"urgency": "biasa"})
         return render(request, "ui/request_new.html", {"form": form})
     form = RequestForm(request.POST, request.FILES)
-    if getattr(request, "brankas_upload_too_large", False):
-        form.is_valid()
-        form.add_brankas_error(upload_too_large(request))
-    elif form.is_valid():
+    if not refuse_if_too_large(request, form) and form.is_valid():
         try:
             req = services.request_create(actor=user, via="web", **form.service_kwargs())
         except BrankasError as exc:
@@ -148,10 +145,7 @@ def _step_view(request: HttpRequest, number: int, form: ServiceForm, name: str,
     require_role(request, action)
     user = actor(request)
     req = request_get(actor=user, number=number, via="web", target=request.path)
-    if getattr(request, "brankas_upload_too_large", False):
-        form.is_valid()
-        form.add_brankas_error(upload_too_large(request))
-    elif form.is_valid():
+    if not refuse_if_too_large(request, form) and form.is_valid():
         try:
             call(user, form.cleaned_data)
         except BrankasError as exc:
@@ -226,10 +220,7 @@ def request_register_view(request: HttpRequest, number: int) -> HttpResponse:
             "doc_date": timezone.localdate().isoformat()})
         return render(request, "ui/request_register.html", {**context, "form": form})
     form = RequestRegisterForm(request.POST, request.FILES)
-    if getattr(request, "brankas_upload_too_large", False):
-        form.is_valid()
-        form.add_brankas_error(upload_too_large(request))
-    elif form.is_valid():
+    if not refuse_if_too_large(request, form) and form.is_valid():
         try:
             doc = services.request_register(
                 actor=user, number=number, form_opened_at=opened_at(form.cleaned_data["opened"]),
