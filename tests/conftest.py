@@ -8,14 +8,15 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
-import subprocess
-import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+
+from tests import clirun
+from tests.clirun import CliResult
 
 # Settings read BRANKAS_HOME at import: never let a test run touch ./brankas-data.
 os.environ.setdefault("BRANKAS_HOME", tempfile.mkdtemp(prefix="brankas-test-home-"))
@@ -160,22 +161,19 @@ def sample_pdf(tmp_path: Path) -> Path:
 
 # ---------------------------------------------------------------- the real CLI
 
-@dataclasses.dataclass
-class CliResult:
-    returncode: int
-    stdout: str
-    stderr: str
+def pytest_configure(config: pytest.Config) -> None:
+    """The in-process CLI runs a command against its own database: it lifts pytest-django's
+    database blocker for the call (tests/clirun.py)."""
+    from pytest_django.plugin import blocking_manager_key
 
-    def json(self):  # type: ignore[no-untyped-def]
-        import json
-
-        return json.loads(self.stdout)
+    if blocking_manager_key in config.stash:
+        clirun.DB_BLOCKER = config.stash[blocking_manager_key]
 
 
-def cli(home: Path, scratch: Path, *args: str, user: str | None = None,
-        env: dict[str, str] | None = None, input: str | None = None,
-        cwd: Path | None = None) -> CliResult:
-    """Run the real ``brankas`` command in a subprocess against the data folder ``home``."""
+def cli_env(home: Path, scratch: Path, user: str | None = None,
+            env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a command against the data folder ``home`` (messages in English,
+    temporary files under ``scratch/tmp``), acting as ``user`` when given."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("BRANKAS_")}
     tmp = scratch / "tmp"
     tmp.mkdir(parents=True, exist_ok=True)
@@ -183,12 +181,19 @@ def cli(home: Path, scratch: Path, *args: str, user: str | None = None,
     if user:
         full_env.update({"BRANKAS_USER": user, "BRANKAS_PASSWORD": PASSWORDS[user]})
     full_env.update(env or {})
-    proc = subprocess.run(
-        [sys.executable, "-m", "brankas", *args],
-        capture_output=True, text=True, env=full_env, input=input,
-        cwd=cwd or scratch, timeout=300,
-    )
-    return CliResult(proc.returncode, proc.stdout, proc.stderr)
+    return full_env
+
+
+def cli(home: Path, scratch: Path, *args: str, user: str | None = None,
+        env: dict[str, str] | None = None, input: str | None = None,
+        cwd: Path | None = None, process: bool = False) -> CliResult:
+    """Run the real ``brankas`` command against the data folder ``home``: in this process,
+    isolated as a process would be (tests/clirun.py), or with ``process=True`` as
+    ``python -m brankas`` in a subprocess."""
+    full_env = cli_env(home, scratch, user, env)
+    if process:
+        return clirun.run_subprocess(args, env=full_env, input=input, cwd=cwd or scratch)
+    return clirun.run_in_process(args, env=full_env, input=input, cwd=cwd or scratch)
 
 
 @pytest.fixture
@@ -198,7 +203,7 @@ def cli_home(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def run_cli(cli_home: Path, tmp_path: Path) -> Callable[..., CliResult]:
-    """Run the real ``brankas`` command in a subprocess against ``cli_home``."""
+    """Run the real ``brankas`` command against ``cli_home`` (see ``cli``)."""
     return functools.partial(cli, cli_home, tmp_path)
 
 
