@@ -5,13 +5,15 @@ Everything is real: SQLite on disk, the file system, pyrage, the ``brankas`` com
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -79,10 +81,19 @@ def brankas_home(settings, tmp_path: Path) -> Path:  # type: ignore[no-untyped-d
     return home
 
 
+MD5_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def office(db, brankas_home: Path, settings):  # type: ignore[no-untyped-def]
     """An initialised office: one user per role, keys for the Kasi and the Kabid."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = MD5_HASHERS
+    return build_office(brankas_home)
+
+
+def build_office(home: Path) -> SimpleNamespace:
+    """The office of the ``office`` fixture, made through the services in the data folder
+    ``home`` (which settings.BRANKAS names)."""
     from brankas.web.accounts.services import office_initialize, user_create
 
     result = office_initialize(
@@ -104,12 +115,98 @@ def office(db, brankas_home: Path, settings):  # type: ignore[no-untyped-def]
         )
     keys = {name: add_key(users[name], PASSPHRASES[name]) for name in PASSPHRASES}
     return SimpleNamespace(
-        home=brankas_home,
+        home=home,
         users=users,
         keys=keys,
         recovery_identity=result.recovery_identity,
         office=result.office,
     )
+
+
+# ---------------------------------------------------------------- an office built once
+
+@dataclasses.dataclass
+class OfficeTemplate:
+    """An office built once for a test module (``office_once``): its records, in a
+    transaction that lasts the module, and its folder ``base`` (the data folder
+    ``base/home`` and whatever the module made beside it). A test takes its own copy with
+    ``copy_for``: it works in a savepoint of that transaction (pytest-django's ``db``
+    fixture, rolled back after the test) on a copy of ``base``."""
+
+    base: Path
+    recovery_identity: str
+    user_ids: dict[str, int]
+    key_ids: dict[str, int]
+    office_id: int
+    extra: dict[str, Any]
+
+    def copy_for(self, settings, tmp_path: Path) -> SimpleNamespace:  # type: ignore[no-untyped-def]
+        """This test's office: ``tmp_path`` holds a copy of ``base`` (``tmp_path/home`` is
+        the data folder settings.BRANKAS names), the records are read afresh."""
+        import shutil
+
+        from brankas.web.accounts.models import Office, User
+        from brankas.web.keys.models import HolderKey
+
+        for entry in self.base.iterdir():
+            if entry.is_dir():
+                shutil.copytree(entry, tmp_path / entry.name, symlinks=True)
+            else:
+                shutil.copy2(entry, tmp_path / entry.name)
+        home = tmp_path / "home"
+        settings.BRANKAS = dataclasses.replace(settings.BRANKAS, home=home)
+        settings.PASSWORD_HASHERS = MD5_HASHERS
+        users = User.objects.in_bulk(list(self.user_ids.values()))
+        keys = HolderKey.objects.in_bulk(list(self.key_ids.values()))
+        return SimpleNamespace(
+            home=home,
+            users={name: users[pk] for name, pk in self.user_ids.items()},
+            keys={name: keys[pk] for name, pk in self.key_ids.items()},
+            recovery_identity=self.recovery_identity,
+            office=Office.objects.get(pk=self.office_id),
+        )
+
+
+@contextlib.contextmanager
+def office_once(django_db_blocker, tmp_path_factory,  # type: ignore[no-untyped-def]
+                extend: Callable[[SimpleNamespace, Path], dict[str, Any]] | None = None,
+                ) -> Iterator[OfficeTemplate]:
+    """For a module-scoped fixture: the ``office`` fixture's office, then ``extend(office,
+    base)`` (what the module adds: documents, a backup, a report; it returns what the tests
+    need to know of it), built once in a transaction rolled back when the module ends.
+
+    Only for modules whose tests use ``db`` (a savepoint each), not ``transactional_db``."""
+    from django.conf import settings
+    from django.db import transaction
+    from django.test.utils import override_settings
+
+    from brankas.core.config import ensure_home
+
+    base = tmp_path_factory.mktemp("office-once")
+    home = base / "home"
+    override = override_settings(BRANKAS=dataclasses.replace(settings.BRANKAS, home=home),
+                                 PASSWORD_HASHERS=MD5_HASHERS)
+    override.enable()
+    try:
+        with django_db_blocker.unblock():
+            outer = transaction.atomic()
+            outer.__enter__()
+        try:
+            with django_db_blocker.unblock():
+                ensure_home(settings.BRANKAS)
+                made = build_office(home)
+                extra = extend(made, base) if extend is not None else {}
+            yield OfficeTemplate(
+                base=base, recovery_identity=made.recovery_identity,
+                user_ids={name: u.pk for name, u in made.users.items()},
+                key_ids={name: k.pk for name, k in made.keys.items()},
+                office_id=made.office.pk, extra=extra)
+        finally:
+            with django_db_blocker.unblock():
+                transaction.set_rollback(True)
+                outer.__exit__(None, None, None)
+    finally:
+        override.disable()
 
 
 # ---------------------------------------------------------------- sample files

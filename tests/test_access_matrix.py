@@ -31,7 +31,7 @@ import pytest
 from brankas.core.access import MATRIX, Action
 from brankas.core.errors import BrankasError
 from brankas.core.terms import Role
-from tests.conftest import cli, make_pdf
+from tests.conftest import cli, make_pdf, office_once
 
 USER_OF = {Role.SANDIMAN: "operator", Role.KASI: "kasi", Role.KABID: "kabid",
            Role.KADIS: "kadis", Role.ADMIN: "admin"}
@@ -409,19 +409,39 @@ def audited_refusal(username: str, action: Action, events: list[dict[str, Any]])
 
 # ---------------------------------------------------------------- through the services
 
-@pytest.fixture
-def service_ctx(office, tmp_path: Path) -> SimpleNamespace:
+def _documents_and_requests(office: Any, base: Path) -> dict[str, Any]:
     from tests.web.conftest import register_directly
 
+    return {
+        "biasa": register_directly(office, subject="Biasa").agenda,
+        "secret": register_directly(office, subject="Rahasia", classification="rahasia").agenda,
+        "requests": service_requests(office),
+    }
+
+
+@pytest.fixture(scope="module")
+def matrix_office(django_db_setup, django_db_blocker, tmp_path_factory):  # type: ignore[no-untyped-def]
+    """The office with a biasa and a secret document and requests waiting at each step,
+    built once for this module; every pair works on its own copy."""
+    with office_once(django_db_blocker, tmp_path_factory, _documents_and_requests) as template:
+        yield template
+
+
+@pytest.fixture
+def office(matrix_office, db, settings, tmp_path: Path):  # type: ignore[no-untyped-def]
+    return matrix_office.copy_for(settings, tmp_path)
+
+
+@pytest.fixture
+def service_ctx(office, matrix_office, tmp_path: Path) -> SimpleNamespace:  # type: ignore[no-untyped-def]
     empty = tmp_path / "kosong"
     empty.mkdir()
     not_a_disk = tmp_path / "bukan-disk.txt"
     not_a_disk.write_text("x")
+    made = matrix_office.extra
     return SimpleNamespace(
         office=office, empty=empty, not_a_disk=not_a_disk, missing=tmp_path / "tidak-ada",
-        biasa=register_directly(office, subject="Biasa").agenda,
-        secret=register_directly(office, subject="Rahasia", classification="rahasia").agenda,
-        requests=service_requests(office),
+        biasa=made["biasa"], secret=made["secret"], requests=dict(made["requests"]),
     )
 
 
