@@ -196,6 +196,7 @@ def test_an_office_set_up_before_seals_needs_the_anchor_or_the_fingerprint(
     assert r.json()["authenticated"] is True
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
 def test_a_recover_killed_at_any_moment_leaves_nothing_or_a_finished_instance(
         office: Office) -> None:
