@@ -39,12 +39,31 @@ PASSPHRASES = {
 
 
 @functools.cache
-def protected_identity(passphrase: str) -> tuple[str, str, bytes]:
-    """A key pair whose identity is protected by ``passphrase`` (cached: scrypt takes ~1 s)."""
+def _key_pair(passphrase: str) -> tuple[str, str]:
     from brankas.core import crypto
 
     pair = crypto.generate()
-    return pair.identity, pair.recipient, crypto.protect_identity(pair.identity, passphrase)
+    return pair.identity, pair.recipient
+
+
+@functools.cache
+def protected_identity(passphrase: str) -> tuple[str, str, bytes]:
+    """A key pair whose identity is protected by ``passphrase`` as the product protects it
+    (``crypto.protect_identity``: scrypt at rage's work factor, about a second; cached)."""
+    from brankas.core import crypto
+
+    identity, recipient = _key_pair(passphrase)
+    return identity, recipient, crypto.protect_identity(identity, passphrase)
+
+
+@functools.cache
+def quick_protected_identity(passphrase: str) -> tuple[str, str, bytes]:
+    """The same key pair, its identity in an age passphrase file of a small work factor
+    (tests/agefile.py): what the fixtures hand out, opened in milliseconds."""
+    from tests.agefile import passphrase_encrypt
+
+    identity, recipient = _key_pair(passphrase)
+    return identity, recipient, passphrase_encrypt((identity + "\n").encode("ascii"), passphrase)
 
 
 def add_key(user, passphrase: str):  # type: ignore[no-untyped-def]
@@ -53,7 +72,7 @@ def add_key(user, passphrase: str):  # type: ignore[no-untyped-def]
     from brankas.web.keys.models import HolderKey
     from brankas.web.keys.services import keys_write_files, office_key
 
-    identity, recipient, protected = protected_identity(passphrase)
+    identity, recipient, protected = quick_protected_identity(passphrase)
     fingerprint = crypto.recipient_fingerprint(recipient)
     signing = office_key()
     key = HolderKey.objects.create(
