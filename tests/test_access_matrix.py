@@ -566,6 +566,7 @@ def cli_pairs() -> list[tuple[Action, Role]]:
 CLI_PAIRS = cli_pairs()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("pair", CLI_PAIRS, ids=ids)
 def test_the_cli_refuses_exactly_the_matrix(cli_outcomes, pair) -> None:
     action, role = pair

@@ -59,6 +59,7 @@ def _recover(office: Office, name: str, *extra: str) -> tuple[Path, object]:
     return new, r
 
 
+@pytest.mark.slow
 def test_every_run_ends_with_the_office_seal_and_recover_says_it_is_authentic(
         office: Office) -> None:
     _second_run(office)
