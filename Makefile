@@ -4,6 +4,9 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export BRANKAS_HOME ?= $(CURDIR)/brankas-data
+# pytest-xdist: test files shared out among this many processes (one per core here).
+PYTEST_WORKERS ?= 2
+PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 .PHONY: run test test-fast lint bench system-deps-test system-deps-bench messages clean
 
@@ -19,12 +22,13 @@ run: $(STAMP)
 
 ## Set up and pass the whole suite: tests (real SQLite, age, Chromium), ruff, mypy.
 test: $(STAMP) system-deps-test
-	$(BIN)/python -m pytest
+	$(PYTEST)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy src
 
+## The edit loop: every area, without the browser and the slow tests (under a minute).
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not browser and not slow"
+	$(PYTEST) -m "not browser and not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

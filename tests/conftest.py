@@ -5,17 +5,20 @@ Everything is real: SQLite on disk, the file system, pyrage, the ``brankas`` com
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import os
-import subprocess
-import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
+
+from tests import clirun
+from tests.clirun import CliResult
 
 # Settings read BRANKAS_HOME at import: never let a test run touch ./brankas-data.
 os.environ.setdefault("BRANKAS_HOME", tempfile.mkdtemp(prefix="brankas-test-home-"))
@@ -52,12 +55,31 @@ PASSPHRASES = {
 
 
 @functools.cache
-def protected_identity(passphrase: str) -> tuple[str, str, bytes]:
-    """A key pair whose identity is protected by ``passphrase`` (cached: scrypt takes ~1 s)."""
+def _key_pair(passphrase: str) -> tuple[str, str]:
     from brankas.core import crypto
 
     pair = crypto.generate()
-    return pair.identity, pair.recipient, crypto.protect_identity(pair.identity, passphrase)
+    return pair.identity, pair.recipient
+
+
+@functools.cache
+def protected_identity(passphrase: str) -> tuple[str, str, bytes]:
+    """A key pair whose identity is protected by ``passphrase`` as the product protects it
+    (``crypto.protect_identity``: scrypt at rage's work factor, about a second; cached)."""
+    from brankas.core import crypto
+
+    identity, recipient = _key_pair(passphrase)
+    return identity, recipient, crypto.protect_identity(identity, passphrase)
+
+
+@functools.cache
+def quick_protected_identity(passphrase: str) -> tuple[str, str, bytes]:
+    """The same key pair, its identity in an age passphrase file of a small work factor
+    (tests/agefile.py): what the fixtures hand out, opened in milliseconds."""
+    from tests.agefile import passphrase_encrypt
+
+    identity, recipient = _key_pair(passphrase)
+    return identity, recipient, passphrase_encrypt((identity + "\n").encode("ascii"), passphrase)
 
 
 def add_key(user, passphrase: str):  # type: ignore[no-untyped-def]
@@ -67,7 +89,7 @@ def add_key(user, passphrase: str):  # type: ignore[no-untyped-def]
     from brankas.web.keys.models import HolderKey
     from brankas.web.keys.services import keys_write_files, office_key
 
-    identity, recipient, protected = protected_identity(passphrase)
+    identity, recipient, protected = quick_protected_identity(passphrase)
     fingerprint = crypto.recipient_fingerprint(recipient)
     signing = office_key()
     key = HolderKey.objects.create(
@@ -95,10 +117,19 @@ def brankas_home(settings, tmp_path: Path) -> Path:  # type: ignore[no-untyped-d
     return home
 
 
+MD5_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def office(db, brankas_home: Path, settings):  # type: ignore[no-untyped-def]
     """An initialised office: one user per role, keys for the Kasi and the Kabid."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = MD5_HASHERS
+    return build_office(brankas_home)
+
+
+def build_office(home: Path) -> SimpleNamespace:
+    """The office of the ``office`` fixture, made through the services in the data folder
+    ``home`` (which settings.BRANKAS names)."""
     from brankas.web.accounts.services import office_initialize, user_create
 
     result = office_initialize(
@@ -120,12 +151,98 @@ def office(db, brankas_home: Path, settings):  # type: ignore[no-untyped-def]
         )
     keys = {name: add_key(users[name], PASSPHRASES[name]) for name in PASSPHRASES}
     return SimpleNamespace(
-        home=brankas_home,
+        home=home,
         users=users,
         keys=keys,
         recovery_identity=result.recovery_identity,
         office=result.office,
     )
+
+
+# ---------------------------------------------------------------- an office built once
+
+@dataclasses.dataclass
+class OfficeTemplate:
+    """An office built once for a test module (``office_once``): its records, in a
+    transaction that lasts the module, and its folder ``base`` (the data folder
+    ``base/home`` and whatever the module made beside it). A test takes its own copy with
+    ``copy_for``: it works in a savepoint of that transaction (pytest-django's ``db``
+    fixture, rolled back after the test) on a copy of ``base``."""
+
+    base: Path
+    recovery_identity: str
+    user_ids: dict[str, int]
+    key_ids: dict[str, int]
+    office_id: int
+    extra: dict[str, Any]
+
+    def copy_for(self, settings, tmp_path: Path) -> SimpleNamespace:  # type: ignore[no-untyped-def]
+        """This test's office: ``tmp_path`` holds a copy of ``base`` (``tmp_path/home`` is
+        the data folder settings.BRANKAS names), the records are read afresh."""
+        import shutil
+
+        from brankas.web.accounts.models import Office, User
+        from brankas.web.keys.models import HolderKey
+
+        for entry in self.base.iterdir():
+            if entry.is_dir():
+                shutil.copytree(entry, tmp_path / entry.name, symlinks=True)
+            else:
+                shutil.copy2(entry, tmp_path / entry.name)
+        home = tmp_path / "home"
+        settings.BRANKAS = dataclasses.replace(settings.BRANKAS, home=home)
+        settings.PASSWORD_HASHERS = MD5_HASHERS
+        users = User.objects.in_bulk(list(self.user_ids.values()))
+        keys = HolderKey.objects.in_bulk(list(self.key_ids.values()))
+        return SimpleNamespace(
+            home=home,
+            users={name: users[pk] for name, pk in self.user_ids.items()},
+            keys={name: keys[pk] for name, pk in self.key_ids.items()},
+            recovery_identity=self.recovery_identity,
+            office=Office.objects.get(pk=self.office_id),
+        )
+
+
+@contextlib.contextmanager
+def office_once(django_db_blocker, tmp_path_factory,  # type: ignore[no-untyped-def]
+                extend: Callable[[SimpleNamespace, Path], dict[str, Any]] | None = None,
+                ) -> Iterator[OfficeTemplate]:
+    """For a module-scoped fixture: the ``office`` fixture's office, then ``extend(office,
+    base)`` (what the module adds: documents, a backup, a report; it returns what the tests
+    need to know of it), built once in a transaction rolled back when the module ends.
+
+    Only for modules whose tests use ``db`` (a savepoint each), not ``transactional_db``."""
+    from django.conf import settings
+    from django.db import transaction
+    from django.test.utils import override_settings
+
+    from brankas.core.config import ensure_home
+
+    base = tmp_path_factory.mktemp("office-once")
+    home = base / "home"
+    override = override_settings(BRANKAS=dataclasses.replace(settings.BRANKAS, home=home),
+                                 PASSWORD_HASHERS=MD5_HASHERS)
+    override.enable()
+    try:
+        with django_db_blocker.unblock():
+            outer = transaction.atomic()
+            outer.__enter__()
+        try:
+            with django_db_blocker.unblock():
+                ensure_home(settings.BRANKAS)
+                made = build_office(home)
+                extra = extend(made, base) if extend is not None else {}
+            yield OfficeTemplate(
+                base=base, recovery_identity=made.recovery_identity,
+                user_ids={name: u.pk for name, u in made.users.items()},
+                key_ids={name: k.pk for name, k in made.keys.items()},
+                office_id=made.office.pk, extra=extra)
+        finally:
+            with django_db_blocker.unblock():
+                transaction.set_rollback(True)
+                outer.__exit__(None, None, None)
+    finally:
+        override.disable()
 
 
 # ---------------------------------------------------------------- sample files
@@ -177,22 +294,19 @@ def sample_pdf(tmp_path: Path) -> Path:
 
 # ---------------------------------------------------------------- the real CLI
 
-@dataclasses.dataclass
-class CliResult:
-    returncode: int
-    stdout: str
-    stderr: str
+def pytest_configure(config: pytest.Config) -> None:
+    """The in-process CLI runs a command against its own database: it lifts pytest-django's
+    database blocker for the call (tests/clirun.py)."""
+    from pytest_django.plugin import blocking_manager_key
 
-    def json(self):  # type: ignore[no-untyped-def]
-        import json
-
-        return json.loads(self.stdout)
+    if blocking_manager_key in config.stash:
+        clirun.DB_BLOCKER = config.stash[blocking_manager_key]
 
 
-def cli(home: Path, scratch: Path, *args: str, user: str | None = None,
-        env: dict[str, str] | None = None, input: str | None = None,
-        cwd: Path | None = None) -> CliResult:
-    """Run the real ``brankas`` command in a subprocess against the data folder ``home``."""
+def cli_env(home: Path, scratch: Path, user: str | None = None,
+            env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a command against the data folder ``home`` (messages in English,
+    temporary files under ``scratch/tmp``), acting as ``user`` when given."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("BRANKAS_")}
     tmp = scratch / "tmp"
     tmp.mkdir(parents=True, exist_ok=True)
@@ -200,12 +314,19 @@ def cli(home: Path, scratch: Path, *args: str, user: str | None = None,
     if user:
         full_env.update({"BRANKAS_USER": user, "BRANKAS_PASSWORD": PASSWORDS[user]})
     full_env.update(env or {})
-    proc = subprocess.run(
-        [sys.executable, "-m", "brankas", *args],
-        capture_output=True, text=True, env=full_env, input=input,
-        cwd=cwd or scratch, timeout=300,
-    )
-    return CliResult(proc.returncode, proc.stdout, proc.stderr)
+    return full_env
+
+
+def cli(home: Path, scratch: Path, *args: str, user: str | None = None,
+        env: dict[str, str] | None = None, input: str | None = None,
+        cwd: Path | None = None, process: bool = False) -> CliResult:
+    """Run the real ``brankas`` command against the data folder ``home``: in this process,
+    isolated as a process would be (tests/clirun.py), or with ``process=True`` as
+    ``python -m brankas`` in a subprocess."""
+    full_env = cli_env(home, scratch, user, env)
+    if process:
+        return clirun.run_subprocess(args, env=full_env, input=input, cwd=cwd or scratch)
+    return clirun.run_in_process(args, env=full_env, input=input, cwd=cwd or scratch)
 
 
 @pytest.fixture
@@ -215,7 +336,7 @@ def cli_home(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def run_cli(cli_home: Path, tmp_path: Path) -> Callable[..., CliResult]:
-    """Run the real ``brankas`` command in a subprocess against ``cli_home``."""
+    """Run the real ``brankas`` command against ``cli_home`` (see ``cli``)."""
     return functools.partial(cli, cli_home, tmp_path)
 
 

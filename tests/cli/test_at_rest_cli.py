@@ -45,6 +45,7 @@ def not_private(home: Path) -> list[tuple[str, str]]:
             if not p.is_symlink() and mode(p) != (0o700 if p.is_dir() else 0o600)]
 
 
+@pytest.mark.slow
 @posix_only
 def test_everything_a_cli_instance_holds_is_private(tmp_path: Path) -> None:
     home = tmp_path / "home"
@@ -137,6 +138,7 @@ def old_name(agenda: str, subject: str) -> str:
     return safe_component(f"{agenda}-{slug(subject, max_len=50)}", max_len=100) + ".pdf.age"
 
 
+@pytest.mark.slow
 def test_the_migration_renames_an_old_archive_and_open_still_works(
         run_cli, cli_office, cli_home, tmp_path):
     scan = tmp_path / "scan.pdf"

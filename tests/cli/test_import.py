@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import PASSWORDS, make_jpeg, make_pdf
 
 
@@ -79,6 +81,7 @@ def test_import_infers_folders_and_skips_on_rerun(run_cli, cli_office, cli_home,
     assert len(rows(cli_home)) == 12
 
 
+@pytest.mark.slow
 def test_import_resumes_after_being_killed(cli_office, cli_home, tmp_path):
     old = tmp_path / "arsip-lama"
     for i in range(240):

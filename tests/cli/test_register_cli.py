@@ -159,6 +159,7 @@ def test_exempted_without_key_holder_is_refused(run_cli, tmp_path, sample_pdf):
     assert r.returncode == 0, r.stderr
 
 
+@pytest.mark.slow
 def test_open_exempted_by_key_holder_and_refusals(run_cli, cli_office, tmp_path):
     pdf = tmp_path / "rahasia.pdf"
     original = make_pdf(pdf, text="isi rahasia")
@@ -189,6 +190,7 @@ def test_open_exempted_by_key_holder_and_refusals(run_cli, cli_office, tmp_path)
         assert not (tmp_path / f"{user}.pdf").exists()
 
 
+@pytest.mark.slow
 def test_open_detects_a_tampered_exempted_file(run_cli, cli_office, cli_home, tmp_path):
     pdf = tmp_path / "rahasia.pdf"
     make_pdf(pdf, text="akan diubah")
@@ -283,6 +285,7 @@ def test_list_filters_and_show(run_cli, cli_office, tmp_path):
     assert missing.returncode == 1 and "not found" in missing.stderr
 
 
+@pytest.mark.slow
 def test_audit_records_who_opened_what(run_cli, cli_office, cli_home, tmp_path, sample_pdf):
     import sqlite3
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 
+
+@pytest.mark.slow
 def test_report_chain_through_the_cli(cli_office, run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     secrets = tmp_path / "s"
     secrets.mkdir()

@@ -7,6 +7,8 @@ import hashlib
 import secrets
 import time
 
+import pytest
+
 from tests.conftest import make_pdf
 from tests.leakscan import SHARED_TEMP, scan_for
 
@@ -75,6 +77,7 @@ def test_the_chain_through_the_cli(run_cli, cli_office, cli_home, tmp_path):
     assert run_cli("audit", "verify", user="admin").returncode == 0
 
 
+@pytest.mark.slow
 def test_exempted_letter_never_in_plaintext_on_disk(run_cli, cli_office, cli_home, tmp_path):
     marker = ("BRANKAS-REQ-MARKER-" + secrets.token_hex(16)).encode()
     src_dir = tmp_path / "source"

@@ -117,6 +117,7 @@ def age_with_terminal(args: list[str], passphrase: str, cwd: Path) -> tuple[int,
     return status, shown
 
 
+@pytest.mark.slow
 def test_age_opens_a_protected_identity_with_the_passphrase_typed_on_the_terminal(
     tmp_path: Path,
 ) -> None:
@@ -135,6 +136,7 @@ def test_age_opens_a_protected_identity_with_the_passphrase_typed_on_the_termina
     assert (tmp_path / "out.pdf").read_bytes() == PLAINTEXT
 
 
+@pytest.mark.slow
 def test_age_refuses_the_protected_identity_with_a_wrong_passphrase(tmp_path: Path) -> None:
     passphrase = PASSPHRASES["kabid"]
     _, recipient, protected = protected_identity(passphrase)

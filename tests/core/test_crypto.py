@@ -63,6 +63,7 @@ def test_parse_identity_needs_a_secret_key_line() -> None:
         crypto.parse_identity("# nothing here\n" + pair.recipient)
 
 
+@pytest.mark.slow
 def test_protect_and_unlock_round_trip() -> None:
     identity, recipient, protected = protected_identity(PASSPHRASES["kasi"])
     assert identity.encode() not in protected  # the file is ciphertext
@@ -72,6 +73,7 @@ def test_protect_and_unlock_round_trip() -> None:
     assert str(unlocked.to_public()) == recipient
 
 
+@pytest.mark.slow
 def test_wrong_passphrase_is_refused() -> None:
     _, _, protected = protected_identity(PASSPHRASES["kasi"])
     with pytest.raises(CryptoFailure) as info:

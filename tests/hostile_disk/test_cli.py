@@ -30,6 +30,8 @@ from tests.hostile_disk.harness import (
     tree_state,
 )
 
+pytestmark = pytest.mark.slow  # 44 prepared disks, each through five operations
+
 TIMEOUT = 60
 # BRANKAS_CORPUS_EXPLORE=1: every operation through the command, each outcome printed and
 # nothing asserted (to see what a new case does before writing its expectations).

@@ -48,6 +48,8 @@ if os.name != "posix":
     pytest.skip("the generated trees use symbolic links and FIFOs (POSIX)",
                 allow_module_level=True)
 
+pytestmark = pytest.mark.slow  # generated trees of links and FIFOs, 60 of each property
+
 # BRANKAS_PROPS_EXAMPLES=1500 for a longer search (each property passed 1,500 examples).
 PROPS = settings(max_examples=int(os.environ.get("BRANKAS_PROPS_EXAMPLES", "60")),
                  deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -44,6 +44,7 @@ def everything_under(home: Path) -> list[Path]:
     return sorted(home.rglob("*"))
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(os.name == "nt", reason="POSIX modes")
 def test_every_file_and_folder_brankas_makes_is_private(office):
     secret = register(office, classification="rahasia", subject=SECRET_SUBJECT, text="r")

@@ -21,6 +21,7 @@ from tests.cli.backup.conftest import Office
 from tests.conftest import make_pdf
 
 REPO = Path(__file__).resolve().parents[3]
+pytestmark = pytest.mark.slow  # an approved report signed through the CLI: key derivations
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,8 @@ import pytest
 from tests.cli.backup.conftest import Office, big_pdf, manifest, recorded_on, validate
 from tests.conftest import PASSWORDS
 
-pytestmark = pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
+pytestmark = [pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX"),
+              pytest.mark.slow]
 
 DOCS, SIZE = 30, 1_200_000
 

@@ -8,6 +8,7 @@ import io
 from pathlib import Path
 
 import pypdf
+import pytest
 
 from tests.cli.backup.conftest import Office, validate
 from tests.leakscan import scan_for
@@ -82,6 +83,7 @@ def test_custody_round_trip_through_the_cli(office: Office) -> None:
     assert r.returncode == 1 and "retired" in r.stderr
 
 
+@pytest.mark.slow
 def test_the_combination_reaches_only_the_kabid_and_never_rests_in_plaintext(
         office: Office) -> None:
     assert add_safe(office).returncode == 0

@@ -6,10 +6,13 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.cli.backup.conftest import Office, big_pdf, manifest, recorded_on, validate
 from tests.tmpfs import mount_tmpfs
 
 
+@pytest.mark.slow
 def test_a_full_disk_fails_cleanly_and_a_later_run_with_room_completes(
         office: Office, tmp_path: Path) -> None:
     mnt = tmp_path / "mnt"

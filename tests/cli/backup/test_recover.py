@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import pytest
+
 from tests.cli.backup.conftest import Office, manifest, validate
 from tests.conftest import CliResult, cli, make_pdf
 
@@ -51,6 +53,7 @@ def _check_rebuilt(office: Office, new: Path, out: dict, *, full: bool) -> None:
     assert sorted(runs[0]["agendas"]) == sorted(office.docs)
 
 
+@pytest.mark.slow
 def test_recover_with_a_key_holders_passphrase(office: Office) -> None:
     new = office.base / "rumah-baru"
     r = office.cli("recover", str(office.disk), "--home", str(new), "--passphrase-file",
@@ -67,6 +70,7 @@ def test_recover_with_a_key_holders_passphrase(office: Office) -> None:
     assert r.json()["agendas"] == [] and r.json()["run"] == 2
 
 
+@pytest.mark.slow
 def test_recover_with_the_recovery_identity(office: Office) -> None:
     new = office.base / "rumah-identitas"
     r = office.cli("recover", str(office.disk), "--home", str(new), "--identity",
@@ -77,6 +81,7 @@ def test_recover_with_the_recovery_identity(office: Office) -> None:
     _check_rebuilt(office, new, out, full=False)
 
 
+@pytest.mark.slow
 def test_a_wrong_passphrase_fails_cleanly_and_leaves_no_home(office: Office) -> None:
     wrong = office.base / "salah.pp"
     wrong.write_text("bukan frasa sandi yang benar\n")

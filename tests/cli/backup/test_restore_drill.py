@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import pytest
+
 from tests.cli.backup.conftest import Office
 
 
@@ -43,6 +45,7 @@ def test_restore_everything_exempted_stay_encrypted(office: Office) -> None:
     assert {p.split("/")[0] for p in expected} == {"biasa", "dikecualikan"}
 
 
+@pytest.mark.slow
 def test_restore_chosen_documents_and_decrypt_as_a_key_holder(office: Office) -> None:
     biasa = next(d for d in office.docs.values() if not d.exempted)
     exempted = [d for d in office.docs.values() if d.exempted]
@@ -110,6 +113,7 @@ def _drills(office: Office) -> list[tuple]:
                       " order by c.id")
 
 
+@pytest.mark.slow
 def test_a_drill_passes_on_an_intact_disk_and_fails_after_an_alteration(
         office: Office) -> None:
     r = office.cli("drill", str(office.disk), "--json", user="kasi")

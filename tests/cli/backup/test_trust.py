@@ -60,6 +60,7 @@ def _recover(office: Office, name: str, *extra: str) -> tuple[Path, object]:
     return new, r
 
 
+@pytest.mark.slow
 def test_every_run_ends_with_the_office_seal_and_recover_says_it_is_authentic(
         office: Office) -> None:
     _second_run(office)
@@ -200,6 +201,7 @@ def test_an_office_set_up_before_seals_needs_the_anchor_or_the_fingerprint(
     assert r.json()["authenticated"] is True
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
 def test_a_recover_killed_at_any_moment_leaves_nothing_or_a_finished_instance(
         office: Office) -> None:

@@ -24,7 +24,8 @@ from brankas.core.disk import format as bagformat
 from brankas.core.disk.bag import open_or_create
 from brankas.core.disk.verify import verify
 
-pytestmark = pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
+pytestmark = [pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX"),
+              pytest.mark.slow]
 
 CHILD = """
 import os, signal, sys
@@ -83,7 +84,6 @@ def check_after_kill(dest: Path, source: dict[str, str]) -> bool:
     return in_window
 
 
-@pytest.mark.slow
 def test_random_kills_never_leave_a_broken_bag(tmp_path: Path) -> None:
     src, dest = tmp_path / "src", tmp_path / "disk"
     source = make_source(src, 300)

@@ -36,7 +36,7 @@ from brankas.web.reports.services import (
     report_submit,
 )
 from tests import auditforge
-from tests.conftest import make_pdf
+from tests.conftest import make_pdf, office_once
 from tests.web.reports.conftest import SIGNING, add_signer_keys
 
 
@@ -68,19 +68,39 @@ def codes(report) -> list[tuple[str, str | None]]:  # type: ignore[no-untyped-de
     return [(r.anchor.kind, None if r.ok else r.problem.code) for r in report.anchors]
 
 
-@pytest.fixture
-def anchored(office, tmp_path: Path):  # type: ignore[no-untyped-def]
+def _anchor(office, base: Path) -> dict[str, int]:  # type: ignore[no-untyped-def]
     """Documents, a backup (disk head), an approved report (its head), its PDF on file,
     some later activity."""
     add_signer_keys(office.users)
     for i in range(3):
         register(office, f"Surat {i}")
-    backup_run(actor=office.users["operator"], dest=tmp_path / "disk", label="A")
+    backup_run(actor=office.users["operator"], dest=base / "disk", label="A")
     report = approve(office)
-    pdf = tmp_path / "laporan.pdf"
-    pdf.write_bytes(bytes(report.final_pdf))
+    (base / "laporan.pdf").write_bytes(bytes(report.final_pdf))
     register(office, "Surat sesudah")
-    return tmp_path / "disk", report, pdf
+    return {"report": report.number}
+
+
+@pytest.fixture(scope="module")
+def anchored_office(django_db_setup, django_db_blocker, tmp_path_factory):  # type: ignore[no-untyped-def]
+    """The office with its anchors, built once for this module (the signatures cost a key
+    derivation each); every test gets its own copy."""
+    with office_once(django_db_blocker, tmp_path_factory, _anchor) as template:
+        yield template
+
+
+@pytest.fixture
+def office(anchored_office, db, settings, tmp_path: Path):  # type: ignore[no-untyped-def]
+    return anchored_office.copy_for(settings, tmp_path)
+
+
+@pytest.fixture
+def anchored(office, anchored_office, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """The disk (its copy), the approved report and its PDF (a copy)."""
+    from brankas.web.reports.models import Report
+
+    report = Report.objects.get(number=anchored_office.extra["report"])
+    return tmp_path / "disk", report, tmp_path / "laporan.pdf"
 
 
 # -- the counter ------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from brankas.core.register.intake import InputFile
 from brankas.web.documents.services import document_open, document_register
 from brankas.web.keys.models import HolderKey
 from brankas.web.keys.services import anchor_files, office_key
-from tests.conftest import PASSPHRASES, make_pdf, protected_identity
+from tests.conftest import PASSPHRASES, make_pdf, quick_protected_identity
 
 
 def test_an_older_key_is_anchored_the_first_time_its_passphrase_opens_it(office) -> None:
@@ -26,10 +26,10 @@ def test_an_older_key_is_anchored_the_first_time_its_passphrase_opens_it(office)
                   passphrase=PASSPHRASES["kabid"])
     kabid.refresh_from_db()
     assert kabid.anchor_office_key == office_key().fingerprint
-    identity = protected_identity(PASSPHRASES["kabid"])[0]
+    identity = quick_protected_identity(PASSPHRASES["kabid"])[0]  # add_key's
     statement = diskseal.anchor_open(bytes(kabid.anchor), identity)
     assert statement is not None and statement["office_key"] == office_key().public
-    other = protected_identity(PASSPHRASES["kasi"])[0]
+    other = quick_protected_identity(PASSPHRASES["kasi"])[0]
     assert diskseal.anchor_open(bytes(kabid.anchor), other) is None
     names = [name for name, _ in anchor_files()]
     assert any(kabid.fingerprint in name for name in names)

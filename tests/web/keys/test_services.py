@@ -25,6 +25,7 @@ def meta(subject: str = "Surat uji", classification: str = "rahasia"):  # type: 
                           doc_date="2026-11-20", subject=subject, correspondent="Sekda")
 
 
+@pytest.mark.slow
 def test_holder_makes_own_key_and_it_is_audited_and_written(office):
     kadis = office.users["kadis"]
     key = key_create(actor=kadis, holder_username="kadis", passphrase=STRONG)
@@ -62,11 +63,13 @@ def test_who_may_make_which_key(office, actor, holder, code):
     assert exc.value.code == code
 
 
+@pytest.mark.slow
 def test_admin_may_make_a_key_for_a_holder(office):
     key = key_create(actor=office.users["admin"], holder_username="kadis", passphrase=STRONG)
     assert key.holder == office.users["kadis"]
 
 
+@pytest.mark.slow
 def test_new_key_retires_the_old_and_old_documents_still_open(office, tmp_path):
     op, kasi = office.users["operator"], office.users["kasi"]
     original = make_pdf(text="sebelum kunci baru")

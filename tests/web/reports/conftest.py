@@ -5,6 +5,7 @@ make them are tested elsewhere); the report code reads only these records."""
 
 from __future__ import annotations
 
+import base64
 import functools
 import random
 from datetime import datetime, timedelta
@@ -25,7 +26,21 @@ CLASS_WEIGHTS = {Classification.BIASA: 70, Classification.TERBATAS: 15,
 
 @functools.cache
 def _signer_pair(passphrase: str) -> reportsign.SignerKeyPair:
-    return reportsign.generate(passphrase)  # scrypt: made once per session
+    """A signing key as ``reportsign.generate`` makes it, its private key in an age
+    passphrase file of a small work factor (tests/agefile.py): each signature in the tests
+    opens it in milliseconds, not a second."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from tests.agefile import passphrase_encrypt
+
+    private = Ed25519PrivateKey.generate()
+    public = private.public_key().public_bytes(serialization.Encoding.Raw,
+                                               serialization.PublicFormat.Raw)
+    pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    return reportsign.SignerKeyPair(base64.b64encode(public).decode("ascii"),
+                                    passphrase_encrypt(pem, passphrase))
 
 
 def add_signer_keys(users: dict) -> None:  # type: ignore[type-arg]

@@ -34,6 +34,7 @@ def test_everyone_sees_the_recipients(signed_in, office, name):
         assert "minimal 12 karakter" in page and "minimal 3 dari 4" in page
 
 
+@pytest.mark.slow
 def test_a_key_holder_creates_their_own_key(signed_in, office):
     from brankas.web.audit.models import AuditEvent
     from brankas.web.keys.models import HolderKey
@@ -69,6 +70,7 @@ def test_a_weak_or_mistyped_passphrase_is_refused(signed_in, office, data, messa
     assert not HolderKey.objects.filter(holder=office.users["kadis"]).exists()
 
 
+@pytest.mark.slow
 def test_the_admin_creates_a_key_for_a_holder(signed_in, office):
     from brankas.web.keys.models import HolderKey
 

@@ -69,6 +69,7 @@ def new_marker() -> bytes:
     return ("BRANKAS-LEAK-MARKER-" + secrets.token_hex(16)).encode()
 
 
+@pytest.mark.slow
 def test_exempted_plaintext_never_touches_disk_via_the_web(signed_in, office, scanner):
     from brankas.web.documents.models import Document
 

@@ -51,15 +51,22 @@ def test_the_chain_on_the_web_with_preview_inbox_and_verify(office, signed_in) -
     page = text_of(as_("operator").get(f"/reports/{n}/"))
     assert "Returned with a note:" in page and "Periode salah" in page
     as_("operator").post(f"/reports/{n}/submit", {"sign-passphrase": SIGNING["operator"]})
+    # Forwarding is open on a submitted report, to the Kasi's role only: a Kadis is refused.
+    r = as_("kadis").post(f"/reports/{n}/forward", {"forward-summary": "x",
+                                             "forward-passphrase": SIGNING["kadis"]})
+    assert r.status_code == 403 and Report.objects.get().state == "submitted"
     r = as_("kasi").post(f"/reports/{n}/forward", {"forward-summary": "Ringkasan Kasi web",
                                             "forward-passphrase": SIGNING["kasi"]})
     assert r.status_code == 302, text_of(r)
 
     r = as_("kadis").post(f"/reports/{n}/approve", {"sign-passphrase": SIGNING["kadis"]})
     assert r.status_code == 403  # a Kadis cannot approve (nor edit)
+    # Once forwarded, forwarding is no step this report can take: refused as such (400).
     r = as_("kadis").post(f"/reports/{n}/forward", {"forward-summary": "x",
                                              "forward-passphrase": SIGNING["kadis"]})
-    assert r.status_code in (400, 403) and Report.objects.get().summary == "Ringkasan Kasi web"
+    assert r.status_code == 400 and Report.objects.get().summary == "Ringkasan Kasi web"
+    assert f"report {n} is forwarded to the Kabid; it cannot be checked and forwarded" in (
+        text_of(r))
     r = as_("kabid").post(f"/reports/{n}/approve", {"sign-passphrase": SIGNING["kabid"]})
     assert r.status_code == 302
     r = as_("kadis").post(f"/reports/{n}/acknowledge", {"sign-passphrase": SIGNING["kadis"]})

@@ -1,0 +1,320 @@
+"""Running the real ``brankas`` command: in this process (the default) or in a subprocess.
+
+A subprocess costs about a second of interpreter and Django start-up per command; the
+suite runs hundreds of commands. ``run_in_process`` runs the same click command object
+(``brankas.cli.main``) in this process and gives the same ``CliResult`` a subprocess gives:
+its exit status, what it printed on stdout and on stderr (a traceback included, as Python
+prints one), with the isolation a process has:
+
+- its environment is exactly the one given (``os.environ`` replaced for the call: the
+  BRANKAS_* variables, TMPDIR, ...), its working folder, its standard input (not a
+  terminal), its umask (inherited from the caller, as a child inherits it);
+- Django is set up from that environment when the command sets it up
+  (``brankas.cli.runtime.setup_django``), as in a fresh process: the settings module is
+  executed again with the command's environment, every setting that differs from this
+  process's is overridden for the call (``override_settings``: Django's own caches that
+  depend on a setting are reset through its signals), and the database connections are
+  the command's own (its home's database), separate from the test's;
+- until the command sets Django up it has no database at all (a command that would use
+  one without setting Django up fails here as it would in a process);
+- afterwards everything is put back: the settings, the connections (the command's are
+  closed, the test's restored untouched, open transaction and all), the environment,
+  TMPDIR's cache in ``tempfile``, the working folder, the umask, the active language and
+  time zone, the ``_started`` flag, the log handlers' streams, the signal handlers, and
+  pytest-django's database blocker.
+
+One command runs at a time (a lock): calls from several threads are serialised.
+Commands that must be a separate process (killed, signalled, tied to their parent, run
+concurrently, or guarded against a hang by a time limit) use ``run_subprocess``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import dataclasses
+import importlib.util
+import logging
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import warnings
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+PROG_NAME = "python -m brankas"  # what click calls the command in a subprocess
+SETTINGS_MODULE = "brankas.web.settings"
+
+# Set by tests/conftest.py (pytest_configure): pytest-django's database blocker.
+DB_BLOCKER: Any = None
+
+_lock = threading.Lock()
+
+
+@dataclasses.dataclass
+class CliResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def json(self):  # type: ignore[no-untyped-def]
+        import json
+
+        return json.loads(self.stdout)
+
+
+def run_subprocess(args: Sequence[str], *, env: dict[str, str], cwd: Path,
+                   input: str | None = None, timeout: float = 300) -> CliResult:
+    """``python -m brankas ARGS`` in a subprocess."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "brankas", *args],
+        capture_output=True, text=True, env=env, input=input, cwd=cwd, timeout=timeout,
+    )
+    return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+def run_in_process(args: Sequence[str], *, env: dict[str, str], cwd: Path,
+                   input: str | None = None) -> CliResult:
+    """``brankas ARGS`` in this process, isolated as a subprocess would be (see above)."""
+    from click.testing import CliRunner
+
+    from brankas.cli import main
+
+    with _lock, _isolated(env, cwd):
+        result = CliRunner(catch_exceptions=True).invoke(
+            _Command(main), list(args), input=input or "", prog_name=PROG_NAME)
+        stderr = result.stderr
+        code = result.exit_code
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            # What the interpreter prints for an uncaught exception, and its status.
+            stderr += "".join(traceback.format_exception(result.exception))
+            code = 1
+    return CliResult(code, result.stdout, stderr)
+
+
+class _Command:
+    """``main`` as CliRunner calls it, with click's help width as a process has it
+    (CliRunner forces 80 columns; a process without a terminal takes its own)."""
+
+    def __init__(self, command: Any) -> None:
+        self.command = command
+        self.name = command.name
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        from click import formatting
+
+        formatting.FORCED_WIDTH = None
+        # A process logs to its own stderr: so does the command (CliRunner's stderr).
+        streams = [(h, h.setStream(sys.stderr)) for h in _stream_handlers()]
+        try:
+            return self.command.main(*args, **kwargs)
+        finally:
+            for handler, stream in streams:
+                handler.setStream(stream)
+
+
+# ------------------------------------------------------------------ the isolation
+
+@contextlib.contextmanager
+def _isolated(env: dict[str, str], cwd: Path) -> Iterator[None]:
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(_environment(env, cwd))
+        stack.enter_context(_process_state())
+        stack.enter_context(_database_unblocked())
+        django_state = stack.enter_context(_django_unset())
+        yield
+        django_state.close()
+
+
+@contextlib.contextmanager
+def _environment(env: dict[str, str], cwd: Path) -> Iterator[None]:
+    """os.environ, the working folder, TMPDIR as ``tempfile`` sees it, the umask."""
+    saved_env = dict(os.environ)
+    saved_cwd = os.getcwd()
+    saved_tempdir = tempfile.tempdir
+    saved_umask = os.umask(0o077)
+    os.umask(saved_umask)  # the caller's umask stays in force, as a child inherits it
+    os.environ.clear()
+    os.environ.update(env)
+    tempfile.tempdir = None  # gettempdir() reads TMPDIR again
+    try:
+        os.chdir(cwd)
+        yield
+    finally:
+        os.chdir(saved_cwd)
+        os.umask(saved_umask)
+        os.environ.clear()
+        os.environ.update(saved_env)
+        tempfile.tempdir = saved_tempdir
+        if hasattr(time, "tzset"):
+            time.tzset()  # TZ as it was (Django sets it from TIME_ZONE)
+
+
+@contextlib.contextmanager
+def _process_state() -> Iterator[None]:
+    """Signal handlers, and the staging-name prefix each process draws afresh."""
+    from brankas.core import fsutil
+
+    saved_signals = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    fsutil._names.reset()
+    try:
+        yield
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            for s, previous in saved_signals.items():
+                if signal.getsignal(s) is not previous and previous is not None:
+                    signal.signal(s, previous)
+
+
+def _stream_handlers() -> list[logging.StreamHandler[Any]]:
+    """The plain stream handlers of the configured loggers (Django's ``console``), not
+    pytest's capturing handlers (subclasses)."""
+    loggers: list[logging.Logger] = [logging.getLogger()]
+    loggers += [lg for lg in logging.Logger.manager.loggerDict.values()
+                if isinstance(lg, logging.Logger)]
+    out: dict[int, logging.StreamHandler[Any]] = {}
+    for lg in loggers:
+        for handler in lg.handlers:
+            if type(handler) is logging.StreamHandler:
+                out[id(handler)] = handler
+    return list(out.values())
+
+
+@contextlib.contextmanager
+def _database_unblocked() -> Iterator[None]:
+    """pytest-django blocks database access outside tests marked for it; the command's
+    database is its own, so access is allowed for the call (and blocked again after)."""
+    if DB_BLOCKER is None:
+        yield
+        return
+    with DB_BLOCKER.unblock():
+        yield
+
+
+class _DjangoState:
+    """Django as a fresh process has it until the command sets it up, then configured
+    from the command's environment; ``close`` puts back what this process had."""
+
+    def __init__(self) -> None:
+        import django
+        from django.db import connections
+        from django.utils import timezone
+        from django.utils.translation import trans_real
+
+        from brankas.cli import runtime
+
+        self.runtime = runtime
+        self.django = django
+        self.connections = connections
+        self.saved_started = runtime._started
+        self.saved_setup = django.setup
+        self.saved_conn_settings = connections.__dict__.get("settings")
+        self.saved_conn_raw = connections._settings
+        self.saved_conn_local = connections._connections
+        self.saved_language = getattr(trans_real._active, "value", None)
+        self.saved_timezone = getattr(timezone._active, "value", None)
+        self.override: Any = None
+        self.closed = False
+
+    def start(self) -> None:
+        from django.utils import timezone, translation
+
+        self.runtime._started = False
+        self.django.setup = self.setup  # type: ignore[assignment]
+        translation.deactivate()
+        timezone.deactivate()
+        self._use_databases({})  # no database until the command sets Django up
+
+    def setup(self, set_prefix: bool = True) -> None:
+        """``django.setup()`` as the command calls it: the settings of its environment."""
+        from django.conf import settings
+        from django.test.utils import override_settings
+
+        fresh = _settings_from_environment()
+        missing = object()
+        changed = {k: v for k, v in fresh.items() if getattr(settings, k, missing) != v}
+        for name in ("INSTALLED_APPS", "MIDDLEWARE", "TEMPLATES"):
+            if name in changed:
+                raise RuntimeError(f"in-process CLI: {name} differs from the test settings")
+        self.override = override_settings(**changed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "Overriding setting DATABASES can lead to ..."
+            self.override.enable()
+        self._use_databases(copy.deepcopy(fresh["DATABASES"]))
+
+    def _use_databases(self, databases: dict[str, Any]) -> None:
+        from asgiref.local import Local
+
+        self._close_command_connections()
+        c = self.connections
+        c._settings = databases
+        c.__dict__.pop("settings", None)
+        c._connections = Local(c.thread_critical)
+
+    def _close_command_connections(self) -> None:
+        c = self.connections
+        if c._connections is self.saved_conn_local:
+            return
+        for conn in c.all(initialized_only=True):
+            with contextlib.suppress(Exception):
+                conn.close()
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        from django.contrib.contenttypes.models import ContentType
+        from django.utils import timezone
+        from django.utils.translation import trans_real
+
+        c = self.connections
+        try:
+            self._close_command_connections()
+        finally:
+            c._connections = self.saved_conn_local
+            c._settings = self.saved_conn_raw
+            c.__dict__.pop("settings", None)
+            if self.saved_conn_settings is not None:
+                c.__dict__["settings"] = self.saved_conn_settings
+            if self.override is not None:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    self.override.disable()
+            ContentType.objects.clear_cache()  # ids read from the command's database
+            self.django.setup = self.saved_setup  # type: ignore[method-assign]
+            self.runtime._started = self.saved_started
+            if self.saved_language is None:
+                trans_real.deactivate()
+            else:
+                trans_real._active.value = self.saved_language
+            if self.saved_timezone is None:
+                timezone.deactivate()
+            else:
+                timezone._active.value = self.saved_timezone
+
+
+@contextlib.contextmanager
+def _django_unset() -> Iterator[_DjangoState]:
+    state = _DjangoState()
+    try:
+        state.start()
+        yield state
+    finally:
+        state.close()
+
+
+def _settings_from_environment() -> dict[str, Any]:
+    """Every setting the settings module gives when executed now (with the command's
+    environment), as a fresh process imports it."""
+    name = os.environ.get("DJANGO_SETTINGS_MODULE") or SETTINGS_MODULE
+    spec = importlib.util.find_spec(name)
+    assert spec is not None and spec.loader is not None, name
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return {k: getattr(module, k) for k in dir(module) if k.isupper()}
