@@ -207,12 +207,12 @@ class _DjangoState:
         from django.utils import timezone
         from django.utils.translation import trans_real
 
-        from brankas.cli import runtime
+        from brankas import instance
 
-        self.runtime = runtime
+        self.instance = instance
         self.django = django
         self.connections = connections
-        self.saved_started = runtime._started
+        self.saved_start = instance.start
         self.saved_setup = django.setup
         self.saved_conn_settings = connections.__dict__.get("settings")
         self.saved_conn_raw = connections._settings
@@ -225,11 +225,23 @@ class _DjangoState:
     def start(self) -> None:
         from django.utils import timezone, translation
 
-        self.runtime._started = False
+        self.instance.start = self.instance_start  # type: ignore[assignment]
         self.django.setup = self.setup  # type: ignore[assignment]
         translation.deactivate()
         timezone.deactivate()
         self._use_databases({})  # no database until the command sets Django up
+
+    def instance_start(self) -> Any:
+        """``brankas.instance.start`` as in a fresh process: the home of the command's
+        environment prepared (before the settings read its secret), then Django set up
+        from that environment."""
+        from django.conf import settings
+
+        if self.override is not None:  # set up already in this command: prepare only
+            return self.instance.prepare(settings.BRANKAS)
+        self.instance.prepare()
+        self.setup()
+        return settings.BRANKAS
 
     def setup(self, set_prefix: bool = True) -> None:
         """``django.setup()`` as the command calls it: the settings of its environment."""
@@ -288,7 +300,7 @@ class _DjangoState:
                     self.override.disable()
             ContentType.objects.clear_cache()  # ids read from the command's database
             self.django.setup = self.saved_setup  # type: ignore[method-assign]
-            self.runtime._started = self.saved_started
+            self.instance.start = self.saved_start  # type: ignore[method-assign]
             if self.saved_language is None:
                 trans_real.deactivate()
             else:

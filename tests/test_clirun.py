@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from brankas.cli import runtime
+from brankas import instance
 from tests.conftest import PASSWORDS, cli
 
 
@@ -37,7 +37,7 @@ def _state() -> dict[str, Any]:
         "connection": repr(connections["default"].settings_dict),
         "connection_object": id(connections["default"]),
         "hashers": [type(h).__name__ for h in get_hashers()],
-        "started": runtime._started,
+        "start": instance.start,
         "handlers": [(id(h), getattr(h, "stream", None)) for h in logging.getLogger().handlers],
         "signals": [signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)],
     }
@@ -87,7 +87,6 @@ def test_nothing_leaks_from_a_command_into_the_test_process(cli_office, cli_home
     own_tmp = tmp_path / "own-tmp"
     own_tmp.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(own_tmp))  # as a test may have it
-    monkeypatch.setattr(runtime, "_started", False)  # a process that never set Django up
     from django.utils import translation
 
     translation.activate("en")  # as a request through the test client leaves it
