@@ -4,9 +4,10 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export BRANKAS_HOME ?= $(CURDIR)/brankas-data
-# pytest-xdist: test files shared out among this many processes (one per core here).
+# pytest-xdist: the tests shared out among this many processes (one per core here); an idle
+# process takes over the queued tests of a busy one (worksteal).
 PYTEST_WORKERS ?= 2
-PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
+PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal
 
 .PHONY: run test test-fast lint bench system-deps-test system-deps-bench messages clean
 

@@ -82,6 +82,23 @@ def run_subprocess(args: Sequence[str], *, env: dict[str, str], cwd: Path,
 def run_in_process(args: Sequence[str], *, env: dict[str, str], cwd: Path,
                    input: str | None = None) -> CliResult:
     """``brankas ARGS`` in this process, isolated as a subprocess would be (see above)."""
+    if _event_loop_running():
+        # Playwright's sync API runs an event loop in this thread, where Django refuses
+        # database work (a process has no such loop): the command runs in a thread of its own.
+        done: list[CliResult | BaseException] = []
+
+        def run() -> None:
+            try:
+                done.append(run_in_process(args, env=env, cwd=cwd, input=input))
+            except BaseException as exc:  # handed to the caller
+                done.append(exc)
+
+        thread = threading.Thread(target=run, name="brankas-cli")
+        thread.start()
+        thread.join()
+        if isinstance(done[0], BaseException):
+            raise done[0]
+        return done[0]
     from click.testing import CliRunner
 
     from brankas.cli import main
@@ -96,6 +113,16 @@ def run_in_process(args: Sequence[str], *, env: dict[str, str], cwd: Path,
             stderr += "".join(traceback.format_exception(result.exception))
             code = 1
     return CliResult(code, result.stdout, stderr)
+
+
+def _event_loop_running() -> bool:
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 class _Command:

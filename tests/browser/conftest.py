@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.clirun import CliResult, run_in_process
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -29,11 +31,11 @@ class Server:
     process: subprocess.Popen[bytes]
 
     def cli(self, *args: str, env: dict[str, str] | None = None,
-            stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-        """The ``brankas`` command against the same data folder."""
-        return subprocess.run([sys.executable, "-m", "brankas", *args],
-                              env={**self.env, **(env or {})}, input=stdin,
-                              capture_output=True, text=True, timeout=120)
+            stdin: str | None = None) -> CliResult:
+        """The ``brankas`` command against the same data folder (in this process, isolated
+        as a process would be: tests/clirun.py)."""
+        return run_in_process(args, env={**self.env, **(env or {})}, input=stdin,
+                              cwd=self.home.parent)
 
 
 def free_port() -> int:
