@@ -10,7 +10,7 @@ prints one), with the isolation a process has:
   BRANKAS_* variables, TMPDIR, ...), its working folder, its standard input (not a
   terminal), its umask (inherited from the caller, as a child inherits it);
 - Django is set up from that environment when the command sets it up
-  (``brankas.cli.runtime.setup_django``), as in a fresh process: the settings module is
+  (``brankas.instance.start``, once per command), as in a fresh process: the settings module is
   executed again with the command's environment, every setting that differs from this
   process's is overridden for the call (``override_settings``: Django's own caches that
   depend on a setting are reset through its signals), and the database connections are
@@ -20,7 +20,7 @@ prints one), with the isolation a process has:
 - afterwards everything is put back: the settings, the connections (the command's are
   closed, the test's restored untouched, open transaction and all), the environment,
   TMPDIR's cache in ``tempfile``, the working folder, the umask, the active language and
-  time zone, the ``_started`` flag, the log handlers' streams, the signal handlers, and
+  time zone, ``brankas.instance.start``, the log handlers' streams, the signal handlers, and
   pytest-django's database blocker.
 
 One command runs at a time (a lock): calls from several threads are serialised.
