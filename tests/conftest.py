@@ -362,11 +362,31 @@ def cli_office_template(tmp_path_factory) -> SimpleNamespace:  # type: ignore[no
         r = run("user", "add", name, "--role", role, "--full-name", name.title(),
                 "--password-file", str(secrets / f"{name}.pw"), user="admin")
         assert r.returncode == 0, r.stderr
-    r = run("key", "new", "--holder", "kabid", "--passphrase-file",
-            str(secrets / "kabid.pp"), user="kabid")
+    with quick_key_making():
+        r = run("key", "new", "--holder", "kabid", "--passphrase-file",
+                str(secrets / "kabid.pp"), user="kabid")
     assert r.returncode == 0, r.stderr
     return SimpleNamespace(home=home, secrets=secrets, recovery_identity=recovery,
                            kabid_recipient=r.stdout.strip())
+
+
+@contextlib.contextmanager
+def quick_key_making() -> Iterator[None]:
+    """While it lasts, a key made in this process (``brankas key new`` run in-process by
+    tests/clirun.py) protects its identity at a small scrypt work factor (tests/agefile.py)
+    instead of rage's second: the same age passphrase file, opened in milliseconds by every
+    later command of the tests. The product's work factor is tested in tests/web/keys
+    and tests/core/test_crypto.py."""
+    from unittest import mock
+
+    from brankas.core import crypto
+    from tests.agefile import passphrase_encrypt
+
+    def quick(identity: str, passphrase: str) -> bytes:
+        return passphrase_encrypt((identity + "\n").encode("ascii"), passphrase)
+
+    with mock.patch.object(crypto, "protect_identity", quick):
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -169,6 +169,7 @@ def _siblings(office: Office) -> list[str]:
     return [p.name for p in office.base.iterdir() if ".recovering-" in p.name]
 
 
+@pytest.mark.slow  # a whole recover in a process of its own
 def test_a_failed_recover_is_rolled_back_leaving_no_home(office: Office) -> None:
     new = office.base / "dipulihkan"
     # The disk opens with the passphrase, the rebuild starts, and the disk's seals are
@@ -193,6 +194,7 @@ def test_a_folder_in_use_is_refused_before_anything_is_built(office: Office) -> 
     assert [p.name for p in new.iterdir()] == ["catatan.txt"] and _siblings(office) == []
 
 
+@pytest.mark.slow  # a whole recover in a process of its own
 def test_recover_in_a_child_rebuilds_without_importing_the_command_line(
         office: Office) -> None:
     new = office.base / "baru"
@@ -225,6 +227,7 @@ def test_recover_into_refuses_a_process_already_set_up_on_another_home(
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow  # a whole recover in a process of its own
 @pytest.mark.usefixtures("transactional_db")
 def test_the_drill_service_rebuilds_through_the_instance_module(office: Office,
                                                                 settings) -> None:  # type: ignore[no-untyped-def]

@@ -26,12 +26,12 @@ from brankas.web.keys.selectors import (
     user_has_key,
     users_with_key,
 )
-from tests.conftest import PASSPHRASES, make_pdf, protected_identity
+from tests.conftest import PASSPHRASES, make_pdf, quick_protected_identity
 
 
 def identity_of(name: str):  # type: ignore[no-untyped-def]
     """The fixture holder's own identity (``add_key`` caches one per passphrase)."""
-    return crypto.parse_identity(protected_identity(PASSPHRASES[name])[0])
+    return crypto.parse_identity(quick_protected_identity(PASSPHRASES[name])[0])
 
 
 def deactivate(office, name: str) -> None:  # type: ignore[no-untyped-def]
