@@ -87,15 +87,18 @@ def check_after_kill(dest: Path, source: dict[str, str]) -> bool:
 def test_random_kills_never_leave_a_broken_bag(tmp_path: Path) -> None:
     src, dest = tmp_path / "src", tmp_path / "disk"
     source = make_source(src, 300)
-    # How long an uninterrupted run takes here, so that the kills spread over a run.
+    # How long the copying of an uninterrupted run takes here (from "started", the
+    # interpreter's start-up left out), so that the kills spread over a run: each of the
+    # eight runs is killed within an eighth of it, so the first ones cannot have finished.
+    calibration = start(tmp_path / "calibration", src)
     began = time.monotonic()
-    start(tmp_path / "calibration", src).communicate(timeout=60)
+    calibration.communicate(timeout=60)
     span = time.monotonic() - began
     rng = random.Random()
     kills = windows = 0
     for _ in range(8):
         child = start(dest, src)
-        time.sleep(rng.uniform(0.0, span / 4))
+        time.sleep(rng.uniform(0.0, span / 8))
         child.send_signal(signal.SIGKILL)
         child.communicate()
         kills += child.returncode == -signal.SIGKILL
