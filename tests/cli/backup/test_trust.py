@@ -87,6 +87,7 @@ def test_every_run_ends_with_the_office_seal_and_recover_says_it_is_authentic(
     assert any("fingerprint on paper" in how for how in r.json()["trusted_by"])
 
 
+@pytest.mark.slow  # backups and whole recovers, one after the other
 def test_one_byte_changed_in_the_newest_snapshot_is_refused_not_passed_over(
         office: Office) -> None:
     _second_run(office)
@@ -114,6 +115,7 @@ def test_one_byte_changed_in_the_newest_snapshot_is_refused_not_passed_over(
     assert new.is_dir()
 
 
+@pytest.mark.slow  # backups and whole recovers, one after the other
 def test_an_older_snapshot_copied_over_the_newest_is_refused(office: Office) -> None:
     _second_run(office)
     first, newest = _runs(office.disk)
@@ -173,6 +175,7 @@ def test_a_disk_claiming_another_disks_id_cannot_prove_it(office: Office) -> Non
     assert len(out["register_problems"]) == len(office.docs)
 
 
+@pytest.mark.slow  # backups and whole recovers, one after the other
 def test_an_office_set_up_before_seals_needs_the_anchor_or_the_fingerprint(
         office: Office) -> None:
     # Remove the anchors from the disk and the database, as an office upgraded from
@@ -236,6 +239,7 @@ def test_a_recover_killed_at_any_moment_leaves_nothing_or_a_finished_instance(
     assert sorted(manifest(office.disk))  # the disk itself was only read
 
 
+@pytest.mark.slow  # backups and whole recovers, one after the other
 def test_a_recovered_log_is_whole_up_to_the_disks_newest_head(office: Office) -> None:
     """Sign-ins and backup bookkeeping after the snapshot come back from the sealed audit
     tail: the rebuilt log verifies against the very disk it came from, and numbers go on."""
