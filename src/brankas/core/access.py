@@ -52,7 +52,8 @@ class Action(StrEnum):
     GRANT_KEY = "grant-key"  # open one's own files to a new holder's key (own passphrase)
     GRANT_KEY_WITH_SHARES = "grant-key-with-shares"  # the same, from the recovery shares
     REVOKE_KEY = "revoke-key"  # take a holder's key out of every future encryption
-    CHANGE_PASSPHRASE = "change-passphrase"  # re-protect one's own key (old passphrase)
+    # re-protect one's own key with a new passphrase (the old one required)
+    CHANGE_PASSPHRASE = "change-passphrase"  # noqa: S105 (an action, not a password)
     CHECK_KEY = "check-key"  # prove one's own passphrase without opening a document
     VIEW_KEY_COVERAGE = "view-key-coverage"  # which active holders open each exempted file
     RECOVERY_SPLIT = "recovery-split"  # split the recovery identity into paper shares

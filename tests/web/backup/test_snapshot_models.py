@@ -28,9 +28,9 @@ def test_each_model_comes_after_the_models_it_refers_to() -> None:
     for label in MODELS:
         for field in apps.get_model(label)._meta.concrete_fields:
             target = field.related_model
-            if field.is_relation and target is not None and target._meta.label in order:
-                if target._meta.label != label:
-                    assert order[target._meta.label] < order[label], (label, field.name)
+            parent = target._meta.label if field.is_relation and target is not None else None
+            if parent in order and parent != label:
+                assert order[parent] < order[label], (label, field.name)
 
 
 def test_the_key_life_cycle_records_come_back_from_a_snapshot(office) -> None:
