@@ -157,7 +157,7 @@ def test_the_migration_renames_an_old_archive_and_open_still_works(
     assert req["letter"].endswith(f"/P-{req['request']:05d}.pdf.age")
 
     # Make it the instance of an older version: old names on disk and in the register,
-    # and the two migrations not applied yet.
+    # and the two renaming migrations not applied yet.
     old_doc = str(Path(new_path).parent / old_name(doc["agenda"], SECRET_SUBJECT)).replace(
         os.sep, "/")
     old_letter = str(Path(req["letter"]).parent / old_name(f"P-{req['request']:05d}",
@@ -169,9 +169,15 @@ def test_the_migration_renames_an_old_archive_and_open_still_works(
                    (old_doc, doc["agenda"]))
         db.execute("UPDATE dispatch_sendrequest SET letter_path=? WHERE id=?",
                    (old_letter, req["request"]))
+        # ... and the later migrations of these two apps, which need the renaming ones
+        # first (issue 13's file versions), as on an instance that never had them.
         db.execute("DELETE FROM django_migrations WHERE (app, name) IN "
                    "(('documents', '0002_exempted_names'),"
-                   " ('dispatch', '0002_exempted_letter_names'))")
+                   " ('dispatch', '0002_exempted_letter_names'),"
+                   " ('documents', '0003_file_version'),"
+                   " ('dispatch', '0003_letter_version'))")
+        db.execute("ALTER TABLE documents_document DROP COLUMN file_version")
+        db.execute("ALTER TABLE dispatch_sendrequest DROP COLUMN letter_version")
     assert "merapi" in old_doc and "merapi" in old_letter
 
     # Upgrade: the migrations run (as `brankas serve` runs them at start).

@@ -36,6 +36,17 @@ def test_bad_numbers_are_a_setup_error(monkeypatch: pytest.MonkeyPatch, raw: str
     assert detail in info.value.message("en")
 
 
+def test_key_check_months(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BRANKAS_KEY_CHECK_MONTHS", raising=False)
+    assert config.load().key_check_months == 6
+    monkeypatch.setenv("BRANKAS_KEY_CHECK_MONTHS", "3")
+    assert config.load().key_check_months == 3
+    monkeypatch.setenv("BRANKAS_KEY_CHECK_MONTHS", "0")
+    with pytest.raises(SetupError) as info:
+        config.load()
+    assert "BRANKAS_KEY_CHECK_MONTHS" in info.value.message("en")
+
+
 def test_secret_key_is_made_once(tmp_path: Path) -> None:
     import dataclasses
 

@@ -179,6 +179,10 @@ from brankas.cli import (  # noqa: E402,F401  (registers the commands)
     backup,
     custody,
     documents,
+    keycoverage,  # issue 13: keycoverage, keygrant, keylife extend users' `key` group
+    keygrant,
+    keylife,
+    recovery,
     reports,
     sendrequests,
     users,

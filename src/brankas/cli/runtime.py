@@ -6,7 +6,7 @@ import functools
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -107,3 +107,40 @@ def read_secret_file(
         return click.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
     return None
 
+
+
+class SharesOption(click.Option):
+    """An option that takes several values after one flag: ``--shares A B C`` takes every
+    following argument up to the next option (or ``--``), and ``--shares A --shares B``
+    adds up; the value is a tuple of ``Path``, empty when the option is not given.
+
+    Click has no variadic options (``nargs=-1`` is for arguments only), so the option is
+    registered as ``multiple`` and its parser entry, after taking its first value, takes
+    the arguments that follow as further values. Put a positional argument before the
+    option, or after ``--``: ``recover DEST --shares A B`` or ``--shares A B -- DEST``."""
+
+    def __init__(self, param_decls: Sequence[str] | None = None, **attrs: Any) -> None:
+        attrs.setdefault("multiple", True)
+        attrs.setdefault("type", click.Path(exists=True, dir_okay=False, path_type=Path))
+        attrs.setdefault("metavar", "SHARE_FILE...")
+        super().__init__(param_decls, **attrs)
+        if not self.multiple or self.nargs != 1 or self.is_flag:
+            raise TypeError("SharesOption is multiple, with one value at a time")
+
+    def add_to_parser(self, parser: Any, ctx: click.Context) -> None:
+        super().add_to_parser(parser, ctx)
+        # The parser entry (click's private ``_Option``) of our spellings; one for all.
+        entry = next(table[name] for name in self.opts
+                     for table in (parser._long_opt, parser._short_opt) if name in table)
+        take_one = entry.process
+        prefixes = parser._opt_prefixes
+
+        def take_following(value: Any, state: Any) -> None:
+            take_one(value, state)
+            while state.rargs:
+                following = state.rargs[0]
+                if following == "--" or (following[:1] in prefixes and len(following) > 1):
+                    break
+                take_one(state.rargs.pop(0), state)
+
+        entry.process = take_following

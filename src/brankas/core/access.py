@@ -47,10 +47,22 @@ class Action(StrEnum):
     REPORT_REVIEW = "report-review"  # return, or write the executive summary and forward (9)
     REPORT_VALIDATE = "report-validate"  # return, or approve and forward to the Kadis (10)
     REPORT_ACKNOWLEDGE = "report-acknowledge"  # receive an approved report
+    # Keys over time (issue 13). "Own" means the acting holder's own key: the service
+    # checks that the key is the actor's, the matrix only the role.
+    GRANT_KEY = "grant-key"  # open one's own files to a new holder's key (own passphrase)
+    GRANT_KEY_WITH_SHARES = "grant-key-with-shares"  # the same, from the recovery shares
+    REVOKE_KEY = "revoke-key"  # take a holder's key out of every future encryption
+    # re-protect one's own key with a new passphrase (the old one required)
+    CHANGE_PASSPHRASE = "change-passphrase"  # noqa: S105 (an action, not a password)
+    CHECK_KEY = "check-key"  # prove one's own passphrase without opening a document
+    VIEW_KEY_COVERAGE = "view-key-coverage"  # which active holders open each exempted file
+    RECOVERY_SPLIT = "recovery-split"  # split the recovery identity into paper shares
+    RECOVERY_CHECK = "recovery-check"  # prove a set of shares rebuilds the recovery key
 
 
 S, KS, KB, KD, AD = Role.SANDIMAN, Role.KASI, Role.KABID, Role.KADIS, Role.ADMIN
 ALL = frozenset(Role)
+HOLDERS = frozenset(KEY_HOLDER_ROLES)  # the roles that may hold a decryption key
 MATRIX: dict[Action, frozenset[Role]] = {
     Action.REGISTER: frozenset({S}),
     Action.IMPORT: frozenset({S, AD}),
@@ -85,6 +97,14 @@ MATRIX: dict[Action, frozenset[Role]] = {
     Action.REPORT_REVIEW: frozenset({KS}),
     Action.REPORT_VALIDATE: frozenset({KB}),
     Action.REPORT_ACKNOWLEDGE: frozenset({KD}),
+    Action.GRANT_KEY: HOLDERS,
+    Action.GRANT_KEY_WITH_SHARES: frozenset({AD}),
+    Action.REVOKE_KEY: frozenset({AD}),
+    Action.CHANGE_PASSPHRASE: HOLDERS,
+    Action.CHECK_KEY: HOLDERS,
+    Action.VIEW_KEY_COVERAGE: HOLDERS | {AD},
+    Action.RECOVERY_SPLIT: frozenset({AD}),
+    Action.RECOVERY_CHECK: frozenset({AD}),
 }
 
 # What the action is called in a refusal ("the role X may not ...").
@@ -127,6 +147,18 @@ ACTION_WORDS = {
     Action.REPORT_VALIDATE: ("mengesahkan laporan", "approve reports"),
     Action.REPORT_ACKNOWLEDGE: ("menerima laporan yang disahkan",
                                 "acknowledge approved reports"),
+    Action.GRANT_KEY: ("membuka akses arsip dari kuncinya sendiri untuk pemegang kunci baru",
+                       "give a new key holder access from their own key"),
+    Action.GRANT_KEY_WITH_SHARES: ("membuka akses arsip untuk pemegang kunci dengan "
+                                   "bagian kunci pemulihan",
+                                   "give a key holder access with the recovery shares"),
+    Action.REVOKE_KEY: ("mencabut kunci pemegang kunci", "revoke a holder's key"),
+    Action.CHANGE_PASSPHRASE: ("mengganti frasa sandi kuncinya", "change their key's passphrase"),
+    Action.CHECK_KEY: ("menguji frasa sandi kuncinya", "check their key's passphrase"),
+    Action.VIEW_KEY_COVERAGE: ("melihat cakupan kunci", "view the key coverage"),
+    Action.RECOVERY_SPLIT: ("membagi kunci pemulihan menjadi beberapa bagian",
+                            "split the recovery key into shares"),
+    Action.RECOVERY_CHECK: ("menguji bagian kunci pemulihan", "check recovery shares"),
 }
 
 

@@ -81,6 +81,7 @@ class Settings:
     combination_roles: frozenset[str] = frozenset({"kabid"})
     custody_out_hours: int = 24  # the dashboard warns of a disk out of its safe longer
     verify_max_age_months: int = 6  # ... and of a disk not verified for longer
+    key_check_months: int = 6  # ... and of a key holder who has not proved the passphrase
     request_max_open_hours: int = 24  # the dashboard flags requests to send open longer
     # What the messages report prints of an exempted document (never the subject by default).
     report_exempted_fields: frozenset[str] = DEFAULT_EXEMPTED_REPORT_FIELDS
@@ -125,6 +126,7 @@ def load() -> Settings:
         combination_roles=_roles("BRANKAS_COMBINATION_ROLES", frozenset({"kabid"})),
         custody_out_hours=_int("BRANKAS_CUSTODY_OUT_HOURS", 24),
         verify_max_age_months=_int("BRANKAS_VERIFY_MAX_AGE_MONTHS", 6),
+        key_check_months=_int("BRANKAS_KEY_CHECK_MONTHS", 6),
         request_max_open_hours=_int("BRANKAS_REQUEST_MAX_OPEN_HOURS", 24),
         report_exempted_fields=_fields("BRANKAS_REPORT_EXEMPTED_FIELDS",
                                        DEFAULT_EXEMPTED_REPORT_FIELDS),

@@ -94,6 +94,103 @@ def parse_identity(text: str) -> x25519.Identity:
     raise InvalidInput("field_invalid", field="identity", detail="no AGE-SECRET-KEY-1 line")
 
 
+# -- an identity as its 32 secret bytes (the recovery shares split these) -------------
+#
+# An age X25519 identity is the Bech32 encoding (BIP-173) of its 32-byte scalar under the
+# human-readable part "age-secret-key-", written in upper case. The encoder and decoder
+# below follow the BIP-173 reference code (github.com/sipa/bech32, ref/python); no
+# dependency for ~30 lines. Bech32, not Bech32m: age uses the original checksum constant.
+
+_BECH32_CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+_BECH32_GENERATOR = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
+_IDENTITY_HRP = "age-secret-key-"
+SECRET_SIZE = 32  # bytes of an X25519 identity
+
+
+def _bech32_polymod(values: list[int]) -> int:
+    chk = 1
+    for value in values:
+        top = chk >> 25
+        chk = (chk & 0x1FFFFFF) << 5 ^ value
+        for i, gen in enumerate(_BECH32_GENERATOR):
+            chk ^= gen if (top >> i) & 1 else 0
+    return chk
+
+
+def _bech32_hrp_expand(hrp: str) -> list[int]:
+    return [ord(c) >> 5 for c in hrp] + [0] + [ord(c) & 31 for c in hrp]
+
+
+def _convert_bits(data: bytes | list[int], from_bits: int, to_bits: int,
+                  pad: bool) -> list[int] | None:
+    acc = bits = 0
+    out = []
+    maxv = (1 << to_bits) - 1
+    for value in data:
+        if value < 0 or value >> from_bits:
+            return None
+        acc = (acc << from_bits) | value
+        bits += from_bits
+        while bits >= to_bits:
+            bits -= to_bits
+            out.append((acc >> bits) & maxv)
+    if pad:
+        if bits:
+            out.append((acc << (to_bits - bits)) & maxv)
+    elif bits >= from_bits or ((acc << (to_bits - bits)) & maxv):
+        return None
+    return out
+
+
+def _bech32_encode(hrp: str, data: bytes) -> str:
+    words = _convert_bits(data, 8, 5, True)
+    assert words is not None
+    values = _bech32_hrp_expand(hrp) + words
+    polymod = _bech32_polymod([*values, 0, 0, 0, 0, 0, 0]) ^ 1
+    checksum = [(polymod >> 5 * (5 - i)) & 31 for i in range(6)]
+    return hrp + "1" + "".join(_BECH32_CHARSET[d] for d in words + checksum)
+
+
+def _bech32_decode(text: str) -> tuple[str, bytes] | None:
+    """(hrp, data) of a Bech32 string, or None when it is not one (mixed case, a character
+    outside the alphabet, a wrong checksum, bad padding)."""
+    if text.lower() != text and text.upper() != text:
+        return None
+    if any(ord(c) < 33 or ord(c) > 126 for c in text):
+        return None
+    text = text.lower()
+    pos = text.rfind("1")
+    if pos < 1 or pos + 7 > len(text):
+        return None
+    hrp = text[:pos]
+    if any(c not in _BECH32_CHARSET for c in text[pos + 1:]):
+        return None
+    values = [_BECH32_CHARSET.find(c) for c in text[pos + 1:]]
+    if _bech32_polymod(_bech32_hrp_expand(hrp) + values) != 1:
+        return None
+    data = _convert_bits(values[:-6], 5, 8, False)
+    return None if data is None else (hrp, bytes(data))
+
+
+def identity_secret(identity: x25519.Identity | str) -> bytes:
+    """The 32 secret bytes of an age X25519 identity (``AGE-SECRET-KEY-1…``), its
+    checksum checked. Only for splitting it into recovery shares; keep the bytes in memory."""
+    decoded = _bech32_decode(str(identity).strip())
+    if decoded is None or decoded[0] != _IDENTITY_HRP or len(decoded[1]) != SECRET_SIZE:
+        raise InvalidInput("field_invalid", field="identity",
+                           detail="not a valid AGE-SECRET-KEY-1 identity (mistyped?)")
+    return decoded[1]
+
+
+def identity_from_secret(secret: bytes) -> x25519.Identity:
+    """The age identity whose 32 secret bytes are ``secret`` (rebuilt from recovery
+    shares); the inverse of ``identity_secret``."""
+    if len(secret) != SECRET_SIZE:
+        raise InvalidInput("field_invalid", field="identity",
+                           detail=f"an identity is {SECRET_SIZE} bytes, not {len(secret)}")
+    return x25519.Identity.from_str(_bech32_encode(_IDENTITY_HRP, secret).upper())
+
+
 class _Relay(io.RawIOBase):
     """Passes reads and writes through and remembers the first exception they raised.
 

@@ -131,6 +131,99 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "berkas tersimpan untuk agenda {agenda} hilang atau berubah: {path}",
         "the stored file of agenda {agenda} is missing or has changed: {path}",
     ),
+    # keys over time (issue 13): recovery shares, grant, revocation, passphrase, checks
+    "shares_too_few": (
+        "bagian kunci pemulihan kurang: perlu {threshold} bagian, yang diberikan {given}",
+        "too few recovery shares: {threshold} are needed, {given} given",
+    ),
+    "share_invalid": (
+        "bagian kunci pemulihan {name} tidak sah: {detail}",
+        "recovery share {name} is not valid: {detail}",
+    ),
+    "share_word_unknown": (
+        "bagian kunci pemulihan {name}: kata ke-{position} ({word}) tidak ada dalam daftar "
+        "kata SLIP-39; periksa ejaannya pada kertas",
+        "recovery share {name}: word {position} ({word}) is not in the SLIP-39 word list; "
+        "check its spelling on the paper",
+    ),
+    "share_checksum": (
+        "bagian kunci pemulihan {name} salah ketik: kode pemeriksanya (checksum) tidak "
+        "cocok. Bandingkan setiap kata dengan kertasnya",
+        "recovery share {name} is mistyped: its checksum does not match. Compare every word "
+        "with the paper",
+    ),
+    "shares_mixed": (
+        "bagian {name} dan {other} berasal dari dua pembagian kunci pemulihan yang berbeda; "
+        "pakai bagian-bagian dari satu pembagian saja",
+        "the shares {name} and {other} come from two different splits of the recovery key; "
+        "use shares of one split only",
+    ),
+    "shares_duplicate": (
+        "{name} dan {other} adalah bagian yang sama (bagian ke-{number}); berikan "
+        "bagian-bagian yang berbeda",
+        "{name} and {other} are the same share (share {number}); give different shares",
+    ),
+    "shares_wrong_office": (
+        "bagian-bagian ini menyusun kunci bersidik jari {fingerprint}, bukan kunci pemulihan "
+        "kantor ini ({expected}): bagian milik kantor lain, atau milik kunci pemulihan yang "
+        "sudah diganti?",
+        "these shares rebuild the key of fingerprint {fingerprint}, not this office's "
+        "recovery key ({expected}): shares of another office, or of a replaced recovery key?",
+    ),
+    "key_revoked": (
+        "kunci {fingerprint} milik {username} sudah dicabut; kunci itu tidak dipakai lagi "
+        "untuk enkripsi apa pun",
+        "the key {fingerprint} of {username} has been revoked; it takes part in no "
+        "encryption any more",
+    ),
+    "key_not_holder": (
+        "{username} tidak memegang kunci aktif",
+        "{username} holds no active key",
+    ),
+    "key_not_own": (
+        "Anda hanya boleh memakai kunci Anda sendiri, bukan kunci {username}",
+        "you may act only on your own key, not on the key of {username}",
+    ),
+    "passphrase_same": (
+        "frasa sandi baru sama dengan yang lama; pilih frasa sandi lain",
+        "the new passphrase is the same as the old one; choose another",
+    ),
+    "grant_to_self": (
+        "{username} tidak dapat memberi akses kepada dirinya sendiri; setelah membuat kunci "
+        "baru, kunci-kunci lama {username} tetap membuka dokumen lamanya",
+        "{username} cannot grant access to themselves; after making a new key, the earlier "
+        "keys of {username} still open the earlier documents",
+    ),
+    "grant_no_key": (
+        "{username} belum memegang kunci aktif; {username} membuat kuncinya dulu (brankas "
+        "key new --holder {username}), baru kemudian akses diberikan",
+        "{username} holds no active key yet; {username} makes a key first (brankas key new "
+        "--holder {username}), then access can be granted",
+    ),
+    "grant_nothing": (
+        "tidak ada berkas yang dapat dibuka {granter} dan belum terbuka untuk {username}; "
+        "tidak ada yang dienkripsi ulang",
+        "there is no file that {granter} can open and {username} cannot; nothing was "
+        "re-encrypted",
+    ),
+    "rewrap_failed": (
+        "enkripsi ulang {name} gagal: {detail}. Berkas yang tersimpan tetap utuh dan "
+        "terbuka seperti sebelumnya; jalankan lagi untuk melanjutkan",
+        "re-encrypting {name} failed: {detail}. The stored file is intact and opens as "
+        "before; run again to continue",
+    ),
+    "rewrap_running": (
+        "arsip sedang dipakai oleh {what}; tunggu sampai selesai, lalu jalankan lagi",
+        "the archive is in use by {what}; wait until it ends, then run again",
+    ),
+    "recovery_split_bad_numbers": (
+        "kunci pemulihan tidak dapat dibagi menjadi {shares} bagian dengan ambang "
+        "{threshold}: jumlah bagian 1 sampai 16, ambang minimal 2 dan paling banyak jumlah "
+        "bagian (ambang 1 hanya untuk satu bagian)",
+        "the recovery key cannot be split into {shares} shares with a threshold of "
+        "{threshold}: the number of shares is 1 to 16, the threshold at least 2 and at most "
+        "the number of shares (a threshold of 1 only for a single share)",
+    ),
     # users and access
     "auth_required": (
         "masuk dulu: --user USERNAME --password-file F, atau BRANKAS_USER dan BRANKAS_PASSWORD",

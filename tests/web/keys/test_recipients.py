@@ -14,7 +14,7 @@ import pytest
 from django.utils import timezone
 
 from brankas.core import crypto
-from brankas.core.errors import SetupError
+from brankas.core.errors import AccessDenied, InvalidInput, SetupError
 from brankas.core.register import metadata
 from brankas.core.register.intake import InputFile
 from brankas.web.keys.models import HolderKey
@@ -22,11 +22,12 @@ from brankas.web.keys.selectors import (
     RECOVERY,
     Purpose,
     any_key_holder,
+    recipients_adding,
     recipients_for,
     user_has_key,
     users_with_key,
 )
-from tests.conftest import PASSPHRASES, make_pdf, quick_protected_identity
+from tests.conftest import PASSPHRASES, add_key, make_pdf, quick_protected_identity
 
 
 def identity_of(name: str):  # type: ignore[no-untyped-def]
@@ -67,6 +68,27 @@ def test_an_active_key_is_unretired_and_held_by_an_active_user(office) -> None:
     assert not kabid.active  # the one-key form agrees with the query
     assert not any_key_holder() and users_with_key() == set()
     assert not user_has_key(office.users["kabid"].pk)
+
+
+def revoke(office, name: str) -> None:  # type: ignore[no-untyped-def]
+    HolderKey.objects.filter(pk=office.keys[name].pk).update(
+        revoked_at=timezone.now(), revoked_by=office.users["admin"])
+
+
+def test_a_revoked_key_is_neither_unretired_nor_active(office) -> None:
+    kasi, kabid = office.keys["kasi"], office.keys["kabid"]
+    revoke(office, "kabid")
+    assert list(HolderKey.objects.unretired()) == [kasi]
+    assert list(HolderKey.objects.active()) == [kasi]
+    kabid.refresh_from_db()
+    assert kabid.revoked and not kabid.active and kabid.retired_at is None
+    assert users_with_key() == {office.users["kasi"].pk}
+    for purpose in Purpose:
+        if purpose is not Purpose.COMBINATION:
+            assert {r.holder for r in recipients_for(purpose=purpose).all()} == {"kasi",
+                                                                                  RECOVERY}
+    with pytest.raises(SetupError):  # the Kabid was the one reader of combinations
+        recipients_for(purpose=Purpose.COMBINATION)
 
 
 @pytest.mark.parametrize("purpose", list(Purpose))
@@ -225,3 +247,64 @@ def test_the_laptops_recipients_file_lists_the_active_keys(office) -> None:
     assert office.keys["kasi"].recipient in text
     assert office.keys["kabid"].recipient not in text
     assert office.office.recovery_recipient in text
+
+
+# ---------------------------------------------------------------- readers after a grant
+
+
+def fingerprints_of(readers) -> set[str]:  # type: ignore[no-untyped-def]
+    return {r.fingerprint for r in readers.all()}
+
+
+def test_a_grant_adds_the_key_to_the_active_readers_and_the_recovery_key(office) -> None:
+    kasi, kabid = office.keys["kasi"], office.keys["kabid"]
+    kadis = add_key(office.users["kadis"], "gunung tinggi awan putih senja")
+    recovery = crypto.recipient_fingerprint(office.office.recovery_recipient)
+    readers = recipients_adding([kasi.fingerprint, recovery], kadis, purpose=Purpose.DOCUMENT)
+    assert fingerprints_of(readers) == {kasi.fingerprint, kadis.fingerprint, recovery}
+    assert readers.age()[-1] == office.office.recovery_recipient
+    assert kabid.fingerprint not in readers.holder_fingerprints()  # it did not read it before
+    # the recovery key is added even when the file's record leaves it out
+    readers = recipients_adding([kabid.fingerprint], kadis, purpose=Purpose.LETTER)
+    assert fingerprints_of(readers) == {kabid.fingerprint, kadis.fingerprint, recovery}
+
+
+def test_revoked_keys_and_inactive_users_drop_out_of_a_grant(office) -> None:
+    kasi, kabid = office.keys["kasi"], office.keys["kabid"]
+    kadis = add_key(office.users["kadis"], "gunung tinggi awan putih senja")
+    revoke(office, "kabid")
+    deactivate(office, "kasi")
+    readers = recipients_adding([kasi.fingerprint, kabid.fingerprint], kadis,
+                                purpose=Purpose.DOCUMENT)
+    assert readers.holder_fingerprints() == [kadis.fingerprint]
+
+
+def test_a_holder_who_renewed_their_key_reads_on_through_the_new_one(office) -> None:
+    old = office.keys["kasi"]
+    HolderKey.objects.filter(pk=old.pk).update(retired_at=timezone.now())
+    new = add_key(office.users["kasi"], "lampu kota menyala di malam hari")
+    readers = recipients_adding([old.fingerprint], office.keys["kabid"],
+                                purpose=Purpose.DOCUMENT)
+    assert readers.holder_fingerprints() == sorted([new.fingerprint,
+                                                    office.keys["kabid"].fingerprint])
+
+
+def test_a_grant_to_a_revoked_or_replaced_key_is_refused(office) -> None:
+    kasi, kabid = office.keys["kasi"], office.keys["kabid"]
+    revoke(office, "kabid")
+    with pytest.raises(InvalidInput) as exc:
+        recipients_adding([kasi.fingerprint], kabid, purpose=Purpose.DOCUMENT)
+    assert exc.value.code == "key_revoked" and kabid.fingerprint in exc.value.message("en")
+    HolderKey.objects.filter(pk=kasi.pk).update(retired_at=timezone.now())
+    with pytest.raises(InvalidInput) as exc:
+        recipients_adding([], kasi, purpose=Purpose.DOCUMENT)
+    assert exc.value.code == "grant_no_key"
+
+
+def test_a_combination_goes_only_to_the_roles_that_read_combinations(office) -> None:
+    kasi, kabid = office.keys["kasi"], office.keys["kabid"]
+    kadis = add_key(office.users["kadis"], "gunung tinggi awan putih senja")
+    with pytest.raises(AccessDenied):  # the Kadis may not read combinations (default)
+        recipients_adding([kabid.fingerprint], kadis, purpose=Purpose.COMBINATION)
+    readers = recipients_adding([kasi.fingerprint], kabid, purpose=Purpose.COMBINATION)
+    assert readers.holder_fingerprints() == [kabid.fingerprint]  # the Kasi may not either

@@ -63,6 +63,9 @@ class Document(models.Model):
     stored_size = models.BigIntegerField()
     suite = models.CharField(max_length=20, blank=True)  # cipher suite; empty for biasa
     recipients = models.JSONField(default=list)  # fingerprints the file was encrypted to
+    # 1 for the file as registered; one more at every re-encryption (grant, rekey), whose
+    # new file gets a new name (``<agenda>.v2.pdf.age``) because backup disks are append-only.
+    file_version = models.PositiveIntegerField(default=1)
     duplicate_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"
     )

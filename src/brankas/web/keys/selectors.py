@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from brankas.core import crypto
-from brankas.core.errors import SetupError
+from brankas.core.access import require_combination
+from brankas.core.errors import InvalidInput, SetupError
 from brankas.core.terms import KEY_HOLDER_ROLES, ROLE_LABELS, Role
 from brankas.web.accounts.models import Office, User
 from brankas.web.keys.models import HolderKey
@@ -109,3 +111,37 @@ def recipients_for(*, purpose: Purpose) -> Recipients:
             raise SetupError(code, roles=names)
         raise SetupError(code)
     return Recipients(purpose=purpose, keys=found, recovery=Office.objects.get().recovery_recipient)
+
+
+def recipients_adding(fingerprints: Sequence[str], key: HolderKey, *,
+                      purpose: Purpose) -> Recipients:
+    """Who receives an existing file re-encrypted so that ``key`` opens it too (a grant):
+    its current readers that are still active keys, ``key`` itself, and the office
+    recovery key. ``fingerprints`` are the file's recipients as recorded (the recovery
+    key's among them or not: the current recovery key is always added).
+
+    A reader whose key was replaced by a newer key of the same holder (retired, not
+    revoked) reads on through that holder's active key, so a grant never takes a file
+    away from a holder who renewed their key. A revoked key, and the key of a user no
+    longer active, receive nothing. For a combination, only the roles that may read one
+    (``combination_roles``); ``key`` must be of one of them.
+
+    Refused when ``key`` is revoked (``key_revoked``) or otherwise not active
+    (``grant_no_key``)."""
+    fresh = HolderKey.objects.select_related("holder").get(pk=key.pk)
+    if fresh.revoked_at is not None:
+        raise InvalidInput("key_revoked", username=fresh.holder.username,
+                           fingerprint=fresh.fingerprint)
+    if not fresh.active:
+        raise InvalidInput("grant_no_key", username=fresh.holder.username)
+    keys = HolderKey.objects.active().select_related("holder")
+    if purpose is Purpose.COMBINATION:
+        roles = brankas_settings().combination_roles
+        require_combination(fresh.holder.role, roles)
+        keys = keys.filter(holder__role__in=sorted(roles))
+    listed = list(fingerprints)
+    renewed = HolderKey.objects.filter(fingerprint__in=listed, retired_at__isnull=False,
+                                       revoked_at__isnull=True).values("holder_id")
+    found = keys.filter(Q(fingerprint__in=listed) | Q(holder_id__in=renewed) | Q(pk=fresh.pk))
+    return Recipients(purpose=purpose, keys=tuple(found.order_by("created_at", "id")),
+                      recovery=Office.objects.get().recovery_recipient)

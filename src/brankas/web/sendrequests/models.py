@@ -49,6 +49,7 @@ class SendRequest(models.Model):
     letter_stored_size = models.BigIntegerField(default=0)
     letter_suite = models.CharField(max_length=20, blank=True)  # empty for biasa
     letter_recipients = models.JSONField(default=list)  # fingerprints it was encrypted to
+    letter_version = models.PositiveIntegerField(default=1)  # as Document.file_version
     # Records 5 to the end.
     received_at = models.DateTimeField(null=True, blank=True)
     document = models.OneToOneField(  # the register entry of the letter, once registered

@@ -1,0 +1,1 @@
+"""``brankas key coverage`` (issue 13; command to come)."""

@@ -1,0 +1,1 @@
+"""``brankas key grant`` and ``brankas key revoke`` (issue 13; commands to come)."""

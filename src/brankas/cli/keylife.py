@@ -1,0 +1,1 @@
+"""``brankas key passphrase`` and ``brankas key check`` (issue 13; commands to come)."""

@@ -1,0 +1,1 @@
+"""``brankas recovery``: the office recovery key on paper (issue 13; commands to come)."""
