@@ -30,14 +30,7 @@ from brankas.web.documents.selectors import document_get, document_list, documen
 from brankas.web.documents.services import document_open, document_register, document_view
 from brankas.web.keys.selectors import RECOVERY, key_list
 from brankas.web.ui import labels
-from brankas.web.ui.common import (
-    actor,
-    message_of,
-    paginate,
-    pdf_response,
-    refusals,
-    require_role,
-)
+from brankas.web.ui.common import actor, message_of, paginate, pdf_response, refusals, require_role
 from brankas.web.ui.documents.forms import FilterForm, RegisterForm, opened_at, opened_token
 from brankas.web.ui.forms import PassphraseForm
 from brankas.web.ui.security import recent_password

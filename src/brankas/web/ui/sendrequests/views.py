@@ -35,14 +35,7 @@ from brankas.web.sendrequests.selectors import (
     request_list,
     request_lookup,
 )
-from brankas.web.ui.common import (
-    actor,
-    message_of,
-    paginate,
-    pdf_response,
-    refusals,
-    require_role,
-)
+from brankas.web.ui.common import actor, message_of, paginate, pdf_response, refusals, require_role
 from brankas.web.ui.documents.forms import opened_at, opened_token
 from brankas.web.ui.forms import PassphraseForm
 from brankas.web.ui.sendrequests.forms import (
