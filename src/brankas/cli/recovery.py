@@ -107,8 +107,9 @@ def split_cmd(actor, count: int, threshold: int, out_dir: str,  # type: ignore[n
     each share a sheet to print (share-i-of-N.pdf) and its words (share-i-of-N.txt).
     Admin only; on the office laptop, offline. Splitting again does not end old shares."""
     from brankas.core.keyring.shares import check_numbers
-    from brankas.web.keys.recovery import recovery_split
+    from brankas.web.keys.recovery import recovery_split, recovery_split_allowed
 
+    recovery_split_allowed(actor=actor)
     check_numbers(count, threshold)
     target = check_out_dir(out_dir)
     identity = prompt_identity(identity_file)

@@ -124,14 +124,24 @@ def check_set(shares: Sequence[ParsedShare]) -> None:
         raise InvalidInput("shares_too_few", threshold=first.threshold, given=len(shares))
 
 
-def combine(shares: Sequence[ParsedShare]) -> bytes:
-    """The 32 secret bytes the shares rebuild (``check_set`` first)."""
-    check_set(shares)
+def _combine(shares: Sequence[ParsedShare]) -> bytes:
     try:
-        secret = shamir_mnemonic.combine_mnemonics([s.mnemonic for s in shares], b"")
-    except MnemonicError as exc:  # checked above; what is left: a digest that fails
+        return shamir_mnemonic.combine_mnemonics([s.mnemonic for s in shares], b"")
+    except MnemonicError as exc:  # checked before; what is left: a digest that fails
         raise InvalidInput("share_invalid", name=", ".join(s.name for s in shares),
                            detail=str(exc)) from None
+
+
+def combine(shares: Sequence[ParsedShare]) -> bytes:
+    """The 32 secret bytes the shares rebuild (``check_set`` first). SLIP-39 combines
+    exactly K shares: the first K are combined, and every further share must rebuild the
+    same secret with K - 1 of them (so that no share given is left unchecked)."""
+    check_set(shares)
+    k = shares[0].threshold
+    secret = _combine(shares[:k])
+    for extra in shares[k:]:
+        if _combine([*shares[:k - 1], extra]) != secret:
+            raise InvalidInput("shares_mixed", name=shares[0].name, other=extra.name)
     if len(secret) != crypto.SECRET_SIZE:
         raise InvalidInput("share_invalid", name=", ".join(s.name for s in shares), detail=(
             f"rahasia {len(secret)} byte, bukan kunci age", f"a {len(secret)}-byte secret, "

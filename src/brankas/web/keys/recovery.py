@@ -85,6 +85,11 @@ def shares_identity(shares: ShareTexts, *, actor: User | None = None,
     return identity
 
 
+def recovery_split_allowed(*, actor: User) -> None:
+    """Refuse (audited) a role that may not split, before anyone types the identity."""
+    require_audited(actor, Action.RECOVERY_SPLIT)
+
+
 def recovery_split(*, actor: User, identity_text: str, shares: int,
                    threshold: int) -> SplitResult:
     """Split the office recovery identity (typed from its paper) into ``shares`` SLIP-39
