@@ -13,6 +13,7 @@ import pytest
 
 from brankas.core import crypto
 from tests.conftest import PASSWORDS, cli
+from tests.leakscan import scan_for
 
 
 def _office_cli(cli_office, cli_home: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
@@ -193,3 +194,22 @@ def test_safe_rewrap_with_shares(cli_office, cli_home, tmp_path) -> None:
     assert r.returncode == 2 and "one of" in r.stderr
     r = run("safe", "rewrap", "--shares", str(out / "share-2-of-3.txt"), user="kabid")
     assert r.returncode == 1 and "2 are needed, 1 given" in r.stderr
+
+
+def test_the_words_and_the_identity_rest_only_in_the_share_folder(cli_office, cli_home,
+                                                                  tmp_path) -> None:
+    """Nothing of the split is left in the data folder or the temporary folders: the words
+    are in the share files only, and the identity nowhere but the file it was read from."""
+    run, identity = _office_cli(cli_office, cli_home, tmp_path)
+    out = tmp_path / "bagian"
+    r = run("recovery", "split", "--shares", "3", "--threshold", "2", "--out-dir", str(out),
+            "--identity-file", str(identity))
+    assert r.returncode == 0, r.stderr
+    for i in (1, 2, 3):
+        words = (out / f"share-{i}-of-3.txt").read_text().split()
+        marker = " ".join(words[2:9]).encode()  # on the first line of the file
+        assert scan_for(marker, [cli_home, tmp_path / "tmp"]) == []
+        assert scan_for(marker, [out]) == [out / f"share-{i}-of-3.txt"]
+    secret = cli_office.recovery_identity.encode()
+    assert scan_for(secret, [cli_home, tmp_path / "tmp", out]) == []
+    assert secret not in (r.stdout + r.stderr).encode()

@@ -213,3 +213,22 @@ def test_property_any_one_word_changed_is_refused_by_name(made, position, replac
         shares.parse("geser.txt", " ".join(words))
     assert err.value.code == "share_checksum"
     assert err.value.params["name"] == "geser.txt"
+
+
+_SEPARATORS = st.sampled_from([" ", "  ", "\n", "\r\n", "\t", " | ", ", ", ". ", "\n\n"])
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data(), numbered=st.booleans(), which=st.integers(0, 4))
+def test_property_layout_never_changes_the_words(made, data, numbered, which) -> None:
+    """Any case, any separators, with or without box numbers: the same share."""
+    _, _, mnemonics = made
+    words = mnemonics[which].split()
+    parts = []
+    for i, word in enumerate(words, start=1):
+        cased = "".join(c.upper() if data.draw(st.booleans()) else c for c in word)
+        if numbered:
+            cased = data.draw(st.sampled_from([f"{i}. ", f"{i}) ", f"[{i}] ", f"{i:02d} "])) \
+                + cased
+        parts.append(cased + data.draw(_SEPARATORS))
+    assert shares.parse("acak", "".join(parts)).words == tuple(words)
