@@ -18,17 +18,10 @@ from brankas.core.errors import SetupError
 
 
 def read_share_files(paths: Sequence[Path | str]) -> list[tuple[str, str]]:
-    """(name as given, text) of each share file, for ``recovery.shares_identity``."""
+    """(name as given, text) of each share file (``--shares``), for
+    ``web.keys.recovery.shares_identity(..., actor=, purpose=)``, which rebuilds the office
+    recovery identity in memory and audits the use."""
     return [(str(p), read_text_file(str(p))) for p in paths]
-
-
-def shares_identity_from_files(paths: Sequence[Path | str], *, actor: Any = None,
-                               purpose: str = "") -> Any:
-    """The office recovery identity rebuilt in memory from share files (checked against
-    this office's recovery key; audited)."""
-    from brankas.web.keys.recovery import shares_identity
-
-    return shares_identity(read_share_files(paths), actor=actor, purpose=purpose)
 
 
 def check_out_dir(out_dir: str) -> Path:
