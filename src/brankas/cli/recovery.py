@@ -14,14 +14,28 @@ from brankas.cli.app import main
 from brankas.cli.auth import acting_user
 from brankas.cli.outfile import out_file
 from brankas.cli.runtime import emit, fail, handles_errors, read_text_file
-from brankas.core.errors import SetupError
+from brankas.core.errors import InvalidInput, SetupError
+
+MAX_SHARE_FILE = 64 * 1024  # 33 words typed with notes fit many times over
 
 
 def read_share_files(paths: Sequence[Path | str]) -> list[tuple[str, str]]:
     """(name as given, text) of each share file (``--shares``), for
     ``web.keys.recovery.shares_identity(..., actor=, purpose=)``, which rebuilds the office
-    recovery identity in memory and audits the use."""
-    return [(str(p), read_text_file(str(p))) for p in paths]
+    recovery identity in memory and audits the use. A file far larger than a share (a
+    wrong file named) is refused before it is read."""
+    out = []
+    for p in paths:
+        try:
+            size = Path(p).stat().st_size
+        except OSError:
+            size = 0  # read_text_file names the problem
+        if size > MAX_SHARE_FILE:
+            raise InvalidInput("share_invalid", name=str(p), detail=(
+                f"berkas {size} byte, terlalu besar untuk sebuah bagian",
+                f"a file of {size} bytes, too large for a share"))
+        out.append((str(p), read_text_file(str(p))))
+    return out
 
 
 def check_out_dir(out_dir: str) -> Path:

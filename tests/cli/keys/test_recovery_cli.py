@@ -67,6 +67,11 @@ def test_split_then_check(cli_office, cli_home: Path, tmp_path: Path) -> None:
     r = run("recovery", "check", str(out / "share-1-of-5.txt"), str(typed),
             str(out / "share-5-of-5.txt"))
     assert r.returncode == 1 and str(typed) in r.stderr and "checksum" in r.stderr
+    # A file far too large for a share (the wrong file named) is refused unread.
+    big = tmp_path / "laporan.txt"
+    big.write_text("acid " * 20000)
+    r = run("recovery", "check", str(out / "share-1-of-5.txt"), str(big))
+    assert r.returncode == 1 and str(big) in r.stderr and "too large for a share" in r.stderr
     # A word not in the list: by position.
     changed[20] = "merpati"
     typed.write_text(" ".join(changed))

@@ -62,7 +62,7 @@ class CheckForm(BaseForm):
         super().__init__(*args, **kwargs)
         for i in range(1, boxes + 1):
             self.fields[f"share{i}"] = forms.CharField(
-                label=_("Share %(n)s") % {"n": i}, required=False, strip=False,
+                label=_("Share %(n)s") % {"n": i}, required=False, strip=False, max_length=8000,
                 widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off",
                                              "spellcheck": "false", "autocapitalize": "none"}))
 
