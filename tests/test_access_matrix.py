@@ -181,6 +181,18 @@ def svc_request(step: str) -> Callable[[SimpleNamespace, Any], None]:
     return attempt
 
 
+def svc_recovery_split(ctx: SimpleNamespace, user: Any) -> None:
+    from brankas.web.keys.recovery import recovery_split
+
+    recovery_split(actor=user, identity_text="", shares=3, threshold=2)
+
+
+def svc_recovery_check(ctx: SimpleNamespace, user: Any) -> None:
+    from brankas.web.keys.recovery import recovery_check
+
+    recovery_check(actor=user, shares=[("kosong.txt", "")])
+
+
 def service_requests(office: Any) -> dict[str, int]:
     """Requests waiting for the Kadis, for the Kabid and for the Kasi."""
     from brankas.web.sendrequests.services import request_assign, request_create
@@ -322,7 +334,6 @@ class Attempt:
 PENDING_ISSUE_13 = frozenset({
     Action.GRANT_KEY, Action.GRANT_KEY_WITH_SHARES, Action.REVOKE_KEY,
     Action.CHANGE_PASSPHRASE, Action.CHECK_KEY, Action.VIEW_KEY_COVERAGE,
-    Action.RECOVERY_SPLIT, Action.RECOVERY_CHECK,
 })
 PENDING_WHY = "pending (issue 13): the service, command and page are not built yet"
 
@@ -400,6 +411,15 @@ ATTEMPTS: dict[Action, Attempt] = {
        for action, step, url in ((Action.REQUEST_RETURN, "return", "return"),
                                  (Action.REQUEST_RECEIVE, "receive", "receive"),
                                  (Action.REQUEST_SEND, "send", "sent"))},
+    Action.RECOVERY_SPLIT: Attempt(svc_recovery_split,
+                                   lambda ctx, u: ["recovery", "split", "--shares", "3",
+                                                   "--threshold", "2", "--out-dir",
+                                                   str(ctx.out / f"shares-{u}"),
+                                                   "--identity-file", str(ctx.weak)],
+                                   lambda c, ctx, u: c.post("/keys/recovery/split", {})),
+    Action.RECOVERY_CHECK: Attempt(svc_recovery_check,
+                                   lambda ctx, u: ["recovery", "check", str(ctx.weak)],
+                                   lambda c, ctx, u: c.post("/keys/recovery/check", {})),
 }
 
 PAIRS = list(itertools.product(Action, Role))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -35,16 +37,36 @@ def main(ctx: click.Context) -> None:
 @click.option("--admin", "admin_username", required=True, help="Username of the first admin.")
 @click.option("--password-file", type=click.Path(dir_okay=False), help="Admin password file.")
 @click.option("--full-name", default="", help="Admin's full name.")
+@click.option("--recovery-shares", type=int, default=None,
+              help="Split the recovery key at once into N shares (with the two options below).")
+@click.option("--recovery-threshold", type=int, default=None,
+              help="K: how many of the shares rebuild the recovery key.")
+@click.option("--recovery-out-dir", type=click.Path(file_okay=False), default=None,
+              help="An empty or new folder for the share files (.txt and .pdf).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @handles_errors
 def init(
-    office_name: str, admin_username: str, password_file: str | None, full_name: str, as_json: bool
+    office_name: str, admin_username: str, password_file: str | None, full_name: str,
+    recovery_shares: int | None, recovery_threshold: int | None, recovery_out_dir: str | None,
+    as_json: bool,
 ) -> None:
     """Set up a new Brankas in BRANKAS_HOME: database, the four folders, the first admin and
-    the office recovery key (its secret is printed once: write it down, keep it in the safe).
+    the office recovery key (its secret is printed once: write it down, keep it in the safe;
+    or, with --recovery-shares, split at once into share sheets and not printed at all).
     The data folder is made readable by its owner only; an existing one is tightened first."""
     from brankas import instance
 
+    split_asked = (recovery_shares, recovery_threshold, recovery_out_dir)
+    if any(x is not None for x in split_asked) and None in split_asked:
+        raise click.UsageError("--recovery-shares, --recovery-threshold and --recovery-out-dir "
+                               "go together")
+    shares_dir = None
+    if recovery_out_dir is not None:
+        from brankas.cli.recovery import check_out_dir
+        from brankas.core.keyring.shares import check_numbers
+
+        check_numbers(int(recovery_shares or 0), int(recovery_threshold or 0))
+        shares_dir = check_out_dir(recovery_out_dir)
     setup_django()
     password = read_secret_file(
         password_file, "BRANKAS_PASSWORD", "Kata sandi admin / Admin password", confirm=True
@@ -61,6 +83,12 @@ def init(
                                admin_password=password or "", admin_full_name=full_name,
                                on_tightened=on_tightened)
     result, fingerprint = done.result, done.office_key_fingerprint
+    shares, split_error = (None, None) if shares_dir is None else _init_split(
+        result, shares_dir, int(recovery_shares or 0), int(recovery_threshold or 0))
+    # With the shares written, the whole identity is shown nowhere: the shares are its
+    # paper. If splitting failed, the identity is shown as without shares (it is stored
+    # nowhere, so it must reach the person now).
+    identity = None if shares is not None else result.recovery_identity
     if as_json:
         emit_json(
             {
@@ -68,25 +96,62 @@ def init(
                 "office": result.office.name,
                 "admin": result.admin.username,
                 "recovery_recipient": result.office.recovery_recipient,
-                "recovery_identity": result.recovery_identity,
+                "recovery_identity": identity,
+                "recovery_shares": shares,
+                "recovery_split_error": split_error,
                 "office_key_fingerprint": fingerprint,
                 "tightened": done.tightened,
             }
         )
+        if split_error:
+            sys.exit(1)
         return
     click.echo(f"Brankas siap di / ready in {done.home}")
     recipient = result.office.recovery_recipient
     click.echo(f"Kunci pemulihan kantor / office recovery recipient: {recipient}")
     click.echo("")
-    click.echo("RAHASIA — kunci pemulihan (ditampilkan sekali saja). Tulis dan simpan di brankas.")
-    click.echo("SECRET — recovery identity (shown once only). Write it down, keep it in the safe.")
-    click.echo(result.recovery_identity)
+    if shares is not None:
+        click.echo(f"Kunci pemulihan dibagi menjadi {shares['shares']} bagian (ambang "
+                   f"{shares['threshold']}) / recovery key split into {shares['shares']} "
+                   f"shares (threshold {shares['threshold']}): {shares_dir}")
+        click.echo("Cetak setiap .pdf, serahkan kepada pejabat yang berbeda, lalu hapus folder "
+                   "itu. / Print every .pdf, hand them to different officials, then delete "
+                   "that folder.")
+    else:
+        if split_error:
+            click.echo(f"brankas: {split_error}", err=True)
+        click.echo("RAHASIA — kunci pemulihan (ditampilkan sekali saja). Tulis dan simpan di "
+                   "brankas.")
+        click.echo("SECRET — recovery identity (shown once only). Write it down, keep it in "
+                   "the safe.")
+        click.echo(result.recovery_identity)
     click.echo("")
     click.echo("Sidik jari kunci kantor (tulis bersama kunci pemulihan; membuktikan disk back up "
                "milik kantor ini) /")
     click.echo("Office key fingerprint (write it down with the recovery key; it proves a backup "
                "disk is this office's):")
     click.echo(fingerprint)
+    if split_error:
+        sys.exit(1)
+
+
+def _init_split(result: Any, out_dir: Path, shares: int,
+                threshold: int) -> tuple[dict[str, Any] | None, str | None]:
+    """The new recovery key split at once (by the first admin) and its share files
+    written; on failure (None, why), and the caller shows the identity instead."""
+    from brankas.cli.recovery import split_dict, write_share_files
+    from brankas.core.errors import BrankasError
+    from brankas.web.keys.recovery import recovery_split
+
+    try:
+        split = recovery_split(actor=result.admin, identity_text=result.recovery_identity,
+                               shares=shares, threshold=threshold)
+        files = write_share_files(out_dir, split, actor=result.admin)
+    except BrankasError as exc:
+        return None, exc.message()
+    except OSError as exc:
+        return None, f"{out_dir}: {exc.strerror or exc}"
+    return split_dict(split, files), None
 
 
 @main.command()

@@ -13,7 +13,14 @@ import click
 from brankas.cli.app import main
 from brankas.cli.auth import acting_user
 from brankas.cli.outfile import out_file
-from brankas.cli.runtime import emit_json, fail, handles_errors, read_secret_file, read_text_file
+from brankas.cli.runtime import (
+    SharesOption,
+    emit_json,
+    fail,
+    handles_errors,
+    read_secret_file,
+    read_text_file,
+)
 
 Progress = Callable[[int, int, int, int], None]
 
@@ -288,6 +295,8 @@ def restore(actor, dest: str, agendas: tuple[str, ...], to: str, decrypt: bool, 
               help="A key holder's passphrase (or BRANKAS_PASSPHRASE).")
 @click.option("--identity", "identity_file", type=click.Path(dir_okay=False),
               help="A file holding the office recovery identity (AGE-SECRET-KEY-1...).")
+@click.option("--shares", cls=SharesOption,
+              help="Recovery share files (K of them): the recovery identity rebuilt in memory.")
 @click.option("--fingerprint", default=None,
               help="The office key fingerprint printed at set-up (proves the disk's seals).")
 @click.option("--allow-older", is_flag=True,
@@ -297,24 +306,28 @@ def restore(actor, dest: str, agendas: tuple[str, ...], to: str, decrypt: bool, 
 @click.option("--json", "as_json", is_flag=True)
 @handles_errors
 def recover(dest: str, new_home: str, passphrase_file: str | None,  # type: ignore[no-untyped-def]
-            identity_file: str | None, fingerprint: str | None, allow_older: bool,
-            allow_unsigned: bool, as_json: bool) -> None:
+            identity_file: str | None, shares: tuple[Path, ...], fingerprint: str | None,
+            allow_older: bool, allow_unsigned: bool, as_json: bool) -> None:
     """Rebuild a whole instance (register, users, keys, archive, control lists) from one
-    disk, when the laptop is lost. A key holder's passphrase or the recovery identity
-    unlocks the encrypted register; the disk's seals must prove it is the office's.
-    All or nothing: the instance is built beside NEW_HOME and renamed into place only
-    when complete."""
+    disk, when the laptop is lost. A key holder's passphrase, the recovery identity or
+    recovery shares unlock the encrypted register; the disk's seals must prove it is the
+    office's. All or nothing: the instance is built beside NEW_HOME and renamed into
+    place only when complete."""
     from brankas import instance
+    from brankas.cli.recovery import read_share_files
 
+    if sum(bool(x) for x in (passphrase_file, identity_file, shares)) > 1:
+        raise click.UsageError("give one of --passphrase-file, --identity, --shares")
     source = instance.recover_source(dest=dest, home=new_home)
+    share_texts = read_share_files(shares) if shares else None
     identity_text = read_text_file(identity_file) if identity_file else None
-    passphrase = None if identity_text is not None else read_secret_file(
+    passphrase = None if identity_text is not None or share_texts else read_secret_file(
         passphrase_file, "BRANKAS_PASSPHRASE", "Frasa sandi pemegang kunci / Key passphrase")
     with progress_bar("pulihkan", as_json) as on_progress:
         report = instance.recover(
             source, identity_text=identity_text, passphrase=passphrase,
             fingerprint=fingerprint, allow_older=allow_older, allow_unsigned=allow_unsigned,
-            on_progress=on_progress)
+            on_progress=on_progress, shares=share_texts)
 
     def echo() -> None:
         click.echo(f"instans dipulihkan di / instance rebuilt in {report.home}")
@@ -346,20 +359,28 @@ def recover(dest: str, new_home: str, passphrase_file: str | None,  # type: igno
 @click.argument("dest", type=click.Path(file_okay=False))
 @click.option("--passphrase-file", type=click.Path(dir_okay=False),
               help="Key holders: also rebuild the whole instance from the disk.")
+@click.option("--shares", cls=SharesOption,
+              help="Recovery share files: rebuild the instance with the recovery key "
+                   "rebuilt from them (and test-open documents).")
 @click.option("--json", "as_json", is_flag=True)
 @handles_errors
 @acting_user
-def drill(actor, dest: str, passphrase_file: str | None, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+def drill(actor, dest: str, passphrase_file: str | None, shares: tuple[Path, ...],  # type: ignore[no-untyped-def]
+          as_json: bool) -> None:
     """A restore drill: check the whole disk, restore every document into a temporary
     folder and compare with the register; the result is recorded for the disk."""
+    from brankas.cli.recovery import read_share_files
     from brankas.web.backup.restore import backup_drill
 
+    if passphrase_file and shares:
+        raise click.UsageError("give one of --passphrase-file, --shares")
     passphrase = None
-    if passphrase_file or os.environ.get("BRANKAS_PASSPHRASE"):
+    if not shares and (passphrase_file or os.environ.get("BRANKAS_PASSPHRASE")):
         passphrase = read_secret_file(passphrase_file, "BRANKAS_PASSPHRASE", "")
+    share_texts = read_share_files(shares) if shares else None
     with progress_bar("uji pemulihan", as_json) as on_progress:
         report = backup_drill(actor=actor, dest=Path(dest), passphrase=passphrase,
-                              on_progress=on_progress)
+                              on_progress=on_progress, shares=share_texts)
 
     def echo() -> None:
         click.echo(f"uji pemulihan / restore drill: {report.restored} dokumen dipulihkan")

@@ -12,6 +12,7 @@ from brankas.cli.app import main
 from brankas.cli.auth import acting_user
 from brankas.cli.outfile import out_file
 from brankas.cli.runtime import (
+    SharesOption,
     emit,
     emit_json,
     emit_rows,
@@ -187,18 +188,27 @@ def safe_print_cmd(actor, out: str, passphrase_file: str | None, history: bool) 
 
 
 @safe.command("rewrap")
-@click.option("--identity", "identity_file", required=True, type=click.Path(dir_okay=False),
+@click.option("--identity", "identity_file", type=click.Path(dir_okay=False),
               help="File holding the office recovery identity (AGE-SECRET-KEY-1...).")
+@click.option("--shares", cls=SharesOption,
+              help="Recovery share files instead of --identity (rebuilt in memory).")
 @click.option("--json", "as_json", is_flag=True)
 @handles_errors
 @acting_user
-def safe_rewrap_cmd(actor, identity_file: str, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+def safe_rewrap_cmd(actor, identity_file: str | None, shares: tuple[Path, ...],  # type: ignore[no-untyped-def]
+                    as_json: bool) -> None:
     """Re-encrypt every combination to today's readers with the office recovery identity
     (when no current reader can open them, e.g. a new Kabid). Shows no combination."""
+    from brankas.cli.recovery import read_share_files
     from brankas.web.custody.services import safe_combinations_rewrap
 
-    text = read_text_file(identity_file)
-    count = safe_combinations_rewrap(actor=actor, recovery_identity=text)
+    if bool(identity_file) == bool(shares):
+        raise click.UsageError("give one of --identity, --shares")
+    if shares:
+        count = safe_combinations_rewrap(actor=actor, shares=read_share_files(shares))
+    else:
+        count = safe_combinations_rewrap(actor=actor,
+                                         recovery_identity=read_text_file(str(identity_file)))
     emit({"combinations": count}, as_json,
          f"{count} kombinasi dienkripsi ulang / combinations re-encrypted")
 

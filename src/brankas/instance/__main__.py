@@ -1,8 +1,10 @@
 """The instance service as a process of its own (not the ``brankas`` command):
 
-``python -m brankas.instance recover DEST --home NEW [--fingerprint F]``
+``python -m brankas.instance recover DEST --home NEW [--fingerprint F] [--identity-stdin]``
     what the drill runs to rebuild an instance in its own process: the key holder's
-    passphrase comes from ``BRANKAS_PASSPHRASE``; prints the report as one JSON object;
+    passphrase comes from ``BRANKAS_PASSPHRASE``, or with ``--identity-stdin`` the office
+    recovery identity (a drill with recovery shares rebuilds it) from standard input,
+    never a file or the environment; prints the report as one JSON object;
     exit 0 whole and believed, 1 problems found or refused (``brankas: <why>`` on stderr).
 
 ``python -m brankas.instance manage COMMAND [ARGS...]``
@@ -28,11 +30,16 @@ def _recover(argv: list[str]) -> int:
     parser.add_argument("dest")
     parser.add_argument("--home", required=True)
     parser.add_argument("--fingerprint", default=None)
+    parser.add_argument("--identity-stdin", action="store_true")
     args = parser.parse_args(argv)
     instance.tie_to_parent()
     source = instance.recover_source(dest=args.dest, home=args.home)
-    report = instance.recover(source, passphrase=os.environ.get("BRANKAS_PASSPHRASE"),
-                              fingerprint=args.fingerprint)
+    if args.identity_stdin:
+        report = instance.recover(source, identity_text=sys.stdin.read(),
+                                  fingerprint=args.fingerprint)
+    else:
+        report = instance.recover(source, passphrase=os.environ.get("BRANKAS_PASSPHRASE"),
+                                  fingerprint=args.fingerprint)
     print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2, default=str))
     return 0 if report.ok else 1
 

@@ -20,7 +20,7 @@ import shutil
 import subprocess
 import sys
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -149,15 +149,25 @@ def recover_source(*, dest: Path | str, home: Path | str) -> RecoverSource:
 def recover(source: RecoverSource, *, identity_text: str | None = None,
             passphrase: str | None = None, fingerprint: str | None = None,
             allow_older: bool = False, allow_unsigned: bool = False,
-            on_progress: Progress | None = None) -> RecoverReport:
+            on_progress: Progress | None = None,
+            shares: Sequence[tuple[str, str]] | None = None) -> RecoverReport:
     """Rebuild a whole instance (register, users, keys, archive, control lists) from the
     disk into the new, empty home, all or nothing (``recover_into``). The recovery
-    identity (``identity_text``) or a key holder's passphrase unlocks the disk."""
+    identity (``identity_text``, or rebuilt in memory from recovery ``shares``: (name,
+    typed words) pairs) or a key holder's passphrase unlocks the disk."""
     from brankas.core.disk.layout import disk_identities
 
     reader = source.reader
-    identities, unlocked_with = disk_identities(reader, passphrase=passphrase,
-                                                identity_text=identity_text)
+    if shares is not None:
+        from brankas.core.keyring import shares as core_shares
+
+        # No instance yet to compare with: a key that is not the office's opens no
+        # snapshot, and the disk's seals are checked against the anchors as always.
+        identities: list[Any] = [core_shares.identity(shares)]
+        unlocked_with = "recovery shares"
+    else:
+        identities, unlocked_with = disk_identities(reader, passphrase=passphrase,
+                                                    identity_text=identity_text)
     with recover_into(source.home):
         from brankas.web.backup.recover import instance_recover
 
@@ -170,22 +180,31 @@ def recover(source: RecoverSource, *, identity_text: str | None = None,
     return report
 
 
-def recover_in_child(*, dest: Path, home: Path, passphrase: str,
-                     fingerprint: str | None) -> dict[str, Any]:
+def recover_in_child(*, dest: Path, home: Path, passphrase: str | None = None,
+                     fingerprint: str | None, identity_text: str | None = None
+                     ) -> dict[str, Any]:
     """``recover`` in a process of its own (its own Django, its own database), as an
     office would run it: ``python -m brankas.instance recover``, tied to this process (it
-    ends if this one does). Returns its report as a dict with ``exit``; a refusal is
-    ``ok`` false with the ``error`` it printed."""
+    ends if this one does). A key holder's passphrase travels in the child's environment;
+    the recovery identity (``identity_text``, rebuilt from shares) only through its
+    standard input (``--identity-stdin``), never a file or the environment. Returns its
+    report as a dict with ``exit``; a refusal is ``ok`` false with the ``error`` it
+    printed."""
+    if (passphrase is None) == (identity_text is None):
+        raise ValueError("recover_in_child: a passphrase or an identity, one of the two")
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRANKAS_")}
-    env.update({"BRANKAS_PASSPHRASE": passphrase,
-                "BRANKAS_LANG": os.environ.get("BRANKAS_LANG", "id"),
+    env.update({"BRANKAS_LANG": os.environ.get("BRANKAS_LANG", "id"),
                 PARENT_PID: str(os.getpid())})
     args = [sys.executable, "-m", "brankas.instance", "recover", str(dest), "--home",
             str(home)]
+    if passphrase is not None:
+        env["BRANKAS_PASSPHRASE"] = passphrase
+    else:
+        args.append("--identity-stdin")
     if fingerprint is not None:
         args += ["--fingerprint", fingerprint]
     proc = subprocess.run(args, env=env, capture_output=True, text=True,  # noqa: S603
-                          check=False)
+                          check=False, input=identity_text)
     try:
         out: dict[str, Any] = json.loads(proc.stdout)
     except ValueError:

@@ -20,6 +20,7 @@ from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import (
     HRFlowable,
+    PageBreak,
     Paragraph,
     SimpleDocTemplate,
     Spacer,
@@ -47,6 +48,16 @@ class PrintText:
 
 
 @dataclass
+class PrintBoxes:
+    """Short items in numbered boxes, ``columns`` to a row (the words of a recovery share):
+    each box reads ``n  item`` in a large monospaced type, to copy by hand without doubt."""
+
+    items: Sequence[str]
+    columns: int = 3
+    title: str = ""
+
+
+@dataclass
 class Signature:
     """A signature block: the role line, then room to sign, name, position and NIP."""
 
@@ -64,7 +75,7 @@ class PrintDocument:
     subtitle: str = ""
     marking: str = ""  # e.g. "RAHASIA", printed on top of every page
     facts: Sequence[tuple[str, str]] = ()  # label: value lines under the title
-    tables: list[PrintTable | PrintText] = field(default_factory=list)
+    tables: Sequence[PrintTable | PrintText | PrintBoxes] = field(default_factory=list)
     notes: Sequence[str] = ()
     letterhead: Sequence[str] = ()  # lines under the office name (address, phone ...)
     number: str = ""  # the report's number, printed under the title
@@ -148,6 +159,26 @@ def _text_block(block: PrintText, styles: dict[str, ParagraphStyle],
     return [Spacer(1, 4 * mm), box]
 
 
+def _boxes(block: PrintBoxes, styles: dict[str, ParagraphStyle], frame_width: float) -> list:
+    per_row = max(1, block.columns)
+    cells = [f"{n:>2}  {item}" for n, item in enumerate(block.items, start=1)]
+    cells += [""] * (-len(cells) % per_row)
+    # Numbered down each column, as one reads a printed list: 1..11 | 12..22 | 23..33.
+    rows_count = len(cells) // per_row
+    rows = [[cells[c * rows_count + r] for c in range(per_row)] for r in range(rows_count)]
+    grid = Table(rows, colWidths=[frame_width / per_row] * per_row)
+    grid.setStyle(TableStyle([
+        ("GRID", (0, 0), (-1, -1), 0.8, colors.black),
+        ("FONTNAME", (0, 0), (-1, -1), "Courier-Bold"),
+        ("FONTSIZE", (0, 0), (-1, -1), 12),
+        ("LEADING", (0, 0), (-1, -1), 14),
+        ("TOPPADDING", (0, 0), (-1, -1), 5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
+    ]))
+    out: list = [_p(block.title, styles["h3"])] if block.title else [Spacer(1, 4 * mm)]
+    return [*out, grid]
+
+
 def _signatures(doc: PrintDocument, styles: dict[str, ParagraphStyle],
                 frame_width: float) -> list:
     cells = []
@@ -174,12 +205,7 @@ def _signatures(doc: PrintDocument, styles: dict[str, ParagraphStyle],
     return out
 
 
-def render_pdf(doc: PrintDocument) -> bytes:
-    """The document as PDF bytes (A4), numbered "Halaman X dari Y"."""
-    styles = _styles()
-    pagesize = landscape(A4) if doc.wide else A4
-    out = io.BytesIO()
-    frame_width = pagesize[0] - 30 * mm
+def _story(doc: PrintDocument, styles: dict[str, ParagraphStyle], frame_width: float) -> list:
     story: list = [_p(doc.office, styles["office"])]
     story += [_p(line, styles["subtitle"]) for line in doc.letterhead]
     story += [HRFlowable(width="100%", thickness=1.2, color=colors.black, spaceAfter=4),
@@ -194,6 +220,9 @@ def render_pdf(doc: PrintDocument) -> bytes:
         if isinstance(block, PrintText):
             story += _text_block(block, styles, frame_width)
             continue
+        if isinstance(block, PrintBoxes):
+            story += _boxes(block, styles, frame_width)
+            continue
         if block.title:
             story.append(_p(block.title, styles["h3"]))
         else:
@@ -204,22 +233,43 @@ def render_pdf(doc: PrintDocument) -> bytes:
         story += [_p(n, styles["note"]) for n in doc.notes]
     if doc.signatures:
         story += _signatures(doc, styles, frame_width)
+    return story
+
+
+def render_pdf(doc: PrintDocument) -> bytes:
+    """The document as PDF bytes (A4), numbered "Halaman X dari Y"."""
+    return render_pdfs([doc])
+
+
+def render_pdfs(docs: Sequence[PrintDocument]) -> bytes:
+    """Several documents in one PDF, each from a new page (the share sheets of a split,
+    one per page). The page decoration (marking, footer, landscape) is the first's."""
+    first = docs[0]
+    styles = _styles()
+    pagesize = landscape(A4) if first.wide else A4
+    out = io.BytesIO()
+    frame_width = pagesize[0] - 30 * mm
+    story: list = []
+    for i, doc in enumerate(docs):
+        if i:
+            story.append(PageBreak())
+        story += _story(doc, styles, frame_width)
 
     def decorate(canvas, template) -> None:  # type: ignore[no-untyped-def]
         canvas.saveState()
         canvas.setFont("Helvetica", 7)
-        canvas.drawString(15 * mm, 10 * mm, doc.footer[:160])
+        canvas.drawString(15 * mm, 10 * mm, first.footer[:160])
         canvas.drawRightString(pagesize[0] - 15 * mm, 10 * mm,
                                f"Halaman {canvas.getPageNumber()}")
-        if doc.marking:
+        if first.marking:
             canvas.setFont("Helvetica-Bold", 10)
             canvas.setFillColor(colors.HexColor("#a00000"))
-            canvas.drawCentredString(pagesize[0] / 2, pagesize[1] - 10 * mm, doc.marking)
+            canvas.drawCentredString(pagesize[0] / 2, pagesize[1] - 10 * mm, first.marking)
         canvas.restoreState()
 
     template = SimpleDocTemplate(out, pagesize=pagesize, leftMargin=15 * mm,
                                  rightMargin=15 * mm, topMargin=16 * mm, bottomMargin=16 * mm,
-                                 title=doc.title, author=doc.office, creator="Brankas",
-                                 keywords=doc.keywords)
+                                 title=first.title, author=first.office, creator="Brankas",
+                                 keywords=first.keywords)
     template.build(story, onFirstPage=decorate, onLaterPages=decorate)
     return out.getvalue()

@@ -6,7 +6,7 @@ every file is checked against the register's hash before it is kept."""
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -199,17 +199,25 @@ class DrillReport:
 
 def backup_drill(*, actor: User, dest: Path | str, passphrase: str | None = None,
                  on_progress: Progress | None = None,
-                 run_recover: Callable[[Path, Path, str], dict[str, Any]] | None = None
-                 ) -> DrillReport:
+                 run_recover: Callable[..., dict[str, Any]] | None = None,
+                 shares: Sequence[tuple[str, str]] | None = None) -> DrillReport:
     """Check the disk in full, restore every document on it into a temporary folder and
-    compare with the register; with a key holder's passphrase, also rebuild a whole
-    instance from the disk (the instance service, in a process of its own) and compare it
-    with this one. The temporary folder is removed; the result is recorded for the disk."""
+    compare with the register; with a key holder's passphrase, or the office recovery
+    ``shares`` ((name, typed words) pairs: the recovery key rebuilt in memory and given
+    to the child through its standard input), also rebuild a whole instance from the
+    disk (the instance service, in a process of its own; it test-opens documents) and
+    compare it with this one. The temporary folder is removed; the result is recorded
+    for the disk."""
     from brankas.web.runtime import brankas_settings
 
     require_audited(actor, Action.DRILL, target=str(dest))
-    if passphrase is not None:
+    if passphrase is not None or shares is not None:
         require_audited(actor, Action.OPEN_EXEMPTED, target=str(dest))
+    identity_text: str | None = None
+    if shares is not None:
+        from brankas.web.keys.recovery import shares_identity
+
+        identity_text = str(shares_identity(shares, actor=actor, purpose="drill"))
     settings = brankas_settings()
     started = timezone.now()
     reader = BagReader(dest)
@@ -227,9 +235,10 @@ def backup_drill(*, actor: User, dest: Path | str, passphrase: str | None = None
     store.sweep_staging(settings)  # what a killed drill left, a day on
     with tempfile.TemporaryDirectory(prefix=store.DRILL_PREFIX, dir=settings.tmp) as tmp:
         restored, damaged = _drill_restore(reader, docs, Path(tmp) / "files")
-        if passphrase is not None:
+        if passphrase is not None or identity_text is not None:
             recover = run_recover or _recover_subprocess
-            recovered = recover(reader.dest, Path(tmp) / "home", passphrase)
+            recovered = recover(reader.dest, Path(tmp) / "home", passphrase,
+                                identity_text=identity_text)
             theirs = recovered.get("documents_sha256", {})
             ours = {d.agenda: d.stored_sha256 for d, _ in docs}
             mismatched = sorted(a for a in ours if theirs.get(a) != ours[a])
@@ -291,7 +300,8 @@ def _drill_record(report: DrillReport, fixity: VerifyReport, *, actor: User,
                              "mismatched": len(report.mismatched)})
 
 
-def _recover_subprocess(dest: Path, home: Path, passphrase: str) -> dict[str, Any]:
+def _recover_subprocess(dest: Path, home: Path, passphrase: str | None, *,
+                        identity_text: str | None = None) -> dict[str, Any]:
     """The instance service's recover in its own process (its own database), as an office
     would run it. The office key's fingerprint is given as the paper would give it: the
     drill checks that the disk's seals are this office's."""
@@ -299,4 +309,4 @@ def _recover_subprocess(dest: Path, home: Path, passphrase: str) -> dict[str, An
     from brankas.web.keys.services import office_key
 
     return recover_in_child(dest=dest, home=home, passphrase=passphrase,
-                            fingerprint=office_key().fingerprint)
+                            identity_text=identity_text, fingerprint=office_key().fingerprint)

@@ -8,6 +8,7 @@ the database, the audit log nor any file holds it in plaintext.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -197,12 +198,21 @@ def safe_combinations_read(*, actor: User, passphrase: str, name: str | None = N
     return out
 
 
-def safe_combinations_rewrap(*, actor: User, recovery_identity: str) -> int:
+def safe_combinations_rewrap(*, actor: User, recovery_identity: str | None = None,
+                             shares: Sequence[tuple[str, str]] | None = None) -> int:
     """Re-encrypt every combination to today's readers with the office recovery identity
-    (from the safe, on paper): for when no current reader can open them any more (a new
-    Kabid after the old one left). Nothing is shown; the number of combinations is."""
+    (from the safe, on paper, or rebuilt in memory from recovery ``shares``: (name, typed
+    words) pairs): for when no current reader can open them any more (a new Kabid after
+    the old one left). Nothing is shown; the number of combinations is."""
     require_audited(actor, Action.MANAGE_SAFES)
-    identity = crypto.parse_identity(recovery_identity)
+    if (recovery_identity is None) == (shares is None):
+        raise InvalidInput("field_required", field="identity / shares")
+    if shares is not None:
+        from brankas.web.keys.recovery import shares_identity
+
+        identity = shares_identity(shares, actor=actor, purpose="safe.combination.rewrap")
+    else:
+        identity = crypto.parse_identity(str(recovery_identity))
     readers = _readers()
     combos = list(SafeCombination.objects.all())
     try:

@@ -7,6 +7,7 @@ from brankas.web.ui.backup import views as backup
 from brankas.web.ui.custody import views as custody
 from brankas.web.ui.dashboard import views as dashboard
 from brankas.web.ui.documents import views as documents
+from brankas.web.ui.keys import recovery_views
 from brankas.web.ui.keys import views as keys
 from brankas.web.ui.reports import views as reports
 from brankas.web.ui.sendrequests import views as sendrequests
@@ -72,4 +73,10 @@ urlpatterns += [
     path("reauth/", accounts.reauth_view, name="reauth"),
     path("login/code/", accounts.login_code_view, name="login_code"),
     path("account/authenticator/", accounts.totp_view, name="totp"),
+]
+
+# The office recovery key on paper (issue 13): share sheets and share checks, admin only.
+urlpatterns += [
+    path("keys/recovery/split", recovery_views.recovery_split_view, name="recovery_split"),
+    path("keys/recovery/check", recovery_views.recovery_check_view, name="recovery_check"),
 ]
