@@ -29,7 +29,8 @@ RECOVERY = "recovery"
 
 
 def key_list() -> QuerySet[HolderKey]:
-    return HolderKey.objects.select_related("holder").order_by("holder__username", "created_at")
+    return HolderKey.objects.select_related("holder", "revoked_by").order_by(
+        "holder__username", "created_at")
 
 
 def user_has_key(user_id: int) -> bool:
@@ -351,6 +352,28 @@ def recovery_only_counts() -> tuple[int, int]:
     return documents, letters
 
 
+def key_checked_since(key: HolderKey) -> datetime:
+    """Since when the holder has not proved the passphrase: the last check, or the key's
+    making."""
+    return key.last_checked_at or key.created_at
+
+
+def key_check_due(key: HolderKey, *, now: datetime | None = None) -> bool:
+    """An active key whose holder has not proved the passphrase for ``key_check_months``."""
+    months = months_between(key_checked_since(key), now or timezone.now())
+    return key.active and months >= brankas_settings().key_check_months
+
+
+def recovery_splits() -> QuerySet[RecoverySplit]:
+    """The recorded splits of the office's current recovery key, newest first."""
+    office = Office.objects.first()
+    if office is None:
+        return RecoverySplit.objects.none()
+    return RecoverySplit.objects.filter(
+        recovery_fingerprint=crypto.recipient_fingerprint(office.recovery_recipient)
+    ).select_related("created_by").order_by("-created_at", "-id")
+
+
 def key_warnings(*, now: datetime | None = None) -> list[KeyWarning]:
     """What the key life cycle needs attention for (the dashboard shows each to the roles
     who can act on it). Nothing before the office is set up."""
@@ -363,17 +386,14 @@ def key_warnings(*, now: datetime | None = None) -> list[KeyWarning]:
     if documents or letters:
         warnings.append(KeyWarning("documents_recovery_only", {
             "count": documents + letters, "documents": documents, "letters": letters}))
-    limit = brankas_settings().key_check_months
     for key in HolderKey.objects.active().select_related("holder").order_by("holder__username"):
-        since = key.last_checked_at or key.created_at
-        months = months_between(since, now)
-        if months >= limit:
+        if key_check_due(key, now=now):
+            since = key_checked_since(key)
             warnings.append(KeyWarning("key_unchecked", {
                 "username": key.holder.username, "full_name": key.holder.display(),
-                "months": months, "since": since, "never": key.last_checked_at is None}))
-    splits = RecoverySplit.objects.filter(
-        recovery_fingerprint=crypto.recipient_fingerprint(office.recovery_recipient))
-    seen = splits.aggregate(n=Count("pk"), checked=Max(Coalesce("last_checked_at", "created_at")),
+                "months": months_between(since, now), "since": since,
+                "never": key.last_checked_at is None}))
+    seen = recovery_splits().order_by().aggregate(n=Count("pk"), checked=Max(Coalesce("last_checked_at", "created_at")),
                             ever=Max("last_checked_at"))
     if not seen["n"]:
         warnings.append(KeyWarning("no_recovery_split"))

@@ -7,6 +7,7 @@ from brankas.web.ui.backup import views as backup
 from brankas.web.ui.custody import views as custody
 from brankas.web.ui.dashboard import views as dashboard
 from brankas.web.ui.documents import views as documents
+from brankas.web.ui.keys import coverage_views
 from brankas.web.ui.keys import views as keys
 from brankas.web.ui.reports import views as reports
 from brankas.web.ui.sendrequests import views as sendrequests
@@ -72,4 +73,9 @@ urlpatterns += [
     path("reauth/", accounts.reauth_view, name="reauth"),
     path("login/code/", accounts.login_code_view, name="login_code"),
     path("account/authenticator/", accounts.totp_view, name="totp"),
+]
+
+# Key coverage (issue 13: who can open each exempted file).
+urlpatterns += [
+    path("keys/coverage/", coverage_views.coverage_page, name="key_coverage"),
 ]
