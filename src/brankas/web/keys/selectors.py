@@ -393,8 +393,9 @@ def key_warnings(*, now: datetime | None = None) -> list[KeyWarning]:
                 "username": key.holder.username, "full_name": key.holder.display(),
                 "months": months_between(since, now), "since": since,
                 "never": key.last_checked_at is None}))
-    seen = recovery_splits().order_by().aggregate(n=Count("pk"), checked=Max(Coalesce("last_checked_at", "created_at")),
-                            ever=Max("last_checked_at"))
+    seen = recovery_splits().order_by().aggregate(
+        n=Count("pk"), checked=Max(Coalesce("last_checked_at", "created_at")),
+        ever=Max("last_checked_at"))
     if not seen["n"]:
         warnings.append(KeyWarning("no_recovery_split"))
         return warnings
