@@ -233,6 +233,14 @@ def test_a_split_never_checked_counts_from_its_making(office) -> None:
         "recovery_check_old", 370, True)
 
 
+def test_a_newer_split_never_checked_is_said_so(office) -> None:
+    _checked(office, NOW)
+    _split(office, created=NOW - dt.timedelta(days=900), checked=NOW - dt.timedelta(days=800))
+    _split(office, created=NOW - dt.timedelta(days=370))
+    old = next(w for w in key_warnings(now=NOW) if w.code == "recovery_check_old")
+    assert (old.params["days"], old.params["never"]) == (370, True)
+
+
 def test_several_splits_warn_that_older_shares_still_work(office) -> None:
     _checked(office, NOW)
     _split(office, created=NOW - dt.timedelta(days=500), checked=NOW - dt.timedelta(days=400))

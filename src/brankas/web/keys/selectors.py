@@ -402,7 +402,8 @@ def key_warnings(*, now: datetime | None = None) -> list[KeyWarning]:
     if now - seen["checked"] > timedelta(days=RECOVERY_CHECK_DAYS):
         warnings.append(KeyWarning("recovery_check_old", {
             "days": (now - seen["checked"]).days, "since": seen["checked"],
-            "never": seen["ever"] is None}))
+            # the latest date is a split's making, not a check of its shares
+            "never": seen["ever"] is None or seen["ever"] < seen["checked"]}))
     if seen["n"] > 1:
         warnings.append(KeyWarning("several_splits", {"count": seen["n"]}))
     return warnings
