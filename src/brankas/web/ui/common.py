@@ -4,12 +4,13 @@ a page of a long list, a file handed over as a download."""
 from __future__ import annotations
 
 import functools
+import io
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar, cast
 
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils.translation import get_language
@@ -93,5 +94,17 @@ def download(data: bytes | str, content_type: str, filename: str, *, inline: boo
     response["Content-Disposition"] = (
         f'{"inline" if inline else "attachment"}; filename="{filename}"')
     if no_store:
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+def pdf_response(buffer: io.BytesIO, filename: str, *, attachment: bool) -> FileResponse:
+    """A PDF made or decrypted in memory (``buffer``), handed to the browser: shown in it, or
+    as a download that no cache may keep (``attachment``: an opened exempted document or
+    letter)."""
+    buffer.seek(0)
+    response = FileResponse(buffer, as_attachment=attachment, filename=filename,
+                            content_type="application/pdf")
+    if attachment:
         response["Cache-Control"] = "no-store"
     return response

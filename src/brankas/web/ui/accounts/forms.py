@@ -13,6 +13,9 @@ from brankas.web.ui.forms import BaseForm, check_match, password_field, text_fie
 
 
 class SetupForm(BaseForm):
+    field_of_code = {"password_invalid": "password1", "already_initialized": None}
+    field_of_param = {"office": "office_name", "admin": "admin_username"}
+
     office_name = text_field(_("Office name"), 200, required=True)
     government = text_field(_("Government"), 200, placeholder="Pemerintah Kabupaten …")
     department = text_field(_("Department"), 200, placeholder="Dinas Komunikasi dan Informatika")
@@ -65,6 +68,10 @@ class ReauthForm(forms.Form):
 
 
 class UserForm(BaseForm):
+    field_of_code = {"user_exists": "username", "role_invalid": "role",
+                     "password_invalid": "password1"}
+    field_of_param = {"NIP": "nip"}
+
     username = text_field(_("Username"), 150, required=True, autocomplete="off")
     role = forms.CharField(label=_("Role"), widget=forms.Select())
     full_name = text_field(_("Full name"), 200)

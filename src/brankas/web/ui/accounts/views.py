@@ -179,10 +179,6 @@ def totp_view(request: HttpRequest) -> HttpResponse:
 
 # ------------------------------------------------------------------ first run
 
-SETUP_FIELD_OF_CODE = {"password_invalid": "password1", "already_initialized": None}
-SETUP_FIELD_OF_PARAM = {"office": "office_name", "admin": "admin_username"}
-
-
 @never_cache
 @sensitive_post_parameters("password1", "password2")
 def setup(request: HttpRequest) -> HttpResponse:
@@ -206,9 +202,7 @@ def setup(request: HttpRequest) -> HttpResponse:
                 email=data["email"],
             )
         except BrankasError as exc:
-            field = SETUP_FIELD_OF_CODE.get(exc.code,
-                                            SETUP_FIELD_OF_PARAM.get(exc.params.get("field", "")))
-            form.add_error(field, message_of(exc))
+            form.add_brankas_error(exc)
         else:
             # The secret half of the recovery key lives only in this one response: it is not
             # stored, not put in the session, and the page is marked not to be cached.
@@ -225,11 +219,6 @@ def setup(request: HttpRequest) -> HttpResponse:
 
 # ------------------------------------------------------------------ users
 
-USER_FIELD_OF_CODE = {"user_exists": "username", "role_invalid": "role",
-                      "password_invalid": "password1"}
-USER_FIELD_OF_PARAM = {"username": "username", "NIP": "nip"}
-
-
 @login_required
 @refusals
 @sensitive_post_parameters("password1", "password2")
@@ -244,9 +233,7 @@ def users_view(request: HttpRequest) -> HttpResponse:
                                   password=data["password1"], full_name=data["full_name"],
                                   position=data["position"], nip=data["nip"])
         except BrankasError as exc:
-            field = USER_FIELD_OF_CODE.get(exc.code,
-                                           USER_FIELD_OF_PARAM.get(exc.params.get("field", "")))
-            form.add_error(field, message_of(exc))
+            form.add_brankas_error(exc)
         else:
             messages.success(request, _("User %(username)s was added with the role %(role)s.")
                              % {"username": created.username, "role": created.role.title()})

@@ -22,7 +22,6 @@ from brankas.core.register.intake import InputFile
 from brankas.core.register.metadata import LIMITS, DocumentInput
 from brankas.core.terms import CATEGORY_LABELS, Category
 from brankas.web.ui import labels
-from brankas.web.ui.common import message_of
 from brankas.web.ui.forms import BaseForm, MultipleFileField
 from brankas.web.ui.uploads import uploaded_files
 
@@ -101,15 +100,12 @@ FIELD_OF_CODE = {
     "direction_invalid": "direction",
     "classification_invalid": "classification",
 }
-FILE_CODES = {
-    "file_empty", "file_missing", "file_too_large", "file_type_unknown", "file_type_mismatch",
-    "pdf_truncated", "pdf_encrypted", "pdf_unreadable", "pdf_no_pages", "image_unreadable",
-    "image_too_large", "mixed_inputs", "no_files",
-    "pdf_active_content", "pdf_embedded_files", "file_polyglot",
-}
 
 
 class RegisterForm(BaseForm):
+    field_of_code = FIELD_OF_CODE
+    file_field = "scans"
+
     direction = forms.CharField(label=_("Direction"), required=False,
                                 widget=forms.RadioSelect(attrs={"required": True}))
     classification = forms.CharField(label=_("Classification"), required=False,
@@ -151,25 +147,6 @@ class RegisterForm(BaseForm):
         self.fields["classification"].help_text = _(
             "Terbatas, Rahasia and Sangat Rahasia are Dikecualikan: encrypted before they are "
             "stored, and only key holders can open them.")
-
-    # ---- errors from the core, shown beside their field
-
-    def field_of(self, exc: BrankasError) -> str | None:
-        if exc.code in FILE_CODES:
-            return "scans"
-        if exc.code in FIELD_OF_CODE:
-            return FIELD_OF_CODE[exc.code]
-        name = exc.params.get("field")
-        if name in self.fields:
-            return str(name)
-        return None
-
-    def add_brankas_error(self, exc: BrankasError) -> None:
-        name = self.field_of(exc)
-        override = {}
-        if name and "field" in exc.params:
-            override["field"] = str(self.fields[name].label)
-        self.add_error(name, message_of(exc, **override))
 
     def _required(self, name: str) -> str | None:
         value = str(self.cleaned_data.get(name) or "").strip()

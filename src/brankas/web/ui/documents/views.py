@@ -8,7 +8,7 @@ import io
 from csp.decorators import csp_replace
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -30,7 +30,7 @@ from brankas.web.documents.selectors import document_get, document_list, documen
 from brankas.web.documents.services import document_open, document_register, document_view
 from brankas.web.keys.selectors import RECOVERY, key_list
 from brankas.web.ui import labels
-from brankas.web.ui.common import actor, message_of, paginate, refusals, require_role
+from brankas.web.ui.common import actor, message_of, paginate, pdf_response, refusals, require_role
 from brankas.web.ui.documents.forms import FilterForm, RegisterForm, opened_at, opened_token
 from brankas.web.ui.forms import PassphraseForm
 from brankas.web.ui.security import recent_password
@@ -119,8 +119,7 @@ def document_pdf(request: HttpRequest, agenda: str) -> HttpResponseBase:
             raise
         return render(request, "ui/refused.html", {"status": 500, "message": message_of(exc)},
                       status=500)
-    buffer.seek(0)
-    return FileResponse(buffer, filename=pdf_name(doc), content_type="application/pdf")
+    return pdf_response(buffer, pdf_name(doc), attachment=False)
 
 
 @login_required
@@ -149,11 +148,7 @@ def document_open_view(request: HttpRequest, agenda: str) -> HttpResponseBase:
             raise  # a refusal page (403), already audited by the service
         form.add_error("passphrase", message_of(exc))
         return render_detail(request, doc, form, status=400)
-    buffer.seek(0)
-    response = FileResponse(buffer, as_attachment=True, filename=pdf_name(doc),
-                            content_type="application/pdf")
-    response["Cache-Control"] = "no-store"
-    return response
+    return pdf_response(buffer, pdf_name(doc), attachment=True)
 
 
 # ------------------------------------------------------------------ registering

@@ -8,12 +8,10 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from brankas.core.errors import BrankasError
 from brankas.core.register.metadata import LIMITS
 from brankas.core.terms import URGENCY_LABELS, Urgency
 from brankas.web.ui import labels
-from brankas.web.ui.common import message_of
-from brankas.web.ui.documents.forms import FILE_CODES, RegisterForm, core_text
+from brankas.web.ui.documents.forms import RegisterForm, core_text
 from brankas.web.ui.forms import BaseForm, MultipleFileField
 from brankas.web.ui.uploads import uploaded_files
 
@@ -23,20 +21,10 @@ FIELD_OF_CODE = {"classification_invalid": "classification", "urgency_invalid": 
 
 
 class ServiceForm(BaseForm):
-    """A form that shows a service's ``BrankasError`` beside the field concerned."""
+    """A form of the request pages (its letter field is ``letter``)."""
 
+    field_of_code = FIELD_OF_CODE
     file_field = "letter"
-
-    def add_brankas_error(self, exc: BrankasError) -> None:
-        name: str | None = FIELD_OF_CODE.get(exc.code)
-        if exc.code in FILE_CODES:
-            name = self.file_field
-        elif name is None and exc.params.get("field") in self.fields:
-            name = str(exc.params["field"])
-        if name not in self.fields:
-            name = None
-        override = {"field": str(self.fields[name].label)} if name and "field" in exc.params else {}
-        self.add_error(name, message_of(exc, **override))
 
 
 def letter_field(required: bool = False) -> MultipleFileField:

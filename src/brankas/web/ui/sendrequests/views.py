@@ -9,7 +9,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -35,7 +35,7 @@ from brankas.web.sendrequests.selectors import (
     request_list,
     request_lookup,
 )
-from brankas.web.ui.common import actor, message_of, paginate, refusals, require_role
+from brankas.web.ui.common import actor, message_of, paginate, pdf_response, refusals, require_role
 from brankas.web.ui.documents.forms import opened_at, opened_token
 from brankas.web.ui.forms import PassphraseForm
 from brankas.web.ui.sendrequests.forms import (
@@ -263,8 +263,4 @@ def request_letter_view(request: HttpRequest, number: int) -> HttpResponseBase:
         form.add_error("passphrase", message_of(exc))
         req = request_get(actor=user, number=number, via="web", target=request.path)
         return render_detail(request, req, status=400, passphrase_form=form)
-    buffer.seek(0)
-    response = FileResponse(buffer, as_attachment=True, filename=_letter_name(req),
-                            content_type="application/pdf")
-    response["Cache-Control"] = "no-store"
-    return response
+    return pdf_response(buffer, _letter_name(req), attachment=True)
