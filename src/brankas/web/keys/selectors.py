@@ -1,26 +1,36 @@
-"""Keys, and the one answer to "who receives an exempted file" (``recipients_for``)."""
+"""Keys, the one answer to "who receives an exempted file" (``recipients_for``), and what
+the key life cycle needs: who can open each exempted file (``key_coverage``) and the
+dashboard's warnings (``key_warnings``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from brankas.core import crypto
-from brankas.core.access import require_combination
+from brankas.core.access import Action, require_combination
 from brankas.core.errors import InvalidInput, SetupError
-from brankas.core.terms import KEY_HOLDER_ROLES, ROLE_LABELS, Role
+from brankas.core.terms import KEY_HOLDER_ROLES, ROLE_LABELS, Category, Role
 from brankas.web.accounts.models import Office, User
-from brankas.web.keys.models import HolderKey
+from brankas.web.audit.guard import Actor, require_audited
+from brankas.web.documents.models import Document
+from brankas.web.keys.models import HolderKey, RecoverySplit
 from brankas.web.runtime import brankas_settings
+from brankas.web.sendrequests.models import SendRequest
 
 RECOVERY = "recovery"
 
 
 def key_list() -> QuerySet[HolderKey]:
-    return HolderKey.objects.select_related("holder").order_by("holder__username", "created_at")
+    return HolderKey.objects.select_related("holder", "revoked_by").order_by(
+        "holder__username", "created_at")
 
 
 def user_has_key(user_id: int) -> bool:
@@ -145,3 +155,255 @@ def recipients_adding(fingerprints: Sequence[str], key: HolderKey, *,
     found = keys.filter(Q(fingerprint__in=listed) | Q(holder_id__in=renewed) | Q(pk=fresh.pk))
     return Recipients(purpose=purpose, keys=tuple(found.order_by("created_at", "id")),
                       recovery=Office.objects.get().recovery_recipient)
+
+
+# -- coverage: who can open each exempted file (``key coverage``) -----------------------
+
+DOCUMENT, LETTER = "document", "letter"
+
+
+@dataclass(frozen=True)
+class Opener:
+    """A holder who can open a file: an active user with a key among its recipients that
+    is not revoked. ``current``: through the holder's active key (else through a key the
+    holder has since replaced, which the holder's passphrase of that time still opens)."""
+
+    username: str
+    full_name: str
+    role: str
+    current: bool
+
+
+@dataclass(frozen=True)
+class CoverageRow:
+    """One exempted document (``label`` its agenda number) or encrypted request letter
+    (``P-<n>``), and the holders who can open it. No holder: the recovery key alone
+    (``recovery_only``) — paper in the safe, or its shares."""
+
+    kind: str  # document, letter
+    label: str
+    classification: str
+    holders: tuple[Opener, ...]
+    recovery: bool  # the office's current recovery key is among its recipients
+
+    @property
+    def recovery_only(self) -> bool:
+        return not self.holders
+
+
+def _openers() -> dict[str, Opener]:
+    """Fingerprint → holder, for every key that still opens what it was given: not
+    revoked, of an active user (one query)."""
+    rows = (HolderKey.objects.filter(revoked_at__isnull=True, holder__is_active=True)
+            .values_list("fingerprint", "retired_at", "holder__username",
+                         "holder__full_name", "holder__role"))
+    return {fp: Opener(username, full_name, role, retired is None)
+            for fp, retired, username, full_name, role in rows}
+
+
+def _holders_of(fingerprints: Sequence[str], openers: dict[str, Opener]) -> tuple[Opener, ...]:
+    """The holders among ``fingerprints``, once each (through the current key if any)."""
+    found: dict[str, Opener] = {}
+    for fp in fingerprints:
+        opener = openers.get(fp)
+        if opener is None:
+            continue
+        seen = found.get(opener.username)
+        if seen is None or (opener.current and not seen.current):
+            found[opener.username] = opener
+    return tuple(found[u] for u in sorted(found))
+
+
+def _recovery_fingerprint() -> str:
+    office = Office.objects.first()
+    return crypto.recipient_fingerprint(office.recovery_recipient) if office else ""
+
+
+def _exempted_documents() -> QuerySet[Document]:
+    return Document.objects.filter(category=Category.EXEMPTED.value)
+
+
+def _encrypted_letters() -> QuerySet[SendRequest]:
+    return SendRequest.objects.exclude(letter_path="").exclude(letter_suite="")
+
+
+def _recovery_only_sets(qs: QuerySet[Any], field: str,
+                        openers: dict[str, Opener]) -> tuple[list[list[str]], int]:
+    """The distinct recipient lists of ``qs`` that no holder can open, and how many rows
+    have them: grouped in SQL (there are few distinct lists: one per change of holders),
+    judged here."""
+    sets, count = [], 0
+    for row in qs.order_by().values(field).annotate(n=Count("pk")):
+        fingerprints = row[field] or []
+        if not _holders_of(fingerprints, openers):
+            sets.append(fingerprints)
+            count += row["n"]
+    return sets, count
+
+
+class Coverage:
+    """The coverage of every exempted document, then every encrypted request letter: a
+    sequence that ``Paginator`` can page (``count`` and slices query only what is asked)
+    and that streams when iterated (``.iterator()``, only the columns needed)."""
+
+    def __init__(self, *, recovery_only: bool = False) -> None:
+        self.openers = _openers()
+        self.recovery = _recovery_fingerprint()
+        self.documents = _exempted_documents()
+        self.letters = _encrypted_letters()
+        if recovery_only:
+            docs, _n = _recovery_only_sets(self.documents, "recipients", self.openers)
+            letters, _n = _recovery_only_sets(self.letters, "letter_recipients", self.openers)
+            self.documents = self.documents.filter(recipients__in=docs)
+            self.letters = self.letters.filter(letter_recipients__in=letters)
+        self._counts: tuple[int, int] | None = None
+
+    def _documents(self) -> QuerySet[Any]:
+        return self.documents.values_list("agenda", "classification", "recipients")
+
+    def _letters(self) -> QuerySet[Any]:
+        return self.letters.values_list("pk", "classification", "letter_recipients")
+
+    def _row(self, kind: str, label: str, classification: str,
+             fingerprints: list[str] | None) -> CoverageRow:
+        listed = fingerprints or []
+        return CoverageRow(kind, label, classification, _holders_of(listed, self.openers),
+                           self.recovery in listed)
+
+    def _document_rows(self, rows: Iterable[tuple[str, str, list[str]]]) -> Iterator[CoverageRow]:
+        for agenda, classification, fingerprints in rows:
+            yield self._row(DOCUMENT, agenda, classification, fingerprints)
+
+    def _letter_rows(self, rows: Iterable[tuple[int, str, list[str]]]) -> Iterator[CoverageRow]:
+        for pk, classification, fingerprints in rows:
+            yield self._row(LETTER, f"P-{pk}", classification, fingerprints)
+
+    def __iter__(self) -> Iterator[CoverageRow]:
+        yield from self._document_rows(self._documents().iterator(chunk_size=2000))
+        yield from self._letter_rows(self._letters().iterator(chunk_size=2000))
+
+    def counts(self) -> tuple[int, int]:
+        """How many documents and letters."""
+        if self._counts is None:
+            self._counts = (self.documents.count(), self.letters.count())
+        return self._counts
+
+    def count(self) -> int:
+        """The number of rows (what ``Paginator`` asks; no ``__len__``, which ``list()``
+        would call before streaming)."""
+        return sum(self.counts())
+
+    def __getitem__(self, window: slice) -> list[CoverageRow]:
+        if not isinstance(window, slice):
+            raise TypeError("Coverage is read in slices")
+        start, stop = window.start or 0, window.stop
+        documents, total = self.counts()[0], self.count()
+        stop = total if stop is None else min(stop, total)
+        rows: list[CoverageRow] = []
+        if start < documents:
+            rows += self._document_rows(self._documents()[start:min(stop, documents)])
+        if stop > documents:
+            first = max(start - documents, 0)
+            rows += self._letter_rows(self._letters()[first:stop - documents])
+        return rows
+
+
+def key_coverage(*, actor: Actor, via: str = "", target: str = "",
+                 recovery_only: bool = False) -> Coverage:
+    """Per exempted document and per encrypted request letter, the active holders who can
+    open it (view-key-coverage); ``recovery_only``: only those no holder can open. The
+    recovery key is left out of the holders. Viewing it is audited by
+    ``keys.coverage.key_coverage_view``."""
+    require_audited(actor, Action.VIEW_KEY_COVERAGE, target=target, via=via)
+    return Coverage(recovery_only=recovery_only)
+
+
+# -- warnings for the dashboard ---------------------------------------------------------
+
+RECOVERY_CHECK_DAYS = 365  # a set of shares should rebuild the recovery key once a year
+
+
+@dataclass(frozen=True)
+class KeyWarning:
+    """``documents_recovery_only`` {count, documents, letters}: files no active holder can
+    open. ``key_unchecked`` {username, full_name, months, since, never}: a holder who has
+    not proved the passphrase for ``key_check_months``. ``no_recovery_split``: the
+    recovery key has no recorded shares. ``recovery_check_old`` {days, since, never}: the
+    last rebuild from shares (or the split) is more than a year ago. ``several_splits``
+    {count}: older splits' shares still rebuild the key."""
+
+    code: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def months_between(start: datetime, end: datetime) -> int:
+    """Whole calendar months from ``start`` to ``end`` (0 when ``end`` is earlier)."""
+    months = (end.year - start.year) * 12 + end.month - start.month
+    if (end.day, end.time()) < (start.day, start.time()):
+        months -= 1
+    return max(months, 0)
+
+
+def recovery_only_counts() -> tuple[int, int]:
+    """How many exempted documents and encrypted letters no active holder can open."""
+    openers = _openers()
+    _s, documents = _recovery_only_sets(_exempted_documents(), "recipients", openers)
+    _s, letters = _recovery_only_sets(_encrypted_letters(), "letter_recipients", openers)
+    return documents, letters
+
+
+def key_checked_since(key: HolderKey) -> datetime:
+    """Since when the holder has not proved the passphrase: the last check, or the key's
+    making."""
+    return key.last_checked_at or key.created_at
+
+
+def key_check_due(key: HolderKey, *, now: datetime | None = None) -> bool:
+    """An active key whose holder has not proved the passphrase for ``key_check_months``."""
+    months = months_between(key_checked_since(key), now or timezone.now())
+    return key.active and months >= brankas_settings().key_check_months
+
+
+def recovery_splits() -> QuerySet[RecoverySplit]:
+    """The recorded splits of the office's current recovery key, newest first."""
+    office = Office.objects.first()
+    if office is None:
+        return RecoverySplit.objects.none()
+    return RecoverySplit.objects.filter(
+        recovery_fingerprint=crypto.recipient_fingerprint(office.recovery_recipient)
+    ).select_related("created_by").order_by("-created_at", "-id")
+
+
+def key_warnings(*, now: datetime | None = None) -> list[KeyWarning]:
+    """What the key life cycle needs attention for (the dashboard shows each to the roles
+    who can act on it). Nothing before the office is set up."""
+    now = now or timezone.now()
+    office = Office.objects.first()
+    if office is None:
+        return []
+    warnings: list[KeyWarning] = []
+    documents, letters = recovery_only_counts()
+    if documents or letters:
+        warnings.append(KeyWarning("documents_recovery_only", {
+            "count": documents + letters, "documents": documents, "letters": letters}))
+    for key in HolderKey.objects.active().select_related("holder").order_by("holder__username"):
+        if key_check_due(key, now=now):
+            since = key_checked_since(key)
+            warnings.append(KeyWarning("key_unchecked", {
+                "username": key.holder.username, "full_name": key.holder.display(),
+                "months": months_between(since, now), "since": since,
+                "never": key.last_checked_at is None}))
+    seen = recovery_splits().order_by().aggregate(
+        n=Count("pk"), checked=Max(Coalesce("last_checked_at", "created_at")),
+        ever=Max("last_checked_at"))
+    if not seen["n"]:
+        warnings.append(KeyWarning("no_recovery_split"))
+        return warnings
+    if now - seen["checked"] > timedelta(days=RECOVERY_CHECK_DAYS):
+        warnings.append(KeyWarning("recovery_check_old", {
+            "days": (now - seen["checked"]).days, "since": seen["checked"],
+            # the latest date is a split's making, not a check of its shares
+            "never": seen["ever"] is None or seen["ever"] < seen["checked"]}))
+    if seen["n"] > 1:
+        warnings.append(KeyWarning("several_splits", {"count": seen["n"]}))
+    return warnings

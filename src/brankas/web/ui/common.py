@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import functools
 import io
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, TypeVar, cast
 
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
@@ -70,9 +70,20 @@ def refusals(view: V) -> V:
     return wrapper  # type: ignore[return-value]
 
 
-def paginate(request: HttpRequest, items: QuerySet[Any] | list[Any], per_page: int) -> Page:
+class Pageable(Protocol):
+    """A long list that is not a query set, read a page at a time (``count`` and slices)."""
+
+    def count(self) -> int: ...
+
+    def __getitem__(self, window: slice) -> Sequence[Any]: ...
+
+
+def paginate(request: HttpRequest, items: QuerySet[Any] | list[Any] | Pageable,
+             per_page: int) -> Page:
     """The page of ``items`` named by ``?page=`` (the first, or the last when out of range)."""
-    return Paginator(items, per_page).get_page(request.GET.get("page"))
+    # A Pageable has no ``__len__`` (``list()`` would call it before streaming); Paginator
+    # asks ``count()`` first, which the stubs do not know.
+    return Paginator(cast(Any, items), per_page).get_page(request.GET.get("page"))
 
 
 def download(data: bytes | str, content_type: str, filename: str, *, inline: bool = False,

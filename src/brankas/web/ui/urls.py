@@ -7,7 +7,7 @@ from brankas.web.ui.backup import views as backup
 from brankas.web.ui.custody import views as custody
 from brankas.web.ui.dashboard import views as dashboard
 from brankas.web.ui.documents import views as documents
-from brankas.web.ui.keys import recovery_views
+from brankas.web.ui.keys import coverage_views, recovery_views
 from brankas.web.ui.keys import views as keys
 from brankas.web.ui.reports import views as reports
 from brankas.web.ui.sendrequests import views as sendrequests
@@ -79,4 +79,9 @@ urlpatterns += [
 urlpatterns += [
     path("keys/recovery/split", recovery_views.recovery_split_view, name="recovery_split"),
     path("keys/recovery/check", recovery_views.recovery_check_view, name="recovery_check"),
+]
+
+# Key coverage (issue 13: who can open each exempted file).
+urlpatterns += [
+    path("keys/coverage/", coverage_views.coverage_page, name="key_coverage"),
 ]

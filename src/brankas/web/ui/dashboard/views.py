@@ -21,12 +21,13 @@ from brankas.web.accounts.selectors import user_list
 from brankas.web.backup.selectors import backup_status
 from brankas.web.custody.selectors import custody_warnings
 from brankas.web.documents.selectors import document_counts, document_list
-from brankas.web.keys.selectors import any_key_holder, user_has_key
+from brankas.web.keys.selectors import any_key_holder, key_warnings, user_has_key
 from brankas.web.reports.selectors import report_inbox
 from brankas.web.runtime import brankas_settings
 from brankas.web.sendrequests.selectors import request_inbox, request_overdue
 from brankas.web.ui import labels
 from brankas.web.ui.common import actor
+from brankas.web.ui.keys.links import optional_url
 
 RECENT = 10
 
@@ -157,6 +158,71 @@ def request_hints(user: User) -> list[Hint]:
         reverse("ui:requests") + "?show=overdue", _("Requests to send"))]
 
 
+# Who sees which key warning: those who can act on it. A holder proves their own
+# passphrase; the admin splits and checks the recovery shares; every role that sees the
+# coverage learns of documents only the recovery key opens.
+RECOVERY_WARNINGS = {"no_recovery_split", "recovery_check_old", "several_splits"}
+
+
+def key_hints(user: User) -> list[Hint]:
+    """The key life cycle's warnings (``keys.selectors.key_warnings``) for this user."""
+    role = Role(user.role)
+    if not allowed(user.role, Action.VIEW_KEY_COVERAGE):
+        return []
+    keys = reverse("ui:keys")
+    hints = []
+    for w in key_warnings():
+        p = w.params
+        if w.code == "documents_recovery_only":
+            text = ngettext(
+                "%(count)d exempted document or request letter can be opened only with the "
+                "office recovery key: no active key holder can open it.",
+                "%(count)d exempted documents and request letters can be opened only with the "
+                "office recovery key: no active key holder can open them.", p["count"]) % p
+            link = optional_url("ui:key_coverage", show="recovery-only") or keys
+            hints.append(Hint("warning", text, link, _("Key coverage")))
+        elif w.code == "key_unchecked" and p["username"] == user.username:
+            values = {"months": p["months"], "date": date_format(localtime(p["since"]), "j M Y")}
+            text = (ngettext(
+                "Your key's passphrase has not been checked since the key was made on %(date)s "
+                "(%(months)d month): check it now, while a forgotten passphrase can still be "
+                "dealt with.",
+                "Your key's passphrase has not been checked since the key was made on %(date)s "
+                "(%(months)d months): check it now, while a forgotten passphrase can still be "
+                "dealt with.", p["months"]) if p["never"] else ngettext(
+                "You last proved your key's passphrase on %(date)s, %(months)d month ago: "
+                "check it again.",
+                "You last proved your key's passphrase on %(date)s, %(months)d months ago: "
+                "check it again.", p["months"])) % values
+            link = optional_url("ui:key_check", user.username) or keys
+            hints.append(Hint("warning", text, link, _("Check my key")))
+        elif w.code in RECOVERY_WARNINGS and role is Role.ADMIN:
+            hints.append(_recovery_hint(w.code, p, keys))
+    return hints
+
+
+def _recovery_hint(code: str, p: dict[str, Any], keys: str) -> Hint:
+    if code == "no_recovery_split":
+        return Hint("warning", _(
+            "The office recovery key has no recorded shares. If its paper is lost when no "
+            "holder can open a document, that document is lost for good: split the key into "
+            "shares (K of N) and keep them in different places."),
+            optional_url("ui:recovery_split") or keys, _("Split the recovery key"))
+    if code == "recovery_check_old":
+        values = {"days": p["days"], "date": date_format(localtime(p["since"]), "j M Y")}
+        text = (_("The recovery shares were made on %(date)s and have never been checked: "
+                  "check that a set of them still rebuilds the recovery key.")
+                if p["never"] else
+                _("The recovery shares were last checked on %(date)s, more than a year ago: "
+                  "check that a set of them still rebuilds the recovery key.")) % values
+        return Hint("warning", text, optional_url("ui:recovery_check") or keys,
+                    _("Check the shares"))
+    return Hint("info", _(
+        "The recovery key has been split %(count)d times. The shares of every split still "
+        "rebuild it: keep track of all the sheets, or collect and destroy the older ones.")
+        % p, keys, _("Keys"))
+
+
 def report_inbox_for(user: User) -> list[Any]:
     """The reports waiting for this user's role: the inbox on the dashboard."""
     if not allowed(user.role, Action.VIEW_REPORTS):
@@ -175,7 +241,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "folders": folders,
         "total": sum(f.count for f in folders),
         "recent": recent,
-        "hints": hints_for(user) + backup_hints() + custody_hints() + request_hints(user),
+        "hints": (hints_for(user) + backup_hints() + custody_hints() + request_hints(user)
+                  + key_hints(user)),
         "request_inbox": (list(request_inbox(user, via="web")[:RECENT])
                           if allowed(user.role, Action.REQUEST_VIEW) else []),
     })

@@ -3,12 +3,15 @@ creating a key (a holder their own; the admin for a holder)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 
@@ -18,12 +21,46 @@ from brankas.core.errors import BrankasError
 from brankas.core.passphrase import MIN_LENGTH, MIN_SCORE
 from brankas.web.accounts.models import User
 from brankas.web.accounts.selectors import office_get
-from brankas.web.keys.selectors import key_holder_candidates, key_list, user_has_key
+from brankas.web.keys.models import HolderKey
+from brankas.web.keys.selectors import (
+    key_check_due,
+    key_checked_since,
+    key_holder_candidates,
+    key_list,
+    recovery_splits,
+    user_has_key,
+)
 from brankas.web.keys.services import key_create
+from brankas.web.runtime import brankas_settings
 from brankas.web.ui.common import actor, message_of, refusals
 from brankas.web.ui.keys.forms import KeyForm
 
 OWN, FOR_HOLDER = "own", "holder"
+ACTIVE, RETIRED, REVOKED, INACTIVE = "active", "retired", "revoked", "inactive"
+
+
+@dataclass(frozen=True)
+class KeyRow:
+    """A key as the keys page shows it: its state (active; retired: replaced by a newer key
+    of its holder; revoked; inactive: its holder's account is switched off), when the
+    passphrase was last proved, and whether a check is due."""
+
+    key: HolderKey
+    state: str
+    checked_since: datetime
+    check_due: bool
+    own: bool
+
+
+def key_rows(user: User) -> list[KeyRow]:
+    now = timezone.now()
+    rows = []
+    for key in key_list():
+        state = (REVOKED if key.revoked_at else RETIRED if key.retired_at
+                 else ACTIVE if key.holder.is_active else INACTIVE)
+        rows.append(KeyRow(key, state, key_checked_since(key), key_check_due(key, now=now),
+                           key.holder_id == user.pk))
+    return rows
 
 
 def holder_choices() -> list[tuple[str, str]]:
@@ -72,7 +109,10 @@ def keys_view(request: HttpRequest) -> HttpResponse:
                 return redirect("ui:keys")
     office = office_get()
     return render(request, "ui/keys.html", {
-        "keys": key_list(),
+        "rows": key_rows(user),
+        "check_months": brankas_settings().key_check_months,
+        "splits": list(recovery_splits()[:10]) if allowed(user.role, Action.RECOVERY_SPLIT)
+        else [],
         "recovery_recipient": office.recovery_recipient if office else "",
         "recovery_fingerprint": (crypto.recipient_fingerprint(office.recovery_recipient)
                                  if office else ""),
