@@ -128,3 +128,24 @@ def test_a_new_disk_gets_only_the_current_version(office, disk_then_rekey,
     assert Medium.objects.get(label="C") == run.medium
     report, _ = medium_verify(actor=office.users["operator"], dest=fresh)
     assert report.ok, report.register_problems
+
+
+def test_a_re_encrypted_request_letter_on_a_disk(office, tmp_path: Path) -> None:
+    from tests.conftest import make_pdf
+    from tests.web.keys.supersede import supersede_letter
+    from tests.web.sendrequests.test_services import new_request
+
+    req = new_request(office, classification="rahasia", letter=make_pdf(text="surat rahasia"))
+    disk = tmp_path / "disk"
+    backup_run(actor=office.users["operator"], dest=disk, label="A")
+    old_path, old_sha = req.letter_path, req.letter_stored_sha256
+    supersede_letter(req, identity=office.recovery_identity)
+    assert req.letter_path.endswith(".v2.pdf.age")
+    report, _ = medium_verify(actor=office.users["operator"], dest=disk)
+    assert report.ok, report.register_problems  # the old letter's bytes are known
+    backup_run(actor=office.users["operator"], dest=disk)
+    listed = read_payload_manifest(disk)
+    assert listed[old_path] == old_sha
+    assert listed[req.letter_path] == req.letter_stored_sha256
+    report, _ = medium_verify(actor=office.users["operator"], dest=disk)
+    assert report.ok, report.register_problems

@@ -67,3 +67,32 @@ def supersede_document(doc: Document, *, identity: str,
                                 "file_version"])
     old.unlink()
     return superseded
+
+
+def supersede_letter(req, *, identity: str) -> SupersededFile:  # type: ignore[no-untyped-def]
+    """The same for an encrypted request letter (``letter_path``, ``letter_version``), to
+    the same recipients."""
+    import hashlib
+
+    home = brankas_settings().home
+    old = home.joinpath(*req.letter_path.split("/"))
+    plain = crypto.decrypt_bytes(old.read_bytes(), [crypto.parse_identity(identity)])
+    data = crypto.encrypt_bytes(plain, [_recipient(f) for f in req.letter_recipients])
+    version = req.letter_version + 1
+    stem = PurePosixPath(unversioned(req.letter_path)[0])
+    name = stem.name.removesuffix(".pdf" + crypto.EXTENSION)
+    new_path = str(stem.with_name(f"{name}.v{version}.pdf{crypto.EXTENSION}"))
+    home.joinpath(*new_path.split("/")).write_bytes(data)
+    with transaction.atomic():
+        superseded = SupersededFile.objects.create(
+            kind=SupersededFile.LETTER, object_id=req.pk, path=req.letter_path,
+            sha256=req.letter_stored_sha256, size=req.letter_stored_size,
+            recipients=list(req.letter_recipients), superseded_at=timezone.now())
+        req.letter_path = new_path
+        req.letter_stored_sha256 = hashlib.sha256(data).hexdigest()
+        req.letter_stored_size = len(data)
+        req.letter_version = version
+        req.save(update_fields=["letter_path", "letter_stored_sha256", "letter_stored_size",
+                                "letter_version"])
+    old.unlink()
+    return superseded
