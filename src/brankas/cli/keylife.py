@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from brankas.cli.auth import acting_user
-from brankas.cli.runtime import emit, handles_errors, read_secret_file
+from brankas.cli.runtime import emit, fail, handles_errors, read_secret_file
 from brankas.cli.users import key
 from brankas.core.errors import CryptoFailure
 
@@ -44,7 +44,9 @@ def key_passphrase(actor, holder: str, passphrase_file: str | None,  # type: ign
     new = read_secret_file(new_passphrase_file, "", "Frasa sandi baru / New passphrase",
                            confirm=True)
     if new is None:
-        raise CryptoFailure("passphrase_missing")
+        fail("frasa sandi baru diperlukan / a new passphrase is needed: "
+             "--new-passphrase-file F (or type it at the prompt)", 2)
+        return
     changed = key_passphrase_change(actor=actor, holder=holder, old=old, new=new)
     name = key_file_name(changed)
     emit({"holder": holder, "fingerprint": changed.fingerprint,

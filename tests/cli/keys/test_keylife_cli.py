@@ -70,4 +70,8 @@ def test_same_and_missing_passphrases_are_refused(cli_office, run_cli) -> None:
     assert r.returncode == 1 and "same as the old one" in r.stderr
     r = run_cli("key", "passphrase", "--holder", "kabid", "--passphrase-file", pp,
                 user="kabid")
+    assert r.returncode == 2 and "a new passphrase is needed" in r.stderr
+    r = run_cli("key", "passphrase", "--holder", "kabid", user="kabid")
+    assert r.returncode == 1 and "a passphrase is needed" in r.stderr
+    r = run_cli("key", "check", "--holder", "kabid", user="kabid")
     assert r.returncode == 1 and "a passphrase is needed" in r.stderr
