@@ -282,9 +282,21 @@ def restore(actor, dest: str, agendas: tuple[str, ...], to: str, decrypt: bool, 
     def echo() -> None:
         click.echo(f"dipulihkan / restored: {len(report.restored)} dokumen ke / into {report.to}"
                    f" (didekripsi / decrypted: {len(report.decrypted)})")
+        _echo_older(report.older)
         _echo_problems(report.missing, report.damaged, report.problems)
 
     _finish(report, as_json, echo)
+
+
+def _echo_older(older: list[str]) -> None:
+    """Documents of which the disk holds only an older version (re-encrypted since)."""
+    if not older:
+        return
+    click.echo("  versi lama dipulihkan (disk belum memuat versi terkini; terbuka hanya bagi "
+               "kunci penerima versi itu) / older version restored (the disk lacks the "
+               "current one; it opens only for the keys it was encrypted to):")
+    for line in older:
+        click.echo(f"  VERSI LAMA / OLDER  {line}")
 
 
 @main.command()
@@ -346,6 +358,11 @@ def recover(dest: str, new_home: str, passphrase_file: str | None,  # type: igno
         click.echo(f"  pengguna / users: {report.users}, kunci / keys: {report.keys}, "
                    f"dokumen / documents: {report.restored}/{report.documents}, "
                    f"daftar kontrol / control lists: {report.runs}")
+        if report.older_versions or report.newer_versions:
+            click.echo(f"  versi lain di disk (enkripsi ulang) / other versions on the disk "
+                       f"(re-encrypted): {report.older_versions} lama / older, "
+                       f"{len(report.newer_versions)} lebih baru dari salinan ini / newer "
+                       "than this snapshot (tidak disalin / not copied)")
         chain = "utuh / intact" if report.audit_ok else "RUSAK / BROKEN"
         click.echo(f"  log audit / audit log: {chain}")
         _echo_problems(report.missing, report.damaged, report.problems,
@@ -384,6 +401,7 @@ def drill(actor, dest: str, passphrase_file: str | None, shares: tuple[Path, ...
 
     def echo() -> None:
         click.echo(f"uji pemulihan / restore drill: {report.restored} dokumen dipulihkan")
+        _echo_older(report.older)
         for key in ("missing", "damaged", "mismatched"):
             for agenda in getattr(report, key):
                 click.echo(f"  {key.upper():<10} {agenda}")

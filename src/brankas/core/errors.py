@@ -188,6 +188,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "frasa sandi baru sama dengan yang lama; pilih frasa sandi lain",
         "the new passphrase is the same as the old one; choose another",
     ),
+    "key_check_mismatch": (
+        "kunci {fingerprint} milik {username} terbuka, tetapi bukan kunci penerima yang "
+        "tercatat ({recipient}): buat kunci baru dan minta akses lagi",
+        "the key {fingerprint} of {username} unlocks, but it is not the recorded recipient "
+        "({recipient}): make a new key and ask for access again",
+    ),
     "grant_to_self": (
         "{username} tidak dapat memberi akses kepada dirinya sendiri; setelah membuat kunci "
         "baru, kunci-kunci lama {username} tetap membuka dokumen lamanya",

@@ -6,6 +6,8 @@ disk's encrypted register with a key holder's passphrase or the recovery identit
     data/arsip/<biasa|dikecualikan>/<pengiriman|penerimaan>/<year>/<file>   the archive
     data/permintaan/<year>/<file>                  request letters not yet registered
     data/keys/<holder>-<fingerprint>.age           identities, passphrase-protected
+    data/keys/<holder>-p<N>-<fingerprint>.age      the same under a changed passphrase
+                                                   (N = 2, 3, ...; older files stay)
     data/backup/<NNNN>_<started UTC>/              one folder per backup run:
         register-biasa.csv                         the biasa register (plain)
         register-lengkap.csv.age                   the full register (encrypted)
@@ -36,7 +38,8 @@ CONTROL_JSON = "daftar-kontrol.json"
 CONTROL_FORMAT = "brankas-control-list/1"
 
 
-_KEY_FILE = re.compile(rf"{KEYS_DIR}/[^/]+-[0-9a-f]{{16}}\.age")  # <holder>-<fingerprint>.age
+# <holder>-<fingerprint>.age, and <holder>-p<N>-<fingerprint>.age after a passphrase change
+_KEY_FILE = re.compile(rf"{KEYS_DIR}/[^/]+-[0-9a-f]{{16}}\.age")
 KEY_FILE_LIMIT = 64 << 10  # an identity file is a few hundred bytes
 KEY_FILES_TRIED = 100  # each try costs a scrypt (about a second): a disk may not make us wait
 UNLOCK_BUDGET = 180.0  # seconds of trying at most, however many files a disk holds

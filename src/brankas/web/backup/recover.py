@@ -31,7 +31,7 @@ from brankas.core.disk.layout import (
     RUNS_DIR,
     SNAPSHOT,
 )
-from brankas.core.disk.reader import DAMAGED, BagReader
+from brankas.core.disk.reader import DAMAGED, BagReader, locate, same_folder_index
 from brankas.core.errors import BrankasError, CryptoFailure, InvalidInput, SetupError
 from brankas.core.terms import REQUESTS_DIR
 from brankas.web.accounts.models import User
@@ -40,6 +40,7 @@ from brankas.web.backup import sealing
 from brankas.web.backup.models import BackupCopy, BackupRun, Medium
 from brankas.web.backup.services import Progress, medium_sync
 from brankas.web.backup.snapshot import snapshot_load
+from brankas.web.backup.versions import superseded_hashes, unversioned
 from brankas.web.documents.models import Document
 from brankas.web.keys.models import HolderKey
 from brankas.web.sendrequests.selectors import request_letters
@@ -252,6 +253,11 @@ class RecoverReport:
     unregistered: list[str] = field(default_factory=list)  # on the disk, named by no record
     unregistered_damaged: list[str] = field(default_factory=list)
     older_names: int = 0  # files the register names under a newer name (same bytes)
+    # Versions re-encrypted since (grant, rekey): older ones the records know as
+    # superseded, and newer ones this (older) snapshot does not know yet. Neither is an
+    # unregistered file; neither is copied (the register's own version is).
+    older_versions: int = 0
+    newer_versions: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # the disk's unsafe lines, seals
     letters: int = 0  # request letters (permintaan/) brought back
     runs: int = 0
@@ -316,6 +322,8 @@ def instance_recover(*, dest: Any, identities: list[Any], unlocked_with: str,
         _restore_letter(reader, path, sha, settings.home, report)
     _set_aside_unregistered(reader, registered, {d.stored_sha256 for d in docs},
                             settings.home, report)
+    _superseded_on_disk(reader, medium_sync(reader.dest, reader.medium.medium_id,
+                                            reader.medium.label, reader.medium.created))
     _rename_old_names(settings.home)
     docs = list(Document.objects.order_by("id"))
     keys_write_files()
@@ -442,11 +450,20 @@ def _set_aside_unregistered(reader: BagReader, registered: set[str], hashes: set
     same bytes as a registered document: counted, not copied). Each is copied aside, by
     its (checked) manifest path; a damaged one is listed, not fatal."""
     prefixes = (ARCHIVE_DIR + "/", REQUESTS_DIR + "/")
+    superseded = superseded_hashes()
+    versions = dict(unversioned(path) for path in registered)
     for payload in sorted(reader.entries):
         if not payload.startswith(prefixes) or payload in registered:
             continue
         if reader.entries[payload] in hashes:
             report.older_names += 1
+            continue
+        if reader.entries[payload] in superseded:
+            report.older_versions += 1
+            continue
+        stem, number = unversioned(payload)
+        if number > versions.get(stem, number):
+            report.newer_versions.append(payload)
             continue
         target = home.joinpath(UNREGISTERED_DIR, *payload.split("/"))
         try:
@@ -457,6 +474,20 @@ def _set_aside_unregistered(reader: BagReader, registered: set[str], hashes: set
             report.unregistered_damaged.append(payload)
             continue
         report.unregistered.append(payload)
+
+
+def _superseded_on_disk(reader: BagReader, medium: Medium) -> None:
+    """Record the superseded versions this disk holds (the snapshot records those of the
+    disks it knew then)."""
+    from brankas.web.keys.models import SupersededCopy, SupersededFile
+
+    index = same_folder_index(reader.entries)
+    found = [row.pk for row in SupersededFile.objects.all()
+             if (path := locate(reader.entries, index, row.path, row.sha256)) is not None
+             and reader.entries[path] == row.sha256]
+    SupersededCopy.objects.bulk_create(
+        [SupersededCopy(superseded_id=pk, medium=medium) for pk in found],
+        ignore_conflicts=True)
 
 
 def _test_open(docs: list[Document], identities: list[Any], home: Any,

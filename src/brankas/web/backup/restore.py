@@ -33,6 +33,7 @@ from brankas.web.backup.services import (
     disk_expectations,
     problems_record,
 )
+from brankas.web.backup.versions import Version, VersionFinder
 from brankas.web.documents.models import Document
 from brankas.web.keys.models import HolderKey
 from brankas.web.keys.services import anchors_fill
@@ -67,6 +68,9 @@ class RestoreReport:
     missing: list[str] = field(default_factory=list)  # not on the disk
     damaged: list[str] = field(default_factory=list)  # on the disk, hash mismatch
     problems: list[str] = field(default_factory=list)  # manifest lines not used (unsafe)
+    # The disk lacks the current version (re-encrypted by a grant or rekey since): an older
+    # version was restored, which opens only for the keys it was encrypted to.
+    older: list[str] = field(default_factory=list)
     bytes: int = 0
 
     @property
@@ -146,19 +150,24 @@ def _restore_into(reader: BagReader, docs: list[Document], target: Path,
     total = sum(d.stored_size for d in docs)
     done = 0
     opened: list[tuple[str, str]] = []
+    versions = VersionFinder(reader.entries)
     for i, doc in enumerate(docs):
         if on_progress is not None:
             on_progress(i, len(docs), done, total)
-        on_disk = reader.locate(doc.stored_path, doc.stored_sha256)
-        if on_disk is None:
+        found = versions.find(doc)
+        if found is None:
             report.missing.append(doc.agenda)
             continue
-        if reader.entries[on_disk] != doc.stored_sha256:
+        on_disk, version = found
+        if reader.entries[on_disk] != version.sha256:
             report.damaged.append(doc.agenda)
             continue
-        mine = [identities[f] for f in doc.recipients if f in identities] if doc.exempted else []
+        if not version.current:
+            report.older.append(f"{doc.agenda}: data/{on_disk}")
+        mine = ([identities[f] for f in version.recipients if f in identities]
+                if doc.exempted else [])
         decrypt = bool(mine)
-        out = target / _out_name(doc.stored_path, decrypt)
+        out = target / _out_name(version.path, decrypt)
         try:
             reader.copy_out(on_disk, out, identities=mine if decrypt else None)
         except BrankasError as exc:
@@ -170,7 +179,7 @@ def _restore_into(reader: BagReader, docs: list[Document], target: Path,
             report.damaged.append(doc.agenda)
             continue
         report.restored.append(doc.agenda)
-        report.bytes += doc.stored_size
+        report.bytes += version.size
         done += doc.stored_size
         if decrypt:
             report.decrypted.append(doc.agenda)
@@ -192,6 +201,9 @@ class DrillReport:
     damaged: list[str]
     recovered: dict[str, Any] | None  # the full recover, when a key holder's passphrase was given
     mismatched: list[str]  # recovered register differs from this instance's
+    # Documents whose current version the disk lacks (re-encrypted since): an older
+    # version was restored and checked.
+    older: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -224,8 +236,10 @@ def backup_drill(*, actor: User, dest: Path | str, passphrase: str | None = None
     medium = Medium.objects.filter(medium_id=reader.medium.medium_id).first()
     fixity = verify(reader.dest, mode="full", on_progress=on_progress,
                     expect=disk_expectations(medium))
+    versions = VersionFinder(reader.entries)
+    # Each document in the version the disk holds (the current one, else an older one).
     docs = [(d, found) for d in Document.objects.order_by("id")
-            if (found := reader.locate(d.stored_path, d.stored_sha256)) is not None]
+            if (found := versions.find(d)) is not None]
     missing = [d.agenda for d in Document.objects.filter(
         copies__medium__medium_id=reader.medium.medium_id)
         if reader.locate(d.stored_path, d.stored_sha256) is None]
@@ -240,7 +254,8 @@ def backup_drill(*, actor: User, dest: Path | str, passphrase: str | None = None
             recovered = recover(reader.dest, Path(tmp) / "home", passphrase,
                                 identity_text=identity_text)
             theirs = recovered.get("documents_sha256", {})
-            ours = {d.agenda: d.stored_sha256 for d, _ in docs}
+            # The disk's own snapshot names the version the disk holds.
+            ours = {d.agenda: version.sha256 for d, (_p, version) in docs}
             mismatched = sorted(a for a in ours if theirs.get(a) != ours[a])
     ok = (fixity.ok and not missing and not damaged and not mismatched
           and (recovered is None or bool(recovered.get("ok"))))
@@ -248,26 +263,28 @@ def backup_drill(*, actor: User, dest: Path | str, passphrase: str | None = None
                          restored=restored, missing=missing, damaged=damaged,
                          recovered={k: v for k, v in recovered.items()
                                     if k != "documents_sha256"} if recovered else None,
-                         mismatched=mismatched)
+                         mismatched=mismatched,
+                         older=[f"{d.agenda}: data/{p}" for d, (p, v) in docs if not v.current])
     report.verify["medium"] = None
     _drill_record(report, fixity, actor=actor, medium=medium, started=started,
                   recovered=recovered)
     return report
 
 
-def _drill_restore(reader: BagReader, docs: list[tuple[Document, str]],
+def _drill_restore(reader: BagReader, docs: list[tuple[Document, tuple[str, Version]]],
                    into: Path) -> tuple[int, list[str]]:
     """Copy every document found on the disk into ``into``, each checked against the
-    register's hash; returns how many came back whole and the agendas that did not."""
+    register's hash (of the version found); returns how many came back whole and the
+    agendas that did not."""
     restored = 0
     damaged: list[str] = []
-    for doc, on_disk in docs:
+    for doc, (on_disk, version) in docs:
         try:
-            digest = reader.copy_out(on_disk, into.joinpath(*doc.stored_path.split("/")))
+            digest = reader.copy_out(on_disk, into.joinpath(*version.path.split("/")))
         except BrankasError:
             damaged.append(doc.agenda)
             continue
-        if digest != doc.stored_sha256:
+        if digest != version.sha256:
             damaged.append(doc.agenda)
         else:
             restored += 1

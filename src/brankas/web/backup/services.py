@@ -56,8 +56,9 @@ from brankas.web.audit.services import audit_record
 from brankas.web.backup import custodyhook, registers, sealing
 from brankas.web.backup.models import BackupCopy, BackupRun, Medium, MediumCheck
 from brankas.web.backup.snapshot import snapshot_bytes
+from brankas.web.backup.versions import superseded_hashes
 from brankas.web.documents.models import Document
-from brankas.web.keys.models import HolderKey, OfficeKey
+from brankas.web.keys.models import HolderKey, OfficeKey, SupersededFile
 from brankas.web.keys.selectors import Purpose, Recipients, recipients_for
 from brankas.web.keys.services import (
     anchor_files,
@@ -500,8 +501,10 @@ def disk_expectations(medium: Medium | None) -> Expectations:
     """What the office's records say the disk of ``medium`` holds (None: a disk the records
     do not know: only the seals are checked, against the office's keys)."""
     known_runs = frozenset(BackupRun.objects.values_list("folder", flat=True))
+    # Superseded versions (re-encrypted by a grant or rekey) stay on the disks that carried
+    # them: known bytes, not strangers.
     known_files = frozenset(Document.objects.values_list("stored_sha256", flat=True)) | {
-        sha for _path, _size, sha in request_letters()}
+        sha for _path, _size, sha in request_letters()} | superseded_hashes()
     archive = (f"{ARCHIVE_DIR}/", f"{REQUESTS_DIR}/")
     if medium is None:
         return Expectations(office_keys=frozenset(office_keys_trusted()), runs_dir=RUNS_DIR,
@@ -511,11 +514,35 @@ def disk_expectations(medium: Medium | None) -> Expectations:
               .values_list("stored_path", "stored_sha256", "agenda"))
     sealed = BackupRun.objects.filter(medium=medium, sealed=True).values_list("folder",
                                                                               flat=True)
+    documents = {p: (h, a) for p, h, a in copies}
+    documents.update(_superseded_copies(medium))
     return Expectations(office_keys=frozenset(office_keys_trusted()), runs_dir=RUNS_DIR,
-                        documents={p: (h, a) for p, h, a in copies},
+                        documents=documents,
                         sealed_runs=frozenset(sealed), known_runs=known_runs,
                         label=medium.label, known_files=known_files,
                         archive_prefixes=archive)
+
+
+def _superseded_copies(medium: Medium) -> dict[str, tuple[str, str]]:
+    """{path: (sha256, what)} of the older versions recorded as on the disk of ``medium``
+    (they stay there: a disk is append-only)."""
+    from brankas.web.sendrequests.models import SendRequest
+
+    rows = list(SupersededFile.objects.filter(copies__medium=medium)
+                .values_list("kind", "object_id", "path", "sha256"))
+    agendas = dict(Document.objects.filter(
+        pk__in=[i for k, i, _p, _h in rows if k == SupersededFile.DOCUMENT])
+        .values_list("pk", "agenda"))
+    letters = set(SendRequest.objects.filter(
+        pk__in=[i for k, i, _p, _h in rows if k == SupersededFile.LETTER])
+        .values_list("pk", flat=True))
+    out = {}
+    for kind, object_id, path, sha in rows:
+        what = (agendas.get(object_id, f"#{object_id}") if kind == SupersededFile.DOCUMENT
+                else f"letter of request {object_id}" if object_id in letters
+                else f"letter #{object_id}")
+        out[path] = (sha, f"{what} (older version)")
+    return out
 
 
 def problems_record(report: VerifyReport) -> dict[str, Any]:

@@ -4,6 +4,9 @@ Who receives an exempted file is ``keys.selectors.recipients_for``."""
 
 from __future__ import annotations
 
+import contextlib
+from pathlib import Path
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -61,7 +64,13 @@ def key_create(*, actor: User, holder_username: str, passphrase: str) -> HolderK
 
 def identities_unlock(*, user: User, fingerprints: list[str], passphrase: str, agenda: str):  # type: ignore[no-untyped-def]
     """The user's identities among ``fingerprints``, unlocked with the passphrase."""
-    keys = list(HolderKey.objects.filter(holder=user, fingerprint__in=fingerprints))
+    mine = list(HolderKey.objects.filter(holder=user, fingerprint__in=fingerprints))
+    # A revoked key opens nothing through Brankas (its holder left, or it was stolen);
+    # retired keys still open what was encrypted to them.
+    keys = [k for k in mine if not k.revoked]
+    if not keys and mine:
+        raise AccessDenied("key_revoked", username=user.username,
+                           fingerprint=", ".join(k.fingerprint for k in mine))
     if not keys:
         raise AccessDenied("no_key_for_document", username=user.username, agenda=agenda)
     identities = [crypto.unlock_identity(bytes(k.protected_identity), passphrase,
@@ -174,8 +183,23 @@ def anchor_files() -> list[tuple[str, bytes]]:
 
 
 def key_file_name(key: HolderKey) -> str:
-    """The identity file's name, in ``BRANKAS_HOME/keys`` and on a backup disk."""
-    return f"{safe_component(key.holder.username, max_len=60)}-{key.fingerprint}.age"
+    """The identity file's name, in ``BRANKAS_HOME/keys`` and on a backup disk:
+    ``<holder>-<fingerprint>.age``, and ``<holder>-p<N>-<fingerprint>.age`` once the
+    passphrase was changed (protection N): a disk is append-only, so the identity under a
+    new passphrase needs a new name (the old file stays on the disks that carry it)."""
+    holder = safe_component(key.holder.username, max_len=60)
+    if key.protection > 1:
+        return f"{holder}-p{key.protection}-{key.fingerprint}.age"
+    return f"{holder}-{key.fingerprint}.age"
+
+
+def _stale_key_files(folder: Path, keys: list[HolderKey]) -> list[Path]:
+    """Identity files in ``folder`` of these keys under an earlier protection's name."""
+    current = {key_file_name(k) for k in keys}
+    fingerprints = {k.fingerprint for k in keys}
+    return [path for path in folder.glob("*.age")
+            if path.name not in current
+            and path.name.removesuffix(".age").rpartition("-")[2] in fingerprints]
 
 
 def recipients_text(recovery_recipient: str | None, keys: list[HolderKey]) -> bytes:
@@ -206,6 +230,9 @@ def keys_write_files() -> None:
             with fsutil.staged_file(settings.tmp) as (staged, fh):
                 fh.write(bytes(k.protected_identity))
             fsutil.publish(staged, path)
+    for stale in _stale_key_files(folder, keys):  # the identity under an old passphrase
+        with contextlib.suppress(OSError):  # Windows: in use; removed on the next call
+            stale.unlink()
     anchors = anchor_files()
     if anchors:
         fsutil.make_private_dir(folder / diskseal.ANCHORS_DIR)

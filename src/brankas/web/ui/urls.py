@@ -8,6 +8,7 @@ from brankas.web.ui.custody import views as custody
 from brankas.web.ui.dashboard import views as dashboard
 from brankas.web.ui.documents import views as documents
 from brankas.web.ui.keys import coverage_views, recovery_views
+from brankas.web.ui.keys import lifecycle_views as key_lifecycle
 from brankas.web.ui.keys import views as keys
 from brankas.web.ui.reports import views as reports
 from brankas.web.ui.sendrequests import views as sendrequests
@@ -26,6 +27,9 @@ urlpatterns = [
     path("documents/<path:agenda>/open", documents.document_open_view, name="document_open"),
     path("documents/<path:agenda>/", documents.document_detail, name="document"),
     path("keys/", keys.keys_view, name="keys"),
+    # issue 13, a holder's own key: passphrase change, key check
+    path("keys/passphrase/", key_lifecycle.key_passphrase_view, name="key_passphrase"),
+    path("keys/check/", key_lifecycle.key_check_view, name="key_check"),
     path("users/", accounts.users_view, name="users"),
     path("backup/", backup.backup_page, name="backup"),
     path("backup/verify/", backup.verify_page, name="backup_verify"),
