@@ -307,6 +307,26 @@ def web_key(own: bool) -> Web:
     return attempt
 
 
+def svc_grant(ctx: SimpleNamespace, user: Any) -> None:
+    from brankas.web.keys.grants import key_grant
+
+    key_grant(actor=user, to="tidak-ada", passphrase=WEAK)
+
+
+def svc_grant_with_shares(ctx: SimpleNamespace, user: Any) -> None:
+    from pyrage import x25519
+
+    from brankas.web.keys.grants import key_grant
+
+    key_grant(actor=user, to="tidak-ada", recovery=x25519.Identity.generate())
+
+
+def svc_revoke(ctx: SimpleNamespace, user: Any) -> None:
+    from brankas.web.keys.revocation import key_revoke
+
+    key_revoke(actor=user, holder="tidak-ada")
+
+
 @dataclass(frozen=True)
 class Attempt:
     service: Callable[[SimpleNamespace, Any], None] | None
@@ -320,7 +340,6 @@ class Attempt:
 # change that builds it gives it real attempts in ``ATTEMPTS`` and removes it from this set
 # (``test_pending_rows_are_placeholders`` fails while it is in both).
 PENDING_ISSUE_13 = frozenset({
-    Action.GRANT_KEY, Action.GRANT_KEY_WITH_SHARES, Action.REVOKE_KEY,
     Action.CHANGE_PASSPHRASE, Action.CHECK_KEY, Action.VIEW_KEY_COVERAGE,
     Action.RECOVERY_SPLIT, Action.RECOVERY_CHECK,
 })
@@ -349,6 +368,16 @@ ATTEMPTS: dict[Action, Attempt] = {
                                  lambda c, ctx, u: c.get("/users/")),
     Action.MANAGE_KEYS: Attempt(svc_key(own=False), cli_key(own=False), web_key(own=False)),
     Action.OWN_KEY: Attempt(svc_key(own=True), cli_key(own=True), web_key(own=True)),
+    Action.GRANT_KEY: Attempt(svc_grant, lambda ctx, u: ["key", "grant", "--to", "tidak-ada",
+                                                         "--passphrase-file", str(ctx.weak)],
+                              None, "web grant page pending"),
+    Action.GRANT_KEY_WITH_SHARES: Attempt(
+        svc_grant_with_shares,
+        lambda ctx, u: ["key", "grant", "--to", "tidak-ada", "--shares", str(ctx.weak)],
+        None, "web grant page pending"),
+    Action.REVOKE_KEY: Attempt(svc_revoke, lambda ctx, u: ["key", "revoke", "--holder",
+                                                           "tidak-ada"],
+                               None, "web revoke page pending"),
     Action.OFFICE_SETTINGS: Attempt(None, None, None,
                                     "no office-settings service yet (setup makes the office)"),
     Action.BACKUP: Attempt(svc_backup, lambda ctx, u: ["backup", str(ctx.out / f"disk-{u}")],

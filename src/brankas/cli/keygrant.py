@@ -19,15 +19,24 @@ from brankas.cli.runtime import (
     read_text_file,
 )
 from brankas.cli.users import key
+from brankas.core.access import Action
 
 SHARES_HELP = ("The office recovery shares (share files, one share each, K of them); the "
                "admin's way.")
 
 
-def recovery_from_shares(paths: tuple[Path, ...]) -> Any:
-    """The recovery identity rebuilt in memory from share files (``keys.recovery``)."""
-    from brankas.web.keys.recovery import shares_identity  # type: ignore[attr-defined]
+def recovery_from_shares(actor: Any, action: Any, target: str,
+                         paths: tuple[Path, ...]) -> Any:
+    """The recovery identity rebuilt in memory from share files (``keys.recovery``), once
+    the actor's role may use shares for ``action`` (checked first, so a refusal names the
+    role, not a share)."""
+    from brankas.web.audit.guard import require_audited
 
+    require_audited(actor, action, target=target)
+    try:
+        from brankas.web.keys.recovery import shares_identity  # type: ignore[attr-defined]
+    except ImportError:  # pragma: no cover - the recovery shares' module (issue 13, part A)
+        fail("pembagian kunci pemulihan belum tersedia / recovery shares are not available")
     return shares_identity([(p.name, read_text_file(str(p))) for p in paths])
 
 
@@ -78,7 +87,7 @@ def key_grant(actor, to: str, passphrase_file: str | None, shares: tuple[Path, .
     if shares:
         if passphrase_file:
             raise click.UsageError("--passphrase-file or --shares, not both")
-        recovery = recovery_from_shares(shares)
+        recovery = recovery_from_shares(actor, Action.GRANT_KEY_WITH_SHARES, to, shares)
     else:
         passphrase = read_secret_file(passphrase_file, "BRANKAS_PASSPHRASE",
                                       "Frasa sandi kunci Anda / Your key passphrase")
@@ -117,7 +126,8 @@ def key_revoke(actor, holder: str, rekey: bool, shares: tuple[Path, ...], as_jso
 
     if rekey and not shares:
         raise click.UsageError("--rekey needs --shares (the admin holds no key)")
-    recovery = recovery_from_shares(shares) if shares else None
+    recovery = (recovery_from_shares(actor, Action.REVOKE_KEY, holder, shares)
+                if shares else None)
     with rewrap_progress("Enkripsi ulang / Rekeying", quiet or as_json) as progress:
         result = revoke(actor=actor, holder=holder, rekey=rekey, recovery=recovery,
                         on_progress=progress)
