@@ -144,7 +144,7 @@ def _progress(on_progress: OnProgress | None, job: RewrapJob, current: str = "")
         return
     job.refresh_from_db(fields=["files_done", "files_total", "bytes_done", "bytes_total"])
     on_progress(RewrapProgress(job.files_done, job.files_total, job.bytes_done,
-                               job.bytes_total, current))
+                               job.bytes_total, current, job.pk))
 
 
 def _run_files(files: list[StoredFile], *, opener: _Opener, readers_of: Any, job: RewrapJob,

@@ -58,6 +58,7 @@ class RewrapProgress:
     bytes_done: int
     bytes_total: int
     current: str = ""  # the agenda or letter number being re-encrypted
+    job_id: int = 0  # the RewrapJob row
 
 
 OnProgress = Callable[[RewrapProgress], None]

@@ -7,6 +7,7 @@ from brankas.web.ui.backup import views as backup
 from brankas.web.ui.custody import views as custody
 from brankas.web.ui.dashboard import views as dashboard
 from brankas.web.ui.documents import views as documents
+from brankas.web.ui.keys import grant_views as key_grants
 from brankas.web.ui.keys import views as keys
 from brankas.web.ui.reports import views as reports
 from brankas.web.ui.sendrequests import views as sendrequests
@@ -25,6 +26,11 @@ urlpatterns = [
     path("documents/<path:agenda>/open", documents.document_open_view, name="document_open"),
     path("documents/<path:agenda>/", documents.document_detail, name="document"),
     path("keys/", keys.keys_view, name="keys"),
+    # issue 13, hand-over and revocation (ui/keys/grant_views.py)
+    path("keys/grant/", key_grants.grant_page, name="key_grant"),
+    path("keys/revoke/", key_grants.revoke_page, name="key_revoke"),
+    path("keys/jobs/<str:job_id>/", key_grants.key_job_page, name="key_job"),
+    path("keys/jobs/<str:job_id>/status", key_grants.key_job_status, name="key_job_status"),
     path("users/", accounts.users_view, name="users"),
     path("backup/", backup.backup_page, name="backup"),
     path("backup/verify/", backup.verify_page, name="backup_verify"),
