@@ -14,6 +14,7 @@ import pytest
 from pyrage import x25519
 
 from brankas.core import crypto
+from brankas.core.keyring.decryptor import DecryptFailed, Decryptor
 from brankas.core.keyring.rewrap import rewrap
 from brankas.core.register import store
 
@@ -33,12 +34,11 @@ def test_a_rewrapped_file_opens_for_the_new_readers_only_with_the_same_bytes(tmp
     data = os.urandom(size)
     src = encrypted_file(tmp_path / "a.pdf.age", data, old)
     before = src.read_bytes()
-    plain = hashlib.sha256()
-    staged = rewrap(src, tmp_path / "tmp", [old], [str(new.to_public())], plain_hash=plain)
+    staged = rewrap(src, tmp_path / "tmp", [old], [str(new.to_public())])
     out = staged.path.read_bytes()
     assert staged.path.parent == tmp_path / "tmp" and staged.path.name.endswith(".part")
     assert staged.sha256 == hashlib.sha256(out).hexdigest() and staged.size == len(out)
-    assert plain.hexdigest() == hashlib.sha256(data).hexdigest()
+    assert staged.plain_sha256 == hashlib.sha256(data).hexdigest()
     assert crypto.decrypt_bytes(out, [new]) == data
     with pytest.raises(Exception):  # noqa: B017,PT011 - pyrage: not a recipient
         crypto.decrypt_bytes(out, [old])
@@ -123,3 +123,33 @@ def test_memory_stays_bounded_whatever_the_file_size(tmp_path):
         tracemalloc.stop()
     assert peak < 16 << 20, peak
     assert store.file_sha256(dst) != store.file_sha256(src)
+
+
+def test_the_decrypting_helper_process_gives_the_same_result_file_after_file(tmp_path):
+    """``age -d | age -r`` in two processes: the helper decrypts, this process encrypts.
+    A file it cannot open fails alone; the next one still comes through whole."""
+    old, new = keys()
+    other = x25519.Identity.generate()
+    datas = [os.urandom(n) for n in (0, 5, 3 * (1 << 20) + 1, 70_000)]
+    srcs = [encrypted_file(tmp_path / f"{i}.age", d, old) for i, d in enumerate(datas)]
+    foreign = encrypted_file(tmp_path / "foreign.age", b"x" * 1000, other)
+    damaged = tmp_path / "damaged.age"
+    blob = bytearray(srcs[2].read_bytes())
+    blob[len(blob) // 2] ^= 1
+    damaged.write_bytes(bytes(blob))
+    with Decryptor([old]) as helper:
+        for src, data in zip(srcs[:2], datas[:2], strict=True):
+            staged = rewrap(src, tmp_path / "tmp", [old], [str(new.to_public())],
+                            decryptor=helper)
+            assert crypto.decrypt_bytes(staged.path.read_bytes(), [new]) == data
+            assert staged.plain_sha256 == hashlib.sha256(data).hexdigest()
+        for bad in (foreign, damaged):
+            with pytest.raises(DecryptFailed):
+                rewrap(bad, tmp_path / "tmp", [old], [str(new.to_public())], decryptor=helper)
+        for src, data in zip(srcs[2:], datas[2:], strict=True):
+            staged = rewrap(src, tmp_path / "tmp", [old], [str(new.to_public())],
+                            decryptor=helper)
+            assert crypto.decrypt_bytes(staged.path.read_bytes(), [new]) == data
+        process = helper.proc
+    assert process.returncode == 0  # it ended with the block
+    assert len(list((tmp_path / "tmp").iterdir())) == 4  # the failed ones left nothing

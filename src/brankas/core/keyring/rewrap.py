@@ -8,12 +8,14 @@ the file's next version name and records it; the file read is never changed.
 
 from __future__ import annotations
 
+import hashlib
 import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from brankas.core import crypto, fsutil
+from brankas.core.keyring.decryptor import Decryptor
 from brankas.core.register.store import HashingWriter
 
 
@@ -22,28 +24,45 @@ class Rewrapped:
     path: Path  # the staging file (``tmp/*.part``), fsynced; the caller publishes it
     sha256: str  # of the new file as stored
     size: int
+    plain_sha256: str  # of the plaintext that passed through (compare with the record)
 
 
 def rewrap(src: Path, staging_dir: Path, identities: list[Any], recipients: list[str], *,
-           plain_hash: Any = None) -> Rewrapped:
+           decryptor: Decryptor | None = None) -> Rewrapped:
     """``src`` re-encrypted to ``recipients`` (age recipients) in a fresh staging file.
     On any failure the staging file is removed and the error raised; ``src`` is untouched.
-    ``plain_hash`` (a hashlib object) is fed the plaintext on its way through, so the
-    caller can compare it with the hash on record before keeping the new file."""
-    with open(src, "rb", buffering=0) as raw, \
-            fsutil.staged_file(staging_dir) as (path, fh):
+
+    With ``decryptor`` (a helper process holding the identities, ``keyring.decryptor``)
+    the decryption runs there, beside the encryption here, as ``age -d | age -r`` does;
+    without, in a helper thread of this process (``crypto.reencrypt_stream``)."""
+    plain_hash = hashlib.sha256()
+    plain_sha256 = ""
+    with fsutil.staged_file(staging_dir) as (path, fh):
         writer = HashingWriter(fh)
         sink = _Hinted(writer, fsutil.WritebackHint(fh))
         out = io.BufferedWriter(sink, buffer_size=fsutil.CHUNK)
-        source = io.BufferedReader(raw, buffer_size=fsutil.CHUNK)
         try:
-            crypto.reencrypt_stream(source, out, identities, recipients,  # type: ignore[arg-type]
-                                   plain_hash=plain_hash)
+            if decryptor is not None:
+                plain = decryptor.open(src)
+                try:
+                    crypto.encrypt_stream(io.BufferedReader(plain, buffer_size=fsutil.CHUNK),
+                                          out, recipients)  # type: ignore[arg-type]
+                except BaseException:
+                    plain.drain()
+                    raise
+                plain_sha256 = plain.sha256
+            else:
+                with open(src, "rb", buffering=0) as raw:
+                    source = io.BufferedReader(raw, buffer_size=fsutil.CHUNK)
+                    crypto.reencrypt_stream(source, out, identities,  # type: ignore[arg-type]
+                                            recipients, plain_hash=plain_hash)
+                plain_sha256 = plain_hash.hexdigest()
             out.flush()
         except BaseException:
             sink.discard = True  # the buffer's last flush, when freed, goes nowhere
             raise
-    return Rewrapped(path=path, sha256=writer.hash.hexdigest(), size=writer.size)
+    return Rewrapped(path=path, sha256=writer.hash.hexdigest(), size=writer.size,
+                     plain_sha256=plain_sha256)
 
 
 class _Hinted(io.RawIOBase):

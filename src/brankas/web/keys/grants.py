@@ -14,6 +14,7 @@ lock, with a ``RewrapJob`` for the progress page and the summary.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -31,6 +32,7 @@ from brankas.core.errors import (
     InvalidInput,
     SetupError,
 )
+from brankas.core.keyring.decryptor import Decryptor
 from brankas.web.accounts.models import Office, User
 from brankas.web.accounts.selectors import user_get
 from brankas.web.audit.guard import require_audited
@@ -151,12 +153,27 @@ def _run_files(files: list[StoredFile], *, opener: _Opener, readers_of: Any, job
                action: str, actor: User, detail: dict[str, Any], summary: RewrapSummary,
                on_progress: OnProgress | None) -> None:
     _progress(on_progress, job)
+    with contextlib.ExitStack() as stack:
+        decryptor = None
+        if files:
+            try:  # decrypting beside the encryption, as `age -d | age -r` does
+                decryptor = stack.enter_context(Decryptor(list(opener.identities.values())))
+            except OSError:  # no helper process here: decrypt in a thread instead
+                decryptor = None
+        _each_file(files, opener=opener, readers_of=readers_of, job=job, action=action,
+                   actor=actor, detail=detail, summary=summary, on_progress=on_progress,
+                   decryptor=decryptor)
+
+
+def _each_file(files: list[StoredFile], *, opener: _Opener, readers_of: Any, job: RewrapJob,
+               action: str, actor: User, detail: dict[str, Any], summary: RewrapSummary,
+               on_progress: OnProgress | None, decryptor: Decryptor | None) -> None:
     for stored in files:
         try:
             readers: Recipients = readers_of(stored)
             engine.rewrap_file(stored, identities=opener.for_file(stored.recipients),
                                readers=readers, job=job, action=action,
-                               actor=actor.username, detail=detail)
+                               actor=actor.username, detail=detail, decryptor=decryptor)
         except BrankasError as exc:
             summary.failed.append({"number": stored.number, "kind": stored.kind,
                                    "error": exc.code, "message": exc.message()})

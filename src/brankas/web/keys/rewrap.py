@@ -23,7 +23,6 @@ it). Re-runs need no queue: they select the files whose readers still lack the t
 from __future__ import annotations
 
 import contextlib
-import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +34,7 @@ from django.utils import timezone
 
 from brankas.core import fsutil
 from brankas.core.errors import BrankasError, Conflict, CryptoFailure, IntegrityFailure
+from brankas.core.keyring.decryptor import Decryptor
 from brankas.core.keyring.rewrap import rewrap
 from brankas.core.register import lock as archivelock
 from brankas.core.register import store
@@ -172,22 +172,23 @@ def _referenced(kind: str, rel: str) -> bool:
 
 
 def rewrap_file(stored: StoredFile, *, identities: list[Any], readers: Recipients,
-                job: RewrapJob, action: str, actor: str, detail: dict[str, Any]) -> FileOutcome:
-    """Re-encrypt one stored file to ``readers`` (steps 1 to 4 above). Raises on failure,
-    leaving the file and its record as they were."""
+                job: RewrapJob, action: str, actor: str, detail: dict[str, Any],
+                decryptor: Decryptor | None = None) -> FileOutcome:
+    """Re-encrypt one stored file to ``readers`` (steps 1 to 4 above), decrypting in the
+    helper process ``decryptor`` when given. Raises on failure, leaving the file and its
+    record as they were."""
     settings = brankas_settings()
     old = store.absolute(settings, stored.path)
     if not old.is_file():
         raise IntegrityFailure("stored_file_changed", agenda=stored.number, path=stored.path)
-    plain = hashlib.sha256()
     try:
-        staged = rewrap(old, settings.tmp, identities, readers.age(), plain_hash=plain)
+        staged = rewrap(old, settings.tmp, identities, readers.age(), decryptor=decryptor)
     except BrankasError:
         raise
     except Exception as exc:  # pyrage's DecryptError, a damaged file
         raise CryptoFailure("rewrap_failed", name=stored.number, detail=str(exc)) from None
     try:
-        if plain.hexdigest() != stored.content_sha256:
+        if staged.plain_sha256 != stored.content_sha256:
             raise IntegrityFailure("stored_file_changed", agenda=stored.number,
                                    path=stored.path)
         version = stored.version + 1
@@ -208,11 +209,10 @@ def rewrap_file(stored: StoredFile, *, identities: list[Any], readers: Recipient
         with contextlib.suppress(OSError):
             new.unlink()
         raise
-    try:
+    # Not fsynced: should the unlink be lost in a crash, the superseded file is back and
+    # rewrap_cleanup removes it at the next run.
+    with contextlib.suppress(OSError):  # in use (Windows): rewrap_cleanup removes it later
         old.unlink()
-        fsutil.fsync_dir(old.parent)
-    except OSError:  # in use (Windows): rewrap_cleanup removes it on the next run
-        pass
     return outcome
 
 
