@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pyrage
 
 from brankas.core import crypto
-from tests.conftest import PASSWORDS, make_pdf, quick_key_making
+from tests.conftest import PASSWORDS, cli_env, make_pdf, quick_key_making
 
 KABID2_PASSPHRASE = "elang putih terbang di atas danau toba"
 
@@ -128,6 +129,14 @@ def test_mutasi_through_the_cli(run_cli, cli_office, cli_home: Path, tmp_path: P
     assert recipients == {fingerprint, crypto.recipient_fingerprint(office_recovery)}
     kabid_fp = crypto.recipient_fingerprint(cli_office.kabid_recipient)
     assert kabid_fp not in recipients
+    # What `brankas serve` runs at every start (instance.upgrade: the renaming of exempted
+    # files still named under the old rule) leaves the versioned names as they are.
+    upgraded = subprocess.run(
+        [sys.executable, "-c", "from brankas import instance; print(instance.upgrade())"],
+        env=cli_env(cli_home, tmp_path), capture_output=True, text=True, check=True)
+    assert "renamed=[]" in upgraded.stdout, upgraded.stdout
+    r = run_cli("show", docs[1]["agenda"], "--json", user="kadis")
+    assert r.json()["stored_path"] == stored and (cli_home / stored).is_file()
     r = run_cli("audit", "verify", "--json", user="admin")
     assert r.returncode == 0, r.stdout
     assert json.loads(r.stdout)["ok"]
