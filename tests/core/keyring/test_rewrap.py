@@ -14,7 +14,7 @@ import pytest
 from pyrage import x25519
 
 from brankas.core import crypto
-from brankas.core.keyring.decryptor import DecryptFailed, Decryptor
+from brankas.core.keyring.pool import RewrapFailed, RewrapPool
 from brankas.core.keyring.rewrap import rewrap
 from brankas.core.register import store
 
@@ -125,31 +125,39 @@ def test_memory_stays_bounded_whatever_the_file_size(tmp_path):
     assert store.file_sha256(dst) != store.file_sha256(src)
 
 
-def test_the_decrypting_helper_process_gives_the_same_result_file_after_file(tmp_path):
-    """``age -d | age -r`` in two processes: the helper decrypts, this process encrypts.
-    A file it cannot open fails alone; the next one still comes through whole."""
+
+def test_helper_processes_rewrap_many_files_in_order_and_fail_each_alone(tmp_path):
+    """Files re-encrypted side by side by helper processes come back in the order given;
+    a file a helper cannot open fails alone, and a refusal of the caller stays its own."""
     old, new = keys()
     other = x25519.Identity.generate()
-    datas = [os.urandom(n) for n in (0, 5, 3 * (1 << 20) + 1, 70_000)]
+    datas = [os.urandom(n) for n in (0, 5, 3 * (1 << 20) + 1, 70_000, 200, 9_000)]
     srcs = [encrypted_file(tmp_path / f"{i}.age", d, old) for i, d in enumerate(datas)]
     foreign = encrypted_file(tmp_path / "foreign.age", b"x" * 1000, other)
     damaged = tmp_path / "damaged.age"
     blob = bytearray(srcs[2].read_bytes())
     blob[len(blob) // 2] ^= 1
     damaged.write_bytes(bytes(blob))
-    with Decryptor([old]) as helper:
-        for src, data in zip(srcs[:2], datas[:2], strict=True):
-            staged = rewrap(src, tmp_path / "tmp", [old], [str(new.to_public())],
-                            decryptor=helper)
-            assert crypto.decrypt_bytes(staged.path.read_bytes(), [new]) == data
-            assert staged.plain_sha256 == hashlib.sha256(data).hexdigest()
-        for bad in (foreign, damaged):
-            with pytest.raises(DecryptFailed):
-                rewrap(bad, tmp_path / "tmp", [old], [str(new.to_public())], decryptor=helper)
-        for src, data in zip(srcs[2:], datas[2:], strict=True):
-            staged = rewrap(src, tmp_path / "tmp", [old], [str(new.to_public())],
-                            decryptor=helper)
-            assert crypto.decrypt_bytes(staged.path.read_bytes(), [new]) == data
-        process = helper.proc
-    assert process.returncode == 0  # it ended with the block
-    assert len(list((tmp_path / "tmp").iterdir())) == 4  # the failed ones left nothing
+    items = [srcs[0], foreign, srcs[1], damaged, srcs[2], "refused", *srcs[3:]]
+
+    def recipients_of(item):  # type: ignore[no-untyped-def]
+        if item == "refused":
+            raise ValueError("refused by the caller")
+        return [str(new.to_public())]
+
+    with RewrapPool([old], workers=2) as pool:
+        results = list(pool.run(items, src_of=lambda p: p, tmp=tmp_path / "tmp",
+                                recipients_of=recipients_of))
+        processes = [w.proc for w in pool.workers]
+    assert [item for item, _ in results] == items
+    outcome = dict(results)
+    assert isinstance(outcome[foreign], RewrapFailed)
+    assert isinstance(outcome[damaged], RewrapFailed)
+    assert isinstance(outcome["refused"], ValueError)
+    for src, data in zip(srcs, datas, strict=True):
+        staged = outcome[src]
+        assert crypto.decrypt_bytes(staged.path.read_bytes(), [new]) == data
+        assert staged.plain_sha256 == hashlib.sha256(data).hexdigest()
+        assert staged.sha256 == hashlib.sha256(staged.path.read_bytes()).hexdigest()
+    assert [p.returncode for p in processes] == [0, 0]  # they ended with the block
+    assert len(list((tmp_path / "tmp").iterdir())) == len(srcs)  # failures left nothing

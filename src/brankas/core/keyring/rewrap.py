@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from brankas.core import crypto, fsutil
-from brankas.core.keyring.decryptor import Decryptor
 from brankas.core.register.store import HashingWriter
 
 
@@ -27,42 +26,28 @@ class Rewrapped:
     plain_sha256: str  # of the plaintext that passed through (compare with the record)
 
 
-def rewrap(src: Path, staging_dir: Path, identities: list[Any], recipients: list[str], *,
-           decryptor: Decryptor | None = None) -> Rewrapped:
+def rewrap(src: Path, staging_dir: Path, identities: list[Any],
+           recipients: list[str]) -> Rewrapped:
     """``src`` re-encrypted to ``recipients`` (age recipients) in a fresh staging file.
     On any failure the staging file is removed and the error raised; ``src`` is untouched.
-
-    With ``decryptor`` (a helper process holding the identities, ``keyring.decryptor``)
-    the decryption runs there, beside the encryption here, as ``age -d | age -r`` does;
-    without, in a helper thread of this process (``crypto.reencrypt_stream``)."""
+    Many files are re-encrypted side by side by helper processes (``keyring.pool``), each
+    running this."""
     plain_hash = hashlib.sha256()
-    plain_sha256 = ""
     with fsutil.staged_file(staging_dir) as (path, fh):
         writer = HashingWriter(fh)
         sink = _Hinted(writer, fsutil.WritebackHint(fh))
         out = io.BufferedWriter(sink, buffer_size=fsutil.CHUNK)
         try:
-            if decryptor is not None:
-                plain = decryptor.open(src)
-                try:
-                    crypto.encrypt_stream(io.BufferedReader(plain, buffer_size=fsutil.CHUNK),
-                                          out, recipients)  # type: ignore[arg-type]
-                except BaseException:
-                    plain.drain()
-                    raise
-                plain_sha256 = plain.sha256
-            else:
-                with open(src, "rb", buffering=0) as raw:
-                    source = io.BufferedReader(raw, buffer_size=fsutil.CHUNK)
-                    crypto.reencrypt_stream(source, out, identities,  # type: ignore[arg-type]
-                                            recipients, plain_hash=plain_hash)
-                plain_sha256 = plain_hash.hexdigest()
+            with open(src, "rb", buffering=0) as raw:
+                source = io.BufferedReader(raw, buffer_size=fsutil.CHUNK)
+                crypto.reencrypt_stream(source, out, identities,  # type: ignore[arg-type]
+                                        recipients, plain_hash=plain_hash)
             out.flush()
         except BaseException:
             sink.discard = True  # the buffer's last flush, when freed, goes nowhere
             raise
     return Rewrapped(path=path, sha256=writer.hash.hexdigest(), size=writer.size,
-                     plain_sha256=plain_sha256)
+                     plain_sha256=plain_hash.hexdigest())
 
 
 class _Hinted(io.RawIOBase):

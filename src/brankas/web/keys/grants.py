@@ -14,7 +14,6 @@ lock, with a ``RewrapJob`` for the progress page and the summary.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -32,7 +31,8 @@ from brankas.core.errors import (
     InvalidInput,
     SetupError,
 )
-from brankas.core.keyring.decryptor import Decryptor
+from brankas.core.keyring.pool import RewrapFailed, RewrapPool, workers_for
+from brankas.core.register import store
 from brankas.web.accounts.models import Office, User
 from brankas.web.accounts.selectors import user_get
 from brankas.web.audit.guard import require_audited
@@ -153,40 +153,73 @@ def _run_files(files: list[StoredFile], *, opener: _Opener, readers_of: Any, job
                action: str, actor: User, detail: dict[str, Any], summary: RewrapSummary,
                on_progress: OnProgress | None) -> None:
     _progress(on_progress, job)
-    with contextlib.ExitStack() as stack:
-        decryptor = None
-        if files:
-            try:  # decrypting beside the encryption, as `age -d | age -r` does
-                decryptor = stack.enter_context(Decryptor(list(opener.identities.values())))
-            except OSError:  # no helper process here: decrypt in a thread instead
-                decryptor = None
+    if len(files) < 2:
         _each_file(files, opener=opener, readers_of=readers_of, job=job, action=action,
-                   actor=actor, detail=detail, summary=summary, on_progress=on_progress,
-                   decryptor=decryptor)
+                   actor=actor, detail=detail, summary=summary, on_progress=on_progress)
+        return
+    try:  # several files side by side, one helper process per core (as `age | age` does)
+        pool = RewrapPool(list(opener.identities.values()), workers_for(len(files)))
+    except OSError:  # no helper process here: one file after the other in this process
+        _each_file(files, opener=opener, readers_of=readers_of, job=job, action=action,
+                   actor=actor, detail=detail, summary=summary, on_progress=on_progress)
+        return
+    settings = brankas_settings()
+    readers: dict[StoredFile, Recipients] = {}
+
+    def recipients_of(stored: StoredFile) -> list[str]:
+        readers[stored] = readers_of(stored)
+        return readers[stored].age()
+
+    with pool:
+        results = pool.run(files, src_of=lambda s: store.absolute(settings, s.path),
+                           tmp=settings.tmp, recipients_of=recipients_of)
+        for stored, result in results:
+            try:
+                if isinstance(result, RewrapFailed):
+                    raise CryptoFailure("rewrap_failed", name=stored.number,
+                                        detail=str(result))
+                if isinstance(result, Exception):
+                    raise result
+                engine.keep_rewrapped(stored, result, readers=readers.pop(stored),
+                                      job=job, action=action, actor=actor.username,
+                                      detail=detail)
+            except BrankasError as exc:
+                _failed(summary, stored, exc, actor=actor, action=action, detail=detail)
+            else:
+                _done(summary, stored)
+            _progress(on_progress, job, stored.number)
+
+
+def _failed(summary: RewrapSummary, stored: StoredFile, exc: BrankasError, *, actor: User,
+            action: str, detail: dict[str, Any]) -> None:
+    summary.failed.append({"number": stored.number, "kind": stored.kind,
+                           "error": exc.code, "message": exc.message()})
+    audit_record(actor=actor.username, action=action, target=stored.number,
+                 outcome="failed", detail={**detail, "kind": stored.kind, "error": exc.code})
+
+
+def _done(summary: RewrapSummary, stored: StoredFile) -> None:
+    summary.files += 1
+    summary.bytes += stored.size
+    if stored.kind == engine.DOCUMENT:
+        summary.documents += 1
+    else:
+        summary.letters += 1
 
 
 def _each_file(files: list[StoredFile], *, opener: _Opener, readers_of: Any, job: RewrapJob,
                action: str, actor: User, detail: dict[str, Any], summary: RewrapSummary,
-               on_progress: OnProgress | None, decryptor: Decryptor | None) -> None:
+               on_progress: OnProgress | None) -> None:
     for stored in files:
         try:
             readers: Recipients = readers_of(stored)
             engine.rewrap_file(stored, identities=opener.for_file(stored.recipients),
                                readers=readers, job=job, action=action,
-                               actor=actor.username, detail=detail, decryptor=decryptor)
+                               actor=actor.username, detail=detail)
         except BrankasError as exc:
-            summary.failed.append({"number": stored.number, "kind": stored.kind,
-                                   "error": exc.code, "message": exc.message()})
-            audit_record(actor=actor.username, action=action, target=stored.number,
-                         outcome="failed", detail={**detail, "kind": stored.kind,
-                                                   "error": exc.code})
+            _failed(summary, stored, exc, actor=actor, action=action, detail=detail)
         else:
-            summary.files += 1
-            summary.bytes += stored.size
-            if stored.kind == engine.DOCUMENT:
-                summary.documents += 1
-            else:
-                summary.letters += 1
+            _done(summary, stored)
         _progress(on_progress, job, stored.number)
 
 

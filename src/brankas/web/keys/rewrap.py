@@ -34,8 +34,7 @@ from django.utils import timezone
 
 from brankas.core import fsutil
 from brankas.core.errors import BrankasError, Conflict, CryptoFailure, IntegrityFailure
-from brankas.core.keyring.decryptor import Decryptor
-from brankas.core.keyring.rewrap import rewrap
+from brankas.core.keyring.rewrap import Rewrapped, rewrap
 from brankas.core.register import lock as archivelock
 from brankas.core.register import store
 from brankas.web.audit.services import audit_record
@@ -172,21 +171,32 @@ def _referenced(kind: str, rel: str) -> bool:
 
 
 def rewrap_file(stored: StoredFile, *, identities: list[Any], readers: Recipients,
-                job: RewrapJob, action: str, actor: str, detail: dict[str, Any],
-                decryptor: Decryptor | None = None) -> FileOutcome:
-    """Re-encrypt one stored file to ``readers`` (steps 1 to 4 above), decrypting in the
-    helper process ``decryptor`` when given. Raises on failure, leaving the file and its
-    record as they were."""
+                job: RewrapJob, action: str, actor: str, detail: dict[str, Any]) -> FileOutcome:
+    """Re-encrypt one stored file to ``readers`` in this process (steps 1 to 4 above).
+    Raises on failure, leaving the file and its record as they were."""
     settings = brankas_settings()
     old = store.absolute(settings, stored.path)
     if not old.is_file():
         raise IntegrityFailure("stored_file_changed", agenda=stored.number, path=stored.path)
     try:
-        staged = rewrap(old, settings.tmp, identities, readers.age(), decryptor=decryptor)
+        staged = rewrap(old, settings.tmp, identities, readers.age())
     except BrankasError:
         raise
     except Exception as exc:  # pyrage's DecryptError, a damaged file
         raise CryptoFailure("rewrap_failed", name=stored.number, detail=str(exc)) from None
+    return keep_rewrapped(stored, staged, readers=readers, job=job, action=action,
+                          actor=actor, detail=detail)
+
+
+def keep_rewrapped(stored: StoredFile, staged: Rewrapped, *, readers: Recipients,
+                   job: RewrapJob, action: str, actor: str,
+                   detail: dict[str, Any]) -> FileOutcome:
+    """Steps 2 to 4 for a file re-encrypted into ``staged`` (here or by a helper process of
+    ``keyring.pool``): checked against the hash on record, published under its next
+    version name, recorded, and the old file removed. On failure the staged file goes and
+    the file and its record stay as they were."""
+    settings = brankas_settings()
+    old = store.absolute(settings, stored.path)
     try:
         if staged.plain_sha256 != stored.content_sha256:
             raise IntegrityFailure("stored_file_changed", agenda=stored.number,
