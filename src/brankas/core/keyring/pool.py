@@ -2,7 +2,7 @@
 
 The age library holds the interpreter's lock while it works, so one process re-encrypts
 one file at a time on one core. A pool of helper processes (one per core, at most
-``MAX_WORKERS``) each runs ``keyring.rewrap.rewrap`` on the files it is given, into staging
+``MAX_WORKERS``: memory) each runs ``keyring.rewrap.rewrap`` on the files it is given, into staging
 files in ``tmp/`` (ciphertext only, fsynced): the plaintext exists only in a helper's
 memory. The parent publishes and records each result, in the order the files were given.
 
@@ -28,7 +28,10 @@ from typing import Any, BinaryIO, TypeVar
 
 from brankas.core.keyring.rewrap import Rewrapped
 
-MAX_WORKERS = 4
+# Each helper peaks near 32 MiB (Python, the age library, a few 1 MiB buffers); two keep a
+# grant within 150 MiB in all with the parent's ~55 MiB, and use the two cores an office
+# laptop has at least.
+MAX_WORKERS = 2
 IN_FLIGHT = 2  # files given to each helper ahead of the results read
 T = TypeVar("T")
 
