@@ -1,6 +1,7 @@
 """Re-encrypting stored files, crash-safe, one at a time (the engine under grant and rekey).
 
-One step per file (``rewrap_file``):
+One step per file (``rewrap_file``; with many files, step 1 runs ahead in helper
+processes, ``core.keyring.pool``, and ``keep_rewrapped`` does the rest in order):
 
 1. the file is re-encrypted into a staging file in ``tmp/`` (``core.keyring.rewrap``:
    ciphertext only, hashed while written, fsynced); the plaintext passed through memory
