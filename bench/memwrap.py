@@ -25,6 +25,7 @@ _marks: dict[str, float | int | None] = {
 }
 _t0 = time.monotonic()
 _t_auth: list[float] = []
+_t_unlock: list[float] = []
 
 
 def _hwm() -> int | None:
@@ -48,6 +49,9 @@ def _report() -> None:
     if _t_auth:
         _marks["seconds_to_auth"] = round(_t_auth[0] - _t0, 4)
         _marks["seconds_after_auth"] = round(time.monotonic() - _t_auth[0], 4)
+    if _t_unlock:
+        _marks["hwm_after_unlock_kib"] = _marks["hwm_after_auth_kib"]
+        _marks["seconds_after_unlock"] = round(time.monotonic() - _t_unlock[-1], 4)
     sys.stderr.write("BENCH-MEM " + json.dumps(_marks) + "\n")
     sys.stderr.flush()
 
@@ -73,6 +77,22 @@ def _install() -> None:
         accounts.user_authenticate = user_authenticate  # type: ignore[assignment]
 
     cli_auth.ensure_initialized = ensure_initialized  # type: ignore[assignment]
+
+    # A key grant unlocks the holder's identity (scrypt, memory-hard by design, as large as
+    # rage chose when the key was made): its high-water mark is split off the same way.
+    import brankas.core.crypto as crypto
+
+    unlock = crypto.unlock_identity
+
+    def unlock_identity(*args: Any, **kwargs: Any) -> Any:
+        identity = unlock(*args, **kwargs)
+        _marks["hwm_through_unlock_kib"] = max(_marks.get("hwm_through_unlock_kib") or 0,
+                                               _hwm() or 0)
+        _reset_hwm()
+        _t_unlock.append(time.monotonic())
+        return identity
+
+    crypto.unlock_identity = unlock_identity  # type: ignore[assignment]
 
 
 def main() -> None:

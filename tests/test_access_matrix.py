@@ -337,6 +337,26 @@ def web_key(own: bool) -> Web:
     return attempt
 
 
+def svc_grant(ctx: SimpleNamespace, user: Any) -> None:
+    from brankas.web.keys.grants import key_grant
+
+    key_grant(actor=user, to="tidak-ada", passphrase=WEAK)
+
+
+def svc_grant_with_shares(ctx: SimpleNamespace, user: Any) -> None:
+    from pyrage import x25519
+
+    from brankas.web.keys.grants import key_grant
+
+    key_grant(actor=user, to="tidak-ada", recovery=x25519.Identity.generate())
+
+
+def svc_revoke(ctx: SimpleNamespace, user: Any) -> None:
+    from brankas.web.keys.revocation import key_revoke
+
+    key_revoke(actor=user, holder="tidak-ada")
+
+
 @dataclass(frozen=True)
 class Attempt:
     service: Callable[[SimpleNamespace, Any], None] | None
@@ -345,18 +365,8 @@ class Attempt:
     why_not: str = ""  # why an interface is None
 
 
-# The key life cycle's actions (issue 13) are in the matrix before their services, commands
-# and pages exist. Each has a placeholder row here (skipped, with this reason) until the
-# change that builds it gives it real attempts in ``ATTEMPTS`` and removes it from this set
-# (``test_pending_rows_are_placeholders`` fails while it is in both).
-PENDING_ISSUE_13 = frozenset({
-    Action.GRANT_KEY, Action.GRANT_KEY_WITH_SHARES, Action.REVOKE_KEY,
-})
-PENDING_WHY = "pending (issue 13): the service, command and page are not built yet"
 
 ATTEMPTS: dict[Action, Attempt] = {
-    # first, so that a real row further down replaces its placeholder
-    **{action: Attempt(None, None, None, PENDING_WHY) for action in PENDING_ISSUE_13},
     Action.REGISTER: Attempt(svc_register, cli_register,
                              lambda c, ctx, u: c.post("/documents/new/", {})),
     Action.IMPORT: Attempt(svc_import, lambda ctx, u: ["import", str(ctx.empty)], None,
@@ -390,6 +400,16 @@ ATTEMPTS: dict[Action, Attempt] = {
         svc_key_check,
         lambda ctx, u: ["key", "check", "--holder", u, "--passphrase-file", str(ctx.weak)],
         lambda c, ctx, u: c.post("/keys/check/", {"passphrase": WEAK})),
+    Action.GRANT_KEY: Attempt(svc_grant, lambda ctx, u: ["key", "grant", "--to", "tidak-ada",
+                                                         "--passphrase-file", str(ctx.weak)],
+                              lambda c, ctx, u: c.post("/keys/grant/", {"mode": "passphrase"})),
+    Action.GRANT_KEY_WITH_SHARES: Attempt(
+        svc_grant_with_shares,
+        lambda ctx, u: ["key", "grant", "--to", "tidak-ada", "--shares", str(ctx.weak)],
+        lambda c, ctx, u: c.post("/keys/grant/", {"mode": "shares"})),
+    Action.REVOKE_KEY: Attempt(svc_revoke, lambda ctx, u: ["key", "revoke", "--holder",
+                                                           "tidak-ada"],
+                               lambda c, ctx, u: c.post("/keys/revoke/", {})),
     Action.OFFICE_SETTINGS: Attempt(None, None, None,
                                     "no office-settings service yet (setup makes the office)"),
     Action.BACKUP: Attempt(svc_backup, lambda ctx, u: ["backup", str(ctx.out / f"disk-{u}")],
@@ -464,13 +484,6 @@ def test_every_action_has_a_row() -> None:
     for action, attempt in ATTEMPTS.items():
         if None in (attempt.service, attempt.cli, attempt.web):
             assert attempt.why_not, f"{action}: say why an interface has no attempt"
-
-
-def test_pending_rows_are_placeholders() -> None:
-    for action in PENDING_ISSUE_13:
-        attempt = ATTEMPTS[action]
-        assert (attempt.service, attempt.cli, attempt.web) == (None, None, None), (
-            f"{action}: it has real attempts now; remove it from PENDING_ISSUE_13")
 
 
 def audited_refusal(username: str, action: Action, events: list[dict[str, Any]]) -> bool:

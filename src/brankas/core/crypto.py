@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import queue
+import threading
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -261,3 +263,148 @@ def decrypt_bytes(data: bytes, identities: list[x25519.Identity]) -> bytes:
     out = io.BytesIO()
     decrypt_stream(io.BytesIO(data), out, identities)
     return out.getvalue()
+
+
+# -- re-encryption: decrypt and encrypt again as one stream -----------------------------
+
+PIPE_PIECES = 8  # pieces of plaintext in flight between the two sides (≤ 8 × 1 MiB)
+
+
+class _Closed(Exception):
+    """The other side of a ``_Pipe`` stopped (it failed): stop too."""
+
+
+class _Pipe:
+    """A bounded in-memory pipe between the decrypting thread (writes) and the encrypting
+    caller (reads). Plaintext lives only in its few pieces, never in a file."""
+
+    def __init__(self, pieces: int = PIPE_PIECES) -> None:
+        self._q: queue.Queue[bytes | None] = queue.Queue(maxsize=pieces)
+        self._stopped = threading.Event()
+        self._finished = False
+        self._piece = b""
+        self._pos = 0
+        self._eof = False
+
+    # writer side (the decrypting thread)
+    def write(self, data: Any) -> int:
+        if self._finished:  # a late flush after a failure (the buffer being freed)
+            return len(data)
+        piece = bytes(data)
+        while True:
+            if self._stopped.is_set():
+                raise _Closed()
+            try:
+                self._q.put(piece, timeout=0.1)
+                return len(piece)
+            except queue.Full:
+                continue
+
+    def finish(self) -> None:
+        self._finished = True
+        while not self._stopped.is_set():
+            try:
+                self._q.put(None, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    # reader side (the encrypting caller)
+    def readinto(self, buffer: Any) -> int:
+        while self._pos >= len(self._piece):
+            if self._eof:
+                return 0
+            item = self._q.get()
+            if item is None:
+                self._eof = True
+                return 0
+            self._piece, self._pos = item, 0
+        n = min(len(buffer), len(self._piece) - self._pos)
+        buffer[:n] = self._piece[self._pos:self._pos + n]
+        self._pos += n
+        return n
+
+    def stop(self) -> None:
+        """The reader gives up: the writer stops at its next write; pieces are dropped."""
+        self._stopped.set()
+        with _suppress_empty():
+            while True:
+                self._q.get_nowait()
+
+
+class _suppress_empty:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> bool:
+        return kind is queue.Empty
+
+
+class _PipeWriter(io.RawIOBase):
+    def __init__(self, pipe: _Pipe, plain_hash: Any) -> None:
+        self.pipe = pipe
+        self.plain_hash = plain_hash
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        if self.plain_hash is not None:
+            self.plain_hash.update(data)  # hashlib runs without the GIL on big pieces
+        return self.pipe.write(data)
+
+
+class _PipeReader(io.RawIOBase):
+    def __init__(self, pipe: _Pipe) -> None:
+        self.pipe = pipe
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        return self.pipe.readinto(buffer)
+
+
+def reencrypt_stream(src: BinaryIO, dst: BinaryIO, identities: list[x25519.Identity],
+                     recipients: list[str], *, buffer: int = 1 << 20,
+                     plain_hash: Any = None) -> None:
+    """Decrypt ``src`` with ``identities`` and encrypt it again to ``recipients`` into
+    ``dst``, in bounded memory: the decryption runs in a helper thread and hands the
+    plaintext through a small in-memory pipe to the encryption (a fresh file key: age
+    makes one at every encryption). Nothing of the plaintext is written anywhere but the
+    pipe. Raises the first error of either side (a wrong identity, a damaged ``src``, a
+    full disk); ``dst`` is then incomplete and must be thrown away. A damaged ``src`` is
+    caught at the latest at its end, so a caller keeps ``dst`` only if this returns.
+    ``plain_hash`` (a hashlib object), when given, is fed the plaintext as it passes."""
+    if not recipients:
+        raise ValueError("at least one recipient is needed")
+    parsed = [x25519.Recipient.from_str(r) for r in recipients]
+    pipe = _Pipe()
+    failure: list[BaseException] = []
+
+    def decrypt() -> None:
+        out = io.BufferedWriter(_PipeWriter(pipe, plain_hash), buffer_size=buffer)
+        try:
+            decrypt_stream(src, out, identities)
+            out.flush()
+        except _Closed:
+            return
+        except BaseException as exc:  # handed to the caller
+            failure.append(exc)
+        finally:
+            pipe.finish()
+
+    worker = threading.Thread(target=decrypt, name="brankas-decrypt", daemon=True)
+    worker.start()
+    try:
+        plain = io.BufferedReader(_PipeReader(pipe), buffer_size=buffer)
+        _run(pyrage.encrypt_io, plain, dst, parsed)  # type: ignore[arg-type]
+    except BaseException:
+        pipe.stop()
+        worker.join()
+        if failure:
+            raise failure[0] from None
+        raise
+    worker.join()
+    if failure:
+        raise failure[0]

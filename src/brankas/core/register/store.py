@@ -17,6 +17,7 @@ import hashlib
 import io
 import os
 import queue
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -287,11 +288,16 @@ def create_layout(settings: Settings) -> None:
     fsutil.make_private_dir(settings.tmp)
 
 
-def file_name(*, number: str, subject: str, exempted: bool) -> str:
+def file_name(*, number: str, subject: str, exempted: bool, version: int = 1) -> str:
     """The stored file's name: ``<number>-<slug of the subject>.pdf`` for a biasa file,
-    ``<number>.pdf.age`` for an exempted one (its subject appears in no file name)."""
+    ``<number>.pdf.age`` for an exempted one (its subject appears in no file name).
+
+    An exempted file re-encrypted (a grant, a rekey) is a new version under a new name,
+    ``<number>.v2.pdf.age``, ``.v3``…: backup disks are append-only and take it as a new
+    file beside the old one."""
     if exempted:
-        return safe_component(number, max_len=100) + ".pdf" + crypto.EXTENSION
+        tag = f".v{version}" if version > 1 else ""
+        return safe_component(number, max_len=100) + tag + ".pdf" + crypto.EXTENSION
     return safe_component(f"{number}-{slug(subject, max_len=50)}", max_len=100) + ".pdf"
 
 
@@ -302,10 +308,32 @@ def relative_path(
     return PurePosixPath(ARCHIVE_DIR, category.value, direction.value, f"{year:04d}", name)
 
 
-def letter_path(*, number: int, year: int, subject: str, exempted: bool) -> PurePosixPath:
+def letter_path(*, number: int, year: int, subject: str, exempted: bool,
+                version: int = 1) -> PurePosixPath:
     """Where the letter of request to send ``number`` is kept: ``permintaan/YYYY/P-NNNNN…``."""
-    name = file_name(number=f"P-{number:05d}", subject=subject, exempted=exempted)
+    name = file_name(number=letter_number(number), subject=subject, exempted=exempted,
+                     version=version)
     return PurePosixPath(REQUESTS_DIR, f"{year:04d}", name)
+
+
+def letter_number(number: int) -> str:
+    """A request letter's number as its file name carries it (``P-00012``)."""
+    return f"P-{number:05d}"
+
+
+def versioned_path(relative: str | PurePosixPath, *, number: str,
+                   version: int) -> PurePosixPath:
+    """The exempted file ``relative`` (of the agenda or letter ``number``) under the name of
+    its version ``version``, in the same folder."""
+    return PurePosixPath(relative).with_name(
+        file_name(number=number, subject="", exempted=True, version=version))
+
+
+def exempted_name_pattern(number: str) -> re.Pattern[str]:
+    """The names an exempted file of ``number`` may have: ``<number>.pdf.age`` and the
+    versions ``<number>.vN.pdf.age`` (N ≥ 2)."""
+    stem = re.escape(safe_component(number, max_len=100))
+    return re.compile(stem + r"(?:\.v[1-9][0-9]*)?\.pdf" + re.escape(crypto.EXTENSION))
 
 
 def stage(

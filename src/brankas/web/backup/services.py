@@ -48,6 +48,7 @@ from brankas.core.disk.layout import (
 )
 from brankas.core.disk.verify import Expectations, VerifyReport, verify
 from brankas.core.errors import BrankasError
+from brankas.core.register import lock as archivelock
 from brankas.core.terms import REQUESTS_DIR
 from brankas.web.accounts.models import Office, User
 from brankas.web.audit.guard import require_audited
@@ -139,8 +140,27 @@ def _next_number() -> int:
 def backup_run(*, actor: User, dest: Path | str, label: str | None = None,
                on_progress: Progress | None = None, hooks: Hooks | None = None,
                on_start: Callable[[BackupRun], None] | None = None) -> BackupOutcome:
-    """Copy to the disk at ``dest`` what it lacks; record the run as a control-list entry."""
+    """Copy to the disk at ``dest`` what it lacks; record the run as a control-list entry.
+    Refused (``rewrap_running``) while the archive is being re-encrypted (a key grant or
+    rekey replaces the files a run copies): the run holds the archive lock, shared."""
     require_audited(actor, Action.BACKUP, target=str(dest))
+    try:
+        held = archivelock.archive_lock(brankas_settings().tmp, archivelock.BACKUP, shared=True)
+        held.__enter__()
+    except BrankasError as exc:
+        audit_record(actor=actor.username, action="backup.run", target=str(dest),
+                     outcome="refused", detail={"error": exc.code})
+        raise
+    try:
+        return _backup_run(actor=actor, dest=dest, label=label, on_progress=on_progress,
+                           hooks=hooks, on_start=on_start)
+    finally:
+        held.__exit__(None, None, None)
+
+
+def _backup_run(*, actor: User, dest: Path | str, label: str | None,
+                on_progress: Progress | None, hooks: Hooks | None,
+                on_start: Callable[[BackupRun], None] | None) -> BackupOutcome:
     dest = Path(dest).expanduser().absolute()
     try:
         known = read_medium(dest)

@@ -163,7 +163,8 @@ def safe_combinations_read(*, actor: User, passphrase: str, name: str | None = N
     if not history:
         combos = [c for c in combos if c.current]
     wanted = {fp for c in combos for fp in c.fingerprints}
-    keys = list(HolderKey.objects.filter(holder=actor, fingerprint__in=wanted))
+    keys = list(HolderKey.objects.filter(holder=actor, fingerprint__in=wanted,
+                                         revoked_at__isnull=True))
     if combos and not keys:
         audit_record(actor=actor.username, action=action, target=target, outcome="refused",
                      detail={"reason": "no key"})

@@ -24,8 +24,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Value
-from django.db.models.functions import Concat
+from django.db.models import CharField, F, Value
+from django.db.models.functions import Cast, Concat
 
 from brankas.core import fsutil
 from brankas.core.register import rename, store
@@ -83,10 +83,10 @@ def _rename_rows(home: Path, queryset: Any, *, path_field: str, hash_field: str,
         for row in rows:
             old_rel = PurePosixPath(row[path_field])
             number = number_of(row)
+            if store.exempted_name_pattern(number).fullmatch(old_rel.name):
+                continue  # named by its number already (a re-encrypted version: .vN)
             new_rel = old_rel.with_name(store.file_name(number=number, subject="",
                                                         exempted=True))
-            if old_rel == new_rel:
-                continue
             old = home.joinpath(*old_rel.parts)
             new = home.joinpath(*new_rel.parts)
             outcome = rename.rename_stored(old, new, sha256=row[hash_field], sync_dir=False)
@@ -110,10 +110,19 @@ def _rename_rows(home: Path, queryset: Any, *, path_field: str, hash_field: str,
                     **{path_field: new_path})
 
 
-def _not_yet_renamed(queryset: Any, path_field: str, number: Any) -> Any:
-    """Rows whose stored name is not ``<number>.pdf.age`` yet (cheap to run at every start)."""
-    return queryset.exclude(**{f"{path_field}__endswith": Concat(
+def _not_yet_renamed(queryset: Any, path_field: str, number: Any,
+                     version_field: str | None = None) -> Any:
+    """Rows whose stored name is not ``<number>.pdf.age`` yet, nor the name of their
+    re-encrypted version ``<number>.vN.pdf.age`` (cheap to run at every start). The
+    version field is left out for a migration's historical model, which has none."""
+    queryset = queryset.exclude(**{f"{path_field}__endswith": Concat(
         Value("/"), number, Value(".pdf.age"))})
+    fields = {f.name for f in queryset.model._meta.get_fields()}
+    if version_field is not None and version_field in fields:
+        queryset = queryset.exclude(**{f"{path_field}__endswith": Concat(
+            Value("/"), number, Value(".v"), Cast(version_field, CharField()),
+            Value(".pdf.age"))})
+    return queryset
 
 
 def documents_rename(*, home: Path, document_model: Any) -> Renamed:
@@ -121,7 +130,7 @@ def documents_rename(*, home: Path, document_model: Any) -> Renamed:
     set-aside files (``tmp/orphan-<id>-<old name>``) that carry an exempted one's name."""
     queryset = _not_yet_renamed(
         document_model._default_manager.filter(category=Category.EXEMPTED.value),
-        "stored_path", F("agenda"))
+        "stored_path", F("agenda"), "file_version")
     summary = _rename_rows(home, queryset, path_field="stored_path", hash_field="stored_sha256",
                            number_of=lambda row: str(row["agenda"]), fields=("agenda",))
     summary.orphans = _rename_orphans(home, document_model)

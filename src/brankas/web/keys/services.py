@@ -73,6 +73,12 @@ def identities_unlock(*, user: User, fingerprints: list[str], passphrase: str, a
                            fingerprint=", ".join(k.fingerprint for k in mine))
     if not keys:
         raise AccessDenied("no_key_for_document", username=user.username, agenda=agenda)
+    # A revoked key opens nothing through Brankas any more (``key revoke``): what a copy of
+    # it still opens is the backup disks' old versions, never the working archive.
+    usable = [k for k in keys if k.revoked_at is None]
+    if not usable:
+        raise AccessDenied("key_revoked", username=user.username, fingerprint=keys[0].fingerprint)
+    keys = usable
     identities = [crypto.unlock_identity(bytes(k.protected_identity), passphrase,
                                          username=user.username) for k in keys]
     anchors_fill(keys, identities)

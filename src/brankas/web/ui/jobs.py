@@ -1,4 +1,5 @@
-"""Long disk work started from the web (a backup, a disk check) in a background thread.
+"""Long work started from the web (a backup, a disk check, a key grant or rekey) in a
+background thread.
 
 One job at a time per process: both read or write an external disk, and the server runs on
 the operator's own laptop. The job's progress lives in memory for the progress page to
@@ -26,13 +27,14 @@ from brankas.core.errors import BrankasError
 log = logging.getLogger(__name__)
 
 BACKUP, VERIFY = "backup", "verify"
+GRANT = "grant"  # a key grant, or a revocation's rekey (``keys.grants``; progress: RewrapJob)
 RUNNING, DONE, FAILED = "running", "done", "failed"
 KEEP = 20  # finished jobs kept for their result pages
 
 
 @dataclass
 class Job:
-    kind: str  # BACKUP or VERIFY
+    kind: str  # BACKUP, VERIFY or GRANT
     user_id: int
     username: str
     dest: str
@@ -50,6 +52,8 @@ class Job:
     outcome: dict[str, Any] | None = None  # backup: BackupOutcome.as_dict()
     report: VerifyReport | None = None  # verify
     medium_label: str = ""
+    rewrap_job_id: int | None = None  # grant: the RewrapJob row, once made
+    result: dict[str, Any] | None = None  # grant: the summary (and a revocation's disks)
     error: BrankasError | None = None
     error_text: str = ""  # an unexpected failure (not a BrankasError)
     thread: threading.Thread | None = field(default=None, repr=False)

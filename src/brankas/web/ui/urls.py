@@ -8,6 +8,7 @@ from brankas.web.ui.custody import views as custody
 from brankas.web.ui.dashboard import views as dashboard
 from brankas.web.ui.documents import views as documents
 from brankas.web.ui.keys import coverage_views, recovery_views
+from brankas.web.ui.keys import grant_views as key_grants
 from brankas.web.ui.keys import lifecycle_views as key_lifecycle
 from brankas.web.ui.keys import views as keys
 from brankas.web.ui.reports import views as reports
@@ -30,6 +31,11 @@ urlpatterns = [
     # issue 13, a holder's own key: passphrase change, key check
     path("keys/passphrase/", key_lifecycle.key_passphrase_view, name="key_passphrase"),
     path("keys/check/", key_lifecycle.key_check_view, name="key_check"),
+    # issue 13, hand-over and revocation (ui/keys/grant_views.py)
+    path("keys/grant/", key_grants.grant_page, name="key_grant"),
+    path("keys/revoke/", key_grants.revoke_page, name="key_revoke"),
+    path("keys/jobs/<str:job_id>/", key_grants.key_job_page, name="key_job"),
+    path("keys/jobs/<str:job_id>/status", key_grants.key_job_status, name="key_job_status"),
     path("users/", accounts.users_view, name="users"),
     path("backup/", backup.backup_page, name="backup"),
     path("backup/verify/", backup.verify_page, name="backup_verify"),

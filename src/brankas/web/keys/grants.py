@@ -1,0 +1,410 @@
+"""Hand-over (grant) and rekey: re-encrypting the archive to new readers.
+
+``key_grant``: a holder (with their passphrase) or the admin (with the recovery shares)
+opens to another holder's current key everything the granter can open: the exempted
+documents, the request letters and, when the grantee's role may read them, the safe
+combinations. Every later backup is encrypted to the grantee as well
+(``recipients_for``), because the grantee's key is active. ``key_rekey`` re-encrypts
+every exempted file under fresh file keys to today's readers (after a revocation, so a
+copied key opens none of the current files).
+
+Both work file by file through ``keys.rewrap`` (crash-safe, resumable) under the archive
+lock, with a ``RewrapJob`` for the progress page and the summary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from pyrage import x25519
+
+from brankas.core import crypto
+from brankas.core.access import Action
+from brankas.core.errors import (
+    AccessDenied,
+    BrankasError,
+    CryptoFailure,
+    InvalidInput,
+    SetupError,
+)
+from brankas.core.keyring.pool import RewrapFailed, RewrapPool, workers_for
+from brankas.core.register import store
+from brankas.web.accounts.models import Office, User
+from brankas.web.accounts.selectors import user_get
+from brankas.web.audit.guard import require_audited
+from brankas.web.audit.services import audit_record
+from brankas.web.custody.models import SafeCombination
+from brankas.web.keys import rewrap as engine
+from brankas.web.keys.models import HolderKey, RewrapJob
+from brankas.web.keys.rewrap import OnProgress, RewrapProgress, StoredFile
+from brankas.web.keys.selectors import (
+    RECOVERY,
+    Purpose,
+    Recipients,
+    recipients_adding,
+    recipients_for,
+)
+from brankas.web.runtime import brankas_settings
+
+
+@dataclass
+class RewrapSummary:
+    """What a grant or rekey did. ``files``/``bytes``: re-encrypted now; ``skipped``: files
+    the target could already open; ``failed``: files left as they were (each opens as
+    before; a re-run tries them again), with the reason."""
+
+    kind: str  # RewrapJob.GRANT or REKEY
+    job_id: int
+    grantee: str = ""  # grant: the username that gained access
+    grantee_fingerprint: str = ""
+    via: str = ""  # "recovery" or the granter's username
+    files: int = 0
+    bytes: int = 0
+    documents: int = 0
+    letters: int = 0
+    combinations: int = 0
+    skipped: int = 0
+    failed: list[dict[str, str]] = field(default_factory=list)
+    unreadable: int = 0  # files the granter's keys do not open (left out)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class _Opener:
+    """What opens the files: the granter's own keys (not revoked), or the recovery key."""
+
+    identities: dict[str, Any]  # fingerprint -> identity
+    via: str  # RECOVERY, or the granter's username
+    via_fingerprint: str  # the recovery fingerprint, or the granter's first key's
+
+    def for_file(self, recipients: Iterable[str]) -> list[Any]:
+        return [self.identities[fp] for fp in recipients if fp in self.identities]
+
+
+def _opener(actor: User, passphrase: str | None, recovery: x25519.Identity | None,
+            *, target: str) -> _Opener:
+    """Who opens: with ``recovery`` the admin (``GRANT_KEY_WITH_SHARES``), else the actor's
+    own keys with the passphrase (``GRANT_KEY``). Checked and audited before any file."""
+    if recovery is not None:
+        require_audited(actor, Action.GRANT_KEY_WITH_SHARES, target=target)
+        office = Office.objects.get()
+        if str(recovery.to_public()) != office.recovery_recipient:
+            raise InvalidInput("field_invalid", field="identity",
+                               detail="not this office's recovery identity")
+        fp = crypto.recipient_fingerprint(office.recovery_recipient)
+        return _Opener({fp: recovery}, RECOVERY, fp)
+    require_audited(actor, Action.GRANT_KEY, target=target)
+    if not passphrase:
+        raise CryptoFailure("passphrase_missing")
+    keys = list(HolderKey.objects.filter(holder=actor, revoked_at__isnull=True)
+                .order_by("-created_at"))
+    if not keys:
+        if HolderKey.objects.filter(holder=actor).exists():
+            revoked = HolderKey.objects.filter(holder=actor).first()
+            raise AccessDenied("key_revoked", username=actor.username,
+                               fingerprint=revoked.fingerprint if revoked else "")
+        raise InvalidInput("grant_no_key", username=actor.username)
+    opened: dict[str, Any] = {}
+    for k in keys:
+        try:
+            opened[k.fingerprint] = crypto.unlock_identity(
+                bytes(k.protected_identity), passphrase, username=actor.username)
+        except CryptoFailure:
+            continue  # an older key under another passphrase: its files stay unread
+    if not opened:
+        audit_record(actor=actor.username, action="key.grant", target=target,
+                     outcome="failed", detail={"error": "passphrase_wrong"})
+        raise CryptoFailure("passphrase_wrong", username=actor.username)
+    return _Opener(opened, actor.username, next(iter(opened)))
+
+
+def _grantee_key(to: str) -> tuple[User, HolderKey]:
+    user = user_get(to)
+    key = HolderKey.objects.active().filter(holder=user).select_related("holder").first()
+    if key is None:
+        revoked = HolderKey.objects.filter(holder=user, revoked_at__isnull=False).first()
+        if revoked is not None and not HolderKey.objects.unretired().filter(holder=user).exists():
+            raise InvalidInput("key_revoked", username=user.username,
+                               fingerprint=revoked.fingerprint)
+        raise InvalidInput("grant_no_key", username=user.username)
+    return user, key
+
+
+def _all_files() -> Iterator[StoredFile]:
+    yield from engine.exempted_documents()
+    yield from engine.encrypted_letters()
+
+
+def _progress(on_progress: OnProgress | None, job: RewrapJob, current: str = "") -> None:
+    if on_progress is None:
+        return
+    job.refresh_from_db(fields=["files_done", "files_total", "bytes_done", "bytes_total"])
+    on_progress(RewrapProgress(job.files_done, job.files_total, job.bytes_done,
+                               job.bytes_total, current, job.pk))
+
+
+def _run_files(files: list[StoredFile], *, opener: _Opener, readers_of: Any, job: RewrapJob,
+               action: str, actor: User, detail: dict[str, Any], summary: RewrapSummary,
+               on_progress: OnProgress | None) -> None:
+    _progress(on_progress, job)
+    if len(files) < 2:
+        _each_file(files, opener=opener, readers_of=readers_of, job=job, action=action,
+                   actor=actor, detail=detail, summary=summary, on_progress=on_progress)
+        return
+    try:  # several files side by side, one helper process per core (as `age | age` does)
+        pool = RewrapPool(list(opener.identities.values()), workers_for(len(files)))
+    except OSError:  # no helper process here: one file after the other in this process
+        _each_file(files, opener=opener, readers_of=readers_of, job=job, action=action,
+                   actor=actor, detail=detail, summary=summary, on_progress=on_progress)
+        return
+    settings = brankas_settings()
+    readers: dict[StoredFile, Recipients] = {}
+
+    def recipients_of(stored: StoredFile) -> list[str]:
+        readers[stored] = readers_of(stored)
+        return readers[stored].age()
+
+    with pool:
+        results = pool.run(files, src_of=lambda s: store.absolute(settings, s.path),
+                           tmp=settings.tmp, recipients_of=recipients_of)
+        for stored, result in results:
+            try:
+                if isinstance(result, RewrapFailed):
+                    raise CryptoFailure("rewrap_failed", name=stored.number,
+                                        detail=str(result))
+                if isinstance(result, Exception):
+                    raise result
+                engine.keep_rewrapped(stored, result, readers=readers.pop(stored),
+                                      job=job, action=action, actor=actor.username,
+                                      detail=detail)
+            except BrankasError as exc:
+                _failed(summary, stored, exc, actor=actor, action=action, detail=detail)
+            else:
+                _done(summary, stored)
+            _progress(on_progress, job, stored.number)
+
+
+def _failed(summary: RewrapSummary, stored: StoredFile, exc: BrankasError, *, actor: User,
+            action: str, detail: dict[str, Any]) -> None:
+    summary.failed.append({"number": stored.number, "kind": stored.kind,
+                           "error": exc.code, "message": exc.message()})
+    audit_record(actor=actor.username, action=action, target=stored.number,
+                 outcome="failed", detail={**detail, "kind": stored.kind, "error": exc.code})
+
+
+def _done(summary: RewrapSummary, stored: StoredFile) -> None:
+    summary.files += 1
+    summary.bytes += stored.size
+    if stored.kind == engine.DOCUMENT:
+        summary.documents += 1
+    else:
+        summary.letters += 1
+
+
+def _each_file(files: list[StoredFile], *, opener: _Opener, readers_of: Any, job: RewrapJob,
+               action: str, actor: User, detail: dict[str, Any], summary: RewrapSummary,
+               on_progress: OnProgress | None) -> None:
+    for stored in files:
+        try:
+            readers: Recipients = readers_of(stored)
+            engine.rewrap_file(stored, identities=opener.for_file(stored.recipients),
+                               readers=readers, job=job, action=action,
+                               actor=actor.username, detail=detail)
+        except BrankasError as exc:
+            _failed(summary, stored, exc, actor=actor, action=action, detail=detail)
+        else:
+            _done(summary, stored)
+        _progress(on_progress, job, stored.number)
+
+
+def _finish(job: RewrapJob, summary: RewrapSummary, actor: User, action: str,
+            target: str) -> RewrapSummary:
+    job.state = RewrapJob.FAILED if summary.failed else RewrapJob.DONE
+    job.finished_at = timezone.now()
+    job.summary = summary.as_dict()
+    with transaction.atomic():
+        job.save(update_fields=["state", "finished_at", "summary"])
+        audit_record(actor=actor.username, action=action, target=target,
+                     outcome="failed" if summary.failed else "ok",
+                     detail={"stage": "summary", **{k: v for k, v in summary.as_dict().items()
+                                                   if k != "failed"},
+                             "failed": [f["number"] for f in summary.failed]})
+    return summary
+
+
+def _start_job(*, kind: str, actor: User, via: str, files: list[StoredFile],
+               grantee_key: HolderKey | None = None,
+               revoked_key: HolderKey | None = None) -> RewrapJob:
+    return RewrapJob.objects.create(
+        kind=kind, actor=actor, grantee_key=grantee_key, revoked_key=revoked_key, via=via,
+        files_total=len(files), bytes_total=sum(f.size for f in files),
+        started_at=timezone.now())
+
+
+# -- grant ----------------------------------------------------------------------------------
+
+def key_grant(*, actor: User, to: str, passphrase: str | None = None,
+              recovery: x25519.Identity | None = None,
+              on_progress: OnProgress | None = None) -> RewrapSummary:
+    """Open to ``to``'s active key every exempted document, request letter and (when that
+    role may read them) safe combination that the granter opens: the actor's own keys with
+    ``passphrase``, or the office recovery identity ``recovery`` (rebuilt from the shares;
+    the admin). Crash-safe and resumable: a re-run re-encrypts what is still missing."""
+    opener = _opener(actor, passphrase, recovery, target=to)
+    grantee, key = _grantee_key(to)
+    if opener.via != RECOVERY and grantee.pk == actor.pk:
+        raise InvalidInput("grant_to_self", username=actor.username)
+    with engine.archive_exclusive():
+        return _grant_locked(actor=actor, grantee=grantee, key=key, opener=opener,
+                             on_progress=on_progress)
+
+
+def _grant_locked(*, actor: User, grantee: User, key: HolderKey, opener: _Opener,
+                  on_progress: OnProgress | None) -> RewrapSummary:
+    target_fp = key.fingerprint
+    todo: list[StoredFile] = []
+    skipped = unreadable = 0
+    for stored in _all_files():
+        if target_fp in stored.recipients:
+            skipped += 1
+        elif opener.for_file(stored.recipients):
+            todo.append(stored)
+        else:
+            unreadable += 1
+    combos = _combinations_to_grant(opener, key)
+    if not todo and not combos and not skipped:
+        raise InvalidInput("grant_nothing", granter=opener.via, username=grantee.username)
+    job = _start_job(kind=RewrapJob.GRANT, actor=actor, via=opener.via_fingerprint
+                     if opener.via != RECOVERY else RECOVERY, files=todo, grantee_key=key)
+    summary = RewrapSummary(kind=RewrapJob.GRANT, job_id=job.pk, grantee=grantee.username,
+                            grantee_fingerprint=target_fp, via=opener.via, skipped=skipped,
+                            unreadable=unreadable)
+    detail = {"granter": opener.via, "grantee": grantee.username, "grantee_key": target_fp,
+              "job": job.pk}
+    audit_record(actor=actor.username, action="key.grant", target=grantee.username,
+                 detail={"stage": "start", **detail, "files": len(todo),
+                         "bytes": job.bytes_total, "skipped": skipped,
+                         "combinations": len(combos)})
+
+    def readers_of(stored: StoredFile) -> Recipients:
+        purpose = Purpose.DOCUMENT if stored.kind == engine.DOCUMENT else Purpose.LETTER
+        return recipients_adding(stored.recipients, key, purpose=purpose)
+
+    _run_files(todo, opener=opener, readers_of=readers_of, job=job, action="key.grant.file",
+               actor=actor, detail=detail, summary=summary, on_progress=on_progress)
+    summary.combinations = _rewrap_combinations(
+        combos, opener=opener, readers_of=lambda c: recipients_adding(
+            c.fingerprints, key, purpose=Purpose.COMBINATION),
+        actor=actor, action="key.grant", detail=detail)
+    return _finish(job, summary, actor, "key.grant", grantee.username)
+
+
+def _combination_role_ok(key: HolderKey) -> bool:
+    return key.holder.role in brankas_settings().combination_roles
+
+
+def _combinations_to_grant(opener: _Opener, key: HolderKey) -> list[SafeCombination]:
+    if not _combination_role_ok(key):
+        return []
+    out = []
+    for combo in SafeCombination.objects.select_related("safe").order_by("pk"):
+        if key.fingerprint in combo.fingerprints:
+            continue
+        if opener.via == RECOVERY or opener.for_file(combo.fingerprints):
+            out.append(combo)
+    return out
+
+
+def _rewrap_combinations(combos: list[SafeCombination], *, opener: _Opener, readers_of: Any,
+                         actor: User, action: str, detail: dict[str, Any]) -> int:
+    """Combinations are small: re-wrapped in memory, all in one transaction."""
+    if not combos:
+        return 0
+    with transaction.atomic():
+        for combo in combos:
+            identities = list(opener.identities.values()) if opener.via == RECOVERY \
+                else opener.for_file(combo.fingerprints)
+            plain = crypto.decrypt_bytes(bytes(combo.ciphertext), identities)
+            readers: Recipients = readers_of(combo)
+            combo.ciphertext = crypto.encrypt_bytes(plain, readers.age())
+            combo.fingerprints = readers.holder_fingerprints()
+            combo.save(update_fields=["ciphertext", "fingerprints"])
+            del plain
+        audit_record(actor=actor.username, action=action, target="*",
+                     detail={"stage": "combinations", **detail,
+                             "safes": sorted({c.safe.name for c in combos})})
+    return len(combos)
+
+
+# -- rekey ----------------------------------------------------------------------------------
+
+def key_rekey(*, actor: User, passphrase: str | None = None,
+              recovery: x25519.Identity | None = None, on_progress: OnProgress | None = None,
+              revoked_key: HolderKey | None = None) -> RewrapSummary:
+    """Re-encrypt every exempted document, request letter and safe combination under fresh
+    file keys to today's readers (``recipients_for``: the active holders and the recovery
+    key), so that a revoked or copied key opens none of the current files. With the
+    recovery identity (the admin, from shares) every file; with a holder's passphrase the
+    files that holder opens. A re-run after an interruption continues the same job."""
+    opener = _opener(actor, passphrase, recovery, target="*")
+    with engine.archive_exclusive():
+        return _rekey_locked(actor=actor, opener=opener, on_progress=on_progress,
+                             revoked_key=revoked_key)
+
+
+def _rekey_locked(*, actor: User, opener: _Opener, on_progress: OnProgress | None,
+                  revoked_key: HolderKey | None) -> RewrapSummary:
+    resumed = (RewrapJob.objects.filter(kind=RewrapJob.REKEY).exclude(state=RewrapJob.DONE)
+               .order_by("-started_at").first())
+    done: set[tuple[str, int]] = set()
+    if resumed is not None:
+        done = set(resumed.superseded.values_list("kind", "object_id"))
+    todo: list[StoredFile] = []
+    unreadable = 0
+    for stored in _all_files():
+        if (stored.kind, stored.object_id) in done:
+            continue
+        if opener.for_file(stored.recipients):
+            todo.append(stored)
+        else:
+            unreadable += 1
+    readers = {engine.DOCUMENT: recipients_for(purpose=Purpose.DOCUMENT),
+               engine.LETTER: recipients_for(purpose=Purpose.LETTER)}
+    if resumed is not None:
+        job = resumed
+        job.state = RewrapJob.RUNNING
+        job.finished_at = None
+        job.files_total = job.files_done + len(todo)
+        job.bytes_total = job.bytes_done + sum(f.size for f in todo)
+        job.save(update_fields=["state", "finished_at", "files_total", "bytes_total"])
+    else:
+        job = _start_job(kind=RewrapJob.REKEY, actor=actor, files=todo,
+                         via=opener.via_fingerprint if opener.via != RECOVERY else RECOVERY,
+                         revoked_key=revoked_key)
+    summary = RewrapSummary(kind=RewrapJob.REKEY, job_id=job.pk, via=opener.via,
+                            skipped=len(done), unreadable=unreadable)
+    detail = {"via": opener.via, "job": job.pk,
+              "readers": readers[engine.DOCUMENT].holder_fingerprints()}
+    audit_record(actor=actor.username, action="key.rekey", target="*",
+                 detail={"stage": "start", **detail, "files": len(todo),
+                         "bytes": job.bytes_total, "resumed": resumed is not None})
+    _run_files(todo, opener=opener, readers_of=lambda s: readers[s.kind], job=job,
+               action="key.rekey.file", actor=actor, detail=detail, summary=summary,
+               on_progress=on_progress)
+    combos = [c for c in SafeCombination.objects.select_related("safe").order_by("pk")
+              if opener.via == RECOVERY or opener.for_file(c.fingerprints)]
+    try:
+        combination_readers = recipients_for(purpose=Purpose.COMBINATION)
+    except SetupError:
+        combos = []  # no holder may read one: they stay as they are (the recovery key opens them)
+    else:
+        summary.combinations = _rewrap_combinations(
+            combos, opener=opener, readers_of=lambda c: combination_readers, actor=actor,
+            action="key.rekey", detail=detail)
+    return _finish(job, summary, actor, "key.rekey", "*")

@@ -1,0 +1,287 @@
+"""Re-encrypting stored files, crash-safe, one at a time (the engine under grant and rekey).
+
+One step per file (``rewrap_file``; with many files, step 1 runs ahead in helper
+processes, ``core.keyring.pool``, and ``keep_rewrapped`` does the rest in order):
+
+1. the file is re-encrypted into a staging file in ``tmp/`` (``core.keyring.rewrap``:
+   ciphertext only, hashed while written, fsynced); the plaintext passed through memory
+   only and is checked against the hash on record before anything is kept;
+2. the staging file is published under the file's next version name
+   (``<agenda>.v2.pdf.age``: backup disks are append-only) and its folder fsynced. A file
+   already at that name, which no record names, was left by a killed run: it goes first;
+3. one transaction: the record names the new file (path, hash, size, readers, version),
+   the old file becomes a ``SupersededFile``, the document's ``BackupCopy`` rows move to
+   ``SupersededCopy`` (the disks hold the old version), the job's counters move on and the
+   audit log gets ``key.grant.file`` / ``key.rekey.file``;
+4. the old file is unlinked and its folder fsynced.
+
+A kill at any point leaves every record naming a complete file whose hash matches. The
+only leftovers are an unreferenced next version (step 2 of the re-run removes it) and a
+superseded file still in the archive (``rewrap_cleanup`` at the start of every run removes
+it). Re-runs need no queue: they select the files whose readers still lack the target.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from brankas.core import fsutil
+from brankas.core.errors import BrankasError, Conflict, CryptoFailure, IntegrityFailure
+from brankas.core.keyring.rewrap import Rewrapped, rewrap
+from brankas.core.register import lock as archivelock
+from brankas.core.register import store
+from brankas.web.audit.services import audit_record
+from brankas.web.backup.models import BackupCopy
+from brankas.web.documents.models import Document
+from brankas.web.keys.models import RewrapJob, SupersededCopy, SupersededFile
+from brankas.web.keys.selectors import Recipients
+from brankas.web.runtime import brankas_settings
+from brankas.web.sendrequests.models import SendRequest
+
+DOCUMENT, LETTER = SupersededFile.DOCUMENT, SupersededFile.LETTER
+
+
+@dataclass(frozen=True)
+class RewrapProgress:
+    """How far a grant or rekey got (the CLI's progress bar, the web's progress page)."""
+
+    files_done: int
+    files_total: int
+    bytes_done: int
+    bytes_total: int
+    current: str = ""  # the agenda or letter number being re-encrypted
+    job_id: int = 0  # the RewrapJob row
+
+
+OnProgress = Callable[[RewrapProgress], None]
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """An exempted file as its record names it: a document or a request letter."""
+
+    kind: str  # DOCUMENT or LETTER
+    object_id: int
+    number: str  # the agenda number, or P-00012 for a letter
+    path: str  # relative to BRANKAS_HOME, '/'-separated
+    sha256: str  # of the stored file
+    size: int
+    content_sha256: str  # of the plaintext
+    recipients: tuple[str, ...]
+    version: int
+
+
+@dataclass
+class FileOutcome:
+    new_path: str
+    new_sha256: str
+    size: int
+
+
+@dataclass
+class Failures:
+    """Files that could not be re-encrypted (each stays as it was, and opens as before)."""
+
+    items: list[dict[str, str]] = field(default_factory=list)
+
+    def add(self, stored: StoredFile, exc: BaseException) -> None:
+        detail = exc.message("en") if isinstance(exc, BrankasError) else repr(exc)
+        self.items.append({"number": stored.number, "kind": stored.kind, "error": detail})
+
+
+def exempted_documents() -> Iterator[StoredFile]:
+    """Every encrypted document, in order (streamed)."""
+    rows = (Document.objects.exclude(suite="").order_by("pk")
+            .values_list("pk", "agenda", "stored_path", "stored_sha256", "stored_size",
+                         "content_sha256", "recipients", "file_version"))
+    for pk, agenda, path, sha, size, content, recipients, version in rows.iterator():
+        yield StoredFile(DOCUMENT, pk, agenda, path, sha, size, content,
+                         tuple(recipients or ()), version)
+
+
+def encrypted_letters() -> Iterator[StoredFile]:
+    """Every encrypted request letter, in order (streamed)."""
+    rows = (SendRequest.objects.exclude(letter_suite="").exclude(letter_path="")
+            .order_by("pk")
+            .values_list("pk", "letter_path", "letter_stored_sha256", "letter_stored_size",
+                         "letter_sha256", "letter_recipients", "letter_version"))
+    for pk, path, sha, size, content, recipients, version in rows.iterator():
+        yield StoredFile(LETTER, pk, store.letter_number(pk), path, sha, size, content,
+                         tuple(recipients or ()), version)
+
+
+# -- the lock and the start of a run ----------------------------------------------------
+
+@contextlib.contextmanager
+def archive_exclusive() -> Iterator[None]:
+    """Hold the archive lock alone (no backup, no other grant or rekey meanwhile); a job
+    still marked running was killed (it held this lock): it is marked failed."""
+    with archivelock.archive_lock(brankas_settings().tmp, archivelock.REWRAP):
+        RewrapJob.objects.filter(state=RewrapJob.RUNNING).update(
+            state=RewrapJob.FAILED, finished_at=timezone.now(),
+            summary={"error": "interrupted"})
+        rewrap_cleanup()
+        yield
+
+
+def rewrap_cleanup() -> list[str]:
+    """Remove what a killed run left in the archive: a superseded file still at its path
+    (its record had already committed the new version). Never a file a record names.
+    Run with the archive lock held. Returns the relative paths removed."""
+    settings = brankas_settings()
+    current_docs = set(Document.objects.filter(
+        pk__in=SupersededFile.objects.filter(kind=DOCUMENT).values("object_id"))
+        .values_list("stored_path", flat=True))
+    current_letters = set(SendRequest.objects.filter(
+        pk__in=SupersededFile.objects.filter(kind=LETTER).values("object_id"))
+        .values_list("letter_path", flat=True))
+    current = current_docs | current_letters
+    removed: list[str] = []
+    folders: set[Path] = set()
+    for rel in SupersededFile.objects.values_list("path", flat=True).iterator():
+        if rel in current:
+            continue
+        path = store.absolute(settings, rel)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        except OSError:  # in use (Windows): tried again by the next run
+            continue
+        removed.append(rel)
+        folders.add(path.parent)
+    if folders:
+        fsutil.fsync_paths(sorted(folders))
+    return removed
+
+
+# -- one file ---------------------------------------------------------------------------
+
+def _referenced(kind: str, rel: str) -> bool:
+    if kind == DOCUMENT:
+        return Document.objects.filter(stored_path=rel).exists()
+    return SendRequest.objects.filter(letter_path=rel).exists()
+
+
+def rewrap_file(stored: StoredFile, *, identities: list[Any], readers: Recipients,
+                job: RewrapJob, action: str, actor: str, detail: dict[str, Any]) -> FileOutcome:
+    """Re-encrypt one stored file to ``readers`` in this process (steps 1 to 4 above).
+    Raises on failure, leaving the file and its record as they were."""
+    settings = brankas_settings()
+    old = store.absolute(settings, stored.path)
+    if not old.is_file():
+        raise IntegrityFailure("stored_file_changed", agenda=stored.number, path=stored.path)
+    try:
+        staged = rewrap(old, settings.tmp, identities, readers.age())
+    except BrankasError:
+        raise
+    except Exception as exc:  # pyrage's DecryptError, a damaged file
+        raise CryptoFailure("rewrap_failed", name=stored.number, detail=str(exc)) from None
+    return keep_rewrapped(stored, staged, readers=readers, job=job, action=action,
+                          actor=actor, detail=detail)
+
+
+def keep_rewrapped(stored: StoredFile, staged: Rewrapped, *, readers: Recipients,
+                   job: RewrapJob, action: str, actor: str,
+                   detail: dict[str, Any]) -> FileOutcome:
+    """Steps 2 to 4 for a file re-encrypted into ``staged`` (here or by a helper process of
+    ``keyring.pool``): checked against the hash on record, published under its next
+    version name, recorded, and the old file removed. On failure the staged file goes and
+    the file and its record stay as they were."""
+    settings = brankas_settings()
+    old = store.absolute(settings, stored.path)
+    try:
+        if staged.plain_sha256 != stored.content_sha256:
+            raise IntegrityFailure("stored_file_changed", agenda=stored.number,
+                                   path=stored.path)
+        version = stored.version + 1
+        new_rel = store.versioned_path(stored.path, number=stored.number, version=version)
+        new = store.absolute(settings, new_rel.as_posix())
+        if new.exists() and not _referenced(stored.kind, new_rel.as_posix()):
+            new.unlink()  # left by a killed run, never recorded
+        fsutil.publish(staged.path, new)
+    except BaseException:
+        staged.path.unlink(missing_ok=True)
+        raise
+    outcome = FileOutcome(new_path=new_rel.as_posix(), new_sha256=staged.sha256,
+                          size=staged.size)
+    try:
+        _record(stored, outcome, readers=readers, job=job, version=version, action=action,
+                actor=actor, detail=detail)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            new.unlink()
+        raise
+    # Not fsynced: should the unlink be lost in a crash, the superseded file is back and
+    # rewrap_cleanup removes it at the next run.
+    with contextlib.suppress(OSError):  # in use (Windows): rewrap_cleanup removes it later
+        old.unlink()
+    return outcome
+
+
+def _record(stored: StoredFile, outcome: FileOutcome, *, readers: Recipients, job: RewrapJob,
+            version: int, action: str, actor: str, detail: dict[str, Any]) -> None:
+    now = timezone.now()
+    fingerprints = [r.fingerprint for r in readers.all()]
+    with transaction.atomic():
+        if stored.kind == DOCUMENT:
+            changed = Document.objects.filter(
+                pk=stored.object_id, stored_path=stored.path,
+                stored_sha256=stored.sha256).update(
+                stored_path=outcome.new_path, stored_sha256=outcome.new_sha256,
+                stored_size=outcome.size, recipients=fingerprints, file_version=version)
+        else:
+            changed = SendRequest.objects.filter(
+                pk=stored.object_id, letter_path=stored.path,
+                letter_stored_sha256=stored.sha256).update(
+                letter_path=outcome.new_path, letter_stored_sha256=outcome.new_sha256,
+                letter_stored_size=outcome.size, letter_recipients=fingerprints,
+                letter_version=version)
+        if changed != 1:  # changed meanwhile by someone else: nothing kept
+            raise Conflict("rewrap_running", what=("perubahan lain", "another change"))
+        superseded = SupersededFile.objects.create(
+            kind=stored.kind, object_id=stored.object_id, path=stored.path,
+            sha256=stored.sha256, size=stored.size, recipients=list(stored.recipients),
+            superseded_at=now, job=job)
+        if stored.kind == DOCUMENT:
+            copies = BackupCopy.objects.filter(document_id=stored.object_id)
+            SupersededCopy.objects.bulk_create(
+                [SupersededCopy(superseded=superseded, medium_id=m)
+                 for m in copies.values_list("medium_id", flat=True)])
+            copies.delete()
+        else:
+            SupersededCopy.objects.bulk_create(
+                [SupersededCopy(superseded=superseded, medium_id=m)
+                 for m in letter_media(stored.object_id, before=now)])
+        RewrapJob.objects.filter(pk=job.pk).update(
+            files_done=F("files_done") + 1, bytes_done=F("bytes_done") + stored.size)
+        audit_record(actor=actor, action=action, target=stored.number, detail={
+            **detail, "kind": stored.kind, "version": version,
+            "old_path": stored.path, "old_sha256": stored.sha256,
+            "new_path": outcome.new_path, "new_sha256": outcome.new_sha256,
+            "readers": fingerprints})
+
+
+def letter_media(request_id: int, *, before: Any) -> list[int]:
+    """The disks that hold the current version of a request letter: every completed backup
+    run copies every letter its disk lacks, so a disk with a completed run started after
+    that version was made holds it (letters have no per-disk copy records)."""
+    from brankas.web.backup.models import BackupRun
+
+    last = (SupersededFile.objects.filter(kind=LETTER, object_id=request_id,
+                                          superseded_at__lt=before)
+            .order_by("-superseded_at").values_list("superseded_at", flat=True).first())
+    since = last or SendRequest.objects.filter(pk=request_id).values_list(
+        "created_at", flat=True).get()
+    return sorted(set(BackupRun.objects.filter(
+        status=BackupRun.COMPLETED, started_at__gte=since, started_at__lt=before)
+        .values_list("medium_id", flat=True)))
+

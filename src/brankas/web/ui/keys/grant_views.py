@@ -1,0 +1,215 @@
+"""Hand-over and revocation pages: a grant (a holder with their passphrase, or the admin
+with the recovery shares) and a revocation's rekey run as background jobs (``ui.jobs``,
+kind GRANT) whose progress page reads the ``RewrapJob`` row; a revocation alone is quick
+and answers at once with what the key still opens on backup disks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.template.defaultfilters import filesizeformat
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET
+
+from brankas.core.access import Action, allowed
+from brankas.core.errors import AccessDenied, BrankasError
+from brankas.web.accounts.models import User
+from brankas.web.keys.grants import key_grant
+from brankas.web.keys.models import HolderKey, RewrapJob
+from brankas.web.keys.revocation import RevokeResult, key_revoke
+from brankas.web.keys.rewrap import RewrapProgress
+from brankas.web.ui import jobs
+from brankas.web.ui.common import actor, message_of, refusals, require_role
+from brankas.web.ui.keys.grant_forms import PASSPHRASE, SHARES, GrantForm, RevokeForm, split_shares
+from brankas.web.ui.templatetags.brankas_ui import duration
+
+
+def _recovery(text: str) -> Any:
+    """The recovery identity rebuilt in memory from the shares typed in the form."""
+    from brankas.web.keys.recovery import shares_identity  # type: ignore[attr-defined]
+
+    return shares_identity(split_shares(text))
+
+
+def _grantees(user: User) -> list[tuple[str, str]]:
+    keys = (HolderKey.objects.active().select_related("holder").exclude(holder=user)
+            .order_by("holder__username"))
+    return [(k.holder.username, f"{k.holder.display()} ({k.holder.username}, "
+             f"{k.holder.role.title()})") for k in keys]
+
+
+def _holders_to_revoke() -> list[tuple[str, str]]:
+    users = (User.objects.filter(keys__revoked_at__isnull=True).distinct()
+             .order_by("username"))
+    return [(u.username, f"{u.display()} ({u.username}, {u.role.title()})") for u in users]
+
+
+def _progress_of(job: jobs.Job) -> Any:
+    def progress(p: RewrapProgress) -> None:
+        job.rewrap_job_id = p.job_id or job.rewrap_job_id
+        job.progress(p.files_done, p.files_total, p.bytes_done, p.bytes_total)
+
+    return progress
+
+
+def _start(request: HttpRequest, user: User, work: Any, template: str,
+           context: dict[str, Any]) -> HttpResponse:
+    job = jobs.Job(kind=jobs.GRANT, user_id=user.pk, username=user.username, dest="")
+    try:
+        jobs.job_start(job, work)
+    except jobs.JobBusy as exc:
+        return render(request, template, {**context, "busy": exc.job}, status=409)
+    return redirect("ui:key_job", job_id=job.id)
+
+
+# -- grant -------------------------------------------------------------------------------
+
+@login_required
+@refusals
+@sensitive_post_parameters()
+def grant_page(request: HttpRequest) -> HttpResponse:
+    user = actor(request)
+    own = allowed(user.role, Action.GRANT_KEY)
+    mode = request.POST.get("mode") if request.method == "POST" else None
+    if mode is None:
+        mode = PASSPHRASE if own else SHARES
+    require_role(request, Action.GRANT_KEY_WITH_SHARES if mode == SHARES else Action.GRANT_KEY)
+    holders = _grantees(user)
+    form = GrantForm(request.POST if request.method == "POST" else None, holders=holders,
+                     initial={"mode": mode})
+    context = {"form": form, "mode": mode, "active": jobs.job_active()}
+    if request.method != "POST":
+        return render(request, "ui/key_grant.html", context)
+    if not form.is_valid():
+        return render(request, "ui/key_grant.html", context, status=400)
+    to = form.cleaned_data["to"]
+    passphrase = recovery = None
+    if mode == SHARES:
+        try:
+            recovery = _recovery(form.cleaned_data["shares"])
+        except BrankasError as exc:
+            if isinstance(exc, AccessDenied):
+                raise
+            form.add_error("shares", message_of(exc))
+            return render(request, "ui/key_grant.html", context, status=400)
+    else:
+        passphrase = form.cleaned_data["passphrase"]
+
+    def work(job: jobs.Job) -> None:
+        summary = key_grant(actor=user, to=to, passphrase=passphrase, recovery=recovery,
+                            on_progress=_progress_of(job))
+        job.rewrap_job_id = summary.job_id
+        job.result = {"grant": summary.as_dict()}
+
+    return _start(request, user, work, "ui/key_grant.html", context)
+
+
+# -- revoke ------------------------------------------------------------------------------
+
+def _exposure(result: RevokeResult) -> dict[str, Any]:
+    return {"holder": result.holder, "fingerprints": result.fingerprints,
+            "still_opens": [vars(e) for e in result.still_opens],
+            "rekey": result.rekey.as_dict() if result.rekey else None}
+
+
+@login_required
+@refusals
+@sensitive_post_parameters()
+def revoke_page(request: HttpRequest) -> HttpResponse:
+    user = require_role(request, Action.REVOKE_KEY)
+    form = RevokeForm(request.POST if request.method == "POST" else None,
+                      holders=_holders_to_revoke())
+    context = {"form": form, "active": jobs.job_active()}
+    if request.method != "POST":
+        return render(request, "ui/key_revoke.html", context)
+    if not form.is_valid():
+        return render(request, "ui/key_revoke.html", context, status=400)
+    holder, rekey = form.cleaned_data["holder"], form.cleaned_data["rekey"]
+    recovery = None
+    if rekey:
+        try:
+            recovery = _recovery(form.cleaned_data["shares"])
+        except BrankasError as exc:
+            if isinstance(exc, AccessDenied):
+                raise
+            form.add_error("shares", message_of(exc))
+            return render(request, "ui/key_revoke.html", context, status=400)
+
+        def work(job: jobs.Job) -> None:
+            result = key_revoke(actor=user, holder=holder, rekey=True, recovery=recovery,
+                                on_progress=_progress_of(job))
+            job.result = {"revoke": _exposure(result)}
+            if result.rekey is not None:
+                job.rewrap_job_id = result.rekey.job_id
+                job.result["grant"] = result.rekey.as_dict()
+
+        return _start(request, user, work, "ui/key_revoke.html", context)
+    try:
+        result = key_revoke(actor=user, holder=holder)
+    except BrankasError as exc:
+        if isinstance(exc, AccessDenied):
+            raise
+        form.add_error(None, message_of(exc))
+        return render(request, "ui/key_revoke.html", context, status=400)
+    return render(request, "ui/key_revoke.html", {**context, "form": None,
+                                                  "revoked": _exposure(result)})
+
+
+# -- a job's progress (read from its RewrapJob) -------------------------------------------
+
+def _job_for(request: HttpRequest, job_id: str) -> jobs.Job:
+    job = jobs.job_get(job_id)
+    if job is None or job.kind != jobs.GRANT:
+        raise Http404
+    user = actor(request)
+    if job.user_id != user.pk:
+        require_role(request, Action.REVOKE_KEY)  # the admin may follow any
+    return job
+
+
+def _progress(job: jobs.Job) -> dict[str, Any]:
+    row = RewrapJob.objects.filter(pk=job.rewrap_job_id).first() if job.rewrap_job_id else None
+    files_done, files_total, bytes_done, bytes_total = (
+        (row.files_done, row.files_total, row.bytes_done, row.bytes_total) if row is not None
+        else (job.files_done, job.files_total, job.bytes_done, job.bytes_total))
+    job.progress(files_done, files_total, bytes_done, bytes_total)
+    speed, left = job.speed, job.seconds_left
+    return {
+        "id": job.id, "kind": job.kind, "state": job.state, "percent": job.percent,
+        "files_done": files_done, "files_total": files_total,
+        "bytes_done": bytes_done, "bytes_total": bytes_total,
+        "rewrap_job": row.pk if row is not None else None,
+        "text": {
+            "files": f"{files_done} / {files_total}",
+            "bytes": f"{filesizeformat(bytes_done)} / {filesizeformat(bytes_total)}",
+            "speed": f"{filesizeformat(round(speed))}/s" if speed is not None else "—",
+            "left": duration(dt.timedelta(seconds=round(left))) if left is not None else "—",
+            "elapsed": duration(dt.timedelta(seconds=round(job.elapsed))),
+        },
+    }
+
+
+@login_required
+@refusals
+def key_job_page(request: HttpRequest, job_id: str) -> HttpResponse:
+    job = _job_for(request, job_id)
+    context: dict[str, Any] = {"job": job, "progress": _progress(job)}
+    if job.error is not None:
+        context["error"] = message_of(job.error)
+    elif job.error_text:
+        context["error"] = job.error_text
+    result = job.result or {}
+    context["summary"] = result.get("grant")
+    context["revoked"] = result.get("revoke")
+    return render(request, "ui/key_job.html", context)
+
+
+@login_required
+@refusals
+@require_GET
+def key_job_status(request: HttpRequest, job_id: str) -> JsonResponse:
+    return JsonResponse(_progress(_job_for(request, job_id)))

@@ -1,0 +1,141 @@
+"""A ``brankas key grant`` of 200 documents killed (SIGKILL) at random points: afterwards
+every document opens for kabid1 or kabid2 and for the recovery key, the hashes on record
+match the files, a re-run completes, and no plaintext marker is left anywhere under
+BRANKAS_HOME or the temporary folders."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import secrets
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyrage
+import pytest
+
+from brankas.core import crypto
+from tests.conftest import PASSWORDS, cli_env, make_pdf, quick_key_making
+from tests.leakscan import SHARED_TEMP, scan_for
+
+pytestmark = [pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX"),
+              pytest.mark.slow]
+
+DOCS = 200
+KABID2_PASSPHRASE = "elang putih terbang di atas danau toba"
+
+
+def _identity(home: Path, username: str, passphrase: str):  # type: ignore[no-untyped-def]
+    (key_file,) = (home / "keys").glob(f"{username}-*.age")
+    return crypto.parse_identity(
+        pyrage.passphrase.decrypt(key_file.read_bytes(), passphrase).decode("ascii"))
+
+
+def _opens(data: bytes, identity) -> bool:  # type: ignore[no-untyped-def]
+    try:
+        crypto.decrypt_bytes(data, [identity])
+    except Exception:  # noqa: BLE001 - pyrage: not a recipient
+        return False
+    return True
+
+
+def _versions(archive: Path) -> int:
+    return sum(name.endswith(".v2.pdf.age")
+               for _, _, files in os.walk(archive) for name in files)
+
+
+def _docs(home: Path) -> list[tuple[str, str, str, str, str]]:
+    con = sqlite3.connect(home / "brankas.sqlite3")
+    try:
+        return con.execute("select agenda, stored_path, stored_sha256, content_sha256,"
+                           " recipients from documents_document order by id").fetchall()
+    finally:
+        con.close()
+
+
+def test_a_grant_killed_at_random_points_leaves_every_document_openable(
+        run_cli, cli_office, cli_home: Path, tmp_path: Path) -> None:
+    marker = "BRANKAS-GRANT-MARKER-" + secrets.token_hex(12)
+    source = tmp_path / "source"
+    folder = source / "dikecualikan" / "penerimaan" / "2025"
+    folder.mkdir(parents=True)
+    for i in range(DOCS):
+        make_pdf(folder / f"surat_{i:03d}.pdf", text=f"{marker} {i}")
+    assert marker.encode() in (folder / "surat_000.pdf").read_bytes()
+    started = time.time() - 1
+    r = run_cli("import", str(source), "--json", user="operator")
+    assert r.returncode == 0, r.stderr
+    assert r.json()["imported"] == DOCS
+    pw = tmp_path / "kabid2.pw"
+    pw.write_text(PASSWORDS["kabid"] + "\n")
+    r = run_cli("user", "add", "kabid2", "--role", "kabid", "--full-name", "Kabid Baru",
+                "--password-file", str(pw), user="admin")
+    assert r.returncode == 0, r.stderr
+    pp2 = tmp_path / "kabid2.pp"
+    pp2.write_text(KABID2_PASSPHRASE + "\n")
+    with quick_key_making():
+        r = run_cli("key", "new", "--holder", "kabid2", "--passphrase-file", str(pp2),
+                    env={"BRANKAS_USER": "kabid2", "BRANKAS_PASSWORD": PASSWORDS["kabid"]})
+    assert r.returncode == 0, r.stderr
+
+    env = cli_env(cli_home, tmp_path, user="kabid")
+    args = [sys.executable, "-m", "brankas", "key", "grant", "--to", "kabid2",
+            "--passphrase-file", str(cli_office.secrets / "kabid.pp"), "--json"]
+    archive = cli_home / "arsip"
+    rng = random.Random()
+    kills = 0
+    for _attempt in range(4):
+        before = _versions(archive)
+        if before >= DOCS - 10:
+            break
+        child = subprocess.Popen(args, env=env, cwd=tmp_path, text=True,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        # Once a random number of further files are re-encrypted, plus a random instant
+        # inside the next file's step (staging, publishing, commit, unlink).
+        target = before + rng.randint(1, max(1, (DOCS - before) // 3))
+        deadline = time.monotonic() + 120
+        while _versions(archive) < target and child.poll() is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.002)
+        time.sleep(rng.uniform(0, 0.02))
+        child.send_signal(signal.SIGKILL)
+        child.communicate(timeout=60)
+        kills += child.returncode == -signal.SIGKILL
+    assert kills >= 2, f"only {kills} grants could be killed"
+
+    kabid1 = _identity(cli_home, "kabid", (cli_office.secrets / "kabid.pp").read_text().strip())
+    kabid2 = _identity(cli_home, "kabid2", KABID2_PASSPHRASE)
+    recovery = crypto.parse_identity(cli_office.recovery_identity)
+
+    def check_every_document(after_rerun: bool) -> None:
+        for agenda, path, stored_sha, content_sha, _recipients in _docs(cli_home):
+            data = (cli_home / path).read_bytes()
+            assert hashlib.sha256(data).hexdigest() == stored_sha, agenda
+            assert hashlib.sha256(crypto.decrypt_bytes(data, [recovery])).hexdigest() \
+                == content_sha, agenda
+            holders = [who for who, ident in (("kabid", kabid1), ("kabid2", kabid2))
+                       if _opens(data, ident)]
+            assert holders, agenda
+            if after_rerun:
+                assert holders == ["kabid", "kabid2"], agenda
+
+    check_every_document(after_rerun=False)
+    # A re-run completes.
+    done = subprocess.run(args, env=env, cwd=tmp_path, text=True, capture_output=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    check_every_document(after_rerun=True)
+    files = [name for _, _, names in os.walk(archive) for name in names]
+    assert len(files) == DOCS  # no superseded file and no stray version left
+    assert _versions(archive) == DOCS
+    r = run_cli("audit", "verify", "--json", user="admin")
+    assert r.returncode == 0, r.stdout
+    hits = scan_for(marker.encode(), [cli_home, tmp_path / "tmp"], exclude=(source,))
+    hits += scan_for(marker.encode(), SHARED_TEMP, since=started, exclude=(source,))
+    assert hits == []
+    print(f"{kills} kills")
