@@ -126,8 +126,6 @@ def test_recover_from_a_snapshot_before_the_grant_takes_the_old_version(
     assert secret.agenda in out["exempted_opened"]
 
 
-@pytest.mark.xfail(strict=True, reason="recover's renaming of old names (documents/renames."
-                   "_not_yet_renamed) must accept <agenda>.vN.pdf.age: the rewrap change")
 def test_recover_keeps_the_version_name(office, two_versions, tmp_path: Path) -> None:
     secret, disk, old_path, _sha, _folder = two_versions
     out = _recover(tmp_path, disk, office.recovery_identity, "named")
