@@ -106,6 +106,7 @@ def parse_identity(text: str) -> x25519.Identity:
 _BECH32_CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 _BECH32_GENERATOR = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
 _IDENTITY_HRP = "age-secret-key-"
+_RECIPIENT_HRP = "age"
 SECRET_SIZE = 32  # bytes of an X25519 identity
 
 
@@ -181,6 +182,16 @@ def identity_secret(identity: x25519.Identity | str) -> bytes:
     if decoded is None or decoded[0] != _IDENTITY_HRP or len(decoded[1]) != SECRET_SIZE:
         raise InvalidInput("field_invalid", field="identity",
                            detail="not a valid AGE-SECRET-KEY-1 identity (mistyped?)")
+    return decoded[1]
+
+
+def recipient_bytes(recipient: str) -> bytes:
+    """The 32-byte X25519 public key of an age recipient (``age1…``), its checksum
+    checked (the header-only grant writes stanzas for it, ``keyring.agehdr``)."""
+    decoded = _bech32_decode(recipient.strip())
+    if decoded is None or decoded[0] != _RECIPIENT_HRP or len(decoded[1]) != SECRET_SIZE:
+        raise InvalidInput("field_invalid", field="recipient",
+                           detail="not a valid age1… X25519 recipient")
     return decoded[1]
 
 
