@@ -14,6 +14,7 @@ import pytest
 
 from brankas.core import crypto
 from brankas.core.errors import AccessDenied, Conflict, CryptoFailure, InvalidInput
+from brankas.core.keyring import agehdr
 from brankas.core.register import lock as archivelock
 from brankas.core.register import metadata, store
 from brankas.core.register.intake import InputFile
@@ -310,3 +311,71 @@ def test_an_interrupted_rekey_resumes_the_same_job(office, archive):
     assert again.job_id == job.pk and again.files == 3 and again.skipped == 1
     job.refresh_from_db()
     assert job.state == RewrapJob.DONE and job.files_done == 4 and job.files_total == 4
+
+
+def _header_and_payload(path: Path) -> tuple[bytes, bytes]:
+    data = path.read_bytes()
+    header = agehdr.read_header(io.BufferedReader(io.BytesIO(data)))
+    return data[:header.size], data[header.size:]
+
+
+def test_a_grant_rewrites_only_the_header_and_a_rekey_makes_a_fresh_file_key(office, archive):
+    """Grant: the same file key and payload (nonce and chunks byte for byte), a new header
+    whose X25519 stanzas are the readers'. Rekey: everything new."""
+    join_kabid2(office)
+    d = archive.docs[0]
+    old_header, old_payload = _header_and_payload(office.home / d.stored_path)
+    key_grant(actor=office.users["kabid"], to="kabid2", passphrase=PASSPHRASES["kabid"])
+    d.refresh_from_db()
+    new_header, new_payload = _header_and_payload(office.home / d.stored_path)
+    assert new_payload == old_payload and new_header != old_header
+    stanzas = agehdr.read_header(io.BufferedReader(io.BytesIO(new_header))).stanzas
+    assert [s.type for s in stanzas] == ["X25519"] * len(d.recipients)
+    recovery = crypto.parse_identity(office.recovery_identity)
+    key_rekey(actor=office.users["admin"], recovery=recovery)
+    d.refresh_from_db()
+    _, rekeyed = _header_and_payload(office.home / d.stored_path)
+    assert rekeyed[:agehdr.NONCE_SIZE] != old_payload[:agehdr.NONCE_SIZE]
+    assert len(rekeyed) == len(old_payload) and rekeyed != old_payload
+
+
+def test_a_file_swapped_for_another_openable_file_is_refused_by_its_hash(office, archive):
+    """The header path decrypts nothing, so the plaintext's hash is not checked; the stored
+    file's own SHA-256 on record is, while it is read: a valid age file for the same
+    readers put in place of the recorded one fails alone and stays as it was."""
+    join_kabid2(office)
+    one, two = archive.docs[0], archive.docs[1]
+    path = office.home / one.stored_path
+    swapped = (office.home / two.stored_path).read_bytes()
+    path.write_bytes(swapped)
+    summary = key_grant(actor=office.users["kabid"], to="kabid2",
+                        passphrase=PASSPHRASES["kabid"])
+    assert [(f["number"], f["error"]) for f in summary.failed] == \
+        [(one.agenda, "stored_file_changed")]
+    one.refresh_from_db()
+    assert one.file_version == 1 and path.read_bytes() == swapped
+    assert not list((office.home / "tmp").glob("*.part"))
+
+
+def test_a_header_changed_with_its_hash_on_record_is_refused_by_the_mac(office, archive):
+    """Even a record made to match a changed header does not get it through: the header's
+    MAC (keyed by the file key) no longer matches, and the file fails alone."""
+    join_kabid2(office)
+    d = archive.docs[2]
+    path = office.home / d.stored_path
+    header, payload = _header_and_payload(path)
+    parsed = agehdr.read_header(io.BufferedReader(io.BytesIO(header)))
+    # the stanzas in another order: still a well-formed header that the Kabid opens
+    body = b"".join(agehdr.encode_stanza(s) for s in reversed(parsed.stanzas))
+    changed = agehdr.VERSION_LINE + body + header[len(parsed.mac_input) - 3:] + payload
+    assert changed != header + payload
+    path.write_bytes(changed)
+    Document.objects.filter(pk=d.pk).update(stored_sha256=store.file_sha256(path),
+                                            stored_size=len(changed))
+    summary = key_grant(actor=office.users["kabid"], to="kabid2",
+                        passphrase=PASSPHRASES["kabid"])
+    assert [f["number"] for f in summary.failed] == [d.agenda]
+    assert summary.failed[0]["error"] == "rewrap_failed"
+    assert "MAC" in summary.failed[0]["message"]
+    d.refresh_from_db()
+    assert d.file_version == 1 and path.read_bytes() == changed

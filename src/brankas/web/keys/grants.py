@@ -9,7 +9,9 @@ every exempted file under fresh file keys to today's readers (after a revocation
 copied key opens none of the current files).
 
 Both work file by file through ``keys.rewrap`` (crash-safe, resumable) under the archive
-lock, with a ``RewrapJob`` for the progress page and the summary.
+lock, with a ``RewrapJob`` for the progress page and the summary. A grant rewrites only
+each file's age header (``core.keyring.agehdr``: the same file key, one more reader); a
+rekey decrypts and encrypts each file again under a fresh file key.
 """
 
 from __future__ import annotations
@@ -151,11 +153,15 @@ def _progress(on_progress: OnProgress | None, job: RewrapJob, current: str = "")
 
 def _run_files(files: list[StoredFile], *, opener: _Opener, readers_of: Any, job: RewrapJob,
                action: str, actor: User, detail: dict[str, Any], summary: RewrapSummary,
-               on_progress: OnProgress | None) -> None:
+               on_progress: OnProgress | None, header_only: bool = False) -> None:
+    """Each file through ``keys.rewrap``. ``header_only`` (a grant): only the age header is
+    rewritten, in this process (the payload is copied, not decrypted: no helper process is
+    worth its start-up); else (a rekey) helper processes re-encrypt side by side."""
     _progress(on_progress, job)
-    if len(files) < 2:
+    if header_only or len(files) < 2:
         _each_file(files, opener=opener, readers_of=readers_of, job=job, action=action,
-                   actor=actor, detail=detail, summary=summary, on_progress=on_progress)
+                   actor=actor, detail=detail, summary=summary, on_progress=on_progress,
+                   header_only=header_only)
         return
     try:  # several files side by side, one helper process per core (as `age | age` does)
         pool = RewrapPool(list(opener.identities.values()), workers_for(len(files)))
@@ -209,13 +215,13 @@ def _done(summary: RewrapSummary, stored: StoredFile) -> None:
 
 def _each_file(files: list[StoredFile], *, opener: _Opener, readers_of: Any, job: RewrapJob,
                action: str, actor: User, detail: dict[str, Any], summary: RewrapSummary,
-               on_progress: OnProgress | None) -> None:
+               on_progress: OnProgress | None, header_only: bool = False) -> None:
     for stored in files:
         try:
             readers: Recipients = readers_of(stored)
             engine.rewrap_file(stored, identities=opener.for_file(stored.recipients),
                                readers=readers, job=job, action=action,
-                               actor=actor.username, detail=detail)
+                               actor=actor.username, detail=detail, header_only=header_only)
         except BrankasError as exc:
             _failed(summary, stored, exc, actor=actor, action=action, detail=detail)
         else:
@@ -296,8 +302,11 @@ def _grant_locked(*, actor: User, grantee: User, key: HolderKey, opener: _Opener
         purpose = Purpose.DOCUMENT if stored.kind == engine.DOCUMENT else Purpose.LETTER
         return recipients_adding(stored.recipients, key, purpose=purpose)
 
+    # A grant adds a reader to files whose contents stay: only the age header is rewritten
+    # (the same file key; docs/security.md). A rekey below makes fresh file keys.
     _run_files(todo, opener=opener, readers_of=readers_of, job=job, action="key.grant.file",
-               actor=actor, detail=detail, summary=summary, on_progress=on_progress)
+               actor=actor, detail=detail, summary=summary, on_progress=on_progress,
+               header_only=True)
     summary.combinations = _rewrap_combinations(
         combos, opener=opener, readers_of=lambda c: recipients_adding(
             c.fingerprints, key, purpose=Purpose.COMBINATION),

@@ -4,8 +4,11 @@ One step per file (``rewrap_file``; with many files, step 1 runs ahead in helper
 processes, ``core.keyring.pool``, and ``keep_rewrapped`` does the rest in order):
 
 1. the file is re-encrypted into a staging file in ``tmp/`` (``core.keyring.rewrap``:
-   ciphertext only, hashed while written, fsynced); the plaintext passed through memory
-   only and is checked against the hash on record before anything is kept;
+   ciphertext only, hashed while written, fsynced). A rekey decrypts and encrypts again
+   (fresh file key): the plaintext passed through memory only and is checked against the
+   hash on record before anything is kept. A grant rewrites only the age header (the same
+   file key for one more reader, ``header_only``; nothing decrypted): the file read is
+   hashed as it is read and checked against the stored file's hash on record instead;
 2. the staging file is published under the file's next version name
    (``<agenda>.v2.pdf.age``: backup disks are append-only) and its folder fsynced. A file
    already at that name, which no record names, was left by a killed run: it goes first;
@@ -35,7 +38,7 @@ from django.utils import timezone
 
 from brankas.core import fsutil
 from brankas.core.errors import BrankasError, Conflict, CryptoFailure, IntegrityFailure
-from brankas.core.keyring.rewrap import Rewrapped, rewrap
+from brankas.core.keyring.rewrap import Rewrapped, SourceChanged, rewrap, rewrap_header
 from brankas.core.register import lock as archivelock
 from brankas.core.register import store
 from brankas.web.audit.services import audit_record
@@ -172,18 +175,27 @@ def _referenced(kind: str, rel: str) -> bool:
 
 
 def rewrap_file(stored: StoredFile, *, identities: list[Any], readers: Recipients,
-                job: RewrapJob, action: str, actor: str, detail: dict[str, Any]) -> FileOutcome:
-    """Re-encrypt one stored file to ``readers`` in this process (steps 1 to 4 above).
-    Raises on failure, leaving the file and its record as they were."""
+                job: RewrapJob, action: str, actor: str, detail: dict[str, Any],
+                header_only: bool = False) -> FileOutcome:
+    """Re-encrypt one stored file to ``readers`` in this process (steps 1 to 4 above);
+    with ``header_only`` (a grant) only its age header is rewritten. Raises on failure,
+    leaving the file and its record as they were."""
     settings = brankas_settings()
     old = store.absolute(settings, stored.path)
     if not old.is_file():
         raise IntegrityFailure("stored_file_changed", agenda=stored.number, path=stored.path)
     try:
-        staged = rewrap(old, settings.tmp, identities, readers.age())
+        if header_only:
+            staged = rewrap_header(old, settings.tmp, identities, readers.age(),
+                                   expected_sha256=stored.sha256)
+        else:
+            staged = rewrap(old, settings.tmp, identities, readers.age())
     except BrankasError:
         raise
-    except Exception as exc:  # pyrage's DecryptError, a damaged file
+    except SourceChanged:
+        raise IntegrityFailure("stored_file_changed", agenda=stored.number,
+                               path=stored.path) from None
+    except Exception as exc:  # pyrage's DecryptError, agehdr's AgeHeaderError: a damaged file
         raise CryptoFailure("rewrap_failed", name=stored.number, detail=str(exc)) from None
     return keep_rewrapped(stored, staged, readers=readers, job=job, action=action,
                           actor=actor, detail=detail)
@@ -199,7 +211,7 @@ def keep_rewrapped(stored: StoredFile, staged: Rewrapped, *, readers: Recipients
     settings = brankas_settings()
     old = store.absolute(settings, stored.path)
     try:
-        if staged.plain_sha256 != stored.content_sha256:
+        if not _matches_record(stored, staged):
             raise IntegrityFailure("stored_file_changed", agenda=stored.number,
                                    path=stored.path)
         version = stored.version + 1
@@ -225,6 +237,16 @@ def keep_rewrapped(stored: StoredFile, staged: Rewrapped, *, readers: Recipients
     with contextlib.suppress(OSError):  # in use (Windows): rewrap_cleanup removes it later
         old.unlink()
     return outcome
+
+
+def _matches_record(stored: StoredFile, staged: Rewrapped) -> bool:
+    """The file read was the one on record: its plaintext's hash (a full re-encryption)
+    or its own hash as read (a header rewrite) matches the register."""
+    if staged.plain_sha256 is None and staged.source_sha256 is None:
+        return False
+    if staged.plain_sha256 is not None and staged.plain_sha256 != stored.content_sha256:
+        return False
+    return staged.source_sha256 is None or staged.source_sha256 == stored.sha256
 
 
 def _record(stored: StoredFile, outcome: FileOutcome, *, readers: Recipients, job: RewrapJob,
