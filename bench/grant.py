@@ -6,8 +6,9 @@ recovery key), and a second Kabid joins and makes a key through the CLI.
 
 Timed, interleaved, each Brankas run on its own copy of that instance (the archive's files
 hard-linked): ``brankas key grant --to kabid2`` run by the Kabid with their passphrase
-(every file decrypted and encrypted again to the Kabid, kabid2 and the recovery key,
-hashed, fsynced, recorded, the old file removed) against one shell loop of ``age -d -i
+(every file's age header rewritten for the Kabid, kabid2 and the recovery key with the
+same file key and its payload copied, ``core/keyring/agehdr.py``; the old file hashed
+and checked against its record, the new one hashed, fsynced, recorded, the old removed) against one shell loop of ``age -d -i
 <identity> FILE | age -r … -r … -r … -o OUT`` over the same files (no fsync, no hash, no
 record). Peak memory: the grant process's VmHWM, and, with the memory probe
 (``bench.memwrap``), its peak after the password check.
@@ -200,12 +201,12 @@ def measure(prep: Prepared, out_dir: Path, repeats: int) -> list[Measure]:
                     "probe_run": _runs([probe])[0]},
         ),
         Measure(
-            name="  peak memory after the key unlock (the re-encryption)",
+            name="  peak memory after the key unlock (the header rewrites)",
             unit="MiB", brankas=_mib(after_unlock), baseline=None, baseline_label="",
             target="<= 150 MiB", met=_mib(after_unlock) <= 150,
         ),
         Measure(
-            name="  time after the key unlock (the re-encryption, 1 run)",
+            name="  time after the key unlock (the header rewrites, 1 run)",
             unit="s", brankas=file_seconds, baseline=best_age,
             baseline_label="age -d | age -r", target="reported", met=None,
             detail={"seconds_to_auth": marks.get("seconds_to_auth")},

@@ -14,4 +14,7 @@ Vocabulary:
 - *rewrap*: decrypt a stored file with identities at hand and encrypt it again to a new
   set of recipients, as a stream, into a staged file beside the archive; age makes a
   fresh file key each time, so a rewrap is also a *rekey*.
+- *header rewrap* (a grant): the same file key, unwrapped from the file's age header with
+  an identity at hand, wrapped again for a new set of recipients in a new header; the
+  payload is copied unchanged and nothing is decrypted (``agehdr``).
 """

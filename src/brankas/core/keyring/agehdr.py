@@ -300,17 +300,18 @@ def check_payload_size(size: int) -> None:
 
 
 def rewrap_stream(src: BinaryIO, dst: BinaryIO, identities: Sequence[bytes],
-                  recipients: Sequence[str], *, buffer: int = 1 << 20) -> int:
+                  recipients: Sequence[str], *, buffer: int | bytearray = 1 << 20) -> int:
     """Copy the age file ``src`` into ``dst`` with a new header for ``recipients``: the
     file key unwrapped with ``identities`` and the MAC checked first, then the payload
     byte for byte. Returns the payload's size. ``src`` must be buffered; every byte of
-    it is read through ``src`` (a caller hashing ``src`` sees the whole file)."""
+    it is read through ``src`` (a caller hashing ``src`` sees the whole file).
+    ``buffer``: the copy's buffer, or its size."""
     header = read_header(src)
     file_key = unwrap_file_key(header, identities)
     dst.write(build_header(file_key, recipients))
     del file_key
     size = 0
-    buf = bytearray(buffer)
+    buf = bytearray(buffer) if isinstance(buffer, int) else buffer
     view = memoryview(buf)
     while True:
         n = src.readinto(buf)  # type: ignore[attr-defined]

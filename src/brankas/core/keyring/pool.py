@@ -1,4 +1,5 @@
-"""Helper processes that re-encrypt files side by side (a grant, a rekey of many files).
+"""Helper processes that re-encrypt files side by side (a rekey of many files; a grant
+rewrites only headers, ``keyring.agehdr``, in its own process and needs none).
 
 The age library holds the interpreter's lock while it works, so one process re-encrypts
 one file at a time on one core. A pool of helper processes (one per core, at most

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,13 @@ class Rewrapped:
     # of the file read, as it was read (compare with the record); None after a full
     # re-encryption (the plaintext's hash is checked instead)
     source_sha256: str | None = None
+
+
+# The payload is copied in pieces of 8 MiB (one buffer per thread, reused): a grant's
+# worker thread then takes the interpreter's lock back only a few times per file while the
+# recording runs beside it (every read, hash and write releases it).
+HEADER_COPY_BUFFER = 8 << 20
+_copy_buffers = threading.local()
 
 
 class SourceChanged(Exception):
@@ -76,22 +84,23 @@ def rewrap_header(src: Path, staging_dir: Path, identities: list[Any], recipient
     a file that is not an age v1 file these identities open. On any failure the staging
     file is removed; ``src`` is untouched."""
     secrets = agehdr.identity_secrets(identities)
-    with fsutil.staged_file(staging_dir) as (path, fh):
-        writer = HashingWriter(fh)
-        sink = _Hinted(writer, fsutil.WritebackHint(fh))
-        out = io.BufferedWriter(sink, buffer_size=fsutil.CHUNK)
-        try:
+    buf = getattr(_copy_buffers, "buf", None) or bytearray(HEADER_COPY_BUFFER)
+    _copy_buffers.buf = None  # taken: a nested call would get its own
+    try:
+        with fsutil.staged_file(staging_dir) as (path, fh):
+            writer = HashingWriter(fh)
+            sink = _Hinted(writer, fsutil.WritebackHint(fh))
             with open(src, "rb", buffering=0) as raw:
                 reader = _HashingReader(raw)
-                source = io.BufferedReader(reader, buffer_size=fsutil.CHUNK)
-                agehdr.rewrap_stream(source, out, secrets,  # type: ignore[arg-type]
-                                     recipients, buffer=fsutil.CHUNK)
-            out.flush()
+                # a small buffer for the header; the payload is then read straight into
+                # ``buf`` (a large read bypasses it) and written straight through
+                source = io.BufferedReader(reader, buffer_size=agehdr.MAX_HEADER)
+                agehdr.rewrap_stream(source, sink, secrets,  # type: ignore[arg-type]
+                                     recipients, buffer=buf)
             if reader.hash.hexdigest() != expected_sha256:
                 raise SourceChanged(f"{src} is not the file on record")
-        except BaseException:
-            sink.discard = True  # the buffer's last flush, when freed, goes nowhere
-            raise
+    finally:
+        _copy_buffers.buf = buf
     return Rewrapped(path=path, sha256=writer.hash.hexdigest(), size=writer.size,
                      plain_sha256=None, source_sha256=reader.hash.hexdigest())
 

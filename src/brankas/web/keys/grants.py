@@ -16,7 +16,10 @@ rekey decrypts and encrypts each file again under a fresh file key.
 
 from __future__ import annotations
 
+import contextlib
+from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -34,6 +37,7 @@ from brankas.core.errors import (
     SetupError,
 )
 from brankas.core.keyring.pool import RewrapFailed, RewrapPool, workers_for
+from brankas.core.keyring.rewrap import Rewrapped
 from brankas.core.register import store
 from brankas.web.accounts.models import Office, User
 from brankas.web.accounts.selectors import user_get
@@ -158,10 +162,13 @@ def _run_files(files: list[StoredFile], *, opener: _Opener, readers_of: Any, job
     rewritten, in this process (the payload is copied, not decrypted: no helper process is
     worth its start-up); else (a rekey) helper processes re-encrypt side by side."""
     _progress(on_progress, job)
-    if header_only or len(files) < 2:
+    if header_only:
+        _headers_ahead(files, opener=opener, readers_of=readers_of, job=job, action=action,
+                       actor=actor, detail=detail, summary=summary, on_progress=on_progress)
+        return
+    if len(files) < 2:
         _each_file(files, opener=opener, readers_of=readers_of, job=job, action=action,
-                   actor=actor, detail=detail, summary=summary, on_progress=on_progress,
-                   header_only=header_only)
+                   actor=actor, detail=detail, summary=summary, on_progress=on_progress)
         return
     try:  # several files side by side, one helper process per core (as `age | age` does)
         pool = RewrapPool(list(opener.identities.values()), workers_for(len(files)))
@@ -196,6 +203,66 @@ def _run_files(files: list[StoredFile], *, opener: _Opener, readers_of: Any, job
             _progress(on_progress, job, stored.number)
 
 
+# Two worker threads write new headers and copy payloads ahead of the recording, up to
+# four files ahead: the copies are bound by the disk (each file is fsynced), and two
+# files in flight keep it busier than one. Each thread holds one 8 MiB copy buffer.
+HEADER_WORKERS = 2
+HEADERS_AHEAD = 4
+
+
+def _headers_ahead(files: list[StoredFile], *, opener: _Opener, readers_of: Any,
+                   job: RewrapJob, action: str, actor: User, detail: dict[str, Any],
+                   summary: RewrapSummary, on_progress: OnProgress | None) -> None:
+    """A grant's files: worker threads write the next files' new headers and copy
+    their payloads into staging files (``keys.rewrap.stage_file``: hashing, copying and
+    fsyncing, which run without the interpreter's lock) while this thread checks, publishes,
+    records and audits each staged file in order (``keep_rewrapped``). The database is
+    used in this thread only. On any way out, staged files not kept are removed."""
+    pending: deque[tuple[StoredFile, Recipients | None, Future[Rewrapped] | BrankasError]]
+    pending = deque()
+    source = iter(files)
+    with ThreadPoolExecutor(max_workers=HEADER_WORKERS,
+                            thread_name_prefix="brankas-grant") as worker:
+
+        def feed() -> None:
+            while len(pending) < HEADERS_AHEAD:
+                stored = next(source, None)
+                if stored is None:
+                    return
+                try:
+                    readers: Recipients = readers_of(stored)
+                except BrankasError as exc:
+                    pending.append((stored, None, exc))
+                    continue
+                pending.append((stored, readers, worker.submit(
+                    engine.stage_file, stored, identities=opener.for_file(stored.recipients),
+                    recipients=readers.age(), header_only=True)))
+
+        try:
+            feed()
+            while pending:
+                stored, readers, work = pending.popleft()
+                try:
+                    if isinstance(work, BrankasError):
+                        raise work
+                    staged = work.result()
+                    feed()  # the next file starts while this one is recorded
+                    assert readers is not None
+                    engine.keep_rewrapped(stored, staged, readers=readers, job=job,
+                                          action=action, actor=actor.username, detail=detail)
+                except BrankasError as exc:
+                    _failed(summary, stored, exc, actor=actor, action=action, detail=detail)
+                else:
+                    _done(summary, stored)
+                feed()
+                _progress(on_progress, job, stored.number)
+        finally:
+            for _stored, _readers, work in pending:
+                if isinstance(work, Future) and not work.cancel():
+                    with contextlib.suppress(BaseException):
+                        work.result().path.unlink(missing_ok=True)
+
+
 def _failed(summary: RewrapSummary, stored: StoredFile, exc: BrankasError, *, actor: User,
             action: str, detail: dict[str, Any]) -> None:
     summary.failed.append({"number": stored.number, "kind": stored.kind,
@@ -215,13 +282,13 @@ def _done(summary: RewrapSummary, stored: StoredFile) -> None:
 
 def _each_file(files: list[StoredFile], *, opener: _Opener, readers_of: Any, job: RewrapJob,
                action: str, actor: User, detail: dict[str, Any], summary: RewrapSummary,
-               on_progress: OnProgress | None, header_only: bool = False) -> None:
+               on_progress: OnProgress | None) -> None:
     for stored in files:
         try:
             readers: Recipients = readers_of(stored)
             engine.rewrap_file(stored, identities=opener.for_file(stored.recipients),
                                readers=readers, job=job, action=action,
-                               actor=actor.username, detail=detail, header_only=header_only)
+                               actor=actor.username, detail=detail)
         except BrankasError as exc:
             _failed(summary, stored, exc, actor=actor, action=action, detail=detail)
         else:
@@ -298,9 +365,22 @@ def _grant_locked(*, actor: User, grantee: User, key: HolderKey, opener: _Opener
                          "bytes": job.bytes_total, "skipped": skipped,
                          "combinations": len(combos)})
 
+    known: dict[tuple[Any, ...], Recipients] = {}
+    seen: list[tuple[Any, ...]] = []
+
     def readers_of(stored: StoredFile) -> Recipients:
+        # Most files share the same readers: asked once per set of readers, and again
+        # after any key changed meanwhile (a revocation while the grant runs counts).
         purpose = Purpose.DOCUMENT if stored.kind == engine.DOCUMENT else Purpose.LETTER
-        return recipients_adding(stored.recipients, key, purpose=purpose)
+        state = tuple(HolderKey.objects.order_by("pk").values_list(
+            "pk", "revoked_at", "retired_at", "holder__is_active"))
+        if seen != [state]:
+            known.clear()
+            seen[:] = [state]
+        cache_key = (purpose, stored.recipients)
+        if cache_key not in known:
+            known[cache_key] = recipients_adding(stored.recipients, key, purpose=purpose)
+        return known[cache_key]
 
     # A grant adds a reader to files whose contents stay: only the age header is rewritten
     # (the same file key; docs/security.md). A rekey below makes fresh file keys.

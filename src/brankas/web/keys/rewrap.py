@@ -180,16 +180,26 @@ def rewrap_file(stored: StoredFile, *, identities: list[Any], readers: Recipient
     """Re-encrypt one stored file to ``readers`` in this process (steps 1 to 4 above);
     with ``header_only`` (a grant) only its age header is rewritten. Raises on failure,
     leaving the file and its record as they were."""
+    staged = stage_file(stored, identities=identities, recipients=readers.age(),
+                        header_only=header_only)
+    return keep_rewrapped(stored, staged, readers=readers, job=job, action=action,
+                          actor=actor, detail=detail)
+
+
+def stage_file(stored: StoredFile, *, identities: list[Any], recipients: list[str],
+               header_only: bool = False) -> Rewrapped:
+    """Step 1 alone: the file re-encrypted (or, ``header_only``, given a new header) to
+    ``recipients`` into a staging file. Touches no database, so it may run in a worker
+    thread ahead of the recording (a grant). Raises a ``BrankasError``; nothing is left."""
     settings = brankas_settings()
     old = store.absolute(settings, stored.path)
     if not old.is_file():
         raise IntegrityFailure("stored_file_changed", agenda=stored.number, path=stored.path)
     try:
         if header_only:
-            staged = rewrap_header(old, settings.tmp, identities, readers.age(),
-                                   expected_sha256=stored.sha256)
-        else:
-            staged = rewrap(old, settings.tmp, identities, readers.age())
+            return rewrap_header(old, settings.tmp, identities, recipients,
+                                 expected_sha256=stored.sha256)
+        return rewrap(old, settings.tmp, identities, recipients)
     except BrankasError:
         raise
     except SourceChanged:
@@ -197,8 +207,6 @@ def rewrap_file(stored: StoredFile, *, identities: list[Any], readers: Recipient
                                path=stored.path) from None
     except Exception as exc:  # pyrage's DecryptError, agehdr's AgeHeaderError: a damaged file
         raise CryptoFailure("rewrap_failed", name=stored.number, detail=str(exc)) from None
-    return keep_rewrapped(stored, staged, readers=readers, job=job, action=action,
-                          actor=actor, detail=detail)
 
 
 def keep_rewrapped(stored: StoredFile, staged: Rewrapped, *, readers: Recipients,
