@@ -8,8 +8,9 @@ Timed, interleaved, each Brankas run on its own copy of that instance (the archi
 hard-linked): ``brankas key grant --to kabid2`` run by the Kabid with their passphrase
 (every file's age header rewritten for the Kabid, kabid2 and the recovery key with the
 same file key and its payload copied, ``core/keyring/agehdr.py``; the old file hashed
-and checked against its record, the new one hashed, fsynced, recorded, the old removed) against one shell loop of ``age -d -i
-<identity> FILE | age -r … -r … -r … -o OUT`` over the same files (no fsync, no hash, no
+and checked against its record, the new one hashed, fsynced, recorded, the old removed)
+against one shell loop of ``age -d -i <identity> FILE | age -r … -r … -r … -o OUT`` over
+the same files (no fsync, no hash, no
 record). Peak memory: the grant process's VmHWM, and, with the memory probe
 (``bench.memwrap``), its peak after the password check.
 
