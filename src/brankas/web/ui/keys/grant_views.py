@@ -5,13 +5,11 @@ and answers at once with what the key still opens on backup disks."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.template.defaultfilters import filesizeformat
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET
 
@@ -25,7 +23,6 @@ from brankas.web.keys.rewrap import RewrapProgress
 from brankas.web.ui import jobs
 from brankas.web.ui.common import actor, message_of, refusals, require_role
 from brankas.web.ui.keys.grant_forms import PASSPHRASE, SHARES, GrantForm, RevokeForm, split_shares
-from brankas.web.ui.templatetags.brankas_ui import duration
 
 
 def _recovery(text: str) -> Any:
@@ -172,25 +169,12 @@ def _job_for(request: HttpRequest, job_id: str) -> jobs.Job:
 
 
 def _progress(job: jobs.Job) -> dict[str, Any]:
+    """The job's progress, its counts from the grant's own record (``RewrapJob``) once the
+    grant has made one."""
     row = RewrapJob.objects.filter(pk=job.rewrap_job_id).first() if job.rewrap_job_id else None
-    files_done, files_total, bytes_done, bytes_total = (
-        (row.files_done, row.files_total, row.bytes_done, row.bytes_total) if row is not None
-        else (job.files_done, job.files_total, job.bytes_done, job.bytes_total))
-    job.progress(files_done, files_total, bytes_done, bytes_total)
-    speed, left = job.speed, job.seconds_left
-    return {
-        "id": job.id, "kind": job.kind, "state": job.state, "percent": job.percent,
-        "files_done": files_done, "files_total": files_total,
-        "bytes_done": bytes_done, "bytes_total": bytes_total,
-        "rewrap_job": row.pk if row is not None else None,
-        "text": {
-            "files": f"{files_done} / {files_total}",
-            "bytes": f"{filesizeformat(bytes_done)} / {filesizeformat(bytes_total)}",
-            "speed": f"{filesizeformat(round(speed))}/s" if speed is not None else "—",
-            "left": duration(dt.timedelta(seconds=round(left))) if left is not None else "—",
-            "elapsed": duration(dt.timedelta(seconds=round(job.elapsed))),
-        },
-    }
+    if row is not None:
+        job.progress(row.files_done, row.files_total, row.bytes_done, row.bytes_total)
+    return {**jobs.progress_json(job), "rewrap_job": row.pk if row is not None else None}
 
 
 @login_required
@@ -212,4 +196,5 @@ def key_job_page(request: HttpRequest, job_id: str) -> HttpResponse:
 @refusals
 @require_GET
 def key_job_status(request: HttpRequest, job_id: str) -> JsonResponse:
-    return JsonResponse(_progress(_job_for(request, job_id)))
+    return JsonResponse(_progress(_job_for(request, job_id)),
+                        headers={"Cache-Control": "no-store"})
