@@ -40,8 +40,10 @@ def _grantees(user: User) -> list[tuple[str, str]]:
 
 
 def _holders_to_revoke() -> list[tuple[str, str]]:
-    users = (User.objects.filter(keys__revoked_at__isnull=True).distinct()
-             .order_by("username"))
+    """The users who hold a key not revoked yet (not every user: a reverse ``isnull``
+    filter would also match the users with no key at all)."""
+    holding = HolderKey.objects.filter(revoked_at__isnull=True).values("holder")
+    users = User.objects.filter(pk__in=holding).order_by("username")
     return [(u.username, f"{u.display()} ({u.username}, {u.role.title()})") for u in users]
 
 
@@ -118,8 +120,10 @@ def _exposure(result: RevokeResult) -> dict[str, Any]:
 @sensitive_post_parameters()
 def revoke_page(request: HttpRequest) -> HttpResponse:
     user = require_role(request, Action.REVOKE_KEY)
+    # The keys page links each holder's row here with ?holder=USERNAME: preselected.
     form = RevokeForm(request.POST if request.method == "POST" else None,
-                      holders=_holders_to_revoke())
+                      holders=_holders_to_revoke(),
+                      initial={"holder": request.GET.get("holder", "")})
     context = {"form": form, "active": jobs.job_active()}
     if request.method != "POST":
         return render(request, "ui/key_revoke.html", context)
