@@ -365,17 +365,22 @@ def _rekey_locked(*, actor: User, opener: _Opener, on_progress: OnProgress | Non
     done: set[tuple[str, int]] = set()
     if resumed is not None:
         done = set(resumed.superseded.values_list("kind", "object_id"))
+    readers = {engine.DOCUMENT: recipients_for(purpose=Purpose.DOCUMENT),
+               engine.LETTER: recipients_for(purpose=Purpose.LETTER)}
+    today = {kind: {r.fingerprint for r in readers[kind].all()} for kind in readers}
     todo: list[StoredFile] = []
-    unreadable = 0
+    unreadable = skipped = 0
     for stored in _all_files():
-        if (stored.kind, stored.object_id) in done:
+        # Done by the job resumed, and still to today's readers only: a key revoked since
+        # that job ran must not keep the files it re-encrypted.
+        if (stored.kind, stored.object_id) in done and \
+                set(stored.recipients) == today[stored.kind]:
+            skipped += 1
             continue
         if opener.for_file(stored.recipients):
             todo.append(stored)
         else:
             unreadable += 1
-    readers = {engine.DOCUMENT: recipients_for(purpose=Purpose.DOCUMENT),
-               engine.LETTER: recipients_for(purpose=Purpose.LETTER)}
     if resumed is not None:
         job = resumed
         job.state = RewrapJob.RUNNING
@@ -388,7 +393,7 @@ def _rekey_locked(*, actor: User, opener: _Opener, on_progress: OnProgress | Non
                          via=opener.via_fingerprint if opener.via != RECOVERY else RECOVERY,
                          revoked_key=revoked_key)
     summary = RewrapSummary(kind=RewrapJob.REKEY, job_id=job.pk, via=opener.via,
-                            skipped=len(done), unreadable=unreadable)
+                            skipped=skipped, unreadable=unreadable)
     detail = {"via": opener.via, "job": job.pk,
               "readers": readers[engine.DOCUMENT].holder_fingerprints()}
     audit_record(actor=actor.username, action="key.rekey", target="*",
