@@ -28,11 +28,12 @@ from brankas.web.ui.keys.grant_forms import PASSPHRASE, SHARES, GrantForm, Revok
 from brankas.web.ui.templatetags.brankas_ui import duration
 
 
-def _recovery(text: str) -> Any:
-    """The recovery identity rebuilt in memory from the shares typed in the form."""
-    from brankas.web.keys.recovery import shares_identity  # type: ignore[attr-defined]
+def _recovery(text: str, *, user: User, purpose: str) -> Any:
+    """The recovery identity rebuilt in memory from the shares typed in the form (the use
+    audited with who and what for)."""
+    from brankas.web.keys.recovery import shares_identity
 
-    return shares_identity(split_shares(text))
+    return shares_identity(split_shares(text), actor=user, purpose=purpose)
 
 
 def _grantees(user: User) -> list[tuple[str, str]]:
@@ -90,7 +91,8 @@ def grant_page(request: HttpRequest) -> HttpResponse:
     passphrase = recovery = None
     if mode == SHARES:
         try:
-            recovery = _recovery(form.cleaned_data["shares"])
+            recovery = _recovery(form.cleaned_data["shares"], user=user,
+                                 purpose=f"{Action.GRANT_KEY_WITH_SHARES.value}:{to}")
         except BrankasError as exc:
             if isinstance(exc, AccessDenied):
                 raise
@@ -132,7 +134,8 @@ def revoke_page(request: HttpRequest) -> HttpResponse:
     recovery = None
     if rekey:
         try:
-            recovery = _recovery(form.cleaned_data["shares"])
+            recovery = _recovery(form.cleaned_data["shares"], user=user,
+                                 purpose=f"{Action.REVOKE_KEY.value}:{holder}")
         except BrankasError as exc:
             if isinstance(exc, AccessDenied):
                 raise
