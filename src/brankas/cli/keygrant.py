@@ -134,10 +134,17 @@ def key_revoke(actor, holder: str, rekey: bool, shares: tuple[Path, ...], as_jso
         emit_json({"holder": result.holder, "fingerprints": result.fingerprints,
                    "newly_revoked": result.newly_revoked,
                    "rekey": result.rekey.as_dict() if result.rekey else None,
-                   "still_opens": [vars(e) for e in result.still_opens]})
+                   "still_opens": [vars(e) for e in result.still_opens],
+                   "recovery_only": result.recovery_only})
     else:
         click.echo(f"kunci dicabut / keys revoked: {result.holder} "
                    f"{', '.join(result.fingerprints)}")
+        if result.recovery_only:
+            click.echo(f"PERINGATAN: {result.recovery_only} dokumen/surat kini hanya terbuka "
+                       "dengan kunci pemulihan (tidak ada pemegang aktif) / WARNING: "
+                       f"{result.recovery_only} documents/letters now open with the recovery "
+                       "key only (no active holder): grant them with --shares",
+                       err=True)
         if result.rekey is not None:
             for line in _summary_lines(result.rekey):
                 click.echo(line)
