@@ -257,9 +257,14 @@ def key_grant(*, actor: User, to: str, passphrase: str | None = None,
     ``passphrase``, or the office recovery identity ``recovery`` (rebuilt from the shares;
     the admin). Crash-safe and resumable: a re-run re-encrypts what is still missing."""
     opener = _opener(actor, passphrase, recovery, target=to)
-    grantee, key = _grantee_key(to)
-    if opener.via != RECOVERY and grantee.pk == actor.pk:
-        raise InvalidInput("grant_to_self", username=actor.username)
+    try:
+        grantee, key = _grantee_key(to)
+        if opener.via != RECOVERY and grantee.pk == actor.pk:
+            raise InvalidInput("grant_to_self", username=actor.username)
+    except BrankasError as exc:  # refused for whom it is for: audited as a wrong passphrase is
+        audit_record(actor=actor.username, action="key.grant", target=to, outcome="failed",
+                     detail={"error": exc.code, "granter": opener.via})
+        raise
     with engine.archive_exclusive():
         return _grant_locked(actor=actor, grantee=grantee, key=key, opener=opener,
                              on_progress=on_progress)
