@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
+from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET
 
@@ -71,6 +72,7 @@ def _start(request: HttpRequest, user: User, work: Any, template: str,
 
 @login_required
 @refusals
+@never_cache
 @sensitive_post_parameters()
 def grant_page(request: HttpRequest) -> HttpResponse:
     user = actor(request)
@@ -120,6 +122,7 @@ def _exposure(result: RevokeResult) -> dict[str, Any]:
 
 @login_required
 @refusals
+@never_cache
 @sensitive_post_parameters()
 def revoke_page(request: HttpRequest) -> HttpResponse:
     user = require_role(request, Action.REVOKE_KEY)
