@@ -306,7 +306,7 @@ def _grant_locked(*, actor: User, grantee: User, key: HolderKey, opener: _Opener
     summary.combinations = _rewrap_combinations(
         combos, opener=opener, readers_of=lambda c: recipients_adding(
             c.fingerprints, key, purpose=Purpose.COMBINATION),
-        actor=actor, action="key.grant", detail=detail)
+        actor=actor, action="key.grant", detail=detail, summary=summary)
     return _finish(job, summary, actor, "key.grant", grantee.username)
 
 
@@ -327,15 +327,29 @@ def _combinations_to_grant(opener: _Opener, key: HolderKey) -> list[SafeCombinat
 
 
 def _rewrap_combinations(combos: list[SafeCombination], *, opener: _Opener, readers_of: Any,
-                         actor: User, action: str, detail: dict[str, Any]) -> int:
-    """Combinations are small: re-wrapped in memory, all in one transaction."""
+                         actor: User, action: str, detail: dict[str, Any],
+                         summary: RewrapSummary) -> int:
+    """Combinations are small: re-wrapped in memory, all in one transaction. One that does
+    not open (damaged) is left as it was and named in ``summary.failed``."""
     if not combos:
         return 0
+    done = 0
     with transaction.atomic():
         for combo in combos:
             identities = list(opener.identities.values()) if opener.via == RECOVERY \
                 else opener.for_file(combo.fingerprints)
-            plain = crypto.decrypt_bytes(bytes(combo.ciphertext), identities)
+            try:
+                plain = crypto.decrypt_bytes(bytes(combo.ciphertext), identities)
+            except Exception as exc:  # noqa: BLE001 - pyrage: damaged, or not a reader
+                failure = CryptoFailure("rewrap_failed", name=combo.safe.name,
+                                        detail=str(exc))
+                summary.failed.append({"number": combo.safe.name, "kind": "combination",
+                                       "error": failure.code, "message": failure.message()})
+                audit_record(actor=actor.username, action=action, target=combo.safe.name,
+                             outcome="failed", detail={**detail, "kind": "combination",
+                                                       "error": failure.code})
+                continue
+            done += 1
             readers: Recipients = readers_of(combo)
             combo.ciphertext = crypto.encrypt_bytes(plain, readers.age())
             combo.fingerprints = readers.holder_fingerprints()
@@ -344,7 +358,7 @@ def _rewrap_combinations(combos: list[SafeCombination], *, opener: _Opener, read
         audit_record(actor=actor.username, action=action, target="*",
                      detail={"stage": "combinations", **detail,
                              "safes": sorted({c.safe.name for c in combos})})
-    return len(combos)
+    return done
 
 
 # -- rekey ----------------------------------------------------------------------------------
@@ -416,5 +430,5 @@ def _rekey_locked(*, actor: User, opener: _Opener, on_progress: OnProgress | Non
     else:
         summary.combinations = _rewrap_combinations(
             combos, opener=opener, readers_of=lambda c: combination_readers, actor=actor,
-            action="key.rekey", detail=detail)
+            action="key.rekey", detail=detail, summary=summary)
     return _finish(job, summary, actor, "key.rekey", "*")
