@@ -17,7 +17,7 @@ from django.utils import timezone
 from pyrage import x25519
 
 from brankas.core.access import Action
-from brankas.core.errors import InvalidInput
+from brankas.core.errors import InvalidInput, SetupError
 from brankas.web.accounts.models import User
 from brankas.web.accounts.selectors import user_get
 from brankas.web.audit.guard import require_audited
@@ -27,6 +27,7 @@ from brankas.web.documents.models import Document
 from brankas.web.keys.grants import RewrapSummary, key_rekey
 from brankas.web.keys.models import HolderKey, SupersededCopy, SupersededFile
 from brankas.web.keys.rewrap import OnProgress, letter_media
+from brankas.web.keys.selectors import REFUSED_WITHOUT_HOLDER, Purpose, recovery_only_counts
 from brankas.web.keys.services import keys_write_files
 from brankas.web.sendrequests.models import SendRequest
 
@@ -49,6 +50,9 @@ class RevokeResult:
     newly_revoked: list[str]
     rekey: RewrapSummary | None
     still_opens: list[DiskExposure]
+    # Exempted documents and letters no active holder opens any more (the recovery key
+    # alone): a revocation before the hand-over, or of the last holder.
+    recovery_only: int = 0
 
 
 def key_revoke(*, actor: User, holder: str, rekey: bool = False,
@@ -64,6 +68,9 @@ def key_revoke(*, actor: User, holder: str, rekey: bool = False,
     keys = list(HolderKey.objects.filter(holder=user).order_by("created_at"))
     if not keys:
         raise InvalidInput("grant_no_key", username=user.username)
+    if rekey and not HolderKey.objects.active().exclude(holder=user).exists():
+        # No reader would be left to rekey to: refused before the revocation, not after.
+        raise SetupError(REFUSED_WITHOUT_HOLDER[Purpose.DOCUMENT])
     now = timezone.now()
     fresh = [k for k in keys if k.revoked_at is None]
     with transaction.atomic():
@@ -79,9 +86,11 @@ def key_revoke(*, actor: User, holder: str, rekey: bool = False,
         summary = key_rekey(actor=actor, recovery=recovery, on_progress=on_progress,
                             revoked_key=(fresh or keys)[-1])
     fingerprints = [k.fingerprint for k in keys]
+    documents, letters = recovery_only_counts()
     return RevokeResult(holder=user.username, fingerprints=fingerprints,
                         newly_revoked=[k.fingerprint for k in fresh], rekey=summary,
-                        still_opens=still_opens(fingerprints))
+                        still_opens=still_opens(fingerprints),
+                        recovery_only=documents + letters)
 
 
 def still_opens(fingerprints: list[str]) -> list[DiskExposure]:

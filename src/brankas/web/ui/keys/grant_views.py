@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET
 
@@ -25,11 +26,12 @@ from brankas.web.ui.common import actor, message_of, refusals, require_role
 from brankas.web.ui.keys.grant_forms import PASSPHRASE, SHARES, GrantForm, RevokeForm, split_shares
 
 
-def _recovery(text: str) -> Any:
-    """The recovery identity rebuilt in memory from the shares typed in the form."""
-    from brankas.web.keys.recovery import shares_identity  # type: ignore[attr-defined]
+def _recovery(text: str, *, user: User, purpose: str) -> Any:
+    """The recovery identity rebuilt in memory from the shares typed in the form (the use
+    audited with who and what for)."""
+    from brankas.web.keys.recovery import shares_identity
 
-    return shares_identity(split_shares(text))
+    return shares_identity(split_shares(text), actor=user, purpose=purpose)
 
 
 def _grantees(user: User) -> list[tuple[str, str]]:
@@ -69,6 +71,7 @@ def _start(request: HttpRequest, user: User, work: Any, template: str,
 
 @login_required
 @refusals
+@never_cache
 @sensitive_post_parameters()
 def grant_page(request: HttpRequest) -> HttpResponse:
     user = actor(request)
@@ -89,7 +92,8 @@ def grant_page(request: HttpRequest) -> HttpResponse:
     passphrase = recovery = None
     if mode == SHARES:
         try:
-            recovery = _recovery(form.cleaned_data["shares"])
+            recovery = _recovery(form.cleaned_data["shares"], user=user,
+                                 purpose=f"{Action.GRANT_KEY_WITH_SHARES.value}:{to}")
         except BrankasError as exc:
             if isinstance(exc, AccessDenied):
                 raise
@@ -117,6 +121,7 @@ def _exposure(result: RevokeResult) -> dict[str, Any]:
 
 @login_required
 @refusals
+@never_cache
 @sensitive_post_parameters()
 def revoke_page(request: HttpRequest) -> HttpResponse:
     user = require_role(request, Action.REVOKE_KEY)
@@ -133,7 +138,8 @@ def revoke_page(request: HttpRequest) -> HttpResponse:
     recovery = None
     if rekey:
         try:
-            recovery = _recovery(form.cleaned_data["shares"])
+            recovery = _recovery(form.cleaned_data["shares"], user=user,
+                                 purpose=f"{Action.REVOKE_KEY.value}:{holder}")
         except BrankasError as exc:
             if isinstance(exc, AccessDenied):
                 raise
