@@ -29,3 +29,18 @@ def test_revoking_the_last_holder_says_the_archive_is_left_to_the_recovery_key(
     result = key_revoke(actor=office.users["admin"], holder="kabid")
     # Every exempted document (3) and the letter now open with the recovery key only.
     assert getattr(result, "recovery_only", None) == 4
+
+
+@pytest.mark.parametrize(("holder", "rekey", "code"), [
+    ("operator", False, "grant_no_key"),  # a user with no key
+    ("kabid", True, "field_invalid"),  # a rekey without the recovery shares
+])
+def test_a_refused_revocation_is_audited_with_its_reason(office, holder, rekey, code) -> None:
+    from brankas.web.audit.models import AuditEvent
+
+    with pytest.raises(BrankasError) as exc:
+        key_revoke(actor=office.users["admin"], holder=holder, rekey=rekey)
+    assert exc.value.code == code
+    entry = AuditEvent.objects.get(action="key.revoke")
+    assert (entry.outcome, entry.target, entry.detail["error"]) == ("failed", holder, code)
+    assert not HolderKey.objects.filter(revoked_at__isnull=False).exists()

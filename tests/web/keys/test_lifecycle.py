@@ -119,7 +119,7 @@ def test_refusals_change_nothing(office, actor, holder, old, new, code) -> None:
     assert bytes(key.protected_identity) == bytes(office.keys["kabid"].protected_identity)
     assert sorted(p.name for p in (office.home / "keys").glob("*.age")) == files
     assert not AuditEvent.objects.filter(action="key.passphrase", outcome="ok").exists()
-    if code == "passphrase_wrong":
+    if code in {"passphrase_wrong", "passphrase_same", "passphrase_weak"}:
         entry = AuditEvent.objects.get(action="key.passphrase")
         assert entry.outcome == "failed" and entry.detail["error"] == code
     if code in {"key_not_own", "key_not_holder"}:
