@@ -151,9 +151,12 @@ def key_anchor(*, actor: User, identity_text: str | None = None,
                          detail={"office_key": signing.fingerprint})
         return [f"{RECOVERY}: {signing.fingerprint}"]
     require_audited(actor, Action.OWN_KEY, target=actor.username)
-    keys = list(HolderKey.objects.filter(holder=actor))
-    if not keys:
+    held = list(HolderKey.objects.filter(holder=actor))
+    if not held:
         raise AccessDenied("no_key_for_document", username=actor.username, agenda="-")
+    keys = [k for k in held if not k.revoked]  # a revoked key vouches for nothing any more
+    if not keys:
+        raise AccessDenied("key_revoked", username=actor.username, fingerprint=held[0].fingerprint)
     identities = [crypto.unlock_identity(bytes(k.protected_identity), passphrase or "",
                                          username=actor.username) for k in keys]
     with transaction.atomic():
