@@ -134,3 +134,14 @@ def test_the_admin_revokes_and_sees_what_the_disks_still_hold(db, office, signed
     needs_shares = client.post("/keys/revoke/", {"holder": "kasi", "confirm": "on",
                                                  "rekey": "on"})
     assert needs_shares.status_code == 400
+
+
+def test_revoking_the_last_holder_warns_that_only_the_recovery_key_opens(db, office,
+                                                                          signed_in):
+    doc = register_directly(office, subject="Rahasia", classification="rahasia")
+    client = signed_in("admin")  # the page in Bahasa Indonesia
+    first = text_of(client.post("/keys/revoke/", {"holder": "kasi", "confirm": "on"}))
+    assert "hanya dapat dibuka dengan kunci pemulihan" not in first  # the Kabid still opens it
+    last = text_of(client.post("/keys/revoke/", {"holder": "kabid", "confirm": "on"}))
+    assert "1 dokumen atau surat dikecualikan kini hanya dapat dibuka dengan kunci pemulihan" \
+        in last, doc.agenda

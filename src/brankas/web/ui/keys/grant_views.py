@@ -116,7 +116,8 @@ def grant_page(request: HttpRequest) -> HttpResponse:
 def _exposure(result: RevokeResult) -> dict[str, Any]:
     return {"holder": result.holder, "fingerprints": result.fingerprints,
             "still_opens": [vars(e) for e in result.still_opens],
-            "rekey": result.rekey.as_dict() if result.rekey else None}
+            "rekey": result.rekey.as_dict() if result.rekey else None,
+            "recovery_only": result.recovery_only}
 
 
 @login_required
