@@ -16,7 +16,6 @@ from brankas.cli.runtime import (
     fail,
     handles_errors,
     read_secret_file,
-    read_text_file,
 )
 from brankas.cli.users import key
 from brankas.core.access import Action
@@ -33,11 +32,11 @@ def recovery_from_shares(actor: Any, action: Any, target: str,
     from brankas.web.audit.guard import require_audited
 
     require_audited(actor, action, target=target)
-    try:
-        from brankas.web.keys.recovery import shares_identity  # type: ignore[attr-defined]
-    except ImportError:  # pragma: no cover - the recovery shares' module (issue 13, part A)
-        fail("pembagian kunci pemulihan belum tersedia / recovery shares are not available")
-    return shares_identity([(p.name, read_text_file(str(p))) for p in paths])
+    from brankas.cli.recovery import read_share_files
+    from brankas.web.keys.recovery import shares_identity
+
+    return shares_identity(read_share_files(paths), actor=actor,
+                           purpose=f"{action.value}:{target}")
 
 
 @contextmanager
@@ -135,10 +134,17 @@ def key_revoke(actor, holder: str, rekey: bool, shares: tuple[Path, ...], as_jso
         emit_json({"holder": result.holder, "fingerprints": result.fingerprints,
                    "newly_revoked": result.newly_revoked,
                    "rekey": result.rekey.as_dict() if result.rekey else None,
-                   "still_opens": [vars(e) for e in result.still_opens]})
+                   "still_opens": [vars(e) for e in result.still_opens],
+                   "recovery_only": result.recovery_only})
     else:
         click.echo(f"kunci dicabut / keys revoked: {result.holder} "
                    f"{', '.join(result.fingerprints)}")
+        if result.recovery_only:
+            click.echo(f"PERINGATAN: {result.recovery_only} dokumen/surat kini hanya terbuka "
+                       "dengan kunci pemulihan (tidak ada pemegang aktif) / WARNING: "
+                       f"{result.recovery_only} documents/letters now open with the recovery "
+                       "key only (no active holder): grant them with --shares",
+                       err=True)
         if result.rekey is not None:
             for line in _summary_lines(result.rekey):
                 click.echo(line)

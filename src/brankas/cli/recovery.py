@@ -14,6 +14,7 @@ from brankas.cli.app import main
 from brankas.cli.auth import acting_user
 from brankas.cli.outfile import out_file
 from brankas.cli.runtime import emit, fail, handles_errors, read_text_file
+from brankas.core import fsutil
 from brankas.core.errors import InvalidInput, SetupError
 
 MAX_SHARE_FILE = 64 * 1024  # 33 words typed with notes fit many times over
@@ -44,6 +45,12 @@ def check_out_dir(out_dir: str) -> Path:
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise SetupError("output_unwritable", path=out_dir, reason=(
             "bukan folder kosong", "not an empty folder"))
+    try:  # made now, so a folder that cannot be made is refused before the split is recorded
+        fsutil.make_private_dir(target)
+    except OSError as exc:
+        raise SetupError("output_unwritable", path=out_dir, reason=(
+            f"folder tidak dapat dibuat ({exc.strerror})",
+            f"the folder cannot be made ({exc.strerror})")) from None
     return target
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
@@ -9,6 +10,7 @@ import click
 from brankas.cli.app import main
 from brankas.cli.auth import acting_user, acting_user_with
 from brankas.cli.runtime import (
+    SharesOption,
     emit,
     emit_rows,
     fail,
@@ -137,20 +139,34 @@ def _key_line(r: dict[str, Any]) -> str:
 @key.command("anchor")
 @click.option("--identity", "identity_file", type=click.Path(dir_okay=False),
               help="A file holding the office recovery identity (AGE-SECRET-KEY-1...).")
+@click.option("--shares", cls=SharesOption,
+              help="Instead of --identity: K recovery share files (one share each).")
 @click.option("--passphrase-file", type=click.Path(dir_okay=False),
               help="Your key passphrase (or BRANKAS_PASSPHRASE), to anchor your own keys.")
 @handles_errors
 @acting_user
-def key_anchor(actor, identity_file: str | None, passphrase_file: str | None) -> None:  # type: ignore[no-untyped-def]
+def key_anchor(actor, identity_file: str | None, shares: tuple[Path, ...],  # type: ignore[no-untyped-def]
+               passphrase_file: str | None) -> None:
     """Anchor the office key (which seals every backup) with a secret the disks cannot
-    forge: your own key (your passphrase), or the office recovery identity from the safe.
-    Offices set up before backups were sealed run this once; the next backup carries it."""
+    forge: your own key (your passphrase), or the office recovery identity from the safe
+    (or its shares). Offices set up before backups were sealed run this once; the next
+    backup carries it."""
     from brankas.web.keys.services import key_anchor as anchor
 
     identity_text = None
     passphrase = None
+    if identity_file and shares:
+        raise click.UsageError("give --identity or --shares, not both")
     if identity_file:
         identity_text = read_text_file(identity_file)
+    elif shares:
+        from brankas.cli.recovery import read_share_files
+        from brankas.web.keys.recovery import shares_identity
+        from brankas.web.keys.services import anchor_with_recovery_allowed
+
+        anchor_with_recovery_allowed(actor)  # before any share is read
+        identity_text = str(shares_identity(read_share_files(shares), actor=actor,
+                                            purpose="key anchor"))
     else:
         passphrase = read_secret_file(passphrase_file, "BRANKAS_PASSPHRASE",
                                       "Frasa sandi kunci / Key passphrase")

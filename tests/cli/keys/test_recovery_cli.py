@@ -218,3 +218,30 @@ def test_the_words_and_the_identity_rest_only_in_the_share_folder(cli_office, cl
     secret = cli_office.recovery_identity.encode()
     assert scan_for(secret, [cli_home, tmp_path / "tmp", out]) == []
     assert secret not in (r.stdout + r.stderr).encode()
+
+
+def test_key_anchor_takes_the_shares_and_asks_the_role_first(cli_office, cli_home: Path,
+                                                             tmp_path: Path) -> None:
+    import sqlite3
+
+    run, identity = _office_cli(cli_office, cli_home, tmp_path)
+    out = tmp_path / "bagian"
+    r = run("recovery", "split", "--shares", "3", "--threshold", "2", "--out-dir", str(out),
+            "--identity-file", str(identity))
+    assert r.returncode == 0, r.stderr
+    with sqlite3.connect(cli_home / "brankas.sqlite3") as db:  # as before seals existed
+        db.execute("update keys_officekey set recovery_anchor = x''")
+    shares = [str(out / f"share-{i}-of-3.txt") for i in (1, 3)]
+    r = run("key", "anchor", "--shares", *shares, user="operator")  # no key, not the admin
+    assert r.returncode == 1 and "may not" in r.stderr
+    with sqlite3.connect(cli_home / "brankas.sqlite3") as db:
+        used = db.execute("select count(*) from audit_auditevent "
+                          "where action = 'recovery.shares_used'").fetchone()[0]
+        assert used == 0  # refused before any share was read
+    r = run("key", "anchor", "--shares", *shares)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("recovery: ")
+    with sqlite3.connect(cli_home / "brankas.sqlite3") as db:
+        assert db.execute("select length(recovery_anchor) from keys_officekey").fetchone()[0]
+        assert db.execute("select count(*) from audit_auditevent where action = "
+                          "'recovery.shares_used' and actor = 'admin'").fetchone()[0] == 1

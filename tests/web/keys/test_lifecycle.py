@@ -119,7 +119,7 @@ def test_refusals_change_nothing(office, actor, holder, old, new, code) -> None:
     assert bytes(key.protected_identity) == bytes(office.keys["kabid"].protected_identity)
     assert sorted(p.name for p in (office.home / "keys").glob("*.age")) == files
     assert not AuditEvent.objects.filter(action="key.passphrase", outcome="ok").exists()
-    if code == "passphrase_wrong":
+    if code in {"passphrase_wrong", "passphrase_same", "passphrase_weak"}:
         entry = AuditEvent.objects.get(action="key.passphrase")
         assert entry.outcome == "failed" and entry.detail["error"] == code
     if code in {"key_not_own", "key_not_holder"}:
@@ -187,3 +187,14 @@ def test_a_revoked_key_is_not_used_for_opening(office) -> None:
     assert exc.value.code == "key_revoked"
     assert office.keys["kabid"].fingerprint in exc.value.message("en")
     assert _open(office, "kasi", doc.agenda, PASSPHRASES["kasi"])  # others still open it
+
+
+def test_a_revoked_key_anchors_nothing(office) -> None:
+    from brankas.web.keys.revocation import key_revoke
+    from brankas.web.keys.services import key_anchor
+
+    key_revoke(actor=office.users["admin"], holder="kabid")
+    with pytest.raises(BrankasError) as exc:
+        key_anchor(actor=office.users["kabid"], passphrase=PASSPHRASES["kabid"])
+    assert exc.value.code == "key_revoked"
+    assert key_anchor(actor=office.users["kasi"], passphrase=PASSPHRASES["kasi"])  # unrevoked

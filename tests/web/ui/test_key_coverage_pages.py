@@ -114,7 +114,7 @@ def test_the_recovery_shares_section_is_the_admins(signed_in, office) -> None:
                                  recovery_fingerprint=recovery_fp(office),
                                  created_by=office.users["admin"])
     admin = text_of(signed_in("admin").get("/keys/"))
-    assert "Bagian kunci pemulihan" in admin and "4242" in admin and "3 dari 5" in admin
+    assert "Pembagian kunci pemulihan" in admin and "4242" in admin and "3 dari 5" in admin
     assert "4242" not in text_of(signed_in("kabid").get("/keys/"))
 
 

@@ -105,6 +105,16 @@ def test_who_sees_the_grant_and_revoke_pages(db, office, signed_in):
     assert signed_in("admin").get("/keys/revoke/").status_code == 200
 
 
+def test_the_revoke_page_offers_the_key_holders_and_preselects_the_rows_holder(
+        db, office, signed_in):
+    import re
+
+    page = text_of(signed_in("admin").get("/keys/revoke/?holder=kasi"))
+    options = re.findall(r'<option value="([^"]*)"( selected)?', page)
+    assert [value for value, _ in options] == ["kabid", "kasi"]  # who holds a key
+    assert [value for value, selected in options if selected] == ["kasi"]
+
+
 def test_the_admin_revokes_and_sees_what_the_disks_still_hold(db, office, signed_in, tmp_path):
     from brankas.web.backup.services import backup_run
     from brankas.web.keys.models import HolderKey
@@ -124,3 +134,14 @@ def test_the_admin_revokes_and_sees_what_the_disks_still_hold(db, office, signed
     needs_shares = client.post("/keys/revoke/", {"holder": "kasi", "confirm": "on",
                                                  "rekey": "on"})
     assert needs_shares.status_code == 400
+
+
+def test_revoking_the_last_holder_warns_that_only_the_recovery_key_opens(db, office,
+                                                                          signed_in):
+    doc = register_directly(office, subject="Rahasia", classification="rahasia")
+    client = signed_in("admin")  # the page in Bahasa Indonesia
+    first = text_of(client.post("/keys/revoke/", {"holder": "kasi", "confirm": "on"}))
+    assert "hanya dapat dibuka dengan kunci pemulihan" not in first  # the Kabid still opens it
+    last = text_of(client.post("/keys/revoke/", {"holder": "kabid", "confirm": "on"}))
+    assert "1 dokumen atau surat dikecualikan kini hanya dapat dibuka dengan kunci pemulihan" \
+        in last, doc.agenda

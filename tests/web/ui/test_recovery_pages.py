@@ -60,12 +60,17 @@ def test_the_admin_gets_the_sheets_as_one_pdf_and_nothing_is_kept(office, signed
 
 def test_splitting_asks_for_the_password_again_after_five_minutes(office, signed_in) -> None:
     client = signed_in("admin")
+    # The form names itself as the page to come back to (the default, the POST's path
+    # cut at its last "/", would be /keys/recovery/: no page).
+    back = re.search(r'name="back" value="([^"]+)"', text_of(client.get(SPLIT)))
+    assert back is not None and back.group(1) == SPLIT
     session = client.session
     session[PASSWORD_AT] = session[PASSWORD_AT] - 6 * 60
     session.save()
     r = client.post(SPLIT, {"identity": office.recovery_identity, "shares": "3",
-                            "threshold": "2"})
+                            "threshold": "2", "back": back.group(1)})
     assert r.status_code == 302 and r["Location"].startswith("/reauth/")
+    assert r["Location"].endswith("?next=%2Fkeys%2Frecovery%2Fsplit")
     assert not RecoverySplit.objects.exists()
     assert not AuditEvent.objects.filter(action="recovery.split").exists()
 

@@ -67,10 +67,22 @@ def serve(inp: BinaryIO, out: BinaryIO) -> None:
             return
 
 
+# Secrets the parent may have been given in its environment: a helper needs none of them.
+SECRET_ENV = frozenset({"BRANKAS_PASSPHRASE", "BRANKAS_PASSWORD", "BRANKAS_NEW_PASSWORD",
+                        "BRANKAS_TOTP", "BRANKAS_SECRET_KEY"})
+
+
+def helper_env() -> dict[str, str]:
+    """The parent's environment without its secrets (a helper's is readable as long as it
+    runs)."""
+    return {k: v for k, v in os.environ.items() if k not in SECRET_ENV}
+
+
 class _Worker:
     def __init__(self, secret: bytes) -> None:
         self.proc = subprocess.Popen([sys.executable, "-m", "brankas.core.keyring.pool"],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     env=helper_env())
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.inp, self.out = self.proc.stdin, self.proc.stdout
         self.alive = True

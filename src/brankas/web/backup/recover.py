@@ -322,6 +322,7 @@ def instance_recover(*, dest: Any, identities: list[Any], unlocked_with: str,
         _restore_letter(reader, path, sha, settings.home, report)
     _set_aside_unregistered(reader, registered, {d.stored_sha256 for d in docs},
                             settings.home, report)
+    _reserve_newer_versions(report.newer_versions)
     _superseded_on_disk(reader, medium_sync(reader.dest, reader.medium.medium_id,
                                             reader.medium.label, reader.medium.created))
     _rename_old_names(settings.home)
@@ -474,6 +475,31 @@ def _set_aside_unregistered(reader: BagReader, registered: set[str], hashes: set
             report.unregistered_damaged.append(payload)
             continue
         report.unregistered.append(payload)
+
+
+def _reserve_newer_versions(newer: list[str]) -> None:
+    """Versions on the disk that this (older) snapshot does not know (a grant or rekey made
+    after it) keep their numbers: the record's version moves up to the highest, so that the
+    next grant or rekey names its file after them. A disk is append-only and refuses a name
+    it holds with other bytes (``backup_path_conflict``)."""
+    top: dict[str, int] = {}
+    for payload in newer:
+        stem, number = unversioned(payload)
+        top[stem] = max(top.get(stem, 1), number)
+    if not top:
+        return
+    from brankas.web.sendrequests.models import SendRequest
+
+    with transaction.atomic():
+        for doc in Document.objects.only("pk", "stored_path", "file_version"):
+            number = top.get(unversioned(doc.stored_path)[0], 0)
+            if number > doc.file_version:
+                Document.objects.filter(pk=doc.pk).update(file_version=number)
+        for req in SendRequest.objects.exclude(letter_path="").only("pk", "letter_path",
+                                                                    "letter_version"):
+            number = top.get(unversioned(req.letter_path)[0], 0)
+            if number > req.letter_version:
+                SendRequest.objects.filter(pk=req.pk).update(letter_version=number)
 
 
 def _superseded_on_disk(reader: BagReader, medium: Medium) -> None:

@@ -127,7 +127,16 @@ def _holder_identities(actor: User, passphrase: str, docs: list[Document],
     """The acting holder's identities, by key fingerprint, unlocked with the passphrase
     (a wrong one refuses); refused, and audited, when the holder has no key."""
     identities: dict[str, Any] = {}
-    keys = list(HolderKey.objects.filter(holder=actor))
+    mine = list(HolderKey.objects.filter(holder=actor))
+    # A revoked key opens nothing through Brankas (as ``identities_unlock``): what a copy of
+    # it still opens on a disk is left to the disk, never decrypted here.
+    keys = [k for k in mine if k.revoked_at is None]
+    if mine and not keys:
+        refused = AccessDenied("key_revoked", username=actor.username,
+                               fingerprint=", ".join(k.fingerprint for k in mine))
+        audit_record(actor=actor.username, action="backup.restore", target=str(dest),
+                     outcome="denied", detail={"error": refused.code, "decrypt": True})
+        raise refused
     for key in keys:
         identities[key.fingerprint] = crypto.unlock_identity(
             bytes(key.protected_identity), passphrase, username=actor.username)

@@ -330,9 +330,14 @@ def key_grant(*, actor: User, to: str, passphrase: str | None = None,
     ``passphrase``, or the office recovery identity ``recovery`` (rebuilt from the shares;
     the admin). Crash-safe and resumable: a re-run re-encrypts what is still missing."""
     opener = _opener(actor, passphrase, recovery, target=to)
-    grantee, key = _grantee_key(to)
-    if opener.via != RECOVERY and grantee.pk == actor.pk:
-        raise InvalidInput("grant_to_self", username=actor.username)
+    try:
+        grantee, key = _grantee_key(to)
+        if opener.via != RECOVERY and grantee.pk == actor.pk:
+            raise InvalidInput("grant_to_self", username=actor.username)
+    except BrankasError as exc:  # refused for whom it is for: audited as a wrong passphrase is
+        audit_record(actor=actor.username, action="key.grant", target=to, outcome="failed",
+                     detail={"error": exc.code, "granter": opener.via})
+        raise
     with engine.archive_exclusive():
         return _grant_locked(actor=actor, grantee=grantee, key=key, opener=opener,
                              on_progress=on_progress)
@@ -390,7 +395,7 @@ def _grant_locked(*, actor: User, grantee: User, key: HolderKey, opener: _Opener
     summary.combinations = _rewrap_combinations(
         combos, opener=opener, readers_of=lambda c: recipients_adding(
             c.fingerprints, key, purpose=Purpose.COMBINATION),
-        actor=actor, action="key.grant", detail=detail)
+        actor=actor, action="key.grant", detail=detail, summary=summary)
     return _finish(job, summary, actor, "key.grant", grantee.username)
 
 
@@ -411,15 +416,29 @@ def _combinations_to_grant(opener: _Opener, key: HolderKey) -> list[SafeCombinat
 
 
 def _rewrap_combinations(combos: list[SafeCombination], *, opener: _Opener, readers_of: Any,
-                         actor: User, action: str, detail: dict[str, Any]) -> int:
-    """Combinations are small: re-wrapped in memory, all in one transaction."""
+                         actor: User, action: str, detail: dict[str, Any],
+                         summary: RewrapSummary) -> int:
+    """Combinations are small: re-wrapped in memory, all in one transaction. One that does
+    not open (damaged) is left as it was and named in ``summary.failed``."""
     if not combos:
         return 0
+    done = 0
     with transaction.atomic():
         for combo in combos:
             identities = list(opener.identities.values()) if opener.via == RECOVERY \
                 else opener.for_file(combo.fingerprints)
-            plain = crypto.decrypt_bytes(bytes(combo.ciphertext), identities)
+            try:
+                plain = crypto.decrypt_bytes(bytes(combo.ciphertext), identities)
+            except Exception as exc:  # noqa: BLE001 - pyrage: damaged, or not a reader
+                failure = CryptoFailure("rewrap_failed", name=combo.safe.name,
+                                        detail=str(exc))
+                summary.failed.append({"number": combo.safe.name, "kind": "combination",
+                                       "error": failure.code, "message": failure.message()})
+                audit_record(actor=actor.username, action=action, target=combo.safe.name,
+                             outcome="failed", detail={**detail, "kind": "combination",
+                                                       "error": failure.code})
+                continue
+            done += 1
             readers: Recipients = readers_of(combo)
             combo.ciphertext = crypto.encrypt_bytes(plain, readers.age())
             combo.fingerprints = readers.holder_fingerprints()
@@ -428,7 +447,7 @@ def _rewrap_combinations(combos: list[SafeCombination], *, opener: _Opener, read
         audit_record(actor=actor.username, action=action, target="*",
                      detail={"stage": "combinations", **detail,
                              "safes": sorted({c.safe.name for c in combos})})
-    return len(combos)
+    return done
 
 
 # -- rekey ----------------------------------------------------------------------------------
@@ -454,17 +473,22 @@ def _rekey_locked(*, actor: User, opener: _Opener, on_progress: OnProgress | Non
     done: set[tuple[str, int]] = set()
     if resumed is not None:
         done = set(resumed.superseded.values_list("kind", "object_id"))
+    readers = {engine.DOCUMENT: recipients_for(purpose=Purpose.DOCUMENT),
+               engine.LETTER: recipients_for(purpose=Purpose.LETTER)}
+    today = {kind: {r.fingerprint for r in readers[kind].all()} for kind in readers}
     todo: list[StoredFile] = []
-    unreadable = 0
+    unreadable = skipped = 0
     for stored in _all_files():
-        if (stored.kind, stored.object_id) in done:
+        # Done by the job resumed, and still to today's readers only: a key revoked since
+        # that job ran must not keep the files it re-encrypted.
+        if (stored.kind, stored.object_id) in done and \
+                set(stored.recipients) == today[stored.kind]:
+            skipped += 1
             continue
         if opener.for_file(stored.recipients):
             todo.append(stored)
         else:
             unreadable += 1
-    readers = {engine.DOCUMENT: recipients_for(purpose=Purpose.DOCUMENT),
-               engine.LETTER: recipients_for(purpose=Purpose.LETTER)}
     if resumed is not None:
         job = resumed
         job.state = RewrapJob.RUNNING
@@ -477,7 +501,7 @@ def _rekey_locked(*, actor: User, opener: _Opener, on_progress: OnProgress | Non
                          via=opener.via_fingerprint if opener.via != RECOVERY else RECOVERY,
                          revoked_key=revoked_key)
     summary = RewrapSummary(kind=RewrapJob.REKEY, job_id=job.pk, via=opener.via,
-                            skipped=len(done), unreadable=unreadable)
+                            skipped=skipped, unreadable=unreadable)
     detail = {"via": opener.via, "job": job.pk,
               "readers": readers[engine.DOCUMENT].holder_fingerprints()}
     audit_record(actor=actor.username, action="key.rekey", target="*",
@@ -495,5 +519,5 @@ def _rekey_locked(*, actor: User, opener: _Opener, on_progress: OnProgress | Non
     else:
         summary.combinations = _rewrap_combinations(
             combos, opener=opener, readers_of=lambda c: combination_readers, actor=actor,
-            action="key.rekey", detail=detail)
+            action="key.rekey", detail=detail, summary=summary)
     return _finish(job, summary, actor, "key.rekey", "*")

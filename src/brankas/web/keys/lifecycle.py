@@ -71,10 +71,16 @@ def key_passphrase_change(*, actor: User, holder: User | str, old: str, new: str
     still open earlier documents) is re-protected too. Returns the current key."""
     key = _own_key(actor, holder, Action.CHANGE_PASSPHRASE, "key.passphrase")
     user = key.holder
-    if new == old:
-        raise InvalidInput("passphrase_same")
     identity = _unlock(actor, key, old, "key.passphrase")
-    check_passphrase(new, user_inputs=[user.username, user.full_name, user.nip])
+    try:
+        if new == old:
+            raise InvalidInput("passphrase_same")
+        check_passphrase(new, user_inputs=[user.username, user.full_name, user.nip])
+    except BrankasError as exc:  # the new passphrase refused: audited, with its reason
+        audit_record(actor=actor.username, action="key.passphrase", target=user.username,
+                     outcome="failed", detail={"error": exc.code,
+                                               "fingerprint": key.fingerprint})
+        raise
     changed: list[tuple[HolderKey, bytes]] = [
         (key, crypto.protect_identity(str(identity), new))]
     left: list[str] = []

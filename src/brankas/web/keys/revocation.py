@@ -17,7 +17,7 @@ from django.utils import timezone
 from pyrage import x25519
 
 from brankas.core.access import Action
-from brankas.core.errors import InvalidInput
+from brankas.core.errors import BrankasError, InvalidInput, SetupError
 from brankas.web.accounts.models import User
 from brankas.web.accounts.selectors import user_get
 from brankas.web.audit.guard import require_audited
@@ -27,6 +27,7 @@ from brankas.web.documents.models import Document
 from brankas.web.keys.grants import RewrapSummary, key_rekey
 from brankas.web.keys.models import HolderKey, SupersededCopy, SupersededFile
 from brankas.web.keys.rewrap import OnProgress, letter_media
+from brankas.web.keys.selectors import REFUSED_WITHOUT_HOLDER, Purpose, recovery_only_counts
 from brankas.web.keys.services import keys_write_files
 from brankas.web.sendrequests.models import SendRequest
 
@@ -49,6 +50,9 @@ class RevokeResult:
     newly_revoked: list[str]
     rekey: RewrapSummary | None
     still_opens: list[DiskExposure]
+    # Exempted documents and letters no active holder opens any more (the recovery key
+    # alone): a revocation before the hand-over, or of the last holder.
+    recovery_only: int = 0
 
 
 def key_revoke(*, actor: User, holder: str, rekey: bool = False,
@@ -57,13 +61,12 @@ def key_revoke(*, actor: User, holder: str, rekey: bool = False,
     """Revoke every key of ``holder`` (audited ``key.revoke``); with ``rekey``, re-encrypt
     the working archive to the remaining readers with the recovery identity."""
     require_audited(actor, Action.REVOKE_KEY, target=holder)
-    user = user_get(holder)
-    if rekey and recovery is None:
-        raise InvalidInput("field_invalid", field="shares",
-                           detail="--rekey needs the recovery shares (the admin holds no key)")
-    keys = list(HolderKey.objects.filter(holder=user).order_by("created_at"))
-    if not keys:
-        raise InvalidInput("grant_no_key", username=user.username)
+    try:
+        user, keys = _revocable(holder, rekey=rekey, recovery=recovery)
+    except BrankasError as exc:  # a refusal is audited too, with its reason
+        audit_record(actor=actor.username, action="key.revoke", target=holder,
+                     outcome="failed", detail={"error": exc.code, "rekey": rekey})
+        raise
     now = timezone.now()
     fresh = [k for k in keys if k.revoked_at is None]
     with transaction.atomic():
@@ -79,9 +82,28 @@ def key_revoke(*, actor: User, holder: str, rekey: bool = False,
         summary = key_rekey(actor=actor, recovery=recovery, on_progress=on_progress,
                             revoked_key=(fresh or keys)[-1])
     fingerprints = [k.fingerprint for k in keys]
+    documents, letters = recovery_only_counts()
     return RevokeResult(holder=user.username, fingerprints=fingerprints,
                         newly_revoked=[k.fingerprint for k in fresh], rekey=summary,
-                        still_opens=still_opens(fingerprints))
+                        still_opens=still_opens(fingerprints),
+                        recovery_only=documents + letters)
+
+
+def _revocable(holder: str, *, rekey: bool,
+               recovery: x25519.Identity | None) -> tuple[User, list[HolderKey]]:
+    """The holder and their keys, or the reason this revocation is refused before anything
+    changes."""
+    user = user_get(holder)
+    if rekey and recovery is None:
+        raise InvalidInput("field_invalid", field="shares",
+                           detail="--rekey needs the recovery shares (the admin holds no key)")
+    keys = list(HolderKey.objects.filter(holder=user).order_by("created_at"))
+    if not keys:
+        raise InvalidInput("grant_no_key", username=user.username)
+    if rekey and not HolderKey.objects.active().exclude(holder=user).exists():
+        # No reader would be left to rekey to: refused before the revocation, not after.
+        raise SetupError(REFUSED_WITHOUT_HOLDER[Purpose.DOCUMENT])
+    return user, keys
 
 
 def still_opens(fingerprints: list[str]) -> list[DiskExposure]:

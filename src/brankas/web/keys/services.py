@@ -137,23 +137,33 @@ def recovery_anchor_set(*, identity_text: str) -> OfficeKey:
     return signing
 
 
+def anchor_with_recovery_allowed(actor: User) -> None:
+    """May ``actor`` anchor the office key with the recovery identity (the admin, or a key
+    holder with the paper from the safe)? Refused and audited if not: asked before the
+    identity is rebuilt from shares."""
+    action = Action.MANAGE_KEYS if actor.role == Role.ADMIN.value else Action.OWN_KEY
+    require_audited(actor, action, target=RECOVERY)
+
+
 def key_anchor(*, actor: User, identity_text: str | None = None,
                passphrase: str | None = None) -> list[str]:
     """Anchor the office key: with the recovery identity (an admin or a key holder who has
     the paper from the safe), or with the acting holder's own keys and passphrase. Returns
     what was anchored; audited."""
     if identity_text is not None:
-        action = Action.MANAGE_KEYS if actor.role == Role.ADMIN.value else Action.OWN_KEY
-        require_audited(actor, action, target=RECOVERY)
+        anchor_with_recovery_allowed(actor)
         with transaction.atomic():
             signing = recovery_anchor_set(identity_text=identity_text)
             audit_record(actor=actor.username, action="key.anchor", target=RECOVERY,
                          detail={"office_key": signing.fingerprint})
         return [f"{RECOVERY}: {signing.fingerprint}"]
     require_audited(actor, Action.OWN_KEY, target=actor.username)
-    keys = list(HolderKey.objects.filter(holder=actor))
-    if not keys:
+    held = list(HolderKey.objects.filter(holder=actor))
+    if not held:
         raise AccessDenied("no_key_for_document", username=actor.username, agenda="-")
+    keys = [k for k in held if not k.revoked]  # a revoked key vouches for nothing any more
+    if not keys:
+        raise AccessDenied("key_revoked", username=actor.username, fingerprint=held[0].fingerprint)
     identities = [crypto.unlock_identity(bytes(k.protected_identity), passphrase or "",
                                          username=actor.username) for k in keys]
     with transaction.atomic():

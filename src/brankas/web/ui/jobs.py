@@ -159,3 +159,30 @@ def _run(job: Job, work: Callable[[Job], None]) -> None:
         with _lock:
             if _active is job:
                 _active = None
+
+
+def progress_json(job: Job) -> dict[str, Any]:
+    """What a job's page script polls (about once a second): counts, percent, speed, time
+    left, and the same as text in the active language."""
+    import datetime as dt
+
+    from django.template.defaultfilters import filesizeformat
+
+    from brankas.web.ui.templatetags.brankas_ui import duration
+
+    speed, left = job.speed, job.seconds_left
+    return {
+        "id": job.id, "kind": job.kind, "state": job.state, "percent": job.percent,
+        "files_done": job.files_done, "files_total": job.files_total,
+        "bytes_done": job.bytes_done, "bytes_total": job.bytes_total,
+        "speed": round(speed) if speed is not None else None,
+        "seconds_left": round(left) if left is not None else None,
+        "run": job.run_number,
+        "text": {
+            "files": f"{job.files_done} / {job.files_total}",
+            "bytes": f"{filesizeformat(job.bytes_done)} / {filesizeformat(job.bytes_total)}",
+            "speed": f"{filesizeformat(round(speed))}/s" if speed is not None else "—",
+            "left": duration(dt.timedelta(seconds=round(left))) if left is not None else "—",
+            "elapsed": duration(dt.timedelta(seconds=round(job.elapsed))),
+        },
+    }

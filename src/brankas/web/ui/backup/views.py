@@ -4,13 +4,11 @@ disk check runs in a background thread (``ui.jobs``) whose progress the page pol
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.template.defaultfilters import filesizeformat
 from django.views.decorators.http import require_GET
 
 from brankas.core.access import Action, allowed
@@ -32,7 +30,6 @@ from brankas.web.ui.backup.forms import BackupForm, VerifyForm
 from brankas.web.ui.common import actor, download, message_of, paginate, refusals, require_role
 from brankas.web.ui.custody.forms import MoveForm
 from brankas.web.ui.security import recent_password
-from brankas.web.ui.templatetags.brankas_ui import duration
 
 RUNS_PER_PAGE = 50
 CHECKS_PER_MEDIUM = 5
@@ -133,25 +130,6 @@ def _job_for(request: HttpRequest, job_id: str) -> jobs.Job:
     return job
 
 
-def _progress(job: jobs.Job) -> dict[str, Any]:
-    speed, left = job.speed, job.seconds_left
-    return {
-        "id": job.id, "kind": job.kind, "state": job.state, "percent": job.percent,
-        "files_done": job.files_done, "files_total": job.files_total,
-        "bytes_done": job.bytes_done, "bytes_total": job.bytes_total,
-        "speed": round(speed) if speed is not None else None,
-        "seconds_left": round(left) if left is not None else None,
-        "run": job.run_number,
-        "text": {
-            "files": f"{job.files_done} / {job.files_total}",
-            "bytes": f"{filesizeformat(job.bytes_done)} / {filesizeformat(job.bytes_total)}",
-            "speed": f"{filesizeformat(round(speed))}/s" if speed is not None else "—",
-            "left": duration(dt.timedelta(seconds=round(left))) if left is not None else "—",
-            "elapsed": duration(dt.timedelta(seconds=round(job.elapsed))),
-        },
-    }
-
-
 def _folders(categories: dict[str, Any]) -> list[dict[str, Any]]:
     """The four SOP folders in their order, with what a run carried to each."""
     return [
@@ -167,7 +145,7 @@ def _folders(categories: dict[str, Any]) -> list[dict[str, Any]]:
 @refusals
 def job_page(request: HttpRequest, job_id: str) -> HttpResponse:
     job = _job_for(request, job_id)
-    context: dict[str, Any] = {"job": job, "progress": _progress(job)}
+    context: dict[str, Any] = {"job": job, "progress": jobs.progress_json(job)}
     if job.error is not None:
         context["error"] = message_of(job.error)
     elif job.error_text:
@@ -201,7 +179,7 @@ def job_page(request: HttpRequest, job_id: str) -> HttpResponse:
 @require_GET
 def job_status(request: HttpRequest, job_id: str) -> JsonResponse:
     """The job's progress for the page's script (polled about once a second)."""
-    return JsonResponse(_progress(_job_for(request, job_id)),
+    return JsonResponse(jobs.progress_json(_job_for(request, job_id)),
                         headers={"Cache-Control": "no-store"})
 
 

@@ -13,12 +13,20 @@ from brankas.web.ui.forms import BaseForm, password_field
 PASSPHRASE, SHARES = "passphrase", "shares"
 
 
+class SecretTextarea(forms.Textarea):
+    """A textarea for secrets (recovery share words): what was posted is never rendered
+    back into the page (as a password field does)."""
+
+    def format_value(self, value: Any) -> str | None:
+        return None
+
+
 def shares_field() -> forms.CharField:
     return forms.CharField(
         label=_("Recovery shares"), required=False, strip=True,
         help_text=_("Type or paste each share's words; leave an empty line between two "
                     "shares."),
-        widget=forms.Textarea(attrs={"rows": 8, "autocomplete": "off", "spellcheck": "false",
+        widget=SecretTextarea(attrs={"rows": 8, "autocomplete": "off", "spellcheck": "false",
                                      "autocapitalize": "off"}))
 
 

@@ -5,13 +5,12 @@ and answers at once with what the key still opens on backup disks."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.template.defaultfilters import filesizeformat
+from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET
 
@@ -25,14 +24,14 @@ from brankas.web.keys.rewrap import RewrapProgress
 from brankas.web.ui import jobs
 from brankas.web.ui.common import actor, message_of, refusals, require_role
 from brankas.web.ui.keys.grant_forms import PASSPHRASE, SHARES, GrantForm, RevokeForm, split_shares
-from brankas.web.ui.templatetags.brankas_ui import duration
 
 
-def _recovery(text: str) -> Any:
-    """The recovery identity rebuilt in memory from the shares typed in the form."""
-    from brankas.web.keys.recovery import shares_identity  # type: ignore[attr-defined]
+def _recovery(text: str, *, user: User, purpose: str) -> Any:
+    """The recovery identity rebuilt in memory from the shares typed in the form (the use
+    audited with who and what for)."""
+    from brankas.web.keys.recovery import shares_identity
 
-    return shares_identity(split_shares(text))
+    return shares_identity(split_shares(text), actor=user, purpose=purpose)
 
 
 def _grantees(user: User) -> list[tuple[str, str]]:
@@ -43,8 +42,10 @@ def _grantees(user: User) -> list[tuple[str, str]]:
 
 
 def _holders_to_revoke() -> list[tuple[str, str]]:
-    users = (User.objects.filter(keys__revoked_at__isnull=True).distinct()
-             .order_by("username"))
+    """The users who hold a key not revoked yet (not every user: a reverse ``isnull``
+    filter would also match the users with no key at all)."""
+    holding = HolderKey.objects.filter(revoked_at__isnull=True).values("holder")
+    users = User.objects.filter(pk__in=holding).order_by("username")
     return [(u.username, f"{u.display()} ({u.username}, {u.role.title()})") for u in users]
 
 
@@ -70,6 +71,7 @@ def _start(request: HttpRequest, user: User, work: Any, template: str,
 
 @login_required
 @refusals
+@never_cache
 @sensitive_post_parameters()
 def grant_page(request: HttpRequest) -> HttpResponse:
     user = actor(request)
@@ -90,7 +92,8 @@ def grant_page(request: HttpRequest) -> HttpResponse:
     passphrase = recovery = None
     if mode == SHARES:
         try:
-            recovery = _recovery(form.cleaned_data["shares"])
+            recovery = _recovery(form.cleaned_data["shares"], user=user,
+                                 purpose=f"{Action.GRANT_KEY_WITH_SHARES.value}:{to}")
         except BrankasError as exc:
             if isinstance(exc, AccessDenied):
                 raise
@@ -113,16 +116,20 @@ def grant_page(request: HttpRequest) -> HttpResponse:
 def _exposure(result: RevokeResult) -> dict[str, Any]:
     return {"holder": result.holder, "fingerprints": result.fingerprints,
             "still_opens": [vars(e) for e in result.still_opens],
-            "rekey": result.rekey.as_dict() if result.rekey else None}
+            "rekey": result.rekey.as_dict() if result.rekey else None,
+            "recovery_only": result.recovery_only}
 
 
 @login_required
 @refusals
+@never_cache
 @sensitive_post_parameters()
 def revoke_page(request: HttpRequest) -> HttpResponse:
     user = require_role(request, Action.REVOKE_KEY)
+    # The keys page links each holder's row here with ?holder=USERNAME: preselected.
     form = RevokeForm(request.POST if request.method == "POST" else None,
-                      holders=_holders_to_revoke())
+                      holders=_holders_to_revoke(),
+                      initial={"holder": request.GET.get("holder", "")})
     context = {"form": form, "active": jobs.job_active()}
     if request.method != "POST":
         return render(request, "ui/key_revoke.html", context)
@@ -132,7 +139,8 @@ def revoke_page(request: HttpRequest) -> HttpResponse:
     recovery = None
     if rekey:
         try:
-            recovery = _recovery(form.cleaned_data["shares"])
+            recovery = _recovery(form.cleaned_data["shares"], user=user,
+                                 purpose=f"{Action.REVOKE_KEY.value}:{holder}")
         except BrankasError as exc:
             if isinstance(exc, AccessDenied):
                 raise
@@ -172,25 +180,12 @@ def _job_for(request: HttpRequest, job_id: str) -> jobs.Job:
 
 
 def _progress(job: jobs.Job) -> dict[str, Any]:
+    """The job's progress, its counts from the grant's own record (``RewrapJob``) once the
+    grant has made one."""
     row = RewrapJob.objects.filter(pk=job.rewrap_job_id).first() if job.rewrap_job_id else None
-    files_done, files_total, bytes_done, bytes_total = (
-        (row.files_done, row.files_total, row.bytes_done, row.bytes_total) if row is not None
-        else (job.files_done, job.files_total, job.bytes_done, job.bytes_total))
-    job.progress(files_done, files_total, bytes_done, bytes_total)
-    speed, left = job.speed, job.seconds_left
-    return {
-        "id": job.id, "kind": job.kind, "state": job.state, "percent": job.percent,
-        "files_done": files_done, "files_total": files_total,
-        "bytes_done": bytes_done, "bytes_total": bytes_total,
-        "rewrap_job": row.pk if row is not None else None,
-        "text": {
-            "files": f"{files_done} / {files_total}",
-            "bytes": f"{filesizeformat(bytes_done)} / {filesizeformat(bytes_total)}",
-            "speed": f"{filesizeformat(round(speed))}/s" if speed is not None else "—",
-            "left": duration(dt.timedelta(seconds=round(left))) if left is not None else "—",
-            "elapsed": duration(dt.timedelta(seconds=round(job.elapsed))),
-        },
-    }
+    if row is not None:
+        job.progress(row.files_done, row.files_total, row.bytes_done, row.bytes_total)
+    return {**jobs.progress_json(job), "rewrap_job": row.pk if row is not None else None}
 
 
 @login_required
@@ -212,4 +207,5 @@ def key_job_page(request: HttpRequest, job_id: str) -> HttpResponse:
 @refusals
 @require_GET
 def key_job_status(request: HttpRequest, job_id: str) -> JsonResponse:
-    return JsonResponse(_progress(_job_for(request, job_id)))
+    return JsonResponse(_progress(_job_for(request, job_id)),
+                        headers={"Cache-Control": "no-store"})

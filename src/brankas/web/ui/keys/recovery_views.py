@@ -27,6 +27,7 @@ from brankas.web.keys.models import RecoverySplit
 from brankas.web.keys.recovery import recovery_check, recovery_split, split_sheets
 from brankas.web.ui.common import actor, download, message_of, refusals, require_role
 from brankas.web.ui.forms import BaseForm, password_field
+from brankas.web.ui.keys.grant_forms import SecretTextarea
 from brankas.web.ui.security import recent_password
 
 V = TypeVar("V", bound=Callable[..., Any])
@@ -63,7 +64,7 @@ class CheckForm(BaseForm):
         for i in range(1, boxes + 1):
             self.fields[f"share{i}"] = forms.CharField(
                 label=_("Share %(n)s") % {"n": i}, required=False, strip=False, max_length=8000,
-                widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off",
+                widget=SecretTextarea(attrs={"rows": 3, "autocomplete": "off",
                                              "spellcheck": "false", "autocapitalize": "none"}))
 
     def texts(self) -> list[tuple[str, str]]:

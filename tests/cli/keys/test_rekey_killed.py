@@ -1,0 +1,154 @@
+"""Review of issue 13: ``brankas key revoke --rekey --shares`` killed (SIGKILL) at random
+points, then run again: every document opens for the remaining holder and the recovery
+key, none for the revoked key, the hashes on record match, nothing stray is left in the
+archive, no re-encrypting helper outlives its run, and no plaintext marker anywhere."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import secrets
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyrage
+import pytest
+
+from brankas.core import crypto
+from tests.conftest import PASSWORDS, cli_env, make_pdf, quick_key_making
+from tests.leakscan import SHARED_TEMP, scan_for
+
+pytestmark = [pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX"),
+              pytest.mark.slow]
+
+DOCS = 60
+KABID2_PASSPHRASE = "elang putih terbang di atas danau toba"
+
+
+def _identity(home: Path, username: str, passphrase: str):  # type: ignore[no-untyped-def]
+    (key_file,) = (home / "keys").glob(f"{username}-*.age")
+    return crypto.parse_identity(
+        pyrage.passphrase.decrypt(key_file.read_bytes(), passphrase).decode("ascii"))
+
+
+def _opens(data: bytes, identity) -> bool:  # type: ignore[no-untyped-def]
+    try:
+        crypto.decrypt_bytes(data, [identity])
+    except Exception:  # noqa: BLE001 - pyrage: not a recipient
+        return False
+    return True
+
+
+def _versions(archive: Path, v: str) -> int:
+    return sum(name.endswith(f".{v}.pdf.age") for _, _, files in os.walk(archive)
+               for name in files)
+
+
+def _helpers(home: Path) -> list[int]:
+    """Live re-encrypting helper processes started for this home."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+            env = Path(f"/proc/{pid}/environ").read_bytes()
+        except OSError:
+            continue
+        if b"brankas.core.keyring.pool" in cmd and f"BRANKAS_HOME={home}".encode() in env:
+            found.append(int(pid))
+    return found
+
+
+def test_a_rekey_killed_at_random_points_is_completed_by_a_rerun(
+        run_cli, cli_office, cli_home: Path, tmp_path: Path) -> None:
+    marker = "BRANKAS-REKEY-MARKER-" + secrets.token_hex(12)
+    source = tmp_path / "source"
+    folder = source / "dikecualikan" / "penerimaan" / "2025"
+    folder.mkdir(parents=True)
+    for i in range(DOCS):
+        make_pdf(folder / f"surat_{i:03d}.pdf", text=f"{marker} {i}")
+    started = time.time() - 1
+    r = run_cli("import", str(source), "--json", user="operator")
+    assert r.returncode == 0, r.stderr
+    pw = tmp_path / "kabid2.pw"
+    pw.write_text(PASSWORDS["kabid"] + "\n")
+    r = run_cli("user", "add", "kabid2", "--role", "kabid", "--full-name", "Kabid Baru",
+                "--password-file", str(pw), user="admin")
+    assert r.returncode == 0, r.stderr
+    pp2 = tmp_path / "kabid2.pp"
+    pp2.write_text(KABID2_PASSPHRASE + "\n")
+    with quick_key_making():
+        r = run_cli("key", "new", "--holder", "kabid2", "--passphrase-file", str(pp2),
+                    env={"BRANKAS_USER": "kabid2", "BRANKAS_PASSWORD": PASSWORDS["kabid"]})
+    assert r.returncode == 0, r.stderr
+    r = run_cli("key", "grant", "--to", "kabid2", "--passphrase-file",
+                str(cli_office.secrets / "kabid.pp"), "--quiet", user="kabid")
+    assert r.returncode == 0, r.stderr
+    identity = tmp_path / "pemulihan.txt"
+    identity.write_text(cli_office.recovery_identity + "\n")
+    shares_dir = tmp_path / "bagian"
+    r = run_cli("recovery", "split", "--shares", "3", "--threshold", "2", "--out-dir",
+                str(shares_dir), "--identity-file", str(identity), user="admin")
+    assert r.returncode == 0, r.stderr
+    identity.unlink()
+    shares = [str(shares_dir / "share-1-of-3.txt"), str(shares_dir / "share-3-of-3.txt")]
+
+    env = cli_env(cli_home, tmp_path, user="admin")
+    args = [sys.executable, "-m", "brankas", "key", "revoke", "--holder", "kabid", "--rekey",
+            "--shares", *shares, "--json"]
+    archive = cli_home / "arsip"
+    rng = random.Random()
+    kills = 0
+    for _attempt in range(3):
+        before = _versions(archive, "v3")
+        if before >= DOCS - 5:
+            break
+        child = subprocess.Popen(args, env=env, cwd=tmp_path, text=True,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        target = before + rng.randint(1, max(1, (DOCS - before) // 3))
+        deadline = time.monotonic() + 120
+        while _versions(archive, "v3") < target and child.poll() is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.002)
+        time.sleep(rng.uniform(0, 0.02))
+        child.send_signal(signal.SIGKILL)
+        child.communicate(timeout=60)
+        kills += child.returncode == -signal.SIGKILL
+    assert kills >= 1
+    # The helpers end with their run (their input closed), killed or not.
+    deadline = time.monotonic() + 60
+    while _helpers(cli_home) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _helpers(cli_home) == []
+
+    done = subprocess.run(args, env=env, cwd=tmp_path, text=True, capture_output=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+
+    kabid1 = _identity(cli_home, "kabid", (cli_office.secrets / "kabid.pp").read_text().strip())
+    kabid2 = _identity(cli_home, "kabid2", KABID2_PASSPHRASE)
+    recovery = crypto.parse_identity(cli_office.recovery_identity)
+    con = sqlite3.connect(cli_home / "brankas.sqlite3")
+    rows = con.execute("select agenda, stored_path, stored_sha256, content_sha256"
+                       " from documents_document where suite != ''").fetchall()
+    con.close()
+    assert len(rows) == DOCS
+    for agenda, path, stored_sha, content_sha in rows:
+        data = (cli_home / path).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == stored_sha, agenda
+        assert hashlib.sha256(crypto.decrypt_bytes(data, [recovery])).hexdigest() \
+            == content_sha, agenda
+        assert _opens(data, kabid2), agenda
+        assert not _opens(data, kabid1), agenda
+    files = [name for _, _, names in os.walk(archive) for name in names]
+    assert len(files) == DOCS, sorted(files)[:5]
+    assert not list((tmp_path / "tmp").rglob("*.part"))
+    hits = scan_for(marker.encode(), [cli_home, tmp_path / "tmp"], exclude=(source,))
+    hits += scan_for(marker.encode(), SHARED_TEMP, since=started, exclude=(source,))
+    assert hits == []
