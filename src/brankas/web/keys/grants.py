@@ -159,8 +159,9 @@ def _run_files(files: list[StoredFile], *, opener: _Opener, readers_of: Any, job
                action: str, actor: User, detail: dict[str, Any], summary: RewrapSummary,
                on_progress: OnProgress | None, header_only: bool = False) -> None:
     """Each file through ``keys.rewrap``. ``header_only`` (a grant): only the age header is
-    rewritten, in this process (the payload is copied, not decrypted: no helper process is
-    worth its start-up); else (a rekey) helper processes re-encrypt side by side."""
+    rewritten, by worker threads of this process ahead of the recording (the payload is
+    copied, not decrypted: no helper process is needed); else (a rekey) helper processes
+    re-encrypt side by side."""
     _progress(on_progress, job)
     if header_only:
         _headers_ahead(files, opener=opener, readers_of=readers_of, job=job, action=action,
