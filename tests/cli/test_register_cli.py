@@ -306,6 +306,7 @@ def test_audit_records_who_opened_what(run_cli, cli_office, cli_home, tmp_path, 
     assert ("operator", "document.open", agenda, "denied") in rows
 
 
+@pytest.mark.slow  # walks the temporary folders for the plaintext
 def test_plaintext_of_exempted_never_touches_disk_via_cli(run_cli, cli_office, cli_home, tmp_path):
     marker = ("BRANKAS-MARKER-" + secrets.token_hex(16)).encode()
     src_dir = tmp_path / "source"

@@ -93,6 +93,7 @@ def test_exempted_plaintext_never_touches_disk_via_the_web(signed_in, office, sc
     assert scanner(marker) == []
 
 
+@pytest.mark.slow  # walks the temporary folders for the plaintext
 def test_control_django_default_upload_handlers_would_leak(signed_in, office, scanner,
                                                            settings, own_tmp):
     """The same scan, with Django's default upload handlers, finds the spooled upload."""
@@ -111,6 +112,7 @@ def test_control_django_default_upload_handlers_would_leak(signed_in, office, sc
     assert all(p.is_relative_to(own_tmp) for p in during[0])
 
 
+@pytest.mark.slow  # walks the temporary folders for the plaintext
 def test_control_a_biasa_document_is_found_in_the_archive(signed_in, office, scanner):
     marker = new_marker()
     pdf = make_padded_pdf(text=marker.decode(), size=SIZE)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
@@ -113,6 +114,7 @@ def test_overdue_requests_are_flagged_on_the_dashboard(client, office, settings)
     assert "Berita banjir" in text_of(client.get("/requests/?show=overdue"))
 
 
+@pytest.mark.slow  # walks the temporary folders for the plaintext
 def test_exempted_web_upload_never_in_plaintext(client, office, scanner):  # noqa: F811
     marker = new_marker()
     pdf = make_padded_pdf(text=marker.decode(), size=SIZE)
