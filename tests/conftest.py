@@ -373,19 +373,22 @@ def cli_office_template(tmp_path_factory) -> SimpleNamespace:  # type: ignore[no
 @contextlib.contextmanager
 def quick_key_making() -> Iterator[None]:
     """While it lasts, a key made in this process (``brankas key new`` run in-process by
-    tests/clirun.py) protects its identity at a small scrypt work factor (tests/agefile.py)
-    instead of rage's second: the same age passphrase file, opened in milliseconds by every
-    later command of the tests. The product's work factor is tested in tests/web/keys
-    and tests/core/test_crypto.py."""
+    tests/clirun.py, a report signer's key made at the first signature) is protected at a
+    small scrypt work factor (tests/agefile.py) instead of rage's second: the same age
+    passphrase file, opened in milliseconds by every later command of the tests. The
+    product's work factor is tested in tests/web/keys and tests/core/test_crypto.py."""
     from unittest import mock
 
-    from brankas.core import crypto
+    import pyrage
+
     from tests.agefile import passphrase_encrypt
 
-    def quick(identity: str, passphrase: str) -> bytes:
-        return passphrase_encrypt((identity + "\n").encode("ascii"), passphrase)
+    def quick(data: bytes, passphrase: str) -> bytes:
+        return passphrase_encrypt(bytes(data), passphrase)
 
-    with mock.patch.object(crypto, "protect_identity", quick):
+    # Every age passphrase file the product writes goes through this one call: holders'
+    # identities (crypto.protect_identity) and report signers' keys (reports/signing.py).
+    with mock.patch.object(pyrage.passphrase, "encrypt", quick):
         yield
 
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import quick_key_making
+
 
 @pytest.mark.slow
 def test_report_chain_through_the_cli(cli_office, run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -16,7 +18,11 @@ def test_report_chain_through_the_cli(cli_office, run_cli, tmp_path: Path) -> No
         (secrets / name).write_text(f"frasa tanda tangan {name} 2026\n")
 
     def signed(*args: str, user: str):  # type: ignore[no-untyped-def]
-        return run_cli("report", *args, "--passphrase-file", str(secrets / user), user=user)
+        # The signer's key is made at the first signature: at a small scrypt work factor
+        # here (the product's is tested in tests/web/reports).
+        with quick_key_making():
+            return run_cli("report", *args, "--passphrase-file", str(secrets / user),
+                           user=user)
 
     r = run_cli("report", "create", "messages", "--period", "2026-Q4", "--json", user="operator")
     assert r.returncode == 0, r.stderr
@@ -35,8 +41,9 @@ def test_report_chain_through_the_cli(cli_office, run_cli, tmp_path: Path) -> No
     assert signed("submit", number, user="operator").returncode == 0
     summary = tmp_path / "ringkasan.txt"
     summary.write_text("Tidak ada berita pada triwulan ini.\n", encoding="utf-8")
-    r = run_cli("report", "forward", number, "--summary-file", str(summary),
-                "--passphrase-file", str(secrets / "kasi"), user="kasi")
+    with quick_key_making():
+        r = run_cli("report", "forward", number, "--summary-file", str(summary),
+                    "--passphrase-file", str(secrets / "kasi"), user="kasi")
     assert r.returncode == 0, r.stderr
     r = signed("approve", number, user="operator")  # a Sandiman cannot approve
     assert r.returncode == 1 and "may not approve reports" in r.stderr

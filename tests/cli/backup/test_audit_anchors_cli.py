@@ -18,7 +18,7 @@ import pikepdf
 import pytest
 
 from tests.cli.backup.conftest import Office
-from tests.conftest import make_pdf
+from tests.conftest import make_pdf, quick_key_making
 
 REPO = Path(__file__).resolve().parents[3]
 pytestmark = pytest.mark.slow  # an approved report signed through the CLI: key derivations
@@ -45,7 +45,9 @@ def anchored_template(backed_up_template: Office, tmp_path_factory) -> Office:  
     for args, user in ((("submit", n), "operator"),
                        (("forward", n, "--summary-file", str(base / "ringkasan.txt")), "kasi"),
                        (("approve", n), "kabid")):
-        r = office.cli("report", *args, "--passphrase-file", str(signing / user), user=user)
+        with quick_key_making():  # signers' keys made at a small scrypt work factor
+            r = office.cli("report", *args, "--passphrase-file", str(signing / user),
+                           user=user)
         assert r.returncode == 0, r.stderr
     r = office.cli("report", "export", n, "--format", "pdf", "--out", str(base / "laporan.pdf"),
                    user="kabid")
