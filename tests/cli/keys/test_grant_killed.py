@@ -16,11 +16,11 @@ import sys
 import time
 from pathlib import Path
 
-import pyrage
 import pytest
 
 from brankas.core import crypto
 from tests.conftest import PASSWORDS, cli_env, make_pdf, quick_key_making
+from tests.identities import identity_from_key_file, opens
 from tests.leakscan import SHARED_TEMP, scan_for
 
 pytestmark = [pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX"),
@@ -30,18 +30,6 @@ DOCS = 200
 KABID2_PASSPHRASE = "elang putih terbang di atas danau toba"
 
 
-def _identity(home: Path, username: str, passphrase: str):  # type: ignore[no-untyped-def]
-    (key_file,) = (home / "keys").glob(f"{username}-*.age")
-    return crypto.parse_identity(
-        pyrage.passphrase.decrypt(key_file.read_bytes(), passphrase).decode("ascii"))
-
-
-def _opens(data: bytes, identity) -> bool:  # type: ignore[no-untyped-def]
-    try:
-        crypto.decrypt_bytes(data, [identity])
-    except Exception:  # noqa: BLE001 - pyrage: not a recipient
-        return False
-    return True
 
 
 def _versions(archive: Path) -> int:
@@ -108,8 +96,9 @@ def test_a_grant_killed_at_random_points_leaves_every_document_openable(
         kills += child.returncode == -signal.SIGKILL
     assert kills >= 2, f"only {kills} grants could be killed"
 
-    kabid1 = _identity(cli_home, "kabid", (cli_office.secrets / "kabid.pp").read_text().strip())
-    kabid2 = _identity(cli_home, "kabid2", KABID2_PASSPHRASE)
+    kabid1 = identity_from_key_file(cli_home, "kabid",
+                                    (cli_office.secrets / "kabid.pp").read_text().strip())
+    kabid2 = identity_from_key_file(cli_home, "kabid2", KABID2_PASSPHRASE)
     recovery = crypto.parse_identity(cli_office.recovery_identity)
 
     def check_every_document(after_rerun: bool) -> None:
@@ -119,7 +108,7 @@ def test_a_grant_killed_at_random_points_leaves_every_document_openable(
             assert hashlib.sha256(crypto.decrypt_bytes(data, [recovery])).hexdigest() \
                 == content_sha, agenda
             holders = [who for who, ident in (("kabid", kabid1), ("kabid2", kabid2))
-                       if _opens(data, ident)]
+                       if opens(data, ident)]
             assert holders, agenda
             if after_rerun:
                 assert holders == ["kabid", "kabid2"], agenda

@@ -16,11 +16,11 @@ import sys
 import time
 from pathlib import Path
 
-import pyrage
 import pytest
 
 from brankas.core import crypto
 from tests.conftest import PASSWORDS, cli_env, make_pdf, quick_key_making
+from tests.identities import identity_from_key_file, opens
 from tests.leakscan import SHARED_TEMP, scan_for
 
 pytestmark = [pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX"),
@@ -30,18 +30,6 @@ DOCS = 60
 KABID2_PASSPHRASE = "elang putih terbang di atas danau toba"
 
 
-def _identity(home: Path, username: str, passphrase: str):  # type: ignore[no-untyped-def]
-    (key_file,) = (home / "keys").glob(f"{username}-*.age")
-    return crypto.parse_identity(
-        pyrage.passphrase.decrypt(key_file.read_bytes(), passphrase).decode("ascii"))
-
-
-def _opens(data: bytes, identity) -> bool:  # type: ignore[no-untyped-def]
-    try:
-        crypto.decrypt_bytes(data, [identity])
-    except Exception:  # noqa: BLE001 - pyrage: not a recipient
-        return False
-    return True
 
 
 def _versions(archive: Path, v: str) -> int:
@@ -131,8 +119,9 @@ def test_a_rekey_killed_at_random_points_is_completed_by_a_rerun(
                           timeout=300)
     assert done.returncode == 0, done.stderr
 
-    kabid1 = _identity(cli_home, "kabid", (cli_office.secrets / "kabid.pp").read_text().strip())
-    kabid2 = _identity(cli_home, "kabid2", KABID2_PASSPHRASE)
+    kabid1 = identity_from_key_file(cli_home, "kabid",
+                                    (cli_office.secrets / "kabid.pp").read_text().strip())
+    kabid2 = identity_from_key_file(cli_home, "kabid2", KABID2_PASSPHRASE)
     recovery = crypto.parse_identity(cli_office.recovery_identity)
     con = sqlite3.connect(cli_home / "brankas.sqlite3")
     rows = con.execute("select agenda, stored_path, stored_sha256, content_sha256"
@@ -144,8 +133,8 @@ def test_a_rekey_killed_at_random_points_is_completed_by_a_rerun(
         assert hashlib.sha256(data).hexdigest() == stored_sha, agenda
         assert hashlib.sha256(crypto.decrypt_bytes(data, [recovery])).hexdigest() \
             == content_sha, agenda
-        assert _opens(data, kabid2), agenda
-        assert not _opens(data, kabid1), agenda
+        assert opens(data, kabid2), agenda
+        assert not opens(data, kabid1), agenda
     files = [name for _, _, names in os.walk(archive) for name in names]
     assert len(files) == DOCS, sorted(files)[:5]
     assert not list((tmp_path / "tmp").rglob("*.part"))

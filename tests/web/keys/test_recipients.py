@@ -28,6 +28,7 @@ from brankas.web.keys.selectors import (
     users_with_key,
 )
 from tests.conftest import PASSPHRASES, add_key, make_pdf, quick_protected_identity
+from tests.identities import opens
 
 
 def identity_of(name: str):  # type: ignore[no-untyped-def]
@@ -40,13 +41,6 @@ def deactivate(office, name: str) -> None:  # type: ignore[no-untyped-def]
     user.is_active = False
     user.save()
 
-
-def opens(data: bytes, identity) -> bool:  # type: ignore[no-untyped-def]
-    try:
-        crypto.decrypt_bytes(data, [identity])
-    except Exception:  # noqa: BLE001 - pyrage: not one of the recipients
-        return False
-    return True
 
 
 def exempted(subject: str = "Surat rahasia"):  # type: ignore[no-untyped-def]

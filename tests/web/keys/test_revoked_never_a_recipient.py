@@ -16,15 +16,8 @@ from brankas.web.custody.services import safe_set_combination
 from brankas.web.keys.revocation import key_revoke
 from brankas.web.sendrequests.services import request_create
 from tests.conftest import PASSPHRASES, make_pdf
+from tests.identities import opens
 from tests.web.keys.test_grants import archive, identity, join_kabid2, register  # noqa: F401
-
-
-def _opens(data: bytes, ident) -> bool:  # type: ignore[no-untyped-def]
-    try:
-        crypto.decrypt_bytes(data, [ident])
-    except Exception:  # noqa: BLE001
-        return False
-    return True
 
 
 def test_the_revoked_key_receives_nothing_new(office, archive, tmp_path: Path):  # noqa: F811
@@ -33,23 +26,23 @@ def test_the_revoked_key_receives_nothing_new(office, archive, tmp_path: Path): 
     kabid = identity(PASSPHRASES["kabid"])
     kasi = identity(PASSPHRASES["kasi"])
     doc = register(office, "Sesudah Pencabutan")
-    assert _opens((office.home / doc.stored_path).read_bytes(), kasi)
-    assert not _opens((office.home / doc.stored_path).read_bytes(), kabid)
+    assert opens((office.home / doc.stored_path).read_bytes(), kasi)
+    assert not opens((office.home / doc.stored_path).read_bytes(), kabid)
     req = request_create(actor=office.users["kadis"], subject="Surat baru",
                          classification="rahasia", addressee="Gubernur",
                          files=[InputFile.from_bytes("s.pdf", make_pdf(text="baru"))])
-    assert not _opens((office.home / req.letter_path).read_bytes(), kabid)
+    assert not opens((office.home / req.letter_path).read_bytes(), kabid)
     safe_set_combination(actor=office.users["operator"], name="Brankas-A",
                          combination="24-68-02")
     new = SafeCombination.objects.get(superseded_at__isnull=True)
-    assert not _opens(bytes(new.ciphertext), kabid)
+    assert not opens(bytes(new.ciphertext), kabid)
     disk = tmp_path / "disk"
     backup_run(actor=office.users["operator"], dest=disk, label="A")
     encrypted = [p for p in (disk / "data" / "backup").rglob("*.age")]
     assert encrypted
     for path in encrypted:
-        assert _opens(path.read_bytes(), crypto.parse_identity(office.recovery_identity)), path
-        assert not _opens(path.read_bytes(), kabid), path
+        assert opens(path.read_bytes(), crypto.parse_identity(office.recovery_identity)), path
+        assert not opens(path.read_bytes(), kabid), path
 
 
 @pytest.mark.parametrize("who", ["kabid"])
