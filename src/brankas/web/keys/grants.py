@@ -205,10 +205,13 @@ def _run_files(files: list[StoredFile], *, opener: _Opener, readers_of: Any, job
 
 
 # Two worker threads write new headers and copy payloads ahead of the recording, up to
-# four files ahead: the copies are bound by the disk (each file is fsynced), and two
+# eight files ahead: the copies are bound by the disk (each file is fsynced), and two
 # files in flight keep it busier than one. Each thread holds one 8 MiB copy buffer.
-HEADER_WORKERS = 2
-HEADERS_AHEAD = 4
+# The recording takes KEEP_TOGETHER staged files at a time (one transaction), and the
+# workers stage up to HEADERS_AHEAD files after those meanwhile.
+HEADER_WORKERS = 4
+HEADERS_AHEAD = 8
+KEEP_TOGETHER = 8
 
 
 def _headers_ahead(files: list[StoredFile], *, opener: _Opener, readers_of: Any,
@@ -217,8 +220,9 @@ def _headers_ahead(files: list[StoredFile], *, opener: _Opener, readers_of: Any,
     """A grant's files: worker threads write the next files' new headers and copy
     their payloads into staging files (``keys.rewrap.stage_file``: hashing, copying and
     fsyncing, which run without the interpreter's lock) while this thread checks, publishes,
-    records and audits each staged file in order (``keep_rewrapped``). The database is
-    used in this thread only. On any way out, staged files not kept are removed."""
+    records and audits the staged files in order, those staged together in one transaction
+    (``keep_rewrapped_many``). The database is used in this thread only. On any way out,
+    staged files not kept are removed."""
     pending: deque[tuple[StoredFile, Recipients | None, Future[Rewrapped] | BrankasError]]
     pending = deque()
     source = iter(files)
@@ -239,26 +243,58 @@ def _headers_ahead(files: list[StoredFile], *, opener: _Opener, readers_of: Any,
                     engine.stage_file, stored, identities=opener.for_file(stored.recipients),
                     recipients=readers.age(), header_only=True)))
 
+        taken: list[tuple[StoredFile, Recipients | None,
+                          Future[Rewrapped] | BrankasError]] = []
         try:
             feed()
             while pending:
-                stored, readers, work = pending.popleft()
-                try:
-                    if isinstance(work, BrankasError):
-                        raise work
-                    staged = work.result()
-                    feed()  # the next file starts while this one is recorded
-                    assert readers is not None
-                    engine.keep_rewrapped(stored, staged, readers=readers, job=job,
-                                          action=action, actor=actor.username, detail=detail)
-                except BrankasError as exc:
-                    _failed(summary, stored, exc, actor=actor, action=action, detail=detail)
-                else:
-                    _done(summary, stored)
+                # The next files, recorded together (``keep_rewrapped_many``: one folder
+                # fsync, one commit and one audit append for them all); the workers go on
+                # with the files after them meanwhile.
+                while pending and len(taken) < KEEP_TOGETHER:
+                    taken.append(pending.popleft())
                 feed()
-                _progress(on_progress, job, stored.number)
+                keep: list[tuple[StoredFile, Rewrapped, Recipients]] = []
+                outcomes: dict[StoredFile, BrankasError | None] = {}
+                for stored, held, work in taken:
+                    try:
+                        if isinstance(work, BrankasError):
+                            raise work
+                        staged = work.result()
+                    except BrankasError as exc:
+                        outcomes[stored] = exc
+                        continue
+                    assert held is not None
+                    keep.append((stored, staged, held))
+                order = [stored for stored, _readers, _work in taken]
+                taken.clear()  # the staged files are keep_rewrapped_many's from here
+                if keep:
+                    results = engine.keep_rewrapped_many(
+                        keep, job=job, action=action, actor=actor.username, detail=detail)
+                    for (stored, _staged, _readers), result in zip(keep, results, strict=True):
+                        outcomes[stored] = result if isinstance(result, BrankasError) else None
+                if on_progress is not None:  # counted file by file, as recorded
+                    job.refresh_from_db(fields=["files_done", "files_total", "bytes_done",
+                                                "bytes_total"])
+                    files_done = job.files_done - sum(o is None for o in outcomes.values())
+                    bytes_done = job.bytes_done - sum(s.size for s, o in outcomes.items()
+                                                      if o is None)
+                for stored in order:
+                    failure = outcomes[stored]
+                    if failure is not None:
+                        _failed(summary, stored, failure, actor=actor, action=action,
+                                detail=detail)
+                    else:
+                        _done(summary, stored)
+                    if on_progress is not None:
+                        if failure is None:
+                            files_done += 1
+                            bytes_done += stored.size
+                        on_progress(RewrapProgress(files_done, job.files_total, bytes_done,
+                                                   job.bytes_total, stored.number, job.pk))
+                feed()
         finally:
-            for _stored, _readers, work in pending:
+            for _held_file, _held_readers, work in [*taken, *pending]:
                 if isinstance(work, Future) and not work.cancel():
                     with contextlib.suppress(BaseException):
                         work.result().path.unlink(missing_ok=True)

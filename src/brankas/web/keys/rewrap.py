@@ -18,6 +18,12 @@ processes, ``core.keyring.pool``, and ``keep_rewrapped`` does the rest in order)
    audit log gets ``key.grant.file`` / ``key.rekey.file``;
 4. the old file is unlinked and its folder fsynced.
 
+A grant records its staged files several at a time (``keep_rewrapped_many``): step 2 for
+each (their folders fsynced once, before any record names them), then step 3 for them all
+in one transaction (one savepoint per file: a file refused is left as it was, the others
+are recorded), then step 4 for each. A kill between those steps leaves what it leaves for
+one file, for each file of the group.
+
 A kill at any point leaves every record naming a complete file whose hash matches. The
 only leftovers are an unreferenced next version (step 2 of the re-run removes it) and a
 superseded file still in the archive (``rewrap_cleanup`` at the start of every run removes
@@ -41,7 +47,7 @@ from brankas.core.errors import BrankasError, Conflict, CryptoFailure, Integrity
 from brankas.core.keyring.rewrap import Rewrapped, SourceChanged, rewrap, rewrap_header
 from brankas.core.register import lock as archivelock
 from brankas.core.register import store
-from brankas.web.audit.services import audit_record
+from brankas.web.audit.services import AuditEntry, audit_record_many
 from brankas.web.backup.models import BackupCopy
 from brankas.web.documents.models import Document
 from brankas.web.keys.models import RewrapJob, SupersededCopy, SupersededFile
@@ -216,35 +222,105 @@ def keep_rewrapped(stored: StoredFile, staged: Rewrapped, *, readers: Recipients
     ``keyring.pool``): checked against the hash on record, published under its next
     version name, recorded, and the old file removed. On failure the staged file goes and
     the file and its record stay as they were."""
+    (result,) = keep_rewrapped_many([(stored, staged, readers)], job=job, action=action,
+                                    actor=actor, detail=detail)
+    if isinstance(result, BrankasError):
+        raise result
+    return result
+
+
+@dataclass
+class _Published:
+    index: int
+    stored: StoredFile
+    readers: Recipients
+    new: Path
+    version: int
+    outcome: FileOutcome
+
+
+def keep_rewrapped_many(items: list[tuple[StoredFile, Rewrapped, Recipients]], *,
+                        job: RewrapJob, action: str, actor: str,
+                        detail: dict[str, Any]) -> list[FileOutcome | BrankasError]:
+    """``keep_rewrapped`` for several staged files at once (a grant's files staged ahead):
+    each is checked and published, their folders are fsynced once, one transaction records
+    them all (each in its own savepoint: one file refused leaves the others recorded) with
+    their audit entries, and after the commit the old files are unlinked. A kill at any
+    point leaves what one file's steps leave: records naming complete files whose hashes
+    match, at most unreferenced next versions (removed by step 2 of the re-run) and
+    superseded files still in the archive (``rewrap_cleanup``). Returns each file's
+    outcome, or the ``BrankasError`` that left it (and its record) as it was."""
     settings = brankas_settings()
-    old = store.absolute(settings, stored.path)
+    results: list[FileOutcome | BrankasError | None] = [None] * len(items)
+    published: list[_Published] = []
+    recorded: list[_Published] = []
+    committed = False
+    pos = 0
     try:
-        if not _matches_record(stored, staged):
-            raise IntegrityFailure("stored_file_changed", agenda=stored.number,
-                                   path=stored.path)
-        version = stored.version + 1
-        new_rel = store.versioned_path(stored.path, number=stored.number, version=version)
-        new = store.absolute(settings, new_rel.as_posix())
-        if new.exists() and not _referenced(stored.kind, new_rel.as_posix()):
-            new.unlink()  # left by a killed run, never recorded
-        fsutil.publish(staged.path, new)
+        for pos, (stored, staged, readers) in enumerate(items):
+            try:
+                if not _matches_record(stored, staged):
+                    raise IntegrityFailure("stored_file_changed", agenda=stored.number,
+                                           path=stored.path)
+                version = stored.version + 1
+                new_rel = store.versioned_path(stored.path, number=stored.number,
+                                               version=version)
+                new = store.absolute(settings, new_rel.as_posix())
+                if new.exists() and not _referenced(stored.kind, new_rel.as_posix()):
+                    new.unlink()  # left by a killed run, never recorded
+                fsutil.publish(staged.path, new, sync_dir=False)
+            except BrankasError as exc:
+                staged.path.unlink(missing_ok=True)
+                results[pos] = exc
+                continue
+            published.append(_Published(pos, stored, readers, new, version, FileOutcome(
+                new_path=new_rel.as_posix(), new_sha256=staged.sha256, size=staged.size)))
+        pos = len(items)
+        if published:  # the new names are on the disk before any record names them
+            fsutil.fsync_paths(sorted({p.new.parent for p in published}))
+        with transaction.atomic():
+            now = timezone.now()
+            for p in published:
+                try:
+                    with transaction.atomic():
+                        _record_row(p.stored, p.outcome, readers=p.readers, job=job,
+                                    version=p.version, now=now)
+                except BrankasError as exc:
+                    with contextlib.suppress(OSError):
+                        p.new.unlink()
+                    results[p.index] = exc
+                    continue
+                recorded.append(p)
+            if recorded:
+                RewrapJob.objects.filter(pk=job.pk).update(
+                    files_done=F("files_done") + len(recorded),
+                    bytes_done=F("bytes_done") + sum(p.stored.size for p in recorded))
+                audit_record_many([AuditEntry(
+                    actor=actor, action=action, target=p.stored.number, detail={
+                        **detail, "kind": p.stored.kind, "version": p.version,
+                        "old_path": p.stored.path, "old_sha256": p.stored.sha256,
+                        "new_path": p.outcome.new_path, "new_sha256": p.outcome.new_sha256,
+                        "readers": [r.fingerprint for r in p.readers.all()]})
+                    for p in recorded])
+        committed = True
     except BaseException:
-        staged.path.unlink(missing_ok=True)
+        if not committed:  # nothing recorded: the staged and published files go
+            for _stored, staged, _readers in items[pos + 1:]:
+                staged.path.unlink(missing_ok=True)
+            if pos < len(items):
+                items[pos][1].path.unlink(missing_ok=True)
+            for p in published:
+                with contextlib.suppress(OSError):
+                    p.new.unlink()
         raise
-    outcome = FileOutcome(new_path=new_rel.as_posix(), new_sha256=staged.sha256,
-                          size=staged.size)
-    try:
-        _record(stored, outcome, readers=readers, job=job, version=version, action=action,
-                actor=actor, detail=detail)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            new.unlink()
-        raise
-    # Not fsynced: should the unlink be lost in a crash, the superseded file is back and
-    # rewrap_cleanup removes it at the next run.
-    with contextlib.suppress(OSError):  # in use (Windows): rewrap_cleanup removes it later
-        old.unlink()
-    return outcome
+    for p in recorded:
+        results[p.index] = p.outcome
+        # Not fsynced: should the unlink be lost in a crash, the superseded file is back
+        # and rewrap_cleanup removes it at the next run.
+        with contextlib.suppress(OSError):  # in use (Windows): rewrap_cleanup removes it
+            store.absolute(settings, p.stored.path).unlink()
+    assert all(r is not None for r in results)
+    return [r for r in results if r is not None]
 
 
 def _matches_record(stored: StoredFile, staged: Rewrapped) -> bool:
@@ -257,47 +333,40 @@ def _matches_record(stored: StoredFile, staged: Rewrapped) -> bool:
     return staged.source_sha256 is None or staged.source_sha256 == stored.sha256
 
 
-def _record(stored: StoredFile, outcome: FileOutcome, *, readers: Recipients, job: RewrapJob,
-            version: int, action: str, actor: str, detail: dict[str, Any]) -> None:
-    now = timezone.now()
+def _record_row(stored: StoredFile, outcome: FileOutcome, *, readers: Recipients,
+                job: RewrapJob, version: int, now: Any) -> None:
+    """Step 3 for one file, inside the caller's transaction (its job counters and audit
+    entry are the caller's). Raises ``Conflict`` if the record changed meanwhile."""
     fingerprints = [r.fingerprint for r in readers.all()]
-    with transaction.atomic():
-        if stored.kind == DOCUMENT:
-            changed = Document.objects.filter(
-                pk=stored.object_id, stored_path=stored.path,
-                stored_sha256=stored.sha256).update(
-                stored_path=outcome.new_path, stored_sha256=outcome.new_sha256,
-                stored_size=outcome.size, recipients=fingerprints, file_version=version)
-        else:
-            changed = SendRequest.objects.filter(
-                pk=stored.object_id, letter_path=stored.path,
-                letter_stored_sha256=stored.sha256).update(
-                letter_path=outcome.new_path, letter_stored_sha256=outcome.new_sha256,
-                letter_stored_size=outcome.size, letter_recipients=fingerprints,
-                letter_version=version)
-        if changed != 1:  # changed meanwhile by someone else: nothing kept
-            raise Conflict("rewrap_running", what=("perubahan lain", "another change"))
-        superseded = SupersededFile.objects.create(
-            kind=stored.kind, object_id=stored.object_id, path=stored.path,
-            sha256=stored.sha256, size=stored.size, recipients=list(stored.recipients),
-            superseded_at=now, job=job)
-        if stored.kind == DOCUMENT:
-            copies = BackupCopy.objects.filter(document_id=stored.object_id)
-            SupersededCopy.objects.bulk_create(
-                [SupersededCopy(superseded=superseded, medium_id=m)
-                 for m in copies.values_list("medium_id", flat=True)])
-            copies.delete()
-        else:
-            SupersededCopy.objects.bulk_create(
-                [SupersededCopy(superseded=superseded, medium_id=m)
-                 for m in letter_media(stored.object_id, before=now)])
-        RewrapJob.objects.filter(pk=job.pk).update(
-            files_done=F("files_done") + 1, bytes_done=F("bytes_done") + stored.size)
-        audit_record(actor=actor, action=action, target=stored.number, detail={
-            **detail, "kind": stored.kind, "version": version,
-            "old_path": stored.path, "old_sha256": stored.sha256,
-            "new_path": outcome.new_path, "new_sha256": outcome.new_sha256,
-            "readers": fingerprints})
+    if stored.kind == DOCUMENT:
+        changed = Document.objects.filter(
+            pk=stored.object_id, stored_path=stored.path,
+            stored_sha256=stored.sha256).update(
+            stored_path=outcome.new_path, stored_sha256=outcome.new_sha256,
+            stored_size=outcome.size, recipients=fingerprints, file_version=version)
+    else:
+        changed = SendRequest.objects.filter(
+            pk=stored.object_id, letter_path=stored.path,
+            letter_stored_sha256=stored.sha256).update(
+            letter_path=outcome.new_path, letter_stored_sha256=outcome.new_sha256,
+            letter_stored_size=outcome.size, letter_recipients=fingerprints,
+            letter_version=version)
+    if changed != 1:  # changed meanwhile by someone else: nothing kept
+        raise Conflict("rewrap_running", what=("perubahan lain", "another change"))
+    superseded = SupersededFile.objects.create(
+        kind=stored.kind, object_id=stored.object_id, path=stored.path,
+        sha256=stored.sha256, size=stored.size, recipients=list(stored.recipients),
+        superseded_at=now, job=job)
+    if stored.kind == DOCUMENT:
+        copies = BackupCopy.objects.filter(document_id=stored.object_id)
+        SupersededCopy.objects.bulk_create(
+            [SupersededCopy(superseded=superseded, medium_id=m)
+             for m in copies.values_list("medium_id", flat=True)])
+        copies.delete()
+    else:
+        SupersededCopy.objects.bulk_create(
+            [SupersededCopy(superseded=superseded, medium_id=m)
+             for m in letter_media(stored.object_id, before=now)])
 
 
 def letter_media(request_id: int, *, before: Any) -> list[int]:
