@@ -16,7 +16,8 @@ processes, ``core.keyring.pool``, and ``keep_rewrapped`` does the rest in order)
    the old file becomes a ``SupersededFile``, the document's ``BackupCopy`` rows move to
    ``SupersededCopy`` (the disks hold the old version), the job's counters move on and the
    audit log gets ``key.grant.file`` / ``key.rekey.file``;
-4. the old file is unlinked and its folder fsynced.
+4. the old file is unlinked (its folder is not fsynced: a superseded file that comes back
+   after a power cut is removed by ``rewrap_cleanup`` at the next run).
 
 A grant records its staged files several at a time (``keep_rewrapped_many``): step 2 for
 each (their folders fsynced once, before any record names them), then step 3 for them all
