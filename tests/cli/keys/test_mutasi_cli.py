@@ -14,9 +14,8 @@ from pathlib import Path
 import pyrage
 
 from brankas.core import crypto
-from tests.conftest import PASSWORDS, cli_env, make_pdf, quick_key_making
-
-KABID2_PASSPHRASE = "elang putih terbang di atas danau toba"
+from tests.cli.keys.newholder import KABID2_PASSPHRASE, add_kabid2
+from tests.conftest import cli_env, make_pdf
 
 
 def register(run_cli, tmp_path: Path, subject: str) -> dict:  # type: ignore[no-untyped-def]
@@ -47,19 +46,8 @@ def test_mutasi_through_the_cli(run_cli, cli_office, cli_home: Path, tmp_path: P
     assert r.returncode == 0, r.stderr
 
     # kabid2 joins and makes a key.
-    pw = tmp_path / "kabid2.pw"
-    pw.write_text(PASSWORDS["kabid"] + "\n")
-    r = run_cli("user", "add", "kabid2", "--role", "kabid", "--full-name", "Kabid Baru",
-                "--password-file", str(pw), user="admin")
-    assert r.returncode == 0, r.stderr
-    pp2 = tmp_path / "kabid2.pp"
-    pp2.write_text(KABID2_PASSPHRASE + "\n")
-    env2 = {"BRANKAS_USER": "kabid2", "BRANKAS_PASSWORD": PASSWORDS["kabid"]}
-    with quick_key_making():
-        r = run_cli("key", "new", "--holder", "kabid2", "--passphrase-file", str(pp2),
-                    env=env2)
-    assert r.returncode == 0, r.stderr
-    kabid2_recipient = r.stdout.strip()
+    kabid2 = add_kabid2(run_cli, tmp_path)
+    pp2, env2 = kabid2.passphrase_file, kabid2.env
     out = tmp_path / "before.pdf"
     r = run_cli("open", docs[0]["agenda"], "--out", str(out), "--passphrase-file", str(pp2),
                 env=env2)
@@ -108,7 +96,7 @@ def test_mutasi_through_the_cli(run_cli, cli_office, cli_home: Path, tmp_path: P
 
     # The standard age tool opens a stored file with kabid2's identity (its key file,
     # unlocked with the passphrase, as `age -d` itself would ask for it).
-    fingerprint = crypto.recipient_fingerprint(kabid2_recipient)
+    fingerprint = crypto.recipient_fingerprint(kabid2.recipient)
     key_file = cli_home / "keys" / f"kabid2-{fingerprint}.age"
     identity = pyrage.passphrase.decrypt(key_file.read_bytes(), KABID2_PASSPHRASE)
     plain_identity = tmp_path / "kabid2.identity"

@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from brankas.core import crypto
-from tests.conftest import PASSWORDS, cli_env, make_pdf, quick_key_making
+from tests.cli.keys.newholder import KABID2_PASSPHRASE, add_kabid2
+from tests.conftest import cli_env, make_pdf
 from tests.identities import identity_from_key_file, opens
 from tests.leakscan import SHARED_TEMP, scan_for
 
@@ -27,7 +28,6 @@ pytestmark = [pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX"),
               pytest.mark.slow]
 
 DOCS = 60
-KABID2_PASSPHRASE = "elang putih terbang di atas danau toba"
 
 
 
@@ -64,17 +64,7 @@ def test_a_rekey_killed_at_random_points_is_completed_by_a_rerun(
     started = time.time() - 1
     r = run_cli("import", str(source), "--json", user="operator")
     assert r.returncode == 0, r.stderr
-    pw = tmp_path / "kabid2.pw"
-    pw.write_text(PASSWORDS["kabid"] + "\n")
-    r = run_cli("user", "add", "kabid2", "--role", "kabid", "--full-name", "Kabid Baru",
-                "--password-file", str(pw), user="admin")
-    assert r.returncode == 0, r.stderr
-    pp2 = tmp_path / "kabid2.pp"
-    pp2.write_text(KABID2_PASSPHRASE + "\n")
-    with quick_key_making():
-        r = run_cli("key", "new", "--holder", "kabid2", "--passphrase-file", str(pp2),
-                    env={"BRANKAS_USER": "kabid2", "BRANKAS_PASSWORD": PASSWORDS["kabid"]})
-    assert r.returncode == 0, r.stderr
+    add_kabid2(run_cli, tmp_path)
     r = run_cli("key", "grant", "--to", "kabid2", "--passphrase-file",
                 str(cli_office.secrets / "kabid.pp"), "--quiet", user="kabid")
     assert r.returncode == 0, r.stderr

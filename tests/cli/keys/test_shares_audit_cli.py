@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import PASSWORDS, cli, make_pdf, quick_key_making
-
-KABID2_PASSPHRASE = "elang putih terbang di atas danau toba"
+from tests.cli.keys.newholder import add_kabid2
+from tests.conftest import cli, make_pdf
 
 
 def _setup(cli_office, cli_home: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
@@ -21,17 +20,7 @@ def _setup(cli_office, cli_home: Path, tmp_path: Path):  # type: ignore[no-untyp
     r = run("recovery", "split", "--shares", "5", "--threshold", "3", "--out-dir", str(out),
             "--identity-file", str(identity))
     assert r.returncode == 0, r.stderr
-    pw = tmp_path / "kabid2.pw"
-    pw.write_text(PASSWORDS["kabid"] + "\n")
-    r = run("user", "add", "kabid2", "--role", "kabid", "--full-name", "Kabid Baru",
-            "--password-file", str(pw))
-    assert r.returncode == 0, r.stderr
-    pp2 = tmp_path / "kabid2.pp"
-    pp2.write_text(KABID2_PASSPHRASE + "\n")
-    with quick_key_making():
-        r = run("key", "new", "--holder", "kabid2", "--passphrase-file", str(pp2),
-                env={"BRANKAS_USER": "kabid2", "BRANKAS_PASSWORD": PASSWORDS["kabid"]})
-    assert r.returncode == 0, r.stderr
+    add_kabid2(run, tmp_path)
     pdf = tmp_path / "rahasia.pdf"
     make_pdf(pdf, text="Operasi Senyap")
     r = run("register", str(pdf), "--direction", "penerimaan", "--classification",
