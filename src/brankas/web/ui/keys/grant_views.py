@@ -26,12 +26,20 @@ from brankas.web.ui.common import actor, message_of, refusals, require_role
 from brankas.web.ui.keys.grant_forms import PASSPHRASE, SHARES, GrantForm, RevokeForm, split_shares
 
 
-def _recovery(text: str, *, user: User, purpose: str) -> Any:
-    """The recovery identity rebuilt in memory from the shares typed in the form (the use
-    audited with who and what for)."""
+def _recovery(form: Any, *, user: User, purpose: str) -> Any:
+    """The recovery identity rebuilt in memory from the shares typed in ``form`` (the use
+    audited with who and what for); None, with the refusal beside the shares field, when
+    they do not rebuild it (a role refusal is raised: a page of its own)."""
     from brankas.web.keys.recovery import shares_identity
 
-    return shares_identity(split_shares(text), actor=user, purpose=purpose)
+    try:
+        return shares_identity(split_shares(form.cleaned_data["shares"]), actor=user,
+                               purpose=purpose)
+    except AccessDenied:
+        raise
+    except BrankasError as exc:
+        form.add_error("shares", message_of(exc))
+        return None
 
 
 def _grantees(user: User) -> list[tuple[str, str]]:
@@ -91,13 +99,9 @@ def grant_page(request: HttpRequest) -> HttpResponse:
     to = form.cleaned_data["to"]
     passphrase = recovery = None
     if mode == SHARES:
-        try:
-            recovery = _recovery(form.cleaned_data["shares"], user=user,
-                                 purpose=f"{Action.GRANT_KEY_WITH_SHARES.value}:{to}")
-        except BrankasError as exc:
-            if isinstance(exc, AccessDenied):
-                raise
-            form.add_error("shares", message_of(exc))
+        recovery = _recovery(form, user=user,
+                             purpose=f"{Action.GRANT_KEY_WITH_SHARES.value}:{to}")
+        if recovery is None:
             return render(request, "ui/key_grant.html", context, status=400)
     else:
         passphrase = form.cleaned_data["passphrase"]
@@ -138,13 +142,8 @@ def revoke_page(request: HttpRequest) -> HttpResponse:
     holder, rekey = form.cleaned_data["holder"], form.cleaned_data["rekey"]
     recovery = None
     if rekey:
-        try:
-            recovery = _recovery(form.cleaned_data["shares"], user=user,
-                                 purpose=f"{Action.REVOKE_KEY.value}:{holder}")
-        except BrankasError as exc:
-            if isinstance(exc, AccessDenied):
-                raise
-            form.add_error("shares", message_of(exc))
+        recovery = _recovery(form, user=user, purpose=f"{Action.REVOKE_KEY.value}:{holder}")
+        if recovery is None:
             return render(request, "ui/key_revoke.html", context, status=400)
 
         def work(job: jobs.Job) -> None:
