@@ -21,6 +21,7 @@ from django.db import models, transaction
 MODELS = (
     "accounts.Office",
     "accounts.User",
+    "accounts.Qualification",
     "keys.HolderKey",
     "keys.OfficeKey",
     "keys.RecoverySplit",
