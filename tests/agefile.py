@@ -43,7 +43,8 @@ def passphrase_encrypt(plaintext: bytes, passphrase: str,
     file_key = os.urandom(16)
     salt = os.urandom(16)
     wrap_key = hashlib.scrypt(passphrase.encode("utf-8"), salt=SCRYPT_LABEL + salt,
-                              n=2 ** work_factor, r=8, p=1, maxmem=64 << 20, dklen=32)
+                              n=2 ** work_factor, r=8, p=1,
+                              maxmem=(1024 << work_factor) + (8 << 20), dklen=32)
     wrapped = ChaCha20Poly1305(wrap_key).encrypt(b"\x00" * 12, file_key, None)
     header = (b"age-encryption.org/v1\n"
               + b"-> scrypt " + _b64(salt) + b" " + str(work_factor).encode() + b"\n"

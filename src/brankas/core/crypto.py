@@ -55,8 +55,22 @@ def protect_identity(identity: str, passphrase: str) -> bytes:
 
 
 def unlock_identity(protected: bytes, passphrase: str, *, username: str) -> x25519.Identity:
+    """A holder's identity from its passphrase-protected key file. Opened by
+    ``keyring.agepass`` (the scrypt work without the interpreter's lock, so a grant's
+    other threads go on meanwhile; the binary age files the age library writes, which is
+    how every key file is made). A key made on a machine so fast that rage chose a work
+    factor above ``MAX_WORK_FACTOR`` (more memory than ``hashlib.scrypt`` takes) goes to
+    the age library; files from a disk are checked against that bound before (see
+    ``scrypt_work_factor``)."""
+    from brankas.core.keyring import agepass
+
     try:
-        text = pyrage.passphrase.decrypt(protected, passphrase).decode("ascii")
+        factor = scrypt_work_factor(protected)
+        if factor is not None and factor > MAX_WORK_FACTOR:
+            plain = pyrage.passphrase.decrypt(protected, passphrase)
+        else:
+            plain = agepass.decrypt(protected, passphrase, max_work_factor=MAX_WORK_FACTOR)
+        text = plain.decode("ascii")
     except Exception:
         raise CryptoFailure("passphrase_wrong", username=username) from None
     for line in text.splitlines():
