@@ -183,19 +183,21 @@ def recover(source: RecoverSource, *, identity_text: str | None = None,
 def recover_in_child(*, dest: Path, home: Path, passphrase: str | None = None,
                      fingerprint: str | None, identity_text: str | None = None,
                      allow_older: bool = False, allow_unsigned: bool = False,
-                     on_progress: Progress | None = None) -> dict[str, Any]:
+                     on_progress: Progress | None = None, lang: str | None = None
+                     ) -> dict[str, Any]:
     """``recover`` in a process of its own (its own Django, its own database), as an
     office would run it: ``python -m brankas.instance recover``, tied to this process (it
     ends if this one does). A key holder's passphrase travels in the child's environment;
     the recovery identity (``identity_text``, rebuilt from shares) only through its
     standard input (``--identity-stdin``), never a file or the environment. With
-    ``on_progress``, the child's progress lines are passed on as they come. Returns its
+    ``on_progress``, the child's progress lines are passed on as they come; ``lang`` (id,
+    en) is the language of its refusal, else ``BRANKAS_LANG``. Returns its
     report as a dict with ``exit``; a refusal is ``ok`` false with the ``error`` it
     printed."""
     if (passphrase is None) == (identity_text is None):
         raise ValueError("recover_in_child: a passphrase or an identity, one of the two")
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRANKAS_")}
-    env.update({"BRANKAS_LANG": os.environ.get("BRANKAS_LANG", "id"),
+    env.update({"BRANKAS_LANG": lang or os.environ.get("BRANKAS_LANG", "id"),
                 PARENT_PID: str(os.getpid())})
     args = [sys.executable, "-m", "brankas.instance", "recover", str(dest), "--home",
             str(home)]
@@ -271,7 +273,8 @@ class Switched:
 def recover_in_place(*, dest: Path | str, passphrase: str | None = None,
                      identity_text: str | None = None, fingerprint: str | None = None,
                      allow_older: bool = False, allow_unsigned: bool = False,
-                     on_progress: Progress | None = None) -> Switched:
+                     on_progress: Progress | None = None, lang: str | None = None
+                     ) -> Switched:
     """Rebuild an instance from the disk and make it the one this process serves, with
     nothing typed and no restart: for the first-run page of an instance not set up yet.
 
@@ -296,7 +299,7 @@ def recover_in_place(*, dest: Path | str, passphrase: str | None = None,
     report = recover_in_child(dest=reader.dest, home=built, passphrase=passphrase,
                               identity_text=identity_text, fingerprint=fingerprint,
                               allow_older=allow_older, allow_unsigned=allow_unsigned,
-                              on_progress=on_progress)
+                              on_progress=on_progress, lang=lang)
     if diskfs.lkind(built) != "dir" or diskfs.lkind(built / MARKER) is not None:
         return Switched(report=report, set_aside="")  # refused: nothing was built
     _check_switchable(settings)  # nobody set the office up meanwhile
