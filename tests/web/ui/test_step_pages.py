@@ -79,6 +79,7 @@ def test_an_old_archive_is_imported_from_the_page_with_the_chosen_classification
 
     archive = _old_archive(tmp_path / "arsip-lama")
     client = english(signed_in("operator"))
+    assert 'href="/import/"' in text_of(client.get("/"))  # in the main menu
     page = text_of(client.get("/import/"))
     assert 'name="folder"' in page and 'value="sangat-rahasia"' in page
     assert 'value="biasa"' not in page  # the exempted folder's choice: never Biasa
@@ -137,6 +138,8 @@ def test_a_restore_from_the_page_copies_the_documents_into_an_empty_folder(disk,
     from brankas.web.audit.models import AuditEvent
 
     client = english(signed_in("operator"))
+    nav = text_of(client.get("/backup/"))
+    assert 'href="/backup/restore/"' in nav and 'href="/backup/drill/"' in nav
     page = text_of(client.get("/backup/restore/"))
     assert 'name="to"' in page and 'name="passphrase"' not in page  # no key: no decrypt
     out = tmp_path / "pulih"
