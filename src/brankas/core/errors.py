@@ -719,6 +719,38 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "disk di {path} tidak mencatat kepala rantai audit pada daftar kontrol mana pun",
         "the disk at {path} records no audit-chain head in any control list",
     ),
+    # issue 14 C: every SOP step on the web (paths typed on a page, recover at first run)
+    "path_inside_home": (
+        "{path} berada di dalam folder data Brankas ({home}); pilih folder di luar folder "
+        "itu",
+        "{path} is inside the Brankas data folder ({home}); choose a folder outside it",
+    ),
+    "path_not_folder": (
+        "{path} bukan folder yang ada di komputer ini",
+        "{path} is not an existing folder on this computer",
+    ),
+    "recover_instance_set_up": (
+        "instans ini sudah disiapkan; pemulihan dari disk hanya untuk instans yang belum "
+        "disiapkan",
+        "this instance is already set up; recovering from a disk is only for an instance "
+        "not set up yet",
+    ),
+    "recover_needs_sqlite": (
+        "instans ini memakai basis data di luar folder data (BRANKAS_DATABASE_URL); "
+        "pemulihan dari halaman ini hanya untuk basis data SQLite di folder data",
+        "this instance uses a database outside its data folder (BRANKAS_DATABASE_URL); "
+        "recovering from this page works only with the SQLite database in the data folder",
+    ),
+    "recover_switch_failed": (
+        "instans dipulihkan di {path} tetapi tidak dapat dipasang sebagai folder data "
+        "({reason})",
+        "the instance was rebuilt in {path} but could not be put in place as the data "
+        "folder ({reason})",
+    ),
+    "share_file_invalid": (
+        "berkas bagian {name} bukan teks bagian pemulihan",
+        "the share file {name} is not a recovery share's text",
+    ),
 }
 
 

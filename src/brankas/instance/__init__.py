@@ -20,6 +20,9 @@ Vocabulary:
   failure nothing is left (``recovering``). It needs a Django process of its own, set up
   on the new home: the drill runs it as a child process, ``python -m brankas.instance
   recover`` (never the ``brankas`` command).
+- **recover in place** (the first-run page of a served instance not set up yet): the same
+  rebuild in a child process beside the data folder, then put in place of the served,
+  empty home without a restart (``recover_in_place``; docs/architecture.md).
 
 This package is the one home of these steps: the command line and the web's services
 call it; it never imports the command line.
@@ -150,17 +153,21 @@ def rename_exempted(home: Path) -> list[str]:
 
 
 from brankas.instance.recovering import (  # noqa: E402  (the recover half of the service)
+    PROGRESS_PREFIX,
     RecoverSource,
+    Switched,
     check_target,
     recover,
     recover_in_child,
+    recover_in_place,
     recover_into,
     recover_source,
     tie_to_parent,
 )
 
 __all__ = [
-    "SETTINGS_MODULE", "Initialised", "RecoverSource", "Upgraded", "check_target",
-    "initialise", "migrate", "prepare", "recover", "recover_in_child", "recover_into",
-    "recover_source", "rename_exempted", "secure", "start", "tie_to_parent", "upgrade",
+    "PROGRESS_PREFIX", "SETTINGS_MODULE", "Initialised", "RecoverSource", "Switched",
+    "Upgraded", "check_target", "initialise", "migrate", "prepare", "recover",
+    "recover_in_child", "recover_in_place", "recover_into", "recover_source",
+    "rename_exempted", "secure", "start", "tie_to_parent", "upgrade",
 ]

@@ -1,11 +1,14 @@
 """The instance service as a process of its own (not the ``brankas`` command):
 
-``python -m brankas.instance recover DEST --home NEW [--fingerprint F] [--identity-stdin]``
-    what the drill runs to rebuild an instance in its own process: the key holder's
-    passphrase comes from ``BRANKAS_PASSPHRASE``, or with ``--identity-stdin`` the office
-    recovery identity (a drill with recovery shares rebuilds it) from standard input,
+``python -m brankas.instance recover DEST --home NEW [--fingerprint F] [--identity-stdin]
+[--allow-older] [--allow-unsigned] [--progress]``
+    what the drill and the first-run recover page run to rebuild an instance in its own
+    process: the key holder's passphrase comes from ``BRANKAS_PASSPHRASE``, or with
+    ``--identity-stdin`` the office recovery identity (a drill with recovery shares
+    rebuilds it) from standard input,
     never a file or the environment; prints the report as one JSON object;
     exit 0 whole and believed, 1 problems found or refused (``brankas: <why>`` on stderr).
+    With ``--progress``, progress lines (``PROGRESS_PREFIX`` and four counts) on stderr.
 
 ``python -m brankas.instance manage COMMAND [ARGS...]``
     a Django management command on the prepared home of ``BRANKAS_HOME`` (for instance
@@ -18,6 +21,7 @@ import argparse
 import json
 import os
 import sys
+from typing import Any
 
 from brankas.core import fsutil
 from brankas.core.errors import BrankasError
@@ -31,15 +35,25 @@ def _recover(argv: list[str]) -> int:
     parser.add_argument("--home", required=True)
     parser.add_argument("--fingerprint", default=None)
     parser.add_argument("--identity-stdin", action="store_true")
+    parser.add_argument("--allow-older", action="store_true")
+    parser.add_argument("--allow-unsigned", action="store_true")
+    parser.add_argument("--progress", action="store_true")
     args = parser.parse_args(argv)
     instance.tie_to_parent()
     source = instance.recover_source(dest=args.dest, home=args.home)
+
+    def progress(files_done: int, files_total: int, bytes_done: int, bytes_total: int) -> None:
+        print(instance.PROGRESS_PREFIX, files_done, files_total, bytes_done, bytes_total,
+              file=sys.stderr, flush=True)
+
+    options: dict[str, Any] = {"fingerprint": args.fingerprint, "allow_older": args.allow_older,
+               "allow_unsigned": args.allow_unsigned,
+               "on_progress": progress if args.progress else None}
     if args.identity_stdin:
-        report = instance.recover(source, identity_text=sys.stdin.read(),
-                                  fingerprint=args.fingerprint)
+        report = instance.recover(source, identity_text=sys.stdin.read(), **options)
     else:
         report = instance.recover(source, passphrase=os.environ.get("BRANKAS_PASSPHRASE"),
-                                  fingerprint=args.fingerprint)
+                                  **options)
     print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2, default=str))
     return 0 if report.ok else 1
 

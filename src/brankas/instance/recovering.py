@@ -181,19 +181,23 @@ def recover(source: RecoverSource, *, identity_text: str | None = None,
 
 
 def recover_in_child(*, dest: Path, home: Path, passphrase: str | None = None,
-                     fingerprint: str | None, identity_text: str | None = None
+                     fingerprint: str | None, identity_text: str | None = None,
+                     allow_older: bool = False, allow_unsigned: bool = False,
+                     on_progress: Progress | None = None, lang: str | None = None
                      ) -> dict[str, Any]:
     """``recover`` in a process of its own (its own Django, its own database), as an
     office would run it: ``python -m brankas.instance recover``, tied to this process (it
     ends if this one does). A key holder's passphrase travels in the child's environment;
     the recovery identity (``identity_text``, rebuilt from shares) only through its
-    standard input (``--identity-stdin``), never a file or the environment. Returns its
+    standard input (``--identity-stdin``), never a file or the environment. With
+    ``on_progress``, the child's progress lines are passed on as they come; ``lang`` (id,
+    en) is the language of its refusal, else ``BRANKAS_LANG``. Returns its
     report as a dict with ``exit``; a refusal is ``ok`` false with the ``error`` it
     printed."""
     if (passphrase is None) == (identity_text is None):
         raise ValueError("recover_in_child: a passphrase or an identity, one of the two")
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRANKAS_")}
-    env.update({"BRANKAS_LANG": os.environ.get("BRANKAS_LANG", "id"),
+    env.update({"BRANKAS_LANG": lang or os.environ.get("BRANKAS_LANG", "id"),
                 PARENT_PID: str(os.getpid())})
     args = [sys.executable, "-m", "brankas.instance", "recover", str(dest), "--home",
             str(home)]
@@ -203,11 +207,131 @@ def recover_in_child(*, dest: Path, home: Path, passphrase: str | None = None,
         args.append("--identity-stdin")
     if fingerprint is not None:
         args += ["--fingerprint", fingerprint]
-    proc = subprocess.run(args, env=env, capture_output=True, text=True,  # noqa: S603
-                          check=False, input=identity_text)
+    args += [flag for flag, on in (("--allow-older", allow_older),
+                                   ("--allow-unsigned", allow_unsigned)) if on]
+    if on_progress is None:
+        proc = subprocess.run(args, env=env, capture_output=True, text=True,  # noqa: S603
+                              check=False, input=identity_text)
+        stdout, stderr, code = proc.stdout, proc.stderr, proc.returncode
+    else:
+        stdout, stderr, code = _run_with_progress([*args, "--progress"], env, identity_text,
+                                                  on_progress)
     try:
-        out: dict[str, Any] = json.loads(proc.stdout)
+        out: dict[str, Any] = json.loads(stdout)
     except ValueError:
-        out = {"ok": False, "error": (proc.stderr or proc.stdout).strip()[-2000:]}
-    out["exit"] = proc.returncode
+        out = {"ok": False, "error": (stderr or stdout).strip()[-2000:]}
+    out["exit"] = code
     return out
+
+
+PROGRESS_PREFIX = "brankas-progress"
+
+
+def _run_with_progress(args: list[str], env: dict[str, str], stdin_text: str | None,
+                       on_progress: Progress) -> tuple[str, str, int]:
+    """The child run with its standard error read line by line: its progress lines go to
+    ``on_progress``, the rest is kept; its standard output is read by a thread of its own
+    (a long report never blocks the child)."""
+    import threading
+
+    proc = subprocess.Popen(args, env=env, stdin=subprocess.PIPE,  # noqa: S603
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out: list[str] = []
+    reader = threading.Thread(target=lambda: out.append(proc.stdout.read()  # type: ignore[union-attr]
+                                                        ), daemon=True)
+    reader.start()
+    assert proc.stdin is not None and proc.stderr is not None
+    with contextlib.suppress(BrokenPipeError):
+        proc.stdin.write(stdin_text or "")
+    with contextlib.suppress(BrokenPipeError):
+        proc.stdin.close()
+    rest: list[str] = []
+    for line in proc.stderr:
+        parts = line.split()
+        if len(parts) == 5 and parts[0] == PROGRESS_PREFIX and all(
+                p.isdigit() for p in parts[1:]):
+            a, b, c, d = (int(p) for p in parts[1:])
+            on_progress(a, b, c, d)
+        else:
+            rest.append(line)
+    code = proc.wait()
+    reader.join()
+    return "".join(out), "".join(rest), code
+
+
+# -- recovering the instance this server runs on (the first-run page) ----------------------
+
+@dataclass(frozen=True)
+class Switched:
+    """An instance recovered and put in place of the served one: its report, and where the
+    instance it replaced (never set up) was set aside."""
+
+    report: dict[str, Any]
+    set_aside: str
+
+
+def recover_in_place(*, dest: Path | str, passphrase: str | None = None,
+                     identity_text: str | None = None, fingerprint: str | None = None,
+                     allow_older: bool = False, allow_unsigned: bool = False,
+                     on_progress: Progress | None = None, lang: str | None = None
+                     ) -> Switched:
+    """Rebuild an instance from the disk and make it the one this process serves, with
+    nothing typed and no restart: for the first-run page of an instance not set up yet.
+
+    The rebuild runs in a child process (``recover_in_child``: Django is set up here on
+    the served home) into a new folder beside the data folder. When the child has built
+    it, this process closes its database connection, renames the served (empty) home
+    aside and the rebuilt one into its place, and reads the rebuilt instance's secret:
+    the settings name the same folder, so every later request (each opens its own
+    connection) works on the recovered instance. A refusal (no disk, wrong passphrase,
+    seals not the office's) leaves the served home as it was."""
+    import datetime as dt
+
+    from django.conf import settings as django_settings
+
+    from brankas.core import config
+
+    settings = django_settings.BRANKAS
+    _check_switchable(settings)
+    home = Path(settings.home)
+    reader = BagReader(dest)  # a folder that is no disk is refused before the child starts
+    built = home.parent / f".{home.name}.from-disk-{uuid.uuid4().hex[:12]}"
+    report = recover_in_child(dest=reader.dest, home=built, passphrase=passphrase,
+                              identity_text=identity_text, fingerprint=fingerprint,
+                              allow_older=allow_older, allow_unsigned=allow_unsigned,
+                              on_progress=on_progress, lang=lang)
+    if diskfs.lkind(built) != "dir" or diskfs.lkind(built / MARKER) is not None:
+        return Switched(report=report, set_aside="")  # refused: nothing was built
+    _check_switchable(settings)  # nobody set the office up meanwhile
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    aside = home.parent / f".{home.name}.before-recover-{stamp}-{uuid.uuid4().hex[:6]}"
+    _close_database()
+    try:
+        os.replace(home, aside)
+    except OSError as exc:
+        raise SetupError("recover_switch_failed", path=str(built),
+                         reason=exc.strerror or str(exc)) from None
+    try:
+        os.replace(built, home)
+    except OSError as exc:
+        os.replace(aside, home)
+        raise SetupError("recover_switch_failed", path=str(built),
+                         reason=exc.strerror or str(exc)) from None
+    fsync_dir(home.parent)
+    secret = config.read_secret_key(settings)
+    if secret:
+        django_settings.SECRET_KEY = secret
+    from brankas.core.register import store
+
+    store.create_layout(settings)
+    report["home"] = str(home)
+    return Switched(report=report, set_aside=str(aside))
+
+
+def _check_switchable(settings: Any) -> None:
+    from brankas.web.accounts.selectors import is_initialized
+
+    if settings.database_url:
+        raise SetupError("recover_needs_sqlite")
+    if is_initialized():
+        raise SetupError("recover_instance_set_up")

@@ -132,9 +132,11 @@ def test_the_backup_result_offers_the_check_in(transactional_db, office, signed_
     r = client.post(f"/backup/media/{medium.medium_id}/", {
         "move": "checkin", "safe": "Brankas-A", "next": f"/backup/media/{medium.medium_id}/"})
     assert r.status_code == 302 and MediumCustody.objects.get().state == "in_safe"
-    # A second backup to the disk now in the safe is refused with the way out.
+    # A second backup to the disk now in the safe is refused with the way out: the
+    # check-out form on the spot, not a command to type.
     job = job_of(client.post("/backup/", {"dest": str(tmp_path / "disk"), "label": ""}))
-    assert "check it out first" in text_of(client.get(f"/backup/jobs/{job.id}/"))
+    page = text_of(client.get(f"/backup/jobs/{job.id}/"))
+    assert "Record the check-out" in page and "brankas media checkout" not in page
 
 
 def test_dashboard_reminders(office, signed_in, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -113,7 +113,12 @@ def pdf_anchors(path: Path | str) -> list[Anchor]:
     if size > MAX_PDF_BYTES:
         raise InvalidInput("file_too_large", name=name, size=size // 2**20,
                            limit=MAX_PDF_BYTES // 2**20)
-    data = path.read_bytes()
+    return pdf_anchors_data(path.read_bytes(), name=name, ref=str(path))
+
+
+def pdf_anchors_data(data: bytes, *, name: str, ref: str) -> list[Anchor]:
+    """``pdf_anchors`` of a PDF already read (an upload on the audit check page): ``name``
+    as shown, ``ref`` where it came from."""
     digest = hashlib.sha256(data).hexdigest()
     found: list[Anchor] = []
     report = Report.objects.filter(final_sha256=digest).first()
@@ -125,7 +130,7 @@ def pdf_anchors(path: Path | str) -> list[Anchor]:
     head = audithead.read_pdf_head(data, name=name)
     if head is not None and all((a.seq, a.hash) != (head.seq, head.hash) for a in found):
         found.append(Anchor(source=(f"PDF {name}", f"PDF {name}"), seq=head.seq,
-                            hash=head.hash, kind="pdf", ref=str(path)))
+                            hash=head.hash, kind="pdf", ref=ref))
     if not found:
         raise InvalidInput("audit_anchor_pdf_no_head", name=name)
     return found

@@ -27,6 +27,7 @@ from brankas.web.accounts.models import User
 from brankas.web.audit.guard import require_audited
 from brankas.web.audit.services import AuditEntry, audit_record, audit_record_many
 from brankas.web.backup.models import Medium, MediumCheck
+from brankas.web.backup.paths import outside_home
 from brankas.web.backup.services import (
     Progress,
     check_record,
@@ -90,6 +91,8 @@ def backup_restore(*, actor: User, dest: Path | str, to: Path | str,
     require_audited(actor, Action.RESTORE, target=str(dest))
     if passphrase is not None:
         require_audited(actor, Action.OPEN_EXEMPTED, target=str(dest))
+    outside_home(dest)
+    outside_home(to)
     reader = BagReader(dest)
     docs = _documents_wanted(agendas)
     identities = _holder_identities(actor, passphrase, docs, dest) \
@@ -234,6 +237,7 @@ def backup_drill(*, actor: User, dest: Path | str, passphrase: str | None = None
     require_audited(actor, Action.DRILL, target=str(dest))
     if passphrase is not None or shares is not None:
         require_audited(actor, Action.OPEN_EXEMPTED, target=str(dest))
+    outside_home(dest)
     identity_text: str | None = None
     if shares is not None:
         from brankas.web.keys.recovery import shares_identity

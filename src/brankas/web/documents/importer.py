@@ -174,7 +174,10 @@ def run_import(
     on_progress: Callable[[ImportCandidate, str], None] | None = None,
     on_start: Callable[[list[ImportCandidate]], None] | None = None,
 ) -> ImportSummary:
+    from brankas.web.backup.paths import outside_home
+
     require_audited(actor, Action.IMPORT, target=str(folder))
+    outside_home(folder)
     candidates = scan(folder)
     store.sweep_staging(brankas_settings())  # what an earlier, killed import left behind
     if on_start:

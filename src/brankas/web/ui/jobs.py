@@ -28,13 +28,18 @@ log = logging.getLogger(__name__)
 
 BACKUP, VERIFY = "backup", "verify"
 GRANT = "grant"  # a key grant, or a revocation's rekey (``keys.grants``; progress: RewrapJob)
+# issue 14: every SOP step on the web (ui/backup/step_views.py, recover_views.py,
+# ui/audit/verify_views.py); their result is in ``Job.result``.
+IMPORT, RESTORE, DRILL, RECOVER = "import", "restore", "drill", "recover"
+AUDIT_VERIFY = "audit-verify"
+STEPS = (IMPORT, RESTORE, DRILL, AUDIT_VERIFY)  # followed on the steps' job page
 RUNNING, DONE, FAILED = "running", "done", "failed"
 KEEP = 20  # finished jobs kept for their result pages
 
 
 @dataclass
 class Job:
-    kind: str  # BACKUP, VERIFY or GRANT
+    kind: str  # BACKUP, VERIFY, GRANT, or one of STEPS, or RECOVER
     user_id: int
     username: str
     dest: str
@@ -53,10 +58,16 @@ class Job:
     report: VerifyReport | None = None  # verify
     medium_label: str = ""
     rewrap_job_id: int | None = None  # grant: the RewrapJob row, once made
-    result: dict[str, Any] | None = None  # grant: the summary (and a revocation's disks)
+    result: dict[str, Any] | None = None  # grant: the summary (and a revocation's disks);
+    # the steps and recover: their report as a dict
     error: BrankasError | None = None
     error_text: str = ""  # an unexpected failure (not a BrankasError)
     thread: threading.Thread | None = field(default=None, repr=False)
+
+    def advance(self, files: int = 1, size: int = 0) -> None:
+        """One more file (of ``size`` bytes) done: for work that counts as it goes."""
+        self.files_done += files
+        self.bytes_done += size
 
     def progress(self, files_done: int, files_total: int, bytes_done: int,
                  bytes_total: int) -> None:

@@ -2,7 +2,9 @@ from django.urls import path
 from django.views.i18n import set_language
 
 from brankas.web.ui.accounts import views as accounts
+from brankas.web.ui.audit import verify_views as audit_verify_views
 from brankas.web.ui.audit import views as audit_views
+from brankas.web.ui.backup import recover_views, step_views
 from brankas.web.ui.backup import views as backup
 from brankas.web.ui.custody import views as custody
 from brankas.web.ui.dashboard import views as dashboard
@@ -79,7 +81,7 @@ urlpatterns += [
     path("requests/<int:number>/letter", sendrequests.request_letter_view, name="request_letter"),
     path("audit/", audit_views.audit_page, name="audit"),
     path("audit/export.csv", audit_views.audit_export_view, name="audit_export"),
-    path("audit/verify/", audit_views.audit_verify_view, name="audit_verify"),
+    path("audit/verify/", audit_verify_views.audit_verify_view, name="audit_verify"),
     path("reauth/", accounts.reauth_view, name="reauth"),
     path("login/code/", accounts.login_code_view, name="login_code"),
     path("account/authenticator/", accounts.totp_view, name="totp"),
@@ -94,4 +96,17 @@ urlpatterns += [
 # Key coverage (issue 13: who can open each exempted file).
 urlpatterns += [
     path("keys/coverage/", coverage_views.coverage_page, name="key_coverage"),
+]
+
+# issue 14 C: every SOP step on the web (import, restore, drill, recover at first run).
+urlpatterns += [
+    path("import/", step_views.import_page, name="import"),
+    path("backup/restore/", step_views.restore_page, name="restore"),
+    path("backup/drill/", step_views.drill_page, name="drill"),
+    path("backup/steps/<str:job_id>/", step_views.step_job_page, name="step_job"),
+    path("backup/steps/<str:job_id>/status", step_views.step_job_status, name="step_job_status"),
+    path("setup/recover/", recover_views.recover_page, name="recover"),
+    path("setup/recover/<str:job_id>/", recover_views.recover_job_page, name="recover_job"),
+    path("setup/recover/<str:job_id>/status", recover_views.recover_job_status,
+         name="recover_job_status"),
 ]

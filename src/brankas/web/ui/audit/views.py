@@ -1,5 +1,5 @@
-"""The audit log: browse and filter (Kasi, Kabid, admin), export what is shown as CSV, and
-check the chain against its counter and the approved reports' heads."""
+"""The audit log: browse and filter (Kasi, Kabid, admin), export what is shown as CSV. Checking
+the chain is ``verify_views``."""
 
 from __future__ import annotations
 
@@ -13,9 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
-from brankas.web.audit.anchors import audit_chain_report
 from brankas.web.audit.selectors import AuditFilter, audit_actions, audit_export, audit_list
-from brankas.web.ui.common import actor, download, language, paginate, refusals
+from brankas.web.ui.common import actor, download, paginate, refusals
 from brankas.web.ui.security import recent_password
 
 PER_PAGE = 50
@@ -73,21 +72,3 @@ def audit_export_view(request: HttpRequest) -> HttpResponse:
     data = audit_export(actor=actor(request), filters=filters, via="web", target=request.path)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
     return download(data, "text/csv; charset=utf-8", f"log-audit-{stamp}.csv")
-
-
-@login_required
-@refusals
-@never_cache
-def audit_verify_view(request: HttpRequest) -> HttpResponse:
-    """What ``brankas audit verify`` checks without a disk or a PDF at hand: the chain, the
-    counter and every approved report's recorded head."""
-    report = audit_chain_report(actor=actor(request), via="web", target=request.path)
-    lang = language()
-    return render(request, "ui/audit_verify.html", {
-        "report": report,
-        "chain": report.chain.message(lang) if report.chain else "",
-        "counter": report.counter.message(lang) if report.counter else "",
-        "anchors": [{"source": r.anchor.source_text(lang), "seq": r.anchor.seq,
-                     "hash": r.anchor.hash, "problem": r.problem.message(lang)
-                     if r.problem else ""} for r in report.anchors],
-    })

@@ -5,10 +5,13 @@ disk check runs in a background thread (``ui.jobs``) whose progress the page pol
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from brankas.core.access import Action, allowed
@@ -28,7 +31,7 @@ from brankas.web.custody.selectors import return_reminder, safe_list, state_of
 from brankas.web.ui import jobs
 from brankas.web.ui.backup.forms import BackupForm, VerifyForm
 from brankas.web.ui.common import actor, download, message_of, paginate, refusals, require_role
-from brankas.web.ui.custody.forms import MoveForm
+from brankas.web.ui.custody.forms import MoveForm, SafeForm
 from brankas.web.ui.security import recent_password
 
 RUNS_PER_PAGE = 50
@@ -61,8 +64,10 @@ def _page(request: HttpRequest, user: User, *, backup_form: BackupForm | None = 
 @refusals
 def backup_page(request: HttpRequest) -> HttpResponse:
     """The backup page: where the archive stands, and the forms to back up or check a disk."""
-    if request.method != "POST":
-        return _page(request, actor(request))
+    if request.method != "POST":  # ?dest=: back from recording the disk's check-out
+        dest = request.GET.get("dest", "")[:500]
+        return _page(request, actor(request),
+                     backup_form=BackupForm(initial={"dest": dest}) if dest else None)
     user = require_role(request, Action.BACKUP)
     form = BackupForm(request.POST)
     if not form.is_valid():
@@ -130,6 +135,32 @@ def _job_for(request: HttpRequest, job_id: str) -> jobs.Job:
     return job
 
 
+# A backup refused because custody records the disk as in a safe or offsite: the check-out
+# is offered on the spot (the moves custody allows from that state).
+_CHECKOUT_CODES = {"backup_medium_in_safe": MediumState.IN_SAFE,
+                   "backup_medium_offsite": MediumState.OFFSITE}
+
+
+def _checkout_offer(request: HttpRequest, job: jobs.Job) -> dict[str, Any]:
+    error = job.error
+    if error is None or error.code not in _CHECKOUT_CODES:
+        return {}
+    user = actor(request)
+    if not CUSTODY.may(role=user.role, state=_CHECKOUT_CODES[error.code], step=Move.CHECKOUT):
+        return {}
+    media = list(medium_list(actor=user, via="web", target=request.path)
+                 .filter(label=error.params.get("label", ""))[:2])
+    if len(media) != 1:
+        return {}
+    return {
+        "checkout_medium": media[0],
+        "checkout_form": MoveForm(safes=[], moves=["checkout"],
+                                  initial={"move": "checkout", "reason": _("back up")}),
+        "checkout_next": f"{reverse('ui:backup')}?{urlencode({'dest': job.dest})}",
+        "checkout_safe": error.params.get("safe", ""),
+    }
+
+
 def _folders(categories: dict[str, Any]) -> list[dict[str, Any]]:
     """The four SOP folders in their order, with what a run carried to each."""
     return [
@@ -148,18 +179,23 @@ def job_page(request: HttpRequest, job_id: str) -> HttpResponse:
     context: dict[str, Any] = {"job": job, "progress": jobs.progress_json(job)}
     if job.error is not None:
         context["error"] = message_of(job.error)
+        context.update(_checkout_offer(request, job))
     elif job.error_text:
         context["error"] = job.error_text
     if job.outcome is not None:
         context["folders"] = _folders(job.outcome.get("categories") or {})
         reminder = job.outcome.get("reminder")
-        # A reminder is made only for a disk left out of its safe: offer the check-in.
-        if reminder and CUSTODY.may(role=actor(request).role, state=MediumState.OUT,
+        # A reminder is made only for a disk left out of its safe: offer the check-in, or,
+        # with no safe recorded yet, to add one first (then the check-in shows here).
+        user = actor(request)
+        if reminder and CUSTODY.may(role=user.role, state=MediumState.OUT,
                                     step=Move.CHECKIN):
-            safes = [s.name for s in safe_list(actor=actor(request), via="web",
-                                               target=request.path)]
-            context["checkin_form"] = MoveForm(safes=safes, moves=["checkin"], initial={
-                "move": "checkin", "safe": reminder.get("safe") or ""})
+            safes = [s.name for s in safe_list(actor=user, via="web", target=request.path)]
+            if safes:
+                context["checkin_form"] = MoveForm(safes=safes, moves=["checkin"], initial={
+                    "move": "checkin", "safe": reminder.get("safe") or ""})
+            elif allowed(user.role, Action.MANAGE_SAFES):
+                context["add_safe_form"] = SafeForm()
             context["checkin_medium"] = job.outcome["medium"]["medium_id"]
     if job.report is not None:
         report = job.report

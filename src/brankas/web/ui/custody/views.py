@@ -99,6 +99,9 @@ def safes_page(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Safe %(name)s recorded; its combination is stored "
                                         "encrypted.") % {"name": safe.name})
+            nxt = request.POST.get("next") or ""  # e.g. back to a backup's check-in offer
+            if nxt.startswith("/") and not nxt.startswith("//"):
+                return redirect(nxt)
             return redirect("ui:safes")
     return _safes_page(request, user, add_form=form, status=400)
 

@@ -1,0 +1,58 @@
+"""Folders typed by a user (a backup disk's folder, a restore target, an old archive to
+import): untrusted text, checked before any work starts.
+
+A folder inside the data folder (``BRANKAS_HOME``) is refused: the archive, the database and
+the keys' files live there, and reading it as a disk or writing a restore into it would mix
+the office's own files with what the user meant elsewhere. The services call these checks
+(the command line and the pages alike); the pages call them again while the form is still on
+screen, so that a refusal shows beside the field instead of on a failed job.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from brankas.core.errors import SetupError
+from brankas.web.runtime import brankas_settings
+
+
+def _absolute(path: Path | str) -> Path:
+    return Path(os.path.expanduser(str(path))).absolute()
+
+
+def _real(path: Path) -> Path:
+    """``path`` with its links resolved as far as it exists (the rest kept as typed)."""
+    try:
+        return path.resolve(strict=False)
+    except (OSError, RuntimeError):  # a link loop: compare as typed
+        return path
+
+
+def outside_home(path: Path | str) -> Path:
+    """``path`` made absolute; ``path_inside_home`` when it is the data folder or lies in it
+    (also through a link)."""
+    given = _absolute(path)
+    home = _absolute(brankas_settings().home)
+    for candidate, base in ((given, home), (_real(given), _real(home))):
+        if candidate == base or base in candidate.parents:
+            raise SetupError("path_inside_home", path=str(given), home=str(home))
+    return given
+
+
+def existing_folder(path: Path | str) -> Path:
+    """A folder to read (a backup disk, an archive to import): it exists, is a folder, and
+    is outside the data folder."""
+    given = outside_home(path)
+    if not given.is_dir():
+        raise SetupError("path_not_folder", path=str(given))
+    return given
+
+
+def empty_target(path: Path | str) -> Path:
+    """A folder to write into (a restore): absent or empty, and outside the data folder.
+    Nothing is made here (the service makes it when the work starts)."""
+    given = outside_home(path)
+    if given.exists() and (not given.is_dir() or any(given.iterdir())):
+        raise SetupError("restore_target_not_empty", path=str(given))
+    return given

@@ -1,0 +1,209 @@
+"""SOP steps that used to exist only on the command line: import of an old four-folder
+archive, restore from a backup disk, and the restore drill. Each page calls the service the
+command calls (``brankas import``, ``brankas restore``, ``brankas drill``) in a background
+job (``ui.jobs``) whose progress page polls, as the backup page does. The services check
+the role and audit; the pages refuse a role early (a page of its own) and check the typed
+folders while the form is on screen. Passphrases and shares are only in the job's memory
+while it runs: never stored, never in a URL or a log."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET
+
+from brankas.core.access import Action, allowed
+from brankas.core.errors import BrankasError
+from brankas.core.terms import Classification
+from brankas.web.accounts.models import User
+from brankas.web.backup.restore import backup_drill, backup_restore
+from brankas.web.documents.importer import run_import
+from brankas.web.ui import jobs
+from brankas.web.ui.backup.step_forms import DrillForm, ImportForm, RestoreForm
+from brankas.web.ui.common import message_of, refusals, require_role
+from brankas.web.ui.uploads import refuse_if_too_large
+
+ACTION_OF_KIND = {
+    jobs.IMPORT: Action.IMPORT,
+    jobs.RESTORE: Action.RESTORE,
+    jobs.DRILL: Action.DRILL,
+    jobs.AUDIT_VERIFY: Action.VIEW_AUDIT,
+}
+SHOWN = 500  # of each list on the result page
+
+
+def start_job(request: HttpRequest, user: User, kind: str, dest: str, work: Any,
+              template: str, context: dict[str, Any]) -> HttpResponse:
+    """``work`` as a job of ``kind``; the page again (409) while another job runs."""
+    job = jobs.Job(kind=kind, user_id=user.pk, username=user.username, dest=dest)
+    try:
+        jobs.job_start(job, work)
+    except jobs.JobBusy as exc:
+        return render(request, template, {**context, "busy": exc.job, "active": exc.job},
+                      status=409)
+    return redirect("ui:step_job", job_id=job.id)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+# -- import -------------------------------------------------------------------------------
+
+@login_required
+@refusals
+def import_page(request: HttpRequest) -> HttpResponse:
+    """Import an old four-folder tree (``brankas import``): the Sandiman or the admin."""
+    user = require_role(request, Action.IMPORT)
+    form = ImportForm(request.POST if request.method == "POST" else None)
+    context = {"form": form, "active": jobs.job_active()}
+    if request.method != "POST":
+        return render(request, "ui/step_import.html", context)
+    if not form.is_valid():
+        return render(request, "ui/step_import.html", context, status=400)
+    folder = form.cleaned_data["folder"]
+    classification = Classification(form.cleaned_data["exempted_classification"])
+
+    def work(job: jobs.Job) -> None:
+        sizes: dict[Path, int] = {}
+
+        def on_start(candidates: list[Any]) -> None:
+            for cand in candidates:
+                sizes[cand.path] = _size(cand.path)
+            job.progress(0, len(candidates), 0, sum(sizes.values()))
+
+        def on_progress(cand: Any, outcome: str) -> None:
+            job.advance(1, sizes.get(cand.path, 0))
+
+        summary = run_import(actor=user, folder=Path(folder),
+                             exempted_classification=classification,
+                             on_start=on_start, on_progress=on_progress)
+        job.result = summary.as_dict()
+
+    return start_job(request, user, jobs.IMPORT, folder, work, "ui/step_import.html", context)
+
+
+# -- restore ------------------------------------------------------------------------------
+
+@login_required
+@refusals
+@never_cache
+@sensitive_post_parameters()
+def restore_page(request: HttpRequest) -> HttpResponse:
+    """Restore documents from a backup disk into an empty folder (``brankas restore``);
+    a key holder may decrypt their exempted documents with their passphrase."""
+    user = require_role(request, Action.RESTORE)
+    form = RestoreForm(request.POST if request.method == "POST" else None)
+    context = {"form": form, "active": jobs.job_active(),
+               "can_decrypt": allowed(user.role, Action.OPEN_EXEMPTED)}
+    if request.method != "POST":
+        return render(request, "ui/step_restore.html", context)
+    if not form.is_valid():
+        return render(request, "ui/step_restore.html", context, status=400)
+    data = form.cleaned_data
+    passphrase = data["passphrase"] if data["decrypt"] else None
+    if passphrase is not None:
+        require_role(request, Action.OPEN_EXEMPTED)
+    dest, to, agendas = data["dest"], data["to"], data["agendas"] or None
+
+    def work(job: jobs.Job) -> None:
+        report = backup_restore(actor=user, dest=Path(dest), to=Path(to), agendas=agendas,
+                                passphrase=passphrase, on_progress=job.progress)
+        job.result = report.as_dict()
+
+    return start_job(request, user, jobs.RESTORE, dest, work, "ui/step_restore.html", context)
+
+
+# -- the restore drill --------------------------------------------------------------------
+
+@login_required
+@refusals
+@never_cache
+@sensitive_post_parameters()
+def drill_page(request: HttpRequest) -> HttpResponse:
+    """A restore drill (``brankas drill``): the whole disk checked and restored into a
+    temporary folder; with a key holder's passphrase or the recovery shares, a whole
+    instance rebuilt from it too. The result is recorded for the disk."""
+    user = require_role(request, Action.DRILL)
+    post = request.method == "POST"
+    form = DrillForm(request.POST if post else None, request.FILES if post else None)
+    context = {"form": form, "active": jobs.job_active(),
+               "can_open": allowed(user.role, Action.OPEN_EXEMPTED)}
+    if not post:
+        return render(request, "ui/step_drill.html", context)
+    if refuse_if_too_large(request, form) or not form.is_valid():
+        return render(request, "ui/step_drill.html", context, status=400)
+    passphrase = form.cleaned_data["passphrase"] or None
+    shares = form.shares_given() or None
+    if passphrase is not None or shares is not None:
+        require_role(request, Action.OPEN_EXEMPTED)
+    if shares is not None:
+        from brankas.core.keyring import shares as core_shares
+
+        try:  # words that rebuild no key are refused beside the field, before the job
+            core_shares.identity(shares)
+        except BrankasError as exc:
+            form.add_error("shares", message_of(exc))
+            return render(request, "ui/step_drill.html", context, status=400)
+    dest = form.cleaned_data["dest"]
+
+    def work(job: jobs.Job) -> None:
+        report = backup_drill(actor=user, dest=Path(dest), passphrase=passphrase,
+                              shares=shares, on_progress=job.progress)
+        job.result = report.as_dict()
+
+    return start_job(request, user, jobs.DRILL, dest, work, "ui/step_drill.html", context)
+
+
+# -- a step's progress and result ---------------------------------------------------------
+
+def _job_for(request: HttpRequest, job_id: str) -> jobs.Job:
+    """The job, for the user who started it (its result may name their documents)."""
+    job = jobs.job_get(job_id)
+    if job is None or job.kind not in ACTION_OF_KIND:
+        raise Http404
+    user = require_role(request, ACTION_OF_KIND[job.kind])
+    if job.user_id != user.pk:
+        raise Http404
+    return job
+
+
+def _shown(result: dict[str, Any]) -> dict[str, Any]:
+    """The result with each list cut to what a page shows."""
+    return {k: v[:SHOWN] if isinstance(v, list) else v for k, v in result.items()}
+
+
+@login_required
+@refusals
+def step_job_page(request: HttpRequest, job_id: str) -> HttpResponse:
+    job = _job_for(request, job_id)
+    context: dict[str, Any] = {"job": job, "progress": jobs.progress_json(job)}
+    if job.error is not None:
+        context["error"] = message_of(job.error)
+    elif job.error_text:
+        context["error"] = job.error_text
+    if job.result is not None:
+        context["result"] = _shown(job.result)
+        if job.kind == jobs.AUDIT_VERIFY:
+            from brankas.web.ui.audit.verify_views import chain_context
+
+            context.update(chain_context(job.result["report"]))
+    return render(request, "ui/step_job.html", context)
+
+
+@login_required
+@refusals
+@require_GET
+def step_job_status(request: HttpRequest, job_id: str) -> JsonResponse:
+    """The job's progress for the page's script (polled about once a second)."""
+    return JsonResponse(jobs.progress_json(_job_for(request, job_id)),
+                        headers={"Cache-Control": "no-store"})

@@ -1,0 +1,225 @@
+"""Recover the office from a backup disk on the first-run page (issue 14): a real disk made
+by a real backup, a real rebuild in a process of its own (``instance.recover_in_place``),
+the rebuilt instance put in place of the empty one, and, with a real server, signing in to
+it afterwards without a restart or anything typed. Nothing is mocked."""
+
+from __future__ import annotations
+
+import dataclasses
+import http.cookiejar
+import json
+import os
+import re
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from brankas.web.ui import jobs
+from tests.conftest import PASSPHRASES, PASSWORDS
+from tests.web.ui.conftest import register_directly, text_of
+
+
+@pytest.fixture(autouse=True)
+def no_job_left_running():
+    yield
+    active = jobs.job_active()
+    if active is not None:
+        active.wait(180)
+
+
+def _disk(office, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
+    from brankas.web.backup.services import backup_run
+
+    register_directly(office, subject="Undangan rapat")
+    register_directly(office, subject="Nota dinas", classification="rahasia",
+                      direction="pengiriman")
+    dest = tmp_path / "usb" / "brankas"
+    dest.parent.mkdir()
+    backup_run(actor=office.users["operator"], dest=dest, label="DISK-A")
+    return dest
+
+
+def _not_set_up(settings, home: Path) -> None:  # type: ignore[no-untyped-def]
+    """This process now serves an empty home, not set up: no office in its records."""
+    from brankas.core.config import ensure_home
+    from brankas.web.accounts.models import Office
+
+    settings.BRANKAS = dataclasses.replace(settings.BRANKAS, home=home)
+    ensure_home(settings.BRANKAS)
+    Office.objects.all().delete()
+
+
+def _users_in(home: Path) -> set[str]:
+    with sqlite3.connect(home / "brankas.sqlite3") as db:
+        return {row[0] for row in db.execute("select username from accounts_user")}
+
+
+@pytest.mark.slow
+def test_a_recover_on_the_first_run_page_puts_the_office_in_place(
+        transactional_db, office, client, settings, tmp_path):
+    settings.SECRET_KEY = settings.SECRET_KEY  # restored after the test (the switch reads
+    dest = _disk(office, tmp_path)             # the rebuilt instance's secret)
+    home = tmp_path / "laptop-baru" / "brankas-data"
+    _not_set_up(settings, home)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert client.get("/").status_code == 302  # every page leads to set-up
+    assert 'href="/setup/recover/"' in text_of(client.get("/setup/"))
+
+    # A wrong passphrase: refused, and this computer is as it was.
+    response = client.post("/setup/recover/", {"dest": str(dest), "unlock": "passphrase",
+                                               "passphrase": "bukan frasa ini"})
+    assert response.status_code == 302 and PASSPHRASES["kasi"] not in response["Location"]
+    job = jobs.job_get(response["Location"].rstrip("/").rsplit("/", 1)[1])
+    assert job is not None
+    job.wait(180)
+    page = text_of(client.get(response["Location"]))
+    assert "Nothing was recovered; this computer is as it was." in page
+    assert not (home / "brankas.sqlite3").stat().st_size or _users_in(home) == set()
+    assert [p.name for p in home.parent.iterdir()] == ["brankas-data"]
+
+    # The office recovery key, its file uploaded: the office comes back, in place of the
+    # empty home (a holder's passphrase takes the same way: the drill's test).
+    identity = SimpleUploadedFile("kunci-pemulihan.txt",
+                                  (office.recovery_identity + "\n").encode())
+    response = client.post("/setup/recover/", {"dest": str(dest), "unlock": "identity",
+                                               "identity_file": identity})
+    assert response.status_code == 302
+    location = response["Location"]
+    assert location.startswith("/setup/recover/")
+    job = jobs.job_get(location.rstrip("/").rsplit("/", 1)[1])
+    assert job is not None
+    job.wait(180)
+    assert job.error is None and job.error_text == "", job.error or job.error_text
+    assert job.result is not None and job.result["set_aside"], job.result
+    assert office.recovery_identity not in repr(vars(job))
+    assert office.recovery_identity not in text_of(client.get(location))
+    assert {"admin", "operator", "kasi", "kabid", "kadis"} <= _users_in(home)
+    assert not (home / ".brankas-recovering").exists()
+    set_aside = Path(job.result["set_aside"])
+    assert set_aside.parent == home.parent and (set_aside / "brankas.sqlite3").is_file()
+    restored = [p for p in (home / "arsip").rglob("*") if p.is_file()]
+    assert len(restored) == 2
+    page = text_of(client.get(location))
+    assert "The office was recovered from the disk and Brankas now runs on it." in page
+    status = client.get(f"{location}status").json()
+    assert status["kind"] == "recover" and status["state"] == "done"
+
+
+def test_the_recover_page_refuses_hostile_folders_and_an_office_already_set_up(
+        transactional_db, office, client, settings, tmp_path):
+    # Set up: the page leads to sign-in.
+    assert client.get("/setup/recover/")["Location"] == "/login/"
+    home = tmp_path / "kosong"
+    _not_set_up(settings, home)
+    a_file = tmp_path / "berkas.txt"
+    a_file.write_text("x")
+    for dest, refusal in ((str(a_file), "bukan folder yang ada"),
+                          (str(home / "arsip"), "berada di dalam folder data Brankas"),
+                          ("usb", "/media/usb/brankas")):
+        response = client.post("/setup/recover/", {"dest": dest, "unlock": "passphrase",
+                                                   "passphrase": "x"})
+        assert response.status_code == 400 and refusal in text_of(response), dest
+    response = client.post("/setup/recover/", {"dest": str(tmp_path), "unlock": "shares",
+                                               "shares": "bukan kata bagian"})
+    assert response.status_code == 400 and "bukan kata bagian" not in text_of(response)
+    assert jobs.job_active() is None
+
+
+# -- with a real server ----------------------------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Browser:
+    """Cookies and the CSRF token, as a browser keeps them."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+
+    def get(self, path: str) -> tuple[int, str, str]:
+        with self.opener.open(self.url + path, timeout=30) as r:
+            return r.status, r.geturl(), r.read().decode()
+
+    def post(self, path: str, data: dict[str, str]) -> tuple[int, str, str]:
+        token = next(c.value for c in self.jar if c.name == "csrftoken")
+        body = urllib.parse.urlencode({**data, "csrfmiddlewaretoken": token}).encode()
+        request = urllib.request.Request(self.url + path, data=body,  # noqa: S310
+                                         headers={"Referer": self.url + path})
+        with self.opener.open(request, timeout=60) as r:
+            return r.status, r.geturl(), r.read().decode()
+
+
+@pytest.mark.slow
+def test_a_served_instance_recovered_from_shares_serves_the_office_without_a_restart(
+        transactional_db, office, settings, tmp_path):
+    from brankas.core.keyring import shares as core_shares
+
+    # The users of the disk sign in on a real server: their password with its hasher.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    kasi = office.users["kasi"]
+    kasi.set_password(PASSWORDS["kasi"])
+    kasi.save()
+    dest = _disk(office, tmp_path)
+    words = core_shares.split(office.recovery_identity, shares=3, threshold=2)
+
+    home = tmp_path / "laptop-baru"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BRANKAS_")}
+    env.update({"BRANKAS_HOME": str(home), "BRANKAS_LANG": "en"})
+    port = _free_port()
+    log = open(tmp_path / "server.log", "wb")  # noqa: SIM115 - closed below
+    server = subprocess.Popen([sys.executable, "-m", "brankas", "serve", "--host", "127.0.0.1",
+                               "--port", str(port)], env=env, stdout=log, stderr=log)
+    browser = Browser(f"http://127.0.0.1:{port}")
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                status, where, page = browser.get("/")
+                break
+            except (urllib.error.URLError, ConnectionError):
+                assert server.poll() is None and time.monotonic() < deadline, \
+                    (tmp_path / "server.log").read_text()[-3000:]
+                time.sleep(0.3)
+        assert where.endswith("/setup/") and "/setup/recover/" in page
+        browser.get("/setup/recover/")
+        shares = "\n\n".join(core_shares.share_text(w) for w in words[:2])
+        status, where, page = browser.post("/setup/recover/", {
+            "dest": str(dest), "unlock": "shares", "shares": shares})
+        job_path = urllib.parse.urlparse(where).path
+        assert job_path.startswith("/setup/recover/"), page[-2000:]
+        deadline = time.monotonic() + 180
+        while True:
+            state = json.loads(browser.get(f"{job_path}status")[2])["state"]
+            if state != "running":
+                break
+            assert time.monotonic() < deadline
+            time.sleep(0.5)
+        page = browser.get(job_path)[2]
+        assert "Brankas kini berjalan di atasnya" in page, re.sub(r"\s+", " ", page)[-2000:]
+        assert words[0].split()[0] not in page
+
+        # The same server, no restart: the office's own users sign in.
+        status, where, page = browser.get("/login/")
+        status, where, page = browser.post("/login/", {"username": "kasi",
+                                                        "password": PASSWORDS["kasi"]})
+        assert urllib.parse.urlparse(where).path == "/", page[-2000:]
+        assert office.office.name in page
+        assert server.poll() is None
+    finally:
+        server.terminate()
+        server.wait(30)
+        log.close()
