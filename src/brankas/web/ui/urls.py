@@ -1,6 +1,7 @@
 from django.urls import path
 from django.views.i18n import set_language
 
+from brankas.web.ui.accounts import admin_views as account_admin
 from brankas.web.ui.accounts import views as accounts
 from brankas.web.ui.audit import views as audit_views
 from brankas.web.ui.backup import views as backup
@@ -94,4 +95,10 @@ urlpatterns += [
 # Key coverage (issue 13: who can open each exempted file).
 urlpatterns += [
     path("keys/coverage/", coverage_views.coverage_page, name="key_coverage"),
+]
+
+# User administration and my account (issue 14 A).
+urlpatterns += [
+    path("users/<str:username>/", account_admin.user_page, name="user"),
+    path("account/", account_admin.account_page, name="account"),
 ]
