@@ -79,9 +79,9 @@ def user_page(request: HttpRequest, username: str) -> HttpResponse:
     except AccessDenied:
         raise
     except BrankasError as exc:
-        if form is not None:
+        if form is not None and form.field_of(exc) is not None:
             form.add_brankas_error(exc)
-        else:
+        else:  # at the top of the page: not every form is shown (one's own page)
             context["error"] = message_of(exc)
         return render(request, "ui/user_detail.html", context, status=400)
     if isinstance(done, admin_services.UserChange) and done.revoked is not None:
