@@ -111,3 +111,19 @@ def test_no_service_builds_an_http_request():
                 if name in {"HttpRequest", "RequestFactory", "WSGIRequest"}:
                     made.append(f"{path.relative_to(SRC)}:{node.lineno}")
     assert made == []
+
+
+def test_behind_the_proxy_the_address_is_the_one_it_appended(client, office, settings):
+    """``BRANKAS_BEHIND_PROXY=1``: the last X-Forwarded-For address (the proxy's own
+    addition), not what the client wrote before it; otherwise REMOTE_ADDR alone."""
+    settings.BRANKAS_TRUST_FORWARDED_FOR = True
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/login/", {"username": "kadis", "password": "wrong"},
+                    REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="1.2.3.4, 192.168.7.9")
+    assert [lo.address for lo in lockout.lockouts("kadis")] == ["192.168.7.9"]
+    settings.BRANKAS_TRUST_FORWARDED_FOR = False
+    r = client.post("/login/", {"username": "kabid", "password": "wrong"},
+                    REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="192.168.7.9")
+    assert r.status_code == 200
+    assert set(AccessAttempt.objects.filter(username="kabid").values_list(
+        "ip_address", flat=True)) == {"10.0.0.1"}
