@@ -126,7 +126,7 @@ def user_reset_password(actor, username: str, new_password_file: str | None) -> 
 
     password = _new_password(new_password_file, username)
     done = password_reset(actor=actor, username=username, new_password=password)
-    click.echo(f"kata sandi direset / password reset: {done.username} (harus diganti saat "
+    click.echo(f"kata sandi diatur ulang / password reset: {done.username} (harus diganti saat "
                "masuk berikutnya / must be changed at the next sign-in)")
 
 

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 # What a refusal of acting on oneself names (``user_self``).
 SELF_DEACTIVATE = ("menonaktifkan", "deactivate")
-SELF_RESET = ("mereset kata sandi", "reset the password of")
+SELF_RESET = ("mengatur ulang kata sandi", "reset the password of")
 
 
 @dataclass(frozen=True)
