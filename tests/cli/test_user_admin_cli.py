@@ -127,3 +127,21 @@ def test_qualify_records_a_qualification(cli_office, run_cli):
     r = run_cli("audit", "list", "--json", user="admin")
     assert r.returncode == 0, r.stderr
     assert "user.qualify" in {e["action"] for e in r.json()}
+
+
+def test_deactivating_a_holder_names_the_disks_whose_copies_still_open(backed_up_template,
+                                                                       tmp_path):
+    """The backed-up office (tests/cli/backup): two exempted documents on one disk,
+    encrypted to the Kabid's key. Deactivating the Kabid says where they still open."""
+    import shutil
+
+    from tests.conftest import cli
+
+    home = tmp_path / "home"
+    shutil.copytree(backed_up_template.home, home)
+    exempted = sorted(d.agenda for d in backed_up_template.docs.values() if d.exempted)
+    r = cli(home, tmp_path, "user", "deactivate", "kabid", "--json", user="admin")
+    assert r.returncode == 0, r.stderr
+    (disk,) = r.json()["revoked"]["still_opens"]
+    assert disk["documents"] == exempted and disk["letters"] == []
+    assert disk["medium_id"] == backed_up_template.first_run["medium"]["medium_id"]
