@@ -734,8 +734,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "role_unchanged": ("{username} sudah berperan {role}",
                        "{username} already has the role {role}"),
     "password_change_required": (
-        "kata sandi Anda diatur ulang oleh admin: ganti dulu (brankas user password, atau Akun saya "
-        "di web)",
+        "kata sandi Anda diatur ulang oleh admin: ganti dulu (brankas user password, atau Akun "
+        "saya di web)",
         "your password was reset by the admin: change it first (brankas user password, or My "
         "account on the web)",
     ),
