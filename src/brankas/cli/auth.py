@@ -51,6 +51,8 @@ def _acting_user(fn: F, password_option: str) -> F:
         from brankas.web.accounts.totp import totp_check
 
         totp_check(user=actor, token=os.environ.get("BRANKAS_TOTP"), via="brankas-cli")
+        if actor.must_change_password:  # reset by the admin: `brankas user password` first
+            raise AuthenticationFailed("password_change_required")
         return fn(*args, actor=actor, **kwargs)
 
     return wrapper  # type: ignore[return-value]

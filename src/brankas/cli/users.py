@@ -60,13 +60,23 @@ def user_add(actor, username: str, role: str, full_name: str, position: str, nip
 @handles_errors
 @acting_user
 def user_list(actor, as_json: bool) -> None:  # type: ignore[no-untyped-def]
-    """List users."""
-    from brankas.web.accounts.selectors import user_list as select_users
+    """List users (active or not, locked out now, qualifications in force)."""
+    from brankas.web.accounts.selectors import user_states
 
-    rows = [{"username": u.username, "role": u.role, "full_name": u.full_name,
-             "position": u.position, "nip": u.nip, "active": u.is_active}
-            for u in select_users(actor=actor, via="cli")]
-    emit_rows(rows, as_json, lambda r: f"{r['username']:<20} {r['role']:<9} {r['full_name']}")
+    rows = [{"username": s.user.username, "role": s.user.role, "full_name": s.user.full_name,
+             "position": s.user.position, "nip": s.user.nip, "active": s.user.is_active,
+             "locked": s.locked, "must_change_password": s.user.must_change_password,
+             "qualifications": [{"qualification": q.pk, "training": q.training,
+                                 "certificate": q.certificate_number,
+                                 "passed_on": q.passed_on.isoformat()}
+                                for q in s.qualifications]}
+            for s in user_states(actor=actor, via="cli")]
+    emit_rows(rows, as_json, _user_line)
+
+
+def _user_line(r: dict[str, Any]) -> str:
+    state = ("aktif" if r["active"] else "nonaktif") + (" terkunci" if r["locked"] else "")
+    return f"{r['username']:<20} {r['role']:<9} {state:<17} {r['full_name']}"
 
 
 @main.group()
@@ -175,3 +185,6 @@ def key_anchor(actor, identity_file: str | None, shares: tuple[Path, ...],  # ty
     done = anchor(actor=actor, identity_text=identity_text, passphrase=passphrase)
     for line in done:
         click.echo(line)
+
+
+from brankas.cli import useradmin  # noqa: E402,F401  (issue 14: extends the user group)

@@ -751,6 +751,43 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "berkas bagian {name} bukan teks bagian pemulihan",
         "the share file {name} is not a recovery share's text",
     ),
+    # issue 14 A: user administration, own password, lock-outs, qualifications
+    "user_self": (
+        "Anda tidak dapat {what} akun Anda sendiri",
+        "you cannot {what} your own account",
+    ),
+    "user_last_admin": (
+        "{username} adalah admin aktif terakhir: tambahkan atau aktifkan admin lain dulu",
+        "{username} is the last active admin: add or reactivate another admin first",
+    ),
+    "user_already_inactive": ("pengguna {username} sudah nonaktif",
+                              "user {username} is already inactive"),
+    "user_already_active": ("pengguna {username} sudah aktif", "user {username} is already active"),
+    "role_unchanged": ("{username} sudah berperan {role}",
+                       "{username} already has the role {role}"),
+    "password_change_required": (
+        "kata sandi Anda diatur ulang oleh admin: ganti dulu (brankas user password, atau Akun "
+        "saya di web)",
+        "your password was reset by the admin: change it first (brankas user password, or My "
+        "account on the web)",
+    ),
+    "password_same": (
+        "kata sandi baru sama dengan kata sandi lama",
+        "the new password is the same as the old one",
+    ),
+    "user_not_locked": ("pengguna {username} tidak sedang terkunci",
+                        "user {username} is not locked out"),
+    "qualification_not_found": (
+        "kualifikasi #{number} milik {username} tidak ditemukan",
+        "qualification #{number} of {username} not found",
+    ),
+    "qualification_withdrawn": (
+        "kualifikasi #{number} sudah ditarik", "qualification #{number} is already withdrawn"
+    ),
+    "qualification_date_invalid": (
+        "tanggal lulus {value} tidak sah; gunakan YYYY-MM-DD, tidak di masa depan",
+        "date passed {value} is invalid; use YYYY-MM-DD, not in the future",
+    ),
 }
 
 

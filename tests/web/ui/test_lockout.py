@@ -1,9 +1,10 @@
 """One lockout for the web and the command line: django-axes's table, limit and cool-off.
 
 The web's sign-in is counted by django-axes with its real request; a command-line sign-in
-(no request) by ``accounts.lockout`` in the same table under the same name, so either
-locks the other, and a web sign-in's reset clears both. No service builds a request for a
-caller that has none."""
+(no request) by ``accounts.lockout`` in the same table under the same name. Since issue 14
+a lock-out is per name and source address (the command line's rows have none), so five
+wrong passwords from one machine lock nobody out elsewhere. No service builds a request
+for a caller that has none."""
 
 from __future__ import annotations
 
@@ -24,8 +25,9 @@ from tests.conftest import PASSWORDS
 SRC = Path(__file__).resolve().parents[3] / "src" / "brankas"
 
 
-def sign_in(client, username: str, password: str):  # type: ignore[no-untyped-def]
-    return client.post("/login/", {"username": username, "password": password})
+def sign_in(client, username: str, password: str, address: str = "127.0.0.1"):  # type: ignore[no-untyped-def]
+    return client.post("/login/", {"username": username, "password": password},
+                       REMOTE_ADDR=address)
 
 
 def fail_on_the_command_line(name: str, times: int) -> None:
@@ -35,32 +37,39 @@ def fail_on_the_command_line(name: str, times: int) -> None:
         assert exc.value.code in {"auth_failed", "auth_locked"}
 
 
-def test_command_line_failures_lock_the_web_sign_in(client, office, settings):
+def test_command_line_failures_lock_the_command_line_not_the_web(client, office, settings):
+    """Issue 14: a lock-out is per name AND source; the command line has no address."""
     fail_on_the_command_line("kasi", settings.AXES_FAILURE_LIMIT)
     assert lockout.login_locked("kasi")
-    assert sign_in(client, "kasi", PASSWORDS["kasi"]).status_code == 429
+    with pytest.raises(AuthenticationFailed) as exc:
+        user_authenticate(username="kasi", password=PASSWORDS["kasi"])
+    assert exc.value.code == "auth_locked"
     rows = list(AccessAttempt.objects.values_list("username", "ip_address", "user_agent"))
     assert rows == [("kasi", None, lockout.CLI_AGENT)]
+    assert sign_in(client, "kasi", PASSWORDS["kasi"]).status_code == 302
 
 
-def test_web_failures_lock_the_command_line(client, office, settings):
+def test_web_failures_from_one_address_lock_that_address_only(client, office, settings):
     for _ in range(settings.AXES_FAILURE_LIMIT):
-        sign_in(client, "kabid", "wrong")
-    with pytest.raises(AuthenticationFailed) as exc:
-        user_authenticate(username="kabid", password=PASSWORDS["kabid"])
-    assert exc.value.code == "auth_locked"
-
-
-def test_the_limit_counts_both_and_a_web_sign_in_resets_both(client, office, settings):
-    limit = settings.AXES_FAILURE_LIMIT
-    fail_on_the_command_line("kadis", limit - 2)
-    assert sign_in(client, "kadis", "wrong").status_code == 200  # limit - 1 in all
-    assert not lockout.login_locked("kadis")
-    assert sign_in(client, "kadis", PASSWORDS["kadis"]).status_code == 302  # resets
-    assert not AccessAttempt.objects.filter(username="kadis").exists()
-    fail_on_the_command_line("kadis", limit - 1)
-    assert not lockout.login_locked("kadis")
+        assert sign_in(client, "kadis", "wrong", "10.0.0.66").status_code in {200, 429}
+    assert sign_in(client, "kadis", PASSWORDS["kadis"], "10.0.0.66").status_code == 429
+    # The Kadis at their own desk, and on the command line, still sign in.
+    assert sign_in(client, "kadis", PASSWORDS["kadis"], "10.0.0.5").status_code == 302
     assert user_authenticate(username="kadis", password=PASSWORDS["kadis"]).username == "kadis"
+    locked = lockout.lockouts("kadis")
+    assert [(lo.username, lo.address, lo.failures) for lo in locked] == [
+        ("kadis", "10.0.0.66", settings.AXES_FAILURE_LIMIT)]
+
+
+def test_the_limit_counts_one_source_and_a_sign_in_resets_it(client, office, settings):
+    limit = settings.AXES_FAILURE_LIMIT
+    for _ in range(limit - 1):
+        sign_in(client, "kadis", "wrong")
+    fail_on_the_command_line("kadis", limit - 1)
+    assert not lockout.login_locked("kadis") and lockout.lockouts("kadis") == []
+    assert sign_in(client, "kadis", PASSWORDS["kadis"]).status_code == 302  # resets its own
+    assert list(AccessAttempt.objects.filter(username="kadis").values_list(
+        "ip_address", flat=True)) == [None]
     fail_on_the_command_line("kadis", 1)
     assert lockout.login_locked("kadis")
 
@@ -86,7 +95,7 @@ def test_failures_older_than_the_cool_off_no_longer_count(office, settings):
 
 
 def test_another_lockout_setting_is_refused_not_counted_differently(office, settings):
-    settings.AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+    settings.AXES_LOCKOUT_PARAMETERS = ["username"]
     with pytest.raises(Exception, match="AXES_LOCKOUT_PARAMETERS"):
         lockout.login_locked("kasi")
 
@@ -102,3 +111,19 @@ def test_no_service_builds_an_http_request():
                 if name in {"HttpRequest", "RequestFactory", "WSGIRequest"}:
                     made.append(f"{path.relative_to(SRC)}:{node.lineno}")
     assert made == []
+
+
+def test_behind_the_proxy_the_address_is_the_one_it_appended(client, office, settings):
+    """``BRANKAS_BEHIND_PROXY=1``: the last X-Forwarded-For address (the proxy's own
+    addition), not what the client wrote before it; otherwise REMOTE_ADDR alone."""
+    settings.BRANKAS_TRUST_FORWARDED_FOR = True
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/login/", {"username": "kadis", "password": "wrong"},
+                    REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="1.2.3.4, 192.168.7.9")
+    assert [lo.address for lo in lockout.lockouts("kadis")] == ["192.168.7.9"]
+    settings.BRANKAS_TRUST_FORWARDED_FOR = False
+    r = client.post("/login/", {"username": "kabid", "password": "wrong"},
+                    REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="192.168.7.9")
+    assert r.status_code == 200
+    assert set(AccessAttempt.objects.filter(username="kabid").values_list(
+        "ip_address", flat=True)) == {"10.0.0.1"}

@@ -74,7 +74,7 @@ def test_the_admin_lists_and_adds_users(signed_in):
     client = signed_in("admin")
     page = text_of(client.get("/users/"))
     for name in ("admin", "operator", "kasi", "kabid", "kadis"):
-        assert f"<td>{name}</td>" in page
+        assert f">{name}</a></td>" in page
     for field in ("username", "role", "full_name", "position", "nip", "password1", "password2"):
         assert f'for="id_{field}"' in page
     r = client.post("/users/", NEW_USER)

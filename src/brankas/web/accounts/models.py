@@ -49,6 +49,8 @@ class User(AbstractUser):
     full_name = models.CharField(max_length=200, blank=True)
     position = models.CharField(max_length=200, blank=True)  # jabatan
     nip = models.CharField(max_length=30, blank=True)  # civil servant ID number
+    # Set when the admin resets the password: the next sign-in asks for a new one first.
+    must_change_password = models.BooleanField(default=False)
 
     @property
     def role_enum(self) -> Role:

@@ -1,6 +1,7 @@
 from django.urls import path
 from django.views.i18n import set_language
 
+from brankas.web.ui.accounts import admin_views as account_admin
 from brankas.web.ui.accounts import views as accounts
 from brankas.web.ui.audit import verify_views as audit_verify_views
 from brankas.web.ui.audit import views as audit_views
@@ -109,4 +110,10 @@ urlpatterns += [
     path("setup/recover/<str:job_id>/", recover_views.recover_job_page, name="recover_job"),
     path("setup/recover/<str:job_id>/status", recover_views.recover_job_status,
          name="recover_job_status"),
+]
+
+# User administration and my account (issue 14 A).
+urlpatterns += [
+    path("users/<str:username>/", account_admin.user_page, name="user"),
+    path("account/", account_admin.account_page, name="account"),
 ]

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_POST
 from brankas.core.access import Action
 from brankas.core.errors import AuthenticationFailed, BrankasError
 from brankas.web.accounts.models import User
-from brankas.web.accounts.selectors import is_initialized, user_list
+from brankas.web.accounts.selectors import is_initialized, user_states
 from brankas.web.accounts.services import office_initialize, user_authenticate, user_create
 from brankas.web.accounts.totp import (
     totp_check,
@@ -224,7 +224,7 @@ def setup(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters("password1", "password2")
 def users_view(request: HttpRequest) -> HttpResponse:
     user = actor(request)
-    users = user_list(actor=user, via="web", target=request.path)  # refused before the form
+    states = user_states(actor=user, via="web", target=request.path)  # refused before the form
     form = UserForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -238,5 +238,5 @@ def users_view(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("User %(username)s was added with the role %(role)s.")
                              % {"username": created.username, "role": created.role.title()})
             return redirect("ui:users")
-    return render(request, "ui/users.html", {"form": form, "users": users,
+    return render(request, "ui/users.html", {"form": form, "states": states,
                                              "with_key": users_with_key()})

@@ -17,7 +17,7 @@ from django.utils.translation import ngettext
 from brankas.core.access import Action, allowed
 from brankas.core.terms import KEY_HOLDER_ROLES, Category, Role, store_folders
 from brankas.web.accounts.models import User
-from brankas.web.accounts.selectors import user_list
+from brankas.web.accounts.selectors import lockouts_now, unqualified_sandimans, user_list
 from brankas.web.backup.selectors import backup_status
 from brankas.web.custody.selectors import custody_warnings
 from brankas.web.documents.selectors import document_counts, document_list
@@ -223,6 +223,46 @@ def _recovery_hint(code: str, p: dict[str, Any], keys: str) -> Hint:
         % p, keys, _("Keys"))
 
 
+def administration_hints(user: User) -> list[Hint]:
+    """Issue 14: the lock-outs in force (the admin, who can lift them), and Sandimans with
+    no qualification recorded (the admin, who records them, and the Kasi, who assigns
+    them)."""
+    role = Role(user.role)
+    users = reverse("ui:users")
+    hints = []
+    if role is Role.ADMIN:
+        for lo in lockouts_now(actor=user, via="web"):
+            values = {
+                "who": _("a user name that does not exist") if lo.unknown else lo.username,
+                "count": lo.failures,
+                "where": lo.address or _("the command line"),
+                "since": date_format(localtime(lo.since), "j M Y H:i"),
+            }
+            text = _("Locked out: %(who)s, after %(count)d failed sign-ins from %(where)s, "
+                     "since %(since)s.") % values
+            if lo.until is not None:
+                text += " " + _("The lock-out ends by itself at %(until)s.") % {
+                    "until": date_format(localtime(lo.until), "H:i")}
+            link = users if lo.unknown else reverse("ui:user", args=[lo.username])
+            hints.append(Hint("warning", text, link,
+                              _("Users") if lo.unknown else _("Unlock")))
+    if role in (Role.ADMIN, Role.KASI):
+        missing = unqualified_sandimans()
+        if missing:
+            names = ", ".join(u.display() for u in missing)
+            text = ngettext(
+                "No qualification is recorded for the Sandiman %(names)s: the SOP has it "
+                "carried out by staff who passed the Diklat Sandiman training.",
+                "No qualification is recorded for the Sandimans %(names)s: the SOP has it "
+                "carried out by staff who passed the Diklat Sandiman training.",
+                len(missing)) % {"names": names}
+            if role is Role.ADMIN:
+                hints.append(Hint("warning", text, users, _("Users")))
+            else:
+                hints.append(Hint("warning", text))
+    return hints
+
+
 def report_inbox_for(user: User) -> list[Any]:
     """The reports waiting for this user's role: the inbox on the dashboard."""
     if not allowed(user.role, Action.VIEW_REPORTS):
@@ -241,8 +281,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "folders": folders,
         "total": sum(f.count for f in folders),
         "recent": recent,
-        "hints": (hints_for(user) + backup_hints() + custody_hints() + request_hints(user)
-                  + key_hints(user)),
+        "hints": (administration_hints(user) + hints_for(user) + backup_hints()
+                  + custody_hints() + request_hints(user) + key_hints(user)),
         "request_inbox": (list(request_inbox(user, via="web")[:RECENT])
                           if allowed(user.role, Action.REQUEST_VIEW) else []),
     })
