@@ -11,6 +11,7 @@ from brankas.cli.app import main
 from brankas.cli.auth import acting_user
 from brankas.cli.outfile import out_file
 from brankas.cli.runtime import emit, emit_json, emit_rows, fail, handles_errors, read_secret_file
+from brankas.cli.usage import Usage
 from brankas.core.chains.report import REPORT, Step
 
 
@@ -63,7 +64,7 @@ def report_create_cmd(actor, kind: str, period: str, runs: str, corrects: int | 
     try:
         numbers = [int(x) for x in runs.split(",") if x.strip()]
     except ValueError:
-        raise click.UsageError("--runs: comma-separated run numbers") from None
+        raise Usage("usage_runs") from None
     record = report_create(actor=actor, kind=kind, period=period, runs=numbers,
                            corrects=corrects)
     emit(_report_dict(record), as_json,

@@ -88,7 +88,10 @@ def read_text_file(path: str) -> str:
     try:
         return Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise click.UsageError(f"cannot read {path}: {getattr(exc, 'strerror', exc)}") from None
+        from brankas.cli.usage import Usage
+
+        raise Usage("usage_read_file", path=path,
+                    detail=getattr(exc, "strerror", None) or str(exc)) from None
 
 
 def read_secret_file(
@@ -99,7 +102,9 @@ def read_secret_file(
         try:
             text = Path(path).read_text(encoding="utf-8")
         except OSError as exc:
-            raise click.UsageError(f"cannot read {path}: {exc.strerror}") from None
+            from brankas.cli.usage import Usage
+
+            raise Usage("usage_read_file", path=path, detail=exc.strerror or str(exc)) from None
         return text.splitlines()[0] if text else ""
     if os.environ.get(env):
         return os.environ[env]
