@@ -14,6 +14,7 @@ from brankas.cli.app import audit
 from brankas.cli.auth import acting_user
 from brankas.cli.outfile import out_file
 from brankas.cli.runtime import emit_rows, handles_errors, setup_django
+from brankas.web.audit.outcomes import OUTCOMES
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -24,8 +25,9 @@ def filter_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--action", default="",
                      help="Only this action (document.open), or a prefix ending in '.' "
                           "(document.)."),
-        click.option("--outcome", type=click.Choice(["", "ok", "denied", "failed"]),
-                     default="", help="Only this outcome."),
+        click.option("--outcome", type=click.Choice(["", *OUTCOMES]), default="",
+                     help="Only this outcome: ok, denied (the role may not), refused (not "
+                          "possible in this state) or failed."),
         click.option("--since", type=DATE, help="From this date (YYYY-MM-DD, included)."),
         click.option("--until", type=DATE, help="Up to this date (YYYY-MM-DD, included)."),
         click.option("--query", default="", help="Text in the user, action, target or outcome."),

@@ -93,7 +93,7 @@ class BrankasGroup(click.Group):
     def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         standalone = kwargs.pop("standalone_mode", True)
         try:
-            done = super().main(*args, standalone_mode=False, **kwargs)
+            done = super().main(*args, standalone_mode=False, **kwargs)  # type: ignore[call-overload]
         except click.UsageError as exc:
             click.echo(f"brankas: {usage_text(exc)}", err=True)
             click.echo(_help_hint(exc), err=True)

@@ -755,6 +755,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the period {period} has not begun: a report covers a period that has begun (today "
         "is {today})",
     ),
+    "report_refresh_not_draft": (
+        "laporan {number} bukan konsep lagi; angkanya tidak dapat dikumpulkan ulang",
+        "report {number} is no longer a draft; its figures cannot be gathered again",
+    ),
     "form_date_invalid": (
         "tanggal {value} tidak sah; tulis dd/mm/yyyy antara {low} dan {high}",
         "date {value} is invalid; write dd/mm/yyyy between {low} and {high}",

@@ -20,7 +20,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from brankas.core.access import Action
-from brankas.core.chains.request import REQUEST, STATE_LABELS, State, Step
+from brankas.core.chains.request import REQUEST, State, Step, number_text
 from brankas.core.errors import BrankasError
 from brankas.core.names import safe_component
 from brankas.web.accounts.models import User
@@ -66,8 +66,12 @@ def request_list_view(request: HttpRequest) -> HttpResponse:
     if show == "overdue":
         qs = qs.filter(created_at__lt=overdue_cutoff())
     page = paginate(request, qs, PER_PAGE)
+    hidden = 0
+    if show != "all":  # what the filter leaves out, said beside the count
+        hidden = request_list(actor=user, via="web", target=request.path,
+                              query=request.GET.get("q")).count() - page.paginator.count
     return render(request, "ui/request_list.html", {
-        "page": page, "show": show, "q": request.GET.get("q", ""),
+        "page": page, "show": show, "q": request.GET.get("q", ""), "hidden": hidden,
         "inbox": list(request_inbox(user, via="web", target=request.path)),
         "cutoff": overdue_cutoff(),
         "max_hours": brankas_settings().request_max_open_hours,
@@ -91,7 +95,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
             form.add_brankas_error(exc)
         else:
             messages.success(request, _("Request number %(number)s recorded; it waits for "
-                                        "the Kadis.") % {"number": req.pk})
+                                        "the Kadis.") % {"number": number_text(req.pk)})
             return redirect("ui:request", number=req.pk)
     return render(request, "ui/request_new.html", {"form": form, "files_dropped": True})
 
@@ -107,7 +111,6 @@ def render_detail(request: HttpRequest, req: SendRequest, *, status: int = 200,
     last_return = req.steps.filter(kind="return").order_by("-at", "-pk").first()
     context: dict[str, Any] = {
         "req": req,
-        "state_label": STATE_LABELS[state],
         "steps": req.steps.select_related("actor", "assignee"),
         "holder": REQUEST.holds(role=user.role, state=state, assignee=req.assignee_id,
                                 user=user.pk),
