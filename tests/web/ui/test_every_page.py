@@ -45,9 +45,13 @@ NOT_PAGES = {
 # job, which is the page that says so.
 JOB_PAGES = {"backup_job", "key_job"}
 
+def _words(text: str) -> set[str]:
+    return set(text.split())
+
+
 # English words that are never Indonesian: one of them in the Indonesian interface is an
 # untranslated message (or a value shown raw, e.g. a step name or a check mode).
-ENGLISH = set("""
+ENGLISH = _words("""
 the and or of to with for from not yes true false is are was be been has have this
 that these those which who when where what your you our all any each every other another
 add word words more less than then there here only also but because into onto over under
@@ -66,11 +70,11 @@ entry entries chain
 ok denied refused running waiting done none
 avoid repeated repeats sequences dates years common uncommon capitalization predictable
 guess guessable easy hard strong weak patterns keyboard
-""".split())
+""")
 
 # Indonesian words that are never English: one of them in the English interface is a value
 # or a label left in Indonesian.
-INDONESIAN = set("""
+INDONESIAN = _words("""
 dan atau yang untuk dengan dari pada ke di tidak belum sudah akan telah oleh dalam
 ini itu ada semua setiap lain baru lama
 diajukan ditugaskan dikembalikan diteruskan disahkan diterima didaftarkan terkirim
@@ -83,7 +87,7 @@ berhasil gagal ditolak selesai berjalan menunggu
 catatan rincian hasil tindakan sasaran langkah keadaan nomor
 kolom wajib diisi sah tidak-sah digit
 tambahkan kata lagi hindari urutan berulang
-""".split())
+""")
 
 # Official terms (stored values and labels) that stay as they are in English; the labels
 # of brankas.core.terms (roles, classes, directions, urgencies) are added to these.

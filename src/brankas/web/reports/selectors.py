@@ -15,9 +15,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from brankas.core.access import Action
-from brankas.core.chains.request import number_text as request_number_text
 from brankas.core.chains.custody import STATE_WORDS, MediumState
 from brankas.core.chains.report import REPORT, State
+from brankas.core.chains.request import number_text as request_number_text
 from brankas.core.reports.periods import Kind, Period, mutu_baku
 from brankas.core.terms import Category, Classification, Direction, category_of
 from brankas.web.accounts.models import User

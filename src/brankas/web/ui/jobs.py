@@ -167,7 +167,6 @@ def progress_json(job: Job) -> dict[str, Any]:
     import datetime as dt
 
     from brankas.web.ui.formats import size_text as filesizeformat
-
     from brankas.web.ui.templatetags.brankas_ui import duration
 
     speed, left = job.speed, job.seconds_left

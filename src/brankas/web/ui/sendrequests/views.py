@@ -37,6 +37,7 @@ from brankas.web.sendrequests.selectors import (
 )
 from brankas.web.ui.common import actor, message_of, paginate, pdf_response, refusals, require_role
 from brankas.web.ui.documents.forms import opened_at, opened_token
+from brankas.web.ui.formats import form_date_text
 from brankas.web.ui.forms import PassphraseForm
 from brankas.web.ui.sendrequests.forms import (
     AssignForm,
@@ -220,7 +221,7 @@ def request_register_view(request: HttpRequest, number: int) -> HttpResponse:
     if request.method != "POST":
         form = RequestRegisterForm(initial={
             "opened": opened_token(), "correspondent": req.addressee,
-            "doc_date": timezone.localdate().isoformat()})
+            "doc_date": form_date_text(timezone.localdate())})
         return render(request, "ui/request_register.html", {**context, "form": form})
     form = RequestRegisterForm(request.POST, request.FILES)
     if not refuse_if_too_large(request, form) and form.is_valid():
