@@ -759,6 +759,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "laporan {number} bukan konsep lagi; angkanya tidak dapat dikumpulkan ulang",
         "report {number} is no longer a draft; its figures cannot be gathered again",
     ),
+    "backup_dest_parent_missing": (
+        "folder {parent} tidak ada, jadi folder back up {path} tidak dapat dibuat; apakah "
+        "disk back up sudah terpasang? (Brankas hanya membuat folder back up itu sendiri)",
+        "the folder {parent} does not exist, so the backup folder {path} cannot be made; is "
+        "the backup disk connected? (Brankas makes only the backup folder itself)",
+    ),
     "form_date_invalid": (
         "tanggal {value} tidak sah; tulis dd/mm/yyyy antara {low} dan {high}",
         "date {value} is invalid; write dd/mm/yyyy between {low} and {high}",
