@@ -10,7 +10,15 @@ import click
 from brankas.cli.app import main
 from brankas.cli.auth import acting_user
 from brankas.cli.outfile import out_file
-from brankas.cli.runtime import emit, emit_json, emit_rows, fail, handles_errors, read_secret_file
+from brankas.cli.runtime import (
+    emit,
+    emit_json,
+    emit_rows,
+    fail,
+    handles_errors,
+    local_time,
+    read_secret_file,
+)
 from brankas.cli.usage import Usage
 from brankas.core.chains.report import REPORT, Step
 
@@ -106,7 +114,7 @@ def report_show_cmd(actor, number: int, as_json: bool) -> None:  # type: ignore[
     if out["return_note"]:
         click.echo(f"dikembalikan / returned: {out['return_note']}")
     for s in out["steps"]:
-        click.echo(f"  {s['at']}  {s['step']:<11} {s['by']:<12} {s['note']}")
+        click.echo(f"  {local_time(s['at'])}  {s['step']:<11} {s['by']:<12} {s['note']}")
 
 
 def _done(record: Any, what: str) -> None:

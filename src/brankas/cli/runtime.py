@@ -149,3 +149,19 @@ class SharesOption(click.Option):
                 take_one(state.rargs.pop(0), state)
 
         entry.process = take_following
+
+
+def local_time(value: str | None) -> str:
+    """An ISO moment (as ``--json`` gives it) as a line of text shows it: ``YYYY-MM-DD
+    HH:MM`` in the office's time zone (``BRANKAS_TIME_ZONE``), as the web pages do."""
+    if not value:
+        return "-"
+    from django.utils import timezone
+    from django.utils.dateparse import parse_datetime
+
+    moment = parse_datetime(value)
+    if moment is None:
+        return value
+    if timezone.is_aware(moment):
+        moment = timezone.localtime(moment)
+    return moment.strftime("%Y-%m-%d %H:%M")
