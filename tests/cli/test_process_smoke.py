@@ -156,7 +156,9 @@ def test_audit_commands_in_a_process(office: Office) -> None:
 def test_usage_errors_and_help_in_a_process(tmp_path: Path) -> None:
     r = cli(tmp_path / "home", tmp_path, "register", process=True)
     assert r.returncode == 2 and r.stdout == ""
-    assert r.stderr.startswith("Usage: python -m brankas register [OPTIONS]")
+    # Worded as every other error (issue 14): brankas: ..., then where help is.
+    assert r.stderr == ("brankas: FILES is required\n"
+                        "Help: python -m brankas register --help\n")
     r = cli(tmp_path / "home", tmp_path, "--version", process=True)
     assert (r.returncode, r.stdout) == (0, "brankas, version 0.1.0\n")
     # Not set up: a clean refusal, no traceback.

@@ -38,7 +38,16 @@ def test_report_chain_through_the_cli(cli_office, run_cli, tmp_path: Path) -> No
     r = run_cli("report", "list", "--json", user="operator")
     assert [(x["report"], x["state"], x["return_note"]) for x in r.json()] == [
         (int(number), "draft", "Tambahkan data November")]
-    assert signed("submit", number, user="operator").returncode == 0
+    r = run_cli("report", "refresh", number, user="operator")  # the figures gathered again
+    assert r.returncode == 0 and "figures gathered again" in r.stdout, r.stderr
+    r = run_cli("report", "refresh", number, user="kasi")
+    assert r.returncode == 1 and r.stderr.startswith("brankas: ")
+    with quick_key_making():  # the reply to the return, kept with the step
+        r = run_cli("report", "submit", number, "--note", "Data November ditambahkan",
+                    "--passphrase-file", str(secrets / "operator"), user="operator")
+    assert r.returncode == 0, r.stderr
+    r = run_cli("report", "show", number, user="operator")
+    assert "001/LAP-BRT/2026-Q4" in r.stdout and "Data November ditambahkan" in r.stdout
     summary = tmp_path / "ringkasan.txt"
     summary.write_text("Tidak ada berita pada triwulan ini.\n", encoding="utf-8")
     with quick_key_making():

@@ -27,7 +27,7 @@ def test_weak_passphrases_are_refused(passphrase: str) -> None:
     assert exc.params["min_length"] == MIN_LENGTH
     assert exc.params["min_score"] == MIN_SCORE
     assert 0 <= exc.params["score"] <= 4
-    assert exc.params["hint"].strip()
+    assert all(h.strip() for h in exc.params["hint"])  # (Bahasa Indonesia, English)
     for lang in ("id", "en"):
         assert str(MIN_LENGTH) in exc.message(lang)
 
@@ -65,3 +65,43 @@ def test_long_passphrases_are_accepted(passphrase: str) -> None:
     # zxcvbn 4.5 raises ValueError beyond 72 characters; a long passphrase is a good one.
     assert len(passphrase) > 72
     assert check_passphrase(passphrase) is None
+
+
+# -- issue 14: zxcvbn's English feedback, through a table in both languages ---------------
+
+def _zxcvbn_texts() -> set[str]:
+    """Every warning and suggestion zxcvbn can give, read from its own source."""
+    import ast
+    from pathlib import Path
+
+    import zxcvbn
+
+    tree = ast.parse((Path(zxcvbn.__file__).parent / "feedback.py").read_text())
+    return {node.args[0].value for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "_"
+            and node.args and isinstance(node.args[0], ast.Constant)}
+
+
+def test_every_zxcvbn_feedback_text_is_in_the_table() -> None:
+    from brankas.core.passphrase import FEEDBACK
+
+    texts = _zxcvbn_texts()
+    assert len(texts) > 20
+    assert texts - set(FEEDBACK) == set()
+    for english, (indonesian, again) in FEEDBACK.items():
+        assert again == english and indonesian and indonesian != english
+
+
+@pytest.mark.parametrize("weak", ["password", "abcabcabcabc", "Qwertyuiop1!", "19801980",
+                                  "budi"])
+def test_the_hint_of_a_weak_passphrase_speaks_the_users_language(weak: str) -> None:
+    from brankas.core.errors import InvalidInput
+    from brankas.core.passphrase import FEEDBACK, check_passphrase
+
+    with pytest.raises(InvalidInput) as info:
+        check_passphrase(weak)
+    indonesian, english = info.value.message("id"), info.value.message("en")
+    assert not any(text in indonesian for text in FEEDBACK), indonesian
+    assert "Add another word" not in indonesian and "guess" not in indonesian
+    hint = info.value.params["hint"]
+    assert hint[0] in indonesian and hint[1] in english

@@ -12,11 +12,13 @@ import click
 from brankas import __version__
 from brankas.cli.auth import acting_user
 from brankas.cli.runtime import emit_json, fail, handles_errors, read_secret_file, setup_django
+from brankas.cli.usage import BrankasGroup, Usage
 from brankas.core import fsutil
 from brankas.core.audit.hashchain import ChainReport, Finding
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=BrankasGroup,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="brankas")
 @click.pass_context
 def main(ctx: click.Context) -> None:
@@ -58,8 +60,8 @@ def init(
 
     split_asked = (recovery_shares, recovery_threshold, recovery_out_dir)
     if any(x is not None for x in split_asked) and None in split_asked:
-        raise click.UsageError("--recovery-shares, --recovery-threshold and --recovery-out-dir "
-                               "go together")
+        raise Usage("usage_together",
+                    options="--recovery-shares, --recovery-threshold, --recovery-out-dir")
     shares_dir = None
     if recovery_out_dir is not None:
         from brankas.cli.recovery import check_out_dir

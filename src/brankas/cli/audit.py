@@ -13,7 +13,8 @@ import click
 from brankas.cli.app import audit
 from brankas.cli.auth import acting_user
 from brankas.cli.outfile import out_file
-from brankas.cli.runtime import emit_rows, handles_errors, setup_django
+from brankas.cli.runtime import emit_rows, handles_errors, local_time, setup_django
+from brankas.web.audit.outcomes import OUTCOMES
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -24,8 +25,9 @@ def filter_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--action", default="",
                      help="Only this action (document.open), or a prefix ending in '.' "
                           "(document.)."),
-        click.option("--outcome", type=click.Choice(["", "ok", "denied", "failed"]),
-                     default="", help="Only this outcome."),
+        click.option("--outcome", type=click.Choice(["", *OUTCOMES]), default="",
+                     help="Only this outcome: ok, denied (the role may not), refused (not "
+                          "possible in this state) or failed."),
         click.option("--since", type=DATE, help="From this date (YYYY-MM-DD, included)."),
         click.option("--until", type=DATE, help="Up to this date (YYYY-MM-DD, included)."),
         click.option("--query", default="", help="Text in the user, action, target or outcome."),
@@ -60,7 +62,7 @@ def audit_list(actor, limit: int, as_json: bool, **filters: Any) -> None:  # typ
     if limit:
         qs = qs[:limit]
     emit_rows([event_dict(e) for e in qs], as_json,
-              lambda r: f"{r['seq']:>7}  {r['at'][:19]}  {r['actor']:<12} {r['action']:<22} "
+              lambda r: f"{r['seq']:>7}  {local_time(r['at'])}  {r['actor']:<12} {r['action']:<22} "
                         f"{r['outcome']:<7} {r['target']}")
 
 

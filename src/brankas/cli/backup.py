@@ -21,6 +21,7 @@ from brankas.cli.runtime import (
     read_secret_file,
     read_text_file,
 )
+from brankas.cli.usage import Usage
 
 Progress = Callable[[int, int, int, int], None]
 
@@ -329,7 +330,7 @@ def recover(dest: str, new_home: str, passphrase_file: str | None,  # type: igno
     from brankas.cli.recovery import read_share_files
 
     if sum(bool(x) for x in (passphrase_file, identity_file, shares)) > 1:
-        raise click.UsageError("give one of --passphrase-file, --identity, --shares")
+        raise Usage("usage_one_of", options="--passphrase-file, --identity, --shares")
     source = instance.recover_source(dest=dest, home=new_home)
     share_texts = read_share_files(shares) if shares else None
     identity_text = read_text_file(identity_file) if identity_file else None
@@ -390,7 +391,7 @@ def drill(actor, dest: str, passphrase_file: str | None, shares: tuple[Path, ...
     from brankas.web.backup.restore import backup_drill
 
     if passphrase_file and shares:
-        raise click.UsageError("give one of --passphrase-file, --shares")
+        raise Usage("usage_one_of", options="--passphrase-file, --shares")
     passphrase = None
     if not shares and (passphrase_file or os.environ.get("BRANKAS_PASSPHRASE")):
         passphrase = read_secret_file(passphrase_file, "BRANKAS_PASSPHRASE", "")

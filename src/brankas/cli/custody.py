@@ -21,6 +21,7 @@ from brankas.cli.runtime import (
     read_secret_file,
     read_text_file,
 )
+from brankas.cli.usage import Usage
 from brankas.core.chains.custody import CUSTODY
 
 
@@ -30,7 +31,7 @@ def _combination(path: str | None) -> str:
     if path:
         text = Path(path).read_text(encoding="utf-8") if Path(path).is_file() else None
         if text is None:
-            raise click.UsageError(f"cannot read {path}")
+            raise Usage("usage_read_file", path=path, detail=("bukan berkas", "not a file"))
         return text.splitlines()[0] if text else ""
     if sys.stdin.isatty():
         return str(click.prompt("Nomor kombinasi / combination", hide_input=True,
@@ -203,7 +204,7 @@ def safe_rewrap_cmd(actor, identity_file: str | None, shares: tuple[Path, ...], 
     from brankas.web.custody.services import safe_combinations_rewrap
 
     if bool(identity_file) == bool(shares):
-        raise click.UsageError("give one of --identity, --shares")
+        raise Usage("usage_one_of", options="--identity, --shares")
     if shares:
         count = safe_combinations_rewrap(actor=actor, shares=read_share_files(shares))
     else:

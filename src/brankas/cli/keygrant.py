@@ -17,6 +17,7 @@ from brankas.cli.runtime import (
     handles_errors,
     read_secret_file,
 )
+from brankas.cli.usage import Usage
 from brankas.cli.users import key
 from brankas.core.access import Action
 
@@ -85,13 +86,13 @@ def key_grant(actor, to: str, passphrase_file: str | None, shares: tuple[Path, .
     passphrase = None
     if shares:
         if passphrase_file:
-            raise click.UsageError("--passphrase-file or --shares, not both")
+            raise Usage("usage_not_both", first="--passphrase-file", second="--shares")
         recovery = recovery_from_shares(actor, Action.GRANT_KEY_WITH_SHARES, to, shares)
     else:
         passphrase = read_secret_file(passphrase_file, "BRANKAS_PASSPHRASE",
                                       "Frasa sandi kunci Anda / Your key passphrase")
         if passphrase is None:
-            raise click.UsageError("--passphrase-file or --shares is needed")
+            raise Usage("usage_one_of", options="--passphrase-file, --shares")
     with rewrap_progress("Memberi akses / Granting", quiet or as_json) as progress:
         summary = grant(actor=actor, to=to, passphrase=passphrase, recovery=recovery,
                         on_progress=progress)
@@ -124,7 +125,7 @@ def key_revoke(actor, holder: str, rekey: bool, shares: tuple[Path, ...], as_jso
     from brankas.web.keys.revocation import key_revoke as revoke
 
     if rekey and not shares:
-        raise click.UsageError("--rekey needs --shares (the admin holds no key)")
+        raise Usage("usage_rekey_shares")
     recovery = (recovery_from_shares(actor, Action.REVOKE_KEY, holder, shares)
                 if shares else None)
     with rewrap_progress("Enkripsi ulang / Rekeying", quiet or as_json) as progress:

@@ -10,7 +10,16 @@ import click
 from brankas.cli.app import main
 from brankas.cli.auth import acting_user
 from brankas.cli.outfile import out_file
-from brankas.cli.runtime import emit, emit_json, emit_rows, fail, handles_errors, read_secret_file
+from brankas.cli.runtime import (
+    emit,
+    emit_json,
+    emit_rows,
+    fail,
+    handles_errors,
+    local_time,
+    read_secret_file,
+)
+from brankas.cli.usage import Usage
 from brankas.core.chains.report import REPORT, Step
 
 
@@ -23,10 +32,11 @@ def _passphrase(path: str | None) -> str:
 
 
 def _report_dict(report: Any, *, steps: bool = False) -> dict[str, Any]:
-    from brankas.web.reports.selectors import report_steps
+    from brankas.web.reports.selectors import report_number_text, report_steps
 
     out: dict[str, Any] = {
-        "report": report.number, "kind": report.kind, "period": report.period,
+        "report": report.number, "number_text": report_number_text(report),
+        "kind": report.kind, "period": report.period,
         "version": report.version,
         "corrects": report.corrects.number if report.corrects else None,
         "state": report.state, "created_by": report.created_by.username,
@@ -63,7 +73,7 @@ def report_create_cmd(actor, kind: str, period: str, runs: str, corrects: int | 
     try:
         numbers = [int(x) for x in runs.split(",") if x.strip()]
     except ValueError:
-        raise click.UsageError("--runs: comma-separated run numbers") from None
+        raise Usage("usage_runs") from None
     record = report_create(actor=actor, kind=kind, period=period, runs=numbers,
                            corrects=corrects)
     emit(_report_dict(record), as_json,
@@ -98,12 +108,13 @@ def report_show_cmd(actor, number: int, as_json: bool) -> None:  # type: ignore[
     if as_json:
         emit_json(out)
         return
-    click.echo(f"laporan / report {out['report']}: {out['kind']} {out['period']} "
+    click.echo(f"laporan / report {out['report']} ({out['number_text']}): {out['kind']} "
+               f"{out['period']} "
                f"v{out['version']} - {out['state']}")
     if out["return_note"]:
         click.echo(f"dikembalikan / returned: {out['return_note']}")
     for s in out["steps"]:
-        click.echo(f"  {s['at']}  {s['step']:<11} {s['by']:<12} {s['note']}")
+        click.echo(f"  {local_time(s['at'])}  {s['step']:<11} {s['by']:<12} {s['note']}")
 
 
 def _done(record: Any, what: str) -> None:
@@ -114,14 +125,30 @@ def _done(record: Any, what: str) -> None:
 @click.argument("number", type=int)
 @click.option("--passphrase-file", type=click.Path(dir_okay=False),
               help="Your signing key passphrase (the first signing makes the key with it).")
+@click.option("--note", default="",
+              help="A reply to the note it was returned with (kept in the history).")
 @handles_errors
 @acting_user
-def report_submit_cmd(actor, number: int, passphrase_file: str | None) -> None:  # type: ignore[no-untyped-def]
+def report_submit_cmd(actor, number: int, passphrase_file: str | None, note: str) -> None:  # type: ignore[no-untyped-def]
     """Submit a draft to the Kasi, signed (Sandiman)."""
     from brankas.web.reports.services import report_submit
 
-    _done(report_submit(actor=actor, number=number, passphrase=_passphrase(passphrase_file)),
-          "diajukan / submitted")
+    _done(report_submit(actor=actor, number=number, passphrase=_passphrase(passphrase_file),
+                        note=note), "diajukan / submitted")
+
+
+@report.command("refresh")
+@click.argument("number", type=int)
+@handles_errors
+@acting_user
+def report_refresh_cmd(actor, number: int) -> None:  # type: ignore[no-untyped-def]
+    """Gather a draft's figures again, e.g. after a return when the records changed
+    (Sandiman); submitting gathers them too."""
+    from brankas.web.reports.services import report_refresh
+
+    record = report_refresh(actor=actor, number=number)
+    click.echo(f"laporan / report {record.number}: angka dikumpulkan ulang / figures gathered "
+               f"again (data {record.data_sha256[:16]})")
 
 
 @report.command("return")

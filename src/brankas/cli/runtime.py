@@ -88,7 +88,10 @@ def read_text_file(path: str) -> str:
     try:
         return Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise click.UsageError(f"cannot read {path}: {getattr(exc, 'strerror', exc)}") from None
+        from brankas.cli.usage import Usage
+
+        raise Usage("usage_read_file", path=path,
+                    detail=getattr(exc, "strerror", None) or str(exc)) from None
 
 
 def read_secret_file(
@@ -99,7 +102,9 @@ def read_secret_file(
         try:
             text = Path(path).read_text(encoding="utf-8")
         except OSError as exc:
-            raise click.UsageError(f"cannot read {path}: {exc.strerror}") from None
+            from brankas.cli.usage import Usage
+
+            raise Usage("usage_read_file", path=path, detail=exc.strerror or str(exc)) from None
         return text.splitlines()[0] if text else ""
     if os.environ.get(env):
         return os.environ[env]
@@ -144,3 +149,19 @@ class SharesOption(click.Option):
                 take_one(state.rargs.pop(0), state)
 
         entry.process = take_following
+
+
+def local_time(value: str | None) -> str:
+    """An ISO moment (as ``--json`` gives it) as a line of text shows it: ``YYYY-MM-DD
+    HH:MM`` in the office's time zone (``BRANKAS_TIME_ZONE``), as the web pages do."""
+    if not value:
+        return "-"
+    from django.utils import timezone
+    from django.utils.dateparse import parse_datetime
+
+    moment = parse_datetime(value)
+    if moment is None:
+        return value
+    if timezone.is_aware(moment):
+        moment = timezone.localtime(moment)
+    return moment.strftime("%Y-%m-%d %H:%M")

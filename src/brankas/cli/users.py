@@ -18,6 +18,7 @@ from brankas.cli.runtime import (
     read_secret_file,
     read_text_file,
 )
+from brankas.cli.usage import Usage
 from brankas.core.terms import Role
 
 
@@ -166,7 +167,7 @@ def key_anchor(actor, identity_file: str | None, shares: tuple[Path, ...],  # ty
     identity_text = None
     passphrase = None
     if identity_file and shares:
-        raise click.UsageError("give --identity or --shares, not both")
+        raise Usage("usage_not_both", first="--identity", second="--shares")
     if identity_file:
         identity_text = read_text_file(identity_file)
     elif shares:
@@ -181,7 +182,7 @@ def key_anchor(actor, identity_file: str | None, shares: tuple[Path, ...],  # ty
         passphrase = read_secret_file(passphrase_file, "BRANKAS_PASSPHRASE",
                                       "Frasa sandi kunci / Key passphrase")
         if passphrase is None:
-            raise click.UsageError("--identity FILE or your passphrase is needed")
+            raise Usage("usage_one_of", options="--identity FILE, --passphrase-file F")
     done = anchor(actor=actor, identity_text=identity_text, passphrase=passphrase)
     for line in done:
         click.echo(line)

@@ -105,9 +105,12 @@ def parse_identity(text: str) -> x25519.Identity:
                 return x25519.Identity.from_str(line.strip())
             except Exception:  # pyrage.IdentityError: a mistyped or damaged key
                 raise InvalidInput("field_invalid", field="identity",
-                                   detail="the AGE-SECRET-KEY-1 line is not a valid age "
-                                          "identity (mistyped?)") from None
-    raise InvalidInput("field_invalid", field="identity", detail="no AGE-SECRET-KEY-1 line")
+                                   detail=("baris AGE-SECRET-KEY-1 bukan identitas age yang sah "
+                                           "(salah ketik?)",
+                                           "the AGE-SECRET-KEY-1 line is not a valid age "
+                                           "identity (mistyped?)")) from None
+    raise InvalidInput("field_invalid", field="identity",
+                       detail=("tidak ada baris AGE-SECRET-KEY-1", "no AGE-SECRET-KEY-1 line"))
 
 
 # -- an identity as its 32 secret bytes (the recovery shares split these) -------------
@@ -195,7 +198,8 @@ def identity_secret(identity: x25519.Identity | str) -> bytes:
     decoded = _bech32_decode(str(identity).strip())
     if decoded is None or decoded[0] != _IDENTITY_HRP or len(decoded[1]) != SECRET_SIZE:
         raise InvalidInput("field_invalid", field="identity",
-                           detail="not a valid AGE-SECRET-KEY-1 identity (mistyped?)")
+                           detail=("bukan identitas AGE-SECRET-KEY-1 yang sah (salah ketik?)",
+                                   "not a valid AGE-SECRET-KEY-1 identity (mistyped?)"))
     return decoded[1]
 
 
@@ -205,7 +209,8 @@ def recipient_bytes(recipient: str) -> bytes:
     decoded = _bech32_decode(recipient.strip())
     if decoded is None or decoded[0] != _RECIPIENT_HRP or len(decoded[1]) != SECRET_SIZE:
         raise InvalidInput("field_invalid", field="recipient",
-                           detail="not a valid age1… X25519 recipient")
+                           detail=("bukan penerima X25519 age1… yang sah",
+                                   "not a valid age1… X25519 recipient"))
     return decoded[1]
 
 
@@ -214,7 +219,8 @@ def identity_from_secret(secret: bytes) -> x25519.Identity:
     shares); the inverse of ``identity_secret``."""
     if len(secret) != SECRET_SIZE:
         raise InvalidInput("field_invalid", field="identity",
-                           detail=f"an identity is {SECRET_SIZE} bytes, not {len(secret)}")
+                           detail=(f"identitas berukuran {SECRET_SIZE} bita, bukan {len(secret)}",
+                                   f"an identity is {SECRET_SIZE} bytes, not {len(secret)}"))
     return x25519.Identity.from_str(_bech32_encode(_IDENTITY_HRP, secret).upper())
 
 

@@ -788,6 +788,56 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "tanggal lulus {value} tidak sah; gunakan YYYY-MM-DD, tidak di masa depan",
         "date passed {value} is invalid; use YYYY-MM-DD, not in the future",
     ),
+    # issue 14 D: usage errors of the command line (brankas.cli.usage), a report period
+    # in the future, dates on the web forms
+    "usage_missing": ("{option} wajib diberikan", "{option} is required"),
+    "usage_choice": (
+        "nilai {value} untuk {option} tidak dikenal; pilih salah satu: {choices}",
+        "unknown value {value} for {option}; choose one of: {choices}",
+    ),
+    "usage_value": ("nilai {option} tidak sah: {value}", "invalid value for {option}: {value}"),
+    "usage_path": (
+        "{option}: {value} tidak ditemukan atau bukan jenis yang diminta (berkas atau folder)",
+        "{option}: {value} does not exist or is not the kind asked for (file or folder)",
+    ),
+    "usage_no_option": ("opsi {option} tidak dikenal", "no such option: {option}"),
+    "usage_no_command": ("perintah {command} tidak dikenal", "no such command: {command}"),
+    "usage_option": ("opsi {option} dipakai dengan salah", "option {option} is misused"),
+    "usage_extra": ("argumen berlebih: {args}", "unexpected extra arguments: {args}"),
+    "usage_other": ("penggunaan salah: {detail}", "wrong usage: {detail}"),
+    "usage_help": ("Bantuan: {command} --help", "Help: {command} --help"),
+    "usage_aborted": ("dibatalkan", "aborted"),
+    "usage_read_file": ("tidak dapat membaca {path}: {detail}", "cannot read {path}: {detail}"),
+    "usage_together": ("{options} harus diberikan bersama", "{options} go together"),
+    "usage_one_of": ("berikan salah satu: {options}", "give one of: {options}"),
+    "usage_not_both": ("berikan {first} atau {second}, jangan keduanya",
+                       "give {first} or {second}, not both"),
+    "usage_rekey_shares": (
+        "--rekey memerlukan --shares (admin tidak memegang kunci)",
+        "--rekey needs --shares (the admin holds no key)",
+    ),
+    "usage_runs": ("--runs: nomor run dipisahkan koma, mis. 3,4,5",
+                   "--runs: run numbers separated by commas, e.g. 3,4,5"),
+    "report_period_future": (
+        "periode {period} belum dimulai: laporan hanya untuk periode yang sudah "
+        "dimulai (hari ini {today})",
+        "the period {period} has not begun: a report covers a period that has begun (today "
+        "is {today})",
+    ),
+    "report_refresh_not_draft": (
+        "laporan {number} bukan konsep lagi; angkanya tidak dapat dikumpulkan ulang",
+        "report {number} is no longer a draft; its figures cannot be gathered again",
+    ),
+    "backup_dest_parent_missing": (
+        "folder {parent} tidak ada, jadi folder back up {path} tidak dapat dibuat; apakah "
+        "disk back up sudah terpasang? (Brankas hanya membuat folder back up itu sendiri)",
+        "the folder {parent} does not exist, so the backup folder {path} cannot be made; is "
+        "the backup disk connected? (Brankas makes only the backup folder itself)",
+    ),
+    "form_date_invalid": (
+        "tanggal {value} tidak sah; tulis dd/mm/yyyy antara {low} dan {high}",
+        "date {value} is invalid; write dd/mm/yyyy between {low} and {high}",
+    ),
 }
 
 

@@ -208,9 +208,19 @@ def test_a_new_bag_goes_only_into_an_empty_folder(tmp_path: Path) -> None:
         open_bag(foreign)
     assert error_code(info) == "backup_not_brankas"
 
+    # Only the backup folder is made, not the folders above it (the disk's mount point):
+    # the message names the first missing one, and nothing is made.
     with pytest.raises(BrankasError) as info:
-        open_bag(tmp_path / "not-mounted" / "brankas")
-    assert error_code(info) == "backup_dest_missing"
+        open_bag(tmp_path / "not-mounted" / "sub" / "brankas")
+    assert error_code(info) == "backup_dest_parent_missing"
+    assert info.value.params["parent"] == str(tmp_path / "not-mounted")
+    assert f"the folder {tmp_path / 'not-mounted'} does not exist" in info.value.message("en")
+    assert f"folder {tmp_path / 'not-mounted'} tidak ada" in info.value.message("id")
+    assert not (tmp_path / "not-mounted").exists()
+    made = tmp_path / "mounted"
+    made.mkdir()
+    open_bag(made / "brankas").close()  # the folder itself is made when missing
+    assert (made / "brankas" / "bagit.txt").is_file()
 
     root = tmp_path / "disk-root"  # the root of a disk, with what the OS put there
     (root / "System Volume Information").mkdir(parents=True)

@@ -87,9 +87,15 @@ def test_the_export_is_formula_safe_filtered_and_audited(signed_in):
     assert r["Content-Type"].startswith("text/csv")
     assert r["Content-Disposition"].startswith('attachment; filename="log-audit-')
     header, *rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
-    assert header[:6] == ["No.", "Waktu (UTC)", "Pengguna", "Tindakan", "Sasaran", "Hasil"]
+    assert header[:6] == ["No.", "Waktu", "Pengguna", "Tindakan", "Sasaran", "Hasil"]
     targets = [row[4] for row in rows]
     assert targets == ["'=HYPERLINK(\"http://x.invalid\",\"klik\")", "'@SUM(A1)"]
+    from django.utils import timezone
+
+    first = AuditEvent.objects.get(seq=int(rows[0][0]))  # the office's time zone, its offset
+    assert rows[0][1] == timezone.localtime(first.at).isoformat()
+    assert rows[0][1].endswith(timezone.localtime(first.at).strftime("%z")[:3] + ":"
+                               + timezone.localtime(first.at).strftime("%z")[3:])
     export = AuditEvent.objects.get(action="audit.export")
     assert export.actor == "kasi" and export.detail["entries"] == 2
     assert export.detail["filters"] == {"action": "document."}

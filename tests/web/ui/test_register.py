@@ -161,8 +161,10 @@ BAD_FIELDS = [
     ({"number": "9" * 101}, "kolom Nomor surat terlalu panjang"),
     ({"attachments": "l" * 201}, "kolom Lampiran terlalu panjang"),
     ({"doc_date": ""}, "kolom Tanggal surat wajib diisi"),
-    ({"doc_date": "2026-02-30"}, "tanggal 2026-02-30 tidak sah"),
-    ({"doc_date": "17-08-2026"}, "tanggal 17-08-2026 tidak sah"),
+    ({"doc_date": "2026-02-30"}, "tanggal 2026-02-30 tidak sah; tulis dd/mm/yyyy"),
+    ({"doc_date": "30/02/2026"}, "tanggal 30/02/2026 tidak sah; tulis dd/mm/yyyy antara "
+                                 "17/08/1945 dan"),
+    ({"doc_date": "17 Agustus 2026"}, "tanggal 17 Agustus 2026 tidak sah"),
     ({"doc_date": "1900-01-01"}, "tanggal 1900-01-01 tidak sah"),
     ({"direction": ""}, "kolom Arah wajib diisi"),
     ({"direction": "ke-samping"}, "arah ke-samping tidak dikenal"),

@@ -44,6 +44,26 @@ STATE_LABELS = {
     State.DECLINED: "Dikembalikan ke pemohon",
 }
 
+# The states in English, for the English interface (the Indonesian labels above are the
+# official ones, printed on the papers).
+STATE_LABELS_EN = {
+    State.SUBMITTED: "Submitted to the Kadis",
+    State.AT_KABID: "Assigned to the Kabid",
+    State.AT_KASI: "Assigned to the Kasi",
+    State.AT_SANDIMAN: "Assigned to the Sandiman",
+    State.RECEIVED: "Letter received by the Sandiman",
+    State.REGISTERED: "Registered as an outgoing document",
+    State.SENT: "Sent",
+    State.DECLINED: "Returned to the requester",
+}
+NUMBER_PREFIX = "P-"
+
+
+def number_text(number: int) -> str:
+    """A request's number as the papers and the pages show it: ``P-12``."""
+    return f"{NUMBER_PREFIX}{number}"
+
+
 CLOSED = frozenset({State.SENT, State.DECLINED})
 
 

@@ -376,7 +376,14 @@ def open_or_create(dest: Path | str, *, label: str, organization: str, software:
     try:
         dest.mkdir(exist_ok=True)
     except FileNotFoundError:
-        raise SetupError("backup_dest_missing", path=str(dest)) from None
+        # Only DEST itself is made, never the folders above it: a missing parent is
+        # usually a disk that is not connected (E:\ or /media/usb), and making it would
+        # back up onto the laptop's own disk. The message names the missing folder.
+        missing = dest.parent
+        while not missing.parent.exists() and missing.parent != missing:
+            missing = missing.parent
+        raise SetupError("backup_dest_parent_missing", path=str(dest),
+                         parent=str(missing)) from None
     except FileExistsError:
         raise SetupError("backup_dest_not_empty", path=str(dest)) from None
     except OSError as exc:

@@ -95,10 +95,12 @@ def build(
         # Plain ASCII digits only: int() alone also takes "1_000", "٣" (Arabic-Indic) and "+5".
         text = str(pages).strip()
         if isinstance(pages, bool) or not re.fullmatch(r"[0-9]{1,7}", text):
-            raise InvalidInput("field_invalid", field="pages", detail="not a number")
+            raise InvalidInput("field_invalid", field="pages",
+                               detail=("bukan angka", "not a number"))
         page_count = int(text)
         if not 1 <= page_count <= 100_000:
-            raise InvalidInput("field_invalid", field="pages", detail="out of range")
+            raise InvalidInput("field_invalid", field="pages",
+                               detail=("di luar rentang", "out of range"))
     return DocumentInput(
         direction=parse_direction(direction),
         classification=parse_class(classification),

@@ -134,7 +134,7 @@ def user_create(
         raise InvalidInput("field_required", field="username")
     nip = nip.strip().replace(" ", "")
     if nip and not (nip.isdigit() and len(nip) == 18):
-        raise InvalidInput("field_invalid", field="NIP", detail="18 digits")
+        raise InvalidInput("field_invalid", field="NIP", detail=("18 angka", "18 digits"))
     with transaction.atomic():
         if User.objects.filter(username__iexact=username).exists():
             raise Conflict("user_exists", username=username)

@@ -80,7 +80,7 @@ def event_dict(e: AuditEvent) -> dict[str, Any]:
 
 
 EXPORT_COLUMNS = [
-    ("seq", "No."), ("at", "Waktu (UTC)"), ("actor", "Pengguna"), ("action", "Tindakan"),
+    ("seq", "No."), ("at", "Waktu"), ("actor", "Pengguna"), ("action", "Tindakan"),
     ("target", "Sasaran"), ("outcome", "Hasil"), ("detail", "Rincian"),
     ("prev_hash", "Hash sebelumnya"), ("hash", "Hash"),
 ]
@@ -91,8 +91,11 @@ def audit_export(*, actor: Actor, filters: AuditFilter | None = None, via: str =
     """The matching entries, oldest first, as CSV; the export itself is audited (with the
     filters used and the number of entries)."""
     qs = audit_list(actor=actor, filters=filters, via=via, target=target).order_by("seq")
-    rows = [{**event_dict(e), "detail": json.dumps(e.detail, ensure_ascii=False,
-                                                   sort_keys=True)} for e in qs.iterator()]
+    # The time in the office's time zone, with its offset (2026-12-05T14:03:00+07:00):
+    # as the pages show it, and still one exact moment.
+    rows = [{**event_dict(e), "at": timezone.localtime(e.at).isoformat(),
+             "detail": json.dumps(e.detail, ensure_ascii=False, sort_keys=True)}
+            for e in qs.iterator()]
     data = csv_table(EXPORT_COLUMNS, rows)
     f = filters or AuditFilter()
     audit_record(actor=actor.username, action="audit.export", detail={

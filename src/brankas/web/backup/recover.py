@@ -92,7 +92,8 @@ def disk_trust(reader: BagReader, *, secrets: list[tuple[str, str]],
         wanted = diskseal.normalize_fingerprint(fingerprint)
         if wanted is None:
             raise InvalidInput("field_invalid", field="--fingerprint",
-                               detail="32 hexadecimal digits, as printed at set-up")
+                               detail=("32 angka heksadesimal, seperti dicetak saat penyiapan",
+                                       "32 hexadecimal digits, as printed at set-up"))
         seen = diskseal.read_disk_seals(reader.dest, reader.entries, trusted=set(),
                                         medium_id=reader.medium.medium_id, runs_dir=RUNS_DIR)
         for run in seen.runs:

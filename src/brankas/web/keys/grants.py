@@ -102,7 +102,8 @@ def _opener(actor: User, passphrase: str | None, recovery: x25519.Identity | Non
         office = Office.objects.get()
         if str(recovery.to_public()) != office.recovery_recipient:
             raise InvalidInput("field_invalid", field="identity",
-                               detail="not this office's recovery identity")
+                               detail=("bukan identitas pemulihan kantor ini",
+                                       "not this office's recovery identity"))
         fp = crypto.recipient_fingerprint(office.recovery_recipient)
         return _Opener({fp: recovery}, RECOVERY, fp)
     require_audited(actor, Action.GRANT_KEY, target=target)

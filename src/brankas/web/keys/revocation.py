@@ -96,7 +96,9 @@ def _revocable(holder: str, *, rekey: bool,
     user = user_get(holder)
     if rekey and recovery is None:
         raise InvalidInput("field_invalid", field="shares",
-                           detail="--rekey needs the recovery shares (the admin holds no key)")
+                           detail=("--rekey memerlukan bagian kunci pemulihan (admin tidak "
+                                   "memegang kunci)",
+                                   "--rekey needs the recovery shares (the admin holds no key)"))
     keys = list(HolderKey.objects.filter(holder=user).order_by("created_at"))
     if not keys:
         raise InvalidInput("grant_no_key", username=user.username)

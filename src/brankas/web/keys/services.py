@@ -129,7 +129,8 @@ def recovery_anchor_set(*, identity_text: str) -> OfficeKey:
     office = Office.objects.get()
     if str(identity.to_public()) != office.recovery_recipient:
         raise InvalidInput("field_invalid", field="identity",
-                           detail="not this office's recovery identity")
+                           detail=("bukan identitas pemulihan kantor ini",
+                                   "not this office's recovery identity"))
     signing = office_key()
     signing.recovery_anchor = _anchor(signing, RECOVERY, str(identity))
     signing.save(update_fields=["recovery_anchor"])

@@ -17,6 +17,7 @@ from django.utils import timezone
 from brankas.core.access import Action
 from brankas.core.chains.custody import STATE_WORDS, MediumState
 from brankas.core.chains.report import REPORT, State
+from brankas.core.chains.request import number_text as request_number_text
 from brankas.core.reports.periods import Kind, Period, mutu_baku
 from brankas.core.terms import Category, Classification, Direction, category_of
 from brankas.web.accounts.models import User
@@ -118,7 +119,7 @@ def message_requests(period: Period) -> list[dict[str, Any]]:
         return "-" if value is None else str(round(value.total_seconds() / 60))
 
     return [{
-        "request": f"P-{t.number}", "classification": t.classification,
+        "request": request_number_text(t.number), "classification": t.classification,
         "urgency": URGENCY_LABELS.get(Urgency(t.urgency), t.urgency), "state": t.state,
         "agenda": t.agenda or "-",
         "steps": [minutes(t.took[key]) for key in ("kabid_assigned", "kasi_assigned",
@@ -299,3 +300,11 @@ def report_figures(kind: Kind, period: Period, runs: list[int] | None = None) ->
 
 def report_waiting(state: State) -> int:
     return Report.objects.filter(state=state.value).count()
+
+
+def report_number_text(report: Report) -> str:
+    """The report's number as its paper prints it (``001/LAP-BRT/2026-05``): the pages and
+    the command line show the same (the paper code owns the format)."""
+    from brankas.web.reports.services import _number_text
+
+    return _number_text(report)

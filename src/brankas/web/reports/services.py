@@ -181,6 +181,16 @@ def report_export(*, actor: User, number: int, fmt: str, via: str = "",
     return data
 
 
+def report_preview(*, actor: User, number: int, via: str = "", target: str = "") -> bytes:
+    """The PDF shown in the report's page (its preview frame): audited as one
+    ``report.view``, not as an export (``report_export`` is for downloads)."""
+    report = report_get(actor=actor, number=number, via=via, target=target)
+    data = report_render(report)
+    audit_record(actor=actor.username, action="report.view", target=str(report.number),
+                 detail={"preview": True, "via": via})
+    return data
+
+
 # -- creating --------------------------------------------------------------------------
 
 def report_create(*, actor: User, kind: str, period: str, runs: list[int] | None = None,
@@ -193,6 +203,10 @@ def report_create(*, actor: User, kind: str, period: str, runs: list[int] | None
     except ValueError:
         raise InvalidInput("report_kind_invalid", value=kind) from None
     parsed = parse_period(period)
+    today = timezone.localdate()
+    if parsed.start > today:
+        raise InvalidInput("report_period_future", period=parsed.text,
+                           today=today.strftime("%d/%m/%Y"))
     old = None
     if corrects is not None:
         old = report_get(actor=actor, number=corrects)
@@ -228,6 +242,21 @@ def _advance(*, actor: User, number: int, step: Step, note: str = "", passphrase
     seen = report_lookup(number)  # the step's own role check comes first, and is audited
     needed = REPORT.transition(seen.state, step, number=seen.number).action
     require_audited(actor, needed, target=str(seen.number))  # before the transaction
+    try:
+        return _advance_locked(actor=actor, seen=seen, step=step, note=note,
+                               passphrase=passphrase, summary=summary)
+    except CryptoFailure as exc:
+        # A wrong signing passphrase is audited as a wrong document passphrase is (after
+        # the step's transaction is rolled back, so that the entry stays).
+        if exc.code == "signing_passphrase_wrong":
+            audit_record(actor=actor.username, action=f"report.{step.value}",
+                         target=str(seen.number), outcome="failed",
+                         detail={"error": exc.code})
+        raise
+
+
+def _advance_locked(*, actor: User, seen: Report, step: Step, note: str, passphrase: str,
+                    summary: str | None) -> Report:
     with transaction.atomic():
         report = Report.objects.select_for_update().get(pk=seen.pk)
         if report.state != seen.state:  # it moved on meanwhile
@@ -291,8 +320,30 @@ def _advance(*, actor: User, number: int, step: Step, note: str = "", passphrase
     return report
 
 
-def report_submit(*, actor: User, number: int, passphrase: str) -> Report:
-    return _advance(actor=actor, number=number, step=Step.SUBMIT, passphrase=passphrase)
+def report_submit(*, actor: User, number: int, passphrase: str, note: str = "") -> Report:
+    """Submit (or resubmit) to the Kasi; ``note``: the Sandiman's reply to a return, kept
+    with the step and shown in the history."""
+    return _advance(actor=actor, number=number, step=Step.SUBMIT, passphrase=passphrase,
+                    note=note)
+
+
+def report_refresh(*, actor: User, number: int) -> Report:
+    """Gather a draft's figures again (after a return, when the records changed), so that
+    its preview shows what the submission will sign; audited with the old and new hashes."""
+    require_audited(actor, Action.REPORT_DRAFT, target=str(number))
+    with transaction.atomic():
+        report = Report.objects.select_for_update().get(pk=report_lookup(number).pk)
+        if report.state != State.DRAFT.value:
+            raise Conflict("report_refresh_not_draft", number=report.number)
+        data = report_figures(Kind(report.kind), parse_period(report.period),
+                              report.runs or None)
+        old = report.data_sha256
+        report.data, report.data_sha256 = data, _data_hash(data)
+        report.save(update_fields=["data", "data_sha256"])
+        audit_record(actor=actor.username, action="report.refresh", target=str(report.number),
+                     detail={"from": old[:16], "to": report.data_sha256[:16],
+                             "changed": old != report.data_sha256})
+    return report
 
 
 def report_return(*, actor: User, number: int, note: str) -> Report:

@@ -177,8 +177,7 @@ def progress_json(job: Job) -> dict[str, Any]:
     left, and the same as text in the active language."""
     import datetime as dt
 
-    from django.template.defaultfilters import filesizeformat
-
+    from brankas.web.ui.formats import size_text as filesizeformat
     from brankas.web.ui.templatetags.brankas_ui import duration
 
     speed, left = job.speed, job.seconds_left

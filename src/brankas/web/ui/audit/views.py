@@ -13,9 +13,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
+from brankas.web.audit.outcomes import OUTCOMES
 from brankas.web.audit.selectors import AuditFilter, audit_actions, audit_export, audit_list
-from brankas.web.ui.common import actor, download, paginate, refusals
+from brankas.web.ui.common import actor, download, language, paginate, refusals
+from brankas.web.ui.formats import FORM_DATE, FORM_DATE_HINT
 from brankas.web.ui.security import recent_password
+
+DATE_INPUTS = [FORM_DATE, "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d"]  # dd/mm/yyyy; ISO from old links
 
 PER_PAGE = 50
 
@@ -25,12 +29,13 @@ class AuditFilterForm(forms.Form):
                         widget=forms.SearchInput())
     actor = forms.CharField(label=_("User"), required=False, max_length=150)
     action = forms.ChoiceField(label=_("Action"), required=False)
-    outcome = forms.ChoiceField(label=_("Outcome"), required=False, choices=[
-        ("", _("All")), ("ok", _("ok")), ("denied", _("denied")), ("failed", _("failed"))])
-    since = forms.DateField(label=_("From"), required=False,
-                            widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label=_("Until"), required=False,
-                            widget=forms.DateInput(attrs={"type": "date"}))
+    outcome = forms.ChoiceField(label=_("Outcome"), required=False)
+    since = forms.DateField(label=_("From"), required=False, input_formats=DATE_INPUTS,
+                            widget=forms.DateInput(format=FORM_DATE, attrs={
+                                "placeholder": FORM_DATE_HINT, "inputmode": "numeric"}))
+    until = forms.DateField(label=_("Until"), required=False, input_formats=DATE_INPUTS,
+                            widget=forms.DateInput(format=FORM_DATE, attrs={
+                                "placeholder": FORM_DATE_HINT, "inputmode": "numeric"}))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -38,6 +43,9 @@ class AuditFilterForm(forms.Form):
         groups = sorted({a.split(".", 1)[0] + "." for a in actions if "." in a})
         self.fields["action"].choices = [  # type: ignore[attr-defined]
             ("", _("All")), *[(g, g + "*") for g in groups], *[(a, a) for a in actions]]
+        index = 1 if language() == "en" else 0
+        self.fields["outcome"].choices = [  # type: ignore[attr-defined]
+            ("", _("All")), *[(code, words[index]) for code, words in OUTCOMES.items()]]
 
     def filters(self) -> AuditFilter:
         if not self.is_valid():

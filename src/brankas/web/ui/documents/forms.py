@@ -22,6 +22,7 @@ from brankas.core.register.intake import InputFile
 from brankas.core.register.metadata import LIMITS, DocumentInput
 from brankas.core.terms import CATEGORY_LABELS, Category
 from brankas.web.ui import labels
+from brankas.web.ui.formats import FORM_DATE_HINT, form_date_text, iso_form_date
 from brankas.web.ui.forms import BaseForm, MultipleFileField
 from brankas.web.ui.uploads import uploaded_files
 
@@ -97,6 +98,7 @@ def opened_at(token: str | None) -> dt.datetime | None:
 # Which form field a core error belongs to.
 FIELD_OF_CODE = {
     "date_invalid": "doc_date",
+    "form_date_invalid": "doc_date",
     "direction_invalid": "direction",
     "classification_invalid": "classification",
 }
@@ -113,8 +115,13 @@ class RegisterForm(BaseForm):
     number = core_text(_("Document number"), LIMITS["number"], placeholder="005/123/2026")
     doc_date = forms.CharField(
         label=_("Date of the document"), required=False,
-        widget=forms.DateInput(attrs={"type": "date", "required": True,
-                                      "placeholder": "YYYY-MM-DD"}),
+        # dd/mm/yyyy as Indonesians write it (a browser's own date field shows the order
+        # of its language, and sends YYYY-MM-DD, which is read too).
+        widget=forms.TextInput(attrs={"required": True, "placeholder": FORM_DATE_HINT,
+                                      "inputmode": "numeric", "autocomplete": "off",
+                                      "pattern": r"\d{1,2}[/.\-]\d{1,2}[/.\-]\d{4}|"
+                                                 r"\d{4}-\d{2}-\d{2}"}),
+        help_text=_("Day/month/year, e.g. 20/11/2026."),
     )
     subject = core_text(_("Subject (perihal)"), LIMITS["subject"], required=True)
     correspondent = core_text(_("Sender / addressee"), LIMITS["correspondent"], required=True)
@@ -154,6 +161,17 @@ class RegisterForm(BaseForm):
             self.add_brankas_error(InvalidInput("field_required", field=name))
             return None
         return value
+
+    def clean_doc_date(self) -> str:
+        """dd/mm/yyyy (or YYYY-MM-DD) as the ISO date the services read."""
+        return iso_form_date(self.cleaned_data.get("doc_date") or "")
+
+    def add_brankas_error(self, exc: BrankasError) -> None:
+        if exc.code == "date_invalid":  # worded for the form: dd/mm/yyyy, as typed
+            exc = InvalidInput("form_date_invalid", value=self.data.get("doc_date", ""),
+                               low=form_date_text(exc.params["low"]),
+                               high=form_date_text(exc.params["high"]))
+        super().add_brankas_error(exc)
 
     def document_input(self) -> DocumentInput | None:
         """The checked data-input form, or ``None`` with every field's error added."""

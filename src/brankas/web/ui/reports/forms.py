@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -28,6 +30,20 @@ class ReportSignForm(PassphraseForm):
     passphrase = forms.CharField(
         label=_("Your signing key passphrase"), strip=False, required=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "off", "required": True}))
+
+
+class ReportSubmitForm(ReportSignForm):
+    """Submitting; after a return, with the Sandiman's reply to the note (optional)."""
+
+    reply = forms.CharField(label=_("Your reply to the note (optional)"), required=False,
+                            max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args: Any, reply: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not reply:
+            del self.fields["reply"]
+        else:  # the reply first, the passphrase last (it signs what is above it)
+            self.order_fields(["reply", "passphrase"])
 
 
 class ReportForwardForm(ReportSignForm):

@@ -23,6 +23,7 @@ from brankas.web.reports.selectors import (
     report_inbox,
     report_list,
     report_lookup,
+    report_number_text,
     report_steps,
 )
 from brankas.web.reports.services import (
@@ -31,6 +32,8 @@ from brankas.web.reports.services import (
     report_create,
     report_export,
     report_forward,
+    report_preview,
+    report_refresh,
     report_return,
     report_submit,
     report_verify,
@@ -41,12 +44,14 @@ from brankas.web.ui.reports.forms import (
     ReportForwardForm,
     ReportNoteForm,
     ReportSignForm,
+    ReportSubmitForm,
     ReportVerifyForm,
 )
 from brankas.web.ui.security import recent_password
 
-SIGN_STEPS = {Step.SUBMIT: report_submit, Step.APPROVE: report_approve,
-              Step.ACKNOWLEDGE: report_acknowledge}
+SIGN_STEPS = {Step.APPROVE: report_approve, Step.ACKNOWLEDGE: report_acknowledge}
+PERIOD_CODES = {"period_invalid", "report_period_future"}
+REFRESH = "refresh"  # not a step of the chain: a draft's figures gathered again
 
 
 @login_required
@@ -67,9 +72,10 @@ def reports_page(request: HttpRequest) -> HttpResponse:
             except ValueError:
                 form.add_error("runs", _("Give run numbers separated by commas."))
             except BrankasError as exc:
-                form.add_error(None, message_of(exc))
+                form.add_error("period" if exc.code in PERIOD_CODES else None, message_of(exc))
             else:
-                messages.success(request, _("Report %(n)s drafted.") % {"n": report.number})
+                messages.success(request, _("Report %(n)s drafted.") % {
+                    "n": report_number_text(report)})
                 return redirect("ui:report", number=report.number)
     return render(request, "ui/reports.html", {
         "reports": reports,
@@ -82,9 +88,14 @@ def _detail(request: HttpRequest, user: User, number: int, *, forms: dict | None
     report = report_get(actor=user, number=number, via="web", target=request.path)
     possible = [step.value for step in REPORT.open_steps(role=user.role, state=report.state)]
     forms = forms or {}
+    sign_form = forms.get("sign") or (
+        ReportSubmitForm(prefix="sign", reply=bool(report.return_note))
+        if Step.SUBMIT.value in possible else ReportSignForm(prefix="sign"))
     context = {
-        "report": report, "steps": report_steps(report), "possible": possible,
-        "sign_form": forms.get("sign") or ReportSignForm(prefix="sign"),
+        "report": report, "number_text": report_number_text(report),
+        "steps": report_steps(report), "possible": possible,
+        "sign_form": sign_form,
+        "may_refresh": (Step.SUBMIT.value in possible),
         "return_form": forms.get("return") or ReportNoteForm(prefix="return"),
         "forward_form": forms.get("forward") or ReportForwardForm(
             prefix="forward", initial={"summary": report.summary}),
@@ -112,6 +123,8 @@ def report_step_view(request: HttpRequest, number: int, step: str) -> HttpRespon
     typed in the last five minutes; a role that may not take the step is refused before
     its form is read."""
     user = actor(request)
+    if step == REFRESH:
+        return _refresh(request, user, number)
     try:
         chosen = Step(step)
     except ValueError:
@@ -129,6 +142,9 @@ def report_step_view(request: HttpRequest, number: int, step: str) -> HttpRespon
     elif chosen is Step.FORWARD:
         form = ReportForwardForm(request.POST, prefix="forward")
         key = "forward"
+    elif chosen is Step.SUBMIT:
+        form = ReportSubmitForm(request.POST, prefix="sign", reply=bool(report.return_note))
+        key = "sign"
     else:
         form = ReportSignForm(request.POST, prefix="sign")
         key = "sign"
@@ -137,6 +153,9 @@ def report_step_view(request: HttpRequest, number: int, step: str) -> HttpRespon
         try:
             if chosen is Step.RETURN:
                 report_return(actor=user, number=number, note=data["note"])
+            elif chosen is Step.SUBMIT:
+                report_submit(actor=user, number=number, passphrase=data["passphrase"],
+                              note=data.get("reply") or "")
             elif chosen is Step.FORWARD:
                 report_forward(actor=user, number=number, summary=data["summary"],
                                passphrase=data["passphrase"])
@@ -147,9 +166,24 @@ def report_step_view(request: HttpRequest, number: int, step: str) -> HttpRespon
                 raise
             form.add_error(None, message_of(exc))
         else:
-            messages.success(request, _("Report %(n)s: done.") % {"n": number})
+            messages.success(request, _("Report %(n)s: done.") % {
+                "n": report_number_text(report_lookup(number))})
             return redirect("ui:report", number=number)
     return _detail(request, user, number, forms={key: form}, status=400)
+
+
+def _refresh(request: HttpRequest, user: User, number: int) -> HttpResponse:
+    """A draft's figures gathered again (the Sandiman, before resubmitting)."""
+    require_role(request, Action.REPORT_DRAFT)
+    try:
+        report_refresh(actor=user, number=number)
+    except BrankasError as exc:
+        if exc.kind == "denied":
+            raise
+        messages.error(request, message_of(exc))
+    else:
+        messages.success(request, _("The figures were gathered again from the records."))
+    return redirect("ui:report", number=number)
 
 
 @login_required
@@ -167,7 +201,7 @@ def report_correct_view(request: HttpRequest, number: int) -> HttpResponse:
             raise
         messages.error(request, message_of(exc))
         return redirect("ui:report", number=number)
-    messages.success(request, _("Report %(n)s drafted.") % {"n": new.number})
+    messages.success(request, _("Report %(n)s drafted.") % {"n": report_number_text(new)})
     return redirect("ui:report", number=new.number)
 
 
@@ -176,9 +210,16 @@ def report_correct_view(request: HttpRequest, number: int) -> HttpResponse:
 @xframe_options_sameorigin
 @csp_replace({"frame-ancestors": ["'self'"]})  # type: ignore[arg-type]  # framed by its page
 def report_pdf_view(request: HttpRequest, number: int) -> HttpResponse:
-    return download(report_export(actor=actor(request), number=number, fmt="pdf", via="web",
-                                  target=request.path),
-                    "application/pdf", f"laporan-{number}.pdf", inline=True, no_store=True)
+    """The report's PDF: shown in its page's frame (audited once, as a view), or with
+    ``?download`` handed over as a file (audited as an export)."""
+    user = actor(request)
+    if "download" in request.GET:
+        data = report_export(actor=user, number=number, fmt="pdf", via="web",
+                             target=request.path)
+        return download(data, "application/pdf", f"laporan-{number}.pdf", no_store=True)
+    data = report_preview(actor=user, number=number, via="web", target=request.path)
+    return download(data, "application/pdf", f"laporan-{number}.pdf", inline=True,
+                    no_store=True)
 
 
 @login_required

@@ -21,10 +21,17 @@ FIELD_OF_CODE = {"classification_invalid": "classification", "urgency_invalid": 
 
 
 class ServiceForm(BaseForm):
-    """A form of the request pages (its letter field is ``letter``)."""
+    """A form of the request pages (its letter field is ``letter``). The step forms share
+    one page, and several have a ``note``: each names its fields' ids with its own prefix
+    (``id_prefix``), so that every label points at its own field."""
 
     field_of_code = FIELD_OF_CODE
     file_field = "letter"
+    id_prefix = "id"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
+        super().__init__(*args, **kwargs)
 
 
 def letter_field(required: bool = False) -> MultipleFileField:
@@ -70,6 +77,7 @@ class RequestForm(ServiceForm):
 
 
 class AssignForm(ServiceForm):
+    id_prefix = "assign"
     to = forms.ChoiceField(label=_("Assign to"), choices=[])
     note = forms.CharField(label=_("Note"), required=False,
                            widget=forms.Textarea(attrs={"rows": 2, "maxlength": LIMITS["note"]}))
@@ -81,18 +89,21 @@ class AssignForm(ServiceForm):
 
 
 class ReturnForm(ServiceForm):
+    id_prefix = "return"
     note = forms.CharField(label=_("Reason"), required=False,
                            widget=forms.Textarea(attrs={"rows": 2, "required": True,
                                                         "maxlength": LIMITS["note"]}))
 
 
 class ReceiveForm(ServiceForm):
+    id_prefix = "receive"
     note = forms.CharField(label=_("Note"), required=False,
                            widget=forms.Textarea(attrs={"rows": 2, "maxlength": LIMITS["note"]}))
     letter = letter_field()
 
 
 class SentForm(ServiceForm):
+    id_prefix = "sent"
     channel = core_text(_("Channel"), LIMITS["channel"], required=True,
                         placeholder=_("e.g. JKS, messaging application"))
     reference = core_text(_("Reference number"), LIMITS["reference"], required=True)

@@ -20,7 +20,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from brankas.core.access import Action
-from brankas.core.chains.request import REQUEST, STATE_LABELS, State, Step
+from brankas.core.chains.request import REQUEST, State, Step, number_text
 from brankas.core.errors import BrankasError
 from brankas.core.names import safe_component
 from brankas.web.accounts.models import User
@@ -37,6 +37,7 @@ from brankas.web.sendrequests.selectors import (
 )
 from brankas.web.ui.common import actor, message_of, paginate, pdf_response, refusals, require_role
 from brankas.web.ui.documents.forms import opened_at, opened_token
+from brankas.web.ui.formats import form_date_text
 from brankas.web.ui.forms import PassphraseForm
 from brankas.web.ui.sendrequests.forms import (
     AssignForm,
@@ -66,8 +67,12 @@ def request_list_view(request: HttpRequest) -> HttpResponse:
     if show == "overdue":
         qs = qs.filter(created_at__lt=overdue_cutoff())
     page = paginate(request, qs, PER_PAGE)
+    hidden = 0
+    if show != "all":  # what the filter leaves out, said beside the count
+        hidden = request_list(actor=user, via="web", target=request.path,
+                              query=request.GET.get("q")).count() - page.paginator.count
     return render(request, "ui/request_list.html", {
-        "page": page, "show": show, "q": request.GET.get("q", ""),
+        "page": page, "show": show, "q": request.GET.get("q", ""), "hidden": hidden,
         "inbox": list(request_inbox(user, via="web", target=request.path)),
         "cutoff": overdue_cutoff(),
         "max_hours": brankas_settings().request_max_open_hours,
@@ -91,7 +96,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
             form.add_brankas_error(exc)
         else:
             messages.success(request, _("Request number %(number)s recorded; it waits for "
-                                        "the Kadis.") % {"number": req.pk})
+                                        "the Kadis.") % {"number": number_text(req.pk)})
             return redirect("ui:request", number=req.pk)
     return render(request, "ui/request_new.html", {"form": form, "files_dropped": True})
 
@@ -107,7 +112,6 @@ def render_detail(request: HttpRequest, req: SendRequest, *, status: int = 200,
     last_return = req.steps.filter(kind="return").order_by("-at", "-pk").first()
     context: dict[str, Any] = {
         "req": req,
-        "state_label": STATE_LABELS[state],
         "steps": req.steps.select_related("actor", "assignee"),
         "holder": REQUEST.holds(role=user.role, state=state, assignee=req.assignee_id,
                                 user=user.pk),
@@ -217,7 +221,7 @@ def request_register_view(request: HttpRequest, number: int) -> HttpResponse:
     if request.method != "POST":
         form = RequestRegisterForm(initial={
             "opened": opened_token(), "correspondent": req.addressee,
-            "doc_date": timezone.localdate().isoformat()})
+            "doc_date": form_date_text(timezone.localdate())})
         return render(request, "ui/request_register.html", {**context, "form": form})
     form = RequestRegisterForm(request.POST, request.FILES)
     if not refuse_if_too_large(request, form) and form.is_valid():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from brankas.core.chains.request import STATE_LABELS, State
+from brankas.core.chains.request import STATE_LABELS, STATE_LABELS_EN, State, number_text
 from brankas.core.terms import URGENCY_LABELS, Urgency
 
 register = template.Library()
@@ -12,10 +12,20 @@ register = template.Library()
 
 @register.filter
 def state_label(value: str) -> str:
+    """The state in the page's language: the official Indonesian label, or its English."""
+    from brankas.web.ui.common import language
+
     try:
-        return STATE_LABELS[State(value)]
+        state = State(value)
     except ValueError:
         return value
+    return STATE_LABELS_EN[state] if language() == "en" else STATE_LABELS[state]
+
+
+@register.filter
+def request_number(value: int) -> str:
+    """``P-12``: the number as the papers print it."""
+    return number_text(int(value))
 
 
 @register.filter

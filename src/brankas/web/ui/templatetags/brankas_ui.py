@@ -48,3 +48,82 @@ def duration(value: dt.timedelta | None) -> str:
     if mins:
         return f"{mins} min {secs:02d} s"
     return f"{secs} s"
+
+
+# -- issue 14: one wording of codes, sizes and times on every page -----------------------
+
+def _pick(pair: tuple[str, str]) -> str:
+    from brankas.web.ui.common import language
+
+    return pair[1] if language() == "en" else pair[0]
+
+
+CHECK_MODES = {"full": ("penuh", "full"), "fast": ("cepat", "fast"),
+               "sample": ("sampel", "sample")}
+
+
+@register.filter
+def report_step(value: str) -> str:
+    """A step of the report chain as the papers word it (``diajukan`` / ``submitted``)."""
+    from brankas.core.chains.report import STEP_WORDS, Step
+
+    try:
+        return _pick(STEP_WORDS[Step(value)])
+    except ValueError:
+        return value
+
+
+@register.filter
+def report_state(value: str) -> str:
+    from brankas.core.chains.report import STATE_WORDS, State
+
+    try:
+        return _pick(STATE_WORDS[State(value)])
+    except ValueError:
+        return value
+
+
+@register.filter
+def check_mode(value: str) -> str:
+    """A disk check's mode: ``penuh`` / ``full``, ``sampel`` / ``sample``."""
+    return _pick(CHECK_MODES[value]) if value in CHECK_MODES else value
+
+
+@register.filter
+def size(value: int | None) -> str:
+    """A size in bytes in the one style of the interface: ``1,5 MB`` (id), ``1.5 MB`` (en),
+    1024-based as a file manager shows it (``brankas.web.ui.formats``)."""
+    from brankas.web.ui.formats import size_text
+
+    return size_text(value)
+
+
+@register.filter
+def when(value: dt.datetime | str | None) -> str:
+    """A moment in the office's time zone, ``5 Des 2026 14:03`` (an ISO text is read first)."""
+    from brankas.web.ui.formats import when_text
+
+    return when_text(value)
+
+
+@register.filter
+def outcome_label(value: str) -> str:
+    from brankas.web.audit.outcomes import outcome_words
+
+    return _pick(outcome_words(value))
+
+
+@register.filter
+def detail_pairs(detail: object) -> list[tuple[str, str]]:
+    """An audit entry's details as (label, value) pairs a reader understands."""
+    from brankas.web.ui.formats import detail_pairs as pairs
+
+    return pairs(detail)
+
+
+@register.filter
+def report_number(report: object) -> str:
+    """A report's number as its paper prints it."""
+    from brankas.web.reports.selectors import report_number_text
+
+    return report_number_text(report)  # type: ignore[arg-type]

@@ -1,0 +1,176 @@
+"""How the interface writes values, in one place: sizes, moments in the office's time zone,
+dates on forms (dd/mm/yyyy, as Indonesians write them) and an audit entry's details.
+
+The papers have their own wording (``brankas.core.printing``); the templates reach these
+through the filters of ``templatetags/brankas_ui``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.dateparse import parse_datetime
+
+FORM_DATE = "%d/%m/%Y"  # dd/mm/yyyy on every form, as typed and as shown
+FORM_DATE_HINT = "dd/mm/yyyy"
+WHEN = "j M Y H:i"  # a moment on a page: 5 Des 2026 14:03, in the office's time zone
+UNITS = ("B", "KB", "MB", "GB", "TB")
+
+
+def _lang() -> str:
+    from brankas.web.ui.common import language
+
+    return language()
+
+
+def _pick(pair: tuple[str, str]) -> str:
+    return pair[1] if _lang() == "en" else pair[0]
+
+
+def size_text(value: int | float | None) -> str:
+    """``0 B``, ``512 B``, ``1,5 KB`` (id) / ``1.5 KB`` (en): one decimal above a kilobyte,
+    1024-based as Explorer and file managers show sizes."""
+    if value is None or value == "":
+        return "—"
+    amount = float(value)
+    unit = 0
+    while abs(amount) >= 1024 and unit < len(UNITS) - 1:
+        amount /= 1024
+        unit += 1
+    if unit == 0:
+        return f"{int(amount)} B"
+    text = f"{amount:.1f}"
+    if _lang() != "en":
+        text = text.replace(".", ",")
+    return f"{text}\u00a0{UNITS[unit]}"
+
+
+def when_text(value: dt.datetime | str | None) -> str:
+    """A moment in the office's time zone (``TIME_ZONE``); an ISO text is read first."""
+    if value in (None, ""):
+        return "—"
+    moment = parse_datetime(value) if isinstance(value, str) else value
+    if moment is None:
+        return str(value)
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, dt.UTC)
+    return date_format(timezone.localtime(moment), WHEN)
+
+
+# -- dates on forms -----------------------------------------------------------------------
+
+def form_date_text(value: dt.date | str | None) -> str:
+    """A date as a form shows it: dd/mm/yyyy."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        parsed = parse_form_date(value)
+        return value if parsed is None else parsed.strftime(FORM_DATE)
+    return value.strftime(FORM_DATE)
+
+
+def parse_form_date(text: str) -> dt.date | None:
+    """dd/mm/yyyy (also d/m/yyyy, with - or . between), or YYYY-MM-DD as a browser's date
+    field sends it; None when it is neither."""
+    text = (text or "").strip()
+    found = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", text)
+    try:
+        if found:
+            day, month, year = (int(x) for x in found.groups())
+            return dt.date(year, month, day)
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+    return None
+
+
+def iso_form_date(text: str) -> str:
+    """A typed form date as YYYY-MM-DD for the services (which speak ISO, as the command
+    line does); what cannot be read is passed on as typed, for the service to refuse."""
+    parsed = parse_form_date(text)
+    return parsed.isoformat() if parsed else (text or "").strip()
+
+
+# -- an audit entry's details ---------------------------------------------------------------
+
+DETAIL_LABELS: dict[str, tuple[str, str]] = {
+    "action": ("tindakan", "action"), "agenda": ("agenda", "agenda"),
+    "assignee": ("ditugaskan kepada", "assigned to"), "channel": ("saluran", "channel"),
+    "classification": ("klasifikasi", "classification"),
+    "corrects": ("mengoreksi laporan", "corrects report"),
+    "decrypt": ("dekripsi", "decryption"), "detail": ("rincian", "detail"),
+    "direction": ("arah", "direction"), "duplicate_of": ("duplikat dari", "duplicate of"),
+    "entries": ("entri", "entries"), "error": ("kesalahan", "error"),
+    "files": ("berkas", "files"), "files_added": ("berkas ditambahkan", "files added"),
+    "files_total": ("jumlah berkas", "files in all"), "filters": ("saringan", "filters"),
+    "fingerprint": ("sidik jari", "fingerprint"),
+    "fingerprints": ("sidik jari", "fingerprints"), "format": ("format", "format"),
+    "from": ("dari", "from"), "kind": ("jenis", "kind"), "label": ("label", "label"),
+    "letter": ("surat", "letter"), "letter_sha256": ("SHA-256 surat", "letter SHA-256"),
+    "location": ("lokasi", "location"), "medium": ("disk", "disk"),
+    "mode": ("mode", "mode"), "note": ("catatan", "note"), "out": ("keluaran", "output"),
+    "pdf_sha256": ("SHA-256 PDF", "PDF SHA-256"), "period": ("periode", "period"),
+    "readers": ("pembaca", "readers"), "reason": ("alasan", "reason"),
+    "reference": ("referensi", "reference"), "role": ("peran", "role"),
+    "sha256": ("SHA-256", "SHA-256"), "signer_key": ("kunci penanda tangan", "signing key"),
+    "source": ("sumber", "source"), "stage": ("tahap", "stage"),
+    "stored_path": ("disimpan di", "stored at"), "stored_sha256": ("SHA-256 tersimpan",
+                                                                    "stored SHA-256"),
+    "superseded": ("digantikan", "superseded"), "to": ("ke", "to"),
+    "urgency": ("sifat", "urgency"), "via": ("melalui", "via"), "preview": ("pratinjau",
+                                                                        "preview"),
+}
+YES_NO = (("ya", "yes"), ("tidak", "no"))
+
+
+def _state_words(value: str) -> str | None:
+    """A state of the report chain or of the request chain, in the page's language."""
+    from brankas.core.chains import request
+    from brankas.core.chains.report import STATE_WORDS, State
+
+    try:
+        return _pick(STATE_WORDS[State(value)])
+    except ValueError:
+        pass
+    try:
+        state = request.State(value)
+    except ValueError:
+        return None
+    return _pick((request.STATE_LABELS[state], request.STATE_LABELS_EN[state]))
+
+
+def _value_text(key: str, value: Any) -> str:
+    from brankas.web.ui.templatetags.brankas_ui import CHECK_MODES
+
+    if value is None or value == "" or value == [] or value == {}:
+        return "—"
+    if isinstance(value, bool):
+        return _pick(YES_NO[0] if value else YES_NO[1])
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_value_text(key, v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{_label(k)}: {_value_text(k, v)}" for k, v in value.items())
+    text = str(value)
+    if key in ("from", "to"):
+        return _state_words(text) or text
+    if key == "mode" and text in CHECK_MODES:
+        return _pick(CHECK_MODES[text])
+    return text
+
+
+def _label(key: str) -> str:
+    if key in DETAIL_LABELS:
+        return _pick(DETAIL_LABELS[key])
+    return key.replace("_", " ")
+
+
+def detail_pairs(detail: Any) -> list[tuple[str, str]]:
+    """(label, value) of each detail, in the language of the page: no Python text (no
+    ``None``, no braces), empty values as a dash."""
+    if not isinstance(detail, dict):
+        return [] if detail in (None, "") else [("", str(detail))]
+    return [(_label(k), _value_text(k, v)) for k, v in detail.items()]
