@@ -40,6 +40,7 @@ NOT_PAGES = {
     "set_language": "a POST that redirects",
     "setup": "the first-run page; the office exists already (redirects)",
     "login_code": "only between a password and a code (redirects otherwise)",
+    "recover": "the first-run recover page; the office exists already (redirects)",
 }
 # Pages whose URL names a background job (in memory, per process): rendered with an unknown
 # job, which is the page that says so.
@@ -309,7 +310,8 @@ def _found(parts: list[str], lang: str, values: list[str], msgids: set[str]) -> 
         if lang == "en":
             for term in official:
                 text = text.replace(term, " ")
-        words = re.findall(r"[A-Za-z][A-Za-z'-]*", text)
+        # whole words only: not the letters inside a hash or an identifier ("f00bce81be4e")
+        words = re.findall(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z'-]*(?![A-Za-z0-9])", text)
         bad = ENGLISH if lang == "id" else INDONESIAN
         hits = [w for w in words if w.lower() in bad]
         if hits:
