@@ -719,6 +719,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "disk di {path} tidak mencatat kepala rantai audit pada daftar kontrol mana pun",
         "the disk at {path} records no audit-chain head in any control list",
     ),
+    # issue 14 B
+    "office_logo_invalid": (
+        "logo harus berupa gambar PNG atau JPEG yang utuh",
+        "the logo must be a whole PNG or JPEG image",
+    ),
+    "office_logo_too_large": (
+        "logo terlalu besar (maksimal {limit} KiB dan 4096 x 4096 piksel)",
+        "the logo is too large (at most {limit} KiB and 4096 x 4096 pixels)",
+    ),
+    "office_logo_both": (
+        "pilih salah satu: logo baru atau tanpa logo",
+        "choose one: a new logo or no logo",
+    ),
 }
 
 
