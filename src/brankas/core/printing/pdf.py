@@ -261,7 +261,7 @@ def _lay_out(table: PrintTable, tall: float, wide: float, landscape_ok: bool) ->
 
 
 def _numeric(values: Sequence[str]) -> bool:
-    return bool(values) and all(re.fullmatch(r"[-\d.,%() ]+", v or "-") for v in values)
+    return bool(values) and all(re.fullmatch(r"-|[-+]?\d[\d.,]*%?", v or "-") for v in values)
 
 
 def _table(table: PrintTable, laid: _Laid) -> list:
@@ -354,16 +354,18 @@ def _boxes(block: PrintBoxes, styles: dict[str, ParagraphStyle], frame_width: fl
 
 
 def _signature_cell(sig: Signature, styles: dict[str, ParagraphStyle]) -> list:
-    lines = [_p(sig.heading, styles["sign"]), _p(sig.signed or " ", styles["note"]),
+    # The heading always takes two lines and the electronic-signature line one, so that
+    # the names of blocks side by side stand on one line.
+    heading = sig.heading if "\n" in sig.heading else f"{sig.heading}\n\u00a0"
+    lines = [_p(heading, styles["sign"]),
+             _p(sig.signed or "\u00a0", ParagraphStyle("signed", parent=styles["note"],
+                                                       alignment=TA_CENTER)),
              Spacer(1, 14 * mm),
              Paragraph(f"<u>{escape(sig.name)}</u>", styles["signname"])]
     if sig.position:
         lines.append(_p(sig.position, styles["sign"]))
     lines.append(_p(f"NIP. {sig.nip}" if sig.nip else "NIP. ....................",
                     styles["sign"]))
-    if sig.signed:
-        lines[1] = _p(sig.signed, ParagraphStyle("signed", parent=styles["note"],
-                                                 alignment=TA_CENTER))
     return lines
 
 
@@ -393,9 +395,6 @@ def _signatures(doc: PrintDocument, styles: dict[str, ParagraphStyle],
 
 def _letterhead(doc: PrintDocument, styles: dict[str, ParagraphStyle],
                 frame_width: float) -> list:
-    lines: list = [_p(doc.office, styles["kop1"])]
-    lines += [_p(line, styles["kop2"]) for line in doc.letterhead]
-    lines += [_p(line, styles["kop3"]) for line in doc.contact]
     out: list = []
     logo = None
     if doc.logo:
@@ -407,8 +406,23 @@ def _letterhead(doc: PrintDocument, styles: dict[str, ParagraphStyle],
             logo.drawHeight = logo.drawWidth / ratio
         except Exception:  # an unreadable logo: the letterhead without it
             logo = None
+    side = (logo.drawWidth + 3 * mm) if logo is not None else 0
+    middle = frame_width - 2 * side
+
+    def fitted(text: str, style: ParagraphStyle) -> Paragraph:
+        # A heading line stays on one line: a smaller type rather than a broken line.
+        size = style.fontSize
+        while size > 9 and _width(text, style.fontName, size) > middle - 4:
+            size -= 0.5
+        if size != style.fontSize:
+            style = ParagraphStyle(f"{style.name}-{size}", parent=style, fontSize=size,
+                                   leading=size * 1.25)
+        return _p(text, style)
+
+    lines: list = [fitted(doc.office, styles["kop1"])]
+    lines += [fitted(line, styles["kop2"]) for line in doc.letterhead]
+    lines += [_p(line, styles["kop3"]) for line in doc.contact]
     if logo is not None:
-        side = 32 * mm
         grid = Table([[logo, lines, ""]], colWidths=[side, frame_width - 2 * side, side])
         grid.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
                                   ("ALIGN", (0, 0), (0, 0), "LEFT"),

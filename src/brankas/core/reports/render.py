@@ -15,7 +15,7 @@ from typing import Any
 
 from brankas.core.printing.dates import restyle
 from brankas.core.printing.pdf import PrintDocument, PrintTable, PrintText, Signature, render_pdf
-from brankas.core.reports.periods import KIND_TITLES, Kind, change
+from brankas.core.reports.periods import KIND_TITLES, Kind, change, parse_period
 from brankas.core.terms import (
     CLASSIFICATION_LABELS,
     DIRECTION_LABELS,
@@ -144,7 +144,10 @@ def _messages_tables(data: dict[str, Any]) -> list[PrintTable | PrintText]:
     counts = data["counts"]
     prev = data["previous"]["counts"]
     rows = []
-    previous_period = restyle(str(data["previous"]["period"]))
+    try:
+        previous_period = parse_period(str(data["previous"]["period"])).label
+    except Exception:  # an unreadable period stays as stored
+        previous_period = str(data["previous"]["period"])
     for c in Classification:
         cells = [CLASSIFICATION_LABELS[c]]
         for d in (Direction.INCOMING, Direction.OUTGOING):
