@@ -112,7 +112,7 @@ def logo_clean(data: bytes) -> bytes:
 
 def _clean_text(name: str, value: Any) -> str:
     text = " ".join(str(value or "").split())
-    limit = Office._meta.get_field(name).max_length
+    limit = getattr(Office._meta.get_field(name), "max_length", None)
     if limit and len(text) > limit:
         raise InvalidInput("field_too_long", field=TEXT_FIELDS[name], limit=limit)
     if name == "name" and not text:
