@@ -133,13 +133,13 @@ def custody_log_pdf(*, actor: User, medium: Medium) -> bytes:
                              "moves": len(moves)})
     doc = PrintDocument(
         **_kop(office),  # type: ignore[arg-type]
-        title="RIWAYAT PENYIMPANAN DISK CADANGAN",
+        title="RIWAYAT PENYIMPANAN DISK BACK UP",
         number=paper,
         facts=[("Label disk", medium.label), ("Nomor identitas disk", medium.medium_id),
                ("Keadaan sekarang",
                 STATE_WORDS[state][0] + (f": {info['safe']}" if info["safe"] else "")),
                ("Pertama dipakai", _when(medium.first_used_at)),
-               ("Pencadangan terakhir", _when(medium.last_backup_at)),
+               ("Back up terakhir", _when(medium.last_backup_at)),
                ("Pemeriksaan terakhir", checked)],
         tables=[PrintTable(title="Riwayat perpindahan",
                            columns=["No", "Waktu", "Perpindahan", "Dari", "Ke", "Oleh",
