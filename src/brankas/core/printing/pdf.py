@@ -193,6 +193,14 @@ def wrap(text: str, width: float, font: str = FONT, size: float = CELL_SIZE) -> 
                     current = atom
                 else:
                     current += atom
+                while _width(current, font, size) > width and len(current) > 1:
+                    # Only when no layout keeps the piece whole (the last resort of
+                    # ``_lay_out``): cut it where the line is full rather than overprint.
+                    cut = len(current) - 1
+                    while cut > 1 and _width(current[:cut], font, size) > width:
+                        cut -= 1
+                    lines.append(current[:cut])
+                    current = current[cut:]
         lines.append(current)
     return lines
 
@@ -256,8 +264,15 @@ def _lay_out(table: PrintTable, tall: float, wide: float, landscape_ok: bool) ->
         widths = _column_widths(table.columns, rows, frame, size)
         if widths is not None:
             return _Laid(widths, size, is_wide)
-    frame = wide if landscape_ok else tall  # last resort: even shares, words may overflow
-    return _Laid([frame / len(table.columns)] * len(table.columns), 6.0, landscape_ok)
+    # The last resort (no real paper is this wide): shares after the widest pieces, where a
+    # piece too long for its column is cut (``wrap``) rather than printed over the next.
+    frame = wide if landscape_ok else tall
+    n = len(table.columns)
+    pieces = [max([_width(a, BOLD, 6.0) for a in _ATOM.findall(table.columns[j]) or [""]]
+                  + [_width(a, FONT, 6.0) for row in rows if j < len(row)
+                     for a in _ATOM.findall(row[j])]) + 1 for j in range(n)]
+    total = sum(pieces) or 1.0
+    return _Laid([max(frame * p / total, 2 * PAD + 6) for p in pieces], 6.0, landscape_ok)
 
 
 def _numeric(values: Sequence[str]) -> bool:
