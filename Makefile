@@ -44,7 +44,7 @@ bench: $(STAMP) system-deps-bench
 	$(BIN)/python -m bench
 
 system-deps-test:
-	@sh scripts/system-deps.sh age chromium gettext
+	@sh scripts/system-deps.sh age chromium gettext poppler-utils
 
 system-deps-bench:
 	@sh scripts/system-deps.sh age rsync restic

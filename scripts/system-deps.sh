@@ -7,6 +7,7 @@ for pkg in "$@"; do
   case "$pkg" in
     chromium) cmd=/usr/bin/chromium ;;
     gettext) cmd=xgettext ;;
+    poppler-utils) cmd=pdftotext ;;
     *) cmd=$pkg ;;
   esac
   if ! command -v "$cmd" >/dev/null 2>&1; then missing="$missing $pkg"; fi

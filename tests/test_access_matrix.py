@@ -115,6 +115,12 @@ def svc_key_check(ctx: SimpleNamespace, user: Any) -> None:
     key_check(actor=user, holder=user, passphrase=WEAK)
 
 
+def svc_office_update(ctx: SimpleNamespace, user: Any) -> None:
+    from brankas.web.accounts.office import office_update
+
+    office_update(actor=user, changes={"place": f"Kota {user.username}"})
+
+
 def svc_backup(ctx: SimpleNamespace, user: Any) -> None:
     from brankas.web.backup.services import backup_run
 
@@ -410,8 +416,9 @@ ATTEMPTS: dict[Action, Attempt] = {
     Action.REVOKE_KEY: Attempt(svc_revoke, lambda ctx, u: ["key", "revoke", "--holder",
                                                            "tidak-ada"],
                                lambda c, ctx, u: c.post("/keys/revoke/", {})),
-    Action.OFFICE_SETTINGS: Attempt(None, None, None,
-                                    "no office-settings service yet (setup makes the office)"),
+    Action.OFFICE_SETTINGS: Attempt(svc_office_update,
+                                    lambda ctx, u: ["office", "set", "--place", f"Kota {u}"],
+                                    lambda c, ctx, u: c.post("/office/", {})),
     Action.BACKUP: Attempt(svc_backup, lambda ctx, u: ["backup", str(ctx.out / f"disk-{u}")],
                            lambda c, ctx, u: c.post("/backup/", {})),
     Action.VERIFY_DISK: Attempt(svc_verify, lambda ctx, u: ["verify", str(ctx.missing)],

@@ -157,7 +157,7 @@ def outs(backed_up_template, tmp_path_factory):  # type: ignore[no-untyped-def]
                           "backup.export"),
         "safe print": (["safe", "print", "--passphrase-file", pp], "kabid",
                        "safe.combination.print"),
-        "media print": (["media", "print", label], "kadis", ""),
+        "media print": (["media", "print", label], "kadis", "custody.print"),
         "report export": (["report", "export", report, "--format", "xlsx"], "kasi",
                           "report.export"),
         "audit export": (["audit", "export"], "admin", "audit.export"),

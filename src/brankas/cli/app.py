@@ -249,6 +249,7 @@ from brankas.cli import (  # noqa: E402,F401  (registers the commands)
     keycoverage,  # issue 13: keycoverage, keygrant, keylife extend users' `key` group
     keygrant,
     keylife,
+    office,  # issue 14 B: office show, office set
     recovery,
     reports,
     sendrequests,

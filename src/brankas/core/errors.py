@@ -838,6 +838,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "tanggal {value} tidak sah; tulis dd/mm/yyyy antara {low} dan {high}",
         "date {value} is invalid; write dd/mm/yyyy between {low} and {high}",
     ),
+    # issue 14 B
+    "office_logo_invalid": (
+        "logo harus berupa gambar PNG atau JPEG yang utuh",
+        "the logo must be a whole PNG or JPEG image",
+    ),
+    "office_logo_too_large": (
+        "logo terlalu besar (maksimal {limit} KiB dan 4096 x 4096 piksel)",
+        "the logo is too large (at most {limit} KiB and 4096 x 4096 pixels)",
+    ),
+    "office_logo_both": (
+        "pilih salah satu: logo baru atau tanpa logo",
+        "choose one: a new logo or no logo",
+    ),
 }
 
 

@@ -68,6 +68,7 @@ WSGI_APPLICATION = "brankas.web.wsgi.application"
 # The shared templates (base, error pages, form partials) are in ``web/templates``.
 UI_AREAS = ("accounts", "audit", "backup", "custody", "dashboard", "documents", "keys",
             "reports", "sendrequests")
+UI_AREAS += ("office",)  # type: ignore[assignment]  # issue 14 B: the office profile page
 
 TEMPLATES = [
     {

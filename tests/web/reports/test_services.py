@@ -13,7 +13,7 @@ import pytest
 from pypdf import PdfReader
 
 from brankas.core.errors import AccessDenied, Conflict, CryptoFailure, InvalidInput
-from brankas.core.terms import Classification, Direction
+from brankas.core.terms import DIRECTION_LABELS, Classification, Direction
 from brankas.web.audit.models import AuditEvent
 from brankas.web.reports.models import Report, ReportStep
 from brankas.web.reports.selectors import report_inbox
@@ -82,7 +82,7 @@ def test_backup_report_prints_categories_disks_safes_checks_and_control_list(off
     assert f"Jumlah {len(carried)} " in text
     assert "DISK-A" in text and "DISK-B" in text
     assert "Brankas-Utama (Ruang Sandi lt. 2)" in text  # where the disks are kept
-    assert "utuh (full, 2026-05-29 09:00)" in text
+    assert "utuh (penuh, 29 Mei 2026 09.00)" in text  # in words, as Indonesians write it
     assert "Lampiran: Daftar Kontrol Back Up" in text
     assert carried[0].agenda in text and carried[-1].agenda in text
     assert report.data["control_list"][-1][0] == str(len(carried))
@@ -153,8 +153,8 @@ def test_the_chain_with_a_return_then_approval_and_verification(office, month) -
     assert pdf == bytes(done.final_pdf)
     text = text_of(pdf)
     assert "RINGKASAN EKSEKUTIF" in text and "Penerimaan berita naik." in text
-    assert "Jumlah berita: 600 (periode sebelumnya 250; perubahan +350 (+140.0%))" in text
-    assert "Back up selesai: 4 (gagal 0" in text and "Disk back up: 2" in text
+    assert "Jumlah berita : 600 (periode sebelumnya 250; perubahan +350 (+140.0%))" in text
+    assert "Back up selesai : 4 (gagal 0" in text and "Disk back up : 2" in text
     assert "BLOK VERIFIKASI" in text and done.data_sha256 in text
     assert f"#{head.seq} {head.hash}" in text  # the audit-chain head at approval
     assert "KONSEP" not in text
@@ -231,7 +231,7 @@ def test_xlsx_carries_the_tables(office, month) -> None:  # type: ignore[no-unty
         strings = z.read("xl/sharedStrings.xml").decode()
     assert "Daftar berita" in workbook and "Rekapitulasi per klasifikasi" in workbook
     assert month.may[0].agenda in strings and "RAHASIA-ISI" not in strings
-    assert Direction.INCOMING.value in strings
+    assert DIRECTION_LABELS[Direction.INCOMING] in strings
 
 
 def test_messages_report_shows_requests_and_their_turnaround(office) -> None:  # type: ignore[no-untyped-def]

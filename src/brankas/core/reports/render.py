@@ -13,9 +13,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from brankas.core.printing.dates import restyle
 from brankas.core.printing.pdf import PrintDocument, PrintTable, PrintText, Signature, render_pdf
-from brankas.core.reports.periods import KIND_TITLES, Kind, change
-from brankas.core.terms import CLASSIFICATION_LABELS, Classification, Direction
+from brankas.core.reports.periods import KIND_TITLES, Kind, change, parse_period
+from brankas.core.terms import (
+    CLASSIFICATION_LABELS,
+    DIRECTION_LABELS,
+    Classification,
+    Direction,
+)
+
+# The stored figures keep the records' own values (data); the paper shows them in words.
+RUN_STATUS_WORDS = {"completed": "selesai", "failed": "gagal", "running": "berjalan"}
+CHECK_KIND_WORDS = {"verify": "pemeriksaan", "drill": "uji pemulihan"}
+CHECK_MODE_WORDS = {"full": "penuh", "fast": "cepat", "sample": "sampel"}
+VERIFY_COMMAND = "brankas report verify BERKAS.pdf"
 
 
 @dataclass
@@ -35,6 +47,37 @@ class ReportMeta:
     footer: str = ""
     extra_facts: Sequence[tuple[str, str]] = field(default_factory=list)
     keywords: str = ""  # the PDF's /Keywords: the audit-chain head once approved
+    contact: Sequence[str] = ()  # the letterhead's address line(s)
+    logo: bytes | None = None  # the office's logo (PNG)
+    sop: str = ""  # the SOP as cited: "SOP Nomor 800/12/2026 tanggal 2 Januari 2026"
+    time_zone: str = ""  # "WIB": the zone of every time printed
+    people: dict[str, str] = field(default_factory=dict)  # user name: name as printed
+    verify_page: str = ""  # where the web's verify page is: "Laporan > Periksa keaslian"
+
+
+def _words(value: str, words: dict[str, str]) -> str:
+    return words.get(value, value)
+
+
+def _class_label(value: str) -> str:
+    try:
+        return CLASSIFICATION_LABELS[Classification(value)]
+    except ValueError:
+        return value
+
+
+def _direction_label(value: str) -> str:
+    try:
+        return DIRECTION_LABELS[Direction(value)]
+    except ValueError:
+        return value
+
+
+def _verify_words(text: str) -> str:
+    """A disk's last check as stored ("utuh (full, 2026-05-29 09:00)") in words."""
+    for mode, word in CHECK_MODE_WORDS.items():
+        text = text.replace(f"({mode},", f"({word},")
+    return restyle(text)
 
 
 def _size(n: int) -> str:
@@ -49,7 +92,7 @@ def _minutes(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
 
 
-def mutu_baku_table(key: dict[str, Any]) -> PrintTable:
+def mutu_baku_table(key: dict[str, Any], sop: str = "") -> PrintTable:
     rows = []
     for number, name, standard, count, median, worst, over, automatic in key["mutu_baku"]:
         if automatic:
@@ -58,7 +101,7 @@ def mutu_baku_table(key: dict[str, Any]) -> PrintTable:
             rows.append([str(number), name, str(standard), str(count), _minutes(median),
                          _minutes(worst), str(over)])
     return PrintTable(
-        title="Mutu Baku (waktu standar SOP) dibanding waktu nyata",
+        title=f"Mutu Baku (waktu standar {sop or 'SOP'}) dibanding waktu nyata",
         columns=["No", "Kegiatan", "Baku (menit)", "Jumlah", "Median (menit)",
                  "Terlama (menit)", "Melebihi"],
         rows=rows, widths=[0.6, 4, 1, 1.1, 1.1, 1.1, 1.1])
@@ -80,8 +123,8 @@ def summary_blocks(meta: ReportMeta, key: dict[str, Any]) -> list[PrintTable | P
         ("Naskah dikecualikan", str(key["exempted"])),
         ("Back up selesai", f"{key['backups_done']} (gagal {key['backups_failed']}; periode "
                             f"sebelumnya {key['backups_previous']})"),
-        ("Back up terakhir", key["last_backup"] + (" - TERLAMBAT" if key["backup_overdue"]
-                                                   else " - tepat waktu")),
+        ("Back up terakhir", restyle(key["last_backup"])
+         + (" - TERLAMBAT" if key["backup_overdue"] else " - tepat waktu")),
         ("Dokumen belum di disk mana pun", str(key["on_no_disk"])),
         ("Disk back up", f"{key['disks']} ("
          + ", ".join(f"{k}: {v}" for k, v in key["disk_states"].items()) + ")"),
@@ -101,6 +144,10 @@ def _messages_tables(data: dict[str, Any]) -> list[PrintTable | PrintText]:
     counts = data["counts"]
     prev = data["previous"]["counts"]
     rows = []
+    try:
+        previous_period = parse_period(str(data["previous"]["period"])).label
+    except Exception:  # an unreadable period stays as stored
+        previous_period = str(data["previous"]["period"])
     for c in Classification:
         cells = [CLASSIFICATION_LABELS[c]]
         for d in (Direction.INCOMING, Direction.OUTGOING):
@@ -115,29 +162,39 @@ def _messages_tables(data: dict[str, Any]) -> list[PrintTable | PrintText]:
     blocks: list[PrintTable | PrintText] = [PrintTable(
         title="Rekapitulasi per klasifikasi dan arah",
         columns=["Klasifikasi", "Penerimaan", "Pengiriman", "Jumlah",
-                 f"Periode sebelumnya ({data['previous']['period']})"],
+                 f"Periode sebelumnya ({previous_period})"],
         rows=rows, widths=[2, 1, 1, 1, 1.6])]
     if data.get("requests"):
         blocks.append(PrintTable(
             title="Permintaan pengiriman berita dan waktu penyelesaiannya (menit)",
-            columns=["No", "Permintaan", "Klasifikasi", "Derajat", "Agenda", "Kadis→Kabid",
-                     "Kabid→Kasi", "Kasi→Sandiman", "Diterima", "Didaftarkan", "Dikirim",
-                     "Total", "Dikembalikan"],
-            rows=[[str(i), r["request"], r["classification"], r["urgency"], r["agenda"],
-                   *r["steps"], r["total"], str(r["returns"])]
+            columns=["No", "Permintaan", "Klasifikasi", "Derajat", "Agenda",
+                     "Kadis ke Kabid", "Kabid ke Kasi", "Kasi ke Sandiman", "Diterima",
+                     "Didaftarkan", "Dikirim", "Jumlah", "Dikembalikan (kali)"],
+            rows=[[str(i), r["request"], _class_label(r["classification"]), r["urgency"],
+                   r["agenda"], *r["steps"], r["total"], str(r["returns"])]
                   for i, r in enumerate(data["requests"], start=1)],
             widths=[0.5, 1, 1.1, 1, 1.5, 1, 1, 1.1, 1, 1.1, 1, 0.9, 1.1]))
     blocks.append(PrintTable(
         title="Daftar berita",
         columns=["No", "Agenda", "Tanggal", "Arah", "Klasifikasi", "Nomor surat", "Perihal",
                  "Pengirim / Tujuan"],
-        rows=[[str(i), *row[:7]] for i, row in enumerate(data["entries"], start=1)],
+        rows=[[str(i), row[0], restyle(row[1]), _direction_label(row[2]),
+               _class_label(row[3]), *row[4:7]]
+              for i, row in enumerate(data["entries"], start=1)],
         widths=[0.6, 1.6, 1.2, 1.2, 1.2, 1.6, 3.2, 2.4]))
     return blocks
 
 
-def _backup_tables(data: dict[str, Any]) -> list[PrintTable | PrintText]:
+def _backup_tables(data: dict[str, Any], people: dict[str, str]) -> list[PrintTable | PrintText]:
     categories = data["per_category"]
+    runs = [[number, restyle(start), restyle(end), people.get(who, who), disk,
+             _words(status, RUN_STATUS_WORDS), verified, files, size]
+            for number, start, end, who, disk, status, verified, files, size in data["runs"]]
+    checks = [[restyle(at), disk, _words(kind, CHECK_KIND_WORDS),
+               _words(mode, CHECK_MODE_WORDS), result, files]
+              for at, disk, kind, mode, result, files in data["checks"]]
+    media = [[*row[:3], _verify_words(row[3])] for row in data["media"]]
+    control = [[row[0], row[1], restyle(row[2]), *row[3:]] for row in data["control_list"]]
     return [
         PrintTable(title="Hasil back up per kategori",
                    columns=["Folder", "Berkas", "Ukuran"],
@@ -149,16 +206,16 @@ def _backup_tables(data: dict[str, Any]) -> list[PrintTable | PrintText]:
         PrintTable(title="Pelaksanaan back up",
                    columns=["No", "Mulai", "Selesai", "Petugas", "Disk", "Status",
                             "Verifikasi", "Berkas", "Byte"],
-                   rows=data["runs"], widths=[0.6, 1.6, 1.6, 1.2, 1.2, 1.1, 1.1, 0.9, 1.1]),
+                   rows=runs, widths=[0.6, 1.6, 1.6, 1.2, 1.2, 1.1, 1.1, 0.9, 1.1]),
         PrintTable(title="Disk back up dan tempat penyimpanannya",
                    columns=["Disk", "ID", "Tempat penyimpanan", "Hasil pemeriksaan terakhir"],
-                   rows=data["media"], widths=[1.2, 1, 3, 2.6]),
+                   rows=media, widths=[1.2, 1, 3, 2.6]),
         PrintTable(title="Pemeriksaan disk dalam periode",
                    columns=["Waktu", "Disk", "Jenis", "Mode", "Hasil", "Berkas"],
-                   rows=data["checks"] or [["-", "-", "-", "-", "-", "-"]]),
+                   rows=checks or [["-", "-", "-", "-", "-", "-"]]),
         PrintTable(title="Lampiran: Daftar Kontrol Back Up",
                    columns=["No", "Back up ke-", "Tanggal", "Agenda", "Folder", "Disk"],
-                   rows=data["control_list"] or [["-", "-", "-", "-", "-", "-"]],
+                   rows=control or [["-", "-", "-", "-", "-", "-"]],
                    widths=[0.6, 1, 1.2, 2, 2.4, 1.2]),
     ]
 
@@ -167,24 +224,31 @@ def report_document(meta: ReportMeta, data: dict[str, Any]) -> PrintDocument:
     blocks: list[PrintTable | PrintText] = []
     if meta.summary:
         blocks += summary_blocks(meta, data["key"])
-    blocks += (_backup_tables(data) if meta.kind is Kind.BACKUP else _messages_tables(data))
-    blocks.append(mutu_baku_table(data["key"]))
+    blocks += (_backup_tables(data, meta.people) if meta.kind is Kind.BACKUP
+               else _messages_tables(data))
+    blocks.append(mutu_baku_table(data["key"], meta.sop))
+    zone = f" Semua waktu dalam {meta.time_zone}." if meta.time_zone else ""
     blocks.append(PrintText("", paragraphs=[
-        "* Langkah 2-5 (folder, pemeriksaan jenis, enkripsi, penyimpanan) dikerjakan Brankas "
-        "sendiri saat naskah didaftarkan (langkah 1). Waktu diukur dari catatan Brankas "
-        "dalam periode laporan."]))
+        f"* Langkah 2-5 {meta.sop or 'SOP'} (folder, pemeriksaan jenis, enkripsi, "
+        "penyimpanan) dikerjakan Brankas sendiri saat naskah didaftarkan (langkah 1). Waktu "
+        "diukur dari catatan Brankas dalam periode laporan." + zone]))
     if meta.verification:
+        where = (f"di halaman {meta.verify_page} pada Brankas kantor, atau "
+                 if meta.verify_page else "")
         blocks.append(PrintText("BLOK VERIFIKASI", facts=meta.verification, boxed=True,
-                                paragraphs=["Periksa keaslian berkas ini dengan: "
-                                            "brankas report verify BERKAS.pdf"]))
-    facts = [("Periode", meta.period_label), *meta.extra_facts]
+                                paragraphs=[f"Periksa keaslian berkas ini {where}dengan "
+                                            f"perintah: {VERIFY_COMMAND}"]))
+    facts = [("Periode", meta.period_label)]
+    if meta.sop:
+        facts.append(("Dasar", meta.sop))
+    facts += [(label, restyle(str(value))) for label, value in meta.extra_facts]
     if meta.version > 1:
         facts.append(("Versi", f"{meta.version} (koreksi atas laporan {meta.corrects})"))
     return PrintDocument(
         office=meta.office, letterhead=meta.letterhead, title=KIND_TITLES[meta.kind],
         number=meta.number, facts=facts, tables=blocks, marking=meta.draft_marking,
         signatures=meta.signatures, place_date=meta.place_date, footer=meta.footer,
-        keywords=meta.keywords)
+        keywords=meta.keywords, contact=meta.contact, logo=meta.logo)
 
 
 def report_pdf(meta: ReportMeta, data: dict[str, Any]) -> bytes:
@@ -201,7 +265,9 @@ def report_xlsx(meta: ReportMeta, data: dict[str, Any]) -> bytes:
     bold = book.add_format({"bold": True, "bg_color": "#E8E8E8", "border": 1})
     doc = report_document(meta, data)
     info = book.add_worksheet("Laporan")
-    lines: list[tuple[str, str]] = [(meta.office, ""), (KIND_TITLES[meta.kind], ""),
+    lines: list[tuple[str, str]] = [(meta.office, ""), *[(x, "") for x in meta.letterhead],
+                                     *[(x, "") for x in meta.contact],
+                                     ("", ""), (KIND_TITLES[meta.kind], ""),
                                      ("Nomor", meta.number), *doc.facts]
     for block in doc.tables:  # the executive summary and the verification block
         if isinstance(block, PrintText):

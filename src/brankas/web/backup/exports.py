@@ -5,8 +5,12 @@ for writing spreadsheets, no spreadsheet program needed)."""
 from __future__ import annotations
 
 import io
+from datetime import datetime
 from typing import Any
 
+from django.utils import timezone
+
+from brankas.core.printing.dates import datetime_id
 from brankas.web.accounts.models import User
 from brankas.web.audit.services import audit_record
 from brankas.web.backup import registers
@@ -66,6 +70,19 @@ def control_export(run: BackupRun, fmt: str) -> bytes:
     raise ValueError(fmt)
 
 
+RUN_STATUS_WORDS = {"completed": "selesai", "failed": "gagal", "running": "berjalan"}
+
+
+def _local(value: Any) -> str:
+    """A stored ISO time (UTC) as the office reads it: ``7 Mei 2026 16.00 WIB``."""
+    if not value:
+        return "-"
+    try:
+        return datetime_id(timezone.localtime(datetime.fromisoformat(str(value))))
+    except ValueError:
+        return str(value)
+
+
 def _xlsx(control: dict[str, Any]) -> bytes:
     import xlsxwriter
 
@@ -78,6 +95,10 @@ def _xlsx(control: dict[str, Any]) -> bytes:
     row = 2
     for key, label in SUMMARY_LABELS:
         value = control[key]
+        if key in ("started_at", "finished_at"):
+            value = _local(value)  # the office's time zone, not UTC
+        elif key == "status":
+            value = RUN_STATUS_WORDS.get(value, value)
         summary.write(row, 0, label, bold)
         summary.write(row, 1, ("ya" if value else "tidak") if isinstance(value, bool) else value)
         row += 1

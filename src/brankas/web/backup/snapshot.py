@@ -40,6 +40,7 @@ MODELS = (
     "custody.SafeCombination",
     "custody.MediumCustody",
     "custody.CustodyMove",
+    "custody.PaperNumber",
     "dispatch.SendRequest",
     "dispatch.RequestStep",
     "reports.SignerKey",

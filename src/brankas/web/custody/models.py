@@ -83,3 +83,19 @@ class CustodyMove(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+
+class PaperNumber(models.Model):
+    """The running number of a printed paper kind in a year (issue 14): the custody record
+    of a disk, the combination list. Each print takes the next number."""
+
+    kind = models.CharField(max_length=20)
+    year = models.PositiveIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "year"],
+                                               name="custody_paper_number_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.year}: {self.last}"

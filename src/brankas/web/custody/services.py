@@ -8,7 +8,7 @@ the database, the audit log nor any file holds it in plaintext.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,6 +20,7 @@ from brankas.core.access import Action, require_combination
 from brankas.core.chains.custody import CUSTODY, MediumState, Move, check_backup_allowed
 from brankas.core.errors import AccessDenied, BrankasError, Conflict, InvalidInput, SetupError
 from brankas.web.accounts.models import User
+from brankas.web.accounts.office import person as _person
 from brankas.web.audit.guard import DENIED, require_audited
 from brankas.web.audit.services import audit_record
 from brankas.web.backup.models import Medium
@@ -42,6 +43,7 @@ class CombinationPlain:
     set_at: datetime
     set_by: str
     current: bool
+    set_by_name: str = ""  # the full name and NIP, as a paper prints a person
 
 
 # -- checking input ----------------------------------------------------------------------
@@ -143,11 +145,14 @@ def safe_set_combination(*, actor: User, name: str, combination: str) -> SafeCom
 
 
 def safe_combinations_read(*, actor: User, passphrase: str, name: str | None = None,
-                           history: bool = False, purpose: str = "view") -> list[CombinationPlain]:
+                           history: bool = False, purpose: str = "view",
+                           paper: Callable[[], str] | None = None) -> list[CombinationPlain]:
     """The combinations of one safe (or of all, for the printed list), decrypted in memory
     with the actor's own key. Every reading is audited (``purpose``: view or print), and
-    so is a wrong passphrase. A combination not yet encrypted to every allowed holder's
-    current key is re-encrypted to them while it is open."""
+    so is a wrong passphrase. ``paper``: for a printed list, gives the paper's number in
+    the same transaction as the audit entry that records it. A combination not yet
+    encrypted to every allowed holder's current key is re-encrypted to them while it is
+    open."""
     try:
         require_combination(actor.role, brankas_settings().combination_roles)
     except AccessDenied as exc:
@@ -192,10 +197,14 @@ def safe_combinations_read(*, actor: User, passphrase: str, name: str | None = N
                 rewrapped.append(combo.pk)
             out.append(CombinationPlain(safe=combo.safe.name, location=combo.safe.location,
                                         combination=plain, set_at=combo.set_at,
-                                        set_by=combo.set_by.username, current=combo.current))
-        audit_record(actor=actor.username, action=action, target=target,
-                     detail={"safes": sorted({c.safe for c in out}), "entries": len(out),
-                             "history": history, "rewrapped": len(rewrapped)})
+                                        set_by=combo.set_by.username, current=combo.current,
+                                        set_by_name=_person(combo.set_by)))
+        detail: dict[str, object] = {"safes": sorted({c.safe for c in out}),
+                                     "entries": len(out), "history": history,
+                                     "rewrapped": len(rewrapped)}
+        if paper is not None:
+            detail["number"] = paper()
+        audit_record(actor=actor.username, action=action, target=target, detail=detail)
     return out
 
 

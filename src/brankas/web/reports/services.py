@@ -23,10 +23,12 @@ from brankas.core.access import Action
 from brankas.core.audit import head as audithead
 from brankas.core.chains.report import REPORT, STATE_WORDS, STEP_WORDS, State, Step, is_frozen
 from brankas.core.errors import Conflict, CryptoFailure, InvalidInput
+from brankas.core.printing.dates import datetime_id, zone_word
 from brankas.core.printing.pdf import Signature
 from brankas.core.reports import signing as reportsign
-from brankas.core.reports.periods import MONTHS_ID, Kind, parse_period
+from brankas.core.reports.periods import Kind, parse_period
 from brankas.core.reports.render import ReportMeta, report_pdf, report_xlsx
+from brankas.web.accounts import office as office_paper
 from brankas.web.accounts.models import Office, User
 from brankas.web.audit.guard import require_audited
 from brankas.web.audit.models import AuditEvent
@@ -82,13 +84,8 @@ def _number_text(report: Report) -> str:
     return text + (f"/v{report.version}" if report.version > 1 else "")
 
 
-def _date_id(value) -> str:  # type: ignore[no-untyped-def]
-    local = timezone.localtime(value)
-    return f"{local.day} {MONTHS_ID[local.month - 1]} {local.year}"
-
-
 def _when(value) -> str:  # type: ignore[no-untyped-def]
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S %Z")
+    return datetime_id(timezone.localtime(value))
 
 
 def _last(steps: list[ReportStep], step: Step) -> ReportStep | None:
@@ -100,36 +97,44 @@ def _signature(heading: str, step: ReportStep | None, fallback: User | None) -> 
     user = step.actor if step else fallback
     if user is None:
         return Signature(heading=heading, name="....................", position="", nip="")
-    signed = (f"ditandatangani elektronik {_when(step.at)}" if step else "")
+    signed = (f"ditandatangani secara elektronik {_when(step.at)}" if step else "")
     return Signature(heading=heading, name=user.display(), position=user.position,
                      nip=user.nip, signed=signed)
+
+
+# Where the approved report's verification line sends a reader on the web (the verify
+# page's title in the menu, and its address), beside the command.
+VERIFY_PAGE = "Laporan > Periksa keaslian PDF laporan (alamat /reports/verify)"
 
 
 def _meta(report: Report, steps: list[ReportStep], *,
           verification: list[tuple[str, str]] | None = None, keywords: str = "") -> ReportMeta:
     office = Office.objects.get()
     period = parse_period(report.period)
-    first = office.government or office.name
-    letterhead = [x for x in (office.department if office.government else "",
-                              office.division) if x]
-    contact = ", ".join(x for x in (office.address, office.city, office.phone and
-                                    f"Telp. {office.phone}", office.email) if x)
-    if contact:
-        letterhead.append(contact)
-    submit, forward, approve = (_last(steps, s) for s in (Step.SUBMIT, Step.FORWARD,
-                                                           Step.APPROVE))
+    kop = office_paper.letterhead(office)
+    submit, forward, approve, acknowledge = (
+        _last(steps, s) for s in (Step.SUBMIT, Step.FORWARD, Step.APPROVE, Step.ACKNOWLEDGE))
     frozen = is_frozen(report.state)
     signed_at = approve.at if approve else timezone.now()
+    head = f"Kepala {office.department}" if office.department else "Kepala Dinas"
+    people = {u.username: u.display() for u in User.objects.all()}
     return ReportMeta(
-        kind=Kind(report.kind), office=first.upper(), letterhead=letterhead,
+        kind=Kind(report.kind), office=kop.first, letterhead=kop.lines, contact=kop.contact,
+        logo=kop.logo, sop=office_paper.sop_citation(office),
+        time_zone=zone_word(timezone.localtime(signed_at)), people=people,
+        verify_page=VERIFY_PAGE,
         number=_number_text(report), period_label=period.label, version=report.version,
         corrects=_number_text(report.corrects) if report.corrects else "",
         draft_marking="" if frozen else "KONSEP - BELUM DISAHKAN",
-        place_date=f"{office.city + ', ' if office.city else ''}{_date_id(signed_at)}",
+        place_date=office_paper.place_date(office, signed_at),
         signatures=[
-            _signature("Dibuat oleh, Sandiman", submit, report.created_by),
-            _signature("Diperiksa oleh, Kepala Seksi", forward, None),
-            _signature("Disahkan oleh, Kepala Bidang", approve, None),
+            _signature("Dibuat oleh,\nSandiman", submit, report.created_by),
+            _signature("Diperiksa oleh,\nKepala Seksi", forward, None),
+            _signature("Disahkan oleh,\nKepala Bidang", approve, None),
+            # The Kadis acknowledges after the approval, over the approved bytes: the
+            # approved PDF leaves the block to be signed by hand (dots), a later rendering
+            # (the XLSX, a report not yet frozen) fills it once acknowledged.
+            _signature(f"Mengetahui,\n{head}", acknowledge, None),
         ],
         summary=report.summary if State(report.state) not in (State.DRAFT,
                                                               State.SUBMITTED) else "",
@@ -142,6 +147,10 @@ def _meta(report: Report, steps: list[ReportStep], *,
     )
 
 
+def _who(user: User) -> str:
+    return f"{user.display()} (NIP {user.nip})" if user.nip else user.display()
+
+
 def _verification(report: Report, steps: list[ReportStep], head: Any,
                   approver: User, at) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
     lines = [("Hash data laporan (SHA-256)", report.data_sha256)]
@@ -149,9 +158,9 @@ def _verification(report: Report, steps: list[ReportStep], head: Any,
         if s.signature:
             key = reportsign.fingerprint(s.signer_public)
             lines.append((f"{STEP_WORDS[Step(s.step)][0].capitalize()}",
-                          f"{s.actor.display()} ({s.actor.username}), {_when(s.at)}, kunci "
+                          f"{_who(s.actor)}, {_when(s.at)}, kunci "
                           f"{key}, PDF {s.pdf_sha256[:16]}"))
-    lines.append(("Disahkan", f"{approver.display()} ({approver.username}), {_when(at)}"))
+    lines.append(("Disahkan", f"{_who(approver)}, {_when(at)}"))
     if head:
         lines.append((audithead.HEAD_LABEL, audithead.printed(head["seq"], head["hash"])))
     return lines

@@ -14,6 +14,7 @@ from brankas.web.ui.keys import coverage_views, recovery_views
 from brankas.web.ui.keys import grant_views as key_grants
 from brankas.web.ui.keys import lifecycle_views as key_lifecycle
 from brankas.web.ui.keys import views as keys
+from brankas.web.ui.office import views as office_views
 from brankas.web.ui.reports import views as reports
 from brankas.web.ui.sendrequests import views as sendrequests
 
@@ -116,4 +117,10 @@ urlpatterns += [
 urlpatterns += [
     path("users/<str:username>/", account_admin.user_page, name="user"),
     path("account/", account_admin.account_page, name="account"),
+]
+
+# issue 14 B: the office profile (admin)
+urlpatterns += [
+    path("office/", office_views.office_page, name="office"),
+    path("office/logo.png", office_views.office_logo, name="office_logo"),
 ]
