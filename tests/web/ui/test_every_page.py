@@ -280,6 +280,7 @@ def _data_values() -> list[str]:
     from brankas.web.accounts.models import User
 
     values.update(u.display() for u in User.objects.all())
+    values.update([v.upper() for v in values])  # the letterhead prints lines in capitals
     return sorted(values, key=len, reverse=True)
 
 

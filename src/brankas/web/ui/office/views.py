@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -71,7 +71,7 @@ def office_logo(request: HttpRequest) -> HttpResponse:
     require_role(request, Action.OFFICE_SETTINGS)
     office = office_profile()
     if not office.logo:
-        return HttpResponse(status=404)
+        raise Http404
     response = HttpResponse(bytes(office.logo), content_type="image/png")
     response["Cache-Control"] = "no-store"
     response["X-Content-Type-Options"] = "nosniff"
