@@ -245,7 +245,9 @@ def test_the_report_page_offers_exactly_the_open_steps(client: Client, office,
                 continue
             page = response.content.decode()
             offered = set(re.findall(rf'action="/reports/{number}/([a-z]+)"', page))
-            assert offered - {"correct"} == steps, (state, name)
+            assert offered - {"correct", "refresh"} == steps, (state, name)
+            # gathering a draft's figures again goes with submitting it
+            assert ("refresh" in offered) == ("submit" in steps), (state, name)
 
 
 # ---------------------------------------------------------------- custody
