@@ -455,3 +455,34 @@ def test_the_setup_page_offers_to_recover_next_to_a_new_office(db, client):
     recover = text_of(client.get("/setup/recover/"))
     assert 'name="dest"' in recover and 'name="shares"' in recover
     assert 'href="/setup/"' in recover
+
+
+# -- review (issue 14): what a finished job keeps, and who may see it -----------------------
+
+def _frame_values(exc: BaseException | None) -> list[object]:
+    """Every local and closure value of every frame a kept exception still holds (its
+    traceback, and those of the exceptions chained to it)."""
+    values: list[object] = []
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        tb = exc.__traceback__
+        while tb is not None:
+            values += list(tb.tb_frame.f_locals.values())
+            tb = tb.tb_next
+        exc = exc.__context__ or exc.__cause__
+    return values
+
+
+def test_a_failed_job_keeps_no_passphrase_in_its_error(disk, signed_in, tmp_path):
+    """A refused restore (wrong passphrase) keeps its error for the job page, and with it,
+    unless cleared, the frames of the work: their locals hold the passphrase typed."""
+    client = signed_in("kasi")
+    passphrase = "frasa-salah-yang-rahasia"
+    job = finished(client.post("/backup/restore/", {"dest": str(disk["dest"]),
+                                                    "to": str(tmp_path / "pulih"),
+                                                    "decrypt": "on",
+                                                    "passphrase": passphrase}))
+    assert job.error is not None
+    held = [v for v in _frame_values(job.error) if isinstance(v, str) and passphrase in v]
+    assert held == []
