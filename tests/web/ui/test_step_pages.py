@@ -486,3 +486,18 @@ def test_a_failed_job_keeps_no_passphrase_in_its_error(disk, signed_in, tmp_path
     assert job.error is not None
     held = [v for v in _frame_values(job.error) if isinstance(v, str) and passphrase in v]
     assert held == []
+
+
+def test_another_users_step_job_is_not_shown_on_the_backup_job_page(disk, signed_in,
+                                                                     tmp_path):
+    """The step pages show a job only to who started it; the backup and disk-check pages
+    must not show the same job (any role with backup or verify would read its folder and
+    its refusal there)."""
+    client = signed_in("kasi")
+    out = tmp_path / "pulih-rahasia"
+    job = ok(finished(client.post("/backup/restore/", {"dest": str(disk["dest"]),
+                                                        "to": str(out)})))
+    other = signed_in("operator")
+    assert other.get(f"/backup/steps/{job.id}/").status_code == 404
+    assert other.get(f"/backup/jobs/{job.id}/").status_code == 404
+    assert other.get(f"/backup/jobs/{job.id}/status").status_code == 404
