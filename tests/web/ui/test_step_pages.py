@@ -501,3 +501,28 @@ def test_another_users_step_job_is_not_shown_on_the_backup_job_page(disk, signed
     assert other.get(f"/backup/steps/{job.id}/").status_code == 404
     assert other.get(f"/backup/jobs/{job.id}/").status_code == 404
     assert other.get(f"/backup/jobs/{job.id}/status").status_code == 404
+
+
+def test_decrypting_on_a_restore_or_a_drill_asks_for_the_password_again(disk, signed_in,
+                                                                        tmp_path):
+    """Opening exempted content asks for the password again after five minutes
+    (docs/security.md): a restore that decrypts writes it into a folder, and a drill with a
+    passphrase or the shares opens the sealed register; an unlocked screen is not enough."""
+    from tests.web.ui.test_hardening import stale_password
+
+    client = signed_in("kabid")
+    stale_password(client)
+    out = tmp_path / "pulih"
+    response = client.post("/backup/restore/", {"dest": str(disk["dest"]), "to": str(out),
+                                                "decrypt": "on",
+                                                "passphrase": PASSPHRASES["kabid"]})
+    assert response.status_code == 302, text_of(response)
+    assert response["Location"] == "/reauth/?next=%2Fbackup%2Frestore%2F"
+    assert PASSPHRASES["kabid"] not in response["Location"]
+    response = client.post("/backup/drill/", {"dest": str(disk["dest"]),
+                                              "passphrase": PASSPHRASES["kabid"]})
+    assert response.status_code == 302
+    assert response["Location"] == "/reauth/?next=%2Fbackup%2Fdrill%2F"
+    assert jobs.job_active() is None and not out.exists()
+    # Without decrypting, the restore needs no password again (nothing exempted opens).
+    ok(finished(client.post("/backup/restore/", {"dest": str(disk["dest"]), "to": str(out)})))

@@ -27,6 +27,7 @@ from brankas.web.documents.importer import run_import
 from brankas.web.ui import jobs
 from brankas.web.ui.backup.step_forms import DrillForm, ImportForm, RestoreForm
 from brankas.web.ui.common import message_of, refusals, require_role
+from brankas.web.ui.security import password_is_recent, reauth_redirect
 from brankas.web.ui.uploads import refuse_if_too_large
 
 ACTION_OF_KIND = {
@@ -113,6 +114,8 @@ def restore_page(request: HttpRequest) -> HttpResponse:
     passphrase = data["passphrase"] if data["decrypt"] else None
     if passphrase is not None:
         require_role(request, Action.OPEN_EXEMPTED)
+        if not password_is_recent(request):  # decrypting is opening exempted content
+            return reauth_redirect(request, request.path)
     dest, to, agendas = data["dest"], data["to"], data["agendas"] or None
 
     def work(job: jobs.Job) -> None:
@@ -146,6 +149,8 @@ def drill_page(request: HttpRequest) -> HttpResponse:
     shares = form.shares_given() or None
     if passphrase is not None or shares is not None:
         require_role(request, Action.OPEN_EXEMPTED)
+        if not password_is_recent(request):  # the sealed register is opened
+            return reauth_redirect(request, request.path)
     if shares is not None:
         from brankas.core.keyring import shares as core_shares
 
