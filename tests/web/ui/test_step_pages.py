@@ -526,3 +526,16 @@ def test_decrypting_on_a_restore_or_a_drill_asks_for_the_password_again(disk, si
     assert jobs.job_active() is None and not out.exists()
     # Without decrypting, the restore needs no password again (nothing exempted opens).
     ok(finished(client.post("/backup/restore/", {"dest": str(disk["dest"]), "to": str(out)})))
+
+
+def test_a_folder_name_too_long_is_refused_beside_the_field_not_a_server_error(
+        disk, signed_in, tmp_path):
+    client = english(signed_in("operator"))
+    too_long = str(tmp_path / ("a" * 300))
+    for url, data in (("/import/", {"folder": too_long, "exempted_classification": "rahasia"}),
+                      ("/backup/restore/", {"dest": str(disk["dest"]), "to": too_long}),
+                      ("/backup/drill/", {"dest": too_long})):
+        response = client.post(url, data)
+        assert response.status_code == 400, (url, response.status_code)
+        assert "cannot be used as a folder on this computer" in text_of(response), url
+    assert jobs.job_active() is None
