@@ -302,7 +302,12 @@ def recover_in_place(*, dest: Path | str, passphrase: str | None = None,
                               on_progress=on_progress, lang=lang)
     if diskfs.lkind(built) != "dir" or diskfs.lkind(built / MARKER) is not None:
         return Switched(report=report, set_aside="")  # refused: nothing was built
-    _check_switchable(settings)  # nobody set the office up meanwhile
+    try:
+        _check_switchable(settings)  # nobody set the office up meanwhile
+    except SetupError:
+        # refused: the rebuilt office (its register and archive) is not left beside it
+        shutil.rmtree(built, ignore_errors=True)
+        raise
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     aside = home.parent / f".{home.name}.before-recover-{stamp}-{uuid.uuid4().hex[:6]}"
     _close_database()

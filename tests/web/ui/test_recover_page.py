@@ -223,3 +223,35 @@ def test_a_served_instance_recovered_from_shares_serves_the_office_without_a_res
         server.terminate()
         server.wait(30)
         log.close()
+
+
+@pytest.mark.slow
+def test_an_office_set_up_while_the_disk_is_read_leaves_no_rebuilt_copy_beside_it(
+        transactional_db, office, settings, tmp_path):
+    """Someone sets the office up (the set-up page stays open) while the recover reads the
+    disk: the switch is refused, and the page then says nothing was recovered and the
+    computer is as it was. So the rebuilt office (its register, its archive) must not be
+    left in a hidden folder beside the data folder."""
+    from brankas import instance
+    from brankas.core.errors import SetupError
+    from brankas.web.accounts.models import Office
+
+    settings.SECRET_KEY = settings.SECRET_KEY
+    dest = _disk(office, tmp_path)
+    row = Office.objects.get()
+    home = tmp_path / "laptop-baru" / "brankas-data"
+    _not_set_up(settings, home)
+    set_up: list[bool] = []
+
+    def meanwhile(*counts: int) -> None:  # the child is reading the disk
+        if not set_up:
+            Office.objects.create(name="Kantor yang baru disiapkan",
+                                  recovery_recipient=row.recovery_recipient)
+            set_up.append(True)
+
+    with pytest.raises(SetupError) as refused:
+        instance.recover_in_place(dest=dest, identity_text=office.recovery_identity,
+                                  on_progress=meanwhile)
+    assert set_up and refused.value.code == "recover_instance_set_up"
+    assert sorted(p.name for p in home.parent.iterdir()) == ["brankas-data"]
+    assert Office.objects.get().name == "Kantor yang baru disiapkan"
