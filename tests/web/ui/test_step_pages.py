@@ -539,3 +539,23 @@ def test_a_folder_name_too_long_is_refused_beside_the_field_not_a_server_error(
         assert response.status_code == 400, (url, response.status_code)
         assert "cannot be used as a folder on this computer" in text_of(response), url
     assert jobs.job_active() is None
+
+
+@pytest.mark.parametrize(("server", "user", "said"), [
+    ("id", "en", "file catatan.pdf is not a PDF, JPEG, PNG or TIFF"),
+    ("en", "id", "berkas catatan.pdf bukan PDF, JPEG, PNG atau TIFF")])
+def test_an_import_names_its_refusals_in_the_users_language(
+        transactional_db, office, signed_in, tmp_path, monkeypatch, server, user, said):
+    """The job runs in a thread of its own, where the server's language (BRANKAS_LANG) is
+    not the user's: the refusals on the result page must still be in the language of the
+    user who started it."""
+    monkeypatch.setenv("BRANKAS_LANG", server)
+    archive = _old_archive(tmp_path / "arsip-lama")
+    (archive / "biasa" / "penerimaan" / "2025" / "catatan.pdf").write_bytes(b"bukan PDF")
+    client = signed_in("operator")
+    client.post("/i18n/setlang/", {"language": user, "next": "/"})
+    job = ok(finished(client.post("/import/", {"folder": str(archive),
+                                               "exempted_classification": "rahasia"})))
+    assert job.result is not None and job.result["refused"] == 1, job.result
+    assert job.result["refused_files"][0]["reason"].startswith(said)
+    assert said in text_of(client.get(f"/backup/steps/{job.id}/"))

@@ -26,7 +26,7 @@ from brankas.web.backup.restore import backup_drill, backup_restore
 from brankas.web.documents.importer import run_import
 from brankas.web.ui import jobs
 from brankas.web.ui.backup.step_forms import DrillForm, ImportForm, RestoreForm
-from brankas.web.ui.common import message_of, refusals, require_role
+from brankas.web.ui.common import language, message_of, refusals, require_role
 from brankas.web.ui.security import password_is_recent, reauth_redirect
 from brankas.web.ui.uploads import refuse_if_too_large
 
@@ -73,6 +73,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
         return render(request, "ui/step_import.html", context, status=400)
     folder = form.cleaned_data["folder"]
     classification = Classification(form.cleaned_data["exempted_classification"])
+    lang = language()  # the job's thread has not the request's language
 
     def work(job: jobs.Job) -> None:
         sizes: dict[Path, int] = {}
@@ -87,7 +88,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
 
         summary = run_import(actor=user, folder=Path(folder),
                              exempted_classification=classification,
-                             on_start=on_start, on_progress=on_progress)
+                             on_start=on_start, on_progress=on_progress, lang=lang)
         job.result = summary.as_dict()
 
     return start_job(request, user, jobs.IMPORT, folder, work, "ui/step_import.html", context)
