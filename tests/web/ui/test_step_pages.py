@@ -559,3 +559,22 @@ def test_an_import_names_its_refusals_in_the_users_language(
     assert job.result is not None and job.result["refused"] == 1, job.result
     assert job.result["refused_files"][0]["reason"].startswith(said)
     assert said in text_of(client.get(f"/backup/steps/{job.id}/"))
+
+
+@pytest.mark.slow
+def test_a_drills_rebuild_refusal_is_in_the_users_language(disk, signed_in, monkeypatch):
+    """The rebuild runs in a child process that speaks the server's language unless told:
+    its refusal, shown on the drill's result page, must be in the user's."""
+    monkeypatch.setenv("BRANKAS_LANG", "id")
+    client = english(signed_in("kabid"))
+    job = ok(finished(client.post("/backup/drill/", {"dest": str(disk["dest"]),
+                                                     "passphrase": "bukan frasa kabid"})))
+    assert job.result is not None and not job.result["recovered"]["ok"]
+    error = job.result["recovered"]["error"]
+    from brankas.core.errors import MESSAGES
+
+    indonesian = [i.split("{")[0].strip() for i, _en in MESSAGES.values()]
+    english_ = [en.split("{")[0].strip() for _id, en in MESSAGES.values()]
+    text = error.removeprefix("brankas:").strip()
+    assert not any(t and text.startswith(t) for t in indonesian if len(t) > 10), error
+    assert any(t and text.startswith(t) for t in english_ if len(t) > 10), error

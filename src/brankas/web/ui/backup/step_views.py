@@ -161,10 +161,11 @@ def drill_page(request: HttpRequest) -> HttpResponse:
             form.add_error("shares", message_of(exc))
             return render(request, "ui/step_drill.html", context, status=400)
     dest = form.cleaned_data["dest"]
+    lang = language()
 
     def work(job: jobs.Job) -> None:
         report = backup_drill(actor=user, dest=Path(dest), passphrase=passphrase,
-                              shares=shares, on_progress=job.progress)
+                              shares=shares, on_progress=job.progress, lang=lang)
         job.result = report.as_dict()
 
     return start_job(request, user, jobs.DRILL, dest, work, "ui/step_drill.html", context)
