@@ -578,3 +578,25 @@ def test_a_drills_rebuild_refusal_is_in_the_users_language(disk, signed_in, monk
     text = error.removeprefix("brankas:").strip()
     assert not any(t and text.startswith(t) for t in indonesian if len(t) > 10), error
     assert any(t and text.startswith(t) for t in english_ if len(t) > 10), error
+
+
+def test_a_restore_into_a_folder_on_the_backup_disk_itself_is_refused(disk, signed_in,
+                                                                     office):
+    """A backup disk is append-only and every file on it is in its manifest: a restore
+    written into a folder of the disk would leave files a check reports as unexpected (or,
+    under data/, as tampering). Refused beside the field, and by the service."""
+    from brankas.core.errors import SetupError
+    from brankas.web.backup.restore import backup_restore
+
+    before = sorted(str(p) for p in disk["dest"].rglob("*"))
+    client = english(signed_in("operator"))
+    for inside in (disk["dest"] / "pulih", disk["dest"] / "data" / "pulih"):
+        response = client.post("/backup/restore/", {"dest": str(disk["dest"]),
+                                                    "to": str(inside)})
+        assert response.status_code == 400, inside
+        assert "is on the backup disk" in text_of(response)
+        with pytest.raises(SetupError) as refused:
+            backup_restore(actor=office.users["operator"], dest=disk["dest"], to=inside)
+        assert refused.value.code == "restore_target_on_disk"
+    assert sorted(str(p) for p in disk["dest"].rglob("*")) == before
+    assert jobs.job_active() is None

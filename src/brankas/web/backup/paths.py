@@ -64,3 +64,13 @@ def empty_target(path: Path | str) -> Path:
     if taken:
         raise SetupError("restore_target_not_empty", path=str(given))
     return given
+
+
+def off_disk(target: Path | str, disk: Path | str) -> None:
+    """``restore_target_on_disk`` when the folder to write into is the backup disk's folder
+    or lies in it (also through a link): a disk is append-only, every file on it listed in
+    its manifest."""
+    given, base = _absolute(target), _absolute(disk)
+    for candidate, folder in ((given, base), (_real(given), _real(base))):
+        if candidate == folder or folder in candidate.parents:
+            raise SetupError("restore_target_on_disk", path=str(given), dest=str(base))

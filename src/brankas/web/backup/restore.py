@@ -28,7 +28,7 @@ from brankas.web.accounts.models import User
 from brankas.web.audit.guard import require_audited
 from brankas.web.audit.services import AuditEntry, audit_record, audit_record_many
 from brankas.web.backup.models import Medium, MediumCheck
-from brankas.web.backup.paths import outside_home
+from brankas.web.backup.paths import off_disk, outside_home
 from brankas.web.backup.services import (
     Progress,
     check_record,
@@ -94,6 +94,7 @@ def backup_restore(*, actor: User, dest: Path | str, to: Path | str,
         require_audited(actor, Action.OPEN_EXEMPTED, target=str(dest))
     outside_home(dest)
     outside_home(to)
+    off_disk(to, dest)
     reader = BagReader(dest)
     docs = _documents_wanted(agendas)
     identities = _holder_identities(actor, passphrase, docs, dest) \
