@@ -600,3 +600,45 @@ def test_a_restore_into_a_folder_on_the_backup_disk_itself_is_refused(disk, sign
         assert refused.value.code == "restore_target_on_disk"
     assert sorted(str(p) for p in disk["dest"].rglob("*")) == before
     assert jobs.job_active() is None
+
+
+@pytest.mark.parametrize("hostile", ["segel.json", "daftar-kontrol.json", "bag-info.txt",
+                                     "brankas-medium.json", "link"])
+def test_the_audit_check_of_a_hostile_disk_ends_and_touches_nothing_outside(
+        disk, signed_in, tmp_path, hostile):
+    """The audit check reads a disk as the hostile-disk corpus attacks it: a FIFO in place
+    of the seal, the control list or a tag file, a link out to the laptop. The job must end
+    (one job at a time: a hung one would stop every backup), and the laptop's file stays
+    as it was."""
+    import os
+    import threading
+
+    from tests.hostile_disk import disktools as dt
+
+    dest = disk["dest"]
+    run = dest / "data" / "backup" / dt.run_folders(dest)[-1]
+    laptop = tmp_path / "laptop-secret.json"
+    laptop.write_text('{"audit_head": {"seq": 1, "hash": "' + "0" * 64 + '"}}')
+    if hostile == "link":
+        dt.replace_with_link(run / "daftar-kontrol.json", laptop)
+        fifo = None
+    else:
+        fifo = (run / hostile) if hostile.endswith("json") and hostile != \
+            "brankas-medium.json" else dest / hostile
+        dt.replace_with_fifo(fifo)
+    client = english(signed_in("kabid"))
+    response = client.post("/audit/verify/", {"disks": str(dest)})
+    assert response.status_code == 302, text_of(response)
+    job = jobs.job_get(response["Location"].rstrip("/").rsplit("/", 1)[1])
+    assert job is not None
+    job.wait(60)
+    hung = job.running
+    if hung and fifo is not None:  # release the blocked read, then report the hang
+        threading.Thread(target=lambda: os.close(os.open(fifo, os.O_WRONLY)),
+                         daemon=True).start()
+        job.wait(60)
+    assert not hung, f"the audit check hung on a FIFO ({hostile})"
+    assert client.get(f"/backup/steps/{job.id}/").status_code == 200
+    if job.result is not None:  # the laptop's file is never taken for the disk's record
+        assert all(r.anchor.hash != "0" * 64 for r in job.result["report"].anchors)
+    assert laptop.read_text().startswith('{"audit_head"')
