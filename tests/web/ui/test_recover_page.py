@@ -255,3 +255,33 @@ def test_an_office_set_up_while_the_disk_is_read_leaves_no_rebuilt_copy_beside_i
     assert set_up and refused.value.code == "recover_instance_set_up"
     assert sorted(p.name for p in home.parent.iterdir()) == ["brankas-data"]
     assert Office.objects.get().name == "Kantor yang baru disiapkan"
+
+
+@pytest.mark.slow
+def test_a_wrong_recovery_key_is_refused_without_being_echoed_anywhere(
+        transactional_db, office, client, settings, tmp_path, caplog):
+    """A recovery key that is not the office's (another office's, or share words pasted in
+    the wrong field) is refused; neither the key nor the words are in the job, the page,
+    the audit log or the log."""
+    import pyrage
+
+    from brankas.web.audit.models import AuditEvent
+
+    settings.SECRET_KEY = settings.SECRET_KEY
+    dest = _disk(office, tmp_path)
+    home = tmp_path / "laptop-baru" / "brankas-data"
+    _not_set_up(settings, home)
+    for secret in (str(pyrage.x25519.Identity.generate()),
+                   "academic acid acrobat romp chubby bolt rahasia sekali"):
+        response = client.post("/setup/recover/", {"dest": str(dest), "unlock": "identity",
+                                                   "identity": secret})
+        assert response.status_code == 302 and secret not in response["Location"]
+        job = jobs.job_get(response["Location"].rstrip("/").rsplit("/", 1)[1])
+        assert job is not None
+        job.wait(180)
+        page = text_of(client.get(response["Location"]))
+        assert "Nothing was recovered" in page or "Tidak ada yang dipulihkan" in page, page
+        for text in (repr(vars(job)), page, caplog.text,
+                     *(repr(e.detail) for e in AuditEvent.objects.all())):
+            assert secret not in text and secret.split()[-1] not in text
+        assert sorted(p.name for p in home.parent.iterdir()) == ["brankas-data"]
