@@ -285,3 +285,52 @@ def test_a_wrong_recovery_key_is_refused_without_being_echoed_anywhere(
                      *(repr(e.detail) for e in AuditEvent.objects.all())):
             assert secret not in text and secret.split()[-1] not in text
         assert sorted(p.name for p in home.parent.iterdir()) == ["brankas-data"]
+
+
+def _children_running(pattern: str) -> list[int]:
+    """The pids of this process's children whose command line holds ``pattern`` (Linux)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == os.getpid() and pattern in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+def test_a_rebuild_killed_half_way_leaves_nothing_beside_the_data_folder(
+        transactional_db, office, settings, tmp_path):
+    """The rebuild's process dies half-way (killed, out of memory, the console closed): the
+    page then says nothing was recovered and the computer is as it was, so the half-built
+    office (a register, users' password hashes, part of the archive) must not stay in a
+    hidden folder beside the data folder, and the data folder is untouched."""
+    import signal
+
+    from brankas import instance
+
+    settings.SECRET_KEY = settings.SECRET_KEY
+    dest = _disk(office, tmp_path)
+    home = tmp_path / "laptop-baru" / "brankas-data"
+    _not_set_up(settings, home)
+    before = sorted(str(p.relative_to(home)) for p in home.rglob("*"))
+    killed: list[int] = []
+
+    def kill_the_child(*counts: int) -> None:  # it is reading the disk: half-way
+        if not killed:
+            for pid in _children_running("brankas.instance recover"):
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+
+    switched = instance.recover_in_place(dest=dest, identity_text=office.recovery_identity,
+                                         on_progress=kill_the_child)
+    assert killed and not switched.set_aside and not switched.report["ok"]
+    assert sorted(p.name for p in home.parent.iterdir()) == ["brankas-data"]
+    assert sorted(str(p.relative_to(home)) for p in home.rglob("*")) == before
