@@ -642,3 +642,37 @@ def test_the_audit_check_of_a_hostile_disk_ends_and_touches_nothing_outside(
     if job.result is not None:  # the laptop's file is never taken for the disk's record
         assert all(r.anchor.hash != "0" * 64 for r in job.result["report"].anchors)
     assert laptop.read_text().startswith('{"audit_head"')
+
+
+def test_a_refused_step_form_never_sends_a_secret_back(transactional_db, office, signed_in,
+                                                       client, tmp_path, settings):
+    """A form refused for another field (the disk's folder) is shown again: the passphrase,
+    the recovery key and the share words typed are not in it, and it is not cached."""
+    from brankas.core.keyring import shares as core_shares
+
+    words = core_shares.split(office.recovery_identity, shares=3, threshold=2)
+    shares = "\n\n".join(core_shares.share_text(w) for w in words[:2])
+    secret = "frasa-yang-tidak-boleh-kembali"
+    missing = str(tmp_path / "tidak-ada")
+    kabid = signed_in("kabid")
+    pages = [kabid.post("/backup/restore/", {"dest": missing, "to": str(tmp_path / "o"),
+                                             "decrypt": "on", "passphrase": secret}),
+             kabid.post("/backup/drill/", {"dest": missing, "passphrase": secret}),
+             kabid.post("/backup/drill/", {"dest": missing, "shares": shares})]
+    kabid.logout()
+    from tests.web.ui.test_recover_page import _not_set_up
+
+    _not_set_up(settings, tmp_path / "kosong")
+    for unlock, field, value in (("passphrase", "passphrase", secret),
+                                 ("identity", "identity", office.recovery_identity),
+                                 ("shares", "shares", shares)):
+        pages.append(client.post("/setup/recover/", {"dest": missing, "unlock": unlock,
+                                                     field: value}))
+    for page in pages:
+        assert page.status_code == 400
+        html = page.content.decode()
+        for text in (secret, office.recovery_identity, words[0].split()[3] + " "
+                     + words[0].split()[4]):
+            assert text not in html
+        assert "no-store" in page.get("Cache-Control", "")
+    assert jobs.job_active() is None
