@@ -334,3 +334,63 @@ def test_a_rebuild_killed_half_way_leaves_nothing_beside_the_data_folder(
     assert killed and not switched.set_aside and not switched.report["ok"]
     assert sorted(p.name for p in home.parent.iterdir()) == ["brankas-data"]
     assert sorted(str(p.relative_to(home)) for p in home.rglob("*")) == before
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux") or os.geteuid() != 0,
+                    reason="makes the data folder immutable (chattr, as root, Linux)")
+def test_a_switch_that_fails_says_where_the_rebuilt_office_is_not_that_nothing_was_recovered(
+        transactional_db, office, client, settings, tmp_path):
+    """The rebuilt office cannot be put in place (here: the served data folder cannot be
+    renamed, as on Windows with a file open in it): it is kept, and the page names it.
+    Saying "nothing was recovered" beside that would send the user to recover again."""
+    import shutil as sh
+
+    if sh.which("chattr") is None:
+        pytest.skip("no chattr")
+    settings.SECRET_KEY = settings.SECRET_KEY
+    dest = _disk(office, tmp_path)
+    home = tmp_path / "laptop-baru" / "brankas-data"
+    _not_set_up(settings, home)
+    if subprocess.run(["chattr", "+i", str(home)], check=False).returncode != 0:
+        pytest.skip("the file system has no immutable flag")
+    try:
+        client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+        identity = SimpleUploadedFile("kunci.txt", office.recovery_identity.encode())
+        response = client.post("/setup/recover/", {"dest": str(dest), "unlock": "identity",
+                                                   "identity_file": identity})
+        job = jobs.job_get(response["Location"].rstrip("/").rsplit("/", 1)[1])
+        assert job is not None
+        job.wait(180)
+        assert job.error is not None and job.error.code == "recover_switch_failed", \
+            job.error or job.error_text
+        page = text_of(client.get(response["Location"]))
+    finally:
+        subprocess.run(["chattr", "-i", str(home)], check=False)
+    rebuilt = job.error.params["path"]
+    assert Path(rebuilt).is_dir() and (Path(rebuilt) / "brankas.sqlite3").is_file()
+    assert rebuilt in page
+    assert "Nothing was recovered" not in page
+    assert "rebuilt from the disk but could not be put in place" in page
+
+
+def test_a_folder_that_is_no_disk_is_refused_on_the_job_page_not_a_server_error(
+        transactional_db, office, client, settings, tmp_path):
+    """The folder exists but holds no backup: the job fails with the refusal, and its page
+    shows it in the user's language (the page used a variable it does not always have)."""
+    home = tmp_path / "kosong"
+    _not_set_up(settings, home)
+    empty = tmp_path / "bukan-disk"
+    empty.mkdir()
+    response = client.post("/setup/recover/", {"dest": str(empty), "unlock": "passphrase",
+                                               "passphrase": "frasa apa saja"})
+    assert response.status_code == 302
+    job = jobs.job_get(response["Location"].rstrip("/").rsplit("/", 1)[1])
+    assert job is not None
+    job.wait(60)
+    assert job.error is not None, job.error_text
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    assert job.error.message("id") in text_of(page)
+    assert "Tidak ada yang dipulihkan; komputer ini tetap seperti semula." in text_of(page)
+    assert not [p for p in home.parent.iterdir() if ".from-disk-" in p.name]
