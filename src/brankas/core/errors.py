@@ -725,6 +725,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "itu",
         "{path} is inside the Brankas data folder ({home}); choose a folder outside it",
     ),
+    "path_unusable": (
+        "{path} tidak dapat dipakai sebagai folder di komputer ini (nama terlalu panjang, "
+        "atau tidak dapat dibaca)",
+        "{path} cannot be used as a folder on this computer (a name too long, or not "
+        "readable)",
+    ),
+    "restore_target_on_disk": (
+        "folder tujuan {path} berada di disk back up {dest}; pulihkan ke folder di luar disk",
+        "the target folder {path} is on the backup disk {dest}; restore into a folder outside "
+        "the disk",
+    ),
     "path_not_folder": (
         "{path} bukan folder yang ada di komputer ini",
         "{path} is not an existing folder on this computer",

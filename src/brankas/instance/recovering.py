@@ -295,14 +295,21 @@ def recover_in_place(*, dest: Path | str, passphrase: str | None = None,
     _check_switchable(settings)
     home = Path(settings.home)
     reader = BagReader(dest)  # a folder that is no disk is refused before the child starts
+    _remove_half_built(home)  # what an earlier attempt, killed with its server, left
     built = home.parent / f".{home.name}.from-disk-{uuid.uuid4().hex[:12]}"
     report = recover_in_child(dest=reader.dest, home=built, passphrase=passphrase,
                               identity_text=identity_text, fingerprint=fingerprint,
                               allow_older=allow_older, allow_unsigned=allow_unsigned,
                               on_progress=on_progress, lang=lang)
     if diskfs.lkind(built) != "dir" or diskfs.lkind(built / MARKER) is not None:
+        _remove_half_built(home)  # a child that died half-way has no rollback of its own
         return Switched(report=report, set_aside="")  # refused: nothing was built
-    _check_switchable(settings)  # nobody set the office up meanwhile
+    try:
+        _check_switchable(settings)  # nobody set the office up meanwhile
+    except SetupError:
+        # refused: the rebuilt office (its register and archive) is not left beside it
+        shutil.rmtree(built, ignore_errors=True)
+        raise
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     aside = home.parent / f".{home.name}.before-recover-{stamp}-{uuid.uuid4().hex[:6]}"
     _close_database()
@@ -326,6 +333,19 @@ def recover_in_place(*, dest: Path | str, passphrase: str | None = None,
     store.create_layout(settings)
     report["home"] = str(home)
     return Switched(report=report, set_aside=str(aside))
+
+
+def _remove_half_built(home: Path) -> None:
+    """The folders a rebuild beside ``home`` left when its process died (killed, out of
+    memory, its server ended): ``.<home>.from-disk-*`` and their ``.recovering-*`` siblings
+    that still hold the marker file. A complete rebuilt folder (no marker: the one a failed
+    switch names to the user) is kept."""
+    ours = (f".{home.name}.from-disk-", f"..{home.name}.from-disk-")
+    with contextlib.suppress(OSError):
+        for entry in home.parent.iterdir():
+            if (entry.name.startswith(ours) and diskfs.lkind(entry) == "dir"
+                    and diskfs.lkind(entry / MARKER) == "file"):
+                shutil.rmtree(entry, ignore_errors=True)
 
 
 def _check_switchable(settings: Any) -> None:

@@ -223,3 +223,174 @@ def test_a_served_instance_recovered_from_shares_serves_the_office_without_a_res
         server.terminate()
         server.wait(30)
         log.close()
+
+
+@pytest.mark.slow
+def test_an_office_set_up_while_the_disk_is_read_leaves_no_rebuilt_copy_beside_it(
+        transactional_db, office, settings, tmp_path):
+    """Someone sets the office up (the set-up page stays open) while the recover reads the
+    disk: the switch is refused, and the page then says nothing was recovered and the
+    computer is as it was. So the rebuilt office (its register, its archive) must not be
+    left in a hidden folder beside the data folder."""
+    from brankas import instance
+    from brankas.core.errors import SetupError
+    from brankas.web.accounts.models import Office
+
+    settings.SECRET_KEY = settings.SECRET_KEY
+    dest = _disk(office, tmp_path)
+    row = Office.objects.get()
+    home = tmp_path / "laptop-baru" / "brankas-data"
+    _not_set_up(settings, home)
+    set_up: list[bool] = []
+
+    def meanwhile(*counts: int) -> None:  # the child is reading the disk
+        if not set_up:
+            Office.objects.create(name="Kantor yang baru disiapkan",
+                                  recovery_recipient=row.recovery_recipient)
+            set_up.append(True)
+
+    with pytest.raises(SetupError) as refused:
+        instance.recover_in_place(dest=dest, identity_text=office.recovery_identity,
+                                  on_progress=meanwhile)
+    assert set_up and refused.value.code == "recover_instance_set_up"
+    assert sorted(p.name for p in home.parent.iterdir()) == ["brankas-data"]
+    assert Office.objects.get().name == "Kantor yang baru disiapkan"
+
+
+@pytest.mark.slow
+def test_a_wrong_recovery_key_is_refused_without_being_echoed_anywhere(
+        transactional_db, office, client, settings, tmp_path, caplog):
+    """A recovery key that is not the office's (another office's, or share words pasted in
+    the wrong field) is refused; neither the key nor the words are in the job, the page,
+    the audit log or the log."""
+    import pyrage
+
+    from brankas.web.audit.models import AuditEvent
+
+    settings.SECRET_KEY = settings.SECRET_KEY
+    dest = _disk(office, tmp_path)
+    home = tmp_path / "laptop-baru" / "brankas-data"
+    _not_set_up(settings, home)
+    for secret in (str(pyrage.x25519.Identity.generate()),
+                   "academic acid acrobat romp chubby bolt rahasia sekali"):
+        response = client.post("/setup/recover/", {"dest": str(dest), "unlock": "identity",
+                                                   "identity": secret})
+        assert response.status_code == 302 and secret not in response["Location"]
+        job = jobs.job_get(response["Location"].rstrip("/").rsplit("/", 1)[1])
+        assert job is not None
+        job.wait(180)
+        page = text_of(client.get(response["Location"]))
+        assert "Nothing was recovered" in page or "Tidak ada yang dipulihkan" in page, page
+        for text in (repr(vars(job)), page, caplog.text,
+                     *(repr(e.detail) for e in AuditEvent.objects.all())):
+            assert secret not in text and secret.split()[-1] not in text
+        assert sorted(p.name for p in home.parent.iterdir()) == ["brankas-data"]
+
+
+def _children_running(pattern: str) -> list[int]:
+    """The pids of this process's children whose command line holds ``pattern`` (Linux)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == os.getpid() and pattern in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+def test_a_rebuild_killed_half_way_leaves_nothing_beside_the_data_folder(
+        transactional_db, office, settings, tmp_path):
+    """The rebuild's process dies half-way (killed, out of memory, the console closed): the
+    page then says nothing was recovered and the computer is as it was, so the half-built
+    office (a register, users' password hashes, part of the archive) must not stay in a
+    hidden folder beside the data folder, and the data folder is untouched."""
+    import signal
+
+    from brankas import instance
+
+    settings.SECRET_KEY = settings.SECRET_KEY
+    dest = _disk(office, tmp_path)
+    home = tmp_path / "laptop-baru" / "brankas-data"
+    _not_set_up(settings, home)
+    before = sorted(str(p.relative_to(home)) for p in home.rglob("*"))
+    killed: list[int] = []
+
+    def kill_the_child(*counts: int) -> None:  # it is reading the disk: half-way
+        if not killed:
+            for pid in _children_running("brankas.instance recover"):
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+
+    switched = instance.recover_in_place(dest=dest, identity_text=office.recovery_identity,
+                                         on_progress=kill_the_child)
+    assert killed and not switched.set_aside and not switched.report["ok"]
+    assert sorted(p.name for p in home.parent.iterdir()) == ["brankas-data"]
+    assert sorted(str(p.relative_to(home)) for p in home.rglob("*")) == before
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux") or os.geteuid() != 0,
+                    reason="makes the data folder immutable (chattr, as root, Linux)")
+def test_a_switch_that_fails_says_where_the_rebuilt_office_is_not_that_nothing_was_recovered(
+        transactional_db, office, client, settings, tmp_path):
+    """The rebuilt office cannot be put in place (here: the served data folder cannot be
+    renamed, as on Windows with a file open in it): it is kept, and the page names it.
+    Saying "nothing was recovered" beside that would send the user to recover again."""
+    import shutil as sh
+
+    if sh.which("chattr") is None:
+        pytest.skip("no chattr")
+    settings.SECRET_KEY = settings.SECRET_KEY
+    dest = _disk(office, tmp_path)
+    home = tmp_path / "laptop-baru" / "brankas-data"
+    _not_set_up(settings, home)
+    if subprocess.run(["chattr", "+i", str(home)], check=False).returncode != 0:
+        pytest.skip("the file system has no immutable flag")
+    try:
+        client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+        identity = SimpleUploadedFile("kunci.txt", office.recovery_identity.encode())
+        response = client.post("/setup/recover/", {"dest": str(dest), "unlock": "identity",
+                                                   "identity_file": identity})
+        job = jobs.job_get(response["Location"].rstrip("/").rsplit("/", 1)[1])
+        assert job is not None
+        job.wait(180)
+        assert job.error is not None and job.error.code == "recover_switch_failed", \
+            job.error or job.error_text
+        page = text_of(client.get(response["Location"]))
+    finally:
+        subprocess.run(["chattr", "-i", str(home)], check=False)
+    rebuilt = job.error.params["path"]
+    assert Path(rebuilt).is_dir() and (Path(rebuilt) / "brankas.sqlite3").is_file()
+    assert rebuilt in page
+    assert "Nothing was recovered" not in page
+    assert "rebuilt from the disk but could not be put in place" in page
+
+
+def test_a_folder_that_is_no_disk_is_refused_on_the_job_page_not_a_server_error(
+        transactional_db, office, client, settings, tmp_path):
+    """The folder exists but holds no backup: the job fails with the refusal, and its page
+    shows it in the user's language (the page used a variable it does not always have)."""
+    home = tmp_path / "kosong"
+    _not_set_up(settings, home)
+    empty = tmp_path / "bukan-disk"
+    empty.mkdir()
+    response = client.post("/setup/recover/", {"dest": str(empty), "unlock": "passphrase",
+                                               "passphrase": "frasa apa saja"})
+    assert response.status_code == 302
+    job = jobs.job_get(response["Location"].rstrip("/").rsplit("/", 1)[1])
+    assert job is not None
+    job.wait(60)
+    assert job.error is not None, job.error_text
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    assert job.error.message("id") in text_of(page)
+    assert "Tidak ada yang dipulihkan; komputer ini tetap seperti semula." in text_of(page)
+    assert not [p for p in home.parent.iterdir() if ".from-disk-" in p.name]

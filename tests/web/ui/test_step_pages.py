@@ -455,3 +455,224 @@ def test_the_setup_page_offers_to_recover_next_to_a_new_office(db, client):
     recover = text_of(client.get("/setup/recover/"))
     assert 'name="dest"' in recover and 'name="shares"' in recover
     assert 'href="/setup/"' in recover
+
+
+# -- review (issue 14): what a finished job keeps, and who may see it -----------------------
+
+def _frame_values(exc: BaseException | None) -> list[object]:
+    """Every local and closure value of every frame a kept exception still holds (its
+    traceback, and those of the exceptions chained to it)."""
+    values: list[object] = []
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        tb = exc.__traceback__
+        while tb is not None:
+            values += list(tb.tb_frame.f_locals.values())
+            tb = tb.tb_next
+        exc = exc.__context__ or exc.__cause__
+    return values
+
+
+def test_a_failed_job_keeps_no_passphrase_in_its_error(disk, signed_in, tmp_path):
+    """A refused restore (wrong passphrase) keeps its error for the job page, and with it,
+    unless cleared, the frames of the work: their locals hold the passphrase typed."""
+    client = signed_in("kasi")
+    passphrase = "frasa-salah-yang-rahasia"
+    job = finished(client.post("/backup/restore/", {"dest": str(disk["dest"]),
+                                                    "to": str(tmp_path / "pulih"),
+                                                    "decrypt": "on",
+                                                    "passphrase": passphrase}))
+    assert job.error is not None
+    held = [v for v in _frame_values(job.error) if isinstance(v, str) and passphrase in v]
+    assert held == []
+
+
+def test_another_users_step_job_is_not_shown_on_the_backup_job_page(disk, signed_in,
+                                                                     tmp_path):
+    """The step pages show a job only to who started it; the backup and disk-check pages
+    must not show the same job (any role with backup or verify would read its folder and
+    its refusal there)."""
+    client = signed_in("kasi")
+    out = tmp_path / "pulih-rahasia"
+    job = ok(finished(client.post("/backup/restore/", {"dest": str(disk["dest"]),
+                                                        "to": str(out)})))
+    other = signed_in("operator")
+    assert other.get(f"/backup/steps/{job.id}/").status_code == 404
+    assert other.get(f"/backup/jobs/{job.id}/").status_code == 404
+    assert other.get(f"/backup/jobs/{job.id}/status").status_code == 404
+
+
+def test_decrypting_on_a_restore_or_a_drill_asks_for_the_password_again(disk, signed_in,
+                                                                        tmp_path):
+    """Opening exempted content asks for the password again after five minutes
+    (docs/security.md): a restore that decrypts writes it into a folder, and a drill with a
+    passphrase or the shares opens the sealed register; an unlocked screen is not enough."""
+    from tests.web.ui.test_hardening import stale_password
+
+    client = signed_in("kabid")
+    stale_password(client)
+    out = tmp_path / "pulih"
+    response = client.post("/backup/restore/", {"dest": str(disk["dest"]), "to": str(out),
+                                                "decrypt": "on",
+                                                "passphrase": PASSPHRASES["kabid"]})
+    assert response.status_code == 302, text_of(response)
+    assert response["Location"] == "/reauth/?next=%2Fbackup%2Frestore%2F"
+    assert PASSPHRASES["kabid"] not in response["Location"]
+    response = client.post("/backup/drill/", {"dest": str(disk["dest"]),
+                                              "passphrase": PASSPHRASES["kabid"]})
+    assert response.status_code == 302
+    assert response["Location"] == "/reauth/?next=%2Fbackup%2Fdrill%2F"
+    assert jobs.job_active() is None and not out.exists()
+    # Without decrypting, the restore needs no password again (nothing exempted opens).
+    ok(finished(client.post("/backup/restore/", {"dest": str(disk["dest"]), "to": str(out)})))
+
+
+def test_a_folder_name_too_long_is_refused_beside_the_field_not_a_server_error(
+        disk, signed_in, tmp_path):
+    client = english(signed_in("operator"))
+    too_long = str(tmp_path / ("a" * 300))
+    for url, data in (("/import/", {"folder": too_long, "exempted_classification": "rahasia"}),
+                      ("/backup/restore/", {"dest": str(disk["dest"]), "to": too_long}),
+                      ("/backup/drill/", {"dest": too_long})):
+        response = client.post(url, data)
+        assert response.status_code == 400, (url, response.status_code)
+        assert "cannot be used as a folder on this computer" in text_of(response), url
+    assert jobs.job_active() is None
+
+
+@pytest.mark.parametrize(("server", "user", "said"), [
+    ("id", "en", "file catatan.pdf is not a PDF, JPEG, PNG or TIFF"),
+    ("en", "id", "berkas catatan.pdf bukan PDF, JPEG, PNG atau TIFF")])
+def test_an_import_names_its_refusals_in_the_users_language(
+        transactional_db, office, signed_in, tmp_path, monkeypatch, server, user, said):
+    """The job runs in a thread of its own, where the server's language (BRANKAS_LANG) is
+    not the user's: the refusals on the result page must still be in the language of the
+    user who started it."""
+    monkeypatch.setenv("BRANKAS_LANG", server)
+    archive = _old_archive(tmp_path / "arsip-lama")
+    (archive / "biasa" / "penerimaan" / "2025" / "catatan.pdf").write_bytes(b"bukan PDF")
+    client = signed_in("operator")
+    client.post("/i18n/setlang/", {"language": user, "next": "/"})
+    job = ok(finished(client.post("/import/", {"folder": str(archive),
+                                               "exempted_classification": "rahasia"})))
+    assert job.result is not None and job.result["refused"] == 1, job.result
+    assert job.result["refused_files"][0]["reason"].startswith(said)
+    assert said in text_of(client.get(f"/backup/steps/{job.id}/"))
+
+
+@pytest.mark.slow
+def test_a_drills_rebuild_refusal_is_in_the_users_language(disk, signed_in, monkeypatch):
+    """The rebuild runs in a child process that speaks the server's language unless told:
+    its refusal, shown on the drill's result page, must be in the user's."""
+    monkeypatch.setenv("BRANKAS_LANG", "id")
+    client = english(signed_in("kabid"))
+    job = ok(finished(client.post("/backup/drill/", {"dest": str(disk["dest"]),
+                                                     "passphrase": "bukan frasa kabid"})))
+    assert job.result is not None and not job.result["recovered"]["ok"]
+    error = job.result["recovered"]["error"]
+    from brankas.core.errors import MESSAGES
+
+    indonesian = [i.split("{")[0].strip() for i, _en in MESSAGES.values()]
+    english_ = [en.split("{")[0].strip() for _id, en in MESSAGES.values()]
+    text = error.removeprefix("brankas:").strip()
+    assert not any(t and text.startswith(t) for t in indonesian if len(t) > 10), error
+    assert any(t and text.startswith(t) for t in english_ if len(t) > 10), error
+
+
+def test_a_restore_into_a_folder_on_the_backup_disk_itself_is_refused(disk, signed_in,
+                                                                     office):
+    """A backup disk is append-only and every file on it is in its manifest: a restore
+    written into a folder of the disk would leave files a check reports as unexpected (or,
+    under data/, as tampering). Refused beside the field, and by the service."""
+    from brankas.core.errors import SetupError
+    from brankas.web.backup.restore import backup_restore
+
+    before = sorted(str(p) for p in disk["dest"].rglob("*"))
+    client = english(signed_in("operator"))
+    for inside in (disk["dest"] / "pulih", disk["dest"] / "data" / "pulih"):
+        response = client.post("/backup/restore/", {"dest": str(disk["dest"]),
+                                                    "to": str(inside)})
+        assert response.status_code == 400, inside
+        assert "is on the backup disk" in text_of(response)
+        with pytest.raises(SetupError) as refused:
+            backup_restore(actor=office.users["operator"], dest=disk["dest"], to=inside)
+        assert refused.value.code == "restore_target_on_disk"
+    assert sorted(str(p) for p in disk["dest"].rglob("*")) == before
+    assert jobs.job_active() is None
+
+
+@pytest.mark.parametrize("hostile", ["segel.json", "daftar-kontrol.json", "bag-info.txt",
+                                     "brankas-medium.json", "link"])
+def test_the_audit_check_of_a_hostile_disk_ends_and_touches_nothing_outside(
+        disk, signed_in, tmp_path, hostile):
+    """The audit check reads a disk as the hostile-disk corpus attacks it: a FIFO in place
+    of the seal, the control list or a tag file, a link out to the laptop. The job must end
+    (one job at a time: a hung one would stop every backup), and the laptop's file stays
+    as it was."""
+    import os
+    import threading
+
+    from tests.hostile_disk import disktools as dt
+
+    dest = disk["dest"]
+    run = dest / "data" / "backup" / dt.run_folders(dest)[-1]
+    laptop = tmp_path / "laptop-secret.json"
+    laptop.write_text('{"audit_head": {"seq": 1, "hash": "' + "0" * 64 + '"}}')
+    if hostile == "link":
+        dt.replace_with_link(run / "daftar-kontrol.json", laptop)
+        fifo = None
+    else:
+        fifo = (run / hostile) if hostile.endswith("json") and hostile != \
+            "brankas-medium.json" else dest / hostile
+        dt.replace_with_fifo(fifo)
+    client = english(signed_in("kabid"))
+    response = client.post("/audit/verify/", {"disks": str(dest)})
+    assert response.status_code == 302, text_of(response)
+    job = jobs.job_get(response["Location"].rstrip("/").rsplit("/", 1)[1])
+    assert job is not None
+    job.wait(60)
+    hung = job.running
+    if hung and fifo is not None:  # release the blocked read, then report the hang
+        threading.Thread(target=lambda: os.close(os.open(fifo, os.O_WRONLY)),
+                         daemon=True).start()
+        job.wait(60)
+    assert not hung, f"the audit check hung on a FIFO ({hostile})"
+    assert client.get(f"/backup/steps/{job.id}/").status_code == 200
+    if job.result is not None:  # the laptop's file is never taken for the disk's record
+        assert all(r.anchor.hash != "0" * 64 for r in job.result["report"].anchors)
+    assert laptop.read_text().startswith('{"audit_head"')
+
+
+def test_a_refused_step_form_never_sends_a_secret_back(transactional_db, office, signed_in,
+                                                       client, tmp_path, settings):
+    """A form refused for another field (the disk's folder) is shown again: the passphrase,
+    the recovery key and the share words typed are not in it, and it is not cached."""
+    from brankas.core.keyring import shares as core_shares
+
+    words = core_shares.split(office.recovery_identity, shares=3, threshold=2)
+    shares = "\n\n".join(core_shares.share_text(w) for w in words[:2])
+    secret = "frasa-yang-tidak-boleh-kembali"
+    missing = str(tmp_path / "tidak-ada")
+    kabid = signed_in("kabid")
+    pages = [kabid.post("/backup/restore/", {"dest": missing, "to": str(tmp_path / "o"),
+                                             "decrypt": "on", "passphrase": secret}),
+             kabid.post("/backup/drill/", {"dest": missing, "passphrase": secret}),
+             kabid.post("/backup/drill/", {"dest": missing, "shares": shares})]
+    kabid.logout()
+    from tests.web.ui.test_recover_page import _not_set_up
+
+    _not_set_up(settings, tmp_path / "kosong")
+    for unlock, field, value in (("passphrase", "passphrase", secret),
+                                 ("identity", "identity", office.recovery_identity),
+                                 ("shares", "shares", shares)):
+        pages.append(client.post("/setup/recover/", {"dest": missing, "unlock": unlock,
+                                                     field: value}))
+    for page in pages:
+        assert page.status_code == 400
+        html = page.content.decode()
+        for text in (secret, office.recovery_identity, words[0].split()[3] + " "
+                     + words[0].split()[4]):
+            assert text not in html
+        assert "no-store" in page.get("Cache-Control", "")
+    assert jobs.job_active() is None

@@ -44,7 +44,11 @@ def existing_folder(path: Path | str) -> Path:
     """A folder to read (a backup disk, an archive to import): it exists, is a folder, and
     is outside the data folder."""
     given = outside_home(path)
-    if not given.is_dir():
+    try:
+        folder = given.is_dir()
+    except OSError:  # a name too long, a folder not readable: not an error of the server
+        raise SetupError("path_unusable", path=str(given)) from None
+    if not folder:
         raise SetupError("path_not_folder", path=str(given))
     return given
 
@@ -53,6 +57,20 @@ def empty_target(path: Path | str) -> Path:
     """A folder to write into (a restore): absent or empty, and outside the data folder.
     Nothing is made here (the service makes it when the work starts)."""
     given = outside_home(path)
-    if given.exists() and (not given.is_dir() or any(given.iterdir())):
+    try:
+        taken = given.exists() and (not given.is_dir() or any(given.iterdir()))
+    except OSError:
+        raise SetupError("path_unusable", path=str(given)) from None
+    if taken:
         raise SetupError("restore_target_not_empty", path=str(given))
     return given
+
+
+def off_disk(target: Path | str, disk: Path | str) -> None:
+    """``restore_target_on_disk`` when the folder to write into is the backup disk's folder
+    or lies in it (also through a link): a disk is append-only, every file on it listed in
+    its manifest."""
+    given, base = _absolute(target), _absolute(disk)
+    for candidate, folder in ((given, base), (_real(given), _real(base))):
+        if candidate == folder or folder in candidate.parents:
+            raise SetupError("restore_target_on_disk", path=str(given), dest=str(base))

@@ -5,6 +5,7 @@ every file is checked against the register's hash before it is kept."""
 
 from __future__ import annotations
 
+import functools
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from brankas.web.accounts.models import User
 from brankas.web.audit.guard import require_audited
 from brankas.web.audit.services import AuditEntry, audit_record, audit_record_many
 from brankas.web.backup.models import Medium, MediumCheck
-from brankas.web.backup.paths import outside_home
+from brankas.web.backup.paths import off_disk, outside_home
 from brankas.web.backup.services import (
     Progress,
     check_record,
@@ -93,6 +94,7 @@ def backup_restore(*, actor: User, dest: Path | str, to: Path | str,
         require_audited(actor, Action.OPEN_EXEMPTED, target=str(dest))
     outside_home(dest)
     outside_home(to)
+    off_disk(to, dest)
     reader = BagReader(dest)
     docs = _documents_wanted(agendas)
     identities = _holder_identities(actor, passphrase, docs, dest) \
@@ -224,14 +226,16 @@ class DrillReport:
 def backup_drill(*, actor: User, dest: Path | str, passphrase: str | None = None,
                  on_progress: Progress | None = None,
                  run_recover: Callable[..., dict[str, Any]] | None = None,
-                 shares: Sequence[tuple[str, str]] | None = None) -> DrillReport:
+                 shares: Sequence[tuple[str, str]] | None = None,
+                 lang: str | None = None) -> DrillReport:
     """Check the disk in full, restore every document on it into a temporary folder and
     compare with the register; with a key holder's passphrase, or the office recovery
     ``shares`` ((name, typed words) pairs: the recovery key rebuilt in memory and given
     to the child through its standard input), also rebuild a whole instance from the
     disk (the instance service, in a process of its own; it test-opens documents) and
     compare it with this one. The temporary folder is removed; the result is recorded
-    for the disk."""
+    for the disk. ``lang`` (id, en): the language of the rebuild's refusal (a web user's),
+    else the command line's."""
     from brankas.web.runtime import brankas_settings
 
     require_audited(actor, Action.DRILL, target=str(dest))
@@ -263,7 +267,7 @@ def backup_drill(*, actor: User, dest: Path | str, passphrase: str | None = None
     with tempfile.TemporaryDirectory(prefix=store.DRILL_PREFIX, dir=settings.tmp) as tmp:
         restored, damaged = _drill_restore(reader, docs, Path(tmp) / "files")
         if passphrase is not None or identity_text is not None:
-            recover = run_recover or _recover_subprocess
+            recover = run_recover or functools.partial(_recover_subprocess, lang=lang)
             recovered = recover(reader.dest, Path(tmp) / "home", passphrase,
                                 identity_text=identity_text)
             theirs = recovered.get("documents_sha256", {})
@@ -331,7 +335,8 @@ def _drill_record(report: DrillReport, fixity: VerifyReport, *, actor: User,
 
 
 def _recover_subprocess(dest: Path, home: Path, passphrase: str | None, *,
-                        identity_text: str | None = None) -> dict[str, Any]:
+                        identity_text: str | None = None,
+                        lang: str | None = None) -> dict[str, Any]:
     """The instance service's recover in its own process (its own database), as an office
     would run it. The office key's fingerprint is given as the paper would give it: the
     drill checks that the disk's seals are this office's."""
@@ -339,4 +344,5 @@ def _recover_subprocess(dest: Path, home: Path, passphrase: str | None, *,
     from brankas.web.keys.services import office_key
 
     return recover_in_child(dest=dest, home=home, passphrase=passphrase,
-                            identity_text=identity_text, fingerprint=office_key().fingerprint)
+                            identity_text=identity_text, fingerprint=office_key().fingerprint,
+                            lang=lang)

@@ -173,7 +173,10 @@ def run_import(
     exempted_classification: Classification = Classification.RAHASIA,
     on_progress: Callable[[ImportCandidate, str], None] | None = None,
     on_start: Callable[[list[ImportCandidate]], None] | None = None,
+    lang: str | None = None,
 ) -> ImportSummary:
+    """``lang`` (id, en): the language of the refusals in the summary (a web job's user's);
+    by default the command line's (``BRANKAS_LANG``)."""
     from brankas.web.backup.paths import outside_home
 
     require_audited(actor, Action.IMPORT, target=str(folder))
@@ -183,7 +186,7 @@ def run_import(
     if on_start:
         on_start(candidates)
     job = _ImportRun(actor=actor, exempted_classification=exempted_classification,
-                     settings=brankas_settings(), started=timezone.now())
+                     settings=brankas_settings(), started=timezone.now(), lang=lang)
     return job.run(candidates, on_progress)
 
 
@@ -202,8 +205,9 @@ class _ImportRun:
     takes each result in the tree's order (``take``) and commits batches (``flush``)."""
 
     def __init__(self, *, actor: User, exempted_classification: Classification,
-                 settings: Settings, started: dt.datetime) -> None:
+                 settings: Settings, started: dt.datetime, lang: str | None = None) -> None:
         self.actor = actor
+        self.lang = lang
         self.exempted_classification = exempted_classification
         self.settings = settings
         self.started = started
@@ -278,7 +282,7 @@ class _ImportRun:
             if exc.code == "no_key_holder":
                 self.flush()
                 raise
-            self.summary.refused.append((cand.relative, exc.message()))
+            self.summary.refused.append((cand.relative, exc.message(self.lang)))
             return "refused"
         return "imported"
 

@@ -156,6 +156,10 @@ def _run(job: Job, work: Callable[[Job], None]) -> None:
     try:
         work(job)
     except BrankasError as exc:
+        # Kept for the job page, without its traceback or the exceptions chained to it: their
+        # frames hold the work's locals (a passphrase, the recovery identity) for as long as
+        # the job is kept.
+        exc.__traceback__ = exc.__context__ = exc.__cause__ = None
         job.error = exc
         job.state = FAILED
     except Exception as exc:  # shown on the job page; the traceback goes to the log

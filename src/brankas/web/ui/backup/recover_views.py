@@ -86,9 +86,12 @@ def _job_for(job_id: str) -> jobs.Job:
 @never_cache
 def recover_job_page(request: HttpRequest, job_id: str) -> HttpResponse:
     job = _job_for(job_id)
-    context: dict[str, Any] = {"job": job, "progress": jobs.progress_json(job)}
+    context: dict[str, Any] = {"job": job, "progress": jobs.progress_json(job),
+                               "refusal": "", "switch_failed": False}
     if job.error is not None:
         context["error"] = message_of(job.error)
+        # rebuilt, and kept where the message says: not "nothing was recovered"
+        context["switch_failed"] = job.error.code == "recover_switch_failed"
     elif job.error_text:
         context["error"] = job.error_text
     result = job.result

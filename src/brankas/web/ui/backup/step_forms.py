@@ -130,6 +130,11 @@ class RestoreForm(BaseForm):
             self.add_error("passphrase", _("Type your key passphrase."))
         if cleaned.get("dest") and cleaned.get("to") and cleaned["dest"] == cleaned["to"]:
             self.add_error("to", _("Restore into another folder than the disk's."))
+        elif cleaned.get("dest") and cleaned.get("to"):
+            try:
+                paths.off_disk(cleaned["to"], cleaned["dest"])
+            except BrankasError as exc:
+                self.add_error("to", message_of(exc))
         return cleaned
 
 

@@ -26,7 +26,8 @@ from brankas.web.backup.restore import backup_drill, backup_restore
 from brankas.web.documents.importer import run_import
 from brankas.web.ui import jobs
 from brankas.web.ui.backup.step_forms import DrillForm, ImportForm, RestoreForm
-from brankas.web.ui.common import message_of, refusals, require_role
+from brankas.web.ui.common import language, message_of, refusals, require_role
+from brankas.web.ui.security import password_is_recent, reauth_redirect
 from brankas.web.ui.uploads import refuse_if_too_large
 
 ACTION_OF_KIND = {
@@ -72,6 +73,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
         return render(request, "ui/step_import.html", context, status=400)
     folder = form.cleaned_data["folder"]
     classification = Classification(form.cleaned_data["exempted_classification"])
+    lang = language()  # the job's thread has not the request's language
 
     def work(job: jobs.Job) -> None:
         sizes: dict[Path, int] = {}
@@ -86,7 +88,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
 
         summary = run_import(actor=user, folder=Path(folder),
                              exempted_classification=classification,
-                             on_start=on_start, on_progress=on_progress)
+                             on_start=on_start, on_progress=on_progress, lang=lang)
         job.result = summary.as_dict()
 
     return start_job(request, user, jobs.IMPORT, folder, work, "ui/step_import.html", context)
@@ -113,6 +115,8 @@ def restore_page(request: HttpRequest) -> HttpResponse:
     passphrase = data["passphrase"] if data["decrypt"] else None
     if passphrase is not None:
         require_role(request, Action.OPEN_EXEMPTED)
+        if not password_is_recent(request):  # decrypting is opening exempted content
+            return reauth_redirect(request, request.path)
     dest, to, agendas = data["dest"], data["to"], data["agendas"] or None
 
     def work(job: jobs.Job) -> None:
@@ -146,6 +150,8 @@ def drill_page(request: HttpRequest) -> HttpResponse:
     shares = form.shares_given() or None
     if passphrase is not None or shares is not None:
         require_role(request, Action.OPEN_EXEMPTED)
+        if not password_is_recent(request):  # the sealed register is opened
+            return reauth_redirect(request, request.path)
     if shares is not None:
         from brankas.core.keyring import shares as core_shares
 
@@ -155,10 +161,11 @@ def drill_page(request: HttpRequest) -> HttpResponse:
             form.add_error("shares", message_of(exc))
             return render(request, "ui/step_drill.html", context, status=400)
     dest = form.cleaned_data["dest"]
+    lang = language()
 
     def work(job: jobs.Job) -> None:
         report = backup_drill(actor=user, dest=Path(dest), passphrase=passphrase,
-                              shares=shares, on_progress=job.progress)
+                              shares=shares, on_progress=job.progress, lang=lang)
         job.result = report.as_dict()
 
     return start_job(request, user, jobs.DRILL, dest, work, "ui/step_drill.html", context)

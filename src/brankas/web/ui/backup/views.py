@@ -129,7 +129,7 @@ def verify_page(request: HttpRequest) -> HttpResponse:
 
 def _job_for(request: HttpRequest, job_id: str) -> jobs.Job:
     job = jobs.job_get(job_id)
-    if job is None:
+    if job is None or job.kind not in (jobs.BACKUP, jobs.VERIFY):  # the others: their pages
         raise Http404
     require_role(request, Action.BACKUP if job.kind == jobs.BACKUP else Action.VERIFY_DISK)
     return job
