@@ -34,8 +34,8 @@ POSITIONS = {"sandiman": "Sandiman Ahli Pertama", "kasi": "Kepala Seksi Persandi
 # Key passphrases (the key holders) and signing passphrases (every signer).
 KEY_PP = {"kasi": "lembah sunyi menara biru pagi", "kabid": "kuda merah berlari di sawah hijau",
           "kadis": "elang putih terbang di atas danau toba"}
-SIGN_PP = {"sandiman": "padi kuning di tepi sungai deras", "kasi": "gunung api tidur di balik kabut",
-           "kabid": "perahu kayu berlayar ke pulau jauh",
+SIGN_PP = {"sandiman": "padi kuning di tepi sungai deras",
+           "kasi": "gunung api tidur di balik kabut", "kabid": "perahu kayu berlayar ke pulau jauh",
            "kadis": "burung hantu menjaga hutan malam"}
 OFFICE = {
     "office_name": "Dinas Komunikasi dan Informatika",
@@ -52,6 +52,10 @@ TYPED = [*OFFICE.values(), *(p[1] for p in PEOPLE.values()), *(p[0] for p in PEO
 COMMAND = re.compile(r"\bbrankas (?:audit|verify|media|backup|report|import|restore|drill|"
                      r"recover|init|user|key|safe|register|open|request)\b")
 ISO_TIME = re.compile(r"\b\d{4}-\d{2}-\d{2}(?:T| )\d{2}:\d{2}")
+# Machine names shown as such (the audit log's actions: ``report.submit``), not prose.
+IDENTIFIER = re.compile(r"\b[a-z_]+(?:\.[a-z_]+)+\b")
+# Paths and numbers with slashes (``arsip/biasa/…``, ``005/12/2026``) are data, not prose.
+PATHLIKE = re.compile(r"\S*[/\\]\S*")
 SERVER_ERROR = re.compile(r"Server Error|Kesalahan server|Traceback", re.IGNORECASE)
 # Re-authenticate before the server's 5-minute window (security.REAUTH_SECONDS) runs out.
 FRESH_SECONDS = 4 * 60
@@ -102,7 +106,8 @@ class Walk:
         text = self.visible_text(page)
         if SERVER_ERROR.search(text):
             self.note("server_error", f"{where} shows a server error")
-        foreign = foreign_words(text, self.lang)
+        foreign = foreign_words(PATHLIKE.sub(" ", IDENTIFIER.sub(" ", text)),
+                                self.lang)
         if foreign:
             self.note("language", f"{where}: {sorted(foreign)}")
         for m in sorted(set(COMMAND.findall(text))):
@@ -119,15 +124,14 @@ class Walk:
         return text
 
     def paper(self, pdf: bytes, name: str) -> str:
-        """A paper's text; English on an Indonesian paper is noted (papers are Indonesian in
-        both interfaces)."""
+        """A paper's text; in the Indonesian walk, an English word on it is noted."""
         assert pdf.startswith(b"%PDF-"), name
         text = "\n".join(p.extract_text() or "" for p in pypdf.PdfReader(io.BytesIO(pdf)).pages)
         clean = text
         for typed in sorted(self.typed, key=len, reverse=True):
             clean = clean.replace(typed, " ")
-        foreign = foreign_words(clean, "id")
-        if foreign:
+        foreign = foreign_words(PATHLIKE.sub(" ", clean), "id")
+        if foreign and self.lang == "id":
             self.note("paper_language", f"{name}: {sorted(foreign)}")
         return text
 
@@ -145,7 +149,7 @@ class Walk:
             page = context.new_page()
             self.watch(page)
             self.pages[role] = page
-            self.goto(page, "/login/")
+            self.goto(page, "/login/", look=False)
             self.switch_language(page)
             page.locator("#id_username").fill(username)
             page.locator("#id_password").fill(password)
@@ -163,13 +167,16 @@ class Walk:
         with page.expect_navigation():
             page.locator(f".lang-switch button[value={self.lang}]").click()
         assert page.locator("html").get_attribute("lang") == self.lang
+        self.look(page)
 
-    def goto(self, page: Any, path: str, *, ok: bool = True) -> Any:
+    def goto(self, page: Any, path: str, *, ok: bool = True, look: bool = True) -> Any:
+        """``look=False``: a page seen before the language is chosen (not checked)."""
         response = page.goto(self.url + path)
         if ok:
             assert response is not None and response.status < 400, (
                 f"{path}: {response.status if response else 'no response'}")
-        self.look(page)
+        if look:
+            self.look(page)
         return response
 
     def click(self, page: Any, target: Any, *, ok: bool = True) -> None:
@@ -199,8 +206,31 @@ class Walk:
         return bytes(response.body())
 
     def wait_job(self, page: Any) -> None:
-        """A job page reloads itself when the work has ended: wait for its result."""
-        page.locator(".alert-success, .alert-error").first.wait_for(timeout=120_000)
+        """A job page polls its status and reloads itself when the work has ended: wait for
+        the work to end (asking its status), then for the page's own reload to show the
+        result. A page that does not reload itself is a finding (then reloaded here, so the
+        walk goes on)."""
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        status = page.url.split("?")[0] + "status"
+        for _ in range(600):
+            if page.locator(".alert-success, .alert-error").count():
+                break
+            answer = page.request.get(status)
+            if answer.ok and answer.json().get("state") != "running":
+                break
+            page.wait_for_timeout(200)
+        result = page.locator(".alert-success, .alert-error").first
+        try:
+            result.wait_for(timeout=20_000)
+        except PlaywrightTimeout:
+            self.note("job_page", f"{page.url.removeprefix(self.url)} did not show the result "
+                      "of the ended job by itself")
+            page.reload()
+            try:
+                result.wait_for(timeout=5_000)
+            except PlaywrightTimeout:
+                raise AssertionError(f"no result on {page.url}:\n{self.look(page)}") from None
         self.look(page)
 
 

@@ -100,10 +100,9 @@ def test_01_setup(step: Walk) -> None:
     page = w.browser.new_page(locale="id-ID")
     w.watch(page)
     try:
-        w.goto(page, "/")
+        w.goto(page, "/", look=False)
         assert page.url == w.url + "/setup/"
         w.switch_language(page)
-        w.look(page)
         for name, value in OFFICE.items():
             page.locator(f"#id_{name}").fill(value)
         username, full_name, _, password = PEOPLE["admin"]
@@ -281,7 +280,7 @@ def test_05_request_chain(step: Walk) -> None:
     w.data["request_agenda"] = page.locator("#request-agenda").inner_text().strip()
     # The request list as the Sandiman sees it by default, and with every request.
     w.goto(page, "/requests/")
-    w.snapshots["requests_default"] = page.locator("main").inner_text()
+    w.data["requests_status"] = page.locator("main [role=status]").inner_text().strip()
     w.goto(page, "/requests/?show=all")
     assert number in page.locator("main table").inner_text()
     w.done.add("request_chain")
@@ -463,10 +462,10 @@ def test_09_reports(step: Walk) -> None:
         kadis = sign(w, "kadis", number, "acknowledge")
         assert kadis.locator(".alert-error, .has-error").count() == 0, w.look(kadis)
         pdf = w.download(kadis, f"/reports/{number}/report.pdf")
-        downloads += 1
         w.data[f"report_pdf_{i}"] = pdf
         w.data[f"report_text_{i}"] = w.paper(pdf, f"report {number}")
         w.download(kadis, f"/reports/{number}/report.xlsx")
+        downloads += 2
     w.data["report_downloads"] = downloads
     # The approved PDF on the verify page.
     kadis = w.as_("kadis")
@@ -506,9 +505,11 @@ def audit_rows(w: Walk, page: Any) -> list[dict[str, str]]:
         w.goto(page, path)
         for row in page.locator("main table tbody tr").all():
             cells = row.locator("td").all_inner_texts()
+            ok = row.locator("td:nth-child(6) .badge-ok").count() == 1
             rows.append({"seq": cells[0], "time": cells[1], "user": cells[2],
                          "action": cells[3].strip(), "target": cells[4],
-                         "outcome": cells[5].strip(), "detail": cells[6]})
+                         "outcome": cells[5].strip(), "ok": "yes" if ok else "no",
+                         "detail": cells[6]})
         following = page.locator("nav.pagination a[rel=next]")
         if following.count() == 0:
             return rows
@@ -563,6 +564,8 @@ def test_14_lockout_unlocked_by_the_admin(step: Walk) -> None:
     page = w.browser.new_page(locale="id-ID")
     w.watch(page)
     try:
+        w.goto(page, "/login/", look=False)
+        w.switch_language(page)
         for _ in range(5):
             w.goto(page, "/login/", ok=False)
             page.locator("#id_username").fill(PEOPLE["kadis"][0])
@@ -585,7 +588,7 @@ def test_15_qualification_warning(step: Walk) -> None:
     needs(w, "users")
     page = w.as_("admin")
     w.goto(page, "/")
-    assert page.locator("main .qualification, main #qualifications").count() >= 1
+    assert PEOPLE["sandiman"][1] in page.locator("main").inner_text()
 
 
 @NOT_MERGED
@@ -608,6 +611,7 @@ def test_17_audit_verify_with_a_disk(step: Walk) -> None:
     page = w.as_("admin")
     w.goto(page, NEW_PAGES["audit_verify"])
     form = w.form_with(page, "input[name=dest], input[name=disk]")
+    assert form.count() == 1, "no form for a disk on the audit verify page"
     form.locator("input[name=dest], input[name=disk]").first.fill(str(w.data["disk"]))
     w.submit(page, form)
     assert page.locator(".alert-warning, .alert-error").count() == 0
@@ -616,34 +620,39 @@ def test_17_audit_verify_with_a_disk(step: Walk) -> None:
 # ====================================================================== what the walk saw
 
 
-def findings(w: Walk, kind: str) -> list[str]:
+def no_findings(w: Walk, kind: str) -> None:
     needs(w, "setup")
-    return w.findings.get(kind, [])
+    found = w.findings.get(kind, [])
+    assert not found, f"{len(found)} found:\n" + "\n".join(found)
 
 
 def test_no_server_error(walk: Walk) -> None:
-    assert findings(walk, "server_error") == []
+    no_findings(walk, "server_error")
 
 
 def test_no_word_of_the_other_language(walk: Walk) -> None:
-    assert findings(walk, "language") == []
+    no_findings(walk, "language")
 
 
 def test_no_page_tells_a_user_to_type_a_command(walk: Walk) -> None:
-    assert findings(walk, "command") == []
+    no_findings(walk, "command")
 
 
 def test_no_raw_timestamp(walk: Walk) -> None:
-    assert findings(walk, "iso_time") == []
+    no_findings(walk, "iso_time")
+
+
+def test_job_pages_show_their_result(walk: Walk) -> None:
+    no_findings(walk, "job_page")
 
 
 def test_no_duplicate_element_id(walk: Walk) -> None:
-    assert findings(walk, "duplicate_id") == []
+    no_findings(walk, "duplicate_id")
 
 
 def test_papers_are_in_indonesian(walk: Walk) -> None:
     needs(walk, "reports")
-    assert findings(walk, "paper_language") == []
+    no_findings(walk, "paper_language")
 
 
 # ---------------------------------------------------------------- the issue's items
@@ -676,20 +685,18 @@ def test_issue_returned_report_takes_a_reply_note(walk: Walk) -> None:
 
 
 def test_issue_request_list_shows_its_filter_state(walk: Walk) -> None:
-    """The default list hides the finished request: it must say so (and how to see it)."""
+    """The default list hides the finished request: its count line must say more than
+    "0 permintaan" (what is hidden, how to see it)."""
     needs(walk, "request_chain")
-    shown = walk.data["requests_default"]
-    number = walk.data["request"]
-    hidden = not re.search(rf"(?m)^\s*{number}\b", shown)
-    assert not hidden or re.search(r"show=all|\b1\b.*(selesai|closed|finished)", shown,
-                                   re.IGNORECASE | re.DOTALL), shown[:600]
+    status = walk.data["requests_status"]
+    assert not re.fullmatch(r"\d+ \w+", status), status
 
 
 def test_issue_audit_details_are_readable(walk: Walk) -> None:
     needs(walk, "audit")
     python_like = [r for r in walk.data["audit_rows"]
                    if re.search(r"[{}]|'\w+':|\bNone\b", r["detail"])]
-    assert python_like == [], python_like[:5]
+    assert python_like == [], [r["detail"] for r in python_like[:5]]
 
 
 def test_issue_audit_times_on_one_line(walk: Walk) -> None:
@@ -726,7 +733,7 @@ def test_issue_wrong_signing_passphrase_is_audited(walk: Walk) -> None:
     number = walk.data["reports"][1]
     refused = [r for r in walk.data["audit_rows"] if "report" in r["action"]
                and number in r["target"] and PEOPLE["kabid"][0] in r["user"]
-               and r["outcome"] not in {"ok", "OK"}]
+               and r["ok"] == "no"]
     assert refused, "no audit entry for the Kabid's wrong signing passphrase"
 
 
@@ -734,7 +741,7 @@ def test_issue_report_preview_is_not_an_export(walk: Walk) -> None:
     """Each report page view shows the PDF in a frame: that is not an export (download)."""
     needs(walk, "audit")
     exports = [r for r in walk.data["audit_rows"] if r["action"] == "report.export"]
-    assert len(exports) <= 2 * walk.data["report_downloads"], len(exports)
+    assert len(exports) <= walk.data["report_downloads"], len(exports)
 
 
 def test_issue_approved_report_paper(walk: Walk) -> None:
