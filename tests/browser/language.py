@@ -39,6 +39,8 @@ MONTHS_ID = ("Januari Februari Maret April Mei Juni Juli Agustus September Oktob
              "Desember Agu Agt Okt Des Senin Selasa Rabu Kamis Jumat Sabtu Minggu")
 
 WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
+# Hashes, fingerprints and keys: their letters make no word ("dec" in "9dec0a…").
+HEXLIKE = re.compile(r"\b(?=[0-9a-f-]*\d)[0-9a-f][0-9a-f-]{6,}[0-9a-f]\b")
 PLACEHOLDER = re.compile(r"%\([^)]*\)[sd]|\{[^}]*\}|<[^>]*>|%[sd]")
 
 
@@ -56,8 +58,15 @@ def official_terms() -> set[str]:
 
 
 @cache
-def vocabulary() -> tuple[frozenset[str], frozenset[str]]:
-    """(English-only words, Indonesian-only words)."""
+def known_words() -> frozenset[str]:
+    """Every word of either language the project writes (shared ones too)."""
+    english, indonesian = catalogue_words()
+    return frozenset(english | indonesian | official_terms() | ALLOWED)
+
+
+@cache
+def catalogue_words() -> tuple[frozenset[str], frozenset[str]]:
+    """(words of the English texts, words of the Indonesian texts)."""
     english, indonesian = words(MONTHS_EN), words(MONTHS_ID)
     for entry in polib.pofile(str(PO)):
         if entry.obsolete:
@@ -68,12 +77,40 @@ def vocabulary() -> tuple[frozenset[str], frozenset[str]]:
     for id_text, en_text in MESSAGES.values():
         english |= words(en_text)
         indonesian |= words(id_text)
+    return frozenset(english), frozenset(indonesian)
+
+
+@cache
+def vocabulary() -> tuple[frozenset[str], frozenset[str]]:
+    """(English-only words, Indonesian-only words)."""
+    english, indonesian = catalogue_words()
     keep = official_terms() | ALLOWED
     return frozenset(english - indonesian - keep), frozenset(indonesian - english - keep)
+
+
+def split_words(text: str, typed: list[str]) -> set[str]:
+    """Words a paper's table broke across lines (``Permi`` / ``ntaan``): two pieces on
+    consecutive lines that make a word written whole elsewhere (on the paper, in the
+    catalogues, in ``typed``), at least one piece not a word by itself."""
+    known = known_words() | set().union(*(words(t) for t in typed))
+    whole = known | {w.lower() for w in re.findall(r"[^\W\d_]+", text)}
+    lines = [line.strip() for line in text.splitlines()]
+    found = set()
+    for upper, lower in zip(lines, lines[1:], strict=False):
+        tail = re.findall(r"[^\W\d_]+", upper)
+        head = re.findall(r"[^\W\d_]+", lower)
+        if not tail or not head:
+            continue
+        a, b = tail[-1], head[0]
+        joined = (a + b).lower()
+        if len(joined) >= 2 and joined in whole and (a.lower() not in known
+                                                     or b.lower() not in known):
+            found.add(f"{a}|{b}")
+    return found
 
 
 def foreign_words(text: str, lang: str) -> set[str]:
     """The words of ``text`` in the language other than ``lang`` ("id" or "en")."""
     english_only, indonesian_only = vocabulary()
     other = english_only if lang == "id" else indonesian_only
-    return words(text) & other
+    return words(HEXLIKE.sub(" ", text)) & other

@@ -19,7 +19,7 @@ from typing import Any
 import pypdf
 
 from tests.browser.conftest import Server
-from tests.browser.language import foreign_words
+from tests.browser.language import foreign_words, split_words
 
 # The walk's people: role -> (username, full name, NIP, password).
 PEOPLE = {
@@ -51,9 +51,10 @@ TYPED = [*OFFICE.values(), *(p[1] for p in PEOPLE.values()), *(p[0] for p in PEO
 
 COMMAND = re.compile(r"\bbrankas (?:audit|verify|media|backup|report|import|restore|drill|"
                      r"recover|init|user|key|safe|register|open|request)\b")
+ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 ISO_TIME = re.compile(r"\b\d{4}-\d{2}-\d{2}(?:T| )\d{2}:\d{2}")
 # Machine names shown as such (the audit log's actions: ``report.submit``), not prose.
-IDENTIFIER = re.compile(r"\b[a-z_]+(?:\.[a-z_]+)+\b")
+IDENTIFIER = re.compile(r"\b[a-z_]+(?:\.(?:[a-z_]+\b|\*))+")
 # Paths and numbers with slashes (``arsip/biasa/…``, ``005/12/2026``) are data, not prose.
 PATHLIKE = re.compile(r"\S*[/\\]\S*")
 SERVER_ERROR = re.compile(r"Server Error|Kesalahan server|Traceback", re.IGNORECASE)
@@ -133,6 +134,17 @@ class Walk:
         foreign = foreign_words(PATHLIKE.sub(" ", clean), "id")
         if foreign and self.lang == "id":
             self.note("paper_language", f"{name}: {sorted(foreign)}")
+        split = split_words(text, self.typed)
+        if split:
+            self.note("paper_split_word", f"{name}: {sorted(split)}")
+        dates = sorted(set(ISO_DATE.findall(text)))
+        if dates:
+            self.note("paper_iso_date", f"{name}: {dates[:5]}")
+        pages = len(pypdf.PdfReader(io.BytesIO(pdf)).pages)
+        numbered = len(re.findall(rf"Halaman \d+ dari {pages}\b", text))
+        if numbered != pages:
+            self.note("paper_page_numbers", f"{name}: {numbered} of {pages} pages read "
+                      f"'Halaman x dari {pages}'")
         return text
 
     # ------------------------------------------------------------------ pages and people

@@ -67,6 +67,9 @@ def walk(request: pytest.FixtureRequest, walk_browser: Any,
     with serve(base, quick_keys=True) as server:
         w = Walk(server=server, browser=walk_browser, lang=request.param, tmp=base)
         yield w
+        # What the walk saw, to read when a check fails (under pytest's --basetemp).
+        (base / "pages.txt").write_text("".join(
+            f"==== {where}\n{text}\n" for where, text in w.snapshots.items()), encoding="utf-8")
         for page in w.pages.values():
             page.context.close()
 
@@ -463,6 +466,7 @@ def test_09_reports(step: Walk) -> None:
         assert kadis.locator(".alert-error, .has-error").count() == 0, w.look(kadis)
         pdf = w.download(kadis, f"/reports/{number}/report.pdf")
         w.data[f"report_pdf_{i}"] = pdf
+        (w.tmp / f"report-{number}.pdf").write_bytes(pdf)
         w.data[f"report_text_{i}"] = w.paper(pdf, f"report {number}")
         w.download(kadis, f"/reports/{number}/report.xlsx")
         downloads += 2
@@ -655,6 +659,24 @@ def test_papers_are_in_indonesian(walk: Walk) -> None:
     no_findings(walk, "paper_language")
 
 
+def test_papers_break_no_word(walk: Walk) -> None:
+    """A table cell wraps between words, never inside one ("Permi" / "ntaan")."""
+    needs(walk, "reports")
+    no_findings(walk, "paper_split_word")
+
+
+def test_papers_write_dates_as_indonesians_do(walk: Walk) -> None:
+    """"5 Desember 2026" on papers, not 2026-12-05."""
+    needs(walk, "reports")
+    no_findings(walk, "paper_iso_date")
+
+
+def test_every_paper_page_is_numbered(walk: Walk) -> None:
+    """"Halaman x dari y" on every page of every paper."""
+    needs(walk, "reports")
+    no_findings(walk, "paper_page_numbers")
+
+
 # ---------------------------------------------------------------- the issue's items
 
 
@@ -750,7 +772,16 @@ def test_issue_approved_report_paper(walk: Walk) -> None:
     for i in range(2):
         text = re.sub(r"\s+", " ", walk.data[f"report_text_{i}"])
         assert "Mengetahui" in text and PEOPLE["kadis"][1] in text, f"report {i}"
-        assert re.search(r"Halaman 1 dari \d", text), f"report {i}"
+
+
+def test_issue_report_verification_names_the_verify_page(walk: Walk) -> None:
+    """The verification block points to the page that checks a report PDF, as well as to
+    the command."""
+    needs(walk, "reports")
+    for i in range(2):
+        text = re.sub(r"\s+", " ", walk.data[f"report_text_{i}"])
+        assert re.search(r"reports/verify|Periksa keaslian PDF laporan", text, re.IGNORECASE), (
+            f"report {i}")
 
 
 def test_issue_custody_papers_name_people_with_nip(walk: Walk) -> None:
@@ -759,4 +790,3 @@ def test_issue_custody_papers_name_people_with_nip(walk: Walk) -> None:
         _, full_name, nip, _ = PEOPLE[role]
         text = walk.data[name]
         assert full_name in text and nip in text, name
-        assert re.search(r"Halaman 1 dari \d", text), name
