@@ -74,6 +74,7 @@ class Walk:
     signed_at: dict[str, float] = field(default_factory=dict)
     findings: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     done: set[str] = field(default_factory=set)
+    outcomes: dict[str, BaseException] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
     snapshots: dict[str, str] = field(default_factory=dict)
     step: str = ""
