@@ -93,6 +93,7 @@ def split_words(text: str, typed: list[str]) -> set[str]:
     consecutive lines that make a word written whole elsewhere (on the paper, in the
     catalogues, in ``typed``), at least one piece not a word by itself."""
     known = known_words() | set().union(*(words(t) for t in typed))
+    text = HEXLIKE.sub(" ", text)
     whole = known | {w.lower() for w in re.findall(r"[^\W\d_]+", text)}
     lines = [line.strip() for line in text.splitlines()]
     found = set()
