@@ -283,6 +283,7 @@ def step_05_request_chain(w: Walk) -> None:
     form.locator("#id_reference").fill("B-17")
     w.submit(page, form)
     assert page.locator("#request-agenda").count() == 1
+    w.data["request_page"] = page.locator("main").inner_text()
     w.data["request_agenda"] = page.locator("#request-agenda").inner_text().strip()
     # The request list as the Sandiman sees it by default, and with every request.
     w.goto(page, "/requests/")
@@ -459,6 +460,7 @@ def step_09_reports(w: Walk) -> None:
         sign(w, "kabid", number, "approve")
         kadis = sign(w, "kadis", number, "acknowledge")
         assert kadis.locator(".alert-error, .has-error").count() == 0, w.look(kadis)
+        w.data[f"report_page_{i}"] = kadis.locator("main").inner_text()
         pdf = w.download(kadis, f"/reports/{number}/report.pdf")
         w.data[f"report_pdf_{i}"] = pdf
         (w.tmp / f"report-{number}.pdf").write_bytes(pdf)
@@ -782,6 +784,18 @@ def test_issue_approved_report_paper(walk: Walk) -> None:
     for i in range(2):
         text = re.sub(r"\s+", " ", walk.data[f"report_text_{i}"])
         assert "Mengetahui" in text and PEOPLE["kadis"][1] in text, f"report {i}"
+
+
+def test_issue_same_numbers_on_pages_and_papers(walk: Walk) -> None:
+    """A report's and a request's number on their pages as on the papers."""
+    needs(walk, "09_reports")
+    for i in range(2):
+        paper_number = re.search(r"Nomor: (\S+)", walk.data[f"report_text_{i}"])
+        assert paper_number, f"report {i}: no number on the paper"
+        assert paper_number.group(1) in walk.data[f"report_page_{i}"], paper_number.group(1)
+    request_number = re.search(r"\bP-\d+\b", walk.data["report_text_1"])
+    assert request_number, "no request number on the messages report"
+    assert request_number.group(0) in walk.data["request_page"], request_number.group(0)
 
 
 def test_issue_report_verification_names_the_verify_page(walk: Walk) -> None:
