@@ -205,8 +205,8 @@ def step_04_registration(w: Walk) -> None:
     page = w.as_("sandiman")
     agendas = {}
     for i, (direction, classification, subject, correspondent) in enumerate(REGISTRATIONS):
-        w.typed.extend([subject, correspondent])
         pdf = w.tmp / f"scan-{i}.pdf"
+        w.typed.extend([subject, correspondent, pdf.name])
         plain = make_pdf(pdf, text=f"{subject} MARKER")
         w.goto(page, "/documents/new/")
         page.check(f"input[name=direction][value={direction}]")
@@ -247,6 +247,7 @@ def step_05_request_chain(w: Walk) -> None:
     subject, addressee = "Berita pengamanan kunjungan kerja", "Pangdam XIII Merdeka"
     w.typed.extend([subject, addressee, "Sekretariat Daerah", "Kepala Bagian Umum"])
     letter = w.tmp / "letter.pdf"
+    w.typed.append(letter.name)
     make_pdf(letter, text="SURAT RAHASIA MARKER")
     page = w.as_("kadis")
     w.goto(page, "/requests/new/")
