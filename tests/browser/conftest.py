@@ -11,6 +11,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import pytest
 
 from tests.clirun import CliResult, run_in_process
 
+ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -57,25 +59,28 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 6
     raise TimeoutError(f"brankas serve did not answer at {url}")
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    """A fresh Brankas (not set up yet) served on a free port."""
-    home = tmp_path / "home"
-    tmp = tmp_path / "tmp"
-    tmp.mkdir()
+@contextmanager
+def serve(base: Path, lang: str = "en", *, quick_keys: bool = False) -> Iterator[Server]:
+    """A fresh Brankas (not set up yet) served on a free port, its data under ``base``;
+    ``quick_keys``: the keys it makes open in milliseconds (tests/browser/quick_serve.py)."""
+    home = base / "home"
+    tmp = base / "tmp"
+    tmp.mkdir(parents=True)
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRANKAS_")}
-    env.update({"BRANKAS_HOME": str(home), "TMPDIR": str(tmp), "BRANKAS_LANG": "en"})
-    log = open(tmp_path / "server.log", "wb")  # noqa: SIM115 - closed below
-    process = subprocess.Popen([sys.executable, "-m", "brankas", "serve", "--host", "127.0.0.1",
-                                "--port", str(port)], env=env, stdout=log, stderr=log)
+    env.update({"BRANKAS_HOME": str(home), "TMPDIR": str(tmp), "BRANKAS_LANG": lang})
+    log = open(base / "server.log", "wb")  # noqa: SIM115 - closed below
+    module = "tests.browser.quick_serve" if quick_keys else "brankas"
+    process = subprocess.Popen([sys.executable, "-m", module, "serve", "--host", "127.0.0.1",
+                                "--port", str(port)], env=env, stdout=log, stderr=log,
+                               cwd=ROOT)
     url = f"http://127.0.0.1:{port}"
     try:
         try:
             wait_until_up(url, process)
         except (RuntimeError, TimeoutError) as exc:
             log.flush()
-            raise RuntimeError(f"{exc}\n{(tmp_path / 'server.log').read_text()[-3000:]}") from None
+            raise RuntimeError(f"{exc}\n{(base / 'server.log').read_text()[-3000:]}") from None
         yield Server(url=url, home=home, env=env, process=process)
     finally:
         process.terminate()
@@ -87,18 +92,32 @@ def server(tmp_path: Path) -> Iterator[Server]:
         log.close()
 
 
-@pytest.fixture
-def browser() -> Iterator[object]:
+@contextmanager
+def chromium() -> Iterator[object]:
+    """Debian's Chromium through Playwright (skips when it is not installed)."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            yield chromium
+            yield browser
         finally:
-            chromium.close()
+            browser.close()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    """A fresh Brankas (not set up yet) served on a free port."""
+    with serve(tmp_path) as served:
+        yield served
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
