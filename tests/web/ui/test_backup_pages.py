@@ -170,6 +170,8 @@ def test_one_job_at_a_time(office, signed_in, tmp_path):
         assert data["state"] == "running" and data["text"]["left"] == "—"
         running = text_of(client.get(f"/backup/jobs/{blocker.id}/"))
         assert f'data-job-status="/backup/jobs/{blocker.id}/status"' in running
+        assert 'id="progress-title"' in running  # the shared progress piece, with its title
+        assert f'href="/backup/jobs/{blocker.id}/"' in running
         assert "Time left" in running
     finally:
         release.set()
