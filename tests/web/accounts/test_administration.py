@@ -181,6 +181,23 @@ def test_a_role_change_is_refused_when_nothing_changes_or_the_role_is_unknown(of
     assert last("user.role").outcome == "failed"
 
 
+def test_an_admin_cannot_change_their_own_role_to_become_a_key_holder(office):
+    """Review of issue 14: the admin holds no key and reads no secret. Changing one's own
+    role (to Kabid, then making one's own key) would let an admin give themselves what the
+    SOP keeps from them; another admin must do it, as for deactivating oneself."""
+    admin = office.users["admin"]
+    user_create(actor=admin, username="admin2", role="admin", password=NEW_PASSWORD)
+    exc = refused("user_self", user_set_role, actor=admin, username="admin", role="kabid")
+    assert "peran" in exc.message("id") and "role" in exc.message("en")
+    assert User.objects.get(username="admin").role == "admin"
+    entry = last("user.role")
+    assert (entry.actor, entry.target, entry.outcome) == ("admin", "admin", "failed")
+    assert entry.detail["error"] == "user_self"
+    # Another admin may.
+    user_set_role(actor=User.objects.get(username="admin2"), username="admin", role="kabid")
+    assert User.objects.get(username="admin").role == "kabid"
+
+
 # ---------------------------------------------------------------- passwords
 
 def test_a_reset_password_works_once_and_must_be_changed(office):

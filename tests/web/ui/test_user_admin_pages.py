@@ -83,6 +83,20 @@ def test_the_admin_cannot_deactivate_themselves_on_the_page(signed_in, office):
     assert User.objects.get(username="admin").is_active
 
 
+def test_the_admin_cannot_change_their_own_role_on_the_page(signed_in, office):
+    """Review of issue 14: an admin who made themselves Kabid could make their own key."""
+    from brankas.web.accounts.services import user_create
+
+    user_create(actor=office.users["admin"], username="admin2", role="admin",
+                password=NEW_PASSWORD)
+    client = signed_in("admin")
+    assert 'value="role"' not in text_of(client.get("/users/admin/"))
+    r = client.post("/users/admin/", {"op": "role", "role": "kabid", "confirm": "on"})
+    assert r.status_code == 400
+    assert "tidak dapat mengubah peran akun Anda sendiri" in text_of(r)
+    assert User.objects.get(username="admin").role == "admin"
+
+
 def test_a_deactivated_users_session_ends(signed_in, office):
     kadis = Client()
     kadis.force_login(office.users["kadis"])

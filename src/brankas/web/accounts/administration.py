@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 # What a refusal of acting on oneself names (``user_self``).
 SELF_DEACTIVATE = ("menonaktifkan", "deactivate")
 SELF_RESET = ("mengatur ulang kata sandi", "reset the password of")
+SELF_ROLE = ("mengubah peran", "change the role of")
 
 
 @dataclass(frozen=True)
@@ -131,8 +132,9 @@ def user_activate(*, actor: User, username: str) -> UserChange:
 # ---------------------------------------------------------------- the role
 
 def user_set_role(*, actor: User, username: str, role: str) -> UserChange:
-    """Give ``username`` another SOP role. The last active admin keeps theirs; a key holder
-    moved to a role that holds no key (Sandiman, admin) has their keys revoked."""
+    """Give ``username`` another SOP role. The last active admin keeps theirs; nobody changes
+    their own (an admin would make themselves a key holder); a key holder moved to a role
+    that holds no key (Sandiman, admin) has their keys revoked."""
     require_audited(actor, Action.MANAGE_USERS, target=username)
     new = _parse_role(role)
     user = user_get(username)
@@ -144,6 +146,9 @@ def user_set_role(*, actor: User, username: str, role: str) -> UserChange:
     if (old is Role.ADMIN and user.is_active and not _other_active_admin(user)):
         raise _refused(actor, "user.role", user.username,
                        Conflict("user_last_admin", username=user.username), role=new.value)
+    if user.pk == actor.pk:  # an admin making themselves a key holder: another admin must
+        raise _refused(actor, "user.role", user.username,
+                       InvalidInput("user_self", what=SELF_ROLE), role=new.value)
     with transaction.atomic():
         revoked = None
         if new not in KEY_HOLDER_ROLES:
