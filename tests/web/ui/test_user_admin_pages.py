@@ -107,6 +107,24 @@ def test_a_deactivated_users_session_ends(signed_in, office):
     assert sign_in(Client(), "kadis", PASSWORDS["kadis"]).status_code == 200  # refused
 
 
+def test_a_deactivated_users_old_session_stays_ended_after_reactivation(signed_in, office):
+    """Review of issue 14: deactivating only hid the session (Django refuses an inactive
+    user's session); reactivating the user brought the old session back to life, on
+    whatever machine it was left open."""
+    kadis = Client()
+    kadis.force_login(office.users["kadis"])
+    assert kadis.get("/").status_code == 200
+    admin = signed_in("admin")
+    admin.post("/users/kadis/", {"op": "deactivate", "confirm": "on"})
+    assert admin.post("/users/kadis/", {"op": "activate"}).status_code == 302
+    assert User.objects.get(username="kadis").is_active
+    r = kadis.get("/")
+    assert r.status_code == 302 and r["Location"].startswith("/login/")
+    fresh = Client()
+    assert sign_in(fresh, "kadis", PASSWORDS["kadis"]).status_code == 302  # signs in anew
+    assert fresh.get("/").status_code == 200
+
+
 def test_the_role_changes_with_confirmation(signed_in, office):
     client = signed_in("admin")
     assert client.post("/users/kasi/", {"op": "role", "role": "kabid"}).status_code == 400

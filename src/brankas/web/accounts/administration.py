@@ -18,6 +18,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.contrib.auth import SESSION_KEY
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -80,6 +81,18 @@ def _revoke_keys(actor: User, user: User) -> RevokeResult | None:
     return key_revoke(actor=actor, holder=user.username)
 
 
+def _end_sessions(user: User) -> int:
+    """Delete ``user``'s web sessions; the number ended. Django already refuses the session
+    of an inactive user, but a session kept would come back to life at reactivation, on
+    whatever machine it was left open."""
+    from django.contrib.sessions.models import Session
+
+    mine = [s.pk for s in Session.objects.filter(expire_date__gt=timezone.now())
+            if s.get_decoded().get(SESSION_KEY) == str(user.pk)]
+    Session.objects.filter(pk__in=mine).delete()
+    return len(mine)
+
+
 def _revoked_detail(revoked: RevokeResult | None) -> dict[str, Any]:
     if revoked is None:
         return {}
@@ -108,8 +121,10 @@ def user_deactivate(*, actor: User, username: str) -> UserChange:
         revoked = _revoke_keys(actor, user)
         user.is_active = False
         user.save(update_fields=["is_active"])
+        ended = _end_sessions(user)
         audit_record(actor=actor.username, action="user.deactivate", target=user.username,
-                     detail={"role": user.role, **_revoked_detail(revoked)})
+                     detail={"role": user.role, "sessions_ended": ended,
+                             **_revoked_detail(revoked)})
     return UserChange(user=user, revoked=revoked)
 
 
