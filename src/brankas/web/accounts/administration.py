@@ -65,6 +65,14 @@ def _other_active_admin(user: User) -> bool:
         pk=user.pk).exists()
 
 
+def _lock_admins() -> None:
+    """Inside a transaction, before the last-admin rule is checked: hold the active admins'
+    rows until it ends (SQLite's IMMEDIATE transaction already holds the whole database),
+    so that two changes made at once, each leaving "another admin", cannot both pass."""
+    list(User.objects.select_for_update().filter(role=Role.ADMIN.value, is_active=True)
+         .only("pk"))
+
+
 def _holds_key(user: User) -> bool:
     from brankas.web.keys.models import HolderKey
 
@@ -111,20 +119,25 @@ def user_deactivate(*, actor: User, username: str) -> UserChange:
     if user.pk == actor.pk:
         raise _refused(actor, "user.deactivate", user.username,
                        InvalidInput("user_self", what=SELF_DEACTIVATE))
-    if not user.is_active:
-        raise _refused(actor, "user.deactivate", user.username,
-                       Conflict("user_already_inactive", username=user.username))
-    if user.role == Role.ADMIN.value and not _other_active_admin(user):
-        raise _refused(actor, "user.deactivate", user.username,
-                       Conflict("user_last_admin", username=user.username))
+    revoked: RevokeResult | None = None
     with transaction.atomic():
-        revoked = _revoke_keys(actor, user)
-        user.is_active = False
-        user.save(update_fields=["is_active"])
-        ended = _end_sessions(user)
-        audit_record(actor=actor.username, action="user.deactivate", target=user.username,
-                     detail={"role": user.role, "sessions_ended": ended,
-                             **_revoked_detail(revoked)})
+        _lock_admins()
+        user = user_get(username)  # as it is now: another request may have changed it
+        refusal: BrankasError | None = None
+        if not user.is_active:
+            refusal = Conflict("user_already_inactive", username=user.username)
+        elif user.role == Role.ADMIN.value and not _other_active_admin(user):
+            refusal = Conflict("user_last_admin", username=user.username)
+        else:
+            revoked = _revoke_keys(actor, user)
+            user.is_active = False
+            user.save(update_fields=["is_active"])
+            ended = _end_sessions(user)
+            audit_record(actor=actor.username, action="user.deactivate", target=user.username,
+                         detail={"role": user.role, "sessions_ended": ended,
+                                 **_revoked_detail(revoked)})
+    if refusal is not None:  # audited after the transaction, which wrote nothing
+        raise _refused(actor, "user.deactivate", user.username, refusal)
     return UserChange(user=user, revoked=revoked)
 
 
@@ -152,26 +165,28 @@ def user_set_role(*, actor: User, username: str, role: str) -> UserChange:
     that holds no key (Sandiman, admin) has their keys revoked."""
     require_audited(actor, Action.MANAGE_USERS, target=username)
     new = _parse_role(role)
-    user = user_get(username)
-    old = Role(user.role)
-    if new is old:
-        raise _refused(actor, "user.role", user.username,
-                       Conflict("role_unchanged", username=user.username, role=new.value),
-                       role=new.value)
-    if (old is Role.ADMIN and user.is_active and not _other_active_admin(user)):
-        raise _refused(actor, "user.role", user.username,
-                       Conflict("user_last_admin", username=user.username), role=new.value)
-    if user.pk == actor.pk:  # an admin making themselves a key holder: another admin must
-        raise _refused(actor, "user.role", user.username,
-                       InvalidInput("user_self", what=SELF_ROLE), role=new.value)
+    revoked: RevokeResult | None = None
     with transaction.atomic():
-        revoked = None
-        if new not in KEY_HOLDER_ROLES:
-            revoked = _revoke_keys(actor, user)
-        user.role = new.value
-        user.save(update_fields=["role"])
-        audit_record(actor=actor.username, action="user.role", target=user.username,
-                     detail={"from": old.value, "to": new.value, **_revoked_detail(revoked)})
+        _lock_admins()
+        user = user_get(username)  # as it is now: another request may have changed it
+        old = Role(user.role)
+        refusal: BrankasError | None = None
+        if new is old:
+            refusal = Conflict("role_unchanged", username=user.username, role=new.value)
+        elif old is Role.ADMIN and user.is_active and not _other_active_admin(user):
+            refusal = Conflict("user_last_admin", username=user.username)
+        elif user.pk == actor.pk:  # an admin making themselves a key holder: another admin
+            refusal = InvalidInput("user_self", what=SELF_ROLE)
+        else:
+            if new not in KEY_HOLDER_ROLES:
+                revoked = _revoke_keys(actor, user)
+            user.role = new.value
+            user.save(update_fields=["role"])
+            audit_record(actor=actor.username, action="user.role", target=user.username,
+                         detail={"from": old.value, "to": new.value,
+                                 **_revoked_detail(revoked)})
+    if refusal is not None:  # audited after the transaction, which wrote nothing
+        raise _refused(actor, "user.role", user.username, refusal, role=new.value)
     return UserChange(user=user, revoked=revoked, old_role=old.value)
 
 
