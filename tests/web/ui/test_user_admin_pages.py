@@ -125,6 +125,38 @@ def test_a_deactivated_users_old_session_stays_ended_after_reactivation(signed_i
     assert fresh.get("/").status_code == 200
 
 
+@pytest.mark.parametrize("name", [".", ".."])
+def test_a_user_name_of_dots_is_refused_a_browser_could_never_open_its_page(signed_in, office,
+                                                                           name):
+    """Review of issue 14: /users/../ is /, and /users/./ is /users/, once a browser
+    removes the dot segments of a link (RFC 3986, 5.2.4): such a user's page could not be
+    reached, so they could not be deactivated on the web."""
+    from urllib.parse import urljoin
+
+    from django.urls import reverse
+
+    from brankas.core.errors import InvalidInput
+    from brankas.web.accounts.services import user_create
+
+    link = reverse("ui:user", kwargs={"username": name})
+    assert urljoin("http://127.0.0.1:8000/users/", link) != "http://127.0.0.1:8000" + link
+    with pytest.raises(InvalidInput) as exc:
+        user_create(actor=office.users["admin"], username=name, role="sandiman",
+                    password=NEW_PASSWORD)
+    assert exc.value.code == "field_invalid"
+    r = signed_in("admin").post("/users/", {"username": name, "role": "sandiman",
+                                            "password1": NEW_PASSWORD,
+                                            "password2": NEW_PASSWORD})
+    assert r.status_code in {200, 400}
+    assert not User.objects.filter(username=name).exists()
+    # A name with dots among other characters is an ordinary path segment.
+    user_create(actor=office.users["admin"], username="a.b", role="sandiman",
+                password=NEW_PASSWORD)
+    link = reverse("ui:user", kwargs={"username": "a.b"})
+    assert urljoin("http://127.0.0.1:8000/users/", link) == "http://127.0.0.1:8000" + link
+    assert signed_in("admin").get(link).status_code == 200
+
+
 def test_the_role_changes_with_confirmation(signed_in, office):
     client = signed_in("admin")
     assert client.post("/users/kasi/", {"op": "role", "role": "kabid"}).status_code == 400

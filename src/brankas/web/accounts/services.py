@@ -49,6 +49,9 @@ def _check_username(user: User) -> None:
     except ValidationError as exc:
         detail = " ".join(exc.messages)
         raise InvalidInput("field_invalid", field="username", detail=detail) from None
+    if not user.username.strip("."):  # /users/../ is / once a browser reads the link
+        raise InvalidInput("field_invalid", field="username",
+                           detail=("tidak boleh hanya titik", "not dots alone"))
 
 
 def _check_password(password: str, user: User | None = None) -> None:
