@@ -198,6 +198,35 @@ def test_an_admin_cannot_change_their_own_role_to_become_a_key_holder(office):
     assert User.objects.get(username="admin").role == "kabid"
 
 
+def test_requests_held_by_a_deactivated_or_moved_user_wait_for_their_role(office):
+    """Review of issue 14: a request assigned to a user waits for that user alone. Once
+    they were deactivated (or given another role) nobody could ever move it again; it now
+    waits for any active user of the role, and the release is audited."""
+    from brankas.web.sendrequests import services as requests
+
+    admin, kadis = office.users["admin"], office.users["kadis"]
+    req = requests.request_create(actor=kadis, subject="Kirim berita", classification="biasa",
+                                  addressee="Gubernur")
+    requests.request_assign(actor=kadis, number=req.pk, assignee_username="kabid")
+    kabid2 = user_create(actor=admin, username="kabid2", role="kabid", password=NEW_PASSWORD)
+    user_deactivate(actor=admin, username="kabid")
+    assert last("user.deactivate").detail["requests_released"] == [req.pk]
+    requests.request_assign(actor=kabid2, number=req.pk, assignee_username="kasi")
+    kasi2 = user_create(actor=admin, username="kasi2", role="kasi", password=NEW_PASSWORD)
+    user_set_role(actor=admin, username="kasi", role="kadis")
+    assert last("user.role").detail["requests_released"] == [req.pk]
+    moved = requests.request_assign(actor=kasi2, number=req.pk, assignee_username="operator")
+    assert moved.assignee == office.users["operator"]
+    # Given back to a holder who has left: it waits for their role, not for them.
+    user_deactivate(actor=admin, username="kasi2")
+    back = requests.request_return(actor=office.users["operator"], number=req.pk,
+                                   note="alamat kurang")
+    assert back.state == "ditugaskan-kasi" and back.assignee is None
+    kasi3 = user_create(actor=admin, username="kasi3", role="kasi", password=NEW_PASSWORD)
+    requests.request_assign(actor=kasi3, number=req.pk, assignee_username="operator")
+    assert audit_verify() is None
+
+
 # ---------------------------------------------------------------- passwords
 
 def test_a_reset_password_works_once_and_must_be_changed(office):

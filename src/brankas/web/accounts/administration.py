@@ -101,6 +101,20 @@ def _end_sessions(user: User) -> int:
     return len(mine)
 
 
+def _release_requests(user: User) -> list[int]:
+    """The open requests to send that wait for ``user`` alone now wait for any active user
+    of that step's role (as a new request waits for any Kadis): nobody else could ever move
+    them once ``user`` is deactivated or holds another role. Their numbers."""
+    from brankas.core.chains.request import REQUEST, State
+    from brankas.web.sendrequests.models import SendRequest
+
+    held = [s.value for s in State if REQUEST.holder(s) is not None]
+    numbers = list(SendRequest.objects.filter(assignee=user, state__in=held)
+                   .order_by("pk").values_list("pk", flat=True))
+    SendRequest.objects.filter(pk__in=numbers).update(assignee=None)
+    return numbers
+
+
 def _revoked_detail(revoked: RevokeResult | None) -> dict[str, Any]:
     if revoked is None:
         return {}
@@ -133,9 +147,10 @@ def user_deactivate(*, actor: User, username: str) -> UserChange:
             user.is_active = False
             user.save(update_fields=["is_active"])
             ended = _end_sessions(user)
+            released = _release_requests(user)
             audit_record(actor=actor.username, action="user.deactivate", target=user.username,
                          detail={"role": user.role, "sessions_ended": ended,
-                                 **_revoked_detail(revoked)})
+                                 "requests_released": released, **_revoked_detail(revoked)})
     if refusal is not None:  # audited after the transaction, which wrote nothing
         raise _refused(actor, "user.deactivate", user.username, refusal)
     return UserChange(user=user, revoked=revoked)
@@ -182,9 +197,10 @@ def user_set_role(*, actor: User, username: str, role: str) -> UserChange:
                 revoked = _revoke_keys(actor, user)
             user.role = new.value
             user.save(update_fields=["role"])
+            released = _release_requests(user)
             audit_record(actor=actor.username, action="user.role", target=user.username,
                          detail={"from": old.value, "to": new.value,
-                                 **_revoked_detail(revoked)})
+                                 "requests_released": released, **_revoked_detail(revoked)})
     if refusal is not None:  # audited after the transaction, which wrote nothing
         raise _refused(actor, "user.role", user.username, refusal, role=new.value)
     return UserChange(user=user, revoked=revoked, old_role=old.value)
