@@ -58,6 +58,24 @@ def test_a_users_page_asks_for_the_password_again_and_knows_no_stranger(signed_i
     assert User.objects.get(username="kadis").is_active
 
 
+def test_adding_a_user_asks_for_the_password_again_too(signed_in, office):
+    """Review of issue 14: the user page asks for the password again, but the Users page
+    added an admin without it: whoever found the admin's browser open added an admin of
+    their own, signed in as them, and changed any role from there."""
+    client = signed_in("admin")
+    stale_password(client)
+    data = {"username": "admin3", "role": "admin", "password1": NEW_PASSWORD,
+            "password2": NEW_PASSWORD}
+    r = client.post("/users/", data)
+    assert r.status_code == 302 and r["Location"].startswith("/reauth/")
+    assert not User.objects.filter(username="admin3").exists()
+    assert client.get("/users/").status_code == 200  # the list itself stays readable
+    r = client.post("/reauth/", {"password": PASSWORDS["admin"], "next": "/users/"})
+    assert r.status_code == 302
+    assert client.post("/users/", data).status_code == 302
+    assert User.objects.get(username="admin3").role == "admin"
+
+
 def test_deactivating_a_holder_asks_for_confirmation_and_reports_the_revocation(
         signed_in, office):
     client = signed_in("admin")
