@@ -54,3 +54,23 @@ def test_a_deactivated_holder_receives_no_letter_combination_or_backup(office, s
         data = path.read_bytes()
         assert opens(data, kasi) and opens(data, recovery), path.name
         assert not opens(data, kabid), path.name
+
+
+def test_deactivating_a_holder_names_the_safes_whose_combination_they_could_read(
+        office, client):  # type: ignore[no-untyped-def]
+    """Review of issue 14: a holder who leaves could read the safes' combinations (and still
+    can, from a copy, with the revoked key): revocation cannot take that back, so the admin
+    is told which combinations to change, on the page, on the command line and in the log."""
+    from brankas.web.audit.models import AuditEvent
+    from tests.web.ui.conftest import text_of
+
+    safe_add(actor=office.users["operator"], name="Brankas-A", location="Ruang Sandi",
+             combination="12-34-56")
+    change = user_deactivate(actor=office.users["admin"], username="kasi")
+    assert change.combinations == ()  # the Kasi may not read combinations: none to change
+    client.force_login(office.users["admin"])
+    r = client.post("/users/kabid/", {"op": "deactivate", "confirm": "on"})
+    assert r.status_code == 200
+    assert "Ganti kombinasi brankas berikut" in text_of(r) and "Brankas-A" in text_of(r)
+    entry = AuditEvent.objects.filter(action="user.deactivate").order_by("-seq").first()
+    assert entry is not None and entry.detail["combinations_to_change"] == ["Brankas-A"]

@@ -50,6 +50,9 @@ class UserChange:
     user: User
     revoked: RevokeResult | None = None
     old_role: str = ""
+    # The safes whose current combination the revoked keys open: the user could read it,
+    # and revocation cannot take that back. The combination must be changed.
+    combinations: tuple[str, ...] = ()
 
 
 def _refused(actor: User, action: str, target: str, exc: BrankasError,
@@ -115,11 +118,24 @@ def _release_requests(user: User) -> list[int]:
     return numbers
 
 
+def _combinations_known(revoked: RevokeResult | None) -> tuple[str, ...]:
+    """The safes whose current combination is encrypted to one of the revoked keys."""
+    if revoked is None:
+        return ()
+    from brankas.web.custody.models import SafeCombination
+
+    keys = set(revoked.fingerprints)
+    return tuple(sorted({c.safe.name for c in SafeCombination.objects.select_related("safe")
+                         .filter(superseded_at__isnull=True)
+                         if keys & set(c.fingerprints)}))
+
+
 def _revoked_detail(revoked: RevokeResult | None) -> dict[str, Any]:
     if revoked is None:
         return {}
     return {"revoked_keys": revoked.newly_revoked,
-            "still_opens_disks": [e.medium_label for e in revoked.still_opens]}
+            "still_opens_disks": [e.medium_label for e in revoked.still_opens],
+            "combinations_to_change": list(_combinations_known(revoked))}
 
 
 # ---------------------------------------------------------------- active or not
@@ -153,7 +169,7 @@ def user_deactivate(*, actor: User, username: str) -> UserChange:
                                  "requests_released": released, **_revoked_detail(revoked)})
     if refusal is not None:  # audited after the transaction, which wrote nothing
         raise _refused(actor, "user.deactivate", user.username, refusal)
-    return UserChange(user=user, revoked=revoked)
+    return UserChange(user=user, revoked=revoked, combinations=_combinations_known(revoked))
 
 
 def user_activate(*, actor: User, username: str) -> UserChange:
@@ -203,7 +219,8 @@ def user_set_role(*, actor: User, username: str, role: str) -> UserChange:
                                  "requests_released": released, **_revoked_detail(revoked)})
     if refusal is not None:  # audited after the transaction, which wrote nothing
         raise _refused(actor, "user.role", user.username, refusal, role=new.value)
-    return UserChange(user=user, revoked=revoked, old_role=old.value)
+    return UserChange(user=user, revoked=revoked, old_role=old.value,
+                      combinations=_combinations_known(revoked))
 
 
 # ---------------------------------------------------------------- passwords
