@@ -5,6 +5,8 @@ revoked) and the Kasi who forwarded was given another role."""
 
 from __future__ import annotations
 
+import pytest
+
 from brankas.web.accounts.administration import user_deactivate, user_set_role
 from brankas.web.reports.models import Report
 from brankas.web.reports.services import (
@@ -40,3 +42,35 @@ def test_an_approved_report_still_verifies_after_its_signers_left(office, small_
     assert {"kabid", "kasi"} <= {s.signer for s in after.signatures}
     # A byte changed is still refused.
     assert not report_verify(actor=u["operator"], pdf=pdf + b" ").ok
+
+
+def test_a_user_given_another_role_signs_no_second_step_of_the_same_report(office,  # type: ignore[no-untyped-def]
+                                                                          small_month):
+    """Review of issue 14: the sign-off chain is four people checking each other. With role
+    changes, the Kasi who forwarded a report could be made Kabid and approve it too (and the
+    Kabid made Kadis acknowledge what they approved): one person, two signatures."""
+    from brankas.core.errors import Conflict
+    from brankas.web.audit.models import AuditEvent
+
+    u = office.users
+    n = report_create(actor=u["operator"], kind="messages", period=MONTH).number
+    report_submit(actor=u["operator"], number=n, passphrase=SIGNING["operator"])
+    report_forward(actor=u["kasi"], number=n, summary="Ringkasan eksekutif bulan ini.",
+                   passphrase=SIGNING["kasi"])
+    user_set_role(actor=u["admin"], username="kasi", role="kabid")
+    kasi = type(u["kasi"]).objects.get(username="kasi")
+    with pytest.raises(Conflict) as refused:
+        report_approve(actor=kasi, number=n, passphrase=SIGNING["kasi"])
+    assert refused.value.code == "report_signer_twice"
+    assert "kasi" in refused.value.message("id") and "kasi" in refused.value.message("en")
+    entry = AuditEvent.objects.filter(action="report.approve").order_by("-seq").first()
+    assert entry is not None and entry.outcome == "failed"
+    assert entry.detail["error"] == "report_signer_twice"
+    assert Report.objects.get(number=n).state == "forwarded"
+    report_approve(actor=u["kabid"], number=n, passphrase=SIGNING["kabid"])
+    user_set_role(actor=u["admin"], username="kabid", role="kadis")
+    kabid = type(u["kabid"]).objects.get(username="kabid")
+    with pytest.raises(Conflict):
+        report_acknowledge(actor=kabid, number=n, passphrase=SIGNING["kabid"])
+    assert report_acknowledge(actor=u["kadis"], number=n,
+                              passphrase=SIGNING["kadis"]).state == "acknowledged"
