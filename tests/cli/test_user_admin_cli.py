@@ -3,6 +3,8 @@ real command (issue 14), against the CLI office (a key for the Kabid)."""
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from pathlib import Path
 
 from tests.conftest import PASSWORDS
@@ -65,13 +67,21 @@ def test_role_change_moves_a_holder_out_of_encryption(cli_office, run_cli):
     assert r.returncode == 2  # not a choice
 
 
-def test_a_reset_password_must_be_changed_before_anything_else(cli_office, run_cli, tmp_path):
+def test_a_reset_password_must_be_changed_before_anything_else(cli_office, run_cli, tmp_path,
+                                                               cli_home):
     new = _secret(tmp_path, "new.pw", NEW)
     r = run_cli("user", "reset-password", "kadis", "--new-password-file", new, user="admin")
     assert r.returncode == 0, r.stderr
     reset_env = {"BRANKAS_USER": "kadis", "BRANKAS_PASSWORD": NEW}
     r = run_cli("list", env=reset_env)
     assert r.returncode == 1 and "password was reset by the admin" in r.stderr
+    # Review of issue 14: the refusal is audited, as every refusal is.
+    con = sqlite3.connect(cli_home / "brankas.sqlite3")
+    rows = con.execute("SELECT actor, target, outcome, detail FROM audit_auditevent "
+                       "WHERE action = 'access.denied'").fetchall()
+    con.close()
+    assert [(a, t, o, json.loads(d)["error"]) for a, t, o, d in rows] == [
+        ("kadis", "brankas list", "denied", "password_change_required")]
     weak = _secret(tmp_path, "weak.pw", "pendek")
     r = run_cli("user", "password", "--new-password-file", weak, env=reset_env)
     assert r.returncode == 1 and "password refused" in r.stderr

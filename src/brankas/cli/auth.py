@@ -26,6 +26,16 @@ def acting_user_with(password_option: str) -> Callable[[F], F]:
     return lambda fn: _acting_user(fn, password_option)
 
 
+def _command_name() -> str:
+    """``brankas user list``, whatever the program was called (``python -m brankas``)."""
+    names = []
+    ctx: click.Context | None = click.get_current_context()
+    while ctx is not None and ctx.parent is not None:
+        names.append(ctx.info_name or "")
+        ctx = ctx.parent
+    return " ".join(["brankas", *reversed(names)])[:200]
+
+
 def _acting_user(fn: F, password_option: str) -> F:
     @click.option(
         "--user", "acting_username", metavar="USERNAME", help="Acting user (or BRANKAS_USER)."
@@ -52,6 +62,12 @@ def _acting_user(fn: F, password_option: str) -> F:
 
         totp_check(user=actor, token=os.environ.get("BRANKAS_TOTP"), via="brankas-cli")
         if actor.must_change_password:  # reset by the admin: `brankas user password` first
+            from brankas.web.audit.guard import DENIED
+            from brankas.web.audit.services import audit_record
+
+            audit_record(actor=actor.username, action=DENIED, target=_command_name(),
+                         outcome="denied",
+                         detail={"error": "password_change_required", "via": "cli"})
             raise AuthenticationFailed("password_change_required")
         return fn(*args, actor=actor, **kwargs)
 

@@ -28,7 +28,8 @@ def _revoked_json(change: Any) -> dict[str, Any] | None:
         return None
     return {"fingerprints": revoked.newly_revoked,
             "still_opens": [vars(e) for e in revoked.still_opens],
-            "recovery_only": revoked.recovery_only}
+            "recovery_only": revoked.recovery_only,
+            "combinations_to_change": list(change.combinations)}
 
 
 def _echo_revoked(change: Any) -> None:
@@ -43,6 +44,10 @@ def _echo_revoked(change: Any) -> None:
                    "dengan kunci pemulihan / WARNING: "
                    f"{revoked.recovery_only} documents/letters now open with the recovery "
                    "key only: grant a holder access (brankas key grant)", err=True)
+    if change.combinations:
+        click.echo("PERINGATAN: ganti kombinasi brankas ini, pengguna dapat membacanya / "
+                   "WARNING: change the combination of these safes, the user could read it: "
+                   f"{', '.join(change.combinations)}", err=True)
     for e in revoked.still_opens:
         click.echo(f"masih terbuka di disk / still opens on disk {e.medium_label} "
                    f"({e.medium_id}): {len(e.documents)} dokumen / documents, "

@@ -640,6 +640,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "laporan {number} sedang {state}; tidak dapat {step}",
         "report {number} is {state}; it cannot be {step}",
     ),
+    "report_signer_twice": (
+        "laporan {number} sudah {step} oleh {username}: langkah berikutnya ditandatangani "
+        "orang lain",
+        "report {number} was already {step} by {username}: another person signs the next step",
+    ),
     "report_note_required": (
         "catatan (--note) wajib diisi saat mengembalikan laporan",
         "a note (--note) is required to return a report",

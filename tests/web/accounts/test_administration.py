@@ -181,6 +181,52 @@ def test_a_role_change_is_refused_when_nothing_changes_or_the_role_is_unknown(of
     assert last("user.role").outcome == "failed"
 
 
+def test_an_admin_cannot_change_their_own_role_to_become_a_key_holder(office):
+    """Review of issue 14: the admin holds no key and reads no secret. Changing one's own
+    role (to Kabid, then making one's own key) would let an admin give themselves what the
+    SOP keeps from them; another admin must do it, as for deactivating oneself."""
+    admin = office.users["admin"]
+    user_create(actor=admin, username="admin2", role="admin", password=NEW_PASSWORD)
+    exc = refused("user_self", user_set_role, actor=admin, username="admin", role="kabid")
+    assert "peran" in exc.message("id") and "role" in exc.message("en")
+    assert User.objects.get(username="admin").role == "admin"
+    entry = last("user.role")
+    assert (entry.actor, entry.target, entry.outcome) == ("admin", "admin", "failed")
+    assert entry.detail["error"] == "user_self"
+    # Another admin may.
+    user_set_role(actor=User.objects.get(username="admin2"), username="admin", role="kabid")
+    assert User.objects.get(username="admin").role == "kabid"
+
+
+def test_requests_held_by_a_deactivated_or_moved_user_wait_for_their_role(office):
+    """Review of issue 14: a request assigned to a user waits for that user alone. Once
+    they were deactivated (or given another role) nobody could ever move it again; it now
+    waits for any active user of the role, and the release is audited."""
+    from brankas.web.sendrequests import services as requests
+
+    admin, kadis = office.users["admin"], office.users["kadis"]
+    req = requests.request_create(actor=kadis, subject="Kirim berita", classification="biasa",
+                                  addressee="Gubernur")
+    requests.request_assign(actor=kadis, number=req.pk, assignee_username="kabid")
+    kabid2 = user_create(actor=admin, username="kabid2", role="kabid", password=NEW_PASSWORD)
+    user_deactivate(actor=admin, username="kabid")
+    assert last("user.deactivate").detail["requests_released"] == [req.pk]
+    requests.request_assign(actor=kabid2, number=req.pk, assignee_username="kasi")
+    kasi2 = user_create(actor=admin, username="kasi2", role="kasi", password=NEW_PASSWORD)
+    user_set_role(actor=admin, username="kasi", role="kadis")
+    assert last("user.role").detail["requests_released"] == [req.pk]
+    moved = requests.request_assign(actor=kasi2, number=req.pk, assignee_username="operator")
+    assert moved.assignee == office.users["operator"]
+    # Given back to a holder who has left: it waits for their role, not for them.
+    user_deactivate(actor=admin, username="kasi2")
+    back = requests.request_return(actor=office.users["operator"], number=req.pk,
+                                   note="alamat kurang")
+    assert back.state == "ditugaskan-kasi" and back.assignee is None
+    kasi3 = user_create(actor=admin, username="kasi3", role="kasi", password=NEW_PASSWORD)
+    requests.request_assign(actor=kasi3, number=req.pk, assignee_username="operator")
+    assert audit_verify() is None
+
+
 # ---------------------------------------------------------------- passwords
 
 def test_a_reset_password_works_once_and_must_be_changed(office):

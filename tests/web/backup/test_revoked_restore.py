@@ -30,3 +30,29 @@ def test_a_revoked_holder_cannot_decrypt_through_restore(office, archive, tmp_pa
     opened = [p for p in out.rglob("*.pdf")] if out.exists() else []
     assert opened == []
     assert AuditEvent.objects.filter(action="backup.restore", outcome="denied").exists()
+
+
+def test_a_holder_deactivated_while_restoring_decrypts_nothing_more(office, archive,  # noqa: F811
+                                                                    tmp_path: Path):
+    """Review of issue 14: a restore with ``--decrypt`` (a web job, or a long command) that
+    was running when its holder was deactivated went on decrypting every later document
+    with the identities it had unlocked at the start; the rest now stays encrypted."""
+    from brankas.web.accounts.administration import user_deactivate
+
+    disk = tmp_path / "disk"
+    backup_run(actor=office.users["operator"], dest=disk, label="Disk-A")
+
+    def deactivated_after_the_first(i: int, total: int, done: int, size: int) -> None:
+        if i == 1:  # the first document is out; the admin deactivates the Kabid now
+            user_deactivate(actor=office.users["admin"], username="kabid")
+
+    out = tmp_path / "out"
+    report = backup_restore(actor=office.users["kabid"], dest=disk, to=out,
+                            passphrase=PASSPHRASES["kabid"],
+                            on_progress=deactivated_after_the_first)
+    first, *rest = archive.docs
+    assert report.decrypted == [first.agenda]
+    assert set(report.restored) == {d.agenda for d in [*archive.docs, archive.biasa]}
+    assert len(list(out.rglob("*.pdf.age"))) == len(rest)  # still encrypted
+    opened = AuditEvent.objects.filter(action="document.open", actor="kabid")
+    assert [e.target for e in opened] == [first.agenda]

@@ -118,3 +118,25 @@ def test_a_key_of_an_inactive_user_is_shown_inactive_and_offered_to_nobody(signe
     users = text_of(signed_in("admin").get("/users/"))
     kabid_row = next(r for r in re.findall(r"<tr>.*?</tr>", users, re.S) if ">kabid<" in r)
     assert "badge-ok" not in kabid_row
+
+
+@pytest.mark.parametrize(("name", "data", "holder"), [
+    ("admin", for_holder("kadis", STRONG), "kadis"),
+    ("kabid", own(STRONG), "kabid"),
+])
+def test_making_a_key_asks_for_the_password_again(signed_in, office, name, data, holder):
+    """Review of issue 14: a new key retires the holder's key, and every exempted file made
+    afterwards is encrypted to it. Whoever found an admin's (or a holder's) browser open
+    made one under a passphrase of their own, and so read what came next, without the
+    password the user page and the openings ask for again."""
+    from brankas.web.keys.models import HolderKey
+    from tests.web.ui.test_hardening import stale_password
+
+    before = set(HolderKey.objects.values_list("pk", flat=True))
+    client = signed_in(name)
+    stale_password(client)
+    r = client.post("/keys/", data)
+    assert r.status_code == 302 and r["Location"].startswith("/reauth/")
+    assert set(HolderKey.objects.values_list("pk", flat=True)) == before
+    assert HolderKey.objects.filter(holder__username=holder, retired_at=None,
+                                    revoked_at=None).count() <= 1

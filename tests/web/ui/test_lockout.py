@@ -127,3 +127,22 @@ def test_behind_the_proxy_the_address_is_the_one_it_appended(client, office, set
     assert r.status_code == 200
     assert set(AccessAttempt.objects.filter(username="kabid").values_list(
         "ip_address", flat=True)) == {"10.0.0.1"}
+
+
+def test_each_failed_sign_in_is_audited_with_the_address_it_is_locked_by(client, office,
+                                                                         settings):
+    """Review of issue 14: the lock-out is per name and address, and docs/security.md says
+    every failure is an audit entry with its source; the entry named the browser only, so
+    once the lock-out expired (or was lifted) nothing told where the guesses came from."""
+    from brankas.web.audit.models import AuditEvent
+
+    sign_in(client, "kadis", "wrong", "10.0.0.66")
+    settings.BRANKAS_TRUST_FORWARDED_FOR = True
+    client.post("/login/", {"username": "kadis", "password": "wrong"},
+                REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="1.2.3.4, 192.168.7.9")
+    sign_in(client, "kadis", PASSWORDS["kadis"], "10.0.0.5")
+    fail_on_the_command_line("kadis", 1)
+    rows = [(e.outcome, e.detail.get("address")) for e in
+            AuditEvent.objects.filter(action="auth.login", actor="kadis").order_by("seq")]
+    assert rows == [("failed", "10.0.0.66"), ("failed", "192.168.7.9"), ("ok", "10.0.0.5"),
+                    ("failed", None)]

@@ -58,6 +58,24 @@ def test_a_users_page_asks_for_the_password_again_and_knows_no_stranger(signed_i
     assert User.objects.get(username="kadis").is_active
 
 
+def test_adding_a_user_asks_for_the_password_again_too(signed_in, office):
+    """Review of issue 14: the user page asks for the password again, but the Users page
+    added an admin without it: whoever found the admin's browser open added an admin of
+    their own, signed in as them, and changed any role from there."""
+    client = signed_in("admin")
+    stale_password(client)
+    data = {"username": "admin3", "role": "admin", "password1": NEW_PASSWORD,
+            "password2": NEW_PASSWORD}
+    r = client.post("/users/", data)
+    assert r.status_code == 302 and r["Location"].startswith("/reauth/")
+    assert not User.objects.filter(username="admin3").exists()
+    assert client.get("/users/").status_code == 200  # the list itself stays readable
+    r = client.post("/reauth/", {"password": PASSWORDS["admin"], "next": "/users/"})
+    assert r.status_code == 302
+    assert client.post("/users/", data).status_code == 302
+    assert User.objects.get(username="admin3").role == "admin"
+
+
 def test_deactivating_a_holder_asks_for_confirmation_and_reports_the_revocation(
         signed_in, office):
     client = signed_in("admin")
@@ -83,6 +101,20 @@ def test_the_admin_cannot_deactivate_themselves_on_the_page(signed_in, office):
     assert User.objects.get(username="admin").is_active
 
 
+def test_the_admin_cannot_change_their_own_role_on_the_page(signed_in, office):
+    """Review of issue 14: an admin who made themselves Kabid could make their own key."""
+    from brankas.web.accounts.services import user_create
+
+    user_create(actor=office.users["admin"], username="admin2", role="admin",
+                password=NEW_PASSWORD)
+    client = signed_in("admin")
+    assert 'value="role"' not in text_of(client.get("/users/admin/"))
+    r = client.post("/users/admin/", {"op": "role", "role": "kabid", "confirm": "on"})
+    assert r.status_code == 400
+    assert "tidak dapat mengubah peran akun Anda sendiri" in text_of(r)
+    assert User.objects.get(username="admin").role == "admin"
+
+
 def test_a_deactivated_users_session_ends(signed_in, office):
     kadis = Client()
     kadis.force_login(office.users["kadis"])
@@ -91,6 +123,56 @@ def test_a_deactivated_users_session_ends(signed_in, office):
     r = kadis.get("/")
     assert r.status_code == 302 and r["Location"].startswith("/login/")
     assert sign_in(Client(), "kadis", PASSWORDS["kadis"]).status_code == 200  # refused
+
+
+def test_a_deactivated_users_old_session_stays_ended_after_reactivation(signed_in, office):
+    """Review of issue 14: deactivating only hid the session (Django refuses an inactive
+    user's session); reactivating the user brought the old session back to life, on
+    whatever machine it was left open."""
+    kadis = Client()
+    kadis.force_login(office.users["kadis"])
+    assert kadis.get("/").status_code == 200
+    admin = signed_in("admin")
+    admin.post("/users/kadis/", {"op": "deactivate", "confirm": "on"})
+    assert admin.post("/users/kadis/", {"op": "activate"}).status_code == 302
+    assert User.objects.get(username="kadis").is_active
+    r = kadis.get("/")
+    assert r.status_code == 302 and r["Location"].startswith("/login/")
+    fresh = Client()
+    assert sign_in(fresh, "kadis", PASSWORDS["kadis"]).status_code == 302  # signs in anew
+    assert fresh.get("/").status_code == 200
+
+
+@pytest.mark.parametrize("name", [".", ".."])
+def test_a_user_name_of_dots_is_refused_a_browser_could_never_open_its_page(signed_in, office,
+                                                                           name):
+    """Review of issue 14: /users/../ is /, and /users/./ is /users/, once a browser
+    removes the dot segments of a link (RFC 3986, 5.2.4): such a user's page could not be
+    reached, so they could not be deactivated on the web."""
+    from urllib.parse import urljoin
+
+    from django.urls import reverse
+
+    from brankas.core.errors import InvalidInput
+    from brankas.web.accounts.services import user_create
+
+    link = reverse("ui:user", kwargs={"username": name})
+    assert urljoin("http://127.0.0.1:8000/users/", link) != "http://127.0.0.1:8000" + link
+    with pytest.raises(InvalidInput) as exc:
+        user_create(actor=office.users["admin"], username=name, role="sandiman",
+                    password=NEW_PASSWORD)
+    assert exc.value.code == "field_invalid"
+    r = signed_in("admin").post("/users/", {"username": name, "role": "sandiman",
+                                            "password1": NEW_PASSWORD,
+                                            "password2": NEW_PASSWORD})
+    assert r.status_code in {200, 400}
+    assert not User.objects.filter(username=name).exists()
+    # A name with dots among other characters is an ordinary path segment.
+    user_create(actor=office.users["admin"], username="a.b", role="sandiman",
+                password=NEW_PASSWORD)
+    link = reverse("ui:user", kwargs={"username": "a.b"})
+    assert urljoin("http://127.0.0.1:8000/users/", link) == "http://127.0.0.1:8000" + link
+    assert signed_in("admin").get(link).status_code == 200
 
 
 def test_the_role_changes_with_confirmation(signed_in, office):

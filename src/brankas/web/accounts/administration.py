@@ -18,6 +18,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.contrib.auth import SESSION_KEY
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 # What a refusal of acting on oneself names (``user_self``).
 SELF_DEACTIVATE = ("menonaktifkan", "deactivate")
 SELF_RESET = ("mengatur ulang kata sandi", "reset the password of")
+SELF_ROLE = ("mengubah peran", "change the role of")
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,9 @@ class UserChange:
     user: User
     revoked: RevokeResult | None = None
     old_role: str = ""
+    # The safes whose current combination the revoked keys open: the user could read it,
+    # and revocation cannot take that back. The combination must be changed.
+    combinations: tuple[str, ...] = ()
 
 
 def _refused(actor: User, action: str, target: str, exc: BrankasError,
@@ -61,6 +66,14 @@ def _refused(actor: User, action: str, target: str, exc: BrankasError,
 def _other_active_admin(user: User) -> bool:
     return User.objects.filter(role=Role.ADMIN.value, is_active=True).exclude(
         pk=user.pk).exists()
+
+
+def _lock_admins() -> None:
+    """Inside a transaction, before the last-admin rule is checked: hold the active admins'
+    rows until it ends (SQLite's IMMEDIATE transaction already holds the whole database),
+    so that two changes made at once, each leaving "another admin", cannot both pass."""
+    list(User.objects.select_for_update().filter(role=Role.ADMIN.value, is_active=True)
+         .only("pk"))
 
 
 def _holds_key(user: User) -> bool:
@@ -79,11 +92,50 @@ def _revoke_keys(actor: User, user: User) -> RevokeResult | None:
     return key_revoke(actor=actor, holder=user.username)
 
 
+def _end_sessions(user: User) -> int:
+    """Delete ``user``'s web sessions; the number ended. Django already refuses the session
+    of an inactive user, but a session kept would come back to life at reactivation, on
+    whatever machine it was left open."""
+    from django.contrib.sessions.models import Session
+
+    mine = [s.pk for s in Session.objects.filter(expire_date__gt=timezone.now())
+            if s.get_decoded().get(SESSION_KEY) == str(user.pk)]
+    Session.objects.filter(pk__in=mine).delete()
+    return len(mine)
+
+
+def _release_requests(user: User) -> list[int]:
+    """The open requests to send that wait for ``user`` alone now wait for any active user
+    of that step's role (as a new request waits for any Kadis): nobody else could ever move
+    them once ``user`` is deactivated or holds another role. Their numbers."""
+    from brankas.core.chains.request import REQUEST, State
+    from brankas.web.sendrequests.models import SendRequest
+
+    held = [s.value for s in State if REQUEST.holder(s) is not None]
+    numbers = list(SendRequest.objects.filter(assignee=user, state__in=held)
+                   .order_by("pk").values_list("pk", flat=True))
+    SendRequest.objects.filter(pk__in=numbers).update(assignee=None)
+    return numbers
+
+
+def _combinations_known(revoked: RevokeResult | None) -> tuple[str, ...]:
+    """The safes whose current combination is encrypted to one of the revoked keys."""
+    if revoked is None:
+        return ()
+    from brankas.web.custody.models import SafeCombination
+
+    keys = set(revoked.fingerprints)
+    return tuple(sorted({c.safe.name for c in SafeCombination.objects.select_related("safe")
+                         .filter(superseded_at__isnull=True)
+                         if keys & set(c.fingerprints)}))
+
+
 def _revoked_detail(revoked: RevokeResult | None) -> dict[str, Any]:
     if revoked is None:
         return {}
     return {"revoked_keys": revoked.newly_revoked,
-            "still_opens_disks": [e.medium_label for e in revoked.still_opens]}
+            "still_opens_disks": [e.medium_label for e in revoked.still_opens],
+            "combinations_to_change": list(_combinations_known(revoked))}
 
 
 # ---------------------------------------------------------------- active or not
@@ -97,19 +149,27 @@ def user_deactivate(*, actor: User, username: str) -> UserChange:
     if user.pk == actor.pk:
         raise _refused(actor, "user.deactivate", user.username,
                        InvalidInput("user_self", what=SELF_DEACTIVATE))
-    if not user.is_active:
-        raise _refused(actor, "user.deactivate", user.username,
-                       Conflict("user_already_inactive", username=user.username))
-    if user.role == Role.ADMIN.value and not _other_active_admin(user):
-        raise _refused(actor, "user.deactivate", user.username,
-                       Conflict("user_last_admin", username=user.username))
+    revoked: RevokeResult | None = None
     with transaction.atomic():
-        revoked = _revoke_keys(actor, user)
-        user.is_active = False
-        user.save(update_fields=["is_active"])
-        audit_record(actor=actor.username, action="user.deactivate", target=user.username,
-                     detail={"role": user.role, **_revoked_detail(revoked)})
-    return UserChange(user=user, revoked=revoked)
+        _lock_admins()
+        user = user_get(username)  # as it is now: another request may have changed it
+        refusal: BrankasError | None = None
+        if not user.is_active:
+            refusal = Conflict("user_already_inactive", username=user.username)
+        elif user.role == Role.ADMIN.value and not _other_active_admin(user):
+            refusal = Conflict("user_last_admin", username=user.username)
+        else:
+            revoked = _revoke_keys(actor, user)
+            user.is_active = False
+            user.save(update_fields=["is_active"])
+            ended = _end_sessions(user)
+            released = _release_requests(user)
+            audit_record(actor=actor.username, action="user.deactivate", target=user.username,
+                         detail={"role": user.role, "sessions_ended": ended,
+                                 "requests_released": released, **_revoked_detail(revoked)})
+    if refusal is not None:  # audited after the transaction, which wrote nothing
+        raise _refused(actor, "user.deactivate", user.username, refusal)
+    return UserChange(user=user, revoked=revoked, combinations=_combinations_known(revoked))
 
 
 def user_activate(*, actor: User, username: str) -> UserChange:
@@ -131,28 +191,36 @@ def user_activate(*, actor: User, username: str) -> UserChange:
 # ---------------------------------------------------------------- the role
 
 def user_set_role(*, actor: User, username: str, role: str) -> UserChange:
-    """Give ``username`` another SOP role. The last active admin keeps theirs; a key holder
-    moved to a role that holds no key (Sandiman, admin) has their keys revoked."""
+    """Give ``username`` another SOP role. The last active admin keeps theirs; nobody changes
+    their own (an admin would make themselves a key holder); a key holder moved to a role
+    that holds no key (Sandiman, admin) has their keys revoked."""
     require_audited(actor, Action.MANAGE_USERS, target=username)
     new = _parse_role(role)
-    user = user_get(username)
-    old = Role(user.role)
-    if new is old:
-        raise _refused(actor, "user.role", user.username,
-                       Conflict("role_unchanged", username=user.username, role=new.value),
-                       role=new.value)
-    if (old is Role.ADMIN and user.is_active and not _other_active_admin(user)):
-        raise _refused(actor, "user.role", user.username,
-                       Conflict("user_last_admin", username=user.username), role=new.value)
+    revoked: RevokeResult | None = None
     with transaction.atomic():
-        revoked = None
-        if new not in KEY_HOLDER_ROLES:
-            revoked = _revoke_keys(actor, user)
-        user.role = new.value
-        user.save(update_fields=["role"])
-        audit_record(actor=actor.username, action="user.role", target=user.username,
-                     detail={"from": old.value, "to": new.value, **_revoked_detail(revoked)})
-    return UserChange(user=user, revoked=revoked, old_role=old.value)
+        _lock_admins()
+        user = user_get(username)  # as it is now: another request may have changed it
+        old = Role(user.role)
+        refusal: BrankasError | None = None
+        if new is old:
+            refusal = Conflict("role_unchanged", username=user.username, role=new.value)
+        elif old is Role.ADMIN and user.is_active and not _other_active_admin(user):
+            refusal = Conflict("user_last_admin", username=user.username)
+        elif user.pk == actor.pk:  # an admin making themselves a key holder: another admin
+            refusal = InvalidInput("user_self", what=SELF_ROLE)
+        else:
+            if new not in KEY_HOLDER_ROLES:
+                revoked = _revoke_keys(actor, user)
+            user.role = new.value
+            user.save(update_fields=["role"])
+            released = _release_requests(user)
+            audit_record(actor=actor.username, action="user.role", target=user.username,
+                         detail={"from": old.value, "to": new.value,
+                                 "requests_released": released, **_revoked_detail(revoked)})
+    if refusal is not None:  # audited after the transaction, which wrote nothing
+        raise _refused(actor, "user.role", user.username, refusal, role=new.value)
+    return UserChange(user=user, revoked=revoked, old_role=old.value,
+                      combinations=_combinations_known(revoked))
 
 
 # ---------------------------------------------------------------- passwords

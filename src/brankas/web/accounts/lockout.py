@@ -8,9 +8,10 @@ A command-line sign-in is therefore counted here, in django-axes's own table
 (``AccessAttempt``), under the name django-axes itself would use
 (``loginname.login_name``, its ``AXES_USERNAME_CALLABLE``), against django-axes's own limit
 and cool-off (``get_failure_limit``, ``get_cool_off``, from the ``AXES_*`` settings). The
-web and the command line therefore lock the same name at the same count, and resetting
-it with django-axes (``axes_reset_username``, ``AXES_RESET_ON_SUCCESS`` at a web sign-in)
-resets both.
+web and the command line therefore lock at the same count; django-axes's reset of the name
+(``axes_reset_username``, the admin's ``unlock``) resets both, while a web sign-in's
+``AXES_RESET_ON_SUCCESS`` resets that address only (the command line is a source of its
+own, below).
 
 Brankas locks a name *from one source address* (``AXES_LOCKOUT_PARAMETERS =
 [["username", "ip_address"]]``) with django-axes's database handler: five wrong passwords

@@ -49,6 +49,9 @@ def _check_username(user: User) -> None:
     except ValidationError as exc:
         detail = " ".join(exc.messages)
         raise InvalidInput("field_invalid", field="username", detail=detail) from None
+    if not user.username.strip("."):  # /users/../ is / once a browser reads the link
+        raise InvalidInput("field_invalid", field="username",
+                           detail=("tidak boleh hanya titik", "not dots alone"))
 
 
 def _check_password(password: str, user: User | None = None) -> None:
@@ -184,6 +187,8 @@ def user_authenticate(*, username: str, password: str, request: HttpRequest | No
 
     name = login_name(username, request)
     via = request.META.get("HTTP_USER_AGENT", "") if request is not None else lockout.CLI_AGENT
+    # The source the lock-out counts by (web only): the audit names it too.
+    source = {"address": lockout.client_address(request)} if request is not None else {}
 
     def locked() -> bool:
         if request is None:
@@ -192,19 +197,20 @@ def user_authenticate(*, username: str, password: str, request: HttpRequest | No
 
     if locked():
         audit_record(actor=name, action="auth.login", outcome="denied",
-                     detail={"reason": "locked", "via": via})
+                     detail={"reason": "locked", "via": via, **source})
         raise AuthenticationFailed("auth_locked")
     if request is not None:
         user = authenticate(request, username=username, password=password)
     else:
         user = _authenticate_without_request(username, password)
     if user is None or not user.is_active:
-        audit_record(actor=name, action="auth.login", outcome="failed", detail={"via": via})
+        audit_record(actor=name, action="auth.login", outcome="failed",
+                     detail={"via": via, **source})
         if request is None:
             lockout.login_failed(name, agent=via)
         if locked():
             raise AuthenticationFailed("auth_locked")
         raise AuthenticationFailed("auth_failed")
     assert isinstance(user, User)
-    audit_record(actor=user.username, action="auth.login", detail={"via": via})
+    audit_record(actor=user.username, action="auth.login", detail={"via": via, **source})
     return user

@@ -102,7 +102,7 @@ def backup_restore(*, actor: User, dest: Path | str, to: Path | str,
     target = _empty_target(Path(to), "restore_target_not_empty")
     report = RestoreReport(dest=str(reader.dest), to=str(target),
                            problems=list(reader.problems))
-    opened = _restore_into(reader, docs, target, identities, report, on_progress)
+    opened = _restore_into(reader, docs, target, identities, report, on_progress, actor=actor)
     audit_record_many([*(AuditEntry(actor=actor.username, action="document.open",
                                     target=agenda, detail={"via": "restore", "out": out})
                          for agenda, out in opened), AuditEntry(
@@ -155,12 +155,24 @@ def _holder_identities(actor: User, passphrase: str, docs: list[Document],
     return identities
 
 
+def _keys_in_force(actor: User | None, identities: dict[str, Any]) -> dict[str, Any]:
+    """The identities whose key is still ``actor``'s in force: none once the holder was
+    deactivated, or the key revoked, while the restore ran (issue 14)."""
+    if actor is None or not identities:
+        return identities
+    live = set(HolderKey.objects.filter(
+        holder=actor, holder__is_active=True, revoked_at__isnull=True,
+        fingerprint__in=list(identities)).values_list("fingerprint", flat=True))
+    return {f: i for f, i in identities.items() if f in live}
+
+
 def _restore_into(reader: BagReader, docs: list[Document], target: Path,
                   identities: dict[str, Any], report: RestoreReport,
-                  on_progress: Progress | None) -> list[tuple[str, str]]:
+                  on_progress: Progress | None, *,
+                  actor: User | None = None) -> list[tuple[str, str]]:
     """Copy each document out of the disk into ``target``, checked against the register's
-    hash, decrypting those encrypted to ``identities``; fills in ``report``. Returns the
-    (agenda, output file) of each document decrypted."""
+    hash, decrypting those encrypted to ``identities`` (while ``actor`` still holds them);
+    fills in ``report``. Returns the (agenda, output file) of each document decrypted."""
     total = sum(d.stored_size for d in docs)
     done = 0
     opened: list[tuple[str, str]] = []
@@ -178,6 +190,8 @@ def _restore_into(reader: BagReader, docs: list[Document], target: Path,
             continue
         if not version.current:
             report.older.append(f"{doc.agenda}: data/{on_disk}")
+        if doc.exempted:  # a holder deactivated meanwhile decrypts nothing more
+            identities = _keys_in_force(actor, identities)
         mine = ([identities[f] for f in version.recipients if f in identities]
                 if doc.exempted else [])
         decrypt = bool(mine)

@@ -251,6 +251,7 @@ def _advance(*, actor: User, number: int, step: Step, note: str = "", passphrase
     seen = report_lookup(number)  # the step's own role check comes first, and is audited
     needed = REPORT.transition(seen.state, step, number=seen.number).action
     require_audited(actor, needed, target=str(seen.number))  # before the transaction
+    _one_signature_each(actor, seen, step)
     try:
         return _advance_locked(actor=actor, seen=seen, step=step, note=note,
                                passphrase=passphrase, summary=summary)
@@ -327,6 +328,26 @@ def _advance_locked(*, actor: User, seen: Report, step: Step, note: str, passphr
                              "pdf_sha256": record.pdf_sha256,
                              "signer_key": key.fingerprint if key else None})
     return report
+
+
+def _one_signature_each(actor: User, report: Report, step: Step) -> None:
+    """Each signed step of a report is another person's (the four people of the chain):
+    a user given another role (issue 14) signs no second step of a report they signed
+    already. Signing the same step again (after a return) is theirs. Refused, audited."""
+    row = REPORT.find(report.state, step)
+    if row is None or not row.signed:
+        return
+    earlier = (ReportStep.objects.filter(report=report, actor=actor)
+               .exclude(signature="").exclude(step=step.value)
+               .order_by("at", "id").first())
+    if earlier is None:
+        return
+    refused = Conflict("report_signer_twice", number=report.number,
+                       username=actor.username, step=STEP_WORDS[Step(earlier.step)])
+    audit_record(actor=actor.username, action=f"report.{step.value}",
+                 target=str(report.number), outcome="failed",
+                 detail={"error": refused.code, "signed": earlier.step})
+    raise refused
 
 
 def report_submit(*, actor: User, number: int, passphrase: str, note: str = "") -> Report:

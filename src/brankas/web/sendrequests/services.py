@@ -271,6 +271,9 @@ def request_return(*, actor: User, number: int, note: str, via: str = "cli") -> 
             last = (req.steps.filter(kind=Step.ASSIGN.value, from_state=target.value)
                     .select_related("actor").order_by("-at", "-pk").first())
             previous = last.actor if last is not None else None
+            if previous is not None and (not previous.is_active
+                                         or previous.role != REQUEST.holder(target)):
+                previous = None  # they left or hold another role: any user of the role
         now = timezone.now()
         before = _move(req, target, previous, now)
         if target is State.AT_KASI:

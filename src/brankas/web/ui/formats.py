@@ -164,6 +164,10 @@ DETAIL_LABELS: dict[str, tuple[str, str]] = {
     "unexpected": ("tak terduga", "unexpected"), "unlocked_with": ("dibuka dengan",
                                                                    "unlocked with"),
     "unregistered": ("tidak terdaftar", "unregistered"), "version": ("versi", "version"),
+    "requests_released": ("permintaan dilepas ke peran", "requests released to the role"),
+    "sessions_ended": ("sesi diakhiri", "sessions ended"),
+    "signed": ("sudah menandatangani", "signed already"),
+    "combinations_to_change": ("kombinasi yang harus diganti", "combinations to change"),
 }
 YES_NO = (("ya", "yes"), ("tidak", "no"))
 

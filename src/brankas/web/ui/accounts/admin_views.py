@@ -87,7 +87,8 @@ def user_page(request: HttpRequest, username: str) -> HttpResponse:
     if isinstance(done, admin_services.UserChange) and done.revoked is not None:
         # The admin must see which disks still hold copies the revoked keys open.
         context = {"state": user_state(actor=admin, username=target.username, via="web"),
-                   "target": done.user, "revoked": _exposure(done), "done": True}
+                   "target": done.user, "revoked": _exposure(done), "done": True,
+                   "combinations": done.combinations}
         return render(request, "ui/user_detail.html", context)
     return redirect("ui:user", username=target.username)
 

@@ -44,7 +44,13 @@ from brankas.web.ui.accounts.forms import (
     UserForm,
 )
 from brankas.web.ui.common import actor, message_of, refusals, require_role
-from brankas.web.ui.security import REAUTH_SECONDS, password_typed, recent_password
+from brankas.web.ui.security import (
+    REAUTH_SECONDS,
+    password_is_recent,
+    password_typed,
+    reauth_redirect,
+    recent_password,
+)
 
 # ------------------------------------------------------------------ signing in and out
 
@@ -225,6 +231,8 @@ def setup(request: HttpRequest) -> HttpResponse:
 def users_view(request: HttpRequest) -> HttpResponse:
     user = actor(request)
     states = user_states(actor=user, via="web", target=request.path)  # refused before the form
+    if request.method == "POST" and not password_is_recent(request):
+        return reauth_redirect(request, request.path)  # as on a user's page (issue 14)
     form = UserForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

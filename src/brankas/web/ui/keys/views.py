@@ -34,6 +34,7 @@ from brankas.web.keys.services import key_create
 from brankas.web.runtime import brankas_settings
 from brankas.web.ui.common import actor, message_of, refusals
 from brankas.web.ui.keys.forms import KeyForm
+from brankas.web.ui.security import password_is_recent, reauth_redirect
 
 OWN, FOR_HOLDER = "own", "holder"
 ACTIVE, RETIRED, REVOKED, INACTIVE = "active", "retired", "revoked", "inactive"
@@ -86,6 +87,9 @@ def forms_for(user: User, data: Any = None,
 def keys_view(request: HttpRequest) -> HttpResponse:
     user = actor(request)
     which = request.POST.get("form") if request.method == "POST" else None
+    if which is not None and not password_is_recent(request):
+        # A new key retires the holder's and receives every file made next (issue 14 review).
+        return reauth_redirect(request, request.path)
     forms = forms_for(user, request.POST if which else None, which)
     if which is not None:
         form = forms.get(which)
