@@ -52,6 +52,12 @@ def test_a_word_longer_than_the_line_stays_on_the_page_and_off_the_page_number(
     # short heading "No" whole beside a column that no layout holds
     check_layout(pages, expected=["No", "Perihal", "Ringkasan", "Label", "disk"],
                  letterhead="PEMERINTAH KABUPATEN")
+    # every copy whole (pdftotext leaves out what is printed beyond the page's edge): the
+    # office line, the letterhead line, the contact line, the title, the number, the fact,
+    # the paragraph, the block's fact, the table cell, the note, the place and date, the
+    # signature's name and position
+    joined = "".join(w.text for p in pages for w in p)
+    assert joined.count(LONG) >= 13, joined.count(LONG)
     sizes = _page_sizes(tmp_path / "panjang.pdf")
     for number, (words, (width, _)) in enumerate(zip(pages, sizes, strict=True), start=1):
         for w in words:

@@ -304,7 +304,9 @@ def _lay_out(table: PrintTable, tall: float, wide: float, landscape_ok: bool) ->
 
 
 def _numeric(values: Sequence[str]) -> bool:
-    return bool(values) and all(re.fullmatch(r"-|[-+]?\d[\d.,]*%?", v or "-") for v in values)
+    # A column of "-" only (a table with nothing in it) is not a column of numbers.
+    return (any(re.search(r"\d", v or "") for v in values)
+            and all(re.fullmatch(r"-|[-+]?\d[\d.,]*%?", v or "-") for v in values))
 
 
 def _table(table: PrintTable, laid: _Laid) -> list:

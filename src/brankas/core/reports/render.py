@@ -180,7 +180,7 @@ def _messages_tables(data: dict[str, Any]) -> list[PrintTable | PrintText]:
                  "Pengirim / Tujuan"],
         rows=[[str(i), row[0], restyle(row[1]), _direction_label(row[2]),
                _class_label(row[3]), *row[4:7]]
-              for i, row in enumerate(data["entries"], start=1)],
+              for i, row in enumerate(data["entries"], start=1)] or [["-"] * 8],
         widths=[0.6, 1.6, 1.2, 1.2, 1.2, 1.6, 3.2, 2.4]))
     return blocks
 
@@ -206,10 +206,10 @@ def _backup_tables(data: dict[str, Any], people: dict[str, str]) -> list[PrintTa
         PrintTable(title="Pelaksanaan back up",
                    columns=["No", "Mulai", "Selesai", "Petugas", "Disk", "Status",
                             "Verifikasi", "Berkas", "Byte"],
-                   rows=runs, widths=[0.6, 1.6, 1.6, 1.2, 1.2, 1.1, 1.1, 0.9, 1.1]),
+                   rows=runs or [["-"] * 9], widths=[0.6, 1.6, 1.6, 1.2, 1.2, 1.1, 1.1, 0.9, 1.1]),
         PrintTable(title="Disk back up dan tempat penyimpanannya",
                    columns=["Disk", "ID", "Tempat penyimpanan", "Hasil pemeriksaan terakhir"],
-                   rows=media, widths=[1.2, 1, 3, 2.6]),
+                   rows=media or [["-"] * 4], widths=[1.2, 1, 3, 2.6]),
         PrintTable(title="Pemeriksaan disk dalam periode",
                    columns=["Waktu", "Disk", "Jenis", "Mode", "Hasil", "Berkas"],
                    rows=checks or [["-", "-", "-", "-", "-", "-"]]),
