@@ -77,3 +77,15 @@ def test_other_roles_are_refused_and_bad_input_is_named(cli_office, cli_home, ru
     r = run_cli("office", "set", "--logo", str(fake), "--no-logo", user="admin")
     assert r.returncode == 2
     assert _audit(cli_home, "office.update") == []
+
+
+def test_the_office_command_s_usage_errors_are_in_one_language(cli_office, run_cli,  # type: ignore[no-untyped-def]
+                                                                tmp_path) -> None:
+    logo = _jpeg(tmp_path)
+    for lang, words, other in (("id", "jangan keduanya", "exclude"),
+                               ("en", "not both", "tidak bisa")):
+        r = run_cli("office", "set", "--logo", str(logo), "--no-logo", user="admin",
+                    env={"BRANKAS_LANG": lang})
+        first = r.stderr.splitlines()[0]
+        assert r.returncode == 2 and words in first and other not in first, r.stderr
+        assert "penggunaan salah" not in first and "wrong usage" not in first, r.stderr
