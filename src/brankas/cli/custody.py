@@ -18,6 +18,7 @@ from brankas.cli.runtime import (
     emit_rows,
     fail,
     handles_errors,
+    local_time,
     read_secret_file,
     read_text_file,
 )
@@ -154,7 +155,7 @@ def safe_combination_cmd(actor, name: str, passphrase_file: str | None, history:
             click.echo(e.combination)
         else:
             state = "berlaku / current" if e.current else "diganti / superseded"
-            click.echo(f"{e.combination}\t{e.set_at.isoformat()[:16]}\t{state}")
+            click.echo(f"{e.combination}\t{local_time(e.set_at.isoformat())}\t{state}")
 
 
 @safe.command("set-combination")
@@ -235,9 +236,10 @@ def media_list_cmd(actor, as_json: bool) -> None:  # type: ignore[no-untyped-def
 
 def _medium_line(r: dict[str, Any]) -> str:
     where = r["safe"] or r["location"] or ""
-    verified = (r["last_verified_at"] or "-")[:10]
+    # the office's dates (a backup at 02.00 WIB is the day before in UTC)
+    verified = local_time(r["last_verified_at"])[:10]
     return (f"{r['label']:<14}  {r['state']:<8}  {where:<20}  "
-            f"back up: {(r['last_backup_at'] or '-')[:10]}  verify: {verified}")
+            f"back up: {local_time(r['last_backup_at'])[:10]}  verify: {verified}")
 
 
 @media.command("show")

@@ -147,3 +147,14 @@ def test_role_rules_for_moving_disks_and_managing_safes(office: Office) -> None:
         assert r.returncode == 1 and "may not move backup disks" in r.stderr, who
     r = office.cli("media", "show", "NO-SUCH-DISK", user="kasi")
     assert r.returncode == 1 and "not found" in r.stderr
+
+
+def test_the_disk_list_gives_dates_in_the_office_s_time_zone(office: Office) -> None:
+    """Two zones 25 hours apart: the same backup is on two different dates; the line shows
+    the office's date, not UTC's."""
+    seen = []
+    for zone in ("Pacific/Kiritimati", "Pacific/Pago_Pago"):
+        r = office.cli("media", "list", user="kadis", env={"BRANKAS_TIME_ZONE": zone})
+        assert r.returncode == 0, r.stderr
+        seen.append(r.stdout.split("back up:")[1].split()[0])
+    assert seen[0] != seen[1], seen
