@@ -372,3 +372,24 @@ def test_a_period_with_nothing_in_it_is_a_paper_all_the_same(office, tmp_path) -
         _, doc = _report_doc(report.number)
         empty = [b.title for b in doc.tables if isinstance(b, PrintTable) and not b.rows]
         assert not empty, f"tables with a heading and no row at all: {empty}"
+
+
+def test_sizes_on_the_report_are_written_as_on_the_pages(office, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """One style of sizes (issue 14): "22,5 KB" as the Indonesian pages write it
+    (``brankas.web.ui.formats.size_text``), not "22.5 KiB"."""
+    from django.utils import translation
+
+    from brankas.web.reports.models import Report
+    from brankas.web.reports.services import report_render
+    from brankas.web.ui.formats import size_text
+
+    report = Report.objects.get(number=office.extra["approved"])
+    report.final_pdf = None  # rendered afresh, as a draft would be
+    text = " ".join(w.text for p in pages_of(report_render(report), tmp_path, "ukuran")
+                    for w in p).replace("\u00a0", " ")
+    per_folder = report.data["per_category"]
+    with translation.override("id"):
+        expected = [size_text(v["bytes"]).replace("\u00a0", " ")
+                    for v in per_folder.values()]
+    assert "KiB" not in text and "MiB" not in text, text
+    assert all(e in text for e in expected), (expected, text[:2000])

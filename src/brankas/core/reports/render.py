@@ -80,16 +80,24 @@ def _verify_words(text: str) -> str:
     return restyle(text)
 
 
+def _decimal(value: float) -> str:
+    """One decimal, with the Indonesian decimal comma: ``8,5``."""
+    return f"{value:.1f}".replace(".", ",")
+
+
 def _size(n: int) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n = n / 1024  # type: ignore[assignment]
+    """``512 B``, ``22,5 KB``: the style of the Indonesian pages (1024-based, one decimal,
+    a decimal comma; ``brankas.web.ui.formats.size_text``)."""
+    amount = float(n)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if abs(amount) < 1024 or unit == "TB":
+            return f"{int(amount)} B" if unit == "B" else f"{_decimal(amount)}\u00a0{unit}"
+        amount /= 1024
     return str(n)
 
 
 def _minutes(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}"
+    return "-" if value is None else _decimal(value)
 
 
 def mutu_baku_table(key: dict[str, Any], sop: str = "") -> PrintTable:
