@@ -127,7 +127,7 @@ def safe_show_cmd(actor, name: str, as_json: bool) -> None:  # type: ignore[no-u
         click.echo(f"  {out['description']}")
     click.echo(f"  disk: {', '.join(out['media']) or '-'}")
     for h in out["history"]:
-        click.echo(f"  kombinasi ditetapkan / combination set {h['set_at'][:16]} "
+        click.echo(f"  kombinasi ditetapkan / combination set {local_time(h['set_at'])} "
                    f"oleh / by {h['set_by']}" + ("" if h["current"] else " (diganti / superseded)"))
 
 
@@ -267,7 +267,7 @@ def media_show_cmd(actor, label: str, as_json: bool) -> None:  # type: ignore[no
                + (f" - {out['safe']}" if out["safe"] else ""))
     for m in out["custody"]:
         to = m["to_safe"] or m["location"] or ""
-        click.echo(f"  {m['at'][:16]}  {m['move']:<10}  {m['from_state'] or '-'} -> "
+        click.echo(f"  {local_time(m['at'])}  {m['move']:<10}  {m['from_state'] or '-'} -> "
                    f"{m['to_state']} {to}  {m['actor']}  {m['reason']}")
 
 

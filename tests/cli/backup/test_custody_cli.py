@@ -158,3 +158,21 @@ def test_the_disk_list_gives_dates_in_the_office_s_time_zone(office: Office) -> 
         assert r.returncode == 0, r.stderr
         seen.append(r.stdout.split("back up:")[1].split()[0])
     assert seen[0] != seen[1], seen
+
+
+def test_backup_list_and_a_disk_s_moves_give_the_office_s_dates(office: Office) -> None:
+    label = office.first_run["medium"]["label"]
+    assert add_safe(office).returncode == 0
+    assert office.cli("media", "checkin", label, "--safe", "Brankas-A",
+                      user="operator").returncode == 0
+    seen: dict[str, list[str]] = {"backup": [], "media": []}
+    for zone in ("Pacific/Kiritimati", "Pacific/Pago_Pago"):
+        env = {"BRANKAS_TIME_ZONE": zone}
+        r = office.cli("backup", "list", user="kadis", env=env)
+        assert r.returncode == 0, r.stderr
+        seen["backup"].append(r.stdout.split()[1])
+        r = office.cli("media", "show", label, user="kadis", env=env)
+        assert r.returncode == 0 and "+00:00" not in r.stdout, r.stdout
+        seen["media"].append(r.stdout.splitlines()[1].split()[0])
+    assert seen["backup"][0] != seen["backup"][1], seen
+    assert seen["media"][0] != seen["media"][1], seen
