@@ -44,10 +44,12 @@ def test_a_16_bit_greyscale_png_keeps_its_grey() -> None:
     assert 110 <= value <= 145, value  # half grey, not white
 
 
-@pytest.mark.parametrize("data", [
-    _bytes(Image.new("P", (30, 30)), "GIF"),  # a GIF named logo.png
-    _bytes(Image.new("1", (20000, 20000)), "PNG"),  # 400 million pixels in 48 KiB
+@pytest.mark.parametrize("data,code", [
+    (_bytes(Image.new("P", (30, 30)), "GIF"), "office_logo_invalid"),  # a GIF named .png
+    # 400 million pixels in 48 KiB: named as too large, not as "not a whole PNG or JPEG"
+    (_bytes(Image.new("1", (20000, 20000)), "PNG"), "office_logo_too_large"),
 ])
-def test_not_a_logo_is_refused(data: bytes) -> None:
-    with pytest.raises(InvalidInput):
+def test_not_a_logo_is_refused(data: bytes, code: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
         logo_clean(data)
+    assert refused.value.code == code

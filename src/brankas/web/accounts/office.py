@@ -105,8 +105,9 @@ def logo_clean(data: bytes) -> bytes:
             image = upright.convert("RGBA" if has_alpha else "RGB")
     except InvalidInput:
         raise
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError,
-            Image.DecompressionBombError):
+    except Image.DecompressionBombError:  # Pillow's own limit, before ours is reached
+        raise InvalidInput("office_logo_too_large", limit=MAX_LOGO_BYTES // 1024) from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         raise InvalidInput("office_logo_invalid") from None
     image.thumbnail((LOGO_SIDE, LOGO_SIDE))
     out = io.BytesIO()
