@@ -24,12 +24,15 @@ TEXT_OPTIONS = {
 
 
 def _text(profile: dict[str, Any]) -> str:
+    from brankas.core.errors import current_language
     from brankas.web.accounts.office import DATE_FIELDS, TEXT_FIELDS
 
+    index = 1 if current_language() == "en" else 0  # the labels in BRANKAS_LANG
     labels = {**TEXT_FIELDS, **DATE_FIELDS}
-    lines = [f"{labels[k][0]:<24} {profile[k] or '-'}" for k in labels]
+    lines = [f"{labels[k][index]:<24} {profile[k] or '-'}" for k in labels]
     logo = profile["logo"]
-    lines.append(f"{'logo':<24} " + (f"{logo['type']}, {logo['bytes']} bita, "
+    unit = ("bita", "bytes")[index]
+    lines.append(f"{'logo':<24} " + (f"{logo['type']}, {logo['bytes']} {unit}, "
                                      f"sha256 {logo['sha256'][:16]}" if logo else "-"))
     return "\n".join(lines)
 
