@@ -55,8 +55,11 @@ def test_the_admin_sets_the_profile_and_each_change_is_audited(cli_office, cli_h
 
     r = run_cli("office", "show", "--json", user="kasi")  # anyone may read it
     assert r.returncode == 0 and r.json()["logo"] is None
-    r = run_cli("office", "show", user="kasi")
+    r = run_cli("office", "show", user="kasi", env={"BRANKAS_LANG": "id"})
     assert "800/123/DKI/2025" in r.stdout and "nomor SOP" in r.stdout
+    r = run_cli("office", "show", user="kasi", env={"BRANKAS_LANG": "en"})  # one language
+    assert "SOP number" in r.stdout and "nomor SOP" not in r.stdout, r.stdout
+    assert "place of signing" in r.stdout and "tempat penandatanganan" not in r.stdout
 
 
 def test_other_roles_are_refused_and_bad_input_is_named(cli_office, cli_home, run_cli,  # type: ignore[no-untyped-def]
@@ -77,3 +80,15 @@ def test_other_roles_are_refused_and_bad_input_is_named(cli_office, cli_home, ru
     r = run_cli("office", "set", "--logo", str(fake), "--no-logo", user="admin")
     assert r.returncode == 2
     assert _audit(cli_home, "office.update") == []
+
+
+def test_the_office_command_s_usage_errors_are_in_one_language(cli_office, run_cli,  # type: ignore[no-untyped-def]
+                                                                tmp_path) -> None:
+    logo = _jpeg(tmp_path)
+    for lang, words, other in (("id", "jangan keduanya", "exclude"),
+                               ("en", "not both", "tidak bisa")):
+        r = run_cli("office", "set", "--logo", str(logo), "--no-logo", user="admin",
+                    env={"BRANKAS_LANG": lang})
+        first = r.stderr.splitlines()[0]
+        assert r.returncode == 2 and words in first and other not in first, r.stderr
+        assert "penggunaan salah" not in first and "wrong usage" not in first, r.stderr

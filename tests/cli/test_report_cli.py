@@ -72,6 +72,10 @@ def test_report_chain_through_the_cli(cli_office, run_cli, tmp_path: Path) -> No
     assert r.json()["ok"] and r.json()["sha256"] == shown["final_sha256"]
     assert [s["signer"] for s in r.json()["signatures"]] == ["operator", "operator", "kasi",
                                                               "kabid", "kadis"]
+    # the text lines give the signing times in the office's time zone, not UTC's ISO
+    r = run_cli("report", "verify", str(pdf), user="kadis",
+                env={"BRANKAS_TIME_ZONE": "Asia/Jayapura"})
+    assert r.returncode == 0 and "+00:00" not in r.stdout, r.stdout
     data = bytearray(pdf.read_bytes())
     data[-100] ^= 0x20
     changed = tmp_path / "diubah.pdf"

@@ -63,6 +63,9 @@ def test_the_chain_through_the_cli(run_cli, cli_office, cli_home, tmp_path):
     assert (cli_home / doc["stored_path"]).read_bytes() == letter.read_bytes()
     shown = run_cli("request", "show", n, "--json", user="operator").json()
     assert shown["agenda"] == doc["agenda"]
+    # the text lines give times in the office's time zone, not UTC's ISO (issue 14)
+    r = run_cli("request", "show", n, user="operator", env={"BRANKAS_TIME_ZONE": "Asia/Jayapura"})
+    assert r.returncode == 0 and "+00:00" not in r.stdout and "T0" not in r.stdout, r.stdout
     r = run_cli("show", doc["agenda"], "--json", user="kadis")
     assert r.json()["subject"] == "Laporan bencana"
 

@@ -155,3 +155,18 @@ def test_deactivating_a_holder_names_the_disks_whose_copies_still_open(backed_up
     (disk,) = r.json()["revoked"]["still_opens"]
     assert disk["documents"] == exempted and disk["letters"] == []
     assert disk["medium_id"] == backed_up_template.first_run["medium"]["medium_id"]
+
+
+def test_django_s_own_wording_follows_brankas_lang(cli_office, run_cli, tmp_path):
+    """A password or user name refused by Django's validators: their sentences are in the
+    language of BRANKAS_LANG like the rest of the message, not in the default Indonesian."""
+    short = _secret(tmp_path, "short.pw", "abc")
+    good = _secret(tmp_path, "good.pw", NEW)
+    for lang, words, other in (("en", "too short", "terlalu pendek"),
+                               ("id", "terlalu pendek", "too short")):
+        r = run_cli("user", "add", "budi", "--role", "sandiman", "--password-file", short,
+                    user="admin", env={"BRANKAS_LANG": lang})
+        assert r.returncode == 1 and words in r.stderr and other not in r.stderr, r.stderr
+    r = run_cli("user", "add", "bu di", "--role", "sandiman", "--password-file", good,
+                user="admin", env={"BRANKAS_LANG": "en"})
+    assert r.returncode == 1 and "Masukkan" not in r.stderr, r.stderr

@@ -294,3 +294,102 @@ def test_an_edited_profile_shows_on_new_papers_and_approved_reports_keep_their_b
     draft = report_export(actor=office.users["kasi"], number=office.extra["draft"], fmt="pdf")
     assert "MONGONDOW TIMUR" in " ".join(
         w.text for p in pages_of(draft, tmp_path, "konsep-baru") for w in p)
+
+
+# -- hostile values and extreme data ------------------------------------------------------
+
+HOSTILE = '<font size="40">Dinas</font> & <script>x</script> <img src="/etc/passwd"/>'
+
+
+def _inside(pages: list[list[Word]], pdf_path: Path) -> None:
+    out = subprocess.run(["pdftotext", "-bbox", str(pdf_path), "-"], capture_output=True,
+                         check=True, text=True).stdout
+    widths = [float(w) for w in re.findall(r'<page width="([\d.]+)"', out)]
+    for number, (words, width) in enumerate(zip(pages, widths, strict=True), start=1):
+        off = [w.text[:30] for w in words if w.x0 < 0 or w.x1 > width]
+        assert not off, f"page {number}: off the page: {off[:5]}"
+
+
+def test_a_hostile_office_profile_prints_as_text_and_stays_on_the_page(
+        office, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from brankas.web.accounts.office import office_update
+    from brankas.web.backup.models import Medium
+    from brankas.web.custody.printing import combination_list_pdf, custody_log_pdf
+    from tests.conftest import PASSPHRASES
+
+    long_word = "Kabupaten" * 22  # 198 letters without a space
+    office_update(actor=office.users["admin"], changes={
+        "government": HOSTILE, "department": long_word, "division": "Bidang Sandi\x07",
+        "address": "Jl. <b>Tebal</b> & Co", "place": "Lola\u0301k", "city": long_word[:99]})
+    medium = Medium.objects.get(pk=office.extra["medium"])
+    for name, pdf in (("riwayat-hostile", custody_log_pdf(actor=office.users["kasi"],
+                                                           medium=medium)),
+                      ("kombinasi-hostile", combination_list_pdf(
+                          actor=office.users["kabid"], passphrase=PASSPHRASES["kabid"]))):
+        pages = pages_of(pdf, tmp_path, name)
+        check_layout(pages, expected=["Mengetahui,"], letterhead="&")
+        _inside(pages, tmp_path / f"{name}.pdf")
+        text = " ".join(w.text for p in pages for w in p)
+        assert '<FONT SIZE="40">DINAS</FONT>' in text and "<SCRIPT>X</SCRIPT>" in text
+        assert "Jl. <b>Tebal</b> & Co" in text and "Lolák," in text
+        assert "\u25a0" not in text  # no missing-glyph box
+        # whole on the paper (pdftotext leaves out what is printed beyond the page's edge)
+        assert long_word.upper() in text.replace(" ", "")
+
+
+def test_a_report_of_5000_entries_with_a_300_letter_subject_stays_on_its_pages(
+        office, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from brankas.web.reports.models import Report
+    from brankas.web.reports.services import report_render
+
+    report = Report.objects.get(number=office.extra["draft"])
+    entries = report.data["entries"]
+    row = list(entries[0])
+    long_subject, long_number = "Perihal" + "X" * 293, "005/" + "9" * 296
+    report.data["entries"] = [[row[0], row[1], row[2], row[3],
+                               long_number if i == 7 else row[4],
+                               long_subject if i == 3 else row[5], row[6]]
+                              for i in range(5000)]
+    report.save()
+    pdf = report_render(report)
+    pages = pages_of(pdf, tmp_path, "laporan-5000")
+    check_layout(pages, expected=["No", "Agenda", "Perihal", "5000"],
+                 letterhead="PEMERINTAH KABUPATEN")
+    _inside(pages, tmp_path / "laporan-5000.pdf")
+    text = "".join(w.text for p in pages for w in p)
+    assert long_subject in text and long_number in text  # whole, on wrapped lines
+
+
+def test_a_period_with_nothing_in_it_is_a_paper_all_the_same(office, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from brankas.web.reports.services import report_create, report_render
+
+    u = office.users
+    for kind in ("messages", "backup"):
+        report = report_create(actor=u["operator"], kind=kind, period="2025-01")
+        pages = pages_of(report_render(report), tmp_path, f"kosong-{kind}")
+        check_layout(pages, expected=["Januari", "2025", "Mengetahui,"],
+                     letterhead="PEMERINTAH KABUPATEN")
+        _, doc = _report_doc(report.number)
+        empty = [b.title for b in doc.tables if isinstance(b, PrintTable) and not b.rows]
+        assert not empty, f"tables with a heading and no row at all: {empty}"
+
+
+def test_sizes_on_the_report_are_written_as_on_the_pages(office, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """One style of sizes (issue 14): "22,5 KB" as the Indonesian pages write it
+    (``brankas.web.ui.formats.size_text``), not "22.5 KiB"."""
+    from django.utils import translation
+
+    from brankas.web.reports.models import Report
+    from brankas.web.reports.services import report_render
+    from brankas.web.ui.formats import size_text
+
+    report = Report.objects.get(number=office.extra["approved"])
+    report.final_pdf = None  # rendered afresh, as a draft would be
+    text = " ".join(w.text for p in pages_of(report_render(report), tmp_path, "ukuran")
+                    for w in p).replace("\u00a0", " ")
+    per_folder = report.data["per_category"]
+    with translation.override("id"):
+        expected = [size_text(v["bytes"]).replace("\u00a0", " ")
+                    for v in per_folder.values()]
+    assert "KiB" not in text and "MiB" not in text, text
+    assert all(e in text for e in expected), (expected, text[:2000])

@@ -18,6 +18,7 @@ from brankas.cli.runtime import (
     emit_json,
     fail,
     handles_errors,
+    local_time,
     read_secret_file,
     read_text_file,
 )
@@ -167,7 +168,7 @@ def backup_list(actor, as_json: bool) -> None:  # type: ignore[no-untyped-def]
         emit_json(runs)
         return
     for r in runs:
-        click.echo(f"{r['run']:>5}  {r['started_at'][:16]}  {r['status']:<9}  "
+        click.echo(f"{r['run']:>5}  {local_time(r['started_at'])}  {r['status']:<9}  "
                    f"{r['medium']['label']:<12}  {r['operator']:<12}  "
                    f"{len(r['agendas'])} dokumen, {_mib(r['bytes_added'])}")
 

@@ -18,6 +18,7 @@ from brankas.cli.runtime import (
     emit_rows,
     fail,
     handles_errors,
+    local_time,
     read_secret_file,
     read_text_file,
 )
@@ -126,7 +127,7 @@ def safe_show_cmd(actor, name: str, as_json: bool) -> None:  # type: ignore[no-u
         click.echo(f"  {out['description']}")
     click.echo(f"  disk: {', '.join(out['media']) or '-'}")
     for h in out["history"]:
-        click.echo(f"  kombinasi ditetapkan / combination set {h['set_at'][:16]} "
+        click.echo(f"  kombinasi ditetapkan / combination set {local_time(h['set_at'])} "
                    f"oleh / by {h['set_by']}" + ("" if h["current"] else " (diganti / superseded)"))
 
 
@@ -154,7 +155,7 @@ def safe_combination_cmd(actor, name: str, passphrase_file: str | None, history:
             click.echo(e.combination)
         else:
             state = "berlaku / current" if e.current else "diganti / superseded"
-            click.echo(f"{e.combination}\t{e.set_at.isoformat()[:16]}\t{state}")
+            click.echo(f"{e.combination}\t{local_time(e.set_at.isoformat())}\t{state}")
 
 
 @safe.command("set-combination")
@@ -235,9 +236,10 @@ def media_list_cmd(actor, as_json: bool) -> None:  # type: ignore[no-untyped-def
 
 def _medium_line(r: dict[str, Any]) -> str:
     where = r["safe"] or r["location"] or ""
-    verified = (r["last_verified_at"] or "-")[:10]
+    # the office's dates (a backup at 02.00 WIB is the day before in UTC)
+    verified = local_time(r["last_verified_at"])[:10]
     return (f"{r['label']:<14}  {r['state']:<8}  {where:<20}  "
-            f"back up: {(r['last_backup_at'] or '-')[:10]}  verify: {verified}")
+            f"back up: {local_time(r['last_backup_at'])[:10]}  verify: {verified}")
 
 
 @media.command("show")
@@ -265,7 +267,7 @@ def media_show_cmd(actor, label: str, as_json: bool) -> None:  # type: ignore[no
                + (f" - {out['safe']}" if out["safe"] else ""))
     for m in out["custody"]:
         to = m["to_safe"] or m["location"] or ""
-        click.echo(f"  {m['at'][:16]}  {m['move']:<10}  {m['from_state'] or '-'} -> "
+        click.echo(f"  {local_time(m['at'])}  {m['move']:<10}  {m['from_state'] or '-'} -> "
                    f"{m['to_state']} {to}  {m['actor']}  {m['reason']}")
 
 

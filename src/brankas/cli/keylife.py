@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from brankas.cli.auth import acting_user
-from brankas.cli.runtime import emit, fail, handles_errors, read_secret_file
+from brankas.cli.runtime import emit, fail, handles_errors, local_time, read_secret_file
 from brankas.cli.users import key
 from brankas.core.errors import CryptoFailure
 
@@ -78,4 +78,5 @@ def key_check_command(actor, holder: str, passphrase_file: str | None,  # type: 
     when = checked.last_checked_at.isoformat() if checked.last_checked_at else ""
     emit({"holder": holder, "fingerprint": checked.fingerprint, "ok": True,
           "checked_at": when}, as_json,
-         f"kunci terbuka / key unlocks: {holder} {checked.fingerprint} ({when})")
+         f"kunci terbuka / key unlocks: {holder} {checked.fingerprint} "
+         f"({local_time(when)})")

@@ -10,6 +10,7 @@ import click
 from brankas.cli.app import main
 from brankas.cli.auth import acting_user
 from brankas.cli.runtime import emit, handles_errors
+from brankas.cli.usage import Usage
 
 # option name -> the profile's field
 TEXT_OPTIONS = {
@@ -23,12 +24,15 @@ TEXT_OPTIONS = {
 
 
 def _text(profile: dict[str, Any]) -> str:
+    from brankas.core.errors import current_language
     from brankas.web.accounts.office import DATE_FIELDS, TEXT_FIELDS
 
+    index = 1 if current_language() == "en" else 0  # the labels in BRANKAS_LANG
     labels = {**TEXT_FIELDS, **DATE_FIELDS}
-    lines = [f"{labels[k][0]:<24} {profile[k] or '-'}" for k in labels]
+    lines = [f"{labels[k][index]:<24} {profile[k] or '-'}" for k in labels]
     logo = profile["logo"]
-    lines.append(f"{'logo':<24} " + (f"{logo['type']}, {logo['bytes']} bita, "
+    unit = ("bita", "bytes")[index]
+    lines.append(f"{'logo':<24} " + (f"{logo['type']}, {logo['bytes']} {unit}, "
                                      f"sha256 {logo['sha256'][:16]}" if logo else "-"))
     return "\n".join(lines)
 
@@ -80,15 +84,15 @@ def office_set(actor, logo_file: Path | None, no_logo: bool, as_json: bool,  # t
     from brankas.web.accounts.office import office_as_dict, office_update
 
     if logo_file is not None and no_logo:
-        raise click.UsageError("--logo dan --no-logo tidak bisa bersama / "
-                               "--logo and --no-logo exclude each other")
+        raise Usage("usage_not_both", first="--logo", second="--no-logo")
     changes = {TEXT_OPTIONS[k]: v for k, v in values.items() if v is not None}
     logo = None
     if logo_file is not None:
         try:
             logo = logo_file.read_bytes()
         except OSError as exc:
-            raise click.UsageError(f"cannot read {logo_file}: {exc.strerror}") from None
+            raise Usage("usage_read_file", path=str(logo_file),
+                        detail=exc.strerror or "") from None
     updated = office_update(actor=actor, changes=changes, logo=logo, remove_logo=no_logo)
     profile = office_as_dict(updated)
     emit(profile, as_json, _text(profile))

@@ -239,7 +239,7 @@ def report_verify_cmd(actor, file: str, as_json: bool) -> None:  # type: ignore[
         click.echo(f"ASLI / authentic: laporan / report {result.number} ({result.state})")
         click.echo(f"SHA-256 {result.sha256}")
         for s in result.signatures:
-            click.echo(f"  {s.step:<11} {s.name} ({s.signer})  {s.at}  key {s.key}  "
+            click.echo(f"  {s.step:<11} {s.name} ({s.signer})  {local_time(s.at)}  key {s.key}  "
                        "signature ok")
         if result.superseded_by:
             click.echo("dikoreksi oleh / corrected by: "

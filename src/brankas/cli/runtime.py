@@ -22,6 +22,13 @@ def setup_django() -> None:
     from brankas import instance
 
     instance.start()
+    # Django's own sentences (a password or a user name refused by its validators) in the
+    # language of every other message (BRANKAS_LANG), not the web's default.
+    from django.utils import translation
+
+    from brankas.core.errors import current_language
+
+    translation.activate(current_language())
 
 
 def ensure_initialized() -> None:

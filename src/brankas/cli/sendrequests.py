@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ import click
 from brankas.cli.app import main
 from brankas.cli.auth import acting_user
 from brankas.cli.documents import form_options, open_options, write_opened
-from brankas.cli.runtime import emit, emit_json, emit_rows, handles_errors
+from brankas.cli.runtime import emit, emit_json, emit_rows, handles_errors, local_time
 from brankas.core.chains.request import REQUEST, State, Step
 from brankas.core.terms import Classification, Urgency
 
@@ -141,11 +142,13 @@ def show(actor, number: int, as_json: bool) -> None:  # type: ignore[no-untyped-
         return
     steps = data.pop("steps")
     for k, v in data.items():
+        if isinstance(v, str) and re.fullmatch(r"\d{4}-\d\d-\d\dT\S+[+-]\d\d:\d\d", v):
+            v = local_time(v)  # a moment: in the office's time zone, as on the pages
         click.echo(f"{k:<22} {v if v is not None else '-'}")
     for s in steps:
         to = f" → {s['assignee']}" if s["assignee"] else ""
         note = f"  ({s['note']})" if s["note"] else ""
-        click.echo(f"  {s['at']}  {s['kind']:<8} {s['actor']}{to}: {s['to']}{note}")
+        click.echo(f"  {local_time(s['at'])}  {s['kind']:<8} {s['actor']}{to}: {s['to']}{note}")
 
 
 @request.command("assign")
@@ -242,7 +245,8 @@ def sent(actor, number: int, channel: str, reference: str, note: str, as_json: b
 
     req = request_send(actor=actor, number=number, channel=channel, reference=reference,
                        note=note)
-    emit(request_dict(req, full=True), as_json, f"{req.pk}  {req.state}  {_iso(req.sent_at)}")
+    emit(request_dict(req, full=True), as_json,
+         f"{req.pk}  {req.state}  {local_time(_iso(req.sent_at))}")
 
 
 @request.command("open")

@@ -147,3 +147,32 @@ def test_role_rules_for_moving_disks_and_managing_safes(office: Office) -> None:
         assert r.returncode == 1 and "may not move backup disks" in r.stderr, who
     r = office.cli("media", "show", "NO-SUCH-DISK", user="kasi")
     assert r.returncode == 1 and "not found" in r.stderr
+
+
+def test_the_disk_list_gives_dates_in_the_office_s_time_zone(office: Office) -> None:
+    """Two zones 25 hours apart: the same backup is on two different dates; the line shows
+    the office's date, not UTC's."""
+    seen = []
+    for zone in ("Pacific/Kiritimati", "Pacific/Pago_Pago"):
+        r = office.cli("media", "list", user="kadis", env={"BRANKAS_TIME_ZONE": zone})
+        assert r.returncode == 0, r.stderr
+        seen.append(r.stdout.split("back up:")[1].split()[0])
+    assert seen[0] != seen[1], seen
+
+
+def test_backup_list_and_a_disk_s_moves_give_the_office_s_dates(office: Office) -> None:
+    label = office.first_run["medium"]["label"]
+    assert add_safe(office).returncode == 0
+    assert office.cli("media", "checkin", label, "--safe", "Brankas-A",
+                      user="operator").returncode == 0
+    seen: dict[str, list[str]] = {"backup": [], "media": []}
+    for zone in ("Pacific/Kiritimati", "Pacific/Pago_Pago"):
+        env = {"BRANKAS_TIME_ZONE": zone}
+        r = office.cli("backup", "list", user="kadis", env=env)
+        assert r.returncode == 0, r.stderr
+        seen["backup"].append(r.stdout.split()[1])
+        r = office.cli("media", "show", label, user="kadis", env=env)
+        assert r.returncode == 0 and "+00:00" not in r.stdout, r.stdout
+        seen["media"].append(r.stdout.splitlines()[1].split()[0])
+    assert seen["backup"][0] != seen["backup"][1], seen
+    assert seen["media"][0] != seen["media"][1], seen

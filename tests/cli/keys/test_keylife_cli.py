@@ -75,3 +75,17 @@ def test_same_and_missing_passphrases_are_refused(cli_office, run_cli) -> None:
     assert r.returncode == 1 and "a passphrase is needed" in r.stderr
     r = run_cli("key", "check", "--holder", "kabid", user="kabid")
     assert r.returncode == 1 and "a passphrase is needed" in r.stderr
+
+
+def test_key_check_s_line_gives_the_time_in_the_office_s_time_zone(
+        cli_office, run_cli) -> None:  # type: ignore[no-untyped-def]
+    """Two zones 25 hours apart: the same moment is on two different dates."""
+    old = str(cli_office.secrets / "kabid.pp")
+    seen = []
+    for zone in ("Pacific/Kiritimati", "Pacific/Pago_Pago"):
+        r = run_cli("key", "check", "--holder", "kabid", "--passphrase-file", old,
+                    user="kabid", env={"BRANKAS_TIME_ZONE": zone})
+        assert r.returncode == 0, r.stderr
+        assert "+00:00" not in r.stdout and "T" not in r.stdout.split("(")[-1], r.stdout
+        seen.append(r.stdout.split("(")[-1][:10])
+    assert seen[0] != seen[1], seen

@@ -70,6 +70,6 @@ def test_mutu_baku_median_worst_and_over() -> None:
 
 
 def test_change_against_the_previous_period() -> None:
-    assert change(110, 100) == "+10 (+10.0%)"
-    assert change(90, 100) == "-10 (-10.0%)"
+    assert change(110, 100) == "+10 (+10,0%)"
+    assert change(90, 100) == "-10 (-10,0%)"
     assert change(5, 0) == "+5 (baru)" and change(0, 0) == "0"

@@ -129,3 +129,22 @@ def test_register_csv_keeps_formulas_as_text_and_opens_as_utf8():
     assert row["Nomor Naskah"].startswith("'=")
     assert row["Pengirim/Tujuan"] == "'+62 sekda" and row["Catatan"] == "'@note"
     assert row["Perihal"] == "Perihal: rapat ë"
+
+
+def test_register_csv_gives_the_registration_time_in_the_office_time_zone(settings):
+    from datetime import date, datetime
+
+    from django.utils import timezone
+
+    settings.TIME_ZONE = "Asia/Makassar"
+    doc = {"agenda": "K-2026-0001", "direction": "pengiriman", "classification": "biasa",
+           "number": "1", "doc_date": date(2026, 5, 7), "subject": "s", "correspondent": "c",
+           "pages": 1, "attachments": "", "notes": "",
+           "registered_at": datetime(2026, 5, 7, 23, 30, tzinfo=UTC),
+           "stored_path": "arsip/x.pdf", "stored_sha256": "a" * 64, "content_sha256": "b" * 64}
+    with timezone.override("Asia/Makassar"):
+        data = registers.register_csv([registers.register_row(doc, "op")])
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    # the office's day and hour, with its offset (as the audit CSV since issue 14)
+    assert dict(zip(rows[0], rows[1], strict=True))["Waktu Pendaftaran"] == \
+        "2026-05-08T07:30:00+08:00"

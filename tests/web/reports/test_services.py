@@ -153,7 +153,7 @@ def test_the_chain_with_a_return_then_approval_and_verification(office, month) -
     assert pdf == bytes(done.final_pdf)
     text = text_of(pdf)
     assert "RINGKASAN EKSEKUTIF" in text and "Penerimaan berita naik." in text
-    assert "Jumlah berita : 600 (periode sebelumnya 250; perubahan +350 (+140.0%))" in text
+    assert "Jumlah berita : 600 (periode sebelumnya 250; perubahan +350 (+140,0%))" in text
     assert "Back up selesai : 4 (gagal 0" in text and "Disk back up : 2" in text
     assert "BLOK VERIFIKASI" in text and done.data_sha256 in text
     assert f"#{head.seq} {head.hash}" in text  # the audit-chain head at approval

@@ -6,6 +6,7 @@ SQLite, real files, real encryption; nothing is mocked."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import timedelta
 
 import pypdf
@@ -171,3 +172,32 @@ def test_reading_a_combination_asks_for_the_password_again_after_five_minutes(
         assert r.status_code == 302 and r["Location"].startswith("/reauth/"), url
         assert "next=%2Fsafes%2F" in r["Location"]
     assert not AuditEvent.objects.filter(action__startswith="safe.combination.").exists()
+
+
+def test_a_refused_move_names_the_field_in_the_page_s_language_only(
+        office, signed_in, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """No "lokasi / location" or "--safe" (the command line's option) on a page: the field
+    by its label, in the page's language (issue 14)."""
+    from brankas.web.backup.services import backup_run
+
+    register_directly(office, subject="Undangan rapat")
+    medium = backup_run(actor=office.users["operator"], dest=tmp_path / "d", label="D1").medium
+    client = signed_in("operator")
+    add_safe(client)
+    url = f"/backup/media/{medium.medium_id}/"
+    for lang in ("id", "en"):
+        client.cookies["django_language"] = lang
+        for body in ({"move": "offsite", "location": "", "reason": "disimpan di luar"},
+                     {"move": "checkin", "safe": "", "reason": "", "location": ""},
+                     {"move": "checkout", "reason": "x" * 501}):
+            r = client.post(url, body)
+            assert r.status_code == 400, body
+            page = text_of(r)
+            for leak in ("/ location", "/ reason", "--safe", "lokasi /", "alasan /"):
+                assert leak not in page, (lang, body["move"], leak)
+            shown = re.findall(r"error[^>]*>(?:<p>)?([^<]+)", page)
+            assert ("kolom" in page) is (lang == "id"), (lang, body["move"], shown)
+    client.cookies["django_language"] = "id"
+    r = client.post("/safes/", {"name": "Brankas-B", "location": "", "description": "",
+                                "combination1": MARKER, "combination2": MARKER})
+    assert r.status_code == 400 and "/ location" not in text_of(r)

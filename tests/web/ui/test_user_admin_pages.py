@@ -5,6 +5,8 @@ real SQLite, real keys."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -299,3 +301,18 @@ def test_the_new_pages_are_indonesian_first_and_english_on_request(signed_in, of
     page = text_of(client.get(url))
     assert '<html lang="en">' in page and "My account" in page
     assert "Akun saya" not in page
+
+
+def test_the_qualification_date_is_typed_dd_mm_yyyy(signed_in, office):
+    """As on every other form (issue 14): a text field for dd/mm/yyyy, not the browser's
+    own date field (which shows the order of the browser's language: mm/dd/yyyy in an
+    English Chromium)."""
+    client = signed_in("admin")
+    page = client.get("/users/operator/").content.decode()
+    field = re.search(r'<input[^>]*name="passed_on"[^>]*>', page)
+    assert field and 'type="date"' not in field.group(0), field
+    assert 'placeholder="dd/mm/yyyy"' in field.group(0), field.group(0)
+    r = client.post("/users/operator/", {"op": "qualify", "training": "Diklat Sandiman",
+                                         "certificate_number": "78/DS", "passed_on": "3/2/2025"})
+    assert r.status_code == 302, text_of(r)[:500]
+    assert Qualification.objects.get().passed_on.isoformat() == "2025-02-03"

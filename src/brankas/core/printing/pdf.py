@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
@@ -117,8 +118,10 @@ def _styles() -> dict[str, ParagraphStyle]:
     base = getSampleStyleSheet()
 
     def style(name: str, parent: str = "Normal", **kw: object) -> ParagraphStyle:
-        # splitLongWords=0: ReportLab never breaks a word in the middle.
-        return ParagraphStyle(name, parent=base[parent], splitLongWords=0, **kw)  # type: ignore[arg-type]
+        # splitLongWords=1 breaks only a word wider than the whole line (a value of 300
+        # letters without a space), which would otherwise run off the page; a word that
+        # fits goes whole to the next line.
+        return ParagraphStyle(name, parent=base[parent], splitLongWords=1, **kw)  # type: ignore[arg-type]
 
     return {
         "kop1": style("kop1", fontName=BOLD, fontSize=13, leading=16, alignment=TA_CENTER),
@@ -140,8 +143,20 @@ def _styles() -> dict[str, ParagraphStyle]:
     }
 
 
+_INVISIBLE = {"Cc", "Cf"}  # control and format characters: no glyph in any font
+
+
+def clean(text: object) -> str:
+    """``text`` as the paper prints it: composed (NFC: "e" + a combining accent is "\u00e9",
+    which the standard fonts have), without control or format characters (a bell, an
+    escape, a direction mark), which would print as missing-glyph boxes; a tab is a space."""
+    value = unicodedata.normalize("NFC", str(text)).replace("\t", " ")
+    return "".join(ch for ch in value
+                   if ch == "\n" or unicodedata.category(ch) not in _INVISIBLE)
+
+
 def _p(text: str, style: ParagraphStyle) -> Paragraph:
-    return Paragraph(escape(str(text)).replace("\n", "<br/>"), style)
+    return Paragraph(escape(clean(text)).replace("\n", "<br/>"), style)
 
 
 # -- tables: widths by content, wrapping at spaces and after "/" --------------------------
@@ -255,7 +270,7 @@ class _Laid:
 
 
 def _lay_out(table: PrintTable, tall: float, wide: float, landscape_ok: bool) -> _Laid:
-    rows = [[_glue_dates(str(c)) for c in row] for row in table.rows]
+    rows = [[_glue_dates(clean(c)) for c in row] for row in table.rows]
     for size, frame, is_wide in ((CELL_SIZE, tall, False), (7.0, tall, False),
                                  (CELL_SIZE, wide, True),
                                  (7.0, wide, True), (6.0, wide, True)):
@@ -271,12 +286,27 @@ def _lay_out(table: PrintTable, tall: float, wide: float, landscape_ok: bool) ->
     pieces = [max([_width(a, BOLD, 6.0) for a in _ATOM.findall(table.columns[j]) or [""]]
                   + [_width(a, FONT, 6.0) for row in rows if j < len(row)
                      for a in _ATOM.findall(row[j])]) + 1 for j in range(n)]
-    total = sum(pieces) or 1.0
-    return _Laid([max(frame * p / total, 2 * PAD + 6) for p in pieces], 6.0, landscape_ok)
+    # A column whose widest piece fits under the cap keeps it whole (a heading "No" is
+    # never cut to "N o"); only the columns wider than the cap share what is left.
+    pieces = [p + 2 * PAD for p in pieces]
+    cap = frame
+    for _ in range(n):
+        narrow = [p for p in pieces if p < cap]
+        wide_count = n - len(narrow)
+        if not wide_count:
+            break
+        cap = max((frame - sum(narrow)) / wide_count, 2 * PAD + 6)
+    widths = [min(p, cap) for p in pieces]
+    room = frame - sum(widths)
+    if room > 0:
+        widths = [w + room / n for w in widths]
+    return _Laid(widths, 6.0, landscape_ok)
 
 
 def _numeric(values: Sequence[str]) -> bool:
-    return bool(values) and all(re.fullmatch(r"-|[-+]?\d[\d.,]*%?", v or "-") for v in values)
+    # A column of "-" only (a table with nothing in it) is not a column of numbers.
+    return (any(re.search(r"\d", v or "") for v in values)
+            and all(re.fullmatch(r"-|[-+]?\d[\d.,]*%?", v or "-") for v in values))
 
 
 def _table(table: PrintTable, laid: _Laid) -> list:
@@ -299,7 +329,7 @@ def _table(table: PrintTable, laid: _Laid) -> list:
         ("TOPPADDING", (0, 0), (-1, -1), 2),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
     ]
-    rows = [[_glue_dates(str(c)) for c in row] for row in table.rows]
+    rows = [[_glue_dates(clean(c)) for c in row] for row in table.rows]
     for j in range(len(table.columns)):
         if _numeric([r[j] for r in rows if j < len(r)]):
             style.append(("ALIGN", (j, 1), (j, -1), "RIGHT"))
@@ -376,7 +406,7 @@ def _signature_cell(sig: Signature, styles: dict[str, ParagraphStyle]) -> list:
              _p(sig.signed or "\u00a0", ParagraphStyle("signed", parent=styles["note"],
                                                        alignment=TA_CENTER)),
              Spacer(1, 14 * mm),
-             Paragraph(f"<u>{escape(sig.name)}</u>", styles["signname"])]
+             Paragraph(f"<u>{escape(clean(sig.name))}</u>", styles["signname"])]
     if sig.position:
         lines.append(_p(sig.position, styles["sign"]))
     lines.append(_p(f"NIP. {sig.nip}" if sig.nip else "NIP. ....................",
@@ -519,6 +549,20 @@ class _NumberedCanvas(Canvas):
         super().save()
 
 
+# The room kept at the right of the footer for "Halaman 999 dari 999" (7.5 points).
+FOOTER_ROOM = stringWidth("Halaman 999 dari 999", FONT, 7.5) + 6 * mm
+
+
+def _fitted_line(text: str, width: float, font: str, size: float) -> str:
+    """``text`` on one line no wider than ``width``, cut with "..." when it is longer."""
+    line = " ".join(clean(text).split())
+    if _width(line, font, size) <= width:
+        return line
+    while line and _width(line + "...", font, size) > width:
+        line = line[:-1]
+    return line.rstrip() + "..."
+
+
 def render_pdf(doc: PrintDocument) -> bytes:
     """The document as PDF bytes (A4), numbered "Halaman x dari y"."""
     return render_pdfs([doc])
@@ -543,7 +587,8 @@ def render_pdfs(docs: Sequence[PrintDocument]) -> bytes:
         width, height = canvas._pagesize
         canvas.saveState()
         canvas.setFont(FONT, 7)
-        canvas.drawString(MARGIN, 10 * mm, first.footer[:140])
+        canvas.drawString(MARGIN, 10 * mm, _fitted_line(first.footer, width - 2 * MARGIN
+                                                        - FOOTER_ROOM, FONT, 7))
         if first.marking:
             canvas.setFont(BOLD, 10)
             canvas.setFillColor(colors.HexColor("#a00000"))

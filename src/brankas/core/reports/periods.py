@@ -153,8 +153,10 @@ def mutu_baku(durations: Mapping[int, Sequence[float]]) -> list[StepTimes]:
 
 
 def change(current: int, previous: int) -> str:
-    """'+12 (+8.5%)', '-3 (-10.0%)', '0', or '+5 (baru)' when there was nothing before."""
+    """'+12 (+8,5%)', '-3 (-10,0%)', '0', or '+5 (baru)' when there was nothing before
+    (the Indonesian decimal comma: the paper is in Bahasa Indonesia)."""
     diff = current - previous
     if previous == 0:
         return f"{diff:+d} (baru)" if diff else "0"
-    return f"{diff:+d} ({diff / previous * 100:+.1f}%)" if diff else "0"
+    percent = f"{diff / previous * 100:+.1f}".replace(".", ",")
+    return f"{diff:+d} ({percent}%)" if diff else "0"

@@ -80,16 +80,24 @@ def _verify_words(text: str) -> str:
     return restyle(text)
 
 
+def _decimal(value: float) -> str:
+    """One decimal, with the Indonesian decimal comma: ``8,5``."""
+    return f"{value:.1f}".replace(".", ",")
+
+
 def _size(n: int) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n = n / 1024  # type: ignore[assignment]
+    """``512 B``, ``22,5 KB``: the style of the Indonesian pages (1024-based, one decimal,
+    a decimal comma; ``brankas.web.ui.formats.size_text``)."""
+    amount = float(n)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if abs(amount) < 1024 or unit == "TB":
+            return f"{int(amount)} B" if unit == "B" else f"{_decimal(amount)}\u00a0{unit}"
+        amount /= 1024
     return str(n)
 
 
 def _minutes(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}"
+    return "-" if value is None else _decimal(value)
 
 
 def mutu_baku_table(key: dict[str, Any], sop: str = "") -> PrintTable:
@@ -180,7 +188,7 @@ def _messages_tables(data: dict[str, Any]) -> list[PrintTable | PrintText]:
                  "Pengirim / Tujuan"],
         rows=[[str(i), row[0], restyle(row[1]), _direction_label(row[2]),
                _class_label(row[3]), *row[4:7]]
-              for i, row in enumerate(data["entries"], start=1)],
+              for i, row in enumerate(data["entries"], start=1)] or [["-"] * 8],
         widths=[0.6, 1.6, 1.2, 1.2, 1.2, 1.6, 3.2, 2.4]))
     return blocks
 
@@ -206,10 +214,10 @@ def _backup_tables(data: dict[str, Any], people: dict[str, str]) -> list[PrintTa
         PrintTable(title="Pelaksanaan back up",
                    columns=["No", "Mulai", "Selesai", "Petugas", "Disk", "Status",
                             "Verifikasi", "Berkas", "Byte"],
-                   rows=runs, widths=[0.6, 1.6, 1.6, 1.2, 1.2, 1.1, 1.1, 0.9, 1.1]),
+                   rows=runs or [["-"] * 9], widths=[0.6, 1.6, 1.6, 1.2, 1.2, 1.1, 1.1, 0.9, 1.1]),
         PrintTable(title="Disk back up dan tempat penyimpanannya",
                    columns=["Disk", "ID", "Tempat penyimpanan", "Hasil pemeriksaan terakhir"],
-                   rows=media, widths=[1.2, 1, 3, 2.6]),
+                   rows=media or [["-"] * 4], widths=[1.2, 1, 3, 2.6]),
         PrintTable(title="Pemeriksaan disk dalam periode",
                    columns=["Waktu", "Disk", "Jenis", "Mode", "Hasil", "Berkas"],
                    rows=checks or [["-", "-", "-", "-", "-", "-"]]),

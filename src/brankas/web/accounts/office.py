@@ -81,7 +81,7 @@ def logo_clean(data: bytes) -> bytes:
     """An uploaded logo, checked and drawn again as a PNG: PNG or JPEG only, at most
     MAX_LOGO_BYTES and MAX_LOGO_PIXELS, its pixels re-encoded so that nothing of the
     uploaded file's other bytes (metadata, trailing data) is kept."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, ImageOps, UnidentifiedImageError
 
     if len(data) > MAX_LOGO_BYTES:
         raise InvalidInput("office_logo_too_large", limit=MAX_LOGO_BYTES // 1024)
@@ -94,13 +94,20 @@ def logo_clean(data: bytes) -> bytes:
             if width < 1 or height < 1 or width * height > MAX_LOGO_PIXELS:
                 raise InvalidInput("office_logo_too_large", limit=MAX_LOGO_BYTES // 1024)
             probe.load()
+            # A photo taken on its side carries its turn in EXIF: store it upright (the
+            # PDF ignores EXIF, so the logo would print on its side).
+            upright = ImageOps.exif_transpose(probe)
+            if upright.mode in ("I;16", "I;16B", "I;16L", "I"):
+                # 16-bit grey: scaled to 8 bits (a plain convert clips it to white)
+                upright = upright.convert("I").point(lambda v: v / 256).convert("L")
             has_alpha = probe.mode in ("RGBA", "LA", "PA") or (
                 probe.mode == "P" and "transparency" in probe.info)
-            image = probe.convert("RGBA" if has_alpha else "RGB")
+            image = upright.convert("RGBA" if has_alpha else "RGB")
     except InvalidInput:
         raise
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError,
-            Image.DecompressionBombError):
+    except Image.DecompressionBombError:  # Pillow's own limit, before ours is reached
+        raise InvalidInput("office_logo_too_large", limit=MAX_LOGO_BYTES // 1024) from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         raise InvalidInput("office_logo_invalid") from None
     image.thumbnail((LOGO_SIDE, LOGO_SIDE))
     out = io.BytesIO()

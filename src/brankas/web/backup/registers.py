@@ -11,6 +11,8 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.utils import timezone
+
 from brankas.core.printing.tables import csv_table
 from brankas.core.terms import (
     CATEGORY_LABELS,
@@ -71,7 +73,8 @@ def register_row(doc: Mapping[str, Any], username: str) -> dict[str, Any]:
         "classification": CLASSIFICATION_LABELS[Classification(doc["classification"])],
         "doc_date": str(doc["doc_date"]),
         "registered_by": username,
-        "registered_at": doc["registered_at"].isoformat(timespec="seconds"),
+        # the office's time zone with its offset, as the audit CSV (not UTC)
+        "registered_at": timezone.localtime(doc["registered_at"]).isoformat(timespec="seconds"),
         "file": doc["stored_path"],
     }
 

@@ -48,7 +48,8 @@ class CombinationPlain:
 
 # -- checking input ----------------------------------------------------------------------
 
-def _text(value: str, field: str, limit: int, *, required: bool = True) -> str:
+def _text(value: str, field: tuple[str, str], limit: int, *, required: bool = True) -> str:
+    """``field``: its name (Bahasa Indonesia, English), for the message."""
     value = unicodedata.normalize("NFC", (value or "").strip())
     if required and not value:
         raise InvalidInput("field_required", field=field)
@@ -105,9 +106,9 @@ def _encrypt(combination: str) -> tuple[bytes, list[str]]:
 def safe_add(*, actor: User, name: str, location: str, combination: str,
              description: str = "") -> Safe:
     require_audited(actor, Action.MANAGE_SAFES)
-    name = _text(name, "nama brankas / safe name", 100)
-    location = _text(location, "lokasi / location", 200)
-    description = _text(description, "keterangan / description", 2000, required=False)
+    name = _text(name, ("nama brankas", "safe name"), 100)
+    location = _text(location, ("lokasi", "location"), 200)
+    description = _text(description, ("keterangan", "description"), 2000, required=False)
     combination = combination_check(combination)
     if Safe.objects.filter(name__iexact=name).exists():
         raise Conflict("safe_exists", name=name)
@@ -216,7 +217,8 @@ def safe_combinations_rewrap(*, actor: User, recovery_identity: str | None = Non
     the old one left). Nothing is shown; the number of combinations is."""
     require_audited(actor, Action.MANAGE_SAFES)
     if (recovery_identity is None) == (shares is None):
-        raise InvalidInput("field_required", field="identity / shares")
+        raise InvalidInput("field_required", field=("identitas pemulihan / bagian kunci",
+                                                    "recovery identity / shares"))
     if shares is not None:
         from brankas.web.keys.recovery import shares_identity
 
@@ -277,13 +279,13 @@ def medium_move(*, actor: User, medium: str, move: Move | str, safe: str | None 
         require_audited(actor, Action.MOVE_MEDIA)  # a role that moves no disk: audited
         raise InvalidInput("field_invalid", field="move", detail=move.value)
     require_audited(actor, CUSTODY.action(move))
-    reason = _text(reason, "alasan / reason", 500, required=False)
+    reason = _text(reason, ("alasan", "reason"), 500, required=False)
     if CUSTODY.needs_reason(move) and not reason:
         raise InvalidInput("custody_reason_required")
-    target_safe = safe_get(safe) if move is Move.CHECKIN else None
-    if move is Move.CHECKIN and safe is None:
+    if move is Move.CHECKIN and not safe:  # before looking up a safe of no name
         raise InvalidInput("field_required", field="--safe")
-    location = _text(location, "lokasi / location", 200, required=move is Move.OFFSITE)
+    target_safe = safe_get(safe) if move is Move.CHECKIN else None
+    location = _text(location, ("lokasi", "location"), 200, required=move is Move.OFFSITE)
     record = medium_resolve(medium)
     now = timezone.now()
     with transaction.atomic():

@@ -45,7 +45,7 @@ MAX_NOTE = 2000
 MAX_SUMMARY = 20000
 
 
-def _text(value: str, field: str, limit: int) -> str:
+def _text(value: str, field: tuple[str, str], limit: int) -> str:
     value = unicodedata.normalize("NFC", (value or "").replace("\r\n", "\n").strip())
     if len(value) > limit:
         raise InvalidInput("field_too_long", field=field, limit=limit)
@@ -275,7 +275,7 @@ def _advance_locked(*, actor: User, seen: Report, step: Step, note: str, passphr
         row = REPORT.check(role=actor.role, state=report.state, step=step,
                            number=report.number)
         target = row.to_state
-        note = _text(note, "catatan / note", MAX_NOTE)
+        note = _text(note, ("catatan", "note"), MAX_NOTE)
         if row.needs_reason and not note:
             raise InvalidInput("report_note_required")
         key = signer_key(actor=actor, passphrase=passphrase) if row.signed else None
@@ -286,7 +286,7 @@ def _advance_locked(*, actor: User, seen: Report, step: Step, note: str, passphr
                                   report.runs or None)
             report.data, report.data_sha256 = data, _data_hash(data)
         if summary is not None:
-            report.summary = _text(summary, "ringkasan eksekutif / summary", MAX_SUMMARY)
+            report.summary = _text(summary, ("ringkasan eksekutif", "summary"), MAX_SUMMARY)
         if step is Step.FORWARD and not report.summary.strip():
             raise InvalidInput("report_summary_required")
         now = timezone.now()

@@ -16,6 +16,9 @@ from django.utils.dateparse import parse_datetime
 
 FORM_DATE = "%d/%m/%Y"  # dd/mm/yyyy on every form, as typed and as shown
 FORM_DATE_HINT = "dd/mm/yyyy"
+# What a form's date field reads (Django's ``input_formats``): dd/mm/yyyy with "/", "-" or
+# "." between (as ``parse_form_date``), or YYYY-MM-DD as a browser's date field sends it.
+FORM_DATE_INPUTS = [FORM_DATE, "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d"]
 WHEN = "j M Y H:i"  # a moment on a page: 5 Des 2026 14:03, in the office's time zone
 UNITS = ("B", "KB", "MB", "GB", "TB")
 

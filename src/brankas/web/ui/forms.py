@@ -45,7 +45,9 @@ class BaseForm(forms.Form):
         elif exc.code in self.field_of_code:
             name = self.field_of_code[exc.code]
         else:
-            param = str(exc.params.get("field", ""))
+            field = exc.params.get("field", "")
+            # a name given in both languages is looked up by its English one
+            param = str(field[1] if isinstance(field, tuple) and len(field) == 2 else field)
             name = self.field_of_param.get(param, param)
         return name if name in self.fields else None
 

@@ -18,6 +18,18 @@
     update();
   }
 
+  // A size as the pages write it (brankas.web.ui.formats.size_text): 1024-based, one
+  // decimal, a decimal comma on the Indonesian pages: "512 B", "1,5 KB".
+  function sizeText(n, lang) {
+    var units = ["B", "KB", "MB", "GB", "TB"], u = 0;
+    while (Math.abs(n) >= 1024 && u < units.length - 1) { n /= 1024; u++; }
+    if (u === 0) return Math.floor(n) + " B";
+    var text = n.toFixed(1);
+    if (lang !== "en") text = text.replace(".", ",");
+    return text + "\u00a0" + units[u];
+  }
+  // end sizeText
+
   // Show what was chosen for upload, with sizes, so a wrong scan is noticed before sending.
   function fileSummary() {
     var input = document.querySelector("input[type='file'][name='scans']");
@@ -31,7 +43,7 @@
       for (var i = 0; i < input.files.length; i++) {
         var f = input.files[i];
         var li = document.createElement("li");
-        li.textContent = f.name + " (" + (f.size / 1048576).toFixed(1) + " MiB)";
+        li.textContent = f.name + " (" + sizeText(f.size, document.documentElement.lang) + ")";
         out.appendChild(li);
       }
     });

@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from brankas.web.ui import labels
+from brankas.web.ui.formats import FORM_DATE, FORM_DATE_HINT, FORM_DATE_INPUTS
 from brankas.web.ui.forms import BaseForm, check_match, password_field, text_field
 
 
@@ -51,8 +52,11 @@ class QualificationForm(BaseForm):
     training = text_field(_("Training"), 200, required=True, placeholder="Diklat Sandiman")
     certificate_number = text_field(_("Certificate number"), 100)
     passed_on = forms.DateField(
-        label=_("Date passed"), input_formats=["%Y-%m-%d", "%d/%m/%Y"],
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+        # dd/mm/yyyy as on every form (a browser's own date field shows the order of its
+        # language: mm/dd/yyyy in an English browser); YYYY-MM-DD is read too.
+        label=_("Date passed"), input_formats=FORM_DATE_INPUTS,
+        widget=forms.DateInput(format=FORM_DATE, attrs={"placeholder": FORM_DATE_HINT,
+                                                        "inputmode": "numeric"}))
 
 
 class OwnPasswordForm(BaseForm):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -37,6 +37,8 @@ class MoveForm(BaseForm):
         ("lost", _("Report lost")),
         ("found", _("Found again")),
     ]
+    field_of_param: ClassVar[dict[str, str]] = {"--safe": "safe"}  # the service's name
+
     move = forms.ChoiceField(label=_("Move"), choices=MOVES)
     safe = forms.ChoiceField(label=_("Safe (for a check-in)"), required=False)
     location = text_field(_("Location (for offsite)"), 200)

@@ -212,7 +212,7 @@ def medium_page(request: HttpRequest, medium_id: str) -> HttpResponse:
         except BrankasError as exc:
             if exc.kind == "denied":
                 raise
-            form.add_error(None, message_of(exc))
+            form.add_brankas_error(exc)  # beside its field, named by the field's label
         else:
             messages.success(request, _("Recorded: disk %(label)s moved.")
                              % {"label": entry.medium.label})

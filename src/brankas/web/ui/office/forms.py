@@ -8,9 +8,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from brankas.web.accounts.office import DATE_FIELDS, MAX_LOGO_BYTES, TEXT_FIELDS
+from brankas.web.ui.formats import FORM_DATE_INPUTS
 from brankas.web.ui.forms import BaseForm, text_field
 
-DATE_INPUTS = ["%d/%m/%Y", "%Y-%m-%d"]
+DATE_INPUTS = FORM_DATE_INPUTS  # dd/mm/yyyy (also with - or .), or YYYY-MM-DD
 
 
 def _date(label: Any) -> forms.DateField:

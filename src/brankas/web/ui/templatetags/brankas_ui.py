@@ -37,17 +37,21 @@ def classification_label(value: str) -> str:
 
 @register.filter
 def duration(value: dt.timedelta | None) -> str:
-    """``1 h 05 min`` / ``4 min 10 s``: the time from opening the form to registering."""
+    """``1 jam 05 menit`` / ``4 menit 10 detik`` (``1 h 05 min`` / ``4 min 10 s`` in
+    English): the time from opening the form to registering, a job's time left."""
     if value is None:
         return ""
+    from brankas.web.ui.common import language
+
+    h, m, s = ("h", "min", "s") if language() == "en" else ("jam", "menit", "detik")
     seconds = max(0, int(value.total_seconds()))
     hours, rest = divmod(seconds, 3600)
     mins, secs = divmod(rest, 60)
     if hours:
-        return f"{hours} h {mins:02d} min"
+        return f"{hours} {h} {mins:02d} {m}"
     if mins:
-        return f"{mins} min {secs:02d} s"
-    return f"{secs} s"
+        return f"{mins} {m} {secs:02d} {s}"
+    return f"{secs} {s}"
 
 
 # -- issue 14: one wording of codes, sizes and times on every page -----------------------
