@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import threading
 import zipfile
 from pathlib import Path
@@ -351,3 +352,12 @@ def test_the_progress_script_is_a_static_file_not_inline(office, signed_in):
 
     script = (WEB / "static" / "brankas" / "brankas.js").read_text()
     assert "data-job-status" in script and "data-job-field" in script
+
+
+def test_the_backup_and_verify_forms_each_have_their_own_ids(office, signed_in):
+    """Both forms of the backup page have a ``dest`` field: two ``id_dest`` made the verify
+    form's label point at the backup form's field."""
+    page = text_of(signed_in("operator").get("/backup/"))
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert sorted({i for i in ids if ids.count(i) > 1}) == []
+    assert 'for="id_dest"' in page and 'for="verify_dest"' in page

@@ -217,3 +217,14 @@ def test_the_new_pages_are_indonesian_first_and_english_on_request(signed_in, of
     page = text_of(client.get(url))
     assert '<html lang="en">' in page and "My account" in page
     assert "Akun saya" not in page
+
+
+def test_a_users_page_has_no_id_twice(signed_in, office):
+    """The role form and the deactivation form both have a ``confirm`` box: each label must
+    point at its own (two ``id_confirm`` made the second label tick the first box)."""
+    import re
+
+    page = text_of(signed_in("admin").get("/users/kadis/"))
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert sorted({i for i in ids if ids.count(i) > 1}) == []
+    assert 'for="id_confirm"' in page and 'for="deactivate_confirm"' in page
