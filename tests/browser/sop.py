@@ -104,6 +104,13 @@ class Walk:
 
     def visible_text(self, page: Any) -> str:
         text = page.locator("body").inner_text()
+        # Text marked as in another language (``lang="id"`` on the English page: a paper's
+        # letterhead previewed as the paper prints it, always in Indonesian) is not the
+        # interface's.
+        for other in page.eval_on_selector_all(
+                "body [lang]", "(els, lang) => els.filter(e => !e.lang.startsWith(lang))"
+                ".map(e => e.innerText)", self.lang):
+            text = text.replace(other, " ")
         for typed in sorted(self.typed, key=len, reverse=True):
             text = text.replace(typed, " ")
         return text
@@ -115,8 +122,8 @@ class Walk:
         text = self.visible_text(page)
         if SERVER_ERROR.search(text):
             self.note("server_error", f"{where} shows a server error")
-        foreign = foreign_words(PATHLIKE.sub(" ", IDENTIFIER.sub(" ", text)),
-                                self.lang)
+        # Paths first: a folder named ".home.before-recover-…" is no action name.
+        foreign = foreign_words(IDENTIFIER.sub(" ", PATHLIKE.sub(" ", text)), self.lang)
         if foreign:
             self.note("language", f"{where}: {sorted(foreign)}")
         for m in sorted(set(COMMAND.findall(text))):
