@@ -53,8 +53,9 @@ COMMAND = re.compile(r"\bbrankas (?:audit|verify|media|backup|report|import|rest
                      r"recover|init|user|key|safe|register|open|request)\b")
 ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 ISO_TIME = re.compile(r"\b\d{4}-\d{2}-\d{2}(?:T| )\d{2}:\d{2}")
-# Machine names shown as such (the audit log's actions: ``report.submit``), not prose.
-IDENTIFIER = re.compile(r"\b[a-z_]+(?:\.(?:[a-z_]+\b|\*))+")
+# Machine names shown as such (the audit log's actions: ``report.submit``; the error code
+# beside a refused one: ``signing_passphrase_wrong``), not prose.
+IDENTIFIER = re.compile(r"\b[a-z_]+(?:\.(?:[a-z_]+\b|\*))+|\b[a-z]+(?:_[a-z]+)+\b")
 # Paths and numbers with slashes (``arsip/biasa/…``, ``005/12/2026``) are data, not prose.
 PATHLIKE = re.compile(r"\S*[/\\]\S*")
 SERVER_ERROR = re.compile(r"Server Error|Kesalahan server|Traceback", re.IGNORECASE)
@@ -96,6 +97,11 @@ class Walk:
         self.findings[kind].append(f"[{self.lang}] {self.step}: {problem}")
 
     def watch(self, page: Any) -> None:
+        # The browser's own name, recorded with each sign-in ("… like Gecko"): data.
+        agent = page.evaluate("() => navigator.userAgent")
+        if agent not in self.typed:
+            self.typed.append(agent)
+
         def on_response(response: Any) -> None:
             if response.status >= 500:
                 self.note("server_error", f"{response.status} {response.request.method} "
@@ -103,14 +109,17 @@ class Walk:
         page.on("response", on_response)
 
     def visible_text(self, page: Any) -> str:
-        text = page.locator("body").inner_text()
         # Text marked as in another language (``lang="id"`` on the English page: a paper's
         # letterhead previewed as the paper prints it, always in Indonesian) is not the
-        # interface's.
-        for other in page.eval_on_selector_all(
-                "body [lang]", "(els, lang) => els.filter(e => !e.lang.startsWith(lang))"
-                ".map(e => e.innerText)", self.lang):
-            text = text.replace(other, " ")
+        # interface's: hidden while the page's text is read.
+        text = page.evaluate("""lang => {
+            const other = [...document.querySelectorAll('body [lang]')]
+              .filter(e => !e.lang.startsWith(lang));
+            const shown = other.map(e => e.style.display);
+            other.forEach(e => { e.style.display = 'none'; });
+            const text = document.body.innerText;
+            other.forEach((e, i) => { e.style.display = shown[i]; });
+            return text; }""", self.lang)
         for typed in sorted(self.typed, key=len, reverse=True):
             text = text.replace(typed, " ")
         return text
@@ -252,6 +261,7 @@ class Walk:
         walk goes on)."""
         from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+        page.bring_to_front()
         status = page.url.split("?")[0] + "status"
         for _ in range(600):
             if page.locator(result).count():

@@ -30,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -781,6 +782,7 @@ def test_sop_walk(lang: str, tmp_path_factory: pytest.TempPathFactory) -> None:
     """Every step, then every check; what failed, listed (step, page, problem)."""
     base = tmp_path_factory.mktemp(f"sop-{lang}")
     failures: list[str] = []
+    timings: list[str] = []
     with chromium() as browser, serve(base, quick_keys=True) as server:
         w = Walk(server=server, browser=browser, lang=lang, tmp=base)
         try:
@@ -788,6 +790,7 @@ def test_sop_walk(lang: str, tmp_path_factory: pytest.TempPathFactory) -> None:
                 if ONE_LANGUAGE.get(name, lang) != lang:
                     continue
                 w.step, w.where = name, ""
+                started = time.monotonic()
                 try:
                     function(w)
                 except NotWalked as exc:
@@ -796,6 +799,8 @@ def test_sop_walk(lang: str, tmp_path_factory: pytest.TempPathFactory) -> None:
                     failures.append(f"[{lang}] {name}: page {w.where or '-'}: {problem(exc)}")
                 else:
                     w.done.add(name)
+                finally:
+                    timings.append(f"{time.monotonic() - started:6.1f} s  {name}")
             w.step = "checks"
             for check in CHECKS:
                 try:
@@ -808,6 +813,7 @@ def test_sop_walk(lang: str, tmp_path_factory: pytest.TempPathFactory) -> None:
                 failures.extend(f"{entry} ({kind})" for entry in found)
         finally:
             # What the walk saw, to read when a check fails (under pytest's --basetemp).
+            (base / "timings.txt").write_text("\n".join(timings) + "\n", encoding="utf-8")
             (base / "pages.txt").write_text("".join(
                 f"==== {where}\n{text}\n" for where, text in w.snapshots.items()),
                 encoding="utf-8")

