@@ -262,6 +262,12 @@ class Walk:
         from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
         page.bring_to_front()
+        loads = 0
+
+        def loaded(_: Any) -> None:
+            nonlocal loads
+            loads += 1
+        page.on("load", loaded)
         status = page.url.split("?")[0] + "status"
         for _ in range(600):
             if page.locator(result).count():
@@ -274,8 +280,11 @@ class Walk:
         try:
             shown.wait_for(timeout=20_000)
         except PlaywrightTimeout:
+            polling = page.locator("[data-job-status]").count()
+            answer = page.request.get(status)
             self.note("job_page", f"{page.url.removeprefix(self.url)} did not show the result "
-                      "of the ended job by itself")
+                      f"of the ended job by itself (loads {loads}, polling box {polling}, "
+                      f"status {answer.status} {answer.text()[:200]})")
             page.reload()
             try:
                 shown.wait_for(timeout=5_000)
