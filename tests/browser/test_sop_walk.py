@@ -401,7 +401,9 @@ def step_11_backup(w: Walk) -> None:
     """The Sandiman backs up to a new disk (a folder on a temporary "disk")."""
     needs(w, "08_registration")
     page = w.as_("sandiman")
-    disk = w.tmp / "usb" / "brankas"
+    # A long folder name, as a disk's can be: the audit log shows it as a target, and its
+    # table must still fit the page (check_audit_table_fits_the_page).
+    disk = w.tmp / "usb" / "cadangan-arsip-persandian-dinas-kominfo-bolaang-mongondow-2026"
     disk.parent.mkdir()
     w.data["disk"] = disk
     w.goto(page, "/backup/")
