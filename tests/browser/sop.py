@@ -290,6 +290,8 @@ class Walk:
                 shown.wait_for(timeout=5_000)
             except PlaywrightTimeout:
                 raise AssertionError(f"no result on {page.url}:\n{self.look(page)}") from None
+        finally:
+            page.remove_listener("load", loaded)
         self.look(page)
 
 
