@@ -132,3 +132,24 @@ def shoot(tmp_path: Path):  # type: ignore[no-untyped-def]
             page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
 
     return take
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The SOP walks (tests/browser/test_sop_walk.py, about two minutes each) each at the head
+    of one pytest-xdist worker's share. ``--dist worksteal`` first hands each of the N workers
+    a contiguous 1/N of the collection, and a worker steals only tests not yet started: a walk
+    at the head of each share starts at once, one per worker, instead of both queued on the
+    first worker one after the other (the whole suite then waits for the second)."""
+    walks = [item for item in items if getattr(item, "originalname", "") == "test_sop_walk"]
+    if not walks:
+        return
+    workerinput = getattr(config, "workerinput", None)
+    workers = int(workerinput["workercount"]) if workerinput else 1
+    rest = [item for item in items if item not in walks]
+    total = len(items)
+    heads = {i * total // workers: walk for i, walk in enumerate(walks[:workers])}
+    ordered: list[pytest.Item] = []
+    others = iter(rest + walks[workers:])
+    for position in range(total):
+        ordered.append(heads[position] if position in heads else next(others))
+    items[:] = ordered

@@ -36,7 +36,8 @@ MONTHS_EN = ("January February March April May June July August September Octobe
              "December Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec Monday Tuesday "
              "Wednesday Thursday Friday Saturday Sunday")
 MONTHS_ID = ("Januari Februari Maret April Mei Juni Juli Agustus September Oktober November "
-             "Desember Agu Agt Okt Des Senin Selasa Rabu Kamis Jumat Sabtu Minggu")
+             "Desember Jan Feb Mar Apr Mei Jun Jul Agu Agt Sep Okt Nov Des Senin Selasa Rabu "
+             "Kamis Jumat Sabtu Minggu")  # the short names too: "1 Jan 2025" is both
 
 WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 # Hashes, fingerprints and keys: their letters make no word ("dec" in "9dec0a…").

@@ -53,13 +53,16 @@ COMMAND = re.compile(r"\bbrankas (?:audit|verify|media|backup|report|import|rest
                      r"recover|init|user|key|safe|register|open|request)\b")
 ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 ISO_TIME = re.compile(r"\b\d{4}-\d{2}-\d{2}(?:T| )\d{2}:\d{2}")
-# Machine names shown as such (the audit log's actions: ``report.submit``), not prose.
-IDENTIFIER = re.compile(r"\b[a-z_]+(?:\.(?:[a-z_]+\b|\*))+")
+# Machine names shown as such (the audit log's actions: ``report.submit``; the error code
+# beside a refused one: ``signing_passphrase_wrong``), not prose.
+IDENTIFIER = re.compile(r"\b[a-z_]+(?:\.(?:[a-z_]+\b|\*))+|\b[a-z]+(?:_[a-z]+)+\b")
 # Paths and numbers with slashes (``arsip/biasa/…``, ``005/12/2026``) are data, not prose.
 PATHLIKE = re.compile(r"\S*[/\\]\S*")
 SERVER_ERROR = re.compile(r"Server Error|Kesalahan server|Traceback", re.IGNORECASE)
 # Re-authenticate before the server's 5-minute window (security.REAUTH_SECONDS) runs out.
 FRESH_SECONDS = 4 * 60
+# How long a page may take to show what the walk waits for (a job is waited for by its status).
+TIMEOUT_MS = 15_000
 
 
 @dataclass
@@ -78,7 +81,11 @@ class Walk:
     data: dict[str, Any] = field(default_factory=dict)
     snapshots: dict[str, str] = field(default_factory=dict)
     step: str = ""
+    where: str = ""  # the page seen last (named in a failure)
     typed: list[str] = field(default_factory=lambda: list(TYPED))
+    # Each role's password now (a user may change their own).
+    passwords: dict[str, str] = field(
+        default_factory=lambda: {role: p[3] for role, p in PEOPLE.items()})
 
     @property
     def url(self) -> str:
@@ -90,6 +97,11 @@ class Walk:
         self.findings[kind].append(f"[{self.lang}] {self.step}: {problem}")
 
     def watch(self, page: Any) -> None:
+        # The browser's own name, recorded with each sign-in ("… like Gecko"): data.
+        agent = page.evaluate("() => navigator.userAgent")
+        if agent not in self.typed:
+            self.typed.append(agent)
+
         def on_response(response: Any) -> None:
             if response.status >= 500:
                 self.note("server_error", f"{response.status} {response.request.method} "
@@ -97,7 +109,17 @@ class Walk:
         page.on("response", on_response)
 
     def visible_text(self, page: Any) -> str:
-        text = page.locator("body").inner_text()
+        # Text marked as in another language (``lang="id"`` on the English page: a paper's
+        # letterhead previewed as the paper prints it, always in Indonesian) is not the
+        # interface's: hidden while the page's text is read.
+        text = page.evaluate("""lang => {
+            const other = [...document.querySelectorAll('body [lang]')]
+              .filter(e => !e.lang.startsWith(lang));
+            const shown = other.map(e => e.style.display);
+            other.forEach(e => { e.style.display = 'none'; });
+            const text = document.body.innerText;
+            other.forEach((e, i) => { e.style.display = shown[i]; });
+            return text; }""", self.lang)
         for typed in sorted(self.typed, key=len, reverse=True):
             text = text.replace(typed, " ")
         return text
@@ -105,11 +127,12 @@ class Walk:
     def look(self, page: Any, name: str = "") -> str:
         """Check the page as shown now; returns its visible text (typed data removed)."""
         where = name or page.url.removeprefix(self.url)
+        self.where = where
         text = self.visible_text(page)
         if SERVER_ERROR.search(text):
             self.note("server_error", f"{where} shows a server error")
-        foreign = foreign_words(PATHLIKE.sub(" ", IDENTIFIER.sub(" ", text)),
-                                self.lang)
+        # Paths first: a folder named ".home.before-recover-…" is no action name.
+        foreign = foreign_words(IDENTIFIER.sub(" ", PATHLIKE.sub(" ", text)), self.lang)
         if foreign:
             self.note("language", f"{where}: {sorted(foreign)}")
         for m in sorted(set(COMMAND.findall(text))):
@@ -153,28 +176,41 @@ class Walk:
     def as_(self, role: str) -> Any:
         """The page of ``role``'s own browser context, signed in (the language chosen with
         the switch on the sign-in page), its password fresh."""
-        username, _, _, password = PEOPLE[role]
         page = self.pages.get(role)
         if page is None:
-            context = self.browser.new_context(locale="id-ID", accept_downloads=True,
-                                               viewport={"width": 1280, "height": 900})
-            context.set_default_timeout(60_000)
-            page = context.new_page()
-            self.watch(page)
+            page = self.sign_in_fresh(role)
             self.pages[role] = page
-            self.goto(page, "/login/", look=False)
-            self.switch_language(page)
-            page.locator("#id_username").fill(username)
-            page.locator("#id_password").fill(password)
-            self.click(page, page.locator("main form button[type=submit]"))
-            assert page.locator("nav.mainnav").count() == 1, f"{role} could not sign in"
-            self.signed_at[role] = time.monotonic()
         elif time.monotonic() - self.signed_at[role] > FRESH_SECONDS:
             self.goto(page, "/reauth/?next=/")
-            page.locator("#id_password").fill(password)
+            page.locator("#id_password").fill(self.passwords[role])
             self.click(page, page.locator("main form button[type=submit]"))
             self.signed_at[role] = time.monotonic()
         return page
+
+    def sign_in_fresh(self, role: str) -> Any:
+        """A new browser context signed in as ``role`` (its page; the context stays open
+        when it becomes the role's own, in ``as_``, and is closed here otherwise only when
+        the sign-in fails)."""
+        context = self.browser.new_context(locale="id-ID", accept_downloads=True,
+                                           viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(TIMEOUT_MS)
+        page = context.new_page()
+        self.watch(page)
+        self.goto(page, "/login/", look=False)
+        self.switch_language(page)
+        page.locator("#id_username").fill(PEOPLE[role][0])
+        page.locator("#id_password").fill(self.passwords[role])
+        self.click(page, page.locator("main form button[type=submit]"))
+        if page.locator("nav.mainnav").count() != 1:
+            context.close()
+            raise AssertionError(f"{role} could not sign in")
+        self.signed_at[role] = time.monotonic()
+        if role in self.pages:  # a second sign-in: its page is not the role's own
+            context.close()
+        return page
+
+    def role_of(self, page: Any) -> str:
+        return next((role for role, p in self.pages.items() if p is page), "?")
 
     def switch_language(self, page: Any) -> None:
         with page.expect_navigation():
@@ -218,32 +254,44 @@ class Walk:
         assert response.status == 200, f"{path}: {response.status}"
         return bytes(response.body())
 
-    def wait_job(self, page: Any) -> None:
+    def wait_job(self, page: Any, result: str = ".alert-success, .alert-error") -> None:
         """A job page polls its status and reloads itself when the work has ended: wait for
         the work to end (asking its status), then for the page's own reload to show the
         result. A page that does not reload itself is a finding (then reloaded here, so the
         walk goes on)."""
         from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+        page.bring_to_front()
+        loads = 0
+
+        def loaded(_: Any) -> None:
+            nonlocal loads
+            loads += 1
+        page.on("load", loaded)
         status = page.url.split("?")[0] + "status"
         for _ in range(600):
-            if page.locator(".alert-success, .alert-error").count():
+            if page.locator(result).count():
                 break
             answer = page.request.get(status)
             if answer.ok and answer.json().get("state") != "running":
                 break
             page.wait_for_timeout(200)
-        result = page.locator(".alert-success, .alert-error").first
+        shown = page.locator(result).first
         try:
-            result.wait_for(timeout=20_000)
+            shown.wait_for(timeout=20_000)
         except PlaywrightTimeout:
+            polling = page.locator("[data-job-status]").count()
+            answer = page.request.get(status)
             self.note("job_page", f"{page.url.removeprefix(self.url)} did not show the result "
-                      "of the ended job by itself")
+                      f"of the ended job by itself (loads {loads}, polling box {polling}, "
+                      f"status {answer.status} {answer.text()[:200]})")
             page.reload()
             try:
-                result.wait_for(timeout=5_000)
+                shown.wait_for(timeout=5_000)
             except PlaywrightTimeout:
                 raise AssertionError(f"no result on {page.url}:\n{self.look(page)}") from None
+        finally:
+            page.remove_listener("load", loaded)
         self.look(page)
 
 

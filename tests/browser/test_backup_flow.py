@@ -44,8 +44,11 @@ def test_a_backup_from_the_page_shows_its_progress_then_its_result(server, brows
     page.get_by_role("link", name="Back up", exact=True).first.click()
     disk = tmp_path / "usb" / "brankas"
     disk.parent.mkdir()
-    page.get_by_label("Folder di disk back up").fill(str(disk))
-    page.get_by_label("Label untuk disk baru (opsional)").fill("DISK-B")
+    # The backup form's field: the verify form below has one with the same label (both
+    # labels pointed at this one field while the two had one id).
+    start = page.locator("form#start")
+    start.get_by_label("Folder di disk back up").fill(str(disk))
+    start.get_by_label("Label untuk disk baru (opsional)").fill("DISK-B")
     shoot(page, "backup-page")
     page.get_by_role("button", name="Mulai", exact=True).click()
     # The job page polls its status and reloads itself when the run has ended.

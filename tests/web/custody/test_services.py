@@ -268,3 +268,23 @@ def test_the_recovery_identity_rewraps_combinations_for_a_new_kabid(office, sett
     assert entry.combination == MARKER
     assert list(AuditEvent.objects.filter(action="safe.combination.rewrap")
                 .values_list("outcome", flat=True)) == ["failed", "ok"]
+
+
+def test_a_first_backup_records_no_reason_in_either_language(office, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The first backup to a disk wrote the system's own bilingual reason ("back up pertama /
+    first backup"), shown as such on the disk's page and the custody record in both
+    languages. It writes none now (the move's name says it), and an older row's text is
+    shown in neither."""
+    from brankas.web.custody.selectors import move_as_dict
+
+    register(office, "Surat")
+    backup_run(actor=office.users["operator"], dest=tmp_path / "disk", label="D1")
+    first = CustodyMove.objects.get()
+    assert (first.move, first.reason, first.reason_shown) == ("first_seen", "", "")
+    CustodyMove.objects.filter(pk=first.pk).update(reason="back up pertama / first backup")
+    first.refresh_from_db()
+    assert first.reason_shown == "" and move_as_dict(first)["reason"] == ""
+    combos(office)
+    medium_move(actor=office.users["operator"], medium="D1", move="checkin",
+                safe="Brankas-A", reason="kembali ke brankas")
+    assert CustodyMove.objects.get(move="checkin").reason_shown == "kembali ke brankas"

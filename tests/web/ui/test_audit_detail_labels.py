@@ -4,6 +4,7 @@ audit page shows details as label-value pairs: a key without one would show as E
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 from brankas.web.ui.formats import DETAIL_LABELS
@@ -34,3 +35,34 @@ def test_every_detail_key_written_has_a_label_in_both_languages():
     missing = {k: where for k, where in keys.items() if k not in DETAIL_LABELS}
     assert missing == {}
     assert all(len(pair) == 2 and all(pair) for pair in DETAIL_LABELS.values())
+
+
+def test_stored_codes_in_details_read_in_the_pages_language():
+    """The SOP walk in Chromium found codes shown raw on the Indonesian audit page: a refused
+    action (``restore``), a disk's place (``out``), where a document came in (``import``),
+    why a sign-in was refused (``locked``), the office profile's
+    field names and a time as ISO text (``2026-12-05T13:30:29+00:00``)."""
+    from django.utils import translation
+
+    from brankas.web.ui.formats import detail_pairs, source_words
+
+    detail = {"action": "restore", "from": "out", "to": "in_safe", "source": "import",
+              "reason": "locked", "error": "signing_passphrase_wrong",
+              "sent_at": "2026-12-05T13:30:29.553392+00:00", "history": False,
+              "imported_from": "biasa/penerimaan/2025/a.pdf",
+              "changed": {"place": [None, "Lolak"], "sop_number": ["1", "2"]}}
+    with translation.override("id"):
+        shown = dict(detail_pairs(detail))
+        assert shown["tindakan"] == "memulihkan dokumen dari disk back up"
+        assert (shown["dari"], shown["ke"]) == ("di luar brankas", "tersimpan di brankas")
+        assert shown["sumber"] == "impor arsip lama" == source_words("import")
+        assert shown["alasan"] == "akun terkunci"
+        assert shown["kesalahan"] == "signing_passphrase_wrong"  # a code, as the action is
+        assert re.fullmatch(r"5 Des 2026 \d\d:30:29", shown["dikirim pada"])  # office's zone
+        assert shown["riwayat"] == "tidak" and shown["diimpor dari"].endswith("a.pdf")
+        assert shown["diubah"] == "tempat penandatanganan: — → Lolak; nomor SOP: 1 → 2"
+    with translation.override("en"):
+        shown = dict(detail_pairs(detail))
+        assert shown["action"] == "restore documents from a disk"
+        assert shown["from"] == "out of its safe" and shown["reason"] == "locked out"
+        assert shown["changed"] == "place of signing: — → Lolak; SOP number: 1 → 2"

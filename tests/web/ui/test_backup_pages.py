@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import threading
 import zipfile
 from pathlib import Path
@@ -353,3 +354,46 @@ def test_the_progress_script_is_a_static_file_not_inline(office, signed_in):
 
     script = (WEB / "static" / "brankas" / "brankas.js").read_text()
     assert "data-job-status" in script and "data-job-field" in script
+
+
+def test_the_backup_and_verify_forms_each_have_their_own_ids(office, signed_in):
+    """Both forms of the backup page have a ``dest`` field: two ``id_dest`` made the verify
+    form's label point at the backup form's field."""
+    page = text_of(signed_in("operator").get("/backup/"))
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert sorted({i for i in ids if ids.count(i) > 1}) == []
+    assert 'for="id_dest"' in page and 'for="verify_dest"' in page
+
+
+def test_a_job_that_ends_while_its_page_is_made_shows_progress_or_its_result(office,
+                                                                            signed_in):
+    """The SOP walk in Chromium, under load, met job pages that showed nothing: the view read
+    the job's error while it ran, the job ended, then the template asked whether it ran. The
+    job here ends just then (when its page's template starts rendering): the page must show
+    its progress (which reloads itself) or its result, not neither."""
+    from django.test.signals import template_rendered
+
+    from brankas.core.errors import Conflict
+
+    client = signed_in("operator")
+    release = threading.Event()
+
+    def work(job: jobs.Job) -> None:
+        release.wait(30)
+        raise Conflict("backup_medium_retired", label="D1")
+
+    job = jobs.job_start(jobs.Job(kind=jobs.BACKUP, user_id=office.users["operator"].pk,
+                                  username="operator", dest="/media/usb/brankas"), work)
+
+    def end_the_job(sender, template, **kwargs):  # type: ignore[no-untyped-def]
+        if template.name == "ui/backup_job.html":
+            release.set()
+            job.wait(30)
+
+    template_rendered.connect(end_the_job)
+    try:
+        page = text_of(client.get(f"/backup/jobs/{job.id}/"))
+    finally:
+        template_rendered.disconnect(end_the_job)
+    assert not job.running
+    assert "data-job-status" in page or "disk D1 sudah dipensiunkan" in page

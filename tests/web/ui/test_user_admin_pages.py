@@ -316,3 +316,12 @@ def test_the_qualification_date_is_typed_dd_mm_yyyy(signed_in, office):
                                          "certificate_number": "78/DS", "passed_on": "3/2/2025"})
     assert r.status_code == 302, text_of(r)[:500]
     assert Qualification.objects.get().passed_on.isoformat() == "2025-02-03"
+
+
+def test_a_users_page_has_no_id_twice(signed_in, office):
+    """The role form and the deactivation form both have a ``confirm`` box: each label must
+    point at its own (two ``id_confirm`` made the second label tick the first box)."""
+    page = text_of(signed_in("admin").get("/users/kadis/"))
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert sorted({i for i in ids if ids.count(i) > 1}) == []
+    assert 'for="id_confirm"' in page and 'for="deactivate_confirm"' in page

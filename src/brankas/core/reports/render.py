@@ -74,8 +74,9 @@ def _direction_label(value: str) -> str:
 
 
 def _verify_words(text: str) -> str:
-    """A disk's last check as stored ("utuh (full, 2026-05-29 09:00)") in words."""
-    for mode, word in CHECK_MODE_WORDS.items():
+    """A disk's last check as stored ("utuh (full, 2026-05-29 09:00)"; a restore drill's as
+    "(drill, …)") in words."""
+    for mode, word in {**CHECK_MODE_WORDS, "drill": CHECK_KIND_WORDS["drill"]}.items():
         text = text.replace(f"({mode},", f"({word},")
     return restyle(text)
 

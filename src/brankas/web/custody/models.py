@@ -84,6 +84,13 @@ class CustodyMove(models.Model):
     class Meta:
         ordering = ["at", "id"]
 
+    @property
+    def reason_shown(self) -> str:
+        """The reason as a user typed it. A disk's first backup has none: its move's name
+        says it (rows written before issue 14 hold the system's bilingual text "back up
+        pertama / first backup", shown in neither language)."""
+        return "" if self.move == "first_seen" else self.reason
+
 
 class PaperNumber(models.Model):
     """The running number of a printed paper kind in a year (issue 14): the custody record

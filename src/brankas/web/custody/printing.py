@@ -120,7 +120,7 @@ def custody_log_pdf(*, actor: User, medium: Medium) -> bytes:
 
     rows = [[str(i), _when(m.at), MOVE_WORDS[Move(m.move)][0],
              where(m.from_state, m.from_safe, ""),
-             where(m.to_state, m.to_safe, m.location), person(m.actor), m.reason or "-"]
+             where(m.to_state, m.to_safe, m.location), person(m.actor), m.reason_shown or "-"]
             for i, m in enumerate(moves, start=1)]
     state = MediumState(info["state"])
     checked = _when(medium.last_verified_at) + (

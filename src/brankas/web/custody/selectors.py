@@ -113,7 +113,7 @@ def move_as_dict(move: CustodyMove) -> dict[str, Any]:
         "from_state": move.from_state or None, "to_state": move.to_state,
         "from_safe": move.from_safe.name if move.from_safe else None,
         "to_safe": move.to_safe.name if move.to_safe else None,
-        "location": move.location, "reason": move.reason,
+        "location": move.location, "reason": move.reason_shown,
     }
 
 

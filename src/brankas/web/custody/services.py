@@ -256,8 +256,7 @@ def custody_first_seen(*, medium: Medium, actor: User) -> None:
     with transaction.atomic():
         MediumCustody.objects.create(medium=medium, state=MediumState.OUT, since=now)
         CustodyMove.objects.create(medium=medium, move=Move.FIRST_SEEN, from_state="",
-                                   to_state=MediumState.OUT, actor=actor, at=now,
-                                   reason="back up pertama / first backup")
+                                   to_state=MediumState.OUT, actor=actor, at=now)
 
 
 def custody_check_backup(medium_id: str) -> None:

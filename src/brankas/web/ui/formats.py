@@ -171,7 +171,24 @@ DETAIL_LABELS: dict[str, tuple[str, str]] = {
     "sessions_ended": ("sesi diakhiri", "sessions ended"),
     "signed": ("sudah menandatangani", "signed already"),
     "combinations_to_change": ("kombinasi yang harus diganti", "combinations to change"),
+    # issue 14's walk: keys written without a label, and the office profile's fields
+    "history": ("riwayat", "history"), "imported_from": ("diimpor dari", "imported from"),
+    "logo": ("logo", "logo"),
 }
+
+
+def _office_field_labels() -> dict[str, tuple[str, str]]:
+    """The office profile's fields (``office.update``'s ``changed``), as its page names them."""
+    from brankas.web.accounts.office import DATE_FIELDS, TEXT_FIELDS
+
+    return {**TEXT_FIELDS, **DATE_FIELDS}
+
+
+# Stored codes shown as words: where a document came in, why a sign-in was refused.
+SOURCE_WORDS = {"web": ("web", "web"), "cli": ("baris perintah", "command line"),
+                "import": ("impor arsip lama", "import of an old archive")}
+REASON_WORDS = {"locked": ("akun terkunci", "locked out")}
+ISO_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)?")
 YES_NO = (("ya", "yes"), ("tidak", "no"))
 
 
@@ -201,19 +218,59 @@ def _value_text(key: str, value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return ", ".join(_value_text(key, v) for v in value)
     if isinstance(value, dict):
+        if key == "changed":  # each field as before → after
+            return "; ".join(f"{_label(k)}: " + (
+                " → ".join(_value_text(k, x) for x in v) if isinstance(v, list) and len(v) == 2
+                else _value_text(k, v)) for k, v in value.items())
         return "; ".join(f"{_label(k)}: {_value_text(k, v)}" for k, v in value.items())
     text = str(value)
     if key in ("from", "to"):
-        return _state_words(text) or text
+        return _state_words(text) or _code_words(key, text)
     if key == "mode" and text in CHECK_MODES:
         return _pick(CHECK_MODES[text])
+    return _code_words(key, text)
+
+
+def _code_words(key: str, text: str) -> str:
+    """A stored code in the page's language: a refused action, a disk's place, where a
+    document came in, why a sign-in was refused, a time (in the office's time zone). A
+    service's error stays its code, as the action beside it stays ``report.approve``: its
+    message is the command line's, which names commands to type."""
+    from brankas.core.access import ACTION_WORDS, Action
+    from brankas.core.chains.custody import STATE_WORDS as DISK_STATE_WORDS
+    from brankas.core.chains.custody import MediumState
+
+    if key == "action" and text in {a.value for a in Action}:
+        return _pick(ACTION_WORDS[Action(text)])
+    if key in ("from", "to") and text in {s.value for s in MediumState}:
+        return _pick(DISK_STATE_WORDS[MediumState(text)])
+    if key == "source" and text in SOURCE_WORDS:
+        return _pick(SOURCE_WORDS[text])
+    if key == "reason" and text in REASON_WORDS:
+        return _pick(REASON_WORDS[text])
+    if ISO_TIMESTAMP.fullmatch(text):
+        try:
+            moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            return text
+        if moment.tzinfo is not None:
+            moment = timezone.localtime(moment)
+        return date_format(moment, "j M Y H:i:s")
     return text
 
 
 def _label(key: str) -> str:
     if key in DETAIL_LABELS:
         return _pick(DETAIL_LABELS[key])
+    office = _office_field_labels()
+    if key in office:
+        return _pick(office[key])
     return key.replace("_", " ")
+
+
+def source_words(source: str) -> str:
+    """Where a document came in (``Document.source``), in the page's language."""
+    return _pick(SOURCE_WORDS[source]) if source in SOURCE_WORDS else source
 
 
 def detail_pairs(detail: Any) -> list[tuple[str, str]]:

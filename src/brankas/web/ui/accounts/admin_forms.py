@@ -28,9 +28,16 @@ class RoleForm(BaseForm):
 
 
 class DeactivateForm(BaseForm):
+    """On the user's page beside ``RoleForm``: its ids are its own (``deactivate_confirm``),
+    so that each label points at its own box (both have ``confirm``)."""
+
     confirm = forms.BooleanField(
         label=_("I understand: the user can no longer sign in, and a key holder's keys are "
                 "revoked. Their history and signatures stay."))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "deactivate_%s")
+        super().__init__(*args, **kwargs)
 
 
 class ResetPasswordForm(BaseForm):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -31,6 +33,9 @@ class BackupForm(BaseForm):
 
 
 class VerifyForm(BaseForm):
+    """Also on the backup page beside ``BackupForm``: its fields' ids are its own
+    (``verify_dest``), so that each label points at its own field (both have ``dest``)."""
+
     MODES = [
         ("full", _("Full: read and hash every file")),
         ("fast", _("Fast: presence and size of every file, no hashing")),
@@ -42,6 +47,10 @@ class VerifyForm(BaseForm):
                              widget=forms.RadioSelect)
     sample_percent = forms.IntegerField(label=_("Sample size (percent of the files)"),
                                         min_value=1, max_value=100, initial=10, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "verify_%s")
+        super().__init__(*args, **kwargs)
 
     def clean_dest(self) -> str:
         return _disk_folder(self.cleaned_data["dest"])

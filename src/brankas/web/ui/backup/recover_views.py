@@ -86,7 +86,9 @@ def _job_for(job_id: str) -> jobs.Job:
 @never_cache
 def recover_job_page(request: HttpRequest, job_id: str) -> HttpResponse:
     job = _job_for(job_id)
-    context: dict[str, Any] = {"job": job, "progress": jobs.progress_json(job),
+    running = job.running  # read first (backup/views.py job_page)
+    context: dict[str, Any] = {"job": job, "running": running,
+                               "progress": jobs.progress_json(job),
                                "refusal": "", "switch_failed": False}
     if job.error is not None:
         context["error"] = message_of(job.error)

@@ -193,7 +193,9 @@ def _shown(result: dict[str, Any]) -> dict[str, Any]:
 @refusals
 def step_job_page(request: HttpRequest, job_id: str) -> HttpResponse:
     job = _job_for(request, job_id)
-    context: dict[str, Any] = {"job": job, "progress": jobs.progress_json(job)}
+    running = job.running  # read first (backup/views.py job_page)
+    context: dict[str, Any] = {"job": job, "running": running,
+                               "progress": jobs.progress_json(job)}
     if job.error is not None:
         context["error"] = message_of(job.error)
     elif job.error_text:

@@ -176,7 +176,12 @@ def _folders(categories: dict[str, Any]) -> list[dict[str, Any]]:
 @refusals
 def job_page(request: HttpRequest, job_id: str) -> HttpResponse:
     job = _job_for(request, job_id)
-    context: dict[str, Any] = {"job": job, "progress": jobs.progress_json(job)}
+    # Whether it runs, read once and first: its error or outcome is set before it stops
+    # running, so a job that stops while the page is made shows one or the other (read
+    # later, a job that ended meanwhile showed neither, nor the progress that reloads).
+    running = job.running
+    context: dict[str, Any] = {"job": job, "running": running,
+                               "progress": jobs.progress_json(job)}
     if job.error is not None:
         context["error"] = message_of(job.error)
         context.update(_checkout_offer(request, job))

@@ -191,7 +191,8 @@ def _progress(job: jobs.Job) -> dict[str, Any]:
 @refusals
 def key_job_page(request: HttpRequest, job_id: str) -> HttpResponse:
     job = _job_for(request, job_id)
-    context: dict[str, Any] = {"job": job, "progress": _progress(job)}
+    running = job.running  # read first (backup/views.py job_page)
+    context: dict[str, Any] = {"job": job, "running": running, "progress": _progress(job)}
     if job.error is not None:
         context["error"] = message_of(job.error)
     elif job.error_text:

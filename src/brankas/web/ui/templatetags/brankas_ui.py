@@ -126,6 +126,14 @@ def detail_pairs(detail: object) -> list[tuple[str, str]]:
 
 
 @register.filter
+def source_words(source: str) -> str:
+    """Where a document came in (web, command line, import), in the page's language."""
+    from brankas.web.ui.formats import source_words as words
+
+    return words(source)
+
+
+@register.filter
 def report_number(report: object) -> str:
     """A report's number as its paper prints it."""
     from brankas.web.reports.selectors import report_number_text
