@@ -111,3 +111,16 @@ def test_real_dir_makes_folders_and_names_the_ones_it_made(tmp_path: Path) -> No
     with pytest.raises(SetupError) as refused:
         diskfs.real_dir(tmp_path, "data/file/below", create=True)
     assert refused.value.code == "disk_not_regular"
+
+
+@pytest.mark.skipif(os.name == "nt", reason="symbolic links need privileges on Windows")
+def test_an_entry_under_a_loop_of_links_is_a_link_not_a_crash(tmp_path: Path) -> None:
+    """Found by the hostile-disk property test: ``data/a`` a link to ``data`` itself makes
+    ``data/a/a/a`` a loop (ELOOP); it is a link to every caller, and nothing is made there."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "a").symlink_to(tmp_path / "data" / "a")  # a link to itself
+    assert diskfs.lkind(tmp_path / "data" / "a" / "a") == "link"
+    assert diskfs.lkind(tmp_path / "data" / "a" / "a" / "a") == "link"
+    with pytest.raises(SetupError):
+        diskfs.real_dir(tmp_path, "data/a/a", create=True)
+    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["a"]

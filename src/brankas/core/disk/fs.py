@@ -66,13 +66,19 @@ def kind_of(st: os.stat_result) -> str:
 
 
 def lkind(path: Path) -> str | None:
-    """``kind_of`` the entry at ``path`` itself (never followed); None when there is none."""
+    """``kind_of`` the entry at ``path`` itself (never followed); None when there is none.
+    A path reached only through a loop of links (a folder on the way is a link to itself or
+    its parent) is a link: it is not there as a real entry, and nothing may be made there."""
     try:
         return kind_of(os.lstat(path))
     except FileNotFoundError:
         return None
     except NotADirectoryError:
         return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "link"
+        raise
 
 
 def check_relative(text: str) -> str | None:
