@@ -337,6 +337,7 @@ def test_a_hostile_office_profile_prints_as_text_and_stays_on_the_page(
         assert long_word.upper() in text.replace(" ", "")
 
 
+@pytest.mark.slow  # 5,000 rows: 132 pages
 def test_a_report_of_5000_entries_with_a_300_letter_subject_stays_on_its_pages(
         office, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from brankas.web.reports.models import Report

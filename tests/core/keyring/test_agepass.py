@@ -80,6 +80,7 @@ def test_files_of_every_size_open_and_a_wrong_passphrase_is_no_match(plain: byte
         agepass.decrypt(data, passphrase + "x", max_work_factor=20)
 
 
+@pytest.mark.slow  # the age library's own work factor: seconds of scrypt
 def test_a_key_file_made_by_the_age_library_unlocks_and_a_wrong_passphrase_does_not():
     """The product's own key making, unchanged: rage's work factor (about a second)."""
     identity = pyrage.x25519.Identity.generate()
