@@ -66,15 +66,11 @@ class QualificationForm(BaseForm):
                                                         "inputmode": "numeric"}))
 
 
-class OwnPasswordForm(BaseForm):
+class OwnPasswordForm(ResetPasswordForm):
+    """The new password twice, as a reset takes it, after the current one."""
+
     field_of_code = {"password_invalid": "password1", "password_same": "password1",
                      "auth_failed": "old_password"}
+    field_order = ["old_password", "password1", "password2"]
 
     old_password = password_field(_("Current password"), autocomplete="current-password")
-    password1 = password_field(_("New password"))
-    password2 = password_field(_("New password again"))
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        check_match(self, cleaned, "password1", "password2")
-        return cleaned
