@@ -120,3 +120,22 @@ def register_directly(office, *, subject: str = "Undangan rapat",  # type: ignor
     return document_register(actor=office.users["operator"], meta=meta,
                              files=[intake.InputFile.from_bytes("scan.pdf", data)],
                              source="web", allow_duplicate=True)
+
+
+def english(client: Client) -> Client:
+    """The client switched to the English interface (the language switch the pages offer)."""
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    return client
+
+
+@pytest.fixture
+def no_job_left_running():  # type: ignore[no-untyped-def]
+    """After the test, wait for a background job it started (one job at a time per
+    process: the next test's job would be refused as busy)."""
+    from brankas.web.ui import jobs
+
+    yield
+    active = jobs.job_active()
+    if active is not None:
+        active.wait(180)
+

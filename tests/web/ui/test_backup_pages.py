@@ -14,24 +14,12 @@ from pathlib import Path
 
 import polib
 import pytest
-from django.test import Client
 
 from brankas.web.ui import jobs
-from tests.web.ui.conftest import register_directly, text_of
+from tests.web.ui.conftest import english, register_directly, text_of
 from tests.web.ui.test_i18n import PO
 
-
-@pytest.fixture(autouse=True)
-def no_job_left_running():
-    yield
-    active = jobs.job_active()
-    if active is not None:
-        active.wait(60)
-
-
-def english(client: Client) -> Client:
-    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
-    return client
+pytestmark = pytest.mark.usefixtures("no_job_left_running")
 
 
 def job_of(response) -> jobs.Job:  # type: ignore[no-untyped-def]

@@ -17,14 +17,9 @@ from brankas.web.audit.models import AuditEvent
 from brankas.web.backup.models import Medium
 from brankas.web.custody.models import MediumCustody, Safe, SafeCombination
 from tests.conftest import PASSPHRASES
-from tests.web.ui.conftest import register_directly, text_of
+from tests.web.ui.conftest import english, register_directly, text_of
 
 MARKER = "KUNCI-55-12-90"
-
-
-def english(client: Client) -> Client:
-    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
-    return client
 
 
 def add_safe(client: Client, name: str = "Brankas-A", combination: str = MARKER):  # type: ignore[no-untyped-def]

@@ -7,26 +7,14 @@ from __future__ import annotations
 import io
 
 import pytest
-from django.test import Client
 
 from brankas.web.ui import jobs
 from tests.conftest import PASSPHRASES, PASSWORDS, add_key
-from tests.web.ui.conftest import register_directly, text_of
+from tests.web.ui.conftest import english, register_directly, text_of
+
+pytestmark = pytest.mark.usefixtures("no_job_left_running")
 
 KABID2_PASSPHRASE = "elang putih terbang di atas danau toba"
-
-
-@pytest.fixture(autouse=True)
-def no_job_left_running():
-    yield
-    active = jobs.job_active()
-    if active is not None:
-        active.wait(60)
-
-
-def english(client: Client) -> Client:
-    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
-    return client
 
 
 def join_kabid2(office):  # type: ignore[no-untyped-def]

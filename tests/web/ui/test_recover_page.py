@@ -27,13 +27,7 @@ from brankas.web.ui import jobs
 from tests.conftest import PASSPHRASES, PASSWORDS
 from tests.web.ui.conftest import register_directly, text_of
 
-
-@pytest.fixture(autouse=True)
-def no_job_left_running():
-    yield
-    active = jobs.job_active()
-    if active is not None:
-        active.wait(180)
+pytestmark = pytest.mark.usefixtures("no_job_left_running")
 
 
 def _disk(office, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
@@ -347,13 +341,15 @@ def test_a_switch_that_fails_says_where_the_rebuilt_office_is_not_that_nothing_w
     import shutil as sh
 
     if sh.which("chattr") is None:
-        pytest.skip("no chattr")
+        pytest.skip("chattr (e2fsprogs) is not installed: the data folder cannot be made "
+                    "immutable, the one way to make its rename fail as root")
     settings.SECRET_KEY = settings.SECRET_KEY
     dest = _disk(office, tmp_path)
     home = tmp_path / "laptop-baru" / "brankas-data"
     _not_set_up(settings, home)
     if subprocess.run(["chattr", "+i", str(home)], check=False).returncode != 0:
-        pytest.skip("the file system has no immutable flag")
+        pytest.skip("this file system (tmpfs, overlayfs) has no immutable flag: the rename "
+                    "cannot be made to fail as root")
     try:
         client.post("/i18n/setlang/", {"language": "en", "next": "/"})
         identity = SimpleUploadedFile("kunci.txt", office.recovery_identity.encode())

@@ -12,12 +12,7 @@ from django.test import Client
 
 from brankas.web.reports.models import Report
 from tests.web.reports.conftest import SIGNING, add_signer_keys
-from tests.web.ui.conftest import text_of
-
-
-def english(client: Client) -> Client:
-    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
-    return client
+from tests.web.ui.conftest import english, text_of
 
 
 def test_the_chain_on_the_web_with_preview_inbox_and_verify(office, signed_in) -> None:  # type: ignore[no-untyped-def]

@@ -11,24 +11,12 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 
 from brankas.web.ui import jobs
 from tests.conftest import PASSPHRASES, make_pdf
-from tests.web.ui.conftest import register_directly, text_of
+from tests.web.ui.conftest import english, register_directly, text_of
 
-
-@pytest.fixture(autouse=True)
-def no_job_left_running():
-    yield
-    active = jobs.job_active()
-    if active is not None:
-        active.wait(120)
-
-
-def english(client: Client) -> Client:
-    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
-    return client
+pytestmark = pytest.mark.usefixtures("no_job_left_running")
 
 
 def finished(response, prefix: str = "/backup/steps/") -> jobs.Job:  # type: ignore[no-untyped-def]
