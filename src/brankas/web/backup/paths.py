@@ -29,14 +29,19 @@ def _real(path: Path) -> Path:
         return path
 
 
+def _within(path: Path, folder: Path) -> bool:
+    """``path`` is ``folder`` or lies in it, as typed or with links resolved."""
+    return any(p == f or f in p.parents
+               for p, f in ((path, folder), (_real(path), _real(folder))))
+
+
 def outside_home(path: Path | str) -> Path:
     """``path`` made absolute; ``path_inside_home`` when it is the data folder or lies in it
     (also through a link)."""
     given = _absolute(path)
     home = _absolute(brankas_settings().home)
-    for candidate, base in ((given, home), (_real(given), _real(home))):
-        if candidate == base or base in candidate.parents:
-            raise SetupError("path_inside_home", path=str(given), home=str(home))
+    if _within(given, home):
+        raise SetupError("path_inside_home", path=str(given), home=str(home))
     return given
 
 
@@ -71,6 +76,5 @@ def off_disk(target: Path | str, disk: Path | str) -> None:
     or lies in it (also through a link): a disk is append-only, every file on it listed in
     its manifest."""
     given, base = _absolute(target), _absolute(disk)
-    for candidate, folder in ((given, base), (_real(given), _real(base))):
-        if candidate == folder or folder in candidate.parents:
-            raise SetupError("restore_target_on_disk", path=str(given), dest=str(base))
+    if _within(given, base):
+        raise SetupError("restore_target_on_disk", path=str(given), dest=str(base))

@@ -21,14 +21,14 @@ from brankas.core.disk.format import PROBLEMS_KEPT
 from brankas.core.disk.layout import ARCHIVE_DIR
 from brankas.core.disk.reader import DAMAGED, BagReader
 from brankas.core.disk.verify import VerifyReport, verify
-from brankas.core.errors import AccessDenied, BrankasError, CryptoFailure, NotFound, SetupError
+from brankas.core.errors import AccessDenied, BrankasError, CryptoFailure, NotFound
 from brankas.core.register import store
 from brankas.core.terms import REQUESTS_DIR
 from brankas.web.accounts.models import User
 from brankas.web.audit.guard import require_audited
 from brankas.web.audit.services import AuditEntry, audit_record, audit_record_many
 from brankas.web.backup.models import Medium, MediumCheck
-from brankas.web.backup.paths import off_disk, outside_home
+from brankas.web.backup.paths import empty_target, off_disk, outside_home
 from brankas.web.backup.services import (
     Progress,
     check_record,
@@ -42,14 +42,6 @@ from brankas.web.keys.services import anchors_fill
 
 ARCHIVE_PREFIX = ARCHIVE_DIR + "/"
 REQUESTS_PREFIX = REQUESTS_DIR + "/"
-
-
-def _empty_target(path: Path, code: str) -> Path:
-    path = path.expanduser().absolute()
-    if path.exists() and (not path.is_dir() or any(path.iterdir())):
-        raise SetupError(code, path=str(path))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def _out_name(stored_path: str, decrypt: bool) -> PurePosixPath:
@@ -99,7 +91,8 @@ def backup_restore(*, actor: User, dest: Path | str, to: Path | str,
     docs = _documents_wanted(agendas)
     identities = _holder_identities(actor, passphrase, docs, dest) \
         if passphrase is not None else {}
-    target = _empty_target(Path(to), "restore_target_not_empty")
+    target = empty_target(to)  # the one rule for a restore's folder (``backup.paths``)
+    target.mkdir(parents=True, exist_ok=True)
     report = RestoreReport(dest=str(reader.dest), to=str(target),
                            problems=list(reader.problems))
     opened = _restore_into(reader, docs, target, identities, report, on_progress, actor=actor)
