@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from brankas.core.printing import numbers
 from brankas.core.printing.dates import restyle
 from brankas.core.printing.pdf import PrintDocument, PrintTable, PrintText, Signature, render_pdf
 from brankas.core.reports.periods import KIND_TITLES, Kind, change, parse_period
@@ -81,20 +82,8 @@ def _verify_words(text: str) -> str:
     return restyle(text)
 
 
-def _decimal(value: float) -> str:
-    """One decimal, with the Indonesian decimal comma: ``8,5``."""
-    return f"{value:.1f}".replace(".", ",")
-
-
-def _size(n: int) -> str:
-    """``512 B``, ``22,5 KB``: the style of the Indonesian pages (1024-based, one decimal,
-    a decimal comma; ``brankas.web.ui.formats.size_text``)."""
-    amount = float(n)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(amount) < 1024 or unit == "TB":
-            return f"{int(amount)} B" if unit == "B" else f"{_decimal(amount)}\u00a0{unit}"
-        amount /= 1024
-    return str(n)
+_decimal = numbers.decimal  # one decimal, with the Indonesian decimal comma: ``8,5``
+_size = numbers.size  # ``512 B``, ``22,5 KB``: as the Indonesian pages show sizes
 
 
 def _minutes(value: float | None) -> str:

@@ -14,13 +14,14 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.dateparse import parse_datetime
 
+from brankas.core.printing import numbers
+
 FORM_DATE = "%d/%m/%Y"  # dd/mm/yyyy on every form, as typed and as shown
 FORM_DATE_HINT = "dd/mm/yyyy"
 # What a form's date field reads (Django's ``input_formats``): dd/mm/yyyy with "/", "-" or
 # "." between (as ``parse_form_date``), or YYYY-MM-DD as a browser's date field sends it.
 FORM_DATE_INPUTS = [FORM_DATE, "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d"]
 WHEN = "j M Y H:i"  # a moment on a page: 5 Des 2026 14:03, in the office's time zone
-UNITS = ("B", "KB", "MB", "GB", "TB")
 
 
 def _lang() -> str:
@@ -34,21 +35,11 @@ def _pick(pair: tuple[str, str]) -> str:
 
 
 def size_text(value: int | float | None) -> str:
-    """``0 B``, ``512 B``, ``1,5 KB`` (id) / ``1.5 KB`` (en): one decimal above a kilobyte,
-    1024-based as Explorer and file managers show sizes."""
+    """``0 B``, ``512 B``, ``1,5 KB`` (id) / ``1.5 KB`` (en), in the page's language
+    (``core.printing.numbers.size``, as the papers print sizes)."""
     if value is None or value == "":
         return "—"
-    amount = float(value)
-    unit = 0
-    while abs(amount) >= 1024 and unit < len(UNITS) - 1:
-        amount /= 1024
-        unit += 1
-    if unit == 0:
-        return f"{int(amount)} B"
-    text = f"{amount:.1f}"
-    if _lang() != "en":
-        text = text.replace(".", ",")
-    return f"{text}\u00a0{UNITS[unit]}"
+    return numbers.size(float(value), _lang())
 
 
 def when_text(value: dt.datetime | str | None) -> str:
