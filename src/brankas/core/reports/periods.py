@@ -24,6 +24,7 @@ from datetime import date
 from enum import StrEnum
 
 from brankas.core.errors import InvalidInput
+from brankas.core.printing.dates import MONTHS_ID
 
 
 class Kind(StrEnum):
@@ -39,8 +40,7 @@ KIND_TITLES = {
 
 # -- periods ---------------------------------------------------------------------------
 
-MONTHS_ID = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
-             "September", "Oktober", "November", "Desember"]
+# the month names as papers print them (``core.printing.dates``)
 
 
 @dataclass(frozen=True)
