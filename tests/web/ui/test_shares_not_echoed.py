@@ -4,9 +4,13 @@ what was posted), nor may the page be cacheable."""
 
 from __future__ import annotations
 
+import pytest
+
 from brankas.core import crypto
 from brankas.core.keyring import shares as core_shares
-from tests.web.ui.test_key_grant_pages import join_kabid2, no_job_left_running  # noqa: F401
+from tests.web.ui.test_key_grant_pages import join_kabid2
+
+pytestmark = pytest.mark.usefixtures("no_job_left_running")
 
 
 def test_a_refused_grant_does_not_echo_the_shares(office, signed_in):  # type: ignore[no-untyped-def]
