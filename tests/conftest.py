@@ -36,6 +36,13 @@ def _prepare_test_instance() -> None:
 
     settings.BRANKAS = instance.prepare(config.load())
     settings.SECRET_KEY = config.read_secret_key(settings.BRANKAS)
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3"):
+        # A file, as the instance's own (WAL, a busy wait between connections): the jobs'
+        # worker and the pages read and write it at once from their own connections, which
+        # the shared in-memory test database answers with "table is locked".
+        database.setdefault("TEST", {})["NAME"] = str(
+            Path(os.environ["BRANKAS_HOME"]) / f"test-{os.getpid()}.sqlite3")
 
 
 _prepare_test_instance()

@@ -159,9 +159,13 @@ def _init_split(result: Any, out_dir: Path, shares: int,
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--worker/--no-worker", "with_worker", default=True, show_default=True,
+              help="Run the queued jobs (backup, verify, import, ...) in this process too. "
+              "With --no-worker they wait for `brankas worker`.")
 @handles_errors
-def serve(host: str, port: int) -> None:
-    """Run the web interface (migrates the database first)."""
+def serve(host: str, port: int, with_worker: bool) -> None:
+    """Run the web interface (migrates the database first) and, unless --no-worker, the
+    worker that runs the long jobs."""
     from brankas import instance
 
     upgraded = instance.upgrade()
@@ -170,7 +174,29 @@ def serve(host: str, port: int) -> None:
     click.echo(f"Brankas: http://{host}:{port}/  (BRANKAS_HOME={upgraded.home})", err=True)
     from brankas.web.server import serve as run_server
 
-    run_server(host=host, port=port)
+    run_server(host=host, port=port, worker=with_worker)
+
+
+@main.command()
+@click.option("--burst", is_flag=True,
+              help="Run the jobs queued now, then stop (instead of waiting for more).")
+@click.option("--interval", default=1.0, show_default=True, type=click.FloatRange(0.1, 60),
+              help="Seconds between looks at the queue while it is empty.")
+@handles_errors
+def worker(burst: bool, interval: float) -> None:
+    """Run the long jobs queued by the web pages (backup, verify, import, restore, drill,
+    audit check), until stopped. Jobs that need a passphrase run only in the web process
+    that took their form."""
+    from brankas import instance
+
+    settings = instance.start()  # not upgrade(): its sweep of staging files is the server's
+    instance.migrate()
+    click.echo(f"Brankas worker (BRANKAS_HOME={settings.home})", err=True)
+    from brankas.web.jobs.worker import run_worker
+
+    ran = run_worker(interval=interval, batch=burst)
+    if burst:
+        click.echo(f"brankas: {ran} job(s) run", err=True)
 
 
 @main.group()

@@ -867,6 +867,39 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "pilih salah satu: logo baru atau tanpa logo",
         "choose one: a new logo or no logo",
     ),
+    # issue 15 B: persistent jobs (brankas.web.jobs)
+    "job_interrupted": (
+        "pekerjaan terputus: proses yang menjalankannya berhenti sebelum selesai "
+        "(server dimulai ulang atau mati). Mulai lagi",
+        "the job was interrupted: the process running it stopped before it ended (the "
+        "server was restarted or went down). Start it again",
+    ),
+    "job_interrupted_resumable": (
+        "pekerjaan terputus: proses yang menjalankannya berhenti sebelum selesai "
+        "(server dimulai ulang atau mati). Mulai lagi: yang sudah dikerjakan tetap tersimpan "
+        "dan dilanjutkan",
+        "the job was interrupted: the process running it stopped before it ended (the "
+        "server was restarted or went down). Start it again: the work done so far is kept "
+        "and continued",
+    ),
+    "job_secret_elsewhere": (
+        "pekerjaan ini memerlukan frasa sandi, yang hanya disimpan di memori proses web yang "
+        "menerima formulirnya, tidak pernah di basis data; worker ini tidak dapat "
+        "menjalankannya. Isi formulirnya lagi",
+        "this job needs a passphrase, which is kept only in the memory of the web process "
+        "that received its form, never in the database; this worker cannot run it. Fill in "
+        "its form again",
+    ),
+    "job_not_resumable": (
+        "pekerjaan ini tidak dapat dilanjutkan dari sini: mulai lagi dari formulirnya",
+        "this job cannot be resumed from here: start it again from its form",
+    ),
+    "job_disk_busy": (
+        "back-up lain ke disk ini sedang antre atau berjalan (dimulai oleh {user}); tunggu "
+        "sampai selesai",
+        "another backup to this disk is queued or running (started by {user}); wait until "
+        "it ends",
+    ),
 }
 
 

@@ -42,6 +42,11 @@ INSTALLED_APPS = [
     "brankas.web.reports",
     "brankas.web.ui",
 ]
+# issue 15 B: persistent jobs. django-tasks (Django 6's tasks framework, backported) with its
+# database backend: the queue is a table of the instance's own database, on SQLite and
+# PostgreSQL alike, no broker. ``brankas.web.jobs`` holds our job records (progress, result).
+INSTALLED_APPS += ["django_tasks", "django_tasks_db", "brankas.web.jobs"]
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -129,13 +129,47 @@ def english(client: Client) -> Client:
 
 
 @pytest.fixture
-def no_job_left_running():  # type: ignore[no-untyped-def]
-    """After the test, wait for a background job it started (one job at a time per
-    process: the next test's job would be refused as busy)."""
+def no_job_left_running(request):  # type: ignore[no-untyped-def]
+    """The jobs' worker for the test (the one ``brankas serve`` embeds, in a thread), when
+    the test's records are committed (``transactional_db``: the worker reads them on its own
+    connection); after the test, wait for every job it started (one long job at a time: the
+    next test's job would be refused as busy), then stop the worker."""
     from brankas.web.ui import jobs
 
-    yield
-    active = jobs.job_active()
-    if active is not None:
-        active.wait(180)
+    names = request.fixturenames
+    database = "transactional_db" if "transactional_db" in names else \
+        "db" if "db" in names else None
+    if database is None:  # no database, so no job
+        yield None
+        return
+    request.getfixturevalue(database)  # set up before, so torn down after, this fixture
+    worker = None
+    if database == "transactional_db":
+        from brankas.web.jobs.worker import EmbeddedWorker
 
+        worker = EmbeddedWorker(interval=3600).start()  # woken by the jobs queued here
+    try:
+        yield worker
+        active = jobs.job_active()
+        if active is not None and (worker is not None or isinstance(active, jobs.MemoryJob)):
+            active.wait(180)  # (a row of a test without the worker is rolled back)
+    finally:
+        if worker is not None:
+            wait_for_jobs()
+            worker.stop(60)
+
+
+def wait_for_jobs(timeout: float = 180) -> None:
+    """Until no job is queued or running (local threads included)."""
+    import time
+
+    from brankas.web.jobs import services
+    from brankas.web.jobs.models import ACTIVE, Job
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        for thread in list(services._threads.values()):
+            thread.join(max(0.0, end - time.monotonic()))
+        if not Job.objects.filter(state__in=ACTIVE).exists():
+            return
+        time.sleep(0.05)

@@ -328,7 +328,7 @@ def test_the_audit_check_page_is_a_form_not_a_command(transactional_db, office, 
 def test_the_audit_check_against_a_disk_runs_as_a_job(disk, signed_in):
     client = english(signed_in("kabid"))
     job = ok(finished(client.post("/audit/verify/", {"disks": str(disk["dest"])})))
-    report = job.result["report"]  # type: ignore[index]
+    report = jobs.chain_report_from_dict(job.result["report"])  # type: ignore[index]
     assert report.ok and any(r.anchor.kind == "disk" for r in report.anchors)
     page = text_of(client.get(f"/backup/steps/{job.id}/"))
     assert "disk DISK-A, backup 1" in page and "agrees" in page and "Intact:" in page
@@ -628,7 +628,8 @@ def test_the_audit_check_of_a_hostile_disk_ends_and_touches_nothing_outside(
     assert not hung, f"the audit check hung on a FIFO ({hostile})"
     assert client.get(f"/backup/steps/{job.id}/").status_code == 200
     if job.result is not None:  # the laptop's file is never taken for the disk's record
-        assert all(r.anchor.hash != "0" * 64 for r in job.result["report"].anchors)
+        report = jobs.chain_report_from_dict(job.result["report"])
+        assert all(r.anchor.hash != "0" * 64 for r in report.anchors)
     assert laptop.read_text().startswith('{"audit_head"')
 
 

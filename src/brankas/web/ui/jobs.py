@@ -1,10 +1,18 @@
-"""Long work started from the web (a backup, a disk check, a key grant or rekey) in a
-background thread.
+"""Long work started from the web (a backup, a disk check, a key grant or rekey, an import,
+a restore, a drill, an audit check against disks): the pages' side of the persistent jobs
+of ``brankas.web.jobs``.
 
-One job at a time per process: both read or write an external disk, and the server runs on
-the operator's own laptop. The job's progress lives in memory for the progress page to
-poll; what matters afterwards (the run, the check, the audit entries) is in the database,
-written by the services.
+A job is a database row that survives a restart of the web process; it is queued for a
+worker (the one ``brankas serve`` embeds, or ``brankas worker``), or, when it needs a
+passphrase, shares or the recovery identity, run in a thread of this process with the
+secret in memory only. The progress page polls ``progress_json`` read from the row.
+
+One long job at a time in the office (both read or write an external disk or the whole
+archive), and never two backups to one disk: the database refuses the second (``JobBusy``).
+
+The first-run recover is the exception (``memory_job_start``): it runs before the instance
+exists and replaces its database, so its job cannot be a row of it; it lives in this
+process's memory, as every job did before issue 15.
 """
 
 from __future__ import annotations
@@ -21,29 +29,111 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
-from brankas.core.disk.verify import VerifyReport
 from brankas.core.errors import BrankasError
+from brankas.web.jobs import services
+from brankas.web.jobs.models import DONE, FAILED, INTERRUPTED, QUEUED, RUNNING, Job
+from brankas.web.jobs.runners import (
+    AUDIT_VERIFY,
+    BACKUP,
+    DRILL,
+    GRANT,
+    IMPORT,
+    RECOVER,
+    RESTORE,
+    VERIFY,
+    chain_report_from_dict,
+)
+from brankas.web.jobs.services import JobBusy
 
 log = logging.getLogger(__name__)
 
-BACKUP, VERIFY = "backup", "verify"
-GRANT = "grant"  # a key grant, or a revocation's rekey (``keys.grants``; progress: RewrapJob)
-# issue 14: every SOP step on the web (ui/backup/step_views.py, recover_views.py,
-# ui/audit/verify_views.py); their result is in ``Job.result``.
-IMPORT, RESTORE, DRILL, RECOVER = "import", "restore", "drill", "recover"
-AUDIT_VERIFY = "audit-verify"
-STEPS = (IMPORT, RESTORE, DRILL, AUDIT_VERIFY)  # followed on the steps' job page
-RUNNING, DONE, FAILED = "running", "done", "failed"
-KEEP = 20  # finished jobs kept for their result pages
+__all__ = ["AUDIT_VERIFY", "BACKUP", "DONE", "DRILL", "FAILED", "GRANT", "IMPORT",
+           "INTERRUPTED", "QUEUED", "RECOVER", "RESTORE", "RUNNING", "STEPS", "VERIFY", "Job",
+           "JobBusy", "MemoryJob", "chain_report_from_dict", "job_active", "job_get",
+           "job_resume", "job_start", "memory_job_start", "progress_json"]
 
+STEPS = (IMPORT, RESTORE, DRILL, AUDIT_VERIFY)  # followed on the steps' job page
+
+
+def job_start(*, kind: str, user: Any, dest: str = "", mode: str = "",
+              params: dict[str, Any] | None = None, secrets: dict[str, Any] | None = None,
+              lang: str = "") -> Job:
+    """Record and queue a job (``JobBusy`` while another runs). ``params`` are stored and
+    must hold no secret; ``secrets`` stay in this process's memory."""
+    return services.job_create(kind=kind, user=user, dest=dest, mode=mode, params=params,
+                               secrets=secrets, lang=lang)
+
+
+def job_resume(job: Job, user: Any) -> Job:
+    return services.job_resume(job=job, user=user)
+
+
+def job_get(job_id: str) -> Job | MemoryJob | None:
+    """The job (a recover's from memory, any other from its row, read afresh; one whose
+    worker died is marked interrupted on the way)."""
+    with _lock:
+        memory = _jobs.get(job_id)
+    if memory is not None:
+        return memory
+    if len(job_id) != 32:
+        return None
+    job = Job.objects.select_related("user").filter(pk=job_id).first()
+    if job is not None and job.running and services.jobs_interrupt_stale():
+        job.refresh_from_db()
+    return job
+
+
+def job_active() -> Job | MemoryJob | None:
+    """The job queued or running (its worker alive), if any."""
+    with _lock:
+        if _active is not None and _active.running:
+            return _active
+    from brankas.web.jobs.models import ACTIVE
+
+    job = Job.objects.select_related("user").filter(state__in=ACTIVE).first()
+    if job is not None and job.stale(services.stale_seconds()):
+        services.job_interrupt(job)
+        return None
+    return job
+
+
+def progress_json(job: Job | MemoryJob) -> dict[str, Any]:
+    """What a job's page script polls (about once a second): counts, percent, speed, time
+    left, and the same as text in the active language. ``state`` is "running" while the job
+    is queued or running (the script reloads the page on any other)."""
+    import datetime as dt
+
+    from brankas.web.ui.formats import size_text as filesizeformat
+    from brankas.web.ui.templatetags.brankas_ui import duration
+
+    speed, left = job.speed, job.seconds_left
+    return {
+        "id": job.id, "kind": job.kind, "state": RUNNING if job.running else job.state,
+        "queued": job.state == QUEUED, "percent": job.percent,
+        "files_done": job.files_done, "files_total": job.files_total,
+        "bytes_done": job.bytes_done, "bytes_total": job.bytes_total,
+        "speed": round(speed) if speed is not None else None,
+        "seconds_left": round(left) if left is not None else None,
+        "run": job.run_number,
+        "text": {
+            "files": f"{job.files_done} / {job.files_total}",
+            "bytes": f"{filesizeformat(job.bytes_done)} / {filesizeformat(job.bytes_total)}",
+            "speed": f"{filesizeformat(round(speed))}/s" if speed is not None else "—",
+            "left": duration(dt.timedelta(seconds=round(left))) if left is not None else "—",
+            "elapsed": duration(dt.timedelta(seconds=round(job.elapsed))),
+        },
+    }
+
+
+# -- the first-run recover: a job in this process's memory ------------------------------------
 
 @dataclass
-class Job:
-    kind: str  # BACKUP, VERIFY, GRANT, or one of STEPS, or RECOVER
+class MemoryJob:
+    kind: str
     user_id: int
     username: str
     dest: str
-    mode: str = ""  # verify: full, fast, sample
+    mode: str = ""
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     started_at: datetime = field(default_factory=timezone.now)
     started: float = field(default_factory=time.monotonic)
@@ -53,21 +143,13 @@ class Job:
     files_total: int = 0
     bytes_done: int = 0
     bytes_total: int = 0
-    run_number: int | None = None  # backup: the control-list entry, once numbered
-    outcome: dict[str, Any] | None = None  # backup: BackupOutcome.as_dict()
-    report: VerifyReport | None = None  # verify
+    run_number: int | None = None
     medium_label: str = ""
-    rewrap_job_id: int | None = None  # grant: the RewrapJob row, once made
-    result: dict[str, Any] | None = None  # grant: the summary (and a revocation's disks);
-    # the steps and recover: their report as a dict
+    result: dict[str, Any] | None = None
     error: BrankasError | None = None
-    error_text: str = ""  # an unexpected failure (not a BrankasError)
+    error_text: str = ""
+    resumable: bool = False
     thread: threading.Thread | None = field(default=None, repr=False)
-
-    def advance(self, files: int = 1, size: int = 0) -> None:
-        """One more file (of ``size`` bytes) done: for work that counts as it goes."""
-        self.files_done += files
-        self.bytes_done += size
 
     def progress(self, files_done: int, files_total: int, bytes_done: int,
                  bytes_total: int) -> None:
@@ -84,7 +166,6 @@ class Job:
 
     @property
     def speed(self) -> float | None:
-        """Bytes per second so far (None in the first moments)."""
         elapsed = self.elapsed
         if elapsed < 0.5 or self.bytes_done <= 0:
             return None
@@ -106,63 +187,42 @@ class Job:
         return 100 if self.state == DONE else 0
 
     def wait(self, timeout: float | None = None) -> None:
-        """Until the thread ends (for tests and for shutting down)."""
         if self.thread is not None:
             self.thread.join(timeout)
 
 
-class JobBusy(Exception):
-    """Another job is still running; ``job`` is the one running."""
-
-    def __init__(self, job: Job) -> None:
-        super().__init__(job.id)
-        self.job = job
-
-
 _lock = threading.Lock()
-_jobs: dict[str, Job] = {}
-_active: Job | None = None
+_jobs: dict[str, MemoryJob] = {}
+_active: MemoryJob | None = None
+KEEP = 20
 
 
-def job_get(job_id: str) -> Job | None:
-    with _lock:
-        return _jobs.get(job_id)
-
-
-def job_active() -> Job | None:
-    with _lock:
-        return _active if _active is not None and _active.running else None
-
-
-def job_start(job: Job, work: Callable[[Job], None]) -> Job:
-    """Run ``work(job)`` in a thread; ``JobBusy`` while another job runs."""
+def memory_job_start(job: MemoryJob, work: Callable[[MemoryJob], None]) -> MemoryJob:
+    """Run ``work(job)`` in a thread; ``JobBusy`` while another memory job runs."""
     global _active
     with _lock:
         if _active is not None and _active.running:
-            raise JobBusy(_active)
+            raise JobBusy(_active)  # type: ignore[arg-type]
         _active = job
         _jobs[job.id] = job
         finished = [j for j in _jobs.values() if not j.running]
         for old in finished[:-KEEP]:
             _jobs.pop(old.id, None)
-    job.thread = threading.Thread(target=_run, args=(job, work), name=f"brankas-{job.kind}",
-                                  daemon=True)
+    job.thread = threading.Thread(target=_run_memory, args=(job, work),
+                                  name=f"brankas-{job.kind}", daemon=True)
     job.thread.start()
     return job
 
 
-def _run(job: Job, work: Callable[[Job], None]) -> None:
+def _run_memory(job: MemoryJob, work: Callable[[MemoryJob], None]) -> None:
     global _active
     try:
         work(job)
     except BrankasError as exc:
-        # Kept for the job page, without its traceback or the exceptions chained to it: their
-        # frames hold the work's locals (a passphrase, the recovery identity) for as long as
-        # the job is kept.
         exc.__traceback__ = exc.__context__ = exc.__cause__ = None
         job.error = exc
         job.state = FAILED
-    except Exception as exc:  # shown on the job page; the traceback goes to the log
+    except Exception as exc:
         log.exception("%s job %s failed", job.kind, job.id)
         job.error_text = f"{type(exc).__name__}: {exc}"
         job.state = FAILED
@@ -174,29 +234,3 @@ def _run(job: Job, work: Callable[[Job], None]) -> None:
         with _lock:
             if _active is job:
                 _active = None
-
-
-def progress_json(job: Job) -> dict[str, Any]:
-    """What a job's page script polls (about once a second): counts, percent, speed, time
-    left, and the same as text in the active language."""
-    import datetime as dt
-
-    from brankas.web.ui.formats import size_text as filesizeformat
-    from brankas.web.ui.templatetags.brankas_ui import duration
-
-    speed, left = job.speed, job.seconds_left
-    return {
-        "id": job.id, "kind": job.kind, "state": job.state, "percent": job.percent,
-        "files_done": job.files_done, "files_total": job.files_total,
-        "bytes_done": job.bytes_done, "bytes_total": job.bytes_total,
-        "speed": round(speed) if speed is not None else None,
-        "seconds_left": round(left) if left is not None else None,
-        "run": job.run_number,
-        "text": {
-            "files": f"{job.files_done} / {job.files_total}",
-            "bytes": f"{filesizeformat(job.bytes_done)} / {filesizeformat(job.bytes_total)}",
-            "speed": f"{filesizeformat(round(speed))}/s" if speed is not None else "—",
-            "left": duration(dt.timedelta(seconds=round(left))) if left is not None else "—",
-            "elapsed": duration(dt.timedelta(seconds=round(job.elapsed))),
-        },
-    }

@@ -124,3 +124,8 @@ urlpatterns += [
     path("office/", office_views.office_page, name="office"),
     path("office/logo.png", office_views.office_logo, name="office_logo"),
 ]
+
+# issue 15 B: resume an interrupted backup (a new job continuing it)
+urlpatterns += [
+    path("backup/jobs/<str:job_id>/resume", backup.job_resume, name="backup_job_resume"),
+]

@@ -14,13 +14,13 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 from brankas.core.audit.hashchain import Anchor, ChainReport
-from brankas.core.errors import AccessDenied, BrankasError, NotFound
+from brankas.core.errors import AccessDenied, BrankasError
 from brankas.web.audit.anchors import (
     audit_chain_report,
     audit_verify_anchors,
-    disk_anchors,
     pdf_anchors_data,
 )
+from brankas.web.jobs.runners import anchor_dict
 from brankas.web.ui import jobs
 from brankas.web.ui.backup.step_forms import AuditVerifyForm
 from brankas.web.ui.backup.step_views import start_job
@@ -42,17 +42,6 @@ def chain_context(report: ChainReport) -> dict[str, Any]:
                      "problem": r.problem.message(lang) if r.problem else ""}
                     for r in report.anchors],
     }
-
-
-def disks_anchors(folders: list[str]) -> list[Anchor]:
-    """The heads recorded on each disk (``--against`` a folder)."""
-    found: list[Anchor] = []
-    for folder in folders:
-        heads = disk_anchors(Path(folder))
-        if not heads:
-            raise NotFound("audit_anchor_disk_no_head", path=folder)
-        found += heads
-    return found
 
 
 @login_required
@@ -86,13 +75,6 @@ def audit_verify_view(request: HttpRequest) -> HttpResponse:
         return render(request, TEMPLATE, {**context, **chain_context(checked),
                                           "checked_given": True})
 
-    def work(job: jobs.Job) -> None:
-        job.progress(0, len(disks), 0, 0)
-        found = list(anchors)
-        for folder in disks:
-            found += disks_anchors([folder])
-            job.advance()
-        job.result = {"report": audit_verify_anchors(anchors=found)}
-
-    return start_job(request, user, jobs.AUDIT_VERIFY, ", ".join(disks), work, TEMPLATE,
-                     context)
+    return start_job(request, user, jobs.AUDIT_VERIFY, ", ".join(disks), TEMPLATE, context,
+                     params={"disks": list(disks),
+                             "anchors": [anchor_dict(a) for a in anchors]})

@@ -60,7 +60,7 @@ def recover_page(request: HttpRequest) -> HttpResponse:
                "allow_older": data["allow_older"], "allow_unsigned": data["allow_unsigned"],
                "lang": language()}
 
-    def work(job: jobs.Job) -> None:
+    def work(job: jobs.MemoryJob) -> None:
         from brankas import instance
 
         switched = instance.recover_in_place(dest=dest, passphrase=passphrase,
@@ -68,17 +68,19 @@ def recover_page(request: HttpRequest) -> HttpResponse:
                                              on_progress=job.progress, **options)
         job.result = {**switched.report, "set_aside": switched.set_aside}
 
-    job = jobs.Job(kind=jobs.RECOVER, user_id=0, username="", dest=dest)
+    # In memory (ui.jobs): the rebuild replaces this instance's database, so its job cannot
+    # be a row of it.
+    job = jobs.MemoryJob(kind=jobs.RECOVER, user_id=0, username="", dest=dest)
     try:
-        jobs.job_start(job, work)
+        jobs.memory_job_start(job, work)
     except jobs.JobBusy as exc:
         return render(request, TEMPLATE, {**context, "busy": exc.job}, status=409)
     return redirect("ui:recover_job", job_id=job.id)
 
 
-def _job_for(job_id: str) -> jobs.Job:
+def _job_for(job_id: str) -> jobs.MemoryJob:
     job = jobs.job_get(job_id)
-    if job is None or job.kind != jobs.RECOVER:
+    if not isinstance(job, jobs.MemoryJob) or job.kind != jobs.RECOVER:
         raise Http404
     return job
 

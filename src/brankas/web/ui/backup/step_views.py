@@ -1,14 +1,13 @@
 """SOP steps that used to exist only on the command line: import of an old four-folder
 archive, restore from a backup disk, and the restore drill. Each page calls the service the
 command calls (``brankas import``, ``brankas restore``, ``brankas drill``) in a background
-job (``ui.jobs``) whose progress page polls, as the backup page does. The services check
+persistent job (``ui.jobs``) whose progress page polls, as the backup page does. The services check
 the role and audit; the pages refuse a role early (a page of its own) and check the typed
-folders while the form is on screen. Passphrases and shares are only in the job's memory
-while it runs: never stored, never in a URL or a log."""
+folders while the form is on screen. Passphrases and shares are only in the memory of the
+process that took the form, while its job runs: never stored, never in a URL or a log."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -22,8 +21,6 @@ from brankas.core.access import Action, allowed
 from brankas.core.errors import BrankasError
 from brankas.core.terms import Classification
 from brankas.web.accounts.models import User
-from brankas.web.backup.restore import backup_drill, backup_restore
-from brankas.web.documents.importer import run_import
 from brankas.web.ui import jobs
 from brankas.web.ui.backup.step_forms import DrillForm, ImportForm, RestoreForm
 from brankas.web.ui.common import language, message_of, refusals, require_role
@@ -39,23 +36,18 @@ ACTION_OF_KIND = {
 SHOWN = 500  # of each list on the result page
 
 
-def start_job(request: HttpRequest, user: User, kind: str, dest: str, work: Any,
-              template: str, context: dict[str, Any]) -> HttpResponse:
-    """``work`` as a job of ``kind``; the page again (409) while another job runs."""
-    job = jobs.Job(kind=kind, user_id=user.pk, username=user.username, dest=dest)
+def start_job(request: HttpRequest, user: User, kind: str, dest: str, template: str,
+              context: dict[str, Any], *, params: dict[str, Any],
+              secrets: dict[str, Any] | None = None, lang: str = "") -> HttpResponse:
+    """A job of ``kind`` (``params`` stored, ``secrets`` in memory only); the page again
+    (409) while another job runs."""
     try:
-        jobs.job_start(job, work)
+        job = jobs.job_start(kind=kind, user=user, dest=dest, params=params, secrets=secrets,
+                             lang=lang)
     except jobs.JobBusy as exc:
         return render(request, template, {**context, "busy": exc.job, "active": exc.job},
                       status=409)
     return redirect("ui:step_job", job_id=job.id)
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
 
 
 # -- import -------------------------------------------------------------------------------
@@ -73,25 +65,10 @@ def import_page(request: HttpRequest) -> HttpResponse:
         return render(request, "ui/step_import.html", context, status=400)
     folder = form.cleaned_data["folder"]
     classification = Classification(form.cleaned_data["exempted_classification"])
-    lang = language()  # the job's thread has not the request's language
-
-    def work(job: jobs.Job) -> None:
-        sizes: dict[Path, int] = {}
-
-        def on_start(candidates: list[Any]) -> None:
-            for cand in candidates:
-                sizes[cand.path] = _size(cand.path)
-            job.progress(0, len(candidates), 0, sum(sizes.values()))
-
-        def on_progress(cand: Any, outcome: str) -> None:
-            job.advance(1, sizes.get(cand.path, 0))
-
-        summary = run_import(actor=user, folder=Path(folder),
-                             exempted_classification=classification,
-                             on_start=on_start, on_progress=on_progress, lang=lang)
-        job.result = summary.as_dict()
-
-    return start_job(request, user, jobs.IMPORT, folder, work, "ui/step_import.html", context)
+    lang = language()  # the worker has not the request's language
+    return start_job(request, user, jobs.IMPORT, folder, "ui/step_import.html", context,
+                     params={"folder": folder, "exempted_classification": classification.value},
+                     lang=lang)
 
 
 # -- restore ------------------------------------------------------------------------------
@@ -118,13 +95,9 @@ def restore_page(request: HttpRequest) -> HttpResponse:
         if not password_is_recent(request):  # decrypting is opening exempted content
             return reauth_redirect(request, request.path)
     dest, to, agendas = data["dest"], data["to"], data["agendas"] or None
-
-    def work(job: jobs.Job) -> None:
-        report = backup_restore(actor=user, dest=Path(dest), to=Path(to), agendas=agendas,
-                                passphrase=passphrase, on_progress=job.progress)
-        job.result = report.as_dict()
-
-    return start_job(request, user, jobs.RESTORE, dest, work, "ui/step_restore.html", context)
+    return start_job(request, user, jobs.RESTORE, dest, "ui/step_restore.html", context,
+                     params={"dest": dest, "to": to, "agendas": agendas},
+                     secrets={"passphrase": passphrase})
 
 
 # -- the restore drill --------------------------------------------------------------------
@@ -161,14 +134,9 @@ def drill_page(request: HttpRequest) -> HttpResponse:
             form.add_error("shares", message_of(exc))
             return render(request, "ui/step_drill.html", context, status=400)
     dest = form.cleaned_data["dest"]
-    lang = language()
-
-    def work(job: jobs.Job) -> None:
-        report = backup_drill(actor=user, dest=Path(dest), passphrase=passphrase,
-                              shares=shares, on_progress=job.progress, lang=lang)
-        job.result = report.as_dict()
-
-    return start_job(request, user, jobs.DRILL, dest, work, "ui/step_drill.html", context)
+    return start_job(request, user, jobs.DRILL, dest, "ui/step_drill.html", context,
+                     params={"dest": dest}, secrets={"passphrase": passphrase, "shares": shares},
+                     lang=language())
 
 
 # -- a step's progress and result ---------------------------------------------------------
@@ -176,7 +144,7 @@ def drill_page(request: HttpRequest) -> HttpResponse:
 def _job_for(request: HttpRequest, job_id: str) -> jobs.Job:
     """The job, for the user who started it (its result may name their documents)."""
     job = jobs.job_get(job_id)
-    if job is None or job.kind not in ACTION_OF_KIND:
+    if not isinstance(job, jobs.Job) or job.kind not in ACTION_OF_KIND:
         raise Http404
     user = require_role(request, ACTION_OF_KIND[job.kind])
     if job.user_id != user.pk:
@@ -195,17 +163,18 @@ def step_job_page(request: HttpRequest, job_id: str) -> HttpResponse:
     job = _job_for(request, job_id)
     running = job.running  # read first (backup/views.py job_page)
     context: dict[str, Any] = {"job": job, "running": running,
-                               "progress": jobs.progress_json(job)}
+                               "progress": jobs.progress_json(job),
+                               "interrupted": job.state == jobs.INTERRUPTED}
     if job.error is not None:
         context["error"] = message_of(job.error)
     elif job.error_text:
         context["error"] = job.error_text
-    if job.result is not None:
+    if job.result is not None and job.state == jobs.DONE:
         context["result"] = _shown(job.result)
         if job.kind == jobs.AUDIT_VERIFY:
             from brankas.web.ui.audit.verify_views import chain_context
 
-            context.update(chain_context(job.result["report"]))
+            context.update(chain_context(jobs.chain_report_from_dict(job.result["report"])))
     return render(request, "ui/step_job.html", context)
 
 

@@ -1,6 +1,6 @@
 """Backing up to an external disk (SOP step 6), checking disks, and the backup control
 lists (SOP step 8's attachment). The work is done by ``brankas.web.backup``; a backup or a
-disk check runs in a background thread (``ui.jobs``) whose progress the page polls."""
+disk check runs as a persistent job (``ui.jobs``) whose progress the page polls."""
 
 from __future__ import annotations
 
@@ -26,8 +26,7 @@ from brankas.web.backup.selectors import (
     run_get,
     run_list,
 )
-from brankas.web.backup.services import backup_run, medium_verify
-from brankas.web.custody.selectors import return_reminder, safe_list, state_of
+from brankas.web.custody.selectors import safe_list, state_of
 from brankas.web.ui import jobs
 from brankas.web.ui.backup.forms import BackupForm, VerifyForm
 from brankas.web.ui.common import actor, download, message_of, paginate, refusals, require_role
@@ -73,21 +72,9 @@ def backup_page(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _page(request, user, backup_form=form, status=400)
     dest, label = form.cleaned_data["dest"], form.cleaned_data["label"] or None
-
-    def work(job: jobs.Job) -> None:
-        def started(run: Any) -> None:
-            job.run_number = run.number
-            job.medium_label = run.medium.label
-
-        outcome = backup_run(actor=user, dest=dest, label=label, on_progress=job.progress,
-                             on_start=started)
-        job.outcome = outcome.as_dict()
-        job.outcome["reminder"] = return_reminder(outcome.medium)
-        job.medium_label = outcome.medium.label
-
-    job = jobs.Job(kind=jobs.BACKUP, user_id=user.pk, username=user.username, dest=dest)
     try:
-        jobs.job_start(job, work)
+        job = jobs.job_start(kind=jobs.BACKUP, user=user, dest=dest,
+                             params={"dest": dest, "label": label})
     except jobs.JobBusy as exc:
         return _page(request, user, backup_form=form, busy=exc.job, status=409)
     return redirect("ui:backup_job", job_id=job.id)
@@ -108,17 +95,9 @@ def verify_page(request: HttpRequest) -> HttpResponse:
                       status=400)
     dest, mode = form.cleaned_data["dest"], form.cleaned_data["mode"]
     percent = form.cleaned_data["sample_percent"] or 10
-
-    def work(job: jobs.Job) -> None:
-        report, medium = medium_verify(actor=user, dest=dest, mode=mode, sample_percent=percent,
-                                       on_progress=job.progress)
-        job.report = report
-        job.medium_label = medium.label if medium else ""
-
-    job = jobs.Job(kind=jobs.VERIFY, user_id=user.pk, username=user.username, dest=dest,
-                   mode=mode)
     try:
-        jobs.job_start(job, work)
+        job = jobs.job_start(kind=jobs.VERIFY, user=user, dest=dest, mode=mode,
+                             params={"dest": dest, "mode": mode, "sample_percent": percent})
     except jobs.JobBusy as exc:
         return render(request, "ui/backup_verify.html", {"verify_form": form, "busy": exc.job,
                                                          "active": exc.job}, status=409)
@@ -129,7 +108,8 @@ def verify_page(request: HttpRequest) -> HttpResponse:
 
 def _job_for(request: HttpRequest, job_id: str) -> jobs.Job:
     job = jobs.job_get(job_id)
-    if job is None or job.kind not in (jobs.BACKUP, jobs.VERIFY):  # the others: their pages
+    # the other kinds: their own pages
+    if not isinstance(job, jobs.Job) or job.kind not in (jobs.BACKUP, jobs.VERIFY):
         raise Http404
     require_role(request, Action.BACKUP if job.kind == jobs.BACKUP else Action.VERIFY_DISK)
     return job
@@ -181,7 +161,8 @@ def job_page(request: HttpRequest, job_id: str) -> HttpResponse:
     # later, a job that ended meanwhile showed neither, nor the progress that reloads).
     running = job.running
     context: dict[str, Any] = {"job": job, "running": running,
-                               "progress": jobs.progress_json(job)}
+                               "progress": jobs.progress_json(job),
+                               **resume_offer(job)}
     if job.error is not None:
         context["error"] = message_of(job.error)
         context.update(_checkout_offer(request, job))
@@ -205,14 +186,39 @@ def job_page(request: HttpRequest, job_id: str) -> HttpResponse:
     if job.report is not None:
         report = job.report
         context["problems"] = {
-            "missing": report.missing[:PROBLEMS_SHOWN],
-            "changed": report.changed[:PROBLEMS_SHOWN],
-            "unexpected": report.unexpected[:PROBLEMS_SHOWN],
-            "tags": report.tag_problems[:PROBLEMS_SHOWN],
-            "seals": report.seal_problems[:PROBLEMS_SHOWN],
-            "register": report.register_problems[:PROBLEMS_SHOWN],
+            "missing": report["missing"][:PROBLEMS_SHOWN],
+            "changed": report["changed"][:PROBLEMS_SHOWN],
+            "unexpected": report["unexpected"][:PROBLEMS_SHOWN],
+            "tags": report["tag_problems"][:PROBLEMS_SHOWN],
+            "seals": report["seal_problems"][:PROBLEMS_SHOWN],
+            "register": report["register_problems"][:PROBLEMS_SHOWN],
         }
     return render(request, "ui/backup_job.html", context)
+
+
+def resume_offer(job: jobs.Job) -> dict[str, Any]:
+    """An interrupted or failed job that resumes: a new job goes on from where it stopped."""
+    offer = (job.state in (jobs.INTERRUPTED, jobs.FAILED) and job.resumable
+             and not job.local and not job.resumed_by.filter().exists())
+    return {"can_resume": offer, "interrupted": job.state == jobs.INTERRUPTED,
+            "resumed_by": job.resumed_by.order_by("-started_at").first()}
+
+
+@login_required
+@refusals
+def job_resume(request: HttpRequest, job_id: str) -> HttpResponse:
+    """Resume an interrupted backup (POST): a new job continuing it (the disk keeps what was
+    copied; the backup copies only what it lacks)."""
+    job = _job_for(request, job_id)
+    if request.method != "POST":
+        return redirect("ui:backup_job", job_id=job.id)
+    user = require_role(request, Action.BACKUP if job.kind == jobs.BACKUP
+                        else Action.VERIFY_DISK)
+    try:
+        new = jobs.job_resume(job, user)
+    except jobs.JobBusy as exc:
+        return _page(request, user, busy=exc.job, status=409)
+    return redirect("ui:backup_job", job_id=new.id)
 
 
 @login_required

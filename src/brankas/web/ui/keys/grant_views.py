@@ -1,7 +1,8 @@
 """Hand-over and revocation pages: a grant (a holder with their passphrase, or the admin
-with the recovery shares) and a revocation's rekey run as background jobs (``ui.jobs``,
-kind GRANT) whose progress page reads the ``RewrapJob`` row; a revocation alone is quick
-and answers at once with what the key still opens on backup disks."""
+with the recovery shares) and a revocation's rekey run as local jobs (``ui.jobs``,
+kind GRANT: the passphrase or the recovery identity stays in this process's memory)
+whose progress page reads the ``RewrapJob`` row; a revocation alone is quick and answers
+at once with what the key still opens on backup disks."""
 
 from __future__ import annotations
 
@@ -17,10 +18,9 @@ from django.views.decorators.http import require_GET
 from brankas.core.access import Action, allowed
 from brankas.core.errors import AccessDenied, BrankasError
 from brankas.web.accounts.models import User
-from brankas.web.keys.grants import key_grant
+from brankas.web.jobs.runners import exposure
 from brankas.web.keys.models import HolderKey, RewrapJob
-from brankas.web.keys.revocation import RevokeResult, key_revoke
-from brankas.web.keys.rewrap import RewrapProgress
+from brankas.web.keys.revocation import key_revoke
 from brankas.web.ui import jobs
 from brankas.web.ui.common import actor, message_of, refusals, require_role
 from brankas.web.ui.keys.grant_forms import PASSPHRASE, SHARES, GrantForm, RevokeForm, split_shares
@@ -57,19 +57,11 @@ def _holders_to_revoke() -> list[tuple[str, str]]:
     return [(u.username, f"{u.display()} ({u.username}, {u.role.title()})") for u in users]
 
 
-def _progress_of(job: jobs.Job) -> Any:
-    def progress(p: RewrapProgress) -> None:
-        job.rewrap_job_id = p.job_id or job.rewrap_job_id
-        job.progress(p.files_done, p.files_total, p.bytes_done, p.bytes_total)
-
-    return progress
-
-
-def _start(request: HttpRequest, user: User, work: Any, template: str,
-           context: dict[str, Any]) -> HttpResponse:
-    job = jobs.Job(kind=jobs.GRANT, user_id=user.pk, username=user.username, dest="")
+def _start(request: HttpRequest, user: User, template: str, context: dict[str, Any], *,
+           params: dict[str, Any], secrets: dict[str, Any]) -> HttpResponse:
+    """The grant or rekey as a local job: its secret stays in this process's memory."""
     try:
-        jobs.job_start(job, work)
+        job = jobs.job_start(kind=jobs.GRANT, user=user, params=params, secrets=secrets)
     except jobs.JobBusy as exc:
         return render(request, template, {**context, "busy": exc.job}, status=409)
     return redirect("ui:key_job", job_id=job.id)
@@ -106,23 +98,11 @@ def grant_page(request: HttpRequest) -> HttpResponse:
     else:
         passphrase = form.cleaned_data["passphrase"]
 
-    def work(job: jobs.Job) -> None:
-        summary = key_grant(actor=user, to=to, passphrase=passphrase, recovery=recovery,
-                            on_progress=_progress_of(job))
-        job.rewrap_job_id = summary.job_id
-        job.result = {"grant": summary.as_dict()}
-
-    return _start(request, user, work, "ui/key_grant.html", context)
+    return _start(request, user, "ui/key_grant.html", context, params={"to": to},
+                  secrets={"passphrase": passphrase, "recovery": recovery})
 
 
 # -- revoke ------------------------------------------------------------------------------
-
-def _exposure(result: RevokeResult) -> dict[str, Any]:
-    return {"holder": result.holder, "fingerprints": result.fingerprints,
-            "still_opens": [vars(e) for e in result.still_opens],
-            "rekey": result.rekey.as_dict() if result.rekey else None,
-            "recovery_only": result.recovery_only}
-
 
 @login_required
 @refusals
@@ -146,15 +126,8 @@ def revoke_page(request: HttpRequest) -> HttpResponse:
         if recovery is None:
             return render(request, "ui/key_revoke.html", context, status=400)
 
-        def work(job: jobs.Job) -> None:
-            result = key_revoke(actor=user, holder=holder, rekey=True, recovery=recovery,
-                                on_progress=_progress_of(job))
-            job.result = {"revoke": _exposure(result)}
-            if result.rekey is not None:
-                job.rewrap_job_id = result.rekey.job_id
-                job.result["grant"] = result.rekey.as_dict()
-
-        return _start(request, user, work, "ui/key_revoke.html", context)
+        return _start(request, user, "ui/key_revoke.html", context,
+                      params={"revoke": holder}, secrets={"recovery": recovery})
     try:
         result = key_revoke(actor=user, holder=holder)
     except BrankasError as exc:
@@ -163,14 +136,14 @@ def revoke_page(request: HttpRequest) -> HttpResponse:
         form.add_error(None, message_of(exc))
         return render(request, "ui/key_revoke.html", context, status=400)
     return render(request, "ui/key_revoke.html", {**context, "form": None,
-                                                  "revoked": _exposure(result)})
+                                                  "revoked": exposure(result)})
 
 
 # -- a job's progress (read from its RewrapJob) -------------------------------------------
 
 def _job_for(request: HttpRequest, job_id: str) -> jobs.Job:
     job = jobs.job_get(job_id)
-    if job is None or job.kind != jobs.GRANT:
+    if not isinstance(job, jobs.Job) or job.kind != jobs.GRANT:
         raise Http404
     user = actor(request)
     if job.user_id != user.pk:
@@ -182,8 +155,9 @@ def _progress(job: jobs.Job) -> dict[str, Any]:
     """The job's progress, its counts from the grant's own record (``RewrapJob``) once the
     grant has made one."""
     row = RewrapJob.objects.filter(pk=job.rewrap_job_id).first() if job.rewrap_job_id else None
-    if row is not None:
-        job.progress(row.files_done, row.files_total, row.bytes_done, row.bytes_total)
+    if row is not None and job.running:
+        job.files_done, job.files_total = row.files_done, row.files_total
+        job.bytes_done, job.bytes_total = row.bytes_done, row.bytes_total
     return {**jobs.progress_json(job), "rewrap_job": row.pk if row is not None else None}
 
 
@@ -192,12 +166,13 @@ def _progress(job: jobs.Job) -> dict[str, Any]:
 def key_job_page(request: HttpRequest, job_id: str) -> HttpResponse:
     job = _job_for(request, job_id)
     running = job.running  # read first (backup/views.py job_page)
-    context: dict[str, Any] = {"job": job, "running": running, "progress": _progress(job)}
+    context: dict[str, Any] = {"job": job, "running": running, "progress": _progress(job),
+                               "interrupted": job.state == jobs.INTERRUPTED}
     if job.error is not None:
         context["error"] = message_of(job.error)
     elif job.error_text:
         context["error"] = job.error_text
-    result = job.result or {}
+    result = (job.result if job.state == jobs.DONE else None) or {}
     context["summary"] = result.get("grant")
     context["revoked"] = result.get("revoke")
     return render(request, "ui/key_job.html", context)

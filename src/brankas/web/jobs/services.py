@@ -1,0 +1,403 @@
+"""Starting, running, interrupting and resuming jobs (writes; the pages read ``selectors``).
+
+A job is a row (``models.Job``) and, unless it holds a secret, a django-tasks task on the
+database backend (``tasks.run_job``) that any worker takes: the embedded one in
+``brankas serve`` or ``brankas worker``. A job that needs a passphrase, shares or the
+recovery identity is *local*: it is not queued; it runs in a thread of the process that took
+the form, its secret in that process's memory only (``_secrets``), never in a row, a task's
+arguments or a log. When that process ends, the secret is gone: the job is marked
+interrupted and is started again from its form (the work done so far is kept).
+
+Liveness: the running job's process writes the row's counters and ``heartbeat`` from a
+thread of its own (at most every ``FLUSH_SECONDS``, each write its own short transaction, so
+neither SQLite's single writer nor the work's own transactions hold it back for long). A job
+whose heartbeat is older than ``stale_seconds()``, or whose process on this computer is
+gone, is marked interrupted (``jobs_interrupt_stale``: at every worker's start, and when a
+page reads the job)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.db import (
+    IntegrityError,
+    OperationalError,
+    close_old_connections,
+    connection,
+    transaction,
+)
+from django.utils import timezone
+
+from brankas.core.errors import BrankasError
+from brankas.web.jobs.models import ACTIVE, DONE, FAILED, INTERRUPTED, QUEUED, RUNNING, Job
+
+log = logging.getLogger(__name__)
+
+FLUSH_SECONDS = 0.5  # the counters reach the row at most this often
+HEARTBEAT_SECONDS = 5.0  # and the heartbeat at least this often while the job runs
+
+
+def stale_seconds() -> float:
+    """With no heartbeat for this long, a running job's worker is taken as dead."""
+    try:
+        return max(5.0, float(os.environ.get("BRANKAS_JOB_STALE_SECONDS", "60")))
+    except ValueError:
+        return 60.0
+
+
+def worker_identity() -> str:
+    return f"{socket.gethostname()}|{os.getpid()}"
+
+
+class JobBusy(Exception):
+    """Another job is queued or running; ``job`` is that one."""
+
+    def __init__(self, job: Job) -> None:
+        super().__init__(job.id)
+        self.job = job
+
+
+# -- the secrets of local jobs: this process's memory only ----------------------------------
+
+_secrets_lock = threading.Lock()
+_secrets: dict[str, dict[str, Any]] = {}
+_threads: dict[str, threading.Thread] = {}
+# Jobs started by this process: set when the job ends here (``wait`` without polling).
+_ended: dict[str, threading.Event] = {}
+# What the embedded worker waits on between looks at the queue (``worker.EmbeddedWorker``).
+queued_here = threading.Event()
+
+
+def _take_secrets(job_id: str) -> dict[str, Any] | None:
+    with _secrets_lock:
+        return _secrets.pop(job_id, None)
+
+
+def running_here() -> set[str]:
+    """The local jobs whose thread runs in this process."""
+    with _secrets_lock:
+        return {job_id for job_id, t in _threads.items() if t.is_alive()}
+
+
+# -- start --------------------------------------------------------------------------------
+
+def job_create(*, kind: str, user: Any, dest: str = "", mode: str = "",
+               params: dict[str, Any] | None = None, secrets: dict[str, Any] | None = None,
+               lang: str = "", resumed_from: Job | None = None, exclusive: bool = True) -> Job:
+    """Record a job and queue it (or, with ``secrets``, run it in a thread of this process).
+
+    ``JobBusy`` while another job is queued or running (``exclusive``: one long job at a
+    time, as on the operator's laptop) and, whatever ``exclusive`` says, while another
+    backup to the same disk is: the database refuses a second active job with the same
+    ``lock`` (a unique constraint over the active jobs), so two web processes cannot both
+    start one."""
+    from brankas.web.jobs import runners
+    from brankas.web.jobs.tasks import run_job
+
+    params = _plain(params or {})
+    secrets = {k: v for k, v in (secrets or {}).items() if v is not None}
+    local = bool(secrets) or kind in runners.LOCAL_ONLY
+    lock = runners.lock_of(kind, params)
+    jobs_interrupt_stale()
+    try:
+        with transaction.atomic():
+            if exclusive:
+                other = Job.objects.filter(state__in=ACTIVE).select_related("user").first()
+                if other is not None:
+                    raise JobBusy(other)
+            with transaction.atomic():  # the constraint's refusal leaves the outer usable
+                job = Job.objects.create(
+                    kind=kind, user=user, dest=dest, mode=mode, params=params, local=local,
+                    lang=lang, lock=lock, resumable=kind in runners.RESUMABLE,
+                    resumed_from=resumed_from,
+                    worker=worker_identity() if local else "")
+            if not local:
+                result = run_job.enqueue(job.id)
+                job.task_id = str(result.id)
+                Job.objects.filter(pk=job.pk).update(task_id=job.task_id)
+    except IntegrityError:
+        other = Job.objects.filter(lock=lock, state__in=ACTIVE).select_related("user").first()
+        if other is None:  # ended meanwhile: still refused, the page says so
+            raise
+        raise JobBusy(other) from None
+    with _secrets_lock:
+        _ended[job.id] = threading.Event()
+    if not local:
+        transaction.on_commit(queued_here.set)
+    if local:
+        with _secrets_lock:
+            _secrets[job.id] = secrets
+            thread = threading.Thread(target=_run_local, args=(job.id,),
+                                      name=f"brankas-job-{kind}", daemon=True)
+            _threads[job.id] = thread
+        thread.start()
+    return job
+
+
+def job_resume(*, job: Job, user: Any) -> Job:
+    """A new job continuing an interrupted (or failed) one of a kind that resumes: the
+    backup copies only what the disk still lacks. A local job cannot be resumed here (its
+    secret is gone): its form is filled again."""
+    if job.running or not job.resumable or job.local:
+        raise JobBusy(job) if job.running else BrankasError("job_not_resumable", kind=job.kind)
+    return job_create(kind=job.kind, user=user, dest=job.dest, mode=job.mode,
+                      params=job.params, lang=job.lang, resumed_from=job)
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as JSON makes it (paths and dates as text)."""
+    return json.loads(json.dumps(value, default=str))
+
+
+# -- run ----------------------------------------------------------------------------------
+
+class JobRun:
+    """The running job's progress. The work's callbacks keep it in memory and write it to
+    the row from the work's own thread and connection, at most every ``FLUSH_SECONDS``, each
+    write its own short transaction (not while the work is inside one of its own: it would
+    be seen only at its commit). A beat thread writes the heartbeat (and the counters) when
+    the work has written nothing for ``HEARTBEAT_SECONDS``: a long step without progress
+    (building a snapshot) is not taken for a dead worker."""
+
+    def __init__(self, job: Job) -> None:
+        self.job = job
+        self.files_done = self.files_total = self.bytes_done = self.bytes_total = 0
+        self.notes: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self._owner = threading.get_ident()
+        self._written = time.monotonic()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"brankas-job-beat-{job.pk}",
+                                        daemon=True)
+
+    # the work's callbacks
+
+    def progress(self, files_done: int, files_total: int, bytes_done: int,
+                 bytes_total: int) -> None:
+        with self._lock:
+            self.files_done, self.files_total = files_done, files_total
+            self.bytes_done, self.bytes_total = bytes_done, bytes_total
+        self._maybe_write()
+
+    def advance(self, files: int = 1, size: int = 0) -> None:
+        with self._lock:
+            self.files_done += files
+            self.bytes_done += size
+        self._maybe_write()
+
+    def note(self, **fields: Any) -> None:
+        """``run_number``, ``medium_label``, ``rewrap_job_id``: on the page as soon as known."""
+        with self._lock:
+            self.notes.update({k: v for k, v in fields.items() if v is not None})
+        self._maybe_write(force=True)
+
+    def counters(self) -> dict[str, Any]:
+        with self._lock:
+            return {"files_done": self.files_done, "files_total": self.files_total,
+                    "bytes_done": self.bytes_done, "bytes_total": self.bytes_total,
+                    **self.notes}
+
+    # the writes
+
+    def _maybe_write(self, force: bool = False) -> None:
+        if threading.get_ident() != self._owner or connection.in_atomic_block:
+            return  # the beat writes it
+        if force or time.monotonic() - self._written >= FLUSH_SECONDS:
+            self._write()
+
+    def _write(self) -> None:
+        try:
+            Job.objects.filter(pk=self.job.pk, state=RUNNING).update(
+                heartbeat=timezone.now(), **self.counters())
+            self._written = time.monotonic()
+        except OperationalError:  # the database busy: the next write tries again
+            log.warning("job %s: progress not written (database busy)", self.job.pk)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _beat(self) -> None:
+        try:
+            while not self._stop.wait(min(1.0, HEARTBEAT_SECONDS)):
+                if time.monotonic() - self._written >= HEARTBEAT_SECONDS:
+                    self._write()
+        finally:
+            connection.close()
+
+
+def job_execute(job_id: str) -> None:
+    """Run the job ``job_id`` here (the task's body, or a local job's thread): claim it,
+    run its kind's work with its progress written to the row, record the result or the
+    error. Never raises for the work's failure: it is the job's result."""
+    try:
+        _execute(job_id)
+    finally:
+        with _secrets_lock:
+            ended = _ended.get(job_id)
+        if ended is not None:
+            ended.set()
+
+
+def _execute(job_id: str) -> None:
+    from brankas.web.jobs import runners
+
+    job = Job.objects.select_related("user").filter(pk=job_id).first()
+    if job is None or job.state != QUEUED:
+        return  # interrupted meanwhile, or run already
+    secrets: dict[str, Any] | None = {}
+    if job.local:
+        secrets = _take_secrets(job_id)
+        if secrets is None and job.kind not in runners.LOCAL_ONLY:
+            _finish(job, FAILED, error=BrankasError("job_secret_elsewhere", kind=job.kind))
+            return
+    claimed = Job.objects.filter(pk=job_id, state=QUEUED).update(
+        state=RUNNING, began_at=timezone.now(), heartbeat=timezone.now(),
+        worker=worker_identity())
+    if not claimed:
+        return
+    job.state = RUNNING
+    run = JobRun(job)
+    run.start()
+    try:
+        _run_work(job, run, secrets)
+    finally:
+        secrets = None
+
+
+def _run_work(job: Job, run: JobRun, secrets: dict[str, Any] | None) -> None:
+    from brankas.web.jobs import runners
+
+    try:
+        result = runners.RUNNERS[job.kind](run, job, secrets or {})
+    except BrankasError as exc:
+        # Kept without its traceback or the exceptions chained to it: their frames hold the
+        # work's locals (a passphrase, the recovery identity).
+        exc.__traceback__ = exc.__context__ = exc.__cause__ = None
+        run.stop()
+        _finish(job, FAILED, run=run, error=exc)
+    except Exception as exc:  # shown on the job page; the traceback goes to the log
+        log.exception("%s job %s failed", job.kind, job.pk)
+        run.stop()
+        _finish(job, FAILED, run=run, error_text=f"{type(exc).__name__}: {exc}")
+    else:
+        run.stop()
+        _finish(job, DONE, run=run, result=result)
+
+
+def _run_local(job_id: str) -> None:
+    try:
+        job_execute(job_id)
+    finally:
+        with _secrets_lock:
+            _secrets.pop(job_id, None)
+            _threads.pop(job_id, None)
+        connection.close()
+
+
+def _finish(job: Job, state: str, *, run: JobRun | None = None, result: Any = None,
+            error: BrankasError | None = None, error_text: str = "") -> None:
+    fields: dict[str, Any] = {"state": state, "lock": None, "finished_at": timezone.now(),
+                              "heartbeat": timezone.now()}
+    if run is not None:
+        fields.update(run.counters())
+    if result is not None:
+        fields["result"] = _plain(result)
+    if error is not None:
+        fields.update(error_code=error.code, error_params=_plain(error.params))
+    if error_text:
+        fields["error_text"] = error_text
+    for attempt in range(20):  # the end is written, whatever else holds the database
+        try:
+            Job.objects.filter(pk=job.pk).update(**fields)
+            return
+        except OperationalError:
+            if attempt == 19:
+                raise
+            time.sleep(0.5)
+
+
+# -- interrupted jobs --------------------------------------------------------------------
+
+def _pid_alive(pid: int) -> bool:
+    if os.name == "nt":  # os.kill would end it: left to the heartbeat
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def _died_here(job: Job) -> bool:
+    """The job's process was on this computer and is gone (or is this process, which does
+    not run it)."""
+    host, _, pid_text = job.worker.rpartition("|")
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return job.local and job.pk not in running_here() and job.state == RUNNING
+    return not _pid_alive(pid)
+
+
+def job_interrupt(job: Job) -> bool:
+    """Mark ``job`` interrupted (its worker died); its task, if still marked running, failed."""
+    code = "job_interrupted_resumable" if job.resumable else "job_interrupted"
+    marked = Job.objects.filter(pk=job.pk, state__in=ACTIVE).update(
+        state=INTERRUPTED, lock=None, finished_at=timezone.now(), error_code=code,
+        error_params={"kind": job.kind})
+    if marked and job.task_id:
+        from django_tasks_db.models import DBTaskResult
+
+        DBTaskResult.objects.filter(id=job.task_id, status="RUNNING").update(
+            status="FAILED", finished_at=timezone.now(),
+            exception_class_path="brankas.job_interrupted",
+            traceback="The worker running this job stopped before it ended.")
+    if marked:
+        log.warning("%s job %s interrupted (its worker stopped)", job.kind, job.pk)
+    return bool(marked)
+
+
+def jobs_interrupt_stale(*, seconds: float | None = None) -> int:
+    """Mark interrupted every job whose worker died: no heartbeat for ``seconds``, or its
+    process on this computer gone. A job queued for any worker waits on."""
+    limit = stale_seconds() if seconds is None else seconds
+    now = timezone.now()
+    count = 0
+    for job in Job.objects.filter(state__in=ACTIVE):
+        if (job.stale(limit, now) or _died_here(job)) and job_interrupt(job):
+            count += 1
+    return count
+
+
+def wait(job: Job, timeout: float | None = None,
+         sleep: Callable[[float], None] = time.sleep) -> Job:
+    """Until ``job`` ends (tests, a command that follows a job), read afresh from its row;
+    a job started by this process is waited for without reading the row meanwhile."""
+    with _secrets_lock:
+        ended = _ended.get(job.pk)
+    if ended is not None and ended.wait(timeout):
+        with _secrets_lock:
+            _ended.pop(job.pk, None)
+    end = None if timeout is None else time.monotonic() + timeout
+    while True:
+        try:
+            job.refresh_from_db()
+        except OperationalError:  # the worker writing: read again
+            close_old_connections()
+        if not job.running or (end is not None and time.monotonic() >= end):
+            return job
+        sleep(0.05)

@@ -1,0 +1,91 @@
+"""The worker loop: django-tasks-db's own (``db_worker``'s ``Worker``), run by
+``brankas worker`` in a process of its own, or by ``brankas serve`` in a thread beside the
+web server (``EmbeddedWorker``). Before it takes a task it marks interrupted the jobs whose
+worker died (``services.jobs_interrupt_stale``)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from django.db import connection
+from django.utils.crypto import get_random_string
+
+log = logging.getLogger(__name__)
+
+QUEUE = "default"
+
+
+def make_worker(*, interval: float = 1.0, batch: bool = False, max_tasks: int | None = None):  # type: ignore[no-untyped-def]
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    from brankas.web.jobs.services import worker_identity
+
+    ident = worker_identity().replace("|", "-")[:40] + "-" + get_random_string(8)
+    return Worker(queue_names=[QUEUE], interval=interval, batch=batch, backend_name="default",
+                  startup_delay=False, max_tasks=max_tasks, worker_id=ident[:64],
+                  excluded_queue_names=[])
+
+
+def run_worker(*, interval: float = 1.0, batch: bool = False,
+               max_tasks: int | None = None) -> int:
+    """Run queued jobs here until stopped (``batch``: until none is left); the number of
+    tasks run."""
+    from brankas.web.jobs.services import jobs_interrupt_stale
+
+    jobs_interrupt_stale()
+    worker = make_worker(interval=interval, batch=batch, max_tasks=max_tasks)
+    worker.configure_signals()
+    try:
+        worker.run()
+    finally:
+        worker.reset_signals()
+    return worker._run_tasks
+
+
+class EmbeddedWorker:
+    """The worker in a thread of the web process (``brankas serve``; the tests). It looks at
+    the queue when this process has queued a job (at its commit) and every ``interval``
+    seconds for the jobs other processes queue; each look runs what is queued."""
+
+    def __init__(self, *, interval: float = 1.0) -> None:
+        self.interval = interval
+        self.worker = make_worker(interval=0.1, batch=True)  # 0.1: a retry on a locked db
+        self.running = True
+        self.thread = threading.Thread(target=self._run, name="brankas-worker", daemon=True)
+
+    def _run(self) -> None:
+        from brankas.web.jobs.services import jobs_interrupt_stale, queued_here
+
+        try:
+            try:
+                jobs_interrupt_stale()
+            except Exception:  # the database busy: the jobs' pages check again
+                log.exception("stale jobs not checked")
+            while self.running:
+                queued_here.wait(self.interval)
+                queued_here.clear()
+                if not self.running:
+                    break
+                try:
+                    self.worker.running = True
+                    self.worker.run()  # batch: what is queued now, then back here
+                except Exception:  # the database away for a moment: keep serving
+                    log.exception("the embedded worker failed; it goes on")
+                    time.sleep(1.0)
+        finally:
+            connection.close()
+
+    def start(self) -> EmbeddedWorker:
+        self.thread.start()
+        return self
+
+    def stop(self, timeout: float | None = None) -> None:
+        """No new task is taken; the one running ends first."""
+        from brankas.web.jobs.services import queued_here
+
+        self.running = False
+        self.worker.running = False
+        queued_here.set()
+        self.thread.join(timeout)
