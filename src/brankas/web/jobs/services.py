@@ -172,7 +172,7 @@ class JobRun:
         self.notes: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._owner = threading.get_ident()
-        self._written = time.monotonic()
+        self._written = time.monotonic() - FLUSH_SECONDS  # the first progress at once
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat, name=f"brankas-job-beat-{job.pk}",
                                         daemon=True)
@@ -182,9 +182,10 @@ class JobRun:
     def progress(self, files_done: int, files_total: int, bytes_done: int,
                  bytes_total: int) -> None:
         with self._lock:
+            new_totals = (files_total, bytes_total) != (self.files_total, self.bytes_total)
             self.files_done, self.files_total = files_done, files_total
             self.bytes_done, self.bytes_total = bytes_done, bytes_total
-        self._maybe_write()
+        self._maybe_write(force=new_totals)  # a new phase (what is to do) shows at once
 
     def advance(self, files: int = 1, size: int = 0) -> None:
         with self._lock:

@@ -1,0 +1,167 @@
+"""Persistent jobs across real processes (issue 15): a backup queued as the web page queues
+it, run by ``brankas worker`` killed with SIGKILL mid-copy; the next worker marks the job
+interrupted, a resumed job completes the backup and the disk verifies. Two processes asking
+for a backup to one disk at once: exactly one is queued. Real SQLite (the instance's file),
+real processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.cli.backup.conftest import Office, big_pdf
+from tests.conftest import cli_env
+
+pytestmark = [pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX"),
+              pytest.mark.slow]
+
+DOCS, SIZE = 24, 1_000_000
+
+# What a web process does when the backup form is posted (ui.backup.views.backup_page calls
+# this service): record the job and queue it. Run as a process of its own against the home.
+ENQUEUE = """
+import json, sys, time
+from pathlib import Path
+from brankas.cli.runtime import setup_django
+setup_django()
+from brankas.web.accounts.models import User
+from brankas.web.jobs import services
+what, arg = sys.argv[1], sys.argv[2]
+if what == "resume":
+    from brankas.web.jobs.models import Job
+    job = services.job_resume(job=Job.objects.get(pk=arg),
+                              user=User.objects.get(username="operator"))
+    print(json.dumps({"job": job.pk}))
+    sys.exit(0)
+if len(sys.argv) > 3:  # start together: wait for the other process's go
+    go = Path(sys.argv[3])
+    Path(str(go) + "." + sys.argv[4]).touch()
+    while not go.exists():
+        time.sleep(0.01)
+try:
+    job = services.job_create(kind="backup", user=User.objects.get(username="operator"),
+                              dest=arg, params={"dest": arg, "label": None},
+                              exclusive=what == "exclusive")
+except services.JobBusy as exc:
+    print(json.dumps({"busy": exc.job.pk}))
+else:
+    print(json.dumps({"job": job.pk}))
+"""
+
+
+def _python(office: Office, *args: str, wait: bool = True) -> subprocess.Popen[str] | dict:
+    env = cli_env(office.home, office.base)
+    proc = subprocess.Popen([sys.executable, "-c", ENQUEUE, *args], env=env, cwd=office.base,
+                            text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if not wait:
+        return proc
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    return json.loads(out)
+
+
+def _worker(office: Office, *extra: str) -> subprocess.Popen[str]:
+    env = cli_env(office.home, office.base)
+    return subprocess.Popen([sys.executable, "-m", "brankas", "worker", "--interval", "0.2",
+                             *extra], env=env, cwd=office.base, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _job(office: Office, job_id: str) -> dict:
+    names = ("state", "files_done", "files_total", "error_code", "resumable", "resumed_from_id",
+             "task_id", "lock", "run_number")
+    rows = office.sql("select state, files_done, files_total, error_code, resumable, "
+                      "resumed_from_id, task_id, lock, run_number from jobs_job where id = ?",
+                      job_id)
+    assert rows, job_id
+    return dict(zip(names, rows[0], strict=True))
+
+
+def test_a_worker_killed_mid_backup_leaves_an_interrupted_job_that_resumes(
+        office: Office) -> None:
+    tree = office.base / "tree" / "biasa" / "penerimaan" / "2025"
+    tree.mkdir(parents=True)
+    for i in range(DOCS):
+        (tree / f"pindai-{i:03d}.pdf").write_bytes(big_pdf(SIZE, i))
+    r = office.cli("import", str(office.base / "tree"), "--json", user="operator")
+    assert r.returncode == 0, r.stderr
+    disk = office.base / "disk-2"  # an empty disk: the whole archive to copy
+
+    job_id = _python(office, "exclusive", str(disk))["job"]  # type: ignore[index]
+    assert _job(office, job_id)["state"] == "queued"
+    worker = _worker(office)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and worker.poll() is None:
+            # Mid-backup: the copy has begun (its first progress is on the row at once):
+            # frozen there at once, then killed.
+            if _job(office, job_id)["files_total"] > 0:
+                os.kill(worker.pid, signal.SIGSTOP)
+                break
+            time.sleep(0.002)
+        os.kill(worker.pid, signal.SIGKILL)
+    finally:
+        worker.wait(30)
+        if worker.stdout:
+            worker.stdout.close()
+        if worker.stderr:
+            worker.stderr.close()
+    row = _job(office, job_id)
+    # Killed mid-backup: the row still says running (nobody was left to say otherwise),
+    # and so does the backup's own record of its run.
+    assert row["state"] == "running" and row["files_total"] > 0, row
+    assert office.sql("select status from backup_backuprun where number = ?",
+                      row["run_number"]) == [("running",)]
+
+    # The next worker, at its start, finds the job's process gone: interrupted, resumable.
+    again = _worker(office, "--burst")
+    out, err = again.communicate(timeout=120)
+    assert again.returncode == 0, err
+    row = _job(office, job_id)
+    assert row["state"] == "interrupted" and row["error_code"] == "job_interrupted_resumable"
+    assert row["resumable"] and row["lock"] is None
+    assert office.sql("select status from django_tasks_database_dbtaskresult where id = ?",
+                      row["task_id"].replace("-", ""))[0][0] == "FAILED"
+
+    # Resumed (the page's button): a new job continuing it, run to the end.
+    resumed = _python(office, "resume", job_id)["job"]  # type: ignore[index]
+    again = _worker(office, "--burst")
+    out, err = again.communicate(timeout=300)
+    assert again.returncode == 0, err
+    new = _job(office, resumed)
+    assert new["state"] == "done", new
+    assert new["resumed_from_id"] == job_id and new["files_done"] == new["files_total"]
+    r = office.cli("verify", str(disk), "--json", user="operator")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.json()["ok"], r.stdout
+
+
+def test_two_processes_asking_for_a_backup_to_one_disk_queue_exactly_one(
+        office: Office) -> None:
+    go = office.base / "go"
+    disk = str(office.base / "one-disk")
+    # exclusive=False: the one-job-at-a-time rule is left out; only the database's
+    # per-disk constraint stands between the two.
+    procs = [_python(office, "per-disk", disk, str(go), str(n), wait=False) for n in (1, 2)]
+    deadline = time.monotonic() + 120
+    while not all(Path(f"{go}.{n}").exists() for n in (1, 2)):
+        assert time.monotonic() < deadline and all(p.poll() is None for p in procs)  # type: ignore[union-attr]
+        time.sleep(0.01)
+    go.touch()
+    answers = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)  # type: ignore[union-attr]
+        assert proc.returncode == 0, err  # type: ignore[union-attr]
+        answers.append(json.loads(out))
+    queued = [a["job"] for a in answers if "job" in a]
+    busy = [a["busy"] for a in answers if "busy" in a]
+    assert len(queued) == 1 and busy == queued, answers
+    rows = office.sql("select id from jobs_job where state in ('queued', 'running')")
+    assert rows == [(queued[0],)]
