@@ -165,3 +165,32 @@ def test_two_processes_asking_for_a_backup_to_one_disk_queue_exactly_one(
     assert len(queued) == 1 and busy == queued, answers
     rows = office.sql("select id from jobs_job where state in ('queued', 'running')")
     assert rows == [(queued[0],)]
+
+
+def test_serve_runs_the_queued_jobs_with_its_embedded_worker(office: Office) -> None:
+    """``brankas serve`` (as ``make run`` starts it) runs a job another process queued."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    disk = office.base / "disk-serve"
+    env = cli_env(office.home, office.base)
+    server = subprocess.Popen([sys.executable, "-m", "brankas", "serve", "--port", str(port)],
+                              env=env, cwd=office.base, text=True, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        job_id = _python(office, "exclusive", str(disk))["job"]  # type: ignore[index]
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and server.poll() is None:
+            if _job(office, job_id)["state"] not in ("queued", "running"):
+                break
+            time.sleep(0.05)
+        row = _job(office, job_id)
+    finally:
+        server.terminate()
+        server.wait(60)
+    assert row["state"] == "done", row
+    assert row["files_done"] == row["files_total"] > 0
+    r = office.cli("verify", str(disk), "--json", user="operator")
+    assert r.returncode == 0 and r.json()["ok"], r.stdout + r.stderr
