@@ -56,8 +56,14 @@ else:
 """
 
 
+def _env(office: Office) -> dict[str, str]:
+    """The processes' environment: the office's data folder (and its database's URL, when
+    it is on PostgreSQL: test_worker_jobs_pg.py)."""
+    return {**cli_env(office.home, office.base), **getattr(office, "extra_env", {})}
+
+
 def _python(office: Office, *args: str, wait: bool = True) -> subprocess.Popen[str] | dict:
-    env = cli_env(office.home, office.base)
+    env = _env(office)
     proc = subprocess.Popen([sys.executable, "-c", ENQUEUE, *args], env=env, cwd=office.base,
                             text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     if not wait:
@@ -68,7 +74,7 @@ def _python(office: Office, *args: str, wait: bool = True) -> subprocess.Popen[s
 
 
 def _worker(office: Office, *extra: str) -> subprocess.Popen[str]:
-    env = cli_env(office.home, office.base)
+    env = _env(office)
     return subprocess.Popen([sys.executable, "-m", "brankas", "worker", "--interval", "0.2",
                              *extra], env=env, cwd=office.base, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)

@@ -1,0 +1,85 @@
+"""The jobs on PostgreSQL (issue 15): two processes asking for a backup to one disk at once
+queue exactly one (the partial unique constraint, on PostgreSQL), and ``brankas worker``
+takes it from the django-tasks queue (``FOR UPDATE SKIP LOCKED`` there) and runs it. Real
+processes against the server ``BRANKAS_TEST_PG_URL`` names
+(``python scripts/pgcluster.py run -- pytest -m postgres ...``)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.cli.backup import test_worker_jobs as on_sqlite
+from tests.cli.backup.conftest import Office
+from tests.conftest import PASSWORDS, CliResult, cli
+
+PG_URL = os.environ.get("BRANKAS_TEST_PG_URL", "")
+pytestmark = [pytest.mark.postgres, pytest.mark.slow,
+              pytest.mark.skipif(not PG_URL, reason="BRANKAS_TEST_PG_URL is not set")]
+
+
+class PgOffice(Office):
+    """An office whose database is a database of the PostgreSQL server."""
+
+    extra_env: dict[str, str]
+
+    def cli(self, *args: str, user: str | None = None, **kwargs: Any) -> CliResult:
+        return cli(self.home, self.base, *args, user=user, env=self.extra_env, process=True,
+                   **kwargs)
+
+    def sql(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
+        import psycopg
+
+        with psycopg.connect(self.extra_env["BRANKAS_DATABASE_URL"]) as con:
+            return [tuple(row) for row in con.execute(query.replace("?", "%s"),  # type: ignore[arg-type]
+                                                      params)]
+
+
+@pytest.fixture(scope="module")
+def office(tmp_path_factory) -> Iterator[PgOffice]:  # type: ignore[no-untyped-def]
+    import psycopg
+
+    name = f"brankas_jobs_{secrets.token_hex(4)}"
+    with psycopg.connect(PG_URL, autocommit=True) as con:
+        con.execute(f'CREATE DATABASE "{name}"')
+    base = tmp_path_factory.mktemp("pg-jobs")
+    made = PgOffice(base=base, home=base / "home", disk=base / "disk", secrets=base,
+                    recovery_file=base / "recovery.txt")
+    made.extra_env = {"BRANKAS_DATABASE_URL": PG_URL.rsplit("/", 1)[0] + "/" + name}
+    try:
+        for who in ("admin", "operator"):
+            (base / f"{who}.pw").write_text(PASSWORDS[who] + "\n")
+        r = made.cli("init", "--office", "Dinas Kominfo", "--admin", "admin",
+                     "--password-file", str(base / "admin.pw"), "--json")
+        assert r.returncode == 0, r.stderr
+        r = made.cli("user", "add", "operator", "--role", "sandiman", "--full-name",
+                     "Operator", "--password-file", str(base / "operator.pw"), user="admin")
+        assert r.returncode == 0, r.stderr
+        made.register("penerimaan", "biasa", "Undangan rapat")
+        yield made
+    finally:
+        with psycopg.connect(PG_URL, autocommit=True) as con:
+            con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_two_processes_asking_for_a_backup_to_one_disk_queue_exactly_one(
+        office: PgOffice) -> None:
+    on_sqlite.test_two_processes_asking_for_a_backup_to_one_disk_queue_exactly_one(office)
+
+
+def test_the_worker_takes_the_job_from_the_queue_and_runs_it(office: PgOffice) -> None:
+    disk = office.base / "disk-w"
+    job_id = on_sqlite._python(office, "per-disk", str(disk))["job"]  # type: ignore[index]
+    worker = on_sqlite._worker(office, "--burst")
+    out, err = worker.communicate(timeout=300)
+    assert worker.returncode == 0, err
+    row = on_sqlite._job(office, job_id)
+    assert row["state"] == "done" and row["lock"] is None, row
+    assert row["files_done"] == row["files_total"] > 0
+    status = office.sql("select status from django_tasks_database_dbtaskresult where id = ?",
+                        row["task_id"])
+    assert status == [("SUCCESSFUL",)]
