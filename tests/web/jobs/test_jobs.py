@@ -194,3 +194,29 @@ def test_the_progress_page_shows_a_queued_job_waiting_for_a_worker(office, signe
     assert status["state"] == "running" and status["queued"]  # the script keeps polling
     page = text_of(client.get(f"/backup/jobs/{job.pk}/"))
     assert "Waiting for a worker to take this job" in page
+
+
+def test_a_job_of_a_dead_process_on_this_computer_is_interrupted_at_once(office):
+    import os
+    import socket
+
+    host, pid = socket.gethostname(), os.getpid()
+
+    def running(worker: str) -> Job:
+        return Job.objects.create(kind=jobs.VERIFY, user=office.users["operator"],
+                                  state=RUNNING, worker=worker, heartbeat=timezone.now(),
+                                  began_at=timezone.now())
+
+    alive = running(services.worker_identity())  # this process runs it
+    earlier = running(f"{host}|{pid}|0000dead")  # a process that had this number before
+    elsewhere = running("another-server|1|00000000")  # its heartbeat is fresh: alive
+    assert services.jobs_interrupt_stale() == 1
+    states = dict(Job.objects.values_list("pk", "state"))
+    assert states == {alive.pk: RUNNING, earlier.pk: INTERRUPTED, elsewhere.pk: RUNNING}
+    assert Job.objects.get(pk=earlier.pk).error_code == "job_interrupted"  # not resumable
+    # Without a heartbeat for longer than the limit, wherever it runs.
+    Job.objects.filter(pk=elsewhere.pk).update(
+        heartbeat=timezone.now() - dt.timedelta(seconds=services.stale_seconds() + 1))
+    assert services.jobs_interrupt_stale() == 1
+    assert Job.objects.get(pk=elsewhere.pk).state == INTERRUPTED
+    assert Job.objects.get(pk=alive.pk).state == RUNNING

@@ -23,6 +23,7 @@ import os
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -52,8 +53,13 @@ def stale_seconds() -> float:
         return 60.0
 
 
+_PROCESS = uuid.uuid4().hex[:8]  # this process, even under a reused process number
+
+
 def worker_identity() -> str:
-    return f"{socket.gethostname()}|{os.getpid()}"
+    """``host|pid|token``: where the job runs, and which process (a restarted server in a
+    container often has the same number as the one that died)."""
+    return f"{socket.gethostname()}|{os.getpid()}|{_PROCESS}"
 
 
 class JobBusy(Exception):
@@ -345,11 +351,14 @@ def _pid_alive(pid: int) -> bool:
 def _died_here(job: Job) -> bool:
     """The job's process was on this computer and is gone (or is this process, which does
     not run it)."""
-    host, _, pid_text = job.worker.rpartition("|")
+    host, _, rest = job.worker.partition("|")
+    pid_text, _, token = rest.partition("|")
     if host != socket.gethostname() or not pid_text.isdigit():
         return False
     pid = int(pid_text)
     if pid == os.getpid():
+        if token != _PROCESS:  # an earlier process with this number
+            return True
         return job.local and job.pk not in running_here() and job.state == RUNNING
     return not _pid_alive(pid)
 
