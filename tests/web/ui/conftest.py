@@ -128,12 +128,13 @@ def english(client: Client) -> Client:
     return client
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def no_job_left_running(request):  # type: ignore[no-untyped-def]
-    """The jobs' worker for the test (the one ``brankas serve`` embeds, in a thread), when
-    the test's records are committed (``transactional_db``: the worker reads them on its own
-    connection); after the test, wait for every job it started (one long job at a time: the
-    next test's job would be refused as busy), then stop the worker."""
+    """(Every page test.) The jobs' worker for the test (the one ``brankas serve``
+    embeds, in a thread), when the test's records are committed (``transactional_db``: the
+    worker reads them on its own connection); after the test, wait for every job it
+    started (one long job at a time: the next test's job would be refused as busy), then
+    stop the worker."""
     from brankas.web.ui import jobs
 
     names = request.fixturenames

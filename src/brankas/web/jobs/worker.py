@@ -74,6 +74,10 @@ class EmbeddedWorker:
                 except Exception:  # the database away for a moment: keep serving
                     log.exception("the embedded worker failed; it goes on")
                     time.sleep(1.0)
+                finally:
+                    # No connection held between looks: the first-run recover puts another
+                    # database in place of this one (and Windows renames no open file).
+                    connection.close()
         finally:
             connection.close()
 
