@@ -16,11 +16,17 @@ from brankas.web.keys.models import (
     SupersededFile,
 )
 
+# Not the office's records but this instance's work in progress (issue 15): a job row names
+# folders of this computer and a worker process; an instance rebuilt from a disk starts with
+# none (web/jobs, docs/architecture.md "Jobs that survive a restart").
+NOT_RECORDS = {"jobs.Job"}
+
 
 def test_every_brankas_model_is_in_the_snapshot_once() -> None:
     ours = {m._meta.label for m in apps.get_models() if m.__module__.startswith("brankas.")}
     assert sorted(set(MODELS)) == sorted(MODELS)  # none twice
-    assert ours - set(MODELS) == set()
+    assert ours - set(MODELS) == NOT_RECORDS
+    assert not NOT_RECORDS & set(MODELS)
 
 
 def test_each_model_comes_after_the_models_it_refers_to() -> None:
