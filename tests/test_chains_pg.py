@@ -24,3 +24,11 @@ pytestmark = pytest.mark.postgres
 @pytest.fixture(scope="module", autouse=True)
 def _on_postgresql(pg_database: str) -> None:
     """Every test of this module on this module's PostgreSQL database."""
+
+
+def test_this_module_runs_on_postgresql(office) -> None:  # type: ignore[no-untyped-def]
+    from django.db import connection
+
+    from brankas.web.accounts.models import User
+
+    assert connection.vendor == "postgresql" and User.objects.filter(username="admin").exists()
