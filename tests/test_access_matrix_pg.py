@@ -22,7 +22,7 @@ def _on_postgresql(pg_database: str) -> None:
     """Every test of this module on this module's PostgreSQL database."""
 
 
-def test_this_module_runs_on_postgresql(office) -> None:  # type: ignore[no-untyped-def]
+def test_this_module_runs_on_postgresql(office) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     from django.db import connection
 
     from brankas.web.accounts.models import User
