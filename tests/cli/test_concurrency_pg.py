@@ -144,7 +144,7 @@ def _decrypt(office: SimpleNamespace, path: Path) -> bytes:
 
 def test_a_backup_while_registering_copies_what_its_snapshot_holds(pg_office, tmp_path) -> None:  # type: ignore[no-untyped-def]
     # Documents before, and registrations going on while the backup runs.
-    _agendas([_registering(pg_office, "penerimaan", "before", 3, tmp_path)])
+    _agendas([_registering(pg_office, "penerimaan", "before", 2, tmp_path)])
     disk = tmp_path / "disk"
     backup = subprocess.Popen(
         [sys.executable, "-m", "brankas", "backup", str(disk), "--json"],
@@ -152,7 +152,7 @@ def test_a_backup_while_registering_copies_what_its_snapshot_holds(pg_office, tm
         env=dict(_child_env(pg_office), BRANKAS_USER="operator",
                  BRANKAS_PASSWORD=PASSWORDS["operator"]))
     during = [_registering(pg_office, "penerimaan", f"during{p}", 3, tmp_path)
-              for p in range(3)]
+              for p in range(2)]
     stdout, stderr = backup.communicate(timeout=600)
     assert backup.returncode == 0, stderr
     _agendas(during)
@@ -161,7 +161,7 @@ def test_a_backup_while_registering_copies_what_its_snapshot_holds(pg_office, tm
     snapshot = json.loads(_decrypt(pg_office, folder / "database.json.age"))
     in_snapshot = {o["fields"]["agenda"]: o["fields"]["stored_path"] for o in snapshot
                    if o["model"] == "documents.document"}
-    assert len(in_snapshot) >= 3
+    assert len(in_snapshot) >= 2
     # The files copied: exactly the snapshot's documents.
     copied = {line.split(maxsplit=1)[1].removeprefix("data/")
               for line in (disk / "manifest-sha256.txt").read_text().splitlines()}

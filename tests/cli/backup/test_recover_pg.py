@@ -1,7 +1,7 @@
 """``brankas recover`` across databases: a disk written by an SQLite instance rebuilt into a
 PostgreSQL instance (``BRANKAS_DATABASE_URL`` names an empty database), whose own backup
 disk is rebuilt into an SQLite instance again: the same documents, files, keys and an
-audit chain that verifies, each time."""
+audit chain that verifies, each time; a database that is not empty is refused."""
 
 from __future__ import annotations
 
@@ -53,6 +53,13 @@ def test_recover_an_sqlite_disk_into_postgresql_and_back(office: Office) -> None
     with psycopg.connect(url) as con:
         [(count,)] = con.execute("select count(*) from documents_document").fetchall()
     assert count == len(office.docs)
+    # Into that database again (no longer empty): refused, nothing built.
+    again = office.base / "rumah-kedua"
+    r = cli(again, office.base, "recover", str(office.disk), "--home", str(again),
+            "--identity", str(office.recovery_file), "--json", env=on_pg)
+    assert r.returncode != 0 and r.stderr.startswith("brankas: "), r.stderr
+    assert "Traceback" not in r.stderr
+    assert not again.exists() or not any(again.iterdir())
     # Back: the PostgreSQL instance's own backup disk, rebuilt into an SQLite instance.
     disk = office.base / "disk-dari-pg"
     r = cli(pg_home, office.base, "backup", str(disk), "--json", user="operator", env=on_pg)
@@ -64,18 +71,3 @@ def test_recover_an_sqlite_disk_into_postgresql_and_back(office: Office) -> None
     _check_rebuilt(office, sqlite_home, {}, r.json())
     assert (sqlite_home / "brankas.sqlite3").is_file()
 
-
-def test_recover_into_a_postgresql_database_that_is_not_empty_is_refused(
-        office: Office) -> None:
-    url = pg.new_database("recover_full")
-    on_pg = {"BRANKAS_DATABASE_URL": url}
-    first = office.base / "rumah-pertama"
-    r = cli(first, office.base, "recover", str(office.disk), "--home", str(first),
-            "--identity", str(office.recovery_file), "--json", env=on_pg)
-    assert r.returncode == 0, r.stderr
-    second = office.base / "rumah-kedua"
-    r = cli(second, office.base, "recover", str(office.disk), "--home", str(second),
-            "--identity", str(office.recovery_file), "--json", env=on_pg)
-    assert r.returncode != 0 and r.stderr.startswith("brankas: "), r.stderr
-    assert "Traceback" not in r.stderr
-    assert not second.exists() or not any(second.iterdir())
