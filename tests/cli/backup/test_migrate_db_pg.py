@@ -88,3 +88,27 @@ def test_migrate_db_is_for_the_admin_only(office: Office) -> None:
     r = office.cli("audit", "list", "--json", user="admin")
     assert any(e["action"] == "access.denied" and e["actor"] == "operator"
                and e["target"] == "migrate-db" for e in r.json())
+
+
+def test_a_copy_that_differs_is_refused_and_nothing_kept(office: Office) -> None:
+    """The target changes a subject as it is written (a trigger): the content hash read
+    back differs, the whole copy is rolled back, and the attempt is audited."""
+    import psycopg
+
+    url = pg.new_database("migrate_differs")
+    with psycopg.connect(url, autocommit=True) as con:
+        con.execute("CREATE FUNCTION brankas_alter() RETURNS trigger AS $$ BEGIN "
+                    "NEW.subject := NEW.subject || ' (diubah)'; RETURN NEW; END $$ "
+                    "LANGUAGE plpgsql")
+        con.execute("CREATE TRIGGER brankas_alter BEFORE INSERT ON documents_document "
+                    "FOR EACH ROW EXECUTE FUNCTION brankas_alter()")
+    r = office.cli("migrate-db", "--to", url, user="admin")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "differs" in r.stderr and "documents_document" in r.stderr, r.stderr
+    with psycopg.connect(url) as con:
+        for table in ("documents_document", "accounts_user", "audit_auditevent"):
+            [(n,)] = con.execute(f'select count(*) from "{table}"').fetchall()  # noqa: S608
+            assert n == 0, table
+    r = office.cli("audit", "list", "--json", user="admin")
+    assert any(e["action"] == "database.migrate" and e["outcome"] == "failed"
+               for e in r.json()), r.stdout
