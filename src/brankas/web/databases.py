@@ -212,9 +212,9 @@ def database_migrate(*, actor: Any, target_url: str,
     Anything different and the target's transaction is rolled back: nothing is kept. The
     source is read as one view (web/consistency.py) and is left as it is, but for the
     audit entry of the move, written first, so that it is in both."""
-    from django.core.management import call_command
     from django.db.utils import Error as DatabaseError
 
+    from brankas import instance
     from brankas.web.audit.guard import require_audited
     from brankas.web.audit.services import audit_record
     from brankas.web.consistency import one_view
@@ -225,7 +225,7 @@ def database_migrate(*, actor: Any, target_url: str,
         report = MigrateReport(source=connections["default"].vendor, target=shown,
                                target_engine=target.vendor)
         try:
-            call_command("migrate", database=TARGET, verbosity=0, interactive=False)
+            instance.migrate(database=TARGET)
         except DatabaseError as exc:
             raise SetupError("migrate_db_unreachable", detail=str(exc).strip()[:300]) from None
         order = copy_order()
