@@ -15,6 +15,15 @@ import pytest
 
 pytestmark = pytest.mark.postgres
 
+
+@pytest.fixture(autouse=True)
+def _where_postgresql_is_expected() -> None:
+    """Run where the PostgreSQL part runs (make test, make test-pg): skipped elsewhere, as
+    the other ``postgres`` tests are (tests/pg.py)."""
+    from tests import pg
+
+    pg.server_url()
+
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "pgcluster.py"
 
 CHILD = """
