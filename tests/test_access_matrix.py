@@ -651,6 +651,12 @@ def cli_pairs() -> list[tuple[Action, Role]]:
     instead, for a quick local run."""
     if os.environ.get("BRANKAS_TEST_QUICK_MATRIX") != "1":
         return PAIRS
+    return quick_pairs()
+
+
+def quick_pairs() -> list[tuple[Action, Role]]:
+    """Each action tried as one role it allows and one it refuses, every role somewhere
+    (the PostgreSQL copy of the matrix, tests/test_access_matrix_pg.py)."""
     chosen = []
     for action in Action:
         allowed = [r for r in Role if r in MATRIX[action]]

@@ -271,6 +271,7 @@ def _print_verify(report: ChainReport) -> None:
 from brankas.cli import (  # noqa: E402,F401  (registers the commands)
     backup,
     custody,
+    databases,  # issue 15 A: migrate-db
     documents,
     keycoverage,  # issue 13: keycoverage, keygrant, keylife extend users' `key` group
     keygrant,

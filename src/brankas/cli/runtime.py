@@ -40,11 +40,11 @@ def ensure_initialized() -> None:
     brankas = settings.BRANKAS
     if not brankas.database_url and not brankas.database_path.exists():
         raise SetupError("not_initialized", home=str(brankas.home))
-    from django.db.utils import OperationalError
+    from django.db.utils import DatabaseError
 
     try:
         ready = is_initialized()
-    except OperationalError:
+    except DatabaseError:  # no table yet (SQLite: OperationalError; PostgreSQL: Programming)
         ready = False
     if not ready:
         raise SetupError("not_initialized", home=str(brankas.home))

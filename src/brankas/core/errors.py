@@ -899,6 +899,32 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "sampai selesai",
         "another backup to this disk is queued or running (started by {user}); wait until "
         "it ends",
+    # issue 15 A: moving an instance's database (brankas migrate-db)
+    "migrate_db_bad_url": (
+        "alamat basis data tujuan tidak dapat dipakai ({detail}); contoh: "
+        "postgresql://brankas@127.0.0.1:5432/brankas atau sqlite:////jalur/brankas.sqlite3",
+        "the target database URL cannot be used ({detail}); for example: "
+        "postgresql://brankas@127.0.0.1:5432/brankas or sqlite:////path/brankas.sqlite3",
+    ),
+    "migrate_db_same": (
+        "basis data tujuan adalah basis data instans ini sendiri",
+        "the target database is this instance's own database",
+    ),
+    "migrate_db_unreachable": (
+        "basis data tujuan tidak dapat dibuka atau disiapkan: {detail}",
+        "the target database cannot be opened or prepared: {detail}",
+    ),
+    "migrate_db_not_empty": (
+        "basis data tujuan tidak kosong ({table}: {rows} baris); pindahkan hanya ke basis "
+        "data baru yang kosong",
+        "the target database is not empty ({table}: {rows} rows); move only into a new, "
+        "empty database",
+    ),
+    "migrate_db_mismatch": (
+        "salinan tidak sama dengan aslinya pada tabel {table} ({detail}); tidak ada yang "
+        "disimpan di basis data tujuan",
+        "the copy differs from the original in table {table} ({detail}); nothing was kept "
+        "in the target database",
     ),
 }
 

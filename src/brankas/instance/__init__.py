@@ -78,10 +78,11 @@ def secure(settings: Settings) -> int:
     return len(fsutil.tighten(settings.home))
 
 
-def migrate() -> None:
+def migrate(database: str = "default") -> None:
+    """Migrate the instance's database (or the connection ``database``: migrate-db's target)."""
     from django.core.management import call_command
 
-    call_command("migrate", verbosity=0, interactive=False)
+    call_command("migrate", database=database, verbosity=0, interactive=False)
 
 
 @dataclass(frozen=True)

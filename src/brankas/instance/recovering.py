@@ -87,7 +87,8 @@ def _django_is_set_up() -> bool:
 @contextlib.contextmanager
 def recover_into(home: Path) -> Iterator[Path]:
     """Set Django up on a new instance in a sibling of ``home`` (prepared, migrated, laid
-    out); on a clean exit of the block, rename it to ``home``. On any error (or a kill)
+    out; its database the home's SQLite file, or the empty database ``BRANKAS_DATABASE_URL``
+    names); on a clean exit of the block, rename it to ``home``. On any error (or a kill)
     ``home`` is left as it was and the sibling removed: the rollback."""
     from brankas import instance
 
@@ -102,13 +103,21 @@ def recover_into(home: Path) -> Iterator[Path]:
     try:
         (temp / MARKER).write_text(f"brankas recover into {home}\n", encoding="utf-8")
         os.environ["BRANKAS_HOME"] = str(temp)
-        os.environ.pop("BRANKAS_DATABASE_URL", None)  # the rebuilt instance: SQLite
         from brankas.core.register import store
 
         settings = instance.start()
         instance.migrate()
         store.create_layout(settings)
-        yield temp
+        if settings.database_url:
+            # The rebuilt instance's database is the (empty) one BRANKAS_DATABASE_URL names
+            # (PostgreSQL): everything is written in one transaction, so a failure leaves
+            # it empty again, as the removed folder leaves an SQLite instance.
+            from django.db import transaction
+
+            with transaction.atomic():
+                yield temp
+        else:
+            yield temp
     except BaseException:
         _close_database()
         shutil.rmtree(temp, ignore_errors=True)

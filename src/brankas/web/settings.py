@@ -94,23 +94,33 @@ TEMPLATES = [
 ]
 
 
+# SQLite, wherever its file is: IMMEDIATE: a writing transaction takes the write lock at
+# BEGIN, so two processes numbering agendas at once queue instead of failing mid-way.
+SQLITE_OPTIONS = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 30,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
+}
+
+
 def _databases() -> dict[str, dict[str, object]]:
     if BRANKAS.database_url:
+        # PostgreSQL (docs/server.md): connections kept a minute, checked before reuse (a
+        # restarted database server costs one reconnect, not an error page). An
+        # sqlite:/// URL (a database moved back by migrate-db) gets the same options as the
+        # data folder's file.
         import dj_database_url
 
-        return {"default": dict(dj_database_url.parse(BRANKAS.database_url, conn_max_age=60))}
+        config = dict(dj_database_url.parse(BRANKAS.database_url, conn_max_age=60,
+                                            conn_health_checks=True))
+        if config.get("ENGINE") == "django.db.backends.sqlite3":
+            config.update(CONN_MAX_AGE=0, OPTIONS=dict(SQLITE_OPTIONS))
+        return {"default": config}
     return {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(BRANKAS.database_path),
-            "OPTIONS": {
-                # IMMEDIATE: a writing transaction takes the write lock at BEGIN, so two
-                # processes numbering agendas at once queue instead of failing mid-way.
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 30,
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                " PRAGMA foreign_keys=ON;",
-            },
+            "OPTIONS": dict(SQLITE_OPTIONS),
         }
     }
 

@@ -8,10 +8,12 @@ import importlib
 import io
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pikepdf
 import pytest
 from django.apps import apps as django_apps
+from django.db import connection
 
 from brankas.core.audit import head as audithead
 from brankas.core.errors import BrankasError
@@ -133,7 +135,8 @@ def test_a_counter_behind_the_log_hides_nothing_and_catches_up(office) -> None:
 def test_the_migration_starts_the_counter_at_the_last_number(office) -> None:
     migration = importlib.import_module("brankas.web.audit.migrations.0002_sequence_counter")
     AuditSequence.objects.all().delete()
-    migration.start_counter(django_apps, None)
+    # What a migration hands it: a schema editor, whose connection names the database.
+    migration.start_counter(django_apps, SimpleNamespace(connection=connection))
     assert counter() == last_seq() > 0
 
 

@@ -58,6 +58,7 @@ from brankas.web.backup import custodyhook, registers, sealing
 from brankas.web.backup.models import BackupCopy, BackupRun, Medium, MediumCheck
 from brankas.web.backup.snapshot import snapshot_bytes
 from brankas.web.backup.versions import superseded_hashes
+from brankas.web.consistency import one_view
 from brankas.web.documents.models import Document
 from brankas.web.keys.models import HolderKey, OfficeKey, SupersededFile
 from brankas.web.keys.selectors import Purpose, Recipients, recipients_for
@@ -264,7 +265,7 @@ def _copy(bag: Bag, run: BackupRun, medium: Medium, actor: User,
 def _read_sources(bag: Bag, medium: Medium, seals: diskseal.SealReport) -> _Sources:
     """The documents, letters, users, keys and anchors, and the snapshot when one is due,
     in one consistent read."""
-    with transaction.atomic():  # one consistent read: documents, keys, snapshot
+    with one_view():  # one consistent read: documents, keys, snapshot (web/consistency.py)
         docs = list(Document.objects.order_by("id").values(*_DOC_FIELDS))
         letters = list(request_letters())
         users = dict(User.objects.values_list("id", "username"))

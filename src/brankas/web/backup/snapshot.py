@@ -79,6 +79,7 @@ def snapshot_load(data: bytes) -> int:
     from django.core.serializers.base import DeserializationError
 
     from brankas.core.errors import SetupError
+    from brankas.web.databases import reset_sequences
 
     allowed = {apps.get_model(label)._meta.label for label in MODELS}
     count = 0
@@ -91,6 +92,7 @@ def snapshot_load(data: bytes) -> int:
                                      detail=f"it holds {label[:60]}, not a Brankas record")
                 obj.save()
                 count += 1
+            reset_sequences(apps.get_model(label) for label in MODELS)
     except (DeserializationError, UnicodeDecodeError) as exc:
         raise SetupError("recover_snapshot_invalid", detail=str(exc)[:300]) from None
     return count

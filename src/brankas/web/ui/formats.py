@@ -153,6 +153,7 @@ DETAIL_LABELS: dict[str, tuple[str, str]] = {
     "safes": ("brankas", "safes"), "seals": ("segel", "seals"),
     "sent_at": ("dikirim pada", "sent at"), "shares": ("bagian", "shares"),
     "skipped": ("dilewati", "skipped"), "snapshot": ("salinan basis data", "snapshot"),
+    "tables": ("tabel", "tables"),  # issue 15 A: migrate-db
     "threshold": ("ambang", "threshold"), "to_safe": ("ke brankas", "to safe"),
     "training": ("diklat", "training"), "trusted_by": ("dipercaya melalui", "trusted by"),
     "unexpected": ("tak terduga", "unexpected"), "unlocked_with": ("dibuka dengan",

@@ -8,8 +8,9 @@ def start_counter(apps, schema_editor):  # type: ignore[no-untyped-def]
     """The counter starts at the last number given so far."""
     event = apps.get_model("audit", "AuditEvent")
     sequence = apps.get_model("audit", "AuditSequence")
-    last = event.objects.aggregate(n=Max("seq"))["n"] or 0
-    sequence.objects.update_or_create(id=1, defaults={"last": last})
+    db = schema_editor.connection.alias  # the database being migrated (migrate-db: not default)
+    last = event.objects.using(db).aggregate(n=Max("seq"))["n"] or 0
+    sequence.objects.using(db).update_or_create(id=1, defaults={"last": last})
 
 
 class Migration(migrations.Migration):

@@ -9,8 +9,10 @@ def existing_media_are_out(apps, schema_editor):  # type: ignore[no-untyped-def]
     """Disks backed up before custody was recorded: out of any safe since their last use."""
     Medium = apps.get_model("backup", "Medium")
     MediumCustody = apps.get_model("custody", "MediumCustody")
-    MediumCustody.objects.bulk_create(
-        [MediumCustody(medium=m, state="out", since=m.last_used_at) for m in Medium.objects.all()]
+    db = schema_editor.connection.alias  # the database being migrated (migrate-db: not default)
+    MediumCustody.objects.using(db).bulk_create(
+        [MediumCustody(medium=m, state="out", since=m.last_used_at)
+         for m in Medium.objects.using(db).all()]
     )
 
 

@@ -9,10 +9,11 @@ def create_office_key(apps, schema_editor):
 
     Office = apps.get_model("accounts", "Office")
     OfficeKey = apps.get_model("keys", "OfficeKey")
-    if Office.objects.exists() and not OfficeKey.objects.exists():
+    db = schema_editor.connection.alias  # the database being migrated (migrate-db: not default)
+    if Office.objects.using(db).exists() and not OfficeKey.objects.using(db).exists():
         key = diskseal.generate()
-        OfficeKey.objects.create(public=key.public, private=key.private,
-                                 fingerprint=key.fingerprint)
+        OfficeKey.objects.using(db).create(public=key.public, private=key.private,
+                                           fingerprint=key.fingerprint)
 
 
 class Migration(migrations.Migration):

@@ -1,0 +1,66 @@
+"""scripts/pgcluster.py, the throw-away cluster make test runs the PostgreSQL part on (and
+the benchmarks use): ``run -- CMD`` hands CMD a superuser URL that works, returns CMD's
+exit status and leaves nothing behind; without PostgreSQL it says so and fails."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture(autouse=True)
+def _where_postgresql_is_expected() -> None:
+    """Run where the PostgreSQL part runs (make test, make test-pg): skipped elsewhere, as
+    the other ``postgres`` tests are (tests/pg.py)."""
+    from tests import pg
+
+    pg.server_url()
+
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "pgcluster.py"
+
+CHILD = """
+import os, sys, psycopg
+url = os.environ["BRANKAS_TEST_PG_URL"]
+with psycopg.connect(url) as con:
+    con.execute("create table t (n int)")
+    con.execute("insert into t values (41)")
+    answer = con.execute("select n + 1 from t").fetchone()[0]
+from pathlib import Path
+print(answer, url, len(list(Path(sys.argv[1]).glob("brankas-pg-*"))))
+sys.exit(7)
+"""
+
+
+def test_run_hands_the_command_a_working_cluster_and_cleans_up() -> None:
+    # A folder the server's user (postgres or nobody, when the tests run as root) can
+    # reach: pytest's own temporary folders are the owner's alone.
+    base = Path(tempfile.mkdtemp(prefix="pgcluster-test-"))
+    try:
+        base.chmod(0o755)
+        r = subprocess.run([sys.executable, str(SCRIPT), "run", "--base", str(base), "--",
+                            sys.executable, "-c", CHILD, str(base)], capture_output=True,
+                           text=True, timeout=300)
+        assert r.returncode == 7, r.stderr
+        answer, url, folders = r.stdout.split()
+        assert answer == "42" and url.startswith("postgresql://postgres:")
+        assert folders == "1"  # the cluster's folder, in base while CMD ran
+        assert "@127.0.0.1:" in url
+        assert list(base.iterdir()) == []  # the cluster was there; stopped and removed
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_without_postgresql_run_says_so_and_fails(tmp_path: Path) -> None:
+    env = dict(os.environ, BRANKAS_PG_BINDIR=str(tmp_path))
+    r = subprocess.run([sys.executable, str(SCRIPT), "run", "--", sys.executable, "-c",
+                        "print('ran')"], capture_output=True, text=True, env=env, timeout=60)
+    assert r.returncode == 3 and r.stdout == ""
+    assert "PostgreSQL could not be started" in r.stderr
