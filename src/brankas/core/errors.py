@@ -899,6 +899,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "sampai selesai",
         "another backup to this disk is queued or running (started by {user}); wait until "
         "it ends",
+    ),
     # issue 15 A: moving an instance's database (brankas migrate-db)
     "migrate_db_bad_url": (
         "alamat basis data tujuan tidak dapat dipakai ({detail}); contoh: "
