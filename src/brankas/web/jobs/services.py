@@ -372,7 +372,7 @@ def job_interrupt(job: Job) -> bool:
     if marked and job.task_id:
         from django_tasks_db.models import DBTaskResult
 
-        DBTaskResult.objects.filter(id=job.task_id, status="RUNNING").update(
+        DBTaskResult.objects.filter(id=job.task_id, status__in=("READY", "RUNNING")).update(
             status="FAILED", finished_at=timezone.now(),
             exception_class_path="brankas.job_interrupted",
             traceback="The worker running this job stopped before it ended.")
@@ -381,14 +381,40 @@ def job_interrupt(job: Job) -> bool:
     return bool(marked)
 
 
+def _task_lost(job: Job, limit: float, now: Any) -> bool:
+    """A job queued for any worker whose task no worker will run: the task ended without
+    the job being claimed (its worker failed first), is gone (pruned), or was taken more
+    than ``limit`` seconds ago by a worker that never claimed the job (killed in between;
+    django-tasks never looks at a running task again)."""
+    if job.state != QUEUED or job.local or not job.task_id:
+        return False
+    from django_tasks_db.models import DBTaskResult
+
+    task = DBTaskResult.objects.filter(id=job.task_id).values("status", "started_at").first()
+    if task is None or task["status"] in ("SUCCESSFUL", "FAILED"):
+        return True
+    if task["status"] != "RUNNING":
+        return False  # waiting for a worker
+    taken = task["started_at"] or job.started_at
+    return bool((now - taken).total_seconds() > limit)
+
+
+def job_dead(job: Job, limit: float | None = None, now: Any = None) -> bool:
+    """Whether ``job`` (queued or running) will never end by itself: its worker died."""
+    limit = stale_seconds() if limit is None else limit
+    now = now or timezone.now()
+    return job.stale(limit, now) or _died_here(job) or _task_lost(job, limit, now)
+
+
 def jobs_interrupt_stale(*, seconds: float | None = None) -> int:
-    """Mark interrupted every job whose worker died: no heartbeat for ``seconds``, or its
-    process on this computer gone. A job queued for any worker waits on."""
+    """Mark interrupted every job whose worker died: no heartbeat for ``seconds``, its
+    process on this computer gone, or its task taken by a worker that never ran it. A job
+    queued for any worker waits on."""
     limit = stale_seconds() if seconds is None else seconds
     now = timezone.now()
     count = 0
     for job in Job.objects.filter(state__in=ACTIVE):
-        if (job.stale(limit, now) or _died_here(job)) and job_interrupt(job):
+        if job_dead(job, limit, now) and job_interrupt(job):
             count += 1
     return count
 
