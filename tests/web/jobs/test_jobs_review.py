@@ -6,16 +6,14 @@ another disk. Real SQLite, real files, real age, django-tasks' own worker method
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
 
 import pytest
 from django.utils import timezone
 
-from brankas.web.jobs import runners, services
-from brankas.web.jobs.models import DONE, FAILED, INTERRUPTED, QUEUED, RUNNING, Job
+from brankas.web.jobs import services
+from brankas.web.jobs.models import DONE, INTERRUPTED, QUEUED, Job
 from brankas.web.ui import jobs
-from tests.web.ui.conftest import english, register_directly, text_of
+from tests.web.ui.conftest import english, text_of
 
 pytestmark = pytest.mark.usefixtures("no_job_left_running")
 
@@ -87,3 +85,50 @@ def test_a_job_queued_for_a_worker_still_waits(office, tmp_path):
     Job.objects.filter(pk=job.pk).update(started_at=timezone.now() - dt.timedelta(days=1))
     assert services.jobs_interrupt_stale() == 0
     assert Job.objects.get(pk=job.pk).state == QUEUED
+
+
+# -- resume: only what was interrupted (or failed), once, by whom may start it ----------------
+
+def _ended(office, kind: str, state: str, **fields) -> Job:  # type: ignore[no-untyped-def]
+    return Job.objects.create(kind=kind, user=office.users["operator"], dest="/media/usb/x",
+                              params={"dest": "/media/usb/x"}, state=state,
+                              resumable=kind == jobs.BACKUP, finished_at=timezone.now(),
+                              **fields)
+
+
+@pytest.mark.parametrize("case", ["verify", "done", "resumed"])
+def test_a_job_that_must_not_be_resumed_is_refused_with_a_page(office, signed_in, case):
+    """A hand-made POST: a disk check (which does not resume), a backup that completed, an
+    interrupted backup already resumed. A page with the reason, no new job, no error 500."""
+    if case == "verify":
+        job = _ended(office, jobs.VERIFY, INTERRUPTED, error_code="job_interrupted")
+    elif case == "done":
+        job = _ended(office, jobs.BACKUP, DONE)
+    else:
+        job = _ended(office, jobs.BACKUP, INTERRUPTED, error_code="job_interrupted_resumable")
+        _ended(office, jobs.BACKUP, DONE, resumed_from=job)
+    before = Job.objects.count()
+    client = english(signed_in("operator"))
+    response = client.post(f"/backup/jobs/{job.pk}/resume")
+    assert response.status_code == 409, response.status_code
+    assert "this job cannot be resumed from here" in text_of(response)
+    assert Job.objects.count() == before
+
+
+def test_only_a_role_that_may_back_up_resumes_a_backup(office, signed_in):
+    job = _ended(office, jobs.BACKUP, INTERRUPTED, error_code="job_interrupted_resumable")
+    for name in ("kadis", "kabid", "kasi"):
+        client = english(signed_in(name))
+        assert client.post(f"/backup/jobs/{job.pk}/resume").status_code == 403
+        assert client.get(f"/backup/jobs/{job.pk}/").status_code == 403
+        assert client.get(f"/backup/jobs/{job.pk}/status").status_code == 403
+    assert Job.objects.count() == 1
+
+
+@pytest.mark.parametrize("job_id", ["x", "0" * 32, "Z" * 32, "../" * 11, "%00" * 11])
+def test_a_job_page_with_a_bad_id_is_not_found(office, signed_in, job_id):
+    client = english(signed_in("operator"))
+    for url in ("/backup/jobs/{}/", "/backup/jobs/{}/status", "/backup/steps/{}/",
+                "/keys/jobs/{}/", "/setup/recover/{}/"):
+        assert client.get(url.format(job_id)).status_code == 404, url
+    assert client.post(f"/backup/jobs/{job_id}/resume").status_code == 404

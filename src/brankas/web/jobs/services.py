@@ -36,7 +36,7 @@ from django.db import (
 )
 from django.utils import timezone
 
-from brankas.core.errors import BrankasError
+from brankas.core.errors import BrankasError, Conflict
 from brankas.web.jobs.models import ACTIVE, DONE, FAILED, INTERRUPTED, QUEUED, RUNNING, Job
 
 log = logging.getLogger(__name__)
@@ -151,8 +151,13 @@ def job_resume(*, job: Job, user: Any) -> Job:
     """A new job continuing an interrupted (or failed) one of a kind that resumes: the
     backup copies only what the disk still lacks. A local job cannot be resumed here (its
     secret is gone): its form is filled again."""
-    if job.running or not job.resumable or job.local:
-        raise JobBusy(job) if job.running else BrankasError("job_not_resumable", kind=job.kind)
+    if job.running:
+        raise JobBusy(job)
+    # Only what stopped before its end, once (a completed backup, or one already resumed,
+    # is started again from its form: it is no continuation).
+    if (job.state not in (INTERRUPTED, FAILED) or not job.resumable or job.local
+            or job.resumed_by.exists()):
+        raise Conflict("job_not_resumable", kind=job.kind)
     return job_create(kind=job.kind, user=user, dest=job.dest, mode=job.mode,
                       params=job.params, lang=job.lang, resumed_from=job)
 
