@@ -6,12 +6,13 @@ another disk. Real SQLite, real files, real age, django-tasks' own worker method
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
 from django.utils import timezone
 
-from brankas.web.jobs import services
-from brankas.web.jobs.models import DONE, INTERRUPTED, QUEUED, Job
+from brankas.web.jobs import runners, services
+from brankas.web.jobs.models import DONE, INTERRUPTED, QUEUED, RUNNING, Job
 from brankas.web.ui import jobs
 from tests.web.ui.conftest import english, text_of
 
@@ -132,3 +133,62 @@ def test_a_job_page_with_a_bad_id_is_not_found(office, signed_in, job_id):
                 "/keys/jobs/{}/", "/setup/recover/{}/"):
         assert client.get(url.format(job_id)).status_code == 404, url
     assert client.post(f"/backup/jobs/{job_id}/resume").status_code == 404
+
+
+# -- a job alive in this process is never taken for dead ----------------------------------------
+
+def test_a_job_running_in_this_process_is_not_interrupted_after_a_pause(
+        transactional_db, office, signed_in, monkeypatch):
+    """The operator's laptop slept in the middle of a backup: on waking, the page's poll
+    comes before the job's next heartbeat. The job runs in this very process (the worker
+    ``brankas serve`` embeds): it is alive, whatever its heartbeat says, and must not be
+    marked interrupted (then offered for a resume, then written done over that)."""
+    release = threading.Event()
+    entered = threading.Event()
+
+    def pause(run, job, secrets):  # type: ignore[no-untyped-def]
+        entered.set()
+        assert release.wait(120)
+        return {"paused": True}
+
+    monkeypatch.setitem(runners.RUNNERS, "pause", pause)
+    monkeypatch.setattr(services, "HEARTBEAT_SECONDS", 3600.0)  # asleep: no beat meanwhile
+    job = services.job_create(kind="pause", user=office.users["operator"])
+    try:
+        assert entered.wait(120)
+        assert Job.objects.get(pk=job.pk).state == RUNNING
+        Job.objects.filter(pk=job.pk).update(  # the sleep, as the row sees it
+            heartbeat=timezone.now() - dt.timedelta(seconds=services.stale_seconds() + 60))
+        assert services.jobs_interrupt_stale() == 0
+        active = jobs.job_active()
+        assert active is not None and active.pk == job.pk
+        assert Job.objects.get(pk=job.pk).state == RUNNING
+    finally:
+        release.set()
+    assert job.wait(120).state == DONE and job.result == {"paused": True}
+
+
+def test_a_local_job_running_in_this_process_is_not_interrupted_after_a_pause(
+        transactional_db, office, monkeypatch):
+    """The same for a job holding a secret (run in a thread of this process)."""
+    release = threading.Event()
+    entered = threading.Event()
+
+    def pause(run, job, secrets):  # type: ignore[no-untyped-def]
+        entered.set()
+        assert release.wait(120)
+        return {"had": sorted(secrets)}
+
+    monkeypatch.setitem(runners.RUNNERS, "pause", pause)
+    monkeypatch.setattr(services, "HEARTBEAT_SECONDS", 3600.0)
+    job = services.job_create(kind="pause", user=office.users["operator"],
+                              secrets={"passphrase": "rahasia sekali"})
+    try:
+        assert entered.wait(120)
+        Job.objects.filter(pk=job.pk).update(
+            heartbeat=timezone.now() - dt.timedelta(seconds=services.stale_seconds() + 60))
+        assert services.jobs_interrupt_stale() == 0
+        assert Job.objects.get(pk=job.pk).state == RUNNING
+    finally:
+        release.set()
+    assert job.wait(120).state == DONE and job.result == {"had": ["passphrase"]}

@@ -79,6 +79,9 @@ _threads: dict[str, threading.Thread] = {}
 _ended: dict[str, threading.Event] = {}
 # What the embedded worker waits on between looks at the queue (``worker.EmbeddedWorker``).
 queued_here = threading.Event()
+# The jobs this process is running now (its worker's or its local threads'): alive, whatever
+# their heartbeat says (a laptop that slept wakes before the job's next beat).
+_executing: set[str] = set()
 
 
 def _take_secrets(job_id: str) -> dict[str, Any] | None:
@@ -279,12 +282,16 @@ def _execute(job_id: str) -> None:
     if not claimed:
         return
     job.state = RUNNING
+    with _secrets_lock:
+        _executing.add(job_id)
     run = JobRun(job)
-    run.start()
     try:
+        run.start()
         _run_work(job, run, secrets)
     finally:
         secrets = None
+        with _secrets_lock:
+            _executing.discard(job_id)
 
 
 def _run_work(job: Job, run: JobRun, secrets: dict[str, Any] | None) -> None:
@@ -406,6 +413,9 @@ def _task_lost(job: Job, limit: float, now: Any) -> bool:
 
 def job_dead(job: Job, limit: float | None = None, now: Any = None) -> bool:
     """Whether ``job`` (queued or running) will never end by itself: its worker died."""
+    with _secrets_lock:
+        if job.pk in _executing:  # running here: alive
+            return False
     limit = stale_seconds() if limit is None else limit
     now = now or timezone.now()
     return job.stale(limit, now) or _died_here(job) or _task_lost(job, limit, now)
