@@ -14,7 +14,7 @@ from django.utils import timezone
 from brankas.web.jobs import runners, services
 from brankas.web.jobs.models import DONE, INTERRUPTED, QUEUED, RUNNING, Job
 from brankas.web.ui import jobs
-from tests.web.ui.conftest import english, text_of
+from tests.web.ui.conftest import english, register_directly, text_of
 
 pytestmark = pytest.mark.usefixtures("no_job_left_running")
 
@@ -192,3 +192,37 @@ def test_a_local_job_running_in_this_process_is_not_interrupted_after_a_pause(
     finally:
         release.set()
     assert job.wait(120).state == DONE and job.result == {"had": ["passphrase"]}
+
+
+# -- a resume continues on the disk it began on --------------------------------------------------
+
+def test_a_backup_is_not_resumed_onto_another_disk(office, signed_in, tmp_path):
+    """Backup 1 to disk A was interrupted. Disk B is now at the same folder (the same label
+    mounts at the same place): a "resume" would write disk B while the record says it
+    continues disk A (whose run stays unfinished). Refused, with the reason; with disk A
+    back, it resumes."""
+    from brankas.web.backup.services import backup_run
+
+    register_directly(office, subject="Undangan")
+    operator = office.users["operator"]
+    slot, other = tmp_path / "slot", tmp_path / "other"
+    first = backup_run(actor=operator, dest=slot, label="DISK-A")
+    backup_run(actor=operator, dest=other, label="DISK-B")
+    job = Job.objects.create(
+        kind=jobs.BACKUP, user=operator, dest=str(slot), params={"dest": str(slot)},
+        state=INTERRUPTED, resumable=True, error_code="job_interrupted_resumable",
+        run_number=first.run.number, medium_label="DISK-A", finished_at=timezone.now())
+    slot.rename(tmp_path / "disk-a")
+    other.rename(slot)  # disk B where disk A was
+    client = english(signed_in("operator"))
+    response = client.post(f"/backup/jobs/{job.pk}/resume")
+    assert response.status_code == 409
+    assert f"the disk at {slot} is not disk DISK-A" in text_of(response)
+    assert Job.objects.count() == 1
+    slot.rename(other)  # no disk at all there: refused too
+    response = client.post(f"/backup/jobs/{job.pk}/resume")
+    assert response.status_code == 409 and Job.objects.count() == 1
+    (tmp_path / "disk-a").rename(slot)  # disk A back: resumed
+    response = client.post(f"/backup/jobs/{job.pk}/resume")
+    assert response.status_code == 302
+    assert Job.objects.get(resumed_from=job).state == QUEUED

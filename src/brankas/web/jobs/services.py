@@ -161,8 +161,33 @@ def job_resume(*, job: Job, user: Any) -> Job:
     if (job.state not in (INTERRUPTED, FAILED) or not job.resumable or job.local
             or job.resumed_by.exists()):
         raise Conflict("job_not_resumable", kind=job.kind)
+    _check_same_disk(job)
     return job_create(kind=job.kind, user=user, dest=job.dest, mode=job.mode,
                       params=job.params, lang=job.lang, resumed_from=job)
+
+
+def _check_same_disk(job: Job) -> None:
+    """A backup resumes on the disk it began on: once its run was numbered, the disk now at
+    its folder must be that run's (another disk mounted at the same place is refused: it
+    would be written while the record says the first one is continued)."""
+    from brankas.web.jobs import runners
+
+    if job.kind != runners.BACKUP or job.run_number is None:
+        return  # nothing was written yet: any disk is the one it begins on
+    from pathlib import Path
+
+    from brankas.core.disk.format import read_medium
+    from brankas.web.backup.models import BackupRun
+
+    run = BackupRun.objects.select_related("medium").filter(number=job.run_number).first()
+    if run is None:
+        return
+    try:
+        there = read_medium(Path(str(job.params.get("dest", job.dest))))
+    except (BrankasError, OSError):
+        there = None
+    if there is None or there.medium_id != run.medium.medium_id:
+        raise Conflict("job_resume_other_disk", path=job.dest, label=run.medium.label)
 
 
 def _plain(value: Any) -> Any:
