@@ -226,3 +226,15 @@ def test_a_backup_is_not_resumed_onto_another_disk(office, signed_in, tmp_path):
     response = client.post(f"/backup/jobs/{job.pk}/resume")
     assert response.status_code == 302
     assert Job.objects.get(resumed_from=job).state == QUEUED
+
+
+@pytest.mark.parametrize("value", ["5", "1", "-3", "inf", "nan", "1e400", "soon"])
+def test_the_stale_limit_is_never_below_what_a_live_job_can_go_without_a_heartbeat(
+        monkeypatch, value):
+    """A live job's heartbeat may be ``HEARTBEAT_SECONDS`` old, plus a beat thread's wait
+    for a database busy with another writer (SQLite's timeout, 30 s): a limit below that
+    marks live jobs interrupted (from another process, where its own process cannot vouch
+    for it). A limit of infinity would leave dead jobs running for ever."""
+    monkeypatch.setenv("BRANKAS_JOB_STALE_SECONDS", value)
+    limit = services.stale_seconds()
+    assert services.HEARTBEAT_SECONDS + 30 < limit < 365 * 24 * 3600

@@ -45,12 +45,22 @@ FLUSH_SECONDS = 0.5  # the counters reach the row at most this often
 HEARTBEAT_SECONDS = 5.0  # and the heartbeat at least this often while the job runs
 
 
+# A live job's heartbeat may be HEARTBEAT_SECONDS old, plus the beat's wait for a database
+# busy with another writer (SQLite's timeout, settings.py: 30 s): a shorter limit would mark
+# live jobs interrupted. A day at most: a dead job is not left running for ever.
+STALE_MIN, STALE_MAX = 45.0, 86400.0
+
+
 def stale_seconds() -> float:
-    """With no heartbeat for this long, a running job's worker is taken as dead."""
+    """With no heartbeat for this long, a running job's worker is taken as dead
+    (``BRANKAS_JOB_STALE_SECONDS``, 60 by default, within ``STALE_MIN``..``STALE_MAX``)."""
     try:
-        return max(5.0, float(os.environ.get("BRANKAS_JOB_STALE_SECONDS", "60")))
+        value = float(os.environ.get("BRANKAS_JOB_STALE_SECONDS", "60"))
     except ValueError:
         return 60.0
+    if value != value:  # NaN
+        return 60.0
+    return min(STALE_MAX, max(STALE_MIN, value))
 
 
 _PROCESS = uuid.uuid4().hex[:8]  # this process, even under a reused process number
