@@ -238,3 +238,23 @@ def test_the_stale_limit_is_never_below_what_a_live_job_can_go_without_a_heartbe
     monkeypatch.setenv("BRANKAS_JOB_STALE_SECONDS", value)
     limit = services.stale_seconds()
     assert services.HEARTBEAT_SECONDS + 30 < limit < 365 * 24 * 3600
+
+
+# -- one backup per disk, however the disk's folder is spelled ------------------------------------
+
+def test_one_backup_per_disk_whatever_the_spelling(office, tmp_path):
+    """A trailing slash, a link to the folder, a link to a folder above it, ``..``: one
+    disk, one lock (and the disk's own lock file refuses a second writer the database
+    missed: ``backup_busy``, tests/core/disk)."""
+    disk = tmp_path / "media" / "usb" / "brankas"
+    disk.mkdir(parents=True)
+    (tmp_path / "link").symlink_to(disk, target_is_directory=True)
+    (tmp_path / "mnt").symlink_to(tmp_path / "media", target_is_directory=True)
+    first = _backup_job(office, str(disk))
+    for spelling in (f"{disk}/", str(tmp_path / "link"), f"{tmp_path}/link/",
+                     str(tmp_path / "mnt" / "usb" / "brankas"),
+                     str(disk / ".." / ".." / "usb" / "brankas")):
+        with pytest.raises(services.JobBusy) as refused:
+            services.job_create(kind=jobs.BACKUP, user=office.users["operator"],
+                                dest=spelling, params={"dest": spelling}, exclusive=False)
+        assert refused.value.job.pk == first.pk, spelling
