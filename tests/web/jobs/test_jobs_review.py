@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone
 
 from brankas.web.jobs import runners, services
-from brankas.web.jobs.models import DONE, INTERRUPTED, QUEUED, RUNNING, Job
+from brankas.web.jobs.models import DONE, FAILED, INTERRUPTED, QUEUED, RUNNING, Job
 from brankas.web.ui import jobs
 from tests.web.ui.conftest import english, register_directly, text_of
 
@@ -258,3 +258,25 @@ def test_one_backup_per_disk_whatever_the_spelling(office, tmp_path):
             services.job_create(kind=jobs.BACKUP, user=office.users["operator"],
                                 dest=spelling, params={"dest": spelling}, exclusive=False)
         assert refused.value.job.pk == first.pk, spelling
+
+
+# -- a queued job runs with the authority of an account still active ----------------------------
+
+def test_a_job_queued_by_an_account_since_deactivated_is_not_run(office, tmp_path):
+    """Queued while no worker ran (``serve --no-worker``), the Sandiman's account is then
+    deactivated (they left; their password leaked): the worker must not back up, import
+    or restore in that account's name. The role is checked when the work runs; the account
+    must be too. Refused, audited."""
+    from brankas.web.accounts.models import User
+    from brankas.web.audit.models import AuditEvent
+    from brankas.web.backup.models import BackupRun
+
+    job = _backup_job(office, str(tmp_path / "disk"))
+    User.objects.filter(username="operator").update(is_active=False)
+    services.job_execute(job.pk)
+    job.refresh_from_db()
+    assert job.state == FAILED and job.error_code == "job_user_inactive", job.error_text
+    assert job.lock is None and BackupRun.objects.count() == 0
+    assert not (tmp_path / "disk").exists()
+    entry = AuditEvent.objects.order_by("-seq").first()
+    assert entry is not None and entry.actor == "operator" and entry.outcome == "denied"

@@ -36,7 +36,7 @@ from django.db import (
 )
 from django.utils import timezone
 
-from brankas.core.errors import BrankasError, Conflict
+from brankas.core.errors import AccessDenied, BrankasError, Conflict
 from brankas.web.jobs.models import ACTIVE, DONE, FAILED, INTERRUPTED, QUEUED, RUNNING, Job
 
 log = logging.getLogger(__name__)
@@ -317,6 +317,16 @@ def _execute(job_id: str) -> None:
     if not claimed:
         return
     job.state = RUNNING
+    if job.user is not None and not job.user.is_active:
+        # Queued, then the account was deactivated: nothing is done in its name (the work
+        # checks the role; the account is checked here).
+        from brankas.web.audit.services import audit_record
+
+        refused = AccessDenied("job_user_inactive", username=job.user.username)
+        audit_record(actor=job.user.username, action="job.run", target=f"{job.kind} {job.pk}",
+                     outcome="denied", detail={"error": refused.code, "kind": job.kind})
+        _finish(job, FAILED, error=refused)
+        return
     with _secrets_lock:
         _executing.add(job_id)
     run = JobRun(job)
