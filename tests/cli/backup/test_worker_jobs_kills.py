@@ -6,6 +6,7 @@ completes it on the same disk, which verifies. Real processes, SIGKILL."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
@@ -80,3 +81,22 @@ def test_a_worker_killed_at_another_moment_leaves_a_job_that_resumes(
     # resumed one completed; none is left running.
     runs = office.sql("select status from backup_backuprun order by number")
     assert ("running",) not in runs and runs[-1] == ("completed",), runs
+
+
+def test_two_workers_started_together_run_a_job_once(office: Office) -> None:
+    """Two ``brankas worker`` processes over one queue: the task is taken by one (django-tasks'
+    locked claim), the job by one (our claim of a queued row): one backup run, one worker
+    named on the task."""
+    disk = office.base / "disk-two"
+    job_id = _python(office, "exclusive", str(disk))["job"]  # type: ignore[index]
+    before = office.sql("select count(*) from backup_backuprun")[0][0]
+    workers = [_worker(office, "--burst") for _ in range(2)]
+    for w in workers:
+        _, err = w.communicate(timeout=300)
+        assert w.returncode == 0, err
+    row = _job(office, job_id)
+    assert row["state"] == "done", row
+    assert office.sql("select count(*) from backup_backuprun")[0][0] == before + 1
+    ids = office.sql("select worker_ids from django_tasks_database_dbtaskresult where id = ?",
+                     row["task_id"].replace("-", ""))
+    assert len(json.loads(ids[0][0])) == 1, ids
