@@ -280,3 +280,26 @@ def test_a_job_queued_by_an_account_since_deactivated_is_not_run(office, tmp_pat
     assert not (tmp_path / "disk").exists()
     entry = AuditEvent.objects.order_by("-seq").first()
     assert entry is not None and entry.actor == "operator" and entry.outcome == "denied"
+
+
+def test_another_users_grant_or_step_job_is_not_theirs_to_read_or_resume(office, signed_in):
+    """A grant's result names the keys and files opened; a restore's, the documents: only
+    who started it (and, for a grant, the admin who may revoke) reads it."""
+    kabid = office.users["kabid"]
+    grant = Job.objects.create(kind=jobs.GRANT, user=kabid, local=True, state=DONE,
+                               params={"to": "kasi"}, result={"grant": {"files": 3}},
+                               resumable=True)
+    restore = Job.objects.create(kind=jobs.RESTORE, user=kabid, state=DONE,
+                                 params={"dest": "/d", "to": "/t"}, result={"restored": ["1"]})
+    for name in ("operator", "kasi", "kadis"):
+        client = english(signed_in(name))
+        for url in (f"/keys/jobs/{grant.pk}/", f"/keys/jobs/{grant.pk}/status"):
+            assert client.get(url).status_code in (403, 404), (name, url)
+        for url in (f"/backup/steps/{restore.pk}/", f"/backup/steps/{restore.pk}/status"):
+            assert client.get(url).status_code in (403, 404), (name, url)
+        for job in (grant, restore):  # not a backup: not resumed from the backup's page
+            assert client.post(f"/backup/jobs/{job.pk}/resume").status_code in (403, 404)
+    assert Job.objects.count() == 2
+    own = english(signed_in("kabid"))
+    assert own.get(f"/keys/jobs/{grant.pk}/").status_code == 200
+    assert own.get(f"/backup/steps/{restore.pk}/").status_code == 200
