@@ -116,7 +116,9 @@ def job_create(*, kind: str, user: Any, dest: str = "", mode: str = "",
     time, as on the operator's laptop) and, whatever ``exclusive`` says, while another
     backup to the same disk is: the database refuses a second active job with the same
     ``lock`` (a unique constraint over the active jobs), so two web processes cannot both
-    start one."""
+    start one. One at a time is held by the database too (``slot``, the same kind of
+    constraint): on PostgreSQL two processes may both find no active job before either
+    inserts its own."""
     from brankas.web.jobs import runners
     from brankas.web.jobs.tasks import run_job
 
@@ -134,7 +136,8 @@ def job_create(*, kind: str, user: Any, dest: str = "", mode: str = "",
             with transaction.atomic():  # the constraint's refusal leaves the outer usable
                 job = Job.objects.create(
                     kind=kind, user=user, dest=dest, mode=mode, params=params, local=local,
-                    lang=lang, lock=lock, resumable=kind in runners.RESUMABLE,
+                    lang=lang, lock=lock, slot="office" if exclusive else None,
+                    resumable=kind in runners.RESUMABLE,
                     resumed_from=resumed_from,
                     worker=worker_identity() if local else "")
             if not local:
@@ -142,7 +145,9 @@ def job_create(*, kind: str, user: Any, dest: str = "", mode: str = "",
                 job.task_id = str(result.id)
                 Job.objects.filter(pk=job.pk).update(task_id=job.task_id)
     except IntegrityError:
-        other = Job.objects.filter(lock=lock, state__in=ACTIVE).select_related("user").first()
+        others = Job.objects.filter(state__in=ACTIVE).select_related("user")
+        other = (others.filter(lock=lock).first() if lock is not None else None) or \
+            (others.filter(slot="office").first() if exclusive else None)
         if other is None:  # ended meanwhile: still refused, the page says so
             raise
         raise JobBusy(other) from None
