@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 
 import pytest
 from django.utils import timezone
@@ -303,3 +304,37 @@ def test_another_users_grant_or_step_job_is_not_theirs_to_read_or_resume(office,
     own = english(signed_in("kabid"))
     assert own.get(f"/keys/jobs/{grant.pk}/").status_code == 200
     assert own.get(f"/backup/steps/{restore.pk}/").status_code == 200
+
+
+# -- a job another process took for dead stops, and is not written done over that ---------------
+
+def test_a_job_marked_interrupted_while_alive_stops_and_stays_interrupted(
+        transactional_db, office, monkeypatch):
+    """Another process found the job's heartbeat too old (its database was busy, its clock
+    ahead) and marked it interrupted, freeing its disk and offering a resume. The job, alive
+    after all, must stop at its next progress rather than go on beside the resumed one, and
+    must not write "done" over "interrupted"."""
+    seen: list[int] = []
+    marked = threading.Event()
+
+    def steady(run, job, secrets):  # type: ignore[no-untyped-def]
+        run.progress(0, 1000, 0, 0)
+        for i in range(1000):
+            if i == 5:
+                marked.wait(120)
+            seen.append(i)
+            run.advance()
+            run._write()  # (each step long enough for its progress to reach the row)
+        return {"steps": len(seen)}
+
+    monkeypatch.setitem(runners.RUNNERS, "steady", steady)
+    job = services.job_create(kind="steady", user=office.users["operator"])
+    for _ in range(2400):  # until it runs
+        if Job.objects.get(pk=job.pk).state == RUNNING:
+            break
+        time.sleep(0.05)
+    assert services.job_interrupt(Job.objects.get(pk=job.pk))  # as the other process does
+    marked.set()
+    job = job.wait(120)
+    assert job.state == INTERRUPTED and job.result is None, (job.state, job.result)
+    assert len(seen) < 1000  # it stopped

@@ -72,6 +72,12 @@ def worker_identity() -> str:
     return f"{socket.gethostname()}|{os.getpid()}|{_PROCESS}"
 
 
+class JobStopped(Exception):
+    """Raised into the work at its next progress once its row is no longer running (another
+    process took the job for dead and marked it interrupted): it stops rather than go on
+    beside the job that resumes it."""
+
+
 class JobBusy(Exception):
     """Another job is queued or running; ``job`` is that one."""
 
@@ -228,13 +234,19 @@ class JobRun:
         self._owner = threading.get_ident()
         self._written = time.monotonic() - FLUSH_SECONDS  # the first progress at once
         self._stop = threading.Event()
+        self.stopped = threading.Event()  # the row is no longer running: stop the work
         self._thread = threading.Thread(target=self._beat, name=f"brankas-job-beat-{job.pk}",
                                         daemon=True)
 
     # the work's callbacks
 
+    def _check(self) -> None:
+        if self.stopped.is_set():
+            raise JobStopped(self.job.pk)
+
     def progress(self, files_done: int, files_total: int, bytes_done: int,
                  bytes_total: int) -> None:
+        self._check()
         with self._lock:
             new_totals = (files_total, bytes_total) != (self.files_total, self.bytes_total)
             self.files_done, self.files_total = files_done, files_total
@@ -242,6 +254,7 @@ class JobRun:
         self._maybe_write(force=new_totals)  # a new phase (what is to do) shows at once
 
     def advance(self, files: int = 1, size: int = 0) -> None:
+        self._check()
         with self._lock:
             self.files_done += files
             self.bytes_done += size
@@ -249,6 +262,7 @@ class JobRun:
 
     def note(self, **fields: Any) -> None:
         """``run_number``, ``medium_label``, ``rewrap_job_id``: on the page as soon as known."""
+        self._check()
         with self._lock:
             self.notes.update({k: v for k, v in fields.items() if v is not None})
         self._maybe_write(force=True)
@@ -269,8 +283,9 @@ class JobRun:
 
     def _write(self) -> None:
         try:
-            Job.objects.filter(pk=self.job.pk, state=RUNNING).update(
-                heartbeat=timezone.now(), **self.counters())
+            if not Job.objects.filter(pk=self.job.pk, state=RUNNING).update(
+                    heartbeat=timezone.now(), **self.counters()):
+                self.stopped.set()
             self._written = time.monotonic()
         except OperationalError:  # the database busy: the next write tries again
             log.warning("job %s: progress not written (database busy)", self.job.pk)
@@ -349,6 +364,10 @@ def _run_work(job: Job, run: JobRun, secrets: dict[str, Any] | None) -> None:
 
     try:
         result = runners.RUNNERS[job.kind](run, job, secrets or {})
+    except JobStopped:
+        run.stop()
+        log.warning("%s job %s stopped: marked interrupted meanwhile", job.kind, job.pk)
+        return
     except BrankasError as exc:
         # Kept without its traceback or the exceptions chained to it: their frames hold the
         # work's locals (a passphrase, the recovery identity).
@@ -388,7 +407,8 @@ def _finish(job: Job, state: str, *, run: JobRun | None = None, result: Any = No
         fields["error_text"] = error_text
     for attempt in range(20):  # the end is written, whatever else holds the database
         try:
-            Job.objects.filter(pk=job.pk).update(**fields)
+            # Not over "interrupted": another process marked it so (and may have resumed it).
+            Job.objects.filter(pk=job.pk, state__in=ACTIVE).update(**fields)
             return
         except OperationalError:
             if attempt == 19:
