@@ -338,3 +338,35 @@ def test_a_job_marked_interrupted_while_alive_stops_and_stays_interrupted(
     job = job.wait(120)
     assert job.state == INTERRUPTED and job.result is None, (job.state, job.result)
     assert len(seen) < 1000  # it stopped
+
+
+def test_a_spelling_the_database_does_not_join_meets_the_disks_own_lock(office, tmp_path):
+    """A folder bind-mounted at a second place (or, on a case-insensitive disk, typed in
+    another case) is another lock string to the database: the disk's own lock file (which
+    the OS holds for the running backup, and drops if it dies) refuses the second writer."""
+    import subprocess
+
+    from brankas.core.disk import format as fmt
+    from brankas.core.errors import SetupError
+    from brankas.web.backup.services import backup_run
+
+    disk, other = tmp_path / "disk", tmp_path / "also"
+    disk.mkdir()
+    other.mkdir()
+    try:
+        subprocess.run(["mount", "--bind", str(disk), str(other)], check=True,
+                       capture_output=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        pytest.skip("no bind mount here (needs root)")
+    try:
+        assert runners.lock_of(jobs.BACKUP, {"dest": str(disk)}) != \
+            runners.lock_of(jobs.BACKUP, {"dest": str(other)})  # (what the database sees)
+        held = fmt.lock(disk, create=True)  # as the running backup to "disk" holds it
+        try:
+            with pytest.raises(SetupError) as refused:
+                backup_run(actor=office.users["operator"], dest=other, label="KEDUA")
+            assert refused.value.code == "backup_busy"
+        finally:
+            fmt.unlock(held)
+    finally:
+        subprocess.run(["umount", str(other)], check=False, capture_output=True, timeout=30)
