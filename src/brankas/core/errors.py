@@ -894,6 +894,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "pekerjaan ini tidak dapat dilanjutkan dari sini: mulai lagi dari formulirnya",
         "this job cannot be resumed from here: start it again from its form",
     ),
+    "job_user_inactive": (
+        "akun {username} yang meminta pekerjaan ini sudah dinonaktifkan: pekerjaan ini tidak "
+        "dijalankan",
+        "the account {username} that asked for this job has been deactivated: the job was "
+        "not run",
+    ),
+    "job_resume_other_disk": (
+        "disk di {path} bukan disk {label} yang back-upnya terputus: pasang lagi disk itu di "
+        "sana, atau mulai back-up baru dari formulirnya",
+        "the disk at {path} is not disk {label}, whose backup was interrupted: put that disk "
+        "back there, or start a new backup from the form",
+    ),
     "job_disk_busy": (
         "back-up lain ke disk ini sedang antre atau berjalan (dimulai oleh {user}); tunggu "
         "sampai selesai",

@@ -83,3 +83,35 @@ def test_the_worker_takes_the_job_from_the_queue_and_runs_it(office: PgOffice) -
     status = office.sql("select status from django_tasks_database_dbtaskresult where id = ?",
                         row["task_id"])
     assert status == [("SUCCESSFUL",)]
+
+
+def test_two_processes_asking_for_jobs_to_two_disks_at_once_queue_one(
+        office: PgOffice) -> None:
+    """One long job at a time in the office: on PostgreSQL (read committed) two processes
+    both looking for an active job before either inserts its own must not both queue one.
+    Several rounds, each two processes let go together."""
+    import json
+    import subprocess
+    import time
+    from pathlib import Path
+
+    for attempt in range(6):
+        go = office.base / f"go-x{attempt}"
+        procs = [on_sqlite._python(office, "exclusive", str(office.base / f"disk-x{attempt}-{n}"),
+                                   str(go), str(n), wait=False) for n in (1, 2)]
+        deadline = time.monotonic() + 120
+        while not all(Path(f"{go}.{n}").exists() for n in (1, 2)):
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        go.touch()
+        answers = []
+        for proc in procs:
+            assert isinstance(proc, subprocess.Popen)
+            out, err = proc.communicate(timeout=120)
+            assert proc.returncode == 0, err
+            answers.append(json.loads(out))
+        active = office.sql("select id from jobs_job where state in ('queued', 'running')")
+        assert len(active) == 1, (attempt, answers)
+        assert sorted(a.get("job") or a.get("busy") for a in answers) == [active[0][0]] * 2
+        office.sql("update jobs_job set state = 'failed', lock = null, slot = null "
+                   "where state in ('queued', 'running') returning id")

@@ -38,6 +38,10 @@ class Job(models.Model):
     # What no two active jobs may share: a backup's disk (its folder, resolved). With the
     # constraint below, two web processes never queue or run two backups to one disk.
     lock = models.CharField(max_length=2100, null=True, blank=True)
+    # "office" for a job that wants the office to itself (one long job at a time): with the
+    # constraint below, two processes both finding no active job cannot both queue one (on
+    # PostgreSQL, read committed, their look and their insert interleave).
+    slot = models.CharField(max_length=20, null=True, blank=True)
     state = models.CharField(max_length=12, choices=STATES, default=QUEUED)
     params = models.JSONField(default=dict, blank=True)  # the work's arguments; no secret
     local = models.BooleanField(default=False)  # runs only in the process that took the form
@@ -68,6 +72,8 @@ class Job(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["lock"], condition=Q(state__in=ACTIVE),
                                     name="jobs_one_active_job_per_disk"),
+            models.UniqueConstraint(fields=["slot"], condition=Q(state__in=ACTIVE),
+                                    name="jobs_one_active_job_per_office"),
         ]
         indexes = [models.Index(fields=["state", "started_at"], name="jobs_state_idx")]
 

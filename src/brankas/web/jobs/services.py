@@ -36,7 +36,7 @@ from django.db import (
 )
 from django.utils import timezone
 
-from brankas.core.errors import BrankasError
+from brankas.core.errors import AccessDenied, BrankasError, Conflict
 from brankas.web.jobs.models import ACTIVE, DONE, FAILED, INTERRUPTED, QUEUED, RUNNING, Job
 
 log = logging.getLogger(__name__)
@@ -45,12 +45,22 @@ FLUSH_SECONDS = 0.5  # the counters reach the row at most this often
 HEARTBEAT_SECONDS = 5.0  # and the heartbeat at least this often while the job runs
 
 
+# A live job's heartbeat may be HEARTBEAT_SECONDS old, plus the beat's wait for a database
+# busy with another writer (SQLite's timeout, settings.py: 30 s): a shorter limit would mark
+# live jobs interrupted. A day at most: a dead job is not left running for ever.
+STALE_MIN, STALE_MAX = 45.0, 86400.0
+
+
 def stale_seconds() -> float:
-    """With no heartbeat for this long, a running job's worker is taken as dead."""
+    """With no heartbeat for this long, a running job's worker is taken as dead
+    (``BRANKAS_JOB_STALE_SECONDS``, 60 by default, within ``STALE_MIN``..``STALE_MAX``)."""
     try:
-        return max(5.0, float(os.environ.get("BRANKAS_JOB_STALE_SECONDS", "60")))
+        value = float(os.environ.get("BRANKAS_JOB_STALE_SECONDS", "60"))
     except ValueError:
         return 60.0
+    if value != value:  # NaN
+        return 60.0
+    return min(STALE_MAX, max(STALE_MIN, value))
 
 
 _PROCESS = uuid.uuid4().hex[:8]  # this process, even under a reused process number
@@ -60,6 +70,12 @@ def worker_identity() -> str:
     """``host|pid|token``: where the job runs, and which process (a restarted server in a
     container often has the same number as the one that died)."""
     return f"{socket.gethostname()}|{os.getpid()}|{_PROCESS}"
+
+
+class JobStopped(Exception):
+    """Raised into the work at its next progress once its row is no longer running (another
+    process took the job for dead and marked it interrupted): it stops rather than go on
+    beside the job that resumes it."""
 
 
 class JobBusy(Exception):
@@ -79,6 +95,9 @@ _threads: dict[str, threading.Thread] = {}
 _ended: dict[str, threading.Event] = {}
 # What the embedded worker waits on between looks at the queue (``worker.EmbeddedWorker``).
 queued_here = threading.Event()
+# The jobs this process is running now (its worker's or its local threads'): alive, whatever
+# their heartbeat says (a laptop that slept wakes before the job's next beat).
+_executing: set[str] = set()
 
 
 def _take_secrets(job_id: str) -> dict[str, Any] | None:
@@ -103,7 +122,9 @@ def job_create(*, kind: str, user: Any, dest: str = "", mode: str = "",
     time, as on the operator's laptop) and, whatever ``exclusive`` says, while another
     backup to the same disk is: the database refuses a second active job with the same
     ``lock`` (a unique constraint over the active jobs), so two web processes cannot both
-    start one."""
+    start one. One at a time is held by the database too (``slot``, the same kind of
+    constraint): on PostgreSQL two processes may both find no active job before either
+    inserts its own."""
     from brankas.web.jobs import runners
     from brankas.web.jobs.tasks import run_job
 
@@ -121,7 +142,8 @@ def job_create(*, kind: str, user: Any, dest: str = "", mode: str = "",
             with transaction.atomic():  # the constraint's refusal leaves the outer usable
                 job = Job.objects.create(
                     kind=kind, user=user, dest=dest, mode=mode, params=params, local=local,
-                    lang=lang, lock=lock, resumable=kind in runners.RESUMABLE,
+                    lang=lang, lock=lock, slot="office" if exclusive else None,
+                    resumable=kind in runners.RESUMABLE,
                     resumed_from=resumed_from,
                     worker=worker_identity() if local else "")
             if not local:
@@ -129,7 +151,9 @@ def job_create(*, kind: str, user: Any, dest: str = "", mode: str = "",
                 job.task_id = str(result.id)
                 Job.objects.filter(pk=job.pk).update(task_id=job.task_id)
     except IntegrityError:
-        other = Job.objects.filter(lock=lock, state__in=ACTIVE).select_related("user").first()
+        others = Job.objects.filter(state__in=ACTIVE).select_related("user")
+        other = (others.filter(lock=lock).first() if lock is not None else None) or \
+            (others.filter(slot="office").first() if exclusive else None)
         if other is None:  # ended meanwhile: still refused, the page says so
             raise
         raise JobBusy(other) from None
@@ -151,10 +175,40 @@ def job_resume(*, job: Job, user: Any) -> Job:
     """A new job continuing an interrupted (or failed) one of a kind that resumes: the
     backup copies only what the disk still lacks. A local job cannot be resumed here (its
     secret is gone): its form is filled again."""
-    if job.running or not job.resumable or job.local:
-        raise JobBusy(job) if job.running else BrankasError("job_not_resumable", kind=job.kind)
+    if job.running:
+        raise JobBusy(job)
+    # Only what stopped before its end, once (a completed backup, or one already resumed,
+    # is started again from its form: it is no continuation).
+    if (job.state not in (INTERRUPTED, FAILED) or not job.resumable or job.local
+            or job.resumed_by.exists()):
+        raise Conflict("job_not_resumable", kind=job.kind)
+    _check_same_disk(job)
     return job_create(kind=job.kind, user=user, dest=job.dest, mode=job.mode,
                       params=job.params, lang=job.lang, resumed_from=job)
+
+
+def _check_same_disk(job: Job) -> None:
+    """A backup resumes on the disk it began on: once its run was numbered, the disk now at
+    its folder must be that run's (another disk mounted at the same place is refused: it
+    would be written while the record says the first one is continued)."""
+    from brankas.web.jobs import runners
+
+    if job.kind != runners.BACKUP or job.run_number is None:
+        return  # nothing was written yet: any disk is the one it begins on
+    from pathlib import Path
+
+    from brankas.core.disk.format import read_medium
+    from brankas.web.backup.models import BackupRun
+
+    run = BackupRun.objects.select_related("medium").filter(number=job.run_number).first()
+    if run is None:
+        return
+    try:
+        there = read_medium(Path(str(job.params.get("dest", job.dest))))
+    except (BrankasError, OSError):
+        there = None
+    if there is None or there.medium_id != run.medium.medium_id:
+        raise Conflict("job_resume_other_disk", path=job.dest, label=run.medium.label)
 
 
 def _plain(value: Any) -> Any:
@@ -180,13 +234,19 @@ class JobRun:
         self._owner = threading.get_ident()
         self._written = time.monotonic() - FLUSH_SECONDS  # the first progress at once
         self._stop = threading.Event()
+        self.stopped = threading.Event()  # the row is no longer running: stop the work
         self._thread = threading.Thread(target=self._beat, name=f"brankas-job-beat-{job.pk}",
                                         daemon=True)
 
     # the work's callbacks
 
+    def _check(self) -> None:
+        if self.stopped.is_set():
+            raise JobStopped(self.job.pk)
+
     def progress(self, files_done: int, files_total: int, bytes_done: int,
                  bytes_total: int) -> None:
+        self._check()
         with self._lock:
             new_totals = (files_total, bytes_total) != (self.files_total, self.bytes_total)
             self.files_done, self.files_total = files_done, files_total
@@ -194,6 +254,7 @@ class JobRun:
         self._maybe_write(force=new_totals)  # a new phase (what is to do) shows at once
 
     def advance(self, files: int = 1, size: int = 0) -> None:
+        self._check()
         with self._lock:
             self.files_done += files
             self.bytes_done += size
@@ -201,6 +262,7 @@ class JobRun:
 
     def note(self, **fields: Any) -> None:
         """``run_number``, ``medium_label``, ``rewrap_job_id``: on the page as soon as known."""
+        self._check()
         with self._lock:
             self.notes.update({k: v for k, v in fields.items() if v is not None})
         self._maybe_write(force=True)
@@ -221,8 +283,9 @@ class JobRun:
 
     def _write(self) -> None:
         try:
-            Job.objects.filter(pk=self.job.pk, state=RUNNING).update(
-                heartbeat=timezone.now(), **self.counters())
+            if not Job.objects.filter(pk=self.job.pk, state=RUNNING).update(
+                    heartbeat=timezone.now(), **self.counters()):
+                self.stopped.set()
             self._written = time.monotonic()
         except OperationalError:  # the database busy: the next write tries again
             log.warning("job %s: progress not written (database busy)", self.job.pk)
@@ -274,12 +337,26 @@ def _execute(job_id: str) -> None:
     if not claimed:
         return
     job.state = RUNNING
+    if job.user is not None and not job.user.is_active:
+        # Queued, then the account was deactivated: nothing is done in its name (the work
+        # checks the role; the account is checked here).
+        from brankas.web.audit.services import audit_record
+
+        refused = AccessDenied("job_user_inactive", username=job.user.username)
+        audit_record(actor=job.user.username, action="job.run", target=f"{job.kind} {job.pk}",
+                     outcome="denied", detail={"error": refused.code, "kind": job.kind})
+        _finish(job, FAILED, error=refused)
+        return
+    with _secrets_lock:
+        _executing.add(job_id)
     run = JobRun(job)
-    run.start()
     try:
+        run.start()
         _run_work(job, run, secrets)
     finally:
         secrets = None
+        with _secrets_lock:
+            _executing.discard(job_id)
 
 
 def _run_work(job: Job, run: JobRun, secrets: dict[str, Any] | None) -> None:
@@ -287,6 +364,10 @@ def _run_work(job: Job, run: JobRun, secrets: dict[str, Any] | None) -> None:
 
     try:
         result = runners.RUNNERS[job.kind](run, job, secrets or {})
+    except JobStopped:
+        run.stop()
+        log.warning("%s job %s stopped: marked interrupted meanwhile", job.kind, job.pk)
+        return
     except BrankasError as exc:
         # Kept without its traceback or the exceptions chained to it: their frames hold the
         # work's locals (a passphrase, the recovery identity).
@@ -326,7 +407,8 @@ def _finish(job: Job, state: str, *, run: JobRun | None = None, result: Any = No
         fields["error_text"] = error_text
     for attempt in range(20):  # the end is written, whatever else holds the database
         try:
-            Job.objects.filter(pk=job.pk).update(**fields)
+            # Not over "interrupted": another process marked it so (and may have resumed it).
+            Job.objects.filter(pk=job.pk, state__in=ACTIVE).update(**fields)
             return
         except OperationalError:
             if attempt == 19:
@@ -372,7 +454,7 @@ def job_interrupt(job: Job) -> bool:
     if marked and job.task_id:
         from django_tasks_db.models import DBTaskResult
 
-        DBTaskResult.objects.filter(id=job.task_id, status="RUNNING").update(
+        DBTaskResult.objects.filter(id=job.task_id, status__in=("READY", "RUNNING")).update(
             status="FAILED", finished_at=timezone.now(),
             exception_class_path="brankas.job_interrupted",
             traceback="The worker running this job stopped before it ended.")
@@ -381,14 +463,43 @@ def job_interrupt(job: Job) -> bool:
     return bool(marked)
 
 
+def _task_lost(job: Job, limit: float, now: Any) -> bool:
+    """A job queued for any worker whose task no worker will run: the task ended without
+    the job being claimed (its worker failed first), is gone (pruned), or was taken more
+    than ``limit`` seconds ago by a worker that never claimed the job (killed in between;
+    django-tasks never looks at a running task again)."""
+    if job.state != QUEUED or job.local or not job.task_id:
+        return False
+    from django_tasks_db.models import DBTaskResult
+
+    task = DBTaskResult.objects.filter(id=job.task_id).values("status", "started_at").first()
+    if task is None or task["status"] in ("SUCCESSFUL", "FAILED"):
+        return True
+    if task["status"] != "RUNNING":
+        return False  # waiting for a worker
+    taken = task["started_at"] or job.started_at
+    return bool((now - taken).total_seconds() > limit)
+
+
+def job_dead(job: Job, limit: float | None = None, now: Any = None) -> bool:
+    """Whether ``job`` (queued or running) will never end by itself: its worker died."""
+    with _secrets_lock:
+        if job.pk in _executing:  # running here: alive
+            return False
+    limit = stale_seconds() if limit is None else limit
+    now = now or timezone.now()
+    return job.stale(limit, now) or _died_here(job) or _task_lost(job, limit, now)
+
+
 def jobs_interrupt_stale(*, seconds: float | None = None) -> int:
-    """Mark interrupted every job whose worker died: no heartbeat for ``seconds``, or its
-    process on this computer gone. A job queued for any worker waits on."""
+    """Mark interrupted every job whose worker died: no heartbeat for ``seconds``, its
+    process on this computer gone, or its task taken by a worker that never ran it. A job
+    queued for any worker waits on."""
     limit = stale_seconds() if seconds is None else seconds
     now = timezone.now()
     count = 0
     for job in Job.objects.filter(state__in=ACTIVE):
-        if (job.stale(limit, now) or _died_here(job)) and job_interrupt(job):
+        if job_dead(job, limit, now) and job_interrupt(job):
             count += 1
     return count
 

@@ -91,7 +91,7 @@ def job_active() -> Job | MemoryJob | None:
     from brankas.web.jobs.models import ACTIVE
 
     job = Job.objects.select_related("user").filter(state__in=ACTIVE).first()
-    if job is not None and job.stale(services.stale_seconds()):
+    if job is not None and services.job_dead(job):
         services.job_interrupt(job)
         return None
     return job

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 
 from brankas.core.access import Action, allowed
 from brankas.core.chains.custody import CUSTODY, MediumState, Move
+from brankas.core.errors import BrankasError
 from brankas.web.accounts.models import User
 from brankas.web.backup import registers
 from brankas.web.backup.exports import control_list_export
@@ -29,7 +30,15 @@ from brankas.web.backup.selectors import (
 from brankas.web.custody.selectors import safe_list, state_of
 from brankas.web.ui import jobs
 from brankas.web.ui.backup.forms import BackupForm, VerifyForm
-from brankas.web.ui.common import actor, download, message_of, paginate, refusals, require_role
+from brankas.web.ui.common import (
+    actor,
+    download,
+    message_of,
+    paginate,
+    refusal,
+    refusals,
+    require_role,
+)
 from brankas.web.ui.custody.forms import MoveForm, SafeForm
 from brankas.web.ui.security import recent_password
 
@@ -218,6 +227,8 @@ def job_resume(request: HttpRequest, job_id: str) -> HttpResponse:
         new = jobs.job_resume(job, user)
     except jobs.JobBusy as exc:
         return _page(request, user, busy=exc.job, status=409)
+    except BrankasError as exc:  # not a job that resumes (a hand-made request): why
+        return refusal(request, exc, 409)
     return redirect("ui:backup_job", job_id=new.id)
 
 

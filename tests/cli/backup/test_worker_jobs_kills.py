@@ -1,0 +1,102 @@
+"""Persistent jobs killed at other moments than mid-copy (test_worker_jobs.py): just after
+the worker claimed the job (nothing on the disk yet), and once every file was copied (the
+run being read back, sealed and recorded: "while writing the result"). Each time: the job
+is never left running, never done; the next worker marks it interrupted; a resume
+completes it on the same disk, which verifies. Real processes, SIGKILL."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+
+import pytest
+
+from tests.cli.backup.conftest import Office, big_pdf
+from tests.cli.backup.test_worker_jobs import _job, _python, _worker
+
+pytestmark = [pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX"),
+              pytest.mark.slow]
+
+DOCS, SIZE = 24, 1_000_000
+
+MOMENTS = {
+    "claimed": lambda row: row["state"] == "running",
+    "copied": lambda row: row["state"] == "running" and row["files_total"] > 0
+    and row["files_done"] >= row["files_total"],
+}
+
+
+@pytest.mark.parametrize("moment", sorted(MOMENTS))
+def test_a_worker_killed_at_another_moment_leaves_a_job_that_resumes(
+        office: Office, moment: str) -> None:
+    tree = office.base / "tree" / "biasa" / "penerimaan" / "2025"
+    tree.mkdir(parents=True)
+    for i in range(DOCS):
+        (tree / f"pindai-{i:03d}.pdf").write_bytes(big_pdf(SIZE, i))
+    r = office.cli("import", str(office.base / "tree"), "--json", user="operator")
+    assert r.returncode == 0, r.stderr
+    disk = office.base / "disk-k"
+    job_id = _python(office, "exclusive", str(disk))["job"]  # type: ignore[index]
+    worker = _worker(office)
+    caught = None
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and worker.poll() is None:
+            row = _job(office, job_id)
+            if MOMENTS[moment](row):
+                os.kill(worker.pid, signal.SIGSTOP)
+                caught = _job(office, job_id)
+                break
+            if row["state"] not in ("queued", "running"):
+                break
+            time.sleep(0.002)
+        os.kill(worker.pid, signal.SIGKILL)
+    finally:
+        worker.wait(30)
+        for stream in (worker.stdout, worker.stderr):
+            if stream:
+                stream.close()
+    assert caught is not None and caught["state"] == "running", (moment, _job(office, job_id))
+    row = _job(office, job_id)
+    assert row["state"] == "running"  # nobody left to say otherwise
+
+    again = _worker(office, "--burst")
+    _, err = again.communicate(timeout=120)
+    assert again.returncode == 0, err
+    row = _job(office, job_id)
+    assert row["state"] == "interrupted" and row["lock"] is None, row
+
+    resumed = _python(office, "resume", job_id)["job"]  # type: ignore[index]
+    again = _worker(office, "--burst")
+    _, err = again.communicate(timeout=300)
+    assert again.returncode == 0, err
+    new = _job(office, resumed)
+    assert new["state"] == "done", new
+    assert new["files_done"] == new["files_total"]
+    r = office.cli("verify", str(disk), "--json", user="operator")
+    assert r.returncode == 0 and r.json()["ok"], r.stdout + r.stderr
+    # The control list: the killed run is marked failed by the next run on the disk, the
+    # resumed one completed; none is left running.
+    runs = office.sql("select status from backup_backuprun order by number")
+    assert ("running",) not in runs and runs[-1] == ("completed",), runs
+
+
+def test_two_workers_started_together_run_a_job_once(office: Office) -> None:
+    """Two ``brankas worker`` processes over one queue: the task is taken by one (django-tasks'
+    locked claim), the job by one (our claim of a queued row): one backup run, one worker
+    named on the task."""
+    disk = office.base / "disk-two"
+    job_id = _python(office, "exclusive", str(disk))["job"]  # type: ignore[index]
+    before = office.sql("select count(*) from backup_backuprun")[0][0]
+    workers = [_worker(office, "--burst") for _ in range(2)]
+    for w in workers:
+        _, err = w.communicate(timeout=300)
+        assert w.returncode == 0, err
+    row = _job(office, job_id)
+    assert row["state"] == "done", row
+    assert office.sql("select count(*) from backup_backuprun")[0][0] == before + 1
+    ids = office.sql("select worker_ids from django_tasks_database_dbtaskresult where id = ?",
+                     row["task_id"].replace("-", ""))
+    assert len(json.loads(ids[0][0])) == 1, ids
