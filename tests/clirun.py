@@ -17,6 +17,10 @@ prints one), with the isolation a process has:
   the command's own (its home's database), separate from the test's;
 - until the command sets Django up it has no database at all (a command that would use
   one without setting Django up fails here as it would in a process);
+- a new SQLite database that the command migrates (``brankas init``, an upgrade) is first
+  given the tables of the first one this process migrated (SQLite's backup API, about
+  0.01 s instead of 0.8 s); the command's ``migrate`` then runs as it does in a process and
+  finds nothing left to apply. ``python -m brankas`` in a subprocess migrates in full;
 - afterwards everything is put back: the settings, the connections (the command's are
   closed, the test's restored untouched, open transaction and all), the environment,
   TMPDIR's cache in ``tempfile``, the working folder, the umask, the active language and
@@ -237,6 +241,7 @@ class _DjangoState:
         from brankas import instance
 
         self.instance = instance
+        self.saved_migrate = instance.migrate
         self.django = django
         self.connections = connections
         self.saved_start = instance.start
@@ -253,6 +258,7 @@ class _DjangoState:
         from django.utils import timezone, translation
 
         self.instance.start = self.instance_start  # type: ignore[assignment]
+        self.instance.migrate = self.migrate  # type: ignore[assignment]
         self.django.setup = self.setup  # type: ignore[assignment]
         translation.deactivate()
         timezone.deactivate()
@@ -269,6 +275,18 @@ class _DjangoState:
         self.instance.prepare()
         self.setup()
         return settings.BRANKAS
+
+    def migrate(self) -> None:
+        """``brankas.instance.migrate`` for the command: a new SQLite database gets the
+        tables of a migrated one first (``_MigratedTemplate``), then the real migrate runs."""
+        from django.db import connection
+
+        fresh = connection.vendor == "sqlite" and _MIGRATED.is_empty(connection)
+        if fresh:
+            _MIGRATED.copy_into(connection)
+        self.saved_migrate()
+        if fresh:
+            _MIGRATED.keep(connection)
 
     def setup(self, set_prefix: bool = True) -> None:
         """``django.setup()`` as the command calls it: the settings of its environment."""
@@ -328,6 +346,7 @@ class _DjangoState:
             ContentType.objects.clear_cache()  # ids read from the command's database
             self.django.setup = self.saved_setup  # type: ignore[method-assign]
             self.instance.start = self.saved_start  # type: ignore[method-assign]
+            self.instance.migrate = self.saved_migrate  # type: ignore[method-assign]
             if self.saved_language is None:
                 trans_real.deactivate()
             else:
@@ -336,6 +355,39 @@ class _DjangoState:
                 timezone.deactivate()
             else:
                 timezone._active.value = self.saved_timezone
+
+
+class _MigratedTemplate:
+    """The tables of the first new SQLite database a command migrated in this process (its
+    ``django_migrations`` rows, content types and permissions included), kept in memory.
+    A database made by the same migrations, so copying it gives the same tables and rows
+    as migrating does (the data migrations have nothing to do in a new, empty database)."""
+
+    def __init__(self) -> None:
+        self.database: Any = None  # an in-memory sqlite3 connection, once one is migrated
+
+    @staticmethod
+    def is_empty(connection: Any) -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM sqlite_master")
+            return bool(cursor.fetchone()[0] == 0)
+
+    def copy_into(self, connection: Any) -> None:
+        if self.database is not None:
+            connection.ensure_connection()
+            self.database.backup(connection.connection)
+
+    def keep(self, connection: Any) -> None:
+        if self.database is None:
+            import sqlite3
+
+            connection.ensure_connection()
+            database = sqlite3.connect(":memory:", check_same_thread=False)
+            connection.connection.backup(database)
+            self.database = database
+
+
+_MIGRATED = _MigratedTemplate()
 
 
 @contextlib.contextmanager
