@@ -11,7 +11,11 @@ export PYTHONDONTWRITEBYTECODE :=
 # pytest-xdist: the tests shared out among this many processes (one per core here); an idle
 # process takes over the queued tests of a busy one (worksteal).
 PYTEST_WORKERS ?= 2
-PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal
+# The tests' temporary folders (data folders, disks, databases, the age files) in memory
+# where the machine has a tmpfs: the product fsyncs every file it keeps, which on a real
+# disk costs I/O waits, not CPU (about a quarter of the wall time of a backup test here).
+TEST_TMPDIR ?= $(shell [ -d /dev/shm ] && [ -w /dev/shm ] && echo /dev/shm)
+PYTEST := $(if $(TEST_TMPDIR),TMPDIR=$(TEST_TMPDIR) )$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal
 
 .PHONY: run test test-fast lint bench system-deps-test system-deps-bench messages clean
 

@@ -7,10 +7,12 @@ shared /tmp changes under our feet (other processes create and delete files ther
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 CHUNK = 1 << 20
-SHARED_TEMP = (Path("/tmp"), Path("/var/tmp"))
+# The shared temporary folders, and this run's own (``make test`` puts it on a tmpfs).
+SHARED_TEMP = tuple(dict.fromkeys((Path("/tmp"), Path("/var/tmp"), Path(tempfile.gettempdir()))))
 
 
 def file_contains(path: Path, marker: bytes) -> bool:
