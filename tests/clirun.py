@@ -16,7 +16,8 @@ prints one), with the isolation a process has:
   depend on a setting are reset through its signals), and the database connections are
   the command's own (its home's database), separate from the test's;
 - until the command sets Django up it has no database at all (a command that would use
-  one without setting Django up fails here as it would in a process);
+  one without setting Django up fails here as it would in a process), and Django counts as
+  not set up (``brankas recover`` builds its new instance only in such a process);
 - a new SQLite database that the command migrates (``brankas init``, an upgrade) is first
   given the tables of the first one this process migrated (SQLite's backup API, about
   0.01 s instead of 0.8 s); the command's ``migrate`` then runs as it does in a process and
@@ -242,6 +243,10 @@ class _DjangoState:
 
         self.instance = instance
         self.saved_migrate = instance.migrate
+        from brankas.instance import recovering
+
+        self.recovering = recovering
+        self.saved_is_set_up = recovering._django_is_set_up
         self.django = django
         self.connections = connections
         self.saved_start = instance.start
@@ -259,6 +264,11 @@ class _DjangoState:
 
         self.instance.start = self.instance_start  # type: ignore[assignment]
         self.instance.migrate = self.migrate  # type: ignore[assignment]
+        # ``brankas recover`` builds its instance in a process whose Django is not set up
+        # yet (recovering.recover_into refuses another): so is the command's until it sets
+        # Django up itself.
+        self.recovering._django_is_set_up = (  # type: ignore[attr-defined]
+            lambda: self.override is not None)
         self.django.setup = self.setup  # type: ignore[assignment]
         translation.deactivate()
         timezone.deactivate()
@@ -347,6 +357,7 @@ class _DjangoState:
             self.django.setup = self.saved_setup  # type: ignore[method-assign]
             self.instance.start = self.saved_start  # type: ignore[method-assign]
             self.instance.migrate = self.saved_migrate  # type: ignore[method-assign]
+            self.recovering._django_is_set_up = self.saved_is_set_up  # type: ignore[attr-defined]
             if self.saved_language is None:
                 trans_real.deactivate()
             else:

@@ -324,9 +324,7 @@ def cli(home: Path, scratch: Path, *args: str, user: str | None = None,
     isolated as a process would be (tests/clirun.py), or with ``process=True`` as
     ``python -m brankas`` in a subprocess."""
     full_env = cli_env(home, scratch, user, env)
-    # recover builds its instance in a process of its own (brankas.instance.recover_into
-    # refuses a process whose Django is set up): always a real process.
-    if process or (args and args[0] == "recover"):
+    if process:
         return clirun.run_subprocess(args, env=full_env, input=input, cwd=cwd or scratch)
     return clirun.run_in_process(args, env=full_env, input=input, cwd=cwd or scratch)
 

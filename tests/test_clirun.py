@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from brankas import instance
+from brankas.instance import recovering
 from tests.conftest import PASSWORDS, cli
 
 
@@ -39,6 +40,7 @@ def _state() -> dict[str, Any]:
         "hashers": [type(h).__name__ for h in get_hashers()],
         "start": instance.start,
         "migrate": instance.migrate,
+        "recovering": recovering._django_is_set_up,
         "handlers": [(id(h), getattr(h, "stream", None)) for h in logging.getLogger().handlers],
         "signals": [signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)],
     }
