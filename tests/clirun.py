@@ -22,6 +22,10 @@ prints one), with the isolation a process has:
   given the tables of the first one this process migrated (SQLite's backup API, about
   0.01 s instead of 0.8 s); the command's ``migrate`` then runs as it does in a process and
   finds nothing left to apply. ``python -m brankas`` in a subprocess migrates in full;
+- the password hashes it makes and checks are Argon2id at small parameters (t=1, 64 KiB:
+  ``_quick_passwords``), as keys are made quickly (tests/conftest.quick_key_making): a
+  command checks its user's password, and the suite runs hundreds of commands (the
+  product's parameters, about 0.05 s a check, are tested in tests/web/accounts);
 - afterwards everything is put back: the settings, the connections (the command's are
   closed, the test's restored untouched, open transaction and all), the environment,
   TMPDIR's cache in ``tempfile``, the working folder, the umask, the active language and
@@ -158,6 +162,7 @@ def _isolated(env: dict[str, str], cwd: Path) -> Iterator[None]:
     with contextlib.ExitStack() as stack:
         stack.enter_context(_environment(env, cwd))
         stack.enter_context(_process_state())
+        stack.enter_context(_quick_passwords())
         stack.enter_context(_database_unblocked())
         django_state = stack.enter_context(_django_unset())
         yield
@@ -202,6 +207,21 @@ def _process_state() -> Iterator[None]:
             for s, previous in saved_signals.items():
                 if signal.getsignal(s) is not previous and previous is not None:
                     signal.signal(s, previous)
+
+
+@contextlib.contextmanager
+def _quick_passwords() -> Iterator[None]:
+    """The product's Argon2id hasher at small parameters for the command: hashes made now
+    are quick to check, and a check of one does not ask for an upgrade (Django re-hashes a
+    password whose parameters differ from the hasher's)."""
+    from brankas.web.accounts.hashers import BrankasArgon2PasswordHasher as Hasher
+
+    saved = Hasher.time_cost, Hasher.memory_cost
+    Hasher.time_cost, Hasher.memory_cost = 1, 64
+    try:
+        yield
+    finally:
+        Hasher.time_cost, Hasher.memory_cost = saved
 
 
 def _stream_handlers() -> list[logging.StreamHandler[Any]]:

@@ -15,6 +15,7 @@ import pytest
 
 from brankas import instance
 from brankas.instance import recovering
+from brankas.web.accounts.hashers import BrankasArgon2PasswordHasher
 from tests.conftest import PASSWORDS, cli
 
 
@@ -41,6 +42,7 @@ def _state() -> dict[str, Any]:
         "start": instance.start,
         "migrate": instance.migrate,
         "recovering": recovering._django_is_set_up,
+        "argon2": (BrankasArgon2PasswordHasher.time_cost, BrankasArgon2PasswordHasher.memory_cost),
         "handlers": [(id(h), getattr(h, "stream", None)) for h in logging.getLogger().handlers],
         "signals": [signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)],
     }
