@@ -135,8 +135,125 @@ def office(db, brankas_home: Path, settings):  # type: ignore[no-untyped-def]
 
 
 def build_office(home: Path) -> SimpleNamespace:
-    """The office of the ``office`` fixture, made through the services in the data folder
-    ``home`` (which settings.BRANKAS names)."""
+    """The office of the ``office`` fixture in the data folder ``home`` (which
+    settings.BRANKAS names): made through the services the first time in this process,
+    then a copy of that one (``_OfficeCopy``) wherever the database is as it was then."""
+    from django.db import connection
+
+    global _OFFICE_COPY
+    if _OFFICE_COPY is not None and _OFFICE_COPY.fits(connection, home):
+        return _OFFICE_COPY.restore(connection, home)
+    if _OFFICE_COPY is not None or connection.vendor != "sqlite":
+        return _office_through_services(home)
+    before = _OfficeCopy.state(connection, home)
+    made = _office_through_services(home)
+    _OFFICE_COPY = _OfficeCopy.take(connection, home, before, made)
+    return made
+
+
+class _OfficeCopy:
+    """The office made through the services, kept to be laid down again: the rows it added
+    to each table (inserted again with the same ids, which the rollback or the flush after
+    each test gives back) and the files it wrote in its data folder. Only into a database
+    and a data folder in the state the first one was in before it was made (checked: the
+    highest row id of every table; the data folder's files); otherwise the services make
+    it. Each office of the process then has the same keys and recovery identity, as the
+    holders' keys already are (``quick_protected_identity``)."""
+
+    def __init__(self, before: dict[str, Any], rows: dict[str, tuple[list[str], list[Any]]],
+                 sequences: list[Any], files: dict[str, bytes], modes: dict[str, int],
+                 made: SimpleNamespace) -> None:
+        self.before, self.rows, self.sequences = before, rows, sequences
+        self.files, self.modes = files, modes
+        self.user_ids = {name: u.pk for name, u in made.users.items()}
+        self.key_ids = {name: k.pk for name, k in made.keys.items()}
+        self.office_id = made.office.pk
+        self.recovery_identity = made.recovery_identity
+
+    @staticmethod
+    def _tables(connection) -> list[str]:  # type: ignore[no-untyped-def]
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table'"
+                           " AND name NOT LIKE 'sqlite_%' ORDER BY name")
+            return [name for (name,) in cursor.fetchall()]
+
+    @classmethod
+    def state(cls, connection, home: Path) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+        tables = cls._tables(connection)
+        with connection.cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(
+                f"SELECT '{t}', max(rowid) FROM \"{t}\"" for t in tables))  # noqa: S608
+            rowids = dict(cursor.fetchall())
+        files = sorted(str(p.relative_to(home)) for p in home.rglob("*"))
+        return {"rowids": rowids, "files": files}
+
+    @classmethod
+    def take(cls, connection, home: Path, before: dict[str, Any],  # type: ignore[no-untyped-def]
+             made: SimpleNamespace) -> _OfficeCopy:
+        rows: dict[str, tuple[list[str], list[Any]]] = {}
+        with connection.cursor() as cursor:
+            for table, last in before["rowids"].items():
+                cursor.execute(f'SELECT * FROM "{table}" WHERE rowid > %s'  # noqa: S608
+                               " ORDER BY rowid", [last or 0])
+                found = cursor.fetchall()
+                if found:
+                    rows[table] = ([c[0] for c in cursor.description], found)
+            cursor.execute("SELECT name, seq FROM sqlite_sequence")
+            sequences = cursor.fetchall()
+        old = set(before["files"])
+        files, modes = {}, {}
+        for path in sorted(home.rglob("*")):
+            name = str(path.relative_to(home))
+            if path.is_symlink():
+                raise AssertionError(f"office copy: a symbolic link {name}")
+            modes[name] = path.stat().st_mode & 0o7777
+            if path.is_file() and name not in old:  # the folder's own files stay its own
+                files[name] = path.read_bytes()
+        return cls(before, rows, sequences, files, modes, made)
+
+    def fits(self, connection, home: Path) -> bool:  # type: ignore[no-untyped-def]
+        return bool(self.state(connection, home) == self.before)
+
+    def restore(self, connection, home: Path) -> SimpleNamespace:  # type: ignore[no-untyped-def]
+        from brankas.web.accounts.models import Office, User
+        from brankas.web.keys.models import HolderKey
+
+        for name, mode in self.modes.items():  # folders (sorted: parents first)
+            path = home / name
+            if name not in self.files and not path.is_file():
+                path.mkdir(exist_ok=True)
+                path.chmod(mode)
+        for name, data in self.files.items():
+            path = home / name
+            path.write_bytes(data)
+            path.chmod(self.modes[name])
+        with connection.cursor() as cursor:
+            for table, (columns, values) in self.rows.items():
+                names = ", ".join(f'"{c}"' for c in columns)
+                marks = ", ".join(["%s"] * len(columns))
+                cursor.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})',  # noqa: S608
+                                   values)
+            cursor.executemany("UPDATE sqlite_sequence SET seq = %s WHERE name = %s",
+                               [(seq, name) for name, seq in self.sequences])
+            cursor.execute("SELECT name FROM sqlite_sequence")
+            present = {name for (name,) in cursor.fetchall()}
+            cursor.executemany("INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)",
+                               [(n, q) for n, q in self.sequences if n not in present])
+        users = User.objects.in_bulk(list(self.user_ids.values()))
+        keys = HolderKey.objects.in_bulk(list(self.key_ids.values()))
+        return SimpleNamespace(
+            home=home,
+            users={name: users[pk] for name, pk in self.user_ids.items()},
+            keys={name: keys[pk] for name, pk in self.key_ids.items()},
+            recovery_identity=self.recovery_identity,
+            office=Office.objects.get(pk=self.office_id),
+        )
+
+
+_OFFICE_COPY: _OfficeCopy | None = None
+
+
+def _office_through_services(home: Path) -> SimpleNamespace:
     from brankas.web.accounts.services import office_initialize, user_create
 
     result = office_initialize(
@@ -331,9 +448,7 @@ def cli(home: Path, scratch: Path, *args: str, user: str | None = None,
     isolated as a process would be (tests/clirun.py), or with ``process=True`` as
     ``python -m brankas`` in a subprocess."""
     full_env = cli_env(home, scratch, user, env)
-    # recover builds its instance in a process of its own (brankas.instance.recover_into
-    # refuses a process whose Django is set up): always a real process.
-    if process or (args and args[0] == "recover"):
+    if process:
         return clirun.run_subprocess(args, env=full_env, input=input, cwd=cwd or scratch)
     return clirun.run_in_process(args, env=full_env, input=input, cwd=cwd or scratch)
 

@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 
 from brankas import instance
+from brankas.instance import recovering
+from brankas.web.accounts.hashers import BrankasArgon2PasswordHasher
 from tests.conftest import PASSWORDS, cli
 
 
@@ -38,6 +40,9 @@ def _state() -> dict[str, Any]:
         "connection_object": id(connections["default"]),
         "hashers": [type(h).__name__ for h in get_hashers()],
         "start": instance.start,
+        "migrate": instance.migrate,
+        "recovering": recovering._django_is_set_up,
+        "argon2": (BrankasArgon2PasswordHasher.time_cost, BrankasArgon2PasswordHasher.memory_cost),
         "handlers": [(id(h), getattr(h, "stream", None)) for h in logging.getLogger().handlers],
         "signals": [signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)],
     }
@@ -148,3 +153,44 @@ def test_calls_from_several_threads_are_serialised(cli_office, cli_home, tmp_pat
     assert {u: r.returncode for u, r in results.items()} == {"admin": 0, "kasi": 1, "kabid": 1}
     assert [u["username"] for u in results["admin"].json()] == [
         "admin", "kabid", "kadis", "kasi", "operator"]
+
+
+def _database_of(home: Path) -> dict[str, Any]:
+    """What migrating made in the database of ``home``: its schema, the rows the migrations
+    write (applied migrations, content types, permissions), its journal mode."""
+    import sqlite3
+
+    with sqlite3.connect(home / "brankas.sqlite3") as db:
+        return {
+            "schema": sorted(db.execute("SELECT type, name, tbl_name, sql FROM sqlite_master")),
+            "migrations": sorted(db.execute("SELECT app, name FROM django_migrations")),
+            "content_types": sorted(db.execute("SELECT app_label, model FROM django_content_type")),
+            "permissions": sorted(db.execute(
+                "SELECT p.codename, p.name, c.app_label, c.model FROM auth_permission p"
+                " JOIN django_content_type c ON c.id = p.content_type_id")),
+            "journal_mode": db.execute("PRAGMA journal_mode").fetchone(),
+        }
+
+
+def test_a_new_database_copied_from_the_migrated_one_is_the_database_migrate_makes(
+        tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """``brankas init`` in process: the first new database is migrated, the next ones are
+    given its tables (tests/clirun.py ``_MigratedTemplate``); they are the same database,
+    and the office set up in the copy works."""
+    from tests import clirun
+
+    monkeypatch.setattr(clirun, "_MIGRATED", clirun._MigratedTemplate())
+    secret = tmp_path / "pw"
+    secret.write_text(PASSWORDS["admin"] + "\n")
+    homes = [tmp_path / "migrated", tmp_path / "copied"]
+    for home in homes:
+        r = cli(home, tmp_path, "init", "--office", "Dinas Kominfo", "--admin", "admin",
+                "--password-file", str(secret))
+        assert r.returncode == 0, r.stderr
+    assert clirun._MIGRATED.database is not None
+    migrated, copied = (_database_of(home) for home in homes)
+    assert migrated["migrations"] and migrated["permissions"]
+    assert copied == migrated
+    r = cli(homes[1], tmp_path, "user", "list", "--json", user="admin")
+    assert r.returncode == 0, r.stderr
+    assert [u["username"] for u in r.json()] == ["admin"]

@@ -109,8 +109,11 @@ def chromium() -> Iterator[object]:
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
-    """A fresh Brankas (not set up yet) served on a free port."""
-    with serve(tmp_path) as served:
+    """A fresh Brankas (not set up yet) served on a free port; the keys made on its pages
+    open in milliseconds, as in the SOP walks (the product's scrypt work factor, about a
+    second for each key made and each opening, is tested in tests/web/keys and
+    tests/core/test_crypto.py)."""
+    with serve(tmp_path, quick_keys=True) as served:
         yield served
 
 
