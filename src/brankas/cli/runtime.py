@@ -40,11 +40,12 @@ def ensure_initialized() -> None:
     brankas = settings.BRANKAS
     if not brankas.database_url and not brankas.database_path.exists():
         raise SetupError("not_initialized", home=str(brankas.home))
-    from django.db.utils import DatabaseError
+    from django.db.utils import OperationalError, ProgrammingError
 
     try:
         ready = is_initialized()
-    except DatabaseError:  # no table yet (SQLite: OperationalError; PostgreSQL: Programming)
+    except (OperationalError, ProgrammingError):  # no table yet (SQLite; PostgreSQL)
+        # (a file that is not a database at all stays a crash, not "not set up")
         ready = False
     if not ready:
         raise SetupError("not_initialized", home=str(brankas.home))
