@@ -16,7 +16,7 @@ from brankas.core.access import Action
 from brankas.core.chains.custody import ACTIVE
 from brankas.web.accounts.models import User
 from brankas.web.audit.guard import require_audited
-from brankas.web.backup.models import BackupRun, Medium, MediumCheck
+from brankas.web.backup.models import BackupCopy, BackupRun, Medium, MediumCheck
 from brankas.web.documents.models import Document
 from brankas.web.runtime import brankas_settings, get_or_not_found
 
@@ -75,16 +75,22 @@ class BackupStatus:
 
 def backup_status() -> BackupStatus:
     """For the dashboard: documents on no disk, on fewer than two, and the last backup."""
-    # A disk retired or reported lost no longer counts as a copy.
-    usable = (Q(copies__medium__custody__isnull=True)
-              | Q(copies__medium__custody__state__in=[s.value for s in ACTIVE]))
-    counts = Document.objects.annotate(n=Count("copies__medium", distinct=True, filter=usable))
+    # A disk retired or reported lost no longer counts as a copy. Counted by the database
+    # in one pass over the copies of the usable disks (grouped by document, read from the
+    # (document, medium) unique index), never a row per document brought into Python.
+    usable = Medium.objects.filter(Q(custody__isnull=True)
+                                   | Q(custody__state__in=[s.value for s in ACTIVE]))
+    per_document = (BackupCopy.objects.filter(medium__in=usable).order_by()
+                    .values("document").annotate(n=Count("medium", distinct=True)))
+    copied = per_document.aggregate(
+        some=Count("document"), fewer=Count("document", filter=Q(n__lt=MIN_DISKS)))
+    documents = Document.objects.count()
     last = (BackupRun.objects.filter(status=BackupRun.COMPLETED)
             .order_by("-finished_at").values_list("finished_at", flat=True).first())
     return BackupStatus(
-        documents=Document.objects.count(),
-        on_no_disk=counts.filter(n=0).count(),
-        on_one_disk=counts.filter(n__gt=0, n__lt=MIN_DISKS).count(),
+        documents=documents,
+        on_no_disk=documents - copied["some"],
+        on_one_disk=copied["fewer"],
         last_backup_at=last,
         max_age_days=brankas_settings().backup_max_age_days,
     )
