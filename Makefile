@@ -13,7 +13,7 @@ export PYTHONDONTWRITEBYTECODE :=
 PYTEST_WORKERS ?= 2
 PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal
 
-.PHONY: run test test-fast lint bench system-deps-test system-deps-bench messages clean
+.PHONY: run test test-fast test-pg lint bench system-deps-test system-deps-bench messages clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,14 +26,22 @@ run: $(STAMP)
 	$(BIN)/brankas serve --host 127.0.0.1 --port 8000
 
 ## Set up and pass the whole suite: tests (real SQLite, age, Chromium), ruff, mypy.
+## The tests marked `postgres` run on a throw-away PostgreSQL cluster (scripts/pgcluster.py);
+## when PostgreSQL cannot be installed or started, make test says so and fails.
+PGCLUSTER := $(BIN)/python scripts/pgcluster.py run --
 test: $(STAMP) system-deps-test
-	$(PYTEST)
+	BRANKAS_TEST_PG_REQUIRED=1 $(PGCLUSTER) $(PYTEST)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy src
 
 ## The edit loop: every area, without the browser and the slow tests (under a minute).
+## No PostgreSQL: the tests marked `postgres` are skipped (make test-pg runs them).
 test-fast: $(STAMP)
 	$(PYTEST) -m "not browser and not slow"
+
+## Only the PostgreSQL part of the suite, on a throw-away cluster.
+test-pg: $(STAMP) system-deps-test
+	BRANKAS_TEST_PG_REQUIRED=1 $(PGCLUSTER) $(PYTEST) -m postgres
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
@@ -44,7 +52,7 @@ bench: $(STAMP) system-deps-bench
 	$(BIN)/python -m bench
 
 system-deps-test:
-	@sh scripts/system-deps.sh age chromium gettext poppler-utils
+	@sh scripts/system-deps.sh age chromium gettext poppler-utils postgresql
 
 system-deps-bench:
 	@sh scripts/system-deps.sh age rsync restic

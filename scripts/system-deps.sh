@@ -8,8 +8,11 @@ for pkg in "$@"; do
     chromium) cmd=/usr/bin/chromium ;;
     gettext) cmd=xgettext ;;
     poppler-utils) cmd=pdftotext ;;
+    postgresql) cmd=pg_ctl ;;
     *) cmd=$pkg ;;
   esac
+  # Debian keeps PostgreSQL's server programs off PATH, in /usr/lib/postgresql/<version>/bin.
+  if [ "$pkg" = postgresql ] && ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then continue; fi
   if ! command -v "$cmd" >/dev/null 2>&1; then missing="$missing $pkg"; fi
 done
 [ -z "$missing" ] && exit 0

@@ -408,3 +408,24 @@ def cli_office(cli_office_template, cli_home: Path):  # type: ignore[no-untyped-
 
     shutil.copytree(cli_office_template.home, cli_home)
     return cli_office_template
+
+
+# ---------------------------------------------------------------- PostgreSQL (issue 15 A)
+
+@pytest.fixture(scope="module")
+def pg_database(request, django_db_setup) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """For a module marked ``postgres``: a fresh migrated PostgreSQL database of its own
+    (tests/pg.py), Django's ``default`` connection in this process while the module runs
+    (``db``, ``office``, the web client use it); its URL for CLI processes
+    (``BRANKAS_DATABASE_URL``)."""
+    from tests import pg
+
+    url = pg.new_database(request.module.__name__.rsplit(".", 1)[-1])
+    with pg.use_database(url):
+        yield url
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    from tests import pg
+
+    pg.drop_made()
