@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -73,15 +74,19 @@ class BackupStatus:
         return out
 
 
-def backup_status() -> BackupStatus:
-    """For the dashboard: documents on no disk, on fewer than two, and the last backup."""
-    # A disk retired or reported lost no longer counts as a copy. Counted by the database
-    # in one pass over the copies of the usable disks (grouped by document, read from the
-    # (document, medium) unique index), never a row per document brought into Python.
+def copies_per_document() -> QuerySet[Any, Any]:
+    """For each document on at least one usable disk, on how many (``n``). A disk retired
+    or reported lost no longer counts as a copy. Grouped by the database over the copies
+    (read from the (document, medium) unique index), never a row per document in Python."""
     usable = Medium.objects.filter(Q(custody__isnull=True)
                                    | Q(custody__state__in=[s.value for s in ACTIVE]))
-    per_document = (BackupCopy.objects.filter(medium__in=usable).order_by()
-                    .values("document").annotate(n=Count("medium", distinct=True)))
+    return (BackupCopy.objects.filter(medium__in=usable).order_by()
+            .values("document").annotate(n=Count("medium", distinct=True)))
+
+
+def backup_status() -> BackupStatus:
+    """For the dashboard: documents on no disk, on fewer than two, and the last backup."""
+    per_document = copies_per_document()
     copied = per_document.aggregate(
         some=Count("document"), fewer=Count("document", filter=Q(n__lt=MIN_DISKS)))
     documents = Document.objects.count()

@@ -2,6 +2,32 @@
 
 from django.db import migrations, models
 
+# The search by text (``icontains``) on PostgreSQL: a trigram GIN index per searched column
+# on the very expression Django's lookup compares, ``UPPER(col::text)``, so ``LIKE
+# UPPER('%...%')`` is answered from the indexes (a BitmapOr of the columns) instead of a
+# sequential scan. pg_trgm ships with PostgreSQL and is a trusted extension: the database's
+# owner may create it. SQLite has no such index: its search is bounded instead
+# (docs/benchmarks.md, "Search").
+TRIGRAM_TABLE = "audit_auditevent"
+TRIGRAM_COLUMNS = ["actor", "action", "target", "outcome"]
+
+
+def trigram_indexes(apps, schema_editor):  # type: ignore[no-untyped-def]
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    for column in TRIGRAM_COLUMNS:
+        schema_editor.execute(
+            f'CREATE INDEX IF NOT EXISTS "{TRIGRAM_TABLE}_{column}_trgm" ON "{TRIGRAM_TABLE}" '
+            f'USING gin ((UPPER("{column}"::text)) gin_trgm_ops)')
+
+
+def drop_trigram_indexes(apps, schema_editor):  # type: ignore[no-untyped-def]
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    for column in TRIGRAM_COLUMNS:
+        schema_editor.execute(f'DROP INDEX IF EXISTS "{TRIGRAM_TABLE}_{column}_trgm"')
+
 
 class Migration(migrations.Migration):
 
@@ -26,4 +52,5 @@ class Migration(migrations.Migration):
             model_name='auditevent',
             index=models.Index(fields=['at'], name='audit_at_idx'),
         ),
+        migrations.RunPython(trigram_indexes, drop_trigram_indexes),
     ]
