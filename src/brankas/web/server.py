@@ -19,6 +19,8 @@ def serve(*, host: str, port: int) -> None:
     import waitress
     from django.conf import settings
 
+    from brankas.core import config
+
     # waitress keeps only 512 KiB of a request body in memory and spools the rest to a
     # temporary file: that would put an exempted upload's plaintext on disk. Keep whole
     # bodies (up to the upload limit) in memory, and refuse larger ones before reading them.
@@ -27,7 +29,8 @@ def serve(*, host: str, port: int) -> None:
         application(),
         host=host,
         port=port,
-        threads=8,
+        # Requests served at once (BRANKAS_SERVE_THREADS; docs/server.md, "Tuning").
+        threads=config.positive_int("BRANKAS_SERVE_THREADS", 8),
         ident="brankas",
         inbuf_overflow=limit,
         outbuf_overflow=limit,
