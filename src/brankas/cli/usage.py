@@ -109,8 +109,9 @@ class LazyGroup(click.Group):
                 command.load_all()
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name not in self.commands:
-            self._load(cmd_name)
+        # Every module named, even when the command exists already: a group defined in one
+        # module (``key`` in users) is extended by others (keygrant, keylife...).
+        self._load(cmd_name)
         return super().get_command(ctx, cmd_name)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
