@@ -290,7 +290,7 @@ async def _one(client: Any, kind: str, rnd: random.Random, samples: dict[str, An
 
 async def _user(base: str, name: str, role: str, seconds: float, seed: int,
                 samples: dict[str, Any], tally: Tally, start: asyncio.Event,
-                ready: list[str]) -> None:
+                ready: list[str], think: float) -> None:
     import httpx
 
     rnd = random.Random(seed)
@@ -303,17 +303,22 @@ async def _user(base: str, name: str, role: str, seconds: float, seed: int,
         ready.append(name)
         await start.wait()
         deadline = time.monotonic() + seconds
+        if think:
+            await asyncio.sleep(rnd.uniform(0, 2 * think))  # users do not start in step
         while time.monotonic() < deadline:
             await _one(client, rnd.choices(kinds, weights)[0], rnd, samples, tally, serial)
+            if think:
+                await asyncio.sleep(min(rnd.uniform(0, 2 * think),
+                                        max(0.0, deadline - time.monotonic())))
 
 
 async def _drive(base: str, users: list[tuple[str, str]], seconds: float,
-                 samples: dict[str, Any]) -> Tally:
+                 samples: dict[str, Any], think: float) -> Tally:
     tally = Tally()
     start = asyncio.Event()
     ready: list[str] = []
     tasks = [asyncio.create_task(_user(base, name, role, seconds, i, samples, tally, start,
-                                       ready))
+                                       ready, think))
              for i, (name, role) in enumerate(users)]
     while len(ready) < len(tasks) and not any(t.done() for t in tasks):
         await asyncio.sleep(0.2)  # every user signed in before the clock runs
@@ -334,7 +339,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def run(home: Path, *, documents: int, audit_entries: int, users: int = 20,
         seconds: float = 60, threads: int = 8, database_url: str | None = None,
-        label: str = "sqlite") -> dict[str, Any]:
+        label: str = "sqlite", think: float = 1.5) -> dict[str, Any]:
     """Build (unless ``home`` already holds an instance), load, check; the figures."""
     if not (home / "config").exists():
         from bench import bulk
@@ -342,13 +347,13 @@ def run(home: Path, *, documents: int, audit_entries: int, users: int = 20,
         bulk.build(home, documents, audit_entries, database_url=database_url)
     samples = _child(["setup", str(users)], home, database_url)
     proc, base = start_server(home, database_url, threads)
+    load_before = os.getloadavg()
     try:
-        started = time.perf_counter()
         tally = asyncio.run(_drive(base, [tuple(u) for u in samples["users"]], seconds,
-                                   samples))
-        wall = time.perf_counter() - started
+                                   samples, think))
     finally:
         stop_server(proc)
+    load_after = os.getloadavg()
     check = _child(["check", str(samples["before"]["top_pk"])], home, database_url)
     kinds = {}
     for kind in KINDS:
@@ -356,8 +361,12 @@ def run(home: Path, *, documents: int, audit_entries: int, users: int = 20,
         kinds[kind] = {"requests": len(t), "errors": tally.errors[kind],
                        "p50": round(percentile(t, 50), 1), "p95": round(percentile(t, 95), 1),
                        "p99": round(percentile(t, 99), 1), "target_p95": TARGETS_MS.get(kind)}
+    done = sum(len(t) for t in tally.times.values())
     return {"database": label, "documents": samples["before"]["count"], "users": users,
-            "seconds": round(wall, 1), "threads": threads, "kinds": kinds,
+            "seconds": seconds, "think": think, "threads": threads, "kinds": kinds,
+            "requests_per_second": round(done / seconds, 1),
+            "load_average": {"before": [round(x, 2) for x in load_before],
+                             "after": [round(x, 2) for x in load_after]},
             "errors": sum(tally.errors.values()), "error_samples": tally.error_samples,
             "registered": tally.registered, "check": check,
             "ok": (sum(tally.errors.values()) == 0 and check["duplicate_agendas"] == 0
@@ -367,9 +376,11 @@ def run(home: Path, *, documents: int, audit_entries: int, users: int = 20,
 
 
 def table(result: dict[str, Any]) -> str:
-    lines = [f"Load: {result['users']} users, {result['seconds']} s, "
-             f"{result['documents']:,} documents, {result['database']} "
-             f"(waitress {result['threads']} threads)",
+    lines = [f"Load: {result['users']} users, {result['seconds']} s, think "
+             f"{result['think']} s, {result['documents']:,} documents, {result['database']} "
+             f"(waitress {result['threads']} threads): {result['requests_per_second']} "
+             f"requests/s; load average before {result['load_average']['before'][0]}, "
+             f"after {result['load_average']['after'][0]}",
              f"  {'kind':<10} {'requests':>8} {'errors':>6} {'p50 ms':>8} {'p95 ms':>8} "
              f"{'p99 ms':>8}  target p95"]
     for kind, k in result["kinds"].items():
@@ -421,6 +432,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--threads", type=int, default=8, help="waitress threads")
+    parser.add_argument("--think", type=float, default=1.5,
+                        help="mean pause between a user's requests, seconds (0: none)")
     parser.add_argument("--json", type=Path, default=ROOT / ".bench" / "load.json")
     args = parser.parse_args(argv)
     results, ok = [], True
@@ -439,7 +452,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             result = run(home, documents=args.documents, audit_entries=args.audit_entries,
                          users=args.users, seconds=args.seconds, threads=args.threads,
-                         database_url=url, label=db)
+                         database_url=url, label=db, think=args.think)
         finally:
             if cluster is not None:
                 cluster.stop()

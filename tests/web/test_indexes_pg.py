@@ -12,7 +12,16 @@ from typing import Any
 
 import pytest
 
-from tests.web.test_indexes import AUDIT, CASES, DOCUMENTS, IDS, REQUESTS, _audit, _documents
+from tests.web.test_indexes import (  # noqa: F401 (collected here too)
+    AUDIT,
+    CASES,
+    DOCUMENTS,
+    IDS,
+    REQUESTS,
+    _audit,
+    _documents,
+    test_the_years_are_every_year_with_documents_newest_first,
+)
 
 pytestmark = pytest.mark.postgres
 

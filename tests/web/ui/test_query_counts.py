@@ -20,7 +20,6 @@ PAGES = {
     "admin": ["/", "/audit/"],
     "operator": ["/", "/documents/"],
 }
-_made = {"documents": 0, "runs": 0}
 
 
 def add_rows(office: Any, documents: int, runs: int, audit: int) -> None:
@@ -37,7 +36,9 @@ def add_rows(office: Any, documents: int, runs: int, audit: int) -> None:
         media = [Medium.objects.create(medium_id=f"{i}" * 8 + "-0000-4000-8000-000000000000",
                                        label=f"DISK-{i}", first_used_at=now, last_used_at=now)
                  for i in range(2)]
-    start = _made["documents"]
+    start = Document.objects.filter(agenda__startswith="Q-").count()
+    first_run = (BackupRun.objects.order_by("-number").values_list("number", flat=True)
+                 .first() or 0) + 1
     now = timezone.now()
     docs = []
     for i in range(start, start + documents):
@@ -56,15 +57,13 @@ def add_rows(office: Any, documents: int, runs: int, audit: int) -> None:
     made = Document.objects.bulk_create(docs)
     BackupCopy.objects.bulk_create([BackupCopy(document=d, medium=m)
                                     for d in made[::2] for m in media])
-    for n in range(_made["runs"] + 1, _made["runs"] + runs + 1):
+    for n in range(first_run, first_run + runs):
         BackupRun.objects.create(number=n, medium=media[n % 2], operator=operator,
                                  folder=f"run-{n}", dest="/media/disk", started_at=now,
                                  finished_at=now, status=BackupRun.COMPLETED,
                                  agendas=[d.agenda for d in made[:3]], files_added=3)
     audit_record_many([AuditEntry(actor="operator", action="document.view", target=f"Q-{i}",
                                   outcome="ok", detail={}) for i in range(audit)])
-    _made["documents"] += documents
-    _made["runs"] += runs
 
 
 def queries(client: Any, url: str) -> tuple[int, int]:
@@ -84,7 +83,6 @@ def counts(office, client):  # type: ignore[no-untyped-def]
                 out[(name, url)] = queries(client, url)[0]
         return out
 
-    _made.update(documents=0, runs=0)
     return count_all
 
 
@@ -101,8 +99,6 @@ def test_the_count_would_catch_a_query_per_row(office, client) -> None:  # type:
     """The measure can fail: reading each row's user without select_related is a query
     per row, and the count sees it grow."""
     from brankas.web.documents.models import Document
-
-    _made.update(documents=0, runs=0)
 
     def per_row() -> int:
         with CaptureQueriesContext(connection) as captured:

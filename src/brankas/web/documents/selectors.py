@@ -5,6 +5,7 @@ in the audit log."""
 
 from __future__ import annotations
 
+from django.db import connection
 from django.db.models import Count, Q, QuerySet
 
 from brankas.core.access import Action
@@ -71,6 +72,15 @@ def document_counts() -> dict[tuple[str, str], int]:
 
 
 def document_years() -> list[int]:
-    """The years that have documents, newest first: read from the year index by the
-    database (distinct), not every row's year brought into Python."""
-    return list(Document.objects.order_by("-year").values_list("year", flat=True).distinct())
+    """The years that have documents, newest first. A loose index scan: each year is one
+    seek in the year index (the largest year below the last one found), so the cost grows
+    with the number of years, not of documents (DISTINCT read all 100,000 index entries)."""
+    table = connection.ops.quote_name(Document._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH RECURSIVE years(year) AS ("  # noqa: S608 (the table name, no input)
+            f" SELECT MAX(year) FROM {table}"
+            f" UNION ALL SELECT (SELECT MAX(year) FROM {table} WHERE year < years.year)"
+            f" FROM years WHERE years.year IS NOT NULL)"
+            f" SELECT year FROM years WHERE year IS NOT NULL")
+        return [int(row[0]) for row in cursor.fetchall()]
