@@ -51,6 +51,16 @@ def _counts() -> Any:
     return Document.objects.order_by().values("category", "direction").annotate(n=Count("pk"))
 
 
+def _recovery_only() -> Any:
+    from django.db.models import Count
+
+    from brankas.web.documents.models import Document
+
+    # keys.selectors._recovery_only_sets over the exempted documents (dashboard, coverage)
+    return (Document.objects.filter(category="dikecualikan").order_by().values("recipients")
+            .annotate(n=Count("pk")))
+
+
 def _copies() -> Any:
     from brankas.web.backup.selectors import copies_per_document
 
@@ -95,6 +105,8 @@ CASES: list[tuple[str, Callable[[], Any], str, str, bool]] = [
      True),
     ("dashboard folder counts", _counts, DOCUMENTS, "doc_folder_idx", True),
     ("dashboard copies per document", _copies, COPIES, "USING INDEX", False),
+    ("dashboard documents only the recovery key opens", _recovery_only, DOCUMENTS,
+     "doc_recipients_idx", True),
     ("audit", lambda: _audit(), AUDIT, "sqlite_autoindex_audit_auditevent", True),
     ("audit by user", lambda: _audit(actor="kabid"), AUDIT, "audit_actor_idx", True),
     ("audit by action", lambda: _audit(action="document.open"), AUDIT, "audit_action_idx",

@@ -87,6 +87,8 @@ class Document(models.Model):
             models.Index(fields=["year", "registered_at", "seq"], name="doc_year_idx"),
             models.Index(fields=["category", "registered_at", "seq"], name="doc_category_idx"),
             models.Index(fields=["category", "direction"], name="doc_folder_idx"),  # dashboard
+            # the exempted documents grouped by their recipients (key coverage, dashboard)
+            models.Index(fields=["category", "recipients"], name="doc_recipients_idx"),
         ]
 
     def __str__(self) -> str:

@@ -60,5 +60,9 @@ class Migration(migrations.Migration):
             model_name='document',
             index=models.Index(fields=['category', 'direction'], name='doc_folder_idx'),
         ),
+        migrations.AddIndex(
+            model_name='document',
+            index=models.Index(fields=['category', 'recipients'], name='doc_recipients_idx'),
+        ),
         migrations.RunPython(trigram_indexes, drop_trigram_indexes),
     ]
