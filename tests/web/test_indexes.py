@@ -203,3 +203,18 @@ def test_the_years_are_every_year_with_documents_newest_first(office) -> None:  
     years = document_years()
     assert years == sorted(set(Document.objects.values_list("year", flat=True)), reverse=True)
     assert 2019 in years and 2023 in years
+
+
+@pytest.mark.django_db
+def test_the_audit_actions_are_every_action_once_in_order() -> None:
+    """``audit_actions`` (the audit page's action filter): one index seek per action."""
+    from brankas.web.audit.models import AuditEvent
+    from brankas.web.audit.selectors import audit_actions
+    from brankas.web.audit.services import AuditEntry, audit_record_many
+
+    audit_record_many([AuditEntry(actor="a", action=action, target="", outcome="ok", detail={})
+                       for action in ["document.view", "auth.login", "document.view",
+                                      "backup.run", "auth.login", "a.first"]])
+    expected = sorted(set(AuditEvent.objects.values_list("action", flat=True)))
+    assert audit_actions() == expected
+    assert expected[0] == "a.first" and len(expected) >= 4

@@ -20,6 +20,7 @@ from tests.web.test_indexes import (  # noqa: F401 (collected here too)
     REQUESTS,
     _audit,
     _documents,
+    test_the_audit_actions_are_every_action_once_in_order,
     test_the_years_are_every_year_with_documents_newest_first,
 )
 
