@@ -91,7 +91,11 @@ def test_no_page_runs_a_query_per_row(office, counts) -> None:  # type: ignore[n
     few = counts()
     add_rows(office, documents=160, runs=60, audit=120)  # past a page (50) of every list
     many = counts()
-    grown = {page: (few[page], many[page]) for page in few if many[page] > few[page]}
+    # A search by text counts its matches only when they fill more than its first page
+    # (BoundedPaginator): one query more, once, not one per row.
+    counted = {("kasi", "/documents/?q=Perihal"): 1, ("kasi", "/audit/?q=document"): 1}
+    grown = {page: (few[page], many[page]) for page in few
+             if many[page] > few[page] + counted.get(page, 0)}
     assert not grown, grown
 
 
