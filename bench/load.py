@@ -147,6 +147,39 @@ def _setup(users: int) -> dict[str, Any]:
     }
 
 
+def _profile(user: str, urls: list[str]) -> dict[str, Any]:
+    """In process, before the server starts: each page's time (best of 3, the Django test
+    client, no network) and its queries, with the slowest queries named: what the load
+    test's figures are made of (``--profile``)."""
+    from brankas import instance
+
+    instance.start()
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from brankas.web.accounts.models import User
+
+    client = Client(HTTP_HOST=HOST)
+    client.force_login(User.objects.get(username=user))
+    pages = {}
+    for url in urls:
+        best, slow = float("inf"), []
+        for _ in range(3):
+            with CaptureQueriesContext(connection) as captured:
+                started = time.perf_counter()
+                status = client.get(url).status_code
+                took = time.perf_counter() - started
+            if took < best:
+                best = took
+                slow = sorted(captured.captured_queries, key=lambda q: -float(q["time"]))[:3]
+        pages[url] = {"status": status, "ms": round(best * 1000, 1),
+                      "queries": len(captured.captured_queries),
+                      "slowest": [f"{float(q['time']) * 1000:.1f} ms {q['sql'][:160]}"
+                                  for q in slow]}
+    return pages
+
+
 def _register_state() -> dict[str, Any]:
     from django.db.models import Max
 
@@ -346,13 +379,19 @@ def percentile(values: list[float], q: float) -> float:
 
 def run(home: Path, *, documents: int, audit_entries: int, users: int = 20,
         seconds: float = 60, threads: int = 8, database_url: str | None = None,
-        label: str = "sqlite", think: float = 1.5) -> dict[str, Any]:
+        label: str = "sqlite", think: float = 1.5,
+        profile_pages: bool = False) -> dict[str, Any]:
     """Build (unless ``home`` already holds an instance), load, check; the figures."""
     if not (home / "config").exists():
         from bench import bulk
 
         bulk.build(home, documents, audit_entries, database_url=database_url)
     samples = _child(["setup", str(users)], home, database_url)
+    profile = None
+    if profile_pages:
+        agenda = samples["documents"][0]
+        profile = _child(["profile", samples["users"][1][0], "/", "/documents/",
+                          "/documents/?q=rapat", f"/documents/{agenda}/"], home, database_url)
     proc, base = start_server(home, database_url, threads)
     load_before = os.getloadavg()
     try:
@@ -375,7 +414,7 @@ def run(home: Path, *, documents: int, audit_entries: int, users: int = 20,
             "load_average": {"before": [round(x, 2) for x in load_before],
                              "after": [round(x, 2) for x in load_after]},
             "errors": sum(tally.errors.values()), "error_samples": tally.error_samples,
-            "registered": tally.registered, "check": check,
+            "registered": tally.registered, "check": check, "profile": profile,
             "ok": (sum(tally.errors.values()) == 0 and check["duplicate_agendas"] == 0
                    and check["duplicate_sequences"] == 0
                    and check["sequences_with_gaps"] == 0
@@ -429,6 +468,9 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["check"]:
         print(json.dumps(_check(int(argv[1]))))
         return 0
+    if argv[:1] == ["profile"]:
+        print(json.dumps(_profile(argv[1], argv[2:])))
+        return 0
     parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, default=ROOT / ".bench" / "load",
@@ -441,6 +483,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=8, help="waitress threads")
     parser.add_argument("--think", type=float, default=1.5,
                         help="mean pause between a user's requests, seconds (0: none)")
+    parser.add_argument("--profile", action="store_true",
+                        help="first time each page in process, with its slowest queries")
     parser.add_argument("--json", type=Path, default=ROOT / ".bench" / "load.json")
     args = parser.parse_args(argv)
     results, ok = [], True
@@ -459,11 +503,15 @@ def main(argv: list[str] | None = None) -> int:
         try:
             result = run(home, documents=args.documents, audit_entries=args.audit_entries,
                          users=args.users, seconds=args.seconds, threads=args.threads,
-                         database_url=url, label=db, think=args.think)
+                         database_url=url, label=db, think=args.think,
+                         profile_pages=args.profile)
         finally:
             if cluster is not None:
                 cluster.stop()
         print(table(result), flush=True)
+        for url, page in (result["profile"] or {}).items():
+            print(f"  in process {url}: {page['ms']} ms, {page['queries']} queries; slowest: "
+                  + " | ".join(page["slowest"]), flush=True)
         results.append(result)
         ok = ok and result["ok"]
     args.json.parent.mkdir(parents=True, exist_ok=True)
