@@ -48,7 +48,7 @@ def _counts() -> Any:
     from brankas.web.documents.models import Document
 
     # document_counts' query (it returns a dict)
-    return Document.objects.order_by().values("category", "direction").annotate(n=Count("pk"))
+    return Document.objects.order_by().values("category", "direction").annotate(n=Count("*"))
 
 
 def _recovery_only() -> Any:
@@ -58,7 +58,7 @@ def _recovery_only() -> Any:
 
     # keys.selectors._recovery_only_sets over the exempted documents (dashboard, coverage)
     return (Document.objects.filter(category="dikecualikan").order_by().values("recipients")
-            .annotate(n=Count("pk")))
+            .annotate(n=Count("*")))
 
 
 def _copies() -> Any:

@@ -98,3 +98,12 @@ def test_a_column_without_an_index_is_caught(no_seqscan: None) -> None:
     from brankas.web.documents.models import Document
 
     assert f"Seq Scan on {DOCUMENTS}" in pg_plan(Document.objects.filter(notes="x").order_by())
+
+
+@pytest.mark.parametrize("name", ["dashboard folder counts",
+                                  "dashboard documents only the recovery key opens"])
+def test_the_dashboard_counts_read_the_index_alone(no_seqscan: None, name: str) -> None:
+    """The dashboard's counts by folder and by recipients: an index-only scan (COUNT(*))."""
+    make = {c[0]: c[1] for c in CASES}[name]
+    plan = pg_plan(make())
+    assert "Index Only Scan" in plan, plan
