@@ -53,13 +53,16 @@ lint: $(STAMP)
 
 ## Benchmarks against the standard tools (age, sha256sum, cp, rsync, restic); prints a table of ratios.
 bench: $(STAMP) system-deps-bench
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.startup
+	$(BIN)/python -m bench.load
 
 system-deps-test:
 	@sh scripts/system-deps.sh age chromium gettext poppler-utils postgresql
 
 system-deps-bench:
-	@sh scripts/system-deps.sh age rsync restic
+	@sh scripts/system-deps.sh age rsync restic postgresql
 
 ## Recompile the translations (.po -> .mo) with polib (no GNU gettext needed).
 messages: $(STAMP)

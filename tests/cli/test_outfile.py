@@ -169,6 +169,7 @@ def commands_with_out() -> set[str]:
     from brankas.cli.app import main
 
     found = set()
+    main.load_all()  # the commands' modules load when called (issue 15)
 
     def walk(group: click.Group, prefix: list[str]) -> None:
         for name, command in group.commands.items():

@@ -7,7 +7,6 @@ messages on stderr prefixed ``brankas:``. Exit status: 0 success, 1 refused or f
 
 from __future__ import annotations
 
-from brankas.cli import audit as _audit_commands  # noqa: F401  (audit list, export)
-from brankas.cli.app import main
+from brankas.cli.app import main  # its commands' modules load when called (LazyGroup)
 
 __all__ = ["main"]

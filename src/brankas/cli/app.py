@@ -12,7 +12,7 @@ import click
 from brankas import __version__
 from brankas.cli.auth import acting_user
 from brankas.cli.runtime import emit_json, fail, handles_errors, read_secret_file, setup_django
-from brankas.cli.usage import BrankasGroup, Usage
+from brankas.cli.usage import BrankasGroup, LazyGroup, Usage
 from brankas.core import fsutil
 from brankas.core.audit.hashchain import ChainReport, Finding
 
@@ -199,7 +199,7 @@ def worker(burst: bool, interval: float) -> None:
         click.echo(f"brankas: {ran} job(s) run", err=True)
 
 
-@main.group()
+@main.group(cls=LazyGroup)
 def audit() -> None:
     """The audit log."""
 
@@ -268,17 +268,25 @@ def _print_verify(report: ChainReport) -> None:
     click.echo("utuh / intact" if report.ok else "DITEMUKAN MASALAH / PROBLEMS FOUND")
 
 
-from brankas.cli import (  # noqa: E402,F401  (registers the commands)
-    backup,
-    custody,
-    databases,  # issue 15 A: migrate-db
-    documents,
-    keycoverage,  # issue 13: keycoverage, keygrant, keylife extend users' `key` group
-    keygrant,
-    keylife,
-    office,  # issue 14 B: office show, office set
-    recovery,
-    reports,
-    sendrequests,
-    users,
-)
+# Each command's module is imported when the command is called (LazyGroup): ``brankas
+# list`` does not pay for the backup's, the reports' or the keys' imports.
+main.lazy = {
+    "backup": ("brankas.cli.backup",), "drill": ("brankas.cli.backup",),
+    "recover": ("brankas.cli.backup",), "restore": ("brankas.cli.backup",),
+    "verify": ("brankas.cli.backup",),
+    "migrate-db": ("brankas.cli.databases",),  # issue 15 A
+    "media": ("brankas.cli.custody",), "safe": ("brankas.cli.custody",),
+    "import": ("brankas.cli.documents",), "list": ("brankas.cli.documents",),
+    "open": ("brankas.cli.documents",), "register": ("brankas.cli.documents",),
+    "show": ("brankas.cli.documents",),
+    # issue 13: keycoverage, keygrant, keylife extend users' `key` group
+    "key": ("brankas.cli.users", "brankas.cli.keycoverage", "brankas.cli.keygrant",
+            "brankas.cli.keylife"),
+    "user": ("brankas.cli.users",),  # users imports useradmin (issue 14)
+    "office": ("brankas.cli.office",),  # issue 14 B: office show, office set
+    "recovery": ("brankas.cli.recovery",),
+    "report": ("brankas.cli.reports",),
+    "request": ("brankas.cli.sendrequests",),
+}
+assert isinstance(audit, LazyGroup)
+audit.lazy = {"list": ("brankas.cli.audit",), "export": ("brankas.cli.audit",)}

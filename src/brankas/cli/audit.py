@@ -75,8 +75,9 @@ def audit_list(actor, limit: int, as_json: bool, **filters: Any) -> None:  # typ
 def audit_export(actor, out: str, **filters: Any) -> None:  # type: ignore[no-untyped-def]
     """Export the matching audit entries, oldest first, as CSV (formula-safe cells)."""
     setup_django()
-    from brankas.web.audit.selectors import audit_export as export
+    from brankas.web.audit.selectors import audit_export_stream as export
 
     with out_file(out) as fh:  # an existing file is refused before the export is audited
-        fh.write(export(actor=actor, filters=make_filter(**filters), via="cli"))
+        for chunk in export(actor=actor, filters=make_filter(**filters), via="cli"):
+            fh.write(chunk)
     click.echo(str(Path(out)))

@@ -87,7 +87,39 @@ def _help_hint(exc: click.UsageError) -> str:
     return message("usage_help", command=command)
 
 
-class BrankasGroup(click.Group):
+class LazyGroup(click.Group):
+    """A group whose commands live in modules imported when a command is first asked for
+    (``lazy``: command name -> the modules that define it and extend it): a call of one
+    command does not import the others (CLI start-up, issue 15). ``--help`` and
+    ``list_commands`` import them all."""
+
+    lazy: dict[str, tuple[str, ...]] = {}
+
+    def _load(self, name: str) -> None:
+        import importlib
+
+        for module in self.lazy.get(name, ()):
+            importlib.import_module(module)
+
+    def load_all(self) -> None:
+        for name in self.lazy:
+            self._load(name)
+        for command in self.commands.values():
+            if isinstance(command, LazyGroup):
+                command.load_all()
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        # Every module named, even when the command exists already: a group defined in one
+        # module (``key`` in users) is extended by others (keygrant, keylife...).
+        self._load(cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self.load_all()
+        return super().list_commands(ctx)
+
+
+class BrankasGroup(LazyGroup):
     """The ``brankas`` group: usage errors as ``brankas: ...`` in the user's language."""
 
     def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]

@@ -153,18 +153,35 @@ def rename_exempted(home: Path) -> list[str]:
     return lines
 
 
-from brankas.instance.recovering import (  # noqa: E402  (the recover half of the service)
-    PROGRESS_PREFIX,
-    RecoverSource,
-    Switched,
-    check_target,
-    recover,
-    recover_in_child,
-    recover_in_place,
-    recover_into,
-    recover_source,
-    tie_to_parent,
-)
+# The recover half of the service (``recovering``) is imported when first asked for: every
+# command starts here, and the recovery's imports (the disk reader, age) are not its cost.
+_RECOVERING = {
+    "PROGRESS_PREFIX", "RecoverSource", "Switched", "check_target", "recover",
+    "recover_in_child", "recover_in_place", "recover_into", "recover_source", "tie_to_parent",
+}
+
+if TYPE_CHECKING:
+    from brankas.instance.recovering import (  # noqa: F401
+        PROGRESS_PREFIX,
+        RecoverSource,
+        Switched,
+        check_target,
+        recover,
+        recover_in_child,
+        recover_in_place,
+        recover_into,
+        recover_source,
+        tie_to_parent,
+    )
+
+
+def __getattr__(name: str) -> object:
+    if name in _RECOVERING:
+        from brankas.instance import recovering
+
+        return getattr(recovering, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "PROGRESS_PREFIX", "SETTINGS_MODULE", "Initialised", "RecoverSource", "Switched",

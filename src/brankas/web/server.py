@@ -24,6 +24,7 @@ def serve(*, host: str, port: int, worker: bool = True) -> None:
     import waitress
     from django.conf import settings
 
+    from brankas.core import config
     from brankas.web.jobs.services import jobs_interrupt_stale
 
     jobs_interrupt_stale()  # a job this computer's dead process left running: interrupted
@@ -42,7 +43,8 @@ def serve(*, host: str, port: int, worker: bool = True) -> None:
             application(),
             host=host,
             port=port,
-            threads=8,
+            # Requests served at once (BRANKAS_SERVE_THREADS; docs/server.md, "Tuning").
+            threads=config.positive_int("BRANKAS_SERVE_THREADS", 8),
             ident="brankas",
             inbuf_overflow=limit,
             outbuf_overflow=limit,

@@ -19,6 +19,14 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["seq"]
+        # The audit page's filters (newest first): each leads with the filtered column and
+        # ends with ``seq``, so a page is read in order from the index.
+        indexes = [
+            models.Index(fields=["actor", "seq"], name="audit_actor_idx"),
+            models.Index(fields=["action", "seq"], name="audit_action_idx"),
+            models.Index(fields=["outcome", "seq"], name="audit_outcome_idx"),
+            models.Index(fields=["at"], name="audit_at_idx"),
+        ]
 
 
 class AuditSequence(models.Model):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -16,7 +17,7 @@ from brankas.core.access import Action
 from brankas.core.chains.custody import ACTIVE
 from brankas.web.accounts.models import User
 from brankas.web.audit.guard import require_audited
-from brankas.web.backup.models import BackupRun, Medium, MediumCheck
+from brankas.web.backup.models import BackupCopy, BackupRun, Medium, MediumCheck
 from brankas.web.documents.models import Document
 from brankas.web.runtime import brankas_settings, get_or_not_found
 
@@ -73,18 +74,28 @@ class BackupStatus:
         return out
 
 
+def copies_per_document() -> QuerySet[Any, Any]:
+    """For each document on at least one usable disk, on how many (``n``). A disk retired
+    or reported lost no longer counts as a copy. Grouped by the database over the copies
+    (read from the (document, medium) unique index), never a row per document in Python."""
+    usable = Medium.objects.filter(Q(custody__isnull=True)
+                                   | Q(custody__state__in=[s.value for s in ACTIVE]))
+    return (BackupCopy.objects.filter(medium__in=usable).order_by()
+            .values("document").annotate(n=Count("medium", distinct=True)))
+
+
 def backup_status() -> BackupStatus:
     """For the dashboard: documents on no disk, on fewer than two, and the last backup."""
-    # A disk retired or reported lost no longer counts as a copy.
-    usable = (Q(copies__medium__custody__isnull=True)
-              | Q(copies__medium__custody__state__in=[s.value for s in ACTIVE]))
-    counts = Document.objects.annotate(n=Count("copies__medium", distinct=True, filter=usable))
+    per_document = copies_per_document()
+    copied = per_document.aggregate(
+        some=Count("document"), fewer=Count("document", filter=Q(n__lt=MIN_DISKS)))
+    documents = Document.objects.count()
     last = (BackupRun.objects.filter(status=BackupRun.COMPLETED)
             .order_by("-finished_at").values_list("finished_at", flat=True).first())
     return BackupStatus(
-        documents=Document.objects.count(),
-        on_no_disk=counts.filter(n=0).count(),
-        on_one_disk=counts.filter(n__gt=0, n__lt=MIN_DISKS).count(),
+        documents=documents,
+        on_no_disk=documents - copied["some"],
+        on_one_disk=copied["fewer"],
         last_backup_at=last,
         max_age_days=brankas_settings().backup_max_age_days,
     )

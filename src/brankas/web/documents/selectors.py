@@ -11,6 +11,7 @@ from brankas.core.access import Action
 from brankas.core.errors import NotFound
 from brankas.web.audit.guard import Actor, require_audited
 from brankas.web.documents.models import Document
+from brankas.web.runtime import distinct_values
 
 
 def document_get(*, actor: Actor, agenda: str, via: str = "", target: str = "") -> Document:
@@ -65,9 +66,13 @@ def document_list(
 def document_counts() -> dict[tuple[str, str], int]:
     """How many documents each SOP folder holds, by (category, direction): counts only,
     shown to every role on the dashboard."""
-    rows = Document.objects.order_by().values("category", "direction").annotate(n=Count("pk"))
+    # One GROUP BY over the (category, direction) index: the index alone is read (COUNT(*),
+    # not COUNT(id): PostgreSQL's index-only scan has no id in that index).
+    rows = Document.objects.order_by().values("category", "direction").annotate(n=Count("*"))
     return {(r["category"], r["direction"]): r["n"] for r in rows}
 
 
 def document_years() -> list[int]:
-    return sorted(set(Document.objects.values_list("year", flat=True)), reverse=True)
+    """The years that have documents, newest first: one seek in the year index per year
+    (``distinct_values``; DISTINCT read all 100,000 index entries)."""
+    return [int(y) for y in distinct_values(Document, "year", descending=True)]

@@ -40,6 +40,7 @@ class Report(models.Model):
 
     class Meta:
         ordering = ["-number"]
+        indexes = [models.Index(fields=["state", "number"], name="report_state_idx")]  # inbox
 
     def __str__(self) -> str:
         return f"{self.number}"

@@ -63,7 +63,9 @@ class SendRequest(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["state", "assignee"])]
+        indexes = [models.Index(fields=["state", "assignee"]),
+                   models.Index(fields=["created_at"], name="request_created_idx"),
+                   models.Index(fields=["state", "created_at"], name="request_state_idx")]
 
     def __str__(self) -> str:
         return f"permintaan {self.pk}"

@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
+from django.utils.functional import cached_property
 from django.utils.translation import get_language
 
 from brankas.core.access import Action
@@ -78,12 +79,44 @@ class Pageable(Protocol):
     def __getitem__(self, window: slice) -> Sequence[Any]: ...
 
 
+class BoundedPaginator(Paginator):
+    """Counts at most ``cap`` matches (``capped`` says there are more): a search that no
+    index serves (a substring of the subject) stops counting there instead of reading the
+    whole table for the number; the pages beyond ``cap`` are not offered."""
+
+    def __init__(self, object_list: Any, per_page: int, cap: int) -> None:
+        super().__init__(object_list, per_page)
+        self.cap = cap
+        self.capped = False
+
+    @cached_property
+    def count(self) -> int:
+        found = int(cast(Any, self.object_list)[: self.cap + 1].count())
+        self.capped = found > self.cap
+        return min(found, self.cap)
+
+    def get_page(self, number: Any) -> Page:
+        # The first page of a search that finds less than a page needs no count: one read
+        # of the table instead of two (a word found nowhere reads every row).
+        if number in (None, "", "1", 1):
+            rows = list(cast(Any, self.object_list)[: self.per_page + 1])
+            if len(rows) <= self.per_page:
+                self.__dict__["count"] = len(rows)
+            else:
+                self.count  # noqa: B018 (counted now: ``capped`` is read before ``count``)
+            return Page(rows[: self.per_page], 1, self)
+        return super().get_page(number)
+
+
 def paginate(request: HttpRequest, items: QuerySet[Any] | list[Any] | Pageable,
-             per_page: int) -> Page:
-    """The page of ``items`` named by ``?page=`` (the first, or the last when out of range)."""
+             per_page: int, *, cap: int | None = None) -> Page:
+    """The page of ``items`` named by ``?page=`` (the first, or the last when out of range);
+    with ``cap``, counted up to ``cap`` only (``page.paginator.capped``)."""
     # A Pageable has no ``__len__`` (``list()`` would call it before streaming); Paginator
     # asks ``count()`` first, which the stubs do not know.
-    return Paginator(cast(Any, items), per_page).get_page(request.GET.get("page"))
+    paginator = (Paginator(cast(Any, items), per_page) if cap is None
+                 else BoundedPaginator(items, per_page, cap))
+    return paginator.get_page(request.GET.get("page"))
 
 
 def download(data: bytes | str, content_type: str, filename: str, *, inline: bool = False,

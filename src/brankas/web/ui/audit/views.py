@@ -7,21 +7,27 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
 from brankas.web.audit.outcomes import OUTCOMES
-from brankas.web.audit.selectors import AuditFilter, audit_actions, audit_export, audit_list
-from brankas.web.ui.common import actor, download, language, paginate, refusals
+from brankas.web.audit.selectors import (
+    AuditFilter,
+    audit_actions,
+    audit_export_stream,
+    audit_list,
+)
+from brankas.web.ui.common import actor, language, paginate, refusals
 from brankas.web.ui.formats import FORM_DATE, FORM_DATE_HINT
 from brankas.web.ui.security import recent_password
 
 DATE_INPUTS = [FORM_DATE, "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d"]  # dd/mm/yyyy; ISO from old links
 
 PER_PAGE = 50
+TEXT_CAP = 1000  # a search by text is counted up to this many entries (no index serves it)
 
 
 class AuditFilterForm(forms.Form):
@@ -62,7 +68,7 @@ def audit_page(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET)
     filters = form.filters()
     entries = audit_list(actor=actor(request), filters=filters, via="web", target=request.path)
-    page = paginate(request, entries, PER_PAGE)
+    page = paginate(request, entries, PER_PAGE, cap=TEXT_CAP if filters.text else None)
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "ui/audit.html", {
@@ -75,8 +81,11 @@ def audit_page(request: HttpRequest) -> HttpResponse:
 @recent_password
 @refusals
 @never_cache
-def audit_export_view(request: HttpRequest) -> HttpResponse:
+def audit_export_view(request: HttpRequest) -> StreamingHttpResponse:
     filters = AuditFilterForm(request.GET).filters()
-    data = audit_export(actor=actor(request), filters=filters, via="web", target=request.path)
+    chunks = audit_export_stream(actor=actor(request), filters=filters, via="web",
+                                 target=request.path)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
-    return download(data, "text/csv; charset=utf-8", f"log-audit-{stamp}.csv")
+    response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="log-audit-{stamp}.csv"'
+    return response

@@ -36,10 +36,12 @@ from brankas.web.custody.services import (
     safe_set_combination,
 )
 from brankas.web.runtime import brankas_settings
-from brankas.web.ui.common import actor, download, message_of, refusals, require_role
+from brankas.web.ui.common import actor, download, message_of, paginate, refusals, require_role
 from brankas.web.ui.custody.forms import CombinationForm, MoveForm, SafeForm
 from brankas.web.ui.forms import PassphraseForm
 from brankas.web.ui.security import recent_password
+
+HISTORY_PER_PAGE = 50  # moves of a disk on its page (a weekly backup makes two)
 
 
 def may_read_combinations(user: User) -> bool:
@@ -186,7 +188,8 @@ def _medium_page(request: HttpRequest, user: User, ref: str, *, form: MoveForm |
     return render(request, "ui/medium.html", {
         "medium": medium, "state": state,
         "custody": getattr(medium, "custody", None),
-        "history": custody_history(actor=user, medium=medium, via="web", target=request.path),
+        "history": paginate(request, custody_history(actor=user, medium=medium, via="web",
+                                                     target=request.path), HISTORY_PER_PAGE),
         "form": (form or MoveForm(safes=safes, moves=moves,
                                   initial={"move": moves[0] if moves else ""}))
         if moves else None,

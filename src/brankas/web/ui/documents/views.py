@@ -37,6 +37,9 @@ from brankas.web.ui.security import recent_password
 from brankas.web.ui.uploads import refuse_if_too_large
 
 PER_PAGE = 50
+# A search by text is counted up to this many matches (no index serves a substring on
+# SQLite: docs/benchmarks.md, "Search"); more are announced as "more than".
+SEARCH_CAP = 1000
 
 
 @login_required
@@ -48,7 +51,8 @@ def document_list_view(request: HttpRequest) -> HttpResponse:
     documents = document_list(actor=user, via="web", target=request.path, **filters)
     if folder := form.chosen_folder():
         documents = documents.filter(category=folder)
-    page = paginate(request, documents, PER_PAGE)
+    page = paginate(request, documents, PER_PAGE,
+                    cap=SEARCH_CAP if filters.get("query") else None)
     return render(request, "ui/document_list.html", {
         "form": form,
         "page": page,

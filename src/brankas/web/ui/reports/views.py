@@ -38,7 +38,7 @@ from brankas.web.reports.services import (
     report_submit,
     report_verify,
 )
-from brankas.web.ui.common import actor, download, message_of, refusals, require_role
+from brankas.web.ui.common import actor, download, message_of, paginate, refusals, require_role
 from brankas.web.ui.reports.forms import (
     ReportCreateForm,
     ReportForwardForm,
@@ -52,6 +52,7 @@ from brankas.web.ui.security import recent_password
 SIGN_STEPS = {Step.APPROVE: report_approve, Step.ACKNOWLEDGE: report_acknowledge}
 PERIOD_CODES = {"period_invalid", "report_period_future"}
 REFRESH = "refresh"  # not a step of the chain: a draft's figures gathered again
+PER_PAGE = 50
 
 
 @login_required
@@ -78,7 +79,7 @@ def reports_page(request: HttpRequest) -> HttpResponse:
                     "n": report_number_text(report)})
                 return redirect("ui:report", number=report.number)
     return render(request, "ui/reports.html", {
-        "reports": reports,
+        "page": paginate(request, reports, PER_PAGE),
         "inbox": report_inbox(actor=user, via="web", target=request.path),
         "form": form}, status=400 if form is not None and form.errors else 200)
 
