@@ -87,7 +87,8 @@ def staging_strangers(dest: Path) -> list[tuple[str, str]]:
 class Hooks:
     """Fault-injection points for tests (restic style: a test wraps the target). Unset in use."""
 
-    staged: Callable[[Path], None] | None = None  # a copy is fsynced, before its read-back
+    staged: Callable[[Path], None] | None = None  # a copy is durable, before its read-back
+    syncing: Callable[[], None] | None = None  # a checkpoint's copies written, before the sync
     committing: Callable[[], None] | None = None  # in the window: after the renames into data/
 
 
@@ -99,6 +100,7 @@ class Staged:
     staged: Path
     sha256: str
     size: int
+    ref: object = None  # the caller's own note on the item (``PayloadItem.ref``)
 
 
 class BagState:
