@@ -22,7 +22,6 @@ import contextlib
 import hashlib
 import os
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -124,7 +123,8 @@ class Bag:
 
     # -- writing ---------------------------------------------------------------------
 
-    def add_files(self, items: Iterable[PayloadItem], *, on_progress: Progress | None = None,
+    def add_files(self, items: Iterable[PayloadItem] | Callable[[], Iterable[PayloadItem]], *,
+                  on_progress: Progress | None = None,
                   on_commit: Callable[[list[str]], None] | None = None,
                   on_committed: Callable[[list[Staged]], None] | None = None,
                   verify_after_write: bool = True, run: str | None = None, workers: int = 4,
@@ -140,6 +140,11 @@ class Bag:
         still committed (unless the disk is gone), then it is raised. ``run`` is written
         to bag-info.txt as Brankas-Run.
 
+        ``items`` may be a function giving the items afresh at each call (a list read
+        from a file): they are then read twice, once to check them all and once to copy,
+        and never held all at once (a run of 100,000 documents keeps only their names'
+        folded keys between the two passes). Any other iterable is read into a list.
+
         Durability is batched: the copies of a checkpoint are written without an fsync
         each; at the checkpoint one ``fsutil.sync_filesystem`` of the disk (Linux
         ``syncfs``; elsewhere an fsync of every copy) makes them durable, then each is
@@ -152,13 +157,20 @@ class Bag:
             raise RuntimeError("the bag is closed")
         state = self._state
         state.recover()
-        plan, skipped = self._plan(items)
+        if callable(items):
+            source = items
+        else:
+            given = list(items)
+            source = lambda: given  # noqa: E731
+        plan = self._plan(source())
+        skipped = plan.skipped
         pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="brankas-bag")
         try:
             checkpoints = _Checkpoints(self, run=run, on_commit=on_commit,
                                        on_committed=on_committed, pool=pool,
                                        verify=verify_after_write)
-            error = self._copy_plan(plan, checkpoints, on_progress=on_progress,
+            error = self._copy_plan(plan.select(source()), plan.files, plan.bytes,
+                                    checkpoints, on_progress=on_progress,
                                     workers=max(1, workers),
                                     checkpoint_files=checkpoint_files,
                                     checkpoint_seconds=checkpoint_seconds)
@@ -180,7 +192,8 @@ class Bag:
                          bytes_added=checkpoints.bytes_added,
                          files=len(state.entries), bytes=sum(state.sizes.values()))
 
-    def _copy_plan(self, plan: list[PayloadItem], checkpoints: _Checkpoints, *,
+    def _copy_plan(self, plan: Iterator[PayloadItem], files_total: int, bytes_total: int,
+                   checkpoints: _Checkpoints, *,
                    on_progress: Progress | None, workers: int,
                    checkpoint_files: int, checkpoint_seconds: float) -> BaseException | None:
         """Stage the planned items in the pool of ``checkpoints`` (``workers`` threads),
@@ -189,18 +202,21 @@ class Bag:
         first failed copy nothing more is started; returns that failure (what was copied
         stays with ``checkpoints``). Interrupted (a BaseException, or a failed
         checkpoint), every staged copy not committed is removed."""
-        files_total, bytes_total = len(plan), sum(item.size or 0 for item in plan)
         error: BaseException | None = None
         done_files = done_bytes = 0
         if on_progress is not None:
             on_progress(0, files_total, 0, bytes_total)
-        pending = deque(plan)
+        pending = iter(plan)
+        more = True
         inflight: dict[Future[Staged], PayloadItem] = {}
         pool = checkpoints.pool
         try:
-            while pending or inflight:
-                while error is None and pending and len(inflight) < 2 * workers:
-                    item = pending.popleft()
+            while more or inflight:
+                while error is None and more and len(inflight) < 2 * workers:
+                    item = next(pending, None)
+                    if item is None:
+                        more = False
+                        break
                     inflight[pool.submit(self._stage, item)] = item
                 if not inflight:
                     break
@@ -231,31 +247,37 @@ class Bag:
 
     # -- planning --------------------------------------------------------------------
 
-    def _plan(self, items: Iterable[PayloadItem]) -> tuple[list[PayloadItem], int]:
-        """The items to copy. Refuses, before anything is written, every item that could
+    def _plan(self, items: Iterable[PayloadItem]) -> _Plan:
+        """Which items to copy. Refuses, before anything is written, every item that could
         not be placed: a bad name, a case twin, a file/folder clash, other content on a
-        path the disk has (append-only)."""
+        path the disk has (append-only). Keeps each new item's folded name, not the item."""
         entries = self._state.entries
-        folded = {fmt.fold(path): path for path in entries}
-        folded_dirs = {parent for key in folded for parent in _parents(key)}
-        plan: list[PayloadItem] = []
-        skipped = 0
-        planned: dict[str, PayloadItem] = {}
+        folded: dict[str, str] = {}
+        folded_dirs: set[str] = set()
+        known_folded = False  # ``folded`` is made at the first new item (not on a no-change run)
+        plan = _Plan()
+        planned = plan.planned
+        parent_exists: dict[str, bool] = {}  # a folder missing on the disk holds no file
         for item in items:
             if item.path in entries:  # its name was checked when it was written
                 self._check_same(item)
                 if self._still_there(item):
-                    skipped += 1
+                    plan.skipped += 1
                 else:  # listed, yet gone from the disk: copy it again (same bytes)
-                    plan.append(item)
+                    plan.recopy.add(item.path)
+                    plan.count(item)
                 continue
             reason = fmt.check_payload_path(item.path)
             if reason is not None:
                 raise InvalidInput("backup_name_invalid", name=item.path, detail=reason)
+            if not known_folded:
+                folded = {fmt.fold(path): path for path in entries}
+                folded_dirs = {parent for key in folded for parent in _parents(key)}
+                known_folded = True
             key = fmt.fold(item.path)
-            twin = planned[key].path if key in planned else folded.get(key)
-            if twin == item.path and item.sha256 and planned[key].sha256 == item.sha256:
-                skipped += 1  # the same file given twice
+            twin = planned[key][0] if key in planned else folded.get(key)
+            if twin == item.path and item.sha256 and planned[key][1] == _digest(item.sha256):
+                plan.skipped += 1  # the same file given twice
                 continue
             if twin is not None:
                 detail = ("given twice" if twin == item.path
@@ -269,14 +291,18 @@ class Bag:
             if clash is not None:
                 raise InvalidInput("backup_name_invalid", name=item.path,
                                    detail=f"data/{clash} is a file, not a folder")
+            final = self._state.final(item.path)
+            parent = os.path.dirname(final)
             with self._state.on_disk():
-                occupied = os.path.lexists(self._state.final(item.path))
+                if parent not in parent_exists:
+                    parent_exists[parent] = os.path.lexists(parent)
+                occupied = parent_exists[parent] and os.path.lexists(final)
             if occupied:
                 raise Conflict("backup_unexpected_file", name=item.path)
-            planned[key] = item
+            planned[key] = (key if key == item.path else item.path, _digest(item.sha256))
             folded_dirs.update(parents)
-            plan.append(item)
-        return plan, skipped
+            plan.count(item)
+        return plan
 
     def _still_there(self, item: PayloadItem) -> bool:
         """Whether a listed file is on the disk as the manifest says: a regular file of the
@@ -367,6 +393,46 @@ class Bag:
         for staged in batch:
             with contextlib.suppress(OSError):
                 staged.staged.unlink()
+
+
+class _Plan:
+    """What ``_plan`` decided, small enough for 100,000 items: each new item's folded
+    name with its path and hash (to tell a case twin from the same file given twice),
+    the listed paths to copy again, the totals."""
+
+    def __init__(self) -> None:
+        self.planned: dict[str, tuple[str, bytes | None]] = {}
+        self.recopy: set[str] = set()
+        self.skipped = 0
+        self.files = 0
+        self.bytes = 0
+
+    def count(self, item: PayloadItem) -> None:
+        self.files += 1
+        self.bytes += item.size or 0
+
+    def select(self, items: Iterable[PayloadItem]) -> Iterator[PayloadItem]:
+        """The items to copy, from a second reading of the same items, each once."""
+        planned, recopy = self.planned, self.recopy
+        for item in items:
+            if item.path in recopy:
+                recopy.discard(item.path)
+                yield item
+                continue
+            key = fmt.fold(item.path)
+            kept = planned.get(key)
+            if kept is not None and kept[0] == item.path:
+                del planned[key]
+                yield item
+
+
+def _digest(sha256: str | None) -> bytes | None:
+    if not sha256:
+        return None
+    try:
+        return bytes.fromhex(sha256)
+    except ValueError:
+        return sha256.encode("utf-8", "replace")
 
 
 class _Checkpoints:

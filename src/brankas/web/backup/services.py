@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -333,13 +334,19 @@ def _write_run_files(files: runfiles.RunFiles,
 def _payload_items(src: _Sources) -> Iterator[PayloadItem]:
     """The archive's files (each with its spooled row as ``ref``), the request letters,
     the holders' key files and the anchors; read from the spool one at a time."""
-    settings = brankas_settings()
+    home = str(brankas_settings().home)
+    folders: dict[tuple[str, str], str] = {}  # one string per folder and classification
     for d in src.docs:
-        path = d[5]
-        yield PayloadItem(path, _opener(settings.home / path), d[6], d[7], d)
+        doc_id, agenda, category, direction, classification, path, size, sha = d
+        folder = folders.setdefault((category, direction),
+                                    registers.folder_key(category, direction))
+        classification = folders.setdefault((classification, ""), classification)
+        # Small per item (a run may plan 100,000): the opener holds the path as text.
+        yield PayloadItem(path, _Opener(os.path.join(home, path)), size, sha,
+                          (doc_id, agenda, folder, classification))
     # Letters of requests to send, kept under permintaan/ until they are registered.
     for path, size, sha in src.letters:
-        yield _file_item(path, settings.home / path, size, sha)
+        yield _file_item(path, Path(home) / path, size, sha)
     for k in src.keys:
         yield _bytes_item(_key_path(k), bytes(k.protected_identity))
     for name, data in src.anchors:
@@ -399,15 +406,15 @@ def _copy_payload(bag: Bag, src: _Sources, run: BackupRun, medium: Medium,
 
     def on_committed(copies: list[Staged]) -> None:
         """A checkpoint is durable on the disk: record the documents it listed."""
-        new_docs = [c.ref for c in copies if isinstance(c.ref, list)]
+        new_docs = [c for c in copies if isinstance(c.ref, tuple)]
         if not new_docs:
             return
         with transaction.atomic():
             BackupCopy.objects.bulk_create(
-                [BackupCopy(document_id=d[0], medium=medium, run=run) for d in new_docs],
-                ignore_conflicts=True, batch_size=2000)
-            for d in new_docs:
-                item = _carried(d)
+                [BackupCopy(document_id=c.ref[0], medium=medium, run=run)  # type: ignore[index]
+                 for c in new_docs], ignore_conflicts=True, batch_size=2000)
+            for c in new_docs:
+                item = _carried(c)
                 carried.add(item)
                 folder = counts.categories[item["folder"]]
                 folder["files"] += 1
@@ -415,15 +422,16 @@ def _copy_payload(bag: Bag, src: _Sources, run: BackupRun, medium: Medium,
                 counts.agendas.append(item["agenda"])
             BackupRun.objects.filter(pk=run.pk).update(agendas=counts.agendas)
 
-    items = itertools.chain(_payload_items(src), run_items)
+    def items() -> Iterator[PayloadItem]:  # read twice: checked, then copied
+        return itertools.chain(_payload_items(src), run_items)
+
     result = bag.add_files(items, on_progress=on_progress, on_committed=on_committed,
                            run=str(run.number))
     # Documents already on this disk (an earlier run, another instance, a killed run):
-    # those the records do not yet say are on it.
-    added = set(result.added)
+    # those the records do not yet say are on it (this run's copies are recorded).
     known = set(BackupCopy.objects.filter(medium=medium).values_list("document_id", flat=True))
     on_disk = (BackupCopy(document_id=d[0], medium=medium, run=None)
-               for d in src.docs if d[5] not in added and d[0] not in known)
+               for d in src.docs if d[0] not in known)
     while batch := list(itertools.islice(on_disk, 2000)):
         BackupCopy.objects.bulk_create(batch, ignore_conflicts=True)
     return result, counts
@@ -543,15 +551,25 @@ def _needs_snapshot(bag: Bag, last: BackupRun | None, docs_there: bool,
                 and all(bag.has(_anchor_path(name)) for name, _ in anchors))
 
 
-def _carried(d: list[Any]) -> dict[str, Any]:
-    """A spooled document (``_SPOOL_FIELDS``) as the control list names it."""
-    _id, agenda, category, direction, classification, path, size, sha = d
-    return {"agenda": agenda, "folder": registers.folder_key(category, direction),
-            "classification": classification, "file": path, "bytes": size, "sha256": sha}
+class _Opener:
+    """Opens one archive file (small: a run may plan 100,000 of them)."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __call__(self) -> BinaryIO:
+        return open(self.path, "rb")  # noqa: SIM115
 
 
-def _opener(source: Path) -> Callable[[], BinaryIO]:
-    return lambda: open(source, "rb")  # noqa: SIM115
+def _carried(copy: Staged) -> dict[str, Any]:
+    """A document copied (its item's ``ref``: id, agenda, folder, classification) as the
+    control list names it."""
+    ref: tuple[int, str, str, str] = copy.ref  # type: ignore[assignment]
+    _id, agenda, folder, classification = ref
+    return {"agenda": agenda, "folder": folder, "classification": classification,
+            "file": copy.path, "bytes": copy.size, "sha256": copy.sha256}
 
 
 def _file_item(path: str, source: Path, size: int, sha256: str) -> PayloadItem:
