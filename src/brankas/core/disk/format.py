@@ -289,6 +289,14 @@ def payload_lines(values: Mapping[str, object]) -> bytes:
     ).encode("utf-8")
 
 
+def payload_chunks(values: Mapping[str, object], lines: int = 2000) -> Iterator[bytes]:
+    """``payload_lines(values)`` in pieces of ``lines`` lines (the same bytes, joined)."""
+    paths = sorted(values)
+    for i in range(0, len(paths), lines):
+        yield "".join(f"{values[p]}  {DATA}/{encode_path(p)}\n"
+                      for p in paths[i:i + lines]).encode("utf-8")
+
+
 def tag_lines(hashes: Mapping[str, str]) -> bytes:
     return "".join(f"{hashes[n]}  {encode_path(n)}\n" for n in sorted(hashes)).encode("utf-8")
 
