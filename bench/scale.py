@@ -193,7 +193,7 @@ def measure(work: Path, docs: int | None = None, repeats: int = 2) -> list[Measu
         f"the +100 run carried {len(plus_summary['agendas'])} documents"]
     measures += [
         Measure(f"backup of 100 new documents to the disk holding {docs:,}", "s",
-                plus.seconds, best_again, "(the no-change run, for scale)", "reported", None,
+                plus.seconds, best_again, "the no-change run, for scale", "reported", None,
                 {"run": suite._runs([plus])[0], "added": added,
                  "checked": "exactly the 100 new documents carried"}, problems),
         Measure("  peak memory of that backup, whole process", "MiB",

@@ -205,9 +205,12 @@ def read_payload_manifest(dest: Path, problems: list[str] | None = None, *,
     ``problems``, noted there and never used. ``under``: only the paths in that payload
     folder (e.g. ``"backup/"``) are checked and returned."""
     text = read_text(dest, MANIFEST, limit=MANIFEST_LIMIT)
+    parsed = parse_lines(text, what=MANIFEST, dest=dest, problems=problems)
+    del text  # a disk of 100,000 files: neither the text nor the parse is kept meanwhile
     out = {}
     wanted = f"{DATA}/{under}"
-    for path, digest in parse_lines(text, what=MANIFEST, dest=dest, problems=problems).items():
+    for path in list(parsed):
+        digest = parsed.pop(path)
         if under and not path.startswith(wanted):
             continue
         reason = None
@@ -234,8 +237,11 @@ def read_sizes(dest: Path) -> dict[str, int]:
         text = read_text(dest, SIZES, limit=MANIFEST_LIMIT)
     except FileNotFoundError:
         return {}
+    parsed = parse_lines(text, what=SIZES, dest=dest)
+    del text
     out = {}
-    for path, value in parse_lines(text, what=SIZES, dest=dest).items():
+    for path in list(parsed):
+        value = parsed.pop(path)
         if (path.startswith(DATA + "/") and value.isdigit() and len(value) < 20
                 and check_payload_path(path[len(DATA) + 1:]) is None):
             out[path[len(DATA) + 1:]] = int(value)
