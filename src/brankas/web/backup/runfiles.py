@@ -8,7 +8,8 @@ is written when it must be (``crypto.encrypting_writer``: plaintext of a snapsho
 full register never reaches a file) and hashed on the way; the bag then copies those
 files like any document. The list of documents the run copies, and of those it carried,
 are spooled there too, one JSON line each, and read back one at a time. Every file is
-removed when the run ends, whatever the outcome.
+removed when the run ends, whatever the outcome (a killed run's are swept as stale
+staging files).
 """
 
 from __future__ import annotations
@@ -66,7 +67,9 @@ class RunFiles:
         self._paths.clear()
 
     def _new(self, name: str) -> tuple[Path, IO[bytes]]:
-        path = self.folder / f"{self._prefix}{name}"
+        # ``.part``: a run killed before it removes them leaves staging files that the
+        # next ``brankas serve`` sweeps (``store.sweep_staging``).
+        path = self.folder / f"{self._prefix}{name}.part"
         self._paths.append(path)
         return path, fsutil.open_private(path, buffering=0)
 
