@@ -223,7 +223,7 @@ def measure(work: Path, docs: int | None = None, repeats: int = 2) -> list[Measu
         list_runs.append(base.brankas("list", "--query", "koordinasi", "--limit", "50",
                                       "--json"))
     rows = json.loads(list_runs[-1].stdout)
-    measures.append(Measure("brankas list --query (first 50 of many)", "s",
+    measures.append(Measure("register search: list --query, first 50", "s",
                             min(r.seconds for r in list_runs), None, "", "reported", None,
                             {"runs": suite._runs(list_runs), "rows": len(rows)},
                             [] if rows else ["the search found nothing"]))
