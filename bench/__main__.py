@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import backup, data, grant, instance, reports, suite
+from bench import backup, data, grant, instance, reports, scale, suite
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / ".bench"
@@ -66,6 +66,13 @@ METHOD = [
     "Reports: a monthly messages report of 5,000 entries rendered in one process (bench/",
     "  reports.py): seconds for the PDF and for the XLSX (in process, after set-up), and the",
     "  process's peak memory (VmHWM, Python and Django included); no standard tool to compare.",
+    "Office scale (bench/scale.py): an instance of BRANKAS_BENCH_DOCS documents (default",
+    "  100,000 one-page PDFs of 1.5-4 KB, a quarter exempted, over ten years) and ten audit",
+    "  entries per document, loaded by bench/bulk.py (not timed); full backup to an empty",
+    "  folder (each round on its own copy of the instance, archive hard-linked) against rsync",
+    "  -a + sha256sum of the same files (find | xargs), no-change backup against restic's",
+    "  no-change backup, a backup of 100 new documents to the disk holding the rest, audit",
+    "  verify, the busiest month's messages report (PDF + XLSX, one process), list --query.",
 ]
 
 
@@ -78,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="PDFs (50-500 KB) in the backed-up archive")
     parser.add_argument("--grant-mib", type=int, default=1024,
                         help="MiB of exempted scans (2-8 MiB each) handed over by key grant")
-    parser.add_argument("--only", choices=["register", "import", "backup", "reports", "grant"],
+    parser.add_argument("--only", choices=["register", "import", "backup", "reports", "grant",
+                                           "scale"],
                         help="run one measure only")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     parser.add_argument("--json", type=Path, default=OUT / "results.json")
@@ -87,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     tools = [] if args.only == "reports" else ["age", "sha256sum", "cp"]
-    if args.only in (None, "backup"):
+    if args.only in (None, "backup", "scale"):
         tools += ["rsync", "restic"]
     for tool in tools:
         if shutil.which(tool) is None:
@@ -138,6 +146,8 @@ def _run(args: argparse.Namespace, work: Path) -> tuple[list[suite.Measure], dic
     if args.only == "reports":  # needs no CLI instance and no standard tool
         log(f"messages report of {reports.ENTRIES:,} entries: PDF and XLSX ...")
         return reports.measure(work), context
+    if args.only == "scale":  # its own instance (bench/bulk.py)
+        return _scale(work, args), context
     inputs = work / "inputs"
     inputs.mkdir()
     big = inputs / "pindaian-besar.pdf"
@@ -181,7 +191,17 @@ def _run(args: argparse.Namespace, work: Path) -> tuple[list[suite.Measure], dic
     if args.only in (None, "reports"):
         log(f"messages report of {reports.ENTRIES:,} entries: PDF and XLSX ...")
         measures += reports.measure(work)
+    if args.only is None:
+        measures += _scale(work, args)
     return measures, context
+
+
+def _scale(work: Path, args: argparse.Namespace) -> list[suite.Measure]:
+    docs = scale.size_from_env()
+    _log(f"office scale: {docs:,} documents and {docs * scale.ENTRIES_PER_DOC:,} audit entries"
+         " (bench/bulk.py; BRANKAS_BENCH_DOCS sets the size), then backups, audit verify,"
+         " the monthly report and list --query ...")
+    return scale.measure(work, docs, repeats=min(args.repeats, 2))
 
 
 def _method(args: argparse.Namespace) -> list[str]:

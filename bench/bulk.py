@@ -224,7 +224,10 @@ def load(*, actor: Any, documents: int, audit_entries: int, seed: int = 0,
     viewers = viewers or [actor]
     filler = max(0, audit_entries - AuditEvent.objects.count() - documents)
     appender = _Chain()
-    counters: dict[tuple[int, str], int] = {}
+    # Numbers continue after those already given (a second load adds to the first).
+    counters: dict[tuple[int, str], int] = {
+        (year, direction): last for year, direction, last in
+        AgendaCounter.objects.values_list("year", "direction", "last")}
     agendas: list[str] = []
     written = 0
     for first in range(0, max(documents, 1), BATCH):
@@ -374,15 +377,54 @@ def _child(home: Path, documents: int, audit_entries: int, seed: int) -> dict[st
     }
 
 
+def _add(documents: int, seed: int) -> dict[str, Any]:
+    """``documents`` more documents registered by ``operator`` in the hour before now
+    (the "+100" backup's new documents), each with its audit entry."""
+    from brankas import instance
+
+    instance.start()
+    from django.utils import timezone
+
+    from brankas.web.accounts.models import User
+    from brankas.web.audit.models import AuditEvent
+
+    operator = User.objects.get(username="operator")
+    t0 = time.perf_counter()
+    loaded = load(actor=operator, documents=documents,
+                  audit_entries=AuditEvent.objects.count() + documents, seed=seed,
+                  end=timezone.now(), span=dt.timedelta(hours=1))
+    return {**loaded, "seconds": round(time.perf_counter() - t0, 2)}
+
+
+def add(home: Path, documents: int, *, seed: int = 1) -> dict[str, Any]:
+    """Add ``documents`` documents to the bench instance in ``home`` (a child process)."""
+    root = Path(__file__).resolve().parent.parent
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BRANKAS_")}
+    env.update({"BRANKAS_HOME": str(home), "BRANKAS_LANG": "en"})
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
+    run = subprocess.run([sys.executable, "-m", "bench.bulk", str(home), str(documents), "0",
+                          "--add", "--seed", str(seed)],
+                         env=env, capture_output=True, text=True, check=False)
+    if run.returncode != 0:
+        raise RuntimeError(f"bench.bulk --add failed:\n{run.stderr[-4000:]}")
+    result: dict[str, Any] = json.loads(run.stdout.strip().splitlines()[-1])
+    return result
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.bulk", description=__doc__)
     parser.add_argument("home", type=Path)
     parser.add_argument("documents", type=int)
     parser.add_argument("audit_entries", type=int)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--add", action="store_true",
+                        help="add DOCUMENTS to the instance in HOME (registered in the last hour)")
     args = parser.parse_args(argv)
     os.environ["BRANKAS_HOME"] = str(args.home)
-    print(json.dumps(_child(args.home, args.documents, args.audit_entries, args.seed)))
+    if args.add:
+        print(json.dumps(_add(args.documents, args.seed)))
+    else:
+        print(json.dumps(_child(args.home, args.documents, args.audit_entries, args.seed)))
     return 0
 
 

@@ -9,10 +9,12 @@ suite, it goes here beside this one; every encrypted file records its suite's na
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import queue
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -437,5 +439,45 @@ def reencrypt_stream(src: BinaryIO, dst: BinaryIO, identities: list[x25519.Ident
             raise failure[0] from None
         raise
     worker.join()
+    if failure:
+        raise failure[0]
+
+
+@contextlib.contextmanager
+def encrypting_writer(dst: BinaryIO, recipients: list[str], *,
+                      buffer: int = 1 << 20) -> Iterator[BinaryIO]:
+    """A stream to write plaintext into, encrypted to ``recipients`` onto ``dst`` as it
+    is written (age STREAM), in bounded memory: the encryption runs in a helper thread
+    and takes the plaintext through the same small in-memory pipe as
+    ``reencrypt_stream``. The ciphertext is complete when the ``with`` block ends without
+    an error; on an error (of either side) ``dst`` is incomplete and must be thrown away.
+    For plaintext made piece by piece (a snapshot, a register) that should never be held
+    whole."""
+    if not recipients:
+        raise ValueError("at least one recipient is needed")
+    parsed = [x25519.Recipient.from_str(r) for r in recipients]
+    pipe = _Pipe()
+    failure: list[BaseException] = []
+
+    def encrypt() -> None:
+        try:
+            plain = io.BufferedReader(_PipeReader(pipe), buffer_size=buffer)
+            _run(pyrage.encrypt_io, plain, dst, parsed)  # type: ignore[arg-type]
+        except BaseException as exc:  # handed to the writer
+            failure.append(exc)
+            pipe.stop()
+
+    worker = threading.Thread(target=encrypt, name="brankas-encrypt", daemon=True)
+    worker.start()
+    out = io.BufferedWriter(_PipeWriter(pipe, None), buffer_size=buffer)
+    try:
+        try:
+            yield out  # type: ignore[misc]
+            out.flush()
+        except _Closed:
+            pass  # the encrypting side failed: its error is raised below
+    finally:
+        pipe.finish()  # the end of the plaintext (at once when the other side stopped)
+        worker.join()
     if failure:
         raise failure[0]

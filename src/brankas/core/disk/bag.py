@@ -2,9 +2,11 @@
 
 ``open_or_create(dest, ...)`` gives a ``Bag``; ``Bag.add_files(items)`` copies what the
 disk lacks. Each file is copied to ``.brankas-staging/`` (outside ``data/``), hashed on
-the way, checked against the size and hash the caller expects, fsynced, dropped from the
-page cache and read back from the disk; only a copy whose read-back hash matches goes
-on. Verified copies are moved into ``data/`` and listed in batches (checkpoints) by
+the way and checked against the size and hash the caller expects; at each checkpoint the
+batch's copies are made durable together (one ``syncfs`` of the disk, or an fsync each
+where there is none), dropped from the page cache and read back from the disk; only a
+copy whose read-back hash matches goes on. Verified copies are moved into ``data/`` and
+listed in batches (checkpoints) by
 ``disk.state.BagState``, whose docstring gives the crash-safety argument. The format is in
 ``disk.format``, the fixity check in ``disk.verify``.
 
@@ -20,7 +22,6 @@ import contextlib
 import hashlib
 import os
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from brankas.core.disk import fs as diskfs
 from brankas.core.disk.format import MediumInfo, read_medium
 from brankas.core.disk.state import BagState, Hooks, Staged
 from brankas.core.errors import BrankasError, Conflict, IntegrityFailure, InvalidInput, SetupError
+from brankas.core.fsutil import sync_filesystem
 
 __all__ = ["AddResult", "Bag", "Hooks", "MediumInfo", "PayloadItem", "Progress",
            "file_item", "open_or_create", "read_medium"]
@@ -52,6 +54,7 @@ class PayloadItem:
     opener: Callable[[], BinaryIO]
     size: int | None = None
     sha256: str | None = None
+    ref: object = None  # the caller's note, handed back with the committed copy
 
 
 def file_item(path: str, source: Path, *, sha256: str | None = None) -> PayloadItem:
@@ -120,64 +123,101 @@ class Bag:
 
     # -- writing ---------------------------------------------------------------------
 
-    def add_files(self, items: Iterable[PayloadItem], *, on_progress: Progress | None = None,
+    def add_files(self, items: Iterable[PayloadItem] | Callable[[], Iterable[PayloadItem]], *,
+                  on_progress: Progress | None = None,
                   on_commit: Callable[[list[str]], None] | None = None,
+                  on_committed: Callable[[list[Staged]], None] | None = None,
                   verify_after_write: bool = True, run: str | None = None, workers: int = 4,
                   checkpoint_files: int = 500, checkpoint_seconds: float = 5.0) -> AddResult:
         """Copy every item the disk lacks; skip those it has with the same content.
 
         Every item is checked before anything is written (names, case twins, conflicts).
         ``on_progress(files_done, files_total, bytes_done, bytes_total)`` counts the files
-        to copy. ``on_commit(paths)`` is called after each checkpoint with the paths that
-        are from then on durably on the disk and listed: a caller that records per
-        checkpoint never records a file that is not there. On an error, the copies
-        verified before it are still committed (unless the disk is gone), then it is
-        raised. ``run`` is written to bag-info.txt as Brankas-Run."""
+        to copy. ``on_commit(paths)`` (and ``on_committed(copies)``, each copy with its
+        item's ``ref``) is called after each checkpoint with what is from then on durably
+        on the disk, read back and listed: a caller that records per checkpoint never
+        records a file that is not there. On an error, the copies verified before it are
+        still committed (unless the disk is gone), then it is raised. ``run`` is written
+        to bag-info.txt as Brankas-Run.
+
+        ``items`` may be a function giving the items afresh at each call (a list read
+        from a file): they are then read twice, once to check them all and once to copy,
+        and never held all at once (a run of 100,000 documents keeps only their names'
+        folded keys between the two passes). Any other iterable is read into a list.
+
+        Durability is batched: the copies of a checkpoint are written without an fsync
+        each; at the checkpoint one ``fsutil.sync_filesystem`` of the disk (Linux
+        ``syncfs``; elsewhere an fsync of every copy) makes them durable, then each is
+        dropped from the page cache and read back from the disk, and only the copies whose
+        read-back matches are moved into ``data/`` and listed. A checkpoint is due every
+        ``checkpoint_files`` copies (or a quarter of the files the disk already lists,
+        whichever is more: the manifest is rewritten whole at each, so a disk of 100,000
+        files is not rewritten 200 times) or ``checkpoint_seconds``."""
         if self._closed:
             raise RuntimeError("the bag is closed")
         state = self._state
         state.recover()
-        plan, skipped = self._plan(items)
-        checkpoints = _Checkpoints(self, run=run, on_commit=on_commit)
-        error = self._copy_plan(plan, checkpoints, on_progress=on_progress,
-                                verify_after_write=verify_after_write, workers=max(1, workers),
-                                checkpoint_files=checkpoint_files,
-                                checkpoint_seconds=checkpoint_seconds)
-        if error is not None:
-            # Keep what was verified before the error: the next run need not copy it again.
-            gone = isinstance(error, BrankasError) and error.code == "backup_disk_gone"
-            if checkpoints.ready and not gone and isinstance(error, Exception):
-                with contextlib.suppress(Exception):
-                    checkpoints.commit()
-            self._discard(checkpoints.ready)
-            raise error
-        checkpoints.commit()  # the last files; or only bag-info, when the date or the run changed
+        if callable(items):
+            source = items
+        else:
+            given = list(items)
+            source = lambda: given  # noqa: E731
+        plan = self._plan(source())
+        skipped = plan.skipped
+        pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="brankas-bag")
+        try:
+            checkpoints = _Checkpoints(self, run=run, on_commit=on_commit,
+                                       on_committed=on_committed, pool=pool,
+                                       verify=verify_after_write)
+            error = self._copy_plan(plan.select(source()), plan.files, plan.bytes,
+                                    checkpoints, on_progress=on_progress,
+                                    workers=max(1, workers),
+                                    checkpoint_files=checkpoint_files,
+                                    checkpoint_seconds=checkpoint_seconds)
+            del plan
+            if error is not None:
+                # Keep what was verified before the error: the next run need not copy it
+                # again.
+                gone = isinstance(error, BrankasError) and error.code == "backup_disk_gone"
+                if checkpoints.ready and not gone and isinstance(error, Exception):
+                    with contextlib.suppress(Exception):
+                        checkpoints.commit()
+                self._discard(checkpoints.ready)
+                raise error
+            checkpoints.commit()  # the last files; or only bag-info, when the date or run changed
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
         added = checkpoints.added
         return AddResult(added=tuple(added), skipped=skipped,
-                         bytes_added=sum(state.sizes[p] for p in added),
+                         bytes_added=checkpoints.bytes_added,
                          files=len(state.entries), bytes=sum(state.sizes.values()))
 
-    def _copy_plan(self, plan: list[PayloadItem], checkpoints: _Checkpoints, *,
-                   on_progress: Progress | None, verify_after_write: bool, workers: int,
+    def _copy_plan(self, plan: Iterator[PayloadItem], files_total: int, bytes_total: int,
+                   checkpoints: _Checkpoints, *,
+                   on_progress: Progress | None, workers: int,
                    checkpoint_files: int, checkpoint_seconds: float) -> BaseException | None:
-        """Stage the planned items in a pool of ``workers`` threads, handing each verified
-        copy to ``checkpoints`` and committing every ``checkpoint_files`` files or
-        ``checkpoint_seconds``. After the first failed copy nothing more is started; returns
-        that failure (what was verified stays with ``checkpoints``). Interrupted (a
-        BaseException, or a failed checkpoint), every staged copy not committed is removed."""
-        files_total, bytes_total = len(plan), sum(item.size or 0 for item in plan)
+        """Stage the planned items in the pool of ``checkpoints`` (``workers`` threads),
+        handing each copy to ``checkpoints`` and committing every ``checkpoint_files``
+        files (or a quarter of the disk's files) or ``checkpoint_seconds``. After the
+        first failed copy nothing more is started; returns that failure (what was copied
+        stays with ``checkpoints``). Interrupted (a BaseException, or a failed
+        checkpoint), every staged copy not committed is removed."""
         error: BaseException | None = None
         done_files = done_bytes = 0
         if on_progress is not None:
             on_progress(0, files_total, 0, bytes_total)
-        pending = deque(plan)
+        pending = iter(plan)
+        more = True
         inflight: dict[Future[Staged], PayloadItem] = {}
-        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="brankas-bag")
+        pool = checkpoints.pool
         try:
-            while pending or inflight:
-                while error is None and pending and len(inflight) < 2 * workers:
-                    item = pending.popleft()
-                    inflight[pool.submit(self._stage, item, verify_after_write)] = item
+            while more or inflight:
+                while error is None and more and len(inflight) < 2 * workers:
+                    item = next(pending, None)
+                    if item is None:
+                        more = False
+                        break
+                    inflight[pool.submit(self._stage, item)] = item
                 if not inflight:
                     break
                 finished, _ = wait(inflight, return_when=FIRST_COMPLETED)
@@ -192,44 +232,52 @@ class Bag:
                     done_bytes += staged.size
                     if on_progress is not None:
                         on_progress(done_files, files_total, done_bytes, bytes_total)
-                if error is None and checkpoints.due(checkpoint_files, checkpoint_seconds):
-                    checkpoints.commit()
+                    every = max(checkpoint_files, len(self._state.entries) // 4)
+                    if error is None and checkpoints.due(every, checkpoint_seconds):
+                        checkpoints.commit()
         except BaseException:
-            pool.shutdown(wait=True, cancel_futures=True)
+            for future in inflight:
+                future.cancel()
+            wait(inflight)
             self._discard(checkpoints.ready)
             self._discard(f.result() for f in inflight
                           if f.done() and not f.cancelled() and f.exception() is None)
             raise
-        pool.shutdown(wait=True)
         return error
 
     # -- planning --------------------------------------------------------------------
 
-    def _plan(self, items: Iterable[PayloadItem]) -> tuple[list[PayloadItem], int]:
-        """The items to copy. Refuses, before anything is written, every item that could
+    def _plan(self, items: Iterable[PayloadItem]) -> _Plan:
+        """Which items to copy. Refuses, before anything is written, every item that could
         not be placed: a bad name, a case twin, a file/folder clash, other content on a
-        path the disk has (append-only)."""
+        path the disk has (append-only). Keeps each new item's folded name, not the item."""
         entries = self._state.entries
-        folded = {fmt.fold(path): path for path in entries}
-        folded_dirs = {parent for key in folded for parent in _parents(key)}
-        plan: list[PayloadItem] = []
-        skipped = 0
-        planned: dict[str, PayloadItem] = {}
+        folded: dict[str, str] = {}
+        folded_dirs: set[str] = set()
+        known_folded = False  # ``folded`` is made at the first new item (not on a no-change run)
+        plan = _Plan()
+        planned = plan.planned
+        parent_exists: dict[str, bool] = {}  # a folder missing on the disk holds no file
         for item in items:
             if item.path in entries:  # its name was checked when it was written
                 self._check_same(item)
                 if self._still_there(item):
-                    skipped += 1
+                    plan.skipped += 1
                 else:  # listed, yet gone from the disk: copy it again (same bytes)
-                    plan.append(item)
+                    plan.recopy.add(item.path)
+                    plan.count(item)
                 continue
             reason = fmt.check_payload_path(item.path)
             if reason is not None:
                 raise InvalidInput("backup_name_invalid", name=item.path, detail=reason)
+            if not known_folded:
+                folded = {fmt.fold(path): path for path in entries}
+                folded_dirs = {parent for key in folded for parent in _parents(key)}
+                known_folded = True
             key = fmt.fold(item.path)
-            twin = planned[key].path if key in planned else folded.get(key)
-            if twin == item.path and item.sha256 and planned[key].sha256 == item.sha256:
-                skipped += 1  # the same file given twice
+            twin = planned[key][0] if key in planned else folded.get(key)
+            if twin == item.path and item.sha256 and planned[key][1] == _digest(item.sha256):
+                plan.skipped += 1  # the same file given twice
                 continue
             if twin is not None:
                 detail = ("given twice" if twin == item.path
@@ -243,14 +291,18 @@ class Bag:
             if clash is not None:
                 raise InvalidInput("backup_name_invalid", name=item.path,
                                    detail=f"data/{clash} is a file, not a folder")
+            final = self._state.final(item.path)
+            parent = os.path.dirname(final)
             with self._state.on_disk():
-                occupied = os.path.lexists(self._state.final(item.path))
+                if parent not in parent_exists:
+                    parent_exists[parent] = os.path.lexists(parent)
+                occupied = parent_exists[parent] and os.path.lexists(final)
             if occupied:
                 raise Conflict("backup_unexpected_file", name=item.path)
-            planned[key] = item
+            planned[key] = (key if key == item.path else item.path, _digest(item.sha256))
             folded_dirs.update(parents)
-            plan.append(item)
-        return plan, skipped
+            plan.count(item)
+        return plan
 
     def _still_there(self, item: PayloadItem) -> bool:
         """Whether a listed file is on the disk as the manifest says: a regular file of the
@@ -290,8 +342,9 @@ class Bag:
 
     # -- copying (worker threads) ----------------------------------------------------
 
-    def _stage(self, item: PayloadItem, verify: bool) -> Staged:
-        """Copy one item to a staging file: hash, fsync, check, read back from the disk."""
+    def _stage(self, item: PayloadItem) -> Staged:
+        """Copy one item to a staging file, hashing it and checking it against what the
+        item says (no fsync: the checkpoint makes its copies durable together)."""
         state = self._state
         staged = state.staging_name(".part")
         digest = hashlib.sha256()
@@ -304,8 +357,6 @@ class Bag:
                     digest.update(view[:n])
                     out.write(view[:n])
                     size += n
-                out.flush()
-                os.fsync(out.fileno())
             sha256 = digest.hexdigest()
             if item.size is not None and size != item.size:
                 raise IntegrityFailure("backup_source_changed", name=item.path,
@@ -313,16 +364,30 @@ class Bag:
             if item.sha256 and sha256 != item.sha256.lower():
                 raise IntegrityFailure("backup_source_changed", name=item.path,
                                        detail="its SHA-256 is not the one recorded")
-            with state.on_disk():
-                if state.hooks.staged is not None:
-                    state.hooks.staged(staged)
-                if verify and fmt.hash_file(staged, uncached=True) != (sha256, size):
-                    raise IntegrityFailure("backup_readback_mismatch", name=item.path)
         except BaseException:
             with contextlib.suppress(OSError):
                 staged.unlink()
             raise
-        return Staged(item.path, staged, sha256, size)
+        return Staged(item.path, staged, sha256, size, item.ref)
+
+    def _read_back(self, staged: Staged) -> None:
+        """A durable copy, dropped from the page cache and read back from the disk: its
+        bytes must be the ones written."""
+        state = self._state
+        with state.on_disk():
+            if state.hooks.staged is not None:
+                state.hooks.staged(staged.staged)
+            if fmt.hash_file(staged.staged, uncached=True) != (staged.sha256, staged.size):
+                raise IntegrityFailure("backup_readback_mismatch", name=staged.path)
+
+    def _make_durable(self, batch: list[Staged]) -> None:
+        """Every copy of ``batch`` on the disk itself, not only in its cache: one sync of
+        the disk's file system (an fsync of each where there is no ``syncfs``)."""
+        with self._state.on_disk():
+            self._state.check_same_disk()  # a disk swapped mid-run: nothing of it is read
+            if self._state.hooks.syncing is not None:
+                self._state.hooks.syncing()
+            sync_filesystem(self._state.staging, [s.staged for s in batch])
 
     def _discard(self, batch: Iterable[Staged]) -> None:
         for staged in batch:
@@ -330,17 +395,63 @@ class Bag:
                 staged.staged.unlink()
 
 
+class _Plan:
+    """What ``_plan`` decided, small enough for 100,000 items: each new item's folded
+    name with its path and hash (to tell a case twin from the same file given twice),
+    the listed paths to copy again, the totals."""
+
+    def __init__(self) -> None:
+        self.planned: dict[str, tuple[str, bytes | None]] = {}
+        self.recopy: set[str] = set()
+        self.skipped = 0
+        self.files = 0
+        self.bytes = 0
+
+    def count(self, item: PayloadItem) -> None:
+        self.files += 1
+        self.bytes += item.size or 0
+
+    def select(self, items: Iterable[PayloadItem]) -> Iterator[PayloadItem]:
+        """The items to copy, from a second reading of the same items, each once."""
+        planned, recopy = self.planned, self.recopy
+        for item in items:
+            if item.path in recopy:
+                recopy.discard(item.path)
+                yield item
+                continue
+            key = fmt.fold(item.path)
+            kept = planned.get(key)
+            if kept is not None and kept[0] == item.path:
+                del planned[key]
+                yield item
+
+
+def _digest(sha256: str | None) -> bytes | None:
+    if not sha256:
+        return None
+    try:
+        return bytes.fromhex(sha256)
+    except ValueError:
+        return sha256.encode("utf-8", "replace")
+
+
 class _Checkpoints:
-    """Verified copies waiting for the next checkpoint, and the payload paths committed
-    (durably on the disk and listed) so far in one ``add_files``."""
+    """Copies waiting for the next checkpoint, and the payload paths committed (durably
+    on the disk, read back and listed) so far in one ``add_files``."""
 
     def __init__(self, bag: Bag, *, run: str | None,
-                 on_commit: Callable[[list[str]], None] | None) -> None:
+                 on_commit: Callable[[list[str]], None] | None,
+                 on_committed: Callable[[list[Staged]], None] | None,
+                 pool: ThreadPoolExecutor, verify: bool) -> None:
         self._bag = bag
         self._run = run
         self._on_commit = on_commit
+        self._on_committed = on_committed
+        self.pool = pool
+        self._verify = verify
         self.ready: list[Staged] = []
         self.added: list[str] = []
+        self.bytes_added = 0
         self._last = time.monotonic()
 
     def due(self, files: int, seconds: float) -> bool:
@@ -348,19 +459,51 @@ class _Checkpoints:
                                      or time.monotonic() - self._last >= seconds)
 
     def commit(self) -> None:
-        """Move the ready copies into ``data/`` and list them (``BagState.commit``); then
-        tell ``on_commit`` their paths. A failed checkpoint removes its copies."""
+        """Make the ready copies durable (one sync), read each back from the disk, move
+        those that match into ``data/`` and list them (``BagState.commit``); then tell
+        ``on_commit`` their paths. A copy whose read-back differs is removed, never
+        listed; once the others are committed its error is raised. A failed checkpoint
+        removes its copies."""
         batch, self.ready = self.ready, []
+        bag = self._bag
+        failed: BaseException | None = None
         try:
-            self._bag._state.commit(batch, run=self._run)
+            if batch:
+                bag._make_durable(batch)
+            if batch and self._verify:
+                results = list(self.pool.map(_outcome(bag._read_back), batch))
+                good = [s for s, problem in zip(batch, results, strict=True) if problem is None]
+                bad = [s for s, problem in zip(batch, results, strict=True) if problem]
+                failed = next((p for p in results if p is not None), None)
+                if isinstance(failed, BrankasError) and failed.code == "backup_disk_gone":
+                    raise failed  # nothing of this checkpoint is listed on a disk gone
+                bag._discard(bad)
+                batch = good
+            bag._state.commit(batch, run=self._run)
         except BaseException:
-            self._bag._discard(batch)
+            bag._discard(batch)
             raise
         self._last = time.monotonic()
         paths = [s.path for s in batch]
         self.added.extend(paths)
+        self.bytes_added += sum(s.size for s in batch)
         if self._on_commit is not None and paths:
             self._on_commit(paths)
+        if self._on_committed is not None and batch:
+            self._on_committed(batch)
+        if failed is not None:
+            raise failed
+
+
+def _outcome(fn: Callable[[Staged], None]) -> Callable[[Staged], BaseException | None]:
+    """``fn`` that returns its exception (an ``Exception``) instead of raising it."""
+    def call(staged: Staged) -> BaseException | None:
+        try:
+            fn(staged)
+        except Exception as exc:  # noqa: BLE001 - handed back, raised by the caller
+            return exc
+        return None
+    return call
 
 
 def open_or_create(dest: Path | str, *, label: str, organization: str, software: str,

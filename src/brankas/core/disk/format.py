@@ -205,9 +205,12 @@ def read_payload_manifest(dest: Path, problems: list[str] | None = None, *,
     ``problems``, noted there and never used. ``under``: only the paths in that payload
     folder (e.g. ``"backup/"``) are checked and returned."""
     text = read_text(dest, MANIFEST, limit=MANIFEST_LIMIT)
+    parsed = parse_lines(text, what=MANIFEST, dest=dest, problems=problems)
+    del text  # a disk of 100,000 files: neither the text nor the parse is kept meanwhile
     out = {}
     wanted = f"{DATA}/{under}"
-    for path, digest in parse_lines(text, what=MANIFEST, dest=dest, problems=problems).items():
+    for path in list(parsed):
+        digest = parsed.pop(path)
         if under and not path.startswith(wanted):
             continue
         reason = None
@@ -234,8 +237,11 @@ def read_sizes(dest: Path) -> dict[str, int]:
         text = read_text(dest, SIZES, limit=MANIFEST_LIMIT)
     except FileNotFoundError:
         return {}
+    parsed = parse_lines(text, what=SIZES, dest=dest)
+    del text
     out = {}
-    for path, value in parse_lines(text, what=SIZES, dest=dest).items():
+    for path in list(parsed):
+        value = parsed.pop(path)
         if (path.startswith(DATA + "/") and value.isdigit() and len(value) < 20
                 and check_payload_path(path[len(DATA) + 1:]) is None):
             out[path[len(DATA) + 1:]] = int(value)
@@ -287,6 +293,14 @@ def payload_lines(values: Mapping[str, object]) -> bytes:
     return "".join(
         f"{values[p]}  {DATA}/{encode_path(p)}\n" for p in sorted(values)
     ).encode("utf-8")
+
+
+def payload_chunks(values: Mapping[str, object], lines: int = 2000) -> Iterator[bytes]:
+    """``payload_lines(values)`` in pieces of ``lines`` lines (the same bytes, joined)."""
+    paths = sorted(values)
+    for i in range(0, len(paths), lines):
+        yield "".join(f"{values[p]}  {DATA}/{encode_path(p)}\n"
+                      for p in paths[i:i + lines]).encode("utf-8")
 
 
 def tag_lines(hashes: Mapping[str, str]) -> bytes:

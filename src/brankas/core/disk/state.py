@@ -40,12 +40,13 @@ a bag, and the next ``open_or_create`` starts the creation again.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import itertools
 import json
 import os
 import re
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -87,7 +88,8 @@ def staging_strangers(dest: Path) -> list[tuple[str, str]]:
 class Hooks:
     """Fault-injection points for tests (restic style: a test wraps the target). Unset in use."""
 
-    staged: Callable[[Path], None] | None = None  # a copy is fsynced, before its read-back
+    staged: Callable[[Path], None] | None = None  # a copy is durable, before its read-back
+    syncing: Callable[[], None] | None = None  # a checkpoint's copies written, before the sync
     committing: Callable[[], None] | None = None  # in the window: after the renames into data/
 
 
@@ -99,6 +101,7 @@ class Staged:
     staged: Path
     sha256: str
     size: int
+    ref: object = None  # the caller's own note on the item (``PayloadItem.ref``)
 
 
 class BagState:
@@ -114,6 +117,8 @@ class BagState:
         self.sizes: dict[str, int] = {}
         self.info: dict[str, str] = {}
         self._tag_hashes: dict[str, str | None] = {}  # what each tag file on the disk holds
+        # The long tag files this process wrote from ``entries``/``sizes`` as they are now.
+        self._clean: set[str] = set()
         self.medium_bytes = b""
         self.known_dirs: set[str] = set()  # folders under DEST checked to be real folders
         self._prefix = uuid.uuid4().hex[:12]
@@ -138,18 +143,58 @@ class BagState:
         """Make ``batch`` part of the bag (the order is in the module docstring). Without
         ``journal``: a new bag (no bagit.txt until the end) or a repair (whose journal
         stays until the repair is complete)."""
-        entries = {**self.entries, **{s.path: s.sha256 for s in batch}}
-        sizes = {**self.sizes, **{s.path: s.size for s in batch}}
+        # The batch joins the lists in place (no copy of a manifest of 100,000 files per
+        # checkpoint) and leaves them again if the checkpoint fails.
+        entries, sizes = self.entries, self.sizes
+        new = [s for s in batch if s.path not in entries]
+        try:
+            self._commit(batch, entries, sizes, run=run, journal=journal)
+        except BaseException:
+            for s in new:
+                entries.pop(s.path, None)
+                sizes.pop(s.path, None)
+            raise
+
+    def _commit(self, batch: list[Staged], entries: dict[str, str], sizes: dict[str, int], *,
+                run: str | None, journal: bool) -> None:
+        old = {s.path: (entries[s.path], sizes.get(s.path)) for s in batch if s.path in entries}
+        entries.update({s.path: s.sha256 for s in batch})
+        sizes.update({s.path: s.size for s in batch})
+        try:
+            self._write_commit(batch, entries, sizes, run=run, journal=journal)
+        except BaseException:
+            for path, (sha, size) in old.items():  # a file listed again (copied anew)
+                entries[path] = sha
+                if size is not None:
+                    sizes[path] = size
+            raise
+
+    def _write_commit(self, batch: list[Staged], entries: dict[str, str],
+                      sizes: dict[str, int], *, run: str | None, journal: bool) -> None:
         info = self._bag_info(sizes, run)
-        tags = self._tag_contents(entries, sizes, info)
-        hashes = {name: fmt.sha256_bytes(data) for name, data in tags.items()}
-        changed = [name for name in tags if self._tag_hashes.get(name) != hashes[name]]
-        if not batch and not changed:
-            return
         temps: list[tuple[str, Path]] = []
         with self.on_disk():
             self.check_same_disk()
             try:
+                # The two long lists (a line per file) are written as they are made,
+                # hashed on the way, never held whole; unchanged since this process last
+                # wrote them (no file added), they are not made again.
+                hashes: dict[str, str] = {}
+                for name, values in ((fmt.SIZES, sizes), (fmt.MANIFEST, entries)):
+                    known = self._tag_hashes.get(name)
+                    if not batch and known is not None and name in self._clean:
+                        hashes[name] = known
+                        continue
+                    temp, hashes[name] = self._write_temp_chunks(fmt.payload_chunks(values))
+                    if hashes[name] == known:
+                        temp.unlink()
+                    else:
+                        temps.append((name, temp))
+                tags = self._tag_contents(hashes, info)
+                hashes.update({name: fmt.sha256_bytes(data) for name, data in tags.items()})
+                changed = [name for name in tags if self._tag_hashes.get(name) != hashes[name]]
+                if not batch and not changed and not temps:
+                    return
                 for name in changed:
                     temps.append((name, self._write_temp(tags[name])))
                 folders = self._make_folders(batch)
@@ -176,8 +221,9 @@ class BagState:
             fsync_dir(self.dest)
             if journal:
                 (self.staging / JOURNAL).unlink()
-        self.entries, self.sizes, self.info = entries, sizes, info
-        self._tag_hashes.update({name: hashes[name] for name in changed})
+        self.info = info
+        self._tag_hashes.update({name: hashes[name] for name, _ in temps})
+        self._clean.update((fmt.SIZES, fmt.MANIFEST))
 
     def check_same_disk(self) -> None:
         """The disk at DEST is still the one opened (and locked): the same folder (device
@@ -218,18 +264,36 @@ class BagState:
             info["Brankas-Run"] = run
         return info
 
-    def _tag_contents(self, entries: Mapping[str, str], sizes: Mapping[str, int],
+    def _tag_contents(self, lists: Mapping[str, str],
                       info: Mapping[str, str]) -> dict[str, bytes]:
-        """Every tag file the bag should hold, in the order they are replaced: the tag
-        manifest after the files it lists, bagit.txt last (a new bag is no bag before)."""
-        tags = {fmt.SIZES: fmt.payload_lines(sizes), fmt.MANIFEST: fmt.payload_lines(entries),
-                **fmt.guide_texts(), fmt.BAG_INFO: fmt.bag_info_text(info)}
-        listed = {name: fmt.sha256_bytes(data) for name, data in tags.items()}
+        """Every other tag file the bag should hold, in the order they are replaced: the
+        tag manifest after the files it lists, bagit.txt last (a new bag is no bag
+        before). ``lists``: the hashes of the sizes and the manifest."""
+        tags = {**fmt.guide_texts(), fmt.BAG_INFO: fmt.bag_info_text(info)}
+        listed = {**lists, **{name: fmt.sha256_bytes(data) for name, data in tags.items()}}
         listed[fmt.MEDIUM] = fmt.sha256_bytes(self.medium_bytes)
         listed[fmt.BAGIT_TXT] = fmt.sha256_bytes(fmt.BAGIT_CONTENT)
         tags[fmt.TAGMANIFEST] = fmt.tag_lines(listed)
         tags[fmt.BAGIT_TXT] = fmt.BAGIT_CONTENT
         return tags
+
+    def _write_temp_chunks(self, chunks: Iterable[bytes]) -> tuple[Path, str]:
+        """``_write_temp`` of the concatenated ``chunks``; returns the file and its
+        SHA-256."""
+        temp = self.staging_name(".tag")
+        digest = hashlib.sha256()
+        try:
+            with open(temp, "xb") as fh:
+                for chunk in chunks:
+                    digest.update(chunk)
+                    fh.write(chunk)
+                fh.flush()
+                os.fsync(fh.fileno())
+        except BaseException:
+            with contextlib.suppress(OSError):
+                temp.unlink()
+            raise
+        return temp, digest.hexdigest()
 
     def _write_temp(self, data: bytes) -> Path:
         temp = self.staging_name(".tag")
@@ -311,6 +375,7 @@ class BagState:
         self.commit([], run=None)  # brings the guides and a missing tag file up to date
 
     def _read_tags(self) -> None:
+        self._clean.clear()  # the lists now are what the disk says, not what we wrote
         try:
             self.entries = fmt.read_payload_manifest(self.dest)
         except FileNotFoundError:

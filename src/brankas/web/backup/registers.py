@@ -7,13 +7,15 @@ them with the right letters; the column headers are the register's Indonesian la
 
 from __future__ import annotations
 
+import csv
+import io
 import json
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping
+from typing import IO, Any
 
 from django.utils import timezone
 
-from brankas.core.printing.tables import csv_table
+from brankas.core.printing.tables import csv_table, safe_cell
 from brankas.core.terms import (
     CATEGORY_LABELS,
     CLASSIFICATION_LABELS,
@@ -84,12 +86,15 @@ def register_csv(rows: Iterable[Mapping[str, Any]]) -> bytes:
 
 
 def control_rows(control: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return [
-        {"no": i, **item, "folder": folder_label(item["folder"]),
-         "classification": CLASSIFICATION_LABELS[Classification(item["classification"])],
-         "verified": control["verified"]}
-        for i, item in enumerate(control["documents"], 1)
-    ]
+    return list(_control_rows(control["documents"], verified=control["verified"]))
+
+
+def _control_rows(documents: Iterable[Mapping[str, Any]], *,
+                  verified: bool) -> Iterator[dict[str, Any]]:
+    for i, item in enumerate(documents, 1):
+        yield {"no": i, **item, "folder": folder_label(item["folder"]),
+               "classification": CLASSIFICATION_LABELS[Classification(item["classification"])],
+               "verified": verified}
 
 
 def control_csv(control: Mapping[str, Any]) -> bytes:
@@ -98,3 +103,46 @@ def control_csv(control: Mapping[str, Any]) -> bytes:
 
 def control_json(control: Mapping[str, Any]) -> bytes:
     return (json.dumps(control, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+# -- streamed: written piece by piece, never held whole (a run of 100,000 documents) ----
+
+def csv_write(out: IO[bytes], columns: list[tuple[str, str]],
+              rows: Iterable[Mapping[str, Any]]) -> None:
+    """``csv_table(columns, rows)``, written to the binary stream ``out`` row by row (the
+    same bytes: UTF-8 with a byte-order mark, CRLF, cells made safe)."""
+    text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="", write_through=False)  # type: ignore[arg-type]
+    try:
+        writer = csv.writer(text, lineterminator="\r\n")
+        writer.writerow([label for _, label in columns])
+        for row in rows:
+            writer.writerow([safe_cell(row.get(key, "")) for key, _ in columns])
+        text.flush()
+    finally:
+        text.detach()
+
+
+def control_csv_write(out: IO[bytes], control: Mapping[str, Any],
+                      documents: Iterable[Mapping[str, Any]]) -> None:
+    """``control_csv`` of ``control`` whose documents are ``documents`` (read once)."""
+    csv_write(out, CONTROL_COLUMNS, _control_rows(documents, verified=control["verified"]))
+
+
+_DOCUMENTS_MARK = "\x00documents\x00"
+
+
+def control_json_write(out: IO[bytes], control: Mapping[str, Any],
+                       documents: Iterable[Mapping[str, Any]]) -> None:
+    """``control_json`` of ``control`` with ``"documents"`` set to ``documents`` (read
+    once), written piece by piece: the same bytes ``json.dumps(indent=2)`` gives."""
+    whole = json.dumps({**control, "documents": _DOCUMENTS_MARK}, ensure_ascii=False,
+                       indent=2) + "\n"
+    head, tail = whole.split(json.dumps(_DOCUMENTS_MARK), 1)
+    out.write(head.encode("utf-8"))
+    first = True
+    for item in documents:
+        body = json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n    ")
+        out.write((("[\n    " if first else ",\n    ") + body).encode("utf-8"))
+        first = False
+    out.write(("[]" if first else "\n  ]").encode("utf-8"))
+    out.write(tail.encode("utf-8"))

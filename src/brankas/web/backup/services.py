@@ -18,18 +18,19 @@ exactly the documents the run copies. A document is recorded as on a disk
 from __future__ import annotations
 
 import io
+import itertools
+import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from brankas import __version__
-from brankas.core import crypto
 from brankas.core.access import Action
 from brankas.core.disk import seal as diskseal
 from brankas.core.disk.bag import AddResult, Bag, Hooks, PayloadItem, open_or_create
@@ -46,6 +47,7 @@ from brankas.core.disk.layout import (
     RUNS_DIR,
     SNAPSHOT,
 )
+from brankas.core.disk.state import Staged
 from brankas.core.disk.verify import Expectations, VerifyReport, verify
 from brankas.core.errors import BrankasError
 from brankas.core.register import lock as archivelock
@@ -54,9 +56,9 @@ from brankas.web.accounts.models import Office, User
 from brankas.web.audit.guard import require_audited
 from brankas.web.audit.models import AuditEvent
 from brankas.web.audit.services import audit_record
-from brankas.web.backup import custodyhook, registers, sealing
+from brankas.web.backup import custodyhook, registers, runfiles, sealing
 from brankas.web.backup.models import BackupCopy, BackupRun, Medium, MediumCheck
-from brankas.web.backup.snapshot import snapshot_bytes
+from brankas.web.backup.snapshot import snapshot_write
 from brankas.web.backup.versions import superseded_hashes
 from brankas.web.consistency import one_view
 from brankas.web.documents.models import Document
@@ -214,21 +216,27 @@ def _fail(run: BackupRun, actor: User, exc: BaseException) -> None:
                          "files_added": run.files_added, "agendas": len(run.agendas)})
 
 
+# A document as the run's list spools it (``runfiles.Spool``, one JSON line each):
+# what copying, recording and the control list need, nothing more.
+_SPOOL_FIELDS = ("id", "agenda", "category", "direction", "classification", "stored_path",
+                 "stored_size", "stored_sha256")
+
+
 @dataclass
 class _Sources:
     """What a run copies and seals, read in one transaction: the snapshot names exactly
-    these documents, keys and letters."""
+    these documents, keys and letters. The documents are spooled to a file
+    (``runfiles``), never held in memory: a run over 100,000 documents stays small."""
 
-    docs: list[dict[str, Any]]
+    docs: runfiles.Spool  # one list per document, in _SPOOL_FIELDS order
     letters: list[tuple[str, int, str]]
-    users: dict[int, str]
     keys: list[HolderKey]
     office: Office
     seq: int  # the register's last audit entry (``_register_seq``)
     anchors: list[tuple[str, bytes]]
     last: sealing.LastSnapshot | None  # the disk's last sealed snapshot
     changed: bool  # a new snapshot and registers are written
-    snapshot: bytes  # empty unless changed; dropped once encrypted
+    made: dict[str, runfiles.Written]  # the run's own files, written (when changed)
     snapshot_audit: int
     signing: OfficeKey
     # Whom this run encrypts to, read with the rest (never refused: the recovery key alone
@@ -249,82 +257,117 @@ class _Sealed:
 def _copy(bag: Bag, run: BackupRun, medium: Medium, actor: User,
           on_progress: Progress | None) -> dict[str, Any]:
     seals = sealing.disk_seals(bag, medium)
-    src = _read_sources(bag, medium, seals)
-    items = _payload_items(src)
-    run_items = _run_folder_items(src, run)
-    sealed = _sealed_so_far(src, run, run_items)
-    result, carried = _copy_payload(bag, src, run, medium, items + run_items, on_progress)
-    finished = timezone.now()
-    head = AuditEvent.objects.order_by("-seq").values("seq", "hash").first()
-    control = _control_list(src, run, medium, actor, result, carried, finished, head)
-    final = _close_run(bag, src, seals, run, medium, control, sealed, head, finished)
-    _record_completed(run, medium, actor, control, carried, result, final, finished)
+    with runfiles.RunFiles(brankas_settings().tmp) as files:
+        src = _read_sources(bag, medium, seals, files)
+        run_items = _run_folder_items(src, run)
+        sealed = _sealed_so_far(src, run, run_items)
+        carried = files.spool("carried.jsonl")
+        result, counts = _copy_payload(bag, src, run, medium, run_items, carried,
+                                       on_progress)
+        carried.close()
+        finished = timezone.now()
+        head = AuditEvent.objects.order_by("-seq").values("seq", "hash").first()
+        control = _control_list(src, run, medium, actor, result, counts, finished, head)
+        final = _close_run(bag, src, seals, run, medium, control, carried, sealed, head,
+                           finished, files)
+        _record_completed(run, medium, actor, control, counts, result, final, finished)
     return control
 
 
-def _read_sources(bag: Bag, medium: Medium, seals: diskseal.SealReport) -> _Sources:
-    """The documents, letters, users, keys and anchors, and the snapshot when one is due,
-    in one consistent read."""
+def _read_sources(bag: Bag, medium: Medium, seals: diskseal.SealReport,
+                  files: runfiles.RunFiles) -> _Sources:
+    """The documents, letters, users, keys and anchors, and the snapshot and registers
+    when they are due, in one consistent read; everything big is written to ``files``
+    as it is read."""
     with one_view():  # one consistent read: documents, keys, snapshot (web/consistency.py)
-        docs = list(Document.objects.order_by("id").values(*_DOC_FIELDS))
+        docs = files.spool("documents.jsonl")
+        all_there = True
+        for row in Document.objects.order_by("id").values_list(*_SPOOL_FIELDS).iterator(
+                chunk_size=2000):
+            docs.add(row)
+            all_there = all_there and bag.has(row[5])
+        docs.close()
         letters = list(request_letters())
-        users = dict(User.objects.values_list("id", "username"))
         keys = list(HolderKey.objects.select_related("holder").order_by("id"))
         office = Office.objects.get()
         seq = _register_seq()
         anchors = anchor_files()
         last = sealing.last_snapshot(bag, medium, seals)
-        changed = _needs_snapshot(bag, last.run if last else None, docs, keys, anchors,
+        changed = _needs_snapshot(bag, last.run if last else None, all_there, keys, anchors,
                                   seq) or not all(bag.has(path) for path, _s, _h in letters)
-        snapshot = snapshot_bytes() if changed else b""
+        readers = {purpose: recipients_for(purpose=purpose) for purpose in
+                   (Purpose.REGISTER, Purpose.SNAPSHOT, Purpose.AUDIT_TAIL)}
+        made = _write_run_files(files, readers) if changed else {}
         snapshot_audit = sealing.snapshot_audit_seq() if changed else (
             last.audit_seq if last else 0)
         signing = office_key()
-        readers = {purpose: recipients_for(purpose=purpose) for purpose in
-                   (Purpose.REGISTER, Purpose.SNAPSHOT, Purpose.AUDIT_TAIL)}
-    return _Sources(docs=docs, letters=letters, users=users, keys=keys, office=office,
-                    seq=seq, anchors=anchors, last=last, changed=changed, snapshot=snapshot,
+    return _Sources(docs=docs, letters=letters, keys=keys, office=office,
+                    seq=seq, anchors=anchors, last=last, changed=changed, made=made,
                     snapshot_audit=snapshot_audit, signing=signing, readers=readers)
 
 
-def _payload_items(src: _Sources) -> list[PayloadItem]:
-    """The archive's files, the request letters, the holders' key files and the anchors."""
-    settings = brankas_settings()
-    items: list[PayloadItem] = [
-        _file_item(d["stored_path"], settings.home / d["stored_path"], d["stored_size"],
-                   d["stored_sha256"]) for d in src.docs
-    ]
+def _write_run_files(files: runfiles.RunFiles,
+                     readers: dict[Purpose, Recipients]) -> dict[str, runfiles.Written]:
+    """The registers (biasa in the clear, the full one encrypted) and the database
+    snapshot (encrypted), each written as it is read (inside the run's transaction)."""
+    users = dict(User.objects.values_list("id", "username"))
+
+    def rows(biasa_only: bool) -> Iterator[dict[str, Any]]:
+        qs = Document.objects.order_by("id")
+        if biasa_only:
+            qs = qs.filter(category="biasa")
+        for d in qs.values(*_DOC_FIELDS).iterator(chunk_size=2000):
+            yield registers.register_row(d, users.get(d["registered_by_id"], ""))
+
+    made: dict[str, runfiles.Written] = {}
+    with files.write(REGISTER_BIASA) as (out, done):
+        registers.csv_write(out, registers.REGISTER_COLUMNS, rows(True))
+    made[REGISTER_BIASA] = done[0]
+    with files.write(REGISTER_FULL, recipients=readers[Purpose.REGISTER].age()) as (out, done):
+        registers.csv_write(out, registers.REGISTER_COLUMNS, rows(False))
+    made[REGISTER_FULL] = done[0]
+    with files.write(SNAPSHOT, recipients=readers[Purpose.SNAPSHOT].age()) as (out, done):
+        snapshot_write(out)
+    made[SNAPSHOT] = done[0]
+    return made
+
+
+def _payload_items(src: _Sources) -> Iterator[PayloadItem]:
+    """The archive's files (each with its spooled row as ``ref``), the request letters,
+    the holders' key files and the anchors; read from the spool one at a time."""
+    home = str(brankas_settings().home)
+    folders: dict[tuple[str, str], str] = {}  # one string per folder and classification
+    for d in src.docs:
+        doc_id, agenda, category, direction, classification, path, size, sha = d
+        folder = folders.setdefault((category, direction),
+                                    registers.folder_key(category, direction))
+        classification = folders.setdefault((classification, ""), classification)
+        # Small per item (a run may plan 100,000): the opener holds the path as text.
+        yield PayloadItem(path, _Opener(os.path.join(home, path)), size, sha,
+                          (doc_id, agenda, folder, classification))
     # Letters of requests to send, kept under permintaan/ until they are registered.
-    items += [_file_item(path, settings.home / path, size, sha)
-              for path, size, sha in src.letters]
+    for path, size, sha in src.letters:
+        yield _file_item(path, Path(home) / path, size, sha)
     for k in src.keys:
-        items.append(_bytes_item(_key_path(k), bytes(k.protected_identity)))
-    items += [_bytes_item(_anchor_path(name), data) for name, data in src.anchors]
-    return items
+        yield _bytes_item(_key_path(k), bytes(k.protected_identity))
+    for name, data in src.anchors:
+        yield _bytes_item(_anchor_path(name), data)
 
 
 def _run_folder_items(src: _Sources, run: BackupRun) -> list[PayloadItem]:
     """When a snapshot is due: the run's registers (biasa plain, full encrypted), the
-    encrypted snapshot and the recipients, and the run recorded as carrying a snapshot.
-    The plaintext snapshot is dropped once encrypted."""
+    encrypted snapshot and the recipients, and the run recorded as carrying a snapshot."""
     if not src.changed:
         return []
     folder = f"{RUNS_DIR}/{run.folder}"
-    docs = src.docs
-    rows = [registers.register_row(d, src.users.get(d["registered_by_id"], "")) for d in docs]
     run_items = [
-        _bytes_item(f"{folder}/{REGISTER_BIASA}", registers.register_csv(
-            r for r, d in zip(rows, docs, strict=True) if d["category"] == "biasa")),
-        _bytes_item(f"{folder}/{REGISTER_FULL}",
-                    crypto.encrypt_bytes(registers.register_csv(rows),
-                                         src.readers[Purpose.REGISTER].age())),
-        _bytes_item(f"{folder}/{SNAPSHOT}",
-                    crypto.encrypt_bytes(src.snapshot, src.readers[Purpose.SNAPSHOT].age())),
+        src.made[REGISTER_BIASA].item(f"{folder}/{REGISTER_BIASA}"),
+        src.made[REGISTER_FULL].item(f"{folder}/{REGISTER_FULL}"),
+        src.made[SNAPSHOT].item(f"{folder}/{SNAPSHOT}"),
         _bytes_item(f"{folder}/{RECIPIENTS}",
                     recipients_text(src.readers[Purpose.SNAPSHOT].recovery,
                                     list(src.readers[Purpose.SNAPSHOT].keys))),
     ]
-    src.snapshot = b""
     BackupRun.objects.filter(pk=run.pk).update(snapshot=True, snapshot_seq=src.seq)
     return run_items
 
@@ -340,50 +383,67 @@ def _sealed_so_far(src: _Sources, run: BackupRun, run_items: list[PayloadItem]) 
                          else (last.sha256 if last else "")))
 
 
-def _copy_payload(bag: Bag, src: _Sources, run: BackupRun, medium: Medium,
-                  items: list[PayloadItem], on_progress: Progress | None
-                  ) -> tuple[AddResult, list[dict[str, Any]]]:
-    """Copy what the disk lacks; record each document as on the disk once the checkpoint
-    that lists it is durable, and those the disk already had. Returns the bag's result
-    and the documents this run carried."""
-    by_path = {d["stored_path"]: d for d in src.docs}
-    carried: list[dict[str, Any]] = []
+@dataclass
+class _Counts:
+    """What a run carried, counted per folder as its checkpoints commit (the documents
+    themselves go to the ``carried`` spool), and their agenda numbers."""
 
-    def on_commit(paths: list[str]) -> None:
+    categories: dict[str, dict[str, Any]]
+    agendas: list[str]
+
+    @classmethod
+    def empty(cls) -> _Counts:
+        return cls({key: {"label": registers.folder_label(key), "files": 0, "bytes": 0}
+                    for key in registers.FOLDER_KEYS}, [])
+
+
+def _copy_payload(bag: Bag, src: _Sources, run: BackupRun, medium: Medium,
+                  run_items: list[PayloadItem], carried: runfiles.Spool,
+                  on_progress: Progress | None) -> tuple[AddResult, _Counts]:
+    """Copy what the disk lacks; record each document as on the disk once the checkpoint
+    that lists it is durable and read back, and those the disk already had. Returns the
+    bag's result and what this run carried (the documents in ``carried``)."""
+    counts = _Counts.empty()
+
+    def on_committed(copies: list[Staged]) -> None:
         """A checkpoint is durable on the disk: record the documents it listed."""
-        new_docs = [by_path[p] for p in paths if p in by_path]
+        new_docs = [c for c in copies if isinstance(c.ref, tuple)]
         if not new_docs:
             return
         with transaction.atomic():
             BackupCopy.objects.bulk_create(
-                [BackupCopy(document_id=d["id"], medium=medium, run=run) for d in new_docs],
-                ignore_conflicts=True)
-            carried.extend(_carried(d) for d in new_docs)
-            BackupRun.objects.filter(pk=run.pk).update(
-                agendas=[c["agenda"] for c in carried])
+                [BackupCopy(document_id=c.ref[0], medium=medium, run=run)  # type: ignore[index]
+                 for c in new_docs], ignore_conflicts=True, batch_size=2000)
+            for c in new_docs:
+                item = _carried(c)
+                carried.add(item)
+                folder = counts.categories[item["folder"]]
+                folder["files"] += 1
+                folder["bytes"] += item["bytes"]
+                counts.agendas.append(item["agenda"])
+            BackupRun.objects.filter(pk=run.pk).update(agendas=counts.agendas)
 
-    result = bag.add_files(items, on_progress=on_progress, on_commit=on_commit,
+    def items() -> Iterator[PayloadItem]:  # read twice: checked, then copied
+        return itertools.chain(_payload_items(src), run_items)
+
+    result = bag.add_files(items, on_progress=on_progress, on_committed=on_committed,
                            run=str(run.number))
-    # Documents already on this disk (an earlier run, another instance, a killed run).
-    added = set(result.added)
+    # Documents already on this disk (an earlier run, another instance, a killed run):
+    # those the records do not yet say are on it (this run's copies are recorded).
     known = set(BackupCopy.objects.filter(medium=medium).values_list("document_id", flat=True))
-    on_disk = [BackupCopy(document_id=d["id"], medium=medium, run=None)
-               for d in src.docs if d["stored_path"] not in added and d["id"] not in known]
-    BackupCopy.objects.bulk_create(on_disk, ignore_conflicts=True, batch_size=2000)
-    return result, carried
+    on_disk = (BackupCopy(document_id=d[0], medium=medium, run=None)
+               for d in src.docs if d[0] not in known)
+    while batch := list(itertools.islice(on_disk, 2000)):
+        BackupCopy.objects.bulk_create(batch, ignore_conflicts=True)
+    return result, counts
 
 
 def _control_list(src: _Sources, run: BackupRun, medium: Medium, actor: User,
-                  result: AddResult, carried: list[dict[str, Any]], finished: Any,
+                  result: AddResult, counts: _Counts, finished: Any,
                   head: Any) -> dict[str, Any]:
     """The run's backup control list (daftar kontrol): counts and bytes per folder, the
-    documents carried, the audit head."""
-    categories: dict[str, dict[str, Any]] = {
-        key: {"label": registers.folder_label(key), "files": 0, "bytes": 0}
-        for key in registers.FOLDER_KEYS}
-    for c in carried:
-        categories[c["folder"]]["files"] += 1
-        categories[c["folder"]]["bytes"] += c["bytes"]
+    audit head; the documents carried are written from the ``carried`` spool as the
+    control list goes to the disk (``"documents"`` here is an empty placeholder)."""
     return {
         "format": CONTROL_FORMAT,
         "run": run.number,
@@ -395,8 +455,8 @@ def _control_list(src: _Sources, run: BackupRun, medium: Medium, actor: User,
         "folder": run.folder,
         "started_at": run.started_at.isoformat(),
         "finished_at": finished.isoformat(),
-        "categories": categories,
-        "documents": carried,
+        "categories": counts.categories,
+        "documents": [],
         "files_added": len(result.added) + 4,  # and the control list (two), audit tail, seal
         "bytes_added": result.bytes_added,
         "files_skipped": result.skipped,
@@ -408,16 +468,20 @@ def _control_list(src: _Sources, run: BackupRun, medium: Medium, actor: User,
 
 
 def _close_run(bag: Bag, src: _Sources, seals: diskseal.SealReport, run: BackupRun,
-               medium: Medium, control: dict[str, Any], sealed: _Sealed,
-               head: Any, finished: Any) -> AddResult:
-    """The control list (CSV and JSON), the audit tail and the office's seal over the
-    run's folder, written to the disk together (one checkpoint)."""
+               medium: Medium, control: dict[str, Any], carried: runfiles.Spool,
+               sealed: _Sealed, head: Any, finished: Any,
+               files: runfiles.RunFiles) -> AddResult:
+    """The control list (CSV and JSON, the documents read from ``carried``), the audit
+    tail and the office's seal over the run's folder, written to the disk together (one
+    checkpoint)."""
     folder = f"{RUNS_DIR}/{run.folder}"
-    csv_bytes = registers.control_csv(control)
-    json_bytes = registers.control_json(control)
+    with files.write(CONTROL_CSV) as (out, done_csv):
+        registers.control_csv_write(out, control, carried)
+    with files.write(CONTROL_JSON) as (out, done_json):
+        registers.control_json_write(out, control, carried)
     tail_path = f"{folder}/{sealing.AUDIT_TAIL}"
-    closing = [_bytes_item(f"{folder}/{CONTROL_CSV}", csv_bytes),
-               _bytes_item(f"{folder}/{CONTROL_JSON}", json_bytes),
+    closing = [done_csv[0].item(f"{folder}/{CONTROL_CSV}"),
+               done_json[0].item(f"{folder}/{CONTROL_JSON}"),
                _bytes_item(tail_path, sealing.audit_tail(
                    src.snapshot_audit, head["seq"] if head else 0,
                    src.readers[Purpose.AUDIT_TAIL].age()))]
@@ -435,12 +499,12 @@ def _close_run(bag: Bag, src: _Sources, seals: diskseal.SealReport, run: BackupR
 
 
 def _record_completed(run: BackupRun, medium: Medium, actor: User, control: dict[str, Any],
-                      carried: list[dict[str, Any]], result: AddResult, final: AddResult,
+                      counts: _Counts, result: AddResult, final: AddResult,
                       finished: Any) -> None:
     with transaction.atomic():
         BackupRun.objects.filter(pk=run.pk).update(
             status=BackupRun.COMPLETED, finished_at=finished, categories=control["categories"],
-            agendas=[c["agenda"] for c in carried], files_added=control["files_added"],
+            agendas=counts.agendas, files_added=control["files_added"],
             bytes_added=control["bytes_added"], files_skipped=result.skipped,
             disk_files=final.files, disk_bytes=final.bytes, verified=True, sealed=True)
         Medium.objects.filter(pk=medium.pk).update(
@@ -448,7 +512,7 @@ def _record_completed(run: BackupRun, medium: Medium, actor: User, control: dict
         audit_record(actor=actor.username, action="backup.run", target=str(run.number),
                      detail={"medium": medium.medium_id, "files_added": control["files_added"],
                              "bytes_added": control["bytes_added"],
-                             "documents": len(carried), "skipped": result.skipped})
+                             "documents": len(counts.agendas), "skipped": result.skipped})
     run.refresh_from_db()
     medium.refresh_from_db()
 
@@ -475,23 +539,38 @@ def _anchor_path(name: str) -> str:
     return f"{KEYS_DIR}/{diskseal.ANCHORS_DIR}/{name}"
 
 
-def _needs_snapshot(bag: Bag, last: BackupRun | None, docs: list[dict[str, Any]],
+def _needs_snapshot(bag: Bag, last: BackupRun | None, docs_there: bool,
                     keys: list[HolderKey], anchors: list[tuple[str, bytes]], seq: int) -> bool:
     """Whether this run must write a new snapshot and registers: always, unless the disk
-    already has every document, key and anchor and a sealed snapshot that covers every
-    audit entry but sign-ins and backup bookkeeping (a no-change run then writes only its
-    control list and seal)."""
+    already has every document (``docs_there``), key and anchor and a sealed snapshot
+    that covers every audit entry but sign-ins and backup bookkeeping (a no-change run
+    then writes only its control list and seal)."""
     if last is None or last.snapshot_seq != seq:
         return True
-    return not (all(bag.has(d["stored_path"]) for d in docs)
+    return not (docs_there
                 and all(bag.has(_key_path(k)) for k in keys)
                 and all(bag.has(_anchor_path(name)) for name, _ in anchors))
 
 
-def _carried(d: dict[str, Any]) -> dict[str, Any]:
-    return {"agenda": d["agenda"], "folder": registers.folder_key(d["category"], d["direction"]),
-            "classification": d["classification"], "file": d["stored_path"],
-            "bytes": d["stored_size"], "sha256": d["stored_sha256"]}
+class _Opener:
+    """Opens one archive file (small: a run may plan 100,000 of them)."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __call__(self) -> BinaryIO:
+        return open(self.path, "rb")  # noqa: SIM115
+
+
+def _carried(copy: Staged) -> dict[str, Any]:
+    """A document copied (its item's ``ref``: id, agenda, folder, classification) as the
+    control list names it."""
+    ref: tuple[int, str, str, str] = copy.ref  # type: ignore[assignment]
+    _id, agenda, folder, classification = ref
+    return {"agenda": agenda, "folder": folder, "classification": classification,
+            "file": copy.path, "bytes": copy.size, "sha256": copy.sha256}
 
 
 def _file_item(path: str, source: Path, size: int, sha256: str) -> PayloadItem:

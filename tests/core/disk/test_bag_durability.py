@@ -1,0 +1,158 @@
+"""Batched durability (issue 15): a checkpoint's copies are written, made durable with one
+sync of the disk, read back, and only then listed and reported. Nothing is listed or
+reported as on the disk before it is durable and read back, even when the process dies
+between the writes and the sync."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from brankas.core import fsutil
+from brankas.core.disk import format as bagformat
+from brankas.core.disk.bag import Hooks
+from brankas.core.disk.verify import verify
+from brankas.core.errors import BrankasError
+from tests.core.disk.test_bag import items, open_bag, sample_files, validate
+
+
+def test_each_checkpoint_syncs_once_then_reads_back_then_reports(tmp_path: Path) -> None:
+    dest = tmp_path / "disk"
+    files = sample_files(12)
+    events: list[tuple[str, object]] = []
+
+    def syncing() -> None:
+        staged = sorted(p.name for p in (dest / ".brankas-staging").glob("*.part"))
+        events.append(("sync", staged))
+
+    def staged(path: Path) -> None:
+        assert path.exists()
+        events.append(("read back", path.name))
+
+    with open_bag(dest, hooks=Hooks(syncing=syncing, staged=staged)) as bag:
+        bag.add_files(items(files), workers=2, checkpoint_files=4, checkpoint_seconds=60,
+                      on_commit=lambda paths: events.append(("listed", sorted(paths))))
+    syncs = [e for e in events if e[0] == "sync"]
+    assert len(syncs) == 3  # one per checkpoint of four, not one per file
+    listed = [p for kind, paths in events if kind == "listed" for p in paths]  # type: ignore[union-attr]
+    assert sorted(listed) == sorted(files)
+    # Within each checkpoint: the sync (its four copies already written; copies of the
+    # next checkpoint may be in the making beside them), then four read-backs of those
+    # copies, then the listing.
+    for i in range(3):
+        kind, staged_then = events[6 * i]
+        assert kind == "sync"
+        reads = events[6 * i + 1: 6 * i + 5]
+        assert all(k == "read back" for k, _ in reads)
+        assert {n for _, n in reads} <= set(staged_then)  # type: ignore[arg-type]
+        assert events[6 * i + 5][0] == "listed"
+    validate(dest)
+    assert bagformat.read_payload_manifest(dest).keys() == files.keys()
+
+
+def test_a_failed_sync_lists_and_reports_nothing_of_its_checkpoint(tmp_path: Path) -> None:
+    dest = tmp_path / "disk"
+    files = sample_files(8)
+    calls = []
+
+    def syncing() -> None:
+        calls.append(1)
+        if len(calls) == 2:
+            raise OSError(5, "Input/output error")
+
+    reported: list[str] = []
+    with open_bag(dest, hooks=Hooks(syncing=syncing)) as bag, pytest.raises(BrankasError):
+        bag.add_files(items(files), workers=1, checkpoint_files=4, checkpoint_seconds=60,
+                      on_commit=reported.extend)
+    assert len(reported) == 4
+    assert sorted(bagformat.read_payload_manifest(dest)) == sorted(reported)
+    assert os.listdir(dest / ".brankas-staging") == ["lock"]
+    validate(dest)
+
+
+CHILD = """
+import os, signal, sys
+from pathlib import Path
+from brankas.core.disk.bag import Hooks, file_item, open_or_create
+
+dest, src, kill_at = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
+items = [file_item(p.relative_to(src).as_posix(), p)
+         for p in sorted(src.rglob("*")) if p.is_file()]
+syncs = []
+
+def syncing():
+    syncs.append(1)
+    if len(syncs) == kill_at:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+def listed(paths):
+    for p in paths:
+        print("listed", p, flush=True)
+
+with open_or_create(dest, label="Crash", organization="Dinas", software="Brankas test",
+                    hooks=Hooks(syncing=syncing)) as bag:
+    bag.add_files(items, checkpoint_files=5, checkpoint_seconds=60, on_commit=listed)
+print("done", flush=True)
+"""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
+@pytest.mark.parametrize("kill_at", [1, 3])
+def test_killed_between_the_writes_and_the_sync_nothing_of_the_batch_is_listed(
+        tmp_path: Path, kill_at: int) -> None:
+    """SIGKILL after a checkpoint's copies are written and before the sync: the copies
+    written since the last checkpoint are neither in ``data/`` nor in the manifest, and
+    nothing was reported for them; the next run copies them and completes."""
+    src, dest = tmp_path / "src", tmp_path / "disk"
+    files = sample_files(15)
+    for rel, data in files.items():
+        (src / rel).parent.mkdir(parents=True, exist_ok=True)
+        (src / rel).write_bytes(data)
+    child = subprocess.run([sys.executable, "-c", CHILD, str(dest), str(src), str(kill_at)],
+                           capture_output=True, text=True, check=False, timeout=120)
+    assert child.returncode == -signal.SIGKILL
+    reported = [line.split(" ", 1)[1] for line in child.stdout.splitlines()
+                if line.startswith("listed ")]
+    assert len(reported) == 5 * (kill_at - 1)
+    listed = bagformat.read_payload_manifest(dest)
+    assert sorted(listed) == sorted(reported)
+    on_disk = sorted(p.relative_to(dest / "data").as_posix()
+                     for p in (dest / "data").rglob("*") if p.is_file())
+    assert on_disk == sorted(reported)
+    assert list((dest / ".brankas-staging").glob("*.part"))  # the unlisted copies
+
+    child = subprocess.run([sys.executable, "-c", CHILD, str(dest), str(src), "0"],
+                           capture_output=True, text=True, check=False, timeout=120)
+    assert child.returncode == 0, child.stderr
+    assert bagformat.read_payload_manifest(dest).keys() == files.keys()
+    assert not list((dest / ".brankas-staging").glob("*.part"))
+    validate(dest)
+    assert verify(dest).ok
+
+
+def test_sync_filesystem_makes_files_durable_with_or_without_syncfs(tmp_path: Path) -> None:
+    paths = []
+    for i in range(3):
+        path = tmp_path / f"f{i}"
+        path.write_bytes(b"x" * (i + 1))
+        paths.append(path)
+    fsutil.sync_filesystem(tmp_path, paths)  # syncfs on Linux
+    if sys.platform.startswith("linux"):
+        assert fsutil._syncfs_call()
+    saved = fsutil._libc_syncfs
+    fsutil._libc_syncfs = False  # as on a system without syncfs: an fsync of each path
+    try:
+        fsutil.sync_filesystem(tmp_path, [*paths, tmp_path])
+    finally:
+        fsutil._libc_syncfs = saved
+    with pytest.raises(FileNotFoundError):
+        fsutil._libc_syncfs = False
+        try:
+            fsutil.sync_filesystem(tmp_path, [tmp_path / "missing"])
+        finally:
+            fsutil._libc_syncfs = saved
