@@ -306,15 +306,18 @@ class _DjangoState:
         self.setup()
         return settings.BRANKAS
 
-    def migrate(self) -> None:
+    def migrate(self, database: str = "default") -> None:
         """``brankas.instance.migrate`` for the command: a new SQLite database gets the
-        tables of a migrated one first (``_MigratedTemplate``), then the real migrate runs."""
-        from django.db import connection
+        tables of a migrated one first (``_MigratedTemplate``), then the real migrate runs
+        (another connection, migrate-db's target: the real migrate alone)."""
+        from django.db import connections
 
-        fresh = connection.vendor == "sqlite" and _MIGRATED.is_empty(connection)
+        connection = connections[database]
+        fresh = (database == "default" and connection.vendor == "sqlite"
+                 and _MIGRATED.is_empty(connection))
         if fresh:
             _MIGRATED.copy_into(connection)
-        self.saved_migrate()
+        self.saved_migrate(database)
         if fresh:
             _MIGRATED.keep(connection)
 

@@ -141,9 +141,11 @@ def build_office(home: Path) -> SimpleNamespace:
     from django.db import connection
 
     global _OFFICE_COPY
+    if connection.vendor != "sqlite":  # the PostgreSQL part: through the services each time
+        return _office_through_services(home)
     if _OFFICE_COPY is not None and _OFFICE_COPY.fits(connection, home):
         return _OFFICE_COPY.restore(connection, home)
-    if _OFFICE_COPY is not None or connection.vendor != "sqlite":
+    if _OFFICE_COPY is not None:
         return _office_through_services(home)
     before = _OfficeCopy.state(connection, home)
     made = _office_through_services(home)

@@ -175,7 +175,11 @@ def test_the_migration_renames_an_old_archive_and_open_still_works(
                    "(('documents', '0002_exempted_names'),"
                    " ('dispatch', '0002_exempted_letter_names'),"
                    " ('documents', '0003_file_version'),"
-                   " ('dispatch', '0003_letter_version'))")
+                   " ('dispatch', '0003_letter_version'),"
+                   " ('documents', '0004_i15_indexes'), ('dispatch', '0004_i15_indexes'))")
+        for index in _indexes_added("documents", "0004_i15_indexes") + _indexes_added(
+                "sendrequests", "0004_i15_indexes"):
+            db.execute(f'DROP INDEX IF EXISTS "{index}"')
         db.execute("ALTER TABLE documents_document DROP COLUMN file_version")
         db.execute("ALTER TABLE dispatch_sendrequest DROP COLUMN letter_version")
     assert "merapi" in old_doc and "merapi" in old_letter
@@ -240,3 +244,13 @@ def all_text(db: sqlite3.Connection) -> str:
             parts.extend(v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
                          for v in row)
     return "\n".join(parts)
+
+
+def _indexes_added(app: str, migration: str) -> list[str]:
+    """The names of the indexes a migration of ``brankas.web.<app>`` adds (issue 15's)."""
+    import importlib
+
+    from django.db.migrations.operations import AddIndex
+
+    module = importlib.import_module(f"brankas.web.{app}.migrations.{migration}")
+    return [op.index.name for op in module.Migration.operations if isinstance(op, AddIndex)]
