@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.core.management.color import no_style
 from django.db import connections, models, transaction
@@ -68,13 +68,21 @@ class MigrateReport:
 
 
 def shown_url(url: str) -> str:
-    """``url`` with its password replaced by ``***`` (for the audit log and the output)."""
+    """``url`` with its passwords replaced by ``***`` (for the audit log and the output):
+    the one before the host and any given as a parameter (``?password=``, which libpq and
+    dj-database-url accept as well, ``?sslpassword=``)."""
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)
-    user = netloc[0].split(":", 1)[0]
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc[1]}"))
+    if parts.password is None and "password" not in parts.query.lower():
+        return url  # as given (urlunsplit would drop an sqlite:/// URL's empty host)
+    if parts.password is not None:
+        netloc = parts.netloc.rsplit("@", 1)
+        user = netloc[0].split(":", 1)[0]
+        parts = parts._replace(netloc=f"{user}:***@{netloc[1]}")
+    if parts.query:
+        params = [(k, "***" if "password" in k.lower() else v)
+                  for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+        parts = parts._replace(query=urlencode(params, safe="*"))
+    return urlunsplit(parts)
 
 
 def copy_order() -> list[type[models.Model]]:
