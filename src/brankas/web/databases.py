@@ -186,6 +186,28 @@ def _check_empty(order: list[type[models.Model]]) -> None:
             raise Conflict("migrate_db_not_empty", table=model._meta.db_table, rows=n)
 
 
+def _check_nothing_there(target: Any, order: list[type[models.Model]]) -> None:
+    """Refuse a target any table of which holds a row (raw SQL: its tables may be another
+    Brankas version's, or another application's), but for the rows a fresh migration
+    makes (an earlier attempt refused or interrupted after migrating the target)."""
+    from brankas.web.audit.models import AuditSequence
+
+    made = {m._meta.db_table for m in order if _made_by_migrate(m)} | {"django_migrations"}
+    counter = AuditSequence._meta
+    quote = target.ops.quote_name
+    with target.cursor() as cursor:
+        for table in sorted(target.introspection.table_names(cursor)):
+            if table in made:
+                continue
+            sql = f"SELECT COUNT(*) FROM {quote(table)}"  # noqa: S608 (the target's own names)
+            if table == counter.db_table:
+                sql += f" WHERE {quote(counter.get_field('last').column)} <> 0"
+            cursor.execute(sql)
+            (rows,) = cursor.fetchone()
+            if rows:
+                raise Conflict("migrate_db_not_empty", table=table, rows=rows)
+
+
 @contextlib.contextmanager
 def _target(url: str) -> Iterator[Any]:
     import dj_database_url
@@ -232,11 +254,16 @@ def database_migrate(*, actor: Any, target_url: str,
     with _target(target_url) as target:
         report = MigrateReport(source=connections["default"].vendor, target=shown,
                                target_engine=target.vendor)
+        order = copy_order()
         try:
+            # Looked at before it is migrated: a refused target is left as it was.
+            _check_nothing_there(target, order)
             instance.migrate(database=TARGET)
         except DatabaseError as exc:
             raise SetupError("migrate_db_unreachable", detail=str(exc).strip()[:300]) from None
-        order = copy_order()
+        except Conflict as exc:
+            _audit_failed(actor, shown, exc.code)
+            raise
         try:
             with one_view(), transaction.atomic(using=TARGET):
                 _check_empty(order)
