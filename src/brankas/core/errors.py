@@ -927,6 +927,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the copy differs from the original in table {table} ({detail}); nothing was kept "
         "in the target database",
     ),
+    "recover_database_not_empty": (
+        "basis data {url} sudah berisi data ({table}: {rows} baris); pulihkan ke basis data "
+        "baru yang kosong",
+        "the database {url} already holds data ({table}: {rows} rows); recover into a new, "
+        "empty database",
+    ),
 }
 
 

@@ -186,26 +186,30 @@ def _check_empty(order: list[type[models.Model]]) -> None:
             raise Conflict("migrate_db_not_empty", table=model._meta.db_table, rows=n)
 
 
-def _check_nothing_there(target: Any, order: list[type[models.Model]]) -> None:
-    """Refuse a target any table of which holds a row (raw SQL: its tables may be another
-    Brankas version's, or another application's), but for the rows a fresh migration
-    makes (an earlier attempt refused or interrupted after migrating the target)."""
+def rows_already_there(connection: Any) -> tuple[str, int] | None:
+    """The first table of the database ``connection`` that holds a row, and how many (raw
+    SQL: its tables may be another Brankas version's, or another application's); None
+    when it holds nothing but the rows a fresh migration makes (an earlier attempt refused
+    or interrupted after migrating it). Asked before a database is migrated and filled
+    (migrate-db's target, recover's BRANKAS_DATABASE_URL): a refused one is left as it was."""
     from brankas.web.audit.models import AuditSequence
 
-    made = {m._meta.db_table for m in order if _made_by_migrate(m)} | {"django_migrations"}
+    made = {m._meta.db_table for m in copy_order() if _made_by_migrate(m)}
+    made.add("django_migrations")
     counter = AuditSequence._meta
-    quote = target.ops.quote_name
-    with target.cursor() as cursor:
-        for table in sorted(target.introspection.table_names(cursor)):
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for table in sorted(connection.introspection.table_names(cursor)):
             if table in made:
                 continue
-            sql = f"SELECT COUNT(*) FROM {quote(table)}"  # noqa: S608 (the target's own names)
+            sql = f"SELECT COUNT(*) FROM {quote(table)}"  # noqa: S608 (the database's own names)
             if table == counter.db_table:
                 sql += f" WHERE {quote(counter.get_field('last').column)} <> 0"
             cursor.execute(sql)
             (rows,) = cursor.fetchone()
             if rows:
-                raise Conflict("migrate_db_not_empty", table=table, rows=rows)
+                return table, int(rows)
+    return None
 
 
 @contextlib.contextmanager
@@ -257,7 +261,9 @@ def database_migrate(*, actor: Any, target_url: str,
         order = copy_order()
         try:
             # Looked at before it is migrated: a refused target is left as it was.
-            _check_nothing_there(target, order)
+            there = rows_already_there(target)
+            if there is not None:
+                raise Conflict("migrate_db_not_empty", table=there[0], rows=there[1])
             instance.migrate(database=TARGET)
         except DatabaseError as exc:
             raise SetupError("migrate_db_unreachable", detail=str(exc).strip()[:300]) from None
