@@ -248,6 +248,19 @@ def _run_command(args: argparse.Namespace) -> int:
     if not command:
         print("pgcluster: run needs a command after --", file=sys.stderr)
         return 2
+    child: subprocess.Popen[bytes] | None = None
+
+    def on_signal(signum: int, _frame: object) -> None:
+        """Ctrl-C, a kill, the terminal closed: passed on to CMD, whose end stops the
+        cluster below; before CMD runs, the cluster being started is stopped (the
+        default action of SIGTERM and SIGHUP would leave its server running)."""
+        if child is None:
+            raise SystemExit(128 + signum)
+        child.send_signal(signum)
+
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):  # no SIGHUP on Windows
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), on_signal)
     try:
         cluster = start(args.base)
     except (PgClusterError, OSError) as exc:
@@ -256,12 +269,6 @@ def _run_command(args: argparse.Namespace) -> int:
     env = dict(os.environ, BRANKAS_TEST_PG_URL=cluster.url)
     try:
         child = subprocess.Popen(command, env=env)
-
-        def forward(signum: int, _frame: object) -> None:
-            child.send_signal(signum)
-
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, forward)
         return child.wait()
     finally:
         cluster.stop()

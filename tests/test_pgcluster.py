@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -64,3 +66,45 @@ def test_without_postgresql_run_says_so_and_fails(tmp_path: Path) -> None:
                         "print('ran')"], capture_output=True, text=True, env=env, timeout=60)
     assert r.returncode == 3 and r.stdout == ""
     assert "PostgreSQL could not be started" in r.stderr
+
+
+WAITER = """
+import os, sys, time
+from pathlib import Path
+[folder] = Path(sys.argv[1]).glob("brankas-pg-*")
+Path(sys.argv[2]).write_text(str(folder))
+time.sleep(120)
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGTERM, signal.SIGINT],
+                         ids=["SIGHUP", "SIGTERM", "SIGINT"])
+def test_run_ended_by_a_signal_stops_the_cluster(signum: int) -> None:
+    """The terminal closed (SIGHUP), a kill (SIGTERM), Ctrl-C: the command ends, the
+    cluster is stopped and its folder removed (SIGHUP left a server running)."""
+    base = Path(tempfile.mkdtemp(prefix="pgcluster-test-"))
+    try:
+        base.chmod(0o755)
+        said = base / "said"
+        proc = subprocess.Popen([sys.executable, str(SCRIPT), "run", "--base", str(base),
+                                 "--", sys.executable, "-c", WAITER, str(base), str(said)],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)
+        for _ in range(3000):  # the cluster is up and the command runs
+            if said.exists() and said.read_text():
+                break
+            proc.poll()
+            assert proc.returncode is None, proc.stderr.read() if proc.stderr else ""
+            time.sleep(0.1)
+        folder = Path(said.read_text())
+        pid_file = folder / "data" / "postmaster.pid"
+        server = int(pid_file.read_text().split()[0])
+        proc.send_signal(signum)
+        assert proc.wait(timeout=120) != 0
+        assert not folder.exists()
+        with pytest.raises(ProcessLookupError):
+            for _ in range(600):  # pg_ctl stop -w waited; the pid is gone at once
+                os.kill(server, 0)
+                time.sleep(0.1)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
