@@ -78,3 +78,19 @@ def test_into_an_empty_sqlite_file_and_a_retry_after_a_refusal(
     r = cli(cli_home, tmp_path, "migrate-db", "--to", f"sqlite:///{again}", "--json",
             user="admin")
     assert r.returncode == 0, r.stderr
+
+
+def test_a_source_behind_this_version_is_named_as_such(
+        cli_office_template: SimpleNamespace, cli_office: SimpleNamespace, cli_home: Path,
+        tmp_path: Path) -> None:
+    """An instance not yet brought up to this version (migrations not applied: it was
+    blamed on the target, 'cannot be opened or prepared: no such table')."""
+    with sqlite3.connect(cli_home / "brankas.sqlite3") as con:
+        con.execute("drop table jobs_job")
+        con.execute("delete from django_migrations where app = 'jobs'")
+    target = tmp_path / "baru.sqlite3"
+    r = cli(cli_home, tmp_path, "migrate-db", "--to", f"sqlite:///{target}", user="admin")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "not up to date" in r.stderr and "brankas serve" in r.stderr, r.stderr
+    assert "target" not in r.stderr, r.stderr
+    assert not target.exists()

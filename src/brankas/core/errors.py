@@ -927,6 +927,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the copy differs from the original in table {table} ({detail}); nothing was kept "
         "in the target database",
     ),
+    "migrate_db_source_behind": (
+        "basis data instans ini belum diperbarui ke versi Brankas ini ({count} migrasi belum "
+        "diterapkan); jalankan brankas serve sekali, hentikan, lalu pindahkan",
+        "this instance's database is not up to date with this version of Brankas ({count} "
+        "migrations not applied); run brankas serve once, stop it, then move",
+    ),
     "recover_database_not_empty": (
         "basis data {url} sudah berisi data ({table}: {rows} baris); pulihkan ke basis data "
         "baru yang kosong",

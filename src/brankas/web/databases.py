@@ -255,6 +255,10 @@ def database_migrate(*, actor: Any, target_url: str,
 
     require_audited(actor, Action.OFFICE_SETTINGS, target="migrate-db")
     shown = shown_url(target_url)
+    behind = _migrations_not_applied()
+    if behind:  # the copy would fail on the source's missing tables, blamed on the target
+        _audit_failed(actor, shown, "migrate_db_source_behind")
+        raise SetupError("migrate_db_source_behind", count=behind)
     with _target(target_url) as target:
         report = MigrateReport(source=connections["default"].vendor, target=shown,
                                target_engine=target.vendor)
@@ -298,6 +302,14 @@ def database_migrate(*, actor: Any, target_url: str,
             _audit_failed(actor, shown, exc.code)
             raise
     return report
+
+
+def _migrations_not_applied() -> int:
+    """How many of this version's migrations the instance's own database lacks."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connections["default"])
+    return len(executor.migration_plan(executor.loader.graph.leaf_nodes()))
 
 
 def _audit_failed(actor: Any, shown: str, error: str) -> None:
