@@ -5,9 +5,13 @@ database, was left with Brankas's tables and migrations added)."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 from pathlib import Path
 from types import SimpleNamespace
+
+import pytest
 
 from tests.conftest import cli
 
@@ -94,3 +98,18 @@ def test_a_source_behind_this_version_is_named_as_such(
     assert "not up to date" in r.stderr and "brankas serve" in r.stderr, r.stderr
     assert "target" not in r.stderr, r.stderr
     assert not target.exists()
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX file modes")
+def test_a_new_sqlite_target_is_private(
+        cli_office_template: SimpleNamespace, cli_office: SimpleNamespace, cli_home: Path,
+        tmp_path: Path) -> None:
+    """The copy holds what the data folder's database holds (password hashes, the office's
+    signing key, the subjects of exempted documents): made 0600, as that one is (SQLite
+    makes a new file 0644 whatever the umask), wherever it is put."""
+    outside = tmp_path / "shared"
+    outside.mkdir(mode=0o755)
+    target = outside / "baru.sqlite3"
+    r = cli(cli_home, tmp_path, "migrate-db", "--to", f"sqlite:///{target}", user="admin")
+    assert r.returncode == 0, r.stderr
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
