@@ -45,6 +45,10 @@ SUPERUSER = "postgres"
 EXIT_NO_CLUSTER = 3
 
 
+# The only variables of the caller's environment initdb, pg_ctl and the server get.
+_PASSED_ENV = {"PATH", "TZ", "SYSTEMROOT", "TEMP", "TMP", "TMPDIR"}
+
+
 class PgClusterError(RuntimeError):
     """PostgreSQL could not be found or started."""
 
@@ -131,9 +135,10 @@ class Cluster:
         kwargs: dict = {}
         if self._user is not None:
             kwargs.update(user=self._user[0], group=self._user[1], extra_groups=[])
-        env = dict(os.environ)
-        for var in ("PGDATA", "PGPORT", "PGHOST", "PGUSER", "PGPASSWORD", "PGDATABASE"):
-            env.pop(var, None)
+        # Nothing of the caller's environment but what the programs need: the server runs
+        # as another user (postgres, as root), whose processes can read its environment
+        # (a token, an outer cluster's URL with its password); no PG* variable either.
+        env = {k: v for k, v in os.environ.items() if k in _PASSED_ENV}
         env["LC_ALL"] = "C"
         proc = subprocess.run(
             [str(self.bindir / _exe(args[0])), *args[1:]],

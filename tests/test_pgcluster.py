@@ -108,3 +108,31 @@ def test_run_ended_by_a_signal_stops_the_cluster(signum: int) -> None:
                 time.sleep(0.1)
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="Linux /proc")
+def test_the_server_gets_none_of_the_callers_environment() -> None:
+    """The server runs as another user (postgres, as root) whose processes can read its
+    environment: none of the caller's variables (a token, an outer cluster's URL with its
+    password) reach it."""
+    sys.path.insert(0, str(SCRIPT.parent))
+    try:
+        import pgcluster
+    finally:
+        sys.path.pop(0)
+    base = Path(tempfile.mkdtemp(prefix="pgcluster-test-"))
+    marker = "BRANKAS_REVIEW_SECRET"
+    os.environ[marker] = "rahasia-kantor-1234"
+    try:
+        base.chmod(0o755)
+        cluster = pgcluster.start(base)
+        try:
+            server = int((cluster.datadir / "postmaster.pid").read_text().split()[0])
+            environ = Path(f"/proc/{server}/environ").read_bytes()
+            assert b"rahasia-kantor-1234" not in environ
+            assert b"BRANKAS_TEST_PG_URL" not in environ
+        finally:
+            cluster.stop()
+    finally:
+        del os.environ[marker]
+        shutil.rmtree(base, ignore_errors=True)
