@@ -113,3 +113,22 @@ def test_a_new_sqlite_target_is_private(
     r = cli(cli_home, tmp_path, "migrate-db", "--to", f"sqlite:///{target}", user="admin")
     assert r.returncode == 0, r.stderr
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
+
+
+def test_a_target_prepared_by_a_newer_brankas_is_refused(
+        cli_office_template: SimpleNamespace, cli_office: SimpleNamespace, cli_home: Path,
+        tmp_path: Path) -> None:
+    """An empty database migrated by a newer version: its data migrations ran on no rows
+    and are recorded as done, so the rows copied in would never get them; refused, as it
+    was left."""
+    target = tmp_path / "lebih-baru.sqlite3"
+    with sqlite3.connect(target) as con:
+        con.execute("create table django_migrations (id integer primary key, app varchar, "
+                    "name varchar, applied datetime)")
+        con.execute("insert into django_migrations (app, name, applied) values "
+                    "('documents', '9999_from_the_future', '2030-01-01 00:00:00')")
+    before = _schema(target)
+    r = cli(cli_home, tmp_path, "migrate-db", "--to", f"sqlite:///{target}", user="admin")
+    assert r.returncode == 1 and "newer" in r.stderr, r.stdout + r.stderr
+    assert "documents.9999_from_the_future" in r.stderr, r.stderr
+    assert _schema(target) == before

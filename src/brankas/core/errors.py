@@ -933,6 +933,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "this instance's database is not up to date with this version of Brankas ({count} "
         "migrations not applied); run brankas serve once, stop it, then move",
     ),
+    "migrate_db_target_newer": (
+        "basis data tujuan disiapkan oleh versi Brankas yang lebih baru ({migration}, "
+        "{count} migrasi tidak dikenal versi ini); pakai basis data baru yang kosong",
+        "the target database was prepared by a newer version of Brankas ({migration}, "
+        "{count} migrations this version does not know); use a new, empty database",
+    ),
     "recover_database_not_empty": (
         "basis data {url} sudah berisi data ({table}: {rows} baris); pulihkan ke basis data "
         "baru yang kosong",

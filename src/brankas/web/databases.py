@@ -186,6 +186,21 @@ def _check_empty(order: list[type[models.Model]]) -> None:
             raise Conflict("migrate_db_not_empty", table=model._meta.db_table, rows=n)
 
 
+def migrations_unknown_here(connection: Any) -> list[str]:
+    """The migrations the database ``connection`` records as applied that this version of
+    Brankas does not have (``app.name``): a newer version prepared it, and its data
+    migrations ran on no rows, so rows copied or recovered into it would never get them."""
+    from django.db.migrations.loader import MigrationLoader
+    from django.db.migrations.recorder import MigrationRecorder
+
+    recorder = MigrationRecorder(connection)
+    if not recorder.has_table():
+        return []
+    known = set(MigrationLoader(None, ignore_no_migrations=True).disk_migrations)
+    return sorted(f"{app}.{name}" for app, name in recorder.applied_migrations()
+                  if (app, name) not in known)
+
+
 def rows_already_there(connection: Any) -> tuple[str, int] | None:
     """The first table of the database ``connection`` that holds a row, and how many (raw
     SQL: its tables may be another Brankas version's, or another application's); None
@@ -268,6 +283,10 @@ def database_migrate(*, actor: Any, target_url: str,
             there = rows_already_there(target)
             if there is not None:
                 raise Conflict("migrate_db_not_empty", table=there[0], rows=there[1])
+            newer = migrations_unknown_here(target)
+            if newer:
+                raise Conflict("migrate_db_target_newer", migration=newer[0],
+                               count=len(newer))
             instance.migrate(database=TARGET)
         except DatabaseError as exc:
             raise SetupError("migrate_db_unreachable", detail=str(exc).strip()[:300]) from None

@@ -31,3 +31,19 @@ def test_recover_into_another_applications_database_is_refused(office: Office) -
     assert "salaries" in r.stderr and "Traceback" not in r.stderr, r.stderr
     assert _tables(target) == ["salaries"]
     assert not home.exists() or not any(home.iterdir())
+
+
+def test_recover_into_a_database_of_a_newer_brankas_is_refused(office: Office) -> None:
+    target = office.base / "lebih-baru.sqlite3"
+    with sqlite3.connect(target) as con:
+        con.execute("create table django_migrations (id integer primary key, app varchar, "
+                    "name varchar, applied datetime)")
+        con.execute("insert into django_migrations (app, name, applied) values "
+                    "('documents', '9999_from_the_future', '2030-01-01 00:00:00')")
+    home = office.base / "rumah"
+    r = cli(home, office.base, "recover", str(office.disk), "--home", str(home),
+            "--identity", str(office.recovery_file), "--json",
+            env={"BRANKAS_DATABASE_URL": f"sqlite:///{target}"})
+    assert r.returncode == 1 and "newer" in r.stderr, r.stdout + r.stderr
+    assert _tables(target) == ["django_migrations"]
+    assert not home.exists() or not any(home.iterdir())
