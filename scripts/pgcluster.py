@@ -41,6 +41,9 @@ from pathlib import Path
 __all__ = ["Cluster", "PgClusterError", "find_bindir", "start"]
 
 SUPERUSER = "postgres"
+# In a cluster's folder: the process id of the one that started it (run, or a caller of
+# start()); a folder whose runner is gone is swept by the next start (_sweep).
+RUNNER = "runner.pid"
 # Status of `pgcluster.py run` when the cluster could not be started.
 EXIT_NO_CLUSTER = 3
 
@@ -210,6 +213,32 @@ class Cluster:
         self.stop()
 
 
+def _alive(pid: int) -> bool:
+    if os.name == "nt":
+        return True  # no cheap check: never sweep there
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _sweep(base: Path, bindir: Path, user: tuple[int, int] | None) -> None:
+    """Stop and remove the clusters under ``base`` whose runner died without stopping
+    them (SIGKILL, a crash): a folder of ours (it names its runner) whose runner is gone.
+    A cluster whose runner lives (another test run at the same time) is left alone."""
+    for folder in base.glob("brankas-pg-*"):
+        try:
+            runner = int((folder / RUNNER).read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue  # not ours, or still being made
+        if _alive(runner):
+            continue
+        Cluster(folder, bindir, 0, "", user).stop()
+
+
 def start(base: Path | str | None = None) -> Cluster:
     """initdb + start a cluster in a new temporary folder under ``base`` (default: the
     system's temporary folder); stopped and removed by ``stop()`` or at interpreter exit."""
@@ -220,11 +249,13 @@ def start(base: Path | str | None = None) -> Cluster:
     if user is not None and not _reachable_by_others(base):
         # The server's user could not reach a folder under `base` (a 0700 pytest tmp dir).
         base = Path(tempfile.gettempdir())
+    _sweep(base, bindir, user)
     folder = Path(tempfile.mkdtemp(prefix="brankas-pg-", dir=base))
     last_error: PgClusterError | None = None
     cluster: Cluster | None = None
     password = secrets.token_hex(16)
     try:
+        (folder / RUNNER).write_text(f"{os.getpid()}\n")
         if user is not None:
             os.chown(folder, user[0], user[1])
         for _attempt in range(3):  # a free port can be taken between the probe and the bind

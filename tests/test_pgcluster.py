@@ -136,3 +136,46 @@ def test_the_server_gets_none_of_the_callers_environment() -> None:
     finally:
         del os.environ[marker]
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_a_cluster_whose_runner_was_killed_is_swept_by_the_next_start() -> None:
+    """SIGKILL of ``run`` (or of a process that called start()) leaves its server running
+    and its folder behind; the next start in the same base stops and removes it. A
+    cluster whose runner lives is left alone."""
+    sys.path.insert(0, str(SCRIPT.parent))
+    try:
+        import pgcluster
+    finally:
+        sys.path.pop(0)
+    base = Path(tempfile.mkdtemp(prefix="pgcluster-test-"))
+    try:
+        base.chmod(0o755)
+        said = base / "said"
+        proc = subprocess.Popen([sys.executable, str(SCRIPT), "run", "--base", str(base),
+                                 "--", sys.executable, "-c", WAITER, str(base), str(said)],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+        for _ in range(3000):
+            if said.exists() and said.read_text():
+                break
+            assert proc.poll() is None
+            time.sleep(0.1)
+        orphan = Path(said.read_text())
+        server = int((orphan / "data" / "postmaster.pid").read_text().split()[0])
+        os.killpg(proc.pid, signal.SIGKILL)  # the runner and its command, not the server
+        proc.wait()
+        os.kill(server, 0)  # left running
+        alive = pgcluster.start(base)  # its runner (this process) lives
+        try:
+            newest = pgcluster.start(base)
+            newest.stop()
+            assert not orphan.exists()
+            with pytest.raises(ProcessLookupError):
+                for _ in range(600):
+                    os.kill(server, 0)
+                    time.sleep(0.1)
+            assert alive.folder.exists()
+        finally:
+            alive.stop()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
