@@ -39,6 +39,8 @@ def reset_sequences(model_list: Iterable[type[models.Model]], using: str = "defa
 
 # -- migrate-db: the whole database copied into another, counted and hashed -------------------
 
+# PostgreSQL's "could not serialize access" (a REPEATABLE READ transaction met a newer write).
+SERIALIZATION_FAILURE = "40001"
 TARGET = "brankas_migrate_target"  # the target's connection alias while the copy runs
 _BATCH = 1000
 
@@ -316,6 +318,9 @@ def database_migrate(*, actor: Any, target_url: str,
                                    f"{copied.sha256[:12]} -> {back.sha256[:12]}")
         except DatabaseError as exc:
             _audit_failed(actor, shown, str(exc))
+            if getattr(exc.__cause__, "sqlstate", None) == SERIALIZATION_FAILURE:
+                # The source's one view (REPEATABLE READ) met a newer write: still in use.
+                raise SetupError("migrate_db_source_busy") from None
             raise SetupError("migrate_db_unreachable", detail=str(exc).strip()[:300]) from None
         except (Conflict, IntegrityFailure) as exc:
             _audit_failed(actor, shown, exc.code)
