@@ -41,8 +41,15 @@ from pathlib import Path
 __all__ = ["Cluster", "PgClusterError", "find_bindir", "start"]
 
 SUPERUSER = "postgres"
+# In a cluster's folder: the process id of the one that started it (run, or a caller of
+# start()); a folder whose runner is gone is swept by the next start (_sweep).
+RUNNER = "runner.pid"
 # Status of `pgcluster.py run` when the cluster could not be started.
 EXIT_NO_CLUSTER = 3
+
+
+# The only variables of the caller's environment initdb, pg_ctl and the server get.
+_PASSED_ENV = {"PATH", "TZ", "SYSTEMROOT", "TEMP", "TMP", "TMPDIR"}
 
 
 class PgClusterError(RuntimeError):
@@ -131,9 +138,10 @@ class Cluster:
         kwargs: dict = {}
         if self._user is not None:
             kwargs.update(user=self._user[0], group=self._user[1], extra_groups=[])
-        env = dict(os.environ)
-        for var in ("PGDATA", "PGPORT", "PGHOST", "PGUSER", "PGPASSWORD", "PGDATABASE"):
-            env.pop(var, None)
+        # Nothing of the caller's environment but what the programs need: the server runs
+        # as another user (postgres, as root), whose processes can read its environment
+        # (a token, an outer cluster's URL with its password); no PG* variable either.
+        env = {k: v for k, v in os.environ.items() if k in _PASSED_ENV}
         env["LC_ALL"] = "C"
         proc = subprocess.run(
             [str(self.bindir / _exe(args[0])), *args[1:]],
@@ -205,6 +213,32 @@ class Cluster:
         self.stop()
 
 
+def _alive(pid: int) -> bool:
+    if os.name == "nt":
+        return True  # no cheap check: never sweep there
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _sweep(base: Path, bindir: Path, user: tuple[int, int] | None) -> None:
+    """Stop and remove the clusters under ``base`` whose runner died without stopping
+    them (SIGKILL, a crash): a folder of ours (it names its runner) whose runner is gone.
+    A cluster whose runner lives (another test run at the same time) is left alone."""
+    for folder in base.glob("brankas-pg-*"):
+        try:
+            runner = int((folder / RUNNER).read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue  # not ours, or still being made
+        if _alive(runner):
+            continue
+        Cluster(folder, bindir, 0, "", user).stop()
+
+
 def start(base: Path | str | None = None) -> Cluster:
     """initdb + start a cluster in a new temporary folder under ``base`` (default: the
     system's temporary folder); stopped and removed by ``stop()`` or at interpreter exit."""
@@ -215,11 +249,13 @@ def start(base: Path | str | None = None) -> Cluster:
     if user is not None and not _reachable_by_others(base):
         # The server's user could not reach a folder under `base` (a 0700 pytest tmp dir).
         base = Path(tempfile.gettempdir())
+    _sweep(base, bindir, user)
     folder = Path(tempfile.mkdtemp(prefix="brankas-pg-", dir=base))
     last_error: PgClusterError | None = None
     cluster: Cluster | None = None
     password = secrets.token_hex(16)
     try:
+        (folder / RUNNER).write_text(f"{os.getpid()}\n")
         if user is not None:
             os.chown(folder, user[0], user[1])
         for _attempt in range(3):  # a free port can be taken between the probe and the bind
@@ -248,6 +284,19 @@ def _run_command(args: argparse.Namespace) -> int:
     if not command:
         print("pgcluster: run needs a command after --", file=sys.stderr)
         return 2
+    child: subprocess.Popen[bytes] | None = None
+
+    def on_signal(signum: int, _frame: object) -> None:
+        """Ctrl-C, a kill, the terminal closed: passed on to CMD, whose end stops the
+        cluster below; before CMD runs, the cluster being started is stopped (the
+        default action of SIGTERM and SIGHUP would leave its server running)."""
+        if child is None:
+            raise SystemExit(128 + signum)
+        child.send_signal(signum)
+
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):  # no SIGHUP on Windows
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), on_signal)
     try:
         cluster = start(args.base)
     except (PgClusterError, OSError) as exc:
@@ -256,12 +305,6 @@ def _run_command(args: argparse.Namespace) -> int:
     env = dict(os.environ, BRANKAS_TEST_PG_URL=cluster.url)
     try:
         child = subprocess.Popen(command, env=env)
-
-        def forward(signum: int, _frame: object) -> None:
-            child.send_signal(signum)
-
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, forward)
         return child.wait()
     finally:
         cluster.stop()

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -64,3 +66,119 @@ def test_without_postgresql_run_says_so_and_fails(tmp_path: Path) -> None:
                         "print('ran')"], capture_output=True, text=True, env=env, timeout=60)
     assert r.returncode == 3 and r.stdout == ""
     assert "PostgreSQL could not be started" in r.stderr
+
+
+WAITER = """
+import os, sys, time
+from pathlib import Path
+[folder] = Path(sys.argv[1]).glob("brankas-pg-*")
+Path(sys.argv[2]).write_text(str(folder))
+time.sleep(120)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX signals")
+def test_run_ended_by_a_signal_stops_the_cluster() -> None:
+    """The terminal closed (SIGHUP): the command ends, the cluster is stopped and its
+    folder removed (the runner died at once and left the server running)."""
+    signum = signal.SIGHUP
+    base = Path(tempfile.mkdtemp(prefix="pgcluster-test-"))
+    try:
+        base.chmod(0o755)
+        said = base / "said"
+        proc = subprocess.Popen([sys.executable, str(SCRIPT), "run", "--base", str(base),
+                                 "--", sys.executable, "-c", WAITER, str(base), str(said)],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)
+        for _ in range(3000):  # the cluster is up and the command runs
+            if said.exists() and said.read_text():
+                break
+            proc.poll()
+            assert proc.returncode is None, proc.stderr.read() if proc.stderr else ""
+            time.sleep(0.1)
+        folder = Path(said.read_text())
+        pid_file = folder / "data" / "postmaster.pid"
+        server = int(pid_file.read_text().split()[0])
+        proc.send_signal(signum)
+        assert proc.wait(timeout=120) != 0
+        assert not folder.exists()
+        with pytest.raises(ProcessLookupError):
+            for _ in range(600):  # pg_ctl stop -w waited; the pid is gone at once
+                os.kill(server, 0)
+                time.sleep(0.1)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="Linux /proc")
+def test_the_server_gets_none_of_the_callers_environment() -> None:
+    """The server runs as another user (postgres, as root) whose processes can read its
+    environment: none of the caller's variables (a token, an outer cluster's URL with its
+    password) reach it."""
+    sys.path.insert(0, str(SCRIPT.parent))
+    try:
+        import pgcluster
+    finally:
+        sys.path.pop(0)
+    base = Path(tempfile.mkdtemp(prefix="pgcluster-test-"))
+    marker = "BRANKAS_REVIEW_SECRET"
+    os.environ[marker] = "rahasia-kantor-1234"
+    try:
+        base.chmod(0o755)
+        cluster = pgcluster.start(base)
+        try:
+            server = int((cluster.datadir / "postmaster.pid").read_text().split()[0])
+            environ = Path(f"/proc/{server}/environ").read_bytes()
+            assert b"rahasia-kantor-1234" not in environ
+            assert b"BRANKAS_TEST_PG_URL" not in environ
+        finally:
+            cluster.stop()
+    finally:
+        del os.environ[marker]
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not hasattr(os, "killpg"), reason="POSIX process groups")
+def test_a_cluster_whose_runner_was_killed_is_swept_by_the_next_start() -> None:
+    """SIGKILL of ``run`` (or of a process that called start()) leaves its server running
+    and its folder behind; the next start in the same base stops and removes it. A
+    cluster whose runner lives is left alone."""
+    sys.path.insert(0, str(SCRIPT.parent))
+    try:
+        import pgcluster
+    finally:
+        sys.path.pop(0)
+    base = Path(tempfile.mkdtemp(prefix="pgcluster-test-"))
+    try:
+        base.chmod(0o755)
+        said = base / "said"
+        proc = subprocess.Popen([sys.executable, str(SCRIPT), "run", "--base", str(base),
+                                 "--", sys.executable, "-c", WAITER, str(base), str(said)],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+        for _ in range(3000):
+            if said.exists() and said.read_text():
+                break
+            assert proc.poll() is None
+            time.sleep(0.1)
+        orphan = Path(said.read_text())
+        server = int((orphan / "data" / "postmaster.pid").read_text().split()[0])
+        os.killpg(proc.pid, signal.SIGKILL)  # the runner and its command, not the server
+        proc.wait()
+        os.kill(server, 0)  # left running
+        alive = base / "brankas-pg-alive"  # a cluster's folder whose runner (we) lives
+        alive.mkdir()
+        (alive / pgcluster.RUNNER).write_text(f"{os.getpid()}\n")
+        newest = pgcluster.start(base)
+        newest.stop()
+        assert not orphan.exists()
+        with pytest.raises(ProcessLookupError):
+            for _ in range(600):
+                os.kill(server, 0)
+                time.sleep(0.1)
+        assert (alive / pgcluster.RUNNER).exists()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)

@@ -939,6 +939,32 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the copy differs from the original in table {table} ({detail}); nothing was kept "
         "in the target database",
     ),
+    "migrate_db_source_behind": (
+        "basis data instans ini belum diperbarui ke versi Brankas ini ({count} migrasi belum "
+        "diterapkan); jalankan brankas serve sekali, hentikan, lalu pindahkan",
+        "this instance's database is not up to date with this version of Brankas ({count} "
+        "migrations not applied); run brankas serve once, stop it, then move",
+    ),
+    "migrate_db_source_busy": (
+        "basis data instans ini berubah selagi dipindahkan (proses lain menulis ke sana); "
+        "hentikan brankas serve dan worker, lalu coba lagi; tidak ada yang disimpan di "
+        "basis data tujuan",
+        "this instance's database changed while it was being moved (another process wrote "
+        "to it); stop brankas serve and the workers, then try again; nothing was kept in "
+        "the target database",
+    ),
+    "migrate_db_target_newer": (
+        "basis data tujuan disiapkan oleh versi Brankas yang lebih baru ({migration}, "
+        "{count} migrasi tidak dikenal versi ini); pakai basis data baru yang kosong",
+        "the target database was prepared by a newer version of Brankas ({migration}, "
+        "{count} migrations this version does not know); use a new, empty database",
+    ),
+    "recover_database_not_empty": (
+        "basis data {url} sudah berisi data ({table}: {rows} baris); pulihkan ke basis data "
+        "baru yang kosong",
+        "the database {url} already holds data ({table}: {rows} rows); recover into a new, "
+        "empty database",
+    ),
 }
 
 

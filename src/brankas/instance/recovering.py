@@ -106,6 +106,8 @@ def recover_into(home: Path) -> Iterator[Path]:
         from brankas.core.register import store
 
         settings = instance.start()
+        if settings.database_url:
+            _check_database_empty(settings.database_url)
         instance.migrate()
         store.create_layout(settings)
         if settings.database_url:
@@ -130,6 +132,22 @@ def recover_into(home: Path) -> Iterator[Path]:
     os.replace(temp, home)
     fsync_dir(parent)
     (home / MARKER).unlink()
+
+
+def _check_database_empty(url: str) -> None:
+    """The database ``BRANKAS_DATABASE_URL`` names holds no row and was not prepared by a
+    newer Brankas, before it is migrated: a refused one is left as it was."""
+    from django.db import connection
+
+    from brankas.web.databases import migrations_unknown_here, rows_already_there, shown_url
+
+    there = rows_already_there(connection)
+    if there is not None:
+        raise SetupError("recover_database_not_empty", url=shown_url(url), table=there[0],
+                         rows=there[1])
+    newer = migrations_unknown_here(connection)
+    if newer:
+        raise SetupError("migrate_db_target_newer", migration=newer[0], count=len(newer))
 
 
 def _close_database() -> None:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.core.management.color import no_style
 from django.db import connections, models, transaction
@@ -39,6 +39,8 @@ def reset_sequences(model_list: Iterable[type[models.Model]], using: str = "defa
 
 # -- migrate-db: the whole database copied into another, counted and hashed -------------------
 
+# PostgreSQL's "could not serialize access" (a REPEATABLE READ transaction met a newer write).
+SERIALIZATION_FAILURE = "40001"
 TARGET = "brankas_migrate_target"  # the target's connection alias while the copy runs
 _BATCH = 1000
 
@@ -68,13 +70,21 @@ class MigrateReport:
 
 
 def shown_url(url: str) -> str:
-    """``url`` with its password replaced by ``***`` (for the audit log and the output)."""
+    """``url`` with its passwords replaced by ``***`` (for the audit log and the output):
+    the one before the host and any given as a parameter (``?password=``, which libpq and
+    dj-database-url accept as well, ``?sslpassword=``)."""
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)
-    user = netloc[0].split(":", 1)[0]
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc[1]}"))
+    if parts.password is None and "password" not in parts.query.lower():
+        return url  # as given (urlunsplit would drop an sqlite:/// URL's empty host)
+    if parts.password is not None:
+        netloc = parts.netloc.rsplit("@", 1)
+        user = netloc[0].split(":", 1)[0]
+        parts = parts._replace(netloc=f"{user}:***@{netloc[1]}")
+    if parts.query:
+        params = [(k, "***" if "password" in k.lower() else v)
+                  for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+        parts = parts._replace(query=urlencode(params, safe="*"))
+    return urlunsplit(parts)
 
 
 def copy_order() -> list[type[models.Model]]:
@@ -178,6 +188,47 @@ def _check_empty(order: list[type[models.Model]]) -> None:
             raise Conflict("migrate_db_not_empty", table=model._meta.db_table, rows=n)
 
 
+def migrations_unknown_here(connection: Any) -> list[str]:
+    """The migrations the database ``connection`` records as applied that this version of
+    Brankas does not have (``app.name``): a newer version prepared it, and its data
+    migrations ran on no rows, so rows copied or recovered into it would never get them."""
+    from django.db.migrations.loader import MigrationLoader
+    from django.db.migrations.recorder import MigrationRecorder
+
+    recorder = MigrationRecorder(connection)
+    if not recorder.has_table():
+        return []
+    known = set(MigrationLoader(None, ignore_no_migrations=True).disk_migrations)
+    return sorted(f"{app}.{name}" for app, name in recorder.applied_migrations()
+                  if (app, name) not in known)
+
+
+def rows_already_there(connection: Any) -> tuple[str, int] | None:
+    """The first table of the database ``connection`` that holds a row, and how many (raw
+    SQL: its tables may be another Brankas version's, or another application's); None
+    when it holds nothing but the rows a fresh migration makes (an earlier attempt refused
+    or interrupted after migrating it). Asked before a database is migrated and filled
+    (migrate-db's target, recover's BRANKAS_DATABASE_URL): a refused one is left as it was."""
+    from brankas.web.audit.models import AuditSequence
+
+    made = {m._meta.db_table for m in copy_order() if _made_by_migrate(m)}
+    made.add("django_migrations")
+    counter = AuditSequence._meta
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for table in sorted(connection.introspection.table_names(cursor)):
+            if table in made:
+                continue
+            sql = f"SELECT COUNT(*) FROM {quote(table)}"  # noqa: S608 (the database's own names)
+            if table == counter.db_table:
+                sql += f" WHERE {quote(counter.get_field('last').column)} <> 0"
+            cursor.execute(sql)
+            (rows,) = cursor.fetchone()
+            if rows:
+                return table, int(rows)
+    return None
+
+
 @contextlib.contextmanager
 def _target(url: str) -> Iterator[Any]:
     import dj_database_url
@@ -221,14 +272,29 @@ def database_migrate(*, actor: Any, target_url: str,
 
     require_audited(actor, Action.OFFICE_SETTINGS, target="migrate-db")
     shown = shown_url(target_url)
+    behind = _migrations_not_applied()
+    if behind:  # the copy would fail on the source's missing tables, blamed on the target
+        _audit_failed(actor, shown, "migrate_db_source_behind")
+        raise SetupError("migrate_db_source_behind", count=behind)
     with _target(target_url) as target:
         report = MigrateReport(source=connections["default"].vendor, target=shown,
                                target_engine=target.vendor)
+        order = copy_order()
         try:
+            # Looked at before it is migrated: a refused target is left as it was.
+            there = rows_already_there(target)
+            if there is not None:
+                raise Conflict("migrate_db_not_empty", table=there[0], rows=there[1])
+            newer = migrations_unknown_here(target)
+            if newer:
+                raise Conflict("migrate_db_target_newer", migration=newer[0],
+                               count=len(newer))
             instance.migrate(database=TARGET)
         except DatabaseError as exc:
             raise SetupError("migrate_db_unreachable", detail=str(exc).strip()[:300]) from None
-        order = copy_order()
+        except Conflict as exc:
+            _audit_failed(actor, shown, exc.code)
+            raise
         try:
             with one_view(), transaction.atomic(using=TARGET):
                 _check_empty(order)
@@ -252,11 +318,22 @@ def database_migrate(*, actor: Any, target_url: str,
                                    f"{copied.sha256[:12]} -> {back.sha256[:12]}")
         except DatabaseError as exc:
             _audit_failed(actor, shown, str(exc))
+            if getattr(exc.__cause__, "sqlstate", None) == SERIALIZATION_FAILURE:
+                # The source's one view (REPEATABLE READ) met a newer write: still in use.
+                raise SetupError("migrate_db_source_busy") from None
             raise SetupError("migrate_db_unreachable", detail=str(exc).strip()[:300]) from None
         except (Conflict, IntegrityFailure) as exc:
             _audit_failed(actor, shown, exc.code)
             raise
     return report
+
+
+def _migrations_not_applied() -> int:
+    """How many of this version's migrations the instance's own database lacks."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connections["default"])
+    return len(executor.migration_plan(executor.loader.graph.leaf_nodes()))
 
 
 def _audit_failed(actor: Any, shown: str, error: str) -> None:

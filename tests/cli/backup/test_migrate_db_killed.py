@@ -1,0 +1,82 @@
+"""``brankas migrate-db`` killed (SIGKILL) while it copies: the target is left holding no
+row (migrated, as a fresh migration leaves it), never half a copy, and the source as it
+was; the next attempt into the same target completes. SQLite and PostgreSQL targets."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from tests import pg
+from tests.cli.backup.conftest import Office
+from tests.conftest import cli_env
+
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(os.name == "nt", reason="SIGKILL")]
+
+# Rows a fresh migration makes, which an "empty" target holds (and the audit counter at 0).
+MADE = {"django_migrations", "django_content_type", "auth_permission"}
+
+
+def _count(con, table: str) -> int:  # type: ignore[no-untyped-def]
+    where = " where last <> 0" if table == "audit_auditsequence" else ""
+    return int(con.execute(f'select count(*) from "{table}"{where}').fetchone()[0])  # noqa: S608
+
+
+def _counts(url: str, skip: frozenset[str] = frozenset(MADE)) -> dict[str, int]:
+    if url.startswith("sqlite:///"):
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as con:
+            names = [n for (n,) in con.execute(
+                "select name from sqlite_master where type = 'table' and name not like "
+                "'sqlite_%'")]
+            return {n: _count(con, n) for n in names if n not in skip}
+    import psycopg
+
+    with psycopg.connect(url) as con:
+        names = [n for (n,) in con.execute(
+            "select tablename from pg_tables where schemaname = 'public'")]
+        return {n: _count(con, n) for n in names if n not in skip}
+
+
+def _kill_at(office: Office, url: str, line: int) -> None:
+    """Start migrate-db; SIGKILL it once it has said it copies its ``line``-th table."""
+    env = cli_env(office.home, office.base, "admin")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "brankas", "migrate-db", "--to", url], env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+        text=True, cwd=office.base)
+    assert proc.stderr is not None
+    seen = 0
+    for text in proc.stderr:
+        seen += text.startswith("menyalin / copying")
+        if seen >= line:
+            proc.send_signal(signal.SIGKILL)
+            break
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL, f"finished before the kill (line {line})"
+
+
+@pytest.mark.parametrize("kind", [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres)])
+def test_killed_mid_copy_leaves_the_target_empty(office: Office, kind: str) -> None:
+    source = office.home / "brankas.sqlite3"
+    url = (f"sqlite:///{office.base / 'baru.sqlite3'}" if kind == "sqlite"
+           else pg.empty_database("killed"))
+    for line in (1, 20):  # the first table, and well into the copy
+        before = hashlib.sha256(source.read_bytes()).hexdigest()
+        _kill_at(office, url, line)
+        assert hashlib.sha256(source.read_bytes()).hexdigest() == before
+        counts = _counts(url)
+        assert counts and not any(counts.values()), (line, counts)
+    r = office.cli("migrate-db", "--to", url, "--json", user="admin")
+    assert r.returncode == 0, r.stderr
+    counts = _counts(url, skip=frozenset({"django_migrations"}))
+    for table in r.json()["tables"]:
+        assert counts[table["table"]] == table["rows"], table
+    assert counts["documents_document"] == len(office.docs)
