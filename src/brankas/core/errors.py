@@ -832,6 +832,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "usage_extra": ("argumen berlebih: {args}", "unexpected extra arguments: {args}"),
     "usage_other": ("penggunaan salah: {detail}", "wrong usage: {detail}"),
     "usage_help": ("Bantuan: {command} --help", "Help: {command} --help"),
+    "command_unavailable": (
+        "perintah {command} tidak dapat dimuat: modul {module} gagal diimpor ({detail}); "
+        "pasang ulang Brankas beserta dependensinya",
+        "the command {command} cannot be loaded: its module {module} failed to import "
+        "({detail}); reinstall Brankas with its dependencies",
+    ),
     "usage_aborted": ("dibatalkan", "aborted"),
     "usage_read_file": ("tidak dapat membaca {path}: {detail}", "cannot read {path}: {detail}"),
     "usage_together": ("{options} harus diberikan bersama", "{options} go together"),
