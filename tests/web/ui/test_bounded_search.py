@@ -77,7 +77,7 @@ def test_every_page_of_a_capped_search_is_the_one_it_was(office) -> None:  # typ
                                             plain.has_next(), plain.has_previous()), number
 
 
-def test_the_register_shows_the_whole_last_page_past_the_cap(office, signed_in, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_the_register_shows_the_last_page_past_the_cap(office, signed_in, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from brankas.web.ui.documents import views
 
     add_rows(office, documents=70, runs=0, audit=0)
@@ -88,5 +88,6 @@ def test_the_register_shows_the_whole_last_page_past_the_cap(office, signed_in, 
     page = client.get("/documents/", {"q": "rapat", "page": "2"}).content.decode()
     assert "Q-00069" in page and "Q-00050" in page  # the oldest match, the 51st... 70th
     assert 'rel="next"' not in page and 'rel="prev"' in page
+    assert "Halaman 2" in page and "Halaman 2 dari" not in page  # the total is not known
     beyond = client.get("/documents/", {"q": "rapat", "page": "9"}).content.decode()
     assert "Q-00069" in beyond  # a page beyond the end: the last one
