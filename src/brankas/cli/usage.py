@@ -87,6 +87,19 @@ def _help_hint(exc: click.UsageError) -> str:
     return message("usage_help", command=command)
 
 
+class CommandUnavailable(click.ClickException):
+    """A command whose module could not be imported (exit status 1)."""
+
+    exit_code = 1
+
+    def __init__(self, command: str, module: str, exc: ImportError) -> None:
+        self.params = {"command": command, "module": module, "detail": str(exc)}
+        super().__init__(message("command_unavailable", "en", **self.params))
+
+    def text(self) -> str:
+        return message("command_unavailable", **self.params)
+
+
 class LazyGroup(click.Group):
     """A group whose commands live in modules imported when a command is first asked for
     (``lazy``: command name -> the modules that define it and extend it): a call of one
@@ -99,7 +112,10 @@ class LazyGroup(click.Group):
         import importlib
 
         for module in self.lazy.get(name, ()):
-            importlib.import_module(module)
+            try:
+                importlib.import_module(module)
+            except ImportError as exc:  # a broken install: say which command, which module
+                raise CommandUnavailable(name, module, exc) from exc
 
     def load_all(self) -> None:
         for name in self.lazy:
@@ -137,6 +153,11 @@ class BrankasGroup(LazyGroup):
             if not standalone:
                 raise
             sys.exit(1)
+        except CommandUnavailable as exc:
+            click.echo(f"brankas: {exc.text()}", err=True)
+            if not standalone:
+                raise
+            sys.exit(exc.exit_code)
         except click.ClickException as exc:
             click.echo(f"brankas: {message('usage_other', detail=exc.format_message())}",
                        err=True)

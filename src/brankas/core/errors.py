@@ -267,6 +267,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "USERNAME",
         "Brankas is not set up in {home}; run first: brankas init --office NAME --admin USERNAME",
     ),
+    "pg_trgm_not_allowed": (
+        "peran {role} tidak dapat membuat ekstensi pg_trgm di basis data {database} "
+        "(indeks pencarian teks): {detail}. Minta administrator PostgreSQL menjalankan "
+        "CREATE EXTENSION pg_trgm; di basis data itu, atau jadikan {role} pemiliknya "
+        "(docs/server.md), lalu ulangi",
+        "the role {role} may not create the extension pg_trgm in the database {database} "
+        "(the search by text's indexes): {detail}. Ask the PostgreSQL administrator to run "
+        "CREATE EXTENSION pg_trgm; in that database, or to make {role} its owner "
+        "(docs/server.md), then run this again",
+    ),
     "already_initialized": (
         "Brankas sudah disiapkan di {home}", "Brankas is already set up in {home}"
     ),
@@ -822,6 +832,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "usage_extra": ("argumen berlebih: {args}", "unexpected extra arguments: {args}"),
     "usage_other": ("penggunaan salah: {detail}", "wrong usage: {detail}"),
     "usage_help": ("Bantuan: {command} --help", "Help: {command} --help"),
+    "command_unavailable": (
+        "perintah {command} tidak dapat dimuat: modul {module} gagal diimpor ({detail}); "
+        "pasang ulang Brankas beserta dependensinya",
+        "the command {command} cannot be loaded: its module {module} failed to import "
+        "({detail}); reinstall Brankas with its dependencies",
+    ),
     "usage_aborted": ("dibatalkan", "aborted"),
     "usage_read_file": ("tidak dapat membaca {path}: {detail}", "cannot read {path}: {detail}"),
     "usage_together": ("{options} harus diberikan bersama", "{options} go together"),

@@ -87,6 +87,8 @@ def test_the_export_is_formula_safe_filtered_and_audited(signed_in):
     assert r["Content-Type"].startswith("text/csv")
     assert r["Content-Disposition"].startswith('attachment; filename="log-audit-')
     assert r.streaming  # issue 15: a million entries are never held in memory
+    # audited before the first byte is sent (the stream not read yet)
+    assert AuditEvent.objects.filter(action="audit.export", actor="kasi").exists()
     body = b"".join(r.streaming_content)
     header, *rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     assert header[:6] == ["No.", "Waktu", "Pengguna", "Tindakan", "Sasaran", "Hasil"]

@@ -22,9 +22,10 @@ PAGES = {
 }
 
 
-def add_rows(office: Any, documents: int, runs: int, audit: int) -> None:
+def add_rows(office: Any, documents: int, runs: int, audit: int, reports: int = 0) -> None:
     """``documents`` register entries (every second one on both disks), ``runs`` backup
-    runs, ``audit`` audit entries."""
+    runs, ``audit`` audit entries, ``reports`` draft reports (each by a user: the list
+    shows who made it)."""
     from brankas.web.audit.services import AuditEntry, audit_record_many
     from brankas.web.backup.models import BackupCopy, BackupRun, Medium
     from brankas.web.documents.models import Document
@@ -64,6 +65,14 @@ def add_rows(office: Any, documents: int, runs: int, audit: int) -> None:
                                  agendas=[d.agenda for d in made[:3]], files_added=3)
     audit_record_many([AuditEntry(actor="operator", action="document.view", target=f"Q-{i}",
                                   outcome="ok", detail={}) for i in range(audit)])
+    from brankas.web.reports.models import Report
+
+    first_report = (Report.objects.order_by("-number").values_list("number", flat=True)
+                    .first() or 0) + 1
+    Report.objects.bulk_create([
+        Report(number=n, kind="backup", period=f"2025-{n % 12 + 1:02d}", created_at=now,
+               created_by=office.users["kasi"])
+        for n in range(first_report, first_report + reports)])
 
 
 def queries(client: Any, url: str) -> tuple[int, int]:
@@ -87,9 +96,9 @@ def counts(office, client):  # type: ignore[no-untyped-def]
 
 
 def test_no_page_runs_a_query_per_row(office, counts) -> None:  # type: ignore[no-untyped-def]
-    add_rows(office, documents=3, runs=2, audit=3)
+    add_rows(office, documents=3, runs=2, audit=3, reports=2)
     few = counts()
-    add_rows(office, documents=160, runs=60, audit=120)  # past a page (50) of every list
+    add_rows(office, documents=160, runs=60, audit=120, reports=60)  # past a page (50)
     many = counts()
     # A search by text counts its matches only when they fill more than its first page
     # (BoundedPaginator): one query more, once, not one per row.

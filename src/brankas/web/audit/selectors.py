@@ -46,11 +46,14 @@ def _day_start(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
-def action_prefix(prefix: str) -> dict[str, str]:
-    """Every action that starts with ``prefix`` (ending in ``.``), as a range that a B-tree
-    index serves on both databases (``LIKE 'document.%'`` is not, on SQLite): the actions
-    from ``document.`` up to, not including, ``document/`` (the character after ``.``)."""
-    return {"action__gte": prefix, "action__lt": prefix[:-1] + chr(ord(prefix[-1]) + 1)}
+def action_prefix(prefix: str) -> dict[str, list[str]]:
+    """Every action that starts with ``prefix`` (ending in ``.``), as the list of those
+    actions (the log holds a few dozen: ``distinct_values``, one index seek each), which
+    the action index serves on both databases (``LIKE 'document.%'`` is not, on SQLite).
+    Chosen in Python, so exactly ``str.startswith`` whatever the database's collation: a
+    range ``>= 'document.' AND < 'document/'`` holds only in a byte-wise one (an office's
+    PostgreSQL made in en_US.UTF-8 sorts ``document.open`` after ``document/``)."""
+    return {"action__in": [a for a in audit_actions() if a.startswith(prefix)]}
 
 
 def audit_list(*, actor: Actor, filters: AuditFilter | None = None, via: str = "",
@@ -81,7 +84,8 @@ def audit_actions() -> list[str]:
     """Every action that occurs in the log (for the filter's choices)."""
     # One seek in the action index per action (the model's ordering by seq made the
     # DISTINCT one of (action, seq): every entry of the log read into Python).
-    return [str(a) for a in distinct_values(AuditEvent, "action")]
+    # Sorted here, by code point as before: the database's collation may be a language's.
+    return sorted(str(a) for a in distinct_values(AuditEvent, "action"))
 
 
 def event_dict(e: AuditEvent) -> dict[str, Any]:

@@ -55,7 +55,8 @@ def report_inbox(*, actor: User, via: str = "", target: str = "") -> QuerySet[Re
     states = REPORT.waiting_states(actor.role)
     if not states:
         return Report.objects.none()
-    return Report.objects.filter(state__in=sorted(s.value for s in states)).order_by("number")
+    return (Report.objects.filter(state__in=sorted(s.value for s in states))
+            .select_related("created_by").order_by("number"))  # the table shows the maker
 
 
 def report_steps(report: Report) -> list[ReportStep]:

@@ -79,10 +79,31 @@ class Pageable(Protocol):
     def __getitem__(self, window: slice) -> Sequence[Any]: ...
 
 
+class BoundedPage(Page):
+    """A page of a ``BoundedPaginator``: whether a next page exists is known from the rows
+    read (one more than a page), not from the count, which may stop short of them."""
+
+    def __init__(self, object_list: Any, number: int, paginator: Paginator, *,
+                 more: bool) -> None:
+        super().__init__(object_list, number, paginator)
+        self.more = more
+
+    def has_next(self) -> bool:
+        return self.more
+
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+
 class BoundedPaginator(Paginator):
     """Counts at most ``cap`` matches (``capped`` says there are more): a search that no
     index serves (a substring of the subject) stops counting there instead of reading the
-    whole table for the number; the pages beyond ``cap`` are not offered."""
+    whole table for the number. Only the count is bounded: every page is the one Django's
+    Paginator gives (read with one row more, so "Next" is known without the count), also
+    past the cap; a page number beyond the end gives the last page (then counted whole)."""
 
     def __init__(self, object_list: Any, per_page: int, cap: int) -> None:
         super().__init__(object_list, per_page)
@@ -96,16 +117,31 @@ class BoundedPaginator(Paginator):
         return min(found, self.cap)
 
     def get_page(self, number: Any) -> Page:
-        # The first page of a search that finds less than a page needs no count: one read
-        # of the table instead of two (a word found nowhere reads every row).
-        if number in (None, "", "1", 1):
-            rows = list(cast(Any, self.object_list)[: self.per_page + 1])
-            if len(rows) <= self.per_page:
+        try:
+            wanted = 1 if number in (None, "") else int(number)
+        except (TypeError, ValueError):
+            wanted = 1  # as Paginator: not a number, the first page
+        rows: list[Any] = []
+        if wanted >= 1:
+            bottom = (wanted - 1) * self.per_page
+            rows = list(cast(Any, self.object_list)[bottom: bottom + self.per_page + 1])
+        if rows or wanted == 1:
+            more = len(rows) > self.per_page
+            if wanted == 1 and not more:
+                # The first page of a search that finds less than a page needs no count:
+                # one read of the table instead of two (a word found nowhere reads all).
                 self.__dict__["count"] = len(rows)
             else:
                 self.count  # noqa: B018 (counted now: ``capped`` is read before ``count``)
-            return Page(rows[: self.per_page], 1, self)
-        return super().get_page(number)
+            return BoundedPage(rows[: self.per_page], wanted, self, more=more)
+        # Beyond the end (or below 1): the last page, as Paginator gives it.
+        total = self.count  # first: it sets ``capped``
+        if self.capped:
+            total = int(cast(Any, self.object_list).count())
+        last = max(1, -(-total // self.per_page))
+        bottom = (last - 1) * self.per_page
+        rows = list(cast(Any, self.object_list)[bottom: bottom + self.per_page])
+        return BoundedPage(rows, last, self, more=False)
 
 
 def paginate(request: HttpRequest, items: QuerySet[Any] | list[Any] | Pageable,

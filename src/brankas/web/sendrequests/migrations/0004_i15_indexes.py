@@ -2,6 +2,8 @@
 
 from django.db import migrations, models
 
+from brankas.web.trigram import ensure_pg_trgm
+
 # The search by text (``icontains``) on PostgreSQL: a trigram GIN index per searched column
 # on the very expression Django's lookup compares, ``UPPER(col::text)``, so ``LIKE
 # UPPER('%...%')`` is answered from the indexes (a BitmapOr of the columns) instead of a
@@ -15,7 +17,7 @@ TRIGRAM_COLUMNS = ["subject", "addressee", "requester_unit", "requester_name", "
 def trigram_indexes(apps, schema_editor):  # type: ignore[no-untyped-def]
     if schema_editor.connection.vendor != "postgresql":
         return
-    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    ensure_pg_trgm(schema_editor)  # a clear refusal when the role may not
     for column in TRIGRAM_COLUMNS:
         schema_editor.execute(
             f'CREATE INDEX IF NOT EXISTS "{TRIGRAM_TABLE}_{column}_trgm" ON "{TRIGRAM_TABLE}" '
