@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -14,7 +14,9 @@ from brankas.cli.auth import acting_user
 from brankas.cli.runtime import emit_json, fail, handles_errors, read_secret_file, setup_django
 from brankas.cli.usage import BrankasGroup, LazyGroup, Usage
 from brankas.core import fsutil
-from brankas.core.audit.hashchain import ChainReport, Finding
+
+if TYPE_CHECKING:  # `audit verify` only: not a cost of every command's start
+    from brankas.core.audit.hashchain import ChainReport, Finding
 
 
 @click.group(cls=BrankasGroup,

@@ -17,11 +17,25 @@ from brankas.core.errors import BrankasError, SetupError
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+# The commands whose process needs the job queue's apps (``instance.QUEUE_APPS``): they
+# migrate a database or copy every table. ``serve`` and ``worker`` start the instance
+# themselves, with them. Every other command is set up without (CLI start-up, issue 15);
+# one that migrated would fail loudly (``instance.migrate``), never leave a partial schema.
+QUEUE_COMMANDS = frozenset({"init", "migrate-db", "serve", "worker"})
+
+
+def _command_wants_queue() -> bool:
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:  # called outside a command (a caller of its own): as Django's default
+        return True
+    return ctx.find_root().invoked_subcommand in QUEUE_COMMANDS
+
+
 def setup_django() -> None:
     """Prepare the data folder and set Django up on it (the instance service's ``start``)."""
     from brankas import instance
 
-    instance.start()
+    instance.start(queue=_command_wants_queue())
     # Django's own sentences (a password or a user name refused by its validators) in the
     # language of every other message (BRANKAS_LANG), not the web's default.
     from django.utils import translation

@@ -20,11 +20,13 @@ import os
 import threading
 import uuid
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from brankas.core.errors import SetupError
+
+if TYPE_CHECKING:  # imported when first used: not a cost of every command's start
+    from concurrent.futures import ThreadPoolExecutor
 
 CHUNK = 1 << 20
 PRIVATE_FILE = 0o600  # owner reads and writes; nobody else anything
@@ -74,6 +76,8 @@ def _pool() -> ThreadPoolExecutor:
     global _sync_pool
     with _sync_pool_lock:
         if _sync_pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
             _sync_pool = ThreadPoolExecutor(max_workers=SYNC_WORKERS, thread_name_prefix="fsync")
         return _sync_pool
 

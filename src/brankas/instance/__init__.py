@@ -54,14 +54,32 @@ def prepare(settings: Settings | None = None) -> Settings:
     return settings
 
 
-def start() -> Settings:
+# The job queue's apps (django-tasks and its database backend, issue 15 B). Importing them
+# costs a fifth of a command's start (django-tasks monkeypatches Django's classes for
+# mypy, importing the admin, feeds, sitemaps...), so a process that neither queues, runs
+# nor migrates jobs (most commands) sets Django up without them: ``start(queue=False)``.
+# Our own job records (``brankas.web.jobs``) are always installed.
+QUEUE_APPS = ("django_tasks", "django_tasks_db")
+_queue = True
+
+
+def queue_wanted() -> bool:
+    """Whether the settings list the job queue's apps (read by ``brankas.web.settings``)."""
+    return _queue
+
+
+def start(*, queue: bool = True) -> Settings:
     """Prepare the home and set Django up on it; returns the settings Django uses. In a
-    process whose Django is already set up (a test, a WSGI server), its home is prepared."""
+    process whose Django is already set up (a test, a WSGI server), its home is prepared.
+    ``queue=False``: without the job queue's apps (a command that does not need them;
+    such a process cannot migrate)."""
+    global _queue
     import django
     from django.apps import apps
     from django.conf import settings
 
     if not settings.configured:
+        _queue = queue
         prepare()  # before the settings are read: they read the secret this makes
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS_MODULE)
         django.setup()
@@ -80,8 +98,13 @@ def secure(settings: Settings) -> int:
 
 def migrate(database: str = "default") -> None:
     """Migrate the instance's database (or the connection ``database``: migrate-db's target)."""
+    from django.apps import apps
     from django.core.management import call_command
 
+    missing = [app for app in QUEUE_APPS if not apps.is_installed(app)]
+    if missing:  # a schema without the queue's tables: a programming error, never silent
+        raise RuntimeError(f"migrate needs the job queue's apps ({', '.join(missing)}): "
+                           "this process was set up with start(queue=False)")
     call_command("migrate", database=database, verbosity=0, interactive=False)
 
 
@@ -184,8 +207,8 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
-    "PROGRESS_PREFIX", "SETTINGS_MODULE", "Initialised", "RecoverSource", "Switched",
+    "PROGRESS_PREFIX", "QUEUE_APPS", "SETTINGS_MODULE", "Initialised", "RecoverSource", "Switched",
     "Upgraded", "check_target", "initialise", "migrate", "prepare", "recover",
-    "recover_in_child", "recover_in_place", "recover_into", "recover_source",
-    "rename_exempted", "secure", "start", "tie_to_parent", "upgrade",
+    "queue_wanted", "recover_in_child", "recover_in_place", "recover_into",
+    "recover_source", "rename_exempted", "secure", "start", "tie_to_parent", "upgrade",
 ]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from brankas import instance as brankas_instance
 from brankas.core import config as brankas_config
 
 BRANKAS = brankas_config.load()
@@ -45,7 +46,11 @@ INSTALLED_APPS = [
 # issue 15 B: persistent jobs. django-tasks (Django 6's tasks framework, backported) with its
 # database backend: the queue is a table of the instance's own database, on SQLite and
 # PostgreSQL alike, no broker. ``brankas.web.jobs`` holds our job records (progress, result).
-INSTALLED_APPS += ["django_tasks", "django_tasks_db", "brankas.web.jobs"]
+# A command that does not need the queue is set up without its apps (``instance.start``,
+# queue=False: CLI start-up); our job records are always there (a user's jobs protect them).
+if brankas_instance.queue_wanted():
+    INSTALLED_APPS += brankas_instance.QUEUE_APPS
+INSTALLED_APPS += ["brankas.web.jobs"]
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 MIDDLEWARE = [

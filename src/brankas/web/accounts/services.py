@@ -10,7 +10,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 
-from brankas.core import crypto
 from brankas.core.access import Action
 from brankas.core.errors import (
     AuthenticationFailed,
@@ -19,7 +18,6 @@ from brankas.core.errors import (
     SetupError,
 )
 from brankas.core.register import agenda
-from brankas.core.register import store as core_store
 from brankas.core.terms import Role
 from brankas.web.accounts import lockout
 from brankas.web.accounts.loginname import login_name
@@ -80,6 +78,10 @@ def office_initialize(
         raise InvalidInput("field_required", field="office")
     if not admin_username.strip():
         raise InvalidInput("field_required", field="admin")
+    # The archive's store and age: not a cost of every command's sign-in (issue 15).
+    from brankas.core import crypto
+    from brankas.core.register import store as core_store
+
     recovery = crypto.generate()
     if Office.objects.exists():
         raise SetupError("already_initialized", home=str(settings.home))

@@ -1,4 +1,14 @@
+from typing import Any
+
 from django.apps import AppConfig
+
+
+def _logged_in(**kwargs: Any) -> None:
+    # The web's session hardening, imported at the first sign-in rather than when Django
+    # starts: a command-line call does not pay for the web's imports (issue 15).
+    from brankas.web.ui.security import logged_in
+
+    logged_in(**kwargs)
 
 
 class UiConfig(AppConfig):
@@ -8,6 +18,4 @@ class UiConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
-        from brankas.web.ui.security import logged_in
-
-        user_logged_in.connect(logged_in, dispatch_uid="brankas-password-typed")
+        user_logged_in.connect(_logged_in, dispatch_uid="brankas-password-typed")
