@@ -181,8 +181,9 @@ def _hold_new_lock(path: Path) -> int:
     fd = os.open(temp, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
                  fsutil.PRIVATE_FILE)
     try:
-        if not _try_lock(fd):
-            raise OSError(f"cannot lock {temp}")
+        # A new file nobody else has opened: the lock fails only where the file system
+        # has no locks (then every sweeper fails to take it too, and leaves the run be).
+        _try_lock(fd)
         if temp != path:
             os.replace(temp, path)
     except BaseException:
