@@ -358,12 +358,19 @@ def test_disk_io_error_is_reported_as_disk_gone_and_the_bag_stays_valid(tmp_path
             raise OSError(errno.EIO, "Input/output error")
 
     committed: list[str] = []
-    with open_bag(dest, hooks=Hooks(staged=failing_disk)) as bag, \
+    syncs: list[int] = []
+    # Checkpoints by count only (never by the clock: a slow moment would cut one short and
+    # move the failing read-back into another checkpoint).
+    with open_bag(dest, hooks=Hooks(staged=failing_disk,
+                                    syncing=lambda: syncs.append(len(committed)))) as bag, \
             pytest.raises(BrankasError) as info:
-        bag.add_files(items(files), workers=1, checkpoint_files=2, on_commit=committed.extend)
+        bag.add_files(items(files), workers=1, checkpoint_files=2, checkpoint_seconds=3600,
+                      on_commit=committed.extend)
     assert error_code(info) == "backup_disk_gone" and str(dest) in str(info.value)
+    assert syncs == [0, 2, 4]  # the third checkpoint's second read-back failed
     assert sorted(committed) == sorted(bagformat.read_payload_manifest(dest))
     assert len(committed) == 4
+    assert sorted(committed) == sorted(files)[:4]
     validate(dest)
 
 
@@ -384,9 +391,11 @@ def test_disk_removed_mid_run_reports_nothing_that_is_not_on_it(tmp_path: Path) 
 
     with open_bag(dest) as bag, pytest.raises(BrankasError) as info:
         bag.add_files([pulling(i) for i in items(files)], workers=1, checkpoint_files=3,
+                      checkpoint_seconds=3600,  # by count only, never by the clock
                       on_commit=committed.extend)
     assert error_code(info) == "backup_disk_gone"
     assert removed and len(committed) == removed[0] == 6  # nothing reported after the removal
+    assert sorted(committed) == order[:6]
 
 
 def test_disk_full_keeps_a_valid_bag_and_a_later_run_completes(tmp_path: Path) -> None:

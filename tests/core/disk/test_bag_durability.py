@@ -156,3 +156,60 @@ def test_sync_filesystem_makes_files_durable_with_or_without_syncfs(tmp_path: Pa
             fsutil.sync_filesystem(tmp_path, [tmp_path / "missing"])
         finally:
             fsutil._libc_syncfs = saved
+
+
+def test_a_staged_copy_swapped_for_a_link_before_its_read_back_is_never_listed(
+        tmp_path: Path) -> None:
+    """Between the sync and the read-back a copy in the staging folder becomes a link to
+    a file with the very same bytes elsewhere (outside the disk): the read-back does not
+    follow it, the copy is refused, nothing in ``data/`` is a link."""
+    dest, outside = tmp_path / "disk", tmp_path / "laptop"
+    outside.mkdir()
+    files = sample_files(3)
+    victim = sorted(files)[1]
+
+    def swap(staged: Path) -> None:
+        if staged.read_bytes() == files[victim]:
+            twin = outside / "twin.pdf"
+            twin.write_bytes(files[victim])
+            staged.unlink()
+            staged.symlink_to(twin)
+
+    with open_bag(dest, hooks=Hooks(staged=swap)) as bag, pytest.raises(BrankasError) as info:
+        bag.add_files(items(files), workers=1)
+    assert victim in str(info.value)
+    assert victim not in bagformat.read_payload_manifest(dest)
+    assert not [p for p in (dest / "data").rglob("*") if p.is_symlink()]
+    assert os.listdir(dest / ".brankas-staging") == ["lock"]
+    validate(dest)
+
+
+@pytest.mark.parametrize("when", ["sync", "read-back"])
+def test_a_disk_gone_during_a_big_checkpoint_is_reported_as_gone_and_lists_nothing_of_it(
+        tmp_path: Path, when: str) -> None:
+    """A checkpoint of many copies (a quarter of a big disk) whose disk is pulled before
+    its sync, or halfway through its read-backs: the run says the disk is gone, and no
+    copy of that checkpoint was reported as on the disk."""
+    dest = tmp_path / "disk"
+    first, big = sample_files(8), sample_files(40, start=100)
+    with open_bag(dest) as bag:
+        bag.add_files(items(first))
+    reads: list[Path] = []
+
+    def pull() -> None:
+        import shutil
+
+        shutil.rmtree(dest)
+
+    def reading(staged: Path) -> None:
+        reads.append(staged)
+        if len(reads) == 20:
+            pull()
+
+    hooks = Hooks(syncing=pull) if when == "sync" else Hooks(staged=reading)
+    reported: list[str] = []
+    with open_bag(dest, hooks=hooks) as bag, pytest.raises(BrankasError) as info:
+        bag.add_files(items({**first, **big}), workers=2, checkpoint_files=1000,
+                      checkpoint_seconds=3600, on_commit=reported.extend)
+    assert info.value.code == "backup_disk_gone", info.value
+    assert reported == []

@@ -9,6 +9,7 @@ import hashlib
 import inspect
 import io
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -80,8 +81,8 @@ def test_the_run_files_are_encrypted_as_they_are_written(tmp_path: Path) -> None
         spool.extend([[1, "a"], [2, "b"]])
         spool.close()
         assert list(spool) == [[1, "a"], [2, "b"]] == list(spool)
-        made = list((tmp_path / "tmp").iterdir())
-        assert len(made) == 2
+        made = sorted(p.suffix for p in (tmp_path / "tmp").iterdir())
+        assert made == [".lock", ".part", ".part"]  # the run's lock, its two files
     assert list((tmp_path / "tmp").iterdir()) == []  # removed when the run ends
 
 
@@ -152,3 +153,32 @@ def test_a_read_back_that_differs_records_only_the_others(office, tmp_path: Path
     done = services.backup_run(actor=office.users["operator"], dest=dest)
     assert done.run.status == BackupRun.COMPLETED
     assert BackupCopy.objects.count() == len(docs)
+
+
+def test_a_run_removes_the_files_of_dead_runs_and_not_of_live_ones(tmp_path: Path) -> None:
+    """A killed run cannot remove its files (its lock dies with it): the next run removes
+    them as it starts; a run still alive (another disk) keeps its own."""
+    folder = tmp_path / "tmp"
+    live = runfiles.RunFiles(folder)
+    live_spool = live.spool("documents.jsonl")
+    live_spool.add([1, "B-1"])
+    # A run killed mid-way: its lock file is there, nobody holds it.
+    dead = "0123456789ab"
+    dead_files = [folder / f"backup-{dead}-{name}.part"
+                  for name in ("documents.jsonl", "database.json.age")]
+    for path in dead_files:
+        path.write_bytes(b"x")
+    (folder / f"backup-{dead}.lock").write_bytes(b"")
+    stranger = folder / "backup-notours.part"  # not a run's: left to sweep_staging
+    stranger.write_bytes(b"x")
+    with runfiles.RunFiles(folder) as new:
+        names = sorted(p.name for p in folder.iterdir())
+        assert not any(dead in name for name in names)
+        assert live_spool.path.exists() and stranger.exists()
+        assert (folder / f"{new._prefix[:-1]}.lock").exists()
+        if os.name == "posix":
+            for path in set(folder.iterdir()) - {stranger}:
+                assert path.stat().st_mode & 0o077 == 0, path
+    live_spool.close()
+    live.close()
+    assert sorted(p.name for p in folder.iterdir()) == [stranger.name]

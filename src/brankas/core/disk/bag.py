@@ -377,7 +377,16 @@ class Bag:
         with state.on_disk():
             if state.hooks.staged is not None:
                 state.hooks.staged(staged.staged)
-            if fmt.hash_file(staged.staged, uncached=True) != (staged.sha256, staged.size):
+            # Opened as anything on the disk is (``disk.fs``): a link or anything but a
+            # regular file in its place is not read through, and never moved into data/.
+            try:
+                found = fmt.hash_disk_file(state.dest, f"{fmt.STAGING}/{staged.staged.name}",
+                                           uncached=True, known_dirs=state.known_dirs)
+            except SetupError as exc:
+                if exc.code not in {"disk_link", "disk_not_regular"}:
+                    raise
+                raise IntegrityFailure("backup_readback_mismatch", name=staged.path) from None
+            if found != (staged.sha256, staged.size):
                 raise IntegrityFailure("backup_readback_mismatch", name=staged.path)
 
     def _make_durable(self, batch: list[Staged]) -> None:

@@ -8,8 +8,14 @@ is written when it must be (``crypto.encrypting_writer``: plaintext of a snapsho
 full register never reaches a file) and hashed on the way; the bag then copies those
 files like any document. The list of documents the run copies, and of those it carried,
 are spooled there too, one JSON line each, and read back one at a time. Every file is
-removed when the run ends, whatever the outcome (a killed run's are swept as stale
-staging files).
+removed when the run ends, whatever the outcome.
+
+A killed run cannot remove its files (at 100,000 documents the snapshot alone is about
+100 MB), so each run holds a lock file of its own (``backup-<id>.lock``, an operating
+system lock, released by the kernel however the process dies) for as long as its files
+exist, and every run, as it starts, removes the files of any run whose lock nobody
+holds. Runs to several disks at once leave each other's files alone. Files of a run made
+before these locks (no lock file) are left to ``store.sweep_staging``.
 """
 
 from __future__ import annotations
@@ -17,6 +23,9 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
+import sys
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -28,6 +37,9 @@ from brankas.core.disk.bag import PayloadItem
 from brankas.core.register.store import HashingWriter
 
 BUFFER = 1 << 20
+PREFIX = "backup-"
+LOCK_SUFFIX = ".lock"
+STARTING = 3600  # seconds a lock file still under its temporary name is left alone
 
 
 @dataclass(frozen=True)
@@ -51,8 +63,12 @@ class RunFiles:
     def __init__(self, folder: Path) -> None:
         fsutil.make_private_dir(folder)
         self.folder = folder
-        self._prefix = f"backup-{uuid.uuid4().hex[:12]}-"
+        run = uuid.uuid4().hex[:12]
+        self._prefix = f"{PREFIX}{run}-"
         self._paths: list[Path] = []
+        self._lock_path = folder / f"{PREFIX}{run}{LOCK_SUFFIX}"
+        self._lock: int | None = _hold_new_lock(self._lock_path)
+        sweep_dead_runs(folder)
 
     def __enter__(self) -> RunFiles:
         return self
@@ -65,6 +81,11 @@ class RunFiles:
             with contextlib.suppress(OSError):
                 path.unlink()
         self._paths.clear()
+        if self._lock is not None:  # the files are gone: the lock goes last
+            os.close(self._lock)
+            self._lock = None
+            with contextlib.suppress(OSError):
+                self._lock_path.unlink()
 
     def _new(self, name: str) -> tuple[Path, IO[bytes]]:
         # ``.part``: a run killed before it removes them leaves staging files that the
@@ -130,3 +151,79 @@ class Spool:
         with open(self.path, "rb") as fh:
             for line in fh:
                 yield json.loads(line)
+
+
+# -- the runs' locks ---------------------------------------------------------------------
+
+def _try_lock(fd: int) -> bool:
+    """Take the lock of ``fd`` exclusively without waiting; False when another process
+    holds it."""
+    try:
+        if sys.platform == "win32":
+            import msvcrt
+
+            os.lseek(fd, 0, os.SEEK_SET)
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
+def _hold_new_lock(path: Path) -> int:
+    """Create the lock file ``path`` already locked by this process: made and locked under
+    a temporary name, then renamed, so no sweeper ever finds it unlocked. (Windows cannot
+    rename an open file: there it is made in place.)"""
+    temp = path if sys.platform == "win32" else path.with_name(path.name + ".new")
+    fd = os.open(temp, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+                 fsutil.PRIVATE_FILE)
+    try:
+        # A new file nobody else has opened: the lock fails only where the file system
+        # has no locks (then every sweeper fails to take it too, and leaves the run be).
+        _try_lock(fd)
+        if temp != path:
+            os.replace(temp, path)
+    except BaseException:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise
+    return fd
+
+
+def sweep_dead_runs(folder: Path) -> list[Path]:
+    """Remove the files of every run in ``folder`` whose lock no process holds (a run
+    killed, or cut off by a power failure), then its lock file. Returns what was
+    removed."""
+    removed: list[Path] = []
+    try:
+        locks = [p for p in folder.glob(f"{PREFIX}*{LOCK_SUFFIX}*") if p.is_file()]
+    except OSError:
+        return removed
+    for lock in locks:
+        run, dot, rest = lock.name[len(PREFIX):].partition(".")
+        if (len(run) != 12 or any(c not in "0123456789abcdef" for c in run)
+                or f"{dot}{rest}" not in {LOCK_SUFFIX, LOCK_SUFFIX + ".new"}):
+            continue
+        try:
+            if rest != LOCK_SUFFIX[1:] and time.time() - lock.stat().st_mtime < STARTING:
+                continue  # a run locking its new lock file this instant
+            fd = os.open(lock, os.O_RDWR | getattr(os, "O_BINARY", 0))
+        except OSError:
+            continue  # gone meanwhile
+        try:
+            if not _try_lock(fd):
+                continue  # a live run
+            for path in folder.glob(f"{PREFIX}{run}-*.part"):
+                with contextlib.suppress(OSError):
+                    path.unlink()
+                    removed.append(path)
+        finally:
+            os.close(fd)
+        with contextlib.suppress(OSError):
+            lock.unlink()
+            removed.append(lock)
+    return removed
