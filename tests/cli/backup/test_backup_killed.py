@@ -71,8 +71,15 @@ def test_runs_killed_mid_copy_resume_into_a_valid_bag(office: Office) -> None:
     for attempt in range(4):
         before = set(manifest(office.disk))
         began = time.time() - 0.01  # file times may lag the clock a little
+        (previous,) = office.sql("select max(number) from backup_backuprun")[0]
         child = _start(office, office.disk)
         deadline = time.monotonic() + 60
+        # This run's copies, not the previous killed run's being finished as the disk is
+        # opened (before this run has a number): wait for the run's entry first.
+        while (office.sql("select max(number) from backup_backuprun")[0][0] == previous
+               and child.poll() is None):
+            assert time.monotonic() < deadline
+            time.sleep(0.002)
         if attempt < 3:
             # Mid-copy: once a random number of verified copies wait in the staging
             # folder, plus a random instant (staging write, fsync, read-back).

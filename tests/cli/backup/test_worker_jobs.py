@@ -80,6 +80,20 @@ def _worker(office: Office, *extra: str) -> subprocess.Popen[str]:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
+def _freeze(pid: int) -> None:
+    """Stop the process and wait until it is stopped (a signal is delivered when the process
+    next runs: until then it may still write), so what the database says next is final."""
+    os.kill(pid, signal.SIGSTOP)
+    stat = Path(f"/proc/{pid}/stat")
+    if not stat.exists():  # not Linux: give the signal a moment
+        time.sleep(0.2)
+        return
+    deadline = time.monotonic() + 10
+    while stat.read_text().rsplit(")", 1)[1].split()[0] not in ("T", "t", "Z"):
+        assert time.monotonic() < deadline, "the worker did not stop"
+        time.sleep(0.001)
+
+
 def _job(office: Office, job_id: str) -> dict:
     names = ("state", "files_done", "files_total", "error_code", "resumable", "resumed_from_id",
              "task_id", "lock", "run_number")
@@ -109,7 +123,7 @@ def test_a_worker_killed_mid_backup_leaves_an_interrupted_job_that_resumes(
             # Mid-backup: the copy has begun (its first progress is on the row at once):
             # frozen there at once, then killed.
             if _job(office, job_id)["files_total"] > 0:
-                os.kill(worker.pid, signal.SIGSTOP)
+                _freeze(worker.pid)
                 break
             time.sleep(0.002)
         os.kill(worker.pid, signal.SIGKILL)
