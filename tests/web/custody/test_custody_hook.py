@@ -28,7 +28,18 @@ def test_backup_never_imports_custody_and_custody_imports_backup():
     assert "brankas.web.backup.models" in _imports(WEB / "custody")
 
 
-def test_the_custody_app_fills_in_the_hook():
+def test_the_custody_app_fills_in_the_hook(monkeypatch):
+    """The hook's functions are the custody services, imported when a backup first asks
+    (not when Django starts: CLI start-up): a call through the hook reaches them."""
+    from brankas.web.custody import services
+
+    calls = []
+    monkeypatch.setattr(services, "custody_check_backup", lambda medium_id: calls.append(
+        ("check_backup", medium_id)))
+    monkeypatch.setattr(services, "custody_first_seen", lambda **kw: calls.append(
+        ("first_seen", kw)))
     hook = custodyhook.custody()
-    assert hook.check_backup is custody_check_backup
-    assert hook.first_seen is custody_first_seen
+    hook.check_backup("DISK-X")
+    hook.first_seen(medium="m", actor="a")
+    assert calls == [("check_backup", "DISK-X"), ("first_seen", {"medium": "m", "actor": "a"})]
+    assert callable(custody_check_backup) and callable(custody_first_seen)
