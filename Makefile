@@ -12,8 +12,8 @@ export PYTHONDONTWRITEBYTECODE :=
 # process takes over the queued tests of a busy one (worksteal).
 PYTEST_WORKERS ?= 2
 # TEST_TMPDIR=/dev/shm puts the tests' temporary folders on a tmpfs (the product's fsyncs then
-# cost no I/O wait); not the default: tests/core/disk/test_bag.py's two tests that count the
-# files of each checkpoint are racy, and fail there more often (see the i15 E report).
+# cost no I/O wait); not the default: /dev/shm may be small on a CI machine, and a suite run
+# there has not yet been tried more than a few times.
 TEST_TMPDIR ?=
 PYTEST := $(if $(TEST_TMPDIR),TMPDIR=$(TEST_TMPDIR) )$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal
 
