@@ -353,7 +353,8 @@ def test_disk_io_error_is_reported_as_disk_gone_and_the_bag_stays_valid(tmp_path
     calls = []
 
     def failing_disk(staged: Path) -> None:
-        calls.append(staged)
+        content = staged.read_bytes()  # which document this staged copy is
+        calls.append(next(path for path, data in files.items() if data == content))
         if len(calls) == 6:
             raise OSError(errno.EIO, "Input/output error")
 
@@ -369,8 +370,10 @@ def test_disk_io_error_is_reported_as_disk_gone_and_the_bag_stays_valid(tmp_path
     assert error_code(info) == "backup_disk_gone" and str(dest) in str(info.value)
     assert syncs == [0, 2, 4]  # the third checkpoint's second read-back failed
     assert sorted(committed) == sorted(bagformat.read_payload_manifest(dest))
-    assert len(committed) == 4
-    assert sorted(committed) == sorted(files)[:4]
+    assert len(committed) == 4 and set(committed) <= set(files)
+    # Which four depends on the order the copies reach the disk (a reader runs ahead); the
+    # one whose read-back failed is never among them.
+    assert calls[5] not in committed and set(committed) <= set(calls[:4]), calls
     validate(dest)
 
 
