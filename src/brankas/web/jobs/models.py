@@ -28,7 +28,37 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
-class Job(models.Model):
+class Rates:
+    """Speed and time left of a job from its bytes and elapsed time: the database's jobs
+    and the one kept in memory (``ui.jobs``, the first-run recover) alike."""
+
+    bytes_done: int
+    bytes_total: int
+
+    @property
+    def elapsed(self) -> float:
+        raise NotImplementedError
+
+    @property
+    def running(self) -> bool:
+        raise NotImplementedError
+
+    @property
+    def speed(self) -> float | None:
+        elapsed = self.elapsed
+        if elapsed < 0.5 or self.bytes_done <= 0:
+            return None
+        return self.bytes_done / elapsed
+
+    @property
+    def seconds_left(self) -> float | None:
+        speed = self.speed
+        if not self.running or speed is None or self.bytes_total <= 0:
+            return None
+        return max(0.0, (self.bytes_total - self.bytes_done) / speed)
+
+
+class Job(Rates, models.Model):
     id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
     kind = models.CharField(max_length=20)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
@@ -99,19 +129,6 @@ class Job(models.Model):
         end = self.finished_at or (timezone.now() if self.running else self.heartbeat or start)
         return max(0.0, (end - start).total_seconds())
 
-    @property
-    def speed(self) -> float | None:
-        elapsed = self.elapsed
-        if elapsed < 0.5 or self.bytes_done <= 0:
-            return None
-        return self.bytes_done / elapsed
-
-    @property
-    def seconds_left(self) -> float | None:
-        speed = self.speed
-        if self.state != RUNNING or speed is None or self.bytes_total <= 0:
-            return None
-        return max(0.0, (self.bytes_total - self.bytes_done) / speed)
 
     @property
     def percent(self) -> int:

@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from brankas.core.errors import BrankasError
 from brankas.web.jobs import services
-from brankas.web.jobs.models import DONE, FAILED, INTERRUPTED, QUEUED, RUNNING, Job
+from brankas.web.jobs.models import DONE, FAILED, INTERRUPTED, QUEUED, RUNNING, Job, Rates
 from brankas.web.jobs.runners import (
     AUDIT_VERIFY,
     BACKUP,
@@ -128,7 +128,7 @@ def progress_json(job: Job | MemoryJob) -> dict[str, Any]:
 # -- the first-run recover: a job in this process's memory ------------------------------------
 
 @dataclass
-class MemoryJob:
+class MemoryJob(Rates):
     kind: str
     user_id: int
     username: str
@@ -164,19 +164,6 @@ class MemoryJob:
     def elapsed(self) -> float:
         return (self.finished or time.monotonic()) - self.started
 
-    @property
-    def speed(self) -> float | None:
-        elapsed = self.elapsed
-        if elapsed < 0.5 or self.bytes_done <= 0:
-            return None
-        return self.bytes_done / elapsed
-
-    @property
-    def seconds_left(self) -> float | None:
-        speed = self.speed
-        if not self.running or speed is None or self.bytes_total <= 0:
-            return None
-        return max(0.0, (self.bytes_total - self.bytes_done) / speed)
 
     @property
     def percent(self) -> int:
