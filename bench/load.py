@@ -73,18 +73,9 @@ def scan_pdf(label: str) -> bytes:
         b"/BitsPerComponent 8 /Length %d >>\nstream\n" % len(_NOISE) + _NOISE
         + b"\nendstream",
     ]
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for i, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    for off in offsets:
-        out += b"%010d 00000 n \n" % off
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1, xref)
-    return bytes(out)
+    from bench.bulk import pdf_file
+
+    return pdf_file(objects)
 
 
 # ---------------------------------------------------------------- set-up (a child process)

@@ -151,6 +151,10 @@ def full_scans(lines: list[str], table: str) -> list[str]:
             if re.fullmatch(rf"SCAN {table}( AS \w+)?", line.strip())]
 
 
+ON_ANOTHER_DATABASE = ("SQLite plans only: the suite runs on another database here "
+                       "(PostgreSQL plans: test_indexes_pg.py)")
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(("name", "make", "table", "index", "ordered"), CASES, ids=IDS)
 def test_every_filter_is_served_by_an_index_on_sqlite(
@@ -158,7 +162,7 @@ def test_every_filter_is_served_by_an_index_on_sqlite(
     from django.db import connection
 
     if connection.vendor != "sqlite":
-        pytest.skip("the SQLite plan")
+        pytest.skip(ON_ANOTHER_DATABASE)
     page = make()[:50]
     lines = sqlite_plan(page)
     assert not full_scans(lines, table), (name, lines)
@@ -190,7 +194,7 @@ def test_an_unindexed_filter_would_be_caught() -> None:
     from django.db import connection
 
     if connection.vendor != "sqlite":
-        pytest.skip("the SQLite plan")
+        pytest.skip(ON_ANOTHER_DATABASE)
     from brankas.web.documents.models import Document
 
     lines = sqlite_plan(Document.objects.filter(notes="x").order_by()[:50])

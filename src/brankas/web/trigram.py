@@ -27,3 +27,27 @@ def ensure_pg_trgm(schema_editor: Any) -> None:
         raise SetupError("pg_trgm_not_allowed", role=connection.settings_dict.get("USER", ""),
                          database=connection.settings_dict.get("NAME", ""),
                          detail=detail) from None
+
+
+def trigram_indexes(table: str, columns: list[str]) -> Any:
+    """The migration operation that gives each of ``columns`` of ``table`` a trigram GIN
+    index on PostgreSQL, on the very expression Django's ``icontains`` compares,
+    ``UPPER(col::text)`` (nothing on SQLite); reversed by dropping them."""
+    from django.db import migrations
+
+    def create(apps: Any, schema_editor: Any) -> None:
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        ensure_pg_trgm(schema_editor)  # a clear refusal when the role may not
+        for column in columns:
+            schema_editor.execute(
+                f'CREATE INDEX IF NOT EXISTS "{table}_{column}_trgm" ON "{table}" '
+                f'USING gin ((UPPER("{column}"::text)) gin_trgm_ops)')
+
+    def drop(apps: Any, schema_editor: Any) -> None:
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        for column in columns:
+            schema_editor.execute(f'DROP INDEX IF EXISTS "{table}_{column}_trgm"')
+
+    return migrations.RunPython(create, drop)

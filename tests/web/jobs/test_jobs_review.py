@@ -357,7 +357,8 @@ def test_a_spelling_the_database_does_not_join_meets_the_disks_own_lock(office, 
         subprocess.run(["mount", "--bind", str(disk), str(other)], check=True,
                        capture_output=True, timeout=30)
     except (OSError, subprocess.SubprocessError):
-        pytest.skip("no bind mount here (needs root)")
+        pytest.skip("mount --bind refused here (it needs root with CAP_SYS_ADMIN; a "
+                    "container may lack it)")
     try:
         assert runners.lock_of(jobs.BACKUP, {"dest": str(disk)}) != \
             runners.lock_of(jobs.BACKUP, {"dest": str(other)})  # (what the database sees)

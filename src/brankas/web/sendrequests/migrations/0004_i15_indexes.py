@@ -2,7 +2,7 @@
 
 from django.db import migrations, models
 
-from brankas.web.trigram import ensure_pg_trgm
+from brankas.web.trigram import trigram_indexes
 
 # The search by text (``icontains``) on PostgreSQL: a trigram GIN index per searched column
 # on the very expression Django's lookup compares, ``UPPER(col::text)``, so ``LIKE
@@ -12,23 +12,6 @@ from brankas.web.trigram import ensure_pg_trgm
 # (docs/benchmarks.md, "Search").
 TRIGRAM_TABLE = "dispatch_sendrequest"
 TRIGRAM_COLUMNS = ["subject", "addressee", "requester_unit", "requester_name", "reference"]
-
-
-def trigram_indexes(apps, schema_editor):  # type: ignore[no-untyped-def]
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    ensure_pg_trgm(schema_editor)  # a clear refusal when the role may not
-    for column in TRIGRAM_COLUMNS:
-        schema_editor.execute(
-            f'CREATE INDEX IF NOT EXISTS "{TRIGRAM_TABLE}_{column}_trgm" ON "{TRIGRAM_TABLE}" '
-            f'USING gin ((UPPER("{column}"::text)) gin_trgm_ops)')
-
-
-def drop_trigram_indexes(apps, schema_editor):  # type: ignore[no-untyped-def]
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    for column in TRIGRAM_COLUMNS:
-        schema_editor.execute(f'DROP INDEX IF EXISTS "{TRIGRAM_TABLE}_{column}_trgm"')
 
 
 class Migration(migrations.Migration):
@@ -46,5 +29,5 @@ class Migration(migrations.Migration):
             model_name='sendrequest',
             index=models.Index(fields=['state', 'created_at'], name='request_state_idx'),
         ),
-        migrations.RunPython(trigram_indexes, drop_trigram_indexes),
+        trigram_indexes(TRIGRAM_TABLE, TRIGRAM_COLUMNS),
     ]
