@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from brankas.core.errors import CryptoFailure
+from brankas.core.keyring import early
 from brankas.core.keyring.rewrap import Precopied
 from brankas.core.register import store
 from brankas.web.audit.models import AuditEvent
@@ -125,3 +126,53 @@ def test_a_wrong_passphrase_is_still_named_before_a_wrong_grantee(office):  # ty
               AuditEvent.objects.filter(action="key.grant", outcome="failed")]
     assert errors == ["passphrase_wrong"]
 
+
+# -- the unlock begun at the command's start (``keyring.early``, ``cli/keygrant.unlocks_ahead``)
+
+def _begin_as_the_command_does(office, monkeypatch, passphrase: str) -> dict[Any, Any]:  # type: ignore[no-untyped-def]
+    """``brankas key grant``'s first step, before Django's set-up and the password check:
+    the acting holder's newest key file unlocked in a thread."""
+    from brankas.cli.keygrant import unlocks_ahead
+
+    monkeypatch.setenv("BRANKAS_HOME", str(office.home))
+    monkeypatch.setenv("BRANKAS_PASSPHRASE", passphrase)
+    begun: dict[Any, Any] = {}
+    ran = unlocks_ahead(lambda **kwargs: begun.update(early._begun) or "ran")
+    assert ran(acting_username="kabid", passphrase_file=None, shares=()) == "ran"
+    return begun
+
+
+def test_the_grant_takes_the_unlock_begun_when_the_command_started(office, monkeypatch):  # type: ignore[no-untyped-def]
+    early.forget()
+    docs = [register(office, f"Operasi Senyap {i}") for i in range(2)]
+    join_kabid2(office)
+    begun = _begin_as_the_command_does(office, monkeypatch, PASSPHRASES["kabid"])
+    key = HolderKey.objects.get(holder=office.users["kabid"])
+    assert list(begun) == [early._key(bytes(key.protected_identity), PASSPHRASES["kabid"])]
+    summary = grants.key_grant(actor=office.users["kabid"], to="kabid2",
+                               passphrase=PASSPHRASES["kabid"])
+    assert (summary.files, summary.failed) == (2, [])
+    assert early._begun == {}  # taken by the grant: the same bytes, the same passphrase
+    for d in docs:
+        d.refresh_from_db()
+        assert open_doc(office, "kabid2", d.agenda, KABID2_PASSPHRASE) == \
+            open_doc(office, "kabid", d.agenda, PASSPHRASES["kabid"])
+
+
+def test_an_unlock_begun_with_another_passphrase_is_not_the_grants(office, monkeypatch):  # type: ignore[no-untyped-def]
+    """Begun with a wrong passphrase (the file's), the grant given the right one unlocks
+    itself; given the same wrong one, it fails as it always did."""
+    early.forget()
+    register(office, "Operasi Senyap")
+    join_kabid2(office)
+    _begin_as_the_command_does(office, monkeypatch, "bukan frasa sandi ini")
+    with pytest.raises(CryptoFailure) as refused:
+        grants.key_grant(actor=office.users["kabid"], to="kabid2",
+                         passphrase="bukan frasa sandi ini")
+    assert refused.value.code == "passphrase_wrong" and early._begun == {}
+    _begin_as_the_command_does(office, monkeypatch, "bukan frasa sandi ini")
+    summary = grants.key_grant(actor=office.users["kabid"], to="kabid2",
+                               passphrase=PASSPHRASES["kabid"])
+    assert (summary.files, summary.failed) == (1, [])
+    assert len(early._begun) == 1  # never taken: not the grant's passphrase
+    early.forget()

@@ -36,6 +36,7 @@ from brankas.core.errors import (
     InvalidInput,
     SetupError,
 )
+from brankas.core.keyring import early
 from brankas.core.keyring.pool import RewrapFailed, RewrapPool, workers_for
 from brankas.core.keyring.rewrap import Precopied, Rewrapped, header_size_for
 from brankas.core.register import store
@@ -105,9 +106,13 @@ def _unlock(protected: list[tuple[str, bytes]], passphrase: str,
     """The keys ``passphrase`` opens, fingerprint -> identity (no database: a thread's)."""
     opened: dict[str, Any] = {}
     for fingerprint, identity_file in protected:
+        begun = early.take(identity_file, passphrase)  # the same bytes and passphrase
         try:
-            opened[fingerprint] = crypto.unlock_identity(identity_file, passphrase,
-                                                         username=username)
+            if begun is not None:  # unlocked since the command started (``keyring.early``)
+                opened[fingerprint] = begun.result()
+            else:
+                opened[fingerprint] = crypto.unlock_identity(identity_file, passphrase,
+                                                             username=username)
         except CryptoFailure:
             continue  # an older key under another passphrase: its files stay unread
     return opened
