@@ -218,11 +218,11 @@ class _Ahead:
                 break
             try:
                 recipients = readers_of(stored).age()
-            except BrankasError:
-                continue  # refused again, and reported, when its turn comes
-            key = tuple(recipients)
-            if key not in sizes:
-                sizes[key] = header_size_for(recipients)
+                key = tuple(recipients)
+                if key not in sizes:
+                    sizes[key] = header_size_for(recipients)
+            except Exception:  # noqa: BLE001, S112 - refused again, and reported, in its turn
+                continue
             self._copies[stored] = (recipients, self._copier.submit(
                 self._copy, stored, sizes[key], opening))
             budget -= stored.size
