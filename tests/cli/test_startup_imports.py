@@ -23,6 +23,14 @@ from tests.conftest import PASSWORDS, cli, cli_env
 
 RUN_AND_REPORT = """
 import gc, json, sys
+from brankas.web.accounts import hashers
+taken = []
+real_take = hashers._take
+def take(password, encoded):
+    begun = real_take(password, encoded)
+    taken.append(begun is not None)
+    return begun
+hashers._take = take
 from brankas.cli import main
 try:
     main(sys.argv[2:], prog_name="brankas")
@@ -30,7 +38,7 @@ except SystemExit as exc:
     code = exc.code
 with open(sys.argv[1], "w") as fh:
     json.dump({"code": code, "modules": sorted(sys.modules), "frozen": gc.get_freeze_count(),
-               "collector_on": gc.isenabled()}, fh)
+               "collector_on": gc.isenabled(), "early_check": taken}, fh)
 """
 
 # Imported by ``brankas list`` before: none of it is needed to sign in and list.
@@ -113,6 +121,17 @@ def test_a_process_set_up_without_the_queue_cannot_migrate(tmp_path: Path) -> No
                        capture_output=True, timeout=120, stdin=subprocess.DEVNULL)
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("refused:") and "django_tasks_db" in r.stdout, r.stdout
+
+
+def test_the_password_check_begun_early_is_the_one_the_sign_in_uses(
+        home: tuple[Path, Path]) -> None:
+    """s16 D: the Argon2 check begun at the command's first step (``accounts/early``) is
+    taken by the sign-in's own check (the same password and stored hash), once."""
+    report = _report_of(*home, "list", "--limit", "1")
+    assert report["code"] in (0, None)
+    assert report["early_check"] == [True]
+    env_wrong = _report_of(*home, "list", "--limit", "1", "--user", "nobody")
+    assert env_wrong["code"] == 1 and env_wrong["early_check"] == []  # no such user: none
 
 
 def test_the_set_up_is_frozen_for_the_collector(home: tuple[Path, Path]) -> None:
