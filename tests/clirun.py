@@ -294,12 +294,13 @@ class _DjangoState:
         timezone.deactivate()
         self._use_databases({})  # no database until the command sets Django up
 
-    def instance_start(self, *, queue: bool = True) -> Any:
+    def instance_start(self, *, queue: bool = True, web: bool = True) -> Any:
         """``brankas.instance.start`` as in a fresh process: the home of the command's
         environment prepared (before the settings read its secret), then Django set up
-        from that environment. ``queue`` is the fresh process's choice of the job queue's
-        apps; in this process they stay installed (the test settings have every app: the
-        start-up without them is proven by real processes, test_startup_imports)."""
+        from that environment. ``queue`` and ``web`` are the fresh process's choice of the
+        job queue's and the web-only apps; in this process they stay installed (the test
+        settings have every app: the start-up without them is proven by real processes,
+        test_startup_imports)."""
         from django.conf import settings
 
         if self.override is not None:  # set up already in this command: prepare only

@@ -11,23 +11,34 @@ does need is (so the check cannot pass on a process that imported nothing)."""
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.conftest import PASSWORDS, cli, cli_env
 
 RUN_AND_REPORT = """
-import json, sys
+import gc, json, sys
+from brankas.web.accounts import hashers
+taken = []
+real_take = hashers._take
+def take(password, encoded):
+    begun = real_take(password, encoded)
+    taken.append(begun is not None)
+    return begun
+hashers._take = take
 from brankas.cli import main
 try:
     main(sys.argv[2:], prog_name="brankas")
 except SystemExit as exc:
     code = exc.code
 with open(sys.argv[1], "w") as fh:
-    json.dump({"code": code, "modules": sorted(sys.modules)}, fh)
+    json.dump({"code": code, "modules": sorted(sys.modules), "frozen": gc.get_freeze_count(),
+               "collector_on": gc.isenabled(), "early_check": taken}, fh)
 """
 
 # Imported by ``brankas list`` before: none of it is needed to sign in and list.
@@ -42,20 +53,28 @@ NOT_NEEDED = [
     "brankas.web.audit.anchors",
     "brankas.cli.backup", "brankas.cli.reports", "brankas.cli.users", "brankas.cli.custody",
     "reportlab", "pikepdf", "PIL", "xlsxwriter",
+    # s16 D: the web-only apps and Django's default logging (its e-mail handler imports
+    # the debug views, and they the template engine's built-in tags and filters).
+    "django.contrib.messages", "django.contrib.staticfiles", "csp", "packaging",
+    "django.views.debug", "django.template.defaultfilters", "django.template.defaulttags",
 ]
 # What it does need: the check is live.
 NEEDED = ["django.db.models", "argon2", "brankas.web.accounts.services",
           "brankas.web.documents.selectors", "brankas.cli.documents"]
 
 
-def _modules_of(home: Path, scratch: Path, *args: str) -> tuple[int, set[str]]:
+def _report_of(home: Path, scratch: Path, *args: str) -> dict[str, Any]:
     out = scratch / "modules.json"
     env = cli_env(home, scratch, user="admin")
     r = subprocess.run([sys.executable, "-c", RUN_AND_REPORT, str(out), *args], env=env,
                        cwd=scratch, text=True, capture_output=True, timeout=120,
                        stdin=subprocess.DEVNULL)
     assert out.exists(), r.stdout + r.stderr
-    report = json.loads(out.read_text())
+    return json.loads(out.read_text())  # type: ignore[no-any-return]
+
+
+def _modules_of(home: Path, scratch: Path, *args: str) -> tuple[int, set[str]]:
+    report = _report_of(home, scratch, *args)
     return report["code"], set(report["modules"])
 
 
@@ -102,3 +121,72 @@ def test_a_process_set_up_without_the_queue_cannot_migrate(tmp_path: Path) -> No
                        capture_output=True, timeout=120, stdin=subprocess.DEVNULL)
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("refused:") and "django_tasks_db" in r.stdout, r.stdout
+
+
+def test_the_password_check_begun_early_is_the_one_the_sign_in_uses(
+        home: tuple[Path, Path]) -> None:
+    """s16 D: the Argon2 check begun at the command's first step (``accounts/early``) is
+    taken by the sign-in's own check (the same password and stored hash), once."""
+    report = _report_of(*home, "list", "--limit", "1")
+    assert report["code"] in (0, None)
+    assert report["early_check"] == [True]
+    env_wrong = _report_of(*home, "list", "--limit", "1", "--user", "nobody")
+    assert env_wrong["code"] == 1 and env_wrong["early_check"] == []  # no such user: none
+
+
+def test_the_set_up_is_frozen_for_the_collector(home: tuple[Path, Path]) -> None:
+    """s16 D: the cyclic collector is paused while Django sets up, what the set-up made is
+    moved to its permanent generation (never walked again), and it runs again for the
+    command's own work."""
+    report = _report_of(*home, "list", "--limit", "1")
+    assert report["code"] in (0, None)
+    assert report["frozen"] > 10_000  # the modules, classes and models of the set-up
+    assert report["collector_on"] is True
+
+
+SET_UP_AND_REPORT = """
+import json, logging, sys
+from brankas import instance
+instance.start(queue=False, web=sys.argv[1] == "web")
+from django.apps import apps
+from django.conf import settings
+django_logger = logging.getLogger("django")
+print(json.dumps({
+    "apps": [a for a in instance.WEB_APPS if apps.is_installed(a)],
+    "logging_config": settings.LOGGING_CONFIG,
+    "django_handlers": sorted(type(h).__name__ for h in django_logger.handlers),
+    "django_filters": sorted(type(f).__name__ for h in django_logger.handlers
+                             for f in h.filters),
+    "axes_level": logging.getLogger("axes").level,
+    "axes_handlers": len(logging.getLogger("axes").handlers),
+    "root_handlers": [type(h).__name__ for h in logging.getLogger().handlers],
+    "debug_views": "django.views.debug" in sys.modules,
+}))
+"""
+
+
+@pytest.mark.parametrize("kind", ["web", "command"])
+def test_a_command_is_set_up_without_the_web_only_apps(tmp_path: Path, kind: str) -> None:
+    """s16 D: ``start(web=False)`` (every command but init, migrate-db, serve and worker)
+    leaves out the web-only apps and Django's default logging; its logging is the same
+    but the e-mail handler (a no-op: no ADMINS). The web keeps both."""
+    env = cli_env(tmp_path / "home", tmp_path)
+    r = subprocess.run([sys.executable, "-c", SET_UP_AND_REPORT, kind], env=env,
+                       cwd=tmp_path, text=True, capture_output=True, timeout=120,
+                       stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    # The same in both: the settings' LOGGING (root on the console, axes silenced).
+    assert report["root_handlers"] == ["StreamHandler"]
+    assert (report["axes_level"], report["axes_handlers"]) == (logging.ERROR, 0)
+    if kind == "web":
+        assert report["apps"] == ["django.contrib.messages", "django.contrib.staticfiles", "csp"]
+        assert report["logging_config"] == "logging.config.dictConfig"
+        assert report["django_handlers"] == ["AdminEmailHandler", "StreamHandler"]
+        assert report["debug_views"] is True
+    else:
+        assert report["apps"] == []
+        assert report["logging_config"] is None
+        assert report["django_handlers"] == ["StreamHandler"]
+        assert report["django_filters"] == ["RequireDebugTrue"]
+        assert report["debug_views"] is False

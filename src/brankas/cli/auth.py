@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 from collections.abc import Callable
@@ -36,6 +37,18 @@ def _command_name() -> str:
     return " ".join(["brankas", *reversed(names)])[:200]
 
 
+def _check_ahead(name: str, password_file: str | None) -> None:
+    """Begin the password check on the second core while Django sets up
+    (``accounts.early``): only for a password given without a prompt; any problem is left
+    for the sign-in to meet and report as it always did."""
+    with contextlib.suppress(Exception):
+        password = read_secret_file(password_file, "BRANKAS_PASSWORD", "")
+        if password:
+            from brankas.web.accounts import early
+
+            early.begin(name, password)
+
+
 def _acting_user(fn: F, password_option: str) -> F:
     @click.option(
         "--user", "acting_username", metavar="USERNAME", help="Acting user (or BRANKAS_USER)."
@@ -50,10 +63,12 @@ def _acting_user(fn: F, password_option: str) -> F:
     def wrapper(
         *args: Any, acting_username: str | None, password_file: str | None, **kwargs: Any
     ) -> Any:
+        name = acting_username or os.environ.get("BRANKAS_USER")
+        if name and (password_file or os.environ.get("BRANKAS_PASSWORD")):
+            _check_ahead(name, password_file)
         ensure_initialized()
         from brankas.web.accounts.services import user_authenticate
 
-        name = acting_username or os.environ.get("BRANKAS_USER")
         password = read_secret_file(password_file, "BRANKAS_PASSWORD", "Kata sandi / Password")
         if not name or password is None:
             raise AuthenticationFailed("auth_required")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -65,6 +68,36 @@ def _summary_lines(s: Any) -> list[str]:
     return lines
 
 
+def unlocks_ahead(fn: Any) -> Any:
+    """Begin unlocking the acting holder's newest key file (``keyring.early``) before the
+    command sets Django up and checks the password: the scrypt work then runs on the other
+    core meanwhile. Only with a passphrase given without a prompt (``--passphrase-file``,
+    BRANKAS_PASSPHRASE) and no ``--shares``; the grant uses the result only for exactly
+    its own key and passphrase, after its own checks. Any problem here is left for the
+    command to meet and report as it always did."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        name = kwargs.get("acting_username") or os.environ.get("BRANKAS_USER")
+        source = kwargs.get("passphrase_file") or os.environ.get("BRANKAS_PASSPHRASE")
+        if name and source and not kwargs.get("shares"):
+            with contextlib.suppress(Exception):
+                passphrase = read_secret_file(kwargs.get("passphrase_file"),
+                                              "BRANKAS_PASSPHRASE", "")
+                if passphrase:
+                    from brankas.core import config
+                    from brankas.core.keyring import early
+                    from brankas.core.names import safe_component
+
+                    found = early.newest_key_file(
+                        config.load().keys, safe_component(name, max_len=60))
+                    if found is not None:
+                        early.begin(found, passphrase)
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
 @key.command("grant")
 @click.option("--to", "to", required=True, metavar="USERNAME",
               help="The holder who gains access (with an active key of their own).")
@@ -74,6 +107,7 @@ def _summary_lines(s: Any) -> list[str]:
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @handles_errors
+@unlocks_ahead
 @acting_user
 def key_grant(actor, to: str, passphrase_file: str | None, shares: tuple[Path, ...],  # type: ignore[no-untyped-def]
               as_json: bool, quiet: bool) -> None:

@@ -21,6 +21,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 # migrate a database or copy every table. ``serve`` and ``worker`` start the instance
 # themselves, with them. Every other command is set up without (CLI start-up, issue 15);
 # one that migrated would fail loudly (``instance.migrate``), never leave a partial schema.
+# The same commands keep the web-only apps and Django's default logging (``serve`` serves
+# the pages; the others migrate, as the web does); every other command serves no page
+# and renders no template: ``instance.start(web=False)``.
 QUEUE_COMMANDS = frozenset({"init", "migrate-db", "serve", "worker"})
 
 
@@ -35,7 +38,8 @@ def setup_django() -> None:
     """Prepare the data folder and set Django up on it (the instance service's ``start``)."""
     from brankas import instance
 
-    instance.start(queue=_command_wants_queue())
+    whole = _command_wants_queue()
+    instance.start(queue=whole, web=whole)
     # Django's own sentences (a password or a user name refused by its validators) in the
     # language of every other message (BRANKAS_LANG), not the web's default.
     from django.utils import translation

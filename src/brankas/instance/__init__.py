@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from brankas.core import config, fsutil
+from brankas.core import config, fsutil, startup
 from brankas.core.config import Settings
 
 if TYPE_CHECKING:
@@ -62,31 +62,71 @@ def prepare(settings: Settings | None = None) -> Settings:
 QUEUE_APPS = ("django_tasks", "django_tasks_db")
 _queue = True
 
+# The apps only web pages use (issue 15, CLI start-up): flash messages, static files and
+# the Content Security Policy header. None has a model or a migration, and no command
+# renders a template, so a command's process (``start(web=False)``) is set up without
+# them, and without Django's default logging (whose e-mail handler, a no-op without
+# ``ADMINS``, imports the debug views and the template engine): ``web_logging``.
+WEB_APPS = ("django.contrib.messages", "django.contrib.staticfiles", "csp")
+_web = True
+
 
 def queue_wanted() -> bool:
     """Whether the settings list the job queue's apps (read by ``brankas.web.settings``)."""
     return _queue
 
 
-def start(*, queue: bool = True) -> Settings:
+def web_wanted() -> bool:
+    """Whether the settings list the web-only apps and Django's default logging (read by
+    ``brankas.web.settings``)."""
+    return _web
+
+
+def start(*, queue: bool = True, web: bool = True) -> Settings:
     """Prepare the home and set Django up on it; returns the settings Django uses. In a
     process whose Django is already set up (a test, a WSGI server), its home is prepared.
     ``queue=False``: without the job queue's apps (a command that does not need them;
-    such a process cannot migrate)."""
-    global _queue
+    such a process cannot migrate). ``web=False``: without the web-only apps and with
+    the command line's logging (a command that serves no page)."""
+    global _queue, _web
     import django
     from django.apps import apps
     from django.conf import settings
 
     if not settings.configured:
-        _queue = queue
+        _queue, _web = queue, web
         prepare()  # before the settings are read: they read the secret this makes
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS_MODULE)
-        django.setup()
+        with startup.collector_paused():
+            django.setup()
+            if not web:
+                command_logging(settings.LOGGING)
         return settings.BRANKAS  # type: ignore[no-any-return]
     if not apps.ready:
         django.setup()
     return prepare(settings.BRANKAS)
+
+
+def command_logging(extra: dict[str, object]) -> None:
+    """A command's logging (``LOGGING_CONFIG = None`` in its settings): Django's default
+    (``django.utils.log.DEFAULT_LOGGING``: the ``django`` logger's records on the console
+    when ``DEBUG``) but the handler that mails errors to ``ADMINS`` (Brankas sets none,
+    so it never sends) and ``runserver``'s, then the settings' ``LOGGING``, as Django's
+    ``configure_logging`` does."""
+    import logging
+    import logging.config
+
+    logging.captureWarnings(True)
+    logging.config.dictConfig({
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"require_debug_true": {"()": "django.utils.log.RequireDebugTrue"}},
+        "handlers": {"console": {"level": "INFO", "filters": ["require_debug_true"],
+                                 "class": "logging.StreamHandler"}},
+        "loggers": {"django": {"handlers": ["console"], "level": "INFO"}},
+    })
+    if extra:
+        logging.config.dictConfig(extra)
 
 
 def secure(settings: Settings) -> int:
@@ -207,8 +247,10 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
-    "PROGRESS_PREFIX", "QUEUE_APPS", "SETTINGS_MODULE", "Initialised", "RecoverSource", "Switched",
-    "Upgraded", "check_target", "initialise", "migrate", "prepare", "recover",
+    "PROGRESS_PREFIX", "QUEUE_APPS", "SETTINGS_MODULE", "WEB_APPS", "Initialised",
+    "RecoverSource", "Switched", "Upgraded", "check_target", "initialise", "migrate",
+    "prepare", "recover",
     "queue_wanted", "recover_in_child", "recover_in_place", "recover_into",
     "recover_source", "rename_exempted", "secure", "start", "tie_to_parent", "upgrade",
+    "web_wanted", "command_logging",
 ]

@@ -244,3 +244,13 @@ if BRANKAS_PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     if os.environ.get("BRANKAS_BEHIND_PROXY", "") in {"1", "true", "yes"}:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# ---------------------------------------------------------------- a command's process
+# A command that serves no page (issue 15, CLI start-up; ``instance.start(web=False)``) is
+# set up without the web-only apps (none has a model or a migration; no command renders a
+# template) and without Django's default logging, which ``instance.command_logging``
+# replaces with the same console output minus the e-mail handler (no ``ADMINS``: a no-op
+# that imports the debug views and the template engine).
+if not brankas_instance.web_wanted():
+    INSTALLED_APPS = [app for app in INSTALLED_APPS if app not in brankas_instance.WEB_APPS]
+    LOGGING_CONFIG = None

@@ -14,8 +14,15 @@ import pytest
 from pyrage import x25519
 
 from brankas.core import crypto
+from brankas.core.keyring import agehdr
 from brankas.core.keyring.pool import RewrapFailed, RewrapPool
-from brankas.core.keyring.rewrap import rewrap
+from brankas.core.keyring.rewrap import (
+    SourceChanged,
+    finish_precopied,
+    header_size_for,
+    precopy_payload,
+    rewrap,
+)
 from brankas.core.register import store
 
 
@@ -161,3 +168,58 @@ def test_helper_processes_rewrap_many_files_in_order_and_fail_each_alone(tmp_pat
         assert staged.sha256 == hashlib.sha256(staged.path.read_bytes()).hexdigest()
     assert [p.returncode for p in processes] == [0, 0]  # they ended with the block
     assert len(list((tmp_path / "tmp").iterdir())) == len(srcs)  # failures left nothing
+
+
+# -- a payload copied ahead of its key (s16 D: a grant while the key is being unlocked) ---
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@pytest.mark.parametrize("size", [0, 1, 64 * 1024, 3 * (1 << 20) + 17])
+def test_a_payload_copied_before_its_key_gets_its_header_after(tmp_path, size):
+    old, new = keys()
+    data = os.urandom(size)
+    src = encrypted_file(tmp_path / "a.pdf.age", data, old)
+    before = src.read_bytes()
+    readers = [str(old.to_public()), str(new.to_public())]
+    room = header_size_for(readers)
+    pre = precopy_payload(src, tmp_path / "tmp", header_size=room,
+                          expected_sha256=_sha(before))
+    old_header = agehdr.read_header(io.BytesIO(before))
+    assert pre.source_sha256 == _sha(before)
+    assert pre.payload_size == len(before) - old_header.size
+    assert pre.path.read_bytes()[room:] == before[old_header.size:]  # the payload, as it was
+    staged = finish_precopied(pre, [old], readers)
+    out = staged.path.read_bytes()
+    assert staged.path == pre.path and staged.size == len(out) == room + pre.payload_size
+    assert staged.sha256 == _sha(out) and staged.source_sha256 == _sha(before)
+    assert out[room:] == before[old_header.size:]  # the payload byte for byte
+    assert agehdr.read_header(io.BytesIO(out)).size == room
+    for reader in (old, new):
+        assert crypto.decrypt_bytes(out, [reader]) == data
+    assert src.read_bytes() == before
+
+
+def test_a_copy_of_a_file_not_on_record_is_refused_and_removed(tmp_path):
+    old, new = keys()
+    src = encrypted_file(tmp_path / "a.pdf.age", os.urandom(1000), old)
+    with pytest.raises(SourceChanged):
+        precopy_payload(src, tmp_path / "tmp", header_size=header_size_for([str(new.to_public())]),
+                        expected_sha256=_sha(b"another file"))
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
+@pytest.mark.parametrize("wrong", ["identity", "room"])
+def test_a_copy_whose_header_cannot_be_written_is_removed(tmp_path, wrong):
+    old, new = keys()
+    src = encrypted_file(tmp_path / "a.pdf.age", os.urandom(70_000), old)
+    readers = [str(new.to_public())]
+    room = header_size_for(readers) + (1 if wrong == "room" else 0)
+    pre = precopy_payload(src, tmp_path / "tmp", header_size=room,
+                          expected_sha256=_sha(src.read_bytes()))
+    identities = [x25519.Identity.generate()] if wrong == "identity" else [old]
+    expected = agehdr.NoMatch if wrong == "identity" else agehdr.HeaderInvalid
+    with pytest.raises(expected):
+        finish_precopied(pre, identities, readers)
+    assert list((tmp_path / "tmp").iterdir()) == []

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,6 +104,96 @@ def rewrap_header(src: Path, staging_dir: Path, identities: list[Any], recipient
         _copy_buffers.buf = buf
     return Rewrapped(path=path, sha256=writer.hash.hexdigest(), size=writer.size,
                      plain_sha256=None, source_sha256=reader.hash.hexdigest())
+
+
+@dataclass(frozen=True)
+class Precopied:
+    """A file's payload copied ahead of its key (``precopy_payload``): the staging file
+    holds the payload after ``header_size`` bytes left for the new header, which
+    ``finish_precopied`` writes once the key is open."""
+
+    path: Path  # the staging file (``tmp/*.part``), not yet fsynced
+    header: agehdr.Header  # the file's age header as read (parsed, not yet opened)
+    header_size: int  # the room left for the new header
+    payload_size: int
+    source_sha256: str  # of the file read, as it was read; the record's
+
+
+def header_size_for(recipients: list[str]) -> int:
+    """The size of a new header for ``recipients`` (the same for any file key: one
+    X25519 stanza of fixed length each), found by building one with a throwaway key."""
+    return len(agehdr.build_header(os.urandom(agehdr.FILE_KEY_SIZE), recipients))
+
+
+def precopy_payload(src: Path, staging_dir: Path, *, header_size: int,
+                    expected_sha256: str) -> Precopied:
+    """The part of ``rewrap_header`` that needs no key (a grant runs it while the
+    granter's key is still being unlocked): ``src``'s header parsed, its payload copied
+    byte for byte into a fresh staging file after ``header_size`` bytes left empty,
+    ``src`` hashed as it is read and checked against ``expected_sha256`` (else
+    ``SourceChanged``). Nothing is decrypted. On any failure the staging file is removed;
+    ``src`` is untouched."""
+    buf = getattr(_copy_buffers, "buf", None) or bytearray(HEADER_COPY_BUFFER)
+    _copy_buffers.buf = None
+    view = memoryview(buf)
+    try:
+        # not fsynced here: ``finish_precopied`` fsyncs it once the header is in place
+        with fsutil.staged_file(staging_dir, sync=False) as (path, fh):
+            with open(src, "rb", buffering=0) as raw:
+                reader = _HashingReader(raw)
+                source = io.BufferedReader(reader, buffer_size=agehdr.MAX_HEADER)
+                header = agehdr.read_header(source)
+                fh.seek(header_size)
+                size = 0
+                while n := source.readinto(buf):
+                    fh.write(view[:n])
+                    size += n
+            agehdr.check_payload_size(size)
+            if reader.hash.hexdigest() != expected_sha256:
+                raise SourceChanged(f"{src} is not the file on record")
+    finally:
+        _copy_buffers.buf = buf
+    return Precopied(path=path, header=header, header_size=header_size, payload_size=size,
+                     source_sha256=reader.hash.hexdigest())
+
+
+def finish_precopied(pre: Precopied, identities: list[Any],
+                     recipients: list[str]) -> Rewrapped:
+    """The rest of ``rewrap_header`` for a pre-copied file: the file key unwrapped from
+    the header read (with one of ``identities``; its MAC checked), the new header for
+    ``recipients`` written into the room left for it, the whole new file hashed as it
+    now is on disk, and fsynced. Raises as ``rewrap_header`` does (``agehdr``'s errors);
+    on any failure the staging file is removed."""
+    try:
+        file_key = agehdr.unwrap_file_key(pre.header, agehdr.identity_secrets(identities))
+        header = agehdr.build_header(file_key, recipients)
+        del file_key
+        if len(header) != pre.header_size:  # other readers than the room was left for
+            raise agehdr.HeaderInvalid("the new header does not fit the room left for it")
+        new_hash = hashlib.sha256(header)
+        buf = getattr(_copy_buffers, "buf", None) or bytearray(HEADER_COPY_BUFFER)
+        _copy_buffers.buf = None
+        try:
+            with open(pre.path, "r+b", buffering=0) as fh:
+                left = memoryview(header)
+                while left:
+                    left = left[fh.write(left) or 0:]
+                read = 0
+                view = memoryview(buf)
+                while n := fh.readinto(buf):
+                    new_hash.update(view[:n])
+                    read += n
+                if read != pre.payload_size:
+                    raise SourceChanged(f"{pre.path}: the staged payload changed")
+                os.fsync(fh.fileno())
+        finally:
+            _copy_buffers.buf = buf
+    except BaseException:
+        pre.path.unlink(missing_ok=True)
+        raise
+    return Rewrapped(path=pre.path, sha256=new_hash.hexdigest(),
+                     size=pre.header_size + pre.payload_size, plain_sha256=None,
+                     source_sha256=pre.source_sha256)
 
 
 class _HashingReader(io.RawIOBase):

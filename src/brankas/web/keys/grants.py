@@ -36,8 +36,9 @@ from brankas.core.errors import (
     InvalidInput,
     SetupError,
 )
+from brankas.core.keyring import early
 from brankas.core.keyring.pool import RewrapFailed, RewrapPool, workers_for
-from brankas.core.keyring.rewrap import Rewrapped
+from brankas.core.keyring.rewrap import Precopied, Rewrapped, header_size_for
 from brankas.core.register import store
 from brankas.web.accounts.models import Office, User
 from brankas.web.accounts.selectors import user_get
@@ -97,6 +98,67 @@ def _opener(actor: User, passphrase: str | None, recovery: x25519.Identity | Non
             *, target: str) -> _Opener:
     """Who opens: with ``recovery`` the admin (``GRANT_KEY_WITH_SHARES``), else the actor's
     own keys with the passphrase (``GRANT_KEY``). Checked and audited before any file."""
+    return _opening(actor, passphrase, recovery, target=target).result()
+
+
+def _unlock(protected: list[tuple[str, bytes]], passphrase: str,
+            username: str) -> dict[str, Any]:
+    """The keys ``passphrase`` opens, fingerprint -> identity (no database: a thread's)."""
+    opened: dict[str, Any] = {}
+    for fingerprint, identity_file in protected:
+        begun = early.take(identity_file, passphrase)  # the same bytes and passphrase
+        try:
+            if begun is not None:  # unlocked since the command started (``keyring.early``)
+                opened[fingerprint] = begun.result()
+            else:
+                opened[fingerprint] = crypto.unlock_identity(identity_file, passphrase,
+                                                             username=username)
+        except CryptoFailure:
+            continue  # an older key under another passphrase: its files stay unread
+    return opened
+
+
+class _Opening:
+    """The granter's keys being unlocked: the scrypt work (about a second, without the
+    interpreter's lock: ``keyring.agepass``) runs in a thread of its own while the grant
+    gets on with what needs no key (the grantee, the archive lock, the list of files and
+    the first files' payloads, ``_Ahead``). ``result`` gives the ``_Opener``, or raises
+    (and audits, once) a wrong passphrase, in the calling thread."""
+
+    def __init__(self, *, via: str, candidates: set[str], opener: _Opener | None = None,
+                 unlocking: Future[dict[str, Any]] | None = None, target: str = "") -> None:
+        self.via = via  # RECOVERY, or the granter's username
+        self.candidates = candidates  # the fingerprints that may open (before the unlock)
+        self._opener = opener
+        self._unlocking = unlocking
+        self._target = target
+        self._refused = False
+
+    def done(self) -> bool:
+        return self._unlocking is None or self._unlocking.done()
+
+    def may_open(self, recipients: Iterable[str]) -> bool:
+        return any(fp in self.candidates for fp in recipients)
+
+    def result(self) -> _Opener:
+        if self._opener is not None:
+            return self._opener
+        assert self._unlocking is not None
+        opened = self._unlocking.result()
+        if not opened:
+            if not self._refused:
+                self._refused = True
+                audit_record(actor=self.via, action="key.grant", target=self._target,
+                             outcome="failed", detail={"error": "passphrase_wrong"})
+            raise CryptoFailure("passphrase_wrong", username=self.via)
+        self._opener = _Opener(opened, self.via, next(iter(opened)))
+        return self._opener
+
+
+def _opening(actor: User, passphrase: str | None, recovery: x25519.Identity | None,
+             *, target: str) -> _Opening:
+    """``_opener`` begun: the role checked and audited, the actor's keys found, and their
+    unlock started in a thread (the recovery identity needs none)."""
     if recovery is not None:
         require_audited(actor, Action.GRANT_KEY_WITH_SHARES, target=target)
         office = Office.objects.get()
@@ -105,7 +167,8 @@ def _opener(actor: User, passphrase: str | None, recovery: x25519.Identity | Non
                                detail=("bukan identitas pemulihan kantor ini",
                                        "not this office's recovery identity"))
         fp = crypto.recipient_fingerprint(office.recovery_recipient)
-        return _Opener({fp: recovery}, RECOVERY, fp)
+        return _Opening(via=RECOVERY, candidates={fp},
+                        opener=_Opener({fp: recovery}, RECOVERY, fp))
     require_audited(actor, Action.GRANT_KEY, target=target)
     if not passphrase:
         raise CryptoFailure("passphrase_missing")
@@ -117,18 +180,94 @@ def _opener(actor: User, passphrase: str | None, recovery: x25519.Identity | Non
             raise AccessDenied("key_revoked", username=actor.username,
                                fingerprint=revoked.fingerprint if revoked else "")
         raise InvalidInput("grant_no_key", username=actor.username)
-    opened: dict[str, Any] = {}
-    for k in keys:
-        try:
-            opened[k.fingerprint] = crypto.unlock_identity(
-                bytes(k.protected_identity), passphrase, username=actor.username)
-        except CryptoFailure:
-            continue  # an older key under another passphrase: its files stay unread
-    if not opened:
-        audit_record(actor=actor.username, action="key.grant", target=target,
-                     outcome="failed", detail={"error": "passphrase_wrong"})
-        raise CryptoFailure("passphrase_wrong", username=actor.username)
-    return _Opener(opened, actor.username, next(iter(opened)))
+    protected = [(k.fingerprint, bytes(k.protected_identity)) for k in keys]
+    unlocker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="brankas-unlock")
+    try:
+        unlocking = unlocker.submit(_unlock, protected, passphrase, actor.username)
+    finally:
+        unlocker.shutdown(wait=False)  # its one thread ends with the unlock
+    return _Opening(via=actor.username, candidates={k.fingerprint for k in keys},
+                    unlocking=unlocking, target=target)
+
+
+# While the key is being unlocked, one thread copies the payloads of the first files
+# (up to this many bytes) into staging files, leaving room for their new headers: the
+# unlock keeps one core, the copy (reading, hashing, writing) takes the other.
+AHEAD_BYTES = 512 << 20
+
+
+class _Ahead:
+    """The first files' payloads copied while the granter's key is being unlocked
+    (``keys.rewrap.precopy_file``); ``take`` hands a file's copy to the worker that
+    writes its header once the key is open (``keys.rewrap.finish_file``). A copy begun
+    after the unlock ended is not made (that file takes the usual way); ``discard``
+    removes every copy not taken."""
+
+    def __init__(self) -> None:
+        self._copier: ThreadPoolExecutor | None = None
+        self._copies: dict[StoredFile, tuple[list[str], Future[Precopied | None]]] = {}
+
+    def start(self, files: list[StoredFile], *, readers_of: Any, opening: _Opening) -> None:
+        if opening.done() or not files:
+            return
+        self._copier = ThreadPoolExecutor(max_workers=1, thread_name_prefix="brankas-ahead")
+        sizes: dict[tuple[str, ...], int] = {}
+        budget = AHEAD_BYTES
+        for stored in files:
+            if budget <= 0:
+                break
+            try:
+                recipients = readers_of(stored).age()
+                key = tuple(recipients)
+                if key not in sizes:
+                    sizes[key] = header_size_for(recipients)
+            except Exception:  # noqa: BLE001, S112 - refused again, and reported, in its turn
+                continue
+            self._copies[stored] = (recipients, self._copier.submit(
+                self._copy, stored, sizes[key], opening))
+            budget -= stored.size
+
+    @staticmethod
+    def _copy(stored: StoredFile, header_size: int, opening: _Opening) -> Precopied | None:
+        if opening.done():
+            return None
+        return engine.precopy_file(stored, header_size=header_size)
+
+    def take(self, stored: StoredFile, recipients: list[str]) -> Future[Precopied | None] | None:
+        entry = self._copies.pop(stored, None)
+        if entry is None:
+            return None
+        if entry[0] != recipients:  # the readers changed meanwhile: the usual way
+            self._drop(entry[1])
+            return None
+        return entry[1]
+
+    def discard(self) -> None:
+        for _recipients, copy in self._copies.values():
+            self._drop(copy)
+        self._copies.clear()
+        if self._copier is not None:
+            self._copier.shutdown(wait=True)
+
+    @staticmethod
+    def _drop(copy: Future[Precopied | None]) -> None:
+        if copy.cancel():
+            return
+        with contextlib.suppress(BaseException):
+            pre = copy.result()
+            if pre is not None:
+                pre.path.unlink(missing_ok=True)
+
+
+def _stage_ahead(stored: StoredFile, copy: Future[Precopied | None], *,
+                 identities: list[Any], recipients: list[str]) -> Rewrapped:
+    """A grant's step 1 for a file whose payload was copied ahead (or not, if the key was
+    open first): its header written into the copy."""
+    pre = copy.result()  # the copy's own BrankasError, if it failed
+    if pre is None:
+        return engine.stage_file(stored, identities=identities, recipients=recipients,
+                                 header_only=True)
+    return engine.finish_file(stored, pre, identities=identities, recipients=recipients)
 
 
 def _grantee_key(to: str) -> tuple[User, HolderKey]:
@@ -158,7 +297,8 @@ def _progress(on_progress: OnProgress | None, job: RewrapJob, current: str = "")
 
 def _run_files(files: list[StoredFile], *, opener: _Opener, readers_of: Any, job: RewrapJob,
                action: str, actor: User, detail: dict[str, Any], summary: RewrapSummary,
-               on_progress: OnProgress | None, header_only: bool = False) -> None:
+               on_progress: OnProgress | None, header_only: bool = False,
+               ahead: _Ahead | None = None) -> None:
     """Each file through ``keys.rewrap``. ``header_only`` (a grant): only the age header is
     rewritten, by worker threads of this process ahead of the recording (the payload is
     copied, not decrypted: no helper process is needed); else (a rekey) helper processes
@@ -166,7 +306,8 @@ def _run_files(files: list[StoredFile], *, opener: _Opener, readers_of: Any, job
     _progress(on_progress, job)
     if header_only:
         _headers_ahead(files, opener=opener, readers_of=readers_of, job=job, action=action,
-                       actor=actor, detail=detail, summary=summary, on_progress=on_progress)
+                       actor=actor, detail=detail, summary=summary, on_progress=on_progress,
+                       ahead=ahead)
         return
     if len(files) < 2:
         _each_file(files, opener=opener, readers_of=readers_of, job=job, action=action,
@@ -217,7 +358,8 @@ KEEP_TOGETHER = 8
 
 def _headers_ahead(files: list[StoredFile], *, opener: _Opener, readers_of: Any,
                    job: RewrapJob, action: str, actor: User, detail: dict[str, Any],
-                   summary: RewrapSummary, on_progress: OnProgress | None) -> None:
+                   summary: RewrapSummary, on_progress: OnProgress | None,
+                   ahead: _Ahead | None = None) -> None:
     """A grant's files: worker threads write the next files' new headers and copy
     their payloads into staging files (``keys.rewrap.stage_file``: hashing, copying and
     fsyncing, which run without the interpreter's lock) while this thread checks, publishes,
@@ -240,9 +382,16 @@ def _headers_ahead(files: list[StoredFile], *, opener: _Opener, readers_of: Any,
                 except BrankasError as exc:
                     pending.append((stored, None, exc))
                     continue
+                recipients = readers.age()
+                copy = ahead.take(stored, recipients) if ahead is not None else None
+                if copy is not None:  # its payload copied while the key was unlocked
+                    pending.append((stored, readers, worker.submit(
+                        _stage_ahead, stored, copy,
+                        identities=opener.for_file(stored.recipients), recipients=recipients)))
+                    continue
                 pending.append((stored, readers, worker.submit(
                     engine.stage_file, stored, identities=opener.for_file(stored.recipients),
-                    recipients=readers.age(), header_only=True)))
+                    recipients=recipients, header_only=True)))
 
         taken: list[tuple[StoredFile, Recipients | None,
                           Future[Rewrapped] | BrankasError]] = []
@@ -366,47 +515,42 @@ def key_grant(*, actor: User, to: str, passphrase: str | None = None,
     """Open to ``to``'s active key every exempted document, request letter and (when that
     role may read them) safe combination that the granter opens: the actor's own keys with
     ``passphrase``, or the office recovery identity ``recovery`` (rebuilt from the shares;
-    the admin). Crash-safe and resumable: a re-run re-encrypts what is still missing."""
-    opener = _opener(actor, passphrase, recovery, target=to)
+    the admin). Crash-safe and resumable: a re-run re-encrypts what is still missing.
+
+    The granter's keys are unlocked in a thread (``_Opening``) while the grantee is
+    checked, the archive locked and the first files' payloads copied; every refusal
+    still names a wrong passphrase first, as when the unlock came first."""
+    opening = _opening(actor, passphrase, recovery, target=to)
     try:
         grantee, key = _grantee_key(to)
-        if opener.via != RECOVERY and grantee.pk == actor.pk:
+        if opening.via != RECOVERY and grantee.pk == actor.pk:
             raise InvalidInput("grant_to_self", username=actor.username)
     except BrankasError as exc:  # refused for whom it is for: audited as a wrong passphrase is
+        opening.result()  # a wrong passphrase is named (and audited) first
         audit_record(actor=actor.username, action="key.grant", target=to, outcome="failed",
-                     detail={"error": exc.code, "granter": opener.via})
+                     detail={"error": exc.code, "granter": opening.via})
         raise
-    with engine.archive_exclusive():
-        return _grant_locked(actor=actor, grantee=grantee, key=key, opener=opener,
-                             on_progress=on_progress)
+    try:
+        with engine.archive_exclusive():
+            return _grant_locked(actor=actor, grantee=grantee, key=key, opening=opening,
+                                 on_progress=on_progress)
+    except BrankasError:
+        opening.result()  # likewise (the archive busy, nothing to grant...)
+        raise
 
 
-def _grant_locked(*, actor: User, grantee: User, key: HolderKey, opener: _Opener,
+def _grant_locked(*, actor: User, grantee: User, key: HolderKey, opening: _Opening,
                   on_progress: OnProgress | None) -> RewrapSummary:
     target_fp = key.fingerprint
-    todo: list[StoredFile] = []
+    candidates: list[StoredFile] = []
     skipped = unreadable = 0
     for stored in _all_files():
         if target_fp in stored.recipients:
             skipped += 1
-        elif opener.for_file(stored.recipients):
-            todo.append(stored)
+        elif opening.may_open(stored.recipients):
+            candidates.append(stored)
         else:
             unreadable += 1
-    combos = _combinations_to_grant(opener, key)
-    if not todo and not combos and not skipped:
-        raise InvalidInput("grant_nothing", granter=opener.via, username=grantee.username)
-    job = _start_job(kind=RewrapJob.GRANT, actor=actor, via=opener.via_fingerprint
-                     if opener.via != RECOVERY else RECOVERY, files=todo, grantee_key=key)
-    summary = RewrapSummary(kind=RewrapJob.GRANT, job_id=job.pk, grantee=grantee.username,
-                            grantee_fingerprint=target_fp, via=opener.via, skipped=skipped,
-                            unreadable=unreadable)
-    detail = {"granter": opener.via, "grantee": grantee.username, "grantee_key": target_fp,
-              "job": job.pk}
-    audit_record(actor=actor.username, action="key.grant", target=grantee.username,
-                 detail={"stage": "start", **detail, "files": len(todo),
-                         "bytes": job.bytes_total, "skipped": skipped,
-                         "combinations": len(combos)})
 
     known: dict[tuple[Any, ...], Recipients] = {}
     seen: list[tuple[Any, ...]] = []
@@ -425,11 +569,33 @@ def _grant_locked(*, actor: User, grantee: User, key: HolderKey, opener: _Opener
             known[cache_key] = recipients_adding(stored.recipients, key, purpose=purpose)
         return known[cache_key]
 
-    # A grant adds a reader to files whose contents stay: only the age header is rewritten
-    # (the same file key; docs/security.md). A rekey below makes fresh file keys.
-    _run_files(todo, opener=opener, readers_of=readers_of, job=job, action="key.grant.file",
-               actor=actor, detail=detail, summary=summary, on_progress=on_progress,
-               header_only=True)
+    ahead = _Ahead()
+    try:
+        ahead.start(candidates, readers_of=readers_of, opening=opening)
+        opener = opening.result()
+        todo = [stored for stored in candidates if opener.for_file(stored.recipients)]
+        unreadable += len(candidates) - len(todo)  # only an older key under another passphrase
+        combos = _combinations_to_grant(opener, key)
+        if not todo and not combos and not skipped:
+            raise InvalidInput("grant_nothing", granter=opener.via, username=grantee.username)
+        job = _start_job(kind=RewrapJob.GRANT, actor=actor, via=opener.via_fingerprint
+                         if opener.via != RECOVERY else RECOVERY, files=todo, grantee_key=key)
+        summary = RewrapSummary(kind=RewrapJob.GRANT, job_id=job.pk, grantee=grantee.username,
+                                grantee_fingerprint=target_fp, via=opener.via, skipped=skipped,
+                                unreadable=unreadable)
+        detail = {"granter": opener.via, "grantee": grantee.username, "grantee_key": target_fp,
+                  "job": job.pk}
+        audit_record(actor=actor.username, action="key.grant", target=grantee.username,
+                     detail={"stage": "start", **detail, "files": len(todo),
+                             "bytes": job.bytes_total, "skipped": skipped,
+                             "combinations": len(combos)})
+        # A grant adds a reader to files whose contents stay: only the age header is
+        # rewritten (the same file key; docs/security.md). A rekey below makes fresh keys.
+        _run_files(todo, opener=opener, readers_of=readers_of, job=job,
+                   action="key.grant.file", actor=actor, detail=detail, summary=summary,
+                   on_progress=on_progress, header_only=True, ahead=ahead)
+    finally:
+        ahead.discard()
     summary.combinations = _rewrap_combinations(
         combos, opener=opener, readers_of=lambda c: recipients_adding(
             c.fingerprints, key, purpose=Purpose.COMBINATION),

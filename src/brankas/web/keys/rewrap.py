@@ -45,7 +45,15 @@ from django.utils import timezone
 
 from brankas.core import fsutil
 from brankas.core.errors import BrankasError, Conflict, CryptoFailure, IntegrityFailure
-from brankas.core.keyring.rewrap import Rewrapped, SourceChanged, rewrap, rewrap_header
+from brankas.core.keyring.rewrap import (
+    Precopied,
+    Rewrapped,
+    SourceChanged,
+    finish_precopied,
+    precopy_payload,
+    rewrap,
+    rewrap_header,
+)
 from brankas.core.register import lock as archivelock
 from brankas.core.register import store
 from brankas.web.audit.services import AuditEntry, audit_record_many
@@ -213,6 +221,44 @@ def stage_file(stored: StoredFile, *, identities: list[Any], recipients: list[st
         raise IntegrityFailure("stored_file_changed", agenda=stored.number,
                                path=stored.path) from None
     except Exception as exc:  # pyrage's DecryptError, agehdr's AgeHeaderError: a damaged file
+        raise CryptoFailure("rewrap_failed", name=stored.number, detail=str(exc)) from None
+
+
+def precopy_file(stored: StoredFile, *, header_size: int) -> Precopied:
+    """Step 1's part that needs no key (a grant, while the granter's key is being
+    unlocked): the stored file's payload copied into a staging file, after room for a new
+    header of ``header_size`` bytes, the file hashed as it is read and checked against its
+    record. Touches no database. Raises a ``BrankasError``; nothing is left."""
+    settings = brankas_settings()
+    old = store.absolute(settings, stored.path)
+    if not old.is_file():
+        raise IntegrityFailure("stored_file_changed", agenda=stored.number, path=stored.path)
+    try:
+        return precopy_payload(old, settings.tmp, header_size=header_size,
+                               expected_sha256=stored.sha256)
+    except BrankasError:
+        raise
+    except SourceChanged:
+        raise IntegrityFailure("stored_file_changed", agenda=stored.number,
+                               path=stored.path) from None
+    except Exception as exc:  # agehdr's AgeHeaderError: a damaged file
+        raise CryptoFailure("rewrap_failed", name=stored.number, detail=str(exc)) from None
+
+
+def finish_file(stored: StoredFile, pre: Precopied, *, identities: list[Any],
+                recipients: list[str]) -> Rewrapped:
+    """Step 1 completed for a file ``precopy_file`` copied: the new header for
+    ``recipients`` written in front of the payload (the file key unwrapped with one of
+    ``identities``), the staging file hashed and fsynced. Touches no database. Raises a
+    ``BrankasError``; nothing is left."""
+    try:
+        return finish_precopied(pre, identities, recipients)
+    except BrankasError:
+        raise
+    except SourceChanged:
+        raise IntegrityFailure("stored_file_changed", agenda=stored.number,
+                               path=stored.path) from None
+    except Exception as exc:  # agehdr's AgeHeaderError: a damaged file, not a reader
         raise CryptoFailure("rewrap_failed", name=stored.number, detail=str(exc)) from None
 
 
