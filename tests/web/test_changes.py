@@ -9,6 +9,7 @@ transaction. tests/web/test_changes_pg.py runs the same on PostgreSQL."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -160,3 +161,34 @@ def test_the_stamp_would_catch_a_forgotten_change(transactional_db, office) -> N
                 if "CREATE TRIGGER" in statement and (
                         connection.vendor != "sqlite" or "_changes_update" in statement):
                     cursor.execute(statement)
+
+
+def test_a_page_reads_each_stamp_once_and_the_next_page_sees_a_change(
+        transactional_db, office, client) -> None:  # type: ignore[no-untyped-def]
+    """Within one GET the register's stamp is read once (the dashboard asks three times);
+    the next request reads it again: a registration between two visits shows at once."""
+    from brankas.web.documents.models import Document
+
+    add_rows(office, documents=3, runs=0, audit=0)
+    client.force_login(office.users["kasi"])
+    client.get("/")
+
+    def visit() -> tuple[int, str]:
+        with CaptureQueriesContext(connection) as captured:
+            page = client.get("/")
+        assert page.status_code == 200
+        stamps = [q["sql"] for q in captured.captured_queries
+                  if "brankas_changes" in q["sql"] and "documents_document" in q["sql"]]
+        return len(stamps), page.content.decode()
+
+    def total(page: str) -> int:
+        found = re.search(r'<span class="muted">\((\d+) (?:dokumen|documents?)\)', page)
+        assert found, page[:2000]
+        return int(found.group(1))
+
+    read, page = visit()
+    assert read == 1 and total(page) == Document.objects.count()
+    add_rows(office, documents=1, runs=0, audit=0)
+    read, page = visit()
+    assert read == 1 and total(page) == Document.objects.count()
+    assert shown() == fresh()

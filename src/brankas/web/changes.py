@@ -78,9 +78,43 @@ def trigger_sql(vendor: str, table: str) -> list[str]:
     raise NotImplementedError(vendor)  # pragma: no cover - the two databases Brankas supports
 
 
+_request = threading.local()  # the stamps read during this thread's current request
+
+
+def _request_started(environ: dict[str, Any] | None = None, **kwargs: Any) -> None:
+    # Only a GET or HEAD (which change nothing here): a POST may change a table after its
+    # stamp was read and read a figure again.
+    method = (environ or {}).get("REQUEST_METHOD", "")
+    _request.stamps = {} if method in ("GET", "HEAD") else None
+
+
+def _request_finished(**kwargs: Any) -> None:
+    _request.stamps = None
+
+
+def remember_per_request() -> None:
+    """Read each stamp once per web request (the dashboard asks for the register's three
+    times): connected to Django's request signals by the ui app. Outside a request (the
+    CLI, a worker) every call reads the database."""
+    from django.core.signals import request_finished, request_started
+
+    request_started.connect(_request_started, dispatch_uid="brankas.changes.started")
+    request_finished.connect(_request_finished, dispatch_uid="brankas.changes.finished")
+
+
 def stamp(table: str) -> tuple[Any, ...]:
     """The change stamp of ``table`` (tracked by ``changes_tracked``) on the default
-    database: equal stamps, equal contents."""
+    database: equal stamps, equal contents. Within one web request, read once."""
+    memo: dict[str, tuple[Any, ...]] | None = getattr(_request, "stamps", None)
+    if memo is not None and table in memo:
+        return memo[table]
+    value = _read_stamp(table)
+    if memo is not None:
+        memo[table] = value
+    return value
+
+
+def _read_stamp(table: str) -> tuple[Any, ...]:
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             cursor.execute(f'SELECT n, epoch, (SELECT MAX(id) FROM "{table}") '  # noqa: S608
