@@ -13,7 +13,9 @@ backup snapshot nor ``migrate-db`` copy it: each database keeps its own):
 - SQLite: writers are serialised and the table's ids never go back (``AUTOINCREMENT``), so
   an insert is seen as a higher ``MAX(id)`` (one seek) and costs nothing more; a row trigger
   counts only DELETEs and UPDATEs (rare: a rewrap moving a document's copies, a disk
-  removed).
+  removed). This assumes rows are added with new ids, as Django does; the writers that
+  give explicit ids (``recover``, ``migrate-db``) fill a new database, whose ``epoch``
+  differs.
 
 ``epoch`` is a random token written when the table is made: a database rebuilt under the
 same name never answers with another database's figure.
