@@ -9,7 +9,8 @@ path), on SQLite or on a PostgreSQL database (``--database-url``); ``--users`` u
 created through the accounts service (half Sandiman, who also register, half Kasi);
 ``brankas serve`` started on a free port of 127.0.0.1; every user signs in (real Argon2,
 not timed), then for ``--seconds`` each user repeats a realistic mix, one request after the
-other without think time:
+other, pausing between two as a person does (``--think``, 1.5 s on average; ``--think 0``:
+back to back, the server's saturation, reported beside as the stress figure):
 
 - dashboard (``/``), register list (``/documents/``, a random page among the first 20),
   search (``/documents/?q=WORD``), a document's page, opening a Biasa document's PDF;
@@ -105,6 +106,7 @@ def _setup(users: int) -> dict[str, Any]:
     from brankas import instance
 
     instance.start()
+    instance.migrate()  # as `brankas serve` does first: the profile runs before it
     from brankas.web.accounts.models import User
     from brankas.web.accounts.services import user_create
     from brankas.web.documents.models import Document
@@ -155,6 +157,12 @@ def _profile(user: str, urls: list[str]) -> dict[str, Any]:
     client.force_login(User.objects.get(username=user))
     pages = {}
     for url in urls:
+        client.get(url)  # warm: templates, the first figures
+        cpu = time.process_time()
+        for _ in range(10):
+            client.get(url)
+        cpu_ms = (time.process_time() - cpu) * 100  # per request: CPU of this process,
+        # the steadier figure on a shared machine (SQLite's work is in it; PostgreSQL's not)
         best, slow = float("inf"), []
         for _ in range(3):
             with CaptureQueriesContext(connection) as captured:
@@ -165,6 +173,7 @@ def _profile(user: str, urls: list[str]) -> dict[str, Any]:
                 best = took
                 slow = sorted(captured.captured_queries, key=lambda q: -float(q["time"]))[:3]
         pages[url] = {"status": status, "ms": round(best * 1000, 1),
+                      "cpu_ms": round(cpu_ms, 1),
                       "queries": len(captured.captured_queries),
                       "slowest": [f"{float(q['time']) * 1000:.1f} ms {q['sql'][:160]}"
                                   for q in slow]}
@@ -381,8 +390,12 @@ def run(home: Path, *, documents: int, audit_entries: int, users: int = 20,
     profile = None
     if profile_pages:
         agenda = samples["documents"][0]
+        biasa = samples["biasa"][0]
         profile = _child(["profile", samples["users"][1][0], "/", "/documents/",
-                          "/documents/?q=rapat", f"/documents/{agenda}/"], home, database_url)
+                          "/documents/?page=20", "/documents/?page=1500",
+                          "/documents/?q=rapat", "/documents/?q=tidakada",
+                          f"/documents/{agenda}/", f"/documents/{biasa}/pdf"],
+                         home, database_url)
     proc, base = start_server(home, database_url, threads)
     load_before = os.getloadavg()
     try:
@@ -451,6 +464,14 @@ def _postgresql(base: Path) -> tuple[Any, str]:
     return cluster, cluster.url.rsplit("/", 1)[0] + "/brankas_load"
 
 
+def _print(result: dict[str, Any]) -> None:
+    print(table(result), flush=True)
+    for url, page in (result["profile"] or {}).items():
+        print(f"  in process {url}: {page['ms']} ms (CPU {page.get('cpu_ms')} ms), "
+              f"{page['queries']} queries; slowest: "
+              + " | ".join(page["slowest"]), flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["setup"]:
@@ -477,7 +498,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true",
                         help="first time each page in process, with its slowest queries")
     parser.add_argument("--json", type=Path, default=ROOT / ".bench" / "load.json")
+    parser.add_argument("--home", type=Path, default=None,
+                        help="an existing instance to load (a copy: the run registers into "
+                             "it), instead of one built under --work")
+    parser.add_argument("--database-url", default=None,
+                        help="with --home: its PostgreSQL database (kept), instead of a "
+                             "throw-away cluster")
     args = parser.parse_args(argv)
+    if args.home is not None:
+        label = "postgresql" if args.database_url else "sqlite"
+        result = run(args.home, documents=args.documents, audit_entries=args.audit_entries,
+                     users=args.users, seconds=args.seconds, threads=args.threads,
+                     database_url=args.database_url, label=label, think=args.think,
+                     profile_pages=args.profile)
+        _print(result)
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps([result], indent=2))
+        return 0 if result["ok"] else 1
     results, ok = [], True
     for db in (["sqlite", "postgresql"] if args.databases == "both" else [args.databases]):
         home = args.work / f"{db}-{args.documents}" / "home"
@@ -499,10 +536,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             if cluster is not None:
                 cluster.stop()
-        print(table(result), flush=True)
-        for url, page in (result["profile"] or {}).items():
-            print(f"  in process {url}: {page['ms']} ms, {page['queries']} queries; slowest: "
-                  + " | ".join(page["slowest"]), flush=True)
+        _print(result)
         results.append(result)
         ok = ok and result["ok"]
     args.json.parent.mkdir(parents=True, exist_ok=True)

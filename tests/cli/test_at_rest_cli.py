@@ -176,7 +176,13 @@ def test_the_migration_renames_an_old_archive_and_open_still_works(
                    " ('dispatch', '0002_exempted_letter_names'),"
                    " ('documents', '0003_file_version'),"
                    " ('dispatch', '0003_letter_version'),"
-                   " ('documents', '0004_i15_indexes'), ('dispatch', '0004_i15_indexes'))")
+                   " ('documents', '0004_i15_indexes'), ('dispatch', '0004_i15_indexes'),"
+                   " ('documents', '0005_s16_document_changes'),"
+                   " ('documents', '0006_s16_search_index'))")
+        # 0005's change counter (web/changes.py) and its triggers
+        db.execute("DELETE FROM brankas_changes WHERE tbl = 'documents_document'")
+        for event in ("delete", "update"):
+            db.execute(f'DROP TRIGGER "documents_document_changes_{event}"')
         for index in _indexes_added("documents", "0004_i15_indexes") + _indexes_added(
                 "sendrequests", "0004_i15_indexes"):
             db.execute(f'DROP INDEX IF EXISTS "{index}"')

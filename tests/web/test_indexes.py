@@ -231,3 +231,39 @@ def test_the_audit_actions_are_every_action_once_in_order() -> None:
     expected = sorted(set(AuditEvent.objects.values_list("action", flat=True)))
     assert audit_actions() == expected
     assert expected[0] == "a.first" and len(expected) >= 4
+
+
+SEARCHED = ["agenda", "number", "subject", "correspondent"]
+
+
+@pytest.mark.django_db
+def test_the_search_is_tested_in_the_ordering_index_on_sqlite() -> None:
+    """On SQLite the register's ordering index also holds the four searched columns
+    (documents 0006): the search by text reads it in the list's order and tests each entry
+    there, not every column of every row of the table; the count of a search too. The index
+    holds the columns as stored, nothing else (no new copy of a text)."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip(ON_ANOTHER_DATABASE)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM pragma_index_info('doc_registered_idx') ORDER BY seqno")
+        columns = [row[0] for row in cursor.fetchall()]
+    assert columns == ["registered_at", "seq", *SEARCHED]
+    count = sqlite_plan(_documents(query="rapat").order_by().values("pk")[:1001])
+    assert any("COVERING INDEX doc_registered_idx" in line for line in count), count
+
+
+@pytest.mark.django_db
+def test_a_count_reading_the_table_would_be_caught() -> None:
+    """The check above can fail: a search that also tests the notes (not in the index)
+    reads the table rows, and the plan says so (no covering index)."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip(ON_ANOTHER_DATABASE)
+    from brankas.web.documents.models import Document
+
+    qs = (Document.objects.filter(notes__icontains="rapat").order_by("-registered_at", "-seq")
+          .values("pk")[:1001])
+    assert not any("COVERING INDEX doc_registered_idx" in line for line in sqlite_plan(qs))

@@ -210,6 +210,7 @@ def rows_already_there(connection: Any) -> tuple[str, int] | None:
     or interrupted after migrating it). Asked before a database is migrated and filled
     (migrate-db's target, recover's BRANKAS_DATABASE_URL): a refused one is left as it was."""
     from brankas.web.audit.models import AuditSequence
+    from brankas.web.changes import TABLE as CHANGES_TABLE
 
     made = {m._meta.db_table for m in copy_order() if _made_by_migrate(m)}
     made.add("django_migrations")
@@ -222,6 +223,8 @@ def rows_already_there(connection: Any) -> tuple[str, int] | None:
             sql = f"SELECT COUNT(*) FROM {quote(table)}"  # noqa: S608 (the database's own names)
             if table == counter.db_table:
                 sql += f" WHERE {quote(counter.get_field('last').column)} <> 0"
+            elif table == CHANGES_TABLE:  # its rows are made by the migrations, counting 0
+                sql += " WHERE n <> 0"
             cursor.execute(sql)
             (rows,) = cursor.fetchone()
             if rows:

@@ -9,9 +9,12 @@ from django.db.models import Count, Q, QuerySet
 
 from brankas.core.access import Action
 from brankas.core.errors import NotFound
+from brankas.web import changes
 from brankas.web.audit.guard import Actor, require_audited
 from brankas.web.documents.models import Document
 from brankas.web.runtime import distinct_values
+
+TABLE = Document._meta.db_table  # its changes are counted (web/changes.py)
 
 
 def document_get(*, actor: Actor, agenda: str, via: str = "", target: str = "") -> Document:
@@ -68,8 +71,17 @@ def document_counts() -> dict[tuple[str, str], int]:
     shown to every role on the dashboard."""
     # One GROUP BY over the (category, direction) index: the index alone is read (COUNT(*),
     # not COUNT(id): PostgreSQL's index-only scan has no id in that index).
-    rows = Document.objects.order_by().values("category", "direction").annotate(n=Count("*"))
-    return {(r["category"], r["direction"]): r["n"] for r in rows}
+    # Computed again only when the register changed (web/changes.py): 15 ms at 100,000.
+    def compute() -> dict[tuple[str, str], int]:
+        rows = Document.objects.order_by().values("category", "direction").annotate(n=Count("*"))
+        return {(r["category"], r["direction"]): r["n"] for r in rows}
+
+    return dict(changes.cached("document_counts", TABLE, (), compute))
+
+
+def document_total() -> int:
+    """How many documents the register holds (the sum of the folder counts)."""
+    return sum(document_counts().values())
 
 
 def document_years() -> list[int]:

@@ -18,6 +18,7 @@ from brankas.core import crypto
 from brankas.core.access import Action, require_combination
 from brankas.core.errors import InvalidInput, SetupError
 from brankas.core.terms import KEY_HOLDER_ROLES, ROLE_LABELS, Category, Role
+from brankas.web import changes
 from brankas.web.accounts.models import Office, User
 from brankas.web.audit.guard import Actor, require_audited
 from brankas.web.documents.models import Document
@@ -227,14 +228,28 @@ def _encrypted_letters() -> QuerySet[SendRequest]:
     return SendRequest.objects.exclude(letter_path="").exclude(letter_suite="")
 
 
-def _recovery_only_sets(qs: QuerySet[Any], field: str,
+def exempted_recipient_groups() -> list[dict[str, Any]]:
+    """The exempted documents grouped by their recipient list (``recipients``, ``n``):
+    computed again only when the register changed (web/changes.py; the dashboard asks on
+    every visit)."""
+    from brankas.web.documents.selectors import TABLE
+
+    def compute() -> list[dict[str, Any]]:
+        rows = _exempted_documents().order_by().values("recipients").annotate(n=Count("*"))
+        return [dict(row) for row in rows]
+
+    return changes.cached("exempted_recipient_groups", TABLE, (), compute)
+
+
+def _recovery_only_sets(qs: QuerySet[Any] | list[dict[str, Any]], field: str,
                         openers: dict[str, Opener]) -> tuple[list[list[str]], int]:
-    """The distinct recipient lists of ``qs`` that no holder can open, and how many rows
-    have them: grouped in SQL (there are few distinct lists: one per change of holders),
-    judged here."""
+    """The distinct recipient lists of ``qs`` (or its rows already grouped) that no holder
+    can open, and how many rows have them: grouped in SQL (there are few distinct lists:
+    one per change of holders), judged here."""
     sets, count = [], 0
     # COUNT(*): the (category, recipients) index alone answers it (an index-only scan)
-    for row in qs.order_by().values(field).annotate(n=Count("*")):
+    rows = qs if isinstance(qs, list) else qs.order_by().values(field).annotate(n=Count("*"))
+    for row in rows:
         fingerprints = row[field] or []
         if not _holders_of(fingerprints, openers):
             sets.append(fingerprints)
@@ -348,7 +363,7 @@ def months_between(start: datetime, end: datetime) -> int:
 def recovery_only_counts() -> tuple[int, int]:
     """How many exempted documents and encrypted letters no active holder can open."""
     openers = _openers()
-    _s, documents = _recovery_only_sets(_exempted_documents(), "recipients", openers)
+    _s, documents = _recovery_only_sets(exempted_recipient_groups(), "recipients", openers)
     _s, letters = _recovery_only_sets(_encrypted_letters(), "letter_recipients", openers)
     return documents, letters
 

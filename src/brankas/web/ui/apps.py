@@ -19,3 +19,6 @@ class UiConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in
 
         user_logged_in.connect(_logged_in, dispatch_uid="brankas-password-typed")
+        from brankas.web.changes import remember_per_request
+
+        remember_per_request()

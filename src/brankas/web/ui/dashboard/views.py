@@ -274,7 +274,8 @@ def report_inbox_for(user: User) -> list[Any]:
 def dashboard(request: HttpRequest) -> HttpResponse:
     user = actor(request)
     folders = folder_counts()
-    recent = (document_list(actor=user, via="web", target=request.path)[:RECENT]
+    recent = (document_list(actor=user, via="web", target=request.path)
+              .select_related(None)[:RECENT]
               if allowed(user.role, Action.LIST) else [])
     return render(request, "ui/dashboard.html", {
         "report_inbox": report_inbox_for(user),

@@ -4,10 +4,12 @@ registering a scanned document (SOP steps 1-5) through the data-input form."""
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from csp.decorators import csp_replace
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -23,10 +25,11 @@ from brankas.core.access import Action, allowed
 from brankas.core.errors import BrankasError, NotFound
 from brankas.core.names import safe_component
 from brankas.core.terms import Category, Direction
+from brankas.web import changes
 from brankas.web.accounts.models import User
 from brankas.web.accounts.selectors import office_get
 from brankas.web.documents.models import Document
-from brankas.web.documents.selectors import document_get, document_list, document_years
+from brankas.web.documents.selectors import TABLE, document_get, document_list, document_years
 from brankas.web.documents.services import document_open, document_register, document_view
 from brankas.web.keys.selectors import RECOVERY, key_list
 from brankas.web.ui import labels
@@ -42,17 +45,38 @@ PER_PAGE = 50
 SEARCH_CAP = 1000
 
 
+class CountedOnce:
+    """The register filtered without a search (``key``: its filters), paged: the count is
+    computed again only when the register changed (web/changes.py), for each filter; the
+    pages are read from the query set."""
+
+    def __init__(self, documents: QuerySet[Document], key: tuple[Any, ...]) -> None:
+        self.documents, self.key = documents, key
+
+    def count(self) -> int:
+        return changes.cached(f"document_count {self.key!r}", TABLE, self.key,
+                              self.documents.count)
+
+    def __getitem__(self, window: slice) -> Any:  # a QuerySet (the pages read it lazily)
+        return self.documents[window]
+
+
 @login_required
 @refusals
 def document_list_view(request: HttpRequest) -> HttpResponse:
     user = actor(request)
     form = FilterForm(request.GET, years=document_years())
     filters = form.filters()
-    documents = document_list(actor=user, via="web", target=request.path, **filters)
+    # The table shows no registrant: no user joined and built per row.
+    documents = document_list(actor=user, via="web", target=request.path,
+                              **filters).select_related(None)
     if folder := form.chosen_folder():
         documents = documents.filter(category=folder)
-    page = paginate(request, documents, PER_PAGE,
-                    cap=SEARCH_CAP if filters.get("query") else None)
+    if filters.get("query"):
+        page = paginate(request, documents, PER_PAGE, cap=SEARCH_CAP)
+    else:  # counted once per change of the register (a count reads every index entry)
+        key = (folder, *(filters[k] for k in ("direction", "classification", "year")))
+        page = paginate(request, CountedOnce(documents, key), PER_PAGE)
     return render(request, "ui/document_list.html", {
         "form": form,
         "page": page,
