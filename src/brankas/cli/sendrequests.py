@@ -24,10 +24,10 @@ def request_dict(req: Any, *, full: bool = False) -> dict[str, Any]:
     data: dict[str, Any] = {
         "request": req.pk,
         "state": req.state,
-        "subject": req.subject,
+        "subject": req.shown("subject"),  # "tersegel" when sealed (issue 16)
         "classification": req.classification,
         "urgency": req.urgency,
-        "addressee": req.addressee,
+        "addressee": req.shown("correspondent"),
         "requester_unit": req.requester_unit,
         "requester_name": req.requester_name,
         "assignee": req.assignee.username if req.assignee else None,
@@ -39,7 +39,8 @@ def request_dict(req: Any, *, full: bool = False) -> dict[str, Any]:
     }
     if full:
         data.update({
-            "notes": req.notes,
+            "notes": req.shown("notes"),
+            "sealed": sorted(req.sealed),
             "requested_at": _iso(req.requested_at),
             "state_since": _iso(req.state_since),
             "letter_sha256": req.letter_sha256 or None,

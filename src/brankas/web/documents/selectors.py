@@ -10,8 +10,14 @@ from django.db.models import Count, Q, QuerySet
 from brankas.core.access import Action
 from brankas.core.errors import NotFound
 from brankas.web.audit.guard import Actor, require_audited
+from brankas.core.terms import Category
 from brankas.web.documents.models import Document
+from brankas.web.documents.sealing import UnlockedKey, sealed_matches
 from brankas.web.runtime import distinct_values
+
+
+# The sealed fields the register's search reads (as the columns it searches).
+SEARCHED_SEALED = ("subject", "correspondent")
 
 
 def document_get(*, actor: Actor, agenda: str, via: str = "", target: str = "") -> Document:
@@ -42,6 +48,7 @@ def document_list(
     classification: str | None = None,
     year: int | None = None,
     query: str | None = None,
+    unlocked: UnlockedKey | None = None,
 ) -> QuerySet[Document]:
     """The register, newest first, filtered (``list``)."""
     require_audited(actor, Action.LIST, target=target, via=via)
@@ -54,12 +61,13 @@ def document_list(
         qs = qs.filter(year=year)
     if query and query.strip():
         q = query.strip()
-        qs = qs.filter(
-            Q(agenda__icontains=q)
-            | Q(number__icontains=q)
-            | Q(subject__icontains=q)
-            | Q(correspondent__icontains=q)
-        )
+        match = (Q(agenda__icontains=q) | Q(number__icontains=q) | Q(subject__icontains=q)
+                 | Q(correspondent__icontains=q))
+        if unlocked is not None:  # sealed values: in memory, for an unlocked holder only
+            match |= Q(pk__in=sealed_matches(
+                qs.filter(category=Category.EXEMPTED.value).order_by("-registered_at", "-seq"),
+                q, unlocked, fields=SEARCHED_SEALED).pks)
+        qs = qs.filter(match)
     return qs.order_by("-registered_at", "-seq")
 
 

@@ -151,7 +151,7 @@ def request_turnaround(*, start: dt.datetime, end: dt.datetime) -> list[Turnarou
             previous = here if here is not None else previous
         total = (at["sent"] - at["created"]) if at["sent"] and at["created"] else None
         out.append(Turnaround(
-            number=req.pk, subject=req.subject, classification=req.classification,
+            number=req.pk, subject=req.shown("subject"), classification=req.classification,
             urgency=req.urgency, state=req.state,
             agenda=req.document.agenda if req.document else None,
             at=at, took=took, total=total, returns=returns,
