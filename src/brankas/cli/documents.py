@@ -82,6 +82,9 @@ def open_options(whose: str) -> Callable[[F], F]:
     return add
 
 
+STDIN_DASH = "-"  # ``--passphrase-file -``: take BRANKAS_PASSPHRASE
+
+
 def sealed_key(actor: Any, passphrase_file: str | None) -> Any:
     """With ``--passphrase-file`` (or BRANKAS_PASSPHRASE when the option is given as ``-``),
     the holder's key unlocked for this command only: ``list`` and ``show`` then show the
@@ -90,7 +93,7 @@ def sealed_key(actor: Any, passphrase_file: str | None) -> Any:
         return None
     from brankas.web.documents.sealing import key_for_passphrase
 
-    passphrase = read_secret_file(None if passphrase_file == "-" else passphrase_file,
+    passphrase = read_secret_file(None if passphrase_file == STDIN_DASH else passphrase_file,
                                   "BRANKAS_PASSPHRASE", "Frasa sandi kunci / Key passphrase")
     if not passphrase:
         from brankas.core.errors import CryptoFailure

@@ -9,12 +9,11 @@ from django.db.models import Count, Q, QuerySet
 
 from brankas.core.access import Action
 from brankas.core.errors import NotFound
-from brankas.web.audit.guard import Actor, require_audited
 from brankas.core.terms import Category
+from brankas.web.audit.guard import Actor, require_audited
 from brankas.web.documents.models import Document
 from brankas.web.documents.sealing import UnlockedKey, sealed_matches
 from brankas.web.runtime import distinct_values
-
 
 # The sealed fields the register's search reads (as the columns it searches).
 SEARCHED_SEALED = ("subject", "correspondent")

@@ -31,8 +31,8 @@ from brankas.core.errors import (
     NotFound,
 )
 from brankas.core.register import intake, metadata, store
-from brankas.core.sealing import SEALED_LABEL
 from brankas.core.register.metadata import DocumentInput
+from brankas.core.sealing import SEALED_LABEL
 from brankas.core.terms import (
     Direction,
     Urgency,

@@ -26,12 +26,14 @@ from brankas.core.terms import Category, Direction
 from brankas.web.accounts.models import User
 from brankas.web.accounts.selectors import office_get
 from brankas.web.documents.models import Document
+from brankas.web.documents.sealing import reveal, reveal_typed
 from brankas.web.documents.selectors import document_get, document_list, document_years
 from brankas.web.documents.services import document_open, document_register, document_view
 from brankas.web.keys.selectors import RECOVERY, key_list
 from brankas.web.ui import labels
 from brankas.web.ui.common import actor, message_of, paginate, pdf_response, refusals, require_role
 from brankas.web.ui.documents.forms import FilterForm, RegisterForm, opened_at, opened_token
+from brankas.web.ui.documents.sealed_views import sealed_context, unlocked_key
 from brankas.web.ui.forms import PassphraseForm
 from brankas.web.ui.security import recent_password
 from brankas.web.ui.uploads import refuse_if_too_large
@@ -48,15 +50,19 @@ def document_list_view(request: HttpRequest) -> HttpResponse:
     user = actor(request)
     form = FilterForm(request.GET, years=document_years())
     filters = form.filters()
-    documents = document_list(actor=user, via="web", target=request.path, **filters)
+    key = unlocked_key(request)  # sealed fields (issue 16): an unlocked holder's key
+    documents = document_list(actor=user, via="web", target=request.path, unlocked=key,
+                              **filters)
     if folder := form.chosen_folder():
         documents = documents.filter(category=folder)
     page = paginate(request, documents, PER_PAGE,
                     cap=SEARCH_CAP if filters.get("query") else None)
+    reveal(page.object_list, key, fields=("subject", "correspondent"))
     return render(request, "ui/document_list.html", {
         "form": form,
         "page": page,
         "filtered": folder is not None or any(v is not None for v in filters.values()),
+        **sealed_context(request),
     })
 
 
@@ -78,6 +84,7 @@ def holds_key_for(user: User, doc: Document) -> bool:
 def render_detail(request: HttpRequest, doc: Document, form: PassphraseForm,
                   status: int = 200) -> HttpResponse:
     user = actor(request)
+    reveal([doc], unlocked_key(request))
     may_open = allowed(user.role, Action.OPEN_EXEMPTED)
     response = render(request, "ui/document_detail.html", {
         "doc": doc,
@@ -91,6 +98,7 @@ def render_detail(request: HttpRequest, doc: Document, form: PassphraseForm,
         "form": form,
         "duplicates": list(doc.duplicates.order_by("registered_at")),
         "lang_next": reverse("ui:document", args=[doc.agenda]),  # after a POST to /open
+        **sealed_context(request),
     }, status=status)
     if doc.exempted:
         response["Cache-Control"] = "no-store"
@@ -195,6 +203,13 @@ def register(request: HttpRequest) -> HttpResponse:
             if doc.duplicate_of:
                 messages.warning(request, _("The same file was already registered as agenda "
                                             "%(agenda)s.") % {"agenda": doc.duplicate_of.agenda})
+            if doc.any_sealed:
+                # The confirmation shows what was typed, this once (issue 16): the page is
+                # the answer to the form, never kept (no-store); its link shows "tersegel".
+                reveal_typed(doc, {"subject": meta.subject, "notes": meta.notes,
+                                   "attachments": meta.attachments,
+                                   "correspondent": meta.correspondent})
+                return render_detail(request, doc, PassphraseForm())
             return redirect("ui:document", agenda=doc.agenda)
     # Nothing was stored; the files must be chosen again (a browser cannot refill them).
     return render(request, "ui/register.html", {"form": form, "duplicate": duplicate,

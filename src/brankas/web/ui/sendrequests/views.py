@@ -24,6 +24,7 @@ from brankas.core.chains.request import REQUEST, State, Step, number_text
 from brankas.core.errors import BrankasError
 from brankas.core.names import safe_component
 from brankas.web.accounts.models import User
+from brankas.web.documents.sealing import reveal
 from brankas.web.keys.selectors import key_list
 from brankas.web.runtime import brankas_settings
 from brankas.web.sendrequests import services
@@ -37,6 +38,7 @@ from brankas.web.sendrequests.selectors import (
 )
 from brankas.web.ui.common import actor, message_of, paginate, pdf_response, refusals, require_role
 from brankas.web.ui.documents.forms import opened_at, opened_token
+from brankas.web.ui.documents.sealed_views import sealed_context, unlocked_key
 from brankas.web.ui.formats import form_date_text
 from brankas.web.ui.forms import PassphraseForm
 from brankas.web.ui.sendrequests.forms import (
@@ -67,6 +69,7 @@ def request_list_view(request: HttpRequest) -> HttpResponse:
     if show == "overdue":
         qs = qs.filter(created_at__lt=overdue_cutoff())
     page = paginate(request, qs, PER_PAGE)
+    reveal(page.object_list, unlocked_key(request), fields=("subject", "correspondent"))
     hidden = 0
     if show != "all":  # what the filter leaves out, said beside the count
         hidden = request_list(actor=user, via="web", target=request.path,
@@ -108,6 +111,7 @@ def _people(req: SendRequest) -> list[tuple[str, str]]:
 def render_detail(request: HttpRequest, req: SendRequest, *, status: int = 200,
                   **forms: ServiceForm | PassphraseForm) -> HttpResponse:
     user = actor(request)
+    reveal([req], unlocked_key(request))
     state = State(req.state)
     last_return = req.steps.filter(kind="return").order_by("-at", "-pk").first()
     context: dict[str, Any] = {
@@ -127,6 +131,7 @@ def render_detail(request: HttpRequest, req: SendRequest, *, status: int = 200,
         "sent_form": SentForm(),
         "passphrase_form": PassphraseForm(),
         "lang_next": reverse("ui:request", args=[req.pk]),
+        **sealed_context(request),
     }
     context.update(forms)
     response = render(request, "ui/request_detail.html", context, status=status)

@@ -139,3 +139,12 @@ def report_number(report: object) -> str:
     from brankas.web.reports.selectors import report_number_text
 
     return report_number_text(report)  # type: ignore[arg-type]
+
+
+@register.filter
+def shown(row: object, field: str) -> str:
+    """A register field as this user may see it (issue 16): the value revealed to an
+    unlocked holder, else "tersegel" (translated) where it is sealed, else the column."""
+    from django.utils.translation import gettext
+
+    return str(row.shown(field, gettext("sealed")))  # type: ignore[attr-defined]
