@@ -120,3 +120,38 @@ def test_a_holder_sees_them_with_the_passphrase(sealed_office) -> None:
         outcomes = db.execute("SELECT actor, outcome FROM audit_auditevent "
                               "WHERE action = 'sealed.unlock'").fetchall()
     assert ("kabid", "ok") in outcomes and ("kabid", "denied") in outcomes
+
+
+# ------------------------------------------------------------------ seal-fields (migration)
+
+def test_seal_fields_seals_an_older_instance_and_leaves_no_old_value(unsealed_office,
+                                                                     tmp_path) -> None:
+    """An instance whose exempted entries were registered before sealing (here: with
+    sealing off) is sealed by a key holder; afterwards the marker is in no byte of the
+    database, its WAL or shm; the holder still reads the values; a second run seals
+    nothing more (resumable)."""
+    home = tmp_path / "home"
+    shutil.copytree(unsealed_office.home, home)
+    run = functools.partial(cli, home, tmp_path)
+    db = home / "brankas.sqlite3"
+    assert MARKER.encode() in db.read_bytes()  # the old, unsealed values
+    pp = str(unsealed_office.secrets / "kabid.pp")
+    r = run("seal-fields", "--json", user="operator")  # a Sandiman holds no key: refused
+    assert r.returncode != 0
+    r = run("seal-fields", "--passphrase-file", pp, "--json", user="kabid")
+    assert r.returncode == 0, r.stderr
+    done = r.json()
+    assert (done["documents"], done["requests"], done["already"]) == (1, 1, 0)
+    assert done["checkpoint"][0] == 0  # not busy: the log was emptied
+    assert scan_for(MARKER.encode(), [home]) == []
+    doc = unsealed_office.doc
+    shown = run("show", doc["agenda"], "--passphrase-file", pp, "--json", user="kabid").json()
+    assert (shown["subject"], shown["notes"]) == (f"Perihal {MARKER}-S", f"Catatan {MARKER}-N")
+    assert run("show", doc["agenda"], "--json", user="admin").json()["subject"] == "tersegel"
+    again = run("seal-fields", "--passphrase-file", pp, "--json", user="kabid").json()
+    assert (again["documents"], again["requests"], again["already"]) == (0, 0, 2)
+    with closing(sqlite3.connect(db)) as conn:
+        actions = conn.execute("SELECT actor, detail FROM audit_auditevent "
+                               "WHERE action = 'sealed.seal_fields'").fetchall()
+    assert len(actions) == 4 and {a for a, _d in actions} == {"kabid"}
+    assert all(MARKER not in d for _a, d in actions)
