@@ -259,3 +259,52 @@ def sealed_matches(candidates: QuerySet[Any], query: str, key: UnlockedKey,
         if len(pks) >= limit:
             return SealedSearch(pks, False)
     return SealedSearch(pks, True)
+
+
+# -- grant and rekey (issue 13): sealed values re-encrypted like any exempted file --------
+
+@dataclass
+class SealedRewrap:
+    values: int = 0  # sealed values re-encrypted
+    failed: list[str] = field(default_factory=list)  # "<model> <pk> <field>": did not open
+
+
+def rewrap_sealed(*, identities_for: Any, readers_for: Any) -> SealedRewrap:
+    """Re-encrypt every sealed value that ``readers_for(purpose, to)`` gives new readers
+    (None: leave it) and that ``identities_for(to)`` opens; one transaction per row, so a
+    grant or rekey cut short leaves each row either as it was or done (and a re-run does
+    the rest). ``purpose`` is ``keys.selectors.Purpose``: DOCUMENT or LETTER."""
+    from django.db import transaction
+
+    from brankas.web.documents.models import Document
+    from brankas.web.keys.selectors import Purpose
+    from brankas.web.sendrequests.models import SendRequest
+
+    out = SealedRewrap()
+    for model, purpose in ((Document, Purpose.DOCUMENT), (SendRequest, Purpose.LETTER)):
+        pks = list(model.objects.exclude(sealed={}).order_by("pk").values_list("pk", flat=True))
+        for pk in pks:
+            with transaction.atomic():
+                row = model.objects.select_for_update().get(pk=pk)
+                changed = False
+                for name, entry in list(row.sealed.items()):
+                    readers = readers_for(purpose, list(entry.get("to", ())))
+                    if readers is None:
+                        continue
+                    identities = identities_for(list(entry.get("to", ())))
+                    if not identities:
+                        continue
+                    try:
+                        text = sealing.open_value(entry, identities)
+                    except Exception:  # noqa: BLE001 - damaged: left as it is, named
+                        out.failed.append(f"{model._meta.model_name} {pk} {name}")
+                        continue
+                    row.sealed[name] = sealing.seal_value(
+                        text, [r.recipient for r in readers.all()],
+                        [r.fingerprint for r in readers.all()])
+                    del text
+                    out.values += 1
+                    changed = True
+                if changed:
+                    row.save(update_fields=["sealed"])
+    return out
