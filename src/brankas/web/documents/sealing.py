@@ -120,7 +120,7 @@ def _user_identities(user: User, passphrase: str) -> tuple[list[Any], list[str]]
     keys = list(HolderKey.objects.filter(holder=user, revoked_at__isnull=True)
                 .order_by("-created_at"))
     if not keys:
-        raise AccessDenied("no_key_for_document", username=user.username, agenda="-")
+        raise AccessDenied("sealed_no_key", username=user.username)
     identities = [crypto.unlock_identity(bytes(k.protected_identity), passphrase,
                                          username=user.username) for k in keys]
     anchors_fill(keys, identities)

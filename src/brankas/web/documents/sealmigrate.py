@@ -116,7 +116,7 @@ def seal_existing(*, actor: User, passphrase: str | None = None, recovery: Any =
         identities, via = [recovery], "recovery"
     else:
         if passphrase is None:
-            raise AccessDenied("no_key_for_document", username=actor.username, agenda="-")
+            raise CryptoFailure("passphrase_missing")
         identities, _fps = _user_identities(actor, passphrase)
         via = "passphrase"
     summary = SealSummary(fields=sorted(sealed_fields()), via=via)
