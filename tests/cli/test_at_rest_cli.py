@@ -176,11 +176,14 @@ def test_the_migration_renames_an_old_archive_and_open_still_works(
                    " ('dispatch', '0002_exempted_letter_names'),"
                    " ('documents', '0003_file_version'),"
                    " ('dispatch', '0003_letter_version'),"
-                   " ('documents', '0004_i15_indexes'), ('dispatch', '0004_i15_indexes'))")
+                   " ('documents', '0004_i15_indexes'), ('dispatch', '0004_i15_indexes'),"
+                   " ('documents', '0005_s16_sealed'), ('dispatch', '0005_s16_sealed'))")
         for index in _indexes_added("documents", "0004_i15_indexes") + _indexes_added(
                 "sendrequests", "0004_i15_indexes"):
             db.execute(f'DROP INDEX IF EXISTS "{index}"')
         db.execute("ALTER TABLE documents_document DROP COLUMN file_version")
+        db.execute("ALTER TABLE documents_document DROP COLUMN sealed")  # issue 16
+        db.execute("ALTER TABLE dispatch_sendrequest DROP COLUMN sealed")
         db.execute("ALTER TABLE dispatch_sendrequest DROP COLUMN letter_version")
     assert "merapi" in old_doc and "merapi" in old_letter
 

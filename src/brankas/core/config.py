@@ -89,6 +89,7 @@ class Settings:
     sealed_fields: frozenset[str] = sealing.DEFAULT_SEALED
     unlock_idle_minutes: int = 15  # an unlocked key stays in server memory this long idle
     sealed_cache_max: int = 50_000  # decrypted values kept per unlocked session, at most
+    sealed_warm: int = 10_000  # sealed subjects decrypted at unlock (newest first; 0: none)
 
     @property
     def database_path(self) -> Path:
@@ -137,6 +138,7 @@ def load() -> Settings:
         sealed_fields=sealing.parse_fields(os.environ.get("BRANKAS_SEALED_FIELDS")),
         unlock_idle_minutes=_int("BRANKAS_UNLOCK_IDLE_MINUTES", 15),
         sealed_cache_max=_int("BRANKAS_SEALED_CACHE_MAX", 50_000),
+        sealed_warm=_int("BRANKAS_SEALED_WARM", 10_000, minimum=0),
     )
 
 

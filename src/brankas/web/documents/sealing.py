@@ -29,6 +29,7 @@ from django.db.models import QuerySet
 from brankas.core import crypto, sealing
 from brankas.core.access import Action
 from brankas.core.errors import AccessDenied
+from brankas.core.terms import Category
 from brankas.web.accounts.models import User
 from brankas.web.audit.guard import require_audited
 from brankas.web.audit.services import audit_record
@@ -149,12 +150,34 @@ def unlock(*, actor: User, passphrase: str, via: str = "web") -> str:
     """Unlock the holder's key in this process for ``BRANKAS_UNLOCK_IDLE_MINUTES`` idle;
     returns the token the session keeps (the key itself stays here)."""
     key = key_for_passphrase(actor=actor, passphrase=passphrase, via=via)
-    key.idle_seconds = brankas_settings().unlock_idle_minutes * 60.0
+    settings = brankas_settings()
+    key.idle_seconds = settings.unlock_idle_minutes * 60.0
+    warm(key, min(settings.sealed_warm, settings.sealed_cache_max))
     token = secrets.token_urlsafe(32)
     with _LOCK:
         _sweep()
         _KEYS[token] = key
     return token
+
+
+def warm(key: UnlockedKey, limit: int) -> int:
+    """Decrypt the newest ``limit`` sealed subjects (and correspondents, when sealed) of
+    the register into the key's cache, so that its searches read memory only
+    (docs/benchmarks.md, "Sealed fields": the cost of this, once, at unlock)."""
+    from brankas.web.documents.models import Document
+
+    if limit <= 0:
+        return 0
+    done = 0
+    kind = str(Document._meta.label_lower)
+    rows = (Document.objects.filter(category=Category.EXEMPTED.value).exclude(sealed={})
+            .order_by("-registered_at", "-seq").values_list("pk", "sealed")[:limit])
+    for pk, sealed in rows.iterator(chunk_size=2000):
+        for name in ("subject", "correspondent"):
+            entry = (sealed or {}).get(name)
+            if entry is not None and key.value(kind, pk, name, entry) is not None:
+                done += 1
+    return done
 
 
 def _sweep() -> None:

@@ -25,7 +25,7 @@ from django.db import connection, transaction
 
 from brankas.core import sealing
 from brankas.core.access import Action
-from brankas.core.errors import AccessDenied, CryptoFailure
+from brankas.core.errors import CryptoFailure
 from brankas.core.terms import CLASSIFICATION_LABELS, Category, Classification, category_of
 from brankas.web.accounts.models import User
 from brankas.web.audit.guard import require_audited
