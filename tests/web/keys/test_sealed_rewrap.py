@@ -18,7 +18,7 @@ from brankas.web.keys.grants import key_grant
 from brankas.web.keys.revocation import key_revoke
 from brankas.web.sendrequests.models import SendRequest
 from brankas.web.sendrequests.services import request_create
-from tests.conftest import PASSPHRASES
+from tests.conftest import PASSPHRASES, make_pdf
 from tests.web.keys.test_grants import KABID2_PASSPHRASE, join_kabid2, register
 
 
@@ -86,3 +86,28 @@ def test_seal_existing_with_the_recovery_identity(office, settings) -> None:
     # The Sandiman may not run it (the matrix), audited.
     with pytest.raises(AccessDenied):
         seal_existing(actor=office.users["operator"], passphrase="apa saja", vacuum=False)
+
+
+def test_a_sealed_request_subject_goes_to_its_document_as_sealed(office) -> None:
+    """The Sandiman registers an exempted request's letter holding no key: the document's
+    subject is the request's sealed value itself; the notes typed now are sealed anew."""
+    import datetime as dt
+
+    from brankas.web.sendrequests import services as svc
+    from tests.web.sendrequests.test_services import new_request, through_chain
+
+    u = office.users
+    req = new_request(office, classification="rahasia", letter=make_pdf(text="surat"))
+    through_chain(office, req)
+    svc.request_receive(actor=u["operator"], number=req.pk)
+    doc = svc.request_register(actor=u["operator"], number=req.pk, doc_number="R-1",
+                               doc_date=dt.date.today(), notes="Catatan pengiriman rahasia")
+    fresh = Document.objects.get(pk=doc.pk)
+    sent = SendRequest.objects.get(pk=req.pk)
+    assert fresh.subject == "" and fresh.sealed["subject"] == sent.sealed["subject"]
+    assert fresh.notes == "" and "notes" in fresh.sealed
+    assert fresh.correspondent == "Gubernur Sulut"  # the request's addressee, readable
+    assert shown(office, "kabid", PASSPHRASES["kabid"], doc) == "Kirim berita rapat"
+    key = key_for_passphrase(actor=u["kasi"], passphrase=PASSPHRASES["kasi"], via="test")
+    reveal([fresh], key)
+    assert fresh.shown("notes") == "Catatan pengiriman rahasia"
