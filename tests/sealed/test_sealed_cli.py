@@ -155,3 +155,17 @@ def test_seal_fields_seals_an_older_instance_and_leaves_no_old_value(unsealed_of
                                "WHERE action = 'sealed.seal_fields'").fetchall()
     assert len(actions) == 4 and {a for a, _d in actions} == {"kabid"}
     assert all(MARKER not in d for _a, d in actions)
+
+
+def test_recover_restores_sealed_values_as_they_are(sealed_office, tmp_path) -> None:
+    o = sealed_office
+    new_home = tmp_path / "recovered"
+    pp = str(o.secrets / "kabid.pp")
+    r = cli(tmp_path / "unused", tmp_path, "recover", str(o.disk), "--home", str(new_home),
+            "--passphrase-file", pp, "--json")
+    assert r.returncode == 0, r.stderr
+    run = functools.partial(cli, new_home, tmp_path)
+    assert run("show", o.doc["agenda"], "--json", user="admin").json()["subject"] == "tersegel"
+    shown = run("show", o.doc["agenda"], "--passphrase-file", pp, "--json", user="kabid").json()
+    assert shown["subject"] == f"Perihal {MARKER}-S"
+    assert scan_for(MARKER.encode(), [new_home]) == []
