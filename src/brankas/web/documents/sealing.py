@@ -22,7 +22,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 
@@ -34,9 +34,10 @@ from brankas.web.accounts.models import User
 from brankas.web.audit.guard import require_audited
 from brankas.web.audit.services import audit_record
 from brankas.web.keys.models import HolderKey
-from brankas.web.keys.selectors import Recipient
-from brankas.web.keys.services import anchors_fill
 from brankas.web.runtime import brankas_settings
+
+if TYPE_CHECKING:
+    from brankas.web.keys.selectors import Recipient
 
 # How many sealed candidates one search decrypts at most (the newest first); the list
 # says when a search stopped there. 10,000 exempted rows: docs/benchmarks.md.
@@ -118,6 +119,8 @@ _LOCK = threading.Lock()
 
 def _user_identities(user: User, passphrase: str) -> tuple[list[Any], list[str]]:
     """The user's usable keys (active and retired, never revoked), unlocked."""
+    from brankas.web.keys.services import anchors_fill
+
     keys = list(HolderKey.objects.filter(holder=user, revoked_at__isnull=True)
                 .order_by("-created_at"))
     if not keys:

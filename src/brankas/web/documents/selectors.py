@@ -5,6 +5,8 @@ in the audit log."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db.models import Count, Q, QuerySet
 
 from brankas.core.access import Action
@@ -12,8 +14,10 @@ from brankas.core.errors import NotFound
 from brankas.core.terms import Category
 from brankas.web.audit.guard import Actor, require_audited
 from brankas.web.documents.models import Document
-from brankas.web.documents.sealing import UnlockedKey, sealed_matches
 from brankas.web.runtime import distinct_values
+
+if TYPE_CHECKING:
+    from brankas.web.documents.sealing import UnlockedKey
 
 # The sealed fields the register's search reads (as the columns it searches).
 SEARCHED_SEALED = ("subject", "correspondent")
@@ -63,6 +67,8 @@ def document_list(
         match = (Q(agenda__icontains=q) | Q(number__icontains=q) | Q(subject__icontains=q)
                  | Q(correspondent__icontains=q))
         if unlocked is not None:  # sealed values: in memory, for an unlocked holder only
+            from brankas.web.documents.sealing import sealed_matches
+
             match |= Q(pk__in=sealed_matches(
                 qs.filter(category=Category.EXEMPTED.value).order_by("-registered_at", "-seq"),
                 q, unlocked, fields=SEARCHED_SEALED).pks)
