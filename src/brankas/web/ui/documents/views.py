@@ -22,6 +22,7 @@ from brankas.core import crypto
 from brankas.core.access import Action, allowed
 from brankas.core.errors import BrankasError, NotFound
 from brankas.core.names import safe_component
+from brankas.core.sealing import SEALABLE
 from brankas.core.terms import Category, Direction
 from brankas.web.accounts.models import User
 from brankas.web.accounts.selectors import office_get
@@ -174,6 +175,7 @@ def duplicate_of(exc: BrankasError, user: User) -> Document | None:
 
 @login_required
 @refusals
+@sensitive_post_parameters(*SEALABLE)  # never in an error report (issue 16)
 def register(request: HttpRequest) -> HttpResponse:
     user = require_role(request, Action.REGISTER)
     duplicate: Document | None = None

@@ -23,6 +23,7 @@ from brankas.core.access import Action
 from brankas.core.chains.request import REQUEST, State, Step, number_text
 from brankas.core.errors import BrankasError
 from brankas.core.names import safe_component
+from brankas.core.sealing import SEALABLE
 from brankas.web.accounts.models import User
 from brankas.web.documents.sealing import reveal
 from brankas.web.keys.selectors import key_list
@@ -84,6 +85,7 @@ def request_list_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @refusals
+@sensitive_post_parameters(*SEALABLE, "addressee")  # never in an error report (issue 16)
 def request_new(request: HttpRequest) -> HttpResponse:
     user = require_role(request, Action.REQUEST_CREATE)
     if request.method != "POST":
