@@ -169,3 +169,17 @@ def test_recover_restores_sealed_values_as_they_are(sealed_office, tmp_path) -> 
     shown = run("show", o.doc["agenda"], "--passphrase-file", pp, "--json", user="kabid").json()
     assert shown["subject"] == f"Perihal {MARKER}-S"
     assert scan_for(MARKER.encode(), [new_home]) == []
+
+
+def test_the_full_register_on_the_disk_says_tersegel(sealed_office, cli_office_template) -> None:
+    """The full register (encrypted, opened with ``age -d`` alone in the restore guide)
+    keeps working: the sealed cells say "tersegel" (the backup runs without a key)."""
+    from brankas.core import crypto
+
+    found = list(sealed_office.disk.rglob("register-lengkap.csv.age"))
+    assert found
+    identity = crypto.parse_identity(cli_office_template.recovery_identity)
+    text = crypto.decrypt_bytes(found[-1].read_bytes(), [identity]).decode("utf-8-sig")
+    row = next(line for line in text.splitlines() if sealed_office.doc["agenda"] in line)
+    assert row.count("tersegel") == 3 and MARKER not in text and "Kapolres" in row
+    assert "Undangan rapat" in text  # the biasa row as it is
