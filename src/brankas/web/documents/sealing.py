@@ -86,6 +86,7 @@ class UnlockedKey:
     cache_max: int
     last_used: float = field(default_factory=time.monotonic)
     cache: OrderedDict[tuple[str, int, str], str] = field(default_factory=OrderedDict)
+    guard: threading.Lock = field(default_factory=threading.Lock)  # pages served at once
 
     def opens(self, entry: Mapping[str, Any]) -> bool:
         return sealing.opens(entry, self.fingerprints)
@@ -95,22 +96,28 @@ class UnlockedKey:
         if not self.opens(entry):
             return None
         key = (kind, pk, name + ":" + str(entry["age"])[-16:])  # a re-encrypted value anew
-        hit = self.cache.get(key)
+        with self.guard:
+            hit = self.cache.get(key)
+            if hit is not None:
+                self.cache.move_to_end(key)  # least recently used dropped first
+            identities = list(self.identities)
         if hit is not None:
             return hit
         try:
-            text = sealing.open_value(entry, self.identities)
-        except Exception:  # not openable by this key after all (a damaged value)
+            text = sealing.open_value(entry, identities)
+        except Exception:  # not openable by this key after all (a damaged value), or locked
             return None
-        if self.cache_max > 0:
-            self.cache[key] = text
-            while len(self.cache) > self.cache_max:
-                self.cache.popitem(last=False)
+        with self.guard:
+            if self.cache_max > 0 and self.identities:
+                self.cache[key] = text
+                while len(self.cache) > self.cache_max:
+                    self.cache.popitem(last=False)
         return text
 
     def forget(self) -> None:
-        self.cache.clear()
-        self.identities.clear()
+        with self.guard:
+            self.cache.clear()
+            self.identities.clear()
 
 
 _KEYS: dict[str, UnlockedKey] = {}
