@@ -80,7 +80,7 @@ def test_register_an_exempted_pdf_stores_only_ciphertext(signed_in, office, clas
     original = make_pdf(text=f"isi {classification}")
     r = post_register(client, [("rahasia.pdf", original)], classification=classification,
                       direction="pengiriman", correspondent="Gubernur")
-    assert r.status_code == 200  # the confirmation page itself: its sealed fields (issue 16)
+    assert r.status_code == 302
     doc = Document.objects.get()
     assert doc.stored_path.startswith("arsip/dikecualikan/pengiriman/")
     assert doc.stored_path.endswith(".pdf.age")

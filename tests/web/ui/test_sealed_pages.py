@@ -49,10 +49,13 @@ def sealed_doc(signed_in, office):  # type: ignore[no-untyped-def]
     from brankas.web.documents.models import Document
 
     started = time.time()
-    r = register_secret(signed_in("operator"))
-    assert r.status_code == 200, r.content[:500]
+    client = signed_in("operator")
+    r = register_secret(client)
+    assert r.status_code == 302, r.content[:500]
     doc = Document.objects.get()
-    return doc, r, started
+    assert r["Location"] == f"/documents/{doc.agenda}/"
+    assert MARKER not in database_text()  # the session holds a token, the values are in memory
+    return doc, client.get(r["Location"]), started
 
 
 def test_registration_seals_and_the_confirmation_shows_what_was_typed(sealed_doc, office,
@@ -60,14 +63,16 @@ def test_registration_seals_and_the_confirmation_shows_what_was_typed(sealed_doc
     doc, confirmation, started = sealed_doc
     page = text_of(confirmation)
     assert all(v in page for v in TYPED.values())  # the confirmation, once
+    assert confirmation["Cache-Control"] == "no-store"
     assert (doc.subject, doc.notes, doc.attachments) == ("", "", "")
     assert set(doc.sealed) == {"subject", "notes", "attachments"}
     assert doc.correspondent  # readable unless configured
     assert MARKER not in database_text()
     assert files_with(MARKER, office.home, started) == []
-    # The same user, on the page again: sealed.
+    # The same user, on the page again: sealed (and nothing of it kept in the session).
     again = text_of(signed_in("operator").get(f"/documents/{doc.agenda}/"))
     assert MARKER not in again and "tersegel" in again
+    assert MARKER not in database_text()
 
 
 def test_control_with_sealing_off_the_scan_finds_the_marker(signed_in, office, settings):

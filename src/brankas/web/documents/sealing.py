@@ -341,3 +341,37 @@ def rewrap_sealed(*, identities_for: Any, readers_for: Any) -> SealedRewrap:
                 if changed:
                     row.save(update_fields=["sealed"])
     return out
+
+
+# -- what the registering user typed, for the confirmation page only ---------------------
+
+TYPED_SECONDS = 120.0  # the confirmation page follows the form at once
+_TYPED: dict[str, tuple[int, str, dict[str, str], float]] = {}
+
+
+def remember_typed(*, user_id: int, agenda: str, values: Mapping[str, str]) -> str:
+    """Keep what the user typed into the sealed fields, in this process's memory, for the
+    page that confirms the registration (one showing, within TYPED_SECONDS); returns the
+    token the session keeps (the values are never in the session or a cookie)."""
+    token = secrets.token_urlsafe(24)
+    now = time.monotonic()
+    with _LOCK:
+        for old, (_u, _a, _v, expires) in list(_TYPED.items()):
+            if expires < now:
+                del _TYPED[old]
+        _TYPED[token] = (user_id, agenda, dict(values), now + TYPED_SECONDS)
+    return token
+
+
+def take_typed(token: str | None, *, user_id: int, agenda: str) -> dict[str, str] | None:
+    """The values ``remember_typed`` kept, once (then forgotten), for that user and entry."""
+    if not token:
+        return None
+    with _LOCK:
+        kept = _TYPED.pop(token, None)
+    if kept is None:
+        return None
+    who, where, values, expires = kept
+    if who != user_id or where != agenda or expires < time.monotonic():
+        return None
+    return values

@@ -27,7 +27,7 @@ from brankas.core.terms import Category, Direction
 from brankas.web.accounts.models import User
 from brankas.web.accounts.selectors import office_get
 from brankas.web.documents.models import Document
-from brankas.web.documents.sealing import reveal, reveal_typed
+from brankas.web.documents.sealing import remember_typed, reveal, reveal_typed, take_typed
 from brankas.web.documents.selectors import document_get, document_list, document_years
 from brankas.web.documents.services import document_open, document_register, document_view
 from brankas.web.keys.selectors import RECOVERY, key_list
@@ -40,6 +40,7 @@ from brankas.web.ui.security import recent_password
 from brankas.web.ui.uploads import refuse_if_too_large
 
 PER_PAGE = 50
+TYPED_KEY = "brankas_sealed_typed"  # the token of what was just typed (issue 16)
 # A search by text is counted up to this many matches (no index serves a substring on
 # SQLite: docs/benchmarks.md, "Search"); more are announced as "more than".
 SEARCH_CAP = 1000
@@ -110,6 +111,11 @@ def render_detail(request: HttpRequest, doc: Document, form: PassphraseForm,
 @refusals
 def document_detail(request: HttpRequest, agenda: str) -> HttpResponse:
     doc = document_view(actor=actor(request), agenda=agenda, via="web", target=request.path)
+    if TYPED_KEY in request.session:  # just registered: what was typed, this once
+        typed = take_typed(request.session.pop(TYPED_KEY), user_id=actor(request).pk,
+                           agenda=doc.agenda)
+        if typed:
+            reveal_typed(doc, typed)
     return render_detail(request, doc, PassphraseForm())
 
 
@@ -206,12 +212,13 @@ def register(request: HttpRequest) -> HttpResponse:
                 messages.warning(request, _("The same file was already registered as agenda "
                                             "%(agenda)s.") % {"agenda": doc.duplicate_of.agenda})
             if doc.any_sealed:
-                # The confirmation shows what was typed, this once (issue 16): the page is
-                # the answer to the form, never kept (no-store); its link shows "tersegel".
-                reveal_typed(doc, {"subject": meta.subject, "notes": meta.notes,
-                                   "attachments": meta.attachments,
-                                   "correspondent": meta.correspondent})
-                return render_detail(request, doc, PassphraseForm())
+                # The confirmation (the document's page, next) shows what was typed, once
+                # (issue 16): kept in server memory, the session holds a token only.
+                request.session[TYPED_KEY] = remember_typed(
+                    user_id=user.pk, agenda=doc.agenda,
+                    values={"subject": meta.subject, "notes": meta.notes,
+                            "attachments": meta.attachments,
+                            "correspondent": meta.correspondent})
             return redirect("ui:document", agenda=doc.agenda)
     # Nothing was stored; the files must be chosen again (a browser cannot refill them).
     return render(request, "ui/register.html", {"form": form, "duplicate": duplicate,
