@@ -102,6 +102,11 @@ def test_a_holder_sees_them_with_the_passphrase(sealed_office) -> None:
     assert shown["subject"] == f"Perihal {MARKER}-S"
     assert shown["notes"] == f"Catatan {MARKER}-N"
     assert shown["attachments"] == f"Lampiran {MARKER}-A"
+    req = o.run("request", "show", str(o.req["request"]), "--passphrase-file", pp, "--json",
+                user="kabid").json()
+    assert (req["subject"], req["notes"]) == (f"Permintaan {MARKER}-R", f"Catatan {MARKER}-RN")
+    rows = o.run("request", "list", "--passphrase-file", pp, "--json", user="kabid").json()
+    assert [r["subject"] for r in rows] == [f"Permintaan {MARKER}-R"]
     rows = o.run("list", "--query", f"{MARKER.lower()}-s", "--passphrase-file", pp, "--json",
                  user="kabid").json()
     assert [r["agenda"] for r in rows] == [o.doc["agenda"]]
