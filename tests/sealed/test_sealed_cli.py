@@ -65,19 +65,25 @@ def unsealed_office(cli_office_template, tmp_path_factory) -> SimpleNamespace:
                   env={"BRANKAS_SEALED_FIELDS": "none"})
 
 
-def _scan(o: SimpleNamespace) -> list[Path]:
-    # The database, and its WAL and shm files when a command left them.
-    roots = [o.home, o.disk, o.base / "tmp", *SHARED_TEMP]
+def _scan(o: SimpleNamespace, *, shared: bool = True) -> list[Path]:
+    # The database, and its WAL and shm files when a command left them; the data folder,
+    # the backup disk, the commands' temporary folder and (slow) the shared ones.
+    roots = [o.home, o.disk, o.base / "tmp", *(SHARED_TEMP if shared else ())]
     return scan_for(MARKER.encode(), roots, since=o.started - 1,
                     exclude=(Path(__file__).resolve().parent,))
 
 
+def test_the_marker_is_not_in_the_data_folder_or_on_the_disk(sealed_office) -> None:
+    assert _scan(sealed_office, shared=False) == []
+
+
+@pytest.mark.slow  # walks the shared temporary folders
 def test_the_marker_is_nowhere_on_disk(sealed_office) -> None:
     assert _scan(sealed_office) == []
 
 
 def test_control_without_sealing_the_scan_finds_it(unsealed_office) -> None:
-    found = {p.name for p in _scan(unsealed_office)}
+    found = {p.name for p in _scan(unsealed_office, shared=False)}
     assert found & {"brankas.sqlite3", "brankas.sqlite3-wal"}, found
 
 

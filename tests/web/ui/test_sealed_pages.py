@@ -33,8 +33,8 @@ def database_text() -> str:
     return "\n".join(connection.connection.iterdump())
 
 
-def files_with(marker: str, home: Path, started: float) -> list[Path]:
-    roots = [home, Path(tempfile.gettempdir()), *SHARED_TEMP]
+def files_with(marker: str, home: Path, started: float, *, shared: bool = True) -> list[Path]:
+    roots = [home, *((Path(tempfile.gettempdir()), *SHARED_TEMP) if shared else ())]
     return scan_for(marker.encode(), roots, since=started - 1,
                     exclude=(Path(__file__).resolve().parent,))
 
@@ -58,6 +58,7 @@ def sealed_doc(signed_in, office):  # type: ignore[no-untyped-def]
     return doc, client.get(r["Location"]), started
 
 
+@pytest.mark.slow  # walks the shared temporary folders
 def test_registration_seals_and_the_confirmation_shows_what_was_typed(sealed_doc, office,
                                                                       signed_in):
     doc, confirmation, started = sealed_doc
@@ -73,6 +74,13 @@ def test_registration_seals_and_the_confirmation_shows_what_was_typed(sealed_doc
     again = text_of(signed_in("operator").get(f"/documents/{doc.agenda}/"))
     assert MARKER not in again and "tersegel" in again
     assert MARKER not in database_text()
+
+
+def test_the_registration_keeps_nothing_in_clear(sealed_doc, office) -> None:
+    """The quick half of the slow test above: the database and the data folder."""
+    doc, _r, started = sealed_doc
+    assert doc.subject == "" and MARKER not in database_text()
+    assert files_with(MARKER, office.home, started, shared=False) == []
 
 
 def test_control_with_sealing_off_the_scan_finds_the_marker(signed_in, office, settings):
@@ -120,7 +128,7 @@ def test_a_holder_unlocks_sees_searches_and_locks(sealed_doc, signed_in, office)
     assert MARKER not in text and PASSPHRASES["kabid"] not in text
     assert all(MARKER not in c.value and "AGE-SECRET" not in c.value
                for c in client.cookies.values())
-    assert files_with(MARKER, office.home, started) == []
+    assert files_with(MARKER, office.home, started, shared=False) == []
     # Lock: sealed again.
     client.post("/sealed/lock", {"next": "/documents/"})
     assert MARKER not in text_of(client.get(f"/documents/{doc.agenda}/"))
