@@ -187,8 +187,12 @@ def test_the_request_chain_keeps_the_subject_sealed(signed_in, office):
             r = client.get(url)
             assert r.status_code == 200 and MARKER not in text_of(r)
             assert "tersegel" in text_of(r)
+    assert f'href="/requests/{req.pk}/"' not in text_of(
+        signed_in("kasi").get(f"/requests/?show=all&q={MARKER}"))  # locked: not searched
     client = signed_in("kasi")
     client.post("/sealed/unlock", {"passphrase": PASSPHRASES["kasi"]})
     assert f"Permintaan {MARKER}-R" in text_of(client.get(f"/requests/{req.pk}/"))
+    found = text_of(client.get(f"/requests/?show=all&q={MARKER.lower()}-r"))
+    assert f"Permintaan {MARKER}-R" in found
     assert MARKER not in database_text()
     assert not Document.objects.exists()

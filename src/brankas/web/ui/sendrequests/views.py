@@ -65,12 +65,13 @@ def overdue_cutoff() -> dt.datetime:
 def request_list_view(request: HttpRequest) -> HttpResponse:
     user = actor(request)
     show = request.GET.get("show", "open")
+    key = unlocked_key(request)  # an unlocked holder also searches sealed subjects
     qs = request_list(actor=user, via="web", target=request.path, open_only=show != "all",
-                      query=request.GET.get("q"))
+                      query=request.GET.get("q"), unlocked=key)
     if show == "overdue":
         qs = qs.filter(created_at__lt=overdue_cutoff())
     page = paginate(request, qs, PER_PAGE)
-    reveal(page.object_list, unlocked_key(request), fields=("subject", "correspondent"))
+    reveal(page.object_list, key, fields=("subject", "correspondent"))
     hidden = 0
     if show != "all":  # what the filter leaves out, said beside the count
         hidden = request_list(actor=user, via="web", target=request.path,
