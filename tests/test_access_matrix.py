@@ -363,6 +363,18 @@ def svc_revoke(ctx: SimpleNamespace, user: Any) -> None:
     key_revoke(actor=user, holder="tidak-ada")
 
 
+def svc_unseal(ctx: SimpleNamespace, user: Any) -> None:
+    from brankas.web.documents.sealing import key_for_passphrase
+
+    key_for_passphrase(actor=user, passphrase=WEAK, via="test")
+
+
+def svc_seal_fields(ctx: SimpleNamespace, user: Any) -> None:
+    from brankas.web.documents.sealmigrate import seal_existing
+
+    seal_existing(actor=user, passphrase=WEAK, vacuum=False)
+
+
 @dataclass(frozen=True)
 class Attempt:
     service: Callable[[SimpleNamespace, Any], None] | None
@@ -477,6 +489,14 @@ ATTEMPTS: dict[Action, Attempt] = {
     Action.RECOVERY_CHECK: Attempt(svc_recovery_check,
                                    lambda ctx, u: ["recovery", "check", str(ctx.weak)],
                                    lambda c, ctx, u: c.post("/keys/recovery/check", {})),
+    # issue 16: a wrong passphrase stops an allowed role right after the role check
+    Action.UNSEAL: Attempt(
+        svc_unseal,
+        lambda ctx, u: ["show", ctx.secret, "--passphrase-file", str(ctx.weak)],
+        lambda c, ctx, u: c.post("/sealed/unlock", {"passphrase": WEAK})),
+    Action.SEAL_FIELDS: Attempt(
+        svc_seal_fields, lambda ctx, u: ["seal-fields", "--passphrase-file", str(ctx.weak)],
+        None, why_not="a one-off command-line migration (docs/cli.md), no page"),
 }
 
 PAIRS = list(itertools.product(Action, Role))

@@ -170,6 +170,11 @@ def test_bulk_record_equals_service_record(office) -> None:  # type: ignore[no-u
             # to the header): other bytes, a size a few bytes apart.
             assert made_in_bulk.pop("stored_sha256") != service.pop("stored_sha256")
             assert abs(made_in_bulk.pop("stored_size") - service.pop("stored_size")) < 300
+            # The sealed register fields (issue 16): the same fields to the same readers,
+            # each a fresh age file.
+            bulk_sealed, service_sealed = made_in_bulk.pop("sealed"), service.pop("sealed")
+            assert {k: v["to"] for k, v in bulk_sealed.items()} == {
+                k: v["to"] for k, v in service_sealed.items()} and bulk_sealed
         assert made_in_bulk == service
         assert twin.registered_at == moment
         entry = AuditEvent.objects.filter(action="document.register").order_by("-seq")[0]

@@ -178,7 +178,8 @@ def test_the_migration_renames_an_old_archive_and_open_still_works(
                    " ('dispatch', '0003_letter_version'),"
                    " ('documents', '0004_i15_indexes'), ('dispatch', '0004_i15_indexes'),"
                    " ('documents', '0005_s16_document_changes'),"
-                   " ('documents', '0006_s16_search_index'))")
+                   " ('documents', '0006_s16_search_index'),"
+                   " ('documents', '0007_s16_sealed'), ('dispatch', '0005_s16_sealed'))")
         # 0005's change counter (web/changes.py) and its triggers
         db.execute("DELETE FROM brankas_changes WHERE tbl = 'documents_document'")
         for event in ("delete", "update"):
@@ -187,6 +188,8 @@ def test_the_migration_renames_an_old_archive_and_open_still_works(
                 "sendrequests", "0004_i15_indexes"):
             db.execute(f'DROP INDEX IF EXISTS "{index}"')
         db.execute("ALTER TABLE documents_document DROP COLUMN file_version")
+        db.execute("ALTER TABLE documents_document DROP COLUMN sealed")  # issue 16
+        db.execute("ALTER TABLE dispatch_sendrequest DROP COLUMN sealed")
         db.execute("ALTER TABLE dispatch_sendrequest DROP COLUMN letter_version")
     assert "merapi" in old_doc and "merapi" in old_letter
 

@@ -273,10 +273,11 @@ def test_list_filters_and_show(run_cli, cli_office, tmp_path):
         pdf = tmp_path / f"d{i}.pdf"
         make_pdf(pdf, text=subject)
         assert register(run_cli, pdf, cls, direction, subject).returncode == 0
+    # The rahasia document's subject is sealed (issue 16): "tersegel" for everyone here.
     rows = run_cli("list", "--direction", "pengiriman", "--json", user="kadis").json()
-    assert {r["subject"] for r in rows} == {"Sandi baru", "Undangan upacara"}
+    assert {r["subject"] for r in rows} == {"tersegel", "Undangan upacara"}
     rows = run_cli("list", "--classification", "rahasia", "--json", user="kadis").json()
-    assert [r["subject"] for r in rows] == ["Sandi baru"]
+    assert [r["subject"] for r in rows] == ["tersegel"]
     rows = run_cli("list", "--query", "upacara", "--json", user="kadis").json()
     assert [r["subject"] for r in rows] == ["Undangan upacara"]
     shown = run_cli("show", rows[0]["agenda"], "--json", user="kadis").json()

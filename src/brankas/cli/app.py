@@ -289,6 +289,7 @@ main.lazy = {
     "recovery": ("brankas.cli.recovery",),
     "report": ("brankas.cli.reports",),
     "request": ("brankas.cli.sendrequests",),
+    "seal-fields": ("brankas.cli.sealfields",),  # issue 16
 }
 assert isinstance(audit, LazyGroup)
 audit.lazy = {"list": ("brankas.cli.audit",), "export": ("brankas.cli.audit",)}

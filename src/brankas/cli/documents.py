@@ -24,8 +24,9 @@ def document_dict(doc: Any, *, full: bool = False) -> dict[str, Any]:
         "category": doc.category,
         "number": doc.number,
         "date": doc.doc_date.isoformat(),
-        "subject": doc.subject,
-        "correspondent": doc.correspondent,
+        # A sealed field is "tersegel" unless revealed (``--passphrase-file``, issue 16).
+        "subject": doc.shown("subject"),
+        "correspondent": doc.shown("correspondent"),
         "pages": doc.pages,
         "stored_path": doc.stored_path,
         "registered_at": doc.registered_at.isoformat(),
@@ -34,8 +35,9 @@ def document_dict(doc: Any, *, full: bool = False) -> dict[str, Any]:
     if full:
         data.update(
             {
-                "attachments": doc.attachments,
-                "notes": doc.notes,
+                "attachments": doc.shown("attachments"),
+                "notes": doc.shown("notes"),
+                "sealed": sorted(doc.sealed),
                 "form_opened_at": doc.form_opened_at.isoformat(),
                 "source": doc.source,
                 "originals": doc.originals,
@@ -78,6 +80,33 @@ def open_options(whose: str) -> Callable[[F], F]:
                             help="Where to write the PDF (must not exist).")(fn)
 
     return add
+
+
+STDIN_DASH = "-"  # ``--passphrase-file -``: take BRANKAS_PASSPHRASE
+
+
+def sealed_key(actor: Any, passphrase_file: str | None) -> Any:
+    """With ``--passphrase-file`` (or BRANKAS_PASSPHRASE when the option is given as ``-``),
+    the holder's key unlocked for this command only: ``list`` and ``show`` then show the
+    sealed fields it opens (issue 16). Without it, None: sealed fields are "tersegel"."""
+    if not passphrase_file:
+        return None
+    from brankas.web.documents.sealing import key_for_passphrase
+
+    passphrase = read_secret_file(None if passphrase_file == STDIN_DASH else passphrase_file,
+                                  "BRANKAS_PASSPHRASE", "Frasa sandi kunci / Key passphrase")
+    if not passphrase:
+        from brankas.core.errors import CryptoFailure
+
+        raise CryptoFailure("passphrase_missing")
+    return key_for_passphrase(actor=actor, passphrase=passphrase, via="cli")
+
+
+def sealed_option(fn: F) -> F:
+    return click.option(
+        "--passphrase-file", type=click.Path(dir_okay=False),
+        help="A key holder's passphrase: show (and search) the sealed fields it opens "
+             "('-': BRANKAS_PASSPHRASE).")(fn)
 
 
 def write_opened(out: str, passphrase_file: str | None, *, encrypted: Callable[[], bool],
@@ -186,33 +215,47 @@ def import_(actor, folder: str, exempted_classification: str, as_json: bool) -> 
 @click.option("--year", type=int)
 @click.option("--query", default=None, help="Search agenda, number, subject, correspondent.")
 @click.option("--limit", default=0, type=int, help="At most this many rows (0: all).")
+@sealed_option
 @click.option("--json", "as_json", is_flag=True)
 @handles_errors
 @acting_user
 def list_(actor, direction: str | None, classification: str | None, year: int | None,  # type: ignore[no-untyped-def]
-          query: str | None, limit: int, as_json: bool) -> None:
+          query: str | None, limit: int, passphrase_file: str | None, as_json: bool) -> None:
     """List the register, newest first."""
     from brankas.web.documents.selectors import document_list
 
+    key = sealed_key(actor, passphrase_file)
     qs = document_list(actor=actor, via="cli", direction=direction,
-                       classification=classification, year=year, query=query)
+                       classification=classification, year=year, query=query, unlocked=key)
     if limit:
         qs = qs[:limit]
-    emit_rows([document_dict(d) for d in qs], as_json,
+    docs = list(qs)
+    if key is not None:
+        from brankas.web.documents.sealing import reveal
+
+        reveal(docs, key)
+    emit_rows([document_dict(d) for d in docs], as_json,
               lambda r: f"{r['agenda']:<16} {r['date']}  {r['classification']:<14} "
                         f"{r['direction']:<10} {r['subject'][:60]}")
 
 
 @main.command()
 @click.argument("agenda")
+@sealed_option
 @click.option("--json", "as_json", is_flag=True)
 @handles_errors
 @acting_user
-def show(actor, agenda: str, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+def show(actor, agenda: str, passphrase_file: str | None, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     """Show one register entry."""
     from brankas.web.documents.services import document_view
 
-    data = document_dict(document_view(actor=actor, agenda=agenda, via="cli"), full=True)
+    key = sealed_key(actor, passphrase_file)
+    doc = document_view(actor=actor, agenda=agenda, via="cli")
+    if key is not None:
+        from brankas.web.documents.sealing import reveal
+
+        reveal([doc], key)
+    data = document_dict(doc, full=True)
     emit(data, as_json, "\n".join(f"{k:<16} {v}" for k, v in data.items()))
 
 

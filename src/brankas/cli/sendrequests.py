@@ -10,7 +10,13 @@ import click
 
 from brankas.cli.app import main
 from brankas.cli.auth import acting_user
-from brankas.cli.documents import form_options, open_options, write_opened
+from brankas.cli.documents import (
+    form_options,
+    open_options,
+    sealed_key,
+    sealed_option,
+    write_opened,
+)
 from brankas.cli.runtime import emit, emit_json, emit_rows, handles_errors, local_time
 from brankas.core.chains.request import REQUEST, State, Step
 from brankas.core.terms import Classification, Urgency
@@ -24,10 +30,10 @@ def request_dict(req: Any, *, full: bool = False) -> dict[str, Any]:
     data: dict[str, Any] = {
         "request": req.pk,
         "state": req.state,
-        "subject": req.subject,
+        "subject": req.shown("subject"),  # "tersegel" when sealed (issue 16)
         "classification": req.classification,
         "urgency": req.urgency,
-        "addressee": req.addressee,
+        "addressee": req.shown("correspondent"),
         "requester_unit": req.requester_unit,
         "requester_name": req.requester_name,
         "assignee": req.assignee.username if req.assignee else None,
@@ -39,7 +45,8 @@ def request_dict(req: Any, *, full: bool = False) -> dict[str, Any]:
     }
     if full:
         data.update({
-            "notes": req.notes,
+            "notes": req.shown("notes"),
+            "sealed": sorted(req.sealed),
             "requested_at": _iso(req.requested_at),
             "state_since": _iso(req.state_since),
             "letter_sha256": req.letter_sha256 or None,
@@ -110,18 +117,26 @@ def create(actor, subject: str, classification: str, addressee: str, urgency: st
               help="Only requests in this state.")
 @click.option("--open", "open_only", is_flag=True, help="Only requests not yet closed.")
 @click.option("--mine", is_flag=True, help="Only what waits for me.")
+@sealed_option
 @click.option("--json", "as_json", is_flag=True)
 @handles_errors
 @acting_user
-def list_(actor, state: str | None, open_only: bool, mine: bool, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+def list_(actor, state: str | None, open_only: bool, mine: bool, passphrase_file: str | None,  # type: ignore[no-untyped-def]
+          as_json: bool) -> None:
     """List requests, newest first."""
     from brankas.web.sendrequests.selectors import request_inbox, request_list
 
+    key = sealed_key(actor, passphrase_file)
     qs = (request_inbox(actor, via="cli") if mine else
           request_list(actor=actor, via="cli", state=state, open_only=open_only))
     if mine and state:
         qs = qs.filter(state=state)
-    emit_rows([request_dict(r) for r in qs], as_json,
+    rows = list(qs)
+    if key is not None:
+        from brankas.web.documents.sealing import reveal
+
+        reveal(rows, key)
+    emit_rows([request_dict(r) for r in rows], as_json,
               lambda r: f"{r['request']:>5}  {r['state']:<20} {r['urgency']:<13} "
                         f"{r['classification']:<14} {r['assignee'] or '-':<12} "
                         f"{r['subject'][:50]}")
@@ -129,14 +144,21 @@ def list_(actor, state: str | None, open_only: bool, mine: bool, as_json: bool) 
 
 @request.command("show")
 @click.argument("number", type=int)
+@sealed_option
 @click.option("--json", "as_json", is_flag=True)
 @handles_errors
 @acting_user
-def show(actor, number: int, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+def show(actor, number: int, passphrase_file: str | None, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     """One request with its history (who, when, note)."""
     from brankas.web.sendrequests.selectors import request_get
 
-    data = request_dict(request_get(actor=actor, number=number, via="cli"), full=True)
+    key = sealed_key(actor, passphrase_file)
+    req = request_get(actor=actor, number=number, via="cli")
+    if key is not None:
+        from brankas.web.documents.sealing import reveal
+
+        reveal([req], key)
+    data = request_dict(req, full=True)
     if as_json:
         emit_json(data)
         return

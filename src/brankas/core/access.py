@@ -58,6 +58,9 @@ class Action(StrEnum):
     VIEW_KEY_COVERAGE = "view-key-coverage"  # which active holders open each exempted file
     RECOVERY_SPLIT = "recovery-split"  # split the recovery identity into paper shares
     RECOVERY_CHECK = "recovery-check"  # prove a set of shares rebuilds the recovery key
+    # Sealed register fields (issue 16).
+    UNSEAL = "unseal"  # see sealed fields with one's own key (unlocked for a while)
+    SEAL_FIELDS = "seal-fields"  # seal the existing exempted entries (a holder, or shares)
 
 
 S, KS, KB, KD, AD = Role.SANDIMAN, Role.KASI, Role.KABID, Role.KADIS, Role.ADMIN
@@ -105,6 +108,8 @@ MATRIX: dict[Action, frozenset[Role]] = {
     Action.VIEW_KEY_COVERAGE: HOLDERS | {AD},
     Action.RECOVERY_SPLIT: frozenset({AD}),
     Action.RECOVERY_CHECK: frozenset({AD}),
+    Action.UNSEAL: HOLDERS,
+    Action.SEAL_FIELDS: HOLDERS | {AD},
 }
 
 # What the action is called in a refusal ("the role X may not ...").
@@ -159,6 +164,9 @@ ACTION_WORDS = {
     Action.RECOVERY_SPLIT: ("membagi kunci pemulihan menjadi beberapa bagian",
                             "split the recovery key into shares"),
     Action.RECOVERY_CHECK: ("menguji bagian kunci pemulihan", "check recovery shares"),
+    Action.UNSEAL: ("melihat isian tersegel dengan kuncinya sendiri",
+                    "see sealed fields with their own key"),
+    Action.SEAL_FIELDS: ("menyegel isian register yang ada", "seal the existing register fields"),
 }
 
 

@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from brankas.core import fsutil
+from brankas.core import fsutil, sealing
 from brankas.core.errors import SetupError
 from brankas.core.terms import KEY_HOLDER_ROLES, REQUESTS_DIR
 
@@ -85,6 +85,11 @@ class Settings:
     request_max_open_hours: int = 24  # the dashboard flags requests to send open longer
     # What the messages report prints of an exempted document (never the subject by default).
     report_exempted_fields: frozenset[str] = DEFAULT_EXEMPTED_REPORT_FIELDS
+    # Sealed register fields of exempted entries (issue 16, ``core.sealing``).
+    sealed_fields: frozenset[str] = sealing.DEFAULT_SEALED
+    unlock_idle_minutes: int = 15  # an unlocked key stays in server memory this long idle
+    sealed_cache_max: int = 50_000  # decrypted values kept per unlocked session, at most
+    sealed_warm: int = 10_000  # sealed subjects decrypted at unlock (newest first; 0: none)
 
     @property
     def database_path(self) -> Path:
@@ -130,6 +135,10 @@ def load() -> Settings:
         request_max_open_hours=_int("BRANKAS_REQUEST_MAX_OPEN_HOURS", 24),
         report_exempted_fields=_fields("BRANKAS_REPORT_EXEMPTED_FIELDS",
                                        DEFAULT_EXEMPTED_REPORT_FIELDS),
+        sealed_fields=sealing.parse_fields(os.environ.get("BRANKAS_SEALED_FIELDS")),
+        unlock_idle_minutes=_int("BRANKAS_UNLOCK_IDLE_MINUTES", 15),
+        sealed_cache_max=_int("BRANKAS_SEALED_CACHE_MAX", 50_000),
+        sealed_warm=_int("BRANKAS_SEALED_WARM", 10_000, minimum=0),
     )
 
 

@@ -981,6 +981,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the database {url} already holds data ({table}: {rows} rows); recover into a new, "
         "empty database",
     ),
+    # s16 F: sealed register fields (issue 16)
+    "sealed_no_key": (
+        "{username} tidak memegang kunci aktif untuk membuka isian tersegel",
+        "{username} holds no usable key to open sealed fields",
+    ),
 }
 
 

@@ -16,6 +16,7 @@ from typing import IO, Any
 from django.utils import timezone
 
 from brankas.core.printing.tables import csv_table, safe_cell
+from brankas.core.sealing import SEALED_LABEL
 from brankas.core.terms import (
     CATEGORY_LABELS,
     CLASSIFICATION_LABELS,
@@ -78,6 +79,9 @@ def register_row(doc: Mapping[str, Any], username: str) -> dict[str, Any]:
         # the office's time zone with its offset, as the audit CSV (not UTC)
         "registered_at": timezone.localtime(doc["registered_at"]).isoformat(timespec="seconds"),
         "file": doc["stored_path"],
+        # A sealed field (issue 16) is "tersegel" here too: the backup runs without a key,
+        # and the value itself travels sealed in the database snapshot.
+        **{name: SEALED_LABEL for name in (doc.get("sealed") or {})},
     }
 
 

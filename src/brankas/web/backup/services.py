@@ -79,7 +79,8 @@ Progress = Callable[[int, int, int, int], None]  # files_done, files_total, byte
 
 _DOC_FIELDS = ("id", "agenda", "direction", "classification", "category", "number", "doc_date",
                "subject", "correspondent", "pages", "attachments", "notes", "registered_by_id",
-               "registered_at", "stored_path", "stored_sha256", "stored_size", "content_sha256")
+               "registered_at", "stored_path", "stored_sha256", "stored_size", "content_sha256",
+               "sealed")  # issue 16: which register fields are sealed
 
 
 @dataclass

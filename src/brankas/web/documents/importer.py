@@ -35,7 +35,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from django.utils import timezone
 
@@ -44,6 +44,7 @@ from brankas.core.access import Action
 from brankas.core.config import Settings
 from brankas.core.errors import BrankasError, Conflict, InvalidInput
 from brankas.core.register import intake, metadata, store
+from brankas.core.sealing import SEALED_LABEL
 from brankas.core.terms import Category, Classification, Direction
 from brankas.web.accounts.models import User
 from brankas.web.audit.guard import require_audited
@@ -418,5 +419,10 @@ def _check_and_stage(
         notes=f"Diimpor dari {cand.relative}",
     )
     done = stage_files([source], recipients=recipients, settings=settings, sync=False)
+    # An exempted file's name is its subject, sealed (issue 16): the audit entry names its
+    # folder only. (The notes, which name the file, are sealed with the subject.)
+    origin = cand.relative
+    if recipients and settings.sealed_fields:
+        origin = f"{PurePosixPath(cand.relative).parent.as_posix()}/({SEALED_LABEL})"
     return Pending.of_staged(meta, done, recipients=recipients, form_opened_at=started,
-                             source="import", extra_detail={"imported_from": cand.relative})
+                             source="import", extra_detail={"imported_from": origin})

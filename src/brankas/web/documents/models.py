@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from brankas.core.sealing import SealedRow
 from brankas.core.terms import (
     CATEGORY_LABELS,
     CLASSIFICATION_LABELS,
@@ -25,7 +26,7 @@ class AgendaCounter(models.Model):
         ]
 
 
-class Document(models.Model):
+class Document(SealedRow, models.Model):
     agenda = models.CharField(max_length=100, unique=True)
     year = models.PositiveIntegerField()
     seq = models.PositiveIntegerField()
@@ -66,6 +67,9 @@ class Document(models.Model):
     # 1 for the file as registered; one more at every re-encryption (grant, rekey), whose
     # new file gets a new name (``<agenda>.v2.pdf.age``) because backup disks are append-only.
     file_version = models.PositiveIntegerField(default=1)
+    # The sealed fields of an exempted entry (issue 16, ``core.sealing``): the columns above
+    # are empty for them, their values only age-encrypted here.
+    sealed = models.JSONField(default=dict, blank=True)
     duplicate_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"
     )

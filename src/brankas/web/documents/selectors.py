@@ -5,16 +5,24 @@ in the audit log."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db.models import Count, Q, QuerySet
 
 from brankas.core.access import Action
 from brankas.core.errors import NotFound
+from brankas.core.terms import Category
 from brankas.web import changes
 from brankas.web.audit.guard import Actor, require_audited
 from brankas.web.documents.models import Document
 from brankas.web.runtime import distinct_values
 
 TABLE = Document._meta.db_table  # its changes are counted (web/changes.py)
+if TYPE_CHECKING:
+    from brankas.web.documents.sealing import UnlockedKey
+
+# The sealed fields the register's search reads (as the columns it searches).
+SEARCHED_SEALED = ("subject", "correspondent")
 
 
 def document_get(*, actor: Actor, agenda: str, via: str = "", target: str = "") -> Document:
@@ -45,6 +53,7 @@ def document_list(
     classification: str | None = None,
     year: int | None = None,
     query: str | None = None,
+    unlocked: UnlockedKey | None = None,
 ) -> QuerySet[Document]:
     """The register, newest first, filtered (``list``)."""
     require_audited(actor, Action.LIST, target=target, via=via)
@@ -57,12 +66,15 @@ def document_list(
         qs = qs.filter(year=year)
     if query and query.strip():
         q = query.strip()
-        qs = qs.filter(
-            Q(agenda__icontains=q)
-            | Q(number__icontains=q)
-            | Q(subject__icontains=q)
-            | Q(correspondent__icontains=q)
-        )
+        match = (Q(agenda__icontains=q) | Q(number__icontains=q) | Q(subject__icontains=q)
+                 | Q(correspondent__icontains=q))
+        if unlocked is not None:  # sealed values: in memory, for an unlocked holder only
+            from brankas.web.documents.sealing import sealed_matches
+
+            match |= Q(pk__in=sealed_matches(
+                qs.filter(category=Category.EXEMPTED.value).order_by("-registered_at", "-seq"),
+                q, unlocked, fields=SEARCHED_SEALED).pks)
+        qs = qs.filter(match)
     return qs.order_by("-registered_at", "-seq")
 
 

@@ -7,7 +7,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from django.db import transaction
 from django.utils import timezone
@@ -31,6 +31,7 @@ from brankas.web.accounts.models import Office, User
 from brankas.web.audit.guard import require_audited
 from brankas.web.audit.services import AuditEntry, audit_record, audit_record_many
 from brankas.web.documents.models import AgendaCounter, Document
+from brankas.web.documents.sealing import seal_into
 from brankas.web.documents.selectors import document_by_source, document_get, document_lookup
 from brankas.web.keys.selectors import Purpose, Recipient, recipients_for
 from brankas.web.keys.services import identities_unlock
@@ -52,6 +53,11 @@ class Pending:
     duplicate_of: Document | None = None
     allow_duplicate: bool = False
     extra_detail: dict[str, object] = field(default_factory=dict)
+    # Sealed fields carried as they are (a request's sealed subject: ``seal_into``).
+    presealed: dict[str, Any] = field(default_factory=dict)
+    # Whom the sealed fields go to when ``recipients`` are fingerprints only (a request's
+    # letter registered as stored): ``recipients_for`` at registration.
+    seal_recipients: list[Recipient] | None = None
 
     @classmethod
     def of_staged(cls, meta: DocumentInput, done: StagedFiles, *, recipients: list[Recipient],
@@ -215,7 +221,7 @@ def _new_document(
         category=category, direction=p.meta.direction, year=year, agenda=agenda,
         subject=p.meta.subject,
     )
-    return Document(
+    doc = Document(
         agenda=agenda,
         year=year,
         seq=seq,
@@ -244,6 +250,13 @@ def _new_document(
         recipients=[r.fingerprint for r in p.recipients],
         duplicate_of=p.duplicate_of,
     )
+    if category is Category.EXEMPTED:  # the register fields sealed (issue 16)
+        seal_into(doc, {"subject": p.meta.subject, "notes": p.meta.notes,
+                        "attachments": p.meta.attachments,
+                        "correspondent": p.meta.correspondent},
+                  p.recipients if p.seal_recipients is None else p.seal_recipients,
+                  presealed=p.presealed)
+    return doc
 
 
 def _register_entry(actor: User, doc: Document, p: Pending) -> AuditEntry:

@@ -45,6 +45,7 @@ from brankas.web.accounts.selectors import user_get
 from brankas.web.audit.guard import require_audited
 from brankas.web.audit.services import audit_record
 from brankas.web.custody.models import SafeCombination
+from brankas.web.documents.sealing import SealedRewrap, rewrap_sealed
 from brankas.web.keys import rewrap as engine
 from brankas.web.keys.models import HolderKey, RewrapJob
 from brankas.web.keys.rewrap import OnProgress, RewrapProgress, StoredFile
@@ -77,6 +78,7 @@ class RewrapSummary:
     skipped: int = 0
     failed: list[dict[str, str]] = field(default_factory=list)
     unreadable: int = 0  # files the granter's keys do not open (left out)
+    sealed: int = 0  # sealed register values re-encrypted (issue 16)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -600,6 +602,10 @@ def _grant_locked(*, actor: User, grantee: User, key: HolderKey, opening: _Openi
         combos, opener=opener, readers_of=lambda c: recipients_adding(
             c.fingerprints, key, purpose=Purpose.COMBINATION),
         actor=actor, action="key.grant", detail=detail, summary=summary)
+    _sealed_done(summary, rewrap_sealed(  # sealed register fields (issue 16)
+        identities_for=opener.for_file,
+        readers_for=lambda purpose, to: None if target_fp in to else recipients_adding(
+            to, key, purpose=purpose)), actor, "key.grant", detail)
     return _finish(job, summary, actor, "key.grant", grantee.username)
 
 
@@ -724,4 +730,24 @@ def _rekey_locked(*, actor: User, opener: _Opener, on_progress: OnProgress | Non
         summary.combinations = _rewrap_combinations(
             combos, opener=opener, readers_of=lambda c: combination_readers, actor=actor,
             action="key.rekey", detail=detail, summary=summary)
+    _sealed_done(summary, rewrap_sealed(  # sealed register fields (issue 16): fresh, to today's
+        identities_for=opener.for_file,
+        readers_for=lambda purpose, to: None if set(to) == {
+            r.fingerprint for r in readers[_KIND_OF[purpose]].all()} else readers[
+                _KIND_OF[purpose]]), actor, "key.rekey", detail)
     return _finish(job, summary, actor, "key.rekey", "*")
+
+
+_KIND_OF = {Purpose.DOCUMENT: engine.DOCUMENT, Purpose.LETTER: engine.LETTER}
+
+
+def _sealed_done(summary: RewrapSummary, done: SealedRewrap, actor: User, action: str,
+                 detail: dict[str, Any]) -> None:
+    summary.sealed = done.values
+    for where in done.failed:
+        failure = CryptoFailure("rewrap_failed", name=where, detail="sealed")
+        summary.failed.append({"number": where, "kind": "sealed", "error": failure.code,
+                               "message": failure.message()})
+    audit_record(actor=actor.username, action=action, target="*",
+                 detail={"stage": "sealed", **detail, "values": done.values,
+                         "failed": done.failed})

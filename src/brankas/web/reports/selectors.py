@@ -19,6 +19,7 @@ from brankas.core.chains.custody import STATE_WORDS, MediumState
 from brankas.core.chains.report import REPORT, State
 from brankas.core.chains.request import number_text as request_number_text
 from brankas.core.reports.periods import Kind, Period, mutu_baku
+from brankas.core.sealing import SEALED_LABEL
 from brankas.core.terms import Category, Classification, Direction, category_of
 from brankas.web.accounts.models import User
 from brankas.web.audit.guard import require_audited
@@ -86,12 +87,15 @@ def _message_rows(docs: QuerySet[Document]) -> list[list[str]]:
     rows = []
     for d in docs.order_by("registered_at", "direction", "seq").values_list(
             "agenda", "registered_at", "doc_date", "direction", "classification", "number",
-            "subject", "correspondent"):
-        agenda, registered, doc_date, direction, classification, number, subject, corr = d
+            "subject", "correspondent", "sealed"):
+        agenda, registered, doc_date, direction, classification, number, subject, corr, sealed = d
         exempted = category_of(classification) is Category.EXEMPTED
 
-        def show(field: str, value: str, exempted: bool = exempted) -> str:
-            return value if not exempted or field in allowed else hidden
+        def show(field: str, value: str, exempted: bool = exempted,
+                 sealed: dict[str, object] = sealed or {}) -> str:
+            if exempted and field not in allowed:
+                return hidden
+            return SEALED_LABEL if field in sealed else value  # issue 16
 
         rows.append([show("agenda", agenda),
                      show("date", timezone.localtime(registered).strftime("%Y-%m-%d")),

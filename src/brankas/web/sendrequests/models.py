@@ -4,10 +4,11 @@ from django.conf import settings
 from django.db import models
 
 from brankas.core.chains.request import STATE_LABELS, State, Step
+from brankas.core.sealing import REQUEST_FIELD, SealedRow
 from brankas.core.terms import CLASSIFICATION_LABELS, URGENCY_LABELS, Urgency, choices
 
 
-class SendRequest(models.Model):
+class SendRequest(SealedRow, models.Model):
     """A request to the Kadis to send a secret letter or message through cryptography."""
 
     # Who asks, and what (record 1).
@@ -23,6 +24,8 @@ class SendRequest(models.Model):
         default=Urgency.BIASA.value,
     )
     notes = models.TextField(blank=True)
+    # The sealed fields of an exempted request (issue 16, ``core.sealing``).
+    sealed = models.JSONField(default=dict, blank=True)
     requested_at = models.DateTimeField()  # when the request was made
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="send_requests_created"
@@ -66,6 +69,8 @@ class SendRequest(models.Model):
         indexes = [models.Index(fields=["state", "assignee"]),
                    models.Index(fields=["created_at"], name="request_created_idx"),
                    models.Index(fields=["state", "created_at"], name="request_state_idx")]
+
+    FIELD_ATTRS = REQUEST_FIELD
 
     def __str__(self) -> str:
         return f"permintaan {self.pk}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -40,14 +41,16 @@ def request_lookup(number: int | str) -> SendRequest:
 
 
 def request_list(*, actor: Actor, via: str = "", target: str = "", state: str | None = None,
-                 open_only: bool = False, query: str | None = None) -> QuerySet[SendRequest]:
-    """Requests, newest first (request-view)."""
+                 open_only: bool = False, query: str | None = None,
+                 unlocked: Any = None) -> QuerySet[SendRequest]:
+    """Requests, newest first (request-view). ``unlocked``: a holder's unlocked key
+    (``documents.sealing``), whose sealed subjects and addressees are searched too."""
     require_audited(actor, Action.REQUEST_VIEW, target=target, via=via)
-    return _requests(state=state, open_only=open_only, query=query)
+    return _requests(state=state, open_only=open_only, query=query, unlocked=unlocked)
 
 
 def _requests(*, state: str | None = None, open_only: bool = False,
-              query: str | None = None) -> QuerySet[SendRequest]:
+              query: str | None = None, unlocked: Any = None) -> QuerySet[SendRequest]:
     qs = SendRequest.objects.select_related("created_by", "assignee", "document")
     if state:
         qs = qs.filter(state=state)
@@ -55,9 +58,15 @@ def _requests(*, state: str | None = None, open_only: bool = False,
         qs = qs.exclude(state__in=[s.value for s in CLOSED])
     if query and query.strip():
         q = query.strip()
-        qs = qs.filter(Q(subject__icontains=q) | Q(addressee__icontains=q)
-                       | Q(requester_unit__icontains=q) | Q(requester_name__icontains=q)
-                       | Q(reference__icontains=q))
+        match = (Q(subject__icontains=q) | Q(addressee__icontains=q)
+                 | Q(requester_unit__icontains=q) | Q(requester_name__icontains=q)
+                 | Q(reference__icontains=q))
+        if unlocked is not None:  # sealed values, in memory (issue 16)
+            from brankas.web.documents.sealing import sealed_matches
+
+            match |= Q(pk__in=sealed_matches(qs.order_by("-created_at", "-pk"), q, unlocked,
+                                             fields=("subject", "correspondent")).pks)
+        qs = qs.filter(match)
     return qs.order_by("-created_at", "-pk")
 
 
@@ -151,7 +160,7 @@ def request_turnaround(*, start: dt.datetime, end: dt.datetime) -> list[Turnarou
             previous = here if here is not None else previous
         total = (at["sent"] - at["created"]) if at["sent"] and at["created"] else None
         out.append(Turnaround(
-            number=req.pk, subject=req.subject, classification=req.classification,
+            number=req.pk, subject=req.shown("subject"), classification=req.classification,
             urgency=req.urgency, state=req.state,
             agenda=req.document.agenda if req.document else None,
             at=at, took=took, total=total, returns=returns,

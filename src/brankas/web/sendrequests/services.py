@@ -32,6 +32,7 @@ from brankas.core.errors import (
 )
 from brankas.core.register import intake, metadata, store
 from brankas.core.register.metadata import DocumentInput
+from brankas.core.sealing import SEALED_LABEL
 from brankas.core.terms import (
     Direction,
     Urgency,
@@ -43,6 +44,7 @@ from brankas.web.accounts.selectors import office_get
 from brankas.web.audit.guard import require_audited
 from brankas.web.audit.services import audit_record
 from brankas.web.documents.models import Document
+from brankas.web.documents.sealing import seal_into, sealed_fields
 from brankas.web.documents.selectors import document_by_source
 from brankas.web.documents.services import (
     Pending,
@@ -213,6 +215,11 @@ def request_create(
         state=State.SUBMITTED.value,
         state_since=now,
     )
+    if is_exempted(req.classification) and sealed_fields() & {"subject", "notes",
+                                                              "correspondent"}:
+        seal_into(req, {"subject": req.subject, "notes": req.notes,
+                        "correspondent": req.addressee},
+                  recipients_for(purpose=Purpose.LETTER).all())
     staged = _attach(req, files) if files else None
     with _undone_on_failure(staged) as placed, transaction.atomic():
         req.save()
@@ -348,6 +355,8 @@ def _letter_pending(req: SendRequest, meta: DocumentInput, *, form_opened_at: dt
         recipients=[Recipient(fp, "", "") for fp in req.letter_recipients],
         form_opened_at=form_opened_at, source=source, duplicate_of=existing,
         allow_duplicate=allow_duplicate,
+        seal_recipients=(recipients_for(purpose=Purpose.DOCUMENT).all()
+                         if req.letter_recipients else None),
     )
 
 
@@ -373,10 +382,16 @@ def request_register(
     require_audited(actor, REQUEST.action(Step.REGISTER))
     req = request_lookup(number)
     step = _check(req, actor, Step.REGISTER)
+    # A sealed subject (and addressee) goes to the document as it is sealed: the Sandiman
+    # holds no key (issue 16); the document's column gets the label, then is emptied.
+    presealed = {name: entry for name, entry in req.sealed.items()
+                 if name == "subject" or (name == "correspondent" and correspondent in (None, ""))}
     meta = metadata.build(
         direction=Direction.OUTGOING.value, classification=req.classification,
-        number=doc_number, doc_date=doc_date, subject=req.subject,
-        correspondent=correspondent if correspondent not in (None, "") else req.addressee,
+        number=doc_number, doc_date=doc_date,
+        subject=SEALED_LABEL if "subject" in presealed else req.subject,
+        correspondent=(correspondent if correspondent not in (None, "") else
+                       SEALED_LABEL if "correspondent" in presealed else req.addressee),
         attachments=attachments, notes=notes, pages=pages,
     )
     opened = form_opened_at or timezone.now()
@@ -389,6 +404,7 @@ def request_register(
     else:
         raise InvalidInput("request_no_letter", number=req.pk)
     pending.extra_detail["request"] = req.pk
+    pending.presealed = presealed
     with transaction.atomic():
         fresh = _locked(number)
         if fresh.state != req.state or fresh.document_id is not None:

@@ -11,14 +11,26 @@ def _logged_in(**kwargs: Any) -> None:
     logged_in(**kwargs)
 
 
+def _logged_out(**kwargs: Any) -> None:
+    # Sealed fields (issue 16): the key unlocked in this session is forgotten at sign-out.
+    from brankas.web.ui.documents.sealed_views import lock_at_sign_out
+
+    lock_at_sign_out(**kwargs)
+
+
 class UiConfig(AppConfig):
     name = "brankas.web.ui"
     label = "ui"
 
     def ready(self) -> None:
-        from django.contrib.auth.signals import user_logged_in
+        from django.contrib.auth.signals import user_logged_in, user_logged_out
 
         user_logged_in.connect(_logged_in, dispatch_uid="brankas-password-typed")
-        from brankas.web.changes import remember_per_request
+        from django.db.models.signals import post_migrate
+
+        from brankas.web.changes import remember_per_request, restore_triggers
 
         remember_per_request()
+        # a later migration may rebuild a counted table (SQLite drops its triggers then)
+        post_migrate.connect(restore_triggers, dispatch_uid="brankas-change-triggers")
+        user_logged_out.connect(_logged_out, dispatch_uid="brankas-sealed-lock")

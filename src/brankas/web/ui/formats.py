@@ -166,6 +166,10 @@ DETAIL_LABELS: dict[str, tuple[str, str]] = {
     # issue 14's walk: keys written without a label, and the office profile's fields
     "history": ("riwayat", "history"), "imported_from": ("diimpor dari", "imported from"),
     "logo": ("logo", "logo"),
+    # s16 F: sealed register fields (issue 16)
+    "values": ("nilai tersegel", "sealed values"), "phase": ("tahap", "phase"),
+    "fields": ("isian", "fields"), "vacuum": ("penulisan ulang basis data", "database rewrite"),
+    "checkpoint": ("checkpoint WAL", "WAL checkpoint"), "requests": ("permintaan", "requests"),
 }
 
 

@@ -129,3 +129,11 @@ urlpatterns += [
 urlpatterns += [
     path("backup/jobs/<str:job_id>/resume", backup.job_resume, name="backup_job_resume"),
 ]
+
+# issue 16 F: unlock one's key to see sealed register fields, and lock it again
+from brankas.web.ui.documents import sealed_views  # noqa: E402
+
+urlpatterns += [
+    path("sealed/unlock", sealed_views.sealed_unlock, name="sealed_unlock"),
+    path("sealed/lock", sealed_views.sealed_lock, name="sealed_lock"),
+]

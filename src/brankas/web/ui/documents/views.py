@@ -24,22 +24,26 @@ from brankas.core import crypto
 from brankas.core.access import Action, allowed
 from brankas.core.errors import BrankasError, NotFound
 from brankas.core.names import safe_component
+from brankas.core.sealing import SEALABLE
 from brankas.core.terms import Category, Direction
 from brankas.web import changes
 from brankas.web.accounts.models import User
 from brankas.web.accounts.selectors import office_get
 from brankas.web.documents.models import Document
+from brankas.web.documents.sealing import remember_typed, reveal, reveal_typed, take_typed
 from brankas.web.documents.selectors import TABLE, document_get, document_list, document_years
 from brankas.web.documents.services import document_open, document_register, document_view
 from brankas.web.keys.selectors import RECOVERY, key_list
 from brankas.web.ui import labels
 from brankas.web.ui.common import actor, message_of, paginate, pdf_response, refusals, require_role
 from brankas.web.ui.documents.forms import FilterForm, RegisterForm, opened_at, opened_token
+from brankas.web.ui.documents.sealed_views import sealed_context, unlocked_key
 from brankas.web.ui.forms import PassphraseForm
 from brankas.web.ui.security import recent_password
 from brankas.web.ui.uploads import refuse_if_too_large
 
 PER_PAGE = 50
+TYPED_KEY = "brankas_sealed_typed"  # the token of what was just typed (issue 16)
 # A search by text is counted up to this many matches (no index serves a substring on
 # SQLite: docs/benchmarks.md, "Search"); more are announced as "more than".
 SEARCH_CAP = 1000
@@ -67,20 +71,23 @@ def document_list_view(request: HttpRequest) -> HttpResponse:
     user = actor(request)
     form = FilterForm(request.GET, years=document_years())
     filters = form.filters()
+    key = unlocked_key(request)  # sealed fields (issue 16): an unlocked holder's key
     # The table shows no registrant: no user joined and built per row.
-    documents = document_list(actor=user, via="web", target=request.path,
+    documents = document_list(actor=user, via="web", target=request.path, unlocked=key,
                               **filters).select_related(None)
     if folder := form.chosen_folder():
         documents = documents.filter(category=folder)
     if filters.get("query"):
         page = paginate(request, documents, PER_PAGE, cap=SEARCH_CAP)
     else:  # counted once per change of the register (a count reads every index entry)
-        key = (folder, *(filters[k] for k in ("direction", "classification", "year")))
-        page = paginate(request, CountedOnce(documents, key), PER_PAGE)
+        count_key = (folder, *(filters[k] for k in ("direction", "classification", "year")))
+        page = paginate(request, CountedOnce(documents, count_key), PER_PAGE)
+    reveal(page.object_list, key, fields=("subject", "correspondent"))
     return render(request, "ui/document_list.html", {
         "form": form,
         "page": page,
         "filtered": folder is not None or any(v is not None for v in filters.values()),
+        **sealed_context(request),
     })
 
 
@@ -102,6 +109,7 @@ def holds_key_for(user: User, doc: Document) -> bool:
 def render_detail(request: HttpRequest, doc: Document, form: PassphraseForm,
                   status: int = 200) -> HttpResponse:
     user = actor(request)
+    reveal([doc], unlocked_key(request))
     may_open = allowed(user.role, Action.OPEN_EXEMPTED)
     response = render(request, "ui/document_detail.html", {
         "doc": doc,
@@ -115,6 +123,7 @@ def render_detail(request: HttpRequest, doc: Document, form: PassphraseForm,
         "form": form,
         "duplicates": list(doc.duplicates.order_by("registered_at")),
         "lang_next": reverse("ui:document", args=[doc.agenda]),  # after a POST to /open
+        **sealed_context(request),
     }, status=status)
     if doc.exempted:
         response["Cache-Control"] = "no-store"
@@ -125,6 +134,11 @@ def render_detail(request: HttpRequest, doc: Document, form: PassphraseForm,
 @refusals
 def document_detail(request: HttpRequest, agenda: str) -> HttpResponse:
     doc = document_view(actor=actor(request), agenda=agenda, via="web", target=request.path)
+    if TYPED_KEY in request.session:  # just registered: what was typed, this once
+        typed = take_typed(request.session.pop(TYPED_KEY), user_id=actor(request).pk,
+                           agenda=doc.agenda)
+        if typed:
+            reveal_typed(doc, typed)
     return render_detail(request, doc, PassphraseForm())
 
 
@@ -190,6 +204,7 @@ def duplicate_of(exc: BrankasError, user: User) -> Document | None:
 
 @login_required
 @refusals
+@sensitive_post_parameters(*SEALABLE)  # never in an error report (issue 16)
 def register(request: HttpRequest) -> HttpResponse:
     user = require_role(request, Action.REGISTER)
     duplicate: Document | None = None
@@ -219,6 +234,14 @@ def register(request: HttpRequest) -> HttpResponse:
             if doc.duplicate_of:
                 messages.warning(request, _("The same file was already registered as agenda "
                                             "%(agenda)s.") % {"agenda": doc.duplicate_of.agenda})
+            if doc.any_sealed:
+                # The confirmation (the document's page, next) shows what was typed, once
+                # (issue 16): kept in server memory, the session holds a token only.
+                request.session[TYPED_KEY] = remember_typed(
+                    user_id=user.pk, agenda=doc.agenda,
+                    values={"subject": meta.subject, "notes": meta.notes,
+                            "attachments": meta.attachments,
+                            "correspondent": meta.correspondent})
             return redirect("ui:document", agenda=doc.agenda)
     # Nothing was stored; the files must be chosen again (a browser cannot refill them).
     return render(request, "ui/register.html", {"form": form, "duplicate": duplicate,

@@ -23,7 +23,9 @@ from brankas.core.access import Action
 from brankas.core.chains.request import REQUEST, State, Step, number_text
 from brankas.core.errors import BrankasError
 from brankas.core.names import safe_component
+from brankas.core.sealing import SEALABLE
 from brankas.web.accounts.models import User
+from brankas.web.documents.sealing import reveal
 from brankas.web.keys.selectors import key_list
 from brankas.web.runtime import brankas_settings
 from brankas.web.sendrequests import services
@@ -37,6 +39,7 @@ from brankas.web.sendrequests.selectors import (
 )
 from brankas.web.ui.common import actor, message_of, paginate, pdf_response, refusals, require_role
 from brankas.web.ui.documents.forms import opened_at, opened_token
+from brankas.web.ui.documents.sealed_views import sealed_context, unlocked_key
 from brankas.web.ui.formats import form_date_text
 from brankas.web.ui.forms import PassphraseForm
 from brankas.web.ui.sendrequests.forms import (
@@ -62,11 +65,13 @@ def overdue_cutoff() -> dt.datetime:
 def request_list_view(request: HttpRequest) -> HttpResponse:
     user = actor(request)
     show = request.GET.get("show", "open")
+    key = unlocked_key(request)  # an unlocked holder also searches sealed subjects
     qs = request_list(actor=user, via="web", target=request.path, open_only=show != "all",
-                      query=request.GET.get("q"))
+                      query=request.GET.get("q"), unlocked=key)
     if show == "overdue":
         qs = qs.filter(created_at__lt=overdue_cutoff())
     page = paginate(request, qs, PER_PAGE)
+    reveal(page.object_list, key, fields=("subject", "correspondent"))
     hidden = 0
     if show != "all":  # what the filter leaves out, said beside the count
         hidden = request_list(actor=user, via="web", target=request.path,
@@ -81,6 +86,7 @@ def request_list_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @refusals
+@sensitive_post_parameters(*SEALABLE, "addressee")  # never in an error report (issue 16)
 def request_new(request: HttpRequest) -> HttpResponse:
     user = require_role(request, Action.REQUEST_CREATE)
     if request.method != "POST":
@@ -108,6 +114,7 @@ def _people(req: SendRequest) -> list[tuple[str, str]]:
 def render_detail(request: HttpRequest, req: SendRequest, *, status: int = 200,
                   **forms: ServiceForm | PassphraseForm) -> HttpResponse:
     user = actor(request)
+    reveal([req], unlocked_key(request))
     state = State(req.state)
     last_return = req.steps.filter(kind="return").order_by("-at", "-pk").first()
     context: dict[str, Any] = {
@@ -127,6 +134,7 @@ def render_detail(request: HttpRequest, req: SendRequest, *, status: int = 200,
         "sent_form": SentForm(),
         "passphrase_form": PassphraseForm(),
         "lang_next": reverse("ui:request", args=[req.pk]),
+        **sealed_context(request),
     }
     context.update(forms)
     response = render(request, "ui/request_detail.html", context, status=status)

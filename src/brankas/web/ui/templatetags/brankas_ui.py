@@ -175,11 +175,13 @@ def document_rows(documents: Any) -> str:
     from django.utils.formats import date_format
     from django.utils.html import escape
     from django.utils.safestring import mark_safe
+    from django.utils.translation import gettext
 
     from brankas.core.terms import Category
 
     head, tail = _document_href()
     lock = render_to_string("ui/_lock.html")
+    sealed = gettext("sealed")  # issue 16: a sealed field reads "tersegel" unless revealed
     exempted = Category.EXEMPTED.value
     rows = []
     for doc in documents:
@@ -195,8 +197,8 @@ def document_rows(documents: Any) -> str:
             f'{lock if doc.category == exempted else ""}'
             f'{escape(classification_label(doc.classification))}</span></td>\n'
             f'    <td>{escape(doc.number)}</td>\n'
-            f'    <td>{escape(_truncated(doc.subject, 90))}</td>\n'
-            f'    <td>{escape(_truncated(doc.correspondent, 50))}</td>\n'
+            f'    <td>{escape(_truncated(doc.shown("subject", sealed), 90))}</td>\n'
+            f'    <td>{escape(_truncated(doc.shown("correspondent", sealed), 50))}</td>\n'
             f'  </tr>\n')
     return mark_safe("".join(rows))  # noqa: S308 (every value above is escaped)
 
@@ -205,3 +207,12 @@ def _reverse_document(agenda: str) -> str:
     from django.urls import reverse
 
     return reverse("ui:document", args=[agenda])
+
+
+@register.filter
+def shown(row: object, field: str) -> str:
+    """A register field as this user may see it (issue 16): the value revealed to an
+    unlocked holder, else "tersegel" (translated) where it is sealed, else the column."""
+    from django.utils.translation import gettext
+
+    return str(row.shown(field, gettext("sealed")))  # type: ignore[attr-defined]
