@@ -981,6 +981,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the database {url} already holds data ({table}: {rows} rows); recover into a new, "
         "empty database",
     ),
+    # s16 A
+    "recover_audit_unusable": (
+        "log audit di disk {path} tidak dapat dipakai: {detail}. Tidak ada yang dipulihkan; "
+        "pakai disk cadangan lain",
+        "the audit log on the disk {path} cannot be used: {detail}. Nothing was recovered; "
+        "use another backup disk",
+    ),
 }
 
 

@@ -24,6 +24,7 @@ from brankas.core.audit import hashchain as auditchain
 from brankas.core.disk import format as fmt
 from brankas.core.disk import fs as diskfs
 from brankas.core.disk import seal as diskseal
+from brankas.core.disk import segments as seg
 from brankas.core.disk.bag import Bag
 from brankas.core.disk.layout import RUNS_DIR, SNAPSHOT
 from brankas.core.errors import SetupError
@@ -92,6 +93,8 @@ def last_snapshot(bag: Bag, medium: Medium, seals: diskseal.SealReport) -> LastS
     sealed = seals.run(last.folder)
     if sealed is None or not sealed.authentic:
         return None  # its seal is gone or its files are not what was sealed: write anew
+    if seg.STATEMENT_KEY not in (sealed.seal.statement if sealed.seal else {}):
+        return None  # a snapshot from before segments holds the log: a run writes anew
     named = sealed.statement("snapshot")
     audit_seq = named.get("audit_seq") if isinstance(named, dict) else None
     sha256 = (sealed.statement("files") or {}).get(f"{RUNS_DIR}/{last.folder}/{SNAPSHOT}")
@@ -118,11 +121,12 @@ def audit_tail(after: int, head: int, recipients: list[str]) -> bytes:
 
 def seal(seals: diskseal.SealReport, bag: Bag, signing: OfficeKey, *, office: str,
          run: BackupRun, medium: Medium, files: dict[str, str], snapshot_folder: str,
-         snapshot_sha256: str, snapshot_audit: int, tail: str, head: Any,
+         snapshot_sha256: str, segments: list[seg.Segment], head: Any,
          finished: Any) -> bytes:
     """The run's seal: signed by the office key, naming the disk, this run's files, the
-    current snapshot (and the last audit entry it holds), the audit tail, the audit head
-    and the disk's previous seal."""
+    current snapshot (which holds no audit entry: ``audit_seq`` 0), the audit segments
+    that make the log up to the audit head (``core.disk.segments``), the head and the
+    disk's previous seal."""
     signed = [r for r in seals.runs if r.signed and r.seal is not None]
     statement = {
         "office": office, "office_key": signing.fingerprint,
@@ -131,8 +135,9 @@ def seal(seals: diskseal.SealReport, bag: Bag, signing: OfficeKey, *, office: st
         "started_at": run.started_at.isoformat(), "finished_at": finished.isoformat(),
         "files": files,
         "snapshot": {"folder": snapshot_folder, "sha256": snapshot_sha256,
-                     "audit_seq": snapshot_audit},
-        "audit_tail": tail,
+                     "audit_seq": 0},
+        "audit_tail": None,
+        seg.STATEMENT_KEY: seg.statement_value(segments),
         "audit_head": head,
         "previous": signed[-1].seal.sha256 if signed and signed[-1].seal else None,
         "software": f"Brankas {__version__}",
