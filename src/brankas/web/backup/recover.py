@@ -321,7 +321,8 @@ def instance_recover(*, dest: Any, identities: list[Any], unlocked_with: str,
                            authenticated=choice.sealed, trusted_by=trust.by,
                            newest_sealed_run=choice.newest_sealed,
                            passed_over=choice.passed_over)
-    for problem in reader.problems + (seals.problems if trust.keys else []):
+    segment_problems = segs.disk_problems(seals.authentic, reader.entries) if trust.keys else []
+    for problem in reader.problems + (seals.problems if trust.keys else []) + segment_problems:
         fmt.note(report.problems, problem)
     if tail_problem is not None:
         fmt.note(report.problems, tail_problem)
