@@ -903,8 +903,10 @@ CASES = [
          frozenset({R})),
     Case("newest_run_removed", newest_run_removed,
          {**_unsealed("{run2}: recorded as sealed on this disk, but its sealed folder is not "
-                      "here", recover=ok('"snapshot_run": "{run1}"',
-                                         '"newest_sealed_run": "{run1}"', "{d5}")),
+                      "here", recover=problems(
+                          '"snapshot_run": "{run1}"', '"newest_sealed_run": "{run1}"', "{d5}",
+                          # run 2's audit segment stays: named, not used
+                          "not an audit segment the office sealed")),
           "restore": OK}, frozenset({"verify", R}), base="two"),
     Case("damaged_unregistered", damaged_unregistered,
          {"verify": problems('"reason": "sha256"', "M-2026-0777"),
