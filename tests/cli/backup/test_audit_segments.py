@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+import subprocess
 from pathlib import Path
 
 from brankas.core import crypto
@@ -98,3 +99,33 @@ def test_a_disk_of_the_older_layout_recovers_and_a_run_of_today_continues_it(
     assert out["ok"] is True and out["audit_ok"] is True, out
     head = _seal(disk)["audit_head"]["seq"]
     assert _log(second)[:head] == _log(first)[:head]
+
+
+def test_the_guides_audit_step_works_with_age_and_sh_alone(office: Office,
+                                                           tmp_path: Path) -> None:
+    """The restore guides' step for the audit log, run as written (real ``age``, ``sh``)
+    in a copy of the disk: the whole log, in order, each entry chaining on."""
+    from brankas.core.audit import hashchain
+
+    assert office.backup().returncode == 0  # two segments
+    guide = (office.disk / "RESTORE-GUIDE.txt").read_text(encoding="utf-8")
+    (command,) = [line.strip() for line in guide.splitlines()
+                  if line.strip().startswith("for f in data/audit/")]
+    panduan = (office.disk / "PANDUAN-PEMULIHAN.txt").read_text(encoding="utf-8")
+    assert command.replace("recovery.txt", "pemulihan.txt") in panduan
+    disk = tmp_path / "disk"
+    shutil.copytree(office.disk, disk)
+    shutil.copy(office.recovery_file, disk / "recovery.txt")
+    done = subprocess.run(["sh", "-c", command], cwd=disk, capture_output=True, text=True,
+                          check=False, timeout=120)
+    assert done.returncode == 0, done.stderr
+    entries = [json.loads(line) for line in (disk / "audit.jsonl").read_text().splitlines()]
+    assert len(_segments(office.disk)) == 2
+    prev = hashchain.GENESIS
+    for n, entry in enumerate(entries, 1):
+        assert entry["seq"] == n and entry["prev_hash"] == prev
+        content = {k: entry[k] for k in ("seq", "at", "actor", "action", "target",
+                                         "outcome", "detail")}
+        assert hashchain.entry_hash(prev, content) == entry["hash"]
+        prev = entry["hash"]
+    assert _seal(office.disk)["audit_head"] == {"seq": len(entries), "hash": prev}
