@@ -83,12 +83,23 @@ def lines(after: int, head: int) -> Iterator[bytes]:
     table = connection.ops.quote_name(meta.db_table)
     names = ("seq", "at", "actor", "action", "target", "outcome", "detail", "prev_hash", "hash")
     columns = {f.name: str(f.column) for f in meta.concrete_fields}
-    cols = ", ".join(connection.ops.quote_name(columns[n]) for n in names)
+    quoted = [connection.ops.quote_name(columns[n]) for n in names]
+    at_text = _at_text(connection.timezone)
+    tz = connection.timezone
+    if connection.vendor == "sqlite" and tz is not None and (
+            tz.utcoffset(None) == datetime.timedelta(0)):
+        # SQLite keeps a time as the text of its naive UTC value (``YYYY-MM-DD
+        # HH:MM:SS[.ffffff]``): read as text (no converter), it becomes the ISO text of
+        # the aware value by two string operations, not three datetime ones.
+        quoted[1] = f"CAST({quoted[1]} AS TEXT)"
+
+        def at_text(value: Any) -> str:
+            return f"{value.replace(' ', 'T', 1)}+00:00"
+    cols = ", ".join(quoted)
     seq_col = connection.ops.quote_name(columns["seq"])
     sql = (f"SELECT {cols} FROM {table} WHERE {seq_col} > %s AND {seq_col} <= %s "  # noqa: S608
            f"ORDER BY {seq_col} LIMIT {BATCH}")  # the names are the model's, quoted
     s = encode_basestring
-    at_text = _at_text(connection.timezone)
     detail_text = _detail
     with connection.cursor() as cursor:
         while after < head:
