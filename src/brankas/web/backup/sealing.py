@@ -1,16 +1,16 @@
-"""The office's seal on a backup run, and the audit entries a snapshot does not hold.
+"""The office's seal on a backup run, and the audit tails of disks written before the
+audit log went to the disk as segments.
 
 Each run ends with ``segel.json`` (``core.disk.seal``): the office key's signature over
-the run's files, the disk, the current snapshot and the audit head. A snapshot holds the
-audit log as it was when the snapshot was read; the entries written after it (sign-ins,
-backup bookkeeping, and what happened while the run copied) go with every later run of
-that disk as ``audit-tail.json.age``, encrypted like the snapshot and sealed, so that a
-recovered instance has its whole log up to the newest sealed run's head (``replay``).
+the run's files, the disk, the current snapshot, the audit segments that make the log up
+to the audit head (``core.disk.segments``, written by ``web.backup.segments``) and the
+head. Before segments, a snapshot held the audit log as it was when it was read, and the
+entries written after it went with every later run as ``audit-tail.json.age``, encrypted
+and sealed; ``replay`` still appends such a tail when recovering from an older disk.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -101,22 +101,6 @@ def last_snapshot(bag: Bag, medium: Medium, seals: diskseal.SealReport) -> LastS
     if type(audit_seq) is not int or not isinstance(sha256, str):
         return None
     return LastSnapshot(last, audit_seq, sha256)
-
-
-def snapshot_audit_seq() -> int:
-    """The last audit entry a snapshot read now holds (call in the snapshot's transaction)."""
-    last = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first()
-    return int(last or 0)
-
-
-def audit_tail(after: int, head: int, recipients: list[str]) -> bytes:
-    """The audit entries ``after < seq <= head``, whole (with their hashes), as encrypted
-    JSON (``age``, to the same recipients as the snapshot)."""
-    rows = [{**audit_content(e), "prev_hash": e.prev_hash, "hash": e.hash}
-            for e in AuditEvent.objects.filter(seq__gt=after, seq__lte=head).order_by("seq")]
-    body = {"format": TAIL_FORMAT, "after": after, "head": head, "entries": rows}
-    return crypto.encrypt_bytes(json.dumps(body, ensure_ascii=False).encode("utf-8"),
-                                recipients)
 
 
 def seal(seals: diskseal.SealReport, bag: Bag, signing: OfficeKey, *, office: str,
