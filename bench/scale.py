@@ -12,8 +12,11 @@ same files in the same run:
   its peak memory (target <= 150 MiB);
 - no-change backup against a second ``restic backup`` of the unchanged archive (target
   ratio <= 1.0), and both peaks;
-- a backup after 100 more documents were registered, to the disk holding the rest
-  (reported, with the no-change figure beside it: it should depend on the 100);
+- a backup after 100 more documents were registered, to the disk holding the rest, against
+  the full backup (it should depend on the 100: the audit log goes to the disk as
+  segments of the entries the disk lacks), and the same at a smaller archive
+  (``BRANKAS_BENCH_PLUS_SMALL``, 20,000 documents by default, 0 for none) to show how
+  it grows with the archive;
 - ``brankas audit verify`` over the whole log: time and peak memory;
 - the monthly messages report (PDF and XLSX) of a month of the loaded history: time and
   the rendering process's peak memory;
@@ -185,20 +188,28 @@ def measure(work: Path, docs: int | None = None, repeats: int = 2) -> list[Measu
     ]
 
     # -- +100 documents --------------------------------------------------------------------
-    added = bulk.add(first_home.home, 100)
-    suite.round_start()
-    plus = first_home.brankas("backup", str(disk), "--json")
-    plus_summary = json.loads(plus.stdout)
-    problems = [] if len(plus_summary["agendas"]) == 100 else [
-        f"the +100 run carried {len(plus_summary['agendas'])} documents"]
+    plus, detail, problems = _plus_100(first_home, disk)
+    detail["no_change_seconds"] = round(best_again, 3)
+    small = int(os.environ.get("BRANKAS_BENCH_PLUS_SMALL") or 20_000)
+    small_plus = None
+    if 0 < small < docs:  # the same at a smaller archive: set-up untimed
+        inst = _clone(prepare(work / f"plus-{small}", small), out / f"home-plus-{small}")
+        small_disk = out / f"disk-plus-{small}"
+        inst.brankas("backup", str(small_disk), "--json")
+        small_plus, small_detail, small_problems = _plus_100(inst, small_disk)
+        detail["at_smaller_archive"] = {"documents": small, **small_detail}
+        problems += [f"at {small:,}: {p}" for p in small_problems]
     measures += [
         Measure(f"backup of 100 new documents to the disk holding {docs:,}", "s",
-                plus.seconds, best_again, "the no-change run, for scale", "reported", None,
-                {"run": suite._runs([plus])[0], "added": added,
-                 "checked": "exactly the 100 new documents carried"}, problems),
+                plus.seconds, best, "the full backup", "reported", None, detail, problems),
         Measure("  peak memory of that backup, whole process", "MiB",
                 _mib(plus.peak_rss_kib), None, "", "reported", None),
     ]
+    if small_plus is not None:
+        measures.append(Measure(
+            f"  the same, 100 new documents to the disk holding {small:,}", "s",
+            small_plus.seconds, plus.seconds, f"at {docs:,}", "reported", None,
+            detail["at_smaller_archive"]))
 
     # -- audit verify ----------------------------------------------------------------------
     suite.round_start()
@@ -228,6 +239,26 @@ def measure(work: Path, docs: int | None = None, repeats: int = 2) -> list[Measu
                             {"runs": suite._runs(list_runs), "rows": len(rows)},
                             [] if rows else ["the search found nothing"]))
     return measures
+
+
+def _plus_100(home: Home, disk: Path) -> tuple[proc.Run, dict[str, Any], list[str]]:
+    """Register 100 documents (untimed), then back them up to ``disk``: the run, what it
+    wrote (the audit segment, the snapshot) and the problems."""
+    added = bulk.add(home.home, 100)
+    suite.round_start()
+    run = home.brankas("backup", str(disk), "--json")
+    summary = json.loads(run.stdout)
+    problems = [] if len(summary["agendas"]) == 100 else [
+        f"the +100 run carried {len(summary['agendas'])} documents"]
+    folder = disk / "data" / "backup" / summary["folder"]
+    segments = sorted((disk / "data" / "audit").glob("*.jsonl.age"))
+    detail = {"run": suite._runs([run])[0], "added": added,
+              "checked": "exactly the 100 new documents carried",
+              "bytes_added": summary["bytes_added"],
+              "audit_segment": ({"name": segments[-1].name,
+                                 "bytes": segments[-1].stat().st_size} if segments else None),
+              "run_folder_bytes": {p.name: p.stat().st_size for p in folder.iterdir()}}
+    return run, detail, problems
 
 
 def _report(base: Home) -> list[Measure]:

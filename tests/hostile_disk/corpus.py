@@ -62,6 +62,17 @@ damaged_unregistered           a damaged file that no register entry names
 disk_full_mid_run              a disk (tmpfs) that fills during the run
 disk_swapped_mid_run           the disk replaced by another office's disk once every
                                file is staged, before the commit (in-process hook)
+segment_missing                the first audit segment taken away; manifests fixed
+segment_truncated              the newest audit segment cut in half; manifests fixed
+segment_forged                 the attacker's own entries, encrypted to the office's
+                               recipients, in place of the newest segment
+segment_from_another_office    the attacker's disk's segment under this disk's first
+                               segment's name
+segments_reordered             the two segments' contents swapped (names kept)
+segment_duplicated             the first segment again under a name that overlaps
+segment_unsealed_added         a segment the office never sealed, after the head
+segment_oversized              the first segment a 4 GiB (sparse) file
+segment_link_to_laptop         a segment a link to the same bytes on the laptop
 =============================  ======================================================
 """
 
@@ -507,6 +518,93 @@ def seals_and_anchors_stripped(env: Env) -> None:
         dt.set_payload(env.disk, f"keys/anchors/{anchor.name}", None)
 
 
+# -- the audit segments (data/audit/) ------------------------------------------------------
+
+def _segments(env: Env) -> list[str]:
+    return sorted(f"audit/{p.name}" for p in (env.disk / "data" / "audit").iterdir())
+
+
+def _office_recipients(env: Env) -> list[str]:
+    folder = dt.run_folders(env.disk)[-1]
+    text = (env.disk / "data" / "backup" / folder / "recipients.txt").read_text()
+    return [line.strip() for line in text.splitlines() if line.startswith("age1")]
+
+
+def segment_missing(env: Env) -> None:
+    dt.set_payload(env.disk, _segments(env)[0], None)
+
+
+def segment_truncated(env: Env) -> None:
+    newest = _segments(env)[-1]
+    data = (env.disk / "data" / newest).read_bytes()
+    dt.set_payload(env.disk, newest, data[:len(data) // 2])
+
+
+def segment_forged(env: Env) -> None:
+    """Entries the attacker made up (a chain of their own, hashing as it claims), encrypted
+    to the office's recipients, in place of the newest segment."""
+    from brankas.core import crypto
+    from brankas.core.audit import hashchain
+
+    newest = _segments(env)[-1]
+    first = int(newest.split("/")[1].split("-")[0])
+    prev, lines = "0" * 64, []
+    for seq in range(first, first + 3):
+        entry = {"seq": seq, "at": "2026-12-01T00:00:00+00:00", "actor": "mallory",
+                 "action": "document.delete", "target": "K-2026-0001", "outcome": "ok",
+                 "detail": {}}
+        digest = hashchain.entry_hash(prev, entry)
+        lines.append(json.dumps({**entry, "prev_hash": prev, "hash": digest}))
+        prev = digest
+    data = crypto.encrypt_bytes(("\n".join(lines) + "\n").encode(), _office_recipients(env))
+    dt.set_payload(env.disk, newest, data)
+
+
+def segment_from_another_office(env: Env) -> None:
+    (theirs,) = (env.templates.attacker.disk / "data" / "audit").iterdir()
+    dt.set_payload(env.disk, _segments(env)[0], theirs.read_bytes())
+
+
+def segments_reordered(env: Env) -> None:
+    first, second = _segments(env)
+    a, b = ((env.disk / "data" / p).read_bytes() for p in (first, second))
+    dt.set_payload(env.disk, first, b)
+    dt.set_payload(env.disk, second, a)
+
+
+def segment_duplicated(env: Env) -> None:
+    """The first segment's bytes again, listed under a name covering entries 1-2: a
+    reader that took every file would load entries twice."""
+    first = _segments(env)[0]
+    dt.set_payload(env.disk, "audit/0000000001-0000000002.jsonl.age",
+                   (env.disk / "data" / first).read_bytes())
+
+
+def segment_unsealed_added(env: Env) -> None:
+    from brankas.core import crypto
+
+    last = int(_segments(env)[-1].split("-")[1].split(".")[0])
+    entry = {"seq": last + 1, "at": "2026-12-01T00:00:00+00:00", "actor": "mallory",
+             "action": "document.delete", "target": "K-2026-0001", "outcome": "ok",
+             "detail": {}, "prev_hash": "0" * 64, "hash": "0" * 64}
+    data = crypto.encrypt_bytes((json.dumps(entry) + "\n").encode(), _office_recipients(env))
+    dt.set_payload(env.disk, f"audit/{last + 1:010d}-{last + 1:010d}.jsonl.age", data)
+
+
+def segment_oversized(env: Env) -> None:
+    """The first segment grown to 4 GiB and a byte (sparse: no room is used), past the
+    reader's limit; the manifest still lists the sealed bytes."""
+    with open(env.disk / "data" / _segments(env)[0], "r+b") as fh:
+        fh.truncate((4 << 30) + 1)
+
+
+def segment_link_to_laptop(env: Env) -> None:
+    first = _segments(env)[0]
+    copy = env.laptop / "segmen-salinan.jsonl.age"
+    shutil.copy(env.disk / "data" / first, copy)
+    dt.replace_with_link(env.disk / "data" / first, copy)
+
+
 # -- further checks -------------------------------------------------------------------------
 
 def _cli(env: Env, *args: str, user: str | None = "operator") -> Any:
@@ -596,6 +694,17 @@ def other_disk_untouched(env: Env, outcomes: dict[str, Any]) -> None:
     assert r.exit == 0 and r.report["medium"]["label"] == "DISK-01", r
 
 
+def segments_written_anew(env: Env, outcomes: dict[str, Any]) -> None:
+    """The backup did not continue from segments the disk no longer has as sealed: its
+    seal names one new segment holding the whole log, and a recover then uses it."""
+    newest = dt.run_folders(env.disk)[-1]
+    listed = dt.seal_statement(env.disk, newest)["audit_segments"]["segments"]
+    assert len(listed) == 1 and listed[0][1] == 1, listed
+    r = _cli(env, "recover", str(env.disk), "--home", str(env.out / "after-backup"),
+             "--identity", str(env.recovery_file), "--json", user=None)
+    assert r.report is not None and r.report["audit_ok"] is True, r
+
+
 # -- the corpus -----------------------------------------------------------------------------
 
 R = "recover"
@@ -637,6 +746,15 @@ def _unusable_document(kind: str, agenda: str = "{bp}") -> dict[str, Expect]:
     return {"verify": problems(f'"reason": "{kind}"', absent=('"ok": true',)),
             "restore": problems(agenda), "drill": problems(agenda), R: problems(agenda),
             "backup": refused("backup_disk_file_wrong")}
+
+
+def _segment(*named: str, recover: Expect | None = None, **extra: Expect) -> dict[str, Expect]:
+    """An audit segment not as the office sealed it: verify names it, recover refuses
+    (``recover_audit_unusable``: nothing is recovered), the drill (a recover) fails;
+    restore (documents by the register) is not concerned; backup writes the log anew."""
+    return {"verify": problems(*named), "drill": problems("audit"),
+            R: recover or refused("recover_audit_unusable", *named), "restore": OK,
+            "backup": OK, **extra}
 
 
 def _unsealed(*named: str, recover: Expect, **extra: Expect) -> dict[str, Expect]:
@@ -785,8 +903,10 @@ CASES = [
          frozenset({R})),
     Case("newest_run_removed", newest_run_removed,
          {**_unsealed("{run2}: recorded as sealed on this disk, but its sealed folder is not "
-                      "here", recover=ok('"snapshot_run": "{run1}"',
-                                         '"newest_sealed_run": "{run1}"', "{d5}")),
+                      "here", recover=problems(
+                          '"snapshot_run": "{run1}"', '"newest_sealed_run": "{run1}"', "{d5}",
+                          # run 2's audit segment stays: named, not used
+                          "not an audit segment the office sealed")),
           "restore": OK}, frozenset({"verify", R}), base="two"),
     Case("damaged_unregistered", damaged_unregistered,
          {"verify": problems('"reason": "sha256"', "M-2026-0777"),
@@ -802,6 +922,31 @@ CASES = [
           "restore": problems("{d5}")}, frozenset(), base="pending",
          backup_progress=swap_when_staged, backup_may_write=True,
          after={"backup": other_disk_untouched}),
+    Case("segment_missing", segment_missing, _segment("is missing (audit entries 1-"),
+         frozenset({"verify", R, "backup"}), base="two",
+         after={"backup": segments_written_anew}),
+    Case("segment_truncated", segment_truncated, _segment("is not what the office sealed"),
+         frozenset({R}), base="two"),
+    Case("segment_forged", segment_forged, _segment("is not what the office sealed"),
+         frozenset({R}), base="two", after={"backup": segments_written_anew}),
+    Case("segment_from_another_office", segment_from_another_office,
+         _segment("is not what the office sealed"), frozenset({R}), base="two"),
+    Case("segments_reordered", segments_reordered, _segment("is not what the office sealed"),
+         frozenset({R}), base="two"),
+    Case("segment_duplicated", segment_duplicated,
+         _segment("0000000001-0000000002.jsonl.age: not an audit segment the office sealed",
+                  recover=problems("not an audit segment the office sealed")),
+         frozenset({"verify", R}), base="two"),
+    Case("segment_unsealed_added", segment_unsealed_added,
+         _segment("not an audit segment the office sealed",
+                  recover=problems("not an audit segment the office sealed")),
+         frozenset({R}), base="two"),
+    Case("segment_oversized", segment_oversized,
+         _segment('"reason": "size"', recover=refused("recover_audit_unusable", "is larger than")),
+         frozenset({R}), base="two"),
+    Case("segment_link_to_laptop", segment_link_to_laptop,
+         _segment('"reason": "link"', recover=refused("recover_audit_unusable", "link")),
+         frozenset({R}), base="two"),
 ]
 
 # Prepared with symbolic links, FIFOs or devices, or two names one letter case apart:
@@ -812,7 +957,7 @@ _POSIX = {"manifest_case_twins", "staging_link_to_laptop", "staging_link_to_offi
           "fifo_manifest", "fifo_bag_info", "fifo_medium", "fifo_guide", "fifo_payload",
           "fifo_seal", "device_payload", "bagit_txt_link", "payload_link_to_laptop",
           "data_folder_link", "data_is_link", "drill_dotdot_through_link",
-          "disk_full_mid_run"}
+          "disk_full_mid_run", "segment_link_to_laptop"}
 CASES = [replace(c, posix_only=c.id in _POSIX) for c in CASES]
 assert {c.id for c in CASES} >= _POSIX
 

@@ -986,6 +986,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{username} tidak memegang kunci aktif untuk membuka isian tersegel",
         "{username} holds no usable key to open sealed fields",
     ),
+    # s16 A
+    "recover_audit_unusable": (
+        "log audit di disk {path} tidak dapat dipakai: {detail}. Tidak ada yang dipulihkan; "
+        "pakai disk cadangan lain",
+        "the audit log on the disk {path} cannot be used: {detail}. Nothing was recovered; "
+        "use another backup disk",
+    ),
 }
 
 

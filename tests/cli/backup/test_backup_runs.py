@@ -39,6 +39,9 @@ def test_the_first_run_is_a_valid_bag_holding_every_document(office: Office) -> 
     for name in ("register-biasa.csv", "register-lengkap.csv.age", "database.json.age",
                  "recipients.txt", "daftar-kontrol.csv", "daftar-kontrol.json"):
         assert f"{folder}/{name}" in listed, name
+    # The whole audit log so far, in one segment starting at entry 1.
+    (segment,) = [p for p in listed if p.startswith("data/audit/")]
+    assert segment.startswith("data/audit/0000000001-") and segment.endswith(".jsonl.age")
 
 
 def test_an_incremental_run_copies_only_the_new_documents(office: Office) -> None:
@@ -53,7 +56,13 @@ def test_an_incremental_run_copies_only_the_new_documents(office: Office) -> Non
     after = manifest(office.disk)
     added = set(after) - set(before)
     assert set(before) <= set(after)
-    assert added - _run_files(out, added) == {f"data/{d.stored_path}" for d in new}
+    segments = {p for p in added if p.startswith("data/audit/")}
+    assert added - _run_files(out, added) - segments == {f"data/{d.stored_path}" for d in new}
+    # The audit log: one new segment, of the entries after the first run's (only those).
+    (first_segment,) = [p for p in before if p.startswith("data/audit/")]
+    (segment,) = segments
+    first_last = int(first_segment.rsplit("-", 1)[1].split(".")[0])
+    assert int(segment.split("/")[-1].split("-")[0]) == first_last + 1, (first_segment, segment)
     assert (out["run"], out["status"]) == (2, "completed")
     assert sorted(out["agendas"]) == sorted(d.agenda for d in new)
     assert out["files_added"] == len(added)
@@ -77,7 +86,9 @@ def test_an_incremental_run_copies_only_the_new_documents(office: Office) -> Non
     third = r.json()
     validate(office.disk)
     again = set(manifest(office.disk)) - set(after)
-    assert again == _run_files(third, again) and again
+    # Its own folder, and the audit entries since the run before (sign-ins, bookkeeping).
+    (segment,) = again - _run_files(third, again)
+    assert segment.startswith("data/audit/") and _run_files(third, again)
     assert third["agendas"] == [] and third["files_added"] == len(again)
     assert third["skipped"] == len(already) + len(new)
 

@@ -47,9 +47,10 @@ def test_a_deactivated_holder_receives_no_letter_combination_or_backup(office, s
     disk = tmp_path / "disk"
     backup_run(actor=office.users["operator"], dest=disk, label="Disk-A")
     encrypted = [p for p in disk.rglob("*.age")
-                 if p.name in {"register-lengkap.csv.age", "database.json.age",
-                               "audit-tail.json.age"}]
+                 if p.name in {"register-lengkap.csv.age", "database.json.age"}
+                 or p.parent.name == "audit"]
     assert {p.name for p in encrypted} >= {"register-lengkap.csv.age", "database.json.age"}
+    assert [p for p in encrypted if p.parent.name == "audit"]  # the audit segment
     for path in encrypted:
         data = path.read_bytes()
         assert opens(data, kasi) and opens(data, recovery), path.name

@@ -207,10 +207,9 @@ def test_a_combination_is_encrypted_to_active_readers_only(office, settings) -> 
     assert combo.fingerprints == [office.keys["kabid"].fingerprint]
 
 
-def test_a_backup_encrypts_register_snapshot_and_audit_tail_to_active_holders_only(
+def test_a_backup_encrypts_register_snapshot_and_audit_segment_to_active_holders_only(
         office, tmp_path: Path) -> None:
     from brankas.core.disk.layout import RECIPIENTS, REGISTER_FULL, SNAPSHOT
-    from brankas.web.backup.sealing import AUDIT_TAIL
     from brankas.web.backup.services import backup_run
     from brankas.web.documents.services import document_register
 
@@ -220,8 +219,8 @@ def test_a_backup_encrypts_register_snapshot_and_audit_tail_to_active_holders_on
     dest = tmp_path / "disk"
     backup_run(actor=office.users["operator"], dest=dest, label="A")
     recovery = crypto.parse_identity(office.recovery_identity)
-    for name in (REGISTER_FULL, SNAPSHOT, AUDIT_TAIL):
-        [path] = dest.glob(f"data/backup/*/{name}")
+    for name in (f"backup/*/{REGISTER_FULL}", f"backup/*/{SNAPSHOT}", "audit/*.jsonl.age"):
+        [path] = dest.glob(f"data/{name}")
         data = path.read_bytes()
         assert opens(data, identity_of("kasi")), name
         assert opens(data, recovery), name

@@ -192,6 +192,21 @@ class BagReader:
             raise
         return expected
 
+    def decrypt_to(self, payload: str, sink: Any, identities: list[Any], *,
+                   limit: int = READ_LIMIT) -> None:
+        """Decrypt a payload file into ``sink`` (anything with ``write``) as a stream, in
+        bounded memory; the file's SHA-256 is checked against the manifest once it is read
+        whole (``backup_file_damaged`` then): the caller keeps what ``sink`` took only when
+        this returns."""
+        expected = self._expect(payload)
+        with fmt.disk_errors(self.dest), self._open(payload, limit) as raw:
+            src = _Hashing(raw)
+            crypto.decrypt_stream(src, sink, identities)  # type: ignore[arg-type]
+            while src.readinto(fmt.read_buffer()):  # hash any trailing bytes too
+                pass
+        if src.digest.hexdigest() != expected:
+            raise IntegrityFailure("backup_file_damaged", name=payload)
+
     def check(self, payload: str) -> bool:
         """Whether the file on the disk matches the manifest (read from the disk)."""
         expected = self.entries.get(payload)

@@ -35,6 +35,7 @@ from typing import Any
 from brankas.core.disk import format as fmt
 from brankas.core.disk import fs as diskfs
 from brankas.core.disk import seal as diskseal
+from brankas.core.disk import segments
 from brankas.core.disk.format import MediumInfo
 from brankas.core.disk.reader import locate, same_folder_index
 from brankas.core.disk.state import staging_strangers
@@ -201,6 +202,8 @@ def check_expectations(dest: Path, report: VerifyReport, entries: Mapping[str, s
         if run.status == "unsealed" and run.folder not in expect.known_runs:
             fmt.note(problems, f"run {run.folder}: not sealed by the office, and not a run "
                                "this office wrote")
+    for problem in segments.disk_problems(seals.authentic, entries):
+        fmt.note(problems, problem)
     authentic = {r.folder for r in seals.authentic}
     report.runs_sealed = len(authentic)
     missing_runs = sorted(expect.sealed_runs - authentic)

@@ -24,6 +24,7 @@ from django.utils.dateparse import parse_datetime
 from brankas.core import crypto
 from brankas.core.disk import format as fmt
 from brankas.core.disk import seal as diskseal
+from brankas.core.disk import segments as segs
 from brankas.core.disk.layout import (
     ARCHIVE_DIR,
     CONTROL_JSON,
@@ -37,6 +38,7 @@ from brankas.core.terms import REQUESTS_DIR
 from brankas.web.accounts.models import User
 from brankas.web.audit.services import audit_record, audit_verify
 from brankas.web.backup import sealing
+from brankas.web.backup import segments as auditsegments
 from brankas.web.backup.models import BackupCopy, BackupRun, Medium
 from brankas.web.backup.services import Progress, medium_sync
 from brankas.web.backup.snapshot import snapshot_load
@@ -302,16 +304,25 @@ def instance_recover(*, dest: Any, identities: list[Any], unlocked_with: str,
         raise CryptoFailure("recover_unsigned_refused", path=str(reader.dest))
     else:
         raise CryptoFailure("recover_no_anchor", what=unlocked_with)
+    segmented = _segments_run(seals, choice) if choice.sealed else None
+    if segmented is not None:  # the log is in sealed segments: checked before any load
+        segments = _usable_segments(reader, segmented)
     snapshot_load(choice.data)
     del choice.data
-    tail_problem = _replay_tail(reader, seals, choice.folder, identities) if choice.sealed \
-        else None
+    tail_problem = None
+    if segmented is not None:
+        auditsegments.segments_load(reader, segments, identities,
+                                    segmented.statement("audit_head"))
+        sealing.raise_counter(max([h[1] for h in seals.audit_heads()], default=0))
+    elif choice.sealed:  # a disk written before segments: the snapshot and its tail
+        tail_problem = _replay_tail(reader, seals, choice.folder, identities)
     report = RecoverReport(home=str(settings.home), dest=str(reader.dest),
                            snapshot_run=choice.folder, unlocked_with=unlocked_with,
                            authenticated=choice.sealed, trusted_by=trust.by,
                            newest_sealed_run=choice.newest_sealed,
                            passed_over=choice.passed_over)
-    for problem in reader.problems + (seals.problems if trust.keys else []):
+    segment_problems = segs.disk_problems(seals.authentic, reader.entries) if trust.keys else []
+    for problem in reader.problems + (seals.problems if trust.keys else []) + segment_problems:
         fmt.note(report.problems, problem)
     if tail_problem is not None:
         fmt.note(report.problems, tail_problem)
@@ -381,6 +392,31 @@ def _restore_documents(reader: BagReader, docs: list[Document], home: Any,
         done += doc.stored_size
     if on_progress is not None:
         on_progress(len(docs), len(docs), done, total)
+
+
+def _segments_run(seals: diskseal.SealReport,
+                  choice: SnapshotChoice) -> diskseal.RunSeal | None:
+    """The sealed run whose audit segments a recover loads: the newest run the office
+    sealed without a problem that names segments, when the snapshot chosen is one written
+    with segments (it holds no audit entry); None for a snapshot of the older layout (the
+    log is in it and in the audit tail of the newest run that relies on it)."""
+    chosen = seals.run(choice.folder)
+    if chosen is None or chosen.seal is None or (
+            segs.STATEMENT_KEY not in chosen.seal.statement):
+        return None
+    return next((r for r in reversed(seals.runs) if r.signed and not r.problems
+                 and r.seal is not None and segs.STATEMENT_KEY in r.seal.statement), chosen)
+
+
+def _usable_segments(reader: BagReader, run: diskseal.RunSeal) -> list[segs.Segment]:
+    """The segments ``run`` names, refused (``recover_audit_unusable``) before anything is
+    loaded when one is missing, altered, out of order, overlapping, or the list leaves a
+    gap or does not end at the sealed head."""
+    segments, problems = auditsegments.recover_problems(reader, run)
+    if problems:
+        raise SetupError("recover_audit_unusable", path=str(reader.dest),
+                         detail=f"run {run.folder}: " + "; ".join(problems[:3]))
+    return segments
 
 
 def _replay_tail(reader: BagReader, seals: diskseal.SealReport, folder: str,

@@ -1,16 +1,16 @@
-"""The office's seal on a backup run, and the audit entries a snapshot does not hold.
+"""The office's seal on a backup run, and the audit tails of disks written before the
+audit log went to the disk as segments.
 
 Each run ends with ``segel.json`` (``core.disk.seal``): the office key's signature over
-the run's files, the disk, the current snapshot and the audit head. A snapshot holds the
-audit log as it was when the snapshot was read; the entries written after it (sign-ins,
-backup bookkeeping, and what happened while the run copied) go with every later run of
-that disk as ``audit-tail.json.age``, encrypted like the snapshot and sealed, so that a
-recovered instance has its whole log up to the newest sealed run's head (``replay``).
+the run's files, the disk, the current snapshot, the audit segments that make the log up
+to the audit head (``core.disk.segments``, written by ``web.backup.segments``) and the
+head. Before segments, a snapshot held the audit log as it was when it was read, and the
+entries written after it went with every later run as ``audit-tail.json.age``, encrypted
+and sealed; ``replay`` still appends such a tail when recovering from an older disk.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from brankas.core.audit import hashchain as auditchain
 from brankas.core.disk import format as fmt
 from brankas.core.disk import fs as diskfs
 from brankas.core.disk import seal as diskseal
+from brankas.core.disk import segments as seg
 from brankas.core.disk.bag import Bag
 from brankas.core.disk.layout import RUNS_DIR, SNAPSHOT
 from brankas.core.errors import SetupError
@@ -92,6 +93,8 @@ def last_snapshot(bag: Bag, medium: Medium, seals: diskseal.SealReport) -> LastS
     sealed = seals.run(last.folder)
     if sealed is None or not sealed.authentic:
         return None  # its seal is gone or its files are not what was sealed: write anew
+    if seg.STATEMENT_KEY not in (sealed.seal.statement if sealed.seal else {}):
+        return None  # a snapshot from before segments holds the log: a run writes anew
     named = sealed.statement("snapshot")
     audit_seq = named.get("audit_seq") if isinstance(named, dict) else None
     sha256 = (sealed.statement("files") or {}).get(f"{RUNS_DIR}/{last.folder}/{SNAPSHOT}")
@@ -100,29 +103,14 @@ def last_snapshot(bag: Bag, medium: Medium, seals: diskseal.SealReport) -> LastS
     return LastSnapshot(last, audit_seq, sha256)
 
 
-def snapshot_audit_seq() -> int:
-    """The last audit entry a snapshot read now holds (call in the snapshot's transaction)."""
-    last = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first()
-    return int(last or 0)
-
-
-def audit_tail(after: int, head: int, recipients: list[str]) -> bytes:
-    """The audit entries ``after < seq <= head``, whole (with their hashes), as encrypted
-    JSON (``age``, to the same recipients as the snapshot)."""
-    rows = [{**audit_content(e), "prev_hash": e.prev_hash, "hash": e.hash}
-            for e in AuditEvent.objects.filter(seq__gt=after, seq__lte=head).order_by("seq")]
-    body = {"format": TAIL_FORMAT, "after": after, "head": head, "entries": rows}
-    return crypto.encrypt_bytes(json.dumps(body, ensure_ascii=False).encode("utf-8"),
-                                recipients)
-
-
 def seal(seals: diskseal.SealReport, bag: Bag, signing: OfficeKey, *, office: str,
          run: BackupRun, medium: Medium, files: dict[str, str], snapshot_folder: str,
-         snapshot_sha256: str, snapshot_audit: int, tail: str, head: Any,
+         snapshot_sha256: str, segments: list[seg.Segment], head: Any,
          finished: Any) -> bytes:
     """The run's seal: signed by the office key, naming the disk, this run's files, the
-    current snapshot (and the last audit entry it holds), the audit tail, the audit head
-    and the disk's previous seal."""
+    current snapshot (which holds no audit entry: ``audit_seq`` 0), the audit segments
+    that make the log up to the audit head (``core.disk.segments``), the head and the
+    disk's previous seal."""
     signed = [r for r in seals.runs if r.signed and r.seal is not None]
     statement = {
         "office": office, "office_key": signing.fingerprint,
@@ -131,8 +119,9 @@ def seal(seals: diskseal.SealReport, bag: Bag, signing: OfficeKey, *, office: st
         "started_at": run.started_at.isoformat(), "finished_at": finished.isoformat(),
         "files": files,
         "snapshot": {"folder": snapshot_folder, "sha256": snapshot_sha256,
-                     "audit_seq": snapshot_audit},
-        "audit_tail": tail,
+                     "audit_seq": 0},
+        "audit_tail": None,
+        seg.STATEMENT_KEY: seg.statement_value(segments),
         "audit_head": head,
         "previous": signed[-1].seal.sha256 if signed and signed[-1].seal else None,
         "software": f"Brankas {__version__}",

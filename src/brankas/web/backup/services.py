@@ -57,8 +57,9 @@ from brankas.web.audit.guard import require_audited
 from brankas.web.audit.models import AuditEvent
 from brankas.web.audit.services import audit_record
 from brankas.web.backup import custodyhook, registers, runfiles, sealing
+from brankas.web.backup import segments as auditsegments
 from brankas.web.backup.models import BackupCopy, BackupRun, Medium, MediumCheck
-from brankas.web.backup.snapshot import snapshot_write
+from brankas.web.backup.snapshot import DISK_MODELS, snapshot_write
 from brankas.web.backup.versions import superseded_hashes
 from brankas.web.consistency import one_view
 from brankas.web.documents.models import Document
@@ -238,7 +239,6 @@ class _Sources:
     last: sealing.LastSnapshot | None  # the disk's last sealed snapshot
     changed: bool  # a new snapshot and registers are written
     made: dict[str, runfiles.Written]  # the run's own files, written (when changed)
-    snapshot_audit: int
     signing: OfficeKey
     # Whom this run encrypts to, read with the rest (never refused: the recovery key alone
     # still opens a disk).
@@ -299,12 +299,10 @@ def _read_sources(bag: Bag, medium: Medium, seals: diskseal.SealReport,
         readers = {purpose: recipients_for(purpose=purpose) for purpose in
                    (Purpose.REGISTER, Purpose.SNAPSHOT, Purpose.AUDIT_TAIL)}
         made = _write_run_files(files, readers) if changed else {}
-        snapshot_audit = sealing.snapshot_audit_seq() if changed else (
-            last.audit_seq if last else 0)
         signing = office_key()
     return _Sources(docs=docs, letters=letters, keys=keys, office=office,
                     seq=seq, anchors=anchors, last=last, changed=changed, made=made,
-                    snapshot_audit=snapshot_audit, signing=signing, readers=readers)
+                    signing=signing, readers=readers)
 
 
 def _write_run_files(files: runfiles.RunFiles,
@@ -328,7 +326,7 @@ def _write_run_files(files: runfiles.RunFiles,
         registers.csv_write(out, registers.REGISTER_COLUMNS, rows(False))
     made[REGISTER_FULL] = done[0]
     with files.write(SNAPSHOT, recipients=readers[Purpose.SNAPSHOT].age()) as (out, done):
-        snapshot_write(out)
+        snapshot_write(out, labels=DISK_MODELS)  # the audit log goes in segments
     made[SNAPSHOT] = done[0]
     return made
 
@@ -458,7 +456,7 @@ def _control_list(src: _Sources, run: BackupRun, medium: Medium, actor: User,
         "finished_at": finished.isoformat(),
         "categories": counts.categories,
         "documents": [],
-        "files_added": len(result.added) + 4,  # and the control list (two), audit tail, seal
+        "files_added": len(result.added) + 4,  # and the control list (two), segment, seal
         "bytes_added": result.bytes_added,
         "files_skipped": result.skipped,
         "verified": True,  # every copied file was read back from the disk and matched
@@ -473,30 +471,34 @@ def _close_run(bag: Bag, src: _Sources, seals: diskseal.SealReport, run: BackupR
                sealed: _Sealed, head: Any, finished: Any,
                files: runfiles.RunFiles) -> AddResult:
     """The control list (CSV and JSON, the documents read from ``carried``), the audit
-    tail and the office's seal over the run's folder, written to the disk together (one
-    checkpoint)."""
+    segment of the entries the disk lacks (``segments``) and the office's seal over the
+    run's folder and the disk's segments, written to the disk together (one checkpoint:
+    a run killed at any point leaves a segment on the disk only with its seal)."""
     folder = f"{RUNS_DIR}/{run.folder}"
     with files.write(CONTROL_CSV) as (out, done_csv):
         registers.control_csv_write(out, control, carried)
     with files.write(CONTROL_JSON) as (out, done_json):
         registers.control_json_write(out, control, carried)
-    tail_path = f"{folder}/{sealing.AUDIT_TAIL}"
     closing = [done_csv[0].item(f"{folder}/{CONTROL_CSV}"),
-               done_json[0].item(f"{folder}/{CONTROL_JSON}"),
-               _bytes_item(tail_path, sealing.audit_tail(
-                   src.snapshot_audit, head["seq"] if head else 0,
-                   src.readers[Purpose.AUDIT_TAIL].age()))]
+               done_json[0].item(f"{folder}/{CONTROL_JSON}")]
     sealed.files.update({item.path: item.sha256 or "" for item in closing})
+    listed = auditsegments.disk_segments(bag, seals)
+    after, head_seq = (listed[-1].last if listed else 0), (head["seq"] if head else 0)
+    if head_seq > after:
+        segment, written = auditsegments.segment_write(
+            files, after, head_seq, src.readers[Purpose.AUDIT_TAIL].age())
+        closing.append(written.item(segment.path))
+        listed = [*listed, segment]
     seal = sealing.seal(seals, bag, src.signing, office=src.office.name, run=run,
                         medium=medium, files=sealed.files,
                         snapshot_folder=sealed.snapshot_folder,
-                        snapshot_sha256=sealed.snapshot_sha256,
-                        snapshot_audit=src.snapshot_audit, tail=tail_path, head=head,
-                        finished=finished)
+                        snapshot_sha256=sealed.snapshot_sha256, segments=listed,
+                        head=head, finished=finished)
     closing.append(_bytes_item(f"{folder}/{diskseal.SEAL}", seal))
     control["bytes_added"] += sum(item.size or 0 for item in closing)
-    # The control list and the seal go on the disk together (one checkpoint).
-    return bag.add_files(closing, run=str(run.number))
+    # The control list, the segment and the seal go on the disk together (one
+    # checkpoint, however long the segment takes to copy).
+    return bag.add_files(closing, run=str(run.number), checkpoint_seconds=float("inf"))
 
 
 def _record_completed(run: BackupRun, medium: Medium, actor: User, control: dict[str, Any],

@@ -64,7 +64,7 @@ class Purpose(StrEnum):
     LETTER = "letter"  # an exempted request letter (``permintaan/``)
     REGISTER = "register"  # the full register on a backup disk
     SNAPSHOT = "snapshot"  # the database snapshot on a backup disk
-    AUDIT_TAIL = "audit-tail"  # the audit entries a run carries after its snapshot
+    AUDIT_TAIL = "audit-tail"  # the audit entries a run carries (its audit segment)
     COMBINATION = "combination"  # a safe's combination
 
 
