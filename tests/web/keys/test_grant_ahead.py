@@ -176,3 +176,39 @@ def test_an_unlock_begun_with_another_passphrase_is_not_the_grants(office, monke
     assert (summary.files, summary.failed) == (1, [])
     assert len(early._begun) == 1  # never taken: not the grant's passphrase
     early.forget()
+
+
+def test_a_copy_handed_to_a_worker_that_never_ran_is_removed(office):  # type: ignore[no-untyped-def]
+    """Review of s16 D: ``take`` hands a file's copy to a worker's task; a task cancelled
+    before it ran (the grant interrupted: ``_headers_ahead`` cancels what has not begun)
+    never writes its header nor removes the copy, and ``discard`` must still remove it."""
+    from brankas.web.keys.selectors import Purpose, recipients_adding
+
+    register(office, "Operasi Senyap 1")
+    register(office, "Operasi Senyap 2")
+    join_kabid2(office)
+    actor = office.users["kabid"]
+    _grantee, key = grants._grantee_key("kabid2")
+    keys = list(HolderKey.objects.filter(holder=actor, revoked_at__isnull=True))
+    unlocking: Future[dict[str, Any]] = Future()
+    opening = grants._Opening(via=actor.username, candidates={k.fingerprint for k in keys},
+                              unlocking=unlocking, target="kabid2")
+    files = list(grants._all_files())
+
+    def readers_of(stored):  # type: ignore[no-untyped-def]
+        return recipients_adding(stored.recipients, key, purpose=Purpose.DOCUMENT)
+
+    ahead = grants._Ahead()
+    with engine.archive_exclusive():
+        try:
+            ahead.start(files, readers_of=readers_of, opening=opening)
+            copies = [copy for _recipients, copy in ahead._copies.values()]
+            wait(copies)
+            assert all(isinstance(c.result(), Precopied) for c in copies)
+            assert len(_staging(office)) == 2
+            handed = ahead.take(files[0], readers_of(files[0]).age())
+            assert handed is not None  # to a task that is then cancelled: never run
+        finally:
+            unlocking.set_result({})
+            ahead.discard()
+    assert _staging(office) == []
