@@ -277,7 +277,10 @@ def _stage_ahead(stored: StoredFile, copy: Future[Precopied | None], ahead: _Ahe
     """A grant's step 1 for a file whose payload was copied ahead (or not, if the key was
     open first): its header written into the copy."""
     ahead.claim(stored)
-    pre = copy.result()  # the copy's own BrankasError, if it failed
+    try:
+        pre = copy.result()
+    except BrankasError:  # (tmp/ full then, the file changed...): the usual way, which
+        pre = None  # meets and reports whatever is still wrong, as without the copy
     if pre is None:
         return engine.stage_file(stored, identities=identities, recipients=recipients,
                                  header_only=True)
