@@ -401,7 +401,7 @@ def _headers_ahead(files: list[StoredFile], *, opener: _Opener, readers_of: Any,
                     continue
                 recipients = readers.age()
                 copy = ahead.take(stored, recipients) if ahead is not None else None
-                if copy is not None:  # its payload copied while the key was unlocked
+                if ahead is not None and copy is not None:  # copied while the key was unlocked
                     pending.append((stored, readers, worker.submit(
                         _stage_ahead, stored, copy, ahead,
                         identities=opener.for_file(stored.recipients), recipients=recipients)))
