@@ -190,3 +190,17 @@ def test_a_command_is_set_up_without_the_web_only_apps(tmp_path: Path, kind: str
         assert report["django_handlers"] == ["StreamHandler"]
         assert report["django_filters"] == ["RequireDebugTrue"]
         assert report["debug_views"] is False
+
+
+
+def test_a_password_file_read_once_signs_in(home: tuple[Path, Path]) -> None:
+    """Review of s16 D: the early check must not read ``--password-file`` a second time.
+    A file that gives its text once (a pipe: ``--password-file /dev/stdin``, ``<(...)``)
+    signs in with the password it gave, as before the early check (which read it first
+    and left the sign-in an empty password: a refused sign-in, audited and counted)."""
+    home_dir, scratch = home
+    env = cli_env(home_dir, scratch, env={"BRANKAS_USER": "admin"})
+    r = subprocess.run([sys.executable, "-m", "brankas", "list", "--limit", "1",
+                        "--password-file", "/dev/stdin"], env=env, cwd=scratch, text=True,
+                       input=PASSWORDS["admin"] + "\n", capture_output=True, timeout=120)
+    assert r.returncode == 0, r.stderr

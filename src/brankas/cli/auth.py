@@ -37,16 +37,14 @@ def _command_name() -> str:
     return " ".join(["brankas", *reversed(names)])[:200]
 
 
-def _check_ahead(name: str, password_file: str | None) -> None:
+def _check_ahead(name: str, password: str) -> None:
     """Begin the password check on the second core while Django sets up
-    (``accounts.early``): only for a password given without a prompt; any problem is left
-    for the sign-in to meet and report as it always did."""
+    (``accounts.early``); any problem is left for the sign-in to meet and report as it
+    always did."""
     with contextlib.suppress(Exception):
-        password = read_secret_file(password_file, "BRANKAS_PASSWORD", "")
-        if password:
-            from brankas.web.accounts import early
+        from brankas.web.accounts import early
 
-            early.begin(name, password)
+        early.begin(name, password)
 
 
 def _acting_user(fn: F, password_option: str) -> F:
@@ -64,12 +62,27 @@ def _acting_user(fn: F, password_option: str) -> F:
         *args: Any, acting_username: str | None, password_file: str | None, **kwargs: Any
     ) -> Any:
         name = acting_username or os.environ.get("BRANKAS_USER")
+        # A password given without a prompt is read once, here (a file may give its text
+        # only once: a pipe, ``<(...)``), and its check begun early; a problem reading it
+        # is reported where it always was, after the set-up.
+        given: tuple[str | None, BaseException | None] | None = None
         if name and (password_file or os.environ.get("BRANKAS_PASSWORD")):
-            _check_ahead(name, password_file)
+            try:
+                given = (read_secret_file(password_file, "BRANKAS_PASSWORD", ""), None)
+            except Exception as exc:  # noqa: BLE001 - raised again below, in its turn
+                given = (None, exc)
+            if given[0]:
+                _check_ahead(name, given[0])
         ensure_initialized()
         from brankas.web.accounts.services import user_authenticate
 
-        password = read_secret_file(password_file, "BRANKAS_PASSWORD", "Kata sandi / Password")
+        if given is None:
+            password = read_secret_file(password_file, "BRANKAS_PASSWORD",
+                                        "Kata sandi / Password")
+        elif given[1] is not None:
+            raise given[1]
+        else:
+            password = given[0]
         if not name or password is None:
             raise AuthenticationFailed("auth_required")
         actor = user_authenticate(username=name, password=password)

@@ -80,10 +80,17 @@ def unlocks_ahead(fn: Any) -> Any:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         name = kwargs.get("acting_username") or os.environ.get("BRANKAS_USER")
         source = kwargs.get("passphrase_file") or os.environ.get("BRANKAS_PASSPHRASE")
+        given: tuple[str | None, BaseException | None] | None = None
         if name and source and not kwargs.get("shares"):
+            # read once, here: the command takes it as given (a file may give its text
+            # only once: a pipe, ``<(...)``); a problem reading it is reported in its turn
+            try:
+                given = (read_secret_file(kwargs.get("passphrase_file"),
+                                          "BRANKAS_PASSPHRASE", ""), None)
+            except Exception as exc:  # noqa: BLE001 - raised again by the command
+                given = (None, exc)
+            passphrase = given[0]
             with contextlib.suppress(Exception):
-                passphrase = read_secret_file(kwargs.get("passphrase_file"),
-                                              "BRANKAS_PASSPHRASE", "")
                 if passphrase:
                     from brankas.core import config
                     from brankas.core.keyring import early
@@ -93,7 +100,7 @@ def unlocks_ahead(fn: Any) -> Any:
                         config.load().keys, safe_component(name, max_len=60))
                     if found is not None:
                         early.begin(found, passphrase)
-        return fn(*args, **kwargs)
+        return fn(*args, given_passphrase=given, **kwargs)
 
     return wrapper
 
@@ -110,7 +117,8 @@ def unlocks_ahead(fn: Any) -> Any:
 @unlocks_ahead
 @acting_user
 def key_grant(actor, to: str, passphrase_file: str | None, shares: tuple[Path, ...],  # type: ignore[no-untyped-def]
-              as_json: bool, quiet: bool) -> None:
+              as_json: bool, quiet: bool,
+              given_passphrase: tuple[str | None, BaseException | None] | None = None) -> None:
     """Hand over: re-encrypt every exempted document, request letter and safe combination
     you can open so that USERNAME's key opens it too (one file at a time, crash-safe; run
     again to continue after an interruption). Later backups include USERNAME's key."""
@@ -123,8 +131,13 @@ def key_grant(actor, to: str, passphrase_file: str | None, shares: tuple[Path, .
             raise Usage("usage_not_both", first="--passphrase-file", second="--shares")
         recovery = recovery_from_shares(actor, Action.GRANT_KEY_WITH_SHARES, to, shares)
     else:
-        passphrase = read_secret_file(passphrase_file, "BRANKAS_PASSPHRASE",
-                                      "Frasa sandi kunci Anda / Your key passphrase")
+        if given_passphrase is None:
+            passphrase = read_secret_file(passphrase_file, "BRANKAS_PASSPHRASE",
+                                          "Frasa sandi kunci Anda / Your key passphrase")
+        elif given_passphrase[1] is not None:
+            raise given_passphrase[1]
+        else:  # read once, by ``unlocks_ahead``
+            passphrase = given_passphrase[0]
         if passphrase is None:
             raise Usage("usage_one_of", options="--passphrase-file, --shares")
     with rewrap_progress("Memberi akses / Granting", quiet or as_json) as progress:

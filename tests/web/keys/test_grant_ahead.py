@@ -7,6 +7,7 @@ taken, for every file; the result must be the same as without it. Real SQLite, f
 
 from __future__ import annotations
 
+import os
 import subprocess
 from concurrent.futures import Future, wait
 from pathlib import Path
@@ -176,3 +177,116 @@ def test_an_unlock_begun_with_another_passphrase_is_not_the_grants(office, monke
     assert (summary.files, summary.failed) == (1, [])
     assert len(early._begun) == 1  # never taken: not the grant's passphrase
     early.forget()
+
+
+def test_a_copy_handed_to_a_worker_that_never_ran_is_removed(office):  # type: ignore[no-untyped-def]
+    """Review of s16 D: ``take`` hands a file's copy to a worker's task; a task cancelled
+    before it ran (the grant interrupted: ``_headers_ahead`` cancels what has not begun)
+    never writes its header nor removes the copy, and ``discard`` must still remove it."""
+    from brankas.web.keys.selectors import Purpose, recipients_adding
+
+    register(office, "Operasi Senyap 1")
+    register(office, "Operasi Senyap 2")
+    join_kabid2(office)
+    actor = office.users["kabid"]
+    _grantee, key = grants._grantee_key("kabid2")
+    keys = list(HolderKey.objects.filter(holder=actor, revoked_at__isnull=True))
+    unlocking: Future[dict[str, Any]] = Future()
+    opening = grants._Opening(via=actor.username, candidates={k.fingerprint for k in keys},
+                              unlocking=unlocking, target="kabid2")
+    files = list(grants._all_files())
+
+    def readers_of(stored):  # type: ignore[no-untyped-def]
+        return recipients_adding(stored.recipients, key, purpose=Purpose.DOCUMENT)
+
+    ahead = grants._Ahead()
+    with engine.archive_exclusive():
+        try:
+            ahead.start(files, readers_of=readers_of, opening=opening)
+            copies = [copy for _recipients, copy in ahead._copies.values()]
+            wait(copies)
+            assert all(isinstance(c.result(), Precopied) for c in copies)
+            assert len(_staging(office)) == 2
+            handed = ahead.take(files[0], readers_of(files[0]).age())
+            assert handed is not None  # to a task that is then cancelled: never run
+        finally:
+            unlocking.set_result({})
+            ahead.discard()
+    assert _staging(office) == []
+
+
+
+def test_a_copy_ahead_refused_for_room_leaves_the_file_to_the_usual_way(office, tmp_path):  # type: ignore[no-untyped-def]
+    """Review of s16 D: a payload copied ahead takes room in tmp/ (up to 512 MiB) that the
+    grant, as before, did not need at once. A copy that found tmp/ full must not make its
+    file fail: the file takes the usual way when its turn comes, as without the copy
+    (here the room is back by then), and nothing is left. The data folder on a small
+    tmpfs (tests/tmpfs.py): tmp/ and the archive on one file system, as always."""
+    import shutil
+
+    from brankas.core.register import metadata
+    from brankas.core.register.intake import InputFile
+    from brankas.web.documents.services import document_register
+    from tests.conftest import make_pdf
+    from tests.tmpfs import mount_tmpfs
+
+    saved = tmp_path / "saved-home"
+    shutil.copytree(office.home, saved)
+    mnt = tmp_path / "mnt"
+    mount_tmpfs(mnt, "16m")
+    try:
+        shutil.copytree(saved, mnt, dirs_exist_ok=True)
+        subprocess.run(["mount", "--bind", str(mnt), str(office.home)], check=True)
+        try:
+            docs = []
+            for i in range(3):
+                meta = metadata.build(direction="penerimaan", classification="rahasia",
+                                      number="1", doc_date="2026-11-20",
+                                      subject=f"Operasi Senyap {i}", correspondent="Sekda")
+                pdf = make_pdf(text=f"Operasi Senyap {i} " + os.urandom(256 << 10).hex())
+                docs.append(document_register(actor=office.users["operator"], meta=meta,
+                                              files=[InputFile.from_bytes("s.pdf", pdf)]))
+            join_kabid2(office)
+            actor = office.users["kabid"]
+            grantee, key = grants._grantee_key("kabid2")
+            keys = list(HolderKey.objects.filter(holder=actor, revoked_at__isnull=True))
+            protected = [(k.fingerprint, bytes(k.protected_identity)) for k in keys]
+            unlocking: Future[dict[str, Any]] = Future()
+            opening = grants._Opening(via=actor.username,
+                                      candidates={k.fingerprint for k in keys},
+                                      unlocking=unlocking, target="kabid2")
+            filler = office.home / "filler"
+            with open(filler, "wb") as fh:  # tmp/ full while the key is being unlocked
+                left = shutil.disk_usage(office.home).free - (64 << 10)
+                while left > 0:
+                    left -= fh.write(b"\0" * min(left, 1 << 20))
+            refused: list[str] = []
+            real_start = grants._Ahead.start
+
+            def start(self, files, **kwargs):  # type: ignore[no-untyped-def]
+                real_start(self, files, **kwargs)
+                copies = [copy for _recipients, copy in self._copies.values()]
+                wait(copies)
+                refused.extend(c.exception().code for c in copies  # type: ignore[union-attr]
+                               if c.exception() is not None)
+                filler.unlink()  # the room is back when the unlock ends
+                unlocking.set_result(grants._unlock(protected, PASSPHRASES["kabid"],
+                                                    actor.username))
+
+            grants._Ahead.start = start  # type: ignore[method-assign]
+            try:
+                with engine.archive_exclusive():
+                    summary = grants._grant_locked(actor=actor, grantee=grantee, key=key,
+                                                   opening=opening, on_progress=None)
+            finally:
+                grants._Ahead.start = real_start  # type: ignore[method-assign]
+            assert refused == ["disk_full"] * 3  # every copy ahead refused for room
+            assert (summary.files, summary.failed) == (3, []), summary.failed
+            assert _staging(office) == []
+            for d in docs:
+                d.refresh_from_db()
+                assert d.file_version == 2
+        finally:
+            subprocess.run(["umount", str(office.home)], check=False)
+    finally:
+        subprocess.run(["umount", str(mnt)], check=False)

@@ -208,6 +208,10 @@ class _Ahead:
     def __init__(self) -> None:
         self._copier: ThreadPoolExecutor | None = None
         self._copies: dict[StoredFile, tuple[list[str], Future[Precopied | None]]] = {}
+        # handed over by ``take`` but not yet claimed by the worker that finishes it
+        # (``_stage_ahead``): a worker's task cancelled before it ran never claims its
+        # copy, and ``discard`` removes it (dict operations: atomic)
+        self._handed: dict[StoredFile, Future[Precopied | None]] = {}
 
     def start(self, files: list[StoredFile], *, readers_of: Any, opening: _Opening) -> None:
         if opening.done() or not files:
@@ -242,12 +246,21 @@ class _Ahead:
         if entry[0] != recipients:  # the readers changed meanwhile: the usual way
             self._drop(entry[1])
             return None
+        self._handed[stored] = entry[1]
         return entry[1]
+
+    def claim(self, stored: StoredFile) -> None:
+        """The worker finishing ``stored``'s copy owns it from here (it removes it on
+        failure)."""
+        self._handed.pop(stored, None)
 
     def discard(self) -> None:
         for _recipients, copy in self._copies.values():
             self._drop(copy)
         self._copies.clear()
+        for copy in self._handed.values():
+            self._drop(copy)
+        self._handed.clear()
         if self._copier is not None:
             self._copier.shutdown(wait=True)
 
@@ -261,11 +274,15 @@ class _Ahead:
                 pre.path.unlink(missing_ok=True)
 
 
-def _stage_ahead(stored: StoredFile, copy: Future[Precopied | None], *,
+def _stage_ahead(stored: StoredFile, copy: Future[Precopied | None], ahead: _Ahead, *,
                  identities: list[Any], recipients: list[str]) -> Rewrapped:
     """A grant's step 1 for a file whose payload was copied ahead (or not, if the key was
     open first): its header written into the copy."""
-    pre = copy.result()  # the copy's own BrankasError, if it failed
+    ahead.claim(stored)
+    try:
+        pre = copy.result()
+    except BrankasError:  # (tmp/ full then, the file changed...): the usual way, which
+        pre = None  # meets and reports whatever is still wrong, as without the copy
     if pre is None:
         return engine.stage_file(stored, identities=identities, recipients=recipients,
                                  header_only=True)
@@ -386,9 +403,9 @@ def _headers_ahead(files: list[StoredFile], *, opener: _Opener, readers_of: Any,
                     continue
                 recipients = readers.age()
                 copy = ahead.take(stored, recipients) if ahead is not None else None
-                if copy is not None:  # its payload copied while the key was unlocked
+                if ahead is not None and copy is not None:  # copied while the key was unlocked
                     pending.append((stored, readers, worker.submit(
-                        _stage_ahead, stored, copy,
+                        _stage_ahead, stored, copy, ahead,
                         identities=opener.for_file(stored.recipients), recipients=recipients)))
                     continue
                 pending.append((stored, readers, worker.submit(
