@@ -61,10 +61,14 @@ def test_files_not_begun(tmp_path):
 
 
 def test_the_newest_key_file_of_the_holder(tmp_path):
-    _key_file(tmp_path / "kabid-old.age")
-    os.utime(tmp_path / "kabid-old.age", (1_000_000, 1_000_000))
-    _key_file(tmp_path / "kabid-p2-new.age")
-    _key_file(tmp_path / "kabid2-other.age")
-    assert early.newest_key_file(tmp_path, "kabid") == tmp_path / "kabid-p2-new.age"
+    old, new = "kabid-00000000000000aa.age", "kabid-00000000000000bb.age"
+    _key_file(tmp_path / old)
+    os.utime(tmp_path / old, (1_000_000, 1_000_000))
+    _key_file(tmp_path / new)
+    _key_file(tmp_path / "kabid2-00000000000000cc.age")  # another holder
+    # another holder whose name starts with "kabid-", written last: never kabid's
+    _key_file(tmp_path / "kabid-2-00000000000000dd.age")
+    assert early.newest_key_file(tmp_path, "kabid") == tmp_path / new
+    assert early.newest_key_file(tmp_path, "kabid-2") == tmp_path / "kabid-2-00000000000000dd.age"
     assert early.newest_key_file(tmp_path, "kasi") is None
     assert early.newest_key_file(tmp_path / "none", "kabid") is None

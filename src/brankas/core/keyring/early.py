@@ -19,6 +19,8 @@ factor would go to the age library (which holds the lock) is not begun.
 
 from __future__ import annotations
 
+import re
+
 import hashlib
 import threading
 from collections.abc import Callable
@@ -35,10 +37,15 @@ def _key(protected: bytes, passphrase: str) -> tuple[bytes, str]:
     return hashlib.sha256(protected).digest(), passphrase
 
 
+_FINGERPRINT = re.compile(r"[0-9a-f]{16}")
+
+
 def newest_key_file(keys_dir: Path, holder_component: str) -> Path | None:
-    """The most recently written ``<holder>-….age`` file in ``keys_dir``, if any."""
+    """The most recently written ``<holder>-<fingerprint>.age`` file in ``keys_dir``, if any
+    (the fingerprint: 16 hex digits; ``kabid-2-….age`` is another holder's, not kabid's)."""
     try:
-        files = [p for p in keys_dir.glob(f"{holder_component}-*.age") if p.is_file()]
+        files = [p for p in keys_dir.glob(f"{holder_component}-*.age") if p.is_file()
+                 and _FINGERPRINT.fullmatch(p.name[len(holder_component) + 1:-len(".age")])]
     except OSError:
         return None
     if not files:
