@@ -19,9 +19,8 @@ factor would go to the age library (which holds the lock) is not begun.
 
 from __future__ import annotations
 
-import re
-
 import hashlib
+import re
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
