@@ -89,6 +89,8 @@ _DECODE = {"%25": "%", "%0D": "\r", "%0A": "\n"}
 
 
 def decode_path(text: str) -> str:
+    if "%" not in text:  # nearly every line of a manifest
+        return text
     return re.sub(r"%(25|0[dDaA])", lambda m: _DECODE[m.group(0).upper()], text)
 
 
