@@ -229,6 +229,9 @@ class _Sources:
     (``runfiles``), never held in memory: a run over 100,000 documents stays small."""
 
     docs: runfiles.Spool  # one list per document, in _SPOOL_FIELDS order
+    # The documents this office's records say are on this disk (``BackupCopy``): a
+    # no-change run checks their presence by folder listings, not a stat each.
+    recorded: set[int]
     letters: list[tuple[str, int, str]]
     keys: list[HolderKey]
     office: Office
@@ -287,6 +290,8 @@ def _read_sources(bag: Bag, medium: Medium, seals: diskseal.SealReport,
             docs.add(row)
             all_there = all_there and bag.has(row[5])
         docs.close()
+        recorded = set(BackupCopy.objects.filter(medium=medium).values_list(
+            "document_id", flat=True).iterator(chunk_size=5000))
         letters = list(request_letters())
         keys = list(HolderKey.objects.select_related("holder").order_by("id"))
         office = Office.objects.get()
@@ -301,7 +306,7 @@ def _read_sources(bag: Bag, medium: Medium, seals: diskseal.SealReport,
         snapshot_audit = sealing.snapshot_audit_seq() if changed else (
             last.audit_seq if last else 0)
         signing = office_key()
-    return _Sources(docs=docs, letters=letters, keys=keys, office=office,
+    return _Sources(docs=docs, recorded=recorded, letters=letters, keys=keys, office=office,
                     seq=seq, anchors=anchors, last=last, changed=changed, made=made,
                     snapshot_audit=snapshot_audit, signing=signing, readers=readers)
 
@@ -344,7 +349,8 @@ def _payload_items(src: _Sources) -> Iterator[PayloadItem]:
         classification = folders.setdefault((classification, ""), classification)
         # Small per item (a run may plan 100,000): the opener holds the path as text.
         yield PayloadItem(path, _Opener(os.path.join(home, path)), size, sha,
-                          (doc_id, agenda, folder, classification))
+                          (doc_id, agenda, folder, classification),
+                          recorded=doc_id in src.recorded)
     # Letters of requests to send, kept under permintaan/ until they are registered.
     for path, size, sha in src.letters:
         yield _file_item(path, Path(home) / path, size, sha)
@@ -390,11 +396,12 @@ class _Counts:
 
     categories: dict[str, dict[str, Any]]
     agendas: list[str]
+    ids: list[int]  # the documents' ids (recorded as on the disk by this run)
 
     @classmethod
     def empty(cls) -> _Counts:
         return cls({key: {"label": registers.folder_label(key), "files": 0, "bytes": 0}
-                    for key in registers.FOLDER_KEYS}, [])
+                    for key in registers.FOLDER_KEYS}, [], [])
 
 
 def _copy_payload(bag: Bag, src: _Sources, run: BackupRun, medium: Medium,
@@ -421,6 +428,7 @@ def _copy_payload(bag: Bag, src: _Sources, run: BackupRun, medium: Medium,
                 folder["files"] += 1
                 folder["bytes"] += item["bytes"]
                 counts.agendas.append(item["agenda"])
+                counts.ids.append(c.ref[0])  # type: ignore[index]
             BackupRun.objects.filter(pk=run.pk).update(agendas=counts.agendas)
 
     def items() -> Iterator[PayloadItem]:  # read twice: checked, then copied
@@ -430,7 +438,11 @@ def _copy_payload(bag: Bag, src: _Sources, run: BackupRun, medium: Medium,
                            run=str(run.number))
     # Documents already on this disk (an earlier run, another instance, a killed run):
     # those the records do not yet say are on it (this run's copies are recorded).
-    known = set(BackupCopy.objects.filter(medium=medium).values_list("document_id", flat=True))
+    src.recorded.update(counts.ids)
+    counts.ids.clear()
+    if len(src.recorded) >= src.docs.count:  # every document listed is recorded (ids unique)
+        return result, counts
+    known = src.recorded
     on_disk = (BackupCopy(document_id=d[0], medium=medium, run=None)
                for d in src.docs if d[0] not in known)
     while batch := list(itertools.islice(on_disk, 2000)):
@@ -561,7 +573,7 @@ class _Opener:
         self.path = path
 
     def __call__(self) -> BinaryIO:
-        return open(self.path, "rb")  # noqa: SIM115
+        return open(self.path, "rb", buffering=0)  # noqa: SIM115 - read into the bag's buffer
 
 
 def _carried(copy: Staged) -> dict[str, Any]:
