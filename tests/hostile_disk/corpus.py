@@ -62,6 +62,10 @@ damaged_unregistered           a damaged file that no register entry names
 disk_full_mid_run              a disk (tmpfs) that fills during the run
 disk_swapped_mid_run           the disk replaced by another office's disk once every
                                file is staged, before the commit (in-process hook)
+payload_removed                a document the office records on the disk deleted from it
+                               (manifests untouched)
+payload_truncated              ... cut short (a no-change backup leaves its bytes to verify)
+archive_folder_link            a document's folder a link to a copy of it on the laptop
 =============================  ======================================================
 """
 
@@ -339,6 +343,30 @@ def data_is_link(env: Env) -> None:
     dt.replace_with_link(env.disk / "data", copy)
 
 
+def payload_removed(env: Env) -> None:
+    """A document the office's records say is on the disk deleted from it, its manifest
+    line kept: a no-change backup (which lists the folder rather than taking the
+    manifest's word) copies it again."""
+    (env.disk / "data" / env.doc("biasa", "pengiriman").stored_path).unlink()
+
+
+def payload_truncated(env: Env) -> None:
+    """A document the records say is on the disk cut to 100 bytes, its manifest line kept:
+    a no-change backup checks only that the file is there (no stat or read of 100,000
+    files); verify names it."""
+    with open(env.disk / "data" / env.doc("biasa", "penerimaan").stored_path, "r+b") as fh:
+        fh.truncate(100)
+
+
+def archive_folder_link(env: Env) -> None:
+    """The folder holding a document a link to a copy of it on the laptop: listed through
+    the link it would look intact."""
+    folder = (env.disk / "data" / env.doc("biasa", "pengiriman").stored_path).parent
+    copy = env.laptop / "folder-salinan"
+    shutil.copytree(folder, copy)
+    dt.replace_with_link(folder, copy)
+
+
 def drill_dotdot_through_link(env: Env) -> None:
     """The issue's drill attack. ``data/evil`` links to a deep folder on the disk, so on
     the disk ``data/evil/../../../../../<X>`` is the attacker's file ``<X>`` at the disk's
@@ -576,6 +604,12 @@ def recovered_home_made(env: Env, outcomes: dict[str, Any]) -> None:
     assert not (new / "dipulihkan-tanpa-register" / env.notes["unregistered"]).exists()
 
 
+def removed_copied_again(env: Env, outcomes: dict[str, Any]) -> None:
+    doc = env.doc("biasa", "pengiriman")
+    path = env.disk / "data" / doc.stored_path
+    assert path.is_file() and dt.sha(path.read_bytes()) == doc.stored_sha256
+
+
 def full_disk_left_sound(env: Env, outcomes: dict[str, Any]) -> None:
     r = _cli(env, "verify", str(env.disk), "--json")
     assert r.exit == 0, r
@@ -637,6 +671,11 @@ def _unusable_document(kind: str, agenda: str = "{bp}") -> dict[str, Expect]:
     return {"verify": problems(f'"reason": "{kind}"', absent=('"ok": true',)),
             "restore": problems(agenda), "drill": problems(agenda), R: problems(agenda),
             "backup": refused("backup_disk_file_wrong")}
+
+
+def _named_by_readers(agenda: str) -> dict[str, Expect]:
+    """A document damaged on the disk: verify, restore, the drill and recover name it."""
+    return {op: problems(agenda) for op in ("verify", "restore", "drill", R)}
 
 
 def _unsealed(*named: str, recover: Expect, **extra: Expect) -> dict[str, Expect]:
@@ -802,6 +841,16 @@ CASES = [
           "restore": problems("{d5}")}, frozenset(), base="pending",
          backup_progress=swap_when_staged, backup_may_write=True,
          after={"backup": other_disk_untouched}),
+    # s16 B: the no-change backup's folder listing (what it checks; the rest is verify's).
+    Case("payload_removed", payload_removed,
+         {"backup": OK, **_named_by_readers("{bk}")}, frozenset({"backup"}),
+         after={"backup": removed_copied_again}),
+    Case("payload_truncated", payload_truncated,
+         {"backup": OK, **_named_by_readers("{bp}")}, frozenset({"backup"})),
+    Case("archive_folder_link", archive_folder_link,
+         {"backup": refused("backup_disk_file_wrong", "is a link"),
+          **_named_by_readers("{bk}"),
+          "verify": problems("{bk}", "2026 (a link (not followed))")}, frozenset({"backup"})),
 ]
 
 # Prepared with symbolic links, FIFOs or devices, or two names one letter case apart:
@@ -812,7 +861,7 @@ _POSIX = {"manifest_case_twins", "staging_link_to_laptop", "staging_link_to_offi
           "fifo_manifest", "fifo_bag_info", "fifo_medium", "fifo_guide", "fifo_payload",
           "fifo_seal", "device_payload", "bagit_txt_link", "payload_link_to_laptop",
           "data_folder_link", "data_is_link", "drill_dotdot_through_link",
-          "disk_full_mid_run"}
+          "disk_full_mid_run", "archive_folder_link"}
 CASES = [replace(c, posix_only=c.id in _POSIX) for c in CASES]
 assert {c.id for c in CASES} >= _POSIX
 

@@ -36,7 +36,7 @@ from brankas.core.disk.state import BagState, Hooks, Staged
 from brankas.core.errors import BrankasError, Conflict, IntegrityFailure, InvalidInput, SetupError
 from brankas.core.fsutil import sync_filesystem
 
-__all__ = ["AddResult", "Bag", "Hooks", "MediumInfo", "PayloadItem", "Progress",
+__all__ = ["AddResult", "Bag", "FileOpener", "Hooks", "MediumInfo", "PayloadItem", "Progress",
            "file_item", "open_or_create", "read_medium"]
 
 Progress = Callable[[int, int, int, int], None]  # files_done, files_total, bytes_done, bytes_total
@@ -60,6 +60,19 @@ class PayloadItem:
     # holds a regular file of that name (one listing per folder, no stat per file); its
     # size and bytes are ``verify``'s to check.
     recorded: bool = False
+
+
+class FileOpener:
+    """Opens one file of the local disk (the archive): small, as a run may plan 100,000
+    of them, and known to ``Bag`` so a small file is copied with one read and one write."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __call__(self) -> BinaryIO:
+        return open(self.path, "rb", buffering=0)  # noqa: SIM115 - read into the bag's buffer
 
 
 def file_item(path: str, source: Path, *, sha256: str | None = None) -> PayloadItem:
@@ -155,9 +168,9 @@ class Bag:
         ``syncfs``; elsewhere an fsync of every copy) makes them durable, then each is
         dropped from the page cache and read back from the disk, and only the copies whose
         read-back matches are moved into ``data/`` and listed. A checkpoint is due every
-        ``checkpoint_files`` copies (or a quarter of the files the disk already lists,
-        whichever is more: the manifest is rewritten whole at each, so a disk of 100,000
-        files is not rewritten 200 times) or ``checkpoint_seconds``."""
+        ``checkpoint_files`` copies (or a quarter of the files the disk already lists, up
+        to 10,000, whichever is more: the manifest is rewritten whole at each, so a disk
+        of 100,000 files is not rewritten 200 times) or ``checkpoint_seconds``."""
         if self._closed:
             raise RuntimeError("the bag is closed")
         state = self._state
@@ -249,7 +262,8 @@ class Bag:
                         done_bytes += staged.size
                         if on_progress is not None:
                             on_progress(done_files, files_total, done_bytes, bytes_total)
-                        every = max(checkpoint_files, len(self._state.entries) // 4)
+                        every = max(checkpoint_files,
+                                    min(len(self._state.entries) // 4, _CHECKPOINT_MOST))
                         if error is None and checkpoints.due(every, checkpoint_seconds):
                             checkpoints.commit()
         except BaseException:
@@ -277,6 +291,7 @@ class Bag:
         plan = _Plan()
         planned = plan.planned
         parent_exists: dict[str, bool] = {}  # a folder missing on the disk holds no file
+        data = str(self._state.final(""))
         listings: dict[str, dict[str, bool]] = {}  # a few folders' names (``_listed``)
         for item in items:
             if item.path in entries:  # its name was checked when it was written
@@ -313,12 +328,13 @@ class Bag:
             if clash is not None:
                 raise InvalidInput("backup_name_invalid", name=item.path,
                                    detail=f"data/{clash} is a file, not a folder")
-            final = self._state.final(item.path)
-            parent = os.path.dirname(final)
+            parent = item.path.rpartition("/")[0]  # no Path per item: a run may plan 100,000
             with self._state.on_disk():
                 if parent not in parent_exists:
-                    parent_exists[parent] = os.path.lexists(parent)
-                occupied = parent_exists[parent] and os.path.lexists(final)
+                    parent_exists[parent] = os.path.lexists(
+                        os.path.join(data, *parent.split("/")) if parent else data)
+                occupied = parent_exists[parent] and os.path.lexists(
+                    os.path.join(data, *item.path.split("/")))
             if occupied:
                 raise Conflict("backup_unexpected_file", name=item.path)
             planned[key] = (key if key == item.path else item.path, _digest(item.sha256))
@@ -399,6 +415,9 @@ class Bag:
         item says (no fsync: the checkpoint makes its copies durable together)."""
         state = self._state
         staged = state.staging_name(".part")
+        if (isinstance(item.opener, FileOpener) and item.size is not None
+                and item.size <= _WHOLE):
+            return self._stage_whole(item, item.opener.path, staged)
         digest = hashlib.sha256()
         size = 0
         buf = fmt.read_buffer()
@@ -421,6 +440,33 @@ class Bag:
                 staged.unlink()
             raise
         return Staged(item.path, staged, sha256, size, item.ref)
+
+    def _stage_whole(self, item: PayloadItem, source: str, staged: Path) -> Staged:
+        """``_stage`` of a small file of the local disk: read whole (checked against the
+        item before anything is written), then written with one call."""
+        data = _read_whole(item, source)
+        expected = item.size or 0
+        if len(data) != expected:
+            raise IntegrityFailure("backup_source_changed", name=item.path,
+                                   detail=f"{len(data)} bytes read, {expected} expected")
+        sha256 = hashlib.sha256(data).hexdigest()
+        if item.sha256 and sha256 != item.sha256.lower():
+            raise IntegrityFailure("backup_source_changed", name=item.path,
+                                   detail="its SHA-256 is not the one recorded")
+        try:
+            with self._state.on_disk():
+                fd = os.open(staged, _CREATE, 0o666)
+                try:
+                    view = memoryview(data)
+                    while view:
+                        view = view[os.write(fd, view):]
+                finally:
+                    os.close(fd)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                staged.unlink()
+            raise
+        return Staged(item.path, staged, sha256, len(data), item.ref)
 
     def _stage_batch(self, items: list[PayloadItem]) -> tuple[list[Staged], BaseException | None]:
         """``_stage`` each item in turn: the copies, and the failure that stopped the
@@ -508,6 +554,9 @@ class _Plan:
                 yield item
 
 
+# A checkpoint grows with the disk (a quarter of the files it lists: the manifest is
+# rewritten whole at each) up to this many copies (each waits in memory until then).
+_CHECKPOINT_MOST = 10_000
 # A thread's task: up to this many small files, or this many bytes (a bigger file alone).
 _BATCH_FILES = 32
 _BATCH_BYTES = 4 << 20
@@ -694,6 +743,36 @@ def _source(item: PayloadItem) -> Iterator[BinaryIO]:
                            detail=exc.strerror or str(exc)) from exc
     with src:
         yield src
+
+
+# A file of the archive at most this big is read whole by ``_stage_whole``.
+_WHOLE = 1 << 20
+_CREATE = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+           | getattr(os, "O_CLOEXEC", 0))
+_READ = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _read_whole(item: PayloadItem, source: str) -> bytes:
+    """The bytes of ``source`` (a file of at most about ``item.size`` bytes): a file that
+    has grown is read to its end (its size is then reported)."""
+    expected = item.size or 0
+    try:
+        fd = os.open(source, _READ)
+    except OSError as exc:
+        raise InvalidInput("backup_source_unreadable", name=item.path,
+                           detail=exc.strerror or str(exc)) from exc
+    try:
+        parts: list[bytes] = []
+        total = 0
+        while chunk := os.read(fd, max(expected + 1 - total, 1 << 16)):
+            parts.append(chunk)
+            total += len(chunk)
+    except OSError as exc:
+        raise InvalidInput("backup_source_unreadable", name=item.path,
+                           detail=exc.strerror or str(exc)) from exc
+    finally:
+        os.close(fd)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def _read(src: BinaryIO, item: PayloadItem, buf: bytearray) -> int:

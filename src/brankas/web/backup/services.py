@@ -24,7 +24,7 @@ import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Max
@@ -33,7 +33,14 @@ from django.utils import timezone
 from brankas import __version__
 from brankas.core.access import Action
 from brankas.core.disk import seal as diskseal
-from brankas.core.disk.bag import AddResult, Bag, Hooks, PayloadItem, open_or_create
+from brankas.core.disk.bag import (
+    AddResult,
+    Bag,
+    FileOpener,
+    Hooks,
+    PayloadItem,
+    open_or_create,
+)
 from brankas.core.disk.format import PROBLEMS_KEPT, read_medium, sha256_bytes, shown
 from brankas.core.disk.layout import (
     ARCHIVE_DIR,
@@ -348,7 +355,7 @@ def _payload_items(src: _Sources) -> Iterator[PayloadItem]:
                                     registers.folder_key(category, direction))
         classification = folders.setdefault((classification, ""), classification)
         # Small per item (a run may plan 100,000): the opener holds the path as text.
-        yield PayloadItem(path, _Opener(os.path.join(home, path)), size, sha,
+        yield PayloadItem(path, FileOpener(os.path.join(home, path)), size, sha,
                           (doc_id, agenda, folder, classification),
                           recorded=doc_id in src.recorded)
     # Letters of requests to send, kept under permintaan/ until they are registered.
@@ -418,9 +425,10 @@ def _copy_payload(bag: Bag, src: _Sources, run: BackupRun, medium: Medium,
         if not new_docs:
             return
         with transaction.atomic():
-            BackupCopy.objects.bulk_create(
-                [BackupCopy(document_id=c.ref[0], medium=medium, run=run)  # type: ignore[index]
-                 for c in new_docs], ignore_conflicts=True, batch_size=2000)
+            for i in range(0, len(new_docs), 2000):  # no model object per copy held at once
+                BackupCopy.objects.bulk_create(
+                    [BackupCopy(document_id=c.ref[0], medium=medium, run=run)  # type: ignore[index]
+                     for c in new_docs[i:i + 2000]], ignore_conflicts=True)
             for c in new_docs:
                 item = _carried(c)
                 carried.add(item)
@@ -562,18 +570,6 @@ def _needs_snapshot(bag: Bag, last: BackupRun | None, docs_there: bool,
     return not (docs_there
                 and all(bag.has(_key_path(k)) for k in keys)
                 and all(bag.has(_anchor_path(name)) for name, _ in anchors))
-
-
-class _Opener:
-    """Opens one archive file (small: a run may plan 100,000 of them)."""
-
-    __slots__ = ("path",)
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-
-    def __call__(self) -> BinaryIO:
-        return open(self.path, "rb", buffering=0)  # noqa: SIM115 - read into the bag's buffer
 
 
 def _carried(copy: Staged) -> dict[str, Any]:
