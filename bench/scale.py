@@ -320,7 +320,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     work = Path(args[0]) if args else Path(".bench/scale-work")
     work.mkdir(parents=True, exist_ok=True)
-    for m in measure(work.absolute()):
+    measures = measure(work.absolute())
+    # Every run's wall and CPU seconds and peaks (the table below shows the best wall).
+    (work / "scale-results.json").write_text(json.dumps(
+        [{"name": m.name, "unit": m.unit, "brankas": m.brankas, "baseline": m.baseline,
+          "ratio": m.ratio, "detail": m.detail, "problems": m.problems} for m in measures],
+        indent=1, default=str))
+    for m in measures:
         value = f"{m.brankas:.2f} s" if m.unit == "s" else f"{m.brankas:.0f} MiB"
         base = "" if m.baseline is None else (
             f"{m.baseline:.2f} s" if m.unit == "s" else f"{m.baseline:.0f} MiB")

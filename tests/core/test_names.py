@@ -206,3 +206,28 @@ def test_reserved_name_prefix_stays_within_the_budget() -> None:
     assert name.startswith("_con.")
     assert utf16_len(name) <= 80
     assert safe_component(name, max_len=80) == name
+
+
+def _slow_is_safe(name: str) -> bool:
+    return safe_component(name, max_len=255) == name and utf16_len(name) <= 255
+
+
+_PIECES = [*" !#$&'()+,-.0123456789;=@AZaz[]^_`{}~\t%:*\u00e9", "CON", "nul", "COM1", "Lpt9",
+           "conin$", "AUX"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), min_size=1, max_size=12).map("".join))
+@example("CON.txt")
+@example("con ")
+@example("a..")
+@example("_._")
+@example("x" * 256)
+@example("x" * 255)
+@example("a  b")
+@example(" a")
+@example("COM1 .pdf")
+def test_is_safe_component_fast_path_agrees_with_safe_component(name: str) -> None:
+    """The plain-ASCII fast path of ``is_safe_component`` decides exactly as comparing the
+    name with ``safe_component`` of it does."""
+    assert is_safe_component(name) == _slow_is_safe(name)

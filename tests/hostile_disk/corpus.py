@@ -73,6 +73,10 @@ segment_duplicated             the first segment again under a name that overlap
 segment_unsealed_added         a segment the office never sealed, after the head
 segment_oversized              the first segment a 4 GiB (sparse) file
 segment_link_to_laptop         a segment a link to the same bytes on the laptop
+payload_removed                a document the office records on the disk deleted from it
+                               (manifests untouched)
+payload_truncated              ... cut short (a no-change backup leaves its bytes to verify)
+archive_folder_link            a document's folder a link to a copy of it on the laptop
 =============================  ======================================================
 """
 
@@ -348,6 +352,30 @@ def data_is_link(env: Env) -> None:
     copy = env.laptop / "data-salinan"
     shutil.copytree(env.disk / "data", copy)
     dt.replace_with_link(env.disk / "data", copy)
+
+
+def payload_removed(env: Env) -> None:
+    """A document the office's records say is on the disk deleted from it, its manifest
+    line kept: a no-change backup (which lists the folder rather than taking the
+    manifest's word) copies it again."""
+    (env.disk / "data" / env.doc("biasa", "pengiriman").stored_path).unlink()
+
+
+def payload_truncated(env: Env) -> None:
+    """A document the records say is on the disk cut to 100 bytes, its manifest line kept:
+    a no-change backup checks only that the file is there (no stat or read of 100,000
+    files); verify names it."""
+    with open(env.disk / "data" / env.doc("biasa", "penerimaan").stored_path, "r+b") as fh:
+        fh.truncate(100)
+
+
+def archive_folder_link(env: Env) -> None:
+    """The folder holding a document a link to a copy of it on the laptop: listed through
+    the link it would look intact."""
+    folder = (env.disk / "data" / env.doc("biasa", "pengiriman").stored_path).parent
+    copy = env.laptop / "folder-salinan"
+    shutil.copytree(folder, copy)
+    dt.replace_with_link(folder, copy)
 
 
 def drill_dotdot_through_link(env: Env) -> None:
@@ -674,6 +702,12 @@ def recovered_home_made(env: Env, outcomes: dict[str, Any]) -> None:
     assert not (new / "dipulihkan-tanpa-register" / env.notes["unregistered"]).exists()
 
 
+def removed_copied_again(env: Env, outcomes: dict[str, Any]) -> None:
+    doc = env.doc("biasa", "pengiriman")
+    path = env.disk / "data" / doc.stored_path
+    assert path.is_file() and dt.sha(path.read_bytes()) == doc.stored_sha256
+
+
 def full_disk_left_sound(env: Env, outcomes: dict[str, Any]) -> None:
     r = _cli(env, "verify", str(env.disk), "--json")
     assert r.exit == 0, r
@@ -755,6 +789,9 @@ def _segment(*named: str, recover: Expect | None = None, **extra: Expect) -> dic
     return {"verify": problems(*named), "drill": problems("audit"),
             R: recover or refused("recover_audit_unusable", *named), "restore": OK,
             "backup": OK, **extra}
+def _named_by_readers(agenda: str) -> dict[str, Expect]:
+    """A document damaged on the disk: verify, restore, the drill and recover name it."""
+    return {op: problems(agenda) for op in ("verify", "restore", "drill", R)}
 
 
 def _unsealed(*named: str, recover: Expect, **extra: Expect) -> dict[str, Expect]:
@@ -947,6 +984,16 @@ CASES = [
     Case("segment_link_to_laptop", segment_link_to_laptop,
          _segment('"reason": "link"', recover=refused("recover_audit_unusable", "link")),
          frozenset({R}), base="two"),
+    # s16 B: the no-change backup's folder listing (what it checks; the rest is verify's).
+    Case("payload_removed", payload_removed,
+         {"backup": OK, **_named_by_readers("{bk}")}, frozenset({"backup"}),
+         after={"backup": removed_copied_again}),
+    Case("payload_truncated", payload_truncated,
+         {"backup": OK, **_named_by_readers("{bp}")}, frozenset({"backup"})),
+    Case("archive_folder_link", archive_folder_link,
+         {"backup": refused("backup_disk_file_wrong", "is a link"),
+          **_named_by_readers("{bk}"),
+          "verify": problems("{bk}", "2026 (a link (not followed))")}, frozenset({"backup"})),
 ]
 
 # Prepared with symbolic links, FIFOs or devices, or two names one letter case apart:
@@ -957,7 +1004,7 @@ _POSIX = {"manifest_case_twins", "staging_link_to_laptop", "staging_link_to_offi
           "fifo_manifest", "fifo_bag_info", "fifo_medium", "fifo_guide", "fifo_payload",
           "fifo_seal", "device_payload", "bagit_txt_link", "payload_link_to_laptop",
           "data_folder_link", "data_is_link", "drill_dotdot_through_link",
-          "disk_full_mid_run", "segment_link_to_laptop"}
+          "disk_full_mid_run", "segment_link_to_laptop", "archive_folder_link"}
 CASES = [replace(c, posix_only=c.id in _POSIX) for c in CASES]
 assert {c.id for c in CASES} >= _POSIX
 

@@ -63,8 +63,28 @@ def slug(text: str, *, max_len: int = 60) -> str:
     return joined or "dokumen"
 
 
-@functools.lru_cache(maxsize=1 << 16)
+# Names of printable ASCII without a forbidden character, a tab or a '%': for them
+# ``safe_component`` only trims (spaces, trailing dots), folds runs of spaces and guards
+# the reserved names, so ``_plain_is_safe`` decides without it (a manifest of 100,000
+# files is read at every backup; tests/core/test_names.py compares the two).
+_PLAIN = re.compile(r"[ !#$&'()+,\-.0-9;=@A-Z\[\]^_`a-z{}~]+")
+
+
+def _plain_is_safe(name: str) -> bool:
+    return (len(name) <= MAX_COMPONENT and name[0] != " " and name[-1] not in ". "
+            and "  " not in name and not set(name) <= {"_", "."}
+            and name.split(".", 1)[0].rstrip(" ").upper() not in RESERVED)
+
+
 def is_safe_component(name: str) -> bool:
+    """Whether ``name`` is already a safe component (``safe_component`` leaves it as is)."""
+    if _PLAIN.fullmatch(name) is not None:
+        return _plain_is_safe(name)
+    return _is_safe_other(name)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _is_safe_other(name: str) -> bool:
     # Cached: a disk's manifest names the same folders thousands of times.
     return safe_component(name, max_len=MAX_COMPONENT) == name and _utf16_len(name) <= 255
 

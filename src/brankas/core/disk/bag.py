@@ -36,7 +36,7 @@ from brankas.core.disk.state import BagState, Hooks, Staged
 from brankas.core.errors import BrankasError, Conflict, IntegrityFailure, InvalidInput, SetupError
 from brankas.core.fsutil import sync_filesystem
 
-__all__ = ["AddResult", "Bag", "Hooks", "MediumInfo", "PayloadItem", "Progress",
+__all__ = ["AddResult", "Bag", "FileOpener", "Hooks", "MediumInfo", "PayloadItem", "Progress",
            "file_item", "open_or_create", "read_medium"]
 
 Progress = Callable[[int, int, int, int], None]  # files_done, files_total, bytes_done, bytes_total
@@ -55,6 +55,24 @@ class PayloadItem:
     size: int | None = None
     sha256: str | None = None
     ref: object = None  # the caller's note, handed back with the committed copy
+    # The caller's own records (never the disk's word) say this file is on this disk: when
+    # the manifest lists it with the same hash, ``add_files`` checks only that its folder
+    # holds a regular file of that name (one listing per folder, no stat per file); its
+    # size and bytes are ``verify``'s to check.
+    recorded: bool = False
+
+
+class FileOpener:
+    """Opens one file of the local disk (the archive): small, as a run may plan 100,000
+    of them, and known to ``Bag`` so a small file is copied with one read and one write."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __call__(self) -> BinaryIO:
+        return open(self.path, "rb", buffering=0)  # noqa: SIM115 - read into the bag's buffer
 
 
 def file_item(path: str, source: Path, *, sha256: str | None = None) -> PayloadItem:
@@ -150,9 +168,9 @@ class Bag:
         ``syncfs``; elsewhere an fsync of every copy) makes them durable, then each is
         dropped from the page cache and read back from the disk, and only the copies whose
         read-back matches are moved into ``data/`` and listed. A checkpoint is due every
-        ``checkpoint_files`` copies (or a quarter of the files the disk already lists,
-        whichever is more: the manifest is rewritten whole at each, so a disk of 100,000
-        files is not rewritten 200 times) or ``checkpoint_seconds``."""
+        ``checkpoint_files`` copies (or a quarter of the files the disk already lists, up
+        to 10,000, whichever is more: the manifest is rewritten whole at each, so a disk
+        of 100,000 files is not rewritten 200 times) or ``checkpoint_seconds``."""
         if self._closed:
             raise RuntimeError("the bag is closed")
         state = self._state
@@ -169,7 +187,9 @@ class Bag:
             checkpoints = _Checkpoints(self, run=run, on_commit=on_commit,
                                        on_committed=on_committed, pool=pool,
                                        verify=verify_after_write)
-            error = self._copy_plan(plan.select(source()), plan.files, plan.bytes,
+            # Nothing to copy (a no-change run): the items are not read a second time.
+            chosen = plan.select(source()) if plan.files else iter(())
+            error = self._copy_plan(chosen, plan.files, plan.bytes,
                                     checkpoints, on_progress=on_progress,
                                     workers=max(1, workers),
                                     checkpoint_files=checkpoint_files,
@@ -206,42 +226,55 @@ class Bag:
         done_files = done_bytes = 0
         if on_progress is not None:
             on_progress(0, files_total, 0, bytes_total)
-        pending = iter(plan)
+        # Small files go to the threads a few at a time (``_batches``): one task per file
+        # costs more than copying a one-page PDF. No more are in flight than a checkpoint
+        # holds (a checkpoint of 3 files stages one file a task, as before batches).
+        pending = _batches(plan, max(1, min(_BATCH_FILES, checkpoint_files // (2 * workers))))
         more = True
-        inflight: dict[Future[Staged], PayloadItem] = {}
+        inflight: dict[Future[tuple[list[Staged], BaseException | None]],
+                       list[PayloadItem]] = {}
         pool = checkpoints.pool
+        waiting: list[Staged] = []
         try:
             while more or inflight:
                 while error is None and more and len(inflight) < 2 * workers:
-                    item = next(pending, None)
-                    if item is None:
+                    batch = next(pending, None)
+                    if batch is None:
                         more = False
                         break
-                    inflight[pool.submit(self._stage, item)] = item
+                    inflight[pool.submit(self._stage_batch, batch)] = batch
                 if not inflight:
                     break
                 finished, _ = wait(inflight, return_when=FIRST_COMPLETED)
                 for future in finished:
                     del inflight[future]
                     if future.exception() is not None:
-                        error = error or future.exception()  # later errors follow from it
+                        error = error or future.exception()
                         continue
-                    staged = future.result()
-                    checkpoints.ready.append(staged)
-                    done_files += 1
-                    done_bytes += staged.size
-                    if on_progress is not None:
-                        on_progress(done_files, files_total, done_bytes, bytes_total)
-                    every = max(checkpoint_files, len(self._state.entries) // 4)
-                    if error is None and checkpoints.due(every, checkpoint_seconds):
-                        checkpoints.commit()
+                    copies, failed = future.result()
+                    if failed is not None:
+                        error = error or failed  # later errors follow from it
+                    waiting = copies  # removed if a checkpoint fails before they are handed on
+                    while waiting:
+                        staged = waiting.pop(0)
+                        checkpoints.ready.append(staged)
+                        done_files += 1
+                        done_bytes += staged.size
+                        if on_progress is not None:
+                            on_progress(done_files, files_total, done_bytes, bytes_total)
+                        every = max(checkpoint_files,
+                                    min(len(self._state.entries) // 4, _CHECKPOINT_MOST))
+                        if error is None and checkpoints.due(every, checkpoint_seconds):
+                            checkpoints.commit()
         except BaseException:
             for future in inflight:
                 future.cancel()
             wait(inflight)
             self._discard(checkpoints.ready)
-            self._discard(f.result() for f in inflight
-                          if f.done() and not f.cancelled() and f.exception() is None)
+            self._discard(waiting)
+            for f in inflight:
+                if f.done() and not f.cancelled() and f.exception() is None:
+                    self._discard(f.result()[0])
             raise
         return error
 
@@ -258,10 +291,14 @@ class Bag:
         plan = _Plan()
         planned = plan.planned
         parent_exists: dict[str, bool] = {}  # a folder missing on the disk holds no file
+        data = str(self._state.final(""))
+        listings: dict[str, dict[str, bool]] = {}  # a few folders' names (``_listed``)
         for item in items:
             if item.path in entries:  # its name was checked when it was written
                 self._check_same(item)
-                if self._still_there(item):
+                there = (self._listed(item, listings) if item.recorded
+                         else self._still_there(item))
+                if there:
                     plan.skipped += 1
                 else:  # listed, yet gone from the disk: copy it again (same bytes)
                     plan.recopy.add(item.path)
@@ -291,12 +328,13 @@ class Bag:
             if clash is not None:
                 raise InvalidInput("backup_name_invalid", name=item.path,
                                    detail=f"data/{clash} is a file, not a folder")
-            final = self._state.final(item.path)
-            parent = os.path.dirname(final)
+            parent = item.path.rpartition("/")[0]  # no Path per item: a run may plan 100,000
             with self._state.on_disk():
                 if parent not in parent_exists:
-                    parent_exists[parent] = os.path.lexists(parent)
-                occupied = parent_exists[parent] and os.path.lexists(final)
+                    parent_exists[parent] = os.path.lexists(
+                        os.path.join(data, *parent.split("/")) if parent else data)
+                occupied = parent_exists[parent] and os.path.lexists(
+                    os.path.join(data, *item.path.split("/")))
             if occupied:
                 raise Conflict("backup_unexpected_file", name=item.path)
             planned[key] = (key if key == item.path else item.path, _digest(item.sha256))
@@ -323,6 +361,36 @@ class Bag:
                            detail=f"{st.st_size} bytes, {expected} recorded")
         return True
 
+    def _listed(self, item: PayloadItem, listings: dict[str, dict[str, bool]]) -> bool:
+        """Whether the folder of a recorded, listed file holds a regular file of its name
+        (the folder reached through real folders only; its names read once, a few
+        folders kept). Anything else of that name gets the full ``_still_there``."""
+        parent, _, name = item.path.rpartition("/")
+        names = listings.get(parent)
+        if names is None:
+            if len(listings) >= 64:
+                del listings[next(iter(listings))]
+            names = listings[parent] = self._folder_names(item, parent)
+        # Not among the names (gone, or a file system that lists names in another
+        # normalisation), or not a regular file: the full check decides.
+        return True if names.get(name) else self._still_there(item)
+
+    def _folder_names(self, item: PayloadItem, parent: str) -> dict[str, bool]:
+        """{name: is a regular file} of the payload folder ``parent`` ({} when missing)."""
+        state = self._state
+        rel = f"{fmt.DATA}/{parent}" if parent else fmt.DATA
+        try:
+            folder, _ = diskfs.real_dir(state.dest, rel, create=False,
+                                        known_dirs=state.known_dirs)
+            with os.scandir(folder) as found:
+                return {entry.name: entry.is_file(follow_symlinks=False)
+                        and not entry.is_symlink() for entry in found}
+        except FileNotFoundError:
+            return {}
+        except SetupError as exc:
+            raise Conflict("backup_disk_file_wrong", name=item.path,
+                           detail=exc.message()) from None
+
     def _check_same(self, item: PayloadItem) -> None:
         """An item whose path is on the disk must carry the same bytes (append-only)."""
         known = self._state.sizes.get(item.path)
@@ -347,6 +415,9 @@ class Bag:
         item says (no fsync: the checkpoint makes its copies durable together)."""
         state = self._state
         staged = state.staging_name(".part")
+        if (isinstance(item.opener, FileOpener) and item.size is not None
+                and item.size <= _WHOLE):
+            return self._stage_whole(item, item.opener.path, staged)
         digest = hashlib.sha256()
         size = 0
         buf = fmt.read_buffer()
@@ -369,6 +440,54 @@ class Bag:
                 staged.unlink()
             raise
         return Staged(item.path, staged, sha256, size, item.ref)
+
+    def _stage_whole(self, item: PayloadItem, source: str, staged: Path) -> Staged:
+        """``_stage`` of a small file of the local disk: read whole (checked against the
+        item before anything is written), then written with one call."""
+        data = _read_whole(item, source)
+        expected = item.size or 0
+        if len(data) != expected:
+            raise IntegrityFailure("backup_source_changed", name=item.path,
+                                   detail=f"{len(data)} bytes read, {expected} expected")
+        sha256 = hashlib.sha256(data).hexdigest()
+        if item.sha256 and sha256 != item.sha256.lower():
+            raise IntegrityFailure("backup_source_changed", name=item.path,
+                                   detail="its SHA-256 is not the one recorded")
+        try:
+            with self._state.on_disk():
+                fd = os.open(staged, _CREATE, 0o666)
+                try:
+                    view = memoryview(data)
+                    while view:
+                        view = view[os.write(fd, view):]
+                finally:
+                    os.close(fd)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                staged.unlink()
+            raise
+        return Staged(item.path, staged, sha256, len(data), item.ref)
+
+    def _stage_batch(self, items: list[PayloadItem]) -> tuple[list[Staged], BaseException | None]:
+        """``_stage`` each item in turn: the copies, and the failure that stopped the
+        batch (an ``Exception``; nothing after it is copied). Interrupted otherwise, the
+        batch's copies are removed."""
+        copies: list[Staged] = []
+        try:
+            for item in items:
+                try:
+                    copies.append(self._stage(item))
+                except Exception as exc:  # noqa: BLE001 - handed back, raised by the caller
+                    return copies, exc
+        except BaseException:
+            self._discard(copies)
+            raise
+        return copies, None
+
+    def _read_back_batch(self, batch: list[Staged]) -> list[BaseException | None]:
+        """``_read_back`` of each copy: None, or the ``Exception`` it raised."""
+        check = _outcome(self._read_back)
+        return [check(staged) for staged in batch]
 
     def _read_back(self, staged: Staged) -> None:
         """A durable copy, dropped from the page cache and read back from the disk: its
@@ -435,6 +554,31 @@ class _Plan:
                 yield item
 
 
+# A checkpoint grows with the disk (a quarter of the files it lists: the manifest is
+# rewritten whole at each) up to this many copies (each waits in memory until then).
+_CHECKPOINT_MOST = 10_000
+# A thread's task: up to this many small files, or this many bytes (a bigger file alone).
+_BATCH_FILES = 32
+_BATCH_BYTES = 4 << 20
+
+
+def _batches(items: Iterable[PayloadItem], files: int) -> Iterator[list[PayloadItem]]:
+    batch: list[PayloadItem] = []
+    size = 0
+    for item in items:
+        batch.append(item)
+        size += item.size if item.size is not None else _BATCH_BYTES
+        if len(batch) >= files or size >= _BATCH_BYTES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def _slices(items: list[Staged], n: int) -> list[list[Staged]]:
+    return [items[i:i + n] for i in range(0, len(items), n)]
+
+
 def _digest(sha256: str | None) -> bytes | None:
     if not sha256:
         return None
@@ -480,7 +624,8 @@ class _Checkpoints:
             if batch:
                 bag._make_durable(batch)
             if batch and self._verify:
-                results = list(self.pool.map(_outcome(bag._read_back), batch))
+                results = [problem for part in self.pool.map(
+                    bag._read_back_batch, _slices(batch, _BATCH_FILES)) for problem in part]
                 good = [s for s, problem in zip(batch, results, strict=True) if problem is None]
                 bad = [s for s, problem in zip(batch, results, strict=True) if problem]
                 failed = next((p for p in results if p is not None), None)
@@ -598,6 +743,36 @@ def _source(item: PayloadItem) -> Iterator[BinaryIO]:
                            detail=exc.strerror or str(exc)) from exc
     with src:
         yield src
+
+
+# A file of the archive at most this big is read whole by ``_stage_whole``.
+_WHOLE = 1 << 20
+_CREATE = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+           | getattr(os, "O_CLOEXEC", 0))
+_READ = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _read_whole(item: PayloadItem, source: str) -> bytes:
+    """The bytes of ``source`` (a file of at most about ``item.size`` bytes): a file that
+    has grown is read to its end (its size is then reported)."""
+    expected = item.size or 0
+    try:
+        fd = os.open(source, _READ)
+    except OSError as exc:
+        raise InvalidInput("backup_source_unreadable", name=item.path,
+                           detail=exc.strerror or str(exc)) from exc
+    try:
+        parts: list[bytes] = []
+        total = 0
+        while chunk := os.read(fd, max(expected + 1 - total, 1 << 16)):
+            parts.append(chunk)
+            total += len(chunk)
+    except OSError as exc:
+        raise InvalidInput("backup_source_unreadable", name=item.path,
+                           detail=exc.strerror or str(exc)) from exc
+    finally:
+        os.close(fd)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def _read(src: BinaryIO, item: PayloadItem, buf: bytearray) -> int:

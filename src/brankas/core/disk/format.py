@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import io
 import json
 import os
 import re
@@ -33,7 +34,7 @@ import stat
 import sys
 import threading
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -89,6 +90,8 @@ _DECODE = {"%25": "%", "%0D": "\r", "%0A": "\n"}
 
 
 def decode_path(text: str) -> str:
+    if "%" not in text:  # nearly every line of a manifest
+        return text
     return re.sub(r"%(25|0[dDaA])", lambda m: _DECODE[m.group(0).upper()], text)
 
 
@@ -152,23 +155,26 @@ def json_from_disk(data: bytes | str) -> Any:
         raise ValueError(str(exc)) from None
 
 
-def parse_lines(text: str, *, what: str, dest: Path,
+def parse_lines(text: str | Iterable[str], *, what: str, dest: Path,
                 problems: list[str] | None = None) -> dict[str, str]:
-    """A manifest-like file ("<value>  <bag path>" per line) as {bag path: value}. A bad
-    line (malformed, too long, a path twice) raises ``backup_bag_invalid``; with
-    ``problems`` it is noted there and skipped instead (the first of twins is kept)."""
+    """A manifest-like file ("<value>  <bag path>" per line) as {bag path: value}: its
+    text, or its lines as read (``file_lines``). A bad line (malformed, too long, a path
+    twice) raises ``backup_bag_invalid``; with ``problems`` it is noted there and skipped
+    instead (the first of twins is kept)."""
     out: dict[str, str] = {}
+    lines = (found.group(0) for found in _LINES.finditer(text)) if isinstance(text, str) \
+        else text
 
     def bad(detail: str) -> None:
         if problems is None:
             raise SetupError("backup_bag_invalid", path=str(dest), detail=detail)
         note(problems, detail)
 
-    for number, found in enumerate(_LINES.finditer(text), 1):  # no list of every line
+    for number, found in enumerate(lines, 1):  # no list of every line
         if number > MAX_LINES:
             bad(f"{what} has more than {MAX_LINES} lines")
             break
-        line = found.group(0).rstrip("\n").rstrip("\r")
+        line = found.rstrip("\n").rstrip("\r")
         if not line.strip() or line.startswith("#"):
             continue
         if len(line) > LINE_LIMIT:
@@ -198,15 +204,38 @@ def read_text(dest: Path, name: str, *, limit: int = TAG_LIMIT) -> str:
                          detail=f"{name} is not UTF-8 text") from None
 
 
+@contextlib.contextmanager
+def file_lines(dest: Path, name: str, *, limit: int) -> Iterator[Iterator[str]]:
+    """The lines of the tag file ``name`` (opened as ``read_text`` does), read a block at
+    a time: a manifest of 100,000 files is never held whole, as bytes or as text. More
+    than ``limit`` bytes, or bytes that are not UTF-8, raise as ``read_text`` does."""
+    with diskfs.open_file(dest, name, limit=limit) as raw:
+        reader = io.BufferedReader(raw, buffer_size=CHUNK)  # type: ignore[arg-type,type-var]
+
+        def lines() -> Iterator[str]:
+            read = 0
+            for line in reader:
+                read += len(line)
+                if read > limit:
+                    raise SetupError("disk_file_too_large", path=str(dest), name=name,
+                                     limit=limit)
+                try:
+                    yield line.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise SetupError("backup_bag_invalid", path=str(dest),
+                                     detail=f"{name} is not UTF-8 text") from None
+
+        yield lines()
+
+
 def read_payload_manifest(dest: Path, problems: list[str] | None = None, *,
                           under: str = "") -> dict[str, str]:
     """manifest-sha256.txt as {payload path: sha256}. Every path must be a safe payload
     path under ``data/`` (``check_payload_path``): a line that is not is refused, or, with
     ``problems``, noted there and never used. ``under``: only the paths in that payload
     folder (e.g. ``"backup/"``) are checked and returned."""
-    text = read_text(dest, MANIFEST, limit=MANIFEST_LIMIT)
-    parsed = parse_lines(text, what=MANIFEST, dest=dest, problems=problems)
-    del text  # a disk of 100,000 files: neither the text nor the parse is kept meanwhile
+    with file_lines(dest, MANIFEST, limit=MANIFEST_LIMIT) as lines:
+        parsed = parse_lines(lines, what=MANIFEST, dest=dest, problems=problems)
     out = {}
     wanted = f"{DATA}/{under}"
     for path in list(parsed):
@@ -234,11 +263,10 @@ def read_sizes(dest: Path) -> dict[str, int]:
     """brankas-sizes.txt as {payload path: bytes}; empty when the file is absent. Lines
     that are not a safe payload path and a number are left out."""
     try:
-        text = read_text(dest, SIZES, limit=MANIFEST_LIMIT)
+        with file_lines(dest, SIZES, limit=MANIFEST_LIMIT) as lines:
+            parsed = parse_lines(lines, what=SIZES, dest=dest)
     except FileNotFoundError:
         return {}
-    parsed = parse_lines(text, what=SIZES, dest=dest)
-    del text
     out = {}
     for path in list(parsed):
         value = parsed.pop(path)

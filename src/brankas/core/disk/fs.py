@@ -206,6 +206,8 @@ def real_dir(root: Path, rel: str, *, create: bool,
     made: list[Path] = []
     if not rel:
         return root, made
+    if known_dirs is not None and rel in known_dirs:  # checked before: no Path per step
+        return root.joinpath(*rel.split("/")), made
     folder = root
     done = ""
     for part in _checked(dest, rel):

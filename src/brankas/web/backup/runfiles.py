@@ -118,6 +118,12 @@ class RunFiles:
         return Spool(path, io.BufferedWriter(raw, buffer_size=BUFFER))  # type: ignore[arg-type]
 
 
+# One encoder and decoder for every line (``json.dumps`` with options makes an encoder
+# per call: a run spools 100,000 documents and reads them back several times).
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_DECODE = json.JSONDecoder().decode
+
+
 class Spool:
     """A list written once, one JSON value a line, and read back lazily (any number of
     times) once ``close``d."""
@@ -129,8 +135,7 @@ class Spool:
 
     def add(self, value: Any) -> None:
         assert self._out is not None, "the spool is closed"
-        self._out.write(json.dumps(value, ensure_ascii=False,
-                                   separators=(",", ":")).encode("utf-8") + b"\n")
+        self._out.write(_ENCODE(value).encode("utf-8") + b"\n")
         self.count += 1
 
     def extend(self, values: Iterable[Any]) -> None:
@@ -148,9 +153,10 @@ class Spool:
 
     def __iter__(self) -> Iterator[Any]:
         self.flush()
-        with open(self.path, "rb") as fh:
+        decode = _DECODE
+        with open(self.path, encoding="utf-8", buffering=BUFFER) as fh:
             for line in fh:
-                yield json.loads(line)
+                yield decode(line)
 
 
 # -- the runs' locks ---------------------------------------------------------------------

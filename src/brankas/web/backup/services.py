@@ -24,7 +24,7 @@ import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Max
@@ -33,7 +33,14 @@ from django.utils import timezone
 from brankas import __version__
 from brankas.core.access import Action
 from brankas.core.disk import seal as diskseal
-from brankas.core.disk.bag import AddResult, Bag, Hooks, PayloadItem, open_or_create
+from brankas.core.disk.bag import (
+    AddResult,
+    Bag,
+    FileOpener,
+    Hooks,
+    PayloadItem,
+    open_or_create,
+)
 from brankas.core.disk.format import PROBLEMS_KEPT, read_medium, sha256_bytes, shown
 from brankas.core.disk.layout import (
     ARCHIVE_DIR,
@@ -231,6 +238,9 @@ class _Sources:
     (``runfiles``), never held in memory: a run over 100,000 documents stays small."""
 
     docs: runfiles.Spool  # one list per document, in _SPOOL_FIELDS order
+    # The documents this office's records say are on this disk (``BackupCopy``): a
+    # no-change run checks their presence by folder listings, not a stat each.
+    recorded: set[int]
     letters: list[tuple[str, int, str]]
     keys: list[HolderKey]
     office: Office
@@ -288,6 +298,8 @@ def _read_sources(bag: Bag, medium: Medium, seals: diskseal.SealReport,
             docs.add(row)
             all_there = all_there and bag.has(row[5])
         docs.close()
+        recorded = set(BackupCopy.objects.filter(medium=medium).values_list(
+            "document_id", flat=True).iterator(chunk_size=5000))
         letters = list(request_letters())
         keys = list(HolderKey.objects.select_related("holder").order_by("id"))
         office = Office.objects.get()
@@ -300,7 +312,7 @@ def _read_sources(bag: Bag, medium: Medium, seals: diskseal.SealReport,
                    (Purpose.REGISTER, Purpose.SNAPSHOT, Purpose.AUDIT_TAIL)}
         made = _write_run_files(files, readers) if changed else {}
         signing = office_key()
-    return _Sources(docs=docs, letters=letters, keys=keys, office=office,
+    return _Sources(docs=docs, recorded=recorded, letters=letters, keys=keys, office=office,
                     seq=seq, anchors=anchors, last=last, changed=changed, made=made,
                     signing=signing, readers=readers)
 
@@ -342,8 +354,9 @@ def _payload_items(src: _Sources) -> Iterator[PayloadItem]:
                                     registers.folder_key(category, direction))
         classification = folders.setdefault((classification, ""), classification)
         # Small per item (a run may plan 100,000): the opener holds the path as text.
-        yield PayloadItem(path, _Opener(os.path.join(home, path)), size, sha,
-                          (doc_id, agenda, folder, classification))
+        yield PayloadItem(path, FileOpener(os.path.join(home, path)), size, sha,
+                          (doc_id, agenda, folder, classification),
+                          recorded=doc_id in src.recorded)
     # Letters of requests to send, kept under permintaan/ until they are registered.
     for path, size, sha in src.letters:
         yield _file_item(path, Path(home) / path, size, sha)
@@ -389,11 +402,12 @@ class _Counts:
 
     categories: dict[str, dict[str, Any]]
     agendas: list[str]
+    ids: list[int]  # the documents' ids (recorded as on the disk by this run)
 
     @classmethod
     def empty(cls) -> _Counts:
         return cls({key: {"label": registers.folder_label(key), "files": 0, "bytes": 0}
-                    for key in registers.FOLDER_KEYS}, [])
+                    for key in registers.FOLDER_KEYS}, [], [])
 
 
 def _copy_payload(bag: Bag, src: _Sources, run: BackupRun, medium: Medium,
@@ -410,9 +424,10 @@ def _copy_payload(bag: Bag, src: _Sources, run: BackupRun, medium: Medium,
         if not new_docs:
             return
         with transaction.atomic():
-            BackupCopy.objects.bulk_create(
-                [BackupCopy(document_id=c.ref[0], medium=medium, run=run)  # type: ignore[index]
-                 for c in new_docs], ignore_conflicts=True, batch_size=2000)
+            for i in range(0, len(new_docs), 2000):  # no model object per copy held at once
+                BackupCopy.objects.bulk_create(
+                    [BackupCopy(document_id=c.ref[0], medium=medium, run=run)  # type: ignore[index]
+                     for c in new_docs[i:i + 2000]], ignore_conflicts=True)
             for c in new_docs:
                 item = _carried(c)
                 carried.add(item)
@@ -420,6 +435,7 @@ def _copy_payload(bag: Bag, src: _Sources, run: BackupRun, medium: Medium,
                 folder["files"] += 1
                 folder["bytes"] += item["bytes"]
                 counts.agendas.append(item["agenda"])
+                counts.ids.append(c.ref[0])  # type: ignore[index]
             BackupRun.objects.filter(pk=run.pk).update(agendas=counts.agendas)
 
     def items() -> Iterator[PayloadItem]:  # read twice: checked, then copied
@@ -429,7 +445,11 @@ def _copy_payload(bag: Bag, src: _Sources, run: BackupRun, medium: Medium,
                            run=str(run.number))
     # Documents already on this disk (an earlier run, another instance, a killed run):
     # those the records do not yet say are on it (this run's copies are recorded).
-    known = set(BackupCopy.objects.filter(medium=medium).values_list("document_id", flat=True))
+    src.recorded.update(counts.ids)
+    counts.ids.clear()
+    if len(src.recorded) >= src.docs.count:  # every document listed is recorded (ids unique)
+        return result, counts
+    known = src.recorded
     on_disk = (BackupCopy(document_id=d[0], medium=medium, run=None)
                for d in src.docs if d[0] not in known)
     while batch := list(itertools.islice(on_disk, 2000)):
@@ -553,18 +573,6 @@ def _needs_snapshot(bag: Bag, last: BackupRun | None, docs_there: bool,
     return not (docs_there
                 and all(bag.has(_key_path(k)) for k in keys)
                 and all(bag.has(_anchor_path(name)) for name, _ in anchors))
-
-
-class _Opener:
-    """Opens one archive file (small: a run may plan 100,000 of them)."""
-
-    __slots__ = ("path",)
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-
-    def __call__(self) -> BinaryIO:
-        return open(self.path, "rb")  # noqa: SIM115
 
 
 def _carried(copy: Staged) -> dict[str, Any]:
