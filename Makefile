@@ -12,8 +12,8 @@ export PYTHONDONTWRITEBYTECODE :=
 # process takes over the queued tests of a busy one (worksteal).
 PYTEST_WORKERS ?= 2
 # The tests' temporary folders: on the tmpfs /dev/shm when it has 2 GiB free (the product's
-# fsyncs then cost no disk I/O: about 15 % less CPU and half the wall time of a test folder on
-# this machine; pytest keeps the last three runs' folders there: up to ~1.6 GB of RAM), else the
+# fsyncs then cost no disk I/O: a quarter to a third less system CPU here, user CPU within the
+# noise of a loaded machine; pytest keeps the last three runs' folders: up to ~1.6 GB of RAM), else the
 # system's (a CI container's /dev/shm is often 64 MB). TEST_TMPDIR= (empty) for the system's.
 TEST_TMPDIR ?= $(shell [ -d /dev/shm ] && [ -w /dev/shm ] && \
 	[ "$$(df -Pk /dev/shm 2>/dev/null | awk 'NR == 2 {print $$4}')" -ge 2097152 ] 2>/dev/null && \
