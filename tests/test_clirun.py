@@ -172,6 +172,7 @@ def _database_of(home: Path) -> dict[str, Any]:
         }
 
 
+@pytest.mark.slow  # migrates a database from scratch to compare (about 2 s)
 def test_a_new_database_copied_from_the_migrated_one_is_the_database_migrate_makes(
         tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """``brankas init`` in process: the first new database is migrated, the next ones are

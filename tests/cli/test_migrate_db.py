@@ -60,6 +60,7 @@ def test_another_applications_database_is_refused_untouched(
                and e["detail"]["error"] == "migrate_db_not_empty" for e in r.json()), r.stdout
 
 
+@pytest.mark.slow  # migrates a new SQLite file (about 2 s)
 def test_into_an_empty_sqlite_file_and_a_retry_after_a_refusal(
         cli_office_template: SimpleNamespace, cli_office: SimpleNamespace, cli_home: Path,
         tmp_path: Path) -> None:
@@ -103,6 +104,7 @@ def test_a_source_behind_this_version_is_named_as_such(
     assert not target.exists()
 
 
+@pytest.mark.slow  # migrates a new SQLite file (about 2 s)
 @pytest.mark.skipif(os.name == "nt", reason="POSIX file modes")
 def test_a_new_sqlite_target_is_private(
         cli_office_template: SimpleNamespace, cli_office: SimpleNamespace, cli_home: Path,

@@ -123,12 +123,17 @@ def test_a_backup_killed_anywhere_leaves_disk_records_and_folders_consistent(
     markers = [password.rsplit("$", 1)[1].encode()]
 
     # How long a whole run (a process of its own) to an empty disk takes here: the kills
-    # are spread over it.
-    t0 = time.monotonic()
-    child = _start(office, office.base / "disk-calibration")
-    out, err = child.communicate(timeout=300)
-    assert child.returncode == 0, err
-    whole = time.monotonic() - t0
+    # are spread over it. The shorter of two runs: the first one also pays for cold caches
+    # (on a tmpfs, where the writes cost little, it can take twice as long as the next, and
+    # most kills would then come after the run has ended).
+    timings = []
+    for n in (1, 2):
+        t0 = time.monotonic()
+        child = _start(office, office.base / f"disk-calibration-{n}")
+        out, err = child.communicate(timeout=300)
+        assert child.returncode == 0, err
+        timings.append(time.monotonic() - t0)
+    whole = min(timings)
 
     rng = random.Random()
     seed = rng.randrange(1 << 30)

@@ -7,7 +7,6 @@ processes against the server ``BRANKAS_TEST_PG_URL`` names
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Iterator
 from typing import Any
 
@@ -41,15 +40,18 @@ class PgOffice(Office):
 
 @pytest.fixture(scope="module")
 def office(tmp_path_factory) -> Iterator[PgOffice]:  # type: ignore[no-untyped-def]
+    """The office set up through the CLI in a database cloned from the migrated template
+    (tests/pg.py: ``init`` then finds its tables made; the migrations on an empty
+    PostgreSQL database are tested by test_migrate_db_pg and test_recover_pg)."""
     import psycopg
 
-    name = f"brankas_jobs_{secrets.token_hex(4)}"
-    with psycopg.connect(PG_URL, autocommit=True) as con:
-        con.execute(f'CREATE DATABASE "{name}"')
+    from tests import pg
+
+    url = pg.new_database("jobs")
     base = tmp_path_factory.mktemp("pg-jobs")
     made = PgOffice(base=base, home=base / "home", disk=base / "disk", secrets=base,
                     recovery_file=base / "recovery.txt")
-    made.extra_env = {"BRANKAS_DATABASE_URL": PG_URL.rsplit("/", 1)[0] + "/" + name}
+    made.extra_env = {"BRANKAS_DATABASE_URL": url}
     try:
         for who in ("admin", "operator"):
             (base / f"{who}.pw").write_text(PASSWORDS[who] + "\n")
@@ -63,7 +65,7 @@ def office(tmp_path_factory) -> Iterator[PgOffice]:  # type: ignore[no-untyped-d
         yield made
     finally:
         with psycopg.connect(PG_URL, autocommit=True) as con:
-            con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            con.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
 
 
 def test_two_processes_asking_for_a_backup_to_one_disk_queue_exactly_one(

@@ -68,6 +68,7 @@ def opens(office, agenda: str) -> bytes:
     return out.getvalue()
 
 
+@pytest.mark.slow  # the migrations rewound and run again (about 3 s)
 @pytest.mark.django_db(transaction=True)
 def test_rewinding_and_rerunning_the_migrations_renames_an_old_archive(office):
     home = office.home

@@ -108,6 +108,7 @@ def test_mutu_baku_from_the_records_own_timestamps(office, month) -> None:  # ty
     assert "Mutu Baku" in text
 
 
+@pytest.mark.slow  # the whole chain, signed at each step (about 2 s)
 def test_the_chain_with_a_return_then_approval_and_verification(office, month) -> None:  # type: ignore[no-untyped-def]
     u = office.users
     report = report_create(actor=u["operator"], kind="messages", period=MONTH)

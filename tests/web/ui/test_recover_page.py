@@ -334,7 +334,7 @@ def test_a_rebuild_killed_half_way_leaves_nothing_beside_the_data_folder(
 @pytest.mark.skipif(not sys.platform.startswith("linux") or os.geteuid() != 0,
                     reason="makes the data folder immutable (chattr, as root, Linux)")
 def test_a_switch_that_fails_says_where_the_rebuilt_office_is_not_that_nothing_was_recovered(
-        transactional_db, office, client, settings, tmp_path):
+        transactional_db, office, client, settings, tmp_path, request):
     """The rebuilt office cannot be put in place (here: the served data folder cannot be
     renamed, as on Windows with a file open in it): it is kept, and the page names it.
     Saying "nothing was recovered" beside that would send the user to recover again."""
@@ -345,11 +345,21 @@ def test_a_switch_that_fails_says_where_the_rebuilt_office_is_not_that_nothing_w
                     "immutable, the one way to make its rename fail as root")
     settings.SECRET_KEY = settings.SECRET_KEY
     dest = _disk(office, tmp_path)
+    # The data folder where the immutable flag exists: the test's folder, else (make test
+    # puts the temporary folders on a tmpfs, which has no such flag) one in /var/tmp.
     home = tmp_path / "laptop-baru" / "brankas-data"
     _not_set_up(settings, home)
-    if subprocess.run(["chattr", "+i", str(home)], check=False).returncode != 0:
-        pytest.skip("this file system (tmpfs, overlayfs) has no immutable flag: the rename "
-                    "cannot be made to fail as root")
+    if subprocess.run(["chattr", "+i", str(home)], check=False,
+                      capture_output=True).returncode != 0:
+        import tempfile
+
+        elsewhere = Path(tempfile.mkdtemp(prefix="brankas-chattr-", dir="/var/tmp"))
+        request.addfinalizer(lambda: sh.rmtree(elsewhere, ignore_errors=True))
+        home = elsewhere / "laptop-baru" / "brankas-data"
+        _not_set_up(settings, home)
+        if subprocess.run(["chattr", "+i", str(home)], check=False).returncode != 0:
+            pytest.skip("neither the test's file system nor /var/tmp's has an immutable "
+                        "flag (tmpfs, overlayfs): the rename cannot be made to fail as root")
     try:
         client.post("/i18n/setlang/", {"language": "en", "next": "/"})
         identity = SimpleUploadedFile("kunci.txt", office.recovery_identity.encode())
