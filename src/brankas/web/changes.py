@@ -18,7 +18,11 @@ backup snapshot nor ``migrate-db`` copy it: each database keeps its own):
   differs.
 
 ``epoch`` is a random token written when the table is made: a database rebuilt under the
-same name never answers with another database's figure.
+same name never answers with another database's figure. A database put back from a dump
+(``pg_restore --clean``, docs/server.md) has its counters as they were, epoch included, and
+counts on from there to values it had before, for other contents: on PostgreSQL the stamp
+also holds the counter row's ``xmin`` (the transaction that last wrote it; the restore's,
+then each writer's), which no write before the restore had.
 
 SQLite drops a table's triggers with the table, and Django changes most columns there by
 making the table again (a later ``AlterField``, an ``AddField`` with a default): so the
@@ -135,8 +139,10 @@ def _read_stamp(table: str) -> tuple[Any, ...] | None:
                            f"WHERE type = 'trigger' AND tbl_name = %s) "
                            f'FROM "{TABLE}" WHERE tbl = %s', [table, table])
         else:
-            cursor.execute(f'SELECT n, epoch FROM "{TABLE}" WHERE tbl = %s',  # noqa: S608
-                           [table])
+            # xmin: the transaction that wrote the counter last; a counter put back by a
+            # restore (pg_restore --clean: the dump's n and epoch) has a new one.
+            cursor.execute(f'SELECT n, epoch, xmin::text FROM "{TABLE}" '  # noqa: S608
+                           f"WHERE tbl = %s", [table])
         row = cursor.fetchone()
     if row is None:
         raise LookupError(f"{table}: its changes are not tracked (migrations not applied?)")
