@@ -18,7 +18,18 @@ backup snapshot nor ``migrate-db`` copy it: each database keeps its own):
   differs.
 
 ``epoch`` is a random token written when the table is made: a database rebuilt under the
-same name never answers with another database's figure.
+same name never answers with another database's figure. A database put back from a dump
+(``pg_restore --clean``, docs/server.md) has its counters as they were, epoch included, and
+counts on from there to values it had before, for other contents: on PostgreSQL the stamp
+also holds the counter row's ``xmin`` (the transaction that last wrote it; the restore's,
+then each writer's), which no write before the restore had.
+
+SQLite drops a table's triggers with the table, and Django changes most columns there by
+making the table again (a later ``AlterField``, an ``AddField`` with a default): so the
+stamp also says whether both triggers are there, and without them a figure is computed and
+never kept (``cached``); after every ``migrate`` (``retrack``, post_migrate) missing
+triggers are made again and the table's counter moved on, so that no figure cached before
+them is taken for one after changes they did not count.
 
 A figure cached under a stamp read *before* the figure was computed can only be newer than
 the stamp says, never older: the next reader sees the new stamp and computes again. Nothing
@@ -35,6 +46,7 @@ from typing import Any, TypeVar
 from django.db import connection
 
 TABLE = "brankas_changes"
+_SQLITE_EVENTS = ("DELETE", "UPDATE")  # counted by a row trigger each (SQLite)
 T = TypeVar("T")
 
 
@@ -57,8 +69,8 @@ def changes_tracked(table: str) -> Any:
         if schema_editor.connection.vendor == "postgresql":
             ex(f'DROP TRIGGER IF EXISTS "{table}_changes" ON "{table}"')
         else:
-            for event in ("delete", "update"):
-                ex(f'DROP TRIGGER IF EXISTS "{table}_changes_{event}"')
+            for name in _sqlite_triggers(table):
+                ex(f'DROP TRIGGER IF EXISTS "{name}"')
         ex(f'DELETE FROM "{TABLE}" WHERE tbl = %s', [table])  # noqa: S608 (names: code)
 
     return migrations.RunPython(create, drop)
@@ -108,7 +120,7 @@ def trigger_sql(vendor: str, table: str) -> list[str]:
     if vendor == "sqlite":
         return [f'CREATE TRIGGER "{table}_changes_{event.lower()}" AFTER {event} ON '  # noqa: S608
                 f'"{table}" FOR EACH ROW BEGIN UPDATE "{TABLE}" SET n = n + 1 '
-                f"WHERE tbl = '{table}'; END" for event in ("DELETE", "UPDATE")]
+                f"WHERE tbl = '{table}'; END" for event in _SQLITE_EVENTS]
     raise NotImplementedError(vendor)  # pragma: no cover - the two databases Brankas supports
 
 
@@ -136,10 +148,11 @@ def remember_per_request() -> None:
     request_finished.connect(_request_finished, dispatch_uid="brankas.changes.finished")
 
 
-def stamp(table: str) -> tuple[Any, ...]:
+def stamp(table: str) -> tuple[Any, ...] | None:
     """The change stamp of ``table`` (tracked by ``changes_tracked``) on the default
-    database: equal stamps, equal contents. Within one web request, read once."""
-    memo: dict[str, tuple[Any, ...]] | None = getattr(_request, "stamps", None)
+    database: equal stamps, equal contents; None when its changes are not all counted
+    (nothing may be kept). Within one web request, read once."""
+    memo: dict[str, tuple[Any, ...] | None] | None = getattr(_request, "stamps", None)
     if memo is not None and table in memo:
         return memo[table]
     value = _read_stamp(table)
@@ -148,18 +161,60 @@ def stamp(table: str) -> tuple[Any, ...]:
     return value
 
 
-def _read_stamp(table: str) -> tuple[Any, ...]:
+def _read_stamp(table: str) -> tuple[Any, ...] | None:
+    """The stamp, or None on SQLite when a trigger is missing (a remade table, see the
+    module): the changes are not all counted, nothing may be kept."""
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
-            cursor.execute(f'SELECT n, epoch, (SELECT MAX(id) FROM "{table}") '  # noqa: S608
-                           f'FROM "{TABLE}" WHERE tbl = %s', [table])
+            cursor.execute(f'SELECT n, epoch, (SELECT MAX(id) FROM "{table}"), '  # noqa: S608
+                           f"(SELECT group_concat(name, ' ') FROM sqlite_master "
+                           f"WHERE type = 'trigger' AND tbl_name = %s) "
+                           f'FROM "{TABLE}" WHERE tbl = %s', [table, table])
         else:
-            cursor.execute(f'SELECT n, epoch FROM "{TABLE}" WHERE tbl = %s',  # noqa: S608
-                           [table])
+            # xmin: the transaction that wrote the counter last; a counter put back by a
+            # restore (pg_restore --clean: the dump's n and epoch) has a new one.
+            cursor.execute(f'SELECT n, epoch, xmin::text FROM "{TABLE}" '  # noqa: S608
+                           f"WHERE tbl = %s", [table])
         row = cursor.fetchone()
     if row is None:
         raise LookupError(f"{table}: its changes are not tracked (migrations not applied?)")
+    if connection.vendor == "sqlite":
+        if not set(_sqlite_triggers(table)) <= set((row[3] or "").split()):
+            return None
+        row = row[:3]
     return (connection.settings_dict["NAME"], *row)
+
+
+def _sqlite_triggers(table: str) -> list[str]:
+    return [f"{table}_changes_{event.lower()}" for event in _SQLITE_EVENTS]
+
+
+def retrack(using: str = "default", **kwargs: Any) -> None:
+    """After a ``migrate`` (post_migrate): on SQLite, make again the triggers of every
+    tracked table that lost them (its table remade by a migration) and move its counter
+    on: the changes made without them were not counted."""
+    from django.db import connections
+
+    conn = connections[using]
+    if conn.vendor != "sqlite":
+        return  # PostgreSQL alters a table in place: its triggers stay
+    with conn.cursor() as cursor:
+        if TABLE not in conn.introspection.table_names(cursor):
+            return
+        cursor.execute(f'SELECT tbl FROM "{TABLE}"')  # noqa: S608 (our own table)
+        tables = [tbl for (tbl,) in cursor.fetchall()]
+        for table in tables:
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                           "AND tbl_name = %s", [table])
+            there = {name for (name,) in cursor.fetchall()}
+            missing = [name for name in _sqlite_triggers(table) if name not in there]
+            if not missing:
+                continue
+            for statement in trigger_sql("sqlite", table):
+                if any(f'"{name}"' in statement for name in missing):
+                    cursor.execute(statement)
+            cursor.execute(f'UPDATE "{TABLE}" SET n = n + 1 WHERE tbl = %s',  # noqa: S608
+                           [table])
 
 
 _cached: dict[str, tuple[tuple[Any, ...], Any]] = {}
@@ -173,7 +228,10 @@ def cached(name: str, table: str, key: tuple[Any, ...], compute: Callable[[], T]
     rollback may undo, and whose stamp a later commit may reuse) are not a state to keep."""
     if connection.in_atomic_block:
         return compute()
-    full = (name, key, stamp(table))  # read before computing: see the module
+    current = stamp(table)  # read before computing: see the module
+    if current is None:  # a trigger missing (SQLite): not every change is counted
+        return compute()
+    full = (name, key, current)
     hit = _cached.get(name)
     if hit is not None and hit[0] == full:
         return hit[1]  # type: ignore[no-any-return]

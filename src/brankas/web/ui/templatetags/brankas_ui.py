@@ -155,9 +155,12 @@ def _document_href() -> tuple[str, str]:
 
 
 def _truncated(text: str, limit: int) -> str:
-    """``truncatechars``: a text already within ``limit`` characters is left as it is
-    (combining characters only shorten what Django counts), else Django's own rule."""
-    if len(text) <= limit:
+    """``truncatechars``: a text already within ``limit`` characters and composed (NFC,
+    as the core stores text) is left as it is (combining characters only shorten what
+    Django counts), else Django's own rule (which also composes the text)."""
+    import unicodedata
+
+    if len(text) <= limit and unicodedata.is_normalized("NFC", text):
         return text
     from django.utils.text import Truncator
 
