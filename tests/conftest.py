@@ -5,10 +5,12 @@ Everything is real: SQLite on disk, the file system, pyrage, the ``brankas`` com
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import dataclasses
 import functools
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,7 +23,10 @@ from tests import clirun
 from tests.clirun import CliResult
 
 # Settings read BRANKAS_HOME at import: never let a test run touch ./brankas-data.
-os.environ.setdefault("BRANKAS_HOME", tempfile.mkdtemp(prefix="brankas-test-home-"))
+if "BRANKAS_HOME" not in os.environ:
+    os.environ["BRANKAS_HOME"] = _home = tempfile.mkdtemp(prefix="brankas-test-home-")
+    # this process's own: gone when it ends (each xdist worker made one; they piled up)
+    atexit.register(shutil.rmtree, _home, ignore_errors=True)
 os.environ.setdefault("BRANKAS_LANG", "en")
 
 

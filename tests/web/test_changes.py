@@ -199,22 +199,3 @@ def test_a_page_reads_each_stamp_once_and_the_next_page_sees_a_change(
     assert read == 1 and total(page) == Document.objects.count()
     assert shown() == fresh()
 
-
-def test_a_rebuilt_table_gets_its_triggers_back(transactional_db, office) -> None:  # type: ignore[no-untyped-def]
-    """SQLite drops a table's triggers when a migration rebuilds the table (issue 16's
-    ``sealed`` column did, and the dashboard's figures went stale): after ``migrate`` every
-    counted table has them again (``restore_triggers`` on ``post_migrate``)."""
-    from brankas.web.changes import restore_triggers
-
-    def triggers() -> set[str]:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-            return {row[0] for row in cursor.fetchall()}
-
-    before = triggers()
-    assert {"documents_document_changes_delete", "documents_document_changes_update"} <= before
-    with connection.cursor() as cursor:  # what a rebuild leaves
-        cursor.execute('DROP TRIGGER "documents_document_changes_update"')
-    assert "documents_document_changes_update" not in triggers()
-    restore_triggers()
-    assert triggers() == before

@@ -76,38 +76,6 @@ def changes_tracked(table: str) -> Any:
     return migrations.RunPython(create, drop)
 
 
-def restore_triggers(using: str = "default", **kwargs: Any) -> None:
-    """After ``migrate`` (``post_migrate``): every counted table has its triggers again. A
-    later migration that alters a counted table on SQLite (a column with a default, for
-    example) rebuilds the table, and SQLite drops a table's triggers with it: the figures
-    would then go stale without a word."""
-    from django.db import connections
-
-    conn = connections[using]
-    if conn.vendor not in ("sqlite", "postgresql"):  # pragma: no cover
-        return
-    with conn.cursor() as cursor:
-        if TABLE not in conn.introspection.table_names(cursor):
-            return
-        cursor.execute(f'SELECT tbl FROM "{TABLE}"')  # noqa: S608 (names: code)
-        tables = [row[0] for row in cursor.fetchall()]
-        for table in tables:
-            if conn.vendor == "sqlite":
-                cursor.execute("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' "
-                               "AND tbl_name = %s", [table])
-                wanted = 2
-            else:
-                cursor.execute("SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal "
-                               "AND tgrelid = %s::regclass", [f'"{table}"'])
-                wanted = 1
-            if cursor.fetchone()[0] >= wanted:
-                continue
-            for statement in trigger_sql(conn.vendor, table):
-                cursor.execute(statement.replace("CREATE TRIGGER",
-                                                 "CREATE TRIGGER IF NOT EXISTS")
-                               if conn.vendor == "sqlite" else statement)
-
-
 def trigger_sql(vendor: str, table: str) -> list[str]:
     """The statements that make the database count ``table``'s changes."""
     if vendor == "postgresql":

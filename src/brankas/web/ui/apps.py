@@ -26,11 +26,7 @@ class UiConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in, user_logged_out
 
         user_logged_in.connect(_logged_in, dispatch_uid="brankas-password-typed")
-        from django.db.models.signals import post_migrate
-
-        from brankas.web.changes import remember_per_request, restore_triggers
+        from brankas.web.changes import remember_per_request
 
         remember_per_request()
-        # a later migration may rebuild a counted table (SQLite drops its triggers then)
-        post_migrate.connect(restore_triggers, dispatch_uid="brankas-change-triggers")
         user_logged_out.connect(_logged_out, dispatch_uid="brankas-sealed-lock")
