@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import QuerySet
 
 from brankas.core import crypto, sealing
-from brankas.core.access import Action
+from brankas.core.access import Action, allowed
 from brankas.core.errors import AccessDenied
 from brankas.core.terms import Category
 from brankas.web.accounts.models import User
@@ -201,7 +201,10 @@ def _sweep() -> None:
 
 
 def unlocked(token: str | None, user: Any) -> UnlockedKey | None:
-    """The unlocked key behind ``token`` if it is the user's and not idle too long."""
+    """The unlocked key behind ``token`` if it is the user's, not idle too long, and still
+    usable: the user's role may unseal and none of its keys was revoked since the unlock
+    (the database says so, for every server process: a revoked key opens nothing through
+    Brankas). A key no longer usable is forgotten at once (audited ``sealed.lock``)."""
     if not token or user is None or not getattr(user, "is_authenticated", False):
         return None
     with _LOCK:
@@ -209,8 +212,15 @@ def unlocked(token: str | None, user: Any) -> UnlockedKey | None:
         key = _KEYS.get(token)
         if key is None or key.user_id != user.pk:
             return None
+    live = set(HolderKey.objects.filter(holder_id=key.user_id, fingerprint__in=key.fingerprints,
+                                        revoked_at__isnull=True)
+               .values_list("fingerprint", flat=True))
+    if live != set(key.fingerprints) or not allowed(user.role, Action.UNSEAL):
+        lock(token, actor=key.username, reason="revoked")
+        return None
+    with _LOCK:
         key.last_used = time.monotonic()
-        return key
+    return key
 
 
 def lock(token: str | None, *, actor: str, reason: str) -> bool:
