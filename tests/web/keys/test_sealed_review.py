@@ -32,3 +32,23 @@ def test_a_revoked_key_unlocked_in_memory_reveals_nothing(office) -> None:
     key_revoke(actor=office.users["admin"], holder="kasi")
     assert unlocked(token, kasi) is None
     lock(token, actor="kasi", reason="test")
+
+
+def test_a_sealed_request_subject_is_kept_when_subject_sealing_is_switched_off(
+        office, settings) -> None:
+    """A request sealed while the subject was sealed, registered after the office took
+    ``subject`` out of BRANKAS_SEALED_FIELDS: its document keeps the sealed subject (no
+    key is at hand to unseal it), never the literal word "tersegel" in its place."""
+    from tests.web.sendrequests.test_services import new_request, through_chain
+
+    u = office.users
+    req = new_request(office, classification="rahasia", letter=make_pdf(text="surat"))
+    through_chain(office, req)
+    svc.request_receive(actor=u["operator"], number=req.pk)
+    settings.BRANKAS = dataclasses.replace(settings.BRANKAS,
+                                           sealed_fields=frozenset({"notes", "attachments"}))
+    doc = svc.request_register(actor=u["operator"], number=req.pk, doc_number="R-2",
+                               doc_date=dt.date.today())
+    fresh = Document.objects.get(pk=doc.pk)
+    assert "subject" in fresh.sealed and fresh.subject == ""
+    assert shown(office, "kabid", PASSPHRASES["kabid"], doc) == "Kirim berita rapat"

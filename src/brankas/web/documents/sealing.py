@@ -56,19 +56,24 @@ def seal_into(row: sealing.SealedRow, values: Mapping[str, str],
     subject, carried to its document as it is). Nothing happens without recipients (a
     biasa row) or with sealing switched off."""
     fields = sealed_fields()
-    if not recipients or not fields:
+    presealed = presealed or {}
+    if not recipients or not (fields or presealed):
         return
     age = [r.recipient for r in recipients]
     fps = [r.fingerprint for r in recipients]
     sealed: dict[str, dict[str, Any]] = {}
     for name, value in values.items():
-        if name not in fields:
-            continue
-        if presealed and name in presealed:
+        if name in presealed:
+            # Sealed before, whatever the configuration says now: nobody holds a key here
+            # to unseal it, and its column holds nothing (or the label) to keep instead.
             sealed[name] = dict(presealed[name])
-        else:
+        elif name in fields:
             sealed[name] = sealing.seal_value(value, age, fps)
+        else:
+            continue
         setattr(row, row.FIELD_ATTRS.get(name, name), "")
+    for name, entry in presealed.items():
+        sealed.setdefault(name, dict(entry))
     row.sealed = sealed
 
 
