@@ -34,6 +34,24 @@ def test_a_revoked_key_unlocked_in_memory_reveals_nothing(office) -> None:
     lock(token, actor="kasi", reason="test")
 
 
+def test_seal_fields_seals_a_field_added_to_the_configuration(office, settings) -> None:
+    """An office that adds ``correspondent`` to BRANKAS_SEALED_FIELDS and runs
+    ``seal-fields``: the rows sealed before (subject, notes, attachments) get their
+    correspondent sealed too, and keep their sealed subject."""
+    doc = register(office, f"Perihal {MARKER}")
+    assert Document.objects.get(pk=doc.pk).correspondent == "Sekda"
+    settings.BRANKAS = dataclasses.replace(
+        settings.BRANKAS, sealed_fields=sealing.DEFAULT_SEALED | {"correspondent"})
+    summary = seal_existing(actor=office.users["kabid"], passphrase=PASSPHRASES["kabid"],
+                            vacuum=False)
+    fresh = Document.objects.get(pk=doc.pk)
+    assert fresh.correspondent == "" and "correspondent" in fresh.sealed, summary
+    assert shown(office, "kabid", PASSPHRASES["kabid"], doc) == f"Perihal {MARKER}"
+    again = seal_existing(actor=office.users["kabid"], passphrase=PASSPHRASES["kabid"],
+                          vacuum=False)
+    assert (again.documents, again.requests) == (0, 0)
+
+
 def test_a_sealed_request_subject_is_kept_when_subject_sealing_is_switched_off(
         office, settings) -> None:
     """A request sealed while the subject was sealed, registered after the office took
