@@ -70,3 +70,30 @@ def test_a_sealed_request_subject_is_kept_when_subject_sealing_is_switched_off(
     fresh = Document.objects.get(pk=doc.pk)
     assert "subject" in fresh.sealed and fresh.subject == ""
     assert shown(office, "kabid", PASSPHRASES["kabid"], doc) == "Kirim berita rapat"
+
+
+def _tree(base: Path) -> Path:
+    folder = base / "arsip-lama" / "dikecualikan" / "penerimaan" / "2026"
+    folder.mkdir(parents=True)
+    (folder / f"Perihal {MARKER} rahasia.pdf").write_bytes(make_pdf(text="isi rahasia"))
+    (folder / f"Rusak {MARKER}.pdf").write_bytes(b"%PDF-1.4 bukan pdf yang utuh")
+    return base / "arsip-lama"
+
+
+def test_an_import_job_result_names_no_exempted_file(office, tmp_path) -> None:
+    """An exempted file's name is its subject (the import makes it so). The web import
+    runs as a job whose result (files skipped as already registered, files refused) is
+    kept in the database: it must not name exempted files, as the audit entry does not."""
+    from brankas.web.jobs.models import Job
+    from brankas.web.jobs.services import job_create, job_execute
+
+    folder = _tree(tmp_path)
+    results = []
+    for _ in range(2):  # the second run skips what the first imported (resumed import)
+        job = job_create(kind="import", user=office.users["operator"],
+                         params={"folder": str(folder), "exempted_classification": "rahasia"})
+        job_execute(job.id)
+        results.append(Job.objects.get(pk=job.pk).result)
+    assert results[0]["imported"] == 1 and results[1]["skipped"] == 1, results
+    assert results[0]["refused"] == 1, results
+    assert MARKER not in json.dumps(results)

@@ -277,13 +277,19 @@ class _ImportRun:
             self.batch.append(result)
             self.in_batch.add(digest)
         except Conflict as exc:
-            self.summary.skipped.append((cand.relative, str(exc.params.get("agenda", ""))))
+            self.summary.skipped.append((shown_name(cand, self.settings),
+                                         str(exc.params.get("agenda", ""))))
             return "skipped"
         except BrankasError as exc:
             if exc.code == "no_key_holder":
                 self.flush()
                 raise
-            self.summary.refused.append((cand.relative, exc.message(self.lang)))
+            name = shown_name(cand, self.settings)
+            reason = exc.message(self.lang)
+            if name != cand.relative:  # the reason may name the file too
+                reason = reason.replace(cand.relative, name).replace(cand.path.name,
+                                                                     f"({SEALED_LABEL})")
+            self.summary.refused.append((name, reason))
             return "refused"
         return "imported"
 
@@ -421,8 +427,15 @@ def _check_and_stage(
     done = stage_files([source], recipients=recipients, settings=settings, sync=False)
     # An exempted file's name is its subject, sealed (issue 16): the audit entry names its
     # folder only. (The notes, which name the file, are sealed with the subject.)
-    origin = cand.relative
-    if recipients and settings.sealed_fields:
-        origin = f"{PurePosixPath(cand.relative).parent.as_posix()}/({SEALED_LABEL})"
+    origin = shown_name(cand, settings) if recipients else cand.relative
     return Pending.of_staged(meta, done, recipients=recipients, form_opened_at=started,
                              source="import", extra_detail={"imported_from": origin})
+
+
+def shown_name(cand: ImportCandidate, settings: Settings) -> str:
+    """The file as the import's records name it (its audit entry, its summary, which a web
+    import keeps in the database as its job's result): an exempted file's name is its
+    subject, sealed (issue 16), so only its folder is named."""
+    if cand.category is Category.EXEMPTED and settings.sealed_fields:
+        return f"{PurePosixPath(cand.relative).parent.as_posix()}/({SEALED_LABEL})"
+    return cand.relative
