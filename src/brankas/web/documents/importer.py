@@ -76,15 +76,30 @@ class ImportSummary:
     imported: list[str] = field(default_factory=list)  # agenda numbers
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, existing agenda)
     refused: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    # An exempted file's name is its subject, sealed (issue 16): its relative path →
+    # (its name, how what is kept names it: ``shown_name``).
+    sealed_names: dict[str, tuple[str, str]] = field(default_factory=dict)
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self, *, kept: bool = False) -> dict[str, object]:
+        """The summary; ``kept``: as stored (a web import job's result, in the database),
+        where an exempted file is named by its folder only, in its reason too. Without it
+        (the operator's own terminal, ``brankas import``) the files are named."""
+        def name(f: str) -> str:
+            return self.sealed_names[f][1] if kept and f in self.sealed_names else f
+
+        def why(f: str, reason: str) -> str:
+            if not kept or f not in self.sealed_names:
+                return reason
+            base, shown = self.sealed_names[f]
+            return reason.replace(f, shown).replace(base, f"({SEALED_LABEL})")
+
         return {
             "imported": len(self.imported),
             "skipped": len(self.skipped),
             "refused": len(self.refused),
             "agendas": self.imported,
-            "skipped_files": [{"file": f, "agenda": a} for f, a in self.skipped],
-            "refused_files": [{"file": f, "reason": r} for f, r in self.refused],
+            "skipped_files": [{"file": name(f), "agenda": a} for f, a in self.skipped],
+            "refused_files": [{"file": name(f), "reason": why(f, r)} for f, r in self.refused],
         }
 
 
@@ -277,21 +292,22 @@ class _ImportRun:
             self.batch.append(result)
             self.in_batch.add(digest)
         except Conflict as exc:
-            self.summary.skipped.append((shown_name(cand, self.settings),
-                                         str(exc.params.get("agenda", ""))))
+            self._sealed_name(cand)
+            self.summary.skipped.append((cand.relative, str(exc.params.get("agenda", ""))))
             return "skipped"
         except BrankasError as exc:
             if exc.code == "no_key_holder":
                 self.flush()
                 raise
-            name = shown_name(cand, self.settings)
-            reason = exc.message(self.lang)
-            if name != cand.relative:  # the reason may name the file too
-                reason = reason.replace(cand.relative, name).replace(cand.path.name,
-                                                                     f"({SEALED_LABEL})")
-            self.summary.refused.append((name, reason))
+            self._sealed_name(cand)
+            self.summary.refused.append((cand.relative, exc.message(self.lang)))
             return "refused"
         return "imported"
+
+    def _sealed_name(self, cand: ImportCandidate) -> None:
+        shown = shown_name(cand, self.settings)
+        if shown != cand.relative:
+            self.summary.sealed_names[cand.relative] = (cand.path.name, shown)
 
     def run(self, candidates: list[ImportCandidate],
             on_progress: Callable[[ImportCandidate, str], None] | None) -> ImportSummary:
