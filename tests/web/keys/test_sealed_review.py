@@ -8,6 +8,8 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import pytest
+
 from brankas.core import sealing
 from brankas.web.documents.models import Document
 from brankas.web.documents.sealing import lock, unlock, unlocked
@@ -97,3 +99,25 @@ def test_an_import_job_result_names_no_exempted_file(office, tmp_path) -> None:
     assert results[0]["imported"] == 1 and results[1]["skipped"] == 1, results
     assert results[0]["refused"] == 1, results
     assert MARKER not in json.dumps(results)
+
+
+@pytest.mark.xfail(strict=True, reason="known, not fixed: the audit log is hash-chained and "
+                   "append-only; seal-fields cannot rewrite entries written before issue 16 "
+                   "(docs/security.md, 'Not covered')")
+def test_seal_fields_leaves_no_exempted_file_name_in_older_audit_entries(
+        office, settings, tmp_path) -> None:
+    """An instance that imported exempted files before issue 16 has audit entries naming
+    each file (``imported_from``), and an exempted file's name is its subject."""
+    from brankas.core.terms import Classification
+    from brankas.web.audit.models import AuditEvent
+    from brankas.web.documents.importer import run_import
+
+    on = settings.BRANKAS
+    settings.BRANKAS = dataclasses.replace(on, sealed_fields=frozenset())
+    run_import(actor=office.users["operator"], folder=_tree(tmp_path),
+               exempted_classification=Classification.RAHASIA)
+    settings.BRANKAS = on
+    seal_existing(actor=office.users["kabid"], passphrase=PASSPHRASES["kabid"], vacuum=False)
+    assert Document.objects.get().sealed  # the register entry is sealed now
+    details = json.dumps(list(AuditEvent.objects.values_list("detail", flat=True)))
+    assert MARKER not in details
