@@ -271,6 +271,13 @@ def reveal(rows: Iterable[Any], key: UnlockedKey | None,
             row.reveal(values)
 
 
+def mask_names(originals: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The original files of a sealed row with their names replaced by the label: a file's
+    name often is its subject (an imported file's always is), so a row whose fields are
+    sealed keeps no name in plain text; kind, size and hash stay."""
+    return [{**o, "name": sealing.SEALED_LABEL} for o in originals]
+
+
 def reveal_typed(row: sealing.SealedRow, values: Mapping[str, str]) -> None:
     """What the registering user typed, shown on the confirmation page only."""
     row.reveal({name: values[name] for name in row.sealed if name in values})

@@ -31,7 +31,12 @@ from brankas.web.accounts.models import User
 from brankas.web.audit.guard import require_audited
 from brankas.web.audit.services import audit_record
 from brankas.web.documents.models import Document
-from brankas.web.documents.sealing import _user_identities, seal_into, sealed_fields
+from brankas.web.documents.sealing import (
+    _user_identities,
+    mask_names,
+    seal_into,
+    sealed_fields,
+)
 from brankas.web.keys.selectors import Purpose, Recipient, recipients_for
 from brankas.web.sendrequests.models import SendRequest
 
@@ -88,7 +93,10 @@ def _seal_rows(rows: Sequence[Document | SendRequest], recipients: list[Recipien
             if not same:  # pragma: no cover - age authenticates what it opens
                 raise CryptoFailure("decrypt_failed", agenda=str(row), detail="differs")
         names = [row.FIELD_ATTRS.get(n, n) for n in row.sealed]
-        row.save(update_fields=["sealed", *names])
+        # The original files' names too (``mask_names``: a name often is the subject).
+        kept = "originals" if isinstance(row, Document) else "letter_originals"
+        setattr(row, kept, mask_names(getattr(row, kept)))
+        row.save(update_fields=["sealed", kept, *names])
 
 
 def _batches(model: type[Any], progress: Callable[[str, int], None] | None,
