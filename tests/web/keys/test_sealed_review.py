@@ -169,3 +169,20 @@ def test_a_sealed_request_keeps_its_letter_file_name_nowhere(office) -> None:
                        files=[InputFile.from_bytes(f"Surat {MARKER}.pdf", make_pdf(text="x"))])
     connection.ensure_connection()
     assert [line[:300] for line in connection.connection.iterdump() if MARKER in line] == []
+
+
+def test_an_import_with_only_the_subject_sealed_keeps_the_file_name_out_of_the_notes(
+        office, settings, tmp_path) -> None:
+    """BRANKAS_SEALED_FIELDS=subject: the import's notes ("Diimpor dari <path>") are not
+    sealed, and the path ends in the file's name, which is the sealed subject."""
+    from django.db import connection
+
+    from brankas.core.terms import Classification
+    from brankas.web.documents.importer import run_import
+
+    settings.BRANKAS = dataclasses.replace(settings.BRANKAS, sealed_fields=frozenset({"subject"}))
+    run_import(actor=office.users["operator"], folder=_tree(tmp_path),
+               exempted_classification=Classification.RAHASIA)
+    assert set(Document.objects.get().sealed) == {"subject"}
+    connection.ensure_connection()
+    assert [line[:300] for line in connection.connection.iterdump() if MARKER in line] == []

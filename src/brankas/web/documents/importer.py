@@ -431,6 +431,9 @@ def _check_and_stage(
         digest = hashlib.sha256(data).hexdigest()
         if digest in known:
             return _Known(digest)
+    # An exempted file's name is its subject, sealed (issue 16): the audit entry names its
+    # folder only.
+    origin = shown_name(cand, settings) if recipients else cand.relative
     meta = metadata.build(
         direction=cand.direction.value,
         classification=classification.value,
@@ -438,12 +441,10 @@ def _check_and_stage(
         doc_date=_date_of(mtime, cand.year),
         subject=_subject(cand.path)[: metadata.LIMITS["subject"]],
         correspondent=UNKNOWN_CORRESPONDENT,
-        notes=f"Diimpor dari {cand.relative}",
+        # The file's name is its subject: named here only if the notes are sealed too.
+        notes=f"Diimpor dari {cand.relative if 'notes' in settings.sealed_fields else origin}",
     )
     done = stage_files([source], recipients=recipients, settings=settings, sync=False)
-    # An exempted file's name is its subject, sealed (issue 16): the audit entry names its
-    # folder only. (The notes, which name the file, are sealed with the subject.)
-    origin = shown_name(cand, settings) if recipients else cand.relative
     return Pending.of_staged(meta, done, recipients=recipients, form_opened_at=started,
                              source="import", extra_detail={"imported_from": origin})
 
