@@ -186,3 +186,33 @@ def test_an_import_with_only_the_subject_sealed_keeps_the_file_name_out_of_the_n
     assert set(Document.objects.get().sealed) == {"subject"}
     connection.ensure_connection()
     assert [line[:300] for line in connection.connection.iterdump() if MARKER in line] == []
+
+
+def test_seal_fields_cut_short_between_batches_loses_nothing_and_resumes(
+        office, settings, monkeypatch) -> None:
+    """seal-fields stopped after its first batch (here: its progress report fails, as a
+    killed process stops): the rows sealed are sealed whole, the others untouched; run
+    again, it seals the rest, and every value opens to what was registered."""
+    from brankas.web.documents import sealmigrate
+
+    on = settings.BRANKAS
+    settings.BRANKAS = dataclasses.replace(on, sealed_fields=frozenset())
+    docs = [register(office, f"Perihal {MARKER} {n}") for n in range(3)]
+    settings.BRANKAS = on
+    monkeypatch.setattr(sealmigrate, "BATCH", 1)
+
+    def stop(_model: str, _done: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        seal_existing(actor=office.users["kabid"], passphrase=PASSPHRASES["kabid"],
+                      progress=stop, vacuum=False)
+    rows = {d.pk: Document.objects.get(pk=d.pk) for d in docs}
+    assert [bool(r.sealed) for r in rows.values()] == [True, False, False]
+    assert all(r.subject == "" for r in rows.values() if r.sealed)
+    assert all(r.subject.startswith("Perihal") for r in rows.values() if not r.sealed)
+    again = seal_existing(actor=office.users["kabid"], passphrase=PASSPHRASES["kabid"],
+                          vacuum=False)
+    assert again.documents == 2
+    for n, d in enumerate(docs):
+        assert shown(office, "kabid", PASSPHRASES["kabid"], d) == f"Perihal {MARKER} {n}"
