@@ -66,3 +66,16 @@ def test_the_key_is_per_session_and_the_typed_values_are_the_typists_once(
     who, where, values, _expires = sealing._TYPED[token]
     sealing._TYPED[token] = (who, where, values, time.monotonic() - 1)  # its time passed
     assert sealing.take_typed(token, user_id=who, agenda=doc.agenda) is None
+
+
+def test_the_request_register_form_marks_its_sealed_fields_sensitive(signed_in, office):
+    """The letter-to-register form takes notes and attachments that are sealed, as the
+    register form does: they are marked sensitive (never in an error report)."""
+    from brankas.web.sendrequests.services import request_create
+
+    req = request_create(actor=office.users["operator"], subject="Permintaan",
+                         classification="rahasia", addressee="Gubernur")
+    r = signed_in("operator").post(f"/requests/{req.pk}/register/",
+                                   {"notes": f"Catatan {MARKER}", "attachments": "1 berkas"})
+    marked = getattr(r.wsgi_request, "sensitive_post_parameters", ())
+    assert {"notes", "attachments"} <= set(marked), r.status_code

@@ -224,6 +224,7 @@ def request_sent_view(request: HttpRequest, number: int) -> HttpResponse:
 
 @login_required
 @refusals
+@sensitive_post_parameters(*SEALABLE)  # never in an error report (issue 16)
 def request_register_view(request: HttpRequest, number: int) -> HttpResponse:
     """The registration form, pre-filled from the request; registering links the two."""
     user = require_role(request, REQUEST.action(Step.REGISTER))
