@@ -77,8 +77,14 @@ def test_an_exempted_subject_is_in_no_name_under_the_data_folder(office):
     assert Path(req.letter_path).name == f"P-{req.pk:05d}.pdf.age"
     names = [p.relative_to(office.home).as_posix().lower() for p in everything_under(office.home)]
     assert not [n for n in names if any(word in n for word in SECRET_WORDS)]
-    # The register still knows the subject, and the document still opens.
-    assert doc.subject == SECRET_SUBJECT
+    # The register still knows the subject (sealed, issue 16: a holder reads it), and the
+    # document still opens.
+    from brankas.web.documents.sealing import key_for_passphrase, reveal
+
+    assert doc.subject == "" and "subject" in doc.sealed
+    reveal([doc], key_for_passphrase(actor=office.users["kabid"],
+                                     passphrase=PASSPHRASES["kabid"], via="test"))
+    assert doc.shown("subject") == SECRET_SUBJECT
     out = io.BytesIO()
     document_open(actor=office.users["kabid"], agenda=doc.agenda, dst=out,
                   passphrase=PASSPHRASES["kabid"])

@@ -76,15 +76,30 @@ class ImportSummary:
     imported: list[str] = field(default_factory=list)  # agenda numbers
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, existing agenda)
     refused: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    # An exempted file's name is its subject, sealed (issue 16): its relative path →
+    # (its name, how what is kept names it: ``shown_name``).
+    sealed_names: dict[str, tuple[str, str]] = field(default_factory=dict)
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self, *, kept: bool = False) -> dict[str, object]:
+        """The summary; ``kept``: as stored (a web import job's result, in the database),
+        where an exempted file is named by its folder only, in its reason too. Without it
+        (the operator's own terminal, ``brankas import``) the files are named."""
+        def name(f: str) -> str:
+            return self.sealed_names[f][1] if kept and f in self.sealed_names else f
+
+        def why(f: str, reason: str) -> str:
+            if not kept or f not in self.sealed_names:
+                return reason
+            base, shown = self.sealed_names[f]
+            return reason.replace(f, shown).replace(base, f"({SEALED_LABEL})")
+
         return {
             "imported": len(self.imported),
             "skipped": len(self.skipped),
             "refused": len(self.refused),
             "agendas": self.imported,
-            "skipped_files": [{"file": f, "agenda": a} for f, a in self.skipped],
-            "refused_files": [{"file": f, "reason": r} for f, r in self.refused],
+            "skipped_files": [{"file": name(f), "agenda": a} for f, a in self.skipped],
+            "refused_files": [{"file": name(f), "reason": why(f, r)} for f, r in self.refused],
         }
 
 
@@ -277,15 +292,22 @@ class _ImportRun:
             self.batch.append(result)
             self.in_batch.add(digest)
         except Conflict as exc:
+            self._sealed_name(cand)
             self.summary.skipped.append((cand.relative, str(exc.params.get("agenda", ""))))
             return "skipped"
         except BrankasError as exc:
             if exc.code == "no_key_holder":
                 self.flush()
                 raise
+            self._sealed_name(cand)
             self.summary.refused.append((cand.relative, exc.message(self.lang)))
             return "refused"
         return "imported"
+
+    def _sealed_name(self, cand: ImportCandidate) -> None:
+        shown = shown_name(cand, self.settings)
+        if shown != cand.relative:
+            self.summary.sealed_names[cand.relative] = (cand.path.name, shown)
 
     def run(self, candidates: list[ImportCandidate],
             on_progress: Callable[[ImportCandidate, str], None] | None) -> ImportSummary:
@@ -409,6 +431,9 @@ def _check_and_stage(
         digest = hashlib.sha256(data).hexdigest()
         if digest in known:
             return _Known(digest)
+    # An exempted file's name is its subject, sealed (issue 16): the audit entry names its
+    # folder only.
+    origin = shown_name(cand, settings) if recipients else cand.relative
     meta = metadata.build(
         direction=cand.direction.value,
         classification=classification.value,
@@ -416,13 +441,18 @@ def _check_and_stage(
         doc_date=_date_of(mtime, cand.year),
         subject=_subject(cand.path)[: metadata.LIMITS["subject"]],
         correspondent=UNKNOWN_CORRESPONDENT,
-        notes=f"Diimpor dari {cand.relative}",
+        # The file's name is its subject: named here only if the notes are sealed too.
+        notes=f"Diimpor dari {cand.relative if 'notes' in settings.sealed_fields else origin}",
     )
     done = stage_files([source], recipients=recipients, settings=settings, sync=False)
-    # An exempted file's name is its subject, sealed (issue 16): the audit entry names its
-    # folder only. (The notes, which name the file, are sealed with the subject.)
-    origin = cand.relative
-    if recipients and settings.sealed_fields:
-        origin = f"{PurePosixPath(cand.relative).parent.as_posix()}/({SEALED_LABEL})"
     return Pending.of_staged(meta, done, recipients=recipients, form_opened_at=started,
                              source="import", extra_detail={"imported_from": origin})
+
+
+def shown_name(cand: ImportCandidate, settings: Settings) -> str:
+    """The file as the import's records name it (its audit entry, its summary, which a web
+    import keeps in the database as its job's result): an exempted file's name is its
+    subject, sealed (issue 16), so only its folder is named."""
+    if cand.category is Category.EXEMPTED and settings.sealed_fields:
+        return f"{PurePosixPath(cand.relative).parent.as_posix()}/({SEALED_LABEL})"
+    return cand.relative

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import QuerySet
 
 from brankas.core import crypto, sealing
-from brankas.core.access import Action
+from brankas.core.access import Action, allowed
 from brankas.core.errors import AccessDenied
 from brankas.core.terms import Category
 from brankas.web.accounts.models import User
@@ -56,19 +56,24 @@ def seal_into(row: sealing.SealedRow, values: Mapping[str, str],
     subject, carried to its document as it is). Nothing happens without recipients (a
     biasa row) or with sealing switched off."""
     fields = sealed_fields()
-    if not recipients or not fields:
+    presealed = presealed or {}
+    if not recipients or not (fields or presealed):
         return
     age = [r.recipient for r in recipients]
     fps = [r.fingerprint for r in recipients]
     sealed: dict[str, dict[str, Any]] = {}
     for name, value in values.items():
-        if name not in fields:
-            continue
-        if presealed and name in presealed:
+        if name in presealed:
+            # Sealed before, whatever the configuration says now: nobody holds a key here
+            # to unseal it, and its column holds nothing (or the label) to keep instead.
             sealed[name] = dict(presealed[name])
-        else:
+        elif name in fields:
             sealed[name] = sealing.seal_value(value, age, fps)
+        else:
+            continue
         setattr(row, row.FIELD_ATTRS.get(name, name), "")
+    for name, entry in presealed.items():
+        sealed.setdefault(name, dict(entry))
     row.sealed = sealed
 
 
@@ -201,7 +206,10 @@ def _sweep() -> None:
 
 
 def unlocked(token: str | None, user: Any) -> UnlockedKey | None:
-    """The unlocked key behind ``token`` if it is the user's and not idle too long."""
+    """The unlocked key behind ``token`` if it is the user's, not idle too long, and still
+    usable: the user's role may unseal and none of its keys was revoked since the unlock
+    (the database says so, for every server process: a revoked key opens nothing through
+    Brankas). A key no longer usable is forgotten at once (audited ``sealed.lock``)."""
     if not token or user is None or not getattr(user, "is_authenticated", False):
         return None
     with _LOCK:
@@ -209,8 +217,15 @@ def unlocked(token: str | None, user: Any) -> UnlockedKey | None:
         key = _KEYS.get(token)
         if key is None or key.user_id != user.pk:
             return None
+    live = set(HolderKey.objects.filter(holder_id=key.user_id, fingerprint__in=key.fingerprints,
+                                        revoked_at__isnull=True)
+               .values_list("fingerprint", flat=True))
+    if live != set(key.fingerprints) or not allowed(user.role, Action.UNSEAL):
+        lock(token, actor=key.username, reason="revoked")
+        return None
+    with _LOCK:
         key.last_used = time.monotonic()
-        return key
+    return key
 
 
 def lock(token: str | None, *, actor: str, reason: str) -> bool:
@@ -254,6 +269,13 @@ def reveal(rows: Iterable[Any], key: UnlockedKey | None,
                 values[name] = text
         if values:
             row.reveal(values)
+
+
+def mask_names(originals: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The original files of a sealed row with their names replaced by the label: a file's
+    name often is its subject (an imported file's always is), so a row whose fields are
+    sealed keeps no name in plain text; kind, size and hash stay."""
+    return [{**o, "name": sealing.SEALED_LABEL} for o in originals]
 
 
 def reveal_typed(row: sealing.SealedRow, values: Mapping[str, str]) -> None:

@@ -31,7 +31,7 @@ from brankas.web.accounts.models import Office, User
 from brankas.web.audit.guard import require_audited
 from brankas.web.audit.services import AuditEntry, audit_record, audit_record_many
 from brankas.web.documents.models import AgendaCounter, Document
-from brankas.web.documents.sealing import seal_into
+from brankas.web.documents.sealing import mask_names, seal_into
 from brankas.web.documents.selectors import document_by_source, document_get, document_lookup
 from brankas.web.keys.selectors import Purpose, Recipient, recipients_for
 from brankas.web.keys.services import identities_unlock
@@ -256,6 +256,8 @@ def _new_document(
                         "correspondent": p.meta.correspondent},
                   p.recipients if p.seal_recipients is None else p.seal_recipients,
                   presealed=p.presealed)
+        if doc.any_sealed:  # the original files' names too (their names: subjects)
+            doc.originals = mask_names(doc.originals)
     return doc
 
 

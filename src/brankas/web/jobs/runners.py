@@ -89,7 +89,7 @@ def _import(run: JobRun, job: Job, secrets: dict[str, Any]) -> dict[str, Any]:
                          exempted_classification=Classification(
                              job.params["exempted_classification"]),
                          on_start=on_start, on_progress=on_progress, lang=job.lang or None)
-    return summary.as_dict()
+    return summary.as_dict(kept=True)  # kept in the database: no exempted file named (s16)
 
 
 def _restore(run: JobRun, job: Job, secrets: dict[str, Any]) -> dict[str, Any]:

@@ -44,7 +44,7 @@ from brankas.web.accounts.selectors import office_get
 from brankas.web.audit.guard import require_audited
 from brankas.web.audit.services import audit_record
 from brankas.web.documents.models import Document
-from brankas.web.documents.sealing import seal_into, sealed_fields
+from brankas.web.documents.sealing import mask_names, seal_into, sealed_fields
 from brankas.web.documents.selectors import document_by_source
 from brankas.web.documents.services import (
     Pending,
@@ -140,7 +140,8 @@ def _attach(req: SendRequest, files: list[intake.InputFile]) -> store.Staged:
     # Refuse before reading anything when an exempted letter could not be encrypted.
     recipients = recipients_for(purpose=Purpose.LETTER).all() if exempted else []
     done = stage_files(files, recipients=recipients, settings=settings)
-    req.letter_originals = done.originals
+    # A sealed request keeps no file name in plain text (a name often is the subject).
+    req.letter_originals = mask_names(done.originals) if req.any_sealed else done.originals
     req.letter_source_sha256 = done.source_sha256
     req.letter_sha256 = done.staged.content_sha256
     req.letter_size = done.staged.content_size

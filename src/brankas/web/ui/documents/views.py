@@ -83,12 +83,15 @@ def document_list_view(request: HttpRequest) -> HttpResponse:
         count_key = (folder, *(filters[k] for k in ("direction", "classification", "year")))
         page = paginate(request, CountedOnce(documents, count_key), PER_PAGE)
     reveal(page.object_list, key, fields=("subject", "correspondent"))
-    return render(request, "ui/document_list.html", {
+    response = render(request, "ui/document_list.html", {
         "form": form,
         "page": page,
         "filtered": folder is not None or any(v is not None for v in filters.values()),
         **sealed_context(request),
     })
+    if key is not None:  # revealed sealed values: kept by no cache (issue 16)
+        response["Cache-Control"] = "no-store"
+    return response
 
 
 def recipient_names(doc: Document) -> list[tuple[str, str]]:

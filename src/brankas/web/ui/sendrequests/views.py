@@ -74,14 +74,17 @@ def request_list_view(request: HttpRequest) -> HttpResponse:
     reveal(page.object_list, key, fields=("subject", "correspondent"))
     hidden = 0
     if show != "all":  # what the filter leaves out, said beside the count
-        hidden = request_list(actor=user, via="web", target=request.path,
+        hidden = request_list(actor=user, via="web", target=request.path, unlocked=key,
                               query=request.GET.get("q")).count() - page.paginator.count
-    return render(request, "ui/request_list.html", {
+    response = render(request, "ui/request_list.html", {
         "page": page, "show": show, "q": request.GET.get("q", ""), "hidden": hidden,
         "inbox": list(request_inbox(user, via="web", target=request.path)),
         "cutoff": overdue_cutoff(),
         "max_hours": brankas_settings().request_max_open_hours,
     })
+    if key is not None:  # revealed sealed values: kept by no cache (issue 16)
+        response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required
@@ -221,6 +224,7 @@ def request_sent_view(request: HttpRequest, number: int) -> HttpResponse:
 
 @login_required
 @refusals
+@sensitive_post_parameters(*SEALABLE)  # never in an error report (issue 16)
 def request_register_view(request: HttpRequest, number: int) -> HttpResponse:
     """The registration form, pre-filled from the request; registering links the two."""
     user = require_role(request, REQUEST.action(Step.REGISTER))
