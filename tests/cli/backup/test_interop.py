@@ -6,6 +6,7 @@ import base64
 import csv
 import io
 import json
+import shlex
 import shutil
 import subprocess
 
@@ -57,10 +58,19 @@ def test_an_exempted_file_decrypts_with_the_age_tool(office: Office) -> None:
     assert r.returncode == 0, r.stderr
     rows = {row["fields"]["agenda"]: row["fields"] for row in json.loads(r.stdout)
             if row["model"] == "documents.document"}
+    # The guides' line for a sealed value, run as written (sh, base64, age).
+    text = (office.disk / "RESTORE-GUIDE.txt").read_text(encoding="utf-8")
+    line = next(t.strip() for t in text.splitlines() if "| base64 -d | age -d" in t)
     for doc in exempted:
         sealed = base64.b64decode(rows[doc.agenda]["sealed"]["subject"]["age"])
         r = subprocess.run(["age", "-d", "-i", str(office.recovery_file)], input=sealed,
                            capture_output=True)
+        assert r.returncode == 0 and r.stdout.decode() == doc.subject, r.stderr
+        value = rows[doc.agenda]["sealed"]["subject"]["age"]
+        command = line.replace("'<the text after \"age\": without the quotes>'", f"'{value}'")
+        command = command.replace("recovery.txt", shlex.quote(str(office.recovery_file)))
+        assert value in command
+        r = subprocess.run(["sh", "-c", command], capture_output=True)
         assert r.returncode == 0 and r.stdout.decode() == doc.subject, r.stderr
     # The guide explains recovery with these standard tools.
     guides = list(office.disk.glob("*.txt"))
