@@ -148,9 +148,11 @@ def segments_load(reader: BagReader, segments: list[seg.Segment], identities: li
     """Load the audit log from ``segments`` into the (empty) log of the database just
     loaded from a snapshot, in one transaction: each file read as the office sealed it
     (SHA-256 checked as it is read; the entries are kept only when it matches), decrypted
-    as a stream, each entry checked to follow the one before, the last the sealed head.
+    as a stream, each entry checked to be the next one (a break in its hash chain is
+    loaded as sealed, for ``audit verify`` to report), the last the sealed head.
     Returns the number of entries; raises ``recover_audit_unusable`` (nothing loaded)."""
-    chain = seg.Chain()
+    # A break in the sealed log is loaded as sealed; ``audit verify`` reports it.
+    chain = seg.Chain(breaks_allowed=True)
     batch: list[AuditEvent] = []
 
     def flush() -> None:

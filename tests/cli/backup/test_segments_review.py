@@ -1,0 +1,51 @@
+"""The audit segments against a log that does not chain (found in an outside review of
+s16 A): a database whose audit log was altered is backed up as it is (its segments are the
+evidence), and recover brings back the office from that disk, reporting the break, instead
+of refusing the whole disk."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from tests.cli.backup.conftest import Office, manifest
+
+
+def _seal(disk: Path) -> dict:
+    folder = sorted((disk / "data" / "backup").iterdir())[-1]
+    return json.loads(json.loads((folder / "segel.json").read_text())["statement"])
+
+
+def _log(home: Path) -> list[tuple[int, str]]:
+    with sqlite3.connect(home / "brankas.sqlite3") as db:
+        return list(db.execute("SELECT seq, hash FROM audit_auditevent ORDER BY seq"))
+
+
+def test_a_log_altered_in_the_database_is_backed_up_and_recovered_with_its_break(
+        office: Office) -> None:
+    head = _seal(office.disk)["audit_head"]["seq"]
+    # The last entry the disk holds, its hash altered in this database: the run cannot
+    # continue the disk's segments (their last entry is not this database's) and writes
+    # the log whole, as this database holds it.
+    con = sqlite3.connect(office.home / "brankas.sqlite3")
+    with con:
+        con.execute("UPDATE audit_auditevent SET hash = ? WHERE seq = ?", ("f" * 64, head))
+    con.close()
+    r = office.backup()
+    assert r.returncode == 0, r.stderr
+    listed = _seal(office.disk)["audit_segments"]["segments"]
+    assert listed[-1][1] == 1, listed  # the whole log anew
+    assert len([p for p in manifest(office.disk) if p.startswith("data/audit/")]) == 2
+    new = office.base / "pulih"
+    r = office.cli("recover", str(office.disk), "--home", str(new), "--identity",
+                   str(office.recovery_file), "--json")
+    # The office comes back from its disk: the log as the office sealed it, the break in
+    # it reported (not ok), not "nothing was recovered".
+    assert r.returncode in (0, 1) and r.stdout, r.stderr
+    out = r.json()
+    assert out["audit_ok"] is False and out["ok"] is False, out
+    assert out["documents"] == len(office.docs), out
+    recovered = _log(new)
+    assert recovered[head - 1] == (head, "f" * 64)
+    assert recovered[:head - 1] == _log(office.home)[:head - 1]
