@@ -30,6 +30,9 @@ from brankas.web.audit.models import AuditEvent, AuditSequence
 from brankas.web.backup import runfiles
 
 BATCH = 5000
+# Recover loads at most 2,000 entries or this many bytes of their lines at once (a line
+# may be 1 MiB: 2,000 of them would be 2 GiB held before the file's SHA-256 is known).
+BATCH_BYTES = 4 << 20
 
 
 def disk_segments(bag: Bag, seals: diskseal.SealReport) -> list[seg.Segment]:
@@ -154,10 +157,12 @@ def segments_load(reader: BagReader, segments: list[seg.Segment], identities: li
     # A break in the sealed log is loaded as sealed; ``audit verify`` reports it.
     chain = seg.Chain(breaks_allowed=True)
     batch: list[AuditEvent] = []
+    held = [0]  # bytes of the lines in ``batch``: the disk decides how long they are
 
     def flush() -> None:
         AuditEvent.objects.bulk_create(batch)
         batch.clear()
+        held[0] = 0
 
     def on_line(line: bytes) -> None:
         row = chain.take(line)
@@ -168,7 +173,8 @@ def segments_load(reader: BagReader, segments: list[seg.Segment], identities: li
                                 action=row["action"], target=row["target"],
                                 outcome=row["outcome"], detail=row["detail"],
                                 prev_hash=row["prev_hash"], hash=row["hash"]))
-        if len(batch) >= 2000:
+        held[0] += len(line)
+        if len(batch) >= 2000 or held[0] >= BATCH_BYTES:
             flush()
             if on_entry is not None:
                 on_entry(chain.seq)
