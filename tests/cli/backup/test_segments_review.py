@@ -49,3 +49,26 @@ def test_a_log_altered_in_the_database_is_backed_up_and_recovered_with_its_break
     recovered = _log(new)
     assert recovered[head - 1] == (head, "f" * 64)
     assert recovered[:head - 1] == _log(office.home)[:head - 1]
+
+
+def test_a_run_does_not_continue_from_a_segment_cut_short_on_the_disk(office: Office) -> None:
+    """The sealed segment cut short on the disk, the manifest left as it was (a disk that
+    lost the file's end, or a holder who cut it): the run must not seal a log that leans
+    on it (recover would then refuse the disk: nothing recovered) but write the log whole
+    again, as for a segment missing; the file is found with an ``lstat``, as documents."""
+    (segment,) = (office.disk / "data" / "audit").iterdir()
+    data = segment.read_bytes()
+    segment.write_bytes(data[: len(data) // 2])
+    r = office.backup()
+    assert r.returncode == 0, r.stderr
+    listed = _seal(office.disk)["audit_segments"]["segments"]
+    assert len(listed) == 1 and listed[0][1] == 1, listed
+    new = office.base / "pulih"
+    r = office.cli("recover", str(office.disk), "--home", str(new), "--identity",
+                   str(office.recovery_file), "--json")
+    assert r.stdout, r.stderr
+    out = r.json()
+    assert out["audit_ok"] is True, out
+    # The damaged file is still named by verify, not relied on.
+    r = office.cli("verify", str(office.disk), "--json", user="operator")
+    assert r.returncode != 0 and segment.name in r.stdout, r.stdout

@@ -21,6 +21,8 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils.dateparse import parse_datetime
 
+from brankas.core.disk import format as fmt
+from brankas.core.disk import fs as diskfs
 from brankas.core.disk import seal as diskseal
 from brankas.core.disk import segments as seg
 from brankas.core.disk.bag import Bag
@@ -51,10 +53,23 @@ def disk_segments(bag: Bag, seals: diskseal.SealReport) -> list[seg.Segment]:
     if not segments or seg.list_problems(segments, head, bag.entries) or not isinstance(
             head, dict):
         return []
+    if not all(_still_there(bag, s) for s in segments):
+        return []  # a segment gone, cut short or not a file: the run writes the log whole
     last = segments[-1]
     if not AuditEvent.objects.filter(seq=last.last, hash=head["hash"]).exists():
         return []  # this database's log is not the one on the disk
     return segments
+
+
+def _still_there(bag: Bag, segment: seg.Segment) -> bool:
+    """Whether a sealed segment is on the disk as the manifest says: a regular file of the
+    size recorded, reached through real folders (an ``lstat``, as for a document; the
+    full check of its bytes is ``verify``'s)."""
+    try:
+        st = diskfs.stat_file(bag.dest, f"{fmt.DATA}/{segment.path}")
+    except (OSError, BrankasError):
+        return False
+    return st.st_size == bag.sizes.get(segment.path)
 
 
 def _at_text(tz: Any) -> Callable[[Any], str]:
