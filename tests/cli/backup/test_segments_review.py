@@ -72,3 +72,17 @@ def test_a_run_does_not_continue_from_a_segment_cut_short_on_the_disk(office: Of
     # The damaged file is still named by verify, not relied on.
     r = office.cli("verify", str(office.disk), "--json", user="operator")
     assert r.returncode != 0 and segment.name in r.stdout, r.stdout
+
+
+def test_recover_names_a_segment_cut_short_as_damaged_not_as_a_disk_write_error(
+        office: Office) -> None:
+    (segment,) = (office.disk / "data" / "audit").iterdir()
+    data = segment.read_bytes()
+    segment.write_bytes(data[: len(data) // 2])  # the manifest left as it was
+    new = office.base / "pulih"
+    r = office.cli("recover", str(office.disk), "--home", str(new), "--identity",
+                   str(office.recovery_file), "--json")
+    assert r.returncode != 0
+    assert "recover" not in r.stdout
+    assert "is damaged (its SHA-256 does not match" in r.stderr, r.stderr
+    assert "cannot write" not in r.stderr, r.stderr
