@@ -86,3 +86,40 @@ def test_recover_names_a_segment_cut_short_as_damaged_not_as_a_disk_write_error(
     assert "recover" not in r.stdout
     assert "is damaged (its SHA-256 does not match" in r.stderr, r.stderr
     assert "cannot write" not in r.stderr, r.stderr
+
+
+def test_recover_names_a_log_rewritten_since_an_older_sealed_head(office: Office) -> None:
+    """The office's log rewritten in its database, every hash made anew so that it chains
+    (an insider at the laptop), then backed up: the run writes the log whole and its seal
+    names it. The older run recorded the head the log had then (an anchor,
+    docs/security.md): recover must not call the rewritten log intact. (Holds at review:
+    a guard.)"""
+    from brankas.core import crypto
+    from brankas.core.audit import hashchain
+
+    old_head = _seal(office.disk)["audit_head"]
+    (segment,) = (office.disk / "data" / "audit").iterdir()
+    identity = [crypto.parse_identity(office.recovery_file.read_text().strip())]
+    rows = [json.loads(x) for x in crypto.decrypt_bytes(segment.read_bytes(),
+                                                        identity).splitlines()]
+    rows[2]["actor"] = "orang-lain"  # entry 3
+    prev = rows[1]["hash"]
+    con = sqlite3.connect(office.home / "brankas.sqlite3")
+    with con:
+        for row in rows[2:]:
+            content = {k: row[k] for k in ("seq", "at", "actor", "action", "target",
+                                           "outcome", "detail")}
+            digest = hashchain.entry_hash(prev, content)
+            con.execute("UPDATE audit_auditevent SET actor = ?, prev_hash = ?, hash = ? "
+                        "WHERE seq = ?", (row["actor"], prev, digest, row["seq"]))
+            prev = digest
+    con.close()
+    r = office.backup()  # its own entries chain on from the rewritten head
+    assert r.returncode == 0, r.stderr
+    new = office.base / "pulih"
+    r = office.cli("recover", str(office.disk), "--home", str(new), "--identity",
+                   str(office.recovery_file), "--json")
+    assert r.stdout, r.stderr
+    out = r.json()
+    # The run records of the snapshot carry the older heads: the log is not intact.
+    assert out["audit_ok"] is False and out["ok"] is False, out
