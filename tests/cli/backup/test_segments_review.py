@@ -123,3 +123,34 @@ def test_recover_names_a_log_rewritten_since_an_older_sealed_head(office: Office
     out = r.json()
     # The run records of the snapshot carry the older heads: the log is not intact.
     assert out["audit_ok"] is False and out["ok"] is False, out
+
+
+def test_the_guides_audit_step_reads_only_the_pieces_the_newest_seal_lists(
+        office: Office, tmp_path: Path) -> None:
+    """A run that wrote the log whole again (here: this database's last entry is not the
+    disk's) leaves the older pieces on the disk (append-only): 1-21 and 1-24. The guide's
+    step 4, run as written with ``age`` and ``sh``, must give the log once, 1, 2, 3, ...
+    up to the newest seal's head, not every piece in data/audit/ one after the other."""
+    import shutil
+    import subprocess
+
+    head = _seal(office.disk)["audit_head"]["seq"]
+    con = sqlite3.connect(office.home / "brankas.sqlite3")
+    with con:
+        con.execute("UPDATE audit_auditevent SET hash = ? WHERE seq = ?", ("e" * 64, head))
+    con.close()
+    assert office.backup().returncode == 0
+    assert len(list((office.disk / "data" / "audit").iterdir())) == 2
+    for guide, key in (("RESTORE-GUIDE.txt", "recovery.txt"),
+                       ("PANDUAN-PEMULIHAN.txt", "pemulihan.txt")):
+        text = (office.disk / guide).read_text(encoding="utf-8")
+        (command,) = [line.strip() for line in text.splitlines()
+                      if line.strip().startswith("for f in ")]
+        disk = tmp_path / guide
+        shutil.copytree(office.disk, disk)
+        shutil.copy(office.recovery_file, disk / key)
+        done = subprocess.run(["sh", "-c", command], cwd=disk, capture_output=True,
+                              text=True, check=False, timeout=120)
+        assert done.returncode == 0, done.stderr
+        seqs = [json.loads(x)["seq"] for x in (disk / "audit.jsonl").read_text().splitlines()]
+        assert seqs == list(range(1, _seal(office.disk)["audit_head"]["seq"] + 1)), (guide, seqs)
