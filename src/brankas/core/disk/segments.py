@@ -38,7 +38,7 @@ SEGMENTS_FORMAT = "brankas-audit-segments/1"
 SEGMENT_SUFFIX = ".jsonl.age"
 SEGMENT_LIMIT = 4 << 30  # bytes of one segment file (a full log of ten years is ~0.5 GB)
 LINE_LIMIT = 1 << 20  # one entry's line, decrypted
-_NAME = re.compile(rf"{AUDIT_DIR}/(\d{{10}})-(\d{{10}})\.jsonl\.age")
+_NAME = re.compile(rf"{AUDIT_DIR}/([0-9]{{10}})-([0-9]{{10}})\.jsonl\.age")  # ASCII digits
 _CONTENT = ("seq", "at", "actor", "action", "target", "outcome", "detail")
 
 
