@@ -58,3 +58,28 @@ def test_a_segment_of_huge_entries_is_read_in_bounded_memory(office, tmp_path: P
     assert not AuditEvent.objects.exists()  # nothing of it kept
     # 80 MiB of entries went through; at most a few MiB of them at once.
     assert peak < 40 << 20, peak >> 20
+
+
+def _listed(disk: Path) -> list[list]:
+    folder = sorted((disk / "data" / "backup").iterdir())[-1]
+    statement = json.loads(json.loads((folder / "segel.json").read_text())["statement"])
+    return statement["audit_segments"]["segments"]
+
+
+def test_the_sealed_list_of_segments_stays_bounded(office, tmp_path: Path, monkeypatch):
+    """Each seal lists every segment, one more per run: ~130 bytes each, so a disk of
+    8,000 runs would have seals past ``SEAL_LIMIT`` (1 MiB, then unreadable: the disk
+    unproven) and every run reads all seals (their sum grows with the square of the
+    runs). A run whose list would pass ``MAX_SEGMENTS`` writes the log whole again."""
+    from brankas.core.disk.seal import SEAL_LIMIT
+
+    assert segs.MAX_SEGMENTS * 200 < SEAL_LIMIT // 4
+    monkeypatch.setattr(segs, "MAX_SEGMENTS", 3)
+    disk = tmp_path / "disk"
+    lengths = []
+    for _ in range(5):
+        backup_run(actor=office.users["operator"], dest=disk)
+        listed = _listed(disk)
+        assert listed[0][1] == 1
+        lengths.append(len(listed))
+    assert lengths == [1, 2, 3, 1, 2], lengths

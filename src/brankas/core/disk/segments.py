@@ -38,6 +38,10 @@ SEGMENTS_FORMAT = "brankas-audit-segments/1"
 SEGMENT_SUFFIX = ".jsonl.age"
 SEGMENT_LIMIT = 4 << 30  # bytes of one segment file (a full log of ten years is ~0.5 GB)
 LINE_LIMIT = 1 << 20  # one entry's line, decrypted
+# Segments one seal lists at most (~130 bytes each in the seal, which is read whole and
+# bounded by ``seal.SEAL_LIMIT``, by every run): a run whose list would be longer writes
+# the log whole again as one segment (once in 1,024 runs).
+MAX_SEGMENTS = 1024
 _NAME = re.compile(rf"{AUDIT_DIR}/([0-9]{{10}})-([0-9]{{10}})\.jsonl\.age")  # ASCII digits
 _CONTENT = ("seq", "at", "actor", "action", "target", "outcome", "detail")
 

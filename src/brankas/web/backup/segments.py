@@ -53,6 +53,8 @@ def disk_segments(bag: Bag, seals: diskseal.SealReport) -> list[seg.Segment]:
     if not segments or seg.list_problems(segments, head, bag.entries) or not isinstance(
             head, dict):
         return []
+    if len(segments) >= seg.MAX_SEGMENTS:
+        return []  # one more would pass the bound: the run writes the log whole again
     if not all(_still_there(bag, s) for s in segments):
         return []  # a segment gone, cut short or not a file: the run writes the log whole
     last = segments[-1]
