@@ -97,7 +97,6 @@ def test_recover_names_a_log_rewritten_since_an_older_sealed_head(office: Office
     from brankas.core import crypto
     from brankas.core.audit import hashchain
 
-    old_head = _seal(office.disk)["audit_head"]
     (segment,) = (office.disk / "data" / "audit").iterdir()
     identity = [crypto.parse_identity(office.recovery_file.read_text().strip())]
     rows = [json.loads(x) for x in crypto.decrypt_bytes(segment.read_bytes(),
