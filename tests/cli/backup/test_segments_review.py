@@ -153,3 +153,31 @@ def test_the_guides_audit_step_reads_only_the_pieces_the_newest_seal_lists(
         assert done.returncode == 0, done.stderr
         seqs = [json.loads(x)["seq"] for x in (disk / "audit.jsonl").read_text().splitlines()]
         assert seqs == list(range(1, _seal(office.disk)["audit_head"]["seq"] + 1)), (guide, seqs)
+
+
+def test_allow_older_recovers_from_the_newest_usable_sealed_list_of_segments(
+        office: Office) -> None:
+    """The newest segment damaged (cut short; the manifest as it was) while the older
+    run's sealed list is whole: recover refuses (the newest log cannot be had), and
+    ``--allow-older`` recovers the office with the log up to the older run's head, naming
+    what it passed over, as it does for an older snapshot. Before segments a damaged audit
+    tail cost only the entries after the snapshot; now it must not cost the whole office."""
+    older_head = _seal(office.disk)["audit_head"]
+    assert office.backup().returncode == 0
+    names = sorted((office.disk / "data" / "audit").iterdir())
+    assert len(names) == 2
+    data = names[-1].read_bytes()
+    names[-1].write_bytes(data[: len(data) // 2])
+    args = ("recover", str(office.disk), "--identity", str(office.recovery_file), "--json")
+    r = office.cli(*args, "--home", str(office.base / "pulih"))
+    assert r.returncode != 0 and "cannot be used" in r.stderr, r.stderr
+    new = office.base / "pulih-lama"
+    r = office.cli(*args, "--home", str(new), "--allow-older")
+    assert r.stdout, r.stderr
+    out = r.json()
+    assert out["ok"] is False and out["documents"] == len(office.docs), out
+    assert any(names[-1].name in p and "is damaged" in p and "Nothing was" not in p
+               for p in out["passed_over"]), out["passed_over"]
+    recovered = _log(new)
+    assert recovered[older_head["seq"] - 1] == (older_head["seq"], older_head["hash"])
+    assert recovered[:older_head["seq"]] == _log(office.home)[:older_head["seq"]]
