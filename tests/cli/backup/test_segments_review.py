@@ -181,3 +181,25 @@ def test_allow_older_recovers_from_the_newest_usable_sealed_list_of_segments(
     recovered = _log(new)
     assert recovered[older_head["seq"] - 1] == (older_head["seq"], older_head["hash"])
     assert recovered[:older_head["seq"]] == _log(office.home)[:older_head["seq"]]
+
+
+def test_an_entry_altered_in_the_middle_is_not_carried_to_the_disk(office: Office) -> None:
+    """An entry before the disk's head altered in this database (its hash): the disk's
+    last entry is still this database's, so the run continues the sealed segments; the
+    disk keeps the entry as it was sealed, and a recover gives the log the disk sealed
+    (intact), not the altered one. (Holds at review: a guard.)"""
+    head = _seal(office.disk)["audit_head"]["seq"]
+    sealed = _log(office.home)
+    con = sqlite3.connect(office.home / "brankas.sqlite3")
+    with con:
+        con.execute("UPDATE audit_auditevent SET hash = ? WHERE seq = 5", ("d" * 64,))
+    con.close()
+    assert office.backup().returncode == 0
+    listed = _seal(office.disk)["audit_segments"]["segments"]
+    assert len(listed) == 2 and listed[1][1] == head + 1, listed  # continued
+    new = office.base / "pulih"
+    r = office.cli("recover", str(office.disk), "--home", str(new), "--identity",
+                   str(office.recovery_file), "--json")
+    assert r.returncode == 0, r.stderr
+    assert r.json()["audit_ok"] is True
+    assert _log(new)[:head] == sealed[:head]
