@@ -73,6 +73,8 @@ segment_duplicated             the first segment again under a name that overlap
 segment_unsealed_added         a segment the office never sealed, after the head
 segment_oversized              the first segment a 4 GiB (sparse) file
 segment_link_to_laptop         a segment a link to the same bytes on the laptop
+segment_cut_manifest_kept      the newest audit segment cut in half on the disk, the
+                               manifests left as they were (review of s16 A)
 payload_removed                a document the office records on the disk deleted from it
                                (manifests untouched)
 payload_truncated              ... cut short (a no-change backup leaves its bytes to verify)
@@ -626,6 +628,13 @@ def segment_oversized(env: Env) -> None:
         fh.truncate((4 << 30) + 1)
 
 
+def segment_cut_manifest_kept(env: Env) -> None:
+    """A backup must not continue from it (and seal a log that leans on it)."""
+    path = env.disk / "data" / _segments(env)[-1]
+    data = path.read_bytes()
+    path.write_bytes(data[:len(data) // 2])
+
+
 def segment_link_to_laptop(env: Env) -> None:
     first = _segments(env)[0]
     copy = env.laptop / "segmen-salinan.jsonl.age"
@@ -981,6 +990,9 @@ CASES = [
     Case("segment_oversized", segment_oversized,
          _segment('"reason": "size"', recover=refused("recover_audit_unusable", "is larger than")),
          frozenset({R}), base="two"),
+    Case("segment_cut_manifest_kept", segment_cut_manifest_kept,
+         _segment('"reason": "size"', recover=refused("recover_audit_unusable", "is damaged")),
+         frozenset({R, "backup"}), base="two", after={"backup": segments_written_anew}),
     Case("segment_link_to_laptop", segment_link_to_laptop,
          _segment('"reason": "link"', recover=refused("recover_audit_unusable", "link")),
          frozenset({R}), base="two"),

@@ -201,7 +201,16 @@ class BagReader:
         expected = self._expect(payload)
         with fmt.disk_errors(self.dest), self._open(payload, limit) as raw:
             src = _Hashing(raw)
-            crypto.decrypt_stream(src, sink, identities)  # type: ignore[arg-type]
+            try:
+                crypto.decrypt_stream(src, sink, identities)  # type: ignore[arg-type]
+            except Exception:
+                # A file cut short or altered fails to decrypt (pyrage: "decryption
+                # error", an OSError): when its bytes are not the manifest's, say so.
+                while src.readinto(fmt.read_buffer()):
+                    pass
+                if src.digest.hexdigest() != expected:
+                    raise IntegrityFailure("backup_file_damaged", name=payload) from None
+                raise
             while src.readinto(fmt.read_buffer()):  # hash any trailing bytes too
                 pass
         if src.digest.hexdigest() != expected:

@@ -305,14 +305,17 @@ def instance_recover(*, dest: Any, identities: list[Any], unlocked_with: str,
     else:
         raise CryptoFailure("recover_no_anchor", what=unlocked_with)
     segmented = _segments_run(seals, choice) if choice.sealed else None
+    # With --allow-older, the older sealed lists of segments too, newest first: a
+    # damaged newest segment costs the entries after the older run's head, not the office.
+    lists = _older_lists(seals, segmented) if allow_older and segmented is not None else []
+    lost: list[str] = []
     if segmented is not None:  # the log is in sealed segments: checked before any load
-        segments = _usable_segments(reader, segmented)
+        segmented, segments = _usable_segments(reader, [segmented, *lists], lost)
     snapshot_load(choice.data)
     del choice.data
     tail_problem = None
     if segmented is not None:
-        auditsegments.segments_load(reader, segments, identities,
-                                    segmented.statement("audit_head"))
+        _load_segments(reader, segmented, segments, lists, identities, lost)
         sealing.raise_counter(max([h[1] for h in seals.audit_heads()], default=0))
     elif choice.sealed:  # a disk written before segments: the snapshot and its tail
         tail_problem = _replay_tail(reader, seals, choice.folder, identities)
@@ -324,6 +327,9 @@ def instance_recover(*, dest: Any, identities: list[Any], unlocked_with: str,
     segment_problems = segs.disk_problems(seals.authentic, reader.entries) if trust.keys else []
     for problem in reader.problems + (seals.problems if trust.keys else []) + segment_problems:
         fmt.note(report.problems, problem)
+    for why in lost:  # --allow-older: the newer sealed logs that could not be used
+        report.passed_over.append(why)
+        fmt.note(report.problems, f"the audit log is only that of an older run: {why}")
     if tail_problem is not None:
         fmt.note(report.problems, tail_problem)
     docs = list(Document.objects.order_by("id"))
@@ -408,15 +414,50 @@ def _segments_run(seals: diskseal.SealReport,
                  and r.seal is not None and segs.STATEMENT_KEY in r.seal.statement), chosen)
 
 
-def _usable_segments(reader: BagReader, run: diskseal.RunSeal) -> list[segs.Segment]:
-    """The segments ``run`` names, refused (``recover_audit_unusable``) before anything is
-    loaded when one is missing, altered, out of order, overlapping, or the list leaves a
-    gap or does not end at the sealed head."""
-    segments, problems = auditsegments.recover_problems(reader, run)
-    if problems:
-        raise SetupError("recover_audit_unusable", path=str(reader.dest),
-                         detail=f"run {run.folder}: " + "; ".join(problems[:3]))
-    return segments
+def _older_lists(seals: diskseal.SealReport,
+                 newest: diskseal.RunSeal) -> list[diskseal.RunSeal]:
+    """The sealed runs before ``newest`` that name segments (newest first), signed by the
+    office and without a problem: the logs ``--allow-older`` may fall back to."""
+    return [r for r in reversed(seals.runs) if r.number < newest.number and r.signed
+            and not r.problems and r.seal is not None
+            and segs.STATEMENT_KEY in r.seal.statement]
+
+
+def _usable_segments(reader: BagReader, runs: list[diskseal.RunSeal],
+                     lost: list[str]) -> tuple[diskseal.RunSeal, list[segs.Segment]]:
+    """The first of ``runs`` (the newest; the older ones with ``--allow-older``) and the
+    segments it names, refused (``recover_audit_unusable``) before anything is loaded when
+    one is missing, altered, out of order, overlapping, or the list leaves a gap or does
+    not end at the sealed head; a run passed over is named in ``lost``."""
+    for n, run in enumerate(runs):
+        segments, problems = auditsegments.recover_problems(reader, run)
+        if not problems:
+            return run, segments
+        detail = f"run {run.folder}: " + "; ".join(problems[:3])
+        if n + 1 == len(runs):
+            raise SetupError("recover_audit_unusable", path=str(reader.dest), detail=detail)
+        lost.append(f"{detail} (its audit log not used)")
+    raise AssertionError("no run")  # pragma: no cover - runs is never empty
+
+
+def _load_segments(reader: BagReader, run: diskseal.RunSeal, segments: list[segs.Segment],
+                   lists: list[diskseal.RunSeal], identities: list[Any],
+                   lost: list[str]) -> None:
+    """Load the log ``run``'s segments make; with ``--allow-older`` (``lists``), when one
+    of them turns out damaged as it is read, the log of the next older usable list (each
+    try in its own transaction: nothing of a refused one stays)."""
+    while True:
+        try:
+            auditsegments.segments_load(reader, segments, identities,
+                                        run.statement("audit_head"))
+            return
+        except SetupError as exc:
+            rest = [r for r in lists if r.number < run.number]
+            if not rest:
+                raise
+            why = str(exc.params.get("detail", exc.code))[:300]
+            lost.append(f"run {run.folder}: {why} (its audit log not used)")
+            run, segments = _usable_segments(reader, rest, lost)
 
 
 def _replay_tail(reader: BagReader, seals: diskseal.SealReport, folder: str,

@@ -21,6 +21,8 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils.dateparse import parse_datetime
 
+from brankas.core.disk import format as fmt
+from brankas.core.disk import fs as diskfs
 from brankas.core.disk import seal as diskseal
 from brankas.core.disk import segments as seg
 from brankas.core.disk.bag import Bag
@@ -30,6 +32,9 @@ from brankas.web.audit.models import AuditEvent, AuditSequence
 from brankas.web.backup import runfiles
 
 BATCH = 5000
+# Recover loads at most 2,000 entries or this many bytes of their lines at once (a line
+# may be 1 MiB: 2,000 of them would be 2 GiB held before the file's SHA-256 is known).
+BATCH_BYTES = 4 << 20
 
 
 def disk_segments(bag: Bag, seals: diskseal.SealReport) -> list[seg.Segment]:
@@ -48,10 +53,25 @@ def disk_segments(bag: Bag, seals: diskseal.SealReport) -> list[seg.Segment]:
     if not segments or seg.list_problems(segments, head, bag.entries) or not isinstance(
             head, dict):
         return []
+    if len(segments) >= seg.MAX_SEGMENTS:
+        return []  # one more would pass the bound: the run writes the log whole again
+    if not all(_still_there(bag, s) for s in segments):
+        return []  # a segment gone, cut short or not a file: the run writes the log whole
     last = segments[-1]
     if not AuditEvent.objects.filter(seq=last.last, hash=head["hash"]).exists():
         return []  # this database's log is not the one on the disk
     return segments
+
+
+def _still_there(bag: Bag, segment: seg.Segment) -> bool:
+    """Whether a sealed segment is on the disk as the manifest says: a regular file of the
+    size recorded, reached through real folders (an ``lstat``, as for a document; the
+    full check of its bytes is ``verify``'s)."""
+    try:
+        st = diskfs.stat_file(bag.dest, f"{fmt.DATA}/{segment.path}")
+    except (OSError, BrankasError):
+        return False
+    return st.st_size == bag.sizes.get(segment.path)
 
 
 def _at_text(tz: Any) -> Callable[[Any], str]:
@@ -148,14 +168,18 @@ def segments_load(reader: BagReader, segments: list[seg.Segment], identities: li
     """Load the audit log from ``segments`` into the (empty) log of the database just
     loaded from a snapshot, in one transaction: each file read as the office sealed it
     (SHA-256 checked as it is read; the entries are kept only when it matches), decrypted
-    as a stream, each entry checked to follow the one before, the last the sealed head.
+    as a stream, each entry checked to be the next one (a break in its hash chain is
+    loaded as sealed, for ``audit verify`` to report), the last the sealed head.
     Returns the number of entries; raises ``recover_audit_unusable`` (nothing loaded)."""
-    chain = seg.Chain()
+    # A break in the sealed log is loaded as sealed; ``audit verify`` reports it.
+    chain = seg.Chain(breaks_allowed=True)
     batch: list[AuditEvent] = []
+    held = [0]  # bytes of the lines in ``batch``: the disk decides how long they are
 
     def flush() -> None:
         AuditEvent.objects.bulk_create(batch)
         batch.clear()
+        held[0] = 0
 
     def on_line(line: bytes) -> None:
         row = chain.take(line)
@@ -166,7 +190,8 @@ def segments_load(reader: BagReader, segments: list[seg.Segment], identities: li
                                 action=row["action"], target=row["target"],
                                 outcome=row["outcome"], detail=row["detail"],
                                 prev_hash=row["prev_hash"], hash=row["hash"]))
-        if len(batch) >= 2000:
+        held[0] += len(line)
+        if len(batch) >= 2000 or held[0] >= BATCH_BYTES:
             flush()
             if on_entry is not None:
                 on_entry(chain.seq)
