@@ -339,8 +339,9 @@ class _Chain:
 
 # ---------------------------------------------------------------- the child process
 
-def _child(home: Path, documents: int, audit_entries: int, seed: int) -> dict[str, Any]:
-    t0 = time.perf_counter()
+def office_users() -> tuple[Any, dict[str, Any], dict[str, str]]:
+    """A new office (``brankas init``'s service) with the bench's users and key holders:
+    the initialisation's result, the users by name, and each holder's public recipient."""
     from brankas import instance
 
     init = instance.initialise(office_name=OFFICE, admin_username="admin",
@@ -357,6 +358,12 @@ def _child(home: Path, documents: int, audit_entries: int, seed: int) -> dict[st
     for name, passphrase in PASSPHRASES.items():
         key = key_create(actor=users[name], holder_username=name, passphrase=passphrase)
         recipients[name] = key.recipient
+    return init.result, users, recipients
+
+
+def _child(home: Path, documents: int, audit_entries: int, seed: int) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    init, users, recipients = office_users()
     t1 = time.perf_counter()
 
     def progress(docs: int, entries: int) -> None:
@@ -373,8 +380,8 @@ def _child(home: Path, documents: int, audit_entries: int, seed: int) -> dict[st
         "users": {name: {"role": u.role, "password": PASSWORDS[name]}
                   for name, u in users.items()},
         "passphrases": dict(PASSPHRASES),
-        "recipients": {**recipients, "recovery": init.result.office.recovery_recipient},
-        "recovery_identity": init.result.recovery_identity,
+        "recipients": {**recipients, "recovery": init.office.recovery_recipient},
+        "recovery_identity": init.recovery_identity,
         "documents": loaded["documents"],
         "exempted": loaded["exempted"],
         "audit_entries": AuditEvent.objects.count(),

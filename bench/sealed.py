@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.bulk import OFFICE, PASSPHRASES, PASSWORDS, ROLES
+from bench.bulk import PASSPHRASES, office_users
 
 
 def _timed(fn: Any) -> tuple[Any, dict[str, float]]:
@@ -35,27 +35,15 @@ def _timed(fn: Any) -> tuple[Any, dict[str, float]]:
 
 
 def run(exempted: int) -> dict[str, Any]:
-    from brankas import instance
-
-    init = instance.initialise(office_name=OFFICE, admin_username="admin",
-                               admin_password=PASSWORDS["admin"], admin_full_name="Admin")
+    _init, users, _recipients = office_users()  # sets Django up: the imports follow
     from django.utils import timezone
 
-    from brankas.web.accounts.services import user_create
     from brankas.web.documents import sealing
     from brankas.web.documents.models import Document
     from brankas.web.documents.sealing import key_for_passphrase, reveal, seal_into
     from brankas.web.documents.selectors import document_list
     from brankas.web.keys.selectors import Purpose, recipients_for
-    from brankas.web.keys.services import key_create
 
-    admin = init.result.admin
-    users = {"admin": admin}
-    for name, role in ROLES.items():
-        users[name] = user_create(actor=admin, username=name, role=role,
-                                  password=PASSWORDS[name], full_name=name.title())
-    for name, passphrase in PASSPHRASES.items():
-        key_create(actor=users[name], holder_username=name, passphrase=passphrase)
     readers = recipients_for(purpose=Purpose.DOCUMENT).all()
     now = timezone.now()
     t0 = time.perf_counter()

@@ -4,6 +4,7 @@ documents of every kind, backed up once (built once per session, copied per test
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import sqlite3
 from dataclasses import dataclass, field
@@ -108,6 +109,18 @@ def recorded_on(office: Office, medium_id: str) -> set[str]:
         " on d.id = c.document_id join backup_medium m on m.id = c.medium_id"
         " where m.medium_id = ?", medium_id)
     return {f"data/{p}" for (p,) in rows}
+
+
+def newest_seal(disk: Path) -> dict[str, Any]:
+    """The statement of the newest run's seal (segel.json) on ``disk``."""
+    folder = sorted((disk / "data" / "backup").iterdir())[-1]
+    return json.loads(json.loads((folder / "segel.json").read_text())["statement"])
+
+
+def audit_log(home: Path) -> list[tuple[int, str]]:
+    """(seq, hash) of every audit entry in the instance's SQLite database."""
+    with sqlite3.connect(home / "brankas.sqlite3") as db:
+        return list(db.execute("SELECT seq, hash FROM audit_auditevent ORDER BY seq"))
 
 
 def sha256(path: Path) -> str:

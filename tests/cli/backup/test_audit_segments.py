@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import sqlite3
 import subprocess
 from pathlib import Path
 
 from brankas.core import crypto
 from brankas.core.disk import segments as segs
-from tests.cli.backup.conftest import Office, manifest
+from tests.cli.backup.conftest import Office, audit_log, manifest, newest_seal
 from tests.conftest import cli
 
 OLD = Path(__file__).resolve().parents[2] / "fixtures" / "disk-before-sendrequests"
@@ -23,14 +22,6 @@ def _segments(disk: Path) -> list[str]:
     return sorted(p[len("data/"):] for p in manifest(disk) if p.startswith("data/audit/"))
 
 
-def _seal(disk: Path) -> dict:
-    folder = sorted((disk / "data" / "backup").iterdir())[-1]
-    return json.loads(json.loads((folder / "segel.json").read_text())["statement"])
-
-
-def _log(home: Path) -> list[tuple[int, str]]:
-    with sqlite3.connect(home / "brankas.sqlite3") as db:
-        return list(db.execute("SELECT seq, hash FROM audit_auditevent ORDER BY seq"))
 
 
 def test_each_run_adds_the_entries_the_disk_lacks_and_recover_rebuilds_the_log(
@@ -42,7 +33,7 @@ def test_each_run_adds_the_entries_the_disk_lacks_and_recover_rebuilds_the_log(
     ranges = [segs.name_range(n) for n in names]
     assert len(names) == 3 and ranges[0][0] == 1, names
     assert all(b[0] == a[1] + 1 for a, b in zip(ranges, ranges[1:], strict=False)), ranges
-    statement = _seal(office.disk)
+    statement = newest_seal(office.disk)
     assert [s[0] for s in statement["audit_segments"]["segments"]] == names
     assert statement["audit_head"]["seq"] == ranges[-1][1]
     # The snapshot holds no audit entry any more; the segments hold them, whole.
@@ -61,10 +52,10 @@ def test_each_run_adds_the_entries_the_disk_lacks_and_recover_rebuilds_the_log(
     assert r.returncode == 0, r.stderr
     out = r.json()
     assert out["ok"] is True and out["audit_ok"] is True, out
-    recovered = _log(new)
+    recovered = audit_log(new)
     # The log up to the newest sealed head, entry for entry (then recover's own entry).
     head = statement["audit_head"]["seq"]
-    assert recovered[:head] == _log(office.home)[:head]
+    assert recovered[:head] == audit_log(office.home)[:head]
     assert recovered[head - 1] == (head, statement["audit_head"]["hash"])
 
 
@@ -87,7 +78,7 @@ def test_a_disk_of_the_older_layout_recovers_and_a_run_of_today_continues_it(
     assert r.returncode == 0, r.stderr
     (segment,) = _segments(disk)
     assert segs.name_range(segment)[0] == 1
-    assert _seal(disk)["snapshot"]["folder"] == r.json()["folder"]  # a snapshot anew
+    assert newest_seal(disk)["snapshot"]["folder"] == r.json()["folder"]  # a snapshot anew
     r = cli(first, tmp_path, "verify", str(disk), "--json", env=env)
     assert r.returncode == 0, r.stdout
 
@@ -97,8 +88,8 @@ def test_a_disk_of_the_older_layout_recovers_and_a_run_of_today_continues_it(
     assert r.returncode == 0, r.stderr
     out = r.json()
     assert out["ok"] is True and out["audit_ok"] is True, out
-    head = _seal(disk)["audit_head"]["seq"]
-    assert _log(second)[:head] == _log(first)[:head]
+    head = newest_seal(disk)["audit_head"]["seq"]
+    assert audit_log(second)[:head] == audit_log(first)[:head]
 
 
 def test_the_guides_audit_step_works_with_age_and_sh_alone(office: Office,
@@ -128,4 +119,4 @@ def test_the_guides_audit_step_works_with_age_and_sh_alone(office: Office,
                                          "outcome", "detail")}
         assert hashchain.entry_hash(prev, content) == entry["hash"]
         prev = entry["hash"]
-    assert _seal(office.disk)["audit_head"] == {"seq": len(entries), "hash": prev}
+    assert newest_seal(office.disk)["audit_head"] == {"seq": len(entries), "hash": prev}

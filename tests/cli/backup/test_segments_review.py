@@ -9,22 +9,12 @@ import json
 import sqlite3
 from pathlib import Path
 
-from tests.cli.backup.conftest import Office, manifest
-
-
-def _seal(disk: Path) -> dict:
-    folder = sorted((disk / "data" / "backup").iterdir())[-1]
-    return json.loads(json.loads((folder / "segel.json").read_text())["statement"])
-
-
-def _log(home: Path) -> list[tuple[int, str]]:
-    with sqlite3.connect(home / "brankas.sqlite3") as db:
-        return list(db.execute("SELECT seq, hash FROM audit_auditevent ORDER BY seq"))
+from tests.cli.backup.conftest import Office, audit_log, manifest, newest_seal
 
 
 def test_a_log_altered_in_the_database_is_backed_up_and_recovered_with_its_break(
         office: Office) -> None:
-    head = _seal(office.disk)["audit_head"]["seq"]
+    head = newest_seal(office.disk)["audit_head"]["seq"]
     # The last entry the disk holds, its hash altered in this database: the run cannot
     # continue the disk's segments (their last entry is not this database's) and writes
     # the log whole, as this database holds it.
@@ -34,7 +24,7 @@ def test_a_log_altered_in_the_database_is_backed_up_and_recovered_with_its_break
     con.close()
     r = office.backup()
     assert r.returncode == 0, r.stderr
-    listed = _seal(office.disk)["audit_segments"]["segments"]
+    listed = newest_seal(office.disk)["audit_segments"]["segments"]
     assert listed[-1][1] == 1, listed  # the whole log anew
     assert len([p for p in manifest(office.disk) if p.startswith("data/audit/")]) == 2
     new = office.base / "pulih"
@@ -46,9 +36,9 @@ def test_a_log_altered_in_the_database_is_backed_up_and_recovered_with_its_break
     out = r.json()
     assert out["audit_ok"] is False and out["ok"] is False, out
     assert out["documents"] == len(office.docs), out
-    recovered = _log(new)
+    recovered = audit_log(new)
     assert recovered[head - 1] == (head, "f" * 64)
-    assert recovered[:head - 1] == _log(office.home)[:head - 1]
+    assert recovered[:head - 1] == audit_log(office.home)[:head - 1]
 
 
 def test_a_run_does_not_continue_from_a_segment_cut_short_on_the_disk(office: Office) -> None:
@@ -61,7 +51,7 @@ def test_a_run_does_not_continue_from_a_segment_cut_short_on_the_disk(office: Of
     segment.write_bytes(data[: len(data) // 2])
     r = office.backup()
     assert r.returncode == 0, r.stderr
-    listed = _seal(office.disk)["audit_segments"]["segments"]
+    listed = newest_seal(office.disk)["audit_segments"]["segments"]
     assert len(listed) == 1 and listed[0][1] == 1, listed
     new = office.base / "pulih"
     r = office.cli("recover", str(office.disk), "--home", str(new), "--identity",
@@ -133,7 +123,7 @@ def test_the_guides_audit_step_reads_only_the_pieces_the_newest_seal_lists(
     import shutil
     import subprocess
 
-    head = _seal(office.disk)["audit_head"]["seq"]
+    head = newest_seal(office.disk)["audit_head"]["seq"]
     con = sqlite3.connect(office.home / "brankas.sqlite3")
     with con:
         con.execute("UPDATE audit_auditevent SET hash = ? WHERE seq = ?", ("e" * 64, head))
@@ -152,7 +142,8 @@ def test_the_guides_audit_step_reads_only_the_pieces_the_newest_seal_lists(
                               text=True, check=False, timeout=120)
         assert done.returncode == 0, done.stderr
         seqs = [json.loads(x)["seq"] for x in (disk / "audit.jsonl").read_text().splitlines()]
-        assert seqs == list(range(1, _seal(office.disk)["audit_head"]["seq"] + 1)), (guide, seqs)
+        head = newest_seal(office.disk)["audit_head"]["seq"]
+        assert seqs == list(range(1, head + 1)), (guide, seqs)
 
 
 def test_allow_older_recovers_from_the_newest_usable_sealed_list_of_segments(
@@ -162,7 +153,7 @@ def test_allow_older_recovers_from_the_newest_usable_sealed_list_of_segments(
     ``--allow-older`` recovers the office with the log up to the older run's head, naming
     what it passed over, as it does for an older snapshot. Before segments a damaged audit
     tail cost only the entries after the snapshot; now it must not cost the whole office."""
-    older_head = _seal(office.disk)["audit_head"]
+    older_head = newest_seal(office.disk)["audit_head"]
     assert office.backup().returncode == 0
     names = sorted((office.disk / "data" / "audit").iterdir())
     assert len(names) == 2
@@ -178,9 +169,9 @@ def test_allow_older_recovers_from_the_newest_usable_sealed_list_of_segments(
     assert out["ok"] is False and out["documents"] == len(office.docs), out
     assert any(names[-1].name in p and "is damaged" in p and "Nothing was" not in p
                for p in out["passed_over"]), out["passed_over"]
-    recovered = _log(new)
+    recovered = audit_log(new)
     assert recovered[older_head["seq"] - 1] == (older_head["seq"], older_head["hash"])
-    assert recovered[:older_head["seq"]] == _log(office.home)[:older_head["seq"]]
+    assert recovered[:older_head["seq"]] == audit_log(office.home)[:older_head["seq"]]
 
 
 def test_an_entry_altered_in_the_middle_is_not_carried_to_the_disk(office: Office) -> None:
@@ -188,18 +179,18 @@ def test_an_entry_altered_in_the_middle_is_not_carried_to_the_disk(office: Offic
     last entry is still this database's, so the run continues the sealed segments; the
     disk keeps the entry as it was sealed, and a recover gives the log the disk sealed
     (intact), not the altered one. (Holds at review: a guard.)"""
-    head = _seal(office.disk)["audit_head"]["seq"]
-    sealed = _log(office.home)
+    head = newest_seal(office.disk)["audit_head"]["seq"]
+    sealed = audit_log(office.home)
     con = sqlite3.connect(office.home / "brankas.sqlite3")
     with con:
         con.execute("UPDATE audit_auditevent SET hash = ? WHERE seq = 5", ("d" * 64,))
     con.close()
     assert office.backup().returncode == 0
-    listed = _seal(office.disk)["audit_segments"]["segments"]
+    listed = newest_seal(office.disk)["audit_segments"]["segments"]
     assert len(listed) == 2 and listed[1][1] == head + 1, listed  # continued
     new = office.base / "pulih"
     r = office.cli("recover", str(office.disk), "--home", str(new), "--identity",
                    str(office.recovery_file), "--json")
     assert r.returncode == 0, r.stderr
     assert r.json()["audit_ok"] is True
-    assert _log(new)[:head] == sealed[:head]
+    assert audit_log(new)[:head] == sealed[:head]
