@@ -447,8 +447,9 @@ class Bag:
         data = _read_whole(item, source)
         expected = item.size or 0
         if len(data) != expected:
+            got = f"more than {expected}" if len(data) > expected else str(len(data))
             raise IntegrityFailure("backup_source_changed", name=item.path,
-                                   detail=f"{len(data)} bytes read, {expected} expected")
+                                   detail=f"{got} bytes read, {expected} expected")
         sha256 = hashlib.sha256(data).hexdigest()
         if item.sha256 and sha256 != item.sha256.lower():
             raise IntegrityFailure("backup_source_changed", name=item.path,
@@ -753,8 +754,8 @@ _READ = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
 def _read_whole(item: PayloadItem, source: str) -> bytes:
-    """The bytes of ``source`` (a file of at most about ``item.size`` bytes): a file that
-    has grown is read to its end (its size is then reported)."""
+    """The bytes of ``source`` (a file of ``item.size`` bytes): at most one byte more is
+    read, so a file that has grown (to any size) is told by its length, never held."""
     expected = item.size or 0
     try:
         fd = os.open(source, _READ)
@@ -764,7 +765,7 @@ def _read_whole(item: PayloadItem, source: str) -> bytes:
     try:
         parts: list[bytes] = []
         total = 0
-        while chunk := os.read(fd, max(expected + 1 - total, 1 << 16)):
+        while total <= expected and (chunk := os.read(fd, expected + 1 - total)):
             parts.append(chunk)
             total += len(chunk)
     except OSError as exc:
