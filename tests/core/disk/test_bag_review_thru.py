@@ -1,0 +1,90 @@
+"""Review of the copy path's shortcuts (session 16): what a grown source or a hostile
+manifest costs in memory. Real files; memory measured by ``tracemalloc`` (every thread's
+Python allocations), never by time."""
+
+from __future__ import annotations
+
+import os
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from brankas.core.disk import format as bagformat
+from brankas.core.errors import BrankasError
+from tests.core.disk.test_bag import error_code, open_bag, sample_files, validate
+from tests.core.disk.test_bag_throughput import archive
+
+BIG = 48 << 20  # far more than any bound below; sparse, so cheap on the test's disk
+
+
+def peak_of(call: Callable[[], Any]) -> tuple[int, BaseException | None]:
+    """The peak of Python allocations while ``call`` runs, and what it raised."""
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        try:
+            call()
+            raised = None
+        except BrankasError as exc:
+            raised = exc
+        return tracemalloc.get_traced_memory()[1], raised
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_small_source_grown_huge_is_not_read_whole_into_memory(tmp_path: Path) -> None:
+    """A file planned as a small one (its size recorded) that has become huge: the copy
+    stops at the first byte past the recorded size, it does not hold the file."""
+    files = sample_files(3)
+    given = archive(tmp_path, files)
+    grown = given[1]
+    with open(grown.opener.path, "r+b") as fh:  # type: ignore[attr-defined]
+        fh.truncate(BIG)
+    dest = tmp_path / "disk"
+    with open_bag(dest) as bag:
+        peak, raised = peak_of(lambda: bag.add_files(given, workers=1))
+    assert isinstance(raised, BrankasError) and raised.code == "backup_source_changed"
+    assert grown.path in str(raised)
+    assert peak < 8 << 20, f"{peak >> 20} MiB held for a {BIG >> 20} MiB source"
+    assert grown.path not in bagformat.read_payload_manifest(dest)
+    validate(dest)
+
+
+def test_an_endless_manifest_line_is_not_held_whole(tmp_path: Path) -> None:
+    """A hostile manifest of one huge line (within the manifest's byte limit): reading the
+    manifest holds about a line's worth (LINE_LIMIT), not the line."""
+    dest = tmp_path / "disk"
+    with open_bag(dest) as bag:
+        bag.add_files(archive(tmp_path, sample_files(2)))
+    manifest = dest / bagformat.MANIFEST
+    with open(manifest, "r+b") as fh:  # not "ab": appending ignores the seek
+        fh.seek(0, os.SEEK_END)
+        fh.write(b"0" * 64 + b"  data/")
+        fh.seek(BIG, os.SEEK_CUR)  # a hole: zero bytes, read as NULs
+        fh.write(b"x.pdf\n" + b"0" * 64 + b"  data/after.pdf\n")
+    problems: list[str] = []
+    peak, raised = peak_of(lambda: bagformat.read_payload_manifest(dest, problems))
+    assert raised is None
+    assert peak < 8 << 20, f"{peak >> 20} MiB held for a {BIG >> 20} MiB line"
+    assert any("too long" in p for p in problems), problems
+    with pytest.raises(BrankasError) as info:
+        bagformat.read_payload_manifest(dest)
+    assert error_code(info) == "backup_bag_invalid"
+
+
+def test_a_grown_source_is_named_with_the_bytes_it_had_over(tmp_path: Path) -> None:
+    """A small source with a few bytes more than recorded: refused before anything of it
+    is written (the bound above must not turn a grown file into a wrong verdict)."""
+    files = sample_files(2)
+    given = archive(tmp_path, files)
+    with open(given[0].opener.path, "ab") as fh:  # type: ignore[attr-defined]
+        fh.write(b"more")
+    dest = tmp_path / "disk"
+    with open_bag(dest) as bag, pytest.raises(BrankasError) as info:
+        bag.add_files([replace(i) for i in given], workers=1)
+    assert error_code(info) == "backup_source_changed"
+    assert not (dest / "data" / given[0].path).exists()
