@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import tracemalloc
+import unicodedata
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -88,3 +89,49 @@ def test_a_grown_source_is_named_with_the_bytes_it_had_over(tmp_path: Path) -> N
         bag.add_files([replace(i) for i in given], workers=1)
     assert error_code(info) == "backup_source_changed"
     assert not (dest / "data" / given[0].path).exists()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="links and FIFOs need POSIX here")
+def test_recorded_files_in_the_wrong_shape_are_not_taken_for_the_file(tmp_path: Path) -> None:
+    """The no-change shortcut (``recorded``) against a prepared disk: a folder or a FIFO
+    in a recorded file's place, a folder higher on its path a link, or only a twin of its
+    name (another Unicode form, another case) there: never skipped as present."""
+    name = "arsip/biasa/pengiriman/2026/B-0001-Surat-Dinas-\u00e9.pdf"
+    files = {**sample_files(2), name: b"%PDF-1.7\nsurat"}
+    dest = tmp_path / "disk"
+    with open_bag(dest) as bag:
+        bag.add_files(archive(tmp_path, files))
+    again = [replace(i, recorded=True) for i in archive(tmp_path / "again", files)]
+    target = dest / "data" / name
+
+    def backup() -> tuple[str | None, Any]:
+        with open_bag(dest) as bag:
+            try:
+                return None, bag.add_files(again)
+            except BrankasError as exc:
+                return exc.code, None
+
+    saved = target.read_bytes()
+    target.unlink()
+    target.mkdir()
+    assert backup()[0] == "backup_disk_file_wrong"
+    target.rmdir()
+    os.mkfifo(target)
+    assert backup()[0] == "backup_disk_file_wrong"
+    target.unlink()
+    twin = target.with_name(unicodedata.normalize("NFD", target.name))
+    twin.write_bytes(saved)
+    code, result = backup()  # the NFC name is not there: copied again beside the twin
+    assert code is None and result.added == (name,) and target.read_bytes() == saved
+    target.unlink()
+    twin.unlink()
+    target.with_name(target.name.upper()).write_bytes(saved)
+    code, result = backup()
+    assert code is None and result.added == (name,)
+    folder = dest / "data" / "arsip" / "biasa"
+    laptop = tmp_path / "laptop-biasa"
+    folder.rename(laptop)
+    folder.symlink_to(laptop)
+    assert backup()[0] == "backup_disk_file_wrong"
+    assert sorted(p.name for p in (laptop / "pengiriman" / "2026").iterdir()) == sorted(
+        [Path(p).name for p in files] + [target.name.upper()])
