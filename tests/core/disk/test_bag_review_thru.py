@@ -135,3 +135,21 @@ def test_recorded_files_in_the_wrong_shape_are_not_taken_for_the_file(tmp_path: 
     assert backup()[0] == "backup_disk_file_wrong"
     assert sorted(p.name for p in (laptop / "pengiriman" / "2026").iterdir()) == sorted(
         [Path(p).name for p in files] + [target.name.upper()])
+
+
+def test_a_folder_stuffed_with_strangers_costs_no_memory_per_stranger(tmp_path: Path) -> None:
+    """The no-change shortcut lists a recorded file's folder: a prepared disk with tens of
+    thousands of long-named strangers beside it must not have them all held (64 such
+    folders are kept at once)."""
+    files = sample_files(3)
+    dest = tmp_path / "disk"
+    with open_bag(dest) as bag:
+        bag.add_files(archive(tmp_path, files))
+    folder = (dest / "data" / next(iter(files))).parent
+    for i in range(5_000):
+        os.close(os.open(folder / f"{i:06d}-{'x' * 240}", os.O_CREAT | os.O_WRONLY, 0o644))
+    again = [replace(i, recorded=True) for i in archive(tmp_path / "again", files)]
+    with open_bag(dest) as bag:
+        peak, raised = peak_of(lambda: bag.add_files(again))
+    assert raised is None
+    assert peak < 1 << 20, f"{peak >> 10} KiB held for 5,000 strangers"

@@ -292,7 +292,7 @@ class Bag:
         planned = plan.planned
         parent_exists: dict[str, bool] = {}  # a folder missing on the disk holds no file
         data = str(self._state.final(""))
-        listings: dict[str, dict[str, bool]] = {}  # a few folders' names (``_listed``)
+        listings: dict[str, set[str]] = {}  # a few folders' listed files (``_listed``)
         for item in items:
             if item.path in entries:  # its name was checked when it was written
                 self._check_same(item)
@@ -361,7 +361,7 @@ class Bag:
                            detail=f"{st.st_size} bytes, {expected} recorded")
         return True
 
-    def _listed(self, item: PayloadItem, listings: dict[str, dict[str, bool]]) -> bool:
+    def _listed(self, item: PayloadItem, listings: dict[str, set[str]]) -> bool:
         """Whether the folder of a recorded, listed file holds a regular file of its name
         (the folder reached through real folders only; its names read once, a few
         folders kept). Anything else of that name gets the full ``_still_there``."""
@@ -373,20 +373,25 @@ class Bag:
             names = listings[parent] = self._folder_names(item, parent)
         # Not among the names (gone, or a file system that lists names in another
         # normalisation), or not a regular file: the full check decides.
-        return True if names.get(name) else self._still_there(item)
+        return True if name in names else self._still_there(item)
 
-    def _folder_names(self, item: PayloadItem, parent: str) -> dict[str, bool]:
-        """{name: is a regular file} of the payload folder ``parent`` ({} when missing)."""
+    def _folder_names(self, item: PayloadItem, parent: str) -> set[str]:
+        """The names of the regular files in the payload folder ``parent`` that the
+        manifest lists (empty when the folder is missing): other names there (a prepared
+        disk may hold any number) are not kept."""
         state = self._state
+        entries = state.entries
         rel = f"{fmt.DATA}/{parent}" if parent else fmt.DATA
+        prefix = f"{parent}/" if parent else ""
         try:
             folder, _ = diskfs.real_dir(state.dest, rel, create=False,
                                         known_dirs=state.known_dirs)
             with os.scandir(folder) as found:
-                return {entry.name: entry.is_file(follow_symlinks=False)
-                        and not entry.is_symlink() for entry in found}
+                return {entry.name for entry in found
+                        if prefix + entry.name in entries
+                        and entry.is_file(follow_symlinks=False) and not entry.is_symlink()}
         except FileNotFoundError:
-            return {}
+            return set()
         except SetupError as exc:
             raise Conflict("backup_disk_file_wrong", name=item.path,
                            detail=exc.message()) from None
