@@ -388,8 +388,7 @@ class Bag:
                                         known_dirs=state.known_dirs)
             with os.scandir(folder) as found:
                 return {entry.name for entry in found
-                        if prefix + entry.name in entries
-                        and entry.is_file(follow_symlinks=False) and not entry.is_symlink()}
+                        if prefix + entry.name in entries and _plain_file(entry)}
         except FileNotFoundError:
             return set()
         except SetupError as exc:
@@ -749,6 +748,15 @@ def _source(item: PayloadItem) -> Iterator[BinaryIO]:
                            detail=exc.strerror or str(exc)) from exc
     with src:
         yield src
+
+
+def _plain_file(entry: os.DirEntry[str]) -> bool:
+    """Whether a listed entry is a regular file as ``disk.fs`` counts one. On Windows any
+    reparse point (a WSL link, a placeholder: not only a symbolic link, which is all
+    ``is_symlink`` tells) is a link there; the listing's attributes say so, no call."""
+    if not entry.is_file(follow_symlinks=False) or entry.is_symlink():
+        return False
+    return os.name != "nt" or diskfs.kind_of(entry.stat(follow_symlinks=False)) == "file"
 
 
 # A file of the archive at most this big is read whole by ``_stage_whole``.
