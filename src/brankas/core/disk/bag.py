@@ -292,7 +292,7 @@ class Bag:
         planned = plan.planned
         parent_exists: dict[str, bool] = {}  # a folder missing on the disk holds no file
         data = str(self._state.final(""))
-        listings: dict[str, dict[str, bool]] = {}  # a few folders' names (``_listed``)
+        listings: dict[str, set[str]] = {}  # a few folders' listed files (``_listed``)
         for item in items:
             if item.path in entries:  # its name was checked when it was written
                 self._check_same(item)
@@ -361,7 +361,7 @@ class Bag:
                            detail=f"{st.st_size} bytes, {expected} recorded")
         return True
 
-    def _listed(self, item: PayloadItem, listings: dict[str, dict[str, bool]]) -> bool:
+    def _listed(self, item: PayloadItem, listings: dict[str, set[str]]) -> bool:
         """Whether the folder of a recorded, listed file holds a regular file of its name
         (the folder reached through real folders only; its names read once, a few
         folders kept). Anything else of that name gets the full ``_still_there``."""
@@ -373,20 +373,24 @@ class Bag:
             names = listings[parent] = self._folder_names(item, parent)
         # Not among the names (gone, or a file system that lists names in another
         # normalisation), or not a regular file: the full check decides.
-        return True if names.get(name) else self._still_there(item)
+        return True if name in names else self._still_there(item)
 
-    def _folder_names(self, item: PayloadItem, parent: str) -> dict[str, bool]:
-        """{name: is a regular file} of the payload folder ``parent`` ({} when missing)."""
+    def _folder_names(self, item: PayloadItem, parent: str) -> set[str]:
+        """The names of the regular files in the payload folder ``parent`` that the
+        manifest lists (empty when the folder is missing): other names there (a prepared
+        disk may hold any number) are not kept."""
         state = self._state
+        entries = state.entries
         rel = f"{fmt.DATA}/{parent}" if parent else fmt.DATA
+        prefix = f"{parent}/" if parent else ""
         try:
             folder, _ = diskfs.real_dir(state.dest, rel, create=False,
                                         known_dirs=state.known_dirs)
             with os.scandir(folder) as found:
-                return {entry.name: entry.is_file(follow_symlinks=False)
-                        and not entry.is_symlink() for entry in found}
+                return {entry.name for entry in found
+                        if prefix + entry.name in entries and _plain_file(entry)}
         except FileNotFoundError:
-            return {}
+            return set()
         except SetupError as exc:
             raise Conflict("backup_disk_file_wrong", name=item.path,
                            detail=exc.message()) from None
@@ -447,8 +451,9 @@ class Bag:
         data = _read_whole(item, source)
         expected = item.size or 0
         if len(data) != expected:
+            got = f"more than {expected}" if len(data) > expected else str(len(data))
             raise IntegrityFailure("backup_source_changed", name=item.path,
-                                   detail=f"{len(data)} bytes read, {expected} expected")
+                                   detail=f"{got} bytes read, {expected} expected")
         sha256 = hashlib.sha256(data).hexdigest()
         if item.sha256 and sha256 != item.sha256.lower():
             raise IntegrityFailure("backup_source_changed", name=item.path,
@@ -745,6 +750,15 @@ def _source(item: PayloadItem) -> Iterator[BinaryIO]:
         yield src
 
 
+def _plain_file(entry: os.DirEntry[str]) -> bool:
+    """Whether a listed entry is a regular file as ``disk.fs`` counts one. On Windows any
+    reparse point (a WSL link, a placeholder: not only a symbolic link, which is all
+    ``is_symlink`` tells) is a link there; the listing's attributes say so, no call."""
+    if not entry.is_file(follow_symlinks=False) or entry.is_symlink():
+        return False
+    return os.name != "nt" or diskfs.kind_of(entry.stat(follow_symlinks=False)) == "file"
+
+
 # A file of the archive at most this big is read whole by ``_stage_whole``.
 _WHOLE = 1 << 20
 _CREATE = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
@@ -753,8 +767,8 @@ _READ = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
 def _read_whole(item: PayloadItem, source: str) -> bytes:
-    """The bytes of ``source`` (a file of at most about ``item.size`` bytes): a file that
-    has grown is read to its end (its size is then reported)."""
+    """The bytes of ``source`` (a file of ``item.size`` bytes): at most one byte more is
+    read, so a file that has grown (to any size) is told by its length, never held."""
     expected = item.size or 0
     try:
         fd = os.open(source, _READ)
@@ -764,7 +778,7 @@ def _read_whole(item: PayloadItem, source: str) -> bytes:
     try:
         parts: list[bytes] = []
         total = 0
-        while chunk := os.read(fd, max(expected + 1 - total, 1 << 16)):
+        while total <= expected and (chunk := os.read(fd, expected + 1 - total)):
             parts.append(chunk)
             total += len(chunk)
     except OSError as exc:

@@ -120,6 +120,7 @@ MANIFEST_LIMIT = 256 << 20  # a manifest of a million files is about 120 MiB
 TAG_LIMIT = 1 << 20  # bagit.txt, bag-info.txt, the guides, the tag manifest
 MEDIUM_LIMIT = 64 << 10
 LINE_LIMIT = 4096  # one manifest line: a path (at most 1,024 characters) and a value
+_LINE_BYTES = 4 * LINE_LIMIT + 2  # the longest line of LINE_LIMIT characters, CR LF
 PROBLEMS_KEPT = 100  # problems listed by name; beyond that, only counted
 TAG_NAMES = frozenset({BAGIT_TXT, BAG_INFO, MANIFEST, SIZES, MEDIUM, *GUIDES})
 
@@ -178,7 +179,7 @@ def parse_lines(text: str | Iterable[str], *, what: str, dest: Path,
         if not line.strip() or line.startswith("#"):
             continue
         if len(line) > LINE_LIMIT:
-            bad(f"{what} line {number} is too long ({len(line)} characters)")
+            bad(f"{what} line {number} is too long (more than {LINE_LIMIT} characters)")
             continue
         match = _LINE.fullmatch(line)
         if match is None:
@@ -214,8 +215,17 @@ def file_lines(dest: Path, name: str, *, limit: int) -> Iterator[Iterator[str]]:
 
         def lines() -> Iterator[str]:
             read = 0
-            for line in reader:
+            while line := reader.readline(_LINE_BYTES):
                 read += len(line)
+                if len(line) == _LINE_BYTES and not line.endswith(b"\n"):
+                    # Longer than any line ``parse_lines`` takes: its rest is skipped, a
+                    # block at a time (a hostile line is never held whole).
+                    while (rest := reader.readline(CHUNK)) and not rest.endswith(b"\n"):
+                        read += len(rest)
+                        if read > limit:
+                            break
+                    read += len(rest)
+                    line = line.decode("utf-8", "replace")[:LINE_LIMIT + 1].encode()
                 if read > limit:
                     raise SetupError("disk_file_too_large", path=str(dest), name=name,
                                      limit=limit)
