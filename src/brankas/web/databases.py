@@ -214,6 +214,9 @@ def rows_already_there(connection: Any) -> tuple[str, int] | None:
 
     made = {m._meta.db_table for m in copy_order() if _made_by_migrate(m)}
     made.add("django_migrations")
+    # the change counters (web/changes.py): each database's own bookkeeping, moved on by the
+    # migrations themselves (changes.retrack), never data
+    made.add(CHANGES_TABLE)
     counter = AuditSequence._meta
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
@@ -223,8 +226,6 @@ def rows_already_there(connection: Any) -> tuple[str, int] | None:
             sql = f"SELECT COUNT(*) FROM {quote(table)}"  # noqa: S608 (the database's own names)
             if table == counter.db_table:
                 sql += f" WHERE {quote(counter.get_field('last').column)} <> 0"
-            elif table == CHANGES_TABLE:  # its rows are made by the migrations, counting 0
-                sql += " WHERE n <> 0"
             cursor.execute(sql)
             (rows,) = cursor.fetchone()
             if rows:

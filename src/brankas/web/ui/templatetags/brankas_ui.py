@@ -219,3 +219,14 @@ def shown(row: object, field: str) -> str:
     from django.utils.translation import gettext
 
     return str(row.shown(field, gettext("sealed")))  # type: ignore[attr-defined]
+
+
+@register.filter
+def file_name(name: str) -> str:
+    """An original file's name as shown: a sealed one (stored as "tersegel", issue 16) in
+    the page's language."""
+    from django.utils.translation import gettext
+
+    from brankas.core.sealing import SEALED_LABEL
+
+    return gettext("sealed") if name == SEALED_LABEL else name
