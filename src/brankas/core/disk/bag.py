@@ -343,6 +343,7 @@ class Bag:
             planned.add(item.path, key, _digest(item.sha256))
             folded_dirs.update(parents)
             plan.count(item)
+        planned.planned()
         return plan
 
     def _still_there(self, item: PayloadItem) -> bool:
@@ -579,6 +580,10 @@ class _Planned:
 
     def __contains__(self, key: str) -> bool:
         return hash(key) in self._folded and any(fmt.fold(p) == key for p in self.paths)
+
+    def planned(self) -> None:
+        """Planning is over: the folded names' hashes are not needed while copying."""
+        self._folded = set()
 
 
 # A checkpoint grows with the disk (a quarter of the files it lists: the manifest is
