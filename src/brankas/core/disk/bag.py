@@ -22,6 +22,8 @@ import contextlib
 import hashlib
 import os
 import time
+from array import array
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -283,9 +285,9 @@ class Bag:
     def _plan(self, items: Iterable[PayloadItem]) -> _Plan:
         """Which items to copy. Refuses, before anything is written, every item that could
         not be placed: a bad name, a case twin, a file/folder clash, other content on a
-        path the disk has (append-only). Keeps each new item's folded name, not the item."""
+        path the disk has (append-only). Keeps each new item's path and hash, not the item."""
         entries = self._state.entries
-        folded: dict[str, str] = {}
+        folded = _FoldedNames({})
         folded_dirs: set[str] = set()
         known_folded = False  # ``folded`` is made at the first new item (not on a no-change run)
         plan = _Plan()
@@ -308,12 +310,13 @@ class Bag:
             if reason is not None:
                 raise InvalidInput("backup_name_invalid", name=item.path, detail=reason)
             if not known_folded:
-                folded = {fmt.fold(path): path for path in entries}
-                folded_dirs = {parent for key in folded for parent in _parents(key)}
+                folded = _FoldedNames(entries)
+                folded_dirs = {parent for path in entries for parent in _parents(fmt.fold(path))}
                 known_folded = True
             key = fmt.fold(item.path)
-            twin = planned[key][0] if key in planned else folded.get(key)
-            if twin == item.path and item.sha256 and planned[key][1] == _digest(item.sha256):
+            twin = planned.twin(item.path, key) or folded.get(key)
+            if (twin == item.path and item.sha256
+                    and planned.paths[twin] == _digest(item.sha256)):
                 plan.skipped += 1  # the same file given twice
                 continue
             if twin is not None:
@@ -337,9 +340,10 @@ class Bag:
                     os.path.join(data, *item.path.split("/")))
             if occupied:
                 raise Conflict("backup_unexpected_file", name=item.path)
-            planned[key] = (key if key == item.path else item.path, _digest(item.sha256))
+            planned.add(item.path, key, _digest(item.sha256))
             folded_dirs.update(parents)
             plan.count(item)
+        planned.planned()
         return plan
 
     def _still_there(self, item: PayloadItem) -> bool:
@@ -529,12 +533,11 @@ class Bag:
 
 
 class _Plan:
-    """What ``_plan`` decided, small enough for 100,000 items: each new item's folded
-    name with its path and hash (to tell a case twin from the same file given twice),
-    the listed paths to copy again, the totals."""
+    """What ``_plan`` decided, small enough for 100,000 items: the new items
+    (``_Planned``), the listed paths to copy again, the totals."""
 
     def __init__(self) -> None:
-        self.planned: dict[str, tuple[str, bytes | None]] = {}
+        self.planned = _Planned()
         self.recopy: set[str] = set()
         self.skipped = 0
         self.files = 0
@@ -552,11 +555,40 @@ class _Plan:
                 recopy.discard(item.path)
                 yield item
                 continue
-            key = fmt.fold(item.path)
-            kept = planned.get(key)
-            if kept is not None and kept[0] == item.path:
-                del planned[key]
+            if item.path in planned.paths:
+                del planned.paths[item.path]
                 yield item
+
+
+class _Planned:
+    """The new items of a plan: each path with its hash (to tell a case twin from the same
+    file given twice), and the hashes of their folded names. No folded name is kept (at
+    100,000 new files, 13 MiB of strings): a folded name whose hash is found is confirmed
+    by folding the planned paths again, which only a real twin (an error) or a collision
+    of 64-bit hashes leads to."""
+
+    def __init__(self) -> None:
+        self.paths: dict[str, bytes | None] = {}
+        self._folded: set[int] = set()
+
+    def add(self, path: str, key: str, digest: bytes | None) -> None:
+        self.paths[path] = digest
+        self._folded.add(hash(key))
+
+    def twin(self, path: str, key: str) -> str | None:
+        """The planned path whose folded name is ``key`` (that of ``path``), or None."""
+        if path in self.paths:
+            return path
+        if hash(key) not in self._folded:
+            return None
+        return next((p for p in self.paths if fmt.fold(p) == key), None)
+
+    def __contains__(self, key: str) -> bool:
+        return hash(key) in self._folded and any(fmt.fold(p) == key for p in self.paths)
+
+    def planned(self) -> None:
+        """Planning is over: the folded names' hashes are not needed while copying."""
+        self._folded = set()
 
 
 # A checkpoint grows with the disk (a quarter of the files it lists: the manifest is
@@ -800,6 +832,28 @@ def _read(src: BinaryIO, item: PayloadItem, buf: bytearray) -> int:
     except OSError as exc:
         raise InvalidInput("backup_source_unreadable", name=item.path,
                            detail=exc.strerror or str(exc)) from exc
+
+
+class _FoldedNames:
+    """The folded names (``fmt.fold``) of the paths a disk lists, as a sorted array of
+    their hashes (8 bytes a file, not a dict of 100,000 new strings): ``get`` confirms a
+    hash found by folding the listed paths again, which happens only for a real twin
+    (or a collision of 64-bit hashes)."""
+
+    def __init__(self, entries: Mapping[str, object]) -> None:
+        self._entries = entries
+        self._hashes = array("q", sorted(hash(fmt.fold(path)) for path in entries))
+
+    def get(self, key: str) -> str | None:
+        """The listed path whose folded name is ``key``, or None."""
+        wanted = hash(key)
+        at = bisect_left(self._hashes, wanted)
+        if at == len(self._hashes) or self._hashes[at] != wanted:
+            return None
+        return next((path for path in self._entries if fmt.fold(path) == key), None)
+
+    def __contains__(self, key: str) -> bool:
+        return self.get(key) is not None
 
 
 def _parents(path: str) -> list[str]:

@@ -34,7 +34,7 @@ import stat
 import sys
 import threading
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -163,14 +163,26 @@ def parse_lines(text: str | Iterable[str], *, what: str, dest: Path,
     twice) raises ``backup_bag_invalid``; with ``problems`` it is noted there and skipped
     instead (the first of twins is kept)."""
     out: dict[str, str] = {}
-    lines = (found.group(0) for found in _LINES.finditer(text)) if isinstance(text, str) \
-        else text
 
     def bad(detail: str) -> None:
         if problems is None:
             raise SetupError("backup_bag_invalid", path=str(dest), detail=detail)
         note(problems, detail)
 
+    for path, value in _lines_of(text, what=what, bad=bad):
+        if path in out:
+            bad(f"{what} lists {shown(path)} twice")
+            continue
+        out[path] = value
+    return out
+
+
+def _lines_of(text: str | Iterable[str], *, what: str,
+              bad: Callable[[str], None]) -> Iterator[tuple[str, str]]:
+    """``parse_lines``'s (bag path, value) pairs as read, before the check for twins (the
+    caller's, in whatever it keeps)."""
+    lines = (found.group(0) for found in _LINES.finditer(text)) if isinstance(text, str) \
+        else text
     for number, found in enumerate(lines, 1):  # no list of every line
         if number > MAX_LINES:
             bad(f"{what} has more than {MAX_LINES} lines")
@@ -185,12 +197,7 @@ def parse_lines(text: str | Iterable[str], *, what: str, dest: Path,
         if match is None:
             bad(f"{what} line {number} is malformed")
             continue
-        value, path = match.group(1), decode_path(match.group(2))
-        if path in out:
-            bad(f"{what} lists {shown(path)} twice")
-            continue
-        out[path] = value
-    return out
+        yield decode_path(match.group(2)), match.group(1)
 
 
 def read_text(dest: Path, name: str, *, limit: int = TAG_LIMIT) -> str:
@@ -272,17 +279,26 @@ def read_payload_manifest(dest: Path, problems: list[str] | None = None, *,
 def read_sizes(dest: Path) -> dict[str, int]:
     """brankas-sizes.txt as {payload path: bytes}; empty when the file is absent. Lines
     that are not a safe payload path and a number are left out."""
+    def bad(detail: str) -> None:
+        raise SetupError("backup_bag_invalid", path=str(dest), detail=detail)
+
+    # Read as ``parse_lines`` reads (the same refusals), without its dict of every line's
+    # text: only the paths kept, with their sizes as numbers.
+    out: dict[str, int] = {}
+    left_out: set[str] = set()  # lines not kept, still checked for twins
     try:
         with file_lines(dest, SIZES, limit=MANIFEST_LIMIT) as lines:
-            parsed = parse_lines(lines, what=SIZES, dest=dest)
+            for path, value in _lines_of(lines, what=SIZES, bad=bad):
+                rel = path[len(DATA) + 1:]
+                if (path.startswith(DATA + "/") and rel in out) or path in left_out:
+                    bad(f"{SIZES} lists {shown(path)} twice")
+                if (path.startswith(DATA + "/") and value.isdigit() and len(value) < 20
+                        and check_payload_path(rel) is None):
+                    out[rel] = int(value)
+                else:
+                    left_out.add(path)
     except FileNotFoundError:
         return {}
-    out = {}
-    for path in list(parsed):
-        value = parsed.pop(path)
-        if (path.startswith(DATA + "/") and value.isdigit() and len(value) < 20
-                and check_payload_path(path[len(DATA) + 1:]) is None):
-            out[path[len(DATA) + 1:]] = int(value)
     return out
 
 
