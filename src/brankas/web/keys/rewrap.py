@@ -201,6 +201,23 @@ def rewrap_file(stored: StoredFile, *, identities: list[Any], readers: Recipient
                           actor=actor, detail=detail)
 
 
+@contextlib.contextmanager
+def _named_failures(stored: StoredFile) -> Iterator[None]:
+    """Step 1's failures as the grant and rekey name them: a ``BrankasError`` as it is, a
+    source that changed while read as ``stored_file_changed``, anything else (pyrage's
+    DecryptError, agehdr's AgeHeaderError: a damaged file, not a reader) as
+    ``rewrap_failed``."""
+    try:
+        yield
+    except BrankasError:
+        raise
+    except SourceChanged:
+        raise IntegrityFailure("stored_file_changed", agenda=stored.number,
+                               path=stored.path) from None
+    except Exception as exc:
+        raise CryptoFailure("rewrap_failed", name=stored.number, detail=str(exc)) from None
+
+
 def stage_file(stored: StoredFile, *, identities: list[Any], recipients: list[str],
                header_only: bool = False) -> Rewrapped:
     """Step 1 alone: the file re-encrypted (or, ``header_only``, given a new header) to
@@ -210,18 +227,11 @@ def stage_file(stored: StoredFile, *, identities: list[Any], recipients: list[st
     old = store.absolute(settings, stored.path)
     if not old.is_file():
         raise IntegrityFailure("stored_file_changed", agenda=stored.number, path=stored.path)
-    try:
+    with _named_failures(stored):
         if header_only:
             return rewrap_header(old, settings.tmp, identities, recipients,
                                  expected_sha256=stored.sha256)
         return rewrap(old, settings.tmp, identities, recipients)
-    except BrankasError:
-        raise
-    except SourceChanged:
-        raise IntegrityFailure("stored_file_changed", agenda=stored.number,
-                               path=stored.path) from None
-    except Exception as exc:  # pyrage's DecryptError, agehdr's AgeHeaderError: a damaged file
-        raise CryptoFailure("rewrap_failed", name=stored.number, detail=str(exc)) from None
 
 
 def precopy_file(stored: StoredFile, *, header_size: int) -> Precopied:
@@ -233,16 +243,9 @@ def precopy_file(stored: StoredFile, *, header_size: int) -> Precopied:
     old = store.absolute(settings, stored.path)
     if not old.is_file():
         raise IntegrityFailure("stored_file_changed", agenda=stored.number, path=stored.path)
-    try:
+    with _named_failures(stored):
         return precopy_payload(old, settings.tmp, header_size=header_size,
                                expected_sha256=stored.sha256)
-    except BrankasError:
-        raise
-    except SourceChanged:
-        raise IntegrityFailure("stored_file_changed", agenda=stored.number,
-                               path=stored.path) from None
-    except Exception as exc:  # agehdr's AgeHeaderError: a damaged file
-        raise CryptoFailure("rewrap_failed", name=stored.number, detail=str(exc)) from None
 
 
 def finish_file(stored: StoredFile, pre: Precopied, *, identities: list[Any],
@@ -251,15 +254,8 @@ def finish_file(stored: StoredFile, pre: Precopied, *, identities: list[Any],
     ``recipients`` written in front of the payload (the file key unwrapped with one of
     ``identities``), the staging file hashed and fsynced. Touches no database. Raises a
     ``BrankasError``; nothing is left."""
-    try:
+    with _named_failures(stored):
         return finish_precopied(pre, identities, recipients)
-    except BrankasError:
-        raise
-    except SourceChanged:
-        raise IntegrityFailure("stored_file_changed", agenda=stored.number,
-                               path=stored.path) from None
-    except Exception as exc:  # agehdr's AgeHeaderError: a damaged file, not a reader
-        raise CryptoFailure("rewrap_failed", name=stored.number, detail=str(exc)) from None
 
 
 def keep_rewrapped(stored: StoredFile, staged: Rewrapped, *, readers: Recipients,
