@@ -161,6 +161,18 @@ def build_backed_up(cli_office_template, tmp_path_factory) -> Office:  # type: i
     return office
 
 
+def import_scans(office: Office, count: int, size: int) -> CliResult:
+    """``count`` biasa scans of ``size`` bytes imported through the CLI (the archive a kill
+    test then backs up); the import's result, checked to have succeeded."""
+    tree = office.base / "tree" / "biasa" / "penerimaan" / "2025"
+    tree.mkdir(parents=True)
+    for i in range(count):
+        (tree / f"pindai-{i:03d}.pdf").write_bytes(big_pdf(size, i))
+    r = office.cli("import", str(office.base / "tree"), "--json", user="operator")
+    assert r.returncode == 0, r.stderr
+    return r
+
+
 @pytest.fixture
 def office(backed_up_template: Office, tmp_path: Path) -> Office:
     """A private copy of the backed-up office and of its disk."""

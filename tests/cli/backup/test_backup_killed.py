@@ -16,7 +16,7 @@ from pathlib import Path
 import bagit
 import pytest
 
-from tests.cli.backup.conftest import Office, big_pdf, manifest, recorded_on, validate
+from tests.cli.backup.conftest import Office, import_scans, manifest, recorded_on, validate
 from tests.conftest import PASSWORDS
 
 pytestmark = [pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX"),
@@ -54,12 +54,7 @@ def _staged_files(disk: Path, since: float) -> int:
 
 
 def test_runs_killed_mid_copy_resume_into_a_valid_bag(office: Office) -> None:
-    tree = office.base / "tree" / "biasa" / "penerimaan" / "2025"
-    tree.mkdir(parents=True)
-    for i in range(DOCS):
-        (tree / f"pindai-{i:03d}.pdf").write_bytes(big_pdf(SIZE, i))
-    r = office.cli("import", str(office.base / "tree"), "--json", user="operator")
-    assert r.returncode == 0, r.stderr
+    r = import_scans(office, DOCS, SIZE)
     assert r.json()["imported"] == DOCS
     docs = {f"data/{p}": h for p, h in office.sql(
         "select stored_path, stored_sha256 from documents_document")}

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.backup.conftest import Office, big_pdf, manifest, recorded_on
+from tests.cli.backup.conftest import Office, import_scans, manifest, recorded_on
 from tests.conftest import PASSWORDS
 from tests.leakscan import SHARED_TEMP
 
@@ -110,12 +110,7 @@ def _markers_in(path: str, markers: list[bytes]) -> set[bytes]:
 
 def test_a_backup_killed_anywhere_leaves_disk_records_and_folders_consistent(
         office: Office) -> None:
-    tree = office.base / "tree" / "biasa" / "penerimaan" / "2025"
-    tree.mkdir(parents=True)
-    for i in range(DOCS):
-        (tree / f"pindai-{i:03d}.pdf").write_bytes(big_pdf(SIZE, i))
-    r = office.cli("import", str(office.base / "tree"), "--json", user="operator")
-    assert r.returncode == 0, r.stderr
+    r = import_scans(office, DOCS, SIZE)
     started = time.time()
     (password,) = office.sql("select password from accounts_user where username='operator'")[0]
     # Plain only in the database: the snapshot (a password hash) and exempted subjects

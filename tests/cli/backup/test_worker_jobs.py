@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.backup.conftest import Office, big_pdf
+from tests.cli.backup.conftest import Office, import_scans
 from tests.conftest import cli_env
 
 pytestmark = [pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX"),
@@ -106,12 +106,7 @@ def _job(office: Office, job_id: str) -> dict:
 
 def test_a_worker_killed_mid_backup_leaves_an_interrupted_job_that_resumes(
         office: Office) -> None:
-    tree = office.base / "tree" / "biasa" / "penerimaan" / "2025"
-    tree.mkdir(parents=True)
-    for i in range(DOCS):
-        (tree / f"pindai-{i:03d}.pdf").write_bytes(big_pdf(SIZE, i))
-    r = office.cli("import", str(office.base / "tree"), "--json", user="operator")
-    assert r.returncode == 0, r.stderr
+    r = import_scans(office, DOCS, SIZE)
     disk = office.base / "disk-2"  # an empty disk: the whole archive to copy
 
     job_id = _python(office, "exclusive", str(disk))["job"]  # type: ignore[index]

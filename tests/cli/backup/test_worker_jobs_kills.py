@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from tests.cli.backup.conftest import Office, big_pdf
+from tests.cli.backup.conftest import Office, import_scans
 from tests.cli.backup.test_worker_jobs import _freeze, _job, _python, _worker
 
 pytestmark = [pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX"),
@@ -31,12 +31,7 @@ MOMENTS = {
 @pytest.mark.parametrize("moment", sorted(MOMENTS))
 def test_a_worker_killed_at_another_moment_leaves_a_job_that_resumes(
         office: Office, moment: str) -> None:
-    tree = office.base / "tree" / "biasa" / "penerimaan" / "2025"
-    tree.mkdir(parents=True)
-    for i in range(DOCS):
-        (tree / f"pindai-{i:03d}.pdf").write_bytes(big_pdf(SIZE, i))
-    r = office.cli("import", str(office.base / "tree"), "--json", user="operator")
-    assert r.returncode == 0, r.stderr
+    r = import_scans(office, DOCS, SIZE)
     # The moment may pass before the worker is frozen (the last progress and the end come
     # close together): then the job ended on its own; try again on a new disk, at most
     # three times (the moment must be caught once).
