@@ -60,6 +60,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from pathlib import Path
 
 __all__ = ["KINDS", "S3ServerError", "Server", "start"]
@@ -249,8 +250,13 @@ class Server:
         return proc
 
     def _tool(self, args: list[str], timeout: float = 120.0) -> str:
-        proc = subprocess.run(args, cwd=self.folder, env=_child_env(), capture_output=True,
-                              text=True, stdin=subprocess.DEVNULL, timeout=timeout, check=False)
+        try:
+            proc = subprocess.run(args, cwd=self.folder, env=_child_env(), capture_output=True,
+                                  text=True, stdin=subprocess.DEVNULL, timeout=timeout,
+                                  check=False)
+        except subprocess.TimeoutExpired as exc:
+            raise S3ServerError(f"{' '.join(args[:3])} did not finish within {timeout:.0f} s"
+                                f"{self._log_tail()}") from exc
         if proc.returncode != 0:
             raise S3ServerError(f"{' '.join(args[:3])} failed ({proc.returncode}): "
                                 f"{(proc.stderr or proc.stdout).strip()[-800:]}")
@@ -411,8 +417,7 @@ class Radosgw(Server):
         d = self.folder
         for sub in ("mon", "osd/ceph-0", "run", "log"):
             (d / sub).mkdir(parents=True, exist_ok=True)
-        fsid = f"{secrets.token_hex(4)}-{secrets.token_hex(2)}-{secrets.token_hex(2)}-" \
-               f"{secrets.token_hex(2)}-{secrets.token_hex(6)}"
+        fsid = str(uuid.uuid4())
         conf = d / "ceph.conf"
         # A test cluster: no cephx (it listens on 127.0.0.1 only), one copy of everything,
         # the OSD's data in memory (memstore), every file in the folder.
@@ -438,6 +443,8 @@ mon max pg per osd = 1000
 mon data avail warn = 1
 mon data avail crit = 0
 osd crush chooseleaf type = 0
+osd crush update on start = false
+osd class update on start = false
 osd objectstore = memstore
 memstore device bytes = 1073741824
 osd max object name len = 460
@@ -459,8 +466,11 @@ rgw data = {d}/rgw
         self._tool([progs["ceph-mon"], *c, "--mkfs", "-i", "a", "--monmap", str(d / "monmap")])
         self._spawn("ceph-mon", [progs["ceph-mon"], *c, "-f", "-i", "a"])
         ceph = [progs["ceph"], *c, "--connect-timeout", "60"]
-        osd_id = self._tool([*ceph, "osd", "create"]).strip()
-        self._tool([progs["ceph-osd"], *c, "-i", osd_id, "--mkfs"])
+        # The OSD registered under its own uuid, and placed in the CRUSH map here (not by
+        # itself at boot: with neither, its boot sometimes failed with 'wrong fsid').
+        osd_uuid = str(uuid.uuid4())
+        osd_id = self._tool([*ceph, "osd", "create", osd_uuid]).strip()
+        self._tool([progs["ceph-osd"], *c, "-i", osd_id, "--mkfs", "--osd-uuid", osd_uuid])
         self._tool([*ceph, "osd", "crush", "add-bucket", "localhost", "host"])
         self._tool([*ceph, "osd", "crush", "move", "localhost", "root=default"])
         self._tool([*ceph, "osd", "crush", "add", f"osd.{osd_id}", "1.0", "host=localhost"])
