@@ -50,6 +50,7 @@ import json
 import os
 import re
 import secrets
+import shlex
 import shutil
 import signal
 import socket
@@ -198,6 +199,16 @@ def _kill(pid: int, folder: Path, grace: float = 10.0) -> None:
     if _is_ours(pid, folder):
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10  # gone (or a zombie its parent reaps) before returning
+    while time.monotonic() < deadline and _is_ours(pid, folder) and not _zombie(pid):
+        time.sleep(0.02)
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return "\nState:\tZ" in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
 
 
 def _child_env() -> dict[str, str]:
@@ -612,7 +623,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.verbose:
         print(f"s3server: ready in {time.monotonic() - began:.1f} s", file=sys.stderr)
     for key, value in server.env().items():
-        print(f"export {key}={value}")
+        print(f"export {key}={shlex.quote(value)}")
     return 0
 
 
