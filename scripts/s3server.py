@@ -151,14 +151,17 @@ def _free_ports(count: int) -> list[int]:
             s.close()
 
 
-def _die_with_parent() -> None:
-    """In the child before exec (Linux): SIGKILL when the process that started it dies."""
+def _death_signal_setter():  # type: ignore[no-untyped-def]
+    """A function for the child before exec (Linux): SIGKILL it when the thread that
+    started it ends (the whole runner, killed or not; so start() from the main thread).
+    Resolved here, in the parent: the child between fork and exec imports nothing."""
     try:
         import ctypes
 
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
     except (OSError, AttributeError):
-        pass
+        return None
+    return lambda: prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def _alive(pid: int) -> bool:
@@ -251,7 +254,7 @@ class Server:
         if self.detached:
             kwargs["start_new_session"] = True
         elif sys.platform.startswith("linux"):
-            kwargs["preexec_fn"] = _die_with_parent  # noqa: PLW1509 (no threads started yet)
+            kwargs["preexec_fn"] = _death_signal_setter()
         proc = subprocess.Popen(args, cwd=self.folder, env=_child_env(), stdin=subprocess.DEVNULL,
                                 stdout=out, stderr=subprocess.STDOUT, **kwargs)
         out.close()
