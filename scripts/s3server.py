@@ -77,6 +77,8 @@ FOLDER_ENV = "BRANKAS_TEST_S3_FOLDER"
 # processes (one id a line); a folder whose runner is gone is swept by the next start.
 RUNNER = "runner.pid"
 PIDS = "server.pids"
+# In a server's folder: the files the server makes outside it (one path a line), removed with it.
+OUTSIDE = "outside.files"
 PREFIX = "brankas-s3-"
 EXIT_NO_SERVER = 3
 # How long a server may take to answer with its bucket made (Ceph makes its pools first).
@@ -248,14 +250,16 @@ class Server:
 
     # - starting
 
-    def _spawn(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
+    def _spawn(self, name: str, args: list[str],
+               env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
         out = (self.folder / f"{name}.out").open("ab")
         kwargs: dict = {}
         if self.detached:
             kwargs["start_new_session"] = True
         elif sys.platform.startswith("linux"):
             kwargs["preexec_fn"] = _death_signal_setter()
-        proc = subprocess.Popen(args, cwd=self.folder, env=_child_env(), stdin=subprocess.DEVNULL,
+        proc = subprocess.Popen(args, cwd=self.folder, env=env or _child_env(),
+                                stdin=subprocess.DEVNULL,
                                 stdout=out, stderr=subprocess.STDOUT, **kwargs)
         out.close()
         self.procs.append(proc)
@@ -334,13 +338,27 @@ class Server:
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     proc.wait(timeout=5)
         finally:
-            shutil.rmtree(self.folder, ignore_errors=True)
+            _remove_folder(self.folder)
 
     def __enter__(self) -> Server:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _remove_folder(folder: Path) -> None:
+    """Remove the folder and the sockets its server left outside it."""
+    try:
+        outside = (folder / OUTSIDE).read_text().split()
+    except OSError:
+        outside = []
+    for name in outside:
+        path = Path(name)
+        with contextlib.suppress(OSError):
+            if path.is_socket():
+                path.unlink()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _recorded_pids(folder: Path) -> list[int]:
@@ -391,8 +409,22 @@ class SeaweedFS(Server):
         (master, master_g, volume, volume_g, filer, filer_g, s3, s3_g,
          admin, admin_g) = _free_ports(10)
         self.port = s3
+        # weed writes its logs and its gRPC unix sockets in the temporary folder ($TMPDIR)
+        # unless told otherwise: both go into the server's folder, removed with it.
+        tmp, logs = self.folder / "tmp", self.folder / "log"
+        tmp.mkdir()
+        logs.mkdir()
+        env = _child_env()
+        env.update(TMPDIR=str(tmp), TEMP=str(tmp), TMP=str(tmp))
+        # ... but its gRPC servers' unix sockets go to /tmp whatever $TMPDIR says: named
+        # here (by their ports) and removed at the stop or the sweep.
+        (self.folder / OUTSIDE).write_text("".join(
+            f"/tmp/seaweedfs-{name}-grpc-{port}.sock\n" for name, port in (  # noqa: S108
+                ("master", master_g), ("volume", volume_g), ("filer", filer_g), ("s3", s3_g),
+                ("admin", admin_g))))
         self._spawn("weed", [
-            str(weed), "mini", f"-dir={data}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+            str(weed), f"-logdir={logs}", "mini", f"-dir={data}",
+            "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
             "-master.telemetry=false", "-webdav=false", "-admin.ui=false",
             "-s3.port.iceberg=0", "-s3.port.lance=0",
             f"-master.port={master}", f"-master.port.grpc={master_g}",
@@ -403,7 +435,7 @@ class SeaweedFS(Server):
             f"-filer.localSocket={self.folder / 'filer.sock'}",
             f"-s3.localSocket={self.folder / 's3.sock'}",
             f"-s3.config={config}",
-        ])
+        ], env=env)
 
 
 # --- Ceph radosgw ------------------------------------------------------------------------
@@ -515,7 +547,7 @@ def _sweep(base: Path) -> None:
             continue
         for pid in reversed(_recorded_pids(folder)):
             _kill(pid, folder, grace=0)
-        shutil.rmtree(folder, ignore_errors=True)
+        _remove_folder(folder)
 
 
 def start(base: Path | str | None = None, kind: str = "seaweedfs",
