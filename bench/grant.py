@@ -133,6 +133,14 @@ def _check(home: Path, kabid2_identity: Path, count: int) -> list[str]:
     return problems
 
 
+def _work_factor(key_file: Path) -> int | None:
+    """The scrypt work factor (log2 N) that rage chose when the Kabid's key was made (at
+    the set-up, calibrated to the machine's speed then): the grant's fixed cost."""
+    from brankas.core import crypto
+
+    return crypto.scrypt_work_factor(key_file.read_bytes())
+
+
 def _median_cpu(runs: list[proc.Run]) -> float:
     return round(sorted(r.cpu_seconds for r in runs)[len(runs) // 2], 3)
 
@@ -225,6 +233,7 @@ def measure(prep: Prepared, out_dir: Path, repeats: int) -> list[Measure]:
                     "age_mib_per_s": round(mib / best_age, 1),
                     "brankas_cpu_seconds_median": _median_cpu(grant_runs),
                     "age_cpu_seconds_median": _median_cpu(age_runs),
+                    "scrypt_work_factor": _work_factor(key_file),
                     "checked": "every record's hash; age -d with kabid2's identity"},
             problems=problems,
         ),
