@@ -14,6 +14,8 @@ from brankas.web.documents.sealing import SealedRewrap, rewrap_sealed_steps
 from brankas.web.keys import grants
 from brankas.web.keys.grants import key_grant
 from brankas.web.keys.selectors import recipients_adding
+from brankas.web.sendrequests.models import SendRequest
+from brankas.web.sendrequests.services import request_create
 from tests.conftest import PASSPHRASES
 from tests.web.keys.test_grants import KABID2_PASSPHRASE, join_kabid2, register
 from tests.web.keys.test_sealed_rewrap import shown
@@ -58,14 +60,21 @@ def test_each_step_commits_its_rows_and_a_failed_step_leaves_its_rows(office) ->
 def test_a_grant_taking_one_row_per_step_between_files_opens_every_value(
         office, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr(grants, "SEALED_ROWS_MEANWHILE", 1)
-    docs = [register(office, f"Perihal Selang {i}") for i in range(6)]
-    join_kabid2(office)
+    docs = [register(office, f"Perihal Selang {i}") for i in range(2)]
+    # requests to send with sealed values and no letter: more rows than two files leave
+    # waits for, so most are done after the files
+    reqs = [request_create(actor=office.users["operator"], subject=f"Permintaan {i}",
+                           classification="rahasia", addressee="Gubernur") for i in range(8)]
+    new_key = join_kabid2(office)
     summary = key_grant(actor=office.users["kabid"], to="kabid2",
                         passphrase=PASSPHRASES["kabid"])
     assert summary.failed == []
-    assert summary.documents == 6
-    assert summary.sealed == 6 * 3  # subject, notes, attachments
+    assert summary.documents == 2
+    assert summary.sealed == 2 * 3 + 8 * 2  # subject, notes, attachments; subject, notes
     for i, doc in enumerate(docs):
         assert shown(office, "kabid2", KABID2_PASSPHRASE, doc) == f"Perihal Selang {i}"
+    for req in reqs:
+        fresh = SendRequest.objects.get(pk=req.pk)
+        assert all(new_key.fingerprint in e["to"] for e in fresh.sealed.values())
     again = key_grant(actor=office.users["kabid"], to="kabid2", passphrase=PASSPHRASES["kabid"])
     assert again.sealed == 0 and again.files == 0
