@@ -14,6 +14,13 @@ the same files (no fsync, no hash, no
 record). Peak memory: the grant process's VmHWM, and, with the memory probe
 (``bench.memwrap``), its peak after the password check.
 
+That loop is given the Kabid's identity already unlocked, while the grant starts from the
+passphrase and the passphrase-protected key (scrypt at the work factor rage chose when the
+key was made). A third side, reported beside it (not the target), starts where the grant
+starts: ``age -d`` unlocks the same key file once with the passphrase (typed into a
+terminal: ``script`` gives age one, as age reads passphrases only from a terminal), then
+the same loop runs with that identity.
+
 Afterwards (not timed): every re-encrypted file's SHA-256 matches its record, and
 ``age -d`` with kabid2's identity gives back the plaintext the register records.
 """
@@ -23,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import shutil
 import sqlite3
 import subprocess
 from dataclasses import dataclass, replace
@@ -65,8 +73,6 @@ def prepare(inst: Instance, pristine: Path, inputs: Path, work: Path, total: int
 
     count, size_sum = _tree(inputs / "arsip-rahasia", total)
     home = work / "grant-home"
-    import shutil
-
     shutil.copytree(pristine, home, symlinks=True)
     ginst = replace(inst, home=home)
     run = ginst.brankas("import", str(inputs / "arsip-rahasia"), "--json")
@@ -127,6 +133,18 @@ def _check(home: Path, kabid2_identity: Path, count: int) -> list[str]:
     return problems
 
 
+def _work_factor(key_file: Path) -> int | None:
+    """The scrypt work factor (log2 N) that rage chose when the Kabid's key was made (at
+    the set-up, calibrated to the machine's speed then): the grant's fixed cost."""
+    from brankas.core import crypto
+
+    return crypto.scrypt_work_factor(key_file.read_bytes())
+
+
+def _median_cpu(runs: list[proc.Run]) -> float:
+    return round(sorted(r.cpu_seconds for r in runs)[len(runs) // 2], 3)
+
+
 def measure(prep: Prepared, out_dir: Path, repeats: int) -> list[Measure]:
     import pyrage
 
@@ -139,9 +157,21 @@ def measure(prep: Prepared, out_dir: Path, repeats: int) -> list[Measure]:
     script = ('set -e; out="$1"; shift; for f in "$@"; do '
               f'age -d -i {prep.identity} "$f" | age {recipient_args} '
               '-o "$out/$(basename "$f")"; done')
+    # the like-for-like side: the same key file and passphrase as the grant's, unlocked
+    # once by age on a terminal, then the same loop
+    (key_file,) = (prep.inst.home / "keys").glob("kabid-*.age")
+    unlocking = shutil.which("script") is not None
+    both = ('set -e; out="$1"; id="$2"; shift 2; '
+            f'script -qec "age -d -o $id {key_file}" /dev/null '
+            f'< {prep.secrets / "kabid.pp"} > /dev/null; '
+            'for f in "$@"; do '
+            f'age -d -i "$id" "$f" | age {recipient_args} '
+            '-o "$out/$(basename "$f")"; done')
+    both_outs = [out_dir / f"age-unlock-{i}" for i in range(repeats)]
     proc.warm(sources)
     grant_runs: list[proc.Run] = []
     age_runs: list[proc.Run] = []
+    both_runs: list[proc.Run] = []
     summaries = []
     for i in range(repeats):
         round_start()
@@ -152,6 +182,12 @@ def measure(prep: Prepared, out_dir: Path, repeats: int) -> list[Measure]:
         outs[i].mkdir()
         age_runs.append(proc.run(["sh", "-c", script, "sh", str(outs[i]),
                                   *map(str, sources)]))
+        if unlocking:
+            round_start()
+            both_outs[i].mkdir()
+            both_runs.append(proc.run(["sh", "-c", both, "sh", str(both_outs[i]),
+                                       str(out_dir / f"unlocked-{i}.identity"),
+                                       *map(str, sources)]))
     proc.settle()
     probe = insts[repeats].brankas(*args, user="kabid", module="bench.memwrap")
     marks = next(json.loads(line[len("BENCH-MEM "):]) for line in probe.stderr.splitlines()
@@ -169,9 +205,18 @@ def measure(prep: Prepared, out_dir: Path, repeats: int) -> list[Measure]:
     age_files = len(list(outs[0].iterdir()))
     if age_files != prep.documents:
         problems.append(f"age wrote {age_files} files for {prep.documents}")
+    if both_runs:
+        unlocked = (out_dir / "unlocked-0.identity").read_bytes()
+        if unlocked != prep.identity.read_bytes():
+            problems.append("age -d of the key file did not give the Kabid's identity")
+        both_files = len(list(both_outs[0].iterdir()))
+        if both_files != prep.documents:
+            problems.append(f"age (unlocking first) wrote {both_files} files for "
+                            f"{prep.documents}")
 
     best = min(r.seconds for r in grant_runs)
     best_age = min(r.seconds for r in age_runs)
+    best_both = min((r.seconds for r in both_runs), default=None)
     peak = max(r.peak_rss_kib for r in grant_runs)
     after_unlock = marks.get("hwm_after_unlock_kib") or 0
     file_seconds = float(marks.get("seconds_after_unlock") or 0)
@@ -186,9 +231,20 @@ def measure(prep: Prepared, out_dir: Path, repeats: int) -> list[Measure]:
                     "grant_runs": _runs(grant_runs), "age_runs": _runs(age_runs),
                     "brankas_mib_per_s": round(mib / best, 1),
                     "age_mib_per_s": round(mib / best_age, 1),
+                    "brankas_cpu_seconds_median": _median_cpu(grant_runs),
+                    "age_cpu_seconds_median": _median_cpu(age_runs),
+                    "scrypt_work_factor": _work_factor(key_file),
                     "checked": "every record's hash; age -d with kabid2's identity"},
             problems=problems,
         ),
+        *([Measure(
+            name="  the same grant against age starting from the same key file",
+            unit="s", brankas=best, baseline=best_both,
+            baseline_label="age -d KEYFILE (passphrase), then the loop",
+            target="reported (like for like)", met=None,
+            detail={"age_runs": _runs(both_runs),
+                    "age_cpu_seconds_median": _median_cpu(both_runs)},
+        )] if best_both is not None else []),
         Measure(
             name="  peak memory of that grant, whole process",
             unit="MiB", brankas=_mib(peak),

@@ -20,7 +20,7 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -324,45 +324,71 @@ class SealedRewrap:
     failed: list[str] = field(default_factory=list)  # "<model> <pk> <field>": did not open
 
 
+# Rows re-encrypted per transaction: a grant or rekey cut short leaves each row either as
+# it was or done, as with one transaction per row, at one commit (a WAL fsync) per batch.
+SEALED_ROWS_TOGETHER = 64
+
+
 def rewrap_sealed(*, identities_for: Any, readers_for: Any) -> SealedRewrap:
     """Re-encrypt every sealed value that ``readers_for(purpose, to)`` gives new readers
-    (None: leave it) and that ``identities_for(to)`` opens; one transaction per row, so a
-    grant or rekey cut short leaves each row either as it was or done (and a re-run does
-    the rest). ``purpose`` is ``keys.selectors.Purpose``: DOCUMENT or LETTER."""
+    (None: leave it) and that ``identities_for(to)`` opens (``rewrap_sealed_steps`` run
+    to its end)."""
+    out = SealedRewrap()
+    for _step in rewrap_sealed_steps(out, identities_for=identities_for,
+                                     readers_for=readers_for):
+        pass
+    return out
+
+
+def rewrap_sealed_steps(out: SealedRewrap, *, identities_for: Any, readers_for: Any,
+                        rows: int = SEALED_ROWS_TOGETHER) -> Iterator[None]:
+    """``rewrap_sealed`` a batch of rows at a time: each step (one ``next``) re-encrypts
+    up to ``rows`` rows in one transaction, so that a grant or rekey cut short
+    leaves each row either as it was or done (and a re-run does the rest); ``out`` counts
+    the values done and names those that did not open. A grant runs the steps while its
+    worker threads copy files (``keys.grants``). ``purpose`` is
+    ``keys.selectors.Purpose``: DOCUMENT or LETTER."""
     from django.db import transaction
 
     from brankas.web.documents.models import Document
     from brankas.web.keys.selectors import Purpose
     from brankas.web.sendrequests.models import SendRequest
 
-    out = SealedRewrap()
     for model, purpose in ((Document, Purpose.DOCUMENT), (SendRequest, Purpose.LETTER)):
         pks = list(model.objects.exclude(sealed={}).order_by("pk").values_list("pk", flat=True))
-        for pk in pks:
+        for start in range(0, len(pks), rows):
+            batch = pks[start:start + rows]
             with transaction.atomic():
-                row = model.objects.select_for_update().get(pk=pk)
-                changed = False
-                for name, entry in list(row.sealed.items()):
-                    readers = readers_for(purpose, list(entry.get("to", ())))
-                    if readers is None:
-                        continue
-                    identities = identities_for(list(entry.get("to", ())))
-                    if not identities:
-                        continue
-                    try:
-                        text = sealing.open_value(entry, identities)
-                    except Exception:  # noqa: BLE001 - damaged: left as it is, named
-                        out.failed.append(f"{model._meta.model_name} {pk} {name}")
-                        continue
-                    row.sealed[name] = sealing.seal_value(
-                        text, [r.recipient for r in readers.all()],
-                        [r.fingerprint for r in readers.all()])
-                    del text
-                    out.values += 1
-                    changed = True
-                if changed:
-                    row.save(update_fields=["sealed"])
-    return out
+                for row in model.objects.select_for_update().filter(pk__in=batch).order_by("pk"):
+                    if _rewrap_row(row, purpose, out, identities_for=identities_for,
+                                   readers_for=readers_for):
+                        row.save(update_fields=["sealed"])
+            yield
+
+
+def _rewrap_row(row: Any, purpose: Any, out: SealedRewrap, *, identities_for: Any,
+                readers_for: Any) -> bool:
+    """One row's sealed values re-encrypted in place (on the object); True if any was."""
+    changed = False
+    for name, entry in list(row.sealed.items()):
+        readers = readers_for(purpose, list(entry.get("to", ())))
+        if readers is None:
+            continue
+        identities = identities_for(list(entry.get("to", ())))
+        if not identities:
+            continue
+        try:
+            text = sealing.open_value(entry, identities)
+        except Exception:  # noqa: BLE001 - damaged: left as it is, named
+            out.failed.append(f"{row._meta.model_name} {row.pk} {name}")
+            continue
+        row.sealed[name] = sealing.seal_value(
+            text, [r.recipient for r in readers.all()],
+            [r.fingerprint for r in readers.all()])
+        del text
+        out.values += 1
+        changed = True
+    return changed
 
 
 # -- what the registering user typed, for the confirmation page only ---------------------

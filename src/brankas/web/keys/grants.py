@@ -45,7 +45,7 @@ from brankas.web.accounts.selectors import user_get
 from brankas.web.audit.guard import require_audited
 from brankas.web.audit.services import audit_record
 from brankas.web.custody.models import SafeCombination
-from brankas.web.documents.sealing import SealedRewrap, rewrap_sealed
+from brankas.web.documents.sealing import SealedRewrap, rewrap_sealed, rewrap_sealed_steps
 from brankas.web.keys import rewrap as engine
 from brankas.web.keys.models import HolderKey, RewrapJob
 from brankas.web.keys.rewrap import OnProgress, RewrapProgress, StoredFile
@@ -317,16 +317,17 @@ def _progress(on_progress: OnProgress | None, job: RewrapJob, current: str = "")
 def _run_files(files: list[StoredFile], *, opener: _Opener, readers_of: Any, job: RewrapJob,
                action: str, actor: User, detail: dict[str, Any], summary: RewrapSummary,
                on_progress: OnProgress | None, header_only: bool = False,
-               ahead: _Ahead | None = None) -> None:
+               ahead: _Ahead | None = None, meanwhile: Iterator[None] | None = None) -> None:
     """Each file through ``keys.rewrap``. ``header_only`` (a grant): only the age header is
     rewritten, by worker threads of this process ahead of the recording (the payload is
-    copied, not decrypted: no helper process is needed); else (a rekey) helper processes
+    copied, not decrypted: no helper process is needed), and this thread takes steps of
+    ``meanwhile`` whenever it would wait for them; else (a rekey) helper processes
     re-encrypt side by side."""
     _progress(on_progress, job)
     if header_only:
         _headers_ahead(files, opener=opener, readers_of=readers_of, job=job, action=action,
                        actor=actor, detail=detail, summary=summary, on_progress=on_progress,
-                       ahead=ahead)
+                       ahead=ahead, meanwhile=meanwhile)
         return
     if len(files) < 2:
         _each_file(files, opener=opener, readers_of=readers_of, job=job, action=action,
@@ -373,18 +374,25 @@ def _run_files(files: list[StoredFile], *, opener: _Opener, readers_of: Any, job
 HEADER_WORKERS = 4
 HEADERS_AHEAD = 8
 KEEP_TOGETHER = 8
+# Sealed rows re-encrypted per step (one transaction) while the workers copy files: a
+# step is short enough (a few dozen values) not to keep the staged files waiting long.
+SEALED_ROWS_MEANWHILE = 16
+_DONE = object()  # the end of ``meanwhile``
 
 
 def _headers_ahead(files: list[StoredFile], *, opener: _Opener, readers_of: Any,
                    job: RewrapJob, action: str, actor: User, detail: dict[str, Any],
                    summary: RewrapSummary, on_progress: OnProgress | None,
-                   ahead: _Ahead | None = None) -> None:
+                   ahead: _Ahead | None = None, meanwhile: Iterator[None] | None = None
+                   ) -> None:
     """A grant's files: worker threads write the next files' new headers and copy
     their payloads into staging files (``keys.rewrap.stage_file``: hashing, copying and
     fsyncing, which run without the interpreter's lock) while this thread checks, publishes,
     records and audits the staged files in order, those staged together in one transaction
-    (``keep_rewrapped_many``). The database is used in this thread only. On any way out,
-    staged files not kept are removed."""
+    (``keep_rewrapped_many``). Whenever the next files are not staged yet, this thread takes
+    a step of ``meanwhile`` (other work of the grant: the sealed values) instead of
+    waiting. The database is used in this thread only. On any way out, staged files not
+    kept are removed."""
     pending: deque[tuple[StoredFile, Recipients | None, Future[Rewrapped] | BrankasError]]
     pending = deque()
     source = iter(files)
@@ -423,6 +431,11 @@ def _headers_ahead(files: list[StoredFile], *, opener: _Opener, readers_of: Any,
                 while pending and len(taken) < KEEP_TOGETHER:
                     taken.append(pending.popleft())
                 feed()
+                while meanwhile is not None and not all(
+                        isinstance(work, BrankasError) or work.done()
+                        for _stored, _held, work in taken):
+                    if next(meanwhile, _DONE) is _DONE:
+                        meanwhile = None
                 keep: list[tuple[StoredFile, Rewrapped, Recipients]] = []
                 outcomes: dict[StoredFile, BrankasError | None] = {}
                 for stored, held, work in taken:
@@ -574,19 +587,23 @@ def _grant_locked(*, actor: User, grantee: User, key: HolderKey, opening: _Openi
     known: dict[tuple[Any, ...], Recipients] = {}
     seen: list[tuple[Any, ...]] = []
 
-    def readers_of(stored: StoredFile) -> Recipients:
-        # Most files share the same readers: asked once per set of readers, and again
-        # after any key changed meanwhile (a revocation while the grant runs counts).
-        purpose = Purpose.DOCUMENT if stored.kind == engine.DOCUMENT else Purpose.LETTER
+    def readers_for(purpose: Purpose, recipients: Iterable[str]) -> Recipients:
+        # Most files and sealed values share the same readers: asked once per set of
+        # readers, and again after any key changed meanwhile (a revocation while the
+        # grant runs counts).
         state = tuple(HolderKey.objects.order_by("pk").values_list(
             "pk", "revoked_at", "retired_at", "holder__is_active"))
         if seen != [state]:
             known.clear()
             seen[:] = [state]
-        cache_key = (purpose, stored.recipients)
+        cache_key = (purpose, tuple(recipients))
         if cache_key not in known:
-            known[cache_key] = recipients_adding(stored.recipients, key, purpose=purpose)
+            known[cache_key] = recipients_adding(list(cache_key[1]), key, purpose=purpose)
         return known[cache_key]
+
+    def readers_of(stored: StoredFile) -> Recipients:
+        return readers_for(Purpose.DOCUMENT if stored.kind == engine.DOCUMENT
+                           else Purpose.LETTER, stored.recipients)
 
     ahead = _Ahead()
     try:
@@ -608,21 +625,29 @@ def _grant_locked(*, actor: User, grantee: User, key: HolderKey, opening: _Openi
                      detail={"stage": "start", **detail, "files": len(todo),
                              "bytes": job.bytes_total, "skipped": skipped,
                              "combinations": len(combos)})
+        # The sealed register fields (issue 16) are re-encrypted a few rows at a time by
+        # this thread while the worker threads copy files (``_headers_ahead``), the rest
+        # after the files.
+        sealed = SealedRewrap()
+        sealed_steps = rewrap_sealed_steps(
+            sealed, identities_for=opener.for_file, rows=SEALED_ROWS_MEANWHILE,
+            readers_for=lambda purpose, to: None if target_fp in to else readers_for(
+                purpose, to))
         # A grant adds a reader to files whose contents stay: only the age header is
         # rewritten (the same file key; docs/security.md). A rekey below makes fresh keys.
         _run_files(todo, opener=opener, readers_of=readers_of, job=job,
                    action="key.grant.file", actor=actor, detail=detail, summary=summary,
-                   on_progress=on_progress, header_only=True, ahead=ahead)
+                   on_progress=on_progress, header_only=True, ahead=ahead,
+                   meanwhile=sealed_steps)
     finally:
         ahead.discard()
     summary.combinations = _rewrap_combinations(
         combos, opener=opener, readers_of=lambda c: recipients_adding(
             c.fingerprints, key, purpose=Purpose.COMBINATION),
         actor=actor, action="key.grant", detail=detail, summary=summary)
-    _sealed_done(summary, rewrap_sealed(  # sealed register fields (issue 16)
-        identities_for=opener.for_file,
-        readers_for=lambda purpose, to: None if target_fp in to else recipients_adding(
-            to, key, purpose=purpose)), actor, "key.grant", detail)
+    for _step in sealed_steps:  # what the files left to do
+        pass
+    _sealed_done(summary, sealed, actor, "key.grant", detail)
     return _finish(job, summary, actor, "key.grant", grantee.username)
 
 
