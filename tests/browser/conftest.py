@@ -114,6 +114,8 @@ class _Shared:
 
     @classmethod
     def get(cls) -> Any:
+        if cls.browser is not None and not cls.browser.is_connected():  # it crashed: anew
+            cls.close()
         if cls.browser is None:
             if not Path(CHROMIUM).exists():
                 pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
