@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -92,21 +93,6 @@ def serve(base: Path, lang: str = "en", *, quick_keys: bool = False) -> Iterator
         log.close()
 
 
-@contextmanager
-def chromium() -> Iterator[object]:
-    """Debian's Chromium through Playwright (skips when it is not installed)."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
     """A fresh Brankas (not set up yet) served on a free port; the keys made on its pages
@@ -117,10 +103,64 @@ def server(tmp_path: Path) -> Iterator[Server]:
         yield served
 
 
+class _Shared:
+    """One Chromium for a run of consecutive browser tests in this process (a launch costs
+    about 1.2 s of CPU: browser, GPU, network and zygote processes), each test in contexts
+    of its own (closed after it). Closed before any other test: while Playwright's sync API
+    is started its event loop runs in this thread, where Django refuses database work."""
+
+    manager: Any = None
+    browser: Any = None
+
+    @classmethod
+    def get(cls) -> Any:
+        if cls.browser is not None and not cls.browser.is_connected():  # it crashed: anew
+            cls.close()
+        if cls.browser is None:
+            if not Path(CHROMIUM).exists():
+                pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+            from playwright.sync_api import sync_playwright
+
+            cls.manager = sync_playwright()
+            playwright = cls.manager.__enter__()
+            try:
+                cls.browser = playwright.chromium.launch(executable_path=CHROMIUM,
+                                                         args=CHROMIUM_ARGS)
+            except BaseException:
+                cls.close()
+                raise
+        return cls.browser
+
+    @classmethod
+    def close(cls) -> None:
+        browser, manager = cls.browser, cls.manager
+        cls.browser = cls.manager = None
+        try:
+            if browser is not None:
+                browser.close()
+        finally:
+            if manager is not None:
+                manager.__exit__(None, None, None)
+
+
 @pytest.fixture
 def browser() -> Iterator[object]:
-    with chromium() as launched:
+    """The shared Chromium (``_Shared``); the contexts the test opened are closed after it."""
+    launched = _Shared.get()
+    before = set(launched.contexts)
+    try:
         yield launched
+    finally:
+        for context in launched.contexts:
+            if context not in before:
+                context.close()
+
+
+@pytest.hookimpl(trylast=True)  # after the test's fixtures are finalised
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """The shared Chromium closed when the next test in this process does not use it."""
+    if nextitem is None or "browser" not in getattr(nextitem, "fixturenames", ()):
+        _Shared.close()
 
 
 @pytest.fixture

@@ -56,6 +56,10 @@ ISO_TIME = re.compile(r"\b\d{4}-\d{2}-\d{2}(?:T| )\d{2}:\d{2}")
 # Machine names shown as such (the audit log's actions: ``report.submit``; the error code
 # beside a refused one: ``signing_passphrase_wrong``), not prose.
 IDENTIFIER = re.compile(r"\b[a-z_]+(?:\.(?:[a-z_]+\b|\*))+|\b[a-z]+(?:_[a-z]+)+\b")
+# age keys shown as data (the recovery identity on the setup page, a holder's recipient):
+# their letters make no word ("any" in "AGE-SECRET-KEY-1…QANY7…"), even before the walk
+# has added them to what it typed.
+AGE_KEY = re.compile(r"\bAGE-SECRET-KEY-1[0-9A-Z]{20,}\b|\bage1[0-9a-z]{20,}\b")
 # Paths and numbers with slashes (``arsip/biasa/…``, ``005/12/2026``) are data, not prose.
 PATHLIKE = re.compile(r"\S*[/\\]\S*")
 SERVER_ERROR = re.compile(r"Server Error|Kesalahan server|Traceback", re.IGNORECASE)
@@ -108,41 +112,42 @@ class Walk:
                           f"{response.url.removeprefix(self.url)}")
         page.on("response", on_response)
 
-    def visible_text(self, page: Any) -> str:
+    def shown(self, page: Any) -> tuple[str, list[str]]:
+        """The page's visible text (typed data removed) and its duplicate element ids, read
+        in one call to the page (a look is made on every page: one round trip, not two)."""
         # Text marked as in another language (``lang="id"`` on the English page: a paper's
         # letterhead previewed as the paper prints it, always in Indonesian) is not the
         # interface's: hidden while the page's text is read.
-        text = page.evaluate("""lang => {
+        text, dupes = page.evaluate("""lang => {
             const other = [...document.querySelectorAll('body [lang]')]
               .filter(e => !e.lang.startsWith(lang));
             const shown = other.map(e => e.style.display);
             other.forEach(e => { e.style.display = 'none'; });
             const text = document.body.innerText;
             other.forEach((e, i) => { e.style.display = shown[i]; });
-            return text; }""", self.lang)
+            const seen = {}; for (const e of document.querySelectorAll('[id]'))
+              seen[e.id] = (seen[e.id] || 0) + 1;
+            return [text, Object.keys(seen).filter(k => seen[k] > 1)]; }""", self.lang)
         for typed in sorted(self.typed, key=len, reverse=True):
             text = text.replace(typed, " ")
-        return text
+        return text, dupes
 
     def look(self, page: Any, name: str = "") -> str:
         """Check the page as shown now; returns its visible text (typed data removed)."""
         where = name or page.url.removeprefix(self.url)
         self.where = where
-        text = self.visible_text(page)
+        text, dupes = self.shown(page)
         if SERVER_ERROR.search(text):
             self.note("server_error", f"{where} shows a server error")
         # Paths first: a folder named ".home.before-recover-…" is no action name.
-        foreign = foreign_words(IDENTIFIER.sub(" ", PATHLIKE.sub(" ", text)), self.lang)
+        foreign = foreign_words(IDENTIFIER.sub(" ", PATHLIKE.sub(" ", AGE_KEY.sub(" ", text))),
+                                self.lang)
         if foreign:
             self.note("language", f"{where}: {sorted(foreign)}")
         for m in sorted(set(COMMAND.findall(text))):
             self.note("command", f"{where} tells the user to type {m!r}")
         for m in sorted(set(ISO_TIME.findall(text))):
             self.note("iso_time", f"{where} shows the raw timestamp {m!r}")
-        dupes = page.evaluate("""() => {
-            const seen = {}; for (const e of document.querySelectorAll('[id]'))
-              seen[e.id] = (seen[e.id] || 0) + 1;
-            return Object.keys(seen).filter(k => seen[k] > 1); }""")
         if dupes:
             self.note("duplicate_id", f"{where}: duplicate element ids {sorted(dupes)}")
         self.snapshots[where] = text

@@ -16,6 +16,7 @@ import json
 import re
 import sqlite3
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pypdf
@@ -23,6 +24,7 @@ import pyrage
 import pytest
 
 from brankas.core import crypto
+from tests.browser.conftest import Server, serve
 from tests.browser.test_operator_flow import add_user, menu, register, sign_in, sign_out
 from tests.conftest import make_pdf, quick_key_making
 
@@ -84,12 +86,22 @@ def stored_file(server, agenda: str) -> tuple[Path, set[str]]:  # type: ignore[n
     return server.home / shown["stored_path"], set(shown["recipients"])
 
 
-def test_mutasi_hand_over_through_the_pages(server, browser, shoot, tmp_path: Path):
+@pytest.fixture(scope="module")
+def office(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str]]:
+    """One served office for the module's two tests (a server's start and an office's
+    setup: most of the cost of the shorter one), and its recovery identity. Neither test
+    needs the other's records absent: the hand-over adds its own users, documents and keys;
+    the share sheets are the admin's, of the office's recovery key."""
+    with serve(tmp_path_factory.mktemp("handover"), quick_keys=True) as served:
+        yield served, init_office(served)
+
+
+def test_mutasi_hand_over_through_the_pages(office, browser, shoot, tmp_path: Path):
     from playwright.sync_api import expect
 
     # The starting state, through the command line against the served data folder:
     # kabid1 holds the key; three Rahasia documents, a request letter, a safe combination.
-    recovery_identity = init_office(server)
+    server, recovery_identity = office
     add_cli_user(server, "operator", "sandiman", OPERATOR_PW)
     add_cli_user(server, "kadis", "kadis", KADIS_PW)
     add_cli_user(server, "kabid1", "kabid", KABID1_PW)
@@ -281,10 +293,10 @@ def share_words(pdf: bytes) -> list[str]:
             for text in pages]
 
 
-def test_recovery_share_sheets_and_check_as_the_admin(server, browser, shoot, tmp_path: Path):
+def test_recovery_share_sheets_and_check_as_the_admin(office, browser, shoot, tmp_path: Path):
     from playwright.sync_api import expect
 
-    recovery_identity = init_office(server)
+    server, recovery_identity = office
     recovery_fp = crypto.recipient_fingerprint(
         str(crypto.parse_identity(recovery_identity).to_public()))
     context = browser.new_context(locale="id-ID", accept_downloads=True)  # type: ignore[attr-defined]

@@ -14,14 +14,27 @@ import secrets
 import socket
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.browser.conftest import Server, serve
+from tests.conftest import quick_key_making
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/<pid>/fd"),
 ]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One server for the module's tests (its start is most of the cost of each): the upload
+    is spooled, or not, by waitress before any view runs, whatever the office's state (set
+    up by the other test or not); the other test sets its office up once, as it needs."""
+    with serve(tmp_path_factory.mktemp("buffers"), quick_keys=True) as served:
+        yield served
 
 
 def open_files_containing(pid: int, marker: bytes) -> list[str]:
@@ -140,9 +153,10 @@ def test_a_decrypted_document_is_never_spooled_to_disk(server, tmp_path):
         (["key", "new", "--holder", "kabid", "--passphrase-file", str(secrets_dir / "pp")],
          {"BRANKAS_USER": "kabid", "BRANKAS_PASSWORD": "Kabid-Pass-2026!"}),
     ]
-    for args, env in steps:
-        r = server.cli(*args, env=env)
-        assert r.returncode == 0, r.stderr
+    with quick_key_making():  # the key opened in milliseconds (the spooling is the test)
+        for args, env in steps:
+            r = server.cli(*args, env=env)
+            assert r.returncode == 0, r.stderr
     marker = ("BRANKAS-SPOOL-MARKER-" + secrets.token_hex(16)).encode()
     pdf = tmp_path / "source" / "rahasia.pdf"
     pdf.parent.mkdir()

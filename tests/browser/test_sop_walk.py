@@ -38,7 +38,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import chromium, serve
+from tests.browser.conftest import serve
 from tests.browser.sop import KEY_PP, OFFICE, PEOPLE, POSITIONS, SIGN_PP, Walk
 from tests.conftest import make_pdf
 
@@ -788,12 +788,12 @@ def problem(exc: BaseException) -> str:
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_sop_walk(lang: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_sop_walk(lang: str, browser: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
     """Every step, then every check; what failed, listed (step, page, problem)."""
     base = tmp_path_factory.mktemp(f"sop-{lang}")
     failures: list[str] = []
     timings: list[str] = []
-    with chromium() as browser, serve(base, quick_keys=True) as server:
+    with serve(base, quick_keys=True) as server:
         w = Walk(server=server, browser=browser, lang=lang, tmp=base)
         try:
             for name, function in STEPS:
