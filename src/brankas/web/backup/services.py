@@ -370,8 +370,7 @@ def _write_snapshot(files: runfiles.RunFiles, readers: dict[Purpose, Recipients]
 
 
 def _write_run_files(files: runfiles.RunFiles, readers: dict[Purpose, Recipients], *,
-                     after: int | None = None, whole: bool = True
-                     ) -> dict[str, runfiles.Written]:
+                     after: int | None = None) -> dict[str, runfiles.Written]:
     """The registers (biasa in the clear, the full one encrypted) and the database
     snapshot (encrypted), each written as it is read (inside the run's transaction).
     With ``after`` (a journal run), the registers' parts: the documents whose id is
@@ -396,7 +395,7 @@ def _write_run_files(files: runfiles.RunFiles, readers: dict[Purpose, Recipients
     with files.write(full, recipients=readers[Purpose.REGISTER].age()) as (out, done):
         registers.csv_write(out, registers.REGISTER_COLUMNS, rows(False))
     made[full] = done[0]
-    if after is not None or not whole:
+    if after is not None:
         return made
     with files.write(SNAPSHOT, recipients=readers[Purpose.SNAPSHOT].age()) as (out, done):
         snapshot_write(out, labels=DISK_MODELS)  # the audit log goes in segments
