@@ -85,3 +85,9 @@ def test_a_base_and_its_parts_recover_the_instance_a_whole_snapshot_does(
         assert parts[table] == whole[table], table
     assert len(parts["documents_document"]) == len(office.docs)
     assert parts["backup_backupcopy"]  # the copies came back (appended rows included)
+    # verify and the restore drill (a key holder rebuilding an instance) take the disk.
+    r = office.cli("verify", str(office.disk), "--json", user="operator")
+    assert r.returncode == 0 and r.json()["ok"] is True, r.stdout + r.stderr
+    r = office.cli("drill", str(office.disk), "--json", "--passphrase-file",
+                   office.secret("kabid.pp"), user="kabid")
+    assert r.returncode == 0, r.stdout + r.stderr
