@@ -7,6 +7,8 @@ real CLI, and each case's private copy of an office and its disk.
   with two sealed runs, the newer snapshot naming D5.
 - ``pending``: the office with D5 registered and not yet backed up, with the one-run
   disk (a run that has something to copy).
+- ``journal`` (s17 N): the one-run disk after two more runs that each wrote a snapshot
+  journal part (D5, then D6; ``BRANKAS_JOURNAL_MIN_BYTES=0``): a base and two parts.
 - ``attacker``: another office, made by the attacker with the CLI (its admin is
   ``mallory``), and its own backup disk.
 """
@@ -41,6 +43,8 @@ class Templates:
     pending_home: Path
     d5: Doc
     attacker: Attacker
+    journal_home: Path
+    journal_disk: Path
 
 
 def _attacker(base: Path) -> Attacker:
@@ -88,5 +92,21 @@ def templates(backed_up_template: Office, tmp_path_factory) -> Templates:  # typ
     assert r.returncode == 0, r.stderr
     attacker_base = base / "attacker"
     attacker_base.mkdir()
+    journal = Office(base=base / "journal", home=base / "journal" / "home",
+                     disk=base / "journal" / "disk", secrets=one.secrets,
+                     recovery_file=one.recovery_file, docs=dict(work.docs))
+    journal.base.mkdir()
+    shutil.copytree(pending, journal.home)
+    shutil.copytree(one.disk, journal.disk)
+    for pdf in work.base.glob("scan-*.pdf"):
+        shutil.copy2(pdf, journal.base / pdf.name)
+    parts = {"BRANKAS_JOURNAL_MIN_BYTES": "0"}
+    r = journal.cli("backup", str(journal.disk), "--json", user="operator", env=parts)
+    assert r.returncode == 0, r.stderr
+    journal.register("pengiriman", "biasa", "Undangan rapat koordinasi keenam")
+    r = journal.cli("backup", str(journal.disk), "--json", user="operator", env=parts)
+    assert r.returncode == 0, r.stderr
+    assert len(list(journal.disk.glob("data/backup/*/database-journal.json.age"))) == 2
     return Templates(one=one, two_home=work.home, two_disk=work.disk, pending_home=pending,
-                     d5=d5, attacker=_attacker(attacker_base))
+                     d5=d5, attacker=_attacker(attacker_base), journal_home=journal.home,
+                     journal_disk=journal.disk)

@@ -79,6 +79,16 @@ payload_removed                a document the office records on the disk deleted
                                (manifests untouched)
 payload_truncated              ... cut short (a no-change backup leaves its bytes to verify)
 archive_folder_link            a document's folder a link to a copy of it on the laptop
+journal_part_missing           (s17 N, disk ``journal``: a base snapshot and two journal
+                               parts) the first part taken away; manifests fixed
+journal_parts_reordered        the two parts' contents swapped (names kept)
+journal_part_forged            the attacker's own part (their rows), encrypted to the
+                               office's recipients, in place of the newest
+journal_part_from_another_office  the attacker's disk's snapshot under the newest
+                               part's name
+journal_part_replayed          the first part's bytes again in place of the second
+journal_part_oversized         the newest part a 4 GiB (sparse) file
+journal_part_link              the newest part a link to the same bytes on the laptop
 =============================  ======================================================
 """
 
@@ -642,7 +652,76 @@ def segment_link_to_laptop(env: Env) -> None:
     dt.replace_with_link(env.disk / "data" / first, copy)
 
 
+# -- the snapshot journal (s17 N: data/backup/<run>/database-journal.json.age) ------------
+
+def _parts(env: Env) -> list[str]:
+    return sorted(f"backup/{p.parent.name}/{p.name}"
+                  for p in (env.disk / "data" / "backup").glob("*/database-journal.json.age"))
+
+
+def journal_part_missing(env: Env) -> None:
+    dt.set_payload(env.disk, _parts(env)[0], None)
+
+
+def journal_parts_reordered(env: Env) -> None:
+    first, second = _parts(env)
+    a, b = ((env.disk / "data" / p).read_bytes() for p in (first, second))
+    dt.set_payload(env.disk, first, b)
+    dt.set_payload(env.disk, second, a)
+
+
+def journal_part_forged(env: Env) -> None:
+    """Rows the attacker made up (a document of theirs, the same base and order named),
+    encrypted to the office's recipients, in place of the newest part."""
+    from brankas.core import crypto
+
+    first, newest = _parts(env)
+    named = dt.seal_statement(env.disk, newest.split("/")[1])["snapshot"]
+    part = {"format": "brankas-snapshot-journal/1", "base": named["base"],
+            "previous": named["journal"][0], "run": newest.split("/")[1],
+            "medium_id": dt.seal_statement(env.disk, newest.split("/")[1])["medium_id"],
+            "models": [{"model": "documents.Document", "mode": "replace", "after": 0,
+                        "objects": []}]}
+    data = crypto.encrypt_bytes(json.dumps(part).encode(), _office_recipients(env))
+    dt.set_payload(env.disk, newest, data)
+
+
+def journal_part_from_another_office(env: Env) -> None:
+    (theirs,) = (env.templates.attacker.disk / "data" / "backup").glob("*/database.json.age")
+    dt.set_payload(env.disk, _parts(env)[-1], theirs.read_bytes())
+
+
+def journal_part_replayed(env: Env) -> None:
+    first, second = _parts(env)
+    dt.set_payload(env.disk, second, (env.disk / "data" / first).read_bytes())
+
+
+def journal_part_oversized(env: Env) -> None:
+    with open(env.disk / "data" / _parts(env)[-1], "r+b") as fh:
+        fh.truncate((4 << 30) + 1)
+
+
+def journal_part_link(env: Env) -> None:
+    newest = _parts(env)[-1]
+    copy = env.laptop / "jurnal-salinan.json.age"
+    shutil.copy(env.disk / "data" / newest, copy)
+    dt.replace_with_link(env.disk / "data" / newest, copy)
+
+
 # -- further checks -------------------------------------------------------------------------
+
+def journal_written_whole(env: Env, outcomes: dict[str, Any]) -> None:
+    """The backup did not add a part to a chain the disk no longer has as sealed: its seal
+    names a whole snapshot of its own, and a recover then uses it."""
+    newest = dt.run_folders(env.disk)[-1]
+    named = dt.seal_statement(env.disk, newest)["snapshot"]
+    assert "journal" not in named and named["folder"] == newest, named
+    assert (env.disk / "data" / "backup" / newest / "database.json.age").is_file()
+    r = _cli(env, "recover", str(env.disk), "--home", str(env.out / "after-backup"),
+             "--identity", str(env.recovery_file), "--json", user=None)
+    assert r.report is not None and r.report["snapshot_run"] == newest, r
+    assert r.report["authenticated"] is True and r.report["restored"] == len(env.docs) + 1, r
+
 
 def _cli(env: Env, *args: str, user: str | None = "operator") -> Any:
     return run_cli(env.home, env.scratch, *args, user=user, disk=env.disk)
@@ -1006,6 +1085,38 @@ CASES = [
          {"backup": refused("backup_disk_file_wrong", "is a link"),
           **_named_by_readers("{bk}"),
           "verify": problems("{bk}", "2026 (a link (not followed))")}, frozenset({"backup"})),
+    # s17 N: the snapshot journal. A part not as the office sealed it: verify and the drill
+    # name it, recover refuses the newest snapshot (naming what an older one would lose),
+    # restore (documents by the register) is not concerned, backup writes a whole snapshot.
+    Case("journal_part_missing", journal_part_missing,
+         _unsealed("database-journal.json.age is missing",
+                   recover=refused("recover_newest_unusable", "database-journal.json.age")),
+         frozenset({"verify", R, "backup"}), base="journal",
+         after={"backup": journal_written_whole}),
+    Case("journal_parts_reordered", journal_parts_reordered,
+         _unsealed("database-journal.json.age is not what the office sealed",
+                   recover=refused("recover_newest_unusable", "database-journal.json.age")),
+         frozenset({R}), base="journal"),
+    Case("journal_part_forged", journal_part_forged,
+         _unsealed("database-journal.json.age is not what the office sealed",
+                   recover=refused("recover_newest_unusable", "database-journal.json.age")),
+         frozenset({R, "backup"}), base="journal", after={"backup": journal_written_whole}),
+    Case("journal_part_from_another_office", journal_part_from_another_office,
+         _unsealed("database-journal.json.age is not what the office sealed",
+                   recover=refused("recover_newest_unusable", "database-journal.json.age")),
+         frozenset({R}), base="journal"),
+    Case("journal_part_replayed", journal_part_replayed,
+         _unsealed("database-journal.json.age is not what the office sealed",
+                   recover=refused("recover_newest_unusable", "database-journal.json.age")),
+         frozenset({R}), base="journal"),
+    Case("journal_part_oversized", journal_part_oversized,
+         {**_unsealed('"reason": "size"', recover=refused("recover_newest_unusable")),
+          "drill": problems("database-journal.json.age")},
+         frozenset({R, "backup"}), base="journal", after={"backup": journal_written_whole}),
+    Case("journal_part_link", journal_part_link,
+         {**_unsealed('"reason": "link"', recover=refused("recover_newest_unusable")),
+          "drill": problems("database-journal.json.age")},
+         frozenset({R}), base="journal"),
 ]
 
 # Prepared with symbolic links, FIFOs or devices, or two names one letter case apart:

@@ -41,7 +41,8 @@ EXPLORE = os.environ.get("BRANKAS_CORPUS_EXPLORE") == "1"
 def make_env(case: Case, templates: Any, tmp_path: Path) -> Env:
     one = templates.one
     home, disk = {"one": (one.home, one.disk), "two": (templates.two_home, templates.two_disk),
-                  "pending": (templates.pending_home, one.disk)}[case.base]
+                  "pending": (templates.pending_home, one.disk),
+                  "journal": (templates.journal_home, templates.journal_disk)}[case.base]
     root = tmp_path / "case"
     env = Env(root=root, home=root / "home", disk=root / "disk", laptop=root / "laptop",
               out=root / "out", scratch=root / "scratch", templates=templates,

@@ -90,6 +90,10 @@ class Settings:
     unlock_idle_minutes: int = 15  # an unlocked key stays in server memory this long idle
     sealed_cache_max: int = 50_000  # decrypted values kept per unlocked session, at most
     sealed_warm: int = 10_000  # sealed subjects decrypted at unlock (newest first; 0: none)
+    # s17 N: a backup writes a journal part instead of the whole snapshot once the disk's
+    # full snapshot is this large, and the whole snapshot again after this many parts.
+    journal_min_bytes: int = 4 << 20
+    journal_max_parts: int = 16
 
     @property
     def database_path(self) -> Path:
@@ -139,6 +143,8 @@ def load() -> Settings:
         unlock_idle_minutes=_int("BRANKAS_UNLOCK_IDLE_MINUTES", 15),
         sealed_cache_max=_int("BRANKAS_SEALED_CACHE_MAX", 50_000),
         sealed_warm=_int("BRANKAS_SEALED_WARM", 10_000, minimum=0),
+        journal_min_bytes=_int("BRANKAS_JOURNAL_MIN_BYTES", 4 << 20, minimum=0),
+        journal_max_parts=_int("BRANKAS_JOURNAL_MAX_PARTS", 16, minimum=0),
     )
 
 

@@ -111,6 +111,11 @@ class Bag:
 
     # -- reading ---------------------------------------------------------------------
 
+    def list_hashes(self) -> dict[str, str]:
+        """The SHA-256 of the manifest and sizes on the disk now (``open_or_create``'s
+        ``known_lists`` for the next opening)."""
+        return self._state.list_hashes()
+
     @property
     def entries(self) -> Mapping[str, str]:
         """{payload path: sha256} of every file the manifest lists."""
@@ -698,13 +703,16 @@ def _outcome(fn: Callable[[Staged], None]) -> Callable[[Staged], BaseException |
 
 
 def open_or_create(dest: Path | str, *, label: str, organization: str, software: str,
-                   hooks: Hooks | None = None) -> Bag:
+                   hooks: Hooks | None = None,
+                   known_lists: Mapping[str, str] | None = None) -> Bag:
     """Open the backup disk at DEST, or make a new bag there (DEST must then be empty).
 
     ``label`` names a new disk (an existing disk keeps the label written on it);
     ``software`` is the Bag-Software-Agent ("Brankas 0.1.0"). Repairs an interrupted run,
     clears leftover staging files, and holds the disk's lock until ``Bag.close()``: a
-    second writer or a verifier meanwhile gets ``backup_busy``."""
+    second writer or a verifier meanwhile gets ``backup_busy``. ``known_lists``: the
+    SHA-256 of the manifest and sizes as this office last wrote them (``Bag.list_hashes``):
+    lists with exactly those bytes are read without checking each line again."""
     dest = Path(dest)
     diskfs.check_dest(dest)
     try:
@@ -723,7 +731,7 @@ def open_or_create(dest: Path | str, *, label: str, organization: str, software:
     except OSError as exc:
         raise fmt.disk_error(exc, dest) from exc
     state = BagState(dest, organization=organization, software=software,
-                     hooks=hooks or Hooks())
+                     hooks=hooks or Hooks(), known_lists=known_lists)
     with state.on_disk():
         is_bag = diskfs.lkind(dest / fmt.BAGIT_TXT) is not None
         medium = read_medium(dest)

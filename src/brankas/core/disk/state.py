@@ -105,8 +105,12 @@ class Staged:
 
 
 class BagState:
-    def __init__(self, dest: Path, *, organization: str, software: str, hooks: Hooks) -> None:
+    def __init__(self, dest: Path, *, organization: str, software: str, hooks: Hooks,
+                 known_lists: Mapping[str, str] | None = None) -> None:
         self.dest = dest
+        # The SHA-256 of the two long lists as this office last wrote them to the disk
+        # (``_read_known_lists``): lists with those bytes were checked when they were made.
+        self.known_lists = dict(known_lists or {})
         self.organization = organization
         self.software = software
         self.hooks = hooks
@@ -385,8 +389,23 @@ class BagState:
                         self.dest, f"{fmt.DATA}/{path}", known_dirs=self.known_dirs).st_size
         self.commit([], run=None)  # brings the guides and a missing tag file up to date
 
+    def list_hashes(self) -> dict[str, str]:
+        """The SHA-256 of the two long lists as they are on the disk now (known once a
+        commit wrote or kept them): what the next opening may trust (``known_lists``)."""
+        return {name: digest for name in (fmt.MANIFEST, fmt.SIZES)
+                if (digest := self._tag_hashes.get(name)) is not None}
+
     def _read_tags(self) -> None:
         self._clean.clear()  # the lists now are what the disk says, not what we wrote
+        if self._read_known_lists():
+            self.info = fmt.read_bag_info(self.dest)
+            for name in (*fmt.GUIDES, fmt.BAG_INFO, fmt.TAGMANIFEST, fmt.BAGIT_TXT):
+                try:
+                    self._tag_hashes[name] = _hash_disk_file(self.dest, name,
+                                                             limit=fmt.TAG_LIMIT)
+                except FileNotFoundError:
+                    self._tag_hashes[name] = None
+            return
         try:
             self.entries = fmt.read_payload_manifest(self.dest)
         except FileNotFoundError:
@@ -410,6 +429,34 @@ class BagState:
                 self._tag_hashes[name] = _hash_disk_file(self.dest, name, limit=limit)
             except FileNotFoundError:
                 self._tag_hashes[name] = None
+
+    def _read_known_lists(self) -> bool:
+        """When the disk's manifest and sizes are, byte for byte, the lists this office
+        last wrote there (their SHA-256 are ``known_lists``), read them without checking
+        each line again (they were checked when made; at 100,000 files that check is most
+        of the cost of opening a disk); True then. Each list is hashed from the very
+        bytes parsed (no second read a writer could slip a change into): any other bytes,
+        and the lists are read and checked as any disk's (False)."""
+        known = self.known_lists
+        if not (known.get(fmt.MANIFEST) and known.get(fmt.SIZES)):
+            return False
+        manifest = _known_list(self.dest, fmt.MANIFEST, known[fmt.MANIFEST])
+        if manifest is None:
+            return False
+        sizes = _known_list(self.dest, fmt.SIZES, known[fmt.SIZES])
+        if sizes is None:
+            return False
+        by_size: dict[str, int] = {}
+        for path in manifest:  # keyed by the manifest's own strings, as ``_read_tags``
+            size = sizes.pop(path, None)
+            if size is not None:
+                by_size[path] = int(size)
+        del sizes
+        self.entries, self.sizes = manifest, by_size
+        self._tag_hashes[fmt.MANIFEST] = known[fmt.MANIFEST]
+        self._tag_hashes[fmt.SIZES] = known[fmt.SIZES]
+        self._clean.update((fmt.SIZES, fmt.MANIFEST))  # the disk holds them as made
+        return True
 
     def recover(self) -> bool:
         """Finish an interrupted commit from its journal; True when there was one."""
@@ -480,6 +527,42 @@ class BagState:
         for name in names:
             with contextlib.suppress(OSError):
                 (self.staging / name).unlink()
+
+
+def read_known_manifest(dest: Path, known: Mapping[str, str] | None) -> dict[str, str] | None:
+    """The disk's manifest as {payload path: sha256} when it is, byte for byte, the one
+    this office last wrote there (``known``: ``Bag.list_hashes``), else None."""
+    digest = (known or {}).get(fmt.MANIFEST)
+    return _known_list(dest, fmt.MANIFEST, digest) if digest else None
+
+
+def _known_list(dest: Path, name: str, known: str) -> dict[str, str] | None:
+    """The list ``name`` ("<value>  data/<path>" lines) as {payload path: value} when its
+    bytes hash to ``known``, else None; read a block at a time and parsed from
+    the bytes hashed (opened as ``diskfs.read_file`` does: no link followed, bounded)."""
+    digest = hashlib.sha256()
+    out: dict[str, str] = {}
+    skip = len(fmt.DATA) + 1
+    carry = b""
+    read = 0
+    try:
+        with diskfs.open_file(dest, name, limit=fmt.MANIFEST_LIMIT) as fh:
+            while block := fh.read(CHUNK):
+                read += len(block)
+                if read > fmt.MANIFEST_LIMIT:
+                    return None
+                digest.update(block)
+                data = carry + block
+                cut = data.rfind(b"\n") + 1
+                carry = data[cut:]
+                for line in data[:cut].decode("utf-8").split("\n")[:-1]:
+                    value, _, path = line.partition("  ")
+                    out[fmt.decode_path(path[skip:])] = value
+    except (OSError, SetupError, UnicodeDecodeError):
+        return None
+    if carry or digest.hexdigest() != known:
+        return None
+    return out
 
 
 def _hash_disk_file(dest: Path, name: str, *, limit: int) -> str:

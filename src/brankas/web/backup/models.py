@@ -25,6 +25,10 @@ class Medium(models.Model):
     last_verify_mode = models.CharField(max_length=10, blank=True)
     last_verify_ok = models.BooleanField(null=True, blank=True)
     sample_offset = models.BigIntegerField(default=0)  # where the next sample check starts
+    # s17 N: the SHA-256 of the disk's manifest and sizes as the last completed run left
+    # them ({"manifest-sha256.txt": ..., "brankas-sizes.txt": ...}): a run that finds
+    # exactly those bytes reads them without checking every line again.
+    lists = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["label", "first_used_at"]

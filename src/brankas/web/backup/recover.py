@@ -13,6 +13,7 @@ checked before anything is written, and nothing is written outside the new home.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,7 +38,7 @@ from brankas.core.errors import BrankasError, CryptoFailure, InvalidInput, Setup
 from brankas.core.terms import REQUESTS_DIR
 from brankas.web.accounts.models import User
 from brankas.web.audit.services import audit_record, audit_verify
-from brankas.web.backup import sealing
+from brankas.web.backup import journal, sealing
 from brankas.web.backup import segments as auditsegments
 from brankas.web.backup.models import BackupCopy, BackupRun, Medium
 from brankas.web.backup.services import Progress, medium_sync
@@ -113,7 +114,7 @@ def disk_trust(reader: BagReader, *, secrets: list[tuple[str, str]],
 @dataclass
 class SnapshotChoice:
     folder: str
-    data: bytes
+    data: bytes | list[dict[str, Any]]  # a snapshot's JSON, or a base and its journal composed
     sealed: bool  # authenticated by the office's seal
     newest_sealed: str | None = None  # the newest run the office sealed on the disk
     passed_over: list[str] = field(default_factory=list)  # newer runs not used, and why
@@ -156,6 +157,47 @@ def _open_snapshot(reader: BagReader, run: diskseal.RunSeal, identities: list[An
         raise CryptoFailure("recover_snapshot_unopened", run=run.folder) from None
 
 
+def _open_chain(reader: BagReader, seals: diskseal.SealReport, base_run: diskseal.RunSeal,
+                chain: tuple[journal.Ref, tuple[journal.Ref, ...]],
+                identities: list[Any]) -> list[dict[str, Any]]:
+    """A sealed base snapshot and its journal parts (each in its run's folder, listed with
+    its SHA-256 by the newest seal, its own run sealed by the office without a problem),
+    decrypted and composed (``journal.compose``): the database as of the last part."""
+    from brankas.web.backup.snapshot import DISK_MODELS
+
+    base, parts = chain
+    if base_run.statement("files", {}).get(f"{RUNS_DIR}/{base.folder}/{SNAPSHOT}") \
+            != base.sha256:
+        raise SetupError("backup_bag_invalid", path=str(reader.dest),
+                         detail=f"the snapshot of run {base.folder} is not the one the "
+                                "journal was sealed on")
+    opened: list[tuple[journal.Ref, bytes]] = []
+    for part in parts:
+        run = seals.run(part.folder)
+        path = f"{RUNS_DIR}/{part.folder}/{journal.JOURNAL}"
+        if run is None or not run.signed or run.problems:
+            raise SetupError("backup_bag_invalid", path=str(reader.dest), detail=(
+                f"the journal part of run {part.folder} is not in a run the office sealed"
+                + (f": {run.problems[0]}" if run and run.problems else "")))
+        if reader.entries.get(path) != part.sha256 \
+                or (run.statement("files") or {}).get(path) != part.sha256:
+            raise SetupError("backup_bag_invalid", path=str(reader.dest),
+                             detail=f"data/{path} is missing or not what the office sealed")
+        data = reader.read_bytes(path, limit=SNAPSHOT_LIMIT)
+        try:
+            opened.append((part, crypto.decrypt_bytes(data, identities)))
+        except Exception:  # pyrage: damaged, or not encrypted to these identities
+            raise CryptoFailure("recover_snapshot_unopened", run=part.folder) from None
+    try:
+        objects = json.loads(_open_snapshot(reader, base_run, identities).decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise SetupError("recover_snapshot_invalid", detail=str(exc)[:300]) from None
+    if not isinstance(objects, list):
+        raise SetupError("recover_snapshot_invalid", detail="the base is not a list of records")
+    return journal.compose(objects, opened, base_ref=base,
+                           medium_id=reader.medium.medium_id, allowed=DISK_MODELS)
+
+
 def choose_snapshot(reader: BagReader, seals: diskseal.SealReport, identities: list[Any], *,
                     allow_older: bool) -> SnapshotChoice:
     """The snapshot the newest sealed run names, authenticated by its seal. Refused when it
@@ -167,9 +209,13 @@ def choose_snapshot(reader: BagReader, seals: diskseal.SealReport, identities: l
     newest = signed[-1]
     named = newest.statement("snapshot") or {}
     current_folder = named.get("folder") if isinstance(named, dict) else None
+    # A journal (``web.backup.journal``): the base snapshot and the parts after it.
+    chain = (sealing.chain_from_statement(named)
+             if isinstance(named, dict) and "journal" in named else None)
+    base_folder = chain[0].folder if chain else current_folder
     with_snapshot = [r for r in reversed(signed)
                      if f"{RUNS_DIR}/{r.folder}/{SNAPSHOT}" in (r.statement("files") or {})]
-    current = next((r for r in with_snapshot if r.folder == current_folder), None)
+    current = next((r for r in with_snapshot if r.folder == base_folder), None)
     older = [r for r in with_snapshot if r is not current]
     unsealed = [r for r in seals.runs if r.number > newest.number and not r.signed]
     passed_over = [f"{r.folder}: not sealed by the office, not used" for r in unsealed]
@@ -181,13 +227,22 @@ def choose_snapshot(reader: BagReader, seals: diskseal.SealReport, identities: l
         if newest.problems:
             raise SetupError("backup_bag_invalid", path=str(reader.dest),
                              detail="; ".join(newest.problems[:3]))
+        if isinstance(named, dict) and "journal" in named and chain is None:
+            raise SetupError("backup_bag_invalid", path=str(reader.dest), detail=(
+                f"the seal of run {newest.folder} names a snapshot journal that is malformed"))
         if current is None:
             raise SetupError("backup_bag_invalid", path=str(reader.dest),
-                             detail=f"the snapshot of run {current_folder} is not on the disk")
+                             detail=f"the snapshot of run {base_folder} is not on the disk")
+        if chain is not None:
+            return SnapshotChoice(chain[1][-1].folder,
+                                  _open_chain(reader, seals, current, chain, identities),
+                                  True, newest.folder, passed_over)
         return SnapshotChoice(current.folder, _open_snapshot(reader, current, identities),
                               True, newest.folder, passed_over)
     except BrankasError as exc:
         problem = exc.message()[:500]
+    if chain is not None and current is not None and not current.problems:
+        older = [current, *older]  # the base alone: the state of its own run
     if not allow_older:
         fallback = next((r for r in [current, *older] if r and not r.problems
                          and not (r is current and newest.problems)), None)

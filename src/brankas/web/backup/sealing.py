@@ -27,9 +27,11 @@ from brankas.core.disk import seal as diskseal
 from brankas.core.disk import segments as seg
 from brankas.core.disk.bag import Bag
 from brankas.core.disk.layout import RUNS_DIR, SNAPSHOT
-from brankas.core.errors import SetupError
+from brankas.core.disk.state import read_known_manifest
+from brankas.core.errors import BrankasError, SetupError
 from brankas.web.audit.models import AuditEvent, AuditSequence
 from brankas.web.audit.services import audit_content
+from brankas.web.backup import journal
 from brankas.web.backup.models import BackupRun, Medium
 from brankas.web.keys.models import OfficeKey
 from brankas.web.keys.services import office_keys_trusted
@@ -56,7 +58,14 @@ def check_disk_is(dest: Path, medium: Medium) -> None:
     if not sealed:
         return
     try:  # a disk whose manifest or data/ folder cannot be read is refused as such
-        entries = fmt.read_payload_manifest(dest, problems=[], under=f"{RUNS_DIR}/")
+        # The manifest this office last wrote there (the same bytes) is not checked line
+        # by line again (``state.read_known_manifest``); any other is.
+        ours = read_known_manifest(dest, medium.lists if isinstance(medium.lists, dict)
+                                   else None)
+        entries = ({p: h for p, h in ours.items() if p.startswith(f"{RUNS_DIR}/")}
+                   if ours is not None
+                   else fmt.read_payload_manifest(dest, problems=[], under=f"{RUNS_DIR}/"))
+        del ours
         diskfs.real_dir(dest, fmt.DATA, create=False)
     except FileNotFoundError:
         raise SetupError("backup_bag_invalid", path=str(dest),
@@ -76,19 +85,91 @@ def check_disk_is(dest: Path, medium: Medium) -> None:
 class LastSnapshot:
     run: BackupRun
     audit_seq: int  # the last audit entry the snapshot holds
-    sha256: str  # of the snapshot file, as the office sealed it
+    sha256: str  # of the snapshot file (or the chain's last journal part), as sealed
+    # The chain the disk's seal names: the full snapshot and the journal parts after it
+    # (``web.backup.journal``), each on the disk as sealed; and the marks that say where
+    # it stands (None: the seal has none, the next snapshot is written whole).
+    base: journal.Ref | None = None
+    parts: tuple[journal.Ref, ...] = ()
+    marks: dict[str, Any] | None = None
+
+    @property
+    def statement(self) -> dict[str, Any]:
+        """The seal's ``snapshot`` entry naming this chain (``seal``)."""
+        return snapshot_statement(self.base, self.parts)
+
+
+def snapshot_statement(base: journal.Ref | None,
+                       parts: tuple[journal.Ref, ...] | list[journal.Ref]) -> dict[str, Any]:
+    """A seal's ``snapshot``: the current snapshot's folder and SHA-256; with a journal,
+    the folder and SHA-256 of its last part, the base and every part (a reader that knows
+    no journal finds no snapshot file in that folder and refuses, rather than load the
+    base alone)."""
+    if base is None:
+        return {"folder": "", "sha256": "", "audit_seq": 0}
+    if not parts:
+        return {"folder": base.folder, "sha256": base.sha256, "audit_seq": 0}
+    return {"folder": parts[-1].folder, "sha256": parts[-1].sha256, "audit_seq": 0,
+            "base": base.as_json(), "journal": [p.as_json() for p in parts]}
+
+
+def chain_from_statement(named: Any) -> tuple[journal.Ref, tuple[journal.Ref, ...]] | None:
+    """The (base, parts) a seal's ``snapshot`` names, or None when it is malformed."""
+    if not isinstance(named, dict):
+        return None
+
+    def ref(value: Any) -> journal.Ref | None:
+        if (isinstance(value, list) and len(value) == 2
+                and all(isinstance(v, str) for v in value)):
+            return journal.Ref(value[0], value[1])
+        return None
+
+    if "journal" not in named:
+        folder, sha = named.get("folder"), named.get("sha256")
+        if not isinstance(folder, str) or not isinstance(sha, str):
+            return None
+        return journal.Ref(folder, sha), ()
+    base, listed = ref(named.get("base")), named.get("journal")
+    if base is None or not isinstance(listed, list) or not listed \
+            or len(listed) > journal.MAX_PARTS_READ:
+        return None
+    parts = tuple(ref(v) for v in listed)
+    if any(p is None for p in parts) or len({p.folder for p in parts}) != len(parts):  # type: ignore[union-attr]
+        return None
+    if (parts[-1].folder, parts[-1].sha256) != (named.get("folder"), named.get("sha256")):  # type: ignore[union-attr]
+        return None
+    return base, parts  # type: ignore[return-value]
+
+
+def chain_paths(base: journal.Ref, parts: tuple[journal.Ref, ...]) -> list[tuple[str, str]]:
+    """(payload path, SHA-256) of each file of a chain."""
+    return [(f"{RUNS_DIR}/{base.folder}/{SNAPSHOT}", base.sha256),
+            *((f"{RUNS_DIR}/{p.folder}/{journal.JOURNAL}", p.sha256) for p in parts)]
+
+
+def _still_there(bag: Bag, path: str) -> bool:
+    """Whether a file of the chain is on the disk as the manifest says: a regular file of
+    the size recorded, reached through real folders (an ``lstat``, as for a document and
+    an audit segment; the full check of its bytes is ``verify``'s)."""
+    try:
+        st = diskfs.stat_file(bag.dest, f"{fmt.DATA}/{path}")
+    except (OSError, BrankasError):
+        return False
+    return st.st_size == bag.sizes.get(path)
 
 
 def last_snapshot(bag: Bag, medium: Medium, seals: diskseal.SealReport) -> LastSnapshot | None:
-    """The newest completed run that wrote a snapshot to this disk, if the disk still
-    carries that run as the office sealed it and the seal names the last audit entry the
-    snapshot holds (a run from before seals existed does not count: a no-change run must
-    name a snapshot a recover can authenticate). The disk may have been altered since (a
-    snapshot replaced, its seal removed or re-signed): then this run writes a new
-    snapshot rather than seal a pointer to one that recover would refuse."""
+    """The newest completed run that wrote a snapshot (or a journal part) to this disk, if
+    the disk still carries that run as the office sealed it, the seal names the last audit
+    entry the snapshot holds (a run from before seals existed does not count: a no-change
+    run must name a snapshot a recover can authenticate) and every file of the chain it
+    names (the base snapshot and the journal parts) is on the disk as sealed. The disk
+    may have been altered since (a snapshot replaced, its seal removed or re-signed):
+    then this run writes a new snapshot rather than seal a pointer to one that recover
+    would refuse."""
     last = (BackupRun.objects.filter(medium=medium, status=BackupRun.COMPLETED, snapshot=True)
             .order_by("-number").first())
-    if last is None or not last.sealed or not bag.has(f"{RUNS_DIR}/{last.folder}/{SNAPSHOT}"):
+    if last is None or not last.sealed:
         return None
     sealed = seals.run(last.folder)
     if sealed is None or not sealed.authentic:
@@ -97,20 +178,36 @@ def last_snapshot(bag: Bag, medium: Medium, seals: diskseal.SealReport) -> LastS
         return None  # a snapshot from before segments holds the log: a run writes anew
     named = sealed.statement("snapshot")
     audit_seq = named.get("audit_seq") if isinstance(named, dict) else None
-    sha256 = (sealed.statement("files") or {}).get(f"{RUNS_DIR}/{last.folder}/{SNAPSHOT}")
-    if type(audit_seq) is not int or not isinstance(sha256, str):
+    chain = chain_from_statement(named)
+    if type(audit_seq) is not int or chain is None:
         return None
-    return LastSnapshot(last, audit_seq, sha256)
+    base, parts = chain
+    mine = parts[-1].folder if parts else base.folder
+    if mine != last.folder:
+        return None  # the run that wrote it names another snapshot: not this layout
+    files = sealed.statement("files") or {}
+    entries = bag.entries
+    for path, sha in chain_paths(base, parts):
+        if entries.get(path) != sha or not _still_there(bag, path):
+            return None  # a part of the chain is not on the disk as sealed: write anew
+    if not parts and files.get(f"{RUNS_DIR}/{last.folder}/{SNAPSHOT}") != base.sha256:
+        return None
+    if parts and files.get(f"{RUNS_DIR}/{last.folder}/{journal.JOURNAL}") != parts[-1].sha256:
+        return None
+    marks = sealed.statement(journal.MARKS_KEY)
+    return LastSnapshot(last, audit_seq, (parts[-1] if parts else base).sha256, base, parts,
+                        marks if isinstance(marks, dict) else None)
 
 
 def seal(seals: diskseal.SealReport, bag: Bag, signing: OfficeKey, *, office: str,
-         run: BackupRun, medium: Medium, files: dict[str, str], snapshot_folder: str,
-         snapshot_sha256: str, segments: list[seg.Segment], head: Any,
+         run: BackupRun, medium: Medium, files: dict[str, str], snapshot: dict[str, Any],
+         marks: dict[str, Any] | None, segments: list[seg.Segment], head: Any,
          finished: Any) -> bytes:
     """The run's seal: signed by the office key, naming the disk, this run's files, the
-    current snapshot (which holds no audit entry: ``audit_seq`` 0), the audit segments
-    that make the log up to the audit head (``core.disk.segments``), the head and the
-    disk's previous seal."""
+    current snapshot (``snapshot_statement``: which holds no audit entry, ``audit_seq``
+    0), the marks where it stands (``journal.marks``), the audit segments that make the
+    log up to the audit head (``core.disk.segments``), the head and the disk's previous
+    seal."""
     signed = [r for r in seals.runs if r.signed and r.seal is not None]
     statement = {
         "office": office, "office_key": signing.fingerprint,
@@ -118,8 +215,8 @@ def seal(seals: diskseal.SealReport, bag: Bag, signing: OfficeKey, *, office: st
         "medium_id": medium.medium_id, "medium_sha256": bag.medium_sha256,
         "started_at": run.started_at.isoformat(), "finished_at": finished.isoformat(),
         "files": files,
-        "snapshot": {"folder": snapshot_folder, "sha256": snapshot_sha256,
-                     "audit_seq": 0},
+        "snapshot": snapshot,
+        **({journal.MARKS_KEY: marks} if marks is not None else {}),
         "audit_tail": None,
         seg.STATEMENT_KEY: seg.statement_value(segments),
         "audit_head": head,

@@ -63,7 +63,7 @@ from brankas.web.accounts.models import Office, User
 from brankas.web.audit.guard import require_audited
 from brankas.web.audit.models import AuditEvent
 from brankas.web.audit.services import audit_record
-from brankas.web.backup import custodyhook, registers, runfiles, sealing
+from brankas.web.backup import custodyhook, journal, registers, runfiles, sealing
 from brankas.web.backup import segments as auditsegments
 from brankas.web.backup.models import BackupCopy, BackupRun, Medium, MediumCheck
 from brankas.web.backup.snapshot import DISK_MODELS, snapshot_write
@@ -112,11 +112,13 @@ class BackupOutcome:
 
 # -- the disk and its medium record ----------------------------------------------------
 
-def _open_disk(dest: Path, label: str | None, hooks: Hooks | None) -> Bag:
+def _open_disk(dest: Path, label: str | None, hooks: Hooks | None,
+               recorded: Medium | None = None) -> Bag:
     office = Office.objects.get()
     default = label or f"DISK-{Medium.objects.count() + 1:02d}"
+    known = recorded.lists if recorded is not None and isinstance(recorded.lists, dict) else None
     return open_or_create(dest, label=default, organization=office.name,
-                          software=f"Brankas {__version__}", hooks=hooks)
+                          software=f"Brankas {__version__}", hooks=hooks, known_lists=known)
 
 
 def medium_sync(dest: Path, medium_id: str, label: str, created: str) -> Medium:
@@ -176,12 +178,13 @@ def _backup_run(*, actor: User, dest: Path | str, label: str | None,
     dest = Path(dest).expanduser().absolute()
     try:
         known = read_medium(dest)
+        recorded = None
         if known is not None:  # before anything is written: a disk in a safe is refused
             custodyhook.check_backup(known.medium_id)
             recorded = Medium.objects.filter(medium_id=known.medium_id).first()
             if recorded is not None:
                 sealing.check_disk_is(dest, recorded)
-        bag = _open_disk(dest, label, hooks)
+        bag = _open_disk(dest, label, hooks, recorded)
     except BrankasError as exc:
         audit_record(actor=actor.username, action="backup.run", target=str(dest),
                      outcome="failed" if exc.kind != "conflict" else "refused",
@@ -247,8 +250,10 @@ class _Sources:
     seq: int  # the register's last audit entry (``_register_seq``)
     anchors: list[tuple[str, bytes]]
     last: sealing.LastSnapshot | None  # the disk's last sealed snapshot
-    changed: bool  # a new snapshot and registers are written
-    made: dict[str, runfiles.Written]  # the run's own files, written (when changed)
+    changed: bool  # a new snapshot (or journal part) and registers are written
+    made: dict[str, runfiles.Written]  # the run's own files by name, written (when changed)
+    snapshot: dict[str, Any]  # the seal's ``snapshot``: the chain current as of this run
+    marks: dict[str, Any] | None  # where that snapshot stands (``journal.marks``)
     signing: OfficeKey
     # Whom this run encrypts to, read with the rest (never refused: the recovery key alone
     # still opens a disk).
@@ -261,15 +266,15 @@ class _Sealed:
     the run (this run's, or the disk's last one on a no-change run)."""
 
     files: dict[str, str]
-    snapshot_folder: str
-    snapshot_sha256: str
+    snapshot: dict[str, Any]
+    marks: dict[str, Any] | None
 
 
 def _copy(bag: Bag, run: BackupRun, medium: Medium, actor: User,
           on_progress: Progress | None) -> dict[str, Any]:
     seals = sealing.disk_seals(bag, medium)
     with runfiles.RunFiles(brankas_settings().tmp) as files:
-        src = _read_sources(bag, medium, seals, files)
+        src = _read_sources(bag, medium, seals, files, run)
         run_items = _run_folder_items(src, run)
         sealed = _sealed_so_far(src, run, run_items)
         carried = files.spool("carried.jsonl")
@@ -281,12 +286,13 @@ def _copy(bag: Bag, run: BackupRun, medium: Medium, actor: User,
         control = _control_list(src, run, medium, actor, result, counts, finished, head)
         final = _close_run(bag, src, seals, run, medium, control, carried, sealed, head,
                            finished, files)
-        _record_completed(run, medium, actor, control, counts, result, final, finished)
+        _record_completed(run, medium, actor, control, counts, result, final, finished,
+                          bag.list_hashes())
     return control
 
 
 def _read_sources(bag: Bag, medium: Medium, seals: diskseal.SealReport,
-                  files: runfiles.RunFiles) -> _Sources:
+                  files: runfiles.RunFiles, run: BackupRun) -> _Sources:
     """The documents, letters, users, keys and anchors, and the snapshot and registers
     when they are due, in one consistent read; everything big is written to ``files``
     as it is read."""
@@ -310,33 +316,87 @@ def _read_sources(bag: Bag, medium: Medium, seals: diskseal.SealReport,
                                   seq) or not all(bag.has(path) for path, _s, _h in letters)
         readers = {purpose: recipients_for(purpose=purpose) for purpose in
                    (Purpose.REGISTER, Purpose.SNAPSHOT, Purpose.AUDIT_TAIL)}
-        made = _write_run_files(files, readers) if changed else {}
+        snapshot = last.statement if last else sealing.snapshot_statement(None, ())
+        marks = last.marks if last else None
+        made: dict[str, runfiles.Written] = {}
+        if changed:
+            made, snapshot, marks = _write_snapshot(files, readers, last, run, medium)
         signing = office_key()
     return _Sources(docs=docs, recorded=recorded, letters=letters, keys=keys, office=office,
                     seq=seq, anchors=anchors, last=last, changed=changed, made=made,
-                    signing=signing, readers=readers)
+                    snapshot=snapshot, marks=marks, signing=signing, readers=readers)
 
 
-def _write_run_files(files: runfiles.RunFiles,
-                     readers: dict[Purpose, Recipients]) -> dict[str, runfiles.Written]:
+def _journal_plan(last: sealing.LastSnapshot | None
+                  ) -> dict[str, tuple[str, int] | None] | None:
+    """What a journal part of this run holds per tracked table (``journal.modes``), or
+    None when the run writes the whole snapshot: no sealed chain on the disk with its
+    marks, a base too small to be worth a journal, or the chain at its length."""
+    settings = brankas_settings()
+    limit = min(settings.journal_max_parts, journal.MAX_PARTS_READ - 1)
+    if last is None or last.base is None or last.marks is None or limit <= 0:
+        return None
+    base_bytes = last.marks.get("base_bytes")
+    if type(base_bytes) is not int or base_bytes < settings.journal_min_bytes \
+            or len(last.parts) >= limit:
+        return None
+    return journal.modes(last.marks)
+
+
+def _write_snapshot(files: runfiles.RunFiles, readers: dict[Purpose, Recipients],
+                    last: sealing.LastSnapshot | None, run: BackupRun, medium: Medium
+                    ) -> tuple[dict[str, runfiles.Written], dict[str, Any], dict[str, Any]]:
+    """The run's registers and the whole snapshot, or (``_journal_plan``) a journal part
+    and the registers' added rows; the seal's ``snapshot`` naming the chain now current,
+    and the marks (read in the same transaction as the rows)."""
+    plan = _journal_plan(last)
+    if plan is None or last is None or last.base is None or last.marks is None:
+        made = _write_run_files(files, readers)
+        marks = journal.marks(made[SNAPSHOT].size)
+        base = journal.Ref(run.folder, made[SNAPSHOT].sha256)
+        return made, sealing.snapshot_statement(base, ()), marks
+    marks = journal.marks(int(last.marks["base_bytes"]))
+    after = journal.registers_append(last.marks, plan)
+    made = _write_run_files(files, readers, after=after)
+    with files.write(journal.JOURNAL, recipients=readers[Purpose.SNAPSHOT].age()) as (
+            out, done):
+        journal.part_write(out, labels=DISK_MODELS, base=last.base,
+                           previous=last.parts[-1] if last.parts else None,
+                           run_folder=run.folder, medium_id=medium.medium_id,
+                           table_modes=plan)
+    made[journal.JOURNAL] = done[0]
+    part = journal.Ref(run.folder, done[0].sha256)
+    return made, sealing.snapshot_statement(last.base, (*last.parts, part)), marks
+
+
+def _write_run_files(files: runfiles.RunFiles, readers: dict[Purpose, Recipients], *,
+                     after: int | None = None) -> dict[str, runfiles.Written]:
     """The registers (biasa in the clear, the full one encrypted) and the database
-    snapshot (encrypted), each written as it is read (inside the run's transaction)."""
+    snapshot (encrypted), each written as it is read (inside the run's transaction).
+    With ``after`` (a journal run), the registers' parts: the documents whose id is
+    above it (``register-*-tambahan``), and no snapshot."""
     users = dict(User.objects.values_list("id", "username"))
 
     def rows(biasa_only: bool) -> Iterator[dict[str, Any]]:
         qs = Document.objects.order_by("id")
+        if after is not None:
+            qs = qs.filter(id__gt=after)
         if biasa_only:
             qs = qs.filter(category="biasa")
         for d in qs.values(*_DOC_FIELDS).iterator(chunk_size=2000):
             yield registers.register_row(d, users.get(d["registered_by_id"], ""))
 
     made: dict[str, runfiles.Written] = {}
-    with files.write(REGISTER_BIASA) as (out, done):
+    biasa, full = ((REGISTER_BIASA, REGISTER_FULL) if after is None
+                   else (journal.REGISTER_BIASA_PART, journal.REGISTER_FULL_PART))
+    with files.write(biasa) as (out, done):
         registers.csv_write(out, registers.REGISTER_COLUMNS, rows(True))
-    made[REGISTER_BIASA] = done[0]
-    with files.write(REGISTER_FULL, recipients=readers[Purpose.REGISTER].age()) as (out, done):
+    made[biasa] = done[0]
+    with files.write(full, recipients=readers[Purpose.REGISTER].age()) as (out, done):
         registers.csv_write(out, registers.REGISTER_COLUMNS, rows(False))
-    made[REGISTER_FULL] = done[0]
+    made[full] = done[0]
+    if after is not None:
+        return made
     with files.write(SNAPSHOT, recipients=readers[Purpose.SNAPSHOT].age()) as (out, done):
         snapshot_write(out, labels=DISK_MODELS)  # the audit log goes in segments
     made[SNAPSHOT] = done[0]
@@ -373,9 +433,7 @@ def _run_folder_items(src: _Sources, run: BackupRun) -> list[PayloadItem]:
         return []
     folder = f"{RUNS_DIR}/{run.folder}"
     run_items = [
-        src.made[REGISTER_BIASA].item(f"{folder}/{REGISTER_BIASA}"),
-        src.made[REGISTER_FULL].item(f"{folder}/{REGISTER_FULL}"),
-        src.made[SNAPSHOT].item(f"{folder}/{SNAPSHOT}"),
+        *(written.item(f"{folder}/{name}") for name, written in src.made.items()),
         _bytes_item(f"{folder}/{RECIPIENTS}",
                     recipients_text(src.readers[Purpose.SNAPSHOT].recovery,
                                     list(src.readers[Purpose.SNAPSHOT].keys))),
@@ -385,14 +443,8 @@ def _run_folder_items(src: _Sources, run: BackupRun) -> list[PayloadItem]:
 
 
 def _sealed_so_far(src: _Sources, run: BackupRun, run_items: list[PayloadItem]) -> _Sealed:
-    folder = f"{RUNS_DIR}/{run.folder}"
     files = {item.path: item.sha256 or "" for item in run_items}
-    last = src.last
-    return _Sealed(
-        files=files,
-        snapshot_folder=run.folder if src.changed else (last.run.folder if last else ""),
-        snapshot_sha256=(files.get(f"{folder}/{SNAPSHOT}", "") if src.changed
-                         else (last.sha256 if last else "")))
+    return _Sealed(files=files, snapshot=src.snapshot, marks=src.marks)
 
 
 @dataclass
@@ -510,9 +562,8 @@ def _close_run(bag: Bag, src: _Sources, seals: diskseal.SealReport, run: BackupR
         closing.append(written.item(segment.path))
         listed = [*listed, segment]
     seal = sealing.seal(seals, bag, src.signing, office=src.office.name, run=run,
-                        medium=medium, files=sealed.files,
-                        snapshot_folder=sealed.snapshot_folder,
-                        snapshot_sha256=sealed.snapshot_sha256, segments=listed,
+                        medium=medium, files=sealed.files, snapshot=sealed.snapshot,
+                        marks=sealed.marks, segments=listed,
                         head=head, finished=finished)
     closing.append(_bytes_item(f"{folder}/{diskseal.SEAL}", seal))
     control["bytes_added"] += sum(item.size or 0 for item in closing)
@@ -523,7 +574,7 @@ def _close_run(bag: Bag, src: _Sources, seals: diskseal.SealReport, run: BackupR
 
 def _record_completed(run: BackupRun, medium: Medium, actor: User, control: dict[str, Any],
                       counts: _Counts, result: AddResult, final: AddResult,
-                      finished: Any) -> None:
+                      finished: Any, lists: dict[str, str]) -> None:
     with transaction.atomic():
         BackupRun.objects.filter(pk=run.pk).update(
             status=BackupRun.COMPLETED, finished_at=finished, categories=control["categories"],
@@ -531,7 +582,7 @@ def _record_completed(run: BackupRun, medium: Medium, actor: User, control: dict
             bytes_added=control["bytes_added"], files_skipped=result.skipped,
             disk_files=final.files, disk_bytes=final.bytes, verified=True, sealed=True)
         Medium.objects.filter(pk=medium.pk).update(
-            files=final.files, bytes=final.bytes, last_backup_at=finished)
+            files=final.files, bytes=final.bytes, last_backup_at=finished, lists=lists)
         audit_record(actor=actor.username, action="backup.run", target=str(run.number),
                      detail={"medium": medium.medium_id, "files_added": control["files_added"],
                              "bytes_added": control["bytes_added"],

@@ -12,7 +12,7 @@ import datetime
 import io
 import json
 from collections.abc import Iterator
-from typing import IO
+from typing import IO, Any
 
 from django.apps import apps
 from django.core import serializers
@@ -113,20 +113,24 @@ _PLAIN = {"AutoField", "BigAutoField", "SmallAutoField", "IntegerField", "BigInt
           "EmailField", "SlugField"}
 
 
-def _dump_objects(model: type[models.Model]) -> Iterator[dict[str, object]]:
-    """The model's objects as Django's Python serializer gives them, in pk order."""
+def _dump_objects(model: type[models.Model], *,
+                  after: int = 0) -> Iterator[dict[str, object]]:
+    """The model's objects as Django's Python serializer gives them, in pk order (those
+    whose pk is above ``after`` when it is not 0: a journal part's added rows)."""
+    manager = model._default_manager
+    base = manager.filter(pk__gt=after) if after else manager.all()
     meta = model._meta.concrete_model._meta  # type: ignore[union-attr]
     fields = [f for f in meta.local_fields if getattr(f, "serialize", True)]
     plain = (not meta.many_to_many and meta.pk is not None
              and all(f.get_internal_type() in _PLAIN for f in [*fields, meta.pk]))
     if not plain:
         serializer = serializers.get_serializer("python")()
-        for obj in model._default_manager.order_by("pk").iterator(chunk_size=2000):
+        for obj in base.order_by("pk").iterator(chunk_size=2000):
             yield from serializer.serialize([obj])
         return
     name = str(model._meta)
     names = [f.name for f in fields]
-    rows = (model._default_manager.order_by("pk")
+    rows = (base.order_by("pk")
             .values_list(meta.pk.attname, *(f.attname for f in fields))
             .iterator(chunk_size=2000))
     for pk, *values in rows:
@@ -141,8 +145,9 @@ def _django_snapshot() -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def snapshot_load(data: bytes) -> int:
-    """Load a snapshot into an empty, migrated database; returns the number of objects.
+def snapshot_load(data: bytes | list[dict[str, Any]]) -> int:
+    """Load a snapshot (its JSON, or its objects: a base and its journal composed) into an
+    empty, migrated database; returns the number of objects.
     Only the models of ``MODELS`` are loaded: anything else (sessions, permissions, a
     table a snapshot never holds) refuses the whole snapshot."""
     from django.core.serializers.base import DeserializationError
@@ -154,7 +159,9 @@ def snapshot_load(data: bytes) -> int:
     count = 0
     try:
         with transaction.atomic():
-            for obj in serializers.deserialize("json", data.decode("utf-8")):
+            objects = (serializers.deserialize("python", data) if isinstance(data, list)
+                       else serializers.deserialize("json", data.decode("utf-8")))
+            for obj in objects:
                 label = obj.object._meta.label
                 if label not in allowed:
                     raise SetupError("recover_snapshot_invalid",

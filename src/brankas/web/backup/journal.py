@@ -1,0 +1,254 @@
+"""The database snapshot kept on a disk as a full snapshot plus a journal of parts.
+
+A full snapshot (``database.json.age``) holds every row; at 100,000 documents and 400,000
+copies it is about 170 MB encrypted, and writing it whole costs a backup of 100 new
+documents as much as one of all of them. Once a disk's full snapshot is larger than
+``journal_min_bytes`` (settings), a run that must make the disk's database current writes
+instead a **journal part** (``database-journal.json.age``, encrypted like the snapshot):
+per table, the rows added since the previous snapshot or part this disk carries, or the
+whole table again when rows of it changed or went. The run's seal names the base snapshot
+and every part after it, in order; recover loads the base and applies the parts
+(``compose``) and gets exactly the database a full snapshot of that moment holds.
+
+Which rows changed is told by the database itself (``web/changes.py``): the register
+(``documents_document``) and the copies (``backup_backupcopy``) have change stamps; on
+SQLite the stamp counts updates and deletes, and an unchanged count with a higher
+``MAX(id)`` means rows were only added (ids never go back: ``AUTOINCREMENT``), so the part
+holds the rows after the previous maximum. On PostgreSQL the stamp counts every write: a
+table unchanged since is left out, a changed one is written whole. Every other table (a
+few hundred rows: users, keys, runs, custody) is written whole in each part.
+
+What the next run needs to know (each tracked table's stamp, hashed, and its maximum id,
+and the users' names the registers print) goes in the seal, in the clear
+(``snapshot_marks``): the backup runs without a key and cannot read the parts back.
+
+The full snapshot is written again when the disk's chain is not whole as sealed (a part
+or the base missing or changed: ``last_snapshot``), when the seal that ends it carries no
+marks, when the base is small (a journal saves nothing), and every ``journal_max_parts``
+parts (a recover reads them all).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+from django.apps import apps
+from django.db import connection
+
+from brankas.core.errors import SetupError
+from brankas.web import changes
+
+FORMAT = "brankas-snapshot-journal/1"
+JOURNAL = "database-journal.json.age"
+REGISTER_BIASA_PART = "register-biasa-tambahan.csv"
+REGISTER_FULL_PART = "register-lengkap-tambahan.csv.age"
+MARKS_KEY = "snapshot_marks"
+# The tables whose changes the database counts (``changes_tracked``), by model.
+TRACKED = {"documents.Document": "documents_document",
+           "backup.BackupCopy": "backup_backupcopy"}
+APPEND, REPLACE = "append", "replace"
+# A seal naming more parts than this is not read (a run writes at most
+# ``journal_max_parts``, 16 by default, before a full snapshot again).
+MAX_PARTS_READ = 256
+
+
+# -- marks: where the disk's snapshot stands ---------------------------------------------
+
+def _digest(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, default=str).encode()).hexdigest()[:32]
+
+
+def table_mark(label: str) -> dict[str, Any] | None:
+    """The tracked table's state as of this transaction: its stamp hashed (SQLite without
+    the maximum id, which is kept apart) and its maximum id; None when its changes are not
+    all counted (a trigger missing: the table is written whole)."""
+    table = TRACKED[label]
+    current = changes.stamp(table)
+    if current is None:
+        return None
+    vendor = connection.vendor
+    if vendor == "sqlite":  # (name, n, epoch, max id)
+        return {"state": _digest([vendor, *current[:3]]), "max": int(current[3] or 0),
+                "appends": True}
+    model = apps.get_model(label)
+    top = model._default_manager.order_by("-pk").values_list("pk", flat=True).first()
+    return {"state": _digest([vendor, *current]), "max": int(top or 0), "appends": False}
+
+
+def users_mark() -> str:
+    """The users' names as the registers print them (a renamed user: registers anew)."""
+    from brankas.web.accounts.models import User
+
+    return _digest(sorted(User.objects.values_list("id", "username")))
+
+
+def marks(base_bytes: int) -> dict[str, Any]:
+    """What the run's seal records for the next run (``MARKS_KEY``)."""
+    return {"base_bytes": base_bytes, "users": users_mark(),
+            "tables": {label: table_mark(label) for label in TRACKED}}
+
+
+def modes(previous: dict[str, Any]) -> dict[str, tuple[str, int] | None]:
+    """For each tracked model, what a part holds against the ``previous`` marks: None (the
+    table is unchanged: left out), (APPEND, after) (the rows with a higher id) or
+    (REPLACE, 0). Untracked models are always REPLACE."""
+    out: dict[str, tuple[str, int] | None] = {}
+    tables = previous.get("tables")
+    before: dict[str, Any] = tables if isinstance(tables, dict) else {}
+    for label in TRACKED:
+        now, then = table_mark(label), before.get(label)
+        if (now is None or not isinstance(then, dict) or then.get("state") != now["state"]
+                or type(then.get("max")) is not int or then["max"] > now["max"]):
+            out[label] = (REPLACE, 0)
+        elif then["max"] == now["max"]:
+            out[label] = None
+        elif now["appends"]:
+            out[label] = (APPEND, then["max"])
+        else:  # pragma: no cover - PostgreSQL: a new row is a new stamp (state differs)
+            out[label] = (REPLACE, 0)
+    return out
+
+
+def registers_append(previous: dict[str, Any],
+                     table_modes: dict[str, tuple[str, int] | None]) -> int | None:
+    """The id after which the run's register parts hold the documents (None: the
+    registers are written whole: a document changed or went, or a user was renamed)."""
+    mode = table_modes.get("documents.Document")
+    if previous.get("users") != users_mark():
+        return None
+    if mode is None:
+        tables = previous.get("tables") or {}
+        return int(tables["documents.Document"]["max"])
+    return mode[1] if mode[0] == APPEND else None
+
+
+# -- writing a part ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Ref:
+    folder: str
+    sha256: str
+
+    def as_json(self) -> list[str]:
+        return [self.folder, self.sha256]
+
+
+def part_write(out: IO[bytes], *, labels: Iterable[str], base: Ref, previous: Ref | None,
+               run_folder: str, medium_id: str,
+               table_modes: dict[str, tuple[str, int] | None]) -> None:
+    """The journal part, written to ``out`` model by model (rows read 2,000 at a time)."""
+    from brankas.web.backup.snapshot import _dump_objects, _Encoder
+
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="")  # type: ignore[arg-type]
+    try:
+        head = {"format": FORMAT, "base": base.as_json(),
+                "previous": previous.as_json() if previous else None,
+                "run": run_folder, "medium_id": medium_id}
+        text.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "models": [')
+        first = True
+        for label in labels:
+            mode = table_modes.get(label, (REPLACE, 0))
+            if mode is None:
+                continue
+            text.write(("" if first else ", ")
+                       + json.dumps({"model": label, "mode": mode[0], "after": mode[1]})[:-1]
+                       + ', "objects": [')
+            first = False
+            one = True
+            for obj in _dump_objects(apps.get_model(label), after=mode[1]):
+                text.write(("" if one else ", ")
+                           + json.dumps(obj, cls=_Encoder, ensure_ascii=False))
+                one = False
+            text.write("]}")
+        text.write("]}")
+        text.flush()
+    finally:
+        text.detach()
+
+
+# -- recover: the base and its parts, composed ---------------------------------------------
+
+def _refuse(detail: str) -> SetupError:
+    return SetupError("recover_snapshot_invalid", detail=detail[:300])
+
+
+def compose(base: list[dict[str, Any]], parts: Iterable[tuple[Ref, bytes]], *, base_ref: Ref,
+            medium_id: str, allowed: Iterable[str]) -> list[dict[str, Any]]:
+    """The objects of the base snapshot with each (decrypted) part applied in order: the
+    fixture a full snapshot of the last part's moment holds. Each part must name the base,
+    the part before it, its own run folder and this disk; each table in it must be one a
+    snapshot holds, appended rows must follow the table's last id."""
+    allowed = set(allowed)
+    tables: dict[str, list[dict[str, Any]]] = {}
+    order: list[str] = []
+    for obj in base:
+        label = obj.get("model") if isinstance(obj, dict) else None
+        if not isinstance(label, str):
+            raise _refuse("the base snapshot holds an object that is not a record")
+        if label not in tables:
+            tables[label] = []
+            order.append(label)
+        tables[label].append(obj)
+    previous: Ref | None = None
+    for ref, data in parts:
+        try:
+            body = json.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise _refuse(f"journal part of run {ref.folder}: {exc}") from None
+        if not isinstance(body, dict) or body.get("format") != FORMAT:
+            raise _refuse(f"journal part of run {ref.folder}: not a journal part")
+        expected = {"base": base_ref.as_json(), "run": ref.folder, "medium_id": medium_id,
+                    "previous": previous.as_json() if previous else None}
+        for key, value in expected.items():
+            if body.get(key) != value:
+                raise _refuse(f"journal part of run {ref.folder}: its {key} is "
+                              f"{str(body.get(key))[:80]}, not {str(value)[:80]}")
+        models_ = body.get("models")
+        if not isinstance(models_, list):
+            raise _refuse(f"journal part of run {ref.folder}: no tables")
+        for table in models_:
+            _apply(tables, order, table, ref, allowed)
+        previous = ref
+    return [obj for label in order for obj in tables[label]]
+
+
+def _apply(tables: dict[str, list[dict[str, Any]]], order: list[str], table: Any, ref: Ref,
+           allowed: set[str]) -> None:
+    where = f"journal part of run {ref.folder}"
+    if not isinstance(table, dict) or not isinstance(table.get("objects"), list):
+        raise _refuse(f"{where}: a table is malformed")
+    label, mode, after = table.get("model"), table.get("mode"), table.get("after")
+    if label not in allowed:
+        raise _refuse(f"{where}: it holds {str(label)[:60]}, not a Brankas record")
+    objects = table["objects"]
+    key = str(apps.get_model(label)._meta)  # as the objects name it: documents.document
+    for obj in objects:
+        if not isinstance(obj, dict) or obj.get("model") != key \
+                or type(obj.get("pk")) is not int or not isinstance(obj.get("fields"), dict):
+            raise _refuse(f"{where}: a row of {label} is malformed")
+    if key not in tables:
+        tables[key] = []
+        order.append(key)
+    if mode == REPLACE:
+        tables[key] = objects
+    elif mode == APPEND and type(after) is int:
+        rows = tables[key]
+        last = rows[-1]["pk"] if rows else 0
+        if after != last or any(o["pk"] <= p for o, p in _pairs(objects, last)):
+            raise _refuse(f"{where}: the rows added to {label} do not follow its last "
+                          f"(#{last})")
+        rows.extend(objects)
+    else:
+        raise _refuse(f"{where}: {label}: unknown mode {str(mode)[:20]}")
+
+
+def _pairs(objects: list[dict[str, Any]], last: int) -> Iterator[tuple[dict[str, Any], int]]:
+    previous = last
+    for obj in objects:
+        yield obj, previous
+        previous = obj["pk"]
