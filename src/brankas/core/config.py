@@ -90,6 +90,11 @@ class Settings:
     unlock_idle_minutes: int = 15  # an unlocked key stays in server memory this long idle
     sealed_cache_max: int = 50_000  # decrypted values kept per unlocked session, at most
     sealed_warm: int = 10_000  # sealed subjects decrypted at unlock (newest first; 0: none)
+    # s17 E: equipment and disk health (issue 17).
+    smart_timeout_seconds: int = 20  # smartctl is given this long per call, then "unknown"
+    smart_json: Path | None = None  # recorded smartctl --json output used instead of smartctl
+    disk_full_runs: int = 5  # warn when a disk is full within this many more runs
+    disk_max_age_months: int = 60  # warn of a backup disk in use longer
 
     @property
     def database_path(self) -> Path:
@@ -139,6 +144,11 @@ def load() -> Settings:
         unlock_idle_minutes=_int("BRANKAS_UNLOCK_IDLE_MINUTES", 15),
         sealed_cache_max=_int("BRANKAS_SEALED_CACHE_MAX", 50_000),
         sealed_warm=_int("BRANKAS_SEALED_WARM", 10_000, minimum=0),
+        smart_timeout_seconds=_int("BRANKAS_SMART_TIMEOUT", 20),
+        smart_json=(Path(os.environ["BRANKAS_SMART_JSON"]).expanduser()
+                    if os.environ.get("BRANKAS_SMART_JSON") else None),
+        disk_full_runs=_int("BRANKAS_DISK_FULL_RUNS", 5),
+        disk_max_age_months=_int("BRANKAS_DISK_MAX_AGE_MONTHS", 60),
     )
 
 

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
 if brankas_instance.queue_wanted():
     INSTALLED_APPS += brankas_instance.QUEUE_APPS
 INSTALLED_APPS += ["brankas.web.jobs"]
+INSTALLED_APPS += ["brankas.web.equipment"]  # s17 E: equipment and disk health (issue 17)
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 MIDDLEWARE = [
