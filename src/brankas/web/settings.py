@@ -80,6 +80,7 @@ WSGI_APPLICATION = "brankas.web.wsgi.application"
 UI_AREAS = ("accounts", "audit", "backup", "custody", "dashboard", "documents", "keys",
             "reports", "sendrequests")
 UI_AREAS += ("office",)  # type: ignore[assignment]  # issue 14 B: the office profile page
+UI_AREAS += ("equipment",)  # type: ignore[assignment]  # s17 E: the equipment pages
 
 TEMPLATES = [
     {

@@ -358,3 +358,13 @@ def equipment_figures(low: datetime, high: datetime) -> dict[str, Any]:
         "problems": problems,
         "warnings": [w.text("id") for w in warnings],
     }
+
+
+def equipment_counts(low: datetime, high: datetime) -> dict[str, int]:
+    """The executive summary's equipment figures: items in service, checks and repairs
+    logged in the period, problems found in it, warnings standing now."""
+    figures = equipment_figures(low, high)
+    return {"equipment_items": len(figures["items"]),
+            "equipment_checks": len(figures["checks"]),
+            "equipment_problems": len(figures["problems"]),
+            "equipment_warnings": len(figures["warnings"])}
