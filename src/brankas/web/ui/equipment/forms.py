@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -11,7 +11,7 @@ from brankas.core.terms import CONDITION_LABELS, EQUIPMENT_KIND_LABELS, choices
 from brankas.web.ui.forms import BaseForm, text_field
 
 
-def _date(label: object, required: bool = False) -> forms.DateField:
+def _date(label: Any, required: bool = False) -> forms.DateField:
     return forms.DateField(label=label, required=required, input_formats=["%Y-%m-%d"],
                            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
 

@@ -46,7 +46,7 @@ def _list_page(request: HttpRequest, user: User, form: EquipmentForm | None = No
                status: int = 200) -> HttpResponse:
     items = equipment_items(actor=user, via="web", target=request.path)
     lang = _lang()
-    warned = {}
+    warned: dict[str, list[str]] = {}
     for w in equipment_warnings(items):
         warned.setdefault(w.ref, []).append(w.text(lang))
     can_record = allowed(user.role, Action.RECORD_EQUIPMENT)
@@ -91,7 +91,9 @@ def _item_page(request: HttpRequest, user: User, item: Item, *,
                status: int = 200) -> HttpResponse:
     lang = _lang()
     can_record = allowed(user.role, Action.RECORD_EQUIPMENT) and item.retired_at is None
+    sources = {"backup": _("Backup"), "verify": _("Verification"), "drill": _("Restore drill")}
     health = [{"h": h, "status": STATUS_WORDS[h.status][0 if lang == "id" else 1],
+               "source": sources.get(h.source, h.source),
                "rose": which_text(h.rose, lang) if h.rose else ""} for h in item_health(item)]
     return render(request, "ui/equipment_item.html", {
         "item": item,
@@ -152,4 +154,4 @@ def equipment_retire_view(request: HttpRequest, ref: str) -> HttpResponse:
         return equipment_retire(actor=user, ref=ref, reason=data["reason"])
 
     return _posted(request, ref, RetireForm(request.POST), call,
-                   _("The item is out of service (tidak aktif)."))
+                   _("The item is out of service."))
