@@ -2,7 +2,7 @@
 
 The Sandiman records (``record-equipment``); the Sandiman, the Kasi and the Kabid read
 (``view-equipment``). Disks and safes Brankas already knows are listed as ``disk:LABEL``
-and ``safe:NAME`` without being entered again."""
+and ``brankas:NAME`` without being entered again."""
 
 from __future__ import annotations
 

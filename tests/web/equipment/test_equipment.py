@@ -123,7 +123,7 @@ def test_known_disks_and_safes_are_equipment_without_being_entered_twice(
     register(office, "Surat pertama")
     backup_run(actor=office.users["operator"], dest=tmp_path / "disk", label="DISK-01")
     refs = [i.ref for i in all_items()]
-    assert refs.count("disk:DISK-01") == 1 and refs.count("safe:Brankas-A") == 1
+    assert refs.count("disk:DISK-01") == 1 and refs.count("brankas:Brankas-A") == 1
     disk = item_resolve("disk:DISK-01")
     assert disk.pk is None and disk.kind == "hard-disk-eksternal"
     assert disk.serial == "WD-WXB2A91KLP37" and disk.health.status == "good"

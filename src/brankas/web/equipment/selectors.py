@@ -4,7 +4,7 @@ dashboard and the backup report show.
 Disks and safes Brankas already knows are listed as equipment without being entered
 twice: an ``Equipment`` row linked to the disk or safe when someone recorded something
 about it, otherwise an item made from the disk's or safe's own record (reference
-``disk:LABEL`` or ``safe:NAME``; the first log entry links it, ``services._adopt``)."""
+``disk:LABEL`` or ``brankas:NAME``; the first log entry links it, ``services._adopt``)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,8 @@ from brankas.web.custody.models import Safe
 from brankas.web.equipment.models import DiskHealth, Equipment, MaintenanceEntry
 from brankas.web.runtime import brankas_settings
 
-DISK_PREFIX, SAFE_PREFIX = "disk:", "safe:"
+DISK_PREFIX, SAFE_PREFIX = "disk:", "brankas:"
+SAFE_ALIASES = ("brankas:", "safe:")  # a safe's reference in either language
 
 
 @dataclass
@@ -183,7 +184,8 @@ def equipment_items(*, actor: User, via: str = "", target: str = "",
 
 def item_resolve(ref: str) -> Item:
     """An item by its reference: a number, ``disk:LABEL`` (or a disk's id) or
-    ``safe:NAME``; a disk or safe that is recorded comes back as its row."""
+    ``brankas:NAME`` (or ``safe:NAME``); a disk or safe that is recorded comes back as
+    its row."""
     from brankas.web.custody.selectors import medium_resolve, safe_get
 
     ref = (ref or "").strip()
@@ -201,9 +203,9 @@ def item_resolve(ref: str) -> Item:
         if row is None:
             return _from_medium(Medium.objects.select_related(
                 "custody", "custody__safe").get(pk=medium.pk), _latest_health())
-    elif ref.lower().startswith(SAFE_PREFIX):
+    elif ref.lower().startswith(SAFE_ALIASES):
         try:
-            safe = safe_get(ref[len(SAFE_PREFIX):])
+            safe = safe_get(ref.split(":", 1)[1])
         except NotFound:
             raise NotFound("equipment_not_found", ref=ref) from None
         row = Equipment.objects.filter(safe=safe).first()

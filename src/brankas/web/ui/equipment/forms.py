@@ -23,7 +23,7 @@ class EquipmentForm(BaseForm):
         "user_not_found": "responsible", "equipment_linked": None}
 
     kind = forms.ChoiceField(label=_("Kind"), choices=choices(EQUIPMENT_KIND_LABELS))
-    name = text_field(_("Name"), 100, required=True, placeholder="Laptop Sandi-1")
+    name = text_field(_("Name"), 100, required=True, placeholder="Laptop-01")
     serial = text_field(_("Serial number"), 100)
     location = text_field(_("Location"), 200, placeholder="Ruang Persandian")
     responsible = forms.ChoiceField(label=_("Official responsible"), required=False)
