@@ -35,6 +35,7 @@ from brankas.web.runtime import brankas_settings
 
 DISK_PREFIX, SAFE_PREFIX = "disk:", "brankas:"
 SAFE_ALIASES = ("brankas:", "safe:")  # a safe's reference in either language
+SAFE_ID_PREFIX = "brankas-id:"  # a known safe by its number (the pages' addresses)
 
 
 @dataclass
@@ -73,6 +74,16 @@ class Item:
     @property
     def active(self) -> bool:
         return self.retired_at is None and self.condition != Condition.INACTIVE.value
+
+    @property
+    def url_ref(self) -> str:
+        """The reference in a page's address: a number, or a known disk's id or a known
+        safe's number (a label or a name may hold any character, "/" among them)."""
+        if self.pk is not None:
+            return str(self.pk)
+        if self.medium is not None:
+            return DISK_PREFIX + self.medium.medium_id
+        return SAFE_ID_PREFIX + str(self.safe.pk if self.safe else 0)
 
     @property
     def linked(self) -> str:
@@ -203,6 +214,13 @@ def item_resolve(ref: str) -> Item:
         if row is None:
             return _from_medium(Medium.objects.select_related(
                 "custody", "custody__safe").get(pk=medium.pk), _latest_health())
+    elif ref.lower().startswith(SAFE_ID_PREFIX) and ref[len(SAFE_ID_PREFIX):].isdigit():
+        safe_row = Safe.objects.filter(pk=int(ref[len(SAFE_ID_PREFIX):])).first()
+        if safe_row is None:
+            raise NotFound("equipment_not_found", ref=ref)
+        row = Equipment.objects.filter(safe=safe_row).first()
+        if row is None:
+            return _from_safe(safe_row)
     elif ref.lower().startswith(SAFE_ALIASES):
         try:
             safe = safe_get(ref.split(":", 1)[1])
@@ -242,6 +260,7 @@ class EquipmentWarning:
     code: str  # advice.WARNINGS
     params: dict[str, Any]
     ref: str  # the item it is about
+    url_ref: str = ""  # the same in a page's address (``Item.url_ref``)
 
     def text(self, lang: str = "id") -> str:
         return advice.text(self.code, self.params, lang)
@@ -287,29 +306,32 @@ def equipment_warnings(items: list[Item] | None = None,
         if item.next_check_due is not None and item.next_check_due < today:
             out.append(EquipmentWarning("check_overdue", {
                 "item": name, "ref": item.ref, "due": item.next_check_due.isoformat(),
-                "days": (today - item.next_check_due).days}, item.ref))
+                "days": (today - item.next_check_due).days}, item.ref, item.url_ref))
         if item.condition in DAMAGED_CONDITIONS:
             out.append(EquipmentWarning("damaged", {
-                "item": name, "ref": item.ref, "condition": item.condition_label}, item.ref))
+                "item": name, "ref": item.ref, "condition": item.condition_label},
+                item.ref, item.url_ref))
         if item.medium is None:
             continue
         disk = item.medium.label
         h = item.health
         if h is not None and h.status == "failed":
             out.append(EquipmentWarning("smart_failed", {"disk": disk, "when": _when(h.at)},
-                                        item.ref))
+                                        item.ref, item.url_ref))
         if h is not None and h.rose:
             out.append(EquipmentWarning("counters_rose", {
-                "disk": disk, "when": _when(h.at), "rose": h.rose}, item.ref))
+                "disk": disk, "when": _when(h.at), "rose": h.rose},
+                item.ref, item.url_ref))
         if h is not None and h.runs_left is not None and h.runs_left <= settings.disk_full_runs:
             out.append(EquipmentWarning("full_soon", {
-                "disk": disk, "runs": h.runs_left, "free": _size(h.free_bytes)}, item.ref))
+                "disk": disk, "runs": h.runs_left, "free": _size(h.free_bytes)},
+                item.ref, item.url_ref))
         since = item.acquired or timezone.localtime(item.medium.first_used_at).date()
         months = _months(since, today)
         if months > settings.disk_max_age_months:
             out.append(EquipmentWarning("disk_old", {
                 "disk": disk, "months": months, "since": since.isoformat(),
-                "limit": settings.disk_max_age_months}, item.ref))
+                "limit": settings.disk_max_age_months}, item.ref, item.url_ref))
     return out
 
 

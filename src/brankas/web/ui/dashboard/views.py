@@ -270,7 +270,7 @@ def equipment_hints(user: User) -> list[Hint]:
     if not allowed(user.role, Action.VIEW_EQUIPMENT):
         return []
     lang = "id" if (get_language() or "id").startswith("id") else "en"
-    return [Hint("warning", w.text(lang), reverse("ui:equipment_item", args=[w.ref]),
+    return [Hint("warning", w.text(lang), reverse("ui:equipment_item", args=[w.url_ref]),
                  _("Equipment")) for w in equipment_warnings()]
 
 
