@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Max, QuerySet, Subquery
 from django.utils import timezone
 
 from brankas.core.access import Action
@@ -121,10 +121,9 @@ def health_as_dict(h: DiskHealth) -> dict[str, Any]:
 
 
 def _latest_health() -> dict[int, DiskHealth]:
-    latest: dict[int, DiskHealth] = {}
-    for h in DiskHealth.objects.order_by("medium_id", "-at", "-id"):
-        latest.setdefault(h.medium_id, h)
-    return latest
+    """Each disk's latest reading, in one query however many there are."""
+    last = DiskHealth.objects.values("medium_id").annotate(last=Max("id")).values("last")
+    return {h.medium_id: h for h in DiskHealth.objects.filter(id__in=Subquery(last))}
 
 
 def _medium_place(medium: Medium) -> str:
@@ -171,10 +170,8 @@ def all_items() -> list[Item]:
     rows = list(Equipment.objects.select_related(
         "responsible", "medium", "medium__custody", "medium__custody__safe", "safe"))
     health = _latest_health()
-    checks: dict[int, date] = {}
-    for equipment_id, on in MaintenanceEntry.objects.order_by("on").values_list(
-            "equipment_id", "on"):
-        checks[equipment_id] = on
+    checks: dict[int, date] = dict(MaintenanceEntry.objects.values("equipment_id").annotate(
+        last=Max("on")).values_list("equipment_id", "last"))
     items = [_from_row(r, health, checks) for r in rows]
     linked_media = {r.medium_id for r in rows if r.medium_id}
     linked_safes = {r.safe_id for r in rows if r.safe_id}
