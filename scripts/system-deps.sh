@@ -9,6 +9,7 @@ for pkg in "$@"; do
     gettext) cmd=xgettext ;;
     poppler-utils) cmd=pdftotext ;;
     postgresql) cmd=pg_ctl ;;
+    smartmontools) cmd=smartctl ;;  # optional for Brankas itself; the tests call it once
     *) cmd=$pkg ;;
   esac
   # Debian keeps PostgreSQL's server programs off PATH, in /usr/lib/postgresql/<version>/bin.

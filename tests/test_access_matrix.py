@@ -375,6 +375,19 @@ def svc_seal_fields(ctx: SimpleNamespace, user: Any) -> None:
     seal_existing(actor=user, passphrase=WEAK, vacuum=False)
 
 
+
+def svc_record_equipment(ctx: SimpleNamespace, user: Any) -> None:  # s17 E
+    from brankas.web.equipment.services import equipment_add
+
+    equipment_add(actor=user, kind="lainnya", name="")  # refused for its name, after the role
+
+
+def svc_view_equipment(ctx: SimpleNamespace, user: Any) -> None:  # s17 E
+    from brankas.web.equipment.selectors import equipment_items
+
+    equipment_items(actor=user, via="test")
+
+
 @dataclass(frozen=True)
 class Attempt:
     service: Callable[[SimpleNamespace, Any], None] | None
@@ -497,6 +510,13 @@ ATTEMPTS: dict[Action, Attempt] = {
     Action.SEAL_FIELDS: Attempt(
         svc_seal_fields, lambda ctx, u: ["seal-fields", "--passphrase-file", str(ctx.weak)],
         None, why_not="a one-off command-line migration (docs/cli.md), no page"),
+    # s17 E: the equipment register (issue 17)
+    Action.RECORD_EQUIPMENT: Attempt(
+        svc_record_equipment, lambda ctx, u: ["equipment", "add", "--kind", "lainnya"],
+        lambda c, ctx, u: c.post("/equipment/", {})),
+    Action.VIEW_EQUIPMENT: Attempt(
+        svc_view_equipment, lambda ctx, u: ["equipment", "list"],
+        lambda c, ctx, u: c.get("/equipment/")),
 }
 
 PAIRS = list(itertools.product(Action, Role))

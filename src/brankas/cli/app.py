@@ -290,6 +290,7 @@ main.lazy = {
     "report": ("brankas.cli.reports",),
     "request": ("brankas.cli.sendrequests",),
     "seal-fields": ("brankas.cli.sealfields",),  # issue 16
+    "equipment": ("brankas.cli.equipment",),  # s17 E: issue 17
 }
 assert isinstance(audit, LazyGroup)
 audit.lazy = {"list": ("brankas.cli.audit",), "export": ("brankas.cli.audit",)}

@@ -61,6 +61,9 @@ class Action(StrEnum):
     # Sealed register fields (issue 16).
     UNSEAL = "unseal"  # see sealed fields with one's own key (unlocked for a while)
     SEAL_FIELDS = "seal-fields"  # seal the existing exempted entries (a holder, or shares)
+    # s17 E: the equipment register and its maintenance log (issue 17).
+    RECORD_EQUIPMENT = "record-equipment"  # add items, log checks and repairs, retire items
+    VIEW_EQUIPMENT = "view-equipment"  # the register, its log and the disks' health
 
 
 S, KS, KB, KD, AD = Role.SANDIMAN, Role.KASI, Role.KABID, Role.KADIS, Role.ADMIN
@@ -110,6 +113,8 @@ MATRIX: dict[Action, frozenset[Role]] = {
     Action.RECOVERY_CHECK: frozenset({AD}),
     Action.UNSEAL: HOLDERS,
     Action.SEAL_FIELDS: HOLDERS | {AD},
+    Action.RECORD_EQUIPMENT: frozenset({S}),
+    Action.VIEW_EQUIPMENT: frozenset({S, KS, KB}),
 }
 
 # What the action is called in a refusal ("the role X may not ...").
@@ -167,6 +172,9 @@ ACTION_WORDS = {
     Action.UNSEAL: ("melihat isian tersegel dengan kuncinya sendiri",
                     "see sealed fields with their own key"),
     Action.SEAL_FIELDS: ("menyegel isian register yang ada", "seal the existing register fields"),
+    Action.RECORD_EQUIPMENT: ("mencatat peralatan dan pemeliharaannya",
+                              "record equipment and its maintenance"),
+    Action.VIEW_EQUIPMENT: ("melihat daftar peralatan", "view the equipment register"),
 }
 
 

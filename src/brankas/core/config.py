@@ -94,6 +94,11 @@ class Settings:
     # full snapshot is this large, and the whole snapshot again after this many parts.
     journal_min_bytes: int = 4 << 20
     journal_max_parts: int = 16
+    # s17 E: equipment and disk health (issue 17).
+    smart_timeout_seconds: int = 20  # smartctl is given this long per call, then "unknown"
+    smart_json: Path | None = None  # recorded smartctl --json output used instead of smartctl
+    disk_full_runs: int = 5  # warn when a disk is full within this many more runs
+    disk_max_age_months: int = 60  # warn of a backup disk in use longer
 
     @property
     def database_path(self) -> Path:
@@ -145,6 +150,11 @@ def load() -> Settings:
         sealed_warm=_int("BRANKAS_SEALED_WARM", 10_000, minimum=0),
         journal_min_bytes=_int("BRANKAS_JOURNAL_MIN_BYTES", 4 << 20, minimum=0),
         journal_max_parts=_int("BRANKAS_JOURNAL_MAX_PARTS", 16, minimum=0),
+        smart_timeout_seconds=_int("BRANKAS_SMART_TIMEOUT", 20),
+        smart_json=(Path(os.environ["BRANKAS_SMART_JSON"]).expanduser()
+                    if os.environ.get("BRANKAS_SMART_JSON") else None),
+        disk_full_runs=_int("BRANKAS_DISK_FULL_RUNS", 5),
+        disk_max_age_months=_int("BRANKAS_DISK_MAX_AGE_MONTHS", 60),
     )
 
 

@@ -993,6 +993,31 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the audit log on the disk {path} cannot be used: {detail}. Nothing was recovered; "
         "use another backup disk",
     ),
+    # s17 E: equipment and disk health (issue 17)
+    "equipment_not_found": (
+        "peralatan {ref} tidak ditemukan; lihat brankas equipment list",
+        "equipment {ref} not found; see brankas equipment list",
+    ),
+    "equipment_kind_invalid": (
+        "jenis peralatan {value} tidak dikenal; gunakan salah satu: {choices}",
+        "unknown kind of equipment {value}; use one of: {choices}",
+    ),
+    "equipment_condition_invalid": (
+        "kondisi {value} tidak dikenal; gunakan baik, rusak-ringan, rusak-berat atau tidak-aktif",
+        "unknown condition {value}; use baik, rusak-ringan, rusak-berat or tidak-aktif",
+    ),
+    "equipment_date_invalid": (
+        "tanggal {field} tidak sah: {value}; gunakan YYYY-MM-DD",
+        "the date {field} is invalid: {value}; use YYYY-MM-DD",
+    ),
+    "equipment_linked": (
+        "{what} sudah tercatat sebagai peralatan {ref}: tidak dicatat dua kali",
+        "{what} is already recorded as equipment {ref}: it is not entered twice",
+    ),
+    "equipment_retired": (
+        "peralatan {ref} sudah tidak aktif sejak {date}; tidak ada yang diubah",
+        "equipment {ref} has been retired since {date}; nothing was changed",
+    ),
 }
 
 

@@ -5,6 +5,7 @@ Code and logs are English; these values are what is stored, shown and used as fo
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import TypeVar
@@ -127,3 +128,61 @@ REQUESTS_DIR = "permintaan"
 def parse_urgency(text: str) -> Urgency:
     """Accept the stored value, the label, or underscores/spaces for the hyphen."""
     return Urgency(text.strip().lower().replace("_", "-").replace(" ", "-"))
+
+
+# The unit's equipment (issue 17): the SOP's PERALATAN/PERLENGKAPAN list, and the
+# condition of an item as an inventory of state property (barang milik daerah) records it.
+class EquipmentKind(StrEnum):
+    COMPUTER = "komputer-laptop"
+    SCANNER = "pemindai"
+    MESSAGE_APP = "aplikasi-berita"
+    ENCRYPTION = "peralatan-enkripsi"
+    EXTERNAL_DISK = "hard-disk-eksternal"
+    SAFE = "brankas"
+    KEYS_PINS = "kunci-pin-berkas"
+    OTHER = "lainnya"
+
+
+EQUIPMENT_KIND_LABELS = {
+    EquipmentKind.COMPUTER: "Komputer / laptop",
+    EquipmentKind.SCANNER: "Pemindai (scanner)",
+    EquipmentKind.MESSAGE_APP: "Aplikasi berita elektronik",
+    EquipmentKind.ENCRYPTION: "Peralatan enkripsi",
+    EquipmentKind.EXTERNAL_DISK: "Hard disk eksternal",
+    EquipmentKind.SAFE: "Brankas",
+    EquipmentKind.KEYS_PINS: "Kunci dan pin berkas",
+    EquipmentKind.OTHER: "Lainnya",
+}
+
+
+class Condition(StrEnum):
+    GOOD = "baik"
+    LIGHTLY_DAMAGED = "rusak-ringan"
+    BADLY_DAMAGED = "rusak-berat"
+    INACTIVE = "tidak-aktif"
+
+
+CONDITION_LABELS = {
+    Condition.GOOD: "Baik",
+    Condition.LIGHTLY_DAMAGED: "Rusak ringan",
+    Condition.BADLY_DAMAGED: "Rusak berat",
+    Condition.INACTIVE: "Tidak aktif",
+}
+
+# The conditions the dashboard and the report warn of.
+DAMAGED_CONDITIONS = frozenset({Condition.LIGHTLY_DAMAGED, Condition.BADLY_DAMAGED})
+
+
+def parse_equipment_kind(text: str) -> EquipmentKind:
+    """Accept the stored value, the label's first word, or underscores/spaces for the hyphen."""
+    norm = "-".join(part for part in re.split(r"[\s_/-]+", text.strip().lower()) if part)
+    aliases = {"komputer": "komputer-laptop", "laptop": "komputer-laptop",
+               "scanner": "pemindai", "enkripsi": "peralatan-enkripsi",
+               "hard-disk": "hard-disk-eksternal", "disk": "hard-disk-eksternal",
+               "kunci": "kunci-pin-berkas", "aplikasi": "aplikasi-berita"}
+    return EquipmentKind(aliases.get(norm, norm))
+
+
+def parse_condition(text: str) -> Condition:
+    """Accept the stored value, the label, or underscores/spaces for the hyphen."""
+    return Condition(text.strip().lower().replace("_", "-").replace(" ", "-"))

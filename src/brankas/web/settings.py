@@ -51,6 +51,7 @@ INSTALLED_APPS = [
 if brankas_instance.queue_wanted():
     INSTALLED_APPS += brankas_instance.QUEUE_APPS
 INSTALLED_APPS += ["brankas.web.jobs"]
+INSTALLED_APPS += ["brankas.web.equipment"]  # s17 E: equipment and disk health (issue 17)
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 MIDDLEWARE = [
@@ -79,6 +80,7 @@ WSGI_APPLICATION = "brankas.web.wsgi.application"
 UI_AREAS = ("accounts", "audit", "backup", "custody", "dashboard", "documents", "keys",
             "reports", "sendrequests")
 UI_AREAS += ("office",)  # type: ignore[assignment]  # issue 14 B: the office profile page
+UI_AREAS += ("equipment",)  # type: ignore[assignment]  # s17 E: the equipment pages
 
 TEMPLATES = [
     {

@@ -68,6 +68,13 @@ def test_every_backup_operation_is_audited_with_its_user(office: Office) -> None
                       user="operator").returncode == 0
     events = office.sql("select action, actor, target, outcome, detail from audit_auditevent"
                         " where action like 'backup.%' order by seq")
+    # s17 E: each backup, verification and drill reads the disk's health after it, audited
+    # as that user's (its outcome depends on the machine's disk: checked in tests/web/equipment).
+    health = [(actor, json.loads(d)["source"]) for a, actor, _t, _o, d in events
+              if a == "backup.disk_health"]
+    assert health == [("operator", "backup"), ("operator", "verify"), ("kabid", "drill"),
+                      ("operator", "backup")]
+    events = [e for e in events if e[0] != "backup.disk_health"]
     seen = [(a, actor, outcome) for a, actor, _t, outcome, _d in events]
     assert seen == [
         ("backup.start", "operator", "ok"), ("backup.run", "operator", "ok"),

@@ -110,7 +110,8 @@ def official_terms() -> list[str]:
 
     labels = [*OFFICIAL]
     for table in (terms.ROLE_LABELS, terms.CLASSIFICATION_LABELS, terms.DIRECTION_LABELS,
-                  terms.CATEGORY_LABELS, terms.URGENCY_LABELS):
+                  terms.CATEGORY_LABELS, terms.URGENCY_LABELS,
+                  terms.EQUIPMENT_KIND_LABELS, terms.CONDITION_LABELS):  # s17 E
         labels += table.values()
     return sorted(set(labels), key=len, reverse=True)
 
@@ -196,6 +197,8 @@ def _value(name: str, param: str, made: dict[str, Any]) -> str | None:
         return str(made["safe"])
     if param == "job_id":
         return "0" * 32
+    if param == "ref":  # s17 E: an equipment item (a known disk, listed without a record)
+        return "disk:" + made["medium"]
     if param == "number":
         if name.startswith("report"):
             return str(made["report"])
@@ -308,6 +311,8 @@ def _found(parts: list[str], lang: str, values: list[str], msgids: set[str]) -> 
             out.append(f"untranslated: {part!r}")
             continue
         text = _without(part, values)
+        if lang == "id":  # s17 E: the SOP's own loanword (PERALATAN: "Hard disk eksternal")
+            text = text.replace("Hard disk eksternal", " ")
         if lang == "en":
             for term in official:
                 text = text.replace(term, " ")

@@ -130,6 +130,11 @@ def summary_blocks(meta: ReportMeta, key: dict[str, Any]) -> list[PrintTable | P
                              f"{key['disks_verify_problem']}, perlu diperiksa "
                              f"{key['disks_verify_stale']}"),
     ]
+    if "equipment_items" in key:  # s17 E (reports gathered before issue 17 have none)
+        facts.append(("Peralatan", f"{key['equipment_items']} dalam pemakaian; pemeriksaan/"
+                                   f"perbaikan {key['equipment_checks']}; masalah ditemukan "
+                                   f"{key['equipment_problems']}; peringatan "
+                                   f"{key['equipment_warnings']}"))
     over = sum(row[6] for row in key["mutu_baku"] if not row[7])
     measured = sum(row[3] for row in key["mutu_baku"] if not row[7])
     facts.append(("Kepatuhan mutu baku", f"{measured - over} dari {measured} kegiatan "
@@ -211,10 +216,38 @@ def _backup_tables(data: dict[str, Any], people: dict[str, str]) -> list[PrintTa
         PrintTable(title="Pemeriksaan disk dalam periode",
                    columns=["Waktu", "Disk", "Jenis", "Mode", "Hasil", "Berkas"],
                    rows=checks or [["-", "-", "-", "-", "-", "-"]]),
+        *_equipment_tables(data.get("equipment")),
         PrintTable(title="Lampiran: Daftar Kontrol Back Up",
                    columns=["No", "Back up ke-", "Tanggal", "Agenda", "Folder", "Disk"],
                    rows=control or [["-", "-", "-", "-", "-", "-"]],
                    widths=[0.6, 1, 1.2, 2, 2.4, 1.2]),
+    ]
+
+
+def _equipment_tables(data: dict[str, Any] | None) -> list[PrintTable | PrintText]:
+    """Issue 17: the condition of the equipment in the period (SOP: PERINGATAN)."""
+    if data is None:  # a report gathered before issue 17
+        return []
+    return [
+        PrintTable(title="Kondisi peralatan",
+                   columns=["Ref", "Jenis", "Nama", "Kondisi", "Pemeriksaan berikut",
+                            "Penanggung jawab"],
+                   rows=data["items"] or [["-"] * 6], widths=[0.9, 1.8, 2, 1.2, 1.3, 1.8]),
+        PrintTable(title="Pemeriksaan dan perbaikan peralatan dalam periode",
+                   columns=["Tanggal", "Peralatan", "Petugas", "Yang dikerjakan",
+                            "Kondisi sesudahnya"],
+                   rows=data["checks"] or [["-"] * 5], widths=[1, 1.6, 1.4, 3.2, 1.3]),
+        PrintTable(title="Kesehatan disk back up (SMART) dalam periode",
+                   columns=["Disk", "Dibaca", "Status", "Jam nyala", "Suhu (C)",
+                            "Realokasi", "Tertunda", "Tak terkoreksi", "CRC", "Ruang kosong",
+                            "Sisa back up"],
+                   rows=data["health"] or [["-"] * 11],
+                   widths=[1, 1.4, 0.9, 0.8, 0.7, 0.8, 0.8, 0.9, 0.6, 1, 0.8]),
+        PrintTable(title="Masalah peralatan yang ditemukan dalam periode",
+                   columns=["Waktu", "Peralatan", "Masalah"],
+                   rows=data["problems"] or [["-", "-", "tidak ada"]], widths=[1.2, 1.5, 5]),
+        PrintText("Peringatan peralatan saat laporan disusun",
+                  paragraphs=data["warnings"] or ["Tidak ada."]),
     ]
 
 

@@ -27,6 +27,7 @@ from brankas.core.terms import REQUESTS_DIR
 from brankas.web.accounts.models import User
 from brankas.web.audit.guard import require_audited
 from brankas.web.audit.services import AuditEntry, audit_record, audit_record_many
+from brankas.web.backup import healthhook
 from brankas.web.backup.models import Medium, MediumCheck
 from brankas.web.backup.paths import empty_target, off_disk, outside_home
 from brankas.web.backup.services import (
@@ -290,8 +291,10 @@ def backup_drill(*, actor: User, dest: Path | str, passphrase: str | None = None
                          mismatched=mismatched,
                          older=[f"{d.agenda}: data/{p}" for d, (p, v) in docs if not v.current])
     report.verify["medium"] = None
-    _drill_record(report, fixity, actor=actor, medium=medium, started=started,
-                  recovered=recovered)
+    check = _drill_record(report, fixity, actor=actor, medium=medium, started=started,
+                          recovered=recovered)
+    healthhook.after_use(medium=medium, dest=reader.dest, actor=actor, source="drill",  # s17 E
+                         check=check)
     return report
 
 
@@ -317,11 +320,11 @@ def _drill_restore(reader: BagReader, docs: list[tuple[Document, tuple[str, Vers
 
 def _drill_record(report: DrillReport, fixity: VerifyReport, *, actor: User,
                   medium: Medium | None, started: Any,
-                  recovered: dict[str, Any] | None) -> None:
+                  recovered: dict[str, Any] | None) -> MediumCheck:
     """The drill as the disk's last check, and its audit entry."""
     ok = report.ok
     with transaction.atomic():
-        check_record(MediumCheck(
+        check = MediumCheck(
             medium=medium, kind=MediumCheck.DRILL,
             mode="full+recover" if recovered else "full",
             actor=actor, dest=report.dest[:500], started_at=started,
@@ -330,8 +333,8 @@ def _drill_record(report: DrillReport, fixity: VerifyReport, *, actor: User,
             problems={} if ok else {**problems_record(fixity),
                                     "drill_missing": report.missing[:PROBLEMS_KEPT],
                                     "drill_damaged": report.damaged[:PROBLEMS_KEPT],
-                                    "mismatched": report.mismatched[:PROBLEMS_KEPT]}),
-            shown_mode="drill")
+                                    "mismatched": report.mismatched[:PROBLEMS_KEPT]})
+        check_record(check, shown_mode="drill")
         audit_record(actor=actor.username, action="backup.drill",
                      target=medium.label if medium else report.dest,
                      outcome="ok" if ok else "problems",
@@ -339,6 +342,7 @@ def _drill_record(report: DrillReport, fixity: VerifyReport, *, actor: User,
                              "damaged": len(report.damaged),
                              "recovered": recovered is not None,
                              "mismatched": len(report.mismatched)})
+    return check
 
 
 def _recover_subprocess(dest: Path, home: Path, passphrase: str | None, *,

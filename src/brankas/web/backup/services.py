@@ -63,7 +63,7 @@ from brankas.web.accounts.models import Office, User
 from brankas.web.audit.guard import require_audited
 from brankas.web.audit.models import AuditEvent
 from brankas.web.audit.services import audit_record
-from brankas.web.backup import custodyhook, journal, registers, runfiles, sealing
+from brankas.web.backup import custodyhook, healthhook, journal, registers, runfiles, sealing
 from brankas.web.backup import segments as auditsegments
 from brankas.web.backup.models import BackupCopy, BackupRun, Medium, MediumCheck
 from brankas.web.backup.snapshot import DISK_MODELS, snapshot_write
@@ -213,6 +213,8 @@ def _backup_run(*, actor: User, dest: Path | str, label: str | None,
         except BaseException as exc:
             _fail(run, actor, exc)
             raise
+    # s17 E: the disk's health and free space after the run (never fails the run)
+    healthhook.after_use(medium=medium, dest=dest, actor=actor, source="backup", run=run)
     return BackupOutcome(run=run, medium=medium, control=control)
 
 
@@ -746,13 +748,13 @@ def medium_verify(*, actor: User, dest: Path | str, mode: str = "full",
     if info is not None and medium is not None:
         medium = medium_sync(dest, info.medium_id, info.label, info.created)
     with transaction.atomic():
-        check_record(MediumCheck(
+        check = MediumCheck(
             medium=medium, kind=MediumCheck.VERIFY, mode=mode, actor=actor, dest=str(dest)[:500],
             started_at=started, finished_at=timezone.now(), ok=report.ok,
             files_checked=report.files_hashed if mode != "fast" else report.files_total,
             bytes_checked=report.bytes_hashed,
-            problems=problems_record(report) if not report.ok else {}),
-            shown_mode=mode, next_offset=report.next_offset)
+            problems=problems_record(report) if not report.ok else {})
+        check_record(check, shown_mode=mode, next_offset=report.next_offset)
         audit_record(actor=actor.username, action="backup.verify",
                      target=medium.label if medium else str(dest),
                      outcome="ok" if report.ok else "problems",
@@ -763,4 +765,6 @@ def medium_verify(*, actor: User, dest: Path | str, mode: str = "full",
                              "seals": len(report.seal_problems),
                              "register": len(report.register_problems),
                              "medium": medium.medium_id if medium else None})
+    # s17 E: the disk's health and free space after the verification
+    healthhook.after_use(medium=medium, dest=dest, actor=actor, source="verify", check=check)
     return report, medium

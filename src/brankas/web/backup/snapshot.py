@@ -48,6 +48,10 @@ MODELS = (
     "reports.SignerKey",
     "reports.Report",
     "reports.ReportStep",
+    # s17 E: the equipment register, its log and the disks' health (issue 17)
+    "equipment.Equipment",
+    "equipment.MaintenanceEntry",
+    "equipment.DiskHealth",
 )
 FORMAT = "brankas-snapshot/1"
 # What a backup's snapshot holds: every model but the audit log's entries, which go to

@@ -27,6 +27,7 @@ from brankas.web.backup.models import BackupRun, Medium, MediumCheck
 from brankas.web.backup.selectors import backup_status
 from brankas.web.custody.models import CustodyMove
 from brankas.web.documents.models import Document
+from brankas.web.equipment.selectors import equipment_counts, equipment_figures
 from brankas.web.reports.models import Report, ReportStep
 from brankas.web.runtime import brankas_settings, get_or_not_found
 
@@ -212,6 +213,7 @@ def backup_figures(period: Period, runs: list[int] | None = None) -> dict[str, A
         "checks": [[_when(c.started_at), c.medium.label if c.medium else "-", c.kind, c.mode,
                     "utuh" if c.ok else "BERMASALAH", str(c.files_checked)] for c in checks],
         "control_list": [[str(i), *row] for i, row in enumerate(control, start=1)],
+        "equipment": equipment_figures(low, high),  # s17 E
     }
 
 
@@ -292,6 +294,7 @@ def key_figures(period: Period) -> dict[str, Any]:
         "mutu_baku": [[s.step.number, s.step.name, s.step.standard_minutes, s.count,
                        s.median_minutes, s.worst_minutes, s.over, s.automatic]
                       for s in steps],
+        **equipment_counts(low, high),  # s17 E
     }
 
 

@@ -170,6 +170,16 @@ DETAIL_LABELS: dict[str, tuple[str, str]] = {
     "values": ("nilai tersegel", "sealed values"), "phase": ("tahap", "phase"),
     "fields": ("isian", "fields"), "vacuum": ("penulisan ulang basis data", "database rewrite"),
     "checkpoint": ("checkpoint WAL", "WAL checkpoint"), "requests": ("permintaan", "requests"),
+    # s17 E: the equipment register and the disks' health (issue 17)
+    "name": ("nama", "name"), "condition": ("kondisi", "condition"),
+    "before": ("kondisi sebelumnya", "condition before"),
+    "next_check_due": ("pemeriksaan berikutnya", "next check due"),
+    "on": ("tanggal", "date"), "work": ("yang dikerjakan", "work done"),
+    "linked_from": ("terhubung dari", "linked from"), "disk": ("disk", "disk"),
+    "safe": ("brankas", "safe"), "status": ("status", "status"),
+    "free_bytes": ("ruang kosong (byte)", "free space (bytes)"),
+    "runs_left": ("sisa back up", "backups left"),
+    "rose": ("penghitung kerusakan naik", "failure counters rose"),
 }
 
 

@@ -137,3 +137,14 @@ urlpatterns += [
     path("sealed/unlock", sealed_views.sealed_unlock, name="sealed_unlock"),
     path("sealed/lock", sealed_views.sealed_lock, name="sealed_lock"),
 ]
+
+# s17 E: the equipment register, its maintenance log and the disks' health (issue 17)
+from brankas.web.ui.equipment import views as equipment_views  # noqa: E402
+
+urlpatterns += [
+    path("equipment/", equipment_views.equipment_page, name="equipment"),
+    path("equipment/<str:ref>/", equipment_views.equipment_item_page, name="equipment_item"),
+    path("equipment/<str:ref>/log", equipment_views.equipment_log_view, name="equipment_log"),
+    path("equipment/<str:ref>/retire", equipment_views.equipment_retire_view,
+         name="equipment_retire"),
+]

@@ -11,8 +11,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from brankas.core.access import Action, allowed
 from brankas.core.terms import KEY_HOLDER_ROLES, Category, Role, store_folders
@@ -21,6 +21,7 @@ from brankas.web.accounts.selectors import lockouts_now, unqualified_sandimans, 
 from brankas.web.backup.selectors import backup_status
 from brankas.web.custody.selectors import custody_warnings
 from brankas.web.documents.selectors import document_counts, document_list
+from brankas.web.equipment.selectors import equipment_warnings
 from brankas.web.keys.selectors import any_key_holder, key_warnings, user_has_key
 from brankas.web.reports.selectors import report_inbox
 from brankas.web.runtime import brankas_settings
@@ -263,6 +264,16 @@ def administration_hints(user: User) -> list[Hint]:
     return hints
 
 
+def equipment_hints(user: User) -> list[Hint]:
+    """Issue 17: checks overdue, items in rusak condition, and disks failing, filling up
+    or too old, for the roles that see the equipment register; each says what to do."""
+    if not allowed(user.role, Action.VIEW_EQUIPMENT):
+        return []
+    lang = "id" if (get_language() or "id").startswith("id") else "en"
+    return [Hint("warning", w.text(lang), reverse("ui:equipment_item", args=[w.url_ref]),
+                 _("Equipment")) for w in equipment_warnings()]
+
+
 def report_inbox_for(user: User) -> list[Any]:
     """The reports waiting for this user's role: the inbox on the dashboard."""
     if not allowed(user.role, Action.VIEW_REPORTS):
@@ -283,7 +294,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "total": sum(f.count for f in folders),
         "recent": recent,
         "hints": (administration_hints(user) + hints_for(user) + backup_hints()
-                  + custody_hints() + request_hints(user) + key_hints(user)),
+                  + custody_hints() + request_hints(user) + key_hints(user)
+                  + equipment_hints(user)),
         "request_inbox": (list(request_inbox(user, via="web")[:RECENT])
                           if allowed(user.role, Action.REQUEST_VIEW) else []),
     })

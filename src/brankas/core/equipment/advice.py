@@ -1,0 +1,94 @@
+"""Each equipment warning's text in Bahasa Indonesia and English, naming what to do.
+
+The dashboard shows the text of the page's language; the backup report prints the
+Indonesian one. ``{ref}`` is an item's reference for ``brankas equipment``; a disk's
+``{disk}`` its label for ``brankas media``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# What replacing a disk takes, the same in every disk warning.
+_REPLACE = (
+    "ganti disk: back up ke disk baru (brankas backup DEST-BARU, atau halaman Back up), "
+    "lalu pensiunkan disk lama (brankas media retire {disk} --reason \"...\", atau halaman "
+    "Disk back up)",
+    "replace the disk: back up to a new disk (brankas backup NEW-DEST, or the Backup "
+    "page), then retire the old one (brankas media retire {disk} --reason \"...\", or the "
+    "Backup disks page)",
+)
+
+WARNINGS: dict[str, tuple[str, str]] = {
+    "check_overdue": (
+        "Pemeriksaan {item} sudah lewat jatuh tempo ({due}, {days} hari): periksa lalu catat "
+        "hasilnya (brankas equipment log {ref} --work \"...\" --condition KONDISI, atau "
+        "halaman Peralatan)",
+        "The check of {item} is overdue ({due}, {days} days): check it and record the result "
+        "(brankas equipment log {ref} --work \"...\" --condition CONDITION, or the Equipment "
+        "page)",
+    ),
+    "damaged": (
+        "{item} dalam kondisi {condition}: perbaiki atau ganti, lalu catat (brankas equipment "
+        "log {ref} --work \"...\" --condition baik); bila tidak dipakai lagi: brankas "
+        "equipment retire {ref}",
+        "{item} is in condition {condition}: repair or replace it, then record it (brankas "
+        "equipment log {ref} --work \"...\" --condition baik); if it is no longer used: "
+        "brankas equipment retire {ref}",
+    ),
+    "smart_failed": (
+        "Disk {disk} melaporkan status SMART GAGAL ({when}): " + _REPLACE[0],
+        "Disk {disk} reports its SMART status as FAILED ({when}): " + _REPLACE[1],
+    ),
+    "counters_rose": (
+        "Penghitung kerusakan disk {disk} naik sejak pembacaan sebelumnya ({which}; {when}): "
+        "disk mulai rusak, " + _REPLACE[0],
+        "The failure-predicting counters of disk {disk} rose since the previous reading "
+        "({which}; {when}): the disk is starting to fail, " + _REPLACE[1],
+    ),
+    "full_soon": (
+        "Disk {disk} akan penuh dalam sekitar {runs} kali back up lagi (sisa {free}): siapkan "
+        "disk baru dan back up ke sana sebelum penuh; pensiunkan disk lama bila sudah tidak "
+        "dipakai (brankas media retire {disk})",
+        "Disk {disk} will be full in about {runs} more backups ({free} free): prepare a new "
+        "disk and back up to it before this one fills; retire the old one when it is no "
+        "longer used (brankas media retire {disk})",
+    ),
+    "disk_old": (
+        "Disk {disk} sudah dipakai {months} bulan (sejak {since}; batas {limit} bulan): "
+        + _REPLACE[0],
+        "Disk {disk} has been in use for {months} months (since {since}; limit {limit} "
+        "months): " + _REPLACE[1],
+    ),
+}
+
+# The counters as the warnings name them.
+COUNTER_WORDS = {
+    "reallocated": ("sektor dialokasikan ulang", "reallocated sectors"),
+    "pending": ("sektor tertunda", "pending sectors"),
+    "uncorrectable": ("sektor tak terkoreksi", "uncorrectable sectors"),
+    "crc_errors": ("galat CRC", "CRC errors"),
+    "media_errors": ("galat media", "media errors"),
+}
+
+STATUS_WORDS = {
+    "good": ("baik", "good"),
+    "failed": ("GAGAL", "FAILED"),
+    "unknown": ("tidak diketahui", "unknown"),
+}
+
+
+def which_text(rose: list[list[Any]] | list[tuple[str, int, int]], lang: str = "id") -> str:
+    """The counters that rose, named: ``sektor tertunda 0 → 8``."""
+    index = 0 if lang == "id" else 1
+    return ", ".join(f"{COUNTER_WORDS.get(str(n), (n, n))[index]} {a} → {b}"
+                     for n, a, b in rose)
+
+
+def text(code: str, params: dict[str, Any], lang: str = "id") -> str:
+    """A warning's text in ``lang`` (id, en)."""
+    index = 0 if lang == "id" else 1
+    values = dict(params)
+    if "rose" in values:
+        values["which"] = which_text(values["rose"], lang)
+    return WARNINGS[code][index].format(**values)

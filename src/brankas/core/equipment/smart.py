@@ -1,0 +1,282 @@
+"""Reading a disk's health with ``smartctl --json`` (smartmontools 7.x), and parsing it.
+
+``parse`` works on the JSON smartctl printed (recorded outputs in the tests); ``read``
+finds the block device under a folder and runs smartctl with a bounded timeout, retrying
+with ``-d sat`` when a USB bridge hides the disk. Nothing here raises: a disk whose health
+cannot be read is ``unknown`` with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+GOOD, FAILED, UNKNOWN = "good", "failed", "unknown"
+STATUSES = (GOOD, FAILED, UNKNOWN)
+
+# The failure-predicting counters, in the order they are named.
+COUNTERS = ("reallocated", "pending", "uncorrectable", "crc_errors", "media_errors")
+# ATA attribute ids of each counter (the first one present is taken).
+ATA_IDS = {
+    "reallocated": (5,),  # Reallocated_Sector_Ct
+    "pending": (197,),  # Current_Pending_Sector
+    "uncorrectable": (198, 187),  # Offline_Uncorrectable, else Reported_Uncorrect
+    "crc_errors": (199,),  # UDMA_CRC_Error_Count
+}
+# smartctl's exit status bits (smartctl(8), "RETURN VALUES").
+EXIT_OPEN_FAILED = 1 << 1
+EXIT_DISK_FAILING = 1 << 3
+
+MAX_OUTPUT = 4 * 1024 * 1024  # smartctl -a prints a few tens of KiB; more is not smartctl's
+
+
+@dataclass(frozen=True)
+class Health:
+    status: str  # good, failed, unknown
+    reason: str = ""  # why unknown, or why failed (English, short; shown as recorded)
+    device: str = ""
+    device_type: str = ""  # smartctl's type (sat, nvme, usbjmicron, ...)
+    protocol: str = ""  # ATA, NVMe, SCSI
+    model: str = ""
+    serial: str = ""
+    power_on_hours: int | None = None
+    temperature: int | None = None
+    reallocated: int | None = None
+    pending: int | None = None
+    uncorrectable: int | None = None
+    crc_errors: int | None = None
+    media_errors: int | None = None
+    failing_attributes: tuple[str, ...] = field(default_factory=tuple)  # at/below threshold
+
+    def counters(self) -> dict[str, int | None]:
+        return {name: getattr(self, name) for name in COUNTERS}
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["failing_attributes"] = list(self.failing_attributes)
+        return out
+
+
+def unknown(reason: str, device: str = "") -> Health:
+    return Health(status=UNKNOWN, reason=reason[:200], device=device)
+
+
+def _int(value: Any) -> int | None:
+    """A whole number from smartctl's JSON; anything else (a string, a bool, a float) is
+    not one."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if value >= 0 else None
+
+
+def _text(value: Any, limit: int = 100) -> str:
+    return value[:limit] if isinstance(value, str) else ""
+
+
+def _messages(data: Mapping[str, Any]) -> list[str]:
+    meta = data.get("smartctl")
+    items = meta.get("messages") if isinstance(meta, Mapping) else None
+    if not isinstance(items, list):
+        return []
+    return [m["string"] for m in items
+            if isinstance(m, Mapping) and isinstance(m.get("string"), str)]
+
+
+def exit_status(data: Mapping[str, Any]) -> int | None:
+    meta = data.get("smartctl")
+    return _int(meta.get("exit_status")) if isinstance(meta, Mapping) else None
+
+
+def needs_sat(data: Mapping[str, Any]) -> bool:
+    """smartctl could not pass SMART commands through a USB bridge it does not know:
+    ``-d sat`` (SCSI-to-ATA translation) is worth one more try."""
+    if isinstance(data.get("smart_status"), Mapping):
+        return False
+    words = " ".join(_messages(data)).lower()
+    return "usb bridge" in words or "specify device type" in words
+
+
+def _ata(data: Mapping[str, Any]) -> tuple[dict[str, int | None], list[str]]:
+    table = data.get("ata_smart_attributes")
+    rows = table.get("table") if isinstance(table, Mapping) else None
+    by_id: dict[int, Mapping[str, Any]] = {}
+    failing = []
+    for row in rows if isinstance(rows, list) else []:
+        if not isinstance(row, Mapping) or _int(row.get("id")) is None:
+            continue
+        by_id[row["id"]] = row
+        if row.get("when_failed") == "now":
+            failing.append(_text(row.get("name"), 40) or str(row["id"]))
+    counts: dict[str, int | None] = {}
+    for name, ids in ATA_IDS.items():
+        counts[name] = None
+        for attr in ids:
+            raw = by_id.get(attr, {}).get("raw")
+            if isinstance(raw, Mapping) and _int(raw.get("value")) is not None:
+                # Counters keep their count in the low 32 bits; some drives use the rest.
+                counts[name] = int(raw["value"]) & 0xFFFFFFFF
+                break
+    return counts, failing
+
+
+def _nvme(data: Mapping[str, Any]) -> dict[str, int | None]:
+    log = data.get("nvme_smart_health_information_log")
+    if not isinstance(log, Mapping):
+        return {}
+    return {"media_errors": _int(log.get("media_errors"))}
+
+
+def _scsi(data: Mapping[str, Any]) -> dict[str, int | None]:
+    out: dict[str, int | None] = {}
+    if "scsi_grown_defect_list" in data:
+        out["reallocated"] = _int(data.get("scsi_grown_defect_list"))
+    log = data.get("scsi_error_counter_log")
+    if isinstance(log, Mapping):
+        total = 0
+        seen = False
+        for part in ("read", "write", "verify"):
+            entry = log.get(part)
+            value = (_int(entry.get("total_uncorrected_errors"))
+                     if isinstance(entry, Mapping) else None)
+            if value is not None:
+                total, seen = total + value, True
+        if seen:
+            out["uncorrectable"] = total
+    return out
+
+
+def parse(data: Any) -> Health:
+    """The health smartctl's JSON output reports. ``good`` needs the disk's own passed
+    self-assessment (``smart_status.passed``); a failed one, or smartctl's "disk failing"
+    exit bit, is ``failed``; anything else is ``unknown``."""
+    if not isinstance(data, Mapping):
+        return unknown("smartctl output is not a JSON object")
+    found = data.get("device")
+    device: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
+    name = _text(device.get("name"), 200)
+    status_obj = data.get("smart_status")
+    passed = status_obj.get("passed") if isinstance(status_obj, Mapping) else None
+    bits = exit_status(data) or 0
+    messages = _messages(data)
+    if passed is False or bits & EXIT_DISK_FAILING:
+        status, reason = FAILED, "SMART overall-health self-assessment: FAILED"
+    elif passed is True:
+        status, reason = GOOD, ""
+    else:
+        status = UNKNOWN
+        reason = messages[0] if messages else "no SMART status in smartctl's output"
+    counts: dict[str, int | None] = dict.fromkeys(COUNTERS)
+    ata, failing = _ata(data)
+    counts.update({k: v for k, v in ata.items() if v is not None})
+    counts.update({k: v for k, v in _nvme(data).items() if v is not None})
+    counts.update({k: v for k, v in _scsi(data).items() if v is not None})
+    hours_obj = data.get("power_on_time")
+    temp_obj = data.get("temperature")
+    return Health(
+        status=status, reason=reason[:200], device=name,
+        device_type=_text(device.get("type"), 40), protocol=_text(device.get("protocol"), 20),
+        model=_text(data.get("model_name")), serial=_text(data.get("serial_number")),
+        power_on_hours=_int(hours_obj.get("hours")) if isinstance(hours_obj, Mapping) else None,
+        temperature=_int(temp_obj.get("current")) if isinstance(temp_obj, Mapping) else None,
+        failing_attributes=tuple(failing[:10]),
+        **counts,
+    )
+
+
+def parse_text(text: str | bytes) -> Health:
+    """``parse`` of smartctl's printed output; output that is not JSON is ``unknown``."""
+    if len(text) > MAX_OUTPUT:
+        return unknown("smartctl output too large")
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return unknown("smartctl output is not JSON")
+    return parse(data)
+
+
+# -- finding the disk and running smartctl -------------------------------------------------
+
+def device_for(folder: Path) -> str | None:
+    """The whole-disk block device (``/dev/sdb``, ``/dev/nvme0n1``) that holds ``folder``,
+    on Linux through ``/sys/dev/block``; None elsewhere, and for a folder on no block
+    device (tmpfs, a network share, overlay)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        st_dev = os.stat(folder).st_dev
+    except OSError:
+        return None
+    major, minor = os.major(st_dev), os.minor(st_dev)
+    if major == 0:
+        return None
+    try:
+        real = Path(f"/sys/dev/block/{major}:{minor}").resolve(strict=True)
+    except OSError:
+        return None
+    name = real.parent.name if (real / "partition").exists() else real.name
+    device = Path("/dev") / name
+    return str(device) if device.exists() else None
+
+
+Runner = Callable[[list[str], float], tuple[int, bytes]]
+
+
+def run_smartctl(argv: list[str], timeout: float) -> tuple[int, bytes]:
+    """Run smartctl; its exit status and standard output (standard error is dropped)."""
+    done = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,  # noqa: S603
+                          stderr=subprocess.DEVNULL, timeout=timeout, check=False)
+    return done.returncode, done.stdout[:MAX_OUTPUT + 1]
+
+
+def read_device(device: str, *, timeout: float, smartctl: str | None = None,
+                runner: Runner = run_smartctl) -> Health:
+    """The health of ``device`` as smartctl reads it, never raising: retried once with
+    ``-d sat`` when a USB bridge is in the way."""
+    exe = smartctl or shutil.which("smartctl")
+    if exe is None:
+        return unknown("smartctl not installed (Debian: smartmontools)", device)
+    health = Health(status=UNKNOWN)
+    for extra in ([], ["-d", "sat"]):
+        try:
+            _code, out = runner([exe, "--json", "-a", *extra, device], timeout)
+        except subprocess.TimeoutExpired:
+            return unknown(f"smartctl did not answer within {timeout:g} s", device)
+        except OSError as exc:
+            return unknown(f"smartctl could not run: {exc.strerror or exc}", device)
+        try:
+            data = json.loads(out) if len(out) <= MAX_OUTPUT else None
+        except ValueError:
+            data = None
+        if not isinstance(data, Mapping):
+            return unknown("smartctl output is not JSON", device)
+        health = parse(data)
+        if extra or not needs_sat(data):
+            break
+    if not health.device:
+        health = Health(**{**health.as_dict(), "device": device,
+                           "failing_attributes": health.failing_attributes})
+    return health
+
+
+def read(folder: Path, *, timeout: float, recorded: Path | None = None,
+         runner: Runner = run_smartctl) -> Health:
+    """The health of the disk under ``folder``. ``recorded`` names a file of smartctl's
+    JSON output to use instead (``BRANKAS_SMART_JSON``: an office whose disks' health is
+    read by another tool, and the tests)."""
+    if recorded is not None:
+        try:
+            text = Path(recorded).read_bytes()[:MAX_OUTPUT + 1]
+        except OSError as exc:
+            return unknown(f"recorded smartctl output unreadable: {exc.strerror or exc}")
+        return parse_text(text)
+    device = device_for(folder)
+    if device is None:
+        return unknown("no block device found for the folder on this system")
+    return read_device(device, timeout=timeout, runner=runner)
