@@ -62,7 +62,7 @@ bench: $(STAMP) system-deps-bench
 	$(BIN)/python -m bench.load
 
 system-deps-test:
-	@sh scripts/system-deps.sh age chromium gettext poppler-utils postgresql smartmontools
+	@sh scripts/system-deps.sh age chromium chromium-headless-shell gettext poppler-utils postgresql smartmontools
 
 system-deps-bench:
 	@sh scripts/system-deps.sh age rsync restic postgresql
