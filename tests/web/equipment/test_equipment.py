@@ -193,6 +193,7 @@ def test_a_disk_turning_bad_raises_the_warning_and_appears_in_the_report(
     assert "brankas media retire DISK-07" in warning.text("id")
     audit = AuditEvent.objects.filter(action="backup.disk_health").order_by("seq").last()
     assert audit.detail["rose"] == second.rose and audit.target == "DISK-07"
+    assert audit.outcome == "ok"  # the audit's one vocabulary (web/audit/outcomes.py)
 
     client.force_login(operator)
     page = client.get("/", HTTP_ACCEPT_LANGUAGE="id").content.decode()
@@ -210,6 +211,8 @@ def test_a_disk_turning_bad_raises_the_warning_and_appears_in_the_report(
     assert (third.source, third.status, third.medium_check.kind) == ("verify", "failed",
                                                                     "verify")
     assert [w.code for w in equipment_warnings()] == ["smart_failed", "counters_rose"]
+    assert AuditEvent.objects.filter(action="backup.disk_health").order_by("seq").last() \
+        .outcome == "failed"
 
     month = timezone.localdate().strftime("%Y-%m")
     report = report_create(actor=operator, kind="backup", period=month)
@@ -227,6 +230,10 @@ def test_a_disk_turning_bad_raises_the_warning_and_appears_in_the_report(
     assert "Kesehatan disk back up (SMART) dalam periode" in text
     assert "Masalah peralatan yang ditemukan dalam periode" in text
     assert "melaporkan status SMART GAGAL" in text
+    # Dates and times as on the rest of the paper ("5 Desember 2026 14.30"), never raw ISO
+    # stamps; "back up" kept on one line in the narrow column's heading.
+    assert not re.search(r"\b\d{4}-\d{2}-\d{2}\b", text), text
+    assert "back\nup" not in text.replace(" \n", "\n")
 
 
 def test_a_drill_records_health_and_an_unreadable_disk_is_unknown(

@@ -228,26 +228,30 @@ def _equipment_tables(data: dict[str, Any] | None) -> list[PrintTable | PrintTex
     """Issue 17: the condition of the equipment in the period (SOP: PERINGATAN)."""
     if data is None:  # a report gathered before issue 17
         return []
+
+    def rows(key: str) -> list[list[str]]:  # dates as on the rest of the paper
+        return [[restyle(str(cell)) for cell in row] for row in data[key]]
+
     return [
         PrintTable(title="Kondisi peralatan",
                    columns=["Ref", "Jenis", "Nama", "Kondisi", "Pemeriksaan berikut",
                             "Penanggung jawab"],
-                   rows=data["items"] or [["-"] * 6], widths=[0.9, 1.8, 2, 1.2, 1.3, 1.8]),
+                   rows=rows("items") or [["-"] * 6], widths=[0.9, 1.8, 2, 1.2, 1.3, 1.8]),
         PrintTable(title="Pemeriksaan dan perbaikan peralatan dalam periode",
                    columns=["Tanggal", "Peralatan", "Petugas", "Yang dikerjakan",
                             "Kondisi sesudahnya"],
-                   rows=data["checks"] or [["-"] * 5], widths=[1, 1.6, 1.4, 3.2, 1.3]),
+                   rows=rows("checks") or [["-"] * 5], widths=[1, 1.6, 1.4, 3.2, 1.3]),
         PrintTable(title="Kesehatan disk back up (SMART) dalam periode",
                    columns=["Disk", "Dibaca", "Status", "Jam nyala", "Suhu (C)",
                             "Realokasi", "Tertunda", "Tak terkoreksi", "CRC", "Ruang kosong",
-                            "Sisa back up"],
-                   rows=data["health"] or [["-"] * 11],
+                            "Sisa back\u00a0up"],
+                   rows=rows("health") or [["-"] * 11],
                    widths=[1, 1.4, 0.9, 0.8, 0.7, 0.8, 0.8, 0.9, 0.6, 1, 0.8]),
         PrintTable(title="Masalah peralatan yang ditemukan dalam periode",
                    columns=["Waktu", "Peralatan", "Masalah"],
-                   rows=data["problems"] or [["-", "-", "tidak ada"]], widths=[1.2, 1.5, 5]),
+                   rows=rows("problems") or [["-", "-", "tidak ada"]], widths=[1.2, 1.5, 5]),
         PrintText("Peringatan peralatan saat laporan disusun",
-                  paragraphs=data["warnings"] or ["Tidak ada."]),
+                  paragraphs=[restyle(w) for w in data["warnings"]] or ["Tidak ada."]),
     ]
 
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from brankas.core.equipment import forecast, smart
 from brankas.web.accounts.models import User
+from brankas.web.audit import outcomes
 from brankas.web.audit.services import audit_record
 from brankas.web.backup.models import BackupRun, Medium, MediumCheck
 from brankas.web.equipment.models import DiskHealth
@@ -71,7 +72,10 @@ def health_record(*, medium: Medium, dest: Path | str, actor: User, source: str,
             detail["reason"] = health.reason
         if rose:
             detail["rose"] = row.rose
-        outcome = {smart.GOOD: "ok", smart.FAILED: "problems"}.get(health.status, "unknown")
+        # One vocabulary for every audit entry (web/audit/outcomes.py): a disk whose own
+        # check failed is "failed"; a reading done, good or unknown, is "ok" (its detail
+        # says which: "unknown" is never shown as good).
+        outcome = outcomes.FAILED if health.status == smart.FAILED else outcomes.OK
         audit_record(actor=actor.username, action="backup.disk_health", target=medium.label,
                      outcome=outcome,
                      detail=detail)
