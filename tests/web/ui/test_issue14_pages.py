@@ -287,3 +287,23 @@ def test_form_errors_have_no_english_detail(office, signed_in) -> None:  # type:
                     password="Sandiman-Baru-2026!", full_name="Baru", nip="123")
     assert info.value.message("id").endswith("kolom NIP tidak sah: 18 angka")
     assert "digits" not in info.value.message("id")
+
+
+@pytest.mark.parametrize(("lang", "words"), [
+    ("id", ["uji pemulihan", "tidak diketahui",
+            "tidak ada perangkat blok untuk folder ini di sistem ini",
+            "smartctl tidak menjawab dalam 20 s"]),
+    ("en", ["restore drill", "unknown", "no block device found for the folder on this system",
+            "smartctl did not answer within 20 s"])])
+def test_a_disk_health_entry_reads_in_the_page_language(signed_in, lang, words) -> None:  # type: ignore[no-untyped-def]
+    """Issue 17's health readings (web/equipment/health.py): where, what and why, in words."""
+    audit_record(actor="operator", action="backup.disk_health", target="DISK-1",
+                 detail={"medium": "m1", "source": "drill", "status": "unknown",
+                         "reason": "no block device found for the folder on this system"})
+    audit_record(actor="operator", action="backup.disk_health", target="DISK-2",
+                 detail={"source": "drill", "status": "unknown",
+                         "reason": "smartctl did not answer within 20 s"})
+    client = in_language(signed_in("kasi"), lang)
+    rows = tbody(text_of(client.get("/audit/", {"action": "backup.disk_health"})))
+    for word in words:
+        assert word in rows, (word, rows)

@@ -92,3 +92,58 @@ def text(code: str, params: dict[str, Any], lang: str = "id") -> str:
     if "rose" in values:
         values["which"] = which_text(values["rose"], lang)
     return WARNINGS[code][index].format(**values)
+
+
+# Why a disk's health is unknown or failed (``smart.Health.reason``, recorded in English),
+# in both languages for the pages and the audit log; smartctl's own message is shown as
+# the program printed it.
+REASON_WORDS = {
+    "smartctl output is not a JSON object": ("keluaran smartctl bukan objek JSON",
+                                             "smartctl output is not a JSON object"),
+    "smartctl output too large": ("keluaran smartctl terlalu besar",
+                                  "smartctl output too large"),
+    "smartctl output is not JSON": ("keluaran smartctl bukan JSON",
+                                    "smartctl output is not JSON"),
+    "smartctl not installed (Debian: smartmontools)": (
+        "smartctl tidak terpasang (Debian: smartmontools)",
+        "smartctl not installed (Debian: smartmontools)"),
+    "no block device found for the folder on this system": (
+        "tidak ada perangkat blok untuk folder ini di sistem ini",
+        "no block device found for the folder on this system"),
+    "SMART overall-health self-assessment: FAILED": (
+        "penilaian kesehatan SMART oleh disk sendiri: GAGAL",
+        "SMART overall-health self-assessment: FAILED"),
+    "no SMART status in smartctl's output": ("keluaran smartctl tidak memuat status SMART",
+                                             "no SMART status in smartctl's output"),
+}
+REASON_PREFIXES = {
+    "smartctl did not answer within ": ("smartctl tidak menjawab dalam ",
+                                        "smartctl did not answer within "),
+    "smartctl could not run: ": ("smartctl tidak dapat dijalankan: ",
+                                 "smartctl could not run: "),
+    "recorded smartctl output unreadable: ": ("keluaran smartctl yang direkam tidak terbaca: ",
+                                              "recorded smartctl output unreadable: "),
+}
+
+
+def reason_words(reason: str) -> tuple[str, str] | None:
+    """(Bahasa Indonesia, English) of a reason Brankas itself recorded; None for any other
+    text (smartctl's own message, a reason an official typed)."""
+    if reason in REASON_WORDS:
+        return REASON_WORDS[reason]
+    for prefix, (id_, en) in REASON_PREFIXES.items():
+        if reason.startswith(prefix):
+            rest = reason[len(prefix):]
+            return id_ + rest, en + rest
+    return None
+
+
+def reason_text(reason: str, lang: str = "id") -> str:
+    """A health reading's reason in ``lang``; smartctl's own message labelled as its."""
+    if not reason:
+        return ""
+    words = reason_words(reason)
+    if words is not None:
+        return words[0 if lang == "id" else 1]
+    return ("pesan smartctl: " if lang == "id" else "smartctl says: ") + reason
+

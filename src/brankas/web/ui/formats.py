@@ -192,7 +192,10 @@ def _office_field_labels() -> dict[str, tuple[str, str]]:
 
 # Stored codes shown as words: where a document came in, why a sign-in was refused.
 SOURCE_WORDS = {"web": ("web", "web"), "cli": ("baris perintah", "command line"),
-                "import": ("impor arsip lama", "import of an old archive")}
+                "import": ("impor arsip lama", "import of an old archive"),
+                # the disk health read after a backup, a verification, a drill (issue 17)
+                "backup": ("back up", "backup"), "verify": ("verifikasi", "verification"),
+                "drill": ("uji pemulihan", "restore drill")}
 REASON_WORDS = {"locked": ("akun terkunci", "locked out")}
 ISO_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)?")
 YES_NO = (("ya", "yes"), ("tidak", "no"))
@@ -245,6 +248,8 @@ def _code_words(key: str, text: str) -> str:
     from brankas.core.access import ACTION_WORDS, Action
     from brankas.core.chains.custody import STATE_WORDS as DISK_STATE_WORDS
     from brankas.core.chains.custody import MediumState
+    from brankas.core.equipment.advice import STATUS_WORDS as HEALTH_STATUS_WORDS
+    from brankas.core.equipment.advice import reason_words as health_reason_words
 
     if key == "action" and text in {a.value for a in Action}:
         return _pick(ACTION_WORDS[Action(text)])
@@ -254,6 +259,10 @@ def _code_words(key: str, text: str) -> str:
         return _pick(SOURCE_WORDS[text])
     if key == "reason" and text in REASON_WORDS:
         return _pick(REASON_WORDS[text])
+    if key == "reason" and (health := health_reason_words(text)) is not None:
+        return _pick(health)
+    if key == "status" and text in HEALTH_STATUS_WORDS:
+        return _pick(HEALTH_STATUS_WORDS[text])
     if ISO_TIMESTAMP.fullmatch(text):
         try:
             moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))

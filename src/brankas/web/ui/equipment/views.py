@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from brankas.core.access import Action, allowed
-from brankas.core.equipment.advice import STATUS_WORDS, which_text
+from brankas.core.equipment.advice import STATUS_WORDS, reason_text, which_text
 from brankas.core.errors import BrankasError
 from brankas.web.accounts.models import User
 from brankas.web.equipment.selectors import (
@@ -94,6 +94,7 @@ def _item_page(request: HttpRequest, user: User, item: Item, *,
     sources = {"backup": _("Backup"), "verify": _("Verification"), "drill": _("Restore drill")}
     health = [{"h": h, "status": STATUS_WORDS[h.status][0 if lang == "id" else 1],
                "source": sources.get(h.source, h.source),
+               "reason": reason_text(h.reason, lang),
                "rose": which_text(h.rose, lang) if h.rose else ""} for h in item_health(item)]
     return render(request, "ui/equipment_item.html", {
         "item": item,
