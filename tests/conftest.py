@@ -432,6 +432,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
     if blocking_manager_key in config.stash:
         clirun.DB_BLOCKER = config.stash[blocking_manager_key]
+    if os.environ.get("BRANKAS_TEST_COSTS"):  # what each test costs (tests/costs.py)
+        from tests import costs
+
+        config.pluginmanager.register(costs, "brankas-test-costs")
 
 
 def cli_env(home: Path, scratch: Path, user: str | None = None,
