@@ -432,6 +432,68 @@ def pytest_configure(config: pytest.Config) -> None:
 
     if blocking_manager_key in config.stash:
         clirun.DB_BLOCKER = config.stash[blocking_manager_key]
+    if os.environ.get("BRANKAS_TEST_COSTS"):  # what each test costs (tests/costs.py)
+        from tests import costs
+
+        config.pluginmanager.register(costs, "brankas-test-costs")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The modules that hold slow tests (a kill test, the hostile-disk corpus, a leak scan:
+    seconds to a minute each; up to a hundred tests) at the head of the pytest-xdist
+    workers' shares, spread over them, each module whole (its module fixtures are built
+    once). ``--dist worksteal`` first hands each of the N workers a contiguous 1/N of the
+    collection (the first ``total // N``, ...) and an idle worker steals the tail of
+    another's queue: the long tests then start at once, and the short ones left at the
+    end even the workers out, instead of a minute-long test starting last while the other
+    worker idles.
+    (tests/browser/conftest.py then places its SOP walks at the very heads: it runs after
+    this hook; the browser modules are left where they are.)"""
+    workerinput = getattr(config, "workerinput", None)
+    workers = int(workerinput["workercount"]) if workerinput else 1
+    if workers > 1 and items:
+        items[:] = _dear_modules_first(items, workers)
+
+
+def _dear_modules_first(items: list[pytest.Item], workers: int) -> list[pytest.Item]:
+    modules: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        modules.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
+
+    def slow(module: list[pytest.Item]) -> int:
+        return sum(1 for item in module if item.get_closest_marker("slow") is not None)
+
+    # A module of one or a few slow tests (a kill test, a concurrency test) holds the
+    # longest single tests: first. A module of hundreds (the access matrix: a hundredth
+    # of a second each) stays where it is: moved, a worker's steal would cut it in pieces,
+    # each building its module fixtures again.
+    dear = sorted(((path, tests) for path, tests in modules.items()
+                   if slow(tests) and len(tests) <= 100
+                   and not path.startswith("tests/browser/")),
+                  key=lambda entry: len(entry[1]))
+    if not dear:
+        return items
+    sizes, left = [], len(items)
+    for i in range(workers):  # as xdist's worksteal shares the collection out
+        sizes.append(left // (workers - i))
+        left -= sizes[-1]
+    heads: list[list[pytest.Item]] = [[] for _ in range(workers)]
+    weights = [0] * workers
+    for _, tests in dear:  # each to the lightest share so far
+        share = min(range(workers), key=lambda i: (weights[i], len(heads[i])))
+        heads[share] += tests
+        weights[share] += slow(tests)
+    if any(len(head) > size for head, size in zip(heads, sizes, strict=True)):
+        return items
+    moved = {id(item) for head in heads for item in head}
+    rest = iter([item for item in items if id(item) not in moved])
+    ordered: list[pytest.Item] = []
+    for head, size in zip(heads, sizes, strict=True):
+        ordered += head
+        ordered += [next(rest) for _ in range(size - len(head))]
+    assert len(ordered) == len(items)
+    return ordered
 
 
 def cli_env(home: Path, scratch: Path, user: str | None = None,

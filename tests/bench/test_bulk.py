@@ -8,16 +8,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 import random
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from bench import bulk
+from tests.clirun import CliResult
+from tests.conftest import cli
 
 pytestmark = pytest.mark.slow
 
@@ -25,12 +24,11 @@ DOCS = 200
 ENTRIES = 2000
 
 
-def _cli(home: Path, user: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BRANKAS_")}
-    env.update({"BRANKAS_HOME": str(home), "BRANKAS_LANG": "en", "BRANKAS_USER": user,
-                "BRANKAS_PASSWORD": bulk.PASSWORDS[user]})
-    return subprocess.run([sys.executable, "-m", "brankas", *args], env=env,
-                          capture_output=True, text=True, check=False)
+def _cli(home: Path, user: str, *args: str) -> CliResult:
+    """The real ``brankas`` command on the generated instance, in this process
+    (tests/clirun.py: what is checked here is the instance, not the process)."""
+    return cli(home, home.parent, *args, env={"BRANKAS_USER": user,
+                                              "BRANKAS_PASSWORD": bulk.PASSWORDS[user]})
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -31,6 +32,7 @@ from typing import Any
 
 from brankas.core.errors import MESSAGES, BrankasError
 from tests.conftest import PASSWORDS
+from tests.hostile_disk import forkcli
 
 OPERATIONS = ("verify", "restore", "drill", "recover", "backup")
 SQLITE = ("brankas.sqlite3", "brankas.sqlite3-wal", "brankas.sqlite3-shm",
@@ -141,7 +143,9 @@ def _walk_no_follow(folder: Path) -> list[Path]:
 def run_cli(home: Path, scratch: Path, *args: str, user: str | None = None,
             timeout: float = 60, disk: Path | None = None,
             env: dict[str, str] | None = None) -> Outcome:
-    """``brankas ARGS`` in a subprocess (its own process group) against ``home``."""
+    """``brankas ARGS`` in a process of its own (its own process group) against ``home``:
+    a child of the fork server (``forkcli``) where there is one (POSIX), else ``python -m
+    brankas`` in a subprocess; killed with its children after ``timeout`` seconds."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("BRANKAS_")}
     tmp = scratch / "tmp"
     tmp.mkdir(parents=True, exist_ok=True)
@@ -149,6 +153,11 @@ def run_cli(home: Path, scratch: Path, *args: str, user: str | None = None,
     if user:
         full_env.update({"BRANKAS_USER": user, "BRANKAS_PASSWORD": PASSWORDS[user]})
     full_env.update(env or {})
+    if forkcli.available() and not SUBPROCESS:
+        code, out, err, hung = _commands().run(
+            list(args), full_env, scratch, timeout,
+            on_hang=lambda: release_fifos(disk) if disk is not None else None)
+        return _outcome(args[0], code, out, err, hung)
     proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "brankas", *args], stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True, env=full_env, cwd=scratch, start_new_session=True)
@@ -164,10 +173,29 @@ def run_cli(home: Path, scratch: Path, *args: str, user: str | None = None,
             release_fifos(disk)
         out, err = proc.communicate()
         return Outcome(args[0], "cli", -1, out + err, hung=True)
+    return _outcome(args[0], proc.returncode, out, err, False)
+
+
+def _outcome(op: str, code: int, out: str, err: str, hung: bool) -> Outcome:
+    if hung:
+        return Outcome(op, "cli", -1, out + err, hung=True)
     report = None
     with contextlib.suppress(ValueError):
         report = json.loads(out) if out.strip() else None
-    return Outcome(args[0], "cli", proc.returncode, out + err, report=report)
+    return Outcome(op, "cli", code, out + err, report=report)
+
+
+# BRANKAS_CORPUS_SUBPROCESS=1: every command as ``python -m brankas`` (as on Windows).
+SUBPROCESS = os.environ.get("BRANKAS_CORPUS_SUBPROCESS") == "1"
+
+
+@functools.cache
+def _commands() -> forkcli.Commands:
+    import atexit
+
+    commands = forkcli.Commands()
+    atexit.register(commands.close)
+    return commands
 
 
 # -- the services, in this process ------------------------------------------------------

@@ -1,10 +1,13 @@
 """Every case of the hostile-disk corpus through backup, verify, restore, recover and drill.
 
-The operations a case attacks run through the real ``brankas`` command (a subprocess with
-a time limit: a hang fails); the others through the services in this process (fast),
-with the office's database loaded from its copy. After each operation nothing outside the
-disk and the operation's target changed (``harness.tree_state``), a reading operation
-left the disk as it was, and no recovered instance holds the attacker's admin.
+The operations a case attacks run through the real ``brankas`` command, each in a process
+of its own with a time limit (a hang fails): a child of the fork server
+(``forkcli``: the interpreter's and Django's start-up paid once), or ``python -m brankas``
+where there is none (Windows; BRANKAS_CORPUS_SUBPROCESS=1); the others through the
+services in this process (fast), with the office's database loaded from its copy. After
+each operation nothing outside the disk and the operation's target changed
+(``harness.tree_state``), a reading operation left the disk as it was, and no recovered
+instance holds the attacker's admin.
 """
 
 from __future__ import annotations

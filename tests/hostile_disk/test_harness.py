@@ -13,6 +13,7 @@ from tests.hostile_disk.harness import (
     Outcome,
     code_in,
     release_fifos,
+    run_cli,
     run_service,
     tree_diff,
     tree_state,
@@ -49,6 +50,23 @@ def test_a_blocked_read_is_a_hang_and_is_released(tmp_path: Path) -> None:
     assert outcome.hung
     assert tree_diff(before, tree_state(tmp_path)) == []
     assert release_fifos(tmp_path) == 0  # nobody waits on it any more
+
+
+@pytest.mark.skipif(os.name != "posix", reason="FIFOs")
+def test_a_command_blocked_on_a_read_is_a_hang_and_is_killed(tmp_path: Path) -> None:
+    """The real command (a child of the fork server, or a subprocess) reading a FIFO
+    nobody writes to: reported as a hang, killed, the FIFO released; the next command
+    runs, with its exit status and its message."""
+    fifo = tmp_path / "password"
+    os.mkfifo(fifo)
+    outcome = run_cli(tmp_path / "home", tmp_path, "init", "--office", "X", "--admin",
+                      "admin", "--password-file", str(fifo), timeout=2, disk=tmp_path)
+    assert outcome.hung and outcome.exit == -1
+    assert release_fifos(tmp_path) == 0  # nobody waits on it any more
+    after = run_cli(tmp_path / "none", tmp_path, "verify", str(tmp_path / "disk"), "--json",
+                    user="operator")
+    assert not after.hung and after.exit == 1
+    assert code_in(after, "not_initialized") and "brankas: " in after.text
 
 
 def test_a_refusal_is_recognised_by_its_code_or_its_message(tmp_path: Path) -> None:

@@ -69,6 +69,7 @@ def _peak(action: Callable[[], object]) -> int:
         tracemalloc.stop()
 
 
+@pytest.mark.slow  # 2-4 CPU-s (tracemalloc over a large input): make test, not test-fast
 def test_opening_a_disk_holds_little_per_listed_file(big_disk: Path) -> None:
     lists = {name: (big_disk / name).stat() for name in (bagformat.MANIFEST, bagformat.SIZES)}
     peak = _peak(lambda: _open(big_disk).close())

@@ -21,6 +21,7 @@ from brankas.web.backup import segments
 from brankas.web.backup.services import backup_run
 
 
+@pytest.mark.slow  # 2-4 CPU-s (tracemalloc over a large input): make test, not test-fast
 def test_a_segment_of_huge_entries_is_read_in_bounded_memory(office, tmp_path: Path):
     disk = tmp_path / "disk"
     backup_run(actor=office.users["operator"], dest=disk)

@@ -1,0 +1,229 @@
+"""The hostile-disk cases' commands, each in a process of its own, started without a
+second of interpreter and Django start-up each (POSIX).
+
+``Commands`` (in the test process) starts this module once, as a separate process (it
+shares nothing with the test process: no thread, no connection). It imports the
+``brankas`` command and Django, sets Django up as the test process does
+(``tests.conftest``) and warms the in-process runner (``tests/clirun.py``) with one
+``brankas init`` in a home of its own. Then, for each command asked for on its standard
+input, it forks a child in a new session (process group), which runs ``brankas ARGS``
+in-process through ``clirun.run_in_process`` (its environment, working folder, Django set
+up from the command's environment, the database connections its own: see clirun) and
+writes its exit status and output to a file; the server reports the child's pid at once
+and its end when it ends. The test process waits for the end with a time limit: a command
+still running then (a blocked read) is killed with its process group (a drill's own
+recover included), as the subprocess it replaces was.
+
+What a case's command proves is kept: the real ``brankas`` command object (click, its
+error handling, its messages and exit status; an uncaught exception's traceback as the
+interpreter prints it), a process of its own per command, killed on a hang. The
+interpreter's start-up and the imports, which prove nothing about a disk, are paid once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tests import costs
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def available() -> bool:
+    return hasattr(os, "fork") and hasattr(os, "setsid") and os.name == "posix"
+
+
+# ------------------------------------------------------------------ the test process's side
+
+class Commands:
+    """The fork server, started on the first command of this process."""
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.lock = threading.Lock()
+        self.folder = Path(tempfile.mkdtemp(prefix="brankas-forkcli-"))
+        self.count = 0
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        if self.proc is None or self.proc.poll() is not None:
+            env = {k: v for k, v in os.environ.items() if not k.startswith("BRANKAS_")}
+            env.pop("PYTEST_XDIST_WORKER", None)
+            env["PYTHONPATH"] = os.pathsep.join(
+                [str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
+            self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+                [sys.executable, "-m", "tests.hostile_disk.forkcli"], stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, cwd=ROOT, env=env)
+            ready = self._line(self.proc, 300)
+            if not ready or not ready.get("ready"):
+                raise RuntimeError(f"forkcli: did not start ({ready})")
+            costs.add_children(ready["cpu"])
+        return self.proc
+
+    @staticmethod
+    def _line(proc: subprocess.Popen[bytes], timeout: float | None) -> dict[str, Any] | None:
+        assert proc.stdout is not None
+        fd = proc.stdout.fileno()
+        if timeout is not None and not select.select([fd], [], [], timeout)[0]:
+            return None
+        line = proc.stdout.readline()
+        if not line:
+            raise RuntimeError("forkcli: the server ended")
+        return dict(json.loads(line))
+
+    def run(self, args: list[str], env: dict[str, str], cwd: Path, timeout: float,
+            on_hang: Callable[[], None]) -> tuple[int, str, str, bool]:
+        """``brankas ARGS`` in a child of the server: (exit status, stdout, stderr, hung)."""
+        with self.lock:
+            proc = self._start()
+            self.count += 1
+            result = self.folder / f"result-{self.count}.json"
+            assert proc.stdin is not None
+            proc.stdin.write((json.dumps({"args": args, "env": env, "cwd": str(cwd),
+                                          "result": str(result)}) + "\n").encode())
+            proc.stdin.flush()
+            started = self._line(proc, None)
+            assert started is not None and "pid" in started, started
+            ended = self._line(proc, timeout)
+            hung = ended is None
+            if hung:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(started["pid"], signal.SIGKILL)  # with its own children
+                on_hang()
+                ended = self._line(proc, None)
+            assert ended is not None and "status" in ended, ended
+            costs.add_children(ended["cpu"])  # not a child of this process
+            status = int(ended["status"])
+            if hung or not result.exists():
+                result.unlink(missing_ok=True)
+                return (status if status else -1), "", "", hung
+            done = json.loads(result.read_text(encoding="utf-8"))
+            result.unlink()
+            return int(done["returncode"]), done["stdout"], done["stderr"], False
+
+    def close(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            assert self.proc.stdin is not None
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        import shutil
+
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+# ------------------------------------------------------------------ the server
+
+def _child(request: dict[str, Any]) -> None:
+    """In the forked child: the command, its outcome to the result file, then exit."""
+    os.setsid()
+    code = 1
+    try:
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        # What the command's own children or a C library write to the descriptors (not
+        # through sys.stdout): into files, read back into the output below.
+        scratch = Path(request["result"]).with_suffix("")
+        fds = {}
+        for fd in (1, 2):
+            out = os.open(f"{scratch}.fd{fd}", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.dup2(out, fd)
+            os.close(out)
+            fds[fd] = Path(f"{scratch}.fd{fd}")
+        from tests import clirun
+
+        r = clirun.run_in_process(request["args"], env=request["env"],
+                                  cwd=Path(request["cwd"]))
+        stdout, stderr = r.stdout, r.stderr
+        for fd, path in fds.items():
+            with contextlib.suppress(OSError):
+                extra = path.read_text(encoding="utf-8", errors="replace")
+                path.unlink()
+                if fd == 1:
+                    stdout += extra
+                else:
+                    stderr += extra
+        Path(request["result"]).write_text(json.dumps(
+            {"returncode": r.returncode, "stdout": stdout, "stderr": stderr}),
+            encoding="utf-8")
+        code = 0
+    except BaseException:  # noqa: BLE001 - reported as a missing result
+        import traceback
+
+        with contextlib.suppress(Exception):
+            os.write(2, traceback.format_exc().encode())
+    finally:
+        os._exit(code)
+
+
+def _warm() -> None:
+    """Django set up as in the test process, and one ``brankas init`` run in-process:
+    the migrated tables a new database is given (clirun) are then in every child."""
+    import atexit
+    import shutil
+
+    home = tempfile.mkdtemp(prefix="brankas-test-home-")  # as tests/conftest.py's own
+    atexit.register(shutil.rmtree, home, ignore_errors=True)
+    os.environ["BRANKAS_HOME"] = home
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "brankas.web.settings")
+    import django
+
+    django.setup()
+    import tests.conftest  # noqa: F401 - the test instance's preparation
+    from tests import clirun
+
+    base = Path(os.environ["BRANKAS_HOME"]).parent / "forkcli-warm"
+    base.mkdir(exist_ok=True)
+    (base / "pw").write_text("Warm-Pass-2026!\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BRANKAS_")}
+    env.update({"BRANKAS_HOME": str(base / "home"), "BRANKAS_LANG": "en",
+                "TMPDIR": str(base)})
+    r = clirun.run_in_process(["init", "--office", "Hangat", "--admin", "admin",
+                               "--password-file", str(base / "pw"), "--json"],
+                              env=env, cwd=base)
+    if r.returncode != 0:
+        raise RuntimeError(r.stderr)
+    shutil.rmtree(base, ignore_errors=True)
+    from django.db import connections
+
+    connections.close_all()
+
+
+def serve() -> None:
+    _warm()
+    out = sys.stdout.buffer
+
+    def say(message: dict[str, Any]) -> None:
+        out.write((json.dumps(message) + "\n").encode())
+        out.flush()
+
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    say({"ready": True, "cpu": usage.ru_utime + usage.ru_stime})
+    for line in sys.stdin.buffer:
+        request = json.loads(line)
+        pid = os.fork()
+        if pid == 0:
+            _child(request)
+        say({"pid": pid})
+        _, status, usage = os.wait4(pid, 0)
+        say({"status": os.waitstatus_to_exitcode(status),
+             "cpu": usage.ru_utime + usage.ru_stime})
+
+
+if __name__ == "__main__":
+    serve()
