@@ -131,6 +131,14 @@ def test_another_thread_runs_while_the_key_is_unlocked():
     lock, it barely moves."""
     plain = f"{pyrage.x25519.Identity.generate()}\n".encode()
     data = passphrase_encrypt(plain, "kunci", work_factor=16)
-    held = _counted_beside(lambda: pyrage.passphrase.decrypt(data, "kunci"))
-    released = _counted_beside(lambda: agepass.decrypt(data, "kunci", max_work_factor=20))
-    assert released > max(10 * held, 50_000), (held, released)
+    # On a loaded machine the counting thread may get little of a core in one round: up
+    # to three rounds; a module holding the lock never passes one (the counter cannot run).
+    rounds = []
+    for _ in range(3):
+        held = _counted_beside(lambda: pyrage.passphrase.decrypt(data, "kunci"))
+        released = _counted_beside(lambda: agepass.decrypt(data, "kunci", max_work_factor=20))
+        rounds.append((held, released))
+        if released > max(10 * held, 50_000):
+            break
+    else:
+        raise AssertionError(f"(held, released) counts in each round: {rounds}")
