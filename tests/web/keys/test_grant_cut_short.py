@@ -1,5 +1,6 @@
-"""A grant cut short by a database error in one of its sealed-value batches (a real SQLite
-error: a trigger refuses one row's update): the batches committed before it stay done and
+"""A grant cut short by a database error in one of its sealed-value batches (a real
+database error: a trigger refuses one row's update, on SQLite and on PostgreSQL in
+test_grant_cut_short_pg.py): the batches committed before it stay done and
 openable, and the audit log shows both what was opened to the grantee (each committed
 batch, in its own transaction) and that the grant was cut short; the job is not left
 "running"."""
@@ -23,6 +24,22 @@ from tests.web.keys.test_grants import KABID2_PASSPHRASE, join_kabid2, register
 from tests.web.keys.test_sealed_rewrap import shown
 
 
+def refuse_update(table: str, pk: int) -> str:
+    """A trigger (real, in the database) that refuses any update of row ``pk``'s sealed
+    values in ``table``; returns the SQL that removes it."""
+    with connection.cursor() as cur:
+        if connection.vendor == "sqlite":
+            cur.execute(f"CREATE TEMP TRIGGER refuse_{table} BEFORE UPDATE OF sealed ON "
+                        f"{table} WHEN OLD.id = {pk} "
+                        "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
+            return f"DROP TRIGGER refuse_{table}"
+        cur.execute(f"CREATE FUNCTION refuse_{table}() RETURNS trigger AS $$ BEGIN "
+                    "RAISE EXCEPTION 'refused by the test'; END $$ LANGUAGE plpgsql")
+        cur.execute(f"CREATE TRIGGER refuse_{table} BEFORE UPDATE OF sealed ON {table} "
+                    f"FOR EACH ROW WHEN (OLD.id = {pk}) EXECUTE FUNCTION refuse_{table}()")
+        return f"DROP TRIGGER refuse_{table} ON {table}"
+
+
 def test_a_grant_cut_short_in_a_sealed_batch_is_audited_with_what_it_did(
         office, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr(grants, "SEALED_ROWS_MEANWHILE", 1)
@@ -30,12 +47,7 @@ def test_a_grant_cut_short_in_a_sealed_batch_is_audited_with_what_it_did(
     reqs = [request_create(actor=office.users["operator"], subject=f"Permintaan {i}",
                            classification="rahasia", addressee="Gubernur") for i in range(3)]
     new_key = join_kabid2(office)
-    if connection.vendor != "sqlite":
-        pytest.skip("the refusal is an SQLite trigger")
-    with connection.cursor() as cur:
-        cur.execute("CREATE TEMP TRIGGER refuse_last BEFORE UPDATE OF sealed ON "
-                    f"dispatch_sendrequest WHEN OLD.id = {reqs[-1].pk} "
-                    "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
+    drop = refuse_update("dispatch_sendrequest", reqs[-1].pk)
     first = AuditEvent.objects.order_by("-seq").first()
     assert first is not None
     with pytest.raises(DatabaseError):
@@ -65,7 +77,7 @@ def test_a_grant_cut_short_in_a_sealed_batch_is_audited_with_what_it_did(
     assert failed and failed[-1].detail.get("stage") == "interrupted"
     # a re-run finishes the job without the refusal
     with connection.cursor() as cur:
-        cur.execute("DROP TRIGGER refuse_last")
+        cur.execute(drop)
     again = key_grant(actor=office.users["kabid"], to="kabid2", passphrase=PASSPHRASES["kabid"])
     assert again.sealed == 2 and again.failed == []
     assert all(new_key.fingerprint in Document.objects.get(pk=d.pk).sealed["subject"]["to"]
@@ -75,12 +87,7 @@ def test_a_grant_cut_short_in_a_sealed_batch_is_audited_with_what_it_did(
 def test_a_rekey_cut_short_in_a_sealed_batch_is_audited_and_resumes(office) -> None:  # type: ignore[no-untyped-def]
     docs = [register(office, f"Perihal Cabut {i}") for i in range(2)]
     kasi_fp = office.keys["kasi"].fingerprint
-    if connection.vendor != "sqlite":
-        pytest.skip("the refusal is an SQLite trigger")
-    with connection.cursor() as cur:  # the second document's batch is refused
-        cur.execute("CREATE TEMP TRIGGER refuse_doc BEFORE UPDATE OF sealed ON "
-                    f"documents_document WHEN OLD.id = {docs[-1].pk} "
-                    "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
+    drop = refuse_update("documents_document", docs[-1].pk)  # the one batch is refused
     first = AuditEvent.objects.order_by("-seq").first()
     assert first is not None
     recovery = crypto.parse_identity(office.recovery_identity)
@@ -97,7 +104,7 @@ def test_a_rekey_cut_short_in_a_sealed_batch_is_audited_and_resumes(office) -> N
     assert sealed_rows == []  # one batch of 64: refused as a whole, nothing re-encrypted
     assert kasi_fp in Document.objects.get(pk=docs[0].pk).sealed["subject"]["to"]
     with connection.cursor() as cur:
-        cur.execute("DROP TRIGGER refuse_doc")
+        cur.execute(drop)
     again = key_rekey(actor=office.users["admin"], recovery=recovery)
     assert again.job_id == job.pk and again.failed == []  # the same job, resumed
     for d in docs:
