@@ -143,6 +143,15 @@ def test_a_grant_killed_at_random_points_leaves_every_document_openable(
     assert _versions(archive) == DOCS
     r = run_cli("audit", "verify", "--json", user="admin")
     assert r.returncode == 0, r.stdout
+    # each grant killed is in the audit log as cut short (found by the next run)
+    con = sqlite3.connect(cli_home / "brankas.sqlite3")
+    try:
+        cut = con.execute("select count(*) from audit_auditevent where action = 'key.grant'"
+                          " and outcome = 'failed' and detail like '%interrupted%'"
+                          ).fetchone()[0]
+    finally:
+        con.close()
+    assert cut == kills
     hits = scan_for(marker.encode(), [cli_home, tmp_path / "tmp"], exclude=(source,))
     hits += scan_for(marker.encode(), SHARED_TEMP, since=started, exclude=(source,))
     assert hits == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import DatabaseError, connection
+from django.utils import timezone
 
 from brankas.core import crypto
 from brankas.web.audit.models import AuditEvent
@@ -112,3 +113,21 @@ def test_a_rekey_cut_short_in_a_sealed_batch_is_audited_and_resumes(office) -> N
     rows = AuditEvent.objects.filter(seq__gt=first.seq, action="key.rekey",
                                      detail__stage="sealed.rows")
     assert {pk for e in rows for pk in e.detail["rows"]} >= {d.pk for d in docs}
+
+
+def test_a_killed_run_found_by_the_next_is_audited_as_cut_short(office) -> None:  # type: ignore[no-untyped-def]
+    register(office, "Perihal Sesudah Mati")
+    join_kabid2(office)
+    # what a grant killed after its start leaves: its job marked running (the SIGKILL
+    # itself: tests/cli/keys/test_grant_killed.py)
+    killed = RewrapJob.objects.create(kind=RewrapJob.GRANT, actor=office.users["kabid"],
+                                      via="x", files_total=3, files_done=1,
+                                      started_at=timezone.now())
+    first = AuditEvent.objects.order_by("-seq").first()
+    assert first is not None
+    key_grant(actor=office.users["kabid"], to="kabid2", passphrase=PASSPHRASES["kabid"])
+    killed.refresh_from_db()
+    assert killed.state == RewrapJob.FAILED
+    entry = AuditEvent.objects.get(seq__gt=first.seq, detail__stage="interrupted")
+    assert (entry.action, entry.actor, entry.outcome) == ("key.grant", "kabid", "failed")
+    assert entry.detail["job"] == killed.pk and entry.detail["files_done"] == 1
