@@ -6,7 +6,9 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import shutil
 import subprocess
+import sys
 import tracemalloc
 from pathlib import Path
 
@@ -223,3 +225,34 @@ def test_a_copy_whose_header_cannot_be_written_is_removed(tmp_path, wrong):
     with pytest.raises(expected):
         finish_precopied(pre, identities, readers)
     assert list((tmp_path / "tmp").iterdir()) == []
+
+
+@pytest.mark.parametrize("where", ["tmp", "shm", "no-ctypes"])
+def test_a_payload_copied_ahead_is_right_with_or_without_the_writeback_hint(
+        tmp_path, monkeypatch, where):
+    """``start_writeback`` (Linux's sync_file_range) is a hint: on tmpfs, and on an
+    interpreter without ctypes (as on a platform without the call), the copy made ahead
+    is the same and opens."""
+    from brankas.core.keyring import rewrap as rewrap_module
+
+    staging = tmp_path / "tmp"
+    if where == "shm":
+        if not Path("/dev/shm").is_dir():
+            pytest.skip("no tmpfs at /dev/shm")
+        staging = Path("/dev/shm") / f"brankas-writeback-{os.getpid()}-{tmp_path.name}"
+    monkeypatch.setattr(rewrap_module, "_writeback", [])  # looked up again in this test
+    if where == "no-ctypes":
+        monkeypatch.setitem(sys.modules, "ctypes", None)  # import ctypes fails
+    old, new = keys()
+    data = os.urandom(3 * (1 << 20) + 5)
+    src = encrypted_file(tmp_path / "a.pdf.age", data, old)
+    before = src.read_bytes()
+    readers = [str(old.to_public()), str(new.to_public())]
+    try:
+        pre = precopy_payload(src, staging, header_size=header_size_for(readers),
+                              expected_sha256=_sha(before))
+        staged = finish_precopied(pre, [old], readers)
+        assert crypto.decrypt_bytes(staged.path.read_bytes(), [new]) == data
+    finally:
+        if where == "shm":
+            shutil.rmtree(staging, ignore_errors=True)

@@ -66,7 +66,7 @@ def _writeback_call() -> Any:
                 fn = ctypes.CDLL(None, use_errno=True).sync_file_range
                 fn.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
                 fn.restype = ctypes.c_int
-            except (OSError, AttributeError):
+            except (ImportError, OSError, AttributeError):  # no ctypes: no hint
                 fn = None
         _writeback.append(fn)
     return _writeback[0]

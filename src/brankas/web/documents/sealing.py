@@ -329,25 +329,29 @@ class SealedRewrap:
 SEALED_ROWS_TOGETHER = 64
 
 
-def rewrap_sealed(*, identities_for: Any, readers_for: Any) -> SealedRewrap:
+def rewrap_sealed(*, identities_for: Any, readers_for: Any,
+                  on_batch: Any = None) -> SealedRewrap:
     """Re-encrypt every sealed value that ``readers_for(purpose, to)`` gives new readers
     (None: leave it) and that ``identities_for(to)`` opens (``rewrap_sealed_steps`` run
     to its end)."""
     out = SealedRewrap()
     for _step in rewrap_sealed_steps(out, identities_for=identities_for,
-                                     readers_for=readers_for):
+                                     readers_for=readers_for, on_batch=on_batch):
         pass
     return out
 
 
 def rewrap_sealed_steps(out: SealedRewrap, *, identities_for: Any, readers_for: Any,
-                        rows: int = SEALED_ROWS_TOGETHER) -> Iterator[None]:
+                        rows: int = SEALED_ROWS_TOGETHER,
+                        on_batch: Any = None) -> Iterator[None]:
     """``rewrap_sealed`` a batch of rows at a time: each step (one ``next``) re-encrypts
     up to ``rows`` rows in one transaction, so that a grant or rekey cut short
     leaves each row either as it was or done (and a re-run does the rest); ``out`` counts
     the values done and names those that did not open. A grant runs the steps while its
     worker threads copy files (``keys.grants``). ``purpose`` is
-    ``keys.selectors.Purpose``: DOCUMENT or LETTER."""
+    ``keys.selectors.Purpose``: DOCUMENT or LETTER. ``on_batch(model_name, pks, values)``
+    is called inside each batch's transaction that changed rows (the caller audits them
+    there: a run cut short leaves no re-encrypted row unaudited)."""
     from django.db import transaction
 
     from brankas.web.documents.models import Document
@@ -359,10 +363,15 @@ def rewrap_sealed_steps(out: SealedRewrap, *, identities_for: Any, readers_for: 
         for start in range(0, len(pks), rows):
             batch = pks[start:start + rows]
             with transaction.atomic():
+                changed: list[Any] = []
+                values = out.values
                 for row in model.objects.select_for_update().filter(pk__in=batch).order_by("pk"):
                     if _rewrap_row(row, purpose, out, identities_for=identities_for,
                                    readers_for=readers_for):
                         row.save(update_fields=["sealed"])
+                        changed.append(row.pk)
+                if changed and on_batch is not None:
+                    on_batch(model._meta.model_name, changed, out.values - values)
             yield
 
 

@@ -632,23 +632,60 @@ def _grant_locked(*, actor: User, grantee: User, key: HolderKey, opening: _Openi
         sealed_steps = rewrap_sealed_steps(
             sealed, identities_for=opener.for_file, rows=SEALED_ROWS_MEANWHILE,
             readers_for=lambda purpose, to: None if target_fp in to else readers_for(
-                purpose, to))
+                purpose, to), on_batch=_sealed_batch_audit(actor, "key.grant", detail))
         # A grant adds a reader to files whose contents stay: only the age header is
         # rewritten (the same file key; docs/security.md). A rekey below makes fresh keys.
-        _run_files(todo, opener=opener, readers_of=readers_of, job=job,
-                   action="key.grant.file", actor=actor, detail=detail, summary=summary,
-                   on_progress=on_progress, header_only=True, ahead=ahead,
-                   meanwhile=sealed_steps)
+        with _cut_short_audited(job, summary, actor, "key.grant", grantee.username, detail):
+            _run_files(todo, opener=opener, readers_of=readers_of, job=job,
+                       action="key.grant.file", actor=actor, detail=detail, summary=summary,
+                       on_progress=on_progress, header_only=True, ahead=ahead,
+                       meanwhile=sealed_steps)
     finally:
         ahead.discard()
-    summary.combinations = _rewrap_combinations(
-        combos, opener=opener, readers_of=lambda c: recipients_adding(
-            c.fingerprints, key, purpose=Purpose.COMBINATION),
-        actor=actor, action="key.grant", detail=detail, summary=summary)
-    for _step in sealed_steps:  # what the files left to do
-        pass
-    _sealed_done(summary, sealed, actor, "key.grant", detail)
+    with _cut_short_audited(job, summary, actor, "key.grant", grantee.username, detail):
+        summary.combinations = _rewrap_combinations(
+            combos, opener=opener, readers_of=lambda c: recipients_adding(
+                c.fingerprints, key, purpose=Purpose.COMBINATION),
+            actor=actor, action="key.grant", detail=detail, summary=summary)
+        for _step in sealed_steps:  # what the files left to do
+            pass
+        _sealed_done(summary, sealed, actor, "key.grant", detail)
     return _finish(job, summary, actor, "key.grant", grantee.username)
+
+
+@contextlib.contextmanager
+def _cut_short_audited(job: RewrapJob, summary: RewrapSummary, actor: User, action: str,
+                       target: str, detail: dict[str, Any]) -> Iterator[None]:
+    """A grant or rekey that stops on an error after its start (a database error, the
+    disk full, the grantee's key revoked meanwhile, an interrupt): its job is marked
+    failed and the stop audited (what was done before stays done, and audited, and a
+    re-run continues), then the error goes on."""
+    try:
+        yield
+    except BaseException as exc:
+        error = exc.code if isinstance(exc, BrankasError) else type(exc).__name__
+        with contextlib.suppress(Exception):  # the error raised is what the caller sees
+            job.state = RewrapJob.FAILED
+            job.finished_at = timezone.now()
+            job.summary = {**summary.as_dict(), "error": error}
+            with transaction.atomic():
+                job.save(update_fields=["state", "finished_at", "summary"])
+                audit_record(actor=actor.username, action=action, target=target,
+                             outcome="failed", detail={"stage": "interrupted", **detail,
+                                                       "error": error,
+                                                       "files_done": summary.files})
+        raise
+
+
+def _sealed_batch_audit(actor: User, action: str, detail: dict[str, Any]) -> Any:
+    """``rewrap_sealed``'s ``on_batch``: the rows of one batch audited in its transaction."""
+
+    def audit(model_name: str, pks: list[Any], values: int) -> None:
+        audit_record(actor=actor.username, action=action, target="*",
+                     detail={"stage": "sealed.rows", **detail, "kind": model_name,
+                             "rows": pks, "values": values})
+
+    return audit
 
 
 def _combination_role_ok(key: HolderKey) -> bool:
@@ -759,6 +796,15 @@ def _rekey_locked(*, actor: User, opener: _Opener, on_progress: OnProgress | Non
     audit_record(actor=actor.username, action="key.rekey", target="*",
                  detail={"stage": "start", **detail, "files": len(todo),
                          "bytes": job.bytes_total, "resumed": resumed is not None})
+    with _cut_short_audited(job, summary, actor, "key.rekey", "*", detail):
+        _rekey_run(todo, opener=opener, readers=readers, job=job, actor=actor, detail=detail,
+                   summary=summary, on_progress=on_progress)
+    return _finish(job, summary, actor, "key.rekey", "*")
+
+
+def _rekey_run(todo: list[StoredFile], *, opener: _Opener, readers: dict[str, Recipients],
+               job: RewrapJob, actor: User, detail: dict[str, Any], summary: RewrapSummary,
+               on_progress: OnProgress | None) -> None:
     _run_files(todo, opener=opener, readers_of=lambda s: readers[s.kind], job=job,
                action="key.rekey.file", actor=actor, detail=detail, summary=summary,
                on_progress=on_progress)
@@ -776,8 +822,8 @@ def _rekey_locked(*, actor: User, opener: _Opener, on_progress: OnProgress | Non
         identities_for=opener.for_file,
         readers_for=lambda purpose, to: None if set(to) == {
             r.fingerprint for r in readers[_KIND_OF[purpose]].all()} else readers[
-                _KIND_OF[purpose]]), actor, "key.rekey", detail)
-    return _finish(job, summary, actor, "key.rekey", "*")
+                _KIND_OF[purpose]], on_batch=_sealed_batch_audit(actor, "key.rekey", detail)),
+        actor, "key.rekey", detail)
 
 
 _KIND_OF = {Purpose.DOCUMENT: engine.DOCUMENT, Purpose.LETTER: engine.LETTER}

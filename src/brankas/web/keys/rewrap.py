@@ -141,11 +141,20 @@ def encrypted_letters() -> Iterator[StoredFile]:
 @contextlib.contextmanager
 def archive_exclusive() -> Iterator[None]:
     """Hold the archive lock alone (no backup, no other grant or rekey meanwhile); a job
-    still marked running was killed (it held this lock): it is marked failed."""
+    still marked running was killed (it held this lock): it is marked failed, and its end
+    audited (its start was; what it did before it was killed was, batch by batch)."""
     with archivelock.archive_lock(brankas_settings().tmp, archivelock.REWRAP):
-        RewrapJob.objects.filter(state=RewrapJob.RUNNING).update(
-            state=RewrapJob.FAILED, finished_at=timezone.now(),
-            summary={"error": "interrupted"})
+        with transaction.atomic():
+            killed = list(RewrapJob.objects.select_for_update()
+                          .filter(state=RewrapJob.RUNNING).select_related("actor"))
+            RewrapJob.objects.filter(pk__in=[j.pk for j in killed]).update(
+                state=RewrapJob.FAILED, finished_at=timezone.now(),
+                summary={"error": "interrupted"})
+            audit_record_many([AuditEntry(
+                actor=job.actor.username, action=f"key.{job.kind}",
+                target="*", outcome="failed",
+                detail={"stage": "interrupted", "job": job.pk, "error": "interrupted",
+                        "files_done": job.files_done}) for job in killed])
         rewrap_cleanup()
         yield
 
