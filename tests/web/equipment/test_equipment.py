@@ -261,3 +261,45 @@ def test_a_disk_filling_up_or_too_old_warns(office, settings, tmp_path: Path) ->
     assert set(codes) == {"full_soon", "disk_old"}
     assert f"sekitar {reading.runs_left} kali back up lagi" in codes["full_soon"].text("id")
     assert "limit 12 months" in codes["disk_old"].text("en")
+
+
+# -- outside review (s17 rev) ----------------------------------------------------------------
+
+def test_a_rise_is_named_though_an_unreadable_reading_came_between(
+        office, settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Backup (healthy, 0 reallocated), a verification where the disk could not be read
+    (unknown: no counters), then a backup that finds 8 reallocated: the rise is since the
+    last reading that knew the counter, not lost behind the unknown one."""
+    operator = office.users["operator"]
+    dest = tmp_path / "disk"
+    recorded = use_recorded(settings, tmp_path, "sata-healthy.json")
+    register(office, "Surat satu")
+    backup_run(actor=operator, dest=dest, label="DISK-11")
+    recorded.write_text("not json")  # the reading in between: unknown
+    medium_verify(actor=operator, dest=dest, mode="fast")
+    assert DiskHealth.objects.order_by("-id").first().status == "unknown"
+    shutil.copyfile(RECORDED / "sata-reallocating.json", recorded)
+    register(office, "Surat dua")
+    backup_run(actor=operator, dest=dest)
+    last = DiskHealth.objects.order_by("-id").first()
+    assert last.rose == [["reallocated", 0, 8], ["pending", 0, 3], ["uncorrectable", 0, 1]]
+    assert [w.code for w in equipment_warnings()] == ["counters_rose"]
+
+
+def test_absurd_smart_numbers_do_not_lose_the_reading(
+        office, settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A reading with numbers beyond any column is still recorded (the status, the other
+    values); before, the database refused the row and the hook swallowed it: no reading."""
+    import json
+    data = json.loads((RECORDED / "sata-failing.json").read_text())
+    data["power_on_time"]["hours"] = 2**70
+    data["temperature"]["current"] = 2**40
+    target = tmp_path / "smartctl.json"
+    target.write_text(json.dumps(data))
+    settings.BRANKAS = dataclasses.replace(settings.BRANKAS, smart_json=target)
+    register(office, "Surat")
+    backup_run(actor=office.users["operator"], dest=tmp_path / "disk", label="DISK-12")
+    reading = DiskHealth.objects.get()
+    assert (reading.status, reading.power_on_hours, reading.temperature) == ("failed", None,
+                                                                            None)
+    assert [w.code for w in equipment_warnings()][:1] == ["smart_failed"]

@@ -39,6 +39,18 @@ def _space(dest: Path) -> tuple[int | None, int | None]:
     return usage.free, usage.total
 
 
+def _last_known(medium: Medium) -> dict[str, int | None]:
+    """Each counter's value at the latest reading that knew it: a reading in between that
+    could not be read (unknown, its counters None) must not hide a rise from the one
+    before it."""
+    readings = DiskHealth.objects.filter(medium=medium).order_by("-at", "-id")
+    known: dict[str, int | None] = {}
+    for name in smart.COUNTERS:
+        last = readings.filter(**{f"{name}__isnull": False}).values_list(name, flat=True)[:1]
+        known[name] = next(iter(last), None)
+    return known
+
+
 def health_record(*, medium: Medium, dest: Path | str, actor: User, source: str,
                   run: BackupRun | None = None, check: MediumCheck | None = None,
                   health: smart.Health | None = None) -> DiskHealth:
@@ -46,8 +58,7 @@ def health_record(*, medium: Medium, dest: Path | str, actor: User, source: str,
     dest = Path(dest)
     health = health or health_read(dest)
     free, capacity = _space(dest)
-    previous = DiskHealth.objects.filter(medium=medium).order_by("-at", "-id").first()
-    before = {name: getattr(previous, name) for name in smart.COUNTERS} if previous else {}
+    before = _last_known(medium)
     rose = forecast.counters_rose(before, health.counters())
     growth = list(BackupRun.objects.filter(medium=medium, status=BackupRun.COMPLETED)
                   .order_by("-number").values_list("bytes_added", flat=True)
