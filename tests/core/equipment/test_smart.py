@@ -306,3 +306,16 @@ def test_a_smartctl_that_floods_its_output_is_stopped_and_unknown(tmp_path: Path
                           timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "unknown smartctl output too large"
+
+
+def test_control_characters_from_smartctl_never_reach_a_terminal() -> None:
+    """Review: a hostile output's model, serial and message carried terminal escapes into
+    ``brankas equipment show`` (and the audit)."""
+    data = load("usb-bridge-unknown.json")
+    data["model_name"] = "Disk\x1b[2J\x1b]0;pwned\x07"
+    data["serial_number"] = "SN\r\n1"
+    data["smartctl"]["messages"][0]["string"] = "\x1b[31mUnknown USB bridge\x1b[0m"
+    h = smart.parse(data)
+    for text in (h.model, h.serial, h.reason):
+        assert text and all(ch.isprintable() for ch in text), text
+    assert "Unknown USB bridge" in h.reason

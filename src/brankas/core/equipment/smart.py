@@ -85,8 +85,14 @@ def _int(value: Any, limit: int = MAX_COUNT) -> int | None:
     return value if 0 <= value <= limit else None
 
 
+def _printable(text: str) -> str:
+    """``text`` without control characters (a terminal escape in a hostile output must not
+    reach the CLI's terminal, the audit or the report)."""
+    return "".join(ch if ch.isprintable() else " " for ch in text)
+
+
 def _text(value: Any, limit: int = 100) -> str:
-    return value[:limit] if isinstance(value, str) else ""
+    return _printable(value[:limit]) if isinstance(value, str) else ""
 
 
 def _messages(data: Mapping[str, Any]) -> list[str]:
@@ -94,7 +100,7 @@ def _messages(data: Mapping[str, Any]) -> list[str]:
     items = meta.get("messages") if isinstance(meta, Mapping) else None
     if not isinstance(items, list):
         return []
-    return [m["string"] for m in items
+    return [_printable(m["string"][:200]) for m in items
             if isinstance(m, Mapping) and isinstance(m.get("string"), str)]
 
 
