@@ -303,3 +303,49 @@ def test_absurd_smart_numbers_do_not_lose_the_reading(
     assert (reading.status, reading.power_on_hours, reading.temperature) == ("failed", None,
                                                                             None)
     assert [w.code for w in equipment_warnings()][:1] == ["smart_failed"]
+
+
+def test_dates_not_yet_come_links_to_both_and_duplicates_are_refused(office) -> None:  # type: ignore[no-untyped-def]
+    """Review: an item acquired tomorrow, a check done tomorrow (it would hide an overdue
+    check), an item linked to a disk and a safe at once, the same kind and serial number
+    entered twice: each refused, nothing stored, nothing audited as done."""
+    operator = office.users["operator"]
+    tomorrow = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
+    safe_add(actor=operator, name="Brankas-1", location="Ruang Sandi",
+             combination="12-34-56")
+    now = timezone.now()
+    Medium.objects.create(medium_id="0f0e0d0c-0000-4000-8000-000000000001", label="DISK-A",
+                          first_used_at=now, last_used_at=now)
+    row = equipment_add(actor=operator, kind="pemindai", name="Pemindai-1", serial="SN-1")
+    before = (Equipment.objects.count(), MaintenanceEntry.objects.count(),
+              AuditEvent.objects.filter(action__startswith="equipment.").count())
+    with pytest.raises(InvalidInput) as exc:
+        equipment_add(actor=operator, kind="pemindai", name="Pemindai-2", acquired=tomorrow)
+    assert exc.value.code == "equipment_date_future"
+    with pytest.raises(InvalidInput) as exc:
+        equipment_log(actor=operator, ref=str(row.pk), work="Dicek", condition="baik",
+                      on=tomorrow)
+    assert exc.value.code == "equipment_date_future"
+    with pytest.raises(InvalidInput) as exc:
+        equipment_add(actor=operator, name="Dua-duanya", disk="DISK-A", safe="Brankas-1")
+    assert exc.value.code == "equipment_link_both"
+    with pytest.raises(Conflict) as exc:
+        equipment_add(actor=operator, kind="pemindai", name="Pemindai lagi", serial="sn-1")
+    assert exc.value.code == "equipment_duplicate"
+    assert (Equipment.objects.count(), MaintenanceEntry.objects.count(),
+            AuditEvent.objects.filter(action__startswith="equipment.").count()) == before
+    # A next check in the past is honest (it is overdue at once); a retired item's serial
+    # may be entered again (a repaired item back in service under a new record).
+    equipment_log(actor=operator, ref=str(row.pk), work="Dicek", condition="baik",
+                  on=timezone.localdate().isoformat(), next_check_due="2020-01-01")
+    equipment_retire(actor=operator, ref=str(row.pk), reason="diganti")
+    equipment_add(actor=operator, kind="pemindai", name="Pemindai-1", serial="SN-1")
+
+
+@pytest.mark.parametrize("ref", ["²", "١٢", "9" * 30, "brankas-id:" + "9" * 30,
+                                 "brankas-id:²"])
+def test_odd_numbers_as_a_reference_are_not_found(office, ref: str) -> None:  # type: ignore[no-untyped-def]
+    """Review: "²" is a digit to Python but no number int() takes: a crash (ValueError,
+    a server error on the page), not "not found". The others held; kept as guards."""
+    with pytest.raises(NotFound):
+        item_resolve(ref)

@@ -51,6 +51,16 @@ def _day(name: str, value: date | str | None) -> date | None:
         raise InvalidInput("equipment_date_invalid", field=name, value=str(value)) from None
 
 
+def _past(name: str, value: date | None) -> date | None:
+    """A day that has happened: an item acquired or a check done tomorrow is a typing
+    error, and would hide an overdue check or a disk's age."""
+    today = timezone.localdate()
+    if value is not None and value > today:
+        raise InvalidInput("equipment_date_future", field=name, value=value.isoformat(),
+                           today=today.isoformat())
+    return value
+
+
 def _text(name: str, value: str, limit: int, *, required: bool = False) -> str:
     text = "".join(ch for ch in (value or "") if ch.isprintable() or ch in "\n\t").strip()
     if required and not text:
@@ -87,6 +97,8 @@ def equipment_add(*, actor: User, kind: str | EquipmentKind = "", name: str = ""
     from brankas.web.custody.selectors import medium_resolve, safe_get
 
     require_audited(actor, Action.RECORD_EQUIPMENT, target=name or disk or safe or "")
+    if disk and safe:
+        raise InvalidInput("equipment_link_both")
     medium = medium_resolve(disk) if disk else None
     safe_row = safe_get(safe) if safe else None
     if medium is not None:
@@ -104,10 +116,17 @@ def equipment_add(*, actor: User, kind: str | EquipmentKind = "", name: str = ""
                              if safe_row else None)):
             if found is not None:
                 raise Conflict("equipment_linked", what=what, ref=str(found.pk))
+        kind_value, serial_text = _kind(kind).value, _text("serial", serial, 100)
+        same = (Equipment.objects.filter(kind=kind_value, serial__iexact=serial_text,
+                                         retired_at__isnull=True).first()
+                if serial_text else None)
+        if same is not None:
+            raise Conflict("equipment_duplicate", kind=EQUIPMENT_KIND_LABELS[
+                EquipmentKind(kind_value)], serial=serial_text, ref=str(same.pk))
         row = Equipment.objects.create(
-            kind=_kind(kind).value, name=_text("name", name, 100, required=True),
-            serial=_text("serial", serial, 100), location=_text("location", location, 200),
-            responsible=_user(responsible), acquired=_day("acquired", acquired),
+            kind=kind_value, name=_text("name", name, 100, required=True),
+            serial=serial_text, location=_text("location", location, 200),
+            responsible=_user(responsible), acquired=_past("acquired", _day("acquired", acquired)),
             condition=_condition(condition).value,
             next_check_due=_day("next-check", next_check_due),
             notes=_text("notes", notes, 2000), medium=medium, safe=safe_row,
@@ -147,7 +166,7 @@ def equipment_log(*, actor: User, ref: str, work: str, condition: str | Conditio
     _live(item)
     work_text = _text("work", work, 2000, required=True)
     after = _condition(condition)
-    day = _day("date", on) or timezone.localdate()
+    day = _past("date", _day("date", on)) or timezone.localdate()
     due = _day("next-check", next_check_due)
     with transaction.atomic():
         row = _adopt(item, actor)
