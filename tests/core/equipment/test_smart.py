@@ -319,3 +319,27 @@ def test_control_characters_from_smartctl_never_reach_a_terminal() -> None:
     for text in (h.model, h.serial, h.reason):
         assert text and all(ch.isprintable() for ch in text), text
     assert "Unknown USB bridge" in h.reason
+
+
+def test_a_hostile_label_in_a_suggested_command_is_quoted() -> None:
+    """Review: a disk's label comes from the disk (hostile input) and any printable text
+    may be one; the warnings show commands to paste: the label is one shell word there,
+    never a second command."""
+    import shlex
+
+    label = "DISK-1; touch /tmp/pwned $(id)"
+    params = {"item": "Hard disk eksternal x", "ref": "disk:" + label, "due": "2026-01-01",
+              "days": 4, "condition": "Rusak berat", "disk": label, "when": "w",
+              "rose": [["pending", 0, 3]], "runs": 2, "free": "1.0 GiB", "months": 70,
+              "since": "2020-01-01", "limit": 60}
+    for code in advice.WARNINGS:
+        for lang in ("id", "en"):
+            text = advice.text(code, params, lang)
+            for verb in ("brankas media retire ", "brankas equipment log ",
+                         "brankas equipment retire "):
+                if verb in text:
+                    after = text.split(verb, 1)[1]
+                    assert after.startswith((shlex.quote(label),
+                                             shlex.quote("disk:" + label))), (code, lang, text)
+    plain = advice.text("smart_failed", {**params, "disk": "DISK-07"}, "en")
+    assert "Disk DISK-07 reports" in plain and "retire DISK-07 --reason" in plain
