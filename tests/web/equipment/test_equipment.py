@@ -349,3 +349,18 @@ def test_odd_numbers_as_a_reference_are_not_found(office, ref: str) -> None:  # 
     a server error on the page), not "not found". The others held; kept as guards."""
     with pytest.raises(NotFound):
         item_resolve(ref)
+
+
+def test_one_line_fields_stay_one_line(office) -> None:  # type: ignore[no-untyped-def]
+    """Review: a name, serial or location with a line break (or a terminal escape) broke
+    the CLI's list line and every warning naming it; the work done keeps its lines."""
+    operator = office.users["operator"]
+    row = equipment_add(actor=operator, kind="pemindai", name="Pemindai\nPALSU\x1b[2J",
+                        serial="S\r\n2", location="Ruang\tSandi")
+    assert (row.name, row.serial, row.location) == ("Pemindai PALSU[2J", "S  2",
+                                                    "Ruang Sandi")
+    entry = equipment_log(actor=operator, ref=str(row.pk), work="Dicek\nkabel diganti",
+                          condition="baik")
+    assert entry.work == "Dicek\nkabel diganti"
+    retired = equipment_retire(actor=operator, ref=str(row.pk), reason="rusak\ntotal")
+    assert retired.retired_reason == "rusak total"

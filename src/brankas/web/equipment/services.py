@@ -61,8 +61,14 @@ def _past(name: str, value: date | None) -> date | None:
     return value
 
 
-def _text(name: str, value: str, limit: int, *, required: bool = False) -> str:
-    text = "".join(ch for ch in (value or "") if ch.isprintable() or ch in "\n\t").strip()
+def _text(name: str, value: str, limit: int, *, required: bool = False,
+          lines: bool = False) -> str:
+    """Printable text; line breaks only where the field is text (``lines``): a name,
+    serial, location or reason is one line wherever it is shown (the CLI's list, a
+    warning, a report table)."""
+    keep = "\n\t" if lines else ""
+    text = "".join(ch if ch.isprintable() or ch in keep else " " if ch in "\r\n\t" else ""
+                   for ch in (value or "")).strip()
     if required and not text:
         raise InvalidInput("field_required", field=name)
     if len(text) > limit:
@@ -129,7 +135,7 @@ def equipment_add(*, actor: User, kind: str | EquipmentKind = "", name: str = ""
             responsible=_user(responsible), acquired=_past("acquired", _day("acquired", acquired)),
             condition=_condition(condition).value,
             next_check_due=_day("next-check", next_check_due),
-            notes=_text("notes", notes, 2000), medium=medium, safe=safe_row,
+            notes=_text("notes", notes, 2000, lines=True), medium=medium, safe=safe_row,
             created_by=actor, created_at=timezone.now())
         audit_record(actor=actor.username, action="equipment.add", target=str(row.pk),
                      detail=_detail(row))
@@ -164,7 +170,7 @@ def equipment_log(*, actor: User, ref: str, work: str, condition: str | Conditio
     require_audited(actor, Action.RECORD_EQUIPMENT, target=ref)
     item = item_resolve(ref)
     _live(item)
-    work_text = _text("work", work, 2000, required=True)
+    work_text = _text("work", work, 2000, required=True, lines=True)
     after = _condition(condition)
     day = _past("date", _day("date", on)) or timezone.localdate()
     due = _day("next-check", next_check_due)
