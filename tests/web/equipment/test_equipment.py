@@ -364,3 +364,23 @@ def test_one_line_fields_stay_one_line(office) -> None:  # type: ignore[no-untyp
     assert entry.work == "Dicek\nkabel diganti"
     retired = equipment_retire(actor=operator, ref=str(row.pk), reason="rusak\ntotal")
     assert retired.retired_reason == "rusak total"
+
+
+def test_markup_in_a_name_is_text_on_the_dashboard_and_in_the_report(
+        office, client) -> None:  # type: ignore[no-untyped-def]
+    """Review (held): a name with HTML/JS and ReportLab markup is shown as text on the
+    dashboard and printed as text in the backup report; retiring twice is refused."""
+    operator = office.users["operator"]
+    name = '<script>alert(1)</script><font color="red">X</font>'
+    row = equipment_add(actor=operator, kind="lainnya", name=name, condition="rusak-berat")
+    client.force_login(operator)
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="id").content.decode()
+    assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    month = timezone.localdate().strftime("%Y-%m")
+    report = report_create(actor=operator, kind="backup", period=month)
+    text = pdf_text(report_export(actor=operator, number=report.number, fmt="pdf"))
+    assert "<script>alert(1)</script>" in text and '<font color="red">X' in text
+    equipment_retire(actor=operator, ref=str(row.pk), reason="dibuang")
+    with pytest.raises(Conflict) as exc:
+        equipment_retire(actor=operator, ref=str(row.pk), reason="lagi")
+    assert exc.value.code == "equipment_retired"
