@@ -177,7 +177,8 @@ def test_a_disk_turning_bad_raises_the_warning_and_appears_in_the_report(
     first = DiskHealth.objects.get()
     assert (first.source, first.status, first.reallocated, first.rose) == ("backup", "good",
                                                                           0, [])
-    assert first.free_bytes and first.runs_left is not None and first.run.number == 1
+    assert first.free_bytes and first.run.number == 1
+    assert first.runs_left is None  # the first run copied the archive: no growth rate yet
     assert equipment_warnings() == []
 
     # The next run finds sectors reallocated and pending: the counters rose.
@@ -251,8 +252,13 @@ def test_a_disk_filling_up_or_too_old_warns(office, settings, tmp_path: Path) ->
     use_recorded(settings, tmp_path, "nvme-healthy.json")
     register(office, "Surat")
     backup_run(actor=office.users["operator"], dest=tmp_path / "disk", label="DISK-03")
-    reading = DiskHealth.objects.get()
-    assert reading.runs_left is not None and reading.media_errors == 0
+    assert DiskHealth.objects.get().runs_left is None  # a fresh disk: no growth rate yet
+    register(office, "Surat kedua")
+    run = backup_run(actor=office.users["operator"], dest=tmp_path / "disk").run
+    reading = DiskHealth.objects.order_by("-id").first()
+    assert reading.media_errors == 0
+    # Review: the rate is what the later runs add, not the first run's whole archive.
+    assert run.number == 2 and reading.runs_left == reading.free_bytes // run.bytes_added
     settings.BRANKAS = dataclasses.replace(settings.BRANKAS,
                                            disk_full_runs=reading.runs_left + 1,
                                            disk_max_age_months=12)

@@ -60,9 +60,12 @@ def health_record(*, medium: Medium, dest: Path | str, actor: User, source: str,
     free, capacity = _space(dest)
     before = _last_known(medium)
     rose = forecast.counters_rose(before, health.counters())
-    growth = list(BackupRun.objects.filter(medium=medium, status=BackupRun.COMPLETED)
-                  .order_by("-number").values_list("bytes_added", flat=True)
-                  [:forecast.RECENT_RUNS])
+    # The disk's first run copied the whole archive: no measure of what a run adds, and it
+    # would make a fresh disk look full within a few runs. Until a later run, unknown.
+    completed = BackupRun.objects.filter(medium=medium, status=BackupRun.COMPLETED)
+    first = completed.order_by("number").values_list("number", flat=True).first()
+    growth = list(completed.exclude(number=first).order_by("-number")
+                  .values_list("bytes_added", flat=True)[:forecast.RECENT_RUNS])
     with transaction.atomic():
         row = DiskHealth.objects.create(
             medium=medium, source=source, run=run, medium_check=check, at=timezone.now(),
