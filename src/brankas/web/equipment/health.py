@@ -64,7 +64,8 @@ def health_record(*, medium: Medium, dest: Path | str, actor: User, source: str,
     # would make a fresh disk look full within a few runs. Until a later run, unknown.
     completed = BackupRun.objects.filter(medium=medium, status=BackupRun.COMPLETED)
     first = completed.order_by("number").values_list("number", flat=True).first()
-    growth = list(completed.exclude(number=first).order_by("-number")
+    later = completed.exclude(number=first) if first is not None else completed
+    growth = list(later.order_by("-number")
                   .values_list("bytes_added", flat=True)[:forecast.RECENT_RUNS])
     with transaction.atomic():
         row = DiskHealth.objects.create(
