@@ -66,3 +66,28 @@ def test_equipment_through_the_cli(cli_office, run_cli, tmp_path: Path) -> None:
     assert ref not in {row["ref"] for row in r.json()}
     r = run_cli("equipment", "show", "99", user="operator")
     assert r.returncode != 0 and "equipment 99 not found" in r.stderr
+
+
+def test_the_cli_refuses_what_the_pages_refuse(cli_office, run_cli) -> None:  # type: ignore[no-untyped-def]
+    """Review: a date not yet come, a disk and a safe at once, the same serial twice, an
+    odd reference: refused with the services' message (as the pages refuse them)."""
+    import datetime as dt
+
+    tomorrow = (dt.date.today() + dt.timedelta(days=2)).isoformat()
+    r = run_cli("equipment", "add", "Pemindai", "--kind", "pemindai", "--acquired", tomorrow,
+                user="operator")
+    assert r.returncode == 1 and "has not happened yet" in r.stderr, r.stderr
+    r = run_cli("equipment", "add", "X", "--disk", "D", "--safe", "S", user="operator")
+    assert r.returncode == 1 and "not both" in r.stderr, r.stderr
+    r = run_cli("equipment", "add", "Pemindai", "--kind", "pemindai", "--serial", "S-1",
+                "--json", user="operator")
+    assert r.returncode == 0, r.stderr
+    ref = r.json()["ref"]
+    r = run_cli("equipment", "add", "Pemindai 2", "--kind", "pemindai", "--serial", "S-1",
+                user="operator")
+    assert r.returncode == 1 and f"already recorded as equipment {ref}" in r.stderr, r.stderr
+    r = run_cli("equipment", "log", ref, "--work", "Dicek", "--condition", "baik",
+                "--date", tomorrow, user="operator")
+    assert r.returncode == 1 and "has not happened yet" in r.stderr, r.stderr
+    r = run_cli("equipment", "show", "²", user="kasi")
+    assert r.returncode == 1 and "not found" in r.stderr, r.stderr

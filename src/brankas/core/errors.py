@@ -1018,6 +1018,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "peralatan {ref} sudah tidak aktif sejak {date}; tidak ada yang diubah",
         "equipment {ref} has been retired since {date}; nothing was changed",
     ),
+    # s17 E review: the refusals an outside review found missing
+    "equipment_date_future": (
+        "tanggal {field} ({value}) belum terjadi: hari ini {today}",
+        "the date {field} ({value}) has not happened yet: today is {today}",
+    ),
+    "equipment_link_both": (
+        "satu peralatan adalah disk atau brankas, bukan keduanya: pilih --disk atau --safe",
+        "one item is a disk or a safe, not both: choose --disk or --safe",
+    ),
+    "equipment_duplicate": (
+        "{kind} dengan nomor seri {serial} sudah tercatat sebagai peralatan {ref}: tidak "
+        "dicatat dua kali",
+        "a {kind} with serial number {serial} is already recorded as equipment {ref}: it is "
+        "not entered twice",
+    ),
 }
 
 

@@ -220,3 +220,126 @@ def test_terms_parse_the_official_values() -> None:
     assert parse_condition("Rusak ringan") is Condition.LIGHTLY_DAMAGED
     with pytest.raises(ValueError):
         parse_condition("bagus")
+
+
+# -- outside review (s17 rev): hostile or odd smartctl output --------------------------------
+
+def test_a_prefailure_attribute_failing_now_is_failed_though_smartctl_says_passed() -> None:
+    """smartctl(8) exit bit 4: a prefailure attribute at or below its threshold now, with
+    the self-assessment still PASSED: imminent failure, never "good"."""
+    data = load("sata-healthy.json")
+    for row in data["ata_smart_attributes"]["table"]:
+        if row["id"] == 5:
+            row["value"], row["when_failed"] = 100, "now"
+    data["smartctl"]["exit_status"] = smart.EXIT_PREFAIL_AT_THRESHOLD
+    h = smart.parse(data)
+    assert data["smart_status"]["passed"] is True
+    assert h.status == smart.FAILED and "Reallocated_Sector_Ct" in h.reason
+    # The bit alone (as the process's exit status, the JSON's copy absent) says the same.
+    data = load("sata-healthy.json")
+    del data["smartctl"]["exit_status"]
+    assert smart.parse(data).status == smart.GOOD
+    assert smart.parse(data, exit_code=smart.EXIT_PREFAIL_AT_THRESHOLD).status == smart.FAILED
+    assert smart.parse(data, exit_code=smart.EXIT_DISK_FAILING).status == smart.FAILED
+    # An old-age attribute past its threshold is wear, not a prefailure: still good.
+    data = load("sata-healthy.json")
+    for row in data["ata_smart_attributes"]["table"]:
+        if row["id"] == 4:
+            row["when_failed"] = "now"
+    assert smart.parse(data).status == smart.GOOD
+
+
+def test_the_exit_status_smartctl_returned_counts_when_run() -> None:
+    data = load("sata-healthy.json")
+    data["smartctl"]["exit_status"] = 0
+    text = json.dumps(data).encode()
+    h = smart.read_device("/dev/sdb", timeout=5, smartctl="x",
+                          runner=lambda a, t: (smart.EXIT_DISK_FAILING, text))
+    assert h.status == smart.FAILED
+
+
+def test_deeply_nested_json_is_unknown_not_an_exception(tmp_path: Path) -> None:
+    nested = b"[" * 200_000 + b"]" * 200_000  # under MAX_OUTPUT, past Python's recursion
+    assert len(nested) < smart.MAX_OUTPUT
+    assert smart.parse_text(nested).status == smart.UNKNOWN
+    recorded = tmp_path / "nested.json"
+    recorded.write_bytes(nested)
+    assert smart.read(tmp_path, timeout=1, recorded=recorded).status == smart.UNKNOWN
+    assert smart.read_device("/dev/sdb", timeout=1, smartctl="x",
+                             runner=lambda a, t: (0, nested)).status == smart.UNKNOWN
+
+
+def test_absurd_numbers_are_not_readings() -> None:
+    """Numbers no disk reports (beyond what the reading's columns hold) are no reading:
+    stored they would overflow the database and lose the whole reading."""
+    data = load("sata-healthy.json")
+    data["power_on_time"]["hours"] = 2**40
+    data["temperature"]["current"] = 10**6
+    for row in data["ata_smart_attributes"]["table"]:
+        if row["id"] == 199:
+            row["raw"]["value"] = 10**30  # the low 32 bits would be taken: keep it absurd
+    h = smart.parse(data)
+    assert (h.power_on_hours, h.temperature) == (None, None)
+    nvme = load("nvme-healthy.json")
+    nvme["nvme_smart_health_information_log"]["media_errors"] = 10**30
+    assert smart.parse(nvme).media_errors is None
+
+
+def test_a_smartctl_that_floods_its_output_is_stopped_and_unknown(tmp_path: Path) -> None:
+    """Memory is bounded, not only time: a program that prints without end is stopped
+    once it has printed more than smartctl ever does, well before the timeout; the
+    output kept is never more than the bound. Proven in a child process whose address
+    space is capped below what the flood would take in memory."""
+    if os.name != "posix":
+        pytest.skip("a script as a program and RLIMIT_AS need POSIX")
+    flood = tmp_path / "smartctl"
+    flood.write_text("#!/bin/sh\nexec yes '{\"smartctl\": {\"exit_status\": 0}}'\n")
+    flood.chmod(0o755)
+    child = (
+        "import resource, sys\n"
+        "from brankas.core.equipment import smart\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (700 * 2**20, 700 * 2**20))\n"
+        f"h = smart.read_device('/dev/null', timeout=30, smartctl={str(flood)!r})\n"
+        "print(h.status, h.reason)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "unknown smartctl output too large"
+
+
+def test_control_characters_from_smartctl_never_reach_a_terminal() -> None:
+    """Review: a hostile output's model, serial and message carried terminal escapes into
+    ``brankas equipment show`` (and the audit)."""
+    data = load("usb-bridge-unknown.json")
+    data["model_name"] = "Disk\x1b[2J\x1b]0;pwned\x07"
+    data["serial_number"] = "SN\r\n1"
+    data["smartctl"]["messages"][0]["string"] = "\x1b[31mUnknown USB bridge\x1b[0m"
+    h = smart.parse(data)
+    for text in (h.model, h.serial, h.reason):
+        assert text and all(ch.isprintable() for ch in text), text
+    assert "Unknown USB bridge" in h.reason
+
+
+def test_a_hostile_label_in_a_suggested_command_is_quoted() -> None:
+    """Review: a disk's label comes from the disk (hostile input) and any printable text
+    may be one; the warnings show commands to paste: the label is one shell word there,
+    never a second command."""
+    import shlex
+
+    label = "DISK-1; touch /tmp/pwned $(id)"
+    params = {"item": "Hard disk eksternal x", "ref": "disk:" + label, "due": "2026-01-01",
+              "days": 4, "condition": "Rusak berat", "disk": label, "when": "w",
+              "rose": [["pending", 0, 3]], "runs": 2, "free": "1.0 GiB", "months": 70,
+              "since": "2020-01-01", "limit": 60}
+    for code in advice.WARNINGS:
+        for lang in ("id", "en"):
+            text = advice.text(code, params, lang)
+            for verb in ("brankas media retire ", "brankas equipment log ",
+                         "brankas equipment retire "):
+                if verb in text:
+                    after = text.split(verb, 1)[1]
+                    assert after.startswith((shlex.quote(label),
+                                             shlex.quote("disk:" + label))), (code, lang, text)
+    plain = advice.text("smart_failed", {**params, "disk": "DISK-07"}, "en")
+    assert "Disk DISK-07 reports" in plain and "retire DISK-07 --reason" in plain

@@ -2,39 +2,42 @@
 
 The dashboard shows the text of the page's language; the backup report prints the
 Indonesian one. ``{ref}`` is an item's reference for ``brankas equipment``; a disk's
-``{disk}`` its label for ``brankas media``.
+``{disk}`` its label for ``brankas media``. Inside a command they are shell-quoted
+(``{ref_arg}``, ``{disk_arg}``): a label comes from the disk, which is hostile input, and
+a command shown is a command pasted.
 """
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 # What replacing a disk takes, the same in every disk warning.
 _REPLACE = (
     "ganti disk: back up ke disk baru (brankas backup DEST-BARU, atau halaman Back up), "
-    "lalu pensiunkan disk lama (brankas media retire {disk} --reason \"...\", atau halaman "
+    "lalu pensiunkan disk lama (brankas media retire {disk_arg} --reason \"...\", atau halaman "
     "Disk back up)",
     "replace the disk: back up to a new disk (brankas backup NEW-DEST, or the Backup "
-    "page), then retire the old one (brankas media retire {disk} --reason \"...\", or the "
+    "page), then retire the old one (brankas media retire {disk_arg} --reason \"...\", or the "
     "Backup disks page)",
 )
 
 WARNINGS: dict[str, tuple[str, str]] = {
     "check_overdue": (
         "Pemeriksaan {item} sudah lewat jatuh tempo ({due}, {days} hari): periksa lalu catat "
-        "hasilnya (brankas equipment log {ref} --work \"...\" --condition KONDISI, atau "
+        "hasilnya (brankas equipment log {ref_arg} --work \"...\" --condition KONDISI, atau "
         "halaman Peralatan)",
         "The check of {item} is overdue ({due}, {days} days): check it and record the result "
-        "(brankas equipment log {ref} --work \"...\" --condition CONDITION, or the Equipment "
+        "(brankas equipment log {ref_arg} --work \"...\" --condition CONDITION, or the Equipment "
         "page)",
     ),
     "damaged": (
         "{item} dalam kondisi {condition}: perbaiki atau ganti, lalu catat (brankas equipment "
-        "log {ref} --work \"...\" --condition baik); bila tidak dipakai lagi: brankas "
-        "equipment retire {ref}",
+        "log {ref_arg} --work \"...\" --condition baik); bila tidak dipakai lagi: brankas "
+        "equipment retire {ref_arg}",
         "{item} is in condition {condition}: repair or replace it, then record it (brankas "
-        "equipment log {ref} --work \"...\" --condition baik); if it is no longer used: "
-        "brankas equipment retire {ref}",
+        "equipment log {ref_arg} --work \"...\" --condition baik); if it is no longer used: "
+        "brankas equipment retire {ref_arg}",
     ),
     "smart_failed": (
         "Disk {disk} melaporkan status SMART GAGAL ({when}): " + _REPLACE[0],
@@ -49,10 +52,10 @@ WARNINGS: dict[str, tuple[str, str]] = {
     "full_soon": (
         "Disk {disk} akan penuh dalam sekitar {runs} kali back up lagi (sisa {free}): siapkan "
         "disk baru dan back up ke sana sebelum penuh; pensiunkan disk lama bila sudah tidak "
-        "dipakai (brankas media retire {disk})",
+        "dipakai (brankas media retire {disk_arg})",
         "Disk {disk} will be full in about {runs} more backups ({free} free): prepare a new "
         "disk and back up to it before this one fills; retire the old one when it is no "
-        "longer used (brankas media retire {disk})",
+        "longer used (brankas media retire {disk_arg})",
     ),
     "disk_old": (
         "Disk {disk} sudah dipakai {months} bulan (sejak {since}; batas {limit} bulan): "
@@ -89,6 +92,9 @@ def text(code: str, params: dict[str, Any], lang: str = "id") -> str:
     """A warning's text in ``lang`` (id, en)."""
     index = 0 if lang == "id" else 1
     values = dict(params)
+    for name in ("ref", "disk"):
+        if name in values:
+            values[name + "_arg"] = shlex.quote(str(values[name]))
     if "rose" in values:
         values["which"] = which_text(values["rose"], lang)
     return WARNINGS[code][index].format(**values)

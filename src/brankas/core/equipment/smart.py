@@ -13,6 +13,8 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -33,6 +35,13 @@ ATA_IDS = {
 # smartctl's exit status bits (smartctl(8), "RETURN VALUES").
 EXIT_OPEN_FAILED = 1 << 1
 EXIT_DISK_FAILING = 1 << 3
+EXIT_PREFAIL_AT_THRESHOLD = 1 << 4  # a prefailure attribute at/below its threshold now
+
+# The largest value a reading stores: a count or an hour above it is no reading (the
+# database's columns are 32-bit for hours, 16-bit for the temperature, 63-bit for counts).
+MAX_COUNT = 2**63 - 1
+MAX_HOURS = 2**31 - 1
+MAX_TEMPERATURE = 32767
 
 MAX_OUTPUT = 4 * 1024 * 1024  # smartctl -a prints a few tens of KiB; more is not smartctl's
 
@@ -68,16 +77,22 @@ def unknown(reason: str, device: str = "") -> Health:
     return Health(status=UNKNOWN, reason=reason[:200], device=device)
 
 
-def _int(value: Any) -> int | None:
-    """A whole number from smartctl's JSON; anything else (a string, a bool, a float) is
-    not one."""
+def _int(value: Any, limit: int = MAX_COUNT) -> int | None:
+    """A whole number from smartctl's JSON; anything else (a string, a bool, a float, a
+    negative or absurdly large number) is not one."""
     if isinstance(value, bool) or not isinstance(value, int):
         return None
-    return value if value >= 0 else None
+    return value if 0 <= value <= limit else None
+
+
+def _printable(text: str) -> str:
+    """``text`` without control characters (a terminal escape in a hostile output must not
+    reach the CLI's terminal, the audit or the report)."""
+    return "".join(ch if ch.isprintable() else " " for ch in text)
 
 
 def _text(value: Any, limit: int = 100) -> str:
-    return value[:limit] if isinstance(value, str) else ""
+    return _printable(value[:limit]) if isinstance(value, str) else ""
 
 
 def _messages(data: Mapping[str, Any]) -> list[str]:
@@ -85,7 +100,7 @@ def _messages(data: Mapping[str, Any]) -> list[str]:
     items = meta.get("messages") if isinstance(meta, Mapping) else None
     if not isinstance(items, list):
         return []
-    return [m["string"] for m in items
+    return [_printable(m["string"][:200]) for m in items
             if isinstance(m, Mapping) and isinstance(m.get("string"), str)]
 
 
@@ -112,7 +127,9 @@ def _ata(data: Mapping[str, Any]) -> tuple[dict[str, int | None], list[str]]:
         if not isinstance(row, Mapping) or _int(row.get("id")) is None:
             continue
         by_id[row["id"]] = row
-        if row.get("when_failed") == "now":
+        flags = row.get("flags")
+        prefailure = isinstance(flags, Mapping) and flags.get("prefailure") is True
+        if row.get("when_failed") == "now" and prefailure:
             failing.append(_text(row.get("name"), 40) or str(row["id"]))
     counts: dict[str, int | None] = {}
     for name, ids in ATA_IDS.items():
@@ -152,10 +169,12 @@ def _scsi(data: Mapping[str, Any]) -> dict[str, int | None]:
     return out
 
 
-def parse(data: Any) -> Health:
+def parse(data: Any, exit_code: int | None = None) -> Health:
     """The health smartctl's JSON output reports. ``good`` needs the disk's own passed
-    self-assessment (``smart_status.passed``); a failed one, or smartctl's "disk failing"
-    exit bit, is ``failed``; anything else is ``unknown``."""
+    self-assessment (``smart_status.passed``); a failed one, smartctl's "disk failing"
+    exit bit, or a prefailure attribute at or below its threshold now (bit 4: smartctl
+    prints PASSED beside it) is ``failed``; anything else is ``unknown``. ``exit_code``
+    is the status smartctl exited with, when it ran here (its bits add to the JSON's)."""
     if not isinstance(data, Mapping):
         return unknown("smartctl output is not a JSON object")
     found = data.get("device")
@@ -164,16 +183,22 @@ def parse(data: Any) -> Health:
     status_obj = data.get("smart_status")
     passed = status_obj.get("passed") if isinstance(status_obj, Mapping) else None
     bits = exit_status(data) or 0
+    if exit_code is not None and 0 <= exit_code <= 0xFF:
+        bits |= exit_code
     messages = _messages(data)
+    counts: dict[str, int | None] = dict.fromkeys(COUNTERS)
+    ata, failing = _ata(data)
     if passed is False or bits & EXIT_DISK_FAILING:
         status, reason = FAILED, "SMART overall-health self-assessment: FAILED"
+    elif failing or bits & EXIT_PREFAIL_AT_THRESHOLD:
+        status = FAILED
+        reason = ("prefailure attributes at or below threshold: "
+                  + (", ".join(failing) if failing else "(smartctl exit status bit 4)"))
     elif passed is True:
         status, reason = GOOD, ""
     else:
         status = UNKNOWN
         reason = messages[0] if messages else "no SMART status in smartctl's output"
-    counts: dict[str, int | None] = dict.fromkeys(COUNTERS)
-    ata, failing = _ata(data)
     counts.update({k: v for k, v in ata.items() if v is not None})
     counts.update({k: v for k, v in _nvme(data).items() if v is not None})
     counts.update({k: v for k, v in _scsi(data).items() if v is not None})
@@ -183,22 +208,32 @@ def parse(data: Any) -> Health:
         status=status, reason=reason[:200], device=name,
         device_type=_text(device.get("type"), 40), protocol=_text(device.get("protocol"), 20),
         model=_text(data.get("model_name")), serial=_text(data.get("serial_number")),
-        power_on_hours=_int(hours_obj.get("hours")) if isinstance(hours_obj, Mapping) else None,
-        temperature=_int(temp_obj.get("current")) if isinstance(temp_obj, Mapping) else None,
+        power_on_hours=(_int(hours_obj.get("hours"), MAX_HOURS)
+                        if isinstance(hours_obj, Mapping) else None),
+        temperature=(_int(temp_obj.get("current"), MAX_TEMPERATURE)
+                     if isinstance(temp_obj, Mapping) else None),
         failing_attributes=tuple(failing[:10]),
         **counts,
     )
 
 
-def parse_text(text: str | bytes) -> Health:
+def _load(text: str | bytes) -> Any:
+    """smartctl's JSON, or None for output that is not JSON (too deeply nested to read
+    among it: Python's parser gives up with a RecursionError, not a ValueError)."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+
+
+def parse_text(text: str | bytes, exit_code: int | None = None) -> Health:
     """``parse`` of smartctl's printed output; output that is not JSON is ``unknown``."""
     if len(text) > MAX_OUTPUT:
         return unknown("smartctl output too large")
-    try:
-        data = json.loads(text)
-    except ValueError:
+    data = _load(text)
+    if data is None:
         return unknown("smartctl output is not JSON")
-    return parse(data)
+    return parse(data, exit_code)
 
 
 # -- finding the disk and running smartctl -------------------------------------------------
@@ -229,10 +264,31 @@ Runner = Callable[[list[str], float], tuple[int, bytes]]
 
 
 def run_smartctl(argv: list[str], timeout: float) -> tuple[int, bytes]:
-    """Run smartctl; its exit status and standard output (standard error is dropped)."""
-    done = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,  # noqa: S603
-                          stderr=subprocess.DEVNULL, timeout=timeout, check=False)
-    return done.returncode, done.stdout[:MAX_OUTPUT + 1]
+    """Run smartctl; its exit status and standard output (standard error is dropped).
+    Memory is bounded as well as time: output past ``MAX_OUTPUT`` is not kept, and a
+    program still printing then is stopped (its output is then too large: unknown)."""
+    with tempfile.TemporaryFile() as out:
+        # A file, not a pipe: what the program prints goes to disk, never into memory;
+        # only its first MAX_OUTPUT + 1 bytes are read back.
+        with subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,  # noqa: S603
+                              stderr=subprocess.DEVNULL) as proc:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    code = proc.wait(timeout=min(0.05, max(deadline - time.monotonic(), 0)))
+                    break
+                except subprocess.TimeoutExpired:
+                    if os.fstat(out.fileno()).st_size > MAX_OUTPUT:
+                        proc.kill()
+                        proc.wait()
+                        code = -1
+                        break
+                    if time.monotonic() >= deadline:
+                        proc.kill()
+                        proc.wait()
+                        raise
+        out.seek(0)
+        return code, out.read(MAX_OUTPUT + 1)
 
 
 def read_device(device: str, *, timeout: float, smartctl: str | None = None,
@@ -245,18 +301,17 @@ def read_device(device: str, *, timeout: float, smartctl: str | None = None,
     health = Health(status=UNKNOWN)
     for extra in ([], ["-d", "sat"]):
         try:
-            _code, out = runner([exe, "--json", "-a", *extra, device], timeout)
+            code, out = runner([exe, "--json", "-a", *extra, device], timeout)
         except subprocess.TimeoutExpired:
             return unknown(f"smartctl did not answer within {timeout:g} s", device)
         except OSError as exc:
             return unknown(f"smartctl could not run: {exc.strerror or exc}", device)
-        try:
-            data = json.loads(out) if len(out) <= MAX_OUTPUT else None
-        except ValueError:
-            data = None
+        if len(out) > MAX_OUTPUT:
+            return unknown("smartctl output too large", device)
+        data = _load(out)
         if not isinstance(data, Mapping):
             return unknown("smartctl output is not JSON", device)
-        health = parse(data)
+        health = parse(data, code)
         if extra or not needs_sat(data):
             break
     if not health.device:
@@ -272,7 +327,8 @@ def read(folder: Path, *, timeout: float, recorded: Path | None = None,
     read by another tool, and the tests)."""
     if recorded is not None:
         try:
-            text = Path(recorded).read_bytes()[:MAX_OUTPUT + 1]
+            with Path(recorded).open("rb") as fh:  # never more than the bound in memory
+                text = fh.read(MAX_OUTPUT + 1)
         except OSError as exc:
             return unknown(f"recorded smartctl output unreadable: {exc.strerror or exc}")
         return parse_text(text)

@@ -40,6 +40,18 @@ def _space(dest: Path) -> tuple[int | None, int | None]:
     return usage.free, usage.total
 
 
+def _last_known(medium: Medium) -> dict[str, int | None]:
+    """Each counter's value at the latest reading that knew it: a reading in between that
+    could not be read (unknown, its counters None) must not hide a rise from the one
+    before it."""
+    readings = DiskHealth.objects.filter(medium=medium).order_by("-at", "-id")
+    known: dict[str, int | None] = {}
+    for name in smart.COUNTERS:
+        last = readings.filter(**{f"{name}__isnull": False}).values_list(name, flat=True)[:1]
+        known[name] = next(iter(last), None)
+    return known
+
+
 def health_record(*, medium: Medium, dest: Path | str, actor: User, source: str,
                   run: BackupRun | None = None, check: MediumCheck | None = None,
                   health: smart.Health | None = None) -> DiskHealth:
@@ -47,12 +59,15 @@ def health_record(*, medium: Medium, dest: Path | str, actor: User, source: str,
     dest = Path(dest)
     health = health or health_read(dest)
     free, capacity = _space(dest)
-    previous = DiskHealth.objects.filter(medium=medium).order_by("-at", "-id").first()
-    before = {name: getattr(previous, name) for name in smart.COUNTERS} if previous else {}
+    before = _last_known(medium)
     rose = forecast.counters_rose(before, health.counters())
-    growth = list(BackupRun.objects.filter(medium=medium, status=BackupRun.COMPLETED)
-                  .order_by("-number").values_list("bytes_added", flat=True)
-                  [:forecast.RECENT_RUNS])
+    # The disk's first run copied the whole archive: no measure of what a run adds, and it
+    # would make a fresh disk look full within a few runs. Until a later run, unknown.
+    completed = BackupRun.objects.filter(medium=medium, status=BackupRun.COMPLETED)
+    first = completed.order_by("number").values_list("number", flat=True).first()
+    later = completed.exclude(number=first) if first is not None else completed
+    growth = list(later.order_by("-number")
+                  .values_list("bytes_added", flat=True)[:forecast.RECENT_RUNS])
     with transaction.atomic():
         row = DiskHealth.objects.create(
             medium=medium, source=source, run=run, medium_check=check, at=timezone.now(),

@@ -190,6 +190,12 @@ def equipment_items(*, actor: User, via: str = "", target: str = "",
     return items if include_retired else [i for i in items if i.active]
 
 
+def _number(text: str) -> bool:
+    """A row number as typed: ASCII digits only ("²" and "١" are digits to Python but no
+    number int() takes), and short enough for the database's integer."""
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
 def item_resolve(ref: str) -> Item:
     """An item by its reference: a number, ``disk:LABEL`` (or a disk's id) or
     ``brankas:NAME`` (or ``safe:NAME``); a disk or safe that is recorded comes back as
@@ -198,7 +204,7 @@ def item_resolve(ref: str) -> Item:
 
     ref = (ref or "").strip()
     row: Equipment | None = None
-    if ref.isdigit():
+    if _number(ref):
         row = Equipment.objects.filter(pk=int(ref)).first()
         if row is None:
             raise NotFound("equipment_not_found", ref=ref)
@@ -211,7 +217,7 @@ def item_resolve(ref: str) -> Item:
         if row is None:
             return _from_medium(Medium.objects.select_related(
                 "custody", "custody__safe").get(pk=medium.pk), _latest_health())
-    elif ref.lower().startswith(SAFE_ID_PREFIX) and ref[len(SAFE_ID_PREFIX):].isdigit():
+    elif ref.lower().startswith(SAFE_ID_PREFIX) and _number(ref[len(SAFE_ID_PREFIX):]):
         safe_row = Safe.objects.filter(pk=int(ref[len(SAFE_ID_PREFIX):])).first()
         if safe_row is None:
             raise NotFound("equipment_not_found", ref=ref)

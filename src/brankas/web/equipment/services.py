@@ -51,8 +51,24 @@ def _day(name: str, value: date | str | None) -> date | None:
         raise InvalidInput("equipment_date_invalid", field=name, value=str(value)) from None
 
 
-def _text(name: str, value: str, limit: int, *, required: bool = False) -> str:
-    text = "".join(ch for ch in (value or "") if ch.isprintable() or ch in "\n\t").strip()
+def _past(name: str, value: date | None) -> date | None:
+    """A day that has happened: an item acquired or a check done tomorrow is a typing
+    error, and would hide an overdue check or a disk's age."""
+    today = timezone.localdate()
+    if value is not None and value > today:
+        raise InvalidInput("equipment_date_future", field=name, value=value.isoformat(),
+                           today=today.isoformat())
+    return value
+
+
+def _text(name: str, value: str, limit: int, *, required: bool = False,
+          lines: bool = False) -> str:
+    """Printable text; line breaks only where the field is text (``lines``): a name,
+    serial, location or reason is one line wherever it is shown (the CLI's list, a
+    warning, a report table)."""
+    keep = "\n\t" if lines else ""
+    text = "".join(ch if ch.isprintable() or ch in keep else " " if ch in "\r\n\t" else ""
+                   for ch in (value or "")).strip()
     if required and not text:
         raise InvalidInput("field_required", field=name)
     if len(text) > limit:
@@ -87,6 +103,8 @@ def equipment_add(*, actor: User, kind: str | EquipmentKind = "", name: str = ""
     from brankas.web.custody.selectors import medium_resolve, safe_get
 
     require_audited(actor, Action.RECORD_EQUIPMENT, target=name or disk or safe or "")
+    if disk and safe:
+        raise InvalidInput("equipment_link_both")
     medium = medium_resolve(disk) if disk else None
     safe_row = safe_get(safe) if safe else None
     if medium is not None:
@@ -104,13 +122,20 @@ def equipment_add(*, actor: User, kind: str | EquipmentKind = "", name: str = ""
                              if safe_row else None)):
             if found is not None:
                 raise Conflict("equipment_linked", what=what, ref=str(found.pk))
+        kind_value, serial_text = _kind(kind).value, _text("serial", serial, 100)
+        same = (Equipment.objects.filter(kind=kind_value, serial__iexact=serial_text,
+                                         retired_at__isnull=True).first()
+                if serial_text else None)
+        if same is not None:
+            raise Conflict("equipment_duplicate", kind=EQUIPMENT_KIND_LABELS[
+                EquipmentKind(kind_value)], serial=serial_text, ref=str(same.pk))
         row = Equipment.objects.create(
-            kind=_kind(kind).value, name=_text("name", name, 100, required=True),
-            serial=_text("serial", serial, 100), location=_text("location", location, 200),
-            responsible=_user(responsible), acquired=_day("acquired", acquired),
+            kind=kind_value, name=_text("name", name, 100, required=True),
+            serial=serial_text, location=_text("location", location, 200),
+            responsible=_user(responsible), acquired=_past("acquired", _day("acquired", acquired)),
             condition=_condition(condition).value,
             next_check_due=_day("next-check", next_check_due),
-            notes=_text("notes", notes, 2000), medium=medium, safe=safe_row,
+            notes=_text("notes", notes, 2000, lines=True), medium=medium, safe=safe_row,
             created_by=actor, created_at=timezone.now())
         audit_record(actor=actor.username, action="equipment.add", target=str(row.pk),
                      detail=_detail(row))
@@ -145,9 +170,9 @@ def equipment_log(*, actor: User, ref: str, work: str, condition: str | Conditio
     require_audited(actor, Action.RECORD_EQUIPMENT, target=ref)
     item = item_resolve(ref)
     _live(item)
-    work_text = _text("work", work, 2000, required=True)
+    work_text = _text("work", work, 2000, required=True, lines=True)
     after = _condition(condition)
-    day = _day("date", on) or timezone.localdate()
+    day = _past("date", _day("date", on)) or timezone.localdate()
     due = _day("next-check", next_check_due)
     with transaction.atomic():
         row = _adopt(item, actor)
