@@ -94,7 +94,7 @@ class Hooks:
     committing: Callable[[], None] | None = None  # in the window: after the renames into data/
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # a checkpoint holds up to 10,000 of them
 class Staged:
     """A complete, fsynced and verified copy in the staging folder."""
 

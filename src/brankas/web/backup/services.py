@@ -558,6 +558,7 @@ def _record_completed(run: BackupRun, medium: Medium, actor: User, control: dict
                      detail={"medium": medium.medium_id, "files_added": control["files_added"],
                              "bytes_added": control["bytes_added"],
                              "documents": len(counts.agendas), "skipped": result.skipped})
+    counts.agendas.clear()  # in the run's row now: not held twice once it is read back
     run.refresh_from_db()
     medium.refresh_from_db()
 
