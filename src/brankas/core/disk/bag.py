@@ -425,7 +425,7 @@ class Bag:
         """Copy one item to a staging file, hashing it and checking it against what the
         item says (no fsync: the checkpoint makes its copies durable together)."""
         state = self._state
-        staged = state.staging_name(".part")
+        staged = state.staging_file(".part")
         if (isinstance(item.opener, FileOpener) and item.size is not None
                 and item.size <= _WHOLE):
             return self._stage_whole(item, item.opener.path, staged)
@@ -448,11 +448,11 @@ class Bag:
                                        detail="its SHA-256 is not the one recorded")
         except BaseException:
             with contextlib.suppress(OSError):
-                staged.unlink()
+                os.unlink(staged)
             raise
         return Staged(item.path, staged, sha256, size, item.ref)
 
-    def _stage_whole(self, item: PayloadItem, source: str, staged: Path) -> Staged:
+    def _stage_whole(self, item: PayloadItem, source: str, staged: str) -> Staged:
         """``_stage`` of a small file of the local disk: read whole (checked against the
         item before anything is written), then written with one call."""
         data = _read_whole(item, source)
@@ -476,7 +476,7 @@ class Bag:
                     os.close(fd)
         except BaseException:
             with contextlib.suppress(OSError):
-                staged.unlink()
+                os.unlink(staged)
             raise
         return Staged(item.path, staged, sha256, len(data), item.ref)
 
@@ -507,7 +507,7 @@ class Bag:
         state = self._state
         with state.on_disk():
             if state.hooks.staged is not None:
-                state.hooks.staged(staged.staged)
+                state.hooks.staged(Path(staged.staged))
             # Opened as anything on the disk is (``disk.fs``): a link or anything but a
             # regular file in its place is not read through, and never moved into data/.
             found = _read_back_hash(state, staged)
@@ -521,12 +521,13 @@ class Bag:
             self._state.check_same_disk()  # a disk swapped mid-run: nothing of it is read
             if self._state.hooks.syncing is not None:
                 self._state.hooks.syncing()
-            sync_filesystem(self._state.staging, [s.staged for s in batch])
+            # The copies' paths only where there is no ``syncfs`` (an fsync each).
+            sync_filesystem(self._state.staging, (Path(s.staged) for s in batch))
 
     def _discard(self, batch: Iterable[Staged]) -> None:
         for staged in batch:
             with contextlib.suppress(OSError):
-                staged.staged.unlink()
+                os.unlink(staged.staged)
 
 
 class _Plan:
@@ -555,6 +556,10 @@ class _Plan:
             if item.path in planned.paths:
                 del planned.paths[item.path]
                 yield item
+        # Every item chosen: the emptied map's table (sized for every new path) is let go
+        # now, not when the copy ends (when the disk's listing is at its largest).
+        planned.paths.clear()
+        recopy.clear()
 
 
 class _Planned:
@@ -834,7 +839,7 @@ def _read_back_hash(state: BagState, staged: Staged) -> tuple[str, int] | None:
     path to check and no file object per copy, as a run reads back 100,000. A small copy
     is read with one call (at most one byte past its size); where there is no O_NOFOLLOW
     (Windows), ``fmt.hash_disk_file`` opens it."""
-    rel = f"{fmt.STAGING}/{staged.staged.name}"
+    rel = f"{fmt.STAGING}/{os.path.basename(staged.staged)}"
     if not hasattr(os, "O_NOFOLLOW"):
         try:
             return fmt.hash_disk_file(state.dest, rel, uncached=True,

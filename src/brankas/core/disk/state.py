@@ -99,7 +99,7 @@ class Staged:
     """A complete, fsynced and verified copy in the staging folder."""
 
     path: str  # payload path
-    staged: Path
+    staged: str  # the staging file (text: a checkpoint holds up to 10,000, a Path is 440 B)
     sha256: str
     size: int
     ref: object = None  # the caller's own note on the item (``PayloadItem.ref``)
@@ -114,6 +114,7 @@ class BagState:
         self.medium = MediumInfo("", "", "", "")
         self.data = dest / fmt.DATA
         self.staging = dest / fmt.STAGING
+        self._staging_text = str(self.staging)
         # The manifest (payload path -> sha256) and the sizes, in one map (``listing``).
         self.listing = Listing()
         self.info: dict[str, str] = {}
@@ -151,6 +152,10 @@ class BagState:
 
     def staging_name(self, suffix: str) -> Path:
         return self.staging / f"{self._prefix}-{next(self._counter):08d}{suffix}"
+
+    def staging_file(self, suffix: str) -> str:
+        """``staging_name`` as text (a staged copy's name, held until its checkpoint)."""
+        return os.path.join(self._staging_text, f"{self._prefix}-{next(self._counter):08d}{suffix}")
 
     def on_disk(self) -> contextlib.AbstractContextManager[None]:
         """OSErrors of the backup disk become one clear error: full, gone, or other."""
@@ -339,7 +344,7 @@ class BagState:
         return temp
 
     def _write_journal(self, batch: list[Staged], *, run: str | None) -> None:
-        body = {"run": run, "files": [{"path": s.path, "staged": s.staged.name,
+        body = {"run": run, "files": [{"path": s.path, "staged": os.path.basename(s.staged),
                                        "sha256": s.sha256, "size": s.size} for s in batch]}
         temp = self._write_temp(json.dumps(body).encode("utf-8"))
         try:
