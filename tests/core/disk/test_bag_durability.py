@@ -184,6 +184,35 @@ def test_a_staged_copy_swapped_for_a_link_before_its_read_back_is_never_listed(
     validate(dest)
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+@pytest.mark.parametrize("what", ["fifo", "folder", "cut short", "grown"])
+def test_a_staged_copy_replaced_before_its_read_back_is_never_listed(
+        tmp_path: Path, what: str) -> None:
+    """The read-back opens each staged copy by its own name: a FIFO (which must not make
+    it wait), a folder, or a regular file with fewer or more bytes in its place is
+    refused as a read-back mismatch, and never moved into ``data/``."""
+    dest = tmp_path / "disk"
+    files = sample_files(3)
+    victim = sorted(files)[1]
+
+    def swap(staged: Path) -> None:
+        if staged.read_bytes() != files[victim]:
+            return
+        if what in {"fifo", "folder"}:
+            staged.unlink()
+            os.mkfifo(staged) if what == "fifo" else staged.mkdir()
+        else:
+            staged.write_bytes(files[victim][:-1] if what == "cut short"
+                               else files[victim] + b"x")
+
+    with open_bag(dest, hooks=Hooks(staged=swap)) as bag, pytest.raises(BrankasError) as info:
+        bag.add_files(items(files), workers=1)
+    assert info.value.code == "backup_readback_mismatch" and victim in str(info.value)
+    listed = bagformat.read_payload_manifest(dest)
+    assert victim not in listed and len(listed) == 2
+    assert not (dest / "data" / victim).exists()
+
+
 @pytest.mark.parametrize("when", ["sync", "read-back"])
 def test_a_disk_gone_during_a_big_checkpoint_is_reported_as_gone_and_lists_nothing_of_it(
         tmp_path: Path, when: str) -> None:

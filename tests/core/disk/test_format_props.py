@@ -134,3 +134,17 @@ def test_a_path_the_writer_accepts_is_safe_and_round_trips(tmp_path: Path, path:
                                   "a/nul.txt", "a\u202eb", "a/b."])
 def test_unsafe_payload_paths_are_named(path: str) -> None:
     assert bagformat.check_payload_path(path)
+
+
+@FAST
+@given(st.lists(st.tuples(st.sampled_from(["arsip/biasa", "arsip/biasa/2025", "a", ""]),
+                          component), max_size=12),
+       st.lists(payload_path, max_size=6))
+def test_folders_checked_once_give_the_same_answers(pairs: list[tuple[str, str]],
+                                                    others: list[str]) -> None:
+    """Planning remembers the folders whose names passed (``good_folders``) and checks
+    only the file name of the next path in one: every answer is the full check's."""
+    good: set[str] = set()
+    for path in [f"{folder}/{name}" if folder else name for folder, name in pairs] + others:
+        assert bagformat.check_payload_path(path, good) == bagformat.check_payload_path(path)
+    assert all(bagformat.check_payload_path(folder) is None for folder in good)

@@ -19,8 +19,10 @@ hash (the manifest), never by modification times, so FAT's 2-second clock plays 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
+import stat
 import time
 from array import array
 from bisect import bisect_left
@@ -127,7 +129,7 @@ class Bag:
         return MappingProxyType(self._state.sizes)
 
     def has(self, path: str) -> bool:
-        return path in self._state.entries
+        return path in self._state.listing.files
 
     @property
     def medium_sha256(self) -> str:
@@ -300,6 +302,7 @@ class Bag:
         parent_exists: dict[str, bool] = {}  # a folder missing on the disk holds no file
         data = str(self._state.final(""))
         listings: dict[str, set[str]] = {}  # a few folders' listed files (``_listed``)
+        good_folders: set[str] = set()  # folders whose names were checked
         for item in items:
             if item.path in entries:  # its name was checked when it was written
                 self._check_same(item)
@@ -311,7 +314,7 @@ class Bag:
                     plan.recopy.add(item.path)
                     plan.count(item)
                 continue
-            reason = fmt.check_payload_path(item.path)
+            reason = fmt.check_payload_path(item.path, good_folders)
             if reason is not None:
                 raise InvalidInput("backup_name_invalid", name=item.path, detail=reason)
             if not known_folded:
@@ -427,7 +430,7 @@ class Bag:
         """Copy one item to a staging file, hashing it and checking it against what the
         item says (no fsync: the checkpoint makes its copies durable together)."""
         state = self._state
-        staged = state.staging_name(".part")
+        staged = state.staging_file(".part")
         if (isinstance(item.opener, FileOpener) and item.size is not None
                 and item.size <= _WHOLE):
             return self._stage_whole(item, item.opener.path, staged)
@@ -450,11 +453,11 @@ class Bag:
                                        detail="its SHA-256 is not the one recorded")
         except BaseException:
             with contextlib.suppress(OSError):
-                staged.unlink()
+                os.unlink(staged)
             raise
         return Staged(item.path, staged, sha256, size, item.ref)
 
-    def _stage_whole(self, item: PayloadItem, source: str, staged: Path) -> Staged:
+    def _stage_whole(self, item: PayloadItem, source: str, staged: str) -> Staged:
         """``_stage`` of a small file of the local disk: read whole (checked against the
         item before anything is written), then written with one call."""
         data = _read_whole(item, source)
@@ -478,7 +481,7 @@ class Bag:
                     os.close(fd)
         except BaseException:
             with contextlib.suppress(OSError):
-                staged.unlink()
+                os.unlink(staged)
             raise
         return Staged(item.path, staged, sha256, len(data), item.ref)
 
@@ -509,16 +512,10 @@ class Bag:
         state = self._state
         with state.on_disk():
             if state.hooks.staged is not None:
-                state.hooks.staged(staged.staged)
+                state.hooks.staged(Path(staged.staged))
             # Opened as anything on the disk is (``disk.fs``): a link or anything but a
             # regular file in its place is not read through, and never moved into data/.
-            try:
-                found = fmt.hash_disk_file(state.dest, f"{fmt.STAGING}/{staged.staged.name}",
-                                           uncached=True, known_dirs=state.known_dirs)
-            except SetupError as exc:
-                if exc.code not in {"disk_link", "disk_not_regular"}:
-                    raise
-                raise IntegrityFailure("backup_readback_mismatch", name=staged.path) from None
+            found = _read_back_hash(state, staged)
             if found != (staged.sha256, staged.size):
                 raise IntegrityFailure("backup_readback_mismatch", name=staged.path)
 
@@ -529,12 +526,13 @@ class Bag:
             self._state.check_same_disk()  # a disk swapped mid-run: nothing of it is read
             if self._state.hooks.syncing is not None:
                 self._state.hooks.syncing()
-            sync_filesystem(self._state.staging, [s.staged for s in batch])
+            # The copies' paths only where there is no ``syncfs`` (an fsync each).
+            sync_filesystem(self._state.staging, (Path(s.staged) for s in batch))
 
     def _discard(self, batch: Iterable[Staged]) -> None:
         for staged in batch:
             with contextlib.suppress(OSError):
-                staged.staged.unlink()
+                os.unlink(staged.staged)
 
 
 class _Plan:
@@ -563,6 +561,10 @@ class _Plan:
             if item.path in planned.paths:
                 del planned.paths[item.path]
                 yield item
+        # Every item chosen: the emptied map's table (sized for every new path) is let go
+        # now, not when the copy ends (when the disk's listing is at its largest).
+        planned.paths.clear()
+        recopy.clear()
 
 
 class _Planned:
@@ -827,6 +829,57 @@ def _read_whole(item: PayloadItem, source: str) -> bytes:
     finally:
         os.close(fd)
     return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+_READ_BACK = (os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
+              | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+# What ``os.open`` with O_NOFOLLOW says of a link (ELOOP; EMLINK on FreeBSD), a socket or
+# a FIFO with no writer (as ``disk.fs.open_file`` tells them).
+_NOT_A_FILE = {errno.ELOOP, errno.EMLINK, errno.ENXIO, errno.EOPNOTSUPP}
+
+
+def _read_back_hash(state: BagState, staged: Staged) -> tuple[str, int] | None:
+    """SHA-256 and size of a staged copy read back from the disk, its cached pages dropped
+    first (``fmt.drop_cache``: they are clean once synced, so the read comes from the
+    disk); None when its name holds a link or anything but a regular file. Opened as
+    ``disk.fs.open_file`` opens a disk's file (the staging folder a real folder, no link
+    followed, O_NONBLOCK, a regular file by ``fstat``), with the copy's own name: no
+    path to check and no file object per copy, as a run reads back 100,000. A small copy
+    is read with one call (at most one byte past its size); where there is no O_NOFOLLOW
+    (Windows), ``fmt.hash_disk_file`` opens it."""
+    rel = f"{fmt.STAGING}/{os.path.basename(staged.staged)}"
+    if not hasattr(os, "O_NOFOLLOW"):
+        try:
+            return fmt.hash_disk_file(state.dest, rel, uncached=True,
+                                      known_dirs=state.known_dirs)
+        except SetupError as exc:
+            if exc.code not in {"disk_link", "disk_not_regular"}:
+                raise
+            return None
+    diskfs.real_dir(state.dest, fmt.STAGING, create=False, known_dirs=state.known_dirs)
+    try:
+        fd = os.open(staged.staged, _READ_BACK)
+    except OSError as exc:
+        if exc.errno in _NOT_A_FILE:
+            return None
+        raise
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        fmt.drop_cache(fd)
+        if staged.size > _WHOLE:
+            with open(fd, "rb", buffering=0, closefd=False) as fh:
+                return fmt.hash_stream(fh)
+        parts: list[bytes] = []
+        total = 0
+        while total <= staged.size and (chunk := os.read(fd, staged.size + 1 - total)):
+            parts.append(chunk)
+            total += len(chunk)
+    finally:
+        os.close(fd)
+    data = parts[0] if len(parts) == 1 else b"".join(parts)
+    return hashlib.sha256(data).hexdigest(), len(data)
 
 
 def _read(src: BinaryIO, item: PayloadItem, buf: bytearray) -> int:

@@ -54,6 +54,7 @@ from pathlib import Path
 from brankas.core.disk import format as fmt
 from brankas.core.disk import fs as diskfs
 from brankas.core.disk.format import MediumInfo, read_medium
+from brankas.core.disk.listing import Digests, Listing, Sizes
 from brankas.core.errors import Conflict, SetupError
 from brankas.core.fsutil import CHUNK, fsync_dir
 
@@ -93,12 +94,12 @@ class Hooks:
     committing: Callable[[], None] | None = None  # in the window: after the renames into data/
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # a checkpoint holds up to 10,000 of them
 class Staged:
     """A complete, fsynced and verified copy in the staging folder."""
 
     path: str  # payload path
-    staged: Path
+    staged: str  # the staging file (text: a checkpoint holds up to 10,000, a Path is 440 B)
     sha256: str
     size: int
     ref: object = None  # the caller's own note on the item (``PayloadItem.ref``)
@@ -117,8 +118,9 @@ class BagState:
         self.medium = MediumInfo("", "", "", "")
         self.data = dest / fmt.DATA
         self.staging = dest / fmt.STAGING
-        self.entries: dict[str, str] = {}  # payload path -> sha256
-        self.sizes: dict[str, int] = {}
+        self._staging_text = str(self.staging)
+        # The manifest (payload path -> sha256) and the sizes, in one map (``listing``).
+        self.listing = Listing()
         self.info: dict[str, str] = {}
         self._tag_hashes: dict[str, str | None] = {}  # what each tag file on the disk holds
         # The long tag files this process wrote from ``entries``/``sizes`` as they are now.
@@ -131,11 +133,33 @@ class BagState:
         with fmt.disk_errors(dest):
             self._identity = _identity(dest)  # the disk opened (see ``check_same_disk``)
 
+    @property
+    def entries(self) -> Digests:
+        """{payload path: sha256} of every file the manifest lists."""
+        return self.listing.entries
+
+    @entries.setter
+    def entries(self, entries: Mapping[str, str]) -> None:
+        self.listing.replace_entries(entries)  # every size unknown until ``sizes`` is set
+
+    @property
+    def sizes(self) -> Sizes:
+        """{payload path: bytes} of the listed files whose size is known."""
+        return self.listing.sizes
+
+    @sizes.setter
+    def sizes(self, sizes: Mapping[str, int]) -> None:
+        self.listing.replace_sizes(sizes)
+
     def final(self, path: str) -> Path:
         return self.data.joinpath(*path.split("/"))
 
     def staging_name(self, suffix: str) -> Path:
         return self.staging / f"{self._prefix}-{next(self._counter):08d}{suffix}"
+
+    def staging_file(self, suffix: str) -> str:
+        """``staging_name`` as text (a staged copy's name, held until its checkpoint)."""
+        return os.path.join(self._staging_text, f"{self._prefix}-{next(self._counter):08d}{suffix}")
 
     def on_disk(self) -> contextlib.AbstractContextManager[None]:
         """OSErrors of the backup disk become one clear error: full, gone, or other."""
@@ -159,7 +183,7 @@ class BagState:
                 sizes.pop(s.path, None)
             raise
 
-    def _commit(self, batch: list[Staged], entries: dict[str, str], sizes: dict[str, int], *,
+    def _commit(self, batch: list[Staged], entries: Digests, sizes: Sizes, *,
                 run: str | None, journal: bool) -> None:
         old = {s.path: (entries[s.path], sizes.get(s.path)) for s in batch if s.path in entries}
         entries.update({s.path: s.sha256 for s in batch})
@@ -173,8 +197,8 @@ class BagState:
                     sizes[path] = size
             raise
 
-    def _write_commit(self, batch: list[Staged], entries: dict[str, str],
-                      sizes: dict[str, int], *, run: str | None, journal: bool) -> None:
+    def _write_commit(self, batch: list[Staged], entries: Digests,
+                      sizes: Sizes, *, run: str | None, journal: bool) -> None:
         info = self._bag_info(sizes, run)
         temps: list[tuple[str, Path]] = []
         with self.on_disk():
@@ -194,12 +218,12 @@ class BagState:
                         # Hashed first, it is written only when it differs (not 23 MB
                         # written, fsynced and deleted on every open of a 100,000-file disk).
                         digest = hashlib.sha256()
-                        for chunk in fmt.payload_chunks(values):
+                        for chunk in values.chunks():
                             digest.update(chunk)
                         if digest.hexdigest() == known:
                             hashes[name] = known
                             continue
-                    temp, hashes[name] = self._write_temp_chunks(fmt.payload_chunks(values))
+                    temp, hashes[name] = self._write_temp_chunks(values.chunks())
                     if hashes[name] == known:
                         temp.unlink()
                     else:
@@ -324,7 +348,7 @@ class BagState:
         return temp
 
     def _write_journal(self, batch: list[Staged], *, run: str | None) -> None:
-        body = {"run": run, "files": [{"path": s.path, "staged": s.staged.name,
+        body = {"run": run, "files": [{"path": s.path, "staged": os.path.basename(s.staged),
                                        "sha256": s.sha256, "size": s.size} for s in batch]}
         temp = self._write_temp(json.dumps(body).encode("utf-8"))
         try:

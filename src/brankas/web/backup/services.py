@@ -21,12 +21,13 @@ import io
 import itertools
 import os
 import shutil
+from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -456,12 +457,14 @@ class _Counts:
 
     categories: dict[str, dict[str, Any]]
     agendas: list[str]
-    ids: list[int]  # the documents' ids (recorded as on the disk by this run)
+    # The documents' ids (recorded as on the disk by this run): 8 bytes each, not an int
+    # object and a list slot (a full run carries 100,000).
+    ids: array[int]
 
     @classmethod
     def empty(cls) -> _Counts:
         return cls({key: {"label": registers.folder_label(key), "files": 0, "bytes": 0}
-                    for key in registers.FOLDER_KEYS}, [], [])
+                    for key in registers.FOLDER_KEYS}, [], array("q"))
 
 
 def _copy_payload(bag: Bag, src: _Sources, run: BackupRun, medium: Medium,
@@ -478,10 +481,7 @@ def _copy_payload(bag: Bag, src: _Sources, run: BackupRun, medium: Medium,
         if not new_docs:
             return
         with transaction.atomic():
-            for i in range(0, len(new_docs), 2000):  # no model object per copy held at once
-                BackupCopy.objects.bulk_create(
-                    [BackupCopy(document_id=c.ref[0], medium=medium, run=run)  # type: ignore[index]
-                     for c in new_docs[i:i + 2000]], ignore_conflicts=True)
+            _copies_record([c.ref[0] for c in new_docs], medium.pk, run.pk)  # type: ignore[index]
             for c in new_docs:
                 item = _carried(c)
                 carried.add(item)
@@ -499,16 +499,43 @@ def _copy_payload(bag: Bag, src: _Sources, run: BackupRun, medium: Medium,
                            run=str(run.number))
     # Documents already on this disk (an earlier run, another instance, a killed run):
     # those the records do not yet say are on it (this run's copies are recorded).
-    src.recorded.update(counts.ids)
-    counts.ids.clear()
-    if len(src.recorded) >= src.docs.count:  # every document listed is recorded (ids unique)
-        return result, counts
+    # Counted without a set of every id (a full run carries 100,000: a set of them is
+    # 7 MiB held to the end of the run); the set is made only when some are left.
     known = src.recorded
-    on_disk = (BackupCopy(document_id=d[0], medium=medium, run=None)
-               for d in src.docs if d[0] not in known)
+    carried_ids = counts.ids
+    new_ids = sum(1 for doc_id in carried_ids if doc_id not in known)
+    if len(known) + new_ids >= src.docs.count:  # every document listed is recorded
+        del carried_ids[:]
+        return result, counts
+    known.update(carried_ids)
+    del carried_ids[:]
+    on_disk = (d[0] for d in src.docs if d[0] not in known)
     while batch := list(itertools.islice(on_disk, 2000)):
-        BackupCopy.objects.bulk_create(batch, ignore_conflicts=True)
+        _copies_record(batch, medium.pk, None)
     return result, counts
+
+
+def _copies_record(document_ids: list[int], medium_id: int, run_id: int | None) -> None:
+    """Record the documents as on the disk (``BackupCopy``; one already recorded is left
+    as it is): INSERTs of many rows through the cursor, as ``bulk_create`` with
+    ``ignore_conflicts`` makes them, without a model object per row (a full run records
+    100,000). ``ON CONFLICT DO NOTHING`` is SQLite's (3.24+) and PostgreSQL's alike."""
+    if not document_ids:
+        return
+    meta = BackupCopy._meta
+    quote = connection.ops.quote_name
+    column = {f.name: str(f.column) for f in meta.concrete_fields}
+    columns = ", ".join(quote(column[name]) for name in ("document", "medium", "run"))
+    rows = max(1, min(2000, (connection.features.max_query_params or 6000) // 3))
+    for i in range(0, len(document_ids), rows):
+        part = document_ids[i:i + rows]
+        values = ", ".join(["(%s, %s, %s)"] * len(part))
+        params: list[int | None] = []
+        for doc_id in part:
+            params += (doc_id, medium_id, run_id)
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {values} "  # noqa: S608
+                           "ON CONFLICT DO NOTHING", params)
 
 
 def _control_list(src: _Sources, run: BackupRun, medium: Medium, actor: User,
@@ -589,6 +616,7 @@ def _record_completed(run: BackupRun, medium: Medium, actor: User, control: dict
                      detail={"medium": medium.medium_id, "files_added": control["files_added"],
                              "bytes_added": control["bytes_added"],
                              "documents": len(counts.agendas), "skipped": result.skipped})
+    counts.agendas.clear()  # in the run's row now: not held twice once it is read back
     run.refresh_from_db()
     medium.refresh_from_db()
 
