@@ -359,7 +359,7 @@ def _write_snapshot(files: runfiles.RunFiles, readers: dict[Purpose, Recipients]
         return made, sealing.snapshot_statement(base, ()), marks
     marks = journal.marks(int(last.marks["base_bytes"]))
     after = journal.registers_append(last.marks, plan)
-    made = _write_run_files(files, readers, after=after)
+    made = _write_run_files(files, readers, after=after, whole_snapshot=False)
     with files.write(journal.JOURNAL, recipients=readers[Purpose.SNAPSHOT].age()) as (
             out, done):
         journal.part_write(out, labels=DISK_MODELS, base=last.base,
@@ -372,11 +372,14 @@ def _write_snapshot(files: runfiles.RunFiles, readers: dict[Purpose, Recipients]
 
 
 def _write_run_files(files: runfiles.RunFiles, readers: dict[Purpose, Recipients], *,
-                     after: int | None = None) -> dict[str, runfiles.Written]:
+                     after: int | None = None,
+                     whole_snapshot: bool = True) -> dict[str, runfiles.Written]:
     """The registers (biasa in the clear, the full one encrypted) and the database
     snapshot (encrypted), each written as it is read (inside the run's transaction).
     With ``after`` (a journal run), the registers' parts: the documents whose id is
-    above it (``register-*-tambahan``), and no snapshot."""
+    above it (``register-*-tambahan``). Without ``whole_snapshot`` (a journal run, whose
+    part holds the database), no snapshot: a journal run whose registers are written
+    whole (a document changed) does not write the whole snapshot beside its part."""
     users = dict(User.objects.values_list("id", "username"))
 
     def rows(biasa_only: bool) -> Iterator[dict[str, Any]]:
@@ -397,7 +400,7 @@ def _write_run_files(files: runfiles.RunFiles, readers: dict[Purpose, Recipients
     with files.write(full, recipients=readers[Purpose.REGISTER].age()) as (out, done):
         registers.csv_write(out, registers.REGISTER_COLUMNS, rows(False))
     made[full] = done[0]
-    if after is not None:
+    if not whole_snapshot:
         return made
     with files.write(SNAPSHOT, recipients=readers[Purpose.SNAPSHOT].age()) as (out, done):
         snapshot_write(out, labels=DISK_MODELS)  # the audit log goes in segments
