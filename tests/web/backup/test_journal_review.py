@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from brankas.core.errors import BrankasError
 from brankas.web.backup import journal
 from brankas.web.backup.services import backup_run
 from tests.web.backup.test_journal import _chain
@@ -27,3 +31,47 @@ def test_a_changed_document_writes_whole_registers_and_a_part_not_a_whole_snapsh
     assert "journal" in _chain(disk)["snapshot"]
     assert journal.JOURNAL in names and "register-biasa.csv" in names
     assert "database.json.age" not in names, names
+
+
+def _guide_recipe(disk: Path) -> str:
+    """The register-joining commands of the disk's own restore guide, as printed."""
+    lines = (disk / "RESTORE-GUIDE.txt").read_text("utf-8").splitlines()
+    start = lines.index("    cd data/backup")
+    end = next(i for i in range(start, len(lines)) if "register-biasa-semua.csv" in lines[i])
+    return "\n".join(line[4:] for line in lines[start:end + 1]) + "\n"
+
+
+def test_the_guides_recipe_joins_the_register_once_after_a_run_cut_short(
+        office, settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A run cut short after its run files were committed (before its seal) leaves a
+    ``register-biasa-tambahan.csv`` that the next run's part repeats (its rows follow the
+    last *sealed* run): the guide's recipe must not count that folder."""
+    import subprocess
+
+    from brankas.core.disk.state import Hooks
+
+    settings.BRANKAS = dataclasses.replace(settings.BRANKAS, journal_min_bytes=0)
+    operator = office.users["operator"]
+    disk = tmp_path / "disk"
+    docs = [register(office, "Surat satu")]
+    backup_run(actor=operator, dest=disk, label="A")
+    docs.append(register(office, "Surat dua"))
+    runs: list[Any] = []
+
+    def cut() -> None:  # the closing checkpoint (the seal), once the part is on the disk
+        part = disk / "data" / "backup" / runs[0].folder / journal.JOURNAL
+        if part.exists():
+            raise OSError(5, "Input/output error")
+
+    with pytest.raises(BrankasError):
+        backup_run(actor=operator, dest=disk, hooks=Hooks(syncing=cut), on_start=runs.append)
+    cut_short = disk / "data" / "backup" / runs[0].folder
+    assert (cut_short / journal.REGISTER_BIASA_PART).exists()
+    assert not (cut_short / "segel.json").exists()
+    docs.append(register(office, "Surat tiga"))
+    backup_run(actor=operator, dest=disk)
+    subprocess.run(["sh", "-c", _guide_recipe(disk)], cwd=disk, check=True)
+    joined = (disk / "register-biasa-semua.csv").read_text("utf-8-sig").splitlines()
+    assert len(joined) == 1 + len(docs), joined
+    for doc in docs:
+        assert sum(doc.agenda in row for row in joined) == 1, (doc.agenda, joined)
