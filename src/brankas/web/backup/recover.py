@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -171,8 +172,7 @@ def _open_chain(reader: BagReader, seals: diskseal.SealReport, base_run: disksea
         raise SetupError("backup_bag_invalid", path=str(reader.dest),
                          detail=f"the snapshot of run {base.folder} is not the one the "
                                 "journal was sealed on")
-    opened: list[tuple[journal.Ref, bytes]] = []
-    for part in parts:
+    for part in parts:  # every part where the seals say, before anything is read
         run = seals.run(part.folder)
         path = f"{RUNS_DIR}/{part.folder}/{journal.JOURNAL}"
         if run is None or not run.signed or run.problems:
@@ -183,18 +183,27 @@ def _open_chain(reader: BagReader, seals: diskseal.SealReport, base_run: disksea
                 or (run.statement("files") or {}).get(path) != part.sha256:
             raise SetupError("backup_bag_invalid", path=str(reader.dest),
                              detail=f"data/{path} is missing or not what the office sealed")
-        data = reader.read_bytes(path, limit=SNAPSHOT_LIMIT)
-        try:
-            opened.append((part, crypto.decrypt_bytes(data, identities)))
-        except Exception:  # pyrage: damaged, or not encrypted to these identities
-            raise CryptoFailure("recover_snapshot_unopened", run=part.folder) from None
+
+    def opened() -> Iterator[tuple[journal.Ref, bytes]]:
+        """Each part read and decrypted as ``compose`` comes to it: one part in memory at
+        a time (a part that replaces the register is about as large as the base)."""
+        for part in parts:
+            data = reader.read_bytes(f"{RUNS_DIR}/{part.folder}/{journal.JOURNAL}",
+                                     limit=SNAPSHOT_LIMIT)
+            try:
+                plain = crypto.decrypt_bytes(data, identities)
+            except Exception:  # pyrage: damaged, or not encrypted to these identities
+                raise CryptoFailure("recover_snapshot_unopened", run=part.folder) from None
+            del data
+            yield part, plain
+            del plain
     try:
         objects = json.loads(_open_snapshot(reader, base_run, identities).decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise SetupError("recover_snapshot_invalid", detail=str(exc)[:300]) from None
     if not isinstance(objects, list):
         raise SetupError("recover_snapshot_invalid", detail="the base is not a list of records")
-    return journal.compose(objects, opened, base_ref=base,
+    return journal.compose(objects, opened(), base_ref=base,
                            medium_id=reader.medium.medium_id, allowed=DISK_MODELS)
 
 
