@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from brankas.core.errors import BrankasError
 from brankas.web.backup import journal
 from brankas.web.backup.services import backup_run
+from brankas.web.backup.snapshot import DISK_MODELS
 from tests.web.backup.test_journal import _chain
 from tests.web.backup.test_services import register
 from tests.web.keys.supersede import supersede_document
@@ -131,3 +133,35 @@ def test_recover_holds_one_journal_part_in_memory_at_a_time(
             del data
     # Held at once, the six further parts (2 MiB each) add 12 MiB to the peak.
     assert peaks[8] - peaks[2] < 3 * size, {k: v / size for k, v in peaks.items()}
+
+
+def test_equipment_changes_between_parts_compose_to_the_full_snapshot(office) -> None:  # type: ignore[no-untyped-def]
+    """Issue 17's tables (merged with the journal) have no change counter: every part
+    holds them whole, so an item added, edited or retired between runs is not lost."""
+    import datetime
+
+    from django.utils import timezone
+
+    from brankas.core.terms import Condition
+    from brankas.web.equipment.models import Equipment, MaintenanceEntry
+    from tests.web.backup.test_journal import BASE, _full, _part
+
+    admin = office.users["operator"]
+    register(office, "Surat satu")
+    now = timezone.now()
+    item = Equipment.objects.create(kind=Equipment._meta.get_field("kind").choices[0][0],
+                                    name="Printer", condition=Condition.GOOD, created_by=admin,
+                                    created_at=now)
+    base, marks = _full(), journal.marks(1)
+    item.name, item.retired_at = "Printer lama", now  # edited and retired
+    item.save()
+    MaintenanceEntry.objects.create(equipment=item, on=datetime.date(2026, 12, 1),
+                                    actor=admin, work="Servis", condition_after=Condition.GOOD,
+                                    recorded_at=now)
+    assert journal.modes(marks) == {label: None for label in journal.TRACKED}
+    part = _part(marks, previous=None, folder="0002_x")
+    tables = {t["model"] for t in json.loads(part)["models"]}
+    assert {"equipment.Equipment", "equipment.MaintenanceEntry",
+            "equipment.DiskHealth"} <= tables
+    assert journal.compose(base, [(journal.Ref("0002_x", "b" * 64), part)], base_ref=BASE,
+                           medium_id="m-1", allowed=DISK_MODELS) == _full()
