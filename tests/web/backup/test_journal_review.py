@@ -165,3 +165,45 @@ def test_equipment_changes_between_parts_compose_to_the_full_snapshot(office) ->
             "equipment.DiskHealth"} <= tables
     assert journal.compose(base, [(journal.Ref("0002_x", "b" * 64), part)], base_ref=BASE,
                            medium_id="m-1", allowed=DISK_MODELS) == _full()
+
+
+def test_allow_older_falls_back_to_the_newest_usable_chain_not_the_base_alone(
+        office, settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The newest part damaged (same size: the manifest as it was): ``--allow-older``
+    takes the chain the run before sealed (the base and the parts before the damaged
+    one), not the base alone (which loses every run since the base)."""
+    from brankas.core import crypto
+    from brankas.core.disk import seal as diskseal
+    from brankas.core.disk.layout import RUNS_DIR
+    from brankas.core.disk.reader import BagReader
+    from brankas.web.backup.recover import choose_snapshot
+    from brankas.web.keys.services import office_keys_trusted
+
+    settings.BRANKAS = dataclasses.replace(settings.BRANKAS, journal_min_bytes=0)
+    operator = office.users["operator"]
+    disk = tmp_path / "disk"
+    register(office, "Surat satu")
+    base = backup_run(actor=operator, dest=disk, label="A")
+    second = register(office, "Surat dua")
+    middle = backup_run(actor=operator, dest=disk)
+    register(office, "Surat tiga")
+    newest = backup_run(actor=operator, dest=disk)
+    assert len(_chain(disk)["snapshot"]["journal"]) == 2
+    part = disk / "data" / "backup" / newest.run.folder / journal.JOURNAL
+    data = bytearray(part.read_bytes())
+    data[-1] ^= 1
+    part.write_bytes(bytes(data))
+    reader = BagReader(disk)
+    seals = diskseal.read_disk_seals(reader.dest, reader.entries,
+                                     trusted=office_keys_trusted(),
+                                     medium_id=reader.medium.medium_id, runs_dir=RUNS_DIR)
+    identities = [crypto.parse_identity(office.recovery_identity)]
+    with pytest.raises(BrankasError) as err:
+        choose_snapshot(reader, seals, identities, allow_older=False)
+    assert err.value.code == "recover_newest_unusable"
+    assert f"lose runs {newest.run.folder};" in err.value.message(), err.value.message()
+    assert base.run.folder not in err.value.message()
+    choice = choose_snapshot(reader, seals, identities, allow_older=True)
+    assert choice.folder == middle.run.folder, (choice.folder, choice.passed_over)
+    pks = [o["pk"] for o in choice.data if o.get("model") == "documents.document"]
+    assert second.pk in pks and len(pks) == 2

@@ -252,9 +252,16 @@ def choose_snapshot(reader: BagReader, seals: diskseal.SealReport, identities: l
         problem = exc.message()[:500]
     if chain is not None and current is not None and not current.problems:
         older = [current, *older]  # the base alone: the state of its own run
+    # An older run that wrote a journal part names its own chain (the base and the parts
+    # up to its own): a state newer than its base, tried in its place among the older.
+    chains = {r.folder: c for r in signed[:-1] if not r.problems
+              and (c := _own_chain(r)) is not None}
+    older = sorted([*older, *(r for r in signed[:-1] if r.folder in chains)],
+                   key=lambda r: -r.number) if chains else older
     if not allow_older:
-        fallback = next((r for r in [current, *older] if r and not r.problems
-                         and not (r is current and newest.problems)), None)
+        fallback = max((r for r in [current, *older] if r and not r.problems
+                        and not (r is current and newest.problems)),
+                       key=lambda r: r.number, default=None)
         lost = (_lost_after(reader, seals, fallback.number) if fallback
                 else "everything: no older sealed snapshot is usable either")
         if unsealed:
@@ -266,14 +273,37 @@ def choose_snapshot(reader: BagReader, seals: diskseal.SealReport, identities: l
     passed_over.append(f"{(unsealed[-1] if unsealed else newest).folder}: {problem}")
     if unsealed and current is not None and not newest.problems:
         older = [current, *older]
+        if chain is not None:  # the newest sealed run's own chain first
+            chains[newest.folder] = chain
+            older = [newest, *older]
     for run in older:
         try:
-            data = _open_snapshot(reader, run, identities)
+            if run.folder in chains:
+                base, parts = chains[run.folder]
+                base_run = next((r for r in with_snapshot if r.folder == base.folder), None)
+                if base_run is None:
+                    raise SetupError("backup_bag_invalid", path=str(reader.dest),
+                                     detail=f"the snapshot of run {base.folder} is not on "
+                                            "the disk")
+                data: bytes | list[dict[str, Any]] = _open_chain(
+                    reader, seals, base_run, (base, parts), identities)
+            else:
+                data = _open_snapshot(reader, run, identities)
         except BrankasError as exc:
             passed_over.append(f"{run.folder}: {exc.message()[:300]}")
             continue
-        return SnapshotChoice(run.folder, data, True, newest.folder, passed_over)
+        folder = chains[run.folder][1][-1].folder if run.folder in chains else run.folder
+        return SnapshotChoice(folder, data, True, newest.folder, passed_over)
     raise SetupError("recover_no_snapshot", path=str(reader.dest))
+
+
+def _own_chain(run: diskseal.RunSeal) -> tuple[journal.Ref, tuple[journal.Ref, ...]] | None:
+    """The base and journal parts a sealed run names when it wrote the last part itself."""
+    named = run.statement("snapshot")
+    if not isinstance(named, dict) or "journal" not in named:
+        return None
+    chain = sealing.chain_from_statement(named)
+    return chain if chain is not None and chain[1][-1].folder == run.folder else None
 
 
 def choose_unsealed(reader: BagReader, identities: list[Any]) -> SnapshotChoice:
