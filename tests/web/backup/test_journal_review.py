@@ -71,7 +71,9 @@ def test_the_guides_recipe_joins_the_register_once_after_a_run_cut_short(
     assert (cut_short / journal.REGISTER_BIASA_PART).exists()
     assert not (cut_short / "segel.json").exists()
     docs.append(register(office, "Surat tiga"))
-    backup_run(actor=operator, dest=disk)
+    after = backup_run(actor=operator, dest=disk)
+    # The run after it writes the registers whole (its part would repeat those rows).
+    assert (disk / "data" / "backup" / after.run.folder / "register-biasa.csv").exists()
     subprocess.run(["sh", "-c", _guide_recipe(disk)], cwd=disk, check=True)
     joined = (disk / "register-biasa-semua.csv").read_text("utf-8-sig").splitlines()
     assert len(joined) == 1 + len(docs), joined
@@ -207,3 +209,34 @@ def test_allow_older_falls_back_to_the_newest_usable_chain_not_the_base_alone(
     assert choice.folder == middle.run.folder, (choice.folder, choice.passed_over)
     pks = [o["pk"] for o in choice.data if o.get("model") == "documents.document"]
     assert second.pk in pks and len(pks) == 2
+
+
+def test_a_run_sealed_but_not_recorded_leaves_no_register_rows_twice(
+        office, settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A run killed after its seal reached the disk but before the office recorded it
+    complete (the next run marks it failed, "interrupted"): the disk holds its sealed
+    register part; the next run leans on the run before it and must not repeat those
+    rows in a part of its own (the guides' recipe would join them twice)."""
+    import subprocess
+
+    from brankas.web.backup.models import BackupRun
+
+    settings.BRANKAS = dataclasses.replace(settings.BRANKAS, journal_min_bytes=0)
+    operator = office.users["operator"]
+    disk = tmp_path / "disk"
+    docs = [register(office, "Surat satu")]
+    backup_run(actor=operator, dest=disk, label="A")
+    docs.append(register(office, "Surat dua"))
+    killed = backup_run(actor=operator, dest=disk)
+    assert (disk / "data" / "backup" / killed.run.folder / "segel.json").exists()
+    # What the kill leaves in the office's database (``_record_completed`` never ran).
+    BackupRun.objects.filter(pk=killed.run.pk).update(
+        status=BackupRun.FAILED, error="interrupted", sealed=False, snapshot=False)
+    docs.append(register(office, "Surat tiga"))
+    after = backup_run(actor=operator, dest=disk)
+    assert (disk / "data" / "backup" / after.run.folder / "register-biasa.csv").exists()
+    subprocess.run(["sh", "-c", _guide_recipe(disk)], cwd=disk, check=True)
+    joined = (disk / "register-biasa-semua.csv").read_text("utf-8-sig").splitlines()
+    assert len(joined) == 1 + len(docs), joined
+    for doc in docs:
+        assert sum(doc.agenda in row for row in joined) == 1, (doc.agenda, joined)
