@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,9 @@ def test_a_changed_document_writes_whole_registers_and_a_part_not_a_whole_snapsh
     assert "database.json.age" not in names, names
 
 
+needs_sh = pytest.mark.skipif(shutil.which("sh") is None, reason="the guides' recipe is sh")
+
+
 def _guide_recipe(disk: Path) -> str:
     """The register-joining commands of the disk's own restore guide, as printed."""
     lines = (disk / "RESTORE-GUIDE.txt").read_text("utf-8").splitlines()
@@ -43,6 +47,7 @@ def _guide_recipe(disk: Path) -> str:
     return "\n".join(line[4:] for line in lines[start:end + 1]) + "\n"
 
 
+@needs_sh
 def test_the_guides_recipe_joins_the_register_once_after_a_run_cut_short(
         office, settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """A run cut short after its run files were committed (before its seal) leaves a
@@ -211,6 +216,7 @@ def test_allow_older_falls_back_to_the_newest_usable_chain_not_the_base_alone(
     assert second.pk in pks and len(pks) == 2
 
 
+@needs_sh
 def test_a_run_sealed_but_not_recorded_leaves_no_register_rows_twice(
         office, settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """A run killed after its seal reached the disk but before the office recorded it
