@@ -723,6 +723,16 @@ def journal_written_whole(env: Env, outcomes: dict[str, Any]) -> None:
     assert r.report["authenticated"] is True and r.report["restored"] == len(env.docs) + 1, r
 
 
+def journal_older_chain_when_asked(env: Env, outcomes: dict[str, Any]) -> None:
+    """(s17 review) With ``--allow-older``, recover takes the chain the run before sealed
+    (the base and the first part), not the base alone."""
+    first, newest = (p.split("/")[1] for p in _parts(env))
+    r = _cli(env, "recover", str(env.disk), "--home", str(env.out / "older-chain"),
+             "--identity", str(env.recovery_file), "--allow-older", "--json", user=None)
+    assert r.report is not None and r.report["snapshot_run"] == first, r
+    assert any(line.startswith(newest) for line in r.report["passed_over"]), r
+
+
 def _cli(env: Env, *args: str, user: str | None = "operator") -> Any:
     return run_cli(env.home, env.scratch, *args, user=user, disk=env.disk)
 
@@ -1108,7 +1118,7 @@ CASES = [
     Case("journal_part_replayed", journal_part_replayed,
          _unsealed("database-journal.json.age is not what the office sealed",
                    recover=refused("recover_newest_unusable", "database-journal.json.age")),
-         frozenset({R}), base="journal"),
+         frozenset({R}), base="journal", after={R: journal_older_chain_when_asked}),
     Case("journal_part_oversized", journal_part_oversized,
          {**_unsealed('"reason": "size"', recover=refused("recover_newest_unusable")),
           "drill": problems("database-journal.json.age")},

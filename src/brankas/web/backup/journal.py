@@ -200,6 +200,7 @@ def compose(base: list[dict[str, Any]], parts: Iterable[tuple[Ref, bytes]], *, b
             body = json.loads(data.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
             raise _refuse(f"journal part of run {ref.folder}: {exc}") from None
+        del data  # ``parts`` may read each part as it is needed: one in memory at a time
         if not isinstance(body, dict) or body.get("format") != FORMAT:
             raise _refuse(f"journal part of run {ref.folder}: not a journal part")
         expected = {"base": base_ref.as_json(), "run": ref.folder, "medium_id": medium_id,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -171,8 +172,7 @@ def _open_chain(reader: BagReader, seals: diskseal.SealReport, base_run: disksea
         raise SetupError("backup_bag_invalid", path=str(reader.dest),
                          detail=f"the snapshot of run {base.folder} is not the one the "
                                 "journal was sealed on")
-    opened: list[tuple[journal.Ref, bytes]] = []
-    for part in parts:
+    for part in parts:  # every part where the seals say, before anything is read
         run = seals.run(part.folder)
         path = f"{RUNS_DIR}/{part.folder}/{journal.JOURNAL}"
         if run is None or not run.signed or run.problems:
@@ -183,18 +183,27 @@ def _open_chain(reader: BagReader, seals: diskseal.SealReport, base_run: disksea
                 or (run.statement("files") or {}).get(path) != part.sha256:
             raise SetupError("backup_bag_invalid", path=str(reader.dest),
                              detail=f"data/{path} is missing or not what the office sealed")
-        data = reader.read_bytes(path, limit=SNAPSHOT_LIMIT)
-        try:
-            opened.append((part, crypto.decrypt_bytes(data, identities)))
-        except Exception:  # pyrage: damaged, or not encrypted to these identities
-            raise CryptoFailure("recover_snapshot_unopened", run=part.folder) from None
+
+    def opened() -> Iterator[tuple[journal.Ref, bytes]]:
+        """Each part read and decrypted as ``compose`` comes to it: one part in memory at
+        a time (a part that replaces the register is about as large as the base)."""
+        for part in parts:
+            data = reader.read_bytes(f"{RUNS_DIR}/{part.folder}/{journal.JOURNAL}",
+                                     limit=SNAPSHOT_LIMIT)
+            try:
+                plain = crypto.decrypt_bytes(data, identities)
+            except Exception:  # pyrage: damaged, or not encrypted to these identities
+                raise CryptoFailure("recover_snapshot_unopened", run=part.folder) from None
+            del data
+            yield part, plain
+            del plain
     try:
         objects = json.loads(_open_snapshot(reader, base_run, identities).decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise SetupError("recover_snapshot_invalid", detail=str(exc)[:300]) from None
     if not isinstance(objects, list):
         raise SetupError("recover_snapshot_invalid", detail="the base is not a list of records")
-    return journal.compose(objects, opened, base_ref=base,
+    return journal.compose(objects, opened(), base_ref=base,
                            medium_id=reader.medium.medium_id, allowed=DISK_MODELS)
 
 
@@ -243,9 +252,16 @@ def choose_snapshot(reader: BagReader, seals: diskseal.SealReport, identities: l
         problem = exc.message()[:500]
     if chain is not None and current is not None and not current.problems:
         older = [current, *older]  # the base alone: the state of its own run
+    # An older run that wrote a journal part names its own chain (the base and the parts
+    # up to its own): a state newer than its base, tried in its place among the older.
+    chains = {r.folder: c for r in signed[:-1] if not r.problems
+              and (c := _own_chain(r)) is not None}
+    older = sorted([*older, *(r for r in signed[:-1] if r.folder in chains)],
+                   key=lambda r: -r.number) if chains else older
     if not allow_older:
-        fallback = next((r for r in [current, *older] if r and not r.problems
-                         and not (r is current and newest.problems)), None)
+        fallback = max((r for r in [current, *older] if r and not r.problems
+                        and not (r is current and newest.problems)),
+                       key=lambda r: r.number, default=None)
         lost = (_lost_after(reader, seals, fallback.number) if fallback
                 else "everything: no older sealed snapshot is usable either")
         if unsealed:
@@ -257,14 +273,37 @@ def choose_snapshot(reader: BagReader, seals: diskseal.SealReport, identities: l
     passed_over.append(f"{(unsealed[-1] if unsealed else newest).folder}: {problem}")
     if unsealed and current is not None and not newest.problems:
         older = [current, *older]
+        if chain is not None:  # the newest sealed run's own chain first
+            chains[newest.folder] = chain
+            older = [newest, *older]
     for run in older:
         try:
-            data = _open_snapshot(reader, run, identities)
+            if run.folder in chains:
+                base, parts = chains[run.folder]
+                base_run = next((r for r in with_snapshot if r.folder == base.folder), None)
+                if base_run is None:
+                    raise SetupError("backup_bag_invalid", path=str(reader.dest),
+                                     detail=f"the snapshot of run {base.folder} is not on "
+                                            "the disk")
+                data: bytes | list[dict[str, Any]] = _open_chain(
+                    reader, seals, base_run, (base, parts), identities)
+            else:
+                data = _open_snapshot(reader, run, identities)
         except BrankasError as exc:
             passed_over.append(f"{run.folder}: {exc.message()[:300]}")
             continue
-        return SnapshotChoice(run.folder, data, True, newest.folder, passed_over)
+        folder = chains[run.folder][1][-1].folder if run.folder in chains else run.folder
+        return SnapshotChoice(folder, data, True, newest.folder, passed_over)
     raise SetupError("recover_no_snapshot", path=str(reader.dest))
+
+
+def _own_chain(run: diskseal.RunSeal) -> tuple[journal.Ref, tuple[journal.Ref, ...]] | None:
+    """The base and journal parts a sealed run names when it wrote the last part itself."""
+    named = run.statement("snapshot")
+    if not isinstance(named, dict) or "journal" not in named:
+        return None
+    chain = sealing.chain_from_statement(named)
+    return chain if chain is not None and chain[1][-1].folder == run.folder else None
 
 
 def choose_unsealed(reader: BagReader, identities: list[Any]) -> SnapshotChoice:

@@ -323,7 +323,8 @@ def _read_sources(bag: Bag, medium: Medium, seals: diskseal.SealReport,
         marks = last.marks if last else None
         made: dict[str, runfiles.Written] = {}
         if changed:
-            made, snapshot, marks = _write_snapshot(files, readers, last, run, medium)
+            made, snapshot, marks = _write_snapshot(files, readers, last, run, medium,
+                                                    _stray_registers(seals, last, run))
         signing = office_key()
     return _Sources(docs=docs, recorded=recorded, letters=letters, keys=keys, office=office,
                     seq=seq, anchors=anchors, last=last, changed=changed, made=made,
@@ -346,8 +347,22 @@ def _journal_plan(last: sealing.LastSnapshot | None
     return journal.modes(last.marks)
 
 
+def _stray_registers(seals: diskseal.SealReport, last: sealing.LastSnapshot | None,
+                     run: BackupRun) -> bool:
+    """Whether a run folder on the disk newer than the last snapshot this office recorded
+    holds registers (a run cut short after its run files were written, or killed after
+    its seal before the office recorded it): this run's register parts would repeat its
+    rows, so the registers are written whole (the guides join them from the newest)."""
+    if last is None:
+        return False
+    names = (f"/{REGISTER_BIASA}", f"/{journal.REGISTER_BIASA_PART}")
+    return any(r.number > last.run.number and r.folder != run.folder
+               and any(path.endswith(names) for path in r.files) for r in seals.runs)
+
+
 def _write_snapshot(files: runfiles.RunFiles, readers: dict[Purpose, Recipients],
-                    last: sealing.LastSnapshot | None, run: BackupRun, medium: Medium
+                    last: sealing.LastSnapshot | None, run: BackupRun, medium: Medium,
+                    registers_whole: bool = False
                     ) -> tuple[dict[str, runfiles.Written], dict[str, Any], dict[str, Any]]:
     """The run's registers and the whole snapshot, or (``_journal_plan``) a journal part
     and the registers' added rows; the seal's ``snapshot`` naming the chain now current,
@@ -359,8 +374,8 @@ def _write_snapshot(files: runfiles.RunFiles, readers: dict[Purpose, Recipients]
         base = journal.Ref(run.folder, made[SNAPSHOT].sha256)
         return made, sealing.snapshot_statement(base, ()), marks
     marks = journal.marks(int(last.marks["base_bytes"]))
-    after = journal.registers_append(last.marks, plan)
-    made = _write_run_files(files, readers, after=after)
+    after = None if registers_whole else journal.registers_append(last.marks, plan)
+    made = _write_run_files(files, readers, after=after, whole_snapshot=False)
     with files.write(journal.JOURNAL, recipients=readers[Purpose.SNAPSHOT].age()) as (
             out, done):
         journal.part_write(out, labels=DISK_MODELS, base=last.base,
@@ -373,11 +388,14 @@ def _write_snapshot(files: runfiles.RunFiles, readers: dict[Purpose, Recipients]
 
 
 def _write_run_files(files: runfiles.RunFiles, readers: dict[Purpose, Recipients], *,
-                     after: int | None = None) -> dict[str, runfiles.Written]:
+                     after: int | None = None,
+                     whole_snapshot: bool = True) -> dict[str, runfiles.Written]:
     """The registers (biasa in the clear, the full one encrypted) and the database
     snapshot (encrypted), each written as it is read (inside the run's transaction).
     With ``after`` (a journal run), the registers' parts: the documents whose id is
-    above it (``register-*-tambahan``), and no snapshot."""
+    above it (``register-*-tambahan``). Without ``whole_snapshot`` (a journal run, whose
+    part holds the database), no snapshot: a journal run whose registers are written
+    whole (a document changed) does not write the whole snapshot beside its part."""
     users = dict(User.objects.values_list("id", "username"))
 
     def rows(biasa_only: bool) -> Iterator[dict[str, Any]]:
@@ -398,7 +416,7 @@ def _write_run_files(files: runfiles.RunFiles, readers: dict[Purpose, Recipients
     with files.write(full, recipients=readers[Purpose.REGISTER].age()) as (out, done):
         registers.csv_write(out, registers.REGISTER_COLUMNS, rows(False))
     made[full] = done[0]
-    if after is not None:
+    if not whole_snapshot:
         return made
     with files.write(SNAPSHOT, recipients=readers[Purpose.SNAPSHOT].age()) as (out, done):
         snapshot_write(out, labels=DISK_MODELS)  # the audit log goes in segments
