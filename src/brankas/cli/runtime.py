@@ -74,6 +74,30 @@ def fail(message: str, code: int = 1) -> None:
     sys.exit(code)
 
 
+# What SQLite and PostgreSQL say of a table or column a migration has not made yet.
+_MISSING_SCHEMA = ("no such table", "no such column", "does not exist")
+
+
+def _outdated_schema(exc: Exception) -> SetupError | None:
+    """A database error that means the schema is older than this Brankas (a command run
+    after an upgrade, before ``serve`` or ``worker`` migrated the database), as a clear
+    refusal; None for any other error (which stays a crash, with its traceback)."""
+    from django.db.utils import OperationalError, ProgrammingError
+
+    if not isinstance(exc, (OperationalError, ProgrammingError)):
+        return None
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    if not any(words in text for words in _MISSING_SCHEMA):
+        return None
+    from brankas import instance
+
+    if not instance.migrations_pending():
+        return None
+    from django.conf import settings
+
+    return SetupError("database_outdated", home=str(settings.BRANKAS.home), detail=text[:200])
+
+
 def handles_errors(fn: F) -> F:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -81,6 +105,11 @@ def handles_errors(fn: F) -> F:
             return fn(*args, **kwargs)
         except BrankasError as exc:
             fail(exc.message())
+        except Exception as exc:
+            outdated = _outdated_schema(exc)
+            if outdated is None:
+                raise
+            fail(outdated.message())
         except KeyboardInterrupt:
             fail("dibatalkan / interrupted", 130)
 

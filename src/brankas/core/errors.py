@@ -1033,6 +1033,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "a {kind} with serial number {serial} is already recorded as equipment {ref}: it is "
         "not entered twice",
     ),
+    # s17 lead: a command run on a database an older Brankas made, before serve migrated it
+    "database_outdated": (
+        "basis data di {home} dibuat oleh Brankas versi lama dan belum diperbarui ({detail}); "
+        "jalankan sekali: brankas worker --burst (atau brankas serve), yang memperbaruinya, "
+        "lalu ulangi perintah ini",
+        "the database in {home} was made by an older Brankas and is not brought up to date "
+        "yet ({detail}); run once: brankas worker --burst (or brankas serve), which updates "
+        "it, then this command again",
+    ),
 }
 
 

@@ -148,6 +148,19 @@ def migrate(database: str = "default") -> None:
     call_command("migrate", database=database, verbosity=0, interactive=False)
 
 
+def migrations_pending(database: str = "default") -> bool:
+    """Whether the database lacks a migration of the apps this process installed (an
+    older Brankas made it and no ``serve`` or ``worker`` has migrated it since)."""
+    from django.db import connections
+    from django.db.migrations.executor import MigrationExecutor
+
+    try:
+        executor = MigrationExecutor(connections[database])
+        return bool(executor.migration_plan(executor.loader.graph.leaf_nodes()))
+    except Exception:  # noqa: BLE001 - no answer is no claim: the caller's error stands
+        return False
+
+
 @dataclass(frozen=True)
 class Initialised:
     home: Path
