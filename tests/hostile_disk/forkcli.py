@@ -72,13 +72,20 @@ class Commands:
 
     @staticmethod
     def _line(proc: subprocess.Popen[bytes], timeout: float | None) -> dict[str, Any] | None:
+        """The server's next line, or None when none came within ``timeout`` seconds.
+        Read a byte at a time from the descriptor (never through a buffer: a line read
+        ahead into one would be invisible to ``select``, and a command's end already
+        received taken for a hang)."""
         assert proc.stdout is not None
         fd = proc.stdout.fileno()
         if timeout is not None and not select.select([fd], [], [], timeout)[0]:
             return None
-        line = proc.stdout.readline()
-        if not line:
-            raise RuntimeError("forkcli: the server ended")
+        line = bytearray()
+        while not line.endswith(b"\n"):
+            byte = os.read(fd, 1)
+            if not byte:
+                raise RuntimeError("forkcli: the server ended")
+            line += byte
         return dict(json.loads(line))
 
     def run(self, args: list[str], env: dict[str, str], cwd: Path, timeout: float,
@@ -185,8 +192,10 @@ def _warm() -> None:
     import tests.conftest  # noqa: F401 - the test instance's preparation
     from tests import clirun
 
-    base = Path(os.environ["BRANKAS_HOME"]).parent / "forkcli-warm"
-    base.mkdir(exist_ok=True)
+    # In this server's own home (removed with it): every xdist worker, and every other
+    # run on the machine, starts a server of its own at the same moment.
+    base = Path(home) / "forkcli-warm"
+    base.mkdir()
     (base / "pw").write_text("Warm-Pass-2026!\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRANKAS_")}
     env.update({"BRANKAS_HOME": str(base / "home"), "BRANKAS_LANG": "en",
