@@ -112,8 +112,13 @@ class Commands:
             costs.add_children(ended["cpu"])  # not a child of this process
             status = int(ended["status"])
             if hung or not result.exists():
+                # No result: killed (a hang, a signal), ended by os._exit, or the child
+                # failed before or after the command. What reached its descriptors (the
+                # child's own traceback included) is its output, as a process's would be:
+                # never an empty, clean-looking refusal.
                 result.unlink(missing_ok=True)
-                return (status if status else -1), "", "", hung
+                out, err = (_take(result.with_suffix(f".fd{fd}")) for fd in (1, 2))
+                return (status if status else -1), out, err, hung
             done = json.loads(result.read_text(encoding="utf-8"))
             result.unlink()
             return int(done["returncode"]), done["stdout"], done["stderr"], False
@@ -130,6 +135,15 @@ class Commands:
         import shutil
 
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _take(path: Path) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    path.unlink()
+    return text
 
 
 # ------------------------------------------------------------------ the server

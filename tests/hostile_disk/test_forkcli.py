@@ -51,3 +51,28 @@ def test_servers_started_at_once_share_no_folder(tmp_path: Path,
     assert (code, hung) == (1, False), out + err
     assert "not_initialized" in out + err or "brankas: " in err
     assert (other / "home" / "brankas.sqlite3").read_bytes() == b"another run's instance"
+
+
+@pytest.mark.slow  # a server of its own
+def test_a_child_without_a_result_is_no_clean_refusal(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A child that fails around the command (here: its working folder is gone) ends with
+    status 1 and no result: that must not read as a command that refused in silence (a
+    case expecting exit 1 and no code would pass). Its traceback is its output."""
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    commands = forkcli.Commands()
+    try:
+        code, out, err, hung = commands.run(
+            ["verify", str(tmp_path / "disk"), "--json"],
+            {**os.environ, "BRANKAS_HOME": str(tmp_path / "none"), "BRANKAS_LANG": "en"},
+            tmp_path / "missing", 60, on_hang=lambda: None)
+        assert (code, hung) == (1, False)
+        assert "Traceback" in err and "FileNotFoundError" in err, out + err
+        # the server still serves the next command
+        code, out, err, hung = commands.run(
+            ["verify", str(tmp_path / "disk"), "--json"],
+            {**os.environ, "BRANKAS_HOME": str(tmp_path / "none"), "BRANKAS_LANG": "en"},
+            tmp_path, 60, on_hang=lambda: None)
+        assert (code, hung) == (1, False) and "brankas: " in err, out + err
+    finally:
+        commands.close()
