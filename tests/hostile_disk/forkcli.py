@@ -166,6 +166,7 @@ def _child(request: dict[str, Any]) -> None:
             fds[fd] = Path(f"{scratch}.fd{fd}")
         from tests import clirun
 
+        _as_its_own_process(clirun)
         r = clirun.run_in_process(request["args"], env=request["env"],
                                   cwd=Path(request["cwd"]))
         stdout, stderr = r.stdout, r.stderr
@@ -188,6 +189,40 @@ def _child(request: dict[str, Any]) -> None:
             os.write(2, traceback.format_exc().encode())
     finally:
         os._exit(code)
+
+
+def _as_its_own_process(clirun: Any) -> None:
+    """In the child, before the command: the apps a ``python -m brankas`` process has.
+    A command set up with ``instance.start(queue=False, web=False)`` (every command but
+    init, migrate-db, serve, worker; recover sets its new instance up with them) has
+    neither the job queue's apps nor the web-only apps: a model of theirs it imports
+    fails as in a process, instead of being found in the server's registry (the in-process
+    runner keeps every app installed). Once the command has set Django up, its registry
+    is cut to its apps, and their modules are dropped, to be imported again if used."""
+    from django.apps import apps
+    from django.conf import settings
+
+    from brankas import instance
+
+    everything = list(settings.INSTALLED_APPS)  # the server's (the test settings)
+    original = clirun._DjangoState.instance_start
+
+    def instance_start(self: Any, *, queue: bool = True, web: bool = True) -> Any:
+        first = self.override is None
+        done = original(self, queue=queue, web=web)
+        if first:
+            left = [app for app in everything
+                    if not (not queue and app in instance.QUEUE_APPS)
+                    and not (not web and app in instance.WEB_APPS)]
+            if left != everything:
+                apps.set_installed_apps(left)
+                for name in [n for n in sys.modules if any(
+                        n == app or n.startswith(app + ".") for app in everything
+                        if app not in left and app != "django_tasks")]:
+                    del sys.modules[name]  # imported again: refused as in a process
+        return done
+
+    clirun._DjangoState.instance_start = instance_start
 
 
 def _warm() -> None:

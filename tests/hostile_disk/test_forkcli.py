@@ -3,6 +3,7 @@ trying, the server must give too."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -76,3 +77,45 @@ def test_a_child_without_a_result_is_no_clean_refusal(tmp_path: Path,
         assert (code, hung) == (1, False) and "brankas: " in err, out + err
     finally:
         commands.close()
+
+
+PROBE = r'''
+import json, os, sys
+from pathlib import Path
+from tests.hostile_disk import forkcli
+forkcli._warm()
+import click
+from brankas.cli import main
+from brankas.cli.runtime import handles_errors, setup_django
+
+@main.command("probe-queue-model")  # a command set up as every command but init...
+@handles_errors
+def probe() -> None:
+    setup_django()
+    from django_tasks_db.models import DBTaskResult  # noqa: F401 - the job queue's model
+    click.echo("imported")
+
+tmp = Path(sys.argv[1])
+request = {"args": ["probe-queue-model"], "env": {**os.environ, "BRANKAS_HOME": str(tmp / "h"),
+           "BRANKAS_LANG": "en"}, "cwd": str(tmp), "result": str(tmp / "result.json")}
+pid = os.fork()
+if pid == 0:
+    forkcli._child(request)
+os.waitpid(pid, 0)
+print(json.dumps(json.loads((tmp / "result.json").read_text())))
+'''
+
+
+@pytest.mark.slow  # a server's warm-up of its own
+def test_a_command_without_the_queue_apps_cannot_use_their_models(tmp_path: Path) -> None:
+    """A command set up with ``instance.start(queue=False)`` that imports a model of the
+    job queue fails in a process of its own (the app is not installed): so it does in a
+    child of the server, whose own registry holds every app."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BRANKAS_")}
+    env.update({"PYTHONPATH": str(forkcli.ROOT), "TMPDIR": str(tmp_path)})
+    proc = subprocess.run([sys.executable, "-c", PROBE, str(tmp_path)], env=env,  # noqa: S603
+                          cwd=forkcli.ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["returncode"] == 1, result
+    assert "isn't in an application in INSTALLED_APPS" in result["stderr"], result
