@@ -254,10 +254,13 @@ def _warm() -> None:
                               env=env, cwd=base)
     if r.returncode != 0:
         raise RuntimeError(r.stderr)
-    shutil.rmtree(base, ignore_errors=True)
     from django.db import connections
 
     connections.close_all()
+    # The server's own home goes now: the children's settings name it until their command
+    # sets Django up from its environment (a real process reads that environment), so
+    # whatever a command wrote there before would land unseen; now it fails loudly.
+    shutil.rmtree(home)
 
 
 def serve() -> None:

@@ -84,6 +84,9 @@ import json, os, sys
 from pathlib import Path
 from tests.hostile_disk import forkcli
 forkcli._warm()
+from django.conf import settings
+# a command's write to the server's home before it sets Django up: loud, never unseen
+assert not settings.BRANKAS.home.exists() and not Path(os.environ["BRANKAS_HOME"]).exists()
 import click
 from brankas.cli import main
 from brankas.cli.runtime import handles_errors, setup_django
@@ -110,7 +113,8 @@ print(json.dumps(json.loads((tmp / "result.json").read_text())))
 def test_a_command_without_the_queue_apps_cannot_use_their_models(tmp_path: Path) -> None:
     """A command set up with ``instance.start(queue=False)`` that imports a model of the
     job queue fails in a process of its own (the app is not installed): so it does in a
-    child of the server, whose own registry holds every app."""
+    child of the server, whose own registry holds every app. The server's own home (what
+    a child's settings name before its command sets Django up) is gone."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRANKAS_")}
     env.update({"PYTHONPATH": str(forkcli.ROOT), "TMPDIR": str(tmp_path)})
     proc = subprocess.run([sys.executable, "-c", PROBE, str(tmp_path)], env=env,  # noqa: S603
