@@ -72,13 +72,20 @@ class Commands:
 
     @staticmethod
     def _line(proc: subprocess.Popen[bytes], timeout: float | None) -> dict[str, Any] | None:
+        """The server's next line, or None when none came within ``timeout`` seconds.
+        Read a byte at a time from the descriptor (never through a buffer: a line read
+        ahead into one would be invisible to ``select``, and a command's end already
+        received taken for a hang)."""
         assert proc.stdout is not None
         fd = proc.stdout.fileno()
         if timeout is not None and not select.select([fd], [], [], timeout)[0]:
             return None
-        line = proc.stdout.readline()
-        if not line:
-            raise RuntimeError("forkcli: the server ended")
+        line = bytearray()
+        while not line.endswith(b"\n"):
+            byte = os.read(fd, 1)
+            if not byte:
+                raise RuntimeError("forkcli: the server ended")
+            line += byte
         return dict(json.loads(line))
 
     def run(self, args: list[str], env: dict[str, str], cwd: Path, timeout: float,
@@ -105,8 +112,13 @@ class Commands:
             costs.add_children(ended["cpu"])  # not a child of this process
             status = int(ended["status"])
             if hung or not result.exists():
+                # No result: killed (a hang, a signal), ended by os._exit, or the child
+                # failed before or after the command. What reached its descriptors (the
+                # child's own traceback included) is its output, as a process's would be:
+                # never an empty, clean-looking refusal.
                 result.unlink(missing_ok=True)
-                return (status if status else -1), "", "", hung
+                out, err = (_take(result.with_suffix(f".fd{fd}")) for fd in (1, 2))
+                return (status if status else -1), out, err, hung
             done = json.loads(result.read_text(encoding="utf-8"))
             result.unlink()
             return int(done["returncode"]), done["stdout"], done["stderr"], False
@@ -123,6 +135,15 @@ class Commands:
         import shutil
 
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _take(path: Path) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    path.unlink()
+    return text
 
 
 # ------------------------------------------------------------------ the server
@@ -145,6 +166,7 @@ def _child(request: dict[str, Any]) -> None:
             fds[fd] = Path(f"{scratch}.fd{fd}")
         from tests import clirun
 
+        _as_its_own_process(clirun)
         r = clirun.run_in_process(request["args"], env=request["env"],
                                   cwd=Path(request["cwd"]))
         stdout, stderr = r.stdout, r.stderr
@@ -169,6 +191,40 @@ def _child(request: dict[str, Any]) -> None:
         os._exit(code)
 
 
+def _as_its_own_process(clirun: Any) -> None:
+    """In the child, before the command: the apps a ``python -m brankas`` process has.
+    A command set up with ``instance.start(queue=False, web=False)`` (every command but
+    init, migrate-db, serve, worker; recover sets its new instance up with them) has
+    neither the job queue's apps nor the web-only apps: a model of theirs it imports
+    fails as in a process, instead of being found in the server's registry (the in-process
+    runner keeps every app installed). Once the command has set Django up, its registry
+    is cut to its apps, and their modules are dropped, to be imported again if used."""
+    from django.apps import apps
+    from django.conf import settings
+
+    from brankas import instance
+
+    everything = list(settings.INSTALLED_APPS)  # the server's (the test settings)
+    original = clirun._DjangoState.instance_start
+
+    def instance_start(self: Any, *, queue: bool = True, web: bool = True) -> Any:
+        first = self.override is None
+        done = original(self, queue=queue, web=web)
+        if first:
+            left = [app for app in everything
+                    if not (not queue and app in instance.QUEUE_APPS)
+                    and not (not web and app in instance.WEB_APPS)]
+            if left != everything:
+                apps.set_installed_apps(left)
+                for name in [n for n in sys.modules if any(
+                        n == app or n.startswith(app + ".") for app in everything
+                        if app not in left and app != "django_tasks")]:
+                    del sys.modules[name]  # imported again: refused as in a process
+        return done
+
+    clirun._DjangoState.instance_start = instance_start
+
+
 def _warm() -> None:
     """Django set up as in the test process, and one ``brankas init`` run in-process:
     the migrated tables a new database is given (clirun) are then in every child."""
@@ -185,8 +241,10 @@ def _warm() -> None:
     import tests.conftest  # noqa: F401 - the test instance's preparation
     from tests import clirun
 
-    base = Path(os.environ["BRANKAS_HOME"]).parent / "forkcli-warm"
-    base.mkdir(exist_ok=True)
+    # In this server's own home (removed with it): every xdist worker, and every other
+    # run on the machine, starts a server of its own at the same moment.
+    base = Path(home) / "forkcli-warm"
+    base.mkdir()
     (base / "pw").write_text("Warm-Pass-2026!\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRANKAS_")}
     env.update({"BRANKAS_HOME": str(base / "home"), "BRANKAS_LANG": "en",
@@ -196,10 +254,13 @@ def _warm() -> None:
                               env=env, cwd=base)
     if r.returncode != 0:
         raise RuntimeError(r.stderr)
-    shutil.rmtree(base, ignore_errors=True)
     from django.db import connections
 
     connections.close_all()
+    # The server's own home goes now: the children's settings name it until their command
+    # sets Django up from its environment (a real process reads that environment), so
+    # whatever a command wrote there before would land unseen; now it fails loudly.
+    shutil.rmtree(home)
 
 
 def serve() -> None:
