@@ -20,11 +20,16 @@ from tests.conftest import cli, make_pdf
 from tests.leakscan import SHARED_TEMP, scan_for
 
 MARKER = "ZQXSEGELCLI"
+# The control office (sealing off) types its own marker: its database, which holds it by
+# design, is then no hit of the sealed office's scan of the shared temporary folders
+# (under TMPDIR=/dev/shm the control's folder is one of them).
+CONTROL = "ZQXKONTROLCLI"
 REGISTER = ["--number", "005/12/2026", "--date", "2026-11-20", "--correspondent", "Kapolres",
             "--direction", "penerimaan", "--json"]
 
 
-def _build(template: SimpleNamespace, base: Path, *, env: dict[str, str]) -> SimpleNamespace:
+def _build(template: SimpleNamespace, base: Path, *, env: dict[str, str],
+           marker: str = MARKER) -> SimpleNamespace:
     home = base / "home"
     shutil.copytree(template.home, home)
     run = functools.partial(cli, home, base, env=env)
@@ -32,8 +37,8 @@ def _build(template: SimpleNamespace, base: Path, *, env: dict[str, str]) -> Sim
     scan = base / "scan.pdf"
     make_pdf(scan, text="isi surat rahasia")
     r = run("register", str(scan), "--classification", "rahasia",
-            "--subject", f"Perihal {MARKER}-S", "--notes", f"Catatan {MARKER}-N",
-            "--attachments", f"Lampiran {MARKER}-A", *REGISTER, user="operator")
+            "--subject", f"Perihal {marker}-S", "--notes", f"Catatan {marker}-N",
+            "--attachments", f"Lampiran {marker}-A", *REGISTER, user="operator")
     assert r.returncode == 0, r.stderr
     doc = r.json()
     make_pdf(scan, text="isi surat biasa")
@@ -41,8 +46,8 @@ def _build(template: SimpleNamespace, base: Path, *, env: dict[str, str]) -> Sim
             *REGISTER, user="operator")
     assert r.returncode == 0, r.stderr
     make_pdf(scan, text="surat permintaan")
-    r = run("request", "create", "--subject", f"Permintaan {MARKER}-R", "--classification",
-            "rahasia", "--addressee", "Gubernur", "--notes", f"Catatan {MARKER}-RN",
+    r = run("request", "create", "--subject", f"Permintaan {marker}-R", "--classification",
+            "rahasia", "--addressee", "Gubernur", "--notes", f"Catatan {marker}-RN",
             "--attach", str(scan), "--json", user="operator")
     assert r.returncode == 0, r.stderr
     req = r.json()
@@ -51,7 +56,7 @@ def _build(template: SimpleNamespace, base: Path, *, env: dict[str, str]) -> Sim
     r = run("backup", str(disk), "--label", "DISK-S", "--json", user="operator")
     assert r.returncode == 0, r.stderr
     return SimpleNamespace(home=home, base=base, run=run, doc=doc, req=req, disk=disk,
-                           started=started, secrets=template.secrets)
+                           started=started, secrets=template.secrets, marker=marker)
 
 
 @pytest.fixture(scope="module")
@@ -62,14 +67,14 @@ def sealed_office(cli_office_template, tmp_path_factory) -> SimpleNamespace:
 @pytest.fixture(scope="module")
 def unsealed_office(cli_office_template, tmp_path_factory) -> SimpleNamespace:
     return _build(cli_office_template, tmp_path_factory.mktemp("unsealed-cli"),
-                  env={"BRANKAS_SEALED_FIELDS": "none"})
+                  env={"BRANKAS_SEALED_FIELDS": "none"}, marker=CONTROL)
 
 
 def _scan(o: SimpleNamespace, *, shared: bool = True) -> list[Path]:
     # The database, and its WAL and shm files when a command left them; the data folder,
     # the backup disk, the commands' temporary folder and (slow) the shared ones.
     roots = [o.home, o.disk, o.base / "tmp", *(SHARED_TEMP if shared else ())]
-    return scan_for(MARKER.encode(), roots, since=o.started - 1,
+    return scan_for(o.marker.encode(), roots, since=o.started - 1,
                     exclude=(Path(__file__).resolve().parent,))
 
 
@@ -145,7 +150,7 @@ def test_seal_fields_seals_an_older_instance_and_leaves_no_old_value(unsealed_of
     shutil.copytree(unsealed_office.home, home)
     run = functools.partial(cli, home, tmp_path)
     db = home / "brankas.sqlite3"
-    assert MARKER.encode() in db.read_bytes()  # the old, unsealed values
+    assert CONTROL.encode() in db.read_bytes()  # the old, unsealed values
     pp = str(unsealed_office.secrets / "kabid.pp")
     r = run("seal-fields", "--json", user="operator")  # a Sandiman holds no key: refused
     assert r.returncode != 0
@@ -154,10 +159,10 @@ def test_seal_fields_seals_an_older_instance_and_leaves_no_old_value(unsealed_of
     done = r.json()
     assert (done["documents"], done["requests"], done["already"]) == (1, 1, 0)
     assert done["checkpoint"][0] == 0  # not busy: the log was emptied
-    assert scan_for(MARKER.encode(), [home]) == []
+    assert scan_for(CONTROL.encode(), [home]) == []
     doc = unsealed_office.doc
     shown = run("show", doc["agenda"], "--passphrase-file", pp, "--json", user="kabid").json()
-    assert (shown["subject"], shown["notes"]) == (f"Perihal {MARKER}-S", f"Catatan {MARKER}-N")
+    assert (shown["subject"], shown["notes"]) == (f"Perihal {CONTROL}-S", f"Catatan {CONTROL}-N")
     assert run("show", doc["agenda"], "--json", user="admin").json()["subject"] == "tersegel"
     again = run("seal-fields", "--passphrase-file", pp, "--json", user="kabid").json()
     assert (again["documents"], again["requests"], again["already"]) == (0, 0, 2)
@@ -165,7 +170,7 @@ def test_seal_fields_seals_an_older_instance_and_leaves_no_old_value(unsealed_of
         actions = conn.execute("SELECT actor, detail FROM audit_auditevent "
                                "WHERE action = 'sealed.seal_fields'").fetchall()
     assert len(actions) == 4 and {a for a, _d in actions} == {"kabid"}
-    assert all(MARKER not in d for _a, d in actions)
+    assert all(CONTROL not in d for _a, d in actions)
 
 
 def test_recover_restores_sealed_values_as_they_are(sealed_office, tmp_path) -> None:

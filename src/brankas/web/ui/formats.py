@@ -178,6 +178,9 @@ DETAIL_LABELS: dict[str, tuple[str, str]] = {
     "linked_from": ("terhubung dari", "linked from"), "disk": ("disk", "disk"),
     "safe": ("brankas", "safe"), "status": ("status", "status"),
     "free_bytes": ("ruang kosong (byte)", "free space (bytes)"),
+    # a grant or rekey: files done before it was cut short; the sealed rows of a batch
+    "files_done": ("berkas selesai", "files done"),
+    "rows": ("baris", "rows"),
     "runs_left": ("sisa back up", "backups left"),
     "rose": ("penghitung kerusakan naik", "failure counters rose"),
 }
