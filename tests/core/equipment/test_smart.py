@@ -137,11 +137,11 @@ def test_a_timeout_a_missing_program_and_garbage_are_unknown(tmp_path: Path) -> 
 def test_the_real_timeout_stops_a_hanging_program(tmp_path: Path) -> None:
     """The bound is smartctl's own subprocess timeout: a program that never answers is
     stopped and the disk is unknown."""
+    if os.name != "posix":
+        pytest.skip("a script as a program needs POSIX")
     hang = tmp_path / "smartctl"
     hang.write_text(f"#!{sys.executable}\nimport time\ntime.sleep(60)\n")
     hang.chmod(0o755)
-    if os.name != "posix":
-        pytest.skip("a script as a program needs POSIX")
     h = smart.read_device("/dev/null", timeout=0.5, smartctl=str(hang))
     assert h.status == smart.UNKNOWN and "did not answer" in h.reason
 

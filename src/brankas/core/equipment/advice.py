@@ -12,6 +12,8 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
+from brankas.core.printing import numbers
+
 # What replacing a disk takes, the same in every disk warning.
 _REPLACE = (
     "ganti disk: back up ke disk baru (brankas backup DEST-BARU, atau halaman Back up), "
@@ -97,6 +99,9 @@ def text(code: str, params: dict[str, Any], lang: str = "id") -> str:
             values[name + "_arg"] = shlex.quote(str(values[name]))
     if "rose" in values:
         values["which"] = which_text(values["rose"], lang)
+    if "free_bytes" in values and "free" not in values:  # as the papers and pages show sizes
+        free = values["free_bytes"]
+        values["free"] = "-" if free is None else numbers.size(free, lang)
     return WARNINGS[code][index].format(**values)
 
 

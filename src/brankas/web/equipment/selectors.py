@@ -19,6 +19,7 @@ from brankas.core.access import Action
 from brankas.core.chains.custody import MediumState
 from brankas.core.equipment import advice
 from brankas.core.errors import NotFound
+from brankas.core.printing import numbers
 from brankas.core.terms import (
     CONDITION_LABELS,
     DAMAGED_CONDITIONS,
@@ -274,14 +275,8 @@ def _when(value: datetime) -> str:
 
 
 def _size(n: int | None) -> str:
-    if n is None:
-        return "-"
-    value = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{n} B"
+    """A size on the paper (Bahasa Indonesia), as the report's other sizes."""
+    return "-" if n is None else numbers.size(n)
 
 
 def _months(since: date, today: date) -> int:
@@ -327,7 +322,7 @@ def equipment_warnings(items: list[Item] | None = None,
                 item.ref, item.url_ref))
         if h is not None and h.runs_left is not None and h.runs_left <= settings.disk_full_runs:
             out.append(EquipmentWarning("full_soon", {
-                "disk": disk, "runs": h.runs_left, "free": _size(h.free_bytes)},
+                "disk": disk, "runs": h.runs_left, "free_bytes": h.free_bytes},
                 item.ref, item.url_ref))
         since = item.acquired or timezone.localtime(item.medium.first_used_at).date()
         months = _months(since, today)
