@@ -12,6 +12,7 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
+from brankas.core.equipment import smart
 from brankas.core.printing import numbers
 
 # What replacing a disk takes, the same in every disk warning.
@@ -109,31 +110,21 @@ def text(code: str, params: dict[str, Any], lang: str = "id") -> str:
 # in both languages for the pages and the audit log; smartctl's own message is shown as
 # the program printed it.
 REASON_WORDS = {
-    "smartctl output is not a JSON object": ("keluaran smartctl bukan objek JSON",
-                                             "smartctl output is not a JSON object"),
-    "smartctl output too large": ("keluaran smartctl terlalu besar",
-                                  "smartctl output too large"),
-    "smartctl output is not JSON": ("keluaran smartctl bukan JSON",
-                                    "smartctl output is not JSON"),
-    "smartctl not installed (Debian: smartmontools)": (
-        "smartctl tidak terpasang (Debian: smartmontools)",
-        "smartctl not installed (Debian: smartmontools)"),
-    "no block device found for the folder on this system": (
-        "tidak ada perangkat blok untuk folder ini di sistem ini",
-        "no block device found for the folder on this system"),
-    "SMART overall-health self-assessment: FAILED": (
-        "penilaian kesehatan SMART oleh disk sendiri: GAGAL",
-        "SMART overall-health self-assessment: FAILED"),
-    "no SMART status in smartctl's output": ("keluaran smartctl tidak memuat status SMART",
-                                             "no SMART status in smartctl's output"),
+    smart.R_NOT_OBJECT: ("keluaran smartctl bukan objek JSON", smart.R_NOT_OBJECT),
+    smart.R_TOO_LARGE: ("keluaran smartctl terlalu besar", smart.R_TOO_LARGE),
+    smart.R_NOT_JSON: ("keluaran smartctl bukan JSON", smart.R_NOT_JSON),
+    smart.R_NOT_INSTALLED: ("smartctl tidak terpasang (Debian: smartmontools)",
+                            smart.R_NOT_INSTALLED),
+    smart.R_NO_DEVICE: ("tidak ada perangkat blok untuk folder ini di sistem ini",
+                        smart.R_NO_DEVICE),
+    smart.R_FAILED: ("penilaian kesehatan SMART oleh disk sendiri: GAGAL", smart.R_FAILED),
+    smart.R_NO_STATUS: ("keluaran smartctl tidak memuat status SMART", smart.R_NO_STATUS),
 }
 REASON_PREFIXES = {
-    "smartctl did not answer within ": ("smartctl tidak menjawab dalam ",
-                                        "smartctl did not answer within "),
-    "smartctl could not run: ": ("smartctl tidak dapat dijalankan: ",
-                                 "smartctl could not run: "),
-    "recorded smartctl output unreadable: ": ("keluaran smartctl yang direkam tidak terbaca: ",
-                                              "recorded smartctl output unreadable: "),
+    smart.P_TIMEOUT: ("smartctl tidak menjawab dalam ", smart.P_TIMEOUT),
+    smart.P_NOT_RUN: ("smartctl tidak dapat dijalankan: ", smart.P_NOT_RUN),
+    smart.P_RECORDED: ("keluaran smartctl yang direkam tidak terbaca: ", smart.P_RECORDED),
+    smart.P_PREFAIL: ("atribut prakegagalan pada atau di bawah ambang: ", smart.P_PREFAIL),
 }
 
 

@@ -77,6 +77,21 @@ def unknown(reason: str, device: str = "") -> Health:
     return Health(status=UNKNOWN, reason=reason[:200], device=device)
 
 
+# Why a reading is unknown or failed, as recorded (English); ``advice.REASON_WORDS`` and
+# ``advice.REASON_PREFIXES`` give each in both languages (keyed by these, one home).
+R_NOT_OBJECT = "smartctl output is not a JSON object"
+R_TOO_LARGE = "smartctl output too large"
+R_NOT_JSON = "smartctl output is not JSON"
+R_NOT_INSTALLED = "smartctl not installed (Debian: smartmontools)"
+R_NO_DEVICE = "no block device found for the folder on this system"
+R_FAILED = "SMART overall-health self-assessment: FAILED"
+R_NO_STATUS = "no SMART status in smartctl's output"
+P_TIMEOUT = "smartctl did not answer within "
+P_NOT_RUN = "smartctl could not run: "
+P_RECORDED = "recorded smartctl output unreadable: "
+P_PREFAIL = "prefailure attributes at or below threshold: "
+
+
 def _int(value: Any, limit: int = MAX_COUNT) -> int | None:
     """A whole number from smartctl's JSON; anything else (a string, a bool, a float, a
     negative or absurdly large number) is not one."""
@@ -176,7 +191,7 @@ def parse(data: Any, exit_code: int | None = None) -> Health:
     prints PASSED beside it) is ``failed``; anything else is ``unknown``. ``exit_code``
     is the status smartctl exited with, when it ran here (its bits add to the JSON's)."""
     if not isinstance(data, Mapping):
-        return unknown("smartctl output is not a JSON object")
+        return unknown(R_NOT_OBJECT)
     found = data.get("device")
     device: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
     name = _text(device.get("name"), 200)
@@ -189,16 +204,16 @@ def parse(data: Any, exit_code: int | None = None) -> Health:
     counts: dict[str, int | None] = dict.fromkeys(COUNTERS)
     ata, failing = _ata(data)
     if passed is False or bits & EXIT_DISK_FAILING:
-        status, reason = FAILED, "SMART overall-health self-assessment: FAILED"
+        status, reason = FAILED, R_FAILED
     elif failing or bits & EXIT_PREFAIL_AT_THRESHOLD:
         status = FAILED
-        reason = ("prefailure attributes at or below threshold: "
+        reason = (P_PREFAIL
                   + (", ".join(failing) if failing else "(smartctl exit status bit 4)"))
     elif passed is True:
         status, reason = GOOD, ""
     else:
         status = UNKNOWN
-        reason = messages[0] if messages else "no SMART status in smartctl's output"
+        reason = messages[0] if messages else R_NO_STATUS
     counts.update({k: v for k, v in ata.items() if v is not None})
     counts.update({k: v for k, v in _nvme(data).items() if v is not None})
     counts.update({k: v for k, v in _scsi(data).items() if v is not None})
@@ -229,10 +244,10 @@ def _load(text: str | bytes) -> Any:
 def parse_text(text: str | bytes, exit_code: int | None = None) -> Health:
     """``parse`` of smartctl's printed output; output that is not JSON is ``unknown``."""
     if len(text) > MAX_OUTPUT:
-        return unknown("smartctl output too large")
+        return unknown(R_TOO_LARGE)
     data = _load(text)
     if data is None:
-        return unknown("smartctl output is not JSON")
+        return unknown(R_NOT_JSON)
     return parse(data, exit_code)
 
 
@@ -297,20 +312,20 @@ def read_device(device: str, *, timeout: float, smartctl: str | None = None,
     ``-d sat`` when a USB bridge is in the way."""
     exe = smartctl or shutil.which("smartctl")
     if exe is None:
-        return unknown("smartctl not installed (Debian: smartmontools)", device)
+        return unknown(R_NOT_INSTALLED, device)
     health = Health(status=UNKNOWN)
     for extra in ([], ["-d", "sat"]):
         try:
             code, out = runner([exe, "--json", "-a", *extra, device], timeout)
         except subprocess.TimeoutExpired:
-            return unknown(f"smartctl did not answer within {timeout:g} s", device)
+            return unknown(f"{P_TIMEOUT}{timeout:g} s", device)
         except OSError as exc:
-            return unknown(f"smartctl could not run: {exc.strerror or exc}", device)
+            return unknown(f"{P_NOT_RUN}{exc.strerror or exc}", device)
         if len(out) > MAX_OUTPUT:
-            return unknown("smartctl output too large", device)
+            return unknown(R_TOO_LARGE, device)
         data = _load(out)
         if not isinstance(data, Mapping):
-            return unknown("smartctl output is not JSON", device)
+            return unknown(R_NOT_JSON, device)
         health = parse(data, code)
         if extra or not needs_sat(data):
             break
@@ -330,9 +345,9 @@ def read(folder: Path, *, timeout: float, recorded: Path | None = None,
             with Path(recorded).open("rb") as fh:  # never more than the bound in memory
                 text = fh.read(MAX_OUTPUT + 1)
         except OSError as exc:
-            return unknown(f"recorded smartctl output unreadable: {exc.strerror or exc}")
+            return unknown(f"{P_RECORDED}{exc.strerror or exc}")
         return parse_text(text)
     device = device_for(folder)
     if device is None:
-        return unknown("no block device found for the folder on this system")
+        return unknown(R_NO_DEVICE)
     return read_device(device, timeout=timeout, runner=runner)
