@@ -291,6 +291,7 @@ main.lazy = {
     "request": ("brankas.cli.sendrequests",),
     "seal-fields": ("brankas.cli.sealfields",),  # issue 16
     "equipment": ("brankas.cli.equipment",),  # s17 E: issue 17
+    "offsite": ("brankas.cli.offsite",),  # s18 OB: issue 18
 }
 assert isinstance(audit, LazyGroup)
 audit.lazy = {"list": ("brankas.cli.audit",), "export": ("brankas.cli.audit",)}

@@ -64,6 +64,11 @@ class Action(StrEnum):
     # s17 E: the equipment register and its maintenance log (issue 17).
     RECORD_EQUIPMENT = "record-equipment"  # add items, log checks and repairs, retire items
     VIEW_EQUIPMENT = "view-equipment"  # the register, its log and the disks' health
+    # s18 OB: offsite copies (issue 18). Listing the remotes is VIEW_BACKUPS.
+    OFFSITE_ADD = "offsite-add"  # register an S3 bucket with Object Lock as a remote
+    OFFSITE_PUSH = "offsite-push"  # copy the archive to a remote
+    OFFSITE_VERIFY = "offsite-verify"  # check a remote's objects and its lock (the canary)
+    OFFSITE_RESTORE = "offsite-restore"  # restore documents from a remote (needs a key)
 
 
 S, KS, KB, KD, AD = Role.SANDIMAN, Role.KASI, Role.KABID, Role.KADIS, Role.ADMIN
@@ -115,6 +120,12 @@ MATRIX: dict[Action, frozenset[Role]] = {
     Action.SEAL_FIELDS: HOLDERS | {AD},
     Action.RECORD_EQUIPMENT: frozenset({S}),
     Action.VIEW_EQUIPMENT: frozenset({S, KS, KB}),
+    # s18 OB: as the backup disk (the Sandiman), except the restore: everything offsite
+    # is encrypted, so only a key holder can restore from it.
+    Action.OFFSITE_ADD: frozenset({S}),
+    Action.OFFSITE_PUSH: frozenset({S}),
+    Action.OFFSITE_VERIFY: frozenset({S}),
+    Action.OFFSITE_RESTORE: frozenset({KS, KB, KD}),
 }
 
 # What the action is called in a refusal ("the role X may not ...").
@@ -175,6 +186,12 @@ ACTION_WORDS = {
     Action.RECORD_EQUIPMENT: ("mencatat peralatan dan pemeliharaannya",
                               "record equipment and its maintenance"),
     Action.VIEW_EQUIPMENT: ("melihat daftar peralatan", "view the equipment register"),
+    Action.OFFSITE_ADD: ("mendaftarkan penyimpanan offsite", "add an offsite remote"),
+    Action.OFFSITE_PUSH: ("mengirim arsip ke penyimpanan offsite",
+                          "push the archive to an offsite remote"),
+    Action.OFFSITE_VERIFY: ("memeriksa salinan offsite", "verify an offsite copy"),
+    Action.OFFSITE_RESTORE: ("memulihkan dokumen dari salinan offsite",
+                             "restore documents from an offsite copy"),
 }
 
 

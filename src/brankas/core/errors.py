@@ -1042,6 +1042,26 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "yet ({detail}); run once: brankas worker --burst (or brankas serve), which updates "
         "it, then this command again",
     ),
+    # s18 OB: offsite copies (issue 18)
+    "offsite_remote_not_found": (
+        "tidak ada remote offsite bernama {name} (lihat: brankas offsite list)",
+        "there is no offsite remote named {name} (see: brankas offsite list)",
+    ),
+    "offsite_remote_exists": (
+        "remote offsite {name} sudah ada", "offsite remote {name} already exists",
+    ),
+    "offsite_field_invalid": (
+        "{field} tidak valid: {detail}", "{field} is not valid: {detail}",
+    ),
+    "offsite_push_running": (
+        "pengiriman ke remote offsite {name} sedang berjalan; tunggu sampai selesai",
+        "a push to the offsite remote {name} is running; wait until it ends",
+    ),
+    "offsite_not_sealed": (
+        "salinan offsite {name} tidak memuat segel kantor yang sah ({detail}): tidak ada "
+        "yang dipulihkan",
+        "the offsite copy {name} holds no valid office seal ({detail}): nothing restored",
+    ),
 }
 
 

@@ -1,0 +1,875 @@
+"""Offsite copies (issue 18; docs/offsite.md): add a remote, push, verify, restore.
+
+The objects are written through ``brankas.core.offsite.remote.Remote`` (the S3 layer:
+checksums, retries, bandwidth limit, Object Lock), laid out by ``core.offsite.index``.
+A push sends, in this order:
+
+1. every file of the disk bag the remote lacks (the office's records, ``PushedObject``,
+   say what it has): the archive, request letters, key files and anchors, then this
+   push's folder (``backup/offsite-NNNN/``: registers, database snapshot, recipients) and
+   the audit entries since the last push (one segment). A file not already ``.age`` is
+   encrypted (age, to the holders and the recovery key) into a staging file of ciphertext
+   as it is read; each object is recorded as soon as the server confirmed it, so an
+   interrupted push resumes where it stopped;
+2. the index (encrypted), the manifest, bag-info, bagit, the tag manifest, each a new
+   version;
+3. last, the office seal (encrypted) naming the index's and the manifest's versions.
+
+Every service takes an ``on_progress(files_done, files_total, bytes_done, bytes_total)``
+callback, as the backup's, so a job can run it and show its progress.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import io
+import math
+import os
+import re
+import secrets
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import IO, Any, BinaryIO
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from brankas.core import crypto, fsutil
+from brankas.core.access import Action
+from brankas.core.disk import format as fmt
+from brankas.core.disk import seal as diskseal
+from brankas.core.disk.layout import KEYS_DIR, RECIPIENTS, RUNS_DIR
+from brankas.core.errors import (
+    BrankasError,
+    Conflict,
+    CryptoFailure,
+    IntegrityFailure,
+    InvalidInput,
+    NotFound,
+)
+from brankas.core.names import is_safe_component
+from brankas.core.offsite import index as layout
+from brankas.core.register import lock as archivelock
+from brankas.web.accounts.models import User
+from brankas.web.audit.guard import require_audited
+from brankas.web.audit.models import AuditEvent
+from brankas.web.audit.services import AuditEntry, audit_record, audit_record_many
+from brankas.web.backup import runfiles
+from brankas.web.backup import segments as auditsegments
+from brankas.web.backup.paths import empty_target, outside_home
+from brankas.web.consistency import one_view
+from brankas.web.documents.models import Document
+from brankas.web.keys.models import HolderKey
+from brankas.web.keys.selectors import Purpose, recipients_for
+from brankas.web.keys.services import (
+    anchor_files,
+    key_file_name,
+    office_key,
+    office_keys_trusted,
+    recipients_text,
+)
+from brankas.web.offsite.models import Push, PushedObject, Remote
+from brankas.web.runtime import brankas_settings
+from brankas.web.sendrequests.selectors import request_letters
+
+Progress = Callable[[int, int, int, int], None]  # files_done, files_total, bytes_done, bytes_total
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,59}")
+MAX_RETENTION_DAYS = 36500
+EXTEND_WHEN = 3  # a lock ending within a third of the retention period is extended
+SEAL_VERSIONS_TRIED = 50  # newer forged seal versions than this are not all opened
+_PROGRESS_EVERY = 50  # files between two writes of a push's progress to its record
+
+
+# -- the S3 layer ------------------------------------------------------------------------
+
+def _config(remote: Remote, bwlimit: int | None = None) -> Any:
+    from brankas.core.offsite.remote import RemoteConfig
+
+    return RemoteConfig(endpoint=remote.endpoint, bucket=remote.bucket, region=remote.region,
+                        prefix=remote.prefix, retention_days=remote.retention_days,
+                        bwlimit=bwlimit, credentials_file=remote.credentials_file or None)
+
+
+def client_for(remote: Remote, bwlimit: int | None = None) -> Any:
+    """The S3 client of ``remote`` (``core.offsite.remote.Remote``)."""
+    from brankas.core.offsite.remote import Remote as S3
+
+    return S3(_config(remote, bwlimit))
+
+
+def _remote(name: str) -> Remote:
+    found = Remote.objects.filter(name=name).first()
+    if found is None:
+        raise NotFound("offsite_remote_not_found", name=fmt.shown(name, 60))
+    return found
+
+
+# -- add --------------------------------------------------------------------------------
+
+def _checked_fields(name: str, endpoint: str, bucket: str, region: str, prefix: str,
+                    retention_days: int, credentials_file: str | None) -> tuple[str, str]:
+    def bad(what: str, detail: str) -> InvalidInput:
+        return InvalidInput("offsite_field_invalid", field=what, detail=detail)
+
+    if not _NAME.fullmatch(name) or not is_safe_component(name):
+        raise bad("NAME", "huruf, angka, . _ - (maks. 60) / letters, digits, . _ - (max 60)")
+    if not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", endpoint) or len(endpoint) > 500:
+        raise bad("--endpoint", "http(s)://host[:port]")
+    if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", bucket):
+        raise bad("--bucket", "3-63: a-z 0-9 . -")
+    if not re.fullmatch(r"[A-Za-z0-9-]{1,60}", region):
+        raise bad("--region", region[:60])
+    if not 1 <= retention_days <= MAX_RETENTION_DAYS:
+        raise bad("--retention-days", f"1..{MAX_RETENTION_DAYS}")
+    prefix = prefix.strip("/")
+    parts = prefix.split("/") if prefix else []
+    if len(prefix) > 200 or "\\" in prefix or any(p in ("", ".", "..") for p in parts):
+        raise bad("--prefix", "a/b/c, tanpa .. / without ..")
+    creds = ""
+    if credentials_file:
+        path = Path(credentials_file).expanduser().absolute()
+        if not path.is_file():
+            raise bad("--credentials-file", f"{path}: tidak ada / not found")
+        creds = str(path)  # the path only: the secret stays in that file
+    return prefix, creds
+
+
+def remote_add(*, actor: User, name: str, endpoint: str, bucket: str,
+               region: str = "us-east-1", prefix: str = "", retention_days: int = 400,
+               credentials_file: str | None = None) -> Remote:
+    """Register a bucket as an offsite remote: checked (reachable, versioned, Object Lock
+    on: else refused), then the canary (a locked version that must refuse a delete): a
+    remote that lets it go is recorded, as NOT immutable."""
+    require_audited(actor, Action.OFFSITE_ADD, target=name[:200])
+    try:
+        prefix, creds = _checked_fields(name, endpoint, bucket, region, prefix, retention_days,
+                                        credentials_file)
+        if Remote.objects.filter(name=name).exists():
+            raise Conflict("offsite_remote_exists", name=name)
+        remote = Remote(name=name, remote_id=secrets.token_hex(16), endpoint=endpoint,
+                        bucket=bucket, region=region, prefix=prefix,
+                        retention_days=retention_days, credentials_file=creds,
+                        added_by=actor, added_at=timezone.now())
+        client = client_for(remote)
+        client.check()
+        canary = client.canary()
+    except BrankasError as exc:
+        audit_record(actor=actor.username, action="offsite.add", target=name[:200],
+                     outcome="refused" if exc.kind in ("invalid", "conflict") else "failed",
+                     detail={"error": exc.code, "endpoint": endpoint[:200], "bucket": bucket})
+        raise
+    remote.immutable = bool(canary.immutable)
+    remote.canary_at = timezone.now()
+    remote.canary_detail = str(canary.detail)[:2000]
+    with transaction.atomic():
+        remote.save()
+        audit_record(actor=actor.username, action="offsite.add", target=name,
+                     detail={"endpoint": endpoint, "bucket": bucket, "region": region,
+                             "prefix": prefix, "retention_days": retention_days,
+                             "credentials_file": bool(creds),
+                             "immutable": remote.immutable,
+                             "canary": remote.canary_detail[:300]})
+    return remote
+
+
+# -- push -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Item:
+    """A file of the disk bag to push: its payload path, where its bytes come from (a
+    file or bytes), its own SHA-256 and size."""
+
+    path: str
+    source: Path | bytes
+    sha256: str
+    size: int
+
+    @property
+    def wrap(self) -> str:
+        """A file that is age already goes as it is; anything else is encrypted."""
+        return layout.WRAP_PLAIN if self.path.endswith(".age") else layout.WRAP_AGE
+
+
+@dataclass
+class PushOutcome:
+    push: Push
+    remote: Remote
+    damaged: list[str] = field(default_factory=list)  # archive files not matching the register
+
+    @property
+    def ok(self) -> bool:
+        return self.push.status == Push.COMPLETED and not self.damaged
+
+    def as_dict(self) -> dict[str, Any]:
+        p = self.push
+        return {"remote": self.remote.name, "push": p.number, "status": p.status,
+                "folder": p.folder, "objects_sent": p.objects_sent, "bytes_sent": p.bytes_sent,
+                "objects_skipped": p.objects_skipped, "files": p.files_total,
+                "bytes": p.bytes_total, "retention_extended": p.retention_extended,
+                "immutable": self.remote.immutable, "damaged": self.damaged,
+                "started_at": p.started_at.isoformat(),
+                "finished_at": p.finished_at.isoformat() if p.finished_at else None}
+
+
+@contextlib.contextmanager
+def _push_lock(remote: Remote) -> Iterator[None]:
+    """One push per remote at a time (a lock file in the data folder's tmp/)."""
+    tmp = brankas_settings().tmp
+    fsutil.make_private_dir(tmp)
+    fd = os.open(tmp / f"offsite-{remote.remote_id}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise Conflict("offsite_push_running", name=remote.name) from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def offsite_push(*, actor: User, name: str, bwlimit: int | None = None,
+                 on_progress: Progress | None = None,
+                 on_start: Callable[[Push], None] | None = None) -> PushOutcome:
+    """Push to the remote ``name`` what it lacks, then a new index, manifest and seal."""
+    require_audited(actor, Action.OFFSITE_PUSH, target=name[:200])
+    try:
+        remote = _remote(name)
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(archivelock.archive_lock(brankas_settings().tmp,
+                                                         archivelock.BACKUP, shared=True))
+            stack.enter_context(_push_lock(remote))
+            client = client_for(remote, bwlimit)
+            client.check()
+            return _push(actor, remote, client, on_progress, on_start)
+    except BrankasError as exc:
+        if not getattr(exc, "_offsite_audited", False):
+            audit_record(actor=actor.username, action="offsite.push", target=name[:200],
+                         outcome="refused" if exc.kind in ("conflict", "not_found") else "failed",
+                         detail={"error": exc.code})
+        raise
+
+
+def _push(actor: User, remote: Remote, client: Any, on_progress: Progress | None,
+          on_start: Callable[[Push], None] | None) -> PushOutcome:
+    # We hold the remote's lock: a push still "running" was interrupted.
+    Push.objects.filter(remote=remote, status=Push.RUNNING).update(
+        status=Push.FAILED, error="interrupted", finished_at=timezone.now())
+    with transaction.atomic():
+        number = (Push.objects.filter(remote=remote).aggregate(n=Max("number"))["n"] or 0) + 1
+        push = Push.objects.create(remote=remote, number=number, folder=f"offsite-{number:04d}",
+                                   operator=actor, started_at=timezone.now())
+        audit_record(actor=actor.username, action="offsite.push.start", target=remote.name,
+                     detail={"push": number})
+    if on_start is not None:
+        on_start(push)
+    outcome = PushOutcome(push=push, remote=remote)
+    try:
+        with runfiles.RunFiles(brankas_settings().tmp) as files:
+            items, recipients, head = _sources(files, remote, push)
+            _send_payload(client, remote, push, items, recipients, files, outcome, on_progress)
+            _send_tags(client, remote, push, recipients, head)
+        push.retention_extended = _extend_locks(client, remote)
+    except BaseException as exc:
+        message = exc.message() if isinstance(exc, BrankasError) else repr(exc)
+        code = exc.code if isinstance(exc, BrankasError) else type(exc).__name__
+        Push.objects.filter(pk=push.pk).update(status=Push.FAILED, error=message[:2000],
+                                               finished_at=timezone.now())
+        push.refresh_from_db()
+        audit_record(actor=actor.username, action="offsite.push", target=remote.name,
+                     outcome="failed", detail={"push": push.number, "error": code,
+                                               "objects_sent": push.objects_sent})
+        if isinstance(exc, BrankasError):
+            exc._offsite_audited = True  # type: ignore[attr-defined]
+        raise
+    push.status = Push.COMPLETED
+    push.finished_at = timezone.now()
+    push.save()
+    Remote.objects.filter(pk=remote.pk).update(last_push_at=push.finished_at)
+    remote.refresh_from_db()
+    audit_record(actor=actor.username, action="offsite.push", target=remote.name,
+                 outcome="ok" if not outcome.damaged else "problems",
+                 detail={"push": push.number, "objects_sent": push.objects_sent,
+                         "bytes_sent": push.bytes_sent, "skipped": push.objects_skipped,
+                         "files": push.files_total, "extended": push.retention_extended,
+                         "damaged": outcome.damaged[:100]})
+    return outcome
+
+
+def _sources(files: runfiles.RunFiles, remote: Remote, push: Push
+             ) -> tuple[list[_Item], list[str], tuple[int, str] | None]:
+    """The disk bag's files, read in one transaction: the archive, letters, keys and
+    anchors, and this push's folder (registers and snapshot written to ``files``,
+    encrypted where a disk has them encrypted) and the audit segment since the last push."""
+    from brankas.web.backup.services import _write_run_files  # the disk's writers
+
+    home = brankas_settings().home
+    folder = f"{RUNS_DIR}/{push.folder}"
+    with one_view():
+        items = [_Item(str(p), home / str(p), str(sha), int(size)) for p, sha, size in
+                 Document.objects.order_by("id").values_list(
+                     "stored_path", "stored_sha256", "stored_size").iterator(chunk_size=2000)]
+        items.extend(_Item(p, home / p, sha, size) for p, size, sha in request_letters())
+        keys = list(HolderKey.objects.select_related("holder").order_by("id"))
+        for k in keys:
+            data = bytes(k.protected_identity)
+            items.append(_Item(f"{KEYS_DIR}/{key_file_name(k)}", data,
+                               layout.sha256(data), len(data)))
+        for name, data in anchor_files():
+            items.append(_Item(f"{KEYS_DIR}/{diskseal.ANCHORS_DIR}/{name}", data,
+                               layout.sha256(data), len(data)))
+        readers = {p: recipients_for(purpose=p) for p in
+                   (Purpose.REGISTER, Purpose.SNAPSHOT, Purpose.AUDIT_TAIL)}
+        made = _write_run_files(files, readers)
+        items.extend(_Item(f"{folder}/{n}", w.path, w.sha256, w.size) for n, w in made.items())
+        text = recipients_text(readers[Purpose.SNAPSHOT].recovery,
+                               list(readers[Purpose.SNAPSHOT].keys))
+        items.append(_Item(f"{folder}/{RECIPIENTS}", text, layout.sha256(text), len(text)))
+        row = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
+        head = (int(row[0]), str(row[1])) if row else None
+        after = (Push.objects.filter(remote=remote, status=Push.COMPLETED)
+                 .aggregate(s=Max("audit_seq"))["s"] or 0)
+        if head is not None and head[0] > after:
+            segment, written = auditsegments.segment_write(
+                files, after, head[0], readers[Purpose.AUDIT_TAIL].age())
+            items.append(_Item(segment.path, written.path, written.sha256, written.size))
+    recipients = readers[Purpose.SNAPSHOT].age()
+    return items, recipients, head
+
+
+class _HashingReader(io.RawIOBase):
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw = raw
+        self.hash = hashlib.sha256()
+        self.size = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        n = self.raw.readinto(b)  # type: ignore[attr-defined]
+        if n:
+            self.hash.update(memoryview(b)[:n])
+            self.size += n
+        return n or 0
+
+
+def _open_source(item: _Item) -> IO[bytes]:
+    if isinstance(item.source, bytes):
+        return io.BytesIO(item.source)
+    return open(item.source, "rb")  # noqa: SIM115
+
+
+def _retain_until(remote: Remote) -> datetime:
+    return timezone.now() + timedelta(days=remote.retention_days)
+
+
+def _send_payload(client: Any, remote: Remote, push: Push, items: list[_Item],
+                  recipients: list[str], files: runfiles.RunFiles, outcome: PushOutcome,
+                  on_progress: Progress | None) -> None:
+    """Each file the remote lacks (by payload path and SHA-256) as a new object."""
+    there = set(PushedObject.objects.filter(remote=remote, kind=PushedObject.PAYLOAD)
+                .values_list("bag_path", "bag_sha256").iterator(chunk_size=5000))
+    todo = [i for i in items if (i.path, i.sha256) not in there]
+    push.files_total = len(items)
+    push.objects_skipped = len(items) - len(todo)
+    push.bytes_total = sum(i.size for i in todo)
+    push.save(update_fields=["files_total", "objects_skipped", "bytes_total"])
+    done_bytes = 0
+
+    def report(n: int, partial: int = 0) -> None:
+        if on_progress is not None:
+            on_progress(push.objects_skipped + n, push.files_total, done_bytes + partial,
+                        push.bytes_total)
+
+    report(0)
+    for n, item in enumerate(todo):
+        key = layout.new_object_key()
+        if item.wrap == layout.WRAP_PLAIN:
+            source: Path | bytes = item.source
+            sha, size = item.sha256, item.size
+            staged = None
+        else:  # encrypted into a staging file of ciphertext, the plaintext hashed on the way
+            with _open_source(item) as raw:
+                plain = _HashingReader(raw)  # type: ignore[arg-type]
+                with files.write(f"obj-{n}", recipients=recipients) as (out, done):
+                    shutil.copyfileobj(io.BufferedReader(plain), out, fsutil.CHUNK)
+            if plain.hash.hexdigest() != item.sha256 or plain.size != item.size:
+                outcome.damaged.append(item.path)
+                with contextlib.suppress(OSError):
+                    done[0].path.unlink()
+                continue
+            staged = done[0].path
+            source, sha, size = staged, done[0].sha256, done[0].size
+        until = _retain_until(remote)
+        try:
+            result = client.put(key, source, sha256=bytes.fromhex(sha), size=size,
+                                retain_until=until,
+                                progress=(lambda b, n=n: report(n, b)) if on_progress else None)
+        except BrankasError as exc:
+            if item.wrap == layout.WRAP_PLAIN and exc.code.startswith("offsite_checksum"):
+                outcome.damaged.append(item.path)  # the archive's .age is not as registered
+                continue
+            raise
+        finally:
+            if staged is not None:
+                with contextlib.suppress(OSError):
+                    staged.unlink()
+        PushedObject.objects.create(
+            remote=remote, push=push, kind=PushedObject.PAYLOAD, key=key,
+            version_id=result.version_id or "", sha256=sha, size=size, bag_path=item.path,
+            bag_sha256=item.sha256, bag_size=item.size, wrap=item.wrap,
+            confirmed=result.confirmed, retain_until=until, pushed_at=timezone.now())
+        push.objects_sent += 1
+        push.bytes_sent += size
+        done_bytes += item.size
+        push.files_done = push.objects_skipped + n + 1
+        push.bytes_done = done_bytes
+        if push.objects_sent % _PROGRESS_EVERY == 0:
+            push.save(update_fields=["objects_sent", "bytes_sent", "files_done", "bytes_done"])
+        report(n + 1)
+    push.files_done = push.files_total
+    push.save()
+
+
+def _index_entries(remote: Remote) -> list[layout.Entry]:
+    """The newest object of each bag file this remote holds (older objects stay, locked,
+    in the manifest)."""
+    newest: dict[str, layout.Entry] = {}
+    for key, wrap, sha, size, path in (PushedObject.objects.filter(
+            remote=remote, kind=PushedObject.PAYLOAD).order_by("id").values_list(
+            "key", "wrap", "bag_sha256", "bag_size", "bag_path").iterator(chunk_size=5000)):
+        newest[path] = layout.Entry(key, wrap, sha, size, path)
+    return list(newest.values())
+
+
+def _send_tags(client: Any, remote: Remote, push: Push, recipients: list[str],
+               head: tuple[int, str] | None) -> None:
+    """The index, manifest, bag-info, bagit and tag manifest as new versions, then the
+    seal naming the index's and manifest's versions."""
+    objects = dict(PushedObject.objects.filter(remote=remote, kind=PushedObject.PAYLOAD)
+                   .values_list("key", "sha256"))
+    sizes = dict(PushedObject.objects.filter(remote=remote, kind=PushedObject.PAYLOAD)
+                 .values_list("key", "size"))
+    index_plain = layout.index_bytes(_index_entries(remote))
+    index_sealed = crypto.encrypt_bytes(index_plain, recipients)
+    manifest = layout.manifest_bytes(objects)
+    tags = {layout.BAGIT: fmt.BAGIT_CONTENT, layout.BAG_INFO: layout.bag_info_bytes(sizes),
+            layout.MANIFEST: manifest, layout.INDEX: index_sealed}
+    tags[layout.TAGMANIFEST] = layout.tag_manifest_bytes(
+        {n: layout.sha256(d) for n, d in tags.items()})
+    versions: dict[str, str | None] = {}
+    for name in (layout.BAGIT, layout.BAG_INFO, layout.MANIFEST, layout.INDEX,
+                 layout.TAGMANIFEST):
+        versions[name] = _put_tag(client, remote, push, name, tags[name])
+    previous = (Push.objects.filter(remote=remote, status=Push.COMPLETED)
+                .exclude(seal_sha256="").order_by("-number").values_list("seal_sha256",
+                                                                         flat=True).first())
+    statement = layout.seal_statement(
+        remote_id=remote.remote_id, push=push.number, folder=push.folder,
+        index=(layout.sha256(index_plain), versions[layout.INDEX]),
+        manifest=(layout.sha256(manifest), versions[layout.MANIFEST]),
+        objects=len(objects), audit_head=head, previous=previous)
+    signing = office_key()
+    seal = diskseal.seal_bytes(statement, diskseal.OfficeKey(signing.public,
+                                                             bytes(signing.private)))
+    _put_tag(client, remote, push, layout.SEAL, crypto.encrypt_bytes(seal, recipients))
+    push.seal_sha256 = layout.sha256(seal)
+    if head is not None:
+        push.audit_seq, push.audit_hash = head
+    push.save(update_fields=["seal_sha256", "audit_seq", "audit_hash"])
+
+
+def _put_tag(client: Any, remote: Remote, push: Push, name: str, data: bytes) -> str | None:
+    sha = layout.sha256(data)
+    if name == layout.BAGIT and PushedObject.objects.filter(
+            remote=remote, kind=PushedObject.TAG, key=name, sha256=sha).exists():
+        return None  # a constant, written once
+    until = _retain_until(remote)
+    result = client.put(name, data, sha256=bytes.fromhex(sha), size=len(data),
+                        retain_until=until)
+    PushedObject.objects.create(
+        remote=remote, push=push, kind=PushedObject.TAG, key=name,
+        version_id=result.version_id or "", sha256=sha, size=len(data), bag_path=name,
+        confirmed=result.confirmed, retain_until=until, pushed_at=timezone.now())
+    return result.version_id  # type: ignore[no-any-return]
+
+
+def _extend_locks(client: Any, remote: Remote) -> int:
+    """Extend the lock of every object version whose lock ends within a third of the
+    retention period (the documents are kept: so are their offsite copies)."""
+    now = timezone.now()
+    soon = now + timedelta(days=remote.retention_days / EXTEND_WHEN)
+    until = _retain_until(remote)
+    n = 0
+    for obj in PushedObject.objects.filter(remote=remote, retain_until__lt=soon).exclude(
+            version_id="").iterator(chunk_size=1000):
+        client.extend_retention(obj.key, obj.version_id, until)
+        PushedObject.objects.filter(pk=obj.pk).update(retain_until=until)
+        n += 1
+    return n
+
+
+# -- verify -----------------------------------------------------------------------------
+
+@dataclass
+class OffsiteVerifyReport:
+    remote: str
+    immutable: bool | None
+    canary: str
+    checked: int = 0  # objects whose SHA-256 the server reported
+    sampled: int = 0  # objects downloaded and hashed
+    missing: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    unexpected: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return (not self.missing and not self.changed and not self.unexpected
+                and self.immutable is True)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"remote": self.remote, "ok": self.ok, "immutable": self.immutable,
+                "canary": self.canary, "checked": self.checked, "sampled": self.sampled,
+                "missing": self.missing, "changed": self.changed,
+                "unexpected": self.unexpected}
+
+
+class _HashSink(io.RawIOBase):
+    def __init__(self) -> None:
+        self.hash = hashlib.sha256()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b: Any) -> int:
+        self.hash.update(b)
+        return len(b)
+
+
+def offsite_verify(*, actor: User, name: str, sample: float = 5.0,
+                   on_progress: Progress | None = None) -> OffsiteVerifyReport:
+    """The canary again; then every object version the office pushed: there, of its
+    size, still the newest version of its name (a payload object), and its SHA-256 as the
+    server reports it, or for ``sample`` percent of those it does not, downloaded. Names
+    every missing, changed or unexpected object (a version the office did not write)."""
+    require_audited(actor, Action.OFFSITE_VERIFY, target=name[:200])
+    try:
+        remote = _remote(name)
+        if not 0 <= sample <= 100:
+            raise InvalidInput("offsite_field_invalid", field="--sample", detail="0..100")
+        client = client_for(remote)
+        client.check()
+        canary = client.canary()
+        report = OffsiteVerifyReport(remote=remote.name, immutable=bool(canary.immutable),
+                                     canary=str(canary.detail)[:2000])
+        _verify_objects(client, remote, report, sample, on_progress)
+    except BrankasError as exc:
+        audit_record(actor=actor.username, action="offsite.verify", target=name[:200],
+                     outcome="refused" if exc.kind in ("invalid", "not_found") else "failed",
+                     detail={"error": exc.code})
+        raise
+    now = timezone.now()
+    Remote.objects.filter(pk=remote.pk).update(
+        immutable=report.immutable, canary_at=now, canary_detail=report.canary,
+        last_verified_at=now, last_verify_ok=report.ok)
+    audit_record(actor=actor.username, action="offsite.verify", target=remote.name,
+                 outcome="ok" if report.ok else "problems",
+                 detail={"immutable": report.immutable, "checked": report.checked,
+                         "sampled": report.sampled, "missing": report.missing[:100],
+                         "changed": report.changed[:100],
+                         "unexpected": report.unexpected[:100]})
+    return report
+
+
+def _label(obj: PushedObject) -> str:
+    """How verify names an object: its key, and for a payload object the file it holds
+    (the office's own record, never shown to the bucket)."""
+    return f"{obj.key} ({obj.bag_path})" if obj.kind == PushedObject.PAYLOAD else obj.key
+
+
+def _verify_objects(client: Any, remote: Remote, report: OffsiteVerifyReport, sample: float,
+                    on_progress: Progress | None) -> None:
+    listed: dict[tuple[str, str], Any] = {}
+    newest: dict[str, str] = {}
+    for info in client.list_versions(""):
+        listed[(info.key, info.version_id or "")] = info
+    for info in client.list(""):
+        newest[info.key] = info.version_id or ""
+    recorded = list(PushedObject.objects.filter(remote=remote).order_by("id"))
+    mine = {(o.key, o.version_id) for o in recorded}
+    unchecked: list[PushedObject] = []
+    total = len(recorded)
+    for n, obj in enumerate(recorded):
+        if on_progress is not None and n % 100 == 0:
+            on_progress(n, total, 0, 0)
+        info = listed.get((obj.key, obj.version_id))
+        if info is None:
+            report.missing.append(_label(obj))
+            continue
+        if info.size != obj.size:
+            report.changed.append(f"{_label(obj)}: size {info.size} != {obj.size}")
+            continue
+        if obj.kind == PushedObject.PAYLOAD and newest.get(obj.key, obj.version_id) \
+                != obj.version_id:
+            report.changed.append(f"{_label(obj)}: a newer version was written over it")
+            continue
+        head = client.head(obj.key, obj.version_id or None)
+        if head is None:
+            report.missing.append(_label(obj))
+        elif head.sha256 is not None:
+            report.checked += 1
+            if head.sha256.hex() != obj.sha256:
+                report.changed.append(f"{_label(obj)}: sha256")
+        else:
+            unchecked.append(obj)
+    if unchecked:
+        count = min(len(unchecked), max(1, math.ceil(len(unchecked) * sample / 100))) \
+            if sample > 0 else 0
+        for obj in secrets.SystemRandom().sample(unchecked, count):
+            sink = _HashSink()
+            client.get(obj.key, sink, version_id=obj.version_id or None, max_bytes=obj.size)
+            report.sampled += 1
+            if sink.hash.hexdigest() != obj.sha256:
+                report.changed.append(f"{_label(obj)}: sha256")
+    for key, version in sorted(listed):
+        if key.startswith(f"{layout.CANARY}/") or (key, version) in mine:
+            continue
+        what = "versi tak bersegel / unsealed version" if key in layout.TAGS else \
+            "tak terduga / unexpected"
+        report.unexpected.append(f"{key} [{version}] ({what})")
+    if on_progress is not None:
+        on_progress(total, total, 0, 0)
+
+
+# -- reading the sealed copy (restore; recover later) -----------------------------------
+
+@dataclass
+class SealedCopy:
+    sealed: layout.SealedPush
+    entries: dict[str, layout.Entry]  # by payload path
+    objects: dict[str, str]  # key -> sha256 as stored (the sealed manifest)
+    problems: list[str]
+
+
+def _age_limit(size: int) -> int:
+    """The most an age file of ``size`` plaintext bytes can be (64 KiB chunks with a
+    16-byte tag, a header of at most 64 KiB)."""
+    return size + (size // 65536 + 1) * 16 + (64 << 10)
+
+
+def _fetch(client: Any, key: str, version: str | None, limit: int) -> bytes:
+    out = io.BytesIO()
+    client.get(key, out, version_id=version, max_bytes=limit)
+    return out.getvalue()
+
+
+def read_sealed(client: Any, *, name: str, remote_id: str | None, trusted: set[str],
+                identities: list[Any]) -> SealedCopy:
+    """The newest seal version signed by a trusted key for this remote (``remote_id``;
+    None on a new machine: any), and the index and manifest versions it names, checked
+    against it. Every version passed over (forged, not decryptable, unsealed) is named
+    in ``problems``; no such seal refuses (``offsite_not_sealed``)."""
+    problems: list[str] = []
+    sealed = None
+    seals = [i for i in client.list_versions(layout.SEAL) if i.key == layout.SEAL]
+    for info in seals[:SEAL_VERSIONS_TRIED]:
+        label = f"{layout.SEAL} [{info.version_id}]"
+        try:
+            data = crypto.decrypt_bytes(_fetch(client, layout.SEAL, info.version_id,
+                                               _age_limit(layout.SEAL_LIMIT)), identities)
+            found = layout.open_seal(data, trusted)
+            if remote_id is not None and found.remote != remote_id:
+                raise ValueError("sealed for another remote")
+        except (CryptoFailure, ValueError, RuntimeError) as exc:
+            problems.append(f"{label}: ditolak / refused ({exc})")
+            continue
+        sealed = found
+        break
+    if sealed is None:
+        raise IntegrityFailure("offsite_not_sealed", name=name,
+                               detail="; ".join(problems)[:500] or "no seal")
+    for tag, version in ((layout.INDEX, sealed.index_version),
+                         (layout.MANIFEST, sealed.manifest_version)):
+        for info in client.list_versions(tag):
+            if info.key == tag and info.version_id != version:
+                problems.append(f"{tag} [{info.version_id}]: tidak bersegel, diabaikan / "
+                                "unsealed, ignored")
+            if info.key == tag and info.version_id == version:
+                break  # the older ones were sealed by older pushes
+    try:
+        index = crypto.decrypt_bytes(_fetch(client, layout.INDEX, sealed.index_version,
+                                            _age_limit(layout.INDEX_LIMIT)), identities)
+    except (CryptoFailure, ValueError, RuntimeError) as exc:
+        raise IntegrityFailure("offsite_not_sealed", name=name,
+                               detail=f"index: {exc}"[:500]) from None
+    if layout.sha256(index) != sealed.index_sha256:
+        raise IntegrityFailure("offsite_not_sealed", name=name,
+                               detail="the index is not the one sealed")
+    manifest = _fetch(client, layout.MANIFEST, sealed.manifest_version, layout.TAG_LIMIT)
+    if layout.sha256(manifest) != sealed.manifest_sha256:
+        raise IntegrityFailure("offsite_not_sealed", name=name,
+                               detail="the manifest is not the one sealed")
+    entries, index_problems = layout.parse_index(index)
+    objects, manifest_problems = layout.parse_manifest(manifest)
+    problems.extend(index_problems + manifest_problems)
+    by_path: dict[str, layout.Entry] = {}
+    for e in entries:
+        if e.key not in objects:
+            problems.append(f"{e.key}: not in the sealed manifest")
+            continue
+        by_path[e.path] = e
+    return SealedCopy(sealed, by_path, objects, problems)
+
+
+# -- restore ----------------------------------------------------------------------------
+
+@dataclass
+class OffsiteRestoreReport:
+    remote: str
+    to: str
+    push: int
+    restored: list[str] = field(default_factory=list)
+    decrypted: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    damaged: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    bytes: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.missing and not self.damaged and not self.problems
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"remote": self.remote, "to": self.to, "push": self.push, "ok": self.ok,
+                "restored": self.restored, "decrypted": self.decrypted,
+                "missing": self.missing, "damaged": self.damaged, "problems": self.problems,
+                "bytes": self.bytes}
+
+
+def offsite_restore(*, actor: User, name: str, to: Path | str, passphrase: str,
+                    agendas: list[str] | None = None, decrypt: bool = False,
+                    on_progress: Progress | None = None) -> OffsiteRestoreReport:
+    """Documents (all, or those named) from the remote's sealed copy into ``to`` (the
+    four-folder tree), each object checked against the sealed manifest and the file
+    against the register. Needs the acting holder's passphrase (everything offsite is
+    encrypted); with ``decrypt`` the holder's exempted documents are decrypted too."""
+    from brankas.web.backup.restore import _documents_wanted, _holder_identities, _out_name
+
+    require_audited(actor, Action.OFFSITE_RESTORE, target=name[:200])
+    if decrypt:
+        require_audited(actor, Action.OPEN_EXEMPTED, target=name[:200])
+    try:
+        remote = _remote(name)
+        outside_home(to)
+        docs = _documents_wanted(agendas)
+        found = _holder_identities(actor, passphrase, docs, name)
+        identities = list(found.values())
+        client = client_for(remote)
+        copy = read_sealed(client, name=remote.name, remote_id=remote.remote_id,
+                           trusted=office_keys_trusted(), identities=identities)
+        target = empty_target(to)
+        target.mkdir(parents=True, exist_ok=True)
+    except BrankasError as exc:
+        audit_record(actor=actor.username, action="offsite.restore", target=name[:200],
+                     outcome="denied" if exc.kind == "denied" else "failed",
+                     detail={"error": exc.code})
+        raise
+    report = OffsiteRestoreReport(remote=remote.name, to=str(target), push=copy.sealed.push,
+                                  problems=list(copy.problems))
+    total = sum(d.stored_size for d in docs)
+    done = 0
+    opened: list[tuple[str, str]] = []
+    for i, doc in enumerate(docs):
+        if on_progress is not None:
+            on_progress(i, len(docs), done, total)
+        entry = copy.entries.get(doc.stored_path)
+        if entry is None or entry.sha256 != doc.stored_sha256:
+            report.missing.append(doc.agenda)
+            continue
+        open_it = entry.wrap == layout.WRAP_AGE or (decrypt and doc.exempted)
+        out = target / _out_name(doc.stored_path, open_it)
+        result = _restore_one(client, entry, copy.objects[entry.key], out, identities,
+                              open_it)
+        if result is None:
+            report.damaged.append(doc.agenda)
+            continue
+        report.restored.append(doc.agenda)
+        report.bytes += doc.stored_size
+        done += doc.stored_size
+        if open_it and doc.exempted:
+            report.decrypted.append(doc.agenda)
+            opened.append((doc.agenda, str(out)))
+    if on_progress is not None:
+        on_progress(len(docs), len(docs), done, total)
+    audit_record_many([*(AuditEntry(actor=actor.username, action="document.open",
+                                    target=agenda, detail={"via": "offsite-restore", "out": out})
+                         for agenda, out in opened), AuditEntry(
+        actor=actor.username, action="offsite.restore", target=remote.name,
+        outcome="ok" if report.ok else "problems",
+        detail={"push": report.push, "to": str(target), "restored": len(report.restored),
+                "decrypted": len(report.decrypted), "missing": report.missing[:100],
+                "damaged": report.damaged[:100], "problems": report.problems[:20]})])
+    return report
+
+
+def _restore_one(client: Any, entry: layout.Entry, stored_sha: str, out: Path,
+                 identities: list[Any], open_it: bool) -> Path | None:
+    """Download one object beside ``out`` (a ``.part`` file), check it against the
+    sealed manifest, decrypt it when ``open_it`` (the result checked against the index:
+    the register's hash for a biasa file), and rename it into place. None when damaged."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    part = out.with_name(out.name + ".part")
+    plain = out.with_name(out.name + ".plain.part")
+    try:
+        with fsutil.open_private(part) as fh:
+            sink = _Tee(fh)
+            client.get(entry.key, sink, max_bytes=_age_limit(entry.size))
+        if sink.hash.hexdigest() != stored_sha:
+            return None
+        if entry.wrap == layout.WRAP_PLAIN and sink.size != entry.size:
+            return None
+        if entry.wrap == layout.WRAP_PLAIN and sink.hash.hexdigest() != entry.sha256:
+            return None
+        if entry.wrap == layout.WRAP_AGE or open_it:
+            with open(part, "rb") as src, fsutil.open_private(plain) as dst:
+                hashed = _Tee(dst)
+                crypto.decrypt_stream(src, hashed, identities)  # type: ignore[arg-type]
+            if entry.wrap == layout.WRAP_AGE and hashed.hash.hexdigest() != entry.sha256:
+                return None
+            os.replace(plain, out)
+        else:
+            os.replace(part, out)
+        return out
+    except (CryptoFailure, ValueError, RuntimeError):
+        return None
+    except BrankasError as exc:
+        if exc.kind == "integrity":
+            return None
+        raise
+    finally:
+        for leftover in (part, plain):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+
+
+class _Tee(io.RawIOBase):
+    def __init__(self, out: IO[bytes]) -> None:
+        self.out = out
+        self.hash = hashlib.sha256()
+        self.size = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b: Any) -> int:
+        self.hash.update(b)
+        self.size += len(b)
+        self.out.write(b)
+        return len(b)
