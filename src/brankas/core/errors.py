@@ -1042,6 +1042,139 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "yet ({detail}); run once: brankas worker --burst (or brankas serve), which updates "
         "it, then this command again",
     ),
+    # s18 OA: the offsite copies' S3 layer (core/offsite/remote.py)
+    "offsite_endpoint_invalid": (
+        "alamat server S3 {endpoint} tidak sah: gunakan http(s)://host[:port] tanpa jalur",
+        "the S3 server address {endpoint} is invalid: use http(s)://host[:port] without a path",
+    ),
+    "offsite_bucket_invalid": (
+        "nama bucket {bucket} tidak sah (3-63 huruf kecil, angka, titik atau tanda hubung)",
+        "the bucket name {bucket} is invalid (3-63 lower-case letters, digits, dots or hyphens)",
+    ),
+    "offsite_credentials_missing": (
+        "kredensial S3 tidak ada: isi AWS_ACCESS_KEY_ID dan AWS_SECRET_ACCESS_KEY di "
+        "lingkungan, atau sebutkan berkas kredensial (--credentials-file)",
+        "no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the "
+        "environment, or name a credentials file (--credentials-file)",
+    ),
+    "offsite_credentials_file": (
+        "berkas kredensial S3 {path} tidak dapat dipakai: {detail}",
+        "the S3 credentials file {path} cannot be used: {detail}",
+    ),
+    "offsite_credentials_file_open": (
+        "berkas kredensial S3 {path} dapat dibaca pengguna lain; batasi dulu: chmod 600 {path}",
+        "the S3 credentials file {path} is readable by other users; restrict it first: "
+        "chmod 600 {path}",
+    ),
+    "offsite_credentials_refused": (
+        "server S3 {endpoint} menolak kredensial ({answer}): periksa access key dan secret key",
+        "the S3 server {endpoint} refused the credentials ({answer}): check the access key and "
+        "the secret key",
+    ),
+    "offsite_access_denied": (
+        "server S3 menolak {action} pada {key}: kredensial ini tidak diizinkan melakukannya",
+        "the S3 server refused to {action} {key}: these credentials are not allowed to",
+    ),
+    "offsite_unreachable": (
+        "server S3 {endpoint} tidak dapat dihubungi ({detail}); periksa alamat dan jaringan, "
+        "lalu coba lagi",
+        "the S3 server {endpoint} cannot be reached ({detail}); check the address and the "
+        "network, then try again",
+    ),
+    "offsite_clock_skew": (
+        "jam komputer ini berbeda terlalu jauh dari jam server S3; setel jam (dan zona "
+        "waktunya) dengan benar",
+        "this computer's clock is too far from the S3 server's; set the clock (and its time "
+        "zone) right",
+    ),
+    "offsite_no_bucket": (
+        "bucket {bucket} tidak ada di server S3 {endpoint}",
+        "there is no bucket {bucket} on the S3 server {endpoint}",
+    ),
+    "offsite_no_versioning": (
+        "bucket {bucket} tidak berversi: salinan offsite memerlukan bucket yang dibuat dengan "
+        "Object Lock (yang juga mengaktifkan versi)",
+        "the bucket {bucket} is not versioned: offsite copies need a bucket made with Object "
+        "Lock (which also turns versioning on)",
+    ),
+    "offsite_no_object_lock": (
+        "bucket {bucket} tidak memiliki Object Lock: buat bucket baru dengan Object Lock "
+        "aktif (tidak dapat diaktifkan belakangan di banyak server)",
+        "the bucket {bucket} has no Object Lock: make a new bucket with Object Lock enabled "
+        "(many servers cannot turn it on later)",
+    ),
+    "offsite_checksum_refused": (
+        "server S3 menolak {key}: SHA-256 yang dikirim tidak cocok dengan yang diterima "
+        "(data berubah di jalan); coba lagi",
+        "the S3 server refused {key}: the SHA-256 sent does not match what arrived (the data "
+        "changed on the way); try again",
+    ),
+    "offsite_checksum_mismatch": (
+        "SHA-256 {key} di server S3 tidak sama dengan salinan lokal ({how}): objek itu tidak "
+        "dapat dipercaya",
+        "the SHA-256 of {key} on the S3 server differs from the local copy ({how}): the "
+        "object cannot be trusted",
+    ),
+    "offsite_source_changed": (
+        "berkas {key} berubah selama pengunggahan (ukuran atau SHA-256 tidak lagi sama); "
+        "ulangi pengiriman",
+        "the file {key} changed during the upload (its size or SHA-256 is no longer the "
+        "same); push again",
+    ),
+    "offsite_too_large": (
+        "objek {key} terlalu besar ({size} bita; batas {limit} bita)",
+        "the object {key} is too large ({size} bytes; the limit is {limit} bytes)",
+    ),
+    "offsite_truncated": (
+        "objek {key} terpotong saat diunduh ({got} dari {size} bita)",
+        "the object {key} was cut short while downloading ({got} of {size} bytes)",
+    ),
+    "offsite_key_invalid": (
+        "nama objek {key} di server S3 ditolak (harus relatif, tanpa .. atau \\, paling "
+        "banyak {limit} karakter dari huruf, angka dan ._-~+=,@/)",
+        "the object name {key} on the S3 server is refused (it must be relative, without .. "
+        "or \\, at most {limit} characters of letters, digits and ._-~+=,@/)",
+    ),
+    "offsite_listing_invalid": (
+        "daftar objek dari server S3 ditolak: {detail}",
+        "the object listing from the S3 server is refused: {detail}",
+    ),
+    "offsite_resume_invalid": (
+        "catatan pengunggahan yang terputus untuk {key} tidak sah: {detail}",
+        "the record of the interrupted upload of {key} is invalid: {detail}",
+    ),
+    "offsite_no_version": (
+        "server S3 tidak memberi nomor versi untuk {key}: bucket {bucket} tidak berversi",
+        "the S3 server gave no version id for {key}: the bucket {bucket} is not versioned",
+    ),
+    "offsite_server_error": (
+        "server S3 {endpoint} gagal saat {action} (HTTP {status} {answer}) setelah {attempts} "
+        "percobaan; coba lagi nanti",
+        "the S3 server {endpoint} failed to {action} (HTTP {status} {answer}) after {attempts} "
+        "attempts; try again later",
+    ),
+    "offsite_refused": (
+        "server S3 menolak {action} {key} (HTTP {status} {answer}): {detail}",
+        "the S3 server refused to {action} {key} (HTTP {status} {answer}): {detail}",
+    ),
+    "offsite_canary_enforced": (
+        "Object Lock ditegakkan: versi kanari {key} terkunci (COMPLIANCE) dan penghapusannya "
+        "ditolak",
+        "Object Lock is enforced: the canary version {key} is locked (COMPLIANCE) and its "
+        "deletion was refused",
+    ),
+    "offsite_canary_deleted": (
+        "TIDAK KEBAL: server S3 menghapus versi kanari {key} yang seharusnya terkunci; "
+        "salinan di sana dapat dihapus oleh siapa pun yang memegang kredensialnya",
+        "NOT IMMUTABLE: the S3 server deleted the canary version {key} that should have been "
+        "locked; the copies there can be deleted by anyone holding its credentials",
+    ),
+    "offsite_canary_no_retention": (
+        "TIDAK KEBAL: server S3 tidak melaporkan kunci COMPLIANCE pada versi kanari {key} "
+        "({detail})",
+        "NOT IMMUTABLE: the S3 server reports no COMPLIANCE lock on the canary version {key} "
+        "({detail})",
+    ),
     # s18 OB: offsite copies (issue 18)
     "offsite_remote_not_found": (
         "tidak ada remote offsite bernama {name} (lihat: brankas offsite list)",

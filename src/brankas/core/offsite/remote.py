@@ -1,0 +1,984 @@
+"""The S3 layer of the offsite copies (issue 18): one bucket with Object Lock, behind a
+narrow interface (``Remote``) that every other part of the offsite code uses.
+
+Built on boto3 (the AWS SDK for Python: SigV4 signing, the S3 API's XML, pagination and
+checksum headers done right and kept up to date against AWS and the compatible servers),
+with path-style addressing (``http(s)://host/bucket/key``: what on-premises servers such as
+Ceph RGW and SeaweedFS expect) and nothing of boto3's ambient configuration: the credentials
+are the ``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY`` of the environment or a credentials
+file the office names (only its path is kept; the secret lives in the boto3 client only);
+``~/.aws/config`` and ``AWS_PROFILE`` are not read.
+
+What the layer guarantees:
+
+- Every object is written with ``ChecksumSHA256`` and, when asked, COMPLIANCE retention. The
+  SHA-256 is *confirmed*: by the server's echo of ``x-amz-checksum-sha256`` when it verifies
+  it (SeaweedFS, AWS), else by reading the version back, streamed and hashed (Ceph Pacific
+  ignores the header); ``PutResult.confirmed`` says which.
+- Objects larger than a part (8 MiB by default) go up as multipart uploads, each part with its
+  own SHA-256. The caller may pass a ``MultipartState`` and persist it (``to_json``) after
+  each ``progress`` call: an interrupted upload resumes from it without re-sending the parts
+  the server lists (``ListParts``) with the same size and checksum.
+- Retries with exponential back-off and jitter on transient errors only (5xx, throttling,
+  a dropped or refused connection, a timeout); never on a refusal (wrong credentials, access
+  denied, a bad checksum). Connect and read timeouts are bounded: nothing hangs.
+- ``bwlimit`` bytes per second, both ways (a token bucket around the streams).
+- Keys and values from the server are hostile input: keys checked (relative, no ``..``, no
+  backslash, bounded length, a small alphabet), sizes and version ids checked, listings
+  paginated with a bound.
+- The canary: a small object under a one-day COMPLIANCE lock whose deletion is attempted;
+  deleted (or no lock reported) means the server does not enforce Object Lock.
+
+Every failure is a ``BrankasError`` with an ``offsite_*`` code (both languages).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import configparser
+import contextlib
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+import random
+import re
+import secrets
+import stat
+import time
+import urllib.parse
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO, TypeVar
+
+from brankas.core import errors
+from brankas.core.offsite.throttle import ThrottledReader, TokenBucket
+
+__all__ = [
+    "CanaryResult", "MultipartState", "ObjectInfo", "PartDone", "PutResult", "Remote",
+    "RemoteConfig", "check_key",
+]
+
+MiB = 1024 * 1024
+PART_SIZE = 8 * MiB  # a multipart upload's part (the last may be smaller)
+MIN_PART_SIZE = 5 * MiB  # S3's smallest part but the last
+MAX_PARTS = 10_000  # S3's most parts in one upload
+MAX_OBJECT = 5 * 1024**4  # S3's largest object (5 TiB)
+KEY_MAX = 512  # our keys are short; S3 allows 1024 bytes
+VERSION_ID_MAX = 1024
+LIST_PAGE = 1000
+LIST_LIMIT = 10_000_000  # the most entries one listing may yield
+CANARY_PREFIX = "canary/"
+CANARY_DAYS = 1
+READ_CHUNK = 1 * MiB
+RETRY_CAP = 8.0  # seconds: the longest back-off between two attempts
+
+_SEGMENT = re.compile(r"[A-Za-z0-9._~+=,@-]+")
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_PRINTABLE = re.compile(r"[\x21-\x7e]+")
+# Refusals of the credentials themselves (never retried).
+_AUTH_CODES = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken",
+               "TokenRefreshRequired", "InvalidSecurity", "AuthorizationHeaderMalformed",
+               "InvalidClientTokenId", "UnrecognizedClientException"}
+# Transient answers, retried with back-off.
+_THROTTLE_CODES = {"SlowDown", "Throttling", "ThrottlingException", "RequestThrottled",
+                   "RequestLimitExceeded", "TooManyRequestsException", "RequestTimeout",
+                   "ServiceUnavailable", "InternalError", "RequestTimeoutException",
+                   "PriorRequestNotComplete", "BandwidthLimitExceeded"}
+_NOT_FOUND_CODES = {"NoSuchKey", "NoSuchVersion", "404", "NotFound", "MethodNotAllowed", "405"}
+
+T = TypeVar("T")
+
+
+# --- the contract's types ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RemoteConfig:
+    """Where the bucket is and how to reach it. Never holds a secret: ``credentials_file``
+    is the path of an AWS shared-credentials file (INI: ``[profile]`` with
+    ``aws_access_key_id`` and ``aws_secret_access_key``), read when the Remote is made."""
+
+    endpoint: str
+    bucket: str
+    region: str = "us-east-1"
+    prefix: str = ""
+    retention_days: int = 400
+    bwlimit: int | None = None  # bytes per second, both ways
+    credentials_file: str | None = None
+    profile: str = "default"  # the section of credentials_file
+    part_size: int = PART_SIZE
+    attempts: int = 4  # tries of each request on a transient error
+    retry_base: float = 0.5  # seconds: the first back-off (doubled each time, with jitter)
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    key: str  # relative to the config's prefix
+    size: int
+    version_id: str | None
+    sha256: bytes | None  # only when the server reports a whole-object SHA-256
+    retain_until: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class PutResult:
+    key: str
+    version_id: str | None
+    confirmed: str  # "checksum" (the server verified and echoed the SHA-256) or "read-back"
+
+
+@dataclass(frozen=True)
+class CanaryResult:
+    immutable: bool
+    code: str  # offsite_canary_enforced | offsite_canary_deleted | offsite_canary_no_retention
+    key: str
+    version_id: str | None
+    params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def detail(self) -> str:
+        return self.message()
+
+    def message(self, lang: str | None = None) -> str:
+        return errors.message(self.code, lang, key=self.key, **self.params)
+
+
+@dataclass(frozen=True)
+class PartDone:
+    number: int
+    etag: str
+    sha256: str  # base64, as S3 carries it
+    size: int
+
+
+@dataclass
+class MultipartState:
+    """An upload in progress, for the caller to persist (``to_json``) and hand back to
+    ``Remote.put(resume=...)`` after an interruption. Pass an empty one to a put to have it
+    filled in; it is emptied again when the upload completes."""
+
+    key: str = ""
+    upload_id: str | None = None
+    size: int = 0
+    part_size: int = 0
+    sha256: str = ""  # hex, of the whole object
+    parts: list[PartDone] = field(default_factory=list)
+
+    def to_json(self) -> str:
+        return json.dumps({
+            "key": self.key, "upload_id": self.upload_id, "size": self.size,
+            "part_size": self.part_size, "sha256": self.sha256,
+            "parts": [[p.number, p.etag, p.sha256, p.size] for p in self.parts]})
+
+    @classmethod
+    def from_json(cls, text: str) -> MultipartState:
+        """A persisted state (a file the caller kept: checked, never trusted blindly)."""
+        try:
+            if len(text) > 4 * MiB:
+                raise ValueError("too long")
+            raw = json.loads(text)
+            parts = [PartDone(int(n), str(e), str(s), int(z)) for n, e, s, z in raw["parts"]]
+            state = cls(key=str(raw["key"]), upload_id=raw["upload_id"] and str(raw["upload_id"]),
+                        size=int(raw["size"]), part_size=int(raw["part_size"]),
+                        sha256=str(raw["sha256"]), parts=parts)
+        except (ValueError, TypeError, KeyError) as exc:
+            raise errors.InvalidInput("offsite_resume_invalid", key="?",
+                                      detail=type(exc).__name__) from exc
+        if len(parts) > MAX_PARTS or any(not 1 <= p.number <= MAX_PARTS for p in parts):
+            raise errors.InvalidInput("offsite_resume_invalid", key=_shown(state.key),
+                                      detail="part numbers")
+        return state
+
+    def _reset(self, key: str, upload_id: str, size: int, part_size: int, sha256: str) -> None:
+        self.key, self.upload_id, self.size = key, upload_id, size
+        self.part_size, self.sha256, self.parts = part_size, sha256, []
+
+    def _done(self, number: int) -> PartDone | None:
+        return next((p for p in self.parts if p.number == number), None)
+
+    def _record(self, part: PartDone) -> None:
+        self.parts = [p for p in self.parts if p.number != part.number] + [part]
+        self.parts.sort(key=lambda p: p.number)
+
+
+# --- checks on names -----------------------------------------------------------------------
+
+def _shown(text: object, limit: int = 80) -> str:
+    """A hostile string made safe to show: ASCII, escaped, bounded."""
+    shown = ascii(str(text))[1:-1]
+    return shown if len(shown) <= limit else shown[:limit] + "..."
+
+
+def check_key(key: str, *, limit: int = KEY_MAX) -> str:
+    """``key`` when it is a safe relative object name; else a refusal. Segments of letters,
+    digits and ``._~+=,@-`` joined by single slashes; no ``.``/``..`` segment."""
+    if (not isinstance(key, str) or not 0 < len(key) <= limit
+            or any(seg in (".", "..") or not _SEGMENT.fullmatch(seg)
+                   for seg in key.split("/"))):
+        raise errors.IntegrityFailure("offsite_key_invalid", key=_shown(key), limit=limit)
+    return key
+
+
+def _check_prefix(prefix: str) -> str:
+    """A listing prefix: a key, a key ending in ``/``, or nothing."""
+    if prefix:
+        check_key(prefix[:-1] if prefix.endswith("/") and len(prefix) > 1 else prefix)
+    return prefix
+
+
+def _check_endpoint(endpoint: str) -> str:
+    try:
+        url = urllib.parse.urlsplit(endpoint)
+        port_ok = url.port is None or 0 < url.port < 65536
+    except ValueError:
+        url, port_ok = None, False
+    if (url is None or not port_ok or url.scheme not in ("http", "https") or not url.hostname
+            or url.path not in ("", "/") or url.query or url.fragment or url.username
+            or url.password):
+        raise errors.InvalidInput("offsite_endpoint_invalid", endpoint=_shown(endpoint))
+    return f"{url.scheme}://{url.netloc}"
+
+
+def _b64(digest: bytes) -> str:
+    return base64.b64encode(digest).decode("ascii")
+
+
+def _sha_of(value: object) -> bytes | None:
+    """A whole-object SHA-256 the server reported (base64), or None (absent, composite)."""
+    if not isinstance(value, str) or len(value) != 44:
+        return None
+    try:
+        digest = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return digest if len(digest) == 32 else None
+
+
+def _utc(when: dt.datetime | None, what: str) -> dt.datetime | None:
+    if when is None:
+        return None
+    if not isinstance(when, dt.datetime) or when.tzinfo is None:
+        raise ValueError(f"{what} must be an aware datetime")
+    return when.astimezone(dt.UTC)
+
+
+# --- credentials ---------------------------------------------------------------------------
+
+def _credentials(config: RemoteConfig) -> tuple[str, str, str | None]:
+    if config.credentials_file:
+        return _credentials_from_file(Path(config.credentials_file), config.profile)
+    key = os.environ.get("AWS_ACCESS_KEY_ID", "").strip()
+    secret = os.environ.get("AWS_SECRET_ACCESS_KEY", "").strip()
+    if key and secret:
+        return key, secret, os.environ.get("AWS_SESSION_TOKEN", "").strip() or None
+    raise errors.SetupError("offsite_credentials_missing")
+
+
+def _credentials_from_file(path: Path, profile: str) -> tuple[str, str, str | None]:
+    """The standard AWS shared-credentials INI file. Refused when other users may read it
+    (POSIX), as ssh refuses a private key. Parse errors never quote the file (the secret)."""
+    def refuse(detail: tuple[str, str]) -> errors.SetupError:
+        return errors.SetupError("offsite_credentials_file", path=str(path), detail=detail)
+
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise refuse(("bukan berkas biasa", "not a regular file"))
+        if info.st_size > 64 * 1024:
+            raise refuse(("terlalu besar", "too large"))
+        if os.name == "posix" and info.st_mode & 0o077:
+            raise errors.SetupError("offsite_credentials_file_open", path=str(path))
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise refuse(("tidak ditemukan", "not found")) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise refuse(("tidak dapat dibaca", "unreadable")) from exc
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(text)
+    except configparser.Error:
+        raise refuse(("bukan format berkas kredensial AWS (INI)",
+                      "not in the AWS credentials file format (INI)")) from None
+    if not parser.has_section(profile):
+        raise refuse((f"tidak ada bagian [{_shown(profile)}]",
+                       f"no [{_shown(profile)}] section"))
+    section = parser[profile]
+    key = section.get("aws_access_key_id", "").strip()
+    secret = section.get("aws_secret_access_key", "").strip()
+    if not key or not secret:
+        raise refuse(("aws_access_key_id atau aws_secret_access_key kosong",
+                      "aws_access_key_id or aws_secret_access_key is empty"))
+    return key, secret, section.get("aws_session_token", "").strip() or None
+
+
+# --- the remote ----------------------------------------------------------------------------
+
+class _Window(io.RawIOBase):
+    """``length`` bytes of a file from ``offset``, as a seekable stream starting at 0."""
+
+    def __init__(self, path: Path, offset: int, length: int) -> None:
+        self._file = path.open("rb")
+        self._offset, self._length, self._pos = offset, length, 0
+        self._file.seek(offset)
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        left = self._length - self._pos
+        if size is None or size < 0 or size > left:
+            size = left
+        data = self._file.read(size) if size else b""
+        self._pos += len(data)
+        return data
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        base = {0: 0, 1: self._pos, 2: self._length}[whence]
+        self._pos = max(0, min(self._length, base + offset))
+        self._file.seek(self._offset + self._pos)
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
+
+
+class Remote:
+    """One bucket (and prefix) on an S3 server. Thread-safe as boto3's client is; the
+    bandwidth limit is shared by every call of one Remote."""
+
+    def __init__(self, config: RemoteConfig) -> None:
+        import boto3
+        import botocore.session
+        from botocore.config import Config
+
+        self.config = config
+        self.endpoint = _check_endpoint(config.endpoint)
+        if not _BUCKET.fullmatch(config.bucket or "") or ".." in config.bucket:
+            raise errors.InvalidInput("offsite_bucket_invalid", bucket=_shown(config.bucket))
+        stripped = config.prefix.strip("/")
+        self.prefix = check_key(stripped) + "/" if stripped else ""
+        if not MIN_PART_SIZE <= config.part_size <= 5 * 1024 * MiB:
+            raise ValueError("part_size must be 5 MiB to 5 GiB")
+        if config.attempts < 1 or config.bwlimit is not None and config.bwlimit <= 0:
+            raise ValueError("attempts must be at least 1 and bwlimit positive")
+        key, secret, token = _credentials(config)
+        # A botocore session that reads no file and no profile of the environment.
+        core = botocore.session.Session(session_vars={
+            "profile": (None, None, None, None),
+            "config_file": (None, None, os.devnull, None),
+            "credentials_file": (None, None, os.devnull, None)})
+        session = boto3.session.Session(
+            aws_access_key_id=key, aws_secret_access_key=secret, aws_session_token=token,
+            region_name=config.region, botocore_session=core)
+        self._s3: Any = session.client("s3", endpoint_url=self.endpoint, config=Config(
+            s3={"addressing_style": "path"},
+            signature_version="s3v4",
+            # botocore's own retries off ("standard" mode, one attempt): ours below retry a
+            # part from its bytes, count the attempts and never retry a refusal.
+            retries={"mode": "standard", "total_max_attempts": 1},
+            connect_timeout=config.connect_timeout, read_timeout=config.read_timeout,
+            tcp_keepalive=True,
+            # The SHA-256 is ours (ChecksumSHA256); no CRC32 of boto3's on top of it.
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required"))
+        self._s3.meta.events.register("before-send.s3", _arm_body)
+        self.limiter = TokenBucket(config.bwlimit) if config.bwlimit else None
+        self.retries = 0  # transient failures retried, for the tests and the reports
+
+    # - plumbing
+
+    def _full(self, key: str) -> str:
+        return self.prefix + check_key(key)
+
+    def _relative(self, full: object) -> str:
+        """A key the server listed, made relative to our prefix (and checked)."""
+        if not isinstance(full, str) or not full.startswith(self.prefix):
+            raise errors.IntegrityFailure("offsite_key_invalid", key=_shown(full),
+                                          limit=KEY_MAX)
+        return check_key(full[len(self.prefix):])
+
+    def _call(self, action: str, fn: Callable[[], T], key: str = "") -> T:
+        """``fn()``, retried on transient failures with exponential back-off and jitter;
+        failures become BrankasErrors."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return fn()
+            except (ClientError, BotoCoreError, OSError) as exc:
+                if not _transient(exc) or attempt >= self.config.attempts:
+                    raise self._error(exc, action, key, attempt) from exc
+            self.retries += 1
+            ceiling = min(RETRY_CAP, self.config.retry_base * 2 ** (attempt - 1))
+            time.sleep(ceiling / 2 + random.uniform(0, ceiling / 2))
+
+    def _error(self, exc: Exception, action: str, key: str,
+               attempts: int = 1) -> errors.BrankasError:
+        from botocore.exceptions import ClientError
+
+        shown_key = _shown(key) if key else self.config.bucket
+        if isinstance(exc, ClientError):
+            code, status, text = _client_error(exc)
+            if code in _AUTH_CODES:
+                return errors.AuthenticationFailed("offsite_credentials_refused",
+                                                   endpoint=self.endpoint, answer=code)
+            if code == "RequestTimeTooSkewed":
+                return errors.SetupError("offsite_clock_skew")
+            if code == "NoSuchBucket":
+                return errors.NotFound("offsite_no_bucket", bucket=self.config.bucket,
+                                       endpoint=self.endpoint)
+            if code == "AccessDenied" or status == 403:
+                return errors.AccessDenied("offsite_access_denied", action=action,
+                                           key=shown_key)
+            if code in ("BadDigest", "XAmzContentSHA256Mismatch", "InvalidDigest"):
+                return errors.IntegrityFailure("offsite_checksum_refused", key=shown_key)
+            if code == "EntityTooLarge":
+                return errors.InvalidInput("offsite_too_large", key=shown_key, size="?",
+                                           limit=MAX_OBJECT)
+            if code == "InvalidBucketState" or "object lock" in text.lower():
+                return errors.SetupError("offsite_no_object_lock", bucket=self.config.bucket)
+            if status >= 500 or code in _THROTTLE_CODES:
+                return errors.SetupError("offsite_server_error", endpoint=self.endpoint,
+                                         action=action, status=status, answer=code,
+                                         attempts=attempts)
+            return errors.SetupError("offsite_refused", action=action, key=shown_key,
+                                     status=status, answer=code, detail=text or "-")
+        detail = _shown(type(exc).__name__ + ": " + str(exc), 160)
+        return errors.SetupError("offsite_unreachable", endpoint=self.endpoint, detail=detail)
+
+    def _limit(self, raw: BinaryIO) -> ThrottledReader:
+        return ThrottledReader(raw, self.limiter)
+
+    # - the bucket
+
+    def check(self) -> None:
+        """The bucket is reachable with these credentials, versioned and under Object Lock;
+        else the BrankasError that says which."""
+        from botocore.exceptions import ClientError
+
+        bucket = self.config.bucket
+        versioning = self._call("read", lambda: self._s3.get_bucket_versioning(Bucket=bucket))
+        if versioning.get("Status") != "Enabled":
+            raise errors.SetupError("offsite_no_versioning", bucket=bucket)
+
+        def lock() -> dict[str, Any]:
+            try:
+                return self._s3.get_object_lock_configuration(Bucket=bucket)
+            except ClientError as exc:
+                if _client_error(exc)[0] in ("ObjectLockConfigurationNotFoundError",
+                                             "ObjectLockConfigurationNotFound"):
+                    return {}
+                raise
+
+        config = self._call("read", lock).get("ObjectLockConfiguration") or {}
+        if config.get("ObjectLockEnabled") != "Enabled":
+            raise errors.SetupError("offsite_no_object_lock", bucket=bucket)
+
+    # - writing
+
+    def put(self, key: str, source: Path | bytes, *, sha256: bytes, size: int,
+            retain_until: dt.datetime | None,
+            progress: Callable[[int], None] | None = None,
+            resume: MultipartState | None = None) -> PutResult:
+        """Write ``source`` (``size`` bytes whose SHA-256 is ``sha256``) as a new version of
+        ``key``, under COMPLIANCE retention until ``retain_until`` (None: no lock), and
+        confirm its SHA-256. ``progress(n)``: ``n`` bytes of it have arrived so far (after
+        each part). ``resume``: the state of an earlier interrupted upload of the same
+        object, or an empty one to be filled in (the caller persists it on each progress)."""
+        full = self._full(key)
+        until = _utc(retain_until, "retain_until")
+        if len(sha256) != 32:
+            raise ValueError("sha256 must be a 32-byte digest")
+        actual = (len(source) if isinstance(source, bytes | bytearray)
+                  else Path(source).stat().st_size)
+        if actual != size:
+            raise errors.IntegrityFailure("offsite_source_changed", key=_shown(key))
+        if size > MAX_OBJECT:
+            raise errors.InvalidInput("offsite_too_large", key=_shown(key), size=size,
+                                      limit=MAX_OBJECT)
+        part_size = max(self.config.part_size, -(-size // MAX_PARTS))
+        if size > part_size:
+            return self._put_multipart(key, full, source, sha256, size, until, part_size,
+                                       progress, resume)
+        lock = _lock(until)
+
+        def once() -> dict[str, Any]:
+            raw: BinaryIO = (io.BytesIO(source) if isinstance(source, bytes | bytearray)
+                             else _Window(Path(source), 0, size))  # type: ignore[assignment]
+            with self._limit(raw) as body:
+                return self._s3.put_object(Bucket=self.config.bucket, Key=full, Body=body,
+                                           ContentLength=size, ChecksumSHA256=_b64(sha256),
+                                           **lock)
+
+        reply = self._call("write", once, key)
+        version = self._version(reply, key, until)
+        confirmed = self._confirm(key, version, sha256, size,
+                                  echoed=reply.get("ChecksumSHA256"), expected=_b64(sha256))
+        if progress:
+            progress(size)
+        return PutResult(key=key, version_id=version, confirmed=confirmed)
+
+    def _version(self, reply: dict[str, Any], key: str,
+                 until: dt.datetime | None) -> str | None:
+        version = reply.get("VersionId")
+        if version is not None and (not isinstance(version, str)
+                                    or not _PRINTABLE.fullmatch(version)
+                                    or len(version) > VERSION_ID_MAX):
+            raise errors.IntegrityFailure("offsite_listing_invalid",
+                                          detail=f"version id {_shown(version)}")
+        if until is not None and (not version or version == "null"):
+            raise errors.SetupError("offsite_no_version", key=_shown(key),
+                                    bucket=self.config.bucket)
+        return version
+
+    def _confirm(self, key: str, version: str | None, sha256: bytes, size: int, *,
+                 echoed: object, expected: str) -> str:
+        """"checksum" when the server echoed the expected checksum; else "read-back" after
+        reading the version back and hashing it. A different answer is a refusal."""
+        if echoed is not None:
+            if echoed != expected:
+                raise errors.IntegrityFailure("offsite_checksum_mismatch", key=_shown(key),
+                                              how=("gema server", "the server's echo"))
+            return "checksum"
+        digest = hashlib.sha256()
+
+        class _Hash:
+            def write(self, data: bytes) -> int:
+                digest.update(data)
+                return len(data)
+
+        self.get(key, _Hash(), version_id=version, max_bytes=size)  # type: ignore[arg-type]
+        if digest.digest() != sha256:
+            raise errors.IntegrityFailure("offsite_checksum_mismatch", key=_shown(key),
+                                          how=("dibaca ulang", "read back"))
+        return "read-back"
+
+    def _put_multipart(self, key: str, full: str, source: Path | bytes, sha256: bytes,
+                       size: int, until: dt.datetime | None, part_size: int,
+                       progress: Callable[[int], None] | None,
+                       resume: MultipartState | None) -> PutResult:
+        state = resume if resume is not None else MultipartState()
+        bucket = self.config.bucket
+        listed: dict[int, tuple[str, int, str | None]] | None = None
+        if state.upload_id:
+            if state.key != key:
+                raise errors.InvalidInput("offsite_resume_invalid", key=_shown(key),
+                                          detail=f"a state of {_shown(state.key)}")
+            if (state.size, state.sha256, state.part_size) == (size, sha256.hex(), part_size):
+                listed = self._list_parts(full, key, state.upload_id)
+            if listed is None:  # gone, or another content: begin again
+                self._abort(full, state.upload_id)
+        if listed is None:
+            lock = _lock(until)
+            made = self._call("write", lambda: self._s3.create_multipart_upload(
+                Bucket=bucket, Key=full, ChecksumAlgorithm="SHA256", **lock), key)
+            upload_id = made.get("UploadId")
+            if not isinstance(upload_id, str) or not _PRINTABLE.fullmatch(upload_id):
+                raise errors.IntegrityFailure("offsite_listing_invalid",
+                                              detail=f"upload id {_shown(upload_id)}")
+            state._reset(key, upload_id, size, part_size, sha256.hex())
+            listed = {}
+        upload_id = str(state.upload_id)
+        whole = hashlib.sha256()
+        digests: list[bytes] = []
+        all_echoed = True
+        try:
+            for number, offset in enumerate(range(0, size, part_size), start=1):
+                length = min(part_size, size - offset)
+                if isinstance(source, bytes | bytearray):
+                    data = bytes(source[offset:offset + length])
+                else:
+                    with Path(source).open("rb") as f:
+                        f.seek(offset)
+                        data = f.read(length)
+                if len(data) != length:
+                    raise errors.IntegrityFailure("offsite_source_changed", key=_shown(key))
+                whole.update(data)
+                part_sha = hashlib.sha256(data).digest()
+                digests.append(part_sha)
+                part_b64 = _b64(part_sha)
+                done, there = state._done(number), listed.get(number)
+                if there and there[1] == length and (
+                        there[2] == part_b64  # the server vouches for its checksum
+                        or there[2] is None and done is not None and done.sha256 == part_b64
+                        and done.etag == there[0]):
+                    state._record(PartDone(number, there[0], part_b64, length))
+                    all_echoed = all_echoed and there[2] == part_b64
+                else:
+                    def once(data: bytes = data, number: int = number,
+                             part_b64: str = part_b64) -> dict[str, Any]:
+                        with self._limit(io.BytesIO(data)) as body:
+                            return self._s3.upload_part(
+                                Bucket=bucket, Key=full, UploadId=upload_id, PartNumber=number,
+                                Body=body, ContentLength=len(data), ChecksumSHA256=part_b64)
+
+                    reply = self._call("write", once, key)
+                    echoed = reply.get("ChecksumSHA256")
+                    if echoed is not None and echoed != part_b64:
+                        raise errors.IntegrityFailure("offsite_checksum_mismatch",
+                                                      key=_shown(key),
+                                                      how=("gema server", "the server's echo"))
+                    all_echoed = all_echoed and echoed is not None
+                    etag = reply.get("ETag")
+                    if not isinstance(etag, str) or not _PRINTABLE.fullmatch(etag):
+                        raise errors.IntegrityFailure("offsite_listing_invalid",
+                                                      detail=f"ETag {_shown(etag)}")
+                    state._record(PartDone(number, etag, part_b64, length))
+                if progress:
+                    progress(offset + length)
+            if whole.digest() != sha256:
+                raise errors.IntegrityFailure("offsite_source_changed", key=_shown(key))
+            parts = [{"PartNumber": p.number, "ETag": p.etag, "ChecksumSHA256": p.sha256}
+                     for p in state.parts]
+            reply = self._call("write", lambda: self._s3.complete_multipart_upload(
+                Bucket=bucket, Key=full, UploadId=upload_id,
+                MultipartUpload={"Parts": parts}), key)
+        except errors.IntegrityFailure as exc:
+            if exc.code == "offsite_source_changed":  # its parts are of no use
+                self._abort(full, upload_id)
+                state._reset("", "", 0, 0, "")
+                state.upload_id = None
+            raise
+        except errors.BrankasError:
+            if resume is None:  # nobody will resume it: do not leave it on the server
+                self._abort(full, upload_id)
+            raise
+        state.upload_id, state.parts = None, []
+        version = self._version(reply, key, until)
+        composite = _b64(hashlib.sha256(b"".join(digests)).digest()) + f"-{len(digests)}"
+        echoed = reply.get("ChecksumSHA256")
+        if all_echoed and isinstance(echoed, str) and echoed.split("-")[0] == composite.split(
+                "-")[0]:
+            return PutResult(key=key, version_id=version, confirmed="checksum")
+        confirmed = self._confirm(key, version, sha256, size, echoed=None, expected="")
+        return PutResult(key=key, version_id=version, confirmed=confirmed)
+
+    def _list_parts(self, full: str, key: str,
+                    upload_id: str) -> dict[int, tuple[str, int, str | None]] | None:
+        """The parts the server holds of an upload (number: ETag, size, SHA-256 base64), or
+        None when it knows no such upload."""
+        from botocore.exceptions import ClientError
+
+        parts: dict[int, tuple[str, int, str | None]] = {}
+        marker = 0
+        for _page in range(MAX_PARTS // LIST_PAGE + 2):
+            def page(marker: int = marker) -> dict[str, Any] | None:
+                try:
+                    return self._s3.list_parts(Bucket=self.config.bucket, Key=full,
+                                               UploadId=upload_id, PartNumberMarker=marker,
+                                               MaxParts=LIST_PAGE)
+                except ClientError as exc:
+                    if _client_error(exc)[0] in ("NoSuchUpload", "NoSuchKey"):
+                        return None
+                    raise
+
+            reply = self._call("read", page, key)
+            if reply is None:
+                return None
+            for p in reply.get("Parts") or []:
+                number, size, etag = p.get("PartNumber"), p.get("Size"), p.get("ETag")
+                if (not isinstance(number, int) or not 1 <= number <= MAX_PARTS
+                        or not isinstance(size, int) or not 0 <= size <= MAX_OBJECT
+                        or not isinstance(etag, str) or not _PRINTABLE.fullmatch(etag)):
+                    raise errors.IntegrityFailure("offsite_listing_invalid",
+                                                  detail="a listed part")
+                checksum = p.get("ChecksumSHA256")
+                parts[number] = (etag, size, checksum if isinstance(checksum, str) else None)
+            following = reply.get("NextPartNumberMarker")
+            if not reply.get("IsTruncated"):
+                return parts
+            if not isinstance(following, int) or following <= marker:
+                raise errors.IntegrityFailure("offsite_listing_invalid",
+                                              detail="part listing does not advance")
+            marker = following
+        raise errors.IntegrityFailure("offsite_listing_invalid", detail="too many parts")
+
+    def _abort(self, full: str, upload_id: str) -> None:
+        """Best effort: an upload nobody will complete (a lifecycle rule ends the rest)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        with contextlib.suppress(ClientError, BotoCoreError, OSError):
+            self._s3.abort_multipart_upload(Bucket=self.config.bucket, Key=full,
+                                            UploadId=upload_id)
+
+    def extend_retention(self, key: str, version_id: str, until: dt.datetime) -> None:
+        """Keep the version locked (COMPLIANCE) until at least ``until``; a later date
+        already set stays (S3 refuses to shorten one)."""
+        from botocore.exceptions import ClientError
+
+        full, when = self._full(key), _utc(until, "until")
+        bucket = self.config.bucket
+
+        def current() -> dict[str, Any]:
+            try:
+                return self._s3.get_object_retention(Bucket=bucket, Key=full,
+                                                     VersionId=version_id)
+            except ClientError as exc:
+                if _client_error(exc)[0] in ("NoSuchObjectLockConfiguration",
+                                             "ObjectLockConfigurationNotFoundError"):
+                    return {}
+                raise
+
+        retention = self._call("read", current, key).get("Retention") or {}
+        have = retention.get("RetainUntilDate")
+        if (retention.get("Mode") == "COMPLIANCE" and isinstance(have, dt.datetime)
+                and when is not None and have >= when):
+            return
+        self._call("lock", lambda: self._s3.put_object_retention(
+            Bucket=bucket, Key=full, VersionId=version_id,
+            Retention={"Mode": "COMPLIANCE", "RetainUntilDate": when}), key)
+
+    # - reading
+
+    def head(self, key: str, version_id: str | None = None) -> ObjectInfo | None:
+        """The object's (or the version's) size, version, SHA-256 (when the server reports
+        one for the whole object) and retention; None when there is none."""
+        from botocore.exceptions import ClientError
+
+        full = self._full(key)
+        extra = {"VersionId": version_id} if version_id else {}
+
+        def once() -> dict[str, Any] | None:
+            try:
+                return self._s3.head_object(Bucket=self.config.bucket, Key=full,
+                                            ChecksumMode="ENABLED", **extra)
+            except ClientError as exc:
+                code, status, _ = _client_error(exc)
+                if status in (404, 405) or code in _NOT_FOUND_CODES:
+                    return None
+                raise
+
+        reply = self._call("read", once, key)
+        if reply is None:
+            return None
+        size = reply.get("ContentLength")
+        if not isinstance(size, int) or not 0 <= size <= MAX_OBJECT:
+            raise errors.IntegrityFailure("offsite_listing_invalid", detail="an object's size")
+        version = self._version(reply, key, None)
+        until = reply.get("ObjectLockRetainUntilDate")
+        return ObjectInfo(key=key, size=size, version_id=version,
+                          sha256=_sha_of(reply.get("ChecksumSHA256")),
+                          retain_until=(until.astimezone(dt.UTC)
+                                        if isinstance(until, dt.datetime) else None))
+
+    def get(self, key: str, dest: BinaryIO, *, version_id: str | None = None,
+            max_bytes: int) -> int:
+        """Stream the object (or the version) into ``dest``; refused when larger than
+        ``max_bytes`` (announced or actual) or cut short, or when the server's whole-object
+        SHA-256 does not match what arrived. Returns the bytes written."""
+        full = self._full(key)
+        extra = {"VersionId": version_id} if version_id else {}
+        reply = self._call("read", lambda: self._s3.get_object(
+            Bucket=self.config.bucket, Key=full, ChecksumMode="ENABLED", **extra), key)
+        body = reply["Body"]
+        try:
+            announced = reply.get("ContentLength")
+            if not isinstance(announced, int) or announced < 0:
+                raise errors.IntegrityFailure("offsite_listing_invalid",
+                                              detail="an object's size")
+            if announced > max_bytes:
+                raise errors.InvalidInput("offsite_too_large", key=_shown(key), size=announced,
+                                          limit=max_bytes)
+            expected = _sha_of(reply.get("ChecksumSHA256"))
+            digest = hashlib.sha256()
+            got = 0
+            while True:
+                try:
+                    chunk = body.read(READ_CHUNK)
+                except Exception as exc:  # urllib3/botocore: a dropped or timed-out stream
+                    raise self._error(exc, "read", key) from exc
+                if not chunk:
+                    break
+                got += len(chunk)
+                if got > max_bytes or got > announced:
+                    raise errors.InvalidInput("offsite_too_large", key=_shown(key), size=got,
+                                              limit=min(max_bytes, announced))
+                if self.limiter is not None:
+                    self.limiter.take(len(chunk))
+                digest.update(chunk)
+                dest.write(chunk)
+            if got != announced:
+                raise errors.IntegrityFailure("offsite_truncated", key=_shown(key), got=got,
+                                              size=announced)
+            if expected is not None and digest.digest() != expected:
+                raise errors.IntegrityFailure("offsite_checksum_mismatch", key=_shown(key),
+                                              how=("diunduh", "downloaded"))
+            return got
+        finally:
+            body.close()
+
+    def get_bytes(self, key: str, *, version_id: str | None = None, max_bytes: int) -> bytes:
+        """A small object (a manifest, a tag) in memory; ``get``'s checks."""
+        out = io.BytesIO()
+        self.get(key, out, version_id=version_id, max_bytes=max_bytes)
+        return out.getvalue()
+
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        """The newest version of every object under ``prefix`` (relative keys, in key
+        order); ``version_id``, ``sha256`` and ``retain_until`` are not listed (None)."""
+        full_prefix = self.prefix + _check_prefix(prefix)
+        token: str | None = None
+        seen: set[str] = set()
+        count = 0
+        while True:
+            extra = {"ContinuationToken": token} if token else {}
+            reply = self._call("list", lambda extra=extra: self._s3.list_objects_v2(  # type: ignore[misc]
+                Bucket=self.config.bucket, Prefix=full_prefix, MaxKeys=LIST_PAGE, **extra),
+                prefix)
+            for item in reply.get("Contents") or []:
+                count += 1
+                if count > LIST_LIMIT:
+                    raise errors.IntegrityFailure("offsite_listing_invalid",
+                                                  detail=f"more than {LIST_LIMIT} objects")
+                yield ObjectInfo(key=self._relative(item.get("Key")), size=_size(item),
+                                 version_id=None, sha256=None, retain_until=None)
+            if not reply.get("IsTruncated"):
+                return
+            token = reply.get("NextContinuationToken")
+            if not isinstance(token, str) or not token or token in seen:
+                raise errors.IntegrityFailure("offsite_listing_invalid",
+                                              detail="the listing does not advance")
+            seen.add(token)
+
+    def list_versions(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        """Every version (not the delete markers) under ``prefix``: by key, the newest
+        version of a key first."""
+        full_prefix = self.prefix + _check_prefix(prefix)
+        markers: tuple[str, str] | None = None
+        seen: set[tuple[str, str]] = set()
+        count = 0
+        while True:
+            extra = ({"KeyMarker": markers[0], "VersionIdMarker": markers[1]}
+                     if markers else {})
+            reply = self._call("list", lambda extra=extra: self._s3.list_object_versions(  # type: ignore[misc]
+                Bucket=self.config.bucket, Prefix=full_prefix, MaxKeys=LIST_PAGE, **extra),
+                prefix)
+            for item in reply.get("Versions") or []:
+                count += 1
+                if count > LIST_LIMIT:
+                    raise errors.IntegrityFailure("offsite_listing_invalid",
+                                                  detail=f"more than {LIST_LIMIT} versions")
+                key = self._relative(item.get("Key"))
+                yield ObjectInfo(key=key, size=_size(item),
+                                 version_id=self._version(item, key, None),
+                                 sha256=None, retain_until=None)
+            if not reply.get("IsTruncated"):
+                return
+            following = (reply.get("NextKeyMarker"), reply.get("NextVersionIdMarker") or "")
+            if (not isinstance(following[0], str) or not following[0]
+                    or not isinstance(following[1], str) or following in seen):
+                raise errors.IntegrityFailure("offsite_listing_invalid",
+                                              detail="the listing does not advance")
+            seen.add(following)  # type: ignore[arg-type]
+            markers = following  # type: ignore[assignment]
+
+    # - the canary
+
+    def canary(self) -> CanaryResult:
+        """Write a small object under a one-day COMPLIANCE lock and try to delete that
+        version. Refused, still there and its lock reported: the server enforces Object
+        Lock. The canaries cannot be cleaned up (that is the point): they are named
+        ``canary/<UTC time>-<random>`` so that they are few and recognisable."""
+        from botocore.exceptions import ClientError
+
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        key = f"{CANARY_PREFIX}{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
+        body = f"brankas canary {key}: a test of Object Lock, locked for a day\n".encode()
+        until = now + dt.timedelta(days=CANARY_DAYS)
+        put = self.put(key, body, sha256=hashlib.sha256(body).digest(), size=len(body),
+                       retain_until=until)
+        version = put.version_id
+        full = self._full(key)
+        bucket = self.config.bucket
+
+        def retention() -> dict[str, Any]:
+            try:
+                return self._s3.get_object_retention(Bucket=bucket, Key=full,
+                                                     VersionId=version)
+            except ClientError as exc:
+                code, status, _ = _client_error(exc)
+                if status in (400, 404) or "ObjectLock" in code:
+                    return {"error": code}
+                raise
+
+        reported = self._call("read", retention, key)
+        lock = reported.get("Retention") or {}
+        have = lock.get("RetainUntilDate")
+        locked = (lock.get("Mode") == "COMPLIANCE" and isinstance(have, dt.datetime)
+                  and have >= until - dt.timedelta(seconds=2))
+
+        def delete() -> bool:
+            try:
+                self._s3.delete_object(Bucket=bucket, Key=full, VersionId=version)
+            except ClientError as exc:
+                code, status, _ = _client_error(exc)
+                if code == "AccessDenied" or status == 403:
+                    return False
+                raise
+            return True
+
+        deleted = self._call("delete", delete, key)
+        still = self.head(key, version) is not None
+        if deleted or not still:
+            return CanaryResult(False, "offsite_canary_deleted", key, version)
+        if not locked:
+            detail = reported.get("error") or f"{lock.get('Mode')} {have}"
+            return CanaryResult(False, "offsite_canary_no_retention", key, version,
+                                {"detail": _shown(detail)})
+        return CanaryResult(True, "offsite_canary_enforced", key, version)
+
+
+def _arm_body(request: Any, **_: Any) -> None:
+    """botocore's before-send: the body is about to be sent (its signing read is over)."""
+    if isinstance(request.body, ThrottledReader):
+        request.body.arm()
+
+
+def _lock(until: dt.datetime | None) -> dict[str, Any]:
+    if until is None:
+        return {}
+    return {"ObjectLockMode": "COMPLIANCE", "ObjectLockRetainUntilDate": until}
+
+
+def _size(item: dict[str, Any]) -> int:
+    size = item.get("Size")
+    if not isinstance(size, int) or not 0 <= size <= MAX_OBJECT:
+        raise errors.IntegrityFailure("offsite_listing_invalid", detail="an object's size")
+    return size
+
+
+def _client_error(exc: Any) -> tuple[str, int, str]:
+    """The error code, HTTP status and message of a ClientError, made safe to show."""
+    response = getattr(exc, "response", None) or {}
+    error = response.get("Error") or {}
+    status = (response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
+    code = _shown(error.get("Code") or status or "?", 64)
+    return code, status if isinstance(status, int) else 0, _shown(error.get("Message") or "",
+                                                                 200)
+
+
+def _transient(exc: Exception) -> bool:
+    """Worth another try: the server busy or failing, the connection lost or timed out."""
+    from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+
+    if isinstance(exc, ClientError):
+        code, status, _ = _client_error(exc)
+        if code in _AUTH_CODES or code == "AccessDenied":
+            return False
+        return status >= 500 or status == 429 or code in _THROTTLE_CODES
+    return isinstance(exc, ConnectionError | HTTPClientError | ConnectionResetError
+                      | BrokenPipeError | TimeoutError)
