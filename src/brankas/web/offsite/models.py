@@ -79,8 +79,8 @@ class PushedObject(models.Model):
     PAYLOAD, TAG = "payload", "tag"
     KINDS = [(PAYLOAD, PAYLOAD), (TAG, TAG)]
 
-    remote = models.ForeignKey(Remote, on_delete=models.PROTECT, related_name="objects")
-    push = models.ForeignKey(Push, on_delete=models.PROTECT, related_name="objects")
+    remote = models.ForeignKey(Remote, on_delete=models.PROTECT, related_name="pushed")
+    push = models.ForeignKey(Push, on_delete=models.PROTECT, related_name="pushed")
     kind = models.CharField(max_length=8, choices=KINDS, default=PAYLOAD)
     key = models.CharField(max_length=200)  # relative to the remote's prefix
     version_id = models.CharField(max_length=1024, blank=True)

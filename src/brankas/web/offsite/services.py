@@ -413,7 +413,8 @@ def _send_payload(client: Any, remote: Remote, push: Push, items: list[_Item],
                                 retain_until=until,
                                 progress=(lambda b, n=n: report(n, b)) if on_progress else None)
         except BrankasError as exc:
-            if item.wrap == layout.WRAP_PLAIN and exc.code.startswith("offsite_checksum"):
+            if item.wrap == layout.WRAP_PLAIN and exc.code.startswith(
+                    ("offsite_checksum", "offsite_source_changed")):
                 outcome.damaged.append(item.path)  # the archive's .age is not as registered
                 continue
             raise
@@ -597,11 +598,11 @@ def _label(obj: PushedObject) -> str:
 def _verify_objects(client: Any, remote: Remote, report: OffsiteVerifyReport, sample: float,
                     on_progress: Progress | None) -> None:
     listed: dict[tuple[str, str], Any] = {}
-    newest: dict[str, str] = {}
+    newest: dict[str, str] = {}  # by key, its newest version (listed first)
     for info in client.list_versions(""):
         listed[(info.key, info.version_id or "")] = info
-    for info in client.list(""):
-        newest[info.key] = info.version_id or ""
+        newest.setdefault(info.key, info.version_id or "")
+    shown = {info.key for info in client.list("")}  # not hidden by a delete marker
     recorded = list(PushedObject.objects.filter(remote=remote).order_by("id"))
     mine = {(o.key, o.version_id) for o in recorded}
     unchecked: list[PushedObject] = []
@@ -616,9 +617,13 @@ def _verify_objects(client: Any, remote: Remote, report: OffsiteVerifyReport, sa
         if info.size != obj.size:
             report.changed.append(f"{_label(obj)}: size {info.size} != {obj.size}")
             continue
-        if obj.kind == PushedObject.PAYLOAD and newest.get(obj.key, obj.version_id) \
-                != obj.version_id:
+        if obj.kind == PushedObject.PAYLOAD and newest.get(obj.key) != obj.version_id:
             report.changed.append(f"{_label(obj)}: a newer version was written over it")
+            continue
+        if obj.kind == PushedObject.PAYLOAD and obj.key not in shown:
+            # the locked version is still there, but a plain download of the bucket
+            # (``aws s3 sync``) no longer sees it
+            report.missing.append(f"{_label(obj)}: hidden by a delete marker")
             continue
         head = client.head(obj.key, obj.version_id or None)
         if head is None:
@@ -634,8 +639,15 @@ def _verify_objects(client: Any, remote: Remote, report: OffsiteVerifyReport, sa
             if sample > 0 else 0
         for obj in secrets.SystemRandom().sample(unchecked, count):
             sink = _HashSink()
-            client.get(obj.key, sink, version_id=obj.version_id or None, max_bytes=obj.size)
             report.sampled += 1
+            try:
+                client.get(obj.key, sink, version_id=obj.version_id or None,
+                           max_bytes=obj.size)
+            except BrankasError as exc:
+                if exc.kind not in ("integrity", "invalid"):
+                    raise
+                report.changed.append(f"{_label(obj)}: {exc.code}")
+                continue
             if sink.hash.hexdigest() != obj.sha256:
                 report.changed.append(f"{_label(obj)}: sha256")
     for key, version in sorted(listed):

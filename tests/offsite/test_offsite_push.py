@@ -1,0 +1,427 @@
+"""Offsite copies (issue 18; docs/offsite.md) against the real S3 server of the tests
+(scripts/s3server.py: SeaweedFS by default): push and incremental push, object names that
+say nothing, verify naming changed, hidden and forged objects, restore checked against the
+register, forged index/manifest/seal versions refused, the audit entries.
+
+    .venv/bin/python scripts/s3server.py run -- .venv/bin/python -m pytest -m s3 tests/offsite
+
+Each test works on its own prefix of the one bucket (the server keeps what a test wrote:
+locked versions cannot be deleted) and its own copy of an office built once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import uuid
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from tests.conftest import PASSPHRASES, make_pdf, office_once
+
+pytestmark = pytest.mark.s3
+
+NAMES = re.compile(r"(bagit\.txt|bag-info\.txt|manifest-sha256\.txt|tagmanifest-sha256\.txt|"
+                   r"brankas-index\.age|brankas-seal\.age|data/[0-9a-f]{32}|canary/.+)")
+
+
+def _server() -> dict[str, str]:
+    names = ("BRANKAS_TEST_S3_ENDPOINT", "BRANKAS_TEST_S3_BUCKET", "AWS_ACCESS_KEY_ID",
+             "AWS_SECRET_ACCESS_KEY")
+    missing = [n for n in names if not os.environ.get(n)]
+    if missing:
+        message = (f"S3 tests need {', '.join(missing)} "
+                   "(scripts/s3server.py run -- pytest ... starts a throw-away server)")
+        if os.environ.get("BRANKAS_TEST_S3_REQUIRED"):
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    pytest.importorskip("boto3", reason="pip install -e '.[offsite]'")
+    return {n: os.environ[n] for n in names}
+
+
+@pytest.fixture(scope="module")
+def server() -> dict[str, str]:
+    return _server()
+
+
+@pytest.fixture(scope="module")
+def raw(server: dict[str, str]) -> Any:
+    """The bucket as whoever holds the office's S3 credentials sees it (the attacker)."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client("s3", endpoint_url=server["BRANKAS_TEST_S3_ENDPOINT"],
+                        aws_access_key_id=server["AWS_ACCESS_KEY_ID"],
+                        aws_secret_access_key=server["AWS_SECRET_ACCESS_KEY"],
+                        region_name=os.environ.get("BRANKAS_TEST_S3_REGION", "us-east-1"),
+                        config=Config(s3={"addressing_style": "path"},
+                                      retries={"max_attempts": 1}))
+
+
+def _documents(office: SimpleNamespace, base: Path) -> dict[str, Any]:
+    from tests.web.ui.conftest import register_directly
+
+    return {"biasa": register_directly(office, subject="Undangan rapat koordinasi").agenda,
+            "biasa2": register_directly(office, subject="Laporan bulanan",
+                                        direction="pengiriman").agenda,
+            "secret": register_directly(office, subject="Sandi rahasia negara",
+                                        classification="rahasia").agenda}
+
+
+@pytest.fixture(scope="module")
+def template(django_db_setup, django_db_blocker, tmp_path_factory):  # type: ignore[no-untyped-def]
+    with office_once(django_db_blocker, tmp_path_factory, _documents) as made:
+        yield made
+
+
+@pytest.fixture
+def office(template, db, settings, tmp_path: Path, server):  # type: ignore[no-untyped-def]
+    made = template.copy_for(settings, tmp_path)
+    made.docs = dict(template.extra)
+    made.prefix = f"t-{uuid.uuid4().hex[:12]}"
+    made.bucket = server["BRANKAS_TEST_S3_BUCKET"]
+    made.endpoint = server["BRANKAS_TEST_S3_ENDPOINT"]
+    return made
+
+
+def _add(office: SimpleNamespace, name: str = "pdn") -> Any:
+    from brankas.web.offsite.services import remote_add
+
+    return remote_add(actor=office.users["operator"], name=name, endpoint=office.endpoint,
+                      bucket=office.bucket, prefix=office.prefix, retention_days=2)
+
+
+def _push(office: SimpleNamespace, name: str = "pdn", **kw: Any) -> Any:
+    from brankas.web.offsite.services import offsite_push
+
+    return offsite_push(actor=office.users["operator"], name=name, **kw)
+
+
+def _versions(raw: Any, office: SimpleNamespace) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for page in raw.get_paginator("list_object_versions").paginate(
+            Bucket=office.bucket, Prefix=office.prefix + "/"):
+        found.extend(page.get("Versions", []))
+    return found
+
+
+def _audit(action: str) -> list[Any]:
+    from brankas.web.audit.models import AuditEvent
+
+    return list(AuditEvent.objects.filter(action=action).order_by("seq"))
+
+
+def test_push_then_an_incremental_push_sends_only_what_is_new(office, raw) -> None:  # type: ignore[no-untyped-def]
+    from brankas.web.documents.models import Document
+    from brankas.web.offsite.models import PushedObject
+    from tests.web.ui.conftest import register_directly
+
+    remote = _add(office)
+    assert remote.immutable is True  # SeaweedFS enforces the canary's lock
+    seen: list[tuple[int, int, int, int]] = []
+    first = _push(office, on_progress=lambda *a: seen.append(a))
+    assert first.ok and first.push.status == "completed"
+    docs = {d.stored_path: d for d in Document.objects.all()}
+    sent = {o.bag_path for o in PushedObject.objects.filter(push=first.push, kind="payload")}
+    assert set(docs) <= sent  # every document, plus keys, anchors, registers, snapshot, audit
+    assert any(p.startswith("keys/") for p in sent)
+    assert any(p.startswith("audit/") for p in sent)
+    assert {p.rsplit("/", 1)[1] for p in sent if p.startswith("backup/offsite-0001/")} == {
+        "register-biasa.csv", "register-lengkap.csv.age", "database.json.age",
+        "recipients.txt"}
+    assert seen[-1][0] == seen[-1][1] == first.push.files_total
+
+    new = register_directly(office, subject="Surat susulan", number="9/2026")
+    second = _push(office)
+    again = {o.bag_path for o in PushedObject.objects.filter(push=second.push, kind="payload")}
+    archive = {p for p in again if p.startswith("arsip/")}
+    assert archive == {new.stored_path}  # the one new document, nothing sent twice
+    assert not (again & {p for p in sent if not p.startswith(("backup/", "audit/"))})
+    assert second.push.objects_skipped >= len(docs)
+    assert all(p.startswith(("backup/offsite-0002/", "audit/", "arsip/")) for p in again)
+
+    # Append-only: every payload object was written once (one version), under a new name;
+    # each tag object has a version per push.
+    versions = _versions(raw, office)
+    keys = [v["Key"][len(office.prefix) + 1:] for v in versions]
+    payload = [k for k in keys if k.startswith("data/")]
+    assert len(payload) == len(set(payload)) == PushedObject.objects.filter(
+        remote=remote, kind="payload").count()
+    for tag in ("brankas-index.age", "brankas-seal.age", "manifest-sha256.txt"):
+        assert keys.count(tag) == 2
+    assert keys.count("bagit.txt") == 1
+    assert [_audit(a)[-1].outcome for a in ("offsite.add", "offsite.push")] == ["ok", "ok"]
+    assert _audit("offsite.push")[-1].detail["push"] == 2
+
+
+def test_the_bucket_says_nothing_about_the_documents(office, raw) -> None:  # type: ignore[no-untyped-def]
+    from brankas.web.documents.models import Document
+
+    _add(office)
+    _push(office)
+    versions = _versions(raw, office)
+    keys = [v["Key"][len(office.prefix) + 1:] for v in versions]
+    assert keys and all(NAMES.fullmatch(k) for k in keys), keys
+    words = {"biasa", "dikecualikan", "rahasia", "pengiriman", "penerimaan", "arsip", "2026",
+             "keys", "backup", "audit", "undangan", "laporan", "sandi", "bupati"}
+    for d in Document.objects.all():
+        words |= {d.agenda, d.number}
+    assert not [k for k in keys if not k.startswith("canary/")  # its name is the S3 layer's
+                and any(w.lower() in k.lower() for w in words)]
+    # Every payload object is age ciphertext (biasa documents too); the biasa PDF's bytes
+    # are nowhere in the bucket.
+    pdfs = [(office.home / d.stored_path).read_bytes() for d in Document.objects.filter(
+        category="biasa")]
+    for v in versions:
+        body = raw.get_object(Bucket=office.bucket, Key=v["Key"],
+                              VersionId=v["VersionId"])["Body"].read()
+        key = v["Key"][len(office.prefix) + 1:]
+        if key.startswith("data/") or key.endswith(".age"):
+            assert body.startswith(b"age-encryption.org/v1\n"), key
+        assert not any(pdf[:200] in body for pdf in pdfs)
+        assert b"Undangan" not in body and b"%PDF" not in body
+
+
+def test_an_interrupted_push_resumes_without_sending_again(office) -> None:  # type: ignore[no-untyped-def]
+    from brankas.web.offsite.models import Push, PushedObject
+
+    _add(office)
+
+    def stop(files_done: int, files_total: int, bytes_done: int, bytes_total: int) -> None:
+        if files_done >= 3:
+            raise KeyboardInterrupt  # the operator's Ctrl-C, or the machine going down
+
+    with pytest.raises(KeyboardInterrupt):
+        _push(office, on_progress=stop)
+    cut = Push.objects.get(number=1)
+    assert cut.status == "failed"
+    arrived = PushedObject.objects.filter(push=cut).count()
+    assert arrived == 3
+    resumed = _push(office)
+    assert resumed.ok and resumed.push.number == 2
+    rows = PushedObject.objects.filter(kind="payload", bag_path__startswith="arsip/")
+    paths = list(rows.values_list("bag_path", flat=True))
+    assert len(paths) == len(set(paths)) == 3  # nothing sent twice
+    assert _audit("offsite.push")[0].outcome == "failed"
+
+
+def test_verify_names_overwritten_hidden_and_forged_objects(office, raw) -> None:  # type: ignore[no-untyped-def]
+    from brankas.web.offsite.models import PushedObject
+    from brankas.web.offsite.services import offsite_verify
+
+    _add(office)
+    _push(office)
+    clean = offsite_verify(actor=office.users["operator"], name="pdn", sample=100)
+    assert clean.ok, clean.as_dict()
+    assert clean.checked + clean.sampled == PushedObject.objects.count()
+
+    bucket, p = office.bucket, office.prefix
+    doc = PushedObject.objects.get(bag_path=f"arsip/{_path_of(office, 'biasa')}")
+    other = PushedObject.objects.get(bag_path=f"arsip/{_path_of(office, 'biasa2')}")
+    # A new version planted over a payload object (allowed: versions are never overwritten).
+    raw.put_object(Bucket=bucket, Key=f"{p}/{doc.key}", Body=b"age-encryption.org/v1\nforged")
+    # A payload object hidden by a delete marker (a DELETE without a version is allowed).
+    raw.delete_object(Bucket=bucket, Key=f"{p}/{other.key}")
+    # A forged index version.
+    raw.put_object(Bucket=bucket, Key=f"{p}/brankas-index.age", Body=b"forged index")
+    report = offsite_verify(actor=office.users["operator"], name="pdn", sample=0)
+    assert not report.ok
+    assert [c for c in report.changed if c.startswith(doc.key)] == [
+        f"{doc.key} ({doc.bag_path}): a newer version was written over it"]
+    assert [m for m in report.missing if m.startswith(other.key)] == [
+        f"{other.key} ({other.bag_path}): hidden by a delete marker"]
+    assert any(u.startswith("brankas-index.age [") and "unsealed" in u
+               for u in report.unexpected)
+    assert any(u.startswith(f"{doc.key} [") for u in report.unexpected)
+    entry = _audit("offsite.verify")[-1]
+    assert entry.outcome == "problems" and entry.detail["changed"] and entry.detail["missing"]
+    from brankas.web.offsite.models import Remote
+
+    assert Remote.objects.get(name="pdn").last_verify_ok is False
+
+
+def _path_of(office: SimpleNamespace, which: str) -> str:
+    from brankas.web.documents.models import Document
+
+    return Document.objects.get(agenda=office.docs[which]).stored_path.removeprefix("arsip/")
+
+
+def _restore(office: SimpleNamespace, to: Path, **kw: Any) -> Any:
+    from brankas.web.offsite.services import offsite_restore
+
+    return offsite_restore(actor=office.users["kasi"], name="pdn", to=to,
+                           passphrase=PASSPHRASES["kasi"], **kw)
+
+
+def test_restore_brings_back_every_document_matching_the_register(office, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from brankas.web.documents.models import Document
+
+    _add(office)
+    _push(office)
+    report = _restore(office, tmp_path / "pulih", decrypt=True)
+    assert report.ok, report.as_dict()
+    assert sorted(report.restored) == sorted(office.docs.values())
+    assert report.decrypted == [office.docs["secret"]]
+    for d in Document.objects.all():
+        if d.exempted:
+            out = tmp_path / "pulih" / d.stored_path.removeprefix("arsip/").removesuffix(".age")
+            assert out.read_bytes().startswith(b"%PDF")
+            assert hashlib.sha256(out.read_bytes()).hexdigest() == d.content_sha256
+        else:
+            out = tmp_path / "pulih" / d.stored_path.removeprefix("arsip/")
+            assert hashlib.sha256(out.read_bytes()).hexdigest() == d.stored_sha256
+    opened = _audit("document.open")
+    assert [e.target for e in opened if e.detail.get("via") == "offsite-restore"] == [
+        office.docs["secret"]]
+    assert _audit("offsite.restore")[-1].outcome == "ok"
+    # Without --decrypt the exempted document comes back as it is stored (.age).
+    kept = _restore(office, tmp_path / "pulih2", agendas=[office.docs["secret"]])
+    secret = Document.objects.get(agenda=office.docs["secret"])
+    assert kept.decrypted == []
+    out = tmp_path / "pulih2" / secret.stored_path.removeprefix("arsip/")
+    assert hashlib.sha256(out.read_bytes()).hexdigest() == secret.stored_sha256
+
+
+def test_forged_index_manifest_and_seal_versions_are_refused(office, raw, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from brankas.core import crypto
+    from brankas.core.disk import seal as diskseal
+    from brankas.core.offsite import index as layout
+    from brankas.web.documents.models import Document
+    from brankas.web.keys.selectors import Purpose, recipients_for
+    from brankas.web.offsite.models import Remote
+
+    remote = _add(office)
+    _push(office)
+    bucket, p = office.bucket, office.prefix
+    target = Document.objects.get(agenda=office.docs["biasa"])
+    readers = recipients_for(purpose=Purpose.SNAPSHOT).age()  # public: no secret needed
+    # The attacker's own object for the biasa document, an index and manifest naming it,
+    # and a seal over them signed with the attacker's key.
+    fake = make_pdf(text="PALSU")
+    fake_key = layout.new_object_key()
+    fake_obj = crypto.encrypt_bytes(fake, readers)
+    raw.put_object(Bucket=bucket, Key=f"{p}/{fake_key}", Body=fake_obj)
+    entry = layout.Entry(fake_key, layout.WRAP_AGE, hashlib.sha256(fake).hexdigest(),
+                         len(fake), target.stored_path)
+    index = layout.index_bytes([entry])
+    manifest = layout.manifest_bytes({fake_key: hashlib.sha256(fake_obj).hexdigest()})
+    i = raw.put_object(Bucket=bucket, Key=f"{p}/brankas-index.age",
+                       Body=crypto.encrypt_bytes(index, readers))
+    m = raw.put_object(Bucket=bucket, Key=f"{p}/manifest-sha256.txt", Body=manifest)
+    statement = layout.seal_statement(
+        remote_id=remote.remote_id, push=99, folder="offsite-0099",
+        index=(layout.sha256(index), i["VersionId"]),
+        manifest=(layout.sha256(manifest), m["VersionId"]), objects=1, audit_head=None,
+        previous=None)
+    forged = diskseal.seal_bytes(statement, diskseal.generate())
+    raw.put_object(Bucket=bucket, Key=f"{p}/brankas-seal.age",
+                   Body=crypto.encrypt_bytes(forged, readers))
+
+    report = _restore(office, tmp_path / "pulih", agendas=[target.agenda])
+    assert report.push == 1  # the office's own seal, not the forged push 99
+    out = tmp_path / "pulih" / target.stored_path.removeprefix("arsip/")
+    assert hashlib.sha256(out.read_bytes()).hexdigest() == target.stored_sha256
+    problems = "\n".join(report.problems)
+    assert "brankas-seal.age [" in problems and "does not trust" in problems
+    assert f"brankas-index.age [{i['VersionId']}]" in problems
+    assert f"manifest-sha256.txt [{m['VersionId']}]" in problems
+    assert not report.ok and _audit("offsite.restore")[-1].outcome == "problems"
+
+    # A forged seal that is the only one: nothing is restored.
+    from brankas.core.errors import IntegrityFailure
+    from brankas.web.offsite.services import client_for, read_sealed
+
+    with pytest.raises(IntegrityFailure) as refused:
+        read_sealed(client_for(Remote.objects.get(pk=remote.pk)), name="pdn",
+                    remote_id=remote.remote_id, trusted={"not-the-office-key"},
+                    identities=[crypto.parse_identity(office.recovery_identity)])
+    assert refused.value.code == "offsite_not_sealed"
+
+
+def test_the_cli_adds_lists_pushes_and_verifies(cli_office, run_cli, server) -> None:  # type: ignore[no-untyped-def]
+    prefix = f"t-{uuid.uuid4().hex[:12]}"
+    added = run_cli("offsite", "add", "pdn", "--endpoint", server["BRANKAS_TEST_S3_ENDPOINT"],
+                    "--bucket", server["BRANKAS_TEST_S3_BUCKET"], "--prefix", prefix,
+                    "--retention-days", "2", "--json", user="operator")
+    assert added.returncode == 0, added.stderr
+    assert added.json()["immutable"] is True and added.json()["prefix"] == prefix
+    pushed = run_cli("offsite", "push", "pdn", "--bwlimit", "50M", "--json", user="operator")
+    assert pushed.returncode == 0, pushed.stderr
+    assert pushed.json()["objects_sent"] >= 4 and pushed.json()["push"] == 1
+    listed = run_cli("offsite", "list", "--json", user="kadis")
+    assert [r["name"] for r in listed.json()] == ["pdn"]
+    assert listed.json()[0]["last_push_at"]
+    verified = run_cli("offsite", "verify", "pdn", user="operator")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "utuh / intact" in verified.stdout
+    refused = run_cli("offsite", "push", "pdn", user="kasi")
+    assert refused.returncode != 0 and refused.stderr.startswith("brankas:")
+    wrong = run_cli("offsite", "push", "pdn", "--bwlimit", "banyak", user="operator")
+    assert wrong.returncode == 2 and "--bwlimit" in wrong.stderr
+
+
+@pytest.mark.parametrize("role", ["operator", "kasi", "kabid", "kadis", "admin"])
+def test_every_role_is_allowed_or_refused_as_the_matrix_says(office, role, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from brankas.core.access import MATRIX, Action
+    from brankas.core.errors import AccessDenied, BrankasError
+    from brankas.web.offsite import services
+
+    user = office.users[role]
+    attempts = {
+        Action.OFFSITE_ADD: lambda: services.remote_add(
+            actor=user, name="bukan nama", endpoint=office.endpoint, bucket=office.bucket),
+        Action.OFFSITE_PUSH: lambda: services.offsite_push(actor=user, name="tidak-ada"),
+        Action.OFFSITE_VERIFY: lambda: services.offsite_verify(actor=user, name="tidak-ada"),
+        Action.OFFSITE_RESTORE: lambda: services.offsite_restore(
+            actor=user, name="tidak-ada", to=tmp_path / "x", passphrase="salah"),
+    }
+    for action, attempt in attempts.items():
+        before = len(_audit("access.denied"))
+        with pytest.raises(BrankasError) as raised:
+            attempt()
+        denied = isinstance(raised.value, AccessDenied) and raised.value.code == \
+            "permission_denied"
+        assert denied == (user.role not in MATRIX[action]), (action, role)
+        assert (len(_audit("access.denied")) > before) == denied
+
+
+def test_the_index_and_seal_read_from_a_bucket_are_hostile_input() -> None:
+    from brankas.core.disk import seal as diskseal
+    from brankas.core.offsite import index as layout
+
+    good = layout.Entry("data/" + "a" * 32, "age", "b" * 64, 10, "arsip/biasa/x.pdf")
+    entries, problems = layout.parse_index(layout.index_bytes([good]))
+    assert entries == [good] and problems == []
+    bad = (b"# brankas-offsite-index/1\n"
+           b"../x\tage\t" + b"b" * 64 + b"\t1\tarsip/a.pdf\n"
+           b"data/" + b"c" * 32 + b"\tage\t" + b"b" * 64 + b"\t1\t../../etc/passwd\n"
+           b"data/" + b"d" * 32 + b"\tzip\t" + b"b" * 64 + b"\t1\tarsip/a.pdf\n"
+           b"data/" + b"e" * 32 + b"\tage\tnothex\t1\tarsip/a.pdf\n"
+           b"data/" + b"f" * 32 + b"\tage\t" + b"b" * 64 + b"\t-1\tarsip/a.pdf\n"
+           b"data/" + b"1" * 32 + b"\tage\t" + b"b" * 64 + b"\t1\t/abs/a.pdf\n"
+           b"only\tthree\tfields\n")
+    entries, problems = layout.parse_index(bad)
+    assert entries == [] and len(problems) == 7
+    assert layout.parse_index(b"not an index")[0] == []
+    assert layout.parse_index(b"\xff\xfe")[1] == ["index is not UTF-8"]
+    objects, problems = layout.parse_manifest(b"x  data/zz\n" + b"a" * 64 + b"  ../x\n")
+    assert objects == {} and len(problems) == 2
+    office_key = diskseal.generate()
+    statement = layout.seal_statement(remote_id="r", push=1, folder="offsite-0001",
+                                      index=("a" * 64, "v1"), manifest=("b" * 64, None),
+                                      objects=1, audit_head=(5, "h"), previous=None)
+    data = diskseal.seal_bytes(statement, office_key)
+    assert layout.open_seal(data, {office_key.public}).index_version == "v1"
+    with pytest.raises(ValueError, match="does not trust"):
+        layout.open_seal(data, {diskseal.generate().public})
+    forged = data.replace(b'\\"push\\":1', b'\\"push\\":2')
+    assert forged != data
+    with pytest.raises(ValueError, match="signature"):
+        layout.open_seal(forged, {office_key.public})
+    disk_seal = diskseal.seal_bytes({"run": 1}, office_key)  # a disk's run seal
+    with pytest.raises(ValueError, match="not an offsite seal"):
+        layout.open_seal(disk_seal, {office_key.public})
