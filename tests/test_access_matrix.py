@@ -388,6 +388,37 @@ def svc_view_equipment(ctx: SimpleNamespace, user: Any) -> None:  # s17 E
     equipment_items(actor=user, via="test")
 
 
+# s18 OB: offsite copies (issue 18): a remote that does not exist (or a name refused)
+# stops an allowed role right after the role check
+def svc_offsite(step: str) -> Callable[[SimpleNamespace, Any], None]:
+    def attempt(ctx: SimpleNamespace, user: Any) -> None:
+        from brankas.web.offsite import services
+
+        if step == "add":
+            services.remote_add(actor=user, name="bukan nama", endpoint="http://127.0.0.1:9",
+                                bucket="tidak-ada")
+        elif step == "push":
+            services.offsite_push(actor=user, name="tidak-ada")
+        elif step == "verify":
+            services.offsite_verify(actor=user, name="tidak-ada")
+        else:
+            services.offsite_restore(actor=user, name="tidak-ada", to=ctx.empty,
+                                     passphrase=WEAK)
+    return attempt
+
+
+def cli_offsite(step: str) -> Cli:
+    def args(ctx: SimpleNamespace, u: str) -> list[str]:
+        if step == "add":
+            return ["offsite", "add", "bukan nama", "--endpoint", "http://127.0.0.1:9",
+                    "--bucket", "tidak-ada"]
+        if step == "restore":
+            return ["offsite", "restore", "tidak-ada", "--to", str(ctx.out / f"offsite-{u}"),
+                    "--passphrase-file", str(ctx.weak)]
+        return ["offsite", step, "tidak-ada"]
+    return args
+
+
 @dataclass(frozen=True)
 class Attempt:
     service: Callable[[SimpleNamespace, Any], None] | None
@@ -517,6 +548,12 @@ ATTEMPTS: dict[Action, Attempt] = {
     Action.VIEW_EQUIPMENT: Attempt(
         svc_view_equipment, lambda ctx, u: ["equipment", "list"],
         lambda c, ctx, u: c.get("/equipment/")),
+    # s18 OB: offsite copies (issue 18); their pages come later
+    **{action: Attempt(svc_offsite(step), cli_offsite(step), None,
+                       why_not="no offsite page yet (issue 18: CLI first)")
+       for action, step in ((Action.OFFSITE_ADD, "add"), (Action.OFFSITE_PUSH, "push"),
+                            (Action.OFFSITE_VERIFY, "verify"),
+                            (Action.OFFSITE_RESTORE, "restore"))},
 }
 
 PAIRS = list(itertools.product(Action, Role))
