@@ -144,6 +144,12 @@ def test_push_then_an_incremental_push_sends_only_what_is_new(office, raw) -> No
     assert second.push.objects_skipped >= len(docs)
     assert all(p.startswith(("backup/offsite-0002/", "audit/", "arsip/")) for p in again)
 
+    # Nothing changed: no snapshot or registers again, only the audit entries since.
+    third = _push(office)
+    assert third.ok and not third.push.snapshot and second.push.snapshot
+    assert [o.bag_path.split("/")[0] for o in PushedObject.objects.filter(
+        push=third.push, kind="payload")] == ["audit"]
+
     # Append-only: every payload object was written once (one version), under a new name;
     # each tag object has a version per push.
     versions = _versions(raw, office)
@@ -152,10 +158,10 @@ def test_push_then_an_incremental_push_sends_only_what_is_new(office, raw) -> No
     assert len(payload) == len(set(payload)) == PushedObject.objects.filter(
         remote=remote, kind="payload").count()
     for tag in ("brankas-index.age", "brankas-seal.age", "manifest-sha256.txt"):
-        assert keys.count(tag) == 2
+        assert keys.count(tag) == 3
     assert keys.count("bagit.txt") == 1
     assert [_audit(a)[-1].outcome for a in ("offsite.add", "offsite.push")] == ["ok", "ok"]
-    assert _audit("offsite.push")[-1].detail["push"] == 2
+    assert _audit("offsite.push")[-1].detail["push"] == 3
 
 
 def test_the_bucket_says_nothing_about_the_documents(office, raw) -> None:  # type: ignore[no-untyped-def]

@@ -640,8 +640,9 @@ def _record_completed(run: BackupRun, medium: Medium, actor: User, control: dict
 
 
 # Audit entries that do not change what a snapshot restores: sign-ins and the backup's
-# own bookkeeping (which the control lists on the disk carry).
-_BOOKKEEPING = ("auth.", "backup.")
+# own bookkeeping (which the control lists on the disk carry), and an offsite push's
+# (s18 OB: the offsite tables are not in the snapshot).
+_BOOKKEEPING = ("auth.", "backup.", "offsite.")
 
 
 def _register_seq() -> int:

@@ -63,6 +63,10 @@ class Push(models.Model):
     objects_skipped = models.PositiveIntegerField(default=0)  # already on the remote
     retention_extended = models.PositiveIntegerField(default=0)
     audit_seq = models.BigIntegerField(default=0)  # the audit head its segment ends at
+    # The last audit entry that changes what a snapshot restores, as of this push, and
+    # whether its folder holds a snapshot (a push with no such change since writes none).
+    register_seq = models.BigIntegerField(default=0)
+    snapshot = models.BooleanField(default=False)
     audit_hash = models.CharField(max_length=64, blank=True)
     seal_sha256 = models.CharField(max_length=64, blank=True)
 

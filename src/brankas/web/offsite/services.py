@@ -302,6 +302,14 @@ def _push(actor: User, remote: Remote, client: Any, on_progress: Progress | None
     return outcome
 
 
+def _register_seq() -> int:
+    """The disk's rule (``backup.services._register_seq``): the last audit entry that is
+    not a sign-in or a backup's or a push's own bookkeeping."""
+    from brankas.web.backup.services import _register_seq as disk_register_seq
+
+    return disk_register_seq()
+
+
 def _sources(files: runfiles.RunFiles, remote: Remote, push: Push
              ) -> tuple[list[_Item], list[str], tuple[int, str] | None]:
     """The disk bag's files, read in one transaction: the archive, letters, keys and
@@ -326,11 +334,18 @@ def _sources(files: runfiles.RunFiles, remote: Remote, push: Push
                                layout.sha256(data), len(data)))
         readers = {p: recipients_for(purpose=p) for p in
                    (Purpose.REGISTER, Purpose.SNAPSHOT, Purpose.AUDIT_TAIL)}
-        made = _write_run_files(files, readers)
-        items.extend(_Item(f"{folder}/{n}", w.path, w.sha256, w.size) for n, w in made.items())
-        text = recipients_text(readers[Purpose.SNAPSHOT].recovery,
-                               list(readers[Purpose.SNAPSHOT].keys))
-        items.append(_Item(f"{folder}/{RECIPIENTS}", text, layout.sha256(text), len(text)))
+        push.register_seq = _register_seq()
+        done = Push.objects.filter(remote=remote, status=Push.COMPLETED, snapshot=True)
+        if not done.filter(register_seq=push.register_seq).exists():
+            # The registers and the snapshot, unless a completed push holds them as they
+            # still are (only sign-ins, backups and pushes happened since).
+            made = _write_run_files(files, readers)
+            items.extend(_Item(f"{folder}/{n}", w.path, w.sha256, w.size)
+                         for n, w in made.items())
+            text = recipients_text(readers[Purpose.SNAPSHOT].recovery,
+                                   list(readers[Purpose.SNAPSHOT].keys))
+            items.append(_Item(f"{folder}/{RECIPIENTS}", text, layout.sha256(text), len(text)))
+            push.snapshot = True
         row = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
         head = (int(row[0]), str(row[1])) if row else None
         after = (Push.objects.filter(remote=remote, status=Push.COMPLETED)
