@@ -431,3 +431,42 @@ def test_the_index_and_seal_read_from_a_bucket_are_hostile_input() -> None:
     disk_seal = diskseal.seal_bytes({"run": 1}, office_key)  # a disk's run seal
     with pytest.raises(ValueError, match="not an offsite seal"):
         layout.open_seal(disk_seal, {office_key.public})
+
+
+def _docs_recipe() -> str:
+    """The standard-tools restore of docs/offsite.md, as printed (without its download
+    line, which the test does with boto3 as ``aws s3 sync`` would)."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "offsite.md").read_text("utf-8")
+    block = text.split("```sh\n", 1)[1].split("```", 1)[0]
+    lines = block.splitlines()
+    assert lines[0].startswith("aws s3 sync s3://BUCKET/PREFIX offsite")
+    return "set -e\n" + "\n".join(lines[1:]) + "\n"
+
+
+@pytest.mark.skipif(not all(map(__import__("shutil").which, ("sh", "age", "sha256sum"))),
+                    reason="the recipe needs sh, age and sha256sum")
+def test_the_documented_restore_with_standard_tools_gives_the_disk_bag(office, raw,  # type: ignore[no-untyped-def]
+                                                                       tmp_path) -> None:
+    import subprocess
+
+    from brankas.web.documents.models import Document
+
+    _add(office)
+    _push(office)
+    down = tmp_path / "offsite"
+    for page in raw.get_paginator("list_objects_v2").paginate(Bucket=office.bucket,
+                                                              Prefix=office.prefix + "/"):
+        for item in page.get("Contents", []):
+            rel = item["Key"][len(office.prefix) + 1:]
+            out = down / rel
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_bytes(raw.get_object(Bucket=office.bucket, Key=item["Key"])["Body"].read())
+    (tmp_path / "recovery.txt").write_text(office.recovery_identity + "\n")
+    done = subprocess.run(["sh", "-c", _docs_recipe()], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.count(": OK") > 10 and "FAILED" not in done.stdout
+    for d in Document.objects.all():
+        got = (tmp_path / "bag" / "data" / d.stored_path).read_bytes()
+        assert hashlib.sha256(got).hexdigest() == d.stored_sha256
+    assert (tmp_path / "bag" / "data" / "backup" / "offsite-0001" / "register-biasa.csv").exists()
