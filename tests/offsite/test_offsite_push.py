@@ -470,3 +470,53 @@ def test_the_documented_restore_with_standard_tools_gives_the_disk_bag(office, r
         got = (tmp_path / "bag" / "data" / d.stored_path).read_bytes()
         assert hashlib.sha256(got).hexdigest() == d.stored_sha256
     assert (tmp_path / "bag" / "data" / "backup" / "offsite-0001" / "register-biasa.csv").exists()
+
+
+def test_add_refuses_a_bucket_without_lock_and_wrong_credentials(  # type: ignore[no-untyped-def]
+        office, raw, tmp_path, monkeypatch) -> None:
+    from brankas.core.errors import BrankasError
+    from brankas.web.offsite.models import Remote
+    from brankas.web.offsite.services import remote_add
+
+    operator = office.users["operator"]
+    plain = f"tanpa-kunci-{uuid.uuid4().hex[:8]}"
+    raw.create_bucket(Bucket=plain)  # no Object Lock, not versioned
+    with pytest.raises(BrankasError) as refused:
+        remote_add(actor=operator, name="tanpa", endpoint=office.endpoint, bucket=plain)
+    assert refused.value.code in ("offsite_no_versioning", "offsite_no_object_lock")
+
+    creds = tmp_path / "kredensial"
+    creds.write_text("[default]\naws_access_key_id = SALAH\naws_secret_access_key = salah\n")
+    creds.chmod(0o600)
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    with pytest.raises(BrankasError) as refused:
+        remote_add(actor=operator, name="salah", endpoint=office.endpoint, bucket=office.bucket,
+                   credentials_file=str(creds))
+    assert refused.value.code in ("offsite_credentials_refused", "offsite_access_denied")
+
+    assert not Remote.objects.exists()
+    failed = [(e.target, e.outcome, e.detail["error"]) for e in _audit("offsite.add")]
+    assert [f[:2] for f in failed] == [("tanpa", "failed"), ("salah", "failed")]
+    # The credentials file's path only, never a secret, anywhere in the records.
+    from brankas.web.audit.models import AuditEvent
+
+    assert not AuditEvent.objects.filter(detail__icontains="salah\\n").exists()
+
+
+@pytest.mark.slow  # the S3 layer retries with back-off before it gives up (about 3 s)
+def test_add_refuses_an_endpoint_nobody_answers(office) -> None:  # type: ignore[no-untyped-def]
+    import socket
+
+    from brankas.core.errors import BrankasError
+    from brankas.web.offsite.services import remote_add
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(BrankasError) as refused:
+        remote_add(actor=office.users["operator"], name="mati",
+                   endpoint=f"http://127.0.0.1:{port}", bucket=office.bucket)
+    assert refused.value.code == "offsite_unreachable"
+    assert f"127.0.0.1:{port}" in refused.value.message("id")
+    assert [(e.target, e.outcome) for e in _audit("offsite.add")] == [("mati", "failed")]
