@@ -47,6 +47,7 @@ import random
 import re
 import secrets
 import stat
+import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator
@@ -154,6 +155,7 @@ class PartDone:
     etag: str
     sha256: str  # base64, as S3 carries it
     size: int
+    echoed: bool = False  # the server verified and echoed its SHA-256
 
 
 @dataclass
@@ -173,7 +175,7 @@ class MultipartState:
         return json.dumps({
             "key": self.key, "upload_id": self.upload_id, "size": self.size,
             "part_size": self.part_size, "sha256": self.sha256,
-            "parts": [[p.number, p.etag, p.sha256, p.size] for p in self.parts]})
+            "parts": [[p.number, p.etag, p.sha256, p.size, p.echoed] for p in self.parts]})
 
     @classmethod
     def from_json(cls, text: str) -> MultipartState:
@@ -182,7 +184,8 @@ class MultipartState:
             if len(text) > 4 * MiB:
                 raise ValueError("too long")
             raw = json.loads(text)
-            parts = [PartDone(int(n), str(e), str(s), int(z)) for n, e, s, z in raw["parts"]]
+            parts = [PartDone(int(n), str(e), str(s), int(z), bool(c))
+                     for n, e, s, z, c in raw["parts"]]
             state = cls(key=str(raw["key"]), upload_id=raw["upload_id"] and str(raw["upload_id"]),
                         size=int(raw["size"]), part_size=int(raw["part_size"]),
                         sha256=str(raw["sha256"]), parts=parts)
@@ -359,8 +362,6 @@ class Remote:
     bandwidth limit is shared by every call of one Remote."""
 
     def __init__(self, config: RemoteConfig) -> None:
-        import boto3
-        import botocore.session
         from botocore.config import Config
 
         self.config = config
@@ -374,25 +375,22 @@ class Remote:
         if config.attempts < 1 or config.bwlimit is not None and config.bwlimit <= 0:
             raise ValueError("attempts must be at least 1 and bwlimit positive")
         key, secret, token = _credentials(config)
-        # A botocore session that reads no file and no profile of the environment.
-        core = botocore.session.Session(session_vars={
-            "profile": (None, None, None, None),
-            "config_file": (None, None, os.devnull, None),
-            "credentials_file": (None, None, os.devnull, None)})
-        session = boto3.session.Session(
-            aws_access_key_id=key, aws_secret_access_key=secret, aws_session_token=token,
-            region_name=config.region, botocore_session=core)
-        self._s3: Any = session.client("s3", endpoint_url=self.endpoint, config=Config(
-            s3={"addressing_style": "path"},
-            signature_version="s3v4",
-            # botocore's own retries off ("standard" mode, one attempt): ours below retry a
-            # part from its bytes, count the attempts and never retry a refusal.
-            retries={"mode": "standard", "total_max_attempts": 1},
-            connect_timeout=config.connect_timeout, read_timeout=config.read_timeout,
-            tcp_keepalive=True,
-            # The SHA-256 is ours (ChecksumSHA256); no CRC32 of boto3's on top of it.
-            request_checksum_calculation="when_required",
-            response_checksum_validation="when_required"))
+        with _SESSION_LOCK:
+            self._s3: Any = _session().create_client(
+                "s3", region_name=config.region, endpoint_url=self.endpoint,
+                aws_access_key_id=key, aws_secret_access_key=secret, aws_session_token=token,
+                config=Config(
+                    s3={"addressing_style": "path"},
+                    signature_version="s3v4",
+                    # botocore's own retries off ("standard" mode, one attempt): ours
+                    # (_call) retry a part from its bytes, count the attempts and never
+                    # retry a refusal.
+                    retries={"mode": "standard", "total_max_attempts": 1},
+                    connect_timeout=config.connect_timeout, read_timeout=config.read_timeout,
+                    tcp_keepalive=True,
+                    # The SHA-256 is ours (ChecksumSHA256); no CRC32 of boto3's on top.
+                    request_checksum_calculation="when_required",
+                    response_checksum_validation="when_required"))
         self._s3.meta.events.register("before-send.s3", _arm_body)
         self.limiter = TokenBucket(config.bwlimit) if config.bwlimit else None
         self.retries = 0  # transient failures retried, for the tests and the reports
@@ -616,8 +614,9 @@ class Remote:
                         there[2] == part_b64  # the server vouches for its checksum
                         or there[2] is None and done is not None and done.sha256 == part_b64
                         and done.etag == there[0]):
-                    state._record(PartDone(number, there[0], part_b64, length))
-                    all_echoed = all_echoed and there[2] == part_b64
+                    vouched = there[2] == part_b64 or (done is not None and done.echoed)
+                    state._record(PartDone(number, there[0], part_b64, length, vouched))
+                    all_echoed = all_echoed and vouched
                 else:
                     def once(data: bytes = data, number: int = number,
                              part_b64: str = part_b64) -> dict[str, Any]:
@@ -637,7 +636,7 @@ class Remote:
                     if not isinstance(etag, str) or not _PRINTABLE.fullmatch(etag):
                         raise errors.IntegrityFailure("offsite_listing_invalid",
                                                       detail=f"ETag {_shown(etag)}")
-                    state._record(PartDone(number, etag, part_b64, length))
+                    state._record(PartDone(number, etag, part_b64, length, echoed is not None))
                 if progress:
                     progress(offset + length)
             if whole.digest() != sha256:
@@ -660,8 +659,8 @@ class Remote:
         state.upload_id, state.parts = None, []
         version = self._version(reply, key, until)
         composite = _b64(hashlib.sha256(b"".join(digests)).digest()) + f"-{len(digests)}"
-        echoed = reply.get("ChecksumSHA256")
-        if all_echoed and isinstance(echoed, str) and echoed.split("-")[0] == composite.split(
+        final = reply.get("ChecksumSHA256")
+        if all_echoed and isinstance(final, str) and final.split("-")[0] == composite.split(
                 "-")[0]:
             return PutResult(key=key, version_id=version, confirmed="checksum")
         confirmed = self._confirm(key, version, sha256, size, echoed=None, expected="")
@@ -940,6 +939,24 @@ class Remote:
             return CanaryResult(False, "offsite_canary_no_retention", key, version,
                                 {"detail": _shown(detail)})
         return CanaryResult(True, "offsite_canary_enforced", key, version)
+
+
+_SESSION_LOCK = threading.Lock()
+_SESSIONS: list[Any] = []
+
+
+def _session() -> Any:
+    """One botocore session for every Remote (it caches the S3 model: a client is then made
+    in milliseconds), reading no file and no profile of the environment (~/.aws/config,
+    AWS_PROFILE); the credentials are given to each client."""
+    if not _SESSIONS:
+        import botocore.session
+
+        _SESSIONS.append(botocore.session.Session(session_vars={
+            "profile": (None, None, None, None),
+            "config_file": (None, None, os.devnull, None),
+            "credentials_file": (None, None, os.devnull, None)}))
+    return _SESSIONS[0]
 
 
 def _arm_body(request: Any, **_: Any) -> None:
