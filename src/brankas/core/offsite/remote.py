@@ -417,7 +417,8 @@ class Remote:
             attempt += 1
             try:
                 return fn()
-            except (ClientError, BotoCoreError, OSError) as exc:
+            except (ClientError, BotoCoreError, ConnectionError, TimeoutError) as exc:
+                # (a local file's OSError is not the server's: it passes through as it is)
                 if not _transient(exc) or attempt >= self.config.attempts:
                     raise self._error(exc, action, key, attempt) from exc
             self.retries += 1
@@ -449,7 +450,7 @@ class Remote:
                                            limit=MAX_OBJECT)
             if code == "InvalidBucketState" or "object lock" in text.lower():
                 return errors.SetupError("offsite_no_object_lock", bucket=self.config.bucket)
-            if status >= 500 or code in _THROTTLE_CODES:
+            if status >= 500 or status == 429 or code in _THROTTLE_CODES:
                 return errors.SetupError("offsite_server_error", endpoint=self.endpoint,
                                          action=action, status=status, answer=code,
                                          attempts=attempts)
@@ -997,5 +998,7 @@ def _transient(exc: Exception) -> bool:
         if code in _AUTH_CODES or code == "AccessDenied":
             return False
         return status >= 500 or status == 429 or code in _THROTTLE_CODES
-    return isinstance(exc, ConnectionError | HTTPClientError | ConnectionResetError
-                      | BrokenPipeError | TimeoutError)
+    import builtins
+
+    return isinstance(exc, ConnectionError | HTTPClientError | builtins.ConnectionError
+                      | TimeoutError)
