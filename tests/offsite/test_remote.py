@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 import io
 import os
+import re
 import socket
 import time
 import uuid
@@ -92,6 +93,42 @@ def test_put_head_get_list_round_trip_with_the_sha256_confirmed(
     old = io.BytesIO()
     remote.get("payload/ab/0001.age", old, version_id=put.version_id, max_bytes=len(body))
     assert old.getvalue() == body
+
+
+def test_listings_are_paginated_and_a_listing_that_does_not_advance_is_refused(
+        remote_config: Callable[..., Any], faults: Proxy) -> None:
+    remote = _remote(remote_config(endpoint=faults.endpoint))
+    remote.page = 2
+    keys = [f"p/{n}" for n in range(5)]
+    for key in keys:
+        _put(remote, key, key.encode(), retain_until=None)
+    _put(remote, "p/0", b"again", retain_until=None)
+    faults.reset()
+    assert [o.key for o in remote.list()] == keys
+    assert sum(1 for s in faults.seen if s.method == "GET") == 3  # pages of 2, 2, 1
+    assert [o.key for o in remote.list_versions()] == ["p/0", *keys]
+
+    # A server that hands back its first continuation token (or markers) forever.
+    def stuck(*names: bytes) -> Callable[[str, bytes], bytes]:
+        first: dict[bytes, bytes] = {}
+
+        def rewrite(target: str, body: bytes) -> bytes:
+            for name in names:
+                found = re.search(b"<%s>[^<]*</%s>" % (name, name), body)
+                if found:
+                    body = body.replace(found.group(0), first.setdefault(name, found.group(0)))
+            return body
+
+        return rewrite
+
+    faults.rewrite = stuck(b"NextContinuationToken")
+    with pytest.raises(errors.IntegrityFailure) as refused:
+        list(remote.list())
+    assert refused.value.code == "offsite_listing_invalid"
+    faults.rewrite = stuck(b"NextKeyMarker", b"NextVersionIdMarker")
+    with pytest.raises(errors.IntegrityFailure) as refused:
+        list(remote.list_versions())
+    assert refused.value.code == "offsite_listing_invalid"
 
 
 def test_get_is_bounded(remote_config: Callable[..., Any]) -> None:

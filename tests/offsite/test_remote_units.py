@@ -228,7 +228,7 @@ def _client_error(code: str, status: int) -> Any:
 def test_answers_are_retried_only_when_transient(code: str, status: int, transient: bool,
                                                  becomes: str,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    from brankas.core.offsite.remote import _transient
+    from brankas.core.offsite.answers import transient as _transient
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "A")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "B")
@@ -246,7 +246,7 @@ def test_lost_connections_are_transient() -> None:
         ReadTimeoutError,
     )
 
-    from brankas.core.offsite.remote import _transient
+    from brankas.core.offsite.answers import transient as _transient
 
     assert _transient(EndpointConnectionError(endpoint_url="http://h"))
     assert _transient(ConnectionClosedError(endpoint_url="http://h"))
