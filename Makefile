@@ -33,11 +33,18 @@ run: $(STAMP)
 	$(BIN)/brankas serve --host 127.0.0.1 --port 8000
 
 ## Set up and pass the whole suite: tests (real SQLite, age, Chromium), ruff, mypy.
-## The tests marked `postgres` run on a throw-away PostgreSQL cluster (scripts/pgcluster.py);
-## when PostgreSQL cannot be installed or started, make test says so and fails.
+## The tests marked `postgres` run on a throw-away PostgreSQL cluster (scripts/pgcluster.py),
+## those marked `s3` on a throw-away S3 server with Object Lock (scripts/s3server.py:
+## SeaweedFS's `weed` from PyPI, the `s3server` extra; docs/offsite-server.md), one of each
+## for the whole run; when either cannot be installed or started, make test says so and fails.
 PGCLUSTER := $(BIN)/python scripts/pgcluster.py run --
-test: $(STAMP) system-deps-test
-	BRANKAS_TEST_PG_REQUIRED=1 $(PGCLUSTER) $(PYTEST)
+S3SERVER := $(BIN)/python scripts/s3server.py run --
+S3STAMP := $(VENV)/.installed-offsite
+$(S3STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,offsite,s3server]'
+	touch $(S3STAMP)
+test: $(STAMP) $(S3STAMP) system-deps-test
+	BRANKAS_TEST_PG_REQUIRED=1 BRANKAS_TEST_S3_REQUIRED=1 $(PGCLUSTER) $(S3SERVER) $(PYTEST)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy src
 

@@ -1076,10 +1076,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the S3 server refused to {action} {key}: these credentials are not allowed to",
     ),
     "offsite_unreachable": (
-        "server S3 {endpoint} tidak dapat dihubungi ({detail}); periksa alamat dan jaringan, "
-        "lalu coba lagi",
-        "the S3 server {endpoint} cannot be reached ({detail}); check the address and the "
-        "network, then try again",
+        "server S3 {endpoint} tidak dapat dihubungi atau sambungannya terputus ({detail}); "
+        "periksa alamat dan jaringan, lalu coba lagi",
+        "the S3 server {endpoint} cannot be reached or the connection was lost ({detail}); "
+        "check the address and the network, then try again",
     ),
     "offsite_clock_skew": (
         "jam komputer ini berbeda terlalu jauh dari jam server S3; setel jam (dan zona "

@@ -7,5 +7,7 @@ passed; the *canary* is a tiny object written under a one-day lock whose deletio
 attempted, to learn whether the server enforces locks at all.
 
 ``remote.py`` is the S3 layer (the narrow interface every other part uses; retries, the
-bandwidth limit and resumable uploads live there); ``throttle.py`` its bandwidth limiter.
+bandwidth limit and resumable uploads live there), with its parts: ``names.py`` (keys and
+addresses checked), ``credentials.py``, ``answers.py`` (what the server's errors mean, which
+are retried) and ``throttle.py`` (the bandwidth limiter). docs/offsite-remote.md.
 """

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import configparser
 import contextlib
 import datetime as dt
 import hashlib
@@ -44,17 +43,32 @@ import io
 import json
 import os
 import random
-import re
 import secrets
-import stat
+import threading
 import time
-import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
 from brankas.core import errors
+from brankas.core.offsite.answers import (
+    MAX_OBJECT,
+    NOT_FOUND_CODES,
+    client_error,
+    transient,
+    translate,
+)
+from brankas.core.offsite.credentials import credentials
+from brankas.core.offsite.names import (
+    KEY_MAX,
+    PRINTABLE,
+    check_bucket,
+    check_endpoint,
+    check_key,
+    check_prefix,
+    shown,
+)
 from brankas.core.offsite.throttle import ThrottledReader, TokenBucket
 
 __all__ = [
@@ -66,8 +80,6 @@ MiB = 1024 * 1024
 PART_SIZE = 8 * MiB  # a multipart upload's part (the last may be smaller)
 MIN_PART_SIZE = 5 * MiB  # S3's smallest part but the last
 MAX_PARTS = 10_000  # S3's most parts in one upload
-MAX_OBJECT = 5 * 1024**4  # S3's largest object (5 TiB)
-KEY_MAX = 512  # our keys are short; S3 allows 1024 bytes
 VERSION_ID_MAX = 1024
 LIST_PAGE = 1000
 LIST_LIMIT = 10_000_000  # the most entries one listing may yield
@@ -75,20 +87,6 @@ CANARY_PREFIX = "canary/"
 CANARY_DAYS = 1
 READ_CHUNK = 1 * MiB
 RETRY_CAP = 8.0  # seconds: the longest back-off between two attempts
-
-_SEGMENT = re.compile(r"[A-Za-z0-9._~+=,@-]+")
-_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
-_PRINTABLE = re.compile(r"[\x21-\x7e]+")
-# Refusals of the credentials themselves (never retried).
-_AUTH_CODES = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken",
-               "TokenRefreshRequired", "InvalidSecurity", "AuthorizationHeaderMalformed",
-               "InvalidClientTokenId", "UnrecognizedClientException"}
-# Transient answers, retried with back-off.
-_THROTTLE_CODES = {"SlowDown", "Throttling", "ThrottlingException", "RequestThrottled",
-                   "RequestLimitExceeded", "TooManyRequestsException", "RequestTimeout",
-                   "ServiceUnavailable", "InternalError", "RequestTimeoutException",
-                   "PriorRequestNotComplete", "BandwidthLimitExceeded"}
-_NOT_FOUND_CODES = {"NoSuchKey", "NoSuchVersion", "404", "NotFound", "MethodNotAllowed", "405"}
 
 T = TypeVar("T")
 
@@ -154,6 +152,7 @@ class PartDone:
     etag: str
     sha256: str  # base64, as S3 carries it
     size: int
+    echoed: bool = False  # the server verified and echoed its SHA-256
 
 
 @dataclass
@@ -173,7 +172,7 @@ class MultipartState:
         return json.dumps({
             "key": self.key, "upload_id": self.upload_id, "size": self.size,
             "part_size": self.part_size, "sha256": self.sha256,
-            "parts": [[p.number, p.etag, p.sha256, p.size] for p in self.parts]})
+            "parts": [[p.number, p.etag, p.sha256, p.size, p.echoed] for p in self.parts]})
 
     @classmethod
     def from_json(cls, text: str) -> MultipartState:
@@ -182,7 +181,8 @@ class MultipartState:
             if len(text) > 4 * MiB:
                 raise ValueError("too long")
             raw = json.loads(text)
-            parts = [PartDone(int(n), str(e), str(s), int(z)) for n, e, s, z in raw["parts"]]
+            parts = [PartDone(int(n), str(e), str(s), int(z), bool(c))
+                     for n, e, s, z, c in raw["parts"]]
             state = cls(key=str(raw["key"]), upload_id=raw["upload_id"] and str(raw["upload_id"]),
                         size=int(raw["size"]), part_size=int(raw["part_size"]),
                         sha256=str(raw["sha256"]), parts=parts)
@@ -190,7 +190,7 @@ class MultipartState:
             raise errors.InvalidInput("offsite_resume_invalid", key="?",
                                       detail=type(exc).__name__) from exc
         if len(parts) > MAX_PARTS or any(not 1 <= p.number <= MAX_PARTS for p in parts):
-            raise errors.InvalidInput("offsite_resume_invalid", key=_shown(state.key),
+            raise errors.InvalidInput("offsite_resume_invalid", key=shown(state.key),
                                       detail="part numbers")
         return state
 
@@ -204,44 +204,6 @@ class MultipartState:
     def _record(self, part: PartDone) -> None:
         self.parts = [p for p in self.parts if p.number != part.number] + [part]
         self.parts.sort(key=lambda p: p.number)
-
-
-# --- checks on names -----------------------------------------------------------------------
-
-def _shown(text: object, limit: int = 80) -> str:
-    """A hostile string made safe to show: ASCII, escaped, bounded."""
-    shown = ascii(str(text))[1:-1]
-    return shown if len(shown) <= limit else shown[:limit] + "..."
-
-
-def check_key(key: str, *, limit: int = KEY_MAX) -> str:
-    """``key`` when it is a safe relative object name; else a refusal. Segments of letters,
-    digits and ``._~+=,@-`` joined by single slashes; no ``.``/``..`` segment."""
-    if (not isinstance(key, str) or not 0 < len(key) <= limit
-            or any(seg in (".", "..") or not _SEGMENT.fullmatch(seg)
-                   for seg in key.split("/"))):
-        raise errors.IntegrityFailure("offsite_key_invalid", key=_shown(key), limit=limit)
-    return key
-
-
-def _check_prefix(prefix: str) -> str:
-    """A listing prefix: a key, a key ending in ``/``, or nothing."""
-    if prefix:
-        check_key(prefix[:-1] if prefix.endswith("/") and len(prefix) > 1 else prefix)
-    return prefix
-
-
-def _check_endpoint(endpoint: str) -> str:
-    try:
-        url = urllib.parse.urlsplit(endpoint)
-        port_ok = url.port is None or 0 < url.port < 65536
-    except ValueError:
-        url, port_ok = None, False
-    if (url is None or not port_ok or url.scheme not in ("http", "https") or not url.hostname
-            or url.path not in ("", "/") or url.query or url.fragment or url.username
-            or url.password):
-        raise errors.InvalidInput("offsite_endpoint_invalid", endpoint=_shown(endpoint))
-    return f"{url.scheme}://{url.netloc}"
 
 
 def _b64(digest: bytes) -> str:
@@ -265,55 +227,6 @@ def _utc(when: dt.datetime | None, what: str) -> dt.datetime | None:
     if not isinstance(when, dt.datetime) or when.tzinfo is None:
         raise ValueError(f"{what} must be an aware datetime")
     return when.astimezone(dt.UTC)
-
-
-# --- credentials ---------------------------------------------------------------------------
-
-def _credentials(config: RemoteConfig) -> tuple[str, str, str | None]:
-    if config.credentials_file:
-        return _credentials_from_file(Path(config.credentials_file), config.profile)
-    key = os.environ.get("AWS_ACCESS_KEY_ID", "").strip()
-    secret = os.environ.get("AWS_SECRET_ACCESS_KEY", "").strip()
-    if key and secret:
-        return key, secret, os.environ.get("AWS_SESSION_TOKEN", "").strip() or None
-    raise errors.SetupError("offsite_credentials_missing")
-
-
-def _credentials_from_file(path: Path, profile: str) -> tuple[str, str, str | None]:
-    """The standard AWS shared-credentials INI file. Refused when other users may read it
-    (POSIX), as ssh refuses a private key. Parse errors never quote the file (the secret)."""
-    def refuse(detail: tuple[str, str]) -> errors.SetupError:
-        return errors.SetupError("offsite_credentials_file", path=str(path), detail=detail)
-
-    try:
-        info = path.stat()
-        if not stat.S_ISREG(info.st_mode):
-            raise refuse(("bukan berkas biasa", "not a regular file"))
-        if info.st_size > 64 * 1024:
-            raise refuse(("terlalu besar", "too large"))
-        if os.name == "posix" and info.st_mode & 0o077:
-            raise errors.SetupError("offsite_credentials_file_open", path=str(path))
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise refuse(("tidak ditemukan", "not found")) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise refuse(("tidak dapat dibaca", "unreadable")) from exc
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        parser.read_string(text)
-    except configparser.Error:
-        raise refuse(("bukan format berkas kredensial AWS (INI)",
-                      "not in the AWS credentials file format (INI)")) from None
-    if not parser.has_section(profile):
-        raise refuse((f"tidak ada bagian [{_shown(profile)}]",
-                       f"no [{_shown(profile)}] section"))
-    section = parser[profile]
-    key = section.get("aws_access_key_id", "").strip()
-    secret = section.get("aws_secret_access_key", "").strip()
-    if not key or not secret:
-        raise refuse(("aws_access_key_id atau aws_secret_access_key kosong",
-                      "aws_access_key_id or aws_secret_access_key is empty"))
-    return key, secret, section.get("aws_session_token", "").strip() or None
 
 
 # --- the remote ----------------------------------------------------------------------------
@@ -359,43 +272,38 @@ class Remote:
     bandwidth limit is shared by every call of one Remote."""
 
     def __init__(self, config: RemoteConfig) -> None:
-        import boto3
-        import botocore.session
         from botocore.config import Config
 
         self.config = config
-        self.endpoint = _check_endpoint(config.endpoint)
-        if not _BUCKET.fullmatch(config.bucket or "") or ".." in config.bucket:
-            raise errors.InvalidInput("offsite_bucket_invalid", bucket=_shown(config.bucket))
+        self.endpoint = check_endpoint(config.endpoint)
+        check_bucket(config.bucket)
         stripped = config.prefix.strip("/")
         self.prefix = check_key(stripped) + "/" if stripped else ""
         if not MIN_PART_SIZE <= config.part_size <= 5 * 1024 * MiB:
             raise ValueError("part_size must be 5 MiB to 5 GiB")
         if config.attempts < 1 or config.bwlimit is not None and config.bwlimit <= 0:
             raise ValueError("attempts must be at least 1 and bwlimit positive")
-        key, secret, token = _credentials(config)
-        # A botocore session that reads no file and no profile of the environment.
-        core = botocore.session.Session(session_vars={
-            "profile": (None, None, None, None),
-            "config_file": (None, None, os.devnull, None),
-            "credentials_file": (None, None, os.devnull, None)})
-        session = boto3.session.Session(
-            aws_access_key_id=key, aws_secret_access_key=secret, aws_session_token=token,
-            region_name=config.region, botocore_session=core)
-        self._s3: Any = session.client("s3", endpoint_url=self.endpoint, config=Config(
-            s3={"addressing_style": "path"},
-            signature_version="s3v4",
-            # botocore's own retries off ("standard" mode, one attempt): ours below retry a
-            # part from its bytes, count the attempts and never retry a refusal.
-            retries={"mode": "standard", "total_max_attempts": 1},
-            connect_timeout=config.connect_timeout, read_timeout=config.read_timeout,
-            tcp_keepalive=True,
-            # The SHA-256 is ours (ChecksumSHA256); no CRC32 of boto3's on top of it.
-            request_checksum_calculation="when_required",
-            response_checksum_validation="when_required"))
+        key, secret, token = credentials(config.credentials_file, config.profile)
+        with _SESSION_LOCK:
+            self._s3: Any = _session().create_client(
+                "s3", region_name=config.region, endpoint_url=self.endpoint,
+                aws_access_key_id=key, aws_secret_access_key=secret, aws_session_token=token,
+                config=Config(
+                    s3={"addressing_style": "path"},
+                    signature_version="s3v4",
+                    # botocore's own retries off ("standard" mode, one attempt): ours
+                    # (_call) retry a part from its bytes, count the attempts and never
+                    # retry a refusal.
+                    retries={"mode": "standard", "total_max_attempts": 1},
+                    connect_timeout=config.connect_timeout, read_timeout=config.read_timeout,
+                    tcp_keepalive=True,
+                    # The SHA-256 is ours (ChecksumSHA256); no CRC32 of boto3's on top.
+                    request_checksum_calculation="when_required",
+                    response_checksum_validation="when_required"))
         self._s3.meta.events.register("before-send.s3", _arm_body)
         self.limiter = TokenBucket(config.bwlimit) if config.bwlimit else None
         self.retries = 0  # transient failures retried, for the tests and the reports
+        self.page = LIST_PAGE  # entries asked for per listing request
 
     # - plumbing
 
@@ -405,7 +313,7 @@ class Remote:
     def _relative(self, full: object) -> str:
         """A key the server listed, made relative to our prefix (and checked)."""
         if not isinstance(full, str) or not full.startswith(self.prefix):
-            raise errors.IntegrityFailure("offsite_key_invalid", key=_shown(full),
+            raise errors.IntegrityFailure("offsite_key_invalid", key=shown(full),
                                           limit=KEY_MAX)
         return check_key(full[len(self.prefix):])
 
@@ -419,8 +327,9 @@ class Remote:
             attempt += 1
             try:
                 return fn()
-            except (ClientError, BotoCoreError, OSError) as exc:
-                if not _transient(exc) or attempt >= self.config.attempts:
+            except (ClientError, BotoCoreError, ConnectionError, TimeoutError) as exc:
+                # (a local file's OSError is not the server's: it passes through as it is)
+                if not transient(exc) or attempt >= self.config.attempts:
                     raise self._error(exc, action, key, attempt) from exc
             self.retries += 1
             ceiling = min(RETRY_CAP, self.config.retry_base * 2 ** (attempt - 1))
@@ -428,37 +337,8 @@ class Remote:
 
     def _error(self, exc: Exception, action: str, key: str,
                attempts: int = 1) -> errors.BrankasError:
-        from botocore.exceptions import ClientError
-
-        shown_key = _shown(key) if key else self.config.bucket
-        if isinstance(exc, ClientError):
-            code, status, text = _client_error(exc)
-            if code in _AUTH_CODES:
-                return errors.AuthenticationFailed("offsite_credentials_refused",
-                                                   endpoint=self.endpoint, answer=code)
-            if code == "RequestTimeTooSkewed":
-                return errors.SetupError("offsite_clock_skew")
-            if code == "NoSuchBucket":
-                return errors.NotFound("offsite_no_bucket", bucket=self.config.bucket,
-                                       endpoint=self.endpoint)
-            if code == "AccessDenied" or status == 403:
-                return errors.AccessDenied("offsite_access_denied", action=action,
-                                           key=shown_key)
-            if code in ("BadDigest", "XAmzContentSHA256Mismatch", "InvalidDigest"):
-                return errors.IntegrityFailure("offsite_checksum_refused", key=shown_key)
-            if code == "EntityTooLarge":
-                return errors.InvalidInput("offsite_too_large", key=shown_key, size="?",
-                                           limit=MAX_OBJECT)
-            if code == "InvalidBucketState" or "object lock" in text.lower():
-                return errors.SetupError("offsite_no_object_lock", bucket=self.config.bucket)
-            if status >= 500 or code in _THROTTLE_CODES:
-                return errors.SetupError("offsite_server_error", endpoint=self.endpoint,
-                                         action=action, status=status, answer=code,
-                                         attempts=attempts)
-            return errors.SetupError("offsite_refused", action=action, key=shown_key,
-                                     status=status, answer=code, detail=text or "-")
-        detail = _shown(type(exc).__name__ + ": " + str(exc), 160)
-        return errors.SetupError("offsite_unreachable", endpoint=self.endpoint, detail=detail)
+        return translate(exc, endpoint=self.endpoint, bucket=self.config.bucket,
+                         action=action, key=key, attempts=attempts)
 
     def _limit(self, raw: BinaryIO) -> ThrottledReader:
         return ThrottledReader(raw, self.limiter)
@@ -479,7 +359,7 @@ class Remote:
             try:
                 return self._s3.get_object_lock_configuration(Bucket=bucket)
             except ClientError as exc:
-                if _client_error(exc)[0] in ("ObjectLockConfigurationNotFoundError",
+                if client_error(exc)[0] in ("ObjectLockConfigurationNotFoundError",
                                              "ObjectLockConfigurationNotFound"):
                     return {}
                 raise
@@ -506,9 +386,9 @@ class Remote:
         actual = (len(source) if isinstance(source, bytes | bytearray)
                   else Path(source).stat().st_size)
         if actual != size:
-            raise errors.IntegrityFailure("offsite_source_changed", key=_shown(key))
+            raise errors.IntegrityFailure("offsite_source_changed", key=shown(key))
         if size > MAX_OBJECT:
-            raise errors.InvalidInput("offsite_too_large", key=_shown(key), size=size,
+            raise errors.InvalidInput("offsite_too_large", key=shown(key), size=size,
                                       limit=MAX_OBJECT)
         part_size = max(self.config.part_size, -(-size // MAX_PARTS))
         if size > part_size:
@@ -536,12 +416,12 @@ class Remote:
                  until: dt.datetime | None) -> str | None:
         version = reply.get("VersionId")
         if version is not None and (not isinstance(version, str)
-                                    or not _PRINTABLE.fullmatch(version)
+                                    or not PRINTABLE.fullmatch(version)
                                     or len(version) > VERSION_ID_MAX):
             raise errors.IntegrityFailure("offsite_listing_invalid",
-                                          detail=f"version id {_shown(version)}")
+                                          detail=f"version id {shown(version)}")
         if until is not None and (not version or version == "null"):
-            raise errors.SetupError("offsite_no_version", key=_shown(key),
+            raise errors.SetupError("offsite_no_version", key=shown(key),
                                     bucket=self.config.bucket)
         return version
 
@@ -551,7 +431,7 @@ class Remote:
         reading the version back and hashing it. A different answer is a refusal."""
         if echoed is not None:
             if echoed != expected:
-                raise errors.IntegrityFailure("offsite_checksum_mismatch", key=_shown(key),
+                raise errors.IntegrityFailure("offsite_checksum_mismatch", key=shown(key),
                                               how=("gema server", "the server's echo"))
             return "checksum"
         digest = hashlib.sha256()
@@ -563,7 +443,7 @@ class Remote:
 
         self.get(key, _Hash(), version_id=version, max_bytes=size)  # type: ignore[arg-type]
         if digest.digest() != sha256:
-            raise errors.IntegrityFailure("offsite_checksum_mismatch", key=_shown(key),
+            raise errors.IntegrityFailure("offsite_checksum_mismatch", key=shown(key),
                                           how=("dibaca ulang", "read back"))
         return "read-back"
 
@@ -576,8 +456,8 @@ class Remote:
         listed: dict[int, tuple[str, int, str | None]] | None = None
         if state.upload_id:
             if state.key != key:
-                raise errors.InvalidInput("offsite_resume_invalid", key=_shown(key),
-                                          detail=f"a state of {_shown(state.key)}")
+                raise errors.InvalidInput("offsite_resume_invalid", key=shown(key),
+                                          detail=f"a state of {shown(state.key)}")
             if (state.size, state.sha256, state.part_size) == (size, sha256.hex(), part_size):
                 listed = self._list_parts(full, key, state.upload_id)
             if listed is None:  # gone, or another content: begin again
@@ -587,9 +467,9 @@ class Remote:
             made = self._call("write", lambda: self._s3.create_multipart_upload(
                 Bucket=bucket, Key=full, ChecksumAlgorithm="SHA256", **lock), key)
             upload_id = made.get("UploadId")
-            if not isinstance(upload_id, str) or not _PRINTABLE.fullmatch(upload_id):
+            if not isinstance(upload_id, str) or not PRINTABLE.fullmatch(upload_id):
                 raise errors.IntegrityFailure("offsite_listing_invalid",
-                                              detail=f"upload id {_shown(upload_id)}")
+                                              detail=f"upload id {shown(upload_id)}")
             state._reset(key, upload_id, size, part_size, sha256.hex())
             listed = {}
         upload_id = str(state.upload_id)
@@ -606,7 +486,7 @@ class Remote:
                         f.seek(offset)
                         data = f.read(length)
                 if len(data) != length:
-                    raise errors.IntegrityFailure("offsite_source_changed", key=_shown(key))
+                    raise errors.IntegrityFailure("offsite_source_changed", key=shown(key))
                 whole.update(data)
                 part_sha = hashlib.sha256(data).digest()
                 digests.append(part_sha)
@@ -616,8 +496,9 @@ class Remote:
                         there[2] == part_b64  # the server vouches for its checksum
                         or there[2] is None and done is not None and done.sha256 == part_b64
                         and done.etag == there[0]):
-                    state._record(PartDone(number, there[0], part_b64, length))
-                    all_echoed = all_echoed and there[2] == part_b64
+                    vouched = there[2] == part_b64 or (done is not None and done.echoed)
+                    state._record(PartDone(number, there[0], part_b64, length, vouched))
+                    all_echoed = all_echoed and vouched
                 else:
                     def once(data: bytes = data, number: int = number,
                              part_b64: str = part_b64) -> dict[str, Any]:
@@ -630,18 +511,18 @@ class Remote:
                     echoed = reply.get("ChecksumSHA256")
                     if echoed is not None and echoed != part_b64:
                         raise errors.IntegrityFailure("offsite_checksum_mismatch",
-                                                      key=_shown(key),
+                                                      key=shown(key),
                                                       how=("gema server", "the server's echo"))
                     all_echoed = all_echoed and echoed is not None
                     etag = reply.get("ETag")
-                    if not isinstance(etag, str) or not _PRINTABLE.fullmatch(etag):
+                    if not isinstance(etag, str) or not PRINTABLE.fullmatch(etag):
                         raise errors.IntegrityFailure("offsite_listing_invalid",
-                                                      detail=f"ETag {_shown(etag)}")
-                    state._record(PartDone(number, etag, part_b64, length))
+                                                      detail=f"ETag {shown(etag)}")
+                    state._record(PartDone(number, etag, part_b64, length, echoed is not None))
                 if progress:
                     progress(offset + length)
             if whole.digest() != sha256:
-                raise errors.IntegrityFailure("offsite_source_changed", key=_shown(key))
+                raise errors.IntegrityFailure("offsite_source_changed", key=shown(key))
             parts = [{"PartNumber": p.number, "ETag": p.etag, "ChecksumSHA256": p.sha256}
                      for p in state.parts]
             reply = self._call("write", lambda: self._s3.complete_multipart_upload(
@@ -660,8 +541,8 @@ class Remote:
         state.upload_id, state.parts = None, []
         version = self._version(reply, key, until)
         composite = _b64(hashlib.sha256(b"".join(digests)).digest()) + f"-{len(digests)}"
-        echoed = reply.get("ChecksumSHA256")
-        if all_echoed and isinstance(echoed, str) and echoed.split("-")[0] == composite.split(
+        final = reply.get("ChecksumSHA256")
+        if all_echoed and isinstance(final, str) and final.split("-")[0] == composite.split(
                 "-")[0]:
             return PutResult(key=key, version_id=version, confirmed="checksum")
         confirmed = self._confirm(key, version, sha256, size, echoed=None, expected="")
@@ -682,7 +563,7 @@ class Remote:
                                                UploadId=upload_id, PartNumberMarker=marker,
                                                MaxParts=LIST_PAGE)
                 except ClientError as exc:
-                    if _client_error(exc)[0] in ("NoSuchUpload", "NoSuchKey"):
+                    if client_error(exc)[0] in ("NoSuchUpload", "NoSuchKey"):
                         return None
                     raise
 
@@ -693,7 +574,7 @@ class Remote:
                 number, size, etag = p.get("PartNumber"), p.get("Size"), p.get("ETag")
                 if (not isinstance(number, int) or not 1 <= number <= MAX_PARTS
                         or not isinstance(size, int) or not 0 <= size <= MAX_OBJECT
-                        or not isinstance(etag, str) or not _PRINTABLE.fullmatch(etag)):
+                        or not isinstance(etag, str) or not PRINTABLE.fullmatch(etag)):
                     raise errors.IntegrityFailure("offsite_listing_invalid",
                                                   detail="a listed part")
                 checksum = p.get("ChecksumSHA256")
@@ -728,7 +609,7 @@ class Remote:
                 return self._s3.get_object_retention(Bucket=bucket, Key=full,
                                                      VersionId=version_id)
             except ClientError as exc:
-                if _client_error(exc)[0] in ("NoSuchObjectLockConfiguration",
+                if client_error(exc)[0] in ("NoSuchObjectLockConfiguration",
                                              "ObjectLockConfigurationNotFoundError"):
                     return {}
                 raise
@@ -757,8 +638,8 @@ class Remote:
                 return self._s3.head_object(Bucket=self.config.bucket, Key=full,
                                             ChecksumMode="ENABLED", **extra)
             except ClientError as exc:
-                code, status, _ = _client_error(exc)
-                if status in (404, 405) or code in _NOT_FOUND_CODES:
+                code, status, _ = client_error(exc)
+                if status in (404, 405) or code in NOT_FOUND_CODES:
                     return None
                 raise
 
@@ -791,7 +672,7 @@ class Remote:
                 raise errors.IntegrityFailure("offsite_listing_invalid",
                                               detail="an object's size")
             if announced > max_bytes:
-                raise errors.InvalidInput("offsite_too_large", key=_shown(key), size=announced,
+                raise errors.InvalidInput("offsite_too_large", key=shown(key), size=announced,
                                           limit=max_bytes)
             expected = _sha_of(reply.get("ChecksumSHA256"))
             digest = hashlib.sha256()
@@ -805,17 +686,17 @@ class Remote:
                     break
                 got += len(chunk)
                 if got > max_bytes or got > announced:
-                    raise errors.InvalidInput("offsite_too_large", key=_shown(key), size=got,
+                    raise errors.InvalidInput("offsite_too_large", key=shown(key), size=got,
                                               limit=min(max_bytes, announced))
                 if self.limiter is not None:
                     self.limiter.take(len(chunk))
                 digest.update(chunk)
                 dest.write(chunk)
             if got != announced:
-                raise errors.IntegrityFailure("offsite_truncated", key=_shown(key), got=got,
+                raise errors.IntegrityFailure("offsite_truncated", key=shown(key), got=got,
                                               size=announced)
             if expected is not None and digest.digest() != expected:
-                raise errors.IntegrityFailure("offsite_checksum_mismatch", key=_shown(key),
+                raise errors.IntegrityFailure("offsite_checksum_mismatch", key=shown(key),
                                               how=("diunduh", "downloaded"))
             return got
         finally:
@@ -830,14 +711,14 @@ class Remote:
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
         """The newest version of every object under ``prefix`` (relative keys, in key
         order); ``version_id``, ``sha256`` and ``retain_until`` are not listed (None)."""
-        full_prefix = self.prefix + _check_prefix(prefix)
+        full_prefix = self.prefix + check_prefix(prefix)
         token: str | None = None
         seen: set[str] = set()
         count = 0
         while True:
             extra = {"ContinuationToken": token} if token else {}
             reply = self._call("list", lambda extra=extra: self._s3.list_objects_v2(  # type: ignore[misc]
-                Bucket=self.config.bucket, Prefix=full_prefix, MaxKeys=LIST_PAGE, **extra),
+                Bucket=self.config.bucket, Prefix=full_prefix, MaxKeys=self.page, **extra),
                 prefix)
             for item in reply.get("Contents") or []:
                 count += 1
@@ -857,7 +738,7 @@ class Remote:
     def list_versions(self, prefix: str = "") -> Iterator[ObjectInfo]:
         """Every version (not the delete markers) under ``prefix``: by key, the newest
         version of a key first."""
-        full_prefix = self.prefix + _check_prefix(prefix)
+        full_prefix = self.prefix + check_prefix(prefix)
         markers: tuple[str, str] | None = None
         seen: set[tuple[str, str]] = set()
         count = 0
@@ -865,7 +746,7 @@ class Remote:
             extra = ({"KeyMarker": markers[0], "VersionIdMarker": markers[1]}
                      if markers else {})
             reply = self._call("list", lambda extra=extra: self._s3.list_object_versions(  # type: ignore[misc]
-                Bucket=self.config.bucket, Prefix=full_prefix, MaxKeys=LIST_PAGE, **extra),
+                Bucket=self.config.bucket, Prefix=full_prefix, MaxKeys=self.page, **extra),
                 prefix)
             for item in reply.get("Versions") or []:
                 count += 1
@@ -910,7 +791,7 @@ class Remote:
                 return self._s3.get_object_retention(Bucket=bucket, Key=full,
                                                      VersionId=version)
             except ClientError as exc:
-                code, status, _ = _client_error(exc)
+                code, status, _ = client_error(exc)
                 if status in (400, 404) or "ObjectLock" in code:
                     return {"error": code}
                 raise
@@ -925,7 +806,7 @@ class Remote:
             try:
                 self._s3.delete_object(Bucket=bucket, Key=full, VersionId=version)
             except ClientError as exc:
-                code, status, _ = _client_error(exc)
+                code, status, _ = client_error(exc)
                 if code == "AccessDenied" or status == 403:
                     return False
                 raise
@@ -938,8 +819,26 @@ class Remote:
         if not locked:
             detail = reported.get("error") or f"{lock.get('Mode')} {have}"
             return CanaryResult(False, "offsite_canary_no_retention", key, version,
-                                {"detail": _shown(detail)})
+                                {"detail": shown(detail)})
         return CanaryResult(True, "offsite_canary_enforced", key, version)
+
+
+_SESSION_LOCK = threading.Lock()
+_SESSIONS: list[Any] = []
+
+
+def _session() -> Any:
+    """One botocore session for every Remote (it caches the S3 model: a client is then made
+    in milliseconds), reading no file and no profile of the environment (~/.aws/config,
+    AWS_PROFILE); the credentials are given to each client."""
+    if not _SESSIONS:
+        import botocore.session
+
+        _SESSIONS.append(botocore.session.Session(session_vars={
+            "profile": (None, None, None, None),
+            "config_file": (None, None, os.devnull, None),
+            "credentials_file": (None, None, os.devnull, None)}))
+    return _SESSIONS[0]
 
 
 def _arm_body(request: Any, **_: Any) -> None:
@@ -959,26 +858,3 @@ def _size(item: dict[str, Any]) -> int:
     if not isinstance(size, int) or not 0 <= size <= MAX_OBJECT:
         raise errors.IntegrityFailure("offsite_listing_invalid", detail="an object's size")
     return size
-
-
-def _client_error(exc: Any) -> tuple[str, int, str]:
-    """The error code, HTTP status and message of a ClientError, made safe to show."""
-    response = getattr(exc, "response", None) or {}
-    error = response.get("Error") or {}
-    status = (response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
-    code = _shown(error.get("Code") or status or "?", 64)
-    return code, status if isinstance(status, int) else 0, _shown(error.get("Message") or "",
-                                                                 200)
-
-
-def _transient(exc: Exception) -> bool:
-    """Worth another try: the server busy or failing, the connection lost or timed out."""
-    from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
-
-    if isinstance(exc, ClientError):
-        code, status, _ = _client_error(exc)
-        if code in _AUTH_CODES or code == "AccessDenied":
-            return False
-        return status >= 500 or status == 429 or code in _THROTTLE_CODES
-    return isinstance(exc, ConnectionError | HTTPClientError | ConnectionResetError
-                      | BrokenPipeError | TimeoutError)

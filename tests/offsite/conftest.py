@@ -1,0 +1,72 @@
+"""The offsite tests' S3 server (scripts/s3server.py, named by BRANKAS_TEST_S3_*; skipped
+without one, failed when BRANKAS_TEST_S3_REQUIRED is set, as under make test) and the
+fault-injecting proxy in front of it (tests/offsite/proxy.py)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from tests.offsite.proxy import Proxy
+
+S3_VARIABLES = ("BRANKAS_TEST_S3_ENDPOINT", "BRANKAS_TEST_S3_BUCKET", "AWS_ACCESS_KEY_ID",
+                "AWS_SECRET_ACCESS_KEY")
+
+
+def s3_server_or_skip() -> dict[str, str]:
+    """The server's variables, plus ``kind`` (seaweedfs, radosgw)."""
+    missing = [n for n in S3_VARIABLES if not os.environ.get(n)]
+    if missing:
+        message = (f"S3 tests need {', '.join(missing)} "
+                   "(scripts/s3server.py run -- pytest ... starts a throw-away server)")
+        if os.environ.get("BRANKAS_TEST_S3_REQUIRED"):
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    if os.environ.get("BRANKAS_TEST_S3_REQUIRED"):
+        import boto3  # noqa: F401  (make test installs the offsite extra: a missing one fails)
+    else:
+        pytest.importorskip("boto3", reason="pip install -e '.[offsite]'")
+    return {n: os.environ[n] for n in S3_VARIABLES} | {
+        "region": os.environ.get("BRANKAS_TEST_S3_REGION", "us-east-1"),
+        "kind": os.environ.get("BRANKAS_TEST_S3_SERVER", "").split(" ")[0]}
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> dict[str, str]:
+    return s3_server_or_skip()
+
+
+@pytest.fixture(scope="module")
+def s3_proxy(s3_server: dict[str, str]) -> Iterator[Proxy]:
+    proxy = Proxy(s3_server["BRANKAS_TEST_S3_ENDPOINT"]).start()
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture
+def faults(s3_proxy: Proxy) -> Iterator[Proxy]:
+    """The module's proxy, reset: passes everything, counts from zero."""
+    s3_proxy.reset()
+    yield s3_proxy
+    s3_proxy.reset()
+
+
+@pytest.fixture
+def remote_config(s3_server: dict[str, str]) -> Callable[..., Any]:
+    """A RemoteConfig for the test server under a prefix of its own (every test and
+    worker shares the one bucket); keywords override (endpoint=proxy.endpoint, ...)."""
+    from brankas.core.offsite.remote import RemoteConfig
+
+    prefix = f"t-{uuid.uuid4().hex[:12]}"
+
+    def make(**overrides: Any) -> RemoteConfig:
+        values: dict[str, Any] = {"endpoint": s3_server["BRANKAS_TEST_S3_ENDPOINT"],
+                                  "bucket": s3_server["BRANKAS_TEST_S3_BUCKET"],
+                                  "region": s3_server["region"], "prefix": prefix}
+        return RemoteConfig(**(values | overrides))
+
+    return make
