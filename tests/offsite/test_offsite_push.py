@@ -520,3 +520,57 @@ def test_add_refuses_an_endpoint_nobody_answers(office) -> None:  # type: ignore
     assert refused.value.code == "offsite_unreachable"
     assert f"127.0.0.1:{port}" in refused.value.message("id")
     assert [(e.target, e.outcome) for e in _audit("offsite.add")] == [("mati", "failed")]
+
+
+def test_a_server_that_does_not_enforce_locks_is_found_out(office, faults) -> None:  # type: ignore[no-untyped-def]
+    """The lying server of tests/offsite/proxy.py: it takes Object Lock settings and
+    stores the objects without a lock. The canary (at add and at every verify) finds it."""
+    from brankas.web.offsite.models import Remote
+    from brankas.web.offsite.services import offsite_verify, remote_add
+
+    faults.mode = "no-lock"
+    remote = remote_add(actor=office.users["operator"], name="bohong", endpoint=faults.endpoint,
+                        bucket=office.bucket, prefix=office.prefix, retention_days=2)
+    assert remote.immutable is False and remote.canary_at is not None
+    assert _audit("offsite.add")[-1].detail["immutable"] is False
+    outcome = _push(office, name="bohong")
+    assert outcome.push.status == "completed" and outcome.remote.immutable is False
+    report = offsite_verify(actor=office.users["operator"], name="bohong", sample=0)
+    assert report.immutable is False and not report.ok
+    assert not report.missing and not report.changed and not report.unexpected
+    assert Remote.objects.get(name="bohong").last_verify_ok is False
+    assert _audit("offsite.verify")[-1].detail["immutable"] is False
+
+
+def test_the_cli_says_not_immutable_loudly(cli_office, run_cli, s3_server, s3_proxy) -> None:  # type: ignore[no-untyped-def]
+    s3_proxy.reset()
+    s3_proxy.mode = "no-lock"
+    try:
+        added = run_cli("offsite", "add", "bohong", "--endpoint", s3_proxy.endpoint,
+                        "--bucket", s3_server["BRANKAS_TEST_S3_BUCKET"],
+                        "--prefix", f"t-{uuid.uuid4().hex[:12]}", user="operator")
+    finally:
+        s3_proxy.reset()
+    assert added.returncode == 0, added.stderr
+    assert "TIDAK IMMUTABLE" in added.stderr and "NOT IMMUTABLE" in added.stderr
+    assert "TIDAK / NO" in added.stdout
+    listed = run_cli("offsite", "list", user="operator")
+    assert "NOT IMMUTABLE" in listed.stdout
+
+
+def test_a_server_without_checksums_gets_read_back_and_sampled(office, faults) -> None:  # type: ignore[no-untyped-def]
+    """As Ceph radosgw 16: no x-amz-checksum-sha256 in the answers. Every upload is read
+    back; verify downloads the sample it is told to."""
+    from brankas.web.offsite.models import PushedObject
+    from brankas.web.offsite.services import offsite_verify, remote_add
+
+    faults.hide_checksums = True
+    remote_add(actor=office.users["operator"], name="ceph", endpoint=faults.endpoint,
+               bucket=office.bucket, prefix=office.prefix, retention_days=2)
+    _push(office, name="ceph")
+    assert set(PushedObject.objects.values_list("confirmed", flat=True)) == {"read-back"}
+    everything = offsite_verify(actor=office.users["operator"], name="ceph", sample=100)
+    assert everything.ok and everything.checked == 0
+    assert everything.sampled == PushedObject.objects.count()
+    some = offsite_verify(actor=office.users["operator"], name="ceph", sample=10)
+    assert some.ok and some.sampled == -(-PushedObject.objects.count() // 10)
