@@ -525,7 +525,7 @@ def test_add_refuses_an_endpoint_nobody_answers(office) -> None:  # type: ignore
 def test_a_server_that_does_not_enforce_locks_is_found_out(office, faults) -> None:  # type: ignore[no-untyped-def]
     """The lying server of tests/offsite/proxy.py: it takes Object Lock settings and
     stores the objects without a lock. The canary (at add and at every verify) finds it."""
-    from brankas.web.offsite.models import Remote
+    from brankas.web.offsite.models import PushedObject, Remote
     from brankas.web.offsite.services import offsite_verify, remote_add
 
     faults.mode = "no-lock"
@@ -538,6 +538,8 @@ def test_a_server_that_does_not_enforce_locks_is_found_out(office, faults) -> No
     report = offsite_verify(actor=office.users["operator"], name="bohong", sample=0)
     assert report.immutable is False and not report.ok
     assert not report.missing and not report.changed and not report.unexpected
+    # and every object it took is named: the server keeps no lock on it
+    assert len(report.unlocked) == PushedObject.objects.filter(remote__name="bohong").count()
     assert Remote.objects.get(name="bohong").last_verify_ok is False
     assert _audit("offsite.verify")[-1].detail["immutable"] is False
 
@@ -574,3 +576,28 @@ def test_a_server_without_checksums_gets_read_back_and_sampled(office, faults) -
     assert everything.sampled == PushedObject.objects.count()
     some = offsite_verify(actor=office.users["operator"], name="ceph", sample=10)
     assert some.ok and some.sampled == -(-PushedObject.objects.count() // 10)
+
+
+def test_a_push_extends_locks_that_end_soon(office, raw) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from brankas.web.offsite.models import PushedObject, Remote
+
+    _add(office)
+    first = _push(office)
+    assert first.push.retention_extended == 0  # locked for 2 days: nothing ends soon
+    soon = PushedObject.objects.filter(kind="payload").order_by("id").first()
+    server = raw.get_object_retention(Bucket=office.bucket, Key=f"{office.prefix}/{soon.key}",
+                                      VersionId=soon.version_id)["Retention"]
+    # The office's record says this lock ends in an hour (as it would 399 days on).
+    PushedObject.objects.filter(pk=soon.pk).update(
+        retain_until=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1))
+    Remote.objects.update(retention_days=3)  # extended to 3 days from now
+    second = _push(office)
+    assert second.push.retention_extended == 1
+    soon.refresh_from_db()
+    after = raw.get_object_retention(Bucket=office.bucket, Key=f"{office.prefix}/{soon.key}",
+                                     VersionId=soon.version_id)["Retention"]
+    assert after["Mode"] == "COMPLIANCE"
+    assert after["RetainUntilDate"] - server["RetainUntilDate"] > dt.timedelta(hours=23)
+    assert abs((after["RetainUntilDate"] - soon.retain_until).total_seconds()) < 2

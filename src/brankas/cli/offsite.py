@@ -156,7 +156,8 @@ def verify_cmd(actor, name: str, sample: float, as_json: bool) -> None:  # type:
                    f"sampel / sampled: {report.sampled}")
         for label, items in (("HILANG / MISSING", report.missing),
                              ("BERUBAH / CHANGED", report.changed),
-                             ("TAK TERDUGA / UNEXPECTED", report.unexpected)):
+                             ("TAK TERDUGA / UNEXPECTED", report.unexpected),
+                             ("TIDAK TERKUNCI / NOT LOCKED", report.unlocked)):
             for item in items:
                 click.echo(f"  {label:<26}  {item}")
         click.echo("utuh / intact" if report.ok else "DITEMUKAN MASALAH / PROBLEMS FOUND")

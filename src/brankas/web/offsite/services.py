@@ -187,7 +187,7 @@ class _Item:
     file or bytes), its own SHA-256 and size."""
 
     path: str
-    source: Path | bytes
+    source: str | bytes  # a file's path (text: 100,000 of them stay small), or the bytes
     sha256: str
     size: int
 
@@ -317,13 +317,14 @@ def _sources(files: runfiles.RunFiles, remote: Remote, push: Push
     encrypted where a disk has them encrypted) and the audit segment since the last push."""
     from brankas.web.backup.services import _write_run_files  # the disk's writers
 
-    home = brankas_settings().home
+    home = str(brankas_settings().home)
     folder = f"{RUNS_DIR}/{push.folder}"
     with one_view():
-        items = [_Item(str(p), home / str(p), str(sha), int(size)) for p, sha, size in
+        items = [_Item(p, os.path.join(home, p), sha, size) for p, sha, size in
                  Document.objects.order_by("id").values_list(
                      "stored_path", "stored_sha256", "stored_size").iterator(chunk_size=2000)]
-        items.extend(_Item(p, home / p, sha, size) for p, size, sha in request_letters())
+        items.extend(_Item(p, os.path.join(home, p), sha, size)
+                     for p, size, sha in request_letters())
         keys = list(HolderKey.objects.select_related("holder").order_by("id"))
         for k in keys:
             data = bytes(k.protected_identity)
@@ -340,7 +341,7 @@ def _sources(files: runfiles.RunFiles, remote: Remote, push: Push
             # The registers and the snapshot, unless a completed push holds them as they
             # still are (only sign-ins, backups and pushes happened since).
             made = _write_run_files(files, readers)
-            items.extend(_Item(f"{folder}/{n}", w.path, w.sha256, w.size)
+            items.extend(_Item(f"{folder}/{n}", str(w.path), w.sha256, w.size)
                          for n, w in made.items())
             text = recipients_text(readers[Purpose.SNAPSHOT].recovery,
                                    list(readers[Purpose.SNAPSHOT].keys))
@@ -353,7 +354,7 @@ def _sources(files: runfiles.RunFiles, remote: Remote, push: Push
         if head is not None and head[0] > after:
             segment, written = auditsegments.segment_write(
                 files, after, head[0], readers[Purpose.AUDIT_TAIL].age())
-            items.append(_Item(segment.path, written.path, written.sha256, written.size))
+            items.append(_Item(segment.path, str(written.path), written.sha256, written.size))
     recipients = readers[Purpose.SNAPSHOT].age()
     return items, recipients, head
 
@@ -407,7 +408,8 @@ def _send_payload(client: Any, remote: Remote, push: Push, items: list[_Item],
     for n, item in enumerate(todo):
         key = layout.new_object_key()
         if item.wrap == layout.WRAP_PLAIN:
-            source: Path | bytes = item.source
+            source: Path | bytes = item.source if isinstance(item.source, bytes) \
+                else Path(item.source)
             sha, size = item.sha256, item.size
             staged = None
         else:  # encrypted into a staging file of ciphertext, the plaintext hashed on the way
@@ -544,17 +546,18 @@ class OffsiteVerifyReport:
     missing: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)
+    unlocked: list[str] = field(default_factory=list)  # locked for less than pushed
 
     @property
     def ok(self) -> bool:
         return (not self.missing and not self.changed and not self.unexpected
-                and self.immutable is True)
+                and not self.unlocked and self.immutable is True)
 
     def as_dict(self) -> dict[str, Any]:
         return {"remote": self.remote, "ok": self.ok, "immutable": self.immutable,
                 "canary": self.canary, "checked": self.checked, "sampled": self.sampled,
                 "missing": self.missing, "changed": self.changed,
-                "unexpected": self.unexpected}
+                "unexpected": self.unexpected, "unlocked": self.unlocked}
 
 
 class _HashSink(io.RawIOBase):
@@ -600,7 +603,8 @@ def offsite_verify(*, actor: User, name: str, sample: float = 5.0,
                  detail={"immutable": report.immutable, "checked": report.checked,
                          "sampled": report.sampled, "missing": report.missing[:100],
                          "changed": report.changed[:100],
-                         "unexpected": report.unexpected[:100]})
+                         "unexpected": report.unexpected[:100],
+                         "unlocked": report.unlocked[:100]})
     return report
 
 
@@ -643,7 +647,13 @@ def _verify_objects(client: Any, remote: Remote, report: OffsiteVerifyReport, sa
         head = client.head(obj.key, obj.version_id or None)
         if head is None:
             report.missing.append(_label(obj))
-        elif head.sha256 is not None:
+            continue
+        if obj.retain_until is not None and (
+                head.retain_until is None
+                or head.retain_until < obj.retain_until - timedelta(seconds=1)):
+            until = head.retain_until.isoformat() if head.retain_until else "-"
+            report.unlocked.append(f"{_label(obj)}: terkunci sampai / locked until {until}")
+        if head.sha256 is not None:
             report.checked += 1
             if head.sha256.hex() != obj.sha256:
                 report.changed.append(f"{_label(obj)}: sha256")
