@@ -332,13 +332,14 @@ def test_forged_index_manifest_and_seal_versions_are_refused(office, raw, tmp_pa
     out = tmp_path / "pulih" / target.stored_path.removeprefix("arsip/")
     assert hashlib.sha256(out.read_bytes()).hexdigest() == target.stored_sha256
     problems = "\n".join(report.problems)
-    assert "brankas-seal.age [" in problems and "does not trust" in problems
+    assert "brankas-seal.age [" in problems and "not written by this office" in problems
     assert f"brankas-index.age [{i['VersionId']}]" in problems
     assert f"manifest-sha256.txt [{m['VersionId']}]" in problems
     assert not report.ok and _audit("offsite.restore")[-1].outcome == "problems"
 
     # A forged seal that is the only one: nothing is restored.
     from brankas.core.errors import IntegrityFailure
+    from brankas.web.keys.services import office_keys_trusted
     from brankas.web.offsite.services import client_for, read_sealed
 
     with pytest.raises(IntegrityFailure) as refused:
@@ -346,6 +347,13 @@ def test_forged_index_manifest_and_seal_versions_are_refused(office, raw, tmp_pa
                     remote_id=remote.remote_id, trusted={"not-the-office-key"},
                     identities=[crypto.parse_identity(office.recovery_identity)])
     assert refused.value.code == "offsite_not_sealed"
+    assert "does not trust" in refused.value.message("en")
+    # On a new machine (no records), the forged seal is read and refused for its key.
+    found = read_sealed(client_for(Remote.objects.get(pk=remote.pk)), name="pdn",
+                        remote_id=None, trusted=office_keys_trusted(),
+                        identities=[crypto.parse_identity(office.recovery_identity)])
+    assert found.sealed.push == 1 and set(found.entries) >= {target.stored_path}
+    assert any("does not trust" in p for p in found.problems)
 
 
 def test_the_cli_adds_lists_pushes_and_verifies(cli_office, run_cli, server) -> None:  # type: ignore[no-untyped-def]

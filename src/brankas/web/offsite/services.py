@@ -708,23 +708,39 @@ def _fetch(client: Any, key: str, version: str | None, limit: int) -> bytes:
 
 
 def read_sealed(client: Any, *, name: str, remote_id: str | None, trusted: set[str],
-                identities: list[Any]) -> SealedCopy:
+                identities: list[Any], known: set[str] | None = None) -> SealedCopy:
     """The newest seal version signed by a trusted key for this remote (``remote_id``;
     None on a new machine: any), and the index and manifest versions it names, checked
-    against it. Every version passed over (forged, not decryptable, unsealed) is named
-    in ``problems``; no such seal refuses (``offsite_not_sealed``)."""
+    against it. ``known``: the seal versions this office wrote (its records): any other
+    is named without being read. Every version passed over (forged, not decryptable,
+    unsealed) is named in ``problems``; no such seal refuses (``offsite_not_sealed``)."""
     problems: list[str] = []
     sealed = None
-    seals = [i for i in client.list_versions(layout.SEAL) if i.key == layout.SEAL]
-    for info in seals[:SEAL_VERSIONS_TRIED]:
+    tried = 0
+    for info in client.list_versions(layout.SEAL):
+        if info.key != layout.SEAL:
+            continue
         label = f"{layout.SEAL} [{info.version_id}]"
+        if known is not None and (info.version_id or "") not in known:
+            problems.append(f"{label}: tidak ditulis kantor ini, diabaikan / not written by "
+                            "this office, ignored")
+            continue
+        if tried >= SEAL_VERSIONS_TRIED:
+            problems.append(f"{label}: not read (more than {SEAL_VERSIONS_TRIED} tried)")
+            break
+        tried += 1
         try:
             data = crypto.decrypt_bytes(_fetch(client, layout.SEAL, info.version_id,
                                                _age_limit(layout.SEAL_LIMIT)), identities)
             found = layout.open_seal(data, trusted)
             if remote_id is not None and found.remote != remote_id:
                 raise ValueError("sealed for another remote")
-        except (CryptoFailure, ValueError, RuntimeError) as exc:
+        except BrankasError as exc:
+            if exc.kind not in ("integrity", "invalid", "crypto"):
+                raise
+            problems.append(f"{label}: ditolak / refused ({exc.code})")
+            continue
+        except (ValueError, RuntimeError) as exc:
             problems.append(f"{label}: ditolak / refused ({exc})")
             continue
         sealed = found
@@ -809,8 +825,11 @@ def offsite_restore(*, actor: User, name: str, to: Path | str, passphrase: str,
         found = _holder_identities(actor, passphrase, docs, name)
         identities = list(found.values())
         client = client_for(remote)
+        known = set(PushedObject.objects.filter(remote=remote, kind=PushedObject.TAG,
+                                                key=layout.SEAL).values_list("version_id",
+                                                                             flat=True))
         copy = read_sealed(client, name=remote.name, remote_id=remote.remote_id,
-                           trusted=office_keys_trusted(), identities=identities)
+                           trusted=office_keys_trusted(), identities=identities, known=known)
         target = empty_target(to)
         target.mkdir(parents=True, exist_ok=True)
     except BrankasError as exc:
