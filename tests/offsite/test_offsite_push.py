@@ -12,6 +12,8 @@ locked versions cannot be deleted) and its own copy of an office built once.
 from __future__ import annotations
 
 import hashlib
+import io
+import json
 import os
 import re
 import uuid
@@ -609,3 +611,47 @@ def test_a_push_extends_locks_that_end_soon(office, raw) -> None:  # type: ignor
     assert after["Mode"] == "COMPLIANCE"
     assert after["RetainUntilDate"] - server["RetainUntilDate"] > dt.timedelta(hours=23)
     assert abs((after["RetainUntilDate"] - soon.retain_until).total_seconds()) < 2
+
+
+def _big_pdf(size: int) -> bytes:
+    """A valid PDF of about ``size`` bytes (one long, uncompressed content stream)."""
+    import pikepdf
+
+    pdf = pikepdf.new()
+    page = pdf.add_blank_page(page_size=(595, 842))
+    line = b"BT /F1 1 Tf 72 760 Td (besar) Tj ET\n"
+    page.Contents = pdf.make_stream(line * (size // len(line)))
+    buf = io.BytesIO()
+    pdf.save(buf, compress_streams=False)
+    return buf.getvalue()
+
+
+@pytest.mark.slow  # a 9 MiB document registered and sent (about 3 s)
+def test_a_large_upload_cut_short_resumes_without_sending_its_parts_again(office,  # type: ignore[no-untyped-def]
+                                                                         faults) -> None:
+    from brankas.web.offsite.models import PushedObject, Remote
+    from brankas.web.offsite.services import remote_add
+    from tests.web.ui.conftest import register_directly
+
+    big = register_directly(office, subject="Lampiran besar", classification="rahasia",
+                            number="77/2026", pdf=_big_pdf(9 << 20))
+    assert big.stored_size > 8 << 20  # two parts of 8 MiB at most
+    remote_add(actor=office.users["operator"], name="lambat", endpoint=faults.endpoint,
+               bucket=office.bucket, prefix=office.prefix, retention_days=2)
+
+    def cut_after_a_part(*_: int) -> None:
+        if Remote.objects.get(name="lambat").upload.get("path") == big.stored_path:
+            raise KeyboardInterrupt  # the link went down after the first part arrived
+
+    with pytest.raises(KeyboardInterrupt):
+        _push(office, name="lambat", on_progress=cut_after_a_part)
+    saved = Remote.objects.get(name="lambat").upload
+    assert saved["path"] == big.stored_path and json.loads(saved["state"])["parts"]
+    faults.reset()
+    resumed = _push(office, name="lambat")
+    assert resumed.ok
+    obj = PushedObject.objects.get(bag_path=big.stored_path)
+    assert obj.key == saved["key"] and obj.size == big.stored_size
+    sent = sum(s.body for s in faults.seen if s.method == "PUT" and obj.key in s.target)
+    assert 0 < sent <= big.stored_size - (8 << 20)  # only the part that had not arrived
+    assert Remote.objects.get(name="lambat").upload == {}

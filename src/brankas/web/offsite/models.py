@@ -30,6 +30,9 @@ class Remote(models.Model):
     last_push_at = models.DateTimeField(null=True, blank=True)
     last_verified_at = models.DateTimeField(null=True, blank=True)
     last_verify_ok = models.BooleanField(null=True, blank=True)
+    # A large object's multipart upload cut short, for the next push to resume: {"path",
+    # "sha256", "key", "state": MultipartState JSON} (ids of the server, no secret).
+    upload = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["name"]

@@ -425,10 +425,14 @@ def _send_payload(client: Any, remote: Remote, push: Push, items: list[_Item],
             staged = done[0].path
             source, sha, size = staged, done[0].sha256, done[0].size
         until = _retain_until(remote)
+        state = None
+        progress: Callable[[int], None] | None = \
+            (lambda b, n=n: report(n, b)) if on_progress else None
+        if staged is None and size > client.config.part_size:  # multipart: resumable
+            key, state, progress = _resumable(remote, item, key, progress)
         try:
             result = client.put(key, source, sha256=bytes.fromhex(sha), size=size,
-                                retain_until=until,
-                                progress=(lambda b, n=n: report(n, b)) if on_progress else None)
+                                retain_until=until, progress=progress, resume=state)
         except BrankasError as exc:
             if item.wrap == layout.WRAP_PLAIN and exc.code.startswith(
                     ("offsite_checksum", "offsite_source_changed")):
@@ -439,6 +443,8 @@ def _send_payload(client: Any, remote: Remote, push: Push, items: list[_Item],
             if staged is not None:
                 with contextlib.suppress(OSError):
                     staged.unlink()
+        if state is not None:
+            Remote.objects.filter(pk=remote.pk).update(upload={})
         PushedObject.objects.create(
             remote=remote, push=push, kind=PushedObject.PAYLOAD, key=key,
             version_id=result.version_id or "", sha256=sha, size=size, bag_path=item.path,
@@ -454,6 +460,33 @@ def _send_payload(client: Any, remote: Remote, push: Push, items: list[_Item],
         report(n + 1)
     push.files_done = push.files_total
     push.save()
+
+
+def _resumable(remote: Remote, item: _Item, key: str, progress: Callable[[int], None] | None
+               ) -> tuple[str, Any, Callable[[int], None]]:
+    """A large file's multipart upload: the one an interrupted push left for this very
+    file (same path and SHA-256: its parts are not sent again), else a new one; its state
+    recorded after each part."""
+    from brankas.core.offsite.remote import MultipartState
+
+    saved = Remote.objects.filter(pk=remote.pk).values_list("upload", flat=True).first() or {}
+    state = MultipartState()
+    if (isinstance(saved, dict) and saved.get("path") == item.path
+            and saved.get("sha256") == item.sha256
+            and layout.OBJECT_KEY.fullmatch(str(saved.get("key")))):
+        try:
+            state = MultipartState.from_json(str(saved.get("state")))
+            key = str(saved["key"])
+        except BrankasError:
+            state = MultipartState()
+
+    def on_part(done: int) -> None:
+        Remote.objects.filter(pk=remote.pk).update(upload={
+            "path": item.path, "sha256": item.sha256, "key": key, "state": state.to_json()})
+        if progress is not None:
+            progress(done)
+
+    return key, state, on_part
 
 
 def _index_entries(remote: Remote) -> list[layout.Entry]:
