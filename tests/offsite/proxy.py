@@ -45,6 +45,7 @@ class Seen:
     target: str
     body: int = 0  # request body bytes passed on to the server
     status: int = 0  # 0: cut or never answered
+    answer: int = 0  # answer body bytes passed back
     dropped: bool = False
 
 
@@ -103,8 +104,14 @@ class Proxy:
             self._refuse = n
 
     def body_bytes(self, method: str = "PUT") -> int:
+        """Request body bytes passed on to the server."""
         with self._lock:
             return sum(s.body for s in self.seen if s.method == method)
+
+    def answer_bytes(self, method: str = "GET") -> int:
+        """Answer body bytes passed back to the client."""
+        with self._lock:
+            return sum(s.answer for s in self.seen if s.method == method)
 
     # - per request (called from the handler threads)
 
@@ -215,6 +222,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(data)
+                seen.answer = len(data)
         finally:
             upstream.close()
 
