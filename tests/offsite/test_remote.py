@@ -394,11 +394,14 @@ def test_hostile_keys_from_the_server_are_refused(remote_config: Callable[..., A
         server encodes keys, as radosgw does for botocore's encoding-type=url)."""
         def rewrite(target: str, body: bytes) -> bytes:
             real = remote.prefix + "placeholder"
-            if b"<EncodingType>url</EncodingType>" in body:
-                return body.replace(f"<Key>{quote(real, safe='')}</Key>".encode(),
-                                    f"<Key>{quote(full, safe='')}</Key>".encode())
-            return body.replace(f"<Key>{real}</Key>".encode(),
-                                f"<Key>{escape(full)}</Key>".encode())
+            forms: list[Callable[[str], str]] = [escape]
+            if b"<EncodingType>url</EncodingType>" in body:  # radosgw: "/" too; SeaweedFS not
+                forms = [lambda k: quote(k, safe=""), lambda k: quote(k, safe="/")]
+            for form in forms:
+                was = f"<Key>{form(real)}</Key>".encode()
+                if was in body:
+                    return body.replace(was, f"<Key>{form(full)}</Key>".encode())
+            return body
         return rewrite
 
     assert [o.key for o in remote.list()] == ["placeholder"]
