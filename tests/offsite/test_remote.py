@@ -248,6 +248,49 @@ def test_an_interrupted_multipart_upload_resumes_without_resending_arrived_parts
         == digest
 
 
+def test_a_file_changed_under_an_upload_is_refused_and_a_stale_state_starts_again(
+        remote_config: Callable[..., Any], faults: Proxy, tmp_path: Path) -> None:
+    from brankas.core.offsite.remote import MultipartState
+
+    remote = _remote(remote_config(endpoint=faults.endpoint, part_size=5 * MiB, attempts=1))
+    source = tmp_path / "archive.age"
+    body = os.urandom(6 * MiB)  # parts of 5 and 1 MiB
+    source.write_bytes(body)
+    state = MultipartState()
+
+    def change_it(done: int) -> None:  # between the two parts, the second one changes
+        with source.open("r+b") as f:
+            f.seek(5 * MiB)
+            f.write(b"changed")
+
+    with pytest.raises(errors.IntegrityFailure) as refused:
+        remote.put("archive.age", source, sha256=hashlib.sha256(body).digest(), size=len(body),
+                   retain_until=_until(), resume=state, progress=change_it)
+    assert refused.value.code == "offsite_source_changed"
+    assert state.upload_id is None and state.parts == []  # nothing worth resuming
+
+    # A state left by an interrupted upload of other content (same key and size): the old
+    # upload is aborted and everything is sent again.
+    source.write_bytes(body)
+    faults.drop(after=1000, match=lambda method, target: "partNumber=2" in target)
+    with pytest.raises(errors.SetupError):
+        remote.put("archive.age", source, sha256=hashlib.sha256(body).digest(),
+                   size=len(body), retain_until=_until(), resume=state)
+    stale = state.upload_id
+    assert stale
+    new_body = os.urandom(len(body))
+    source.write_bytes(new_body)
+    faults.reset()
+    put = remote.put("archive.age", source, sha256=hashlib.sha256(new_body).digest(),
+                     size=len(new_body), retain_until=_until(), resume=state)
+    assert faults.body_bytes("PUT") == len(new_body)
+    assert remote.get_bytes("archive.age", version_id=put.version_id,
+                            max_bytes=len(body)) == new_body
+    uploads = remote._s3.list_multipart_uploads(Bucket=remote.config.bucket,
+                                                Prefix=remote.prefix + "archive.age")
+    assert stale not in [u["UploadId"] for u in uploads.get("Uploads") or []]
+
+
 def test_a_multipart_upload_without_a_state_leaves_nothing_behind_when_cut(
         remote_config: Callable[..., Any], faults: Proxy) -> None:
     remote = _remote(remote_config(endpoint=faults.endpoint, part_size=5 * MiB, attempts=1))
