@@ -139,6 +139,34 @@ def test_get_is_bounded(remote_config: Callable[..., Any]) -> None:
     assert refused.value.code == "offsite_too_large"
 
 
+def test_a_download_cut_short_or_changed_on_the_way_is_refused(
+        remote_config: Callable[..., Any], faults: Proxy, s3_server: dict[str, str]) -> None:
+    remote = _remote(remote_config(endpoint=faults.endpoint, attempts=1))
+    body = os.urandom(300_000)
+    _put(remote, "doc.age", body)
+    faults.cut_answer(after=100_000)
+    with pytest.raises(errors.BrankasError) as cut:
+        remote.get("doc.age", io.BytesIO(), max_bytes=len(body))
+    assert cut.value.code in ("offsite_unreachable", "offsite_truncated")
+
+    def flip(target: str, answer: bytes) -> bytes:  # one bit, in transit
+        if len(answer) != len(body):
+            return answer
+        return answer[:1000] + bytes([answer[1000] ^ 1]) + answer[1001:]
+
+    faults.rewrite = flip
+    if ECHOES_SHA256.get(s3_server["kind"]):  # the server's SHA-256 comes with the object
+        with pytest.raises(errors.IntegrityFailure) as changed:
+            remote.get("doc.age", io.BytesIO(), max_bytes=len(body))
+        assert changed.value.code == "offsite_checksum_mismatch"
+    # A read-back (no echo) that differs refuses the upload.
+    faults.hide_checksums = True
+    with pytest.raises(errors.IntegrityFailure) as changed:
+        _put(remote, "doc2.age", body)
+    assert changed.value.code == "offsite_checksum_mismatch"
+    assert "read back" in changed.value.message("en")
+
+
 def test_a_wrong_checksum_is_refused(remote_config: Callable[..., Any],
                                      s3_server: dict[str, str]) -> None:
     remote = _remote(remote_config())
