@@ -294,6 +294,9 @@ class Server:
     def launch(self) -> None:
         raise NotImplementedError
 
+    def ready(self) -> None:
+        """Called once the bucket is made."""
+
     def _make_bucket(self, deadline: float) -> None:
         """Make the bucket with Object Lock enabled, retrying until the server answers."""
         url = f"{self.endpoint}/{self.bucket}"
@@ -308,7 +311,7 @@ class Server:
                                            {"x-amz-bucket-object-lock-enabled": "true"})
             except OSError as exc:
                 last = str(exc)
-                time.sleep(0.1)
+                time.sleep(0.05)
                 continue
             if status == 200 or "BucketAlreadyOwnedByYou" in body:
                 break
@@ -394,10 +397,10 @@ class SeaweedFS(Server):
 
     def launch(self) -> None:
         weed = find_weed()
-        out = subprocess.run([str(weed), "version"], capture_output=True, text=True,
-                             env=_child_env(), timeout=30, check=False).stdout
-        match = re.search(r"\b(\d+\.\d+(?:\.\d+)?)\b", out)
-        self.version = match.group(1) if match else "?"
+        # Its version is asked while the server starts (0.3 s saved); read in ready().
+        self._version_query = subprocess.Popen(
+            [str(weed), "version"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL, text=True, env=_child_env())
         config = self.folder / "s3.json"
         config.write_text(json.dumps({"identities": [{
             "name": "brankas-test",
@@ -436,6 +439,16 @@ class SeaweedFS(Server):
             f"-s3.localSocket={self.folder / 's3.sock'}",
             f"-s3.config={config}",
         ], env=env)
+
+
+    def ready(self) -> None:
+        try:
+            out, _ = self._version_query.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            self._version_query.kill()
+            out, _ = self._version_query.communicate()
+        match = re.search(r"\b(\d+\.\d+(?:\.\d+)?)\b", out or "")
+        self.version = match.group(1) if match else "?"
 
 
 # --- Ceph radosgw ------------------------------------------------------------------------
@@ -568,6 +581,7 @@ def start(base: Path | str | None = None, kind: str = "seaweedfs",
         try:
             server.launch()
             server._make_bucket(time.monotonic() + START_TIMEOUT)
+            server.ready()
         except S3ServerError as exc:
             server.stop()
             last_error = exc

@@ -6,7 +6,8 @@ will not do on demand (restic's way: faults are wrappers around a real backend):
   the object is stored without a lock, as by a server that accepts Object Lock settings and
   does not enforce them. The canary must notice.
 - ``drop(after=N, match=...)``: the next matching request is cut (a TCP reset) after N bytes
-  of its body went through; ``refuse(n)``: the next n requests get "503 SlowDown".
+  of its body went through; ``cut_answer(after=N)``: the next GET's answer is cut after N
+  bytes; ``refuse(n)``: the next n requests get "503 SlowDown".
 - ``mode = "hang"``: requests are read and never answered (a read timeout).
 - ``rewrite``: a hostile server's answers (e.g. a listing naming ``../../etc/passwd``).
 - Accounting: every request (method, target, body bytes passed on, status), so a test can
@@ -45,6 +46,7 @@ class Seen:
     target: str
     body: int = 0  # request body bytes passed on to the server
     status: int = 0  # 0: cut or never answered
+    answer: int = 0  # answer body bytes passed back
     dropped: bool = False
 
 
@@ -59,6 +61,7 @@ class Proxy:
         self.seen: list[Seen] = []
         self._drop: tuple[int, Callable[[str, str], bool]] | None = None
         self._refuse = 0
+        self._cut_answer: tuple[int, Callable[[str, str], bool]] | None = None
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._stopping = threading.Event()
@@ -90,6 +93,7 @@ class Proxy:
     def reset(self) -> None:
         with self._lock:
             self.mode, self.seen, self._drop, self._refuse = "pass", [], None, 0
+            self._cut_answer = None
             self.hide_checksums, self.rewrite = False, None
 
     def drop(self, after: int, match: Callable[[str, str], bool] = lambda m, t: True) -> None:
@@ -98,13 +102,26 @@ class Proxy:
         with self._lock:
             self._drop = (after, match)
 
+    def cut_answer(self, after: int,
+                   match: Callable[[str, str], bool] = lambda m, t: m == "GET") -> None:
+        """Cut the answer to the next matching request after ``after`` bytes of its body
+        (its Content-Length announcing the whole)."""
+        with self._lock:
+            self._cut_answer = (after, match)
+
     def refuse(self, n: int) -> None:
         with self._lock:
             self._refuse = n
 
     def body_bytes(self, method: str = "PUT") -> int:
+        """Request body bytes passed on to the server."""
         with self._lock:
             return sum(s.body for s in self.seen if s.method == method)
+
+    def answer_bytes(self, method: str = "GET") -> int:
+        """Answer body bytes passed back to the client."""
+        with self._lock:
+            return sum(s.answer for s in self.seen if s.method == method)
 
     # - per request (called from the handler threads)
 
@@ -112,6 +129,13 @@ class Proxy:
         with self._lock:
             if self._drop is not None and self._drop[1](method, target):
                 after, self._drop = self._drop[0], None
+                return after
+        return None
+
+    def _take_cut_answer(self, method: str, target: str) -> int | None:
+        with self._lock:
+            if self._cut_answer is not None and self._cut_answer[1](method, target):
+                after, self._cut_answer = self._cut_answer[0], None
                 return after
         return None
 
@@ -214,7 +238,15 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             if self.command != "HEAD":
+                cut_answer = owner._take_cut_answer(self.command, self.path)
+                if cut_answer is not None and cut_answer < len(data):
+                    self.wfile.write(data[:cut_answer])
+                    self.wfile.flush()
+                    seen.answer, seen.dropped = cut_answer, True
+                    self._reset_connection()
+                    return
                 self.wfile.write(data)
+                seen.answer = len(data)
         finally:
             upstream.close()
 

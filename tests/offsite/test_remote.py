@@ -139,6 +139,34 @@ def test_get_is_bounded(remote_config: Callable[..., Any]) -> None:
     assert refused.value.code == "offsite_too_large"
 
 
+def test_a_download_cut_short_or_changed_on_the_way_is_refused(
+        remote_config: Callable[..., Any], faults: Proxy, s3_server: dict[str, str]) -> None:
+    remote = _remote(remote_config(endpoint=faults.endpoint, attempts=1))
+    body = os.urandom(300_000)
+    _put(remote, "doc.age", body)
+    faults.cut_answer(after=100_000)
+    with pytest.raises(errors.BrankasError) as cut:
+        remote.get("doc.age", io.BytesIO(), max_bytes=len(body))
+    assert cut.value.code in ("offsite_unreachable", "offsite_truncated")
+
+    def flip(target: str, answer: bytes) -> bytes:  # one bit, in transit
+        if len(answer) != len(body):
+            return answer
+        return answer[:1000] + bytes([answer[1000] ^ 1]) + answer[1001:]
+
+    faults.rewrite = flip
+    if ECHOES_SHA256.get(s3_server["kind"]):  # the server's SHA-256 comes with the object
+        with pytest.raises(errors.IntegrityFailure) as changed:
+            remote.get("doc.age", io.BytesIO(), max_bytes=len(body))
+        assert changed.value.code == "offsite_checksum_mismatch"
+    # A read-back (no echo) that differs refuses the upload.
+    faults.hide_checksums = True
+    with pytest.raises(errors.IntegrityFailure) as changed:
+        _put(remote, "doc2.age", body)
+    assert changed.value.code == "offsite_checksum_mismatch"
+    assert "read back" in changed.value.message("en")
+
+
 def test_a_wrong_checksum_is_refused(remote_config: Callable[..., Any],
                                      s3_server: dict[str, str]) -> None:
     remote = _remote(remote_config())
@@ -248,6 +276,49 @@ def test_an_interrupted_multipart_upload_resumes_without_resending_arrived_parts
         == digest
 
 
+def test_a_file_changed_under_an_upload_is_refused_and_a_stale_state_starts_again(
+        remote_config: Callable[..., Any], faults: Proxy, tmp_path: Path) -> None:
+    from brankas.core.offsite.remote import MultipartState
+
+    remote = _remote(remote_config(endpoint=faults.endpoint, part_size=5 * MiB, attempts=1))
+    source = tmp_path / "archive.age"
+    body = os.urandom(6 * MiB)  # parts of 5 and 1 MiB
+    source.write_bytes(body)
+    state = MultipartState()
+
+    def change_it(done: int) -> None:  # between the two parts, the second one changes
+        with source.open("r+b") as f:
+            f.seek(5 * MiB)
+            f.write(b"changed")
+
+    with pytest.raises(errors.IntegrityFailure) as refused:
+        remote.put("archive.age", source, sha256=hashlib.sha256(body).digest(), size=len(body),
+                   retain_until=_until(), resume=state, progress=change_it)
+    assert refused.value.code == "offsite_source_changed"
+    assert state.upload_id is None and state.parts == []  # nothing worth resuming
+
+    # A state left by an interrupted upload of other content (same key and size): the old
+    # upload is aborted and everything is sent again.
+    source.write_bytes(body)
+    faults.drop(after=1000, match=lambda method, target: "partNumber=2" in target)
+    with pytest.raises(errors.SetupError):
+        remote.put("archive.age", source, sha256=hashlib.sha256(body).digest(),
+                   size=len(body), retain_until=_until(), resume=state)
+    stale = state.upload_id
+    assert stale
+    new_body = os.urandom(len(body))
+    source.write_bytes(new_body)
+    faults.reset()
+    put = remote.put("archive.age", source, sha256=hashlib.sha256(new_body).digest(),
+                     size=len(new_body), retain_until=_until(), resume=state)
+    assert faults.body_bytes("PUT") == len(new_body)
+    assert remote.get_bytes("archive.age", version_id=put.version_id,
+                            max_bytes=len(body)) == new_body
+    uploads = remote._s3.list_multipart_uploads(Bucket=remote.config.bucket,
+                                                Prefix=remote.prefix + "archive.age")
+    assert stale not in [u["UploadId"] for u in uploads.get("Uploads") or []]
+
+
 def test_a_multipart_upload_without_a_state_leaves_nothing_behind_when_cut(
         remote_config: Callable[..., Any], faults: Proxy) -> None:
     remote = _remote(remote_config(endpoint=faults.endpoint, part_size=5 * MiB, attempts=1))
@@ -290,8 +361,10 @@ def test_the_bandwidth_limit_holds_by_its_own_accounting(
     _put(remote, "limited.age", body)
     elapsed = time.monotonic() - began
     limiter = remote.limiter
-    # Every byte sent was paid for once (not the signing pass), and no more were sent.
-    assert limiter.consumed == len(body) == faults.body_bytes("PUT")
+    # Every byte sent was paid for once (not the signing pass), and no more were sent; a
+    # read-back (a server that echoes no checksum) is paid for too.
+    assert faults.body_bytes("PUT") == len(body)
+    assert limiter.consumed == len(body) + faults.answer_bytes("GET")
     # The bucket made the upload wait for what its burst did not cover: a lower bound only
     # (sleeps last at least as long as asked), never an upper one on a loaded machine. The
     # exact accounting is checked on a fake clock (test_remote_units.py).
@@ -381,14 +454,30 @@ def test_hostile_keys_from_the_server_are_refused(remote_config: Callable[..., A
     """A server naming objects outside the prefix, upwards, absolute, with odd characters or
     too long (the proxy rewrites a real listing): a listing naming one is refused, and such a
     name is never asked for."""
+    from urllib.parse import quote
     from xml.sax.saxutils import escape
 
     remote = _remote(remote_config(endpoint=faults.endpoint))
     _put(remote, "placeholder", b"x", retain_until=None)
-    real = f"<Key>{remote.prefix}placeholder</Key>".encode()
+
+    def naming(full: str) -> Callable[[str, bytes], bytes]:
+        """The listing with the placeholder's key replaced by ``full`` (url-encoded when the
+        server encodes keys, as radosgw does for botocore's encoding-type=url)."""
+        def rewrite(target: str, body: bytes) -> bytes:
+            real = remote.prefix + "placeholder"
+            forms: list[Callable[[str], str]] = [escape]
+            if b"<EncodingType>url</EncodingType>" in body:  # radosgw: "/" too; SeaweedFS not
+                forms = [lambda k: quote(k, safe=""), lambda k: quote(k, safe="/")]
+            for form in forms:
+                was = f"<Key>{form(real)}</Key>".encode()
+                if was in body:
+                    return body.replace(was, f"<Key>{form(full)}</Key>".encode())
+            return body
+        return rewrite
+
+    assert [o.key for o in remote.list()] == ["placeholder"]
     for hostile in HOSTILE_KEYS:
-        named = f"<Key>{escape(remote.prefix + hostile)}</Key>".encode()
-        faults.rewrite = lambda target, body, named=named: body.replace(real, named)
+        faults.rewrite = naming(remote.prefix + hostile)
         with pytest.raises(errors.IntegrityFailure) as refused:
             list(remote.list())
         assert refused.value.code == "offsite_key_invalid", hostile
@@ -399,6 +488,6 @@ def test_hostile_keys_from_the_server_are_refused(remote_config: Callable[..., A
             remote.head(hostile)
     assert [o.key for o in remote.list()] == ["placeholder"]  # the same, unrewritten
     # Outside the prefix altogether (another office's objects in a shared bucket).
-    faults.rewrite = lambda target, body: body.replace(real, b"<Key>elsewhere/x</Key>")
+    faults.rewrite = naming("elsewhere/x")
     with pytest.raises(errors.IntegrityFailure):
         list(remote.list())

@@ -1067,7 +1067,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "chmod 600 {path}",
     ),
     "offsite_credentials_refused": (
-        "server S3 {endpoint} menolak kredensial ({answer}): periksa access key dan secret key",
+        "server S3 {endpoint} menolak kredensial ({answer}): periksa ID kunci akses dan kunci "
+        "rahasianya",
         "the S3 server {endpoint} refused the credentials ({answer}): check the access key and "
         "the secret key",
     ),
@@ -1092,14 +1093,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "there is no bucket {bucket} on the S3 server {endpoint}",
     ),
     "offsite_no_versioning": (
-        "bucket {bucket} tidak berversi: salinan offsite memerlukan bucket yang dibuat dengan "
-        "Object Lock (yang juga mengaktifkan versi)",
+        "bucket {bucket} tidak berversi: salinan di luar kantor memerlukan bucket yang dibuat "
+        "dengan penguncian objek (yang juga mengaktifkan versi)",
         "the bucket {bucket} is not versioned: offsite copies need a bucket made with Object "
         "Lock (which also turns versioning on)",
     ),
     "offsite_no_object_lock": (
-        "bucket {bucket} tidak memiliki Object Lock: buat bucket baru dengan Object Lock "
-        "aktif (tidak dapat diaktifkan belakangan di banyak server)",
+        "bucket {bucket} tidak memiliki penguncian objek: buat bucket baru dengan penguncian "
+        "objek aktif (di banyak server tidak dapat diaktifkan belakangan)",
         "the bucket {bucket} has no Object Lock: make a new bucket with Object Lock enabled "
         "(many servers cannot turn it on later)",
     ),
@@ -1158,8 +1159,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the S3 server refused to {action} {key} (HTTP {status} {answer}): {detail}",
     ),
     "offsite_canary_enforced": (
-        "Object Lock ditegakkan: versi kanari {key} terkunci (COMPLIANCE) dan penghapusannya "
-        "ditolak",
+        "penguncian objek ditegakkan: versi kanari {key} terkunci (COMPLIANCE) dan "
+        "penghapusannya ditolak",
         "Object Lock is enforced: the canary version {key} is locked (COMPLIANCE) and its "
         "deletion was refused",
     ),

@@ -26,9 +26,12 @@ NOT_FOUND_CODES = {"NoSuchKey", "NoSuchVersion", "404", "NotFound", "MethodNotAl
 def translate(exc: Exception, *, endpoint: str, bucket: str, action: str, key: str = "",
               attempts: int = 1) -> errors.BrankasError:
     """The BrankasError a failed request becomes."""
-    from botocore.exceptions import ClientError
+    from botocore.exceptions import ClientError, FlexibleChecksumError
 
     shown_key = shown(key) if key else bucket
+    if isinstance(exc, FlexibleChecksumError):  # botocore's own check of what it downloaded
+        return errors.IntegrityFailure("offsite_checksum_mismatch", key=shown_key,
+                                       how=("diunduh", "downloaded"))
     if isinstance(exc, ClientError):
         code, status, text = client_error(exc)
         if code in AUTH_CODES:
