@@ -1178,21 +1178,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     # s18 OB: offsite copies (issue 18)
     "offsite_remote_not_found": (
-        "tidak ada remote offsite bernama {name} (lihat: brankas offsite list)",
+        "tidak ada penyimpanan di luar kantor bernama {name} (lihat daftarnya)",
         "there is no offsite remote named {name} (see: brankas offsite list)",
     ),
     "offsite_remote_exists": (
-        "remote offsite {name} sudah ada", "offsite remote {name} already exists",
+        "penyimpanan di luar kantor {name} sudah ada", "offsite remote {name} already exists",
     ),
     "offsite_field_invalid": (
         "{field} tidak valid: {detail}", "{field} is not valid: {detail}",
     ),
     "offsite_push_running": (
-        "pengiriman ke remote offsite {name} sedang berjalan; tunggu sampai selesai",
+        "pengiriman ke penyimpanan di luar kantor {name} sedang berjalan; tunggu sampai selesai",
         "a push to the offsite remote {name} is running; wait until it ends",
     ),
     "offsite_not_sealed": (
-        "salinan offsite {name} tidak memuat segel kantor yang sah ({detail}): tidak ada "
+        "salinan di luar kantor {name} tidak memuat segel kantor yang sah ({detail}): tidak ada "
         "yang dipulihkan",
         "the offsite copy {name} holds no valid office seal ({detail}): nothing restored",
     ),
