@@ -186,11 +186,11 @@ ACTION_WORDS = {
     Action.RECORD_EQUIPMENT: ("mencatat peralatan dan pemeliharaannya",
                               "record equipment and its maintenance"),
     Action.VIEW_EQUIPMENT: ("melihat daftar peralatan", "view the equipment register"),
-    Action.OFFSITE_ADD: ("mendaftarkan penyimpanan offsite", "add an offsite remote"),
-    Action.OFFSITE_PUSH: ("mengirim arsip ke penyimpanan offsite",
+    Action.OFFSITE_ADD: ("mendaftarkan penyimpanan di luar kantor", "add an offsite remote"),
+    Action.OFFSITE_PUSH: ("mengirim arsip ke penyimpanan di luar kantor",
                           "push the archive to an offsite remote"),
-    Action.OFFSITE_VERIFY: ("memeriksa salinan offsite", "verify an offsite copy"),
-    Action.OFFSITE_RESTORE: ("memulihkan dokumen dari salinan offsite",
+    Action.OFFSITE_VERIFY: ("memeriksa salinan di luar kantor", "verify an offsite copy"),
+    Action.OFFSITE_RESTORE: ("memulihkan dokumen dari salinan di luar kantor",
                              "restore documents from an offsite copy"),
 }
 
