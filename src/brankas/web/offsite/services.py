@@ -9,8 +9,8 @@ A push sends, in this order:
    push's folder (``backup/offsite-NNNN/``: registers, database snapshot, recipients) and
    the audit entries since the last push (one segment). A file not already ``.age`` is
    encrypted (age, to the holders and the recovery key) into a staging file of ciphertext
-   as it is read; each object is recorded as soon as the server confirmed it, so an
-   interrupted push resumes where it stopped;
+   as it is read; the objects the server confirmed are recorded in small batches (and
+   when a push stops), so an interrupted push resumes where it stopped;
 2. the index (encrypted), the manifest, bag-info, bagit, the tag manifest, each a new
    version;
 3. last, the office seal (encrypted) naming the index's and the manifest's versions.
