@@ -902,10 +902,14 @@ def offsite_restore(*, actor: User, name: str, to: Path | str, passphrase: str,
         if entry is None or entry.sha256 != doc.stored_sha256:
             report.missing.append(doc.agenda)
             continue
-        open_it = entry.wrap == layout.WRAP_AGE or (decrypt and doc.exempted)
+        # An exempted document is decrypted only with the holder's keys it was encrypted
+        # to (as ``brankas restore``); otherwise it stays .age. Anything the push encrypted
+        # opens with any of the holder's keys (it was encrypted to every active one).
+        mine = [found[f] for f in doc.recipients if f in found] if doc.exempted else []
+        open_it = entry.wrap == layout.WRAP_AGE or (decrypt and bool(mine))
         out = target / _out_name(doc.stored_path, open_it)
-        result = _restore_one(client, entry, copy.objects[entry.key], out, identities,
-                              open_it)
+        result = _restore_one(client, entry, copy.objects[entry.key], out,
+                              identities if entry.wrap == layout.WRAP_AGE else mine, open_it)
         if result is None:
             report.damaged.append(doc.agenda)
             continue
