@@ -302,9 +302,19 @@ def _echo_older(older: list[str]) -> None:
 
 
 @main.command()
-@click.argument("dest", type=click.Path(file_okay=False))
+@click.argument("dest", type=click.Path(file_okay=False), required=False)
 @click.option("--home", "new_home", required=True, type=click.Path(file_okay=False),
               help="A new, empty data folder for the rebuilt instance.")
+@click.option("--from-offsite", "offsite_url", default=None, metavar="s3://BUCKET[/PREFIX]",
+              help="Recover from an offsite copy (S3 with Object Lock) instead of a disk.")
+@click.option("--endpoint", default=None, help="The offsite copy's S3 endpoint URL.")
+@click.option("--region", default="us-east-1", show_default=True)
+@click.option("--credentials-file", type=click.Path(dir_okay=False), default=None,
+              help="An AWS credentials file (else AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY).")
+@click.option("--remote-name", default="offsite", show_default=True,
+              help="The name the offsite remote gets in the rebuilt instance.")
+@click.option("--retention-days", type=int, default=400, show_default=True,
+              help="The remote's retention in the rebuilt instance.")
 @click.option("--passphrase-file", type=click.Path(dir_okay=False),
               help="A key holder's passphrase (or BRANKAS_PASSPHRASE).")
 @click.option("--identity", "identity_file", type=click.Path(dir_okay=False),
@@ -319,12 +329,15 @@ def _echo_older(older: list[str]) -> None:
               help="Accept a disk with no office seal (written before backups were sealed).")
 @click.option("--json", "as_json", is_flag=True)
 @handles_errors
-def recover(dest: str, new_home: str, passphrase_file: str | None,  # type: ignore[no-untyped-def]
+def recover(dest: str | None, new_home: str, offsite_url: str | None,  # type: ignore[no-untyped-def]
+            endpoint: str | None, region: str, credentials_file: str | None,
+            remote_name: str, retention_days: int, passphrase_file: str | None,
             identity_file: str | None, shares: tuple[Path, ...], fingerprint: str | None,
             allow_older: bool, allow_unsigned: bool, as_json: bool) -> None:
     """Rebuild a whole instance (register, users, keys, archive, control lists) from one
-    disk, when the laptop is lost. A key holder's passphrase, the recovery identity or
-    recovery shares unlock the encrypted register; the disk's seals must prove it is the
+    disk, when the laptop is lost; or, with --from-offsite s3://BUCKET[/PREFIX] --endpoint
+    URL, from the offsite copy alone. A key holder's passphrase, the recovery identity or
+    recovery shares unlock the encrypted register; the seals must prove it is the
     office's. All or nothing: the instance is built beside NEW_HOME and renamed into
     place only when complete."""
     from brankas import instance
@@ -332,16 +345,30 @@ def recover(dest: str, new_home: str, passphrase_file: str | None,  # type: igno
 
     if sum(bool(x) for x in (passphrase_file, identity_file, shares)) > 1:
         raise Usage("usage_one_of", options="--passphrase-file, --identity, --shares")
-    source = instance.recover_source(dest=dest, home=new_home)
+    if (dest is None) == (offsite_url is None) or (offsite_url is None) != (endpoint is None):
+        raise Usage("usage_one_of", options="DEST, --from-offsite URL --endpoint URL")
+    if offsite_url is not None and (fingerprint or allow_older or allow_unsigned):
+        raise Usage("usage_one_of", options="--from-offsite, --fingerprint/--allow-older/"
+                                            "--allow-unsigned")
+    source = instance.recover_source(dest=dest, home=new_home) if dest is not None else None
     share_texts = read_share_files(shares) if shares else None
     identity_text = read_text_file(identity_file) if identity_file else None
     passphrase = None if identity_text is not None or share_texts else read_secret_file(
         passphrase_file, "BRANKAS_PASSPHRASE", "Frasa sandi pemegang kunci / Key passphrase")
     with progress_bar("pulihkan", as_json) as on_progress:
-        report = instance.recover(
-            source, identity_text=identity_text, passphrase=passphrase,
-            fingerprint=fingerprint, allow_older=allow_older, allow_unsigned=allow_unsigned,
-            on_progress=on_progress, shares=share_texts)
+        if source is not None:
+            report = instance.recover(
+                source, identity_text=identity_text, passphrase=passphrase,
+                fingerprint=fingerprint, allow_older=allow_older,
+                allow_unsigned=allow_unsigned, on_progress=on_progress, shares=share_texts)
+        else:
+            from brankas.instance.offsite import recover_from_offsite
+
+            report = recover_from_offsite(
+                url=str(offsite_url), endpoint=str(endpoint), home=new_home, region=region,
+                credentials_file=credentials_file, passphrase=passphrase,
+                identity_text=identity_text, shares=share_texts, remote_name=remote_name,
+                retention_days=retention_days, on_progress=on_progress)
 
     def echo() -> None:
         click.echo(f"instans dipulihkan di / instance rebuilt in {report.home}")

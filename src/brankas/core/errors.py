@@ -1196,6 +1196,27 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "yang dipulihkan",
         "the offsite copy {name} holds no valid office seal ({detail}): nothing restored",
     ),
+    # s18 OD: recover --from-offsite (web/offsite/recover.py, core/offsite/recovery.py)
+    "offsite_recover_cannot_unlock": (
+        "tidak ada berkas kunci di salinan di luar kantor yang terbuka dengan {what}: "
+        "periksa frasa sandi, atau pakai identitas pemulihan (--identity) atau bagian "
+        "kunci pemulihan (--shares)",
+        "no key file in the offsite copy opens with the {what}: check the passphrase, or "
+        "use the recovery identity (--identity) or the recovery shares (--shares)",
+    ),
+    "offsite_recover_not_sealed": (
+        "salinan di luar kantor {where} tidak memuat segel kantor Anda yang dapat dipercaya "
+        "({detail}). Salinan kantor lain, segel palsu, atau kunci yang salah: tidak ada "
+        "yang dipulihkan",
+        "the offsite copy {where} holds no seal of your office that can be believed "
+        "({detail}). Another office's copy, a forged seal, or the wrong key: nothing "
+        "recovered",
+    ),
+    "offsite_recover_unusable": (
+        "salinan di luar kantor {where} tidak dapat dipakai ({detail}): tidak ada yang "
+        "dipulihkan",
+        "the offsite copy {where} cannot be used ({detail}): nothing recovered",
+    ),
 }
 
 

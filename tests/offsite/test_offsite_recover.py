@@ -1,0 +1,343 @@
+"""``brankas recover --from-offsite`` (issue 18; docs/offsite.md) and the ransomware drill,
+against the real S3 server of the tests (scripts/s3server.py: SeaweedFS by default):
+
+    .venv/bin/python scripts/s3server.py run -- .venv/bin/python -m pytest -n 0 \\
+        tests/offsite/test_offsite_recover.py
+
+The office is built once (module-scoped) and pushed in the test; the recover is the real
+command, run in-process (tests/clirun.py: its own Django on the new home, as a process);
+the attacker is a real process of its own with the office's stored S3 credentials.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import uuid
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from tests.conftest import PASSPHRASES, PASSWORDS, cli, office_once
+
+pytestmark = pytest.mark.s3
+
+S3 = ("BRANKAS_TEST_S3_ENDPOINT", "BRANKAS_TEST_S3_BUCKET", "AWS_ACCESS_KEY_ID",
+      "AWS_SECRET_ACCESS_KEY")
+
+
+@pytest.fixture(scope="module")
+def server() -> dict[str, str]:
+    from tests.offsite.conftest import s3_server_or_skip
+
+    return s3_server_or_skip()
+
+
+@pytest.fixture(scope="module")
+def raw(server: dict[str, str]) -> Any:
+    """The bucket as whoever holds the office's S3 credentials sees it."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client("s3", endpoint_url=server["BRANKAS_TEST_S3_ENDPOINT"],
+                        aws_access_key_id=server["AWS_ACCESS_KEY_ID"],
+                        aws_secret_access_key=server["AWS_SECRET_ACCESS_KEY"],
+                        region_name=server["region"],
+                        config=Config(s3={"addressing_style": "path"},
+                                      retries={"max_attempts": 1}))
+
+
+def _documents(office: SimpleNamespace, base: Path) -> dict[str, Any]:
+    from tests.web.ui.conftest import register_directly
+
+    return {"biasa": register_directly(office, subject="Undangan rapat koordinasi").agenda,
+            "secret": register_directly(office, subject="Sandi rahasia negara",
+                                        classification="rahasia").agenda}
+
+
+@pytest.fixture(scope="module")
+def template(django_db_setup, django_db_blocker, tmp_path_factory):  # type: ignore[no-untyped-def]
+    with office_once(django_db_blocker, tmp_path_factory, _documents) as made:
+        yield made
+
+
+@pytest.fixture
+def office(template, db, settings, tmp_path: Path, server):  # type: ignore[no-untyped-def]
+    made = template.copy_for(settings, tmp_path)
+    made.prefix = f"t-{uuid.uuid4().hex[:12]}"
+    made.bucket = server["BRANKAS_TEST_S3_BUCKET"]
+    made.endpoint = server["BRANKAS_TEST_S3_ENDPOINT"]
+    made.url = f"s3://{made.bucket}/{made.prefix}"
+    creds = tmp_path / "s3-credentials"  # the office's stored credentials (chmod 600)
+    creds.write_text(f"[default]\naws_access_key_id = {server['AWS_ACCESS_KEY_ID']}\n"
+                     f"aws_secret_access_key = {server['AWS_SECRET_ACCESS_KEY']}\n")
+    creds.chmod(0o600)
+    made.creds = creds
+    made.key = tmp_path / "recovery.txt"
+    made.key.write_text(made.recovery_identity + "\n")
+    return made
+
+
+def _cli_passwords(office: SimpleNamespace) -> None:
+    """The module's office has MD5 password hashes (quick); the commands run against the
+    rebuilt instance check Argon2id (at tests/clirun.py's small parameters)."""
+    from brankas.web.accounts.hashers import BrankasArgon2PasswordHasher as Hasher
+
+    saved = Hasher.time_cost, Hasher.memory_cost
+    Hasher.time_cost, Hasher.memory_cost = 1, 64
+    try:
+        for name in ("admin", "operator", "kasi"):
+            user = office.users[name]
+            user.password = Hasher().encode(PASSWORDS[name], Hasher().salt())
+            user.save(update_fields=["password"])
+    finally:
+        Hasher.time_cost, Hasher.memory_cost = saved
+
+
+def _add_and_push(office: SimpleNamespace) -> Any:
+    from brankas.web.offsite.services import offsite_push, remote_add
+
+    remote_add(actor=office.users["operator"], name="pdn", endpoint=office.endpoint,
+               bucket=office.bucket, prefix=office.prefix, retention_days=2,
+               credentials_file=str(office.creds))
+    out = offsite_push(actor=office.users["operator"], name="pdn")
+    assert out.ok
+    return out
+
+
+def _recover(office: SimpleNamespace, tmp_path: Path, name: str, *secret: str,
+             prefix: str | None = None) -> Any:
+    url = office.url if prefix is None else f"s3://{office.bucket}/{prefix}"
+    new = tmp_path / name
+    return new, cli(new, tmp_path, "recover", "--from-offsite", url, "--endpoint",
+                    office.endpoint, "--home", str(new), "--credentials-file",
+                    str(office.creds), *(secret or ("--identity", str(office.key))), "--json")
+
+
+def _register(home: Path) -> dict[str, tuple[str, str]]:
+    with sqlite3.connect(home / "brankas.sqlite3") as db:
+        return {a: (p, s) for a, p, s in db.execute(
+            "SELECT agenda, stored_path, stored_sha256 FROM documents_document")}
+
+
+def _every_document_matches(home: Path, expected: dict[str, str]) -> None:
+    found = _register(home)
+    assert {a: s for a, (_p, s) in found.items()} == expected
+    for agenda, (path, sha) in found.items():
+        data = home.joinpath(*path.split("/")).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == sha, agenda
+
+
+def _versions(raw: Any, office: SimpleNamespace) -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    for page in raw.get_paginator("list_object_versions").paginate(
+            Bucket=office.bucket, Prefix=office.prefix + "/"):
+        found |= {(v["Key"], v["VersionId"]) for v in page.get("Versions", [])}
+    return found
+
+
+ATTACKER = textwrap.dedent("""
+    import json, os, sys, datetime
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import ClientError
+
+    home, disk, creds, endpoint, bucket, prefix = sys.argv[1:7]
+    # 1. every file of the working archive and of the attached disk "encrypted" (junk)
+    encrypted = 0
+    for root in (home, disk):
+        for folder, _dirs, files in os.walk(root):
+            for name in files:
+                path = os.path.join(folder, name)
+                size = os.path.getsize(path)
+                with open(path, "r+b") as fh:
+                    fh.write(os.urandom(max(size, 16)))
+                encrypted += 1
+    # 2. the office's stored credentials, read as the office's user may
+    keys = dict(line.split(" = ", 1) for line in open(creds).read().split("\\n") if " = " in line)
+    s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                      aws_access_key_id=keys["aws_access_key_id"],
+                      aws_secret_access_key=keys["aws_secret_access_key"],
+                      config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}))
+    versions = []
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket,
+                                                                   Prefix=prefix + "/"):
+        versions += [(v["Key"], v["VersionId"]) for v in page.get("Versions", [])]
+    out = {"encrypted": encrypted, "versions": len(versions), "deleted": [], "refused": 0,
+           "shortened": [], "batch_deleted": [], "markers": 0}
+    def attempt(what, call):
+        try:
+            call()
+            return True
+        except ClientError:
+            out["refused"] += 1
+            return False
+    for key, version in versions:
+        if attempt("delete", lambda: s3.delete_object(Bucket=bucket, Key=key, VersionId=version)):
+            out["deleted"].append([key, version])
+        if attempt("bypass", lambda: s3.delete_object(Bucket=bucket, Key=key, VersionId=version,
+                                                      BypassGovernanceRetention=True)):
+            out["deleted"].append([key, version])
+        past = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=5)
+        if attempt("shorten", lambda: s3.put_object_retention(
+                Bucket=bucket, Key=key, VersionId=version, BypassGovernanceRetention=True,
+                Retention={"Mode": "GOVERNANCE", "RetainUntilDate": past})):
+            out["shortened"].append([key, version])
+    for start in range(0, len(versions), 1000):
+        chunk = versions[start:start + 1000]
+        try:
+            reply = s3.delete_objects(Bucket=bucket, BypassGovernanceRetention=True, Delete={
+                "Objects": [{"Key": k, "VersionId": v} for k, v in chunk]})
+            out["batch_deleted"] += [[d["Key"], d.get("VersionId")]
+                                     for d in reply.get("Deleted", [])]
+            out["refused"] += len(reply.get("Errors", []))
+        except ClientError:
+            out["refused"] += len(chunk)
+    for key in sorted({k for k, _ in versions}):  # plain deletes: only delete markers
+        if attempt("marker", lambda: s3.delete_object(Bucket=bucket, Key=key)):
+            out["markers"] += 1
+    print(json.dumps(out))
+""")
+
+
+@pytest.mark.slow  # a real attacker process, a whole recover and a push into its instance
+def test_ransomware_drill_recovers_every_document_from_the_offsite_copy(
+        office, raw, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from brankas.web.backup.services import backup_run
+    from brankas.web.documents.models import Document
+
+    _cli_passwords(office)
+    _add_and_push(office)
+    disk = tmp_path / "disk"
+    backup_run(actor=office.users["operator"], dest=disk, label="A")
+    expected = dict(Document.objects.values_list("agenda", "stored_sha256"))
+    before = _versions(raw, office)
+    home = office.home
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "BRANKAS_"))}
+    attack = subprocess.run(  # noqa: S603 - the attacker: a process of the same user
+        [sys.executable, "-c", ATTACKER, str(home), str(disk), str(office.creds),
+         office.endpoint, office.bucket, office.prefix],
+        env=env, capture_output=True, text=True, check=True, timeout=300)
+    result = json.loads(attack.stdout)
+    assert result["encrypted"] > 0 and result["versions"] == len(before)
+    # Not one locked version deleted or its lock shortened: SeaweedFS enforces the lock.
+    assert result["deleted"] == [] and result["batch_deleted"] == []
+    assert result["shortened"] == []
+    assert _versions(raw, office) == before
+    # the archive and the disk are junk now
+    for agenda, sha in expected.items():
+        path = Document.objects.get(agenda=agenda).stored_path
+        assert hashlib.sha256(home.joinpath(*path.split("/")).read_bytes()).hexdigest() != sha
+
+    new, r = _recover(office, tmp_path, "baru")
+    assert r.returncode == 0, r.stderr + r.stdout
+    out = r.json()
+    assert out["ok"] is True and out["audit_ok"] is True, out
+    assert out["restored"] == len(expected) and out["exempted_opened"]
+    _every_document_matches(new, expected)
+    verify = cli(new, tmp_path, "audit", "verify", user="admin")
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+
+    # The remote is in the rebuilt instance's records: the next push sends only its own
+    # folder and the audit entries since (not the archive again), and seals it.
+    push = cli(new, tmp_path, "offsite", "push", "offsite", "--json", user="operator")
+    assert push.returncode == 0, push.stderr + push.stdout
+    sent = push.json()
+    assert sent["push"] == 2 and sent["objects_skipped"] >= len(expected)
+    listed = cli(new, tmp_path, "offsite", "restore", "offsite", "--to", str(tmp_path / "r"),
+                 "--json", user="kasi",
+                 env={"BRANKAS_PASSPHRASE": PASSPHRASES["kasi"]})
+    assert listed.returncode == 0, listed.stderr + listed.stdout
+    assert sorted(listed.json()["restored"]) == sorted(expected)
+
+
+def test_forged_rolled_back_and_planted_versions_are_not_used(office, raw,  # type: ignore[no-untyped-def]
+                                                              tmp_path: Path) -> None:
+    from brankas.core.disk import seal as diskseal
+    from brankas.core.offsite import index as layout
+    from brankas.web.documents.models import Document
+    from brankas.web.keys.selectors import Purpose, recipients_for
+    from brankas.web.offsite.models import PushedObject
+    from brankas.web.offsite.services import offsite_push
+    from tests.web.ui.conftest import register_directly
+
+    _add_and_push(office)
+    first_seal = PushedObject.objects.get(key=layout.SEAL).version_id
+    late = register_directly(office, subject="Surat susulan", number="9/2026")
+    assert offsite_push(actor=office.users["operator"], name="pdn").ok
+    expected = dict(Document.objects.values_list("agenda", "stored_sha256"))
+    full = f"{office.prefix}/"
+    # A junk version planted over the late document's object, and a delete marker on it.
+    late_key = PushedObject.objects.get(bag_path=late.stored_path).key
+    raw.put_object(Bucket=office.bucket, Key=full + late_key, Body=b"junk" * 100)
+    # The first push's seal written again as the newest version (a rollback) ...
+    old = raw.get_object(Bucket=office.bucket, Key=full + layout.SEAL,
+                         VersionId=first_seal)["Body"].read()
+    raw.put_object(Bucket=office.bucket, Key=full + layout.SEAL, Body=old)
+    # ... then a seal signed by the attacker's own key, encrypted to the office's public
+    # recipients (no secret), naming the real index: newest of all.
+    recipients = recipients_for(purpose=Purpose.SNAPSHOT).age()
+    mine = diskseal.generate()
+    forged = layout.seal_statement(remote_id="x" * 32, push=99, folder="offsite-0099",
+                                   index=("0" * 64, None), manifest=("0" * 64, None),
+                                   objects=0, audit_head=None, previous=None)
+    from brankas.core import crypto
+
+    raw.put_object(Bucket=office.bucket, Key=full + layout.SEAL,
+                   Body=crypto.encrypt_bytes(diskseal.seal_bytes(forged, mine), recipients))
+
+    new, r = _recover(office, tmp_path, "baru", "--passphrase-file",
+                      str(_passphrase(tmp_path)))
+    assert r.returncode == 1, r.stderr + r.stdout  # rebuilt, with the problems named
+    out = r.json()
+    assert out["audit_ok"] is True and out["restored"] == len(expected)
+    assert "push 2" in out["newest_sealed_run"]
+    problems = "\n".join(out["problems"])
+    assert "rollback" in problems and "no anchor names" in problems
+    assert "not the sealed object" in problems  # the planted version, passed over
+    _every_document_matches(new, expected)
+
+    # Only forged material under a prefix: refused, nothing built.
+    alone = f"t-{uuid.uuid4().hex[:12]}"
+    raw.put_object(Bucket=office.bucket, Key=f"{alone}/{layout.SEAL}",
+                   Body=crypto.encrypt_bytes(diskseal.seal_bytes(forged, mine), recipients))
+    gone, r = _recover(office, tmp_path, "palsu", prefix=alone)
+    assert r.returncode != 0 and not gone.exists()
+    assert "no seal of your office that can be believed" in r.stderr
+    # Another office's key (or the wrong one): nothing opens, nothing built.
+    other = tmp_path / "other.txt"
+    other.write_text(crypto.generate().identity + "\n")
+    gone, r = _recover(office, tmp_path, "lain", "--identity", str(other))
+    assert r.returncode != 0 and not gone.exists()
+    assert "does not open with this key" in r.stderr
+
+
+def _passphrase(tmp_path: Path) -> Path:
+    path = tmp_path / "kasi.pp"
+    path.write_text(PASSPHRASES["kasi"] + "\n")
+    return path
+
+
+def test_the_url_and_the_options_are_checked(office, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from brankas.core.errors import InvalidInput
+    from brankas.core.offsite.recovery import parse_url
+
+    assert parse_url("s3://bucket-a/office/a/") == ("bucket-a", "office/a")
+    assert parse_url("s3://bucket-a") == ("bucket-a", "")
+    for bad in ("s3://B/x", "http://bucket/x", "s3://bucket/../x", "s3://bucket/a//b"):
+        with pytest.raises(InvalidInput):
+            parse_url(bad)
+    new = tmp_path / "x"
+    r = cli(new, tmp_path, "recover", "--from-offsite", office.url, "--home", str(new))
+    assert r.returncode == 2 and "--endpoint" in r.stderr and not new.exists()
+    r = cli(new, tmp_path, "recover", str(tmp_path), "--from-offsite", office.url,
+            "--endpoint", office.endpoint, "--home", str(new))
+    assert r.returncode == 2 and not new.exists()
