@@ -85,6 +85,8 @@ MAX_PARTS = 10_000  # S3's most parts in one upload
 VERSION_ID_MAX = 1024
 LIST_PAGE = 1000
 LIST_LIMIT = 10_000_000  # the most entries one listing may yield
+EMPTY_PAGES = 100  # truncated pages in a row with no entry: a listing that does not advance
+ANSWER_MAX = 16 * MiB  # the most of one answer read into memory (a page of 1,000 keys: ~1 MiB)
 CANARY_PREFIX = "canary/"
 CANARY_DAYS = 1
 READ_CHUNK = 1 * MiB
@@ -302,7 +304,7 @@ class Remote:
                     # The SHA-256 is ours (ChecksumSHA256); no CRC32 of boto3's on top.
                     request_checksum_calculation="when_required",
                     response_checksum_validation="when_required"))
-        self._s3.meta.events.register("before-send.s3", _arm_body)
+        self._s3.meta.events.register("before-send.s3", self._send)
         self.limiter = TokenBucket(config.bwlimit) if config.bwlimit else None
         self.retries = 0  # transient failures retried, for the tests and the reports
         self.page = LIST_PAGE  # entries asked for per listing request
@@ -341,6 +343,35 @@ class Remote:
                attempts: int = 1) -> errors.BrankasError:
         return translate(exc, endpoint=self.endpoint, bucket=self.config.bucket,
                          action=action, key=key, attempts=attempts)
+
+    def _send(self, request: Any, **_: Any) -> Any:
+        """botocore's before-send: send the request (its body armed: the signing read is
+        over) and read the answer, bounded. botocore would read any answer but an object's
+        whole into memory, however long the server makes it."""
+        if isinstance(request.body, ThrottledReader):
+            request.body.arm()
+        streamed, request.stream_output = request.stream_output, True  # read below
+        response = self._s3._endpoint.http_session.send(request)
+        if streamed and response.status_code < 300:
+            return response  # an object: streamed and bounded by get()
+        from botocore.exceptions import ConnectionClosedError, ReadTimeoutError
+        from urllib3.exceptions import HTTPError
+        from urllib3.exceptions import ReadTimeoutError as Urllib3Timeout
+
+        data = bytearray()
+        try:
+            for chunk in response.raw.stream(64 * 1024):
+                data += chunk
+                if len(data) > ANSWER_MAX:
+                    response.raw.close()
+                    raise errors.IntegrityFailure(
+                        "offsite_listing_invalid", detail=f"an answer over {ANSWER_MAX} bytes")
+        except Urllib3Timeout as exc:  # as botocore's own send says them
+            raise ReadTimeoutError(endpoint_url=request.url, error=exc) from exc
+        except HTTPError as exc:
+            raise ConnectionClosedError(endpoint_url=request.url) from exc
+        response._content = bytes(data)
+        return response
 
     def _limit(self, raw: BinaryIO) -> ThrottledReader:
         return ThrottledReader(raw, self.limiter)
@@ -715,58 +746,79 @@ class Remote:
         order); ``version_id``, ``sha256`` and ``retain_until`` are not listed (None)."""
         full_prefix = self.prefix + check_prefix(prefix)
         token: str | None = None
-        seen: set[str] = set()
-        count = 0
+        count = empty = 0
+        last = ""  # keys come in order (S3 lists them sorted): each after the one before
         while True:
             extra = {"ContinuationToken": token} if token else {}
             reply = self._call("list", lambda extra=extra: self._s3.list_objects_v2(  # type: ignore[misc]
                 Bucket=self.config.bucket, Prefix=full_prefix, MaxKeys=self.page, **extra),
                 prefix)
-            for item in reply.get("Contents") or []:
+            contents = reply.get("Contents") or []
+            empty = _page(len(contents), self.page, empty)
+            for item in contents:
                 count += 1
                 if count > LIST_LIMIT:
                     raise errors.IntegrityFailure("offsite_listing_invalid",
                                                   detail=f"more than {LIST_LIMIT} objects")
-                yield ObjectInfo(key=self._relative(item.get("Key")), size=_size(item),
+                key = self._relative(item.get("Key"))
+                if key <= last:
+                    raise errors.IntegrityFailure("offsite_listing_invalid",
+                                                  detail="the listing does not advance")
+                last = key
+                yield ObjectInfo(key=key, size=_size(item),
                                  version_id=None, sha256=None, retain_until=None)
             if not reply.get("IsTruncated"):
                 return
-            token = reply.get("NextContinuationToken")
-            if not isinstance(token, str) or not token or token in seen:
+            following = reply.get("NextContinuationToken")
+            if not isinstance(following, str) or not following or following == token:
                 raise errors.IntegrityFailure("offsite_listing_invalid",
                                               detail="the listing does not advance")
-            seen.add(token)
+            token = following
 
     def list_versions(self, prefix: str = "") -> Iterator[ObjectInfo]:
         """Every version (not the delete markers) under ``prefix``: by key, the newest
         version of a key first."""
         full_prefix = self.prefix + check_prefix(prefix)
         markers: tuple[str, str] | None = None
-        seen: set[tuple[str, str]] = set()
-        count = 0
+        count = empty = 0
+        last = ""  # keys in order (S3 lists them sorted), each version of a key once
+        versions_of_last: set[str | None] = set()
         while True:
             extra = ({"KeyMarker": markers[0], "VersionIdMarker": markers[1]}
                      if markers else {})
             reply = self._call("list", lambda extra=extra: self._s3.list_object_versions(  # type: ignore[misc]
                 Bucket=self.config.bucket, Prefix=full_prefix, MaxKeys=self.page, **extra),
                 prefix)
-            for item in reply.get("Versions") or []:
+            versions = reply.get("Versions") or []
+            empty = _page(len(versions) + len(reply.get("DeleteMarkers") or []), self.page,
+                          empty)
+            count += len(reply.get("DeleteMarkers") or [])
+            for item in versions:
                 count += 1
                 if count > LIST_LIMIT:
                     raise errors.IntegrityFailure("offsite_listing_invalid",
                                                   detail=f"more than {LIST_LIMIT} versions")
                 key = self._relative(item.get("Key"))
-                yield ObjectInfo(key=key, size=_size(item),
-                                 version_id=self._version(item, key, None),
+                version = self._version(item, key, None)
+                if key < last:
+                    raise errors.IntegrityFailure("offsite_listing_invalid",
+                                                  detail="the listing does not advance")
+                if key != last:
+                    last, versions_of_last = key, set()
+                if version in versions_of_last:
+                    raise errors.IntegrityFailure("offsite_listing_invalid",
+                                                  detail="the listing does not advance")
+                versions_of_last.add(version)
+                yield ObjectInfo(key=key, size=_size(item), version_id=version,
                                  sha256=None, retain_until=None)
             if not reply.get("IsTruncated"):
                 return
             following = (reply.get("NextKeyMarker"), reply.get("NextVersionIdMarker") or "")
             if (not isinstance(following[0], str) or not following[0]
-                    or not isinstance(following[1], str) or following in seen):
+                    or not isinstance(following[1], str) or following == markers
+                    or markers is not None and following[0] < markers[0]):
                 raise errors.IntegrityFailure("offsite_listing_invalid",
                                               detail="the listing does not advance")
-            seen.add(following)  # type: ignore[arg-type]
             markers = following  # type: ignore[assignment]
 
     # - the canary
@@ -843,16 +895,22 @@ def _session() -> Any:
     return _SESSIONS[0]
 
 
-def _arm_body(request: Any, **_: Any) -> None:
-    """botocore's before-send: the body is about to be sent (its signing read is over)."""
-    if isinstance(request.body, ThrottledReader):
-        request.body.arm()
-
-
 def _lock(until: dt.datetime | None) -> dict[str, Any]:
     if until is None:
         return {}
     return {"ObjectLockMode": "COMPLIANCE", "ObjectLockRetainUntilDate": until}
+
+
+def _page(entries: int, asked: int, empty: int) -> int:
+    """The count of empty pages in a row after a page of ``entries`` (``asked`` at most)."""
+    if entries > asked:
+        raise errors.IntegrityFailure("offsite_listing_invalid",
+                                      detail=f"{entries} entries where {asked} were asked for")
+    empty = 0 if entries else empty + 1
+    if empty > EMPTY_PAGES:
+        raise errors.IntegrityFailure("offsite_listing_invalid",
+                                      detail="the listing does not advance")
+    return empty
 
 
 def _size(item: dict[str, Any]) -> int:

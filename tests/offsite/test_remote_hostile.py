@@ -1,0 +1,192 @@
+"""The offsite S3 layer against a hostile server of the test's own (a few lines of
+http.server, no S3 behind it): answers no real server gives on demand. Nothing it says may
+make the layer loop for ever, read an answer without bound, or escape as anything but a
+BrankasError. Needs botocore only (the ``offsite`` extra), no S3 server."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from brankas.core import errors
+
+MiB = 1024 * 1024
+# (method, path) -> (status, headers, body chunks)
+Answer = Callable[[str, str], tuple[int, dict[str, str], Iterator[bytes]]]
+
+
+class Hostile:
+    def __init__(self, answer: Answer) -> None:
+        self.answer = answer
+        self.requests: list[tuple[str, str]] = []
+        self.sent = 0  # answer body bytes written
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+                pass
+
+            def do_GET(self) -> None:
+                owner.requests.append((self.command, self.path))
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                status, headers, chunks = owner.answer(self.command, self.path)
+                self.send_response_only(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                try:
+                    for chunk in chunks:
+                        self.wfile.write(chunk)
+                        owner.sent += len(chunk)
+                except OSError:
+                    pass
+                self.close_connection = True
+
+            do_PUT = do_POST = do_DELETE = do_HEAD = do_GET
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def hostile(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Answer], Any]]:
+    pytest.importorskip("botocore", reason="pip install -e '.[offsite]'")
+    from brankas.core.offsite.remote import Remote, RemoteConfig
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDHOSTILE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret-of-the-hostile-test")
+    servers: list[Hostile] = []
+
+    def make(answer: Answer, **overrides: Any) -> Any:
+        server = Hostile(answer)
+        servers.append(server)
+        remote = Remote(RemoteConfig(**({
+            "endpoint": server.endpoint, "bucket": "office", "attempts": 2,
+            "retry_base": 0.01, "read_timeout": 2, "connect_timeout": 2} | overrides)))
+        remote.server = server
+        return remote
+
+    yield make
+    for server in servers:
+        server.stop()
+
+
+def _xml(body: str) -> tuple[int, dict[str, str], Iterator[bytes]]:
+    data = ('<?xml version="1.0" encoding="UTF-8"?>' + body).encode()
+    return 200, {"Content-Type": "application/xml", "Content-Length": str(len(data))}, \
+        iter([data])
+
+
+def test_a_listing_of_ever_new_tokens_and_no_entries_is_refused(
+        hostile: Callable[[Answer], Any]) -> None:
+    """Each page empty, truncated, with a token never seen before: without a bound the
+    listing never ends (the server gives up after 500 pages: the listing must not get
+    there)."""
+    pages = iter(range(10**9))
+
+    def answer(method: str, path: str) -> tuple[int, dict[str, str], Iterator[bytes]]:
+        n = next(pages)
+        versions = "versions" in path
+        more = "true" if n < 500 else "false"
+        if versions:
+            return _xml(f'<ListVersionsResult><Name>office</Name><IsTruncated>{more}'
+                        f'</IsTruncated><NextKeyMarker>k{n:06d}</NextKeyMarker>'
+                        f'<NextVersionIdMarker>v{n}</NextVersionIdMarker>'
+                        f'</ListVersionsResult>')
+        return _xml(f'<ListBucketResult><Name>office</Name><KeyCount>0</KeyCount>'
+                    f'<IsTruncated>{more}</IsTruncated>'
+                    f'<NextContinuationToken>token-{n}</NextContinuationToken>'
+                    f'</ListBucketResult>')
+
+    remote = hostile(answer)
+    with pytest.raises(errors.IntegrityFailure) as refused:
+        list(remote.list())
+    assert refused.value.code == "offsite_listing_invalid"
+    assert len(remote.server.requests) < 500
+    pages = iter(range(10**9))
+    with pytest.raises(errors.IntegrityFailure) as refused:
+        list(remote.list_versions())
+    assert refused.value.code == "offsite_listing_invalid"
+
+
+def test_a_listing_that_repeats_its_entries_under_new_tokens_is_refused(
+        hostile: Callable[[Answer], Any]) -> None:
+    """The same page again and again with a fresh token each time: a listing that does
+    not advance, however new its tokens look."""
+    pages = iter(range(10**9))
+
+    def answer(method: str, path: str) -> tuple[int, dict[str, str], Iterator[bytes]]:
+        n = next(pages)
+        more = "true" if n < 500 else "false"
+        return _xml(f'<ListBucketResult><Name>office</Name><KeyCount>1</KeyCount>'
+                    f'<Contents><Key>payload/0001.age</Key><Size>5</Size></Contents>'
+                    f'<IsTruncated>{more}</IsTruncated>'
+                    f'<NextContinuationToken>token-{n}</NextContinuationToken>'
+                    f'</ListBucketResult>')
+
+    remote = hostile(answer)
+    with pytest.raises(errors.IntegrityFailure) as refused:
+        list(remote.list())
+    assert refused.value.code == "offsite_listing_invalid"
+    assert len(remote.server.requests) == 2
+
+
+def test_an_endless_answer_is_not_read_without_bound(hostile: Callable[[Answer], Any]) -> None:
+    """A listing (or any answer the S3 client reads whole) that never ends: refused after a
+    bounded number of bytes, not read into memory until the machine runs out (the server
+    stops at 64 MiB)."""
+    def answer(method: str, path: str) -> tuple[int, dict[str, str], Iterator[bytes]]:
+        head = b'<?xml version="1.0"?><ListBucketResult><Name>office</Name><Contents><Key>'
+        return 200, {"Content-Type": "application/xml", "Connection": "close"}, \
+            iter([head] + [b"a" * MiB] * 64)
+
+    remote = hostile(answer)
+    with pytest.raises(errors.IntegrityFailure) as refused:
+        list(remote.list())
+    assert refused.value.code == "offsite_listing_invalid"
+    assert remote.server.sent < 64 * MiB
+
+
+def test_an_answer_cut_short_is_a_brankas_error(hostile: Callable[[Answer], Any]) -> None:
+    """An answer whose body stops before its Content-Length: retried, then a BrankasError
+    (urllib3's own exception must not escape the layer; botocore calls it a 500)."""
+    def answer(method: str, path: str) -> tuple[int, dict[str, str], Iterator[bytes]]:
+        return 200, {"Content-Type": "application/xml", "Content-Length": "5000"}, \
+            iter([b'<?xml version="1.0"?><ListBucketResult>'])
+
+    remote = hostile(answer)
+    with pytest.raises(errors.SetupError) as refused:
+        list(remote.list())
+    assert refused.value.code in ("offsite_unreachable", "offsite_server_error")
+    assert remote.retries == 1
+
+
+def test_an_answer_that_stalls_is_a_timeout(hostile: Callable[[Answer], Any]) -> None:
+    """Headers, then a body that stops coming: the read timeout ends it, as a BrankasError."""
+    def answer(method: str, path: str) -> tuple[int, dict[str, str], Iterator[bytes]]:
+        def body() -> Iterator[bytes]:
+            yield b'<?xml version="1.0"?><ListBucketResult>'
+            time.sleep(1)
+        return 200, {"Content-Type": "application/xml", "Content-Length": "5000"}, body()
+
+    remote = hostile(answer, read_timeout=0.2, attempts=1)
+    with pytest.raises(errors.SetupError) as refused:
+        list(remote.list())
+    assert refused.value.code == "offsite_unreachable"
+    assert "timeout" in refused.value.message("en").lower()
