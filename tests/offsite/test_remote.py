@@ -240,6 +240,22 @@ def test_the_canary_finds_a_server_that_does_not_enforce_the_lock(
     assert remote.head(result.key, result.version_id) is None  # really deleted
 
 
+@pytest.mark.parametrize("mode", ["governance", "batch-hole"])
+def test_the_canary_finds_a_lock_its_credentials_can_get_around(
+        remote_config: Callable[..., Any], faults: Proxy, mode: str) -> None:
+    """A lying server that reports COMPLIANCE retention and refuses the plain DELETE of the
+    version, but deletes it when asked with the governance bypass header, or in a batch
+    (DeleteObjects): an attacker holding the stored credentials would ask that way, so the
+    canary must too, and find the bucket not immutable."""
+    faults.mode = mode
+    remote = _remote(remote_config(endpoint=faults.endpoint))
+    result = remote.canary()
+    assert not result.immutable, result.detail
+    assert result.code == "offsite_canary_deleted"
+    faults.mode = "pass"
+    assert remote.head(result.key, result.version_id) is None  # really deleted
+
+
 # --- the link: multipart resume, retries, the bandwidth limit -------------------------------
 
 def test_an_interrupted_multipart_upload_resumes_without_resending_arrived_parts(

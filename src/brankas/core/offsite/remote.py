@@ -825,9 +825,10 @@ class Remote:
 
     def canary(self) -> CanaryResult:
         """Write a small object under a one-day COMPLIANCE lock and try to delete that
-        version. Refused, still there and its lock reported: the server enforces Object
-        Lock. The canaries cannot be cleaned up (that is the point): they are named
-        ``canary/<UTC time>-<random>`` so that they are few and recognisable."""
+        version (with the governance bypass, and in a batch). Refused, still there and its
+        lock reported: the server enforces Object Lock. The canaries cannot be cleaned up
+        (that is the point): they are named ``canary/<UTC time>-<random>`` so that they are
+        few and recognisable."""
         from botocore.exceptions import ClientError
 
         now = dt.datetime.now(dt.UTC).replace(microsecond=0)
@@ -856,9 +857,13 @@ class Remote:
         locked = (lock.get("Mode") == "COMPLIANCE" and isinstance(have, dt.datetime)
                   and have >= until - dt.timedelta(seconds=2))
 
+        # An attacker holding these credentials would try every way: the version's DELETE
+        # with the governance bypass (a server keeping COMPLIANCE as GOVERNANCE honours it),
+        # and a batch delete (a server may enforce the lock on one route only).
         def delete() -> bool:
             try:
-                self._s3.delete_object(Bucket=bucket, Key=full, VersionId=version)
+                self._s3.delete_object(Bucket=bucket, Key=full, VersionId=version,
+                                       BypassGovernanceRetention=True)
             except ClientError as exc:
                 code, status, _ = client_error(exc)
                 if code == "AccessDenied" or status == 403:
@@ -866,7 +871,20 @@ class Remote:
                 raise
             return True
 
-        deleted = self._call("delete", delete, key)
+        def delete_batch() -> bool:
+            try:
+                reply = self._s3.delete_objects(
+                    Bucket=bucket, BypassGovernanceRetention=True,
+                    Delete={"Objects": [{"Key": full, "VersionId": version}], "Quiet": False})
+            except ClientError as exc:
+                code, status, _ = client_error(exc)
+                if code == "AccessDenied" or status == 403:
+                    return False
+                raise
+            return bool(reply.get("Deleted")) and not reply.get("Errors")
+
+        deleted = (self._call("delete", delete, key)
+                   or self._call("delete", delete_batch, key))
         still = self.head(key, version) is not None
         if deleted or not still:
             return CanaryResult(False, "offsite_canary_deleted", key, version)
