@@ -350,6 +350,30 @@ def test_a_file_changed_under_an_upload_is_refused_and_a_stale_state_starts_agai
     assert faults.body_bytes("PUT") == len(new_body)
 
 
+def test_a_saved_state_naming_parts_beyond_the_file_does_not_block_its_completion(
+        remote_config: Callable[..., Any], faults: Proxy) -> None:
+    """A state file (hostile input, or left by an older, larger upload) that lists a part
+    number past the file's last: the completion names the file's parts only (else the
+    server refuses it, InvalidPart, at every resume for ever)."""
+    import json
+
+    from brankas.core.offsite.remote import MultipartState
+
+    remote = _remote(remote_config(endpoint=faults.endpoint, part_size=5 * MiB, attempts=1))
+    body = os.urandom(6 * MiB)  # parts of 5 and 1 MiB
+    state = MultipartState()
+    faults.drop(after=1000, match=lambda method, target: "partNumber=2" in target)
+    with pytest.raises(errors.SetupError):
+        _put(remote, "extra.age", body, resume=state)
+    saved = json.loads(state.to_json())
+    saved["parts"].append([3, '"0123456789abcdef0123456789abcdef"', "A" * 43 + "=", 5, True])
+    faults.reset()
+    put = _put(remote, "extra.age", body, resume=MultipartState.from_json(json.dumps(saved)))
+    assert faults.body_bytes("PUT") == MiB  # part 2 only
+    assert remote.get_bytes("extra.age", version_id=put.version_id,
+                            max_bytes=len(body)) == body
+
+
 def test_a_multipart_upload_without_a_state_leaves_nothing_behind_when_cut(
         remote_config: Callable[..., Any], faults: Proxy) -> None:
     remote = _remote(remote_config(endpoint=faults.endpoint, part_size=5 * MiB, attempts=1))

@@ -110,6 +110,8 @@ def test_an_upload_state_survives_json_and_hostile_state_is_refused() -> None:
     assert MultipartState.from_json(state.to_json()) == state
     for text in ["", "[]", '{"key": 1}', '{"key": "a", "upload_id": "u", "size": 1, '
                  '"part_size": 1, "sha256": "", "parts": [[0, "e", "s", 1, false]]}',
+                 '{"key": "a", "upload_id": "u\\nx", "size": 1, "part_size": 1, "sha256": "", '
+                 '"parts": []}',
                  "x" * (5 * 1024 * 1024)]:
         with pytest.raises(errors.InvalidInput) as refused:
             MultipartState.from_json(text)

@@ -196,6 +196,10 @@ class MultipartState:
         if len(parts) > MAX_PARTS or any(not 1 <= p.number <= MAX_PARTS for p in parts):
             raise errors.InvalidInput("offsite_resume_invalid", key=shown(state.key),
                                       detail="part numbers")
+        if state.upload_id is not None and (len(state.upload_id) > VERSION_ID_MAX
+                                            or not PRINTABLE.fullmatch(state.upload_id)):
+            raise errors.InvalidInput("offsite_resume_invalid", key=shown(state.key),
+                                      detail="upload id")
         return state
 
     def _reset(self, key: str, upload_id: str, size: int, part_size: int, sha256: str) -> None:
@@ -556,6 +560,8 @@ class Remote:
                     progress(offset + length)
             if whole.digest() != sha256:
                 raise errors.IntegrityFailure("offsite_source_changed", key=shown(key))
+            # The file's parts only: a saved state may name more (hostile, or stale).
+            state.parts = [p for p in state.parts if p.number <= len(digests)]
             parts = [{"PartNumber": p.number, "ETag": p.etag, "ChecksumSHA256": p.sha256}
                      for p in state.parts]
             reply = self._call("write", lambda: self._s3.complete_multipart_upload(
