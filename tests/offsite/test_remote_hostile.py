@@ -190,3 +190,37 @@ def test_an_answer_that_stalls_is_a_timeout(hostile: Callable[[Answer], Any]) ->
         list(remote.list())
     assert refused.value.code == "offsite_unreachable"
     assert "timeout" in refused.value.message("en").lower()
+
+
+def _trickle(head: bytes = b"") -> Iterator[bytes]:
+    """A slow loris: 16 bytes every 50 ms (320 bytes/s), each well within the read
+    timeout, for at most 4 s (then the server gives up)."""
+    if head:
+        yield head
+    for _ in range(80):
+        time.sleep(0.05)
+        yield b"x" * 16
+
+
+@pytest.mark.parametrize("what", ["object", "listing"])
+def test_a_slow_loris_answer_is_cut(hostile: Callable[[Answer], Any], what: str) -> None:
+    """An answer that trickles in, each piece before the read timeout: refused once it falls
+    below the floor rate (1 KiB/s after the read timeout's grace), not read for as long as
+    the server likes (a 1 MB object at this pace: nearly an hour)."""
+    def answer(method: str, path: str) -> tuple[int, dict[str, str], Iterator[bytes]]:
+        if what == "object":
+            return 200, {"Content-Length": "1000000"}, _trickle()
+        return 200, {"Content-Type": "application/xml", "Content-Length": "1000000"}, \
+            _trickle(b'<?xml version="1.0"?><ListBucketResult><Name>office</Name><Prefix>')
+
+    remote = hostile(answer, read_timeout=0.3, attempts=1)
+    import io
+
+    with pytest.raises(errors.SetupError) as refused:
+        if what == "object":
+            remote.get("doc.age", io.BytesIO(), max_bytes=10**6)
+        else:
+            list(remote.list())
+    assert refused.value.code == "offsite_unreachable"
+    assert "too slow" in refused.value.message("en")
+    assert "terlalu lambat" in refused.value.message("id")

@@ -86,6 +86,7 @@ VERSION_ID_MAX = 1024
 LIST_PAGE = 1000
 LIST_LIMIT = 10_000_000  # the most entries one listing may yield
 EMPTY_PAGES = 100  # truncated pages in a row with no entry: a listing that does not advance
+MIN_RATE = 1024  # bytes a second: an answer slower on average (after a grace) is cut
 ANSWER_MAX = 16 * MiB  # the most of one answer read into memory (a page of 1,000 keys: ~1 MiB)
 CANARY_PREFIX = "canary/"
 CANARY_DAYS = 1
@@ -363,9 +364,11 @@ class Remote:
         from urllib3.exceptions import ReadTimeoutError as Urllib3Timeout
 
         data = bytearray()
+        began = time.monotonic()
         try:
-            for chunk in response.raw.stream(64 * 1024):
+            while chunk := response.raw.read1(64 * 1024):
                 data += chunk
+                self._too_slow(len(data), began)
                 if len(data) > ANSWER_MAX:
                     response.raw.close()
                     raise errors.IntegrityFailure(
@@ -376,6 +379,17 @@ class Remote:
             raise ConnectionClosedError(endpoint_url=request.url) from exc
         response._content = bytes(data)
         return response
+
+    def _too_slow(self, got: int, began: float) -> None:
+        """Refuse a slow loris: a server sending each piece just within the read timeout
+        would keep an answer coming for as long as it likes. After the read timeout's grace,
+        an answer must average MIN_RATE bytes a second (half the bandwidth limit if lower)."""
+        floor = min(MIN_RATE, max(1, (self.config.bwlimit or MIN_RATE) // 2))
+        elapsed = time.monotonic() - began
+        if elapsed > self.config.read_timeout + got / floor:
+            raise errors.SetupError("offsite_unreachable", endpoint=self.endpoint, detail=(
+                f"terlalu lambat: {got} bita dalam {elapsed:.0f} detik",
+                f"too slow: {got} bytes in {elapsed:.0f} s"))
 
     def _limit(self, raw: BinaryIO) -> ThrottledReader:
         return ThrottledReader(raw, self.limiter)
@@ -716,14 +730,19 @@ class Remote:
             expected = _sha_of(reply.get("ChecksumSHA256"))
             digest = hashlib.sha256()
             got = 0
+            # urllib3's own stream, read as it comes (read1): botocore's read(n) waits for
+            # all n bytes, however slowly they come. Its length and checksum are checked here.
+            raw = getattr(body, "_raw_stream", body)
+            began = time.monotonic()
             while True:
                 try:
-                    chunk = body.read(READ_CHUNK)
+                    chunk = raw.read1(READ_CHUNK)
                 except Exception as exc:  # urllib3/botocore: a dropped or timed-out stream
                     raise self._error(exc, "read", key) from exc
                 if not chunk:
                     break
                 got += len(chunk)
+                self._too_slow(got, began)
                 if got > max_bytes or got > announced:
                     raise errors.InvalidInput("offsite_too_large", key=shown(key), size=got,
                                               limit=min(max_bytes, announced))
