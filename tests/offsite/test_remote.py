@@ -216,6 +216,19 @@ def test_a_locked_version_survives_its_own_credentials_and_its_lock_is_extended(
     assert remote.get_bytes("locked.age", version_id=put.version_id, max_bytes=10) == b"keep me"
 
 
+def test_a_version_under_governance_retention_is_not_reported_locked(
+        remote_config: Callable[..., Any]) -> None:
+    """GOVERNANCE retention yields to the bypass header the stored credentials may send:
+    head() reports a retention date only for COMPLIANCE (what Brankas writes), so that a
+    verify does not count such a version as protected."""
+    remote = _remote(remote_config())
+    remote._s3.put_object(Bucket=remote.config.bucket, Key=remote.prefix + "governed.age",
+                          Body=b"governed", ObjectLockMode="GOVERNANCE",
+                          ObjectLockRetainUntilDate=_until())
+    info = remote.head("governed.age")
+    assert info is not None and info.retain_until is None
+
+
 def test_the_canary_finds_the_lock_enforced(remote_config: Callable[..., Any]) -> None:
     remote = _remote(remote_config())
     result = remote.canary()

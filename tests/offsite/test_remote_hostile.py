@@ -224,3 +224,23 @@ def test_a_slow_loris_answer_is_cut(hostile: Callable[[Answer], Any], what: str)
     assert refused.value.code == "offsite_unreachable"
     assert "too slow" in refused.value.message("en")
     assert "terlalu lambat" in refused.value.message("id")
+
+
+def test_a_head_or_get_answering_for_another_version_is_refused(
+        hostile: Callable[[Answer], Any]) -> None:
+    """Asked for version v1, the server answers with v2's size, checksum and lock (as one
+    that ignores versionId and answers for the newest): what it says is not of that version
+    (the canary's 'still there' and the verify of a version rely on it)."""
+    def answer(method: str, path: str) -> tuple[int, dict[str, str], Iterator[bytes]]:
+        return 200, {"Content-Length": "5", "x-amz-version-id": "v2"}, iter([b"hello"])
+
+    remote = hostile(answer)
+    with pytest.raises(errors.IntegrityFailure) as refused:
+        remote.head("doc.age", "v1")
+    assert refused.value.code == "offsite_listing_invalid"
+    import io
+
+    with pytest.raises(errors.IntegrityFailure) as refused:
+        remote.get("doc.age", io.BytesIO(), version_id="v1", max_bytes=5)
+    assert refused.value.code == "offsite_listing_invalid"
+    assert remote.head("doc.age").version_id == "v2"  # the newest, when that is what is asked

@@ -702,12 +702,23 @@ class Remote:
         size = reply.get("ContentLength")
         if not isinstance(size, int) or not 0 <= size <= MAX_OBJECT:
             raise errors.IntegrityFailure("offsite_listing_invalid", detail="an object's size")
-        version = self._version(reply, key, None)
+        version = self._asked(reply, key, version_id)
         until = reply.get("ObjectLockRetainUntilDate")
+        # Only COMPLIANCE protects it (GOVERNANCE yields to the bypass header).
+        if not isinstance(until, dt.datetime) or reply.get("ObjectLockMode") != "COMPLIANCE":
+            until = None
         return ObjectInfo(key=key, size=size, version_id=version,
                           sha256=_sha_of(reply.get("ChecksumSHA256")),
-                          retain_until=(until.astimezone(dt.UTC)
-                                        if isinstance(until, dt.datetime) else None))
+                          retain_until=until.astimezone(dt.UTC) if until else None)
+
+    def _asked(self, reply: dict[str, Any], key: str, version_id: str | None) -> str | None:
+        """The answer's version, which must be the one asked for (when one was)."""
+        version = self._version(reply, key, None)
+        if version_id and version != version_id:
+            raise errors.IntegrityFailure(
+                "offsite_listing_invalid",
+                detail=f"version {shown(version)} where {shown(version_id)} was asked for")
+        return version
 
     def get(self, key: str, dest: BinaryIO, *, version_id: str | None = None,
             max_bytes: int) -> int:
@@ -720,6 +731,7 @@ class Remote:
             Bucket=self.config.bucket, Key=full, ChecksumMode="ENABLED", **extra), key)
         body = reply["Body"]
         try:
+            self._asked(reply, key, version_id)
             announced = reply.get("ContentLength")
             if not isinstance(announced, int) or announced < 0:
                 raise errors.IntegrityFailure("offsite_listing_invalid",
