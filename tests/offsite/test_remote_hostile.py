@@ -244,3 +244,43 @@ def test_a_head_or_get_answering_for_another_version_is_refused(
         remote.get("doc.age", io.BytesIO(), version_id="v1", max_bytes=5)
     assert refused.value.code == "offsite_listing_invalid"
     assert remote.head("doc.age").version_id == "v2"  # the newest, when that is what is asked
+
+
+@pytest.mark.parametrize(("headers", "chunks", "code"), [
+    ({"Content-Length": "99999999999"}, [b"x" * 100], "offsite_too_large"),  # announced
+    ({"Content-Length": "-5"}, [b"x" * 100], "offsite_listing_invalid"),
+    ({"Transfer-Encoding": "chunked"}, [b"5\r\nhello\r\n0\r\n\r\n"], "offsite_listing_invalid"),
+    ({"Content-Length": "5", "x-amz-version-id": "v\x7f"}, [b"hello"], "offsite_listing_invalid"),
+    ({"Content-Length": "5", "x-amz-version-id": "v" * 2000}, [b"hello"],
+     "offsite_listing_invalid"),
+    ({"Content-Length": "5", "x-amz-checksum-sha256": "A" * 43 + "="}, [b"hello"],
+     "offsite_checksum_mismatch"),
+])
+def test_a_hostile_object_answer_is_refused(hostile: Callable[[Answer], Any],
+                                            headers: dict[str, str], chunks: list[bytes],
+                                            code: str) -> None:
+    """A size too large, negative or missing (chunked), a version id malformed or huge, a
+    checksum that does not match the bytes."""
+    import io
+
+    remote = hostile(lambda method, path: (200, headers, iter(chunks)))
+    out = io.BytesIO()
+    with pytest.raises(errors.BrankasError) as refused:
+        remote.get("doc.age", out, max_bytes=1000)
+    assert refused.value.code == code
+    assert len(out.getvalue()) <= 100
+
+
+def test_a_put_echoing_another_checksum_is_refused(hostile: Callable[[Answer], Any]) -> None:
+    import hashlib
+
+    def answer(method: str, path: str) -> tuple[int, dict[str, str], Iterator[bytes]]:
+        return 200, {"Content-Length": "0", "x-amz-version-id": "v1",
+                     "x-amz-checksum-sha256": "A" * 43 + "="}, iter([])
+
+    remote = hostile(answer)
+    body = b"what was meant"
+    with pytest.raises(errors.IntegrityFailure) as refused:
+        remote.put("doc.age", body, sha256=hashlib.sha256(body).digest(), size=len(body),
+                   retain_until=None)
+    assert refused.value.code == "offsite_checksum_mismatch"
