@@ -366,7 +366,7 @@ class Remote:
         data = bytearray()
         began = time.monotonic()
         try:
-            while chunk := response.raw.read1(64 * 1024):
+            while chunk := _some(response.raw, 64 * 1024):
                 data += chunk
                 self._too_slow(len(data), began)
                 if len(data) > ANSWER_MAX:
@@ -748,7 +748,7 @@ class Remote:
             began = time.monotonic()
             while True:
                 try:
-                    chunk = raw.read1(READ_CHUNK)
+                    chunk = _some(raw, READ_CHUNK)
                 except Exception as exc:  # urllib3/botocore: a dropped or timed-out stream
                     raise self._error(exc, "read", key) from exc
                 if not chunk:
@@ -948,6 +948,13 @@ def _session() -> Any:
             "config_file": (None, None, os.devnull, None),
             "credentials_file": (None, None, os.devnull, None)}))
     return _SESSIONS[0]
+
+
+def _some(raw: Any, size: int) -> bytes:
+    """What has arrived, up to ``size`` bytes (urllib3 2's read1); urllib3 1.26 (Debian
+    bookworm's python3-urllib3) has no read1: its read waits for all ``size``."""
+    read1 = getattr(raw, "read1", None)
+    return bytes(read1(size) if read1 is not None else raw.read(size))
 
 
 def _lock(until: dt.datetime | None) -> dict[str, Any]:
