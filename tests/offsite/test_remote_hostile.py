@@ -284,3 +284,20 @@ def test_a_put_echoing_another_checksum_is_refused(hostile: Callable[[Answer], A
         remote.put("doc.age", body, sha256=hashlib.sha256(body).digest(), size=len(body),
                    retain_until=None)
     assert refused.value.code == "offsite_checksum_mismatch"
+
+
+def test_an_answer_declaring_entities_is_refused(hostile: Callable[[Answer], Any]) -> None:
+    """S3's XML has no DTD. One in an answer declares entities that the parser expands (a
+    few KiB of nested entities become hundreds of MiB within expat's amplification limit):
+    refused before it is parsed. Here a harmless one would name a key the listing never
+    sent."""
+    def answer(method: str, path: str) -> tuple[int, dict[str, str], Iterator[bytes]]:
+        return _xml('<!DOCTYPE ListBucketResult [<!ENTITY k "payload/planted.age">]>'
+                    '<ListBucketResult><Name>office</Name><KeyCount>1</KeyCount>'
+                    '<Contents><Key>&k;</Key><Size>5</Size></Contents>'
+                    '<IsTruncated>false</IsTruncated></ListBucketResult>')
+
+    remote = hostile(answer)
+    with pytest.raises(errors.IntegrityFailure) as refused:
+        list(remote.list())
+    assert refused.value.code == "offsite_listing_invalid"
