@@ -12,7 +12,9 @@ will not do on demand (restic's way: faults are wrappers around a real backend):
   retention when asked, and refuses a version's DELETE unless it carries
   ``x-amz-bypass-governance-retention`` (a COMPLIANCE lock kept as if it were GOVERNANCE).
   ``mode = "batch-hole"``: the same, but every single DELETE refused and a batch
-  (``POST ?delete``) passed on: the lock enforced on one route only.
+  (``POST ?delete``) passed on: the lock enforced on one route only. ``mode = "no-bypass"``:
+  no lock at all, but any request with the bypass header refused (as AWS refuses it to whom
+  may not bypass): only a plain DELETE shows it.
 - ``mode = "hang"``: requests are read and never answered (a read timeout).
 - ``rewrite``: a hostile server's answers (e.g. a listing naming ``../../etc/passwd``).
 - Accounting: every request (method, target, body bytes passed on, status), so a test can
@@ -59,7 +61,7 @@ class Proxy:
     def __init__(self, upstream: str) -> None:
         url = urllib.parse.urlsplit(upstream)
         self.upstream = (url.hostname or "127.0.0.1", url.port or 80)
-        self.mode = "pass"  # "pass", "no-lock", "governance", "batch-hole", "hang"
+        self.mode = "pass"  # "pass", "no-lock", "governance", "batch-hole", "no-bypass", "hang"
         self.hide_checksums = False  # drop x-amz-checksum-* from answers (as Ceph 16 does)
         # A hostile server: every answer's body passed through this (target, body) -> body.
         self.rewrite: Callable[[str, bytes], bytes] | None = None
@@ -190,7 +192,7 @@ class _Handler(BaseHTTPRequestHandler):
                               b"<Message>Please reduce your request rate.</Message></Error>")
             return
         headers = [(k, v) for k, v in self.headers.items() if k.lower() not in _HOP]
-        if owner.mode in ("governance", "batch-hole") and self._fake_lock(length):
+        if owner.mode in ("governance", "batch-hole", "no-bypass") and self._fake_lock(length):
             return
         cut = owner._take_drop(self.command, self.path)
         body: bytes | None = None
@@ -269,8 +271,12 @@ class _Handler(BaseHTTPRequestHandler):
                               % until.encode())
             return True
         bypass = (self.headers.get("x-amz-bypass-governance-retention") or "").lower()
-        if self.command == "DELETE" and "versionId" in query and (
-                self.owner.mode == "batch-hole" or bypass != "true"):
+        if self.owner.mode == "no-bypass":
+            refused = bypass == "true"
+        else:
+            refused = self.command == "DELETE" and "versionId" in query and (
+                self.owner.mode == "batch-hole" or bypass != "true")
+        if refused:
             self.rfile.read(length)
             self._answer(403, b'<?xml version="1.0"?><Error><Code>AccessDenied</Code>'
                               b"<Message>forbidden by object lock</Message></Error>")

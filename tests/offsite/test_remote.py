@@ -253,7 +253,7 @@ def test_the_canary_finds_a_server_that_does_not_enforce_the_lock(
     assert remote.head(result.key, result.version_id) is None  # really deleted
 
 
-@pytest.mark.parametrize("mode", ["governance", "batch-hole"])
+@pytest.mark.parametrize("mode", ["governance", "batch-hole", "no-bypass"])
 def test_the_canary_finds_a_lock_its_credentials_can_get_around(
         remote_config: Callable[..., Any], faults: Proxy, mode: str) -> None:
     """A lying server that reports COMPLIANCE retention and refuses the plain DELETE of the

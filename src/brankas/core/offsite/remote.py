@@ -899,13 +899,14 @@ class Remote:
         locked = (lock.get("Mode") == "COMPLIANCE" and isinstance(have, dt.datetime)
                   and have >= until - dt.timedelta(seconds=2))
 
-        # An attacker holding these credentials would try every way: the version's DELETE
-        # with the governance bypass (a server keeping COMPLIANCE as GOVERNANCE honours it),
-        # and a batch delete (a server may enforce the lock on one route only).
-        def delete() -> bool:
+        # An attacker holding these credentials would try every way: the version's DELETE,
+        # plain and with the governance bypass (a server keeping COMPLIANCE as GOVERNANCE
+        # honours it; one refusing the header to whom may not bypass refuses the request
+        # whole), and a batch delete (a server may enforce the lock on one route only).
+        def delete(bypass: bool) -> bool:
+            extra = {"BypassGovernanceRetention": True} if bypass else {}
             try:
-                self._s3.delete_object(Bucket=bucket, Key=full, VersionId=version,
-                                       BypassGovernanceRetention=True)
+                self._s3.delete_object(Bucket=bucket, Key=full, VersionId=version, **extra)
             except ClientError as exc:
                 code, status, _ = client_error(exc)
                 if code == "AccessDenied" or status == 403:
@@ -925,7 +926,8 @@ class Remote:
                 raise
             return bool(reply.get("Deleted")) and not reply.get("Errors")
 
-        deleted = (self._call("delete", delete, key)
+        deleted = (self._call("delete", lambda: delete(False), key)
+                   or self._call("delete", lambda: delete(True), key)
                    or self._call("delete", delete_batch, key))
         still = self.head(key, version) is not None
         if deleted or not still:
