@@ -304,3 +304,38 @@ def test_an_answer_declaring_entities_is_refused(hostile: Callable[[Answer], Any
     with pytest.raises(errors.IntegrityFailure) as refused:
         list(remote.list())
     assert refused.value.code == "offsite_listing_invalid"
+
+
+def test_a_huge_upload_id_is_refused_before_any_part_is_sent(
+        hostile: Callable[[Answer], Any]) -> None:
+    """An upload id is saved in the caller's state (to_json) at every part and checked when
+    read back (at most 1,024 printable characters): a longer one is refused at once, not
+    after the parts went up under a state that can never be resumed."""
+    import hashlib
+
+    def answer(method: str, path: str) -> tuple[int, dict[str, str], Iterator[bytes]]:
+        return _xml('<InitiateMultipartUploadResult><Bucket>office</Bucket><Key>big.age</Key>'
+                    f'<UploadId>{"u" * 100_000}</UploadId></InitiateMultipartUploadResult>')
+
+    remote = hostile(answer, part_size=5 * MiB)
+    body = bytes(6 * MiB)
+    with pytest.raises(errors.IntegrityFailure) as refused:
+        remote.put("big.age", body, sha256=hashlib.sha256(body).digest(), size=len(body),
+                   retain_until=None)
+    assert refused.value.code == "offsite_listing_invalid"
+    assert "upload id" in refused.value.message("en")  # refused before any part went up
+
+
+def test_a_gateways_html_error_page_is_a_server_error(hostile: Callable[[Answer], Any]) -> None:
+    """A reverse proxy's "502 Bad Gateway" page (HTML, with a DOCTYPE): a transient failure,
+    retried, then offsite_server_error, not a refused answer."""
+    def answer(method: str, path: str) -> tuple[int, dict[str, str], Iterator[bytes]]:
+        page = b"<!DOCTYPE html>\n<html><body><h1>502 Bad Gateway</h1></body></html>\n"
+        return 502, {"Content-Type": "text/html", "Content-Length": str(len(page))}, \
+            iter([page])
+
+    remote = hostile(answer)
+    with pytest.raises(errors.SetupError) as refused:
+        list(remote.list())
+    assert refused.value.code == "offsite_server_error"
+    assert remote.retries == 1

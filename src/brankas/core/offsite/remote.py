@@ -379,9 +379,12 @@ class Remote:
             raise ConnectionClosedError(endpoint_url=request.url) from exc
         if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
             # S3's XML has none; its entities would be expanded by the parser (9 MiB of
-            # them made a 270 MiB key here, 766 MiB at the peak).
-            raise errors.IntegrityFailure("offsite_listing_invalid",
-                                          detail="an answer declaring a DTD")
+            # them made a 270 MiB key here, 766 MiB at the peak). A failure's page (a
+            # gateway's HTML "502") is dropped: its status says enough.
+            if response.status_code < 300:
+                raise errors.IntegrityFailure("offsite_listing_invalid",
+                                              detail="an answer declaring a DTD")
+            data = bytearray()
         response._content = bytes(data)
         return response
 
@@ -523,7 +526,8 @@ class Remote:
             made = self._call("write", lambda: self._s3.create_multipart_upload(
                 Bucket=bucket, Key=full, ChecksumAlgorithm="SHA256", **lock), key)
             upload_id = made.get("UploadId")
-            if not isinstance(upload_id, str) or not PRINTABLE.fullmatch(upload_id):
+            if (not isinstance(upload_id, str) or len(upload_id) > VERSION_ID_MAX
+                    or not PRINTABLE.fullmatch(upload_id)):
                 raise errors.IntegrityFailure("offsite_listing_invalid",
                                               detail=f"upload id {shown(upload_id)}")
             state._reset(key, upload_id, size, part_size, sha256.hex())
