@@ -339,3 +339,25 @@ def test_a_gateways_html_error_page_is_a_server_error(hostile: Callable[[Answer]
         list(remote.list())
     assert refused.value.code == "offsite_server_error"
     assert remote.retries == 1
+
+
+def test_a_huge_part_etag_is_refused(hostile: Callable[[Answer], Any]) -> None:
+    """A part's ETag goes into the caller's saved state at every part (MultipartState, at
+    most 4 MiB when read back): one of 60,000 characters is refused at once, not saved
+    until the state can no longer be read."""
+    import hashlib
+
+    def answer(method: str, path: str) -> tuple[int, dict[str, str], Iterator[bytes]]:
+        if method == "PUT":
+            return 200, {"Content-Length": "0", "ETag": '"' + "e" * 60_000 + '"'}, iter([])
+        return _xml('<InitiateMultipartUploadResult><Bucket>office</Bucket><Key>big.age</Key>'
+                    '<UploadId>u1</UploadId></InitiateMultipartUploadResult>')
+
+    remote = hostile(answer, part_size=5 * MiB)
+    body = bytes(6 * MiB)
+    with pytest.raises(errors.IntegrityFailure) as refused:
+        remote.put("big.age", body, sha256=hashlib.sha256(body).digest(), size=len(body),
+                   retain_until=None)
+    assert refused.value.code == "offsite_listing_invalid"
+    assert "ETag" in refused.value.message("en")
+    assert [m for m, _ in remote.server.requests].count("PUT") == 1

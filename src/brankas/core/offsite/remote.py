@@ -83,6 +83,7 @@ PART_SIZE = 8 * MiB  # a multipart upload's part (the last may be smaller)
 MIN_PART_SIZE = 5 * MiB  # S3's smallest part but the last
 MAX_PARTS = 10_000  # S3's most parts in one upload
 VERSION_ID_MAX = 1024
+ETAG_MAX = 256  # an ETag is a quoted MD5 (with "-N" for a multipart object): 36 or so
 LIST_PAGE = 1000
 LIST_LIMIT = 10_000_000  # the most entries one listing may yield
 EMPTY_PAGES = 100  # truncated pages in a row with no entry: a listing that does not advance
@@ -575,7 +576,8 @@ class Remote:
                                                       how=("gema server", "the server's echo"))
                     all_echoed = all_echoed and echoed is not None
                     etag = reply.get("ETag")
-                    if not isinstance(etag, str) or not PRINTABLE.fullmatch(etag):
+                    if (not isinstance(etag, str) or len(etag) > ETAG_MAX
+                            or not PRINTABLE.fullmatch(etag)):
                         raise errors.IntegrityFailure("offsite_listing_invalid",
                                                       detail=f"ETag {shown(etag)}")
                     state._record(PartDone(number, etag, part_b64, length, echoed is not None))
@@ -636,7 +638,8 @@ class Remote:
                 number, size, etag = p.get("PartNumber"), p.get("Size"), p.get("ETag")
                 if (not isinstance(number, int) or not 1 <= number <= MAX_PARTS
                         or not isinstance(size, int) or not 0 <= size <= MAX_OBJECT
-                        or not isinstance(etag, str) or not PRINTABLE.fullmatch(etag)):
+                        or not isinstance(etag, str) or len(etag) > ETAG_MAX
+                        or not PRINTABLE.fullmatch(etag)):
                     raise errors.IntegrityFailure("offsite_listing_invalid",
                                                   detail="a listed part")
                 checksum = p.get("ChecksumSHA256")
