@@ -8,6 +8,13 @@ will not do on demand (restic's way: faults are wrappers around a real backend):
 - ``drop(after=N, match=...)``: the next matching request is cut (a TCP reset) after N bytes
   of its body went through; ``cut_answer(after=N)``: the next GET's answer is cut after N
   bytes; ``refuse(n)``: the next n requests get "503 SlowDown".
+- ``mode = "governance"``: a lying server that stores objects unlocked, reports COMPLIANCE
+  retention when asked, and refuses a version's DELETE unless it carries
+  ``x-amz-bypass-governance-retention`` (a COMPLIANCE lock kept as if it were GOVERNANCE).
+  ``mode = "batch-hole"``: the same, but every single DELETE refused and a batch
+  (``POST ?delete``) passed on: the lock enforced on one route only. ``mode = "no-bypass"``:
+  no lock at all, but any request with the bypass header refused (as AWS refuses it to whom
+  may not bypass): only a plain DELETE shows it.
 - ``mode = "hang"``: requests are read and never answered (a read timeout).
 - ``rewrite``: a hostile server's answers (e.g. a listing naming ``../../etc/passwd``).
 - Accounting: every request (method, target, body bytes passed on, status), so a test can
@@ -54,7 +61,7 @@ class Proxy:
     def __init__(self, upstream: str) -> None:
         url = urllib.parse.urlsplit(upstream)
         self.upstream = (url.hostname or "127.0.0.1", url.port or 80)
-        self.mode = "pass"  # "pass", "no-lock", "hang"
+        self.mode = "pass"  # "pass", "no-lock", "governance", "batch-hole", "no-bypass", "hang"
         self.hide_checksums = False  # drop x-amz-checksum-* from answers (as Ceph 16 does)
         # A hostile server: every answer's body passed through this (target, body) -> body.
         self.rewrite: Callable[[str, bytes], bytes] | None = None
@@ -185,9 +192,11 @@ class _Handler(BaseHTTPRequestHandler):
                               b"<Message>Please reduce your request rate.</Message></Error>")
             return
         headers = [(k, v) for k, v in self.headers.items() if k.lower() not in _HOP]
+        if owner.mode in ("governance", "batch-hole", "no-bypass") and self._fake_lock(length):
+            return
         cut = owner._take_drop(self.command, self.path)
         body: bytes | None = None
-        if owner.mode == "no-lock" and self.command == "PUT" and any(
+        if owner.mode != "pass" and self.command == "PUT" and any(
                 k.lower().startswith("x-amz-object-lock-") for k, _ in headers):
             body = self.rfile.read(length)
             headers = _resign(self.command, self.path, [
@@ -249,6 +258,30 @@ class _Handler(BaseHTTPRequestHandler):
                 seen.answer = len(data)
         finally:
             upstream.close()
+
+    def _fake_lock(self, length: int) -> bool:
+        """The lying server's own answers (True: answered here)."""
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query,
+                                      keep_blank_values=True)
+        if self.command == "GET" and "retention" in query:
+            self.rfile.read(length)
+            until = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 2 * 86400))
+            self._answer(200, b'<?xml version="1.0"?><Retention><Mode>COMPLIANCE</Mode>'
+                              b"<RetainUntilDate>%s</RetainUntilDate></Retention>"
+                              % until.encode())
+            return True
+        bypass = (self.headers.get("x-amz-bypass-governance-retention") or "").lower()
+        if self.owner.mode == "no-bypass":
+            refused = bypass == "true"
+        else:
+            refused = self.command == "DELETE" and "versionId" in query and (
+                self.owner.mode == "batch-hole" or bypass != "true")
+        if refused:
+            self.rfile.read(length)
+            self._answer(403, b'<?xml version="1.0"?><Error><Code>AccessDenied</Code>'
+                              b"<Message>forbidden by object lock</Message></Error>")
+            return True
+        return False
 
     def _answer(self, status: int, body: bytes) -> None:
         self.send_response_only(status)

@@ -216,6 +216,19 @@ def test_a_locked_version_survives_its_own_credentials_and_its_lock_is_extended(
     assert remote.get_bytes("locked.age", version_id=put.version_id, max_bytes=10) == b"keep me"
 
 
+def test_a_version_under_governance_retention_is_not_reported_locked(
+        remote_config: Callable[..., Any]) -> None:
+    """GOVERNANCE retention yields to the bypass header the stored credentials may send:
+    head() reports a retention date only for COMPLIANCE (what Brankas writes), so that a
+    verify does not count such a version as protected."""
+    remote = _remote(remote_config())
+    remote._s3.put_object(Bucket=remote.config.bucket, Key=remote.prefix + "governed.age",
+                          Body=b"governed", ObjectLockMode="GOVERNANCE",
+                          ObjectLockRetainUntilDate=_until())
+    info = remote.head("governed.age")
+    assert info is not None and info.retain_until is None
+
+
 def test_the_canary_finds_the_lock_enforced(remote_config: Callable[..., Any]) -> None:
     remote = _remote(remote_config())
     result = remote.canary()
@@ -237,6 +250,22 @@ def test_the_canary_finds_a_server_that_does_not_enforce_the_lock(
     assert result.code == "offsite_canary_deleted"
     assert "NOT IMMUTABLE" in result.message("en")
     assert "TIDAK KEBAL" in result.message("id")
+    assert remote.head(result.key, result.version_id) is None  # really deleted
+
+
+@pytest.mark.parametrize("mode", ["governance", "batch-hole", "no-bypass"])
+def test_the_canary_finds_a_lock_its_credentials_can_get_around(
+        remote_config: Callable[..., Any], faults: Proxy, mode: str) -> None:
+    """A lying server that reports COMPLIANCE retention and refuses the plain DELETE of the
+    version, but deletes it when asked with the governance bypass header, or in a batch
+    (DeleteObjects): an attacker holding the stored credentials would ask that way, so the
+    canary must too, and find the bucket not immutable."""
+    faults.mode = mode
+    remote = _remote(remote_config(endpoint=faults.endpoint))
+    result = remote.canary()
+    assert not result.immutable, result.detail
+    assert result.code == "offsite_canary_deleted"
+    faults.mode = "pass"
     assert remote.head(result.key, result.version_id) is None  # really deleted
 
 
@@ -332,6 +361,30 @@ def test_a_file_changed_under_an_upload_is_refused_and_a_stale_state_starts_agai
     remote.put("archive.age", source, sha256=hashlib.sha256(new_body).digest(),
                size=len(new_body), retain_until=_until(), resume=state)
     assert faults.body_bytes("PUT") == len(new_body)
+
+
+def test_a_saved_state_naming_parts_beyond_the_file_does_not_block_its_completion(
+        remote_config: Callable[..., Any], faults: Proxy) -> None:
+    """A state file (hostile input, or left by an older, larger upload) that lists a part
+    number past the file's last: the completion names the file's parts only (else the
+    server refuses it, InvalidPart, at every resume for ever)."""
+    import json
+
+    from brankas.core.offsite.remote import MultipartState
+
+    remote = _remote(remote_config(endpoint=faults.endpoint, part_size=5 * MiB, attempts=1))
+    body = os.urandom(6 * MiB)  # parts of 5 and 1 MiB
+    state = MultipartState()
+    faults.drop(after=1000, match=lambda method, target: "partNumber=2" in target)
+    with pytest.raises(errors.SetupError):
+        _put(remote, "extra.age", body, resume=state)
+    saved = json.loads(state.to_json())
+    saved["parts"].append([3, '"0123456789abcdef0123456789abcdef"', "A" * 43 + "=", 5, True])
+    faults.reset()
+    put = _put(remote, "extra.age", body, resume=MultipartState.from_json(json.dumps(saved)))
+    assert faults.body_bytes("PUT") == MiB  # part 2 only
+    assert remote.get_bytes("extra.age", version_id=put.version_id,
+                            max_bytes=len(body)) == body
 
 
 def test_a_multipart_upload_without_a_state_leaves_nothing_behind_when_cut(

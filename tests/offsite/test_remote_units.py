@@ -110,6 +110,8 @@ def test_an_upload_state_survives_json_and_hostile_state_is_refused() -> None:
     assert MultipartState.from_json(state.to_json()) == state
     for text in ["", "[]", '{"key": 1}', '{"key": "a", "upload_id": "u", "size": 1, '
                  '"part_size": 1, "sha256": "", "parts": [[0, "e", "s", 1, false]]}',
+                 '{"key": "a", "upload_id": "u\\nx", "size": 1, "part_size": 1, "sha256": "", '
+                 '"parts": []}',
                  "x" * (5 * 1024 * 1024)]:
         with pytest.raises(errors.InvalidInput) as refused:
             MultipartState.from_json(text)
@@ -163,6 +165,15 @@ def test_the_machines_aws_configuration_is_not_read(monkeypatch: pytest.MonkeyPa
     assert remote._s3.meta.config.s3["addressing_style"] == "path"
 
 
+def _nowhere_in_the_chain(secret: str, error: BaseException) -> None:
+    """Not in the str or repr of the error or of any exception chained to it (a parse or
+    decoding error holds the file's text; a traceback or an error reporter shows them)."""
+    seen: BaseException | None = error
+    while seen is not None:
+        assert secret not in str(seen) and secret not in repr(seen), repr(seen)
+        seen = seen.__cause__ or seen.__context__
+
+
 def test_a_credentials_file_is_read_and_refused_clearly(no_env_credentials: None,
                                                         tmp_path: Path) -> None:
     path = tmp_path / "credentials"
@@ -187,6 +198,15 @@ def test_a_credentials_file_is_read_and_refused_clearly(no_env_credentials: None
         assert refused.value.code == code
         for lang in ("id", "en"):
             assert secret not in refused.value.message(lang)
+        _nowhere_in_the_chain(secret, refused.value)
+    # Not UTF-8: refused without the file's bytes anywhere in the exception's chain (a
+    # UnicodeDecodeError's repr holds them all).
+    path.write_bytes(f"[default]\naws_access_key_id = A\naws_secret_access_key = {secret}\n"
+                     .encode() + b"\xff\n")
+    with pytest.raises(errors.SetupError) as refused:
+        _remote(credentials_file=str(path))
+    assert refused.value.code == "offsite_credentials_file"
+    _nowhere_in_the_chain(secret, refused.value)
     with pytest.raises(errors.SetupError) as refused:
         _remote(credentials_file=str(tmp_path / "none"))
     assert refused.value.code == "offsite_credentials_file"

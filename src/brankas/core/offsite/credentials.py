@@ -40,17 +40,22 @@ def credentials_from_file(path: Path, profile: str) -> tuple[str, str, str | Non
             raise refuse(("terlalu besar", "too large"))
         if os.name == "posix" and info.st_mode & 0o077:
             raise errors.SetupError("offsite_credentials_file_open", path=str(path))
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError as exc:
         raise refuse(("tidak ditemukan", "not found")) from exc
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise refuse(("tidak dapat dibaca", "unreadable")) from exc
+    # A decoding or parsing error holds the file's text (the secret): refused outside the
+    # except clause, so that it is not even the refusal's __context__.
     parser = configparser.ConfigParser(interpolation=None)
     try:
-        parser.read_string(text)
-    except configparser.Error:
-        raise refuse(("bukan format berkas kredensial AWS (INI)",
-                      "not in the AWS credentials file format (INI)")) from None
+        parser.read_string(raw.decode("utf-8"))
+        problem = None
+    except (UnicodeDecodeError, configparser.Error):
+        problem = ("bukan format berkas kredensial AWS (INI, UTF-8)",
+                   "not in the AWS credentials file format (INI, UTF-8)")
+    if problem:
+        raise refuse(problem)
     if not parser.has_section(profile):
         raise refuse((f"tidak ada bagian [{shown(profile)}]",
                        f"no [{shown(profile)}] section"))

@@ -83,8 +83,12 @@ PART_SIZE = 8 * MiB  # a multipart upload's part (the last may be smaller)
 MIN_PART_SIZE = 5 * MiB  # S3's smallest part but the last
 MAX_PARTS = 10_000  # S3's most parts in one upload
 VERSION_ID_MAX = 1024
+ETAG_MAX = 256  # an ETag is a quoted MD5 (with "-N" for a multipart object): 36 or so
 LIST_PAGE = 1000
 LIST_LIMIT = 10_000_000  # the most entries one listing may yield
+EMPTY_PAGES = 100  # truncated pages in a row with no entry: a listing that does not advance
+MIN_RATE = 1024  # bytes a second: an answer slower on average (after a grace) is cut
+ANSWER_MAX = 16 * MiB  # the most of one answer read into memory (a page of 1,000 keys: ~1 MiB)
 CANARY_PREFIX = "canary/"
 CANARY_DAYS = 1
 READ_CHUNK = 1 * MiB
@@ -194,6 +198,10 @@ class MultipartState:
         if len(parts) > MAX_PARTS or any(not 1 <= p.number <= MAX_PARTS for p in parts):
             raise errors.InvalidInput("offsite_resume_invalid", key=shown(state.key),
                                       detail="part numbers")
+        if state.upload_id is not None and (len(state.upload_id) > VERSION_ID_MAX
+                                            or not PRINTABLE.fullmatch(state.upload_id)):
+            raise errors.InvalidInput("offsite_resume_invalid", key=shown(state.key),
+                                      detail="upload id")
         return state
 
     def _reset(self, key: str, upload_id: str, size: int, part_size: int, sha256: str) -> None:
@@ -302,7 +310,7 @@ class Remote:
                     # The SHA-256 is ours (ChecksumSHA256); no CRC32 of boto3's on top.
                     request_checksum_calculation="when_required",
                     response_checksum_validation="when_required"))
-        self._s3.meta.events.register("before-send.s3", _arm_body)
+        self._s3.meta.events.register("before-send.s3", self._send)
         self.limiter = TokenBucket(config.bwlimit) if config.bwlimit else None
         self.retries = 0  # transient failures retried, for the tests and the reports
         self.page = LIST_PAGE  # entries asked for per listing request
@@ -341,6 +349,56 @@ class Remote:
                attempts: int = 1) -> errors.BrankasError:
         return translate(exc, endpoint=self.endpoint, bucket=self.config.bucket,
                          action=action, key=key, attempts=attempts)
+
+    def _send(self, request: Any, **_: Any) -> Any:
+        """botocore's before-send: send the request (its body armed: the signing read is
+        over) and read the answer, bounded. botocore would read any answer but an object's
+        whole into memory, however long the server makes it."""
+        if isinstance(request.body, ThrottledReader):
+            request.body.arm()
+        streamed, request.stream_output = request.stream_output, True  # read below
+        response = self._s3._endpoint.http_session.send(request)
+        if streamed and response.status_code < 300:
+            return response  # an object: streamed and bounded by get()
+        from botocore.exceptions import ConnectionClosedError, ReadTimeoutError
+        from urllib3.exceptions import HTTPError
+        from urllib3.exceptions import ReadTimeoutError as Urllib3Timeout
+
+        data = bytearray()
+        began = time.monotonic()
+        try:
+            while chunk := _some(response.raw, 64 * 1024):
+                data += chunk
+                self._too_slow(len(data), began)
+                if len(data) > ANSWER_MAX:
+                    response.raw.close()
+                    raise errors.IntegrityFailure(
+                        "offsite_listing_invalid", detail=f"an answer over {ANSWER_MAX} bytes")
+        except Urllib3Timeout as exc:  # as botocore's own send says them
+            raise ReadTimeoutError(endpoint_url=request.url, error=exc) from exc
+        except HTTPError as exc:
+            raise ConnectionClosedError(endpoint_url=request.url) from exc
+        if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+            # S3's XML has none; its entities would be expanded by the parser (9 MiB of
+            # them made a 270 MiB key here, 766 MiB at the peak). A failure's page (a
+            # gateway's HTML "502") is dropped: its status says enough.
+            if response.status_code < 300:
+                raise errors.IntegrityFailure("offsite_listing_invalid",
+                                              detail="an answer declaring a DTD")
+            data = bytearray()
+        response._content = bytes(data)
+        return response
+
+    def _too_slow(self, got: int, began: float) -> None:
+        """Refuse a slow loris: a server sending each piece just within the read timeout
+        would keep an answer coming for as long as it likes. After the read timeout's grace,
+        an answer must average MIN_RATE bytes a second (half the bandwidth limit if lower)."""
+        floor = min(MIN_RATE, max(1, (self.config.bwlimit or MIN_RATE) // 2))
+        elapsed = time.monotonic() - began
+        if elapsed > self.config.read_timeout + got / floor:
+            raise errors.SetupError("offsite_unreachable", endpoint=self.endpoint, detail=(
+                f"terlalu lambat: {got} bita dalam {elapsed:.0f} detik",
+                f"too slow: {got} bytes in {elapsed:.0f} s"))
 
     def _limit(self, raw: BinaryIO) -> ThrottledReader:
         return ThrottledReader(raw, self.limiter)
@@ -469,7 +527,8 @@ class Remote:
             made = self._call("write", lambda: self._s3.create_multipart_upload(
                 Bucket=bucket, Key=full, ChecksumAlgorithm="SHA256", **lock), key)
             upload_id = made.get("UploadId")
-            if not isinstance(upload_id, str) or not PRINTABLE.fullmatch(upload_id):
+            if (not isinstance(upload_id, str) or len(upload_id) > VERSION_ID_MAX
+                    or not PRINTABLE.fullmatch(upload_id)):
                 raise errors.IntegrityFailure("offsite_listing_invalid",
                                               detail=f"upload id {shown(upload_id)}")
             state._reset(key, upload_id, size, part_size, sha256.hex())
@@ -517,7 +576,8 @@ class Remote:
                                                       how=("gema server", "the server's echo"))
                     all_echoed = all_echoed and echoed is not None
                     etag = reply.get("ETag")
-                    if not isinstance(etag, str) or not PRINTABLE.fullmatch(etag):
+                    if (not isinstance(etag, str) or len(etag) > ETAG_MAX
+                            or not PRINTABLE.fullmatch(etag)):
                         raise errors.IntegrityFailure("offsite_listing_invalid",
                                                       detail=f"ETag {shown(etag)}")
                     state._record(PartDone(number, etag, part_b64, length, echoed is not None))
@@ -525,6 +585,8 @@ class Remote:
                     progress(offset + length)
             if whole.digest() != sha256:
                 raise errors.IntegrityFailure("offsite_source_changed", key=shown(key))
+            # The file's parts only: a saved state may name more (hostile, or stale).
+            state.parts = [p for p in state.parts if p.number <= len(digests)]
             parts = [{"PartNumber": p.number, "ETag": p.etag, "ChecksumSHA256": p.sha256}
                      for p in state.parts]
             reply = self._call("write", lambda: self._s3.complete_multipart_upload(
@@ -576,7 +638,8 @@ class Remote:
                 number, size, etag = p.get("PartNumber"), p.get("Size"), p.get("ETag")
                 if (not isinstance(number, int) or not 1 <= number <= MAX_PARTS
                         or not isinstance(size, int) or not 0 <= size <= MAX_OBJECT
-                        or not isinstance(etag, str) or not PRINTABLE.fullmatch(etag)):
+                        or not isinstance(etag, str) or len(etag) > ETAG_MAX
+                        or not PRINTABLE.fullmatch(etag)):
                     raise errors.IntegrityFailure("offsite_listing_invalid",
                                                   detail="a listed part")
                 checksum = p.get("ChecksumSHA256")
@@ -651,12 +714,23 @@ class Remote:
         size = reply.get("ContentLength")
         if not isinstance(size, int) or not 0 <= size <= MAX_OBJECT:
             raise errors.IntegrityFailure("offsite_listing_invalid", detail="an object's size")
-        version = self._version(reply, key, None)
+        version = self._asked(reply, key, version_id)
         until = reply.get("ObjectLockRetainUntilDate")
+        # Only COMPLIANCE protects it (GOVERNANCE yields to the bypass header).
+        if not isinstance(until, dt.datetime) or reply.get("ObjectLockMode") != "COMPLIANCE":
+            until = None
         return ObjectInfo(key=key, size=size, version_id=version,
                           sha256=_sha_of(reply.get("ChecksumSHA256")),
-                          retain_until=(until.astimezone(dt.UTC)
-                                        if isinstance(until, dt.datetime) else None))
+                          retain_until=until.astimezone(dt.UTC) if until else None)
+
+    def _asked(self, reply: dict[str, Any], key: str, version_id: str | None) -> str | None:
+        """The answer's version, which must be the one asked for (when one was)."""
+        version = self._version(reply, key, None)
+        if version_id and version != version_id:
+            raise errors.IntegrityFailure(
+                "offsite_listing_invalid",
+                detail=f"version {shown(version)} where {shown(version_id)} was asked for")
+        return version
 
     def get(self, key: str, dest: BinaryIO, *, version_id: str | None = None,
             max_bytes: int) -> int:
@@ -669,6 +743,7 @@ class Remote:
             Bucket=self.config.bucket, Key=full, ChecksumMode="ENABLED", **extra), key)
         body = reply["Body"]
         try:
+            self._asked(reply, key, version_id)
             announced = reply.get("ContentLength")
             if not isinstance(announced, int) or announced < 0:
                 raise errors.IntegrityFailure("offsite_listing_invalid",
@@ -679,14 +754,19 @@ class Remote:
             expected = _sha_of(reply.get("ChecksumSHA256"))
             digest = hashlib.sha256()
             got = 0
+            # urllib3's own stream, read as it comes (read1): botocore's read(n) waits for
+            # all n bytes, however slowly they come. Its length and checksum are checked here.
+            raw = getattr(body, "_raw_stream", body)
+            began = time.monotonic()
             while True:
                 try:
-                    chunk = body.read(READ_CHUNK)
+                    chunk = _some(raw, READ_CHUNK)
                 except Exception as exc:  # urllib3/botocore: a dropped or timed-out stream
                     raise self._error(exc, "read", key) from exc
                 if not chunk:
                     break
                 got += len(chunk)
+                self._too_slow(got, began)
                 if got > max_bytes or got > announced:
                     raise errors.InvalidInput("offsite_too_large", key=shown(key), size=got,
                                               limit=min(max_bytes, announced))
@@ -715,67 +795,89 @@ class Remote:
         order); ``version_id``, ``sha256`` and ``retain_until`` are not listed (None)."""
         full_prefix = self.prefix + check_prefix(prefix)
         token: str | None = None
-        seen: set[str] = set()
-        count = 0
+        count = empty = 0
+        last = ""  # keys come in order (S3 lists them sorted): each after the one before
         while True:
             extra = {"ContinuationToken": token} if token else {}
             reply = self._call("list", lambda extra=extra: self._s3.list_objects_v2(  # type: ignore[misc]
                 Bucket=self.config.bucket, Prefix=full_prefix, MaxKeys=self.page, **extra),
                 prefix)
-            for item in reply.get("Contents") or []:
+            contents = reply.get("Contents") or []
+            empty = _page(len(contents), self.page, empty)
+            for item in contents:
                 count += 1
                 if count > LIST_LIMIT:
                     raise errors.IntegrityFailure("offsite_listing_invalid",
                                                   detail=f"more than {LIST_LIMIT} objects")
-                yield ObjectInfo(key=self._relative(item.get("Key")), size=_size(item),
+                key = self._relative(item.get("Key"))
+                if key <= last:
+                    raise errors.IntegrityFailure("offsite_listing_invalid",
+                                                  detail="the listing does not advance")
+                last = key
+                yield ObjectInfo(key=key, size=_size(item),
                                  version_id=None, sha256=None, retain_until=None)
             if not reply.get("IsTruncated"):
                 return
-            token = reply.get("NextContinuationToken")
-            if not isinstance(token, str) or not token or token in seen:
+            following = reply.get("NextContinuationToken")
+            if not isinstance(following, str) or not following or following == token:
                 raise errors.IntegrityFailure("offsite_listing_invalid",
                                               detail="the listing does not advance")
-            seen.add(token)
+            token = following
 
     def list_versions(self, prefix: str = "") -> Iterator[ObjectInfo]:
         """Every version (not the delete markers) under ``prefix``: by key, the newest
         version of a key first."""
         full_prefix = self.prefix + check_prefix(prefix)
         markers: tuple[str, str] | None = None
-        seen: set[tuple[str, str]] = set()
-        count = 0
+        count = empty = 0
+        last = ""  # keys in order (S3 lists them sorted), each version of a key once
+        versions_of_last: set[str | None] = set()
         while True:
             extra = ({"KeyMarker": markers[0], "VersionIdMarker": markers[1]}
                      if markers else {})
             reply = self._call("list", lambda extra=extra: self._s3.list_object_versions(  # type: ignore[misc]
                 Bucket=self.config.bucket, Prefix=full_prefix, MaxKeys=self.page, **extra),
                 prefix)
-            for item in reply.get("Versions") or []:
+            versions = reply.get("Versions") or []
+            empty = _page(len(versions) + len(reply.get("DeleteMarkers") or []), self.page,
+                          empty)
+            count += len(reply.get("DeleteMarkers") or [])
+            for item in versions:
                 count += 1
                 if count > LIST_LIMIT:
                     raise errors.IntegrityFailure("offsite_listing_invalid",
                                                   detail=f"more than {LIST_LIMIT} versions")
                 key = self._relative(item.get("Key"))
-                yield ObjectInfo(key=key, size=_size(item),
-                                 version_id=self._version(item, key, None),
+                version = self._version(item, key, None)
+                if key < last:
+                    raise errors.IntegrityFailure("offsite_listing_invalid",
+                                                  detail="the listing does not advance")
+                if key != last:
+                    last, versions_of_last = key, set()
+                if version in versions_of_last:
+                    raise errors.IntegrityFailure("offsite_listing_invalid",
+                                                  detail="the listing does not advance")
+                versions_of_last.add(version)
+                yield ObjectInfo(key=key, size=_size(item), version_id=version,
                                  sha256=None, retain_until=None)
             if not reply.get("IsTruncated"):
                 return
             following = (reply.get("NextKeyMarker"), reply.get("NextVersionIdMarker") or "")
             if (not isinstance(following[0], str) or not following[0]
-                    or not isinstance(following[1], str) or following in seen):
+                    or not isinstance(following[1], str) or following == markers
+                    or markers is not None and following[0] < markers[0]):
                 raise errors.IntegrityFailure("offsite_listing_invalid",
                                               detail="the listing does not advance")
-            seen.add(following)  # type: ignore[arg-type]
             markers = following  # type: ignore[assignment]
 
     # - the canary
 
     def canary(self) -> CanaryResult:
         """Write a small object under a one-day COMPLIANCE lock and try to delete that
-        version. Refused, still there and its lock reported: the server enforces Object
-        Lock. The canaries cannot be cleaned up (that is the point): they are named
-        ``canary/<UTC time>-<random>`` so that they are few and recognisable."""
+        version (with the governance bypass, and in a batch). Refused, still there and its
+        lock reported: the server enforces Object Lock. The canaries cannot be cleaned up
+        (that is the point): they are named ``canary/<UTC time>-<random>`` so that they are
+        few and recognisable."""
         from botocore.exceptions import ClientError
 
         now = dt.datetime.now(dt.UTC).replace(microsecond=0)
@@ -804,9 +906,14 @@ class Remote:
         locked = (lock.get("Mode") == "COMPLIANCE" and isinstance(have, dt.datetime)
                   and have >= until - dt.timedelta(seconds=2))
 
-        def delete() -> bool:
+        # An attacker holding these credentials would try every way: the version's DELETE,
+        # plain and with the governance bypass (a server keeping COMPLIANCE as GOVERNANCE
+        # honours it; one refusing the header to whom may not bypass refuses the request
+        # whole), and a batch delete (a server may enforce the lock on one route only).
+        def delete(bypass: bool) -> bool:
+            extra = {"BypassGovernanceRetention": True} if bypass else {}
             try:
-                self._s3.delete_object(Bucket=bucket, Key=full, VersionId=version)
+                self._s3.delete_object(Bucket=bucket, Key=full, VersionId=version, **extra)
             except ClientError as exc:
                 code, status, _ = client_error(exc)
                 if code == "AccessDenied" or status == 403:
@@ -814,7 +921,21 @@ class Remote:
                 raise
             return True
 
-        deleted = self._call("delete", delete, key)
+        def delete_batch() -> bool:
+            try:
+                reply = self._s3.delete_objects(
+                    Bucket=bucket, BypassGovernanceRetention=True,
+                    Delete={"Objects": [{"Key": full, "VersionId": version}], "Quiet": False})
+            except ClientError as exc:
+                code, status, _ = client_error(exc)
+                if code == "AccessDenied" or status == 403:
+                    return False
+                raise
+            return bool(reply.get("Deleted")) and not reply.get("Errors")
+
+        deleted = (self._call("delete", lambda: delete(False), key)
+                   or self._call("delete", lambda: delete(True), key)
+                   or self._call("delete", delete_batch, key))
         still = self.head(key, version) is not None
         if deleted or not still:
             return CanaryResult(False, "offsite_canary_deleted", key, version)
@@ -843,16 +964,29 @@ def _session() -> Any:
     return _SESSIONS[0]
 
 
-def _arm_body(request: Any, **_: Any) -> None:
-    """botocore's before-send: the body is about to be sent (its signing read is over)."""
-    if isinstance(request.body, ThrottledReader):
-        request.body.arm()
+def _some(raw: Any, size: int) -> bytes:
+    """What has arrived, up to ``size`` bytes (urllib3 2's read1); urllib3 1.26 (Debian
+    bookworm's python3-urllib3) has no read1: its read waits for all ``size``."""
+    read1 = getattr(raw, "read1", None)
+    return bytes(read1(size) if read1 is not None else raw.read(size))
 
 
 def _lock(until: dt.datetime | None) -> dict[str, Any]:
     if until is None:
         return {}
     return {"ObjectLockMode": "COMPLIANCE", "ObjectLockRetainUntilDate": until}
+
+
+def _page(entries: int, asked: int, empty: int) -> int:
+    """The count of empty pages in a row after a page of ``entries`` (``asked`` at most)."""
+    if entries > asked:
+        raise errors.IntegrityFailure("offsite_listing_invalid",
+                                      detail=f"{entries} entries where {asked} were asked for")
+    empty = 0 if entries else empty + 1
+    if empty > EMPTY_PAGES:
+        raise errors.IntegrityFailure("offsite_listing_invalid",
+                                      detail="the listing does not advance")
+    return empty
 
 
 def _size(item: dict[str, Any]) -> int:

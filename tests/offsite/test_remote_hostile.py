@@ -1,0 +1,363 @@
+"""The offsite S3 layer against a hostile server of the test's own (a few lines of
+http.server, no S3 behind it): answers no real server gives on demand. Nothing it says may
+make the layer loop for ever, read an answer without bound, or escape as anything but a
+BrankasError. Needs botocore only (the ``offsite`` extra), no S3 server."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from brankas.core import errors
+
+MiB = 1024 * 1024
+# (method, path) -> (status, headers, body chunks)
+Answer = Callable[[str, str], tuple[int, dict[str, str], Iterator[bytes]]]
+
+
+class Hostile:
+    def __init__(self, answer: Answer) -> None:
+        self.answer = answer
+        self.requests: list[tuple[str, str]] = []
+        self.sent = 0  # answer body bytes written
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+                pass
+
+            def do_GET(self) -> None:
+                owner.requests.append((self.command, self.path))
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                status, headers, chunks = owner.answer(self.command, self.path)
+                self.send_response_only(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                try:
+                    for chunk in chunks:
+                        self.wfile.write(chunk)
+                        owner.sent += len(chunk)
+                except OSError:
+                    pass
+                self.close_connection = True
+
+            do_PUT = do_POST = do_DELETE = do_HEAD = do_GET
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def hostile(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Answer], Any]]:
+    pytest.importorskip("botocore", reason="pip install -e '.[offsite]'")
+    from brankas.core.offsite.remote import Remote, RemoteConfig
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDHOSTILE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret-of-the-hostile-test")
+    servers: list[Hostile] = []
+
+    def make(answer: Answer, **overrides: Any) -> Any:
+        server = Hostile(answer)
+        servers.append(server)
+        remote = Remote(RemoteConfig(**({
+            "endpoint": server.endpoint, "bucket": "office", "attempts": 2,
+            "retry_base": 0.01, "read_timeout": 2, "connect_timeout": 2} | overrides)))
+        remote.server = server
+        return remote
+
+    yield make
+    for server in servers:
+        server.stop()
+
+
+def _xml(body: str) -> tuple[int, dict[str, str], Iterator[bytes]]:
+    data = ('<?xml version="1.0" encoding="UTF-8"?>' + body).encode()
+    return 200, {"Content-Type": "application/xml", "Content-Length": str(len(data))}, \
+        iter([data])
+
+
+def test_a_listing_of_ever_new_tokens_and_no_entries_is_refused(
+        hostile: Callable[[Answer], Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each page empty, truncated, with a token never seen before: without a bound the
+    listing never ends (the server gives up after 500 pages: the listing must not get
+    there). The bound (EMPTY_PAGES, 100) lowered to 10 to keep the test cheap."""
+    from brankas.core.offsite import remote as module
+
+    monkeypatch.setattr(module, "EMPTY_PAGES", 10)
+    pages = iter(range(10**9))
+
+    def answer(method: str, path: str) -> tuple[int, dict[str, str], Iterator[bytes]]:
+        n = next(pages)
+        versions = "versions" in path
+        more = "true" if n < 500 else "false"
+        if versions:
+            return _xml(f'<ListVersionsResult><Name>office</Name><IsTruncated>{more}'
+                        f'</IsTruncated><NextKeyMarker>k{n:06d}</NextKeyMarker>'
+                        f'<NextVersionIdMarker>v{n}</NextVersionIdMarker>'
+                        f'</ListVersionsResult>')
+        return _xml(f'<ListBucketResult><Name>office</Name><KeyCount>0</KeyCount>'
+                    f'<IsTruncated>{more}</IsTruncated>'
+                    f'<NextContinuationToken>token-{n}</NextContinuationToken>'
+                    f'</ListBucketResult>')
+
+    remote = hostile(answer)
+    with pytest.raises(errors.IntegrityFailure) as refused:
+        list(remote.list())
+    assert refused.value.code == "offsite_listing_invalid"
+    assert len(remote.server.requests) == 11
+    pages = iter(range(10**9))
+    with pytest.raises(errors.IntegrityFailure) as refused:
+        list(remote.list_versions())
+    assert refused.value.code == "offsite_listing_invalid"
+
+
+def test_a_listing_that_repeats_its_entries_under_new_tokens_is_refused(
+        hostile: Callable[[Answer], Any]) -> None:
+    """The same page again and again with a fresh token each time: a listing that does
+    not advance, however new its tokens look."""
+    pages = iter(range(10**9))
+
+    def answer(method: str, path: str) -> tuple[int, dict[str, str], Iterator[bytes]]:
+        n = next(pages)
+        more = "true" if n < 500 else "false"
+        return _xml(f'<ListBucketResult><Name>office</Name><KeyCount>1</KeyCount>'
+                    f'<Contents><Key>payload/0001.age</Key><Size>5</Size></Contents>'
+                    f'<IsTruncated>{more}</IsTruncated>'
+                    f'<NextContinuationToken>token-{n}</NextContinuationToken>'
+                    f'</ListBucketResult>')
+
+    remote = hostile(answer)
+    with pytest.raises(errors.IntegrityFailure) as refused:
+        list(remote.list())
+    assert refused.value.code == "offsite_listing_invalid"
+    assert len(remote.server.requests) == 2
+
+
+def test_an_endless_answer_is_not_read_without_bound(hostile: Callable[[Answer], Any]) -> None:
+    """A listing (or any answer the S3 client reads whole) that never ends: refused after a
+    bounded number of bytes, not read into memory until the machine runs out (the server
+    stops at 64 MiB)."""
+    def answer(method: str, path: str) -> tuple[int, dict[str, str], Iterator[bytes]]:
+        head = b'<?xml version="1.0"?><ListBucketResult><Name>office</Name><Contents><Key>'
+        return 200, {"Content-Type": "application/xml", "Connection": "close"}, \
+            iter([head] + [b"a" * MiB] * 64)
+
+    remote = hostile(answer)
+    with pytest.raises(errors.IntegrityFailure) as refused:
+        list(remote.list())
+    assert refused.value.code == "offsite_listing_invalid"
+    assert remote.server.sent < 64 * MiB
+
+
+def test_an_answer_cut_short_is_a_brankas_error(hostile: Callable[[Answer], Any]) -> None:
+    """An answer whose body stops before its Content-Length: retried, then a BrankasError
+    (urllib3's own exception must not escape the layer; botocore calls it a 500)."""
+    def answer(method: str, path: str) -> tuple[int, dict[str, str], Iterator[bytes]]:
+        return 200, {"Content-Type": "application/xml", "Content-Length": "5000"}, \
+            iter([b'<?xml version="1.0"?><ListBucketResult>'])
+
+    remote = hostile(answer)
+    with pytest.raises(errors.SetupError) as refused:
+        list(remote.list())
+    assert refused.value.code in ("offsite_unreachable", "offsite_server_error")
+    assert remote.retries == 1
+
+
+def test_an_answer_that_stalls_is_a_timeout(hostile: Callable[[Answer], Any]) -> None:
+    """Headers, then a body that stops coming: the read timeout ends it, as a BrankasError."""
+    def answer(method: str, path: str) -> tuple[int, dict[str, str], Iterator[bytes]]:
+        def body() -> Iterator[bytes]:
+            yield b'<?xml version="1.0"?><ListBucketResult>'
+            time.sleep(1)
+        return 200, {"Content-Type": "application/xml", "Content-Length": "5000"}, body()
+
+    remote = hostile(answer, read_timeout=0.2, attempts=1)
+    with pytest.raises(errors.SetupError) as refused:
+        list(remote.list())
+    assert refused.value.code == "offsite_unreachable"
+    assert "timeout" in refused.value.message("en").lower()
+
+
+def _trickle(head: bytes = b"") -> Iterator[bytes]:
+    """A slow loris: 16 bytes every 50 ms (320 bytes/s), each well within the read
+    timeout, for at most 4 s (then the server gives up)."""
+    if head:
+        yield head
+    for _ in range(80):
+        time.sleep(0.05)
+        yield b"x" * 16
+
+
+@pytest.mark.parametrize("what", ["object", "listing"])
+def test_a_slow_loris_answer_is_cut(hostile: Callable[[Answer], Any], what: str) -> None:
+    """An answer that trickles in, each piece before the read timeout: refused once it falls
+    below the floor rate (1 KiB/s after the read timeout's grace), not read for as long as
+    the server likes (a 1 MB object at this pace: nearly an hour)."""
+    def answer(method: str, path: str) -> tuple[int, dict[str, str], Iterator[bytes]]:
+        if what == "object":
+            return 200, {"Content-Length": "1000000"}, _trickle()
+        return 200, {"Content-Type": "application/xml", "Content-Length": "1000000"}, \
+            _trickle(b'<?xml version="1.0"?><ListBucketResult><Name>office</Name><Prefix>')
+
+    remote = hostile(answer, read_timeout=0.3, attempts=1)
+    import io
+
+    with pytest.raises(errors.SetupError) as refused:
+        if what == "object":
+            remote.get("doc.age", io.BytesIO(), max_bytes=10**6)
+        else:
+            list(remote.list())
+    assert refused.value.code == "offsite_unreachable"
+    assert "too slow" in refused.value.message("en")
+    assert "terlalu lambat" in refused.value.message("id")
+
+
+def test_a_head_or_get_answering_for_another_version_is_refused(
+        hostile: Callable[[Answer], Any]) -> None:
+    """Asked for version v1, the server answers with v2's size, checksum and lock (as one
+    that ignores versionId and answers for the newest): what it says is not of that version
+    (the canary's 'still there' and the verify of a version rely on it)."""
+    def answer(method: str, path: str) -> tuple[int, dict[str, str], Iterator[bytes]]:
+        return 200, {"Content-Length": "5", "x-amz-version-id": "v2"}, iter([b"hello"])
+
+    remote = hostile(answer)
+    with pytest.raises(errors.IntegrityFailure) as refused:
+        remote.head("doc.age", "v1")
+    assert refused.value.code == "offsite_listing_invalid"
+    import io
+
+    with pytest.raises(errors.IntegrityFailure) as refused:
+        remote.get("doc.age", io.BytesIO(), version_id="v1", max_bytes=5)
+    assert refused.value.code == "offsite_listing_invalid"
+    assert remote.head("doc.age").version_id == "v2"  # the newest, when that is what is asked
+
+
+@pytest.mark.parametrize(("headers", "chunks", "code"), [
+    ({"Content-Length": "99999999999"}, [b"x" * 100], "offsite_too_large"),  # announced
+    ({"Content-Length": "-5"}, [b"x" * 100], "offsite_listing_invalid"),
+    ({"Transfer-Encoding": "chunked"}, [b"5\r\nhello\r\n0\r\n\r\n"], "offsite_listing_invalid"),
+    ({"Content-Length": "5", "x-amz-version-id": "v\x7f"}, [b"hello"], "offsite_listing_invalid"),
+    ({"Content-Length": "5", "x-amz-version-id": "v" * 2000}, [b"hello"],
+     "offsite_listing_invalid"),
+    ({"Content-Length": "5", "x-amz-checksum-sha256": "A" * 43 + "="}, [b"hello"],
+     "offsite_checksum_mismatch"),
+])
+def test_a_hostile_object_answer_is_refused(hostile: Callable[[Answer], Any],
+                                            headers: dict[str, str], chunks: list[bytes],
+                                            code: str) -> None:
+    """A size too large, negative or missing (chunked), a version id malformed or huge, a
+    checksum that does not match the bytes."""
+    import io
+
+    remote = hostile(lambda method, path: (200, headers, iter(chunks)))
+    out = io.BytesIO()
+    with pytest.raises(errors.BrankasError) as refused:
+        remote.get("doc.age", out, max_bytes=1000)
+    assert refused.value.code == code
+    assert len(out.getvalue()) <= 100
+
+
+def test_a_put_echoing_another_checksum_is_refused(hostile: Callable[[Answer], Any]) -> None:
+    import hashlib
+
+    def answer(method: str, path: str) -> tuple[int, dict[str, str], Iterator[bytes]]:
+        return 200, {"Content-Length": "0", "x-amz-version-id": "v1",
+                     "x-amz-checksum-sha256": "A" * 43 + "="}, iter([])
+
+    remote = hostile(answer)
+    body = b"what was meant"
+    with pytest.raises(errors.IntegrityFailure) as refused:
+        remote.put("doc.age", body, sha256=hashlib.sha256(body).digest(), size=len(body),
+                   retain_until=None)
+    assert refused.value.code == "offsite_checksum_mismatch"
+
+
+def test_an_answer_declaring_entities_is_refused(hostile: Callable[[Answer], Any]) -> None:
+    """S3's XML has no DTD. One in an answer declares entities that the parser expands (a
+    few KiB of nested entities become hundreds of MiB within expat's amplification limit):
+    refused before it is parsed. Here a harmless one would name a key the listing never
+    sent."""
+    def answer(method: str, path: str) -> tuple[int, dict[str, str], Iterator[bytes]]:
+        return _xml('<!DOCTYPE ListBucketResult [<!ENTITY k "payload/planted.age">]>'
+                    '<ListBucketResult><Name>office</Name><KeyCount>1</KeyCount>'
+                    '<Contents><Key>&k;</Key><Size>5</Size></Contents>'
+                    '<IsTruncated>false</IsTruncated></ListBucketResult>')
+
+    remote = hostile(answer)
+    with pytest.raises(errors.IntegrityFailure) as refused:
+        list(remote.list())
+    assert refused.value.code == "offsite_listing_invalid"
+
+
+def test_a_huge_upload_id_is_refused_before_any_part_is_sent(
+        hostile: Callable[[Answer], Any]) -> None:
+    """An upload id is saved in the caller's state (to_json) at every part and checked when
+    read back (at most 1,024 printable characters): a longer one is refused at once, not
+    after the parts went up under a state that can never be resumed."""
+    import hashlib
+
+    def answer(method: str, path: str) -> tuple[int, dict[str, str], Iterator[bytes]]:
+        return _xml('<InitiateMultipartUploadResult><Bucket>office</Bucket><Key>big.age</Key>'
+                    f'<UploadId>{"u" * 100_000}</UploadId></InitiateMultipartUploadResult>')
+
+    remote = hostile(answer, part_size=5 * MiB)
+    body = bytes(6 * MiB)
+    with pytest.raises(errors.IntegrityFailure) as refused:
+        remote.put("big.age", body, sha256=hashlib.sha256(body).digest(), size=len(body),
+                   retain_until=None)
+    assert refused.value.code == "offsite_listing_invalid"
+    assert "upload id" in refused.value.message("en")  # refused before any part went up
+
+
+def test_a_gateways_html_error_page_is_a_server_error(hostile: Callable[[Answer], Any]) -> None:
+    """A reverse proxy's "502 Bad Gateway" page (HTML, with a DOCTYPE): a transient failure,
+    retried, then offsite_server_error, not a refused answer."""
+    def answer(method: str, path: str) -> tuple[int, dict[str, str], Iterator[bytes]]:
+        page = b"<!DOCTYPE html>\n<html><body><h1>502 Bad Gateway</h1></body></html>\n"
+        return 502, {"Content-Type": "text/html", "Content-Length": str(len(page))}, \
+            iter([page])
+
+    remote = hostile(answer)
+    with pytest.raises(errors.SetupError) as refused:
+        list(remote.list())
+    assert refused.value.code == "offsite_server_error"
+    assert remote.retries == 1
+
+
+def test_a_huge_part_etag_is_refused(hostile: Callable[[Answer], Any]) -> None:
+    """A part's ETag goes into the caller's saved state at every part (MultipartState, at
+    most 4 MiB when read back): one of 60,000 characters is refused at once, not saved
+    until the state can no longer be read."""
+    import hashlib
+
+    def answer(method: str, path: str) -> tuple[int, dict[str, str], Iterator[bytes]]:
+        if method == "PUT":
+            return 200, {"Content-Length": "0", "ETag": '"' + "e" * 60_000 + '"'}, iter([])
+        return _xml('<InitiateMultipartUploadResult><Bucket>office</Bucket><Key>big.age</Key>'
+                    '<UploadId>u1</UploadId></InitiateMultipartUploadResult>')
+
+    remote = hostile(answer, part_size=5 * MiB)
+    body = bytes(6 * MiB)
+    with pytest.raises(errors.IntegrityFailure) as refused:
+        remote.put("big.age", body, sha256=hashlib.sha256(body).digest(), size=len(body),
+                   retain_until=None)
+    assert refused.value.code == "offsite_listing_invalid"
+    assert "ETag" in refused.value.message("en")
+    assert [m for m, _ in remote.server.requests].count("PUT") == 1
