@@ -208,7 +208,11 @@ def test_an_interrupted_push_resumes_without_sending_again(office) -> None:  # t
     cut = Push.objects.get(number=1)
     assert cut.status == "failed"
     arrived = PushedObject.objects.filter(push=cut).count()
-    assert arrived == 3
+    # the three reported, and those in flight beside them (sent UPLOADS at a time) when
+    # the server confirmed them: recorded too
+    from brankas.web.offsite.services import UPLOADS
+
+    assert 3 <= arrived <= 3 + 2 * UPLOADS
     resumed = _push(office)
     assert resumed.ok and resumed.push.number == 2
     rows = PushedObject.objects.filter(kind="payload", bag_path__startswith="arsip/")

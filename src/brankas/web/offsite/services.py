@@ -86,6 +86,7 @@ MAX_RETENTION_DAYS = 36500
 EXTEND_WHEN = 3  # a lock ending within a third of the retention period is extended
 SEAL_VERSIONS_TRIED = 50  # newer forged seal versions than this are not all opened
 _RECORD_EVERY = 32  # objects confirmed by the server recorded in one transaction
+UPLOADS = 4  # objects sent at once (s18 OD: bench/offsite.py)
 
 
 # -- the S3 layer ------------------------------------------------------------------------
@@ -427,8 +428,18 @@ def _send_each(client: Any, remote: Remote, push: Push, todo: list[_Item],
                recipients: list[str], files: runfiles.RunFiles, outcome: PushOutcome,
                report: Callable[..., None], pending: list[PushedObject],
                record: Callable[[], None]) -> None:
-    done_bytes = push.bytes_done
-    for n, item in enumerate(todo):
+    """Each item as a new object, ``UPLOADS`` at a time (a thread each reads, encrypts into
+    a staging file and PUTs; ``Remote`` is thread-safe): one stream would spend most of its
+    time waiting on the server. What the server confirmed is recorded by this thread only,
+    in the order confirmed (an interrupted push waits for the uploads in flight and records
+    those). A large ``.age`` file (multipart, resumable: its state is kept in the database
+    after each part) is sent by this thread, after the others."""
+    from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+
+    Sent = tuple[str, str, int, datetime, Any, Any]  # key, sha256, size, until, result, state
+
+    def send(n: int, item: _Item, progress: Callable[[int], None] | None = None,
+             resumable: bool = False) -> Sent | None:
         key = layout.new_object_key()
         if item.wrap == layout.WRAP_PLAIN:
             source: Path | bytes = item.source if isinstance(item.source, bytes) \
@@ -441,16 +452,14 @@ def _send_each(client: Any, remote: Remote, push: Push, todo: list[_Item],
                 with files.write(f"obj-{n}", recipients=recipients) as (out, done):
                     shutil.copyfileobj(io.BufferedReader(plain), out, fsutil.CHUNK)
             if plain.hash.hexdigest() != item.sha256 or plain.size != item.size:
-                outcome.damaged.append(item.path)
                 with contextlib.suppress(OSError):
                     done[0].path.unlink()
-                continue
+                return None  # the archive's file is not as registered
             staged = done[0].path
             source, sha, size = staged, done[0].sha256, done[0].size
         until = _retain_until(remote)
         state = None
-        progress: Callable[[int], None] | None = functools.partial(report, n)
-        if staged is None and size > client.config.part_size:  # multipart: resumable
+        if resumable:
             key, state, progress = _resumable(remote, item, key, progress)
         try:
             result = client.put(key, source, sha256=bytes.fromhex(sha), size=size,
@@ -458,13 +467,24 @@ def _send_each(client: Any, remote: Remote, push: Push, todo: list[_Item],
         except BrankasError as exc:
             if item.wrap == layout.WRAP_PLAIN and exc.code.startswith(
                     ("offsite_checksum", "offsite_source_changed")):
-                outcome.damaged.append(item.path)  # the archive's .age is not as registered
-                continue
+                return None  # the archive's .age is not as registered
             raise
         finally:
             if staged is not None:
                 with contextlib.suppress(OSError):
                     staged.unlink()
+        return key, sha, size, until, result, state
+
+    finished = 0
+
+    def finish(item: _Item, sent: Sent | None, quiet: bool = False) -> None:
+        nonlocal finished
+        finished += 1
+        push.files_done = push.objects_skipped + finished
+        if sent is None:
+            outcome.damaged.append(item.path)
+            return
+        key, sha, size, until, result, state = sent
         pending.append(PushedObject(
             remote=remote, push=push, kind=PushedObject.PAYLOAD, key=key,
             version_id=result.version_id or "", sha256=sha, size=size, bag_path=item.path,
@@ -472,14 +492,40 @@ def _send_each(client: Any, remote: Remote, push: Push, todo: list[_Item],
             confirmed=result.confirmed, retain_until=until, pushed_at=timezone.now()))
         push.objects_sent += 1
         push.bytes_sent += size
-        done_bytes += item.size
-        push.files_done = push.objects_skipped + n + 1
-        push.bytes_done = done_bytes
+        push.bytes_done += item.size
         if len(pending) >= _RECORD_EVERY or state is not None:
             record()
         if state is not None:  # recorded: the upload's state is no longer needed
             Remote.objects.filter(pk=remote.pk).update(upload={})
-        report(n + 1)
+        if not quiet:
+            report(finished)
+
+    def large(item: _Item) -> bool:
+        return item.wrap == layout.WRAP_PLAIN and item.size > client.config.part_size
+
+    queue = iter(enumerate(i for i in todo if not large(i)))
+    running: dict[Future[Sent | None], _Item] = {}
+    with ThreadPoolExecutor(max_workers=UPLOADS, thread_name_prefix="offsite") as pool:
+        try:
+            while True:
+                for n, item in queue:
+                    running[pool.submit(send, n, item)] = item
+                    if len(running) >= 2 * UPLOADS:
+                        break
+                if not running:
+                    break
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    finish(running.pop(future), future.result())
+        except BaseException:
+            for future in running:
+                future.cancel()
+            for future, item in running.items():  # what was in flight, if confirmed
+                if not future.cancelled() and future.exception() is None:
+                    finish(item, future.result(), quiet=True)
+            raise
+    for n, item in enumerate(i for i in todo if large(i)):
+        finish(item, send(n, item, functools.partial(report, finished), resumable=True))
 
 
 def _resumable(remote: Remote, item: _Item, key: str, progress: Callable[[int], None] | None
