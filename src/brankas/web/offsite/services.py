@@ -86,7 +86,7 @@ MAX_RETENTION_DAYS = 36500
 EXTEND_WHEN = 3  # a lock ending within a third of the retention period is extended
 SEAL_VERSIONS_TRIED = 50  # newer forged seal versions than this are not all opened
 _RECORD_EVERY = 32  # objects confirmed by the server recorded in one transaction
-UPLOADS = 4  # objects sent at once (s18 OD: bench/offsite.py)
+UPLOADS = 8  # objects sent at once (s18 OD: bench/offsite.py)
 
 
 # -- the S3 layer ------------------------------------------------------------------------
