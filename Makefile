@@ -63,16 +63,17 @@ lint: $(STAMP)
 
 ## Benchmarks against the standard tools (age, sha256sum, cp, rsync, restic); prints a table of ratios.
 bench: $(STAMP) system-deps-bench
-	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python -m pip install --quiet -e '.[bench,offsite,s3server]'
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.startup
 	$(BIN)/python -m bench.load
+	$(BIN)/python -m bench.offsite
 
 system-deps-test:
 	@sh scripts/system-deps.sh age chromium chromium-headless-shell gettext poppler-utils postgresql smartmontools
 
 system-deps-bench:
-	@sh scripts/system-deps.sh age rsync restic postgresql
+	@sh scripts/system-deps.sh age rsync restic postgresql rclone
 
 ## Recompile the translations (.po -> .mo) with polib (no GNU gettext needed).
 messages: $(STAMP)

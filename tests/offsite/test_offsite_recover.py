@@ -237,7 +237,8 @@ def test_ransomware_drill_recovers_every_document_from_the_offsite_copy(
         path = Document.objects.get(agenda=agenda).stored_path
         assert hashlib.sha256(home.joinpath(*path.split("/")).read_bytes()).hexdigest() != sha
 
-    new, r = _recover(office, tmp_path, "baru")
+    # a holder's passphrase: the key files are found among versions hidden by markers
+    new, r = _recover(office, tmp_path, "baru", "--passphrase-file", str(_passphrase(tmp_path)))
     assert r.returncode == 0, r.stderr + r.stdout
     out = r.json()
     assert out["ok"] is True and out["audit_ok"] is True, out
@@ -294,8 +295,7 @@ def test_forged_rolled_back_and_planted_versions_are_not_used(office, raw,  # ty
     raw.put_object(Bucket=office.bucket, Key=full + layout.SEAL,
                    Body=crypto.encrypt_bytes(diskseal.seal_bytes(forged, mine), recipients))
 
-    new, r = _recover(office, tmp_path, "baru", "--passphrase-file",
-                      str(_passphrase(tmp_path)))
+    new, r = _recover(office, tmp_path, "baru")  # the recovery identity
     assert r.returncode == 1, r.stderr + r.stdout  # rebuilt, with the problems named
     out = r.json()
     assert out["audit_ok"] is True and out["restored"] == len(expected)

@@ -6,7 +6,7 @@ passphrase or the recovery identity. So, without Django:
 - ``parse_url``: ``s3://BUCKET[/PREFIX]``, checked;
 - ``unlock``: the identities that open the copy. The recovery identity (typed, or rebuilt
   from shares) as it is; a passphrase opens a holder's key file, found among the small
-  objects of the bucket (their names say nothing: each small object is read and only the
+  object versions of the bucket (their names say nothing: each small object is read and only the
   age passphrase files Brankas writes are tried, as a disk's ``keys/`` are);
 - ``choose_seal``: the office key believed only through an anchor (``keys/anchors/`` of
   the sealed index) whose tag checks with an identity that opened the copy, as the disk
@@ -82,7 +82,8 @@ def unlock(client: Any, *, passphrase: str | None = None, identity_text: str | N
     found: list[Any] = []
     tried = 0
     deadline = time.monotonic() + UNLOCK_BUDGET
-    for info in client.list(f"{layout.DATA}/"):
+    # every version (a delete marker hides nothing here), newest of each name first
+    for info in client.list_versions(f"{layout.DATA}/"):
         if info.size > KEY_FILE_LIMIT or layout.OBJECT_KEY.fullmatch(info.key) is None:
             continue
         if tried >= KEY_FILES_TRIED or time.monotonic() > deadline:
