@@ -341,3 +341,24 @@ def test_the_url_and_the_options_are_checked(office, tmp_path: Path) -> None:  #
     r = cli(new, tmp_path, "recover", str(tmp_path), "--from-offsite", office.url,
             "--endpoint", office.endpoint, "--home", str(new))
     assert r.returncode == 2 and not new.exists()
+
+
+def test_the_audit_segments_chosen_reach_the_sealed_head() -> None:
+    """A push cut short after its segment (1-10) left one that the next push's (1-15)
+    overlaps: the chain takes the one reaching furthest; a gap leaves the chain short
+    (``list_problems`` then refuses it before anything is loaded)."""
+    from brankas.core.disk import segments as segs
+    from brankas.core.offsite import index as layout
+    from brankas.core.offsite.recovery import segment_chain
+
+    def entry(first: int, last: int) -> layout.Entry:
+        return layout.Entry(f"data/{first:032x}", "plain", "a" * 64, 1,
+                            segs.segment_path(first, last))
+
+    chain = segment_chain([entry(1, 10), entry(1, 15), entry(16, 20), entry(21, 30)], (20, "h"))
+    assert [segs.name_range(e.path) for e in chain] == [(1, 15), (16, 20)]
+    short = segment_chain([entry(1, 10), entry(12, 20)], (20, "h"))
+    assert [segs.name_range(e.path) for e in short] == [(1, 10)]
+    found = [segs.Segment(e.path, *(segs.name_range(e.path) or (0, 0)), e.sha256)
+             for e in short]
+    assert segs.list_problems(found, {"seq": 20, "hash": "h"}, {e.path: e.sha256 for e in short})

@@ -275,7 +275,7 @@ def _record_remote(client: Any, copy: Any, choice: recovery.SealChoice,
             remote=remote, number=sealed.push, folder=sealed.folder, operator=operator,
             started_at=now, finished_at=now, status=Push.COMPLETED,
             audit_seq=int(head.get("seq") or 0), audit_hash=str(head.get("hash") or ""),
-            seal_sha256=sealed.seal_sha256, error="recovered from the offsite copy")
+            seal_sha256=sealed.seal_sha256)
         rows = []
         for e in copy.entries.values():
             if e.key not in versions.chosen:
