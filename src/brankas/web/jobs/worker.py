@@ -33,7 +33,6 @@ def run_worker(*, interval: float = 1.0, batch: bool = False,
     """Run queued jobs here until stopped (``batch``: until none is left); the number of
     tasks run."""
     from brankas.web.jobs.services import jobs_interrupt_stale
-
     from brankas.web.offsite.schedule import safe_tick
 
     jobs_interrupt_stale()
