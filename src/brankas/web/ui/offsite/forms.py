@@ -88,6 +88,10 @@ class OffsiteRestoreForm(BaseForm):
     passphrase = password_field(_("Your key passphrase (everything offsite is encrypted)"),
                                 autocomplete="off")
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["passphrase"].required = False  # its own message (the view's)
+
     def clean_to(self) -> str:
         return _checked(_disk_folder(self.cleaned_data["to"]), paths.empty_target)
 
@@ -96,4 +100,7 @@ class OffsiteRestoreForm(BaseForm):
         return [a for a in text.replace(",", " ").split() if a]
 
     def clean(self) -> dict[str, Any]:
-        return super().clean() or {}
+        cleaned = super().clean() or {}
+        if not cleaned.get("passphrase"):
+            self.add_error("passphrase", _("Type your key passphrase."))
+        return cleaned

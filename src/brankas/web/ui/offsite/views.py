@@ -214,9 +214,6 @@ def restore_page(request: HttpRequest, name: str) -> HttpResponse:
     if not form.is_valid():
         return render(request, "ui/offsite_restore.html", context, status=400)
     data = form.cleaned_data
-    if not data.get("passphrase"):
-        form.add_error("passphrase", _("Type your key passphrase."))
-        return render(request, "ui/offsite_restore.html", context, status=400)
     if data["decrypt"]:
         require_role(request, Action.OPEN_EXEMPTED)
         if not password_is_recent(request):  # decrypting is opening exempted content
