@@ -37,9 +37,9 @@ class RemoteForm(BaseForm):
     retention_days = forms.IntegerField(label=_("Lock period of every object (days)"),
                                         min_value=1, max_value=36500, initial=400)
     credentials_file = text_field(
-        _("File holding the S3 keys, on this computer (optional: else the server's "
-          "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"), 500, autocomplete="off",
-        spellcheck="false", placeholder="C:\\brankas\\s3-kunci.txt")
+        _("File holding the S3 keys, on this computer (optional: else the keys of the "
+          "server's environment)"), 500, autocomplete="off",
+        spellcheck="false", placeholder="C:\\brankas\\s3.txt")
 
     def clean_region(self) -> str:
         return str(self.cleaned_data.get("region") or "us-east-1")
