@@ -136,9 +136,9 @@ def job_create(*, kind: str, user: Any, dest: str = "", mode: str = "",
     try:
         with transaction.atomic():
             if exclusive:
-                # (s18 OC) only the jobs that hold the office: an offsite push runs beside
-                other = Job.objects.filter(state__in=ACTIVE, slot="office") \
-                    .select_related("user").first()
+                # (s18 OC) an offsite push or verify runs beside: it holds no office
+                other = Job.objects.filter(state__in=ACTIVE).exclude(
+                    kind__in=runners.OFFSITE).select_related("user").first()
                 if other is not None:
                     raise JobBusy(other)
             with transaction.atomic():  # the constraint's refusal leaves the outer usable

@@ -90,8 +90,10 @@ def job_active() -> Job | MemoryJob | None:
         if _active is not None and _active.running:
             return _active
     from brankas.web.jobs.models import ACTIVE
+    from brankas.web.jobs.runners import OFFSITE
 
-    job = Job.objects.select_related("user").filter(state__in=ACTIVE, slot="office").first()
+    job = Job.objects.select_related("user").filter(state__in=ACTIVE).exclude(
+        kind__in=OFFSITE).first()
     if job is not None and services.job_dead(job):
         services.job_interrupt(job)
         return None
