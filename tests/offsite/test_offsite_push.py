@@ -292,6 +292,13 @@ def test_restore_brings_back_every_document_matching_the_register(office, tmp_pa
     assert kept.decrypted == []
     out = tmp_path / "pulih2" / secret.stored_path.removeprefix("arsip/")
     assert hashlib.sha256(out.read_bytes()).hexdigest() == secret.stored_sha256
+    # A document not encrypted to the Kasi's key stays .age even with --decrypt.
+    Document.objects.filter(pk=secret.pk).update(
+        recipients=[f for f in secret.recipients if f != office.keys["kasi"].fingerprint])
+    other = _restore(office, tmp_path / "pulih3", agendas=[secret.agenda], decrypt=True)
+    assert other.ok and other.restored == [secret.agenda] and other.decrypted == []
+    out = tmp_path / "pulih3" / secret.stored_path.removeprefix("arsip/")
+    assert hashlib.sha256(out.read_bytes()).hexdigest() == secret.stored_sha256
 
 
 def test_forged_index_manifest_and_seal_versions_are_refused(office, raw, tmp_path) -> None:  # type: ignore[no-untyped-def]

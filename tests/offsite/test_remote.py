@@ -318,6 +318,21 @@ def test_a_file_changed_under_an_upload_is_refused_and_a_stale_state_starts_agai
                                                 Prefix=remote.prefix + "archive.age")
     assert stale not in [u["UploadId"] for u in uploads.get("Uploads") or []]
 
+    # An upload the server no longer knows (aborted, or ended by a lifecycle rule) starts
+    # again from its first part.
+    faults.drop(after=1000, match=lambda method, target: "partNumber=2" in target)
+    with pytest.raises(errors.SetupError):
+        remote.put("archive.age", source, sha256=hashlib.sha256(new_body).digest(),
+                   size=len(new_body), retain_until=_until(), resume=state)
+    assert state.upload_id and [p.number for p in state.parts] == [1]
+    remote._s3.abort_multipart_upload(Bucket=remote.config.bucket,
+                                      Key=remote.prefix + "archive.age",
+                                      UploadId=state.upload_id)
+    faults.reset()
+    remote.put("archive.age", source, sha256=hashlib.sha256(new_body).digest(),
+               size=len(new_body), retain_until=_until(), resume=state)
+    assert faults.body_bytes("PUT") == len(new_body)
+
 
 def test_a_multipart_upload_without_a_state_leaves_nothing_behind_when_cut(
         remote_config: Callable[..., Any], faults: Proxy) -> None:

@@ -147,6 +147,22 @@ def test_the_environment_gives_credentials(monkeypatch: pytest.MonkeyPatch) -> N
     assert "s3cr3t" not in repr(remote.config)
 
 
+def test_the_machines_aws_configuration_is_not_read(monkeypatch: pytest.MonkeyPatch,
+                                                    tmp_path: Path) -> None:
+    """~/.aws/config, ~/.aws/credentials and AWS_PROFILE change nothing: a profile that does
+    not exist would make boto3's default session refuse to start."""
+    config = tmp_path / "config"
+    config.write_text("[default]\nregion = ap-southeast-3\ns3 =\n    addressing_style = virtual\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(config))
+    monkeypatch.setenv("AWS_PROFILE", "no-such-profile")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "A")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "B")
+    remote = _remote(endpoint="http://127.0.0.1:9", bucket="office", region="us-east-1")
+    assert remote._s3.meta.region_name == "us-east-1"
+    assert remote._s3.meta.config.s3["addressing_style"] == "path"
+
+
 def test_a_credentials_file_is_read_and_refused_clearly(no_env_credentials: None,
                                                         tmp_path: Path) -> None:
     path = tmp_path / "credentials"

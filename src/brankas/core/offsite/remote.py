@@ -1,13 +1,15 @@
 """The S3 layer of the offsite copies (issue 18): one bucket with Object Lock, behind a
 narrow interface (``Remote``) that every other part of the offsite code uses.
 
-Built on boto3 (the AWS SDK for Python: SigV4 signing, the S3 API's XML, pagination and
-checksum headers done right and kept up to date against AWS and the compatible servers),
+Built on boto3's core, botocore (the AWS SDK for Python, the ``offsite`` extra: SigV4
+signing, the S3 API's XML, pagination and checksum headers done right and kept up to date
+against AWS and the compatible servers; docs/offsite-remote.md says why),
 with path-style addressing (``http(s)://host/bucket/key``: what on-premises servers such as
 Ceph RGW and SeaweedFS expect) and nothing of boto3's ambient configuration: the credentials
 are the ``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY`` of the environment or a credentials
-file the office names (only its path is kept; the secret lives in the boto3 client only);
-``~/.aws/config`` and ``AWS_PROFILE`` are not read.
+file the office names (only its path is kept; the secret lives in the client only; the file
+wins when named); ``~/.aws/config``, ``~/.aws/credentials`` and ``AWS_PROFILE`` are not read
+(``AWS_CA_BUNDLE`` is: an office's private certificate authority).
 
 What the layer guarantees:
 

@@ -9,8 +9,8 @@ A push sends, in this order:
    push's folder (``backup/offsite-NNNN/``: registers, database snapshot, recipients) and
    the audit entries since the last push (one segment). A file not already ``.age`` is
    encrypted (age, to the holders and the recovery key) into a staging file of ciphertext
-   as it is read; each object is recorded as soon as the server confirmed it, so an
-   interrupted push resumes where it stopped;
+   as it is read; the objects the server confirmed are recorded in small batches (and
+   when a push stops), so an interrupted push resumes where it stopped;
 2. the index (encrypted), the manifest, bag-info, bagit, the tag manifest, each a new
    version;
 3. last, the office seal (encrypted) naming the index's and the manifest's versions.
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import io
 import math
@@ -84,7 +85,7 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,59}")
 MAX_RETENTION_DAYS = 36500
 EXTEND_WHEN = 3  # a lock ending within a third of the retention period is extended
 SEAL_VERSIONS_TRIED = 50  # newer forged seal versions than this are not all opened
-_PROGRESS_EVERY = 50  # files between two writes of a push's progress to its record
+_RECORD_EVERY = 32  # objects confirmed by the server recorded in one transaction
 
 
 # -- the S3 layer ------------------------------------------------------------------------
@@ -397,14 +398,36 @@ def _send_payload(client: Any, remote: Remote, push: Push, items: list[_Item],
     push.objects_skipped = len(items) - len(todo)
     push.bytes_total = sum(i.size for i in todo)
     push.save(update_fields=["files_total", "objects_skipped", "bytes_total"])
-    done_bytes = 0
 
     def report(n: int, partial: int = 0) -> None:
         if on_progress is not None:
-            on_progress(push.objects_skipped + n, push.files_total, done_bytes + partial,
+            on_progress(push.objects_skipped + n, push.files_total, push.bytes_done + partial,
                         push.bytes_total)
 
     report(0)
+    pending: list[PushedObject] = []  # confirmed by the server, recorded in batches
+
+    def record() -> None:
+        with transaction.atomic():
+            PushedObject.objects.bulk_create(pending)
+            push.save(update_fields=["objects_sent", "bytes_sent", "files_done", "bytes_done"])
+        pending.clear()
+
+    try:
+        _send_each(client, remote, push, todo, recipients, files, outcome, report,
+                   pending, record)
+    finally:  # what the server confirmed is recorded even when the push is cut short
+        if pending:
+            record()
+    push.files_done = push.files_total
+    push.save()
+
+
+def _send_each(client: Any, remote: Remote, push: Push, todo: list[_Item],
+               recipients: list[str], files: runfiles.RunFiles, outcome: PushOutcome,
+               report: Callable[..., None], pending: list[PushedObject],
+               record: Callable[[], None]) -> None:
+    done_bytes = push.bytes_done
     for n, item in enumerate(todo):
         key = layout.new_object_key()
         if item.wrap == layout.WRAP_PLAIN:
@@ -426,8 +449,7 @@ def _send_payload(client: Any, remote: Remote, push: Push, items: list[_Item],
             source, sha, size = staged, done[0].sha256, done[0].size
         until = _retain_until(remote)
         state = None
-        progress: Callable[[int], None] | None = \
-            (lambda b, n=n: report(n, b)) if on_progress else None
+        progress: Callable[[int], None] | None = functools.partial(report, n)
         if staged is None and size > client.config.part_size:  # multipart: resumable
             key, state, progress = _resumable(remote, item, key, progress)
         try:
@@ -443,23 +465,21 @@ def _send_payload(client: Any, remote: Remote, push: Push, items: list[_Item],
             if staged is not None:
                 with contextlib.suppress(OSError):
                     staged.unlink()
-        if state is not None:
-            Remote.objects.filter(pk=remote.pk).update(upload={})
-        PushedObject.objects.create(
+        pending.append(PushedObject(
             remote=remote, push=push, kind=PushedObject.PAYLOAD, key=key,
             version_id=result.version_id or "", sha256=sha, size=size, bag_path=item.path,
             bag_sha256=item.sha256, bag_size=item.size, wrap=item.wrap,
-            confirmed=result.confirmed, retain_until=until, pushed_at=timezone.now())
+            confirmed=result.confirmed, retain_until=until, pushed_at=timezone.now()))
         push.objects_sent += 1
         push.bytes_sent += size
         done_bytes += item.size
         push.files_done = push.objects_skipped + n + 1
         push.bytes_done = done_bytes
-        if push.objects_sent % _PROGRESS_EVERY == 0:
-            push.save(update_fields=["objects_sent", "bytes_sent", "files_done", "bytes_done"])
+        if len(pending) >= _RECORD_EVERY or state is not None:
+            record()
+        if state is not None:  # recorded: the upload's state is no longer needed
+            Remote.objects.filter(pk=remote.pk).update(upload={})
         report(n + 1)
-    push.files_done = push.files_total
-    push.save()
 
 
 def _resumable(remote: Remote, item: _Item, key: str, progress: Callable[[int], None] | None
@@ -882,10 +902,14 @@ def offsite_restore(*, actor: User, name: str, to: Path | str, passphrase: str,
         if entry is None or entry.sha256 != doc.stored_sha256:
             report.missing.append(doc.agenda)
             continue
-        open_it = entry.wrap == layout.WRAP_AGE or (decrypt and doc.exempted)
+        # An exempted document is decrypted only with the holder's keys it was encrypted
+        # to (as ``brankas restore``); otherwise it stays .age. Anything the push encrypted
+        # opens with any of the holder's keys (it was encrypted to every active one).
+        mine = [found[f] for f in doc.recipients if f in found] if doc.exempted else []
+        open_it = entry.wrap == layout.WRAP_AGE or (decrypt and bool(mine))
         out = target / _out_name(doc.stored_path, open_it)
-        result = _restore_one(client, entry, copy.objects[entry.key], out, identities,
-                              open_it)
+        result = _restore_one(client, entry, copy.objects[entry.key], out,
+                              identities if entry.wrap == layout.WRAP_AGE else mine, open_it)
         if result is None:
             report.damaged.append(doc.agenda)
             continue
