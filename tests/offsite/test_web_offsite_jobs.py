@@ -25,7 +25,7 @@ from brankas.web.ui import jobs
 from tests.conftest import PASSPHRASES
 from tests.web.ui.conftest import english, register_directly, text_of
 
-pytestmark = [pytest.mark.s3, pytest.mark.usefixtures("no_job_left_running")]
+pytestmark = [pytest.mark.s3, pytest.mark.slow, pytest.mark.usefixtures("no_job_left_running")]
 
 from tests.web.ui.conftest import no_job_left_running, signed_in  # noqa: E402, F401
 
