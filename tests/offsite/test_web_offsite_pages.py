@@ -300,3 +300,4 @@ def test_the_backup_report_has_the_offsite_copies(office) -> None:  # type: igno
     row = table.rows[0]  # type: ignore[union-attr]
     assert row[0] == "pdn" and row[2] == "TIDAK KEBAL / NOT IMMUTABLE" and row[4] == "0"
     assert _offsite_tables(None) == []  # a report gathered before issue 18
+
