@@ -301,3 +301,24 @@ def test_the_backup_report_has_the_offsite_copies(office) -> None:  # type: igno
     assert row[0] == "pdn" and row[2] == "TIDAK KEBAL / NOT IMMUTABLE" and row[4] == "0"
     assert _offsite_tables(None) == []  # a report gathered before issue 18
 
+
+
+def test_the_keep_one_elsewhere_hint_points_to_the_offsite_page(office, signed_in) -> None:  # type: ignore[no-untyped-def]
+    import uuid
+
+    from brankas.core.chains.custody import MediumState
+    from brankas.web.backup.models import Medium
+    from brankas.web.custody.models import MediumCustody, Safe
+
+    now = timezone.now()
+    safe = Safe.objects.create(name="Brankas-A", location="Ruang Sandi",
+                               created_by=office.users["operator"], created_at=now)
+    for label in ("D1", "D2"):
+        medium = Medium.objects.create(medium_id=str(uuid.uuid4()), label=label,
+                                       first_used_at=now, last_used_at=now,
+                                       last_verified_at=now)
+        MediumCustody.objects.create(medium=medium, state=MediumState.IN_SAFE, safe=safe,
+                                     since=now)
+    html = english(signed_in("kasi")).get("/").content.decode()
+    hint = html[html.index("Every backup disk is in the same safe"):]
+    assert hint[:hint.index("</p>")].endswith('<a href="/offsite/">Offsite copies</a>')
