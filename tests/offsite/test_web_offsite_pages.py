@@ -322,3 +322,36 @@ def test_the_keep_one_elsewhere_hint_points_to_the_offsite_page(office, signed_i
     html = english(signed_in("kasi")).get("/").content.decode()
     hint = html[html.index("Every backup disk is in the same safe"):]
     assert hint[:hint.index("</p>")].endswith('<a href="/offsite/">Offsite copies</a>')
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_the_offsite_pages_speak_one_language(office, signed_in, lang) -> None:  # type: ignore[no-untyped-def]
+    """The remote's page, the restore page and a push's page (the every-page test sees the
+    list only: it knows no remote), with the every-page test's own check."""
+    from tests.web.ui.test_every_page import _data_values, _english_msgids, _found, visible_text
+
+    remote = _remote(office, immutable=False)
+    _push(remote, office, timezone.now())
+    from brankas.web.offsite.schedule import schedule_set
+
+    schedule_set(actor=office.users["operator"], name="pdn", daily_at=dt.time(2))
+    job = Job.objects.create(kind=runners.OFFSITE_PUSH, user=office.users["operator"],
+                             dest="pdn", params={"remote": "pdn", "scheduled": "2027-01-01"},
+                             state=DONE, result={"ok": True, "push": 1, "objects_sent": 3,
+                                                 "bytes_sent": 10, "objects_skipped": 1,
+                                                 "files": 4, "bytes": 10,
+                                                 "retention_extended": 0, "immutable": False,
+                                                 "damaged": []})
+    values, msgids, problems = _data_values(), _english_msgids(), []
+    for name in ("operator", "kabid"):
+        client = signed_in(name)
+        client.cookies["django_language"] = lang
+        for path in ("/offsite/", "/offsite/pdn/", f"/offsite/jobs/{job.pk}/",
+                     *(["/offsite/pdn/restore/"] if name == "kabid" else [])):
+            r = client.get(path)
+            assert r.status_code == 200, path
+            html = r.content.decode()
+            assert f'<html lang="{lang}">' in html
+            problems += [f"{path} ({name}): {f}" for f in
+                         _found(visible_text(html), lang, values, msgids)]
+    assert problems == []
