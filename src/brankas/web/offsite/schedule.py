@@ -126,7 +126,11 @@ def schedule_of(remote: Remote) -> Schedule | None:
 
 def safe_tick() -> None:
     """``schedule_tick`` for the worker's loop: a failure is logged, the worker goes on."""
+    from django.db import DatabaseError
+
     try:
         schedule_tick()
-    except Exception:  # the database busy a moment: the next tick
+    except DatabaseError as exc:  # busy a moment, or not made yet (first run): the next tick
+        log.warning("offsite schedule not checked: %s", exc)
+    except Exception:
         log.exception("offsite schedule not checked")
