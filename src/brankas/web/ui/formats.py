@@ -183,6 +183,10 @@ DETAIL_LABELS: dict[str, tuple[str, str]] = {
     "rows": ("baris", "rows"),
     "runs_left": ("sisa back up", "backups left"),
     "rose": ("penghitung kerusakan naik", "failure counters rose"),
+    # s18 OC: the daily offsite push (issue 18)
+    "daily_at": ("unggahan harian pukul", "daily push at"),
+    "time_zone": ("zona waktu", "time zone"), "day": ("hari", "day"),
+    "on_behalf_of": ("atas nama", "on behalf of"),
 }
 
 
