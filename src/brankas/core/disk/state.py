@@ -130,6 +130,7 @@ class BagState:
         self._prefix = uuid.uuid4().hex[:12]
         self._counter = itertools.count(1)
         self.held_lock: int | None = None  # the lock file's descriptor, while we hold it
+        self.repairs = 0  # interrupted commits finished (``recover``): the lists were re-read
         with fmt.disk_errors(dest):
             self._identity = _identity(dest)  # the disk opened (see ``check_same_disk``)
 
@@ -501,6 +502,7 @@ class BagState:
                 if isinstance(record, dict):
                     self._recover_file(record)
             self._tag_hashes = dict.fromkeys(self._tag_hashes)  # rewrite every tag file
+            self.repairs += 1
             self.commit([], run=run if isinstance(run, str) else None, journal=False)
             journal.unlink()
             fsync_dir(self.staging)
