@@ -120,9 +120,10 @@ class Bag:
 
     # -- reading ---------------------------------------------------------------------
 
-    def list_hashes(self) -> dict[str, str]:
-        """The SHA-256 of the manifest and sizes on the disk now (``open_or_create``'s
-        ``known_lists`` for the next opening)."""
+    def list_hashes(self) -> dict[str, object]:
+        """The length and SHA-256 of the manifest and sizes on the disk now,
+        ``{name: [bytes, sha256]}`` (``open_or_create``'s ``known_lists`` for the next
+        opening)."""
         return self._state.list_hashes()
 
     @property
@@ -767,7 +768,7 @@ def _outcome(fn: Callable[[Staged], None]) -> Callable[[Staged], BaseException |
 
 def open_or_create(dest: Path | str, *, label: str, organization: str, software: str,
                    hooks: Hooks | None = None,
-                   known_lists: Mapping[str, str] | None = None) -> Bag:
+                   known_lists: Mapping[str, object] | None = None) -> Bag:
     """Open the backup disk at DEST, or make a new bag there (DEST must then be empty).
 
     ``label`` names a new disk (an existing disk keeps the label written on it);
@@ -775,7 +776,8 @@ def open_or_create(dest: Path | str, *, label: str, organization: str, software:
     clears leftover staging files, and holds the disk's lock until ``Bag.close()``: a
     second writer or a verifier meanwhile gets ``backup_busy``. ``known_lists``: the
     SHA-256 of the manifest and sizes as this office last wrote them (``Bag.list_hashes``):
-    lists with exactly those bytes are read without checking each line again."""
+    lists with exactly those bytes are read without checking each line again, and a
+    commit adds its lines at their end rather than writing them whole."""
     dest = Path(dest)
     diskfs.check_dest(dest)
     try:

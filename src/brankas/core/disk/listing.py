@@ -54,6 +54,29 @@ class Listing:
         self.files = files
         self.unknown = len(files)
 
+    def load_known(self, entries: dict[str, str], sizes: dict[str, str]) -> None:
+        """List exactly ``entries`` ({path: sha256 as hex}) with the ``sizes`` ({path:
+        bytes as decimal text}) of those listed, as read from lists this office wrote
+        itself (each line checked when it was made: nothing is checked here). Both dicts
+        are emptied as they are taken."""
+        files: dict[str, bytes] = {}
+        unknown = 0
+        fromhex = bytes.fromhex
+        pop = sizes.pop
+        for path in list(entries):
+            digest = fromhex(entries.pop(path))
+            size = pop(path, None)
+            if len(digest) != _DIGEST:
+                raise ValueError(f"not a SHA-256 for {path[:80]!r}")
+            if size is None:
+                files[path] = digest + _UNKNOWN
+                unknown += 1
+            else:
+                files[path] = digest + int(size).to_bytes(8, "little")
+        sizes.clear()
+        self.files = files
+        self.unknown = unknown
+
     def replace_sizes(self, sizes: Mapping[str, int]) -> None:
         """Make ``sizes`` the known sizes of the listed paths (a path not listed is left
         out; a dict given is emptied as it is taken)."""

@@ -345,7 +345,7 @@ def _read_sources(bag: Bag, medium: Medium, seals: diskseal.SealReport,
 
 
 def _journal_plan(last: sealing.LastSnapshot | None
-                  ) -> dict[str, tuple[str, int] | None] | None:
+                  ) -> dict[str, journal.Mode | None] | None:
     """What a journal part of this run holds per tracked table (``journal.modes``), or
     None when the run writes the whole snapshot: no sealed chain on the disk with its
     marks, a base too small to be worth a journal, or the chain at its length."""
@@ -635,7 +635,7 @@ def _close_run(bag: Bag, src: _Sources, seals: diskseal.SealReport, run: BackupR
 
 def _record_completed(run: BackupRun, medium: Medium, actor: User, control: dict[str, Any],
                       counts: _Counts, result: AddResult, final: AddResult,
-                      finished: Any, lists: dict[str, str]) -> None:
+                      finished: Any, lists: dict[str, Any]) -> None:
     with transaction.atomic():
         BackupRun.objects.filter(pk=run.pk).update(
             status=BackupRun.COMPLETED, finished_at=finished, categories=control["categories"],
