@@ -38,7 +38,8 @@ def _runs(part: bytes) -> dict[str, Any]:
 
 
 def _run(office: Any, number: int, medium: Medium, **fields: Any) -> BackupRun:
-    return BackupRun.objects.create(number=number, medium=medium, operator=next(iter(office.users.values())),
+    operator = next(iter(office.users.values()))
+    return BackupRun.objects.create(number=number, medium=medium, operator=operator,
                                     dest="/media/a", folder=f"{number:04d}_x",
                                     started_at=timezone.now(), **fields)
 
