@@ -256,7 +256,7 @@ class Bag:
         added = checkpoints.added
         return AddResult(added=tuple(added), skipped=skipped,
                          bytes_added=checkpoints.bytes_added,
-                         files=len(state.entries), bytes=sum(state.sizes.values()))
+                         files=len(state.entries), bytes=state.listing.total)
 
     def _copy_plan(self, plan: Iterator[PayloadItem], files_total: int, bytes_total: int,
                    checkpoints: _Checkpoints, *,

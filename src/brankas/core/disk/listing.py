@@ -33,11 +33,12 @@ def _packed_digest(sha256: str) -> bytes:
 class Listing:
     """The paths a disk lists, each with its digest and (when known) its size."""
 
-    __slots__ = ("entries", "files", "sizes", "unknown")
+    __slots__ = ("entries", "files", "sizes", "total", "unknown")
 
     def __init__(self) -> None:
         self.files: dict[str, bytes] = {}  # payload path -> digest (32) + size (8)
         self.unknown = 0  # listed paths whose size is not known
+        self.total = 0  # the known sizes' sum (Payload-Oxum), kept as they change
         self.entries = Digests(self)
         self.sizes = Sizes(self)
 
@@ -53,6 +54,7 @@ class Listing:
                 files[path] = _packed_digest(sha256) + _UNKNOWN
         self.files = files
         self.unknown = len(files)
+        self.total = 0
 
     def load_known(self, entries: dict[str, str], sizes: dict[str, str]) -> None:
         """List exactly ``entries`` ({path: sha256 as hex}) with the ``sizes`` ({path:
@@ -60,7 +62,7 @@ class Listing:
         itself (each line checked when it was made: nothing is checked here). Both dicts
         are emptied as they are taken."""
         files: dict[str, bytes] = {}
-        unknown = 0
+        unknown = total = 0
         fromhex = bytes.fromhex
         pop = sizes.pop
         for path in list(entries):
@@ -72,10 +74,13 @@ class Listing:
                 files[path] = digest + _UNKNOWN
                 unknown += 1
             else:
-                files[path] = digest + int(size).to_bytes(8, "little")
+                number = int(size)
+                total += number
+                files[path] = digest + number.to_bytes(8, "little")
         sizes.clear()
         self.files = files
         self.unknown = unknown
+        self.total = total
 
     def replace_sizes(self, sizes: Mapping[str, int]) -> None:
         """Make ``sizes`` the known sizes of the listed paths (a path not listed is left
@@ -84,6 +89,7 @@ class Listing:
         for path, value in files.items():
             files[path] = value[:_DIGEST] + _UNKNOWN
         self.unknown = len(files)
+        self.total = 0
         paths = list(sizes)
         for path in paths:
             size = sizes.pop(path) if isinstance(sizes, dict) else sizes[path]
@@ -119,6 +125,8 @@ class Digests(MutableMapping[str, str]):
         old = listing.files.pop(path)
         if old[_DIGEST:] == _UNKNOWN:
             listing.unknown -= 1
+        else:
+            listing.total -= int.from_bytes(old[_DIGEST:], "little")
 
     def __contains__(self, path: object) -> bool:
         return path in self._listing.files
@@ -166,6 +174,9 @@ class Sizes(MutableMapping[str, int]):
             raise ValueError(f"not a file size: {size}")
         if old[_DIGEST:] == _UNKNOWN:
             listing.unknown -= 1
+        else:
+            listing.total -= int.from_bytes(old[_DIGEST:], "little")
+        listing.total += size
         listing.files[path] = old[:_DIGEST] + size.to_bytes(8, "little")
 
     def __delitem__(self, path: str) -> None:
@@ -173,6 +184,7 @@ class Sizes(MutableMapping[str, int]):
         old = listing.files[path]
         if old[_DIGEST:] == _UNKNOWN:
             raise KeyError(path)
+        listing.total -= int.from_bytes(old[_DIGEST:], "little")
         listing.files[path] = old[:_DIGEST] + _UNKNOWN
         listing.unknown += 1
 

@@ -414,7 +414,8 @@ class BagState:
         info = {
             "Source-Organization": self.organization or self.info.get("Source-Organization", ""),
             "Bagging-Date": date.today().isoformat(),
-            "Payload-Oxum": fmt.oxum(sizes),
+            "Payload-Oxum": (f"{self.listing.total}.{len(self.listing.sizes)}"
+                             if sizes is self.listing.sizes else fmt.oxum(sizes)),
             "Bag-Software-Agent": self.software,
             "External-Identifier": self.medium.medium_id,
             "Brankas-Medium-Label": self.medium.label,
@@ -535,10 +536,12 @@ class BagState:
             self.medium_bytes = diskfs.read_file(self.dest, fmt.MEDIUM, limit=fmt.MEDIUM_LIMIT)
             self.clean_staging(check_only=True)  # before the journal is read or acted on
             diskfs.real_dir(self.dest, fmt.DATA, create=True, known_dirs=self.known_dirs)
+            self._journal_lists()  # an append cut short is cut back before the lists are read
             self._read_tags()
             self.recover()
             self.clean_staging()
-            for path in self.entries.keys() - self.sizes.keys():
+            for path in (self.entries.keys() - self.sizes.keys()
+                         if self.listing.unknown else ()):
                 with contextlib.suppress(OSError, SetupError):
                     self.sizes[path] = diskfs.stat_file(
                         self.dest, f"{fmt.DATA}/{path}", known_dirs=self.known_dirs).st_size
@@ -643,6 +646,16 @@ class BagState:
             journal.unlink()
             fsync_dir(self.staging)
         return True
+
+    def _journal_lists(self) -> None:
+        """``_cut_lists`` of the journal an interrupted commit left, if any."""
+        try:
+            raw = diskfs.read_file(self.dest, f"{fmt.STAGING}/{JOURNAL}", limit=JOURNAL_LIMIT)
+            body = fmt.json_from_disk(raw)
+        except (FileNotFoundError, ValueError):
+            return
+        if isinstance(body, dict):
+            self._cut_lists(body.get("lists"))
 
     def _cut_lists(self, lists: object) -> None:
         """Undo an interrupted commit's appends (its journal's ``lists``: each list's
