@@ -57,30 +57,28 @@ class Listing:
         self.total = 0
 
     def load_known(self, entries: dict[str, str], sizes: dict[str, str]) -> None:
-        """List exactly ``entries`` ({path: sha256 as hex}) with the ``sizes`` ({path:
-        bytes as decimal text}) of those listed, as read from lists this office wrote
-        itself (each line checked when it was made: nothing is checked here). Both dicts
-        are emptied as they are taken."""
-        files: dict[str, bytes] = {}
-        unknown = total = 0
+        """Add ``entries`` ({path: sha256 as hex}, paths not listed yet) with their
+        ``sizes`` ({path: bytes as decimal text}), as read from lists this office wrote
+        itself (each line checked when it was made: nothing is checked here but the
+        form). The sizes taken are removed from ``sizes``."""
+        files = self.files
         fromhex = bytes.fromhex
         pop = sizes.pop
-        for path in list(entries):
-            digest = fromhex(entries.pop(path))
+        before = len(files)
+        for path, sha256 in entries.items():
+            digest = fromhex(sha256)
             size = pop(path, None)
             if len(digest) != _DIGEST:
                 raise ValueError(f"not a SHA-256 for {path[:80]!r}")
             if size is None:
                 files[path] = digest + _UNKNOWN
-                unknown += 1
+                self.unknown += 1
             else:
                 number = int(size)
-                total += number
+                self.total += number
                 files[path] = digest + number.to_bytes(8, "little")
-        sizes.clear()
-        self.files = files
-        self.unknown = unknown
-        self.total = total
+        if len(files) != before + len(entries):
+            raise ValueError("a path listed twice")
 
     def replace_sizes(self, sizes: Mapping[str, int]) -> None:
         """Make ``sizes`` the known sizes of the listed paths (a path not listed is left

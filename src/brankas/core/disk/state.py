@@ -633,11 +633,16 @@ class BagState:
         sizes = _known_list(self.dest, fmt.SIZES, known[fmt.SIZES])
         if sizes is None:
             return False
-        manifest = _known_list(self.dest, fmt.MANIFEST, known[fmt.MANIFEST])
+        # The manifest's lines go straight into the listing's map, a block at a time (no
+        # second map of 100,000 hex digests), keyed by the manifest's own strings.
+        loaded = Listing()
+        manifest = _known_list(self.dest, fmt.MANIFEST, known[fmt.MANIFEST],
+                               into=lambda block: loaded.load_known(block, sizes[0]))
         if manifest is None:
             return False
-        # Keyed by the manifest's own strings, as ``_read_tags``.
-        self.listing.load_known(manifest[0], sizes[0])
+        self.listing.files, self.listing.unknown = loaded.files, loaded.unknown
+        self.listing.total = loaded.total
+        sizes[0].clear()
         for name, (_values, end) in ((fmt.MANIFEST, manifest), (fmt.SIZES, sizes)):
             self._tag_hashes[name] = end[1].hexdigest()
             self._list_end[name] = end
@@ -784,7 +789,8 @@ def _known_value(known: object) -> tuple[int | None, str] | None:
     return None
 
 
-def _known_list(dest: Path, name: str, known: object, *, under: str = ""
+def _known_list(dest: Path, name: str, known: object, *, under: str = "",
+                into: Callable[[dict[str, str]], None] | None = None
                 ) -> tuple[dict[str, str], tuple[int, Any]] | None:
     """The list ``name`` ("<value>  data/<path>" lines, as this office writes them) as
     {payload path: value} when its bytes are those recorded (``known``: their length
@@ -814,6 +820,9 @@ def _known_list(dest: Path, name: str, known: object, *, under: str = ""
                 cut = data.rfind(b"\n") + 1
                 carry = data[cut:]
                 _parse_known(data[:cut].decode("utf-8"), out, prefix)
+                if into is not None:  # each block handed on, not kept
+                    into(out)
+                    out.clear()
     except (OSError, SetupError, UnicodeDecodeError, ValueError):
         return None
     if carry or digest.hexdigest() != wanted or (length is not None and read != length):
@@ -837,6 +846,8 @@ def _parse_known(text: str, out: dict[str, str], prefix: str) -> None:
         out.update({fmt.decode_path(path[skip:]): value for value, path in pairs})
     else:
         out.update({path[skip:]: value for value, path in pairs})
+    if len(out) < len(pairs) and prefix == f"{fmt.DATA}/":
+        raise ValueError("a path listed twice")  # (never in a list this office wrote)
 
 
 def _hash_disk_file(dest: Path, name: str, *, limit: int,
