@@ -833,17 +833,15 @@ def _known_list(dest: Path, name: str, known: object, *, under: str = "",
 def _parse_known(text: str, out: dict[str, str], prefix: str) -> None:
     """Add the lines of ``text`` (whole lines, as this office writes them:
     ``<value>  data/<path>``) to ``out`` as {payload path: value}, a block at once."""
+    lines = text.split("\n")
+    lines.pop()  # after the last newline
     skip = len(fmt.DATA) + 1
-    pairs: list[Any]
-    if prefix != f"{fmt.DATA}/":  # a few lines of many: found by one scan of the text
-        pairs = re.findall(f"^([^ \n]*)  ({re.escape(prefix)}[^\n]*)$", text, re.M)
-    else:
-        lines = text.split("\n")
-        lines.pop()  # after the last newline
-        pairs = [line.split("  ", 1) for line in lines]
-        del lines
-        if any(len(pair) != 2 for pair in pairs):
-            raise ValueError("not a list line")
+    pairs = [line.split("  ", 1) for line in lines]
+    del lines
+    if any(len(pair) != 2 for pair in pairs):
+        raise ValueError("not a list line")
+    if prefix != f"{fmt.DATA}/":
+        pairs = [pair for pair in pairs if pair[1].startswith(prefix)]
     if "%" in text:
         out.update({fmt.decode_path(path[skip:]): value for value, path in pairs})
     else:
