@@ -461,6 +461,10 @@ class Bag:
             folder, _ = diskfs.real_dir(state.dest, rel, create=False,
                                         known_dirs=state.known_dirs)
             with os.scandir(folder) as found:
+                if os.name != "nt":  # a regular file by the listing's type: not a link
+                    return {entry.name for entry in found
+                            if entry.is_file(follow_symlinks=False)
+                            and prefix + entry.name in entries}
                 return {entry.name for entry in found
                         if prefix + entry.name in entries and _plain_file(entry)}
         except FileNotFoundError:
