@@ -11,21 +11,28 @@ changes two files in one atomic step, so a bag whose payload grows cannot pass
 be, and any interrupted one is closed by the next open:
 
 1. The batch's copies are already staged in ``.brankas-staging/``, fsynced and read
-   back. The new tag files (sizes, manifest, bag-info, tag manifest) are written whole
-   under temporary names and fsynced; the target folders are made. A kill up to here
-   leaves the previous bag untouched (staging is cleared on open).
+   back. The new short tag files (bag-info, tag manifest) are written whole under
+   temporary names and fsynced; the target folders are made. A kill up to here leaves
+   the previous bag untouched (staging is cleared on open).
 2. A journal (``.brankas-staging/commit.json``: each new path with its staged name,
-   hash and size, and the run) is written, fsynced and renamed into place.
-3. The window: the staged files are renamed into ``data/`` (a rename each, nothing else
+   hash and size, the run, and the length and SHA-256 of each long list before the
+   commit) is written, fsynced and renamed into place.
+3. The long lists (sizes, manifest) gain the batch's lines at their end, fsynced (or,
+   when this process does not hold them as they are on the disk, are written whole
+   under temporary names like the short ones). A full disk here cuts them back.
+4. The window: the staged files are renamed into ``data/`` (a rename each, nothing else
    between them), then the changed tag files are replaced (``os.replace``), the tag
    manifest last. One window per checkpoint batch, not per file.
-4. The folders are fsynced, then the journal is removed.
+5. The folders are fsynced, then the journal is removed.
 
 A journal found on open (or before the next ``add_files``) means a window was cut
-short. Each journal file that is in ``data/``, or still staged, with the journal's hash
-and size is kept (a staged one is renamed in); every other is dropped from the
-manifest; all tag files are then rebuilt, and only then is the journal removed. Only
-files named in the journal are added this way. The journal is on the disk, so whoever
+short. First each long list whose first bytes are still the length and SHA-256 the
+journal recorded is cut back to them (an append cut in the middle of a line included;
+any other list is left to be read and checked as any disk's). Each journal file that
+is in ``data/``, or still staged, with the journal's hash and size is kept (a staged
+one is renamed in); every other is dropped from the manifest; all tag files are then
+rebuilt, and only then is the journal removed. Only files named in the journal are
+added this way. The journal is on the disk, so whoever
 held the disk could have written one naming a file they put in ``data/``: it is read as
 untrusted (checked paths, our staging names, nothing outside ``data/``), and such a file
 is not thereby believed: ``verify`` with the instance names every archive file whose
