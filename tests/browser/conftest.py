@@ -63,14 +63,35 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 6
             with urllib.request.urlopen(url + "/static/brankas/brankas.css", timeout=2):  # noqa: S310 - our own http://127.0.0.1
                 return
         except (urllib.error.URLError, ConnectionError, OSError):
-            time.sleep(0.2)
+            time.sleep(0.05)  # a refused connection costs nothing: asked again soon
     raise TimeoutError(f"brankas serve did not answer at {url}")
 
 
+@dataclass
+class Starting:
+    """A ``brankas serve`` started and perhaps not answering yet (``starting``)."""
+
+    base: Path
+    url: str
+    home: Path
+    env: dict[str, str]
+    process: subprocess.Popen[bytes]
+
+    def ready(self) -> Server:
+        """The server, once it answers (its log in the error when it does not)."""
+        try:
+            wait_until_up(self.url, self.process)
+        except (RuntimeError, TimeoutError) as exc:
+            raise RuntimeError(
+                f"{exc}\n{(self.base / 'server.log').read_text()[-3000:]}") from None
+        return Server(url=self.url, home=self.home, env=self.env, process=self.process)
+
+
 @contextmanager
-def serve(base: Path, lang: str = "en", *, quick_keys: bool = False) -> Iterator[Server]:
-    """A fresh Brankas (not set up yet) served on a free port, its data under ``base``;
-    ``quick_keys``: the keys it makes open in milliseconds (tests/browser/quick_serve.py)."""
+def starting(base: Path, lang: str = "en", *, quick_keys: bool = False) -> Iterator[Starting]:
+    """``serve`` without waiting for the server to answer: its start (an interpreter,
+    Django, the migrations of a new database: seconds) goes on while the caller does
+    other work, until ``Starting.ready``. Stopped at the end."""
     home = base / "home"
     tmp = base / "tmp"
     tmp.mkdir(parents=True)
@@ -82,14 +103,9 @@ def serve(base: Path, lang: str = "en", *, quick_keys: bool = False) -> Iterator
     process = subprocess.Popen([sys.executable, "-m", module, "serve", "--host", "127.0.0.1",
                                 "--port", str(port)], env=env, stdout=log, stderr=log,
                                cwd=ROOT)
-    url = f"http://127.0.0.1:{port}"
     try:
-        try:
-            wait_until_up(url, process)
-        except (RuntimeError, TimeoutError) as exc:
-            log.flush()
-            raise RuntimeError(f"{exc}\n{(base / 'server.log').read_text()[-3000:]}") from None
-        yield Server(url=url, home=home, env=env, process=process)
+        yield Starting(base=base, url=f"http://127.0.0.1:{port}", home=home, env=env,
+                       process=process)
     finally:
         process.terminate()
         try:
@@ -98,6 +114,14 @@ def serve(base: Path, lang: str = "en", *, quick_keys: bool = False) -> Iterator
             process.kill()
             process.wait()
         log.close()
+
+
+@contextmanager
+def serve(base: Path, lang: str = "en", *, quick_keys: bool = False) -> Iterator[Server]:
+    """A fresh Brankas (not set up yet) served on a free port, its data under ``base``;
+    ``quick_keys``: the keys it makes open in milliseconds (tests/browser/quick_serve.py)."""
+    with starting(base, lang, quick_keys=quick_keys) as started:
+        yield started.ready()
 
 
 @pytest.fixture
