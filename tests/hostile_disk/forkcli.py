@@ -75,6 +75,12 @@ class Commands:
             costs.add_children(ready["cpu"])
         return self.proc
 
+    def start(self) -> None:
+        """The server started now, if it is not running: its warm-up (seconds) is then not
+        in the time of the next command (a test that times a command's run)."""
+        with self.lock:
+            self._start()
+
     def _migrated(self) -> Path | None:
         """The tables of a new database as this process's in-process commands migrated
         them (tests/clirun.py ``_MigratedTemplate``), in a file for the server's warm-up:
