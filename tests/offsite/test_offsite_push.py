@@ -662,3 +662,32 @@ def test_a_large_upload_cut_short_resumes_without_sending_its_parts_again(office
     sent = sum(s.body for s in faults.seen if s.method == "PUT" and obj.key in s.target)
     assert 0 < sent <= big.stored_size - (8 << 20)  # only the part that had not arrived
     assert Remote.objects.get(name="lambat").upload == {}
+
+
+# -- review (s18 rev-offsite): a hostile bucket, the records, the credentials -------------
+
+def test_restore_uses_the_version_pushed_not_a_newer_one_or_a_delete_marker(  # type: ignore[no-untyped-def]
+        office, raw, tmp_path) -> None:
+    """Whoever holds the stored credentials may PUT a newer version over a payload object
+    or hide it behind a delete marker (neither touches the locked version). Restore must
+    still bring back the version the office pushed, not stop or count it damaged."""
+    from brankas.web.offsite.models import PushedObject
+
+    _add(office)
+    _push(office)
+    bucket, p = office.bucket, office.prefix
+    over = PushedObject.objects.get(bag_path=f"arsip/{_path_of(office, 'biasa')}")
+    hidden = PushedObject.objects.get(bag_path=f"arsip/{_path_of(office, 'biasa2')}")
+    raw.put_object(Bucket=bucket, Key=f"{p}/{over.key}", Body=b"age-encryption.org/v1\nforged")
+    raw.delete_object(Bucket=bucket, Key=f"{p}/{hidden.key}")
+    report = _restore(office, tmp_path / "pulih")
+    assert not report.damaged and not report.missing, report.as_dict()
+    assert sorted(report.restored) == sorted(office.docs.values())
+    for which in ("biasa", "biasa2"):
+        out = tmp_path / "pulih" / _path_of(office, which)
+        from brankas.web.documents.models import Document
+
+        doc = Document.objects.get(agenda=office.docs[which])
+        assert hashlib.sha256(out.read_bytes()).hexdigest() == doc.stored_sha256
+
+

@@ -895,6 +895,11 @@ def offsite_restore(*, actor: User, name: str, to: Path | str, passphrase: str,
     total = sum(d.stored_size for d in docs)
     done = 0
     opened: list[tuple[str, str]] = []
+    # The version each payload object was written as (the office's records): a newer
+    # version planted over it, or a delete marker hiding it, must not stand in its way.
+    versions = dict(PushedObject.objects.filter(remote=remote, kind=PushedObject.PAYLOAD)
+                    .exclude(version_id="").values_list("key", "version_id")
+                    .iterator(chunk_size=5000))
     for i, doc in enumerate(docs):
         if on_progress is not None:
             on_progress(i, len(docs), done, total)
@@ -909,7 +914,8 @@ def offsite_restore(*, actor: User, name: str, to: Path | str, passphrase: str,
         open_it = entry.wrap == layout.WRAP_AGE or (decrypt and bool(mine))
         out = target / _out_name(doc.stored_path, open_it)
         result = _restore_one(client, entry, copy.objects[entry.key], out,
-                              identities if entry.wrap == layout.WRAP_AGE else mine, open_it)
+                              identities if entry.wrap == layout.WRAP_AGE else mine, open_it,
+                              version=versions.get(entry.key))
         if result is None:
             report.damaged.append(doc.agenda)
             continue
@@ -933,8 +939,10 @@ def offsite_restore(*, actor: User, name: str, to: Path | str, passphrase: str,
 
 
 def _restore_one(client: Any, entry: layout.Entry, stored_sha: str, out: Path,
-                 identities: list[Any], open_it: bool) -> Path | None:
-    """Download one object beside ``out`` (a ``.part`` file), check it against the
+                 identities: list[Any], open_it: bool, *, version: str | None = None
+                 ) -> Path | None:
+    """Download one object (``version``: the one pushed, when known) beside ``out`` (a
+    ``.part`` file), check it against the
     sealed manifest, decrypt it when ``open_it`` (the result checked against the index:
     the register's hash for a biasa file), and rename it into place. None when damaged."""
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -943,7 +951,7 @@ def _restore_one(client: Any, entry: layout.Entry, stored_sha: str, out: Path,
     try:
         with fsutil.open_private(part) as fh:
             sink = _Tee(fh)
-            client.get(entry.key, sink, max_bytes=_age_limit(entry.size))
+            client.get(entry.key, sink, version_id=version, max_bytes=_age_limit(entry.size))
         if sink.hash.hexdigest() != stored_sha:
             return None
         if entry.wrap == layout.WRAP_PLAIN and sink.size != entry.size:
