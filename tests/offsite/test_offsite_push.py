@@ -691,3 +691,28 @@ def test_restore_uses_the_version_pushed_not_a_newer_one_or_a_delete_marker(  # 
         assert hashlib.sha256(out.read_bytes()).hexdigest() == doc.stored_sha256
 
 
+def test_a_replayed_older_seal_is_not_taken_as_the_newest(office, raw) -> None:  # type: ignore[no-untyped-def]
+    """Rollback: the attacker copies the office's first (genuine, signed) seal as a new
+    version. On a new machine (no records) the newest PUSH signed must win, not the newest
+    version."""
+    from brankas.core import crypto
+    from brankas.web.keys.services import office_keys_trusted
+    from brankas.web.offsite.models import Remote
+    from brankas.web.offsite.services import client_for, read_sealed
+    from tests.web.ui.conftest import register_directly
+
+    remote = _add(office)
+    _push(office)
+    register_directly(office, subject="Surat susulan", number="8/2026")
+    _push(office)
+    bucket, key = office.bucket, f"{office.prefix}/brankas-seal.age"
+    versions = [v for v in _versions(raw, office) if v["Key"] == key]
+    oldest = min(versions, key=lambda v: v["LastModified"])
+    old = raw.get_object(Bucket=bucket, Key=key, VersionId=oldest["VersionId"])["Body"].read()
+    raw.put_object(Bucket=bucket, Key=key, Body=old)
+    found = read_sealed(client_for(Remote.objects.get(pk=remote.pk)), name="pdn",
+                        remote_id=None, trusted=office_keys_trusted(),
+                        identities=[crypto.parse_identity(office.recovery_identity)])
+    assert found.sealed.push == 2, found.problems
+
+

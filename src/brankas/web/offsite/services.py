@@ -779,7 +779,9 @@ def read_sealed(client: Any, *, name: str, remote_id: str | None, trusted: set[s
                             "this office, ignored")
             continue
         if tried >= SEAL_VERSIONS_TRIED:
-            problems.append(f"{label}: not read (more than {SEAL_VERSIONS_TRIED} tried)")
+            problems.append(f"{label}: tidak dibaca, segel yang lebih baru mungkin ada / not "
+                            f"read (more than {SEAL_VERSIONS_TRIED} tried): a newer push's "
+                            "seal may be among those not read")
             break
         tried += 1
         try:
@@ -796,8 +798,13 @@ def read_sealed(client: Any, *, name: str, remote_id: str | None, trusted: set[s
         except (ValueError, RuntimeError) as exc:
             problems.append(f"{label}: ditolak / refused ({exc})")
             continue
-        sealed = found
-        break
+        # The newest PUSH sealed wins, not the newest version: whoever holds the bucket's
+        # credentials can put an older genuine seal back as a new version (a rollback).
+        # The office's own versions (``known``) are its pushes in order: the first will do.
+        if sealed is None or found.push > sealed.push:
+            sealed = found
+        if known is not None:
+            break
     if sealed is None:
         raise IntegrityFailure("offsite_not_sealed", name=name,
                                detail="; ".join(problems)[:500] or "no seal")
