@@ -716,3 +716,17 @@ def test_a_replayed_older_seal_is_not_taken_as_the_newest(office, raw) -> None: 
     assert found.sealed.push == 2, found.problems
 
 
+def test_verify_names_a_delete_marker_over_the_newest_index_or_seal(office, raw) -> None:  # type: ignore[no-untyped-def]
+    """A delete marker over the index or the seal leaves every locked version there, but
+    the standard-tools restore (``aws s3 sync``) then gets no index: verify must say so."""
+    from brankas.web.offsite.services import offsite_verify
+
+    _add(office)
+    _push(office)
+    raw.delete_object(Bucket=office.bucket, Key=f"{office.prefix}/brankas-index.age")
+    report = offsite_verify(actor=office.users["operator"], name="pdn", sample=0)
+    assert not report.ok, report.as_dict()
+    assert any(m.startswith("brankas-index.age") and "delete marker" in m
+               for m in report.missing), report.as_dict()
+
+

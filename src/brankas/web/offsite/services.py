@@ -677,6 +677,7 @@ def _verify_objects(client: Any, remote: Remote, report: OffsiteVerifyReport, sa
     shown = {info.key for info in client.list("")}  # not hidden by a delete marker
     recorded = list(PushedObject.objects.filter(remote=remote).order_by("id"))
     mine = {(o.key, o.version_id) for o in recorded}
+    last_tag = {o.key: o.pk for o in recorded if o.kind == PushedObject.TAG}  # newest written
     unchecked: list[PushedObject] = []
     total = len(recorded)
     for n, obj in enumerate(recorded):
@@ -692,7 +693,8 @@ def _verify_objects(client: Any, remote: Remote, report: OffsiteVerifyReport, sa
         if obj.kind == PushedObject.PAYLOAD and newest.get(obj.key) != obj.version_id:
             report.changed.append(f"{_label(obj)}: a newer version was written over it")
             continue
-        if obj.kind == PushedObject.PAYLOAD and obj.key not in shown:
+        if (obj.kind == PushedObject.PAYLOAD or last_tag.get(obj.key) == obj.pk) \
+                and obj.key not in shown:
             # the locked version is still there, but a plain download of the bucket
             # (``aws s3 sync``) no longer sees it
             report.missing.append(f"{_label(obj)}: hidden by a delete marker")
