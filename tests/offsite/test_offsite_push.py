@@ -730,3 +730,18 @@ def test_verify_names_a_delete_marker_over_the_newest_index_or_seal(office, raw)
                for m in report.missing), report.as_dict()
 
 
+def test_credentials_typed_into_the_endpoint_are_never_recorded(office) -> None:  # type: ignore[no-untyped-def]
+    """``--endpoint https://KEY:SECRET@host`` (as some tools take it) is refused, and the
+    secret is in no message, no audit entry, no row."""
+    from brankas.core.errors import BrankasError
+    from brankas.web.audit.models import AuditEvent
+    from brankas.web.offsite.services import remote_add
+
+    secret = "RahasiaS3Kunci9"
+    endpoint = office.endpoint.replace("://", f"://AKIAREVIEW:{secret}@")
+    with pytest.raises(BrankasError) as refused:
+        remote_add(actor=office.users["operator"], name="bocor", endpoint=endpoint,
+                   bucket=office.bucket, prefix=office.prefix)
+    assert secret not in refused.value.message("id") + refused.value.message("en")
+    assert not AuditEvent.objects.filter(detail__icontains=secret).exists()
+    assert not AuditEvent.objects.filter(target__icontains=secret).exists()

@@ -121,7 +121,8 @@ def _checked_fields(name: str, endpoint: str, bucket: str, region: str, prefix: 
 
     if not _NAME.fullmatch(name) or not is_safe_component(name):
         raise bad("NAME", "huruf, angka, . _ - (maks. 60) / letters, digits, . _ - (max 60)")
-    if not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", endpoint) or len(endpoint) > 500:
+    if (not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", endpoint) or len(endpoint) > 500
+            or _endpoint_shown(endpoint) != endpoint):  # no KEY:SECRET@ in it
         raise bad("--endpoint", "http(s)://host[:port]")
     if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", bucket):
         raise bad("--bucket", "3-63: a-z 0-9 . -")
@@ -140,6 +141,12 @@ def _checked_fields(name: str, endpoint: str, bucket: str, region: str, prefix: 
             raise bad("--credentials-file", f"{path}: tidak ada / not found")
         creds = str(path)  # the path only: the secret stays in that file
     return prefix, creds
+
+
+def _endpoint_shown(endpoint: str) -> str:
+    """The endpoint as it may be recorded or shown: a ``user:secret@`` typed into it (as
+    some tools take the keys) removed, so that a credential never reaches a record."""
+    return re.sub(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@", r"\1", endpoint)
 
 
 def remote_add(*, actor: User, name: str, endpoint: str, bucket: str,
@@ -164,7 +171,8 @@ def remote_add(*, actor: User, name: str, endpoint: str, bucket: str,
     except BrankasError as exc:
         audit_record(actor=actor.username, action="offsite.add", target=name[:200],
                      outcome="refused" if exc.kind in ("invalid", "conflict") else "failed",
-                     detail={"error": exc.code, "endpoint": endpoint[:200], "bucket": bucket})
+                     detail={"error": exc.code, "endpoint": _endpoint_shown(endpoint)[:200],
+                             "bucket": bucket})
         raise
     remote.immutable = bool(canary.immutable)
     remote.canary_at = timezone.now()
