@@ -745,3 +745,32 @@ def test_credentials_typed_into_the_endpoint_are_never_recorded(office) -> None:
     assert secret not in refused.value.message("id") + refused.value.message("en")
     assert not AuditEvent.objects.filter(detail__icontains=secret).exists()
     assert not AuditEvent.objects.filter(target__icontains=secret).exists()
+
+
+def test_a_restore_cut_short_still_audits_every_document_it_decrypted(  # type: ignore[no-untyped-def]
+        office, tmp_path) -> None:
+    """A restore stopped part way (Ctrl-C, a job cancelled, the link lost) has already
+    written decrypted exempted documents: each must be in the audit log all the same."""
+    from brankas.web.documents.models import Document
+    from tests.web.ui.conftest import register_directly
+
+    register_directly(office, subject="Surat terakhir", number="7/2026")  # after the secret
+    _add(office)
+    _push(office)
+    docs = list(Document.objects.order_by("id"))
+    after_secret = [d.agenda for d in docs].index(office.docs["secret"]) + 1
+    assert after_secret < len(docs)
+
+    def stop(i: int, *_: int) -> None:
+        if i == after_secret:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        _restore(office, tmp_path / "pulih", decrypt=True, on_progress=stop)
+    secret = Document.objects.get(agenda=office.docs["secret"])
+    out = tmp_path / "pulih" / secret.stored_path.removeprefix("arsip/").removesuffix(".age")
+    assert out.read_bytes().startswith(b"%PDF")  # it was decrypted before the cut
+    opened = [e.target for e in _audit("document.open")
+              if e.detail.get("via") == "offsite-restore"]
+    assert opened == [secret.agenda]
+    assert _audit("offsite.restore")[-1].outcome == "failed"

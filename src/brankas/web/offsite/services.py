@@ -917,42 +917,58 @@ def offsite_restore(*, actor: User, name: str, to: Path | str, passphrase: str,
     versions = dict(PushedObject.objects.filter(remote=remote, kind=PushedObject.PAYLOAD)
                     .exclude(version_id="").values_list("key", "version_id")
                     .iterator(chunk_size=5000))
-    for i, doc in enumerate(docs):
-        if on_progress is not None:
-            on_progress(i, len(docs), done, total)
-        entry = copy.entries.get(doc.stored_path)
-        if entry is None or entry.sha256 != doc.stored_sha256:
-            report.missing.append(doc.agenda)
-            continue
-        # An exempted document is decrypted only with the holder's keys it was encrypted
-        # to (as ``brankas restore``); otherwise it stays .age. Anything the push encrypted
-        # opens with any of the holder's keys (it was encrypted to every active one).
-        mine = [found[f] for f in doc.recipients if f in found] if doc.exempted else []
-        open_it = entry.wrap == layout.WRAP_AGE or (decrypt and bool(mine))
-        out = target / _out_name(doc.stored_path, open_it)
-        result = _restore_one(client, entry, copy.objects[entry.key], out,
-                              identities if entry.wrap == layout.WRAP_AGE else mine, open_it,
-                              version=versions.get(entry.key))
-        if result is None:
-            report.damaged.append(doc.agenda)
-            continue
-        report.restored.append(doc.agenda)
-        report.bytes += doc.stored_size
-        done += doc.stored_size
-        if open_it and doc.exempted:
-            report.decrypted.append(doc.agenda)
-            opened.append((doc.agenda, str(out)))
+    try:
+        for i, doc in enumerate(docs):
+            if on_progress is not None:
+                on_progress(i, len(docs), done, total)
+            entry = copy.entries.get(doc.stored_path)
+            if entry is None or entry.sha256 != doc.stored_sha256:
+                report.missing.append(doc.agenda)
+                continue
+            # An exempted document is decrypted only with the holder's keys it was
+            # encrypted to (as ``brankas restore``); otherwise it stays .age. Anything the
+            # push encrypted opens with any of the holder's keys (encrypted to every one).
+            mine = [found[f] for f in doc.recipients if f in found] if doc.exempted else []
+            open_it = entry.wrap == layout.WRAP_AGE or (decrypt and bool(mine))
+            out = target / _out_name(doc.stored_path, open_it)
+            result = _restore_one(client, entry, copy.objects[entry.key], out,
+                                  identities if entry.wrap == layout.WRAP_AGE else mine,
+                                  open_it, version=versions.get(entry.key))
+            if result is None:
+                report.damaged.append(doc.agenda)
+                continue
+            report.restored.append(doc.agenda)
+            report.bytes += doc.stored_size
+            done += doc.stored_size
+            if open_it and doc.exempted:
+                report.decrypted.append(doc.agenda)
+                opened.append((doc.agenda, str(out)))
+    except BaseException as exc:  # what was decrypted before the cut is audited all the same
+        _restore_audit(actor, remote.name, target, report, opened,
+                       exc.code if isinstance(exc, BrankasError) else type(exc).__name__)
+        raise
     if on_progress is not None:
         on_progress(len(docs), len(docs), done, total)
+    _restore_audit(actor, remote.name, target, report, opened, None)
+    return report
+
+
+def _restore_audit(actor: User, name: str, target: Path, report: OffsiteRestoreReport,
+                   opened: list[tuple[str, str]], failure: str | None) -> None:
+    """Each exempted document decrypted (``document.open``) and the restore itself; also
+    when the restore was cut short (``failure``: what stopped it)."""
+    detail: dict[str, Any] = {
+        "push": report.push, "to": str(target), "restored": len(report.restored),
+        "decrypted": len(report.decrypted), "missing": report.missing[:100],
+        "damaged": report.damaged[:100], "problems": report.problems[:20]}
+    if failure is not None:
+        detail["error"] = failure
     audit_record_many([*(AuditEntry(actor=actor.username, action="document.open",
                                     target=agenda, detail={"via": "offsite-restore", "out": out})
                          for agenda, out in opened), AuditEntry(
-        actor=actor.username, action="offsite.restore", target=remote.name,
-        outcome="ok" if report.ok else "problems",
-        detail={"push": report.push, "to": str(target), "restored": len(report.restored),
-                "decrypted": len(report.decrypted), "missing": report.missing[:100],
-                "damaged": report.damaged[:100], "problems": report.problems[:20]})])
-    return report
+        actor=actor.username, action="offsite.restore", target=name,
+        outcome="failed" if failure is not None else "ok" if report.ok else "problems",
+        detail=detail)])
 
 
 def _restore_one(client: Any, entry: layout.Entry, stored_sha: str, out: Path,
