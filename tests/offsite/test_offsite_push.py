@@ -774,3 +774,28 @@ def test_a_restore_cut_short_still_audits_every_document_it_decrypted(  # type: 
               if e.detail.get("via") == "offsite-restore"]
     assert opened == [secret.agenda]
     assert _audit("offsite.restore")[-1].outcome == "failed"
+
+
+def test_a_push_writes_no_plaintext_file_not_even_the_biasa_register(office) -> None:  # type: ignore[no-untyped-def]
+    """docs/offsite.md: a register is encrypted as it is read, never a plaintext temporary
+    file. The disk's writer puts the biasa register in the clear (a disk has it so): a push
+    must not. Every file under the data folder's tmp/ is looked at while objects go up."""
+    from brankas.web.runtime import brankas_settings
+
+    _add(office)
+    tmp = brankas_settings().tmp
+    found: list[str] = []
+
+    def scan(*_: int) -> None:
+        for path in tmp.rglob("*"):
+            if path.is_file() and b"Undangan rapat koordinasi" in path.read_bytes():
+                found.append(path.name)
+
+    pushed = _push(office, on_progress=scan)
+    assert pushed.ok
+    assert found == []
+    # and the register still arrives whole: the index names its plaintext's hash and size
+    from brankas.web.offsite.models import PushedObject
+
+    reg = PushedObject.objects.get(bag_path="backup/offsite-0001/register-biasa.csv")
+    assert reg.wrap == "age" and reg.sha256 != reg.bag_sha256 and reg.size > reg.bag_size > 0

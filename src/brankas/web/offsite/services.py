@@ -199,6 +199,7 @@ class _Item:
     source: str | bytes  # a file's path (text: 100,000 of them stay small), or the bytes
     sha256: str
     size: int
+    cipher: tuple[str, int] | None = None  # source already encrypted: its SHA-256, size
 
     @property
     def wrap(self) -> str:
@@ -344,14 +345,21 @@ def _sources(files: runfiles.RunFiles, remote: Remote, push: Push
                                layout.sha256(data), len(data)))
         readers = {p: recipients_for(purpose=p) for p in
                    (Purpose.REGISTER, Purpose.SNAPSHOT, Purpose.AUDIT_TAIL)}
+        recipients = readers[Purpose.SNAPSHOT].age()
         push.register_seq = _register_seq()
         done = Push.objects.filter(remote=remote, status=Push.COMPLETED, snapshot=True)
         if not done.filter(register_seq=push.register_seq).exists():
             # The registers and the snapshot, unless a completed push holds them as they
             # still are (only sign-ins, backups and pushes happened since).
-            made = _write_run_files(files, readers)
-            items.extend(_Item(f"{folder}/{n}", str(w.path), w.sha256, w.size)
-                         for n, w in made.items())
+            sealing = _SealingFiles(files, recipients)
+            made = _write_run_files(sealing, readers)  # type: ignore[arg-type]
+            for n, w in made.items():
+                if n in sealing.plain:  # encrypted here, the file's own hash in the index
+                    sha, size = sealing.plain[n]
+                    items.append(_Item(f"{folder}/{n}", str(w.path), sha, size,
+                                       cipher=(w.sha256, w.size)))
+                else:
+                    items.append(_Item(f"{folder}/{n}", str(w.path), w.sha256, w.size))
             text = recipients_text(readers[Purpose.SNAPSHOT].recovery,
                                    list(readers[Purpose.SNAPSHOT].keys))
             items.append(_Item(f"{folder}/{RECIPIENTS}", text, layout.sha256(text), len(text)))
@@ -364,8 +372,31 @@ def _sources(files: runfiles.RunFiles, remote: Remote, push: Push
             segment, written = auditsegments.segment_write(
                 files, after, head[0], readers[Purpose.AUDIT_TAIL].age())
             items.append(_Item(segment.path, str(written.path), written.sha256, written.size))
-    recipients = readers[Purpose.SNAPSHOT].age()
     return items, recipients, head
+
+
+class _SealingFiles:
+    """The run's files as the disk's writers see them, with every file encrypted as it is
+    written: a disk has the biasa register in the clear, an offsite copy has nothing in
+    the clear, and no plaintext temporary file is made for it (docs/offsite.md).
+    ``plain``: the SHA-256 and size of what was written, by name."""
+
+    def __init__(self, files: runfiles.RunFiles, recipients: list[str]) -> None:
+        self.files = files
+        self.recipients = recipients
+        self.plain: dict[str, tuple[str, int]] = {}
+
+    @contextlib.contextmanager
+    def write(self, name: str, *, recipients: list[str] | None = None
+              ) -> Iterator[tuple[IO[bytes], list[runfiles.Written]]]:
+        if recipients:
+            with self.files.write(name, recipients=recipients) as made:
+                yield made
+            return
+        with self.files.write(name, recipients=self.recipients) as (out, done):
+            tee = _Tee(out)
+            yield tee, done  # type: ignore[misc]
+        self.plain[name] = (tee.hash.hexdigest(), tee.size)
 
 
 class _HashingReader(io.RawIOBase):
@@ -443,6 +474,9 @@ def _send_each(client: Any, remote: Remote, push: Push, todo: list[_Item],
                 else Path(item.source)
             sha, size = item.sha256, item.size
             staged = None
+        elif item.cipher is not None:  # encrypted as it was written (a run file)
+            staged = Path(str(item.source))
+            source, (sha, size) = staged, item.cipher
         else:  # encrypted into a staging file of ciphertext, the plaintext hashed on the way
             with _open_source(item) as raw:
                 plain = _HashingReader(raw)  # type: ignore[arg-type]
