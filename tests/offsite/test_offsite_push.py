@@ -799,3 +799,57 @@ def test_a_push_writes_no_plaintext_file_not_even_the_biasa_register(office) -> 
 
     reg = PushedObject.objects.get(bag_path="backup/offsite-0001/register-biasa.csv")
     assert reg.wrap == "age" and reg.sha256 != reg.bag_sha256 and reg.size > reg.bag_size > 0
+
+
+@pytest.mark.slow  # a real process, slowed by --bwlimit, killed outright (about 10 s)
+def test_a_push_killed_outright_resumes_and_leaves_verify_clean(  # type: ignore[no-untyped-def]
+        cli_office, cli_home, run_cli, server, raw, tmp_path) -> None:
+    """kill -9 of ``brankas offsite push`` at a random point once objects are arriving:
+    the next push completes, everything recorded is on the server as recorded, and the
+    objects the dead process sent (the server has them, locked) do not make every later
+    verify fail."""
+    import random
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import cli_env
+
+    prefix = f"t-{uuid.uuid4().hex[:12]}"
+    bucket = server["BRANKAS_TEST_S3_BUCKET"]
+    added = run_cli("offsite", "add", "pdn", "--endpoint", server["BRANKAS_TEST_S3_ENDPOINT"],
+                    "--bucket", bucket, "--prefix", prefix, "--retention-days", "2",
+                    user="operator")
+    assert added.returncode == 0, added.stderr
+    for n in range(3):  # three documents of 48 KiB: 3 s each at 16 KiB/s
+        pdf = tmp_path / f"surat-{n}.pdf"
+        pdf.write_bytes(_big_pdf((48 << 10) + n * 64))
+        r = run_cli("register", str(pdf), "--direction", "penerimaan", "--classification",
+                    "biasa", "--subject", f"Surat {n}", "--number", f"{n}/2026", "--date",
+                    "2026-11-20", "--correspondent", "Bupati", user="operator")
+        assert r.returncode == 0, r.stderr
+    env = cli_env(cli_home, tmp_path, "operator")
+    proc = subprocess.Popen([sys.executable, "-m", "brankas", "offsite", "push", "pdn",
+                             "--bwlimit", "16K", "--json"], env=env, cwd=tmp_path,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(600):
+            listed = raw.list_objects_v2(Bucket=bucket, Prefix=f"{prefix}/data/")
+            if listed.get("KeyCount", 0) >= 1 or proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        time.sleep(random.uniform(0, 2))
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    resumed = run_cli("offsite", "push", "pdn", "--json", user="operator")
+    assert resumed.returncode == 0, resumed.stderr
+    assert resumed.json()["push"] == 2
+    # what arrived before the kill is not sent again (it was there: the server said so)
+    assert resumed.json()["objects_skipped"] >= 1, resumed.json()
+    keys = [v["Key"] for page in raw.get_paginator("list_object_versions").paginate(
+        Bucket=bucket, Prefix=f"{prefix}/data/") for v in page.get("Versions", [])]
+    assert len(keys) == len(set(keys))  # append-only: one version per payload object
+    verified = run_cli("offsite", "verify", "pdn", "--sample", "100", "--json", user="operator")
+    assert verified.returncode == 0, verified.json()

@@ -26,6 +26,7 @@ import fcntl
 import functools
 import hashlib
 import io
+import json
 import math
 import os
 import re
@@ -430,6 +431,8 @@ def _send_payload(client: Any, remote: Remote, push: Push, items: list[_Item],
                   recipients: list[str], files: runfiles.RunFiles, outcome: PushOutcome,
                   on_progress: Progress | None) -> None:
     """Each file the remote lacks (by payload path and SHA-256) as a new object."""
+    journal_path = brankas_settings().tmp / f"offsite-{remote.remote_id}.sent"
+    _adopt_sent(client, remote, journal_path)
     there = set(PushedObject.objects.filter(remote=remote, kind=PushedObject.PAYLOAD)
                 .values_list("bag_path", "bag_sha256").iterator(chunk_size=5000))
     todo = [i for i in items if (i.path, i.sha256) not in there]
@@ -452,12 +455,15 @@ def _send_payload(client: Any, remote: Remote, push: Push, items: list[_Item],
             push.save(update_fields=["objects_sent", "bytes_sent", "files_done", "bytes_done"])
         pending.clear()
 
-    try:
-        _send_each(client, remote, push, todo, recipients, files, outcome, report,
-                   pending, record)
-    finally:  # what the server confirmed is recorded even when the push is cut short
-        if pending:
-            record()
+    fd = os.open(journal_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with open(fd, "w", encoding="utf-8") as journal:
+        try:
+            _send_each(client, remote, push, todo, recipients, files, outcome, report,
+                       pending, record, journal)
+        finally:  # what the server confirmed is recorded even when the push is cut short
+            if pending:
+                record()
+    journal_path.unlink()  # everything it names is recorded
     push.files_done = push.files_total
     push.save()
 
@@ -465,7 +471,7 @@ def _send_payload(client: Any, remote: Remote, push: Push, items: list[_Item],
 def _send_each(client: Any, remote: Remote, push: Push, todo: list[_Item],
                recipients: list[str], files: runfiles.RunFiles, outcome: PushOutcome,
                report: Callable[..., None], pending: list[PushedObject],
-               record: Callable[[], None]) -> None:
+               record: Callable[[], None], journal: IO[str]) -> None:
     done_bytes = push.bytes_done
     for n, item in enumerate(todo):
         key = layout.new_object_key()
@@ -494,6 +500,13 @@ def _send_each(client: Any, remote: Remote, push: Push, todo: list[_Item],
         progress: Callable[[int], None] | None = functools.partial(report, n)
         if staged is None and size > client.config.part_size:  # multipart: resumable
             key, state, progress = _resumable(remote, item, key, progress)
+        # Named before it is sent: a push killed outright (no ``finally``) leaves objects
+        # the server confirmed and nobody recorded; the next push adopts them.
+        journal.write(json.dumps({
+            "push": push.pk, "key": key, "sha256": sha, "size": size, "path": item.path,
+            "bag_sha256": item.sha256, "bag_size": item.size, "wrap": item.wrap,
+            "until": until.isoformat()}) + "\n")
+        journal.flush()
         try:
             result = client.put(key, source, sha256=bytes.fromhex(sha), size=size,
                                 retain_until=until, progress=progress, resume=state)
@@ -522,6 +535,62 @@ def _send_each(client: Any, remote: Remote, push: Push, todo: list[_Item],
         if state is not None:  # recorded: the upload's state is no longer needed
             Remote.objects.filter(pk=remote.pk).update(upload={})
         report(n + 1)
+
+
+def _adopt_sent(client: Any, remote: Remote, path: Path) -> int:
+    """Record the objects a push killed outright had sent and the server holds as sent
+    (its SHA-256 reported, or read back) but that push had not recorded yet (it records
+    in batches): named in its journal ``tmp/offsite-<id>.sent`` before each was sent.
+    Then they are not sent again, and verify knows them as the office's own."""
+    try:
+        lines = path.read_text("utf-8").splitlines()
+    except (FileNotFoundError, UnicodeDecodeError):
+        return 0
+    wanted: dict[str, dict[str, Any]] = {}
+    for line in lines:
+        with contextlib.suppress(ValueError, TypeError, AttributeError):
+            d = json.loads(line)
+            if layout.OBJECT_KEY.fullmatch(str(d.get("key"))):
+                wanted[str(d["key"])] = d
+    keys = list(wanted)
+    for i in range(0, len(keys), 500):  # those the push recorded before it died
+        for done in PushedObject.objects.filter(remote=remote, key__in=keys[i:i + 500]
+                                                ).values_list("key", flat=True):
+            wanted.pop(done, None)
+    pushes = {p.pk: p for p in Push.objects.filter(remote=remote, pk__in={
+        d.get("push") for d in wanted.values() if isinstance(d.get("push"), int)})}
+    adopted: list[PushedObject] = []
+    for key, d in wanted.items():
+        try:
+            push, sha, size = pushes[d["push"]], str(d["sha256"]), int(d["size"])
+            until = datetime.fromisoformat(str(d["until"]))
+            fields = (str(d["path"]), str(d["bag_sha256"]), int(d["bag_size"]), str(d["wrap"]))
+        except (KeyError, ValueError, TypeError):
+            continue
+        if fields[3] not in (layout.WRAP_AGE, layout.WRAP_PLAIN):
+            continue
+        head = client.head(key)
+        if head is None or head.size != size or not head.version_id:
+            continue  # never arrived (or only some parts of it)
+        if head.sha256 is not None:
+            confirmed = "checksum"
+            if head.sha256.hex() != sha:
+                continue
+        else:
+            confirmed, sink = "read-back", _HashSink()
+            client.get(key, sink, version_id=head.version_id, max_bytes=size)
+            if sink.hash.hexdigest() != sha:
+                continue
+        adopted.append(PushedObject(
+            remote=remote, push=push, kind=PushedObject.PAYLOAD, key=key,
+            version_id=head.version_id, sha256=sha, size=size, bag_path=fields[0],
+            bag_sha256=fields[1], bag_size=fields[2], wrap=fields[3], confirmed=confirmed,
+            retain_until=until, pushed_at=timezone.now()))
+    PushedObject.objects.bulk_create(adopted)
+    if adopted and (Remote.objects.filter(pk=remote.pk).values_list("upload", flat=True)
+                    .first() or {}).get("key") in {o.key for o in adopted}:
+        Remote.objects.filter(pk=remote.pk).update(upload={})
+    return len(adopted)
 
 
 def _resumable(remote: Remote, item: _Item, key: str, progress: Callable[[int], None] | None
