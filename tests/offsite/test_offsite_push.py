@@ -853,3 +853,25 @@ def test_a_push_killed_outright_resumes_and_leaves_verify_clean(  # type: ignore
     assert len(keys) == len(set(keys))  # append-only: one version per payload object
     verified = run_cli("offsite", "verify", "pdn", "--sample", "100", "--json", user="operator")
     assert verified.returncode == 0, verified.json()
+
+
+def test_the_canary_result_is_kept_when_the_verify_after_it_fails(office, faults) -> None:  # type: ignore[no-untyped-def]
+    """A server that stops enforcing locks and then answers a hostile listing: verify
+    fails on the listing, but what the canary found (NOT immutable) must be recorded and
+    shown all the same, not the old "immutable" of the add."""
+    from brankas.core.errors import BrankasError
+    from brankas.web.offsite.models import Remote
+    from brankas.web.offsite.services import offsite_verify, remote_add
+
+    remote_add(actor=office.users["operator"], name="berubah", endpoint=faults.endpoint,
+               bucket=office.bucket, prefix=office.prefix, retention_days=2)
+    assert Remote.objects.get(name="berubah").immutable is True
+    _push(office, name="berubah")
+    faults.mode = "no-lock"
+    faults.rewrite = lambda target, body: (body.replace(b"<Key>", b"<Key>../", 1)
+                                           if "versions" in target else body)
+    with pytest.raises(BrankasError):
+        offsite_verify(actor=office.users["operator"], name="berubah", sample=0)
+    remote = Remote.objects.get(name="berubah")
+    assert remote.immutable is False and "delet" in remote.canary_detail.lower()
+    assert _audit("offsite.verify")[-1].detail.get("immutable") is False

@@ -743,6 +743,7 @@ def offsite_verify(*, actor: User, name: str, sample: float = 5.0,
     server reports it, or for ``sample`` percent of those it does not, downloaded. Names
     every missing, changed or unexpected object (a version the office did not write)."""
     require_audited(actor, Action.OFFSITE_VERIFY, target=name[:200])
+    found: OffsiteVerifyReport | None = None  # once the canary has answered
     try:
         remote = _remote(name)
         if not 0 <= sample <= 100:
@@ -750,18 +751,26 @@ def offsite_verify(*, actor: User, name: str, sample: float = 5.0,
         client = client_for(remote)
         client.check()
         canary = client.canary()
-        report = OffsiteVerifyReport(remote=remote.name, immutable=bool(canary.immutable),
-                                     canary=str(canary.detail)[:2000])
+        report = found = OffsiteVerifyReport(
+            remote=remote.name, immutable=bool(canary.immutable),
+            canary=str(canary.detail)[:2000])
+        # What the canary found is kept whatever happens next (a verify that then fails
+        # must not leave the remote shown as immutable).
+        Remote.objects.filter(pk=remote.pk).update(
+            immutable=report.immutable, canary_at=timezone.now(), canary_detail=report.canary)
         _verify_objects(client, remote, report, sample, on_progress)
     except BrankasError as exc:
         audit_record(actor=actor.username, action="offsite.verify", target=name[:200],
                      outcome="refused" if exc.kind in ("invalid", "not_found") else "failed",
-                     detail={"error": exc.code})
+                     detail={"error": exc.code} | (
+                         {"immutable": found.immutable} if found is not None else {}))
+        if found is not None:
+            Remote.objects.filter(pk=remote.pk).update(last_verified_at=timezone.now(),
+                                                       last_verify_ok=False)
         raise
     now = timezone.now()
-    Remote.objects.filter(pk=remote.pk).update(
-        immutable=report.immutable, canary_at=now, canary_detail=report.canary,
-        last_verified_at=now, last_verify_ok=report.ok)
+    Remote.objects.filter(pk=remote.pk).update(last_verified_at=now,
+                                               last_verify_ok=report.ok)
     audit_record(actor=actor.username, action="offsite.verify", target=remote.name,
                  outcome="ok" if report.ok else "problems",
                  detail={"immutable": report.immutable, "checked": report.checked,
