@@ -875,3 +875,24 @@ def test_the_canary_result_is_kept_when_the_verify_after_it_fails(office, faults
     remote = Remote.objects.get(name="berubah")
     assert remote.immutable is False and "delet" in remote.canary_detail.lower()
     assert _audit("offsite.verify")[-1].detail.get("immutable") is False
+
+
+def test_two_remotes_cannot_share_a_prefix_of_one_bucket(office) -> None:  # type: ignore[no-untyped-def]
+    """A remote whose prefix is inside another's (or the same) in the same bucket would
+    see the other's objects as its own listing: every verify of the outer one names them
+    unexpected, and both write the same index and seal names. Refused at add."""
+    from brankas.core.errors import BrankasError
+    from brankas.web.offsite.services import remote_add
+
+    def add(name: str, prefix: str) -> Any:
+        return remote_add(actor=office.users["operator"], name=name, endpoint=office.endpoint,
+                          bucket=office.bucket, prefix=prefix, retention_days=2)
+
+    add("luar", office.prefix)
+    for name, prefix in (("sama", office.prefix), ("dalam", f"{office.prefix}/kantor-b"),
+                         ("induk", "")):  # the bucket's root holds the first one's prefix
+        with pytest.raises(BrankasError) as refused:
+            add(name, prefix)
+        assert refused.value.code == "offsite_field_invalid", name
+        assert "luar" in refused.value.message("en")
+    assert add("lain", f"{office.prefix}-b").name == "lain"  # a sibling is fine

@@ -144,6 +144,16 @@ def _checked_fields(name: str, endpoint: str, bucket: str, region: str, prefix: 
     return prefix, creds
 
 
+def _same_place(a: str, b: str) -> bool:
+    return _endpoint_shown(a).rstrip("/").lower() == _endpoint_shown(b).rstrip("/").lower()
+
+
+def _nested(a: str, b: str) -> bool:
+    """One prefix holds the other (or they are the same): one remote would list the
+    other's objects as its own, and both write the same tag names."""
+    return a == b or not a or not b or b.startswith(a + "/") or a.startswith(b + "/")
+
+
 def _endpoint_shown(endpoint: str) -> str:
     """The endpoint as it may be recorded or shown: a ``user:secret@`` typed into it (as
     some tools take the keys) removed, so that a credential never reaches a record."""
@@ -162,6 +172,12 @@ def remote_add(*, actor: User, name: str, endpoint: str, bucket: str,
                                         credentials_file)
         if Remote.objects.filter(name=name).exists():
             raise Conflict("offsite_remote_exists", name=name)
+        for other in Remote.objects.filter(bucket=bucket):
+            if _same_place(other.endpoint, endpoint) and _nested(other.prefix, prefix):
+                raise InvalidInput(
+                    "offsite_field_invalid", field="--prefix",
+                    detail=f"bertumpang dengan remote {other.name} / overlaps remote "
+                           f"{other.name} ({other.prefix or '/'})")
         remote = Remote(name=name, remote_id=secrets.token_hex(16), endpoint=endpoint,
                         bucket=bucket, region=region, prefix=prefix,
                         retention_days=retention_days, credentials_file=creds,
