@@ -896,3 +896,25 @@ def test_two_remotes_cannot_share_a_prefix_of_one_bucket(office) -> None:  # typ
         assert refused.value.code == "offsite_field_invalid", name
         assert "luar" in refused.value.message("en")
     assert add("lain", f"{office.prefix}-b").name == "lain"  # a sibling is fine
+
+
+def test_a_holder_deactivated_during_a_restore_decrypts_nothing_more(office, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """As ``brankas restore`` (issue 14): a holder deactivated, or whose key is revoked,
+    while a restore runs decrypts no exempted document after that; it comes back .age."""
+    from brankas.web.accounts.models import User
+    from brankas.web.documents.models import Document
+
+    _add(office)
+    _push(office)
+    kasi = office.users["kasi"]
+
+    def deactivate(i: int, *_: int) -> None:
+        if i == 0:
+            User.objects.filter(pk=kasi.pk).update(is_active=False)
+
+    report = _restore(office, tmp_path / "pulih", decrypt=True, on_progress=deactivate)
+    assert report.decrypted == []
+    secret = Document.objects.get(agenda=office.docs["secret"])
+    assert secret.agenda in report.restored
+    out = tmp_path / "pulih" / secret.stored_path.removeprefix("arsip/")
+    assert out.read_bytes().startswith(b"age-encryption.org/v1")

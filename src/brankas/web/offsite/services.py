@@ -1011,7 +1011,12 @@ def offsite_restore(*, actor: User, name: str, to: Path | str, passphrase: str,
     four-folder tree), each object checked against the sealed manifest and the file
     against the register. Needs the acting holder's passphrase (everything offsite is
     encrypted); with ``decrypt`` the holder's exempted documents are decrypted too."""
-    from brankas.web.backup.restore import _documents_wanted, _holder_identities, _out_name
+    from brankas.web.backup.restore import (
+        _documents_wanted,
+        _holder_identities,
+        _keys_in_force,
+        _out_name,
+    )
 
     require_audited(actor, Action.OFFSITE_RESTORE, target=name[:200])
     if decrypt:
@@ -1056,6 +1061,8 @@ def offsite_restore(*, actor: User, name: str, to: Path | str, passphrase: str,
             # An exempted document is decrypted only with the holder's keys it was
             # encrypted to (as ``brankas restore``); otherwise it stays .age. Anything the
             # push encrypted opens with any of the holder's keys (encrypted to every one).
+            if doc.exempted:  # a holder deactivated meanwhile decrypts nothing more
+                found = _keys_in_force(actor, found)
             mine = [found[f] for f in doc.recipients if f in found] if doc.exempted else []
             open_it = entry.wrap == layout.WRAP_AGE or (decrypt and bool(mine))
             out = target / _out_name(doc.stored_path, open_it)
