@@ -918,3 +918,30 @@ def test_a_holder_deactivated_during_a_restore_decrypts_nothing_more(office, tmp
     assert secret.agenda in report.restored
     out = tmp_path / "pulih" / secret.stored_path.removeprefix("arsip/")
     assert out.read_bytes().startswith(b"age-encryption.org/v1")
+
+
+@pytest.mark.slow  # 25 commands in-process (about 2.5 s)
+def test_the_cli_allows_and_refuses_each_role_as_the_matrix_says(cli_office, run_cli,  # type: ignore[no-untyped-def]
+                                                                 tmp_path) -> None:
+    """Through the command line (no server needed: the refusal comes first, an allowed
+    role reaches the unknown remote's name)."""
+    from brankas.core.access import MATRIX, Action
+    from tests.conftest import ROLES
+
+    commands = {
+        Action.OFFSITE_ADD: ("add", "tidak-ada", "--endpoint", "http://127.0.0.1:9",
+                             "--bucket", "bukan", "--region", "!"),
+        Action.OFFSITE_PUSH: ("push", "tidak-ada"),
+        Action.OFFSITE_VERIFY: ("verify", "tidak-ada"),
+        Action.OFFSITE_RESTORE: ("restore", "tidak-ada", "--to", str(tmp_path / "x")),
+        Action.VIEW_BACKUPS: ("list",),
+    }
+    for user, role in (ROLES | {"admin": "admin"}).items():
+        for action, args in commands.items():
+            r = run_cli("offsite", *args, user=user, env={"BRANKAS_PASSPHRASE": "salah"})
+            refused = "permission" in r.stderr.lower() or "may not" in r.stderr.lower()
+            assert refused == (role not in MATRIX[action]), (user, action, r.stderr)
+            if action == Action.VIEW_BACKUPS:
+                assert r.returncode == 0, (user, r.stderr)
+            else:
+                assert r.returncode != 0 and r.stderr.startswith("brankas:"), (user, action)
