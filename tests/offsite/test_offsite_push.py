@@ -945,3 +945,31 @@ def test_the_cli_allows_and_refuses_each_role_as_the_matrix_says(cli_office, run
                 assert r.returncode == 0, (user, r.stderr)
             else:
                 assert r.returncode != 0 and r.stderr.startswith("brankas:"), (user, action)
+
+
+def test_a_push_extends_the_copy_not_every_version_ever_written(office, raw) -> None:  # type: ignore[no-untyped-def]
+    """docs/offsite.md: the locks extended are those of the objects the index still names
+    (and the newest tag versions). The index, manifest and seal of every earlier push (an
+    index is about 20 MB at 100,000 documents, one a day) are left to run out."""
+    import datetime as dt
+
+    from brankas.web.offsite.models import PushedObject, Remote
+
+    _add(office)
+    first = _push(office)
+    _push(office)
+    old_index = PushedObject.objects.get(push=first.push, kind="tag", key="brankas-index.age")
+    doc = PushedObject.objects.filter(push=first.push, kind="payload",
+                                      bag_path__startswith="arsip/").first()
+
+    def retention(obj: Any) -> Any:
+        return raw.get_object_retention(Bucket=office.bucket, Key=f"{office.prefix}/{obj.key}",
+                                        VersionId=obj.version_id)["Retention"]["RetainUntilDate"]
+
+    before = {o.pk: retention(o) for o in (old_index, doc)}
+    PushedObject.objects.update(retain_until=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1))
+    Remote.objects.update(retention_days=3)
+    third = _push(office)
+    assert third.push.retention_extended > 0
+    assert retention(doc) - before[doc.pk] > dt.timedelta(hours=23)  # still in the index
+    assert retention(old_index) == before[old_index.pk]  # replaced by push 2's and 3's
