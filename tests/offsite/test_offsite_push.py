@@ -973,3 +973,24 @@ def test_a_push_extends_the_copy_not_every_version_ever_written(office, raw) -> 
     assert third.push.retention_extended > 0
     assert retention(doc) - before[doc.pk] > dt.timedelta(hours=23)  # still in the index
     assert retention(old_index) == before[old_index.pk]  # replaced by push 2's and 3's
+
+
+def test_a_second_push_while_one_runs_is_refused(office) -> None:  # type: ignore[no-untyped-def]
+    """One push per remote at a time: the lock (an operating-system lock on a file in the
+    data folder's tmp/, as another process holds it) refuses the second, audited."""
+    import fcntl
+
+    from brankas.core.errors import Conflict
+    from brankas.web.offsite.models import Push
+    from brankas.web.runtime import brankas_settings
+
+    remote = _add(office)
+    path = brankas_settings().tmp / f"offsite-{remote.remote_id}.lock"
+    with open(path, "a+b") as held:  # another process's push, as the kernel sees it
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+        with pytest.raises(Conflict) as refused:
+            _push(office)
+    assert refused.value.code == "offsite_push_running"
+    assert not Push.objects.exists()
+    assert _audit("offsite.push")[-1].outcome == "refused"
+    assert _push(office).ok  # once it is released
