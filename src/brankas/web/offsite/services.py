@@ -86,6 +86,9 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,59}")
 MAX_RETENTION_DAYS = 36500
 EXTEND_WHEN = 3  # a lock ending within a third of the retention period is extended
 SEAL_VERSIONS_TRIED = 50  # newer forged seal versions than this are not all opened
+# On a new machine (no records) every seal version is read, to find the newest push
+# sealed: a daily push keeps about 400 (their locks run out after that).
+SEAL_VERSIONS_READ_NEW = 2000
 _RECORD_EVERY = 32  # objects confirmed by the server recorded in one transaction
 
 
@@ -935,9 +938,10 @@ def read_sealed(client: Any, *, name: str, remote_id: str | None, trusted: set[s
             problems.append(f"{label}: tidak ditulis kantor ini, diabaikan / not written by "
                             "this office, ignored")
             continue
-        if tried >= SEAL_VERSIONS_TRIED:
+        limit = SEAL_VERSIONS_TRIED if known is not None else SEAL_VERSIONS_READ_NEW
+        if tried >= limit:
             problems.append(f"{label}: tidak dibaca, segel yang lebih baru mungkin ada / not "
-                            f"read (more than {SEAL_VERSIONS_TRIED} tried): a newer push's "
+                            f"read (more than {limit} tried): a newer push's "
                             "seal may be among those not read")
             break
         tried += 1
