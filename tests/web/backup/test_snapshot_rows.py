@@ -157,3 +157,24 @@ def test_the_registers_from_rows_are_the_registers_row_by_row(office) -> None:
         assert (out_biasa.getvalue(), out_full.getvalue()) == _registers_as_before(after)
     assert registers.SEALED_LABEL.encode() in out_full.getvalue()
     assert b"'=HYPERLINK" in out_biasa.getvalue() or after is not None
+
+
+@pytest.mark.parametrize("count", [0, 1, 1203])
+def test_the_control_list_in_one_pass_is_both_files_byte_for_byte(count: int) -> None:
+    control = {"format": "x", "run": 3, "office": "Dinas \u00e9", "verified": True,
+               "categories": {"biasa/pengiriman": {"label": "L", "files": 1, "bytes": 2}},
+               "documents": [], "audit_head": None, "snapshot": False}
+    odd = [{"agenda": "=1+1", "folder": "dikecualikan/penerimaan", "classification": "rahasia",
+            "file": "arsip/\u4e2d \"q\"\n.pdf", "bytes": -5, "sha256": None},
+           {"agenda": "B-2", "folder": "biasa/pengiriman", "classification": "biasa",
+            "file": "@x", "bytes": True, "sha256": "ab", "extra": [1, {"n": 2.5}]},
+           {"agenda": "B-3", "folder": "biasa/penerimaan", "classification": "terbatas"}]
+    documents = [*odd, *({"agenda": f"B-{i}", "folder": "biasa/pengiriman",
+                          "classification": "biasa", "file": f"arsip/{i}.pdf", "bytes": i,
+                          "sha256": f"{i:064x}"} for i in range(count))][:count]
+    out_csv, out_json = io.BytesIO(), io.BytesIO()
+    registers.control_write(out_csv, out_json, control, iter(documents))
+    whole = {**control, "documents": documents}
+    assert out_json.getvalue() == registers.control_json(whole)
+    assert out_csv.getvalue() == registers.control_csv(whole)
+    assert json.loads(out_json.getvalue())["documents"] == documents

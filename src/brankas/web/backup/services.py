@@ -594,10 +594,9 @@ def _close_run(bag: Bag, src: _Sources, seals: diskseal.SealReport, run: BackupR
     run's folder and the disk's segments, written to the disk together (one checkpoint:
     a run killed at any point leaves a segment on the disk only with its seal)."""
     folder = f"{RUNS_DIR}/{run.folder}"
-    with files.write(CONTROL_CSV) as (out, done_csv):
-        registers.control_csv_write(out, control, carried)
-    with files.write(CONTROL_JSON) as (out, done_json):
-        registers.control_json_write(out, control, carried)
+    with files.write(CONTROL_CSV) as (out_csv, done_csv), \
+            files.write(CONTROL_JSON) as (out_json, done_json):
+        registers.control_write(out_csv, out_json, control, carried)
     closing = [done_csv[0].item(f"{folder}/{CONTROL_CSV}"),
                done_json[0].item(f"{folder}/{CONTROL_JSON}")]
     sealed.files.update({item.path: item.sha256 or "" for item in closing})
