@@ -86,11 +86,6 @@ from brankas.web.sendrequests.selectors import request_letters
 Progress = Callable[[int, int, int, int], None]  # files_done, files_total, bytes_done, bytes_total
 
 
-_DOC_FIELDS = ("id", "agenda", "direction", "classification", "category", "number", "doc_date",
-               "subject", "correspondent", "pages", "attachments", "notes", "registered_by_id",
-               "registered_at", "stored_path", "stored_sha256", "stored_size", "content_sha256",
-               "sealed")  # issue 16: which register fields are sealed
-
 
 @dataclass
 class BackupOutcome:
@@ -440,31 +435,36 @@ def _write_run_files(files: runfiles.RunFiles, readers: dict[Purpose, Recipients
     part holds the database), no snapshot: a journal run whose registers are written
     whole (a document changed) does not write the whole snapshot beside its part."""
     users = dict(User.objects.values_list("id", "username"))
-
-    def rows(biasa_only: bool) -> Iterator[dict[str, Any]]:
-        qs = Document.objects.order_by("id")
-        if after is not None:
-            qs = qs.filter(id__gt=after)
-        if biasa_only:
-            qs = qs.filter(category="biasa")
-        for d in qs.values(*_DOC_FIELDS).iterator(chunk_size=2000):
-            yield registers.register_row(d, users.get(d["registered_by_id"], ""))
-
     made: dict[str, runfiles.Written] = {}
     biasa, full = ((REGISTER_BIASA, REGISTER_FULL) if after is None
                    else (journal.REGISTER_BIASA_PART, journal.REGISTER_FULL_PART))
-    with files.write(biasa) as (out, done):
-        registers.csv_write(out, registers.REGISTER_COLUMNS, rows(True))
-    made[biasa] = done[0]
-    with files.write(full, recipients=readers[Purpose.REGISTER].age()) as (out, done):
-        registers.csv_write(out, registers.REGISTER_COLUMNS, rows(False))
-    made[full] = done[0]
+    with files.write(biasa) as (out_biasa, done_biasa), \
+            files.write(full, recipients=readers[Purpose.REGISTER].age()) as (out_full, done):
+        registers.registers_write(out_biasa, out_full, _register_rows(after), users=users,
+                                  zone=timezone.get_current_timezone(),
+                                  db_zone=connection.timezone)
+    made[biasa], made[full] = done_biasa[0], done[0]
     if not whole_snapshot:
         return made
     with files.write(SNAPSHOT, recipients=readers[Purpose.SNAPSHOT].age()) as (out, done):
         snapshot_write(out, labels=DISK_MODELS)  # the audit log goes in segments
     made[SNAPSHOT] = done[0]
     return made
+
+
+def _register_rows(after: int | None) -> Iterator[tuple[Any, ...]]:
+    """The documents' rows for the registers (``registers.REGISTER_ROW``), in register
+    order (those whose id is above ``after``, a journal run's), as the database driver
+    gives them (no ORM converter per value: ``registers_write`` takes them so), read
+    2,000 at a time (a server-side cursor on PostgreSQL, as ``iterator()`` reads)."""
+    qs = Document.objects.order_by("id")
+    if after is not None:
+        qs = qs.filter(id__gt=after)
+    sql, params = qs.values_list(*registers.REGISTER_ROW).query.sql_with_params()
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(2000):
+            yield from rows
 
 
 def _payload_items(src: _Sources) -> Iterator[PayloadItem]:
@@ -638,10 +638,9 @@ def _close_run(bag: Bag, src: _Sources, seals: diskseal.SealReport, run: BackupR
     run's folder and the disk's segments, written to the disk together (one checkpoint:
     a run killed at any point leaves a segment on the disk only with its seal)."""
     folder = f"{RUNS_DIR}/{run.folder}"
-    with files.write(CONTROL_CSV) as (out, done_csv):
-        registers.control_csv_write(out, control, carried)
-    with files.write(CONTROL_JSON) as (out, done_json):
-        registers.control_json_write(out, control, carried)
+    with files.write(CONTROL_CSV) as (out_csv, done_csv), \
+            files.write(CONTROL_JSON) as (out_json, done_json):
+        registers.control_write(out_csv, out_json, control, carried)
     closing = [done_csv[0].item(f"{folder}/{CONTROL_CSV}"),
                done_json[0].item(f"{folder}/{CONTROL_JSON}")]
     sealed.files.update({item.path: item.sha256 or "" for item in closing})
