@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import json
 import random
+import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -24,6 +25,14 @@ DOCS = 200
 ENTRIES = 2000
 
 
+def _copy(built: tuple[Path, dict], tmp_path: Path) -> Path:
+    """A private copy of the generated instance, for a test whose commands write to it (an
+    audit entry, a backup run): the shared one stays as generated for the others."""
+    home = tmp_path / "home"
+    shutil.copytree(built[0], home)
+    return home
+
+
 def _cli(home: Path, user: str, *args: str) -> CliResult:
     """The real ``brankas`` command on the generated instance, in this process
     (tests/clirun.py: what is checked here is the instance, not the process)."""
@@ -33,13 +42,18 @@ def _cli(home: Path, user: str, *args: str) -> CliResult:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """The generated instance, built once: every test that uses it reads it with the
+    standard library or the command in this process, never through the test database
+    (none is marked ``django_db``). pytest-django runs the tests that use the database
+    first: one of them here would split the module and build this again."""
     base = tmp_path_factory.mktemp("bulk")
     home = base / "home"
     return home, bulk.build(home, DOCS, ENTRIES, seed=3)
 
 
-def test_counts_and_users(built: tuple[Path, dict]) -> None:
-    home, result = built
+def test_counts_and_users(built: tuple[Path, dict], tmp_path: Path) -> None:
+    _, result = built
+    home = _copy(built, tmp_path)
     assert result["documents"] == DOCS
     assert result["audit_entries"] == ENTRIES
     assert 0.15 * DOCS <= result["exempted"] <= 0.35 * DOCS
@@ -53,15 +67,15 @@ def test_counts_and_users(built: tuple[Path, dict]) -> None:
     assert len(years) >= 10  # spread over ten years
 
 
-def test_audit_verify_passes(built: tuple[Path, dict]) -> None:
-    home, _ = built
+def test_audit_verify_passes(built: tuple[Path, dict], tmp_path: Path) -> None:
+    home = _copy(built, tmp_path)
     run = _cli(home, "admin", "audit", "verify")
     assert run.returncode == 0, run.stdout + run.stderr
     assert "intact" in run.stdout
 
 
 def test_backup_then_verify_passes(built: tuple[Path, dict], tmp_path: Path) -> None:
-    home, _ = built
+    home = _copy(built, tmp_path)
     disk = tmp_path / "disk"
     run = _cli(home, "operator", "backup", str(disk), "--label", "bulk", "--json")
     assert run.returncode == 0, run.stderr
@@ -72,7 +86,6 @@ def test_backup_then_verify_passes(built: tuple[Path, dict], tmp_path: Path) -> 
     assert check.returncode == 0, check.stdout + check.stderr
 
 
-@pytest.mark.django_db
 def test_files_match_records_and_counters(built: tuple[Path, dict]) -> None:
     """Read with the standard library: every stored file hashes to its record, every
     exempted one decrypts with the recovery key to the recorded plaintext; the agenda

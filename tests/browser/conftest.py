@@ -63,14 +63,35 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 6
             with urllib.request.urlopen(url + "/static/brankas/brankas.css", timeout=2):  # noqa: S310 - our own http://127.0.0.1
                 return
         except (urllib.error.URLError, ConnectionError, OSError):
-            time.sleep(0.2)
+            time.sleep(0.05)  # a refused connection costs nothing: asked again soon
     raise TimeoutError(f"brankas serve did not answer at {url}")
 
 
+@dataclass
+class Starting:
+    """A ``brankas serve`` started and perhaps not answering yet (``starting``)."""
+
+    base: Path
+    url: str
+    home: Path
+    env: dict[str, str]
+    process: subprocess.Popen[bytes]
+
+    def ready(self) -> Server:
+        """The server, once it answers (its log in the error when it does not)."""
+        try:
+            wait_until_up(self.url, self.process)
+        except (RuntimeError, TimeoutError) as exc:
+            raise RuntimeError(
+                f"{exc}\n{(self.base / 'server.log').read_text()[-3000:]}") from None
+        return Server(url=self.url, home=self.home, env=self.env, process=self.process)
+
+
 @contextmanager
-def serve(base: Path, lang: str = "en", *, quick_keys: bool = False) -> Iterator[Server]:
-    """A fresh Brankas (not set up yet) served on a free port, its data under ``base``;
-    ``quick_keys``: the keys it makes open in milliseconds (tests/browser/quick_serve.py)."""
+def starting(base: Path, lang: str = "en", *, quick_keys: bool = False) -> Iterator[Starting]:
+    """``serve`` without waiting for the server to answer: its start (an interpreter,
+    Django, the migrations of a new database: seconds) goes on while the caller does
+    other work, until ``Starting.ready``. Stopped at the end."""
     home = base / "home"
     tmp = base / "tmp"
     tmp.mkdir(parents=True)
@@ -82,14 +103,9 @@ def serve(base: Path, lang: str = "en", *, quick_keys: bool = False) -> Iterator
     process = subprocess.Popen([sys.executable, "-m", module, "serve", "--host", "127.0.0.1",
                                 "--port", str(port)], env=env, stdout=log, stderr=log,
                                cwd=ROOT)
-    url = f"http://127.0.0.1:{port}"
     try:
-        try:
-            wait_until_up(url, process)
-        except (RuntimeError, TimeoutError) as exc:
-            log.flush()
-            raise RuntimeError(f"{exc}\n{(base / 'server.log').read_text()[-3000:]}") from None
-        yield Server(url=url, home=home, env=env, process=process)
+        yield Starting(base=base, url=f"http://127.0.0.1:{port}", home=home, env=env,
+                       process=process)
     finally:
         process.terminate()
         try:
@@ -98,6 +114,14 @@ def serve(base: Path, lang: str = "en", *, quick_keys: bool = False) -> Iterator
             process.kill()
             process.wait()
         log.close()
+
+
+@contextmanager
+def serve(base: Path, lang: str = "en", *, quick_keys: bool = False) -> Iterator[Server]:
+    """A fresh Brankas (not set up yet) served on a free port, its data under ``base``;
+    ``quick_keys``: the keys it makes open in milliseconds (tests/browser/quick_serve.py)."""
+    with starting(base, lang, quick_keys=quick_keys) as started:
+        yield started.ready()
 
 
 @pytest.fixture
@@ -152,22 +176,31 @@ class _Shared:
 
 @pytest.fixture
 def browser() -> Iterator[object]:
-    """The shared Chromium (``_Shared``); the contexts the test opened are closed after it."""
+    """The shared Chromium (``_Shared``); the contexts the test opened are closed after it,
+    and the browser too when the next test in this process does not use it (here, among
+    the test's own finalisers: before the session's, such as the test databases' teardown,
+    which Django refuses while Playwright's event loop runs in this thread)."""
     launched = _Shared.get()
     before = set(launched.contexts)
     try:
         yield launched
     finally:
-        for context in launched.contexts:
-            if context not in before:
-                context.close()
+        try:
+            for context in launched.contexts:
+                if context not in before:
+                    context.close()
+        finally:
+            following = _NEXT[0]
+            if following is None or "browser" not in getattr(following, "fixturenames", ()):
+                _Shared.close()
 
 
-@pytest.hookimpl(trylast=True)  # after the test's fixtures are finalised
-def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
-    """The shared Chromium closed when the next test in this process does not use it."""
-    if nextitem is None or "browser" not in getattr(nextitem, "fixturenames", ()):
-        _Shared.close()
+_NEXT: list[pytest.Item | None] = [None]  # the test after the one running in this process
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    _NEXT[0] = nextitem
 
 
 @pytest.fixture
@@ -185,21 +218,88 @@ def shoot(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The SOP walks (tests/browser/test_sop_walk.py, about two minutes each) each at the head
-    of one pytest-xdist worker's share. ``--dist worksteal`` first hands each of the N workers
-    a contiguous 1/N of the collection, and a worker steals only tests not yet started: a walk
-    at the head of each share starts at once, one per worker, instead of both queued on the
-    first worker one after the other (the whole suite then waits for the second)."""
-    walks = [item for item in items if getattr(item, "originalname", "") == "test_sop_walk"]
-    if not walks:
-        return
+    """The long tests first, each at the head of a pytest-xdist worker's share:
+    ``--dist worksteal`` first hands each of the N workers a contiguous 1/N of the
+    collection, and an idle worker steals only the tail of another's queue, never a test
+    already started: a long test at the tail would start last while the other worker idles.
+
+    This runs after pytest-django's sort of the whole collection by database use (tests on
+    the test database, then transactional ones, then those without one; its hook and
+    tests/conftest.py's are both ``tryfirst``, and pytest-django's runs second), which
+    scatters the modules tests/conftest.py put at the heads of the shares. So here
+    (``_long_first``): the SOP walks (tests/browser/test_sop_walk.py, about a minute each),
+    one at the head of each share, then the modules of a few slow tests that use no test
+    database (a kill test, a real-process smoke test; each module whole, spread over the
+    shares): such a test may run anywhere. Those on the test database (the hostile-disk
+    corpus, transactional) go first within their group, whose order is kept: a
+    transactional test's flush comes after the tests that use the database as migrated."""
     workerinput = getattr(config, "workerinput", None)
     workers = int(workerinput["workercount"]) if workerinput else 1
-    rest = [item for item in items if item not in walks]
-    total = len(items)
-    heads = {i * total // workers: walk for i, walk in enumerate(walks[:workers])}
+    items[:] = _long_first(items, workers)
+
+
+def _database_group(item: pytest.Item) -> int:
+    """pytest-django's order of ``item``: 0 on the test database, 1 transactional, 2 none."""
+    from django.test import TestCase, TransactionTestCase
+
+    cls = getattr(item, "cls", None)
+    if cls is not None and issubclass(cls, TransactionTestCase):
+        return 0 if issubclass(cls, TestCase) else 1
+    marker = item.get_closest_marker("django_db")
+    fixtures = getattr(item, "fixturenames", ())
+    if (marker is not None and (marker.kwargs.get("transaction")
+                                or marker.kwargs.get("reset_sequences"))) or (
+            "transactional_db" in fixtures or "live_server" in fixtures):
+        return 1
+    return 0 if marker is not None or "db" in fixtures else 2
+
+
+def _slow(tests: list[pytest.Item]) -> int:
+    return sum(1 for item in tests if item.get_closest_marker("slow") is not None)
+
+
+# A SOP walk weighs as many slow tests as it lasts (about a minute; a slow test: seconds).
+WALK_WEIGHT = 20
+
+
+def _long_first(items: list[pytest.Item], workers: int) -> list[pytest.Item]:
+    walks = [item for item in items
+             if getattr(item, "originalname", "") == "test_sop_walk"][:workers]
+    if workers <= 1 and not walks:
+        return items
+    groups = {id(item): _database_group(item) for item in items}
+    modules: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        if item not in walks:
+            modules.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
+    long_ones = [tests for path, tests in modules.items()
+                 if not path.startswith("tests/browser/") and len(tests) <= 100
+                 and _slow(tests)] if workers > 1 else []
+    moved = {id(item) for tests in long_ones for item in tests
+             if groups[id(item)] == 2}
+    in_db = {id(item) for tests in long_ones for item in tests if groups[id(item)] != 2}
+    body = [item for item in items if item not in walks and id(item) not in moved]
+    # Within each group (stable), the long modules on the test database first.
+    body.sort(key=lambda item: (groups[id(item)], id(item) not in in_db))
+    sizes, left = [], len(items)
+    for i in range(workers):  # as worksteal cuts the collection (the first total // N, ...)
+        sizes.append(left // (workers - i))
+        left -= sizes[-1]
+    heads: list[list[pytest.Item]] = [[walk] for walk in walks]
+    heads += [[] for _ in range(workers - len(heads))]
+    weights = [WALK_WEIGHT * len(head) for head in heads]
+    free = [[item for item in tests if id(item) in moved] for tests in long_ones]
+    for tests in sorted(filter(None, free), key=_slow, reverse=True):  # to the lightest
+        share = min(range(workers), key=lambda i: (weights[i], len(heads[i])))
+        heads[share] += tests
+        weights[share] += _slow(tests)
+    if any(len(head) > size for head, size in zip(heads, sizes, strict=True)):
+        return items  # a share too small for its long tests: left as it is
+    rest = iter(body)
     ordered: list[pytest.Item] = []
-    others = iter(rest + walks[workers:])
-    for position in range(total):
-        ordered.append(heads[position] if position in heads else next(others))
-    items[:] = ordered
+    for head, size in zip(heads, sizes, strict=True):
+        ordered += head
+        ordered += [next(rest) for _ in range(size - len(head))]
+    ordered += list(rest)
+    assert len(ordered) == len(items) and len({id(i) for i in ordered}) == len(items)
+    return ordered

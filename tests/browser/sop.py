@@ -8,6 +8,7 @@ step and the page, for the checks at the end of the module."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import time
@@ -101,6 +102,10 @@ class Walk:
         self.findings[kind].append(f"[{self.lang}] {self.step}: {problem}")
 
     def watch(self, page: Any) -> None:
+        """Note the page's server errors; install the context's clock (its time runs as
+        the real one: ``wait_job`` moves it on once a job has ended). Called once for
+        the one page of each context the walk opens."""
+        page.clock.install()
         # The browser's own name, recorded with each sign-in ("… like Gecko"): data.
         agent = page.evaluate("() => navigator.userAgent")
         if agent not in self.typed:
@@ -260,10 +265,12 @@ class Walk:
         return bytes(response.body())
 
     def wait_job(self, page: Any, result: str = ".alert-success, .alert-error") -> None:
-        """A job page polls its status and reloads itself when the work has ended: wait for
-        the work to end (asking its status), then for the page's own reload to show the
-        result. A page that does not reload itself is a finding (then reloaded here, so the
-        walk goes on)."""
+        """A job page polls its status (every second, on a timer) and reloads itself when
+        the work has ended: wait for the work to end (asking its status), then for the
+        page's own reload to show the result, its clock moved on a second at a time (the
+        page's timer fires now instead of up to a second later). A page that does not
+        reload itself is a finding (then reloaded here, so the walk goes on)."""
+        from playwright.sync_api import Error as PlaywrightError
         from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
         page.bring_to_front()
@@ -274,16 +281,25 @@ class Walk:
             loads += 1
         page.on("load", loaded)
         status = page.url.split("?")[0] + "status"
-        for _ in range(600):
+        for _ in range(1200):
             if page.locator(result).count():
                 break
             answer = page.request.get(status)
             if answer.ok and answer.json().get("state") != "running":
                 break
-            page.wait_for_timeout(200)
+            page.wait_for_timeout(100)
         shown = page.locator(result).first
         try:
-            shown.wait_for(timeout=20_000)
+            deadline = time.monotonic() + 20
+            while True:
+                try:
+                    shown.wait_for(timeout=250)
+                    break
+                except PlaywrightTimeout:
+                    if time.monotonic() > deadline:
+                        raise
+                with contextlib.suppress(PlaywrightError):  # (it may be reloading now)
+                    page.clock.fast_forward(1000)
         except PlaywrightTimeout:
             polling = page.locator("[data-job-status]").count()
             answer = page.request.get(status)

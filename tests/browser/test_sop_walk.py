@@ -27,6 +27,7 @@ its own worker.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import re
@@ -38,7 +39,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import serve
+from tests.browser.conftest import serve, starting
 from tests.browser.sop import KEY_PP, OFFICE, PEOPLE, POSITIONS, SIGN_PP, Walk
 from tests.conftest import make_pdf
 
@@ -710,42 +711,42 @@ def step_20_recover_at_first_run(w: Walk) -> None:
     disk: a wrong recovery key is refused first; with the office recovery key the office is
     rebuilt, and the Sandiman signs in with the same password."""
     needs(w, "16_disk_back_to_the_safe")
-    base = w.tmp / "fresh"
-    base.mkdir()
-    with serve(base, quick_keys=True) as server:
-        fresh = Walk(server=server, browser=w.browser, lang=w.lang, tmp=base,
-                     findings=w.findings, snapshots=w.snapshots, typed=w.typed)
-        fresh.step = w.step
-        page = w.browser.new_page(locale="id-ID")
-        fresh.watch(page)
-        try:
-            fresh.goto(page, "/", look=False)
-            assert page.url == fresh.url + "/setup/"
-            fresh.switch_language(page)
-            fresh.click(page, page.locator("main a[href='/setup/recover/']"))
-            form = page.locator("main form")
-            form.locator("input[name=dest]").fill(str(w.data["disk"]))
-            form.locator("input[name=unlock][value=identity]").check()
-            form.locator("textarea[name=identity]").fill(
-                "AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ")
-            fresh.submit(page, form, ok=False)
-            if "/setup/recover/" in page.url and page.url != fresh.url + "/setup/recover/":
-                fresh.wait_job(page)
-            assert page.locator(".has-error, .alert-error").count() >= 1, "a wrong key taken"
-            fresh.goto(page, "/setup/recover/")
-            form = page.locator("main form")
-            form.locator("input[name=dest]").fill(str(w.data["disk"]))
-            form.locator("input[name=unlock][value=identity]").check()
-            form.locator("textarea[name=identity]").fill(w.data["recovery_identity"])
-            fresh.submit(page, form)
+    fresh_start = w.data["fresh"]  # started with the walk (test_sop_walk)
+    server = fresh_start.ready()
+    base = fresh_start.base
+    fresh = Walk(server=server, browser=w.browser, lang=w.lang, tmp=base,
+                 findings=w.findings, snapshots=w.snapshots, typed=w.typed)
+    fresh.step = w.step
+    page = w.browser.new_page(locale="id-ID")
+    fresh.watch(page)
+    try:
+        fresh.goto(page, "/", look=False)
+        assert page.url == fresh.url + "/setup/"
+        fresh.switch_language(page)
+        fresh.click(page, page.locator("main a[href='/setup/recover/']"))
+        form = page.locator("main form")
+        form.locator("input[name=dest]").fill(str(w.data["disk"]))
+        form.locator("input[name=unlock][value=identity]").check()
+        form.locator("textarea[name=identity]").fill(
+            "AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ")
+        fresh.submit(page, form, ok=False)
+        if "/setup/recover/" in page.url and page.url != fresh.url + "/setup/recover/":
             fresh.wait_job(page)
-            assert page.locator(".alert-success").count() == 1, fresh.look(page)
-            fresh.passwords = w.passwords
-            fresh.sign_in_fresh("sandiman").context.close()
-        finally:
-            page.close()
-            for other in fresh.pages.values():
-                other.context.close()
+        assert page.locator(".has-error, .alert-error").count() >= 1, "a wrong key taken"
+        fresh.goto(page, "/setup/recover/")
+        form = page.locator("main form")
+        form.locator("input[name=dest]").fill(str(w.data["disk"]))
+        form.locator("input[name=unlock][value=identity]").check()
+        form.locator("textarea[name=identity]").fill(w.data["recovery_identity"])
+        fresh.submit(page, form)
+        fresh.wait_job(page)
+        assert page.locator(".alert-success").count() == 1, fresh.look(page)
+        fresh.passwords = w.passwords
+        fresh.sign_in_fresh("sandiman").context.close()
+    finally:
+        page.close()
+        for other in fresh.pages.values():
+            other.context.close()
 
 
 # The walk, in order.
@@ -793,8 +794,13 @@ def test_sop_walk(lang: str, browser: Any, tmp_path_factory: pytest.TempPathFact
     base = tmp_path_factory.mktemp(f"sop-{lang}")
     failures: list[str] = []
     timings: list[str] = []
-    with serve(base, quick_keys=True) as server:
+    with serve(base, quick_keys=True) as server, contextlib.ExitStack() as later:
         w = Walk(server=server, browser=browser, lang=lang, tmp=base)
+        if ONE_LANGUAGE["20_recover_at_first_run"] == lang:
+            # The fresh computer's server of the last step, started now: its start (the
+            # migrations of a new database) goes on while the walk's first steps run.
+            (base / "fresh").mkdir()
+            w.data["fresh"] = later.enter_context(starting(base / "fresh", quick_keys=True))
         try:
             for name, function in STEPS:
                 if ONE_LANGUAGE.get(name, lang) != lang:

@@ -4,22 +4,18 @@ prove what only a process shows: the entry point, the start-up of Django from th
 environment, the exit status and the two output streams as the shell sees them.
 
 Killed, signalled and concurrent runs, and the hostile-disk corpus's attacked operations,
-are real processes in their own tests; the browser tests start ``serve`` as an operator
-would."""
+are real processes in their own tests; ``python -m brankas serve`` answering, naming its
+data folder and running a queued job: tests/cli/backup/test_worker_jobs.py."""
 
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import free_port, wait_until_up
 from tests.cli.backup.conftest import Office, validate
-from tests.conftest import PASSWORDS, CliResult, cli, cli_env
+from tests.conftest import PASSWORDS, CliResult, cli
 
 pytestmark = pytest.mark.slow
 
@@ -165,30 +161,3 @@ def test_usage_errors_and_help_in_a_process(tmp_path: Path) -> None:
     r = cli(tmp_path / "home", tmp_path, "list", user="admin", process=True)
     assert r.returncode == 1 and r.stderr.startswith("brankas: ")
     assert "Traceback" not in r.stderr
-
-
-def test_serve_starts_and_answers(office: Office, tmp_path: Path) -> None:
-    port = free_port()
-    env = cli_env(office.home, tmp_path)
-    log = tmp_path / "serve.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "brankas", "serve", "--host", "127.0.0.1", "--port",
-             str(port)], env=env, stdout=out, stderr=out, cwd=tmp_path)
-        try:
-            url = f"http://127.0.0.1:{port}"
-            try:
-                wait_until_up(url, process)
-            except (RuntimeError, TimeoutError) as exc:
-                raise AssertionError(f"{exc}\n{log.read_text()[-3000:]}") from None
-            with urllib.request.urlopen(url + "/login/", timeout=10) as page:  # noqa: S310
-                assert page.status == 200
-                assert b"Brankas" in page.read()
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-    assert f"BRANKAS_HOME={office.home}" in log.read_text()

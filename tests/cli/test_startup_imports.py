@@ -80,12 +80,16 @@ def _modules_of(home: Path, scratch: Path, *args: str) -> tuple[int, set[str]]:
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """An office the later commands' processes start in. Made by the in-process ``init``
+    (tests/clirun.py: the same tables and rows; what is measured here is the imports of
+    the commands run afterwards, each a process of its own). ``init`` itself as a process:
+    tests/cli/test_process_smoke.py::test_init_and_user_in_a_process."""
     scratch = tmp_path_factory.mktemp("startup")
     home = scratch / "home"
     pw = scratch / "admin.pw"
     pw.write_text(PASSWORDS["admin"] + "\n")
     r = cli(home, scratch, "init", "--office", "Dinas Kominfo", "--admin", "admin",
-            "--password-file", str(pw), process=True)
+            "--password-file", str(pw))
     assert r.returncode == 0, r.stderr
     return home, scratch
 

@@ -34,6 +34,12 @@ manifest_duplicates            a document listed twice, with two hashes
 manifest_case_twins            two names that are one file on exFAT/NTFS
 manifest_overlong_names        a 300-character name; a 2,000-character path
 tagmanifest_outside            the tag manifest naming ``/dev/zero``, ``../outside``
+lists_appended_garbage         (s18 P: the lists grow at their end) bytes that are no
+                               line appended to the sizes; tags fixed
+lists_truncated                the manifest cut in the middle of its last line; tags fixed
+lists_prefix_altered           a document's line early in the manifest given another
+                               SHA-256 (the list's length kept); tags fixed
+lists_line_duplicated          the manifest's first line appended again; tags fixed
 fifo_manifest                  a FIFO in place of ``manifest-sha256.txt``
 fifo_bag_info                  ... of ``bag-info.txt``
 fifo_medium                    ... of ``brankas-medium.json``
@@ -309,6 +315,44 @@ def tagmanifest_outside(env: Env) -> None:
     with open(env.disk / "tagmanifest-sha256.txt", "a", encoding="utf-8") as fh:
         fh.write(f"{'0' * 64}  /dev/zero\n{'0' * 64}  ../laptop/desk/sentinel.txt\n"
                  f"{'0' * 64}  data/../../laptop/desk/sentinel.txt\n")
+
+
+# -- the lists as a run appends to them (s18 P) -------------------------------------------
+
+def lists_appended_garbage(env: Env) -> None:
+    """After the lines the office wrote, bytes that are no line (no newline, binary)."""
+    with open(env.disk / "brankas-sizes.txt", "ab") as fh:
+        fh.write(b"\x00\xff\xfe not a line")
+    dt.fix_tags(env.disk)
+
+
+def lists_truncated(env: Env) -> None:
+    """The manifest cut in the middle of its last line (the file shorter than the office
+    recorded)."""
+    path = env.disk / "manifest-sha256.txt"
+    data = path.read_bytes()
+    path.write_bytes(data[:len(data) - 30])
+    dt.fix_tags(env.disk)
+
+
+def lists_prefix_altered(env: Env) -> None:
+    """The line of a document in the lists' first bytes given another SHA-256, the file's
+    length kept (what a length check alone would not see)."""
+    doc = env.doc("biasa", "pengiriman")
+    path = env.disk / "manifest-sha256.txt"
+    data = path.read_bytes()
+    line = f"{doc.stored_sha256}  data/{doc.stored_path}\n".encode()
+    assert line in data
+    path.write_bytes(data.replace(line, f"{'e' * 64}  data/{doc.stored_path}\n".encode()))
+    dt.fix_tags(env.disk)
+
+
+def lists_line_duplicated(env: Env) -> None:
+    path = env.disk / "manifest-sha256.txt"
+    data = path.read_bytes()
+    with open(path, "ab") as fh:
+        fh.write(data.split(b"\n", 1)[0] + b"\n")
+    dt.fix_tags(env.disk)
 
 
 # -- FIFOs, devices and folders where files belong ----------------------------------------
@@ -950,6 +994,25 @@ CASES = [
     Case("manifest_overlong_names", manifest_overlong_names,
          _bad_line("a name longer than 255 characters", "longer than 1024"),
          frozenset({"verify"})),
+    # s18 P: the lists grow at their end; the office trusts only the bytes it recorded.
+    Case("lists_appended_garbage", lists_appended_garbage,
+         {"backup": refused("backup_bag_invalid", "brankas-sizes.txt is not UTF-8 text"),
+          "verify": problems("brankas-sizes.txt is not UTF-8 text"),
+          "drill": problems("brankas-sizes.txt is not UTF-8 text"), "restore": OK, R: OK},
+         frozenset({"backup", "verify"})),
+    Case("lists_truncated", lists_truncated,
+         {"backup": refused("backup_disk_unproven", "carries none of the runs"),
+          "verify": problems("carries none of the runs the office sealed"),
+          "drill": problems("carries none of the runs the office sealed"),
+          "restore": OK, R: refused("recover_not_sealed")},
+         frozenset({"backup", "verify"})),
+    Case("lists_prefix_altered", lists_prefix_altered,
+         {"backup": refused("backup_path_conflict", "{bk}"),
+          "verify": problems("{bk}: data/arsip", "is listed with another SHA-256"),
+          "drill": problems("{bk}"), "restore": problems("{bk}"), R: problems("{bk}")},
+         frozenset({"backup", "verify"})),
+    Case("lists_line_duplicated", lists_line_duplicated, _bad_line("twice"),
+         frozenset({"backup", "verify"})),
     Case("tagmanifest_outside", tagmanifest_outside,
          {"verify": problems("names /dev/zero, not a tag file",
                              "names ../laptop/desk/sentinel.txt, not a tag file"),

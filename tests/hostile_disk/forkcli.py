@@ -38,6 +38,8 @@ from typing import Any
 from tests import costs
 
 ROOT = Path(__file__).resolve().parents[2]
+# Names the migrated tables the server's warm-up starts from (``Commands._migrated``).
+MIGRATED = "FORKCLI_MIGRATED_DATABASE"
 
 
 def available() -> bool:
@@ -61,6 +63,9 @@ class Commands:
             env.pop("PYTEST_XDIST_WORKER", None)
             env["PYTHONPATH"] = os.pathsep.join(
                 [str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
+            migrated = self._migrated()
+            if migrated is not None:
+                env[MIGRATED] = str(migrated)
             self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
                 [sys.executable, "-m", "tests.hostile_disk.forkcli"], stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE, cwd=ROOT, env=env)
@@ -69,6 +74,31 @@ class Commands:
                 raise RuntimeError(f"forkcli: did not start ({ready})")
             costs.add_children(ready["cpu"])
         return self.proc
+
+    def start(self) -> None:
+        """The server started now, if it is not running: its warm-up (seconds) is then not
+        in the time of the next command (a test that times a command's run)."""
+        with self.lock:
+            self._start()
+
+    def _migrated(self) -> Path | None:
+        """The tables of a new database as this process's in-process commands migrated
+        them (tests/clirun.py ``_MigratedTemplate``), in a file for the server's warm-up:
+        its ``brankas init`` then copies them instead of running every migration (most of
+        a warm-up's CPU); None when no command has migrated one here yet."""
+        from tests import clirun
+
+        if clirun._MIGRATED.database is None:
+            return None
+        import sqlite3
+
+        path = self.folder / "migrated.sqlite3"
+        target = sqlite3.connect(path)
+        try:
+            clirun._MIGRATED.database.backup(target)
+        finally:
+            target.close()
+        return path
 
     @staticmethod
     def _line(proc: subprocess.Popen[bytes], timeout: float | None) -> dict[str, Any] | None:
@@ -227,7 +257,9 @@ def _as_its_own_process(clirun: Any) -> None:
 
 def _warm() -> None:
     """Django set up as in the test process, and one ``brankas init`` run in-process:
-    the migrated tables a new database is given (clirun) are then in every child."""
+    the migrated tables a new database is given (clirun) are then in every child. The
+    init starts from the tables the test process's commands migrated, when it passed them
+    (``Commands._migrated``): then the init's own migrate finds nothing left to apply."""
     import atexit
     import shutil
 
@@ -240,6 +272,18 @@ def _warm() -> None:
     django.setup()
     import tests.conftest  # noqa: F401 - the test instance's preparation
     from tests import clirun
+
+    migrated = os.environ.pop(MIGRATED, None)
+    if migrated:  # the tables the test process's commands migrated (Commands._migrated)
+        import sqlite3
+
+        source = sqlite3.connect(migrated)
+        try:
+            database = sqlite3.connect(":memory:", check_same_thread=False)
+            source.backup(database)
+        finally:
+            source.close()
+        clirun._MIGRATED.database = database
 
     # In this server's own home (removed with it): every xdist worker, and every other
     # run on the machine, starts a server of its own at the same moment.

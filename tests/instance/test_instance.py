@@ -5,6 +5,7 @@ home in a process of its own, rolled back on failure, without the command line."
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import os
 import sqlite3
@@ -97,9 +98,15 @@ def test_the_instance_module_refuses_an_unknown_command(tmp_path: Path) -> None:
 
 # -- one home for each set-up step --------------------------------------------------------
 
+@functools.cache
+def _tree(path: Path) -> ast.Module:
+    """A source file's syntax tree, parsed once for the tests that read the sources."""
+    return ast.parse(path.read_text(encoding="utf-8"))
+
+
 def _calls(path: Path) -> list[tuple[str, int]]:
     out = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(_tree(path)):
         if isinstance(node, ast.Call):
             name = getattr(node.func, "attr", None) or getattr(node.func, "id", None)
             if name:
@@ -138,8 +145,7 @@ def test_no_service_imports_or_runs_the_command_line() -> None:
     problems = []
     for folder in ("core", "web", "instance"):
         for path in (SRC / folder).rglob("*.py"):
-            tree = ast.parse(path.read_text(encoding="utf-8"))
-            for node in ast.walk(tree):
+            for node in ast.walk(_tree(path)):
                 names = []
                 if isinstance(node, ast.ImportFrom) and node.module:
                     names = [node.module]

@@ -666,3 +666,335 @@ def test_a_large_upload_cut_short_resumes_without_sending_its_parts_again(office
     sent = sum(s.body for s in faults.seen if s.method == "PUT" and obj.key in s.target)
     assert 0 < sent <= big.stored_size - (8 << 20)  # only the part that had not arrived
     assert Remote.objects.get(name="lambat").upload == {}
+
+
+# -- review (s18 rev-offsite): a hostile bucket, the records, the credentials -------------
+
+def test_restore_uses_the_version_pushed_not_a_newer_one_or_a_delete_marker(  # type: ignore[no-untyped-def]
+        office, raw, tmp_path) -> None:
+    """Whoever holds the stored credentials may PUT a newer version over a payload object
+    or hide it behind a delete marker (neither touches the locked version). Restore must
+    still bring back the version the office pushed, not stop or count it damaged."""
+    from brankas.web.offsite.models import PushedObject
+
+    _add(office)
+    _push(office)
+    bucket, p = office.bucket, office.prefix
+    over = PushedObject.objects.get(bag_path=f"arsip/{_path_of(office, 'biasa')}")
+    hidden = PushedObject.objects.get(bag_path=f"arsip/{_path_of(office, 'biasa2')}")
+    raw.put_object(Bucket=bucket, Key=f"{p}/{over.key}", Body=b"age-encryption.org/v1\nforged")
+    raw.delete_object(Bucket=bucket, Key=f"{p}/{hidden.key}")
+    report = _restore(office, tmp_path / "pulih")
+    assert not report.damaged and not report.missing, report.as_dict()
+    assert sorted(report.restored) == sorted(office.docs.values())
+    for which in ("biasa", "biasa2"):
+        out = tmp_path / "pulih" / _path_of(office, which)
+        from brankas.web.documents.models import Document
+
+        doc = Document.objects.get(agenda=office.docs[which])
+        assert hashlib.sha256(out.read_bytes()).hexdigest() == doc.stored_sha256
+
+
+def test_a_replayed_older_seal_is_not_taken_as_the_newest(office, raw) -> None:  # type: ignore[no-untyped-def]
+    """Rollback: the attacker copies the office's first (genuine, signed) seal as a new
+    version. On a new machine (no records) the newest PUSH signed must win, not the newest
+    version."""
+    from brankas.core import crypto
+    from brankas.web.keys.services import office_keys_trusted
+    from brankas.web.offsite.models import Remote
+    from brankas.web.offsite.services import client_for, read_sealed
+    from tests.web.ui.conftest import register_directly
+
+    remote = _add(office)
+    _push(office)
+    register_directly(office, subject="Surat susulan", number="8/2026")
+    _push(office)
+    bucket, key = office.bucket, f"{office.prefix}/brankas-seal.age"
+    versions = [v for v in _versions(raw, office) if v["Key"] == key]
+    oldest = min(versions, key=lambda v: v["LastModified"])
+    old = raw.get_object(Bucket=bucket, Key=key, VersionId=oldest["VersionId"])["Body"].read()
+    raw.put_object(Bucket=bucket, Key=key, Body=old)
+    found = read_sealed(client_for(Remote.objects.get(pk=remote.pk)), name="pdn",
+                        remote_id=None, trusted=office_keys_trusted(),
+                        identities=[crypto.parse_identity(office.recovery_identity)])
+    assert found.sealed.push == 2, found.problems
+
+
+def test_verify_names_a_delete_marker_over_the_newest_index_or_seal(office, raw) -> None:  # type: ignore[no-untyped-def]
+    """A delete marker over the index or the seal leaves every locked version there, but
+    the standard-tools restore (``aws s3 sync``) then gets no index: verify must say so."""
+    from brankas.web.offsite.services import offsite_verify
+
+    _add(office)
+    _push(office)
+    raw.delete_object(Bucket=office.bucket, Key=f"{office.prefix}/brankas-index.age")
+    report = offsite_verify(actor=office.users["operator"], name="pdn", sample=0)
+    assert not report.ok, report.as_dict()
+    assert any(m.startswith("brankas-index.age") and "delete marker" in m
+               for m in report.missing), report.as_dict()
+
+
+def test_credentials_typed_into_the_endpoint_are_never_recorded(office) -> None:  # type: ignore[no-untyped-def]
+    """``--endpoint https://KEY:SECRET@host`` (as some tools take it) is refused, and the
+    secret is in no message, no audit entry, no row."""
+    from brankas.core.errors import BrankasError
+    from brankas.web.audit.models import AuditEvent
+    from brankas.web.offsite.services import remote_add
+
+    secret = "RahasiaS3Kunci9"
+    endpoint = office.endpoint.replace("://", f"://AKIAREVIEW:{secret}@")
+    with pytest.raises(BrankasError) as refused:
+        remote_add(actor=office.users["operator"], name="bocor", endpoint=endpoint,
+                   bucket=office.bucket, prefix=office.prefix)
+    assert secret not in refused.value.message("id") + refused.value.message("en")
+    assert not AuditEvent.objects.filter(detail__icontains=secret).exists()
+    assert not AuditEvent.objects.filter(target__icontains=secret).exists()
+
+
+def test_a_restore_cut_short_still_audits_every_document_it_decrypted(  # type: ignore[no-untyped-def]
+        office, tmp_path) -> None:
+    """A restore stopped part way (Ctrl-C, a job cancelled, the link lost) has already
+    written decrypted exempted documents: each must be in the audit log all the same."""
+    from brankas.web.documents.models import Document
+    from tests.web.ui.conftest import register_directly
+
+    register_directly(office, subject="Surat terakhir", number="7/2026")  # after the secret
+    _add(office)
+    _push(office)
+    docs = list(Document.objects.order_by("id"))
+    after_secret = [d.agenda for d in docs].index(office.docs["secret"]) + 1
+    assert after_secret < len(docs)
+
+    def stop(i: int, *_: int) -> None:
+        if i == after_secret:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        _restore(office, tmp_path / "pulih", decrypt=True, on_progress=stop)
+    secret = Document.objects.get(agenda=office.docs["secret"])
+    out = tmp_path / "pulih" / secret.stored_path.removeprefix("arsip/").removesuffix(".age")
+    assert out.read_bytes().startswith(b"%PDF")  # it was decrypted before the cut
+    opened = [e.target for e in _audit("document.open")
+              if e.detail.get("via") == "offsite-restore"]
+    assert opened == [secret.agenda]
+    assert _audit("offsite.restore")[-1].outcome == "failed"
+
+
+def test_a_push_writes_no_plaintext_file_not_even_the_biasa_register(office) -> None:  # type: ignore[no-untyped-def]
+    """docs/offsite.md: a register is encrypted as it is read, never a plaintext temporary
+    file. The disk's writer puts the biasa register in the clear (a disk has it so): a push
+    must not. Every file under the data folder's tmp/ is looked at while objects go up."""
+    from brankas.web.runtime import brankas_settings
+
+    _add(office)
+    tmp = brankas_settings().tmp
+    found: list[str] = []
+
+    def scan(*_: int) -> None:
+        for path in tmp.rglob("*"):
+            if path.is_file() and b"Undangan rapat koordinasi" in path.read_bytes():
+                found.append(path.name)
+
+    pushed = _push(office, on_progress=scan)
+    assert pushed.ok
+    assert found == []
+    # and the register still arrives whole: the index names its plaintext's hash and size
+    from brankas.web.offsite.models import PushedObject
+
+    reg = PushedObject.objects.get(bag_path="backup/offsite-0001/register-biasa.csv")
+    assert reg.wrap == "age" and reg.sha256 != reg.bag_sha256 and reg.size > reg.bag_size > 0
+
+
+@pytest.mark.slow  # a real process, slowed by --bwlimit, killed outright (about 10 s)
+def test_a_push_killed_outright_resumes_and_leaves_verify_clean(  # type: ignore[no-untyped-def]
+        cli_office, cli_home, run_cli, server, raw, tmp_path) -> None:
+    """kill -9 of ``brankas offsite push`` at a random point once objects are arriving:
+    the next push completes, everything recorded is on the server as recorded, and the
+    objects the dead process sent (the server has them, locked) do not make every later
+    verify fail."""
+    import random
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import cli_env
+
+    prefix = f"t-{uuid.uuid4().hex[:12]}"
+    bucket = server["BRANKAS_TEST_S3_BUCKET"]
+    added = run_cli("offsite", "add", "pdn", "--endpoint", server["BRANKAS_TEST_S3_ENDPOINT"],
+                    "--bucket", bucket, "--prefix", prefix, "--retention-days", "2",
+                    user="operator")
+    assert added.returncode == 0, added.stderr
+    for n in range(3):  # three documents of 48 KiB: 3 s each at 16 KiB/s
+        pdf = tmp_path / f"surat-{n}.pdf"
+        pdf.write_bytes(_big_pdf((48 << 10) + n * 64))
+        r = run_cli("register", str(pdf), "--direction", "penerimaan", "--classification",
+                    "biasa", "--subject", f"Surat {n}", "--number", f"{n}/2026", "--date",
+                    "2026-11-20", "--correspondent", "Bupati", user="operator")
+        assert r.returncode == 0, r.stderr
+    env = cli_env(cli_home, tmp_path, "operator")
+    proc = subprocess.Popen([sys.executable, "-m", "brankas", "offsite", "push", "pdn",
+                             "--bwlimit", "16K", "--json"], env=env, cwd=tmp_path,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(600):
+            listed = raw.list_objects_v2(Bucket=bucket, Prefix=f"{prefix}/data/")
+            if listed.get("KeyCount", 0) >= 1 or proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        time.sleep(random.uniform(0, 2))
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    resumed = run_cli("offsite", "push", "pdn", "--json", user="operator")
+    assert resumed.returncode == 0, resumed.stderr
+    assert resumed.json()["push"] == 2
+    # what arrived before the kill is not sent again (it was there: the server said so)
+    assert resumed.json()["objects_skipped"] >= 1, resumed.json()
+    keys = [v["Key"] for page in raw.get_paginator("list_object_versions").paginate(
+        Bucket=bucket, Prefix=f"{prefix}/data/") for v in page.get("Versions", [])]
+    assert len(keys) == len(set(keys))  # append-only: one version per payload object
+    verified = run_cli("offsite", "verify", "pdn", "--sample", "100", "--json", user="operator")
+    assert verified.returncode == 0, verified.json()
+
+
+def test_the_canary_result_is_kept_when_the_verify_after_it_fails(office, faults) -> None:  # type: ignore[no-untyped-def]
+    """A server that stops enforcing locks and then answers a hostile listing: verify
+    fails on the listing, but what the canary found (NOT immutable) must be recorded and
+    shown all the same, not the old "immutable" of the add."""
+    from brankas.core.errors import BrankasError
+    from brankas.web.offsite.models import Remote
+    from brankas.web.offsite.services import offsite_verify, remote_add
+
+    remote_add(actor=office.users["operator"], name="berubah", endpoint=faults.endpoint,
+               bucket=office.bucket, prefix=office.prefix, retention_days=2)
+    assert Remote.objects.get(name="berubah").immutable is True
+    _push(office, name="berubah")
+    faults.mode = "no-lock"
+    faults.rewrite = lambda target, body: (body.replace(b"<Key>", b"<Key>../", 1)
+                                           if "versions" in target else body)
+    with pytest.raises(BrankasError):
+        offsite_verify(actor=office.users["operator"], name="berubah", sample=0)
+    remote = Remote.objects.get(name="berubah")
+    assert remote.immutable is False and "delet" in remote.canary_detail.lower()
+    assert _audit("offsite.verify")[-1].detail.get("immutable") is False
+
+
+def test_two_remotes_cannot_share_a_prefix_of_one_bucket(office) -> None:  # type: ignore[no-untyped-def]
+    """A remote whose prefix is inside another's (or the same) in the same bucket would
+    see the other's objects as its own listing: every verify of the outer one names them
+    unexpected, and both write the same index and seal names. Refused at add."""
+    from brankas.core.errors import BrankasError
+    from brankas.web.offsite.services import remote_add
+
+    def add(name: str, prefix: str) -> Any:
+        return remote_add(actor=office.users["operator"], name=name, endpoint=office.endpoint,
+                          bucket=office.bucket, prefix=prefix, retention_days=2)
+
+    add("luar", office.prefix)
+    for name, prefix in (("sama", office.prefix), ("dalam", f"{office.prefix}/kantor-b"),
+                         ("induk", "")):  # the bucket's root holds the first one's prefix
+        with pytest.raises(BrankasError) as refused:
+            add(name, prefix)
+        assert refused.value.code == "offsite_field_invalid", name
+        assert "luar" in refused.value.message("en")
+    assert add("lain", f"{office.prefix}-b").name == "lain"  # a sibling is fine
+
+
+def test_a_holder_deactivated_during_a_restore_decrypts_nothing_more(office, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """As ``brankas restore`` (issue 14): a holder deactivated, or whose key is revoked,
+    while a restore runs decrypts no exempted document after that; it comes back .age."""
+    from brankas.web.accounts.models import User
+    from brankas.web.documents.models import Document
+
+    _add(office)
+    _push(office)
+    kasi = office.users["kasi"]
+
+    def deactivate(i: int, *_: int) -> None:
+        if i == 0:
+            User.objects.filter(pk=kasi.pk).update(is_active=False)
+
+    report = _restore(office, tmp_path / "pulih", decrypt=True, on_progress=deactivate)
+    assert report.decrypted == []
+    secret = Document.objects.get(agenda=office.docs["secret"])
+    assert secret.agenda in report.restored
+    out = tmp_path / "pulih" / secret.stored_path.removeprefix("arsip/")
+    assert out.read_bytes().startswith(b"age-encryption.org/v1")
+
+
+@pytest.mark.slow  # 25 commands in-process (about 2.5 s)
+def test_the_cli_allows_and_refuses_each_role_as_the_matrix_says(cli_office, run_cli,  # type: ignore[no-untyped-def]
+                                                                 tmp_path) -> None:
+    """Through the command line (no server needed: the refusal comes first, an allowed
+    role reaches the unknown remote's name)."""
+    from brankas.core.access import MATRIX, Action
+    from tests.conftest import ROLES
+
+    commands = {
+        Action.OFFSITE_ADD: ("add", "tidak-ada", "--endpoint", "http://127.0.0.1:9",
+                             "--bucket", "bukan", "--region", "!"),
+        Action.OFFSITE_PUSH: ("push", "tidak-ada"),
+        Action.OFFSITE_VERIFY: ("verify", "tidak-ada"),
+        Action.OFFSITE_RESTORE: ("restore", "tidak-ada", "--to", str(tmp_path / "x")),
+        Action.VIEW_BACKUPS: ("list",),
+    }
+    for user, role in (ROLES | {"admin": "admin"}).items():
+        for action, args in commands.items():
+            r = run_cli("offsite", *args, user=user, env={"BRANKAS_PASSPHRASE": "salah"})
+            refused = "permission" in r.stderr.lower() or "may not" in r.stderr.lower()
+            assert refused == (role not in MATRIX[action]), (user, action, r.stderr)
+            if action == Action.VIEW_BACKUPS:
+                assert r.returncode == 0, (user, r.stderr)
+            else:
+                assert r.returncode != 0 and r.stderr.startswith("brankas:"), (user, action)
+
+
+def test_a_push_extends_the_copy_not_every_version_ever_written(office, raw) -> None:  # type: ignore[no-untyped-def]
+    """docs/offsite.md: the locks extended are those of the objects the index still names
+    (and the newest tag versions). The index, manifest and seal of every earlier push (an
+    index is about 20 MB at 100,000 documents, one a day) are left to run out."""
+    import datetime as dt
+
+    from brankas.web.offsite.models import PushedObject, Remote
+
+    _add(office)
+    first = _push(office)
+    _push(office)
+    old_index = PushedObject.objects.get(push=first.push, kind="tag", key="brankas-index.age")
+    doc = PushedObject.objects.filter(push=first.push, kind="payload",
+                                      bag_path__startswith="arsip/").first()
+
+    def retention(obj: Any) -> Any:
+        return raw.get_object_retention(Bucket=office.bucket, Key=f"{office.prefix}/{obj.key}",
+                                        VersionId=obj.version_id)["Retention"]["RetainUntilDate"]
+
+    before = {o.pk: retention(o) for o in (old_index, doc)}
+    PushedObject.objects.update(retain_until=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1))
+    Remote.objects.update(retention_days=3)
+    third = _push(office)
+    assert third.push.retention_extended > 0
+    assert retention(doc) - before[doc.pk] > dt.timedelta(hours=23)  # still in the index
+    assert retention(old_index) == before[old_index.pk]  # replaced by push 2's and 3's
+
+
+def test_a_second_push_while_one_runs_is_refused(office) -> None:  # type: ignore[no-untyped-def]
+    """One push per remote at a time: the lock (an operating-system lock on a file in the
+    data folder's tmp/, as another process holds it) refuses the second, audited."""
+    import fcntl
+
+    from brankas.core.errors import Conflict
+    from brankas.web.offsite.models import Push
+    from brankas.web.runtime import brankas_settings
+
+    remote = _add(office)
+    path = brankas_settings().tmp / f"offsite-{remote.remote_id}.lock"
+    with open(path, "a+b") as held:  # another process's push, as the kernel sees it
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+        with pytest.raises(Conflict) as refused:
+            _push(office)
+    assert refused.value.code == "offsite_push_running"
+    assert not Push.objects.exists()
+    assert _audit("offsite.push")[-1].outcome == "refused"
+    assert _push(office).ok  # once it is released

@@ -206,3 +206,32 @@ def restore_cmd(actor, name: str, agendas: tuple[str, ...], to: str, decrypt: bo
                 click.echo(f"  {label:<22}  {item}")
     if not report.ok:
         raise SystemExit(1)
+
+
+# s18 OC: the daily push
+@offsite.command("schedule")
+@click.argument("name")
+@click.option("--daily", "daily", metavar="HH:MM",
+              help="Push every day at this local time (the worker queues it: brankas "
+                   "worker, or the one in brankas serve).")
+@click.option("--off", "off", is_flag=True, help="No daily push for this remote.")
+@click.option("--json", "as_json", is_flag=True)
+@handles_errors
+@acting_user
+def schedule_cmd(actor, name: str, daily: str | None, off: bool,  # type: ignore[no-untyped-def]
+                 as_json: bool) -> None:
+    """The daily push of remote NAME: --daily HH:MM or --off."""
+    from brankas.web.offsite.schedule import parse_daily, schedule_set
+
+    if (daily is None) == (not off):
+        fail("beri --daily HH:MM atau --off / give --daily HH:MM or --off", 2)
+    at = None if off else parse_daily(str(daily))
+    schedule = schedule_set(actor=actor, name=name, daily_at=at)
+    text = at.strftime("%H:%M") if at else None
+    if as_json:
+        emit_json({"remote": name, "daily_at": text, "set_by": schedule.set_by.username})
+    elif text:
+        click.echo(f"push harian / daily push {name}: {text} (waktu setempat / local time); "
+                   "dijalankan oleh / run by brankas worker / brankas serve")
+    else:
+        click.echo(f"push harian / daily push {name}: mati / off")

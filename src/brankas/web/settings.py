@@ -82,6 +82,7 @@ UI_AREAS = ("accounts", "audit", "backup", "custody", "dashboard", "documents", 
             "reports", "sendrequests")
 UI_AREAS += ("office",)  # type: ignore[assignment]  # issue 14 B: the office profile page
 UI_AREAS += ("equipment",)  # type: ignore[assignment]  # s17 E: the equipment pages
+UI_AREAS += ("offsite",)  # type: ignore[assignment]  # s18 OC: the offsite pages
 
 TEMPLATES = [
     {

@@ -1,5 +1,5 @@
 """A real ``brankas backup`` killed (SIGKILL) after a random delay, twenty times, at any
-point of a run (start-up, the snapshot and registers written to the run's files, the
+point of a run (its start, the snapshot and registers written to the run's files, the
 copies, a checkpoint's sync, read-back and listing, the control list and seal, the
 recording of the run). After every kill:
 
@@ -14,17 +14,20 @@ recording of the run). After every kill:
   register is plain there by design, docs/security.md) or in the temporary folders.
 
 Half the rounds start a fresh disk (a whole archive copied, many checkpoints), half add
-to the office's disk (an incremental run)."""
+to the office's disk (an incremental run).
+
+Each run is a process of its own: a child of the tests' fork server
+(tests/hostile_disk/forkcli.py: the real command in a forked process, killed with its
+process group), so the delays fall in the command's own work, not in an interpreter's
+start-up (about a second of a ``python -m brankas`` run, proving nothing about a disk).
+``backup`` as ``python -m brankas``: tests/cli/test_process_smoke.py."""
 
 from __future__ import annotations
 
 import json
 import os
 import random
-import signal
 import stat
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -32,9 +35,10 @@ import pytest
 
 from tests.cli.backup.conftest import Office, import_scans, manifest, recorded_on
 from tests.conftest import PASSWORDS
+from tests.hostile_disk import forkcli, harness
 from tests.leakscan import SHARED_TEMP
 
-pytestmark = [pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX"),
+pytestmark = [pytest.mark.skipif(not forkcli.available(), reason="SIGKILL and fork are POSIX"),
               pytest.mark.slow]
 
 # Kills per run: the delays are random on every run of the suite, so eight each time (about
@@ -53,10 +57,14 @@ def _env(office: Office) -> dict[str, str]:
     return env
 
 
-def _start(office: Office, dest: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "brankas", "backup", str(dest), "--json"],
-                            env=_env(office), cwd=office.base, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+def _run(office: Office, dest: Path, limit: float) -> tuple[int, str, bool]:
+    """``brankas backup DEST`` as a child of this process's fork server, killed (SIGKILL,
+    with its process group) when still running after ``limit`` seconds: (exit status,
+    output, killed)."""
+    code, out, err, hung = harness._commands().run(
+        ["backup", str(dest), "--json"], _env(office), office.base, limit,
+        on_hang=lambda: None)
+    return code, out + err, hung
 
 
 def _medium_id(disk: Path) -> str | None:
@@ -121,12 +129,12 @@ def test_a_backup_killed_anywhere_leaves_disk_records_and_folders_consistent(
     # are spread over it. The shorter of two runs: the first one also pays for cold caches
     # (on a tmpfs, where the writes cost little, it can take twice as long as the next, and
     # most kills would then come after the run has ended).
+    harness._commands().start()  # its warm-up is not a run's time
     timings = []
     for n in (1, 2):
         t0 = time.monotonic()
-        child = _start(office, office.base / f"disk-calibration-{n}")
-        out, err = child.communicate(timeout=300)
-        assert child.returncode == 0, err
+        code, text, _ = _run(office, office.base / f"disk-calibration-{n}", 300)
+        assert code == 0, text
         timings.append(time.monotonic() - t0)
     whole = min(timings)
 
@@ -140,16 +148,13 @@ def test_a_backup_killed_anywhere_leaves_disk_records_and_folders_consistent(
         office.register("penerimaan", "rahasia", subject)
         disk = office.base / f"disk-{i:02d}" if i % 2 == 0 else office.disk
         began = time.time() - 1
-        child = _start(office, disk)
         delay = rng.uniform(0, whole)
-        time.sleep(delay)
-        child.send_signal(signal.SIGKILL)
-        out, err = child.communicate(timeout=120)
+        code, text, killed = _run(office, disk, delay)
         where = f"round {i} (seed {seed}), killed after {delay:.3f}s of {whole:.3f}s"
-        if child.returncode == -signal.SIGKILL:
+        if killed:
             kills += 1
         else:
-            assert child.returncode == 0, (where, err)
+            assert code == 0, (where, text)
 
         assert _leaks(office, markers, [office.base], began) == [], where
         for path in (office.home / "tmp").iterdir():  # what the killed run left: private

@@ -183,18 +183,30 @@ def test_two_processes_asking_for_a_backup_to_one_disk_queue_exactly_one(
 
 
 def test_serve_runs_the_queued_jobs_with_its_embedded_worker(office: Office) -> None:
-    """``brankas serve`` (as ``make run`` starts it) runs a job another process queued."""
-    import socket
+    """``brankas serve`` (as ``make run`` starts it, ``python -m brankas``) on an office set
+    up before: it answers with its sign-in page, names the data folder it serves, and runs
+    a job another process queued with its embedded worker."""
+    import urllib.request
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    from tests.browser.conftest import free_port, wait_until_up
+
+    port = free_port()
     disk = office.base / "disk-serve"
     env = cli_env(office.home, office.base)
-    server = subprocess.Popen([sys.executable, "-m", "brankas", "serve", "--port", str(port)],
-                              env=env, cwd=office.base, text=True, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    log = office.base / "serve.log"
+    with open(log, "wb") as out:
+        server = subprocess.Popen([sys.executable, "-m", "brankas", "serve", "--port",
+                                   str(port)], env=env, cwd=office.base, stdout=out,
+                                  stderr=out)
     try:
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_until_up(url, server)
+        except (RuntimeError, TimeoutError) as exc:
+            raise AssertionError(f"{exc}\n{log.read_text()[-3000:]}") from None
+        with urllib.request.urlopen(url + "/login/", timeout=10) as page:  # noqa: S310
+            assert page.status == 200
+            assert b"Brankas" in page.read()
         job_id = _python(office, "exclusive", str(disk))["job"]  # type: ignore[index]
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and server.poll() is None:
@@ -205,6 +217,7 @@ def test_serve_runs_the_queued_jobs_with_its_embedded_worker(office: Office) -> 
     finally:
         server.terminate()
         server.wait(60)
+    assert f"BRANKAS_HOME={office.home}" in log.read_text()
     assert row["state"] == "done", row
     assert row["files_done"] == row["files_total"] > 0
     r = office.cli("verify", str(disk), "--json", user="operator")

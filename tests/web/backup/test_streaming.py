@@ -99,7 +99,9 @@ def test_the_backup_functions_stream(office) -> None:
     not grow with the archive)."""
     assert inspect.isgeneratorfunction(services._payload_items)
     source = inspect.getsource(services._read_sources)
-    assert ".iterator(" in source and "list(Document" not in source
+    assert "_document_rows()" in source and "list(Document" not in source
+    assert inspect.isgeneratorfunction(services._document_rows)  # a cursor, fetchmany
+    assert "fetchmany(" in inspect.getsource(services._document_rows)
     assert "snapshot_bytes" not in inspect.getsource(services)
     assert inspect.isgeneratorfunction(snapshot._dump_objects)
 

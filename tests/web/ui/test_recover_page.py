@@ -187,7 +187,7 @@ def test_a_served_instance_recovered_from_shares_serves_the_office_without_a_res
             except (urllib.error.URLError, ConnectionError):
                 assert server.poll() is None and time.monotonic() < deadline, \
                     (tmp_path / "server.log").read_text()[-3000:]
-                time.sleep(0.3)
+                time.sleep(0.05)
         assert where.endswith("/setup/") and "/setup/recover/" in page
         browser.get("/setup/recover/")
         shares = "\n\n".join(core_shares.share_text(w) for w in words[:2])
@@ -201,7 +201,7 @@ def test_a_served_instance_recovered_from_shares_serves_the_office_without_a_res
             if state != "running":
                 break
             assert time.monotonic() < deadline
-            time.sleep(0.5)
+            time.sleep(0.1)
         page = browser.get(job_path)[2]
         assert "Brankas kini berjalan di atasnya" in page, re.sub(r"\s+", " ", page)[-2000:]
         assert words[0].split()[0] not in page

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import itertools
 import os
 import stat
 import time
@@ -79,6 +80,10 @@ class FileOpener:
         return open(self.path, "rb", buffering=0)  # noqa: SIM115 - read into the bag's buffer
 
 
+def _no_opener() -> BinaryIO:
+    raise RuntimeError("not to be read")
+
+
 def file_item(path: str, source: Path, *, sha256: str | None = None) -> PayloadItem:
     """A PayloadItem for a file on the local disk."""
     return PayloadItem(path, lambda: open(source, "rb"), source.stat().st_size, sha256)  # noqa: SIM115
@@ -102,6 +107,8 @@ class Bag:
         self._lock = lock
         self._closed = False
         state.held_lock = lock
+        self._folded: tuple[_FoldedNames, set[str], int] | None = None  # ``_folded_names``
+        self._planned_paths: list[str] = []
 
     @property
     def dest(self) -> Path:
@@ -113,9 +120,10 @@ class Bag:
 
     # -- reading ---------------------------------------------------------------------
 
-    def list_hashes(self) -> dict[str, str]:
-        """The SHA-256 of the manifest and sizes on the disk now (``open_or_create``'s
-        ``known_lists`` for the next opening)."""
+    def list_hashes(self) -> dict[str, object]:
+        """The length and SHA-256 of the manifest and sizes on the disk now,
+        ``{name: [bytes, sha256]}`` (``open_or_create``'s ``known_lists`` for the next
+        opening)."""
         return self._state.list_hashes()
 
     @property
@@ -130,6 +138,35 @@ class Bag:
 
     def has(self, path: str) -> bool:
         return path in self._state.listing.files
+
+    def settled(self) -> Callable[[str, str | None, int | None], bool]:
+        """A check for the files the caller's own records say are on this disk: whether
+        one needs no planning at all (a run of 100 new documents on a disk of 100,000
+        does not make and plan an item for each of the others). True when the manifest
+        lists the path with this SHA-256 and size and its folder holds a regular file of
+        that name: what ``add_files`` checks of a recorded item it skips (``_listed``).
+        Anything else is False: give it to ``add_files``, which decides. Each folder is
+        listed once (names of listed files only) for the check's life."""
+        files = self._state.listing.files
+        listings: dict[str, set[str]] = {}
+        folder_names = self._folder_names
+
+        def check(path: str, sha256: str | None, size: int | None) -> bool:
+            value = files.get(path)
+            if value is None or not sha256 or size is None or size < 0:
+                return False
+            try:
+                if value != bytes.fromhex(sha256) + size.to_bytes(8, "little"):
+                    return False
+            except (ValueError, OverflowError):
+                return False
+            parent, _, name = path.rpartition("/")
+            names = listings.get(parent)
+            if names is None:
+                names = listings[parent] = folder_names(PayloadItem(path, _no_opener), parent)
+            return name in names
+
+        return check
 
     @property
     def medium_sha256(self) -> str:
@@ -219,7 +256,7 @@ class Bag:
         added = checkpoints.added
         return AddResult(added=tuple(added), skipped=skipped,
                          bytes_added=checkpoints.bytes_added,
-                         files=len(state.entries), bytes=sum(state.sizes.values()))
+                         files=len(state.entries), bytes=state.listing.total)
 
     def _copy_plan(self, plan: Iterator[PayloadItem], files_total: int, bytes_total: int,
                    checkpoints: _Checkpoints, *,
@@ -318,8 +355,7 @@ class Bag:
             if reason is not None:
                 raise InvalidInput("backup_name_invalid", name=item.path, detail=reason)
             if not known_folded:
-                folded = _FoldedNames(entries)
-                folded_dirs = {parent for path in entries for parent in _parents(fmt.fold(path))}
+                folded, folded_dirs = self._folded_names()
                 known_folded = True
             key = fmt.fold(item.path)
             twin = planned.twin(item.path, key) or folded.get(key)
@@ -350,9 +386,35 @@ class Bag:
                 raise Conflict("backup_unexpected_file", name=item.path)
             planned.add(item.path, key, _digest(item.sha256))
             folded_dirs.update(parents)
+            self._planned_paths.append(item.path)
             plan.count(item)
         planned.planned()
         return plan
+
+    def _folded_names(self) -> tuple[_FoldedNames, set[str]]:
+        """The folded names of the paths the disk lists and their folded folders, made
+        once for the open disk (a run plans two or three times: its documents, its run
+        files, its closing files) and brought up to date with what the plans before this
+        one listed since (``_planned_paths``; a path planned but never listed is left
+        out). After a repair that dropped paths from the lists they are made again."""
+        entries = self._state.entries
+        cached = self._folded
+        if cached is None or cached[2] != self._state.repairs:
+            folded = _FoldedNames(entries)
+            cached = self._folded = (folded, folded.folders(), self._state.repairs)
+            self._planned_paths.clear()
+        folded, dirs, _ = cached
+        pending, self._planned_paths = self._planned_paths, []
+        for path in pending:
+            if path in entries:
+                key = fmt.fold(path)
+                folded.add(key)
+                dirs.update(_parents(key))
+            else:
+                self._planned_paths.append(path)  # not (yet) listed: checked next time
+        # ``_plan`` adds its own new folders to the set as it goes: a copy, so a plan
+        # whose files are never listed leaves the cache as the disk is.
+        return folded, set(dirs)
 
     def _still_there(self, item: PayloadItem) -> bool:
         """Whether a listed file is on the disk as the manifest says: a regular file of the
@@ -399,6 +461,10 @@ class Bag:
             folder, _ = diskfs.real_dir(state.dest, rel, create=False,
                                         known_dirs=state.known_dirs)
             with os.scandir(folder) as found:
+                if os.name != "nt":  # a regular file by the listing's type: not a link
+                    return {entry.name for entry in found
+                            if entry.is_file(follow_symlinks=False)
+                            and prefix + entry.name in entries}
                 return {entry.name for entry in found
                         if prefix + entry.name in entries and _plain_file(entry)}
         except FileNotFoundError:
@@ -706,7 +772,7 @@ def _outcome(fn: Callable[[Staged], None]) -> Callable[[Staged], BaseException |
 
 def open_or_create(dest: Path | str, *, label: str, organization: str, software: str,
                    hooks: Hooks | None = None,
-                   known_lists: Mapping[str, str] | None = None) -> Bag:
+                   known_lists: Mapping[str, object] | None = None) -> Bag:
     """Open the backup disk at DEST, or make a new bag there (DEST must then be empty).
 
     ``label`` names a new disk (an existing disk keeps the label written on it);
@@ -714,7 +780,8 @@ def open_or_create(dest: Path | str, *, label: str, organization: str, software:
     clears leftover staging files, and holds the disk's lock until ``Bag.close()``: a
     second writer or a verifier meanwhile gets ``backup_busy``. ``known_lists``: the
     SHA-256 of the manifest and sizes as this office last wrote them (``Bag.list_hashes``):
-    lists with exactly those bytes are read without checking each line again."""
+    lists with exactly those bytes are read without checking each line again, and a
+    commit adds its lines at their end rather than writing them whole."""
     dest = Path(dest)
     diskfs.check_dest(dest)
     try:
@@ -897,24 +964,64 @@ def _read(src: BinaryIO, item: PayloadItem, buf: bytearray) -> int:
 
 class _FoldedNames:
     """The folded names (``fmt.fold``) of the paths a disk lists, as a sorted array of
-    their hashes (8 bytes a file, not a dict of 100,000 new strings): ``get`` confirms a
-    hash found by folding the listed paths again, which happens only for a real twin
-    (or a collision of 64-bit hashes)."""
+    their hashes (8 bytes a file, not a dict of 100,000 new strings) and a set of those
+    listed since it was made: ``get`` confirms a hash found by folding the listed paths
+    again, which happens only for a real twin (or a collision of 64-bit hashes). Made
+    by folding every path in one text (``fmt.fold`` of each line: normalisation and case
+    folding never join or split lines across the NUL that no path holds)."""
 
     def __init__(self, entries: Mapping[str, object]) -> None:
         self._entries = entries
-        self._hashes = array("q", sorted(hash(fmt.fold(path)) for path in entries))
+        self._added: set[int] = set()
+        hashes = array("q")
+        # Each folded folder that holds a listed file, once (hundreds, not 100,000).
+        self._folders: set[str] = set()
+        paths = iter(entries)
+        while chunk := list(itertools.islice(paths, _FOLD_CHUNK)):  # bounded memory
+            folded = _fold_all(chunk)
+            hashes.extend(map(hash, folded))
+            self._folders.update(key.rpartition("/")[0] for key in folded)
+        self._hashes = array("q", sorted(hashes))
+
+    def folders(self) -> set[str]:
+        """Every folded folder above a listed path (its parents included)."""
+        out: set[str] = set()
+        for folder in self._folders:
+            if folder and folder not in out:
+                out.update(_parents(folder + "/"))
+        self._folders = set()
+        return out
+
+    def add(self, key: str) -> None:
+        self._added.add(hash(key))
 
     def get(self, key: str) -> str | None:
         """The listed path whose folded name is ``key``, or None."""
         wanted = hash(key)
         at = bisect_left(self._hashes, wanted)
-        if at == len(self._hashes) or self._hashes[at] != wanted:
+        if wanted not in self._added and (
+                at == len(self._hashes) or self._hashes[at] != wanted):
             return None
         return next((path for path in self._entries if fmt.fold(path) == key), None)
 
     def __contains__(self, key: str) -> bool:
         return self.get(key) is not None
+
+
+_FOLD_CHUNK = 2000
+
+
+def _fold_all(paths: list[str]) -> list[str]:
+    """``[fmt.fold(p) for p in paths]``, folded as one text (a path never holds NUL)."""
+    if not paths:
+        return []
+    text = "\x00".join(paths)
+    if text.count("\x00") != len(paths) - 1:  # a NUL in a path: one by one
+        return [fmt.fold(p) for p in paths]
+    folded = fmt.fold(text).split("\x00")
+    if len(folded) != len(paths):
+        return [fmt.fold(p) for p in paths]
+    return folded
 
 
 def _parents(path: str) -> list[str]:

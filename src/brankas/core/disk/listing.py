@@ -33,11 +33,12 @@ def _packed_digest(sha256: str) -> bytes:
 class Listing:
     """The paths a disk lists, each with its digest and (when known) its size."""
 
-    __slots__ = ("entries", "files", "sizes", "unknown")
+    __slots__ = ("entries", "files", "sizes", "total", "unknown")
 
     def __init__(self) -> None:
         self.files: dict[str, bytes] = {}  # payload path -> digest (32) + size (8)
         self.unknown = 0  # listed paths whose size is not known
+        self.total = 0  # the known sizes' sum (Payload-Oxum), kept as they change
         self.entries = Digests(self)
         self.sizes = Sizes(self)
 
@@ -53,6 +54,31 @@ class Listing:
                 files[path] = _packed_digest(sha256) + _UNKNOWN
         self.files = files
         self.unknown = len(files)
+        self.total = 0
+
+    def load_known(self, entries: dict[str, str], sizes: dict[str, str]) -> None:
+        """Add ``entries`` ({path: sha256 as hex}, paths not listed yet) with their
+        ``sizes`` ({path: bytes as decimal text}), as read from lists this office wrote
+        itself (each line checked when it was made: nothing is checked here but the
+        form). The sizes taken are removed from ``sizes``."""
+        files = self.files
+        fromhex = bytes.fromhex
+        pop = sizes.pop
+        before = len(files)
+        for path, sha256 in entries.items():
+            digest = fromhex(sha256)
+            size = pop(path, None)
+            if len(digest) != _DIGEST:
+                raise ValueError(f"not a SHA-256 for {path[:80]!r}")
+            if size is None:
+                files[path] = digest + _UNKNOWN
+                self.unknown += 1
+            else:
+                number = int(size)
+                self.total += number
+                files[path] = digest + number.to_bytes(8, "little")
+        if len(files) != before + len(entries):
+            raise ValueError("a path listed twice")
 
     def replace_sizes(self, sizes: Mapping[str, int]) -> None:
         """Make ``sizes`` the known sizes of the listed paths (a path not listed is left
@@ -61,6 +87,7 @@ class Listing:
         for path, value in files.items():
             files[path] = value[:_DIGEST] + _UNKNOWN
         self.unknown = len(files)
+        self.total = 0
         paths = list(sizes)
         for path in paths:
             size = sizes.pop(path) if isinstance(sizes, dict) else sizes[path]
@@ -96,6 +123,8 @@ class Digests(MutableMapping[str, str]):
         old = listing.files.pop(path)
         if old[_DIGEST:] == _UNKNOWN:
             listing.unknown -= 1
+        else:
+            listing.total -= int.from_bytes(old[_DIGEST:], "little")
 
     def __contains__(self, path: object) -> bool:
         return path in self._listing.files
@@ -143,6 +172,9 @@ class Sizes(MutableMapping[str, int]):
             raise ValueError(f"not a file size: {size}")
         if old[_DIGEST:] == _UNKNOWN:
             listing.unknown -= 1
+        else:
+            listing.total -= int.from_bytes(old[_DIGEST:], "little")
+        listing.total += size
         listing.files[path] = old[:_DIGEST] + size.to_bytes(8, "little")
 
     def __delitem__(self, path: str) -> None:
@@ -150,6 +182,7 @@ class Sizes(MutableMapping[str, int]):
         old = listing.files[path]
         if old[_DIGEST:] == _UNKNOWN:
             raise KeyError(path)
+        listing.total -= int.from_bytes(old[_DIGEST:], "little")
         listing.files[path] = old[:_DIGEST] + _UNKNOWN
         listing.unknown += 1
 

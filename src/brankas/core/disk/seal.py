@@ -260,7 +260,11 @@ class SealReport:
 def run_folders(entries: Mapping[str, str], runs_dir: str) -> dict[str, RunSeal]:
     """The run folders a manifest lists (``<runs_dir>/<folder>/<file>``), by folder."""
     found: dict[str, RunSeal] = {}
-    for path, digest in entries.items():
+    prefix = f"{runs_dir}/"
+    for path in entries:  # a disk lists 100,000 documents beside a few hundred run files
+        if not path.startswith(prefix):
+            continue
+        digest = entries[path]
         parts = path.split("/")
         if len(parts) != 3 or parts[0] != runs_dir:
             continue

@@ -11,21 +11,28 @@ changes two files in one atomic step, so a bag whose payload grows cannot pass
 be, and any interrupted one is closed by the next open:
 
 1. The batch's copies are already staged in ``.brankas-staging/``, fsynced and read
-   back. The new tag files (sizes, manifest, bag-info, tag manifest) are written whole
-   under temporary names and fsynced; the target folders are made. A kill up to here
-   leaves the previous bag untouched (staging is cleared on open).
+   back. The new short tag files (bag-info, tag manifest) are written whole under
+   temporary names and fsynced; the target folders are made. A kill up to here leaves
+   the previous bag untouched (staging is cleared on open).
 2. A journal (``.brankas-staging/commit.json``: each new path with its staged name,
-   hash and size, and the run) is written, fsynced and renamed into place.
-3. The window: the staged files are renamed into ``data/`` (a rename each, nothing else
+   hash and size, the run, and the length and SHA-256 of each long list before the
+   commit) is written, fsynced and renamed into place.
+3. The long lists (sizes, manifest) gain the batch's lines at their end, fsynced (or,
+   when this process does not hold them as they are on the disk, are written whole
+   under temporary names like the short ones). A full disk here cuts them back.
+4. The window: the staged files are renamed into ``data/`` (a rename each, nothing else
    between them), then the changed tag files are replaced (``os.replace``), the tag
    manifest last. One window per checkpoint batch, not per file.
-4. The folders are fsynced, then the journal is removed.
+5. The folders are fsynced, then the journal is removed.
 
 A journal found on open (or before the next ``add_files``) means a window was cut
-short. Each journal file that is in ``data/``, or still staged, with the journal's hash
-and size is kept (a staged one is renamed in); every other is dropped from the
-manifest; all tag files are then rebuilt, and only then is the journal removed. Only
-files named in the journal are added this way. The journal is on the disk, so whoever
+short. First each long list whose first bytes are still the length and SHA-256 the
+journal recorded is cut back to them (an append cut in the middle of a line included;
+any other list is left to be read and checked as any disk's). Each journal file that
+is in ``data/``, or still staged, with the journal's hash and size is kept (a staged
+one is renamed in); every other is dropped from the manifest; all tag files are then
+rebuilt, and only then is the journal removed. Only files named in the journal are
+added this way. The journal is on the disk, so whoever
 held the disk could have written one naming a file they put in ``data/``: it is read as
 untrusted (checked paths, our staging names, nothing outside ``data/``), and such a file
 is not thereby believed: ``verify`` with the instance names every archive file whose
@@ -45,11 +52,13 @@ import itertools
 import json
 import os
 import re
+import stat
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from brankas.core.disk import format as fmt
 from brankas.core.disk import fs as diskfs
@@ -94,6 +103,21 @@ class Hooks:
     committing: Callable[[], None] | None = None  # in the window: after the renames into data/
 
 
+@dataclass(frozen=True)
+class _Append:
+    """The lines a commit adds at the end of a long list: its length and SHA-256 before,
+    the bytes, the running hash after."""
+
+    length: int
+    before: str
+    data: bytes
+    after: Any  # hashlib's sha256 object
+
+
+_APPEND_FLAGS = (os.O_WRONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
+                 | getattr(os, "O_CLOEXEC", 0))
+
+
 @dataclass(frozen=True, slots=True)  # a checkpoint holds up to 10,000 of them
 class Staged:
     """A complete, fsynced and verified copy in the staging folder."""
@@ -107,7 +131,7 @@ class Staged:
 
 class BagState:
     def __init__(self, dest: Path, *, organization: str, software: str, hooks: Hooks,
-                 known_lists: Mapping[str, str] | None = None) -> None:
+                 known_lists: Mapping[str, Any] | None = None) -> None:
         self.dest = dest
         # The SHA-256 of the two long lists as this office last wrote them to the disk
         # (``_read_known_lists``): lists with those bytes were checked when they were made.
@@ -130,6 +154,10 @@ class BagState:
         self._prefix = uuid.uuid4().hex[:12]
         self._counter = itertools.count(1)
         self.held_lock: int | None = None  # the lock file's descriptor, while we hold it
+        self.repairs = 0  # interrupted commits finished (``recover``): the lists were re-read
+        # The long lists' length and running SHA-256 as they are on the disk (when this
+        # process read or wrote them whole): a commit adds its lines at their end.
+        self._list_end: dict[str, tuple[int, Any]] = {}
         with fmt.disk_errors(dest):
             self._identity = _identity(dest)  # the disk opened (see ``check_same_disk``)
 
@@ -186,10 +214,19 @@ class BagState:
     def _commit(self, batch: list[Staged], entries: Digests, sizes: Sizes, *,
                 run: str | None, journal: bool) -> None:
         old = {s.path: (entries[s.path], sizes.get(s.path)) for s in batch if s.path in entries}
+        # The lines the lists gain (``_appends``): the paths not listed before, the sizes
+        # not known before; None when a listed path would change (the lists are then
+        # written whole).
+        if any(old[s.path][0] != s.sha256.lower() for s in batch if s.path in old):
+            lines = None
+        else:
+            fresh = sorted({s.path for s in batch if s.path not in old})
+            sized = sorted({s.path for s in batch if s.path not in old or old[s.path][1] is None})
+            lines = (fresh, sized)
         entries.update({s.path: s.sha256 for s in batch})
         sizes.update({s.path: s.size for s in batch})
         try:
-            self._write_commit(batch, entries, sizes, run=run, journal=journal)
+            self._write_commit(batch, entries, sizes, run=run, journal=journal, lines=lines)
         except BaseException:
             for path, (sha, size) in old.items():  # a file listed again (copied anew)
                 entries[path] = sha
@@ -198,17 +235,25 @@ class BagState:
             raise
 
     def _write_commit(self, batch: list[Staged], entries: Digests,
-                      sizes: Sizes, *, run: str | None, journal: bool) -> None:
+                      sizes: Sizes, *, run: str | None, journal: bool,
+                      lines: tuple[list[str], list[str]] | None = None) -> None:
         info = self._bag_info(sizes, run)
         temps: list[tuple[str, Path]] = []
         with self.on_disk():
             self.check_same_disk()
             try:
-                # The two long lists (a line per file) are written as they are made,
-                # hashed on the way, never held whole; unchanged since this process last
-                # wrote them (no file added), they are not made again.
+                # The two long lists (a line per file) gain the batch's lines at their
+                # end when the disk holds them as this process knows them (``_appends``);
+                # otherwise they are written whole as they are made, hashed on the way,
+                # never held whole; unchanged since this process last wrote them (no file
+                # added), they are not made again.
                 hashes: dict[str, str] = {}
+                written: dict[str, tuple[int, Any]] = {}
+                appends = self._appends(entries, sizes, lines) if batch and journal else {}
                 for name, values in ((fmt.SIZES, sizes), (fmt.MANIFEST, entries)):
+                    if name in appends:
+                        hashes[name] = appends[name].after.hexdigest()
+                        continue
                     known = self._tag_hashes.get(name)
                     if not batch and known is not None and name in self._clean:
                         hashes[name] = known
@@ -220,14 +265,17 @@ class BagState:
                         digest = hashlib.sha256()
                         for chunk in values.chunks():
                             digest.update(chunk)
-                        if digest.hexdigest() == known:
+                        if digest.hexdigest() == known or self._same_lines(name, values):
+                            # The same lines (a list that grew at its end is not sorted):
+                            # left as it is.
                             hashes[name] = known
                             continue
-                    temp, hashes[name] = self._write_temp_chunks(values.chunks())
+                    temp, hashes[name], end = self._write_temp_chunks(values.chunks())
                     if hashes[name] == known:
                         temp.unlink()
                     else:
                         temps.append((name, temp))
+                        written[name] = end
                 tags = self._tag_contents(hashes, info)
                 hashes.update({name: fmt.sha256_bytes(data) for name, data in tags.items()})
                 changed = [name for name in tags if self._tag_hashes.get(name) != hashes[name]]
@@ -238,22 +286,34 @@ class BagState:
                     temps.append((name, self._write_temp(tags[name])))
                 folders = self._make_folders(batch)
                 if journal:
-                    self._write_journal(batch, run=info.get("Brankas-Run"))
+                    self._write_journal(batch, run=info.get("Brankas-Run"), lists={
+                        name: [a.length, a.before] for name, a in appends.items()})
+                # The lists gain their lines before the window (a full disk fails here,
+                # and the lists are cut back): until the renames they name files not yet
+                # in data/, which the journal, already durable, repairs.
+                self._append_lists(appends, journal=journal)
             except BaseException:
                 for _, temp in temps:
                     with contextlib.suppress(OSError):
                         temp.unlink()
                 raise
             # The window: from the first rename to the last replace.
-            for staged in batch:
-                final = self.final(staged.path)
-                if os.path.lexists(final):  # only a stranger writing beside us gets here
-                    raise Conflict("backup_unexpected_file", name=staged.path)
-                os.replace(staged.staged, final)
-            if batch and self.hooks.committing is not None:
-                self.hooks.committing()
-            for name, temp in temps:
-                os.replace(temp, self.dest / name)
+            try:
+                for staged in batch:
+                    final = self.final(staged.path)
+                    if os.path.lexists(final):  # only a stranger writing beside us gets here
+                        raise Conflict("backup_unexpected_file", name=staged.path)
+                    os.replace(staged.staged, final)
+                if batch and self.hooks.committing is not None:
+                    self.hooks.committing()
+                for name, temp in temps:
+                    os.replace(temp, self.dest / name)
+            except BaseException:
+                # The lists on the disk may now hold lines the listing does not: the next
+                # commit writes them whole (the journal left repairs them at the next open).
+                self._clean.difference_update((fmt.SIZES, fmt.MANIFEST))
+                self._list_end.clear()
+                raise
             # The window is closed; make it durable, then forget the journal.
             for folder in folders:
                 fsync_dir(folder)
@@ -262,7 +322,99 @@ class BagState:
                 (self.staging / JOURNAL).unlink()
         self.info = info
         self._tag_hashes.update({name: hashes[name] for name, _ in temps})
+        for name, append in appends.items():
+            self._tag_hashes[name] = hashes[name]
+            self._list_end[name] = (append.length + len(append.data), append.after)
+        self._list_end.update(written)
         self._clean.update((fmt.SIZES, fmt.MANIFEST))
+
+    def _same_lines(self, name: str, values: Digests | Sizes) -> bool:
+        """Whether the list ``name`` on the disk holds exactly the lines this process
+        would write from ``values``, in any order (each line's keyed hash summed: a list
+        that grew at its end is not sorted, and is not written again for that)."""
+        def total(chunks: Iterable[bytes]) -> tuple[int, int, bytes]:
+            out = count = 0
+            carry = b""
+            for chunk in chunks:
+                lines = (carry + chunk).split(b"\n")
+                carry = lines.pop()
+                out += sum(map(hash, lines))
+                count += len(lines)
+            return out, count, carry
+
+        try:
+            with diskfs.open_file(self.dest, name, limit=fmt.MANIFEST_LIMIT) as fh:
+                on_disk = total(iter(lambda: fh.read(CHUNK), b""))
+        except (OSError, SetupError):
+            return False
+        return on_disk[2] == b"" and on_disk == total(values.chunks())
+
+    def _appends(self, entries: Digests, sizes: Sizes,
+                 lines: tuple[list[str], list[str]] | None) -> dict[str, _Append]:
+        """The lines each long list gains from a batch, when it can gain them at its end:
+        the disk holds the list as this process last read or wrote it (its length and
+        running SHA-256 known, ``_list_end``, and the listing matched it before the
+        batch). Nothing is ever written twice: a path already listed adds no line."""
+        if lines is None:
+            return {}
+        fresh, sized = lines
+        out: dict[str, _Append] = {}
+        for name, paths, line in (
+                (fmt.SIZES, sized, lambda p: f"{sizes[p]}  {fmt.DATA}/{fmt.encode_path(p)}\n"),
+                (fmt.MANIFEST, fresh,
+                 lambda p: f"{entries[p]}  {fmt.DATA}/{fmt.encode_path(p)}\n")):
+            end = self._list_end.get(name)
+            if (end is None or name not in self._clean
+                    or end[1].hexdigest() != self._tag_hashes.get(name)):
+                continue
+            data = "".join(line(p) for p in paths).encode("utf-8")
+            after = end[1].copy()
+            after.update(data)
+            out[name] = _Append(end[0], end[1].hexdigest(), data, after)
+        return out
+
+    def _append_lists(self, appends: dict[str, _Append], *, journal: bool) -> None:
+        """``_append_list`` of each; on a failure, each list is cut back to its length
+        before and the journal removed (when that worked: else the next open repairs)."""
+        started: list[str] = []
+        try:
+            for name, append in appends.items():
+                started.append(name)
+                self._append_list(name, append)
+        except BaseException:
+            self._clean.difference_update((fmt.SIZES, fmt.MANIFEST))
+            self._list_end.clear()
+            with contextlib.suppress(OSError):
+                for name in started:
+                    fd = os.open(self.dest / name, _APPEND_FLAGS)
+                    try:
+                        os.ftruncate(fd, appends[name].length)
+                        os.fsync(fd)
+                    finally:
+                        os.close(fd)
+                if journal:
+                    (self.staging / JOURNAL).unlink()
+            raise
+
+    def _append_list(self, name: str, append: _Append) -> None:
+        """Add ``append.data`` at the end of the list ``name``, which must still be the
+        regular file of the length this process knows (no link followed), and make it
+        durable."""
+        if not append.data:
+            return
+        fd = os.open(self.dest / name, _APPEND_FLAGS)
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode) or st.st_size != append.length:
+                raise SetupError("backup_bag_invalid", path=str(self.dest),
+                                 detail=f"{name} changed while the disk was in use")
+            os.lseek(fd, append.length, os.SEEK_SET)
+            view = memoryview(append.data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
     def check_same_disk(self) -> None:
         """The disk at DEST is still the one opened (and locked): the same folder (device
@@ -292,7 +444,8 @@ class BagState:
         info = {
             "Source-Organization": self.organization or self.info.get("Source-Organization", ""),
             "Bagging-Date": date.today().isoformat(),
-            "Payload-Oxum": fmt.oxum(sizes),
+            "Payload-Oxum": (f"{self.listing.total}.{len(self.listing.sizes)}"
+                             if sizes is self.listing.sizes else fmt.oxum(sizes)),
             "Bag-Software-Agent": self.software,
             "External-Identifier": self.medium.medium_id,
             "Brankas-Medium-Label": self.medium.label,
@@ -316,23 +469,25 @@ class BagState:
         tags[fmt.BAGIT_TXT] = fmt.BAGIT_CONTENT
         return tags
 
-    def _write_temp_chunks(self, chunks: Iterable[bytes]) -> tuple[Path, str]:
-        """``_write_temp`` of the concatenated ``chunks``; returns the file and its
-        SHA-256."""
+    def _write_temp_chunks(self, chunks: Iterable[bytes]) -> tuple[Path, str, tuple[int, Any]]:
+        """``_write_temp`` of the concatenated ``chunks``; returns the file, its SHA-256
+        and (its length, the running hash: ``_list_end``)."""
         temp = self.staging_name(".tag")
         digest = hashlib.sha256()
+        length = 0
         try:
             with open(temp, "xb") as fh:
                 for chunk in chunks:
                     digest.update(chunk)
                     fh.write(chunk)
+                    length += len(chunk)
                 fh.flush()
                 os.fsync(fh.fileno())
         except BaseException:
             with contextlib.suppress(OSError):
                 temp.unlink()
             raise
-        return temp, digest.hexdigest()
+        return temp, digest.hexdigest(), (length, digest)
 
     def _write_temp(self, data: bytes) -> Path:
         temp = self.staging_name(".tag")
@@ -347,9 +502,16 @@ class BagState:
             raise
         return temp
 
-    def _write_journal(self, batch: list[Staged], *, run: str | None) -> None:
-        body = {"run": run, "files": [{"path": s.path, "staged": os.path.basename(s.staged),
-                                       "sha256": s.sha256, "size": s.size} for s in batch]}
+    def _write_journal(self, batch: list[Staged], *, run: str | None,
+                       lists: dict[str, list[Any]] | None = None) -> None:
+        """The commit's journal: its files, and (``lists``) the length and SHA-256 of each
+        long list the commit appends to, before the append (``recover`` cuts a list
+        back to them)."""
+        body: dict[str, Any] = {
+            "run": run, "files": [{"path": s.path, "staged": os.path.basename(s.staged),
+                                   "sha256": s.sha256, "size": s.size} for s in batch]}
+        if lists:
+            body["lists"] = lists
         temp = self._write_temp(json.dumps(body).encode("utf-8"))
         try:
             os.replace(temp, self.staging / JOURNAL)
@@ -404,23 +566,33 @@ class BagState:
             self.medium_bytes = diskfs.read_file(self.dest, fmt.MEDIUM, limit=fmt.MEDIUM_LIMIT)
             self.clean_staging(check_only=True)  # before the journal is read or acted on
             diskfs.real_dir(self.dest, fmt.DATA, create=True, known_dirs=self.known_dirs)
+            self._journal_lists()  # an append cut short is cut back before the lists are read
             self._read_tags()
             self.recover()
             self.clean_staging()
-            for path in self.entries.keys() - self.sizes.keys():
+            for path in (self.entries.keys() - self.sizes.keys()
+                         if self.listing.unknown else ()):
                 with contextlib.suppress(OSError, SetupError):
                     self.sizes[path] = diskfs.stat_file(
                         self.dest, f"{fmt.DATA}/{path}", known_dirs=self.known_dirs).st_size
         self.commit([], run=None)  # brings the guides and a missing tag file up to date
 
-    def list_hashes(self) -> dict[str, str]:
-        """The SHA-256 of the two long lists as they are on the disk now (known once a
-        commit wrote or kept them): what the next opening may trust (``known_lists``)."""
-        return {name: digest for name in (fmt.MANIFEST, fmt.SIZES)
-                if (digest := self._tag_hashes.get(name)) is not None}
+    def list_hashes(self) -> dict[str, Any]:
+        """The length and SHA-256 of the two long lists as they are on the disk now
+        (known once a commit wrote or kept them), ``{name: [bytes, sha256]}``: what the
+        next opening may trust (``known_lists``)."""
+        out: dict[str, Any] = {}
+        for name in (fmt.MANIFEST, fmt.SIZES):
+            digest = self._tag_hashes.get(name)
+            end = self._list_end.get(name)
+            if digest is not None:
+                out[name] = ([end[0], digest] if end is not None
+                             and end[1].hexdigest() == digest else digest)
+        return out
 
     def _read_tags(self) -> None:
         self._clean.clear()  # the lists now are what the disk says, not what we wrote
+        self._list_end.clear()
         if self._read_known_lists():
             self.info = fmt.read_bag_info(self.dest)
             for name in (*fmt.GUIDES, fmt.BAG_INFO, fmt.TAGMANIFEST, fmt.BAGIT_TXT):
@@ -450,7 +622,8 @@ class BagState:
                      fmt.BAGIT_TXT):
             limit = fmt.MANIFEST_LIMIT if name in {fmt.SIZES, fmt.MANIFEST} else fmt.TAG_LIMIT
             try:
-                self._tag_hashes[name] = _hash_disk_file(self.dest, name, limit=limit)
+                self._tag_hashes[name] = _hash_disk_file(self.dest, name, limit=limit,
+                                                         ends=self._list_end)
             except FileNotFoundError:
                 self._tag_hashes[name] = None
 
@@ -464,21 +637,22 @@ class BagState:
         known = self.known_lists
         if not (known.get(fmt.MANIFEST) and known.get(fmt.SIZES)):
             return False
-        manifest = _known_list(self.dest, fmt.MANIFEST, known[fmt.MANIFEST])
-        if manifest is None:
-            return False
         sizes = _known_list(self.dest, fmt.SIZES, known[fmt.SIZES])
         if sizes is None:
             return False
-        by_size: dict[str, int] = {}
-        for path in manifest:  # keyed by the manifest's own strings, as ``_read_tags``
-            size = sizes.pop(path, None)
-            if size is not None:
-                by_size[path] = int(size)
-        del sizes
-        self.entries, self.sizes = manifest, by_size
-        self._tag_hashes[fmt.MANIFEST] = known[fmt.MANIFEST]
-        self._tag_hashes[fmt.SIZES] = known[fmt.SIZES]
+        # The manifest's lines go straight into the listing's map, a block at a time (no
+        # second map of 100,000 hex digests), keyed by the manifest's own strings.
+        loaded = Listing()
+        manifest = _known_list(self.dest, fmt.MANIFEST, known[fmt.MANIFEST],
+                               into=lambda block: loaded.load_known(block, sizes[0]))
+        if manifest is None:
+            return False
+        self.listing.files, self.listing.unknown = loaded.files, loaded.unknown
+        self.listing.total = loaded.total
+        sizes[0].clear()
+        for name, (_values, end) in ((fmt.MANIFEST, manifest), (fmt.SIZES, sizes)):
+            self._tag_hashes[name] = end[1].hexdigest()
+            self._list_end[name] = end
         self._clean.update((fmt.SIZES, fmt.MANIFEST))  # the disk holds them as made
         return True
 
@@ -491,20 +665,68 @@ class BagState:
                                        limit=JOURNAL_LIMIT)
             except FileNotFoundError:
                 return False
-            self._read_tags()  # the tag files as the interruption left them
             try:
                 body = fmt.json_from_disk(raw)
                 files, run = list(body["files"]), body.get("run")
             except (ValueError, KeyError, TypeError):
-                files, run = [], None  # written whole and renamed: unreadable means not ours
+                body, files, run = {}, [], None  # written whole and renamed: unreadable
+            self._cut_lists(body.get("lists") if isinstance(body, dict) else None)
+            self._read_tags()  # the tag files as the interruption left them
             for record in files:
                 if isinstance(record, dict):
                     self._recover_file(record)
             self._tag_hashes = dict.fromkeys(self._tag_hashes)  # rewrite every tag file
+            self.repairs += 1
             self.commit([], run=run if isinstance(run, str) else None, journal=False)
             journal.unlink()
             fsync_dir(self.staging)
         return True
+
+    def _journal_lists(self) -> None:
+        """``_cut_lists`` of the journal an interrupted commit left, if any."""
+        try:
+            raw = diskfs.read_file(self.dest, f"{fmt.STAGING}/{JOURNAL}", limit=JOURNAL_LIMIT)
+            body = fmt.json_from_disk(raw)
+        except (FileNotFoundError, ValueError):
+            return
+        if isinstance(body, dict):
+            self._cut_lists(body.get("lists"))
+
+    def _cut_lists(self, lists: object) -> None:
+        """Undo an interrupted commit's appends (its journal's ``lists``: each list's
+        length and SHA-256 before it): a list whose first bytes are still those is cut
+        back to them (what follows them is the commit's lines, whole or not; its files
+        are listed again below when they are on the disk whole). The journal is the
+        disk's word: a list whose first bytes differ is left as it is and read and
+        checked as any disk's; a cut only ever drops lines, and a file in ``data/`` that
+        no line lists is one ``verify`` names and a backup refuses to write over."""
+        if not isinstance(lists, dict):
+            return
+        for name in (fmt.MANIFEST, fmt.SIZES):
+            recorded = _known_value(lists.get(name))
+            if recorded is None or recorded[0] is None or recorded[0] < 0:
+                continue
+            length: int = recorded[0]
+            wanted = recorded[1]
+            try:
+                fd = os.open(self.dest / name, os.O_RDWR | getattr(os, "O_NOFOLLOW", 0)
+                             | getattr(os, "O_CLOEXEC", 0))
+            except OSError:
+                continue  # not a file we may cut: read (and refused) as any disk's
+            try:
+                st = os.fstat(fd)
+                if not stat.S_ISREG(st.st_mode) or st.st_size <= length:
+                    continue
+                digest = hashlib.sha256()
+                left = length
+                while left and (block := os.read(fd, min(CHUNK, left))):
+                    digest.update(block)
+                    left -= len(block)
+                if left == 0 and digest.hexdigest() == wanted:
+                    os.ftruncate(fd, length)
+                    os.fsync(fd)
+            finally:
+                os.close(fd)
 
     def _recover_file(self, record: dict[str, object]) -> None:
         """One file of an interrupted commit. The journal is on the disk, so it is read as
@@ -553,24 +775,49 @@ class BagState:
                 (self.staging / name).unlink()
 
 
-def read_known_manifest(dest: Path, known: Mapping[str, str] | None) -> dict[str, str] | None:
+def read_known_manifest(dest: Path, known: Mapping[str, Any] | None, *,
+                        under: str = "") -> dict[str, str] | None:
     """The disk's manifest as {payload path: sha256} when it is, byte for byte, the one
-    this office last wrote there (``known``: ``Bag.list_hashes``), else None."""
+    this office last wrote there (``known``: ``Bag.list_hashes``), else None. ``under``:
+    only the paths in that payload folder (e.g. ``"backup/"``)."""
     digest = (known or {}).get(fmt.MANIFEST)
-    return _known_list(dest, fmt.MANIFEST, digest) if digest else None
+    found = _known_list(dest, fmt.MANIFEST, digest, under=under) if digest else None
+    return found[0] if found is not None else None
 
 
-def _known_list(dest: Path, name: str, known: str) -> dict[str, str] | None:
-    """The list ``name`` ("<value>  data/<path>" lines) as {payload path: value} when its
-    bytes hash to ``known``, else None; read a block at a time and parsed from
-    the bytes hashed (opened as ``diskfs.read_file`` does: no link followed, bounded)."""
+def _known_value(known: object) -> tuple[int | None, str] | None:
+    """A recorded list as (its length or None, its SHA-256): ``[bytes, sha256]``, or the
+    SHA-256 alone as an office recorded it before lists were appended to."""
+    if isinstance(known, str):
+        return None, known
+    if (isinstance(known, list | tuple) and len(known) == 2 and type(known[0]) is int
+            and isinstance(known[1], str)):
+        return known[0], known[1]
+    return None
+
+
+def _known_list(dest: Path, name: str, known: object, *, under: str = "",
+                into: Callable[[dict[str, str]], None] | None = None
+                ) -> tuple[dict[str, str], tuple[int, Any]] | None:
+    """The list ``name`` ("<value>  data/<path>" lines, as this office writes them) as
+    {payload path: value} when its bytes are those recorded (``known``: their length
+    and SHA-256), else None; with its (length, running SHA-256) for appending. Read a
+    block at a time and parsed, a block at once, from the bytes hashed (opened as
+    ``diskfs.read_file`` does: no link followed, bounded). ``under``: only the paths in
+    that payload folder are kept."""
+    recorded = _known_value(known)
+    if recorded is None:
+        return None
+    length, wanted = recorded
     digest = hashlib.sha256()
     out: dict[str, str] = {}
-    skip = len(fmt.DATA) + 1
+    prefix = f"{fmt.DATA}/{under}"
     carry = b""
     read = 0
     try:
         with diskfs.open_file(dest, name, limit=fmt.MANIFEST_LIMIT) as fh:
+            if length is not None and os.fstat(fh.fileno()).st_size != length:
+                return None  # cut short or grown: read and checked as any disk's
             while block := fh.read(CHUNK):
                 read += len(block)
                 if read > fmt.MANIFEST_LIMIT:
@@ -579,20 +826,43 @@ def _known_list(dest: Path, name: str, known: str) -> dict[str, str] | None:
                 data = carry + block
                 cut = data.rfind(b"\n") + 1
                 carry = data[cut:]
-                for line in data[:cut].decode("utf-8").split("\n")[:-1]:
-                    value, _, path = line.partition("  ")
-                    out[fmt.decode_path(path[skip:])] = value
-    except (OSError, SetupError, UnicodeDecodeError):
+                _parse_known(data[:cut].decode("utf-8"), out, prefix)
+                if into is not None:  # each block handed on, not kept
+                    into(out)
+                    out.clear()
+    except (OSError, SetupError, UnicodeDecodeError, ValueError):
         return None
-    if carry or digest.hexdigest() != known:
+    if carry or digest.hexdigest() != wanted or (length is not None and read != length):
         return None
-    return out
+    return out, (read, digest)
 
 
-def _hash_disk_file(dest: Path, name: str, *, limit: int) -> str:
+def _parse_known(text: str, out: dict[str, str], prefix: str) -> None:
+    """Add the lines of ``text`` (whole lines, as this office writes them:
+    ``<value>  data/<path>``) to ``out`` as {payload path: value}, a block at once."""
+    lines = text.split("\n")
+    lines.pop()  # after the last newline
+    skip = len(fmt.DATA) + 1
+    pairs = [line.split("  ", 1) for line in lines]
+    del lines
+    if any(len(pair) != 2 for pair in pairs):
+        raise ValueError("not a list line")
+    if prefix != f"{fmt.DATA}/":
+        pairs = [pair for pair in pairs if pair[1].startswith(prefix)]
+    if "%" in text:
+        out.update({fmt.decode_path(path[skip:]): value for value, path in pairs})
+    else:
+        out.update({path[skip:]: value for value, path in pairs})
+    if len(out) < len(pairs) and prefix == f"{fmt.DATA}/":
+        raise ValueError("a path listed twice")  # (never in a list this office wrote)
+
+
+def _hash_disk_file(dest: Path, name: str, *, limit: int,
+                    ends: dict[str, tuple[int, Any]] | None = None) -> str:
     """The SHA-256 of the tag file ``name``, read a block at a time (opened as
     ``diskfs.read_file`` does: no link followed, at most ``limit`` bytes): a manifest of
-    100,000 files is not held whole to be hashed."""
+    100,000 files is not held whole to be hashed. ``ends``: where the long lists' length
+    and running hash are kept (``BagState._list_end``)."""
     digest = hashlib.sha256()
     read = 0
     with diskfs.open_file(dest, name, limit=limit) as fh:
@@ -602,6 +872,8 @@ def _hash_disk_file(dest: Path, name: str, *, limit: int) -> str:
                 raise SetupError("disk_file_too_large", path=str(dest), name=name,
                                  limit=limit)
             digest.update(block)
+    if ends is not None and name in (fmt.MANIFEST, fmt.SIZES):
+        ends[name] = (read, digest.copy())
     return digest.hexdigest()
 
 

@@ -7,7 +7,7 @@ under the remote's prefix, its encrypted index and the office seal over both.
     brankas-index.age   (encrypted) object <TAB> age|plain <TAB> sha256 <TAB> size <TAB> path
     brankas-seal.age    (encrypted) the office seal naming the index and manifest versions
     data/<32 hex>       one object per file of the disk bag, age ciphertext
-    canary/<32 hex>     canary objects
+    canary/<UTC time>-<8 hex>  canary objects (remote.py names them)
 
 No Django here. Everything read back from a bucket is hostile input: the parsers below
 check every field and bound every size.

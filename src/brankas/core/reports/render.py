@@ -217,6 +217,7 @@ def _backup_tables(data: dict[str, Any], people: dict[str, str]) -> list[PrintTa
                    columns=["Waktu", "Disk", "Jenis", "Mode", "Hasil", "Berkas"],
                    rows=checks or [["-", "-", "-", "-", "-", "-"]]),
         *_equipment_tables(data.get("equipment")),
+        *_offsite_tables(data.get("offsite")),  # s18 OC
         PrintTable(title="Lampiran: Daftar Kontrol Back Up",
                    columns=["No", "Back up ke-", "Tanggal", "Agenda", "Folder", "Disk"],
                    rows=control or [["-", "-", "-", "-", "-", "-"]],
@@ -253,6 +254,20 @@ def _equipment_tables(data: dict[str, Any] | None) -> list[PrintTable | PrintTex
         PrintText("Peringatan peralatan saat laporan disusun",
                   paragraphs=[restyle(w) for w in data["warnings"]] or ["Tidak ada."]),
     ]
+
+
+def _offsite_tables(rows: list[list[str]] | None) -> list[PrintTable | PrintText]:
+    """s18 OC (issue 18): the offsite copies when the report was gathered."""
+    if rows is None:  # a report gathered before issue 18
+        return []
+    return [PrintTable(
+        title="Salinan di luar kantor / Offsite copies",
+        columns=["Remote", "Server dan bucket / Server and bucket",
+                 "Kekebalan / Immutable", "Push terakhir / Last push", "Objek / Objects",
+                 "Byte / Bytes"],
+        rows=[[*row[:5], _size(int(row[5]))] for row in rows]
+        or [["-", "-", "tidak ada salinan di luar kantor / no offsite copy", "-", "-", "-"]],
+        widths=[1, 2.6, 1.6, 1.4, 0.8, 0.9])]
 
 
 def report_document(meta: ReportMeta, data: dict[str, Any]) -> PrintDocument:

@@ -51,7 +51,15 @@ MARKS_KEY = "snapshot_marks"
 # The tables whose changes the database counts (``changes_tracked``), by model.
 TRACKED = {"documents.Document": "documents_document",
            "backup.BackupCopy": "backup_backupcopy"}
-APPEND, REPLACE = "append", "replace"
+APPEND, REPLACE, UPDATE = "append", "replace", "update"
+# Tables whose rows change after they are written but only a few at a time: a part holds
+# the rows changed since the disk's last snapshot or part (``UPDATE``), found by a
+# digest of each row kept in the marks; the field left out of the digest never changes
+# once the row's other fields stop changing (a run's agendas: written while it runs,
+# with its status; the run's own row is still running when its part is written).
+ROW_MARKED = {"backup.BackupRun": ("agendas", "status", "running")}
+# A table's mode in a part: (APPEND, after), (REPLACE, 0) or (UPDATE, 0, pks).
+Mode = tuple[Any, ...]
 # A seal naming more parts than this is not read (a run writes at most
 # ``journal_max_parts``, 16 by default, before a full snapshot again).
 MAX_PARTS_READ = 256
@@ -87,17 +95,53 @@ def users_mark() -> str:
     return _digest(sorted(User.objects.values_list("id", "username")))
 
 
+def rows_mark(label: str) -> dict[str, str]:
+    """{pk: digest} of each row of a ``ROW_MARKED`` table, every field but the one left
+    out (read without it: a full run's agendas are 100,000 numbers); a row whose status
+    says it is still being written is marked as never equal (always carried)."""
+    left_out, status, busy = ROW_MARKED[label]
+    model = apps.get_model(label)
+    meta = model._meta
+    names = [f.attname for f in meta.concrete_fields if f.name != left_out]
+    at = names.index(status) if status in names else None
+    out: dict[str, str] = {}
+    for row in model._default_manager.order_by("pk").values_list(*names).iterator(
+            chunk_size=2000):
+        out[str(row[names.index(meta.pk.attname)])] = (
+            "busy" if at is not None and row[at] == busy else _digest(list(row))[:20])
+    return out
+
+
 def marks(base_bytes: int) -> dict[str, Any]:
     """What the run's seal records for the next run (``MARKS_KEY``)."""
     return {"base_bytes": base_bytes, "users": users_mark(),
-            "tables": {label: table_mark(label) for label in TRACKED}}
+            "tables": {label: table_mark(label) for label in TRACKED},
+            "rows": {label: rows_mark(label) for label in ROW_MARKED}}
 
 
-def modes(previous: dict[str, Any]) -> dict[str, tuple[str, int] | None]:
+def _changed_rows(label: str, previous: dict[str, Any]) -> Mode | None:
+    """(UPDATE, 0, pks) of the rows of a ``ROW_MARKED`` table added or changed since the
+    ``previous`` marks (None: none); (REPLACE, 0) when they hold none for it or a row
+    went."""
+    rows = previous.get("rows")
+    then = rows.get(label) if isinstance(rows, dict) else None
+    if not isinstance(then, dict):
+        return (REPLACE, 0)
+    now = rows_mark(label)
+    if not then.keys() <= now.keys():
+        return (REPLACE, 0)
+    changed = tuple(sorted(int(pk) for pk, digest in now.items()
+                           if digest == "busy" or then.get(pk) != digest))
+    return (UPDATE, 0, changed) if changed else None
+
+
+def modes(previous: dict[str, Any]) -> dict[str, Mode | None]:
     """For each tracked model, what a part holds against the ``previous`` marks: None (the
     table is unchanged: left out), (APPEND, after) (the rows with a higher id) or
-    (REPLACE, 0). Untracked models are always REPLACE."""
-    out: dict[str, tuple[str, int] | None] = {}
+    (REPLACE, 0); for each ``ROW_MARKED`` model, (UPDATE, 0, pks) (the rows added or
+    changed). Other models are always REPLACE."""
+    out: dict[str, Mode | None] = {label: _changed_rows(label, previous)
+                                   for label in ROW_MARKED}
     tables = previous.get("tables")
     before: dict[str, Any] = tables if isinstance(tables, dict) else {}
     for label in TRACKED:
@@ -115,7 +159,7 @@ def modes(previous: dict[str, Any]) -> dict[str, tuple[str, int] | None]:
 
 
 def registers_append(previous: dict[str, Any],
-                     table_modes: dict[str, tuple[str, int] | None]) -> int | None:
+                     table_modes: dict[str, Mode | None]) -> int | None:
     """The id after which the run's register parts hold the documents (None: the
     registers are written whole: a document changed or went, or a user was renamed)."""
     mode = table_modes.get("documents.Document")
@@ -140,7 +184,7 @@ class Ref:
 
 def part_write(out: IO[bytes], *, labels: Iterable[str], base: Ref, previous: Ref | None,
                run_folder: str, medium_id: str,
-               table_modes: dict[str, tuple[str, int] | None]) -> None:
+               table_modes: dict[str, Mode | None]) -> None:
     """The journal part, written to ``out`` model by model (rows read 2,000 at a time)."""
     from brankas.web.backup.snapshot import _dump_objects, _Encoder
 
@@ -160,7 +204,10 @@ def part_write(out: IO[bytes], *, labels: Iterable[str], base: Ref, previous: Re
                        + ', "objects": [')
             first = False
             one = True
-            for obj in _dump_objects(apps.get_model(label), after=mode[1]):
+            model = apps.get_model(label)
+            objects = (_dump_rows(model, mode[2]) if mode[0] == UPDATE
+                       else _dump_objects(model, after=mode[1]))
+            for obj in objects:
                 text.write(("" if one else ", ")
                            + json.dumps(obj, cls=_Encoder, ensure_ascii=False))
                 one = False
@@ -169,6 +216,18 @@ def part_write(out: IO[bytes], *, labels: Iterable[str], base: Ref, previous: Re
         text.flush()
     finally:
         text.detach()
+
+
+def _dump_rows(model: Any, pks: tuple[int, ...]) -> Iterator[dict[str, Any]]:
+    """The rows ``pks`` of ``model`` as the snapshot writes objects (``_dump_objects``),
+    in pk order."""
+    from django.core import serializers
+
+    serializer = serializers.get_serializer("python")()
+    for i in range(0, len(pks), 500):
+        chunk = model._default_manager.filter(pk__in=pks[i:i + 500]).order_by("pk")
+        for obj in chunk.iterator(chunk_size=500):
+            yield from serializer.serialize([obj])
 
 
 # -- recover: the base and its parts, composed ---------------------------------------------
@@ -244,6 +303,25 @@ def _apply(tables: dict[str, list[dict[str, Any]]], order: list[str], table: Any
             raise _refuse(f"{where}: the rows added to {label} do not follow its last "
                           f"(#{last})")
         rows.extend(objects)
+    elif mode == UPDATE and after == 0:
+        # Rows changed in place (by pk) or added after the table's last, in pk order.
+        rows = tables[key]
+        at = {o["pk"]: i for i, o in enumerate(rows)}
+        last = rows[-1]["pk"] if rows else 0
+        previous = 0
+        for obj in objects:
+            pk = obj["pk"]
+            if pk <= previous:
+                raise _refuse(f"{where}: the rows of {label} are not in order")
+            previous = pk
+            if pk in at:
+                rows[at[pk]] = obj
+            elif pk > last:
+                rows.append(obj)
+                last = pk
+            else:
+                raise _refuse(f"{where}: a row of {label} (#{pk}) is neither changed "
+                              f"nor added after its last (#{last})")
     else:
         raise _refuse(f"{where}: {label}: unknown mode {str(mode)[:20]}")
 

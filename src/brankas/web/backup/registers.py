@@ -15,7 +15,7 @@ from typing import IO, Any
 
 from django.utils import timezone
 
-from brankas.core.printing.tables import csv_table, safe_cell
+from brankas.core.printing.tables import FORMULA_STARTS, csv_table, safe_cell
 from brankas.core.sealing import SEALED_LABEL
 from brankas.core.terms import (
     CATEGORY_LABELS,
@@ -150,3 +150,166 @@ def control_json_write(out: IO[bytes], control: Mapping[str, Any],
         first = False
     out.write(("[]" if first else "\n  ]").encode("utf-8"))
     out.write(tail.encode("utf-8"))
+
+
+# -- the two registers from the documents' rows, in one pass ---------------------------
+
+# The columns of a document row ``registers_write`` takes, in this order (as the cursor
+# gives them: the date a ``date``, the time a ``datetime``, ``sealed`` the JSON text).
+REGISTER_ROW = ("category", "agenda", "direction", "classification", "number", "doc_date",
+                "subject", "correspondent", "pages", "attachments", "notes",
+                "registered_by_id", "registered_at", "stored_path", "stored_sha256",
+                "content_sha256", "sealed")
+
+
+def registers_write(biasa: IO[bytes], full: IO[bytes], rows: Iterable[tuple[Any, ...]], *,
+                    users: Mapping[int, str], zone: Any, db_zone: Any) -> None:
+    """``csv_write`` of the biasa register to ``biasa`` and of the full register to
+    ``full`` (the same bytes as ``register_row`` and ``csv_write`` give, a test holds
+    them equal), from the documents' rows (``REGISTER_ROW``, in register order) read
+    once: each row made into its cells once, the biasa ones written to both.
+    ``zone``: the office's time zone (the CSV's times); ``db_zone``: the zone a naive
+    time from the database is in (Django's ``connection.timezone``)."""
+    from django.utils.dateparse import parse_datetime
+
+    texts = [io.TextIOWrapper(out, encoding="utf-8-sig", newline="",  # type: ignore[arg-type]
+                              write_through=False) for out in (biasa, full)]
+    try:
+        header = [label for _, label in REGISTER_COLUMNS]
+        writers = [csv.writer(text, lineterminator="\r\n") for text in texts]
+        for writer in writers:
+            writer.writerow(header)
+        write_biasa, write_full = (w.writerow for w in writers)
+        directions = _labels(DIRECTION_LABELS, Direction)
+        classifications = _labels(CLASSIFICATION_LABELS, Classification)
+        names = {pk: safe_cell(name) for pk, name in users.items()}
+        sealed_names: dict[str, tuple[int, ...]] = {}
+        position = {key: i for i, (key, _) in enumerate(REGISTER_COLUMNS)}
+        biasa_value = Category.REGULAR.value
+        starts = tuple(FORMULA_STARTS)
+
+        def cell(value: Any) -> str:  # ``safe_cell``, called 1.5 million times
+            if value is True or value is False:
+                return safe_cell(value)
+            text = "" if value is None else str(value)
+            return "'" + text if text.startswith(starts) else text
+
+        for (category, agenda, direction, classification, number, doc_date, subject,
+             correspondent, pages, attachments, notes, by, at, path, stored_sha,
+             content_sha, sealed) in rows:
+            if isinstance(at, str):
+                at = parse_datetime(at)
+            if at is not None and at.tzinfo is None:
+                at = at.replace(tzinfo=db_zone)
+            cells = [cell(agenda),
+                     directions.get(direction) or safe_cell(DIRECTION_LABELS[Direction(direction)]),
+                     classifications.get(classification) or safe_cell(
+                         CLASSIFICATION_LABELS[Classification(classification)]),
+                     cell(number), cell(str(doc_date)), cell(subject), cell(correspondent),
+                     cell(pages), cell(attachments), cell(notes),
+                     names.get(by) or cell(users.get(by, "")),
+                     cell(at.astimezone(zone).isoformat(timespec="seconds")), cell(path),
+                     cell(stored_sha), cell(content_sha)]
+            if sealed is not None and sealed not in ("{}", "null"):
+                hidden = sealed_names.get(sealed) if isinstance(sealed, str) else None
+                if hidden is None:
+                    value = json.loads(sealed) if isinstance(sealed, str) else sealed
+                    hidden = tuple(position[name] for name in (value or {}) if name in position)
+                    if isinstance(sealed, str) and len(sealed_names) < 4096:
+                        sealed_names[sealed] = hidden
+                for i in hidden:  # a sealed field is "tersegel" (``register_row``)
+                    cells[i] = SEALED_LABEL
+            write_full(cells)
+            if category == biasa_value:
+                write_biasa(cells)
+        for text in texts:
+            text.flush()
+    finally:
+        for text in texts:
+            text.detach()
+
+
+def _labels(labels: Mapping[Any, str], kind: Any) -> dict[str, str]:
+    """{stored value: the label as a CSV cell}."""
+    return {member.value: safe_cell(labels[member]) for member in kind}
+
+
+def control_write(csv_out: IO[bytes], json_out: IO[bytes], control: Mapping[str, Any],
+                  documents: Iterable[Mapping[str, Any]]) -> None:
+    """``control_csv_write`` to ``csv_out`` and ``control_json_write`` to ``json_out``
+    (the same bytes, a test holds them equal) with the documents read once: a document
+    of plain values (text, numbers: as a run carries them) becomes its CSV cells and its
+    JSON text by string operations, anything else goes through ``json.dumps``."""
+    from json.encoder import encode_basestring  # type: ignore[attr-defined]
+
+    text = io.TextIOWrapper(csv_out, encoding="utf-8-sig", newline="",  # type: ignore[arg-type]
+                            write_through=False)
+    try:
+        writer = csv.writer(text, lineterminator="\r\n")
+        writer.writerow([label for _, label in CONTROL_COLUMNS])
+        whole = json.dumps({**control, "documents": _DOCUMENTS_MARK}, ensure_ascii=False,
+                           indent=2) + "\n"
+        head, tail = whole.split(json.dumps(_DOCUMENTS_MARK), 1)
+        json_out.write(head.encode("utf-8"))
+        verified = safe_cell(control["verified"])
+        folders: dict[str, str] = {}
+        classifications: dict[str, str] = {}
+        keys: dict[str, str] = {}
+        starts = tuple(FORMULA_STARTS)
+
+        def cell(value: Any) -> str:  # ``safe_cell``
+            if value is True or value is False:
+                return safe_cell(value)
+            value = "" if value is None else str(value)
+            return "'" + value if value.startswith(starts) else value
+
+        pieces: list[str] = []
+        separator = "[\n    "
+        for no, item in enumerate(documents, 1):
+            folder = folders.get(item["folder"])
+            if folder is None:
+                folder = folders[item["folder"]] = safe_cell(folder_label(item["folder"]))
+            kind = classifications.get(item["classification"])
+            if kind is None:
+                kind = classifications[item["classification"]] = safe_cell(
+                    CLASSIFICATION_LABELS[Classification(item["classification"])])
+            writer.writerow([str(no), cell(item.get("agenda", "")), folder, kind,
+                             cell(item.get("file", "")), cell(item.get("bytes", "")),
+                             cell(item.get("sha256", "")), verified])
+            pieces.append(separator + _item_json(item, keys, encode_basestring))
+            separator = ",\n    "
+            if len(pieces) >= 500:
+                json_out.write("".join(pieces).encode("utf-8"))
+                pieces.clear()
+        json_out.write("".join(pieces).encode("utf-8"))
+        json_out.write(("[]" if separator.startswith("[") else "\n  ]").encode("utf-8"))
+        json_out.write(tail.encode("utf-8"))
+        text.flush()
+    finally:
+        text.detach()
+
+
+def _item_json(item: Mapping[str, Any], keys: dict[str, str], quote: Any) -> str:
+    """``json.dumps(item, ensure_ascii=False, indent=2)`` nested one level deeper (as
+    ``control_json_write`` writes a document), by string operations when every value is
+    a string, an integer or None."""
+    parts = []
+    for key, value in item.items():
+        kind = type(value)
+        if kind is str:
+            text = quote(value)
+        elif kind is int:
+            text = str(value)
+        elif value is None:
+            text = "null"
+        else:
+            return json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n    ")
+        name = keys.get(key) if type(key) is str else None
+        if name is None:
+            if type(key) is not str:
+                return json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n    ")
+            name = keys[key] = quote(key)
+        parts.append(f"{name}: {text}")
+    if not parts:
+        return "{}"
+    return "{\n      " + ",\n      ".join(parts) + "\n    }"

@@ -61,7 +61,7 @@ def check_disk_is(dest: Path, medium: Medium) -> None:
         # The manifest this office last wrote there (the same bytes) is not checked line
         # by line again (``state.read_known_manifest``); any other is.
         ours = read_known_manifest(dest, medium.lists if isinstance(medium.lists, dict)
-                                   else None)
+                                   else None, under=f"{RUNS_DIR}/")
         entries = ({p: h for p, h in ours.items() if p.startswith(f"{RUNS_DIR}/")}
                    if ours is not None
                    else fmt.read_payload_manifest(dest, problems=[], under=f"{RUNS_DIR}/"))

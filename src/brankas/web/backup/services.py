@@ -23,7 +23,7 @@ import os
 import shutil
 from array import array
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -85,11 +85,6 @@ from brankas.web.sendrequests.selectors import request_letters
 
 Progress = Callable[[int, int, int, int], None]  # files_done, files_total, bytes_done, bytes_total
 
-
-_DOC_FIELDS = ("id", "agenda", "direction", "classification", "category", "number", "doc_date",
-               "subject", "correspondent", "pages", "attachments", "notes", "registered_by_id",
-               "registered_at", "stored_path", "stored_sha256", "stored_size", "content_sha256",
-               "sealed")  # issue 16: which register fields are sealed
 
 
 @dataclass
@@ -243,7 +238,10 @@ class _Sources:
     these documents, keys and letters. The documents are spooled to a file
     (``runfiles``), never held in memory: a run over 100,000 documents stays small."""
 
-    docs: runfiles.Spool  # one list per document, in _SPOOL_FIELDS order
+    docs: runfiles.Spool  # one list per document to plan, in _SPOOL_FIELDS order
+    # The documents recorded on this disk and found there as listed (``Bag.settled``):
+    # counted as skipped, never planned.
+    settled: int
     # The documents this office's records say are on this disk (``BackupCopy``): a
     # no-change run checks their presence by folder listings, not a stat each.
     recorded: set[int]
@@ -302,13 +300,20 @@ def _read_sources(bag: Bag, medium: Medium, seals: diskseal.SealReport,
     with one_view():  # one consistent read: documents, keys, snapshot (web/consistency.py)
         docs = files.spool("documents.jsonl")
         all_there = True
-        for row in Document.objects.order_by("id").values_list(*_SPOOL_FIELDS).iterator(
-                chunk_size=2000):
+        recorded = _recorded_on(medium)
+        # The documents recorded on this disk that it lists as they are, in a folder that
+        # holds them, are counted, not spooled: only the rest is planned and copied (a
+        # run of 100 new documents on a disk of 100,000 plans 100).
+        settle = bag.settled()
+        settled = 0
+        for row in _document_rows():
+            if row[0] in recorded and settle(row[5], row[7], row[6]):
+                settled += 1
+                continue
             docs.add(row)
             all_there = all_there and bag.has(row[5])
         docs.close()
-        recorded = set(BackupCopy.objects.filter(medium=medium).values_list(
-            "document_id", flat=True).iterator(chunk_size=5000))
+        del settle
         letters = list(request_letters())
         keys = list(HolderKey.objects.select_related("holder").order_by("id"))
         office = Office.objects.get()
@@ -326,13 +331,46 @@ def _read_sources(bag: Bag, medium: Medium, seals: diskseal.SealReport,
             made, snapshot, marks = _write_snapshot(files, readers, last, run, medium,
                                                     _stray_registers(seals, last, run))
         signing = office_key()
-    return _Sources(docs=docs, recorded=recorded, letters=letters, keys=keys, office=office,
+    return _Sources(docs=docs, settled=settled, recorded=recorded, letters=letters, keys=keys,
+                    office=office,
                     seq=seq, anchors=anchors, last=last, changed=changed, made=made,
                     snapshot=snapshot, marks=marks, signing=signing, readers=readers)
 
 
+def _recorded_on(medium: Medium) -> set[int]:
+    """The ids of the documents this office's records say are on the disk of ``medium``
+    (``BackupCopy``), read through a plain cursor (100,000 ids: no queryset ``.iterator(``
+    per row)."""
+    meta = BackupCopy._meta
+    quote = connection.ops.quote_name
+    column = {f.name: str(f.column) for f in meta.concrete_fields}
+    out: set[int] = set()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {quote(column['document'])} FROM {quote(meta.db_table)} "  # noqa: S608
+                       f"WHERE {quote(column['medium'])} = %s", [medium.pk])
+        while rows := cursor.fetchmany(5000):
+            out.update(row[0] for row in rows)
+    return out
+
+
+def _document_rows() -> Iterator[tuple[Any, ...]]:
+    """Every document's ``_SPOOL_FIELDS``, in id order, through a plain cursor (a run
+    reads 100,000: these columns need no conversion, and a queryset's iterator costs
+    more than the rest of the check of a document already on the disk). The same
+    tuples as ``values_list(*_SPOOL_FIELDS)`` (``.iterator(`` of a queryset, in effect)."""
+    meta = Document._meta
+    quote = connection.ops.quote_name
+    column = {f.name: str(f.column) for f in meta.concrete_fields}
+    columns = ", ".join(quote(column[name]) for name in _SPOOL_FIELDS)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns} FROM {quote(meta.db_table)} "  # noqa: S608
+                       f"ORDER BY {quote(column['id'])}")
+        while rows := cursor.fetchmany(5000):
+            yield from rows
+
+
 def _journal_plan(last: sealing.LastSnapshot | None
-                  ) -> dict[str, tuple[str, int] | None] | None:
+                  ) -> dict[str, journal.Mode | None] | None:
     """What a journal part of this run holds per tracked table (``journal.modes``), or
     None when the run writes the whole snapshot: no sealed chain on the disk with its
     marks, a base too small to be worth a journal, or the chain at its length."""
@@ -397,31 +435,36 @@ def _write_run_files(files: runfiles.RunFiles, readers: dict[Purpose, Recipients
     part holds the database), no snapshot: a journal run whose registers are written
     whole (a document changed) does not write the whole snapshot beside its part."""
     users = dict(User.objects.values_list("id", "username"))
-
-    def rows(biasa_only: bool) -> Iterator[dict[str, Any]]:
-        qs = Document.objects.order_by("id")
-        if after is not None:
-            qs = qs.filter(id__gt=after)
-        if biasa_only:
-            qs = qs.filter(category="biasa")
-        for d in qs.values(*_DOC_FIELDS).iterator(chunk_size=2000):
-            yield registers.register_row(d, users.get(d["registered_by_id"], ""))
-
     made: dict[str, runfiles.Written] = {}
     biasa, full = ((REGISTER_BIASA, REGISTER_FULL) if after is None
                    else (journal.REGISTER_BIASA_PART, journal.REGISTER_FULL_PART))
-    with files.write(biasa) as (out, done):
-        registers.csv_write(out, registers.REGISTER_COLUMNS, rows(True))
-    made[biasa] = done[0]
-    with files.write(full, recipients=readers[Purpose.REGISTER].age()) as (out, done):
-        registers.csv_write(out, registers.REGISTER_COLUMNS, rows(False))
-    made[full] = done[0]
+    with files.write(biasa) as (out_biasa, done_biasa), \
+            files.write(full, recipients=readers[Purpose.REGISTER].age()) as (out_full, done):
+        registers.registers_write(out_biasa, out_full, _register_rows(after), users=users,
+                                  zone=timezone.get_current_timezone(),
+                                  db_zone=connection.timezone)
+    made[biasa], made[full] = done_biasa[0], done[0]
     if not whole_snapshot:
         return made
     with files.write(SNAPSHOT, recipients=readers[Purpose.SNAPSHOT].age()) as (out, done):
         snapshot_write(out, labels=DISK_MODELS)  # the audit log goes in segments
     made[SNAPSHOT] = done[0]
     return made
+
+
+def _register_rows(after: int | None) -> Iterator[tuple[Any, ...]]:
+    """The documents' rows for the registers (``registers.REGISTER_ROW``), in register
+    order (those whose id is above ``after``, a journal run's), as the database driver
+    gives them (no ORM converter per value: ``registers_write`` takes them so), read
+    2,000 at a time (a server-side cursor on PostgreSQL, as ``iterator()`` reads)."""
+    qs = Document.objects.order_by("id")
+    if after is not None:
+        qs = qs.filter(id__gt=after)
+    sql, params = qs.values_list(*registers.REGISTER_ROW).query.sql_with_params()
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(2000):
+            yield from rows
 
 
 def _payload_items(src: _Sources) -> Iterator[PayloadItem]:
@@ -515,6 +558,7 @@ def _copy_payload(bag: Bag, src: _Sources, run: BackupRun, medium: Medium,
 
     result = bag.add_files(items, on_progress=on_progress, on_committed=on_committed,
                            run=str(run.number))
+    result = replace(result, skipped=result.skipped + src.settled)
     # Documents already on this disk (an earlier run, another instance, a killed run):
     # those the records do not yet say are on it (this run's copies are recorded).
     # Counted without a set of every id (a full run carries 100,000: a set of them is
@@ -522,7 +566,7 @@ def _copy_payload(bag: Bag, src: _Sources, run: BackupRun, medium: Medium,
     known = src.recorded
     carried_ids = counts.ids
     new_ids = sum(1 for doc_id in carried_ids if doc_id not in known)
-    if len(known) + new_ids >= src.docs.count:  # every document listed is recorded
+    if len(known) + new_ids >= src.docs.count + src.settled:  # every document is recorded
         del carried_ids[:]
         return result, counts
     known.update(carried_ids)
@@ -594,10 +638,9 @@ def _close_run(bag: Bag, src: _Sources, seals: diskseal.SealReport, run: BackupR
     run's folder and the disk's segments, written to the disk together (one checkpoint:
     a run killed at any point leaves a segment on the disk only with its seal)."""
     folder = f"{RUNS_DIR}/{run.folder}"
-    with files.write(CONTROL_CSV) as (out, done_csv):
-        registers.control_csv_write(out, control, carried)
-    with files.write(CONTROL_JSON) as (out, done_json):
-        registers.control_json_write(out, control, carried)
+    with files.write(CONTROL_CSV) as (out_csv, done_csv), \
+            files.write(CONTROL_JSON) as (out_json, done_json):
+        registers.control_write(out_csv, out_json, control, carried)
     closing = [done_csv[0].item(f"{folder}/{CONTROL_CSV}"),
                done_json[0].item(f"{folder}/{CONTROL_JSON}")]
     sealed.files.update({item.path: item.sha256 or "" for item in closing})
@@ -621,7 +664,7 @@ def _close_run(bag: Bag, src: _Sources, seals: diskseal.SealReport, run: BackupR
 
 def _record_completed(run: BackupRun, medium: Medium, actor: User, control: dict[str, Any],
                       counts: _Counts, result: AddResult, final: AddResult,
-                      finished: Any, lists: dict[str, str]) -> None:
+                      finished: Any, lists: dict[str, Any]) -> None:
     with transaction.atomic():
         BackupRun.objects.filter(pk=run.pk).update(
             status=BackupRun.COMPLETED, finished_at=finished, categories=control["categories"],

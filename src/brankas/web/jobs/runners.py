@@ -18,18 +18,27 @@ BACKUP, VERIFY = "backup", "verify"
 GRANT = "grant"  # a key grant, or a revocation's rekey (params["revoke"] names the holder)
 IMPORT, RESTORE, DRILL, RECOVER = "import", "restore", "drill", "recover"
 AUDIT_VERIFY = "audit-verify"
+# s18 OC: offsite copies (issue 18). Not the office's one long job: a push on a slow link
+# runs in the background beside a disk backup (both hold the archive lock shared); one
+# push or verify per remote at a time (``lock_of``).
+OFFSITE_PUSH, OFFSITE_VERIFY, OFFSITE_RESTORE = "offsite-push", "offsite-verify", \
+    "offsite-restore"
+OFFSITE = frozenset({OFFSITE_PUSH, OFFSITE_VERIFY, OFFSITE_RESTORE})
 
 Runner = Callable[[JobRun, Job, dict[str, Any]], Any]
 
 # A re-run goes on from where the interrupted one stopped (the backup copies what the disk
 # lacks; a grant or rekey re-encrypts what is still missing): the record says so.
-RESUMABLE = frozenset({BACKUP, GRANT})
+RESUMABLE = frozenset({BACKUP, GRANT, OFFSITE_PUSH})
 # Always local (they need a secret): never queued for another process's worker.
 LOCAL_ONLY = frozenset({GRANT})
 
 
 def lock_of(kind: str, params: dict[str, Any]) -> str | None:
-    """What no two active jobs may share: a backup's disk, by its folder resolved."""
+    """What no two active jobs may share: a backup's disk, by its folder resolved; an
+    offsite remote's push or verify, by the remote's name."""
+    if kind in (OFFSITE_PUSH, OFFSITE_VERIFY):
+        return "offsite:" + str(params.get("remote", ""))
     if kind != BACKUP:
         return None
     dest = Path(str(params.get("dest", ""))).expanduser()
@@ -207,6 +216,45 @@ def chain_report_from_dict(data: dict[str, Any]) -> Any:
                                    problem=finding(r["problem"])) for r in data["anchors"]))
 
 
+# -- s18 OC: offsite copies (web/offsite/services: the same calls as ``brankas offsite``) ---
+
+def _offsite_push(run: JobRun, job: Job, secrets: dict[str, Any]) -> dict[str, Any]:
+    from brankas.web.offsite.services import offsite_push
+
+    def started(push: Any) -> None:
+        run.note(run_number=push.number)
+
+    outcome = offsite_push(actor=job.user, name=job.params["remote"],  # type: ignore[arg-type]
+                           bwlimit=job.params.get("bwlimit") or None,
+                           on_progress=run.progress, on_start=started)
+    result = outcome.as_dict()
+    result["ok"] = outcome.ok
+    if job.params.get("scheduled"):
+        result["scheduled"] = job.params["scheduled"]
+    return result
+
+
+def _offsite_verify(run: JobRun, job: Job, secrets: dict[str, Any]) -> dict[str, Any]:
+    from brankas.web.offsite.services import offsite_verify
+
+    report = offsite_verify(actor=job.user, name=job.params["remote"],  # type: ignore[arg-type]
+                            sample=float(job.params.get("sample", 5.0)),
+                            on_progress=run.progress)
+    return report.as_dict()
+
+
+def _offsite_restore(run: JobRun, job: Job, secrets: dict[str, Any]) -> dict[str, Any]:
+    from brankas.web.offsite.services import offsite_restore
+
+    report = offsite_restore(actor=job.user, name=job.params["remote"],  # type: ignore[arg-type]
+                             to=Path(job.params["to"]),
+                             passphrase=secrets.get("passphrase") or "",
+                             agendas=job.params.get("agendas") or None,
+                             decrypt=bool(job.params.get("decrypt")),
+                             on_progress=run.progress)
+    return report.as_dict()
+
+
 RUNNERS: dict[str, Runner] = {
     BACKUP: _backup,
     VERIFY: _verify,
@@ -215,4 +263,7 @@ RUNNERS: dict[str, Runner] = {
     DRILL: _drill,
     GRANT: _grant,
     AUDIT_VERIFY: _audit_verify,
+    OFFSITE_PUSH: _offsite_push,
+    OFFSITE_VERIFY: _offsite_verify,
+    OFFSITE_RESTORE: _offsite_restore,
 }

@@ -136,7 +136,9 @@ def job_create(*, kind: str, user: Any, dest: str = "", mode: str = "",
     try:
         with transaction.atomic():
             if exclusive:
-                other = Job.objects.filter(state__in=ACTIVE).select_related("user").first()
+                # (s18 OC) an offsite push or verify runs beside: it holds no office
+                other = Job.objects.filter(state__in=ACTIVE).exclude(
+                    kind__in=runners.OFFSITE).select_related("user").first()
                 if other is not None:
                     raise JobBusy(other)
             with transaction.atomic():  # the constraint's refusal leaves the outer usable
@@ -183,8 +185,11 @@ def job_resume(*, job: Job, user: Any) -> Job:
             or job.resumed_by.exists()):
         raise Conflict("job_not_resumable", kind=job.kind)
     _check_same_disk(job)
+    from brankas.web.jobs import runners
+
     return job_create(kind=job.kind, user=user, dest=job.dest, mode=job.mode,
-                      params=job.params, lang=job.lang, resumed_from=job)
+                      params=job.params, lang=job.lang, resumed_from=job,
+                      exclusive=job.kind not in runners.OFFSITE)
 
 
 def _check_same_disk(job: Job) -> None:

@@ -33,15 +33,48 @@ def run_worker(*, interval: float = 1.0, batch: bool = False,
     """Run queued jobs here until stopped (``batch``: until none is left); the number of
     tasks run."""
     from brankas.web.jobs.services import jobs_interrupt_stale
+    from brankas.web.offsite.schedule import safe_tick
 
     jobs_interrupt_stale()
+    safe_tick()  # s18 OC: a daily push due (or missed while off) is queued first
     worker = make_worker(interval=interval, batch=batch, max_tasks=max_tasks)
+    ticker = None if batch else ScheduleTicker().start()
     worker.configure_signals()
     try:
         worker.run()
     finally:
         worker.reset_signals()
+        if ticker is not None:
+            ticker.stop()
     return worker._run_tasks
+
+
+class ScheduleTicker:
+    """s18 OC: the offsite schedule looked at about once a minute beside ``brankas worker``'s
+    loop (``offsite.schedule.schedule_tick``; the jobs it queues, that worker runs)."""
+
+    def __init__(self) -> None:
+        from brankas.web.offsite.schedule import TICK_SECONDS
+
+        self.every = TICK_SECONDS
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="brankas-schedule", daemon=True)
+
+    def _run(self) -> None:
+        from brankas.web.offsite.schedule import safe_tick
+
+        while not self.done.wait(self.every):
+            try:
+                safe_tick()
+            finally:
+                connection.close()
+
+    def start(self) -> ScheduleTicker:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.done.set()
 
 
 class EmbeddedWorker:
@@ -50,7 +83,10 @@ class EmbeddedWorker:
     seconds for the jobs other processes queue; each look runs what is queued."""
 
     def __init__(self, *, interval: float = 1.0) -> None:
+        from brankas.web.offsite.schedule import TICK_SECONDS
+
         self.interval = interval
+        self.tick_seconds = TICK_SECONDS
         self.worker = make_worker(interval=0.1, batch=True)  # 0.1: a retry on a locked db
         self.running = True
         self.thread = threading.Thread(target=self._run, name="brankas-worker", daemon=True)
@@ -63,8 +99,14 @@ class EmbeddedWorker:
                 jobs_interrupt_stale()
             except Exception:  # the database busy: the jobs' pages check again
                 log.exception("stale jobs not checked")
+            ticked = None  # s18 OC: the offsite schedule, at the start and once a minute
             while self.running:
-                queued_here.wait(self.interval)
+                if ticked is None or time.monotonic() - ticked >= self.tick_seconds:
+                    from brankas.web.offsite.schedule import safe_tick
+
+                    safe_tick()
+                    ticked = time.monotonic()
+                queued_here.wait(min(self.interval, self.tick_seconds))
                 queued_here.clear()
                 if not self.running:
                     break

@@ -105,3 +105,20 @@ class PushedObject(models.Model):
         ordering = ["remote", "id"]
         indexes = [models.Index(fields=["remote", "bag_path"], name="offsite_obj_path"),
                    models.Index(fields=["remote", "key"], name="offsite_obj_key")]
+
+
+# s18 OC: the daily push (web/offsite/schedule.py; migration 0002_s18_schedule)
+class Schedule(models.Model):
+    """A remote's daily push: at ``daily_at`` (local time, settings.TIME_ZONE) the worker
+    queues one push job in the name of ``set_by`` (a Sandiman, checked again at each run),
+    the scheduler recorded in the audit log. ``last_day``: the day of the last push queued
+    (never two for one day; a day missed while the computer was off runs once at the
+    next start)."""
+
+    remote = models.OneToOneField(Remote, on_delete=models.CASCADE, related_name="schedule")
+    daily_at = models.TimeField(null=True, blank=True)  # None: off
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                               related_name="offsite_schedules")
+    set_at = models.DateTimeField()
+    last_day = models.DateField(null=True, blank=True)
+    last_job = models.CharField(max_length=32, blank=True)  # the job queued for last_day

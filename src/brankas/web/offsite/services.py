@@ -26,6 +26,7 @@ import fcntl
 import functools
 import hashlib
 import io
+import json
 import math
 import os
 import re
@@ -85,6 +86,9 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,59}")
 MAX_RETENTION_DAYS = 36500
 EXTEND_WHEN = 3  # a lock ending within a third of the retention period is extended
 SEAL_VERSIONS_TRIED = 50  # newer forged seal versions than this are not all opened
+# On a new machine (no records) every seal version is read, to find the newest push
+# sealed: a daily push keeps about 400 (their locks run out after that).
+SEAL_VERSIONS_READ_NEW = 2000
 _RECORD_EVERY = 32  # objects confirmed by the server recorded in one transaction
 UPLOADS = 8  # objects sent at once (s18 OD: bench/offsite.py)
 
@@ -122,7 +126,8 @@ def _checked_fields(name: str, endpoint: str, bucket: str, region: str, prefix: 
 
     if not _NAME.fullmatch(name) or not is_safe_component(name):
         raise bad("NAME", "huruf, angka, . _ - (maks. 60) / letters, digits, . _ - (max 60)")
-    if not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", endpoint) or len(endpoint) > 500:
+    if (not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", endpoint) or len(endpoint) > 500
+            or _endpoint_shown(endpoint) != endpoint):  # no KEY:SECRET@ in it
         raise bad("--endpoint", "http(s)://host[:port]")
     if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", bucket):
         raise bad("--bucket", "3-63: a-z 0-9 . -")
@@ -143,6 +148,22 @@ def _checked_fields(name: str, endpoint: str, bucket: str, region: str, prefix: 
     return prefix, creds
 
 
+def _same_place(a: str, b: str) -> bool:
+    return _endpoint_shown(a).rstrip("/").lower() == _endpoint_shown(b).rstrip("/").lower()
+
+
+def _nested(a: str, b: str) -> bool:
+    """One prefix holds the other (or they are the same): one remote would list the
+    other's objects as its own, and both write the same tag names."""
+    return a == b or not a or not b or b.startswith(a + "/") or a.startswith(b + "/")
+
+
+def _endpoint_shown(endpoint: str) -> str:
+    """The endpoint as it may be recorded or shown: a ``user:secret@`` typed into it (as
+    some tools take the keys) removed, so that a credential never reaches a record."""
+    return re.sub(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@", r"\1", endpoint)
+
+
 def remote_add(*, actor: User, name: str, endpoint: str, bucket: str,
                region: str = "us-east-1", prefix: str = "", retention_days: int = 400,
                credentials_file: str | None = None) -> Remote:
@@ -155,6 +176,12 @@ def remote_add(*, actor: User, name: str, endpoint: str, bucket: str,
                                         credentials_file)
         if Remote.objects.filter(name=name).exists():
             raise Conflict("offsite_remote_exists", name=name)
+        for other in Remote.objects.filter(bucket=bucket):
+            if _same_place(other.endpoint, endpoint) and _nested(other.prefix, prefix):
+                raise InvalidInput(
+                    "offsite_field_invalid", field="--prefix",
+                    detail=f"bertumpang dengan remote {other.name} / overlaps remote "
+                           f"{other.name} ({other.prefix or '/'})")
         remote = Remote(name=name, remote_id=secrets.token_hex(16), endpoint=endpoint,
                         bucket=bucket, region=region, prefix=prefix,
                         retention_days=retention_days, credentials_file=creds,
@@ -165,7 +192,8 @@ def remote_add(*, actor: User, name: str, endpoint: str, bucket: str,
     except BrankasError as exc:
         audit_record(actor=actor.username, action="offsite.add", target=name[:200],
                      outcome="refused" if exc.kind in ("invalid", "conflict") else "failed",
-                     detail={"error": exc.code, "endpoint": endpoint[:200], "bucket": bucket})
+                     detail={"error": exc.code, "endpoint": _endpoint_shown(endpoint)[:200],
+                             "bucket": bucket})
         raise
     remote.immutable = bool(canary.immutable)
     remote.canary_at = timezone.now()
@@ -192,6 +220,7 @@ class _Item:
     source: str | bytes  # a file's path (text: 100,000 of them stay small), or the bytes
     sha256: str
     size: int
+    cipher: tuple[str, int] | None = None  # source already encrypted: its SHA-256, size
 
     @property
     def wrap(self) -> str:
@@ -337,14 +366,21 @@ def _sources(files: runfiles.RunFiles, remote: Remote, push: Push
                                layout.sha256(data), len(data)))
         readers = {p: recipients_for(purpose=p) for p in
                    (Purpose.REGISTER, Purpose.SNAPSHOT, Purpose.AUDIT_TAIL)}
+        recipients = readers[Purpose.SNAPSHOT].age()
         push.register_seq = _register_seq()
         done = Push.objects.filter(remote=remote, status=Push.COMPLETED, snapshot=True)
         if not done.filter(register_seq=push.register_seq).exists():
             # The registers and the snapshot, unless a completed push holds them as they
             # still are (only sign-ins, backups and pushes happened since).
-            made = _write_run_files(files, readers)
-            items.extend(_Item(f"{folder}/{n}", str(w.path), w.sha256, w.size)
-                         for n, w in made.items())
+            sealing = _SealingFiles(files, recipients)
+            made = _write_run_files(sealing, readers)  # type: ignore[arg-type]
+            for n, w in made.items():
+                if n in sealing.plain:  # encrypted here, the file's own hash in the index
+                    sha, size = sealing.plain[n]
+                    items.append(_Item(f"{folder}/{n}", str(w.path), sha, size,
+                                       cipher=(w.sha256, w.size)))
+                else:
+                    items.append(_Item(f"{folder}/{n}", str(w.path), w.sha256, w.size))
             text = recipients_text(readers[Purpose.SNAPSHOT].recovery,
                                    list(readers[Purpose.SNAPSHOT].keys))
             items.append(_Item(f"{folder}/{RECIPIENTS}", text, layout.sha256(text), len(text)))
@@ -357,8 +393,31 @@ def _sources(files: runfiles.RunFiles, remote: Remote, push: Push
             segment, written = auditsegments.segment_write(
                 files, after, head[0], readers[Purpose.AUDIT_TAIL].age())
             items.append(_Item(segment.path, str(written.path), written.sha256, written.size))
-    recipients = readers[Purpose.SNAPSHOT].age()
     return items, recipients, head
+
+
+class _SealingFiles:
+    """The run's files as the disk's writers see them, with every file encrypted as it is
+    written: a disk has the biasa register in the clear, an offsite copy has nothing in
+    the clear, and no plaintext temporary file is made for it (docs/offsite.md).
+    ``plain``: the SHA-256 and size of what was written, by name."""
+
+    def __init__(self, files: runfiles.RunFiles, recipients: list[str]) -> None:
+        self.files = files
+        self.recipients = recipients
+        self.plain: dict[str, tuple[str, int]] = {}
+
+    @contextlib.contextmanager
+    def write(self, name: str, *, recipients: list[str] | None = None
+              ) -> Iterator[tuple[IO[bytes], list[runfiles.Written]]]:
+        if recipients:
+            with self.files.write(name, recipients=recipients) as made:
+                yield made
+            return
+        with self.files.write(name, recipients=self.recipients) as (out, done):
+            tee = _Tee(out)
+            yield tee, done  # type: ignore[misc]
+        self.plain[name] = (tee.hash.hexdigest(), tee.size)
 
 
 class _HashingReader(io.RawIOBase):
@@ -392,6 +451,8 @@ def _send_payload(client: Any, remote: Remote, push: Push, items: list[_Item],
                   recipients: list[str], files: runfiles.RunFiles, outcome: PushOutcome,
                   on_progress: Progress | None) -> None:
     """Each file the remote lacks (by payload path and SHA-256) as a new object."""
+    journal_path = brankas_settings().tmp / f"offsite-{remote.remote_id}.sent"
+    _adopt_sent(client, remote, journal_path)
     there = set(PushedObject.objects.filter(remote=remote, kind=PushedObject.PAYLOAD)
                 .values_list("bag_path", "bag_sha256").iterator(chunk_size=5000))
     todo = [i for i in items if (i.path, i.sha256) not in there]
@@ -414,12 +475,15 @@ def _send_payload(client: Any, remote: Remote, push: Push, items: list[_Item],
             push.save(update_fields=["objects_sent", "bytes_sent", "files_done", "bytes_done"])
         pending.clear()
 
-    try:
-        _send_each(client, remote, push, todo, recipients, files, outcome, report,
-                   pending, record)
-    finally:  # what the server confirmed is recorded even when the push is cut short
-        if pending:
-            record()
+    fd = os.open(journal_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with open(fd, "w", encoding="utf-8") as journal:
+        try:
+            _send_each(client, remote, push, todo, recipients, files, outcome, report,
+                       pending, record, journal)
+        finally:  # what the server confirmed is recorded even when the push is cut short
+            if pending:
+                record()
+    journal_path.unlink()  # everything it names is recorded
     push.files_done = push.files_total
     push.save()
 
@@ -427,16 +491,19 @@ def _send_payload(client: Any, remote: Remote, push: Push, items: list[_Item],
 def _send_each(client: Any, remote: Remote, push: Push, todo: list[_Item],
                recipients: list[str], files: runfiles.RunFiles, outcome: PushOutcome,
                report: Callable[..., None], pending: list[PushedObject],
-               record: Callable[[], None]) -> None:
-    """Each item as a new object, ``UPLOADS`` at a time (a thread each reads, encrypts into
-    a staging file and PUTs; ``Remote`` is thread-safe): one stream would spend most of its
-    time waiting on the server. What the server confirmed is recorded by this thread only,
-    in the order confirmed (an interrupted push waits for the uploads in flight and records
-    those). A large ``.age`` file (multipart, resumable: its state is kept in the database
-    after each part) is sent by this thread, after the others."""
+               record: Callable[[], None], journal: IO[str]) -> None:
+    """Each item as a new object, ``UPLOADS`` at a time (s18 OD: a thread each reads,
+    encrypts into a staging file, names the object in the journal and PUTs; ``Remote`` is
+    thread-safe): one stream would spend most of its time waiting on the server. What the
+    server confirmed is recorded by this thread only, in the order confirmed (an
+    interrupted push waits for the uploads in flight and records those). A large ``.age``
+    file (multipart, resumable: its state is kept in the database after each part) is sent
+    by this thread, after the others."""
+    import threading
     from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
     Sent = tuple[str, str, int, datetime, Any, Any]  # key, sha256, size, until, result, state
+    journal_lock = threading.Lock()
 
     def send(n: int, item: _Item, progress: Callable[[int], None] | None = None,
              resumable: bool = False) -> Sent | None:
@@ -446,6 +513,9 @@ def _send_each(client: Any, remote: Remote, push: Push, todo: list[_Item],
                 else Path(item.source)
             sha, size = item.sha256, item.size
             staged = None
+        elif item.cipher is not None:  # encrypted as it was written (a run file)
+            staged = Path(str(item.source))
+            source, (sha, size) = staged, item.cipher
         else:  # encrypted into a staging file of ciphertext, the plaintext hashed on the way
             with _open_source(item) as raw:
                 plain = _HashingReader(raw)  # type: ignore[arg-type]
@@ -461,6 +531,15 @@ def _send_each(client: Any, remote: Remote, push: Push, todo: list[_Item],
         state = None
         if resumable:
             key, state, progress = _resumable(remote, item, key, progress)
+        # Named before it is sent: a push killed outright (no ``finally``) leaves objects
+        # the server confirmed and nobody recorded; the next push adopts them.
+        line = json.dumps({
+            "push": push.pk, "key": key, "sha256": sha, "size": size, "path": item.path,
+            "bag_sha256": item.sha256, "bag_size": item.size, "wrap": item.wrap,
+            "until": until.isoformat()}) + "\n"
+        with journal_lock:
+            journal.write(line)
+            journal.flush()
         try:
             result = client.put(key, source, sha256=bytes.fromhex(sha), size=size,
                                 retain_until=until, progress=progress, resume=state)
@@ -526,6 +605,62 @@ def _send_each(client: Any, remote: Remote, push: Push, todo: list[_Item],
             raise
     for n, item in enumerate(i for i in todo if large(i)):
         finish(item, send(n, item, functools.partial(report, finished), resumable=True))
+
+
+def _adopt_sent(client: Any, remote: Remote, path: Path) -> int:
+    """Record the objects a push killed outright had sent and the server holds as sent
+    (its SHA-256 reported, or read back) but that push had not recorded yet (it records
+    in batches): named in its journal ``tmp/offsite-<id>.sent`` before each was sent.
+    Then they are not sent again, and verify knows them as the office's own."""
+    try:
+        lines = path.read_text("utf-8").splitlines()
+    except (FileNotFoundError, UnicodeDecodeError):
+        return 0
+    wanted: dict[str, dict[str, Any]] = {}
+    for line in lines:
+        with contextlib.suppress(ValueError, TypeError, AttributeError):
+            d = json.loads(line)
+            if layout.OBJECT_KEY.fullmatch(str(d.get("key"))):
+                wanted[str(d["key"])] = d
+    keys = list(wanted)
+    for i in range(0, len(keys), 500):  # those the push recorded before it died
+        for done in PushedObject.objects.filter(remote=remote, key__in=keys[i:i + 500]
+                                                ).values_list("key", flat=True):
+            wanted.pop(done, None)
+    pushes = {p.pk: p for p in Push.objects.filter(remote=remote, pk__in={
+        d.get("push") for d in wanted.values() if isinstance(d.get("push"), int)})}
+    adopted: list[PushedObject] = []
+    for key, d in wanted.items():
+        try:
+            push, sha, size = pushes[d["push"]], str(d["sha256"]), int(d["size"])
+            until = datetime.fromisoformat(str(d["until"]))
+            fields = (str(d["path"]), str(d["bag_sha256"]), int(d["bag_size"]), str(d["wrap"]))
+        except (KeyError, ValueError, TypeError):
+            continue
+        if fields[3] not in (layout.WRAP_AGE, layout.WRAP_PLAIN):
+            continue
+        head = client.head(key)
+        if head is None or head.size != size or not head.version_id:
+            continue  # never arrived (or only some parts of it)
+        if head.sha256 is not None:
+            confirmed = "checksum"
+            if head.sha256.hex() != sha:
+                continue
+        else:
+            confirmed, sink = "read-back", _HashSink()
+            client.get(key, sink, version_id=head.version_id, max_bytes=size)
+            if sink.hash.hexdigest() != sha:
+                continue
+        adopted.append(PushedObject(
+            remote=remote, push=push, kind=PushedObject.PAYLOAD, key=key,
+            version_id=head.version_id, sha256=sha, size=size, bag_path=fields[0],
+            bag_sha256=fields[1], bag_size=fields[2], wrap=fields[3], confirmed=confirmed,
+            retain_until=until, pushed_at=timezone.now()))
+    PushedObject.objects.bulk_create(adopted)
+    if adopted and (Remote.objects.filter(pk=remote.pk).values_list("upload", flat=True)
+                    .first() or {}).get("key") in {o.key for o in adopted}:
+        Remote.objects.filter(pk=remote.pk).update(upload={})
+    return len(adopted)
 
 
 def _resumable(remote: Remote, item: _Item, key: str, progress: Callable[[int], None] | None
@@ -618,15 +753,28 @@ def _put_tag(client: Any, remote: Remote, push: Push, name: str, data: bytes) ->
     return result.version_id  # type: ignore[no-any-return]
 
 
+def _superseded(obj: PushedObject) -> bool:
+    """A tag version a later push wrote again, or a payload object of a file the index now
+    names by a newer object: no longer part of the copy (its lock runs out)."""
+    later = PushedObject.objects.filter(remote_id=obj.remote_id, kind=obj.kind, pk__gt=obj.pk)
+    if obj.kind == PushedObject.TAG:
+        return later.filter(key=obj.key).exists()
+    return later.filter(bag_path=obj.bag_path).exists()
+
+
 def _extend_locks(client: Any, remote: Remote) -> int:
-    """Extend the lock of every object version whose lock ends within a third of the
-    retention period (the documents are kept: so are their offsite copies)."""
+    """Extend the lock of every object version of the copy (the newest tag versions, the
+    objects the index names) whose lock ends within a third of the retention period (the
+    documents are kept: so are their offsite copies). The versions a later push replaced
+    (a 20 MB index a day at 100,000 documents) are left to run out."""
     now = timezone.now()
     soon = now + timedelta(days=remote.retention_days / EXTEND_WHEN)
     until = _retain_until(remote)
     n = 0
     for obj in PushedObject.objects.filter(remote=remote, retain_until__lt=soon).exclude(
             version_id="").iterator(chunk_size=1000):
+        if _superseded(obj):
+            continue
         client.extend_retention(obj.key, obj.version_id, until)
         PushedObject.objects.filter(pk=obj.pk).update(retain_until=until)
         n += 1
@@ -678,6 +826,7 @@ def offsite_verify(*, actor: User, name: str, sample: float = 5.0,
     server reports it, or for ``sample`` percent of those it does not, downloaded. Names
     every missing, changed or unexpected object (a version the office did not write)."""
     require_audited(actor, Action.OFFSITE_VERIFY, target=name[:200])
+    found: OffsiteVerifyReport | None = None  # once the canary has answered
     try:
         remote = _remote(name)
         if not 0 <= sample <= 100:
@@ -685,18 +834,26 @@ def offsite_verify(*, actor: User, name: str, sample: float = 5.0,
         client = client_for(remote)
         client.check()
         canary = client.canary()
-        report = OffsiteVerifyReport(remote=remote.name, immutable=bool(canary.immutable),
-                                     canary=str(canary.detail)[:2000])
+        report = found = OffsiteVerifyReport(
+            remote=remote.name, immutable=bool(canary.immutable),
+            canary=str(canary.detail)[:2000])
+        # What the canary found is kept whatever happens next (a verify that then fails
+        # must not leave the remote shown as immutable).
+        Remote.objects.filter(pk=remote.pk).update(
+            immutable=report.immutable, canary_at=timezone.now(), canary_detail=report.canary)
         _verify_objects(client, remote, report, sample, on_progress)
     except BrankasError as exc:
         audit_record(actor=actor.username, action="offsite.verify", target=name[:200],
                      outcome="refused" if exc.kind in ("invalid", "not_found") else "failed",
-                     detail={"error": exc.code})
+                     detail={"error": exc.code} | (
+                         {"immutable": found.immutable} if found is not None else {}))
+        if found is not None:
+            Remote.objects.filter(pk=remote.pk).update(last_verified_at=timezone.now(),
+                                                       last_verify_ok=False)
         raise
     now = timezone.now()
-    Remote.objects.filter(pk=remote.pk).update(
-        immutable=report.immutable, canary_at=now, canary_detail=report.canary,
-        last_verified_at=now, last_verify_ok=report.ok)
+    Remote.objects.filter(pk=remote.pk).update(last_verified_at=now,
+                                               last_verify_ok=report.ok)
     audit_record(actor=actor.username, action="offsite.verify", target=remote.name,
                  outcome="ok" if report.ok else "problems",
                  detail={"immutable": report.immutable, "checked": report.checked,
@@ -723,12 +880,19 @@ def _verify_objects(client: Any, remote: Remote, report: OffsiteVerifyReport, sa
     shown = {info.key for info in client.list("")}  # not hidden by a delete marker
     recorded = list(PushedObject.objects.filter(remote=remote).order_by("id"))
     mine = {(o.key, o.version_id) for o in recorded}
+    last_tag = {o.key: o.pk for o in recorded if o.kind == PushedObject.TAG}  # newest written
+    last_file = {o.bag_path: o.pk for o in recorded if o.kind == PushedObject.PAYLOAD}
+    now = timezone.now()
     unchecked: list[PushedObject] = []
     total = len(recorded)
     for n, obj in enumerate(recorded):
         if on_progress is not None and n % 100 == 0:
             on_progress(n, total, 0, 0)
         info = listed.get((obj.key, obj.version_id))
+        replaced = (last_tag if obj.kind == PushedObject.TAG else last_file).get(
+            obj.key if obj.kind == PushedObject.TAG else obj.bag_path) != obj.pk
+        if replaced and obj.retain_until is not None and obj.retain_until < now:
+            continue  # replaced, its lock run out (not extended): it may be gone
         if info is None:
             report.missing.append(_label(obj))
             continue
@@ -738,7 +902,8 @@ def _verify_objects(client: Any, remote: Remote, report: OffsiteVerifyReport, sa
         if obj.kind == PushedObject.PAYLOAD and newest.get(obj.key) != obj.version_id:
             report.changed.append(f"{_label(obj)}: a newer version was written over it")
             continue
-        if obj.kind == PushedObject.PAYLOAD and obj.key not in shown:
+        if (obj.kind == PushedObject.PAYLOAD or last_tag.get(obj.key) == obj.pk) \
+                and obj.key not in shown:
             # the locked version is still there, but a plain download of the bucket
             # (``aws s3 sync``) no longer sees it
             report.missing.append(f"{_label(obj)}: hidden by a delete marker")
@@ -824,8 +989,11 @@ def read_sealed(client: Any, *, name: str, remote_id: str | None, trusted: set[s
             problems.append(f"{label}: tidak ditulis kantor ini, diabaikan / not written by "
                             "this office, ignored")
             continue
-        if tried >= SEAL_VERSIONS_TRIED:
-            problems.append(f"{label}: not read (more than {SEAL_VERSIONS_TRIED} tried)")
+        limit = SEAL_VERSIONS_TRIED if known is not None else SEAL_VERSIONS_READ_NEW
+        if tried >= limit:
+            problems.append(f"{label}: tidak dibaca, segel yang lebih baru mungkin ada / not "
+                            f"read (more than {limit} tried): a newer push's "
+                            "seal may be among those not read")
             break
         tried += 1
         try:
@@ -842,8 +1010,13 @@ def read_sealed(client: Any, *, name: str, remote_id: str | None, trusted: set[s
         except (ValueError, RuntimeError) as exc:
             problems.append(f"{label}: ditolak / refused ({exc})")
             continue
-        sealed = found
-        break
+        # The newest PUSH sealed wins, not the newest version: whoever holds the bucket's
+        # credentials can put an older genuine seal back as a new version (a rollback).
+        # The office's own versions (``known``) are its pushes in order: the first will do.
+        if sealed is None or found.push > sealed.push:
+            sealed = found
+        if known is not None:
+            break
     if sealed is None:
         raise IntegrityFailure("offsite_not_sealed", name=name,
                                detail="; ".join(problems)[:500] or "no seal")
@@ -912,7 +1085,12 @@ def offsite_restore(*, actor: User, name: str, to: Path | str, passphrase: str,
     four-folder tree), each object checked against the sealed manifest and the file
     against the register. Needs the acting holder's passphrase (everything offsite is
     encrypted); with ``decrypt`` the holder's exempted documents are decrypted too."""
-    from brankas.web.backup.restore import _documents_wanted, _holder_identities, _out_name
+    from brankas.web.backup.restore import (
+        _documents_wanted,
+        _holder_identities,
+        _keys_in_force,
+        _out_name,
+    )
 
     require_audited(actor, Action.OFFSITE_RESTORE, target=name[:200])
     if decrypt:
@@ -941,50 +1119,72 @@ def offsite_restore(*, actor: User, name: str, to: Path | str, passphrase: str,
     total = sum(d.stored_size for d in docs)
     done = 0
     opened: list[tuple[str, str]] = []
-    pushed = {k: v or None for k, v in PushedObject.objects.filter(  # s18 OD: by version
-        remote=remote, kind=PushedObject.PAYLOAD).values_list("key", "version_id")}
-    for i, doc in enumerate(docs):
-        if on_progress is not None:
-            on_progress(i, len(docs), done, total)
-        entry = copy.entries.get(doc.stored_path)
-        if entry is None or entry.sha256 != doc.stored_sha256:
-            report.missing.append(doc.agenda)
-            continue
-        # An exempted document is decrypted only with the holder's keys it was encrypted
-        # to (as ``brankas restore``); otherwise it stays .age. Anything the push encrypted
-        # opens with any of the holder's keys (it was encrypted to every active one).
-        mine = [found[f] for f in doc.recipients if f in found] if doc.exempted else []
-        open_it = entry.wrap == layout.WRAP_AGE or (decrypt and bool(mine))
-        out = target / _out_name(doc.stored_path, open_it)
-        result = _restore_one(client, entry, copy.objects[entry.key], out,
-                              identities if entry.wrap == layout.WRAP_AGE else mine, open_it,
-                              pushed.get(entry.key))
-        if result is None:
-            report.damaged.append(doc.agenda)
-            continue
-        report.restored.append(doc.agenda)
-        report.bytes += doc.stored_size
-        done += doc.stored_size
-        if open_it and doc.exempted:
-            report.decrypted.append(doc.agenda)
-            opened.append((doc.agenda, str(out)))
+    # The version each payload object was written as (the office's records): a newer
+    # version planted over it, or a delete marker hiding it, must not stand in its way.
+    versions = dict(PushedObject.objects.filter(remote=remote, kind=PushedObject.PAYLOAD)
+                    .exclude(version_id="").values_list("key", "version_id")
+                    .iterator(chunk_size=5000))
+    try:
+        for i, doc in enumerate(docs):
+            if on_progress is not None:
+                on_progress(i, len(docs), done, total)
+            entry = copy.entries.get(doc.stored_path)
+            if entry is None or entry.sha256 != doc.stored_sha256:
+                report.missing.append(doc.agenda)
+                continue
+            # An exempted document is decrypted only with the holder's keys it was
+            # encrypted to (as ``brankas restore``); otherwise it stays .age. Anything the
+            # push encrypted opens with any of the holder's keys (encrypted to every one).
+            if doc.exempted:  # a holder deactivated meanwhile decrypts nothing more
+                found = _keys_in_force(actor, found)
+            mine = [found[f] for f in doc.recipients if f in found] if doc.exempted else []
+            open_it = entry.wrap == layout.WRAP_AGE or (decrypt and bool(mine))
+            out = target / _out_name(doc.stored_path, open_it)
+            result = _restore_one(client, entry, copy.objects[entry.key], out,
+                                  identities if entry.wrap == layout.WRAP_AGE else mine,
+                                  open_it, version=versions.get(entry.key))
+            if result is None:
+                report.damaged.append(doc.agenda)
+                continue
+            report.restored.append(doc.agenda)
+            report.bytes += doc.stored_size
+            done += doc.stored_size
+            if open_it and doc.exempted:
+                report.decrypted.append(doc.agenda)
+                opened.append((doc.agenda, str(out)))
+    except BaseException as exc:  # what was decrypted before the cut is audited all the same
+        _restore_audit(actor, remote.name, target, report, opened,
+                       exc.code if isinstance(exc, BrankasError) else type(exc).__name__)
+        raise
     if on_progress is not None:
         on_progress(len(docs), len(docs), done, total)
-    audit_record_many([*(AuditEntry(actor=actor.username, action="document.open",
-                                    target=agenda, detail={"via": "offsite-restore", "out": out})
-                         for agenda, out in opened), AuditEntry(
-        actor=actor.username, action="offsite.restore", target=remote.name,
-        outcome="ok" if report.ok else "problems",
-        detail={"push": report.push, "to": str(target), "restored": len(report.restored),
-                "decrypted": len(report.decrypted), "missing": report.missing[:100],
-                "damaged": report.damaged[:100], "problems": report.problems[:20]})])
+    _restore_audit(actor, remote.name, target, report, opened, None)
     return report
 
 
+def _restore_audit(actor: User, name: str, target: Path, report: OffsiteRestoreReport,
+                   opened: list[tuple[str, str]], failure: str | None) -> None:
+    """Each exempted document decrypted (``document.open``) and the restore itself; also
+    when the restore was cut short (``failure``: what stopped it)."""
+    detail: dict[str, Any] = {
+        "push": report.push, "to": str(target), "restored": len(report.restored),
+        "decrypted": len(report.decrypted), "missing": report.missing[:100],
+        "damaged": report.damaged[:100], "problems": report.problems[:20]}
+    if failure is not None:
+        detail["error"] = failure
+    audit_record_many([*(AuditEntry(actor=actor.username, action="document.open",
+                                    target=agenda, detail={"via": "offsite-restore", "out": out})
+                         for agenda, out in opened), AuditEntry(
+        actor=actor.username, action="offsite.restore", target=name,
+        outcome="failed" if failure is not None else "ok" if report.ok else "problems",
+        detail=detail)])
+
+
 def _restore_one(client: Any, entry: layout.Entry, stored_sha: str, out: Path,
-                 identities: list[Any], open_it: bool, version: str | None = None
+                 identities: list[Any], open_it: bool, *, version: str | None = None
                  ) -> Path | None:
-    """Download one object beside ``out`` (a ``.part`` file), check it against the
+    """Download one object (``version``: the one pushed, when known) beside ``out`` (a
+    ``.part`` file), check it against the
     sealed manifest, decrypt it when ``open_it`` (the result checked against the index:
     the register's hash for a biasa file), and rename it into place. None when damaged."""
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -993,8 +1193,7 @@ def _restore_one(client: Any, entry: layout.Entry, stored_sha: str, out: Path,
     try:
         with fsutil.open_private(part) as fh:
             sink = _Tee(fh)
-            client.get(entry.key, sink, version_id=version,  # the version pushed: a delete
-                       max_bytes=_age_limit(entry.size))  # marker does not hide it
+            client.get(entry.key, sink, version_id=version, max_bytes=_age_limit(entry.size))
         if sink.hash.hexdigest() != stored_sha:
             return None
         if entry.wrap == layout.WRAP_PLAIN and sink.size != entry.size:

@@ -214,7 +214,14 @@ def backup_figures(period: Period, runs: list[int] | None = None) -> dict[str, A
                     "utuh" if c.ok else "BERMASALAH", str(c.files_checked)] for c in checks],
         "control_list": [[str(i), *row] for i, row in enumerate(control, start=1)],
         "equipment": equipment_figures(low, high),  # s17 E
+        "offsite": _offsite_figures(),  # s18 OC
     }
+
+
+def _offsite_figures() -> list[list[str]]:  # s18 OC: the offsite copies as gathered
+    from brankas.web.offsite.warnings import offsite_figures
+
+    return offsite_figures()
 
 
 # -- the executive summary's key figures and the SOP standard times ------------------

@@ -183,6 +183,21 @@ DETAIL_LABELS: dict[str, tuple[str, str]] = {
     "rows": ("baris", "rows"),
     "runs_left": ("sisa back up", "backups left"),
     "rose": ("penghitung kerusakan naik", "failure counters rose"),
+    # s18 OC: the daily offsite push (issue 18)
+    "daily_at": ("unggahan harian pukul", "daily push at"),
+    "time_zone": ("zona waktu", "time zone"), "day": ("hari", "day"),
+    "on_behalf_of": ("atas nama", "on behalf of"),
+    # s18: offsite remotes, pushes and checks (web/offsite/services.py)
+    "bucket": ("bucket", "bucket"), "endpoint": ("alamat server", "endpoint"),
+    "region": ("region", "region"), "prefix": ("awalan", "prefix"),
+    "retention_days": ("masa kunci (hari)", "lock period (days)"),
+    "credentials_file": ("berkas kredensial", "credentials file"),
+    "canary": ("uji kunci (canary)", "lock test (canary)"),
+    "immutable": ("tidak dapat dihapus", "immutable"), "push": ("unggahan", "push"),
+    "objects_sent": ("objek terkirim", "objects sent"), "bytes_sent": ("bita terkirim", "bytes sent"),
+    "extended": ("kunci diperpanjang", "locks extended"), "checked": ("diperiksa", "checked"),
+    "sampled": ("diunduh sebagai sampel", "downloaded as a sample"),
+    "problems": ("masalah", "problems"), "unlocked": ("tidak terkunci", "not locked"),
 }
 
 

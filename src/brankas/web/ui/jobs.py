@@ -57,11 +57,11 @@ STEPS = (IMPORT, RESTORE, DRILL, AUDIT_VERIFY)  # followed on the steps' job pag
 
 def job_start(*, kind: str, user: Any, dest: str = "", mode: str = "",
               params: dict[str, Any] | None = None, secrets: dict[str, Any] | None = None,
-              lang: str = "") -> Job:
+              lang: str = "", exclusive: bool = True) -> Job:
     """Record and queue a job (``JobBusy`` while another runs). ``params`` are stored and
     must hold no secret; ``secrets`` stay in this process's memory."""
     return services.job_create(kind=kind, user=user, dest=dest, mode=mode, params=params,
-                               secrets=secrets, lang=lang)
+                               secrets=secrets, lang=lang, exclusive=exclusive)
 
 
 def job_resume(job: Job, user: Any) -> Job:
@@ -84,13 +84,16 @@ def job_get(job_id: str) -> Job | MemoryJob | None:
 
 
 def job_active() -> Job | MemoryJob | None:
-    """The job queued or running (its worker alive), if any."""
+    """The job queued or running (its worker alive) that holds the office, if any (an
+    offsite push or verify, s18, runs beside the others: not this one)."""
     with _lock:
         if _active is not None and _active.running:
             return _active
     from brankas.web.jobs.models import ACTIVE
+    from brankas.web.jobs.runners import OFFSITE
 
-    job = Job.objects.select_related("user").filter(state__in=ACTIVE).first()
+    job = Job.objects.select_related("user").filter(state__in=ACTIVE).exclude(
+        kind__in=OFFSITE).first()
     if job is not None and services.job_dead(job):
         services.job_interrupt(job)
         return None

@@ -148,3 +148,18 @@ urlpatterns += [
     path("equipment/<str:ref>/retire", equipment_views.equipment_retire_view,
          name="equipment_retire"),
 ]
+
+# s18 OC: offsite copies (issue 18): the remotes, push / verify / restore as jobs, daily push
+from brankas.web.ui.offsite import views as offsite_views  # noqa: E402
+
+urlpatterns += [
+    path("offsite/", offsite_views.offsite_page, name="offsite"),
+    path("offsite/jobs/<str:job_id>/", offsite_views.job_page, name="offsite_job"),
+    path("offsite/jobs/<str:job_id>/status", offsite_views.job_status,
+         name="offsite_job_status"),
+    path("offsite/<str:name>/", offsite_views.remote_page, name="offsite_remote"),
+    path("offsite/<str:name>/push", offsite_views.push_view, name="offsite_push"),
+    path("offsite/<str:name>/verify", offsite_views.verify_view, name="offsite_verify"),
+    path("offsite/<str:name>/schedule", offsite_views.schedule_view, name="offsite_schedule"),
+    path("offsite/<str:name>/restore/", offsite_views.restore_page, name="offsite_restore"),
+]

@@ -139,11 +139,47 @@ def custody_hints() -> list[Hint]:
         elif w.code == "one_safe":
             text = _("Every backup disk is in the same safe (%(safe)s): keep at least one in "
                      "another place, so one fire or theft cannot take them all.") % p
-            link = reverse("ui:safes")
+            link = reverse("ui:offsite")  # s18 OC: the other place may be an offsite copy
+            hints.append(Hint("warning", text, link, _("Offsite copies")))
+            continue
         else:  # lost
             text = _("Disk %(label)s is recorded as lost: its copies no longer count.") % p
         hints.append(Hint("warning", text, link, _("Backup disks")))
     return hints
+def offsite_hints(user: User) -> list[Hint]:
+    """s18 OC (issue 18): a remote NOT immutable, a daily push not done for days (every
+    role that sees the backups); no offsite copy at all (the Sandiman, who makes one, once
+    the archive holds a document)."""
+    from brankas.web.documents.models import Document
+    from brankas.web.offsite.warnings import offsite_warnings
+
+    if not allowed(user.role, Action.VIEW_BACKUPS):
+        return []
+    link, link_text = reverse("ui:offsite"), _("Offsite copies")
+    hints = []
+    for w in offsite_warnings():
+        p = w.params
+        if w.code == "not_immutable":
+            hints.append(Hint("warning", _(
+                "Offsite remote %(name)s is NOT IMMUTABLE: its server deleted an object that "
+                "was locked. Ransomware holding its keys could delete that copy.") % p,
+                reverse("ui:offsite_remote", args=[p["name"]]), p["name"]))
+        elif w.code == "push_stale":
+            text = (_("The daily push to offsite remote %(name)s has not succeeded for more "
+                      "than %(days)d days (last: %(date)s).") % {
+                          **p, "date": date_format(localtime(p["last"]), "j M Y H:i")}
+                    if p["last"] else
+                    _("The daily push to offsite remote %(name)s has never succeeded.") % p)
+            hints.append(Hint("warning", text, reverse("ui:offsite_remote", args=[p["name"]]),
+                              p["name"]))
+        elif allowed(user.role, Action.OFFSITE_ADD) and Document.objects.exists():
+            hints.append(Hint("warning", _(
+                "The archive has no offsite copy: every copy is in this building. Add an "
+                "offsite remote (object storage with Object Lock) and push to it."),
+                link, link_text))
+    return hints
+
+
 def request_hints(user: User) -> list[Hint]:
     """Requests to send open longer than BRANKAS_REQUEST_MAX_OPEN_HOURS (roles that see them)."""
     if not allowed(user.role, Action.REQUEST_VIEW):
@@ -295,7 +331,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "recent": recent,
         "hints": (administration_hints(user) + hints_for(user) + backup_hints()
                   + custody_hints() + request_hints(user) + key_hints(user)
-                  + equipment_hints(user)),
+                  + equipment_hints(user) + offsite_hints(user)),
         "request_inbox": (list(request_inbox(user, via="web")[:RECENT])
                           if allowed(user.role, Action.REQUEST_VIEW) else []),
     })

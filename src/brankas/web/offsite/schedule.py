@@ -1,0 +1,136 @@
+"""The daily offsite push (issue 18, s18 OC): set per remote (``brankas offsite schedule``,
+the remote's page), run by the jobs' worker (``brankas worker``, the one ``brankas serve``
+embeds), which calls ``schedule_tick`` at its start and about once a minute.
+
+When a remote's time of day (``daily_at``, local: settings.TIME_ZONE) has passed and no push
+was queued for that day, the tick queues one push job (a persistent job, its progress on
+the job's page) in the name of the Sandiman who set the schedule; the scheduler itself is
+recorded in the audit log as the actor ``SCHEDULER``. Never two for one day (the day is
+claimed in the same transaction that queues the job), none while a push or verify of the
+remote runs (left for the next tick), and a day missed while the computer was off runs once
+at the next start (the most recent slot only, not one per missed day)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from brankas.core.access import Action, allowed
+from brankas.core.errors import InvalidInput
+from brankas.web.accounts.models import User
+from brankas.web.audit.guard import require_audited
+from brankas.web.audit.services import audit_record
+from brankas.web.offsite.models import Remote, Schedule
+
+log = logging.getLogger(__name__)
+
+SCHEDULER = "penjadwal"  # the audit log's actor for what the scheduler does by itself
+TICK_SECONDS = 60.0
+_HHMM = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
+
+
+def parse_daily(text: str) -> dt.time:
+    """``HH:MM`` (24 hours) as a time of day; else ``offsite_field_invalid``."""
+    found = _HHMM.fullmatch(text.strip())
+    if found is None:
+        raise InvalidInput("offsite_field_invalid", field="--daily", detail="HH:MM (00:00-23:59)")
+    return dt.time(int(found.group(1)), int(found.group(2)))
+
+
+def schedule_set(*, actor: User, name: str, daily_at: dt.time | None) -> Schedule:
+    """The daily push of remote ``name`` at ``daily_at`` (local time), or off (None).
+    The Sandiman (who may push) sets it; the pushes run in their name."""
+    from brankas.web.offsite.services import _remote
+
+    require_audited(actor, Action.OFFSITE_PUSH, target=name[:200])
+    remote = _remote(name)
+    now = timezone.now()
+    with transaction.atomic():
+        schedule, _ = Schedule.objects.select_for_update().get_or_create(
+            remote=remote, defaults={"set_by": actor, "set_at": now})
+        schedule.daily_at = daily_at
+        schedule.set_by = actor
+        schedule.set_at = now
+        schedule.save()
+        audit_record(actor=actor.username, action="offsite.schedule", target=remote.name,
+                     detail={"daily_at": daily_at.strftime("%H:%M") if daily_at else "off",
+                             "time_zone": timezone.get_current_timezone_name()})
+    return schedule
+
+
+def due_day(schedule: Schedule, now: dt.datetime) -> dt.date | None:
+    """The day whose push is due at ``now`` and not queued yet, else None: today once its
+    time has passed, else yesterday (a slot missed while the computer was off), never a
+    slot before the schedule was set."""
+    if schedule.daily_at is None:
+        return None
+    local = timezone.localtime(now)
+    day = local.date() if local.time() >= schedule.daily_at else local.date() - dt.timedelta(1)
+    if schedule.last_day is not None and schedule.last_day >= day:
+        return None
+    slot = timezone.make_aware(dt.datetime.combine(day, schedule.daily_at))
+    if slot < schedule.set_at:
+        return None
+    return day
+
+
+def schedule_tick(now: dt.datetime | None = None) -> list[str]:
+    """Queue the pushes due at ``now`` (default: the clock); the ids of the jobs queued."""
+    from brankas.web.jobs import runners
+    from brankas.web.jobs.services import JobBusy, job_create
+
+    now = now or timezone.now()
+    queued: list[str] = []
+    for schedule in Schedule.objects.select_related("remote", "set_by").filter(
+            daily_at__isnull=False):
+        day = due_day(schedule, now)
+        if day is None:
+            continue
+        remote, user = schedule.remote, schedule.set_by
+        claim = Schedule.objects.filter(pk=schedule.pk).filter(
+            Q(last_day__isnull=True) | Q(last_day__lt=day))
+        if not user.is_active or not allowed(user.role, Action.OFFSITE_PUSH):
+            if claim.update(last_day=day, last_job=""):  # refused once for the day
+                audit_record(actor=SCHEDULER, action="offsite.schedule.run", target=remote.name,
+                             outcome="denied", detail={"day": day.isoformat(),
+                                                       "on_behalf_of": user.username,
+                                                       "error": "offsite_schedule_user"})
+            continue
+        try:
+            with transaction.atomic():
+                if not claim.update(last_day=day):
+                    continue  # another worker queued it
+                job = job_create(kind=runners.OFFSITE_PUSH, user=user, dest=remote.name,
+                                 params={"remote": remote.name, "scheduled": day.isoformat()},
+                                 exclusive=False)
+                Schedule.objects.filter(pk=schedule.pk).update(last_job=job.pk)
+                audit_record(actor=SCHEDULER, action="offsite.schedule.run",
+                             target=remote.name,
+                             detail={"day": day.isoformat(), "on_behalf_of": user.username,
+                                     "job": job.pk,
+                                     "daily_at": schedule.daily_at.strftime("%H:%M")})  # type: ignore[union-attr]
+        except JobBusy:
+            continue  # a push or verify of this remote runs: the next tick, once it ended
+        queued.append(job.pk)
+    return queued
+
+
+def schedule_of(remote: Remote) -> Schedule | None:
+    return Schedule.objects.filter(remote=remote).select_related("set_by").first()
+
+
+def safe_tick() -> None:
+    """``schedule_tick`` for the worker's loop: a failure is logged, the worker goes on."""
+    from django.db import DatabaseError
+
+    try:
+        schedule_tick()
+    except DatabaseError as exc:  # busy a moment, or not made yet (first run): the next tick
+        log.warning("offsite schedule not checked: %s", exc)
+    except Exception:
+        log.exception("offsite schedule not checked")

@@ -1,0 +1,43 @@
+"""``brankas worker``'s loop and the daily offsite push (issue 18, s18 OC): at its start
+the worker looks at the schedule, queues the push that is due, and django-tasks' worker
+runs it (committed records: that worker closes and reopens its connections). No S3 server:
+the remote's push lock is held here, so the push is refused at once, for that reason."""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import os
+
+from django.utils import timezone
+
+from brankas.web.jobs import runners
+from brankas.web.jobs.models import FAILED, Job
+from brankas.web.offsite.models import Remote, Schedule
+
+
+def test_brankas_worker_queues_the_due_daily_push_at_its_start_and_runs_it(
+        transactional_db, office) -> None:  # type: ignore[no-untyped-def]
+    from brankas.web.jobs.worker import run_worker
+    from brankas.web.offsite.schedule import schedule_set
+    from brankas.web.runtime import brankas_settings
+
+    remote = Remote.objects.create(
+        name="pdn", remote_id="f" * 32, endpoint="http://127.0.0.1:9", bucket="arsip-sandi",
+        immutable=True, added_by=office.users["operator"], added_at=timezone.now())
+    schedule_set(actor=office.users["operator"], name="pdn", daily_at=dt.time(0, 0))
+    Schedule.objects.update(set_at=timezone.now() - dt.timedelta(days=1))
+    tmp = brankas_settings().tmp
+    tmp.mkdir(parents=True, exist_ok=True)
+    fd = os.open(tmp / f"offsite-{remote.remote_id}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        assert run_worker(batch=True) == 1
+    finally:
+        os.close(fd)
+    job = Job.objects.get()
+    assert job.kind == runners.OFFSITE_PUSH and job.params["scheduled"]
+    assert job.user == office.users["operator"] and job.began_at is not None
+    assert job.state == FAILED and job.error_code == "offsite_push_running"
+    assert run_worker(batch=True) == 0  # never two for one day
+    assert Job.objects.count() == 1
