@@ -80,6 +80,13 @@ class _MigratedTestDatabase:
         connection.connection.backup(snapshot)
         self.snapshot, self.name = snapshot, connection.settings_dict["NAME"]
 
+    def copy(self) -> Any:
+        import sqlite3
+
+        copy = sqlite3.connect(":memory:", check_same_thread=False)
+        self.snapshot.backup(copy)
+        return copy
+
     def restores(self, case: Any) -> bool:
         from django.db import connections
 
@@ -123,9 +130,15 @@ _install_quick_flush()
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
-    """pytest-django's test database, kept as migrated (``_MigratedTestDatabase``)."""
+    """pytest-django's test database, kept as migrated (``_MigratedTestDatabase``); also
+    the tables the in-process CLI gives a new database before its own migrate (instead of
+    migrating the first one in full: tests/clirun.py ``_MigratedTemplate``; the same
+    database, test_clirun.py
+    ``test_a_new_database_copied_from_the_migrated_one_is_the_database_migrate_makes``)."""
     with django_db_blocker.unblock():
         _MIGRATED_DB.take()
+    if _MIGRATED_DB.snapshot is not None and clirun._MIGRATED.database is None:
+        clirun._MIGRATED.database = _MIGRATED_DB.copy()
     yield
 
 
