@@ -52,6 +52,96 @@ def _prepare_test_instance() -> None:
 
 _prepare_test_instance()
 
+class _MigratedTestDatabase:
+    """The SQLite test database as the migrations left it (pytest-django's
+    ``django_db_setup``), kept in memory: a ``transactional_db`` test ends by laying it
+    down again (SQLite's backup API, a few milliseconds) instead of Django's flush
+    (deleting every table, then the post-migrate signal making the content types and
+    permissions again under new ids: about 40 ms a test here). Each such test then starts
+    from the database a fresh instance has, as the first one did (the flush also dropped
+    the rows the migrations themselves add, e.g. the audit counter's); the ``office``
+    fixture's copy fits it (``_OfficeCopy``). Only for Django's ``default`` connection on
+    that SQLite file; anything else (a module on PostgreSQL) is flushed as before."""
+
+    def __init__(self) -> None:
+        self.snapshot: Any = None
+        self.name: str | None = None
+
+    def take(self) -> None:
+        import sqlite3
+
+        from django.db import connections
+
+        connection = connections["default"]
+        if connection.vendor != "sqlite":
+            return
+        connection.ensure_connection()
+        snapshot = sqlite3.connect(":memory:", check_same_thread=False)
+        connection.connection.backup(snapshot)
+        self.snapshot, self.name = snapshot, connection.settings_dict["NAME"]
+
+    def copy(self) -> Any:
+        import sqlite3
+
+        copy = sqlite3.connect(":memory:", check_same_thread=False)
+        self.snapshot.backup(copy)
+        return copy
+
+    def restores(self, case: Any) -> bool:
+        from django.db import connections
+
+        connection = connections["default"]
+        return (self.snapshot is not None
+                and list(case._databases_names(include_mirrors=False)) == ["default"]
+                and case.available_apps is None and not case.serialized_rollback
+                and connection.vendor == "sqlite"
+                and connection.settings_dict["NAME"] == self.name
+                and not connection.in_atomic_block)
+
+    def restore(self) -> None:
+        from django.contrib.contenttypes.models import ContentType
+        from django.db import connections
+
+        connection = connections["default"]
+        connection.ensure_connection()
+        self.snapshot.backup(connection.connection)
+        ContentType.objects.clear_cache()
+
+
+_MIGRATED_DB = _MigratedTestDatabase()
+
+
+def _install_quick_flush() -> None:
+    from django.test import TransactionTestCase
+
+    flush = TransactionTestCase._fixture_teardown
+
+    def _fixture_teardown(self):  # type: ignore[no-untyped-def]
+        if _MIGRATED_DB.restores(self):
+            _MIGRATED_DB.restore()
+        else:
+            flush(self)
+
+    TransactionTestCase._fixture_teardown = _fixture_teardown  # type: ignore[method-assign]
+
+
+_install_quick_flush()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
+    """pytest-django's test database, kept as migrated (``_MigratedTestDatabase``); also
+    the tables the in-process CLI gives a new database before its own migrate (instead of
+    migrating the first one in full: tests/clirun.py ``_MigratedTemplate``; the same
+    database, test_clirun.py
+    ``test_a_new_database_copied_from_the_migrated_one_is_the_database_migrate_makes``)."""
+    with django_db_blocker.unblock():
+        _MIGRATED_DB.take()
+    if _MIGRATED_DB.snapshot is not None and clirun._MIGRATED.database is None:
+        clirun._MIGRATED.database = _MIGRATED_DB.copy()
+    yield
+
+
 PASSWORDS = {
     "admin": "Admin-Pass-2026!",
     "operator": "Sandiman-Pass-2026!",
@@ -153,6 +243,7 @@ def build_office(home: Path) -> SimpleNamespace:
     if _OFFICE_COPY is not None:
         return _office_through_services(home)
     before = _OfficeCopy.state(connection, home)
+    before["present"] = _OfficeCopy.present_rows(connection, before)
     made = _office_through_services(home)
     _OFFICE_COPY = _OfficeCopy.take(connection, home, before, made)
     return made
@@ -161,16 +252,18 @@ def build_office(home: Path) -> SimpleNamespace:
 class _OfficeCopy:
     """The office made through the services, kept to be laid down again: the rows it added
     to each table (inserted again with the same ids, which the rollback or the flush after
-    each test gives back) and the files it wrote in its data folder. Only into a database
-    and a data folder in the state the first one was in before it was made (checked: the
-    highest row id of every table; the data folder's files); otherwise the services make
-    it. Each office of the process then has the same keys and recovery identity, as the
-    holders' keys already are (``quick_protected_identity``)."""
+    each test gives back), the rows already there that it changed (the audit counter:
+    written again as they were after it) and the files it wrote in its data folder. Only
+    into a database and a data folder in the state the first one was in before it was made
+    (checked: the highest row id of every table; the data folder's files); otherwise the
+    services make it. Each office of the process then has the same keys and recovery
+    identity, as the holders' keys already are (``quick_protected_identity``)."""
 
     def __init__(self, before: dict[str, Any], rows: dict[str, tuple[list[str], list[Any]]],
                  sequences: list[Any], files: dict[str, bytes], modes: dict[str, int],
                  made: SimpleNamespace) -> None:
         self.before, self.rows, self.sequences = before, rows, sequences
+        self.changed: dict[str, tuple[list[str], list[Any]]] = {}
         self.files, self.modes = files, modes
         self.user_ids = {name: u.pk for name, u in made.users.items()}
         self.key_ids = {name: k.pk for name, k in made.keys.items()}
@@ -207,6 +300,13 @@ class _OfficeCopy:
                     rows[table] = ([c[0] for c in cursor.description], found)
             cursor.execute("SELECT name, seq FROM sqlite_sequence")
             sequences = cursor.fetchall()
+        changed: dict[str, tuple[list[str], list[Any]]] = {}
+        for table, (columns, old) in before.pop("present").items():
+            now = cls.present_rows(connection, before, [table])[table][1]
+            if len(now) != len(old):
+                raise AssertionError(f"office copy: rows of {table} deleted")
+            if now != old:
+                changed[table] = (columns, now)
         old = set(before["files"])
         files, modes = {}, {}
         for path in sorted(home.rglob("*")):
@@ -216,7 +316,26 @@ class _OfficeCopy:
             modes[name] = path.stat().st_mode & 0o7777
             if path.is_file() and name not in old:  # the folder's own files stay its own
                 files[name] = path.read_bytes()
-        return cls(before, rows, sequences, files, modes, made)
+        copy = cls(before, rows, sequences, files, modes, made)
+        copy.changed = changed
+        return copy
+
+    @classmethod
+    def present_rows(cls, connection, before: dict[str, Any],  # type: ignore[no-untyped-def]
+                     tables: list[str] | None = None,
+                     ) -> dict[str, tuple[list[str], list[Any]]]:
+        """The rows each table held before the office was made (up to its highest rowid
+        then), by rowid; the columns with the rowid first."""
+        found = {}
+        with connection.cursor() as cursor:
+            for table in tables or list(before["rowids"]):
+                last = before["rowids"][table]
+                if last is None:
+                    continue
+                cursor.execute(f'SELECT rowid, * FROM "{table}" WHERE rowid <= %s'  # noqa: S608
+                               " ORDER BY rowid", [last])
+                found[table] = ([c[0] for c in cursor.description][1:], cursor.fetchall())
+        return found
 
     def fits(self, connection, home: Path) -> bool:  # type: ignore[no-untyped-def]
         return bool(self.state(connection, home) == self.before)
@@ -240,6 +359,11 @@ class _OfficeCopy:
                 marks = ", ".join(["%s"] * len(columns))
                 cursor.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})',  # noqa: S608
                                    values)
+            for table, (columns, values) in self.changed.items():
+                names = ", ".join(f'"{c}"' for c in columns)
+                marks = ", ".join(["%s"] * len(columns))
+                cursor.executemany(f'INSERT OR REPLACE INTO "{table}" ({names})'  # noqa: S608
+                                   f" VALUES ({marks})", [row[1:] for row in values])
             cursor.executemany("UPDATE sqlite_sequence SET seq = %s WHERE name = %s",
                                [(seq, name) for name, seq in self.sequences])
             cursor.execute("SELECT name FROM sqlite_sequence")
@@ -436,6 +560,18 @@ def pytest_configure(config: pytest.Config) -> None:
         from tests import costs
 
         config.pluginmanager.register(costs, "brankas-test-costs")
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """What the collection made (every test module, the product's modules, Django's
+    models and settings: a few hundred thousand objects that live as long as the process)
+    goes to the cyclic collector's permanent generation, as the product's own start-up
+    does (``brankas.core.startup.collector_paused``): not walked again by each of the
+    collections the tests cause (about a third of the collector's time in a worker). The
+    thresholds stay Python's (the memory tests measure under the product's collector)."""
+    import gc
+
+    gc.freeze()
 
 
 @pytest.hookimpl(tryfirst=True)

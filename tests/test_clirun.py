@@ -174,11 +174,13 @@ def _database_of(home: Path) -> dict[str, Any]:
 
 @pytest.mark.slow  # migrates a database from scratch to compare (about 2 s)
 def test_a_new_database_copied_from_the_migrated_one_is_the_database_migrate_makes(
-        tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+        tmp_path: Path, monkeypatch, django_db_setup) -> None:  # type: ignore[no-untyped-def]
     """``brankas init`` in process: the first new database is migrated, the next ones are
     given its tables (tests/clirun.py ``_MigratedTemplate``); they are the same database,
-    and the office set up in the copy works."""
-    from tests import clirun
+    and the office set up in the copy works. The tables of pytest-django's migrated test
+    database, which the tests' processes give the CLI's first new database instead
+    (tests/conftest.py ``django_db_setup``), are that database too."""
+    from tests import clirun, conftest
 
     monkeypatch.setattr(clirun, "_MIGRATED", clirun._MigratedTemplate())
     secret = tmp_path / "pw"
@@ -192,6 +194,14 @@ def test_a_new_database_copied_from_the_migrated_one_is_the_database_migrate_mak
     migrated, copied = (_database_of(home) for home in homes)
     assert migrated["migrations"] and migrated["permissions"]
     assert copied == migrated
+    assert conftest._MIGRATED_DB.snapshot is not None
+    from_tests = clirun._MigratedTemplate()
+    from_tests.database = conftest._MIGRATED_DB.copy()
+    monkeypatch.setattr(clirun, "_MIGRATED", from_tests)
+    r = cli(tmp_path / "seeded", tmp_path, "init", "--office", "Dinas Kominfo", "--admin",
+            "admin", "--password-file", str(secret))
+    assert r.returncode == 0, r.stderr
+    assert _database_of(tmp_path / "seeded") == migrated
     r = cli(homes[1], tmp_path, "user", "list", "--json", user="admin")
     assert r.returncode == 0, r.stderr
     assert [u["username"] for u in r.json()] == ["admin"]

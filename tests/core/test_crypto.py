@@ -12,7 +12,8 @@ import pytest
 
 from brankas.core import crypto
 from brankas.core.errors import CryptoFailure, InvalidInput
-from tests.conftest import PASSPHRASES, protected_identity
+from tests.agefile import passphrase_encrypt
+from tests.conftest import PASSPHRASES, protected_identity, quick_protected_identity
 
 PLAINTEXT = b"%PDF-1.7\nSURAT RAHASIA: rencana anggaran 2026\n" + bytes(range(256)) * 600
 # Whatever the decrypting side raises for a damaged file (pyrage reports some damage as
@@ -73,13 +74,27 @@ def test_protect_and_unlock_round_trip() -> None:
     assert str(unlocked.to_public()) == recipient
 
 
-@pytest.mark.slow
 def test_wrong_passphrase_is_refused() -> None:
-    _, _, protected = protected_identity(PASSPHRASES["kasi"])
+    """At a small work factor (tests/agefile.py): a key file of rage's factor takes the same
+    way (``keyring.agepass`` up to ``MAX_WORK_FACTOR``), which the round trip above opens."""
+    _, _, protected = quick_protected_identity(PASSPHRASES["kasi"])
+    assert crypto.scrypt_work_factor(protected) <= crypto.MAX_WORK_FACTOR
     with pytest.raises(CryptoFailure) as info:
         crypto.unlock_identity(protected, PASSPHRASES["kasi"] + "x", username="kasi")
     assert info.value.code == "passphrase_wrong"
     assert "kasi" in info.value.message("id") and "kasi" in info.value.message("en")
+
+
+def test_unlock_finds_the_key_line_among_comments() -> None:
+    """A key file as age-keygen writes it (comment lines before the key), protected as
+    ``age -p`` protects it (at a small work factor: tests/agefile.py)."""
+    identity = pyrage.x25519.Identity.generate()
+    protected = passphrase_encrypt(f"# created: today\n# public key: {identity.to_public()}\n"
+                                   f"{identity}\n".encode(), "sandi rahasia")
+    opened = crypto.unlock_identity(protected, "sandi rahasia", username="siti")
+    assert str(opened.to_public()) == str(identity.to_public())
+    with pytest.raises(CryptoFailure):
+        crypto.unlock_identity(protected, "sandi salah", username="siti")
 
 
 def test_unlock_refuses_a_file_that_is_not_a_protected_identity() -> None:

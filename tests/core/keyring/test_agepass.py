@@ -1,6 +1,8 @@
 """Opening a key file without the interpreter's lock (``keyring.agepass``): the C2SP CCTV
 passphrase vectors, every X25519 vector's payload through ``open_payload``, the age
-library both ways, and the lock released while scrypt runs."""
+library's reading of the files ``age -p`` writes, and the lock released while scrypt runs.
+A key file the age library wrote at its own work factor, opened through
+``crypto.unlock_identity``: tests/core/test_crypto.py (the round trip)."""
 
 from __future__ import annotations
 
@@ -15,8 +17,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from brankas.core import crypto
-from brankas.core.errors import CryptoFailure
 from brankas.core.keyring import agehdr, agepass
 from tests.agefile import passphrase_encrypt
 from tests.core.keyring.test_agehdr import VECTORS, Vector, load, secrets_of
@@ -78,17 +78,6 @@ def test_files_of_every_size_open_and_a_wrong_passphrase_is_no_match(plain: byte
     assert agepass.decrypt(data, passphrase, max_work_factor=20) == plain
     with pytest.raises(agehdr.NoMatch):
         agepass.decrypt(data, passphrase + "x", max_work_factor=20)
-
-
-@pytest.mark.slow  # the age library's own work factor: seconds of scrypt
-def test_a_key_file_made_by_the_age_library_unlocks_and_a_wrong_passphrase_does_not():
-    """The product's own key making, unchanged: rage's work factor (about a second)."""
-    identity = pyrage.x25519.Identity.generate()
-    protected = pyrage.passphrase.encrypt(f"# key\n{identity}\n".encode(), "sandi rahasia")
-    opened = crypto.unlock_identity(protected, "sandi rahasia", username="siti")
-    assert str(opened.to_public()) == str(identity.to_public())
-    with pytest.raises(CryptoFailure):
-        crypto.unlock_identity(protected, "sandi salah", username="siti")
 
 
 def test_a_work_factor_above_the_bound_is_not_tried():

@@ -8,14 +8,15 @@ from pathlib import Path
 
 from brankas.web.backup import custodyhook
 from brankas.web.custody.services import custody_check_backup, custody_first_seen
+from tests import sources
 
 WEB = Path(__file__).resolve().parents[3] / "src" / "brankas" / "web"
 
 
 def _imports(folder: Path) -> set[str]:
     found = set()
-    for path in folder.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for _, nodes in sources.nodes(folder):
+        for node in nodes:
             if isinstance(node, ast.ImportFrom) and node.module:
                 found.add(node.module)
             elif isinstance(node, ast.Import):

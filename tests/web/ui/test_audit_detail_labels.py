@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 from brankas.web.ui.formats import DETAIL_LABELS
+from tests import sources
 
 SRC = Path(__file__).resolve().parents[3] / "src" / "brankas"
 
@@ -16,8 +17,8 @@ def _detail_keys() -> dict[str, str]:
     """Each string key of a dict literal given as ``detail=`` or assigned to a name with
     ``detail`` in it, anywhere in the source, with the file it is in."""
     found: dict[str, str] = {}
-    for path in SRC.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for path, nodes in sources.nodes(SRC):
+        for node in nodes:
             given = isinstance(node, ast.keyword) and node.arg == "detail"
             named = isinstance(node, ast.Assign) and any(
                 isinstance(t, ast.Name) and "detail" in t.id for t in node.targets)

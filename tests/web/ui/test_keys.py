@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import quick_key_making
 from tests.web.ui.conftest import text_of
 
 STRONG = "sungai jernih mengalir ke laut lepas"
@@ -34,14 +35,17 @@ def test_everyone_sees_the_recipients(signed_in, office, name):
         assert "minimal 12 karakter" in page and "minimal 3 dari 4" in page
 
 
-@pytest.mark.slow
 def test_a_key_holder_creates_their_own_key(signed_in, office):
+    """The page's work; the key made quickly (``quick_key_making``): the service behind it
+    protects the identity at the age library's work factor (tests/web/keys/test_services.py
+    ``test_holder_makes_own_key_and_it_is_audited_and_written``)."""
     from brankas.web.audit.models import AuditEvent
     from brankas.web.keys.models import HolderKey
 
     client = signed_in("kadis")
     assert "Anda belum memiliki kunci dekripsi" in text_of(client.get("/"))
-    r = client.post("/keys/", own(STRONG))
+    with quick_key_making():
+        r = client.post("/keys/", own(STRONG))
     assert r.status_code == 302 and r["Location"] == "/keys/"
     key = HolderKey.objects.get(holder=office.users["kadis"])
     page = text_of(client.get("/keys/"))
@@ -70,14 +74,15 @@ def test_a_weak_or_mistyped_passphrase_is_refused(signed_in, office, data, messa
     assert not HolderKey.objects.filter(holder=office.users["kadis"]).exists()
 
 
-@pytest.mark.slow
 def test_the_admin_creates_a_key_for_a_holder(signed_in, office):
+    """The key made quickly, as in the test above."""
     from brankas.web.keys.models import HolderKey
 
     client = signed_in("admin")
     page = text_of(client.get("/keys/"))
     assert '<option value="kadis">' in page and '<option value="operator">' not in page
-    r = client.post("/keys/", for_holder("kadis", STRONG))
+    with quick_key_making():
+        r = client.post("/keys/", for_holder("kadis", STRONG))
     assert r.status_code == 302
     assert HolderKey.objects.filter(holder=office.users["kadis"], retired_at=None).count() == 1
     # A Sandiman never holds a key, even when asked by hand.

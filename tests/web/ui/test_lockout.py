@@ -20,6 +20,7 @@ from brankas.core.errors import AuthenticationFailed
 from brankas.web.accounts import lockout
 from brankas.web.accounts.loginname import login_name
 from brankas.web.accounts.services import user_authenticate
+from tests import sources
 from tests.conftest import PASSWORDS
 
 SRC = Path(__file__).resolve().parents[3] / "src" / "brankas"
@@ -104,8 +105,8 @@ def test_no_service_builds_an_http_request():
     """Only Django builds requests: nothing under src/ constructs an ``HttpRequest`` or a
     ``RequestFactory`` for a caller that has none."""
     made = []
-    for path in SRC.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for path, found in sources.nodes(SRC):
+        for node in found:
             if isinstance(node, ast.Call):
                 name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
                 if name in {"HttpRequest", "RequestFactory", "WSGIRequest"}:
