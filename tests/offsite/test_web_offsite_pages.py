@@ -355,3 +355,58 @@ def test_the_offsite_pages_speak_one_language(office, signed_in, lang) -> None: 
             problems += [f"{path} ({name}): {f}" for f in
                          _found(visible_text(html), lang, values, msgids)]
     assert problems == []
+
+
+# -- s18 review (offweb): the schedule under a wrong clock, and a killed scheduled push ----
+
+def test_a_clock_once_set_ahead_does_not_silence_the_daily_push(office) -> None:  # type: ignore[no-untyped-def]
+    """The laptop's clock set a year ahead for one tick (a dead RTC battery, a typo), then
+    put right: the schedule claimed a day in the future (and may have been set then). The
+    next day's push is still queued, once; the dashboard still warns of the missing pushes."""
+    from brankas.web.offsite.schedule import schedule_set, schedule_tick
+    from brankas.web.offsite.warnings import offsite_warnings
+
+    remote = _remote(office)
+    schedule_set(actor=office.users["operator"], name="pdn", daily_at=dt.time(2))
+    day = dt.date(2027, 3, 1)
+    ahead = day + dt.timedelta(days=365)
+    Schedule.objects.update(set_at=_at(ahead, 1))  # set while the clock was ahead
+    assert schedule_tick(_at(day, 3)) != []  # the clock put right: today's push is queued
+    Job.objects.update(state=DONE, lock=None)
+    assert len(schedule_tick(_at(ahead, 3))) == 1  # the clock ahead again for a tick
+    Job.objects.update(state=DONE, lock=None)
+    assert len(schedule_tick(_at(day + dt.timedelta(1), 3))) == 1  # put right: queued
+    assert schedule_tick(_at(day + dt.timedelta(1), 4)) == []  # and only once
+    # A push recorded while the clock was ahead does not hide the next days' failures.
+    _push(remote, office, _at(ahead, 3))
+    codes = [w.code for w in offsite_warnings(now=_at(day + dt.timedelta(10), 3))]
+    assert "push_stale" in codes
+
+
+def test_a_scheduled_push_whose_worker_was_killed_is_resumed_once_that_day(office) -> None:  # type: ignore[no-untyped-def]
+    """The worker running the daily push is killed (SIGKILL, power cut): at its next start
+    the job is marked interrupted, and the schedule queues one push resuming it (the objects
+    that arrived are not sent again), not nothing until tomorrow."""
+    from brankas.web.jobs.models import INTERRUPTED
+    from brankas.web.jobs.services import job_interrupt
+    from brankas.web.offsite.schedule import schedule_set, schedule_tick
+
+    _remote(office)
+    schedule_set(actor=office.users["operator"], name="pdn", daily_at=dt.time(2))
+    day = dt.date(2027, 4, 1)
+    Schedule.objects.update(set_at=_at(day, 0))
+    first = Job.objects.get(pk=schedule_tick(_at(day, 2, 1))[0])
+    Job.objects.filter(pk=first.pk).update(state=RUNNING, worker="elsewhere|1|x")
+    assert job_interrupt(Job.objects.get(pk=first.pk))  # what jobs_interrupt_stale does
+    assert Job.objects.get(pk=first.pk).state == INTERRUPTED
+    queued = schedule_tick(_at(day, 2, 5))
+    assert len(queued) == 1
+    again = Job.objects.get(pk=queued[0])
+    assert again.kind == runners.OFFSITE_PUSH and again.resumed_from_id == first.pk
+    assert again.user == office.users["operator"] and again.params["scheduled"] == "2027-04-01"
+    assert Schedule.objects.get().last_job == again.pk
+    assert schedule_tick(_at(day, 2, 6)) == []  # once
+    # A push of an older day, interrupted, is not taken up: the day's own push goes on.
+    Job.objects.filter(pk=again.pk).update(state=INTERRUPTED, lock=None)
+    queued = schedule_tick(_at(day + dt.timedelta(1), 2, 1))
+    assert len(queued) == 1 and Job.objects.get(pk=queued[0]).resumed_from_id is None
