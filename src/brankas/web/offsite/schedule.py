@@ -23,7 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from brankas.core.access import Action, allowed
-from brankas.core.errors import InvalidInput
+from brankas.core.errors import Conflict, InvalidInput
 from brankas.web.accounts.models import User
 from brankas.web.audit.guard import require_audited
 from brankas.web.audit.services import audit_record
@@ -166,6 +166,8 @@ def _resume_interrupted(schedule: Schedule, now: dt.datetime) -> str | None:
                                  "resumed": job.pk})
     except JobBusy:
         return None  # a push or verify of this remote runs: the next tick
+    except Conflict:
+        return None  # another worker resumed it meanwhile (job_not_resumable)
     return new.pk
 
 
