@@ -410,3 +410,21 @@ def test_a_scheduled_push_whose_worker_was_killed_is_resumed_once_that_day(offic
     Job.objects.filter(pk=again.pk).update(state=INTERRUPTED, lock=None)
     queued = schedule_tick(_at(day + dt.timedelta(1), 2, 1))
     assert len(queued) == 1 and Job.objects.get(pk=queued[0]).resumed_from_id is None
+
+
+def test_the_daily_push_waits_while_a_grant_or_rekey_re_encrypts_the_archive(office) -> None:  # type: ignore[no-untyped-def]
+    """A rekey after a revocation holds the archive lock exclusively (hours on a large
+    archive): a push queued then is refused at once (rewrap_running) and the day's push
+    was lost. The tick leaves the day unclaimed until the re-encryption ends (s18 review)."""
+    from brankas.core.register import lock as archivelock
+    from brankas.web.offsite.schedule import schedule_set, schedule_tick
+    from brankas.web.runtime import brankas_settings
+
+    _remote(office)
+    schedule_set(actor=office.users["operator"], name="pdn", daily_at=dt.time(2))
+    day = dt.date(2027, 5, 1)
+    Schedule.objects.update(set_at=_at(day, 0))
+    with archivelock.archive_lock(brankas_settings().tmp, archivelock.REWRAP):
+        assert schedule_tick(_at(day, 2, 1)) == []
+        assert Schedule.objects.get().last_day is None
+    assert len(schedule_tick(_at(day, 2, 2))) == 1

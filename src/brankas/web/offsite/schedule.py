@@ -98,8 +98,11 @@ def schedule_tick(now: dt.datetime | None = None) -> list[str]:
 
     now = now or timezone.now()
     queued: list[str] = []
-    for schedule in Schedule.objects.select_related("remote", "set_by").filter(
-            daily_at__isnull=False):
+    schedules = list(Schedule.objects.select_related("remote", "set_by").filter(
+        daily_at__isnull=False))
+    if schedules and not _archive_free():
+        return queued  # a grant or rekey re-encrypts the archive: the next tick
+    for schedule in schedules:
         day = due_day(schedule, now)
         if day is None:
             resumed = _resume_interrupted(schedule, now)
@@ -134,6 +137,21 @@ def schedule_tick(now: dt.datetime | None = None) -> list[str]:
             continue  # a push or verify of this remote runs: the next tick, once it ended
         queued.append(job.pk)
     return queued
+
+
+def _archive_free() -> bool:
+    """Whether a push could take the archive lock now: a grant or rekey re-encrypting the
+    archive holds it exclusively (for hours on a large archive), and a push queued then
+    is refused at once (``rewrap_running``): the day's push would be lost (s18 review).
+    A look at the lock, released at once (the push takes it shared, as a backup)."""
+    from brankas.core.register import lock as archivelock
+    from brankas.web.runtime import brankas_settings
+
+    try:
+        with archivelock.archive_lock(brankas_settings().tmp, archivelock.BACKUP, shared=True):
+            return True
+    except Conflict:
+        return False
 
 
 def _resume_interrupted(schedule: Schedule, now: dt.datetime) -> str | None:
