@@ -428,3 +428,22 @@ def test_the_daily_push_waits_while_a_grant_or_rekey_re_encrypts_the_archive(off
         assert schedule_tick(_at(day, 2, 1)) == []
         assert Schedule.objects.get().last_day is None
     assert len(schedule_tick(_at(day, 2, 2))) == 1
+
+
+def test_a_grant_is_refused_as_busy_while_an_offsite_push_reads_the_archive(office) -> None:  # type: ignore[no-untyped-def]
+    """A push on a slow link holds the archive lock shared for hours; a grant or rekey
+    re-encrypts the archive under it exclusively. Left out of the office's one long job,
+    the push let the grant be queued and fail at once, saying "a backup" runs (none is on
+    the backup page). The grant is refused before it starts, naming the push (s18 review);
+    a disk backup still runs beside it."""
+    from brankas.web.jobs.services import JobBusy, job_create
+
+    _remote(office)
+    push = job_create(kind=runners.OFFSITE_PUSH, user=office.users["operator"], dest="pdn",
+                      params={"remote": "pdn"}, exclusive=False)
+    Job.objects.filter(pk=push.pk).update(state=RUNNING, heartbeat=timezone.now(),
+                                          began_at=timezone.now(), worker="elsewhere|1|x")
+    with pytest.raises(JobBusy) as busy:
+        job_create(kind=runners.GRANT, user=office.users["kasi"], params={"to": "kabid"})
+    assert busy.value.job.pk == push.pk
+    assert Job.objects.count() == 1

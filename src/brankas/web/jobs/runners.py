@@ -24,6 +24,14 @@ AUDIT_VERIFY = "audit-verify"
 OFFSITE_PUSH, OFFSITE_VERIFY, OFFSITE_RESTORE = "offsite-push", "offsite-verify", \
     "offsite-restore"
 OFFSITE = frozenset({OFFSITE_PUSH, OFFSITE_VERIFY, OFFSITE_RESTORE})
+# s18 review: except for a grant or rekey, which re-encrypts the archive under its lock
+# taken exclusively, while a push reads it (the lock shared): refused as busy at once,
+# naming the push, rather than queued to fail saying "a backup" runs.
+
+
+def beside(kind: str) -> frozenset[str]:
+    """The active jobs' kinds that do not keep a job of ``kind`` waiting."""
+    return OFFSITE - {OFFSITE_PUSH} if kind == GRANT else OFFSITE
 
 Runner = Callable[[JobRun, Job, dict[str, Any]], Any]
 

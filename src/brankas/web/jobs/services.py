@@ -138,7 +138,7 @@ def job_create(*, kind: str, user: Any, dest: str = "", mode: str = "",
             if exclusive:
                 # (s18 OC) an offsite push or verify runs beside: it holds no office
                 other = Job.objects.filter(state__in=ACTIVE).exclude(
-                    kind__in=runners.OFFSITE).select_related("user").first()
+                    kind__in=runners.beside(kind)).select_related("user").first()
                 if other is not None:
                     raise JobBusy(other)
             with transaction.atomic():  # the constraint's refusal leaves the outer usable
