@@ -447,3 +447,24 @@ def test_a_grant_is_refused_as_busy_while_an_offsite_push_reads_the_archive(offi
         job_create(kind=runners.GRANT, user=office.users["kasi"], params={"to": "kabid"})
     assert busy.value.job.pk == push.pk
     assert Job.objects.count() == 1
+
+
+def test_a_scheduled_push_left_running_by_a_dead_worker_is_resumed_by_the_next_tick(
+        office) -> None:  # type: ignore[no-untyped-def]
+    """``brankas worker`` killed and not restarted: ``brankas serve``'s embedded worker
+    ticks on, but only a worker's start (or a page reading the job) marks the job
+    interrupted. The tick looks at the day's job itself (s18 review)."""
+    from brankas.web.jobs.models import INTERRUPTED
+    from brankas.web.offsite.schedule import schedule_set, schedule_tick
+
+    _remote(office)
+    schedule_set(actor=office.users["operator"], name="pdn", daily_at=dt.time(2))
+    day = dt.date(2027, 6, 1)
+    Schedule.objects.update(set_at=_at(day, 0))
+    first = schedule_tick(_at(day, 2, 1))[0]
+    Job.objects.filter(pk=first).update(state=RUNNING, worker="elsewhere|1|x",
+                                        began_at=timezone.now() - dt.timedelta(hours=2),
+                                        heartbeat=timezone.now() - dt.timedelta(hours=2))
+    queued = schedule_tick(_at(day, 9))
+    assert len(queued) == 1 and Job.objects.get(pk=queued[0]).resumed_from_id == first
+    assert Job.objects.get(pk=first).state == INTERRUPTED

@@ -159,13 +159,17 @@ def _resume_interrupted(schedule: Schedule, now: dt.datetime) -> str | None:
     off: ``jobs_interrupt_stale`` marked it at the worker's next start), resumed once by
     a new job continuing it (what arrived is not sent again); else the day had no push
     (s18 review). A failed push is not retried here: its error is for a person to read."""
-    from brankas.web.jobs.models import INTERRUPTED, Job
-    from brankas.web.jobs.services import JobBusy, job_resume
+    from brankas.web.jobs.models import ACTIVE, INTERRUPTED, Job
+    from brankas.web.jobs.services import JobBusy, job_dead, job_interrupt, job_resume
 
     if not schedule.last_job or schedule.last_day != _slot_day(schedule, now):
         return None
-    job = Job.objects.filter(pk=schedule.last_job, state=INTERRUPTED).select_related(
-        "user").first()
+    job = Job.objects.filter(pk=schedule.last_job).select_related("user").first()
+    if job is not None and job.state in ACTIVE and job_dead(job):
+        job_interrupt(job)  # its worker was killed and not started again: none marked it
+        job.refresh_from_db()
+    if job is not None and job.state != INTERRUPTED:
+        job = None
     user = schedule.set_by
     if (job is None or job.resumed_by.exists() or not user.is_active
             or not allowed(user.role, Action.OFFSITE_PUSH)):
