@@ -468,3 +468,23 @@ def test_a_scheduled_push_left_running_by_a_dead_worker_is_resumed_by_the_next_t
     queued = schedule_tick(_at(day, 9))
     assert len(queued) == 1 and Job.objects.get(pk=queued[0]).resumed_from_id == first
     assert Job.objects.get(pk=first).state == INTERRUPTED
+
+
+def test_the_dashboard_warns_every_role_of_an_offsite_copy_whose_check_found_problems(
+        office, signed_in) -> None:  # type: ignore[no-untyped-def]
+    """``offsite verify`` naming missing or changed objects (someone deleting or replacing
+    the offsite copy) was on the remote's page only: the Kasi and the Kabid, who check the
+    Sandiman's work, were not told. A warning for every role that sees the backups, in
+    both languages (s18 review)."""
+    remote = _remote(office)
+    _push(remote, office, timezone.now())
+    Remote.objects.update(last_verify_ok=False, last_verified_at=timezone.now())
+    for name in NAMES:
+        page = text_of(english(signed_in(name)).get("/"))
+        assert "The last check of offsite remote pdn found problems" in page, name
+    client = signed_in("kasi")
+    client.post("/i18n/setlang/", {"language": "id", "next": "/"})
+    assert "Pemeriksaan terakhir penyimpanan di luar kantor pdn menemukan masalah" in text_of(
+        client.get("/"))
+    Remote.objects.update(last_verify_ok=True)
+    assert "found problems" not in text_of(english(signed_in("kabid")).get("/"))
