@@ -355,3 +355,136 @@ def test_the_offsite_pages_speak_one_language(office, signed_in, lang) -> None: 
             problems += [f"{path} ({name}): {f}" for f in
                          _found(visible_text(html), lang, values, msgids)]
     assert problems == []
+
+
+# -- s18 review (offweb): the schedule under a wrong clock, and a killed scheduled push ----
+
+def test_a_clock_once_set_ahead_does_not_silence_the_daily_push(office) -> None:  # type: ignore[no-untyped-def]
+    """The laptop's clock set a year ahead for one tick (a dead RTC battery, a typo), then
+    put right: the schedule claimed a day in the future (and may have been set then). The
+    next day's push is still queued, once; the dashboard still warns of the missing pushes."""
+    from brankas.web.offsite.schedule import schedule_set, schedule_tick
+    from brankas.web.offsite.warnings import offsite_warnings
+
+    remote = _remote(office)
+    schedule_set(actor=office.users["operator"], name="pdn", daily_at=dt.time(2))
+    day = dt.date(2027, 3, 1)
+    ahead = day + dt.timedelta(days=365)
+    Schedule.objects.update(set_at=_at(ahead, 1))  # set while the clock was ahead
+    assert schedule_tick(_at(day, 3)) != []  # the clock put right: today's push is queued
+    Job.objects.update(state=DONE, lock=None)
+    assert len(schedule_tick(_at(ahead, 3))) == 1  # the clock ahead again for a tick
+    Job.objects.update(state=DONE, lock=None)
+    assert len(schedule_tick(_at(day + dt.timedelta(1), 3))) == 1  # put right: queued
+    assert schedule_tick(_at(day + dt.timedelta(1), 4)) == []  # and only once
+    # A push recorded while the clock was ahead does not hide the next days' failures.
+    _push(remote, office, _at(ahead, 3))
+    codes = [w.code for w in offsite_warnings(now=_at(day + dt.timedelta(10), 3))]
+    assert "push_stale" in codes
+
+
+def test_a_scheduled_push_whose_worker_was_killed_is_resumed_once_that_day(office) -> None:  # type: ignore[no-untyped-def]
+    """The worker running the daily push is killed (SIGKILL, power cut): at its next start
+    the job is marked interrupted, and the schedule queues one push resuming it (the objects
+    that arrived are not sent again), not nothing until tomorrow."""
+    from brankas.web.jobs.models import INTERRUPTED
+    from brankas.web.jobs.services import job_interrupt
+    from brankas.web.offsite.schedule import schedule_set, schedule_tick
+
+    _remote(office)
+    schedule_set(actor=office.users["operator"], name="pdn", daily_at=dt.time(2))
+    day = dt.date(2027, 4, 1)
+    Schedule.objects.update(set_at=_at(day, 0))
+    first = Job.objects.get(pk=schedule_tick(_at(day, 2, 1))[0])
+    Job.objects.filter(pk=first.pk).update(state=RUNNING, worker="elsewhere|1|x")
+    assert job_interrupt(Job.objects.get(pk=first.pk))  # what jobs_interrupt_stale does
+    assert Job.objects.get(pk=first.pk).state == INTERRUPTED
+    queued = schedule_tick(_at(day, 2, 5))
+    assert len(queued) == 1
+    again = Job.objects.get(pk=queued[0])
+    assert again.kind == runners.OFFSITE_PUSH and again.resumed_from_id == first.pk
+    assert again.user == office.users["operator"] and again.params["scheduled"] == "2027-04-01"
+    assert Schedule.objects.get().last_job == again.pk
+    assert schedule_tick(_at(day, 2, 6)) == []  # once
+    # A push of an older day, interrupted, is not taken up: the day's own push goes on.
+    Job.objects.filter(pk=again.pk).update(state=INTERRUPTED, lock=None)
+    queued = schedule_tick(_at(day + dt.timedelta(1), 2, 1))
+    assert len(queued) == 1 and Job.objects.get(pk=queued[0]).resumed_from_id is None
+
+
+def test_the_daily_push_waits_while_a_grant_or_rekey_re_encrypts_the_archive(office) -> None:  # type: ignore[no-untyped-def]
+    """A rekey after a revocation holds the archive lock exclusively (hours on a large
+    archive): a push queued then is refused at once (rewrap_running) and the day's push
+    was lost. The tick leaves the day unclaimed until the re-encryption ends (s18 review)."""
+    from brankas.core.register import lock as archivelock
+    from brankas.web.offsite.schedule import schedule_set, schedule_tick
+    from brankas.web.runtime import brankas_settings
+
+    _remote(office)
+    schedule_set(actor=office.users["operator"], name="pdn", daily_at=dt.time(2))
+    day = dt.date(2027, 5, 1)
+    Schedule.objects.update(set_at=_at(day, 0))
+    with archivelock.archive_lock(brankas_settings().tmp, archivelock.REWRAP):
+        assert schedule_tick(_at(day, 2, 1)) == []
+        assert Schedule.objects.get().last_day is None
+    assert len(schedule_tick(_at(day, 2, 2))) == 1
+
+
+def test_a_grant_is_refused_as_busy_while_an_offsite_push_reads_the_archive(office) -> None:  # type: ignore[no-untyped-def]
+    """A push on a slow link holds the archive lock shared for hours; a grant or rekey
+    re-encrypts the archive under it exclusively. Left out of the office's one long job,
+    the push let the grant be queued and fail at once, saying "a backup" runs (none is on
+    the backup page). The grant is refused before it starts, naming the push (s18 review);
+    a disk backup still runs beside it."""
+    from brankas.web.jobs.services import JobBusy, job_create
+
+    _remote(office)
+    push = job_create(kind=runners.OFFSITE_PUSH, user=office.users["operator"], dest="pdn",
+                      params={"remote": "pdn"}, exclusive=False)
+    Job.objects.filter(pk=push.pk).update(state=RUNNING, heartbeat=timezone.now(),
+                                          began_at=timezone.now(), worker="elsewhere|1|x")
+    with pytest.raises(JobBusy) as busy:
+        job_create(kind=runners.GRANT, user=office.users["kasi"], params={"to": "kabid"})
+    assert busy.value.job.pk == push.pk
+    assert Job.objects.count() == 1
+
+
+def test_a_scheduled_push_left_running_by_a_dead_worker_is_resumed_by_the_next_tick(
+        office) -> None:  # type: ignore[no-untyped-def]
+    """``brankas worker`` killed and not restarted: ``brankas serve``'s embedded worker
+    ticks on, but only a worker's start (or a page reading the job) marks the job
+    interrupted. The tick looks at the day's job itself (s18 review)."""
+    from brankas.web.jobs.models import INTERRUPTED
+    from brankas.web.offsite.schedule import schedule_set, schedule_tick
+
+    _remote(office)
+    schedule_set(actor=office.users["operator"], name="pdn", daily_at=dt.time(2))
+    day = dt.date(2027, 6, 1)
+    Schedule.objects.update(set_at=_at(day, 0))
+    first = schedule_tick(_at(day, 2, 1))[0]
+    Job.objects.filter(pk=first).update(state=RUNNING, worker="elsewhere|1|x",
+                                        began_at=timezone.now() - dt.timedelta(hours=2),
+                                        heartbeat=timezone.now() - dt.timedelta(hours=2))
+    queued = schedule_tick(_at(day, 9))
+    assert len(queued) == 1 and Job.objects.get(pk=queued[0]).resumed_from_id == first
+    assert Job.objects.get(pk=first).state == INTERRUPTED
+
+
+def test_the_dashboard_warns_every_role_of_an_offsite_copy_whose_check_found_problems(
+        office, signed_in) -> None:  # type: ignore[no-untyped-def]
+    """``offsite verify`` naming missing or changed objects (someone deleting or replacing
+    the offsite copy) was on the remote's page only: the Kasi and the Kabid, who check the
+    Sandiman's work, were not told. A warning for every role that sees the backups, in
+    both languages (s18 review)."""
+    remote = _remote(office)
+    _push(remote, office, timezone.now())
+    Remote.objects.update(last_verify_ok=False, last_verified_at=timezone.now())
+    for name in NAMES:
+        page = text_of(english(signed_in(name)).get("/"))
+        assert "The last check of offsite remote pdn found problems" in page, name
+    client = signed_in("kasi")
+    client.post("/i18n/setlang/", {"language": "id", "next": "/"})
+    assert "Pemeriksaan terakhir penyimpanan di luar kantor pdn menemukan masalah" in text_of(
+        client.get("/"))
+    Remote.objects.update(last_verify_ok=True)
+    assert "found problems" not in text_of(english(signed_in("kabid")).get("/"))

@@ -24,6 +24,25 @@ AUDIT_VERIFY = "audit-verify"
 OFFSITE_PUSH, OFFSITE_VERIFY, OFFSITE_RESTORE = "offsite-push", "offsite-verify", \
     "offsite-restore"
 OFFSITE = frozenset({OFFSITE_PUSH, OFFSITE_VERIFY, OFFSITE_RESTORE})
+# s18 review: except for a grant or rekey, which re-encrypts the archive under its lock
+# taken exclusively, while a push reads it (the lock shared): refused as busy at once,
+# naming the push, rather than queued to fail saying "a backup" runs.
+
+
+# s18 review: a worker runs its tasks one at a time: a push of hours on a slow link held the
+# disk backup queued behind it. The offsite push and verify have a queue of their own, run
+# by a worker thread of its own beside the office's (worker.OffsiteLane).
+OFFSITE_QUEUE = "offsite"
+
+
+def queue_of(kind: str) -> str:
+    """The django-tasks queue of a job of ``kind`` (``default``: the office's)."""
+    return OFFSITE_QUEUE if kind in (OFFSITE_PUSH, OFFSITE_VERIFY) else "default"
+
+
+def beside(kind: str) -> frozenset[str]:
+    """The active jobs' kinds that do not keep a job of ``kind`` waiting."""
+    return OFFSITE - {OFFSITE_PUSH} if kind == GRANT else OFFSITE
 
 Runner = Callable[[JobRun, Job, dict[str, Any]], Any]
 

@@ -95,6 +95,8 @@ _threads: dict[str, threading.Thread] = {}
 _ended: dict[str, threading.Event] = {}
 # What the embedded worker waits on between looks at the queue (``worker.EmbeddedWorker``).
 queued_here = threading.Event()
+# And the offsite lane's worker (``worker.OffsiteLane``, s18 review).
+queued_offsite = threading.Event()
 # The jobs this process is running now (its worker's or its local threads'): alive, whatever
 # their heartbeat says (a laptop that slept wakes before the job's next beat).
 _executing: set[str] = set()
@@ -138,7 +140,7 @@ def job_create(*, kind: str, user: Any, dest: str = "", mode: str = "",
             if exclusive:
                 # (s18 OC) an offsite push or verify runs beside: it holds no office
                 other = Job.objects.filter(state__in=ACTIVE).exclude(
-                    kind__in=runners.OFFSITE).select_related("user").first()
+                    kind__in=runners.beside(kind)).select_related("user").first()
                 if other is not None:
                     raise JobBusy(other)
             with transaction.atomic():  # the constraint's refusal leaves the outer usable
@@ -148,8 +150,9 @@ def job_create(*, kind: str, user: Any, dest: str = "", mode: str = "",
                     resumable=kind in runners.RESUMABLE,
                     resumed_from=resumed_from,
                     worker=worker_identity() if local else "")
+            queue = runners.queue_of(kind)
             if not local:
-                result = run_job.enqueue(job.id)
+                result = run_job.using(queue_name=queue).enqueue(job.id)
                 job.task_id = str(result.id)
                 Job.objects.filter(pk=job.pk).update(task_id=job.task_id)
     except IntegrityError:
@@ -162,7 +165,8 @@ def job_create(*, kind: str, user: Any, dest: str = "", mode: str = "",
     with _secrets_lock:
         _ended[job.id] = threading.Event()
     if not local:
-        transaction.on_commit(queued_here.set)
+        transaction.on_commit(queued_offsite.set if queue == runners.OFFSITE_QUEUE
+                              else queued_here.set)
     if local:
         with _secrets_lock:
             _secrets[job.id] = secrets

@@ -17,13 +17,14 @@ log = logging.getLogger(__name__)
 QUEUE = "default"
 
 
-def make_worker(*, interval: float = 1.0, batch: bool = False, max_tasks: int | None = None):  # type: ignore[no-untyped-def]
+def make_worker(*, interval: float = 1.0, batch: bool = False, max_tasks: int | None = None,  # type: ignore[no-untyped-def]
+                queue: str = QUEUE):
     from django_tasks_db.management.commands.db_worker import Worker
 
     from brankas.web.jobs.services import worker_identity
 
     ident = worker_identity().replace("|", "-")[:40] + "-" + get_random_string(8)
-    return Worker(queue_names=[QUEUE], interval=interval, batch=batch, backend_name="default",
+    return Worker(queue_names=[queue], interval=interval, batch=batch, backend_name="default",
                   startup_delay=False, max_tasks=max_tasks, worker_id=ident[:64],
                   excluded_queue_names=[])
 
@@ -39,6 +40,7 @@ def run_worker(*, interval: float = 1.0, batch: bool = False,
     safe_tick()  # s18 OC: a daily push due (or missed while off) is queued first
     worker = make_worker(interval=interval, batch=batch, max_tasks=max_tasks)
     ticker = None if batch else ScheduleTicker().start()
+    lane = OffsiteLane(interval=interval, batch=batch).start()  # s18 review
     worker.configure_signals()
     try:
         worker.run()
@@ -46,7 +48,58 @@ def run_worker(*, interval: float = 1.0, batch: bool = False,
         worker.reset_signals()
         if ticker is not None:
             ticker.stop()
-    return worker._run_tasks
+        # batch: what the lane took ends first; else a push running is cut (it resumes)
+        lane.stop(None if batch else 5.0)
+    return int(worker._run_tasks) + int(lane.worker._run_tasks)
+
+
+class OffsiteLane:
+    """s18 review: the offsite push and verify jobs' queue (``runners.OFFSITE_QUEUE``) run
+    by a worker thread of its own, beside the office's worker: a worker runs its tasks one
+    at a time, and a push of hours on a slow link held the disk backup (and every other
+    office job) queued behind it. One offsite job at a time in this process's lane."""
+
+    def __init__(self, *, interval: float = 1.0, batch: bool = False) -> None:
+        from brankas.web.jobs.runners import OFFSITE_QUEUE
+
+        self.interval = interval
+        self.batch = batch
+        self.worker = make_worker(interval=0.1, batch=True, queue=OFFSITE_QUEUE)
+        self.running = True
+        self.thread = threading.Thread(target=self._run, name="brankas-offsite-worker",
+                                       daemon=True)
+
+    def _run(self) -> None:
+        from brankas.web.jobs.services import queued_offsite
+
+        try:
+            while self.running:
+                try:
+                    self.worker.running = True
+                    self.worker.run()  # batch: what is queued now
+                except Exception:  # the database away for a moment: go on
+                    log.exception("the offsite worker failed; it goes on")
+                    time.sleep(1.0)
+                finally:
+                    connection.close()
+                if self.batch:
+                    break
+                queued_offsite.wait(self.interval)
+                queued_offsite.clear()
+        finally:
+            connection.close()
+
+    def start(self) -> OffsiteLane:
+        self.thread.start()
+        return self
+
+    def stop(self, timeout: float | None = None) -> None:
+        from brankas.web.jobs.services import queued_offsite
+
+        self.running = False
+        self.worker.running = False
+        queued_offsite.set()
+        self.thread.join(timeout)
 
 
 class ScheduleTicker:
@@ -88,6 +141,7 @@ class EmbeddedWorker:
         self.interval = interval
         self.tick_seconds = TICK_SECONDS
         self.worker = make_worker(interval=0.1, batch=True)  # 0.1: a retry on a locked db
+        self.lane = OffsiteLane(interval=interval)  # s18 review: the offsite jobs' own
         self.running = True
         self.thread = threading.Thread(target=self._run, name="brankas-worker", daemon=True)
 
@@ -125,6 +179,7 @@ class EmbeddedWorker:
 
     def start(self) -> EmbeddedWorker:
         self.thread.start()
+        self.lane.start()
         return self
 
     def stop(self, timeout: float | None = None) -> None:
@@ -135,3 +190,4 @@ class EmbeddedWorker:
         self.worker.running = False
         queued_here.set()
         self.thread.join(timeout)
+        self.lane.stop(timeout)

@@ -8,7 +8,9 @@ the job's page) in the name of the Sandiman who set the schedule; the scheduler 
 recorded in the audit log as the actor ``SCHEDULER``. Never two for one day (the day is
 claimed in the same transaction that queues the job), none while a push or verify of the
 remote runs (left for the next tick), and a day missed while the computer was off runs once
-at the next start (the most recent slot only, not one per missed day)."""
+at the next start (the most recent slot only, not one per missed day). The day's push
+interrupted (its worker killed) is resumed once by the next tick; a clock once set ahead
+and put right does not stop the schedule (s18 review)."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from brankas.core.access import Action, allowed
-from brankas.core.errors import InvalidInput
+from brankas.core.errors import Conflict, InvalidInput
 from brankas.web.accounts.models import User
 from brankas.web.audit.guard import require_audited
 from brankas.web.audit.services import audit_record
@@ -63,18 +65,28 @@ def schedule_set(*, actor: User, name: str, daily_at: dt.time | None) -> Schedul
     return schedule
 
 
+def _slot_day(schedule: Schedule, now: dt.datetime) -> dt.date:
+    """The day of the most recent slot at ``now``: today once its time has passed, else
+    yesterday."""
+    local = timezone.localtime(now)
+    at = schedule.daily_at or dt.time(0)
+    return local.date() if local.time() >= at else local.date() - dt.timedelta(1)
+
+
 def due_day(schedule: Schedule, now: dt.datetime) -> dt.date | None:
     """The day whose push is due at ``now`` and not queued yet, else None: today once its
     time has passed, else yesterday (a slot missed while the computer was off), never a
-    slot before the schedule was set."""
+    slot before the schedule was set. A day claimed, or a schedule set, after ``now`` was
+    the work of a clock set ahead (a dead clock battery, a typo) since put right: not a
+    reason to push no more until that date comes (s18 review)."""
     if schedule.daily_at is None:
         return None
-    local = timezone.localtime(now)
-    day = local.date() if local.time() >= schedule.daily_at else local.date() - dt.timedelta(1)
-    if schedule.last_day is not None and schedule.last_day >= day:
+    day = _slot_day(schedule, now)
+    today = timezone.localtime(now).date()
+    if schedule.last_day is not None and day <= schedule.last_day <= today:
         return None
     slot = timezone.make_aware(dt.datetime.combine(day, schedule.daily_at))
-    if slot < schedule.set_at:
+    if slot < schedule.set_at <= now:
         return None
     return day
 
@@ -86,14 +98,21 @@ def schedule_tick(now: dt.datetime | None = None) -> list[str]:
 
     now = now or timezone.now()
     queued: list[str] = []
-    for schedule in Schedule.objects.select_related("remote", "set_by").filter(
-            daily_at__isnull=False):
+    schedules = list(Schedule.objects.select_related("remote", "set_by").filter(
+        daily_at__isnull=False))
+    if schedules and not _archive_free():
+        return queued  # a grant or rekey re-encrypts the archive: the next tick
+    for schedule in schedules:
         day = due_day(schedule, now)
         if day is None:
+            resumed = _resume_interrupted(schedule, now)
+            if resumed is not None:
+                queued.append(resumed)
             continue
         remote, user = schedule.remote, schedule.set_by
+        today = timezone.localtime(now).date()
         claim = Schedule.objects.filter(pk=schedule.pk).filter(
-            Q(last_day__isnull=True) | Q(last_day__lt=day))
+            Q(last_day__isnull=True) | Q(last_day__lt=day) | Q(last_day__gt=today))
         if not user.is_active or not allowed(user.role, Action.OFFSITE_PUSH):
             if claim.update(last_day=day, last_job=""):  # refused once for the day
                 audit_record(actor=SCHEDULER, action="offsite.schedule.run", target=remote.name,
@@ -118,6 +137,60 @@ def schedule_tick(now: dt.datetime | None = None) -> list[str]:
             continue  # a push or verify of this remote runs: the next tick, once it ended
         queued.append(job.pk)
     return queued
+
+
+def _archive_free() -> bool:
+    """Whether a push could take the archive lock now: a grant or rekey re-encrypting the
+    archive holds it exclusively (for hours on a large archive), and a push queued then
+    is refused at once (``rewrap_running``): the day's push would be lost (s18 review).
+    A look at the lock, released at once (the push takes it shared, as a backup)."""
+    from brankas.core.register import lock as archivelock
+    from brankas.web.runtime import brankas_settings
+
+    try:
+        with archivelock.archive_lock(brankas_settings().tmp, archivelock.BACKUP, shared=True):
+            return True
+    except Conflict:
+        return False
+
+
+def _resume_interrupted(schedule: Schedule, now: dt.datetime) -> str | None:
+    """The day's push, queued and then interrupted (its worker killed, the computer cut
+    off: ``jobs_interrupt_stale`` marked it at the worker's next start), resumed once by
+    a new job continuing it (what arrived is not sent again); else the day had no push
+    (s18 review). A failed push is not retried here: its error is for a person to read."""
+    from brankas.web.jobs.models import ACTIVE, INTERRUPTED, Job
+    from brankas.web.jobs.services import JobBusy, job_dead, job_interrupt, job_resume
+
+    if not schedule.last_job or schedule.last_day != _slot_day(schedule, now):
+        return None
+    job = Job.objects.filter(pk=schedule.last_job).select_related("user").first()
+    if job is not None and job.state in ACTIVE and job_dead(job):
+        job_interrupt(job)  # its worker was killed and not started again: none marked it
+        job.refresh_from_db()
+    if job is not None and job.state != INTERRUPTED:
+        job = None
+    user = schedule.set_by
+    if (job is None or job.resumed_by.exists() or not user.is_active
+            or not allowed(user.role, Action.OFFSITE_PUSH)):
+        return None  # (a Sandiman who left: refused at the next day's slot, audited)
+    try:
+        with transaction.atomic():
+            new = job_resume(job=job, user=user)
+            if not Schedule.objects.filter(pk=schedule.pk, last_job=job.pk).update(
+                    last_job=new.pk):
+                transaction.set_rollback(True)  # another worker resumed it
+                return None
+            audit_record(actor=SCHEDULER, action="offsite.schedule.run",
+                         target=schedule.remote.name,
+                         detail={"day": schedule.last_day.isoformat(),
+                                 "on_behalf_of": user.username, "job": new.pk,
+                                 "resumed": job.pk})
+    except JobBusy:
+        return None  # a push or verify of this remote runs: the next tick
+    except Conflict:
+        return None  # another worker resumed it meanwhile (job_not_resumable)
+    return new.pk
 
 
 def schedule_of(remote: Remote) -> Schedule | None:

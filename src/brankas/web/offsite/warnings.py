@@ -18,7 +18,7 @@ STALE_DAYS = 2
 
 @dataclass(frozen=True)
 class OffsiteWarning:
-    code: str  # not_immutable, push_stale, no_copy
+    code: str  # not_immutable, verify_failed, push_stale, no_copy
     params: dict[str, Any] = field(default_factory=dict)
 
 
@@ -27,14 +27,23 @@ def offsite_warnings(now: dt.datetime | None = None) -> list[OffsiteWarning]:
     out = [OffsiteWarning("not_immutable", {"name": name}) for name in
            Remote.objects.filter(immutable=False).order_by("name").values_list("name",
                                                                                flat=True)]
+    # s18 review: the last ``offsite verify`` named missing, changed or unlocked objects
+    out += [OffsiteWarning("verify_failed", {"name": name}) for name in
+            Remote.objects.filter(last_verify_ok=False).order_by("name").values_list(
+                "name", flat=True)]
     done = Push.objects.filter(status=Push.COMPLETED).values("remote")
     last: dict[Any, Any] = dict(done.annotate(at=Max("finished_at")).values_list("remote", "at"))
+    # A push or schedule dated after now was recorded under a clock set ahead (since put
+    # right): it is no recent push, and it would hide the failures until that date (s18
+    # review).
+    before: dict[Any, Any] = dict(done.filter(finished_at__lte=now).annotate(
+        at=Max("finished_at")).values_list("remote", "at"))
     for schedule in Schedule.objects.filter(daily_at__isnull=False).select_related(
             "remote").order_by("remote__name"):
-        at = last.get(schedule.remote_id)
+        at = before.get(schedule.remote_id)
         # a schedule set less than STALE_DAYS ago has not had its chance yet
         since = at or schedule.set_at
-        if now - since > dt.timedelta(days=STALE_DAYS):
+        if since > now or now - since > dt.timedelta(days=STALE_DAYS):
             out.append(OffsiteWarning("push_stale", {"name": schedule.remote.name,
                                                      "days": STALE_DAYS, "last": at}))
     if not last:

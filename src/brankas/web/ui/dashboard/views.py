@@ -164,6 +164,11 @@ def offsite_hints(user: User) -> list[Hint]:
                 "Offsite remote %(name)s is NOT IMMUTABLE: its server deleted an object that "
                 "was locked. Ransomware holding its keys could delete that copy.") % p,
                 reverse("ui:offsite_remote", args=[p["name"]]), p["name"]))
+        elif w.code == "verify_failed":  # s18 review
+            hints.append(Hint("warning", _(
+                "The last check of offsite remote %(name)s found problems (objects missing, "
+                "changed or not locked): see its page and check it again.") % p,
+                reverse("ui:offsite_remote", args=[p["name"]]), p["name"]))
         elif w.code == "push_stale":
             text = (_("The daily push to offsite remote %(name)s has not succeeded for more "
                       "than %(days)d days (last: %(date)s).") % {
