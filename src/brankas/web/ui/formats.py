@@ -198,6 +198,7 @@ DETAIL_LABELS: dict[str, tuple[str, str]] = {
     "bytes_sent": ("bita terkirim", "bytes sent"),
     "extended": ("kunci diperpanjang", "locks extended"), "checked": ("diperiksa", "checked"),
     "sampled": ("diunduh sebagai sampel", "downloaded as a sample"),
+    "offsite": ("salinan offsite", "offsite copy"), "remote": ("penyimpanan offsite", "remote"),
     "problems": ("masalah", "problems"), "unlocked": ("tidak terkunci", "not locked"),
 }
 
