@@ -178,3 +178,23 @@ def test_the_control_list_in_one_pass_is_both_files_byte_for_byte(count: int) ->
     assert out_json.getvalue() == registers.control_json(whole)
     assert out_csv.getvalue() == registers.control_csv(whole)
     assert json.loads(out_json.getvalue())["documents"] == documents
+
+
+def test_sqlite_texts_django_parses_but_writes_otherwise_are_not_copied_verbatim(office) -> None:
+    """A time of a whole second stored with ``.000000`` (another writer's form: Django
+    writes none) and times and dates in digits other than ASCII ones (Django's parser
+    takes any Unicode digit) are Django's text, not the stored text. Found in review:
+    the fast path copied them as they were stored."""
+    if connection.vendor != "sqlite":
+        pytest.skip("the texts of SQLite's columns")
+    docs = [register(office, f"Surat {i}") for i in range(3)]
+    arabic = "\u0662\u0660\u0662\u0666"  # 2026 in Arabic-Indic digits
+    _raw_update(Document, docs[0].pk, registered_at="2026-11-20 08:30:00.000000")
+    _raw_update(Document, docs[1].pk, registered_at=f"{arabic}-11-20 08:30:00")
+    _raw_update(Document, docs[2].pk, doc_date=f"{arabic}-11-20")
+    fast = list(snapshot.object_texts(Document))
+    django = [json.dumps(o, cls=snapshot._Encoder, ensure_ascii=False)
+              for o in snapshot.serializers.get_serializer("python")().serialize(
+                  Document.objects.order_by("pk"))]
+    assert fast == django
+    assert '"2026-11-20T08:30:00+00:00"' in fast[0] and arabic not in fast[1] + fast[2]
