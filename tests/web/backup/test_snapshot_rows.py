@@ -198,3 +198,43 @@ def test_sqlite_texts_django_parses_but_writes_otherwise_are_not_copied_verbatim
                   Document.objects.order_by("pk"))]
     assert fast == django
     assert '"2026-11-20T08:30:00+00:00"' in fast[0] and arabic not in fast[1] + fast[2]
+
+
+def test_edges_of_the_registers_and_pages_of_rows(office) -> None:
+    """Review: the first and last years, cells starting with a tab, CR, ``@`` or a
+    formula, a user name that is a formula, a long text, sealed names that are a time's
+    or a path's column; the registers equal the old writer's and the snapshot Django's;
+    rows read in pages of two (the ``WHERE pk > last`` query, which pages of 2,000 never
+    reach in the other tests) and from an ``after`` bound are the rows read at once."""
+    docs = [register(office, f"Surat {i}", "rahasia" if i % 2 else "biasa") for i in range(7)]
+    utc = datetime.UTC
+    Document.objects.filter(pk=docs[0].pk).update(
+        registered_at=datetime.datetime(1, 1, 1, tzinfo=utc), doc_date=datetime.date(1, 1, 1))
+    Document.objects.filter(pk=docs[1].pk).update(
+        registered_at=datetime.datetime(9999, 12, 31, 16, 0, 0, 1, tzinfo=utc),
+        doc_date=datetime.date(9999, 12, 31))
+    Document.objects.filter(pk=docs[2].pk).update(subject="\t=x", notes="\r\n", number="@",
+                                                  correspondent="a\"b\nc", pages=3)
+    Document.objects.filter(pk=docs[3].pk).update(notes="x" * 200_000, subject="")
+    User.objects.filter(pk=docs[4].registered_by_id).update(username="=cmd|calc")
+    Document.objects.filter(pk=docs[5].pk).update(
+        sealed={"subject": {"age": "x"}, "registered_at": 1, "file": 2})
+    fast = list(snapshot.object_texts(Document))
+    assert fast == [json.dumps(o, cls=snapshot._Encoder, ensure_ascii=False)
+                    for o in snapshot.serializers.get_serializer("python")().serialize(
+                        Document.objects.order_by("pk"))]
+    for after in (None, docs[2].pk):
+        out_biasa, out_full = io.BytesIO(), io.BytesIO()
+        registers.registers_write(out_biasa, out_full, services._register_rows(after),
+                                  users=dict(User.objects.values_list("id", "username")),
+                                  zone=timezone.get_current_timezone(),
+                                  db_zone=connection.timezone)
+        assert (out_biasa.getvalue(), out_full.getvalue()) == _registers_as_before(after)
+    assert b"'=cmd|calc" in out_full.getvalue()
+    whole = rowtext.model_rows(Document)
+    paged = rowtext.model_rows(Document, chunk=2)
+    bounded = rowtext.model_rows(Document, chunk=2, after=docs[1].pk)
+    assert whole and paged and bounded
+    rows = list(whole[1])
+    assert list(paged[1]) == rows and len(rows) == len(docs)
+    assert list(bounded[1]) == rows[2:]
