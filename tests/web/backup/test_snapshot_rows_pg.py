@@ -16,6 +16,7 @@ from tests.web.backup.test_snapshot_hostile import (  # noqa: F401 (collected he
 )
 from tests.web.backup.test_snapshot_rows import (  # noqa: F401 (collected here too)
     test_each_table_equals_djangos_serializer_and_every_model_is_in_it,
+    test_edges_of_the_registers_and_pages_of_rows,
     test_the_big_tables_are_read_as_rows_and_the_others_by_django,
     test_the_registers_from_rows_are_the_registers_row_by_row,
     test_values_stored_in_other_shapes_come_out_as_django_writes_them,

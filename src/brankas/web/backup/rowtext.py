@@ -48,8 +48,12 @@ _INTEGERS = {"AutoField", "BigAutoField", "SmallAutoField", "IntegerField", "Big
              "SmallIntegerField", "PositiveIntegerField", "PositiveBigIntegerField",
              "PositiveSmallIntegerField"}
 _TEXTS = {"CharField", "TextField", "EmailField", "SlugField"}
-_SQLITE_TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{6})?")
-_SQLITE_DATE = re.compile(r"\d{4}-\d\d-\d\d")
+# Exactly the texts Django writes (``str`` of the value): ASCII digits only (``\d`` takes
+# any Unicode digit, and so does Django's parser, which then writes ASCII ones), and no
+# ``.000000`` (Django writes a whole second without a fraction; ``isoformat`` drops it).
+_SQLITE_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}"
+                          r"(?:\.(?!000000)[0-9]{6})?")
+_SQLITE_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _BOOLEANS = {True: "true", False: "false", None: "null"}  # 1 and 0 are True and False
 
 
