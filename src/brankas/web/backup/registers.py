@@ -215,7 +215,10 @@ def registers_write(biasa: IO[bytes], full: IO[bytes], rows: Iterable[tuple[Any,
                 if hidden is None:
                     value = json.loads(sealed) if isinstance(sealed, str) else sealed
                     hidden = tuple(position[name] for name in (value or {}) if name in position)
-                    if isinstance(sealed, str) and len(sealed_names) < 4096:
+                    # only short texts repeat (a sealed value's ciphertext is unique to its
+                    # row: caching those would hold ~10 MB at 100,000 rows for no hit)
+                    if isinstance(sealed, str) and len(sealed) <= 256 \
+                            and len(sealed_names) < 4096:
                         sealed_names[sealed] = hidden
                 for i in hidden:  # a sealed field is "tersegel" (``register_row``)
                     cells[i] = SEALED_LABEL
