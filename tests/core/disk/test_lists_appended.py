@@ -5,6 +5,7 @@ lists stay what BagIt tools read (``bagit`` validates, ``sha256sum -c`` passes).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import random
@@ -226,3 +227,31 @@ def test_an_append_whose_end_is_nuls_is_cut_back(tmp_path: Path) -> None:
         assert set(more) <= set(bag.entries)
     validate(dest)
     assert (dest / fmt.SIZES).read_bytes().startswith(before[fmt.SIZES])
+
+
+def test_a_journal_never_has_a_list_past_its_limit_read_or_cut(tmp_path: Path) -> None:
+    """Review s18: the cut hashed as many bytes as the journal recorded, before the lists'
+    size limit was checked: a sparse manifest of any size (1 TiB reads for hours) with
+    a journal recording nearly all of it was read whole, and cut. A list past its limit
+    is left to be refused (``disk_file_too_large``), unread."""
+    dest = tmp_path / "disk"
+    with open_bag(dest) as bag:
+        bag.add_files(items(sample_files(2)))
+    path = "arsip/biasa/pengiriman/2026/B-9999-nota-dinas.pdf"
+    line = f"{'a' * 64}  data/{path}\n".encode()
+    length = fmt.MANIFEST_LIMIT + 1
+    with open(dest / fmt.MANIFEST, "r+b") as fh:
+        fh.truncate(length)  # sparse: no room used
+        fh.seek(length - 1)
+        fh.write(b"\n" + line)
+    digest = hashlib.sha256()
+    with open(dest / fmt.MANIFEST, "rb") as fh:
+        while (left := length - fh.tell()) > 0:
+            digest.update(fh.read(min(left, 1 << 24)))
+    _planted_journal(dest, {fmt.MANIFEST: [length, digest.hexdigest()]},
+                     [{"path": path, "staged": f"{0:012x}-{1:08d}.part", "sha256": "a" * 64,
+                       "size": 1}])
+    with pytest.raises(BrankasError) as info:
+        open_bag(dest)
+    assert info.value.code == "disk_file_too_large"
+    assert (dest / fmt.MANIFEST).stat().st_size == length + len(line)

@@ -700,7 +700,8 @@ class BagState:
         and checked as any disk's; a cut only ever drops lines the journal names, never
         one of another file (a planted journal recording a genuine prefix cut the
         office's own lines). The list is opened as ``disk.fs`` opens a file: no link
-        followed, where there is no O_NOFOLLOW either."""
+        followed, where there is no O_NOFOLLOW either; one past the lists' size limit
+        is not read (it is refused as too large right after)."""
         if not isinstance(lists, dict):
             return
         records = [r for r in files if isinstance(r, dict)] if isinstance(files, list) else []
@@ -718,6 +719,7 @@ class BagState:
             try:
                 st = os.fstat(fd)
                 if (not stat.S_ISREG(st.st_mode) or st.st_size <= length
+                        or st.st_size > fmt.MANIFEST_LIMIT  # refused unread, uncut
                         or st.st_size - length > sum(map(len, lines)) + len(lines)):
                     continue
                 digest = hashlib.sha256()
