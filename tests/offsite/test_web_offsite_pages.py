@@ -292,13 +292,13 @@ def test_the_backup_report_has_the_offsite_copies(office) -> None:  # type: igno
     from brankas.web.offsite.warnings import offsite_figures
 
     empty = _offsite_tables(offsite_figures())
-    assert "no offsite copy" in empty[0].rows[0][2]  # type: ignore[union-attr]
+    assert "tidak ada salinan" in empty[0].rows[0][2]  # type: ignore[union-attr]
     remote = _remote(office, immutable=False)
     _push(remote, office, timezone.now())
     table = _offsite_tables(offsite_figures())[0]
-    assert table.title == "Salinan di luar kantor / Offsite copies"  # type: ignore[union-attr]
+    assert table.title.startswith("Salinan di luar kantor")  # type: ignore[union-attr]
     row = table.rows[0]  # type: ignore[union-attr]
-    assert row[0] == "pdn" and row[2] == "TIDAK KEBAL / NOT IMMUTABLE" and row[4] == "0"
+    assert row[0] == "pdn" and row[2] == "TIDAK TERKUNCI (dapat dihapus)" and row[4] == "0"
     assert _offsite_tables(None) == []  # a report gathered before issue 18
 
 

@@ -261,12 +261,11 @@ def _offsite_tables(rows: list[list[str]] | None) -> list[PrintTable | PrintText
     if rows is None:  # a report gathered before issue 18
         return []
     return [PrintTable(
-        title="Salinan di luar kantor / Offsite copies",
-        columns=["Remote", "Server dan bucket / Server and bucket",
-                 "Kekebalan / Immutable", "Push terakhir / Last push", "Objek / Objects",
-                 "Byte / Bytes"],
+        title="Salinan di luar kantor (penyimpanan objek S3 dengan Object Lock)",
+        columns=["Penyimpanan", "Server dan bucket", "Penguncian", "Unggahan terakhir",
+                 "Objek", "Ukuran"],
         rows=[[*row[:5], _size(int(row[5]))] for row in rows]
-        or [["-", "-", "tidak ada salinan di luar kantor / no offsite copy", "-", "-", "-"]],
+        or [["-", "-", "tidak ada salinan di luar kantor", "-", "-", "-"]],
         widths=[1, 2.6, 1.6, 1.4, 0.8, 0.9])]
 
 

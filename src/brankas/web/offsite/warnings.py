@@ -60,10 +60,11 @@ def offsite_figures() -> list[list[str]]:
     for remote in Remote.objects.order_by("name").annotate(n=Count("pushed"),
                                                             size=Sum("pushed__size")):
         last = remote.pushes.filter(status=Push.COMPLETED).order_by("-number").first()
-        lock = {True: "kebal / immutable", False: "TIDAK KEBAL / NOT IMMUTABLE",
-                None: "belum diuji / not tested"}[remote.immutable]
+        # the official paper is in Bahasa Indonesia only (as every other table of it)
+        lock = {True: "terkunci (tidak dapat dihapus)", False: "TIDAK TERKUNCI (dapat dihapus)",
+                None: "belum diuji"}[remote.immutable]
         when = (timezone.localtime(last.finished_at).strftime("%Y-%m-%d %H:%M")
-                if last is not None and last.finished_at else "belum / never")
+                if last is not None and last.finished_at else "belum pernah")
         rows.append([remote.name, f"{remote.endpoint} {remote.bucket}", lock, when,
                      str(remote.n), str(remote.size or 0)])  # type: ignore[attr-defined]
     return rows
