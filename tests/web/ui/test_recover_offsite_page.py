@@ -38,7 +38,7 @@ def test_the_recover_page_offers_the_offsite_copy_in_both_languages(db, client):
     for text in ("Pulihkan dari", "disk back up", "salinan di luar kantor (S3)",
                  "Alamat server S3", "Salinan di luar kantor (s3://BUCKET",
                  "Wilayah (region, opsional)", "Berkas berisi kunci akses S3",
-                 "Kunci akses S3 tidak pernah diketik di sini"):
+                 "Kunci akses S3 tidak pernah diketik di sini", "Bila semua disk juga hilang"):
         assert text in page, text
     raw = client.get("/setup/recover/").content.decode()
     assert 'name="source" value="offsite"' in raw and 'name="url"' in raw
@@ -50,7 +50,7 @@ def test_the_recover_page_offers_the_offsite_copy_in_both_languages(db, client):
     for text in ("Recover from", "a backup disk", "the offsite copy (S3)", "S3 server address",
                  "Offsite copy (s3://BUCKET or s3://BUCKET/FOLDER)", "Region (optional)",
                  "File holding the S3 keys, on this computer",
-                 "The S3 keys are never typed here", "Further options (backup disk only)"):
+                 "The S3 keys are never typed here", "When every disk was lost too"):
         assert text in page, text
 
 
