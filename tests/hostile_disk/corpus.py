@@ -40,6 +40,9 @@ lists_truncated                the manifest cut in the middle of its last line; 
 lists_prefix_altered           a document's line early in the manifest given another
                                SHA-256 (the list's length kept); tags fixed
 lists_line_duplicated          the manifest's first line appended again; tags fixed
+lists_journal_planted_prefix   (review s18) a commit journal planted, recording the
+                               manifest's and sizes' first half (their true length
+                               and SHA-256) and naming no file
 fifo_manifest                  a FIFO in place of ``manifest-sha256.txt``
 fifo_bag_info                  ... of ``bag-info.txt``
 fifo_medium                    ... of ``brankas-medium.json``
@@ -353,6 +356,29 @@ def lists_line_duplicated(env: Env) -> None:
     with open(path, "ab") as fh:
         fh.write(data.split(b"\n", 1)[0] + b"\n")
     dt.fix_tags(env.disk)
+
+
+def lists_journal_planted_prefix(env: Env) -> None:
+    """A journal as an interrupted append leaves one, planted: it records the lists'
+    first halves as they are (length and SHA-256), so a cut "back" to them would drop the
+    office's own lines of documents that are on the disk."""
+    lists = {}
+    for name in ("manifest-sha256.txt", "brankas-sizes.txt"):
+        data = (env.disk / name).read_bytes()
+        half = data[:data.index(b"\n", len(data) // 2) + 1]
+        lists[name] = [len(half), dt.sha(half)]
+        env.notes[name] = data
+    body = {"run": "9", "files": [], "lists": lists}
+    (env.disk / ".brankas-staging" / "commit.json").write_text(json.dumps(body))
+
+
+def lists_not_cut(env: Env, outcomes: dict[str, Any]) -> None:
+    """Every line the office wrote is still in the lists (the repair may write them
+    whole, in name order)."""
+    for name in ("manifest-sha256.txt", "brankas-sizes.txt"):
+        now = set((env.disk / name).read_bytes().splitlines())
+        lost = set(env.notes[name].splitlines()) - now
+        assert not lost, (name, sorted(lost)[:3])
 
 
 # -- FIFOs, devices and folders where files belong ----------------------------------------
@@ -1013,6 +1039,9 @@ CASES = [
          frozenset({"backup", "verify"})),
     Case("lists_line_duplicated", lists_line_duplicated, _bad_line("twice"),
          frozenset({"backup", "verify"})),
+    Case("lists_journal_planted_prefix", lists_journal_planted_prefix,
+         {op: INTACT for op in ("verify", "drill", R, "restore")} | {"backup": OK},
+         frozenset({"backup"}), after={"backup": lists_not_cut}),
     Case("tagmanifest_outside", tagmanifest_outside,
          {"verify": problems("names /dev/zero, not a tag file",
                              "names ../laptop/desk/sentinel.txt, not a tag file"),

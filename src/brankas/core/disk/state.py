@@ -27,8 +27,9 @@ be, and any interrupted one is closed by the next open:
 
 A journal found on open (or before the next ``add_files``) means a window was cut
 short. First each long list whose first bytes are still the length and SHA-256 the
-journal recorded is cut back to them (an append cut in the middle of a line included;
-any other list is left to be read and checked as any disk's). Each journal file that
+journal recorded, followed only by lines of the files the journal names, is cut back to
+them (an append cut in the middle of a line included; any other list is left to be read
+and checked as any disk's). Each journal file that
 is in ``data/``, or still staged, with the journal's hash and size is kept (a staged
 one is renamed in); every other is dropped from the manifest; all tag files are then
 rebuilt, and only then is the journal removed. Only files named in the journal are
@@ -112,10 +113,6 @@ class _Append:
     before: str
     data: bytes
     after: Any  # hashlib's sha256 object
-
-
-_APPEND_FLAGS = (os.O_WRONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
-                 | getattr(os, "O_CLOEXEC", 0))
 
 
 @dataclass(frozen=True, slots=True)  # a checkpoint holds up to 10,000 of them
@@ -384,9 +381,9 @@ class BagState:
         except BaseException:
             self._clean.difference_update((fmt.SIZES, fmt.MANIFEST))
             self._list_end.clear()
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError, SetupError):
                 for name in started:
-                    fd = os.open(self.dest / name, _APPEND_FLAGS)
+                    fd = _open_list(self.dest, name, os.O_WRONLY)
                     try:
                         os.ftruncate(fd, appends[name].length)
                         os.fsync(fd)
@@ -402,7 +399,7 @@ class BagState:
         durable."""
         if not append.data:
             return
-        fd = os.open(self.dest / name, _APPEND_FLAGS)
+        fd = _open_list(self.dest, name, os.O_WRONLY)
         try:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode) or st.st_size != append.length:
@@ -670,7 +667,7 @@ class BagState:
                 files, run = list(body["files"]), body.get("run")
             except (ValueError, KeyError, TypeError):
                 body, files, run = {}, [], None  # written whole and renamed: unreadable
-            self._cut_lists(body.get("lists") if isinstance(body, dict) else None)
+            self._cut_lists(body.get("lists") if isinstance(body, dict) else None, files)
             self._read_tags()  # the tag files as the interruption left them
             for record in files:
                 if isinstance(record, dict):
@@ -690,39 +687,54 @@ class BagState:
         except (FileNotFoundError, ValueError):
             return
         if isinstance(body, dict):
-            self._cut_lists(body.get("lists"))
+            self._cut_lists(body.get("lists"), body.get("files"))
 
-    def _cut_lists(self, lists: object) -> None:
+    def _cut_lists(self, lists: object, files: object) -> None:
         """Undo an interrupted commit's appends (its journal's ``lists``: each list's
-        length and SHA-256 before it): a list whose first bytes are still those is cut
-        back to them (what follows them is the commit's lines, whole or not; its files
-        are listed again below when they are on the disk whole). The journal is the
-        disk's word: a list whose first bytes differ is left as it is and read and
-        checked as any disk's; a cut only ever drops lines, and a file in ``data/`` that
-        no line lists is one ``verify`` names and a backup refuses to write over."""
+        length and SHA-256 before it): a list whose first bytes are still those, and
+        whose bytes after them are only lines of the files the journal names (``files``,
+        each with its hash or size: what the commit appended, the last line perhaps cut
+        in its middle), is cut back to them; those files are listed again below when
+        they are on the disk whole. The journal is the disk's word: a list whose first
+        bytes differ, or that holds any other line after them, is left as it is and read
+        and checked as any disk's; a cut only ever drops lines the journal names, never
+        one of another file (a planted journal recording a genuine prefix cut the
+        office's own lines). The list is opened as ``disk.fs`` opens a file: no link
+        followed, where there is no O_NOFOLLOW either; one past the lists' size limit
+        is not read (it is refused as too large right after)."""
         if not isinstance(lists, dict):
             return
+        records = [r for r in files if isinstance(r, dict)] if isinstance(files, list) else []
         for name in (fmt.MANIFEST, fmt.SIZES):
             recorded = _known_value(lists.get(name))
             if recorded is None or recorded[0] is None or recorded[0] < 0:
                 continue
             length: int = recorded[0]
             wanted = recorded[1]
+            lines = _journal_lines(name, records)
             try:
-                fd = os.open(self.dest / name, os.O_RDWR | getattr(os, "O_NOFOLLOW", 0)
-                             | getattr(os, "O_CLOEXEC", 0))
-            except OSError:
+                fd = _open_list(self.dest, name, os.O_RDWR)
+            except (OSError, SetupError):
                 continue  # not a file we may cut: read (and refused) as any disk's
             try:
                 st = os.fstat(fd)
-                if not stat.S_ISREG(st.st_mode) or st.st_size <= length:
+                if (not stat.S_ISREG(st.st_mode) or st.st_size <= length
+                        or st.st_size > fmt.MANIFEST_LIMIT  # refused unread, uncut
+                        or st.st_size - length > sum(map(len, lines)) + len(lines)):
                     continue
                 digest = hashlib.sha256()
                 left = length
+                last = b"\n"
                 while left and (block := os.read(fd, min(CHUNK, left))):
                     digest.update(block)
                     left -= len(block)
-                if left == 0 and digest.hexdigest() == wanted:
+                    last = block[-1:]
+                if left or last != b"\n" or digest.hexdigest() != wanted:
+                    continue
+                tail = bytearray()
+                while block := os.read(fd, CHUNK):
+                    tail += block
+                if _only_lines(bytes(tail), lines):
                     os.ftruncate(fd, length)
                     os.fsync(fd)
             finally:
@@ -794,6 +806,58 @@ def _known_value(known: object) -> tuple[int | None, str] | None:
             and isinstance(known[1], str)):
         return known[0], known[1]
     return None
+
+
+def _journal_lines(name: str, records: list[dict[str, object]]) -> set[bytes]:
+    """The lines (without their newline) a commit whose journal names ``records`` added
+    to the list ``name``: ``<sha256>  data/<path>`` or ``<size>  data/<path>``."""
+    out: set[bytes] = set()
+    for record in records:
+        path, value = record.get("path"), record.get(
+            "sha256" if name == fmt.MANIFEST else "size")
+        if not isinstance(path, str) or not (
+                isinstance(value, str) if name == fmt.MANIFEST else type(value) is int):
+            continue
+        text = value.lower() if isinstance(value, str) else str(value)
+        with contextlib.suppress(UnicodeEncodeError):
+            out.add(f"{text}  {fmt.DATA}/{fmt.encode_path(path)}".encode())
+    return out
+
+
+def _only_lines(tail: bytes, lines: set[bytes]) -> bool:
+    """Whether ``tail`` holds only ``lines``, each at most once, the last one perhaps
+    cut short (an append a power cut stopped; on a FAT or NTFS disk the length may have
+    grown before the bytes were written: NULs at the end)."""
+    found = tail.rstrip(b"\0").split(b"\n")
+    cut = found.pop()
+    if len(set(found)) != len(found) or not all(line in lines for line in found):
+        return False
+    return not cut or any(line.startswith(cut) for line in lines.difference(found))
+
+
+def _open_list(dest: Path, name: str, flags: int) -> int:
+    """A descriptor of the long list ``name`` (in DEST itself) for writing, opened as
+    ``disk.fs.open_file`` opens one: no link followed, not blocking, and where there is
+    no O_NOFOLLOW (Windows) ``lstat``-ed first and the handle that same file."""
+    path = dest / name
+    nofollow = getattr(os, "O_NOFOLLOW", None)
+    before = None
+    if nofollow is None:
+        before = os.lstat(path)
+        if diskfs.kind_of(before) != "file":
+            raise diskfs.refused(dest, name, diskfs.kind_of(before))
+    fd = os.open(path, flags | (nofollow or 0) | getattr(os, "O_BINARY", 0)
+                 | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or (
+                before is not None and st.st_ino
+                and (st.st_ino, st.st_dev) != (before.st_ino, before.st_dev)):
+            raise diskfs.refused(dest, name, "link" if before is not None else "other")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 def _known_list(dest: Path, name: str, known: object, *, under: str = "",
