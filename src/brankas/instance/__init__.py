@@ -232,13 +232,14 @@ def rename_exempted(home: Path) -> list[str]:
 # The recover half of the service (``recovering``) is imported when first asked for: every
 # command starts here, and the recovery's imports (the disk reader, age) are not its cost.
 _RECOVERING = {
-    "PROGRESS_PREFIX", "RecoverSource", "Switched", "check_target", "recover",
+    "PROGRESS_PREFIX", "OffsiteSource", "RecoverSource", "Switched", "check_target", "recover",
     "recover_in_child", "recover_in_place", "recover_into", "recover_source", "tie_to_parent",
 }
 
 if TYPE_CHECKING:
     from brankas.instance.recovering import (  # noqa: F401
         PROGRESS_PREFIX,
+        OffsiteSource,
         RecoverSource,
         Switched,
         check_target,
@@ -261,6 +262,7 @@ def __getattr__(name: str) -> object:
 
 __all__ = [
     "PROGRESS_PREFIX", "QUEUE_APPS", "SETTINGS_MODULE", "WEB_APPS", "Initialised",
+    "OffsiteSource",
     "RecoverSource", "Switched", "Upgraded", "check_target", "initialise", "migrate",
     "prepare", "recover",
     "queue_wanted", "recover_in_child", "recover_in_place", "recover_into",

@@ -207,11 +207,27 @@ def recover(source: RecoverSource, *, identity_text: str | None = None,
     return report
 
 
-def recover_in_child(*, dest: Path, home: Path, passphrase: str | None = None,
+@dataclass(frozen=True)
+class OffsiteSource:
+    """The offsite copy to recover from (``brankas recover --from-offsite``): never a
+    secret (the S3 keys stay in the credentials file, or the server's environment)."""
+
+    url: str  # s3://BUCKET[/PREFIX]
+    endpoint: str
+    region: str = "us-east-1"
+    credentials_file: str | None = None
+
+    def args(self) -> list[str]:
+        out = ["--from-offsite", self.url, "--endpoint", self.endpoint, "--region", self.region]
+        return out + (["--credentials-file", self.credentials_file]
+                      if self.credentials_file else [])
+
+
+def recover_in_child(*, dest: Path | None, home: Path, passphrase: str | None = None,
                      fingerprint: str | None, identity_text: str | None = None,
                      allow_older: bool = False, allow_unsigned: bool = False,
-                     on_progress: Progress | None = None, lang: str | None = None
-                     ) -> dict[str, Any]:
+                     on_progress: Progress | None = None, lang: str | None = None,
+                     offsite: OffsiteSource | None = None) -> dict[str, Any]:
     """``recover`` in a process of its own (its own Django, its own database), as an
     office would run it: ``python -m brankas.instance recover``, tied to this process (it
     ends if this one does). A key holder's passphrase travels in the child's environment;
@@ -220,14 +236,18 @@ def recover_in_child(*, dest: Path, home: Path, passphrase: str | None = None,
     ``on_progress``, the child's progress lines are passed on as they come; ``lang`` (id,
     en) is the language of its refusal, else ``BRANKAS_LANG``. Returns its
     report as a dict with ``exit``; a refusal is ``ok`` false with the ``error`` it
-    printed."""
+    printed. With ``offsite`` (and no ``dest``), the rebuild is from the offsite copy
+    (``brankas recover --from-offsite``)."""
     if (passphrase is None) == (identity_text is None):
         raise ValueError("recover_in_child: a passphrase or an identity, one of the two")
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRANKAS_")}
     env.update({"BRANKAS_LANG": lang or os.environ.get("BRANKAS_LANG", "id"),
                 PARENT_PID: str(os.getpid())})
-    args = [sys.executable, "-m", "brankas.instance", "recover", str(dest), "--home",
-            str(home)]
+    if (dest is None) == (offsite is None):
+        raise ValueError("recover_in_child: a disk or an offsite copy, one of the two")
+    args = [sys.executable, "-m", "brankas.instance", "recover",
+            *([str(dest)] if dest is not None else offsite.args() if offsite else []),
+            "--home", str(home)]
     if passphrase is not None:
         env["BRANKAS_PASSPHRASE"] = passphrase
     else:
@@ -300,8 +320,8 @@ class Switched:
 def recover_in_place(*, dest: Path | str, passphrase: str | None = None,
                      identity_text: str | None = None, fingerprint: str | None = None,
                      allow_older: bool = False, allow_unsigned: bool = False,
-                     on_progress: Progress | None = None, lang: str | None = None
-                     ) -> Switched:
+                     on_progress: Progress | None = None, lang: str | None = None,
+                     offsite: OffsiteSource | None = None) -> Switched:
     """Rebuild an instance from the disk and make it the one this process serves, with
     nothing typed and no restart: for the first-run page of an instance not set up yet.
 
@@ -311,7 +331,8 @@ def recover_in_place(*, dest: Path | str, passphrase: str | None = None,
     aside and the rebuilt one into its place, and reads the rebuilt instance's secret:
     the settings name the same folder, so every later request (each opens its own
     connection) works on the recovered instance. A refusal (no disk, wrong passphrase,
-    seals not the office's) leaves the served home as it was."""
+    seals not the office's) leaves the served home as it was. With ``offsite`` (``dest``
+    empty), the same from the offsite copy (``brankas recover --from-offsite``)."""
     import datetime as dt
 
     from django.conf import settings as django_settings
@@ -321,13 +342,14 @@ def recover_in_place(*, dest: Path | str, passphrase: str | None = None,
     settings = django_settings.BRANKAS
     _check_switchable(settings)
     home = Path(settings.home)
-    reader = BagReader(dest)  # a folder that is no disk is refused before the child starts
+    # a folder that is no disk is refused before the child starts
+    source = None if offsite is not None else BagReader(dest).dest
     _remove_half_built(home)  # what an earlier attempt, killed with its server, left
     built = home.parent / f".{home.name}.from-disk-{uuid.uuid4().hex[:12]}"
-    report = recover_in_child(dest=reader.dest, home=built, passphrase=passphrase,
+    report = recover_in_child(dest=source, home=built, passphrase=passphrase,
                               identity_text=identity_text, fingerprint=fingerprint,
                               allow_older=allow_older, allow_unsigned=allow_unsigned,
-                              on_progress=on_progress, lang=lang)
+                              on_progress=on_progress, lang=lang, offsite=offsite)
     if diskfs.lkind(built) != "dir" or diskfs.lkind(built / MARKER) is not None:
         _remove_half_built(home)  # a child that died half-way has no rollback of its own
         return Switched(report=report, set_aside="")  # refused: nothing was built

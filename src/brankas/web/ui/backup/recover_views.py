@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET
 from brankas.core.errors import BrankasError
 from brankas.web.accounts.selectors import is_initialized
 from brankas.web.ui import jobs
-from brankas.web.ui.backup.step_forms import IDENTITY, SHARES, RecoverForm
+from brankas.web.ui.backup.step_forms import IDENTITY, OFFSITE, SHARES, RecoverForm
 from brankas.web.ui.common import language, message_of
 from brankas.web.ui.uploads import refuse_if_too_large
 
@@ -55,17 +55,29 @@ def recover_page(request: HttpRequest) -> HttpResponse:
         identity_text = form.identity_given().strip()
     else:
         passphrase = data["passphrase"]
-    dest = data["dest"]
-    options = {"fingerprint": data["fingerprint"].strip() or None,
-               "allow_older": data["allow_older"], "allow_unsigned": data["allow_unsigned"],
-               "lang": language()}
+    from brankas.instance.recovering import OffsiteSource
+
+    offsite = None
+    if data["source"] == OFFSITE:  # the offsite copy (issue 18): never a secret in it
+        offsite = OffsiteSource(url=data["url"], endpoint=data["endpoint"],
+                                region=data["region"],
+                                credentials_file=data["credentials_file"] or None)
+        dest = f"{data['url']} ({data['endpoint']})"  # shown on the job page
+        options: dict[str, Any] = {"fingerprint": None, "lang": language()}
+    else:
+        dest = data["dest"]
+        options = {"fingerprint": data["fingerprint"].strip() or None,
+                   "allow_older": data["allow_older"],
+                   "allow_unsigned": data["allow_unsigned"], "lang": language()}
 
     def work(job: jobs.MemoryJob) -> None:
         from brankas import instance
 
-        switched = instance.recover_in_place(dest=dest, passphrase=passphrase,
+        switched = instance.recover_in_place(dest="" if offsite else dest,
+                                             passphrase=passphrase,
                                              identity_text=identity_text,
-                                             on_progress=job.progress, **options)
+                                             on_progress=job.progress, offsite=offsite,
+                                             **options)
         job.result = {**switched.report, "set_aside": switched.set_aside}
 
     # In memory (ui.jobs): the rebuild replaces this instance's database, so its job cannot
@@ -91,7 +103,8 @@ def recover_job_page(request: HttpRequest, job_id: str) -> HttpResponse:
     running = job.running  # read first (backup/views.py job_page)
     context: dict[str, Any] = {"job": job, "running": running,
                                "progress": jobs.progress_json(job),
-                               "refusal": "", "switch_failed": False}
+                               "refusal": "", "switch_failed": False,
+                               "offsite": job.dest.startswith("s3://")}
     if job.error is not None:
         context["error"] = message_of(job.error)
         # rebuilt, and kept where the message says: not "nothing was recovered"

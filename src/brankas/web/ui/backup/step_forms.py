@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -113,9 +113,50 @@ class RestoreForm(BaseForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["passphrase"].required = False
+        if self.data.get("source") == OFFSITE:
+            self.fields["dest"].required = False
+            self.fields["endpoint"].required = True
+            self.fields["url"].required = True
 
     def clean_dest(self) -> str:
+        if self.data.get("source") == OFFSITE:
+            return ""
         return _checked(_disk_folder(self.cleaned_data["dest"]), paths.existing_folder)
+
+    def clean_source(self) -> str:
+        return str(self.cleaned_data.get("source") or DISK)
+
+    def clean_region(self) -> str:
+        return str(self.cleaned_data.get("region") or "").strip() or "us-east-1"
+
+    def _clean_offsite(self, cleaned: dict[str, Any]) -> None:
+        """The bucket's fields through the checks of ``offsite add`` (the service's), then the
+        credentials file read as the S3 client will (missing, loose permissions, no keys):
+        refused here, before a process is started."""
+        from brankas.core.errors import InvalidInput
+        from brankas.core.offsite.credentials import credentials_from_file
+        from brankas.core.offsite.recovery import parse_url
+        from brankas.web.offsite.services import _checked_fields
+
+        url = str(cleaned.get("url") or "").strip()
+        endpoint = str(cleaned.get("endpoint") or "").strip()
+        if not url or not endpoint or "region" not in cleaned:
+            return  # refused already (required)
+        try:
+            if not url.startswith("s3://"):
+                raise InvalidInput("offsite_field_invalid", field="--from-offsite",
+                                   detail="s3://BUCKET[/PREFIX]")
+            bucket, _slash, prefix = url.removeprefix("s3://").partition("/")
+            _prefix, creds = _checked_fields("offsite", endpoint, bucket, cleaned["region"],
+                                             prefix, 400, cleaned.get("credentials_file") or None)
+            cleaned["url"] = url
+            cleaned["bucket"], cleaned["prefix"] = parse_url(url)
+            cleaned["endpoint"] = endpoint
+            cleaned["credentials_file"] = creds
+            if creds:
+                credentials_from_file(Path(creds), "default")  # the keys are not kept
+        except BrankasError as exc:
+            self.add_brankas_error(exc)
 
     def clean_to(self) -> str:
         return _checked(_disk_folder(self.cleaned_data["to"]), paths.empty_target)
@@ -149,9 +190,50 @@ class DrillForm(SharesMixin, BaseForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["passphrase"].required = False
+        if self.data.get("source") == OFFSITE:
+            self.fields["dest"].required = False
+            self.fields["endpoint"].required = True
+            self.fields["url"].required = True
 
     def clean_dest(self) -> str:
+        if self.data.get("source") == OFFSITE:
+            return ""
         return _checked(_disk_folder(self.cleaned_data["dest"]), paths.existing_folder)
+
+    def clean_source(self) -> str:
+        return str(self.cleaned_data.get("source") or DISK)
+
+    def clean_region(self) -> str:
+        return str(self.cleaned_data.get("region") or "").strip() or "us-east-1"
+
+    def _clean_offsite(self, cleaned: dict[str, Any]) -> None:
+        """The bucket's fields through the checks of ``offsite add`` (the service's), then the
+        credentials file read as the S3 client will (missing, loose permissions, no keys):
+        refused here, before a process is started."""
+        from brankas.core.errors import InvalidInput
+        from brankas.core.offsite.credentials import credentials_from_file
+        from brankas.core.offsite.recovery import parse_url
+        from brankas.web.offsite.services import _checked_fields
+
+        url = str(cleaned.get("url") or "").strip()
+        endpoint = str(cleaned.get("endpoint") or "").strip()
+        if not url or not endpoint or "region" not in cleaned:
+            return  # refused already (required)
+        try:
+            if not url.startswith("s3://"):
+                raise InvalidInput("offsite_field_invalid", field="--from-offsite",
+                                   detail="s3://BUCKET[/PREFIX]")
+            bucket, _slash, prefix = url.removeprefix("s3://").partition("/")
+            _prefix, creds = _checked_fields("offsite", endpoint, bucket, cleaned["region"],
+                                             prefix, 400, cleaned.get("credentials_file") or None)
+            cleaned["url"] = url
+            cleaned["bucket"], cleaned["prefix"] = parse_url(url)
+            cleaned["endpoint"] = endpoint
+            cleaned["credentials_file"] = creds
+            if creds:
+                credentials_from_file(Path(creds), "default")  # the keys are not kept
+        except BrankasError as exc:
+            self.add_brankas_error(exc)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -165,8 +247,37 @@ class DrillForm(SharesMixin, BaseForm):
 PASSPHRASE, IDENTITY, SHARES = "passphrase", "identity", "shares"
 
 
+DISK, OFFSITE = "disk", "offsite"
+
+
 class RecoverForm(SharesMixin, BaseForm):
+    """The office recovered from a backup disk or from the offsite copy (S3, issue 18): the
+    bucket's fields get the same checks as ``offsite add``; the credentials are a file on
+    this computer, never a field."""
+
+    field_of_param: ClassVar[dict[str, str]] = {
+        "--from-offsite": "url", "--bucket": "url", "--prefix": "url",
+        "--endpoint": "endpoint", "--region": "region", "--credentials-file": "credentials_file"}
+    field_of_code: ClassVar[dict[str, str | None]] = {
+        "offsite_credentials_file": "credentials_file",
+        "offsite_credentials_file_open": "credentials_file"}
+
+    source = forms.ChoiceField(label=_("Recover from"), initial=DISK, widget=forms.RadioSelect,
+                               required=False,  # a disk when not given (as before issue 18)
+                               choices=[(DISK, _("a backup disk")),
+                                        (OFFSITE, _("the offsite copy (S3)"))])
     dest = disk_field()
+    endpoint = text_field(_("S3 server address"), 500,
+                          placeholder="https://s3.diskominfo.example.go.id", autocomplete="off",
+                          spellcheck="false")
+    url = text_field(_("Offsite copy (s3://BUCKET or s3://BUCKET/FOLDER)"), 300,
+                     placeholder="s3://arsip-sandi/kantor", autocomplete="off",
+                     spellcheck="false")
+    region = text_field(_("Region (optional)"), 60, autocomplete="off", spellcheck="false")
+    credentials_file = text_field(
+        _("File holding the S3 keys, on this computer (optional: else the keys of the "
+          "server's environment)"), 500, autocomplete="off",
+        spellcheck="false", placeholder="C:\\brankas\\s3.txt")
     unlock = forms.ChoiceField(label=_("Open the disk with"), initial=PASSPHRASE,
                                widget=forms.RadioSelect, choices=[
                                    (PASSPHRASE, _("a key holder's passphrase")),
@@ -192,9 +303,50 @@ class RecoverForm(SharesMixin, BaseForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["passphrase"].required = False
+        if self.data.get("source") == OFFSITE:
+            self.fields["dest"].required = False
+            self.fields["endpoint"].required = True
+            self.fields["url"].required = True
 
     def clean_dest(self) -> str:
+        if self.data.get("source") == OFFSITE:
+            return ""
         return _checked(_disk_folder(self.cleaned_data["dest"]), paths.existing_folder)
+
+    def clean_source(self) -> str:
+        return str(self.cleaned_data.get("source") or DISK)
+
+    def clean_region(self) -> str:
+        return str(self.cleaned_data.get("region") or "").strip() or "us-east-1"
+
+    def _clean_offsite(self, cleaned: dict[str, Any]) -> None:
+        """The bucket's fields through the checks of ``offsite add`` (the service's), then the
+        credentials file read as the S3 client will (missing, loose permissions, no keys):
+        refused here, before a process is started."""
+        from brankas.core.errors import InvalidInput
+        from brankas.core.offsite.credentials import credentials_from_file
+        from brankas.core.offsite.recovery import parse_url
+        from brankas.web.offsite.services import _checked_fields
+
+        url = str(cleaned.get("url") or "").strip()
+        endpoint = str(cleaned.get("endpoint") or "").strip()
+        if not url or not endpoint or "region" not in cleaned:
+            return  # refused already (required)
+        try:
+            if not url.startswith("s3://"):
+                raise InvalidInput("offsite_field_invalid", field="--from-offsite",
+                                   detail="s3://BUCKET[/PREFIX]")
+            bucket, _slash, prefix = url.removeprefix("s3://").partition("/")
+            _prefix, creds = _checked_fields("offsite", endpoint, bucket, cleaned["region"],
+                                             prefix, 400, cleaned.get("credentials_file") or None)
+            cleaned["url"] = url
+            cleaned["bucket"], cleaned["prefix"] = parse_url(url)
+            cleaned["endpoint"] = endpoint
+            cleaned["credentials_file"] = creds
+            if creds:
+                credentials_from_file(Path(creds), "default")  # the keys are not kept
+        except BrankasError as exc:
+            self.add_brankas_error(exc)
 
     def clean_identity_file(self) -> str:
         f = self.cleaned_data.get("identity_file")
@@ -213,6 +365,11 @@ class RecoverForm(SharesMixin, BaseForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        if cleaned.get("source") == OFFSITE:
+            self._clean_offsite(cleaned)
+            for name in ("fingerprint", "allow_older", "allow_unsigned"):
+                if cleaned.get(name):
+                    self.add_error(name, _("Only for a recover from a backup disk."))
         unlock = cleaned.get("unlock")
         if unlock == PASSPHRASE and not cleaned.get("passphrase"):
             self.add_error("passphrase", _("Type the key holder's passphrase."))
