@@ -362,3 +362,30 @@ def test_the_audit_segments_chosen_reach_the_sealed_head() -> None:
     found = [segs.Segment(e.path, *(segs.name_range(e.path) or (0, 0)), e.sha256)
              for e in short]
     assert segs.list_problems(found, {"seq": 20, "hash": "h"}, {e.path: e.sha256 for e in short})
+
+
+def test_seal_versions_beyond_those_read_refuse_rather_than_roll_back(  # type: ignore[no-untyped-def]
+        office, raw, tmp_path: Path, monkeypatch) -> None:
+    """More versions of the seal than are read (an older genuine seal written again and
+    again over the newest): the newest push may be among those not read, so choosing among
+    the others would roll back. Refused, nothing built (the bound made small here: 3)."""
+    from brankas.core.offsite import index as layout
+    from brankas.core.offsite import recovery
+    from brankas.web.offsite.models import PushedObject
+    from brankas.web.offsite.services import offsite_push
+    from tests.web.ui.conftest import register_directly
+
+    monkeypatch.setattr(recovery, "SEALS_READ", 3)
+    _add_and_push(office)
+    first_seal = PushedObject.objects.get(key=layout.SEAL).version_id
+    register_directly(office, subject="Surat susulan", number="9/2026")
+    assert offsite_push(actor=office.users["operator"], name="pdn").ok
+    full = f"{office.prefix}/"
+    old = raw.get_object(Bucket=office.bucket, Key=full + layout.SEAL,
+                         VersionId=first_seal)["Body"].read()
+    for _ in range(3):
+        raw.put_object(Bucket=office.bucket, Key=full + layout.SEAL, Body=old)
+    new, r = _recover(office, tmp_path, "baru")
+    assert r.returncode != 0 and not new.exists(), r.stdout
+    assert "more than 3 versions" in r.stderr
+

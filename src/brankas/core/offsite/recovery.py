@@ -249,8 +249,13 @@ def choose_seal(client: Any, *, identities: list[Any], secrets: list[tuple[str, 
             continue
         label = f"{layout.SEAL} [{info.version_id}]"
         if read >= SEALS_READ:
-            problems.append(f"{label}: tidak dibaca / not read (more than {SEALS_READ})")
-            break
+            # The versions not read are the oldest: the newest authentic seal may be among
+            # them (versions planted over it, an older seal replayed). Choosing among those
+            # read would roll back: refused, named.
+            raise IntegrityFailure("offsite_recover_not_sealed", where=where,
+                                   detail=f"{layout.SEAL}: lebih dari / more than "
+                                          f"{SEALS_READ} versions, the newest push cannot "
+                                          "be told")
         read += 1
         try:
             plain = crypto.decrypt_bytes(fetch(client, layout.SEAL, info.version_id,
