@@ -389,3 +389,29 @@ def test_seal_versions_beyond_those_read_refuse_rather_than_roll_back(  # type: 
     assert r.returncode != 0 and not new.exists(), r.stdout
     assert "more than 3 versions" in r.stderr
 
+
+def test_junk_versions_beyond_those_tried_do_not_hide_the_sealed_object(  # type: ignore[no-untyped-def]
+        office, raw, tmp_path: Path, monkeypatch) -> None:
+    """As many junk versions planted over a document's object as are tried (made small
+    here: 2): the office's version, written first, is still found (oldest first), and
+    the junk and the count of versions are named."""
+    from brankas.core.offsite import recovery
+    from brankas.web.documents.models import Document
+    from brankas.web.offsite.models import PushedObject
+
+    monkeypatch.setattr(recovery, "VERSIONS_TRIED", 2)
+    _add_and_push(office)
+    expected = dict(Document.objects.values_list("agenda", "stored_sha256"))
+    doc = Document.objects.order_by("id").first()
+    assert doc is not None
+    key = f"{office.prefix}/" + PushedObject.objects.get(bag_path=doc.stored_path).key
+    for n in range(2):
+        raw.put_object(Bucket=office.bucket, Key=key, Body=b"junk%d" % n)
+    new, r = _recover(office, tmp_path, "baru")
+    assert r.returncode == 1, r.stderr + r.stdout  # rebuilt, the junk named
+    out = r.json()
+    assert out["restored"] == len(expected) and out["damaged"] == [], out
+    problems = "\n".join(out["problems"])
+    assert "3 versions, the 2 oldest tried" in problems
+    assert "newer versions, not the sealed object" in problems
+    _every_document_matches(new, expected)

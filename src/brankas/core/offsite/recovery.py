@@ -135,7 +135,13 @@ class Versions:
         if want is None:
             return False
         limit = age_limit(entry.size) if entry.wrap == layout.WRAP_AGE else entry.size
-        for version in self.by_key.get(entry.key, [])[:VERSIONS_TRIED]:
+        listed = self.by_key.get(entry.key, [])
+        if len(listed) > VERSIONS_TRIED:
+            self.problems.append(f"{entry.key}: {len(listed)} versi, {VERSIONS_TRIED} terlama "
+                                 f"dicoba / {len(listed)} versions, the {VERSIONS_TRIED} "
+                                 "oldest tried")
+        # oldest first: a payload object is written once, what is planted over it is newer
+        for version in listed[::-1][:VERSIONS_TRIED]:
             fh.seek(0)
             fh.truncate()
             sink = _Hashing(fh)
@@ -149,6 +155,13 @@ class Versions:
             if sink.hash.hexdigest() == want:
                 self.chosen[entry.key] = version
                 fh.flush()
+                size = self.sizes.get((entry.key, version))
+                newer = [v for v in listed[:listed.index(version)]
+                         if self.sizes.get((entry.key, v)) != size]
+                if newer:  # (a push resumed may have sent the same object again)
+                    self.problems.append(f"{entry.key}: {len(newer)} versi lebih baru bukan "
+                                         f"yang disegel, diabaikan / {len(newer)} newer "
+                                         "versions, not the sealed object, ignored")
                 return True
             self.problems.append(f"{entry.key} [{version}]: bukan yang disegel, diabaikan / "
                                  "not the sealed object, ignored")
