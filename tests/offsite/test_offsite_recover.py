@@ -415,3 +415,24 @@ def test_junk_versions_beyond_those_tried_do_not_hide_the_sealed_object(  # type
     assert "3 versions, the 2 oldest tried" in problems
     assert "newer versions, not the sealed object" in problems
     _every_document_matches(new, expected)
+
+
+def test_planted_key_files_filling_the_bound_are_named_not_blamed_on_the_passphrase(  # type: ignore[no-untyped-def]
+        office, raw, tmp_path: Path, monkeypatch) -> None:
+    """Age passphrase files planted (to a passphrase the attacker chose) under names
+    listed before the holders' files, as many as are tried (made small here: 2): the
+    holder's passphrase is right, the files it opens were never tried. Nothing built, and
+    the refusal says the bound was reached (not "check the passphrase")."""
+    from brankas.core import crypto
+    from brankas.core.offsite import recovery
+    from tests.agefile import passphrase_encrypt
+
+    monkeypatch.setattr(recovery, "KEY_FILES_TRIED", 2)
+    _add_and_push(office)
+    for n in range(2):
+        planted = passphrase_encrypt((crypto.generate().identity + "\n").encode(), "attacker",
+                                     work_factor=2)
+        raw.put_object(Bucket=office.bucket, Key=f"{office.prefix}/data/{n:032x}", Body=planted)
+    new, r = _recover(office, tmp_path, "baru", "--passphrase-file", str(_passphrase(tmp_path)))
+    assert r.returncode != 0 and not new.exists(), r.stdout
+    assert "other small objects were not tried" in r.stderr and "--identity" in r.stderr

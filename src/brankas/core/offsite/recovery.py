@@ -81,12 +81,14 @@ def unlock(client: Any, *, passphrase: str | None = None, identity_text: str | N
         raise InvalidInput("recover_secret_needed")
     found: list[Any] = []
     tried = 0
+    stopped = False
     deadline = time.monotonic() + UNLOCK_BUDGET
     # every version (a delete marker hides nothing here), newest of each name first
     for info in client.list_versions(f"{layout.DATA}/"):
         if info.size > KEY_FILE_LIMIT or layout.OBJECT_KEY.fullmatch(info.key) is None:
             continue
         if tried >= KEY_FILES_TRIED or time.monotonic() > deadline:
+            stopped = True  # what is left may hold the holder's file: said, not hidden
             break
         try:
             data = fetch(client, info.key, info.version_id, KEY_FILE_LIMIT)
@@ -102,6 +104,9 @@ def unlock(client: Any, *, passphrase: str | None = None, identity_text: str | N
             found.append(crypto.unlock_identity(data, passphrase, username="offsite"))
         except CryptoFailure:
             continue
+    if not found and stopped:
+        raise CryptoFailure("offsite_recover_unlock_bounded", tried=tried,
+                            files=KEY_FILES_TRIED, seconds=int(UNLOCK_BUDGET))
     if not found:
         raise CryptoFailure("offsite_recover_cannot_unlock", what="passphrase")
     return found, "key holder passphrase"
