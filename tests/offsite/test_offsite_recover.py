@@ -436,3 +436,32 @@ def test_planted_key_files_filling_the_bound_are_named_not_blamed_on_the_passphr
     new, r = _recover(office, tmp_path, "baru", "--passphrase-file", str(_passphrase(tmp_path)))
     assert r.returncode != 0 and not new.exists(), r.stdout
     assert "other small objects were not tried" in r.stderr and "--identity" in r.stderr
+
+
+def test_a_genuine_seal_of_another_prefix_replayed_does_not_stop_the_recover(  # type: ignore[no-untyped-def]
+        office, raw, tmp_path: Path) -> None:
+    """The office's second remote (another prefix) is further on (push 2); its genuine seal,
+    signed by the same office key, written under the first prefix as the newest version.
+    It names an index and manifest that are not there: named and not used, the prefix's
+    own newest seal is (before, the signer's newest seal was the only one whose anchors
+    were looked for, so no seal was believed and nothing was recovered)."""
+    from brankas.core.offsite import index as layout
+    from brankas.web.documents.models import Document
+    from brankas.web.offsite.services import offsite_push, remote_add
+
+    _add_and_push(office)
+    expected = dict(Document.objects.values_list("agenda", "stored_sha256"))
+    other = f"{office.prefix}-b"
+    remote_add(actor=office.users["operator"], name="cadangan", endpoint=office.endpoint,
+               bucket=office.bucket, prefix=other, retention_days=2,
+               credentials_file=str(office.creds))
+    for _ in range(2):
+        assert offsite_push(actor=office.users["operator"], name="cadangan").ok
+    foreign = raw.get_object(Bucket=office.bucket, Key=f"{other}/{layout.SEAL}")["Body"].read()
+    raw.put_object(Bucket=office.bucket, Key=f"{office.prefix}/{layout.SEAL}", Body=foreign)
+    new, r = _recover(office, tmp_path, "baru")
+    assert r.returncode == 1 and r.stdout, r.stderr + r.stdout  # rebuilt, the seal named
+    out = r.json()
+    assert "push 1" in out["newest_sealed_run"] and out["restored"] == len(expected), out
+    assert "another copy" in "\n".join(out["problems"])
+    _every_document_matches(new, expected)

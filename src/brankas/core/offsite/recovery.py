@@ -298,18 +298,28 @@ def choose_seal(client: Any, *, identities: list[Any], secrets: list[tuple[str, 
                                detail="; ".join(problems)[:500] or "no seal")
     trusted: dict[str, str] = {}
     signers: list[str] = []
-    for version, seal, plain in opened:  # newest first: each signer's newest seal
-        if seal.key in signers or len(signers) >= SIGNERS_TRIED:
+    indexed: list[tuple[str, str]] = []  # (signer, remote) of each seal whose index is here
+    for version, seal, plain in opened:  # newest first: each signer's newest seal whose
+        # index and manifest are here (a seal of another prefix replayed names none)
+        if seal.key in (k for k, _r in indexed):
             continue
-        signers.append(seal.key)
+        if seal.key not in signers:
+            if len(signers) >= SIGNERS_TRIED:
+                continue
+            signers.append(seal.key)
         try:
             sealed = layout.open_seal(plain, {seal.key})
-            trusted.update({k: v for k, v in _anchored(client, sealed, identities,
-                                                       secrets).items() if k not in trusted})
+            found = _anchored(client, sealed, identities, secrets)
         except BrankasError as exc:  # what it names is not there, or not as sealed
             problems.append(f"{layout.SEAL} [{version}]: {exc.code}")
+            continue
         except Exception as exc:  # noqa: BLE001 - pyrage, a malformed statement or index
             problems.append(f"{layout.SEAL} [{version}]: {str(exc)[:200]}")
+            continue
+        indexed.append((seal.key, sealed.remote))
+        trusted.update({k: v for k, v in found.items() if k not in trusted})
+    # The copy under this prefix: that of the newest believed seal whose index is here.
+    home = next((r for k, r in indexed if k in trusted), None)
     best: tuple[int, int, str | None, layout.SealedPush] | None = None
     authentic: list[tuple[int, str | None, layout.SealedPush]] = []
     for n, (version, seal, plain) in enumerate(opened):
@@ -324,6 +334,11 @@ def choose_seal(client: Any, *, identities: list[Any], secrets: list[tuple[str, 
         except ValueError as exc:
             problems.append(f"{label}: ditolak / refused ({exc})")
             continue
+        if sealed.remote != home:
+            problems.append(f"{label}: segel salinan lain (prefix atau bucket lain), "
+                            "diabaikan / another copy's seal (another prefix or bucket), "
+                            "ignored")
+            continue
         authentic.append((n, version, sealed))
         if best is None or sealed.push > best[0]:
             best = (sealed.push, n, version, sealed)
@@ -336,9 +351,6 @@ def choose_seal(client: Any, *, identities: list[Any], secrets: list[tuple[str, 
             problems.append(f"{layout.SEAL} [{v}]: segel lama (kiriman {other.push}) ditulis "
                             f"ulang, diabaikan / an older seal (push {other.push}) written "
                             "again: a rollback, ignored")
-        if other.remote != sealed.remote:
-            problems.append(f"{layout.SEAL} [{v}]: salinan lain di prefix yang sama / "
-                            "another copy under the same prefix, ignored")
     return SealChoice(sealed, version, set(trusted), sorted(set(trusted.values())),
                       problems, [v for n, v, o in authentic if n != position])
 
