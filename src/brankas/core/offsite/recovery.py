@@ -297,18 +297,19 @@ def choose_seal(client: Any, *, identities: list[Any], secrets: list[tuple[str, 
         raise IntegrityFailure("offsite_recover_not_sealed", where=where,
                                detail="; ".join(problems)[:500] or "no seal")
     trusted: dict[str, str] = {}
-    signers: list[str] = []
+    spent: set[str] = set()  # signers whose anchors were looked for: one index read each
     indexed: list[tuple[str, str]] = []  # (signer, remote) of each seal whose index is here
     for version, seal, plain in opened:  # newest first: each signer's newest seal whose
-        # index and manifest are here (a seal of another prefix replayed names none)
-        if seal.key in (k for k, _r in indexed):
+        # index is here (a seal of another prefix replayed names none: a HEAD, not a read)
+        if seal.key in spent or len(spent) >= SIGNERS_TRIED:
             continue
-        if seal.key not in signers:
-            if len(signers) >= SIGNERS_TRIED:
-                continue
-            signers.append(seal.key)
         try:
             sealed = layout.open_seal(plain, {seal.key})
+            if client.head(layout.INDEX, sealed.index_version) is None:
+                problems.append(f"{layout.SEAL} [{version}]: indeksnya tidak ada di sini / "
+                                "names no index here (another copy's seal), ignored")
+                continue
+            spent.add(seal.key)
             found = _anchored(client, sealed, identities, secrets)
         except BrankasError as exc:  # what it names is not there, or not as sealed
             problems.append(f"{layout.SEAL} [{version}]: {exc.code}")
