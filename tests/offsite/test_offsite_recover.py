@@ -465,3 +465,32 @@ def test_a_genuine_seal_of_another_prefix_replayed_does_not_stop_the_recover(  #
     assert "push 1" in out["newest_sealed_run"] and out["restored"] == len(expected), out
     assert "another copy" in "\n".join(out["problems"])
     _every_document_matches(new, expected)
+
+
+def test_seals_of_planted_signers_do_not_crowd_out_the_office_key(  # type: ignore[no-untyped-def]
+        office, raw, tmp_path: Path, monkeypatch) -> None:
+    """As many seals signed by the attacker's own keys as signers are tried (made small
+    here: 1), written as the newest versions: the office's key, the first to sign here,
+    is still the one whose anchors are looked for."""
+    from brankas.core import crypto
+    from brankas.core.disk import seal as diskseal
+    from brankas.core.offsite import index as layout
+    from brankas.core.offsite import recovery
+    from brankas.web.documents.models import Document
+    from brankas.web.keys.selectors import Purpose, recipients_for
+
+    monkeypatch.setattr(recovery, "SIGNERS_TRIED", 1)
+    _add_and_push(office)
+    expected = dict(Document.objects.values_list("agenda", "stored_sha256"))
+    forged = layout.seal_statement(remote_id="x" * 32, push=99, folder="offsite-0099",
+                                   index=("0" * 64, None), manifest=("0" * 64, None),
+                                   objects=0, audit_head=None, previous=None)
+    raw.put_object(Bucket=office.bucket, Key=f"{office.prefix}/{layout.SEAL}",
+                   Body=crypto.encrypt_bytes(diskseal.seal_bytes(forged, diskseal.generate()),
+                                             recipients_for(purpose=Purpose.SNAPSHOT).age()))
+    new, r = _recover(office, tmp_path, "baru")
+    assert r.returncode == 1 and r.stdout, r.stderr + r.stdout  # rebuilt, the forgery named
+    out = r.json()
+    assert out["restored"] == len(expected) and "push 1" in out["newest_sealed_run"], out
+    assert "no anchor names" in "\n".join(out["problems"])
+    _every_document_matches(new, expected)

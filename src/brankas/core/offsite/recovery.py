@@ -299,9 +299,12 @@ def choose_seal(client: Any, *, identities: list[Any], secrets: list[tuple[str, 
     trusted: dict[str, str] = {}
     spent: set[str] = set()  # signers whose anchors were looked for: one index read each
     indexed: list[tuple[str, str]] = []  # (signer, remote) of each seal whose index is here
+    # The signers in the order they first signed here (what is planted is newer than the
+    # office's first push: signers planted as the newest do not crowd the office's out).
+    signers = list(dict.fromkeys(seal.key for _v, seal, _p in reversed(opened)))
     for version, seal, plain in opened:  # newest first: each signer's newest seal whose
         # index is here (a seal of another prefix replayed names none: a HEAD, not a read)
-        if seal.key in spent or len(spent) >= SIGNERS_TRIED:
+        if seal.key in spent or seal.key not in signers[:SIGNERS_TRIED]:
             continue
         try:
             sealed = layout.open_seal(plain, {seal.key})
