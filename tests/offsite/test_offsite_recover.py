@@ -415,6 +415,11 @@ def test_junk_versions_beyond_those_tried_do_not_hide_the_sealed_object(  # type
     assert "3 versions, the 2 oldest tried" in problems
     assert "newer versions, not the sealed object" in problems
     _every_document_matches(new, expected)
+    # The S3 secret is in no file of the new home (database, audit, logs): only the path
+    # of the credentials file the office named is recorded.
+    secret = os.environ["AWS_SECRET_ACCESS_KEY"].encode()
+    for path in new.rglob("*"):
+        assert not path.is_file() or secret not in path.read_bytes(), path
 
 
 def test_planted_key_files_filling_the_bound_are_named_not_blamed_on_the_passphrase(  # type: ignore[no-untyped-def]
