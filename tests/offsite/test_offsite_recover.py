@@ -499,3 +499,27 @@ def test_seals_of_planted_signers_do_not_crowd_out_the_office_key(  # type: igno
     assert out["restored"] == len(expected) and "push 1" in out["newest_sealed_run"], out
     assert "no anchor names" in "\n".join(out["problems"])
     _every_document_matches(new, expected)
+
+
+def test_versions_put_with_a_customer_key_are_passed_over_not_fatal(  # type: ignore[no-untyped-def]
+        office, raw, tmp_path: Path) -> None:
+    """Versions the attacker PUTs with a customer-provided encryption key (SSE-C: the
+    server refuses to read them without it), as the newest seal and as a small object
+    listed first: each is named and passed over (before, the first refusal ended the
+    recover: one PUT stopped every recovery)."""
+    from brankas.core.offsite import index as layout
+    from brankas.web.documents.models import Document
+
+    _add_and_push(office)
+    expected = dict(Document.objects.values_list("agenda", "stored_sha256"))
+    sse = {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": os.urandom(32)}
+    raw.put_object(Bucket=office.bucket, Key=f"{office.prefix}/{layout.SEAL}", Body=b"x" * 99,
+                   **sse)
+    raw.put_object(Bucket=office.bucket, Key=f"{office.prefix}/data/{0:032x}", Body=b"x" * 99,
+                   **sse)
+    new, r = _recover(office, tmp_path, "baru", "--passphrase-file", str(_passphrase(tmp_path)))
+    assert r.returncode == 1 and r.stdout, r.stderr + r.stdout  # rebuilt, the seal named
+    out = r.json()
+    assert out["restored"] == len(expected) and out["audit_ok"] is True, out
+    assert "offsite_refused" in "\n".join(out["problems"])
+    _every_document_matches(new, expected)

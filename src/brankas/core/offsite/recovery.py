@@ -60,6 +60,13 @@ def age_limit(size: int) -> int:
     return size + (size // 65536 + 1) * 16 + (64 << 10)
 
 
+def passed_over(exc: BrankasError, *kinds: str) -> bool:
+    """Whether a failed read of one version is that version's (named, the next tried)
+    rather than the remote's: damaged or too large, or refused for this version alone
+    (a version PUT with a customer's encryption key, SSE-C, cannot be read without it)."""
+    return exc.kind in ("integrity", "invalid", *kinds) or exc.code == "offsite_refused"
+
+
 def fetch(client: Any, key: str, version: str | None, limit: int) -> bytes:
     out = io.BytesIO()
     client.get(key, out, version_id=version, max_bytes=limit)
@@ -93,7 +100,7 @@ def unlock(client: Any, *, passphrase: str | None = None, identity_text: str | N
         try:
             data = fetch(client, info.key, info.version_id, KEY_FILE_LIMIT)
         except BrankasError as exc:
-            if exc.kind not in ("integrity", "invalid"):
+            if not passed_over(exc):
                 raise
             continue
         factor = crypto.scrypt_work_factor(data)
@@ -153,7 +160,7 @@ class Versions:
             try:
                 self.client.get(entry.key, sink, version_id=version, max_bytes=limit)
             except BrankasError as exc:
-                if exc.kind not in ("integrity", "invalid"):
+                if not passed_over(exc):
                     raise
                 self.problems.append(f"{entry.key} [{version}]: {exc.code}")
                 continue
@@ -280,7 +287,7 @@ def choose_seal(client: Any, *, identities: list[Any], secrets: list[tuple[str, 
                                                age_limit(layout.SEAL_LIMIT)), identities)
             seal = diskseal.parse_seal(plain)
         except BrankasError as exc:
-            if exc.kind not in ("integrity", "invalid", "crypto"):
+            if not passed_over(exc, "crypto"):
                 raise
             problems.append(f"{label}: ditolak / refused ({exc.code})")
             continue
