@@ -523,3 +523,28 @@ def test_versions_put_with_a_customer_key_are_passed_over_not_fatal(  # type: ig
     assert out["restored"] == len(expected) and out["audit_ok"] is True, out
     assert "offsite_refused" in "\n".join(out["problems"])
     _every_document_matches(new, expected)
+
+
+def test_what_a_recover_keeps_of_the_listing_is_bounded_by_the_office_objects(  # type: ignore[no-untyped-def]
+        office, raw, monkeypatch) -> None:
+    """Whoever holds the credentials can PUT millions of objects (up to the listing's
+    10,000,000): a recover keeps only the sealed manifest's names, and of each only the
+    versions it will try (before, every version of every name was kept: gigabytes)."""
+    from brankas.core.offsite import recovery
+    from brankas.web.offsite.models import PushedObject, Remote
+    from brankas.web.offsite.services import client_for
+
+    monkeypatch.setattr(recovery, "VERSIONS_TRIED", 2)
+    _add_and_push(office)
+    manifest = dict(PushedObject.objects.filter(kind=PushedObject.PAYLOAD)
+                    .values_list("key", "sha256"))
+    some = sorted(manifest)[0]
+    for n in range(3):
+        raw.put_object(Bucket=office.bucket, Key=f"{office.prefix}/data/{n:032x}", Body=b"x")
+        raw.put_object(Bucket=office.bucket, Key=f"{office.prefix}/{some}", Body=b"junk")
+    versions = recovery.Versions(client_for(Remote.objects.get(name="pdn")), manifest, [])
+    versions.listing()
+    assert set(versions.by_key) == set(manifest)
+    assert len(versions.by_key[some]) == 2 and versions.counts[some] == 4
+    assert all(k in manifest for k, _v in versions.sizes) and len(versions.sizes) <= 2 * len(
+        manifest)

@@ -129,15 +129,25 @@ class Versions:
     client: Any
     manifest: dict[str, str]  # key -> SHA-256 of the object as stored (sealed)
     problems: list[str]
-    by_key: dict[str, list[str | None]] = field(default_factory=dict)
+    by_key: dict[str, list[str | None]] = field(default_factory=dict)  # the oldest kept
+    counts: dict[str, int] = field(default_factory=dict)  # every version listed
     chosen: dict[str, str | None] = field(default_factory=dict)
     sizes: dict[tuple[str, str | None], int] = field(default_factory=dict)
 
     def listing(self, prefix: str = f"{layout.DATA}/") -> None:
+        """Only the sealed manifest's names, only the ``VERSIONS_TRIED`` oldest of each
+        (the listing says newest first): what is kept is bounded by the office's objects,
+        however many the bucket holds."""
         for info in self.client.list_versions(prefix):
-            if info.key == prefix or prefix.endswith("/"):
-                self.by_key.setdefault(info.key, []).append(info.version_id)
-                self.sizes[(info.key, info.version_id)] = info.size
+            if info.key not in self.manifest or not (info.key == prefix
+                                                     or prefix.endswith("/")):
+                continue
+            kept = self.by_key.setdefault(info.key, [])
+            kept.append(info.version_id)
+            self.sizes[(info.key, info.version_id)] = info.size
+            self.counts[info.key] = self.counts.get(info.key, 0) + 1
+            if len(kept) > VERSIONS_TRIED:
+                self.sizes.pop((info.key, kept.pop(0)), None)
 
     def download(self, entry: layout.Entry, fh: IO[bytes]) -> bool:
         """Stream the version of ``entry.key`` whose SHA-256 is the sealed manifest's into
@@ -148,12 +158,12 @@ class Versions:
             return False
         limit = age_limit(entry.size) if entry.wrap == layout.WRAP_AGE else entry.size
         listed = self.by_key.get(entry.key, [])
-        if len(listed) > VERSIONS_TRIED:
-            self.problems.append(f"{entry.key}: {len(listed)} versi, {VERSIONS_TRIED} terlama "
-                                 f"dicoba / {len(listed)} versions, the {VERSIONS_TRIED} "
-                                 "oldest tried")
+        count = self.counts.get(entry.key, len(listed))
+        if count > len(listed):
+            self.problems.append(f"{entry.key}: {count} versi, {len(listed)} terlama dicoba / "
+                                 f"{count} versions, the {len(listed)} oldest tried")
         # oldest first: a payload object is written once, what is planted over it is newer
-        for version in listed[::-1][:VERSIONS_TRIED]:
+        for version in listed[::-1]:
             fh.seek(0)
             fh.truncate()
             sink = _Hashing(fh)
@@ -168,11 +178,11 @@ class Versions:
                 self.chosen[entry.key] = version
                 fh.flush()
                 size = self.sizes.get((entry.key, version))
-                newer = [v for v in listed[:listed.index(version)]
-                         if self.sizes.get((entry.key, v)) != size]
+                newer = len([v for v in listed[:listed.index(version)]
+                             if self.sizes.get((entry.key, v)) != size]) + count - len(listed)
                 if newer:  # (a push resumed may have sent the same object again)
-                    self.problems.append(f"{entry.key}: {len(newer)} versi lebih baru bukan "
-                                         f"yang disegel, diabaikan / {len(newer)} newer "
+                    self.problems.append(f"{entry.key}: {newer} versi lebih baru bukan "
+                                         f"yang disegel, diabaikan / {newer} newer "
                                          "versions, not the sealed object, ignored")
                 return True
             self.problems.append(f"{entry.key} [{version}]: bukan yang disegel, diabaikan / "
