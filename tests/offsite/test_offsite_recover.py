@@ -548,3 +548,25 @@ def test_what_a_recover_keeps_of_the_listing_is_bounded_by_the_office_objects(  
     assert len(versions.by_key[some]) == 2 and versions.counts[some] == 4
     assert all(k in manifest for k, _v in versions.sizes) and len(versions.sizes) <= 2 * len(
         manifest)
+
+
+def test_unsealed_index_versions_planted_by_the_many_are_counted_not_each_kept(  # type: ignore[no-untyped-def]
+        office, raw, monkeypatch) -> None:
+    """Versions planted over the index (each a PUT, up to the listing's 10,000,000): named
+    up to the kept number of problems (made small here: 2), then counted (before, one
+    problem string each: a gigabyte)."""
+    from brankas.core import crypto
+    from brankas.core.disk import format as fmt
+    from brankas.core.offsite import index as layout
+    from brankas.web.offsite.models import PushedObject, Remote
+    from brankas.web.offsite.services import client_for, office_keys_trusted, read_sealed
+
+    monkeypatch.setattr(fmt, "PROBLEMS_KEPT", 2)
+    _add_and_push(office)
+    for _ in range(5):
+        raw.put_object(Bucket=office.bucket, Key=f"{office.prefix}/{layout.INDEX}", Body=b"x")
+    seal = PushedObject.objects.get(key=layout.SEAL).version_id
+    copy = read_sealed(client_for(Remote.objects.get(name="pdn")), name="pdn", remote_id=None,
+                       trusted=office_keys_trusted(),
+                       identities=[crypto.parse_identity(office.recovery_identity)], known={seal})
+    assert len(copy.problems) == 3 and "more problems" in copy.problems[-1], copy.problems

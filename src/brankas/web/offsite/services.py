@@ -1023,9 +1023,10 @@ def read_sealed(client: Any, *, name: str, remote_id: str | None, trusted: set[s
     for tag, version in ((layout.INDEX, sealed.index_version),
                          (layout.MANIFEST, sealed.manifest_version)):
         for info in client.list_versions(tag):
-            if info.key == tag and info.version_id != version:
-                problems.append(f"{tag} [{info.version_id}]: tidak bersegel, diabaikan / "
-                                "unsealed, ignored")
+            if info.key == tag and info.version_id != version:  # bounded: planted by
+                # the million, each costs nothing to put
+                fmt.note(problems, f"{tag} [{info.version_id}]: tidak bersegel, diabaikan / "
+                                   "unsealed, ignored")
             if info.key == tag and info.version_id == version:
                 break  # the older ones were sealed by older pushes
     try:
