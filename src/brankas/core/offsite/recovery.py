@@ -37,7 +37,8 @@ from brankas.core.disk.layout import KEY_FILE_LIMIT, KEY_FILES_TRIED, KEYS_DIR, 
 from brankas.core.errors import BrankasError, CryptoFailure, IntegrityFailure, InvalidInput
 from brankas.core.offsite import index as layout
 
-SEALS_READ = 1000  # seal versions read at most (one per push: 2.7 years of daily pushes)
+SEALS_READ = 10_000  # seal versions read at most (one per push: 27 years of daily pushes;
+# about a kilobyte kept of each); more is refused, not a choice among the newest read
 SIGNERS_TRIED = 10  # distinct signing keys whose anchors are looked for
 VERSIONS_TRIED = 20  # versions of one payload name tried for the one the manifest names
 _URL = re.compile(r"s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:/(.*))?")
