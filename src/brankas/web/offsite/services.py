@@ -642,6 +642,9 @@ def _adopt_sent(client: Any, remote: Remote, path: Path) -> int:
         head = client.head(key)
         if head is None or head.size != size or not head.version_id:
             continue  # never arrived (or only some parts of it)
+        # The lock is the server's, not the journal's (a file in the data folder: whoever
+        # holds the laptop writes it): none or shorter, and this push extends it.
+        until = min(until, head.retain_until or timezone.now())
         if head.sha256 is not None:
             confirmed = "checksum"
             if head.sha256.hex() != sha:
