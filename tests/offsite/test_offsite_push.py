@@ -998,3 +998,42 @@ def test_a_second_push_while_one_runs_is_refused(office) -> None:  # type: ignor
     assert not Push.objects.exists()
     assert _audit("offsite.push")[-1].outcome == "refused"
     assert _push(office).ok  # once it is released
+
+
+def test_an_object_adopted_from_the_journal_is_locked_as_the_server_says(  # type: ignore[no-untyped-def]
+        office, raw) -> None:
+    """The journal of sent objects is a file in the data folder: whoever holds the laptop
+    can write a line naming an object they PUT without a lock, with a lock date years
+    ahead. The push adopting it records the server's lock (none), so it extends it
+    (before: the journal's date was recorded, the object left deletable)."""
+    import hashlib
+    import json
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from brankas.core.offsite import index as layout
+    from brankas.web.documents.models import Document
+    from brankas.web.offsite.models import Push, PushedObject, Remote
+    from brankas.web.runtime import brankas_settings
+
+    remote = _add(office)
+    assert _push(office).ok
+    body = b"planted by whoever holds the credentials"
+    key = layout.new_object_key()
+    put = raw.put_object(Bucket=office.bucket, Key=f"{office.prefix}/{key}", Body=body)
+    doc = Document.objects.order_by("id").first()
+    assert doc is not None
+    line = {"push": Push.objects.get(remote=remote).pk, "key": key,
+            "sha256": hashlib.sha256(body).hexdigest(), "size": len(body),
+            "path": doc.stored_path, "bag_sha256": doc.stored_sha256, "bag_size": 1,
+            "wrap": layout.WRAP_AGE,
+            "until": (timezone.now() + timedelta(days=3650)).isoformat()}
+    journal = brankas_settings().tmp / f"offsite-{Remote.objects.get().remote_id}.sent"
+    journal.write_text(json.dumps(line) + "\n")
+    assert _push(office).ok
+    adopted = PushedObject.objects.get(key=key)
+    assert adopted.retain_until < timezone.now() + timedelta(days=3)
+    lock = raw.get_object_retention(Bucket=office.bucket, Key=f"{office.prefix}/{key}",
+                                    VersionId=put["VersionId"])["Retention"]
+    assert lock["RetainUntilDate"] > timezone.now() + timedelta(days=1)

@@ -362,3 +362,211 @@ def test_the_audit_segments_chosen_reach_the_sealed_head() -> None:
     found = [segs.Segment(e.path, *(segs.name_range(e.path) or (0, 0)), e.sha256)
              for e in short]
     assert segs.list_problems(found, {"seq": 20, "hash": "h"}, {e.path: e.sha256 for e in short})
+
+
+def test_seal_versions_beyond_those_read_refuse_rather_than_roll_back(  # type: ignore[no-untyped-def]
+        office, raw, tmp_path: Path, monkeypatch) -> None:
+    """More versions of the seal than are read (an older genuine seal written again and
+    again over the newest): the newest push may be among those not read, so choosing among
+    the others would roll back. Refused, nothing built (the bound made small here: 3)."""
+    from brankas.core.offsite import index as layout
+    from brankas.core.offsite import recovery
+    from brankas.web.offsite.models import PushedObject
+    from brankas.web.offsite.services import offsite_push
+    from tests.web.ui.conftest import register_directly
+
+    monkeypatch.setattr(recovery, "SEALS_READ", 3)
+    _add_and_push(office)
+    first_seal = PushedObject.objects.get(key=layout.SEAL).version_id
+    register_directly(office, subject="Surat susulan", number="9/2026")
+    assert offsite_push(actor=office.users["operator"], name="pdn").ok
+    full = f"{office.prefix}/"
+    old = raw.get_object(Bucket=office.bucket, Key=full + layout.SEAL,
+                         VersionId=first_seal)["Body"].read()
+    for _ in range(3):
+        raw.put_object(Bucket=office.bucket, Key=full + layout.SEAL, Body=old)
+    new, r = _recover(office, tmp_path, "baru")
+    assert r.returncode != 0 and not new.exists(), r.stdout
+    assert "more than 3 versions" in r.stderr
+
+
+def test_junk_versions_beyond_those_tried_do_not_hide_the_sealed_object(  # type: ignore[no-untyped-def]
+        office, raw, tmp_path: Path, monkeypatch) -> None:
+    """As many junk versions planted over a document's object as are tried (made small
+    here: 2): the office's version, written first, is still found (oldest first), and
+    the junk and the count of versions are named."""
+    from brankas.core.offsite import recovery
+    from brankas.web.documents.models import Document
+    from brankas.web.offsite.models import PushedObject
+
+    monkeypatch.setattr(recovery, "VERSIONS_TRIED", 2)
+    _add_and_push(office)
+    expected = dict(Document.objects.values_list("agenda", "stored_sha256"))
+    doc = Document.objects.order_by("id").first()
+    assert doc is not None
+    key = f"{office.prefix}/" + PushedObject.objects.get(bag_path=doc.stored_path).key
+    for n in range(2):
+        raw.put_object(Bucket=office.bucket, Key=key, Body=b"junk%d" % n)
+    new, r = _recover(office, tmp_path, "baru")
+    assert r.returncode == 1, r.stderr + r.stdout  # rebuilt, the junk named
+    out = r.json()
+    assert out["restored"] == len(expected) and out["damaged"] == [], out
+    problems = "\n".join(out["problems"])
+    assert "3 versions, the 2 oldest tried" in problems
+    assert "newer versions, not the sealed object" in problems
+    _every_document_matches(new, expected)
+    # The S3 secret is in no file of the new home (database, audit, logs): only the path
+    # of the credentials file the office named is recorded.
+    secret = os.environ["AWS_SECRET_ACCESS_KEY"].encode()
+    for path in new.rglob("*"):
+        assert not path.is_file() or secret not in path.read_bytes(), path
+
+
+def test_planted_key_files_filling_the_bound_are_named_not_blamed_on_the_passphrase(  # type: ignore[no-untyped-def]
+        office, raw, tmp_path: Path, monkeypatch) -> None:
+    """Age passphrase files planted (to a passphrase the attacker chose) under names
+    listed before the holders' files, as many as are tried (made small here: 2): the
+    holder's passphrase is right, the files it opens were never tried. Nothing built, and
+    the refusal says the bound was reached (not "check the passphrase")."""
+    from brankas.core import crypto
+    from brankas.core.offsite import recovery
+    from tests.agefile import passphrase_encrypt
+
+    monkeypatch.setattr(recovery, "KEY_FILES_TRIED", 2)
+    _add_and_push(office)
+    for n in range(2):
+        planted = passphrase_encrypt((crypto.generate().identity + "\n").encode(), "attacker",
+                                     work_factor=2)
+        raw.put_object(Bucket=office.bucket, Key=f"{office.prefix}/data/{n:032x}", Body=planted)
+    new, r = _recover(office, tmp_path, "baru", "--passphrase-file", str(_passphrase(tmp_path)))
+    assert r.returncode != 0 and not new.exists(), r.stdout
+    assert "other small objects were not tried" in r.stderr and "--identity" in r.stderr
+
+
+def test_a_genuine_seal_of_another_prefix_replayed_does_not_stop_the_recover(  # type: ignore[no-untyped-def]
+        office, raw, tmp_path: Path) -> None:
+    """The office's second remote (another prefix) is further on (push 2); its genuine seal,
+    signed by the same office key, written under the first prefix as the newest version.
+    It names an index and manifest that are not there: named and not used, the prefix's
+    own newest seal is (before, the signer's newest seal was the only one whose anchors
+    were looked for, so no seal was believed and nothing was recovered)."""
+    from brankas.core.offsite import index as layout
+    from brankas.web.documents.models import Document
+    from brankas.web.offsite.services import offsite_push, remote_add
+
+    _add_and_push(office)
+    expected = dict(Document.objects.values_list("agenda", "stored_sha256"))
+    other = f"{office.prefix}-b"
+    remote_add(actor=office.users["operator"], name="cadangan", endpoint=office.endpoint,
+               bucket=office.bucket, prefix=other, retention_days=2,
+               credentials_file=str(office.creds))
+    for _ in range(2):
+        assert offsite_push(actor=office.users["operator"], name="cadangan").ok
+    foreign = raw.get_object(Bucket=office.bucket, Key=f"{other}/{layout.SEAL}")["Body"].read()
+    raw.put_object(Bucket=office.bucket, Key=f"{office.prefix}/{layout.SEAL}", Body=foreign)
+    new, r = _recover(office, tmp_path, "baru")
+    assert r.returncode == 1 and r.stdout, r.stderr + r.stdout  # rebuilt, the seal named
+    out = r.json()
+    assert "push 1" in out["newest_sealed_run"] and out["restored"] == len(expected), out
+    assert "another copy" in "\n".join(out["problems"])
+    _every_document_matches(new, expected)
+
+
+def test_seals_of_planted_signers_do_not_crowd_out_the_office_key(  # type: ignore[no-untyped-def]
+        office, raw, tmp_path: Path, monkeypatch) -> None:
+    """As many seals signed by the attacker's own keys as signers are tried (made small
+    here: 1), written as the newest versions: the office's key, the first to sign here,
+    is still the one whose anchors are looked for."""
+    from brankas.core import crypto
+    from brankas.core.disk import seal as diskseal
+    from brankas.core.offsite import index as layout
+    from brankas.core.offsite import recovery
+    from brankas.web.documents.models import Document
+    from brankas.web.keys.selectors import Purpose, recipients_for
+
+    monkeypatch.setattr(recovery, "SIGNERS_TRIED", 1)
+    _add_and_push(office)
+    expected = dict(Document.objects.values_list("agenda", "stored_sha256"))
+    forged = layout.seal_statement(remote_id="x" * 32, push=99, folder="offsite-0099",
+                                   index=("0" * 64, None), manifest=("0" * 64, None),
+                                   objects=0, audit_head=None, previous=None)
+    raw.put_object(Bucket=office.bucket, Key=f"{office.prefix}/{layout.SEAL}",
+                   Body=crypto.encrypt_bytes(diskseal.seal_bytes(forged, diskseal.generate()),
+                                             recipients_for(purpose=Purpose.SNAPSHOT).age()))
+    new, r = _recover(office, tmp_path, "baru")
+    assert r.returncode == 1 and r.stdout, r.stderr + r.stdout  # rebuilt, the forgery named
+    out = r.json()
+    assert out["restored"] == len(expected) and "push 1" in out["newest_sealed_run"], out
+    assert "no anchor names" in "\n".join(out["problems"])
+    _every_document_matches(new, expected)
+
+
+def test_versions_put_with_a_customer_key_are_passed_over_not_fatal(  # type: ignore[no-untyped-def]
+        office, raw, tmp_path: Path) -> None:
+    """Versions the attacker PUTs with a customer-provided encryption key (SSE-C: the
+    server refuses to read them without it), as the newest seal and as a small object
+    listed first: each is named and passed over (before, the first refusal ended the
+    recover: one PUT stopped every recovery)."""
+    from brankas.core.offsite import index as layout
+    from brankas.web.documents.models import Document
+
+    _add_and_push(office)
+    expected = dict(Document.objects.values_list("agenda", "stored_sha256"))
+    sse = {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": os.urandom(32)}
+    raw.put_object(Bucket=office.bucket, Key=f"{office.prefix}/{layout.SEAL}", Body=b"x" * 99,
+                   **sse)
+    raw.put_object(Bucket=office.bucket, Key=f"{office.prefix}/data/{0:032x}", Body=b"x" * 99,
+                   **sse)
+    new, r = _recover(office, tmp_path, "baru", "--passphrase-file", str(_passphrase(tmp_path)))
+    assert r.returncode == 1 and r.stdout, r.stderr + r.stdout  # rebuilt, the seal named
+    out = r.json()
+    assert out["restored"] == len(expected) and out["audit_ok"] is True, out
+    assert "offsite_refused" in "\n".join(out["problems"])
+    _every_document_matches(new, expected)
+
+
+def test_what_a_recover_keeps_of_the_listing_is_bounded_by_the_office_objects(  # type: ignore[no-untyped-def]
+        office, raw, monkeypatch) -> None:
+    """Whoever holds the credentials can PUT millions of objects (up to the listing's
+    10,000,000): a recover keeps only the sealed manifest's names, and of each only the
+    versions it will try (before, every version of every name was kept: gigabytes)."""
+    from brankas.core.offsite import recovery
+    from brankas.web.offsite.models import PushedObject, Remote
+    from brankas.web.offsite.services import client_for
+
+    monkeypatch.setattr(recovery, "VERSIONS_TRIED", 2)
+    _add_and_push(office)
+    manifest = dict(PushedObject.objects.filter(kind=PushedObject.PAYLOAD)
+                    .values_list("key", "sha256"))
+    some = sorted(manifest)[0]
+    for n in range(3):
+        raw.put_object(Bucket=office.bucket, Key=f"{office.prefix}/data/{n:032x}", Body=b"x")
+        raw.put_object(Bucket=office.bucket, Key=f"{office.prefix}/{some}", Body=b"junk")
+    versions = recovery.Versions(client_for(Remote.objects.get(name="pdn")), manifest, [])
+    versions.listing()
+    assert set(versions.by_key) == set(manifest)
+    assert len(versions.by_key[some]) == 2 and versions.counts[some] == 4
+    assert all(k in manifest for k, _v in versions.sizes) and len(versions.sizes) <= 2 * len(
+        manifest)
+
+
+def test_unsealed_index_versions_planted_by_the_many_are_counted_not_each_kept(  # type: ignore[no-untyped-def]
+        office, raw, monkeypatch) -> None:
+    """Versions planted over the index (each a PUT, up to the listing's 10,000,000): named
+    up to the kept number of problems (made small here: 2), then counted (before, one
+    problem string each: a gigabyte)."""
+    from brankas.core import crypto
+    from brankas.core.disk import format as fmt
+    from brankas.core.offsite import index as layout
+    from brankas.web.offsite.models import PushedObject, Remote
+    from brankas.web.offsite.services import client_for, office_keys_trusted, read_sealed
+
+    monkeypatch.setattr(fmt, "PROBLEMS_KEPT", 2)
+    _add_and_push(office)
+    for _ in range(5):
+        raw.put_object(Bucket=office.bucket, Key=f"{office.prefix}/{layout.INDEX}", Body=b"x")
+    seal = PushedObject.objects.get(key=layout.SEAL).version_id
+    copy = read_sealed(client_for(Remote.objects.get(name="pdn")), name="pdn", remote_id=None,
+                       trusted=office_keys_trusted(),
+                       identities=[crypto.parse_identity(office.recovery_identity)], known={seal})
+    assert len(copy.problems) == 3 and "more problems" in copy.problems[-1], copy.problems

@@ -1217,6 +1217,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "dipulihkan",
         "the offsite copy {where} cannot be used ({detail}): nothing recovered",
     ),
+    # s18 rev-offrec: recover --from-offsite under attack (core/offsite/recovery.py)
+    "offsite_recover_unlock_bounded": (
+        "frasa sandi tidak membuka {tried} berkas kunci yang dicoba, dan masih ada objek kecil "
+        "lain yang tidak dicoba (paling banyak {files} berkas dan {seconds} detik): salinan "
+        "di luar kantor mungkin memuat berkas yang ditanam penyerang. Pakai identitas "
+        "pemulihan (--identity) atau bagian kunci pemulihan (--shares)",
+        "the passphrase opens none of the {tried} key files tried, and other small objects "
+        "were not tried (at most {files} files and {seconds} seconds): the offsite copy may "
+        "hold files planted by an attacker. Use the recovery identity (--identity) or the "
+        "recovery shares (--shares)",
+    ),
 }
 
 

@@ -37,7 +37,8 @@ from brankas.core.disk.layout import KEY_FILE_LIMIT, KEY_FILES_TRIED, KEYS_DIR, 
 from brankas.core.errors import BrankasError, CryptoFailure, IntegrityFailure, InvalidInput
 from brankas.core.offsite import index as layout
 
-SEALS_READ = 1000  # seal versions read at most (one per push: 2.7 years of daily pushes)
+SEALS_READ = 10_000  # seal versions read at most (one per push: 27 years of daily pushes;
+# about a kilobyte kept of each); more is refused, not a choice among the newest read
 SIGNERS_TRIED = 10  # distinct signing keys whose anchors are looked for
 VERSIONS_TRIED = 20  # versions of one payload name tried for the one the manifest names
 _URL = re.compile(r"s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:/(.*))?")
@@ -58,6 +59,13 @@ def parse_url(url: str) -> tuple[str, str]:
 def age_limit(size: int) -> int:
     """The most an age file of ``size`` plaintext bytes can be."""
     return size + (size // 65536 + 1) * 16 + (64 << 10)
+
+
+def passed_over(exc: BrankasError, *kinds: str) -> bool:
+    """Whether a failed read of one version is that version's (named, the next tried)
+    rather than the remote's: damaged or too large, or refused for this version alone
+    (a version PUT with a customer's encryption key, SSE-C, cannot be read without it)."""
+    return exc.kind in ("integrity", "invalid", *kinds) or exc.code == "offsite_refused"
 
 
 def fetch(client: Any, key: str, version: str | None, limit: int) -> bytes:
@@ -81,17 +89,19 @@ def unlock(client: Any, *, passphrase: str | None = None, identity_text: str | N
         raise InvalidInput("recover_secret_needed")
     found: list[Any] = []
     tried = 0
+    stopped = False
     deadline = time.monotonic() + UNLOCK_BUDGET
     # every version (a delete marker hides nothing here), newest of each name first
     for info in client.list_versions(f"{layout.DATA}/"):
         if info.size > KEY_FILE_LIMIT or layout.OBJECT_KEY.fullmatch(info.key) is None:
             continue
         if tried >= KEY_FILES_TRIED or time.monotonic() > deadline:
+            stopped = True  # what is left may hold the holder's file: said, not hidden
             break
         try:
             data = fetch(client, info.key, info.version_id, KEY_FILE_LIMIT)
         except BrankasError as exc:
-            if exc.kind not in ("integrity", "invalid"):
+            if not passed_over(exc):
                 raise
             continue
         factor = crypto.scrypt_work_factor(data)
@@ -102,6 +112,9 @@ def unlock(client: Any, *, passphrase: str | None = None, identity_text: str | N
             found.append(crypto.unlock_identity(data, passphrase, username="offsite"))
         except CryptoFailure:
             continue
+    if not found and stopped:
+        raise CryptoFailure("offsite_recover_unlock_bounded", tried=tried,
+                            files=KEY_FILES_TRIED, seconds=int(UNLOCK_BUDGET))
     if not found:
         raise CryptoFailure("offsite_recover_cannot_unlock", what="passphrase")
     return found, "key holder passphrase"
@@ -117,15 +130,25 @@ class Versions:
     client: Any
     manifest: dict[str, str]  # key -> SHA-256 of the object as stored (sealed)
     problems: list[str]
-    by_key: dict[str, list[str | None]] = field(default_factory=dict)
+    by_key: dict[str, list[str | None]] = field(default_factory=dict)  # the oldest kept
+    counts: dict[str, int] = field(default_factory=dict)  # every version listed
     chosen: dict[str, str | None] = field(default_factory=dict)
     sizes: dict[tuple[str, str | None], int] = field(default_factory=dict)
 
     def listing(self, prefix: str = f"{layout.DATA}/") -> None:
+        """Only the sealed manifest's names, only the ``VERSIONS_TRIED`` oldest of each
+        (the listing says newest first): what is kept is bounded by the office's objects,
+        however many the bucket holds."""
         for info in self.client.list_versions(prefix):
-            if info.key == prefix or prefix.endswith("/"):
-                self.by_key.setdefault(info.key, []).append(info.version_id)
-                self.sizes[(info.key, info.version_id)] = info.size
+            if info.key not in self.manifest or not (info.key == prefix
+                                                     or prefix.endswith("/")):
+                continue
+            kept = self.by_key.setdefault(info.key, [])
+            kept.append(info.version_id)
+            self.sizes[(info.key, info.version_id)] = info.size
+            self.counts[info.key] = self.counts.get(info.key, 0) + 1
+            if len(kept) > VERSIONS_TRIED:
+                self.sizes.pop((info.key, kept.pop(0)), None)
 
     def download(self, entry: layout.Entry, fh: IO[bytes]) -> bool:
         """Stream the version of ``entry.key`` whose SHA-256 is the sealed manifest's into
@@ -135,20 +158,33 @@ class Versions:
         if want is None:
             return False
         limit = age_limit(entry.size) if entry.wrap == layout.WRAP_AGE else entry.size
-        for version in self.by_key.get(entry.key, [])[:VERSIONS_TRIED]:
+        listed = self.by_key.get(entry.key, [])
+        count = self.counts.get(entry.key, len(listed))
+        if count > len(listed):
+            self.problems.append(f"{entry.key}: {count} versi, {len(listed)} terlama dicoba / "
+                                 f"{count} versions, the {len(listed)} oldest tried")
+        # oldest first: a payload object is written once, what is planted over it is newer
+        for version in listed[::-1]:
             fh.seek(0)
             fh.truncate()
             sink = _Hashing(fh)
             try:
                 self.client.get(entry.key, sink, version_id=version, max_bytes=limit)
             except BrankasError as exc:
-                if exc.kind not in ("integrity", "invalid"):
+                if not passed_over(exc):
                     raise
                 self.problems.append(f"{entry.key} [{version}]: {exc.code}")
                 continue
             if sink.hash.hexdigest() == want:
                 self.chosen[entry.key] = version
                 fh.flush()
+                size = self.sizes.get((entry.key, version))
+                newer = len([v for v in listed[:listed.index(version)]
+                             if self.sizes.get((entry.key, v)) != size]) + count - len(listed)
+                if newer:  # (a push resumed may have sent the same object again)
+                    self.problems.append(f"{entry.key}: {newer} versi lebih baru bukan "
+                                         f"yang disegel, diabaikan / {newer} newer "
+                                         "versions, not the sealed object, ignored")
                 return True
             self.problems.append(f"{entry.key} [{version}]: bukan yang disegel, diabaikan / "
                                  "not the sealed object, ignored")
@@ -249,15 +285,20 @@ def choose_seal(client: Any, *, identities: list[Any], secrets: list[tuple[str, 
             continue
         label = f"{layout.SEAL} [{info.version_id}]"
         if read >= SEALS_READ:
-            problems.append(f"{label}: tidak dibaca / not read (more than {SEALS_READ})")
-            break
+            # The versions not read are the oldest: the newest authentic seal may be among
+            # them (versions planted over it, an older seal replayed). Choosing among those
+            # read would roll back: refused, named.
+            raise IntegrityFailure("offsite_recover_not_sealed", where=where,
+                                   detail=f"{layout.SEAL}: lebih dari / more than "
+                                          f"{SEALS_READ} versions, the newest push cannot "
+                                          "be told")
         read += 1
         try:
             plain = crypto.decrypt_bytes(fetch(client, layout.SEAL, info.version_id,
                                                age_limit(layout.SEAL_LIMIT)), identities)
             seal = diskseal.parse_seal(plain)
         except BrankasError as exc:
-            if exc.kind not in ("integrity", "invalid", "crypto"):
+            if not passed_over(exc, "crypto"):
                 raise
             problems.append(f"{label}: ditolak / refused ({exc.code})")
             continue
@@ -274,19 +315,33 @@ def choose_seal(client: Any, *, identities: list[Any], secrets: list[tuple[str, 
         raise IntegrityFailure("offsite_recover_not_sealed", where=where,
                                detail="; ".join(problems)[:500] or "no seal")
     trusted: dict[str, str] = {}
-    signers: list[str] = []
-    for version, seal, plain in opened:  # newest first: each signer's newest seal
-        if seal.key in signers or len(signers) >= SIGNERS_TRIED:
+    spent: set[str] = set()  # signers whose anchors were looked for: one index read each
+    indexed: list[tuple[str, str]] = []  # (signer, remote) of each seal whose index is here
+    # The signers in the order they first signed here (what is planted is newer than the
+    # office's first push: signers planted as the newest do not crowd the office's out).
+    signers = list(dict.fromkeys(seal.key for _v, seal, _p in reversed(opened)))
+    for version, seal, plain in opened:  # newest first: each signer's newest seal whose
+        # index is here (a seal of another prefix replayed names none: a HEAD, not a read)
+        if seal.key in spent or seal.key not in signers[:SIGNERS_TRIED]:
             continue
-        signers.append(seal.key)
         try:
             sealed = layout.open_seal(plain, {seal.key})
-            trusted.update({k: v for k, v in _anchored(client, sealed, identities,
-                                                       secrets).items() if k not in trusted})
+            if client.head(layout.INDEX, sealed.index_version) is None:
+                problems.append(f"{layout.SEAL} [{version}]: indeksnya tidak ada di sini / "
+                                "names no index here (another copy's seal), ignored")
+                continue
+            spent.add(seal.key)
+            found = _anchored(client, sealed, identities, secrets)
         except BrankasError as exc:  # what it names is not there, or not as sealed
             problems.append(f"{layout.SEAL} [{version}]: {exc.code}")
+            continue
         except Exception as exc:  # noqa: BLE001 - pyrage, a malformed statement or index
             problems.append(f"{layout.SEAL} [{version}]: {str(exc)[:200]}")
+            continue
+        indexed.append((seal.key, sealed.remote))
+        trusted.update({k: v for k, v in found.items() if k not in trusted})
+    # The copy under this prefix: that of the newest believed seal whose index is here.
+    home = next((r for k, r in indexed if k in trusted), None)
     best: tuple[int, int, str | None, layout.SealedPush] | None = None
     authentic: list[tuple[int, str | None, layout.SealedPush]] = []
     for n, (version, seal, plain) in enumerate(opened):
@@ -301,6 +356,11 @@ def choose_seal(client: Any, *, identities: list[Any], secrets: list[tuple[str, 
         except ValueError as exc:
             problems.append(f"{label}: ditolak / refused ({exc})")
             continue
+        if sealed.remote != home:
+            problems.append(f"{label}: segel salinan lain (prefix atau bucket lain), "
+                            "diabaikan / another copy's seal (another prefix or bucket), "
+                            "ignored")
+            continue
         authentic.append((n, version, sealed))
         if best is None or sealed.push > best[0]:
             best = (sealed.push, n, version, sealed)
@@ -313,9 +373,6 @@ def choose_seal(client: Any, *, identities: list[Any], secrets: list[tuple[str, 
             problems.append(f"{layout.SEAL} [{v}]: segel lama (kiriman {other.push}) ditulis "
                             f"ulang, diabaikan / an older seal (push {other.push}) written "
                             "again: a rollback, ignored")
-        if other.remote != sealed.remote:
-            problems.append(f"{layout.SEAL} [{v}]: salinan lain di prefix yang sama / "
-                            "another copy under the same prefix, ignored")
     return SealChoice(sealed, version, set(trusted), sorted(set(trusted.values())),
                       problems, [v for n, v, o in authentic if n != position])
 

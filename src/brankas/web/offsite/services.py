@@ -642,6 +642,9 @@ def _adopt_sent(client: Any, remote: Remote, path: Path) -> int:
         head = client.head(key)
         if head is None or head.size != size or not head.version_id:
             continue  # never arrived (or only some parts of it)
+        # The lock is the server's, not the journal's (a file in the data folder: whoever
+        # holds the laptop writes it): none or shorter, and this push extends it.
+        until = min(until, head.retain_until or timezone.now())
         if head.sha256 is not None:
             confirmed = "checksum"
             if head.sha256.hex() != sha:
@@ -1023,9 +1026,10 @@ def read_sealed(client: Any, *, name: str, remote_id: str | None, trusted: set[s
     for tag, version in ((layout.INDEX, sealed.index_version),
                          (layout.MANIFEST, sealed.manifest_version)):
         for info in client.list_versions(tag):
-            if info.key == tag and info.version_id != version:
-                problems.append(f"{tag} [{info.version_id}]: tidak bersegel, diabaikan / "
-                                "unsealed, ignored")
+            if info.key == tag and info.version_id != version:  # bounded: planted by
+                # the million, each costs nothing to put
+                fmt.note(problems, f"{tag} [{info.version_id}]: tidak bersegel, diabaikan / "
+                                   "unsealed, ignored")
             if info.key == tag and info.version_id == version:
                 break  # the older ones were sealed by older pushes
     try:
