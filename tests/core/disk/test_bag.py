@@ -285,6 +285,30 @@ def test_case_twins_and_file_folder_clashes_are_refused(tmp_path: Path) -> None:
     validate(dest)
 
 
+def test_names_listed_by_an_earlier_plan_of_the_same_bag_are_twins_and_unlisted_are_not(
+        tmp_path: Path) -> None:
+    """The folded names a plan checks are brought up to date with what the plans before
+    it listed (the listing's paths listed since): a copy committed before a failure is
+    a twin to later plans; a path planned but never listed (its copy failed) is not."""
+    dest = tmp_path / "disk"
+    data = b"%PDF-1.7 register says otherwise"
+    with open_bag(dest) as bag:
+        bag.add_files(items({"arsip/Satu.pdf": b"1"}))
+        good = items({"arsip/Dua.pdf": b"2"})
+        bad = PayloadItem("arsip/Tiga.pdf", lambda: io.BytesIO(data), len(data), "0" * 64)
+        with pytest.raises(BrankasError) as info:
+            bag.add_files(good + [bad], workers=1)
+        assert error_code(info) == "backup_source_changed"
+        assert "arsip/Dua.pdf" in bag.entries and "arsip/Tiga.pdf" not in bag.entries
+        for twin in ("arsip/SATU.pdf", "arsip/dua.pdf"):
+            with pytest.raises(BrankasError) as info:
+                bag.add_files(items({twin: b"x"}))
+            assert error_code(info) == "backup_name_invalid", twin
+        bag.add_files(items({"arsip/tiga.pdf": b"3"}))  # its twin was never listed
+        assert "arsip/tiga.pdf" in bag.entries
+    validate(dest)
+
+
 def test_a_strangers_file_is_neither_overwritten_nor_blessed(tmp_path: Path) -> None:
     dest = tmp_path / "disk"
     open_bag(dest).close()

@@ -108,7 +108,10 @@ class Bag:
         self._closed = False
         state.held_lock = lock
         self._folded: tuple[_FoldedNames, set[str], int] | None = None  # ``_folded_names``
-        self._planned_paths: list[str] = []
+        # How many paths the lists held when ``_folded`` was last brought up to date: the
+        # paths listed since are those after it in the listing (a dict: in the order
+        # listed), not a list of 100,000 planned names held through the copy.
+        self._folded_from = 0
 
     @property
     def dest(self) -> Path:
@@ -386,7 +389,6 @@ class Bag:
                 raise Conflict("backup_unexpected_file", name=item.path)
             planned.add(item.path, key, _digest(item.sha256))
             folded_dirs.update(parents)
-            self._planned_paths.append(item.path)
             plan.count(item)
         planned.planned()
         return plan
@@ -395,23 +397,24 @@ class Bag:
         """The folded names of the paths the disk lists and their folded folders, made
         once for the open disk (a run plans two or three times: its documents, its run
         files, its closing files) and brought up to date with what the plans before this
-        one listed since (``_planned_paths``; a path planned but never listed is left
-        out). After a repair that dropped paths from the lists they are made again."""
+        one listed since (the listing's paths after ``_folded_from``). After a repair
+        that dropped paths from the lists they are made again."""
         entries = self._state.entries
         cached = self._folded
-        if cached is None or cached[2] != self._state.repairs:
+        if (cached is None or cached[2] != self._state.repairs
+                or len(entries) < self._folded_from):
             folded = _FoldedNames(entries)
             cached = self._folded = (folded, folded.folders(), self._state.repairs)
-            self._planned_paths.clear()
+            self._folded_from = len(entries)
         folded, dirs, _ = cached
-        pending, self._planned_paths = self._planned_paths, []
-        for path in pending:
-            if path in entries:
-                key = fmt.fold(path)
-                folded.add(key)
-                dirs.update(_parents(key))
-            else:
-                self._planned_paths.append(path)  # not (yet) listed: checked next time
+        # Listed since: a path joins the listing at its end (a failed checkpoint takes
+        # its own paths off the end again; any other removal is a repair, after which
+        # the names are made anew above).
+        for path in itertools.islice(entries, self._folded_from, None):
+            key = fmt.fold(path)
+            folded.add(key)
+            dirs.update(_parents(key))
+        self._folded_from = len(entries)
         # ``_plan`` adds its own new folders to the set as it goes: a copy, so a plan
         # whose files are never listed leaves the cache as the disk is.
         return folded, set(dirs)

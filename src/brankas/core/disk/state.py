@@ -281,7 +281,7 @@ class BagState:
                     return
                 for name in changed:
                     temps.append((name, self._write_temp(tags[name])))
-                folders = self._make_folders(batch)
+                folders, folders_of = self._make_folders(batch)
                 if journal:
                     self._write_journal(batch, run=info.get("Brankas-Run"), lists={
                         name: [a.length, a.before] for name, a in appends.items()})
@@ -297,7 +297,8 @@ class BagState:
             # The window: from the first rename to the last replace.
             try:
                 for staged in batch:
-                    final = self.final(staged.path)
+                    final = folders_of[staged.path.rpartition("/")[0]] + staged.path.rpartition(
+                        "/")[2]
                     if os.path.lexists(final):  # only a stranger writing beside us gets here
                         raise Conflict("backup_unexpected_file", name=staged.path)
                     os.replace(staged.staged, final)
@@ -518,17 +519,25 @@ class BagState:
             raise
         fsync_dir(self.staging)
 
-    def _make_folders(self, batch: list[Staged]) -> list[Path]:
+    def _make_folders(self, batch: list[Staged]) -> tuple[list[Path], dict[str, str]]:
         """Create the folders the batch needs, each step a real folder (a link on the disk
-        is refused, never followed); the folders to fsync once it is in place."""
+        is refused, never followed); the folders to fsync once it is in place, and for
+        each payload folder of the batch ("" for the top) its path on the disk as text
+        ending with the separator (checked once a folder, not once a file: a checkpoint
+        of 10,000 files has a few dozen folders)."""
         to_sync: dict[Path, None] = {}
+        folders_of: dict[str, str] = {}
         for staged in batch:
-            parent = f"{fmt.DATA}/{staged.path}".rsplit("/", 1)[0]
+            rel = staged.path.rpartition("/")[0]
+            if rel in folders_of:
+                continue
+            parent = f"{fmt.DATA}/{rel}" if rel else fmt.DATA
             folder, made = diskfs.real_dir(self.dest, parent, create=True,
                                            known_dirs=self.known_dirs)
             to_sync.update(dict.fromkeys(made))
             to_sync[folder] = None
-        return list(to_sync)
+            folders_of[rel] = os.path.join(folder, "")
+        return list(to_sync), folders_of
 
     # -- opening and repair ----------------------------------------------------------
 
