@@ -261,7 +261,7 @@ def _offsite_tables(rows: list[list[str]] | None) -> list[PrintTable | PrintText
     if rows is None:  # a report gathered before issue 18
         return []
     return [PrintTable(
-        title="Salinan di luar kantor (penyimpanan objek S3 dengan Object Lock)",
+        title="Salinan di luar kantor (penyimpanan objek S3 yang dikunci)",
         columns=["Penyimpanan", "Server dan bucket", "Penguncian", "Unggahan terakhir",
                  "Objek", "Ukuran"],
         rows=[[*row[:5], _size(int(row[5]))] for row in rows]
