@@ -422,7 +422,9 @@ def test_disk_removed_mid_run_reports_nothing_that_is_not_on_it(tmp_path: Path) 
                       on_commit=committed.extend)
     assert error_code(info) == "backup_disk_gone"
     assert removed and len(committed) == removed[0] == 6  # nothing reported after the removal
-    assert sorted(committed) == order[:6]
+    # Six of the seven files opened before the disk was pulled (which six depends on the
+    # order the copy thread's read-backs finished in: not always the name order).
+    assert len(set(committed)) == 6 and set(committed) <= set(order[:7]), committed
 
 
 def test_disk_full_keeps_a_valid_bag_and_a_later_run_completes(tmp_path: Path) -> None:
