@@ -119,8 +119,10 @@ def release_fifos(folder: Path) -> int:
     """Open every FIFO under ``folder`` for writing and close it: a reader blocked on one
     then reads end-of-file. Returns how many were released."""
     count = 0
-    for path in [p for p in _walk_no_follow(folder) if stat.S_ISFIFO(os.lstat(p).st_mode)]:
-        with contextlib.suppress(OSError):
+    for path in _walk_no_follow(folder):
+        with contextlib.suppress(OSError):  # gone since the walk (the test's own cleanup)
+            if not stat.S_ISFIFO(os.lstat(path).st_mode):
+                continue
             fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
             os.close(fd)
             count += 1
