@@ -173,3 +173,17 @@ def test_the_first_run_page_recovers_the_office_from_its_offsite_copy(
             assert server["AWS_SECRET_ACCESS_KEY"].encode() not in data, path
     status = client.get(f"{location}status").json()
     assert status["kind"] == "recover" and status["state"] == "done"
+
+
+@pytest.mark.parametrize("form_name", ["RestoreForm", "DrillForm"])
+def test_the_restore_and_drill_forms_take_no_offsite_source(form_name, tmp_path):
+    """Only the first-run recover offers the offsite copy: a restore or drill form posted with
+    ``source=offsite`` still needs its disk folder (the offsite fields were once copied into
+    them: the post then failed on a missing field instead of a clear refusal)."""
+    from brankas.web.ui.backup import step_forms
+
+    form = getattr(step_forms, form_name)(data={
+        "source": "offsite", "dest": "", "to": str(tmp_path / "out"), "passphrase": "x",
+        "url": "s3://b", "endpoint": "http://127.0.0.1:1"})
+    assert not form.is_valid()
+    assert "dest" in form.errors

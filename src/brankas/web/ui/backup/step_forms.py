@@ -113,50 +113,9 @@ class RestoreForm(BaseForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["passphrase"].required = False
-        if self.data.get("source") == OFFSITE:
-            self.fields["dest"].required = False
-            self.fields["endpoint"].required = True
-            self.fields["url"].required = True
 
     def clean_dest(self) -> str:
-        if self.data.get("source") == OFFSITE:
-            return ""
         return _checked(_disk_folder(self.cleaned_data["dest"]), paths.existing_folder)
-
-    def clean_source(self) -> str:
-        return str(self.cleaned_data.get("source") or DISK)
-
-    def clean_region(self) -> str:
-        return str(self.cleaned_data.get("region") or "").strip() or "us-east-1"
-
-    def _clean_offsite(self, cleaned: dict[str, Any]) -> None:
-        """The bucket's fields through the checks of ``offsite add`` (the service's), then the
-        credentials file read as the S3 client will (missing, loose permissions, no keys):
-        refused here, before a process is started."""
-        from brankas.core.errors import InvalidInput
-        from brankas.core.offsite.credentials import credentials_from_file
-        from brankas.core.offsite.recovery import parse_url
-        from brankas.web.offsite.services import _checked_fields
-
-        url = str(cleaned.get("url") or "").strip()
-        endpoint = str(cleaned.get("endpoint") or "").strip()
-        if not url or not endpoint or "region" not in cleaned:
-            return  # refused already (required)
-        try:
-            if not url.startswith("s3://"):
-                raise InvalidInput("offsite_field_invalid", field="--from-offsite",
-                                   detail="s3://BUCKET[/PREFIX]")
-            bucket, _slash, prefix = url.removeprefix("s3://").partition("/")
-            _prefix, creds = _checked_fields("offsite", endpoint, bucket, cleaned["region"],
-                                             prefix, 400, cleaned.get("credentials_file") or None)
-            cleaned["url"] = url
-            cleaned["bucket"], cleaned["prefix"] = parse_url(url)
-            cleaned["endpoint"] = endpoint
-            cleaned["credentials_file"] = creds
-            if creds:
-                credentials_from_file(Path(creds), "default")  # the keys are not kept
-        except BrankasError as exc:
-            self.add_brankas_error(exc)
 
     def clean_to(self) -> str:
         return _checked(_disk_folder(self.cleaned_data["to"]), paths.empty_target)
@@ -190,50 +149,9 @@ class DrillForm(SharesMixin, BaseForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["passphrase"].required = False
-        if self.data.get("source") == OFFSITE:
-            self.fields["dest"].required = False
-            self.fields["endpoint"].required = True
-            self.fields["url"].required = True
 
     def clean_dest(self) -> str:
-        if self.data.get("source") == OFFSITE:
-            return ""
         return _checked(_disk_folder(self.cleaned_data["dest"]), paths.existing_folder)
-
-    def clean_source(self) -> str:
-        return str(self.cleaned_data.get("source") or DISK)
-
-    def clean_region(self) -> str:
-        return str(self.cleaned_data.get("region") or "").strip() or "us-east-1"
-
-    def _clean_offsite(self, cleaned: dict[str, Any]) -> None:
-        """The bucket's fields through the checks of ``offsite add`` (the service's), then the
-        credentials file read as the S3 client will (missing, loose permissions, no keys):
-        refused here, before a process is started."""
-        from brankas.core.errors import InvalidInput
-        from brankas.core.offsite.credentials import credentials_from_file
-        from brankas.core.offsite.recovery import parse_url
-        from brankas.web.offsite.services import _checked_fields
-
-        url = str(cleaned.get("url") or "").strip()
-        endpoint = str(cleaned.get("endpoint") or "").strip()
-        if not url or not endpoint or "region" not in cleaned:
-            return  # refused already (required)
-        try:
-            if not url.startswith("s3://"):
-                raise InvalidInput("offsite_field_invalid", field="--from-offsite",
-                                   detail="s3://BUCKET[/PREFIX]")
-            bucket, _slash, prefix = url.removeprefix("s3://").partition("/")
-            _prefix, creds = _checked_fields("offsite", endpoint, bucket, cleaned["region"],
-                                             prefix, 400, cleaned.get("credentials_file") or None)
-            cleaned["url"] = url
-            cleaned["bucket"], cleaned["prefix"] = parse_url(url)
-            cleaned["endpoint"] = endpoint
-            cleaned["credentials_file"] = creds
-            if creds:
-                credentials_from_file(Path(creds), "default")  # the keys are not kept
-        except BrankasError as exc:
-            self.add_brankas_error(exc)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
