@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import IO, Any, BinaryIO
+from typing import IO, Any
 
 from django.db import transaction
 from django.db.models import Max
@@ -58,6 +58,7 @@ from brankas.core.errors import (
 from brankas.core.names import is_safe_component
 from brankas.core.offsite import index as layout
 from brankas.core.register import lock as archivelock
+from brankas.core.register.store import HashingReader
 from brankas.web.accounts.models import User
 from brankas.web.audit.guard import require_audited
 from brankas.web.audit.models import AuditEvent
@@ -420,21 +421,7 @@ class _SealingFiles:
         self.plain[name] = (tee.hash.hexdigest(), tee.size)
 
 
-class _HashingReader(io.RawIOBase):
-    def __init__(self, raw: BinaryIO) -> None:
-        self.raw = raw
-        self.hash = hashlib.sha256()
-        self.size = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b: Any) -> int:
-        n = self.raw.readinto(b)  # type: ignore[attr-defined]
-        if n:
-            self.hash.update(memoryview(b)[:n])
-            self.size += n
-        return n or 0
+_HashingReader = HashingReader  # the register store's: reads through and hashes what passes
 
 
 def _open_source(item: _Item) -> IO[bytes]:
