@@ -22,7 +22,6 @@ before it is used.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import re
 import time
@@ -36,6 +35,7 @@ from brankas.core.disk import seal as diskseal
 from brankas.core.disk.layout import KEY_FILE_LIMIT, KEY_FILES_TRIED, KEYS_DIR, UNLOCK_BUDGET
 from brankas.core.errors import BrankasError, CryptoFailure, IntegrityFailure, InvalidInput
 from brankas.core.offsite import index as layout
+from brankas.core.register.store import HashingWriter
 
 SEALS_READ = 10_000  # seal versions read at most (one per push: 27 years of daily pushes;
 # about a kilobyte kept of each); more is refused, not a choice among the newest read
@@ -167,7 +167,7 @@ class Versions:
         for version in listed[::-1]:
             fh.seek(0)
             fh.truncate()
-            sink = _Hashing(fh)
+            sink = HashingWriter(fh)
             try:
                 self.client.get(entry.key, sink, version_id=version, max_bytes=limit)
             except BrankasError as exc:
@@ -208,20 +208,6 @@ class Versions:
                                  "the index names")
             return None
         return data
-
-
-class _Hashing(io.RawIOBase):
-    def __init__(self, out: IO[bytes]) -> None:
-        self.out = out
-        self.hash = hashlib.sha256()
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, b: Any) -> int:
-        self.hash.update(b)
-        self.out.write(b)
-        return len(b)
 
 
 # -- which seal -----------------------------------------------------------------------------

@@ -21,7 +21,7 @@ import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO
 
 from brankas.core import crypto, fsutil
 from brankas.core.config import Settings
@@ -49,7 +49,9 @@ class HashingReader(io.RawIOBase):
 
 
 class HashingWriter(io.RawIOBase):
-    def __init__(self, raw: BinaryIO) -> None:
+    """Writes through to ``raw`` and hashes and counts what passes."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
         self.raw = raw
         self.hash: Any = hashlib.sha256()  # None: count only (the caller hashes elsewhere)
         self.size = 0

@@ -11,11 +11,10 @@ Runs on the new, empty, migrated instance Django is set up on (``instance.offsit
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import os
 import re
-from typing import IO, Any
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -27,6 +26,7 @@ from brankas.core.disk.layout import KEY_FILE_LIMIT, KEYS_DIR, RUNS_DIR, SNAPSHO
 from brankas.core.errors import BrankasError, IntegrityFailure, SetupError
 from brankas.core.offsite import index as layout
 from brankas.core.offsite import recovery
+from brankas.core.register.store import HashingWriter
 from brankas.web.accounts.models import User
 from brankas.web.audit.services import audit_record, audit_verify
 from brankas.web.backup import sealing
@@ -220,7 +220,7 @@ def _restore_one(versions: recovery.Versions, entry: layout.Entry, target: Any,
             os.replace(part, target)
             return True
         with open(part, "rb") as src, fsutil.open_private(plain) as dst:
-            hashed = _Hashing(dst)
+            hashed = HashingWriter(dst)
             crypto.decrypt_stream(src, hashed, identities)  # type: ignore[arg-type]
         if hashed.hash.hexdigest() != entry.sha256:
             return False
@@ -235,20 +235,6 @@ def _restore_one(versions: recovery.Versions, entry: layout.Entry, target: Any,
         for leftover in (part, plain):
             with contextlib.suppress(OSError):
                 leftover.unlink()
-
-
-class _Hashing(io.RawIOBase):
-    def __init__(self, out: IO[bytes]) -> None:
-        self.out = out
-        self.hash = hashlib.sha256()
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, b: Any) -> int:
-        self.hash.update(b)
-        self.out.write(b)
-        return len(b)
 
 
 def _record_remote(client: Any, copy: Any, choice: recovery.SealChoice,

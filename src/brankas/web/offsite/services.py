@@ -58,7 +58,7 @@ from brankas.core.errors import (
 from brankas.core.names import is_safe_component
 from brankas.core.offsite import index as layout
 from brankas.core.register import lock as archivelock
-from brankas.core.register.store import HashingReader
+from brankas.core.register.store import HashingReader, HashingWriter
 from brankas.web.accounts.models import User
 from brankas.web.audit.guard import require_audited
 from brankas.web.audit.models import AuditEvent
@@ -416,12 +416,9 @@ class _SealingFiles:
                 yield made
             return
         with self.files.write(name, recipients=self.recipients) as (out, done):
-            tee = _Tee(out)
+            tee = HashingWriter(out)
             yield tee, done  # type: ignore[misc]
         self.plain[name] = (tee.hash.hexdigest(), tee.size)
-
-
-_HashingReader = HashingReader  # the register store's: reads through and hashes what passes
 
 
 def _open_source(item: _Item) -> IO[bytes]:
@@ -505,7 +502,7 @@ def _send_each(client: Any, remote: Remote, push: Push, todo: list[_Item],
             source, (sha, size) = staged, item.cipher
         else:  # encrypted into a staging file of ciphertext, the plaintext hashed on the way
             with _open_source(item) as raw:
-                plain = _HashingReader(raw)  # type: ignore[arg-type]
+                plain = HashingReader(raw)  # type: ignore[arg-type]
                 with files.write(f"obj-{n}", recipients=recipients) as (out, done):
                     shutil.copyfileobj(io.BufferedReader(plain), out, fsutil.CHUNK)
             if plain.hash.hexdigest() != item.sha256 or plain.size != item.size:
@@ -1183,7 +1180,7 @@ def _restore_one(client: Any, entry: layout.Entry, stored_sha: str, out: Path,
     plain = out.with_name(out.name + ".plain.part")
     try:
         with fsutil.open_private(part) as fh:
-            sink = _Tee(fh)
+            sink = HashingWriter(fh)
             client.get(entry.key, sink, version_id=version, max_bytes=_age_limit(entry.size))
         if sink.hash.hexdigest() != stored_sha:
             return None
@@ -1193,7 +1190,7 @@ def _restore_one(client: Any, entry: layout.Entry, stored_sha: str, out: Path,
             return None
         if entry.wrap == layout.WRAP_AGE or open_it:
             with open(part, "rb") as src, fsutil.open_private(plain) as dst:
-                hashed = _Tee(dst)
+                hashed = HashingWriter(dst)
                 crypto.decrypt_stream(src, hashed, identities)  # type: ignore[arg-type]
             if entry.wrap == layout.WRAP_AGE and hashed.hash.hexdigest() != entry.sha256:
                 return None
@@ -1211,19 +1208,3 @@ def _restore_one(client: Any, entry: layout.Entry, stored_sha: str, out: Path,
         for leftover in (part, plain):
             with contextlib.suppress(OSError):
                 leftover.unlink()
-
-
-class _Tee(io.RawIOBase):
-    def __init__(self, out: IO[bytes]) -> None:
-        self.out = out
-        self.hash = hashlib.sha256()
-        self.size = 0
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, b: Any) -> int:
-        self.hash.update(b)
-        self.size += len(b)
-        self.out.write(b)
-        return len(b)
