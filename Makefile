@@ -44,7 +44,7 @@ $(S3STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,offsite,s3server]'
 	touch $(S3STAMP)
 test: $(STAMP) $(S3STAMP) system-deps-test
-	BRANKAS_TEST_PG_REQUIRED=1 BRANKAS_TEST_S3_REQUIRED=1 $(PGCLUSTER) $(S3SERVER) $(PYTEST)
+	BRANKAS_TEST_PG_REQUIRED=1 BRANKAS_TEST_S3_REQUIRED=1 BRANKAS_TEST_BROWSER_REQUIRED=1 $(PGCLUSTER) $(S3SERVER) $(PYTEST)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy src
 
