@@ -41,6 +41,26 @@ def s3_server() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
+def server(s3_server: dict[str, str]) -> dict[str, str]:
+    return s3_server
+
+
+@pytest.fixture(scope="module")
+def raw(s3_server: dict[str, str]) -> Any:
+    """The bucket as whoever holds the office's S3 credentials sees it (the attacker):
+    boto3 itself, path-style, no retries."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client("s3", endpoint_url=s3_server["BRANKAS_TEST_S3_ENDPOINT"],
+                        aws_access_key_id=s3_server["AWS_ACCESS_KEY_ID"],
+                        aws_secret_access_key=s3_server["AWS_SECRET_ACCESS_KEY"],
+                        region_name=s3_server["region"],
+                        config=Config(s3={"addressing_style": "path"},
+                                      retries={"max_attempts": 1}))
+
+
+@pytest.fixture(scope="module")
 def s3_proxy(s3_server: dict[str, str]) -> Iterator[Proxy]:
     proxy = Proxy(s3_server["BRANKAS_TEST_S3_ENDPOINT"]).start()
     yield proxy

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import re
 import uuid
 from pathlib import Path
@@ -29,39 +28,6 @@ pytestmark = pytest.mark.s3
 
 NAMES = re.compile(r"(bagit\.txt|bag-info\.txt|manifest-sha256\.txt|tagmanifest-sha256\.txt|"
                    r"brankas-index\.age|brankas-seal\.age|data/[0-9a-f]{32}|canary/.+)")
-
-
-def _server() -> dict[str, str]:
-    names = ("BRANKAS_TEST_S3_ENDPOINT", "BRANKAS_TEST_S3_BUCKET", "AWS_ACCESS_KEY_ID",
-             "AWS_SECRET_ACCESS_KEY")
-    missing = [n for n in names if not os.environ.get(n)]
-    if missing:
-        message = (f"S3 tests need {', '.join(missing)} "
-                   "(scripts/s3server.py run -- pytest ... starts a throw-away server)")
-        if os.environ.get("BRANKAS_TEST_S3_REQUIRED"):
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    pytest.importorskip("boto3", reason="pip install -e '.[offsite]'")
-    return {n: os.environ[n] for n in names}
-
-
-@pytest.fixture(scope="module")
-def server() -> dict[str, str]:
-    return _server()
-
-
-@pytest.fixture(scope="module")
-def raw(server: dict[str, str]) -> Any:
-    """The bucket as whoever holds the office's S3 credentials sees it (the attacker)."""
-    import boto3
-    from botocore.config import Config
-
-    return boto3.client("s3", endpoint_url=server["BRANKAS_TEST_S3_ENDPOINT"],
-                        aws_access_key_id=server["AWS_ACCESS_KEY_ID"],
-                        aws_secret_access_key=server["AWS_SECRET_ACCESS_KEY"],
-                        region_name=os.environ.get("BRANKAS_TEST_S3_REGION", "us-east-1"),
-                        config=Config(s3={"addressing_style": "path"},
-                                      retries={"max_attempts": 1}))
 
 
 def _documents(office: SimpleNamespace, base: Path) -> dict[str, Any]:

@@ -29,30 +29,6 @@ from tests.conftest import PASSPHRASES, PASSWORDS, cli, office_once
 
 pytestmark = pytest.mark.s3
 
-S3 = ("BRANKAS_TEST_S3_ENDPOINT", "BRANKAS_TEST_S3_BUCKET", "AWS_ACCESS_KEY_ID",
-      "AWS_SECRET_ACCESS_KEY")
-
-
-@pytest.fixture(scope="module")
-def server() -> dict[str, str]:
-    from tests.offsite.conftest import s3_server_or_skip
-
-    return s3_server_or_skip()
-
-
-@pytest.fixture(scope="module")
-def raw(server: dict[str, str]) -> Any:
-    """The bucket as whoever holds the office's S3 credentials sees it."""
-    import boto3
-    from botocore.config import Config
-
-    return boto3.client("s3", endpoint_url=server["BRANKAS_TEST_S3_ENDPOINT"],
-                        aws_access_key_id=server["AWS_ACCESS_KEY_ID"],
-                        aws_secret_access_key=server["AWS_SECRET_ACCESS_KEY"],
-                        region_name=server["region"],
-                        config=Config(s3={"addressing_style": "path"},
-                                      retries={"max_attempts": 1}))
-
 
 def _documents(office: SimpleNamespace, base: Path) -> dict[str, Any]:
     from tests.web.ui.conftest import register_directly

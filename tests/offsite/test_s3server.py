@@ -28,6 +28,8 @@ from typing import Any
 
 import pytest
 
+from tests.offsite.conftest import s3_server_or_skip
+
 pytestmark = pytest.mark.s3
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "s3server.py"
@@ -35,23 +37,9 @@ SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "s3server.py"
 CHECKSUM_SHA256 = {"seaweedfs": True, "radosgw": False}
 
 
-def _server() -> dict[str, str]:
-    names = ("BRANKAS_TEST_S3_ENDPOINT", "BRANKAS_TEST_S3_BUCKET", "AWS_ACCESS_KEY_ID",
-             "AWS_SECRET_ACCESS_KEY")
-    missing = [n for n in names if not os.environ.get(n)]
-    if missing:
-        message = (f"S3 tests need {', '.join(missing)} "
-                   "(scripts/s3server.py run -- pytest ... starts a throw-away server)")
-        if os.environ.get("BRANKAS_TEST_S3_REQUIRED"):
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    return {n: os.environ[n] for n in names} | {
-        "kind": os.environ.get("BRANKAS_TEST_S3_SERVER", "").split(" ")[0]}
-
-
 @pytest.fixture(scope="module")
 def s3() -> Iterator[Any]:
-    server = _server()
+    server = s3_server_or_skip()
     if os.environ.get("BRANKAS_TEST_S3_REQUIRED"):
         import boto3
     else:
@@ -179,7 +167,7 @@ def test_run_serves_the_command_and_leaves_nothing_even_when_killed() -> None:
     """``run -- CMD``: CMD gets a bucket with Object Lock and its credentials; CMD's exit
     status is run's; the folder goes with the server. A runner killed with SIGKILL takes its
     server down with it (Linux) and the next start removes the folder it left."""
-    kind = _server()["kind"] or "seaweedfs"
+    kind = s3_server_or_skip()["kind"] or "seaweedfs"
     if os.name == "nt":
         pytest.skip("SIGKILL and the parent-death signal are POSIX")
     base = Path(tempfile.mkdtemp(prefix="s3server-test-"))
