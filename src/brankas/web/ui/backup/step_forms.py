@@ -100,8 +100,9 @@ class ImportForm(BaseForm):
 
 # -- restore --------------------------------------------------------------------------
 
-class RestoreForm(BaseForm):
-    dest = disk_field()
+class RestoreTargetForm(BaseForm):
+    """Where documents are restored to and which: a disk restore's and an offsite one's."""
+
     to = text_field(_("Restore into (an empty or new folder)"), 500, required=True,
                     placeholder="D:\\pemulihan", autocomplete="off", spellcheck="false")
     agendas = text_field(_("Agenda numbers (optional; all documents when empty)"), 2000,
@@ -112,10 +113,7 @@ class RestoreForm(BaseForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["passphrase"].required = False
-
-    def clean_dest(self) -> str:
-        return _checked(_disk_folder(self.cleaned_data["dest"]), paths.existing_folder)
+        self.fields["passphrase"].required = False  # its own message (``clean``)
 
     def clean_to(self) -> str:
         return _checked(_disk_folder(self.cleaned_data["to"]), paths.empty_target)
@@ -123,6 +121,14 @@ class RestoreForm(BaseForm):
     def clean_agendas(self) -> list[str]:
         text = self.cleaned_data["agendas"] or ""
         return [a for a in text.replace(",", " ").split() if a]
+
+
+class RestoreForm(RestoreTargetForm):
+    dest = disk_field()
+    field_order = ["dest", "to", "agendas", "decrypt", "passphrase"]
+
+    def clean_dest(self) -> str:
+        return _checked(_disk_folder(self.cleaned_data["dest"]), paths.existing_folder)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -11,9 +11,7 @@ from typing import Any, ClassVar
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from brankas.web.backup import paths
-from brankas.web.ui.backup.forms import _disk_folder
-from brankas.web.ui.backup.step_forms import _checked
+from brankas.web.ui.backup.step_forms import RestoreTargetForm
 from brankas.web.ui.forms import BaseForm, password_field, text_field
 
 
@@ -78,26 +76,9 @@ class ScheduleForm(BaseForm):
         return None if value is None else value.replace(second=0, microsecond=0)
 
 
-class OffsiteRestoreForm(BaseForm):
-    to = text_field(_("Restore into (an empty or new folder)"), 500, required=True,
-                    placeholder="D:\\pemulihan", autocomplete="off", spellcheck="false")
-    agendas = text_field(_("Agenda numbers (optional; all documents when empty)"), 2000,
-                         autocomplete="off", spellcheck="false")
-    decrypt = forms.BooleanField(label=_("Decrypt my exempted documents (key holders)"),
-                                 required=False)
+class OffsiteRestoreForm(RestoreTargetForm):
     passphrase = password_field(_("Your key passphrase (everything offsite is encrypted)"),
                                 autocomplete="off")
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["passphrase"].required = False  # its own message (the view's)
-
-    def clean_to(self) -> str:
-        return _checked(_disk_folder(self.cleaned_data["to"]), paths.empty_target)
-
-    def clean_agendas(self) -> list[str]:
-        text = self.cleaned_data["agendas"] or ""
-        return [a for a in text.replace(",", " ").split() if a]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
