@@ -32,6 +32,7 @@ from brankas.web.offsite.models import Push, PushedObject, Remote
 from brankas.web.offsite.schedule import schedule_of, schedule_set
 from brankas.web.offsite.selectors import push_list, remote_list
 from brankas.web.ui import jobs
+from brankas.web.ui.backup.step_views import _shown  # each list cut to what a page shows
 from brankas.web.ui.common import message_of, refusals, require_role
 from brankas.web.ui.offsite.forms import (
     OffsiteRestoreForm,
@@ -42,7 +43,6 @@ from brankas.web.ui.offsite.forms import (
 )
 from brankas.web.ui.security import password_is_recent, reauth_redirect
 
-SHOWN = 500  # of each list on a result page
 PUSHES_SHOWN = 30
 
 
@@ -247,10 +247,6 @@ def _job_for(request: HttpRequest, job_id: str) -> jobs.Job:
     if job.kind == runners.OFFSITE_RESTORE and job.user_id != user.pk:
         raise Http404
     return job
-
-
-def _shown(result: dict[str, Any]) -> dict[str, Any]:
-    return {k: v[:SHOWN] if isinstance(v, list) else v for k, v in result.items()}
 
 
 @login_required
