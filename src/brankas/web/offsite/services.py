@@ -120,8 +120,11 @@ def _remote(name: str) -> Remote:
 
 # -- add --------------------------------------------------------------------------------
 
-def _checked_fields(name: str, endpoint: str, bucket: str, region: str, prefix: str,
+def checked_fields(name: str, endpoint: str, bucket: str, region: str, prefix: str,
                     retention_days: int, credentials_file: str | None) -> tuple[str, str]:
+    """A remote's fields as ``offsite add`` takes them (the one home of these checks: the
+    first-run recover page calls it too): the prefix and the credentials file's path."""
+
     def bad(what: str, detail: str) -> InvalidInput:
         return InvalidInput("offsite_field_invalid", field=what, detail=detail)
 
@@ -173,7 +176,7 @@ def remote_add(*, actor: User, name: str, endpoint: str, bucket: str,
     remote that lets it go is recorded, as NOT immutable."""
     require_audited(actor, Action.OFFSITE_ADD, target=name[:200])
     try:
-        prefix, creds = _checked_fields(name, endpoint, bucket, region, prefix, retention_days,
+        prefix, creds = checked_fields(name, endpoint, bucket, region, prefix, retention_days,
                                         credentials_file)
         if Remote.objects.filter(name=name).exists():
             raise Conflict("offsite_remote_exists", name=name)

@@ -250,7 +250,7 @@ class RecoverForm(SharesMixin, BaseForm):
         from brankas.core.errors import InvalidInput
         from brankas.core.offsite.credentials import credentials_from_file
         from brankas.core.offsite.recovery import parse_url
-        from brankas.web.offsite.services import _checked_fields
+        from brankas.web.offsite.services import checked_fields
 
         url = str(cleaned.get("url") or "").strip()
         endpoint = str(cleaned.get("endpoint") or "").strip()
@@ -261,7 +261,7 @@ class RecoverForm(SharesMixin, BaseForm):
                 raise InvalidInput("offsite_field_invalid", field="--from-offsite",
                                    detail="s3://BUCKET[/PREFIX]")
             bucket, _slash, prefix = url.removeprefix("s3://").partition("/")
-            _prefix, creds = _checked_fields("offsite", endpoint, bucket, cleaned["region"],
+            _prefix, creds = checked_fields("offsite", endpoint, bucket, cleaned["region"],
                                              prefix, 400, cleaned.get("credentials_file") or None)
             cleaned["url"] = url
             cleaned["bucket"], cleaned["prefix"] = parse_url(url)
