@@ -53,6 +53,7 @@ if brankas_instance.queue_wanted():
 INSTALLED_APPS += ["brankas.web.jobs"]
 INSTALLED_APPS += ["brankas.web.equipment"]  # s17 E: equipment and disk health (issue 17)
 INSTALLED_APPS += ["brankas.web.offsite"]  # s18 OB: offsite copies (issue 18)
+INSTALLED_APPS += ["brankas.web.text"]  # s19: the text of biasa documents (issue 19)
 # s18 review: "offsite", the offsite push and verify jobs' own lane (web/jobs/worker.py)
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend",
                      "QUEUES": ["default", "offsite"]}}
