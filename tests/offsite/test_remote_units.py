@@ -288,3 +288,38 @@ def test_lost_connections_are_transient() -> None:
     assert _transient(ConnectionClosedError(endpoint_url="http://h"))
     assert _transient(ReadTimeoutError(endpoint_url="http://h"))
     assert not _transient(ValueError("a bug"))  # type: ignore[arg-type]
+
+
+def test_the_known_sha256_signs_as_botocore_signs_the_body_it_hashes() -> None:
+    """The signer of the PUTs made without botocore's client takes the payload's SHA-256
+    from the caller: the canonical request (and so the signature) is the one botocore makes
+    by hashing the body, and the body is not read for it."""
+    import hashlib
+
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+
+    from brankas.core.offsite.remote import _Keys, _signer_class
+
+    body = b"the object's bytes" * 100
+    keys = _Keys("AKIDEXAMPLE", "secret", None)
+
+    class Unreadable(io.BytesIO):
+        def read(self, size: int | None = -1) -> bytes:
+            raise AssertionError("the body was read to sign it")
+
+    def request(data: Any) -> Any:
+        made = AWSRequest(method="PUT", url="http://127.0.0.1:9/office/doc.age", data=data,
+                          headers={"Content-Length": str(len(body))})
+        made.context["timestamp"] = "20261206T010203Z"
+        return made
+
+    known = request(Unreadable(body))
+    known.context["payload_sha256"] = hashlib.sha256(body).hexdigest()
+    signer = _signer_class()(keys, "s3", "us-east-1")
+    signer._modify_request_before_signing(known)
+    hashed = request(io.BytesIO(body))
+    botocore_signer = S3SigV4Auth(keys, "s3", "us-east-1")
+    botocore_signer._modify_request_before_signing(hashed)
+    assert known.headers["X-Amz-Content-SHA256"] == hashlib.sha256(body).hexdigest()
+    assert signer.canonical_request(known) == botocore_signer.canonical_request(hashed)
