@@ -290,36 +290,48 @@ def test_lost_connections_are_transient() -> None:
     assert not _transient(ValueError("a bug"))  # type: ignore[arg-type]
 
 
-def test_the_known_sha256_signs_as_botocore_signs_the_body_it_hashes() -> None:
-    """The signer of the PUTs made without botocore's client takes the payload's SHA-256
-    from the caller: the canonical request (and so the signature) is the one botocore makes
-    by hashing the body, and the body is not read for it."""
+@pytest.mark.parametrize(("method", "url", "headers", "token"), [
+    ("PUT", "http://127.0.0.1:8333/office/pre/fix/0a1b2c.age",
+     {"Content-Length": "2000",
+      "x-amz-checksum-sha256": "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=",
+      "x-amz-object-lock-mode": "COMPLIANCE",
+      "x-amz-object-lock-retain-until-date": "2027-01-10T01:02:03.456789Z",
+      "Expect": "100-continue"}, None),
+    ("GET", "https://s3.example.go.id/office?versioning", {}, "a-session-token"),
+    ("GET", "http://[::1]:9000/office?object-lock", {}, None),
+    ("PUT", "https://s3.example.go.id:443/office/a%2Bb/x~y", {"Content-Length": "0"}, None),
+])
+def test_the_signature_is_the_one_botocore_makes(method: str, url: str, headers: dict[str, str],
+                                                  token: str | None,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The requests made without botocore's client are signed by ``_sigv4`` (with the
+    payload's SHA-256 the caller knows: the body is not read again): the Authorization and
+    every header signed are those botocore's S3SigV4Auth makes for the same request, which
+    hashes the body itself."""
+    import datetime as dt
     import hashlib
+    import urllib.parse
 
+    import botocore.auth
     from botocore.auth import S3SigV4Auth
     from botocore.awsrequest import AWSRequest
 
-    from brankas.core.offsite.remote import _Keys, _signer_class
+    from brankas.core.offsite.remote import _host_of, _Keys, _sigv4
 
-    body = b"the object's bytes" * 100
-    keys = _Keys("AKIDEXAMPLE", "secret", None)
-
-    class Unreadable(io.BytesIO):
-        def read(self, size: int | None = -1) -> bytes:
-            raise AssertionError("the body was read to sign it")
-
-    def request(data: Any) -> Any:
-        made = AWSRequest(method="PUT", url="http://127.0.0.1:9/office/doc.age", data=data,
-                          headers={"Content-Length": str(len(body))})
-        made.context["timestamp"] = "20261206T010203Z"
-        return made
-
-    known = request(Unreadable(body))
-    known.context["payload_sha256"] = hashlib.sha256(body).hexdigest()
-    signer = _signer_class()(keys, "s3", "us-east-1")
-    signer._modify_request_before_signing(known)
-    hashed = request(io.BytesIO(body))
-    botocore_signer = S3SigV4Auth(keys, "s3", "us-east-1")
-    botocore_signer._modify_request_before_signing(hashed)
-    assert known.headers["X-Amz-Content-SHA256"] == hashlib.sha256(body).hexdigest()
-    assert signer.canonical_request(known) == botocore_signer.canonical_request(hashed)
+    body = b"the object's bytes" * 100 if method == "PUT" else b""
+    keys = _Keys("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", token)
+    when = dt.datetime(2026, 12, 6, 1, 2, 3, tzinfo=dt.UTC)
+    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: when.replace(tzinfo=None))
+    theirs = AWSRequest(method=method, url=url, headers=dict(headers), data=body)
+    S3SigV4Auth(keys, "s3", "us-east-1").add_auth(theirs)
+    parts = urllib.parse.urlsplit(url)
+    endpoint = f"{parts.scheme}://{parts.netloc}"
+    ours = _sigv4(keys, "us-east-1", method, _host_of(endpoint), parts.path, parts.query,
+                  dict(headers), hashlib.sha256(body).hexdigest(), when)
+    assert ours["Authorization"] == theirs.headers["Authorization"]
+    for name in ("X-Amz-Date", "X-Amz-Content-SHA256", "X-Amz-Security-Token"):
+        assert ours.get(name) == theirs.headers.get(name)
+    assert ours["Host"] == botocore.auth._host_from_url(url)
+    wrong = _sigv4(keys, "us-east-1", method, _host_of(endpoint), parts.path, parts.query,
+                   dict(headers), hashlib.sha256(body + b"!").hexdigest(), when)
+    assert wrong["Authorization"] != theirs.headers["Authorization"]

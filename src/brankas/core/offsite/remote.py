@@ -41,6 +41,7 @@ import binascii
 import contextlib
 import datetime as dt
 import hashlib
+import hmac
 import io
 import json
 import os
@@ -96,6 +97,10 @@ READ_CHUNK = 1 * MiB
 RETRY_CAP = 8.0  # seconds: the longest back-off between two attempts
 POOL = 10  # connections kept open to the server (the push sends 8 objects at once)
 EXPECT_OVER = 1 * MiB  # a larger PUT waits for the server's "100 Continue" first
+# Headers never signed (as botocore: a proxy or the connection may change them).
+UNSIGNED = frozenset({"expect", "user-agent", "connection", "keep-alive", "transfer-encoding",
+                      "proxy-authorization", "proxy-authenticate", "te", "trailer", "upgrade"})
+EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 T = TypeVar("T")
 
@@ -296,7 +301,8 @@ class Remote:
             raise ValueError("attempts must be at least 1 and bwlimit positive")
         self._keys = _Keys(*credentials(config.credentials_file, config.profile))
         self._client: Any = None  # botocore's client, made when first needed (_s3)
-        self._direct_parts: tuple[Any, Any] | None = None  # signer, HTTP session (_direct)
+        self._direct_http: Any = None  # the HTTP session of _request (_direct)
+        self._host = _host_of(self.endpoint)
         self._making = threading.Lock()
         self.limiter = TokenBucket(config.bwlimit) if config.bwlimit else None
         self.retries = 0  # transient failures retried, for the tests and the reports
@@ -414,15 +420,15 @@ class Remote:
         response._content = bytes(data)
         return response
 
-    def _direct(self) -> tuple[Any, Any]:
-        """The signer and HTTP session of the requests made without botocore's client (whole
-        object PUTs, the bucket check): botocore's own SigV4 signer and urllib3 session, set
-        up as its client sets them up (timeouts, keep-alive, the environment's proxies and
-        ``AWS_CA_BUNDLE``), without its per-request machinery (events, endpoint rules,
-        serialisers, parsers: about half of each small PUT's CPU, s19 P18)."""
-        if self._direct_parts is None:
+    def _direct(self) -> Any:
+        """The HTTP session of the requests made without botocore's client (whole-object
+        PUTs, the bucket check): botocore's urllib3 session, set up as its client sets it
+        up (timeouts, keep-alive, the environment's proxies and ``AWS_CA_BUNDLE``), without
+        the client's per-request machinery (events, endpoint rules, serialisers, parsers,
+        its generic signer: about two thirds of each small PUT's CPU, s19 P18)."""
+        if self._direct_http is None:
             with self._making:
-                if self._direct_parts is None:
+                if self._direct_http is None:
                     import socket
 
                     from botocore.httpsession import URLLib3Session
@@ -430,35 +436,33 @@ class Remote:
 
                     verify: str | bool = (os.environ.get("AWS_CA_BUNDLE")
                                           or os.environ.get("REQUESTS_CA_BUNDLE") or True)
-                    http = URLLib3Session(
+                    self._direct_http = URLLib3Session(
                         timeout=(self.config.connect_timeout, self.config.read_timeout),
                         proxies=get_environ_proxies(self.endpoint), verify=verify,
                         max_pool_connections=POOL,
                         socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),
                                         (socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)])
-                    self._direct_parts = (_signer_class()(self._keys, "s3", self.config.region),
-                                          http)
-        return self._direct_parts
+        return self._direct_http
 
     def _request(self, operation: str, method: str, key: str | None, *, query: str = "",
                  headers: dict[str, str] | None = None, body: Any = None,
-                 payload_sha256: str | None = None) -> tuple[int, Any, bytes]:
-        """One request signed and sent without botocore's client: the status, headers and
-        (bounded) body of a success; a failure is the ClientError botocore would raise (its
-        code and message from the answer's XML, else the status), for ``_call``."""
-        from botocore.awsrequest import AWSRequest
+                 payload_sha256: str = EMPTY_SHA256) -> tuple[int, Any, bytes]:
+        """One request signed (SigV4, ``_sigv4``) and sent without botocore's client: the
+        status, headers and (bounded) body of a success; a failure is the ClientError
+        botocore would raise (its code and message from the answer's XML, else the status),
+        for ``_call``. ``payload_sha256``: the body's SHA-256 (hex), which the server checks."""
+        from botocore.awsrequest import AWSPreparedRequest
 
-        url = f"{self.endpoint}/{self.config.bucket}"
+        path = f"/{self.config.bucket}"
         if key is not None:
-            url += "/" + urllib.parse.quote(key, safe="/~")
-        if query:
-            url += "?" + query
-        signer, http = self._direct()
-        request = AWSRequest(method=method, url=url, headers=dict(headers or {}), data=body)
-        if payload_sha256 is not None:  # known: the body is not read again to sign it
-            request.context["payload_sha256"] = payload_sha256
-        signer.add_auth(request)
-        response = self._deliver(request.prepare(), http)
+            path += "/" + urllib.parse.quote(key, safe="/~")
+        signed = _sigv4(self._keys, self.config.region, method, self._host, path, query,
+                        headers or {}, payload_sha256, dt.datetime.now(dt.UTC))
+        # as botocore's endpoint sends them (its Expect handling looks for bytes)
+        request = AWSPreparedRequest(
+            method, self.endpoint + path + (f"?{query}" if query else ""),
+            {k: v.encode() for k, v in signed.items()}, body, stream_output=False)
+        response = self._deliver(request, self._direct())
         data = response.content
         if response.status_code >= 300:
             code, message = _error_of(data)
@@ -1039,32 +1043,66 @@ class Remote:
 
 _SESSION_LOCK = threading.Lock()
 _SESSIONS: list[Any] = []
-_SIGNERS: list[Any] = []
+_SIGNING_KEYS: dict[tuple[str, str, str], bytes] = {}  # (secret, day, region): SigV4 key
 
 
 class _Keys(NamedTuple):
-    """The credentials as botocore's signer reads them (its ReadOnlyCredentials)."""
+    """The credentials (the fields botocore's signer reads, for the tests' comparison)."""
 
     access_key: str
     secret_key: str
     token: str | None
 
 
-def _signer_class() -> Any:
-    """botocore's S3 SigV4 signer, signing the payload with the SHA-256 the caller knows
-    (``request.context["payload_sha256"]``) instead of reading the body to hash it again:
-    over plain http botocore hashes every body it signs (a third pass over each byte of a
-    push, s18 OD). The value must be the body's true SHA-256 (the server checks it)."""
-    if not _SIGNERS:
-        from botocore.auth import S3SigV4Auth
+def _host_of(endpoint: str) -> str:
+    """The Host header of ``endpoint`` as botocore signs it: lower case, an IPv6 address in
+    brackets, the port unless the scheme's own."""
+    url = urllib.parse.urlsplit(endpoint)
+    host = str(url.hostname)
+    if ":" in host:
+        host = f"[{host}]"
+    if url.port is not None and url.port != {"http": 80, "https": 443}.get(url.scheme):
+        host = f"{host}:{url.port}"
+    return host
 
-        class KnownPayload(S3SigV4Auth):  # type: ignore[misc]
-            def payload(self, request: Any) -> Any:
-                known = request.context.get("payload_sha256")
-                return known if known else super().payload(request)
 
-        _SIGNERS.append(KnownPayload)
-    return _SIGNERS[0]
+def _sigv4(keys: _Keys, region: str, method: str, host: str, path: str, query: str,
+           headers: dict[str, str], payload_sha256: str, when: dt.datetime) -> dict[str, str]:
+    """``headers`` with the AWS Signature Version 4 of the request added (``Host``,
+    ``x-amz-date``, ``x-amz-content-sha256``, the session token, ``Authorization``): the
+    signature botocore's S3SigV4Auth makes (tests/offsite/test_remote_units.py compares
+    them), with the payload's SHA-256 given (the body is not read again to hash it) and
+    none of botocore's per-request machinery. ``path`` is sent as it is (S3 paths are not
+    normalised; the key is already URI-encoded); ``query`` is ``name`` or ``name=value``
+    pairs, already encoded."""
+    stamp = when.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    day = stamp[:8]
+    out = {**headers, "Host": host, "X-Amz-Date": stamp, "X-Amz-Content-SHA256": payload_sha256}
+    if keys.token:
+        out["X-Amz-Security-Token"] = keys.token
+    canonical_headers = {k.lower(): " ".join(v.split()) for k, v in out.items()
+                         if k.lower() not in UNSIGNED}
+    names = sorted(canonical_headers)
+    pairs = sorted(p.partition("=")[::2] for p in query.split("&") if p)
+    scope = f"{day}/{region}/s3/aws4_request"
+    canonical = "\n".join([
+        method.upper(), path, "&".join(f"{k}={v}" for k, v in pairs),
+        "".join(f"{n}:{canonical_headers[n]}\n" for n in names), ";".join(names),
+        payload_sha256])
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", stamp, scope,
+                         hashlib.sha256(canonical.encode()).hexdigest()])
+    signing = _SIGNING_KEYS.get((keys.secret_key, day, region))
+    if signing is None:
+        signing = f"AWS4{keys.secret_key}".encode()
+        for part in (day, region, "s3", "aws4_request"):
+            signing = hmac.new(signing, part.encode(), hashlib.sha256).digest()
+        if len(_SIGNING_KEYS) > 16:
+            _SIGNING_KEYS.clear()
+        _SIGNING_KEYS[(keys.secret_key, day, region)] = signing
+    signature = hmac.new(signing, to_sign.encode(), hashlib.sha256).hexdigest()
+    out["Authorization"] = (f"AWS4-HMAC-SHA256 Credential={keys.access_key}/{scope}, "
+                            f"SignedHeaders={';'.join(names)}, Signature={signature}")
+    return out
 
 
 def _iso8601(when: dt.datetime) -> str:
