@@ -1003,3 +1003,46 @@ def test_an_object_adopted_from_the_journal_is_locked_as_the_server_says(  # typ
     lock = raw.get_object_retention(Bucket=office.bucket, Key=f"{office.prefix}/{key}",
                                     VersionId=put["VersionId"])["Retention"]
     assert lock["RetainUntilDate"] > timezone.now() + timedelta(days=1)
+
+
+@pytest.mark.parametrize("in_memory", [1 << 20, 16])
+def test_a_document_not_as_registered_is_named_damaged_and_the_rest_restore(  # type: ignore[no-untyped-def]
+        office, tmp_path, monkeypatch, in_memory) -> None:
+    """Each biasa document is read, checked against the register and encrypted: in memory
+    when small (s19 P18), else into a staging file of ciphertext as it is read (here every
+    file, ``IN_MEMORY`` = 16). A file changed in the archive (a byte altered, or grown) is
+    named damaged and not sent; the others restore matching the register."""
+    from brankas.web.documents.models import Document
+    from brankas.web.offsite import services
+    from brankas.web.offsite.models import PushedObject
+    from brankas.web.runtime import brankas_settings
+
+    monkeypatch.setattr(services, "IN_MEMORY", in_memory)
+    home = brankas_settings().home
+    altered = Document.objects.get(agenda=office.docs["biasa"])
+    grown = Document.objects.get(agenda=office.docs["biasa2"])
+    data = (home / altered.stored_path).read_bytes()
+    (home / altered.stored_path).write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
+    with (home / grown.stored_path).open("ab") as fh:
+        fh.write(b"\n%% appended")
+    _add(office)
+    pushed = _push(office)
+    assert not pushed.ok and pushed.push.status == "completed"
+    assert sorted(pushed.damaged) == sorted([altered.stored_path, grown.stored_path])
+    assert not PushedObject.objects.filter(bag_path__in=pushed.damaged).exists()
+    report = _restore(office, tmp_path / "pulih", decrypt=True)
+    assert sorted(report.restored) == [office.docs["secret"]]
+    assert sorted(report.missing) == sorted([altered.agenda, grown.agenda])
+    # put right, the next push sends them (the in-memory path and the staging file's alike)
+    (home / altered.stored_path).write_bytes(data)
+    (home / grown.stored_path).write_bytes((home / grown.stored_path).read_bytes()[
+        :grown.stored_size])
+    again = _push(office)
+    assert again.ok and sorted(o.bag_path for o in PushedObject.objects.filter(
+        push=again.push, kind="payload", bag_path__startswith="arsip/")) == sorted(
+        [altered.stored_path, grown.stored_path])
+    report = _restore(office, tmp_path / "pulih2")
+    assert report.ok and sorted(report.restored) == sorted(office.docs.values())
+    for d in (altered, grown):
+        out = tmp_path / "pulih2" / d.stored_path.removeprefix("arsip/")
+        assert hashlib.sha256(out.read_bytes()).hexdigest() == d.stored_sha256

@@ -31,7 +31,6 @@ import math
 import os
 import re
 import secrets
-import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -434,6 +433,34 @@ def _retain_until(remote: Remote) -> datetime:
     return timezone.now() + timedelta(days=remote.retention_days)
 
 
+IN_MEMORY = 1 << 20  # a file up to this size is encrypted in memory (no staging file)
+
+
+def _encrypt(item: _Item, recipients: list[str], files: runfiles.RunFiles, name: str
+             ) -> tuple[Path | bytes, str, int] | None:
+    """``item`` encrypted to ``recipients`` (age), its plaintext checked against the
+    register (SHA-256 and size: None when it is not as registered): the ciphertext, its
+    SHA-256 and size. A file up to IN_MEMORY is read and encrypted in memory (most
+    documents: no staging file, no helper thread, s19 P18); a larger one is encrypted into
+    a staging file of ciphertext as it is read, in this thread. No plaintext is written."""
+    with _open_source(item) as raw:
+        if item.size <= IN_MEMORY:
+            plain = raw.read(item.size + 1)  # a file grown since: refused below
+            if len(plain) != item.size or hashlib.sha256(plain).hexdigest() != item.sha256:
+                return None
+            cipher = crypto.encrypt_bytes(plain, recipients)
+            return cipher, hashlib.sha256(cipher).hexdigest(), len(cipher)
+        reader = HashingReader(raw)  # type: ignore[arg-type]
+        with files.write(name) as (out, done):
+            crypto.encrypt_stream(io.BufferedReader(reader, fsutil.CHUNK), out,  # type: ignore[arg-type]
+                                  recipients)
+    if reader.hash.hexdigest() != item.sha256 or reader.size != item.size:
+        with contextlib.suppress(OSError):
+            done[0].path.unlink()
+        return None
+    return done[0].path, done[0].sha256, done[0].size
+
+
 def _send_payload(client: Any, remote: Remote, push: Push, items: list[_Item],
                   recipients: list[str], files: runfiles.RunFiles, outcome: PushOutcome,
                   on_progress: Progress | None) -> None:
@@ -480,7 +507,7 @@ def _send_each(client: Any, remote: Remote, push: Push, todo: list[_Item],
                report: Callable[..., None], pending: list[PushedObject],
                record: Callable[[], None], journal: IO[str]) -> None:
     """Each item as a new object, ``UPLOADS`` at a time (s18 OD: a thread each reads,
-    encrypts into a staging file, names the object in the journal and PUTs; ``Remote`` is
+    encrypts (``_encrypt``), names the object in the journal and PUTs; ``Remote`` is
     thread-safe): one stream would spend most of its time waiting on the server. What the
     server confirmed is recorded by this thread only, in the order confirmed (an
     interrupted push waits for the uploads in flight and records those). A large ``.age``
@@ -503,17 +530,12 @@ def _send_each(client: Any, remote: Remote, push: Push, todo: list[_Item],
         elif item.cipher is not None:  # encrypted as it was written (a run file)
             staged = Path(str(item.source))
             source, (sha, size) = staged, item.cipher
-        else:  # encrypted into a staging file of ciphertext, the plaintext hashed on the way
-            with _open_source(item) as raw:
-                plain = HashingReader(raw)  # type: ignore[arg-type]
-                with files.write(f"obj-{n}", recipients=recipients) as (out, done):
-                    shutil.copyfileobj(io.BufferedReader(plain), out, fsutil.CHUNK)
-            if plain.hash.hexdigest() != item.sha256 or plain.size != item.size:
-                with contextlib.suppress(OSError):
-                    done[0].path.unlink()
+        else:
+            encrypted = _encrypt(item, recipients, files, f"obj-{n}")
+            if encrypted is None:
                 return None  # the archive's file is not as registered
-            staged = done[0].path
-            source, sha, size = staged, done[0].sha256, done[0].size
+            source, sha, size = encrypted
+            staged = source if isinstance(source, Path) else None
         until = _retain_until(remote)
         state = None
         if resumable:
