@@ -465,3 +465,52 @@ def test_a_refusal_of_a_put_is_read_from_its_error_answer(
             remote.put("doc.age", body, sha256=hashlib.sha256(body).digest(), size=1,
                        retain_until=None)
         assert (refused.value.code, remote.retries) == (code, retries)
+
+
+def test_an_endless_answer_to_a_put_is_cut_and_its_connection_not_reused(
+        hostile: Callable[[Answer], Any]) -> None:
+    """A PUT made without botocore's client reads its answer as the client's requests do:
+    bounded (refused after ANSWER_MAX bytes), and the connection it came on is closed, not
+    handed to the next request half read."""
+    import base64
+    import hashlib
+
+    body = b"x"
+    sha = hashlib.sha256(body).digest()
+    endless = [True]
+
+    def answer(method: str, path: str) -> tuple[int, dict[str, str], Iterator[bytes]]:
+        if endless[0]:
+            return 200, {"x-amz-version-id": "v1"}, iter([b"a" * MiB] * 64)
+        return 200, {"Content-Length": "0", "x-amz-version-id": "v2",
+                     "x-amz-checksum-sha256": base64.b64encode(sha).decode()}, iter([])
+
+    remote = hostile(answer)
+    with pytest.raises(errors.IntegrityFailure) as refused:
+        remote.put("doc.age", body, sha256=sha, size=1, retain_until=None)
+    assert refused.value.code == "offsite_listing_invalid"
+    assert remote.server.sent < 64 * MiB
+    endless[0] = False
+    assert remote.put("doc.age", body, sha256=sha, size=1, retain_until=None).version_id == "v2"
+
+
+def test_the_environments_proxy_is_used_as_botocore_uses_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The requests made without botocore's client go through the proxy botocore would use
+    (``http_proxy``/``https_proxy``), except for a host in ``no_proxy``."""
+    import urllib.parse
+
+    from botocore.utils import get_environ_proxies
+
+    from brankas.core.offsite.remote import _proxy_for
+
+    monkeypatch.setenv("http_proxy", "proxy.kantor.go.id:3128")
+    monkeypatch.setenv("https_proxy", "http://proxy.kantor.go.id:3128")
+    monkeypatch.setenv("no_proxy", "s3.lokal,127.0.0.1")
+    for endpoint, expected in (("http://s3.provinsi.go.id:9000", "http://proxy.kantor.go.id:3128"),
+                               ("https://s3.provinsi.go.id", "http://proxy.kantor.go.id:3128"),
+                               ("http://s3.lokal:9000", None), ("http://127.0.0.1:8333", None)):
+        url = urllib.parse.urlsplit(endpoint)
+        assert _proxy_for(url) == expected, endpoint
+        theirs = get_environ_proxies(endpoint).get(url.scheme)
+        assert (theirs is None) == (expected is None), endpoint

@@ -96,7 +96,6 @@ CANARY_DAYS = 1
 READ_CHUNK = 1 * MiB
 RETRY_CAP = 8.0  # seconds: the longest back-off between two attempts
 POOL = 10  # connections kept open to the server (the push sends 8 objects at once)
-EXPECT_OVER = 1 * MiB  # a larger PUT waits for the server's "100 Continue" first
 # Headers never signed (as botocore: a proxy or the connection may change them).
 UNSIGNED = frozenset({"expect", "user-agent", "connection", "keep-alive", "transfer-encoding",
                       "proxy-authorization", "proxy-authenticate", "te", "trailer", "upgrade"})
@@ -301,7 +300,8 @@ class Remote:
             raise ValueError("attempts must be at least 1 and bwlimit positive")
         self._keys = _Keys(*credentials(config.credentials_file, config.profile))
         self._client: Any = None  # botocore's client, made when first needed (_s3)
-        self._direct_http: Any = None  # the HTTP session of _request (_direct)
+        self._direct_http: Any = None  # the urllib3 pool of _request (_direct)
+        self._direct_proxy: str | None = None
         self._host = _host_of(self.endpoint)
         self._making = threading.Lock()
         self.limiter = TokenBucket(config.bwlimit) if config.bwlimit else None
@@ -383,7 +383,7 @@ class Remote:
         return self._deliver(request, self._s3._endpoint.http_session)
 
     def _deliver(self, request: Any, http: Any) -> Any:
-        """Send ``request`` through ``http`` (a botocore URLLib3Session) and read the
+        """Send ``request`` through ``http`` (botocore's URLLib3Session) and read the
         answer, bounded (an object's body is left to stream when the request asks for it)."""
         if isinstance(request.body, ThrottledReader):
             request.body.arm()
@@ -391,57 +391,72 @@ class Remote:
         response = http.send(request)
         if streamed and response.status_code < 300:
             return response  # an object: streamed and bounded by get()
-        from botocore.exceptions import ConnectionClosedError, ReadTimeoutError
+        response._content = self._answer(response.raw, response.status_code, request.url)
+        return response
+
+    def _answer(self, raw: Any, status: int, url: str) -> bytes:
+        """An answer's body (urllib3's stream ``raw``), read as it comes and bounded: at
+        most ANSWER_MAX bytes, no slow loris; an answer declaring a DTD is refused (a
+        failure's is dropped). A timeout or a cut is botocore's exception for it."""
         from urllib3.exceptions import HTTPError
         from urllib3.exceptions import ReadTimeoutError as Urllib3Timeout
 
         data = bytearray()
         began = time.monotonic()
         try:
-            while chunk := _some(response.raw, 64 * 1024):
+            while chunk := _some(raw, 64 * 1024):
                 data += chunk
                 self._too_slow(len(data), began)
                 if len(data) > ANSWER_MAX:
-                    response.raw.close()
+                    raw.close()
                     raise errors.IntegrityFailure(
                         "offsite_listing_invalid", detail=f"an answer over {ANSWER_MAX} bytes")
         except Urllib3Timeout as exc:  # as botocore's own send says them
-            raise ReadTimeoutError(endpoint_url=request.url, error=exc) from exc
+            from botocore.exceptions import ReadTimeoutError
+
+            raise ReadTimeoutError(endpoint_url=url, error=exc) from exc
         except HTTPError as exc:
-            raise ConnectionClosedError(endpoint_url=request.url) from exc
+            from botocore.exceptions import ConnectionClosedError
+
+            raise ConnectionClosedError(endpoint_url=url) from exc
         if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
             # S3's XML has none; its entities would be expanded by the parser (9 MiB of
             # them made a 270 MiB key here, 766 MiB at the peak). A failure's page (a
             # gateway's HTML "502") is dropped: its status says enough.
-            if response.status_code < 300:
+            if status < 300:
                 raise errors.IntegrityFailure("offsite_listing_invalid",
                                               detail="an answer declaring a DTD")
             data = bytearray()
-        response._content = bytes(data)
-        return response
+        return bytes(data)
 
     def _direct(self) -> Any:
-        """The HTTP session of the requests made without botocore's client (whole-object
-        PUTs, the bucket check): botocore's urllib3 session, set up as its client sets it
-        up (timeouts, keep-alive, the environment's proxies and ``AWS_CA_BUNDLE``), without
-        the client's per-request machinery (events, endpoint rules, serialisers, parsers,
-        its generic signer: about two thirds of each small PUT's CPU, s19 P18)."""
+        """The urllib3 pool of the requests made without botocore's client (whole-object
+        PUTs, the bucket check), set up as botocore sets up its own (connect and read
+        timeouts, keep-alive, no retries or redirects of urllib3's, the environment's
+        proxies, ``AWS_CA_BUNDLE`` or certifi's authorities): none of the client's
+        per-request machinery (events, endpoint rules, serialisers, parsers, its generic
+        signer: about two thirds of each small PUT's CPU) and none of its 0.1-0.2 s of
+        imports (s19 P18)."""
         if self._direct_http is None:
             with self._making:
                 if self._direct_http is None:
                     import socket
 
-                    from botocore.httpsession import URLLib3Session
-                    from botocore.utils import get_environ_proxies
+                    import urllib3
 
-                    verify: str | bool = (os.environ.get("AWS_CA_BUNDLE")
-                                          or os.environ.get("REQUESTS_CA_BUNDLE") or True)
-                    self._direct_http = URLLib3Session(
-                        timeout=(self.config.connect_timeout, self.config.read_timeout),
-                        proxies=get_environ_proxies(self.endpoint), verify=verify,
-                        max_pool_connections=POOL,
-                        socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),
-                                        (socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)])
+                    url = urllib.parse.urlsplit(self.endpoint)
+                    options: dict[str, Any] = {
+                        "maxsize": POOL, "retries": False,
+                        "timeout": urllib3.Timeout(connect=self.config.connect_timeout,
+                                                   read=self.config.read_timeout),
+                        "socket_options": [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),
+                                           (socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)]}
+                    if url.scheme == "https":
+                        options |= {"cert_reqs": "CERT_REQUIRED", "ca_certs": _ca_bundle()}
+                    proxy = _proxy_for(url)
+                    self._direct_http = (urllib3.ProxyManager(proxy, **options) if proxy
+                                         else urllib3.PoolManager(**options))
+                    self._direct_proxy = proxy
         return self._direct_http
 
     def _request(self, operation: str, method: str, key: str | None, *, query: str = "",
@@ -451,28 +466,39 @@ class Remote:
         status, headers and (bounded) body of a success; a failure is the ClientError
         botocore would raise (its code and message from the answer's XML, else the status),
         for ``_call``. ``payload_sha256``: the body's SHA-256 (hex), which the server checks."""
-        from botocore.awsrequest import AWSPreparedRequest
-
         path = f"/{self.config.bucket}"
         if key is not None:
             path += "/" + urllib.parse.quote(key, safe="/~")
         signed = _sigv4(self._keys, self.config.region, method, self._host, path, query,
                         headers or {}, payload_sha256, dt.datetime.now(dt.UTC))
-        # as botocore's endpoint sends them (its Expect handling looks for bytes)
-        request = AWSPreparedRequest(
-            method, self.endpoint + path + (f"?{query}" if query else ""),
-            {k: v.encode() for k, v in signed.items()}, body, stream_output=False)
-        response = self._deliver(request, self._direct())
-        data = response.content
-        if response.status_code >= 300:
+        url = self.endpoint + path + (f"?{query}" if query else "")
+        http = self._direct()
+        if isinstance(body, ThrottledReader):
+            body.arm()  # nothing reads it before it is sent (the signature has its SHA-256)
+        try:
+            response = http.urlopen(method, url, body=body, headers=signed, retries=False,
+                                    redirect=False, assert_same_host=False,
+                                    preload_content=False, decode_content=False)
+        except Exception as exc:  # noqa: BLE001 (each becomes botocore's, as its session)
+            said = _sent_error(exc, url, self._direct_proxy)
+            if said is exc:
+                raise
+            raise said from exc
+        try:
+            data = self._answer(response, response.status, url)
+        except BaseException:
+            response.close()  # its connection never goes back to the pool half read
+            raise
+        response.release_conn()
+        if response.status >= 300:
             code, message = _error_of(data)
             from botocore.exceptions import ClientError
 
-            raise ClientError({"Error": {"Code": code or str(response.status_code),
+            raise ClientError({"Error": {"Code": code or str(response.status),
                                          "Message": message},
-                               "ResponseMetadata": {"HTTPStatusCode": response.status_code}},
+                               "ResponseMetadata": {"HTTPStatusCode": response.status}},
                               operation)
-        return response.status_code, response.headers, data
+        return response.status, response.headers, data
 
     def _too_slow(self, got: int, began: float) -> None:
         """Refuse a slow loris: a server sending each piece just within the read timeout
@@ -545,8 +571,6 @@ class Remote:
         if until is not None:  # as botocore writes them (ISO 8601, UTC)
             headers["x-amz-object-lock-mode"] = "COMPLIANCE"
             headers["x-amz-object-lock-retain-until-date"] = _iso8601(until)
-        if size > EXPECT_OVER:  # a refusal (wrong keys, no room) before the body is sent
-            headers["Expect"] = "100-continue"
 
         def once() -> dict[str, Any]:
             raw: BinaryIO = (io.BytesIO(source) if isinstance(source, bytes | bytearray)
@@ -1103,6 +1127,65 @@ def _sigv4(keys: _Keys, region: str, method: str, host: str, path: str, query: s
     out["Authorization"] = (f"AWS4-HMAC-SHA256 Credential={keys.access_key}/{scope}, "
                             f"SignedHeaders={';'.join(names)}, Signature={signature}")
     return out
+
+
+def _ca_bundle() -> str:
+    """The certificate authorities botocore would trust: ``AWS_CA_BUNDLE`` (an office's
+    private authority), ``REQUESTS_CA_BUNDLE``, else certifi's (botocore's own copy when
+    certifi is missing)."""
+    named = os.environ.get("AWS_CA_BUNDLE") or os.environ.get("REQUESTS_CA_BUNDLE")
+    if named:
+        return named
+    try:
+        import certifi
+    except ImportError:
+        import importlib.util
+
+        spec = importlib.util.find_spec("botocore")
+        assert spec is not None and spec.origin is not None
+        return str(Path(spec.origin).parent / "cacert.pem")
+    return str(certifi.where())
+
+
+def _proxy_for(url: urllib.parse.SplitResult) -> str | None:
+    """The environment's proxy for ``url`` (``https_proxy``, ``http_proxy``, ``no_proxy``),
+    as botocore reads it (``get_environ_proxies``), or None."""
+    import urllib.request
+
+    try:
+        if urllib.request.proxy_bypass(url.netloc):
+            return None
+    except (TypeError, OSError):
+        pass
+    proxy = urllib.request.getproxies().get(url.scheme)
+    if proxy and "://" not in proxy:
+        proxy = "http://" + proxy
+    return proxy or None
+
+
+def _sent_error(exc: Exception, url: str, proxy: str | None) -> Exception:
+    """What botocore's URLLib3Session raises for ``exc`` from urllib3 (``answers`` knows
+    those: which are transient, what each says)."""
+    import socket
+
+    from botocore import exceptions as boto
+    from urllib3 import exceptions as u3
+
+    if isinstance(exc, u3.SSLError):
+        return boto.SSLError(endpoint_url=url, error=exc)
+    if isinstance(exc, u3.NewConnectionError | socket.gaierror):
+        return boto.EndpointConnectionError(endpoint_url=url, error=exc)
+    if isinstance(exc, u3.ProxyError):
+        return boto.ProxyConnectionError(proxy_url=shown(proxy), error=exc)
+    if isinstance(exc, u3.ConnectTimeoutError):
+        return boto.ConnectTimeoutError(endpoint_url=url, error=exc)
+    if isinstance(exc, u3.ReadTimeoutError):
+        return boto.ReadTimeoutError(endpoint_url=url, error=exc)
+    if isinstance(exc, u3.ProtocolError):
+        return boto.ConnectionClosedError(error=exc, request=None, endpoint_url=url)
+    if isinstance(exc, OSError | u3.HTTPError):
+        return boto.HTTPClientError(error=exc)
+    return exc
 
 
 def _iso8601(when: dt.datetime) -> str:
