@@ -1046,3 +1046,33 @@ def test_a_document_not_as_registered_is_named_damaged_and_the_rest_restore(  # 
     for d in (altered, grown):
         out = tmp_path / "pulih2" / d.stored_path.removeprefix("arsip/")
         assert hashlib.sha256(out.read_bytes()).hexdigest() == d.stored_sha256
+
+
+def test_tags_sent_at_once_are_recorded_even_when_one_fails(office, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The tag objects of a push go up at once (s19 P18). When one fails, the push fails,
+    and those the server confirmed are recorded all the same: the next push completes
+    and verify names no version as unexpected."""
+    from brankas.core import errors
+    from brankas.core.offsite.remote import Remote as S3
+    from brankas.web.offsite.models import PushedObject
+    from brankas.web.offsite.services import offsite_verify
+
+    _add(office)
+    real = S3.put
+
+    def failing(self, key, *args, **kw):  # type: ignore[no-untyped-def]
+        if key == "manifest-sha256.txt":
+            raise errors.SetupError("offsite_server_error", endpoint="-", action="write",
+                                    status=503, answer="SlowDown", attempts=4)
+        return real(self, key, *args, **kw)
+
+    monkeypatch.setattr(S3, "put", failing)
+    with pytest.raises(errors.SetupError):
+        _push(office)
+    tags = set(PushedObject.objects.filter(kind="tag").values_list("key", flat=True))
+    assert tags == {"bagit.txt", "bag-info.txt", "brankas-index.age", "tagmanifest-sha256.txt"}
+    monkeypatch.setattr(S3, "put", real)
+    again = _push(office)
+    assert again.ok
+    report = offsite_verify(actor=office.users["operator"], name="pdn", sample=0)
+    assert report.ok and not report.unexpected, report.as_dict()

@@ -47,6 +47,7 @@ import json
 import os
 import random
 import secrets
+import sys
 import threading
 import time
 import urllib.parse
@@ -356,15 +357,15 @@ class Remote:
     def _call(self, action: str, fn: Callable[[], T], key: str = "") -> T:
         """``fn()``, retried on transient failures with exponential back-off and jitter;
         failures become BrankasErrors."""
-        from botocore.exceptions import BotoCoreError, ClientError
-
         attempt = 0
         while True:
             attempt += 1
             try:
                 return fn()
-            except (ClientError, BotoCoreError, ConnectionError, TimeoutError) as exc:
+            except Exception as exc:
                 # (a local file's OSError is not the server's: it passes through as it is)
+                if not _from_server(exc):
+                    raise
                 if not transient(exc) or attempt >= self.config.attempts:
                     raise self._error(exc, action, key, attempt) from exc
             self.retries += 1
@@ -519,8 +520,6 @@ class Remote:
     def check(self) -> None:
         """The bucket is reachable with these credentials, versioned and under Object Lock;
         else the BrankasError that says which."""
-        from botocore.exceptions import ClientError
-
         bucket = self.config.bucket
         status = self._call("read", lambda: _xml_field(
             self._request("GetBucketVersioning", "GET", None, query="versioning")[2],
@@ -532,9 +531,10 @@ class Remote:
             try:
                 return _xml_field(self._request("GetObjectLockConfiguration", "GET", None,
                                                 query="object-lock")[2], "ObjectLockEnabled")
-            except ClientError as exc:
-                if client_error(exc)[0] in ("ObjectLockConfigurationNotFoundError",
-                                             "ObjectLockConfigurationNotFound"):
+            except Exception as exc:
+                if _from_server(exc) and client_error(exc)[0] in (
+                        "ObjectLockConfigurationNotFoundError",
+                        "ObjectLockConfigurationNotFound"):
                     return None
                 raise
 
@@ -1127,6 +1127,17 @@ def _sigv4(keys: _Keys, region: str, method: str, host: str, path: str, query: s
     out["Authorization"] = (f"AWS4-HMAC-SHA256 Credential={keys.access_key}/{scope}, "
                             f"SignedHeaders={';'.join(names)}, Signature={signature}")
     return out
+
+
+def _from_server(exc: BaseException) -> bool:
+    """A failure of the request (botocore's ClientError or BotoCoreError, a lost
+    connection, a timeout), not of something local. botocore's exceptions are looked up
+    only when loaded: none of them can have been raised before (a push that only writes
+    whole objects never loads them)."""
+    if isinstance(exc, ConnectionError | TimeoutError):
+        return True
+    boto = sys.modules.get("botocore.exceptions")
+    return boto is not None and isinstance(exc, boto.ClientError | boto.BotoCoreError)
 
 
 def _ca_bundle() -> str:

@@ -728,10 +728,9 @@ def _send_tags(client: Any, remote: Remote, push: Push, recipients: list[str],
             layout.MANIFEST: manifest, layout.INDEX: index_sealed}
     tags[layout.TAGMANIFEST] = layout.tag_manifest_bytes(
         {n: layout.sha256(d) for n, d in tags.items()})
-    versions: dict[str, str | None] = {}
-    for name in (layout.BAGIT, layout.BAG_INFO, layout.MANIFEST, layout.INDEX,
-                 layout.TAGMANIFEST):
-        versions[name] = _put_tag(client, remote, push, name, tags[name])
+    versions = _put_tags(client, remote, push, {
+        n: tags[n] for n in (layout.BAGIT, layout.BAG_INFO, layout.MANIFEST, layout.INDEX,
+                             layout.TAGMANIFEST)})
     previous = (Push.objects.filter(remote=remote, status=Push.COMPLETED)
                 .exclude(seal_sha256="").order_by("-number").values_list("seal_sha256",
                                                                          flat=True).first())
@@ -743,26 +742,55 @@ def _send_tags(client: Any, remote: Remote, push: Push, recipients: list[str],
     signing = office_key()
     seal = diskseal.seal_bytes(statement, diskseal.OfficeKey(signing.public,
                                                              bytes(signing.private)))
-    _put_tag(client, remote, push, layout.SEAL, crypto.encrypt_bytes(seal, recipients))
+    _put_tags(client, remote, push, {layout.SEAL: crypto.encrypt_bytes(seal, recipients)})
     push.seal_sha256 = layout.sha256(seal)
     if head is not None:
         push.audit_seq, push.audit_hash = head
     push.save(update_fields=["seal_sha256", "audit_seq", "audit_hash"])
 
 
-def _put_tag(client: Any, remote: Remote, push: Push, name: str, data: bytes) -> str | None:
-    sha = layout.sha256(data)
-    if name == layout.BAGIT and PushedObject.objects.filter(
-            remote=remote, kind=PushedObject.TAG, key=name, sha256=sha).exists():
-        return None  # a constant, written once
+def _put_tags(client: Any, remote: Remote, push: Push, tags: dict[str, bytes]
+              ) -> dict[str, str | None]:
+    """Each tag object as a new version (bagit.txt, a constant, once), sent at once (they
+    do not depend on each other: the seal, which names the others' versions, is sent on
+    its own after them), then recorded in the order given. The version of each, None for
+    one not sent. A failure of any fails the push (after the others have ended)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     until = _retain_until(remote)
-    result = client.put(name, data, sha256=bytes.fromhex(sha), size=len(data),
-                        retain_until=until)
-    PushedObject.objects.create(
+    shas = {name: layout.sha256(data) for name, data in tags.items()}
+    if layout.BAGIT in tags and PushedObject.objects.filter(
+            remote=remote, kind=PushedObject.TAG, key=layout.BAGIT,
+            sha256=shas[layout.BAGIT]).exists():
+        tags = {n: d for n, d in tags.items() if n != layout.BAGIT}  # written once
+
+    def put(name: str) -> Any:
+        return client.put(name, tags[name], sha256=bytes.fromhex(shas[name]),
+                          size=len(tags[name]), retain_until=until)
+
+    results: dict[str, Any] = {}
+    failure: BaseException | None = None
+    if len(tags) > 1:
+        with ThreadPoolExecutor(max_workers=len(tags), thread_name_prefix="offsite-tag") as pool:
+            futures = {name: pool.submit(put, name) for name in tags}
+        for name, future in futures.items():
+            if future.exception() is None:
+                results[name] = future.result()
+            else:
+                failure = failure or future.exception()
+    else:
+        results = {name: put(name) for name in tags}
+    # what the server confirmed is the office's own, even when another tag failed (verify
+    # would name it an unsealed version otherwise)
+    PushedObject.objects.bulk_create(PushedObject(
         remote=remote, push=push, kind=PushedObject.TAG, key=name,
-        version_id=result.version_id or "", sha256=sha, size=len(data), bag_path=name,
-        confirmed=result.confirmed, retain_until=until, pushed_at=timezone.now())
-    return result.version_id  # type: ignore[no-any-return]
+        version_id=result.version_id or "", sha256=shas[name], size=len(tags[name]),
+        bag_path=name, confirmed=result.confirmed, retain_until=until,
+        pushed_at=timezone.now()) for name, result in results.items())
+    if failure is not None:
+        raise failure
+    return {name: results[name].version_id if name in results else None
+            for name in shas}
 
 
 def _superseded(obj: PushedObject) -> bool:
