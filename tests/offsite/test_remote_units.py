@@ -335,3 +335,21 @@ def test_the_signature_is_the_one_botocore_makes(method: str, url: str, headers:
     wrong = _sigv4(keys, "us-east-1", method, _host_of(endpoint), parts.path, parts.query,
                    dict(headers), hashlib.sha256(body + b"!").hexdigest(), when)
     assert wrong["Authorization"] != theirs.headers["Authorization"]
+
+
+def test_a_push_with_json_shows_no_progress_bar_and_loads_none() -> None:
+    """``offsite push --json`` (or without a terminal) has no progress bar: none is made
+    and rich is not even imported (a no-change push is mostly start-up, s19 P18)."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from brankas.cli.offsite import _progress\n"
+            "with _progress('offsite', True) as update:\n"
+            "    assert update is None\n"
+            "with _progress('offsite', False) as update:\n"  # stderr is no terminal here
+            "    assert update is None\n"
+            "assert 'rich' not in sys.modules, 'rich imported'\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, check=False)
+    assert done.returncode == 0, done.stderr
