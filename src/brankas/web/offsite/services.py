@@ -702,26 +702,29 @@ def _resumable(remote: Remote, item: _Item, key: str, progress: Callable[[int], 
     return key, state, on_part
 
 
-def _index_entries(remote: Remote) -> list[layout.Entry]:
-    """The newest object of each bag file this remote holds (older objects stay, locked,
-    in the manifest)."""
+def _payload_records(remote: Remote) -> tuple[list[layout.Entry], dict[str, str],
+                                               dict[str, int]]:
+    """In one reading of the remote's payload records: the newest object of each bag file
+    (the index; older objects stay, locked, in the manifest), and every object's SHA-256
+    and size as stored (the manifest, bag-info)."""
     newest: dict[str, layout.Entry] = {}
-    for key, wrap, sha, size, path in (PushedObject.objects.filter(
+    shas: dict[str, str] = {}
+    sizes: dict[str, int] = {}
+    for key, sha, size, wrap, bag_sha, bag_size, path in (PushedObject.objects.filter(
             remote=remote, kind=PushedObject.PAYLOAD).order_by("id").values_list(
-            "key", "wrap", "bag_sha256", "bag_size", "bag_path").iterator(chunk_size=5000)):
-        newest[path] = layout.Entry(key, wrap, sha, size, path)
-    return list(newest.values())
+            "key", "sha256", "size", "wrap", "bag_sha256", "bag_size", "bag_path")
+            .iterator(chunk_size=5000)):
+        newest[path] = layout.Entry(key, wrap, bag_sha, bag_size, path)
+        shas[key], sizes[key] = sha, size
+    return list(newest.values()), shas, sizes
 
 
 def _send_tags(client: Any, remote: Remote, push: Push, recipients: list[str],
                head: tuple[int, str] | None) -> None:
     """The index, manifest, bag-info, bagit and tag manifest as new versions, then the
     seal naming the index's and manifest's versions."""
-    objects = dict(PushedObject.objects.filter(remote=remote, kind=PushedObject.PAYLOAD)
-                   .values_list("key", "sha256"))
-    sizes = dict(PushedObject.objects.filter(remote=remote, kind=PushedObject.PAYLOAD)
-                 .values_list("key", "size"))
-    index_plain = layout.index_bytes(_index_entries(remote))
+    entries, objects, sizes = _payload_records(remote)
+    index_plain = layout.index_bytes(entries)
     index_sealed = crypto.encrypt_bytes(index_plain, recipients)
     manifest = layout.manifest_bytes(objects)
     tags = {layout.BAGIT: fmt.BAGIT_CONTENT, layout.BAG_INFO: layout.bag_info_bytes(sizes),
