@@ -514,3 +514,11 @@ def test_the_environments_proxy_is_used_as_botocore_uses_it(
         assert _proxy_for(url) == expected, endpoint
         theirs = get_environ_proxies(endpoint).get(url.scheme)
         assert (theirs is None) == (expected is None), endpoint
+    # a proxy that asks for a password: the header botocore's session would send
+    from botocore.httpsession import ProxyConfiguration
+
+    from brankas.core.offsite.remote import _proxy_headers
+
+    with_auth = "http://kantor%40pdn:s%3Acret@proxy.kantor.go.id:3128"
+    assert _proxy_headers(with_auth) == ProxyConfiguration().proxy_headers_for(with_auth)
+    assert _proxy_headers("http://proxy.kantor.go.id:3128") == {}

@@ -460,8 +460,10 @@ class Remote:
                         # system call and a Python round each; s19 P18)
                         options["blocksize"] = SEND_BLOCK
                     proxy = _proxy_for(url)
-                    self._direct_http = (urllib3.ProxyManager(proxy, **options) if proxy
-                                         else urllib3.PoolManager(**options))
+                    self._direct_http = (
+                        urllib3.ProxyManager(proxy, proxy_headers=_proxy_headers(proxy),
+                                             **options) if proxy
+                        else urllib3.PoolManager(**options))
                     self._direct_proxy = proxy
         return self._direct_http
 
@@ -1177,6 +1179,16 @@ def _proxy_for(url: urllib.parse.SplitResult) -> str | None:
     if proxy and "://" not in proxy:
         proxy = "http://" + proxy
     return proxy or None
+
+
+def _proxy_headers(proxy: str) -> dict[str, str]:
+    """A proxy's ``user:password`` (in its URL) as the Proxy-Authorization botocore sends
+    (basic, unquoted)."""
+    url = urllib.parse.urlsplit(proxy)
+    if not url.username or not url.password:
+        return {}
+    pair = f"{urllib.parse.unquote(url.username)}:{urllib.parse.unquote(url.password)}"
+    return {"Proxy-Authorization": "Basic " + base64.b64encode(pair.encode()).decode()}
 
 
 def _sent_error(exc: Exception, url: str, proxy: str | None) -> Exception:
