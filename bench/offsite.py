@@ -17,7 +17,9 @@ canary), then timed, alternating sides:
 
 rclone is configured through the environment only (``RCLONE_CONFIG_BENCH_*``: s3,
 provider Other, path style, the endpoint and the server's credentials). Wall time, CPU
-seconds (user+system) and peak memory (VmHWM) of each process; best of ROUNDS (default 2).
+seconds (user+system) and peak memory (VmHWM) of each process; each round's ratios (wall
+and CPU, the sides run back to back: the fairer reading on a shared machine), and the
+ratio of the best of ROUNDS (default 2).
 The S3 server runs on the same two cores: its CPU is not counted for either side.
 """
 
@@ -91,12 +93,14 @@ def main(argv: list[str] | None = None) -> int:
         proc.warm(tree.files)
         best: dict[str, proc.Run] = {}
         sent: dict[str, Any] = {}
+        paired: list[dict[str, float]] = []  # each round's ratios (the fairer reading)
         for n in range(rounds):
             name = f"bench{n}"
             proc.run([sys.executable, "-m", "brankas", "offsite", "add", name, "--endpoint",
                       server.endpoint, "--bucket", server.bucket, "--prefix", f"brankas-{n}",
                       "--retention-days", "1", "--json"], env=benv, cwd=inst.tmp)
             dest = f"bench:{server.bucket}/rclone-{n}"
+            this: dict[str, proc.Run] = {}
             for side, argv, e in (
                     ("brankas full", [sys.executable, "-m", "brankas", "offsite", "push", name,
                                       "--json"], benv),
@@ -114,8 +118,17 @@ def main(argv: list[str] | None = None) -> int:
                     extra = (f"sent {out['objects_sent']} objects, "
                              f"{out['bytes_sent'] / 2**20:,.1f} MiB")
                 print(_line(f"{side} #{n + 1}", run, extra), flush=True)
+                this[side] = run
                 if side not in best or run.seconds < best[side].seconds:
                     best[side] = run
+            ratios = {f"{what}_{kind}": getattr(this[f"brankas {what}"], attr)
+                      / max(getattr(this[f"rclone {what}"], attr), 1e-9)
+                      for what in ("full", "no-change")
+                      for kind, attr in (("wall", "seconds"), ("cpu", "cpu_seconds"))}
+            paired.append(ratios)
+            print(f"round {n + 1}: full {ratios['full_wall']:.2f}x wall, "
+                  f"{ratios['full_cpu']:.2f}x cpu; no-change {ratios['no-change_wall']:.2f}x "
+                  f"wall, {ratios['no-change_cpu']:.2f}x cpu", flush=True)
         full = best["brankas full"].seconds / best["rclone full"].seconds
         same = best["brankas no-change"].seconds / best["rclone no-change"].seconds
         print(f"full push / rclone copy: {full:.2f}x (target <= {TARGET_FULL}); "
@@ -125,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
                    "server": f"{server.kind} {server.version}",
                    "runs": {k: {"seconds": r.seconds, "cpu_seconds": r.cpu_seconds,
                                 "peak_mib": r.peak_rss_kib / 1024} for k, r in best.items()},
-                   "ratio_full": full, "ratio_nochange": same}
+                   "ratio_full": full, "ratio_nochange": same, "rounds": paired}
         (ROOT / ".bench").mkdir(exist_ok=True)
         (ROOT / ".bench" / "offsite.json").write_text(json.dumps(results, indent=2))
     finally:

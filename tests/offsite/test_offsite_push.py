@@ -1003,3 +1003,76 @@ def test_an_object_adopted_from_the_journal_is_locked_as_the_server_says(  # typ
     lock = raw.get_object_retention(Bucket=office.bucket, Key=f"{office.prefix}/{key}",
                                     VersionId=put["VersionId"])["Retention"]
     assert lock["RetainUntilDate"] > timezone.now() + timedelta(days=1)
+
+
+@pytest.mark.parametrize("in_memory", [1 << 20, 16])
+def test_a_document_not_as_registered_is_named_damaged_and_the_rest_restore(  # type: ignore[no-untyped-def]
+        office, tmp_path, monkeypatch, in_memory) -> None:
+    """Each biasa document is read, checked against the register and encrypted: in memory
+    when small (s19 P18), else into a staging file of ciphertext as it is read (here every
+    file, ``IN_MEMORY`` = 16). A file changed in the archive (a byte altered, or grown) is
+    named damaged and not sent; the others restore matching the register."""
+    from brankas.web.documents.models import Document
+    from brankas.web.offsite import services
+    from brankas.web.offsite.models import PushedObject
+    from brankas.web.runtime import brankas_settings
+
+    monkeypatch.setattr(services, "IN_MEMORY", in_memory)
+    home = brankas_settings().home
+    altered = Document.objects.get(agenda=office.docs["biasa"])
+    grown = Document.objects.get(agenda=office.docs["biasa2"])
+    data = (home / altered.stored_path).read_bytes()
+    (home / altered.stored_path).write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
+    with (home / grown.stored_path).open("ab") as fh:
+        fh.write(b"\n%% appended")
+    _add(office)
+    pushed = _push(office)
+    assert not pushed.ok and pushed.push.status == "completed"
+    assert sorted(pushed.damaged) == sorted([altered.stored_path, grown.stored_path])
+    assert not PushedObject.objects.filter(bag_path__in=pushed.damaged).exists()
+    report = _restore(office, tmp_path / "pulih", decrypt=True)
+    assert sorted(report.restored) == [office.docs["secret"]]
+    assert sorted(report.missing) == sorted([altered.agenda, grown.agenda])
+    # put right, the next push sends them (the in-memory path and the staging file's alike)
+    (home / altered.stored_path).write_bytes(data)
+    (home / grown.stored_path).write_bytes((home / grown.stored_path).read_bytes()[
+        :grown.stored_size])
+    again = _push(office)
+    assert again.ok and sorted(o.bag_path for o in PushedObject.objects.filter(
+        push=again.push, kind="payload", bag_path__startswith="arsip/")) == sorted(
+        [altered.stored_path, grown.stored_path])
+    report = _restore(office, tmp_path / "pulih2")
+    assert report.ok and sorted(report.restored) == sorted(office.docs.values())
+    for d in (altered, grown):
+        out = tmp_path / "pulih2" / d.stored_path.removeprefix("arsip/")
+        assert hashlib.sha256(out.read_bytes()).hexdigest() == d.stored_sha256
+
+
+def test_tags_sent_at_once_are_recorded_even_when_one_fails(office, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The tag objects of a push go up at once (s19 P18). When one fails, the push fails,
+    and those the server confirmed are recorded all the same: the next push completes
+    and verify names no version as unexpected."""
+    from brankas.core import errors
+    from brankas.core.offsite.remote import Remote as S3
+    from brankas.web.offsite.models import PushedObject
+    from brankas.web.offsite.services import offsite_verify
+
+    _add(office)
+    real = S3.put
+
+    def failing(self, key, *args, **kw):  # type: ignore[no-untyped-def]
+        if key == "manifest-sha256.txt":
+            raise errors.SetupError("offsite_server_error", endpoint="-", action="write",
+                                    status=503, answer="SlowDown", attempts=4)
+        return real(self, key, *args, **kw)
+
+    monkeypatch.setattr(S3, "put", failing)
+    with pytest.raises(errors.SetupError):
+        _push(office)
+    tags = set(PushedObject.objects.filter(kind="tag").values_list("key", flat=True))
+    assert tags == {"bagit.txt", "bag-info.txt", "brankas-index.age", "tagmanifest-sha256.txt"}
+    monkeypatch.setattr(S3, "put", real)
+    again = _push(office)
+    assert again.ok
+    report = offsite_verify(actor=office.users["operator"], name="pdn", sample=0)
+    assert report.ok and not report.unexpected, report.as_dict()

@@ -24,6 +24,7 @@ class Hostile:
     def __init__(self, answer: Answer) -> None:
         self.answer = answer
         self.requests: list[tuple[str, str]] = []
+        self.headers: list[dict[str, str]] = []  # of each request, names in lower case
         self.sent = 0  # answer body bytes written
         owner = self
 
@@ -35,6 +36,7 @@ class Hostile:
 
             def do_GET(self) -> None:
                 owner.requests.append((self.command, self.path))
+                owner.headers.append({k.lower(): v for k, v in self.headers.items()})
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 status, headers, chunks = owner.answer(self.command, self.path)
                 self.send_response_only(status)
@@ -361,3 +363,162 @@ def test_a_huge_part_etag_is_refused(hostile: Callable[[Answer], Any]) -> None:
     assert refused.value.code == "offsite_listing_invalid"
     assert "ETag" in refused.value.message("en")
     assert [m for m, _ in remote.server.requests].count("PUT") == 1
+
+
+def _bucket_and_put(method: str, path: str) -> tuple[int, dict[str, str], Iterator[bytes]]:
+    """A bucket that is versioned and locked, and takes every PUT (echoing its checksum)."""
+    if path.endswith("?versioning"):
+        return _xml('<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+                    "<Status>Enabled</Status></VersioningConfiguration>")
+    if path.endswith("?object-lock"):
+        return _xml('<ObjectLockConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+                    "<ObjectLockEnabled>Enabled</ObjectLockEnabled></ObjectLockConfiguration>")
+    return 404, {"Content-Length": "0"}, iter([])
+
+
+def test_a_push_that_only_writes_whole_objects_signs_with_the_known_sha256_and_no_client(
+        hostile: Callable[[Answer], Any]) -> None:
+    """The bucket check and a whole object's PUT (all a no-change push sends) go without
+    botocore's client (s19 P18); the PUT is signed with the SHA-256 the caller gave
+    (``x-amz-content-sha256``: the body is not read to hash it again) and carries it as
+    ``x-amz-checksum-sha256``, with the COMPLIANCE lock."""
+    import base64
+    import datetime as dt
+    import hashlib
+
+    body = b"an object of the push"
+    sha = hashlib.sha256(body).digest()
+
+    def answer(method: str, path: str) -> tuple[int, dict[str, str], Iterator[bytes]]:
+        if method == "PUT":
+            return 200, {"Content-Length": "0", "x-amz-version-id": "v1",
+                         "x-amz-checksum-sha256": base64.b64encode(sha).decode()}, iter([])
+        return _bucket_and_put(method, path)
+
+    remote = hostile(answer)
+    remote.check()
+    until = dt.datetime(2030, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+    put = remote.put("doc.age", body, sha256=sha, size=len(body), retain_until=until)
+    assert (put.version_id, put.confirmed) == ("v1", "checksum")
+    assert remote._client is None  # botocore's client never made
+    assert [m for m, _ in remote.server.requests] == ["GET", "GET", "PUT"]
+    sent = remote.server.headers[-1]
+    assert remote.server.requests[-1][1] == "/office/doc.age"
+    assert sent["x-amz-content-sha256"] == sha.hex()
+    assert sent["x-amz-checksum-sha256"] == base64.b64encode(sha).decode()
+    assert sent["x-amz-object-lock-mode"] == "COMPLIANCE"
+    assert sent["x-amz-object-lock-retain-until-date"] == "2030-01-02T03:04:05Z"
+    assert "x-amz-content-sha256" in sent["authorization"]  # signed
+
+
+def test_the_bucket_check_refuses_what_is_not_versioned_or_locked_or_not_xml(
+        hostile: Callable[[Answer], Any]) -> None:
+    """The check's answers, read without botocore's parser: a versioning other than
+    Enabled, a lock configuration that is missing, and an answer in UTF-16 declaring a DTD
+    (which a byte search for ``<!DOCTYPE`` would not see) are each refused."""
+    def suspended(method: str, path: str) -> tuple[int, dict[str, str], Iterator[bytes]]:
+        if path.endswith("?versioning"):
+            return _xml("<VersioningConfiguration><Status>Suspended</Status>"
+                        "</VersioningConfiguration>")
+        return _bucket_and_put(method, path)
+
+    def unlocked(method: str, path: str) -> tuple[int, dict[str, str], Iterator[bytes]]:
+        if path.endswith("?object-lock"):
+            data = (b"<Error><Code>ObjectLockConfigurationNotFoundError</Code>"
+                    b"<Message>none</Message></Error>")
+            return 404, {"Content-Length": str(len(data))}, iter([data])
+        return _bucket_and_put(method, path)
+
+    def utf16(method: str, path: str) -> tuple[int, dict[str, str], Iterator[bytes]]:
+        data = ('<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE V [<!ENTITY s "Enabled">]>'
+                "<VersioningConfiguration><Status>&s;</Status></VersioningConfiguration>"
+                ).encode("utf-16")
+        return 200, {"Content-Length": str(len(data))}, iter([data])
+
+    for answer, code in ((suspended, "offsite_no_versioning"),
+                         (unlocked, "offsite_no_object_lock"),
+                         (utf16, "offsite_listing_invalid")):
+        with pytest.raises(errors.BrankasError) as refused:
+            hostile(answer).check()
+        assert refused.value.code == code, answer
+
+
+def test_a_refusal_of_a_put_is_read_from_its_error_answer(
+        hostile: Callable[[Answer], Any]) -> None:
+    """A PUT made without botocore's client still says what the server said: wrong keys
+    are a refusal of the credentials (never retried), a 503 is retried."""
+    import hashlib
+
+    def answer(method: str, path: str) -> tuple[int, dict[str, str], Iterator[bytes]]:
+        data = (b'<?xml version="1.0"?><Error><Code>SignatureDoesNotMatch</Code>'
+                b"<Message>no</Message></Error>")
+        return 403, {"Content-Length": str(len(data))}, iter([data])
+
+    def busy(method: str, path: str) -> tuple[int, dict[str, str], Iterator[bytes]]:
+        return 503, {"Content-Length": "0"}, iter([])
+
+    body = b"x"
+    for make, code, retries in ((answer, "offsite_credentials_refused", 0),
+                                (busy, "offsite_server_error", 1)):
+        remote = hostile(make)
+        with pytest.raises(errors.BrankasError) as refused:
+            remote.put("doc.age", body, sha256=hashlib.sha256(body).digest(), size=1,
+                       retain_until=None)
+        assert (refused.value.code, remote.retries) == (code, retries)
+
+
+def test_an_endless_answer_to_a_put_is_cut_and_its_connection_not_reused(
+        hostile: Callable[[Answer], Any]) -> None:
+    """A PUT made without botocore's client reads its answer as the client's requests do:
+    bounded (refused after ANSWER_MAX bytes), and the connection it came on is closed, not
+    handed to the next request half read."""
+    import base64
+    import hashlib
+
+    body = b"x"
+    sha = hashlib.sha256(body).digest()
+    endless = [True]
+
+    def answer(method: str, path: str) -> tuple[int, dict[str, str], Iterator[bytes]]:
+        if endless[0]:
+            return 200, {"x-amz-version-id": "v1"}, iter([b"a" * MiB] * 64)
+        return 200, {"Content-Length": "0", "x-amz-version-id": "v2",
+                     "x-amz-checksum-sha256": base64.b64encode(sha).decode()}, iter([])
+
+    remote = hostile(answer)
+    with pytest.raises(errors.IntegrityFailure) as refused:
+        remote.put("doc.age", body, sha256=sha, size=1, retain_until=None)
+    assert refused.value.code == "offsite_listing_invalid"
+    assert remote.server.sent < 64 * MiB
+    endless[0] = False
+    assert remote.put("doc.age", body, sha256=sha, size=1, retain_until=None).version_id == "v2"
+
+
+def test_the_environments_proxy_is_used_as_botocore_uses_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The requests made without botocore's client go through the proxy botocore would use
+    (``http_proxy``/``https_proxy``), except for a host in ``no_proxy``."""
+    import urllib.parse
+
+    from botocore.utils import get_environ_proxies
+
+    from brankas.core.offsite.remote import _proxy_for
+
+    monkeypatch.setenv("http_proxy", "proxy.kantor.go.id:3128")
+    monkeypatch.setenv("https_proxy", "http://proxy.kantor.go.id:3128")
+    monkeypatch.setenv("no_proxy", "s3.lokal,127.0.0.1")
+    for endpoint, expected in (("http://s3.provinsi.go.id:9000", "http://proxy.kantor.go.id:3128"),
+                               ("https://s3.provinsi.go.id", "http://proxy.kantor.go.id:3128"),
+                               ("http://s3.lokal:9000", None), ("http://127.0.0.1:8333", None)):
+        url = urllib.parse.urlsplit(endpoint)
+        assert _proxy_for(url) == expected, endpoint
+        theirs = get_environ_proxies(endpoint).get(url.scheme)
+        assert (theirs is None) == (expected is None), endpoint
+    # a proxy that asks for a password: the header botocore's session would send
+    from botocore.httpsession import ProxyConfiguration
+
+    from brankas.core.offsite.remote import _proxy_headers
+
+    with_auth = "http://kantor%40pdn:s%3Acret@proxy.kantor.go.id:3128"
+    assert _proxy_headers(with_auth) == ProxyConfiguration().proxy_headers_for(with_auth)
+    assert _proxy_headers("http://proxy.kantor.go.id:3128") == {}

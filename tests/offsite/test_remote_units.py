@@ -288,3 +288,68 @@ def test_lost_connections_are_transient() -> None:
     assert _transient(ConnectionClosedError(endpoint_url="http://h"))
     assert _transient(ReadTimeoutError(endpoint_url="http://h"))
     assert not _transient(ValueError("a bug"))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("method", "url", "headers", "token"), [
+    ("PUT", "http://127.0.0.1:8333/office/pre/fix/0a1b2c.age",
+     {"Content-Length": "2000",
+      "x-amz-checksum-sha256": "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=",
+      "x-amz-object-lock-mode": "COMPLIANCE",
+      "x-amz-object-lock-retain-until-date": "2027-01-10T01:02:03.456789Z",
+      "Expect": "100-continue"}, None),
+    ("GET", "https://s3.example.go.id/office?versioning", {}, "a-session-token"),
+    ("GET", "http://[::1]:9000/office?object-lock", {}, None),
+    ("PUT", "https://s3.example.go.id:443/office/a%2Bb/x~y", {"Content-Length": "0"}, None),
+])
+def test_the_signature_is_the_one_botocore_makes(method: str, url: str, headers: dict[str, str],
+                                                  token: str | None,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The requests made without botocore's client are signed by ``_sigv4`` (with the
+    payload's SHA-256 the caller knows: the body is not read again): the Authorization and
+    every header signed are those botocore's S3SigV4Auth makes for the same request, which
+    hashes the body itself."""
+    import datetime as dt
+    import hashlib
+    import urllib.parse
+
+    import botocore.auth
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+
+    from brankas.core.offsite.remote import _host_of, _Keys, _sigv4
+
+    body = b"the object's bytes" * 100 if method == "PUT" else b""
+    keys = _Keys("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", token)
+    when = dt.datetime(2026, 12, 6, 1, 2, 3, tzinfo=dt.UTC)
+    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: when.replace(tzinfo=None))
+    theirs = AWSRequest(method=method, url=url, headers=dict(headers), data=body)
+    S3SigV4Auth(keys, "s3", "us-east-1").add_auth(theirs)
+    parts = urllib.parse.urlsplit(url)
+    endpoint = f"{parts.scheme}://{parts.netloc}"
+    ours = _sigv4(keys, "us-east-1", method, _host_of(endpoint), parts.path, parts.query,
+                  dict(headers), hashlib.sha256(body).hexdigest(), when)
+    assert ours["Authorization"] == theirs.headers["Authorization"]
+    for name in ("X-Amz-Date", "X-Amz-Content-SHA256", "X-Amz-Security-Token"):
+        assert ours.get(name) == theirs.headers.get(name)
+    assert ours["Host"] == botocore.auth._host_from_url(url)
+    wrong = _sigv4(keys, "us-east-1", method, _host_of(endpoint), parts.path, parts.query,
+                   dict(headers), hashlib.sha256(body + b"!").hexdigest(), when)
+    assert wrong["Authorization"] != theirs.headers["Authorization"]
+
+
+def test_a_push_with_json_shows_no_progress_bar_and_loads_none() -> None:
+    """``offsite push --json`` (or without a terminal) has no progress bar: none is made
+    and rich is not even imported (a no-change push is mostly start-up, s19 P18)."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from brankas.cli.offsite import _progress\n"
+            "with _progress('offsite', True) as update:\n"
+            "    assert update is None\n"
+            "with _progress('offsite', False) as update:\n"  # stderr is no terminal here
+            "    assert update is None\n"
+            "assert 'rich' not in sys.modules, 'rich imported'\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, check=False)
+    assert done.returncode == 0, done.stderr

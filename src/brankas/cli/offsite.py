@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +32,18 @@ def parse_rate(text: str) -> int:
         fail(f"--bwlimit {text!r}: contoh / e.g. 500K, 2M", 2)
         raise AssertionError  # fail exits
     return max(1, int(float(found.group(1)) * _UNITS[found.group(2).lower()]))
+
+
+@contextlib.contextmanager
+def _progress(title: str, quiet: bool) -> Iterator[Any]:
+    """The progress bar on a terminal (``progress_bar``); with ``--json`` or no terminal
+    none at all, and its library (rich) not even imported: a no-change push is mostly
+    start-up (s19 P18)."""
+    if quiet or not os.isatty(2):
+        yield None
+        return
+    with progress_bar(title, quiet) as update:
+        yield update
 
 
 @main.group()
@@ -120,7 +135,7 @@ def push_cmd(actor, name: str, bwlimit: str | None, as_json: bool) -> None:  # t
     from brankas.web.offsite.services import offsite_push
 
     rate = parse_rate(bwlimit) if bwlimit else None
-    with progress_bar("offsite", as_json) as on_progress:
+    with _progress("offsite", as_json) as on_progress:
         outcome = offsite_push(actor=actor, name=name, bwlimit=rate, on_progress=on_progress)
     if as_json:
         emit_json(outcome.as_dict())
@@ -147,7 +162,7 @@ def verify_cmd(actor, name: str, sample: float, as_json: bool) -> None:  # type:
     SHA-256). Exit status 1 when anything is wrong."""
     from brankas.web.offsite.services import offsite_verify
 
-    with progress_bar("verify", as_json) as on_progress:
+    with _progress("verify", as_json) as on_progress:
         report = offsite_verify(actor=actor, name=name, sample=sample, on_progress=on_progress)
     if as_json:
         emit_json(report.as_dict())
@@ -189,7 +204,7 @@ def restore_cmd(actor, name: str, agendas: tuple[str, ...], to: str, decrypt: bo
     if passphrase is None:
         fail("frasa sandi diperlukan / a passphrase is needed: --passphrase-file F", 2)
         return
-    with progress_bar("pulihkan", as_json) as on_progress:
+    with _progress("pulihkan", as_json) as on_progress:
         report = offsite_restore(actor=actor, name=name, to=Path(to), passphrase=passphrase,
                                  agendas=list(agendas) or None, decrypt=decrypt,
                                  on_progress=on_progress)

@@ -41,17 +41,20 @@ import binascii
 import contextlib
 import datetime as dt
 import hashlib
+import hmac
 import io
 import json
 import os
 import random
 import secrets
+import sys
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, BinaryIO, NamedTuple, TypeVar
 
 from brankas.core import errors
 from brankas.core.offsite.answers import (
@@ -93,6 +96,12 @@ CANARY_PREFIX = "canary/"
 CANARY_DAYS = 1
 READ_CHUNK = 1 * MiB
 RETRY_CAP = 8.0  # seconds: the longest back-off between two attempts
+POOL = 10  # connections kept open to the server (the push sends 8 objects at once)
+SEND_BLOCK = 256 * 1024  # bytes of a request body handed to the socket at once
+# Headers never signed (as botocore: a proxy or the connection may change them).
+UNSIGNED = frozenset({"expect", "user-agent", "connection", "keep-alive", "transfer-encoding",
+                      "proxy-authorization", "proxy-authenticate", "te", "trailer", "upgrade"})
+EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 T = TypeVar("T")
 
@@ -282,8 +291,6 @@ class Remote:
     bandwidth limit is shared by every call of one Remote."""
 
     def __init__(self, config: RemoteConfig) -> None:
-        from botocore.config import Config
-
         self.config = config
         self.endpoint = check_endpoint(config.endpoint)
         check_bucket(config.bucket)
@@ -293,27 +300,48 @@ class Remote:
             raise ValueError("part_size must be 5 MiB to 5 GiB")
         if config.attempts < 1 or config.bwlimit is not None and config.bwlimit <= 0:
             raise ValueError("attempts must be at least 1 and bwlimit positive")
-        key, secret, token = credentials(config.credentials_file, config.profile)
-        with _SESSION_LOCK:
-            self._s3: Any = _session().create_client(
-                "s3", region_name=config.region, endpoint_url=self.endpoint,
-                aws_access_key_id=key, aws_secret_access_key=secret, aws_session_token=token,
-                config=Config(
-                    s3={"addressing_style": "path"},
-                    signature_version="s3v4",
-                    # botocore's own retries off ("standard" mode, one attempt): ours
-                    # (_call) retry a part from its bytes, count the attempts and never
-                    # retry a refusal.
-                    retries={"mode": "standard", "total_max_attempts": 1},
-                    connect_timeout=config.connect_timeout, read_timeout=config.read_timeout,
-                    tcp_keepalive=True,
-                    # The SHA-256 is ours (ChecksumSHA256); no CRC32 of boto3's on top.
-                    request_checksum_calculation="when_required",
-                    response_checksum_validation="when_required"))
-        self._s3.meta.events.register("before-send.s3", self._send)
+        self._keys = _Keys(*credentials(config.credentials_file, config.profile))
+        self._client: Any = None  # botocore's client, made when first needed (_s3)
+        self._direct_http: Any = None  # the urllib3 pool of _request (_direct)
+        self._direct_proxy: str | None = None
+        self._host = _host_of(self.endpoint)
+        self._making = threading.Lock()
         self.limiter = TokenBucket(config.bwlimit) if config.bwlimit else None
         self.retries = 0  # transient failures retried, for the tests and the reports
         self.page = LIST_PAGE  # entries asked for per listing request
+
+    @property
+    def _s3(self) -> Any:
+        """botocore's client, made when first needed: a push that only writes whole objects
+        (a no-change push: its tags, its audit segment) never needs it, nor its 0.1 s of
+        imports and model loading (s19 P18)."""
+        if self._client is None:
+            from botocore.config import Config
+
+            config = self.config
+            with _SESSION_LOCK:
+                if self._client is None:
+                    client = _session().create_client(
+                        "s3", region_name=config.region, endpoint_url=self.endpoint,
+                        aws_access_key_id=self._keys.access_key,
+                        aws_secret_access_key=self._keys.secret_key,
+                        aws_session_token=self._keys.token,
+                        config=Config(
+                            s3={"addressing_style": "path"},
+                            signature_version="s3v4",
+                            # botocore's own retries off ("standard" mode, one attempt):
+                            # ours (_call) retry a part from its bytes, count the attempts
+                            # and never retry a refusal.
+                            retries={"mode": "standard", "total_max_attempts": 1},
+                            connect_timeout=config.connect_timeout,
+                            read_timeout=config.read_timeout,
+                            tcp_keepalive=True,
+                            # The SHA-256 is ours (ChecksumSHA256); no CRC32 of boto3's on top.
+                            request_checksum_calculation="when_required",
+                            response_checksum_validation="when_required"))
+                    client.meta.events.register("before-send.s3", self._send)
+                    self._client = client
+        return self._client
 
     # - plumbing
 
@@ -330,15 +358,15 @@ class Remote:
     def _call(self, action: str, fn: Callable[[], T], key: str = "") -> T:
         """``fn()``, retried on transient failures with exponential back-off and jitter;
         failures become BrankasErrors."""
-        from botocore.exceptions import BotoCoreError, ClientError
-
         attempt = 0
         while True:
             attempt += 1
             try:
                 return fn()
-            except (ClientError, BotoCoreError, ConnectionError, TimeoutError) as exc:
+            except Exception as exc:
                 # (a local file's OSError is not the server's: it passes through as it is)
+                if not _from_server(exc):
+                    raise
                 if not transient(exc) or attempt >= self.config.attempts:
                     raise self._error(exc, action, key, attempt) from exc
             self.retries += 1
@@ -354,40 +382,131 @@ class Remote:
         """botocore's before-send: send the request (its body armed: the signing read is
         over) and read the answer, bounded. botocore would read any answer but an object's
         whole into memory, however long the server makes it."""
+        return self._deliver(request, self._s3._endpoint.http_session)
+
+    def _deliver(self, request: Any, http: Any) -> Any:
+        """Send ``request`` through ``http`` (botocore's URLLib3Session) and read the
+        answer, bounded (an object's body is left to stream when the request asks for it)."""
         if isinstance(request.body, ThrottledReader):
             request.body.arm()
         streamed, request.stream_output = request.stream_output, True  # read below
-        response = self._s3._endpoint.http_session.send(request)
+        response = http.send(request)
         if streamed and response.status_code < 300:
             return response  # an object: streamed and bounded by get()
-        from botocore.exceptions import ConnectionClosedError, ReadTimeoutError
+        response._content = self._answer(response.raw, response.status_code, request.url)
+        return response
+
+    def _answer(self, raw: Any, status: int, url: str) -> bytes:
+        """An answer's body (urllib3's stream ``raw``), read as it comes and bounded: at
+        most ANSWER_MAX bytes, no slow loris; an answer declaring a DTD is refused (a
+        failure's is dropped). A timeout or a cut is botocore's exception for it."""
         from urllib3.exceptions import HTTPError
         from urllib3.exceptions import ReadTimeoutError as Urllib3Timeout
 
         data = bytearray()
         began = time.monotonic()
         try:
-            while chunk := _some(response.raw, 64 * 1024):
+            while chunk := _some(raw, 64 * 1024):
                 data += chunk
                 self._too_slow(len(data), began)
                 if len(data) > ANSWER_MAX:
-                    response.raw.close()
+                    raw.close()
                     raise errors.IntegrityFailure(
                         "offsite_listing_invalid", detail=f"an answer over {ANSWER_MAX} bytes")
         except Urllib3Timeout as exc:  # as botocore's own send says them
-            raise ReadTimeoutError(endpoint_url=request.url, error=exc) from exc
+            from botocore.exceptions import ReadTimeoutError
+
+            raise ReadTimeoutError(endpoint_url=url, error=exc) from exc
         except HTTPError as exc:
-            raise ConnectionClosedError(endpoint_url=request.url) from exc
+            from botocore.exceptions import ConnectionClosedError
+
+            raise ConnectionClosedError(endpoint_url=url) from exc
         if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
             # S3's XML has none; its entities would be expanded by the parser (9 MiB of
             # them made a 270 MiB key here, 766 MiB at the peak). A failure's page (a
             # gateway's HTML "502") is dropped: its status says enough.
-            if response.status_code < 300:
+            if status < 300:
                 raise errors.IntegrityFailure("offsite_listing_invalid",
                                               detail="an answer declaring a DTD")
             data = bytearray()
-        response._content = bytes(data)
-        return response
+        return bytes(data)
+
+    def _direct(self) -> Any:
+        """The urllib3 pool of the requests made without botocore's client (whole-object
+        PUTs, the bucket check), set up as botocore sets up its own (connect and read
+        timeouts, keep-alive, no retries or redirects of urllib3's, the environment's
+        proxies, ``AWS_CA_BUNDLE`` or certifi's authorities): none of the client's
+        per-request machinery (events, endpoint rules, serialisers, parsers, its generic
+        signer: about two thirds of each small PUT's CPU) and none of its 0.1-0.2 s of
+        imports (s19 P18)."""
+        if self._direct_http is None:
+            with self._making:
+                if self._direct_http is None:
+                    import socket
+
+                    import urllib3
+
+                    url = urllib.parse.urlsplit(self.endpoint)
+                    options: dict[str, Any] = {
+                        "maxsize": POOL, "retries": False,
+                        "timeout": urllib3.Timeout(connect=self.config.connect_timeout,
+                                                   read=self.config.read_timeout),
+                        "socket_options": [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),
+                                           (socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)]}
+                    if url.scheme == "https":
+                        options |= {"cert_reqs": "CERT_REQUIRED", "ca_certs": _ca_bundle()}
+                    if int(urllib3.__version__.split(".")[0]) >= 2:  # 1.26 has no such key
+                        # a body sent in larger pieces (urllib3's default: 16 KiB, a
+                        # system call and a Python round each; s19 P18)
+                        options["blocksize"] = SEND_BLOCK
+                    proxy = _proxy_for(url)
+                    self._direct_http = (
+                        urllib3.ProxyManager(proxy, proxy_headers=_proxy_headers(proxy),
+                                             **options) if proxy
+                        else urllib3.PoolManager(**options))
+                    self._direct_proxy = proxy
+        return self._direct_http
+
+    def _request(self, operation: str, method: str, key: str | None, *, query: str = "",
+                 headers: dict[str, str] | None = None, body: Any = None,
+                 payload_sha256: str = EMPTY_SHA256) -> tuple[int, Any, bytes]:
+        """One request signed (SigV4, ``_sigv4``) and sent without botocore's client: the
+        status, headers and (bounded) body of a success; a failure is the ClientError
+        botocore would raise (its code and message from the answer's XML, else the status),
+        for ``_call``. ``payload_sha256``: the body's SHA-256 (hex), which the server checks."""
+        path = f"/{self.config.bucket}"
+        if key is not None:
+            path += "/" + urllib.parse.quote(key, safe="/~")
+        signed = _sigv4(self._keys, self.config.region, method, self._host, path, query,
+                        headers or {}, payload_sha256, dt.datetime.now(dt.UTC))
+        url = self.endpoint + path + (f"?{query}" if query else "")
+        http = self._direct()
+        if isinstance(body, ThrottledReader):
+            body.arm()  # nothing reads it before it is sent (the signature has its SHA-256)
+        try:
+            response = http.urlopen(method, url, body=body, headers=signed, retries=False,
+                                    redirect=False, assert_same_host=False,
+                                    preload_content=False, decode_content=False)
+        except Exception as exc:  # noqa: BLE001 (each becomes botocore's, as its session)
+            said = _sent_error(exc, url, self._direct_proxy)
+            if said is exc:
+                raise
+            raise said from exc
+        try:
+            data = self._answer(response, response.status, url)
+        except BaseException:
+            response.close()  # its connection never goes back to the pool half read
+            raise
+        response.release_conn()
+        if response.status >= 300:
+            code, message = _error_of(data)
+            from botocore.exceptions import ClientError
+
+            raise ClientError({"Error": {"Code": code or str(response.status),
+                                         "Message": message},
+                               "ResponseMetadata": {"HTTPStatusCode": response.status}},
+                              operation)
+        return response.status, response.headers, data
 
     def _too_slow(self, got: int, began: float) -> None:
         """Refuse a slow loris: a server sending each piece just within the read timeout
@@ -408,24 +527,25 @@ class Remote:
     def check(self) -> None:
         """The bucket is reachable with these credentials, versioned and under Object Lock;
         else the BrankasError that says which."""
-        from botocore.exceptions import ClientError
-
         bucket = self.config.bucket
-        versioning = self._call("read", lambda: self._s3.get_bucket_versioning(Bucket=bucket))
-        if versioning.get("Status") != "Enabled":
+        status = self._call("read", lambda: _xml_field(
+            self._request("GetBucketVersioning", "GET", None, query="versioning")[2],
+            "Status"))
+        if status != "Enabled":
             raise errors.SetupError("offsite_no_versioning", bucket=bucket)
 
-        def lock() -> dict[str, Any]:
+        def lock() -> str | None:
             try:
-                return self._s3.get_object_lock_configuration(Bucket=bucket)
-            except ClientError as exc:
-                if client_error(exc)[0] in ("ObjectLockConfigurationNotFoundError",
-                                             "ObjectLockConfigurationNotFound"):
-                    return {}
+                return _xml_field(self._request("GetObjectLockConfiguration", "GET", None,
+                                                query="object-lock")[2], "ObjectLockEnabled")
+            except Exception as exc:
+                if _from_server(exc) and client_error(exc)[0] in (
+                        "ObjectLockConfigurationNotFoundError",
+                        "ObjectLockConfigurationNotFound"):
+                    return None
                 raise
 
-        config = self._call("read", lock).get("ObjectLockConfiguration") or {}
-        if config.get("ObjectLockEnabled") != "Enabled":
+        if self._call("read", lock) != "Enabled":
             raise errors.SetupError("offsite_no_object_lock", bucket=bucket)
 
     # - writing
@@ -454,15 +574,21 @@ class Remote:
         if size > part_size:
             return self._put_multipart(key, full, source, sha256, size, until, part_size,
                                        progress, resume)
-        lock = _lock(until)
+        headers = {"Content-Length": str(size), "x-amz-checksum-sha256": _b64(sha256)}
+        if until is not None:  # as botocore writes them (ISO 8601, UTC)
+            headers["x-amz-object-lock-mode"] = "COMPLIANCE"
+            headers["x-amz-object-lock-retain-until-date"] = _iso8601(until)
 
         def once() -> dict[str, Any]:
             raw: BinaryIO = (io.BytesIO(source) if isinstance(source, bytes | bytearray)
                              else _Window(Path(source), 0, size))  # type: ignore[assignment]
             with self._limit(raw) as body:
-                return self._s3.put_object(Bucket=self.config.bucket, Key=full, Body=body,
-                                           ContentLength=size, ChecksumSHA256=_b64(sha256),
-                                           **lock)
+                # Signed with the SHA-256 the caller gave (x-amz-content-sha256): a body
+                # that is not what it says is refused by the server (and by its checksum).
+                _, answer, _ = self._request("PutObject", "PUT", full, headers=headers,
+                                             body=body, payload_sha256=sha256.hex())
+            return {"VersionId": answer.get("x-amz-version-id"),
+                    "ChecksumSHA256": answer.get("x-amz-checksum-sha256")}
 
         reply = self._call("write", once, key)
         version = self._version(reply, key, until)
@@ -948,6 +1074,192 @@ class Remote:
 
 _SESSION_LOCK = threading.Lock()
 _SESSIONS: list[Any] = []
+_SIGNING_KEYS: dict[tuple[str, str, str], bytes] = {}  # (secret, day, region): SigV4 key
+
+
+class _Keys(NamedTuple):
+    """The credentials (the fields botocore's signer reads, for the tests' comparison)."""
+
+    access_key: str
+    secret_key: str
+    token: str | None
+
+
+def _host_of(endpoint: str) -> str:
+    """The Host header of ``endpoint`` as botocore signs it: lower case, an IPv6 address in
+    brackets, the port unless the scheme's own."""
+    url = urllib.parse.urlsplit(endpoint)
+    host = str(url.hostname)
+    if ":" in host:
+        host = f"[{host}]"
+    if url.port is not None and url.port != {"http": 80, "https": 443}.get(url.scheme):
+        host = f"{host}:{url.port}"
+    return host
+
+
+def _sigv4(keys: _Keys, region: str, method: str, host: str, path: str, query: str,
+           headers: dict[str, str], payload_sha256: str, when: dt.datetime) -> dict[str, str]:
+    """``headers`` with the AWS Signature Version 4 of the request added (``Host``,
+    ``x-amz-date``, ``x-amz-content-sha256``, the session token, ``Authorization``): the
+    signature botocore's S3SigV4Auth makes (tests/offsite/test_remote_units.py compares
+    them), with the payload's SHA-256 given (the body is not read again to hash it) and
+    none of botocore's per-request machinery. ``path`` is sent as it is (S3 paths are not
+    normalised; the key is already URI-encoded); ``query`` is ``name`` or ``name=value``
+    pairs, already encoded."""
+    stamp = when.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    day = stamp[:8]
+    out = {**headers, "Host": host, "X-Amz-Date": stamp, "X-Amz-Content-SHA256": payload_sha256}
+    if keys.token:
+        out["X-Amz-Security-Token"] = keys.token
+    canonical_headers = {k.lower(): " ".join(v.split()) for k, v in out.items()
+                         if k.lower() not in UNSIGNED}
+    names = sorted(canonical_headers)
+    pairs = sorted(p.partition("=")[::2] for p in query.split("&") if p)
+    scope = f"{day}/{region}/s3/aws4_request"
+    canonical = "\n".join([
+        method.upper(), path, "&".join(f"{k}={v}" for k, v in pairs),
+        "".join(f"{n}:{canonical_headers[n]}\n" for n in names), ";".join(names),
+        payload_sha256])
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", stamp, scope,
+                         hashlib.sha256(canonical.encode()).hexdigest()])
+    signing = _SIGNING_KEYS.get((keys.secret_key, day, region))
+    if signing is None:
+        signing = f"AWS4{keys.secret_key}".encode()
+        for part in (day, region, "s3", "aws4_request"):
+            signing = hmac.new(signing, part.encode(), hashlib.sha256).digest()
+        if len(_SIGNING_KEYS) > 16:
+            _SIGNING_KEYS.clear()
+        _SIGNING_KEYS[(keys.secret_key, day, region)] = signing
+    signature = hmac.new(signing, to_sign.encode(), hashlib.sha256).hexdigest()
+    out["Authorization"] = (f"AWS4-HMAC-SHA256 Credential={keys.access_key}/{scope}, "
+                            f"SignedHeaders={';'.join(names)}, Signature={signature}")
+    return out
+
+
+def _from_server(exc: BaseException) -> bool:
+    """A failure of the request (botocore's ClientError or BotoCoreError, a lost
+    connection, a timeout), not of something local. botocore's exceptions are looked up
+    only when loaded: none of them can have been raised before (a push that only writes
+    whole objects never loads them)."""
+    if isinstance(exc, ConnectionError | TimeoutError):
+        return True
+    boto = sys.modules.get("botocore.exceptions")
+    return boto is not None and isinstance(exc, boto.ClientError | boto.BotoCoreError)
+
+
+def _ca_bundle() -> str:
+    """The certificate authorities botocore would trust: ``AWS_CA_BUNDLE`` (an office's
+    private authority), ``REQUESTS_CA_BUNDLE``, else certifi's (botocore's own copy when
+    certifi is missing)."""
+    named = os.environ.get("AWS_CA_BUNDLE") or os.environ.get("REQUESTS_CA_BUNDLE")
+    if named:
+        return named
+    try:
+        import certifi
+    except ImportError:
+        import importlib.util
+
+        spec = importlib.util.find_spec("botocore")
+        assert spec is not None and spec.origin is not None
+        return str(Path(spec.origin).parent / "cacert.pem")
+    return str(certifi.where())
+
+
+def _proxy_for(url: urllib.parse.SplitResult) -> str | None:
+    """The environment's proxy for ``url`` (``https_proxy``, ``http_proxy``, ``no_proxy``),
+    as botocore reads it (``get_environ_proxies``), or None."""
+    import urllib.request
+
+    try:
+        if urllib.request.proxy_bypass(url.netloc):
+            return None
+    except (TypeError, OSError):
+        pass
+    proxy = urllib.request.getproxies().get(url.scheme)
+    if proxy and "://" not in proxy:
+        proxy = "http://" + proxy
+    return proxy or None
+
+
+def _proxy_headers(proxy: str) -> dict[str, str]:
+    """A proxy's ``user:password`` (in its URL) as the Proxy-Authorization botocore sends
+    (basic, unquoted)."""
+    url = urllib.parse.urlsplit(proxy)
+    if not url.username or not url.password:
+        return {}
+    pair = f"{urllib.parse.unquote(url.username)}:{urllib.parse.unquote(url.password)}"
+    return {"Proxy-Authorization": "Basic " + base64.b64encode(pair.encode()).decode()}
+
+
+def _sent_error(exc: Exception, url: str, proxy: str | None) -> Exception:
+    """What botocore's URLLib3Session raises for ``exc`` from urllib3 (``answers`` knows
+    those: which are transient, what each says)."""
+    import socket
+
+    from botocore import exceptions as boto
+    from urllib3 import exceptions as u3
+
+    if isinstance(exc, u3.SSLError):
+        return boto.SSLError(endpoint_url=url, error=exc)
+    if isinstance(exc, u3.NewConnectionError | socket.gaierror):
+        return boto.EndpointConnectionError(endpoint_url=url, error=exc)
+    if isinstance(exc, u3.ProxyError):
+        return boto.ProxyConnectionError(proxy_url=shown(proxy), error=exc)
+    if isinstance(exc, u3.ConnectTimeoutError):
+        return boto.ConnectTimeoutError(endpoint_url=url, error=exc)
+    if isinstance(exc, u3.ReadTimeoutError):
+        return boto.ReadTimeoutError(endpoint_url=url, error=exc)
+    if isinstance(exc, u3.ProtocolError):
+        return boto.ConnectionClosedError(error=exc, request=None, endpoint_url=url)
+    if isinstance(exc, OSError | u3.HTTPError):
+        return boto.HTTPClientError(error=exc)
+    return exc
+
+
+def _iso8601(when: dt.datetime) -> str:
+    """A time as botocore writes an ``iso8601`` header (S3's lock date): UTC, ``Z``."""
+    when = when.astimezone(dt.UTC)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.%fZ" if when.microsecond else "%Y-%m-%dT%H:%M:%SZ")
+
+
+def _xml(data: bytes) -> Any:
+    """The root of a small answer's XML, or a refusal. Parsed as UTF-8 text with no
+    declaration (a UTF-16 document would slip past ``_deliver``'s byte check for a DTD:
+    none is accepted here, so no entity can be defined and expanded)."""
+    from xml.etree import ElementTree
+
+    try:
+        text = data.decode("utf-8")
+        if "<!DOCTYPE" in text.upper() or "<!ENTITY" in text.upper():
+            raise ValueError("a DTD")
+        return ElementTree.fromstring(text)  # noqa: S314 (no DTD: above)
+    except (ElementTree.ParseError, ValueError, LookupError) as exc:
+        raise errors.IntegrityFailure("offsite_listing_invalid",
+                                      detail=f"an answer that is not XML ({exc})"[:200]) from None
+
+
+def _child(root: Any, name: str) -> str | None:
+    """The text of ``root``'s child ``name`` (in any XML namespace), or None."""
+    for child in root:
+        if child.tag == name or child.tag.endswith("}" + name):
+            return str(child.text or "")
+    return None
+
+
+def _xml_field(data: bytes, name: str) -> str | None:
+    return _child(_xml(data), name) if data.strip() else None
+
+
+def _error_of(data: bytes) -> tuple[str, str]:
+    """The code and message of an error answer (``<Error><Code>``), empty when it has none
+    (an empty body, HTML from a gateway, garbage: the status says enough)."""
+    try:
+        root = _xml(data) if data.strip() else None
+    except errors.IntegrityFailure:
+        return "", ""
+    if root is None:
+        return "", ""
+    return _child(root, "Code") or "", _child(root, "Message") or ""
 
 
 def _session() -> Any:

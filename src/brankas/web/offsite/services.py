@@ -31,7 +31,6 @@ import math
 import os
 import re
 import secrets
-import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -434,6 +433,34 @@ def _retain_until(remote: Remote) -> datetime:
     return timezone.now() + timedelta(days=remote.retention_days)
 
 
+IN_MEMORY = 1 << 20  # a file up to this size is encrypted in memory (no staging file)
+
+
+def _encrypt(item: _Item, recipients: list[str], files: runfiles.RunFiles, name: str
+             ) -> tuple[Path | bytes, str, int] | None:
+    """``item`` encrypted to ``recipients`` (age), its plaintext checked against the
+    register (SHA-256 and size: None when it is not as registered): the ciphertext, its
+    SHA-256 and size. A file up to IN_MEMORY is read and encrypted in memory (most
+    documents: no staging file, no helper thread, s19 P18); a larger one is encrypted into
+    a staging file of ciphertext as it is read, in this thread. No plaintext is written."""
+    with _open_source(item) as raw:
+        if item.size <= IN_MEMORY:
+            plain = raw.read(item.size + 1)  # a file grown since: refused below
+            if len(plain) != item.size or hashlib.sha256(plain).hexdigest() != item.sha256:
+                return None
+            cipher = crypto.encrypt_bytes(plain, recipients)
+            return cipher, hashlib.sha256(cipher).hexdigest(), len(cipher)
+        reader = HashingReader(raw)  # type: ignore[arg-type]
+        with files.write(name) as (out, done):
+            crypto.encrypt_stream(io.BufferedReader(reader, fsutil.CHUNK), out,  # type: ignore[arg-type]
+                                  recipients)
+    if reader.hash.hexdigest() != item.sha256 or reader.size != item.size:
+        with contextlib.suppress(OSError):
+            done[0].path.unlink()
+        return None
+    return done[0].path, done[0].sha256, done[0].size
+
+
 def _send_payload(client: Any, remote: Remote, push: Push, items: list[_Item],
                   recipients: list[str], files: runfiles.RunFiles, outcome: PushOutcome,
                   on_progress: Progress | None) -> None:
@@ -480,7 +507,7 @@ def _send_each(client: Any, remote: Remote, push: Push, todo: list[_Item],
                report: Callable[..., None], pending: list[PushedObject],
                record: Callable[[], None], journal: IO[str]) -> None:
     """Each item as a new object, ``UPLOADS`` at a time (s18 OD: a thread each reads,
-    encrypts into a staging file, names the object in the journal and PUTs; ``Remote`` is
+    encrypts (``_encrypt``), names the object in the journal and PUTs; ``Remote`` is
     thread-safe): one stream would spend most of its time waiting on the server. What the
     server confirmed is recorded by this thread only, in the order confirmed (an
     interrupted push waits for the uploads in flight and records those). A large ``.age``
@@ -503,17 +530,12 @@ def _send_each(client: Any, remote: Remote, push: Push, todo: list[_Item],
         elif item.cipher is not None:  # encrypted as it was written (a run file)
             staged = Path(str(item.source))
             source, (sha, size) = staged, item.cipher
-        else:  # encrypted into a staging file of ciphertext, the plaintext hashed on the way
-            with _open_source(item) as raw:
-                plain = HashingReader(raw)  # type: ignore[arg-type]
-                with files.write(f"obj-{n}", recipients=recipients) as (out, done):
-                    shutil.copyfileobj(io.BufferedReader(plain), out, fsutil.CHUNK)
-            if plain.hash.hexdigest() != item.sha256 or plain.size != item.size:
-                with contextlib.suppress(OSError):
-                    done[0].path.unlink()
+        else:
+            encrypted = _encrypt(item, recipients, files, f"obj-{n}")
+            if encrypted is None:
                 return None  # the archive's file is not as registered
-            staged = done[0].path
-            source, sha, size = staged, done[0].sha256, done[0].size
+            source, sha, size = encrypted
+            staged = source if isinstance(source, Path) else None
         until = _retain_until(remote)
         state = None
         if resumable:
@@ -680,36 +702,38 @@ def _resumable(remote: Remote, item: _Item, key: str, progress: Callable[[int], 
     return key, state, on_part
 
 
-def _index_entries(remote: Remote) -> list[layout.Entry]:
-    """The newest object of each bag file this remote holds (older objects stay, locked,
-    in the manifest)."""
+def _payload_records(remote: Remote) -> tuple[list[layout.Entry], dict[str, str],
+                                               dict[str, int]]:
+    """In one reading of the remote's payload records: the newest object of each bag file
+    (the index; older objects stay, locked, in the manifest), and every object's SHA-256
+    and size as stored (the manifest, bag-info)."""
     newest: dict[str, layout.Entry] = {}
-    for key, wrap, sha, size, path in (PushedObject.objects.filter(
+    shas: dict[str, str] = {}
+    sizes: dict[str, int] = {}
+    for key, sha, size, wrap, bag_sha, bag_size, path in (PushedObject.objects.filter(
             remote=remote, kind=PushedObject.PAYLOAD).order_by("id").values_list(
-            "key", "wrap", "bag_sha256", "bag_size", "bag_path").iterator(chunk_size=5000)):
-        newest[path] = layout.Entry(key, wrap, sha, size, path)
-    return list(newest.values())
+            "key", "sha256", "size", "wrap", "bag_sha256", "bag_size", "bag_path")
+            .iterator(chunk_size=5000)):
+        newest[path] = layout.Entry(key, wrap, bag_sha, bag_size, path)
+        shas[key], sizes[key] = sha, size
+    return list(newest.values()), shas, sizes
 
 
 def _send_tags(client: Any, remote: Remote, push: Push, recipients: list[str],
                head: tuple[int, str] | None) -> None:
     """The index, manifest, bag-info, bagit and tag manifest as new versions, then the
     seal naming the index's and manifest's versions."""
-    objects = dict(PushedObject.objects.filter(remote=remote, kind=PushedObject.PAYLOAD)
-                   .values_list("key", "sha256"))
-    sizes = dict(PushedObject.objects.filter(remote=remote, kind=PushedObject.PAYLOAD)
-                 .values_list("key", "size"))
-    index_plain = layout.index_bytes(_index_entries(remote))
+    entries, objects, sizes = _payload_records(remote)
+    index_plain = layout.index_bytes(entries)
     index_sealed = crypto.encrypt_bytes(index_plain, recipients)
     manifest = layout.manifest_bytes(objects)
     tags = {layout.BAGIT: fmt.BAGIT_CONTENT, layout.BAG_INFO: layout.bag_info_bytes(sizes),
             layout.MANIFEST: manifest, layout.INDEX: index_sealed}
     tags[layout.TAGMANIFEST] = layout.tag_manifest_bytes(
         {n: layout.sha256(d) for n, d in tags.items()})
-    versions: dict[str, str | None] = {}
-    for name in (layout.BAGIT, layout.BAG_INFO, layout.MANIFEST, layout.INDEX,
-                 layout.TAGMANIFEST):
-        versions[name] = _put_tag(client, remote, push, name, tags[name])
+    versions = _put_tags(client, remote, push, {
+        n: tags[n] for n in (layout.BAGIT, layout.BAG_INFO, layout.MANIFEST, layout.INDEX,
+                             layout.TAGMANIFEST)})
     previous = (Push.objects.filter(remote=remote, status=Push.COMPLETED)
                 .exclude(seal_sha256="").order_by("-number").values_list("seal_sha256",
                                                                          flat=True).first())
@@ -721,26 +745,55 @@ def _send_tags(client: Any, remote: Remote, push: Push, recipients: list[str],
     signing = office_key()
     seal = diskseal.seal_bytes(statement, diskseal.OfficeKey(signing.public,
                                                              bytes(signing.private)))
-    _put_tag(client, remote, push, layout.SEAL, crypto.encrypt_bytes(seal, recipients))
+    _put_tags(client, remote, push, {layout.SEAL: crypto.encrypt_bytes(seal, recipients)})
     push.seal_sha256 = layout.sha256(seal)
     if head is not None:
         push.audit_seq, push.audit_hash = head
     push.save(update_fields=["seal_sha256", "audit_seq", "audit_hash"])
 
 
-def _put_tag(client: Any, remote: Remote, push: Push, name: str, data: bytes) -> str | None:
-    sha = layout.sha256(data)
-    if name == layout.BAGIT and PushedObject.objects.filter(
-            remote=remote, kind=PushedObject.TAG, key=name, sha256=sha).exists():
-        return None  # a constant, written once
+def _put_tags(client: Any, remote: Remote, push: Push, tags: dict[str, bytes]
+              ) -> dict[str, str | None]:
+    """Each tag object as a new version (bagit.txt, a constant, once), sent at once (they
+    do not depend on each other: the seal, which names the others' versions, is sent on
+    its own after them), then recorded in the order given. The version of each, None for
+    one not sent. A failure of any fails the push (after the others have ended)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     until = _retain_until(remote)
-    result = client.put(name, data, sha256=bytes.fromhex(sha), size=len(data),
-                        retain_until=until)
-    PushedObject.objects.create(
+    shas = {name: layout.sha256(data) for name, data in tags.items()}
+    if layout.BAGIT in tags and PushedObject.objects.filter(
+            remote=remote, kind=PushedObject.TAG, key=layout.BAGIT,
+            sha256=shas[layout.BAGIT]).exists():
+        tags = {n: d for n, d in tags.items() if n != layout.BAGIT}  # written once
+
+    def put(name: str) -> Any:
+        return client.put(name, tags[name], sha256=bytes.fromhex(shas[name]),
+                          size=len(tags[name]), retain_until=until)
+
+    results: dict[str, Any] = {}
+    failure: BaseException | None = None
+    if len(tags) > 1:
+        with ThreadPoolExecutor(max_workers=len(tags), thread_name_prefix="offsite-tag") as pool:
+            futures = {name: pool.submit(put, name) for name in tags}
+        for name, future in futures.items():
+            if future.exception() is None:
+                results[name] = future.result()
+            else:
+                failure = failure or future.exception()
+    else:
+        results = {name: put(name) for name in tags}
+    # what the server confirmed is the office's own, even when another tag failed (verify
+    # would name it an unsealed version otherwise)
+    PushedObject.objects.bulk_create(PushedObject(
         remote=remote, push=push, kind=PushedObject.TAG, key=name,
-        version_id=result.version_id or "", sha256=sha, size=len(data), bag_path=name,
-        confirmed=result.confirmed, retain_until=until, pushed_at=timezone.now())
-    return result.version_id  # type: ignore[no-any-return]
+        version_id=result.version_id or "", sha256=shas[name], size=len(tags[name]),
+        bag_path=name, confirmed=result.confirmed, retain_until=until,
+        pushed_at=timezone.now()) for name, result in results.items())
+    if failure is not None:
+        raise failure
+    return {name: results[name].version_id if name in results else None
+            for name in shas}
 
 
 def _superseded(obj: PushedObject) -> bool:
