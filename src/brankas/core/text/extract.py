@@ -69,7 +69,7 @@ def _page_count(source: Path) -> int:
     try:
         with pikepdf.open(source) as pdf:
             return len(pdf.pages)
-    except (pikepdf.PdfError, OSError, ValueError) as exc:
+    except Exception as exc:  # damaged, encrypted, not a PDF at all
         detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         raise BrankasError("text_failed", detail=detail) from None
 
