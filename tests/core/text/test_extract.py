@@ -84,3 +84,37 @@ def test_password_protected_is_text_failed(tmp_path: Path) -> None:
     with pytest.raises(BrankasError) as caught:
         extract(locked, engine=None)
     assert caught.value.code == "text_failed"
+
+
+def test_no_engine_on_path_in_a_real_process(
+        tmp_path: Path, born_digital: tuple[letters.Letter, Path]) -> None:
+    """A process whose PATH has no OCRmyPDF: scans say ocr_unavailable, the engine is
+    looked up once (the second scan does not look again), born-digital text still comes."""
+    import os
+    import subprocess
+    import sys
+
+    scan = _scan_pdf(tmp_path / "scan.pdf")
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from brankas.core.errors import BrankasError\n"
+        "from brankas.core.text import engine, extract\n"
+        "calls = []\n"
+        "find = engine.find_engine\n"
+        "engine.find_engine = lambda **kw: calls.append(1) or find(**kw, module=False)\n"
+        "for _ in range(2):\n"
+        "    try:\n"
+        "        extract(Path(sys.argv[1]))\n"
+        "    except BrankasError as exc:\n"
+        "        print(exc.code)\n"
+        "print(len(calls), engine.missing_reason())\n"
+        "print(extract(Path(sys.argv[2])).status)\n")
+    done = subprocess.run([sys.executable, "-c", script, str(scan), str(born_digital[1])],
+                          env={**os.environ, "PATH": str(empty)}, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["ocr_unavailable", "ocr_unavailable",
+                                        "1 ocrmypdf not found", "text"]
