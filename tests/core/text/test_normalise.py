@@ -8,7 +8,7 @@ import pytest
 
 from brankas.core.errors import BrankasError
 from brankas.core.text import normalise
-from brankas.core.text.engine import _pages
+from brankas.core.text.engine import _pages, page_ranges
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
@@ -50,3 +50,8 @@ def test_sidecar_pages_with_skipped_runs() -> None:
     with pytest.raises(BrankasError) as caught:
         _pages(sidecar, 6)
     assert caught.value.code == "ocr_failed"
+
+
+def test_page_ranges() -> None:
+    assert page_ranges([1]) == "1"
+    assert page_ranges([5, 1, 2, 3, 7, 8]) == "1-3,5,7-8"

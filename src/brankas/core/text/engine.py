@@ -205,7 +205,7 @@ def run_ocr(engine: OcrEngine, source: Path, pages: Sequence[int], total: int, *
         if jobs:
             argv += ["--jobs", str(jobs)]
         if len(pages) < total:
-            argv += ["--pages", ",".join(str(p) for p in pages)]
+            argv += ["--pages", page_ranges(pages)]
         argv += ["--", str(Path(source).absolute()), "-"]
         env = dict(os.environ)
         env.update(TMPDIR=str(tmp), TEMP=str(tmp), TMP=str(tmp), OMP_THREAD_LIMIT="1",
@@ -244,6 +244,17 @@ def run_ocr(engine: OcrEngine, source: Path, pages: Sequence[int], total: int, *
         return _pages(text, total)
     finally:
         _remove(private)
+
+
+def page_ranges(pages: Sequence[int]) -> str:
+    """OCRmyPDF's ``--pages`` for these page numbers: ``[1, 2, 3, 5]`` -> ``"1-3,5"``."""
+    runs: list[list[int]] = []
+    for page in sorted(set(pages)):
+        if runs and page == runs[-1][1] + 1:
+            runs[-1][1] = page
+        else:
+            runs.append([page, page])
+    return ",".join(f"{a}-{b}" if b > a else f"{a}" for a, b in runs)
 
 
 def _pages(sidecar: str, total: int) -> list[str | None]:
