@@ -9,7 +9,6 @@ search box does. One OCR run per document, shared by the tests (a few seconds of
 from __future__ import annotations
 
 import os
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -152,12 +151,18 @@ def test_mixed_document_born_digital_page_exact(tmp_path: Path) -> None:
     assert list(work.iterdir()) == []
 
 
-def _group_alive(pid: int) -> bool:
-    try:
-        os.killpg(pid, 0)
-    except OSError:
-        return False
-    return True
+def _processes_naming(text: str) -> list[str]:
+    """Live processes whose command line names ``text`` (Linux /proc)."""
+    out = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            state = (entry / "stat").read_text().split(") ", 1)[1][:1]
+        except (OSError, IndexError, UnicodeDecodeError):
+            continue
+        if text in cmdline and state != "Z":
+            out.append(cmdline)
+    return out
 
 
 @pytest.mark.skipif(os.name == "nt", reason="process groups: POSIX")
@@ -176,6 +181,8 @@ def test_time_limit_kills_the_engine_and_leaves_nothing(tmp_path: Path) -> None:
     assert "batas waktu" in caught.value.message("id")
     assert "time limit" in caught.value.message("en")
     assert list(work.iterdir()) == []
+    if Path("/proc/self/cmdline").exists():  # OCRmyPDF and its workers are gone too
+        assert _processes_naming(str(pdf)) == []
 
 
 def test_engine_failure_is_ocr_failed(tmp_path: Path) -> None:
@@ -224,4 +231,3 @@ def test_run_ocr_cleans_up_when_the_engine_fails(tmp_path: Path) -> None:
         run_ocr(engine(), tmp_path / "tidak-ada.pdf", [1], 1, workdir=tmp_path)
     assert caught.value.code == "ocr_failed"
     assert list(tmp_path.iterdir()) == []
-    assert tempfile.gettempdir()  # the system's temp folder untouched by design (above)
