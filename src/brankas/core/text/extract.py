@@ -83,6 +83,8 @@ def extract(source: Path, *, ocr: bool = True, workdir: Path | None = None,
     ``None``). ``engine``: the one to use (``None``: as if none were installed; default:
     ``ocr_engine()``); ``timeout``: seconds for the whole OCR run (default: by pages);
     ``jobs``: pages OCR'd at once (default: one per core).
+    Without an engine, a document with a readable text layer gives that text (``pending``
+    counts the pages left unread); one without raises ``ocr_unavailable``.
     Raises ``BrankasError`` (``ocr_unavailable`` when a scan needs OCR and no engine is
     installed; ``ocr_failed`` naming what the engine said or that it ran out of time;
     ``text_failed`` when the file is no readable PDF) rather than a traceback."""
