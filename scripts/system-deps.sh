@@ -10,10 +10,17 @@ for pkg in "$@"; do
     poppler-utils) cmd=pdftotext ;;
     postgresql) cmd=pg_ctl ;;
     smartmontools) cmd=smartctl ;;  # optional for Brankas itself; the tests call it once
+    tesseract-ocr) cmd=tesseract ;;
     *) cmd=$pkg ;;
   esac
   # Debian keeps PostgreSQL's server programs off PATH, in /usr/lib/postgresql/<version>/bin.
   if [ "$pkg" = postgresql ] && ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then continue; fi
+  # A language's data is no command: ask Tesseract for its list (tesseract-ocr-ind: ind).
+  case "$pkg" in
+    tesseract-ocr-*)
+      tesseract --list-langs 2>/dev/null | grep -qx "${pkg#tesseract-ocr-}" || missing="$missing $pkg"
+      continue ;;
+  esac
   if ! command -v "$cmd" >/dev/null 2>&1; then missing="$missing $pkg"; fi
 done
 [ -z "$missing" ] && exit 0

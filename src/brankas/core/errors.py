@@ -1083,6 +1083,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "OCR is not installed (OCRmyPDF and Tesseract with the Indonesian language data); "
         "the text of scans cannot be read until it is (docs/ocr.md)",
     ),
+    "ocr_failed": (
+        "OCR dokumen gagal ({detail}); dokumennya sendiri tidak berubah, OCR dapat diulang",
+        "OCR of the document failed ({detail}); the document itself is unchanged and OCR can "
+        "be run again",
+    ),
+    "text_failed": (
+        "teks dokumen tidak dapat dibaca dari PDF-nya ({detail}); dokumennya sendiri tidak berubah",
+        "the document's text cannot be read from its PDF ({detail}); the document itself is "
+        "unchanged",
+    ),
     "offsite_unreachable": (
         "server S3 {endpoint} tidak dapat dihubungi atau sambungannya terputus ({detail}); "
         "periksa alamat dan jaringan, lalu coba lagi",

@@ -1,0 +1,233 @@
+"""OCR with the real engine (OCRmyPDF + Tesseract ``ind``) on realistic scans.
+
+Indonesian official letters are rendered at 200-300 dpi, skewed 1-3 degrees, specked and
+saved as JPEG, PNG and TIFF, turned into the stored PDF by the real intake (img2pdf), then
+read by ``extract``: at least 9 of each letter's 10 phrases must be found, searched as the
+search box does. One OCR run per document, shared by the tests (a few seconds of CPU each).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import pikepdf
+import pytest
+
+from brankas.core.errors import BrankasError
+from brankas.core.text import (
+    METHOD_OCR,
+    STATUS_TEXT,
+    STATUS_UNREADABLE,
+    Extracted,
+    OcrEngine,
+    extract,
+    ocr_engine,
+)
+from brankas.core.text.engine import find_engine, run_ocr
+from tests.core.text import letters
+from tests.core.text.ocrtest import engine, found, stored_pdf
+
+pytestmark = pytest.mark.slow
+
+# kind: (letter seed, dpi, skew in degrees)
+SCANS = {"jpeg": (0, 300, 1.2), "png": (1, 250, -2.0), "tiff": (2, 200, 2.8)}
+
+
+class _Watch:
+    """Every path that appears under some folders while a call runs (polled)."""
+
+    def __init__(self, *folders: Path) -> None:
+        self.folders, self.seen = folders, {f: set[str]() for f in folders}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._poll, daemon=True)
+
+    def _poll(self) -> None:
+        while not self.stop.is_set():
+            for folder in self.folders:
+                self.seen[folder].update(str(p.relative_to(folder)) for p in folder.rglob("*"))
+            time.sleep(0.02)
+
+    def __enter__(self) -> _Watch:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+
+class Read:
+    """Each scan's stored PDF, read once (lazily): its letter and what extract gave."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.done: dict[str, tuple[letters.Letter, Extracted, _Watch]] = {}
+
+    def __call__(self, kind: str) -> tuple[letters.Letter, Extracted, _Watch]:
+        if kind not in self.done:
+            engine()
+            seed, dpi, skew = SCANS[kind]
+            item = letters.letter(seed)
+            image = letters.scan(item, seed=seed, dpi=dpi, skew=skew)
+            folder = self.root / kind
+            folder.mkdir()
+            pdf = stored_pdf(folder / "stored.pdf",
+                             [(f"surat.{kind}", letters.scan_bytes(image, kind, dpi=dpi))])
+            work, systmp = folder / "work", folder / "systmp"
+            work.mkdir()
+            systmp.mkdir()
+            old = os.environ.get("TMPDIR")
+            os.environ["TMPDIR"] = str(systmp)  # the engine must not use the system's
+            try:
+                with _Watch(work, systmp) as watch:
+                    got = extract(pdf, workdir=work)
+            finally:
+                if old is None:
+                    os.environ.pop("TMPDIR")
+                else:
+                    os.environ["TMPDIR"] = old
+            self.done[kind] = (item, got, watch)
+        return self.done[kind]
+
+
+@pytest.fixture(scope="module")
+def read(tmp_path_factory: pytest.TempPathFactory) -> Read:
+    return Read(tmp_path_factory.mktemp("ocr"))
+
+
+@pytest.mark.parametrize("kind", sorted(SCANS))
+def test_scan_phrases_found(read: Read, kind: str) -> None:
+    item, got, _ = read(kind)
+    assert (got.method, got.status, got.pages, got.pending) == (METHOD_OCR, STATUS_TEXT, 1, 0)
+    assert "ocrmypdf" in got.engine and "(ind)" in got.engine
+    hits = found(got.text, item.phrases)
+    missed = sorted(set(item.phrases) - set(hits))
+    assert len(hits) >= 9, f"{kind}: found {len(hits)} of 10; missed {missed}\n{got.text}"
+
+
+def test_temporary_files_in_workdir_only(read: Read) -> None:
+    _, _, watch = read("jpeg")
+    work, systmp = watch.folders
+    # OCRmyPDF's own temporary folder was seen inside the private folder in workdir ...
+    assert any("ocrmypdf" in name for name in watch.seen[work]), watch.seen[work]
+    # ... nothing went to the system's temp folder, and nothing is left
+    assert watch.seen[systmp] == set()
+    assert list(work.iterdir()) == []
+
+
+@pytest.mark.parametrize("make", [letters.blank_scan, letters.scribble_scan])
+def test_blank_and_scribble_are_unreadable(tmp_path: Path, make: object) -> None:
+    engine()
+    image = make(seed=3)  # type: ignore[operator]
+    pdf = stored_pdf(tmp_path / "stored.pdf", [("scan.png", letters.scan_bytes(image, "png",
+                                                                                dpi=200))])
+    got = extract(pdf, workdir=tmp_path)
+    assert (got.status, got.text, got.pages, got.pending) == (STATUS_UNREADABLE, "", 1, 0)
+    assert list(tmp_path.iterdir()) == [pdf]
+
+
+def test_mixed_document_born_digital_page_exact(tmp_path: Path) -> None:
+    """A born-digital letter with a scanned annex: page 1's text exactly, page 2 OCR'd."""
+    engine()
+    first, annex = letters.letter(0), letters.letter(3)
+    digital = tmp_path / "digital.pdf"
+    digital.write_bytes(letters.born_digital_pdf(first))
+    scan = stored_pdf(tmp_path / "scan.pdf", [("lampiran.jpg", letters.scan_bytes(
+        letters.scan(annex, seed=5, dpi=200, skew=-1.5), "jpeg", dpi=200))])
+    mixed = tmp_path / "mixed.pdf"
+    with pikepdf.open(digital) as pdf, pikepdf.open(scan) as extra:
+        pdf.pages.extend(extra.pages)
+        pdf.save(mixed)
+    work = tmp_path / "work"
+    work.mkdir()
+    got = extract(mixed, workdir=work)
+    page1, page2 = got.text.split("\f")
+    assert page1 == letters.born_digital_text(first)
+    assert len(found(page2, annex.phrases)) >= 9, page2
+    assert (got.method, got.status, got.pages) == (METHOD_OCR, STATUS_TEXT, 2)
+    assert list(work.iterdir()) == []
+
+
+def _processes_naming(text: str) -> list[str]:
+    """Live processes whose command line names ``text`` (Linux /proc)."""
+    out = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            state = (entry / "stat").read_text().split(") ", 1)[1][:1]
+        except (OSError, IndexError, UnicodeDecodeError):
+            continue
+        if text in cmdline and state != "Z":
+            out.append(cmdline)
+    return out
+
+
+@pytest.mark.skipif(os.name == "nt", reason="process groups: POSIX")
+def test_time_limit_kills_the_engine_and_leaves_nothing(tmp_path: Path) -> None:
+    engine()
+    pages = [(f"hal{n}.png", letters.scan_bytes(
+        letters.scan(letters.letter(n), seed=n, dpi=200), "png", dpi=200)) for n in range(3)]
+    pdf = stored_pdf(tmp_path / "stored.pdf", pages)
+    work = tmp_path / "work"
+    work.mkdir()
+    started = time.monotonic()
+    with pytest.raises(BrankasError) as caught:
+        extract(pdf, workdir=work, timeout=1.5)
+    assert time.monotonic() - started < 30
+    assert caught.value.code == "ocr_failed"
+    assert "batas waktu" in caught.value.message("id")
+    assert "time limit" in caught.value.message("en")
+    assert list(work.iterdir()) == []
+    if Path("/proc/self/cmdline").exists():  # OCRmyPDF and its workers are gone too
+        assert _processes_naming(str(pdf)) == []
+
+
+def test_engine_failure_is_ocr_failed(tmp_path: Path) -> None:
+    """The engine refuses the file (encrypted with an owner password only: pypdf reads it,
+    OCRmyPDF does not; intake never stores one): a clear error naming what the engine
+    said, nothing left behind."""
+    engine()
+    scan = stored_pdf(tmp_path / "scan.pdf", [("a.png", letters.scan_bytes(
+        letters.blank_scan(dpi=100), "png", dpi=100))])
+    locked = tmp_path / "locked.pdf"
+    with pikepdf.open(scan) as pdf:
+        pdf.save(locked, encryption=pikepdf.Encryption(owner="pemilik", user=""))
+    work = tmp_path / "work"
+    work.mkdir()
+    with pytest.raises(BrankasError) as caught:
+        extract(locked, workdir=work)
+    assert caught.value.code == "ocr_failed"
+    assert "ocrmypdf exit" in caught.value.message("en")
+    assert "OCR dokumen gagal" in caught.value.message("id")
+    assert list(work.iterdir()) == []
+
+
+def test_missing_indonesian_data_is_no_engine(tmp_path: Path) -> None:
+    """Real Tesseract with only the English data: no engine, saying what is missing."""
+    engine()
+    eng = Path("/usr/share/tesseract-ocr/5/tessdata/eng.traineddata")
+    if not eng.exists():
+        pytest.skip(f"{eng} not found (not Debian's layout)")
+    tessdata = tmp_path / "tessdata"
+    tessdata.mkdir()
+    (tessdata / "eng.traineddata").symlink_to(eng)
+    missing, reason = find_engine(env={**os.environ, "TESSDATA_PREFIX": str(tessdata)})
+    assert missing is None
+    assert "'ind'" in reason
+
+
+def test_engine_found_once_per_process() -> None:
+    first = engine()
+    assert isinstance(first, OcrEngine)
+    assert ocr_engine() is first
+    assert first.version.startswith("ocrmypdf ") and " + tesseract " in first.version
+
+
+def test_run_ocr_cleans_up_when_the_engine_fails(tmp_path: Path) -> None:
+    with pytest.raises(BrankasError) as caught:
+        run_ocr(engine(), tmp_path / "tidak-ada.pdf", [1], 1, workdir=tmp_path)
+    assert caught.value.code == "ocr_failed"
+    assert list(tmp_path.iterdir()) == []
