@@ -73,10 +73,10 @@ bench: $(STAMP) system-deps-bench
 	$(BIN)/python -m bench.ocr
 
 system-deps-test:
-	@sh scripts/system-deps.sh age chromium chromium-headless-shell gettext poppler-utils postgresql smartmontools ocrmypdf tesseract-ocr tesseract-ocr-ind
+	@sh scripts/system-deps.sh age chromium chromium-headless-shell gettext poppler-utils postgresql smartmontools ocrmypdf tesseract-ocr tesseract-ocr-ind unpaper
 
 system-deps-bench:
-	@sh scripts/system-deps.sh age rsync restic postgresql rclone ocrmypdf tesseract-ocr tesseract-ocr-ind
+	@sh scripts/system-deps.sh age rsync restic postgresql rclone ocrmypdf tesseract-ocr tesseract-ocr-ind unpaper
 
 ## Recompile the translations (.po -> .mo) with polib (no GNU gettext needed).
 messages: $(STAMP)
