@@ -92,3 +92,52 @@ def test_a_group_moves_each_files_own_disk_copies_and_refuses_a_changed_one(
     assert SendRequest.objects.get(pk=req.pk).letter_path.endswith(".v2.pdf.age")
     job.refresh_from_db()
     assert job.files_done == len(files) - 1
+
+
+def test_staged_files_not_synced_are_fsynced_before_they_are_published(
+        office, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A grant's workers leave the fsync to the recording (``sync=False``): each such
+    staging file is fsynced before it gets its name in the archive, and a file staged
+    with its fsync is not fsynced again."""
+    import os
+
+    from brankas.core import fsutil
+
+    docs = [register(office, f"Sinkron {i}") for i in range(3)]
+    key2 = join_kabid2(office)
+    recovery = crypto.parse_identity(office.recovery_identity)
+    files = [f for f in _all_files() if f.object_id in {d.pk for d in docs}]
+    job = RewrapJob.objects.create(kind=RewrapJob.GRANT, actor=office.users["admin"],
+                                   via="recovery", files_total=3, bytes_total=0,
+                                   started_at=timezone.now())
+    group = []
+    for i, stored in enumerate(files):
+        readers = recipients_adding(list(stored.recipients), key2, purpose=Purpose.DOCUMENT)
+        group.append((stored, engine.stage_file(stored, identities=[recovery],
+                                                recipients=readers.age(), header_only=True,
+                                                sync=i == 0), readers))
+    assert [staged.synced for _f, staged, _r in group] == [True, False, False]
+    inodes = {staged.path.stat().st_ino: stored.number for stored, staged, _r in group}
+    synced: list[int] = []
+    published: list[str] = []
+    real_fsync, real_publish = os.fsync, fsutil.publish
+
+    def fsync(fd: int) -> None:
+        synced.append(os.fstat(fd).st_ino)
+        real_fsync(fd)
+
+    def publish(staged, final, **kwargs):  # type: ignore[no-untyped-def]
+        number = inodes[staged.stat().st_ino]
+        published.append(number)
+        if number != files[0].number:  # staged without its fsync: fsynced by now
+            assert staged.stat().st_ino in synced, number
+        return real_publish(staged, final, **kwargs)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(fsutil, "publish", publish)
+    results = engine.keep_rewrapped_many(group, job=job, action="key.grant.file",
+                                         actor="admin", detail={})
+    assert not any(isinstance(r, Exception) for r in results)
+    assert published == [f.number for f in files]
+    staged_synced = [inodes[i] for i in synced if i in inodes]
+    assert sorted(staged_synced) == sorted(f.number for f in files[1:])  # not the first again

@@ -285,8 +285,9 @@ def _stage_ahead(stored: StoredFile, copy: Future[Precopied | None], ahead: _Ahe
         pre = None  # meets and reports whatever is still wrong, as without the copy
     if pre is None:
         return engine.stage_file(stored, identities=identities, recipients=recipients,
-                                 header_only=True)
-    return engine.finish_file(stored, pre, identities=identities, recipients=recipients)
+                                 header_only=True, sync=False)
+    return engine.finish_file(stored, pre, identities=identities, recipients=recipients,
+                              sync=False)
 
 
 def _grantee_key(to: str) -> tuple[User, HolderKey]:
@@ -386,8 +387,10 @@ def _headers_ahead(files: list[StoredFile], *, opener: _Opener, readers_of: Any,
                    ahead: _Ahead | None = None, meanwhile: Iterator[None] | None = None
                    ) -> None:
     """A grant's files: worker threads write the next files' new headers and copy
-    their payloads into staging files (``keys.rewrap.stage_file``: hashing, copying and
-    fsyncing, which run without the interpreter's lock) while this thread checks, publishes,
+    their payloads into staging files (``keys.rewrap.stage_file``: hashing and copying,
+    which run without the interpreter's lock, and the writeback begun; each group's files
+    are fsynced together by ``keep_rewrapped_many`` before they are published: one pass
+    instead of an fsync per file in each worker) while this thread checks, publishes,
     records and audits the staged files in order, those staged together in one transaction
     (``keep_rewrapped_many``). Whenever the next files are not staged yet, this thread takes
     a step of ``meanwhile`` (other work of the grant: the sealed values) instead of
@@ -418,7 +421,7 @@ def _headers_ahead(files: list[StoredFile], *, opener: _Opener, readers_of: Any,
                     continue
                 pending.append((stored, readers, worker.submit(
                     engine.stage_file, stored, identities=opener.for_file(stored.recipients),
-                    recipients=recipients, header_only=True)))
+                    recipients=recipients, header_only=True, sync=False)))
 
         taken: list[tuple[StoredFile, Recipients | None,
                           Future[Rewrapped] | BrankasError]] = []

@@ -8,7 +8,9 @@ processes, ``core.keyring.pool``, and ``keep_rewrapped`` does the rest in order)
    (fresh file key): the plaintext passed through memory only and is checked against the
    hash on record before anything is kept. A grant rewrites only the age header (the same
    file key for one more reader, ``header_only``; nothing decrypted): the file read is
-   hashed as it is read and checked against the stored file's hash on record instead;
+   hashed as it is read and checked against the stored file's hash on record instead.
+   A grant's worker threads only begin its writeback; the staging files of a group are
+   fsynced together just before step 2 (``keep_rewrapped_many``), never later;
 2. the staging file is published under the file's next version name
    (``<agenda>.v2.pdf.age``: backup disks are append-only) and its folder fsynced. A file
    already at that name, which no record names, was left by a killed run: it goes first;
@@ -23,8 +25,8 @@ A grant records its staged files several at a time (``keep_rewrapped_many``): st
 each (their folders fsynced once, before any record names them), then step 3 for them all
 in one transaction (a file whose record changed meanwhile is refused before anything of
 it is written and left as it was; the others are recorded, their superseded files and
-copies in a few statements for the group), then step 4 for each. A kill between those steps leaves what it leaves for
-one file, for each file of the group.
+copies in a few statements for the group), then step 4 for each. A kill between those
+steps leaves what it leaves for one file, for each file of the group.
 
 A kill at any point leaves every record naming a complete file whose hash matches. The
 only leftovers are an unreferenced next version (step 2 of the re-run removes it) and a
@@ -229,10 +231,11 @@ def _named_failures(stored: StoredFile) -> Iterator[None]:
 
 
 def stage_file(stored: StoredFile, *, identities: list[Any], recipients: list[str],
-               header_only: bool = False) -> Rewrapped:
+               header_only: bool = False, sync: bool = True) -> Rewrapped:
     """Step 1 alone: the file re-encrypted (or, ``header_only``, given a new header) to
     ``recipients`` into a staging file. Touches no database, so it may run in a worker
-    thread ahead of the recording (a grant). Raises a ``BrankasError``; nothing is left."""
+    thread ahead of the recording (a grant). Raises a ``BrankasError``; nothing is left.
+    ``sync=False`` (a header rewrite): not fsynced yet, ``keep_rewrapped_many`` does it."""
     settings = brankas_settings()
     old = store.absolute(settings, stored.path)
     if not old.is_file():
@@ -240,7 +243,7 @@ def stage_file(stored: StoredFile, *, identities: list[Any], recipients: list[st
     with _named_failures(stored):
         if header_only:
             return rewrap_header(old, settings.tmp, identities, recipients,
-                                 expected_sha256=stored.sha256)
+                                 expected_sha256=stored.sha256, sync=sync)
         return rewrap(old, settings.tmp, identities, recipients)
 
 
@@ -259,13 +262,13 @@ def precopy_file(stored: StoredFile, *, header_size: int) -> Precopied:
 
 
 def finish_file(stored: StoredFile, pre: Precopied, *, identities: list[Any],
-                recipients: list[str]) -> Rewrapped:
+                recipients: list[str], sync: bool = True) -> Rewrapped:
     """Step 1 completed for a file ``precopy_file`` copied: the new header for
     ``recipients`` written in front of the payload (the file key unwrapped with one of
     ``identities``), the staging file hashed and fsynced. Touches no database. Raises a
     ``BrankasError``; nothing is left."""
     with _named_failures(stored):
-        return finish_precopied(pre, identities, recipients)
+        return finish_precopied(pre, identities, recipients, sync=sync)
 
 
 def keep_rewrapped(stored: StoredFile, staged: Rewrapped, *, readers: Recipients,
@@ -310,6 +313,10 @@ def keep_rewrapped_many(items: list[tuple[StoredFile, Rewrapped, Recipients]], *
     committed = False
     pos = 0
     try:
+        # Staged files not fsynced by their stage (``synced``) are fsynced here, together,
+        # before any is published: nothing is named or recorded before it is durable.
+        fsutil.fsync_paths([staged.path for _stored, staged, _readers in items
+                            if not staged.synced])
         for pos, (stored, staged, readers) in enumerate(items):
             try:
                 if not _matches_record(stored, staged):
