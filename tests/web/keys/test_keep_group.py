@@ -141,3 +141,53 @@ def test_staged_files_not_synced_are_fsynced_before_they_are_published(
     assert published == [f.number for f in files]
     staged_synced = [inodes[i] for i in synced if i in inodes]
     assert sorted(staged_synced) == sorted(f.number for f in files[1:])  # not the first again
+
+
+def test_a_grant_publishes_only_files_fsynced_after_they_were_written(
+        office, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Through ``key_grant`` (worker threads, copies made ahead, the group's fsync beside
+    the sealed values' steps): every new file was fsynced after its last write and before
+    it got its name in the archive; every document then opens for the grantee."""
+    import os
+
+    from brankas.core import fsutil
+    from brankas.core.keyring import rewrap as core_rewrap
+    from brankas.web.keys import grants
+    from brankas.web.keys.grants import key_grant
+    from tests.conftest import PASSPHRASES
+    from tests.web.keys.test_grants import KABID2_PASSPHRASE, open_doc
+
+    monkeypatch.setattr(grants, "SEALED_ROWS_MEANWHILE", 1)
+    monkeypatch.setattr(grants, "KEEP_TOGETHER", 3)
+    docs = [register(office, f"Urutan {i}") for i in range(7)]
+    join_kabid2(office)
+    events: list[tuple[str, int]] = []  # ("write" | "sync", inode), in order
+    real_fsync, real_publish = os.fsync, fsutil.publish
+    real_writeback = core_rewrap.start_writeback
+
+    def fsync(fd: int) -> None:
+        real_fsync(fd)
+        events.append(("sync", os.fstat(fd).st_ino))
+
+    def writeback(fd: int, offset: int, length: int) -> None:  # after each write
+        events.append(("write", os.fstat(fd).st_ino))
+        real_writeback(fd, offset, length)
+
+    published: list[int] = []
+
+    def publish(staged, final, **kwargs):  # type: ignore[no-untyped-def]
+        inode = staged.stat().st_ino
+        mine = [kind for kind, ino in events if ino == inode]
+        assert "sync" in mine and mine[-1] == "sync", (final.name, mine)
+        published.append(inode)
+        return real_publish(staged, final, **kwargs)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(core_rewrap, "start_writeback", writeback)
+    monkeypatch.setattr(fsutil, "publish", publish)
+    summary = key_grant(actor=office.users["kabid"], to="kabid2",
+                        passphrase=PASSPHRASES["kabid"])
+    assert summary.failed == [] and summary.documents == len(docs) == len(published)
+    assert summary.sealed > 0
+    for doc in docs:
+        assert open_doc(office, "kabid2", doc.agenda, KABID2_PASSPHRASE)

@@ -20,14 +20,14 @@ import contextlib
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from django.db import connections, transaction
 from django.utils import timezone
 from pyrage import x25519
 
-from brankas.core import crypto
+from brankas.core import crypto, fsutil
 from brankas.core.access import Action
 from brankas.core.errors import (
     AccessDenied,
@@ -400,7 +400,8 @@ def _headers_ahead(files: list[StoredFile], *, opener: _Opener, readers_of: Any,
     pending = deque()
     source = iter(files)
     with ThreadPoolExecutor(max_workers=HEADER_WORKERS,
-                            thread_name_prefix="brankas-grant") as worker:
+                            thread_name_prefix="brankas-grant") as worker, \
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="brankas-sync") as syncer:
 
         def feed() -> None:
             while len(pending) < HEADERS_AHEAD:
@@ -451,6 +452,17 @@ def _headers_ahead(files: list[StoredFile], *, opener: _Opener, readers_of: Any,
                         continue
                     assert held is not None
                     keep.append((stored, staged, held))
+                unsynced = [staged.path for _stored, staged, _held in keep if not staged.synced]
+                if unsynced and meanwhile is not None:
+                    # The group's fsync (else ``keep_rewrapped_many``'s, before it publishes)
+                    # runs in a thread while this one takes steps of ``meanwhile``.
+                    syncing = syncer.submit(fsutil.fsync_paths, unsynced)
+                    while meanwhile is not None and not syncing.done():
+                        if next(meanwhile, _DONE) is _DONE:
+                            meanwhile = None
+                    syncing.result()  # raises as the fsync did (the disk full...)
+                    keep = [(stored, replace(staged, synced=True), held)
+                            for stored, staged, held in keep]
                 order = [stored for stored, _readers, _work in taken]
                 taken.clear()  # the staged files are keep_rewrapped_many's from here
                 if keep:
