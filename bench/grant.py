@@ -233,6 +233,14 @@ def measure(prep: Prepared, out_dir: Path, repeats: int) -> list[Measure]:
                     "age_mib_per_s": round(mib / best_age, 1),
                     "brankas_cpu_seconds_median": _median_cpu(grant_runs),
                     "age_cpu_seconds_median": _median_cpu(age_runs),
+                    # rounds run side by side: on a shared machine the paired CPU ratio
+                    # (user + system) is steadier than the wall clock's
+                    "cpu_ratio_per_round": [round(g.cpu_seconds / a.cpu_seconds, 3)
+                                            for g, a in zip(grant_runs, age_runs,
+                                                            strict=True)],
+                    "wall_ratio_per_round": [round(g.seconds / a.seconds, 3)
+                                             for g, a in zip(grant_runs, age_runs,
+                                                             strict=True)],
                     "scrypt_work_factor": _work_factor(key_file),
                     "checked": "every record's hash; age -d with kabid2's identity"},
             problems=problems,

@@ -256,3 +256,45 @@ def test_a_payload_copied_ahead_is_right_with_or_without_the_writeback_hint(
     finally:
         if where == "shm":
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def _fsynced_inodes(monkeypatch) -> list[int]:  # type: ignore[no-untyped-def]
+    """The inodes ``os.fsync`` is called on from here on (the real fsync still runs)."""
+    seen: list[int] = []
+    real = os.fsync
+
+    def fsync(fd: int) -> None:
+        seen.append(os.fstat(fd).st_ino)
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    return seen
+
+
+@pytest.mark.parametrize("sync", [True, False])
+@pytest.mark.parametrize("ahead", [True, False])
+def test_a_header_rewrite_is_fsynced_unless_its_caller_does_it(tmp_path, monkeypatch, sync,
+                                                              ahead):
+    """A grant's workers stage with ``sync=False``: the same bytes, ``synced`` False and
+    no fsync (``keep_rewrapped_many`` fsyncs the group before publishing it); by default
+    the staging file is fsynced before it is returned."""
+    from brankas.core.keyring.rewrap import rewrap_header
+
+    old, new = keys()
+    data = os.urandom(200_000)
+    src = encrypted_file(tmp_path / "a.pdf.age", data, old)
+    before = src.read_bytes()
+    readers = [str(old.to_public()), str(new.to_public())]
+    if ahead:
+        pre = precopy_payload(src, tmp_path / "tmp", header_size=header_size_for(readers),
+                              expected_sha256=_sha(before))
+    seen = _fsynced_inodes(monkeypatch)
+    if ahead:
+        staged = finish_precopied(pre, [old], readers, sync=sync)
+    else:
+        staged = rewrap_header(src, tmp_path / "tmp", [old], readers,
+                               expected_sha256=_sha(before), sync=sync)
+    assert staged.synced is sync
+    assert (staged.path.stat().st_ino in seen) is sync
+    out = staged.path.read_bytes()
+    assert staged.sha256 == _sha(out) and crypto.decrypt_bytes(out, [new]) == data

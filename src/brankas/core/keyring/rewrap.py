@@ -40,6 +40,10 @@ class Rewrapped:
     # of the file read, as it was read (compare with the record); None after a full
     # re-encryption (the plaintext's hash is checked instead)
     source_sha256: str | None = None
+    # fsynced before it was returned; False (``sync=False``): its writeback is only begun,
+    # and whoever publishes it fsyncs it first (a grant's group, ``keep_rewrapped_many``:
+    # one pass over the group's files instead of one fsync per file in each worker)
+    synced: bool = True
 
 
 # The payload is copied in pieces of 8 MiB (one buffer per thread, reused): a grant's
@@ -110,18 +114,20 @@ def rewrap(src: Path, staging_dir: Path, identities: list[Any],
 
 
 def rewrap_header(src: Path, staging_dir: Path, identities: list[Any], recipients: list[str],
-                  *, expected_sha256: str) -> Rewrapped:
+                  *, expected_sha256: str, sync: bool = True) -> Rewrapped:
     """``src`` with a new age header for ``recipients`` (the same file key, unwrapped with
     one of ``identities``; the payload copied unchanged) in a fresh staging file. ``src``
     is hashed while it is read; unless its SHA-256 is ``expected_sha256`` (the record's),
     ``SourceChanged`` is raised and nothing is kept. Raises ``agehdr.AgeHeaderError`` for
     a file that is not an age v1 file these identities open. On any failure the staging
-    file is removed; ``src`` is untouched."""
+    file is removed; ``src`` is untouched. With ``sync=False`` the staging file is not
+    fsynced, only handed to the disk (``start_writeback``): the caller fsyncs it before
+    publishing it (``Rewrapped.synced``)."""
     secrets = agehdr.identity_secrets(identities)
     buf = getattr(_copy_buffers, "buf", None) or bytearray(HEADER_COPY_BUFFER)
     _copy_buffers.buf = None  # taken: a nested call would get its own
     try:
-        with fsutil.staged_file(staging_dir) as (path, fh):
+        with fsutil.staged_file(staging_dir, sync=sync) as (path, fh):
             writer = HashingWriter(fh)
             sink = _Hinted(writer, fsutil.WritebackHint(fh))
             with open(src, "rb", buffering=0) as raw:
@@ -133,10 +139,13 @@ def rewrap_header(src: Path, staging_dir: Path, identities: list[Any], recipient
                                      recipients, buffer=buf)
             if reader.hash.hexdigest() != expected_sha256:
                 raise SourceChanged(f"{src} is not the file on record")
+            if not sync:
+                fh.flush()
+                start_writeback(fh.fileno(), 0, writer.size)
     finally:
         _copy_buffers.buf = buf
     return Rewrapped(path=path, sha256=writer.hash.hexdigest(), size=writer.size,
-                     plain_sha256=None, source_sha256=reader.hash.hexdigest())
+                     plain_sha256=None, source_sha256=reader.hash.hexdigest(), synced=sync)
 
 
 @dataclass(frozen=True)
@@ -194,12 +203,14 @@ def precopy_payload(src: Path, staging_dir: Path, *, header_size: int,
 
 
 def finish_precopied(pre: Precopied, identities: list[Any],
-                     recipients: list[str]) -> Rewrapped:
+                     recipients: list[str], *, sync: bool = True) -> Rewrapped:
     """The rest of ``rewrap_header`` for a pre-copied file: the file key unwrapped from
     the header read (with one of ``identities``; its MAC checked), the new header for
     ``recipients`` written into the room left for it, the whole new file hashed as it
-    now is on disk, and fsynced. Raises as ``rewrap_header`` does (``agehdr``'s errors);
-    on any failure the staging file is removed."""
+    now is on disk, and fsynced (with ``sync=False`` its header only handed to the disk,
+    as the payload was: the caller fsyncs it before publishing it). Raises as
+    ``rewrap_header`` does (``agehdr``'s errors); on any failure the staging file is
+    removed."""
     try:
         file_key = agehdr.unwrap_file_key(pre.header, agehdr.identity_secrets(identities))
         header = agehdr.build_header(file_key, recipients)
@@ -221,7 +232,10 @@ def finish_precopied(pre: Precopied, identities: list[Any],
                     read += n
                 if read != pre.payload_size:
                     raise SourceChanged(f"{pre.path}: the staged payload changed")
-                os.fsync(fh.fileno())
+                if sync:
+                    os.fsync(fh.fileno())
+                else:
+                    start_writeback(fh.fileno(), 0, len(header))
         finally:
             _copy_buffers.buf = buf
     except BaseException:
@@ -229,7 +243,7 @@ def finish_precopied(pre: Precopied, identities: list[Any],
         raise
     return Rewrapped(path=pre.path, sha256=new_hash.hexdigest(),
                      size=pre.header_size + pre.payload_size, plain_sha256=None,
-                     source_sha256=pre.source_sha256)
+                     source_sha256=pre.source_sha256, synced=sync)
 
 
 class _HashingReader(io.RawIOBase):

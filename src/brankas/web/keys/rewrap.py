@@ -8,7 +8,9 @@ processes, ``core.keyring.pool``, and ``keep_rewrapped`` does the rest in order)
    (fresh file key): the plaintext passed through memory only and is checked against the
    hash on record before anything is kept. A grant rewrites only the age header (the same
    file key for one more reader, ``header_only``; nothing decrypted): the file read is
-   hashed as it is read and checked against the stored file's hash on record instead;
+   hashed as it is read and checked against the stored file's hash on record instead.
+   A grant's worker threads only begin its writeback; the staging files of a group are
+   fsynced together just before step 2 (``keep_rewrapped_many``), never later;
 2. the staging file is published under the file's next version name
    (``<agenda>.v2.pdf.age``: backup disks are append-only) and its folder fsynced. A file
    already at that name, which no record names, was left by a killed run: it goes first;
@@ -21,9 +23,10 @@ processes, ``core.keyring.pool``, and ``keep_rewrapped`` does the rest in order)
 
 A grant records its staged files several at a time (``keep_rewrapped_many``): step 2 for
 each (their folders fsynced once, before any record names them), then step 3 for them all
-in one transaction (one savepoint per file: a file refused is left as it was, the others
-are recorded), then step 4 for each. A kill between those steps leaves what it leaves for
-one file, for each file of the group.
+in one transaction (a file whose record changed meanwhile is refused before anything of
+it is written and left as it was; the others are recorded, their superseded files and
+copies in a few statements for the group), then step 4 for each. A kill between those
+steps leaves what it leaves for one file, for each file of the group.
 
 A kill at any point leaves every record naming a complete file whose hash matches. The
 only leftovers are an unreferenced next version (step 2 of the re-run removes it) and a
@@ -39,7 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -228,10 +231,11 @@ def _named_failures(stored: StoredFile) -> Iterator[None]:
 
 
 def stage_file(stored: StoredFile, *, identities: list[Any], recipients: list[str],
-               header_only: bool = False) -> Rewrapped:
+               header_only: bool = False, sync: bool = True) -> Rewrapped:
     """Step 1 alone: the file re-encrypted (or, ``header_only``, given a new header) to
     ``recipients`` into a staging file. Touches no database, so it may run in a worker
-    thread ahead of the recording (a grant). Raises a ``BrankasError``; nothing is left."""
+    thread ahead of the recording (a grant). Raises a ``BrankasError``; nothing is left.
+    ``sync=False`` (a header rewrite): not fsynced yet, ``keep_rewrapped_many`` does it."""
     settings = brankas_settings()
     old = store.absolute(settings, stored.path)
     if not old.is_file():
@@ -239,7 +243,7 @@ def stage_file(stored: StoredFile, *, identities: list[Any], recipients: list[st
     with _named_failures(stored):
         if header_only:
             return rewrap_header(old, settings.tmp, identities, recipients,
-                                 expected_sha256=stored.sha256)
+                                 expected_sha256=stored.sha256, sync=sync)
         return rewrap(old, settings.tmp, identities, recipients)
 
 
@@ -258,13 +262,13 @@ def precopy_file(stored: StoredFile, *, header_size: int) -> Precopied:
 
 
 def finish_file(stored: StoredFile, pre: Precopied, *, identities: list[Any],
-                recipients: list[str]) -> Rewrapped:
+                recipients: list[str], sync: bool = True) -> Rewrapped:
     """Step 1 completed for a file ``precopy_file`` copied: the new header for
     ``recipients`` written in front of the payload (the file key unwrapped with one of
     ``identities``), the staging file hashed and fsynced. Touches no database. Raises a
     ``BrankasError``; nothing is left."""
     with _named_failures(stored):
-        return finish_precopied(pre, identities, recipients)
+        return finish_precopied(pre, identities, recipients, sync=sync)
 
 
 def keep_rewrapped(stored: StoredFile, staged: Rewrapped, *, readers: Recipients,
@@ -296,7 +300,7 @@ def keep_rewrapped_many(items: list[tuple[StoredFile, Rewrapped, Recipients]], *
                         detail: dict[str, Any]) -> list[FileOutcome | BrankasError]:
     """``keep_rewrapped`` for several staged files at once (a grant's files staged ahead):
     each is checked and published, their folders are fsynced once, one transaction records
-    them all (each in its own savepoint: one file refused leaves the others recorded) with
+    them all (one file refused, written nothing of, leaves the others recorded) with
     their audit entries, and after the commit the old files are unlinked. A kill at any
     point leaves what one file's steps leave: records naming complete files whose hashes
     match, at most unreferenced next versions (removed by step 2 of the re-run) and
@@ -309,6 +313,10 @@ def keep_rewrapped_many(items: list[tuple[StoredFile, Rewrapped, Recipients]], *
     committed = False
     pos = 0
     try:
+        # Staged files not fsynced by their stage (``synced``) are fsynced here, together,
+        # before any is published: nothing is named or recorded before it is durable.
+        fsutil.fsync_paths([staged.path for _stored, staged, _readers in items
+                            if not staged.synced])
         for pos, (stored, staged, readers) in enumerate(items):
             try:
                 if not _matches_record(stored, staged):
@@ -333,10 +341,8 @@ def keep_rewrapped_many(items: list[tuple[StoredFile, Rewrapped, Recipients]], *
         with transaction.atomic():
             now = timezone.now()
             for p in published:
-                try:
-                    with transaction.atomic():
-                        _record_row(p.stored, p.outcome, readers=p.readers, job=job,
-                                    version=p.version, now=now)
+                try:  # refused before it writes anything: no savepoint needed
+                    _record_row(p.stored, p.outcome, readers=p.readers, version=p.version)
                 except BrankasError as exc:
                     with contextlib.suppress(OSError):
                         p.new.unlink()
@@ -344,6 +350,7 @@ def keep_rewrapped_many(items: list[tuple[StoredFile, Rewrapped, Recipients]], *
                     continue
                 recorded.append(p)
             if recorded:
+                _supersede([p.stored for p in recorded], job=job, now=now)
                 RewrapJob.objects.filter(pk=job.pk).update(
                     files_done=F("files_done") + len(recorded),
                     bytes_done=F("bytes_done") + sum(p.stored.size for p in recorded))
@@ -386,9 +393,10 @@ def _matches_record(stored: StoredFile, staged: Rewrapped) -> bool:
 
 
 def _record_row(stored: StoredFile, outcome: FileOutcome, *, readers: Recipients,
-                job: RewrapJob, version: int, now: Any) -> None:
-    """Step 3 for one file, inside the caller's transaction (its job counters and audit
-    entry are the caller's). Raises ``Conflict`` if the record changed meanwhile."""
+                version: int) -> None:
+    """Step 3's first part for one file, inside the caller's transaction: its record names
+    the new file. Raises ``Conflict``, having written nothing, if the record changed
+    meanwhile (the file is then left as it was; the others of its group are recorded)."""
     fingerprints = [r.fingerprint for r in readers.all()]
     if stored.kind == DOCUMENT:
         changed = Document.objects.filter(
@@ -405,20 +413,36 @@ def _record_row(stored: StoredFile, outcome: FileOutcome, *, readers: Recipients
             letter_version=version)
     if changed != 1:  # changed meanwhile by someone else: nothing kept
         raise Conflict("rewrap_running", what=("perubahan lain", "another change"))
-    superseded = SupersededFile.objects.create(
-        kind=stored.kind, object_id=stored.object_id, path=stored.path,
-        sha256=stored.sha256, size=stored.size, recipients=list(stored.recipients),
-        superseded_at=now, job=job)
-    if stored.kind == DOCUMENT:
-        copies = BackupCopy.objects.filter(document_id=stored.object_id)
-        SupersededCopy.objects.bulk_create(
-            [SupersededCopy(superseded=superseded, medium_id=m)
-             for m in copies.values_list("medium_id", flat=True)])
-        copies.delete()
+
+
+def _supersede(files: list[StoredFile], *, job: RewrapJob, now: Any) -> None:
+    """Step 3's second part for the files just recorded (``_record_row``), together: each
+    old file becomes a ``SupersededFile``, and the disks that hold it (a document's
+    ``BackupCopy`` rows, a letter's completed runs) its ``SupersededCopy`` rows. A few
+    statements for the group instead of several per file."""
+    rows = [SupersededFile(kind=f.kind, object_id=f.object_id, path=f.path, sha256=f.sha256,
+                           size=f.size, recipients=list(f.recipients), superseded_at=now,
+                           job=job) for f in files]
+    if connection.features.can_return_rows_from_bulk_insert:
+        rows = SupersededFile.objects.bulk_create(rows)
     else:
-        SupersededCopy.objects.bulk_create(
-            [SupersededCopy(superseded=superseded, medium_id=m)
-             for m in letter_media(stored.object_id, before=now)])
+        for row in rows:
+            row.save(force_insert=True)
+    documents = [f.object_id for f in files if f.kind == DOCUMENT]
+    on_disks: dict[int, list[int]] = {}
+    if documents:
+        for document_id, medium_id in BackupCopy.objects.filter(
+                document_id__in=documents).values_list("document_id", "medium_id"):
+            on_disks.setdefault(document_id, []).append(medium_id)
+    copies: list[SupersededCopy] = []
+    for stored, row in zip(files, rows, strict=True):
+        media = (on_disks.get(stored.object_id, []) if stored.kind == DOCUMENT
+                 else letter_media(stored.object_id, before=now))
+        copies += [SupersededCopy(superseded=row, medium_id=m) for m in media]
+    if copies:
+        SupersededCopy.objects.bulk_create(copies)
+    if on_disks:
+        BackupCopy.objects.filter(document_id__in=list(on_disks)).delete()
 
 
 def letter_media(request_id: int, *, before: Any) -> list[int]:
