@@ -1083,6 +1083,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "OCR is not installed (OCRmyPDF and Tesseract with the Indonesian language data); "
         "the text of scans cannot be read until it is (docs/ocr.md)",
     ),
+    "text_exempted": (
+        "teks dokumen dikecualikan {agenda} tidak dibaca: isinya tidak pernah ditulis tanpa "
+        "enkripsi (docs/ocr.md)",
+        "the text of the exempted document {agenda} is not read: its content is never "
+        "written unencrypted (docs/ocr.md)",
+    ),
+    "text_nothing_to_read": (
+        "tidak ada dokumen biasa yang teksnya perlu dibaca",
+        "no biasa document's text needs reading",
+    ),
     "offsite_unreachable": (
         "server S3 {endpoint} tidak dapat dihubungi atau sambungannya terputus ({detail}); "
         "periksa alamat dan jaringan, lalu coba lagi",
