@@ -94,7 +94,8 @@ def test_the_job_reads_every_biasa_document_and_never_an_exempted_one(office) ->
     secret = register(office, classification="rahasia", data=make_pdf(text="Rahasia"))
     progress: list[tuple[int, int]] = []
     summary = text.text_job_run(actor=office.users["operator"], params={"scope": "pending"},
-                                job_id="j1", on_progress=lambda d, t, b, bt: progress.append((d, t)))
+                                job_id="j1",
+                                on_progress=lambda d, t, b, bt: progress.append((d, t)))
     assert (summary.total, summary.read, summary.failed_count) == (3, 3, 0)
     assert progress[0] == (0, 3) and progress[-1] == (3, 3)
     assert sorted(DocumentText.objects.values_list("pk", flat=True)) == sorted(d.pk for d in docs)
@@ -169,8 +170,8 @@ def test_a_killed_process_workdir_is_swept_at_the_next_start(office) -> None:
     assert ocr_left(office.home) == []
 
 
-def test_a_registration_queues_its_biasa_document_and_an_import_one_job(office, tmp_path,  # type: ignore[no-untyped-def]
-                                                                       django_capture_on_commit_callbacks) -> None:
+def test_a_registration_queues_its_biasa_document_and_an_import_one_job(  # type: ignore[no-untyped-def]
+        office, tmp_path, django_capture_on_commit_callbacks) -> None:
     from brankas.web.documents.importer import run_import
     from brankas.web.jobs.models import Job
 

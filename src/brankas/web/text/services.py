@@ -22,6 +22,7 @@ The rules, each in one place here:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import logging
@@ -108,10 +109,8 @@ def ocr_workdir() -> Iterator[Path]:
         _remove(path)
         with _live_lock:
             _live.discard(name)
-        try:
+        with contextlib.suppress(OSError):
             base.rmdir()  # when empty: nothing of OCR stays in the data folder
-        except OSError:
-            pass
 
 
 def _remove(path: Path) -> None:
