@@ -3,11 +3,13 @@ the OCR job's work, asking for it; an exempted document is never read."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 from pathlib import Path
 
 import pytest
+from django.utils.timezone import now as timezone_now
 
 from brankas.core.errors import AccessDenied, BrankasError
 from brankas.core.register import metadata
@@ -216,3 +218,40 @@ def test_an_ocr_job_runs_as_a_job_and_never_holds_the_office(office) -> None:
     job_execute(again.id)
     again.refresh_from_db()
     assert again.result["total"] == 0
+
+
+def test_a_journal_part_holds_the_text_rows_written_since_not_the_whole_table(office) -> None:
+    from brankas.web.backup import journal
+
+    label = "text.DocumentText"
+    a, b, c = (register(office) for _ in range(3))
+    for doc in (a, c):
+        text.text_read(document=doc)
+    DocumentText.objects.filter(pk=a.pk).update(read_at=timezone_now() - dt.timedelta(hours=2))
+    DocumentText.objects.filter(pk=c.pk).update(read_at=timezone_now() - dt.timedelta(hours=1))
+    marks = {"timed": {label: journal.timed_mark(label)}}
+    assert marks["timed"][label]["count"] == 2
+    # nothing written since (the last minute before the marks is carried again)
+    assert journal.modes(marks)[label] == (journal.MERGE, 0, (c.pk,))
+    DocumentText.objects.filter(pk=c.pk).update(read_at=timezone_now() - dt.timedelta(hours=3))
+    assert journal.modes(marks)[label] is None
+    text.text_read(document=b)  # below the last pk: merged in order
+    assert journal.modes(marks)[label] == (journal.MERGE, 0, (b.pk,))
+    DocumentText.objects.filter(pk=c.pk).update(read_at=timezone_now())
+    assert journal.modes(marks)[label] == (journal.MERGE, 0, (b.pk, c.pk))
+    DocumentText.objects.filter(pk=b.pk).delete()
+    DocumentText.objects.filter(pk=a.pk).delete()
+    assert journal.modes(marks)[label] == (journal.REPLACE, 0)  # a row went
+    assert journal.modes({})[label] == (journal.REPLACE, 0)  # marks of an older disk
+    rows = [{"model": "text.documenttext", "pk": pk, "fields": {"body": str(pk)}}
+            for pk in (a.pk, c.pk)]
+    tables = {"text.documenttext": rows}
+    journal._apply(tables, ["text.documenttext"],
+                   {"model": label, "mode": journal.MERGE, "after": 0,
+                    "objects": [{"model": "text.documenttext", "pk": b.pk,
+                                 "fields": {"body": "b"}},
+                                {"model": "text.documenttext", "pk": c.pk,
+                                 "fields": {"body": "c2"}}]},
+                   journal.Ref("run", "0" * 64), {label})
+    assert [(o["pk"], o["fields"]["body"]) for o in tables["text.documenttext"]] == [
+        (a.pk, str(a.pk)), (b.pk, "b"), (c.pk, "c2")]
