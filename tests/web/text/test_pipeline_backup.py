@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from tests.cli.backup.conftest import EXEMPT_MARKERS, Office, newest_seal
-from tests.conftest import cli, make_pdf
+from tests.conftest import cli
+from tests.web.text.test_pipeline import letter
 
 pytestmark = pytest.mark.slow  # two backups and a recover through the command
 
@@ -43,7 +44,7 @@ def test_recover_brings_the_text_back_and_the_register_csv_carries_it(
         disk_office: Office) -> None:
     office = disk_office
     formula = office.register("penerimaan", "biasa", "Rumus",
-                              pdf=make_pdf(text="=HYPERLINK(\"http://x\") rapat"))
+                              pdf=letter("=HYPERLINK(\"http://x\") rapat"))
     r = office.cli("ocr", "--json", user="operator")
     assert r.returncode == 0, r.stderr
     biasa = [d for d in office.docs.values() if not d.exempted]

@@ -9,8 +9,8 @@ import sqlite3
 import time
 from pathlib import Path
 
-from tests.conftest import make_pdf
 from tests.leakscan import SHARED_TEMP, scan_for
+from tests.web.text.test_pipeline import letter
 
 REGISTER = ["--number", "1/2026", "--date", "2026-11-20", "--correspondent", "Bupati"]
 
@@ -37,8 +37,8 @@ def test_brankas_ocr_reads_biasa_only_and_no_exempted_text_lands_anywhere(
     started = time.time() - 1
     plain = f"SURATBIASA{secrets.token_hex(6)}"
     secret = f"RAHASIAOCR{secrets.token_hex(6)}"
-    make_pdf(tmp_path / "biasa.pdf", text=plain)
-    make_pdf(tmp_path / "rahasia.pdf", text=secret)
+    letter(plain, tmp_path / "biasa.pdf")
+    letter(secret, tmp_path / "rahasia.pdf")
     biasa = register(run_cli, tmp_path / "biasa.pdf", "biasa")
     hidden = register(run_cli, tmp_path / "rahasia.pdf", "rahasia")
     (tmp_path / "rahasia.pdf").unlink()  # the test's own plaintext source
@@ -79,7 +79,7 @@ def test_brankas_ocr_reads_biasa_only_and_no_exempted_text_lands_anywhere(
 
 
 def test_migrate_db_copies_the_text_rows(run_cli, cli_office, cli_home, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    make_pdf(tmp_path / "a.pdf", text="Undangan rapat koordinasi stunting")
+    letter("Undangan rapat koordinasi stunting", tmp_path / "a.pdf")
     register(run_cli, tmp_path / "a.pdf", "biasa")
     assert run_cli("ocr", user="operator").returncode == 0
     before = text_rows(cli_home)

@@ -13,7 +13,7 @@ from brankas.web.audit.models import AuditEvent
 from brankas.web.jobs.models import Job
 from brankas.web.jobs.services import job_execute
 from brankas.web.text.models import DocumentText
-from tests.conftest import make_pdf
+from tests.web.text.test_pipeline import letter
 from tests.web.ui.conftest import (  # noqa: F401 (fixtures)
     english,
     no_job_left_running,
@@ -53,7 +53,7 @@ def test_without_ocr_the_page_says_so_and_the_notice_shows_once(office, signed_i
 
 
 def test_reading_again_is_a_post_with_csrf_for_the_roles_allowed_and_audited(office, signed_in):  # type: ignore[no-untyped-def]
-    doc = register_directly(office, pdf=make_pdf(text="Rapat <b>stunting</b> desa"))
+    doc = register_directly(office, pdf=letter("Rapat <b>stunting</b> desa"))
     url = f"/documents/{doc.agenda}/text"
     assert signed_in("operator").get(url).status_code == 405
     kasi = signed_in("kasi")
@@ -92,7 +92,7 @@ def test_a_web_registration_gets_its_text_from_the_worker(transactional_db, offi
 
     client = signed_in("operator")
     response = post_register(client, [("undangan.pdf",
-                                       make_pdf(text="Undangan rapat koordinasi stunting"))])
+                                       letter("Undangan rapat koordinasi stunting"))])
     assert response.status_code == 302
     wait_for_jobs(60)
     row = DocumentText.objects.get()

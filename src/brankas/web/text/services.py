@@ -221,6 +221,8 @@ def text_read(*, document: Document) -> DocumentText | None:
                 raise
             ocr_unavailable_warn()
             return None
+    if getattr(got, "pending", 0):  # pages left for want of an engine: the rest recorded
+        ocr_unavailable_warn()
     return _record(document, got, digest)
 
 
