@@ -45,6 +45,7 @@ def test_recover_brings_the_text_back_and_the_register_csv_carries_it(
     office = disk_office
     formula = office.register("penerimaan", "biasa", "Rumus",
                               pdf=letter("=HYPERLINK(\"http://x\") rapat"))
+    later = office.register("penerimaan", "biasa", "Nota", pdf=letter("Nota dinas"))
     r = office.cli("ocr", "--json", user="operator")
     assert r.returncode == 0, r.stderr
     biasa = [d for d in office.docs.values() if not d.exempted]
@@ -59,25 +60,25 @@ def test_recover_brings_the_text_back_and_the_register_csv_carries_it(
                                                               "register-biasa.csv")}
     assert set(rows) == {d.agenda for d in biasa}
     for doc in biasa:
-        if doc is not formula:
+        if doc not in (formula, later):
             assert doc.subject in rows[doc.agenda]["Teks Dokumen"]
     assert rows[formula.agenda]["Teks Dokumen"].startswith("'=HYPERLINK")
     assert "\f" not in "".join(r["Teks Dokumen"] for r in rows.values())
 
     # journal parts carry the rows written since (a text read after a later document's,
-    # out of pk order, then every text read again), not the whole table each time
-    first = min(biasa, key=lambda d: d.agenda).agenda
+    # out of pk order, then texts read again), not the whole table each time
     con = sqlite3.connect(office.home / "brankas.sqlite3")
     with con:
         con.execute("DELETE FROM text_documenttext WHERE document_id = "
-                    "(SELECT id FROM documents_document WHERE agenda = ?)", (first,))
+                    "(SELECT id FROM documents_document WHERE agenda = ?)", (formula.agenda,))
     con.close()
     r = office.backup()  # a whole snapshot, without that row
     assert r.returncode == 0, r.stderr
-    assert office.cli("ocr", user="operator").returncode == 0  # the first one, read again
+    assert office.cli("ocr", user="operator").returncode == 0  # that one, read again
     for redo in (False, True):
-        if redo:
-            assert office.cli("ocr", "--all", user="operator").returncode == 0
+        if redo:  # (born-digital ones: the template's scans of few words would be OCR'd)
+            assert office.cli("ocr", formula.agenda, later.agenda,
+                              user="operator").returncode == 0
         r = office.cli("backup", str(office.disk), "--json", user="operator",
                        env={"BRANKAS_JOURNAL_MIN_BYTES": "0"})
         assert r.returncode == 0, r.stderr

@@ -43,7 +43,8 @@ def database_files(home: Path) -> tuple[Path, ...]:
 def test_a_scan_is_read_by_ocr_and_its_temporary_files_go(office) -> None:
     started = time.time() - 1
     number = f"{secrets.randbelow(10**8):08d}"
-    doc = register(office, data=rendered_scan(f"UNDANGAN RAPAT KOORDINASI NOMOR {number}"), name="scan.png")
+    doc = register(office, data=rendered_scan(f"UNDANGAN RAPAT KOORDINASI NOMOR {number}"),
+                   name="scan.png")
     row = text.text_read(document=doc)
     assert row is not None
     row.refresh_from_db()
@@ -61,7 +62,8 @@ def test_a_blank_scan_is_marked_unreadable_and_an_exempted_one_is_never_read(off
     blank = register(office, data=make_jpeg(size=(1654, 2339)), name="kosong.jpg")
     number = f"{secrets.randbelow(10**8):08d}"
     hidden = register(office, classification="rahasia",
-                      data=rendered_scan(f"RAHASIA OPERASI SENYAP NOMOR {number}"), name="rahasia.png")
+                      data=rendered_scan(f"RAHASIA OPERASI SENYAP NOMOR {number}"),
+                      name="rahasia.png")
     summary = text.text_job_run(actor=office.users["operator"], params={"scope": "pending"})
     assert (summary.total, summary.unreadable, summary.failed_count) == (1, 1, 0)
     assert DocumentText.objects.get(pk=blank.pk).status == "unreadable"
