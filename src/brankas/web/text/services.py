@@ -62,8 +62,7 @@ WORKDIRS = "ocr"  # under the instance's tmp folder
 PENDING = "pending"  # every biasa document without a fresh text (after an import)
 ALL = "all"  # every biasa document, read again (``brankas ocr --all``)
 DOCUMENTS = "documents"  # the documents params["documents"] names (a registration, a redo)
-# Why a job was queued (its params["reason"]); registration jobs are not audited when all
-# went well: the registration's own entry stands for them.
+# Why a job was queued (its params["reason"]).
 REGISTER, IMPORT, REDO = "register", "import", "redo"
 SHOWN = 50  # documents named in a job's result (failures)
 
@@ -295,8 +294,9 @@ def text_job_run(*, actor: Any, params: dict[str, Any], job_id: str = "",
                  on_progress: Progress | None = None) -> TextSummary:
     """Read the text of the documents ``params`` selects (``text_todo``), one at a time,
     with progress as (done, total, 0, 0). One document's failure is counted and the job
-    goes on. Audited at its end (``text.read`` with the counts), except a registration's
-    job that met no failure (the registration's own entry stands for it)."""
+    goes on. Audited at its end (``text.read`` with the counts): the text rows are the
+    register's, and a backup writes a new snapshot when the audit log says the register
+    changed (``backup.services._register_seq``)."""
     ocr_workdirs_sweep()
     summary = TextSummary(scope=str(params.get("scope", PENDING)))
     todo = text_todo(params)
@@ -309,7 +309,7 @@ def text_job_run(*, actor: Any, params: dict[str, Any], job_id: str = "",
             _read_one(document, summary)
         if on_progress:
             on_progress(done, summary.total, 0, 0)
-    if params.get("reason") != REGISTER or summary.failed_count:
+    if summary.total:
         audit_record(actor=getattr(actor, "username", "") or "system", action=AUDIT_READ,
                      target=job_id, outcome="failed" if summary.failed_count else "ok",
                      detail={"scope": summary.scope, "documents": summary.total,
