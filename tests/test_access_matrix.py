@@ -388,6 +388,12 @@ def svc_view_equipment(ctx: SimpleNamespace, user: Any) -> None:  # s17 E
     equipment_items(actor=user, via="test")
 
 
+def svc_read_text(ctx: SimpleNamespace, user: Any) -> None:  # s19: issue 19
+    from brankas.web.text.services import text_request
+
+    text_request(actor=user, agendas=["TIDAK-ADA"], via="test")  # not found after the check
+
+
 # s18 OB: offsite copies (issue 18): a remote that does not exist (or a name refused)
 # stops an allowed role right after the role check
 def svc_offsite(step: str) -> Callable[[SimpleNamespace, Any], None]:
@@ -548,6 +554,10 @@ ATTEMPTS: dict[Action, Attempt] = {
     Action.VIEW_EQUIPMENT: Attempt(
         svc_view_equipment, lambda ctx, u: ["equipment", "list"],
         lambda c, ctx, u: c.get("/equipment/")),
+    # s19: the text of biasa documents (issue 19): an unknown agenda stops an allowed role
+    Action.READ_TEXT: Attempt(
+        svc_read_text, lambda ctx, u: ["ocr", "TIDAK-ADA"],
+        lambda c, ctx, u: c.post("/documents/TIDAK-ADA/text", {})),
     # s18 OB: offsite copies (issue 18); their pages come later
     **{action: Attempt(svc_offsite(step), cli_offsite(step), None,
                        why_not="no offsite page yet (issue 18: CLI first)")

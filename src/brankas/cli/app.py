@@ -292,6 +292,7 @@ main.lazy = {
     "seal-fields": ("brankas.cli.sealfields",),  # issue 16
     "equipment": ("brankas.cli.equipment",),  # s17 E: issue 17
     "offsite": ("brankas.cli.offsite",),  # s18 OB: issue 18
+    "ocr": ("brankas.cli.text",),  # s19: issue 19
 }
 assert isinstance(audit, LazyGroup)
 audit.lazy = {"list": ("brankas.cli.audit",), "export": ("brankas.cli.audit",)}

@@ -69,6 +69,8 @@ class Action(StrEnum):
     OFFSITE_PUSH = "offsite-push"  # copy the archive to a remote
     OFFSITE_VERIFY = "offsite-verify"  # check a remote's objects and its lock (the canary)
     OFFSITE_RESTORE = "offsite-restore"  # restore documents from a remote (needs a key)
+    # s19: the text of biasa documents (issue 19). Seeing the text is OPEN_REGULAR.
+    READ_TEXT = "read-text"  # (re)read documents' text: OCR of scans, as a job
 
 
 S, KS, KB, KD, AD = Role.SANDIMAN, Role.KASI, Role.KABID, Role.KADIS, Role.ADMIN
@@ -126,6 +128,8 @@ MATRIX: dict[Action, frozenset[Role]] = {
     Action.OFFSITE_PUSH: frozenset({S}),
     Action.OFFSITE_VERIFY: frozenset({S}),
     Action.OFFSITE_RESTORE: frozenset({KS, KB, KD}),
+    # s19: who registers or imports (the Sandiman; the Admin imports) reads the text again
+    Action.READ_TEXT: frozenset({S, AD}),
 }
 
 # What the action is called in a refusal ("the role X may not ...").
@@ -192,6 +196,7 @@ ACTION_WORDS = {
     Action.OFFSITE_VERIFY: ("memeriksa salinan di luar kantor", "verify an offsite copy"),
     Action.OFFSITE_RESTORE: ("memulihkan dokumen dari salinan di luar kantor",
                              "restore documents from an offsite copy"),
+    Action.READ_TEXT: ("membaca ulang teks dokumen (OCR)", "read documents' text again (OCR)"),
 }
 
 

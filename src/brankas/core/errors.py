@@ -1076,6 +1076,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "server S3 menolak {action} pada {key}: kredensial ini tidak diizinkan melakukannya",
         "the S3 server refused to {action} {key}: these credentials are not allowed to",
     ),
+    # issue 19: the text pipeline (web/text/services): an exempted document is never read
+    "text_exempted": (
+        "teks dokumen dikecualikan {agenda} tidak dibaca: isinya tidak pernah ditulis tanpa "
+        "enkripsi (docs/ocr.md)",
+        "the text of the exempted document {agenda} is not read: its content is never "
+        "written unencrypted (docs/ocr.md)",
+    ),
     # issue 19: the text of biasa documents (core/text)
     "ocr_unavailable": (
         "OCR belum terpasang (OCRmyPDF dan Tesseract dengan data bahasa Indonesia); pindaian "

@@ -56,7 +56,7 @@ INSTALLED_APPS += ["brankas.web.offsite"]  # s18 OB: offsite copies (issue 18)
 INSTALLED_APPS += ["brankas.web.text"]  # s19: the text of biasa documents (issue 19)
 # s18 review: "offsite", the offsite push and verify jobs' own lane (web/jobs/worker.py)
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend",
-                     "QUEUES": ["default", "offsite"]}}
+                     "QUEUES": ["default", "offsite", "ocr"]}}
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -82,7 +82,8 @@ def test_a_base_and_its_parts_compose_to_the_full_snapshot_of_that_moment(office
                            medium_id="m-1", allowed=DISK_MODELS) == moment2
     # Part 3: nothing tracked changed: those tables are left out.
     assert journal.modes(marks) == {label: None for label in (*journal.TRACKED,
-                                                                *journal.ROW_MARKED)}
+                                                                *journal.ROW_MARKED,
+                                                                *journal.TIMED)}
     part3 = _part(marks, previous=ref2, folder="0004_x")
     assert {t["model"] for t in json.loads(part3)["models"]}.isdisjoint(journal.TRACKED)
     ref3 = journal.Ref("0004_x", "d" * 64)

@@ -166,7 +166,8 @@ def test_equipment_changes_between_parts_compose_to_the_full_snapshot(office) ->
                                     actor=admin, work="Servis", condition_after=Condition.GOOD,
                                     recorded_at=now)
     assert journal.modes(marks) == {label: None for label in (*journal.TRACKED,
-                                                                *journal.ROW_MARKED)}
+                                                                *journal.ROW_MARKED,
+                                                                *journal.TIMED)}
     part = _part(marks, previous=None, folder="0002_x")
     tables = {t["model"] for t in json.loads(part)["models"]}
     assert {"equipment.Equipment", "equipment.MaintenanceEntry",

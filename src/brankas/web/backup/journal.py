@@ -16,7 +16,8 @@ SQLite the stamp counts updates and deletes, and an unchanged count with a highe
 ``MAX(id)`` means rows were only added (ids never go back: ``AUTOINCREMENT``), so the part
 holds the rows after the previous maximum. On PostgreSQL the stamp counts every write: a
 table unchanged since is left out, a changed one is written whole. Every other table (a
-few hundred rows: users, keys, runs, custody) is written whole in each part.
+few hundred rows: users, keys, runs, custody) is written whole in each part, except the
+text of documents (issue 19, ``TIMED``): the rows written since, by their time.
 
 What the next run needs to know (each tracked table's stamp, hashed, and its maximum id,
 and the users' names the registers print) goes in the seal, in the clear
@@ -30,6 +31,7 @@ parts (a recover reads them all).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import json
@@ -52,13 +54,25 @@ MARKS_KEY = "snapshot_marks"
 TRACKED = {"documents.Document": "documents_document",
            "backup.BackupCopy": "backup_backupcopy"}
 APPEND, REPLACE, UPDATE = "append", "replace", "update"
+MERGE = "merge"  # s19: rows written since (each replaces its pk's row or joins in pk order)
 # Tables whose rows change after they are written but only a few at a time: a part holds
 # the rows changed since the disk's last snapshot or part (``UPDATE``), found by a
 # digest of each row kept in the marks; the field left out of the digest never changes
 # once the row's other fields stop changing (a run's agendas: written while it runs,
 # with its status; the run's own row is still running when its part is written).
 ROW_MARKED = {"backup.BackupRun": ("agendas", "status", "running")}
-# A table's mode in a part: (APPEND, after), (REPLACE, 0) or (UPDATE, 0, pks).
+# s19: tables whose rows carry the time they were last written, and are never deleted
+# (the text of documents, issue 19: 100,000 rows of a few kB, read again now and then, in
+# any order): a part holds the rows written since the previous snapshot or part
+# (``MERGE``), found by that time kept in the marks, less ``TIMED_MARGIN`` (on PostgreSQL
+# two writers' commits may cross: a row committed after the marks were read, with an
+# earlier time, is carried again rather than missed). Fewer rows than the marks counted
+# (a row went): the whole table. The rows are derived data: ``brankas ocr`` reads any
+# text again.
+TIMED = {"text.DocumentText": "read_at"}
+TIMED_MARGIN = dt.timedelta(minutes=1)
+# A table's mode in a part: (APPEND, after), (REPLACE, 0), (UPDATE, 0, pks) or
+# (MERGE, 0, pks).
 Mode = tuple[Any, ...]
 # A seal naming more parts than this is not read (a run writes at most
 # ``journal_max_parts``, 16 by default, before a full snapshot again).
@@ -112,11 +126,49 @@ def rows_mark(label: str) -> dict[str, str]:
     return out
 
 
+def timed_mark(label: str) -> dict[str, Any]:
+    """A ``TIMED`` table's rows counted, and the latest time a row was written (ISO)."""
+    from django.db.models import Count, Max
+
+    field = TIMED[label]
+    got = apps.get_model(label)._default_manager.aggregate(n=Count("pk"), latest=Max(field))
+    latest = got["latest"]
+    return {"count": int(got["n"]), "latest": latest.isoformat() if latest else None}
+
+
+def _timed_rows(label: str, previous: dict[str, Any]) -> Mode | None:
+    """(MERGE, 0, pks) of the rows of a ``TIMED`` table written since the ``previous``
+    marks (None: none, and as many rows); (REPLACE, 0) when they hold none for it or
+    rows went."""
+    timed = previous.get("timed")
+    then = timed.get(label) if isinstance(timed, dict) else None
+    if not isinstance(then, dict) or type(then.get("count")) is not int:
+        return (REPLACE, 0)
+    now = timed_mark(label)
+    if now["count"] < then["count"]:
+        return (REPLACE, 0)
+    rows = apps.get_model(label)._default_manager.order_by("pk")
+    latest = then.get("latest")
+    if latest is not None:
+        try:
+            since = dt.datetime.fromisoformat(str(latest)) - TIMED_MARGIN
+        except ValueError:
+            return (REPLACE, 0)
+        rows = rows.filter(**{f"{TIMED[label]}__gt": since})
+    elif then["count"]:
+        return (REPLACE, 0)
+    pks = tuple(rows.values_list("pk", flat=True))
+    if not pks:
+        return None if now["count"] == then["count"] else (REPLACE, 0)
+    return (MERGE, 0, pks)
+
+
 def marks(base_bytes: int) -> dict[str, Any]:
     """What the run's seal records for the next run (``MARKS_KEY``)."""
     return {"base_bytes": base_bytes, "users": users_mark(),
             "tables": {label: table_mark(label) for label in TRACKED},
-            "rows": {label: rows_mark(label) for label in ROW_MARKED}}
+            "rows": {label: rows_mark(label) for label in ROW_MARKED},
+            "timed": {label: timed_mark(label) for label in TIMED}}
 
 
 def _changed_rows(label: str, previous: dict[str, Any]) -> Mode | None:
@@ -142,6 +194,7 @@ def modes(previous: dict[str, Any]) -> dict[str, Mode | None]:
     changed). Other models are always REPLACE."""
     out: dict[str, Mode | None] = {label: _changed_rows(label, previous)
                                    for label in ROW_MARKED}
+    out.update({label: _timed_rows(label, previous) for label in TIMED})
     tables = previous.get("tables")
     before: dict[str, Any] = tables if isinstance(tables, dict) else {}
     for label in TRACKED:
@@ -205,7 +258,7 @@ def part_write(out: IO[bytes], *, labels: Iterable[str], base: Ref, previous: Re
             first = False
             one = True
             model = apps.get_model(label)
-            objects = (_dump_rows(model, mode[2]) if mode[0] == UPDATE
+            objects = (_dump_rows(model, mode[2]) if mode[0] in (UPDATE, MERGE)
                        else _dump_objects(model, after=mode[1]))
             for obj in objects:
                 text.write(("" if one else ", ")
@@ -322,6 +375,24 @@ def _apply(tables: dict[str, list[dict[str, Any]]], order: list[str], table: Any
             else:
                 raise _refuse(f"{where}: a row of {label} (#{pk}) is neither changed "
                               f"nor added after its last (#{last})")
+    elif mode == MERGE and after == 0 and label in TIMED:
+        # s19: rows written since: each replaces its pk's row or joins, in pk order.
+        rows = tables[key]
+        at = {o["pk"]: i for i, o in enumerate(rows)}
+        previous = 0
+        added = False
+        for obj in objects:
+            pk = obj["pk"]
+            if pk <= previous:
+                raise _refuse(f"{where}: the rows of {label} are not in order")
+            previous = pk
+            if pk in at:
+                rows[at[pk]] = obj
+            else:
+                rows.append(obj)
+                added = True
+        if added:
+            rows.sort(key=lambda o: o["pk"])
     else:
         raise _refuse(f"{where}: {label}: unknown mode {str(mode)[:20]}")
 

@@ -43,7 +43,14 @@ REGISTER_COLUMNS = [
     ("file", "Berkas (di bawah data/)"),
     ("stored_sha256", "SHA-256 Berkas"),
     ("content_sha256", "SHA-256 PDF"),
+    # s19: what a biasa document says (its text layer, or OCR of a scan): the last column,
+    # so a reader's eye and an older script find the others where they were
+    ("text", "Teks Dokumen"),
 ]
+# A spreadsheet cell holds at most 32,767 characters (Excel; LibreOffice cuts there too):
+# a longer text is cut, marked, and whole in the database snapshot.
+TEXT_CELL_MAX = 32000
+TEXT_CUT = " [...]"
 
 CONTROL_COLUMNS = [
     ("no", "No."),
@@ -69,6 +76,15 @@ def folder_label(key: str) -> str:
 FOLDER_KEYS = [folder_key(c.value, d.value) for c, d in store_folders()]
 
 
+def register_text(body: str | None) -> str:
+    """A document's text as its register cell: pages apart by a blank line (not the form
+    feed a PDF's pages are joined with), cut to what a spreadsheet cell holds."""
+    if not body:
+        return ""
+    text = body.replace("\r\n", "\n").replace("\f", "\n\n")
+    return text if len(text) <= TEXT_CELL_MAX else text[:TEXT_CELL_MAX] + TEXT_CUT
+
+
 def register_row(doc: Mapping[str, Any], username: str) -> dict[str, Any]:
     return {
         **doc,
@@ -79,6 +95,7 @@ def register_row(doc: Mapping[str, Any], username: str) -> dict[str, Any]:
         # the office's time zone with its offset, as the audit CSV (not UTC)
         "registered_at": timezone.localtime(doc["registered_at"]).isoformat(timespec="seconds"),
         "file": doc["stored_path"],
+        "text": register_text(doc.get("text_body")),  # s19: biasa only (never exempted)
         # A sealed field (issue 16) is "tersegel" here too: the backup runs without a key,
         # and the value itself travels sealed in the database snapshot.
         **{name: SEALED_LABEL for name in (doc.get("sealed") or {})},
@@ -159,7 +176,7 @@ def control_json_write(out: IO[bytes], control: Mapping[str, Any],
 REGISTER_ROW = ("category", "agenda", "direction", "classification", "number", "doc_date",
                 "subject", "correspondent", "pages", "attachments", "notes",
                 "registered_by_id", "registered_at", "stored_path", "stored_sha256",
-                "content_sha256", "sealed")
+                "content_sha256", "sealed", "text_body")
 
 
 def registers_write(biasa: IO[bytes], full: IO[bytes], rows: Iterable[tuple[Any, ...]], *,
@@ -196,7 +213,7 @@ def registers_write(biasa: IO[bytes], full: IO[bytes], rows: Iterable[tuple[Any,
 
         for (category, agenda, direction, classification, number, doc_date, subject,
              correspondent, pages, attachments, notes, by, at, path, stored_sha,
-             content_sha, sealed) in rows:
+             content_sha, sealed, text_body) in rows:
             if isinstance(at, str):
                 at = parse_datetime(at)
             if at is not None and at.tzinfo is None:
@@ -209,7 +226,8 @@ def registers_write(biasa: IO[bytes], full: IO[bytes], rows: Iterable[tuple[Any,
                      cell(pages), cell(attachments), cell(notes),
                      names.get(by) or cell(users.get(by, "")),
                      cell(at.astimezone(zone).isoformat(timespec="seconds")), cell(path),
-                     cell(stored_sha), cell(content_sha)]
+                     cell(stored_sha), cell(content_sha),
+                     cell(register_text(text_body)) if text_body else ""]
             if sealed is not None and sealed not in ("{}", "null"):
                 hidden = sealed_names.get(sealed) if isinstance(sealed, str) else None
                 if hidden is None:

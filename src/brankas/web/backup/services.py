@@ -457,9 +457,15 @@ def _register_rows(after: int | None) -> Iterator[tuple[Any, ...]]:
     order (those whose id is above ``after``, a journal run's), as the database driver
     gives them (no ORM converter per value: ``registers_write`` takes them so), read
     2,000 at a time (a server-side cursor on PostgreSQL, as ``iterator()`` reads)."""
+    from django.db.models import Case, F, TextField, Value, When
+
     qs = Document.objects.order_by("id")
     if after is not None:
         qs = qs.filter(id__gt=after)
+    # s19: a biasa document's text, when read from the file the register holds now
+    qs = qs.annotate(text_body=Case(
+        When(text__content_sha256=F("stored_sha256"), text__status="text",
+             then=F("text__body")), default=Value(""), output_field=TextField()))
     sql, params = qs.values_list(*registers.REGISTER_ROW).query.sql_with_params()
     with connection.chunked_cursor() as cursor:
         cursor.execute(sql, params)

@@ -31,6 +31,7 @@ MODELS = (
     "keys.RecoverySplit",
     "documents.AgendaCounter",
     "documents.Document",
+    "text.DocumentText",  # s19: the text of biasa documents (issue 19)
     "audit.AuditEvent",
     "audit.AuditSequence",
     "backup.Medium",

@@ -203,7 +203,12 @@ def run_import(
         on_start(candidates)
     job = _ImportRun(actor=actor, exempted_classification=exempted_classification,
                      settings=brankas_settings(), started=timezone.now(), lang=lang)
-    return job.run(candidates, on_progress)
+    try:
+        return job.run(candidates, on_progress)
+    finally:  # s19: one OCR job for the batch (what was committed, a stopped import's too)
+        from brankas.web.text.services import text_queue_imported
+
+        text_queue_imported(actor=actor, imported=len(job.summary.imported))
 
 
 def _known_sources() -> dict[str, str]:

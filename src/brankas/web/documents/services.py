@@ -206,6 +206,10 @@ def documents_commit(*, actor: User, pendings: list[Pending]) -> Committed:
     for p in pendings:
         if id(p) not in taken:
             store.discard(p.staged)
+    if action is Action.REGISTER and docs:  # s19: the text read by a job (an import: one)
+        from brankas.web.text.services import text_queue_registered
+
+        transaction.on_commit(lambda: text_queue_registered(actor=actor, documents=docs))
     made = iter(docs)
     return Committed(
         documents=[next(made) if id(p) in taken else None for p in pendings], raced=raced

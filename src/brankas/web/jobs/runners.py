@@ -29,6 +29,16 @@ OFFSITE = frozenset({OFFSITE_PUSH, OFFSITE_VERIFY, OFFSITE_RESTORE})
 # naming the push, rather than queued to fail saying "a backup" runs.
 
 
+# s19 (issue 19): reading the text of biasa documents (OCR). Never the office's one long
+# job: it reads the archive's biasa files and writes the text rows only, so registration,
+# a backup or an import go on beside it; its own queue and worker lane (``worker.Lane``),
+# so hours of OCR after an import never keep a backup queued behind them.
+OCR = "ocr"
+OCR_QUEUE = "ocr"
+# The kinds that hold no office slot: running beside every other job.
+BESIDE = OFFSITE | {OCR}
+
+
 # s18 review: a worker runs its tasks one at a time: a push of hours on a slow link held the
 # disk backup queued behind it. The offsite push and verify have a queue of their own, run
 # by a worker thread of its own beside the office's (worker.OffsiteLane).
@@ -37,18 +47,20 @@ OFFSITE_QUEUE = "offsite"
 
 def queue_of(kind: str) -> str:
     """The django-tasks queue of a job of ``kind`` (``default``: the office's)."""
+    if kind == OCR:
+        return OCR_QUEUE
     return OFFSITE_QUEUE if kind in (OFFSITE_PUSH, OFFSITE_VERIFY) else "default"
 
 
 def beside(kind: str) -> frozenset[str]:
     """The active jobs' kinds that do not keep a job of ``kind`` waiting."""
-    return OFFSITE - {OFFSITE_PUSH} if kind == GRANT else OFFSITE
+    return (OFFSITE - {OFFSITE_PUSH} if kind == GRANT else OFFSITE) | {OCR}
 
 Runner = Callable[[JobRun, Job, dict[str, Any]], Any]
 
 # A re-run goes on from where the interrupted one stopped (the backup copies what the disk
 # lacks; a grant or rekey re-encrypts what is still missing): the record says so.
-RESUMABLE = frozenset({BACKUP, GRANT, OFFSITE_PUSH})
+RESUMABLE = frozenset({BACKUP, GRANT, OFFSITE_PUSH, OCR})
 # Always local (they need a secret): never queued for another process's worker.
 LOCAL_ONLY = frozenset({GRANT})
 
@@ -274,6 +286,16 @@ def _offsite_restore(run: JobRun, job: Job, secrets: dict[str, Any]) -> dict[str
     return report.as_dict()
 
 
+# -- s19: the text of biasa documents (web/text/services: the same call as ``brankas ocr``) --
+
+def _ocr(run: JobRun, job: Job, secrets: dict[str, Any]) -> dict[str, Any]:
+    from brankas.web.text.services import text_job_run
+
+    summary = text_job_run(actor=job.user, params=job.params,  # type: ignore[arg-type]
+                           job_id=job.id, on_progress=run.progress)
+    return summary.as_dict()
+
+
 RUNNERS: dict[str, Runner] = {
     BACKUP: _backup,
     VERIFY: _verify,
@@ -285,4 +307,5 @@ RUNNERS: dict[str, Runner] = {
     OFFSITE_PUSH: _offsite_push,
     OFFSITE_VERIFY: _offsite_verify,
     OFFSITE_RESTORE: _offsite_restore,
+    OCR: _ocr,
 }

@@ -97,6 +97,8 @@ _ended: dict[str, threading.Event] = {}
 queued_here = threading.Event()
 # And the offsite lane's worker (``worker.OffsiteLane``, s18 review).
 queued_offsite = threading.Event()
+# And the OCR lane's (``worker.Lane``, s19).
+queued_ocr = threading.Event()
 # The jobs this process is running now (its worker's or its local threads'): alive, whatever
 # their heartbeat says (a laptop that slept wakes before the job's next beat).
 _executing: set[str] = set()
@@ -165,8 +167,8 @@ def job_create(*, kind: str, user: Any, dest: str = "", mode: str = "",
     with _secrets_lock:
         _ended[job.id] = threading.Event()
     if not local:
-        transaction.on_commit(queued_offsite.set if queue == runners.OFFSITE_QUEUE
-                              else queued_here.set)
+        transaction.on_commit({runners.OFFSITE_QUEUE: queued_offsite.set,
+                               runners.OCR_QUEUE: queued_ocr.set}.get(queue, queued_here.set))
     if local:
         with _secrets_lock:
             _secrets[job.id] = secrets
@@ -193,7 +195,7 @@ def job_resume(*, job: Job, user: Any) -> Job:
 
     return job_create(kind=job.kind, user=user, dest=job.dest, mode=job.mode,
                       params=job.params, lang=job.lang, resumed_from=job,
-                      exclusive=job.kind not in runners.OFFSITE)
+                      exclusive=job.kind not in runners.BESIDE)
 
 
 def _check_same_disk(job: Job) -> None:

@@ -41,6 +41,7 @@ def run_worker(*, interval: float = 1.0, batch: bool = False,
     worker = make_worker(interval=interval, batch=batch, max_tasks=max_tasks)
     ticker = None if batch else ScheduleTicker().start()
     lane = OffsiteLane(interval=interval, batch=batch).start()  # s18 review
+    ocr = OcrLane(interval=interval, batch=batch).start()  # s19
     worker.configure_signals()
     try:
         worker.run()
@@ -50,56 +51,80 @@ def run_worker(*, interval: float = 1.0, batch: bool = False,
             ticker.stop()
         # batch: what the lane took ends first; else a push running is cut (it resumes)
         lane.stop(None if batch else 5.0)
-    return int(worker._run_tasks) + int(lane.worker._run_tasks)
+        ocr.stop(None if batch else 5.0)  # an OCR job cut resumes with what is left
+    return int(worker._run_tasks) + int(lane.worker._run_tasks) + int(ocr.worker._run_tasks)
 
 
-class OffsiteLane:
-    """s18 review: the offsite push and verify jobs' queue (``runners.OFFSITE_QUEUE``) run
-    by a worker thread of its own, beside the office's worker: a worker runs its tasks one
-    at a time, and a push of hours on a slow link held the disk backup (and every other
-    office job) queued behind it. One offsite job at a time in this process's lane."""
+class Lane:
+    """A queue of its own run by a worker thread of its own, beside the office's worker: a
+    worker runs its tasks one at a time, and a push of hours on a slow link (s18 review) or
+    the OCR of an imported archive (s19) held the disk backup (and every other office job)
+    queued behind it. One job at a time in this process's lane."""
+
+    QUEUE = ""
+    NAME = ""
 
     def __init__(self, *, interval: float = 1.0, batch: bool = False) -> None:
-        from brankas.web.jobs.runners import OFFSITE_QUEUE
-
         self.interval = interval
         self.batch = batch
-        self.worker = make_worker(interval=0.1, batch=True, queue=OFFSITE_QUEUE)
+        self.worker = make_worker(interval=0.1, batch=True, queue=self.QUEUE)
         self.running = True
-        self.thread = threading.Thread(target=self._run, name="brankas-offsite-worker",
-                                       daemon=True)
+        self.thread = threading.Thread(target=self._run, name=self.NAME, daemon=True)
+
+    def _event(self) -> threading.Event:
+        raise NotImplementedError
 
     def _run(self) -> None:
-        from brankas.web.jobs.services import queued_offsite
-
         try:
             while self.running:
                 try:
                     self.worker.running = True
                     self.worker.run()  # batch: what is queued now
                 except Exception:  # the database away for a moment: go on
-                    log.exception("the offsite worker failed; it goes on")
+                    log.exception("the %s worker failed; it goes on", self.QUEUE)
                     time.sleep(1.0)
                 finally:
                     connection.close()
                 if self.batch:
                     break
-                queued_offsite.wait(self.interval)
-                queued_offsite.clear()
+                self._event().wait(self.interval)
+                self._event().clear()
         finally:
             connection.close()
 
-    def start(self) -> OffsiteLane:
+    def start(self) -> Lane:
         self.thread.start()
         return self
 
     def stop(self, timeout: float | None = None) -> None:
-        from brankas.web.jobs.services import queued_offsite
-
         self.running = False
         self.worker.running = False
-        queued_offsite.set()
+        self._event().set()
         self.thread.join(timeout)
+
+
+class OffsiteLane(Lane):
+    """s18 review: the offsite push and verify jobs' queue (``runners.OFFSITE_QUEUE``)."""
+
+    QUEUE = "offsite"
+    NAME = "brankas-offsite-worker"
+
+    def _event(self) -> threading.Event:
+        from brankas.web.jobs.services import queued_offsite
+
+        return queued_offsite
+
+
+class OcrLane(Lane):
+    """s19: the OCR jobs' queue (``runners.OCR_QUEUE``)."""
+
+    QUEUE = "ocr"
+    NAME = "brankas-ocr-worker"
+
+    def _event(self) -> threading.Event:
+        from brankas.web.jobs.services import queued_ocr
+
+        return queued_ocr
 
 
 class ScheduleTicker:
@@ -142,6 +167,7 @@ class EmbeddedWorker:
         self.tick_seconds = TICK_SECONDS
         self.worker = make_worker(interval=0.1, batch=True)  # 0.1: a retry on a locked db
         self.lane = OffsiteLane(interval=interval)  # s18 review: the offsite jobs' own
+        self.ocr = OcrLane(interval=interval)  # s19: the OCR jobs' own
         self.running = True
         self.thread = threading.Thread(target=self._run, name="brankas-worker", daemon=True)
 
@@ -180,6 +206,7 @@ class EmbeddedWorker:
     def start(self) -> EmbeddedWorker:
         self.thread.start()
         self.lane.start()
+        self.ocr.start()
         return self
 
     def stop(self, timeout: float | None = None) -> None:
@@ -191,3 +218,4 @@ class EmbeddedWorker:
         queued_here.set()
         self.thread.join(timeout)
         self.lane.stop(timeout)
+        self.ocr.stop(timeout)

@@ -200,6 +200,10 @@ DETAIL_LABELS: dict[str, tuple[str, str]] = {
     "sampled": ("diunduh sebagai sampel", "downloaded as a sample"),
     "offsite": ("salinan offsite", "offsite copy"), "remote": ("penyimpanan offsite", "remote"),
     "problems": ("masalah", "problems"), "unlocked": ("tidak terkunci", "not locked"),
+    # s19: reading the text of biasa documents (text.request, text.read, text.refused)
+    "scope": ("cakupan", "scope"), "read": ("ada teks", "with text"),
+    "unreadable": ("tidak terbaca", "unreadable"),
+    "unavailable": ("menunggu OCR terpasang", "waiting for OCR to be installed"),
 }
 
 

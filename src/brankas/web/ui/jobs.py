@@ -85,15 +85,15 @@ def job_get(job_id: str) -> Job | MemoryJob | None:
 
 def job_active() -> Job | MemoryJob | None:
     """The job queued or running (its worker alive) that holds the office, if any (an
-    offsite push or verify, s18, runs beside the others: not this one)."""
+    offsite push or verify, s18, and the OCR of s19 run beside the others: not this one)."""
     with _lock:
         if _active is not None and _active.running:
             return _active
     from brankas.web.jobs.models import ACTIVE
-    from brankas.web.jobs.runners import OFFSITE
+    from brankas.web.jobs.runners import BESIDE
 
     job = Job.objects.select_related("user").filter(state__in=ACTIVE).exclude(
-        kind__in=OFFSITE).first()
+        kind__in=BESIDE).first()
     if job is not None and services.job_dead(job):
         services.job_interrupt(job)
         return None

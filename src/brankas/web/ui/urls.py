@@ -9,6 +9,7 @@ from brankas.web.ui.backup import recover_views, step_views
 from brankas.web.ui.backup import views as backup
 from brankas.web.ui.custody import views as custody
 from brankas.web.ui.dashboard import views as dashboard
+from brankas.web.ui.documents import text_views
 from brankas.web.ui.documents import views as documents
 from brankas.web.ui.keys import coverage_views, recovery_views
 from brankas.web.ui.keys import grant_views as key_grants
@@ -30,6 +31,11 @@ urlpatterns = [
     # Agenda numbers may contain "/" when the office's format has one.
     path("documents/<path:agenda>/pdf", documents.document_pdf, name="document_pdf"),
     path("documents/<path:agenda>/open", documents.document_open_view, name="document_open"),
+    # s19: a document's text read again, and the OCR job's page (issue 19)
+    path("documents/<path:agenda>/text", text_views.document_text_redo, name="document_text"),
+    path("text/jobs/<str:job_id>/", text_views.text_job_page, name="text_job"),
+    path("text/jobs/<str:job_id>/status", text_views.text_job_status, name="text_job_status"),
+    path("text/jobs/<str:job_id>/resume", text_views.text_job_resume, name="text_job_resume"),
     path("documents/<path:agenda>/", documents.document_detail, name="document"),
     path("keys/", keys.keys_view, name="keys"),
     # issue 13, a holder's own key: passphrase change, key check

@@ -38,6 +38,7 @@ from brankas.web.ui import labels
 from brankas.web.ui.common import actor, message_of, paginate, pdf_response, refusals, require_role
 from brankas.web.ui.documents.forms import FilterForm, RegisterForm, opened_at, opened_token
 from brankas.web.ui.documents.sealed_views import sealed_context, unlocked_key
+from brankas.web.ui.documents.text_views import text_context
 from brankas.web.ui.forms import PassphraseForm
 from brankas.web.ui.security import recent_password
 from brankas.web.ui.uploads import refuse_if_too_large
@@ -127,6 +128,7 @@ def render_detail(request: HttpRequest, doc: Document, form: PassphraseForm,
         "duplicates": list(doc.duplicates.order_by("registered_at")),
         "lang_next": reverse("ui:document", args=[doc.agenda]),  # after a POST to /open
         **sealed_context(request),
+        **text_context(request, doc),  # s19: the "Teks" section
     }, status=status)
     if doc.exempted:
         response["Cache-Control"] = "no-store"
