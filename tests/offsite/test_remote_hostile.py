@@ -522,3 +522,30 @@ def test_the_environments_proxy_is_used_as_botocore_uses_it(
     with_auth = "http://kantor%40pdn:s%3Acret@proxy.kantor.go.id:3128"
     assert _proxy_headers(with_auth) == ProxyConfiguration().proxy_headers_for(with_auth)
     assert _proxy_headers("http://proxy.kantor.go.id:3128") == {}
+
+
+def test_the_secret_is_in_no_repr_and_no_module_state(hostile: Callable[[Answer], Any]) -> None:
+    """The secret key lives in the signer only: not in the repr of the Remote's state (a
+    traceback with its locals, a debug log of ``vars(remote)``), nor in a module-level cache
+    that outlives the Remote (s19 review of P18: a NamedTuple of the credentials and a
+    signing-key cache keyed by the secret did both)."""
+    import base64
+    import hashlib
+
+    from brankas.core.offsite import remote as module
+
+    body = b"x"
+    sha = hashlib.sha256(body).digest()
+
+    def answer(method: str, path: str) -> tuple[int, dict[str, str], Iterator[bytes]]:
+        if method == "PUT":
+            return 200, {"Content-Length": "0", "x-amz-version-id": "v1",
+                         "x-amz-checksum-sha256": base64.b64encode(sha).decode()}, iter([])
+        return _bucket_and_put(method, path)
+
+    remote = hostile(answer)
+    remote.check()
+    remote.put("doc.age", body, sha256=sha, size=1, retain_until=None)
+    secret = "secret-of-the-hostile-test"
+    assert secret not in repr(vars(remote))
+    assert secret not in repr({k: v for k, v in vars(module).items() if not callable(v)})
