@@ -549,3 +549,29 @@ def test_the_secret_is_in_no_repr_and_no_module_state(hostile: Callable[[Answer]
     secret = "secret-of-the-hostile-test"
     assert secret not in repr(vars(remote))
     assert secret not in repr({k: v for k, v in vars(module).items() if not callable(v)})
+
+
+def test_a_proxy_password_is_never_in_an_error(hostile: Callable[[Answer], Any],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A proxy named with ``user:password`` that cannot be reached: the error names the
+    proxy with its user and password masked, as botocore's session does
+    (``mask_proxy_url``), on the direct requests too."""
+    import hashlib
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    for name in ("http_proxy", "HTTP_PROXY"):
+        monkeypatch.setenv(name, f"http://kantor:sandi-proksi-rahasia@127.0.0.1:{port}")
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    remote = hostile(lambda m, p: (500, {}, iter([])), attempts=1)
+    with pytest.raises(errors.BrankasError) as refused:
+        remote.put("doc.age", b"x", sha256=hashlib.sha256(b"x").digest(), size=1,
+                   retain_until=None)
+    said = refused.value.message("en") + refused.value.message("id") + repr(refused.value)
+    assert "sandi-proksi-rahasia" not in said, said
+    assert "sandi-proksi-rahasia" not in "".join(
+        str(e) for e in (refused.value.__cause__, refused.value.__cause__.__cause__) if e)
+    assert not remote.server.requests

@@ -1183,8 +1183,11 @@ def _sent_error(exc: Exception, url: str, proxy: str | None) -> Exception:
         return boto.SSLError(endpoint_url=url, error=exc)
     if isinstance(exc, u3.NewConnectionError | socket.gaierror):
         return boto.EndpointConnectionError(endpoint_url=url, error=exc)
-    if isinstance(exc, u3.ProxyError):
-        return boto.ProxyConnectionError(proxy_url=shown(proxy), error=exc)
+    if isinstance(exc, u3.ProxyError):  # its user and password masked, as botocore's
+        from botocore.httpsession import mask_proxy_url
+
+        return boto.ProxyConnectionError(proxy_url=shown(mask_proxy_url(proxy or "")),
+                                         error=exc)
     if isinstance(exc, u3.ConnectTimeoutError):
         return boto.ConnectTimeoutError(endpoint_url=url, error=exc)
     if isinstance(exc, u3.ReadTimeoutError):
