@@ -677,3 +677,29 @@ def _sans(names: list[Any]) -> list[Any]:
     from cryptography import x509
 
     return [x509.DNSName(n) if isinstance(n, str) else x509.IPAddress(n) for n in names]
+
+
+@pytest.mark.parametrize("status", [301, 307])
+def test_a_redirect_to_another_host_is_not_followed(hostile: Callable[[Answer], Any],
+                                                    status: int) -> None:
+    """A server answering a PUT or the bucket check with a redirect to another host (which
+    would receive the signed request and the object): a refusal, never followed, never
+    retried; the other host sees nothing."""
+    import hashlib
+
+    elsewhere = hostile(lambda m, p: (200, {"Content-Length": "0"}, iter([])))
+
+    def answer(method: str, path: str) -> tuple[int, dict[str, str], Iterator[bytes]]:
+        data = b"<Error><Code>PermanentRedirect</Code><Message>go</Message></Error>"
+        return status, {"Location": elsewhere.server.endpoint + path,
+                        "Content-Length": str(len(data))}, iter([data])
+
+    remote = hostile(answer)
+    for call in (remote.check, lambda: remote.put(
+            "doc.age", b"x", sha256=hashlib.sha256(b"x").digest(), size=1,
+            retain_until=None)):
+        with pytest.raises(errors.BrankasError) as refused:
+            call()
+        assert refused.value.code == "offsite_refused", refused.value.code
+    assert remote.retries == 0
+    assert len(remote.server.requests) == 2 and not elsewhere.server.requests
