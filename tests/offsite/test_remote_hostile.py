@@ -691,7 +691,7 @@ def test_a_redirect_to_another_host_is_not_followed(hostile: Callable[[Answer], 
 
     def answer(method: str, path: str) -> tuple[int, dict[str, str], Iterator[bytes]]:
         data = b"<Error><Code>PermanentRedirect</Code><Message>go</Message></Error>"
-        return status, {"Location": elsewhere.server.endpoint + path,
+        return status, {"Location": elsewhere.server.endpoint + path, "Connection": "close",
                         "Content-Length": str(len(data))}, iter([data])
 
     remote = hostile(answer)
