@@ -515,6 +515,10 @@ class Remote:
 
         if self._signer is None:
             self._signer = _signer_class()(self._keys, "s3", self.config.region)
+        # The Host sent is the one signed, directly or through a forwarding proxy (which
+        # would send the URL's host and port as they are: "s3.kantor:80" where botocore
+        # signs "s3.kantor").
+        headers = {**headers, "Host": urllib.parse.urlsplit(url).netloc}
         request = AWSRequest(method=method, url=url, headers=headers)
         request.context["payload_sha256"] = payload_sha256
         self._signer.add_auth(request)
