@@ -1076,3 +1076,42 @@ def test_tags_sent_at_once_are_recorded_even_when_one_fails(office, monkeypatch)
     assert again.ok
     report = offsite_verify(actor=office.users["operator"], name="pdn", sample=0)
     assert report.ok and not report.unexpected, report.as_dict()
+
+
+@pytest.mark.parametrize("extra", [0, 1])
+def test_a_document_of_1_mib_is_encrypted_in_memory_and_one_byte_more_in_a_staging_file(
+        tmp_path: Path, extra: int) -> None:
+    """``_encrypt`` at the in-memory bound (``IN_MEMORY``, 1 MiB): exactly that much is
+    encrypted in memory (no file written), one byte more into a staging file of ciphertext;
+    either decrypts to the document, no file holds its plaintext, and a document changed
+    since the register (grown, shrunk, altered) is refused (None) on both paths."""
+    from pyrage import x25519
+
+    from brankas.core import crypto
+    from brankas.web.backup import runfiles
+    from brankas.web.offsite import services
+
+    identity = x25519.Identity.generate()
+    recipients = [str(identity.to_public())]
+    marker = b"ISI-DOKUMEN-BIASA-"
+    plain = (marker * (services.IN_MEMORY // len(marker) + 1))[:services.IN_MEMORY + extra]
+    source = tmp_path / "doc.pdf"
+    source.write_bytes(plain)
+    item = services._Item("arsip/doc.pdf", str(source), hashlib.sha256(plain).hexdigest(),
+                          len(plain))
+    staging = tmp_path / "staging"
+    with runfiles.RunFiles(staging) as files:
+        out = services._encrypt(item, recipients, files, "obj-0")
+        assert out is not None
+        sent, sha, size = out
+        assert isinstance(sent, bytes) == (extra == 0)
+        cipher = sent if isinstance(sent, bytes) else sent.read_bytes()
+        assert (sha, size) == (hashlib.sha256(cipher).hexdigest(), len(cipher))
+        assert crypto.decrypt_bytes(cipher, [identity]) == plain
+        written = [p for p in staging.rglob("*") if p.is_file()]
+        assert all(marker not in p.read_bytes() for p in written)
+        assert len([p for p in written if "-obj-0" in p.name]) == extra, written
+        for changed in (plain + b"!", plain[:-1], b"?" + plain[1:]):
+            source.write_bytes(changed)
+            assert services._encrypt(item, recipients, files, "obj-1") is None, len(changed)
+        assert not any("-obj-1" in p.name for p in staging.rglob("*"))

@@ -522,3 +522,184 @@ def test_the_environments_proxy_is_used_as_botocore_uses_it(
     with_auth = "http://kantor%40pdn:s%3Acret@proxy.kantor.go.id:3128"
     assert _proxy_headers(with_auth) == ProxyConfiguration().proxy_headers_for(with_auth)
     assert _proxy_headers("http://proxy.kantor.go.id:3128") == {}
+
+
+def test_the_secret_is_in_no_repr_and_no_module_state(hostile: Callable[[Answer], Any]) -> None:
+    """The secret key lives in the signer only: not in the repr of the Remote's state (a
+    traceback with its locals, a debug log of ``vars(remote)``), nor in a module-level cache
+    that outlives the Remote (s19 review of P18: a NamedTuple of the credentials and a
+    signing-key cache keyed by the secret did both)."""
+    import base64
+    import hashlib
+
+    from brankas.core.offsite import remote as module
+
+    body = b"x"
+    sha = hashlib.sha256(body).digest()
+
+    def answer(method: str, path: str) -> tuple[int, dict[str, str], Iterator[bytes]]:
+        if method == "PUT":
+            return 200, {"Content-Length": "0", "x-amz-version-id": "v1",
+                         "x-amz-checksum-sha256": base64.b64encode(sha).decode()}, iter([])
+        return _bucket_and_put(method, path)
+
+    remote = hostile(answer)
+    remote.check()
+    remote.put("doc.age", body, sha256=sha, size=1, retain_until=None)
+    secret = "secret-of-the-hostile-test"
+    assert secret not in repr(vars(remote))
+    assert secret not in repr({k: v for k, v in vars(module).items() if not callable(v)})
+
+
+def test_a_proxy_password_is_never_in_an_error(hostile: Callable[[Answer], Any],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A proxy named with ``user:password`` that cannot be reached: the error names the
+    proxy with its user and password masked, as botocore's session does
+    (``mask_proxy_url``), on the direct requests too."""
+    import hashlib
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    for name in ("http_proxy", "HTTP_PROXY"):
+        monkeypatch.setenv(name, f"http://kantor:sandi-proksi-rahasia@127.0.0.1:{port}")
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    remote = hostile(lambda m, p: (500, {}, iter([])), attempts=1)
+    with pytest.raises(errors.BrankasError) as refused:
+        remote.put("doc.age", b"x", sha256=hashlib.sha256(b"x").digest(), size=1,
+                   retain_until=None)
+    said = refused.value.message("en") + refused.value.message("id") + repr(refused.value)
+    assert "sandi-proksi-rahasia" not in said, said
+    assert "sandi-proksi-rahasia" not in "".join(
+        str(e) for e in (refused.value.__cause__, refused.value.__cause__.__cause__) if e)
+    assert not remote.server.requests
+
+
+def _tls_server(answer: Answer, tmp: Any, names: list[Any]) -> tuple[Hostile, Any]:
+    """A Hostile server behind TLS with a self-signed certificate for ``names`` (its file
+    returned: the authority to trust)."""
+    import datetime as dt
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "brankas uji")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName(names), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    pem = tmp / f"ca-{len(list(tmp.iterdir()))}.pem"
+    pem.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    private = pem.with_suffix(".key")
+    private.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                          serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption()))
+    server = Hostile(answer)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(pem, private)
+    server.server.socket = context.wrap_socket(server.server.socket, server_side=True)
+    return server, pem
+
+
+def test_tls_certificates_are_verified_on_both_paths_as_botocore_does(
+        tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An HTTPS endpoint: a certificate of no trusted authority, or for another host, is
+    refused before any request is made, on the direct requests (a PUT, the bucket check)
+    as on botocore's client (a HEAD); ``AWS_CA_BUNDLE`` naming the office's authority is
+    trusted by both."""
+    import base64
+    import hashlib
+    import ipaddress
+
+    pytest.importorskip("botocore", reason="pip install -e '.[offsite]'")
+    from brankas.core.offsite.remote import Remote, RemoteConfig
+
+    body = b"x"
+    sha = hashlib.sha256(body).digest()
+
+    def answer(method: str, path: str) -> tuple[int, dict[str, str], Iterator[bytes]]:
+        if method == "PUT":
+            status, headers, chunks = 200, {
+                "Content-Length": "0", "x-amz-version-id": "v1",
+                "x-amz-checksum-sha256": base64.b64encode(sha).decode()}, iter([])
+        elif method == "HEAD":
+            status, headers, chunks = 404, {"Content-Length": "0"}, iter([])
+        else:
+            status, headers, chunks = _bucket_and_put(method, path)
+        return status, headers | {"Connection": "close"}, chunks  # as it does
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDHOSTILE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret-of-the-hostile-test")
+    for name in ("AWS_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "http_proxy", "https_proxy",
+                 "HTTP_PROXY", "HTTPS_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    loopback = ipaddress.ip_address("127.0.0.1")
+    servers = []
+    try:
+        good, authority = _tls_server(answer, tmp_path, _sans([loopback]))
+        other, other_authority = _tls_server(answer, tmp_path, _sans(["s3.lain.go.id"]))
+        servers += [good, other]
+        for server, trusted, works in ((good, None, False), (good, authority, True),
+                                       (other, other_authority, False)):
+            if trusted:
+                monkeypatch.setenv("AWS_CA_BUNDLE", str(trusted))
+            port = server.server.server_address[1]
+            remote = Remote(RemoteConfig(endpoint=f"https://{loopback}:{port}", bucket="office",
+                                         attempts=1, read_timeout=5, connect_timeout=5))
+            calls = (lambda: remote.put("doc.age", body, sha256=sha, size=1,  # noqa: B023
+                                        retain_until=None),
+                     remote.check, lambda: remote.head("doc.age"))  # noqa: B023
+            for call in calls:
+                if works:
+                    call()
+                    continue
+                with pytest.raises(errors.BrankasError) as refused:
+                    call()
+                assert refused.value.code == "offsite_unreachable", call
+                assert "SSL" in refused.value.message("en"), refused.value.message("en")
+            assert (len(server.requests) == 4) == works, server.requests
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def _sans(names: list[Any]) -> list[Any]:
+    from cryptography import x509
+
+    return [x509.DNSName(n) if isinstance(n, str) else x509.IPAddress(n) for n in names]
+
+
+@pytest.mark.parametrize("status", [301, 307])
+def test_a_redirect_to_another_host_is_not_followed(hostile: Callable[[Answer], Any],
+                                                    status: int) -> None:
+    """A server answering a PUT or the bucket check with a redirect to another host (which
+    would receive the signed request and the object): a refusal, never followed, never
+    retried; the other host sees nothing."""
+    import hashlib
+
+    elsewhere = hostile(lambda m, p: (200, {"Content-Length": "0"}, iter([])))
+
+    def answer(method: str, path: str) -> tuple[int, dict[str, str], Iterator[bytes]]:
+        data = b"<Error><Code>PermanentRedirect</Code><Message>go</Message></Error>"
+        return status, {"Location": elsewhere.server.endpoint + path, "Connection": "close",
+                        "Content-Length": str(len(data))}, iter([data])
+
+    remote = hostile(answer)
+    for call in (remote.check, lambda: remote.put(
+            "doc.age", b"x", sha256=hashlib.sha256(b"x").digest(), size=1,
+            retain_until=None)):
+        with pytest.raises(errors.BrankasError) as refused:
+            call()
+        assert refused.value.code == "offsite_refused", refused.value.code
+    assert remote.retries == 0
+    assert len(remote.server.requests) == 2 and not elsewhere.server.requests

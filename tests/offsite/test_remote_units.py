@@ -304,36 +304,44 @@ def test_lost_connections_are_transient() -> None:
 def test_the_signature_is_the_one_botocore_makes(method: str, url: str, headers: dict[str, str],
                                                   token: str | None,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    """The requests made without botocore's client are signed by ``_sigv4`` (with the
-    payload's SHA-256 the caller knows: the body is not read again): the Authorization and
-    every header signed are those botocore's S3SigV4Auth makes for the same request, which
-    hashes the body itself."""
+    """The requests made without botocore's client are signed by botocore's S3SigV4Auth,
+    told the payload's SHA-256 the caller knows (``_signer_class``: the body is not read
+    again): the Authorization and every header signed are those the plain S3SigV4Auth
+    makes for the same request, which hashes the body itself; a wrong SHA-256 is another
+    signature. The credentials' repr shows no secret."""
     import datetime as dt
     import hashlib
-    import urllib.parse
 
     import botocore.auth
     from botocore.auth import S3SigV4Auth
     from botocore.awsrequest import AWSRequest
 
-    from brankas.core.offsite.remote import _host_of, _Keys, _sigv4
+    from brankas.core.offsite.remote import Remote, RemoteConfig, _Keys
 
     body = b"the object's bytes" * 100 if method == "PUT" else b""
     keys = _Keys("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", token)
+    assert keys.secret_key not in repr(keys)
     when = dt.datetime(2026, 12, 6, 1, 2, 3, tzinfo=dt.UTC)
     monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: when.replace(tzinfo=None))
-    theirs = AWSRequest(method=method, url=url, headers=dict(headers), data=body)
+    host = {"Host": url.split("/")[2]}  # sent as the URL names it (a proxy does)
+    theirs = AWSRequest(method=method, url=url, headers=dict(headers) | host, data=body)
     S3SigV4Auth(keys, "s3", "us-east-1").add_auth(theirs)
-    parts = urllib.parse.urlsplit(url)
-    endpoint = f"{parts.scheme}://{parts.netloc}"
-    ours = _sigv4(keys, "us-east-1", method, _host_of(endpoint), parts.path, parts.query,
-                  dict(headers), hashlib.sha256(body).hexdigest(), when)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "y")
+    parts = url.split("/", 3)
+    remote = Remote(RemoteConfig(endpoint="/".join(parts[:3]), bucket="office"))
+    remote._keys = keys
+
+    def sign(sha: str) -> dict[str, str]:  # no body given: the signer cannot read it
+        return remote._sign(method, url, dict(headers), sha)  # type: ignore[no-any-return]
+
+    ours = sign(hashlib.sha256(body).hexdigest())
     assert ours["Authorization"] == theirs.headers["Authorization"]
     for name in ("X-Amz-Date", "X-Amz-Content-SHA256", "X-Amz-Security-Token"):
         assert ours.get(name) == theirs.headers.get(name)
-    assert ours["Host"] == botocore.auth._host_from_url(url)
-    wrong = _sigv4(keys, "us-east-1", method, _host_of(endpoint), parts.path, parts.query,
-                   dict(headers), hashlib.sha256(body + b"!").hexdigest(), when)
+    assert {k: v for k, v in ours.items() if k != "Authorization"} == {
+        k: v for k, v in theirs.headers.items() if k != "Authorization"}
+    wrong = sign(hashlib.sha256(body + b"!").hexdigest())
     assert wrong["Authorization"] != theirs.headers["Authorization"]
 
 

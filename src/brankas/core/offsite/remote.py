@@ -40,8 +40,8 @@ import base64
 import binascii
 import contextlib
 import datetime as dt
+import functools
 import hashlib
-import hmac
 import io
 import json
 import os
@@ -54,7 +54,7 @@ import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, NamedTuple, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 from brankas.core import errors
 from brankas.core.offsite.answers import (
@@ -98,9 +98,6 @@ READ_CHUNK = 1 * MiB
 RETRY_CAP = 8.0  # seconds: the longest back-off between two attempts
 POOL = 10  # connections kept open to the server (the push sends 8 objects at once)
 SEND_BLOCK = 256 * 1024  # bytes of a request body handed to the socket at once
-# Headers never signed (as botocore: a proxy or the connection may change them).
-UNSIGNED = frozenset({"expect", "user-agent", "connection", "keep-alive", "transfer-encoding",
-                      "proxy-authorization", "proxy-authenticate", "te", "trailer", "upgrade"})
 EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 T = TypeVar("T")
@@ -304,7 +301,7 @@ class Remote:
         self._client: Any = None  # botocore's client, made when first needed (_s3)
         self._direct_http: Any = None  # the urllib3 pool of _request (_direct)
         self._direct_proxy: str | None = None
-        self._host = _host_of(self.endpoint)
+        self._signer: Any = None  # botocore's S3 SigV4 signer of _request (_sign)
         self._making = threading.Lock()
         self.limiter = TokenBucket(config.bwlimit) if config.bwlimit else None
         self.retries = 0  # transient failures retried, for the tests and the reports
@@ -470,16 +467,16 @@ class Remote:
     def _request(self, operation: str, method: str, key: str | None, *, query: str = "",
                  headers: dict[str, str] | None = None, body: Any = None,
                  payload_sha256: str = EMPTY_SHA256) -> tuple[int, Any, bytes]:
-        """One request signed (SigV4, ``_sigv4``) and sent without botocore's client: the
-        status, headers and (bounded) body of a success; a failure is the ClientError
-        botocore would raise (its code and message from the answer's XML, else the status),
-        for ``_call``. ``payload_sha256``: the body's SHA-256 (hex), which the server checks."""
+        """One request signed (SigV4: botocore's signer, ``_sign``) and sent without
+        botocore's client: the status, headers and (bounded) body of a success; a failure is
+        the ClientError botocore would raise (its code and message from the answer's XML,
+        else the status), for ``_call``. ``payload_sha256``: the body's SHA-256 (hex), which
+        the server checks."""
         path = f"/{self.config.bucket}"
         if key is not None:
             path += "/" + urllib.parse.quote(key, safe="/~")
-        signed = _sigv4(self._keys, self.config.region, method, self._host, path, query,
-                        headers or {}, payload_sha256, dt.datetime.now(dt.UTC))
         url = self.endpoint + path + (f"?{query}" if query else "")
+        signed = self._sign(method, url, headers or {}, payload_sha256)
         http = self._direct()
         if isinstance(body, ThrottledReader):
             body.arm()  # nothing reads it before it is sent (the signature has its SHA-256)
@@ -507,6 +504,25 @@ class Remote:
                                "ResponseMetadata": {"HTTPStatusCode": response.status}},
                               operation)
         return response.status, response.headers, data
+
+    def _sign(self, method: str, url: str, headers: dict[str, str],
+              payload_sha256: str) -> dict[str, str]:
+        """``headers`` with the request's SigV4 added (``x-amz-date``,
+        ``x-amz-content-sha256``, the session token, ``Authorization``) by botocore's own
+        S3 signer, told the payload's SHA-256 instead of reading the body to hash it
+        (``_signer_class``)."""
+        from botocore.awsrequest import AWSRequest
+
+        if self._signer is None:
+            self._signer = _signer_class()(self._keys, "s3", self.config.region)
+        # The Host sent is the one signed, directly or through a forwarding proxy (which
+        # would send the URL's host and port as they are: "s3.kantor:80" where botocore
+        # signs "s3.kantor").
+        headers = {**headers, "Host": urllib.parse.urlsplit(url).netloc}
+        request = AWSRequest(method=method, url=url, headers=headers)
+        request.context["payload_sha256"] = payload_sha256
+        self._signer.add_auth(request)
+        return dict(request.headers.items())
 
     def _too_slow(self, got: int, began: float) -> None:
         """Refuse a slow loris: a server sending each piece just within the read timeout
@@ -1074,66 +1090,34 @@ class Remote:
 
 _SESSION_LOCK = threading.Lock()
 _SESSIONS: list[Any] = []
-_SIGNING_KEYS: dict[tuple[str, str, str], bytes] = {}  # (secret, day, region): SigV4 key
 
 
-class _Keys(NamedTuple):
-    """The credentials (the fields botocore's signer reads, for the tests' comparison)."""
+class _Keys:
+    """The credentials, with the three fields botocore's signer reads; never shown (a
+    traceback's locals, a log of a Remote's state show no secret)."""
 
-    access_key: str
-    secret_key: str
-    token: str | None
+    __slots__ = ("access_key", "secret_key", "token")
 
+    def __init__(self, access_key: str, secret_key: str, token: str | None) -> None:
+        self.access_key, self.secret_key, self.token = access_key, secret_key, token
 
-def _host_of(endpoint: str) -> str:
-    """The Host header of ``endpoint`` as botocore signs it: lower case, an IPv6 address in
-    brackets, the port unless the scheme's own."""
-    url = urllib.parse.urlsplit(endpoint)
-    host = str(url.hostname)
-    if ":" in host:
-        host = f"[{host}]"
-    if url.port is not None and url.port != {"http": 80, "https": 443}.get(url.scheme):
-        host = f"{host}:{url.port}"
-    return host
+    def __repr__(self) -> str:
+        return f"<credentials {shown(self.access_key, 32)}>"
 
 
-def _sigv4(keys: _Keys, region: str, method: str, host: str, path: str, query: str,
-           headers: dict[str, str], payload_sha256: str, when: dt.datetime) -> dict[str, str]:
-    """``headers`` with the AWS Signature Version 4 of the request added (``Host``,
-    ``x-amz-date``, ``x-amz-content-sha256``, the session token, ``Authorization``): the
-    signature botocore's S3SigV4Auth makes (tests/offsite/test_remote_units.py compares
-    them), with the payload's SHA-256 given (the body is not read again to hash it) and
-    none of botocore's per-request machinery. ``path`` is sent as it is (S3 paths are not
-    normalised; the key is already URI-encoded); ``query`` is ``name`` or ``name=value``
-    pairs, already encoded."""
-    stamp = when.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    day = stamp[:8]
-    out = {**headers, "Host": host, "X-Amz-Date": stamp, "X-Amz-Content-SHA256": payload_sha256}
-    if keys.token:
-        out["X-Amz-Security-Token"] = keys.token
-    canonical_headers = {k.lower(): " ".join(v.split()) for k, v in out.items()
-                         if k.lower() not in UNSIGNED}
-    names = sorted(canonical_headers)
-    pairs = sorted(p.partition("=")[::2] for p in query.split("&") if p)
-    scope = f"{day}/{region}/s3/aws4_request"
-    canonical = "\n".join([
-        method.upper(), path, "&".join(f"{k}={v}" for k, v in pairs),
-        "".join(f"{n}:{canonical_headers[n]}\n" for n in names), ";".join(names),
-        payload_sha256])
-    to_sign = "\n".join(["AWS4-HMAC-SHA256", stamp, scope,
-                         hashlib.sha256(canonical.encode()).hexdigest()])
-    signing = _SIGNING_KEYS.get((keys.secret_key, day, region))
-    if signing is None:
-        signing = f"AWS4{keys.secret_key}".encode()
-        for part in (day, region, "s3", "aws4_request"):
-            signing = hmac.new(signing, part.encode(), hashlib.sha256).digest()
-        if len(_SIGNING_KEYS) > 16:
-            _SIGNING_KEYS.clear()
-        _SIGNING_KEYS[(keys.secret_key, day, region)] = signing
-    signature = hmac.new(signing, to_sign.encode(), hashlib.sha256).hexdigest()
-    out["Authorization"] = (f"AWS4-HMAC-SHA256 Credential={keys.access_key}/{scope}, "
-                            f"SignedHeaders={';'.join(names)}, Signature={signature}")
-    return out
+@functools.cache
+def _signer_class() -> type:
+    """botocore's ``S3SigV4Auth`` whose payload hash is the SHA-256 the caller already
+    computed (``request.context["payload_sha256"]``) instead of the body read and hashed
+    again: the same signature for the same bytes (tests/offsite/test_remote_units.py), one
+    pass less over each. Made when first needed (botocore.auth is imported then)."""
+    from botocore.auth import S3SigV4Auth
+
+    class KnownPayloadSigner(S3SigV4Auth):  # type: ignore[misc]
+        def payload(self, request: Any) -> str:
+            return str(request.context["payload_sha256"])
+
+    return KnownPayloadSigner
 
 
 def _from_server(exc: BaseException) -> bool:
@@ -1203,8 +1187,11 @@ def _sent_error(exc: Exception, url: str, proxy: str | None) -> Exception:
         return boto.SSLError(endpoint_url=url, error=exc)
     if isinstance(exc, u3.NewConnectionError | socket.gaierror):
         return boto.EndpointConnectionError(endpoint_url=url, error=exc)
-    if isinstance(exc, u3.ProxyError):
-        return boto.ProxyConnectionError(proxy_url=shown(proxy), error=exc)
+    if isinstance(exc, u3.ProxyError):  # its user and password masked, as botocore's
+        from botocore.httpsession import mask_proxy_url
+
+        return boto.ProxyConnectionError(proxy_url=shown(mask_proxy_url(proxy or "")),
+                                         error=exc)
     if isinstance(exc, u3.ConnectTimeoutError):
         return boto.ConnectTimeoutError(endpoint_url=url, error=exc)
     if isinstance(exc, u3.ReadTimeoutError):
