@@ -226,10 +226,10 @@ def test_no_content_search_without_a_word(office) -> None:  # type: ignore[no-un
         assert text_count(query, within=Document.objects.all()) == 0
 
 
-def test_the_text_match_runs_first_then_the_filters(office) -> None:  # type: ignore[no-untyped-def]
-    """The trap of FTS5 MATCH in a join: the match is a CTE materialised on its own, the
-    register joined to its result by primary key (SQLite's plan; PostgreSQL: the GIN
-    index)."""
+def test_the_text_match_drives_the_query_then_the_filters(office) -> None:  # type: ignore[no-untyped-def]
+    """The trap of FTS5 MATCH in a join: the match is the outer loop (CROSS JOIN), read in
+    its own order (no sort), the register joined to each match by primary key (SQLite's
+    plan; PostgreSQL: the GIN index or the text table's primary key, never a scan)."""
     from brankas.web.documents.models import Document
     from brankas.web.text import fts
     from brankas.web.text.selectors import DOC, _where
@@ -237,18 +237,43 @@ def test_the_text_match_runs_first_then_the_filters(office) -> None:  # type: ig
     doc(office, body="rapat")
     within = Document.objects.filter(direction="penerimaan", year=2026)
     where, params = _where(within)  # type: ignore[misc]
-    sql = (f"WITH hits AS MATERIALIZED ({fts.hits_sql(connection.vendor)}) SELECT hits.id "  # noqa: S608 (our names, the values are parameters)
-           f'FROM hits JOIN "{DOC}" ON "{DOC}"."id" = hits.id WHERE {where}')
+    sql = fts.matches_sql(connection.vendor, where, score=True, below=False, limit=True,
+                          offset=False, doc_table=DOC)
+    args = [fts.match_param(connection.vendor, ["rapat"]), *params, 51]
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
-            cursor.execute("EXPLAIN QUERY PLAN " + sql.replace("%s", "?"),
-                           [fts.match_param("sqlite", ["rapat"]), *params])
+            cursor.execute("EXPLAIN QUERY PLAN " + sql.replace("%s", "?"), args)
             plan = " | ".join(str(r[-1]) for r in cursor.fetchall())
-            assert "MATERIALIZE hits" in plan and "VIRTUAL TABLE INDEX" in plan, plan
+            assert plan.startswith("SCAN text_fts VIRTUAL TABLE INDEX"), plan
             assert f"SEARCH {DOC} USING INTEGER PRIMARY KEY" in plan, plan
+            assert "TEMP B-TREE" not in plan, plan
         else:
             cursor.execute("SET enable_seqscan = off")
-            cursor.execute("EXPLAIN " + sql, [fts.match_param("postgresql", ["rapat"]), *params])
+            cursor.execute("EXPLAIN " + sql, args)
             plan = " | ".join(r[0] for r in cursor.fetchall())
             cursor.execute("RESET enable_seqscan")
-            assert "text_search_idx" in plan, plan
+            assert "Seq Scan" not in plan, plan
+            assert "text_search_idx" in plan or "text_documenttext_pkey" in plan, plan
+
+
+def test_past_the_ranked_matches_older_ones_follow_newest_first(office, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Only the newest RANKED content matches (after the filters) are ranked by score; the
+    older ones follow newest first, and every slice is a cut of that one order."""
+    from brankas.web.text import selectors
+
+    monkeypatch.setattr(selectors, "RANKED", 6)
+    made = [doc(office, body="laporan " * (1 + (i * 7) % 5) + "keuangan", direction=d)
+            for i in range(20) for d in ("penerimaan", "pengiriman") if (i + len(d)) % 3]
+    within = [d for d in made if d.direction == "pengiriman"]
+    results = selectors.document_search(actor=office.users["kasi"], query="laporan",
+                                        direction="pengiriman")
+    whole = list(results[0:None])
+    newest = sorted(within, key=lambda d: -d.pk)
+    assert {d.pk for d in whole[:6]} == {d.pk for d in newest[:6]}
+    scores = [h.score for h in selectors.text_search("laporan", within=results.content,
+                                                     limit=6)]
+    assert scores == sorted(scores, reverse=True) and len(set(scores)) > 1
+    assert [d.pk for d in whole[6:]] == [d.pk for d in newest[6:]]
+    for start, stop in [(0, 4), (4, 9), (5, 7), (6, 8), (9, 100), (0, None)]:
+        assert [d.pk for d in results[start:stop]] == [d.pk for d in whole[start:stop]]
+        assert results[start:stop].count() == len(whole[start:stop])

@@ -17,12 +17,13 @@ from tests.web.text.test_search import (  # noqa: F401 (collected here too)
     test_field_matches_first_then_the_texts_best_first,
     test_no_content_search_without_a_word,
     test_pages_of_a_search_are_the_ranked_list_cut_in_fifties,
+    test_past_the_ranked_matches_older_ones_follow_newest_first,
     test_the_filters_combine_with_the_text_match,
     test_the_index_follows_every_insert_change_and_delete,
     test_the_list_page_counts_a_capped_search,
     test_the_page_answers_every_hostile_query,
     test_the_snippet_is_escaped_and_only_the_matches_are_marked,
-    test_the_text_match_runs_first_then_the_filters,
+    test_the_text_match_drives_the_query_then_the_filters,
 )
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]

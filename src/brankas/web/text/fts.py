@@ -120,17 +120,38 @@ def repair(using: str = "default", **kwargs: Any) -> None:
 
 # ---------------------------------------------------------------- the queries
 
-def hits_sql(vendor: str) -> str:
-    """A CTE body: (id, score) of every text matching the one parameter (the FTS5
-    expression on SQLite, the words on PostgreSQL), a higher score a better match. The text
-    match runs first and alone (MATERIALIZED): the register's filters are joined to its
-    result, never planned into the MATCH (FTS5 refuses MATCH in some joined contexts, and
-    a lookup per register row would run the whole match again for each)."""
+def matches_sql(vendor: str, where: str, *, score: bool, below: bool, limit: bool,
+                offset: bool, doc_table: str) -> str:
+    """The texts matching the first parameter (the FTS5 expression on SQLite, the words on
+    PostgreSQL) whose register entry satisfies ``where`` (SQL over ``doc_table``), newest
+    entry first (the highest document id), as (id, score): a higher score a better match
+    (``score``; else 0). Then the parameters of ``where``; with ``below``, only ids below
+    one; ``limit``, ``offset``.
+
+    The text match drives the query and streams in the index's own order (FTS5: its
+    doclist by rowid, descending; PostgreSQL: the GIN index, or the primary key read
+    backwards testing each text, whichever its planner prices lower), the register joined
+    to each match by primary key and filtered there: the trap of FTS5 MATCH planned inside
+    a join (a whole match run again for every register row, or "unable to use function
+    MATCH") is avoided by ``CROSS JOIN``, which SQLite never reorders. With a LIMIT the
+    query stops after that many matches: the score (bm25, ts_rank) is computed only for
+    the rows it returns."""
     if vendor == "sqlite":
-        # bm25: lower is better; negated so that both databases sort DESC
-        return f"SELECT rowid AS id, -bm25({FTS}) AS score FROM {FTS} WHERE {FTS} MATCH %s"  # noqa: S608 (our names, the values are parameters)
-    return (f"SELECT t.document_id AS id, ts_rank(t.{VECTOR}, q.q, 1) AS score "  # noqa: S608 (our names, the values are parameters)
-            f"FROM {TABLE} t, plainto_tsquery('{CONFIG}', %s) q(q) WHERE t.{VECTOR} @@ q.q")
+        rank = f"-bm25({FTS})" if score else "0"
+        sql = (f'SELECT {FTS}.rowid, {rank} FROM {FTS} CROSS JOIN "{doc_table}" '
+               f'ON "{doc_table}"."id" = {FTS}.rowid WHERE {FTS} MATCH %s'
+               + (f" AND ({where})" if where else "")
+               + (f" AND {FTS}.rowid < %s" if below else "")
+               + f" ORDER BY {FTS}.rowid DESC")
+        return sql + (" LIMIT %s" if limit else " LIMIT -1") + (" OFFSET %s" if offset else "")
+    rank = f"ts_rank(t.{VECTOR}, q.q, 1)" if score else "0"
+    sql = (f"SELECT t.document_id, {rank} FROM plainto_tsquery('{CONFIG}', %s) q(q) "
+           f'CROSS JOIN {TABLE} t JOIN "{doc_table}" ON "{doc_table}"."id" = t.document_id '
+           f"WHERE t.{VECTOR} @@ q.q"
+           + (f" AND ({where})" if where else "")
+           + (" AND t.document_id < %s" if below else "")
+           + " ORDER BY t.document_id DESC")
+    return sql + (" LIMIT %s" if limit else "") + (" OFFSET %s" if offset else "")
 
 
 def match_param(vendor: str, found: list[str]) -> str:

@@ -8,8 +8,11 @@ documents whose text holds every word of it (``text_search``: SQLite FTS5, Postg
 
 1. the field matches, newest first (the subject and the correspondent are what the
    registrar typed as the letter's identity: a match there is the strongest sign);
-2. then the content matches that no field matched, best match first (FTS5 ``bm25``,
-   PostgreSQL ``ts_rank`` normalised by the text's length), newest first among equals.
+2. then the content matches that no field matched: the newest ``RANKED`` (1,000, by the
+   order the documents entered the register, after the filters) best match first (FTS5
+   ``bm25``, PostgreSQL ``ts_rank`` normalised by the text's length; newest first among
+   equals), then any older ones newest first (a word found in most letters is not ranked
+   across all of them: docs/search.md).
 
 Every result whose text matches carries a snippet: the part of its text around the
 matches, the matches between ``fts.START`` and ``fts.STOP`` (``fts.snippet_html``,
@@ -37,6 +40,11 @@ if TYPE_CHECKING:
     from brankas.web.documents.sealing import UnlockedKey
 
 DOC = Document._meta.db_table
+# The content matches ranked by score are the newest this many (after the filters); older
+# ones follow, newest first. Ranking every match of a word found in most letters computes
+# bm25 / ts_rank for each (75,000 at 100,000 documents: 0.4-0.9 s); the first pages of a
+# search are its newest 1,000 matches, best first (docs/search.md, "Ranking").
+RANKED = 1000
 
 
 @dataclass(frozen=True)
@@ -60,47 +68,51 @@ def _where(within: QuerySet[Document]) -> tuple[str, list[Any]] | None:
     return sql, list(params)
 
 
-def _matches(found: list[str], within: QuerySet[Document], select: str, tail: str,
-             tail_params: list[Any]) -> list[tuple[Any, ...]] | None:
-    where = _where(within)
+def _matches(found: list[str], within: QuerySet[Document], *, score: bool = False,
+             below: int | None = None, limit: int | None = None,
+             offset: int = 0) -> list[tuple[int, float]]:
+    """(id, score) of the texts holding every word of ``found`` among ``within`` (exempted
+    documents taken out), newest entry first: ``fts.matches_sql``."""
+    where = _where(within.exclude(category=Category.EXEMPTED.value))
     if where is None:
-        return None
-    vendor = connection.vendor
-    sql = (f"WITH hits AS MATERIALIZED ({fts.hits_sql(vendor)}) SELECT {select} FROM hits "  # noqa: S608 (our names, the values are parameters)
-           f'JOIN "{DOC}" ON "{DOC}"."id" = hits.id'
-           + (f" WHERE {where[0]}" if where[0] else "") + tail)
+        return []
+    sql = fts.matches_sql(connection.vendor, where[0], score=score, below=below is not None,
+                          limit=limit is not None, offset=offset > 0, doc_table=DOC)
+    params = [fts.match_param(connection.vendor, found), *where[1],
+              *([below] if below is not None else []), *([limit] if limit is not None else []),
+              *([offset] if offset > 0 else [])]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [fts.match_param(vendor, found), *where[1], *tail_params])
-        return list(cursor.fetchall())
+        cursor.execute(sql, params)
+        return [(int(i), float(s)) for i, s in cursor.fetchall()]
 
 
 def text_search(query: str | None, *, within: QuerySet[Document], limit: int | None = None,
                 offset: int = 0) -> list[Hit]:
-    """The documents of ``within`` whose text holds every word of ``query``, best match
-    first (newest first among equals), ``offset`` and at most ``limit`` of them. No word
-    (after cleaning: ``fts.words``): none. ``within``: the register filtered on its own
-    columns (the filters, exclusions); exempted documents are never content matches."""
+    """The documents of ``within`` whose text holds every word of ``query``, in the order
+    of the module docstring: the ``RANKED`` newest matches best first (newest first among
+    equals), then any older ones newest first; ``offset`` and at most ``limit`` of them.
+    No word (after cleaning: ``fts.words``): none. ``within``: the register filtered on its
+    own columns (the filters, exclusions); exempted documents are never content matches."""
     found = fts.words(query)
-    if not found:
+    if not found or limit == 0:
         return []
-    within = within.exclude(category=Category.EXEMPTED.value)
-    tail = (f' ORDER BY hits.score DESC, "{DOC}"."registered_at" DESC, "{DOC}"."seq" DESC'
-            + (" LIMIT %s OFFSET %s" if limit is not None else
-               (" LIMIT -1 OFFSET %s" if connection.vendor == "sqlite" else " OFFSET %s")))
-    params = [limit, offset] if limit is not None else [offset]
-    rows = _matches(found, within, "hits.id, hits.score", tail, params)
-    return [Hit(int(i), float(s)) for i, s in rows or []]
+    window = _matches(found, within, score=True, limit=RANKED)
+    ranked = sorted(window, key=lambda h: (-h[1], -h[0]))
+    hits = ranked[offset: None if limit is None else offset + limit]
+    wanted = None if limit is None else limit - len(hits)
+    if len(window) == RANKED and (wanted is None or wanted > 0):
+        # the older matches, past the ranked ones: newest first
+        hits += _matches(found, within, below=window[-1][0], limit=wanted,
+                         offset=max(0, offset - RANKED))
+    return [Hit(i, s) for i, s in hits]
 
 
 def text_count(query: str | None, *, within: QuerySet[Document], cap: int | None = None) -> int:
     """How many documents ``text_search`` finds (at most ``cap``)."""
     found = fts.words(query)
-    if not found:
+    if not found or cap == 0:
         return 0
-    within = within.exclude(category=Category.EXEMPTED.value)
-    rows = _matches(found, within, "1", " LIMIT %s" if cap is not None else "",
-                    [cap] if cap is not None else [])
-    return len(rows or [])
+    return len(_matches(found, within, limit=cap))
 
 
 def text_snippets(query: str | None, ids: list[int]) -> dict[int, str]:
@@ -128,8 +140,17 @@ class SearchResults:
         self.fields = fields  # tier 1: the field matches, newest first
         self.content = content  # where the content matches are looked for (tier 2)
 
+        self.fields_total: int | None = None  # known once a window read past their end
+
+    def fields_count(self, stop: int | None = None) -> int:
+        """How many field matches (at most ``stop``)."""
+        if self.fields_total is not None:
+            return self.fields_total if stop is None else min(stop, self.fields_total)
+        fields = self.fields.order_by()
+        return (fields[:stop] if stop is not None else fields).count()
+
     def count(self) -> int:
-        return self.fields.order_by().count() + text_count(self.query, within=self.content)
+        return self.fields_count() + text_count(self.query, within=self.content)
 
     def __getitem__(self, window: slice) -> Any:  # a Window (a Sequence with count())
         if not isinstance(window, slice) or window.step not in (None, 1):
@@ -144,7 +165,7 @@ class Window:
 
     def count(self) -> int:
         r, stop = self.results, self.stop
-        fields = (r.fields.order_by()[:stop] if stop is not None else r.fields.order_by()).count()
+        fields = r.fields_count(stop)
         rest = None if stop is None else stop - fields
         content = text_count(r.query, within=r.content, cap=rest) if rest != 0 else 0
         return max(0, fields + content - self.start)
@@ -160,7 +181,8 @@ class Window:
         wanted = None if stop is None else stop - start - len(rows)
         if wanted is None or wanted > 0:
             # the field matches end in this window: how many there are in all
-            before = start + len(rows) if rows or start == 0 else r.fields.order_by().count()
+            before = start + len(rows) if rows or start == 0 else r.fields_count()
+            r.fields_total = before
             hits = text_search(r.query, within=r.content, limit=wanted,
                                offset=max(0, start - before))
             found = r.base.in_bulk([h.document_id for h in hits])
