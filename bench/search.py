@@ -45,7 +45,7 @@ SEED = 19
 
 # Words of official letters (kop surat, perihal, body, closing), the head of the
 # distribution; the tail is made of syllables (a plausible long tail of rarer words).
-_HEAD = """dan yang dengan dinas untuk dalam kepada tersebut kegiatan pada ini dari
+_HEAD_TEXT = """dan yang dengan dinas untuk dalam kepada tersebut kegiatan pada ini dari
 tahun surat bidang daerah kabupaten kepala sebagai bahwa akan rapat pelaksanaan data
 informasi nomor tanggal hal perihal lampiran tembusan sekretariat bagian pegawai laporan
 anggaran koordinasi undangan hormat demikian disampaikan atas perhatian kerja sama
@@ -64,7 +64,8 @@ elektronik tanda tangan arsip dokumen naskah rahasia biasa terbatas penting sege
 mohon agar dapat segera menindaklanjuti sesuai ketentuan berlaku paling lambat
 selambat lambatnya diharapkan kehadiran bapak ibu saudara tepat waktu mengingat
 pentingnya acara dimaksud adapun hasil berdasarkan menindaklanjuti sehubungan
-""".split()
+"""
+_HEAD = _HEAD_TEXT.split()
 _SYLLABLES = ["ba", "ka", "la", "ma", "na", "pa", "ra", "sa", "ta", "da", "ga", "ja", "ha",
               "bi", "ki", "li", "mi", "ni", "pi", "ri", "si", "ti", "di", "gu", "ju", "hu",
               "ber", "ter", "per", "men", "pen", "kan", "an", "nya", "lah", "kah"]

@@ -138,14 +138,14 @@ def matches_sql(vendor: str, where: str, *, score: bool, below: bool, limit: boo
     the rows it returns."""
     if vendor == "sqlite":
         rank = f"-bm25({FTS})" if score else "0"
-        sql = (f'SELECT {FTS}.rowid, {rank} FROM {FTS} CROSS JOIN "{doc_table}" '
+        sql = (f'SELECT {FTS}.rowid, {rank} FROM {FTS} CROSS JOIN "{doc_table}" '  # noqa: S608 (our names; values are parameters)
                f'ON "{doc_table}"."id" = {FTS}.rowid WHERE {FTS} MATCH %s'
                + (f" AND ({where})" if where else "")
                + (f" AND {FTS}.rowid < %s" if below else "")
                + f" ORDER BY {FTS}.rowid DESC")
         return sql + (" LIMIT %s" if limit else " LIMIT -1") + (" OFFSET %s" if offset else "")
     rank = f"ts_rank(t.{VECTOR}, q.q, 1)" if score else "0"
-    sql = (f"SELECT t.document_id, {rank} FROM plainto_tsquery('{CONFIG}', %s) q(q) "
+    sql = (f"SELECT t.document_id, {rank} FROM plainto_tsquery('{CONFIG}', %s) q(q) "  # noqa: S608 (our names; values are parameters)
            f'CROSS JOIN {TABLE} t JOIN "{doc_table}" ON "{doc_table}"."id" = t.document_id '
            f"WHERE t.{VECTOR} @@ q.q"
            + (f" AND ({where})" if where else "")
