@@ -37,6 +37,6 @@ def test_the_index_tables_are_not_rows_already_there(db) -> None:  # type: ignor
     from brankas.web.text import fts
 
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT count(*) FROM {fts.FTS}_config")
+        cursor.execute(f"SELECT count(*) FROM {fts.FTS}_config")  # noqa: S608 (our name)
         assert cursor.fetchone()[0] >= 1  # FTS5 keeps its version there from the start
     assert rows_already_there(connection) is None
