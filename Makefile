@@ -67,6 +67,7 @@ bench: $(STAMP) system-deps-bench
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.startup
 	$(BIN)/python -m bench.load
+	$(BIN)/python -m bench.search
 	$(BIN)/python -m bench.offsite
 
 system-deps-test:
