@@ -121,10 +121,11 @@ def repair(using: str = "default", **kwargs: Any) -> None:
 # ---------------------------------------------------------------- the queries
 
 def matches_sql(vendor: str, where: str, *, score: bool, below: bool, limit: bool,
-                offset: bool, doc_table: str) -> str:
+                offset: bool, doc_table: str, ordered: bool = True) -> str:
     """The texts matching the first parameter (the FTS5 expression on SQLite, the words on
     PostgreSQL) whose register entry satisfies ``where`` (SQL over ``doc_table``), newest
-    entry first (the highest document id), as (id, score): a higher score a better match
+    entry first (the highest document id; in any order unless ``ordered``: a count), as
+    (id, score): a higher score a better match
     (``score``; else 0). Then the parameters of ``where``; with ``below``, only ids below
     one; ``limit``, ``offset``.
 
@@ -142,7 +143,7 @@ def matches_sql(vendor: str, where: str, *, score: bool, below: bool, limit: boo
                f'ON "{doc_table}"."id" = {FTS}.rowid WHERE {FTS} MATCH %s'
                + (f" AND ({where})" if where else "")
                + (f" AND {FTS}.rowid < %s" if below else "")
-               + f" ORDER BY {FTS}.rowid DESC")
+               + (f" ORDER BY {FTS}.rowid DESC" if ordered else ""))
         return sql + (" LIMIT %s" if limit else " LIMIT -1") + (" OFFSET %s" if offset else "")
     rank = f"ts_rank(t.{VECTOR}, q.q, 1)" if score else "0"
     sql = (f"SELECT t.document_id, {rank} FROM plainto_tsquery('{CONFIG}', %s) q(q) "  # noqa: S608 (our names; values are parameters)
@@ -150,7 +151,7 @@ def matches_sql(vendor: str, where: str, *, score: bool, below: bool, limit: boo
            f"WHERE t.{VECTOR} @@ q.q"
            + (f" AND ({where})" if where else "")
            + (" AND t.document_id < %s" if below else "")
-           + " ORDER BY t.document_id DESC")
+           + (" ORDER BY t.document_id DESC" if ordered else ""))
     return sql + (" LIMIT %s" if limit else "") + (" OFFSET %s" if offset else "")
 
 

@@ -69,15 +69,16 @@ def _where(within: QuerySet[Document]) -> tuple[str, list[Any]] | None:
 
 
 def _matches(found: list[str], within: QuerySet[Document], *, score: bool = False,
-             below: int | None = None, limit: int | None = None,
-             offset: int = 0) -> list[tuple[int, float]]:
+             below: int | None = None, limit: int | None = None, offset: int = 0,
+             ordered: bool = True) -> list[tuple[int, float]]:
     """(id, score) of the texts holding every word of ``found`` among ``within`` (exempted
     documents taken out), newest entry first: ``fts.matches_sql``."""
     where = _where(within.exclude(category=Category.EXEMPTED.value))
     if where is None:
         return []
     sql = fts.matches_sql(connection.vendor, where[0], score=score, below=below is not None,
-                          limit=limit is not None, offset=offset > 0, doc_table=DOC)
+                          limit=limit is not None, offset=offset > 0, doc_table=DOC,
+                          ordered=ordered)
     params = [fts.match_param(connection.vendor, found), *where[1],
               *([below] if below is not None else []), *([limit] if limit is not None else []),
               *([offset] if offset > 0 else [])]
@@ -112,7 +113,7 @@ def text_count(query: str | None, *, within: QuerySet[Document], cap: int | None
     found = fts.words(query)
     if not found or cap == 0:
         return 0
-    return len(_matches(found, within, limit=cap))
+    return len(_matches(found, within, limit=cap, ordered=False))
 
 
 def text_snippets(query: str | None, ids: list[int]) -> dict[int, str]:
