@@ -13,8 +13,8 @@ server is, as bench/load.py does):
    makes them (status ``text``, method ``pdf``, the stored file's SHA-256, read at the
    registration) through ``bulk_create`` in batches of 5,000: the index follows by its
    own triggers (SQLite) or generated column (PostgreSQL), as for any write;
-3. ``measure``: for each query kind (a rare word, a word in a few hundred letters, a
-   common word, two common words, three words of an invitation, a word found nowhere),
+3. ``measure``: for each query kind (two rare words found together, the rarest word, a
+   common word, two common words, four words of an invitation, a word found nowhere),
    ``--repeats`` times in turn: the selector as the register page calls it (the first page
    of 50 and the capped count: ``BoundedPaginator(document_search(...), 50, cap=1000)``)
    and the register page itself (``GET /documents/?q=...``, the Django test client in
@@ -71,8 +71,8 @@ _SYLLABLES = ["ba", "ka", "la", "ma", "na", "pa", "ra", "sa", "ta", "da", "ga", 
               "ber", "ter", "per", "men", "pen", "kan", "an", "nya", "lah", "kah"]
 TAIL_WORDS = 4000
 QUERIES = {
-    "rare word": None,  # a tail word in about 10-60 letters, chosen from the vocabulary
-    "uncommon word": None,  # a word in a few hundred letters
+    "rare words": None,  # two tail words found together in 1-60 letters (_pick_words)
+    "uncommon word": None,  # the rarest word of the vocabulary: a few hundred letters
     "common word": "dinas",
     "two common words": "rapat koordinasi",
     "invitation phrase": "undangan rapat koordinasi stunting",
@@ -151,17 +151,14 @@ def _document_frequency(word: str) -> int:
 
 
 def _pick_words() -> dict[str, str]:
-    """The rare and the uncommon word: vocabulary words whose letters number 10-60 and
-    200-800 (counted by the index itself)."""
+    """The uncommon word: the vocabulary's last (the rarest: a few hundred letters); the
+    rare query: two tail words found together in 1-60 letters (counted by the index)."""
     words = vocabulary()
-    picked: dict[str, str] = {}
-    for rank in range(len(words) - 1, 0, -25):
-        n = _document_frequency(words[rank])
-        if "rare word" not in picked and 10 <= n <= 60:
-            picked["rare word"] = words[rank]
-        if "uncommon word" not in picked and 200 <= n <= 800:
-            picked["uncommon word"] = words[rank]
-        if len(picked) == 2:
+    picked = {"uncommon word": words[-1]}
+    for a in range(len(words) - 1, len(words) - 400, -7):
+        pair = f"{words[a]} {words[a - 3]}"
+        if 1 <= _document_frequency(pair) <= 60:
+            picked["rare words"] = pair
             break
     return picked
 
@@ -247,7 +244,7 @@ def _measure(repeats: int) -> dict[str, Any]:
                      "cpu_p50": round(statistics.median(cpu[(what, name)]), 1)}
                     for (what, name) in wall],
         "plans": {name: _plans(q) for name, q in kinds.items()
-                  if name in ("rare word", "common word")},
+                  if name in ("rare words", "common word")},
     }
 
 
