@@ -69,6 +69,7 @@ bench: $(STAMP) system-deps-bench
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.startup
 	$(BIN)/python -m bench.load
+	$(BIN)/python -m bench.search
 	$(BIN)/python -m bench.offsite
 	$(BIN)/python -m bench.ocr
 

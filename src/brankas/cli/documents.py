@@ -213,7 +213,10 @@ def import_(actor, folder: str, exempted_classification: str, as_json: bool) -> 
 @click.option("--direction", type=click.Choice([d.value for d in Direction]))
 @click.option("--classification", type=click.Choice([c.value for c in Classification]))
 @click.option("--year", type=int)
-@click.option("--query", default=None, help="Search agenda, number, subject, correspondent.")
+@click.option("--query", default=None,
+              help="Search agenda, number, subject, correspondent and the documents' text "
+                   "(every word; docs/search.md). Results ranked: field matches first, "
+                   "then text matches, best first.")
 @click.option("--limit", default=0, type=int, help="At most this many rows (0: all).")
 @sealed_option
 @click.option("--json", "as_json", is_flag=True)
@@ -221,22 +224,37 @@ def import_(actor, folder: str, exempted_classification: str, as_json: bool) -> 
 @acting_user
 def list_(actor, direction: str | None, classification: str | None, year: int | None,  # type: ignore[no-untyped-def]
           query: str | None, limit: int, passphrase_file: str | None, as_json: bool) -> None:
-    """List the register, newest first."""
+    """List the register, newest first; with --query, the search's results, ranked (a text
+    match's row carries a snippet of the text, each match between « and »)."""
     from brankas.web.documents.selectors import document_list
+    from brankas.web.text.fts import snippet_text
+    from brankas.web.text.selectors import document_search
 
     key = sealed_key(actor, passphrase_file)
-    qs = document_list(actor=actor, via="cli", direction=direction,
-                       classification=classification, year=year, query=query, unlocked=key)
-    if limit:
-        qs = qs[:limit]
-    docs = list(qs)
+    docs: list[Any]
+    if query and query.replace("\x00", "").strip():
+        results = document_search(actor=actor, via="cli", direction=direction,
+                                  classification=classification, year=year, query=query,
+                                  unlocked=key)
+        docs = list(results[:limit] if limit else results[0:None])
+    else:
+        qs = document_list(actor=actor, via="cli", direction=direction,
+                           classification=classification, year=year, unlocked=key)
+        docs = list(qs[:limit] if limit else qs)
     if key is not None:
         from brankas.web.documents.sealing import reveal
 
         reveal(docs, key)
-    emit_rows([document_dict(d) for d in docs], as_json,
+    rows = []
+    for d in docs:
+        row = document_dict(d)
+        if getattr(d, "snippet", None):
+            row["snippet"] = snippet_text(d.snippet)
+        rows.append(row)
+    emit_rows(rows, as_json,
               lambda r: f"{r['agenda']:<16} {r['date']}  {r['classification']:<14} "
-                        f"{r['direction']:<10} {r['subject'][:60]}")
+                        f"{r['direction']:<10} {r['subject'][:60]}"
+                        + (f"\n{'':<16} {r['snippet']}" if r.get("snippet") else ""))
 
 
 @main.command()

@@ -211,12 +211,16 @@ def rows_already_there(connection: Any) -> tuple[str, int] | None:
     (migrate-db's target, recover's BRANKAS_DATABASE_URL): a refused one is left as it was."""
     from brankas.web.audit.models import AuditSequence
     from brankas.web.changes import TABLE as CHANGES_TABLE
+    from brankas.web.text.fts import FTS_TABLES
 
     made = {m._meta.db_table for m in copy_order() if _made_by_migrate(m)}
     made.add("django_migrations")
     # the change counters (web/changes.py): each database's own bookkeeping, moved on by the
     # migrations themselves (changes.retrack), never data
     made.add(CHANGES_TABLE)
+    # the full-text index's tables (web/text/fts.py, SQLite): made by the migration, kept
+    # by triggers from the texts, never data of their own
+    made.update(FTS_TABLES)
     counter = AuditSequence._meta
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:

@@ -64,18 +64,26 @@ def document_list(
         qs = qs.filter(classification=classification)
     if year:
         qs = qs.filter(year=year)
-    if query and query.strip():
-        q = query.strip()
-        match = (Q(agenda__icontains=q) | Q(number__icontains=q) | Q(subject__icontains=q)
-                 | Q(correspondent__icontains=q))
-        if unlocked is not None:  # sealed values: in memory, for an unlocked holder only
-            from brankas.web.documents.sealing import sealed_matches
-
-            match |= Q(pk__in=sealed_matches(
-                qs.filter(category=Category.EXEMPTED.value).order_by("-registered_at", "-seq"),
-                q, unlocked, fields=SEARCHED_SEALED).pks)
-        qs = qs.filter(match)
+    if query and query.replace("\x00", "").strip():
+        qs = qs.filter(metadata_match(qs, query, unlocked))
     return qs.order_by("-registered_at", "-seq")
+
+
+def metadata_match(qs: QuerySet[Document], query: str, unlocked: UnlockedKey | None) -> Q:
+    """The register's search by its fields: ``query`` a substring of the agenda, number,
+    subject or correspondent; a sealed subject or correspondent among ``qs`` for an
+    unlocked holder (in memory). The content search (web/text/selectors.py) adds the
+    documents' texts to it."""
+    q = query.replace("\x00", "").strip()
+    match = (Q(agenda__icontains=q) | Q(number__icontains=q) | Q(subject__icontains=q)
+             | Q(correspondent__icontains=q))
+    if unlocked is not None:  # sealed values: in memory, for an unlocked holder only
+        from brankas.web.documents.sealing import sealed_matches
+
+        match |= Q(pk__in=sealed_matches(
+            qs.filter(category=Category.EXEMPTED.value).order_by("-registered_at", "-seq"),
+            q, unlocked, fields=SEARCHED_SEALED).pks)
+    return match
 
 
 def document_counts() -> dict[tuple[str, str], int]:

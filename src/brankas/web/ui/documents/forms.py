@@ -47,7 +47,8 @@ class FilterForm(BaseForm):
             (c.value, CATEGORY_LABELS[c]) for c in Category
         ]
         self.fields["year"].choices = everything + [(str(y), str(y)) for y in years]  # type: ignore[attr-defined]
-        self.fields["q"].widget.attrs["placeholder"] = _("agenda, number, subject, correspondent")
+        self.fields["q"].widget.attrs["placeholder"] = _(
+            "agenda, number, subject, correspondent, words of the letter")
 
     def filters(self) -> dict[str, Any]:
         """The valid filters; an invalid value (an edited URL) is ignored, not an error."""

@@ -34,6 +34,7 @@ from brankas.web.documents.sealing import remember_typed, reveal, reveal_typed, 
 from brankas.web.documents.selectors import TABLE, document_get, document_list, document_years
 from brankas.web.documents.services import document_open, document_register, document_view
 from brankas.web.keys.selectors import RECOVERY, key_list
+from brankas.web.text.selectors import document_search
 from brankas.web.ui import labels
 from brankas.web.ui.common import actor, message_of, paginate, pdf_response, refusals, require_role
 from brankas.web.ui.documents.forms import FilterForm, RegisterForm, opened_at, opened_token
@@ -73,14 +74,17 @@ def document_list_view(request: HttpRequest) -> HttpResponse:
     form = FilterForm(request.GET, years=document_years())
     filters = form.filters()
     key = unlocked_key(request)  # sealed fields (issue 16): an unlocked holder's key
-    # The table shows no registrant: no user joined and built per row.
-    documents = document_list(actor=user, via="web", target=request.path, unlocked=key,
-                              **filters).select_related(None)
-    if folder := form.chosen_folder():
-        documents = documents.filter(category=folder)
-    if filters.get("query"):
-        page = paginate(request, documents, PER_PAGE, cap=SEARCH_CAP)
+    folder = form.chosen_folder()
+    if filters.get("query"):  # the fields and the texts, ranked (web/text/selectors.py)
+        results = document_search(actor=user, via="web", target=request.path, unlocked=key,
+                                  category=folder, **filters)
+        page = paginate(request, results, PER_PAGE, cap=SEARCH_CAP)
     else:  # counted once per change of the register (a count reads every index entry)
+        # The table shows no registrant: no user joined and built per row.
+        documents = document_list(actor=user, via="web", target=request.path, unlocked=key,
+                                  **filters).select_related(None)
+        if folder:
+            documents = documents.filter(category=folder)
         count_key = (folder, *(filters[k] for k in ("direction", "classification", "year")))
         page = paginate(request, CountedOnce(documents, count_key), PER_PAGE)
     reveal(page.object_list, key, fields=("subject", "correspondent"))

@@ -200,10 +200,22 @@ def document_rows(documents: Any) -> str:
             f'{lock if doc.category == exempted else ""}'
             f'{escape(classification_label(doc.classification))}</span></td>\n'
             f'    <td>{escape(doc.number)}</td>\n'
-            f'    <td>{escape(_truncated(doc.shown("subject", sealed), 90))}</td>\n'
+            f'    <td>{escape(_truncated(doc.shown("subject", sealed), 90))}'
+            f'{_snippet(doc)}</td>\n'
             f'    <td>{escape(_truncated(doc.shown("correspondent", sealed), 50))}</td>\n'
             f'  </tr>\n')
     return mark_safe("".join(rows))  # noqa: S308 (every value above is escaped)
+
+
+def _snippet(doc: Any) -> str:
+    """A search result's snippet of its text (issue 19: web/text/selectors.py), escaped,
+    the matches in <mark>; nothing for a row without one."""
+    snippet = getattr(doc, "snippet", None)
+    if not snippet:
+        return ""
+    from brankas.web.text.fts import snippet_html
+
+    return f'<div class="snippet">{snippet_html(snippet)}</div>'
 
 
 def _reverse_document(agenda: str) -> str:

@@ -1,0 +1,214 @@
+"""Searching the register by its fields and by what its documents say (issue 19).
+
+``document_search`` is the register's one search box: the documents whose agenda, number,
+subject or correspondent holds the query (``documents.selectors.metadata_match``, as the
+register searched before: a substring; sealed fields for an unlocked holder) and the
+documents whose text holds every word of it (``text_search``: SQLite FTS5, PostgreSQL
+``indonesian``; web/text/fts.py), in one ranked list:
+
+1. the field matches, newest first (the subject and the correspondent are what the
+   registrar typed as the letter's identity: a match there is the strongest sign);
+2. then the content matches that no field matched: the newest ``RANKED`` (1,000, by the
+   order the documents entered the register, after the filters) best match first (FTS5
+   ``bm25``, PostgreSQL ``ts_rank`` normalised by the text's length; newest first among
+   equals), then any older ones newest first (a word found in most letters is not ranked
+   across all of them: docs/search.md).
+
+Every result whose text matches carries a snippet: the part of its text around the
+matches, the matches between ``fts.START`` and ``fts.STOP`` (``fts.snippet_html``,
+``fts.snippet_text``). An exempted document is never a content match (it has no text
+row; the query excludes its category as well).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import EmptyResultSet, FullResultSet
+from django.db import connection
+from django.db.models import QuerySet
+
+from brankas.core.terms import Category
+from brankas.web.audit.guard import Actor
+from brankas.web.documents.models import Document
+from brankas.web.documents.selectors import document_list, metadata_match
+from brankas.web.text import fts
+
+if TYPE_CHECKING:
+    from brankas.web.documents.sealing import UnlockedKey
+
+DOC = Document._meta.db_table
+# The content matches ranked by score are the newest this many (after the filters); older
+# ones follow, newest first. Ranking every match of a word found in most letters computes
+# bm25 / ts_rank for each (75,000 at 100,000 documents: 0.4-0.9 s); the first pages of a
+# search are its newest 1,000 matches, best first (docs/search.md, "Ranking").
+RANKED = 1000
+
+
+@dataclass(frozen=True)
+class Hit:
+    document_id: int
+    score: float
+
+
+def _where(within: QuerySet[Document]) -> tuple[str, list[Any]] | None:
+    """``within``'s WHERE clause as SQL over the register's own table (None: it matches
+    nothing). ``within`` filters on the register's columns only (no join)."""
+    query = within.query
+    compiler = query.get_compiler(connection=connection)
+    try:
+        sql, params = compiler.compile(query.where)
+    except FullResultSet:
+        return "", []
+    except EmptyResultSet:
+        return None
+    assert set(query.alias_map) <= {DOC}, "the filters must not join another table"
+    return sql, list(params)
+
+
+def _matches(found: list[str], within: QuerySet[Document], *, score: bool = False,
+             below: int | None = None, limit: int | None = None, offset: int = 0,
+             ordered: bool = True) -> list[tuple[int, float]]:
+    """(id, score) of the texts holding every word of ``found`` among ``within`` (exempted
+    documents taken out), newest entry first: ``fts.matches_sql``."""
+    where = _where(within.exclude(category=Category.EXEMPTED.value))
+    if where is None:
+        return []
+    sql = fts.matches_sql(connection.vendor, where[0], score=score, below=below is not None,
+                          limit=limit is not None, offset=offset > 0, doc_table=DOC,
+                          ordered=ordered)
+    params = [fts.match_param(connection.vendor, found), *where[1],
+              *([below] if below is not None else []), *([limit] if limit is not None else []),
+              *([offset] if offset > 0 else [])]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [(int(i), float(s)) for i, s in cursor.fetchall()]
+
+
+def text_search(query: str | None, *, within: QuerySet[Document], limit: int | None = None,
+                offset: int = 0) -> list[Hit]:
+    """The documents of ``within`` whose text holds every word of ``query``, in the order
+    of the module docstring: the ``RANKED`` newest matches best first (newest first among
+    equals), then any older ones newest first; ``offset`` and at most ``limit`` of them.
+    No word (after cleaning: ``fts.words``): none. ``within``: the register filtered on its
+    own columns (the filters, exclusions); exempted documents are never content matches."""
+    found = fts.words(query)
+    if not found or limit == 0:
+        return []
+    window = _matches(found, within, score=True, limit=RANKED)
+    ranked = sorted(window, key=lambda h: (-h[1], -h[0]))
+    hits = ranked[offset: None if limit is None else offset + limit]
+    wanted = None if limit is None else limit - len(hits)
+    if len(window) == RANKED and (wanted is None or wanted > 0):
+        # the older matches, past the ranked ones: newest first
+        hits += _matches(found, within, below=window[-1][0], limit=wanted,
+                         offset=max(0, offset - RANKED))
+    return [Hit(i, s) for i, s in hits]
+
+
+def text_count(query: str | None, *, within: QuerySet[Document], cap: int | None = None) -> int:
+    """How many documents ``text_search`` finds (at most ``cap``)."""
+    found = fts.words(query)
+    if not found or cap == 0:
+        return 0
+    return len(_matches(found, within, limit=cap, ordered=False))
+
+
+def text_snippets(query: str | None, ids: list[int]) -> dict[int, str]:
+    """Document id -> its snippet, for those of ``ids`` whose text holds every word of
+    ``query`` (marked with ``fts.START`` / ``fts.STOP``)."""
+    found = fts.words(query)
+    if not found or not ids:
+        return {}
+    vendor = connection.vendor
+    with connection.cursor() as cursor:
+        cursor.execute(fts.snippets_sql(vendor, len(ids)),
+                       [fts.match_param(vendor, found), *ids])
+        return {int(i): str(s) for i, s in cursor.fetchall()}
+
+
+class SearchResults:
+    """The ranked results of ``document_search``: ``count()`` and slices (a ``Pageable``
+    of web/ui/common.py). A slice is a ``Window``, read when iterated; its ``count()``
+    counts without reading the rows (the paginator's capped count)."""
+
+    def __init__(self, query: str, base: QuerySet[Document], fields: QuerySet[Document],
+                 content: QuerySet[Document]) -> None:
+        self.query = query
+        self.base = base  # the register, filtered (its rows are read from it)
+        self.fields = fields  # tier 1: the field matches, newest first
+        self.content = content  # where the content matches are looked for (tier 2)
+
+        self.fields_total: int | None = None  # known once a window read past their end
+
+    def fields_count(self, stop: int | None = None) -> int:
+        """How many field matches (at most ``stop``)."""
+        if self.fields_total is not None:
+            return self.fields_total if stop is None else min(stop, self.fields_total)
+        fields = self.fields.order_by()
+        return (fields[:stop] if stop is not None else fields).count()
+
+    def count(self) -> int:
+        return self.fields_count() + text_count(self.query, within=self.content)
+
+    def __getitem__(self, window: slice) -> Any:  # a Window (a Sequence with count())
+        if not isinstance(window, slice) or window.step not in (None, 1):
+            raise TypeError("SearchResults are read by slices")
+        return Window(self, window.start or 0, window.stop)
+
+
+class Window:
+    def __init__(self, results: SearchResults, start: int, stop: int | None) -> None:
+        self.results, self.start, self.stop = results, start, stop
+        self._rows: list[Document] | None = None
+
+    def count(self) -> int:
+        r, stop = self.results, self.stop
+        fields = r.fields_count(stop)
+        rest = None if stop is None else stop - fields
+        content = text_count(r.query, within=r.content, cap=rest) if rest != 0 else 0
+        return max(0, fields + content - self.start)
+
+    def rows(self) -> list[Document]:
+        if self._rows is None:
+            self._rows = self._read()
+        return self._rows
+
+    def _read(self) -> list[Document]:
+        r, start, stop = self.results, self.start, self.stop
+        rows = list(r.fields[start:stop])
+        wanted = None if stop is None else stop - start - len(rows)
+        if wanted is None or wanted > 0:
+            # the field matches end in this window: how many there are in all
+            before = start + len(rows) if rows or start == 0 else r.fields_count()
+            r.fields_total = before
+            hits = text_search(r.query, within=r.content, limit=wanted,
+                               offset=max(0, start - before))
+            found = r.base.in_bulk([h.document_id for h in hits])
+            rows += [found[h.document_id] for h in hits if h.document_id in found]
+        snippets = text_snippets(r.query, [d.pk for d in rows])
+        for doc in rows:
+            doc.snippet = snippets.get(doc.pk)  # type: ignore[attr-defined]
+        return rows
+
+    def __iter__(self) -> Iterator[Document]:
+        return iter(self.rows())
+
+    def __len__(self) -> int:
+        return len(self.rows())
+
+
+def document_search(*, actor: Actor, query: str, via: str = "", target: str = "",
+                    direction: str | None = None, classification: str | None = None,
+                    year: int | None = None, category: str | None = None,
+                    unlocked: UnlockedKey | None = None) -> SearchResults:
+    """The register searched by ``query`` in its fields and its texts, filtered, ranked
+    (module docstring). Governed by ``list`` as ``document_list`` (which it calls)."""
+    base = document_list(actor=actor, via=via, target=target, direction=direction,
+                         classification=classification, year=year, unlocked=unlocked)
+    if category:
+        base = base.filter(category=category)
+    match = metadata_match(base, query, unlocked)
+    return SearchResults(query, base, base.filter(match), base.exclude(match))
