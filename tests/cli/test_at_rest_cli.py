@@ -180,6 +180,11 @@ def test_the_migration_renames_an_old_archive_and_open_still_works(
                    " ('documents', '0005_s16_document_changes'),"
                    " ('documents', '0006_s16_search_index'),"
                    " ('documents', '0007_s16_sealed'), ('dispatch', '0005_s16_sealed'))")
+        # ... and the text app (issue 19), which depends on documents' latest: on an
+        # instance that never had it, its tables and index are not there either
+        db.execute("DELETE FROM django_migrations WHERE app = 'text'")
+        db.execute("DROP TABLE IF EXISTS text_fts")
+        db.execute("DROP TABLE IF EXISTS text_documenttext")
         # 0005's change counter (web/changes.py) and its triggers
         db.execute("DELETE FROM brankas_changes WHERE tbl = 'documents_document'")
         for event in ("delete", "update"):
