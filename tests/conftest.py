@@ -73,8 +73,9 @@ class _MigratedTestDatabase:
         from django.db import connections
 
         connection = connections["default"]
-        if connection.vendor != "sqlite":
-            return
+        if connection.vendor != "sqlite" or (
+                connection.settings_dict["NAME"] != connection.settings_dict["TEST"]["NAME"]):
+            return  # no test database was made (no test of the session uses one)
         connection.ensure_connection()
         snapshot = sqlite3.connect(":memory:", check_same_thread=False)
         connection.connection.backup(snapshot)
