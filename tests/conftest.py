@@ -575,9 +575,40 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     gc.freeze()
 
 
+# Tests whose cost is Python processes of their own, started to check what only a fresh
+# process shows (the imports of a command, a settings import's side effects, Django's
+# deploy check, makemessages, a hang killed at its time limit, the in-process runner
+# against a real process): marked ``process`` here (a module, or a test with all its
+# parameters). make test runs them; make test-fast leaves them out (about 14 of its 170
+# CPU-s, session 19: docs/benchmarks.md).
+PROCESS_TESTS = (
+    "tests/cli/test_startup_imports.py",
+    "tests/cli/test_lazy_commands.py::test_every_command_is_reached_when_called_alone",
+    "tests/instance/test_instance.py::test_importing_the_settings_creates_no_folder_and_writes_no_file",
+    "tests/instance/test_instance.py::test_the_settings_read_a_prepared_secret",
+    "tests/instance/test_instance.py::test_the_manage_entry_point_prepares_the_home_first",
+    "tests/web/ui/test_i18n.py::test_every_string_in_the_code_is_in_the_catalogue",
+    "tests/web/ui/test_hardening.py::test_production_settings_pass_the_deploy_check",
+    "tests/web/ui/test_totp.py::test_the_real_cli_refuses_a_holder_without_the_code",
+    "tests/hostile_disk/test_harness.py::test_a_command_blocked_on_a_read_is_a_hang_and_is_killed",
+    "tests/test_clirun.py::test_in_process_gives_what_the_process_gives",
+    "tests/test_clirun.py::test_a_crash_is_a_traceback_and_status_1_as_in_a_process",
+)
+
+
+def _mark_process_tests(items: list[pytest.Item]) -> None:
+    modules = {entry for entry in PROCESS_TESTS if "::" not in entry}
+    tests = {entry for entry in PROCESS_TESTS if "::" in entry}
+    for item in items:
+        if (item.nodeid.split("::", 1)[0] in modules
+                or item.nodeid.split("[", 1)[0] in tests):
+            item.add_marker(pytest.mark.process)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The modules that hold slow tests (a kill test, the hostile-disk corpus, a leak scan:
+    """The tests of ``PROCESS_TESTS`` marked ``process`` (before ``-m`` deselects). The
+    modules that hold slow tests (a kill test, the hostile-disk corpus, a leak scan:
     seconds to a minute each; up to a hundred tests) at the head of the pytest-xdist
     workers' shares, spread over them, each module whole (its module fixtures are built
     once). ``--dist worksteal`` first hands each of the N workers a contiguous 1/N of the
@@ -587,6 +618,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     worker idles.
     (tests/browser/conftest.py then places its SOP walks at the very heads: it runs after
     this hook; the browser modules are left where they are.)"""
+    _mark_process_tests(items)
     workerinput = getattr(config, "workerinput", None)
     workers = int(workerinput["workercount"]) if workerinput else 1
     if workers > 1 and items:
