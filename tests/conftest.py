@@ -129,6 +129,83 @@ def _install_quick_flush() -> None:
 _install_quick_flush()
 
 
+class _MigratedFile:
+    """The SQLite test database as the migrations leave it, kept between runs in a file of
+    the temporary folder named by what it is made from (every installed app's migration
+    files, Django's and SQLite's versions): each pytest process (each xdist worker) copies
+    it instead of migrating (about 1.5 CPU-s a process here); the first process after a
+    migration changed migrates as before and writes the file (in one rename: a reader
+    sees the whole file or none). The same tables and rows as migrating gives (the data
+    migrations find an empty database: tests/clirun.py ``_MigratedTemplate`` relies on
+    the same; test_clirun.py
+    ``test_a_new_database_copied_from_the_migrated_one_is_the_database_migrate_makes``).
+    BRANKAS_TEST_MIGRATED_CACHE=0: migrate every time."""
+
+    @staticmethod
+    def path() -> Path | None:
+        import hashlib
+        import sqlite3
+
+        import django
+        from django.apps import apps
+
+        if os.environ.get("BRANKAS_TEST_MIGRATED_CACHE", "1") == "0":
+            return None
+        digest = hashlib.sha256(f"{django.__version__} {sqlite3.sqlite_version}".encode())
+        for config in sorted(apps.get_app_configs(), key=lambda c: c.label):
+            folder = Path(config.path) / "migrations"
+            digest.update(f"\0{config.label}".encode())
+            for migration in sorted(folder.glob("*.py")) if folder.is_dir() else []:
+                digest.update(f"\0{migration.name}\0".encode())
+                digest.update(migration.read_bytes())
+        name = f"brankas-test-migrated-{digest.hexdigest()[:24]}.sqlite3"
+        return Path(tempfile.gettempdir()) / name
+
+
+def _install_migrated_file() -> None:
+    from django.db.backends.sqlite3.creation import DatabaseCreation
+
+    create = DatabaseCreation.create_test_db
+
+    def create_test_db(self, verbosity=1, autoclobber=False, serialize=True,  # type: ignore[no-untyped-def]
+                       keepdb=False):
+        from django.conf import settings as django_settings
+        from django.core.management import call_command
+
+        cached = _MigratedFile.path()
+        name = self._get_test_db_name()
+        if (self.connection.alias != "default" or cached is None or keepdb
+                or self.is_in_memory_db(name)
+                or self.connection.settings_dict["TEST"].get("MIGRATE") is False):
+            return create(self, verbosity, autoclobber, serialize, keepdb)
+        if not cached.is_file():
+            made = create(self, verbosity, autoclobber, serialize, keepdb)
+            self.connection.close()
+            partial = cached.with_name(f"{cached.name}.{os.getpid()}.part")
+            shutil.copyfile(made, partial)
+            os.replace(partial, cached)
+            self.connection.ensure_connection()
+            return made
+        # As create_test_db with the migrate already run: the file laid down, the
+        # connection pointed at it, the serialised contents and the cache tables.
+        self.connection.close()
+        if os.path.exists(name):
+            os.remove(name)
+        shutil.copyfile(cached, name)
+        django_settings.DATABASES[self.connection.alias]["NAME"] = name
+        self.connection.settings_dict["NAME"] = name
+        if serialize:
+            self.connection._test_serialized_contents = self.serialize_db_to_string()
+        call_command("createcachetable", database=self.connection.alias)
+        self.connection.ensure_connection()
+        return name
+
+    DatabaseCreation.create_test_db = create_test_db  # type: ignore[method-assign]
+
+
+_install_migrated_file()
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
     """pytest-django's test database, kept as migrated (``_MigratedTestDatabase``); also
