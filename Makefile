@@ -50,10 +50,11 @@ test: $(STAMP) $(S3STAMP) system-deps-test
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy src
 
-## The edit loop: every area, without the browser and the slow tests (under a minute).
+## The edit loop: every area, without the browser, the slow tests and those that check what
+## only a fresh Python process shows (marked `process`: tests/conftest.py PROCESS_TESTS).
 ## No PostgreSQL: the tests marked `postgres` are skipped (make test-pg runs them).
 test-fast: $(STAMP)
-	$(PYTEST) -m "not browser and not slow"
+	$(PYTEST) -m "not browser and not slow and not process"
 
 ## Only the PostgreSQL part of the suite, on a throw-away cluster.
 test-pg: $(STAMP) system-deps-test

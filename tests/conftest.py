@@ -73,8 +73,9 @@ class _MigratedTestDatabase:
         from django.db import connections
 
         connection = connections["default"]
-        if connection.vendor != "sqlite":
-            return
+        if connection.vendor != "sqlite" or (
+                connection.settings_dict["NAME"] != connection.settings_dict["TEST"]["NAME"]):
+            return  # no test database was made (no test of the session uses one)
         connection.ensure_connection()
         snapshot = sqlite3.connect(":memory:", check_same_thread=False)
         connection.connection.backup(snapshot)
@@ -126,6 +127,83 @@ def _install_quick_flush() -> None:
 
 
 _install_quick_flush()
+
+
+class _MigratedFile:
+    """The SQLite test database as the migrations leave it, kept between runs in a file of
+    the temporary folder named by what it is made from (every installed app's migration
+    files, Django's and SQLite's versions): each pytest process (each xdist worker) copies
+    it instead of migrating (about 1.5 CPU-s a process here); the first process after a
+    migration changed migrates as before and writes the file (in one rename: a reader
+    sees the whole file or none). The same tables and rows as migrating gives (the data
+    migrations find an empty database: tests/clirun.py ``_MigratedTemplate`` relies on
+    the same; test_clirun.py
+    ``test_a_new_database_copied_from_the_migrated_one_is_the_database_migrate_makes``).
+    BRANKAS_TEST_MIGRATED_CACHE=0: migrate every time."""
+
+    @staticmethod
+    def path() -> Path | None:
+        import hashlib
+        import sqlite3
+
+        import django
+        from django.apps import apps
+
+        if os.environ.get("BRANKAS_TEST_MIGRATED_CACHE", "1") == "0":
+            return None
+        digest = hashlib.sha256(f"{django.__version__} {sqlite3.sqlite_version}".encode())
+        for config in sorted(apps.get_app_configs(), key=lambda c: c.label):
+            folder = Path(config.path) / "migrations"
+            digest.update(f"\0{config.label}".encode())
+            for migration in sorted(folder.glob("*.py")) if folder.is_dir() else []:
+                digest.update(f"\0{migration.name}\0".encode())
+                digest.update(migration.read_bytes())
+        name = f"brankas-test-migrated-{digest.hexdigest()[:24]}.sqlite3"
+        return Path(tempfile.gettempdir()) / name
+
+
+def _install_migrated_file() -> None:
+    from django.db.backends.sqlite3.creation import DatabaseCreation
+
+    create = DatabaseCreation.create_test_db
+
+    def create_test_db(self, verbosity=1, autoclobber=False, serialize=True,  # type: ignore[no-untyped-def]
+                       keepdb=False):
+        from django.conf import settings as django_settings
+        from django.core.management import call_command
+
+        cached = _MigratedFile.path()
+        name = self._get_test_db_name()
+        if (self.connection.alias != "default" or cached is None or keepdb
+                or self.is_in_memory_db(name)
+                or self.connection.settings_dict["TEST"].get("MIGRATE") is False):
+            return create(self, verbosity, autoclobber, serialize, keepdb)
+        if not cached.is_file():
+            made = create(self, verbosity, autoclobber, serialize, keepdb)
+            self.connection.close()
+            partial = cached.with_name(f"{cached.name}.{os.getpid()}.part")
+            shutil.copyfile(made, partial)
+            os.replace(partial, cached)
+            self.connection.ensure_connection()
+            return made
+        # As create_test_db with the migrate already run: the file laid down, the
+        # connection pointed at it, the serialised contents and the cache tables.
+        self.connection.close()
+        if os.path.exists(name):
+            os.remove(name)
+        shutil.copyfile(cached, name)
+        django_settings.DATABASES[self.connection.alias]["NAME"] = name
+        self.connection.settings_dict["NAME"] = name
+        if serialize:
+            self.connection._test_serialized_contents = self.serialize_db_to_string()
+        call_command("createcachetable", database=self.connection.alias)
+        self.connection.ensure_connection()
+        return name
+
+    DatabaseCreation.create_test_db = create_test_db  # type: ignore[method-assign]
+
+
+_install_migrated_file()
 
 
 @pytest.fixture(scope="session")
@@ -577,9 +655,40 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     gc.freeze()
 
 
+# Tests whose cost is Python processes of their own, started to check what only a fresh
+# process shows (the imports of a command, a settings import's side effects, Django's
+# deploy check, makemessages, a hang killed at its time limit, the in-process runner
+# against a real process): marked ``process`` here (a module, or a test with all its
+# parameters). make test runs them; make test-fast leaves them out (about 14 of its 170
+# CPU-s, session 19: docs/benchmarks.md).
+PROCESS_TESTS = (
+    "tests/cli/test_startup_imports.py",
+    "tests/cli/test_lazy_commands.py::test_every_command_is_reached_when_called_alone",
+    "tests/instance/test_instance.py::test_importing_the_settings_creates_no_folder_and_writes_no_file",
+    "tests/instance/test_instance.py::test_the_settings_read_a_prepared_secret",
+    "tests/instance/test_instance.py::test_the_manage_entry_point_prepares_the_home_first",
+    "tests/web/ui/test_i18n.py::test_every_string_in_the_code_is_in_the_catalogue",
+    "tests/web/ui/test_hardening.py::test_production_settings_pass_the_deploy_check",
+    "tests/web/ui/test_totp.py::test_the_real_cli_refuses_a_holder_without_the_code",
+    "tests/hostile_disk/test_harness.py::test_a_command_blocked_on_a_read_is_a_hang_and_is_killed",
+    "tests/test_clirun.py::test_in_process_gives_what_the_process_gives",
+    "tests/test_clirun.py::test_a_crash_is_a_traceback_and_status_1_as_in_a_process",
+)
+
+
+def _mark_process_tests(items: list[pytest.Item]) -> None:
+    modules = {entry for entry in PROCESS_TESTS if "::" not in entry}
+    tests = {entry for entry in PROCESS_TESTS if "::" in entry}
+    for item in items:
+        if (item.nodeid.split("::", 1)[0] in modules
+                or item.nodeid.split("[", 1)[0] in tests):
+            item.add_marker(pytest.mark.process)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The modules that hold slow tests (a kill test, the hostile-disk corpus, a leak scan:
+    """The tests of ``PROCESS_TESTS`` marked ``process`` (before ``-m`` deselects). The
+    modules that hold slow tests (a kill test, the hostile-disk corpus, a leak scan:
     seconds to a minute each; up to a hundred tests) at the head of the pytest-xdist
     workers' shares, spread over them, each module whole (its module fixtures are built
     once). ``--dist worksteal`` first hands each of the N workers a contiguous 1/N of the
@@ -589,6 +698,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     worker idles.
     (tests/browser/conftest.py then places its SOP walks at the very heads: it runs after
     this hook; the browser modules are left where they are.)"""
+    _mark_process_tests(items)
     workerinput = getattr(config, "workerinput", None)
     workers = int(workerinput["workercount"]) if workerinput else 1
     if workers > 1 and items:

@@ -3,11 +3,13 @@
 For each test (set-up, call and tear-down, so a module or session fixture counts in the
 first test that needs it) one JSON line: the worker's CPU seconds (``time.process_time``),
 the CPU seconds of the child processes it waited for (``RUSAGE_CHILDREN``; not on
-Windows), and the wall seconds. Besides: one line per module- or session-scoped fixture
-set-up (``kind: fixture``; included in its test's figures), one per worker for its start
-up to the end of collection (``kind: collect``) and one for its whole life (``kind:
-session``). Every xdist worker appends its lines to the same FILE (one ``write`` a line, in
-append mode), so the file is the merge of the run.
+Windows), the wall seconds and the processes it started (``spawned``: each
+``subprocess.Popen`` of the test process, each command of a fork server). Besides: one
+line per module- or session-scoped fixture set-up (``kind: fixture``; included in its
+test's figures), one per worker for its start up to the end of collection (``kind:
+collect``) and one for its whole life (``kind: session``). Every xdist worker appends its
+lines to the same FILE (one ``write`` a line, in append mode), so the file is the merge
+of the run.
 
 ``python -m tests.costs FILE [--top N]`` sums the file by folder and by file (CPU = own +
 children) and lists the dearest tests and fixtures.
@@ -34,12 +36,31 @@ except ImportError:  # Windows: no children's figures
 
 
 _OTHERS = [0.0]  # processes the tests ran that are not this one's children (add_children)
+_SPAWNED = [0]  # processes started: subprocess.Popen in this process, a fork server's children
 
 
-def add_children(cpu: float) -> None:
+def add_children(cpu: float, processes: int = 1) -> None:
     """Count ``cpu`` seconds of a process this one caused but did not wait for (a fork
-    server's child) as its children's."""
+    server's child) as its children's, and ``processes`` as started."""
     _OTHERS[0] += cpu
+    _SPAWNED[0] += processes
+
+
+def _count_popen() -> None:
+    """Count every ``subprocess.Popen`` this process starts (a test's ``python -m brankas``,
+    ``age``, a server; the product's own helpers run in this process): ``spawned``."""
+    import subprocess
+
+    init = subprocess.Popen.__init__
+    if getattr(init, "_brankas_counted", False):
+        return
+
+    def counted(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        _SPAWNED[0] += 1
+        init(self, *args, **kwargs)
+
+    counted._brankas_counted = True  # type: ignore[attr-defined]
+    subprocess.Popen.__init__ = counted  # type: ignore[method-assign]
 
 
 def _children() -> float:
@@ -79,12 +100,18 @@ def _since(start: tuple[float, float, float]) -> dict[str, float]:
 _START_WALL = time.perf_counter()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    _count_popen()
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None
                             ) -> Generator[None, None, None]:
     start = _now()
+    spawned = _SPAWNED[0]
     yield
-    _write({"kind": "test", "id": item.nodeid, **_since(start)})
+    _write({"kind": "test", "id": item.nodeid, **_since(start),
+            "spawned": _SPAWNED[0] - spawned})
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -172,6 +199,12 @@ def report(path: str, top: int = 25) -> str:
                    f"wall {r['wall']:.2f}  {r['id']}")
     table("shared fixtures (module/session set-ups, summed over workers)",
           lambda r: r["id"], fixtures, top)
+    spawning = [r for r in tests if r.get("spawned")]
+    out.append(f"\nprocesses started by the tests: {sum(r['spawned'] for r in spawning)} "
+               f"by {len(spawning)} tests (subprocess.Popen in the test process, a fork "
+               f"server's children); the {top} that start the most")
+    for r in sorted(spawning, key=lambda r: (-r["spawned"], -total(r)))[:top]:
+        out.append(f"{r['spawned']:5d} {total(r):9.2f} cpu+child  {r['id']}")
     return "\n".join(out)
 
 

@@ -87,6 +87,25 @@ class Starting:
         return Server(url=self.url, home=self.home, env=self.env, process=self.process)
 
 
+def _migrated_template(base: Path) -> Path | None:
+    """The tables this process migrated (tests/clirun.py ``_MigratedTemplate``: pytest-django's
+    test database as migrated, ``browser`` asks for it) in a file under ``base``, for a quick
+    server's new database; None when there are none."""
+    from tests import clirun
+
+    if clirun._MIGRATED.database is None:
+        return None
+    import sqlite3
+
+    path = base / "migrated.sqlite3"
+    target = sqlite3.connect(path)
+    try:
+        clirun._MIGRATED.database.backup(target)
+    finally:
+        target.close()
+    return path
+
+
 @contextmanager
 def starting(base: Path, lang: str = "en", *, quick_keys: bool = False) -> Iterator[Starting]:
     """``serve`` without waiting for the server to answer: its start (an interpreter,
@@ -100,6 +119,8 @@ def starting(base: Path, lang: str = "en", *, quick_keys: bool = False) -> Itera
     env.update({"BRANKAS_HOME": str(home), "TMPDIR": str(tmp), "BRANKAS_LANG": lang})
     log = open(base / "server.log", "wb")  # noqa: SIM115 - closed below
     module = "tests.browser.quick_serve" if quick_keys else "brankas"
+    if quick_keys and (template := _migrated_template(base)) is not None:
+        env["QUICK_SERVE_MIGRATED"] = str(template)  # tests/browser/quick_serve.py
     process = subprocess.Popen([sys.executable, "-m", module, "serve", "--host", "127.0.0.1",
                                 "--port", str(port)], env=env, stdout=log, stderr=log,
                                cwd=ROOT)
@@ -125,7 +146,7 @@ def serve(base: Path, lang: str = "en", *, quick_keys: bool = False) -> Iterator
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
+def server(tmp_path: Path, django_db_setup) -> Iterator[Server]:  # type: ignore[no-untyped-def]
     """A fresh Brankas (not set up yet) served on a free port; the keys made on its pages
     open in milliseconds, as in the SOP walks (the product's scrypt work factor, about a
     second for each key made and each opening, is tested in tests/web/keys and
@@ -180,11 +201,13 @@ class _Shared:
 
 
 @pytest.fixture
-def browser() -> Iterator[object]:
+def browser(django_db_setup) -> Iterator[object]:  # type: ignore[no-untyped-def]
     """The shared Chromium (``_Shared``); the contexts the test opened are closed after it,
     and the browser too when the next test in this process does not use it (here, among
     the test's own finalisers: before the session's, such as the test databases' teardown,
-    which Django refuses while Playwright's event loop runs in this thread)."""
+    which Django refuses while Playwright's event loop runs in this thread). The test
+    database is migrated first (a session's once): its tables start each quick server's
+    new database (``starting``)."""
     launched = _Shared.get()
     before = set(launched.contexts)
     try:

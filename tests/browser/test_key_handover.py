@@ -87,7 +87,8 @@ def stored_file(server, agenda: str) -> tuple[Path, set[str]]:  # type: ignore[n
 
 
 @pytest.fixture(scope="module")
-def office(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str]]:
+def office(tmp_path_factory: pytest.TempPathFactory,
+           django_db_setup) -> Iterator[tuple[Server, str]]:  # type: ignore[no-untyped-def]
     """One served office for the module's two tests (a server's start and an office's
     setup: most of the cost of the shorter one), and its recovery identity. Neither test
     needs the other's records absent: the hand-over adds its own users, documents and keys;

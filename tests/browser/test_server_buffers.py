@@ -29,7 +29,8 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(tmp_path_factory: pytest.TempPathFactory,
+           django_db_setup) -> Iterator[Server]:  # type: ignore[no-untyped-def]
     """One server for the module's tests (its start is most of the cost of each): the upload
     is spooled, or not, by waitress before any view runs, whatever the office's state (set
     up by the other test or not); the other test sets its office up once, as it needs."""

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PASSWORDS, make_jpeg, make_pdf
+from tests.conftest import PASSWORDS, cli, make_jpeg, make_pdf
 
 
 def build_tree(root: Path, n_per_folder: int = 3) -> dict[str, int]:
@@ -114,8 +114,8 @@ def test_import_resumes_after_being_killed(cli_office, cli_home, tmp_path):
     assert recorded <= stored
     unrecorded = stored - recorded
 
-    r = subprocess.run([sys.executable, "-m", "brankas", "import", str(old), "--json"],
-                       env=env, capture_output=True, text=True)
+    # The re-run in this process (the kill above is the process boundary).
+    r = cli(cli_home, tmp_path, "import", str(old), "--json", user="operator")
     assert r.returncode == 0, r.stderr
     import json
 
