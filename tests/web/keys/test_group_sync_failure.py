@@ -1,0 +1,119 @@
+"""Review of the grant's group recording (s19): the group's staged files are fsynced
+together (in a helper thread beside the sealed values' steps, else by
+``keep_rewrapped_many``). A file whose fsync fails (EIO: the disk lost the write) is not
+durable, so it must never be published; but, as when each worker fsynced its own file,
+that file alone fails (named, ``rewrap_failed``) and stays as it was, the rest of its
+group is recorded, nothing is left in tmp/, and the grant goes on. The failing fsync is
+injected on one staging file (the EIO a dying disk gives; real files, SQLite, age)."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from brankas.core import crypto
+from brankas.core.errors import BrankasError
+from brankas.web.documents.models import Document
+from brankas.web.keys import grants
+from brankas.web.keys import rewrap as engine
+from brankas.web.keys.grants import _all_files, key_grant
+from brankas.web.keys.models import RewrapJob
+from brankas.web.keys.selectors import Purpose, recipients_adding
+from tests.conftest import PASSPHRASES
+from tests.web.keys.test_grants import KABID2_PASSPHRASE, join_kabid2, open_doc, register
+
+pytestmark = pytest.mark.skipif(not Path("/proc/self/fd").is_dir(),
+                                reason="the fd's name is read from /proc")
+
+
+def _eio_on(monkeypatch, nth: int) -> list[str]:  # type: ignore[no-untyped-def]
+    """fsync fails with EIO for the ``nth`` distinct staging file (``*.part``) fsynced."""
+    real_fsync = os.fsync
+    seen: list[str] = []
+
+    def fsync(fd: int) -> None:
+        name = os.readlink(f"/proc/self/fd/{fd}")
+        if name.endswith(".part"):
+            if name not in seen:
+                seen.append(name)
+            if seen.index(name) == nth:
+                raise OSError(errno.EIO, os.strerror(errno.EIO))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    return seen
+
+
+def _staging(office) -> list[Path]:  # type: ignore[no-untyped-def]
+    tmp = office.home / "tmp"
+    return sorted(tmp.glob("*.part")) if tmp.exists() else []
+
+
+def _unchanged(office, doc: Document) -> None:  # type: ignore[no-untyped-def]
+    doc.refresh_from_db()
+    assert doc.file_version == 1
+    data = (office.home / doc.stored_path).read_bytes()
+    assert hashlib.sha256(data).hexdigest() == doc.stored_sha256
+
+
+@pytest.mark.parametrize("beside_sealed", [True, False])
+def test_an_fsync_failing_for_one_file_fails_that_file_alone(office, monkeypatch,
+                                                              beside_sealed):  # type: ignore[no-untyped-def]
+    """Through ``key_grant``: the group's fsync in its thread (beside the sealed values'
+    steps) or, once those are done, in ``keep_rewrapped_many``."""
+    monkeypatch.setattr(grants, "KEEP_TOGETHER", 4)
+    monkeypatch.setattr(grants, "SEALED_ROWS_MEANWHILE", 1 if beside_sealed else 10_000)
+    docs = [register(office, f"Disk Sekarat {i}") for i in range(8)]
+    join_kabid2(office)
+    _eio_on(monkeypatch, 1)
+    summary = key_grant(actor=office.users["kabid"], to="kabid2",
+                        passphrase=PASSPHRASES["kabid"])
+    assert [f["error"] for f in summary.failed] == ["rewrap_failed"], summary.failed
+    failed = summary.failed[0]["number"]
+    assert summary.documents == len(docs) - 1
+    assert _staging(office) == []
+    for doc in docs:
+        if doc.agenda == failed:
+            _unchanged(office, doc)
+        else:
+            assert open_doc(office, "kabid2", doc.agenda, KABID2_PASSPHRASE)
+    monkeypatch.undo()
+    again = key_grant(actor=office.users["kabid"], to="kabid2",
+                      passphrase=PASSPHRASES["kabid"])
+    assert again.failed == [] and again.documents == 1
+    assert open_doc(office, "kabid2", failed, KABID2_PASSPHRASE)
+
+
+def test_keep_rewrapped_many_refuses_only_the_file_whose_fsync_failed(office, monkeypatch):  # type: ignore[no-untyped-def]
+    docs = [register(office, f"Sinkron Gagal {i}") for i in range(3)]
+    key2 = join_kabid2(office)
+    recovery = crypto.parse_identity(office.recovery_identity)
+    files = [f for f in _all_files() if f.object_id in {d.pk for d in docs}]
+    job = RewrapJob.objects.create(kind=RewrapJob.GRANT, actor=office.users["admin"],
+                                   via="recovery", files_total=3, bytes_total=0,
+                                   started_at=timezone.now())
+    group = []
+    for stored in files:
+        readers = recipients_adding(list(stored.recipients), key2, purpose=Purpose.DOCUMENT)
+        group.append((stored, engine.stage_file(stored, identities=[recovery],
+                                                recipients=readers.age(), header_only=True,
+                                                sync=False), readers))
+    _eio_on(monkeypatch, 1)
+    results = engine.keep_rewrapped_many(group, job=job, action="key.grant.file",
+                                         actor="admin", detail={})
+    assert [isinstance(r, BrankasError) for r in results] == [False, True, False]
+    assert results[1].code == "rewrap_failed"  # type: ignore[union-attr]
+    assert _staging(office) == []
+    by_pk = {d.pk: d for d in docs}
+    _unchanged(office, by_pk[files[1].object_id])
+    for stored in (files[0], files[2]):
+        doc = by_pk[stored.object_id]
+        doc.refresh_from_db()
+        assert doc.file_version == 2
+    job.refresh_from_db()
+    assert job.files_done == 2
