@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -31,17 +32,21 @@ pytestmark = pytest.mark.skipif(not Path("/proc/self/fd").is_dir(),
                                 reason="the fd's name is read from /proc")
 
 
-def _eio_on(monkeypatch, nth: int) -> list[str]:  # type: ignore[no-untyped-def]
-    """fsync fails with EIO for the ``nth`` distinct staging file (``*.part``) fsynced."""
+def _eio_on(monkeypatch, nth: int, path: Path | None = None) -> list[str]:  # type: ignore[no-untyped-def]
+    """fsync fails with EIO for the ``nth`` distinct staging file (``*.part``) fsynced,
+    or for the staging file ``path``."""
     real_fsync = os.fsync
     seen: list[str] = []
+    lock = threading.Lock()
 
     def fsync(fd: int) -> None:
         name = os.readlink(f"/proc/self/fd/{fd}")
         if name.endswith(".part"):
-            if name not in seen:
-                seen.append(name)
-            if seen.index(name) == nth:
+            with lock:
+                if name not in seen:
+                    seen.append(name)
+                hit = name == str(path) if path is not None else seen.index(name) == nth
+            if hit:
                 raise OSError(errno.EIO, os.strerror(errno.EIO))
         real_fsync(fd)
 
@@ -103,7 +108,7 @@ def test_keep_rewrapped_many_refuses_only_the_file_whose_fsync_failed(office, mo
         group.append((stored, engine.stage_file(stored, identities=[recovery],
                                                 recipients=readers.age(), header_only=True,
                                                 sync=False), readers))
-    _eio_on(monkeypatch, 1)
+    _eio_on(monkeypatch, -1, path=group[1][1].path)
     results = engine.keep_rewrapped_many(group, job=job, action="key.grant.file",
                                          actor="admin", detail={})
     assert [isinstance(r, BrankasError) for r in results] == [False, True, False]

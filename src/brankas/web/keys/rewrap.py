@@ -37,6 +37,7 @@ it). Re-runs need no queue: they select the files whose readers still lack the t
 from __future__ import annotations
 
 import contextlib
+import errno
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,7 +48,13 @@ from django.db.models import F
 from django.utils import timezone
 
 from brankas.core import fsutil
-from brankas.core.errors import BrankasError, Conflict, CryptoFailure, IntegrityFailure
+from brankas.core.errors import (
+    BrankasError,
+    Conflict,
+    CryptoFailure,
+    IntegrityFailure,
+    SetupError,
+)
 from brankas.core.keyring.rewrap import (
     Precopied,
     Rewrapped,
@@ -314,11 +321,13 @@ def keep_rewrapped_many(items: list[tuple[StoredFile, Rewrapped, Recipients]], *
     pos = 0
     try:
         # Staged files not fsynced by their stage (``synced``) are fsynced here, together,
-        # before any is published: nothing is named or recorded before it is durable.
-        fsutil.fsync_paths([staged.path for _stored, staged, _readers in items
-                            if not staged.synced])
+        # before any is published: nothing is named or recorded before it is durable. One
+        # whose fsync failed fails alone (``sync_staged``), as in its stage.
+        unsynced = sync_staged([(stored, staged) for stored, staged, _readers in items])
         for pos, (stored, staged, readers) in enumerate(items):
             try:
+                if stored in unsynced:
+                    raise unsynced[stored]
                 if not _matches_record(stored, staged):
                     raise IntegrityFailure("stored_file_changed", agenda=stored.number,
                                            path=stored.path)
@@ -380,6 +389,28 @@ def keep_rewrapped_many(items: list[tuple[StoredFile, Rewrapped, Recipients]], *
             store.absolute(settings, p.stored.path).unlink()
     assert all(r is not None for r in results)
     return [r for r in results if r is not None]
+
+
+def sync_staged(items: list[tuple[StoredFile, Rewrapped]]) -> dict[StoredFile, BrankasError]:
+    """fsync together the staged files their stage did not fsync (``Rewrapped.synced``).
+    A file whose fsync failed (the disk lost the write: EIO; full: ENOSPC; removed
+    meanwhile) is not durable: its staging file is removed and its error returned, named
+    as a failure of its stage is (``rewrap_failed``, ``disk_full``), so that it fails
+    alone and stays as it was, as when each worker fsynced its own file. Touches no
+    database (a grant runs it in a thread)."""
+    unsynced = {staged.path: stored for stored, staged in items if not staged.synced}
+    if not unsynced:
+        return {}
+    failures: dict[StoredFile, BrankasError] = {}
+    for path, exc in fsutil.fsync_paths_each(list(unsynced)).items():
+        path.unlink(missing_ok=True)
+        stored = unsynced[path]
+        if exc.errno == errno.ENOSPC:
+            failures[stored] = SetupError("disk_full", path=str(path.parent))
+        else:
+            failures[stored] = CryptoFailure("rewrap_failed", name=stored.number,
+                                             detail=str(exc))
+    return failures
 
 
 def _matches_record(stored: StoredFile, staged: Rewrapped) -> bool:
