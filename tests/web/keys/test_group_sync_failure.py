@@ -122,3 +122,51 @@ def test_keep_rewrapped_many_refuses_only_the_file_whose_fsync_failed(office, mo
         assert doc.file_version == 2
     job.refresh_from_db()
     assert job.files_done == 2
+
+
+def test_a_grant_failing_while_its_group_fsync_runs_leaves_nothing(office, monkeypatch):  # type: ignore[no-untyped-def]
+    """The main thread fails (a sealed values' step: the database gone, say) while the
+    fsync thread is still fsyncing the group: the grant stops with that error, its job is
+    marked failed, no file of the group is published nor recorded, no staging file is
+    left once the grant has returned, and a re-run completes."""
+    from brankas.core import fsutil
+
+    monkeypatch.setattr(grants, "KEEP_TOGETHER", 4)
+    monkeypatch.setattr(grants, "SEALED_ROWS_MEANWHILE", 1)
+    docs = [register(office, f"Sela Gagal {i}") for i in range(8)]
+    join_kabid2(office)
+    in_fsync, release = threading.Event(), threading.Event()
+    real_fsync_path = fsutil._fsync_path
+
+    def slow_fsync_path(path: Path) -> None:
+        if path.name.endswith(".part"):
+            in_fsync.set()
+            release.wait(10)
+        real_fsync_path(path)
+
+    real_steps = grants.rewrap_sealed_steps
+
+    def steps(*args, **kwargs):  # type: ignore[no-untyped-def]
+        for step in real_steps(*args, **kwargs):
+            if in_fsync.is_set():
+                threading.Timer(0.3, release.set).start()  # still fsyncing as this fails
+                raise RuntimeError("the database went away")
+            yield step
+
+    monkeypatch.setattr(fsutil, "_fsync_path", slow_fsync_path)
+    monkeypatch.setattr(grants, "rewrap_sealed_steps", steps)
+    with pytest.raises(RuntimeError):
+        key_grant(actor=office.users["kabid"], to="kabid2", passphrase=PASSPHRASES["kabid"])
+    assert release.is_set()
+    assert _staging(office) == []
+    for doc in docs:
+        _unchanged(office, doc)
+    assert not any(p.name.endswith(".v2.pdf.age")
+                   for p in (office.home / docs[0].stored_path).parent.iterdir())
+    assert RewrapJob.objects.get().state == RewrapJob.FAILED
+    monkeypatch.undo()
+    again = key_grant(actor=office.users["kabid"], to="kabid2",
+                      passphrase=PASSPHRASES["kabid"])
+    assert again.failed == [] and again.documents == len(docs)
+    for doc in docs:
+        assert open_doc(office, "kabid2", doc.agenda, KABID2_PASSPHRASE)
