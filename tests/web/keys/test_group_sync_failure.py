@@ -170,3 +170,30 @@ def test_a_grant_failing_while_its_group_fsync_runs_leaves_nothing(office, monke
     assert again.failed == [] and again.documents == len(docs)
     for doc in docs:
         assert open_doc(office, "kabid2", doc.agenda, KABID2_PASSPHRASE)
+
+
+def test_a_staged_file_removed_before_the_group_fsync_fails_alone(office):  # type: ignore[no-untyped-def]
+    """A staging file removed from tmp/ under the grant (a cleaner, a hand) before the
+    group's fsync: that file fails alone, named; the others of its group are recorded."""
+    docs = [register(office, f"Hilang Di Tmp {i}") for i in range(3)]
+    key2 = join_kabid2(office)
+    recovery = crypto.parse_identity(office.recovery_identity)
+    files = [f for f in _all_files() if f.object_id in {d.pk for d in docs}]
+    job = RewrapJob.objects.create(kind=RewrapJob.GRANT, actor=office.users["admin"],
+                                   via="recovery", files_total=3, bytes_total=0,
+                                   started_at=timezone.now())
+    group = []
+    for stored in files:
+        readers = recipients_adding(list(stored.recipients), key2, purpose=Purpose.DOCUMENT)
+        group.append((stored, engine.stage_file(stored, identities=[recovery],
+                                                recipients=readers.age(), header_only=True,
+                                                sync=False), readers))
+    group[1][1].path.unlink()
+    results = engine.keep_rewrapped_many(group, job=job, action="key.grant.file",
+                                         actor="admin", detail={})
+    assert [isinstance(r, BrankasError) for r in results] == [False, True, False]
+    assert _staging(office) == []
+    by_pk = {d.pk: d for d in docs}
+    _unchanged(office, by_pk[files[1].object_id])
+    job.refresh_from_db()
+    assert job.files_done == 2

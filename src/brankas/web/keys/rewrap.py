@@ -10,7 +10,9 @@ processes, ``core.keyring.pool``, and ``keep_rewrapped`` does the rest in order)
    file key for one more reader, ``header_only``; nothing decrypted): the file read is
    hashed as it is read and checked against the stored file's hash on record instead.
    A grant's worker threads only begin its writeback; the staging files of a group are
-   fsynced together just before step 2 (``keep_rewrapped_many``), never later;
+   fsynced together just before step 2 (``keep_rewrapped_many``), never later; one whose
+   fsync fails is never published: it fails alone, as a failed stage does
+   (``sync_staged``);
 2. the staging file is published under the file's next version name
    (``<agenda>.v2.pdf.age``: backup disks are append-only) and its folder fsynced. A file
    already at that name, which no record names, was left by a killed run: it goes first;
