@@ -1,12 +1,16 @@
 """The grant's group recording (tests/web/keys/test_keep_group.py,
 test_group_sync_failure.py) on PostgreSQL: the superseded rows inserted together (rows
 returned by the bulk insert), a changed record refused alone without a savepoint in a
-transaction PostgreSQL would abort on any error, a failed fsync failing its file alone."""
+transaction PostgreSQL would abort on any error, a failed fsync failing its file alone, a grantee
+revoked meanwhile caught at the recording (the readers' key rows locked)."""
 
 from __future__ import annotations
 
 import pytest
 
+from tests.web.keys.test_grant_revoked_in_group import (  # noqa: F401 (collected here too)
+    test_no_file_is_recorded_to_a_grantee_revoked_meanwhile,
+)
 from tests.web.keys.test_group_sync_failure import (  # noqa: F401 (collected here too)
     test_a_grant_failing_while_its_group_fsync_runs_leaves_nothing,
     test_an_fsync_failing_for_one_file_fails_that_file_alone,

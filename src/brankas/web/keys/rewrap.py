@@ -55,6 +55,7 @@ from brankas.core.errors import (
     Conflict,
     CryptoFailure,
     IntegrityFailure,
+    InvalidInput,
     SetupError,
 )
 from brankas.core.keyring.rewrap import (
@@ -71,7 +72,7 @@ from brankas.core.register import store
 from brankas.web.audit.services import AuditEntry, audit_record_many
 from brankas.web.backup.models import BackupCopy
 from brankas.web.documents.models import Document
-from brankas.web.keys.models import RewrapJob, SupersededCopy, SupersededFile
+from brankas.web.keys.models import HolderKey, RewrapJob, SupersededCopy, SupersededFile
 from brankas.web.keys.selectors import Recipients
 from brankas.web.runtime import brankas_settings
 from brankas.web.sendrequests.models import SendRequest
@@ -351,8 +352,11 @@ def keep_rewrapped_many(items: list[tuple[StoredFile, Rewrapped, Recipients]], *
             fsutil.fsync_paths(sorted({p.new.parent for p in published}))
         with transaction.atomic():
             now = timezone.now()
+            gone = _readers_gone(published)
             for p in published:
                 try:  # refused before it writes anything: no savepoint needed
+                    if p.index in gone:
+                        raise gone[p.index]
                     _record_row(p.stored, p.outcome, readers=p.readers, version=p.version)
                 except BrankasError as exc:
                     with contextlib.suppress(OSError):
@@ -423,6 +427,29 @@ def _matches_record(stored: StoredFile, staged: Rewrapped) -> bool:
     if staged.plain_sha256 is not None and staged.plain_sha256 != stored.content_sha256:
         return False
     return staged.source_sha256 is None or staged.source_sha256 == stored.sha256
+
+
+def _readers_gone(published: list[_Published]) -> dict[int, BrankasError]:
+    """The readers of the files about to be recorded as they stand now, their keys' rows
+    locked until the commit (a revocation committing meanwhile waits for it, or is seen
+    here): a file staged for a key revoked since its readers were asked (the grantee's,
+    or any reader's), or for a holder no longer active, is refused (``key_revoked``): it
+    stays as it was, and a re-run asks its readers again. Inside the caller's transaction.
+    Returns the refusals by the files' ``index``."""
+    keys = {k.pk: k for p in published for k in p.readers.keys}
+    if not keys:
+        return {}
+    rows = (HolderKey.objects.select_for_update(of=("self",)).filter(pk__in=sorted(keys))
+            .order_by("pk").values_list("pk", "revoked_at", "holder__is_active"))
+    current = {pk for pk, revoked_at, active in rows if revoked_at is None and active}
+    gone: dict[int, BrankasError] = {}
+    for p in published:
+        for k in p.readers.keys:
+            if k.pk not in current:
+                gone[p.index] = InvalidInput("key_revoked", username=k.holder.username,
+                                             fingerprint=k.fingerprint)
+                break
+    return gone
 
 
 def _record_row(stored: StoredFile, outcome: FileOutcome, *, readers: Recipients,
