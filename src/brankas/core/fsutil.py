@@ -110,6 +110,32 @@ def fsync_paths(paths: Iterable[Path]) -> None:
         raise
 
 
+def fsync_paths_each(paths: Iterable[Path]) -> dict[Path, OSError]:
+    """``fsync_paths`` that goes on past a failure: every path is fsynced (several at a
+    time) and those whose fsync failed (an EIO, a file removed meanwhile) are returned
+    with their error; the others are durable. For a caller that drops a failed file alone
+    (a grant's group) and never fsyncs it again (after an EIO a second fsync may report
+    success for data that is lost)."""
+    unique = list(dict.fromkeys(paths))
+
+    def each(share: list[Path]) -> dict[Path, OSError]:
+        failed: dict[Path, OSError] = {}
+        for path in share:
+            try:
+                _fsync_path(path)
+            except OSError as exc:
+                failed[path] = exc
+        return failed
+
+    if len(unique) <= 1:
+        return each(unique)
+    failed: dict[Path, OSError] = {}
+    shares = [unique[i::SYNC_WORKERS] for i in range(min(SYNC_WORKERS, len(unique)))]
+    for part in _pool().map(each, shares):
+        failed.update(part)
+    return failed
+
+
 _libc_syncfs: object = None  # None: not looked up yet; False: not available
 
 

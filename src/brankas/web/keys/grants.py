@@ -27,7 +27,7 @@ from django.db import connections, transaction
 from django.utils import timezone
 from pyrage import x25519
 
-from brankas.core import crypto, fsutil
+from brankas.core import crypto
 from brankas.core.access import Action
 from brankas.core.errors import (
     AccessDenied,
@@ -452,17 +452,20 @@ def _headers_ahead(files: list[StoredFile], *, opener: _Opener, readers_of: Any,
                         continue
                     assert held is not None
                     keep.append((stored, staged, held))
-                unsynced = [staged.path for _stored, staged, _held in keep if not staged.synced]
-                if unsynced and meanwhile is not None:
+                if meanwhile is not None and any(not staged.synced
+                                                 for _stored, staged, _held in keep):
                     # The group's fsync (else ``keep_rewrapped_many``'s, before it publishes)
-                    # runs in a thread while this one takes steps of ``meanwhile``.
-                    syncing = syncer.submit(fsutil.fsync_paths, unsynced)
+                    # runs in a thread while this one takes steps of ``meanwhile``; a file
+                    # whose fsync failed fails alone (its staging file removed).
+                    syncing = syncer.submit(engine.sync_staged, [
+                        (stored, staged) for stored, staged, _held in keep])
                     while meanwhile is not None and not syncing.done():
                         if next(meanwhile, _DONE) is _DONE:
                             meanwhile = None
-                    syncing.result()  # raises as the fsync did (the disk full...)
+                    unsynced = syncing.result()
+                    outcomes.update(unsynced)
                     keep = [(stored, replace(staged, synced=True), held)
-                            for stored, staged, held in keep]
+                            for stored, staged, held in keep if stored not in unsynced]
                 order = [stored for stored, _readers, _work in taken]
                 taken.clear()  # the staged files are keep_rewrapped_many's from here
                 if keep:

@@ -10,7 +10,9 @@ processes, ``core.keyring.pool``, and ``keep_rewrapped`` does the rest in order)
    file key for one more reader, ``header_only``; nothing decrypted): the file read is
    hashed as it is read and checked against the stored file's hash on record instead.
    A grant's worker threads only begin its writeback; the staging files of a group are
-   fsynced together just before step 2 (``keep_rewrapped_many``), never later;
+   fsynced together just before step 2 (``keep_rewrapped_many``), never later; one whose
+   fsync fails is never published: it fails alone, as a failed stage does
+   (``sync_staged``);
 2. the staging file is published under the file's next version name
    (``<agenda>.v2.pdf.age``: backup disks are append-only) and its folder fsynced. A file
    already at that name, which no record names, was left by a killed run: it goes first;
@@ -37,6 +39,7 @@ it). Re-runs need no queue: they select the files whose readers still lack the t
 from __future__ import annotations
 
 import contextlib
+import errno
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,7 +50,14 @@ from django.db.models import F
 from django.utils import timezone
 
 from brankas.core import fsutil
-from brankas.core.errors import BrankasError, Conflict, CryptoFailure, IntegrityFailure
+from brankas.core.errors import (
+    BrankasError,
+    Conflict,
+    CryptoFailure,
+    IntegrityFailure,
+    InvalidInput,
+    SetupError,
+)
 from brankas.core.keyring.rewrap import (
     Precopied,
     Rewrapped,
@@ -62,7 +72,7 @@ from brankas.core.register import store
 from brankas.web.audit.services import AuditEntry, audit_record_many
 from brankas.web.backup.models import BackupCopy
 from brankas.web.documents.models import Document
-from brankas.web.keys.models import RewrapJob, SupersededCopy, SupersededFile
+from brankas.web.keys.models import HolderKey, RewrapJob, SupersededCopy, SupersededFile
 from brankas.web.keys.selectors import Recipients
 from brankas.web.runtime import brankas_settings
 from brankas.web.sendrequests.models import SendRequest
@@ -314,11 +324,13 @@ def keep_rewrapped_many(items: list[tuple[StoredFile, Rewrapped, Recipients]], *
     pos = 0
     try:
         # Staged files not fsynced by their stage (``synced``) are fsynced here, together,
-        # before any is published: nothing is named or recorded before it is durable.
-        fsutil.fsync_paths([staged.path for _stored, staged, _readers in items
-                            if not staged.synced])
+        # before any is published: nothing is named or recorded before it is durable. One
+        # whose fsync failed fails alone (``sync_staged``), as in its stage.
+        unsynced = sync_staged([(stored, staged) for stored, staged, _readers in items])
         for pos, (stored, staged, readers) in enumerate(items):
             try:
+                if stored in unsynced:
+                    raise unsynced[stored]
                 if not _matches_record(stored, staged):
                     raise IntegrityFailure("stored_file_changed", agenda=stored.number,
                                            path=stored.path)
@@ -340,8 +352,11 @@ def keep_rewrapped_many(items: list[tuple[StoredFile, Rewrapped, Recipients]], *
             fsutil.fsync_paths(sorted({p.new.parent for p in published}))
         with transaction.atomic():
             now = timezone.now()
+            gone = _readers_gone(published)
             for p in published:
                 try:  # refused before it writes anything: no savepoint needed
+                    if p.index in gone:
+                        raise gone[p.index]
                     _record_row(p.stored, p.outcome, readers=p.readers, version=p.version)
                 except BrankasError as exc:
                     with contextlib.suppress(OSError):
@@ -382,6 +397,28 @@ def keep_rewrapped_many(items: list[tuple[StoredFile, Rewrapped, Recipients]], *
     return [r for r in results if r is not None]
 
 
+def sync_staged(items: list[tuple[StoredFile, Rewrapped]]) -> dict[StoredFile, BrankasError]:
+    """fsync together the staged files their stage did not fsync (``Rewrapped.synced``).
+    A file whose fsync failed (the disk lost the write: EIO; full: ENOSPC; removed
+    meanwhile) is not durable: its staging file is removed and its error returned, named
+    as a failure of its stage is (``rewrap_failed``, ``disk_full``), so that it fails
+    alone and stays as it was, as when each worker fsynced its own file. Touches no
+    database (a grant runs it in a thread)."""
+    unsynced = {staged.path: stored for stored, staged in items if not staged.synced}
+    if not unsynced:
+        return {}
+    failures: dict[StoredFile, BrankasError] = {}
+    for path, exc in fsutil.fsync_paths_each(list(unsynced)).items():
+        path.unlink(missing_ok=True)
+        stored = unsynced[path]
+        if exc.errno == errno.ENOSPC:
+            failures[stored] = SetupError("disk_full", path=str(path.parent))
+        else:
+            failures[stored] = CryptoFailure("rewrap_failed", name=stored.number,
+                                             detail=str(exc))
+    return failures
+
+
 def _matches_record(stored: StoredFile, staged: Rewrapped) -> bool:
     """The file read was the one on record: its plaintext's hash (a full re-encryption)
     or its own hash as read (a header rewrite) matches the register."""
@@ -390,6 +427,29 @@ def _matches_record(stored: StoredFile, staged: Rewrapped) -> bool:
     if staged.plain_sha256 is not None and staged.plain_sha256 != stored.content_sha256:
         return False
     return staged.source_sha256 is None or staged.source_sha256 == stored.sha256
+
+
+def _readers_gone(published: list[_Published]) -> dict[int, BrankasError]:
+    """The readers of the files about to be recorded as they stand now, their keys' rows
+    locked until the commit (a revocation committing meanwhile waits for it, or is seen
+    here): a file staged for a key revoked since its readers were asked (the grantee's,
+    or any reader's), or for a holder no longer active, is refused (``key_revoked``): it
+    stays as it was, and a re-run asks its readers again. Inside the caller's transaction.
+    Returns the refusals by the files' ``index``."""
+    keys = {k.pk: k for p in published for k in p.readers.keys}
+    if not keys:
+        return {}
+    rows = (HolderKey.objects.select_for_update(of=("self",)).filter(pk__in=sorted(keys))
+            .order_by("pk").values_list("pk", "revoked_at", "holder__is_active"))
+    current = {pk for pk, revoked_at, active in rows if revoked_at is None and active}
+    gone: dict[int, BrankasError] = {}
+    for p in published:
+        for k in p.readers.keys:
+            if k.pk not in current:
+                gone[p.index] = InvalidInput("key_revoked", username=k.holder.username,
+                                             fingerprint=k.fingerprint)
+                break
+    return gone
 
 
 def _record_row(stored: StoredFile, outcome: FileOutcome, *, readers: Recipients,

@@ -1,0 +1,73 @@
+"""``python -m tests.cli.keys.killpoint ARGS...``: the real ``brankas`` command, killed
+(SIGKILL, by itself) at a chosen point of a grant's group recording, for the kill tests.
+
+``BRANKAS_TEST_KILL=module:attribute:N:when`` wraps that function (once Django is set up);
+at its N-th call (counted in every thread: the fsync threads count) the process kills
+itself ``before`` the call, ``after`` it, or at the ``commit`` of the transaction it ran
+in (the moment between the commit and what follows it). ``BRANKAS_TEST_SEALED_ROWS`` sets
+``grants.SEALED_ROWS_MEANWHILE`` (1: the group fsync runs in its thread beside the sealed
+values' steps)."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import signal
+import threading
+from typing import Any
+
+
+def _die() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _install() -> None:
+    spec = os.environ.get("BRANKAS_TEST_KILL", "")
+    rows = os.environ.get("BRANKAS_TEST_SEALED_ROWS")
+    if rows:
+        from brankas.web.keys import grants
+
+        grants.SEALED_ROWS_MEANWHILE = int(rows)
+    if not spec:
+        return
+    module_name, attr, nth, when = spec.split(":")
+    module = importlib.import_module(module_name)
+    real = getattr(module, attr)
+    calls = [0]
+    lock = threading.Lock()
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with lock:
+            calls[0] += 1
+            hit = calls[0] == int(nth)
+        if hit and when == "before":
+            _die()
+        result = real(*args, **kwargs)
+        if hit and when == "after":
+            _die()
+        if hit and when == "commit":
+            from django.db import transaction
+
+            transaction.on_commit(_die)
+        return result
+
+    setattr(module, attr, wrapper)
+
+
+def main() -> None:
+    import django
+
+    real_setup = django.setup
+
+    def setup(*args: Any, **kwargs: Any) -> None:
+        real_setup(*args, **kwargs)
+        _install()
+
+    django.setup = setup  # type: ignore[assignment]
+    from brankas.cli import main as brankas_main
+
+    brankas_main()
+
+
+if __name__ == "__main__":
+    main()
