@@ -421,10 +421,13 @@ def test_disk_removed_mid_run_reports_nothing_that_is_not_on_it(tmp_path: Path) 
                       checkpoint_seconds=3600,  # by count only, never by the clock
                       on_commit=committed.extend)
     assert error_code(info) == "backup_disk_gone"
-    assert removed and len(committed) == removed[0] == 6  # nothing reported after the removal
-    # Six of the seven files opened before the disk was pulled (which six depends on the
-    # order the copy thread's read-backs finished in: not always the name order).
-    assert len(set(committed)) == 6 and set(committed) <= set(order[:7]), committed
+    # Nothing reported after the removal: the checkpoints before it (one or two: the
+    # thread stages ahead while a checkpoint waits for the disk, so the eighth file may be
+    # opened during the second checkpoint, which then fails).
+    assert removed and len(committed) == removed[0] and removed[0] in (3, 6)
+    # Files opened before the disk was pulled (which depends on the order the copy
+    # thread's read-backs finished in: not always the name order).
+    assert len(set(committed)) == removed[0] and set(committed) <= set(order[:7]), committed
 
 
 def test_disk_full_keeps_a_valid_bag_and_a_later_run_completes(tmp_path: Path) -> None:
