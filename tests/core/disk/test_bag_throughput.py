@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from brankas.core.disk import format as bagformat
 from brankas.core.disk import bag as bagmodule
+from brankas.core.disk import format as bagformat
 from brankas.core.disk.bag import FileOpener, PayloadItem
 from brankas.core.errors import BrankasError
 from tests.core.disk.test_bag import error_code, open_bag, sample_files, validate

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import hashlib
 import itertools
 import os
@@ -330,7 +331,7 @@ class Bag:
                             # them is part of this checkpoint, nor listed before its own.
                             ahead = max(2 * workers,
                                         min(every // 2, _AHEAD_FILES) // per_batch)
-                            checkpoints.commit(top_up=lambda n=ahead: submit(n))
+                            checkpoints.commit(top_up=functools.partial(submit, ahead))
         except BaseException:
             for future in inflight:
                 future.cancel()
