@@ -285,6 +285,29 @@ def test_case_twins_and_file_folder_clashes_are_refused(tmp_path: Path) -> None:
     validate(dest)
 
 
+@pytest.mark.parametrize("order", ["file first", "folder first"])
+def test_a_file_and_a_folder_of_one_name_in_one_plan_are_refused(tmp_path: Path,
+                                                                 order: str) -> None:
+    """Within one plan, after many files of the same folders were planned (s19 P15: a
+    folder found clear is not checked again for each of its files)."""
+    siblings = sample_files(30, prefix="arsip/biasa/2026")
+    clash = {"arsip/biasa/2026/Rapat": b"a file", "arsip/biasa/2026/rapat/x.pdf": b"b"}
+    pairs = list(clash.items())
+    if order == "folder first":
+        pairs.reverse()
+    given = {**siblings, pairs[0][0]: pairs[0][1], **sample_files(5, start=40,
+             prefix="arsip/biasa/2026"), pairs[1][0]: pairs[1][1]}
+    dest = tmp_path / "disk"
+    with open_bag(dest) as bag:
+        with pytest.raises(BrankasError) as info:
+            bag.add_files(items(given))
+        assert error_code(info) == "backup_name_invalid"
+        assert ("is a file, not a folder" if order == "file first"
+                else "a folder of that name exists") in info.value.message(), info.value
+        assert bag.entries == {}
+    validate(dest)
+
+
 def test_names_listed_by_an_earlier_plan_of_the_same_bag_are_twins_and_unlisted_are_not(
         tmp_path: Path) -> None:
     """The folded names a plan checks are brought up to date with what the plans before

@@ -360,6 +360,10 @@ class Bag:
         data = str(self._state.final(""))
         listings: dict[str, set[str]] = {}  # a few folders' listed files (``_listed``)
         good_folders: set[str] = set()  # folders whose names were checked
+        # Folded folders of planned items, each found to be no file (listed or planned)
+        # with every folder above it: a file there later is refused as a folder's name
+        # (``folded_dirs``), so the next item of the same folder is not checked again.
+        clear_dirs: set[str] = set()
         for item in items:
             if item.path in entries:  # its name was checked when it was written
                 self._check_same(item)
@@ -390,7 +394,8 @@ class Bag:
             if key in folded_dirs:
                 raise InvalidInput("backup_name_invalid", name=item.path,
                                    detail="a folder of that name exists")
-            parents = _parents(key)
+            folder_key = key.rpartition("/")[0]
+            parents = [] if folder_key in clear_dirs else _parents(key)
             clash = next((p for p in parents if p in folded or p in planned), None)
             if clash is not None:
                 raise InvalidInput("backup_name_invalid", name=item.path,
@@ -405,7 +410,9 @@ class Bag:
             if occupied:
                 raise Conflict("backup_unexpected_file", name=item.path)
             planned.add(item.path, key, _digest(item.sha256))
-            folded_dirs.update(parents)
+            if parents:
+                folded_dirs.update(parents)
+                clear_dirs.add(folder_key)
             plan.count(item)
         planned.planned()
         return plan
@@ -688,7 +695,7 @@ class _Planned:
 # rewritten whole at each) up to this many copies (each waits in memory until then).
 _CHECKPOINT_MOST = 10_000
 # Copies staged ahead while a checkpoint waits for the disk (``_copy_plan``), at most.
-_AHEAD_FILES = 4096
+_AHEAD_FILES = 2048
 # A thread's task: up to this many small files, or this many bytes (a bigger file alone).
 _BATCH_FILES = 32
 _BATCH_BYTES = 4 << 20
