@@ -712,3 +712,62 @@ def test_a_folder_link_inside_data_is_not_written_through(tmp_path: Path) -> Non
         bag.add_files(items(sample_files(1, prefix="arsip/dikecualikan/penerimaan/2026")))
     assert refused.value.code == "disk_link"
     assert list(outside.iterdir()) == []
+
+
+@pytest.mark.parametrize("what", ["file", "link", "dangling link", "folder"])
+def test_a_strangers_entry_put_in_place_after_the_plan_is_never_replaced(
+        tmp_path: Path, what: str) -> None:
+    """Something made at a copy's final path after its plan checked it (a stranger writing
+    beside us, just before the checkpoint's window): the checkpoint is refused, the
+    stranger's entry left as it is, and nothing of the checkpoint listed (s19 P15: the
+    check and the rename are one ``renameat2(RENAME_NOREPLACE)`` on Linux)."""
+    dest = tmp_path / "disk"
+    files = sample_files(3, prefix="arsip/2026")
+    target = sorted(files)[1]
+    final = dest / "data" / target
+    outside = tmp_path / "outside.pdf"
+    outside.write_bytes(b"outside")
+
+    def stranger() -> None:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        if what == "file":
+            final.write_bytes(b"not from brankas")
+        elif what == "link":
+            final.symlink_to(outside)
+        elif what == "dangling link":
+            final.symlink_to(tmp_path / "nowhere")
+        else:
+            final.mkdir()
+
+    with open_bag(dest, hooks=Hooks(syncing=stranger)) as bag, \
+            pytest.raises(BrankasError) as info:
+        bag.add_files(items(files), workers=1)
+    assert error_code(info) == "backup_unexpected_file" and target in str(info.value)
+    assert outside.read_bytes() == b"outside"
+    if what == "file":
+        assert final.read_bytes() == b"not from brankas"
+    elif what == "folder":
+        assert final.is_dir() and not any(final.iterdir())
+    else:
+        assert final.is_symlink()
+    with open_bag(dest) as bag:  # the journal repaired: what is listed is there, whole
+        assert target not in bag.entries
+        for path in bag.entries:
+            assert (dest / "data" / path).read_bytes() == files[path]
+
+
+def test_move_new_never_replaces_and_falls_back_where_renameat2_is_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from brankas.core.disk import state as statemodule
+
+    for refused in (False, True):
+        if refused:  # a file system without RENAME_NOREPLACE: lexists, then os.replace
+            monkeypatch.setattr(statemodule, "_renameat2", False)
+        src, dst, there = (tmp_path / f"{refused}-{n}" for n in ("src", "dst", "there"))
+        src.write_bytes(b"new")
+        there.write_bytes(b"old")
+        with pytest.raises(FileExistsError):
+            statemodule.move_new(str(src), str(there))
+        assert there.read_bytes() == b"old" and src.read_bytes() == b"new"
+        statemodule.move_new(str(src), str(dst))
+        assert dst.read_bytes() == b"new" and not src.exists()

@@ -220,7 +220,9 @@ class Bag:
         read-back matches are moved into ``data/`` and listed. A checkpoint is due every
         ``checkpoint_files`` copies (or a quarter of the files the disk already lists, up
         to 10,000, whichever is more: the manifest is rewritten whole at each, so a disk
-        of 100,000 files is not rewritten 200 times) or ``checkpoint_seconds``."""
+        of 100,000 files is not rewritten 200 times) or ``checkpoint_seconds``. While a
+        checkpoint waits for the disk, the threads stage the copies of the next ones
+        (``_AHEAD_FILES`` at most): never part of the checkpoint being committed."""
         if self._closed:
             raise RuntimeError("the bag is closed")
         state = self._state
@@ -695,7 +697,7 @@ class _Planned:
 # rewritten whole at each) up to this many copies (each waits in memory until then).
 _CHECKPOINT_MOST = 10_000
 # Copies staged ahead while a checkpoint waits for the disk (``_copy_plan``), at most.
-_AHEAD_FILES = 2048
+_AHEAD_FILES = 1024
 # A thread's task: up to this many small files, or this many bytes (a bigger file alone).
 _BATCH_FILES = 32
 _BATCH_BYTES = 4 << 20
