@@ -21,8 +21,9 @@ be, and any interrupted one is closed by the next open:
    when this process does not hold them as they are on the disk, are written whole
    under temporary names like the short ones). A full disk here cuts them back.
 4. The window: the staged files are renamed into ``data/`` (a rename each, nothing else
-   between them; never over anything there: ``move_new``), then the changed tag files are replaced (``os.replace``), the tag
-   manifest last. One window per checkpoint batch, not per file.
+   between them; never over anything there: ``move_new``), then the changed tag files
+   are replaced (``os.replace``), the tag manifest last. One window per checkpoint
+   batch, not per file.
 5. The folders are fsynced, then the journal is removed.
 
 A journal found on open (or before the next ``add_files``) means a window was cut
