@@ -5,17 +5,20 @@ between the writes and the sync."""
 
 from __future__ import annotations
 
+import hashlib
+import io
 import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from brankas.core import fsutil
 from brankas.core.disk import format as bagformat
-from brankas.core.disk.bag import Hooks
+from brankas.core.disk.bag import Hooks, PayloadItem
 from brankas.core.disk.verify import verify
 from brankas.core.errors import BrankasError
 from tests.core.disk.test_bag import items, open_bag, sample_files, validate
@@ -242,3 +245,54 @@ def test_a_disk_gone_during_a_big_checkpoint_is_reported_as_gone_and_lists_nothi
                       checkpoint_seconds=3600, on_commit=reported.extend)
     assert info.value.code == "backup_disk_gone", info.value
     assert reported == []
+
+
+def test_the_next_copies_are_staged_while_a_checkpoint_waits_for_the_disk(
+        tmp_path: Path) -> None:
+    """The copy threads do not stand idle while a checkpoint syncs, reads back and writes
+    its lists (s19 P15): they stage the next copies meanwhile. None of those is part of
+    the checkpoint being committed: each checkpoint lists only copies staged before its
+    sync, and every copy is listed once, after its own sync."""
+    dest = tmp_path / "disk"
+    files = sample_files(24)
+    opened: list[str] = []
+    events: list[tuple[str, object]] = []
+    during: list[list[str]] = []
+
+    def item(path: str, data: bytes) -> PayloadItem:
+        def opener() -> io.BytesIO:
+            opened.append(path)
+            return io.BytesIO(data)
+        return PayloadItem(path, opener, len(data), hashlib.sha256(data).hexdigest())
+
+    def syncing() -> None:
+        events.append(("sync", list(opened)))
+
+    def committing() -> None:
+        # In the first checkpoint's window (its copies renamed into data/, its lists not
+        # yet replaced). Without staging ahead, one thread holds at most two tasks of two
+        # copies beyond the checkpoint's four when it begins: eight opened at most.
+        if not during:
+            deadline = time.monotonic() + 10
+            while len(opened) <= 8 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            during.append(list(opened))
+
+    with open_bag(dest, hooks=Hooks(syncing=syncing, committing=committing)) as bag:
+        bag.add_files([item(p, d) for p, d in files.items()], workers=1, checkpoint_files=4,
+                      checkpoint_seconds=3600,
+                      on_commit=lambda paths: events.append(("listed", sorted(paths))))
+    assert len(during[0]) > 8, "the thread stood idle while the first checkpoint committed"
+    listed_so_far: set[str] = set()
+    staged_before: list[str] = []
+    for kind, value in events:
+        if kind == "sync":
+            staged_before = value  # type: ignore[assignment]
+        else:
+            paths = set(value)  # type: ignore[arg-type]
+            assert paths <= set(staged_before) - listed_so_far  # opened before its sync
+            listed_so_far |= paths
+    assert len(events[1][1]) == 4 and set(events[1][1]) <= set(during[0][:8])  # type: ignore[arg-type]
+    assert listed_so_far == set(files)
+    validate(dest)
+    assert bagformat.read_payload_manifest(dest).keys() == files.keys()

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from brankas.core.disk import bag as bagmodule
 from brankas.core.disk import format as bagformat
 from brankas.core.disk.bag import FileOpener, PayloadItem
 from brankas.core.errors import BrankasError
@@ -94,3 +95,43 @@ def test_recorded_files_are_checked_by_listing_their_folder(tmp_path: Path) -> N
     with open_bag(dest) as bag, pytest.raises(BrankasError) as info:
         bag.add_files([i for i in recorded if i.path == linked])
     assert error_code(info) == "backup_disk_file_wrong" and linked in str(info.value)
+
+
+def test_a_small_file_is_read_once_from_the_archive_and_once_back_from_the_disk(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """s19 P15: asked for one byte more than it holds, a small file's first read is the
+    whole file; no second read to find its end, on either side of the copy."""
+    files = sample_files(40)
+    given = archive(tmp_path, files)
+    reads: list[int] = []
+    real_read = os.read
+
+    def counting(fd: int, n: int) -> bytes:
+        data = real_read(fd, n)
+        reads.append(len(data))
+        return data
+
+    dest = tmp_path / "disk"
+    with open_bag(dest) as bag:
+        monkeypatch.setattr(bagmodule.os, "read", counting)
+        result = bag.add_files(given, workers=2)
+        monkeypatch.undo()
+    assert sorted(result.added) == sorted(files)
+    sizes = sorted(len(d) for d in files.values())
+    assert sorted(reads) == sorted(sizes * 2)  # one read from the archive, one back
+    validate(dest)
+
+
+@pytest.mark.parametrize("change", ["grown", "shrunk"])
+def test_a_source_of_another_length_than_registered_is_refused(
+        tmp_path: Path, change: str) -> None:
+    files = sample_files(3)
+    given = archive(tmp_path, files)
+    source = Path(given[1].opener.path)  # type: ignore[attr-defined]
+    data = source.read_bytes()
+    source.write_bytes(data + b"x" if change == "grown" else data[:-1])
+    dest = tmp_path / "disk"
+    with open_bag(dest) as bag, pytest.raises(BrankasError) as info:
+        bag.add_files(given, workers=1)
+    assert error_code(info) == "backup_source_changed" and given[1].path in str(info.value)
+    assert given[1].path not in bagformat.read_payload_manifest(dest)

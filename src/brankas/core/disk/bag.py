@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import hashlib
 import itertools
 import os
@@ -219,7 +220,9 @@ class Bag:
         read-back matches are moved into ``data/`` and listed. A checkpoint is due every
         ``checkpoint_files`` copies (or a quarter of the files the disk already lists, up
         to 10,000, whichever is more: the manifest is rewritten whole at each, so a disk
-        of 100,000 files is not rewritten 200 times) or ``checkpoint_seconds``."""
+        of 100,000 files is not rewritten 200 times) or ``checkpoint_seconds``. While a
+        checkpoint waits for the disk, the threads stage the copies of the next ones
+        (``_AHEAD_FILES`` at most): never part of the checkpoint being committed."""
         if self._closed:
             raise RuntimeError("the bag is closed")
         state = self._state
@@ -278,20 +281,30 @@ class Bag:
         # Small files go to the threads a few at a time (``_batches``): one task per file
         # costs more than copying a one-page PDF. No more are in flight than a checkpoint
         # holds (a checkpoint of 3 files stages one file a task, as before batches).
-        pending = _batches(plan, max(1, min(_BATCH_FILES, checkpoint_files // (2 * workers))))
+        per_batch = max(1, min(_BATCH_FILES, checkpoint_files // (2 * workers)))
+        pending = _batches(plan, per_batch)
         more = True
         inflight: dict[Future[tuple[list[Staged], BaseException | None]],
                        list[PayloadItem]] = {}
         pool = checkpoints.pool
         waiting: list[Staged] = []
+
+        def submit(limit: int) -> None:
+            """Hand the threads more to stage, up to ``limit`` tasks not yet done (those
+            done wait in ``inflight`` until the loop takes their copies)."""
+            nonlocal more
+            busy = sum(1 for f in inflight if not f.done())
+            while error is None and more and busy < limit:
+                batch = next(pending, None)
+                if batch is None:
+                    more = False
+                    break
+                inflight[pool.submit(self._stage_batch, batch)] = batch
+                busy += 1
+
         try:
             while more or inflight:
-                while error is None and more and len(inflight) < 2 * workers:
-                    batch = next(pending, None)
-                    if batch is None:
-                        more = False
-                        break
-                    inflight[pool.submit(self._stage_batch, batch)] = batch
+                submit(2 * workers)
                 if not inflight:
                     break
                 finished, _ = wait(inflight, return_when=FIRST_COMPLETED)
@@ -314,7 +327,13 @@ class Bag:
                         every = max(checkpoint_files,
                                     min(len(self._state.entries) // 4, _CHECKPOINT_MOST))
                         if error is None and checkpoints.due(every, checkpoint_seconds):
-                            checkpoints.commit()
+                            # The threads go on staging the next copies while the
+                            # checkpoint waits for the disk (its sync, read-back and
+                            # folder syncs): up to half a checkpoint ahead. None of
+                            # them is part of this checkpoint, nor listed before its own.
+                            ahead = max(2 * workers,
+                                        min(every // 2, _AHEAD_FILES) // per_batch)
+                            checkpoints.commit(top_up=functools.partial(submit, ahead))
         except BaseException:
             for future in inflight:
                 future.cancel()
@@ -343,6 +362,10 @@ class Bag:
         data = str(self._state.final(""))
         listings: dict[str, set[str]] = {}  # a few folders' listed files (``_listed``)
         good_folders: set[str] = set()  # folders whose names were checked
+        # Folded folders of planned items, each found to be no file (listed or planned)
+        # with every folder above it: a file there later is refused as a folder's name
+        # (``folded_dirs``), so the next item of the same folder is not checked again.
+        clear_dirs: set[str] = set()
         for item in items:
             if item.path in entries:  # its name was checked when it was written
                 self._check_same(item)
@@ -373,7 +396,8 @@ class Bag:
             if key in folded_dirs:
                 raise InvalidInput("backup_name_invalid", name=item.path,
                                    detail="a folder of that name exists")
-            parents = _parents(key)
+            folder_key = key.rpartition("/")[0]
+            parents = [] if folder_key in clear_dirs else _parents(key)
             clash = next((p for p in parents if p in folded or p in planned), None)
             if clash is not None:
                 raise InvalidInput("backup_name_invalid", name=item.path,
@@ -388,7 +412,9 @@ class Bag:
             if occupied:
                 raise Conflict("backup_unexpected_file", name=item.path)
             planned.add(item.path, key, _digest(item.sha256))
-            folded_dirs.update(parents)
+            if parents:
+                folded_dirs.update(parents)
+                clear_dirs.add(folder_key)
             plan.count(item)
         planned.planned()
         return plan
@@ -670,6 +696,8 @@ class _Planned:
 # A checkpoint grows with the disk (a quarter of the files it lists: the manifest is
 # rewritten whole at each) up to this many copies (each waits in memory until then).
 _CHECKPOINT_MOST = 10_000
+# Copies staged ahead while a checkpoint waits for the disk (``_copy_plan``), at most.
+_AHEAD_FILES = 1024
 # A thread's task: up to this many small files, or this many bytes (a bigger file alone).
 _BATCH_FILES = 32
 _BATCH_BYTES = 4 << 20
@@ -724,21 +752,27 @@ class _Checkpoints:
         return bool(self.ready) and (len(self.ready) >= files
                                      or time.monotonic() - self._last >= seconds)
 
-    def commit(self) -> None:
+    def commit(self, top_up: Callable[[], None] | None = None) -> None:
         """Make the ready copies durable (one sync), read each back from the disk, move
         those that match into ``data/`` and list them (``BagState.commit``); then tell
         ``on_commit`` their paths. A copy whose read-back differs is removed, never
         listed; once the others are committed its error is raised. A failed checkpoint
-        removes its copies."""
+        removes its copies. ``top_up`` is called before each wait for the disk (the sync,
+        the read-back, the commit's renames and folder syncs) to give the threads more
+        copies to stage meanwhile (for the next checkpoints: never this one's)."""
         batch, self.ready = self.ready, []
         bag = self._bag
         failed: BaseException | None = None
+        top_up = top_up or (lambda: None)
         try:
             if batch:
+                top_up()
                 bag._make_durable(batch)
             if batch and self._verify:
-                results = [problem for part in self.pool.map(
-                    bag._read_back_batch, _slices(batch, _BATCH_FILES)) for problem in part]
+                reads = [self.pool.submit(bag._read_back_batch, part)
+                         for part in _slices(batch, _BATCH_FILES)]
+                top_up()  # queued behind the read-back
+                results = [problem for read in reads for problem in read.result()]
                 good = [s for s, problem in zip(batch, results, strict=True) if problem is None]
                 bad = [s for s, problem in zip(batch, results, strict=True) if problem]
                 failed = next((p for p in results if p is not None), None)
@@ -746,6 +780,8 @@ class _Checkpoints:
                     raise failed  # nothing of this checkpoint is listed on a disk gone
                 bag._discard(bad)
                 batch = good
+            if batch:
+                top_up()  # staged while the lists are written and the folders synced
             bag._state.commit(batch, run=self._run)
         except BaseException:
             bag._discard(batch)
@@ -880,7 +916,11 @@ _READ = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
 
 def _read_whole(item: PayloadItem, source: str) -> bytes:
     """The bytes of ``source`` (a file of ``item.size`` bytes): at most one byte more is
-    read, so a file that has grown (to any size) is told by its length, never held."""
+    read, so a file that has grown (to any size) is told by its length, never held.
+    Usually one read: asked for one byte more than it should hold, a regular file gives
+    fewer only at its end, so a first read of exactly ``item.size`` bytes is the whole
+    file (no second read to find nothing; where a file system gives short reads before
+    the end, the caller's SHA-256 check against the register still decides)."""
     expected = item.size or 0
     try:
         fd = os.open(source, _READ)
@@ -888,8 +928,11 @@ def _read_whole(item: PayloadItem, source: str) -> bytes:
         raise InvalidInput("backup_source_unreadable", name=item.path,
                            detail=exc.strerror or str(exc)) from exc
     try:
-        parts: list[bytes] = []
-        total = 0
+        first = os.read(fd, expected + 1)
+        if len(first) == expected or not first:
+            return first
+        parts: list[bytes] = [first]
+        total = len(first)
         while total <= expected and (chunk := os.read(fd, expected + 1 - total)):
             parts.append(chunk)
             total += len(chunk)
@@ -941,9 +984,15 @@ def _read_back_hash(state: BagState, staged: Staged) -> tuple[str, int] | None:
         if staged.size > _WHOLE:
             with open(fd, "rb", buffering=0, closefd=False) as fh:
                 return fmt.hash_stream(fh)
-        parts: list[bytes] = []
-        total = 0
-        while total <= staged.size and (chunk := os.read(fd, staged.size + 1 - total)):
+        first = os.read(fd, staged.size + 1)
+        if len(first) == staged.size == st.st_size:
+            # The whole copy in one read: its length was the size written when opened,
+            # and the read, asked for a byte more, stopped at its end.
+            return hashlib.sha256(first).hexdigest(), len(first)
+        parts: list[bytes] = [first]
+        total = len(first)
+        while first and total <= staged.size and (
+                chunk := os.read(fd, staged.size + 1 - total)):
             parts.append(chunk)
             total += len(chunk)
     finally:

@@ -21,8 +21,9 @@ be, and any interrupted one is closed by the next open:
    when this process does not hold them as they are on the disk, are written whole
    under temporary names like the short ones). A full disk here cuts them back.
 4. The window: the staged files are renamed into ``data/`` (a rename each, nothing else
-   between them), then the changed tag files are replaced (``os.replace``), the tag
-   manifest last. One window per checkpoint batch, not per file.
+   between them; never over anything there: ``move_new``), then the changed tag files
+   are replaced (``os.replace``), the tag manifest last. One window per checkpoint
+   batch, not per file.
 5. The folders are fsynced, then the journal is removed.
 
 A journal found on open (or before the next ``add_files``) means a window was cut
@@ -48,12 +49,14 @@ a bag, and the next ``open_or_create`` starts the creation again.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import itertools
 import json
 import os
 import re
 import stat
+import sys
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -297,11 +300,11 @@ class BagState:
             # The window: from the first rename to the last replace.
             try:
                 for staged in batch:
-                    final = folders_of[staged.path.rpartition("/")[0]] + staged.path.rpartition(
-                        "/")[2]
-                    if os.path.lexists(final):  # only a stranger writing beside us gets here
-                        raise Conflict("backup_unexpected_file", name=staged.path)
-                    os.replace(staged.staged, final)
+                    parent, _, name = staged.path.rpartition("/")
+                    try:
+                        move_new(staged.staged, folders_of[parent] + name)
+                    except FileExistsError:  # only a stranger writing beside us gets here
+                        raise Conflict("backup_unexpected_file", name=staged.path) from None
                 if batch and self.hooks.committing is not None:
                     self.hooks.committing()
                 for name, temp in temps:
@@ -948,6 +951,58 @@ def _hash_disk_file(dest: Path, name: str, *, limit: int,
     if ends is not None and name in (fmt.MANIFEST, fmt.SIZES):
         ends[name] = (read, digest.copy())
     return digest.hexdigest()
+
+
+# ``renameat2`` of the C library (Linux, glibc 2.28+): None before the first call, False
+# where there is none (or the file system refuses RENAME_NOREPLACE).
+_renameat2: Any = None
+_AT_FDCWD = -100
+_RENAME_NOREPLACE = 1
+
+
+def _renameat2_call() -> Any:
+    global _renameat2
+    if _renameat2 is None:
+        _renameat2 = False
+        if sys.platform.startswith("linux"):
+            try:
+                import ctypes
+                import ctypes.util
+
+                libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+                fn = libc.renameat2
+                fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                               ctypes.c_uint]
+                fn.restype = ctypes.c_int
+                _renameat2 = fn
+            except (OSError, AttributeError):
+                _renameat2 = False
+    return _renameat2
+
+
+def move_new(src: str, dst: str) -> None:
+    """Rename ``src`` to ``dst``, which must not exist (anything there, a link included,
+    is never replaced: ``FileExistsError``). On Linux one ``renameat2(RENAME_NOREPLACE)``
+    (the check and the rename in one step, one call a file as a checkpoint moves 10,000);
+    where the call or the flag is missing (another system, an old kernel, a file system
+    that refuses it), ``lexists`` then ``os.replace``."""
+    global _renameat2
+    fn = _renameat2_call()
+    if fn:
+        if fn(_AT_FDCWD, os.fsencode(src), _AT_FDCWD, os.fsencode(dst), _RENAME_NOREPLACE) == 0:
+            return
+        import ctypes
+
+        err = ctypes.get_errno()
+        if err == errno.EEXIST:
+            raise FileExistsError(err, os.strerror(err), dst)
+        if err not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP,
+                       getattr(errno, "ENOTSUP", errno.EOPNOTSUPP)):
+            raise OSError(err, os.strerror(err), src, None, dst)
+        _renameat2 = False  # not here: the two steps from now on
+    if os.path.lexists(dst):
+        raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), dst)
+    os.replace(src, dst)
 
 
 def _identity(path: Path) -> tuple[int, int]:
