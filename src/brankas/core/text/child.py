@@ -92,6 +92,7 @@ def guard(folder: str, argv: list[str]) -> int:
     from brankas.core.text.proc import kill_tree, spawn
 
     proc = spawn(argv, stdout=None, stderr=None)  # stderr: this process's (the parent's pipe)
+    stopping = threading.Event()
 
     def watch() -> None:
         try:
@@ -100,12 +101,17 @@ def guard(folder: str, argv: list[str]) -> int:
         except OSError:
             pass
         if proc.poll() is None:
+            stopping.set()
             kill_tree(proc)
             shutil.rmtree(folder, ignore_errors=True)
             os._exit(1)
 
-    threading.Thread(target=watch, daemon=True).start()
-    return proc.wait()
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    code = proc.wait()
+    if stopping.is_set():  # killed by the watcher: let it remove the folder and exit
+        watcher.join()
+    return code
 
 
 def main(args: list[str]) -> int:
