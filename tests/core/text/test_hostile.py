@@ -186,11 +186,11 @@ def test_text_is_bounded(tmp_path: Path) -> None:
     ("lone \ud800 surrogate \udfff", "lone \ufffd surrogate \ufffd"),
     ("nama \u202egnp.exe\u202c dan \u2066isolat\u2069", "nama gnp.exe dan isolat"),
     ("=cmd|' /C calc'!A0", "=cmd|' /C calc'!A0"),  # kept: the CSV writer guards (docs)
-])
+], ids=["nul", "form-feed", "controls", "tab", "surrogates", "bidi", "csv-formula"])
 def test_unsafe_characters(raw: str, expected: str) -> None:
     for fn in (normalise.pdf_text, normalise.ocr_text):
         got = fn(raw)
-        assert got == expected
+        assert ascii(got) == ascii(expected)  # ascii: a lone surrogate in a report breaks xdist
         got.encode("utf-8")  # storable
 
 

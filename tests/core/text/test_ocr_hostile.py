@@ -204,3 +204,32 @@ def test_engine_that_does_not_exist_is_ocr_failed(tmp_path: Path) -> None:
         run_ocr(missing, tmp_path / "x.pdf", [1], 1, workdir=tmp_path)
     assert caught.value.code == "ocr_failed"
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+@posix_only
+def test_tesseract_crashing_is_ocr_failed_not_unreadable(tmp_path: Path) -> None:
+    """Tesseract dying of SIGSEGV on every page: the document is ocr_failed (OCR can be
+    run again), never marked unreadable as if the scan were blank."""
+    import dataclasses
+    import shutil
+
+    real = shutil.which("tesseract")
+    if real is None:
+        pytest.skip("tesseract is not on PATH")
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "tesseract").write_text(
+        "#!/bin/sh\n"
+        f'case "$1" in --version|--list-langs) exec {real} "$@";; esac\n'
+        f'for a in "$@"; do case "$a" in --print-parameters) exec {real} "$@";; esac; done\n'
+        "kill -SEGV $$\n")
+    (fake / "tesseract").chmod(0o755)
+    crashing = dataclasses.replace(engine(), path=f"{fake}{os.pathsep}{os.environ['PATH']}")
+    pdf = _scan(tmp_path / "stored.pdf")
+    work = tmp_path / "work"
+    work.mkdir()
+    with pytest.raises(BrankasError) as caught:
+        extract(pdf, workdir=work, engine=crashing)
+    assert caught.value.code == "ocr_failed"
+    assert list(work.iterdir()) == []
