@@ -110,7 +110,7 @@ def test_decompression_bombs_stay_within_the_memory_limit(tmp_path: Path) -> Non
     pdf = _pdf(tmp_path / "bomb.pdf", (_UNIT * _BOMB_UNITS + b"%" + bytes([n]) for n in range(20)),
                flate=True)
     assert pdf.stat().st_size < 6_000_000
-    got = _run(pdf, 400, layer_timeout=30)
+    got = _run(pdf, 400)
     assert got.get("code") == "text_failed", got
     assert "memory limit" in str(got["en"]) or "time limit" in str(got["en"]), got
     if Path("/proc/self/status").exists():
@@ -124,10 +124,17 @@ def test_the_reader_has_a_memory_limit(tmp_path: Path) -> None:
     from brankas.core.text.proc import EXIT_MEMORY
 
     pdf = _pdf(tmp_path / "bomb.pdf", [_UNIT * _BOMB_UNITS], flate=True)
-    done = subprocess.run([sys.executable, "-m", "brankas.core.text.child", "layer", str(pdf),
-                           str(300 * 2**20), "5000"], capture_output=True, timeout=300,
-                          check=False)
-    assert done.returncode == EXIT_MEMORY, done.stderr[-2000:]
+    reader = subprocess.Popen([sys.executable, "-m", "brankas.core.text.child", "layer",
+                               str(pdf), str(300 * 2**20), "5000"], stdin=subprocess.PIPE,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:  # its standard input held open: it ends when that ends
+        assert reader.wait(timeout=300) == EXIT_MEMORY
+    finally:
+        assert reader.stdin is not None
+        reader.stdin.close()
+        if reader.poll() is None:
+            reader.kill()
+            reader.wait()
 
 
 def test_too_many_pages_is_text_failed(tmp_path: Path) -> None:
@@ -200,3 +207,44 @@ def test_a_page_of_ten_megabytes_is_cut() -> None:
     assert len(normalise.pdf_text(page)) == normalise.MAX_PAGE_CHARS
     assert len(normalise.ocr_text(page)) == normalise.MAX_PAGE_CHARS
     assert time.process_time() - started < 5
+
+
+@posix_only
+def test_reader_ends_when_the_worker_is_killed(tmp_path: Path) -> None:
+    """SIGKILL of the worker while the text-layer reader chews on a flood: the reader
+    (in its own process group, so not killed with it) ends too, not running on alone."""
+    import signal
+
+    pdf = _pdf(tmp_path / "flood.pdf", [_UNIT * (4 * 2**20 // len(_UNIT))], shared=39,
+               flate=True)
+    script = ("import sys\nfrom pathlib import Path\nfrom brankas.core.text import extract\n"
+              "extract(Path(sys.argv[1]), engine=None)\n")
+    worker = subprocess.Popen([sys.executable, "-c", script, str(pdf)], cwd=ROOT)
+
+    def readers() -> list[str]:
+        out = []
+        for entry in Path("/proc").glob("[0-9]*"):
+            try:
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+                state = (entry / "stat").read_text().split(") ", 1)[1][:1]
+            except (OSError, IndexError, UnicodeDecodeError):
+                continue
+            if "brankas.core.text.child" in cmdline and str(pdf) in cmdline and state != "Z":
+                out.append(entry.name)
+        return out
+
+    try:
+        deadline = time.monotonic() + 60
+        while not readers():
+            assert time.monotonic() < deadline and worker.poll() is None
+            time.sleep(0.1)
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()
+    deadline = time.monotonic() + 15
+    while readers() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = readers()
+    for pid in left:  # do not leave it running for the rest of the suite
+        os.kill(int(pid), signal.SIGKILL)
+    assert left == []

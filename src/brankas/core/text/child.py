@@ -5,7 +5,8 @@ limited to ``MEMORY`` bytes (POSIX; Windows: the parent's time limit only). A cr
 (a content stream of millions of operators, a decompression bomb, deeply nested forms)
 costs the child its time and memory, never the worker's. It prints JSON lines: first
 ``{"pages": N, "name": "pypdf X"}`` (or ``{"error": "..."}``), then ``{"text": "..."}``
-per page, each normalised and capped (``normalise.MAX_PAGE_CHARS``).
+per page, each normalised and capped (``normalise.MAX_PAGE_CHARS``). It ends when its
+standard input ends (the Brankas process died): no orphan reader.
 
 ``guard FOLDER -- ARGV...``: run ``ARGV`` (OCRmyPDF) and wait for it; when this process's
 standard input ends first (the Brankas process that started it died, even by SIGKILL, or
@@ -114,8 +115,24 @@ def guard(folder: str, argv: list[str]) -> int:
     return code
 
 
+def _exit_with_parent() -> None:
+    """End this process when its standard input (a pipe from Brankas) ends: the Brankas
+    process died (even by SIGKILL) and can no longer stop it at its time limit."""
+
+    def watch() -> None:
+        try:
+            while os.read(0, 4096):
+                pass
+        except OSError:
+            pass
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def main(args: list[str]) -> int:
     if args[:1] == ["layer"] and len(args) == 4:
+        _exit_with_parent()
         _limit_memory(int(args[2]))
         try:
             layer(args[1], int(args[3]))

@@ -12,6 +12,7 @@ on a tie). One engine run per document, for all such pages at once.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -68,7 +69,9 @@ def _text_layer(source: Path, timeout: float | None) -> tuple[list[str], str]:
             str(Path(source).absolute()), str(LAYER_MEMORY), str(MAX_PAGES)]
     env = dict(os.environ, PYTHONUTF8="1", PYTHONIOENCODING="utf-8")
     try:
-        proc = spawn(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        # stdin: a pipe held open while it reads; it ends when this process dies
+        proc = spawn(argv, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                     stderr=subprocess.PIPE)
     except OSError as exc:
         raise BrankasError("text_failed", detail=f"the reader did not start: {exc}") from None
     assert proc.stdout is not None and proc.stderr is not None
@@ -94,6 +97,10 @@ def _text_layer(source: Path, timeout: float | None) -> tuple[list[str], str]:
         if proc.poll() is None:
             kill_tree(proc)
         raise
+    finally:
+        with contextlib.suppress(OSError):
+            assert proc.stdin is not None
+            proc.stdin.close()
     lines = out.bytes().decode("utf-8", errors="replace").splitlines()
     if code == EXIT_MEMORY or (code != 0 and "MemoryError" in err.text()):
         raise BrankasError("text_failed", detail=(
