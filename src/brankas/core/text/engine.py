@@ -21,7 +21,6 @@ import importlib.util
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from brankas.core.errors import BrankasError
+from brankas.core.text.proc import Reader, kill_tree, spawn
 
 LANGUAGE = "ind"  # Tesseract's Indonesian data (Debian: tesseract-ocr-ind)
 PAGE_TIMEOUT = 120  # seconds Tesseract may spend on one page (then the page has no text)
@@ -47,6 +47,8 @@ RUN_TIMEOUT_BASE, RUN_TIMEOUT_PER_PAGE = 120, 120
 # when it is installed.
 OCR_OPTIONS = ("--deskew", "--rotate-pages")
 CLEAN_OPTION = "--clean"
+# The sidecar read back: Tesseract gives a few KiB a page; more is not a page's text.
+MAX_SIDECAR_BYTES = 64 * 2**20
 _SKIPPED = re.compile(r"\[OCR skipped on page\(s\) (\d+)(?:-(\d+))?\]")
 
 
@@ -149,33 +151,53 @@ def missing_reason() -> str:
     return _found[1]
 
 
-def _kill_tree(proc: subprocess.Popen[bytes]) -> None:
-    """Stop the engine and every child it started (Ghostscript, Tesseract, its workers)."""
-    if os.name == "nt":
-        subprocess.run(["taskkill", "/F", "/T", "/PID", str(proc.pid)],
-                       capture_output=True, check=False)
-        with contextlib.suppress(OSError):
-            proc.kill()
-    else:
-        with contextlib.suppress(OSError):
-            os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    if os.name != "nt":  # wait (briefly) until the whole group is gone
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            try:
-                os.killpg(proc.pid, 0)
-            except OSError:
-                break
-            time.sleep(0.05)
-
-
 def _remove(folder: Path) -> None:
     for _ in range(5):  # a dying child may still be closing a file (Windows: locked)
         shutil.rmtree(folder, ignore_errors=True)
         if not folder.exists():
             return
         time.sleep(0.2)
+
+
+_OWNER = "owner.pid"  # in a private folder: the pid of the Brankas process that made it
+
+
+def _alive(pid: int) -> bool:
+    if os.name == "nt":
+        return True  # no cheap check without extra packages: left for the admin (docs)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def sweep(workdir: Path | None) -> None:
+    """Remove private folders left in ``workdir`` by a Brankas process that died with its
+    engine (the whole service killed at once, the machine stopped): their owner is gone."""
+    folder = Path(workdir if workdir is not None else tempfile.gettempdir())
+    with contextlib.suppress(OSError):
+        for private in folder.glob("brankas-ocr-*"):
+            try:
+                pid = int((private / _OWNER).read_text("ascii").strip())
+            except (OSError, ValueError):
+                continue  # not ours, or being made right now
+            if pid != os.getpid() and not _alive(pid):
+                _remove(private)
+
+
+def _stop(guard: subprocess.Popen[bytes]) -> None:
+    """Stop the engine: closing the guard's standard input makes it kill the engine with
+    all its children (``child.guard``); the guard itself is killed if it does not end."""
+    with contextlib.suppress(OSError):
+        assert guard.stdin is not None
+        guard.stdin.close()
+    try:
+        guard.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        kill_tree(guard)
 
 
 def _last_words(stderr: str) -> str:
@@ -194,8 +216,10 @@ def run_ocr(engine: OcrEngine, source: Path, pages: Sequence[int], total: int, *
     time (``timeout``: seconds for the whole run)."""
     if timeout is None:
         timeout = RUN_TIMEOUT_BASE + RUN_TIMEOUT_PER_PAGE * len(pages)
+    sweep(workdir)
     private = Path(tempfile.mkdtemp(prefix="brankas-ocr-", dir=workdir))
     try:
+        (private / _OWNER).write_text(str(os.getpid()), "ascii")
         tmp = private / "tmp"
         tmp.mkdir()
         sidecar = private / "text.txt"
@@ -208,36 +232,46 @@ def run_ocr(engine: OcrEngine, source: Path, pages: Sequence[int], total: int, *
             argv += ["--pages", page_ranges(pages)]
         argv += ["--", str(Path(source).absolute()), "-"]
         env = dict(os.environ)
-        env.update(TMPDIR=str(tmp), TEMP=str(tmp), TMP=str(tmp), OMP_THREAD_LIMIT="1",
+        # temporary files and caches (Ghostscript's, fontconfig's, Tesseract's) inside the
+        # private folder: nothing in the system's temp folder or the service's home
+        env.update(TMPDIR=str(tmp), TEMP=str(tmp), TMP=str(tmp), HOME=str(tmp),
+                   USERPROFILE=str(tmp), XDG_CACHE_HOME=str(tmp), OMP_THREAD_LIMIT="1",
                    PYTHONUTF8="1", PYTHONIOENCODING="utf-8")
         if engine.path is not None:
             env["PATH"] = engine.path
-        stderr_path = private / "stderr.txt"
-        with open(stderr_path, "wb") as stderr:
-            # its own process group (POSIX: session) so a time-out kills its children too
-            extra: dict[str, object] = (
-                {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}  # type: ignore[attr-defined]
-                if os.name == "nt" else {"start_new_session": True})
-            try:
-                proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
-                                        stdout=subprocess.DEVNULL, stderr=stderr, env=env,
-                                        cwd=str(private), **extra)  # type: ignore[call-overload]
-            except OSError as exc:
-                raise BrankasError("ocr_failed", detail=f"ocrmypdf did not start: {exc}") from None
-            try:
-                code = proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                _kill_tree(proc)
-                raise BrankasError("ocr_failed", detail=(
-                    f"dihentikan setelah {timeout:.0f} detik (batas waktu)",
-                    f"stopped after {timeout:.0f} seconds (the time limit)")) from None
-            except BaseException:  # interrupted (Ctrl+C, a job cancelled): leave nothing
-                _kill_tree(proc)
-                raise
+        # The engine runs under a guard (``child.guard``, its own process group) that kills
+        # it with all its children when this process dies or gives up: no orphan.
+        guarded = [sys.executable, "-m", "brankas.core.text.child", "guard", str(private),
+                   "--", *argv]
+        try:
+            guard = spawn(guarded, env=env, cwd=str(private), stdin=subprocess.PIPE,
+                          stderr=subprocess.PIPE)
+        except OSError as exc:
+            raise BrankasError("ocr_failed", detail=f"ocrmypdf did not start: {exc}") from None
+        assert guard.stderr is not None
+        stderr = Reader(guard.stderr)  # its last 64 KiB: a flood costs no memory, no disk
+        try:
+            code = guard.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _stop(guard)
+            raise BrankasError("ocr_failed", detail=(
+                f"dihentikan setelah {timeout:.0f} detik (batas waktu)",
+                f"stopped after {timeout:.0f} seconds (the time limit)")) from None
+        except BaseException:  # interrupted (Ctrl+C, a job cancelled): leave nothing
+            _stop(guard)
+            raise
+        finally:
+            with contextlib.suppress(OSError):
+                assert guard.stdin is not None
+                guard.stdin.close()
         if code != 0:
-            words = _last_words(stderr_path.read_text("utf-8", errors="replace"))
+            words = _last_words(stderr.text())
             raise BrankasError("ocr_failed", detail=f"ocrmypdf exit {code}: {words}")
         try:
+            if sidecar.stat().st_size > MAX_SIDECAR_BYTES:
+                raise BrankasError("ocr_failed", detail=(
+                    f"teks hasil OCR lebih dari {MAX_SIDECAR_BYTES // 2**20} MiB",
+                    f"the OCR text is over {MAX_SIDECAR_BYTES // 2**20} MiB"))
             text = sidecar.read_text("utf-8", errors="replace")
         except OSError as exc:
             raise BrankasError("ocr_failed", detail=f"no text file: {exc}") from None

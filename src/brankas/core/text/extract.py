@@ -12,6 +12,12 @@ on a tie). One engine run per document, for all such pages at once.
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -19,6 +25,7 @@ from typing import Literal
 from brankas.core.errors import BrankasError
 from brankas.core.text import normalise
 from brankas.core.text.engine import OcrEngine, ocr_engine, run_ocr
+from brankas.core.text.proc import EXIT_MEMORY, Reader, kill_tree, spawn
 
 METHOD_PDF = "pdf"  # the PDF's own text layer (born-digital)
 METHOD_OCR = "ocr"  # OCRmyPDF + Tesseract on a scan
@@ -27,6 +34,13 @@ STATUS_UNREADABLE = "unreadable"  # a scan OCR could not read (blank, handwritin
 # A page whose text layer has fewer words is OCR'd as well: a scanner app's stamp
 # ("Dipindai dengan CamScanner") over a scanned page is not the page's text.
 MIN_LAYER_WORDS = 10
+# Bounds on reading a crafted PDF's text layer (in a child process): time, memory (POSIX),
+# pages. A 300-page born-digital report reads in a few seconds; see docs/ocr.md.
+LAYER_TIMEOUT_BASE, LAYER_TIMEOUT_PER_PAGE = 60.0, 1.0
+LAYER_MEMORY = 1024 * 2**20  # bytes of address space for the reader
+MAX_PAGES = 5000
+# the reader's output, at most: the text (UTF-8, JSON) and a line a page
+MAX_LAYER_BYTES = 6 * normalise.MAX_TEXT_CHARS + 64 * MAX_PAGES
 
 
 @dataclass(frozen=True)
@@ -41,55 +55,111 @@ class Extracted:
     # pages that needed OCR and did not get it (``ocr=False``, or no engine installed
     # while other pages have text): a caller may OCR the document again later
     pending: int = 0
+    # the text was cut at ``normalise.MAX_TEXT_CHARS`` (the rest of the document is not read)
+    truncated: bool = False
 
 
-def _text_layer(source: Path) -> tuple[list[str], str]:
+def _text_layer(source: Path, timeout: float | None) -> tuple[list[str], str]:
     """Each page's text layer (normalised; "" where pypdf cannot read a page) and pypdf's
-    name. pypdf is lenient: a page it cannot read is left to OCR."""
-    import pypdf
-
-    name = f"pypdf {pypdf.__version__}"
+    name, read in a child process (``child.layer``) with a time limit (``timeout``, or
+    ``LAYER_TIMEOUT_BASE`` plus ``LAYER_TIMEOUT_PER_PAGE`` a page) and, on POSIX, a memory
+    limit (``LAYER_MEMORY``): a crafted PDF costs the child, never this process.
+    Raises ``text_failed`` naming what stopped it."""
+    argv = [sys.executable, "-m", "brankas.core.text.child", "layer",
+            str(Path(source).absolute()), str(LAYER_MEMORY), str(MAX_PAGES)]
+    env = dict(os.environ, PYTHONUTF8="1", PYTHONIOENCODING="utf-8")
     try:
-        reader = pypdf.PdfReader(str(source), strict=False)
-        count = len(reader.pages)
-    except Exception:  # pypdf raises many kinds on a damaged file
-        return [""] * _page_count(source), name
-    pages = []
-    for index in range(count):
-        try:
-            pages.append(normalise.pdf_text(reader.pages[index].extract_text() or ""))
-        except Exception:
-            pages.append("")
-    return pages, name
-
-
-def _page_count(source: Path) -> int:
-    import pikepdf
-
+        # stdin: a pipe held open while it reads; it ends when this process dies
+        proc = spawn(argv, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                     stderr=subprocess.PIPE)
+    except OSError as exc:
+        raise BrankasError("text_failed", detail=f"the reader did not start: {exc}") from None
+    assert proc.stdout is not None and proc.stderr is not None
+    out = Reader(proc.stdout, MAX_LAYER_BYTES, tail=False)
+    err = Reader(proc.stderr)
+    started = time.monotonic()
+    limit = LAYER_TIMEOUT_BASE if timeout is None else timeout
     try:
-        with pikepdf.open(source) as pdf:
-            return len(pdf.pages)
-    except Exception as exc:  # damaged, encrypted, not a PDF at all
-        detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-        raise BrankasError("text_failed", detail=detail) from None
+        while True:
+            try:
+                code = proc.wait(timeout=0.1)
+                break
+            except subprocess.TimeoutExpired:
+                pass
+            if timeout is None and (count := _announced(out)) is not None:
+                limit = LAYER_TIMEOUT_BASE + LAYER_TIMEOUT_PER_PAGE * count
+            if time.monotonic() - started > limit:
+                kill_tree(proc)
+                raise BrankasError("text_failed", detail=(
+                    f"pembacaan dihentikan setelah {limit:.0f} detik (batas waktu)",
+                    f"reading stopped after {limit:.0f} seconds (the time limit)"))
+    except BaseException:
+        if proc.poll() is None:
+            kill_tree(proc)
+        raise
+    finally:
+        with contextlib.suppress(OSError):
+            assert proc.stdin is not None
+            proc.stdin.close()
+    lines = out.bytes().decode("utf-8", errors="replace").splitlines()
+    if code == EXIT_MEMORY or (code != 0 and "MemoryError" in err.text()):
+        raise BrankasError("text_failed", detail=(
+            f"pembacaan melebihi batas memori {LAYER_MEMORY // 2**20} MiB",
+            f"reading went over the memory limit of {LAYER_MEMORY // 2**20} MiB"))
+    try:
+        records = [json.loads(line) for line in lines]
+    except ValueError:
+        records = []
+    if records and "error" in records[0]:
+        raise BrankasError("text_failed", detail=str(records[0]["error"])[:200])
+    if code != 0 or out.overflow or not records or "pages" not in records[0]:
+        words = (err.text().strip().splitlines() or [""])[-1][:200]
+        raise BrankasError("text_failed", detail=f"the reader stopped (exit {code}) {words}")
+    pages = [str(r.get("text", "")) for r in records[1:]]
+    if len(pages) != records[0]["pages"]:
+        raise BrankasError("text_failed", detail=f"the reader stopped (exit {code})")
+    return pages, str(records[0]["name"])
+
+
+def _announced(out: Reader) -> int | None:
+    """The page count the reader printed first, once it has."""
+    head = bytes(out.data[:200])
+    if b"\n" not in head:
+        return None
+    try:
+        return int(json.loads(head.split(b"\n", 1)[0]).get("pages"))
+    except (ValueError, TypeError, AttributeError):
+        return None
 
 
 def extract(source: Path, *, ocr: bool = True, workdir: Path | None = None,
             engine: OcrEngine | None | Literal["auto"] = "auto",
-            timeout: float | None = None, jobs: int | None = None) -> Extracted:
+            timeout: float | None = None, jobs: int | None = None,
+            layer_timeout: float | None = None) -> Extracted:
     """The text of the biasa PDF at ``source``: its text layer, or (``ocr`` and an engine
     installed) OCR of the pages that have none. ``workdir`` is where OCR's temporary files
     go (a private folder inside it, removed before returning; the system's temp folder when
     ``None``). ``engine``: the one to use (``None``: as if none were installed; default:
     ``ocr_engine()``); ``timeout``: seconds for the whole OCR run (default: by pages);
-    ``jobs``: pages OCR'd at once (default: one per core).
+    ``jobs``: pages OCR'd at once (default: one per core); ``layer_timeout``: seconds for
+    reading the text layer (default: ``LAYER_TIMEOUT_BASE`` + ``LAYER_TIMEOUT_PER_PAGE`` a
+    page). The text is cut at ``normalise.MAX_TEXT_CHARS`` (``truncated``); pages after
+    the cut are not OCR'd.
     Without an engine, a document with a readable text layer gives that text (``pending``
     counts the pages left unread); one without raises ``ocr_unavailable``.
     Raises ``BrankasError`` (``ocr_unavailable`` when a scan needs OCR and no engine is
     installed; ``ocr_failed`` naming what the engine said or that it ran out of time;
-    ``text_failed`` when the file is no readable PDF) rather than a traceback."""
-    layer, name = _text_layer(source)
-    need = [n for n, text in enumerate(layer, 1) if normalise.words(text) < MIN_LAYER_WORDS]
+    ``text_failed`` when the file is no readable PDF, has over ``MAX_PAGES`` pages, or its
+    reading went over its time or memory limit) rather than a traceback."""
+    layer, name = _text_layer(source, layer_timeout)
+    used, last = 0, len(layer)  # pages after the text's limit is reached are not read
+    for n, text in enumerate(layer, 1):
+        used += len(text) + 1
+        if used >= normalise.MAX_TEXT_CHARS:
+            last = n
+            break
+    need = [n for n, text in enumerate(layer, 1)
+            if n <= last and normalise.words(text) < MIN_LAYER_WORDS]
     texts, method, pending = list(layer), METHOD_PDF, 0
     if need and ocr:
         found = ocr_engine() if engine == "auto" else engine
@@ -110,8 +180,10 @@ def extract(source: Path, *, ocr: bool = True, workdir: Path | None = None,
     elif need:
         pending = len(need)
     text = "\f".join(texts)
+    truncated = len(text) > normalise.MAX_TEXT_CHARS or last < len(layer)
+    text = text[:normalise.MAX_TEXT_CHARS]
     if not normalise.readable(text):
         return Extracted(text="", method=method, status=STATUS_UNREADABLE, pages=len(layer),
                          engine=name, pending=pending)
     return Extracted(text=text, method=method, status=STATUS_TEXT, pages=len(layer),
-                     engine=name, pending=pending)
+                     engine=name, pending=pending, truncated=truncated)
