@@ -140,8 +140,9 @@ def _pid_alive(pid: int) -> bool:
 
 def ocr_workdirs_sweep(*, older_than: float = 86400.0) -> int:
     """Remove the workdirs a killed process left (its process gone, or this process's not
-    in use; on Windows, older than ``older_than`` seconds), and anything else found there
-    (nothing else is ever made there). Returns how many were removed."""
+    in use, or older than ``older_than`` seconds: on Windows a process is not asked, and a
+    pid is used again after a reboot), and anything else found there (nothing else is
+    ever made there). Returns how many were removed."""
     base = ocr_workdirs()
     try:
         entries = list(base.iterdir())
@@ -158,8 +159,10 @@ def ocr_workdirs_sweep(*, older_than: float = 86400.0) -> int:
                     if entry.name in _live:
                         continue
             elif _pid_alive(pid):
+                # s19 review: older than a day, it is not that process's (after a reboot
+                # pids start again, and another process has the one in its name)
                 try:
-                    if os.name != "nt" or now - entry.stat().st_mtime < older_than:
+                    if now - entry.stat().st_mtime < older_than:
                         continue
                 except OSError:
                     continue
@@ -236,8 +239,7 @@ def _record(document: Document, got: Any, digest: str) -> DocumentText | None:
             pk=document.pk, stored_sha256=digest, category=Category.REGULAR.value).exists()
         if not still:
             return None
-        # the time taken once the write is ours: rows are written in the order of their
-        # times (a journal part carries the rows written since: backup/journal.TIMED)
+        # the time taken once the write is ours (what the page shows)
         fields["read_at"] = timezone.now()
         row, _ = DocumentText.objects.update_or_create(document_id=document.pk,
                                                        defaults=fields)
