@@ -9,10 +9,13 @@ import os
 import shutil
 import signal
 import sqlite3
+import threading
 import time
 from pathlib import Path
 
 import pytest
+
+from brankas.core.text import ocr_engine
 
 from tests.cli.backup.conftest import Office
 from tests.cli.backup.test_worker_jobs import _freeze, _job, _python, _worker
@@ -101,3 +104,45 @@ def test_a_worker_killed_mid_ocr_leaves_an_interrupted_job_no_half_row_and_no_co
     assert count == total
     assert office.sql("SELECT COUNT(*) FROM text_documenttext t JOIN documents_document d "
                       "ON d.id = t.document_id WHERE d.category <> 'biasa'")[0][0] == 0
+
+
+@pytest.mark.skipif(ocr_engine() is None, reason="OCR is not installed here")
+def test_a_text_read_while_a_backup_holds_the_database_is_recorded_when_it_lets_go(
+        run_cli, cli_office, cli_home, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """SQLite: a backup's read (registers and snapshot: minutes at 100,000 documents,
+    ``consistency.one_view``) holds the write lock; an OCR job runs beside it by design.
+    The text read meanwhile (minutes of OCR) was lost after the 30 s busy timeout, the
+    document counted failed and left without text; it waits for the lock instead."""
+    from tests.web.text.test_pipeline_cli import register as cli_register
+    from tests.web.text.test_pipeline_ocr import rendered_scan
+
+    scan = tmp_path / "pindaian.png"
+    scan.write_bytes(rendered_scan("Undangan rapat koordinasi"))
+    cli_register(run_cli, scan, "biasa")
+    held = threading.Event()
+    done = threading.Event()
+
+    def hold() -> None:  # what a backup's one_view does, once the OCR has started
+        base = cli_home / "tmp" / "ocr"
+        deadline = time.monotonic() + 120
+        while not (base.exists() and any(base.iterdir())):
+            if time.monotonic() > deadline or done.is_set():
+                return
+            time.sleep(0.01)
+        con = sqlite3.connect(cli_home / "brankas.sqlite3", isolation_level=None)
+        con.execute("BEGIN IMMEDIATE")
+        held.set()
+        time.sleep(40)  # longer than the database's busy timeout (30 s)
+        con.execute("COMMIT")
+        con.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        r = run_cli("ocr", "--json", user="operator")
+    finally:
+        done.set()
+        holder.join()
+    assert held.is_set()
+    assert r.returncode == 0, r.stderr
+    assert (r.json()["read"], r.json()["failed"]) == (1, 0), r.json()
