@@ -140,3 +140,20 @@ def test_a_stale_workdir_whose_pid_was_reused_is_swept_once_old(office) -> None:
     fresh.mkdir()
     assert text.ocr_workdirs_sweep() == 1
     assert not reused.exists() and fresh.is_dir()
+
+
+def test_an_exempted_document_row_never_gives_text_to_the_registers(office) -> None:  # type: ignore[no-untyped-def]
+    """Defence in depth: a text row for an exempted document (none is ever written; one
+    could only come from outside: a database copied or recovered from elsewhere) is never
+    put in the register CSVs (the full one is encrypted, but it is not where a secret
+    letter's plaintext belongs)."""
+    from brankas.web.backup.registers import REGISTER_ROW
+    from brankas.web.backup.services import _register_rows
+
+    secret = register(office, classification="rahasia")
+    DocumentText.objects.create(document=secret, status="text", method="pdf",
+                                body="RAHASIA-DARI-LUAR", pages=1,
+                                content_sha256=secret.stored_sha256, read_at=timezone_now())
+    at = REGISTER_ROW.index("text_body")
+    rows = {row[1]: row for row in _register_rows(None)}
+    assert rows[secret.agenda][at] == ""
