@@ -125,7 +125,7 @@ def test_a_register_cell_is_not_cut_inside_a_letter_and_its_accent() -> None:
     family = "\U0001f468\u200d\U0001f469"
     body = "a" * (TEXT_CELL_MAX - 2) + family + "b" * 10
     kept = register_text(body)[:-len(TEXT_CUT)]
-    assert not kept.endswith("\u200d") and not body[len(kept)] == "\u200d"
+    assert not kept.endswith("\u200d") and body[len(kept)] != "\u200d"
 
 
 def test_a_stale_workdir_whose_pid_was_reused_is_swept_once_old(office) -> None:  # type: ignore[no-untyped-def]

@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 
 from brankas.core.text import ocr_engine
-
 from tests.cli.backup.conftest import Office
 from tests.cli.backup.test_worker_jobs import _freeze, _job, _python, _worker
 

@@ -169,7 +169,9 @@ def _timed_rows(label: str, previous: dict[str, Any]) -> Mode | None:
     row went."""
     timed = previous.get("timed")
     then = timed.get(label) if isinstance(timed, dict) else None
-    before = then.get("groups") if isinstance(then, dict) else None
+    if not isinstance(then, dict):
+        return (REPLACE, 0)
+    before = then.get("groups")
     if not isinstance(before, dict) or type(then.get("count")) is not int:
         return (REPLACE, 0)
     count, _, groups = _timed_scan(label)
