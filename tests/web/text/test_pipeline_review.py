@@ -157,3 +157,17 @@ def test_an_exempted_document_row_never_gives_text_to_the_registers(office) -> N
     at = REGISTER_ROW.index("text_body")
     rows = {row[1]: row for row in _register_rows(None)}
     assert rows[secret.agenda][at] == ""
+
+
+def test_the_restore_guides_say_what_every_journal_mode_means() -> None:
+    """The guide on the disk is how a clerk rebuilds the database without Brankas: a part
+    of s19 carries the text rows as "merge", which the guides never explained."""
+    from pathlib import Path
+
+    import brankas.core.disk
+
+    folder = Path(brankas.core.disk.__file__).parent / "guides"
+    for name in ("restore-en.txt", "restore-id.txt"):
+        guide = (folder / name).read_text(encoding="utf-8")
+        for mode in (journal.REPLACE, journal.APPEND, journal.UPDATE, journal.MERGE):
+            assert f'"{mode}"' in guide, (name, mode)
