@@ -16,6 +16,10 @@ from tests.web.text.test_pipeline import (  # noqa: F401 (collected here too)
     test_the_job_reads_every_biasa_document_and_never_an_exempted_one,
     test_who_may_ask_for_text_and_every_refusal_is_audited,
 )
+from tests.web.text.test_pipeline_review import (  # noqa: F401 (s19 review, on PostgreSQL)
+    test_a_text_written_while_the_clock_was_behind_is_carried_by_the_next_part,
+    test_an_exempted_document_row_never_gives_text_to_the_registers,
+)
 
 pytestmark = pytest.mark.postgres
 

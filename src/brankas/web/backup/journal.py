@@ -17,7 +17,7 @@ SQLite the stamp counts updates and deletes, and an unchanged count with a highe
 holds the rows after the previous maximum. On PostgreSQL the stamp counts every write: a
 table unchanged since is left out, a changed one is written whole. Every other table (a
 few hundred rows: users, keys, runs, custody) is written whole in each part, except the
-text of documents (issue 19, ``TIMED``): the rows written since, by their time.
+text of documents (issue 19, ``TIMED``): the rows of the groups of rows changed since.
 
 What the next run needs to know (each tracked table's stamp, hashed, and its maximum id,
 and the users' names the registers print) goes in the seal, in the clear
@@ -31,7 +31,6 @@ parts (a recover reads them all).
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import io
 import json
@@ -54,23 +53,25 @@ MARKS_KEY = "snapshot_marks"
 TRACKED = {"documents.Document": "documents_document",
            "backup.BackupCopy": "backup_backupcopy"}
 APPEND, REPLACE, UPDATE = "append", "replace", "update"
-MERGE = "merge"  # s19: rows written since (each replaces its pk's row or joins in pk order)
+MERGE = "merge"  # s19: rows changed since (each replaces its pk's row or joins in pk order)
 # Tables whose rows change after they are written but only a few at a time: a part holds
 # the rows changed since the disk's last snapshot or part (``UPDATE``), found by a
 # digest of each row kept in the marks; the field left out of the digest never changes
 # once the row's other fields stop changing (a run's agendas: written while it runs,
 # with its status; the run's own row is still running when its part is written).
 ROW_MARKED = {"backup.BackupRun": ("agendas", "status", "running")}
-# s19: tables whose rows carry the time they were last written, and are never deleted
-# (the text of documents, issue 19: 100,000 rows of a few kB, read again now and then, in
-# any order): a part holds the rows written since the previous snapshot or part
-# (``MERGE``), found by that time kept in the marks, less ``TIMED_MARGIN`` (on PostgreSQL
-# two writers' commits may cross: a row committed after the marks were read, with an
-# earlier time, is carried again rather than missed). Fewer rows than the marks counted
-# (a row went): the whole table. The rows are derived data: ``brankas ocr`` reads any
-# text again.
+# s19: tables of many rows, each rewritten now and then in any order and never deleted
+# (the text of documents, issue 19: 100,000 rows of a few kB): a part holds the rows of
+# the groups of ``TIMED_GROUP`` consecutive pks whose digest changed since the previous
+# snapshot or part (``MERGE``; the digests kept in the marks, a few hundred for the whole
+# table). Not by the time a row was written (s19 review): a clock that steps back (NTP, a
+# laptop's clock set right) or a PostgreSQL commit that waits gives a row written since a
+# time before the marks' latest, and it was never carried. Fewer rows in a group than the
+# marks counted (a row went): the whole table. A row's digest: its time (the field named
+# here) and ``TIMED_FIELDS``, not its body (read again, a row gets a new time).
 TIMED = {"text.DocumentText": "read_at"}
-TIMED_MARGIN = dt.timedelta(minutes=1)
+TIMED_FIELDS = ("status", "method", "pages", "engine", "content_sha256")
+TIMED_GROUP = 128
 # A table's mode in a part: (APPEND, after), (REPLACE, 0), (UPDATE, 0, pks) or
 # (MERGE, 0, pks).
 Mode = tuple[Any, ...]
@@ -126,41 +127,77 @@ def rows_mark(label: str) -> dict[str, str]:
     return out
 
 
-def timed_mark(label: str) -> dict[str, Any]:
-    """A ``TIMED`` table's rows counted, and the latest time a row was written (ISO)."""
-    from django.db.models import Count, Max
+def _timed_scan(label: str) -> tuple[int, dict[str, tuple[str, list[int]]]]:
+    """A ``TIMED`` table read once (its pk, time and ``TIMED_FIELDS``, not its bodies,
+    through a plain cursor: 100,000 rows), the rows counted, and per group of
+    ``TIMED_GROUP`` pks its digest (``count:hash``, of the values as the database driver
+    gives them: a database moved to another kind makes every group new once) and its
+    pks."""
+    meta = apps.get_model(label)._meta
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(meta.get_field(name).column)
+                        for name in (meta.pk.name, TIMED[label], *TIMED_FIELDS))
+    count = 0
+    hashers: dict[int, Any] = {}
+    pks: dict[int, list[int]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns} FROM {quote(meta.db_table)} "  # noqa: S608
+                       f"ORDER BY {quote(meta.pk.column)}")
+        while rows := cursor.fetchmany(5000):
+            count += len(rows)
+            for row in rows:
+                key = row[0] // TIMED_GROUP
+                hasher = hashers.get(key)
+                if hasher is None:
+                    hasher = hashers[key] = hashlib.sha256()
+                    pks[key] = []
+                hasher.update("\x1f".join(map(str, row)).encode() + b"\x1e")
+                pks[key].append(row[0])
+    return count, {str(key): (f"{len(pks[key])}:{hasher.hexdigest()[:16]}", pks[key])
+                   for key, hasher in hashers.items()}
 
-    field = TIMED[label]
-    got = apps.get_model(label)._default_manager.aggregate(n=Count("pk"), latest=Max(field))
-    latest = got["latest"]
-    return {"count": int(got["n"]), "latest": latest.isoformat() if latest else None}
+
+def timed_mark(label: str) -> dict[str, Any]:
+    """A ``TIMED`` table's rows counted, the latest time a row was written (ISO: for a
+    reader), and each group's digest (``_timed_scan``)."""
+    from django.db.models import Max
+
+    count, groups = _timed_scan(label)
+    latest = apps.get_model(label)._default_manager.aggregate(latest=Max(TIMED[label]))["latest"]
+    return {"count": count, "latest": latest.isoformat() if latest else None,
+            "groups": {key: digest for key, (digest, _) in groups.items()}}
 
 
 def _timed_rows(label: str, previous: dict[str, Any]) -> Mode | None:
-    """(MERGE, 0, pks) of the rows of a ``TIMED`` table written since the ``previous``
-    marks (None: none, and as many rows); (REPLACE, 0) when they hold none for it or
-    rows went."""
+    """(MERGE, 0, pks) of the rows of the groups of a ``TIMED`` table changed since the
+    ``previous`` marks (None: none); (REPLACE, 0) when they hold no digests for it or a
+    row went."""
     timed = previous.get("timed")
     then = timed.get(label) if isinstance(timed, dict) else None
-    if not isinstance(then, dict) or type(then.get("count")) is not int:
+    if not isinstance(then, dict):
         return (REPLACE, 0)
-    now = timed_mark(label)
-    if now["count"] < then["count"]:
+    before = then.get("groups")
+    if not isinstance(before, dict) or type(then.get("count")) is not int:
         return (REPLACE, 0)
-    rows = apps.get_model(label)._default_manager.order_by("pk")
-    latest = then.get("latest")
-    if latest is not None:
+    count, groups = _timed_scan(label)
+    if count < then["count"]:
+        return (REPLACE, 0)
+    pks: list[int] = []
+    for key, digest in before.items():
+        now = groups.get(str(key))
         try:
-            since = dt.datetime.fromisoformat(str(latest)) - TIMED_MARGIN
+            counted = int(str(digest).split(":", 1)[0])
         except ValueError:
             return (REPLACE, 0)
-        rows = rows.filter(**{f"{TIMED[label]}__gt": since})
-    elif then["count"]:
-        return (REPLACE, 0)
-    pks = tuple(rows.values_list("pk", flat=True))
+        if now is None or len(now[1]) < counted:
+            return (REPLACE, 0)  # a row went
+    for key, (digest, rows) in groups.items():
+        if before.get(key) != digest:
+            pks.extend(rows)
     if not pks:
-        return None if now["count"] == then["count"] else (REPLACE, 0)
-    return (MERGE, 0, pks)
+        return None
+    pks.sort()
+    return (MERGE, 0, tuple(pks))
 
 
 def marks(base_bytes: int) -> dict[str, Any]:
@@ -376,7 +413,7 @@ def _apply(tables: dict[str, list[dict[str, Any]]], order: list[str], table: Any
                 raise _refuse(f"{where}: a row of {label} (#{pk}) is neither changed "
                               f"nor added after its last (#{last})")
     elif mode == MERGE and after == 0 and label in TIMED:
-        # s19: rows written since: each replaces its pk's row or joins, in pk order.
+        # s19: rows changed since: each replaces its pk's row or joins, in pk order.
         rows = tables[key]
         at = {o["pk"]: i for i, o in enumerate(rows)}
         previous = 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, Any
 
@@ -82,7 +83,38 @@ def register_text(body: str | None) -> str:
     if not body:
         return ""
     text = body.replace("\r\n", "\n").replace("\f", "\n\n")
-    return text if len(text) <= TEXT_CELL_MAX else text[:TEXT_CELL_MAX] + TEXT_CUT
+    if len(text) * 2 <= TEXT_CELL_MAX:  # (most texts: no counting)
+        return text
+    return _text_cut(text)
+
+
+_JOINERS = frozenset("\u200c\u200d\u034f")  # ZWNJ, ZWJ, CGJ: they join what is beside them
+
+
+def _text_cut(text: str) -> str:
+    """``text`` cut to ``TEXT_CELL_MAX`` UTF-16 units, as a spreadsheet counts a cell's
+    characters (s19 review: a letter beyond U+FFFF counts two; the cut counted code
+    points, and a cell of such letters overflowed), at the start of a letter: not
+    between a letter and its combining accents or a joined sequence (s19 review)."""
+    units = 0
+    end = len(text)
+    for i, ch in enumerate(text):
+        units += 2 if ord(ch) > 0xFFFF else 1
+        if units > TEXT_CELL_MAX:
+            end = i
+            break
+    if end == len(text):
+        return text
+    # back to the start of the letter the cut falls in (a few code points at most; a
+    # pathological run of accents is cut where it falls)
+    for cut in range(end, max(0, end - 32), -1):
+        ch, before = text[cut], text[cut - 1]
+        if not (unicodedata.combining(ch) or ch in _JOINERS or before in _JOINERS
+                or 0xFE00 <= ord(ch) <= 0xFE0F or 0x1F3FB <= ord(ch) <= 0x1F3FF):
+            break
+    else:
+        cut = end
+    return text[:cut] + TEXT_CUT
 
 
 def register_row(doc: Mapping[str, Any], username: str) -> dict[str, Any]:

@@ -59,7 +59,7 @@ from brankas.core.disk.state import Staged
 from brankas.core.disk.verify import Expectations, VerifyReport, verify
 from brankas.core.errors import BrankasError
 from brankas.core.register import lock as archivelock
-from brankas.core.terms import REQUESTS_DIR
+from brankas.core.terms import REQUESTS_DIR, Category
 from brankas.web.accounts.models import Office, User
 from brankas.web.audit.guard import require_audited
 from brankas.web.audit.models import AuditEvent
@@ -462,10 +462,12 @@ def _register_rows(after: int | None) -> Iterator[tuple[Any, ...]]:
     qs = Document.objects.order_by("id")
     if after is not None:
         qs = qs.filter(id__gt=after)
-    # s19: a biasa document's text, when read from the file the register holds now
+    # s19: a biasa document's text, when read from the file the register holds now (never
+    # an exempted one's, whatever a row from elsewhere says: s19 review)
     qs = qs.annotate(text_body=Case(
-        When(text__content_sha256=F("stored_sha256"), text__status="text",
-             then=F("text__body")), default=Value(""), output_field=TextField()))
+        When(category=Category.REGULAR.value, text__content_sha256=F("stored_sha256"),
+             text__status="text", then=F("text__body")),
+        default=Value(""), output_field=TextField()))
     sql, params = qs.values_list(*registers.REGISTER_ROW).query.sql_with_params()
     with connection.chunked_cursor() as cursor:
         cursor.execute(sql, params)

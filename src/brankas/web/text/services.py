@@ -32,13 +32,14 @@ import secrets
 import shutil
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -140,8 +141,9 @@ def _pid_alive(pid: int) -> bool:
 
 def ocr_workdirs_sweep(*, older_than: float = 86400.0) -> int:
     """Remove the workdirs a killed process left (its process gone, or this process's not
-    in use; on Windows, older than ``older_than`` seconds), and anything else found there
-    (nothing else is ever made there). Returns how many were removed."""
+    in use, or older than ``older_than`` seconds: on Windows a process is not asked, and a
+    pid is used again after a reboot), and anything else found there (nothing else is
+    ever made there). Returns how many were removed."""
     base = ocr_workdirs()
     try:
         entries = list(base.iterdir())
@@ -158,8 +160,10 @@ def ocr_workdirs_sweep(*, older_than: float = 86400.0) -> int:
                     if entry.name in _live:
                         continue
             elif _pid_alive(pid):
+                # s19 review: older than a day, it is not that process's (after a reboot
+                # pids start again, and another process has the one in its name)
                 try:
-                    if os.name != "nt" or now - entry.stat().st_mtime < older_than:
+                    if now - entry.stat().st_mtime < older_than:
                         continue
                 except OSError:
                     continue
@@ -225,22 +229,45 @@ def text_read(*, document: Document) -> DocumentText | None:
     return _record(document, got, digest)
 
 
+# s19 review: how long a text read waits for the database's write lock (SQLite: a backup's
+# read holds it for minutes at 100,000 documents, and the OCR job runs beside a backup)
+# before the read is given up (the document then read again by the next job).
+RECORD_PATIENCE = 1800.0
+
+
 def _record(document: Document, got: Any, digest: str) -> DocumentText | None:
     """The row, written at once (a stale one replaced) unless the document changed or
-    went while it was read (then the next job reads it again)."""
+    went while it was read (then the next job reads it again). SQLite's write lock held
+    by another (a backup's read): it waits, up to ``RECORD_PATIENCE`` (minutes of OCR
+    are not thrown away after the 30 s busy timeout)."""
     fields = {"status": got.status, "method": got.method,
               "body": got.text.replace("\x00", ""),  # PostgreSQL's text holds no NUL
               "pages": got.pages, "engine": got.engine[:200], "content_sha256": digest}
+    connection = transaction.get_connection()
+    deadline = time.monotonic() + RECORD_PATIENCE
+    pause = 1.0
+    while True:
+        try:
+            return _record_once(document, fields, digest)
+        except OperationalError as exc:
+            if (connection.vendor != "sqlite" or "locked" not in str(exc)
+                    or connection.in_atomic_block or time.monotonic() > deadline):
+                raise
+            log.info("text of %s: the database is busy, waiting", document.agenda)
+            time.sleep(pause)
+            pause = min(pause * 2, 10.0)
+
+
+def _record_once(document: Document, fields: dict[str, Any],
+                 digest: str) -> DocumentText | None:
     with transaction.atomic():
         still = Document.objects.select_for_update().filter(
             pk=document.pk, stored_sha256=digest, category=Category.REGULAR.value).exists()
         if not still:
             return None
-        # the time taken once the write is ours: rows are written in the order of their
-        # times (a journal part carries the rows written since: backup/journal.TIMED)
-        fields["read_at"] = timezone.now()
-        row, _ = DocumentText.objects.update_or_create(document_id=document.pk,
-                                                       defaults=fields)
+        # the time taken once the write is ours (what the page shows)
+        row, _ = DocumentText.objects.update_or_create(
+            document_id=document.pk, defaults={**fields, "read_at": timezone.now()})
     return row
 
 

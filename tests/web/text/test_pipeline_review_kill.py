@@ -1,0 +1,147 @@
+"""s19 review: a worker killed (SIGKILL) while it OCRs a document. The job is never left
+running: the next worker marks it interrupted; its workdir (a private copy of a biasa
+document) is removed by the next OCR job's start; no row is half written; a resume goes
+on with what is left. Real processes, real OCR (where installed)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from brankas.core.text import ocr_engine
+from tests.cli.backup.conftest import Office
+from tests.cli.backup.test_worker_jobs import _freeze, _job, _python, _worker
+
+pytestmark = [pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX"),
+              pytest.mark.slow]
+
+
+@pytest.fixture
+def kill_office(backed_up_template: Office, tmp_path: Path) -> Office:
+    t = backed_up_template
+    base = tmp_path / "o"
+    base.mkdir()
+    shutil.copytree(t.home, base / "home")
+    return Office(base=base, home=base / "home", disk=t.disk, secrets=t.secrets,
+                  recovery_file=t.recovery_file, docs=dict(t.docs), first_run=t.first_run)
+
+
+def _ocr_dirs(office: Office) -> list[Path]:
+    base = office.home / "tmp" / "ocr"
+    return sorted(base.iterdir()) if base.exists() else []
+
+
+def test_a_worker_killed_mid_ocr_leaves_an_interrupted_job_no_half_row_and_no_copy(
+        kill_office: Office) -> None:
+    office = kill_office
+    # one OCR job for every biasa document still without text (what an import queues)
+    for table in ("jobs_job", "text_documenttext"):  # (the template's)
+        con = sqlite3.connect(office.home / "brankas.sqlite3")
+        with con:
+            con.execute(f"DELETE FROM {table}")  # noqa: S608
+        con.close()
+    r = office.cli("ocr", "--queue", "--json", user="operator")
+    assert r.returncode == 0, r.stderr
+    job_id = r.json()["job"]
+    total = len([d for d in office.docs.values() if not d.exempted])
+    worker = _worker(office)
+    caught = None
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and worker.poll() is None:
+            row = _job(office, job_id)
+            if row["state"] == "running" and _ocr_dirs(office):
+                _freeze(worker.pid)
+                caught = _job(office, job_id)
+                break
+            if row["state"] not in ("queued", "running"):
+                break
+            time.sleep(0.005)
+        os.kill(worker.pid, signal.SIGKILL)
+    finally:
+        worker.wait(30)
+        for stream in (worker.stdout, worker.stderr):
+            if stream:
+                stream.close()
+    assert caught is not None and caught["state"] == "running", _job(office, job_id)
+    left = _ocr_dirs(office)
+    assert left, "killed while a workdir existed"
+    # no half row: every row is whole, read from the file the register holds
+    rows = office.sql("SELECT t.status, t.body, t.content_sha256 = d.stored_sha256, "
+                      "d.category FROM text_documenttext t JOIN documents_document d "
+                      "ON d.id = t.document_id")
+    assert all(fresh and category == "biasa" and (status != "text" or body)
+               for status, body, fresh, category in rows), rows
+    done_before = len(rows)
+
+    # the next worker: the job interrupted (nobody else will end it), resumable
+    again = _worker(office, "--burst")
+    _, err = again.communicate(timeout=120)
+    assert again.returncode == 0, err
+    row = _job(office, job_id)
+    assert row["state"] == "interrupted" and row["resumable"], row
+
+    resumed = _python(office, "resume", job_id)["job"]  # type: ignore[index]
+    again = _worker(office, "--burst")
+    _, err = again.communicate(timeout=600)
+    assert again.returncode == 0, err
+    new = _job(office, resumed)
+    assert new["state"] == "done", new
+    assert new["files_total"] == total - done_before  # what was left, not all again
+    assert _ocr_dirs(office) == []  # the killed process's copy swept
+    assert not (office.home / "tmp" / "ocr").exists()
+    count = office.sql("SELECT COUNT(*) FROM text_documenttext t JOIN documents_document d "
+                       "ON d.id = t.document_id WHERE t.content_sha256 = d.stored_sha256 "
+                       "AND d.category = 'biasa'")[0][0]
+    assert count == total
+    assert office.sql("SELECT COUNT(*) FROM text_documenttext t JOIN documents_document d "
+                      "ON d.id = t.document_id WHERE d.category <> 'biasa'")[0][0] == 0
+
+
+@pytest.mark.skipif(ocr_engine() is None, reason="OCR is not installed here")
+def test_a_text_read_while_a_backup_holds_the_database_is_recorded_when_it_lets_go(
+        run_cli, cli_office, cli_home, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """SQLite: a backup's read (registers and snapshot: minutes at 100,000 documents,
+    ``consistency.one_view``) holds the write lock; an OCR job runs beside it by design.
+    The text read meanwhile (minutes of OCR) was lost after the 30 s busy timeout, the
+    document counted failed and left without text; it waits for the lock instead."""
+    from tests.web.text.test_pipeline_cli import register as cli_register
+    from tests.web.text.test_pipeline_ocr import rendered_scan
+
+    scan = tmp_path / "pindaian.png"
+    scan.write_bytes(rendered_scan("Undangan rapat koordinasi"))
+    cli_register(run_cli, scan, "biasa")
+    held = threading.Event()
+    done = threading.Event()
+
+    def hold() -> None:  # what a backup's one_view does, once the OCR has started
+        base = cli_home / "tmp" / "ocr"
+        deadline = time.monotonic() + 120
+        while not (base.exists() and any(base.iterdir())):
+            if time.monotonic() > deadline or done.is_set():
+                return
+            time.sleep(0.01)
+        con = sqlite3.connect(cli_home / "brankas.sqlite3", isolation_level=None)
+        con.execute("BEGIN IMMEDIATE")
+        held.set()
+        time.sleep(40)  # longer than the database's busy timeout (30 s)
+        con.execute("COMMIT")
+        con.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        r = run_cli("ocr", "--json", user="operator")
+    finally:
+        done.set()
+        holder.join()
+    assert held.is_set()
+    assert r.returncode == 0, r.stderr
+    assert (r.json()["read"], r.json()["failed"]) == (1, 0), r.json()
