@@ -159,18 +159,25 @@ def match_param(vendor: str, found: list[str]) -> str:
     return fts5_expression(found) if vendor == "sqlite" else " ".join(found)
 
 
-def snippets_sql(vendor: str, count: int) -> str:
+def snippets_sql(vendor: str, count: int, doc_table: str) -> str:
     """(id, snippet) of the texts among ``count`` ids that match: the part of the body
-    around the matches, each match between ``START`` and ``STOP``."""
+    around the matches, each match between ``START`` and ``STOP``. The parameters: the
+    match, the ids, then the exempted category: a text of an exempted document (a row
+    that should not exist: raw SQL, a hostile disk) never gives a snippet, even for an
+    entry found by its fields (its agenda)."""
     marks = ", ".join(["%s"] * count)
+    exempt = (f'AND NOT EXISTS (SELECT 1 FROM "{doc_table}" d WHERE d."id" = {{id}} '  # noqa: S608 (our names, the values are parameters)
+              f'AND d."category" = %s)')
     if vendor == "sqlite":
         return (f"SELECT rowid, snippet({FTS}, 0, '{START}', '{STOP}', '…', "  # noqa: S608 (our names, the values are parameters)
-                f"{SNIPPET_TOKENS}) FROM {FTS} WHERE {FTS} MATCH %s AND rowid IN ({marks})")
+                f"{SNIPPET_TOKENS}) FROM {FTS} WHERE {FTS} MATCH %s AND rowid IN ({marks}) "
+                + exempt.format(id=f"{FTS}.rowid"))
     options = (f"StartSel={START}, StopSel={STOP}, MaxWords={SNIPPET_TOKENS}, MinWords=8, "
                "ShortWord=2, MaxFragments=2, FragmentDelimiter=\" … \"")
     return (f"SELECT t.document_id, ts_headline('{CONFIG}', t.body, q.q, '{options}') "  # noqa: S608 (our names, the values are parameters)
             f"FROM {TABLE} t, plainto_tsquery('{CONFIG}', %s) q(q) "
-            f"WHERE t.document_id IN ({marks}) AND t.{VECTOR} @@ q.q")
+            f"WHERE t.document_id IN ({marks}) AND t.{VECTOR} @@ q.q "
+            + exempt.format(id="t.document_id"))
 
 
 def marked_parts(snippet: str) -> list[tuple[str, bool]]:

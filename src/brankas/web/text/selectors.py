@@ -124,8 +124,8 @@ def text_snippets(query: str | None, ids: list[int]) -> dict[int, str]:
         return {}
     vendor = connection.vendor
     with connection.cursor() as cursor:
-        cursor.execute(fts.snippets_sql(vendor, len(ids)),
-                       [fts.match_param(vendor, found), *ids])
+        cursor.execute(fts.snippets_sql(vendor, len(ids), DOC),
+                       [fts.match_param(vendor, found), *ids, Category.EXEMPTED.value])
         return {int(i): str(s) for i, s in cursor.fetchall()}
 
 

@@ -1,0 +1,16 @@
+"""tests/web/text/test_search_review.py on PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.web.text.test_search_review import (  # noqa: F401 (collected here too)
+    test_an_exempted_document_found_by_its_fields_shows_no_snippet_of_its_text,
+)
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _on_postgresql(pg_database: str) -> None:
+    """Every test of this module on this module's PostgreSQL database."""
