@@ -35,3 +35,29 @@ def test_an_exempted_document_found_by_its_fields_shows_no_snippet_of_its_text(
     assert not getattr(rows[0], "snippet", None), rows[0].snippet
     page = signed_in("kadis").get("/documents/", {"q": secret.agenda}).content.decode()
     assert secret.agenda in page and "operasi" not in page and 'class="snippet"' not in page
+
+
+MORE_HOSTILE = [
+    "body : rapat", "rapat:", "^", "^^rapat", "NEAR(rapat koordinasi, 2)", "NEAR/2",
+    "rapat NEAR/2 koordinasi", "rapat +koordinasi", "+", "-rapat", "rapat -", '"rapat" "',
+    '"""', "'rapat'", "((((((((((rapat))))))))))", "(" * 5000, "\\\\", "rapat\\",
+    "\\\"rapat\\\"", "rаpat",  # Cyrillic а: a confusable, another word
+    "rapat\u0301", "\u0301\u0301", "ｒａｐａｔ", "\u202erapat\u202c",
+    "\u05e9\u05dc\u05d5\u05dd rapat",
+    "👍🏽 rapat", "🏳️‍🌈", "rapat%00koordinasi", "rapat & koordinasi", "rapat | koordinasi",
+    "!rapat", "rapat <-> koordinasi", "rapat <2> koordinasi", "rapat:*", "rapat:A", "''",
+    "!!&&||", ".,;:!?", "-" * 300, "\t\n\r", "\ufeff", "\ue000rapat\ue001", "²", "Ⅻ",
+    "rapat " + "koordinasi " * 20, "x" * 70 + " rapat",
+]
+
+
+@pytest.mark.parametrize("query", MORE_HOSTILE, ids=[repr(q)[:30] for q in MORE_HOSTILE])
+def test_more_hostile_queries_are_queries(office, signed_in, query: str) -> None:  # type: ignore[no-untyped-def]
+    from brankas.web.text.fts import words
+
+    a = doc(office, body="rapat koordinasi daerah")
+    rows = search(office, query)
+    found = {w.lower() for w in words(query)}
+    if found and found <= {"rapat", "koordinasi", "daerah"}:
+        assert a.agenda in agendas(rows)
+    assert signed_in("kasi").get("/documents/", {"q": query}).status_code == 200

@@ -33,6 +33,9 @@ TRIGGERS = ("text_fts_insert", "text_fts_delete", "text_fts_update")
 # At most this many words of a query are searched for in the text (a 10,000-character
 # paste is still a query, not a denial of service); longer words are cut.
 MAX_WORDS, MAX_WORD = 16, 64
+# The longest search query (the register page's box: its form's max_length; the CLI refuses a
+# longer one): SQLite refuses a LIKE pattern over 50,000 bytes, and no one types more.
+MAX_QUERY = 200
 # The marks a snippet's matches come between (private-use characters: no text carries
 # them; any that would is dropped before the marks are made into <mark> or « »).
 START, STOP = "\ue000", "\ue001"
