@@ -61,3 +61,19 @@ def test_more_hostile_queries_are_queries(office, signed_in, query: str) -> None
     if found and found <= {"rapat", "koordinasi", "daerah"}:
         assert a.agenda in agendas(rows)
     assert signed_in("kasi").get("/documents/", {"q": query}).status_code == 200
+
+
+def test_a_text_carrying_the_snippet_marks_makes_no_false_match(office, signed_in) -> None:  # type: ignore[no-untyped-def]
+    """The marks a snippet's matches come between are private-use characters, which a
+    born-digital PDF's text layer may carry (fonts map unnamed glyphs there, from U+E000):
+    the text's own must neither mark a word that did not match nor swallow text."""
+    from brankas.web.text.fts import snippet_html, snippet_text
+
+    a = doc(office, body="\ue000gratis\ue001 rapat \ue001koordinasi\ue000 daerah")
+    (row,) = search(office, "rapat")
+    html = snippet_html(row.snippet)
+    assert html.count("<mark>") == 1 and "<mark>rapat</mark>" in html, html
+    assert "gratis" in html and "koordinasi" in html and "daerah" in html, html
+    assert "«gratis»" not in snippet_text(row.snippet)
+    page = signed_in("kasi").get("/documents/", {"q": "rapat"}).content.decode()
+    assert a.agenda in page and "<mark>gratis</mark>" not in page

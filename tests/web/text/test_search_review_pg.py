@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tests.web.text.test_search_review import (  # noqa: F401 (collected here too)
+    test_a_text_carrying_the_snippet_marks_makes_no_false_match,
     test_an_exempted_document_found_by_its_fields_shows_no_snippet_of_its_text,
+    test_more_hostile_queries_are_queries,
 )
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
