@@ -77,3 +77,93 @@ def test_a_text_carrying_the_snippet_marks_makes_no_false_match(office, signed_i
     assert "«gratis»" not in snippet_text(row.snippet)
     page = signed_in("kasi").get("/documents/", {"q": "rapat"}).content.decode()
     assert a.agenda in page and "<mark>gratis</mark>" not in page
+
+
+def test_a_role_refused_list_gets_nothing_and_the_refusal_is_audited_without_the_query(
+        office, signed_in, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Every role may ``list`` today; were one refused (the matrix is the office's policy),
+    the search gives it nothing, page or selector, and the refusal is audited: without
+    the query's text (a query can itself be sensitive: a name, a case)."""
+    from brankas.core import access
+    from brankas.core.errors import AccessDenied
+    from brankas.web.audit.models import AuditEvent
+    from brankas.web.text.selectors import document_search
+
+    doc(office, subject="Perkara Budi", body="kasus rahasia budi santoso")
+    monkeypatch.setitem(access.MATRIX, access.Action.LIST,
+                        access.MATRIX[access.Action.LIST] - {access.Role.KASI})
+    with pytest.raises(AccessDenied):
+        document_search(actor=office.users["kasi"], query="budi santoso", via="cli")
+    response = signed_in("kasi").get("/documents/", {"q": "budi santoso"})
+    body = response.content.decode()
+    assert response.status_code == 403, body
+    assert "Perkara" not in body and "kasus" not in body  # (its own query: the page's URL)
+    denied = AuditEvent.objects.filter(outcome="denied", actor="kasi")
+    assert denied.count() == 2
+    for event in denied:
+        assert "santoso" not in str(event.target) + str(event.detail)
+
+
+def test_every_slice_across_both_tiers_and_the_ranked_window_is_one_order(
+        office, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Field matches, then the ranked window (RANKED made 5), then older content matches:
+    every slice [a:b] of the results, with a filter, is the same cut of one order, and its
+    count that slice's length (the pager's reads)."""
+    from brankas.web.text import selectors
+
+    monkeypatch.setattr(selectors, "RANKED", 5)
+    made = []
+    for i in range(24):
+        direction = "pengiriman" if i % 4 else "penerimaan"
+        if i % 6 == 0:
+            made.append(doc(office, subject=f"Arsip {i}", body="arsip" if i % 12 else None,
+                            direction=direction))
+        else:
+            made.append(doc(office, body="arsip " * (1 + i % 3) + "lain", direction=direction))
+    results = selectors.document_search(actor=office.users["kasi"], query="arsip",
+                                        direction="pengiriman")
+    whole = [d.pk for d in results[0:None]]
+    within = [d for d in made if d.direction == "pengiriman"]
+    assert sorted(whole) == sorted(d.pk for d in within) and results.count() == len(whole)
+    fields = [d.pk for d in sorted(within, key=lambda d: d.registered_at, reverse=True)
+              if d.subject.startswith("Arsip")]
+    assert whole[:len(fields)] == fields
+    content = sorted((d.pk for d in within if d.pk not in fields), reverse=True)
+    assert whole[len(fields) + 5:] == content[5:]  # past the window: newest first
+    n = len(whole)
+    for a in range(n + 2):
+        for b in range(a, n + 3):
+            got = results[a:b]
+            assert [d.pk for d in got] == whole[a:b], (a, b)
+            assert results[a:b].count() == len(whole[a:b]), (a, b)
+
+
+def test_markup_in_a_text_is_text_on_the_page(office, signed_in) -> None:  # type: ignore[no-untyped-def]
+    body = ('rapat "><img src=x onerror=alert(1)> \' onmouseover=\'alert(2) '
+            "</mark><script>alert(3)</script> &lt;script&gt; &amp; &#x3C;b&#x3E; rapat")
+    a = doc(office, body=body)
+    page = signed_in("kasi").get("/documents/", {"q": "rapat"}).content.decode()
+    assert a.agenda in page
+    snippet = page[page.index('<div class="snippet">'):]
+    snippet = snippet[:snippet.index("</div>")]
+    assert "<img" not in snippet and "<script" not in snippet and "onmouseover='" not in snippet
+    assert "</mark><script>" not in snippet
+    assert snippet.count("<mark>") == snippet.count("</mark>") >= 1
+    if connection.vendor == "sqlite":  # the entities as written, escaped once more
+        assert "&amp;lt;script&amp;gt;" in snippet and "&amp;#x3C;b&amp;#x3E;" in snippet
+
+
+def test_a_snippet_is_whole_characters(office) -> None:  # type: ignore[no-untyped-def]
+    """FTS5 cuts a snippet at token edges (bytes): never inside a character of several
+    bytes, a combining sequence or an emoji of several code points."""
+    words = ["ñandú", "😀👍🏽", "e\u0301te\u0301", "中文字", "𝒜𝒷𝒸", "🏳️‍🌈", "ﷺ", "ｋｏ"]
+    body = " ".join(words * 12) + " rapat " + " ".join(reversed(words * 12))
+    doc(office, body=body)
+    (row,) = search(office, "rapat")
+    snippet = row.snippet
+    assert "\ufffd" not in snippet and "rapat" in snippet
+    snippet.encode("utf-8")  # no lone surrogate
+    from brankas.web.text.fts import START, STOP
+
+    for piece in snippet.replace(START, " ").replace(STOP, " ").replace("…", " ").split():
+        assert piece in words or piece == "rapat", piece

@@ -41,3 +41,39 @@ def test_list_query_at_the_limit_still_searches(run_cli, one_letter) -> None:  #
     assert r.returncode == 0, r.stderr
     r = run_cli("list", "--query", "stunting rapat", "--json", user="kasi")
     assert [row["agenda"] for row in r.json()] == [one_letter]
+
+
+def _fts_state(path) -> tuple[list[int], list[int]]:  # type: ignore[no-untyped-def]
+    """(the ids FTS5 finds for "stunting", the ids of the texts holding it), after
+    FTS5's own integrity check of the index against its content table."""
+    import sqlite3
+
+    con = sqlite3.connect(path)
+    try:
+        con.execute("INSERT INTO text_fts(text_fts, rank) VALUES ('integrity-check', 1)")
+        found = [r for (r,) in con.execute(
+            "SELECT rowid FROM text_fts WHERE text_fts MATCH '\"stunting\"' ORDER BY rowid")]
+        texts = [r for (r,) in con.execute(
+            "SELECT document_id FROM text_documenttext WHERE body LIKE '%stunting%' "
+            "ORDER BY document_id")]
+        return found, texts
+    finally:
+        con.close()
+
+
+def test_migrate_db_to_sqlite_gives_a_whole_index(run_cli, one_letter, cli_home, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The copy inserts the texts raw (``_insert``): the target's triggers index them; the
+    index's own tables are not copied (they would double every entry)."""
+    found, texts = _fts_state(cli_home / "brankas.sqlite3")
+    assert found == texts and len(texts) == 1
+    target = tmp_path / "baru.sqlite3"
+    r = run_cli("migrate-db", "--to", f"sqlite:///{target}", "--json", user="admin")
+    assert r.returncode == 0, r.stderr
+    assert _fts_state(target) == (found, texts)
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    (moved / "brankas.sqlite3").write_bytes(target.read_bytes())
+    from tests.conftest import cli
+
+    rows = cli(moved, tmp_path, "list", "--query", "stunting", "--json", user="kasi").json()
+    assert [row["agenda"] for row in rows] == [one_letter] and "«stunting»" in rows[0]["snippet"]
