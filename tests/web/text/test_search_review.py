@@ -167,3 +167,14 @@ def test_a_snippet_is_whole_characters(office) -> None:  # type: ignore[no-untyp
 
     for piece in snippet.replace(START, " ").replace(STOP, " ").replace("…", " ").split():
         assert piece in words or piece == "rapat", piece
+
+
+def test_a_decomposed_query_finds_what_the_composed_one_finds(office) -> None:  # type: ignore[no-untyped-def]
+    """Texts are stored NFC (core/text/normalise.py), the register's fields as typed in a
+    browser (NFC); a query typed or pasted decomposed (macOS, some PDFs: "e" + U+0301) is
+    the same words."""
+    field = doc(office, subject="Undangan ke Café Dinas", body=None)
+    text = doc(office, body="rapat di Café dinas kesehatan")
+    composed = agendas(search(office, "Café"))
+    assert sorted(composed) == sorted([field.agenda, text.agenda])
+    assert agendas(search(office, "Cafe\u0301")) == composed

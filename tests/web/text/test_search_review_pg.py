@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.web.text.test_search_review import (  # noqa: F401 (collected here too)
+    test_a_decomposed_query_finds_what_the_composed_one_finds,
     test_a_role_refused_list_gets_nothing_and_the_refusal_is_audited_without_the_query,
     test_a_snippet_is_whole_characters,
     test_a_text_carrying_the_snippet_marks_makes_no_false_match,

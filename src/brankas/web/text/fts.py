@@ -20,6 +20,7 @@ words side by side: all of them must appear), PostgreSQL ``plainto_tsquery`` (th
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 TABLE = "text_documenttext"
@@ -49,6 +50,8 @@ def words(query: str | None) -> list[str]:
     most ``MAX_WORDS``, each at most ``MAX_WORD`` characters); empty: no content search."""
     if not query:
         return []
+    # NFC as the texts are stored (core/text/normalise.py): "e" + U+0301 is one letter "é"
+    query = unicodedata.normalize("NFC", query)
     return [w[:MAX_WORD] for w in _WORD.findall(query)[:MAX_WORDS]]
 
 
