@@ -178,3 +178,13 @@ def test_a_decomposed_query_finds_what_the_composed_one_finds(office) -> None:  
     composed = agendas(search(office, "Café"))
     assert sorted(composed) == sorted([field.agenda, text.agenda])
     assert agendas(search(office, "Cafe\u0301")) == composed
+
+
+def test_the_index_is_not_in_the_backup_snapshot(office) -> None:  # type: ignore[no-untyped-def]
+    """The snapshot holds the texts (rows of models), never the FTS5 index's tables: a
+    recover inserts the texts and its triggers index them."""
+    from brankas.web.backup.snapshot import snapshot_bytes
+
+    doc(office, body="rapat koordinasi penanganan stunting")
+    data = snapshot_bytes()
+    assert b"stunting" in data and b"text_fts" not in data and b"search_vector" not in data
