@@ -13,6 +13,7 @@ from brankas.cli.app import main
 from brankas.cli.auth import acting_user
 from brankas.cli.outfile import out_file
 from brankas.cli.runtime import emit, emit_json, emit_rows, handles_errors, read_secret_file
+from brankas.cli.usage import Usage
 from brankas.core.terms import Classification, Direction
 
 
@@ -227,9 +228,13 @@ def list_(actor, direction: str | None, classification: str | None, year: int | 
     """List the register, newest first; with --query, the search's results, ranked (a text
     match's row carries a snippet of the text, each match between « and »)."""
     from brankas.web.documents.selectors import document_list
-    from brankas.web.text.fts import snippet_text
+    from brankas.web.text.fts import MAX_QUERY, snippet_text
     from brankas.web.text.selectors import document_search
 
+    if query and (len(query) > MAX_QUERY or any("\ud800" <= c <= "\udfff" for c in query)):
+        # a byte that is no UTF-8 (a lone surrogate, as Python passes it) or a query longer
+        # than the page's box (SQLite: "LIKE pattern too complex"): refused, not a traceback
+        raise Usage("search_query_invalid", limit=MAX_QUERY)
     key = sealed_key(actor, passphrase_file)
     docs: list[Any]
     if query and query.replace("\x00", "").strip():

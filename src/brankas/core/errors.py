@@ -821,6 +821,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "nilai {value} untuk {option} tidak dikenal; pilih salah satu: {choices}",
         "unknown value {value} for {option}; choose one of: {choices}",
     ),
+    "search_query_invalid": (
+        "--query: pencarian paling panjang {limit} karakter, teks saja (tanpa byte yang "
+        "bukan UTF-8)",
+        "--query: a search is at most {limit} characters of text (no byte that is not UTF-8)",
+    ),
     "usage_value": ("nilai {option} tidak sah: {value}", "invalid value for {option}: {value}"),
     "usage_path": (
         "{option}: {value} tidak ditemukan atau bukan jenis yang diminta (berkas atau folder)",

@@ -5,6 +5,7 @@ in the audit log."""
 
 from __future__ import annotations
 
+import unicodedata
 from typing import TYPE_CHECKING
 
 from django.db.models import Count, Q, QuerySet
@@ -74,7 +75,8 @@ def metadata_match(qs: QuerySet[Document], query: str, unlocked: UnlockedKey | N
     subject or correspondent; a sealed subject or correspondent among ``qs`` for an
     unlocked holder (in memory). The content search (web/text/selectors.py) adds the
     documents' texts to it."""
-    q = query.replace("\x00", "").strip()
+    # NFC: the fields and texts are stored so; a query typed decomposed is the same words
+    q = unicodedata.normalize("NFC", query.replace("\x00", "")).strip()
     match = (Q(agenda__icontains=q) | Q(number__icontains=q) | Q(subject__icontains=q)
              | Q(correspondent__icontains=q))
     if unlocked is not None:  # sealed values: in memory, for an unlocked holder only

@@ -20,6 +20,7 @@ words side by side: all of them must appear), PostgreSQL ``plainto_tsquery`` (th
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 TABLE = "text_documenttext"
@@ -33,8 +34,11 @@ TRIGGERS = ("text_fts_insert", "text_fts_delete", "text_fts_update")
 # At most this many words of a query are searched for in the text (a 10,000-character
 # paste is still a query, not a denial of service); longer words are cut.
 MAX_WORDS, MAX_WORD = 16, 64
-# The marks a snippet's matches come between (private-use characters: no text carries
-# them; any that would is dropped before the marks are made into <mark> or « »).
+# The longest search query (the register page's box: its form's max_length; the CLI refuses a
+# longer one): SQLite refuses a LIKE pattern over 50,000 bytes, and no one types more.
+MAX_QUERY = 200
+# The marks a snippet's matches come between (private-use characters; a text's own are
+# dropped, each query's snippets made with marks of its own: ``snippet_marks``).
 START, STOP = "\ue000", "\ue001"
 SNIPPET_TOKENS = 24  # FTS5: the snippet's length in tokens (PostgreSQL: MaxWords)
 
@@ -46,6 +50,8 @@ def words(query: str | None) -> list[str]:
     most ``MAX_WORDS``, each at most ``MAX_WORD`` characters); empty: no content search."""
     if not query:
         return []
+    # NFC as the texts are stored (core/text/normalise.py): "e" + U+0301 is one letter "é"
+    query = unicodedata.normalize("NFC", query)
     return [w[:MAX_WORD] for w in _WORD.findall(query)[:MAX_WORDS]]
 
 
@@ -159,18 +165,46 @@ def match_param(vendor: str, found: list[str]) -> str:
     return fts5_expression(found) if vendor == "sqlite" else " ".join(found)
 
 
-def snippets_sql(vendor: str, count: int) -> str:
+def snippet_marks() -> tuple[str, str]:
+    """The marks one query's snippets are made with: ``START``/``STOP`` each followed by
+    a random tag and ``U+E002``. A text may carry the private-use characters themselves (a
+    PDF's font maps unnamed glyphs there, from U+E000), never this query's tag: its own
+    ``START``/``STOP`` are dropped by ``marked``, the query's marks made ``START``/``STOP``."""
+    import secrets
+
+    tag = secrets.token_hex(8)
+    return f"{START}{tag}\ue002", f"{STOP}{tag}\ue002"
+
+
+def marked(snippet: str, marks: tuple[str, str]) -> str:
+    """A snippet made with ``marks`` (``snippet_marks``) as ``marked_parts`` reads it: the
+    text's own ``START``/``STOP`` dropped, the query's marks made ``START``/``STOP``."""
+    start, stop = marks
+    return START.join(STOP.join(part.replace(START, "").replace(STOP, "")
+                                for part in piece.split(stop))
+                      for piece in snippet.split(start))
+
+
+def snippets_sql(vendor: str, count: int, doc_table: str) -> str:
     """(id, snippet) of the texts among ``count`` ids that match: the part of the body
-    around the matches, each match between ``START`` and ``STOP``."""
+    around the matches, each match between the query's marks (``snippet_marks``). The
+    parameters: the two marks, the match, the ids, then the exempted category: a text of
+    an exempted document (a row that should not exist: raw SQL, a hostile disk) never
+    gives a snippet, even for an entry found by its fields (its agenda)."""
     marks = ", ".join(["%s"] * count)
+    exempt = (f'AND NOT EXISTS (SELECT 1 FROM "{doc_table}" d WHERE d."id" = {{id}} '  # noqa: S608 (our names, the values are parameters)
+              f'AND d."category" = %s)')
     if vendor == "sqlite":
-        return (f"SELECT rowid, snippet({FTS}, 0, '{START}', '{STOP}', '…', "  # noqa: S608 (our names, the values are parameters)
-                f"{SNIPPET_TOKENS}) FROM {FTS} WHERE {FTS} MATCH %s AND rowid IN ({marks})")
-    options = (f"StartSel={START}, StopSel={STOP}, MaxWords={SNIPPET_TOKENS}, MinWords=8, "
+        return (f"SELECT rowid, snippet({FTS}, 0, %s, %s, '…', "  # noqa: S608 (our names, the values are parameters)
+                f"{SNIPPET_TOKENS}) FROM {FTS} WHERE {FTS} MATCH %s AND rowid IN ({marks}) "
+                + exempt.format(id=f"{FTS}.rowid"))
+    options = (f"MaxWords={SNIPPET_TOKENS}, MinWords=8, "
                "ShortWord=2, MaxFragments=2, FragmentDelimiter=\" … \"")
-    return (f"SELECT t.document_id, ts_headline('{CONFIG}', t.body, q.q, '{options}') "  # noqa: S608 (our names, the values are parameters)
+    return (f"SELECT t.document_id, ts_headline('{CONFIG}', t.body, q.q, "  # noqa: S608 (our names, the values are parameters)
+            f"'StartSel=' || %s || ', StopSel=' || %s || ', {options}') "
             f"FROM {TABLE} t, plainto_tsquery('{CONFIG}', %s) q(q) "
-            f"WHERE t.document_id IN ({marks}) AND t.{VECTOR} @@ q.q")
+            f"WHERE t.document_id IN ({marks}) AND t.{VECTOR} @@ q.q "
+            + exempt.format(id="t.document_id"))
 
 
 def marked_parts(snippet: str) -> list[tuple[str, bool]]:

@@ -123,10 +123,11 @@ def text_snippets(query: str | None, ids: list[int]) -> dict[int, str]:
     if not found or not ids:
         return {}
     vendor = connection.vendor
+    marks = fts.snippet_marks()  # the text's own private-use marks are no match
     with connection.cursor() as cursor:
-        cursor.execute(fts.snippets_sql(vendor, len(ids)),
-                       [fts.match_param(vendor, found), *ids])
-        return {int(i): str(s) for i, s in cursor.fetchall()}
+        cursor.execute(fts.snippets_sql(vendor, len(ids), DOC),
+                       [*marks, fts.match_param(vendor, found), *ids, Category.EXEMPTED.value])
+        return {int(i): fts.marked(str(s), marks) for i, s in cursor.fetchall()}
 
 
 class SearchResults:
