@@ -67,3 +67,23 @@ def test_stored_codes_in_details_read_in_the_pages_language():
         assert shown["action"] == "restore documents from a disk"
         assert shown["from"] == "out of its safe" and shown["reason"] == "locked out"
         assert shown["changed"] == "place of signing: — → Lolak; SOP number: 1 → 2"
+
+
+def test_an_ocr_jobs_scope_and_reason_read_in_the_pages_language():
+    """The Indonesian SOP walk found an OCR job's scope (``documents``, ``pending``) shown
+    raw on the audit page (issue 19, web/text/services.py)."""
+    from django.utils import translation
+
+    from brankas.web.text import services
+    from brankas.web.ui.formats import detail_pairs
+
+    for scope in (services.PENDING, services.ALL, services.DOCUMENTS):
+        for reason in (services.REGISTER, services.IMPORT, services.REDO):
+            detail = {"scope": scope, "reason": reason}
+            with translation.override("id"):
+                shown = dict(detail_pairs(detail))
+            assert shown["cakupan"] not in {scope, "—"}, shown
+            assert shown["alasan"] not in {reason, "—"}, shown
+            with translation.override("en"):
+                shown_en = dict(detail_pairs(detail))
+            assert shown_en["scope"] != shown["cakupan"], (shown, shown_en)

@@ -220,7 +220,14 @@ SOURCE_WORDS = {"web": ("web", "web"), "cli": ("baris perintah", "command line")
                 # the disk health read after a backup, a verification, a drill (issue 17)
                 "backup": ("back up", "backup"), "verify": ("verifikasi", "verification"),
                 "drill": ("uji pemulihan", "restore drill")}
-REASON_WORDS = {"locked": ("akun terkunci", "locked out")}
+REASON_WORDS = {"locked": ("akun terkunci", "locked out"),
+                # why an OCR job was queued (issue 19, web/text/services.py)
+                "register": ("pendaftaran", "registration"), "import": ("impor", "import"),
+                "redo": ("baca ulang", "read again")}
+# which documents an OCR job reads (issue 19, web/text/services.py)
+SCOPE_WORDS = {"pending": ("yang belum dibaca", "those not yet read"),
+               "all": ("semua dokumen biasa", "every biasa document"),
+               "documents": ("dokumen yang disebut", "the documents named")}
 ISO_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)?")
 YES_NO = (("ya", "yes"), ("tidak", "no"))
 
@@ -283,6 +290,8 @@ def _code_words(key: str, text: str) -> str:
         return _pick(SOURCE_WORDS[text])
     if key == "reason" and text in REASON_WORDS:
         return _pick(REASON_WORDS[text])
+    if key == "scope" and text in SCOPE_WORDS:
+        return _pick(SCOPE_WORDS[text])
     if key == "reason" and (health := health_reason_words(text)) is not None:
         return _pick(health)
     if key == "status" and text in HEALTH_STATUS_WORDS:
