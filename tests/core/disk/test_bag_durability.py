@@ -372,3 +372,27 @@ def test_killed_while_copies_are_staged_ahead_of_a_checkpoint_the_disk_is_repair
     assert not list((dest / ".brankas-staging").glob("*.part"))
     validate(dest)
     assert verify(dest).ok
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symbolic links need no privilege on POSIX")
+def test_a_payload_folder_swapped_for_a_link_between_checkpoints_is_never_followed(
+        tmp_path: Path) -> None:
+    """A folder of data/ that held the first checkpoint's copies, swapped for a link to a
+    folder off the disk before the next checkpoint moves its copies there: nothing is
+    written through the link (off the disk), nothing more is listed."""
+    dest, outside = tmp_path / "disk", tmp_path / "outside"
+    outside.mkdir()
+    files = sample_files(8)
+    folder = dest / "data" / next(iter(files)).rpartition("/")[0]
+    syncs: list[int] = []
+
+    def syncing() -> None:
+        syncs.append(1)
+        if len(syncs) == 2:
+            folder.rename(folder.with_name("aside"))
+            folder.symlink_to(outside, target_is_directory=True)
+
+    with pytest.raises(BrankasError), open_bag(dest, hooks=Hooks(syncing=syncing)) as bag:
+        bag.add_files(items(files), workers=1, checkpoint_files=4, checkpoint_seconds=3600)
+    assert list(outside.iterdir()) == []
+    assert len(bagformat.read_payload_manifest(dest)) == 4
