@@ -396,3 +396,39 @@ def test_a_payload_folder_swapped_for_a_link_between_checkpoints_is_never_follow
         bag.add_files(items(files), workers=1, checkpoint_files=4, checkpoint_seconds=3600)
     assert list(outside.iterdir()) == []
     assert len(bagformat.read_payload_manifest(dest)) == 4
+
+
+def test_a_read_back_mismatch_while_copies_are_staged_ahead_leaves_no_stray_copy(
+        tmp_path: Path) -> None:
+    """A checkpoint's read-back fails while the threads have staged the next copies: the
+    error is raised once the good copies are listed, the copies staged ahead are removed
+    (none listed, none left in data/ or staging), and the next run completes."""
+    dest = tmp_path / "disk"
+    files = sample_files(40)
+    victim = sorted(files)[1]
+    syncs: list[int] = []
+
+    def swap(staged: Path) -> None:
+        if staged.read_bytes() == files[victim]:
+            staged.write_bytes(files[victim] + b"x")
+
+    def syncing() -> None:
+        syncs.append(1)
+        if len(syncs) == 1:
+            time.sleep(0.3)  # the threads stage ahead meanwhile
+
+    with open_bag(dest, hooks=Hooks(staged=swap, syncing=syncing)) as bag, \
+            pytest.raises(BrankasError) as info:
+        bag.add_files(items(files), workers=2, checkpoint_files=4, checkpoint_seconds=3600)
+    assert info.value.code == "backup_readback_mismatch"
+    listed = bagformat.read_payload_manifest(dest)
+    assert victim not in listed
+    on_disk = {p.relative_to(dest / "data").as_posix()
+               for p in (dest / "data").rglob("*") if p.is_file()}
+    assert on_disk == set(listed)
+    assert not list((dest / ".brankas-staging").glob("*.part"))
+    assert verify(dest).ok
+    with open_bag(dest) as bag:
+        bag.add_files(items(files), workers=2, checkpoint_files=4)
+    assert bagformat.read_payload_manifest(dest).keys() == files.keys()
+    validate(dest)
