@@ -855,3 +855,40 @@ def test_a_source_replaced_by_a_fifo_is_refused_without_blocking(tmp_path: Path,
     assert errors and isinstance(errors[0], BrankasError), errors
     assert errors[0].code == "backup_source_unreadable"
     assert bagformat.read_payload_manifest(dest) == {}
+
+
+@pytest.mark.parametrize("size", [1000, 2 << 20])  # read whole in one read; streamed
+@pytest.mark.parametrize("change", ["grown", "shrunk", "emptied", "same size", "link"])
+def test_an_archive_file_changed_after_planning_is_refused_and_nothing_listed(
+        tmp_path: Path, size: int, change: str) -> None:
+    """Checked against the register's size and SHA-256 while it is copied: a source
+    grown by a byte, shrunk by a byte, emptied, rewritten with other bytes of the same
+    size, or replaced by a link to another file is refused; nothing of it is listed."""
+    from brankas.core.disk.bag import FileOpener
+
+    dest, src = tmp_path / "disk", tmp_path / "src"
+    src.mkdir()
+    data = os.urandom(size)
+    source = src / "a.pdf"
+    source.write_bytes(data)
+    item = PayloadItem("arsip/a.pdf", FileOpener(str(source)), size,
+                       hashlib.sha256(data).hexdigest())
+    other = bytes(b ^ 1 for b in data[:16]) + data[16:]
+    if change == "grown":
+        source.write_bytes(data + b"x")
+    elif change == "shrunk":
+        source.write_bytes(data[:-1])
+    elif change == "emptied":
+        source.write_bytes(b"")
+    elif change == "same size":
+        source.write_bytes(other)
+    else:
+        (src / "other.pdf").write_bytes(other)
+        source.unlink()
+        source.symlink_to(src / "other.pdf")
+    with open_bag(dest) as bag, pytest.raises(BrankasError) as info:
+        bag.add_files([item], checkpoint_files=1)
+    assert info.value.code == "backup_source_changed", info.value
+    assert bagformat.read_payload_manifest(dest) == {}
+    assert not (dest / "data" / "arsip" / "a.pdf").exists()
+    assert not list((dest / ".brankas-staging").glob("*.part"))
