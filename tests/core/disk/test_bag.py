@@ -771,3 +771,124 @@ def test_move_new_never_replaces_and_falls_back_where_renameat2_is_refused(
         assert there.read_bytes() == b"old" and src.read_bytes() == b"new"
         statemodule.move_new(str(src), str(dst))
         assert dst.read_bytes() == b"new" and not src.exists()
+
+
+def test_move_new_falls_back_safely_where_the_call_is_refused_or_missing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file system refusing RENAME_NOREPLACE (EINVAL: vfat, exFAT through FUSE), a C
+    library without ``renameat2`` (musl, glibc before 2.28) and a system that is not
+    Linux (Windows: no libc looked up) all take the two steps, which never replace
+    anything, a dangling link included."""
+    import ctypes
+    import sys
+
+    from brankas.core.disk import state as statemodule
+
+    calls: list[int] = []
+
+    def refusing(*_args: object) -> int:
+        calls.append(1)
+        ctypes.set_errno(errno.EINVAL)
+        return -1
+
+    class NoRenameat2:
+        def __init__(self, *_args: object, **_kwargs: object) -> None:
+            pass
+
+    cases = {"einval": lambda: monkeypatch.setattr(statemodule, "_renameat2", refusing),
+             "nolibc": lambda: (monkeypatch.setattr(statemodule, "_renameat2", None),
+                                monkeypatch.setattr(ctypes, "CDLL", NoRenameat2)),
+             "windows": lambda: (monkeypatch.setattr(statemodule, "_renameat2", None),
+                                 monkeypatch.setattr(sys, "platform", "win32"))}
+    for name, arrange in cases.items():
+        arrange()
+        src, dst, link = (tmp_path / f"{name}-{n}" for n in ("src", "dst", "link"))
+        src.write_bytes(b"new")
+        link.symlink_to(tmp_path / "nowhere")
+        with pytest.raises(FileExistsError):
+            statemodule.move_new(str(src), str(link))
+        assert link.is_symlink() and not (tmp_path / "nowhere").exists()
+        assert statemodule._renameat2 is False  # the two steps from now on
+        statemodule.move_new(str(src), str(dst))
+        assert dst.read_bytes() == b"new" and not src.exists()
+        monkeypatch.undo()
+    assert calls == [1]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+@pytest.mark.parametrize("size", [10, 2 << 20])
+def test_a_source_replaced_by_a_fifo_is_refused_without_blocking(tmp_path: Path,
+                                                                  size: int) -> None:
+    """An archive file replaced by a FIFO after planning (no writer at the other end):
+    the copy is refused at once, nothing listed; it never waits for a writer."""
+    import threading
+
+    from brankas.core.disk.bag import FileOpener
+
+    dest, src = tmp_path / "disk", tmp_path / "src"
+    src.mkdir()
+    data = os.urandom(size)
+    source = src / "a.pdf"
+    source.write_bytes(data)
+    item = PayloadItem("arsip/a.pdf", FileOpener(str(source)), size,
+                       hashlib.sha256(data).hexdigest())
+    source.unlink()
+    os.mkfifo(source)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            with open_bag(dest) as bag:
+                bag.add_files([item], checkpoint_files=1)
+        except BaseException as exc:  # noqa: BLE001 - checked below
+            errors.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(20)
+    blocked = thread.is_alive()
+    if blocked:  # let the blocked open go (a writer at the other end), then fail
+        fd = os.open(source, os.O_WRONLY | os.O_NONBLOCK)
+        os.close(fd)
+        thread.join(20)
+    assert not blocked, "the copy waited for a writer at the other end of a FIFO"
+    assert errors and isinstance(errors[0], BrankasError), errors
+    assert errors[0].code == "backup_source_unreadable"
+    assert bagformat.read_payload_manifest(dest) == {}
+
+
+@pytest.mark.parametrize("size", [1000, 2 << 20])  # read whole in one read; streamed
+@pytest.mark.parametrize("change", ["grown", "shrunk", "emptied", "same size", "link"])
+def test_an_archive_file_changed_after_planning_is_refused_and_nothing_listed(
+        tmp_path: Path, size: int, change: str) -> None:
+    """Checked against the register's size and SHA-256 while it is copied: a source
+    grown by a byte, shrunk by a byte, emptied, rewritten with other bytes of the same
+    size, or replaced by a link to another file is refused; nothing of it is listed."""
+    from brankas.core.disk.bag import FileOpener
+
+    dest, src = tmp_path / "disk", tmp_path / "src"
+    src.mkdir()
+    data = os.urandom(size)
+    source = src / "a.pdf"
+    source.write_bytes(data)
+    item = PayloadItem("arsip/a.pdf", FileOpener(str(source)), size,
+                       hashlib.sha256(data).hexdigest())
+    other = bytes(b ^ 1 for b in data[:16]) + data[16:]
+    if change == "grown":
+        source.write_bytes(data + b"x")
+    elif change == "shrunk":
+        source.write_bytes(data[:-1])
+    elif change == "emptied":
+        source.write_bytes(b"")
+    elif change == "same size":
+        source.write_bytes(other)
+    else:
+        (src / "other.pdf").write_bytes(other)
+        source.unlink()
+        source.symlink_to(src / "other.pdf")
+    with open_bag(dest) as bag, pytest.raises(BrankasError) as info:
+        bag.add_files([item], checkpoint_files=1)
+    assert info.value.code == "backup_source_changed", info.value
+    assert bagformat.read_payload_manifest(dest) == {}
+    assert not (dest / "data" / "arsip" / "a.pdf").exists()
+    assert not list((dest / ".brankas-staging").glob("*.part"))

@@ -296,3 +296,139 @@ def test_the_next_copies_are_staged_while_a_checkpoint_waits_for_the_disk(
     assert listed_so_far == set(files)
     validate(dest)
     assert bagformat.read_payload_manifest(dest).keys() == files.keys()
+
+
+CHILD_AHEAD = """
+import os, signal, sys, time
+from pathlib import Path
+from brankas.core.disk.bag import Hooks, file_item, open_or_create
+
+dest, src, kill_at, where = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+items = [file_item(p.relative_to(src).as_posix(), p)
+         for p in sorted(src.rglob("*")) if p.is_file()]
+seen = {"syncing": 0, "committing": 0}
+staging = dest / ".brankas-staging"
+
+def hook(name):
+    def run():
+        seen[name] += 1
+        if name == where and seen[name] == kill_at:
+            time.sleep(0.5)  # the threads stage the next copies meanwhile
+            print("parts", len(list(staging.glob("*.part"))), flush=True)
+            os.kill(os.getpid(), signal.SIGKILL)
+    return run
+
+def listed(paths):
+    for p in paths:
+        print("listed", p, flush=True)
+
+with open_or_create(dest, label="Crash", organization="Dinas", software="Brankas test",
+                    hooks=Hooks(syncing=hook("syncing"), committing=hook("committing"))) as bag:
+    bag.add_files(items, workers=2, checkpoint_files=4, checkpoint_seconds=60,
+                  on_commit=listed)
+print("done", flush=True)
+"""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
+@pytest.mark.parametrize(("where", "kill_at"), [("syncing", 2), ("committing", 1),
+                                                ("committing", 3)])
+def test_killed_while_copies_are_staged_ahead_of_a_checkpoint_the_disk_is_repaired(
+        tmp_path: Path, where: str, kill_at: int) -> None:
+    """SIGKILL inside a checkpoint (before its sync, or in its window) while the threads
+    stage the next copies: after the next open nothing listed is missing or unverified,
+    nothing in data/ is unlisted, no copy staged ahead is listed, and a re-run completes."""
+    src, dest = tmp_path / "src", tmp_path / "disk"
+    files = sample_files(48)
+    for rel, data in files.items():
+        (src / rel).parent.mkdir(parents=True, exist_ok=True)
+        (src / rel).write_bytes(data)
+    child = subprocess.run(
+        [sys.executable, "-c", CHILD_AHEAD, str(dest), str(src), str(kill_at), where],
+        capture_output=True, text=True, check=False, timeout=120)
+    assert child.returncode == -signal.SIGKILL, child.stderr
+    parts = [int(line.split()[1]) for line in child.stdout.splitlines()
+             if line.startswith("parts ")]
+    assert parts and parts[0] > 4  # copies staged ahead of the checkpoint in progress
+    reported = {line.split(" ", 1)[1] for line in child.stdout.splitlines()
+                if line.startswith("listed ")}
+    # The next open repairs the disk (the journal of a cut window).
+    with open_bag(dest) as _bag:
+        pass
+    listed = bagformat.read_payload_manifest(dest)
+    assert reported <= listed.keys()
+    on_disk = {p.relative_to(dest / "data").as_posix()
+               for p in (dest / "data").rglob("*") if p.is_file()}
+    assert on_disk == set(listed)
+    assert len(listed) % 4 == 0  # whole checkpoints only: none staged ahead is listed
+    assert verify(dest).ok
+    validate(dest)
+
+    child = subprocess.run(
+        [sys.executable, "-c", CHILD_AHEAD, str(dest), str(src), "0", "none"],
+        capture_output=True, text=True, check=False, timeout=120)
+    assert child.returncode == 0, child.stderr
+    assert bagformat.read_payload_manifest(dest).keys() == files.keys()
+    assert not list((dest / ".brankas-staging").glob("*.part"))
+    validate(dest)
+    assert verify(dest).ok
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symbolic links need no privilege on POSIX")
+def test_a_payload_folder_swapped_for_a_link_between_checkpoints_is_never_followed(
+        tmp_path: Path) -> None:
+    """A folder of data/ that held the first checkpoint's copies, swapped for a link to a
+    folder off the disk before the next checkpoint moves its copies there: nothing is
+    written through the link (off the disk), nothing more is listed."""
+    dest, outside = tmp_path / "disk", tmp_path / "outside"
+    outside.mkdir()
+    files = sample_files(8)
+    folder = dest / "data" / next(iter(files)).rpartition("/")[0]
+    syncs: list[int] = []
+
+    def syncing() -> None:
+        syncs.append(1)
+        if len(syncs) == 2:
+            folder.rename(folder.with_name("aside"))
+            folder.symlink_to(outside, target_is_directory=True)
+
+    with pytest.raises(BrankasError), open_bag(dest, hooks=Hooks(syncing=syncing)) as bag:
+        bag.add_files(items(files), workers=1, checkpoint_files=4, checkpoint_seconds=3600)
+    assert list(outside.iterdir()) == []
+    assert len(bagformat.read_payload_manifest(dest)) == 4
+
+
+def test_a_read_back_mismatch_while_copies_are_staged_ahead_leaves_no_stray_copy(
+        tmp_path: Path) -> None:
+    """A checkpoint's read-back fails while the threads have staged the next copies: the
+    error is raised once the good copies are listed, the copies staged ahead are removed
+    (none listed, none left in data/ or staging), and the next run completes."""
+    dest = tmp_path / "disk"
+    files = sample_files(40)
+    victim = sorted(files)[1]
+    syncs: list[int] = []
+
+    def swap(staged: Path) -> None:
+        if staged.read_bytes() == files[victim]:
+            staged.write_bytes(files[victim] + b"x")
+
+    def syncing() -> None:
+        syncs.append(1)
+        if len(syncs) == 1:
+            time.sleep(0.3)  # the threads stage ahead meanwhile
+
+    with open_bag(dest, hooks=Hooks(staged=swap, syncing=syncing)) as bag, \
+            pytest.raises(BrankasError) as info:
+        bag.add_files(items(files), workers=2, checkpoint_files=4, checkpoint_seconds=3600)
+    assert info.value.code == "backup_readback_mismatch"
+    listed = bagformat.read_payload_manifest(dest)
+    assert victim not in listed
+    on_disk = {p.relative_to(dest / "data").as_posix()
+               for p in (dest / "data").rglob("*") if p.is_file()}
+    assert on_disk == set(listed)
+    assert not list((dest / ".brankas-staging").glob("*.part"))
+    assert verify(dest).ok
+    with open_bag(dest) as bag:
+        bag.add_files(items(files), workers=2, checkpoint_files=4)
+    assert bagformat.read_payload_manifest(dest).keys() == files.keys()
+    validate(dest)

@@ -78,7 +78,8 @@ class FileOpener:
         self.path = path
 
     def __call__(self) -> BinaryIO:
-        return open(self.path, "rb", buffering=0)  # noqa: SIM115 - read into the bag's buffer
+        fd = _open_regular(self.path)
+        return open(fd, "rb", buffering=0)  # noqa: SIM115 - read into the bag's buffer
 
 
 def _no_opener() -> BinaryIO:
@@ -911,7 +912,23 @@ def _plain_file(entry: os.DirEntry[str]) -> bool:
 _WHOLE = 1 << 20
 _CREATE = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
            | getattr(os, "O_CLOEXEC", 0))
-_READ = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+# O_NONBLOCK: a FIFO put where an archive file was opens at once (a regular file reads
+# as without it), and ``_open_regular`` refuses it.
+_READ = (os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+         | getattr(os, "O_NONBLOCK", 0))
+
+
+def _open_regular(path: str) -> int:
+    """A descriptor of the regular file ``path``, read-only; anything else there (a FIFO,
+    a device, a folder) is refused without waiting for it (``OSError``)."""
+    fd = os.open(path, _READ)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", path)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 def _read_whole(item: PayloadItem, source: str) -> bytes:
@@ -923,7 +940,7 @@ def _read_whole(item: PayloadItem, source: str) -> bytes:
     the end, the caller's SHA-256 check against the register still decides)."""
     expected = item.size or 0
     try:
-        fd = os.open(source, _READ)
+        fd = _open_regular(source)
     except OSError as exc:
         raise InvalidInput("backup_source_unreadable", name=item.path,
                            detail=exc.strerror or str(exc)) from exc

@@ -530,16 +530,20 @@ class BagState:
         of 10,000 files has a few dozen folders)."""
         to_sync: dict[Path, None] = {}
         folders_of: dict[str, str] = {}
+        # Checked again at each checkpoint, each step once (not taken from
+        # ``known_dirs``: a folder that was real at the last checkpoint may have been
+        # swapped for a link since, and the renames would follow it off the disk).
+        checked: set[str] = set()
         for staged in batch:
             rel = staged.path.rpartition("/")[0]
             if rel in folders_of:
                 continue
             parent = f"{fmt.DATA}/{rel}" if rel else fmt.DATA
-            folder, made = diskfs.real_dir(self.dest, parent, create=True,
-                                           known_dirs=self.known_dirs)
+            folder, made = diskfs.real_dir(self.dest, parent, create=True, known_dirs=checked)
             to_sync.update(dict.fromkeys(made))
             to_sync[folder] = None
             folders_of[rel] = os.path.join(folder, "")
+        self.known_dirs.update(checked)
         return list(to_sync), folders_of
 
     # -- opening and repair ----------------------------------------------------------
