@@ -128,7 +128,9 @@ def sha256(path: Path) -> str:
 
 
 def big_pdf(size: int, seed: int) -> bytes:
-    """A valid PDF carrying ``size`` bytes of incompressible data (a fake scan)."""
+    """A valid PDF carrying ``size`` bytes of incompressible data (a fake scan), with a
+    line of text on its page: the text job that follows an import (issue 19) reads it
+    from the text layer instead of starting OCR for each blank page (seconds each)."""
     import io
     import random
 
@@ -136,7 +138,12 @@ def big_pdf(size: int, seed: int) -> bytes:
 
     pdf = pikepdf.new()
     page = pdf.add_blank_page(page_size=(595, 842))
-    page.Contents = pdf.make_stream(b"BT ET")
+    page.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=pdf.make_indirect(
+        pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1,
+                           BaseFont=pikepdf.Name.Helvetica))))
+    page.Contents = pdf.make_stream(
+        b"BT /F1 12 Tf 72 720 Td (Surat dinas nomor %d tentang undangan rapat koordinasi "
+        b"bidang persandian dan keamanan informasi daerah) Tj ET" % seed)
     pdf.Root.Scan = pdf.make_stream(random.Random(seed).randbytes(size))
     buf = io.BytesIO()
     pdf.save(buf, compress_streams=False)
