@@ -75,42 +75,29 @@ def metadata_match(qs: QuerySet[Document], query: str, unlocked: UnlockedKey | N
     """The register's search by its fields: ``query`` a substring of the agenda, number,
     subject or correspondent; a sealed subject or correspondent among ``qs`` for an
     unlocked holder (in memory). The content search (web/text/selectors.py) adds the
-    documents' texts to it. The match as read newest first, a page at a time."""
-    return metadata_matches(qs, query, unlocked)[0]
-
-
-def metadata_matches(qs: QuerySet[Document], query: str,
-                     unlocked: UnlockedKey | None) -> tuple[Q, Q]:
-    """``metadata_match`` in two forms matching the same documents: the first for reading
-    them newest first, a page at a time, the second for counting them (capped) or testing
-    rows one by one. On SQLite they differ in how the field index serves a substring
-    (web/text/fts.py, ``field_match_sql``: a common one is best found by the scan newest
-    first, but counted by the index); sealed values are decrypted once for both."""
+    documents' texts to it."""
     q = query.replace("\x00", "").strip()
     match = (Q(agenda__icontains=q) | Q(number__icontains=q) | Q(subject__icontains=q)
              | Q(correspondent__icontains=q))
-    paged, counted = match, match
     conn = connections[qs.db]
     if conn.vendor == "sqlite":
-        # SQLite: the trigram index narrows the rows (a superset of icontains, which stays
-        # the test: the same results as the scan); a query under 3 characters scans
+        # SQLite: the trigram index narrows the rows to those that may hold the query (a
+        # superset of icontains, which stays the test: the same results as the scan); a
+        # query under 3 characters, or one found in thousands of rows, scans
+        # (web/text/fts.py, "the register's fields")
         from brankas.web.text.fts import field_match_sql
 
         with conn.cursor() as cursor:
             narrowed = field_match_sql(q, cursor)
         if narrowed is not None:
-            paged = Q(pk__in=RawSQL(*narrowed)) & match  # noqa: S611 (our SQL; the query a parameter)
-        narrowed = field_match_sql(q)
-        if narrowed is not None:
-            counted = Q(pk__in=RawSQL(*narrowed)) & match  # noqa: S611 (our SQL; the query a parameter)
+            match = Q(pk__in=RawSQL(*narrowed)) & match  # noqa: S611 (our SQL; the query a parameter)
     if unlocked is not None:  # sealed values: in memory, for an unlocked holder only
         from brankas.web.documents.sealing import sealed_matches
 
-        sealed = Q(pk__in=sealed_matches(
+        match |= Q(pk__in=sealed_matches(
             qs.filter(category=Category.EXEMPTED.value).order_by("-registered_at", "-seq"),
             q, unlocked, fields=SEARCHED_SEALED).pks)
-        paged, counted = paged | sealed, counted | sealed
-    return paged, counted
+    return match
 
 
 def document_counts() -> dict[tuple[str, str], int]:

@@ -33,7 +33,7 @@ from django.db.models import QuerySet
 from brankas.core.terms import Category
 from brankas.web.audit.guard import Actor
 from brankas.web.documents.models import Document
-from brankas.web.documents.selectors import document_list, metadata_matches
+from brankas.web.documents.selectors import document_list, metadata_match
 from brankas.web.text import fts
 
 if TYPE_CHECKING:
@@ -135,13 +135,10 @@ class SearchResults:
     counts without reading the rows (the paginator's capped count)."""
 
     def __init__(self, query: str, base: QuerySet[Document], fields: QuerySet[Document],
-                 content: QuerySet[Document], counted: QuerySet[Document] | None = None
-                 ) -> None:
+                 content: QuerySet[Document]) -> None:
         self.query = query
         self.base = base  # the register, filtered (its rows are read from it)
         self.fields = fields  # tier 1: the field matches, newest first
-        # the same documents, as a count reads them best (SQLite: always by the field index)
-        self.counted = fields if counted is None else counted
         self.content = content  # where the content matches are looked for (tier 2)
 
         self.fields_total: int | None = None  # known once a window read past their end
@@ -150,7 +147,7 @@ class SearchResults:
         """How many field matches (at most ``stop``)."""
         if self.fields_total is not None:
             return self.fields_total if stop is None else min(stop, self.fields_total)
-        fields = self.counted.order_by()
+        fields = self.fields.order_by()
         return (fields[:stop] if stop is not None else fields).count()
 
     def count(self) -> int:
@@ -213,6 +210,5 @@ def document_search(*, actor: Actor, query: str, via: str = "", target: str = ""
                          classification=classification, year=year, unlocked=unlocked)
     if category:
         base = base.filter(category=category)
-    match, any_order = metadata_matches(base, query, unlocked)  # paged; counted, tested
-    return SearchResults(query, base, base.filter(match), base.exclude(any_order),
-                         base.filter(any_order))
+    match = metadata_match(base, query, unlocked)
+    return SearchResults(query, base, base.filter(match), base.exclude(match))
