@@ -179,7 +179,8 @@ def test_the_migration_renames_an_old_archive_and_open_still_works(
                    " ('documents', '0004_i15_indexes'), ('dispatch', '0004_i15_indexes'),"
                    " ('documents', '0005_s16_document_changes'),"
                    " ('documents', '0006_s16_search_index'),"
-                   " ('documents', '0007_s16_sealed'), ('dispatch', '0005_s16_sealed'))")
+                   " ('documents', '0007_s16_sealed'), ('dispatch', '0005_s16_sealed'),"
+                   " ('documents', '0008_s19_field_fts'))")
         # 0005's change counter (web/changes.py) and its triggers
         db.execute("DELETE FROM brankas_changes WHERE tbl = 'documents_document'")
         for event in ("delete", "update"):
