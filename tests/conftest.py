@@ -354,9 +354,10 @@ class _OfficeCopy:
             cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table'"
                            " AND name NOT LIKE 'sqlite_%' ORDER BY name")
             # the full-text index (web/text/fts.py): its triggers keep it, not the copy
-            from brankas.web.text.fts import FTS_TABLES
+            from brankas.web.text.fts import FIELD_TABLES, FTS_TABLES
 
-            return [name for (name,) in cursor.fetchall() if name not in FTS_TABLES]
+            return [name for (name,) in cursor.fetchall()
+                    if name not in FTS_TABLES + FIELD_TABLES]
 
     @classmethod
     def state(cls, connection, home: Path) -> dict[str, Any]:  # type: ignore[no-untyped-def]

@@ -179,12 +179,18 @@ def test_the_migration_renames_an_old_archive_and_open_still_works(
                    " ('documents', '0004_i15_indexes'), ('dispatch', '0004_i15_indexes'),"
                    " ('documents', '0005_s16_document_changes'),"
                    " ('documents', '0006_s16_search_index'),"
-                   " ('documents', '0007_s16_sealed'), ('dispatch', '0005_s16_sealed'))")
+                   " ('documents', '0007_s16_sealed'), ('dispatch', '0005_s16_sealed'),"
+                   " ('documents', '0008_s19_field_fts'))")
         # ... and the text app (issue 19), which depends on documents' latest: on an
-        # instance that never had it, its tables and index are not there either
+        # instance that never had it, its tables and index are not there either; nor the
+        # register fields' index (documents 0008; its triggers go with their table)
         db.execute("DELETE FROM django_migrations WHERE app = 'text'")
         db.execute("DROP TABLE IF EXISTS text_fts")
         db.execute("DROP TABLE IF EXISTS text_documenttext")
+        db.execute("DROP TABLE IF EXISTS documents_field_fts")
+        for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                              "AND name LIKE 'documents_field_fts%'").fetchall():
+            db.execute(f'DROP TRIGGER "{row[0]}"')
         # 0005's change counter (web/changes.py) and its triggers
         db.execute("DELETE FROM brankas_changes WHERE tbl = 'documents_document'")
         for event in ("delete", "update"):

@@ -110,7 +110,9 @@ CASES: list[tuple[str, Callable[[], Any], str, str, bool]] = [
      "doc_classification_idx", True),
     ("register by year", lambda: _documents(year=2024), DOCUMENTS, "doc_year_idx", True),
     ("register by folder", _folder, DOCUMENTS, "doc_category_idx", True),
-    ("register search", lambda: _documents(query="rapat"), DOCUMENTS, "doc_registered_idx",
+    # a query the SQLite field index cannot serve (under 3 characters; a longer one found
+    # in few rows is narrowed by it: tests/web/text/test_search_fields.py)
+    ("register search", lambda: _documents(query="ra"), DOCUMENTS, "doc_registered_idx",
      True),
     ("dashboard folder counts", _counts, DOCUMENTS, "doc_folder_idx", True),
     ("dashboard copies per document", _copies, COPIES, "USING INDEX", False),
@@ -250,7 +252,8 @@ def test_the_search_is_tested_in_the_ordering_index_on_sqlite() -> None:
         cursor.execute("SELECT name FROM pragma_index_info('doc_registered_idx') ORDER BY seqno")
         columns = [row[0] for row in cursor.fetchall()]
     assert columns == ["registered_at", "seq", *SEARCHED]
-    count = sqlite_plan(_documents(query="rapat").order_by().values("pk")[:1001])
+    # the scan's query (under 3 characters: the field index serves longer ones, session 19)
+    count = sqlite_plan(_documents(query="ra").order_by().values("pk")[:1001])
     assert any("COVERING INDEX doc_registered_idx" in line for line in count), count
 
 

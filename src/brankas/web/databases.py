@@ -211,7 +211,7 @@ def rows_already_there(connection: Any) -> tuple[str, int] | None:
     (migrate-db's target, recover's BRANKAS_DATABASE_URL): a refused one is left as it was."""
     from brankas.web.audit.models import AuditSequence
     from brankas.web.changes import TABLE as CHANGES_TABLE
-    from brankas.web.text.fts import FTS_TABLES
+    from brankas.web.text.fts import FIELD_TABLES, FTS_TABLES
 
     made = {m._meta.db_table for m in copy_order() if _made_by_migrate(m)}
     made.add("django_migrations")
@@ -221,6 +221,7 @@ def rows_already_there(connection: Any) -> tuple[str, int] | None:
     # the full-text index's tables (web/text/fts.py, SQLite): made by the migration, kept
     # by triggers from the texts, never data of their own
     made.update(FTS_TABLES)
+    made.update(FIELD_TABLES)
     counter = AuditSequence._meta
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:

@@ -24,7 +24,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(os.name == "nt", reason="SIGK
 # database's own bookkeeping, moved on by the migrations (changes.retrack after 0007)
 MADE = {"django_migrations", "django_content_type", "auth_permission", "brankas_changes",
         # the full-text index (web/text/fts.py): made by the migration, kept by triggers
-        "text_fts", "text_fts_data", "text_fts_idx", "text_fts_docsize", "text_fts_config"}
+        "text_fts", "text_fts_data", "text_fts_idx", "text_fts_docsize", "text_fts_config",
+        # the register's field index (session 19, O2b), the same
+        "documents_field_fts", "documents_field_fts_data", "documents_field_fts_idx",
+        "documents_field_fts_docsize", "documents_field_fts_config"}
 
 
 def _count(con, table: str) -> int:  # type: ignore[no-untyped-def]

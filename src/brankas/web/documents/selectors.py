@@ -8,7 +8,9 @@ from __future__ import annotations
 import unicodedata
 from typing import TYPE_CHECKING
 
+from django.db import connections
 from django.db.models import Count, Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from brankas.core.access import Action
 from brankas.core.errors import NotFound
@@ -79,6 +81,18 @@ def metadata_match(qs: QuerySet[Document], query: str, unlocked: UnlockedKey | N
     q = unicodedata.normalize("NFC", query.replace("\x00", "")).strip()
     match = (Q(agenda__icontains=q) | Q(number__icontains=q) | Q(subject__icontains=q)
              | Q(correspondent__icontains=q))
+    conn = connections[qs.db]
+    if conn.vendor == "sqlite":
+        # SQLite: the trigram index narrows the rows to those that may hold the query (a
+        # superset of icontains, which stays the test: the same results as the scan); a
+        # query under 3 characters, or one found in thousands of rows, scans
+        # (web/text/fts.py, "the register's fields")
+        from brankas.web.text.fts import field_match_sql
+
+        with conn.cursor() as cursor:
+            narrowed = field_match_sql(q, cursor)
+        if narrowed is not None:
+            match = Q(pk__in=RawSQL(*narrowed)) & match  # noqa: S611 (our SQL; the query a parameter)
     if unlocked is not None:  # sealed values: in memory, for an unlocked holder only
         from brankas.web.documents.sealing import sealed_matches
 

@@ -103,25 +103,110 @@ def trigger_sql() -> list[str]:
 
 
 def repair(using: str = "default", **kwargs: Any) -> None:
-    """After a ``migrate`` (post_migrate), SQLite: when the text table was remade by a
-    later migration (its triggers gone with the old table) or the index is missing, make
-    them again and rebuild the index from the texts (the writes made without the triggers
-    were not indexed)."""
+    """After a ``migrate`` (post_migrate), SQLite: when the text table (or the register's,
+    for the field index) was remade by a later migration (its triggers gone with the old
+    table) or an index is missing, make them again and rebuild the index from the rows
+    (the writes made without the triggers were not indexed)."""
     from django.db import connections
     from django.db.migrations.recorder import MigrationRecorder
 
     conn = connections[using]
     if conn.vendor != "sqlite":
         return  # PostgreSQL alters a table in place: the column and its index stay
-    if ("text", "0002_s19_search") not in MigrationRecorder(conn).applied_migrations():
-        return
-    with conn.cursor() as cursor:
-        cursor.execute("SELECT name FROM sqlite_master WHERE type IN ('trigger', 'table') "
-                       "AND name IN (%s, %s, %s, %s)", [FTS, *TRIGGERS])
-        if len(cursor.fetchall()) == 1 + len(TRIGGERS):
-            return
-        for statement in create_sql("sqlite"):
-            cursor.execute(statement)
+    applied = MigrationRecorder(conn).applied_migrations()
+    for migration, names, statements in (
+            (("text", "0002_s19_search"), (FTS, *TRIGGERS), create_sql),
+            (("documents", FIELD_MIGRATION), (FIELD_FTS, *FIELD_TRIGGERS), field_create_sql)):
+        if migration not in applied:
+            continue
+        with conn.cursor() as cursor:
+            marks = ", ".join(["%s"] * len(names))
+            cursor.execute("SELECT name FROM sqlite_master WHERE type IN ('trigger', 'table') "  # noqa: S608 (placeholders only)
+                           f"AND name IN ({marks})", list(names))
+            if len(cursor.fetchall()) == len(names):
+                continue
+            for statement in statements("sqlite"):
+                cursor.execute(statement)
+
+
+# ------------------------------------------------ the register's fields (SQLite)
+#
+# The register's search by its fields (``documents.selectors.metadata_match``) is a
+# substring search (``icontains``) over the agenda, number, subject and correspondent. On
+# PostgreSQL trigram GIN indexes serve it (web/trigram.py); on SQLite ``LIKE '%q%'`` reads
+# every row (100,000: 30 ms of CPU for any query). ``documents_field_fts`` is an FTS5
+# table with external content over those four columns, tokenizer ``trigram
+# case_sensitive 0``: a quoted query of 3 characters or more matches the rows holding it
+# as a substring of one column, case folded (all of Unicode's case, no diacritics removed).
+# That is a superset of ``LIKE`` (which folds ASCII only): the index narrows the rows, the
+# ``icontains`` test stays on them, so the results are exactly the scan's. Shorter queries
+# scan (a trigram index cannot serve them). Sealed (exempted) documents have empty
+# plaintext columns: nothing of them is indexed. Triggers keep the index in step with
+# every write; ``repair`` makes them again after a migration that remade the table.
+FIELD_TABLE = "documents_document"
+FIELD_FTS = "documents_field_fts"
+FIELD_TABLES = (FIELD_FTS, f"{FIELD_FTS}_data", f"{FIELD_FTS}_idx", f"{FIELD_FTS}_docsize",
+                f"{FIELD_FTS}_config")
+FIELD_COLUMNS = ("agenda", "number", "subject", "correspondent")
+FIELD_TOKENIZER = "trigram case_sensitive 0"
+FIELD_TRIGGERS = ("documents_field_fts_insert", "documents_field_fts_delete",
+                  "documents_field_fts_update")
+FIELD_MIN = 3  # the shortest query the trigram index serves
+FIELD_MIGRATION = "0008_s19_field_fts"
+# More matches than this: the scan (newest first, it stops after a page) beats reading the
+# matches by id and sorting them (docs/benchmarks.md, "Search speed, session 19 (O2b)").
+FIELD_SPARSE = 2000
+
+
+def field_create_sql(vendor: str) -> list[str]:
+    """The field index's statements on ``vendor`` (migration documents 0008, ``repair``);
+    nothing on PostgreSQL (its trigram GIN indexes: documents 0004)."""
+    if vendor != "sqlite":
+        return []
+    columns = ", ".join(FIELD_COLUMNS)
+    new = ", ".join(f"new.{c}" for c in FIELD_COLUMNS)
+    old = ", ".join(f"old.{c}" for c in FIELD_COLUMNS)
+    add = f"INSERT INTO {FIELD_FTS}(rowid, {columns}) VALUES (new.id, {new});"  # noqa: S608 (our names)
+    remove = (f"INSERT INTO {FIELD_FTS}({FIELD_FTS}, rowid, {columns}) "  # noqa: S608 (our names)
+              f"VALUES ('delete', old.id, {old});")
+    changed = " OR ".join(f"old.{c} IS NOT new.{c}" for c in ("id", *FIELD_COLUMNS))
+    return [
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS {FIELD_FTS} USING fts5({columns}, "
+        f"content='{FIELD_TABLE}', content_rowid='id', tokenize='{FIELD_TOKENIZER}', "
+        f"detail='full')",
+        f"CREATE TRIGGER IF NOT EXISTS {FIELD_TRIGGERS[0]} AFTER INSERT ON {FIELD_TABLE} "
+        f"BEGIN {add} END",
+        f"CREATE TRIGGER IF NOT EXISTS {FIELD_TRIGGERS[1]} AFTER DELETE ON {FIELD_TABLE} "
+        f"BEGIN {remove} END",
+        f"CREATE TRIGGER IF NOT EXISTS {FIELD_TRIGGERS[2]} AFTER UPDATE ON {FIELD_TABLE} "
+        f"WHEN {changed} BEGIN {remove} {add} END",
+        f"INSERT INTO {FIELD_FTS}({FIELD_FTS}) VALUES ('rebuild')",  # noqa: S608 (our names)
+    ]
+
+
+def field_drop_sql(vendor: str) -> list[str]:
+    if vendor != "sqlite":
+        return []
+    return [*(f"DROP TRIGGER IF EXISTS {t}" for t in FIELD_TRIGGERS),
+            f"DROP TABLE IF EXISTS {FIELD_FTS}"]
+
+
+def field_match_sql(query: str, cursor: Any) -> tuple[str, list[str]] | None:
+    """SQLite: (SQL selecting the ids of the register rows whose agenda, number, subject or
+    correspondent may hold ``query``, its parameters): a superset of ``icontains`` (the
+    caller keeps that test). None when the scan serves ``query`` better: shorter than
+    ``FIELD_MIN`` (no trigram), or found in more than ``FIELD_SPARSE`` rows (counted in the
+    index with ``cursor``, under 1 ms): the register read newest first finds a page, or
+    the capped count, of a common substring after a few thousand rows (0.3 us each), where
+    taking every match from the index and reading it by id costs 0.3-5 us each."""
+    if len(query) < FIELD_MIN:
+        return None
+    expression = '"' + query.replace('"', '""') + '"'
+    sql = f"SELECT rowid FROM {FIELD_FTS} WHERE {FIELD_FTS} MATCH %s"  # noqa: S608 (our names; the value a parameter)
+    cursor.execute(f"SELECT count(*) FROM ({sql} LIMIT %s)", [expression, FIELD_SPARSE + 1])  # noqa: S608 (our SQL; values parameters)
+    if cursor.fetchone()[0] > FIELD_SPARSE:
+        return None
+    return sql, [expression]
 
 
 # ---------------------------------------------------------------- the queries
@@ -151,14 +236,22 @@ def matches_sql(vendor: str, where: str, *, score: bool, below: bool, limit: boo
                + (f" AND {FTS}.rowid < %s" if below else "")
                + (f" ORDER BY {FTS}.rowid DESC" if ordered else ""))
         return sql + (" LIMIT %s" if limit else " LIMIT -1") + (" OFFSET %s" if offset else "")
-    rank = f"ts_rank(t.{VECTOR}, q.q, 1)" if score else "0"
-    sql = (f"SELECT t.document_id, {rank} FROM plainto_tsquery('{CONFIG}', %s) q(q) "  # noqa: S608 (our names; values are parameters)
+    sql = (f"SELECT t.document_id, {'q.q' if score else '0'} FROM "  # noqa: S608 (our names; values are parameters)
+           f"plainto_tsquery('{CONFIG}', %s) q(q) "
            f'CROSS JOIN {TABLE} t JOIN "{doc_table}" ON "{doc_table}"."id" = t.document_id '
            f"WHERE t.{VECTOR} @@ q.q"
            + (f" AND ({where})" if where else "")
            + (" AND t.document_id < %s" if below else "")
            + (" ORDER BY t.document_id DESC" if ordered else ""))
-    return sql + (" LIMIT %s" if limit else "") + (" OFFSET %s" if offset else "")
+    sql += (" LIMIT %s" if limit else "") + (" OFFSET %s" if offset else "")
+    if not score:
+        return sql
+    # PostgreSQL: ranked after the window is cut. In the query above ts_rank would be
+    # computed for every match the plan reads before its LIMIT (the GIN bitmap path sorts
+    # all of them: 75,000 ts_rank calls for a common word); here only for the window's own
+    # rows, each text read again by its primary key (docs/benchmarks.md, O2b).
+    return (f"SELECT m.id, ts_rank(t.{VECTOR}, m.q, 1) FROM ({sql}) m(id, q) "  # noqa: S608 (our names; values are parameters)
+            f"JOIN {TABLE} t ON t.document_id = m.id ORDER BY m.id DESC")
 
 
 def match_param(vendor: str, found: list[str]) -> str:
