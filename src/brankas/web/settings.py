@@ -110,7 +110,9 @@ TEMPLATES = [
 # BEGIN, so two processes numbering agendas at once queue instead of failing mid-way.
 SQLITE_OPTIONS = {
     "transaction_mode": "IMMEDIATE",
-    "timeout": 30,
+    # how long a writer waits for another's write lock (a backup's consistent read holds it
+    # for minutes at 100,000 documents; the text job waits longer still: web/text/services)
+    "timeout": brankas_config.positive_int("BRANKAS_SQLITE_TIMEOUT", 30),
     "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
 }
 

@@ -131,14 +131,14 @@ def test_a_text_read_while_a_backup_holds_the_database_is_recorded_when_it_lets_
         con = sqlite3.connect(cli_home / "brankas.sqlite3", isolation_level=None)
         con.execute("BEGIN IMMEDIATE")
         held.set()
-        time.sleep(40)  # longer than the database's busy timeout (30 s)
+        time.sleep(6)  # longer than the database's busy timeout (2 s here; 30 s by default)
         con.execute("COMMIT")
         con.close()
 
     holder = threading.Thread(target=hold)
     holder.start()
     try:
-        r = run_cli("ocr", "--json", user="operator")
+        r = run_cli("ocr", "--json", user="operator", env={"BRANKAS_SQLITE_TIMEOUT": "2"})
     finally:
         done.set()
         holder.join()
