@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from brankas.core.errors import BrankasError
+from brankas.core.processes import pid_alive
 from brankas.core.text.proc import Reader, kill_tree, spawn
 
 LANGUAGE = "ind"  # Tesseract's Indonesian data (Debian: tesseract-ocr-ind)
@@ -162,18 +163,6 @@ def _remove(folder: Path) -> None:
 _OWNER = "owner.pid"  # in a private folder: the pid of the Brankas process that made it
 
 
-def _alive(pid: int) -> bool:
-    if os.name == "nt":
-        return True  # no cheap check without extra packages: left for the admin (docs)
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
-
-
 def sweep(workdir: Path | None) -> None:
     """Remove private folders left in ``workdir`` by a Brankas process that died with its
     engine (the whole service killed at once, the machine stopped): their owner is gone."""
@@ -184,7 +173,7 @@ def sweep(workdir: Path | None) -> None:
                 pid = int((private / _OWNER).read_text("ascii").strip())
             except (OSError, ValueError):
                 continue  # not ours, or being made right now
-            if pid != os.getpid() and not _alive(pid):
+            if pid != os.getpid() and not pid_alive(pid):
                 _remove(private)
 
 

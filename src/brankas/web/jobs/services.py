@@ -37,6 +37,7 @@ from django.db import (
 from django.utils import timezone
 
 from brankas.core.errors import AccessDenied, BrankasError, Conflict
+from brankas.core.processes import pid_alive
 from brankas.web.jobs.models import ACTIVE, DONE, FAILED, INTERRUPTED, QUEUED, RUNNING, Job
 
 log = logging.getLogger(__name__)
@@ -429,17 +430,6 @@ def _finish(job: Job, state: str, *, run: JobRun | None = None, result: Any = No
 
 # -- interrupted jobs --------------------------------------------------------------------
 
-def _pid_alive(pid: int) -> bool:
-    if os.name == "nt":  # os.kill would end it: left to the heartbeat
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True
-    return True
-
 
 def _died_here(job: Job) -> bool:
     """The job's process was on this computer and is gone (or is this process, which does
@@ -453,7 +443,7 @@ def _died_here(job: Job) -> bool:
         if token != _PROCESS:  # an earlier process with this number
             return True
         return job.local and job.pk not in running_here() and job.state == RUNNING
-    return not _pid_alive(pid)
+    return not pid_alive(pid)
 
 
 def job_interrupt(job: Job) -> bool:

@@ -47,6 +47,7 @@ from django.utils.dateparse import parse_datetime
 from brankas.core import fsutil
 from brankas.core.access import Action
 from brankas.core.errors import AccessDenied, BrankasError, IntegrityFailure, NotFound
+from brankas.core.processes import pid_alive
 from brankas.core.register import store
 from brankas.core.terms import Category
 from brankas.core.text import extract
@@ -127,18 +128,6 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path, onerror=retry)
 
 
-def _pid_alive(pid: int) -> bool:
-    if os.name == "nt":  # os.kill would end it: the folder's age decides (below)
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
-
-
 def ocr_workdirs_sweep(*, older_than: float = 86400.0) -> int:
     """Remove the workdirs a killed process left (its process gone, or this process's not
     in use, or older than ``older_than`` seconds: on Windows a process is not asked, and a
@@ -159,7 +148,7 @@ def ocr_workdirs_sweep(*, older_than: float = 86400.0) -> int:
                 with _live_lock:
                     if entry.name in _live:
                         continue
-            elif _pid_alive(pid):
+            elif pid_alive(pid):
                 # s19 review: older than a day, it is not that process's (after a reboot
                 # pids start again, and another process has the one in its name)
                 try:
