@@ -45,6 +45,15 @@ SNIPPET_TOKENS = 24  # FTS5: the snippet's length in tokens (PostgreSQL: MaxWord
 _WORD = re.compile(r"[^\W_]+")
 
 
+
+def migration_step(statements: Any) -> Any:
+    """A migration's ``RunPython`` function that runs ``statements(vendor)`` (the index's
+    ``create_sql``/``drop_sql``, the field index's): one for both apps' migrations."""
+    def run(apps: Any, schema_editor: Any) -> None:
+        for statement in statements(schema_editor.connection.vendor):
+            schema_editor.execute(statement)
+    return run
+
 def words(query: str | None) -> list[str]:
     """The words of ``query`` that the text is searched for (letters and digits only, at
     most ``MAX_WORDS``, each at most ``MAX_WORD`` characters); empty: no content search."""

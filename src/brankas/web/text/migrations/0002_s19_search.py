@@ -8,13 +8,6 @@ from django.db import migrations
 from brankas.web.text import fts
 
 
-def _run(statements):  # type: ignore[no-untyped-def]
-    def run(apps, schema_editor) -> None:  # type: ignore[no-untyped-def]
-        for statement in statements(schema_editor.connection.vendor):
-            schema_editor.execute(statement)
-    return run
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -22,5 +15,5 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(_run(fts.create_sql), _run(fts.drop_sql)),
+        migrations.RunPython(fts.migration_step(fts.create_sql), fts.migration_step(fts.drop_sql)),
     ]
