@@ -144,6 +144,30 @@ def test_the_reader_has_a_memory_limit(tmp_path: Path) -> None:
             reader.wait()
 
 
+@posix_only
+def test_an_orphaned_reader_stops_at_its_cpu_backstop(tmp_path: Path) -> None:
+    """A reader nobody stops (its parent gone, its input still open, as when the worker died
+    while the reader sat at its memory limit and its watching thread could not run) ends at
+    twice its time limit of CPU and 2 s: here 0.5 s, so about 3 CPU-s on the operator flood."""
+    import signal
+
+    pdf = _pdf(tmp_path / "flood.pdf", [_UNIT * (4 * 2**20 // len(_UNIT))], shared=39,
+               flate=True)
+    reader = subprocess.Popen([sys.executable, "-m", "brankas.core.text.child", "layer",
+                               str(pdf), str(1024 * 2**20), "5000", "0.5", "0"],
+                              stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        code = reader.wait(timeout=90)
+        assert code in (-signal.SIGXCPU, -signal.SIGKILL), code
+    finally:
+        assert reader.stdin is not None
+        reader.stdin.close()
+        if reader.poll() is None:
+            reader.kill()
+            reader.wait()
+
+
 def test_too_many_pages_is_text_failed(tmp_path: Path) -> None:
     pdf = _pdf(tmp_path / "pages.pdf", [b""], shared=6000)
     started = time.monotonic()

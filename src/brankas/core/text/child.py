@@ -6,7 +6,11 @@ limited to ``MEMORY`` bytes (POSIX; Windows: the parent's time limit only). A cr
 costs the child its time and memory, never the worker's. It prints JSON lines: first
 ``{"pages": N, "name": "pypdf X"}`` (or ``{"error": "..."}``), then ``{"text": "..."}``
 per page, each normalised and capped (``normalise.MAX_PAGE_CHARS``). It ends when its
-standard input ends (the Brankas process died): no orphan reader.
+standard input ends (the Brankas process died): no orphan reader. ``layer PDF MEMORY
+MAX_PAGES BASE PER_PAGE`` also limits its CPU time (POSIX, ``RLIMIT_CPU``) to twice the
+parent's time limit (``BASE`` seconds plus ``PER_PAGE`` a page) and 2 s: a backstop
+for a reader whose parent died while it sat at its memory limit, where every allocation
+can fail (the watching thread's too) and pypdf catches the ``MemoryError`` and goes on.
 
 ``guard FOLDER -- ARGV...``: run ``ARGV`` (OCRmyPDF) and wait for it; when this process's
 standard input ends first (the Brankas process that started it died, even by SIGKILL, or
@@ -37,6 +41,20 @@ def _limit_memory(limit: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
+def _limit_cpu(seconds: float) -> None:
+    """At most ``seconds`` of CPU (POSIX: the kernel ends it with SIGXCPU, then SIGKILL)."""
+    if os.name == "nt" or seconds <= 0:
+        return  # Windows: the parent's time limit only (docs/ocr.md)
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    limit = int(used.ru_utime + used.ru_stime + seconds) + 1
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_CPU, (limit, hard))
+
+
 def _emit(record: dict[str, object]) -> None:
     sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
     sys.stdout.flush()
@@ -47,7 +65,12 @@ def _detail(exc: BaseException) -> str:
     return first or type(exc).__name__
 
 
-def layer(source: str, max_pages: int) -> None:
+def _cpu_budget(base: float, per_page: float, pages: int) -> float:
+    """The CPU backstop: twice the parent's time limit for ``pages``, and 2 s."""
+    return 2 * (base + per_page * pages) + 2 if base > 0 else 0
+
+
+def layer(source: str, max_pages: int, base: float = 0, per_page: float = 0) -> None:
     import pypdf
 
     from brankas.core.text import normalise
@@ -73,6 +96,7 @@ def layer(source: str, max_pages: int) -> None:
     if count > max_pages:
         _emit({"error": f"{count} pages (the limit is {max_pages})"})
         return
+    _limit_cpu(_cpu_budget(base, per_page, count))
     _emit({"pages": count, "name": name})
     room = normalise.MAX_TEXT_CHARS  # a document's text is cut there (extract says so)
     for index in range(count):
@@ -120,29 +144,35 @@ def _exit_with_parent() -> None:
     process died (even by SIGKILL) and can no longer stop it at its time limit."""
 
     def watch() -> None:
+        code = 1
         try:
             while os.read(0, 4096):
                 pass
-        except OSError:
-            pass
-        os._exit(1)
+        except MemoryError:  # at the memory limit: this thread must still end the process
+            code = EXIT_MEMORY
+        except BaseException:  # noqa: BLE001 - OSError, or anything else: end all the same
+            code = 1
+        os._exit(code)
 
     threading.Thread(target=watch, daemon=True).start()
 
 
 def main(args: list[str]) -> int:
-    if args[:1] == ["layer"] and len(args) == 4:
+    if args[:1] == ["layer"] and len(args) in (4, 6):
         _exit_with_parent()
         _limit_memory(int(args[2]))
+        base, per_page = (float(args[4]), float(args[5])) if len(args) == 6 else (0.0, 0.0)
+        _limit_cpu(_cpu_budget(base, per_page, 0))
         try:
-            layer(args[1], int(args[3]))
+            layer(args[1], int(args[3]), base, per_page)
         except MemoryError:
             os._exit(EXIT_MEMORY)
         return 0
     if args[:1] == ["guard"] and len(args) > 3 and args[2] == "--":
         code = guard(args[1], args[3:])
         os._exit(code if code >= 0 else 128 - code)  # not waiting for the watching thread
-    print("usage: layer PDF MEMORY MAX_PAGES | guard FOLDER -- ARGV...", file=sys.stderr)
+    print("usage: layer PDF MEMORY MAX_PAGES [BASE PER_PAGE] | guard FOLDER -- ARGV...",
+          file=sys.stderr)
     return 2
 
 

@@ -65,8 +65,11 @@ def _text_layer(source: Path, timeout: float | None) -> tuple[list[str], str]:
     ``LAYER_TIMEOUT_BASE`` plus ``LAYER_TIMEOUT_PER_PAGE`` a page) and, on POSIX, a memory
     limit (``LAYER_MEMORY``): a crafted PDF costs the child, never this process.
     Raises ``text_failed`` naming what stopped it."""
+    base, per_page = ((LAYER_TIMEOUT_BASE, LAYER_TIMEOUT_PER_PAGE) if timeout is None
+                      else (timeout, 0.0))
     argv = [sys.executable, "-m", "brankas.core.text.child", "layer",
-            str(Path(source).absolute()), str(LAYER_MEMORY), str(MAX_PAGES)]
+            str(Path(source).absolute()), str(LAYER_MEMORY), str(MAX_PAGES), str(base),
+            str(per_page)]
     env = dict(os.environ, PYTHONUTF8="1", PYTHONIOENCODING="utf-8")
     try:
         # stdin: a pipe held open while it reads; it ends when this process dies
