@@ -194,3 +194,64 @@ def office(backed_up_template: Office, tmp_path: Path) -> Office:
                   recovery_file=t.recovery_file, docs=dict(t.docs), first_run=t.first_run)
 
 
+# The archive the worker tests back up (test_worker_jobs*.py): SCANS biasa scans of SCAN_SIZE
+# bytes, enough for a kill to land mid-copy.
+SCANS, SCAN_SIZE = 24, 1_000_000
+
+
+@pytest.fixture(scope="session")
+def scanned_template(cli_office_template, tmp_path_factory) -> Office:  # type: ignore[no-untyped-def]
+    """The CLI office with DOCS registered and SCANS scans imported (no backup yet), every
+    OCR job those queued run once by a real ``brankas worker``: the worker tests start
+    workers to run a backup job, and on a copy of ``backed_up_template`` each of those
+    workers took one of its OCR jobs beside it (the two biasa DOCS hold too few words for
+    their text layer: seconds of Tesseract each; three quarters of those tests' cost). Here
+    the biasa DOCS carry a text layer long enough to be read without OCR; the OCR jobs are
+    tested in tests/web/text."""
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import cli_env
+
+    base = tmp_path_factory.mktemp("scanned-office")
+    home = base / "home"
+    shutil.copytree(cli_office_template.home, home)
+    recovery = base / "recovery.txt"
+    recovery.write_text(cli_office_template.recovery_identity + "\n")
+    office = Office(base=base, home=home, disk=base / "disk",
+                    secrets=cli_office_template.secrets, recovery_file=recovery)
+    for direction, classification, subject in DOCS:
+        office.register(direction, classification, subject, pdf=make_pdf(
+            text=f"{subject}: surat dinas tentang rapat koordinasi bidang persandian daerah"))
+    import_scans(office, SCANS, SCAN_SIZE)
+    shutil.rmtree(base / "tree")
+    worker = subprocess.Popen([sys.executable, "-m", "brankas", "worker", "--interval", "0.1"],
+                              env=cli_env(office.home, office.base), cwd=office.base,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 300
+        while office.sql("select count(*) from jobs_job where state in "
+                         "('queued', 'running')")[0][0]:
+            assert worker.poll() is None, worker.communicate()[1]
+            assert time.monotonic() < deadline, office.sql("select * from jobs_job")
+            time.sleep(0.05)
+    finally:
+        worker.terminate()  # the worker's graceful stop
+        _, err = worker.communicate(timeout=60)
+    assert office.sql("select kind, state, count(*) from jobs_job group by kind, state") == [
+        ("ocr", "done", 3)], err  # the two biasa registrations' and the import's
+    assert office.sql("select method, count(*) from text_documenttext group by method") == [
+        ("pdf", 2 + SCANS)], err  # every biasa document read from its text layer
+    return office
+
+
+@pytest.fixture
+def scanned_office(scanned_template: Office, tmp_path: Path) -> Office:
+    """A private copy of the scanned office (its disks yet to be made)."""
+    t = scanned_template
+    base = tmp_path / "o"
+    base.mkdir()
+    shutil.copytree(t.home, base / "home")
+    return Office(base=base, home=base / "home", disk=base / "disk", secrets=t.secrets,
+                  recovery_file=t.recovery_file, docs=dict(t.docs))

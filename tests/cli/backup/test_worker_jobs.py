@@ -16,13 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.backup.conftest import Office, import_scans
+from tests.cli.backup.conftest import Office
 from tests.conftest import cli_env
 
 pytestmark = [pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX"),
               pytest.mark.slow]
-
-DOCS, SIZE = 24, 1_000_000
 
 # What a web process does when the backup form is posted (ui.backup.views.backup_page calls
 # this service): record the job and queue it. Run as a process of its own against the home.
@@ -105,8 +103,8 @@ def _job(office: Office, job_id: str) -> dict:
 
 
 def test_a_worker_killed_mid_backup_leaves_an_interrupted_job_that_resumes(
-        office: Office) -> None:
-    r = import_scans(office, DOCS, SIZE)
+        scanned_office: Office) -> None:
+    office = scanned_office  # its archive of big scans imported, its OCR jobs run
     disk = office.base / "disk-2"  # an empty disk: the whole archive to copy
 
     job_id = _python(office, "exclusive", str(disk))["job"]  # type: ignore[index]
@@ -184,10 +182,11 @@ def test_two_processes_asking_for_a_backup_to_one_disk_queue_exactly_one(
     assert rows == [(queued[0],)]
 
 
-def test_serve_runs_the_queued_jobs_with_its_embedded_worker(office: Office) -> None:
+def test_serve_runs_the_queued_jobs_with_its_embedded_worker(scanned_office: Office) -> None:
     """``brankas serve`` (as ``make run`` starts it, ``python -m brankas``) on an office set
     up before: it answers with its sign-in page, names the data folder it serves, and runs
     a job another process queued with its embedded worker."""
+    office = scanned_office  # (its OCR jobs run: no Tesseract beside the backup)
     import urllib.request
 
     from tests.browser.conftest import free_port, wait_until_up

@@ -13,13 +13,11 @@ import time
 
 import pytest
 
-from tests.cli.backup.conftest import Office, import_scans
+from tests.cli.backup.conftest import Office
 from tests.cli.backup.test_worker_jobs import _freeze, _job, _python, _worker
 
 pytestmark = [pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX"),
               pytest.mark.slow]
-
-DOCS, SIZE = 24, 1_000_000
 
 MOMENTS = {
     "claimed": lambda row: row["state"] == "running",
@@ -30,8 +28,8 @@ MOMENTS = {
 
 @pytest.mark.parametrize("moment", sorted(MOMENTS))
 def test_a_worker_killed_at_another_moment_leaves_a_job_that_resumes(
-        office: Office, moment: str) -> None:
-    r = import_scans(office, DOCS, SIZE)
+        scanned_office: Office, moment: str) -> None:
+    office = scanned_office  # its archive of big scans imported, its OCR jobs run
     # The moment may pass before the worker is frozen (the last progress and the end come
     # close together): then the job ended on its own; try again on a new disk, at most
     # three times (the moment must be caught once).
@@ -85,10 +83,11 @@ def test_a_worker_killed_at_another_moment_leaves_a_job_that_resumes(
     assert ("running",) not in runs and runs[-1] == ("completed",), runs
 
 
-def test_two_workers_started_together_run_a_job_once(office: Office) -> None:
+def test_two_workers_started_together_run_a_job_once(scanned_office: Office) -> None:
     """Two ``brankas worker`` processes over one queue: the task is taken by one (django-tasks'
     locked claim), the job by one (our claim of a queued row): one backup run, one worker
     named on the task."""
+    office = scanned_office
     disk = office.base / "disk-two"
     job_id = _python(office, "exclusive", str(disk))["job"]  # type: ignore[index]
     before = office.sql("select count(*) from backup_backuprun")[0][0]
