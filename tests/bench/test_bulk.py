@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import random
 import shutil
 from collections import Counter
@@ -48,7 +49,25 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     first: one of them here would split the module and build this again."""
     base = tmp_path_factory.mktemp("bulk")
     home = base / "home"
-    return home, bulk.build(home, DOCS, ENTRIES, seed=3)
+    # The holders' keys protected at a small scrypt work factor (as quick_key_making does,
+    # in the child: a sitecustomize module on its PYTHONPATH, which build() keeps): two keys
+    # at rage's factor were 6 of the build's 7 CPU-s; the product's factor is tested in
+    # tests/core/test_crypto.py and tests/web/keys, nothing here opens these keys.
+    hook = base / "quick-keys"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(QUICK_KEYS)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(hook), str(ROOT),
+                                                               os.environ.get("PYTHONPATH")])))
+        return home, bulk.build(home, DOCS, ENTRIES, seed=3)
+
+
+ROOT = Path(__file__).resolve().parents[2]
+QUICK_KEYS = """
+import pyrage
+from tests.agefile import passphrase_encrypt
+pyrage.passphrase.encrypt = lambda data, passphrase: passphrase_encrypt(bytes(data), passphrase)
+"""
 
 
 def test_counts_and_users(built: tuple[Path, dict], tmp_path: Path) -> None:
