@@ -491,13 +491,16 @@ def test_add_refuses_a_bucket_without_lock_and_wrong_credentials(  # type: ignor
     assert not AuditEvent.objects.filter(detail__icontains="salah\\n").exists()
 
 
-@pytest.mark.slow  # the S3 layer retries with back-off before it gives up (about 3 s)
-def test_add_refuses_an_endpoint_nobody_answers(office) -> None:  # type: ignore[no-untyped-def]
+def test_add_refuses_an_endpoint_nobody_answers(office, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import socket
 
     from brankas.core.errors import BrankasError
+    from brankas.core.offsite import remote
     from brankas.web.offsite.services import remote_add
 
+    # Every attempt still made (the retries: test_remote.py), each back-off capped at 10 ms:
+    # the refusal is what is tested here, 2.4 s of sleep otherwise.
+    monkeypatch.setattr(remote, "RETRY_CAP", 0.01)
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

@@ -122,21 +122,23 @@ def test_a_registered_document_is_covered_by_every_active_holder(office) -> None
                                                         [("kabid", True), ("kasi", True)], True)
 
 
-@pytest.mark.slow  # 20,000 inserts
-def test_coverage_of_20000_documents_takes_a_fixed_number_of_queries(
+@pytest.mark.slow  # 4,000 inserts
+def test_coverage_of_4000_documents_takes_a_fixed_number_of_queries(
         office, django_assert_max_num_queries) -> None:
+    """A query a row would be thousands here (20,000 documents before s20: a fifth of the
+    inserts, the same bound on the queries)."""
     kasi, rec = office.keys["kasi"].fingerprint, recovery_fp(office)
     revoked = fake_key(office.users["kadis"], revoked_at=timezone.now())
     documents(office.users["operator"],
-              [[kasi, rec] if n % 4 else [revoked.fingerprint, rec] for n in range(20_000)])
+              [[kasi, rec] if n % 4 else [revoked.fingerprint, rec] for n in range(4_000)])
     with django_assert_max_num_queries(4):  # keys, the office, documents, letters
         rows = list(key_coverage(actor=office.users["kasi"]))
-    assert len(rows) == 20_000
-    assert sum(r.recovery_only for r in rows) == 5_000
+    assert len(rows) == 4_000
+    assert sum(r.recovery_only for r in rows) == 1_000
     with django_assert_max_num_queries(3):  # keys, documents grouped, letters grouped
-        assert recovery_only_counts() == (5_000, 0)
+        assert recovery_only_counts() == (1_000, 0)
     with django_assert_max_num_queries(8):
-        page = Paginator(Coverage(recovery_only=True), 50).page(100)
+        page = Paginator(Coverage(recovery_only=True), 50).page(20)  # the last one
     assert len(page.object_list) == 50 and all(r.recovery_only for r in page.object_list)
 
 
