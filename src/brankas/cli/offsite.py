@@ -49,15 +49,21 @@ def _progress(title: str, quiet: bool) -> Iterator[Any]:
 
 def _push_modules() -> Any:
     """The push's modules (its services, the S3 layer, urllib3 and botocore's signer),
-    loaded as a one-time set-up with the collector paused, as Django's set-up is
-    (``core.startup``): a no-change push is mostly start-up (s20)."""
-    from brankas.core import startup
+    loaded in one go with the cyclic collector paused, as Django's set-up is
+    (``core.startup``; not frozen: an in-process caller's objects stay collectable): a
+    no-change push is mostly start-up (s20)."""
+    import gc
 
-    with startup.collector_paused():
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
         from brankas.core.offsite.remote import load_transport
         from brankas.web.offsite.services import offsite_push
 
         load_transport()
+    finally:
+        if was_on:
+            gc.enable()
     return offsite_push
 
 
