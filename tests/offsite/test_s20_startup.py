@@ -32,7 +32,8 @@ with open(sys.argv[1], "w") as fh:
 
 # Not needed by a push that sends nothing new (each was imported by one before, s20).
 NOT_NEEDED = ["zxcvbn", "brankas.web.backup.services", "brankas.cli.backup", "rich",
-              "brankas.web.backup.snapshot", "cryptography.hazmat.primitives.serialization"]
+              "brankas.web.backup.snapshot", "cryptography.hazmat.primitives.serialization",
+              "brankas.core.disk.bag"]
 # Needed: the check is live.
 NEEDED = ["brankas.web.offsite.services", "brankas.core.offsite.remote", "urllib3",
           "botocore.auth", "brankas.web.backup.registerseq", "argon2"]
