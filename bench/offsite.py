@@ -1,5 +1,6 @@
-"""``python -m bench.offsite [WORK] [ROUNDS]`` (in ``make bench``): ``brankas offsite push``
-against ``rclone copy`` of the same files to the same S3 server (issue 18).
+"""``python -m bench.offsite [WORK] [ROUNDS]`` (in ``make bench``; ``--help``): ``brankas
+offsite push`` against ``rclone copy`` of the same files to the same S3 server (issue 18).
+WORK (default ``.bench/offsite``) is a scratch folder, deleted before and after the run.
 
 Set-up (not timed): 1,000 PDFs of 50-500 KiB (``data.backup_tree``: about 270 MB, a
 quarter exempted) imported into a fresh instance; a throw-away SeaweedFS server
@@ -55,10 +56,26 @@ def _line(tag: str, run: proc.Run, extra: str = "") -> str:
             f"peak {run.peak_rss_kib / 1024:5.0f} MiB  {extra}")
 
 
+def _arguments(argv: list[str]) -> tuple[Path, int]:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.offsite",
+        description="brankas offsite push (full, then no change) against rclone copy of the "
+                    "same files to the same throw-away S3 server (issue 18).")
+    parser.add_argument("work", nargs="?", type=Path, default=ROOT / ".bench" / "offsite",
+                        help="a scratch folder: DELETED before and after the run "
+                             "(default .bench/offsite)")
+    parser.add_argument("rounds", nargs="?", type=int, default=2,
+                        help="rounds, each on a prefix of its own (default 2)")
+    args = parser.parse_args(argv)
+    if args.rounds < 1:
+        parser.error("rounds must be at least 1")
+    return args.work.absolute(), args.rounds
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    work = Path(args[0] if args else ROOT / ".bench" / "offsite").absolute()
-    rounds = int(args[1]) if len(args) > 1 else 2
+    work, rounds = _arguments(sys.argv[1:] if argv is None else argv)
     if shutil.which("rclone") is None:
         print("bench.offsite: rclone is missing (sh scripts/system-deps.sh rclone)",
               file=sys.stderr)

@@ -13,7 +13,6 @@ import click
 
 from brankas.cli.app import main
 from brankas.cli.auth import acting_user
-from brankas.cli.backup import progress_bar
 from brankas.cli.runtime import emit_json, fail, handles_errors, read_secret_file
 
 NOT_IMMUTABLE = ("PERINGATAN: remote ini TIDAK IMMUTABLE: versi yang dikunci dapat dihapus "
@@ -42,8 +41,30 @@ def _progress(title: str, quiet: bool) -> Iterator[Any]:
     if quiet or not os.isatty(2):
         yield None
         return
+    from brankas.cli.backup import progress_bar  # (its module: the backup's commands)
+
     with progress_bar(title, quiet) as update:
         yield update
+
+
+def _push_modules() -> Any:
+    """The push's modules (its services, the S3 layer, urllib3 and botocore's signer),
+    loaded in one go with the cyclic collector paused, as Django's set-up is
+    (``core.startup``; not frozen: an in-process caller's objects stay collectable): a
+    no-change push is mostly start-up (s20)."""
+    import gc
+
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        from brankas.core.offsite.remote import load_transport
+        from brankas.web.offsite.services import offsite_push
+
+        load_transport()
+    finally:
+        if was_on:
+            gc.enable()
+    return offsite_push
 
 
 @main.group()
@@ -132,7 +153,7 @@ def list_cmd(actor, as_json: bool) -> None:  # type: ignore[no-untyped-def]
 def push_cmd(actor, name: str, bwlimit: str | None, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     """Push to remote NAME what it lacks (an interrupted push resumes), then a new sealed
     index."""
-    from brankas.web.offsite.services import offsite_push
+    offsite_push = _push_modules()
 
     rate = parse_rate(bwlimit) if bwlimit else None
     with _progress("offsite", as_json) as on_progress:

@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from brankas.core import startup
 from brankas.core.errors import message
 
 USAGE_STATUS = 2
@@ -141,7 +142,8 @@ class BrankasGroup(LazyGroup):
     def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         standalone = kwargs.pop("standalone_mode", True)
         try:
-            done = super().main(*args, standalone_mode=False, **kwargs)  # type: ignore[call-overload]
+            with startup.command_starting():
+                done = super().main(*args, standalone_mode=False, **kwargs)  # type: ignore[call-overload]
         except click.UsageError as exc:
             click.echo(f"brankas: {usage_text(exc)}", err=True)
             click.echo(_help_hint(exc), err=True)

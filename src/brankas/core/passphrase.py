@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from zxcvbn import zxcvbn
-
 from brankas.core.errors import InvalidInput
 
 MIN_LENGTH = 12
@@ -111,6 +109,10 @@ def check_passphrase(passphrase: str, *, user_inputs: list[str] | None = None) -
     # zxcvbn 4.5 refuses inputs over 72 characters (and crashes on ""): the first 72
     # characters decide the score, which is ample for a passphrase that long.
     sample = passphrase[:72]
+    # Imported here: its word lists cost about 0.03 s of every command that merely
+    # imports the keys' services (an offsite push, s20).
+    from zxcvbn import zxcvbn
+
     result: dict[str, Any] = (
         zxcvbn(sample, user_inputs=[u for u in (user_inputs or []) if u])
         if sample

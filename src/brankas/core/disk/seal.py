@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
@@ -71,6 +71,10 @@ class OfficeKey:
 
 
 def generate() -> OfficeKey:
+    # (imported here: its package loads SSH keys' and every cipher's modules, ~8 ms of
+    # every command that seals, for the raw encodings of a key made once; s20)
+    from cryptography.hazmat.primitives import serialization
+
     key = Ed25519PrivateKey.generate()
     public = key.public_key().public_bytes(serialization.Encoding.Raw,
                                            serialization.PublicFormat.Raw)

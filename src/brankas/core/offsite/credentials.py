@@ -5,7 +5,6 @@ nowhere else (no message, no log, no database)."""
 
 from __future__ import annotations
 
-import configparser
 import os
 import stat
 from pathlib import Path
@@ -47,6 +46,8 @@ def credentials_from_file(path: Path, profile: str) -> tuple[str, str, str | Non
         raise refuse(("tidak dapat dibaca", "unreadable")) from exc
     # A decoding or parsing error holds the file's text (the secret): refused outside the
     # except clause, so that it is not even the refusal's __context__.
+    import configparser  # (here: only an office naming a credentials file reads one)
+
     parser = configparser.ConfigParser(interpolation=None)
     try:
         parser.read_string(raw.decode("utf-8"))

@@ -1105,6 +1105,16 @@ class _Keys:
         return f"<credentials {shown(self.access_key, 32)}>"
 
 
+def load_transport() -> None:
+    """Import now what the first request would (urllib3, botocore's signer and
+    ``AWSRequest``): for a caller that loads its modules in one go, at its start
+    (``brankas offsite push``: with the collector paused)."""
+    import urllib3  # noqa: F401
+    from botocore.awsrequest import AWSRequest  # noqa: F401
+
+    _signer_class()
+
+
 @functools.cache
 def _signer_class() -> type:
     """botocore's ``S3SigV4Auth`` whose payload hash is the SHA-256 the caller already

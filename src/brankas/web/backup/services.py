@@ -67,6 +67,7 @@ from brankas.web.audit.services import audit_record
 from brankas.web.backup import custodyhook, healthhook, journal, registers, runfiles, sealing
 from brankas.web.backup import segments as auditsegments
 from brankas.web.backup.models import BackupCopy, BackupRun, Medium, MediumCheck
+from brankas.web.backup.registerseq import register_seq as _register_seq  # s20: its own module
 from brankas.web.backup.snapshot import DISK_MODELS, snapshot_write
 from brankas.web.backup.versions import superseded_hashes
 from brankas.web.consistency import one_view
@@ -688,21 +689,6 @@ def _record_completed(run: BackupRun, medium: Medium, actor: User, control: dict
     counts.agendas.clear()  # in the run's row now: not held twice once it is read back
     run.refresh_from_db()
     medium.refresh_from_db()
-
-
-# Audit entries that do not change what a snapshot restores: sign-ins and the backup's
-# own bookkeeping (which the control lists on the disk carry), and an offsite push's
-# (s18 OB: the offsite tables are not in the snapshot).
-_BOOKKEEPING = ("auth.", "backup.", "offsite.")
-
-
-def _register_seq() -> int:
-    """The last audit entry that is not bookkeeping: every change to the register, users,
-    keys or office writes one."""
-    qs = AuditEvent.objects.all()
-    for prefix in _BOOKKEEPING:
-        qs = qs.exclude(action__startswith=prefix)
-    return int(qs.aggregate(n=Max("seq"))["n"] or 0)
 
 
 def _key_path(key: HolderKey) -> str:

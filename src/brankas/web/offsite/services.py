@@ -337,11 +337,11 @@ def _push(actor: User, remote: Remote, client: Any, on_progress: Progress | None
 
 
 def _register_seq() -> int:
-    """The disk's rule (``backup.services._register_seq``): the last audit entry that is
+    """The disk's rule (``backup.registerseq``): the last audit entry that is
     not a sign-in or a backup's or a push's own bookkeeping."""
-    from brankas.web.backup.services import _register_seq as disk_register_seq
+    from brankas.web.backup.registerseq import register_seq  # (not the backup's services)
 
-    return disk_register_seq()
+    return register_seq()
 
 
 def _sources(files: runfiles.RunFiles, remote: Remote, push: Push
@@ -349,8 +349,6 @@ def _sources(files: runfiles.RunFiles, remote: Remote, push: Push
     """The disk bag's files, read in one transaction: the archive, letters, keys and
     anchors, and this push's folder (registers and snapshot written to ``files``,
     encrypted where a disk has them encrypted) and the audit segment since the last push."""
-    from brankas.web.backup.services import _write_run_files  # the disk's writers
-
     home = str(brankas_settings().home)
     folder = f"{RUNS_DIR}/{push.folder}"
     with one_view():
@@ -375,6 +373,8 @@ def _sources(files: runfiles.RunFiles, remote: Remote, push: Push
         if not done.filter(register_seq=push.register_seq).exists():
             # The registers and the snapshot, unless a completed push holds them as they
             # still are (only sign-ins, backups and pushes happened since).
+            from brankas.web.backup.services import _write_run_files  # the disk's writers
+
             sealing = _SealingFiles(files, recipients)
             made = _write_run_files(sealing, readers)  # type: ignore[arg-type]
             for n, w in made.items():
