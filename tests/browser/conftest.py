@@ -255,8 +255,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     the test database, then transactional ones, then those without one; its hook and
     tests/conftest.py's are both ``tryfirst``, and pytest-django's runs second), which
     scatters the modules tests/conftest.py put at the heads of the shares. So here
-    (``_long_first``): the SOP walks (tests/browser/test_sop_walk.py, about a minute each),
-    one at the head of each share, then the modules of a few slow tests that use no test
+    (``_long_first``): the SOP walk (tests/browser/test_sop_walk.py, about a minute; one
+    test for both languages since session 20) at the head of the first share, then the modules of a few slow tests that use no test
     database (a kill test, a real-process smoke test; each module whole, spread over the
     shares): such a test may run anywhere. Those on the test database (the hostile-disk
     corpus, transactional) go first within their group, whose order is kept: a
