@@ -256,11 +256,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     tests/conftest.py's are both ``tryfirst``, and pytest-django's runs second), which
     scatters the modules tests/conftest.py put at the heads of the shares. So here
     (``_long_first``): the SOP walk (tests/browser/test_sop_walk.py, about a minute; one
-    test for both languages since session 20) at the head of the first share, then the modules of a few slow tests that use no test
-    database (a kill test, a real-process smoke test; each module whole, spread over the
-    shares): such a test may run anywhere. Those on the test database (the hostile-disk
-    corpus, transactional) go first within their group, whose order is kept: a
-    transactional test's flush comes after the tests that use the database as migrated."""
+    test for both languages since session 20) at the head of the first share, then the
+    modules of a few slow tests that use no test database (a kill test, a real-process
+    smoke test; each module whole, spread over the shares): such a test may run anywhere.
+    Those on the test database (the hostile-disk corpus, transactional) go first within
+    their group, whose order is kept: a transactional test's flush comes after the tests
+    that use the database as migrated."""
     workerinput = getattr(config, "workerinput", None)
     workers = int(workerinput["workercount"]) if workerinput else 1
     items[:] = _long_first(items, workers)

@@ -153,6 +153,14 @@ class Walk:
                 self.arrived[id(page)] = request  # what brought the page its document
         page.on("response", on_response)
 
+        def on_request(request: Any) -> None:
+            # Everything comes from the office's own server: no CDN, no web font, no remote
+            # URL (the browser's own PDF viewer loads chrome: and chrome-extension: pages).
+            if (request.url.split(":", 1)[0] in {"http", "https", "ws", "wss"}
+                    and not request.url.startswith(self.url + "/")):
+                self.note("remote", f"{request.url} asked for", self.lang_of(page))
+        page.on("request", on_request)
+
     def shown(self, page: Any) -> tuple[str, list[str]]:
         """The page's visible text (typed data removed) and its duplicate element ids, read
         in one call to the page (a look is made on every page: one round trip, not two)."""

@@ -87,6 +87,9 @@ def step_01_setup(w: Walk) -> None:
     try:
         w.goto(page, "/", look=False)
         assert page.url == w.url + "/setup/"
+        # The stylesheet shipped in the package is served and applied.
+        assert page.evaluate("getComputedStyle(document.querySelector('.topbar'))"
+                             ".backgroundColor") == "rgb(23, 65, 94)"
         w.switch_language(page)
         for name, value in OFFICE.items():
             page.locator(f"#id_{name}").fill(value)
@@ -105,6 +108,7 @@ def step_01_setup(w: Walk) -> None:
         w.click(page, page.locator("main a[href='/login/']"))
         w.goto(page, "/setup/")
         assert page.url == w.url + "/login/"  # never shown again
+        assert identity not in page.content()
     finally:
         page.close()
 
@@ -295,6 +299,10 @@ def step_08_registration(w: Walk) -> None:
         plain = make_pdf(pdf, text=f"{subject} MARKER")
         w.goto(page, "/documents/new/")
         page.check(f"input[name=direction][value={direction}]")
+        # The page's script names the other side after the direction (sender, addressee).
+        labels = page.locator("[data-correspondent-labels]")
+        assert labels.locator("label").inner_text().strip() == (
+            labels.get_attribute(f"data-{direction}") or "").strip(), direction
         page.check(f"input[name=classification][value={classification}]")
         page.locator("#id_number").fill(f"00{i}/{TODAY:%m}/{TODAY:%Y}")
         page.locator("#id_doc_date").fill(TODAY.isoformat())
@@ -306,10 +314,24 @@ def step_08_registration(w: Walk) -> None:
         match = re.fullmatch(re.escape(w.url) + r"/documents/(.+)/", page.url)
         assert match, f"not on the document's page: {page.url} {w.snapshots.get(page.url)}"
         agendas[(direction, classification)] = (match.group(1), plain)
+        if classification == "biasa":  # shown on its page
+            assert page.locator("iframe.pdf-frame").count() == 1, page.url
     w.data["agendas"] = agendas
     w.goto(page, "/documents/")
     listed = page.locator("main table").inner_text()
     assert all(a in listed for a, _ in agendas.values())
+    # The register's filters and its search box find each.
+    biasa, rahasia = (agendas[("penerimaan", c)][0] for c in ("biasa", "rahasia"))
+    form = page.locator("main form[role=search]")
+    form.locator("select[name=classification]").select_option("rahasia")
+    w.submit(page, form)
+    listed = page.locator("main table").inner_text()
+    assert rahasia in listed and biasa not in listed, listed
+    w.goto(page, "/documents/")
+    form.locator("input[name=q]").fill("upacara")
+    w.submit(page, form)
+    listed = page.locator("main table").inner_text()
+    assert biasa in listed and rahasia not in listed, listed
     secret = w.server.home / "arsip" / "dikecualikan"
     assert len(list(secret.rglob("*.pdf.age"))) == 2
     assert not list(secret.rglob("*.pdf"))
@@ -318,9 +340,14 @@ def step_08_registration(w: Walk) -> None:
     agenda, plain = agendas[("penerimaan", "rahasia")]
     w.goto(kabid, f"/documents/{agenda}/")
     form = w.form(kabid, "/open")
+    form.locator("input[type=password]").fill("bukan frasa sandinya sama sekali")
+    w.submit(kabid, form, ok=False)
+    assert kabid.locator(".alert-error, .has-error").count() >= 1, "a wrong passphrase taken"
+    form = w.form(kabid, "/open")
     form.locator("input[type=password]").fill(KEY_PP["kabid"])
     with kabid.expect_download() as info:
         form.locator("button[type=submit]").click()
+    assert info.value.suggested_filename == f"{agenda}.pdf"
     assert Path(info.value.path()).read_bytes() == plain
 
 
