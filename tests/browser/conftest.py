@@ -121,6 +121,10 @@ def starting(base: Path, lang: str = "en", *, quick_keys: bool = False) -> Itera
     module = "tests.browser.quick_serve" if quick_keys else "brankas"
     if quick_keys and (template := _migrated_template(base)) is not None:
         env["QUICK_SERVE_MIGRATED"] = str(template)  # tests/browser/quick_serve.py
+        # and the rebuilds it starts (a drill's, a recover's) likewise (tests/web/rebuilds.py)
+        from tests.web.rebuilds import quick_rebuild_env
+
+        env.update(quick_rebuild_env(base))
     process = subprocess.Popen([sys.executable, "-m", module, "serve", "--host", "127.0.0.1",
                                 "--port", str(port)], env=env, stdout=log, stderr=log,
                                cwd=ROOT)

@@ -26,7 +26,7 @@ from brankas.web.ui import jobs
 from tests.conftest import PASSPHRASES, PASSWORDS
 from tests.web.ui.conftest import register_directly, text_of
 
-pytestmark = pytest.mark.usefixtures("no_job_left_running")
+pytestmark = pytest.mark.usefixtures("no_job_left_running", "quick_rebuilds")
 
 
 def _disk(office, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
