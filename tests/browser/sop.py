@@ -120,6 +120,9 @@ class Walk:
     # No other-language look while set: a page whose words were fixed in the language it
     # was asked in (a rebuild's refusal, in its process's language); walked in both instead.
     twin_off: bool = False
+    # Pages looked at that could not be asked for again (no request of their own seen):
+    # check_every_page_was_seen_in_both_languages lists them.
+    not_twinned: list[str] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -245,8 +248,12 @@ class Walk:
         job's status texts), not drawn by Chromium. Skipped when the same URL showed the
         same text before."""
         request = self.arrived.get(id(page))
-        if self.twin_off or request is None or request.url != page.url:
-            return  # not a page of its own (a download, a page never navigated)
+        if self.twin_off:
+            return
+        if request is None or request.url != page.url:
+            self.not_twinned.append(f"[{self.lang_of(page)}] {self.step}: {page.url} "
+                                    f"(arrived: {request.url if request else None})")
+            return
         key = (request.method, page.url, hash(text))
         path = page.url.removeprefix(self.url)
         if key in self.twinned or (request.method != "GET"

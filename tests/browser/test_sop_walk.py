@@ -800,6 +800,7 @@ def step_20_recover_at_first_run(w: Walk) -> None:
         fresh.passwords = w.passwords
         fresh.sign_in_fresh("sandiman").context.close()
     finally:
+        w.not_twinned += fresh.not_twinned
         page.close()
         for other in [*fresh.pages.values(), *fresh.twins.values()]:
             other.context.close()
@@ -1032,7 +1033,17 @@ def check_papers_show_the_edited_office_profile(w: Walk) -> None:
         assert SOP_NUMBER in text, f"report {i}: the SOP's number is not cited"
 
 
+def check_every_page_was_seen_in_both_languages(w: Walk) -> None:
+    """Every page looked at was looked at in the other language too (``Walk.twin_look``),
+    and there were pages to look at: the check of the other language cannot be skipped
+    silently."""
+    assert w.not_twinned == [], w.not_twinned
+    assert len(w.twinned) >= 60, f"only {len(w.twinned)} pages seen in the other language"
+    assert sum(method != "GET" for method, _, _ in w.twinned) >= 8, "few refusals sent again"
+
+
 CHECKS: list[Callable[[Walk], None]] = [
+    check_every_page_was_seen_in_both_languages,
     check_backup_result_offers_a_safe_when_there_is_none,
     check_refused_backup_offers_the_check_out,
     check_report_period_not_in_the_future,
