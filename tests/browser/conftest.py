@@ -121,6 +121,10 @@ def starting(base: Path, lang: str = "en", *, quick_keys: bool = False) -> Itera
     module = "tests.browser.quick_serve" if quick_keys else "brankas"
     if quick_keys and (template := _migrated_template(base)) is not None:
         env["QUICK_SERVE_MIGRATED"] = str(template)  # tests/browser/quick_serve.py
+        # and the rebuilds it starts (a drill's, a recover's) likewise (tests/web/rebuilds.py)
+        from tests.web.rebuilds import quick_rebuild_env
+
+        env.update(quick_rebuild_env(base))
     process = subprocess.Popen([sys.executable, "-m", module, "serve", "--host", "127.0.0.1",
                                 "--port", str(port)], env=env, stdout=log, stderr=log,
                                cwd=ROOT)
@@ -255,12 +259,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     the test database, then transactional ones, then those without one; its hook and
     tests/conftest.py's are both ``tryfirst``, and pytest-django's runs second), which
     scatters the modules tests/conftest.py put at the heads of the shares. So here
-    (``_long_first``): the SOP walks (tests/browser/test_sop_walk.py, about a minute each),
-    one at the head of each share, then the modules of a few slow tests that use no test
-    database (a kill test, a real-process smoke test; each module whole, spread over the
-    shares): such a test may run anywhere. Those on the test database (the hostile-disk
-    corpus, transactional) go first within their group, whose order is kept: a
-    transactional test's flush comes after the tests that use the database as migrated."""
+    (``_long_first``): the SOP walk (tests/browser/test_sop_walk.py, about a minute; one
+    test for both languages since session 20) at the head of the first share, then the
+    modules of a few slow tests that use no test database (a kill test, a real-process
+    smoke test; each module whole, spread over the shares): such a test may run anywhere.
+    Those on the test database (the hostile-disk corpus, transactional) go first within
+    their group, whose order is kept: a transactional test's flush comes after the tests
+    that use the database as migrated."""
     workerinput = getattr(config, "workerinput", None)
     workers = int(workerinput["workercount"]) if workerinput else 1
     items[:] = _long_first(items, workers)

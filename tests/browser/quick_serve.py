@@ -16,7 +16,8 @@ Two more of the test process's shortcuts (tests/clirun.py), for the same reason:
   then the command's own ``migrate`` runs as always and finds nothing left to apply (as
   ``clirun._MigratedTemplate``; the same database as migrating gives: test_clirun.py
   ``test_a_new_database_copied_from_the_migrated_one_is_the_database_migrate_makes``).
-  A recover's rebuild (a process of its own) migrates in full."""
+  A recover's or a drill's rebuild (a process of its own, started by the server) does
+  likewise through tests/web/quick_rebuild/sitecustomize.py (``starting`` sets it up)."""
 
 import os
 from unittest import mock

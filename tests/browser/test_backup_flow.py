@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.test_operator_flow import sign_in
+from tests.browser.pages import sign_in
 from tests.conftest import make_pdf
 
 pytestmark = pytest.mark.browser

@@ -25,7 +25,7 @@ import pytest
 
 from brankas.core import crypto
 from tests.browser.conftest import Server, serve
-from tests.browser.test_operator_flow import add_user, menu, register, sign_in, sign_out
+from tests.browser.pages import add_user, menu, register, sign_in, sign_out
 from tests.conftest import make_pdf, quick_key_making
 
 pytestmark = pytest.mark.browser

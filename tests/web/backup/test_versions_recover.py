@@ -20,7 +20,8 @@ from tests.web.backup.test_services import register
 from tests.web.keys.supersede import supersede_document, supersede_letter
 from tests.web.sendrequests.test_services import new_request
 
-pytestmark = pytest.mark.slow  # two real recover processes
+pytestmark = [pytest.mark.slow,  # two real recover processes
+              pytest.mark.usefixtures("quick_rebuilds")]
 
 
 def _recover(tmp_path: Path, disk: Path, identity: str, name: str, *extra: str) -> dict:  # type: ignore[type-arg]

@@ -21,7 +21,7 @@ from brankas.web.ui import jobs
 from tests.conftest import PASSPHRASES
 from tests.web.ui.conftest import register_directly, text_of
 
-pytestmark = pytest.mark.usefixtures("no_job_left_running")
+pytestmark = pytest.mark.usefixtures("no_job_left_running", "quick_rebuilds")
 
 
 def _errors(page: str) -> list[str]:

@@ -10,7 +10,6 @@ import http.cookiejar
 import json
 import os
 import re
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -27,7 +26,7 @@ from brankas.web.ui import jobs
 from tests.conftest import PASSPHRASES, PASSWORDS
 from tests.web.ui.conftest import register_directly, text_of
 
-pytestmark = pytest.mark.usefixtures("no_job_left_running")
+pytestmark = pytest.mark.usefixtures("no_job_left_running", "quick_rebuilds")
 
 
 def _disk(office, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
@@ -130,12 +129,6 @@ def test_the_recover_page_refuses_hostile_folders_and_an_office_already_set_up(
 
 # -- with a real server ----------------------------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class Browser:
     """Cookies and the CSRF token, as a browser keeps them."""
 
@@ -161,33 +154,23 @@ class Browser:
 def test_a_served_instance_recovered_from_shares_serves_the_office_without_a_restart(
         transactional_db, office, settings, tmp_path):
     from brankas.core.keyring import shares as core_shares
+    from tests.browser.conftest import starting
 
-    # The users of the disk sign in on a real server: their password with its hasher.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
-    kasi = office.users["kasi"]
-    kasi.set_password(PASSWORDS["kasi"])
-    kasi.save()
-    dest = _disk(office, tmp_path)
-    words = core_shares.split(office.recovery_identity, shares=3, threshold=2)
+    # A fresh computer's server (tests/browser/conftest.py: its new database given the
+    # tables this process migrated, as migrating gives them), started first: it starts
+    # while the disk is made.
+    with starting(tmp_path / "laptop-baru", "en", quick_keys=True) as started:
+        # The users of the disk sign in on a real server: their password with its hasher.
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+        kasi = office.users["kasi"]
+        kasi.set_password(PASSWORDS["kasi"])
+        kasi.save()
+        dest = _disk(office, tmp_path)
+        words = core_shares.split(office.recovery_identity, shares=3, threshold=2)
 
-    home = tmp_path / "laptop-baru"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BRANKAS_")}
-    env.update({"BRANKAS_HOME": str(home), "BRANKAS_LANG": "en"})
-    port = _free_port()
-    log = open(tmp_path / "server.log", "wb")  # noqa: SIM115 - closed below
-    server = subprocess.Popen([sys.executable, "-m", "brankas", "serve", "--host", "127.0.0.1",
-                               "--port", str(port)], env=env, stdout=log, stderr=log)
-    browser = Browser(f"http://127.0.0.1:{port}")
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                status, where, page = browser.get("/")
-                break
-            except (urllib.error.URLError, ConnectionError):
-                assert server.poll() is None and time.monotonic() < deadline, \
-                    (tmp_path / "server.log").read_text()[-3000:]
-                time.sleep(0.05)
+        server = started.ready()
+        browser = Browser(server.url)
+        status, where, page = browser.get("/")
         assert where.endswith("/setup/") and "/setup/recover/" in page
         browser.get("/setup/recover/")
         shares = "\n\n".join(core_shares.share_text(w) for w in words[:2])
@@ -212,11 +195,7 @@ def test_a_served_instance_recovered_from_shares_serves_the_office_without_a_res
                                                         "password": PASSWORDS["kasi"]})
         assert urllib.parse.urlparse(where).path == "/", page[-2000:]
         assert office.office.name in page
-        assert server.poll() is None
-    finally:
-        server.terminate()
-        server.wait(30)
-        log.close()
+        assert server.process.poll() is None
 
 
 @pytest.mark.slow

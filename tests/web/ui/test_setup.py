@@ -116,3 +116,24 @@ def test_setup_refusals_create_nothing(client, fresh, change, message):
     assert message in page
     assert "AGE-SECRET-KEY" not in page
     assert not Office.objects.exists() and not User.objects.exists()
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_the_page_showing_the_recovery_key_speaks_one_language(client, fresh, lang):
+    """The page the setup shows once (the office recovery key) has no word of the other
+    language. The SOP walk (tests/browser/test_sop_walk.py) sets the office up in one
+    language; this page cannot be asked for again in the other (tests/browser/sop.py
+    ``NOT_REPLAYED``), so both are here."""
+    from tests.browser.language import foreign_words
+    from tests.web.ui.test_every_page import visible_text
+
+    client.post("/i18n/setlang/", {"language": lang, "next": "/setup/"})
+    r = client.post("/setup/", SETUP)
+    assert r.status_code == 200 and 'id="recovery-identity"' in r.content.decode()
+    # The language switch names each language in its own (marked lang="id"/"en": the SOP
+    # walk's look leaves such text out): not the page's words.
+    text = " ".join(visible_text(r.content.decode())).replace("Bahasa Indonesia", " ")
+    for value in sorted(SETUP.values(), key=len, reverse=True):
+        text = text.replace(value, " ")
+    text = re.sub(r"AGE-SECRET-KEY-1[0-9A-Z]+|age1[0-9a-z]+|\S*[/\\]\S*", " ", text)
+    assert foreign_words(text, lang) == set(), text

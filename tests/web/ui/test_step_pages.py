@@ -16,7 +16,7 @@ from brankas.web.ui import jobs
 from tests.conftest import PASSPHRASES, make_pdf
 from tests.web.ui.conftest import english, register_directly, text_of
 
-pytestmark = pytest.mark.usefixtures("no_job_left_running")
+pytestmark = pytest.mark.usefixtures("no_job_left_running", "quick_rebuilds")
 
 
 def finished(response, prefix: str = "/backup/steps/") -> jobs.Job:  # type: ignore[no-untyped-def]
