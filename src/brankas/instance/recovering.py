@@ -361,25 +361,27 @@ def recover_in_place(*, dest: Path | str, passphrase: str | None = None,
         raise
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     aside = home.parent / f".{home.name}.before-recover-{stamp}-{uuid.uuid4().hex[:6]}"
-    _close_database()
-    try:
-        os.replace(home, aside)
-    except OSError as exc:
-        raise SetupError("recover_switch_failed", path=str(built),
-                         reason=exc.strerror or str(exc)) from None
-    try:
-        os.replace(built, home)
-    except OSError as exc:
-        os.replace(aside, home)
-        raise SetupError("recover_switch_failed", path=str(built),
-                         reason=exc.strerror or str(exc)) from None
-    fsync_dir(home.parent)
-    secret = config.read_secret_key(settings)
-    if secret:
-        django_settings.SECRET_KEY = secret
     from brankas.core.register import store
+    from brankas.instance.gate import SERVED
 
-    store.create_layout(settings)
+    with SERVED.closed():  # no request opens the database while the homes change places
+        _close_database()
+        try:
+            os.replace(home, aside)
+        except OSError as exc:
+            raise SetupError("recover_switch_failed", path=str(built),
+                             reason=exc.strerror or str(exc)) from None
+        try:
+            os.replace(built, home)
+        except OSError as exc:
+            os.replace(aside, home)
+            raise SetupError("recover_switch_failed", path=str(built),
+                             reason=exc.strerror or str(exc)) from None
+        fsync_dir(home.parent)
+        secret = config.read_secret_key(settings)
+        if secret:
+            django_settings.SECRET_KEY = secret
+        store.create_layout(settings)
     report["home"] = str(home)
     return Switched(report=report, set_aside=str(aside))
 

@@ -59,6 +59,7 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend",
                      "QUEUES": ["default", "offsite", "ocr"]}}
 
 MIDDLEWARE = [
+    "brankas.web.ui.middleware.SwitchGateMiddleware",  # a recover's swap of the home
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "brankas.web.ui.middleware.IndonesianFirstMiddleware",

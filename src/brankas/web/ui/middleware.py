@@ -9,6 +9,20 @@ from django.urls import reverse
 from brankas.web.accounts.selectors import is_initialized
 
 
+class SwitchGateMiddleware:
+    """First in the chain: a request waits at the served home's gate while a recover swaps
+    the rebuilt home into place (``brankas.instance.gate``), then runs on the new one."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from brankas.instance.gate import SERVED
+
+        with SERVED.request():
+            return self.get_response(request)
+
+
 class FirstRunMiddleware:
     """Until the office is set up, every page leads to the first-run setup page (the
     language switch and the static files stay reachable)."""

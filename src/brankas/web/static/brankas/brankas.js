@@ -70,7 +70,8 @@
       fetch(url, {credentials: "same-origin", cache: "no-store"})
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (data) {
-          if (!data) return;
+          // not an answer (a recover swapping the office in, a server restarting): ask again
+          if (!data) { window.setTimeout(poll, 3000); return; }
           show(data);
           if (data.state !== "running") window.location.reload();
           else window.setTimeout(poll, 1000);
