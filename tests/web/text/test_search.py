@@ -312,3 +312,25 @@ def test_the_first_page_and_its_capped_count_read_the_index_once(office, monkeyp
     assert results.count() == 13
     whole = list(results[0:None])
     assert len(whole) == 13 and results.count() == 13
+
+
+def test_the_snippets_read_the_page_s_id_range_once(office) -> None:  # type: ignore[no-untyped-def]
+    """SQLite: the snippets' query gives FTS5 the ids' range (one pass over the words'
+    doclists), not the ids (``rowid IN``: the whole match started again for each id); the
+    ids are still the only rows with a snippet."""
+    if connection.vendor != "sqlite":
+        pytest.skip("FTS5's plan")
+    from brankas.web.text import fts
+    from brankas.web.text.selectors import DOC, text_snippets
+
+    made = [doc(office, body=f"rapat koordinasi ke-{i} stunting") for i in range(6)]
+    doc(office, body="rapat tanpa kata lain")
+    chosen = [made[1].pk, made[4].pk]
+    assert set(text_snippets("rapat stunting", chosen)) == set(chosen)
+    sql = fts.snippets_sql("sqlite", 2, DOC).replace("%s", "?")
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + sql,
+                       ["[", "]", '"rapat"', min(chosen), max(chosen), *chosen, "x"])
+        plan = " | ".join(str(r[-1]) for r in cursor.fetchall())
+    index = plan.split("VIRTUAL TABLE INDEX ", 1)[1].split(" ", 1)[0]
+    assert "=" not in index and ">" in index and "<" in index, plan

@@ -134,8 +134,10 @@ def text_snippets(query: str | None, ids: list[int]) -> dict[int, str]:
     vendor = connection.vendor
     marks = fts.snippet_marks()  # the text's own private-use marks are no match
     with connection.cursor() as cursor:
+        span = [min(ids), max(ids)] if vendor == "sqlite" else []
         cursor.execute(fts.snippets_sql(vendor, len(ids), DOC),
-                       [*marks, fts.match_param(vendor, found), *ids, Category.EXEMPTED.value])
+                       [*marks, fts.match_param(vendor, found), *span, *ids,
+                        Category.EXEMPTED.value])
         return {int(i): fts.marked(str(s), marks) for i, s in cursor.fetchall()}
 
 
