@@ -306,7 +306,8 @@ def test_the_first_page_and_its_capped_count_read_the_index_once(office, monkeyp
             count, capped = paginator.count, paginator.capped
         assert (count, capped) == (min(13, cap), cap < 13), (cap, per_page)
         assert len(page.object_list) == min(per_page, 13)
-        passes = [q["sql"] for q in queries.captured_queries if index in q["sql"]]
+        passes = [q["sql"] for q in queries.captured_queries  # (PostgreSQL's estimate: no row)
+                  if index in q["sql"] and not q["sql"].startswith("EXPLAIN")]
         assert len(passes) == reads, (cap, passes)
     results = selectors.document_search(actor=kasi, query="lelang")
     assert results.count() == 13

@@ -221,7 +221,8 @@ def field_match_sql(query: str, cursor: Any) -> tuple[str, list[str]] | None:
 # ---------------------------------------------------------------- the queries
 
 def matches_sql(vendor: str, where: str, *, score: bool, below: bool, limit: bool,
-                offset: bool, doc_table: str, ordered: bool = True) -> str:
+                offset: bool, doc_table: str, ordered: bool = True,
+                gathered: bool = False) -> str:
     """The texts matching the first parameter (the FTS5 expression on SQLite, the words on
     PostgreSQL) whose register entry satisfies ``where`` (SQL over ``doc_table``), newest
     entry first (the highest document id; in any order unless ``ordered``: a count), as
@@ -236,7 +237,12 @@ def matches_sql(vendor: str, where: str, *, score: bool, below: bool, limit: boo
     a join (a whole match run again for every register row, or "unable to use function
     MATCH") is avoided by ``CROSS JOIN``, which SQLite never reorders. With a LIMIT the
     query stops after that many matches: the score (bm25, ts_rank) is computed only for
-    the rows it returns."""
+    the rows it returns.
+
+    PostgreSQL, ``gathered``: the matches are taken from the GIN index (all of them), then
+    sorted, instead of the primary key walked backwards testing each text: the caller's
+    choice (``gather_matches``), as the planner prices the ``@@`` test of a text far below
+    its cost (the vector read from TOAST and decompressed: 10-15 us a text)."""
     if vendor == "sqlite":
         rank = f"-bm25({FTS})" if score else "0"
         sql = (f'SELECT {FTS}.rowid, {rank} FROM {FTS} CROSS JOIN "{doc_table}" '  # noqa: S608 (our names; values are parameters)
@@ -251,7 +257,10 @@ def matches_sql(vendor: str, where: str, *, score: bool, below: bool, limit: boo
            f"WHERE t.{VECTOR} @@ q.q"
            + (f" AND ({where})" if where else "")
            + (" AND t.document_id < %s" if below else "")
-           + (" ORDER BY t.document_id DESC" if ordered else ""))
+           # gathered: "+ 0" leaves the planner no index giving that order: it gathers
+           # every match from the GIN index and sorts them (``gather_matches``)
+           + ((" ORDER BY t.document_id + 0 DESC" if gathered else
+               " ORDER BY t.document_id DESC") if ordered else ""))
     sql += (" LIMIT %s" if limit else "") + (" OFFSET %s" if offset else "")
     if not score:
         return sql
@@ -261,6 +270,24 @@ def matches_sql(vendor: str, where: str, *, score: bool, below: bool, limit: boo
     # rows, each text read again by its primary key (docs/benchmarks.md, O2b).
     return (f"SELECT m.id, ts_rank(t.{VECTOR}, m.q, 1) FROM ({sql}) m(id, q) "  # noqa: S608 (our names; values are parameters)
             f"JOIN {TABLE} t ON t.document_id = m.id ORDER BY m.id DESC")
+
+
+def estimate_sql() -> str:
+    """PostgreSQL: the planner's estimate of the texts matching the words (the first
+    parameter), and of all texts: ``EXPLAIN`` of this, no row read."""
+    return (f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {TABLE} t "  # noqa: S608 (our names; values are parameters)
+            f"WHERE t.{VECTOR} @@ plainto_tsquery('{CONFIG}', %s)")
+
+
+def gather_matches(estimated: float, texts: float, wanted: int) -> bool:
+    """PostgreSQL: whether the newest ``wanted`` matches of words estimated in
+    ``estimated`` of ``texts`` texts are cheaper gathered from the GIN index (every
+    match read, then sorted: about ``estimated`` rows) than found by the primary key
+    walked backwards testing each text (about ``wanted * texts / estimated`` texts, each
+    vector read and tested). Equal costs a row: gathered when ``estimated`` is at most
+    the square root of ``wanted * texts`` (at 75,000 texts and 1,001 wanted: 8,660; a
+    word in most letters walks, four words found together in 5 % of them gather)."""
+    return estimated * estimated <= wanted * max(texts, 1.0)
 
 
 def match_param(vendor: str, found: list[str]) -> str:

@@ -76,9 +76,11 @@ def _matches(found: list[str], within: QuerySet[Document], *, score: bool = Fals
     where = _where(within.exclude(category=Category.EXEMPTED.value))
     if where is None:
         return []
+    gathered = (connection.vendor == "postgresql" and ordered and limit is not None
+                and _gathered(found, limit + offset))
     sql = fts.matches_sql(connection.vendor, where[0], score=score, below=below is not None,
                           limit=limit is not None, offset=offset > 0, doc_table=DOC,
-                          ordered=ordered)
+                          ordered=ordered, gathered=gathered)
     params = [fts.match_param(connection.vendor, found), *where[1],
               *([below] if below is not None else []), *([limit] if limit is not None else []),
               *([offset] if offset > 0 else [])]
@@ -92,6 +94,22 @@ def _window(found: list[str], within: QuerySet[Document]) -> list[tuple[int, flo
     more says whether older matches follow, and makes a capped count of up to ``RANKED`` +
     1 exact without a second pass over the index)."""
     return _matches(found, within, score=True, limit=RANKED + 1)
+
+
+def _gathered(found: list[str], wanted: int) -> bool:
+    """PostgreSQL: the newest ``wanted`` matches of ``found`` gathered from the GIN index
+    (``fts.gather_matches``, on the planner's estimates: one ``EXPLAIN``, no row read)?"""
+    with connection.cursor() as cursor:
+        cursor.execute(fts.estimate_sql(), [fts.match_param("postgresql", found)])
+        (plan,) = cursor.fetchone()
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [fts.TABLE])
+        (texts,) = cursor.fetchone()
+    if isinstance(plan, str):
+        import json
+
+        plan = json.loads(plan)
+    estimated = float(plan[0]["Plan"]["Plan Rows"])
+    return fts.gather_matches(estimated, float(texts), wanted)
 
 
 def text_search(query: str | None, *, within: QuerySet[Document], limit: int | None = None,
