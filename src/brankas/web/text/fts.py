@@ -207,15 +207,19 @@ def field_match_sql(query: str, cursor: Any) -> tuple[str, list[str]] | None:
     ``FIELD_MIN`` (no trigram), or found in more than ``FIELD_SPARSE`` rows (counted in the
     index with ``cursor``, under 1 ms): the register read newest first finds a page, or
     the capped count, of a common substring after a few thousand rows (0.3 us each), where
-    taking every match from the index and reading it by id costs 0.3-5 us each."""
+    taking every match from the index and reading it by id costs 0.3-5 us each.
+    ``("", [])`` when the index holds no row that may hold it: no field matches, nothing
+    for the caller to test (most searches of several words: the index's match not run
+    again in the field matches' query and in the content query's exclusion, session 20)."""
     if len(query) < FIELD_MIN:
         return None
     expression = '"' + query.replace('"', '""') + '"'
     sql = f"SELECT rowid FROM {FIELD_FTS} WHERE {FIELD_FTS} MATCH %s"  # noqa: S608 (our names; the value a parameter)
     cursor.execute(f"SELECT count(*) FROM ({sql} LIMIT %s)", [expression, FIELD_SPARSE + 1])  # noqa: S608 (our SQL; values parameters)
-    if cursor.fetchone()[0] > FIELD_SPARSE:
+    found = cursor.fetchone()[0]
+    if found > FIELD_SPARSE:
         return None
-    return sql, [expression]
+    return (sql, [expression]) if found else ("", [])
 
 
 # ---------------------------------------------------------------- the queries
