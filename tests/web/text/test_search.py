@@ -277,3 +277,61 @@ def test_past_the_ranked_matches_older_ones_follow_newest_first(office, monkeypa
     for start, stop in [(0, 4), (4, 9), (5, 7), (6, 8), (9, 100), (0, None)]:
         assert [d.pk for d in results[start:stop]] == [d.pk for d in whole[start:stop]]
         assert results[start:stop].count() == len(whole[start:stop])
+
+
+def test_the_first_page_and_its_capped_count_read_the_index_once(office, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The ranked window is read with one match more than it ranks: the first page, and
+    the capped count of up to that many, come from one pass over the index (and the
+    snippets' pass for the page's own rows); the counts stay exact, capped or not, below,
+    at and past the window (RANKED made 6)."""
+    from django.test.utils import CaptureQueriesContext
+
+    from brankas.web.text import selectors
+    from brankas.web.ui.common import BoundedPaginator
+
+    monkeypatch.setattr(selectors, "RANKED", 6)
+    doc(office, subject="Lelang pengadaan", body="lain")  # one field match
+    for i in range(12):
+        doc(office, body="pengumuman " * (1 + i % 4) + "lelang")
+    kasi = office.users["kasi"]
+    index = "text_fts" if connection.vendor == "sqlite" else "@@"
+    # (cap, per page, passes): the window and the snippets; a capped count past the
+    # window's RANKED + 1 matches counts in the index; a page past them reads the older ones
+    for cap, per_page, reads in ((3, 2, 2), (6, 2, 2), (7, 2, 2), (8, 3, 3), (13, 5, 3),
+                                 (20, 4, 3), (100, 50, 3)):
+        results = selectors.document_search(actor=kasi, query="lelang")
+        paginator = BoundedPaginator(results, per_page, cap=cap)
+        with CaptureQueriesContext(connection) as queries:
+            page = paginator.get_page(1)
+            count, capped = paginator.count, paginator.capped
+        assert (count, capped) == (min(13, cap), cap < 13), (cap, per_page)
+        assert len(page.object_list) == min(per_page, 13)
+        passes = [q["sql"] for q in queries.captured_queries  # (PostgreSQL's estimate: no row)
+                  if index in q["sql"] and not q["sql"].startswith("EXPLAIN")]
+        assert len(passes) == reads, (cap, passes)
+    results = selectors.document_search(actor=kasi, query="lelang")
+    assert results.count() == 13
+    whole = list(results[0:None])
+    assert len(whole) == 13 and results.count() == 13
+
+
+def test_the_snippets_read_the_page_s_id_range_once(office) -> None:  # type: ignore[no-untyped-def]
+    """SQLite: the snippets' query gives FTS5 the ids' range (one pass over the words'
+    doclists), not the ids (``rowid IN``: the whole match started again for each id); the
+    ids are still the only rows with a snippet."""
+    if connection.vendor != "sqlite":
+        pytest.skip("FTS5's plan")
+    from brankas.web.text import fts
+    from brankas.web.text.selectors import DOC, text_snippets
+
+    made = [doc(office, body=f"rapat koordinasi ke-{i} stunting") for i in range(6)]
+    doc(office, body="rapat tanpa kata lain")
+    chosen = [made[1].pk, made[4].pk]
+    assert set(text_snippets("rapat stunting", chosen)) == set(chosen)
+    sql = fts.snippets_sql("sqlite", 2, DOC).replace("%s", "?")
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + sql,
+                       ["[", "]", '"rapat"', min(chosen), max(chosen), *chosen, "x"])
+        plan = " | ".join(str(r[-1]) for r in cursor.fetchall())
+    index = plan.split("VIRTUAL TABLE INDEX ", 1)[1].split(" ", 1)[0]
+    assert "=" not in index and ">" in index and "<" in index, plan

@@ -19,6 +19,7 @@ from tests.web.text.test_search import (  # noqa: F401 (collected here too)
     test_pages_of_a_search_are_the_ranked_list_cut_in_fifties,
     test_past_the_ranked_matches_older_ones_follow_newest_first,
     test_the_filters_combine_with_the_text_match,
+    test_the_first_page_and_its_capped_count_read_the_index_once,
     test_the_index_follows_every_insert_change_and_delete,
     test_the_list_page_counts_a_capped_search,
     test_the_page_answers_every_hostile_query,

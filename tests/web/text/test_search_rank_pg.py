@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.web.text.test_search_rank import (  # noqa: F401 (collected here too)
+    test_both_ways_to_the_window_give_the_reference_order,
     test_the_content_order_is_the_reference_order,
 )
 

@@ -91,8 +91,9 @@ def metadata_match(qs: QuerySet[Document], query: str, unlocked: UnlockedKey | N
 
         with conn.cursor() as cursor:
             narrowed = field_match_sql(q, cursor)
-        if narrowed is not None:
-            match = Q(pk__in=RawSQL(*narrowed)) & match  # noqa: S611 (our SQL; the query a parameter)
+        if narrowed is not None:  # ("", []): no row may hold it
+            match = (Q(pk__in=RawSQL(*narrowed)) if narrowed[0]  # noqa: S611 (our SQL; the query a parameter)
+                     else Q(pk__in=[])) & match
     if unlocked is not None:  # sealed values: in memory, for an unlocked holder only
         from brankas.web.documents.sealing import sealed_matches
 

@@ -207,21 +207,26 @@ def field_match_sql(query: str, cursor: Any) -> tuple[str, list[str]] | None:
     ``FIELD_MIN`` (no trigram), or found in more than ``FIELD_SPARSE`` rows (counted in the
     index with ``cursor``, under 1 ms): the register read newest first finds a page, or
     the capped count, of a common substring after a few thousand rows (0.3 us each), where
-    taking every match from the index and reading it by id costs 0.3-5 us each."""
+    taking every match from the index and reading it by id costs 0.3-5 us each.
+    ``("", [])`` when the index holds no row that may hold it: no field matches, nothing
+    for the caller to test (most searches of several words: the index's match not run
+    again in the field matches' query and in the content query's exclusion, session 20)."""
     if len(query) < FIELD_MIN:
         return None
     expression = '"' + query.replace('"', '""') + '"'
     sql = f"SELECT rowid FROM {FIELD_FTS} WHERE {FIELD_FTS} MATCH %s"  # noqa: S608 (our names; the value a parameter)
     cursor.execute(f"SELECT count(*) FROM ({sql} LIMIT %s)", [expression, FIELD_SPARSE + 1])  # noqa: S608 (our SQL; values parameters)
-    if cursor.fetchone()[0] > FIELD_SPARSE:
+    found = cursor.fetchone()[0]
+    if found > FIELD_SPARSE:
         return None
-    return sql, [expression]
+    return (sql, [expression]) if found else ("", [])
 
 
 # ---------------------------------------------------------------- the queries
 
 def matches_sql(vendor: str, where: str, *, score: bool, below: bool, limit: bool,
-                offset: bool, doc_table: str, ordered: bool = True) -> str:
+                offset: bool, doc_table: str, ordered: bool = True,
+                gathered: bool = False) -> str:
     """The texts matching the first parameter (the FTS5 expression on SQLite, the words on
     PostgreSQL) whose register entry satisfies ``where`` (SQL over ``doc_table``), newest
     entry first (the highest document id; in any order unless ``ordered``: a count), as
@@ -236,7 +241,12 @@ def matches_sql(vendor: str, where: str, *, score: bool, below: bool, limit: boo
     a join (a whole match run again for every register row, or "unable to use function
     MATCH") is avoided by ``CROSS JOIN``, which SQLite never reorders. With a LIMIT the
     query stops after that many matches: the score (bm25, ts_rank) is computed only for
-    the rows it returns."""
+    the rows it returns.
+
+    PostgreSQL, ``gathered``: the matches are taken from the GIN index (all of them), then
+    sorted, instead of the primary key walked backwards testing each text: the caller's
+    choice (``gather_matches``), as the planner prices the ``@@`` test of a text far below
+    its cost (the vector read from TOAST and decompressed: 10-15 us a text)."""
     if vendor == "sqlite":
         rank = f"-bm25({FTS})" if score else "0"
         sql = (f'SELECT {FTS}.rowid, {rank} FROM {FTS} CROSS JOIN "{doc_table}" '  # noqa: S608 (our names; values are parameters)
@@ -251,7 +261,10 @@ def matches_sql(vendor: str, where: str, *, score: bool, below: bool, limit: boo
            f"WHERE t.{VECTOR} @@ q.q"
            + (f" AND ({where})" if where else "")
            + (" AND t.document_id < %s" if below else "")
-           + (" ORDER BY t.document_id DESC" if ordered else ""))
+           # gathered: "+ 0" leaves the planner no index giving that order: it gathers
+           # every match from the GIN index and sorts them (``gather_matches``)
+           + ((" ORDER BY t.document_id + 0 DESC" if gathered else
+               " ORDER BY t.document_id DESC") if ordered else ""))
     sql += (" LIMIT %s" if limit else "") + (" OFFSET %s" if offset else "")
     if not score:
         return sql
@@ -261,6 +274,24 @@ def matches_sql(vendor: str, where: str, *, score: bool, below: bool, limit: boo
     # rows, each text read again by its primary key (docs/benchmarks.md, O2b).
     return (f"SELECT m.id, ts_rank(t.{VECTOR}, m.q, 1) FROM ({sql}) m(id, q) "  # noqa: S608 (our names; values are parameters)
             f"JOIN {TABLE} t ON t.document_id = m.id ORDER BY m.id DESC")
+
+
+def estimate_sql() -> str:
+    """PostgreSQL: the planner's estimate of the texts matching the words (the first
+    parameter), and of all texts: ``EXPLAIN`` of this, no row read."""
+    return (f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {TABLE} t "  # noqa: S608 (our names; values are parameters)
+            f"WHERE t.{VECTOR} @@ plainto_tsquery('{CONFIG}', %s)")
+
+
+def gather_matches(estimated: float, texts: float, wanted: int) -> bool:
+    """PostgreSQL: whether the newest ``wanted`` matches of words estimated in
+    ``estimated`` of ``texts`` texts are cheaper gathered from the GIN index (every
+    match read, then sorted: about ``estimated`` rows) than found by the primary key
+    walked backwards testing each text (about ``wanted * texts / estimated`` texts, each
+    vector read and tested). Equal costs a row: gathered when ``estimated`` is at most
+    the square root of ``wanted * texts`` (at 75,000 texts and 1,001 wanted: 8,660; a
+    word in most letters walks, four words found together in 5 % of them gather)."""
+    return estimated * estimated <= wanted * max(texts, 1.0)
 
 
 def match_param(vendor: str, found: list[str]) -> str:
@@ -290,16 +321,21 @@ def marked(snippet: str, marks: tuple[str, str]) -> str:
 def snippets_sql(vendor: str, count: int, doc_table: str) -> str:
     """(id, snippet) of the texts among ``count`` ids that match: the part of the body
     around the matches, each match between the query's marks (``snippet_marks``). The
-    parameters: the two marks, the match, the ids, then the exempted category: a text of
+    parameters: the two marks, the match, (SQLite) the lowest and the highest id, the ids,
+    then the exempted category: a text of
     an exempted document (a row that should not exist: raw SQL, a hostile disk) never
     gives a snippet, even for an entry found by its fields (its agenda)."""
     marks = ", ".join(["%s"] * count)
     exempt = (f'AND NOT EXISTS (SELECT 1 FROM "{doc_table}" d WHERE d."id" = {{id}} '  # noqa: S608 (our names, the values are parameters)
               f'AND d."category" = %s)')
     if vendor == "sqlite":
+        # The ids' range is given to FTS5 (it reads the words' doclists between the lowest
+        # and the highest id, once) and the ids tested on the rows it yields (``+rowid``:
+        # no index): ``rowid IN (...)`` given to FTS5 starts the whole match again for each
+        # id, seeking every word's doclist (four common words, 50 ids: 20 ms, the range 2)
         return (f"SELECT rowid, snippet({FTS}, 0, %s, %s, '…', "  # noqa: S608 (our names, the values are parameters)
-                f"{SNIPPET_TOKENS}) FROM {FTS} WHERE {FTS} MATCH %s AND rowid IN ({marks}) "
-                + exempt.format(id=f"{FTS}.rowid"))
+                f"{SNIPPET_TOKENS}) FROM {FTS} WHERE {FTS} MATCH %s AND rowid BETWEEN %s AND %s "
+                f"AND +rowid IN ({marks}) " + exempt.format(id=f"{FTS}.rowid"))
     options = (f"MaxWords={SNIPPET_TOKENS}, MinWords=8, "
                "ShortWord=2, MaxFragments=2, FragmentDelimiter=\" … \"")
     return (f"SELECT t.document_id, ts_headline('{CONFIG}', t.body, q.q, "  # noqa: S608 (our names, the values are parameters)

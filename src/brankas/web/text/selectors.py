@@ -76,9 +76,11 @@ def _matches(found: list[str], within: QuerySet[Document], *, score: bool = Fals
     where = _where(within.exclude(category=Category.EXEMPTED.value))
     if where is None:
         return []
+    gathered = (connection.vendor == "postgresql" and ordered and limit is not None
+                and _gathered(found, limit + offset))
     sql = fts.matches_sql(connection.vendor, where[0], score=score, below=below is not None,
                           limit=limit is not None, offset=offset > 0, doc_table=DOC,
-                          ordered=ordered)
+                          ordered=ordered, gathered=gathered)
     params = [fts.match_param(connection.vendor, found), *where[1],
               *([below] if below is not None else []), *([limit] if limit is not None else []),
               *([offset] if offset > 0 else [])]
@@ -87,23 +89,48 @@ def _matches(found: list[str], within: QuerySet[Document], *, score: bool = Fals
         return [(int(i), float(s)) for i, s in cursor.fetchall()]
 
 
+def _window(found: list[str], within: QuerySet[Document]) -> list[tuple[int, float]]:
+    """The ranked window's matches with their scores: the newest ``RANKED`` + 1 (the one
+    more says whether older matches follow, and makes a capped count of up to ``RANKED`` +
+    1 exact without a second pass over the index)."""
+    return _matches(found, within, score=True, limit=RANKED + 1)
+
+
+def _gathered(found: list[str], wanted: int) -> bool:
+    """PostgreSQL: the newest ``wanted`` matches of ``found`` gathered from the GIN index
+    (``fts.gather_matches``, on the planner's estimates: one ``EXPLAIN``, no row read)?"""
+    with connection.cursor() as cursor:
+        cursor.execute(fts.estimate_sql(), [fts.match_param("postgresql", found)])
+        (plan,) = cursor.fetchone()
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [fts.TABLE])
+        (texts,) = cursor.fetchone()
+    if isinstance(plan, str):
+        import json
+
+        plan = json.loads(plan)
+    estimated = float(plan[0]["Plan"]["Plan Rows"])
+    return fts.gather_matches(estimated, float(texts), wanted)
+
+
 def text_search(query: str | None, *, within: QuerySet[Document], limit: int | None = None,
-                offset: int = 0) -> list[Hit]:
+                offset: int = 0, window: list[tuple[int, float]] | None = None) -> list[Hit]:
     """The documents of ``within`` whose text holds every word of ``query``, in the order
     of the module docstring: the ``RANKED`` newest matches best first (newest first among
     equals), then any older ones newest first; ``offset`` and at most ``limit`` of them.
     No word (after cleaning: ``fts.words``): none. ``within``: the register filtered on its
-    own columns (the filters, exclusions); exempted documents are never content matches."""
+    own columns (the filters, exclusions); exempted documents are never content matches.
+    ``window``: ``_window`` of the same query and ``within``, when already read."""
     found = fts.words(query)
     if not found or limit == 0:
         return []
-    window = _matches(found, within, score=True, limit=RANKED)
-    ranked = sorted(window, key=lambda h: (-h[1], -h[0]))
+    if window is None:
+        window = _window(found, within)
+    ranked = sorted(window[:RANKED], key=lambda h: (-h[1], -h[0]))
     hits = ranked[offset: None if limit is None else offset + limit]
     wanted = None if limit is None else limit - len(hits)
-    if len(window) == RANKED and (wanted is None or wanted > 0):
+    if len(window) > RANKED and (wanted is None or wanted > 0):
         # the older matches, past the ranked ones: newest first
-        hits += _matches(found, within, below=window[-1][0], limit=wanted,
+        hits += _matches(found, within, below=window[RANKED - 1][0], limit=wanted,
                          offset=max(0, offset - RANKED))
     return [Hit(i, s) for i, s in hits]
 
@@ -125,8 +152,10 @@ def text_snippets(query: str | None, ids: list[int]) -> dict[int, str]:
     vendor = connection.vendor
     marks = fts.snippet_marks()  # the text's own private-use marks are no match
     with connection.cursor() as cursor:
+        span = [min(ids), max(ids)] if vendor == "sqlite" else []
         cursor.execute(fts.snippets_sql(vendor, len(ids), DOC),
-                       [*marks, fts.match_param(vendor, found), *ids, Category.EXEMPTED.value])
+                       [*marks, fts.match_param(vendor, found), *span, *ids,
+                        Category.EXEMPTED.value])
         return {int(i): fts.marked(str(s), marks) for i, s in cursor.fetchall()}
 
 
@@ -143,6 +172,25 @@ class SearchResults:
         self.content = content  # where the content matches are looked for (tier 2)
 
         self.fields_total: int | None = None  # known once a window read past their end
+        self._window: list[tuple[int, float]] | None = None  # _window, once read
+
+    def window(self) -> list[tuple[int, float]]:
+        """The content matches' ranked window (``_window``), read once for every slice
+        and count of these results."""
+        if self._window is None:
+            found = fts.words(self.query)
+            self._window = _window(found, self.content) if found else []
+        return self._window
+
+    def content_count(self, cap: int | None = None) -> int:
+        """How many content matches (at most ``cap``): from the ranked window, when a
+        slice read it and it holds them all or ``cap`` of them (the first page and its
+        capped count: one pass over the index); else counted in the index."""
+        window = self._window
+        if window is not None and (len(window) <= RANKED
+                                   or (cap is not None and cap <= len(window))):
+            return len(window) if cap is None else min(cap, len(window))
+        return text_count(self.query, within=self.content, cap=cap)
 
     def fields_count(self, stop: int | None = None) -> int:
         """How many field matches (at most ``stop``)."""
@@ -152,7 +200,7 @@ class SearchResults:
         return (fields[:stop] if stop is not None else fields).count()
 
     def count(self) -> int:
-        return self.fields_count() + text_count(self.query, within=self.content)
+        return self.fields_count() + self.content_count()
 
     def __getitem__(self, window: slice) -> Any:  # a Window (a Sequence with count())
         if not isinstance(window, slice) or window.step not in (None, 1):
@@ -169,7 +217,7 @@ class Window:
         r, stop = self.results, self.stop
         fields = r.fields_count(stop)
         rest = None if stop is None else stop - fields
-        content = text_count(r.query, within=r.content, cap=rest) if rest != 0 else 0
+        content = r.content_count(cap=rest) if rest != 0 else 0
         return max(0, fields + content - self.start)
 
     def rows(self) -> list[Document]:
@@ -186,7 +234,7 @@ class Window:
             before = start + len(rows) if rows or start == 0 else r.fields_count()
             r.fields_total = before
             hits = text_search(r.query, within=r.content, limit=wanted,
-                               offset=max(0, start - before))
+                               offset=max(0, start - before), window=r.window())
             found = r.base.in_bulk([h.document_id for h in hits])
             rows += [found[h.document_id] for h in hits if h.document_id in found]
         snippets = text_snippets(r.query, [d.pk for d in rows])
