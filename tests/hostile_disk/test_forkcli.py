@@ -54,6 +54,7 @@ def test_servers_started_at_once_share_no_folder(tmp_path: Path,
     assert (other / "home" / "brankas.sqlite3").read_bytes() == b"another run's instance"
 
 
+@pytest.mark.slow  # the cases' server: started here when this worker has none yet
 def test_a_child_without_a_result_is_no_clean_refusal(tmp_path: Path) -> None:
     """A child that fails around the command (here: its working folder is gone) ends with
     status 1 and no result: that must not read as a command that refused in silence (a
