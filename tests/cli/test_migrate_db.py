@@ -65,12 +65,19 @@ def test_into_an_empty_sqlite_file_and_a_retry_after_a_refusal(
         cli_office_template: SimpleNamespace, cli_office: SimpleNamespace, cli_home: Path,
         tmp_path: Path) -> None:
     """The check before migrating does not refuse a new file, nor one a refused or
-    interrupted attempt left migrated and empty."""
-    target = tmp_path / "baru.sqlite3"
+    interrupted attempt left migrated and empty. The new file holds what the data folder's
+    database holds (password hashes, the office's signing key, the subjects of exempted
+    documents): made 0600, as that one is (SQLite makes a new file 0644 whatever the
+    umask), wherever it is put (here a folder others may read)."""
+    outside = tmp_path / "shared"
+    outside.mkdir(mode=0o755)
+    target = outside / "baru.sqlite3"
     r = cli(cli_home, tmp_path, "migrate-db", "--to", f"sqlite:///{target}", "--json",
             user="admin")
     assert r.returncode == 0, r.stderr
     assert r.json()["rows"] > 0
+    if os.name != "nt":  # POSIX file modes
+        assert stat.S_IMODE(target.stat().st_mode) == 0o600
     again = tmp_path / "lagi.sqlite3"
     _copy_database(cli_home, again)  # migrated, then emptied as an interrupted copy leaves it
     with sqlite3.connect(again) as con:
@@ -102,22 +109,6 @@ def test_a_source_behind_this_version_is_named_as_such(
     assert "not up to date" in r.stderr and "brankas serve" in r.stderr, r.stderr
     assert "target" not in r.stderr, r.stderr
     assert not target.exists()
-
-
-@pytest.mark.slow  # migrates a new SQLite file (about 2 s)
-@pytest.mark.skipif(os.name == "nt", reason="POSIX file modes")
-def test_a_new_sqlite_target_is_private(
-        cli_office_template: SimpleNamespace, cli_office: SimpleNamespace, cli_home: Path,
-        tmp_path: Path) -> None:
-    """The copy holds what the data folder's database holds (password hashes, the office's
-    signing key, the subjects of exempted documents): made 0600, as that one is (SQLite
-    makes a new file 0644 whatever the umask), wherever it is put."""
-    outside = tmp_path / "shared"
-    outside.mkdir(mode=0o755)
-    target = outside / "baru.sqlite3"
-    r = cli(cli_home, tmp_path, "migrate-db", "--to", f"sqlite:///{target}", user="admin")
-    assert r.returncode == 0, r.stderr
-    assert stat.S_IMODE(target.stat().st_mode) == 0o600
 
 
 def test_a_target_prepared_by_a_newer_brankas_is_refused(

@@ -197,6 +197,10 @@ def _child(request: dict[str, Any]) -> None:
         from tests import clirun
 
         _as_its_own_process(clirun)
+        if "BRANKAS_TEST_KILL" in request["env"]:  # a kill point (tests/cli/keys)
+            from tests.cli.keys import killpoint
+
+            killpoint.install(request["env"])
         r = clirun.run_in_process(request["args"], env=request["env"],
                                   cwd=Path(request["cwd"]))
         stdout, stderr = r.stdout, r.stderr

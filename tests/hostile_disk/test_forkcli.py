@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.hostile_disk import forkcli
+from tests.hostile_disk import forkcli, harness
 
 pytestmark = pytest.mark.skipif(not forkcli.available(), reason="the fork server is POSIX")
 
@@ -54,35 +54,32 @@ def test_servers_started_at_once_share_no_folder(tmp_path: Path,
     assert (other / "home" / "brankas.sqlite3").read_bytes() == b"another run's instance"
 
 
-@pytest.mark.slow  # a server of its own
-def test_a_child_without_a_result_is_no_clean_refusal(tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.slow  # the cases' server: started here when this worker has none yet
+def test_a_child_without_a_result_is_no_clean_refusal(tmp_path: Path) -> None:
     """A child that fails around the command (here: its working folder is gone) ends with
     status 1 and no result: that must not read as a command that refused in silence (a
-    case expecting exit 1 and no code would pass). Its traceback is its output."""
-    monkeypatch.setenv("TMPDIR", str(tmp_path))
-    commands = forkcli.Commands()
-    try:
-        code, out, err, hung = commands.run(
-            ["verify", str(tmp_path / "disk"), "--json"],
-            {**os.environ, "BRANKAS_HOME": str(tmp_path / "none"), "BRANKAS_LANG": "en"},
-            tmp_path / "missing", 60, on_hang=lambda: None)
-        assert (code, hung) == (1, False)
-        assert "Traceback" in err and "FileNotFoundError" in err, out + err
-        # the server still serves the next command
-        code, out, err, hung = commands.run(
-            ["verify", str(tmp_path / "disk"), "--json"],
-            {**os.environ, "BRANKAS_HOME": str(tmp_path / "none"), "BRANKAS_LANG": "en"},
-            tmp_path, 60, on_hang=lambda: None)
-        assert (code, hung) == (1, False) and "brankas: " in err, out + err
-    finally:
-        commands.close()
+    case expecting exit 1 and no code would pass). Its traceback is its output. The
+    server the cases share (started here if this worker has none yet): a child's failure
+    is the child's, and the server goes on."""
+    commands = harness._commands()
+    env = {**os.environ, "BRANKAS_HOME": str(tmp_path / "none"), "BRANKAS_LANG": "en",
+           "TMPDIR": str(tmp_path)}
+    code, out, err, hung = commands.run(
+        ["verify", str(tmp_path / "disk"), "--json"], env, tmp_path / "missing", 60,
+        on_hang=lambda: None)
+    assert (code, hung) == (1, False)
+    assert "Traceback" in err and "FileNotFoundError" in err, out + err
+    # the server still serves the next command
+    code, out, err, hung = commands.run(
+        ["verify", str(tmp_path / "disk"), "--json"], env, tmp_path, 60,
+        on_hang=lambda: None)
+    assert (code, hung) == (1, False) and "brankas: " in err, out + err
 
 
 PROBE = r'''
 import json, os, sys
 from pathlib import Path
-from tests.hostile_disk import forkcli
+from tests.hostile_disk import forkcli, harness
 forkcli._warm()
 from django.conf import settings
 # a command's write to the server's home before it sets Django up: loud, never unseen

@@ -6,7 +6,8 @@ at its N-th call (counted in every thread: the fsync threads count) the process 
 itself ``before`` the call, ``after`` it, or at the ``commit`` of the transaction it ran
 in (the moment between the commit and what follows it). ``BRANKAS_TEST_SEALED_ROWS`` sets
 ``grants.SEALED_ROWS_MEANWHILE`` (1: the group fsync runs in its thread beside the sealed
-values' steps)."""
+values' steps). ``install(env)`` does the same in a process whose Django is already set
+up: a child of the fork server (tests/hostile_disk/forkcli.py) given those variables."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import importlib
 import os
 import signal
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -21,9 +23,9 @@ def _die() -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-def _install() -> None:
-    spec = os.environ.get("BRANKAS_TEST_KILL", "")
-    rows = os.environ.get("BRANKAS_TEST_SEALED_ROWS")
+def install(env: Mapping[str, str]) -> None:
+    spec = env.get("BRANKAS_TEST_KILL", "")
+    rows = env.get("BRANKAS_TEST_SEALED_ROWS")
     if rows:
         from brankas.web.keys import grants
 
@@ -61,7 +63,7 @@ def main() -> None:
 
     def setup(*args: Any, **kwargs: Any) -> None:
         real_setup(*args, **kwargs)
-        _install()
+        install(os.environ)
 
     django.setup = setup  # type: ignore[assignment]
     from brankas.cli import main as brankas_main

@@ -6,7 +6,9 @@ rows, after the audit entries) and between its commit and the old files' removal
 the group's fsync in its own thread (beside the sealed values' steps) and without.
 After each kill every document opens for the recovery key and for kabid or kabid2, its
 hash on record matches its file; a re-run completes; nothing stray is left; no plaintext
-marker anywhere (tests/cli/keys/killpoint.py kills the real command from inside)."""
+marker anywhere (tests/cli/keys/killpoint.py kills the real command from inside; each
+killed run a child of the fork server, tests/hostile_disk/forkcli.py, without a second of
+interpreter and Django start-up)."""
 
 from __future__ import annotations
 
@@ -26,10 +28,11 @@ import pytest
 from brankas.core import crypto
 from tests.cli.keys.newholder import KABID2_PASSPHRASE, add_kabid2
 from tests.conftest import cli_env, make_pdf
+from tests.hostile_disk import forkcli, harness
 from tests.identities import identity_from_key_file, opens
 from tests.leakscan import SHARED_TEMP, scan_for
 
-pytestmark = [pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX"),
+pytestmark = [pytest.mark.skipif(not forkcli.available(), reason="SIGKILL and fork are POSIX"),
               pytest.mark.slow]
 
 DOCS = 40
@@ -109,11 +112,13 @@ def test_a_grant_killed_inside_its_group_recording_leaves_every_document_openabl
             spec = f"{point}:{rng.randint(1, most)}:{when}"
             run_env = {**env, "BRANKAS_TEST_KILL": spec,
                        "BRANKAS_TEST_SEALED_ROWS": "1" if round_ == 0 else "100000"}
-            child = subprocess.run([sys.executable, "-m", "tests.cli.keys.killpoint", *args],
-                                   env=run_env, cwd=tmp_path, text=True, capture_output=True,
-                                   timeout=300)
-            assert child.returncode in (0, -signal.SIGKILL), (spec, child.stderr)
-            if child.returncode == -signal.SIGKILL:
+            # The real command in a process of its own: a child of the fork server
+            # (tests/hostile_disk/forkcli.py), the kill point installed in it; the re-run
+            # below is a ``python -m brankas`` process.
+            code, _, err, hung = harness._commands().run(
+                args, run_env, tmp_path, 300, on_hang=lambda: None)
+            assert not hung and code in (0, -signal.SIGKILL), (spec, err)
+            if code == -signal.SIGKILL:
                 kills.append(spec)
             check(after_rerun=False)
     assert len(kills) == 2 * len(POINTS), (seed, kills)
