@@ -79,7 +79,7 @@ def test_a_child_without_a_result_is_no_clean_refusal(tmp_path: Path) -> None:
 PROBE = r'''
 import json, os, sys
 from pathlib import Path
-from tests.hostile_disk import forkcli, harness
+from tests.hostile_disk import forkcli
 forkcli._warm()
 from django.conf import settings
 # a command's write to the server's home before it sets Django up: loud, never unseen
