@@ -151,3 +151,31 @@ def test_a_query_in_no_field_excludes_nothing_from_the_content(office, query: st
         assert content.pk in [d.pk for d in rows]
     assert (field.pk in [d.pk for d in rows]) == (lower in field.subject.lower())
 
+
+def test_every_result_of_a_search_without_a_limit_gets_its_snippet_past_the_bound_variables(  # type: ignore[no-untyped-def]
+        office) -> None:
+    """The CLI's ``list --query`` reads every result (``--limit 0``, the default), and
+    makes every snippet at once: SQLite builds bound the variables of a statement
+    (SQLITE_MAX_VARIABLE_NUMBER: 32,766 by default, 999 before 3.32; this build's 250,000
+    made 999 here): a search finding more texts than that must not fail with "too many
+    SQL variables"."""
+    import sqlite3
+
+    from brankas.web.text.selectors import text_snippets
+
+    made = [doc(office, subject="Tanpa kata", body=f"rapat nomor{i}") for i in range(40)]
+    ids = [d.pk for d in made] + list(range(made[-1].pk + 1, made[-1].pk + 1200))
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        raw = connection.connection
+        before = raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        raw.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
+    try:
+        got = text_snippets("rapat", ids)
+        rows = list(_results(office, "rapat")[0:None])
+    finally:
+        if connection.vendor == "sqlite":
+            raw.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, before)
+    assert set(got) == {d.pk for d in made}
+    assert all(f"nomor{i}" in got[d.pk] for i, d in enumerate(made))
+    assert {d.pk for d in rows} == {d.pk for d in made} and all(d.snippet for d in rows)

@@ -8,6 +8,7 @@ from tests.web.text.test_search_review_s20 import (  # noqa: F401 (collected her
     test_a_query_in_no_field_excludes_nothing_from_the_content,
     test_both_ways_give_one_order_with_ties_missing_texts_and_exempted_rows,
     test_counts_at_the_window_edge_are_exact_or_capped,
+    test_every_result_of_a_search_without_a_limit_gets_its_snippet_past_the_bound_variables,
     test_snippets_of_ids_far_apart_are_theirs_only,
 )
 
