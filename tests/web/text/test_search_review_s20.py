@@ -179,3 +179,23 @@ def test_every_result_of_a_search_without_a_limit_gets_its_snippet_past_the_boun
     assert set(got) == {d.pk for d in made}
     assert all(f"nomor{i}" in got[d.pk] for i, d in enumerate(made))
     assert {d.pk for d in rows} == {d.pk for d in made} and all(d.snippet for d in rows)
+
+
+def test_the_estimate_is_read_for_any_words_and_chooses_both_ways(office) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL: the real ``EXPLAIN`` (no forcing) for a rare word, a common one, words no
+    text holds, the longest words, digits and letters of other scripts: a yes or no, never
+    an error, and both answers met on the same texts."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's estimate")
+    from brankas.web.text import fts, selectors
+
+    for i in range(60):
+        doc(office, subject="Tanpa kata", body=f"dinas kegiatan {'langka' if i == 7 else 'biasa'}")
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {fts.TABLE}")
+    assert selectors._gathered(["langka"], 1001) is True
+    assert selectors._gathered(["dinas"], 1) is False
+    for query in ("tidakada sama sekali", "x" * 200 + " y" * 40, "2026 ５０ ٣", "дело 事務 ام",
+                  "yang dan di ke", "ǅ ß ﬁ"):
+        found = fts.words(query)
+        assert selectors._gathered(found, 1001) in (True, False), query

@@ -10,6 +10,7 @@ from tests.web.text.test_search_review_s20 import (  # noqa: F401 (collected her
     test_counts_at_the_window_edge_are_exact_or_capped,
     test_every_result_of_a_search_without_a_limit_gets_its_snippet_past_the_bound_variables,
     test_snippets_of_ids_far_apart_are_theirs_only,
+    test_the_estimate_is_read_for_any_words_and_chooses_both_ways,
 )
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
