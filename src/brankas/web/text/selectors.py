@@ -45,6 +45,9 @@ DOC = Document._meta.db_table
 # bm25 / ts_rank for each (75,000 at 100,000 documents: 0.4-0.9 s); the first pages of a
 # search are its newest 1,000 matches, best first (docs/search.md, "Ranking").
 RANKED = 1000
+# The most ids one snippet statement is given (``text_snippets``): under SQLite's oldest
+# bound of a statement's variables (999), with the statement's own parameters.
+SNIPPET_IDS = 900
 
 
 @dataclass(frozen=True)
@@ -151,12 +154,21 @@ def text_snippets(query: str | None, ids: list[int]) -> dict[int, str]:
         return {}
     vendor = connection.vendor
     marks = fts.snippet_marks()  # the text's own private-use marks are no match
+    snippets: dict[int, str] = {}
+    ordered = sorted(set(ids))
     with connection.cursor() as cursor:
-        span = [min(ids), max(ids)] if vendor == "sqlite" else []
-        cursor.execute(fts.snippets_sql(vendor, len(ids), DOC),
-                       [*marks, fts.match_param(vendor, found), *span, *ids,
-                        Category.EXEMPTED.value])
-        return {int(i): fts.marked(str(s), marks) for i, s in cursor.fetchall()}
+        # At most SNIPPET_IDS ids a statement: SQLite builds bound its variables (999
+        # before 3.32, 32,766 since: the CLI's "list --query" reads every result); sorted,
+        # each statement's id range is its own (SQLite: FTS5 reads the words' doclists in
+        # that range only)
+        for at in range(0, len(ordered), SNIPPET_IDS):
+            part = ordered[at: at + SNIPPET_IDS]
+            span = [part[0], part[-1]] if vendor == "sqlite" else []
+            cursor.execute(fts.snippets_sql(vendor, len(part), DOC),
+                           [*marks, fts.match_param(vendor, found), *span, *part,
+                            Category.EXEMPTED.value])
+            snippets.update((int(i), fts.marked(str(s), marks)) for i, s in cursor.fetchall())
+    return snippets
 
 
 class SearchResults:
