@@ -69,7 +69,7 @@ from brankas.core.disk import fs as diskfs
 from brankas.core.disk.format import MediumInfo, read_medium
 from brankas.core.disk.listing import Digests, Listing, Sizes
 from brankas.core.errors import Conflict, SetupError
-from brankas.core.fsutil import CHUNK, fsync_dir
+from brankas.core.fsutil import CHUNK, fsync_dir, sync_filesystem
 
 JOURNAL = "commit.json"
 JOURNAL_LIMIT = 64 << 20
@@ -105,6 +105,16 @@ class Hooks:
     staged: Callable[[Path], None] | None = None  # a copy is durable, before its read-back
     syncing: Callable[[], None] | None = None  # a checkpoint's copies written, before the sync
     committing: Callable[[], None] | None = None  # in the window: after the renames into data/
+    # Each step of a checkpoint's commit, by name (``COMMIT_STEPS``), as it is reached.
+    commit_step: Callable[[str], None] | None = None
+
+
+# The points of a commit ``Hooks.commit_step`` is called at: the temporary tag files and
+# the journal written (not yet durable); all of them made durable (the first sync); the
+# journal in place (its folder fsynced); the long lists' lines added; the window's renames
+# and replaces done (before the second sync); the second sync done (before the journal is
+# removed).
+COMMIT_STEPS = ("written", "synced", "journaled", "appended", "moved", "durable")
 
 
 @dataclass(frozen=True)
@@ -239,6 +249,7 @@ class BagState:
                       lines: tuple[list[str], list[str]] | None = None) -> None:
         info = self._bag_info(sizes, run)
         temps: list[tuple[str, Path]] = []
+        journal_temp: Path | None = None
         with self.on_disk():
             self.check_same_disk()
             try:
@@ -270,7 +281,8 @@ class BagState:
                             # left as it is.
                             hashes[name] = known
                             continue
-                    temp, hashes[name], end = self._write_temp_chunks(values.chunks())
+                    temp, hashes[name], end = self._write_temp_chunks(values.chunks(),
+                                                                      durable=False)
                     if hashes[name] == known:
                         temp.unlink()
                     else:
@@ -283,19 +295,34 @@ class BagState:
                     self._clean.update((fmt.SIZES, fmt.MANIFEST))  # the disk holds them as made
                     return
                 for name in changed:
-                    temps.append((name, self._write_temp(tags[name])))
+                    temps.append((name, self._write_temp(tags[name], durable=False)))
                 folders, folders_of = self._make_folders(batch)
                 if journal:
-                    self._write_journal(batch, run=info.get("Brankas-Run"), lists={
-                        name: [a.length, a.before] for name, a in appends.items()})
-                # The lists gain their lines before the window (a full disk fails here,
-                # and the lists are cut back): until the renames they name files not yet
-                # in data/, which the journal, already durable, repairs.
+                    journal_temp = self._write_journal(batch, run=info.get("Brankas-Run"),
+                                                       lists={name: [a.length, a.before]
+                                                              for name, a in appends.items()})
+                self._step("written")
+                # Batched durability: the temporary tag files and the journal are made
+                # durable together (one sync of the disk; an fsync of each where there is
+                # no ``syncfs``) before any of them is renamed into place.
+                self._sync([temp for _, temp in temps]
+                           + ([journal_temp] if journal_temp is not None else []))
+                self._step("synced")
+                if journal_temp is not None:
+                    self._place_journal(journal_temp)
+                    self._step("journaled")
+                # The lists gain their lines before the window (a full disk usually fails
+                # here, and the lists are cut back): until the renames they name files not
+                # yet in data/, which the journal, already durable, repairs. They are made
+                # durable with the window (the second sync): until then the journal
+                # repairs whatever part of them the disk kept.
                 self._append_lists(appends, journal=journal)
+                self._step("appended")
             except BaseException:
-                for _, temp in temps:
+                left = [t for _, t in temps] + ([journal_temp] if journal_temp else [])
+                for temp in left:
                     with contextlib.suppress(OSError):
-                        temp.unlink()
+                        temp.unlink()  # the journal's temporary name: gone once placed
                 raise
             # The window: from the first rename to the last replace.
             try:
@@ -309,16 +336,18 @@ class BagState:
                     self.hooks.committing()
                 for name, temp in temps:
                     os.replace(temp, self.dest / name)
+                self._step("moved")
+                # The window is closed; make it durable (the lists' lines, the renames,
+                # the replaces and the folders: one sync of the disk, or an fsync of each
+                # of them), then forget the journal.
+                self._sync([*(self.dest / name for name in appends), *folders, self.dest])
+                self._step("durable")
             except BaseException:
                 # The lists on the disk may now hold lines the listing does not: the next
                 # commit writes them whole (the journal left repairs them at the next open).
                 self._clean.difference_update((fmt.SIZES, fmt.MANIFEST))
                 self._list_end.clear()
                 raise
-            # The window is closed; make it durable, then forget the journal.
-            for folder in folders:
-                fsync_dir(folder)
-            fsync_dir(self.dest)
             if journal:
                 (self.staging / JOURNAL).unlink()
         self.info = info
@@ -413,9 +442,18 @@ class BagState:
             view = memoryview(append.data)
             while view:
                 view = view[os.write(fd, view):]
-            os.fsync(fd)
+            # Durable with the window (``_write_commit``'s second sync), not here.
         finally:
             os.close(fd)
+
+    def _step(self, name: str) -> None:
+        if self.hooks.commit_step is not None:
+            self.hooks.commit_step(name)
+
+    def _sync(self, paths: list[Path]) -> None:
+        """Make what this commit wrote durable: one ``syncfs`` of the disk (Linux); where
+        there is none, an fsync of each of ``paths`` (the files and folders written)."""
+        sync_filesystem(self.dest, paths)
 
     def check_same_disk(self) -> None:
         """The disk at DEST is still the one opened (and locked): the same folder (device
@@ -470,7 +508,8 @@ class BagState:
         tags[fmt.BAGIT_TXT] = fmt.BAGIT_CONTENT
         return tags
 
-    def _write_temp_chunks(self, chunks: Iterable[bytes]) -> tuple[Path, str, tuple[int, Any]]:
+    def _write_temp_chunks(self, chunks: Iterable[bytes], *, durable: bool = True
+                           ) -> tuple[Path, str, tuple[int, Any]]:
         """``_write_temp`` of the concatenated ``chunks``; returns the file, its SHA-256
         and (its length, the running hash: ``_list_end``)."""
         temp = self.staging_name(".tag")
@@ -483,20 +522,24 @@ class BagState:
                     fh.write(chunk)
                     length += len(chunk)
                 fh.flush()
-                os.fsync(fh.fileno())
+                if durable:
+                    os.fsync(fh.fileno())
         except BaseException:
             with contextlib.suppress(OSError):
                 temp.unlink()
             raise
         return temp, digest.hexdigest(), (length, digest)
 
-    def _write_temp(self, data: bytes) -> Path:
+    def _write_temp(self, data: bytes, *, durable: bool = True) -> Path:
+        """``data`` in a new temporary file of the staging folder; fsynced unless the
+        caller makes it durable itself (``durable=False``: a commit's one sync)."""
         temp = self.staging_name(".tag")
         try:
             with open(temp, "xb") as fh:
                 fh.write(data)
                 fh.flush()
-                os.fsync(fh.fileno())
+                if durable:
+                    os.fsync(fh.fileno())
         except BaseException:  # a full disk fails here: leave no half-written tag file
             with contextlib.suppress(OSError):
                 temp.unlink()
@@ -504,8 +547,9 @@ class BagState:
         return temp
 
     def _write_journal(self, batch: list[Staged], *, run: str | None,
-                       lists: dict[str, list[Any]] | None = None) -> None:
-        """The commit's journal: its files, and (``lists``) the length and SHA-256 of each
+                       lists: dict[str, list[Any]] | None = None) -> Path:
+        """The commit's journal, under a temporary name (not yet durable: the caller syncs,
+        then ``_place_journal``): its files, and (``lists``) the length and SHA-256 of each
         long list the commit appends to, before the append (``recover`` cuts a list
         back to them)."""
         body: dict[str, Any] = {
@@ -513,7 +557,11 @@ class BagState:
                                    "sha256": s.sha256, "size": s.size} for s in batch]}
         if lists:
             body["lists"] = lists
-        temp = self._write_temp(json.dumps(body).encode("utf-8"))
+        return self._write_temp(json.dumps(body).encode("utf-8"), durable=False)
+
+    def _place_journal(self, temp: Path) -> None:
+        """The durable journal renamed into place, its folder fsynced: from here a cut
+        commit is repaired from it."""
         try:
             os.replace(temp, self.staging / JOURNAL)
         except BaseException:
