@@ -10,21 +10,36 @@ changes two files in one atomic step, so a bag whose payload grows cannot pass
 ``bagit.Bag(dest).validate()`` at every instant. The window is kept as small as it can
 be, and any interrupted one is closed by the next open:
 
-1. The batch's copies are already staged in ``.brankas-staging/``, fsynced and read
-   back. The new short tag files (bag-info, tag manifest) are written whole under
-   temporary names and fsynced; the target folders are made. A kill up to here leaves
-   the previous bag untouched (staging is cleared on open).
-2. A journal (``.brankas-staging/commit.json``: each new path with its staged name,
-   hash and size, the run, and the length and SHA-256 of each long list before the
-   commit) is written, fsynced and renamed into place.
-3. The long lists (sizes, manifest) gain the batch's lines at their end, fsynced (or,
-   when this process does not hold them as they are on the disk, are written whole
-   under temporary names like the short ones). A full disk here cuts them back.
+1. The batch's copies are already staged in ``.brankas-staging/``, durable (the bag's
+   sync) and read back. The new short tag files (bag-info, tag manifest; a long list when
+   it is written whole) and the journal (``commit.json``: each new path with its staged
+   name, hash and size, the run, and the length and SHA-256 of each long list before the
+   commit) are written under temporary names; the target folders are made. Then one
+   sync of the disk (``fsutil.sync_filesystem``: Linux ``syncfs``, which writes back
+   every dirty file and folder of that file system and its journal; elsewhere an fsync
+   of each of those files) makes them all durable. A kill up to here leaves the
+   previous bag untouched (staging is cleared on open).
+2. The journal is renamed into place and the staging folder fsynced: from here on a
+   cut commit is repaired from it.
+3. The long lists (sizes, manifest) gain the batch's lines at their end, not synced
+   yet (or, when this process does not hold them as they are on the disk, they were
+   written whole under temporary names in 1). A full disk here cuts them back.
 4. The window: the staged files are renamed into ``data/`` (a rename each, nothing else
    between them; never over anything there: ``move_new``), then the changed tag files
    are replaced (``os.replace``), the tag manifest last. One window per checkpoint
    batch, not per file.
-5. The folders are fsynced, then the journal is removed.
+5. One sync of the disk makes the appended lines, the renames, the replaces and the
+   folders durable (elsewhere an fsync of each list, each folder a file was renamed
+   into or made, and the disk's top folder), then the journal is removed.
+
+Two syncs a checkpoint, not an fsync per tag file, list and folder (about 16). Why the
+order still holds: everything renamed into place in 2 and 4 was durable under its
+temporary name before (1), so a rename that reaches the disk never names missing bytes;
+the journal is durable (2) before any list line or rename of 3-4 can reach the disk, so
+whatever part of 3-4 the disk kept when the power went, the journal is there to repair
+it; and the journal goes only after 5. What a ``syncfs`` does not order among 3-4 (a
+rename kept, a list line lost, or the reverse) is exactly what the repair below undoes
+or completes.
 
 A journal found on open (or before the next ``add_files``) means a window was cut
 short. First each long list whose first bytes are still the length and SHA-256 the
@@ -39,8 +54,9 @@ held the disk could have written one naming a file they put in ``data/``: it is 
 untrusted (checked paths, our staging names, nothing outside ``data/``), and such a file
 is not thereby believed: ``verify`` with the instance names every archive file whose
 bytes no document of the register has, and recover sets it aside. As the journal is durable
-before the first rename and removed only after the folder fsyncs, the same repair holds
-after a power cut, whatever order the disk persisted the renames and replaces in.
+before the first list line or rename and removed only after the second sync, the same
+repair holds after a power cut, whatever order the disk persisted the lines, renames and
+replaces in.
 
 A new bag is created the same way, ``bagit.txt`` last: until it exists the folder is not
 a bag, and the next ``open_or_create`` starts the creation again.
