@@ -342,6 +342,17 @@ def _report_child(home: Path) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] in (["-h"], ["--help"]):
+        # Not a WORK folder: without this, ``--help`` built a 100,000-document instance
+        # in a folder of that name.
+        print("usage: python -m bench.scale [WORK] [--only-full] [--repeats N]\n"
+              "  WORK (default .bench/scale-work) holds the instance, reused when built\n"
+              "  for the same BRANKAS_BENCH_DOCS (default 100,000); --only-full measures\n"
+              "  the full backup against rsync -a + sha256sum alone, N rounds (default 2).")
+        return 0
+    if any(a.startswith("-") and a not in ("--only-full", "--repeats") for a in args):
+        print(f"unknown option: {next(a for a in args if a.startswith('-'))}", file=sys.stderr)
+        return 2
     if args[:1] == ["report"]:
         print(json.dumps(_report_child(Path(args[1]))))
         return 0

@@ -10,21 +10,36 @@ changes two files in one atomic step, so a bag whose payload grows cannot pass
 ``bagit.Bag(dest).validate()`` at every instant. The window is kept as small as it can
 be, and any interrupted one is closed by the next open:
 
-1. The batch's copies are already staged in ``.brankas-staging/``, fsynced and read
-   back. The new short tag files (bag-info, tag manifest) are written whole under
-   temporary names and fsynced; the target folders are made. A kill up to here leaves
-   the previous bag untouched (staging is cleared on open).
-2. A journal (``.brankas-staging/commit.json``: each new path with its staged name,
-   hash and size, the run, and the length and SHA-256 of each long list before the
-   commit) is written, fsynced and renamed into place.
-3. The long lists (sizes, manifest) gain the batch's lines at their end, fsynced (or,
-   when this process does not hold them as they are on the disk, are written whole
-   under temporary names like the short ones). A full disk here cuts them back.
+1. The batch's copies are already staged in ``.brankas-staging/``, durable (the bag's
+   sync) and read back. The new short tag files (bag-info, tag manifest; a long list when
+   it is written whole) and the journal (``commit.json``: each new path with its staged
+   name, hash and size, the run, and the length and SHA-256 of each long list before the
+   commit) are written under temporary names; the target folders are made. Then one
+   sync of the disk (``fsutil.sync_filesystem``: Linux ``syncfs``, which writes back
+   every dirty file and folder of that file system and its journal; elsewhere an fsync
+   of each of those files) makes them all durable. A kill up to here leaves the
+   previous bag untouched (staging is cleared on open).
+2. The journal is renamed into place and the staging folder fsynced: from here on a
+   cut commit is repaired from it.
+3. The long lists (sizes, manifest) gain the batch's lines at their end, not synced
+   yet (or, when this process does not hold them as they are on the disk, they were
+   written whole under temporary names in 1). A full disk here cuts them back.
 4. The window: the staged files are renamed into ``data/`` (a rename each, nothing else
    between them; never over anything there: ``move_new``), then the changed tag files
    are replaced (``os.replace``), the tag manifest last. One window per checkpoint
    batch, not per file.
-5. The folders are fsynced, then the journal is removed.
+5. One sync of the disk makes the appended lines, the renames, the replaces and the
+   folders durable (elsewhere an fsync of each list, each folder a file was renamed
+   into or made, and the disk's top folder), then the journal is removed.
+
+Two syncs a checkpoint, not an fsync per tag file, list and folder (about 16). Why the
+order still holds: everything renamed into place in 2 and 4 was durable under its
+temporary name before (1), so a rename that reaches the disk never names missing bytes;
+the journal is durable (2) before any list line or rename of 3-4 can reach the disk, so
+whatever part of 3-4 the disk kept when the power went, the journal is there to repair
+it; and the journal goes only after 5. What a ``syncfs`` does not order among 3-4 (a
+rename kept, a list line lost, or the reverse) is exactly what the repair below undoes
+or completes.
 
 A journal found on open (or before the next ``add_files``) means a window was cut
 short. First each long list whose first bytes are still the length and SHA-256 the
@@ -39,8 +54,9 @@ held the disk could have written one naming a file they put in ``data/``: it is 
 untrusted (checked paths, our staging names, nothing outside ``data/``), and such a file
 is not thereby believed: ``verify`` with the instance names every archive file whose
 bytes no document of the register has, and recover sets it aside. As the journal is durable
-before the first rename and removed only after the folder fsyncs, the same repair holds
-after a power cut, whatever order the disk persisted the renames and replaces in.
+before the first list line or rename and removed only after the second sync, the same
+repair holds after a power cut, whatever order the disk persisted the lines, renames and
+replaces in.
 
 A new bag is created the same way, ``bagit.txt`` last: until it exists the folder is not
 a bag, and the next ``open_or_create`` starts the creation again.
@@ -69,7 +85,7 @@ from brankas.core.disk import fs as diskfs
 from brankas.core.disk.format import MediumInfo, read_medium
 from brankas.core.disk.listing import Digests, Listing, Sizes
 from brankas.core.errors import Conflict, SetupError
-from brankas.core.fsutil import CHUNK, fsync_dir
+from brankas.core.fsutil import CHUNK, fsync_dir, sync_filesystem
 
 JOURNAL = "commit.json"
 JOURNAL_LIMIT = 64 << 20
@@ -105,6 +121,16 @@ class Hooks:
     staged: Callable[[Path], None] | None = None  # a copy is durable, before its read-back
     syncing: Callable[[], None] | None = None  # a checkpoint's copies written, before the sync
     committing: Callable[[], None] | None = None  # in the window: after the renames into data/
+    # Each step of a checkpoint's commit, by name (``COMMIT_STEPS``), as it is reached.
+    commit_step: Callable[[str], None] | None = None
+
+
+# The points of a commit ``Hooks.commit_step`` is called at: the temporary tag files and
+# the journal written (not yet durable); all of them made durable (the first sync); the
+# journal in place (its folder fsynced); the long lists' lines added; the window's renames
+# and replaces done (before the second sync); the second sync done (before the journal is
+# removed).
+COMMIT_STEPS = ("written", "synced", "journaled", "appended", "moved", "durable")
 
 
 @dataclass(frozen=True)
@@ -239,6 +265,7 @@ class BagState:
                       lines: tuple[list[str], list[str]] | None = None) -> None:
         info = self._bag_info(sizes, run)
         temps: list[tuple[str, Path]] = []
+        journal_temp: Path | None = None
         with self.on_disk():
             self.check_same_disk()
             try:
@@ -270,7 +297,8 @@ class BagState:
                             # left as it is.
                             hashes[name] = known
                             continue
-                    temp, hashes[name], end = self._write_temp_chunks(values.chunks())
+                    temp, hashes[name], end = self._write_temp_chunks(values.chunks(),
+                                                                      durable=False)
                     if hashes[name] == known:
                         temp.unlink()
                     else:
@@ -283,19 +311,34 @@ class BagState:
                     self._clean.update((fmt.SIZES, fmt.MANIFEST))  # the disk holds them as made
                     return
                 for name in changed:
-                    temps.append((name, self._write_temp(tags[name])))
+                    temps.append((name, self._write_temp(tags[name], durable=False)))
                 folders, folders_of = self._make_folders(batch)
                 if journal:
-                    self._write_journal(batch, run=info.get("Brankas-Run"), lists={
-                        name: [a.length, a.before] for name, a in appends.items()})
-                # The lists gain their lines before the window (a full disk fails here,
-                # and the lists are cut back): until the renames they name files not yet
-                # in data/, which the journal, already durable, repairs.
+                    journal_temp = self._write_journal(batch, run=info.get("Brankas-Run"),
+                                                       lists={name: [a.length, a.before]
+                                                              for name, a in appends.items()})
+                self._step("written")
+                # Batched durability: the temporary tag files and the journal are made
+                # durable together (one sync of the disk; an fsync of each where there is
+                # no ``syncfs``) before any of them is renamed into place.
+                self._sync([temp for _, temp in temps]
+                           + ([journal_temp] if journal_temp is not None else []))
+                self._step("synced")
+                if journal_temp is not None:
+                    self._place_journal(journal_temp)
+                    self._step("journaled")
+                # The lists gain their lines before the window (a full disk usually fails
+                # here, and the lists are cut back): until the renames they name files not
+                # yet in data/, which the journal, already durable, repairs. They are made
+                # durable with the window (the second sync): until then the journal
+                # repairs whatever part of them the disk kept.
                 self._append_lists(appends, journal=journal)
+                self._step("appended")
             except BaseException:
-                for _, temp in temps:
+                left = [t for _, t in temps] + ([journal_temp] if journal_temp else [])
+                for temp in left:
                     with contextlib.suppress(OSError):
-                        temp.unlink()
+                        temp.unlink()  # the journal's temporary name: gone once placed
                 raise
             # The window: from the first rename to the last replace.
             try:
@@ -309,16 +352,18 @@ class BagState:
                     self.hooks.committing()
                 for name, temp in temps:
                     os.replace(temp, self.dest / name)
+                self._step("moved")
+                # The window is closed; make it durable (the lists' lines, the renames,
+                # the replaces and the folders: one sync of the disk, or an fsync of each
+                # of them), then forget the journal.
+                self._sync([*(self.dest / name for name in appends), *folders, self.dest])
+                self._step("durable")
             except BaseException:
                 # The lists on the disk may now hold lines the listing does not: the next
                 # commit writes them whole (the journal left repairs them at the next open).
                 self._clean.difference_update((fmt.SIZES, fmt.MANIFEST))
                 self._list_end.clear()
                 raise
-            # The window is closed; make it durable, then forget the journal.
-            for folder in folders:
-                fsync_dir(folder)
-            fsync_dir(self.dest)
             if journal:
                 (self.staging / JOURNAL).unlink()
         self.info = info
@@ -413,9 +458,18 @@ class BagState:
             view = memoryview(append.data)
             while view:
                 view = view[os.write(fd, view):]
-            os.fsync(fd)
+            # Durable with the window (``_write_commit``'s second sync), not here.
         finally:
             os.close(fd)
+
+    def _step(self, name: str) -> None:
+        if self.hooks.commit_step is not None:
+            self.hooks.commit_step(name)
+
+    def _sync(self, paths: list[Path]) -> None:
+        """Make what this commit wrote durable: one ``syncfs`` of the disk (Linux); where
+        there is none, an fsync of each of ``paths`` (the files and folders written)."""
+        sync_filesystem(self.dest, paths)
 
     def check_same_disk(self) -> None:
         """The disk at DEST is still the one opened (and locked): the same folder (device
@@ -470,7 +524,8 @@ class BagState:
         tags[fmt.BAGIT_TXT] = fmt.BAGIT_CONTENT
         return tags
 
-    def _write_temp_chunks(self, chunks: Iterable[bytes]) -> tuple[Path, str, tuple[int, Any]]:
+    def _write_temp_chunks(self, chunks: Iterable[bytes], *, durable: bool = True
+                           ) -> tuple[Path, str, tuple[int, Any]]:
         """``_write_temp`` of the concatenated ``chunks``; returns the file, its SHA-256
         and (its length, the running hash: ``_list_end``)."""
         temp = self.staging_name(".tag")
@@ -483,20 +538,24 @@ class BagState:
                     fh.write(chunk)
                     length += len(chunk)
                 fh.flush()
-                os.fsync(fh.fileno())
+                if durable:
+                    os.fsync(fh.fileno())
         except BaseException:
             with contextlib.suppress(OSError):
                 temp.unlink()
             raise
         return temp, digest.hexdigest(), (length, digest)
 
-    def _write_temp(self, data: bytes) -> Path:
+    def _write_temp(self, data: bytes, *, durable: bool = True) -> Path:
+        """``data`` in a new temporary file of the staging folder; fsynced unless the
+        caller makes it durable itself (``durable=False``: a commit's one sync)."""
         temp = self.staging_name(".tag")
         try:
             with open(temp, "xb") as fh:
                 fh.write(data)
                 fh.flush()
-                os.fsync(fh.fileno())
+                if durable:
+                    os.fsync(fh.fileno())
         except BaseException:  # a full disk fails here: leave no half-written tag file
             with contextlib.suppress(OSError):
                 temp.unlink()
@@ -504,8 +563,9 @@ class BagState:
         return temp
 
     def _write_journal(self, batch: list[Staged], *, run: str | None,
-                       lists: dict[str, list[Any]] | None = None) -> None:
-        """The commit's journal: its files, and (``lists``) the length and SHA-256 of each
+                       lists: dict[str, list[Any]] | None = None) -> Path:
+        """The commit's journal, under a temporary name (not yet durable: the caller syncs,
+        then ``_place_journal``): its files, and (``lists``) the length and SHA-256 of each
         long list the commit appends to, before the append (``recover`` cuts a list
         back to them)."""
         body: dict[str, Any] = {
@@ -513,7 +573,11 @@ class BagState:
                                    "sha256": s.sha256, "size": s.size} for s in batch]}
         if lists:
             body["lists"] = lists
-        temp = self._write_temp(json.dumps(body).encode("utf-8"))
+        return self._write_temp(json.dumps(body).encode("utf-8"), durable=False)
+
+    def _place_journal(self, temp: Path) -> None:
+        """The durable journal renamed into place, its folder fsynced: from here a cut
+        commit is repaired from it."""
         try:
             os.replace(temp, self.staging / JOURNAL)
         except BaseException:
