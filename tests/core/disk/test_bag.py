@@ -444,10 +444,10 @@ def test_disk_removed_mid_run_reports_nothing_that_is_not_on_it(tmp_path: Path) 
                       checkpoint_seconds=3600,  # by count only, never by the clock
                       on_commit=committed.extend)
     assert error_code(info) == "backup_disk_gone"
-    # Nothing reported after the removal: the checkpoints before it (one or two: the
-    # thread stages ahead while a checkpoint waits for the disk, so the eighth file may be
-    # opened during the second checkpoint, which then fails).
-    assert removed and len(committed) == removed[0] and removed[0] in (3, 6)
+    # Nothing reported after the removal: the checkpoints before it (none, one or two: the
+    # thread stages ahead while a checkpoint waits for the disk, so on a loaded machine the
+    # eighth file may be opened during the first or the second checkpoint, which then fails).
+    assert removed and len(committed) == removed[0] and removed[0] in (0, 3, 6)
     # Files opened before the disk was pulled (which depends on the order the copy
     # thread's read-backs finished in: not always the name order).
     assert len(set(committed)) == removed[0] and set(committed) <= set(order[:7]), committed
