@@ -1,0 +1,86 @@
+"""Review of session 20's commit (two syncs) and batched read-back (each thread's copies
+opened first, then read): a copy changed or swapped after its batch opened it, and a disk
+swapped while a checkpoint is committed, on the real file system, through the bag's hooks."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from brankas.core.disk import format as bagformat
+from brankas.core.disk.bag import Hooks
+from brankas.core.errors import BrankasError
+from tests.core.disk.test_bag import error_code, items, open_bag, sample_files, validate
+
+
+def _content_of(files: dict[str, bytes], staged: Path) -> str:
+    data = staged.read_bytes()
+    return next(path for path, body in files.items() if body == data)
+
+
+@pytest.mark.skipif(not hasattr(os, "O_NOFOLLOW"), reason="the batched read-back is POSIX")
+def test_a_copy_swapped_for_a_link_after_its_batch_opened_it_is_never_listed(
+        tmp_path: Path) -> None:
+    """The batch opens every copy, then reads them: the first copy's name is swapped for a
+    link to a twin outside the disk once it is open (when the next copy is opened). Its
+    descriptor still reads the bytes written, but what the window would rename into
+    ``data/`` is the link: it must be refused, never listed, no link in ``data/``."""
+    dest, outside = tmp_path / "disk", tmp_path / "laptop"
+    outside.mkdir()
+    files = sample_files(4)
+    seen: list[Path] = []
+    victim: list[str] = []
+
+    def swap(staged: Path) -> None:
+        seen.append(staged)
+        if len(seen) == 2:  # the first copy is open by now
+            first = seen[0]
+            victim.append(_content_of(files, first))
+            twin = outside / "twin.pdf"
+            twin.write_bytes(first.read_bytes())
+            first.unlink()
+            first.symlink_to(twin)
+
+    committed: list[str] = []
+    with open_bag(dest, hooks=Hooks(staged=swap)) as bag, pytest.raises(BrankasError) as info:
+        bag.add_files(items(files), workers=1, on_commit=committed.extend)
+    assert error_code(info) == "backup_readback_mismatch"
+    assert victim[0] in str(info.value)
+    assert victim[0] not in committed
+    assert victim[0] not in bagformat.read_payload_manifest(dest)
+    assert not [p for p in (dest / "data").rglob("*") if p.is_symlink()]
+    validate(dest)
+
+
+@pytest.mark.skipif(not hasattr(os, "O_NOFOLLOW"), reason="the batched read-back is POSIX")
+def test_a_byte_flipped_after_its_batch_opened_the_copy_is_found(tmp_path: Path) -> None:
+    """A byte of the first copy changes on the disk after the batch opened it (and after
+    the sync): the read through that descriptor finds it; nothing of it is listed."""
+    dest = tmp_path / "disk"
+    files = sample_files(4)
+    seen: list[Path] = []
+    victim: list[str] = []
+
+    def flip(staged: Path) -> None:
+        seen.append(staged)
+        if len(seen) == 2:
+            first = seen[0]
+            victim.append(_content_of(files, first))
+            with open(first, "r+b") as fh:
+                fh.seek(20)
+                byte = fh.read(1)
+                fh.seek(20)
+                fh.write(bytes([byte[0] ^ 0x01]))
+
+    committed: list[str] = []
+    with open_bag(dest, hooks=Hooks(staged=flip)) as bag, pytest.raises(BrankasError) as info:
+        bag.add_files(items(files), workers=1, on_commit=committed.extend)
+    assert error_code(info) == "backup_readback_mismatch"
+    assert victim[0] not in committed
+    assert victim[0] not in bagformat.read_payload_manifest(dest)
+    assert not (dest / "data" / victim[0]).exists()
+    assert sorted(committed) == sorted(bagformat.read_payload_manifest(dest))
+    validate(dest)
+
