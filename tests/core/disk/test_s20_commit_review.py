@@ -5,6 +5,7 @@ swapped while a checkpoint is committed, on the real file system, through the ba
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -84,3 +85,32 @@ def test_a_byte_flipped_after_its_batch_opened_the_copy_is_found(tmp_path: Path)
     assert sorted(committed) == sorted(bagformat.read_payload_manifest(dest))
     validate(dest)
 
+
+@pytest.mark.parametrize("step", ["appended", "moved"])
+def test_a_disk_swapped_before_the_second_sync_reports_nothing(tmp_path: Path,
+                                                                 step: str) -> None:
+    """In the window the disk is swapped for a copy of itself (taken at that instant: the
+    same files, the journal, the lock's name) at the same path. The second sync opens the
+    disk by its path, so it syncs the copy, not the disk the renames were made on: the
+    checkpoint must not be reported (nor its journal removed from the disk it was made
+    on)."""
+    dest, gone, clone = tmp_path / "disk", tmp_path / "pulled", tmp_path / "other-disk"
+    files = sample_files(4)
+
+    journaled: list[str] = []
+
+    def swap(name: str) -> None:
+        if name == "journaled":
+            journaled.append(name)  # the checkpoint of the files (not the bag's creation)
+        if name == step and journaled and not clone.exists():
+            shutil.copytree(dest, clone, symlinks=True)
+            dest.rename(gone)
+            dest.symlink_to(clone, target_is_directory=True)
+
+    committed: list[str] = []
+    with pytest.raises(BrankasError) as info, \
+            open_bag(dest, hooks=Hooks(commit_step=swap)) as bag:  # the close may report it
+        bag.add_files(items(files), workers=1, on_commit=committed.extend)
+    assert error_code(info) == "backup_disk_replaced"
+    assert committed == []
+    assert (gone / ".brankas-staging" / "commit.json").exists()  # repaired when reopened
