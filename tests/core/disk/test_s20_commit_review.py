@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -114,3 +116,34 @@ def test_a_disk_swapped_before_the_second_sync_reports_nothing(tmp_path: Path,
     assert error_code(info) == "backup_disk_replaced"
     assert committed == []
     assert (gone / ".brankas-staging" / "commit.json").exists()  # repaired when reopened
+
+
+WITHOUT_CTYPES = """
+import sys
+sys.modules["ctypes"] = None  # a Python built without ctypes: ``import ctypes`` fails
+from pathlib import Path
+from brankas.core.disk.bag import file_item, open_or_create
+
+dest, src = Path(sys.argv[1]), Path(sys.argv[2])
+items = [file_item(p.name, p) for p in sorted(src.iterdir())]
+with open_or_create(dest, label="Tanpa ctypes", organization="Dinas",
+                    software="Brankas test") as bag:
+    bag.add_files(items, workers=1)
+print("done", flush=True)
+"""
+
+
+def test_a_python_without_ctypes_falls_back_to_an_fsync_of_each_file(tmp_path: Path) -> None:
+    """``syncfs`` (and ``renameat2``) are reached through ctypes; a Python without it (an
+    ``ImportError``, not an ``OSError``) must fall back as a system without the call does,
+    not fail every checkpoint."""
+    src, dest = tmp_path / "src", tmp_path / "disk"
+    src.mkdir()
+    files = {f"B-{i}.pdf": b"%PDF-1.7\n" + bytes([i]) * (100 + i) for i in range(3)}
+    for name, data in files.items():
+        (src / name).write_bytes(data)
+    done = subprocess.run([sys.executable, "-c", WITHOUT_CTYPES, str(dest), str(src)],
+                          capture_output=True, text=True, check=False, timeout=120)
+    assert done.returncode == 0 and "done" in done.stdout, done.stderr[-2000:]
+    assert sorted(bagformat.read_payload_manifest(dest)) == sorted(files)
+    validate(dest)

@@ -1047,7 +1047,7 @@ def _renameat2_call() -> Any:
                                ctypes.c_uint]
                 fn.restype = ctypes.c_int
                 _renameat2 = fn
-            except (OSError, AttributeError):
+            except (ImportError, OSError, AttributeError):  # no ctypes: lexists + replace
                 _renameat2 = False
     return _renameat2
 
