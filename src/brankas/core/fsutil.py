@@ -153,7 +153,7 @@ def _syncfs_call() -> object:
                 fn.argtypes = [ctypes.c_int]
                 fn.restype = ctypes.c_int
                 _libc_syncfs = fn
-            except (OSError, AttributeError):
+            except (ImportError, OSError, AttributeError):  # no ctypes: an fsync each
                 _libc_syncfs = False
     return _libc_syncfs
 

@@ -1063,7 +1063,25 @@ def _open_read_back(state: BagState, staged: Staged, *,
 
 def _hash_read_back(fd: int, size: int, staged: Staged) -> tuple[str, int]:
     """SHA-256 and length of the open copy ``fd`` (``size`` by its ``fstat`` when opened),
-    read from its start: one read for a small copy (at most one byte past its size)."""
+    read from its start: one read for a small copy (at most one byte past its size);
+    ("", 0) when the copy's name no longer holds the file read (``_same_file``)."""
+    found = _hash_open_copy(fd, size, staged)
+    return found if _same_file(fd, staged) else ("", 0)
+
+
+def _same_file(fd: int, staged: Staged) -> bool:
+    """The copy's name still holds the file ``fd`` read (the same device and inode, not a
+    link): a batch opens its copies before it reads them, and the window renames the
+    name, not the file read (s20 review)."""
+    try:
+        now = os.lstat(staged.staged)
+    except OSError:
+        return False
+    held = os.fstat(fd)
+    return stat.S_ISREG(now.st_mode) and (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino)
+
+
+def _hash_open_copy(fd: int, size: int, staged: Staged) -> tuple[str, int]:
     if staged.size > _WHOLE:
         with open(fd, "rb", buffering=0, closefd=False) as fh:
             return fmt.hash_stream(fh)

@@ -357,6 +357,10 @@ class BagState:
                 # the replaces and the folders: one sync of the disk, or an fsync of each
                 # of them), then forget the journal.
                 self._sync([*(self.dest / name for name in appends), *folders, self.dest])
+                # The sync opened the disk by its path: a disk swapped since the commit
+                # began (another at the same mount point) took the files and that sync,
+                # not the disk opened. Nothing is reported, the journal is left (s20 review).
+                self.check_same_disk()
                 self._step("durable")
             except BaseException:
                 # The lists on the disk may now hold lines the listing does not: the next
@@ -1043,7 +1047,7 @@ def _renameat2_call() -> Any:
                                ctypes.c_uint]
                 fn.restype = ctypes.c_int
                 _renameat2 = fn
-            except (OSError, AttributeError):
+            except (ImportError, OSError, AttributeError):  # no ctypes: lexists + replace
                 _renameat2 = False
     return _renameat2
 
