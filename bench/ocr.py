@@ -91,6 +91,13 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if args[:1] == ["--extract"]:
         return _extract_all(Path(args[1]), Path(args[2]))
+    if args[:1] in (["-h"], ["--help"]):
+        print(__doc__)
+        return 0
+    if any(arg.startswith("-") for arg in args):  # WORK is deleted: never an option's name
+        print(f"bench.ocr: unknown option {next(a for a in args if a.startswith('-'))}; "
+              "usage: python -m bench.ocr [WORK] [ROUNDS]", file=sys.stderr)
+        return 2
     work = Path(args[0] if args else ROOT / ".bench" / "ocr").absolute()
     rounds = int(args[1]) if len(args) > 1 else 3
     if shutil.which("ocrmypdf") is None:
