@@ -36,6 +36,25 @@ pytestmark = pytest.mark.slow
 SCANS = {"jpeg": (0, 300, 1.2), "png": (1, 250, -2.0), "tiff": (2, 200, 2.8)}
 
 
+def _walk(folder: Path) -> list[Path]:
+    """Every path under ``folder`` that is still there while it is walked."""
+    found: list[Path] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:  # removed meanwhile
+        return found
+    for entry in entries:
+        path = Path(entry.path)
+        found.append(path)
+        try:
+            is_dir = entry.is_dir(follow_symlinks=False)
+        except OSError:
+            continue
+        if is_dir:
+            found.extend(_walk(path))
+    return found
+
+
 class _Watch:
     """Every path that appears under some folders while a call runs (polled)."""
 
@@ -47,7 +66,10 @@ class _Watch:
     def _poll(self) -> None:
         while not self.stop.is_set():
             for folder in self.folders:
-                self.seen[folder].update(str(p.relative_to(folder)) for p in folder.rglob("*"))
+                # a folder the engine removes while it is walked: keep what was seen, walk on
+                # (an exception here ended the watch silently, and the test saw less)
+                for path in _walk(folder):
+                    self.seen[folder].add(str(path.relative_to(folder)))
             time.sleep(0.02)
 
     def __enter__(self) -> _Watch:
