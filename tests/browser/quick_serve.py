@@ -28,6 +28,7 @@ from brankas import instance
 from brankas.cli import main
 from brankas.web.accounts.hashers import BrankasArgon2PasswordHasher
 from tests.agefile import passphrase_encrypt
+from tests.web.quick_rebuild.quick_template import from_template
 
 MIGRATED = "QUICK_SERVE_MIGRATED"
 
@@ -36,32 +37,9 @@ def quick(data: bytes, passphrase: str) -> bytes:
     return passphrase_encrypt(bytes(data), passphrase)
 
 
-def _from_template(template: str, migrate):  # type: ignore[no-untyped-def]
-    def migrate_from_template(database: str = "default") -> None:
-        import sqlite3
-
-        from django.db import connections
-
-        connection = connections[database]
-        if connection.vendor == "sqlite":
-            connection.ensure_connection()
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT count(*) FROM sqlite_master")
-                empty = cursor.fetchone()[0] == 0
-            if empty:
-                source = sqlite3.connect(template)
-                try:
-                    source.backup(connection.connection)
-                finally:
-                    source.close()
-        migrate(database)
-
-    return migrate_from_template
-
-
 BrankasArgon2PasswordHasher.time_cost, BrankasArgon2PasswordHasher.memory_cost = 1, 64
 _template = os.environ.pop(MIGRATED, None)
 if _template:
-    instance.migrate = _from_template(_template, instance.migrate)  # type: ignore[assignment]
+    instance.migrate = from_template(_template, instance.migrate)  # type: ignore[assignment]
 with mock.patch.object(pyrage.passphrase, "encrypt", quick):
     main()

@@ -21,25 +21,6 @@ if _TEMPLATE:
     except ImportError:  # not a Brankas process (a tool the test runs): nothing to do
         instance = None  # type: ignore[assignment]
     if instance is not None:
-        _migrate = instance.migrate
+        from quick_template import from_template  # beside this file, on PYTHONPATH
 
-        def _migrate_from_template(database: str = "default") -> None:
-            import sqlite3
-
-            from django.db import connections
-
-            connection = connections[database]
-            if connection.vendor == "sqlite":
-                connection.ensure_connection()
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT count(*) FROM sqlite_master")
-                    empty = cursor.fetchone()[0] == 0
-                if empty:
-                    source = sqlite3.connect(_TEMPLATE)
-                    try:
-                        source.backup(connection.connection)
-                    finally:
-                        source.close()
-            _migrate(database)
-
-        instance.migrate = _migrate_from_template  # type: ignore[assignment]
+        instance.migrate = from_template(_TEMPLATE, instance.migrate)  # type: ignore[assignment]
