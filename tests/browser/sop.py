@@ -74,6 +74,8 @@ IDENTIFIER = re.compile(r"\b[a-z_]+(?:\.(?:[a-z_]+\b|\*))+|\b[a-z]+(?:_[a-z]+)+\
 AGE_KEY = re.compile(r"\bAGE-SECRET-KEY-1[0-9A-Z]{20,}\b|\bage1[0-9a-z]{20,}\b")
 # Paths and numbers with slashes (``arsip/biasa/…``, ``005/12/2026``) are data, not prose.
 PATHLIKE = re.compile(r"\S*[/\\]\S*")
+# Each typed value's pattern (``Walk.without_typed``), made once.
+_TYPED_PATTERNS: dict[str, re.Pattern[str]] = {}
 SERVER_ERROR = re.compile(r"Server Error|Kesalahan server|Traceback", re.IGNORECASE)
 # Re-authenticate before the server's 5-minute window (security.REAUTH_SECONDS) runs out.
 FRESH_SECONDS = 4 * 60
@@ -180,9 +182,20 @@ class Walk:
             const seen = {}; for (const e of document.querySelectorAll('[id]'))
               seen[e.id] = (seen[e.id] || 0) + 1;
             return [text, Object.keys(seen).filter(k => seen[k] > 1)]; }""", self.lang_of(page))
+        return self.without_typed(text), dupes
+
+    def without_typed(self, text: str) -> str:
+        """``text`` without the data the walk typed (longest first), matched across any
+        run of white space: a search result splits a typed subject round its highlighted
+        words (``Undangan <mark>upacara</mark> hari jadi``), on a line each in the text
+        read without a browser."""
         for typed in sorted(self.typed, key=len, reverse=True):
-            text = text.replace(typed, " ")
-        return text, dupes
+            pattern = _TYPED_PATTERNS.get(typed)
+            if pattern is None:
+                pattern = _TYPED_PATTERNS[typed] = re.compile(
+                    r"\s+".join(re.escape(part) for part in typed.split()))
+            text = pattern.sub(" ", text)
+        return text
 
     def look(self, page: Any, name: str = "", *, twin: bool = True) -> str:
         """Check the page as shown now, and (``twin``) the same page in the other language
@@ -282,9 +295,7 @@ class Walk:
             status, answer = _http(self.url + shown.job_status, headers)
             if status == 200 and answer:
                 parts += [str(v) for v in (json.loads(answer).get("text") or {}).values()]
-        seen = " \n".join(parts)
-        for typed in sorted(self.typed, key=len, reverse=True):
-            seen = seen.replace(typed, " ")
+        seen = self.without_typed(" \n".join(parts))
         dupes = sorted(k for k, n in shown.ids.items() if n > 1)
         self.check(seen, dupes, where, lang)
 
@@ -292,9 +303,7 @@ class Walk:
         """A paper's text; in the Indonesian walk, an English word on it is noted."""
         assert pdf.startswith(b"%PDF-"), name
         text = "\n".join(p.extract_text() or "" for p in pypdf.PdfReader(io.BytesIO(pdf)).pages)
-        clean = text
-        for typed in sorted(self.typed, key=len, reverse=True):
-            clean = clean.replace(typed, " ")
+        clean = self.without_typed(text)
         foreign = foreign_words(PATHLIKE.sub(" ", clean), "id")
         if foreign:  # a paper is in Indonesian whatever the interface's language
             self.note("paper_language", f"{name}: {sorted(foreign)}")

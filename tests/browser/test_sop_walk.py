@@ -295,7 +295,8 @@ def step_08_registration(w: Walk) -> None:
     agendas = {}
     for i, (direction, classification, subject, correspondent) in enumerate(REGISTRATIONS):
         pdf = w.tmp / f"scan-{i}.pdf"
-        w.typed.extend([subject, correspondent, pdf.name])
+        # The scan's own text (its text layer, shown as a search result's snippet) too.
+        w.typed.extend([subject, correspondent, pdf.name, "MARKER page 1"])
         plain = make_pdf(pdf, text=f"{subject} MARKER")
         w.goto(page, "/documents/new/")
         page.check(f"input[name=direction][value={direction}]")
@@ -362,7 +363,8 @@ def step_09_import(w: Walk) -> None:
     make_pdf(scan, text="SURAT EDARAN LAMA MARKER")
     # The import writes register values of its own, in Indonesian as the register is kept
     # (and printed on the control lists): data in both interfaces, as typed values are.
-    w.typed.extend(["Surat edaran lama", str(old), "(tidak diketahui)", "Diimpor dari"])
+    w.typed.extend(["Surat edaran lama", str(old), "(tidak diketahui)", "Diimpor dari",
+                    "SURAT EDARAN LAMA MARKER page 1"])
     page = w.as_("sandiman")
     w.goto(page, "/")
     w.click(page, page.locator("nav a[href='/import/']"))
