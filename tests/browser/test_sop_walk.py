@@ -279,6 +279,10 @@ def step_07_lockout(w: Walk) -> None:
     w.sign_in_fresh("kadis")
 
 
+# The scans' text layer beside the subject: enough words (text.extract.MIN_LAYER_WORDS) for
+# a born-digital PDF, whose text is read, not OCR'd (three OCR runs in the server's worker:
+# about 12 CPU-s the walk does not check; OCR is tests/core/text's and tests/web/text's).
+BODY = "surat dinas ini disimpan sebagai arsip kantor persandian daerah"
 REGISTRATIONS = [  # (direction, classification, subject, correspondent)
     ("penerimaan", "biasa", "Undangan upacara hari jadi", "Bupati Bolaang Mongondow"),
     ("pengiriman", "biasa", "Laporan kegiatan bulanan", "Sekretaris Daerah"),
@@ -296,8 +300,8 @@ def step_08_registration(w: Walk) -> None:
     for i, (direction, classification, subject, correspondent) in enumerate(REGISTRATIONS):
         pdf = w.tmp / f"scan-{i}.pdf"
         # The scan's own text (its text layer, shown as a search result's snippet) too.
-        w.typed.extend([subject, correspondent, pdf.name, "MARKER page 1"])
-        plain = make_pdf(pdf, text=f"{subject} MARKER")
+        w.typed.extend([subject, correspondent, pdf.name, f"{BODY} MARKER page 1"])
+        plain = make_pdf(pdf, text=f"{subject} {BODY} MARKER")
         w.goto(page, "/documents/new/")
         page.check(f"input[name=direction][value={direction}]")
         # The page's script names the other side after the direction (sender, addressee).
@@ -360,11 +364,11 @@ def step_09_import(w: Walk) -> None:
     old = w.tmp / "arsip-lama"
     scan = old / "biasa" / "penerimaan" / str(TODAY.year - 1) / "Surat edaran lama.pdf"
     scan.parent.mkdir(parents=True)
-    make_pdf(scan, text="SURAT EDARAN LAMA MARKER")
+    make_pdf(scan, text=f"SURAT EDARAN LAMA {BODY} MARKER")
     # The import writes register values of its own, in Indonesian as the register is kept
     # (and printed on the control lists): data in both interfaces, as typed values are.
     w.typed.extend(["Surat edaran lama", str(old), "(tidak diketahui)", "Diimpor dari",
-                    "SURAT EDARAN LAMA MARKER page 1"])
+                    f"SURAT EDARAN LAMA {BODY} MARKER page 1"])
     page = w.as_("sandiman")
     w.goto(page, "/")
     w.click(page, page.locator("nav a[href='/import/']"))
