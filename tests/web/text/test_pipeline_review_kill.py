@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+import brankas.core.text.engine as engine
 from brankas.core.text import ocr_engine
 from tests.cli.backup.conftest import Office
 from tests.cli.backup.test_worker_jobs import _freeze, _job, _python, _worker
@@ -47,6 +48,16 @@ def test_a_worker_killed_mid_ocr_leaves_an_interrupted_job_no_half_row_and_no_co
         with con:
             con.execute(f"DELETE FROM {table}")  # noqa: S608
         con.close()
+    # the last biasa document read already, from its text layer as on a server without an
+    # engine (one OCR run fewer on resume, 4-5 CPU-s: the template's pages hold a line of
+    # text, rasterised at 400 dpi): the job has the first to read, the kill lands in it,
+    # and the resumed job must go on with that one only, not the one read before
+    read_before = office.sql("SELECT agenda FROM documents_document WHERE category = "
+                             "'biasa' ORDER BY id")[-1][0]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(engine, "_found", (None, "left out by test_pipeline_review_kill"))
+        r = office.cli("ocr", read_before, "--json", user="operator")
+    assert r.returncode == 0 and r.json()["read"] == 1, r.stdout + r.stderr
     r = office.cli("ocr", "--queue", "--json", user="operator")
     assert r.returncode == 0, r.stderr
     job_id = r.json()["job"]
@@ -80,6 +91,7 @@ def test_a_worker_killed_mid_ocr_leaves_an_interrupted_job_no_half_row_and_no_co
     assert all(fresh and category == "biasa" and (status != "text" or body)
                for status, body, fresh, category in rows), rows
     done_before = len(rows)
+    assert done_before == 1, rows  # the one read before; none of the killed job's
 
     # the next worker: the job interrupted (nobody else will end it), resumable
     again = _worker(office, "--burst")
