@@ -3,7 +3,8 @@
 Indonesian official letters are rendered at 200-300 dpi, skewed 1-3 degrees, specked and
 saved as JPEG, PNG and TIFF, turned into the stored PDF by the real intake (img2pdf), then
 read by ``extract``: at least 9 of each letter's 10 phrases must be found, searched as the
-search box does. One OCR run per document, shared by the tests (a few seconds of CPU each).
+search box does. One OCR run per document (a few seconds of CPU each): the test that reads
+a scan checks the other facts that run shows too (where temporary files went, odd names).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from brankas.core.text import (
     METHOD_OCR,
     STATUS_TEXT,
     STATUS_UNREADABLE,
-    Extracted,
     OcrEngine,
     extract,
     ocr_engine,
@@ -81,63 +81,47 @@ class _Watch:
         self.thread.join()
 
 
-class Read:
-    """Each scan's stored PDF, read once (lazily): its letter and what extract gave."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.done: dict[str, tuple[letters.Letter, Extracted, _Watch]] = {}
-
-    def __call__(self, kind: str) -> tuple[letters.Letter, Extracted, _Watch]:
-        if kind not in self.done:
-            engine()
-            seed, dpi, skew = SCANS[kind]
-            item = letters.letter(seed)
-            image = letters.scan(item, seed=seed, dpi=dpi, skew=skew)
-            folder = self.root / kind
-            folder.mkdir()
-            pdf = stored_pdf(folder / "stored.pdf",
-                             [(f"surat.{kind}", letters.scan_bytes(image, kind, dpi=dpi))])
-            work, systmp = folder / "work", folder / "systmp"
-            work.mkdir()
-            systmp.mkdir()
-            old = os.environ.get("TMPDIR")
-            os.environ["TMPDIR"] = str(systmp)  # the engine must not use the system's
-            try:
-                with _Watch(work, systmp) as watch:
-                    got = extract(pdf, workdir=work)
-            finally:
-                if old is None:
-                    os.environ.pop("TMPDIR")
-                else:
-                    os.environ["TMPDIR"] = old
-            self.done[kind] = (item, got, watch)
-        return self.done[kind]
-
-
-@pytest.fixture(scope="module")
-def read(tmp_path_factory: pytest.TempPathFactory) -> Read:
-    return Read(tmp_path_factory.mktemp("ocr"))
+# Where each scan's stored PDF and workdir go: a folder and file names with spaces and
+# non-ASCII letters
+ODD_FOLDER, ODD_FILE, ODD_WORK = "arsip surat Ñusa – 文書", "surat masuk é.pdf", "kerja ø"
 
 
 @pytest.mark.parametrize("kind", sorted(SCANS))
-def test_scan_phrases_found(read: Read, kind: str) -> None:
-    item, got, _ = read(kind)
+def test_scan_phrases_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                            kind: str) -> None:
+    """Each scan read once (a few seconds of CPU), and what that one run shows, each fact
+    with its own message: 9 of the letter's 10 phrases found; the stored file and the
+    workdir had odd names (spaces, non-ASCII letters); OCRmyPDF's temporary folder was in
+    the private folder inside the workdir, nothing went to the system's temp folder or to
+    HOME (both pointed at watched folders of their own) and nothing is left."""
+    engine()
+    seed, dpi, skew = SCANS[kind]
+    item = letters.letter(seed)
+    image = letters.scan(item, seed=seed, dpi=dpi, skew=skew)
+    folder = tmp_path / ODD_FOLDER
+    folder.mkdir()
+    pdf = stored_pdf(folder / ODD_FILE,
+                     [(f"surat.{kind}", letters.scan_bytes(image, kind, dpi=dpi))])
+    work, home, systmp = folder / ODD_WORK, tmp_path / "home", tmp_path / "systmp"
+    for made in (work, home, systmp):
+        made.mkdir()
+    monkeypatch.setenv("TMPDIR", str(systmp))  # the engine must not use the system's
+    monkeypatch.setenv("HOME", str(home))  # nor write to the home folder
+    with _Watch(work, home, systmp) as watch:
+        got = extract(pdf, workdir=work)
+
     assert (got.method, got.status, got.pages, got.pending) == (METHOD_OCR, STATUS_TEXT, 1, 0)
     assert "ocrmypdf" in got.engine and "(ind)" in got.engine
     hits = found(got.text, item.phrases)
     missed = sorted(set(item.phrases) - set(hits))
     assert len(hits) >= 9, f"{kind}: found {len(hits)} of 10; missed {missed}\n{got.text}"
-
-
-def test_temporary_files_in_workdir_only(read: Read) -> None:
-    _, _, watch = read("jpeg")
-    work, systmp = watch.folders
     # OCRmyPDF's own temporary folder was seen inside the private folder in workdir ...
-    assert any("ocrmypdf" in name for name in watch.seen[work]), watch.seen[work]
-    # ... nothing went to the system's temp folder, and nothing is left
-    assert watch.seen[systmp] == set()
-    assert list(work.iterdir()) == []
+    assert any("ocrmypdf" in name for name in watch.seen[work]), \
+        f"OCRmyPDF's temporary folder not seen in the workdir: {watch.seen[work]}"
+    # ... nothing went to the system's temp folder nor to HOME, and nothing is left
+    assert watch.seen[systmp] == set(), "written to the system's temp folder"
+    assert watch.seen[home] == set(), "written to HOME"
+    assert list(work.iterdir()) == [], "left in the workdir"
 
 
 @pytest.mark.parametrize("make", [letters.blank_scan, letters.scribble_scan])

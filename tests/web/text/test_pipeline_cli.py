@@ -76,19 +76,3 @@ def test_brankas_ocr_reads_biasa_only_and_no_exempted_text_lands_anywhere(
     assert scan_for(marker, SHARED_TEMP, since=started) == []
     # (the control: the biasa text is where it belongs, so the scan would see it)
     assert scan_for(plain.encode(), [cli_home])
-
-
-def test_migrate_db_copies_the_text_rows(run_cli, cli_office, cli_home, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    letter("Undangan rapat koordinasi stunting", tmp_path / "a.pdf")
-    register(run_cli, tmp_path / "a.pdf", "biasa")
-    assert run_cli("ocr", user="operator").returncode == 0
-    before = text_rows(cli_home)
-    assert len(before) == 1
-    target = tmp_path / "baru.sqlite3"
-    r = run_cli("migrate-db", "--to", f"sqlite:///{target}", "--json", user="admin")
-    assert r.returncode == 0, r.stderr
-    assert {t["table"]: t["rows"] for t in r.json()["tables"]}["text_documenttext"] == 1
-    moved = tmp_path / "moved"
-    moved.mkdir()
-    (moved / "brankas.sqlite3").write_bytes(target.read_bytes())
-    assert text_rows(moved) == before

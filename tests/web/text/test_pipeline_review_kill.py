@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+import brankas.core.text.engine as engine
 from brankas.core.text import ocr_engine
 from tests.cli.backup.conftest import Office
 from tests.cli.backup.test_worker_jobs import _freeze, _job, _python, _worker
@@ -41,12 +42,30 @@ def _ocr_dirs(office: Office) -> list[Path]:
 def test_a_worker_killed_mid_ocr_leaves_an_interrupted_job_no_half_row_and_no_copy(
         kill_office: Office) -> None:
     office = kill_office
+    # a scan to OCR: a page at 100 dpi with a line of text (OCR 1.5-2 CPU-s; the template's
+    # biasa documents hold a line of text on a page without images, which the engine
+    # rasterises at 400 dpi: 4-5 CPU-s each)
+    from tests.core.text.ocrtest import stored_pdf
+    from tests.web.text.test_pipeline_ocr import rendered_scan
+
+    scan = stored_pdf(office.base / "pindaian.pdf",
+                      [("pindaian.png", rendered_scan("Undangan rapat koordinasi anggaran"))])
+    scanned = office.register("penerimaan", "biasa", "Pindaian", pdf=scan.read_bytes())
     # one OCR job for every biasa document still without text (what an import queues)
-    for table in ("jobs_job", "text_documenttext"):  # (the template's)
+    for table in ("jobs_job", "text_documenttext"):  # (the template's, the registration's)
         con = sqlite3.connect(office.home / "brankas.sqlite3")
         with con:
             con.execute(f"DELETE FROM {table}")  # noqa: S608
         con.close()
+    # the template's biasa documents read already, from their text layer as on a server
+    # without an engine: the job has the scan to read, the kill lands in it, and the
+    # resumed job must go on with that one only, not with those read before
+    read_before = [d.agenda for d in office.docs.values() if not d.exempted and d != scanned]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(engine, "_found", (None, "left out by test_pipeline_review_kill"))
+        r = office.cli("ocr", *read_before, "--json", user="operator")
+    assert r.returncode == 0 and r.json()["read"] == len(read_before) == 2, \
+        r.stdout + r.stderr
     r = office.cli("ocr", "--queue", "--json", user="operator")
     assert r.returncode == 0, r.stderr
     job_id = r.json()["job"]
@@ -80,6 +99,7 @@ def test_a_worker_killed_mid_ocr_leaves_an_interrupted_job_no_half_row_and_no_co
     assert all(fresh and category == "biasa" and (status != "text" or body)
                for status, body, fresh, category in rows), rows
     done_before = len(rows)
+    assert done_before == len(read_before), rows  # those read before; none of the job's
 
     # the next worker: the job interrupted (nobody else will end it), resumable
     again = _worker(office, "--burst")

@@ -8,6 +8,7 @@ import pytest
 
 from tests.cli.test_register_cli import register
 from tests.conftest import make_pdf
+from tests.web.text.test_pipeline_cli import text_rows
 from tests.web.text.test_search_cli import put_text
 
 
@@ -61,18 +62,26 @@ def _fts_state(path) -> tuple[list[int], list[int]]:  # type: ignore[no-untyped-
         con.close()
 
 
-def test_migrate_db_to_sqlite_gives_a_whole_index(run_cli, one_letter, cli_home, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """The copy inserts the texts raw (``_insert``): the target's triggers index them; the
-    index's own tables are not copied (they would double every entry)."""
+def test_migrate_db_to_sqlite_copies_the_text_rows_and_gives_a_whole_index(  # type: ignore[no-untyped-def]
+        run_cli, one_letter, cli_home, tmp_path) -> None:
+    """The text rows are copied as they are. The copy inserts the texts raw (``_insert``):
+    the target's triggers index them; the index's own tables are not copied (they would
+    double every entry). (One migrate-db, 2 CPU-s, for both: the rows' test was in
+    test_pipeline_cli.py.)"""
+    before = text_rows(cli_home)
+    assert len(before) == 1, before
     found, texts = _fts_state(cli_home / "brankas.sqlite3")
     assert found == texts and len(texts) == 1
     target = tmp_path / "baru.sqlite3"
     r = run_cli("migrate-db", "--to", f"sqlite:///{target}", "--json", user="admin")
     assert r.returncode == 0, r.stderr
-    assert _fts_state(target) == (found, texts)
+    assert {t["table"]: t["rows"] for t in r.json()["tables"]}["text_documenttext"] == 1, \
+        "migrate-db's count of the text rows"
+    assert _fts_state(target) == (found, texts), "the target's index"
     moved = tmp_path / "moved"
     moved.mkdir()
     (moved / "brankas.sqlite3").write_bytes(target.read_bytes())
+    assert text_rows(moved) == before, "the text rows copied as they were"
     from tests.conftest import cli
 
     rows = cli(moved, tmp_path, "list", "--query", "stunting", "--json", user="kasi").json()
