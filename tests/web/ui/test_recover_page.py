@@ -24,7 +24,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from brankas.web.ui import jobs
 from tests.conftest import PASSPHRASES, PASSWORDS
-from tests.web.ui.conftest import register_directly, text_of
+from tests.web.ui.conftest import born_digital, register_directly, text_of
 
 pytestmark = pytest.mark.usefixtures("no_job_left_running", "quick_rebuilds")
 
@@ -32,7 +32,7 @@ pytestmark = pytest.mark.usefixtures("no_job_left_running", "quick_rebuilds")
 def _disk(office, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
     from brankas.web.backup.services import backup_run
 
-    register_directly(office, subject="Undangan rapat")
+    register_directly(office, subject="Undangan rapat", pdf=born_digital("Undangan rapat"))
     register_directly(office, subject="Nota dinas", classification="rahasia",
                       direction="pengiriman")
     dest = tmp_path / "usb" / "brankas"
