@@ -23,7 +23,7 @@ from brankas.web.jobs.models import DONE, Job
 from brankas.web.offsite.models import Push, Remote, Schedule
 from brankas.web.ui import jobs
 from tests.conftest import PASSPHRASES
-from tests.web.ui.conftest import english, register_directly, text_of
+from tests.web.ui.conftest import born_digital, english, register_directly, text_of
 
 pytestmark = [pytest.mark.s3, pytest.mark.slow, pytest.mark.usefixtures("no_job_left_running")]
 
@@ -44,7 +44,8 @@ def test_push_scheduled_push_verify_and_restore_run_as_jobs_by_the_worker(
 
     from brankas.web.offsite.schedule import schedule_tick
 
-    biasa = register_directly(office, subject="Undangan rapat koordinasi").agenda
+    biasa = register_directly(office, subject="Undangan rapat koordinasi",
+                              pdf=born_digital("Undangan rapat koordinasi")).agenda
     secret = register_directly(office, subject="Sandi negara", classification="rahasia").agenda
     operator = english(signed_in("operator"))
     r = operator.post("/offsite/", {

@@ -17,7 +17,7 @@ from brankas.web.jobs import services
 from brankas.web.jobs.models import DONE, FAILED, INTERRUPTED, QUEUED, RUNNING, Job
 from brankas.web.ui import jobs
 from tests.conftest import PASSPHRASES
-from tests.web.ui.conftest import english, register_directly, text_of
+from tests.web.ui.conftest import born_digital, english, register_directly, text_of
 
 pytestmark = pytest.mark.usefixtures("no_job_left_running")
 
@@ -148,7 +148,7 @@ def test_no_secret_reaches_the_database(transactional_db, office, signed_in, tmp
     from tests.web.ui.test_key_grant_pages import KABID2_PASSPHRASE, join_kabid2
 
     register_directly(office, subject="Rahasia", classification="rahasia")
-    register_directly(office, subject="Biasa")
+    register_directly(office, subject="Biasa", pdf=born_digital("Biasa"))
     join_kabid2(office)
     passphrase = PASSPHRASES["kabid"]
     client = english(signed_in("kabid"))

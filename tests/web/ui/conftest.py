@@ -122,6 +122,21 @@ def register_directly(office, *, subject: str = "Undangan rapat",  # type: ignor
                              source="web", allow_duplicate=True)
 
 
+def born_digital(subject: str) -> bytes:
+    """A PDF whose text layer has enough words (``core.text.extract.MIN_LAYER_WORDS``) to be
+    read without OCR: for the set-ups of tests about something else (a backup disk, a
+    restore, a drill), whose registration's text job (the worker runs it) then reads the
+    layer instead of starting OCRmyPDF and Tesseract on a page of a few words (seconds of
+    CPU, before the test's own job may start). ``register_directly``'s default PDF keeps
+    its few words: the text tests read it by OCR, or say OCR is missing."""
+    from brankas.core.text.extract import MIN_LAYER_WORDS
+    from tests.conftest import make_pdf
+
+    text = f"{subject}: surat dinas yang lahir digital, lapisan teksnya cukup dibaca"
+    assert len(text.split()) >= MIN_LAYER_WORDS, text
+    return make_pdf(text=text)
+
+
 def english(client: Client) -> Client:
     """The client switched to the English interface (the language switch the pages offer)."""
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})

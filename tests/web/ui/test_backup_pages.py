@@ -15,7 +15,7 @@ import polib
 import pytest
 
 from brankas.web.ui import jobs
-from tests.web.ui.conftest import english, register_directly, text_of
+from tests.web.ui.conftest import born_digital, english, register_directly, text_of
 from tests.web.ui.test_i18n import PO
 
 pytestmark = pytest.mark.usefixtures("no_job_left_running")
@@ -183,7 +183,7 @@ def test_an_unknown_job_is_a_404(office, signed_in):
 
 def test_verifying_a_disk_names_missing_and_unexpected_files(transactional_db, office,
                                                              signed_in, tmp_path):
-    doc = register_directly(office)
+    doc = register_directly(office, pdf=born_digital("Undangan rapat"))
     disk = tmp_path / "disk"
     backup_directly(office, disk, "DISK-V")
     client = english(signed_in("operator"))

@@ -17,7 +17,7 @@ from brankas.web.audit.models import AuditEvent
 from brankas.web.backup.models import Medium
 from brankas.web.custody.models import MediumCustody, Safe, SafeCombination
 from tests.conftest import PASSPHRASES
-from tests.web.ui.conftest import english, register_directly, text_of
+from tests.web.ui.conftest import born_digital, english, register_directly, text_of
 
 MARKER = "KUNCI-55-12-90"
 
@@ -118,7 +118,7 @@ def test_the_backup_result_offers_the_check_in(transactional_db, office, signed_
                                                 tmp_path) -> None:  # type: ignore[no-untyped-def]
     from tests.web.ui.test_backup_pages import job_of
 
-    register_directly(office, subject="Undangan rapat")
+    register_directly(office, subject="Undangan rapat", pdf=born_digital("Undangan rapat"))
     client = english(signed_in("operator"))
     add_safe(client)
     job = job_of(client.post("/backup/", {"dest": str(tmp_path / "disk"), "label": "D9"}))

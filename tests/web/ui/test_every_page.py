@@ -325,12 +325,20 @@ def _found(parts: list[str], lang: str, values: list[str], msgids: set[str]) -> 
     return out
 
 
+# The role that saw each page in the other language's walk (who may see a page does not
+# depend on the language): tried first, so the refusals before it are not rendered again.
+_SEEN_AS: dict[str, str] = {}
+
+
 def _render(client: Client, office: SimpleNamespace, path: str) -> tuple[str, str] | None:
     """The page as the first role that may see it: (role, html), or None when no role gets
     an HTML page (a download, a POST-only step)."""
     last, not_found = None, None
     lang = client.cookies["django_language"].value
-    for role in (*ROLES, "anonymous"):
+    roles = (*ROLES, "anonymous")
+    if path in _SEEN_AS:
+        roles = (_SEEN_AS[path], *(r for r in roles if r != _SEEN_AS[path]))
+    for role in roles:
         if role == "anonymous":
             client.logout()  # which forgets the cookies
             client.cookies["django_language"] = lang
@@ -341,6 +349,7 @@ def _render(client: Client, office: SimpleNamespace, path: str) -> tuple[str, st
         if r.status_code == 405 or not r["Content-Type"].startswith("text/html"):
             return None
         if r.status_code == 200:
+            _SEEN_AS[path] = role
             return role, r.content.decode()
         if r.status_code == 404 and not_found is None:
             not_found = role, r.content.decode()

@@ -19,7 +19,7 @@ import pytest
 
 from brankas.web.ui import jobs
 from tests.conftest import PASSPHRASES
-from tests.web.ui.conftest import register_directly, text_of
+from tests.web.ui.conftest import born_digital, register_directly, text_of
 
 pytestmark = pytest.mark.usefixtures("no_job_left_running", "quick_rebuilds")
 
@@ -113,7 +113,8 @@ def test_the_first_run_page_recovers_the_office_from_its_offsite_copy(
     from brankas.web.offsite.services import offsite_push, remote_add
 
     settings.SECRET_KEY = settings.SECRET_KEY  # restored after the test (the switch reads it)
-    register_directly(office, subject="Undangan rapat koordinasi")
+    register_directly(office, subject="Undangan rapat koordinasi",
+                      pdf=born_digital("Undangan rapat koordinasi"))
     register_directly(office, subject="Nota dinas", classification="rahasia",
                       direction="pengiriman")
     creds = tmp_path / "s3-kredensial"  # the office's credentials file (chmod 600)

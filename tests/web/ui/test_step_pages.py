@@ -14,7 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from brankas.web.ui import jobs
 from tests.conftest import PASSPHRASES, make_pdf
-from tests.web.ui.conftest import english, register_directly, text_of
+from tests.web.ui.conftest import born_digital, english, register_directly, text_of
 
 pytestmark = pytest.mark.usefixtures("no_job_left_running", "quick_rebuilds")
 
@@ -41,7 +41,8 @@ def disk(transactional_db, office, tmp_path):  # type: ignore[no-untyped-def]
     """A real backup disk of an office with a Biasa and a Rahasia document."""
     from brankas.web.backup.services import backup_run
 
-    biasa = register_directly(office, subject="Undangan rapat")
+    biasa = register_directly(office, subject="Undangan rapat",
+                              pdf=born_digital("Undangan rapat"))
     secret = register_directly(office, subject="Nota dinas", classification="rahasia",
                                direction="pengiriman")
     dest = tmp_path / "usb" / "brankas"
