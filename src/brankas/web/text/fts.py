@@ -352,14 +352,16 @@ def _gathered_sql(where: str, *, score: bool, below: bool, limit: bool, offset: 
     (``OFFSET 0`` keeps it one; ``+ 0``: no index gives the order), then each joined to
     its register row in that order, the filters tested there, stopping at the LIMIT: the
     register is read for the window's rows only (the planner otherwise joined every match
-    before its sort: 2,662 register rows for "tertiba", 1,001 needed; session 21). The
+    before its sort: 2,662 register rows for "tertiba", 1,001 needed; or walked the
+    register's key backwards to merge, 27,640 rows for four words: session 21; the
+    ``LATERAL ... OFFSET 0`` leaves it no other join than a lookup by key per match). The
     score is computed last, for the window's rows, from the vector the subquery carried
     (no second read of the text by its key). Parameters as ``matches_sql``'s."""
     sql = (f'SELECT g.id, g.v, g.q FROM (SELECT t.document_id + 0, t.{VECTOR}, q.q FROM '  # noqa: S608 (our names; values are parameters)
            f"plainto_tsquery('{CONFIG}', %s) q(q) CROSS JOIN {TABLE} t "
            f"WHERE t.{VECTOR} @@ q.q ORDER BY 1 DESC OFFSET 0) g(id, v, q) "
-           f'JOIN "{doc_table}" ON "{doc_table}"."id" = g.id WHERE true'
-           + (f" AND ({where})" if where else "")
+           f'CROSS JOIN LATERAL (SELECT 1 FROM "{doc_table}" WHERE "{doc_table}"."id" = g.id'
+           + (f" AND ({where})" if where else "") + " OFFSET 0) d WHERE true"
            + (" AND g.id < %s" if below else "")
            + " ORDER BY g.id DESC" + (" LIMIT %s" if limit else "")
            + (" OFFSET %s" if offset else ""))
@@ -492,13 +494,20 @@ def excerpt(body: str, lexemes: list[str]) -> str | None:
 
 
 def bodies_sql(count: int, doc_table: str) -> str:
-    """PostgreSQL: (id, body, the query's lexemes) of the texts among ``count`` ids that
-    match; parameters as ``snippets_sql``'s without the marks: the words, the ids, the
-    exempted category (``snippets_sql``: an exempted document's text never gives one)."""
+    """PostgreSQL: (id, body, headline, the query's lexemes) of the texts among ``count``
+    ids that match: a text longer than ``EXCERPT`` x 1.5 characters gives its body (for
+    ``excerpt``), a shorter one its headline at once (one pass over the page's texts).
+    Parameters as ``snippets_sql``'s: the two marks, the words, the ids, the exempted
+    category (an exempted document's text never gives one)."""
     marks = ", ".join(["%s"] * count)
-    return (f"SELECT t.document_id, t.body, tsvector_to_array(to_tsvector('{CONFIG}', w.w)) "  # noqa: S608 (our names, the values are parameters)
-            f"FROM {TABLE} t, (SELECT %s::text) w(w) "
-            f"WHERE t.document_id IN ({marks}) AND t.{VECTOR} @@ plainto_tsquery('{CONFIG}', w.w) "
+    long = EXCERPT * 3 // 2
+    return (f"SELECT t.document_id, CASE WHEN length(t.body) > {long} THEN t.body END, "  # noqa: S608 (our names, the values are parameters)
+            f"CASE WHEN length(t.body) <= {long} THEN ts_headline('{CONFIG}', t.body, q.q, "
+            f"'StartSel=' || %s || ', StopSel=' || %s || ', {HEADLINE_OPTIONS}') END, "
+            f"tsvector_to_array(to_tsvector('{CONFIG}', w.w)) "
+            f"FROM (SELECT %s::text) w(w) CROSS JOIN plainto_tsquery('{CONFIG}', w.w) q(q) "
+            f"CROSS JOIN {TABLE} t "
+            f"WHERE t.document_id IN ({marks}) AND t.{VECTOR} @@ q.q "
             f'AND NOT EXISTS (SELECT 1 FROM "{doc_table}" d WHERE d."id" = t.document_id '
             f'AND d."category" = %s)')
 

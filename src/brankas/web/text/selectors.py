@@ -183,23 +183,27 @@ def text_snippets(query: str | None, ids: list[int]) -> dict[int, str]:
 def _headlines(found: list[str], ids: list[int], marks: tuple[str, str]) -> dict[int, str]:
     """PostgreSQL's snippets (``text_snippets``): ``ts_headline`` of an excerpt of each text
     around its matches (``fts.excerpt``: about 600 characters, not the whole letter, which
-    it parses and stems: 0.2-0.4 ms a text), of the whole text where no excerpt surely
-    holds them or the excerpt's headline marks no match."""
+    it parses and stems: 0.2-0.4 ms a text), of the whole text where it is short (in the
+    same pass as the bodies), where no excerpt surely holds the matches, or where the
+    excerpt's headline marks no match."""
     words = fts.match_param("postgresql", found)
     cut: dict[int, str] = {}
     whole: list[int] = []
+    snippets: dict[int, str] = {}
     with connection.cursor() as cursor:
         for at in range(0, len(ids), SNIPPET_IDS):
             part = ids[at: at + SNIPPET_IDS]
             cursor.execute(fts.bodies_sql(len(part), DOC),
-                           [words, *part, Category.EXEMPTED.value])
-            for i, body, lexemes in cursor.fetchall():
+                           [*marks, words, *part, Category.EXEMPTED.value])
+            for i, body, headline, lexemes in cursor.fetchall():
+                if body is None:  # a short text: its headline made in the same pass
+                    snippets[int(i)] = fts.marked(str(headline), marks)
+                    continue
                 piece = fts.excerpt(str(body), [str(x) for x in lexemes or []])
                 if piece is None:
                     whole.append(int(i))
                 else:
                     cut[int(i)] = piece
-        snippets: dict[int, str] = {}
         if cut:
             cursor.execute(fts.headlines_sql(), [*marks, words, list(cut), list(cut.values())])
             for i, s in cursor.fetchall():
