@@ -10,6 +10,7 @@ from tests.web.text.test_search_s21 import (  # noqa: F401 (collected here too)
     test_a_common_bigram_is_found_by_the_scan,
     test_every_snippet_marks_a_match,
     test_the_bigram_index_follows_every_write,
+    test_the_window_runs_without_parallel_workers_or_jit,
     test_two_characters_find_what_the_scan_found,
 )
 
