@@ -447,9 +447,18 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+# The benchmarks' PostgreSQL as an office server runs it (docs/server.md).
+SERVER_SETTINGS = {"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on",
+                   "shared_buffers": "128MB"}
+
+
 def _postgresql(base: Path) -> tuple[Any, str]:
-    """A throw-away cluster (scripts/pgcluster.py) made durable as a server is (the test
-    cluster runs with fsync off): fsync, synchronous_commit and full_page_writes on."""
+    """A throw-away cluster (scripts/pgcluster.py) configured as a server is (the test
+    cluster runs with fsync off and 32 MB of shared buffers): fsync, synchronous_commit and
+    full_page_writes on, and ``shared_buffers`` at PostgreSQL's (and Debian's) default of
+    128 MB. At 32 MB the search's gathered windows read most of their pages from the
+    operating system's cache: 1.3-1.6x the work of 128 MB (docs/benchmarks.md,
+    "PostgreSQL search, session 21: the vectors' storage and the buffers")."""
     sys.path.insert(0, str(ROOT / "scripts"))
     import pgcluster  # type: ignore[import-not-found]
 
@@ -457,11 +466,12 @@ def _postgresql(base: Path) -> tuple[Any, str]:
     import psycopg
 
     with psycopg.connect(cluster.url, autocommit=True) as con:
-        for setting in ("fsync", "synchronous_commit", "full_page_writes"):
-            con.execute(f"ALTER SYSTEM SET {setting} = on")
-        con.execute("SELECT pg_reload_conf()")
+        for setting, value in SERVER_SETTINGS.items():
+            con.execute(f"ALTER SYSTEM SET {setting} = '{value}'")
         con.execute("CREATE DATABASE brankas_load")
+    cluster.restart()  # shared_buffers is read at the server's start only
     return cluster, cluster.url.rsplit("/", 1)[0] + "/brankas_load"
+
 
 
 def _print(result: dict[str, Any]) -> None:

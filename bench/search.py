@@ -147,6 +147,18 @@ def _texts() -> dict[str, Any]:
             "seconds": round(time.perf_counter() - t0, 1)}
 
 
+def _shared_buffers() -> str | None:
+    """PostgreSQL's ``shared_buffers`` (the figures of the gathered windows depend on it:
+    docs/benchmarks.md); None on SQLite."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW shared_buffers")
+        return str(cursor.fetchone()[0])
+
+
 def _document_frequency(word: str) -> int:
     from brankas.web.documents.models import Document
     from brankas.web.text.selectors import text_count
@@ -242,6 +254,7 @@ def _measure(repeats: int) -> dict[str, Any]:
         "database": connection.vendor, "documents": Document.objects.count(),
         "texts": DocumentText.objects.count(), "repeats": repeats,
         "load_average": [round(x, 2) for x in os.getloadavg()],
+        "shared_buffers": _shared_buffers(),
         "queries": {name: {"query": q, "matches": _document_frequency(q)}
                     for name, q in kinds.items()},
         "figures": [{"what": what, "kind": name, **_percentiles(wall[(what, name)]),
@@ -281,7 +294,9 @@ def run(home: Path, *, documents: int, repeats: int,
 def table(result: dict[str, Any]) -> str:
     lines = [f"Search: {result['documents']:,} documents, {result['texts']:,} with text, "
              f"{result['database']}, {result['repeats']} rounds, load average "
-             f"{result['load_average'][0]}",
+             f"{result['load_average'][0]}"
+             + (f", shared_buffers {result['shared_buffers']}"
+                if result.get("shared_buffers") else ""),
              f"  {'what':<9} {'kind':<20} {'matches':>8} {'p50':>7} {'p95':>7} {'p99':>7} "
              f"{'cpu p50':>8} {'cpu p95':>8}  (ms; target p95 <= {TARGET_P95_MS} ms)"]
     for f in result["figures"]:

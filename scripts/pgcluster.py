@@ -194,6 +194,12 @@ class Cluster:
         self._run("pg_ctl", "-D", str(self.datadir), "-l", str(self.log), "-w", "-t", "60",
                   "-o", f"-p {self.port}", "start")
 
+    def restart(self) -> None:
+        """Stop the server (fast) and start it again: a setting read only at the server's
+        start (``shared_buffers``, set by ``ALTER SYSTEM``) takes effect."""
+        self._run("pg_ctl", "-D", str(self.datadir), "-m", "fast", "-w", "stop")
+        self._start()
+
     def stop(self) -> None:
         """Stop the server (immediately: the data is thrown away) and remove the folder."""
         if self._stopped:

@@ -94,6 +94,15 @@ def metadata_match(qs: QuerySet[Document], query: str, unlocked: UnlockedKey | N
         if narrowed is not None:  # ("", []): no row may hold it
             match = (Q(pk__in=RawSQL(*narrowed)) if narrowed[0]  # noqa: S611 (our SQL; the query a parameter)
                      else Q(pk__in=[])) & match
+    elif conn.vendor == "postgresql" and len(q) == 2:
+        # PostgreSQL, two characters (under the trigram indexes): the bigram index narrows
+        # the rows, icontains stays the test; a common bigram scans (web/text/fts.py)
+        from brankas.web.text.fts import bigram_match_sql
+
+        with conn.cursor() as cursor:
+            bigrams = bigram_match_sql(q, cursor)
+        if bigrams is not None:
+            match = Q(pk__in=RawSQL(*bigrams)) & match  # noqa: S611 (our SQL; the query a parameter)
     if unlocked is not None:  # sealed values: in memory, for an unlocked holder only
         from brankas.web.documents.sealing import sealed_matches
 

@@ -41,6 +41,8 @@ MAX_QUERY = 200
 # dropped, each query's snippets made with marks of its own: ``snippet_marks``).
 START, STOP = "\ue000", "\ue001"
 SNIPPET_TOKENS = 24  # FTS5: the snippet's length in tokens (PostgreSQL: MaxWords)
+HEADLINE_OPTIONS = (f"MaxWords={SNIPPET_TOKENS}, MinWords=8, ShortWord=2, MaxFragments=2, "
+                    "FragmentDelimiter=\" … \"")  # PostgreSQL's ts_headline
 
 _WORD = re.compile(r"[^\W_]+")
 
@@ -222,6 +224,70 @@ def field_match_sql(query: str, cursor: Any) -> tuple[str, list[str]] | None:
     return (sql, [expression]) if found else ("", [])
 
 
+# ------------------------------------------- the register's fields (PostgreSQL, 2 chars)
+#
+# PostgreSQL's trigram GIN indexes (web/trigram.py) serve ``icontains`` of 3 characters or
+# more; a query of two characters ("qx") read all 100,000 rows, four UPPER() LIKE tests
+# each (64 ms quiet, session 20). ``documents_document_field_bigrams`` is a GIN index over
+# the two-character substrings (``brankas_bigrams``) of the four columns as ``icontains``
+# compares them (``UPPER(col::text)``), joined by U+001F: a row holding the query as a
+# substring of a column holds its one bigram, so the rows the index names are a superset of
+# the scan's, and ``icontains`` stays the test (the documents found are the scan's). A
+# bigram in more rows than ``FIELD_SPARSE`` (the planner's estimate, from the index's
+# statistics) scans, as before: newest first, it stops after a page. One character scans.
+BIGRAM_FUNCTION = "brankas_bigrams"
+BIGRAM_INDEX = "documents_document_field_bigrams"
+BIGRAM_LENGTH = 2  # the query length the bigram index serves (3+: the trigram indexes)
+BIGRAM_EXPRESSION = (f"{BIGRAM_FUNCTION}("
+                     + " || chr(31) || ".join(f'coalesce(upper("{c}"::text), \'\')'
+                                               for c in FIELD_COLUMNS) + ")")
+
+
+def bigram_create_sql(vendor: str) -> list[str]:
+    """PostgreSQL: the bigram function and index (migration documents 0009); nothing on
+    SQLite (the scan of two characters stays there: 30 ms CPU, its rows in memory)."""
+    if vendor != "postgresql":
+        return []
+    return [
+        f"CREATE OR REPLACE FUNCTION {BIGRAM_FUNCTION}(value text) RETURNS text[] "  # noqa: S608 (our names)
+        "LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ "
+        "SELECT coalesce(array_agg(DISTINCT substr(value, i, 2)), '{}') "
+        "FROM generate_series(1, length(value) - 1) i $$",
+        f'CREATE INDEX IF NOT EXISTS {BIGRAM_INDEX} ON "{FIELD_TABLE}" '
+        f"USING gin (({BIGRAM_EXPRESSION}))",
+        f'ANALYZE "{FIELD_TABLE}"',  # the expression's statistics: the estimate below
+    ]
+
+
+def bigram_drop_sql(vendor: str) -> list[str]:
+    if vendor != "postgresql":
+        return []
+    return [f"DROP INDEX IF EXISTS {BIGRAM_INDEX}",
+            f"DROP FUNCTION IF EXISTS {BIGRAM_FUNCTION}(text)"]
+
+
+def bigram_match_sql(query: str, cursor: Any) -> tuple[str, list[str]] | None:
+    """PostgreSQL: (SQL selecting the ids of the register rows that may hold ``query``, of
+    ``BIGRAM_LENGTH`` characters, as a substring of a field; its parameters), a superset
+    of ``icontains`` (the caller keeps that test); None when the scan serves it better:
+    another length, or a bigram the planner estimates in more than ``FIELD_SPARSE`` rows
+    (one ``EXPLAIN``, no row read: a common bigram, "AN", read by the index is 100,000
+    rows; the scan newest first stops after a page)."""
+    if len(query) != BIGRAM_LENGTH:
+        return None
+    sql = (f'SELECT "id" FROM "{FIELD_TABLE}" '  # noqa: S608 (our names; the value a parameter)
+           f"WHERE {BIGRAM_EXPRESSION} @> ARRAY[upper(%s::text)]")
+    cursor.execute("EXPLAIN (FORMAT JSON) " + sql, [query])
+    (plan,) = cursor.fetchone()
+    if isinstance(plan, str):
+        import json
+
+        plan = json.loads(plan)
+    if float(plan[0]["Plan"]["Plan Rows"]) > FIELD_SPARSE:
+        return None
+    return sql, [query]
+
+
 # ---------------------------------------------------------------- the queries
 
 def matches_sql(vendor: str, where: str, *, score: bool, below: bool, limit: bool,
@@ -255,6 +321,9 @@ def matches_sql(vendor: str, where: str, *, score: bool, below: bool, limit: boo
                + (f" AND {FTS}.rowid < %s" if below else "")
                + (f" ORDER BY {FTS}.rowid DESC" if ordered else ""))
         return sql + (" LIMIT %s" if limit else " LIMIT -1") + (" OFFSET %s" if offset else "")
+    if gathered and ordered:
+        return _gathered_sql(where, score=score, below=below, limit=limit, offset=offset,
+                             doc_table=doc_table)
     sql = (f"SELECT t.document_id, {'q.q' if score else '0'} FROM "  # noqa: S608 (our names; values are parameters)
            f"plainto_tsquery('{CONFIG}', %s) q(q) "
            f'CROSS JOIN {TABLE} t JOIN "{doc_table}" ON "{doc_table}"."id" = t.document_id '
@@ -274,6 +343,30 @@ def matches_sql(vendor: str, where: str, *, score: bool, below: bool, limit: boo
     # rows, each text read again by its primary key (docs/benchmarks.md, O2b).
     return (f"SELECT m.id, ts_rank(t.{VECTOR}, m.q, 1) FROM ({sql}) m(id, q) "  # noqa: S608 (our names; values are parameters)
             f"JOIN {TABLE} t ON t.document_id = m.id ORDER BY m.id DESC")
+
+
+def _gathered_sql(where: str, *, score: bool, below: bool, limit: bool, offset: bool,
+                  doc_table: str) -> str:
+    """PostgreSQL, ``gathered`` (``matches_sql``): every match's id (and its vector, not
+    read yet: a TOAST pointer) from the GIN index, sorted newest first in a subquery
+    (``OFFSET 0`` keeps it one; ``+ 0``: no index gives the order), then each joined to
+    its register row in that order, the filters tested there, stopping at the LIMIT: the
+    register is read for the window's rows only (the planner otherwise joined every match
+    before its sort: 2,662 register rows for "tertiba", 1,001 needed; or walked the
+    register's key backwards to merge, 27,640 rows for four words: session 21; the
+    ``LATERAL ... OFFSET 0`` leaves it no other join than a lookup by key per match). The
+    score is computed last, for the window's rows, from the vector the subquery carried
+    (no second read of the text by its key). Parameters as ``matches_sql``'s."""
+    sql = (f'SELECT g.id, g.v, g.q FROM (SELECT t.document_id + 0, t.{VECTOR}, q.q FROM '  # noqa: S608 (our names; values are parameters)
+           f"plainto_tsquery('{CONFIG}', %s) q(q) CROSS JOIN {TABLE} t "
+           f"WHERE t.{VECTOR} @@ q.q ORDER BY 1 DESC OFFSET 0) g(id, v, q) "
+           f'CROSS JOIN LATERAL (SELECT 1 FROM "{doc_table}" WHERE "{doc_table}"."id" = g.id'
+           + (f" AND ({where})" if where else "") + " OFFSET 0) d WHERE true"
+           + (" AND g.id < %s" if below else "")
+           + " ORDER BY g.id DESC" + (" LIMIT %s" if limit else "")
+           + (" OFFSET %s" if offset else ""))
+    rank = "ts_rank(m.v, m.q, 1)" if score else "0"
+    return f"SELECT m.id, {rank} FROM ({sql}) m(id, v, q) ORDER BY m.id DESC"  # noqa: S608 (our SQL)
 
 
 def estimate_sql() -> str:
@@ -336,13 +429,95 @@ def snippets_sql(vendor: str, count: int, doc_table: str) -> str:
         return (f"SELECT rowid, snippet({FTS}, 0, %s, %s, '…', "  # noqa: S608 (our names, the values are parameters)
                 f"{SNIPPET_TOKENS}) FROM {FTS} WHERE {FTS} MATCH %s AND rowid BETWEEN %s AND %s "
                 f"AND +rowid IN ({marks}) " + exempt.format(id=f"{FTS}.rowid"))
-    options = (f"MaxWords={SNIPPET_TOKENS}, MinWords=8, "
-               "ShortWord=2, MaxFragments=2, FragmentDelimiter=\" … \"")
     return (f"SELECT t.document_id, ts_headline('{CONFIG}', t.body, q.q, "  # noqa: S608 (our names, the values are parameters)
-            f"'StartSel=' || %s || ', StopSel=' || %s || ', {options}') "
+            f"'StartSel=' || %s || ', StopSel=' || %s || ', {HEADLINE_OPTIONS}') "
             f"FROM {TABLE} t, plainto_tsquery('{CONFIG}', %s) q(q) "
             f"WHERE t.document_id IN ({marks}) AND t.{VECTOR} @@ q.q "
             + exempt.format(id="t.document_id"))
+
+
+# PostgreSQL: ``ts_headline`` parses and stems its whole text (0.2-0.4 ms a letter of 300
+# words: the largest fixed cost of a content search there). It is given an excerpt of
+# about this many characters around the matches instead (``excerpt``), the whole text
+# when no excerpt surely holds them (session 21).
+EXCERPT = 600
+
+
+def excerpt(body: str, lexemes: list[str]) -> str | None:
+    """The part of ``body`` for ``ts_headline`` to mark: the shortest span holding every
+    one of the query's ``lexemes`` (PostgreSQL's stems of its words: its headline marks a
+    span holding them all, as the query is an AND) found as substrings of the lower-cased
+    text, widened to about ``EXCERPT`` characters and cut at white space; None: the whole
+    text (short; a lexeme not found as a substring, a stem the stemmer made by changing
+    the word's first letter, "sampai" of "menyampaikan"; or a span near the whole). A
+    substring found is not always the word's match ("rapat" inside "merapikan"): the
+    caller checks that the excerpt's headline marks a match, else headlines the whole."""
+    if len(body) <= EXCERPT * 3 // 2 or not lexemes:
+        return None
+    lower = body.lower()
+    if len(lower) != len(body):
+        return None  # a letter whose lower case is longer ("İ"): offsets would not match
+    wanted = list(dict.fromkeys(lexemes))
+    found: list[tuple[int, int]] = []  # (offset, which lexeme)
+    for k, lexeme in enumerate(wanted):
+        at = lower.find(lexeme)
+        if at < 0:
+            return None
+        while at >= 0:
+            found.append((at, k))
+            at = lower.find(lexeme, at + 1)
+    found.sort()
+    # the shortest window of ``found`` holding every lexeme (two pointers)
+    seen: dict[int, int] = {}
+    best: tuple[int, int] | None = None
+    left = 0
+    for end, k in found:
+        seen[k] = seen.get(k, 0) + 1
+        while len(seen) == len(wanted):
+            begin, j = found[left]
+            if best is None or end - begin < best[1] - best[0]:
+                best = (begin, end + len(wanted[k]))
+            seen[j] -= 1
+            if not seen[j]:
+                del seen[j]
+            left += 1
+    assert best is not None
+    margin = max(0, (EXCERPT - (best[1] - best[0])) // 2) + 60
+    begin, end = max(0, best[0] - margin), min(len(body), best[1] + margin)
+    if end - begin > len(body) * 2 // 3:
+        return None
+    while begin > 0 and not body[begin - 1].isspace():
+        begin -= 1
+    while end < len(body) and not body[end].isspace():
+        end += 1
+    return body[begin:end]
+
+
+def bodies_sql(count: int, doc_table: str) -> str:
+    """PostgreSQL: (id, body, headline, the query's lexemes) of the texts among ``count``
+    ids that match: a text longer than ``EXCERPT`` x 1.5 characters gives its body (for
+    ``excerpt``), a shorter one its headline at once (one pass over the page's texts).
+    Parameters as ``snippets_sql``'s: the two marks, the words, the ids, the exempted
+    category (an exempted document's text never gives one)."""
+    marks = ", ".join(["%s"] * count)
+    long = EXCERPT * 3 // 2
+    return (f"SELECT t.document_id, CASE WHEN length(t.body) > {long} THEN t.body END, "  # noqa: S608 (our names, the values are parameters)
+            f"CASE WHEN length(t.body) <= {long} THEN ts_headline('{CONFIG}', t.body, q.q, "
+            f"'StartSel=' || %s || ', StopSel=' || %s || ', {HEADLINE_OPTIONS}') END, "
+            f"tsvector_to_array(to_tsvector('{CONFIG}', w.w)) "
+            f"FROM (SELECT %s::text) w(w) CROSS JOIN plainto_tsquery('{CONFIG}', w.w) q(q) "
+            f"CROSS JOIN {TABLE} t "
+            f"WHERE t.document_id IN ({marks}) AND t.{VECTOR} @@ q.q "
+            f'AND NOT EXISTS (SELECT 1 FROM "{doc_table}" d WHERE d."id" = t.document_id '
+            f'AND d."category" = %s)')
+
+
+def headlines_sql() -> str:
+    """PostgreSQL: (id, headline) of texts given as two arrays (ids, texts): the two marks,
+    the words, the ids, the texts."""
+    return (f"SELECT u.i, ts_headline('{CONFIG}', u.e, q.q, "  # noqa: S608 (our names, the values are parameters)
+            f"'StartSel=' || %s || ', StopSel=' || %s || ', {HEADLINE_OPTIONS}') "
+            f"FROM plainto_tsquery('{CONFIG}', %s) q(q), unnest(%s::int[], %s::text[]) u(i, e)")
 
 
 def marked_parts(snippet: str) -> list[tuple[str, bool]]:
