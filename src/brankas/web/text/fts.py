@@ -484,6 +484,14 @@ def excerpt(body: str, lexemes: list[str]) -> str | None:
     assert best is not None
     margin = max(0, (EXCERPT - (best[1] - best[0])) // 2) + 60
     begin, end = max(0, best[0] - margin), min(len(body), best[1] + margin)
+    # never inside a markup tag ("<span class=...>": ts_headline drops a whole one; a cut
+    # one's tail would show as words): the cut moves out of it, before its "<", after its ">"
+    opened = body.rfind("<", 0, begin)
+    if opened > body.rfind(">", 0, begin):
+        begin = opened
+    if body.rfind("<", begin, end) > body.rfind(">", begin, end):
+        closed = body.find(">", end)
+        end = len(body) if closed < 0 else closed + 1
     if end - begin > len(body) * 2 // 3:
         return None
     while begin > 0 and not body[begin - 1].isspace():

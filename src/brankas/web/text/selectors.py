@@ -91,13 +91,17 @@ def _matches(found: list[str], within: QuerySet[Document], *, score: bool = Fals
         # no parallel workers: starting one costs more than this query's own work on a
         # busy server (40 ms at load 20 on 2 cores, for a window of no match); no JIT:
         # the planner prices the register's lookup per match with the field matches'
-        # subquery in each (it is hashed once), past jit_optimize_above_cost, and the
-        # compilation took 670 ms for a query of 0.1 ms (session 21)
+        # subquery in each (it is hashed once), past jit_optimize_above_cost
+        # (compilation took 670 ms for a query of 0.1 ms: session 21). The two settings end
+        # with this statement: its transaction (a savepoint in a caller's) is rolled back, a
+        # read; SET LOCAL would otherwise last to the end of a caller's transaction
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SELECT set_config('max_parallel_workers_per_gather', '0', true), "
                            "set_config('jit', 'off', true)")
             cursor.execute(sql, params)
-            return [(int(i), float(s)) for i, s in cursor.fetchall()]
+            rows = cursor.fetchall()
+            transaction.set_rollback(True)
+        return [(int(i), float(s)) for i, s in rows]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [(int(i), float(s)) for i, s in cursor.fetchall()]
