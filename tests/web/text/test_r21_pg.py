@@ -105,3 +105,11 @@ def test_r21_an_excerpts_snippet_shows_no_part_of_a_cut_tag(office) -> None:  # 
     text = snippet_text(snippet)
     assert "«rapat»" in text
     assert "data-k" not in text and '="' not in text and ">" not in text, text
+
+
+from tests.web.text.test_r21_search import (  # noqa: E402,F401 (collected here too)
+    test_r21_hostile_queries_are_answered,
+    test_r21_snippets_of_long_texts,
+    test_r21_the_bigram_migration_goes_back_and_forth,
+    test_r21_two_characters_with_filters_and_pages,
+)
