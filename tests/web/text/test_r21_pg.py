@@ -60,6 +60,19 @@ def test_r21_settings_end_with_the_search_in_autocommit() -> None:
     assert connection.get_autocommit() and not connection.in_atomic_block
 
 
+
+@pytest.mark.django_db(transaction=True)
+def test_r21_settings_end_with_a_web_search(office, signed_in) -> None:  # type: ignore[no-untyped-def]
+    """The register's page (no ATOMIC_REQUESTS; the test client keeps the connection, as
+    CONN_MAX_AGE does between requests): the next statement on it runs as before."""
+    a = doc(office, body="rapat koordinasi", subject="Perihal qx")
+    before = _settings()
+    for query in ("rapat", "qx", "koordinasi rapat"):
+        page = signed_in("kasi").get("/documents/", {"q": query})
+        assert page.status_code == 200 and a.agenda in page.content.decode()
+        assert _settings() == before
+
+
 @pytest.mark.django_db
 def test_r21_gathered_window_finds_what_the_plain_plan_finds(office, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """The gathered window (sorted, then the register by LATERAL lookups) and the plain
