@@ -126,3 +126,47 @@ from tests.web.text.test_r21_search import (  # noqa: E402,F401 (collected here 
     test_r21_the_bigram_migration_goes_back_and_forth,
     test_r21_two_characters_with_filters_and_pages,
 )
+
+
+@pytest.mark.django_db
+def test_r21_an_excerpt_around_a_false_substring_marks_the_real_match(office) -> None:  # type: ignore[no-untyped-def]
+    """Two words, the shortest span holding both as substrings being no match of one
+    ("koordinasi" inside "xkoordinasix"): the snippet marks both words where the text
+    matches them together, as the whole text's headline does."""
+    from brankas.web.text.fts import snippet_text
+    from brankas.web.text.selectors import text_snippets
+
+    filler = " ".join(f"kata{i}" for i in range(200))
+    body = f"rapat xkoordinasix {filler} {filler} koordinasi dan rapat {filler}"
+    (snippet,) = text_snippets("rapat koordinasi", [doc(office, body=body).pk]).values()
+    text = snippet_text(snippet).lower()
+    assert "«koordinasi»" in text and "«rapat»" in text, text
+
+
+@pytest.mark.django_db
+def test_r21_snippets_never_bring_a_huge_text_into_memory(office, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL's excerpts are cut here from the bodies the database sends: a text of up
+    to 2,000,000 characters (normalise.MAX_TEXT_CHARS), 900 ids a statement (the CLI's
+    ``list --query`` snippets every result) would be gigabytes. A text longer than
+    ``fts.EXCERPT_BODY_MAX`` is headlined whole by the database, as before session 21; the
+    body statements take at most ``selectors.BODY_IDS`` ids."""
+    from brankas.web.text import fts, selectors
+    from brankas.web.text.fts import snippet_text
+
+    assert fts.EXCERPT_BODY_MAX * selectors.BODY_IDS <= 20_000_000
+    monkeypatch.setattr(fts, "EXCERPT_BODY_MAX", 5000)
+    seen: list[int] = []
+    real = fts.excerpt
+
+    def measured(body: str, lexemes: list[str]) -> str | None:
+        seen.append(len(body))
+        return real(body, lexemes)
+
+    monkeypatch.setattr(fts, "excerpt", measured)
+    filler = " ".join(f"kata{i}" for i in range(1500))  # about 14,000 characters
+    big = doc(office, body=f"{filler} rapat koordinasi {filler}")
+    small = doc(office, body=f"{filler[:2000]} rapat koordinasi {filler[:2000]}")
+    snippets = selectors.text_snippets("rapat", [big.pk, small.pk])
+    assert set(snippets) == {big.pk, small.pk}
+    assert all("«rapat»" in snippet_text(s) for s in snippets.values()), snippets
+    assert seen and max(seen) <= 5000, seen

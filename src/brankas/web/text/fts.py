@@ -441,6 +441,10 @@ def snippets_sql(vendor: str, count: int, doc_table: str) -> str:
 # about this many characters around the matches instead (``excerpt``), the whole text
 # when no excerpt surely holds them (session 21).
 EXCERPT = 600
+# The longest text whose body the database sends for ``excerpt`` (a text may hold
+# normalise.MAX_TEXT_CHARS, 2,000,000; the CLI snippets every result): a longer one is
+# headlined whole by the database, as before session 21 (r21 review).
+EXCERPT_BODY_MAX = 100_000
 
 
 def excerpt(body: str, lexemes: list[str]) -> str | None:
@@ -504,12 +508,14 @@ def excerpt(body: str, lexemes: list[str]) -> str | None:
 def bodies_sql(count: int, doc_table: str) -> str:
     """PostgreSQL: (id, body, headline, the query's lexemes) of the texts among ``count``
     ids that match: a text longer than ``EXCERPT`` x 1.5 characters gives its body (for
-    ``excerpt``), a shorter one its headline at once (one pass over the page's texts).
+    ``excerpt``), a shorter one its headline at once (one pass over the page's texts), one
+    longer than ``EXCERPT_BODY_MAX`` neither (headlined whole: ``snippets_sql``).
     Parameters as ``snippets_sql``'s: the two marks, the words, the ids, the exempted
     category (an exempted document's text never gives one)."""
     marks = ", ".join(["%s"] * count)
     long = EXCERPT * 3 // 2
-    return (f"SELECT t.document_id, CASE WHEN length(t.body) > {long} THEN t.body END, "  # noqa: S608 (our names, the values are parameters)
+    return (f"SELECT t.document_id, CASE WHEN length(t.body) > {long} "  # noqa: S608 (our names, the values are parameters)
+            f"AND length(t.body) <= {int(EXCERPT_BODY_MAX)} THEN t.body END, "
             f"CASE WHEN length(t.body) <= {long} THEN ts_headline('{CONFIG}', t.body, q.q, "
             f"'StartSel=' || %s || ', StopSel=' || %s || ', {HEADLINE_OPTIONS}') END, "
             f"tsvector_to_array(to_tsvector('{CONFIG}', w.w)) "

@@ -48,6 +48,9 @@ RANKED = 1000
 # The most ids one snippet statement is given (``text_snippets``): under SQLite's oldest
 # bound of a statement's variables (999), with the statement's own parameters.
 SNIPPET_IDS = 900
+# The most ids one statement of PostgreSQL's texts for excerpts is given (``_headlines``):
+# each sends a body of up to ``fts.EXCERPT_BODY_MAX`` characters.
+BODY_IDS = 100
 
 
 @dataclass(frozen=True)
@@ -199,11 +202,14 @@ def _headlines(found: list[str], ids: list[int], marks: tuple[str, str]) -> dict
     whole: list[int] = []
     snippets: dict[int, str] = {}
     with connection.cursor() as cursor:
-        for at in range(0, len(ids), SNIPPET_IDS):
-            part = ids[at: at + SNIPPET_IDS]
+        for at in range(0, len(ids), BODY_IDS):
+            part = ids[at: at + BODY_IDS]
             cursor.execute(fts.bodies_sql(len(part), DOC),
                            [*marks, words, *part, Category.EXEMPTED.value])
             for i, body, headline, lexemes in cursor.fetchall():
+                if body is None and headline is None:  # too long to send: headlined whole
+                    whole.append(int(i))
+                    continue
                 if body is None:  # a short text: its headline made in the same pass
                     snippets[int(i)] = fts.marked(str(headline), marks)
                     continue
