@@ -441,6 +441,10 @@ def snippets_sql(vendor: str, count: int, doc_table: str) -> str:
 # about this many characters around the matches instead (``excerpt``), the whole text
 # when no excerpt surely holds them (session 21).
 EXCERPT = 600
+# The longest text whose body the database sends for ``excerpt`` (a text may hold
+# normalise.MAX_TEXT_CHARS, 2,000,000; the CLI snippets every result): a longer one is
+# headlined whole by the database, as before session 21 (r21 review).
+EXCERPT_BODY_MAX = 100_000
 
 
 def excerpt(body: str, lexemes: list[str]) -> str | None:
@@ -484,6 +488,14 @@ def excerpt(body: str, lexemes: list[str]) -> str | None:
     assert best is not None
     margin = max(0, (EXCERPT - (best[1] - best[0])) // 2) + 60
     begin, end = max(0, best[0] - margin), min(len(body), best[1] + margin)
+    # never inside a markup tag ("<span class=...>": ts_headline drops a whole one; a cut
+    # one's tail would show as words): the cut moves out of it, before its "<", after its ">"
+    opened = body.rfind("<", 0, begin)
+    if opened > body.rfind(">", 0, begin):
+        begin = opened
+    if body.rfind("<", begin, end) > body.rfind(">", begin, end):
+        closed = body.find(">", end)
+        end = len(body) if closed < 0 else closed + 1
     if end - begin > len(body) * 2 // 3:
         return None
     while begin > 0 and not body[begin - 1].isspace():
@@ -496,12 +508,14 @@ def excerpt(body: str, lexemes: list[str]) -> str | None:
 def bodies_sql(count: int, doc_table: str) -> str:
     """PostgreSQL: (id, body, headline, the query's lexemes) of the texts among ``count``
     ids that match: a text longer than ``EXCERPT`` x 1.5 characters gives its body (for
-    ``excerpt``), a shorter one its headline at once (one pass over the page's texts).
+    ``excerpt``), a shorter one its headline at once (one pass over the page's texts), one
+    longer than ``EXCERPT_BODY_MAX`` neither (headlined whole: ``snippets_sql``).
     Parameters as ``snippets_sql``'s: the two marks, the words, the ids, the exempted
     category (an exempted document's text never gives one)."""
     marks = ", ".join(["%s"] * count)
     long = EXCERPT * 3 // 2
-    return (f"SELECT t.document_id, CASE WHEN length(t.body) > {long} THEN t.body END, "  # noqa: S608 (our names, the values are parameters)
+    return (f"SELECT t.document_id, CASE WHEN length(t.body) > {long} "  # noqa: S608 (our names, the values are parameters)
+            f"AND length(t.body) <= {int(EXCERPT_BODY_MAX)} THEN t.body END, "
             f"CASE WHEN length(t.body) <= {long} THEN ts_headline('{CONFIG}', t.body, q.q, "
             f"'StartSel=' || %s || ', StopSel=' || %s || ', {HEADLINE_OPTIONS}') END, "
             f"tsvector_to_array(to_tsvector('{CONFIG}', w.w)) "

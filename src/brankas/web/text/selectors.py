@@ -48,6 +48,9 @@ RANKED = 1000
 # The most ids one snippet statement is given (``text_snippets``): under SQLite's oldest
 # bound of a statement's variables (999), with the statement's own parameters.
 SNIPPET_IDS = 900
+# The most ids one statement of PostgreSQL's texts for excerpts is given (``_headlines``):
+# each sends a body of up to ``fts.EXCERPT_BODY_MAX`` characters.
+BODY_IDS = 100
 
 
 @dataclass(frozen=True)
@@ -91,13 +94,17 @@ def _matches(found: list[str], within: QuerySet[Document], *, score: bool = Fals
         # no parallel workers: starting one costs more than this query's own work on a
         # busy server (40 ms at load 20 on 2 cores, for a window of no match); no JIT:
         # the planner prices the register's lookup per match with the field matches'
-        # subquery in each (it is hashed once), past jit_optimize_above_cost, and the
-        # compilation took 670 ms for a query of 0.1 ms (session 21)
+        # subquery in each (it is hashed once), past jit_optimize_above_cost
+        # (compilation took 670 ms for a query of 0.1 ms: session 21). The two settings end
+        # with this statement: its transaction (a savepoint in a caller's) is rolled back, a
+        # read; SET LOCAL would otherwise last to the end of a caller's transaction
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SELECT set_config('max_parallel_workers_per_gather', '0', true), "
                            "set_config('jit', 'off', true)")
             cursor.execute(sql, params)
-            return [(int(i), float(s)) for i, s in cursor.fetchall()]
+            rows = cursor.fetchall()
+            transaction.set_rollback(True)
+        return [(int(i), float(s)) for i, s in rows]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [(int(i), float(s)) for i, s in cursor.fetchall()]
@@ -195,11 +202,14 @@ def _headlines(found: list[str], ids: list[int], marks: tuple[str, str]) -> dict
     whole: list[int] = []
     snippets: dict[int, str] = {}
     with connection.cursor() as cursor:
-        for at in range(0, len(ids), SNIPPET_IDS):
-            part = ids[at: at + SNIPPET_IDS]
+        for at in range(0, len(ids), BODY_IDS):
+            part = ids[at: at + BODY_IDS]
             cursor.execute(fts.bodies_sql(len(part), DOC),
                            [*marks, words, *part, Category.EXEMPTED.value])
             for i, body, headline, lexemes in cursor.fetchall():
+                if body is None and headline is None:  # too long to send: headlined whole
+                    whole.append(int(i))
+                    continue
                 if body is None:  # a short text: its headline made in the same pass
                     snippets[int(i)] = fts.marked(str(headline), marks)
                     continue
