@@ -45,6 +45,7 @@ from brankas.web.backup.models import BackupCopy, BackupRun, Medium
 from brankas.web.backup.services import Progress, medium_sync
 from brankas.web.backup.snapshot import snapshot_load
 from brankas.web.backup.versions import superseded_hashes, unversioned
+from brankas.web.databases import refresh_statistics
 from brankas.web.documents.models import Document
 from brankas.web.keys.models import HolderKey
 from brankas.web.sendrequests.selectors import request_letters
@@ -439,6 +440,7 @@ def instance_recover(*, dest: Any, identities: list[Any], unlocked_with: str,
                                             reader.medium.label, reader.medium.created))
     _rename_old_names(settings.home)
     docs = list(Document.objects.order_by("id"))
+    refresh_statistics()
     keys_write_files()
     _test_open(docs, identities, settings.home, report)
     sealed_runs = {r.folder for r in seals.authentic} if trust.keys else None
