@@ -1,7 +1,11 @@
 """The ``brankas`` command as a real process (``python -m brankas``), one command of each
-group: the rest of the suite runs the same command in-process (tests/clirun.py), so these
-prove what only a process shows: the entry point, the start-up of Django from the
-environment, the exit status and the two output streams as the shell sees them.
+group (or more where a group's commands start differently: ``init`` migrates with the job
+queue's apps, ``recover`` builds a new instance, a refusal and a usage error end with
+their own status): the rest of the suite runs the same command in-process
+(tests/clirun.py), so these prove what only a process shows: the entry point, the start-up
+of Django from the environment, the exit status and the two output streams as the shell
+sees them. What a test only sets up or reads back around its process runs in-process
+(``office.cli``): a process each would prove again what the group's process proved.
 
 Killed, signalled and concurrent runs, and the hostile-disk corpus's attacked operations,
 are real processes in their own tests; ``python -m brankas serve`` answering, naming its
@@ -59,10 +63,10 @@ def test_init_and_user_in_a_process(tmp_path: Path) -> None:
 
 def test_document_commands_in_a_process(office: Office) -> None:
     agenda = next(a for a, d in office.docs.items() if d.exempted)
-    r = run(office, "list", "--json", user="kasi")
+    r = office.cli("list", "--json", user="kasi")
     assert r.returncode == 0, r.stderr
     assert sorted(d["agenda"] for d in r.json()) == sorted(office.docs)
-    r = run(office, "show", agenda, "--json", user="kabid")
+    r = office.cli("show", agenda, "--json", user="kabid")
     assert r.returncode == 0 and r.json()["agenda"] == agenda, r.stderr
     out = office.base / "dibuka.pdf"
     r = run(office, "open", agenda, "--out", str(out), "--passphrase-file",
@@ -90,9 +94,9 @@ def test_backup_and_verify_in_a_process(office: Office) -> None:
     assert r.returncode == 0, r.stderr
     assert r.json()["run"] == 2 and len(r.json()["agendas"]) == 1
     validate(office.disk)
-    r = run(office, "backup", "list", "--json", user="kadis")
+    r = office.cli("backup", "list", "--json", user="kadis")
     assert [x["run"] for x in r.json()] == [2, 1], r.stderr
-    r = run(office, "verify", str(office.disk), "--json", user="operator")
+    r = office.cli("verify", str(office.disk), "--json", user="operator")
     assert r.returncode == 0 and r.json()["ok"] is True, r.stdout + r.stderr
     # verify's documented status: 1 when problems are found.
     stored = next(iter(office.docs.values())).stored_path
@@ -103,7 +107,7 @@ def test_backup_and_verify_in_a_process(office: Office) -> None:
 
 def test_restore_drill_and_recover_in_a_process(office: Office) -> None:
     to = office.base / "pulih"
-    r = run(office, "restore", str(office.disk), "--to", str(to), "--json", user="kadis")
+    r = office.cli("restore", str(office.disk), "--to", str(to), "--json", user="kadis")
     assert r.returncode == 0, r.stderr
     assert sorted(p.name for p in to.rglob("*") if p.is_file()) == sorted(
         Path(d.stored_path).name for d in office.docs.values())
@@ -124,9 +128,9 @@ def test_custody_commands_in_a_process(office: Office) -> None:
     r = run(office, "safe", "add", "Brankas-A", "--location", "Ruang Sandi",
             "--combination-file", str(combination), "--json", user="operator")
     assert r.returncode == 0, r.stderr
-    r = run(office, "media", "checkin", label, "--safe", "Brankas-A", user="operator")
+    r = office.cli("media", "checkin", label, "--safe", "Brankas-A", user="operator")
     assert r.returncode == 0, r.stderr
-    r = run(office, "media", "list", "--json", user="kadis")
+    r = office.cli("media", "list", "--json", user="kadis")
     assert [(d["label"], d["state"], d["safe"]) for d in r.json()] == [
         (label, "in_safe", "Brankas-A")]
 
@@ -138,14 +142,14 @@ def test_report_and_request_commands_in_a_process(office: Office) -> None:
     r = run(office, "request", "create", "--subject", "Kirim berita", "--classification",
             "biasa", "--addressee", "Gubernur", "--json", user="kadis")
     assert r.returncode == 0, r.stderr
-    r = run(office, "request", "show", str(r.json()["request"]), "--json", user="kadis")
+    r = office.cli("request", "show", str(r.json()["request"]), "--json", user="kadis")
     assert r.returncode == 0 and r.json()["subject"] == "Kirim berita", r.stderr
 
 
 def test_audit_commands_in_a_process(office: Office) -> None:
     r = run(office, "audit", "verify", "--json", user="admin")
     assert r.returncode == 0 and r.json()["ok"] is True, r.stdout + r.stderr
-    r = run(office, "audit", "list", "--json", user="admin")
+    r = office.cli("audit", "list", "--json", user="admin")
     assert r.returncode == 0 and any(e["action"] == "backup.run" for e in r.json())
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.backup.conftest import Doc, Office, big_pdf
+from tests.cli.backup.conftest import Doc, Office, big_pdf, quick_rebuilds  # noqa: F401
 from tests.conftest import PASSWORDS, cli
 
 

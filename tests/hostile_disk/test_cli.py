@@ -238,6 +238,7 @@ def check(case: Case, env: Env, op: str, outcome: Outcome, changed: list[str],
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+@pytest.mark.usefixtures("quick_rebuilds")  # a drill's rebuild: its database's tables given
 def test_hostile_disk(case: Case, templates, tmp_path: Path, transactional_db,  # type: ignore[no-untyped-def]
                       settings) -> None:
     if case.posix_only and os.name != "posix":

@@ -32,7 +32,26 @@ def test_a_line_already_read_ahead_is_not_taken_for_a_hang() -> None:
         proc.communicate()
 
 
+def _migrated(tmp_path: Path) -> str:
+    """The tables this process's in-process commands migrated (``cli_office_template``'s
+    init), in a file: a server's warm-up init given them (``forkcli.MIGRATED``) finds
+    nothing left to migrate, as the cases' server does (``Commands._migrated``)."""
+    import sqlite3
+
+    from tests import clirun
+
+    assert clirun._MIGRATED.database is not None
+    path = tmp_path / "migrated.sqlite3"
+    target = sqlite3.connect(path)
+    try:
+        clirun._MIGRATED.database.backup(target)
+    finally:
+        target.close()
+    return str(path)
+
+
 @pytest.mark.slow  # a server of its own: Django's start-up and one init
+@pytest.mark.usefixtures("cli_office_template")  # its init: the tables the warm-up is given
 def test_servers_started_at_once_share_no_folder(tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """Each pytest-xdist worker (and every other run on the machine) starts a server: one
@@ -107,13 +126,15 @@ print(json.dumps(json.loads((tmp / "result.json").read_text())))
 
 
 @pytest.mark.slow  # a server's warm-up of its own
+@pytest.mark.usefixtures("cli_office_template")  # its init: the tables the warm-up is given
 def test_a_command_without_the_queue_apps_cannot_use_their_models(tmp_path: Path) -> None:
     """A command set up with ``instance.start(queue=False)`` that imports a model of the
     job queue fails in a process of its own (the app is not installed): so it does in a
     child of the server, whose own registry holds every app. The server's own home (what
     a child's settings name before its command sets Django up) is gone."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRANKAS_")}
-    env.update({"PYTHONPATH": str(forkcli.ROOT), "TMPDIR": str(tmp_path)})
+    env.update({"PYTHONPATH": str(forkcli.ROOT), "TMPDIR": str(tmp_path),
+                forkcli.MIGRATED: _migrated(tmp_path)})
     proc = subprocess.run([sys.executable, "-c", PROBE, str(tmp_path)], env=env,  # noqa: S603
                           cwd=forkcli.ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr

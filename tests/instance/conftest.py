@@ -1,3 +1,4 @@
-"""The backed-up CLI office of tests/cli/backup (a private copy per test)."""
+"""The backed-up CLI office of tests/cli/backup (a private copy per test), and its quick
+rebuilds."""
 
-from tests.cli.backup.conftest import office  # noqa: F401
+from tests.cli.backup.conftest import office, quick_rebuilds  # noqa: F401

@@ -176,6 +176,7 @@ def _siblings(office: Office) -> list[str]:
 
 
 @pytest.mark.slow  # a whole recover in a process of its own
+@pytest.mark.usefixtures("quick_rebuilds")
 def test_a_failed_recover_is_rolled_back_leaving_no_home(office: Office) -> None:
     new = office.base / "dipulihkan"
     # The disk opens with the passphrase, the rebuild starts, and the disk's seals are
@@ -201,6 +202,7 @@ def test_a_folder_in_use_is_refused_before_anything_is_built(office: Office) -> 
 
 
 @pytest.mark.slow  # a whole recover in a process of its own
+@pytest.mark.usefixtures("quick_rebuilds")
 def test_recover_in_a_child_rebuilds_without_importing_the_command_line(
         office: Office) -> None:
     new = office.base / "baru"
@@ -235,6 +237,7 @@ def test_recover_into_refuses_a_process_already_set_up_on_another_home(
 
 @pytest.mark.slow  # a whole recover in a process of its own
 @pytest.mark.usefixtures("transactional_db")
+@pytest.mark.usefixtures("quick_rebuilds")
 def test_the_drill_service_rebuilds_through_the_instance_module(office: Office,
                                                                 settings) -> None:  # type: ignore[no-untyped-def]
     """The web's drill (a service, in this process) with a key holder's passphrase: the

@@ -195,8 +195,10 @@ def office(backed_up_template: Office, tmp_path: Path) -> Office:
 
 
 # The archive the worker tests back up (test_worker_jobs*.py): SCANS biasa scans of SCAN_SIZE
-# bytes, enough for a kill to land mid-copy.
-SCANS, SCAN_SIZE = 24, 1_000_000
+# bytes beside the four DOCS: more files than a kill point's count (the worker kills itself
+# mid-copy at a chosen file, tests/cli/keys/killpoint.py: no size is needed for a kill to
+# land in time).
+SCANS, SCAN_SIZE = 8, 100_000
 
 
 @pytest.fixture(scope="session")
@@ -255,3 +257,18 @@ def scanned_office(scanned_template: Office, tmp_path: Path) -> Office:
     shutil.copytree(t.home, base / "home")
     return Office(base=base, home=base / "home", disk=base / "disk", secrets=t.secrets,
                   recovery_file=t.recovery_file, docs=dict(t.docs))
+
+
+@pytest.fixture
+def quick_rebuilds(cli_office_template, monkeypatch, tmp_path_factory):  # type: ignore[no-untyped-def]
+    """The rebuilds the test starts (``python -m brankas.instance recover``, a recover's or a
+    drill's, a process the product starts itself) give their new database the tables this
+    process migrated rather than migrating it from nothing (tests/web/rebuilds.py); the
+    rest of each rebuild is real. A new database migrated from nothing in a process:
+    tests/cli/test_process_smoke.py (``init``, ``recover``, the drill's rebuild).
+    (``cli_office_template``: its ``init``, in this process, is the migration whose tables
+    are given.)"""
+    from tests.web.rebuilds import quick_rebuild_env
+
+    for name, value in quick_rebuild_env(tmp_path_factory.getbasetemp() / "rebuild").items():
+        monkeypatch.setenv(name, value)

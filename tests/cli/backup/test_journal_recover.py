@@ -54,6 +54,7 @@ def _recover(office: Office, disk: Path, name: str) -> tuple[Path, dict[str, Any
     return new, r.json()
 
 
+@pytest.mark.usefixtures("quick_rebuilds")  # the drill's rebuild (conftest.py)
 def test_a_base_and_its_parts_recover_the_instance_a_whole_snapshot_does(
         office: Office) -> None:
     office.register("penerimaan", "biasa", "Laporan triwulan")

@@ -72,7 +72,14 @@ def _kill_at(office: Office, url: str, line: int) -> None:
 @pytest.mark.parametrize("kind", [
     pytest.param("sqlite", id="sqlite"),
     pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres)])
-def test_killed_mid_copy_leaves_the_target_empty(office: Office, kind: str) -> None:
+def test_killed_mid_copy_leaves_the_target_empty(office: Office, kind: str,
+                                                request: pytest.FixtureRequest) -> None:
+    if kind == "sqlite":
+        # The new SQLite target is given the tables this process migrated, then migrated as
+        # always, finding nothing left to apply (conftest.py quick_rebuilds): the empty,
+        # migrated target a migration from nothing makes (tests/test_clirun.py), without
+        # its CPU-seconds; the copy that is killed is as it was.
+        request.getfixturevalue("quick_rebuilds")
     source = office.home / "brankas.sqlite3"
     url = (f"sqlite:///{office.base / 'baru.sqlite3'}" if kind == "sqlite"
            else pg.empty_database("killed"))

@@ -82,6 +82,7 @@ def test_one_secret_at_a_time(office: Office) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("quick_rebuilds")  # the drill's rebuild (conftest.py)
 def test_a_drill_with_shares_rebuilds_the_instance_in_a_child(office: Office) -> None:
     files = _split(office)
     r = office.cli("drill", str(office.disk), "--shares", *map(str, files[1:4]), "--json",

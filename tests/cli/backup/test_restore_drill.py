@@ -114,6 +114,7 @@ def _drills(office: Office) -> list[tuple]:
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("quick_rebuilds")  # the drill's rebuild (conftest.py)
 def test_a_drill_passes_on_an_intact_disk_and_fails_after_an_alteration(
         office: Office) -> None:
     r = office.cli("drill", str(office.disk), "--json", user="kasi")

@@ -19,6 +19,8 @@ import pytest
 from tests.cli.backup.conftest import Office
 from tests.conftest import cli_env
 
+REPO = Path(__file__).resolve().parents[3]
+
 pytestmark = [pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX"),
               pytest.mark.slow]
 
@@ -71,25 +73,30 @@ def _python(office: Office, *args: str, wait: bool = True) -> subprocess.Popen[s
     return json.loads(out)
 
 
-def _worker(office: Office, *extra: str) -> subprocess.Popen[str]:
+def _worker(office: Office, *extra: str, kill: str = "") -> subprocess.Popen[str]:
+    """``python -m brankas worker``; with ``kill`` (``module:attribute:N:when``,
+    tests/cli/keys/killpoint.py), the same command killed (SIGKILL, by itself) at that
+    point of its work: at the moment named, never a moment earlier or later."""
     env = _env(office)
-    return subprocess.Popen([sys.executable, "-m", "brankas", "worker", "--interval", "0.2",
+    entry = "brankas"
+    if kill:
+        entry = "tests.cli.keys.killpoint"
+        env["BRANKAS_TEST_KILL"] = kill
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    return subprocess.Popen([sys.executable, "-m", entry, "worker", "--interval", "0.2",
                              *extra], env=env, cwd=office.base, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
-def _freeze(pid: int) -> None:
-    """Stop the process and wait until it is stopped (a signal is delivered when the process
-    next runs: until then it may still write), so what the database says next is final."""
-    os.kill(pid, signal.SIGSTOP)
-    stat = Path(f"/proc/{pid}/stat")
-    if not stat.exists():  # not Linux: give the signal a moment
-        time.sleep(0.2)
-        return
-    deadline = time.monotonic() + 10
-    while stat.read_text().rsplit(")", 1)[1].split()[0] not in ("T", "t", "Z"):
-        assert time.monotonic() < deadline, "the worker did not stop"
-        time.sleep(0.001)
+def _killed(worker: subprocess.Popen[str]) -> None:
+    """The worker ended, killed at its kill point (not ended by itself, not failed)."""
+    try:
+        _, err = worker.communicate(timeout=120)
+    except subprocess.TimeoutExpired:  # the point never reached: the worker waits on
+        worker.kill()
+        _, err = worker.communicate()
+        raise AssertionError(f"the worker was not killed at its point\n{err[-3000:]}") from None
+    assert worker.returncode == -signal.SIGKILL, (worker.returncode, err[-3000:])
 
 
 def _job(office: Office, job_id: str) -> dict:
@@ -109,27 +116,13 @@ def test_a_worker_killed_mid_backup_leaves_an_interrupted_job_that_resumes(
 
     job_id = _python(office, "exclusive", str(disk))["job"]  # type: ignore[index]
     assert _job(office, job_id)["state"] == "queued"
-    worker = _worker(office)
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and worker.poll() is None:
-            # Mid-backup: the copy has begun (its first progress is on the row at once):
-            # frozen there at once, then killed.
-            if _job(office, job_id)["files_total"] > 0:
-                _freeze(worker.pid)
-                break
-            time.sleep(0.002)
-        os.kill(worker.pid, signal.SIGKILL)
-    finally:
-        worker.wait(30)
-        if worker.stdout:
-            worker.stdout.close()
-        if worker.stderr:
-            worker.stderr.close()
+    # Mid-backup: killed just after the fifth file's copy was counted (the first progress,
+    # 0 of the total, is on the row at once), with more than as many left to copy.
+    _killed(_worker(office, kill="brankas.web.jobs.services:JobRun.progress:6:after"))
     row = _job(office, job_id)
     # Killed mid-backup: the row still says running (nobody was left to say otherwise),
     # and so does the backup's own record of its run.
-    assert row["state"] == "running" and row["files_total"] > 0, row
+    assert row["state"] == "running" and row["files_total"] > 10, row
     assert office.sql("select status from backup_backuprun where number = ?",
                       row["run_number"]) == [("running",)]
 

@@ -2,65 +2,46 @@
 the worker claimed the job (nothing on the disk yet), and once every file was copied (the
 run being read back, sealed and recorded: "while writing the result"). Each time: the job
 is never left running, never done; the next worker marks it interrupted; a resume
-completes it on the same disk, which verifies. Real processes, SIGKILL."""
+completes it on the same disk, which verifies. Real processes, SIGKILL (the worker kills
+itself at the moment named: tests/cli/keys/killpoint.py)."""
 
 from __future__ import annotations
 
 import json
 import os
-import signal
-import time
 
 import pytest
 
 from tests.cli.backup.conftest import Office
-from tests.cli.backup.test_worker_jobs import _freeze, _job, _python, _worker
+from tests.cli.backup.test_worker_jobs import _job, _killed, _python, _worker
 
 pytestmark = [pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX"),
               pytest.mark.slow]
 
+# Where the worker kills itself (SIGKILL; tests/cli/keys/killpoint.py): just after it
+# claimed the job (the row says running; its work, whose first step records the run, not
+# begun), and once every file was copied and listed, before the run is sealed and recorded.
 MOMENTS = {
-    "claimed": lambda row: row["state"] == "running",
-    "copied": lambda row: row["state"] == "running" and row["files_total"] > 0
-    and row["files_done"] >= row["files_total"],
+    "claimed": "brankas.web.jobs.services:JobRun.start:1:before",
+    "copied": "brankas.web.backup.services:_close_run:1:before",
 }
 
 
 @pytest.mark.parametrize("moment", sorted(MOMENTS))
 def test_a_worker_killed_at_another_moment_leaves_a_job_that_resumes(
         scanned_office: Office, moment: str) -> None:
-    office = scanned_office  # its archive of big scans imported, its OCR jobs run
-    # The moment may pass before the worker is frozen (the last progress and the end come
-    # close together): then the job ended on its own; try again on a new disk, at most
-    # three times (the moment must be caught once).
-    caught = None
-    for attempt in range(3):
-        disk = office.base / f"disk-k{attempt}"
-        job_id = _python(office, "exclusive", str(disk))["job"]  # type: ignore[index]
-        worker = _worker(office)
-        caught = None
-        try:
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline and worker.poll() is None:
-                row = _job(office, job_id)
-                if MOMENTS[moment](row):
-                    _freeze(worker.pid)
-                    caught = _job(office, job_id)
-                    break
-                if row["state"] not in ("queued", "running"):
-                    break
-                time.sleep(0.002)
-            os.kill(worker.pid, signal.SIGKILL)
-        finally:
-            worker.wait(30)
-            for stream in (worker.stdout, worker.stderr):
-                if stream:
-                    stream.close()
-        if caught is not None and caught["state"] == "running":
-            break
-    assert caught is not None and caught["state"] == "running", (moment, _job(office, job_id))
+    office = scanned_office  # its archive of scans imported, its OCR jobs run
+    disk = office.base / "disk-k"
+    job_id = _python(office, "exclusive", str(disk))["job"]  # type: ignore[index]
+    _killed(_worker(office, kill=MOMENTS[moment]))
     row = _job(office, job_id)
-    assert row["state"] == "running"  # nobody left to say otherwise
+    assert row["state"] == "running", (moment, row)  # nobody left to say otherwise
+    runs = office.sql("select status from backup_backuprun order by number")
+    if moment == "claimed":  # nothing begun: no run recorded, nothing on the disk
+        assert runs == [] and not disk.exists(), (runs, sorted(disk.rglob("*")))
+    else:  # every file copied; the run not yet recorded as completed
+        assert runs == [("running",)], runs
+        assert row["files_total"] > 10, row
 
     again = _worker(office, "--burst")
     _, err = again.communicate(timeout=120)

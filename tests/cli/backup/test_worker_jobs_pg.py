@@ -27,8 +27,9 @@ class PgOffice(Office):
     extra_env: dict[str, str]
 
     def cli(self, *args: str, user: str | None = None, **kwargs: Any) -> CliResult:
-        return cli(self.home, self.base, *args, user=user, env=self.extra_env, process=True,
-                   **kwargs)
+        """The real command against this office's database (in-process, tests/clirun.py:
+        the set-up; what runs the jobs is a process each, test_worker_jobs.py)."""
+        return cli(self.home, self.base, *args, user=user, env=self.extra_env, **kwargs)
 
     def sql(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
         import psycopg

@@ -1,7 +1,8 @@
 """``python -m tests.cli.keys.killpoint ARGS...``: the real ``brankas`` command, killed
 (SIGKILL, by itself) at a chosen point of a grant's group recording, for the kill tests.
 
-``BRANKAS_TEST_KILL=module:attribute:N:when`` wraps that function (once Django is set up);
+``BRANKAS_TEST_KILL=module:attribute:N:when`` wraps that function (once Django is set up;
+``attribute`` may name a method, ``Class.method``);
 at its N-th call (counted in every thread: the fsync threads count) the process kills
 itself ``before`` the call, ``after`` it, or at the ``commit`` of the transaction it ran
 in (the moment between the commit and what follows it). ``BRANKAS_TEST_SEALED_ROWS`` sets
@@ -33,8 +34,11 @@ def install(env: Mapping[str, str]) -> None:
     if not spec:
         return
     module_name, attr, nth, when = spec.split(":")
-    module = importlib.import_module(module_name)
-    real = getattr(module, attr)
+    owner: Any = importlib.import_module(module_name)
+    *path, attr = attr.split(".")
+    for name in path:  # Class.method: the class's attribute is wrapped
+        owner = getattr(owner, name)
+    real = getattr(owner, attr)
     calls = [0]
     lock = threading.Lock()
 
@@ -53,7 +57,7 @@ def install(env: Mapping[str, str]) -> None:
             transaction.on_commit(_die)
         return result
 
-    setattr(module, attr, wrapper)
+    setattr(owner, attr, wrapper)
 
 
 def main() -> None:
