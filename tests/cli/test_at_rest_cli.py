@@ -172,16 +172,14 @@ def test_the_migration_renames_an_old_archive_and_open_still_works(
                    (old_letter, req["request"]))
         # ... and the later migrations of these two apps, which need the renaming ones
         # first (issue 13's file versions), as on an instance that never had them.
+        # Every documents migration after its first (a later one, such as 0009's bigram
+        # index, needs these first too: nothing on SQLite, run again by the upgrade).
+        db.execute("DELETE FROM django_migrations WHERE app = 'documents' "
+                   "AND name NOT LIKE '0001%'")
         db.execute("DELETE FROM django_migrations WHERE (app, name) IN "
-                   "(('documents', '0002_exempted_names'),"
-                   " ('dispatch', '0002_exempted_letter_names'),"
-                   " ('documents', '0003_file_version'),"
+                   "(('dispatch', '0002_exempted_letter_names'),"
                    " ('dispatch', '0003_letter_version'),"
-                   " ('documents', '0004_i15_indexes'), ('dispatch', '0004_i15_indexes'),"
-                   " ('documents', '0005_s16_document_changes'),"
-                   " ('documents', '0006_s16_search_index'),"
-                   " ('documents', '0007_s16_sealed'), ('dispatch', '0005_s16_sealed'),"
-                   " ('documents', '0008_s19_field_fts'))")
+                   " ('dispatch', '0004_i15_indexes'), ('dispatch', '0005_s16_sealed'))")
         # ... and the text app (issue 19), which depends on documents' latest: on an
         # instance that never had it, its tables and index are not there either; nor the
         # register fields' index (documents 0008; its triggers go with their table)

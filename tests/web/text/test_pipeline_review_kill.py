@@ -18,10 +18,24 @@ import pytest
 import brankas.core.text.engine as engine
 from brankas.core.text import ocr_engine
 from tests.cli.backup.conftest import Office
-from tests.cli.backup.test_worker_jobs import _freeze, _job, _python, _worker
+from tests.cli.backup.test_worker_jobs import _job, _python, _worker
 
 pytestmark = [pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX"),
               pytest.mark.slow]
+
+
+def _freeze(pid: int) -> None:
+    """Stop the process and wait until it is stopped (a signal is delivered when the process
+    next runs: until then it may still write), so what the database says next is final."""
+    os.kill(pid, signal.SIGSTOP)
+    stat = Path(f"/proc/{pid}/stat")
+    if not stat.exists():  # not Linux: give the signal a moment
+        time.sleep(0.2)
+        return
+    deadline = time.monotonic() + 10
+    while stat.read_text().rsplit(")", 1)[1].split()[0] not in ("T", "t", "Z"):
+        assert time.monotonic() < deadline, "the worker did not stop"
+        time.sleep(0.001)
 
 
 @pytest.fixture
