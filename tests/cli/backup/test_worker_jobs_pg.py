@@ -27,9 +27,8 @@ class PgOffice(Office):
     extra_env: dict[str, str]
 
     def cli(self, *args: str, user: str | None = None, **kwargs: Any) -> CliResult:
-        """The real command against this office's database (in-process, tests/clirun.py:
-        the set-up; what runs the jobs is a process each, test_worker_jobs.py)."""
-        return cli(self.home, self.base, *args, user=user, env=self.extra_env, **kwargs)
+        return cli(self.home, self.base, *args, user=user, env=self.extra_env, process=True,
+                   **kwargs)
 
     def sql(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
         import psycopg
