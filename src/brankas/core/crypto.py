@@ -10,6 +10,7 @@ suite, it goes here beside this one; every encrypted file records its suite's na
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import io
 import queue
@@ -287,9 +288,19 @@ def decrypt_stream(src: BinaryIO, dst: BinaryIO, identities: list[x25519.Identit
 
 
 def encrypt_bytes(data: bytes, recipients: list[str]) -> bytes:
-    out = io.BytesIO()
-    encrypt_stream(io.BytesIO(data), out, recipients)
-    return out.getvalue()
+    """``data`` encrypted in one call (the same age file as ``encrypt_stream`` makes, read
+    back by it): no Python read and write round per 64 KiB chunk, no copy into and out of
+    in-memory streams (an offsite push encrypts each document of up to 1 MiB so: ≈ 20 % of
+    the encryption's CPU, s21)."""
+    if not recipients:
+        raise ValueError("at least one recipient is needed")
+    return pyrage.encrypt(bytes(data), list(_parsed(tuple(recipients))))
+
+
+@functools.lru_cache(maxsize=32)
+def _parsed(recipients: tuple[str, ...]) -> tuple[x25519.Recipient, ...]:
+    """Recipients as pyrage takes them, parsed once for the many files of one run."""
+    return tuple(x25519.Recipient.from_str(r) for r in recipients)
 
 
 def decrypt_bytes(data: bytes, identities: list[x25519.Identity]) -> bytes:
