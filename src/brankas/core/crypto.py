@@ -1,10 +1,11 @@
 """The cipher suite, kept behind this one module.
 
 Suite ``age-v1``: the age format (C2SP age-encryption.org/v1) with X25519 recipients,
-through pyrage's streaming calls, so any exempted file opens with the standard ``age``
-tool. Secret identities are kept as age passphrase-encrypted files (scrypt), which the
-``age`` tool also reads (``age -d -i holder.age``). Should BSSN rules require another
-suite, it goes here beside this one; every encrypted file records its suite's name.
+through pyrage (its streaming calls for files, one call for bytes in memory), so any
+exempted file opens with the standard ``age`` tool. Secret identities are kept as age
+passphrase-encrypted files (scrypt), which the ``age`` tool also reads (``age -d -i
+holder.age``). Should BSSN rules require another suite, it goes here beside this one;
+every encrypted file records its suite's name.
 """
 
 from __future__ import annotations
