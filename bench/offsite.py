@@ -19,8 +19,8 @@ canary), then timed, alternating sides:
 rclone is configured through the environment only (``RCLONE_CONFIG_BENCH_*``: s3,
 provider Other, path style, the endpoint and the server's credentials). Wall time, CPU
 seconds (user+system) and peak memory (VmHWM) of each process; each round's ratios (wall
-and CPU, the sides run back to back: the fairer reading on a shared machine), and the
-ratio of the best of ROUNDS (default 2).
+and CPU, the sides run back to back: the fairer reading on a shared machine), the ratio of
+the best of ROUNDS (default 2), and the median of the rounds' ratios.
 The S3 server runs on the same two cores: its CPU is not counted for either side.
 """
 
@@ -54,6 +54,14 @@ def _s3server() -> ModuleType:
 def _line(tag: str, run: proc.Run, extra: str = "") -> str:
     return (f"{tag:<26} wall {run.seconds:7.2f} s  cpu {run.cpu_seconds:6.2f} s  "
             f"peak {run.peak_rss_kib / 1024:5.0f} MiB  {extra}")
+
+
+def _medians(paired: list[dict[str, float]]) -> dict[str, float]:
+    """Each ratio's median over the rounds (s21): the best-over-best ratio pairs runs from
+    different rounds; the lead's quiet figures have been read as this median."""
+    import statistics
+
+    return {k: statistics.median(r[k] for r in paired) for k in paired[0]} if paired else {}
 
 
 def _arguments(argv: list[str]) -> tuple[Path, int]:
@@ -151,11 +159,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"full push / rclone copy: {full:.2f}x (target <= {TARGET_FULL}); "
               f"no-change push / rclone no-change copy: {same:.2f}x "
               f"(target <= {TARGET_NOCHANGE})")
+        medians = _medians(paired)
+        print(f"median of the paired rounds: full {medians['full_wall']:.2f}x wall, "
+              f"{medians['full_cpu']:.2f}x cpu; no-change {medians['no-change_wall']:.2f}x "
+              f"wall, {medians['no-change_cpu']:.2f}x cpu")
         results = {"documents": COUNT, "bytes": tree.total_bytes,
                    "server": f"{server.kind} {server.version}",
                    "runs": {k: {"seconds": r.seconds, "cpu_seconds": r.cpu_seconds,
                                 "peak_mib": r.peak_rss_kib / 1024} for k, r in best.items()},
-                   "ratio_full": full, "ratio_nochange": same, "rounds": paired}
+                   "ratio_full": full, "ratio_nochange": same, "rounds": paired,
+                   "median_rounds": medians}
         (ROOT / ".bench").mkdir(exist_ok=True)
         (ROOT / ".bench" / "offsite.json").write_text(json.dumps(results, indent=2))
     finally:

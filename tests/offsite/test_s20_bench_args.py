@@ -24,3 +24,9 @@ def test_work_and_rounds(tmp_path: Path) -> None:
     assert offsite._arguments([])[1] == 2
     with pytest.raises(SystemExit):
         offsite._arguments([str(tmp_path), "0"])
+
+
+def test_the_median_of_the_paired_rounds() -> None:  # s21
+    rounds = [{"full_wall": r, "full_cpu": 1.0} for r in (0.89, 1.31, 1.22)]
+    assert offsite._medians(rounds) == {"full_wall": 1.22, "full_cpu": 1.0}
+    assert offsite._medians([]) == {}

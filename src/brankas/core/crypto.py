@@ -1,15 +1,17 @@
 """The cipher suite, kept behind this one module.
 
 Suite ``age-v1``: the age format (C2SP age-encryption.org/v1) with X25519 recipients,
-through pyrage's streaming calls, so any exempted file opens with the standard ``age``
-tool. Secret identities are kept as age passphrase-encrypted files (scrypt), which the
-``age`` tool also reads (``age -d -i holder.age``). Should BSSN rules require another
-suite, it goes here beside this one; every encrypted file records its suite's name.
+through pyrage (its streaming calls for files, one call for bytes in memory), so any
+exempted file opens with the standard ``age`` tool. Secret identities are kept as age
+passphrase-encrypted files (scrypt), which the ``age`` tool also reads (``age -d -i
+holder.age``). Should BSSN rules require another suite, it goes here beside this one;
+every encrypted file records its suite's name.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import io
 import queue
@@ -287,9 +289,19 @@ def decrypt_stream(src: BinaryIO, dst: BinaryIO, identities: list[x25519.Identit
 
 
 def encrypt_bytes(data: bytes, recipients: list[str]) -> bytes:
-    out = io.BytesIO()
-    encrypt_stream(io.BytesIO(data), out, recipients)
-    return out.getvalue()
+    """``data`` encrypted in one call (an age file as ``encrypt_stream`` makes one, which
+    ``decrypt_stream`` and the ``age`` tool read): no Python read and write round per 64 KiB
+    chunk, no copy into and out of in-memory streams (an offsite push encrypts each
+    document of up to 1 MiB so: 11-16 % less of the encryption's CPU, s21)."""
+    if not recipients:
+        raise ValueError("at least one recipient is needed")
+    return pyrage.encrypt(bytes(data), list(_parsed(tuple(recipients))))
+
+
+@functools.lru_cache(maxsize=32)
+def _parsed(recipients: tuple[str, ...]) -> tuple[x25519.Recipient, ...]:
+    """Recipients as pyrage takes them, parsed once for the many files of one run."""
+    return tuple(x25519.Recipient.from_str(r) for r in recipients)
 
 
 def decrypt_bytes(data: bytes, identities: list[x25519.Identity]) -> bytes:

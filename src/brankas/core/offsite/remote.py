@@ -98,6 +98,7 @@ READ_CHUNK = 1 * MiB
 RETRY_CAP = 8.0  # seconds: the longest back-off between two attempts
 POOL = 10  # connections kept open to the server (the push sends 8 objects at once)
 SEND_BLOCK = 256 * 1024  # bytes of a request body handed to the socket at once
+WHOLE_BODY = 1 * MiB  # a file up to this size is read whole for its PUT (no bandwidth limit)
 EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 T = TypeVar("T")
@@ -301,6 +302,7 @@ class Remote:
         self._client: Any = None  # botocore's client, made when first needed (_s3)
         self._direct_http: Any = None  # the urllib3 pool of _request (_direct)
         self._direct_proxy: str | None = None
+        self._direct_pool: Any = None  # the endpoint's own pool of _direct_http (no proxy)
         self._signer: Any = None  # botocore's S3 SigV4 signer of _request (_sign)
         self._making = threading.Lock()
         self.limiter = TokenBucket(config.bwlimit) if config.bwlimit else None
@@ -457,11 +459,17 @@ class Remote:
                         # system call and a Python round each; s19 P18)
                         options["blocksize"] = SEND_BLOCK
                     proxy = _proxy_for(url)
-                    self._direct_http = (
+                    manager = (
                         urllib3.ProxyManager(proxy, proxy_headers=_proxy_headers(proxy),
                                              **options) if proxy
                         else urllib3.PoolManager(**options))
+                    # Without a proxy every request goes to the one endpoint: its pool is
+                    # asked directly, not found again per request (the manager's parsing
+                    # of the URL and its pool key: s21).
+                    self._direct_pool = (None if proxy
+                                         else manager.connection_from_url(self.endpoint))
                     self._direct_proxy = proxy
+                    self._direct_http = manager
         return self._direct_http
 
     def _request(self, operation: str, method: str, key: str | None, *, query: str = "",
@@ -478,10 +486,14 @@ class Remote:
         url = self.endpoint + path + (f"?{query}" if query else "")
         signed = self._sign(method, url, headers or {}, payload_sha256)
         http = self._direct()
+        if self._direct_pool is not None:  # the endpoint's pool: the path and query only
+            http, target = self._direct_pool, url[len(self.endpoint):]
+        else:
+            target = url
         if isinstance(body, ThrottledReader):
             body.arm()  # nothing reads it before it is sent (the signature has its SHA-256)
         try:
-            response = http.urlopen(method, url, body=body, headers=signed, retries=False,
+            response = http.urlopen(method, target, body=body, headers=signed, retries=False,
                                     redirect=False, assert_same_host=False,
                                     preload_content=False, decode_content=False)
         except Exception as exc:  # noqa: BLE001 (each becomes botocore's, as its session)
@@ -596,13 +608,23 @@ class Remote:
             headers["x-amz-object-lock-retain-until-date"] = _iso8601(until)
 
         def once() -> dict[str, Any]:
-            raw: BinaryIO = (io.BytesIO(source) if isinstance(source, bytes | bytearray)
-                             else _Window(Path(source), 0, size))  # type: ignore[assignment]
-            with self._limit(raw) as body:
-                # Signed with the SHA-256 the caller gave (x-amz-content-sha256): a body
-                # that is not what it says is refused by the server (and by its checksum).
+            # Signed with the SHA-256 the caller gave (x-amz-content-sha256): a body that
+            # is not what it says is refused by the server (and by its checksum).
+            if self.limiter is None and (isinstance(source, bytes | bytearray)
+                                         or size <= WHOLE_BODY):
+                # No bandwidth limit: the body handed over whole (one send with the
+                # headers; a file up to WHOLE_BODY read in one call), not read back
+                # through a stream 256 KiB at a time (s21).
+                body = bytes(source) if isinstance(source, bytes | bytearray) \
+                    else _read_exactly(Path(source), size, key)
                 _, answer, _ = self._request("PutObject", "PUT", full, headers=headers,
                                              body=body, payload_sha256=sha256.hex())
+            else:
+                raw: BinaryIO = (io.BytesIO(source) if isinstance(source, bytes | bytearray)
+                                 else _Window(Path(source), 0, size))  # type: ignore[assignment]
+                with self._limit(raw) as reader:
+                    _, answer, _ = self._request("PutObject", "PUT", full, headers=headers,
+                                                 body=reader, payload_sha256=sha256.hex())
             return {"VersionId": answer.get("x-amz-version-id"),
                     "ChecksumSHA256": answer.get("x-amz-checksum-sha256")}
 
@@ -1128,6 +1150,16 @@ def _signer_class() -> type:
             return str(request.context["payload_sha256"])
 
     return KnownPayloadSigner
+
+
+def _read_exactly(path: Path, size: int, key: str) -> bytes:
+    """The ``size`` bytes of ``path`` (one read); a file grown or shrunk since it was
+    measured is refused (the server would refuse a changed content by its checksum)."""
+    with path.open("rb") as f:
+        data = f.read(size + 1)
+    if len(data) != size:
+        raise errors.IntegrityFailure("offsite_source_changed", key=shown(key))
+    return data
 
 
 def _from_server(exc: BaseException) -> bool:

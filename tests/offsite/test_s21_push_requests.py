@@ -1,0 +1,110 @@
+"""A full push's cost per object (s21; docs/benchmarks.md "Offsite full push, session 21"),
+against the real S3 server of the tests through the counting proxy (tests/offsite/proxy.py):
+one request per object (a PUT carrying its checksum and its lock: no HEAD, no read-back, no
+second request for the retention), each body sent once, each archive file read once.
+
+    .venv/bin/python scripts/s3server.py run -- .venv/bin/python -m pytest tests/offsite
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from tests.conftest import office_once
+
+pytestmark = pytest.mark.s3
+
+_OPENED: list[str] | None = None  # while set: every file opened (the audit hook's)
+
+
+def _opened(event: str, args: tuple[Any, ...]) -> None:
+    if event == "open" and _OPENED is not None and isinstance(args[0], str | Path):
+        _OPENED.append(str(args[0]))
+
+
+def _documents(office: SimpleNamespace, base: Path) -> dict[str, Any]:
+    from tests.web.ui.conftest import register_directly
+
+    return {"biasa": register_directly(office, subject="Undangan rapat").agenda,
+            "biasa2": register_directly(office, subject="Laporan", direction="pengiriman"
+                                        ).agenda,
+            "secret": register_directly(office, subject="Sandi", classification="rahasia"
+                                        ).agenda}
+
+
+@pytest.fixture(scope="module")
+def template(django_db_setup, django_db_blocker, tmp_path_factory):  # type: ignore[no-untyped-def]
+    with office_once(django_db_blocker, tmp_path_factory, _documents) as made:
+        yield made
+
+
+@pytest.fixture
+def office(template, db, settings, tmp_path: Path, server):  # type: ignore[no-untyped-def]
+    made = template.copy_for(settings, tmp_path)
+    made.prefix = f"t-{uuid.uuid4().hex[:12]}"
+    made.bucket = server["BRANKAS_TEST_S3_BUCKET"]
+    return made
+
+
+def test_a_full_push_makes_one_request_per_object_and_reads_each_file_once(  # type: ignore[no-untyped-def]
+        office, faults, raw) -> None:
+    global _OPENED
+    from brankas.web.documents.models import Document
+    from brankas.web.offsite.models import PushedObject
+    from brankas.web.offsite.services import offsite_push, remote_add
+    from brankas.web.runtime import brankas_settings
+
+    remote_add(actor=office.users["operator"], name="hitung", endpoint=faults.endpoint,
+               bucket=office.bucket, prefix=office.prefix, retention_days=2)
+    faults.reset()
+    home = brankas_settings().home
+    archive = {str(home / d.stored_path): d for d in Document.objects.all()}
+    sys.addaudithook(_opened)  # (a hook stays for the process; it records only when asked)
+    _OPENED = []
+    try:
+        outcome = offsite_push(actor=office.users["operator"], name="hitung")
+        opened = list(_OPENED)
+    finally:
+        _OPENED = None
+    assert outcome.ok, outcome.as_dict()
+    payload = list(PushedObject.objects.filter(push=outcome.push, kind="payload"))
+    assert len(payload) == outcome.push.objects_sent >= len(archive) + 4
+    # Each payload object: one request, a PUT with its whole body once; nothing else names it.
+    for obj in payload:
+        named = [s for s in faults.seen if f"/{office.prefix}/{obj.key}" in s.target]
+        assert [(s.method, s.status, s.body) for s in named] == [("PUT", 200, obj.size)], (
+            obj.bag_path, named)
+    # The rest of the push: the bucket check (2 GETs), the index and tags, then the seal
+    # (6 PUTs): 8, whatever the number of documents.
+    others = [s for s in faults.seen if "/data/" not in s.target]
+    assert len(others) <= 8, [(s.method, s.target) for s in others]
+    assert len(faults.seen) == len(payload) + len(others)
+    # Each archive file opened once (read, checked against the register, encrypted or sent).
+    for path in archive:
+        assert opened.count(path) == 1, (path, opened.count(path))
+    # and each object is as the server holds it: locked, with the SHA-256 it confirmed
+    for obj in payload[:3]:
+        head = raw.head_object(Bucket=office.bucket, Key=f"{office.prefix}/{obj.key}",
+                               VersionId=obj.version_id, ChecksumMode="ENABLED")
+        assert head["ObjectLockMode"] == "COMPLIANCE"
+        assert obj.confirmed == "checksum"
+
+
+def test_a_file_changed_in_size_since_it_was_measured_is_refused_before_it_is_sent(
+        tmp_path: Path) -> None:
+    from brankas.core.errors import IntegrityFailure
+    from brankas.core.offsite.remote import _read_exactly
+
+    f = tmp_path / "x.age"
+    f.write_bytes(b"abc")
+    assert _read_exactly(f, 3, "data/x") == b"abc"
+    for size in (2, 4):
+        with pytest.raises(IntegrityFailure) as err:
+            _read_exactly(f, size, "data/x")
+        assert err.value.code == "offsite_source_changed"
