@@ -173,3 +173,34 @@ def test_r21_a_file_changed_in_content_not_size_is_refused_not_confirmed(
         _ON_OPEN.pop(str(f), None)
     assert isinstance(got, errors.BrankasError), got
     assert got.code.startswith(("offsite_checksum", "offsite_source_changed")), got.code
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_r21_a_fifo_put_where_a_document_was_is_damaged_not_waited_for(
+        tmp_path: Path) -> None:
+    """The push reads a document to encrypt it (``_encrypt``): a FIFO put where it was
+    must not make the push wait for a writer forever; it is a file not as registered."""
+    from pyrage import x25519
+
+    from brankas.web.offsite.services import _encrypt, _Item
+
+    f = tmp_path / "surat.pdf"
+    os.mkfifo(f)
+    recipient = str(x25519.Identity.generate().to_public())
+    item = _Item("data/surat.pdf", str(f), hashlib.sha256(b"%PDF").hexdigest(), 4)
+    got: list[object] = []
+
+    def run() -> None:
+        try:
+            got.append(_encrypt(item, [recipient], None, "obj-0"))  # type: ignore[arg-type]
+        except BaseException as exc:  # noqa: BLE001
+            got.append(exc)
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    t.join(5)
+    if t.is_alive():
+        os.close(os.open(f, os.O_WRONLY | os.O_NONBLOCK))
+        t.join(5)
+        pytest.fail("the push waited on a FIFO")
+    assert got == [None]
