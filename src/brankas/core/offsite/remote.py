@@ -252,7 +252,7 @@ class _Window(io.RawIOBase):
     """``length`` bytes of a file from ``offset``, as a seekable stream starting at 0."""
 
     def __init__(self, path: Path, offset: int, length: int, key: str = "") -> None:
-        self._file = _open_source(path, key)
+        self._file = open_source(path, key)
         self._offset, self._length, self._pos = offset, length, 0
         self._file.seek(offset)
 
@@ -707,7 +707,7 @@ class Remote:
                 if isinstance(source, bytes | bytearray):
                     data = bytes(source[offset:offset + length])
                 else:
-                    with _open_source(Path(source), key) as f:
+                    with open_source(Path(source), key) as f:
                         f.seek(offset)
                         data = f.read(length)
                 if len(data) != length:
@@ -1159,7 +1159,7 @@ _SOURCE_FLAGS = (os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEX
                  | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0))
 
 
-def _open_source(path: Path, key: str) -> BinaryIO:
+def open_source(path: Path, key: str) -> BinaryIO:
     """``path`` opened to be sent: a regular file, not through a link, without waiting
     for a FIFO or a device; anything else there is ``offsite_source_changed`` (it was a
     regular file when the push measured it). Where there is no O_NOFOLLOW (Windows) the
@@ -1193,7 +1193,7 @@ def _open_source(path: Path, key: str) -> BinaryIO:
 def _read_exactly(path: Path, size: int, key: str) -> bytes:
     """The ``size`` bytes of ``path`` (one read); a file grown or shrunk since it was
     measured is refused (the server would refuse a changed content by its checksum)."""
-    with _open_source(path, key) as f:
+    with open_source(path, key) as f:
         data = f.read(size + 1)
     if len(data) != size:
         raise errors.IntegrityFailure("offsite_source_changed", key=shown(key))
