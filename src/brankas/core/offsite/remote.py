@@ -251,8 +251,8 @@ def _utc(when: dt.datetime | None, what: str) -> dt.datetime | None:
 class _Window(io.RawIOBase):
     """``length`` bytes of a file from ``offset``, as a seekable stream starting at 0."""
 
-    def __init__(self, path: Path, offset: int, length: int) -> None:
-        self._file = path.open("rb")
+    def __init__(self, path: Path, offset: int, length: int, key: str = "") -> None:
+        self._file = open_source(path, key)
         self._offset, self._length, self._pos = offset, length, 0
         self._file.seek(offset)
 
@@ -621,7 +621,7 @@ class Remote:
                                              body=body, payload_sha256=sha256.hex())
             else:
                 raw: BinaryIO = (io.BytesIO(source) if isinstance(source, bytes | bytearray)
-                                 else _Window(Path(source), 0, size))  # type: ignore[assignment]
+                                 else _Window(Path(source), 0, size, key))  # type: ignore[assignment]
                 with self._limit(raw) as reader:
                     _, answer, _ = self._request("PutObject", "PUT", full, headers=headers,
                                                  body=reader, payload_sha256=sha256.hex())
@@ -707,7 +707,7 @@ class Remote:
                 if isinstance(source, bytes | bytearray):
                     data = bytes(source[offset:offset + length])
                 else:
-                    with Path(source).open("rb") as f:
+                    with open_source(Path(source), key) as f:
                         f.seek(offset)
                         data = f.read(length)
                 if len(data) != length:
@@ -1152,10 +1152,48 @@ def _signer_class() -> type:
     return KnownPayloadSigner
 
 
+# O_NONBLOCK: a FIFO put where a file to send was opens at once (a regular file reads as
+# without it) and is refused; O_NOFOLLOW: a link put there is not followed (its target's
+# bytes, perhaps a plaintext of the same size, never sent). r21.
+_SOURCE_FLAGS = (os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+                 | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0))
+
+
+def open_source(path: Path, key: str) -> BinaryIO:
+    """``path`` opened to be sent: a regular file, not through a link, without waiting
+    for a FIFO or a device; anything else there is ``offsite_source_changed`` (it was a
+    regular file when the push measured it). Where there is no O_NOFOLLOW (Windows) the
+    path is ``lstat``-ed first and the handle must be that same file."""
+    import errno
+    import stat
+
+    before = None
+    try:
+        if not hasattr(os, "O_NOFOLLOW"):
+            before = os.lstat(path)
+            if not stat.S_ISREG(before.st_mode):
+                raise errors.IntegrityFailure("offsite_source_changed", key=shown(key))
+        fd = os.open(path, _SOURCE_FLAGS)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.EMLINK, errno.ENXIO):  # a link, a socket
+            raise errors.IntegrityFailure("offsite_source_changed", key=shown(key)) from exc
+        raise
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or (
+                before is not None and st.st_ino
+                and (st.st_ino, st.st_dev) != (before.st_ino, before.st_dev)):
+            raise errors.IntegrityFailure("offsite_source_changed", key=shown(key))
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def _read_exactly(path: Path, size: int, key: str) -> bytes:
     """The ``size`` bytes of ``path`` (one read); a file grown or shrunk since it was
     measured is refused (the server would refuse a changed content by its checksum)."""
-    with path.open("rb") as f:
+    with open_source(path, key) as f:
         data = f.read(size + 1)
     if len(data) != size:
         raise errors.IntegrityFailure("offsite_source_changed", key=shown(key))

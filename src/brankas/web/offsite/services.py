@@ -424,9 +424,13 @@ class _SealingFiles:
 
 
 def _open_source(item: _Item) -> IO[bytes]:
+    """``item``'s bytes: a file as the S3 layer opens one to send (no link followed, no
+    wait for a FIFO, a regular file, else ``offsite_source_changed``; r21)."""
     if isinstance(item.source, bytes):
         return io.BytesIO(item.source)
-    return open(item.source, "rb")  # noqa: SIM115
+    from brankas.core.offsite.remote import open_source
+
+    return open_source(Path(item.source), item.path)
 
 
 def _retain_until(remote: Remote) -> datetime:
@@ -443,7 +447,11 @@ def _encrypt(item: _Item, recipients: list[str], files: runfiles.RunFiles, name:
     SHA-256 and size. A file up to IN_MEMORY is read and encrypted in memory (most
     documents: no staging file, no helper thread, s19 P18); a larger one is encrypted into
     a staging file of ciphertext as it is read, in this thread. No plaintext is written."""
-    with _open_source(item) as raw:
+    try:
+        opened = _open_source(item)
+    except IntegrityFailure:
+        return None  # no longer a regular file: not as registered
+    with opened as raw:
         if item.size <= IN_MEMORY:
             plain = raw.read(item.size + 1)  # a file grown since: refused below
             if len(plain) != item.size or hashlib.sha256(plain).hexdigest() != item.sha256:
