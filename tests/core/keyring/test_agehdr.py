@@ -3,6 +3,7 @@ and interop both ways with the ``age`` tool and the age library (pyrage)."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import os
@@ -30,7 +31,14 @@ class Vector:
     identities: tuple[str, ...]
     payload_sha256: str | None
     file_key: bytes | None
-    age: bytes  # the age file itself
+    stored: bytes  # the age file as the testkit stores it (zlib-compressed when ``packed``)
+    packed: bool = False
+
+    @functools.cached_property
+    def age(self) -> bytes:
+        """The age file itself, unpacked when a test first reads it (50 MB for the whole
+        kit: not in every pytest process's collection)."""
+        return zlib.decompress(self.stored) if self.packed else self.stored
 
 
 def load(path: Path) -> Vector:
@@ -40,13 +48,11 @@ def load(path: Path) -> Vector:
     for line in head.decode("utf-8").splitlines():
         key, _, value = line.partition(": ")
         fields.setdefault(key, []).append(value)
-    if fields.get("compressed") == ["zlib"]:
-        body = zlib.decompress(body)
     return Vector(name=path.name, expect=fields["expect"][0],
                   identities=tuple(fields.get("identity", [])),
                   payload_sha256=fields.get("payload", [None])[0],
                   file_key=bytes.fromhex(fields["file key"][0]) if "file key" in fields
-                  else None, age=body)
+                  else None, stored=body, packed=fields.get("compressed") == ["zlib"])
 
 
 VECTORS = sorted((load(p) for p in TESTKIT.iterdir() if p.name not in
