@@ -177,7 +177,8 @@ def test_s21_snippets_of_every_kind_in_two_statements(office, monkeypatch) -> No
     """A page's snippets on PostgreSQL: the bodies' statement, then ONE statement for the
     excerpts' headlines and the whole texts' (a huge text, a span near the whole text, an
     excerpt whose headline marks no match), not a third: each text's snippet marks its
-    matches (both words, where a fragment holds both); an exempted document's text (a row that should not exist) gives none."""
+    matches (both words, where a fragment holds both); an exempted document's text (a row
+    that should not exist) gives none."""
     from django.test.utils import CaptureQueriesContext
 
     from brankas.web.text import fts, selectors
