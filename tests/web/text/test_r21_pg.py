@@ -170,37 +170,3 @@ def test_r21_snippets_never_bring_a_huge_text_into_memory(office, monkeypatch) -
     assert set(snippets) == {big.pk, small.pk}
     assert all("«rapat»" in snippet_text(s) for s in snippets.values()), snippets
     assert seen and max(seen) <= 5000, seen
-
-
-@pytest.mark.django_db
-def test_s21_snippets_of_every_kind_in_two_statements(office, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """A page's snippets on PostgreSQL: the bodies' statement, then ONE statement for the
-    excerpts' headlines and the whole texts' (a huge text, a span near the whole text, an
-    excerpt whose headline marks no match), not a third: each text's snippet marks its
-    matches (both words, where a fragment holds both); an exempted document's text (a row
-    that should not exist) gives none."""
-    from django.test.utils import CaptureQueriesContext
-
-    from brankas.web.text import fts, selectors
-    from brankas.web.text.fts import snippet_text
-
-    monkeypatch.setattr(fts, "EXCERPT_BODY_MAX", 5000)
-    filler = " ".join(f"kata{i}" for i in range(200))
-    short = doc(office, body="rapat koordinasi pendek")
-    cut = doc(office, body=f"{filler} koordinasi dan rapat {filler}")
-    false = doc(office, body=f"rapat xkoordinasix {filler} {filler} koordinasi dan rapat {filler}")
-    spread = doc(office, body=f"rapat {filler} {filler} koordinasi")
-    huge = doc(office, body=f"{filler * 8} rapat koordinasi {filler * 8}")
-    secret = doc(office, classification="rahasia", body=f"{filler} rapat koordinasi {filler}")
-    ids = [short.pk, cut.pk, false.pk, spread.pk, huge.pk, secret.pk]
-    with CaptureQueriesContext(connection) as ctx:
-        snippets = selectors.text_snippets("rapat koordinasi", ids)
-    assert set(snippets) == set(ids) - {secret.pk}
-    for i, snippet in snippets.items():
-        text = snippet_text(snippet).lower()
-        if i == spread.pk:  # no fragment holds both: PostgreSQL's headline marks one
-            assert "«rapat»" in text or "«koordinasi»" in text, text
-        else:
-            assert "«rapat»" in text and "«koordinasi»" in text, (i, text)
-    headlines = [q["sql"] for q in ctx.captured_queries if "ts_headline" in q["sql"]]
-    assert len(headlines) == 2, headlines

@@ -218,17 +218,18 @@ def _headlines(found: list[str], ids: list[int], marks: tuple[str, str]) -> dict
                     whole.append(int(i))
                 else:
                     cut[int(i)] = piece
-        if cut or whole:
-            # one statement: the excerpts' headlines, the whole texts' where an excerpt's
-            # marks no match or there is none (a body too long to send, a span near the
-            # whole); a NULL: the text no longer matches, or its document is exempted
-            given = [*cut, *sorted(whole)]
-            pieces: list[str | None] = [*cut.values(), *([None] * len(whole))]
-            cursor.execute(fts.headlines_sql(DOC),
-                           [marks[0], *marks, Category.EXEMPTED.value, words, given, pieces,
-                            *marks])
-            snippets.update((int(i), fts.marked(str(s), marks))
-                            for i, s in cursor.fetchall() if s is not None)
+        if cut:
+            cursor.execute(fts.headlines_sql(), [*marks, words, list(cut), list(cut.values())])
+            for i, s in cursor.fetchall():
+                if marks[0] in str(s):
+                    snippets[int(i)] = fts.marked(str(s), marks)
+                else:  # the substrings found were no match ("rapat" in "merapikan")
+                    whole.append(int(i))
+        for at in range(0, len(whole), SNIPPET_IDS):
+            part = sorted(whole[at: at + SNIPPET_IDS])
+            cursor.execute(fts.snippets_sql("postgresql", len(part), DOC),
+                           [*marks, words, *part, Category.EXEMPTED.value])
+            snippets.update((int(i), fts.marked(str(s), marks)) for i, s in cursor.fetchall())
     return snippets
 
 
