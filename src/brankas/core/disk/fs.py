@@ -131,6 +131,47 @@ def _check_dirs(root: Path, parts: list[str], known: set[str] | None) -> None:
         real_dir(root, parent, create=False, known_dirs=known)
 
 
+class NotRegular(Exception):
+    """What ``open_regular`` found at a path instead of a regular file: ``kind`` (as
+    ``kind_of`` names it: link, fifo, device, socket, dir, other)."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
+
+
+def open_regular(path: Path | str, *, buffering: int = -1) -> tuple[BinaryIO, os.stat_result]:
+    """The regular file at ``path`` opened for reading, and its ``fstat``: the last
+    component not followed if a link (``O_NOFOLLOW``; where it does not exist, ``lstat``
+    first and the opened handle that same file), a FIFO not waited for (``O_NONBLOCK``);
+    anything else there raises ``NotRegular``. The folders on the way are the caller's
+    to check (``open_file``). A missing file raises FileNotFoundError."""
+    before = None
+    if not _HAS_NOFOLLOW:
+        before = os.lstat(path)
+        if kind_of(before) != "file":
+            raise NotRegular(kind_of(before))
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP or (exc.errno == errno.EMLINK and _HAS_NOFOLLOW):
+            raise NotRegular("link") from None
+        if exc.errno in {errno.ENXIO, errno.EOPNOTSUPP}:  # a socket, or a FIFO with no writer
+            raise NotRegular(lkind(Path(path)) or "other") from None
+        raise
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotRegular(kind_of(st))
+        if before is not None and st.st_ino and (st.st_ino, st.st_dev) != (
+                before.st_ino, before.st_dev):
+            raise NotRegular("link")
+        return os.fdopen(fd, "rb", buffering=buffering), st
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def open_file(root: Path, rel: str, *, limit: int | None = None,
               known_dirs: set[str] | None = None) -> BinaryIO:
     """Open the regular file ``root/rel`` (``root``: the disk; ``rel``: '/'-separated) for
@@ -138,34 +179,14 @@ def open_file(root: Path, rel: str, *, limit: int | None = None,
     folders already checked. A missing file raises FileNotFoundError."""
     parts = _checked(root, rel)
     _check_dirs(root, parts, known_dirs)
-    path = root.joinpath(*parts)
-    dest, name = root, rel
-    before = None
-    if not _HAS_NOFOLLOW:
-        before = os.lstat(path)
-        if kind_of(before) != "file":
-            raise refused(dest, name, kind_of(before))
     try:
-        fd = os.open(path, _OPEN_FLAGS)
-    except OSError as exc:
-        if exc.errno == errno.ELOOP or (exc.errno == errno.EMLINK and _HAS_NOFOLLOW):
-            raise refused(dest, name, "link") from None
-        if exc.errno in {errno.ENXIO, errno.EOPNOTSUPP}:  # a socket, or a FIFO with no writer
-            raise refused(dest, name, lkind(path) or "other") from None
-        raise
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise refused(dest, name, kind_of(st))
-        if before is not None and st.st_ino and (st.st_ino, st.st_dev) != (
-                before.st_ino, before.st_dev):
-            raise refused(dest, name, "link")
-        if limit is not None and st.st_size > limit:
-            raise SetupError("disk_file_too_large", path=str(dest), name=name, limit=limit)
-    except BaseException:
-        os.close(fd)
-        raise
-    return os.fdopen(fd, "rb", buffering=0)
+        f, st = open_regular(root.joinpath(*parts), buffering=0)
+    except NotRegular as exc:
+        raise refused(root, rel, exc.kind) from None
+    if limit is not None and st.st_size > limit:
+        f.close()
+        raise SetupError("disk_file_too_large", path=str(root), name=rel, limit=limit)
+    return f
 
 
 def stat_file(root: Path, rel: str, *, known_dirs: set[str] | None = None) -> os.stat_result:

@@ -1152,42 +1152,17 @@ def _signer_class() -> type:
     return KnownPayloadSigner
 
 
-# O_NONBLOCK: a FIFO put where a file to send was opens at once (a regular file reads as
-# without it) and is refused; O_NOFOLLOW: a link put there is not followed (its target's
-# bytes, perhaps a plaintext of the same size, never sent). r21.
-_SOURCE_FLAGS = (os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
-                 | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0))
-
-
 def open_source(path: Path, key: str) -> BinaryIO:
-    """``path`` opened to be sent: a regular file, not through a link, without waiting
-    for a FIFO or a device; anything else there is ``offsite_source_changed`` (it was a
-    regular file when the push measured it). Where there is no O_NOFOLLOW (Windows) the
-    path is ``lstat``-ed first and the handle must be that same file."""
-    import errno
-    import stat
+    """``path`` opened to be sent, as a disk's file is opened (``disk.fs.open_regular``:
+    a regular file, a link not followed, a FIFO not waited for); anything else there is
+    ``offsite_source_changed`` (it was a regular file when the push measured it). r21."""
+    from brankas.core.disk import fs
 
-    before = None
     try:
-        if not hasattr(os, "O_NOFOLLOW"):
-            before = os.lstat(path)
-            if not stat.S_ISREG(before.st_mode):
-                raise errors.IntegrityFailure("offsite_source_changed", key=shown(key))
-        fd = os.open(path, _SOURCE_FLAGS)
-    except OSError as exc:
-        if exc.errno in (errno.ELOOP, errno.EMLINK, errno.ENXIO):  # a link, a socket
-            raise errors.IntegrityFailure("offsite_source_changed", key=shown(key)) from exc
-        raise
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or (
-                before is not None and st.st_ino
-                and (st.st_ino, st.st_dev) != (before.st_ino, before.st_dev)):
-            raise errors.IntegrityFailure("offsite_source_changed", key=shown(key))
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
+        f, _ = fs.open_regular(path)
+    except fs.NotRegular:
+        raise errors.IntegrityFailure("offsite_source_changed", key=shown(key)) from None
+    return f
 
 
 def _read_exactly(path: Path, size: int, key: str) -> bytes:
