@@ -320,7 +320,7 @@ def test_the_snippets_read_the_page_s_id_range_once(office) -> None:  # type: ig
     doclists), not the ids (``rowid IN``: the whole match started again for each id); the
     ids are still the only rows with a snippet."""
     if connection.vendor != "sqlite":
-        pytest.skip("FTS5's plan")
+        pytest.skip("SQLite's FTS5 query plan (PostgreSQL's snippets: test_search_pg.py)")
     from brankas.web.text import fts
     from brankas.web.text.selectors import DOC, text_snippets
 
