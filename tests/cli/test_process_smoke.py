@@ -13,7 +13,6 @@ data folder and running a queued job: tests/cli/backup/test_worker_jobs.py."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -27,13 +26,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def office(backed_up_template: Office, tmp_path: Path) -> Office:
     """A private copy of the backed-up CLI office (tests/cli/backup/conftest.py) and its disk."""
-    t = backed_up_template
-    base = tmp_path / "o"
-    base.mkdir()
-    shutil.copytree(t.home, base / "home")
-    shutil.copytree(t.disk, base / "disk")
-    return Office(base=base, home=base / "home", disk=base / "disk", secrets=t.secrets,
-                  recovery_file=t.recovery_file, docs=dict(t.docs), first_run=t.first_run)
+    return backed_up_template.private_copy(tmp_path)
 
 
 def run(office: Office, *args: str, user: str | None = None,

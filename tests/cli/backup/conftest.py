@@ -56,6 +56,21 @@ class Office:
     def cli(self, *args: str, user: str | None = None, **kwargs: Any) -> CliResult:
         return cli(self.home, self.base, *args, user=user, **kwargs)
 
+    def private_copy(self, tmp_path: Path, *, with_disk: bool = True) -> Office:
+        """A copy of this (template) office under ``tmp_path / "o"``: its home and the scans
+        it registered, and (``with_disk``) its disk; without, the copy's disk is yet to be
+        made (its path under the copy, never the template's)."""
+        base = tmp_path / "o"
+        base.mkdir()
+        shutil.copytree(self.home, base / "home")
+        if with_disk:
+            shutil.copytree(self.disk, base / "disk")
+        for pdf in self.base.glob("scan-*.pdf"):
+            shutil.copy2(pdf, base / pdf.name)
+        return Office(base=base, home=base / "home", disk=base / "disk", secrets=self.secrets,
+                      recovery_file=self.recovery_file, docs=dict(self.docs),
+                      first_run=self.first_run)
+
     def register(self, direction: str, classification: str, subject: str,
                  pdf: bytes | None = None) -> Doc:
         n = len(list(self.base.glob("scan-*.pdf")))
@@ -183,15 +198,7 @@ def import_scans(office: Office, count: int, size: int) -> CliResult:
 @pytest.fixture
 def office(backed_up_template: Office, tmp_path: Path) -> Office:
     """A private copy of the backed-up office and of its disk."""
-    t = backed_up_template
-    base = tmp_path / "o"
-    base.mkdir()
-    shutil.copytree(t.home, base / "home")
-    shutil.copytree(t.disk, base / "disk")
-    for pdf in t.base.glob("scan-*.pdf"):
-        shutil.copy2(pdf, base / pdf.name)
-    return Office(base=base, home=base / "home", disk=base / "disk", secrets=t.secrets,
-                  recovery_file=t.recovery_file, docs=dict(t.docs), first_run=t.first_run)
+    return backed_up_template.private_copy(tmp_path)
 
 
 # The archive the worker tests back up (test_worker_jobs*.py): SCANS biasa scans of SCAN_SIZE
@@ -251,12 +258,7 @@ def scanned_template(cli_office_template, tmp_path_factory) -> Office:  # type: 
 @pytest.fixture
 def scanned_office(scanned_template: Office, tmp_path: Path) -> Office:
     """A private copy of the scanned office (its disks yet to be made)."""
-    t = scanned_template
-    base = tmp_path / "o"
-    base.mkdir()
-    shutil.copytree(t.home, base / "home")
-    return Office(base=base, home=base / "home", disk=base / "disk", secrets=t.secrets,
-                  recovery_file=t.recovery_file, docs=dict(t.docs))
+    return scanned_template.private_copy(tmp_path, with_disk=False)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ on with what is left. Real processes, real OCR (where installed)."""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import sqlite3
 import threading
@@ -40,12 +39,7 @@ def _freeze(pid: int) -> None:
 
 @pytest.fixture
 def kill_office(backed_up_template: Office, tmp_path: Path) -> Office:
-    t = backed_up_template
-    base = tmp_path / "o"
-    base.mkdir()
-    shutil.copytree(t.home, base / "home")
-    return Office(base=base, home=base / "home", disk=t.disk, secrets=t.secrets,
-                  recovery_file=t.recovery_file, docs=dict(t.docs), first_run=t.first_run)
+    return backed_up_template.private_copy(tmp_path, with_disk=False)
 
 
 def _ocr_dirs(office: Office) -> list[Path]:
