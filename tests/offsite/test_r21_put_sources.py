@@ -43,11 +43,22 @@ def _until() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=1)
 
 
-def _put_in_thread(remote: Any, key: str, path: Path, body: bytes, unblock: Path | None
-                   ) -> BaseException | object:
+def _put_in_thread(remote: Any, key: str, path: Path, body: bytes, unblock: Path | None,
+                   on_open: Callable[[], None] | None = None) -> BaseException | object:
     """``remote.put`` of ``path`` (said to hold ``body``) in a thread: what it raised or
     returned, or fail if it is still waiting after 5 s (then a writer opens ``unblock``,
-    a FIFO, so that the thread ends)."""
+    a FIFO, so that the thread ends). ``on_open`` runs when ``path`` is first opened
+    (after the push measured it, before it reads it)."""
+    if on_open is not None:
+        _ON_OPEN[str(path)] = on_open
+    try:
+        return _put_waiting(remote, key, path, body, unblock)
+    finally:
+        _ON_OPEN.pop(str(path), None)
+
+
+def _put_waiting(remote: Any, key: str, path: Path, body: bytes, unblock: Path | None
+                 ) -> BaseException | object:
     got: list[BaseException | object] = []
 
     def run() -> None:
@@ -73,6 +84,13 @@ def _puts(faults: Any, key: str) -> list[Any]:
     return [s for s in faults.seen if s.method == "PUT" and key in s.target]
 
 
+def _refused_unsent(got: object, faults: Any, key: str) -> None:
+    """The put was refused as a changed source, and nothing of ``key`` was sent."""
+    assert isinstance(got, errors.BrankasError), got
+    assert got.code == "offsite_source_changed"
+    assert _puts(faults, key) == []
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
 @pytest.mark.parametrize("bwlimit", [None, 10 * 1024 * 1024])
 @pytest.mark.parametrize("size", [0, 3000])
@@ -92,15 +110,8 @@ def test_r21_a_fifo_put_where_a_file_was_is_refused_without_waiting(
 
     if size == 0:
         to_fifo()  # a FIFO's size is 0: it passes the size check as it stands
-    else:
-        _ON_OPEN[str(f)] = to_fifo
-    try:
-        got = _put_in_thread(remote, "data/fifo", f, body, f)
-    finally:
-        _ON_OPEN.pop(str(f), None)
-    assert isinstance(got, errors.BrankasError), got
-    assert got.code == "offsite_source_changed"
-    assert _puts(faults, "data/fifo") == []
+    got = _put_in_thread(remote, "data/fifo", f, body, f, to_fifo if size else None)
+    _refused_unsent(got, faults, "data/fifo")
 
 
 @pytest.mark.skipif(not hasattr(os, "O_NOFOLLOW"), reason="no O_NOFOLLOW here")
@@ -126,15 +137,9 @@ def test_r21_a_link_put_where_a_file_was_is_not_followed(
 
     if when == "planned":
         to_link()
-    else:
-        _ON_OPEN[str(f)] = to_link
-    try:
-        got = _put_in_thread(remote, "data/link", f, body, None)
-    finally:
-        _ON_OPEN.pop(str(f), None)
-    assert isinstance(got, errors.BrankasError), got
-    assert got.code == "offsite_source_changed"
-    assert _puts(faults, "data/link") == []
+    got = _put_in_thread(remote, "data/link", f, body, None,
+                         to_link if when == "sending" else None)
+    _refused_unsent(got, faults, "data/link")
 
 
 def test_r21_a_file_grown_past_the_whole_body_after_it_was_measured_is_not_sent(
@@ -145,14 +150,9 @@ def test_r21_a_file_grown_past_the_whole_body_after_it_was_measured_is_not_sent(
     body = os.urandom(WHOLE_BODY)
     f = tmp_path / "doc.age"
     f.write_bytes(body)
-    _ON_OPEN[str(f)] = lambda: f.write_bytes(body + os.urandom(WHOLE_BODY))
-    try:
-        got = _put_in_thread(remote, "data/grown", f, body, None)
-    finally:
-        _ON_OPEN.pop(str(f), None)
-    assert isinstance(got, errors.BrankasError), got
-    assert got.code == "offsite_source_changed"
-    assert _puts(faults, "data/grown") == []
+    got = _put_in_thread(remote, "data/grown", f, body, None,
+                         lambda: f.write_bytes(body + os.urandom(WHOLE_BODY)))
+    _refused_unsent(got, faults, "data/grown")
 
 
 def test_r21_a_file_changed_in_content_not_size_is_refused_not_confirmed(
@@ -166,11 +166,8 @@ def test_r21_a_file_changed_in_content_not_size_is_refused_not_confirmed(
     body = os.urandom(5000)
     f = tmp_path / "doc.age"
     f.write_bytes(body)
-    _ON_OPEN[str(f)] = lambda: f.write_bytes(os.urandom(len(body)))
-    try:
-        got = _put_in_thread(remote, "data/changed", f, body, None)
-    finally:
-        _ON_OPEN.pop(str(f), None)
+    got = _put_in_thread(remote, "data/changed", f, body, None,
+                         lambda: f.write_bytes(os.urandom(len(body))))
     assert isinstance(got, errors.BrankasError), got
     assert got.code.startswith(("offsite_checksum", "offsite_source_changed")), got.code
 
