@@ -277,15 +277,20 @@ def bigram_match_sql(query: str, cursor: Any) -> tuple[str, list[str]] | None:
         return None
     sql = (f'SELECT "id" FROM "{FIELD_TABLE}" '  # noqa: S608 (our names; the value a parameter)
            f"WHERE {BIGRAM_EXPRESSION} @> ARRAY[upper(%s::text)]")
-    cursor.execute("EXPLAIN (FORMAT JSON) " + sql, [query])
+    if estimated_rows(cursor, sql, [query]) > FIELD_SPARSE:
+        return None
+    return sql, [query]
+
+
+def estimated_rows(cursor: Any, sql: str, params: list[Any]) -> float:
+    """PostgreSQL: the rows the planner expects ``sql`` to give (``EXPLAIN``, no row read)."""
+    cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
     (plan,) = cursor.fetchone()
-    if isinstance(plan, str):
+    if isinstance(plan, str):  # a driver that does not decode JSON
         import json
 
         plan = json.loads(plan)
-    if float(plan[0]["Plan"]["Plan Rows"]) > FIELD_SPARSE:
-        return None
-    return sql, [query]
+    return float(plan[0]["Plan"]["Plan Rows"])
 
 
 # ---------------------------------------------------------------- the queries
@@ -370,9 +375,9 @@ def _gathered_sql(where: str, *, score: bool, below: bool, limit: bool, offset: 
 
 
 def estimate_sql() -> str:
-    """PostgreSQL: the planner's estimate of the texts matching the words (the first
-    parameter), and of all texts: ``EXPLAIN`` of this, no row read."""
-    return (f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {TABLE} t "  # noqa: S608 (our names; values are parameters)
+    """PostgreSQL: the texts matching the words (the first parameter), for the planner's
+    estimate of their number (``estimated_rows``)."""
+    return (f"SELECT 1 FROM {TABLE} t "  # noqa: S608 (our names; values are parameters)
             f"WHERE t.{VECTOR} @@ plainto_tsquery('{CONFIG}', %s)")
 
 
@@ -411,6 +416,13 @@ def marked(snippet: str, marks: tuple[str, str]) -> str:
                       for piece in snippet.split(start))
 
 
+def _not_exempt(doc_table: str, id_expr: str) -> str:
+    """The condition that the text of ``id_expr`` is not an exempted document's (the
+    category its parameter): such a text (a row that should not exist) gives no snippet."""
+    return (f'AND NOT EXISTS (SELECT 1 FROM "{doc_table}" d WHERE d."id" = {id_expr} '  # noqa: S608 (our names, the values are parameters)
+            f'AND d."category" = %s)')
+
+
 def snippets_sql(vendor: str, count: int, doc_table: str) -> str:
     """(id, snippet) of the texts among ``count`` ids that match: the part of the body
     around the matches, each match between the query's marks (``snippet_marks``). The
@@ -419,8 +431,6 @@ def snippets_sql(vendor: str, count: int, doc_table: str) -> str:
     an exempted document (a row that should not exist: raw SQL, a hostile disk) never
     gives a snippet, even for an entry found by its fields (its agenda)."""
     marks = ", ".join(["%s"] * count)
-    exempt = (f'AND NOT EXISTS (SELECT 1 FROM "{doc_table}" d WHERE d."id" = {{id}} '  # noqa: S608 (our names, the values are parameters)
-              f'AND d."category" = %s)')
     if vendor == "sqlite":
         # The ids' range is given to FTS5 (it reads the words' doclists between the lowest
         # and the highest id, once) and the ids tested on the rows it yields (``+rowid``:
@@ -428,12 +438,12 @@ def snippets_sql(vendor: str, count: int, doc_table: str) -> str:
         # id, seeking every word's doclist (four common words, 50 ids: 20 ms, the range 2)
         return (f"SELECT rowid, snippet({FTS}, 0, %s, %s, '…', "  # noqa: S608 (our names, the values are parameters)
                 f"{SNIPPET_TOKENS}) FROM {FTS} WHERE {FTS} MATCH %s AND rowid BETWEEN %s AND %s "
-                f"AND +rowid IN ({marks}) " + exempt.format(id=f"{FTS}.rowid"))
+                f"AND +rowid IN ({marks}) " + _not_exempt(doc_table, f"{FTS}.rowid"))
     return (f"SELECT t.document_id, ts_headline('{CONFIG}', t.body, q.q, "  # noqa: S608 (our names, the values are parameters)
             f"'StartSel=' || %s || ', StopSel=' || %s || ', {HEADLINE_OPTIONS}') "
             f"FROM {TABLE} t, plainto_tsquery('{CONFIG}', %s) q(q) "
             f"WHERE t.document_id IN ({marks}) AND t.{VECTOR} @@ q.q "
-            + exempt.format(id="t.document_id"))
+            + _not_exempt(doc_table, "t.document_id"))
 
 
 # PostgreSQL: ``ts_headline`` parses and stems its whole text (0.2-0.4 ms a letter of 300
@@ -522,8 +532,7 @@ def bodies_sql(count: int, doc_table: str) -> str:
             f"FROM (SELECT %s::text) w(w) CROSS JOIN plainto_tsquery('{CONFIG}', w.w) q(q) "
             f"CROSS JOIN {TABLE} t "
             f"WHERE t.document_id IN ({marks}) AND t.{VECTOR} @@ q.q "
-            f'AND NOT EXISTS (SELECT 1 FROM "{doc_table}" d WHERE d."id" = t.document_id '
-            f'AND d."category" = %s)')
+            + _not_exempt(doc_table, "t.document_id"))
 
 
 def headlines_sql() -> str:

@@ -121,15 +121,10 @@ def _gathered(found: list[str], wanted: int) -> bool:
     """PostgreSQL: the newest ``wanted`` matches of ``found`` gathered from the GIN index
     (``fts.gather_matches``, on the planner's estimates: one ``EXPLAIN``, no row read)?"""
     with connection.cursor() as cursor:
-        cursor.execute(fts.estimate_sql(), [fts.match_param("postgresql", found)])
-        (plan,) = cursor.fetchone()
+        estimated = fts.estimated_rows(cursor, fts.estimate_sql(),
+                                       [fts.match_param("postgresql", found)])
         cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [fts.TABLE])
         (texts,) = cursor.fetchone()
-    if isinstance(plan, str):
-        import json
-
-        plan = json.loads(plan)
-    estimated = float(plan[0]["Plan"]["Plan Rows"])
     return fts.gather_matches(estimated, float(texts), wanted)
 
 
@@ -172,10 +167,10 @@ def text_snippets(query: str | None, ids: list[int]) -> dict[int, str]:
         return {}
     vendor = connection.vendor
     marks = fts.snippet_marks()  # the text's own private-use marks are no match
-    snippets: dict[int, str] = {}
     ordered = sorted(set(ids))
     if vendor == "postgresql":
         return _headlines(found, ordered, marks)
+    snippets: dict[int, str] = {}
     with connection.cursor() as cursor:
         # At most SNIPPET_IDS ids a statement: SQLite builds bound its variables (999
         # before 3.32, 32,766 since: the CLI's "list --query" reads every result); sorted,
@@ -183,9 +178,8 @@ def text_snippets(query: str | None, ids: list[int]) -> dict[int, str]:
         # that range only)
         for at in range(0, len(ordered), SNIPPET_IDS):
             part = ordered[at: at + SNIPPET_IDS]
-            span = [part[0], part[-1]] if vendor == "sqlite" else []
             cursor.execute(fts.snippets_sql(vendor, len(part), DOC),
-                           [*marks, fts.match_param(vendor, found), *span, *part,
+                           [*marks, fts.match_param(vendor, found), part[0], part[-1], *part,
                             Category.EXEMPTED.value])
             snippets.update((int(i), fts.marked(str(s), marks)) for i, s in cursor.fetchall())
     return snippets
