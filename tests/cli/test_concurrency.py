@@ -18,11 +18,13 @@ import os
 import sqlite3
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from tests.conftest import PASSWORDS, cli, make_pdf
 
+ROOT = Path(__file__).resolve().parents[2]  # the launcher imports tests.forklaunch from there
 PROCESSES = 8
 PER_PROCESS = 4
 
@@ -31,43 +33,29 @@ import json, os, sys, traceback
 from click.testing import CliRunner
 from brankas import instance
 from brankas.cli import main
+from tests.forklaunch import run_together
 instance.start(queue=False, web=False)  # as the register command sets Django up
 from django.db import connections
 connections.close_all()  # none open: each child its own
 direction, out_dir, groups = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
-go_read, go_write = os.pipe()
-pids = []
-for n, paths in enumerate(groups):
-    pid = os.fork()
-    if pid == 0:
-        code = 1
-        try:
-            os.close(go_write)
-            os.read(go_read, 1)  # every child waits here until all are forked
-            out = []
-            for path in paths:
-                r = CliRunner().invoke(main, ["register", path,
-                    "--direction", direction,
-                    "--classification", "biasa" if len(out) % 2 else "rahasia",
-                    "--number", "1", "--date", "2026-11-20", "--subject", "Serentak",
-                    "--correspondent", "Uji", "--json"], catch_exceptions=True)
-                crash = (r.exception if not isinstance(r.exception, (SystemExit, type(None)))
-                         else None)
-                out.append({"rc": 1 if crash else r.exit_code, "stdout": r.stdout,
-                            "stderr": r.stderr + ("".join(traceback.format_exception(crash))
-                                                  if crash else "")})
-            with open(os.path.join(out_dir, f"p{n}.json"), "w") as f:
-                json.dump(out, f)
-            code = 0
-        except BaseException:
-            traceback.print_exc()
-        finally:
-            os._exit(code)
-    pids.append(pid)
-os.close(go_read)
-os.close(go_write)  # all forked: they start
-statuses = [os.waitpid(pid, 0)[1] for pid in pids]
-print(json.dumps(statuses))
+
+def work(n, paths):
+    out = []
+    for path in paths:
+        r = CliRunner().invoke(main, ["register", path,
+            "--direction", direction,
+            "--classification", "biasa" if len(out) % 2 else "rahasia",
+            "--number", "1", "--date", "2026-11-20", "--subject", "Serentak",
+            "--correspondent", "Uji", "--json"], catch_exceptions=True)
+        crash = (r.exception if not isinstance(r.exception, (SystemExit, type(None)))
+                 else None)
+        out.append({"rc": 1 if crash else r.exit_code, "stdout": r.stdout,
+                    "stderr": r.stderr + ("".join(traceback.format_exception(crash))
+                                          if crash else "")})
+    with open(os.path.join(out_dir, f"p{n}.json"), "w") as f:
+        json.dump(out, f)
+
+print(json.dumps(run_together(groups, work)))
 """
 
 
@@ -88,7 +76,7 @@ def test_concurrent_registration_gives_unique_sequential_agendas(cli_office, cli
     out_dir.mkdir()
     launcher = subprocess.run(
         [sys.executable, "-c", SCRIPT, "penerimaan", str(out_dir), json.dumps(groups)],
-        capture_output=True, text=True, env=env, timeout=600)
+        capture_output=True, text=True, env=env, timeout=600, cwd=ROOT)
     assert launcher.returncode == 0, launcher.stderr
     assert json.loads(launcher.stdout) == [0] * PROCESSES, launcher.stderr
     results = []

@@ -27,6 +27,7 @@ from tests.conftest import PASSWORDS, cli, make_pdf, quick_key_making
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
+ROOT = Path(__file__).resolve().parents[2]  # the launcher imports tests.forklaunch from there
 PROCESSES = 8
 PER_PROCESS = 2
 
@@ -67,38 +68,25 @@ from brankas.core.register.intake import InputFile
 from brankas.web.accounts.models import User
 from brankas.web.documents.services import document_register, document_view
 from django.db import connections
+from tests.forklaunch import run_together
 connections.close_all()  # none open: each child its own
 direction, out_dir, groups = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
-go_read, go_write = os.pipe()
-pids = []
-for child, paths in enumerate(groups):
-    pid = os.fork()
-    if pid == 0:
-        code = 1
-        try:
-            os.close(go_write)
-            os.read(go_read, 1)
-            user = User.objects.get(username="operator")
-            out = []
-            for n, path in enumerate(paths):
-                meta = metadata.build(direction=direction,
-                                      classification="rahasia" if n % 2 else "biasa",
-                                      number=str(n + 1), doc_date="2026-11-20",
-                                      subject="Serentak", correspondent="Uji")
-                doc = document_register(actor=user, meta=meta,
-                                        files=[InputFile.from_path(Path(path))])
-                out.append(doc.agenda)
-                document_view(actor=user, agenda=doc.agenda, via="test")
-            Path(out_dir, f"p{child}.json").write_text(json.dumps(out))
-            code = 0
-        except BaseException:
-            traceback.print_exc()
-        finally:
-            os._exit(code)
-    pids.append(pid)
-os.close(go_read)
-os.close(go_write)  # all forked: they start
-print(json.dumps([os.waitpid(pid, 0)[1] for pid in pids]))
+
+def work(child, paths):
+    user = User.objects.get(username="operator")
+    out = []
+    for n, path in enumerate(paths):
+        meta = metadata.build(direction=direction,
+                              classification="rahasia" if n % 2 else "biasa",
+                              number=str(n + 1), doc_date="2026-11-20",
+                              subject="Serentak", correspondent="Uji")
+        doc = document_register(actor=user, meta=meta,
+                                files=[InputFile.from_path(Path(path))])
+        out.append(doc.agenda)
+        document_view(actor=user, agenda=doc.agenda, via="test")
+    Path(out_dir, f"p{child}.json").write_text(json.dumps(out))
+
+print(json.dumps(run_together(groups, work)))
 """
 
 
@@ -178,7 +166,7 @@ def test_eight_processes_number_agendas_without_duplicate_or_gap(pg_office, tmp_
     out_dir.mkdir()
     launcher = subprocess.run([sys.executable, "-c", LAUNCHER, "pengiriman", str(out_dir),
                                json.dumps(groups)], capture_output=True, text=True,
-                              env=_child_env(pg_office), timeout=600)
+                              env=_child_env(pg_office), timeout=600, cwd=ROOT)
     assert launcher.returncode == 0, launcher.stderr
     assert json.loads(launcher.stdout) == [0] * PROCESSES, launcher.stderr
     agendas = [a for p in range(PROCESSES)
