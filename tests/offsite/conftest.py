@@ -90,3 +90,16 @@ def remote_config(s3_server: dict[str, str]) -> Callable[..., Any]:
         return RemoteConfig(**(values | overrides))
 
     return make
+
+
+def office_on_server(template: Any, settings: Any, tmp_path: Any,
+                     server: dict[str, str]) -> Any:
+    """A private copy of a module's template office (``office_once``) with a prefix of its
+    own on the test server's bucket: ``prefix``, ``bucket``, ``endpoint`` and ``url``
+    (``s3://bucket/prefix``) set on it."""
+    made = template.copy_for(settings, tmp_path)
+    made.prefix = f"t-{uuid.uuid4().hex[:12]}"
+    made.bucket = server["BRANKAS_TEST_S3_BUCKET"]
+    made.endpoint = server["BRANKAS_TEST_S3_ENDPOINT"]
+    made.url = f"s3://{made.bucket}/{made.prefix}"
+    return made

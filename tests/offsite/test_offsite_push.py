@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import PASSPHRASES, make_pdf, office_once
+from tests.offsite.conftest import office_on_server
 
 pytestmark = pytest.mark.s3
 
@@ -48,11 +49,8 @@ def template(django_db_setup, django_db_blocker, tmp_path_factory):  # type: ign
 
 @pytest.fixture
 def office(template, db, settings, tmp_path: Path, server):  # type: ignore[no-untyped-def]
-    made = template.copy_for(settings, tmp_path)
+    made = office_on_server(template, settings, tmp_path, server)
     made.docs = dict(template.extra)
-    made.prefix = f"t-{uuid.uuid4().hex[:12]}"
-    made.bucket = server["BRANKAS_TEST_S3_BUCKET"]
-    made.endpoint = server["BRANKAS_TEST_S3_ENDPOINT"]
     return made
 
 

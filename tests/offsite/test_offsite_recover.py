@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import PASSPHRASES, PASSWORDS, cli, office_once
+from tests.offsite.conftest import office_on_server
 
 pytestmark = pytest.mark.s3
 
@@ -46,11 +47,7 @@ def template(django_db_setup, django_db_blocker, tmp_path_factory):  # type: ign
 
 @pytest.fixture
 def office(template, db, settings, tmp_path: Path, server):  # type: ignore[no-untyped-def]
-    made = template.copy_for(settings, tmp_path)
-    made.prefix = f"t-{uuid.uuid4().hex[:12]}"
-    made.bucket = server["BRANKAS_TEST_S3_BUCKET"]
-    made.endpoint = server["BRANKAS_TEST_S3_ENDPOINT"]
-    made.url = f"s3://{made.bucket}/{made.prefix}"
+    made = office_on_server(template, settings, tmp_path, server)
     creds = tmp_path / "s3-credentials"  # the office's stored credentials (chmod 600)
     creds.write_text(f"[default]\naws_access_key_id = {server['AWS_ACCESS_KEY_ID']}\n"
                      f"aws_secret_access_key = {server['AWS_SECRET_ACCESS_KEY']}\n")

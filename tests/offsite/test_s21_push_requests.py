@@ -9,7 +9,6 @@ second request for the retention), each body sent once, each archive file read o
 from __future__ import annotations
 
 import sys
-import uuid
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import office_once
+from tests.offsite.conftest import office_on_server
 
 pytestmark = pytest.mark.s3
 
@@ -46,10 +46,7 @@ def template(django_db_setup, django_db_blocker, tmp_path_factory):  # type: ign
 
 @pytest.fixture
 def office(template, db, settings, tmp_path: Path, server):  # type: ignore[no-untyped-def]
-    made = template.copy_for(settings, tmp_path)
-    made.prefix = f"t-{uuid.uuid4().hex[:12]}"
-    made.bucket = server["BRANKAS_TEST_S3_BUCKET"]
-    return made
+    return office_on_server(template, settings, tmp_path, server)
 
 
 def test_a_full_push_makes_one_request_per_object_and_reads_each_file_once(  # type: ignore[no-untyped-def]
