@@ -52,18 +52,13 @@ def _push_modules() -> Any:
     loaded in one go with the cyclic collector paused, as Django's set-up is
     (``core.startup``; not frozen: an in-process caller's objects stay collectable): a
     no-change push is mostly start-up (s20)."""
-    import gc
+    from brankas.core import startup
 
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
+    with startup.collector_paused(freeze=False):
         from brankas.core.offsite.remote import load_transport
         from brankas.web.offsite.services import offsite_push
 
         load_transport()
-    finally:
-        if was_on:
-            gc.enable()
     return offsite_push
 
 

@@ -48,15 +48,17 @@ def started() -> None:
 
 
 @contextmanager
-def collector_paused() -> Iterator[None]:
+def collector_paused(*, freeze: bool = True) -> Iterator[None]:
     """Pause the cyclic garbage collector for a process's one-time set-up, then freeze
-    what it made and resume the collector (if it was on)."""
+    what it made (unless not ``freeze``: a load an in-process caller's objects share,
+    which stay collectable) and resume the collector (if it was on)."""
     was_on = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        gc.freeze()
+        if freeze:
+            gc.freeze()
         started()
         if was_on:
             gc.enable()
