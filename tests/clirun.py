@@ -423,6 +423,20 @@ class _MigratedTemplate:
             connection.connection.backup(database)
             self.database = database
 
+    def write(self, path: Any) -> Any:
+        """The tables in the SQLite file ``path`` (for another process: a server, a
+        rebuild); ``path``, or None when no command has migrated one in this process."""
+        if self.database is None:
+            return None
+        import sqlite3
+
+        target = sqlite3.connect(path)
+        try:
+            self.database.backup(target)
+        finally:
+            target.close()
+        return path
+
 
 _MIGRATED = _MigratedTemplate()
 

@@ -93,17 +93,7 @@ def _migrated_template(base: Path) -> Path | None:
     server's new database; None when there are none."""
     from tests import clirun
 
-    if clirun._MIGRATED.database is None:
-        return None
-    import sqlite3
-
-    path = base / "migrated.sqlite3"
-    target = sqlite3.connect(path)
-    try:
-        clirun._MIGRATED.database.backup(target)
-    finally:
-        target.close()
-    return path
+    return clirun._MIGRATED.write(base / "migrated.sqlite3")
 
 
 @contextmanager

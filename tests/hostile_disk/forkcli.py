@@ -88,17 +88,7 @@ class Commands:
         a warm-up's CPU); None when no command has migrated one here yet."""
         from tests import clirun
 
-        if clirun._MIGRATED.database is None:
-            return None
-        import sqlite3
-
-        path = self.folder / "migrated.sqlite3"
-        target = sqlite3.connect(path)
-        try:
-            clirun._MIGRATED.database.backup(target)
-        finally:
-            target.close()
-        return path
+        return clirun._MIGRATED.write(self.folder / "migrated.sqlite3")
 
     @staticmethod
     def _line(proc: subprocess.Popen[bytes], timeout: float | None) -> dict[str, Any] | None:

@@ -36,17 +36,10 @@ def _migrated(tmp_path: Path) -> str:
     """The tables this process's in-process commands migrated (``cli_office_template``'s
     init), in a file: a server's warm-up init given them (``forkcli.MIGRATED``) finds
     nothing left to migrate, as the cases' server does (``Commands._migrated``)."""
-    import sqlite3
-
     from tests import clirun
 
-    assert clirun._MIGRATED.database is not None
-    path = tmp_path / "migrated.sqlite3"
-    target = sqlite3.connect(path)
-    try:
-        clirun._MIGRATED.database.backup(target)
-    finally:
-        target.close()
+    path = clirun._MIGRATED.write(tmp_path / "migrated.sqlite3")
+    assert path is not None
     return str(path)
 
 

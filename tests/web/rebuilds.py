@@ -8,7 +8,6 @@ instance put in place."""
 from __future__ import annotations
 
 import os
-import sqlite3
 from pathlib import Path
 
 SITE = Path(__file__).resolve().parent / "quick_rebuild"
@@ -26,10 +25,6 @@ def quick_rebuild_env(folder: Path) -> dict[str, str]:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "migrated.sqlite3"
     if not path.exists():
-        target = sqlite3.connect(path)
-        try:
-            clirun._MIGRATED.database.backup(target)
-        finally:
-            target.close()
+        clirun._MIGRATED.write(path)
     paths = [str(SITE), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
     return {"PYTHONPATH": os.pathsep.join(paths), TEMPLATE: str(path)}
