@@ -100,25 +100,27 @@ def committed_office(django_db_blocker: Any, tmp_path_factory: Any,
         with django_db_blocker.unblock():
             assert connection.vendor == "sqlite" and _MIGRATED_DB.snapshot is not None
             ensure_home(settings.BRANKAS)
-            worker = EmbeddedWorker(interval=3600).start()  # woken by the jobs queued here
             try:
-                made = build_office(home)
-                extra = extend(made, base)
-                wait_for_jobs()
-            finally:
-                worker.stop(60)
-            connection.ensure_connection()
-            database = sqlite3.connect(":memory:", check_same_thread=False)
-            connection.connection.backup(database)
-            shutil.copytree(base, saved, symlinks=True)
+                worker = EmbeddedWorker(interval=3600).start()  # woken by the jobs queued
+                try:
+                    made = build_office(home)
+                    extra = extend(made, base)
+                    wait_for_jobs()
+                finally:
+                    worker.stop(60)
+                connection.ensure_connection()
+                database = sqlite3.connect(":memory:", check_same_thread=False)
+                connection.connection.backup(database)
+                shutil.copytree(base, saved, symlinks=True)
+            finally:  # even when the build failed: the database as the next tests find it
+                _MIGRATED_DB.restore()
+                changes._cached.clear()
             template = CommittedOffice(
                 base=base, saved=saved, database=database,
                 recovery_identity=made.recovery_identity,
                 user_ids={name: u.pk for name, u in made.users.items()},
                 key_ids={name: k.pk for name, k in made.keys.items()},
                 office_id=made.office.pk, extra=extra)
-            _MIGRATED_DB.restore()  # the database as the tests around the module's find it
-            changes._cached.clear()
     finally:
         override.disable()
     try:
