@@ -43,6 +43,16 @@ CUSTODY_REFUSALS = {"permission_denied", "custody_move_invalid", "medium_already
                     "medium_retired", "medium_lost"}
 
 
+def signed_in(users: dict[str, Any]) -> dict[str, Client]:
+    """A test client signed in as each user, once (the pages are then read as each user in
+    every state, without signing in again for each)."""
+    clients = {}
+    for name, user in users.items():
+        clients[name] = Client()
+        clients[name].force_login(user)
+    return clients
+
+
 def outcome(call: Callable[[], Any], refusals: set[str]) -> str | None:
     """The chain's refusal the service raised, or None when it passed the chain (done, or
     stopped later for a reason that is not the chain's)."""
@@ -158,14 +168,12 @@ def _request_markers(page: str, number: int) -> set[str]:
     return {{"register/": "register", "sent": "send"}.get(m, m) for m in found}
 
 
-def test_the_request_page_offers_exactly_the_open_steps(client: Client, people,
-                                                         letter_request) -> None:  # type: ignore[no-untyped-def]
-    number, checked = letter_request, 0
+def test_the_request_page_offers_exactly_the_open_steps(people, letter_request) -> None:  # type: ignore[no-untyped-def]
+    number, checked, clients = letter_request, 0, signed_in(people)
     for state, assignee in _request_configurations(people):
         _set_request(number, state, assignee)
         for name, user in people.items():
-            client.force_login(user)
-            response = client.get(f"/requests/{number}/")
+            response = clients[name].get(f"/requests/{number}/")
             steps = {s.value for s in REQUEST.open_steps(
                 role=user.role, state=state, assignee=assignee.pk if assignee else None,
                 user=user.pk)}
@@ -231,14 +239,12 @@ def test_the_report_services_and_inbox_refuse_exactly_what_the_chain_refuses(
     assert cells == len(REPORT.states) * len(REPORT.step_order) * len(office.users)
 
 
-def test_the_report_page_offers_exactly_the_open_steps(client: Client, office,
-                                                        draft_report) -> None:  # type: ignore[no-untyped-def]
-    number = draft_report
+def test_the_report_page_offers_exactly_the_open_steps(office, draft_report) -> None:  # type: ignore[no-untyped-def]
+    number, clients = draft_report, signed_in(office.users)
     for state in REPORT.states:
         _set_report(number, state)
         for name, user in office.users.items():
-            client.force_login(user)
-            response = client.get(f"/reports/{number}/")
+            response = clients[name].get(f"/reports/{number}/")
             steps = {s.value for s in REPORT.open_steps(role=user.role, state=state)}
             if response.status_code == 403:  # may not read reports (the admin)
                 assert steps == set()
@@ -296,13 +302,12 @@ def test_the_custody_service_refuses_exactly_what_the_chain_refuses(office, disk
     assert cells == len(MediumState) * len(CUSTODY.step_order) * len(office.users)
 
 
-def test_the_disk_page_offers_exactly_the_open_moves(client: Client, office, disk) -> None:  # type: ignore[no-untyped-def]
-    medium, _safe = disk
+def test_the_disk_page_offers_exactly_the_open_moves(office, disk) -> None:  # type: ignore[no-untyped-def]
+    (medium, _safe), clients = disk, signed_in(office.users)
     for state in MediumState:
         _set_disk(disk, state)
         for name, user in office.users.items():
-            client.force_login(user)
-            response = client.get(f"/backup/media/{medium.medium_id}/")
+            response = clients[name].get(f"/backup/media/{medium.medium_id}/")
             assert response.status_code == 200
             page = response.content.decode()
             select = re.search(r'<select name="move".*?</select>', page, re.S)

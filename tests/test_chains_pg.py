@@ -17,7 +17,9 @@ from tests.test_chains import (  # noqa: F401 (collected here too)
     test_the_request_page_offers_exactly_the_open_steps,
     test_the_request_services_and_inbox_refuse_exactly_what_the_chain_refuses,
 )
+from tests.web import pgoffice
 
+office, pg_office = pgoffice.office, pgoffice.pg_office  # the office, built once (PostgreSQL)
 pytestmark = pytest.mark.postgres
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import pytest
 
+from tests.web import pgoffice
 from tests.web.text.test_search_fields import (  # noqa: F401 (collected here too)
     test_the_field_index_follows_every_write,
     test_the_field_search_finds_what_the_scan_found,
 )
 
+office, pg_office = pgoffice.office, pgoffice.pg_office  # the office, built once (PostgreSQL)
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
 

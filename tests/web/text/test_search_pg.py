@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.web import pgoffice
 from tests.web.text.test_search import (  # noqa: F401 (collected here too)
     HOSTILE,
     agendas,
@@ -27,6 +28,7 @@ from tests.web.text.test_search import (  # noqa: F401 (collected here too)
     test_the_text_match_drives_the_query_then_the_filters,
 )
 
+office, pg_office = pgoffice.office, pgoffice.pg_office  # the office, built once (PostgreSQL)
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
 

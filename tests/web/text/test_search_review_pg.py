@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.web import pgoffice
 from tests.web.text.test_search_review import (  # noqa: F401 (collected here too)
     test_a_decomposed_query_finds_what_the_composed_one_finds,
     test_a_role_refused_list_gets_nothing_and_the_refusal_is_audited_without_the_query,
@@ -15,6 +16,7 @@ from tests.web.text.test_search_review import (  # noqa: F401 (collected here to
     test_more_hostile_queries_are_queries,
 )
 
+office, pg_office = pgoffice.office, pgoffice.pg_office  # the office, built once (PostgreSQL)
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.web import pgoffice
 from tests.web.text.test_search_review_s20 import (  # noqa: F401 (collected here too)
     test_a_query_in_no_field_excludes_nothing_from_the_content,
     test_both_ways_give_one_order_with_ties_missing_texts_and_exempted_rows,
@@ -13,6 +14,7 @@ from tests.web.text.test_search_review_s20 import (  # noqa: F401 (collected her
     test_the_estimate_is_read_for_any_words_and_chooses_both_ways,
 )
 
+office, pg_office = pgoffice.office, pgoffice.pg_office  # the office, built once (PostgreSQL)
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
 

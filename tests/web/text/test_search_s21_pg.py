@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.web import pgoffice
 from tests.web.text.test_search_s21 import (  # noqa: F401 (collected here too)
     test_a_common_bigram_is_found_by_the_scan,
     test_every_snippet_marks_a_match,
@@ -14,6 +15,7 @@ from tests.web.text.test_search_s21 import (  # noqa: F401 (collected here too)
     test_two_characters_find_what_the_scan_found,
 )
 
+office, pg_office = pgoffice.office, pgoffice.pg_office  # the office, built once (PostgreSQL)
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
 

@@ -17,7 +17,7 @@ def _detail_keys() -> dict[str, str]:
     """Each string key of a dict literal given as ``detail=`` or assigned to a name with
     ``detail`` in it, anywhere in the source, with the file it is in."""
     found: dict[str, str] = {}
-    for path, nodes in sources.nodes(SRC):
+    for path, nodes in sources.nodes(SRC, containing=("detail",)):  # as the key or the name
         for node in nodes:
             given = isinstance(node, ast.keyword) and node.arg == "detail"
             named = isinstance(node, ast.Assign) and any(

@@ -104,12 +104,12 @@ def test_another_lockout_setting_is_refused_not_counted_differently(office, sett
 def test_no_service_builds_an_http_request():
     """Only Django builds requests: nothing under src/ constructs an ``HttpRequest`` or a
     ``RequestFactory`` for a caller that has none."""
-    made = []
-    for path, found in sources.nodes(SRC):
+    made, names = [], ("HttpRequest", "RequestFactory", "WSGIRequest")
+    for path, found in sources.nodes(SRC, containing=names):
         for node in found:
             if isinstance(node, ast.Call):
                 name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
-                if name in {"HttpRequest", "RequestFactory", "WSGIRequest"}:
+                if name in names:
                     made.append(f"{path.relative_to(SRC)}:{node.lineno}")
     assert made == []
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -36,19 +37,54 @@ def ok(job: jobs.Job) -> jobs.Job:
     return job
 
 
-@pytest.fixture
-def disk(transactional_db, office, tmp_path):  # type: ignore[no-untyped-def]
-    """A real backup disk of an office with a Biasa and a Rahasia document."""
+def _disk(office, base: Path) -> dict[str, Any]:
+    """A real backup disk (``base/usb/brankas``) of the office with a Biasa and a Rahasia
+    document."""
     from brankas.web.backup.services import backup_run
 
     biasa = register_directly(office, subject="Undangan rapat",
                               pdf=born_digital("Undangan rapat"))
     secret = register_directly(office, subject="Nota dinas", classification="rahasia",
                                direction="pengiriman")
-    dest = tmp_path / "usb" / "brankas"
+    dest = base / "usb" / "brankas"
     dest.parent.mkdir()
     backup_run(actor=office.users["operator"], dest=dest, label="DISK-A")
-    return {"dest": dest, "biasa": biasa, "secret": secret}
+    return {"dest": dest, "biasa": biasa.pk, "secret": secret.pk}
+
+
+@pytest.fixture(scope="module")
+def disk_office(django_db_setup, django_db_blocker, tmp_path_factory):  # type: ignore[no-untyped-def]
+    """The office with its disk (``_disk``), built once for this module with its records
+    committed; each test that takes ``disk`` gets it back as it was (tests/web/committed.py)."""
+    from tests.web.committed import committed_office
+
+    with committed_office(django_db_blocker, tmp_path_factory, _disk) as template:
+        yield template
+
+
+@pytest.fixture
+def office(request, settings):  # type: ignore[no-untyped-def]
+    """The ``office`` fixture's office; for a test that takes ``disk``, the module's office
+    with its disk, laid down again for this test."""
+    from tests.conftest import MD5_HASHERS, build_office
+
+    if "disk" in request.fixturenames:
+        request.getfixturevalue("transactional_db")
+        return request.getfixturevalue("disk_office").restore(settings)
+    request.getfixturevalue("db")
+    settings.PASSWORD_HASHERS = MD5_HASHERS
+    return build_office(request.getfixturevalue("brankas_home"))
+
+
+@pytest.fixture
+def disk(disk_office, transactional_db, office):  # type: ignore[no-untyped-def]
+    """A real backup disk of an office with a Biasa and a Rahasia document (the module's,
+    laid down again by ``office``)."""
+    from brankas.web.documents.models import Document
+
+    made = disk_office.extra
+    return {"dest": made["dest"], "biasa": Document.objects.get(pk=made["biasa"]),
+            "secret": Document.objects.get(pk=made["secret"])}
 
 
 # -- import ------------------------------------------------------------------------------
