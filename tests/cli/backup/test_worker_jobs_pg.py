@@ -92,26 +92,9 @@ def test_two_processes_asking_for_jobs_to_two_disks_at_once_queue_one(
     """One long job at a time in the office: on PostgreSQL (read committed) two processes
     both looking for an active job before either inserts its own must not both queue one.
     Several rounds, each two processes let go together."""
-    import json
-    import subprocess
-    import time
-    from pathlib import Path
-
-    for attempt in range(6):
-        go = office.base / f"go-x{attempt}"
-        procs = [on_sqlite._python(office, "exclusive", str(office.base / f"disk-x{attempt}-{n}"),
-                                   str(go), str(n), wait=False) for n in (1, 2)]
-        deadline = time.monotonic() + 120
-        while not all(Path(f"{go}.{n}").exists() for n in (1, 2)):
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
-        go.touch()
-        answers = []
-        for proc in procs:
-            assert isinstance(proc, subprocess.Popen)
-            out, err = proc.communicate(timeout=120)
-            assert proc.returncode == 0, err
-            answers.append(json.loads(out))
+    rounds = [[str(office.base / f"disk-x{attempt}-{n}") for n in (1, 2)]
+              for attempt in range(6)]
+    for attempt, answers in enumerate(on_sqlite.racing(office, "exclusive", rounds)):
         active = office.sql("select id from jobs_job where state in ('queued', 'running') "
                             "and kind != 'ocr'")  # s19: the OCR jobs run beside
         assert len(active) == 1, (attempt, answers)
