@@ -14,7 +14,7 @@ import pytest
 
 from tests.cli.backup import test_worker_jobs as on_sqlite
 from tests.cli.backup.conftest import Office
-from tests.conftest import PASSWORDS, CliResult, cli
+from tests.conftest import PASSWORDS, CliResult, cli, make_pdf
 
 PG_URL = os.environ.get("BRANKAS_TEST_PG_URL", "")
 pytestmark = [pytest.mark.postgres, pytest.mark.slow,
@@ -27,8 +27,7 @@ class PgOffice(Office):
     extra_env: dict[str, str]
 
     def cli(self, *args: str, user: str | None = None, **kwargs: Any) -> CliResult:
-        return cli(self.home, self.base, *args, user=user, env=self.extra_env, process=True,
-                   **kwargs)
+        return cli(self.home, self.base, *args, user=user, env=self.extra_env, **kwargs)
 
     def sql(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
         import psycopg
@@ -42,7 +41,10 @@ class PgOffice(Office):
 def office(tmp_path_factory) -> Iterator[PgOffice]:  # type: ignore[no-untyped-def]
     """The office set up through the CLI in a database cloned from the migrated template
     (tests/pg.py: ``init`` then finds its tables made; the migrations on an empty
-    PostgreSQL database are tested by test_migrate_db_pg and test_recover_pg)."""
+    PostgreSQL database are tested by test_migrate_db_pg and test_recover_pg), in this
+    process (tests/clirun.py). The registered PDF carries a text layer long enough to be
+    read without OCR: its text job, which the first worker takes beside the backup, runs
+    no Tesseract (the OCR jobs are tested in tests/web/text)."""
     import psycopg
 
     from tests import pg
@@ -61,7 +63,8 @@ def office(tmp_path_factory) -> Iterator[PgOffice]:  # type: ignore[no-untyped-d
         r = made.cli("user", "add", "operator", "--role", "sandiman", "--full-name",
                      "Operator", "--password-file", str(base / "operator.pw"), user="admin")
         assert r.returncode == 0, r.stderr
-        made.register("penerimaan", "biasa", "Undangan rapat")
+        made.register("penerimaan", "biasa", "Undangan rapat", pdf=make_pdf(
+            text="Undangan rapat: surat dinas tentang rapat koordinasi bidang persandian"))
         yield made
     finally:
         with psycopg.connect(PG_URL, autocommit=True) as con:
