@@ -22,7 +22,9 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 
 def test_a_source_written_meanwhile_is_refused_naming_the_cause(office: Office) -> None:
-    source = pg.empty_database("busy_source")
+    # The PostgreSQL instance: the office moved into a database cloned from the migrated
+    # template (tests/pg.py; migrations from nothing: test_migrate_db_pg)
+    source = pg.new_database("busy_source")
     r = office.cli("migrate-db", "--to", source, user="admin")
     assert r.returncode == 0, r.stderr
     target = office.base / "kembali.sqlite3"

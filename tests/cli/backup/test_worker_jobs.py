@@ -1,8 +1,11 @@
 """Persistent jobs across real processes (issue 15): a backup queued as the web page queues
 it, run by ``brankas worker`` killed with SIGKILL mid-copy; the next worker marks the job
-interrupted, a resumed job completes the backup and the disk verifies. Two processes asking
-for a backup to one disk at once: exactly one is queued. Real SQLite (the instance's file),
-real processes."""
+interrupted, a resumed job completes the backup and the disk verifies; likewise killed at
+other moments (just after the worker claimed the job, nothing on the disk yet; once every
+file was copied, the run being read back, sealed and recorded). Two processes asking for a
+backup to one disk at once: exactly one is queued; two workers over one queue run a job
+once. Real SQLite (the instance's file), real processes. (One module: its office with the
+scans, built once per pytest worker, serves them all.)"""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,8 +31,7 @@ pytestmark = [pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX"),
 # What a web process does when the backup form is posted (ui.backup.views.backup_page calls
 # this service): record the job and queue it. Run as a process of its own against the home.
 ENQUEUE = """
-import json, sys, time
-from pathlib import Path
+import json, sys
 from brankas.cli.runtime import setup_django
 setup_django()
 from brankas.web.accounts.models import User
@@ -40,11 +43,6 @@ if what == "resume":
                               user=User.objects.get(username="operator"))
     print(json.dumps({"job": job.pk}))
     sys.exit(0)
-if len(sys.argv) > 3:  # start together: wait for the other process's go
-    go = Path(sys.argv[3])
-    Path(str(go) + "." + sys.argv[4]).touch()
-    while not go.exists():
-        time.sleep(0.01)
 try:
     job = services.job_create(kind="backup", user=User.objects.get(username="operator"),
                               dest=arg, params={"dest": arg, "label": None},
@@ -53,6 +51,44 @@ except services.JobBusy as exc:
     print(json.dumps({"busy": exc.job.pk}))
 else:
     print(json.dumps({"job": job.pk}))
+"""
+
+# Two web processes asking at once, round after round: one launcher sets Django up and
+# imports the services once (no database connection open: each child opens its own), then
+# for each round forks a child a disk (tests/forklaunch.run_together: all released together
+# by one pipe), prints the round's answers as a line and waits for a line on its standard
+# input (the test's checks of the round done) before the next.
+RACE = """
+import json, sys
+from pathlib import Path
+from brankas.cli.runtime import setup_django
+setup_django()
+from django.db import connections
+from brankas.web.accounts.models import User
+from brankas.web.jobs import services
+from tests.forklaunch import run_together
+connections.close_all()
+what, out, rounds = sys.argv[1], Path(sys.argv[2]), json.loads(sys.argv[3])
+
+def ask(n, dest):
+    try:
+        job = services.job_create(kind="backup", user=User.objects.get(username="operator"),
+                                  dest=dest, params={"dest": dest, "label": None},
+                                  exclusive=what == "exclusive")
+    except services.JobBusy as exc:
+        answer = {"busy": exc.job.pk}
+    else:
+        answer = {"job": job.pk}
+    (out / f"{n}.json").write_text(json.dumps(answer))
+
+for dests in rounds:
+    for old in out.glob("*.json"):
+        old.unlink()
+    statuses = run_together(dests, ask)
+    answers = [json.loads(path.read_text()) if path.exists() else None
+               for path in (out / f"{n}.json" for n in range(len(dests)))]
+    print(json.dumps({"statuses": statuses, "answers": answers}), flush=True)
+    sys.stdin.readline()
 """
 
 
@@ -71,6 +107,35 @@ def _python(office: Office, *args: str, wait: bool = True) -> subprocess.Popen[s
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
     return json.loads(out)
+
+
+def racing(office: Office, what: str, rounds: list[list[str]]) -> Iterator[list[dict]]:
+    """``RACE``: the answers of each round's processes (each ``{"job": id}`` or ``{"busy":
+    id}``), round after round; the next round starts when the caller asks for it."""
+    env = {**_env(office),
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), _env(office).get("PYTHONPATH")]))}
+    out = office.base / f"race-{what}"
+    out.mkdir()
+    proc = subprocess.Popen([sys.executable, "-c", RACE, what, str(out), json.dumps(rounds)],
+                            env=env, cwd=office.base, text=True, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        for _ in rounds:
+            line = proc.stdout.readline()
+            assert line, f"the launcher ended: {proc.communicate(timeout=60)[1][-3000:]}"
+            got = json.loads(line)
+            assert got["statuses"] == [0] * len(got["statuses"]), \
+                f"{got}: {proc.stderr.read() if proc.stderr else ''}"[-3000:]
+            yield got["answers"]
+            proc.stdin.write("\n")
+            proc.stdin.flush()
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
 
 
 def _worker(office: Office, *extra: str, kill: str = "") -> subprocess.Popen[str]:
@@ -151,21 +216,10 @@ def test_a_worker_killed_mid_backup_leaves_an_interrupted_job_that_resumes(
 
 def test_two_processes_asking_for_a_backup_to_one_disk_queue_exactly_one(
         office: Office) -> None:
-    go = office.base / "go"
     disk = str(office.base / "one-disk")
     # exclusive=False: the one-job-at-a-time rule is left out; only the database's
     # per-disk constraint stands between the two.
-    procs = [_python(office, "per-disk", disk, str(go), str(n), wait=False) for n in (1, 2)]
-    deadline = time.monotonic() + 120
-    while not all(Path(f"{go}.{n}").exists() for n in (1, 2)):
-        assert time.monotonic() < deadline and all(p.poll() is None for p in procs)  # type: ignore[union-attr]
-        time.sleep(0.01)
-    go.touch()
-    answers = []
-    for proc in procs:
-        out, err = proc.communicate(timeout=120)  # type: ignore[union-attr]
-        assert proc.returncode == 0, err  # type: ignore[union-attr]
-        answers.append(json.loads(out))
+    [answers] = racing(office, "per-disk", [[disk, disk]])
     queued = [a["job"] for a in answers if "job" in a]
     busy = [a["busy"] for a in answers if "busy" in a]
     assert len(queued) == 1 and busy == queued, answers
@@ -216,3 +270,69 @@ def test_serve_runs_the_queued_jobs_with_its_embedded_worker(scanned_office: Off
     assert row["files_done"] == row["files_total"] > 0
     r = office.cli("verify", str(disk), "--json", user="operator")
     assert r.returncode == 0 and r.json()["ok"], r.stdout + r.stderr
+
+
+# Where the worker kills itself (SIGKILL; tests/cli/keys/killpoint.py): just after it
+# claimed the job (the row says running; its work, whose first step records the run, not
+# begun), and once every file was copied and listed, before the run is sealed and recorded.
+MOMENTS = {
+    "claimed": "brankas.web.jobs.services:JobRun.start:1:before",
+    "copied": "brankas.web.backup.services:_close_run:1:before",
+}
+
+
+@pytest.mark.parametrize("moment", sorted(MOMENTS))
+def test_a_worker_killed_at_another_moment_leaves_a_job_that_resumes(
+        scanned_office: Office, moment: str) -> None:
+    office = scanned_office  # its archive of scans imported, its OCR jobs run
+    disk = office.base / "disk-k"
+    job_id = _python(office, "exclusive", str(disk))["job"]  # type: ignore[index]
+    _killed(_worker(office, kill=MOMENTS[moment]))
+    row = _job(office, job_id)
+    assert row["state"] == "running", (moment, row)  # nobody left to say otherwise
+    runs = office.sql("select status from backup_backuprun order by number")
+    if moment == "claimed":  # nothing begun: no run recorded, nothing on the disk
+        assert runs == [] and not disk.exists(), (runs, sorted(disk.rglob("*")))
+    else:  # every file copied; the run not yet recorded as completed
+        assert runs == [("running",)], runs
+        assert row["files_total"] > 10, row
+
+    again = _worker(office, "--burst")
+    _, err = again.communicate(timeout=120)
+    assert again.returncode == 0, err
+    row = _job(office, job_id)
+    assert row["state"] == "interrupted" and row["lock"] is None, row
+
+    resumed = _python(office, "resume", job_id)["job"]  # type: ignore[index]
+    again = _worker(office, "--burst")
+    _, err = again.communicate(timeout=300)
+    assert again.returncode == 0, err
+    new = _job(office, resumed)
+    assert new["state"] == "done", new
+    assert new["files_done"] == new["files_total"]
+    r = office.cli("verify", str(disk), "--json", user="operator")
+    assert r.returncode == 0 and r.json()["ok"], r.stdout + r.stderr
+    # The control list: the killed run is marked failed by the next run on the disk, the
+    # resumed one completed; none is left running.
+    runs = office.sql("select status from backup_backuprun order by number")
+    assert ("running",) not in runs and runs[-1] == ("completed",), runs
+
+
+def test_two_workers_started_together_run_a_job_once(scanned_office: Office) -> None:
+    """Two ``brankas worker`` processes over one queue: the task is taken by one (django-tasks'
+    locked claim), the job by one (our claim of a queued row): one backup run, one worker
+    named on the task."""
+    office = scanned_office
+    disk = office.base / "disk-two"
+    job_id = _python(office, "exclusive", str(disk))["job"]  # type: ignore[index]
+    before = office.sql("select count(*) from backup_backuprun")[0][0]
+    workers = [_worker(office, "--burst") for _ in range(2)]
+    for w in workers:
+        _, err = w.communicate(timeout=300)
+        assert w.returncode == 0, err
+    row = _job(office, job_id)
+    assert row["state"] == "done", row
+    assert office.sql("select count(*) from backup_backuprun")[0][0] == before + 1
+    ids = office.sql("select worker_ids from django_tasks_database_dbtaskresult where id = ?",
+                     row["task_id"].replace("-", ""))
+    assert len(json.loads(ids[0][0])) == 1, ids

@@ -14,7 +14,7 @@ import pytest
 
 from tests.cli.backup import test_worker_jobs as on_sqlite
 from tests.cli.backup.conftest import Office
-from tests.conftest import PASSWORDS, CliResult, cli
+from tests.conftest import PASSWORDS, CliResult, cli, make_pdf
 
 PG_URL = os.environ.get("BRANKAS_TEST_PG_URL", "")
 pytestmark = [pytest.mark.postgres, pytest.mark.slow,
@@ -27,8 +27,7 @@ class PgOffice(Office):
     extra_env: dict[str, str]
 
     def cli(self, *args: str, user: str | None = None, **kwargs: Any) -> CliResult:
-        return cli(self.home, self.base, *args, user=user, env=self.extra_env, process=True,
-                   **kwargs)
+        return cli(self.home, self.base, *args, user=user, env=self.extra_env, **kwargs)
 
     def sql(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
         import psycopg
@@ -42,7 +41,10 @@ class PgOffice(Office):
 def office(tmp_path_factory) -> Iterator[PgOffice]:  # type: ignore[no-untyped-def]
     """The office set up through the CLI in a database cloned from the migrated template
     (tests/pg.py: ``init`` then finds its tables made; the migrations on an empty
-    PostgreSQL database are tested by test_migrate_db_pg and test_recover_pg)."""
+    PostgreSQL database are tested by test_migrate_db_pg and test_recover_pg), in this
+    process (tests/clirun.py). The registered PDF carries a text layer long enough to be
+    read without OCR: its text job, which the first worker takes beside the backup, runs
+    no Tesseract (the OCR jobs are tested in tests/web/text)."""
     import psycopg
 
     from tests import pg
@@ -61,7 +63,8 @@ def office(tmp_path_factory) -> Iterator[PgOffice]:  # type: ignore[no-untyped-d
         r = made.cli("user", "add", "operator", "--role", "sandiman", "--full-name",
                      "Operator", "--password-file", str(base / "operator.pw"), user="admin")
         assert r.returncode == 0, r.stderr
-        made.register("penerimaan", "biasa", "Undangan rapat")
+        made.register("penerimaan", "biasa", "Undangan rapat", pdf=make_pdf(
+            text="Undangan rapat: surat dinas tentang rapat koordinasi bidang persandian"))
         yield made
     finally:
         with psycopg.connect(PG_URL, autocommit=True) as con:
@@ -92,26 +95,9 @@ def test_two_processes_asking_for_jobs_to_two_disks_at_once_queue_one(
     """One long job at a time in the office: on PostgreSQL (read committed) two processes
     both looking for an active job before either inserts its own must not both queue one.
     Several rounds, each two processes let go together."""
-    import json
-    import subprocess
-    import time
-    from pathlib import Path
-
-    for attempt in range(6):
-        go = office.base / f"go-x{attempt}"
-        procs = [on_sqlite._python(office, "exclusive", str(office.base / f"disk-x{attempt}-{n}"),
-                                   str(go), str(n), wait=False) for n in (1, 2)]
-        deadline = time.monotonic() + 120
-        while not all(Path(f"{go}.{n}").exists() for n in (1, 2)):
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
-        go.touch()
-        answers = []
-        for proc in procs:
-            assert isinstance(proc, subprocess.Popen)
-            out, err = proc.communicate(timeout=120)
-            assert proc.returncode == 0, err
-            answers.append(json.loads(out))
+    rounds = [[str(office.base / f"disk-x{attempt}-{n}") for n in (1, 2)]
+              for attempt in range(6)]
+    for attempt, answers in enumerate(on_sqlite.racing(office, "exclusive", rounds)):
         active = office.sql("select id from jobs_job where state in ('queued', 'running') "
                             "and kind != 'ocr'")  # s19: the OCR jobs run beside
         assert len(active) == 1, (attempt, answers)

@@ -80,6 +80,7 @@ def _in_data(dest: Path) -> dict[str, bytes]:
             for p in (dest / "data").rglob("*") if p.is_file()}
 
 
+@pytest.mark.slow  # a process killed at each step: 14 interpreters
 @pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
 @pytest.mark.parametrize("syncfs", [True, False], ids=["syncfs", "fsync-each"])
 @pytest.mark.parametrize("step", COMMIT_STEPS)

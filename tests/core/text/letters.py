@@ -153,9 +153,10 @@ def _font(path: Path, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(path), size)
 
 
-def clean_page(item: Letter, dpi: int = 300) -> Image.Image:
-    """The letter on white A4 at ``dpi``, greyscale, not yet degraded."""
-    width, height = (round(mm / 25.4 * dpi) for mm in A4_MM)
+def clean_page(item: Letter, dpi: int = 300, height_mm: float = A4_MM[1]) -> Image.Image:
+    """The letter on white A4 at ``dpi``, greyscale, not yet degraded; ``height_mm``: the
+    sheet cut shorter (a letter's lines end about 185 mm down the page)."""
+    width, height = (round(mm / 25.4 * dpi) for mm in (A4_MM[0], height_mm))
     page = Image.new("L", (width, height), 255)
     draw = ImageDraw.Draw(page)
     pt = dpi / 72
@@ -197,8 +198,8 @@ def degrade(page: Image.Image, *, seed: int, skew: float, noise: float = 0.004) 
 
 
 def scan(item: Letter, *, seed: int = 0, dpi: int = 300, skew: float = 1.5,
-         noise: float = 0.004) -> Image.Image:
-    return degrade(clean_page(item, dpi), seed=seed, skew=skew, noise=noise)
+         noise: float = 0.004, height_mm: float = A4_MM[1]) -> Image.Image:
+    return degrade(clean_page(item, dpi, height_mm), seed=seed, skew=skew, noise=noise)
 
 
 def blank_scan(*, seed: int = 0, dpi: int = 200) -> Image.Image:

@@ -101,6 +101,7 @@ posix_only = pytest.mark.skipif(os.name == "nt", reason="resource, RLIMIT_AS: PO
 
 
 @posix_only
+@pytest.mark.slow  # its cost is the reader's time limit, spent whole
 def test_operator_flood_in_a_small_file_stops_at_the_time_limit(tmp_path: Path) -> None:
     """40 pages sharing one 4 MiB content stream of text operators (a 12 KB file): pypdf
     in-process spends minutes of CPU on it; the reader is stopped at its time limit (1.5 s
@@ -160,6 +161,7 @@ def test_the_reader_has_a_memory_limit(tmp_path: Path) -> None:
 
 
 @posix_only
+@pytest.mark.slow  # its cost is the reader's CPU limit, spent whole
 def test_an_orphaned_reader_stops_at_its_cpu_backstop(tmp_path: Path) -> None:
     """A reader nobody stops (its parent gone, its input still open, as when the worker died
     while the reader sat at its memory limit and its watching thread could not run) ends at
