@@ -125,3 +125,41 @@ def test_s22_the_estimate_and_the_texts_number_in_one_statement(office) -> None:
         estimated = fts.estimated_rows(cursor, fts.estimate_sql(), ["rapat"],
                                        then="SELECT 7::float8")
         assert estimated >= 1 and cursor.fetchone() == (7.0,)
+
+
+def _window_sql(queries: Any) -> str:
+    (sql,) = [q["sql"] for q in queries.captured_queries
+              if "ts_rank" in q["sql"] or "bm25" in q["sql"]]
+    return str(sql)
+
+
+def test_s22_with_no_field_match_the_window_tests_no_field(office) -> None:  # type: ignore[no-untyped-def]
+    """No register row matched by its fields (most searches of several words): the content
+    matches are looked for in the register itself, the same rows as the register less its
+    field matches, without four LIKE tests a match; with a field match, the content tier
+    still leaves it out (each document once, field matches first)."""
+    from django.test.utils import CaptureQueriesContext
+
+    from brankas.web.text.selectors import document_search
+
+    older = doc(office, body="undangan rapat koordinasi stunting", minutes_ago=30)
+    newer = doc(office, body="rapat koordinasi stunting dan undangan", minutes_ago=20)
+    doc(office, body="rapat koordinasi", classification="rahasia", minutes_ago=10)
+    with CaptureQueriesContext(connection) as queries:
+        rows = search(office, "undangan rapat koordinasi stunting")
+    assert agendas(rows) in ([older.agenda, newer.agenda], [newer.agenda, older.agenda])
+    assert "LIKE" not in _window_sql(queries).upper()
+    field = doc(office, subject="Undangan rapat koordinasi stunting",
+                body="undangan rapat koordinasi stunting", minutes_ago=40)
+    with CaptureQueriesContext(connection) as queries:
+        rows = search(office, "undangan rapat koordinasi stunting")
+    assert agendas(rows)[0] == field.agenda and len(rows) == 3
+    assert sorted(agendas(rows)[1:]) == sorted([older.agenda, newer.agenda])
+    if connection.vendor == "postgresql":  # SQLite: the fields' own index names the row
+        assert "LIKE" in _window_sql(queries).upper()
+    # a page past the first, counted: the same documents, each once
+    found = document_search(actor=office.users["kasi"], query="koordinasi stunting")
+    assert found.count() == 3
+    later = [d.agenda for d in found[1:3]]
+    assert [d.agenda for d in found[0:1]] == [field.agenda]
+    assert sorted(later) == sorted([older.agenda, newer.agenda])

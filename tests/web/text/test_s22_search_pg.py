@@ -13,6 +13,7 @@ from tests.web.text.test_s22_search import (  # noqa: F401 (collected here too)
     test_s22_snippets_of_known_matches_are_the_same,
     test_s22_the_estimate_and_the_texts_number_in_one_statement,
     test_s22_the_snippets_of_a_page_take_two_statements,
+    test_s22_with_no_field_match_the_window_tests_no_field,
 )
 
 pytestmark = [pytest.mark.postgres]

@@ -272,12 +272,19 @@ class SearchResults:
         self.fields_total: int | None = None  # known once a window read past their end
         self._window: list[tuple[int, float]] | None = None  # _window, once read
 
+    def within(self) -> QuerySet[Document]:
+        """Where the content matches are looked for: the register less its field matches,
+        or, once a read found that none of its rows matched by its fields, the register
+        itself (the same rows: ``exclude`` of a condition no row meets keeps every row),
+        whose lookups in the window test no field (four ``LIKE`` a match: session 22)."""
+        return self.base if self.fields_total == 0 else self.content
+
     def window(self) -> list[tuple[int, float]]:
         """The content matches' ranked window (``_window``), read once for every slice
         and count of these results."""
         if self._window is None:
             found = fts.words(self.query)
-            self._window = _window(found, self.content) if found else []
+            self._window = _window(found, self.within()) if found else []
         return self._window
 
     def content_count(self, cap: int | None = None) -> int:
@@ -288,7 +295,7 @@ class SearchResults:
         if window is not None and (len(window) <= RANKED
                                    or (cap is not None and cap <= len(window))):
             return len(window) if cap is None else min(cap, len(window))
-        return text_count(self.query, within=self.content, cap=cap)
+        return text_count(self.query, within=self.within(), cap=cap)
 
     def fields_count(self, stop: int | None = None) -> int:
         """How many field matches (at most ``stop``)."""
@@ -331,7 +338,7 @@ class Window:
             # the field matches end in this window: how many there are in all
             before = start + len(rows) if rows or start == 0 else r.fields_count()
             r.fields_total = before
-            hits = text_search(r.query, within=r.content, limit=wanted,
+            hits = text_search(r.query, within=r.within(), limit=wanted,
                                offset=max(0, start - before), window=r.window())
             found = r.base.in_bulk([h.document_id for h in hits])
             rows += [found[h.document_id] for h in hits if h.document_id in found]
