@@ -67,7 +67,7 @@ def filter_fields(form: FilterForm) -> dict[str, str]:
     from django.utils.translation import get_language
 
     language = get_language()
-    html = {}
+    html: dict[str, str] = {}
     for name in CACHED_FILTERS:
         bound = form[name]
         key = (language, name, repr(bound.value()),
