@@ -163,3 +163,21 @@ def test_s22_with_no_field_match_the_window_tests_no_field(office) -> None:  # t
     later = [d.agenda for d in found[1:3]]
     assert [d.agenda for d in found[0:1]] == [field.agenda]
     assert sorted(later) == sorted([older.agenda, newer.agenda])
+
+
+def test_s22_a_long_whole_text_is_headlined_by_the_database(office, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A text headlined whole that is longer than ``WHOLE_SENT_MAX`` is not sent back: the
+    database headlines it from the table (a third statement), the same snippet."""
+    from django.test.utils import CaptureQueriesContext
+
+    from brankas.web.text import selectors
+
+    apart = doc(office, body=f"rapat {FILLER} koordinasi {FILLER} stunting undangan")
+    query = "undangan rapat koordinasi stunting"
+    sent = selectors.text_snippets(query, [apart.pk], matched=[apart.pk])
+    monkeypatch.setattr(selectors, "WHOLE_SENT_MAX", 1000)
+    with CaptureQueriesContext(connection) as queries:
+        assert selectors.text_snippets(query, [apart.pk], matched=[apart.pk]) == sent
+    if connection.vendor == "postgresql":
+        assert len(queries.captured_queries) == 2  # the bodies, then the table's headline
+        assert "unnest" not in queries.captured_queries[-1]["sql"]

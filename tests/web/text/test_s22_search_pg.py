@@ -9,6 +9,7 @@ from django.db import connection
 
 from tests.web.text.test_s22_search import (  # noqa: F401 (collected here too)
     _settings,
+    test_s22_a_long_whole_text_is_headlined_by_the_database,
     test_s22_a_page_of_results_shows_the_same_snippets,
     test_s22_snippets_of_known_matches_are_the_same,
     test_s22_the_estimate_and_the_texts_number_in_one_statement,

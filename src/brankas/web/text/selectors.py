@@ -51,6 +51,10 @@ SNIPPET_IDS = 900
 # The most ids one statement of PostgreSQL's texts for excerpts is given (``_headlines``):
 # each sends a body of up to ``fts.EXCERPT_BODY_MAX`` characters.
 BODY_IDS = 100
+# The longest text whose body, already read for its excerpt, is sent back to be headlined
+# whole beside the excerpts (``_headlines``; a letter is 1,000-3,000 characters): a longer
+# one is headlined by the database from the table, as the texts too long to send.
+WHOLE_SENT_MAX = 20_000
 
 
 @dataclass(frozen=True)
@@ -236,9 +240,13 @@ def _headlines(found: list[str], ids: list[int], marks: tuple[str, str],
                     snippets[int(i)] = fts.marked(str(headline), marks)
                     continue
                 piece = fts.excerpt(str(body), [str(x) for x in lexemes or []])
-                given[int(i)] = str(body) if piece is None else piece
                 if piece is not None:
+                    given[int(i)] = piece
                     excerpted.add(int(i))
+                elif len(body) <= WHOLE_SENT_MAX:  # sent back whole beside the excerpts
+                    given[int(i)] = str(body)
+                else:  # a long text: headlined whole by the database, its body not sent
+                    whole.append(int(i))
             if not given:
                 continue
             # the excerpts and the whole texts (their bodies just read) in one statement
