@@ -60,9 +60,11 @@ FILTER_HTML_MAX = 512  # distinct renderings kept (then all forgotten, made agai
 
 def filter_fields(form: FilterForm) -> dict[str, str]:
     """The filter form's select fields as HTML (label and widget: ``{{ field.label_tag }}{{
-    field }}``), each rendered once per language, value, choices and errors in this
+    field }}``), each rendered once per language, value and choices in this
     process: the same for every request with the same filters, whoever asks (the HTML
-    holds no user's data). The search box's own field is rendered as always."""
+    holds no user's data). The search box's own field is rendered as always. A field with
+    an error (a value not among its choices: an edited address) is rendered and not kept:
+    the cache holds the valid values only, never a string of the request's choosing."""
     from django.utils.safestring import mark_safe
     from django.utils.translation import get_language
 
@@ -70,9 +72,12 @@ def filter_fields(form: FilterForm) -> dict[str, str]:
     html: dict[str, str] = {}
     for name in CACHED_FILTERS:
         bound = form[name]
+        if bound.errors:  # a value not among the choices (an edited address): not kept
+            html[name] = mark_safe(str(bound.label_tag()) + str(bound))  # noqa: S308 (Django's own rendering, escaped)
+            continue
+        # a valid value is one of the choices: one entry per choice at most
         key = (language, name, repr(bound.value()),
-               tuple((str(v), str(label)) for v, label in bound.field.choices),  # type: ignore[attr-defined]
-               tuple(str(e) for e in bound.errors))
+               tuple((str(v), str(label)) for v, label in bound.field.choices))  # type: ignore[attr-defined]
         made = _FILTER_HTML.get(key)
         if made is None:
             made = str(bound.label_tag()) + str(bound)
