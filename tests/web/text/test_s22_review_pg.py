@@ -55,3 +55,21 @@ def test_s22_review_settings_end_with_an_error_inside_a_transaction(office) -> N
     hostile = "x'); SELECT set_config('jit', 'off', false); --\\"
     assert _serial("SELECT 1, length(%s)::float8", [hostile]) == [(1, float(len(hostile)))]
     assert _settings() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_s22_review_the_search_works_with_server_side_binding(office, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """``BRANKAS_DATABASE_URL=postgresql://...?server_side_binding=true`` (Django's option,
+    parsed by dj-database-url): psycopg prepares each statement, one command a statement;
+    the search is main's there too (no query string of two statements)."""
+    _corpus(office)
+    branch = _seen(office)
+    before = _settings()
+    connection.close()
+    monkeypatch.setitem(connection.settings_dict["OPTIONS"], "server_side_binding", True)
+    try:
+        bound = _seen(office)
+        assert _settings() == before
+    finally:
+        connection.close()
+    assert bound == branch
