@@ -110,15 +110,28 @@ SERIAL = ("SELECT set_config('max_parallel_workers_per_gather', '0', true), "
           "set_config('jit', 'off', true)")
 
 
+def one_string() -> bool:
+    """PostgreSQL: may statements with parameters go as one query string? Only where
+    psycopg 3 binds the parameters itself (its client-side cursor: Django's default).
+    With ``server_side_binding`` (Django's option, also in ``BRANKAS_DATABASE_URL``:
+    ``?server_side_binding=true``) each statement is prepared, one command each; psycopg2
+    reads only a string's last result. There, one statement at a time (review s22)."""
+    from django.db.backends.postgresql.psycopg_any import is_psycopg3
+
+    options = connection.settings_dict.get("OPTIONS") or {}
+    return bool(is_psycopg3) and options.get("server_side_binding") is not True
+
+
 def _serial(sql: str, params: list[Any]) -> list[tuple[int, float]]:
     """PostgreSQL: the rows of ``sql`` read with ``SERIAL``'s settings, which end with it.
-    In autocommit (a web request, the CLI) the settings and the statement go as one query
-    string, one round trip (session 22): the server runs them as one implicit transaction
+    In autocommit (a web request, the CLI) and where ``one_string``, the settings and the
+    statement go as one query string, one round trip (session 22): the server runs them
+    as one implicit transaction
     of their own, the settings planned into the statement after them and gone at its end
     (or with its error). In a caller's transaction, a savepoint of the window's own, rolled
     back after the read (a read: nothing lost): SET LOCAL would otherwise last to the end
     of the caller's transaction. Never in pipeline mode (Django uses none)."""
-    if connection.get_autocommit() and not connection.in_atomic_block:
+    if one_string() and connection.get_autocommit() and not connection.in_atomic_block:
         with connection.cursor() as cursor:
             cursor.execute(f"{SERIAL}; {sql}", params)
             cursor.nextset()
@@ -142,11 +155,17 @@ def _window(found: list[str], within: QuerySet[Document]) -> list[tuple[int, flo
 def _gathered(found: list[str], wanted: int) -> bool:
     """PostgreSQL: the newest ``wanted`` matches of ``found`` gathered from the GIN index
     (``fts.gather_matches``, on the planner's estimates: one ``EXPLAIN``, no row read)?"""
+    texts_sql = f"SELECT reltuples FROM pg_class WHERE oid = '{fts.TABLE}'::regclass"  # noqa: S608 (our name)
     with connection.cursor() as cursor:
         # the estimate and the texts' number: one query string, one round trip (s22)
-        estimated = fts.estimated_rows(
-            cursor, fts.estimate_sql(), [fts.match_param("postgresql", found)],
-            then=f"SELECT reltuples FROM pg_class WHERE oid = '{fts.TABLE}'::regclass")  # noqa: S608 (our name)
+        if one_string():
+            estimated = fts.estimated_rows(cursor, fts.estimate_sql(),
+                                           [fts.match_param("postgresql", found)],
+                                           then=texts_sql)
+        else:
+            estimated = fts.estimated_rows(cursor, fts.estimate_sql(),
+                                           [fts.match_param("postgresql", found)])
+            cursor.execute(texts_sql)
         (texts,) = cursor.fetchone()
     return fts.gather_matches(estimated, float(texts), wanted)
 
