@@ -282,10 +282,17 @@ def bigram_match_sql(query: str, cursor: Any) -> tuple[str, list[str]] | None:
     return sql, [query]
 
 
-def estimated_rows(cursor: Any, sql: str, params: list[Any]) -> float:
-    """PostgreSQL: the rows the planner expects ``sql`` to give (``EXPLAIN``, no row read)."""
-    cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+def estimated_rows(cursor: Any, sql: str, params: list[Any], then: str = "") -> float:
+    """PostgreSQL: the rows the planner expects ``sql`` to give (``EXPLAIN``, no row read).
+    ``then``: a statement (no parameter) sent after it in the same query string (one round
+    trip); its result is ``cursor``'s current one when this returns."""
+    if then:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}; {then}", params)
+    else:
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
     (plan,) = cursor.fetchone()
+    if then:
+        cursor.nextset()
     if isinstance(plan, str):  # a driver that does not decode JSON
         import json
 
@@ -520,24 +527,31 @@ def bodies_sql(count: int, doc_table: str) -> str:
     ids that match: a text longer than ``EXCERPT`` x 1.5 characters gives its body (for
     ``excerpt``), a shorter one its headline at once (one pass over the page's texts), one
     longer than ``EXCERPT_BODY_MAX`` neither (headlined whole: ``snippets_sql``).
-    Parameters as ``snippets_sql``'s: the two marks, the words, the ids, the exempted
-    category (an exempted document's text never gives one)."""
+    Parameters: the two marks, the words, the ids known to match (an array: the ranked
+    window's, whose vectors are not read again for the ``@@`` test: session 22), the
+    ``count`` ids, the exempted category (an exempted document's text never gives one)."""
     marks = ", ".join(["%s"] * count)
     long = EXCERPT * 3 // 2
     return (f"SELECT t.document_id, CASE WHEN length(t.body) > {long} "  # noqa: S608 (our names, the values are parameters)
             f"AND length(t.body) <= {int(EXCERPT_BODY_MAX)} THEN t.body END, "
-            f"CASE WHEN length(t.body) <= {long} THEN ts_headline('{CONFIG}', t.body, q.q, "
+            f"CASE WHEN length(t.body) <= {long} THEN ts_headline('{CONFIG}', t.body, w.q, "
             f"'StartSel=' || %s || ', StopSel=' || %s || ', {HEADLINE_OPTIONS}') END, "
-            f"tsvector_to_array(to_tsvector('{CONFIG}', w.w)) "
-            f"FROM (SELECT %s::text) w(w) CROSS JOIN plainto_tsquery('{CONFIG}', w.w) q(q) "
+            # the query and its lexemes computed once (a subquery kept: OFFSET 0)
+            f"w.l FROM (SELECT q.q, tsvector_to_array(to_tsvector('{CONFIG}', w.w)), "
+            f"w.k FROM (SELECT %s::text, %s::int[]) w(w, k) "
+            f"CROSS JOIN plainto_tsquery('{CONFIG}', w.w) q(q) OFFSET 0) w(q, l, k) "
             f"CROSS JOIN {TABLE} t "
-            f"WHERE t.document_id IN ({marks}) AND t.{VECTOR} @@ q.q "
+            # OR is read left to right and stops at a true: a known match's vector is
+            # not read from TOAST again
+            f"WHERE t.document_id IN ({marks}) AND (t.document_id = ANY(w.k) "
+            f"OR t.{VECTOR} @@ w.q) "
             + _not_exempt(doc_table, "t.document_id"))
 
 
 def headlines_sql() -> str:
     """PostgreSQL: (id, headline) of texts given as two arrays (ids, texts): the two marks,
-    the words, the ids, the texts."""
+    the words, the ids, the texts (an excerpt, or a whole text whose body is already read:
+    one statement for both, session 22)."""
     return (f"SELECT u.i, ts_headline('{CONFIG}', u.e, q.q, "  # noqa: S608 (our names, the values are parameters)
             f"'StartSel=' || %s || ', StopSel=' || %s || ', {HEADLINE_OPTIONS}') "
             f"FROM plainto_tsquery('{CONFIG}', %s) q(q), unnest(%s::int[], %s::text[]) u(i, e)")
@@ -570,10 +584,11 @@ def marked_parts(snippet: str) -> list[tuple[str, bool]]:
 
 
 def snippet_html(snippet: str) -> str:
-    """The snippet as HTML: every character escaped, only the matches in ``<mark>``."""
-    from django.utils.html import escape
+    """The snippet as HTML: every character escaped (``html.escape``, as Django's
+    ``escape`` does, without its lazy-text wrapper: s22), only the matches in ``<mark>``."""
+    from html import escape
 
-    return "".join(f"<mark>{escape(t)}</mark>" if hit else str(escape(t))
+    return "".join(f"<mark>{escape(t)}</mark>" if hit else escape(t)
                    for t, hit in marked_parts(snippet))
 
 

@@ -22,7 +22,7 @@ row; the query excludes its category as well).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +51,10 @@ SNIPPET_IDS = 900
 # The most ids one statement of PostgreSQL's texts for excerpts is given (``_headlines``):
 # each sends a body of up to ``fts.EXCERPT_BODY_MAX`` characters.
 BODY_IDS = 100
+# The longest text whose body, already read for its excerpt, is sent back to be headlined
+# whole beside the excerpts (``_headlines``; a letter is 1,000-3,000 characters): a longer
+# one is headlined by the database from the table, as the texts too long to send.
+WHOLE_SENT_MAX = 20_000
 
 
 @dataclass(frozen=True)
@@ -91,23 +95,54 @@ def _matches(found: list[str], within: QuerySet[Document], *, score: bool = Fals
               *([below] if below is not None else []), *([limit] if limit is not None else []),
               *([offset] if offset > 0 else [])]
     if connection.vendor == "postgresql":
-        # no parallel workers: starting one costs more than this query's own work on a
-        # busy server (40 ms at load 20 on 2 cores, for a window of no match); no JIT:
-        # the planner prices the register's lookup per match with the field matches'
-        # subquery in each (it is hashed once), past jit_optimize_above_cost
-        # (compilation took 670 ms for a query of 0.1 ms: session 21). The two settings end
-        # with this statement: its transaction (a savepoint in a caller's) is rolled back, a
-        # read; SET LOCAL would otherwise last to the end of a caller's transaction
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('max_parallel_workers_per_gather', '0', true), "
-                           "set_config('jit', 'off', true)")
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
-            transaction.set_rollback(True)
-        return [(int(i), float(s)) for i, s in rows]
+        return _serial(sql, params)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [(int(i), float(s)) for i, s in cursor.fetchall()]
+
+
+# no parallel workers: starting one costs more than the window's own work on a busy server
+# (40 ms at load 20 on 2 cores, for a window of no match); no JIT: the planner prices the
+# register's lookup per match with the field matches' subquery in each (it is hashed once),
+# past jit_optimize_above_cost (compilation took 670 ms for a query of 0.1 ms: session 21).
+# Local to a transaction (``set_config(..., true)``): it ends with the window's own.
+SERIAL = ("SELECT set_config('max_parallel_workers_per_gather', '0', true), "
+          "set_config('jit', 'off', true)")
+
+
+def one_string() -> bool:
+    """PostgreSQL: may statements with parameters go as one query string? Only where
+    psycopg 3 binds the parameters itself (its client-side cursor: Django's default).
+    With ``server_side_binding`` (Django's option, also in ``BRANKAS_DATABASE_URL``:
+    ``?server_side_binding=true``) each statement is prepared, one command each; psycopg2
+    reads only a string's last result. There, one statement at a time (review s22)."""
+    from django.db.backends.postgresql.psycopg_any import is_psycopg3
+
+    options = connection.settings_dict.get("OPTIONS") or {}
+    return bool(is_psycopg3) and options.get("server_side_binding") is not True
+
+
+def _serial(sql: str, params: list[Any]) -> list[tuple[int, float]]:
+    """PostgreSQL: the rows of ``sql`` read with ``SERIAL``'s settings, which end with it.
+    In autocommit (a web request, the CLI) and where ``one_string``, the settings and the
+    statement go as one query string, one round trip (session 22): the server runs them
+    as one implicit transaction
+    of their own, the settings planned into the statement after them and gone at its end
+    (or with its error). In a caller's transaction, a savepoint of the window's own, rolled
+    back after the read (a read: nothing lost): SET LOCAL would otherwise last to the end
+    of the caller's transaction. Never in pipeline mode (Django uses none)."""
+    if one_string() and connection.get_autocommit() and not connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute(f"{SERIAL}; {sql}", params)
+            cursor.nextset()
+            rows = cursor.fetchall()
+        return [(int(i), float(s)) for i, s in rows]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(SERIAL)
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+        transaction.set_rollback(True)
+    return [(int(i), float(s)) for i, s in rows]
 
 
 def _window(found: list[str], within: QuerySet[Document]) -> list[tuple[int, float]]:
@@ -120,10 +155,17 @@ def _window(found: list[str], within: QuerySet[Document]) -> list[tuple[int, flo
 def _gathered(found: list[str], wanted: int) -> bool:
     """PostgreSQL: the newest ``wanted`` matches of ``found`` gathered from the GIN index
     (``fts.gather_matches``, on the planner's estimates: one ``EXPLAIN``, no row read)?"""
+    texts_sql = f"SELECT reltuples FROM pg_class WHERE oid = '{fts.TABLE}'::regclass"  # noqa: S608 (our name)
     with connection.cursor() as cursor:
-        estimated = fts.estimated_rows(cursor, fts.estimate_sql(),
-                                       [fts.match_param("postgresql", found)])
-        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [fts.TABLE])
+        # the estimate and the texts' number: one query string, one round trip (s22)
+        if one_string():
+            estimated = fts.estimated_rows(cursor, fts.estimate_sql(),
+                                           [fts.match_param("postgresql", found)],
+                                           then=texts_sql)
+        else:
+            estimated = fts.estimated_rows(cursor, fts.estimate_sql(),
+                                           [fts.match_param("postgresql", found)])
+            cursor.execute(texts_sql)
         (texts,) = cursor.fetchone()
     return fts.gather_matches(estimated, float(texts), wanted)
 
@@ -159,9 +201,12 @@ def text_count(query: str | None, *, within: QuerySet[Document], cap: int | None
     return len(_matches(found, within, limit=cap, ordered=False))
 
 
-def text_snippets(query: str | None, ids: list[int]) -> dict[int, str]:
+def text_snippets(query: str | None, ids: list[int],
+                  matched: Collection[int] = ()) -> dict[int, str]:
     """Document id -> its snippet, for those of ``ids`` whose text holds every word of
-    ``query`` (marked with ``fts.START`` / ``fts.STOP``)."""
+    ``query`` (marked with ``fts.START`` / ``fts.STOP``). ``matched``: ids of ``ids``
+    known to hold them (the ranked window's hits of the same query): PostgreSQL does not
+    read their vectors again to test it (the other conditions stay)."""
     found = fts.words(query)
     if not found or not ids:
         return {}
@@ -169,7 +214,7 @@ def text_snippets(query: str | None, ids: list[int]) -> dict[int, str]:
     marks = fts.snippet_marks()  # the text's own private-use marks are no match
     ordered = sorted(set(ids))
     if vendor == "postgresql":
-        return _headlines(found, ordered, marks)
+        return _headlines(found, ordered, marks, sorted(set(matched) & set(ordered)))
     snippets: dict[int, str] = {}
     with connection.cursor() as cursor:
         # At most SNIPPET_IDS ids a statement: SQLite builds bound its variables (999
@@ -185,21 +230,27 @@ def text_snippets(query: str | None, ids: list[int]) -> dict[int, str]:
     return snippets
 
 
-def _headlines(found: list[str], ids: list[int], marks: tuple[str, str]) -> dict[int, str]:
+def _headlines(found: list[str], ids: list[int], marks: tuple[str, str],
+               matched: list[int]) -> dict[int, str]:
     """PostgreSQL's snippets (``text_snippets``): ``ts_headline`` of an excerpt of each text
     around its matches (``fts.excerpt``: about 600 characters, not the whole letter, which
     it parses and stems: 0.2-0.4 ms a text), of the whole text where it is short (in the
     same pass as the bodies), where no excerpt surely holds the matches, or where the
-    excerpt's headline marks no match."""
+    excerpt's headline marks no match. Two statements for a page (session 22: the bodies,
+    then the excerpts' and the whole texts' headlines together, the whole ones from the
+    bodies already read); a third only for a text too long to send, or an excerpt whose
+    headline marked no match."""
     words = fts.match_param("postgresql", found)
-    cut: dict[int, str] = {}
-    whole: list[int] = []
+    whole: list[int] = []  # headlined whole by the database (bodies not sent)
     snippets: dict[int, str] = {}
     with connection.cursor() as cursor:
         for at in range(0, len(ids), BODY_IDS):
             part = ids[at: at + BODY_IDS]
+            known = [i for i in matched if part[0] <= i <= part[-1]]
             cursor.execute(fts.bodies_sql(len(part), DOC),
-                           [*marks, words, *part, Category.EXEMPTED.value])
+                           [*marks, words, known, *part, Category.EXEMPTED.value])
+            given: dict[int, str] = {}  # id -> its excerpt, or its whole body, to headline
+            excerpted: set[int] = set()  # those of ``given`` that are excerpts
             for i, body, headline, lexemes in cursor.fetchall():
                 if body is None and headline is None:  # too long to send: headlined whole
                     whole.append(int(i))
@@ -208,14 +259,20 @@ def _headlines(found: list[str], ids: list[int], marks: tuple[str, str]) -> dict
                     snippets[int(i)] = fts.marked(str(headline), marks)
                     continue
                 piece = fts.excerpt(str(body), [str(x) for x in lexemes or []])
-                if piece is None:
+                if piece is not None:
+                    given[int(i)] = piece
+                    excerpted.add(int(i))
+                elif len(body) <= WHOLE_SENT_MAX:  # sent back whole beside the excerpts
+                    given[int(i)] = str(body)
+                else:  # a long text: headlined whole by the database, its body not sent
                     whole.append(int(i))
-                else:
-                    cut[int(i)] = piece
-        if cut:
-            cursor.execute(fts.headlines_sql(), [*marks, words, list(cut), list(cut.values())])
+            if not given:
+                continue
+            # the excerpts and the whole texts (their bodies just read) in one statement
+            cursor.execute(fts.headlines_sql(),
+                           [*marks, words, list(given), list(given.values())])
             for i, s in cursor.fetchall():
-                if marks[0] in str(s):
+                if int(i) not in excerpted or marks[0] in str(s):
                     snippets[int(i)] = fts.marked(str(s), marks)
                 else:  # the substrings found were no match ("rapat" in "merapikan")
                     whole.append(int(i))
@@ -242,12 +299,19 @@ class SearchResults:
         self.fields_total: int | None = None  # known once a window read past their end
         self._window: list[tuple[int, float]] | None = None  # _window, once read
 
+    def within(self) -> QuerySet[Document]:
+        """Where the content matches are looked for: the register less its field matches,
+        or, once a read found that none of its rows matched by its fields, the register
+        itself (the same rows: ``exclude`` of a condition no row meets keeps every row),
+        whose lookups in the window test no field (four ``LIKE`` a match: session 22)."""
+        return self.base if self.fields_total == 0 else self.content
+
     def window(self) -> list[tuple[int, float]]:
         """The content matches' ranked window (``_window``), read once for every slice
         and count of these results."""
         if self._window is None:
             found = fts.words(self.query)
-            self._window = _window(found, self.content) if found else []
+            self._window = _window(found, self.within()) if found else []
         return self._window
 
     def content_count(self, cap: int | None = None) -> int:
@@ -258,7 +322,7 @@ class SearchResults:
         if window is not None and (len(window) <= RANKED
                                    or (cap is not None and cap <= len(window))):
             return len(window) if cap is None else min(cap, len(window))
-        return text_count(self.query, within=self.content, cap=cap)
+        return text_count(self.query, within=self.within(), cap=cap)
 
     def fields_count(self, stop: int | None = None) -> int:
         """How many field matches (at most ``stop``)."""
@@ -301,11 +365,14 @@ class Window:
             # the field matches end in this window: how many there are in all
             before = start + len(rows) if rows or start == 0 else r.fields_count()
             r.fields_total = before
-            hits = text_search(r.query, within=r.content, limit=wanted,
+            hits = text_search(r.query, within=r.within(), limit=wanted,
                                offset=max(0, start - before), window=r.window())
             found = r.base.in_bulk([h.document_id for h in hits])
             rows += [found[h.document_id] for h in hits if h.document_id in found]
-        snippets = text_snippets(r.query, [d.pk for d in rows])
+            matched = [h.document_id for h in hits]
+        else:
+            matched = []
+        snippets = text_snippets(r.query, [d.pk for d in rows], matched)
         for doc in rows:
             doc.snippet = snippets.get(doc.pk)  # type: ignore[attr-defined]
         return rows
