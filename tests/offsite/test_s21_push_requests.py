@@ -105,3 +105,43 @@ def test_a_file_changed_in_size_since_it_was_measured_is_refused_before_it_is_se
         with pytest.raises(IntegrityFailure) as err:
             _read_exactly(f, size, "data/x")
         assert err.value.code == "offsite_source_changed"
+
+
+def test_a_push_s_completion_is_one_transaction(office, server) -> None:  # type: ignore[no-untyped-def]
+    """s22: the push marked completed, the remote's last push and the audit entry saying
+    so are written in one transaction (one commit: a no-change push's cost is its
+    start-up and its commits), as its start is. (The test runs inside a transaction of
+    its own: the push's is a savepoint in it, opened before the first of the three writes
+    and still open at the last.)"""
+    from django.db import connection
+
+    from brankas.web.offsite.models import Push, Remote
+    from brankas.web.offsite.services import offsite_push, remote_add
+
+    remote_add(actor=office.users["operator"], name="sekali", endpoint=server[
+        "BRANKAS_TEST_S3_ENDPOINT"], bucket=office.bucket, prefix=office.prefix,
+        retention_days=2)
+    assert offsite_push(actor=office.users["operator"], name="sekali").ok
+    seen: list[tuple[str, tuple[Any, ...], tuple[str, ...]]] = []
+
+    def watch(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        seen.append((sql, tuple(params or ()), tuple(connection.savepoint_ids)))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(watch):
+        outcome = offsite_push(actor=office.users["operator"], name="sekali")  # no change
+    assert outcome.ok and outcome.push.objects_skipped > 0
+    outside = seen[0][2]  # the push's first read: in no transaction of the push's own
+    completed = next(i for i, (sql, params, _) in enumerate(seen)
+                     if sql.startswith('UPDATE "offsite_push"') and Push.COMPLETED in params)
+    last_push = next(i for i, (sql, _, _) in enumerate(seen)
+                     if sql.startswith('UPDATE "offsite_remote" SET "last_push_at"'))
+    audited = next(i for i, (sql, params, _) in enumerate(seen)
+                   if sql.startswith('INSERT INTO "audit_auditevent"')
+                   and "offsite.push" in params and "ok" in params)
+    assert completed < last_push < audited
+    assert len(seen[completed][2]) == len(outside) + 1, (outside, seen[completed][2])
+    own = seen[completed][2][-1]  # the completion's transaction
+    assert all(own in ids for _, _, ids in seen[completed:audited + 1])
+    remote = Remote.objects.get(name="sekali")
+    assert remote.last_push_at == Push.objects.get(pk=outcome.push.pk).finished_at
