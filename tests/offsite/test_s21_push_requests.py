@@ -145,3 +145,25 @@ def test_a_push_s_completion_is_one_transaction(office, server) -> None:  # type
     assert all(own in ids for _, _, ids in seen[completed:audited + 1])
     remote = Remote.objects.get(name="sekali")
     assert remote.last_push_at == Push.objects.get(pk=outcome.push.pk).finished_at
+
+
+def test_the_disk_s_readers_are_read_once_for_its_three_purposes(office) -> None:  # type: ignore[no-untyped-def]
+    """s22: a push reads the readers of the registers, the snapshot and the audit segment
+    once (``_disk_readers``): the same as asking ``recipients_for`` for each, with the
+    holders' keys and without (every purpose of the three is written with the recovery
+    key alone; none is refused)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from brankas.web.keys.models import HolderKey
+    from brankas.web.keys.selectors import recipients_for
+    from brankas.web.offsite.services import DISK_PURPOSES, _disk_readers
+
+    for holders in (True, False):
+        with CaptureQueriesContext(connection) as once:
+            readers = _disk_readers()
+        assert readers == {p: recipients_for(purpose=p) for p in DISK_PURPOSES}
+        assert [r.purpose for r in readers.values()] == list(DISK_PURPOSES)
+        assert bool(readers[DISK_PURPOSES[0]].keys) is holders
+        assert len(once.captured_queries) == 2  # the active keys, the office
+        HolderKey.objects.all().delete()
