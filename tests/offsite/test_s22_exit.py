@@ -67,7 +67,18 @@ def _run(script: str, cli_home: Path, scratch: Path, *args: str
 
 
 @pytest.mark.s3
-def test_a_clean_push_ends_without_the_interpreter_s_shutdown(  # type: ignore[no-untyped-def]
+def test_a_failed_push_ends_as_it_always_did(  # type: ignore[no-untyped-def]
+        cli_office, cli_home, tmp_path) -> None:
+    marks = tmp_path / "marks.txt"
+    done = _run(RUN_AS_MAIN, cli_home, tmp_path, str(marks), "offsite", "push", "nowhere",
+                "--json")  # no such remote: refused
+    assert done.returncode == 1
+    assert done.stderr.startswith("brankas: ")
+    assert sorted(marks.read_text().split()) == ["atexit", "shutdown"]
+
+
+@pytest.mark.s3
+def test_a_clean_push_ends_quickly_and_freezes_its_modules_in_its_own_process_only(  # type: ignore[no-untyped-def]
         pushed, cli_home, tmp_path) -> None:
     marks = tmp_path / "marks.txt"
     done = _run(RUN_AS_MAIN, cli_home, tmp_path, str(marks), "offsite", "push", pushed,
@@ -75,23 +86,7 @@ def test_a_clean_push_ends_without_the_interpreter_s_shutdown(  # type: ignore[n
     assert done.returncode == 0, done.stderr
     outcome: dict[str, Any] = json.loads(done.stdout)  # written whole before the end
     assert outcome["status"] == "completed" and outcome["objects_skipped"] >= 1, outcome
-    assert marks.read_text().split() == ["atexit"]
-
-
-@pytest.mark.s3
-def test_a_failed_push_ends_as_it_always_did(  # type: ignore[no-untyped-def]
-        pushed, cli_home, tmp_path) -> None:
-    marks = tmp_path / "marks.txt"
-    done = _run(RUN_AS_MAIN, cli_home, tmp_path, str(marks), "offsite", "push", "nowhere",
-                "--json")
-    assert done.returncode == 1
-    assert done.stderr.startswith("brankas: ")
-    assert sorted(marks.read_text().split()) == ["atexit", "shutdown"]
-
-
-@pytest.mark.s3
-def test_the_push_s_modules_are_frozen_in_its_own_process_only(  # type: ignore[no-untyped-def]
-        pushed, cli_home, tmp_path) -> None:
+    assert marks.read_text().split() == ["atexit"]  # not the interpreter's shutdown
     frozen = {}
     for kind in ("own", "caller"):
         out = tmp_path / f"{kind}.json"
