@@ -109,12 +109,13 @@ def test_a_file_changed_in_size_since_it_was_measured_is_refused_before_it_is_se
 
 def test_a_push_s_completion_is_one_transaction(office, server) -> None:  # type: ignore[no-untyped-def]
     """s22: the push marked completed, the remote's last push and the audit entry saying
-    so are written in one transaction (one commit: a no-change push's cost is its
+    so are written in one transaction, and so are the seal's record and the push's seal (one commit: a no-change push's cost is its
     start-up and its commits), as its start is. (The test runs inside a transaction of
     its own: the push's is a savepoint in it, opened before the first of the three writes
     and still open at the last.)"""
     from django.db import connection
 
+    from brankas.core.offsite import index as layout
     from brankas.web.offsite.models import Push, Remote
     from brankas.web.offsite.services import offsite_push, remote_add
 
@@ -139,10 +140,24 @@ def test_a_push_s_completion_is_one_transaction(office, server) -> None:  # type
     audited = next(i for i, (sql, params, _) in enumerate(seen)
                    if sql.startswith('INSERT INTO "audit_auditevent"')
                    and "offsite.push" in params and "ok" in params)
+
+    def one_transaction(first: int, last: int) -> None:
+        """The queries from ``first`` to ``last`` in one transaction of the push's own (a
+        savepoint in the test's; a bulk insert's own is no savepoint: None)."""
+        own = seen[first][2][:len(outside) + 1]
+        assert len(own) == len(outside) + 1 and own[-1] is not None, (outside, own)
+        assert all(ids[:len(own)] == own for _, _, ids in seen[first:last + 1])
+
     assert completed < last_push < audited
-    assert len(seen[completed][2]) == len(outside) + 1, (outside, seen[completed][2])
-    own = seen[completed][2][-1]  # the completion's transaction
-    assert all(own in ids for _, _, ids in seen[completed:audited + 1])
+    one_transaction(completed, audited)
+    # the seal's record and the push's seal (its SHA-256 and audit head): one as well
+    seal_record = next(i for i, (sql, params, _) in enumerate(seen)
+                       if sql.startswith('INSERT INTO "offsite_pushedobject"')
+                       and layout.SEAL in params)
+    sealed = next(i for i, (sql, _, _) in enumerate(seen)
+                  if sql.startswith('UPDATE "offsite_push" SET "audit_seq"'))
+    assert seal_record < sealed < completed
+    one_transaction(seal_record, sealed)
     remote = Remote.objects.get(name="sekali")
     assert remote.last_push_at == Push.objects.get(pk=outcome.push.pk).finished_at
 

@@ -768,19 +768,24 @@ def _send_tags(client: Any, remote: Remote, push: Push, recipients: list[str],
     signing = office_key()
     seal = diskseal.seal_bytes(statement, diskseal.OfficeKey(signing.public,
                                                              bytes(signing.private)))
-    _put_tags(client, remote, push, {layout.SEAL: crypto.encrypt_bytes(seal, recipients)})
-    push.seal_sha256 = layout.sha256(seal)
-    if head is not None:
-        push.audit_seq, push.audit_hash = head
-    push.save(update_fields=["seal_sha256", "audit_seq", "audit_hash"])
+    def sealed() -> None:  # recorded with the seal's object (s22: one commit for both)
+        push.seal_sha256 = layout.sha256(seal)
+        if head is not None:
+            push.audit_seq, push.audit_hash = head
+        push.save(update_fields=["seal_sha256", "audit_seq", "audit_hash"])
+
+    _put_tags(client, remote, push, {layout.SEAL: crypto.encrypt_bytes(seal, recipients)},
+              then=sealed)
 
 
-def _put_tags(client: Any, remote: Remote, push: Push, tags: dict[str, bytes]
-              ) -> dict[str, str | None]:
+def _put_tags(client: Any, remote: Remote, push: Push, tags: dict[str, bytes],
+              then: Callable[[], None] | None = None) -> dict[str, str | None]:
     """Each tag object as a new version (bagit.txt, a constant, once), sent at once (they
     do not depend on each other: the seal, which names the others' versions, is sent on
     its own after them), then recorded in the order given. The version of each, None for
-    one not sent. A failure of any fails the push (after the others have ended)."""
+    one not sent. A failure of any fails the push (after the others have ended).
+    ``then``: written in the same transaction as the records when every tag was sent
+    (the seal's: the push's seal and audit head, one commit with the seal's record)."""
     from concurrent.futures import ThreadPoolExecutor
 
     until = _retain_until(remote)
@@ -808,11 +813,14 @@ def _put_tags(client: Any, remote: Remote, push: Push, tags: dict[str, bytes]
         results = {name: put(name) for name in tags}
     # what the server confirmed is the office's own, even when another tag failed (verify
     # would name it an unsealed version otherwise)
-    PushedObject.objects.bulk_create(PushedObject(
-        remote=remote, push=push, kind=PushedObject.TAG, key=name,
-        version_id=result.version_id or "", sha256=shas[name], size=len(tags[name]),
-        bag_path=name, confirmed=result.confirmed, retain_until=until,
-        pushed_at=timezone.now()) for name, result in results.items())
+    with transaction.atomic():
+        PushedObject.objects.bulk_create(PushedObject(
+            remote=remote, push=push, kind=PushedObject.TAG, key=name,
+            version_id=result.version_id or "", sha256=shas[name], size=len(tags[name]),
+            bag_path=name, confirmed=result.confirmed, retain_until=until,
+            pushed_at=timezone.now()) for name, result in results.items())
+        if failure is None and then is not None:
+            then()
     if failure is not None:
         raise failure
     return {name: results[name].version_id if name in results else None
