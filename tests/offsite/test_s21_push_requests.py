@@ -109,10 +109,10 @@ def test_a_file_changed_in_size_since_it_was_measured_is_refused_before_it_is_se
 
 def test_a_push_s_completion_is_one_transaction(office, server) -> None:  # type: ignore[no-untyped-def]
     """s22: the push marked completed, the remote's last push and the audit entry saying
-    so are written in one transaction, and so are the seal's record and the push's seal (one commit: a no-change push's cost is its
-    start-up and its commits), as its start is. (The test runs inside a transaction of
-    its own: the push's is a savepoint in it, opened before the first of the three writes
-    and still open at the last.)"""
+    so are written in one transaction, and so are the seal's record and the push's seal
+    and audit head (one commit each: a no-change push's cost is its start-up and its
+    commits), as its start is. (The test runs inside a transaction of its own: the push's
+    is a savepoint in it, opened before the first write and still open at the last.)"""
     from django.db import connection
 
     from brankas.core.offsite import index as layout
