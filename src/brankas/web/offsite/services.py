@@ -811,8 +811,10 @@ def _put_tags(client: Any, remote: Remote, push: Push, tags: dict[str, bytes],
                 failure = failure or future.exception()
     else:
         results = {name: put(name) for name in tags}
-    # what the server confirmed is the office's own, even when another tag failed (verify
-    # would name it an unsealed version otherwise)
+    # what the server confirmed is the office's own, even when another tag failed or
+    # ``then`` fails (verify would name it an unsealed version otherwise, for as long as
+    # its lock keeps it): ``then`` in a savepoint of its own, its failure raised after the
+    # records are committed (s22 review)
     with transaction.atomic():
         PushedObject.objects.bulk_create(PushedObject(
             remote=remote, push=push, kind=PushedObject.TAG, key=name,
@@ -820,7 +822,11 @@ def _put_tags(client: Any, remote: Remote, push: Push, tags: dict[str, bytes],
             bag_path=name, confirmed=result.confirmed, retain_until=until,
             pushed_at=timezone.now()) for name, result in results.items())
         if failure is None and then is not None:
-            then()
+            try:
+                with transaction.atomic():
+                    then()
+            except BaseException as exc:  # a Ctrl-C as well: the records are kept
+                failure = exc
     if failure is not None:
         raise failure
     return {name: results[name].version_id if name in results else None
