@@ -70,3 +70,46 @@ def test_a_failure_recording_the_push_s_seal_keeps_the_seal_s_record(office) -> 
     assert _push(office).ok
     report = offsite_verify(actor=office.users["operator"], name="pdn", sample=0)
     assert report.ok, report.as_dict()
+
+
+@pytest.fixture
+def pushed(cli_office, cli_home, run_cli, server) -> str:  # type: ignore[no-untyped-def]
+    """A remote with everything pushed once through the CLI: the next push sends nothing."""
+    import uuid
+
+    added = run_cli("offsite", "add", "pdn", "--endpoint", server["BRANKAS_TEST_S3_ENDPOINT"],
+                    "--bucket", server["BRANKAS_TEST_S3_BUCKET"],
+                    "--prefix", f"t-{uuid.uuid4().hex[:12]}", "--retention-days", "1",
+                    user="operator")
+    assert added.returncode == 0, added.stderr
+    first = run_cli("offsite", "push", "pdn", "--json", user="operator")
+    assert first.returncode == 0, first.stderr
+    return "pdn"
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_a_push_killed_between_its_seal_s_put_and_record_leaves_no_unsealed_version(  # type: ignore[no-untyped-def]
+        pushed, cli_home, tmp_path, run_cli, when) -> None:
+    """SIGKILL after the seal was sent (the server holds it, under its lock) and before its
+    record was committed (``before`` the record's insert; ``after`` it, the push's seal
+    still to be written in the same transaction): the next push adopts the version the
+    killed push named in its journal, so verify finds no unsealed version."""
+    import subprocess
+    import sys
+
+    from tests.conftest import cli_env
+
+    # a no-change push's record inserts: the adopted objects (none), the tags, the seal
+    kill = f"brankas.web.offsite.models:PushedObject.objects.bulk_create:3:{when}"
+    env = cli_env(cli_home, tmp_path, "operator", {"BRANKAS_TEST_KILL": kill,
+                                                   "PYTHONPATH": str(Path(__file__).parents[2])})
+    killed = subprocess.run([sys.executable, "-m", "tests.cli.keys.killpoint", "offsite",
+                             "push", pushed, "--json"], env=env, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=180,
+                            stdin=subprocess.DEVNULL)
+    assert killed.returncode == -9, killed.stdout + killed.stderr
+    again = run_cli("offsite", "push", pushed, "--json", user="operator", process=True)
+    assert again.returncode == 0, again.stderr
+    report = run_cli("offsite", "verify", pushed, "--json", user="operator", process=True)
+    assert report.returncode == 0, report.stdout + report.stderr
+    assert report.json()["unexpected"] == [], report.stdout

@@ -490,6 +490,7 @@ def _send_payload(client: Any, remote: Remote, push: Push, items: list[_Item],
     """Each file the remote lacks (by payload path and SHA-256) as a new object."""
     journal_path = brankas_settings().tmp / f"offsite-{remote.remote_id}.sent"
     _adopt_sent(client, remote, journal_path)
+    _adopt_tags(client, remote, push, _tags_journal(remote))
     there = set(PushedObject.objects.filter(remote=remote, kind=PushedObject.PAYLOAD)
                 .values_list("bag_path", "bag_sha256").iterator(chunk_size=5000))
     todo = [i for i in items if (i.path, i.sha256) not in there]
@@ -778,6 +779,61 @@ def _send_tags(client: Any, remote: Remote, push: Push, recipients: list[str],
               then=sealed)
 
 
+def _tags_journal(remote: Remote) -> Path:
+    """The tag objects a push is sending (``_put_tags``), named before they are sent and
+    removed once they are recorded: what a push killed in between had sent, the next one
+    adopts (``_adopt_tags``)."""
+    return brankas_settings().tmp / f"offsite-{remote.remote_id}.tags"
+
+
+def _adopt_tags(client: Any, remote: Remote, push: Push, path: Path) -> int:
+    """Record the tag objects (the seal, the index...) a push killed outright had sent and
+    the server holds, as sent, as their newest version, but that push had not recorded:
+    named in its journal (``_tags_journal``) before they were sent. Only those of the
+    remote's push before ``push``, one that did not complete; each checked against the server (its
+    SHA-256 reported, or read back), never trusted from the journal (a file in the data
+    folder). Without it verify names such a version unsealed for as long as it is locked."""
+    try:
+        lines = path.read_text("utf-8").splitlines()
+    except (FileNotFoundError, UnicodeDecodeError):
+        return 0
+    last = (Push.objects.filter(remote=remote, number__lt=push.number).order_by("-number")
+            .first())
+    adopted: list[PushedObject] = []
+    if last is not None and last.status != Push.COMPLETED:
+        for line in lines:
+            try:
+                d = json.loads(line)
+                name, sha, size = str(d["key"]), str(d["sha256"]), int(d["size"])
+                until = datetime.fromisoformat(str(d["until"]))
+                if d["push"] != last.pk or name not in layout.TAGS:
+                    continue
+            except (ValueError, TypeError, KeyError, AttributeError):
+                continue
+            head = client.head(name)
+            if (head is None or head.size != size or not head.version_id
+                    or PushedObject.objects.filter(remote=remote, key=name,
+                                                   version_id=head.version_id).exists()):
+                continue  # never arrived, or its newest version is recorded already
+            if head.sha256 is not None:
+                confirmed = "checksum"
+                if head.sha256.hex() != sha:
+                    continue
+            else:
+                confirmed, sink = "read-back", _HashSink()
+                client.get(name, sink, version_id=head.version_id, max_bytes=size)
+                if sink.hash.hexdigest() != sha:
+                    continue
+            until = min(until, head.retain_until or timezone.now())  # the server's lock
+            adopted.append(PushedObject(
+                remote=remote, push=last, kind=PushedObject.TAG, key=name,
+                version_id=head.version_id, sha256=sha, size=size, bag_path=name,
+                confirmed=confirmed, retain_until=until, pushed_at=timezone.now()))
+    PushedObject.objects.bulk_create(adopted)
+    path.unlink()
+    return len(adopted)
+
+
 def _put_tags(client: Any, remote: Remote, push: Push, tags: dict[str, bytes],
               then: Callable[[], None] | None = None) -> dict[str, str | None]:
     """Each tag object as a new version (bagit.txt, a constant, once), sent at once (they
@@ -799,6 +855,13 @@ def _put_tags(client: Any, remote: Remote, push: Push, tags: dict[str, bytes],
         return client.put(name, tags[name], sha256=bytes.fromhex(shas[name]),
                           size=len(tags[name]), retain_until=until)
 
+    journal = _tags_journal(remote)  # named before they are sent (``_adopt_tags``)
+    fd = os.open(journal, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with open(fd, "w", encoding="utf-8") as out:
+        for name, data in tags.items():
+            out.write(json.dumps({"key": name, "sha256": shas[name], "size": len(data),
+                                  "until": until.isoformat(),
+                                  "push": push.pk}) + "\n")
     results: dict[str, Any] = {}
     failure: BaseException | None = None
     if len(tags) > 1:
@@ -827,6 +890,8 @@ def _put_tags(client: Any, remote: Remote, push: Push, tags: dict[str, bytes],
                     then()
             except BaseException as exc:  # a Ctrl-C as well: the records are kept
                 failure = exc
+    if failure is None:
+        journal.unlink()  # everything it names is recorded
     if failure is not None:
         raise failure
     return {name: results[name].version_id if name in results else None
