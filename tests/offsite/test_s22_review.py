@@ -113,3 +113,26 @@ def test_a_push_killed_between_its_seal_s_put_and_record_leaves_no_unsealed_vers
     report = run_cli("offsite", "verify", pushed, "--json", user="operator", process=True)
     assert report.returncode == 0, report.stdout + report.stderr
     assert report.json()["unexpected"] == [], report.stdout
+
+
+def test_a_clean_push_whose_result_cannot_be_written_does_not_end_as_a_success(  # type: ignore[no-untyped-def]
+        pushed, cli_home, tmp_path) -> None:
+    """The quick end (``startup.leave``) of a push and of ``list`` whose standard output is
+    a full disk: the status is not 0 (the command says it could not write its result)."""
+    import subprocess
+    import sys
+
+    from tests.conftest import cli_env
+
+    full = Path("/dev/full")
+    if not full.exists():
+        pytest.skip("no /dev/full")
+    env = cli_env(cli_home, tmp_path, "operator")
+    for args in (("offsite", "push", pushed, "--json"), ("offsite", "push", pushed),
+                 ("list", "--json")):
+        with full.open("w") as out:
+            done = subprocess.run([sys.executable, "-m", "brankas", *args], env=env,
+                                  cwd=tmp_path, stdout=out, stderr=subprocess.PIPE,
+                                  text=True, timeout=180, stdin=subprocess.DEVNULL)
+        assert done.returncode not in (0, None), (args, done.stderr)
+        assert "No space left on device" in done.stderr, done.stderr
