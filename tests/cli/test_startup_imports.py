@@ -208,3 +208,78 @@ def test_a_password_file_read_once_signs_in(home: tuple[Path, Path]) -> None:
                         "--password-file", "/dev/stdin"], env=env, cwd=scratch, text=True,
                        input=PASSWORDS["admin"] + "\n", capture_output=True, timeout=120)
     assert r.returncode == 0, r.stderr
+
+
+# s22: ``python -m brankas`` ends a command that finished cleanly without the interpreter's
+# shutdown (core/startup.py ``leave``). The marks show which end a process took: the
+# ``atexit`` handlers run on both; the interpreter's own shutdown, which joins the threads
+# and runs threading's exit hooks (concurrent.futures' among them) first, only on the
+# usual one. (Objects are no mark: what the set-up froze is never finalized either way.)
+RUN_AS_MAIN = """
+import atexit, os, runpy, sys, threading
+def mark(text, marks=sys.argv[1], os=os):
+    fd = os.open(marks, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    os.write(fd, text.encode() + b"\\n")
+    os.close(fd)
+atexit.register(mark, "atexit")
+threading._register_atexit(mark, "shutdown")
+sys.argv = ["brankas", *sys.argv[2:]]
+runpy.run_module("brankas", run_name="__main__", alter_sys=True)
+"""
+
+
+def _ends_of(home: Path, scratch: Path, *args: str, user: str = "admin"
+             ) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    marks = scratch / f"marks-{'-'.join(args)}-{user}.txt"
+    marks.unlink(missing_ok=True)
+    env = cli_env(home, scratch, user=user)
+    r = subprocess.run([sys.executable, "-c", RUN_AS_MAIN, str(marks), *args], env=env,
+                       cwd=scratch, text=True, capture_output=True, timeout=120,
+                       stdin=subprocess.DEVNULL)
+    return r, marks.read_text().split() if marks.exists() else []
+
+
+def test_a_list_ends_without_the_interpreter_s_shutdown(home: tuple[Path, Path]) -> None:
+    """s22: its whole result written, the exit handlers run, the shutdown skipped."""
+    r, ends = _ends_of(*home, "list", "--limit", "5", "--json")
+    assert r.returncode == 0, r.stderr
+    rows = json.loads(r.stdout)  # flushed whole before the process ended
+    assert isinstance(rows, list)
+    assert ends == ["atexit"]
+
+
+def test_a_refused_command_ends_as_it_always_did(home: tuple[Path, Path]) -> None:
+    """A failure (here a sign-in refused) is not a clean finish: the usual end, its
+    message and status unchanged."""
+    r, ends = _ends_of(*home, "list", "--limit", "1", "--user", "nobody")
+    assert r.returncode == 1
+    assert r.stderr.startswith("brankas: ")
+    assert sorted(ends) == ["atexit", "shutdown"]
+
+
+def test_a_command_that_does_not_say_it_finished_cleanly_ends_as_it_always_did(
+        home: tuple[Path, Path]) -> None:
+    r, ends = _ends_of(*home, "user", "list", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)
+    assert sorted(ends) == ["atexit", "shutdown"]
+
+
+def test_leave_returns_while_a_thread_runs_or_after_a_failure(tmp_path: Path) -> None:
+    """``leave`` ends the process only when no other thread runs and the status is 0;
+    else it returns and the process ends as usual. (A command run by a caller of its own,
+    ``main`` in the caller's process, never leaves: ``_report_of`` above reads what it
+    left.)"""
+    code = ("import sys, threading\n"
+            "from brankas.core import startup\n"
+            "startup.own_process(); startup.finished_cleanly()\n"
+            "go = threading.Event()\n"
+            "t = threading.Thread(target=go.wait); t.start()\n"
+            "startup.leave(0); print('returned: a thread runs', flush=True)\n"
+            "go.set(); t.join()\n"
+            "startup.leave(1); print('returned: status 1', flush=True)\n"
+            "startup.leave(0); print('not reached', flush=True)\n")
+    r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, text=True,
+                       capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == ["returned: a thread runs", "returned: status 1"]

@@ -105,3 +105,80 @@ def test_a_file_changed_in_size_since_it_was_measured_is_refused_before_it_is_se
         with pytest.raises(IntegrityFailure) as err:
             _read_exactly(f, size, "data/x")
         assert err.value.code == "offsite_source_changed"
+
+
+def test_a_push_s_completion_is_one_transaction(office, server) -> None:  # type: ignore[no-untyped-def]
+    """s22: the push marked completed, the remote's last push and the audit entry saying
+    so are written in one transaction, and so are the seal's record and the push's seal
+    and audit head (one commit each: a no-change push's cost is its start-up and its
+    commits), as its start is. (The test runs inside a transaction of its own: the push's
+    is a savepoint in it, opened before the first write and still open at the last.)"""
+    from django.db import connection
+
+    from brankas.core.offsite import index as layout
+    from brankas.web.offsite.models import Push, Remote
+    from brankas.web.offsite.services import offsite_push, remote_add
+
+    remote_add(actor=office.users["operator"], name="sekali", endpoint=server[
+        "BRANKAS_TEST_S3_ENDPOINT"], bucket=office.bucket, prefix=office.prefix,
+        retention_days=2)
+    assert offsite_push(actor=office.users["operator"], name="sekali").ok
+    seen: list[tuple[str, tuple[Any, ...], tuple[str, ...]]] = []
+
+    def watch(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        seen.append((sql, tuple(params or ()), tuple(connection.savepoint_ids)))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(watch):
+        outcome = offsite_push(actor=office.users["operator"], name="sekali")  # no change
+    assert outcome.ok and outcome.push.objects_skipped > 0
+    outside = seen[0][2]  # the push's first read: in no transaction of the push's own
+    completed = next(i for i, (sql, params, _) in enumerate(seen)
+                     if sql.startswith('UPDATE "offsite_push"') and Push.COMPLETED in params)
+    last_push = next(i for i, (sql, _, _) in enumerate(seen)
+                     if sql.startswith('UPDATE "offsite_remote" SET "last_push_at"'))
+    audited = next(i for i, (sql, params, _) in enumerate(seen)
+                   if sql.startswith('INSERT INTO "audit_auditevent"')
+                   and "offsite.push" in params and "ok" in params)
+
+    def one_transaction(first: int, last: int) -> None:
+        """The queries from ``first`` to ``last`` in one transaction of the push's own (a
+        savepoint in the test's; a bulk insert's own is no savepoint: None)."""
+        own = seen[first][2][:len(outside) + 1]
+        assert len(own) == len(outside) + 1 and own[-1] is not None, (outside, own)
+        assert all(ids[:len(own)] == own for _, _, ids in seen[first:last + 1])
+
+    assert completed < last_push < audited
+    one_transaction(completed, audited)
+    # the seal's record and the push's seal (its SHA-256 and audit head): one as well
+    seal_record = next(i for i, (sql, params, _) in enumerate(seen)
+                       if sql.startswith('INSERT INTO "offsite_pushedobject"')
+                       and layout.SEAL in params)
+    sealed = next(i for i, (sql, _, _) in enumerate(seen)
+                  if sql.startswith('UPDATE "offsite_push" SET "audit_seq"'))
+    assert seal_record < sealed < completed
+    one_transaction(seal_record, sealed)
+    remote = Remote.objects.get(name="sekali")
+    assert remote.last_push_at == Push.objects.get(pk=outcome.push.pk).finished_at
+
+
+def test_the_disk_s_readers_are_read_once_for_its_three_purposes(office) -> None:  # type: ignore[no-untyped-def]
+    """s22: a push reads the readers of the registers, the snapshot and the audit segment
+    once (``_disk_readers``): the same as asking ``recipients_for`` for each, with the
+    holders' keys and without (every purpose of the three is written with the recovery
+    key alone; none is refused)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from brankas.web.keys.models import HolderKey
+    from brankas.web.keys.selectors import recipients_for
+    from brankas.web.offsite.services import DISK_PURPOSES, _disk_readers
+
+    for holders in (True, False):
+        with CaptureQueriesContext(connection) as once:
+            readers = _disk_readers()
+        assert readers == {p: recipients_for(purpose=p) for p in DISK_PURPOSES}
+        assert [r.purpose for r in readers.values()] == list(DISK_PURPOSES)
+        assert bool(readers[DISK_PURPOSES[0]].keys) is holders
+        assert len(once.captured_queries) == 2  # the active keys, the office
+        HolderKey.objects.all().delete()

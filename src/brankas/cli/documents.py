@@ -260,6 +260,9 @@ def list_(actor, direction: str | None, classification: str | None, year: int | 
               lambda r: f"{r['agenda']:<16} {r['date']}  {r['classification']:<14} "
                         f"{r['direction']:<10} {r['subject'][:60]}"
                         + (f"\n{'':<16} {r['snippet']}" if r.get("snippet") else ""))
+    from brankas.core import startup
+
+    startup.finished_cleanly()  # a read: nothing left open (core/startup.py, s22)
 
 
 @main.command()

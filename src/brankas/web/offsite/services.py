@@ -32,7 +32,7 @@ import os
 import re
 import secrets
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
@@ -324,15 +324,19 @@ def _push(actor: User, remote: Remote, client: Any, on_progress: Progress | None
         raise
     push.status = Push.COMPLETED
     push.finished_at = timezone.now()
-    push.save()
-    Remote.objects.filter(pk=remote.pk).update(last_push_at=push.finished_at)
+    # The push completed, the remote's last push and the audit entry saying so: one
+    # transaction (one commit, one sync of the database's journal instead of three: s22,
+    # a no-change push is mostly start-up and its commits), as the push's start is.
+    with transaction.atomic():
+        push.save()
+        Remote.objects.filter(pk=remote.pk).update(last_push_at=push.finished_at)
+        audit_record(actor=actor.username, action="offsite.push", target=remote.name,
+                     outcome="ok" if not outcome.damaged else "problems",
+                     detail={"push": push.number, "objects_sent": push.objects_sent,
+                             "bytes_sent": push.bytes_sent, "skipped": push.objects_skipped,
+                             "files": push.files_total, "extended": push.retention_extended,
+                             "damaged": outcome.damaged[:100]})
     remote.refresh_from_db()
-    audit_record(actor=actor.username, action="offsite.push", target=remote.name,
-                 outcome="ok" if not outcome.damaged else "problems",
-                 detail={"push": push.number, "objects_sent": push.objects_sent,
-                         "bytes_sent": push.bytes_sent, "skipped": push.objects_skipped,
-                         "files": push.files_total, "extended": push.retention_extended,
-                         "damaged": outcome.damaged[:100]})
     return outcome
 
 
@@ -342,6 +346,18 @@ def _register_seq() -> int:
     from brankas.web.backup.registerseq import register_seq  # (not the backup's services)
 
     return register_seq()
+
+
+# The purposes of a disk bag's encrypted files: the same readers for each (every active
+# key and the recovery key; none of them refused without a holder: ``keys.selectors``),
+# read once for the three (s22: four queries fewer a push; tests/offsite guard the sameness).
+DISK_PURPOSES = (Purpose.REGISTER, Purpose.SNAPSHOT, Purpose.AUDIT_TAIL)
+
+
+def _disk_readers() -> dict[Purpose, Any]:
+    """``recipients_for`` each of ``DISK_PURPOSES``, read once."""
+    readers = recipients_for(purpose=DISK_PURPOSES[0])
+    return {p: replace(readers, purpose=p) for p in DISK_PURPOSES}
 
 
 def _sources(files: runfiles.RunFiles, remote: Remote, push: Push
@@ -365,8 +381,7 @@ def _sources(files: runfiles.RunFiles, remote: Remote, push: Push
         for name, data in anchor_files():
             items.append(_Item(f"{KEYS_DIR}/{diskseal.ANCHORS_DIR}/{name}", data,
                                layout.sha256(data), len(data)))
-        readers = {p: recipients_for(purpose=p) for p in
-                   (Purpose.REGISTER, Purpose.SNAPSHOT, Purpose.AUDIT_TAIL)}
+        readers = _disk_readers()
         recipients = readers[Purpose.SNAPSHOT].age()
         push.register_seq = _register_seq()
         done = Push.objects.filter(remote=remote, status=Push.COMPLETED, snapshot=True)
@@ -475,6 +490,7 @@ def _send_payload(client: Any, remote: Remote, push: Push, items: list[_Item],
     """Each file the remote lacks (by payload path and SHA-256) as a new object."""
     journal_path = brankas_settings().tmp / f"offsite-{remote.remote_id}.sent"
     _adopt_sent(client, remote, journal_path)
+    _adopt_tags(client, remote, push, _tags_journal(remote))
     there = set(PushedObject.objects.filter(remote=remote, kind=PushedObject.PAYLOAD)
                 .values_list("bag_path", "bag_sha256").iterator(chunk_size=5000))
     todo = [i for i in items if (i.path, i.sha256) not in there]
@@ -753,19 +769,79 @@ def _send_tags(client: Any, remote: Remote, push: Push, recipients: list[str],
     signing = office_key()
     seal = diskseal.seal_bytes(statement, diskseal.OfficeKey(signing.public,
                                                              bytes(signing.private)))
-    _put_tags(client, remote, push, {layout.SEAL: crypto.encrypt_bytes(seal, recipients)})
-    push.seal_sha256 = layout.sha256(seal)
-    if head is not None:
-        push.audit_seq, push.audit_hash = head
-    push.save(update_fields=["seal_sha256", "audit_seq", "audit_hash"])
+    def sealed() -> None:  # recorded with the seal's object (s22: one commit for both)
+        push.seal_sha256 = layout.sha256(seal)
+        if head is not None:
+            push.audit_seq, push.audit_hash = head
+        push.save(update_fields=["seal_sha256", "audit_seq", "audit_hash"])
+
+    _put_tags(client, remote, push, {layout.SEAL: crypto.encrypt_bytes(seal, recipients)},
+              then=sealed)
 
 
-def _put_tags(client: Any, remote: Remote, push: Push, tags: dict[str, bytes]
-              ) -> dict[str, str | None]:
+def _tags_journal(remote: Remote) -> Path:
+    """The tag objects a push is sending (``_put_tags``), named before they are sent and
+    removed once they are recorded: what a push killed in between had sent, the next one
+    adopts (``_adopt_tags``)."""
+    return brankas_settings().tmp / f"offsite-{remote.remote_id}.tags"
+
+
+def _adopt_tags(client: Any, remote: Remote, push: Push, path: Path) -> int:
+    """Record the tag objects (the seal, the index...) a push killed outright had sent and
+    the server holds, as sent, as their newest version, but that push had not recorded:
+    named in its journal (``_tags_journal``) before they were sent. Only those of the
+    remote's push before ``push``, one that did not complete; each checked against the server (its
+    SHA-256 reported, or read back), never trusted from the journal (a file in the data
+    folder). Without it verify names such a version unsealed for as long as it is locked."""
+    try:
+        lines = path.read_text("utf-8").splitlines()
+    except (FileNotFoundError, UnicodeDecodeError):
+        return 0
+    last = (Push.objects.filter(remote=remote, number__lt=push.number).order_by("-number")
+            .first())
+    adopted: list[PushedObject] = []
+    if last is not None and last.status != Push.COMPLETED:
+        for line in lines:
+            try:
+                d = json.loads(line)
+                name, sha, size = str(d["key"]), str(d["sha256"]), int(d["size"])
+                until = datetime.fromisoformat(str(d["until"]))
+                if d["push"] != last.pk or name not in layout.TAGS:
+                    continue
+            except (ValueError, TypeError, KeyError, AttributeError):
+                continue
+            head = client.head(name)
+            if (head is None or head.size != size or not head.version_id
+                    or PushedObject.objects.filter(remote=remote, key=name,
+                                                   version_id=head.version_id).exists()):
+                continue  # never arrived, or its newest version is recorded already
+            if head.sha256 is not None:
+                confirmed = "checksum"
+                if head.sha256.hex() != sha:
+                    continue
+            else:
+                confirmed, sink = "read-back", _HashSink()
+                client.get(name, sink, version_id=head.version_id, max_bytes=size)
+                if sink.hash.hexdigest() != sha:
+                    continue
+            until = min(until, head.retain_until or timezone.now())  # the server's lock
+            adopted.append(PushedObject(
+                remote=remote, push=last, kind=PushedObject.TAG, key=name,
+                version_id=head.version_id, sha256=sha, size=size, bag_path=name,
+                confirmed=confirmed, retain_until=until, pushed_at=timezone.now()))
+    PushedObject.objects.bulk_create(adopted)
+    path.unlink()
+    return len(adopted)
+
+
+def _put_tags(client: Any, remote: Remote, push: Push, tags: dict[str, bytes],
+              then: Callable[[], None] | None = None) -> dict[str, str | None]:
     """Each tag object as a new version (bagit.txt, a constant, once), sent at once (they
     do not depend on each other: the seal, which names the others' versions, is sent on
     its own after them), then recorded in the order given. The version of each, None for
-    one not sent. A failure of any fails the push (after the others have ended)."""
+    one not sent. A failure of any fails the push (after the others have ended).
+    ``then``: written in the same transaction as the records when every tag was sent
+    (the seal's: the push's seal and audit head, one commit with the seal's record)."""
     from concurrent.futures import ThreadPoolExecutor
 
     until = _retain_until(remote)
@@ -779,6 +855,13 @@ def _put_tags(client: Any, remote: Remote, push: Push, tags: dict[str, bytes]
         return client.put(name, tags[name], sha256=bytes.fromhex(shas[name]),
                           size=len(tags[name]), retain_until=until)
 
+    journal = _tags_journal(remote)  # named before they are sent (``_adopt_tags``)
+    fd = os.open(journal, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with open(fd, "w", encoding="utf-8") as out:
+        for name, data in tags.items():
+            out.write(json.dumps({"key": name, "sha256": shas[name], "size": len(data),
+                                  "until": until.isoformat(),
+                                  "push": push.pk}) + "\n")
     results: dict[str, Any] = {}
     failure: BaseException | None = None
     if len(tags) > 1:
@@ -791,13 +874,24 @@ def _put_tags(client: Any, remote: Remote, push: Push, tags: dict[str, bytes]
                 failure = failure or future.exception()
     else:
         results = {name: put(name) for name in tags}
-    # what the server confirmed is the office's own, even when another tag failed (verify
-    # would name it an unsealed version otherwise)
-    PushedObject.objects.bulk_create(PushedObject(
-        remote=remote, push=push, kind=PushedObject.TAG, key=name,
-        version_id=result.version_id or "", sha256=shas[name], size=len(tags[name]),
-        bag_path=name, confirmed=result.confirmed, retain_until=until,
-        pushed_at=timezone.now()) for name, result in results.items())
+    # what the server confirmed is the office's own, even when another tag failed or
+    # ``then`` fails (verify would name it an unsealed version otherwise, for as long as
+    # its lock keeps it): ``then`` in a savepoint of its own, its failure raised after the
+    # records are committed (s22 review)
+    with transaction.atomic():
+        PushedObject.objects.bulk_create(PushedObject(
+            remote=remote, push=push, kind=PushedObject.TAG, key=name,
+            version_id=result.version_id or "", sha256=shas[name], size=len(tags[name]),
+            bag_path=name, confirmed=result.confirmed, retain_until=until,
+            pushed_at=timezone.now()) for name, result in results.items())
+        if failure is None and then is not None:
+            try:
+                with transaction.atomic():
+                    then()
+            except BaseException as exc:  # a Ctrl-C as well: the records are kept
+                failure = exc
+    if failure is None:
+        journal.unlink()  # everything it names is recorded
     if failure is not None:
         raise failure
     return {name: results[name].version_id if name in results else None
