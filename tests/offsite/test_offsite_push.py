@@ -1006,6 +1006,44 @@ def test_an_object_adopted_from_the_journal_is_locked_as_the_server_says(  # typ
     assert lock["RetainUntilDate"] > timezone.now() + timedelta(days=1)
 
 
+@pytest.mark.parametrize("named", ["sha256", "size"])
+def test_an_object_the_journal_names_wrongly_is_not_adopted(  # type: ignore[no-untyped-def]
+        office, raw, named) -> None:
+    """A journal line (a file in the data folder) naming an object on the server with a
+    hash or a size the server's newest version does not bear out is not recorded: the
+    server's checksum or a read-back decides (``services._confirm``), not the line."""
+    import hashlib
+    import json
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from brankas.core.offsite import index as layout
+    from brankas.web.documents.models import Document
+    from brankas.web.offsite.models import Push, PushedObject, Remote
+    from brankas.web.runtime import brankas_settings
+
+    remote = _add(office)
+    assert _push(office).ok
+    body = b"planted by whoever holds the credentials"
+    key = layout.new_object_key()
+    raw.put_object(Bucket=office.bucket, Key=f"{office.prefix}/{key}", Body=body)
+    doc = Document.objects.order_by("id").first()
+    assert doc is not None
+    claimed = body + b"!" if named == "sha256" else body
+    line = {"push": Push.objects.get(remote=remote).pk, "key": key,
+            "sha256": hashlib.sha256(claimed).hexdigest(),
+            "size": len(body) + (1 if named == "size" else 0),
+            "path": doc.stored_path, "bag_sha256": doc.stored_sha256, "bag_size": 1,
+            "wrap": layout.WRAP_AGE,
+            "until": (timezone.now() + timedelta(days=3650)).isoformat()}
+    journal = brankas_settings().tmp / f"offsite-{Remote.objects.get().remote_id}.sent"
+    journal.write_text(json.dumps(line) + "\n")
+    assert _push(office).ok
+    assert not PushedObject.objects.filter(key=key).exists()
+    assert not journal.exists()
+
+
 @pytest.mark.parametrize("in_memory", [1 << 20, 16])
 def test_a_document_not_as_registered_is_named_damaged_and_the_rest_restore(  # type: ignore[no-untyped-def]
         office, tmp_path, monkeypatch, in_memory) -> None:
@@ -1116,3 +1154,20 @@ def test_a_document_of_1_mib_is_encrypted_in_memory_and_one_byte_more_in_a_stagi
             source.write_bytes(changed)
             assert services._encrypt(item, recipients, files, "obj-1") is None, len(changed)
         assert not any("-obj-1" in p.name for p in staging.rglob("*"))
+
+
+def test_a_server_checksum_decides_without_a_read_back() -> None:
+    """Where the server reports the version's SHA-256 (the checksum branch of
+    ``services._confirm``; SeaweedFS reports none, so the push tests above read back), the
+    journal's hash is believed only when it equals the server's; nothing is read."""
+    import hashlib
+    from types import SimpleNamespace
+
+    from brankas.web.offsite.services import _confirm
+
+    body = b"sent and locked"
+    head = SimpleNamespace(sha256=hashlib.sha256(body).digest(), version_id="v1",
+                           size=len(body))
+    unread = SimpleNamespace()  # no get(): a read-back would raise AttributeError
+    assert _confirm(unread, "k", head, hashlib.sha256(body).hexdigest(), len(body)) == "checksum"
+    assert _confirm(unread, "k", head, hashlib.sha256(b"other").hexdigest(), len(body)) is None

@@ -640,6 +640,18 @@ def _send_each(client: Any, remote: Remote, push: Push, todo: list[_Item],
         finish(item, send(n, item, functools.partial(report, finished), resumable=True))
 
 
+def _confirm(client: Any, key: str, head: Any, sha: str, size: int) -> str | None:
+    """How a journalled object's newest version on the server is confirmed to be the one
+    the journal names (``"checksum"``: the server's SHA-256; ``"read-back"``: read whole
+    and hashed), or None when it is not (the journal is a file in the data folder: it is
+    believed only as far as the server bears it out)."""
+    if head.sha256 is not None:
+        return "checksum" if head.sha256.hex() == sha else None
+    sink = _HashSink()
+    client.get(key, sink, version_id=head.version_id, max_bytes=size)
+    return "read-back" if sink.hash.hexdigest() == sha else None
+
+
 def _adopt_sent(client: Any, remote: Remote, path: Path) -> int:
     """Record the objects a push killed outright had sent and the server holds as sent
     (its SHA-256 reported, or read back) but that push had not recorded yet (it records
@@ -678,15 +690,9 @@ def _adopt_sent(client: Any, remote: Remote, path: Path) -> int:
         # The lock is the server's, not the journal's (a file in the data folder: whoever
         # holds the laptop writes it): none or shorter, and this push extends it.
         until = min(until, head.retain_until or timezone.now())
-        if head.sha256 is not None:
-            confirmed = "checksum"
-            if head.sha256.hex() != sha:
-                continue
-        else:
-            confirmed, sink = "read-back", _HashSink()
-            client.get(key, sink, version_id=head.version_id, max_bytes=size)
-            if sink.hash.hexdigest() != sha:
-                continue
+        confirmed = _confirm(client, key, head, sha, size)
+        if confirmed is None:
+            continue
         adopted.append(PushedObject(
             remote=remote, push=push, kind=PushedObject.PAYLOAD, key=key,
             version_id=head.version_id, sha256=sha, size=size, bag_path=fields[0],
