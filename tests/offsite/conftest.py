@@ -103,3 +103,17 @@ def office_on_server(template: Any, settings: Any, tmp_path: Any,
     made.endpoint = server["BRANKAS_TEST_S3_ENDPOINT"]
     made.url = f"s3://{made.bucket}/{made.prefix}"
     return made
+
+
+@pytest.fixture
+def pushed(cli_office: Any, cli_home: Any, run_cli: Any, server: dict[str, str]) -> str:
+    """A remote added through the CLI with everything pushed once: the next push sends
+    nothing new (the no-change push's tests)."""
+    added = run_cli("offsite", "add", "pdn", "--endpoint", server["BRANKAS_TEST_S3_ENDPOINT"],
+                    "--bucket", server["BRANKAS_TEST_S3_BUCKET"],
+                    "--prefix", f"t-{uuid.uuid4().hex[:12]}", "--retention-days", "1",
+                    user="operator")
+    assert added.returncode == 0, added.stderr
+    first = run_cli("offsite", "push", "pdn", "--json", user="operator")
+    assert first.returncode == 0, first.stderr
+    return "pdn"

@@ -9,7 +9,6 @@ import gc
 import json
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -62,26 +61,19 @@ def test_a_command_that_fails_before_its_set_up_puts_the_threshold_back() -> Non
 
 @pytest.mark.s3
 def test_a_no_change_push_imports_only_what_it_needs(  # type: ignore[no-untyped-def]
-        cli_office, cli_home, run_cli, server, tmp_path) -> None:
+        pushed, cli_home, tmp_path) -> None:
     from tests.conftest import cli_env
 
-    added = run_cli("offsite", "add", "pdn", "--endpoint", server["BRANKAS_TEST_S3_ENDPOINT"],
-                    "--bucket", server["BRANKAS_TEST_S3_BUCKET"],
-                    "--prefix", f"t-{uuid.uuid4().hex[:12]}", "--retention-days", "1",
-                    user="operator")
-    assert added.returncode == 0, added.stderr
-    first = run_cli("offsite", "push", "pdn", "--json", user="operator")
-    assert first.returncode == 0, first.stderr
     out = tmp_path / "report.json"
     done = subprocess.run([sys.executable, "-c", RUN_AND_REPORT, str(out), "offsite", "push",
-                           "pdn", "--json"], env=cli_env(cli_home, tmp_path, "operator"),
+                           pushed, "--json"], env=cli_env(cli_home, tmp_path, "operator"),
                           cwd=tmp_path, capture_output=True, text=True, timeout=120,
                           stdin=subprocess.DEVNULL)
     assert out.exists(), done.stdout + done.stderr
     report: dict[str, Any] = json.loads(out.read_text())
     assert report["code"] in (0, None), done.stderr
-    pushed = json.loads(done.stdout)
-    assert pushed["status"] == "completed" and pushed["objects_skipped"] >= 1, pushed
+    outcome = json.loads(done.stdout)
+    assert outcome["status"] == "completed" and outcome["objects_skipped"] >= 1, outcome
     modules = set(report["modules"])
     assert [m for m in NEEDED if m not in modules] == []
     assert [m for m in NOT_NEEDED if m in modules] == []

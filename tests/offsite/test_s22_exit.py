@@ -10,23 +10,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-RUN_AS_MAIN = """
-import atexit, os, runpy, sys, threading
-def mark(text, marks=sys.argv[1], os=os):
-    fd = os.open(marks, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    os.write(fd, text.encode() + b"\\n")
-    os.close(fd)
-atexit.register(mark, "atexit")
-threading._register_atexit(mark, "shutdown")  # the interpreter's own shutdown only
-sys.argv = ["brankas", *sys.argv[2:]]
-runpy.run_module("brankas", run_name="__main__", alter_sys=True)
-"""
+from tests.cli.test_startup_imports import RUN_AS_MAIN
 
 RUN_AND_REPORT = """
 import gc, json, sys
@@ -43,17 +32,6 @@ with open(sys.argv[1], "w") as fh:
 """
 
 
-@pytest.fixture
-def pushed(cli_office, cli_home, run_cli, server) -> str:  # type: ignore[no-untyped-def]
-    """A remote with everything pushed once: the next push sends nothing new."""
-    added = run_cli("offsite", "add", "pdn", "--endpoint", server["BRANKAS_TEST_S3_ENDPOINT"],
-                    "--bucket", server["BRANKAS_TEST_S3_BUCKET"],
-                    "--prefix", f"t-{uuid.uuid4().hex[:12]}", "--retention-days", "1",
-                    user="operator")
-    assert added.returncode == 0, added.stderr
-    first = run_cli("offsite", "push", "pdn", "--json", user="operator")
-    assert first.returncode == 0, first.stderr
-    return "pdn"
 
 
 def _run(script: str, cli_home: Path, scratch: Path, *args: str

@@ -72,19 +72,6 @@ def test_a_failure_recording_the_push_s_seal_keeps_the_seal_s_record(office) -> 
     assert report.ok, report.as_dict()
 
 
-@pytest.fixture
-def pushed(cli_office, cli_home, run_cli, server) -> str:  # type: ignore[no-untyped-def]
-    """A remote with everything pushed once through the CLI: the next push sends nothing."""
-    import uuid
-
-    added = run_cli("offsite", "add", "pdn", "--endpoint", server["BRANKAS_TEST_S3_ENDPOINT"],
-                    "--bucket", server["BRANKAS_TEST_S3_BUCKET"],
-                    "--prefix", f"t-{uuid.uuid4().hex[:12]}", "--retention-days", "1",
-                    user="operator")
-    assert added.returncode == 0, added.stderr
-    first = run_cli("offsite", "push", "pdn", "--json", user="operator")
-    assert first.returncode == 0, first.stderr
-    return "pdn"
 
 
 @pytest.mark.parametrize("when", ["before", "after"])
