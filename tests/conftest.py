@@ -532,7 +532,8 @@ class OfficeTemplate:
 
     def copy_for(self, settings, tmp_path: Path) -> SimpleNamespace:  # type: ignore[no-untyped-def]
         """This test's office: ``tmp_path`` holds a copy of ``base`` (``tmp_path/home`` is
-        the data folder settings.BRANKAS names), the records are read afresh."""
+        the data folder settings.BRANKAS names), the records instances of its own
+        (``_records``: read by the first test, unpickled for each later one)."""
         import shutil
 
         from brankas.web.accounts.models import Office, User

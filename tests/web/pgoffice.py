@@ -6,7 +6,8 @@ The ``office`` fixture makes the office through the services each time on Postgr
 (the copy laid down on SQLite, ``_OfficeCopy``, reads SQLite's row ids): about 50 ms of
 CPU a test here. ``office_once`` makes it once, in a transaction that lasts the module;
 each test takes its copy (its folder copied to ``tmp_path/home``, as the ``office``
-fixture's; its records read afresh) in the savepoint of pytest-django's ``db``."""
+fixture's; its records instances of its own, tests/conftest.py ``_records``) in the
+savepoint of pytest-django's ``db``."""
 
 from __future__ import annotations
 
