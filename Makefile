@@ -50,11 +50,11 @@ $(S3STAMP): $(STAMP)
 ## the tests (mypy: 10 CPU-s after a change to src); their output is shown at the end.
 LINTLOG := $(VENV)/.lint.log
 test: $(STAMP) $(S3STAMP) system-deps-test
-	@{ nice -n 10 $(BIN)/ruff check src tests bench && nice -n 10 $(BIN)/mypy src; } \
-		> $(LINTLOG) 2>&1 & lint=$$!; \
+	@{ nice -n 10 $(BIN)/ruff check src tests bench; r=$$?; nice -n 10 $(BIN)/mypy src; \
+		m=$$?; [ $$r -eq 0 ] && [ $$m -eq 0 ]; } > $(LINTLOG) 2>&1 & lint=$$!; \
 	BRANKAS_TEST_PG_REQUIRED=1 BRANKAS_TEST_S3_REQUIRED=1 BRANKAS_TEST_BROWSER_REQUIRED=1 BRANKAS_TEST_OCR_REQUIRED=1 $(PGCLUSTER) $(S3SERVER) $(PYTEST); \
 	tests=$$?; wait $$lint; linted=$$?; \
-	echo "ruff check src tests bench && mypy src:"; cat $(LINTLOG); \
+	echo "ruff check src tests bench; mypy src:"; cat $(LINTLOG); \
 	[ $$tests -eq 0 ] && [ $$linted -eq 0 ]
 
 ## The edit loop: every area, without the browser, the slow tests and those that check what
