@@ -119,12 +119,32 @@ def lines(after: int, head: int) -> Iterator[bytes]:
             return f"{value.replace(' ', 'T', 1)}+00:00"
     cols = ", ".join(quoted)
     seq_col = connection.ops.quote_name(columns["seq"])
-    sql = (f"SELECT {cols} FROM {table} WHERE {seq_col} > %s AND {seq_col} <= %s "  # noqa: S608
-           f"ORDER BY {seq_col} LIMIT {BATCH}")  # the names are the model's, quoted
+    where = (f"FROM {table} WHERE {seq_col} > %s AND {seq_col} <= %s "
+             f"ORDER BY {seq_col} LIMIT {BATCH}")  # the names are the model's, quoted
+    sql = f"SELECT {cols} {where}"  # noqa: S608
+    # s22: on SQLite in UTC, SQLite makes each line itself (``json_object``: the same
+    # keys in the same order, text escaped as ``encode_basestring`` escapes it, the
+    # detail's JSON minified by ``json()``; the column's CHECK holds it valid JSON):
+    # 9 Python string calls an entry fewer, about 1 CPU-s of a full backup's 1,000,000.
+    made_by_sqlite = None
+    if quoted[1].startswith("CAST("):
+        pairs = ", ".join(
+            f"'{name}', " + (f"replace({col}, ' ', 'T') || '+00:00'" if name == "at"
+                             else f"json({col})" if name == "detail" else col)
+            for name, col in zip(names, quoted, strict=True))
+        made_by_sqlite = f"SELECT {seq_col}, json_object({pairs}) {where}"  # noqa: S608
     s = encode_basestring
     detail_text = _detail
     with connection.cursor() as cursor:
         while after < head:
+            if made_by_sqlite is not None:
+                cursor.execute(made_by_sqlite, [after, head])
+                made = cursor.fetchall()
+                if not made:
+                    return
+                yield ("\n".join([line for _, line in made]) + "\n").encode("utf-8")
+                after = made[-1][0]
+                continue
             cursor.execute(sql, [after, head])
             rows = cursor.fetchall()
             if not rows:
