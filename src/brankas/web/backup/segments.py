@@ -34,6 +34,9 @@ if TYPE_CHECKING:  # the disk's writer (~6 ms of imports): not for an offsite pu
     from brankas.core.disk.bag import Bag
 
 BATCH = 5000
+# s22: on SQLite (UTC) each line is made by SQLite (``lines``); False: by Python, as on
+# PostgreSQL (the review's differential test compares the two; a switch back if needed).
+SQLITE_LINES = True
 # Recover loads at most 2,000 entries or this many bytes of their lines at once (a line
 # may be 1 MiB: 2,000 of them would be 2 GiB held before the file's SHA-256 is known).
 BATCH_BYTES = 4 << 20
@@ -127,7 +130,7 @@ def lines(after: int, head: int) -> Iterator[bytes]:
     # detail's JSON minified by ``json()``; the column's CHECK holds it valid JSON):
     # 9 Python string calls an entry fewer, about 1 CPU-s of a full backup's 1,000,000.
     made_by_sqlite = None
-    if quoted[1].startswith("CAST("):
+    if SQLITE_LINES and quoted[1].startswith("CAST("):
         pairs = ", ".join(
             f"'{name}', " + (f"replace({col}, ' ', 'T') || '+00:00'" if name == "at"
                              else f"json({col})" if name == "detail" else col)
