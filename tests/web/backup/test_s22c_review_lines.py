@@ -182,3 +182,35 @@ def test_a_disk_begun_by_python_lines_and_continued_by_sqlite_lines(
     head = last[1]
     assert [r[:2] for r in recovered[:head]] == [o[:2] for o in ours[:head]]
     assert [json.loads(r[2]) for r in recovered[:head]] == [o[2] for o in ours[:head]]
+
+
+@pytest.mark.parametrize("by_sqlite", [False, True])
+def test_a_detail_sqlites_json_refuses_is_written_as_before(
+        office, monkeypatch, tmp_path: Path, by_sqlite: bool) -> None:  # type: ignore[no-untyped-def]
+    """A detail SQLite's ``json()`` refuses though the row is there: its CHECK bypassed
+    (``ignore_check_constraints``, another tool), or nested deeper than this SQLite takes
+    (3.45 and later: 1,000 levels; 3.44 and earlier took 2,000). The Python path copies
+    the stored text; the SQLite path raised ``OperationalError: malformed JSON`` and the
+    whole backup failed. A speed-up must not change the outcome: the run completes and
+    writes the line as before (what recover then makes of it is the same either way)."""
+    from brankas.web.backup.services import backup_run
+
+    monkeypatch.setattr(segments, "SQLITE_LINES", by_sqlite)
+    monkeypatch.setattr(segments, "BATCH", 2)  # the bad row in the second piece
+    for i in range(3):
+        audit_record(actor="operator", action="document.open", target=f"K-{i}")
+    bad = AuditEvent.objects.order_by("seq")[2]
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA ignore_check_constraints = 1")
+        cursor.execute(f"UPDATE {table} SET detail = %s WHERE seq = %s",  # noqa: S608
+                       ["{a:1", bad.seq])
+        cursor.execute("PRAGMA ignore_check_constraints = 0")
+    last = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first()
+    assert last is not None
+    lines = b"".join(segments.lines(0, last)).splitlines()
+    assert [json.loads(x)["seq"] for x in lines[:2]] == [1, 2]
+    assert b'"detail":{a:1,"prev_hash"' in lines[2]  # the stored text, as before s22
+    assert [json.loads(x)["seq"] for x in lines[3:]] == list(range(4, last + 1))
+    outcome = backup_run(actor=office.users["operator"], dest=tmp_path / "disk")
+    assert outcome.run.status == "completed"
