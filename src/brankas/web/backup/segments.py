@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils.dateparse import parse_datetime
 
 from brankas.core.disk import format as fmt
@@ -141,8 +141,14 @@ def lines(after: int, head: int) -> Iterator[bytes]:
     with connection.cursor() as cursor:
         while after < head:
             if made_by_sqlite is not None:
-                cursor.execute(made_by_sqlite, [after, head])
-                made = cursor.fetchall()
+                try:
+                    cursor.execute(made_by_sqlite, [after, head])
+                    made = cursor.fetchall()
+                except DatabaseError:
+                    # A detail ``json()`` refuses (its CHECK bypassed, or nested deeper
+                    # than this SQLite takes): this piece and the rest as before s22.
+                    made_by_sqlite = None
+                    continue
                 if not made:
                     return
                 yield ("\n".join([line for _, line in made]) + "\n").encode("utf-8")
