@@ -22,6 +22,11 @@ VmHWM), against the standard tools on the same files in the same run:
 - the monthly messages report (PDF and XLSX) of a month of the loaded history: time and
   the rendering process's peak memory;
 - ``brankas list --query`` (a word of many subjects, first page): time.
+
+The disks and copies of a bench stay in ``WORK/scale`` until the next bench's start, which
+deletes them and then waits ``BRANKAS_BENCH_DELETE_SETTLE`` seconds (310) before its first
+timed run: on ext4 without a journal every new inode is slower for minutes after many
+deletions, and no side must pay for the other's deleted trees (``DELETE_SETTLE``).
 """
 
 from __future__ import annotations
@@ -42,6 +47,17 @@ from bench.suite import Measure
 DEFAULT_DOCS = 100_000
 ENTRIES_PER_DOC = 10
 MIB = 1 << 20
+# ext4 without a journal (this bench machine's ``/dev/vda``) passes over, at every new
+# inode, each free inode of the group deleted in the last 5 s, or the last 305 s while its
+# inode table block is dirty (which a new inode beside it makes it): right after 100,000
+# files were deleted, each of the next 100,000 creates scans thousands of them in the
+# kernel (``recently_deleted``). ``rsync -a`` of 20,000 files took 1.1 s of system time
+# on this file system, 11.1 s right after 40,000 files were deleted (session 22). The
+# trees of earlier runs are deleted at the start only (never between timed runs), and the
+# first timed run waits this many seconds after that deletion, so neither side pays for
+# the deletions of the other's trees (before, the backup ran right after the deletion of
+# the last run's 100,000-file disk; rsync, later, did not).
+DELETE_SETTLE = float(os.environ.get("BRANKAS_BENCH_DELETE_SETTLE") or 310)
 
 
 def size_from_env() -> int:
@@ -84,6 +100,28 @@ def prepare(work: Path, docs: int) -> Home:
     return Home(home, tmp, built)
 
 
+def _remove_earlier(out: Path) -> float | None:
+    """Delete the trees an earlier bench left in ``out`` (its disks and copies: kept to
+    the end of a run, so no timed run follows a deletion); the time it was done, or None
+    when there was nothing."""
+    if not out.exists():
+        return None
+    shutil.rmtree(out)
+    proc.settle()
+    return time.monotonic()
+
+
+def _settle_deletions(deleted: float | None) -> None:
+    """Wait until ``DELETE_SETTLE`` seconds have passed since ``deleted`` (the set-up's
+    clone and warm-up usually take part of it)."""
+    if deleted is not None:
+        left = DELETE_SETTLE - (time.monotonic() - deleted)
+        if left > 0:
+            print(f"bench.scale: waiting {left:.0f} s after deleting the last run's trees "
+                  "(BRANKAS_BENCH_DELETE_SETTLE)", file=sys.stderr, flush=True)
+            time.sleep(left)
+
+
 def _clone(src: Home, home: Path) -> Home:
     """A copy of the instance: the database and small files copied, the archive
     hard-linked (so each full-backup round starts from a database that knows no disk)."""
@@ -107,7 +145,7 @@ def measure(work: Path, docs: int | None = None, repeats: int = 2, *,
     docs = docs or size_from_env()
     base = prepare(work, docs)
     out = work / "scale"
-    shutil.rmtree(out, ignore_errors=True)
+    deleted = _remove_earlier(out)
     out.mkdir()
     arsip = base.home / "arsip"
     files = sum(1 for p in arsip.rglob("*") if p.is_file())
@@ -116,7 +154,8 @@ def measure(work: Path, docs: int | None = None, repeats: int = 2, *,
     measures: list[Measure] = []
 
     # -- full backup against rsync -a + sha256sum ----------------------------------------
-    full, first_home = _full_backup(base, out, docs, repeats, files, source_bytes)
+    full, first_home = _full_backup(base, out, docs, repeats, files, source_bytes,
+                                    deleted=deleted)
     measures += full
     best = full[0].brankas  # the best full backup's wall (the +100 run's baseline)
     if only_full:
@@ -209,7 +248,8 @@ def measure(work: Path, docs: int | None = None, repeats: int = 2, *,
 
 
 def _full_backup(base: Home, out: Path, docs: int, repeats: int, files: int,
-                 source_bytes: int) -> tuple[list[Measure], Home]:
+                 source_bytes: int, *, deleted: float | None = None
+                 ) -> tuple[list[Measure], Home]:
     """The full backup to an empty folder, each round against ``rsync -a`` +
     ``sha256sum`` of the same files in the same round: the best wall of each side, every
     run's wall and CPU seconds and peak (whole process) in the detail."""
@@ -224,6 +264,8 @@ def _full_backup(base: Home, out: Path, docs: int, repeats: int, files: int,
         inst = _clone(base, out / f"home-{i}")
         first_home = first_home or inst
         dest = out / f"disk-{i}"
+        if i == 0:  # after the clone (hard links and the database: few new inodes)
+            _settle_deletions(deleted)
         suite.round_start()
         run = inst.brankas("backup", str(dest), "--label", f"scale{i}", "--json")
         summaries.append(json.loads(run.stdout))
@@ -233,7 +275,8 @@ def _full_backup(base: Home, out: Path, docs: int, repeats: int, files: int,
         rsync_runs.append(proc.run(["rsync", "-a", f"{arsip}/", f"{copy}/"]))
         subprocess.run(["sync"], check=False)
         sha_runs.append(_sh(f"find '{copy}' -type f -print0 | xargs -0 sha256sum > /dev/null"))
-        shutil.rmtree(copy)
+        # The copy stays until the next bench's start (``_remove_earlier``): deleted
+        # here, its 100,000 inodes would slow the next round's backup (``DELETE_SETTLE``).
     problems = []
     for s in summaries:
         if s["status"] != "completed" or len(s["agendas"]) != docs or not s["verified"]:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils.dateparse import parse_datetime
 
 from brankas.core.disk import format as fmt
@@ -34,6 +34,9 @@ if TYPE_CHECKING:  # the disk's writer (~6 ms of imports): not for an offsite pu
     from brankas.core.disk.bag import Bag
 
 BATCH = 5000
+# s22: on SQLite (UTC) each line is made by SQLite (``lines``); False: by Python, as on
+# PostgreSQL (the review's differential test compares the two; a switch back if needed).
+SQLITE_LINES = True
 # Recover loads at most 2,000 entries or this many bytes of their lines at once (a line
 # may be 1 MiB: 2,000 of them would be 2 GiB held before the file's SHA-256 is known).
 BATCH_BYTES = 4 << 20
@@ -119,12 +122,38 @@ def lines(after: int, head: int) -> Iterator[bytes]:
             return f"{value.replace(' ', 'T', 1)}+00:00"
     cols = ", ".join(quoted)
     seq_col = connection.ops.quote_name(columns["seq"])
-    sql = (f"SELECT {cols} FROM {table} WHERE {seq_col} > %s AND {seq_col} <= %s "  # noqa: S608
-           f"ORDER BY {seq_col} LIMIT {BATCH}")  # the names are the model's, quoted
+    where = (f"FROM {table} WHERE {seq_col} > %s AND {seq_col} <= %s "
+             f"ORDER BY {seq_col} LIMIT {BATCH}")  # the names are the model's, quoted
+    sql = f"SELECT {cols} {where}"  # noqa: S608
+    # s22: on SQLite in UTC, SQLite makes each line itself (``json_object``: the same
+    # keys in the same order, text escaped as ``encode_basestring`` escapes it, the
+    # detail's JSON minified by ``json()``; the column's CHECK holds it valid JSON):
+    # 9 Python string calls an entry fewer, about 1 CPU-s of a full backup's 1,000,000.
+    made_by_sqlite = None
+    if SQLITE_LINES and quoted[1].startswith("CAST("):
+        pairs = ", ".join(
+            f"'{name}', " + (f"replace({col}, ' ', 'T') || '+00:00'" if name == "at"
+                             else f"json({col})" if name == "detail" else col)
+            for name, col in zip(names, quoted, strict=True))
+        made_by_sqlite = f"SELECT {seq_col}, json_object({pairs}) {where}"  # noqa: S608
     s = encode_basestring
     detail_text = _detail
     with connection.cursor() as cursor:
         while after < head:
+            if made_by_sqlite is not None:
+                try:
+                    cursor.execute(made_by_sqlite, [after, head])
+                    made = cursor.fetchall()
+                except DatabaseError:
+                    # A detail ``json()`` refuses (its CHECK bypassed, or nested deeper
+                    # than this SQLite takes): this piece and the rest as before s22.
+                    made_by_sqlite = None
+                    continue
+                if not made:
+                    return
+                yield ("\n".join([line for _, line in made]) + "\n").encode("utf-8")
+                after = made[-1][0]
+                continue
             cursor.execute(sql, [after, head])
             rows = cursor.fetchall()
             if not rows:
