@@ -967,12 +967,13 @@ def test_a_second_push_while_one_runs_is_refused(office) -> None:  # type: ignor
     assert _push(office).ok  # once it is released
 
 
-def test_an_object_adopted_from_the_journal_is_locked_as_the_server_says(  # type: ignore[no-untyped-def]
-        office, raw) -> None:
-    """The journal of sent objects is a file in the data folder: whoever holds the laptop
-    can write a line naming an object they PUT without a lock, with a lock date years
-    ahead. The push adopting it records the server's lock (none), so it extends it
-    (before: the journal's date was recorded, the object left deletable)."""
+def _planted(office: Any, raw: Any, *, claimed: bytes | None = None, extra_size: int = 0
+             ) -> tuple[str, Any, Any]:
+    """After a first push: an object PUT straight to the bucket by whoever holds the
+    credentials (no lock), and a line naming it in the push's journal of sent objects (a
+    file in the data folder), with a lock date years ahead, the hash of ``claimed`` (the
+    body when None) and the body's size plus ``extra_size``. Returns the object's key, the
+    PUT's answer and the journal's path."""
     import hashlib
     import json
     from datetime import timedelta
@@ -981,7 +982,7 @@ def test_an_object_adopted_from_the_journal_is_locked_as_the_server_says(  # typ
 
     from brankas.core.offsite import index as layout
     from brankas.web.documents.models import Document
-    from brankas.web.offsite.models import Push, PushedObject, Remote
+    from brankas.web.offsite.models import Push, Remote
     from brankas.web.runtime import brankas_settings
 
     remote = _add(office)
@@ -992,12 +993,29 @@ def test_an_object_adopted_from_the_journal_is_locked_as_the_server_says(  # typ
     doc = Document.objects.order_by("id").first()
     assert doc is not None
     line = {"push": Push.objects.get(remote=remote).pk, "key": key,
-            "sha256": hashlib.sha256(body).hexdigest(), "size": len(body),
+            "sha256": hashlib.sha256(body if claimed is None else claimed).hexdigest(),
+            "size": len(body) + extra_size,
             "path": doc.stored_path, "bag_sha256": doc.stored_sha256, "bag_size": 1,
             "wrap": layout.WRAP_AGE,
             "until": (timezone.now() + timedelta(days=3650)).isoformat()}
     journal = brankas_settings().tmp / f"offsite-{Remote.objects.get().remote_id}.sent"
     journal.write_text(json.dumps(line) + "\n")
+    return key, put, journal
+
+
+def test_an_object_adopted_from_the_journal_is_locked_as_the_server_says(  # type: ignore[no-untyped-def]
+        office, raw) -> None:
+    """The journal of sent objects is a file in the data folder: whoever holds the laptop
+    can write a line naming an object they PUT without a lock, with a lock date years
+    ahead. The push adopting it records the server's lock (none), so it extends it
+    (before: the journal's date was recorded, the object left deletable)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from brankas.web.offsite.models import PushedObject
+
+    key, put, _journal = _planted(office, raw)
     assert _push(office).ok
     adopted = PushedObject.objects.get(key=key)
     assert adopted.retain_until < timezone.now() + timedelta(days=3)
@@ -1009,36 +1027,15 @@ def test_an_object_adopted_from_the_journal_is_locked_as_the_server_says(  # typ
 @pytest.mark.parametrize("named", ["sha256", "size"])
 def test_an_object_the_journal_names_wrongly_is_not_adopted(  # type: ignore[no-untyped-def]
         office, raw, named) -> None:
-    """A journal line (a file in the data folder) naming an object on the server with a
-    hash or a size the server's newest version does not bear out is not recorded: the
-    server's checksum or a read-back decides (``services._confirm``), not the line."""
-    import hashlib
-    import json
-    from datetime import timedelta
+    """A journal line naming an object on the server with a hash or a size the server's
+    newest version does not bear out is not recorded: the server's checksum or a read-back
+    decides (``services._confirm``), not the line."""
+    from brankas.web.offsite.models import PushedObject
 
-    from django.utils import timezone
-
-    from brankas.core.offsite import index as layout
-    from brankas.web.documents.models import Document
-    from brankas.web.offsite.models import Push, PushedObject, Remote
-    from brankas.web.runtime import brankas_settings
-
-    remote = _add(office)
-    assert _push(office).ok
-    body = b"planted by whoever holds the credentials"
-    key = layout.new_object_key()
-    raw.put_object(Bucket=office.bucket, Key=f"{office.prefix}/{key}", Body=body)
-    doc = Document.objects.order_by("id").first()
-    assert doc is not None
-    claimed = body + b"!" if named == "sha256" else body
-    line = {"push": Push.objects.get(remote=remote).pk, "key": key,
-            "sha256": hashlib.sha256(claimed).hexdigest(),
-            "size": len(body) + (1 if named == "size" else 0),
-            "path": doc.stored_path, "bag_sha256": doc.stored_sha256, "bag_size": 1,
-            "wrap": layout.WRAP_AGE,
-            "until": (timezone.now() + timedelta(days=3650)).isoformat()}
-    journal = brankas_settings().tmp / f"offsite-{Remote.objects.get().remote_id}.sent"
-    journal.write_text(json.dumps(line) + "\n")
+    if named == "sha256":
+        key, _put, journal = _planted(office, raw, claimed=b"another body")
+    else:
+        key, _put, journal = _planted(office, raw, extra_size=1)
     assert _push(office).ok
     assert not PushedObject.objects.filter(key=key).exists()
     assert not journal.exists()
