@@ -57,14 +57,16 @@ def _put_in_thread(remote: Any, key: str, path: Path, body: bytes, unblock: Path
         _ON_OPEN.pop(str(path), None)
 
 
-def _put_waiting(remote: Any, key: str, path: Path, body: bytes, unblock: Path | None
-                 ) -> BaseException | object:
+def _unwaited(call: Callable[[], object], unblock: Path | None, what: str
+              ) -> BaseException | object:
+    """``call()``'s result or exception, from a thread given 5 s: still waiting then (on a
+    FIFO's writer), the FIFO ``unblock`` is opened for writing to free it and the test
+    fails ("``what`` waited on a FIFO")."""
     got: list[BaseException | object] = []
 
     def run() -> None:
         try:
-            got.append(remote.put(key, path, sha256=hashlib.sha256(body).digest(),
-                                  size=len(body), retain_until=_until()))
+            got.append(call())
         except BaseException as exc:  # noqa: BLE001
             got.append(exc)
 
@@ -73,11 +75,17 @@ def _put_waiting(remote: Any, key: str, path: Path, body: bytes, unblock: Path |
     t.join(5)
     if t.is_alive():
         if unblock is not None:
-            fd = os.open(unblock, os.O_WRONLY | os.O_NONBLOCK)
-            os.close(fd)
+            os.close(os.open(unblock, os.O_WRONLY | os.O_NONBLOCK))
         t.join(5)
-        pytest.fail("put waited on a FIFO")
+        pytest.fail(f"{what} waited on a FIFO")
     return got[0]
+
+
+def _put_waiting(remote: Any, key: str, path: Path, body: bytes, unblock: Path | None
+                 ) -> BaseException | object:
+    return _unwaited(lambda: remote.put(key, path, sha256=hashlib.sha256(body).digest(),
+                                        size=len(body), retain_until=_until()),
+                     unblock, "put")
 
 
 def _puts(faults: Any, key: str) -> list[Any]:
@@ -185,19 +193,6 @@ def test_r21_a_fifo_put_where_a_document_was_is_damaged_not_waited_for(
     os.mkfifo(f)
     recipient = str(x25519.Identity.generate().to_public())
     item = _Item("data/surat.pdf", str(f), hashlib.sha256(b"%PDF").hexdigest(), 4)
-    got: list[object] = []
-
-    def run() -> None:
-        try:
-            got.append(_encrypt(item, [recipient], None, "obj-0"))  # type: ignore[arg-type]
-        except BaseException as exc:  # noqa: BLE001
-            got.append(exc)
-
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
-    t.join(5)
-    if t.is_alive():
-        os.close(os.open(f, os.O_WRONLY | os.O_NONBLOCK))
-        t.join(5)
-        pytest.fail("the push waited on a FIFO")
-    assert got == [None]
+    got = _unwaited(lambda: _encrypt(item, [recipient], None, "obj-0"),  # type: ignore[arg-type]
+                    f, "the push")
+    assert got is None

@@ -50,7 +50,8 @@ def test_a_failure_recording_the_push_s_seal_keeps_the_seal_s_record(office) -> 
     from brankas.web.offsite.services import offsite_verify, remote_add
 
     if connection.vendor != "sqlite":
-        pytest.skip("the refusal is a SQLite trigger")
+        pytest.skip("SQLite only: the refusal is a SQLite trigger's RAISE(ABORT) "
+                    "(the offsite tests run on SQLite)")
     remote_add(actor=office.users["operator"], name="pdn", endpoint=office.endpoint,
                bucket=office.bucket, prefix=office.prefix, retention_days=2)
     assert _push(office).ok
@@ -113,7 +114,8 @@ def test_a_clean_push_whose_result_cannot_be_written_does_not_end_as_a_success( 
 
     full = Path("/dev/full")
     if not full.exists():
-        pytest.skip("no /dev/full")
+        pytest.skip("no /dev/full (not Linux): the output check needs the always-full "
+                    "device")
     env = cli_env(cli_home, tmp_path, "operator")
     for args in (("offsite", "push", pushed, "--json"), ("offsite", "push", pushed),
                  ("list", "--json")):

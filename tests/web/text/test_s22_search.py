@@ -91,7 +91,8 @@ def test_s22_the_snippets_of_a_page_take_two_statements(office) -> None:  # type
     """PostgreSQL: the bodies, then the headlines of the excerpts and of the whole texts
     together; a third only for an excerpt whose headline marked no match."""
     if connection.vendor != "postgresql":
-        pytest.skip("PostgreSQL's headlines")
+        pytest.skip("PostgreSQL only: ts_headline's statements (run by "
+                    "test_s22_search_pg.py)")
     from django.test.utils import CaptureQueriesContext
 
     from brankas.web.text.selectors import text_snippets
@@ -110,7 +111,8 @@ def test_s22_the_snippets_of_a_page_take_two_statements(office) -> None:  # type
 
 def test_s22_the_estimate_and_the_texts_number_in_one_statement(office) -> None:  # type: ignore[no-untyped-def]
     if connection.vendor != "postgresql":
-        pytest.skip("PostgreSQL's estimate")
+        pytest.skip("PostgreSQL only: the planner's EXPLAIN estimate (run by "
+                    "test_s22_search_pg.py)")
     from django.test.utils import CaptureQueriesContext
 
     from brankas.web.text import selectors

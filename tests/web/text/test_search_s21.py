@@ -140,7 +140,8 @@ def test_the_window_runs_without_parallel_workers_or_jit(office) -> None:  # typ
     ``set_config(..., true)``, local to the transaction the selector opens and rolls back
     (a savepoint inside a caller's, as here: the settings end with it; test_r21_pg.py)."""
     if connection.vendor != "postgresql":
-        pytest.skip("PostgreSQL's settings")
+        pytest.skip("PostgreSQL only: jit and parallel workers are its settings (run by "
+                    "test_search_s21_pg.py)")
     from django.test.utils import CaptureQueriesContext
 
     doc(office, body="rapat koordinasi", subject="Perihal qx")
