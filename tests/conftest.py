@@ -176,7 +176,7 @@ class _MigratedFile:
     BRANKAS_TEST_MIGRATED_CACHE=0: migrate every time."""
 
     @staticmethod
-    def path() -> Path | None:
+    def path(under: Path | None = None) -> Path | None:
         import hashlib
         import sqlite3
 
@@ -193,7 +193,7 @@ class _MigratedFile:
                 digest.update(f"\0{migration.name}\0".encode())
                 digest.update(migration.read_bytes())
         name = f"brankas-test-migrated-{digest.hexdigest()[:24]}.sqlite3"
-        return Path(tempfile.gettempdir()) / name
+        return (under or Path(tempfile.gettempdir())) / name
 
 
 def _install_migrated_file() -> None:
@@ -238,6 +238,9 @@ def _install_migrated_file() -> None:
 
 
 _install_migrated_file()
+# A command's new database before any test's (the run's temporary folder: a command runs
+# with a TMPDIR of its own)
+clirun.MIGRATED_FILE = functools.partial(_MigratedFile.path, Path(tempfile.gettempdir()))
 
 
 @pytest.fixture(scope="session")
