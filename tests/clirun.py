@@ -53,7 +53,7 @@ import threading
 import time
 import traceback
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -410,9 +410,31 @@ class _MigratedTemplate:
             return bool(cursor.fetchone()[0] == 0)
 
     def copy_into(self, connection: Any) -> None:
+        if self.database is None:
+            self.database = self._from_file()
         if self.database is not None:
             connection.ensure_connection()
             self.database.backup(connection.connection)
+
+    @staticmethod
+    def _from_file() -> Any:
+        """The migrated test database an earlier pytest process left in the temporary
+        folder (tests/conftest.py ``_MigratedFile``: made by the same migrations), when
+        there is one: a command run before any test of this process set up pytest-django's
+        database (a session fixture's ``brankas init``) copies it instead of migrating
+        (about 3 CPU-s)."""
+        path = MIGRATED_FILE() if MIGRATED_FILE is not None else None
+        if path is None or not path.is_file():
+            return None
+        import sqlite3
+
+        source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            database = sqlite3.connect(":memory:", check_same_thread=False)
+            source.backup(database)
+        finally:
+            source.close()
+        return database
 
     def keep(self, connection: Any) -> None:
         if self.database is None:
@@ -439,6 +461,9 @@ class _MigratedTemplate:
 
 
 _MIGRATED = _MigratedTemplate()
+# The path of the migrated test database kept between runs, or None (set by
+# tests/conftest.py: ``_MigratedFile.path``).
+MIGRATED_FILE: Callable[[], Any] | None = None
 
 
 @contextlib.contextmanager

@@ -173,15 +173,39 @@ def tiff_claiming(width: int, height: int) -> bytes:
 
 def png_zlib_bomb() -> bytes:
     """A real deflate bomb: 20000 × 20000 grey pixels (400 MB decoded) in ~400 KB."""
-    import zlib
-
     width = height = 20_000
-    row = b"\x00" + b"\x00" * width
-    comp = zlib.compressobj(9)
-    body = b"".join(comp.compress(row) for _ in range(height)) + comp.flush()
+    body = _zero_rows_deflated(width, height)
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", body)
             + png_chunk(b"IEND", b""))
+
+
+def _zero_rows_deflated(width: int, height: int) -> bytes:
+    """``height`` rows of ``width`` zero bytes, each after its filter byte 0, deflated at
+    level 9: compressing the 400 MB costs a second of CPU, so the result is kept between
+    runs in the temporary folder (named by the sizes and zlib's version; written in one
+    rename), as tests/conftest.py keeps the migrated database."""
+    import os
+    import tempfile
+    import zlib
+    from pathlib import Path
+
+    kept = Path(tempfile.gettempdir()) / (
+        f"brankas-test-zero-rows-{width}x{height}-zlib{zlib.ZLIB_RUNTIME_VERSION}.deflate")
+    size = (width + 1) * height
+    adler = ((size % 65521) << 16) | 1  # the Adler-32 of ``size`` zero bytes: the trailer
+    if kept.is_file():
+        body = kept.read_bytes()
+        if body[:2] == b"\x78\xda" and int.from_bytes(body[-4:], "big") == adler:
+            return body
+    row = b"\x00" + b"\x00" * width
+    comp = zlib.compressobj(9)
+    body = b"".join(comp.compress(row) for _ in range(height)) + comp.flush()
+    assert int.from_bytes(body[-4:], "big") == adler
+    partial = kept.with_name(f"{kept.name}.{os.getpid()}.part")
+    partial.write_bytes(body)
+    os.replace(partial, kept)
+    return body
 
 
 def truncated(build: Callable[[], bytes], keep: float = 0.5) -> Callable[[], bytes]:

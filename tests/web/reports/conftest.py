@@ -1,5 +1,7 @@
-"""A realistic generated month for the reports: a few hundred documents of each direction
-(with exempted ones), the month before for comparison, several backups onto two disks,
+"""A realistic generated month for the reports: sixty-odd documents of each direction
+(with exempted ones; a real month's few hundred only make every rendering of the PDF
+slower, the rows all go through the same code: tests/web/test_papers.py checks a report of
+5,000), the month before for comparison, several backups onto two disks,
 custody moves and verifications. Written through the models in bulk (the services that
 make them are tested elsewhere); the report code reads only these records."""
 
@@ -58,8 +60,8 @@ def _at(day: int, hour: int, minute: int = 0, month: int = 5) -> datetime:
     return timezone.make_aware(datetime(2026, month, day, hour, minute))
 
 
-def generate_month(office, *, incoming: int = 320, outgoing: int = 280,  # type: ignore[no-untyped-def]
-                   previous: int = 250, seed: int = 5) -> SimpleNamespace:
+def generate_month(office, *, incoming: int = 64, outgoing: int = 56,  # type: ignore[no-untyped-def]
+                   previous: int = 50, seed: int = 5) -> SimpleNamespace:
     from brankas.web.backup.models import BackupRun, Medium, MediumCheck
     from brankas.web.custody.models import CustodyMove, MediumCustody, Safe
     from brankas.web.documents.models import Document

@@ -49,7 +49,7 @@ def test_messages_report_prints_the_counts_and_hides_exempted_subjects(office, m
         incoming, outgoing = c.get(("penerimaan", cls), 0), c.get(("pengiriman", cls), 0)
         assert f"{label} {incoming} {outgoing} {incoming + outgoing} " in text
     total_in = sum(n for (d, _), n in c.items() if d == "penerimaan")
-    assert f"Jumlah {total_in} {600 - total_in} 600 250" in text
+    assert f"Jumlah {total_in} {120 - total_in} 120 50" in text
     # every document of the month is listed; a regular one with its subject ...
     biasa = next(d for d in month.may if d.classification == Classification.BIASA.value)
     assert biasa.agenda in text and f"Perihal {biasa.agenda} umum" in text
@@ -154,7 +154,7 @@ def test_the_chain_with_a_return_then_approval_and_verification(office, month) -
     assert pdf == bytes(done.final_pdf)
     text = text_of(pdf)
     assert "RINGKASAN EKSEKUTIF" in text and "Penerimaan berita naik." in text
-    assert "Jumlah berita : 600 (periode sebelumnya 250; perubahan +350 (+140,0%))" in text
+    assert "Jumlah berita : 120 (periode sebelumnya 50; perubahan +70 (+140,0%))" in text
     assert "Back up selesai : 4 (gagal 0" in text and "Disk back up : 2" in text
     assert "BLOK VERIFIKASI" in text and done.data_sha256 in text
     assert f"#{head.seq} {head.hash}" in text  # the audit-chain head at approval
