@@ -4,8 +4,12 @@ interrupted, a resumed job completes the backup and the disk verifies; likewise 
 other moments (just after the worker claimed the job, nothing on the disk yet; once every
 file was copied, the run being read back, sealed and recorded). Two processes asking for a
 backup to one disk at once: exactly one is queued; two workers over one queue run a job
-once. Real SQLite (the instance's file), real processes. (One module: its office with the
-scans, built once per pytest worker, serves them all.)"""
+once. Real SQLite (the instance's file), real processes where a process is the point (a
+worker killed, two workers at once, the server); the job queued as the web page queues it
+and the workers after a killed one run in this process (tests/cli/inprocess.py,
+tests/clirun.py: another process than the killed worker, without a second of start-up
+each). (One module: its office with the scans, built once per pytest worker, serves them
+all.)"""
 
 from __future__ import annotations
 
@@ -20,8 +24,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli import inprocess
 from tests.cli.backup.conftest import Office
-from tests.conftest import cli_env
+from tests.conftest import cli, cli_env
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -29,29 +34,27 @@ pytestmark = [pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX"),
               pytest.mark.slow]
 
 # What a web process does when the backup form is posted (ui.backup.views.backup_page calls
-# this service): record the job and queue it. Run as a process of its own against the home.
-ENQUEUE = """
-import json, sys
-from brankas.cli.runtime import setup_django
-setup_django()
-from brankas.web.accounts.models import User
-from brankas.web.jobs import services
-what, arg = sys.argv[1], sys.argv[2]
-if what == "resume":
-    from brankas.web.jobs.models import Job
-    job = services.job_resume(job=Job.objects.get(pk=arg),
-                              user=User.objects.get(username="operator"))
-    print(json.dumps({"job": job.pk}))
-    sys.exit(0)
-try:
-    job = services.job_create(kind="backup", user=User.objects.get(username="operator"),
-                              dest=arg, params={"dest": arg, "label": None},
-                              exclusive=what == "exclusive")
-except services.JobBusy as exc:
-    print(json.dumps({"busy": exc.job.pk}))
-else:
-    print(json.dumps({"job": job.pk}))
-"""
+# this service): record the job and queue it; or the page's resume button. Run in this
+# process against the office's home and database (tests/cli/inprocess.py), as a process of
+# its own would (the workers that run the jobs are processes, or the in-process command).
+def _enqueue(what: str, arg: str) -> dict:
+    from brankas.web.accounts.models import User
+    from brankas.web.jobs import services
+
+    if what == "resume":
+        from brankas.web.jobs.models import Job
+
+        job = services.job_resume(job=Job.objects.get(pk=arg),
+                                  user=User.objects.get(username="operator"))
+        return {"job": job.pk}
+    try:
+        job = services.job_create(kind="backup", user=User.objects.get(username="operator"),
+                                  dest=arg, params={"dest": arg, "label": None},
+                                  exclusive=what == "exclusive")
+    except services.JobBusy as exc:
+        return {"busy": exc.job.pk}
+    return {"job": job.pk}
+
 
 # Two web processes asking at once, round after round: one launcher sets Django up and
 # imports the services once (no database connection open: each child opens its own), then
@@ -98,15 +101,9 @@ def _env(office: Office) -> dict[str, str]:
     return {**cli_env(office.home, office.base), **getattr(office, "extra_env", {})}
 
 
-def _python(office: Office, *args: str, wait: bool = True) -> subprocess.Popen[str] | dict:
-    env = _env(office)
-    proc = subprocess.Popen([sys.executable, "-c", ENQUEUE, *args], env=env, cwd=office.base,
-                            text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    if not wait:
-        return proc
-    out, err = proc.communicate(timeout=120)
-    assert proc.returncode == 0, err
-    return json.loads(out)
+def _python(office: Office, what: str, arg: str) -> dict:
+    """``_enqueue(what, arg)`` against the office (its home, its database)."""
+    return inprocess.call(lambda: _enqueue(what, arg), env=_env(office), cwd=office.base)
 
 
 def racing(office: Office, what: str, rounds: list[list[str]]) -> Iterator[list[dict]]:
@@ -153,6 +150,16 @@ def _worker(office: Office, *extra: str, kill: str = "") -> subprocess.Popen[str
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
+def _burst(office: Office) -> None:
+    """``brankas worker --burst`` in this process (tests/clirun.py): the next worker after a
+    killed one (another process than the killed one: at its start it finds the job's
+    process gone), then the worker that runs the resumed job to its end. The workers killed
+    at their points, two workers at once and the server's embedded worker are processes."""
+    r = cli(office.home, office.base, "worker", "--interval", "0.2", "--burst",
+            env=getattr(office, "extra_env", None))
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
 def _killed(worker: subprocess.Popen[str]) -> None:
     """The worker ended, killed at its kill point (not ended by itself, not failed)."""
     try:
@@ -192,9 +199,7 @@ def test_a_worker_killed_mid_backup_leaves_an_interrupted_job_that_resumes(
                       row["run_number"]) == [("running",)]
 
     # The next worker, at its start, finds the job's process gone: interrupted, resumable.
-    again = _worker(office, "--burst")
-    out, err = again.communicate(timeout=120)
-    assert again.returncode == 0, err
+    _burst(office)
     row = _job(office, job_id)
     assert row["state"] == "interrupted" and row["error_code"] == "job_interrupted_resumable"
     assert row["resumable"] and row["lock"] is None
@@ -203,9 +208,7 @@ def test_a_worker_killed_mid_backup_leaves_an_interrupted_job_that_resumes(
 
     # Resumed (the page's button): a new job continuing it, run to the end.
     resumed = _python(office, "resume", job_id)["job"]  # type: ignore[index]
-    again = _worker(office, "--burst")
-    out, err = again.communicate(timeout=300)
-    assert again.returncode == 0, err
+    _burst(office)
     new = _job(office, resumed)
     assert new["state"] == "done", new
     assert new["resumed_from_id"] == job_id and new["files_done"] == new["files_total"]
@@ -297,16 +300,12 @@ def test_a_worker_killed_at_another_moment_leaves_a_job_that_resumes(
         assert runs == [("running",)], runs
         assert row["files_total"] > 10, row
 
-    again = _worker(office, "--burst")
-    _, err = again.communicate(timeout=120)
-    assert again.returncode == 0, err
+    _burst(office)
     row = _job(office, job_id)
     assert row["state"] == "interrupted" and row["lock"] is None, row
 
     resumed = _python(office, "resume", job_id)["job"]  # type: ignore[index]
-    again = _worker(office, "--burst")
-    _, err = again.communicate(timeout=300)
-    assert again.returncode == 0, err
+    _burst(office)
     new = _job(office, resumed)
     assert new["state"] == "done", new
     assert new["files_done"] == new["files_total"]
