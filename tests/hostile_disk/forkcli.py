@@ -301,8 +301,35 @@ def _warm() -> None:
     shutil.rmtree(home)
 
 
+# The modules the corpus's commands (backup, verify, restore, drill, recover) import once
+# Django is set up: imported by the server, not again by each child (a tenth of a second of
+# each child's CPU). None belongs to the job queue's or the web-only apps (a child's
+# command set up without them drops those: ``_as_its_own_process``); what a command of a
+# fresh ``python -m brankas`` process imports is tests/cli/test_startup_imports.py's and
+# tests/cli/test_process_smoke.py's.
+PRELOAD = ("brankas.cli.backup", "brankas.cli.recovery", "brankas.cli.outfile",
+           "brankas.web.backup.services", "brankas.web.backup.restore",
+           "brankas.web.backup.recover", "brankas.web.accounts.early",
+           "brankas.web.accounts.totp", "brankas.web.databases",
+           "brankas.web.custody.services", "django.core.serializers.xml_serializer",
+           "django.core.serializers.jsonl")
+
+
 def serve() -> None:
     _warm()
+    import importlib
+
+    for name in PRELOAD:
+        importlib.import_module(name)
+    # What the warm-up made (the imports, Django's apps and models, the server's settings)
+    # to the collector's permanent generation, as a ``python -m brankas`` process's start-up
+    # does (``brankas.core.startup.collector_paused``): a child's collections do not walk
+    # it, nor write to every object's header and so copy the server's pages into the child
+    # (copy-on-write) as they walk.
+    import gc
+
+    gc.collect()
+    gc.freeze()
     out = sys.stdout.buffer
 
     def say(message: dict[str, Any]) -> None:
