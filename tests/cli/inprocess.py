@@ -18,10 +18,13 @@ from tests import clirun
 T = TypeVar("T")
 
 
-def call(fn: Callable[[], T], *, env: dict[str, str], cwd: Path) -> T:
-    """``fn()`` with Django set up from ``env`` (its data folder, its database), in ``cwd``."""
+def call(fn: Callable[[], T], *, env: dict[str, str], cwd: Path, set_up: bool = True) -> T:
+    """``fn()`` with Django set up from ``env`` (its data folder, its database), in ``cwd``;
+    ``set_up=False``: ``fn`` sets Django up itself (``brankas.instance.start``), as in a
+    fresh process."""
     with clirun._lock, clirun._isolated(env, cwd):
-        from brankas.cli.runtime import setup_django
+        if set_up:
+            from brankas.cli.runtime import setup_django
 
-        setup_django()
+            setup_django()
         return fn()
