@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -109,8 +110,10 @@ class Commands:
         return dict(json.loads(line))
 
     def run(self, args: list[str], env: dict[str, str], cwd: Path, timeout: float,
-            on_hang: Callable[[], None]) -> tuple[int, str, str, bool]:
-        """``brankas ARGS`` in a child of the server: (exit status, stdout, stderr, hung)."""
+            on_hang: Callable[[], None],
+            on_start: Callable[[int], None] | None = None) -> tuple[int, str, str, bool]:
+        """``brankas ARGS`` in a child of the server: (exit status, stdout, stderr, hung);
+        ``on_start(pid)`` once the child runs (``run_killed``)."""
         with self.lock:
             proc = self._start()
             self.count += 1
@@ -121,6 +124,8 @@ class Commands:
             proc.stdin.flush()
             started = self._line(proc, None)
             assert started is not None and "pid" in started, started
+            if on_start is not None:
+                on_start(int(started["pid"]))
             ended = self._line(proc, timeout)
             hung = ended is None
             if hung:
@@ -142,6 +147,36 @@ class Commands:
             done = json.loads(result.read_text(encoding="utf-8"))
             result.unlink()
             return int(done["returncode"]), done["stdout"], done["stderr"], False
+
+    def run_killed(self, args: list[str], env: dict[str, str], cwd: Path, *,
+                   reached: Callable[[], bool], delay: float,
+                   timeout: float = 300) -> tuple[int, str, str]:
+        """``brankas ARGS`` in a child of the server, killed (SIGKILL, the child alone: not
+        its process group, whose helpers must end by themselves) ``delay`` seconds after
+        ``reached()`` (polled every 2 ms) first holds; a child that ends first is not
+        killed. (exit status: -SIGKILL when killed, stdout, stderr)."""
+        done = threading.Event()
+
+        def watch(pid: int) -> None:
+            deadline = time.monotonic() + timeout
+            while not done.is_set() and not reached() and time.monotonic() < deadline:
+                time.sleep(0.002)
+            time.sleep(delay)
+            if not done.is_set():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+
+        def on_start(pid: int) -> None:
+            threading.Thread(target=watch, args=(pid,), name="forkcli-kill",
+                             daemon=True).start()
+
+        try:
+            code, out, err, hung = self.run(args, env, cwd, timeout, on_hang=lambda: None,
+                                            on_start=on_start)
+        finally:
+            done.set()
+        assert not hung, err[-3000:]
+        return code, out, err
 
     def close(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
