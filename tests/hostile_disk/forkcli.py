@@ -149,18 +149,18 @@ class Commands:
             return int(done["returncode"]), done["stdout"], done["stderr"], False
 
     def run_killed(self, args: list[str], env: dict[str, str], cwd: Path, *,
-                   reached: Callable[[], bool], delay: float,
+                   reached: Callable[[], bool], delay: float, poll: float = 0.002,
                    timeout: float = 300) -> tuple[int, str, str]:
         """``brankas ARGS`` in a child of the server, killed (SIGKILL, the child alone: not
         its process group, whose helpers must end by themselves) ``delay`` seconds after
-        ``reached()`` (polled every 2 ms) first holds; a child that ends first is not
+        ``reached()`` (polled every ``poll`` seconds) first holds; a child that ends first is not
         killed. (exit status: -SIGKILL when killed, stdout, stderr)."""
         done = threading.Event()
 
         def watch(pid: int) -> None:
             deadline = time.monotonic() + timeout
             while not done.is_set() and not reached() and time.monotonic() < deadline:
-                time.sleep(0.002)
+                time.sleep(poll)
             time.sleep(delay)
             if not done.is_set():
                 with contextlib.suppress(ProcessLookupError):
