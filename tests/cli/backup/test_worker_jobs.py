@@ -5,11 +5,11 @@ other moments (just after the worker claimed the job, nothing on the disk yet; o
 file was copied, the run being read back, sealed and recorded). Two processes asking for a
 backup to one disk at once: exactly one is queued; two workers over one queue run a job
 once. Real SQLite (the instance's file), real processes where a process is the point (a
-worker killed, two workers at once, the server); the job queued as the web page queues it
-and the workers after a killed one run in this process (tests/cli/inprocess.py,
-tests/clirun.py: another process than the killed worker, without a second of start-up
-each). (One module: its office with the scans, built once per pytest worker, serves them
-all.)"""
+worker killed: a child of the fork server, tests/hostile_disk/forkcli.py; two workers at
+once; the server); the job queued as the web page queues it and the workers after a
+killed one run in this process (tests/cli/inprocess.py, tests/clirun.py: another process
+than the killed worker, without a second of start-up each). (One module: its office with
+the scans, built once per pytest worker, serves them all.)"""
 
 from __future__ import annotations
 
@@ -27,10 +27,11 @@ import pytest
 from tests.cli import inprocess
 from tests.cli.backup.conftest import Office
 from tests.conftest import cli, cli_env
+from tests.hostile_disk import forkcli, harness
 
 REPO = Path(__file__).resolve().parents[3]
 
-pytestmark = [pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX"),
+pytestmark = [pytest.mark.skipif(not forkcli.available(), reason="SIGKILL and fork are POSIX"),
               pytest.mark.slow]
 
 # What a web process does when the backup form is posted (ui.backup.views.backup_page calls
@@ -135,18 +136,10 @@ def racing(office: Office, what: str, rounds: list[list[str]]) -> Iterator[list[
             proc.communicate()
 
 
-def _worker(office: Office, *extra: str, kill: str = "") -> subprocess.Popen[str]:
-    """``python -m brankas worker``; with ``kill`` (``module:attribute:N:when``,
-    tests/cli/keys/killpoint.py), the same command killed (SIGKILL, by itself) at that
-    point of its work: at the moment named, never a moment earlier or later."""
-    env = _env(office)
-    entry = "brankas"
-    if kill:
-        entry = "tests.cli.keys.killpoint"
-        env["BRANKAS_TEST_KILL"] = kill
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    return subprocess.Popen([sys.executable, "-m", entry, "worker", "--interval", "0.2",
-                             *extra], env=env, cwd=office.base, text=True,
+def _worker(office: Office, *extra: str) -> subprocess.Popen[str]:
+    """``python -m brankas worker``."""
+    return subprocess.Popen([sys.executable, "-m", "brankas", "worker", "--interval", "0.2",
+                             *extra], env=_env(office), cwd=office.base, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
@@ -160,15 +153,17 @@ def _burst(office: Office) -> None:
     assert r.returncode == 0, r.stdout + r.stderr
 
 
-def _killed(worker: subprocess.Popen[str]) -> None:
-    """The worker ended, killed at its kill point (not ended by itself, not failed)."""
-    try:
-        _, err = worker.communicate(timeout=120)
-    except subprocess.TimeoutExpired:  # the point never reached: the worker waits on
-        worker.kill()
-        _, err = worker.communicate()
-        raise AssertionError(f"the worker was not killed at its point\n{err[-3000:]}") from None
-    assert worker.returncode == -signal.SIGKILL, (worker.returncode, err[-3000:])
+def _killed(office: Office, kill: str) -> None:
+    """``brankas worker`` in a process of its own (a child of the fork server,
+    tests/hostile_disk/forkcli.py: no interpreter and Django start-up), killed (SIGKILL, by
+    itself) at the point ``kill`` (``module:attribute:N:when``, tests/cli/keys/killpoint.py)
+    of its work: at the moment named, never a moment earlier or later. It ended killed
+    there (not ended by itself, not failed; not still waiting after 120 s)."""
+    env = {**_env(office), "BRANKAS_TEST_KILL": kill}
+    code, _, err, hung = harness._commands().run(
+        ["worker", "--interval", "0.2"], env, office.base, 120, on_hang=lambda: None)
+    assert not hung, f"the worker was not killed at its point\n{err[-3000:]}"
+    assert code == -signal.SIGKILL, (code, err[-3000:])
 
 
 def _job(office: Office, job_id: str) -> dict:
@@ -190,7 +185,7 @@ def test_a_worker_killed_mid_backup_leaves_an_interrupted_job_that_resumes(
     assert _job(office, job_id)["state"] == "queued"
     # Mid-backup: killed just after the fifth file's copy was counted (the first progress,
     # 0 of the total, is on the row at once), with more than as many left to copy.
-    _killed(_worker(office, kill="brankas.web.jobs.services:JobRun.progress:6:after"))
+    _killed(office, "brankas.web.jobs.services:JobRun.progress:6:after")
     row = _job(office, job_id)
     # Killed mid-backup: the row still says running (nobody was left to say otherwise),
     # and so does the backup's own record of its run.
@@ -290,7 +285,7 @@ def test_a_worker_killed_at_another_moment_leaves_a_job_that_resumes(
     office = scanned_office  # its archive of scans imported, its OCR jobs run
     disk = office.base / "disk-k"
     job_id = _python(office, "exclusive", str(disk))["job"]  # type: ignore[index]
-    _killed(_worker(office, kill=MOMENTS[moment]))
+    _killed(office, MOMENTS[moment])
     row = _job(office, job_id)
     assert row["state"] == "running", (moment, row)  # nobody left to say otherwise
     runs = office.sql("select status from backup_backuprun order by number")
