@@ -41,6 +41,9 @@ from tests import costs
 ROOT = Path(__file__).resolve().parents[2]
 # Names the migrated tables the server's warm-up starts from (``Commands._migrated``).
 MIGRATED = "FORKCLI_MIGRATED_DATABASE"
+# In a command's environment: Python code the child runs before the command (its globals:
+# ``env``, the command's environment), e.g. a kill point of a test's own.
+PRELUDE = "FORKCLI_PRELUDE"
 
 
 def available() -> bool:
@@ -226,6 +229,9 @@ def _child(request: dict[str, Any]) -> None:
             from tests.cli.keys import killpoint
 
             killpoint.install(request["env"])
+        prelude = request["env"].get(PRELUDE)
+        if prelude:  # a test's code run in the child first (its own kill points)
+            exec(compile(prelude, PRELUDE, "exec"), {"env": request["env"]})  # noqa: S102
         r = clirun.run_in_process(request["args"], env=request["env"],
                                   cwd=Path(request["cwd"]))
         stdout, stderr = r.stdout, r.stderr
