@@ -362,15 +362,6 @@ def serve() -> None:
 
     for name in PRELOAD:
         importlib.import_module(name)
-    # What the warm-up made (the imports, Django's apps and models, the server's settings)
-    # to the collector's permanent generation, as a ``python -m brankas`` process's start-up
-    # does (``brankas.core.startup.collector_paused``): a child's collections do not walk
-    # it, nor write to every object's header and so copy the server's pages into the child
-    # (copy-on-write) as they walk.
-    import gc
-
-    gc.collect()
-    gc.freeze()
     out = sys.stdout.buffer
 
     def say(message: dict[str, Any]) -> None:
