@@ -23,6 +23,7 @@ from types import SimpleNamespace
 import pytest
 
 from tests import pg
+from tests.cli import inprocess
 from tests.conftest import PASSWORDS, cli, make_pdf, quick_key_making
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -138,6 +139,37 @@ def _registering(office: SimpleNamespace, direction: str, label: str, count: int
                             env=_child_env(office))
 
 
+def _registered_here(office: SimpleNamespace, direction: str, label: str, count: int,
+                     scratch: Path) -> list[str]:
+    """``CHILD``'s registrations in this process, as a process of its own would run them
+    (tests/cli/inprocess.py): the documents there before the processes start."""
+    files = []
+    for i in range(count):
+        path = scratch / f"{label}-{i}.pdf"
+        make_pdf(path, text=f"{direction} {label} {i}")
+        files.append(path)
+
+    def register() -> list[str]:
+        from brankas.core.register import metadata
+        from brankas.core.register.intake import InputFile
+        from brankas.web.accounts.models import User
+        from brankas.web.documents.services import document_register, document_view
+
+        user = User.objects.get(username="operator")
+        out = []
+        for n, path in enumerate(files):
+            meta = metadata.build(direction=direction,
+                                  classification="rahasia" if n % 2 else "biasa",
+                                  number=str(n + 1), doc_date="2026-11-20", subject="Serentak",
+                                  correspondent="Uji")
+            doc = document_register(actor=user, meta=meta, files=[InputFile.from_path(path)])
+            out.append(doc.agenda)
+            document_view(actor=user, agenda=doc.agenda, via="test")
+        return out
+
+    return inprocess.call(register, env=_child_env(office), cwd=scratch)
+
+
 def _sql(url: str, query: str, *params: object) -> list[tuple]:  # type: ignore[type-arg]
     import psycopg
 
@@ -193,7 +225,8 @@ def _decrypt(office: SimpleNamespace, path: Path) -> bytes:
 
 def test_a_backup_while_registering_copies_what_its_snapshot_holds(pg_office, tmp_path) -> None:  # type: ignore[no-untyped-def]
     # Documents before, and registrations going on while the backup runs.
-    _agendas([_registering(pg_office, "penerimaan", "before", 2, tmp_path)])
+    before = _registered_here(pg_office, "penerimaan", "before", 2, tmp_path)
+    assert len(before) == 2
     disk = tmp_path / "disk"
     backup = subprocess.Popen(
         [sys.executable, "-m", "brankas", "backup", str(disk), "--json"],
@@ -210,7 +243,7 @@ def test_a_backup_while_registering_copies_what_its_snapshot_holds(pg_office, tm
     snapshot = json.loads(_decrypt(pg_office, folder / "database.json.age"))
     in_snapshot = {o["fields"]["agenda"]: o["fields"]["stored_path"] for o in snapshot
                    if o["model"] == "documents.document"}
-    assert len(in_snapshot) >= 2
+    assert len(in_snapshot) >= 2 and set(before) <= set(in_snapshot)
     # The files copied: exactly the snapshot's documents.
     copied = {line.split(maxsplit=1)[1].removeprefix("data/")
               for line in (disk / "manifest-sha256.txt").read_text().splitlines()}

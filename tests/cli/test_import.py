@@ -5,14 +5,12 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import PASSWORDS, cli, make_jpeg, make_pdf
+from tests.hostile_disk import forkcli, harness
 
 
 def build_tree(root: Path, n_per_folder: int = 3) -> dict[str, int]:
@@ -82,6 +80,7 @@ def test_import_infers_folders_and_skips_on_rerun(run_cli, cli_office, cli_home,
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not forkcli.available(), reason="SIGKILL and fork are POSIX")
 def test_import_resumes_after_being_killed(cli_office, cli_home, tmp_path):
     old = tmp_path / "arsip-lama"
     for i in range(240):
@@ -91,18 +90,19 @@ def test_import_resumes_after_being_killed(cli_office, cli_home, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRANKAS_")}
     env.update({"BRANKAS_HOME": str(cli_home), "BRANKAS_USER": "operator",
                 "BRANKAS_PASSWORD": PASSWORDS["operator"], "BRANKAS_LANG": "en"})
-    proc = subprocess.Popen([sys.executable, "-m", "brankas", "import", str(old)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
+
+    def fifty_in() -> bool:
         try:
-            if len(rows(cli_home)) >= 50:
-                break
+            return len(rows(cli_home)) >= 50
         except sqlite3.OperationalError:
-            pass
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+            return False
+
+    # The real command in a process of its own (a child of the fork server,
+    # tests/hostile_disk/forkcli.py), killed (SIGKILL) once 50 documents are recorded.
+    code, _, err = harness._commands().run_killed(
+        ["import", str(old)], env, tmp_path, reached=fifty_in, delay=0, poll=0.05,
+        timeout=120)
+    assert code == -signal.SIGKILL, err[-3000:]
     partial = len(rows(cli_home))
     assert 0 < partial < 240, "the import should have been cut off midway"
     # Every committed record points at a file. A kill between the filing of a batch and its

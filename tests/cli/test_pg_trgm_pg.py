@@ -36,11 +36,13 @@ def _database_not_owned(password: str) -> tuple[str, str]:
 
 
 def _init(tmp_path: Path, url: str, tag: str):  # type: ignore[no-untyped-def]
+    """``brankas init`` on ``url``, in this process (tests/clirun.py: a PostgreSQL database
+    is migrated for real; ``init`` as a process: tests/cli/test_process_smoke.py)."""
     password = tmp_path / "admin.pw"
     password.write_text("Adm1n-Pass-Kuat-2026!x\n")
     return cli(tmp_path / f"home-{tag}", tmp_path, "init", "--office", "Dinas Uji",
                "--admin", "admin", "--password-file", str(password),
-               env={"BRANKAS_DATABASE_URL": url}, process=True)
+               env={"BRANKAS_DATABASE_URL": url})
 
 
 def test_a_role_that_may_not_create_pg_trgm_is_told_what_to_do(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ does need is (so the check cannot pass on a process that imported nothing)."""
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import subprocess
@@ -63,8 +64,11 @@ NEEDED = ["django.db.models", "argon2", "brankas.web.accounts.services",
           "brankas.web.documents.selectors", "brankas.cli.documents"]
 
 
+@functools.cache
 def _report_of(home: Path, scratch: Path, *args: str) -> dict[str, Any]:
-    out = scratch / "modules.json"
+    """What the process of ``brankas ARGS`` reported; one process for each ``ARGS`` (the
+    tests that read different facts of one command's start-up share it: read only)."""
+    out = scratch / f"modules-{len(list(scratch.glob('modules-*.json')))}.json"
     env = cli_env(home, scratch, user="admin")
     r = subprocess.run([sys.executable, "-c", RUN_AND_REPORT, str(out), *args], env=env,
                        cwd=scratch, text=True, capture_output=True, timeout=120,

@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,9 @@ from tests import costs
 ROOT = Path(__file__).resolve().parents[2]
 # Names the migrated tables the server's warm-up starts from (``Commands._migrated``).
 MIGRATED = "FORKCLI_MIGRATED_DATABASE"
+# In a command's environment: Python code the child runs before the command (its globals:
+# ``env``, the command's environment), e.g. a kill point of a test's own.
+PRELUDE = "FORKCLI_PRELUDE"
 
 
 def available() -> bool:
@@ -109,8 +113,10 @@ class Commands:
         return dict(json.loads(line))
 
     def run(self, args: list[str], env: dict[str, str], cwd: Path, timeout: float,
-            on_hang: Callable[[], None]) -> tuple[int, str, str, bool]:
-        """``brankas ARGS`` in a child of the server: (exit status, stdout, stderr, hung)."""
+            on_hang: Callable[[], None],
+            on_start: Callable[[int], None] | None = None) -> tuple[int, str, str, bool]:
+        """``brankas ARGS`` in a child of the server: (exit status, stdout, stderr, hung);
+        ``on_start(pid)`` once the child runs (``run_killed``)."""
         with self.lock:
             proc = self._start()
             self.count += 1
@@ -121,6 +127,8 @@ class Commands:
             proc.stdin.flush()
             started = self._line(proc, None)
             assert started is not None and "pid" in started, started
+            if on_start is not None:
+                on_start(int(started["pid"]))
             ended = self._line(proc, timeout)
             hung = ended is None
             if hung:
@@ -142,6 +150,36 @@ class Commands:
             done = json.loads(result.read_text(encoding="utf-8"))
             result.unlink()
             return int(done["returncode"]), done["stdout"], done["stderr"], False
+
+    def run_killed(self, args: list[str], env: dict[str, str], cwd: Path, *,
+                   reached: Callable[[], bool], delay: float, poll: float = 0.002,
+                   timeout: float = 300) -> tuple[int, str, str]:
+        """``brankas ARGS`` in a child of the server, killed (SIGKILL, the child alone: not
+        its process group, whose helpers must end by themselves) ``delay`` seconds after
+        ``reached()`` (polled every ``poll`` seconds) first holds; a child that ends first is not
+        killed. (exit status: -SIGKILL when killed, stdout, stderr)."""
+        done = threading.Event()
+
+        def watch(pid: int) -> None:
+            deadline = time.monotonic() + timeout
+            while not done.is_set() and not reached() and time.monotonic() < deadline:
+                time.sleep(poll)
+            time.sleep(delay)
+            if not done.is_set():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+
+        def on_start(pid: int) -> None:
+            threading.Thread(target=watch, args=(pid,), name="forkcli-kill",
+                             daemon=True).start()
+
+        try:
+            code, out, err, hung = self.run(args, env, cwd, timeout, on_hang=lambda: None,
+                                            on_start=on_start)
+        finally:
+            done.set()
+        assert not hung, err[-3000:]
+        return code, out, err
 
     def close(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -191,6 +229,9 @@ def _child(request: dict[str, Any]) -> None:
             from tests.cli.keys import killpoint
 
             killpoint.install(request["env"])
+        prelude = request["env"].get(PRELUDE)
+        if prelude:  # a test's code run in the child first (its own kill points)
+            exec(compile(prelude, PRELUDE, "exec"), {"env": request["env"]})  # noqa: S102
         r = clirun.run_in_process(request["args"], env=request["env"],
                                   cwd=Path(request["cwd"]))
         stdout, stderr = r.stdout, r.stderr
@@ -301,8 +342,26 @@ def _warm() -> None:
     shutil.rmtree(home)
 
 
+# The modules the corpus's commands (backup, verify, restore, drill, recover) import once
+# Django is set up: imported by the server, not again by each child (a tenth of a second of
+# each child's CPU). None belongs to the job queue's or the web-only apps (a child's
+# command set up without them drops those: ``_as_its_own_process``); what a command of a
+# fresh ``python -m brankas`` process imports is tests/cli/test_startup_imports.py's and
+# tests/cli/test_process_smoke.py's.
+PRELOAD = ("brankas.cli.backup", "brankas.cli.recovery", "brankas.cli.outfile",
+           "brankas.web.backup.services", "brankas.web.backup.restore",
+           "brankas.web.backup.recover", "brankas.web.accounts.early",
+           "brankas.web.accounts.totp", "brankas.web.databases",
+           "brankas.web.custody.services", "django.core.serializers.xml_serializer",
+           "django.core.serializers.jsonl")
+
+
 def serve() -> None:
     _warm()
+    import importlib
+
+    for name in PRELOAD:
+        importlib.import_module(name)
     out = sys.stdout.buffer
 
     def say(message: dict[str, Any]) -> None:

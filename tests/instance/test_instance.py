@@ -114,13 +114,27 @@ def _calls(path: Path) -> list[tuple[str, int]]:
     return out
 
 
+@functools.cache
+def _text(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def _mentioning(*words: str) -> list[Path]:
+    """The source files whose text holds one of ``words`` at all: only they can hold a call
+    of such a name or an import of such a module (the others are not parsed: parsing the
+    whole tree and walking it costs seconds)."""
+    return [path for path in sorted(SRC.rglob("*.py"))
+            if any(word in _text(path) for word in words)]
+
+
 def test_migrating_tightening_and_setting_django_up_live_in_the_instance_service() -> None:
     found: dict[str, set[str]] = {}
-    for path in SRC.rglob("*.py"):
+    names = {"call_command", "tighten", "setup", "execute_from_command_line"}
+    for path in _mentioning(*names):
         if "migrations" in path.parts:
             continue
         for name, _line in _calls(path):
-            if name in {"call_command", "tighten", "setup", "execute_from_command_line"}:
+            if name in names:
                 found.setdefault(name, set()).add(path.relative_to(SRC).as_posix())
     assert found == {
         "call_command": {"instance/__init__.py"},
@@ -143,8 +157,11 @@ def test_no_service_imports_or_runs_the_command_line() -> None:
     """Nothing below the interfaces imports ``brankas.cli`` or starts ``python -m
     brankas``: the web's drill runs the instance module, never the command."""
     problems = []
+    # (A file that names neither ``brankas.cli`` nor ``-m`` can do neither.)
     for folder in ("core", "web", "instance"):
-        for path in (SRC / folder).rglob("*.py"):
+        for path in _mentioning("brankas.cli", "-m"):
+            if not path.is_relative_to(SRC / folder):
+                continue
             for node in ast.walk(_tree(path)):
                 names = []
                 if isinstance(node, ast.ImportFrom) and node.module:

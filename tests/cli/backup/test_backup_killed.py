@@ -8,8 +8,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,22 +16,21 @@ import pytest
 
 from tests.cli.backup.conftest import Office, import_scans, manifest, recorded_on, validate
 from tests.conftest import PASSWORDS
+from tests.hostile_disk import forkcli, harness
 
-pytestmark = [pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX"),
+pytestmark = [pytest.mark.skipif(not forkcli.available(), reason="SIGKILL and fork are POSIX"),
               pytest.mark.slow]
 
 DOCS, SIZE = 30, 1_200_000
 
 
-def _start(office: Office, dest: Path) -> subprocess.Popen[str]:
+def _env(office: Office) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRANKAS_")}
     (office.base / "tmp").mkdir(exist_ok=True)
     env.update({"BRANKAS_HOME": str(office.home), "BRANKAS_LANG": "en",
                 "TMPDIR": str(office.base / "tmp"), "BRANKAS_USER": "operator",
                 "BRANKAS_PASSWORD": PASSWORDS["operator"]})
-    return subprocess.Popen([sys.executable, "-m", "brankas", "backup", str(dest), "--json"],
-                            env=env, cwd=office.base, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return env
 
 
 def _archive_files(disk: Path) -> int:
@@ -67,31 +64,33 @@ def test_runs_killed_mid_copy_resume_into_a_valid_bag(office: Office) -> None:
         before = set(manifest(office.disk))
         began = time.time() - 0.01  # file times may lag the clock a little
         (previous,) = office.sql("select max(number) from backup_backuprun")[0]
-        child = _start(office, office.disk)
-        deadline = time.monotonic() + 60
+        # The real ``brankas backup`` in a process of its own (a child of the fork server,
+        # tests/hostile_disk/forkcli.py: the kill falls in the backup, not in an
+        # interpreter's start-up), killed (SIGKILL) once the condition below holds.
         # This run's copies, not the previous killed run's being finished as the disk is
-        # opened (before this run has a number): wait for the run's entry first.
-        while (office.sql("select max(number) from backup_backuprun")[0][0] == previous
-               and child.poll() is None):
-            assert time.monotonic() < deadline
-            time.sleep(0.002)
-        if attempt < 3:
-            # Mid-copy: once a random number of verified copies wait in the staging
-            # folder, plus a random instant (staging write, fsync, read-back).
-            target = rng.randint(1, DOCS // 2)
-            while _staged_files(office.disk, began) < target and child.poll() is None:
-                assert time.monotonic() < deadline
-                time.sleep(0.002)
-            time.sleep(rng.uniform(0, 0.03))
-        else:
+        # opened (before this run has a number): the run's entry first.
+        seen: dict[str, int] = {}
+
+        def reached(previous: int = previous, began: float = began, attempt: int = attempt,
+                    target: int = rng.randint(1, DOCS // 2), seen: dict[str, int] = seen
+                    ) -> bool:
+            if "have" not in seen:
+                if office.sql("select max(number) from backup_backuprun")[0][0] == previous:
+                    return False
+                seen["have"] = _archive_files(office.disk)
+            if attempt < 3:
+                # Mid-copy: once a random number of verified copies wait in the staging
+                # folder, plus a random instant (staging write, fsync, read-back).
+                return _staged_files(office.disk, began) >= target
             # At the checkpoint: as soon as the copies are being moved into data/.
-            have = _archive_files(office.disk)
-            while _archive_files(office.disk) == have and child.poll() is None:
-                assert time.monotonic() < deadline
-                time.sleep(0.0005)
-        child.send_signal(signal.SIGKILL)
-        child.communicate(timeout=60)
-        if child.returncode != -signal.SIGKILL:
+            return _archive_files(office.disk) != seen["have"]
+
+        code, _, err = harness._commands().run_killed(
+            ["backup", str(office.disk), "--json"], _env(office), office.base,
+            reached=reached, delay=rng.uniform(0, 0.03) if attempt < 3 else 0,
+            poll=0.002 if attempt < 3 else 0.0005, timeout=60)
+        assert code in (0, -signal.SIGKILL), err[-3000:]
+        if code != -signal.SIGKILL:
             continue  # it finished first
         kills += 1
         (last,) = office.sql("select max(number) from backup_backuprun")[0]

@@ -5,28 +5,30 @@ segment and the seal were renamed into ``data/`` and before the manifest names t
 After each kill the disk verifies (or the next run repairs the window), the next run
 completes and continues the log from the last sealed segment, and a recover rebuilds the
 whole log. The kill points are injected in the child process around the real code (the
-bag's fault hooks, ``core.disk.state.Hooks``, and the run's file writer)."""
+bag's fault hooks, ``core.disk.state.Hooks``, and the run's file writer); the child is one
+of the fork server's (tests/hostile_disk/forkcli.py: no interpreter and Django start-up)."""
 
 from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 
 import pytest
 
 from brankas.core.disk import segments as segs
 from tests.cli.backup.conftest import Office, manifest
 from tests.conftest import PASSWORDS
+from tests.hostile_disk import forkcli, harness
 
-pytestmark = [pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX"),
+pytestmark = [pytest.mark.skipif(not forkcli.available(), reason="SIGKILL and fork are POSIX"),
               pytest.mark.slow]
 
-CHILD = r"""
-import contextlib, dataclasses, os, runpy, signal, sys
+# Run in the killed command's process before the command (tests/hostile_disk/forkcli.py:
+# the command a child of the fork server, in a process of its own).
+PRELUDE = r"""
+import contextlib, dataclasses, os, signal
 
-point = sys.argv[1]
+point = env["BRANKAS_TEST_POINT"]
 
 
 def die():
@@ -67,19 +69,17 @@ else:
         return original(self, batch, *args, **kwargs)
 
     state.BagState._write_commit = write_commit
-sys.argv = ["brankas", "backup", sys.argv[2], "--json"]
-runpy.run_module("brankas", run_name="__main__")
 """
 
 
 def _killed_run(office: Office, point: str) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRANKAS_")}
     env.update({"BRANKAS_HOME": str(office.home), "BRANKAS_LANG": "en",
-                "BRANKAS_USER": "operator", "BRANKAS_PASSWORD": PASSWORDS["operator"]})
-    proc = subprocess.run([sys.executable, "-c", CHILD, point, str(office.disk)], env=env,
-                          cwd=office.base, capture_output=True, text=True, timeout=300,
-                          check=False)
-    assert proc.returncode == -signal.SIGKILL, (point, proc.returncode, proc.stderr[-2000:])
+                "BRANKAS_USER": "operator", "BRANKAS_PASSWORD": PASSWORDS["operator"],
+                "BRANKAS_TEST_POINT": point, forkcli.PRELUDE: PRELUDE})
+    code, _, err, hung = harness._commands().run(
+        ["backup", str(office.disk), "--json"], env, office.base, 300, on_hang=lambda: None)
+    assert not hung and code == -signal.SIGKILL, (point, code, err[-2000:])
 
 
 def _sealed_ranges(office: Office) -> list[tuple[int, int]]:

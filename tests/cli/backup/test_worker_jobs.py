@@ -4,8 +4,12 @@ interrupted, a resumed job completes the backup and the disk verifies; likewise 
 other moments (just after the worker claimed the job, nothing on the disk yet; once every
 file was copied, the run being read back, sealed and recorded). Two processes asking for a
 backup to one disk at once: exactly one is queued; two workers over one queue run a job
-once. Real SQLite (the instance's file), real processes. (One module: its office with the
-scans, built once per pytest worker, serves them all.)"""
+once. Real SQLite (the instance's file), real processes where a process is the point (a
+worker killed: a child of the fork server, tests/hostile_disk/forkcli.py; two workers at
+once; the server); the job queued as the web page queues it and the workers after a
+killed one run in this process (tests/cli/inprocess.py, tests/clirun.py: another process
+than the killed worker, without a second of start-up each). (One module: its office with
+the scans, built once per pytest worker, serves them all.)"""
 
 from __future__ import annotations
 
@@ -20,38 +24,38 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli import inprocess
 from tests.cli.backup.conftest import Office
-from tests.conftest import cli_env
+from tests.conftest import cli, cli_env
+from tests.hostile_disk import forkcli, harness
 
 REPO = Path(__file__).resolve().parents[3]
 
-pytestmark = [pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX"),
+pytestmark = [pytest.mark.skipif(not forkcli.available(), reason="SIGKILL and fork are POSIX"),
               pytest.mark.slow]
 
 # What a web process does when the backup form is posted (ui.backup.views.backup_page calls
-# this service): record the job and queue it. Run as a process of its own against the home.
-ENQUEUE = """
-import json, sys
-from brankas.cli.runtime import setup_django
-setup_django()
-from brankas.web.accounts.models import User
-from brankas.web.jobs import services
-what, arg = sys.argv[1], sys.argv[2]
-if what == "resume":
-    from brankas.web.jobs.models import Job
-    job = services.job_resume(job=Job.objects.get(pk=arg),
-                              user=User.objects.get(username="operator"))
-    print(json.dumps({"job": job.pk}))
-    sys.exit(0)
-try:
-    job = services.job_create(kind="backup", user=User.objects.get(username="operator"),
-                              dest=arg, params={"dest": arg, "label": None},
-                              exclusive=what == "exclusive")
-except services.JobBusy as exc:
-    print(json.dumps({"busy": exc.job.pk}))
-else:
-    print(json.dumps({"job": job.pk}))
-"""
+# this service): record the job and queue it; or the page's resume button. Run in this
+# process against the office's home and database (tests/cli/inprocess.py), as a process of
+# its own would (the workers that run the jobs are processes, or the in-process command).
+def _enqueue(what: str, arg: str) -> dict:
+    from brankas.web.accounts.models import User
+    from brankas.web.jobs import services
+
+    if what == "resume":
+        from brankas.web.jobs.models import Job
+
+        job = services.job_resume(job=Job.objects.get(pk=arg),
+                                  user=User.objects.get(username="operator"))
+        return {"job": job.pk}
+    try:
+        job = services.job_create(kind="backup", user=User.objects.get(username="operator"),
+                                  dest=arg, params={"dest": arg, "label": None},
+                                  exclusive=what == "exclusive")
+    except services.JobBusy as exc:
+        return {"busy": exc.job.pk}
+    return {"job": job.pk}
+
 
 # Two web processes asking at once, round after round: one launcher sets Django up and
 # imports the services once (no database connection open: each child opens its own), then
@@ -98,15 +102,9 @@ def _env(office: Office) -> dict[str, str]:
     return {**cli_env(office.home, office.base), **getattr(office, "extra_env", {})}
 
 
-def _python(office: Office, *args: str, wait: bool = True) -> subprocess.Popen[str] | dict:
-    env = _env(office)
-    proc = subprocess.Popen([sys.executable, "-c", ENQUEUE, *args], env=env, cwd=office.base,
-                            text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    if not wait:
-        return proc
-    out, err = proc.communicate(timeout=120)
-    assert proc.returncode == 0, err
-    return json.loads(out)
+def _python(office: Office, what: str, arg: str) -> dict:
+    """``_enqueue(what, arg)`` against the office (its home, its database)."""
+    return inprocess.call(lambda: _enqueue(what, arg), env=_env(office), cwd=office.base)
 
 
 def racing(office: Office, what: str, rounds: list[list[str]]) -> Iterator[list[dict]]:
@@ -138,30 +136,34 @@ def racing(office: Office, what: str, rounds: list[list[str]]) -> Iterator[list[
             proc.communicate()
 
 
-def _worker(office: Office, *extra: str, kill: str = "") -> subprocess.Popen[str]:
-    """``python -m brankas worker``; with ``kill`` (``module:attribute:N:when``,
-    tests/cli/keys/killpoint.py), the same command killed (SIGKILL, by itself) at that
-    point of its work: at the moment named, never a moment earlier or later."""
-    env = _env(office)
-    entry = "brankas"
-    if kill:
-        entry = "tests.cli.keys.killpoint"
-        env["BRANKAS_TEST_KILL"] = kill
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    return subprocess.Popen([sys.executable, "-m", entry, "worker", "--interval", "0.2",
-                             *extra], env=env, cwd=office.base, text=True,
+def _worker(office: Office, *extra: str) -> subprocess.Popen[str]:
+    """``python -m brankas worker``."""
+    return subprocess.Popen([sys.executable, "-m", "brankas", "worker", "--interval", "0.2",
+                             *extra], env=_env(office), cwd=office.base, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
-def _killed(worker: subprocess.Popen[str]) -> None:
-    """The worker ended, killed at its kill point (not ended by itself, not failed)."""
-    try:
-        _, err = worker.communicate(timeout=120)
-    except subprocess.TimeoutExpired:  # the point never reached: the worker waits on
-        worker.kill()
-        _, err = worker.communicate()
-        raise AssertionError(f"the worker was not killed at its point\n{err[-3000:]}") from None
-    assert worker.returncode == -signal.SIGKILL, (worker.returncode, err[-3000:])
+def _burst(office: Office) -> None:
+    """``brankas worker --burst`` in this process (tests/clirun.py): the next worker after a
+    killed one (another process than the killed one: at its start it finds the job's
+    process gone), then the worker that runs the resumed job to its end. The workers killed
+    at their points, two workers at once and the server's embedded worker are processes."""
+    r = cli(office.home, office.base, "worker", "--interval", "0.2", "--burst",
+            env=getattr(office, "extra_env", None))
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def _killed(office: Office, kill: str) -> None:
+    """``brankas worker`` in a process of its own (a child of the fork server,
+    tests/hostile_disk/forkcli.py: no interpreter and Django start-up), killed (SIGKILL, by
+    itself) at the point ``kill`` (``module:attribute:N:when``, tests/cli/keys/killpoint.py)
+    of its work: at the moment named, never a moment earlier or later. It ended killed
+    there (not ended by itself, not failed; not still waiting after 120 s)."""
+    env = {**_env(office), "BRANKAS_TEST_KILL": kill}
+    code, _, err, hung = harness._commands().run(
+        ["worker", "--interval", "0.2"], env, office.base, 120, on_hang=lambda: None)
+    assert not hung, f"the worker was not killed at its point\n{err[-3000:]}"
+    assert code == -signal.SIGKILL, (code, err[-3000:])
 
 
 def _job(office: Office, job_id: str) -> dict:
@@ -183,7 +185,7 @@ def test_a_worker_killed_mid_backup_leaves_an_interrupted_job_that_resumes(
     assert _job(office, job_id)["state"] == "queued"
     # Mid-backup: killed just after the fifth file's copy was counted (the first progress,
     # 0 of the total, is on the row at once), with more than as many left to copy.
-    _killed(_worker(office, kill="brankas.web.jobs.services:JobRun.progress:6:after"))
+    _killed(office, "brankas.web.jobs.services:JobRun.progress:6:after")
     row = _job(office, job_id)
     # Killed mid-backup: the row still says running (nobody was left to say otherwise),
     # and so does the backup's own record of its run.
@@ -192,9 +194,7 @@ def test_a_worker_killed_mid_backup_leaves_an_interrupted_job_that_resumes(
                       row["run_number"]) == [("running",)]
 
     # The next worker, at its start, finds the job's process gone: interrupted, resumable.
-    again = _worker(office, "--burst")
-    out, err = again.communicate(timeout=120)
-    assert again.returncode == 0, err
+    _burst(office)
     row = _job(office, job_id)
     assert row["state"] == "interrupted" and row["error_code"] == "job_interrupted_resumable"
     assert row["resumable"] and row["lock"] is None
@@ -203,9 +203,7 @@ def test_a_worker_killed_mid_backup_leaves_an_interrupted_job_that_resumes(
 
     # Resumed (the page's button): a new job continuing it, run to the end.
     resumed = _python(office, "resume", job_id)["job"]  # type: ignore[index]
-    again = _worker(office, "--burst")
-    out, err = again.communicate(timeout=300)
-    assert again.returncode == 0, err
+    _burst(office)
     new = _job(office, resumed)
     assert new["state"] == "done", new
     assert new["resumed_from_id"] == job_id and new["files_done"] == new["files_total"]
@@ -287,7 +285,7 @@ def test_a_worker_killed_at_another_moment_leaves_a_job_that_resumes(
     office = scanned_office  # its archive of scans imported, its OCR jobs run
     disk = office.base / "disk-k"
     job_id = _python(office, "exclusive", str(disk))["job"]  # type: ignore[index]
-    _killed(_worker(office, kill=MOMENTS[moment]))
+    _killed(office, MOMENTS[moment])
     row = _job(office, job_id)
     assert row["state"] == "running", (moment, row)  # nobody left to say otherwise
     runs = office.sql("select status from backup_backuprun order by number")
@@ -297,16 +295,12 @@ def test_a_worker_killed_at_another_moment_leaves_a_job_that_resumes(
         assert runs == [("running",)], runs
         assert row["files_total"] > 10, row
 
-    again = _worker(office, "--burst")
-    _, err = again.communicate(timeout=120)
-    assert again.returncode == 0, err
+    _burst(office)
     row = _job(office, job_id)
     assert row["state"] == "interrupted" and row["lock"] is None, row
 
     resumed = _python(office, "resume", job_id)["job"]  # type: ignore[index]
-    again = _worker(office, "--burst")
-    _, err = again.communicate(timeout=300)
-    assert again.returncode == 0, err
+    _burst(office)
     new = _job(office, resumed)
     assert new["state"] == "done", new
     assert new["files_done"] == new["files_total"]

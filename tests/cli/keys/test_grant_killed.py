@@ -13,8 +13,6 @@ import random
 import secrets
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -23,10 +21,11 @@ import pytest
 from brankas.core import crypto, sealing
 from tests.cli.keys.newholder import KABID2_PASSPHRASE, add_kabid2
 from tests.conftest import cli_env, make_pdf
+from tests.hostile_disk import forkcli, harness
 from tests.identities import identity_from_key_file, opens
 from tests.leakscan import SHARED_TEMP, scan_for
 
-pytestmark = [pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX"),
+pytestmark = [pytest.mark.skipif(not forkcli.available(), reason="SIGKILL and fork are POSIX"),
               pytest.mark.slow]
 
 DOCS = 200
@@ -80,7 +79,7 @@ def test_a_grant_killed_at_random_points_leaves_every_document_openable(
     add_kabid2(run_cli, tmp_path)
 
     env = cli_env(cli_home, tmp_path, user="kabid")
-    args = [sys.executable, "-m", "brankas", "key", "grant", "--to", "kabid2",
+    args = ["key", "grant", "--to", "kabid2",
             "--passphrase-file", str(cli_office.secrets / "kabid.pp"), "--json"]
     archive = cli_home / "arsip"
     rng = random.Random()
@@ -89,19 +88,16 @@ def test_a_grant_killed_at_random_points_leaves_every_document_openable(
         before = _versions(archive)
         if before >= DOCS - 10:
             break
-        child = subprocess.Popen(args, env=env, cwd=tmp_path, text=True,
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        # Once a random number of further files are re-encrypted, plus a random instant
-        # inside the next file's step (staging, publishing, commit, unlink).
+        # The real command in a process of its own (a child of the fork server,
+        # tests/hostile_disk/forkcli.py: no interpreter and Django start-up to wait
+        # through), killed once a random number of further files are re-encrypted, plus a
+        # random instant inside the next file's step (staging, publishing, commit, unlink).
         target = before + rng.randint(1, max(1, (DOCS - before) // 3))
-        deadline = time.monotonic() + 120
-        while _versions(archive) < target and child.poll() is None:
-            assert time.monotonic() < deadline
-            time.sleep(0.002)
-        time.sleep(rng.uniform(0, 0.02))
-        child.send_signal(signal.SIGKILL)
-        child.communicate(timeout=60)
-        kills += child.returncode == -signal.SIGKILL
+        code, _, err = harness._commands().run_killed(
+            args, env, tmp_path, reached=lambda target=target: _versions(archive) >= target,
+            delay=rng.uniform(0, 0.02), timeout=120)
+        assert code in (0, -signal.SIGKILL), err[-3000:]
+        kills += code == -signal.SIGKILL
     assert kills >= 2, f"only {kills} grants could be killed"
 
     kabid1 = identity_from_key_file(cli_home, "kabid",
@@ -134,7 +130,7 @@ def test_a_grant_killed_at_random_points_leaves_every_document_openable(
 
     check_every_document(after_rerun=False)
     # A re-run completes (in this process: the kills above are the process boundary).
-    done = run_cli(*args[3:], user="kabid")
+    done = run_cli(*args, user="kabid")
     assert done.returncode == 0, done.stderr
     check_every_document(after_rerun=True)
     files = [name for _, _, names in os.walk(archive) for name in names]

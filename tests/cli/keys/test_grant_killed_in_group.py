@@ -18,8 +18,6 @@ import random
 import secrets
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -114,7 +112,7 @@ def test_a_grant_killed_inside_its_group_recording_leaves_every_document_openabl
                        "BRANKAS_TEST_SEALED_ROWS": "1" if round_ == 0 else "100000"}
             # The real command in a process of its own: a child of the fork server
             # (tests/hostile_disk/forkcli.py), the kill point installed in it; the re-run
-            # below is a ``python -m brankas`` process.
+            # below runs in this process.
             code, _, err, hung = harness._commands().run(
                 args, run_env, tmp_path, 300, on_hang=lambda: None)
             assert not hung and code in (0, -signal.SIGKILL), (spec, err)
@@ -123,8 +121,9 @@ def test_a_grant_killed_inside_its_group_recording_leaves_every_document_openabl
             check(after_rerun=False)
     assert len(kills) == 2 * len(POINTS), (seed, kills)
     spec = "re-run"
-    done = subprocess.run([sys.executable, "-m", "brankas", *args], env=env, cwd=tmp_path,
-                          text=True, capture_output=True, timeout=300)
+    # In this process (the kills above are the process boundary; the environment without
+    # a kill point: tests/clirun.py).
+    done = run_cli(*args, user="kabid")
     assert done.returncode == 0, done.stderr
     check(after_rerun=True)
     files = [name for _, _, names in os.walk(archive) for name in names]

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pyrage
 
 from brankas.core import crypto
+from tests.cli import inprocess
 from tests.cli.keys.newholder import KABID2_PASSPHRASE, add_kabid2
 from tests.conftest import cli_env, make_pdf
 
@@ -26,6 +26,12 @@ def register(run_cli, tmp_path: Path, subject: str) -> dict:  # type: ignore[no-
                 "2026-11-20", "--correspondent", "Sekda", "--json", user="operator")
     assert r.returncode == 0, r.stderr
     return {**r.json(), "plain": pdf.read_bytes()}
+
+
+def _upgrade() -> str:
+    from brankas import instance
+
+    return str(instance.upgrade())
 
 
 def test_mutasi_through_the_cli(run_cli, cli_office, cli_home: Path, tmp_path: Path):
@@ -119,10 +125,10 @@ def test_mutasi_through_the_cli(run_cli, cli_office, cli_home: Path, tmp_path: P
     assert kabid_fp not in recipients
     # What `brankas serve` runs at every start (instance.upgrade: the renaming of exempted
     # files still named under the old rule) leaves the versioned names as they are.
-    upgraded = subprocess.run(
-        [sys.executable, "-c", "from brankas import instance; print(instance.upgrade())"],
-        env=cli_env(cli_home, tmp_path), capture_output=True, text=True, check=True)
-    assert "renamed=[]" in upgraded.stdout, upgraded.stdout
+    # (In this process, as a process of its own would run it: tests/cli/inprocess.py.)
+    upgraded = inprocess.call(_upgrade, env=cli_env(cli_home, tmp_path), cwd=tmp_path,
+                              set_up=False)
+    assert "renamed=[]" in upgraded, upgraded
     r = run_cli("show", docs[1]["agenda"], "--json", user="kadis")
     assert r.json()["stored_path"] == stored and (cli_home / stored).is_file()
     r = run_cli("audit", "verify", "--json", user="admin")

@@ -11,8 +11,6 @@ import random
 import secrets
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -21,10 +19,11 @@ import pytest
 from brankas.core import crypto
 from tests.cli.keys.newholder import KABID2_PASSPHRASE, add_kabid2
 from tests.conftest import cli_env, make_pdf
+from tests.hostile_disk import forkcli, harness
 from tests.identities import identity_from_key_file, opens
 from tests.leakscan import SHARED_TEMP, scan_for
 
-pytestmark = [pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX"),
+pytestmark = [pytest.mark.skipif(not forkcli.available(), reason="SIGKILL and fork are POSIX"),
               pytest.mark.slow]
 
 DOCS = 60
@@ -78,8 +77,7 @@ def test_a_rekey_killed_at_random_points_is_completed_by_a_rerun(
     shares = [str(shares_dir / "share-1-of-3.txt"), str(shares_dir / "share-3-of-3.txt")]
 
     env = cli_env(cli_home, tmp_path, user="admin")
-    args = [sys.executable, "-m", "brankas", "key", "revoke", "--holder", "kabid", "--rekey",
-            "--shares", *shares, "--json"]
+    args = ["key", "revoke", "--holder", "kabid", "--rekey", "--shares", *shares, "--json"]
     archive = cli_home / "arsip"
     rng = random.Random()
     kills = 0
@@ -87,17 +85,16 @@ def test_a_rekey_killed_at_random_points_is_completed_by_a_rerun(
         before = _versions(archive, "v3")
         if before >= DOCS - 5:
             break
-        child = subprocess.Popen(args, env=env, cwd=tmp_path, text=True,
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        # The real command in a process of its own (a child of the fork server,
+        # tests/hostile_disk/forkcli.py), killed alone (its helpers must end by themselves)
+        # once a random number of further files are re-encrypted, plus a random instant.
         target = before + rng.randint(1, max(1, (DOCS - before) // 3))
-        deadline = time.monotonic() + 120
-        while _versions(archive, "v3") < target and child.poll() is None:
-            assert time.monotonic() < deadline
-            time.sleep(0.002)
-        time.sleep(rng.uniform(0, 0.02))
-        child.send_signal(signal.SIGKILL)
-        child.communicate(timeout=60)
-        kills += child.returncode == -signal.SIGKILL
+        code, _, err = harness._commands().run_killed(
+            args, env, tmp_path,
+            reached=lambda target=target: _versions(archive, "v3") >= target,
+            delay=rng.uniform(0, 0.02), timeout=120)
+        assert code in (0, -signal.SIGKILL), err[-3000:]
+        kills += code == -signal.SIGKILL
     assert kills >= 1
     # The helpers end with their run (their input closed), killed or not.
     deadline = time.monotonic() + 60
@@ -106,7 +103,7 @@ def test_a_rekey_killed_at_random_points_is_completed_by_a_rerun(
     assert _helpers(cli_home) == []
 
     # The re-run in this process (the kills above are the process boundary).
-    done = run_cli(*args[3:], user="admin")
+    done = run_cli(*args, user="admin")
     assert done.returncode == 0, done.stderr
 
     kabid1 = identity_from_key_file(cli_home, "kabid",
