@@ -5,9 +5,8 @@ saved as JPEG, PNG and TIFF, turned into the stored PDF by the real intake (img2
 read by ``extract``: at least 9 of each letter's 10 phrases must be found, searched as the
 search box does. One OCR run per document (a few seconds of CPU each, a second or two of
 them the engine's start-up): the three scans are the pages of one document, after a
-born-digital page and before a blank sheet and a page of scribbles, and that one run is
-checked for everything it shows (each scan's phrases, the born-digital page's exact text,
-no text on the blank and the scribbled page, where temporary files went, odd names).
+born-digital page, and that one run is checked for everything it shows (each scan's
+phrases, the born-digital page's exact text, where temporary files went, odd names).
 """
 
 from __future__ import annotations
@@ -24,6 +23,7 @@ from brankas.core.errors import BrankasError
 from brankas.core.text import (
     METHOD_OCR,
     STATUS_TEXT,
+    STATUS_UNREADABLE,
     OcrEngine,
     extract,
     ocr_engine,
@@ -39,8 +39,6 @@ SCANS = {"jpeg": (0, 300, 1.2), "png": (1, 250, -2.0), "tiff": (2, 200, 2.8)}
 # The scanned sheets: A4's width, cut 210 mm down (the letters' lines end by 185 mm; the
 # blank rest of the sheet cost unpaper, Tesseract and Ghostscript about a seventh of a run)
 SHEET_MM = 210
-# The scans OCR cannot read, on the same document's last pages: a blank sheet, scribbles.
-UNREADABLE = (letters.blank_scan, letters.scribble_scan)
 
 
 def _walk(folder: Path) -> list[Path]:
@@ -96,26 +94,22 @@ ODD_FOLDER, ODD_FILE, ODD_WORK = "arsip surat Ñusa – 文書", "surat masuk é
 def test_scans_phrases_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """One stored document read once (the engine's start-up, Tesseract's data loaded, paid
     once instead of once a scan): a born-digital letter, then the JPEG, PNG and TIFF scans
-    of three others, then a blank sheet and a page of scribbles, and what that one run
-    shows, each fact with its own message: the born-digital page's text exactly (not
-    OCR'd); 9 of each scanned letter's 10 phrases on its own page; no text on the blank
-    and the scribbled page (a word read from either would be a page's text; a document of
-    such pages only is unreadable: test_pipeline_ocr.py); the stored file and the workdir
-    had odd names (spaces, non-ASCII letters); OCRmyPDF's temporary folder was in the
-    private folder inside the workdir, nothing went to the system's temp folder or to HOME
-    (both pointed at watched folders of their own) and nothing is left."""
+    of three others, and what that one run shows, each fact with its own message: the
+    born-digital page's text exactly (not OCR'd); 9 of each scanned letter's 10 phrases on
+    its own page; the stored file and the workdir had odd names (spaces, non-ASCII
+    letters); OCRmyPDF's temporary folder was in the private folder inside the workdir,
+    nothing went to the system's temp folder or to HOME (both pointed at watched folders
+    of their own) and nothing is left."""
     engine()
     folder = tmp_path / ODD_FOLDER
     folder.mkdir()
     kinds = sorted(SCANS)
     items = {kind: letters.letter(SCANS[kind][0]) for kind in kinds}
     scans = stored_pdf(tmp_path / "scans.pdf", [
-        *((f"surat.{kind}", letters.scan_bytes(
+        (f"surat.{kind}", letters.scan_bytes(
             letters.scan(items[kind], seed=seed, dpi=dpi, skew=skew, height_mm=SHEET_MM),
             kind, dpi=dpi))
-          for kind in kinds for seed, dpi, skew in [SCANS[kind]]),
-        *((f"scan{n}.png", letters.scan_bytes(make(seed=3), "png", dpi=200))
-          for n, make in enumerate(UNREADABLE))])
+        for kind in kinds for seed, dpi, skew in [SCANS[kind]]])
     first = letters.letter(3)  # born digital: a letter none of the scans holds
     digital = tmp_path / "digital.pdf"
     digital.write_bytes(letters.born_digital_pdf(first))
@@ -131,14 +125,11 @@ def test_scans_phrases_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     with _Watch(work, home, systmp) as watch:
         got = extract(pdf, workdir=work)
 
-    assert (got.method, got.status, got.pages, got.pending) == (METHOD_OCR, STATUS_TEXT, 6, 0)
+    assert (got.method, got.status, got.pages, got.pending) == (METHOD_OCR, STATUS_TEXT, 4, 0)
     assert "ocrmypdf" in got.engine and "(ind)" in got.engine
     page1, *scanned = got.text.split("\f")
     assert page1 == letters.born_digital_text(first)
-    assert len(scanned) == len(kinds) + len(UNREADABLE), got.text
-    unreadable = scanned[len(kinds):]
-    assert unreadable == ["", ""], f"text read on the blank or the scribbled page: {unreadable}"
-    scanned = scanned[:len(kinds)]
+    assert len(scanned) == len(kinds), got.text
     for kind, text in zip(kinds, scanned, strict=True):
         hits = found(text, items[kind].phrases)
         missed = sorted(set(items[kind].phrases) - set(hits))
@@ -150,6 +141,18 @@ def test_scans_phrases_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert watch.seen[systmp] == set(), "written to the system's temp folder"
     assert watch.seen[home] == set(), "written to HOME"
     assert list(work.iterdir()) == [], "left in the workdir"
+
+
+def test_blank_and_scribble_are_unreadable(tmp_path: Path) -> None:
+    """A blank sheet and a page of scribbles, one document read once: no text on either
+    page (a word read from either would make the document's status text)."""
+    engine()
+    pdf = stored_pdf(tmp_path / "stored.pdf", [
+        (f"scan{n}.png", letters.scan_bytes(make(seed=3), "png", dpi=200))
+        for n, make in enumerate((letters.blank_scan, letters.scribble_scan))])
+    got = extract(pdf, workdir=tmp_path)
+    assert (got.status, got.text, got.pages, got.pending) == (STATUS_UNREADABLE, "", 2, 0)
+    assert list(tmp_path.iterdir()) == [pdf]
 
 
 def _processes_naming(text: str) -> list[str]:
