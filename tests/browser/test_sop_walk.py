@@ -716,15 +716,22 @@ def step_18_audit(w: Walk) -> None:
             t.strip() for t in shown.locator("select[name=outcome] option").all_inner_texts()}
 
 
+# Each row of an audit page as shown: its cells' text and its number of "ok" badges in the
+# outcome column, read in one call to the page (two calls a row, a few hundred rows in each
+# language, cost more CPU than the pages' loads: Playwright, Chromium and this process).
+AUDIT_ROWS = """() => [...document.querySelectorAll('main table tbody tr')].map(tr => [
+    [...tr.querySelectorAll(':scope td')].map(td => td.innerText),
+    tr.querySelectorAll(':scope td:nth-child(6) .badge-ok').length])"""
+
+
 def audit_rows(w: Walk, page: Any) -> list[dict[str, str]]:
     """Every entry of the audit log, from every page of it (as the page shows them)."""
     rows: list[dict[str, str]] = []
     path = "/audit/"
     while True:
         w.goto(page, path)
-        for row in page.locator("main table tbody tr").all():
-            cells = row.locator("td").all_inner_texts()
-            ok = row.locator("td:nth-child(6) .badge-ok").count() == 1
+        for cells, badges in page.evaluate(AUDIT_ROWS):
+            ok = badges == 1
             rows.append({"seq": cells[0], "time": cells[1], "user": cells[2],
                          "action": cells[3].strip(), "target": cells[4],
                          "outcome": cells[5].strip(), "ok": "yes" if ok else "no",
@@ -760,7 +767,7 @@ def step_20_recover_at_first_run(w: Walk) -> None:
     disk: a wrong recovery key is refused first; with the office recovery key the office is
     rebuilt, and the Sandiman signs in with the same password."""
     needs(w, "16_disk_back_to_the_safe")
-    fresh_start = w.data["fresh"]  # started with the walk (test_sop_walk)
+    fresh_start = w.data["fresh"]  # started a few steps before (test_sop_walk, FRESH_FROM)
     server = fresh_start.ready()
     base = fresh_start.base
     fresh = Walk(server=server, browser=w.browser, lang=w.lang, tmp=base,
@@ -812,6 +819,10 @@ def step_20_recover_at_first_run(w: Walk) -> None:
             other.context.close()
 
 
+# The step before which the fresh computer's server (step_20_recover_at_first_run) starts:
+# a few steps ahead, seconds of walking.
+FRESH_FROM = "17_reports"
+
 # The walk, in order.
 STEPS: list[tuple[str, Callable[[Walk], None]]] = [
     ("01_setup", step_01_setup),
@@ -856,12 +867,16 @@ def test_sop_walk(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Non
     timings: list[str] = []
     with serve(base, quick_keys=True) as server, contextlib.ExitStack() as later:
         w = Walk(server=server, browser=browser, lang=LANG, tmp=base)
-        # The fresh computer's server of the last step, started now: its start (the
-        # migrations of a new database) goes on while the walk's first steps run.
         (base / "fresh").mkdir()
-        w.data["fresh"] = later.enter_context(starting(base / "fresh", quick_keys=True))
         try:
             for name, function in STEPS:
+                if name == FRESH_FROM:
+                    # The fresh computer's server of the last step, started now: its start
+                    # (an interpreter, Django, a new database) goes on while the steps
+                    # before it run, and it does not sit idle through the whole walk (its
+                    # jobs' worker polls: about a CPU-s a minute).
+                    w.data["fresh"] = later.enter_context(
+                        starting(base / "fresh", quick_keys=True))
                 w.step, w.where = name, ""
                 started = time.monotonic()
                 try:

@@ -28,7 +28,7 @@ from brankas.core.text import (
     extract,
     ocr_engine,
 )
-from brankas.core.text.engine import find_engine, run_ocr
+from brankas.core.text.engine import find_engine
 from tests.core.text import letters
 from tests.core.text.ocrtest import engine, found, stored_pdf
 
@@ -228,10 +228,3 @@ def test_engine_found_once_per_process() -> None:
     assert isinstance(first, OcrEngine)
     assert ocr_engine() is first
     assert first.version.startswith("ocrmypdf ") and " + tesseract " in first.version
-
-
-def test_run_ocr_cleans_up_when_the_engine_fails(tmp_path: Path) -> None:
-    with pytest.raises(BrankasError) as caught:
-        run_ocr(engine(), tmp_path / "tidak-ada.pdf", [1], 1, workdir=tmp_path)
-    assert caught.value.code == "ocr_failed"
-    assert list(tmp_path.iterdir()) == []

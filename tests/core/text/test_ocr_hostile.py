@@ -71,7 +71,9 @@ def test_parent_killed_leaves_no_orphan_and_no_folder(tmp_path: Path) -> None:
 @posix_only  # Windows: no owner check without extra packages; such folders are left
 def test_stale_private_folder_is_swept(tmp_path: Path) -> None:
     """A private folder whose Brankas process is gone (the service killed with its engine,
-    the machine stopped) is removed by the next run; a live one is left alone."""
+    the machine stopped) is removed by the next run; a live one is left alone. That run's
+    engine fails (no such file): ocr_failed, and its own private folder removed too (an
+    engine's failure on a real file, on every system: test_ocr.py)."""
     engine()
     stale = tmp_path / "brankas-ocr-stale"
     (stale / "tmp").mkdir(parents=True)
@@ -82,8 +84,9 @@ def test_stale_private_folder_is_swept(tmp_path: Path) -> None:
     (live / "owner.pid").write_text(str(os.getppid()))
     other = tmp_path / "brankas-ocr-not-ours"
     other.mkdir()
-    with pytest.raises(BrankasError):
+    with pytest.raises(BrankasError) as caught:
         run_ocr(engine(), tmp_path / "tidak-ada.pdf", [1], 1, workdir=tmp_path)
+    assert caught.value.code == "ocr_failed"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["brankas-ocr-live",
                                                           "brankas-ocr-not-ours"]
 

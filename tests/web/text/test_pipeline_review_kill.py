@@ -90,7 +90,9 @@ def test_a_worker_killed_mid_ocr_leaves_an_interrupted_job_no_half_row_and_no_co
                 break
             if row["state"] not in ("queued", "running"):
                 break
-            time.sleep(0.005)
+            # asked every 20 ms (the page's OCR lasts a second or more; every 5 ms, the
+            # asking cost this process a few tenths of a CPU-s while the worker started)
+            time.sleep(0.02)
         os.kill(worker.pid, signal.SIGKILL)
     finally:
         worker.wait(30)

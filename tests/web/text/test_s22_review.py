@@ -1,6 +1,6 @@
 """Session 22's review: the register's search of this branch against main's way of making
 it, for many queries (hostile ones too: quotes, backslashes, NUL, tsquery syntax, SQL),
-every role, filters and windows: the same rows, the same order, the same snippets and
+every role (in turn), filters and windows: the same rows, the same order, the same snippets and
 counts. Main's way is this code with session 22's changes undone (the window's lookups
 always in the register less its field matches, the snippets' texts always tested again,
 the whole texts headlined by the database, the window's settings in a savepoint of its
@@ -92,26 +92,34 @@ def _main_way(monkeypatch: Any) -> None:
 
 
 # A few of QUERIES taking every path (content and its snippets, the fields' LIKE, two
-# characters, nothing found, a hostile string) and two roles: for the tests that check a
+# characters, nothing found, a hostile string): for the tests that check a
 # way of running the same search (inside a transaction, server-side binding), not the rules.
 SOME = ["undangan rapat koordinasi stunting", "laporan bulanan", "ra", "xrapatx",
         "rapat tidakada", "'; DROP TABLE brankas_document_text; --"]
 
 
-def _seen(office: Any, queries: list[str] = QUERIES,
-          roles: tuple[str, ...] = ("kasi", "kabid", "operator", "kadis")) -> dict[Any, Any]:
+ROLES = ("kasi", "kabid", "operator", "kadis")
+FILTERS: tuple[dict[str, str], ...] = ({}, {"direction": "penerimaan"},
+                                       {"category": "dikecualikan"})
+
+
+def _seen(office: Any, queries: list[str] = QUERIES) -> dict[Any, Any]:
+    """Each query with each filter, searched as one of the roles (each role in turn: the
+    register's search has no rule by role, ``document_list`` shows every role the same
+    register; every role is still searched with every filter and most queries, a quarter
+    of the searches of each query under every role)."""
     from brankas.web.text.selectors import document_search
 
     seen: dict[Any, Any] = {}
     for query in queries:
-        for role in roles:
-            for filters in ({}, {"direction": "penerimaan"}, {"category": "dikecualikan"}):
-                results = document_search(actor=office.users[role], query=query, **filters)
-                key = (query, role, tuple(filters.items()))
-                pages = [[(d.agenda, d.snippet) for d in results[a:b]]
-                         for a, b in ((0, 3), (3, 7), (7, None))]
-                seen[key] = (results.count(), results[0:5].count(), pages,
-                             [(d.agenda, d.snippet) for d in results[0:None]])
+        for f, filters in enumerate(FILTERS):
+            role = ROLES[(QUERIES.index(query) + f) % len(ROLES)]
+            results = document_search(actor=office.users[role], query=query, **filters)
+            key = (query, role, tuple(filters.items()))
+            pages = [[(d.agenda, d.snippet) for d in results[a:b]]
+                     for a, b in ((0, 3), (3, 7), (7, None))]
+            seen[key] = (results.count(), results[0:5].count(), pages,
+                         [(d.agenda, d.snippet) for d in results[0:None]])
     return seen
 
 
@@ -126,4 +134,4 @@ def test_s22_review_the_search_is_main_s(office, monkeypatch) -> None:  # type: 
         assert branch[key] == main[key], key
     # the corpus gives every path: content matches, field matches, snippets, exempted
     hits = {k: v for k, v in branch.items() if v[3]}
-    assert len(hits) > 50 and any(s for v in hits.values() for _a, s in v[3])
+    assert len(hits) > 30 and any(s for v in hits.values() for _a, s in v[3])
