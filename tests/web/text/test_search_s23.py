@@ -159,3 +159,25 @@ def test_s23_the_register_page_reads_its_results_without_their_registrant(
     bare = list(document_search(actor=office.users["kasi"], query="rapat",
                                 registrant=False)[0:None])
     assert [(d.pk, d.snippet) for d in bare] == [(d.pk, d.snippet) for d in found]
+
+
+@pytest.mark.django_db
+def test_s23_the_window_ranked_best_first_newest_first_among_equals(office) -> None:  # type: ignore[no-untyped-def]
+    """``text_search`` given a window (newest first, as ``_window`` reads it) ranks its
+    ``RANKED`` newest by score, newest first among equal scores, as the (-score, -id)
+    order of session 22; the older ones follow newest first; every page of it alike."""
+    from brankas.web.documents.models import Document
+    from brankas.web.text.selectors import RANKED, text_search
+
+    rnd = random.Random(19)
+    within = Document.objects.all()
+    for size in (0, 1, 5, RANKED, RANKED + 1):
+        scores = [0.0, 1e-20, 0.06079271, 0.1, 0.25]
+        window = [(500_000 - 3 * k, rnd.choice(scores) if k % 3 else rnd.random())
+                  for k in range(size)]
+        expected = sorted(window[:RANKED], key=lambda h: (-h[1], -h[0]))
+        for offset, limit in ((0, 51), (50, 51), (0, None), (RANKED - 10, 10)):
+            got = text_search("rapat", within=within, limit=limit, offset=offset,
+                              window=window)
+            want = expected[offset: None if limit is None else offset + limit]
+            assert [(h.document_id, h.score) for h in got][: len(want)] == want

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import EmptyResultSet, FullResultSet
@@ -183,7 +184,10 @@ def text_search(query: str | None, *, within: QuerySet[Document], limit: int | N
         return []
     if window is None:
         window = _window(found, within)
-    ranked = sorted(window[:RANKED], key=lambda h: (-h[1], -h[0]))
+    # best first, newest first among equals: the window is newest first (``_window``)
+    # and a sort keeps equals in their order (``reverse`` too): by the score alone,
+    # a float's comparison, 0.14 ms for 1,000 where a tuple key took 0.58 (s23)
+    ranked = sorted(window[:RANKED], key=itemgetter(1), reverse=True)
     hits = ranked[offset: None if limit is None else offset + limit]
     wanted = None if limit is None else limit - len(hits)
     if len(window) > RANKED and (wanted is None or wanted > 0):
