@@ -181,3 +181,37 @@ def test_s23_the_window_ranked_best_first_newest_first_among_equals(office) -> N
                               window=window)
             want = expected[offset: None if limit is None else offset + limit]
             assert [(h.document_id, h.score) for h in got][: len(want)] == want
+
+
+@pytest.mark.django_db
+def test_s23_review_a_text_of_fewer_characters_than_the_bound_but_more_bytes_is_excerpted(
+        office, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A text of at most ``EXCERPT_BODY_MAX`` characters and more bytes (a non-Latin
+    script) is sent and excerpted as in session 22, where the bounds were characters: the
+    same snippet (headlined whole from the table it was another one, and 4x the server's
+    time). Each bound's side checked against session 22's ``length`` bounds."""
+    from brankas.web.text import fts
+    from brankas.web.text.selectors import text_snippets
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's bodies pass")
+    filler = " ".join("ꦲꦤꦕꦫꦏ ꦢꦠꦱꦮ rapat dinas kegiatan" for _ in range(2000))
+    body = (filler[:40000] + " undangan koordinasi stunting desa " + filler[:40000]
+            + " koordinasi rapat undangan koordinasi")
+    assert len(body) <= fts.EXCERPT_BODY_MAX < len(body.encode())
+    wide = [doc(office, body=body) for _ in range(2)]
+    over = doc(office, body=filler * 2 + " undangan koordinasi")  # more characters
+    assert len(over.text.body) > fts.EXCERPT_BODY_MAX
+    ids = [d.pk for d in (*wide, over)]
+    query = "undangan koordinasi"
+    got = text_snippets(query, ids, ids)
+    assert set(got) == set(ids)
+    made = fts.bodies_sql
+    monkeypatch.setattr(fts, "bodies_sql",
+                        lambda count, table: made(count, table).replace("octet_length",
+                                                                        "length"))
+    assert got == text_snippets(query, ids, ids)
+    # the excerpt's (the shortest span holding both words), not the whole text's headline
+    # (two fragments, the first "«undangan» «koordinasi» stunting")
+    shown = fts.snippet_text(got[wide[0].pk])
+    assert shown.endswith("«koordinasi» rapat «undangan» «koordinasi»"), shown

@@ -539,10 +539,16 @@ def bodies_sql(count: int, doc_table: str) -> str:
     # the bounds on the body's bytes (``octet_length``: the stored size, no decompression;
     # ``length`` decompressed each body twice, s23): a text of at most ``long`` bytes has
     # at most ``long`` characters; one of more bytes but fewer characters (not ASCII) is
-    # sent and ``excerpt`` headlines it whole, the same headline; one over the upper
-    # bound in bytes and not in characters is headlined whole from the table, the same
-    return (f"SELECT t.document_id, CASE WHEN octet_length(t.body) > {long} "  # noqa: S608 (our names, the values are parameters)
-            f"AND octet_length(t.body) <= {int(EXCERPT_BODY_MAX)} THEN t.body END, "
+    # sent and ``excerpt`` headlines it whole, the same headline. The upper bound stays
+    # in characters (a text of at most ``EXCERPT_BODY_MAX`` characters is excerpted: one
+    # of more bytes, a non-Latin script, headlined whole was another snippet and 4x the
+    # server's time, s23 review): ``length`` only for a text whose bytes may be either
+    # (UTF-8: at most 4 bytes a character), CASE keeping that order
+    most = int(EXCERPT_BODY_MAX)
+    return (f"SELECT t.document_id, CASE WHEN octet_length(t.body) <= {long} THEN NULL "  # noqa: S608 (our names, the values are parameters)
+            f"WHEN octet_length(t.body) <= {most} THEN t.body "
+            f"WHEN octet_length(t.body) <= {most * 4} THEN CASE WHEN length(t.body) <= {most} "
+            f"THEN t.body END END, "
             f"CASE WHEN octet_length(t.body) <= {long} THEN ts_headline('{CONFIG}', t.body, w.q, "
             f"'StartSel=' || %s || ', StopSel=' || %s || ', {HEADLINE_OPTIONS}') END, "
             # the query and its lexemes computed once (a subquery kept: OFFSET 0)
