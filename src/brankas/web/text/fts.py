@@ -418,6 +418,10 @@ def marked(snippet: str, marks: tuple[str, str]) -> str:
     """A snippet made with ``marks`` (``snippet_marks``) as ``marked_parts`` reads it: the
     text's own ``START``/``STOP`` dropped, the query's marks made ``START``/``STOP``."""
     start, stop = marks
+    if snippet.count(START) == snippet.count(start) and snippet.count(STOP) == snippet.count(stop):
+        # every START and STOP is a mark's own (the text has none: the usual case; each
+        # mark holds one, its tag neither): the same as the general way below (s23)
+        return snippet.replace(start, START).replace(stop, STOP)
     return START.join(STOP.join(part.replace(START, "").replace(STOP, "")
                                 for part in piece.split(stop))
                       for piece in snippet.split(start))
@@ -532,9 +536,20 @@ def bodies_sql(count: int, doc_table: str) -> str:
     ``count`` ids, the exempted category (an exempted document's text never gives one)."""
     marks = ", ".join(["%s"] * count)
     long = EXCERPT * 3 // 2
-    return (f"SELECT t.document_id, CASE WHEN length(t.body) > {long} "  # noqa: S608 (our names, the values are parameters)
-            f"AND length(t.body) <= {int(EXCERPT_BODY_MAX)} THEN t.body END, "
-            f"CASE WHEN length(t.body) <= {long} THEN ts_headline('{CONFIG}', t.body, w.q, "
+    # the bounds on the body's bytes (``octet_length``: the stored size, no decompression;
+    # ``length`` decompressed each body twice, s23): a text of at most ``long`` bytes has
+    # at most ``long`` characters; one of more bytes but fewer characters (not ASCII) is
+    # sent and ``excerpt`` headlines it whole, the same headline. The upper bound stays
+    # in characters (a text of at most ``EXCERPT_BODY_MAX`` characters is excerpted: one
+    # of more bytes, a non-Latin script, headlined whole was another snippet and 4x the
+    # server's time, s23 review): ``length`` only for a text whose bytes may be either
+    # (UTF-8: at most 4 bytes a character), CASE keeping that order
+    most = int(EXCERPT_BODY_MAX)
+    return (f"SELECT t.document_id, CASE WHEN octet_length(t.body) <= {long} THEN NULL "  # noqa: S608 (our names, the values are parameters)
+            f"WHEN octet_length(t.body) <= {most} THEN t.body "
+            f"WHEN octet_length(t.body) <= {most * 4} THEN CASE WHEN length(t.body) <= {most} "
+            f"THEN t.body END END, "
+            f"CASE WHEN octet_length(t.body) <= {long} THEN ts_headline('{CONFIG}', t.body, w.q, "
             f"'StartSel=' || %s || ', StopSel=' || %s || ', {HEADLINE_OPTIONS}') END, "
             # the query and its lexemes computed once (a subquery kept: OFFSET 0)
             f"w.l FROM (SELECT q.q, tsvector_to_array(to_tsvector('{CONFIG}', w.w)), "
@@ -558,6 +573,18 @@ def headlines_sql() -> str:
 
 
 _MARK = re.compile(f"([{START}{STOP}])")
+_MARKS = re.compile(f"[{START}{STOP}]")
+
+
+def _plain(snippet: str) -> bool:
+    """Are ``snippet``'s marks well formed: ``START``, ``STOP``, ``START``, ``STOP``... and
+    never a ``START`` right before a ``STOP`` (an empty match)? Then ``marked_parts``
+    keeps every mark: a snippet can be made by replacing them (s23: ``snippet_html``)."""
+    if START not in snippet and STOP not in snippet:
+        return True
+    found = _MARKS.findall(snippet)
+    return ("".join(found) == (START + STOP) * (len(found) // 2)
+            and START + STOP not in snippet)
 
 
 def marked_parts(snippet: str) -> list[tuple[str, bool]]:
@@ -588,10 +615,14 @@ def snippet_html(snippet: str) -> str:
     ``escape`` does, without its lazy-text wrapper: s22), only the matches in ``<mark>``."""
     from html import escape
 
+    if _plain(snippet):  # escaped whole (a character at a time: the same), marks replaced
+        return escape(snippet).replace(START, "<mark>").replace(STOP, "</mark>")
     return "".join(f"<mark>{escape(t)}</mark>" if hit else escape(t)
                    for t, hit in marked_parts(snippet))
 
 
 def snippet_text(snippet: str, start: str = "«", stop: str = "»") -> str:
     """The snippet as plain text, each match between ``start`` and ``stop`` (the CLI)."""
+    if STOP not in start and _plain(snippet):
+        return snippet.replace(START, start).replace(STOP, stop)
     return "".join(f"{start}{t}{stop}" if hit else t for t, hit in marked_parts(snippet))

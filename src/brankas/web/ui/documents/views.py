@@ -114,7 +114,7 @@ def document_list_view(request: HttpRequest) -> HttpResponse:
     folder = form.chosen_folder()
     if filters.get("query"):  # the fields and the texts, ranked (web/text/selectors.py)
         results = document_search(actor=user, via="web", target=request.path, unlocked=key,
-                                  category=folder, **filters)
+                                  category=folder, registrant=False, **filters)
         page = paginate(request, results, PER_PAGE, cap=SEARCH_CAP)
     else:  # counted once per change of the register (a count reads every index entry)
         # The table shows no registrant: no user joined and built per row.
