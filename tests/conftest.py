@@ -186,14 +186,63 @@ class _MigratedFile:
         if os.environ.get("BRANKAS_TEST_MIGRATED_CACHE", "1") == "0":
             return None
         digest = hashlib.sha256(f"{django.__version__} {sqlite3.sqlite_version}".encode())
+        read: list[Path] = []
         for config in sorted(apps.get_app_configs(), key=lambda c: c.label):
             folder = Path(config.path) / "migrations"
             digest.update(f"\0{config.label}".encode())
             for migration in sorted(folder.glob("*.py")) if folder.is_dir() else []:
                 digest.update(f"\0{migration.name}\0".encode())
                 digest.update(migration.read_bytes())
+                read.append(migration)
+            ready = Path(config.path) / "apps.py"
+            if ready.is_file() and "post_migrate" in ready.read_text(encoding="utf-8"):
+                digest.update(ready.read_bytes())
+                read.append(ready)
+        # The product code the migrations run (the triggers of web/changes.py and
+        # web/text/fts.py, ...) and the apps' post_migrate receivers make the tables too:
+        # a change there is a new file, not the tables the old code made.
+        for source in _MigratedFile.imported(read):
+            digest.update(f"\0{source.as_posix().rpartition('/brankas/')[2]}\0".encode())
+            digest.update(source.read_bytes())
         name = f"brankas-test-migrated-{digest.hexdigest()[:24]}.sqlite3"
         return (under or Path(tempfile.gettempdir())) / name
+
+    @staticmethod
+    def imported(files: list[Path]) -> list[Path]:
+        """The source files of the ``brankas`` modules ``files`` import (at any depth of
+        their code: a migration's function imports when it runs)."""
+        import ast
+        import importlib.util
+
+        found: set[Path] = set()
+
+        def add(module: str) -> bool:
+            try:
+                spec = importlib.util.find_spec(module)
+            except (ImportError, ValueError):
+                return False
+            if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+                return False
+            found.add(Path(spec.origin))
+            return True
+
+        for path in files:
+            if not path.is_file():
+                continue
+            text = path.read_text(encoding="utf-8")
+            if "brankas" not in text:
+                continue
+            for node in ast.walk(ast.parse(text)):
+                if isinstance(node, ast.Import):
+                    for alias in node.names:
+                        if alias.name.split(".")[0] == "brankas":
+                            add(alias.name)
+                elif (isinstance(node, ast.ImportFrom) and node.module and not node.level
+                      and node.module.split(".")[0] == "brankas"):
+                    for alias in node.names:  # a module named, or a name of the module
+                        if not add(f"{node.module}.{alias.name}"):
+                            add(node.module)
+        return sorted(found)
 
 
 def _install_migrated_file() -> None:

@@ -172,6 +172,13 @@ def _database_of(home: Path) -> dict[str, Any]:
         }
 
 
+def _epochs(home: Path) -> dict[str, str]:
+    import sqlite3
+
+    with sqlite3.connect(home / "brankas.sqlite3") as db:
+        return dict(db.execute("SELECT tbl, epoch FROM brankas_changes"))
+
+
 @pytest.mark.slow  # migrates a database from scratch to compare (about 2 s)
 def test_a_new_database_copied_from_the_migrated_one_is_the_database_migrate_makes(
         tmp_path: Path, monkeypatch, django_db_setup) -> None:  # type: ignore[no-untyped-def]
@@ -194,6 +201,10 @@ def test_a_new_database_copied_from_the_migrated_one_is_the_database_migrate_mak
     migrated, copied = (_database_of(home) for home in homes)
     assert migrated["migrations"] and migrated["permissions"]
     assert copied == migrated
+    # ... but for the change counters' epochs, random as each migration makes them.
+    epochs = [_epochs(home) for home in homes]
+    assert epochs[0] and epochs[0].keys() == epochs[1].keys()
+    assert all(epochs[0][t] != epochs[1][t] for t in epochs[0]), epochs
     assert conftest._MIGRATED_DB.snapshot is not None
     from_tests = clirun._MigratedTemplate()
     from_tests.database = conftest._MIGRATED_DB.copy()

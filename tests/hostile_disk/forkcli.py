@@ -159,12 +159,17 @@ class Commands:
         ``reached()`` (polled every ``poll`` seconds) first holds; a child that ends first is not
         killed. (exit status: -SIGKILL when killed, stdout, stderr)."""
         done = threading.Event()
+        failed: list[BaseException] = []
 
         def watch(pid: int) -> None:
             deadline = time.monotonic() + timeout
-            while not done.is_set() and not reached() and time.monotonic() < deadline:
-                time.sleep(poll)
-            time.sleep(delay)
+            try:
+                while not done.is_set() and not reached() and time.monotonic() < deadline:
+                    time.sleep(poll)
+            except BaseException as exc:  # noqa: BLE001 - raised in the test below
+                failed.append(exc)  # the command killed now; the test fails with it
+            else:
+                time.sleep(delay)
             if not done.is_set():
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
@@ -178,6 +183,8 @@ class Commands:
                                             on_start=on_start)
         finally:
             done.set()
+        if failed:  # ``reached()`` raised: not a run that finished before its kill
+            raise failed[0]
         assert not hung, err[-3000:]
         return code, out, err
 

@@ -134,3 +134,17 @@ def test_a_command_without_the_queue_apps_cannot_use_their_models(tmp_path: Path
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["returncode"] == 1, result
     assert "isn't in an application in INSTALLED_APPS" in result["stderr"], result
+
+
+def test_a_kill_condition_that_fails_fails_the_test(tmp_path: Path) -> None:
+    """``run_killed``: a ``reached()`` that raises is raised in the test (the command is
+    killed then), not taken for a command that finished before its kill."""
+
+    def broken() -> bool:
+        raise RuntimeError("the kill condition broke")
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BRANKAS_")}
+    env["BRANKAS_HOME"] = str(tmp_path / "home")
+    with pytest.raises(RuntimeError, match="the kill condition broke"):
+        harness._commands().run_killed(["--help"], env, tmp_path, reached=broken, delay=0,
+                                       timeout=30)
