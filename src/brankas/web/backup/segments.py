@@ -43,6 +43,10 @@ SQLITE_LINES = True
 # s23: a run whose segment holds at least this many entries makes it in a thread of its
 # own while the documents are copied (``EarlySegment``); a smaller one at the close.
 EARLY_ENTRIES = 20_000
+# Its pieces and buffers are smaller than the close's: it runs beside the snapshot and the
+# copy, whose own peaks it must not add much to (the run's peak stays under 150 MiB).
+EARLY_BATCH = 1000
+EARLY_BUFFER = 256 << 10
 # Recover loads at most 2,000 entries or this many bytes of their lines at once (a line
 # may be 1 MiB: 2,000 of them would be 2 GiB held before the file's SHA-256 is known).
 BATCH_BYTES = 4 << 20
@@ -107,8 +111,8 @@ def _detail(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def lines(after: int, head: int) -> Iterator[bytes]:
-    """The entries ``after < seq <= head`` as segment lines, in pieces of ``BATCH`` rows
+def lines(after: int, head: int, batch: int = BATCH) -> Iterator[bytes]:
+    """The entries ``after < seq <= head`` as segment lines, in pieces of ``batch`` rows
     (each piece one bytes object)."""
     meta = AuditEvent._meta
     table = connection.ops.quote_name(meta.db_table)
@@ -129,7 +133,7 @@ def lines(after: int, head: int) -> Iterator[bytes]:
     cols = ", ".join(quoted)
     seq_col = connection.ops.quote_name(columns["seq"])
     where = (f"FROM {table} WHERE {seq_col} > %s AND {seq_col} <= %s "
-             f"ORDER BY {seq_col} LIMIT {BATCH}")  # the names are the model's, quoted
+             f"ORDER BY {seq_col} LIMIT {int(batch)}")  # the names are the model's, quoted
     sql = f"SELECT {cols} {where}"  # noqa: S608
     # s22: on SQLite in UTC, SQLite makes each line itself (``json_object``: the same
     # keys in the same order, text escaped as ``encode_basestring`` escapes it, the
@@ -214,15 +218,16 @@ class EarlySegment:
 
     def _make(self) -> None:
         try:
-            with self._files.write(EARLY_NAME, recipients=self._recipients) as (out, done):
-                for piece in lines(self.after, self.first_head):
+            with self._files.write(EARLY_NAME, recipients=self._recipients,
+                                   buffer=EARLY_BUFFER) as (out, done):
+                for piece in lines(self.after, self.first_head, EARLY_BATCH):
                     if self._stop.is_set():
                         raise _Cancelled
                     out.write(piece)
                 head = self._head.get()
                 if head is None:
                     raise _Cancelled
-                for piece in lines(self.first_head, head):
+                for piece in lines(self.first_head, head, EARLY_BATCH):
                     out.write(piece)
             self._done.extend(done)
         except BaseException as exc:  # handed to ``finish``
