@@ -17,6 +17,7 @@ exactly the documents the run copies. A document is recorded as on a disk
 
 from __future__ import annotations
 
+import contextlib
 import io
 import itertools
 import os
@@ -308,7 +309,10 @@ def _read_sources(bag: Bag, medium: Medium, seals: diskseal.SealReport,
     as it is read. The audit segment of the entries the disk lacks is started here, in a
     thread of its own, when it is large (``auditsegments.early_segment``)."""
     in_transaction = connection.in_atomic_block  # a test's: no thread of its own
-    with one_view():  # one consistent read: documents, keys, snapshot (web/consistency.py)
+    # A failure after the segment's thread started, up to and with the read's commit,
+    # stops the thread (else it waits for a head that never comes, its file open).
+    with contextlib.ExitStack() as on_failure, one_view():  # one consistent read:
+        # documents, keys, snapshot (web/consistency.py)
         docs = files.spool("documents.jsonl")
         all_there = True
         recorded = _recorded_on(medium)
@@ -340,23 +344,29 @@ def _read_sources(bag: Bag, medium: Medium, seals: diskseal.SealReport,
         early = auditsegments.early_segment(
             listed[-1].last if listed else 0, first or 0, files,
             readers[Purpose.AUDIT_TAIL].age(), in_transaction=in_transaction)
+        if early is not None:
+            on_failure.push(_cancel_on_failure(early))
         snapshot = last.statement if last else sealing.snapshot_statement(None, ())
         marks = last.marks if last else None
         made: dict[str, runfiles.Written] = {}
-        try:
-            if changed:
-                made, snapshot, marks = _write_snapshot(files, readers, last, run, medium,
-                                                        _stray_registers(seals, last, run))
-            signing = office_key()
-        except BaseException:
-            if early is not None:
-                early.cancel()
-            raise
+        if changed:
+            made, snapshot, marks = _write_snapshot(files, readers, last, run, medium,
+                                                    _stray_registers(seals, last, run))
+        signing = office_key()
     return _Sources(docs=docs, settled=settled, recorded=recorded, letters=letters, keys=keys,
                     office=office,
                     seq=seq, anchors=anchors, last=last, changed=changed, made=made,
                     snapshot=snapshot, marks=marks, signing=signing, readers=readers,
                     listed=listed, early=early)
+
+
+def _cancel_on_failure(early: auditsegments.EarlySegment) -> Callable[..., bool]:
+    """An exit callback (``ExitStack.push``) that stops ``early`` when the block raised."""
+    def on_exit(exc_type: type[BaseException] | None, *_exc: object) -> bool:
+        if exc_type is not None:
+            early.cancel()
+        return False
+    return on_exit
 
 
 def _recorded_on(medium: Medium) -> set[int]:
