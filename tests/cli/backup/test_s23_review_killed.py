@@ -158,3 +158,30 @@ def test_the_early_segment_killed_in_its_thread_or_at_the_close_then_a_run_compl
     assert r.returncode == 0, r.stderr
     assert r.json()["ok"] is True and r.json()["audit_ok"] is True
     assert len(office.sql("select seq from audit_auditevent")) > 20_000
+
+
+def test_two_early_segment_runs_at_once_to_two_disks_each_complete(office: Office) -> None:
+    """Two ``brankas backup`` processes at once (a web job and the CLI, say), each to its
+    own disk, each making its segment in a thread of its own: both complete, both disks
+    verify, each segment continues its disk's log, and no staging file is left."""
+    second = office.base / "disk2"
+    r = office.backup(second, "--label", "DISK-02")  # a new disk: its first run (small)
+    assert r.returncode == 0, r.stderr[-2000:]
+    r = _child(office, "fill", "20000")
+    assert r.returncode == 0, r.stderr[-2000:]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BRANKAS_")}
+    env.update({"BRANKAS_HOME": str(office.home), "BRANKAS_LANG": "en",
+                "BRANKAS_USER": "operator", "BRANKAS_PASSWORD": PASSWORDS["operator"]})
+    procs = [subprocess.Popen([sys.executable, "-c", CHILD, "none", str(disk)], env=env,
+                              cwd=office.base, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+             for disk in (office.disk, second)]
+    outs = [p.communicate(timeout=600) for p in procs]
+    for p, (_out, err) in zip(procs, outs, strict=True):
+        assert p.returncode == 0, err[-2000:]
+    assert all("EARLY" in err for _out, err in outs), [err[-2000:] for _o, err in outs]
+    for disk in (office.disk, second):
+        v = office.cli("verify", str(disk), "--json", user="operator")
+        assert v.returncode == 0, (disk, v.stdout)
+    assert not [p.name for p in (office.home / "tmp").iterdir()
+                if p.name.startswith("backup-")]
