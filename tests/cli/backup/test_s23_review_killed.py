@@ -8,6 +8,7 @@ the last sealed segment, leaves no staging file, and a recover rebuilds the whol
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -16,6 +17,7 @@ import threading
 
 import pytest
 
+from brankas.core import crypto
 from brankas.core.disk import segments as segs
 from tests.cli.backup.conftest import Office, manifest
 from tests.conftest import PASSWORDS
@@ -27,6 +29,7 @@ CHILD = r"""
 import contextlib, os, runpy, signal, sys
 
 point = sys.argv[1]
+CHILD = os.environ["REVIEW_CHILD"]
 
 
 def die():
@@ -37,10 +40,11 @@ if point == "fill":
     from brankas.cli.runtime import setup_django
 
     setup_django()
+    prefix = sys.argv[3] if len(sys.argv) > 3 else "K"
     from brankas.web.audit.services import AuditEntry, audit_record_many
 
     audit_record_many([AuditEntry(actor="operator", action="document.open",
-                                  target=f"K-{i}", detail={"i": i, "t": "kutip \" \u00e9"})
+                                  target=f"{prefix}-{i}", detail={"i": i, "t": "kutip \" \u00e9"})
                        for i in range(int(sys.argv[2]))])
     sys.exit(0)
 
@@ -81,6 +85,18 @@ def patch():
         runfiles.RunFiles.write = write
     elif point == "finish":
         segments.EarlySegment.finish = lambda self, head: die()
+    elif point == "during":  # another process writes entries while the run copies
+        import subprocess
+
+        from brankas.web.backup import services
+
+        copy = services._copy_payload
+
+        def copy_payload(*args, **kwargs):
+            subprocess.run([sys.executable, "-c", CHILD, "fill", "3", "D"], check=True)
+            return copy(*args, **kwargs)
+
+        services._copy_payload = copy_payload
 
 
 def start(*args, **kwargs):
@@ -98,7 +114,8 @@ runpy.run_module("brankas", run_name="__main__")
 def _child(office: Office, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRANKAS_")}
     env.update({"BRANKAS_HOME": str(office.home), "BRANKAS_LANG": "en",
-                "BRANKAS_USER": "operator", "BRANKAS_PASSWORD": PASSWORDS["operator"]})
+                "BRANKAS_USER": "operator", "BRANKAS_PASSWORD": PASSWORDS["operator"],
+                "REVIEW_CHILD": CHILD})
     return subprocess.run([sys.executable, "-c", CHILD, *args], env=env, cwd=office.base,
                           capture_output=True, text=True, timeout=600, check=False)
 
@@ -107,6 +124,22 @@ def _sealed_ranges(office: Office) -> list[tuple[int, int]]:
     names = sorted(p[len("data/"):] for p in manifest(office.disk)
                    if p.startswith("data/audit/"))
     return [segs.name_range(n) for n in names]  # type: ignore[misc]
+
+
+def _segment_is_the_log(office: Office, disk, span: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    """The segment ``span`` on ``disk`` holds exactly the office's entries of that span,
+    chained, as lines: the entries written during the copy (by another process) too."""
+    name = next(p for p in manifest(disk) if p.startswith("data/audit/")
+                and segs.name_range(p[len("data/"):]) == span)
+    identity = crypto.parse_identity(office.recovery_file.read_text().strip())
+    plain = crypto.decrypt_bytes((disk / name).read_bytes(), [identity])
+    rows = [json.loads(line) for line in plain.splitlines()]
+    assert [r["seq"] for r in rows] == list(range(span[0], span[1] + 1))
+    hashes = dict(office.sql("select seq, hash from audit_auditevent where seq >= ? and "
+                             "seq <= ?", span[0], span[1]))
+    assert {r["seq"]: r["hash"] for r in rows} == hashes
+    during = [r["seq"] for r in rows if r["target"] in ("D-0", "D-1", "D-2")]
+    assert len(during) >= 3, "no entry written during the copy is in the segment"
 
 
 def test_the_early_segment_killed_in_its_thread_or_at_the_close_then_a_run_completes(
@@ -136,7 +169,7 @@ def test_the_early_segment_killed_in_its_thread_or_at_the_close_then_a_run_compl
     writer = threading.Thread(target=register)
     writer.start()
     try:
-        r = _child(office, "none", str(office.disk))
+        r = _child(office, "during", str(office.disk))
     finally:
         stop.set()
         writer.join(300)
@@ -146,6 +179,7 @@ def test_the_early_segment_killed_in_its_thread_or_at_the_close_then_a_run_compl
     assert after[:1] == before and len(after) == 2 and after[1][0] == before[0][1] + 1, after
     assert not [p.name for p in (office.home / "tmp").iterdir()
                 if p.name.startswith("backup-")]
+    _segment_is_the_log(office, office.disk, after[1])
     v = office.cli("verify", str(office.disk), "--json", user="operator")
     assert v.returncode == 0, v.stdout
     # Another run continues after it; a recover rebuilds the whole, chained log.
@@ -171,8 +205,9 @@ def test_two_early_segment_runs_at_once_to_two_disks_each_complete(office: Offic
     assert r.returncode == 0, r.stderr[-2000:]
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRANKAS_")}
     env.update({"BRANKAS_HOME": str(office.home), "BRANKAS_LANG": "en",
-                "BRANKAS_USER": "operator", "BRANKAS_PASSWORD": PASSWORDS["operator"]})
-    procs = [subprocess.Popen([sys.executable, "-c", CHILD, "none", str(disk)], env=env,
+                "BRANKAS_USER": "operator", "BRANKAS_PASSWORD": PASSWORDS["operator"],
+                "REVIEW_CHILD": CHILD})
+    procs = [subprocess.Popen([sys.executable, "-c", CHILD, "during", str(disk)], env=env,
                               cwd=office.base, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
              for disk in (office.disk, second)]
@@ -183,5 +218,9 @@ def test_two_early_segment_runs_at_once_to_two_disks_each_complete(office: Offic
     for disk in (office.disk, second):
         v = office.cli("verify", str(disk), "--json", user="operator")
         assert v.returncode == 0, (disk, v.stdout)
+        seal = json.loads(json.loads(sorted((disk / "data" / "backup").glob("*/segel.json"))[-1]
+                                     .read_text())["statement"])
+        _segment_is_the_log(office, disk,
+                            tuple(seal[segs.STATEMENT_KEY]["segments"][-1][1:3]))
     assert not [p.name for p in (office.home / "tmp").iterdir()
                 if p.name.startswith("backup-")]
