@@ -77,3 +77,33 @@ def test_a_run_failing_in_its_read_after_the_thread_started_stops_the_thread(
     assert len(early) == 1
     early[0]._thread.join(5)
     _no_thread_no_file(office)
+
+
+def test_the_early_segment_is_byte_for_byte_the_segment_made_at_the_close(
+        transactional_db, office, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A differential test: the same entries (odd text and numbers in their details, more
+    than one piece of either size) made by the thread and by ``segment_write`` (the close,
+    as before s23) decrypt to the same bytes."""
+    from brankas.core import crypto
+    from brankas.web.audit.models import AuditEvent
+    from brankas.web.audit.services import AuditEntry, audit_record_many
+    from brankas.web.backup import runfiles
+    from brankas.web.keys.selectors import Purpose, recipients_for
+
+    odd = ["kutip \" \\ /", "\u2028\u2029", "\x01\x1f\x7f", "é😀", "</script>", ""]
+    audit_record_many([AuditEntry(
+        actor=odd[i % len(odd)], action="document.open", target=odd[(i + 1) % len(odd)],
+        detail={"i": i, "big": 2 ** 70, "f": 0.1 * i, "tiny": 1e-7, "neg": -0.0,
+                "t": odd[i % len(odd)], "nested": {"a": [1, None, True, {"b": odd[0]}]}})
+        for i in range(2 * segments.BATCH + 17)])
+    head = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first()
+    identity = crypto.parse_identity(office.recovery_identity)
+    recipient = recipients_for(purpose=Purpose.AUDIT_TAIL).age()
+    with runfiles.RunFiles(tmp_path / "staging") as files:
+        made = segments.EarlySegment(files, 0, head - 5, recipient)
+        _seg, early_written = made.finish(head)
+        _seg2, close_written = segments.segment_write(files, 0, head, recipient)
+        plain = [crypto.decrypt_bytes(w.path.read_bytes(), [identity])
+                 for w in (early_written, close_written)]
+    assert plain[0] == plain[1]
+    assert plain[0].count(b"\n") == head

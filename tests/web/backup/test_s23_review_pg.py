@@ -23,6 +23,11 @@ from tests.web.backup.test_s23_early_segment import (  # noqa: F401 (collected h
     test_a_run_that_fails_stops_the_thread_and_leaves_no_file,
     test_the_segment_made_while_copying_holds_the_log_up_to_the_runs_head,
 )
+from tests.web.backup.test_s23_review import (  # noqa: F401 (collected here too)
+    test_a_run_failing_in_its_read_after_the_thread_started_stops_the_thread,
+    test_the_early_segment_is_byte_for_byte_the_segment_made_at_the_close,
+    test_the_threads_own_failure_fails_the_run_with_its_error,
+)
 
 pytestmark = pytest.mark.postgres
 
