@@ -107,3 +107,38 @@ def test_the_early_segment_is_byte_for_byte_the_segment_made_at_the_close(
                  for w in (early_written, close_written)]
     assert plain[0] == plain[1]
     assert plain[0].count(b"\n") == head
+
+
+@pytest.mark.parametrize("where", ["snapshot", "copy"])
+def test_an_interrupt_while_the_thread_runs_stops_it_and_the_next_run_completes(
+        transactional_db, office, tmp_path: Path, early, monkeypatch, where) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """Ctrl-C (KeyboardInterrupt, not an Exception) while the sources are read (the
+    snapshot) or while the run copies: no thread, no file, the run failed; the next run
+    writes the whole log as one segment."""
+    from brankas.web.backup import services
+
+    for i in range(10):
+        audit_record(actor="operator", action="document.open", target=f"K-{i}")
+    if where == "snapshot":
+        real = services._write_snapshot
+
+        def write_snapshot(*args, **kwargs):  # type: ignore[no-untyped-def]
+            monkeypatch.setattr(services, "_write_snapshot", real)
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(services, "_write_snapshot", write_snapshot)
+        progress = None
+    else:
+        def progress(*args: int) -> None:
+            raise KeyboardInterrupt
+
+    disk = tmp_path / "disk"
+    with pytest.raises(KeyboardInterrupt):
+        backup_run(actor=office.users["operator"], dest=disk, on_progress=progress)
+    assert len(early) == 1
+    _no_thread_no_file(office)
+    assert BackupRun.objects.get().status == BackupRun.FAILED
+    outcome = backup_run(actor=office.users["operator"], dest=disk)
+    listed = _seal_statement(disk)[segs.STATEMENT_KEY]["segments"]
+    assert [x[1:3] for x in listed] == [[1, outcome.control["audit_head"]["seq"]]]
+    _no_thread_no_file(office)
