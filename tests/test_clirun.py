@@ -181,7 +181,7 @@ def _epochs(home: Path) -> dict[str, str]:
 
 @pytest.mark.slow  # migrates a database from scratch to compare (about 2 s)
 def test_a_new_database_copied_from_the_migrated_one_is_the_database_migrate_makes(
-        tmp_path: Path, monkeypatch, django_db_setup) -> None:  # type: ignore[no-untyped-def]
+        tmp_path: Path, monkeypatch, db) -> None:  # type: ignore[no-untyped-def]
     """``brankas init`` in process: the first new database is migrated, the next ones are
     given its tables (tests/clirun.py ``_MigratedTemplate``); they are the same database,
     and the office set up in the copy works. The tables of pytest-django's migrated test
