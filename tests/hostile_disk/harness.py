@@ -133,7 +133,11 @@ def _walk_no_follow(folder: Path) -> list[Path]:
     out = []
     if not os.path.isdir(folder) or os.path.islink(folder):
         return out
-    for entry in os.scandir(folder):
+    try:
+        entries = list(os.scandir(folder))
+    except (FileNotFoundError, NotADirectoryError):
+        return out  # gone since the check (a watchdog outliving its test's folder)
+    for entry in entries:
         out.append(Path(entry.path))
         if entry.is_dir(follow_symlinks=False):
             out += _walk_no_follow(Path(entry.path))
