@@ -55,7 +55,7 @@ import traceback
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 PROG_NAME = "python -m brankas"  # what click calls the command in a subprocess
 SETTINGS_MODULE = "brankas.web.settings"
@@ -122,6 +122,25 @@ def run_in_process(args: Sequence[str], *, env: dict[str, str], cwd: Path,
             stderr += "".join(traceback.format_exception(result.exception))
             code = 1
     return CliResult(code, result.stdout, stderr)
+
+
+T = TypeVar("T")
+
+
+def call_in_process(fn: Callable[[], T], *, env: dict[str, str], cwd: Path,
+                    set_up: bool = True) -> T:
+    """``fn()`` (Python code, not a command) in this process as a process of its own would
+    run it against a data folder: ``env`` and ``cwd`` with ``run_in_process``'s isolation,
+    Django set up from ``env`` (``brankas.cli.runtime.setup_django``); ``set_up=False``:
+    ``fn`` sets Django up itself (``brankas.instance.start``), as in a fresh process. For
+    the steps a test only needs done, not proven in a fresh process (what a web process
+    does when a form is posted: a job recorded and queued)."""
+    with _lock, _isolated(env, cwd):
+        if set_up:
+            from brankas.cli.runtime import setup_django
+
+            setup_django()
+        return fn()
 
 
 def _event_loop_running() -> bool:

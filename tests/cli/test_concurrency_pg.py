@@ -23,7 +23,7 @@ from types import SimpleNamespace
 import pytest
 
 from tests import pg
-from tests.cli import inprocess
+from tests.clirun import call_in_process
 from tests.conftest import PASSWORDS, cli, make_pdf, quick_key_making
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -142,7 +142,7 @@ def _registering(office: SimpleNamespace, direction: str, label: str, count: int
 def _registered_here(office: SimpleNamespace, direction: str, label: str, count: int,
                      scratch: Path) -> list[str]:
     """``CHILD``'s registrations in this process, as a process of its own would run them
-    (tests/cli/inprocess.py): the documents there before the processes start."""
+    (tests/clirun.py ``call_in_process``): the documents there before the processes start."""
     files = []
     for i in range(count):
         path = scratch / f"{label}-{i}.pdf"
@@ -167,7 +167,7 @@ def _registered_here(office: SimpleNamespace, direction: str, label: str, count:
             document_view(actor=user, agenda=doc.agenda, via="test")
         return out
 
-    return inprocess.call(register, env=_child_env(office), cwd=scratch)
+    return call_in_process(register, env=_child_env(office), cwd=scratch)
 
 
 def _sql(url: str, query: str, *params: object) -> list[tuple]:  # type: ignore[type-arg]

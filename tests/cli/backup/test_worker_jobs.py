@@ -7,7 +7,7 @@ backup to one disk at once: exactly one is queued; two workers over one queue ru
 once. Real SQLite (the instance's file), real processes where a process is the point (a
 worker killed: a child of the fork server, tests/hostile_disk/forkcli.py; two workers at
 once; the server); the job queued as the web page queues it and the workers after a
-killed one run in this process (tests/cli/inprocess.py, tests/clirun.py: another process
+killed one run in this process (tests/clirun.py ``call_in_process``: another process
 than the killed worker, without a second of start-up each). (One module: its office with
 the scans, built once per pytest worker, serves them all.)"""
 
@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli import inprocess
 from tests.cli.backup.conftest import Office
+from tests.clirun import call_in_process
 from tests.conftest import cli, cli_env
 from tests.hostile_disk import forkcli, harness
 
@@ -36,8 +36,9 @@ pytestmark = [pytest.mark.skipif(not forkcli.available(), reason="SIGKILL and fo
 
 # What a web process does when the backup form is posted (ui.backup.views.backup_page calls
 # this service): record the job and queue it; or the page's resume button. Run in this
-# process against the office's home and database (tests/cli/inprocess.py), as a process of
-# its own would (the workers that run the jobs are processes, or the in-process command).
+# process against the office's home and database (tests/clirun.py ``call_in_process``),
+# as a process of its own would (the workers that run the jobs are processes, or the
+# in-process command).
 def _enqueue(what: str, arg: str) -> dict:
     from brankas.web.accounts.models import User
     from brankas.web.jobs import services
@@ -104,7 +105,7 @@ def _env(office: Office) -> dict[str, str]:
 
 def _python(office: Office, what: str, arg: str) -> dict:
     """``_enqueue(what, arg)`` against the office (its home, its database)."""
-    return inprocess.call(lambda: _enqueue(what, arg), env=_env(office), cwd=office.base)
+    return call_in_process(lambda: _enqueue(what, arg), env=_env(office), cwd=office.base)
 
 
 def racing(office: Office, what: str, rounds: list[list[str]]) -> Iterator[list[dict]]:

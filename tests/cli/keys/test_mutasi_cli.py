@@ -13,8 +13,8 @@ from pathlib import Path
 import pyrage
 
 from brankas.core import crypto
-from tests.cli import inprocess
 from tests.cli.keys.newholder import KABID2_PASSPHRASE, add_kabid2
+from tests.clirun import call_in_process
 from tests.conftest import cli_env, make_pdf
 
 
@@ -125,9 +125,10 @@ def test_mutasi_through_the_cli(run_cli, cli_office, cli_home: Path, tmp_path: P
     assert kabid_fp not in recipients
     # What `brankas serve` runs at every start (instance.upgrade: the renaming of exempted
     # files still named under the old rule) leaves the versioned names as they are.
-    # (In this process, as a process of its own would run it: tests/cli/inprocess.py.)
-    upgraded = inprocess.call(_upgrade, env=cli_env(cli_home, tmp_path), cwd=tmp_path,
-                              set_up=False)
+    # (In this process, as a process of its own would run it: tests/clirun.py
+    # ``call_in_process``.)
+    upgraded = call_in_process(_upgrade, env=cli_env(cli_home, tmp_path), cwd=tmp_path,
+                               set_up=False)
     assert "renamed=[]" in upgraded, upgraded
     r = run_cli("show", docs[1]["agenda"], "--json", user="kadis")
     assert r.json()["stored_path"] == stored and (cli_home / stored).is_file()
