@@ -196,8 +196,9 @@ class Bag:
                   on_progress: Progress | None = None,
                   on_commit: Callable[[list[str]], None] | None = None,
                   on_committed: Callable[[list[Staged]], None] | None = None,
-                  verify_after_write: bool = True, run: str | None = None, workers: int = 4,
-                  checkpoint_files: int = 500, checkpoint_seconds: float = 5.0) -> AddResult:
+                  verify_after_write: bool = True, run: str | None = None,
+                  workers: int | None = None, checkpoint_files: int = 500,
+                  checkpoint_seconds: float = 5.0) -> AddResult:
         """Copy every item the disk lacks; skip those it has with the same content.
 
         Every item is checked before anything is written (names, case twins, conflicts).
@@ -223,7 +224,10 @@ class Bag:
         to 10,000, whichever is more: the manifest is rewritten whole at each, so a disk
         of 100,000 files is not rewritten 200 times) or ``checkpoint_seconds``. While a
         checkpoint waits for the disk, the threads stage the copies of the next ones
-        (``_AHEAD_FILES`` at most): never part of the checkpoint being committed."""
+        (``_AHEAD_FILES`` at most): never part of the checkpoint being committed.
+
+        ``workers``: the copy threads; by default (None) as many as the planned files'
+        mean size pays for (``copy_workers``)."""
         if self._closed:
             raise RuntimeError("the bag is closed")
         state = self._state
@@ -235,7 +239,9 @@ class Bag:
             source = lambda: given  # noqa: E731
         plan = self._plan(source())
         skipped = plan.skipped
-        pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="brankas-bag")
+        workers = max(1, workers if workers is not None else copy_workers(plan.files,
+                                                                          plan.bytes))
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="brankas-bag")
         try:
             checkpoints = _Checkpoints(self, run=run, on_commit=on_commit,
                                        on_committed=on_committed, pool=pool,
@@ -244,7 +250,7 @@ class Bag:
             chosen = plan.select(source()) if plan.files else iter(())
             error = self._copy_plan(chosen, plan.files, plan.bytes,
                                     checkpoints, on_progress=on_progress,
-                                    workers=max(1, workers),
+                                    workers=workers,
                                     checkpoint_files=checkpoint_files,
                                     checkpoint_seconds=checkpoint_seconds)
             del plan
@@ -736,6 +742,22 @@ class _Planned:
 _CHECKPOINT_MOST = 10_000
 # Copies staged ahead while a checkpoint waits for the disk (``_copy_plan``), at most.
 _AHEAD_FILES = 1024
+# Copy threads for large files (``copy_workers``), and the mean size of the planned files
+# below which one thread copies them all.
+_WORKERS = 4
+_SMALL_FILES = 64 << 10
+
+
+def copy_workers(files: int, size: int) -> int:
+    """How many threads copy ``files`` files of ``size`` bytes in all. Small files (a
+    mean under ``_SMALL_FILES``) go to one thread: each copy is a few system calls around
+    little work, and every call passes the interpreter lock between threads, so four
+    threads spent more time handing it over than copying (session 24, docs/benchmarks.md:
+    100,000 one-page PDFs took 20 s with four threads, 14 s with one). Larger files keep
+    four: their reads, writes and hashing run outside the lock and overlap."""
+    return 1 if files and size // files < _SMALL_FILES else _WORKERS
+
+
 # A thread's task: up to this many small files, or this many bytes (a bigger file alone).
 _BATCH_FILES = 32
 _BATCH_BYTES = 4 << 20
