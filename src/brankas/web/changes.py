@@ -105,6 +105,12 @@ def _request_started(environ: dict[str, Any] | None = None, **kwargs: Any) -> No
 
 
 def _request_finished(**kwargs: Any) -> None:
+    forget_request()
+
+
+def forget_request() -> None:
+    """This thread's request kept nothing more (request_finished; and the first middleware
+    when the view's response is made: a streaming body never read never finishes)."""
     _request.stamps = None
     _request.figures = None
 
