@@ -92,18 +92,41 @@ def trigger_sql(vendor: str, table: str) -> list[str]:
     raise NotImplementedError(vendor)  # pragma: no cover - the two databases Brankas supports
 
 
-_request = threading.local()  # the stamps read during this thread's current request
+_request = threading.local()  # the stamps and figures read during this thread's request
 
 
 def _request_started(environ: dict[str, Any] | None = None, **kwargs: Any) -> None:
     # Only a GET or HEAD (which change nothing here): a POST may change a table after its
     # stamp was read and read a figure again.
     method = (environ or {}).get("REQUEST_METHOD", "")
-    _request.stamps = {} if method in ("GET", "HEAD") else None
+    reads = method in ("GET", "HEAD")
+    _request.stamps = {} if reads else None
+    _request.figures = {} if reads else None
 
 
 def _request_finished(**kwargs: Any) -> None:
+    forget_request()
+
+
+def forget_request() -> None:
+    """This thread's request kept nothing more (request_finished; and the first middleware
+    when the view's response is made: a streaming body never read never finishes)."""
     _request.stamps = None
+    _request.figures = None
+
+
+def per_request(name: Any, compute: Callable[[], T]) -> T:
+    """``compute()`` once per web GET or HEAD request (which change nothing here): the
+    parts of one page that ask for the same figure (the dashboard's register counts, the
+    office row of the heading and of the key warnings) share one reading. Outside such a
+    request (a POST, the CLI, a worker) every call computes. Kept for this thread's
+    request only: nothing passes from one request, or one user, to the next."""
+    memo: dict[Any, Any] | None = getattr(_request, "figures", None)
+    if memo is None:
+        return compute()
+    if name not in memo:
+        memo[name] = compute()
+    return memo[name]  # type: ignore[no-any-return]
 
 
 def remember_per_request() -> None:
@@ -193,7 +216,14 @@ def cached(name: str, table: str, key: tuple[Any, ...], compute: Callable[[], T]
     """``compute()``, computed again only when ``table`` changed (or ``key`` differs) since
     it was last computed in this process. One figure kept per ``name``. Inside a
     transaction the figure is computed and not kept: the transaction's own writes (which a
-    rollback may undo, and whose stamp a later commit may reuse) are not a state to keep."""
+    rollback may undo, and whose stamp a later commit may reuse) are not a state to keep.
+    Within one web GET request it is computed at most once (``per_request``), in a
+    transaction or not."""
+    return per_request(("changes.cached", name, key),
+                       lambda: _cached_compute(name, table, key, compute))
+
+
+def _cached_compute(name: str, table: str, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
     if connection.in_atomic_block:
         return compute()
     current = stamp(table)  # read before computing: see the module

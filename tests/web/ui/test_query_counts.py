@@ -122,3 +122,56 @@ def test_the_count_would_catch_a_query_per_row(office, client) -> None:  # type:
     few = per_row()
     add_rows(office, documents=20, runs=0, audit=0)
     assert per_row() > few
+
+
+# Issue 15 (s24): the dashboard's parts ask for the same figures (the office row, the
+# register's folder counts); the key-coverage page for the same key holders twice. One GET
+# reads each once (web/changes.py ``per_request``): no statement runs twice, and each page
+# stays within the queries it runs now (the dashboard: 33, 26 and 25 before; its equipment
+# warnings read no last check and no bare safe: two fewer for the roles that see them).
+ONCE_PAGES = {("kasi", "/"): 26, ("admin", "/"): 21, ("operator", "/"): 20,
+              ("kasi", "/keys/coverage/"): 15, ("admin", "/keys/coverage/"): 15}
+
+
+def _statements(client: Any, url: str) -> list[str]:
+    import re
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    # the same statement at another instant ("created_at < now") is the same statement
+    return [re.sub(r"'\d{4}-\d\d-\d\d[ T][\d:.+]*'", "'<time>'", q["sql"])
+            for q in captured.captured_queries]
+
+
+def test_a_page_reads_each_figure_once(office, client) -> None:  # type: ignore[no-untyped-def]
+    from collections import Counter
+
+    add_rows(office, documents=3, runs=2, audit=3, reports=2)
+    client.get("/")  # the first request of a client asks whether the office is set up
+    for (role, url), most in ONCE_PAGES.items():
+        client.force_login(office.users[role])
+        statements = _statements(client, url)
+        twice = [sql for sql, n in Counter(statements).items() if n > 1]
+        assert not twice, (role, url, twice)
+        assert len(statements) <= most, (role, url, len(statements), statements)
+
+
+def test_what_a_page_read_once_is_read_again_by_the_next(office, client) -> None:  # type: ignore[no-untyped-def]
+    """The figures one GET shares are gone when it ends: the next request (another user's,
+    or after a change) reads them again; a POST and code outside a request read every
+    time."""
+    from brankas.web import changes
+    from brankas.web.accounts.models import Office
+    from brankas.web.accounts.selectors import office_get
+
+    client.force_login(office.users["kasi"])
+    assert client.get("/").status_code == 200
+    Office.objects.update(name="Dinas Kedua")
+    client.force_login(office.users["admin"])
+    assert "Dinas Kedua" in client.get("/").content.decode()
+    assert office_get() is not office_get()  # outside a request: read on every call
+    calls = []
+    assert changes.per_request("t", lambda: calls.append(1)) is None
+    changes.per_request("t", lambda: calls.append(1))
+    assert len(calls) == 2

@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 
 from brankas.core.access import Action
 from brankas.core.terms import Role
+from brankas.web import changes
 from brankas.web.accounts import lockout
 from brankas.web.accounts.models import Office, Qualification, User
 from brankas.web.audit.guard import Actor, require_audited
@@ -13,7 +14,10 @@ from brankas.web.runtime import get_or_not_found
 
 
 def office_get() -> Office | None:
-    return Office.objects.first()
+    """The office profile (one row). Read once per web GET request (``changes.per_request``:
+    the page heading, the key warnings and a document's recipients share it); every call
+    reads it elsewhere."""
+    return changes.per_request("office_get", lambda: Office.objects.first())
 
 
 def is_initialized() -> bool:

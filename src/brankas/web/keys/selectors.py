@@ -20,6 +20,7 @@ from brankas.core.errors import InvalidInput, SetupError
 from brankas.core.terms import KEY_HOLDER_ROLES, ROLE_LABELS, Category, Role
 from brankas.web import changes
 from brankas.web.accounts.models import Office, User
+from brankas.web.accounts.selectors import office_get
 from brankas.web.audit.guard import Actor, require_audited
 from brankas.web.documents.models import Document
 from brankas.web.keys.models import HolderKey, RecoverySplit
@@ -194,12 +195,16 @@ class CoverageRow:
 
 def _openers() -> dict[str, Opener]:
     """Fingerprint → holder, for every key that still opens what it was given: not
-    revoked, of an active user (one query)."""
-    rows = (HolderKey.objects.filter(revoked_at__isnull=True, holder__is_active=True)
-            .values_list("fingerprint", "retired_at", "holder__username",
-                         "holder__full_name", "holder__role"))
-    return {fp: Opener(username, full_name, role, retired is None)
-            for fp, retired, username, full_name, role in rows}
+    revoked, of an active user (one query; once per web GET request: the coverage page
+    asks for its rows and for its recovery-only count)."""
+    def read() -> dict[str, Opener]:
+        rows = (HolderKey.objects.filter(revoked_at__isnull=True, holder__is_active=True)
+                .values_list("fingerprint", "retired_at", "holder__username",
+                             "holder__full_name", "holder__role"))
+        return {fp: Opener(username, full_name, role, retired is None)
+                for fp, retired, username, full_name, role in rows}
+
+    return changes.per_request("keys._openers", read)
 
 
 def _holders_of(fingerprints: Sequence[str], openers: dict[str, Opener]) -> tuple[Opener, ...]:
@@ -216,7 +221,7 @@ def _holders_of(fingerprints: Sequence[str], openers: dict[str, Opener]) -> tupl
 
 
 def _recovery_fingerprint() -> str:
-    office = Office.objects.first()
+    office = office_get()
     return crypto.recipient_fingerprint(office.recovery_recipient) if office else ""
 
 
@@ -382,7 +387,7 @@ def key_check_due(key: HolderKey, *, now: datetime | None = None) -> bool:
 
 def recovery_splits() -> QuerySet[RecoverySplit]:
     """The recorded splits of the office's current recovery key, newest first."""
-    office = Office.objects.first()
+    office = office_get()
     if office is None:
         return RecoverySplit.objects.none()
     return RecoverySplit.objects.filter(
@@ -394,7 +399,7 @@ def key_warnings(*, now: datetime | None = None) -> list[KeyWarning]:
     """What the key life cycle needs attention for (the dashboard shows each to the roles
     who can act on it). Nothing before the office is set up."""
     now = now or timezone.now()
-    office = Office.objects.first()
+    office = office_get()
     if office is None:
         return []
     warnings: list[KeyWarning] = []

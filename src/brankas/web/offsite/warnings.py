@@ -8,7 +8,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from brankas.web.offsite.models import Push, Remote, Schedule
@@ -24,20 +24,24 @@ class OffsiteWarning:
 
 def offsite_warnings(now: dt.datetime | None = None) -> list[OffsiteWarning]:
     now = now or timezone.now()
-    out = [OffsiteWarning("not_immutable", {"name": name}) for name in
-           Remote.objects.filter(immutable=False).order_by("name").values_list("name",
-                                                                               flat=True)]
-    # s18 review: the last ``offsite verify`` named missing, changed or unlocked objects
-    out += [OffsiteWarning("verify_failed", {"name": name}) for name in
-            Remote.objects.filter(last_verify_ok=False).order_by("name").values_list(
-                "name", flat=True)]
-    done = Push.objects.filter(status=Push.COMPLETED).values("remote")
-    last: dict[Any, Any] = dict(done.annotate(at=Max("finished_at")).values_list("remote", "at"))
-    # A push or schedule dated after now was recorded under a clock set ahead (since put
-    # right): it is no recent push, and it would hide the failures until that date (s18
-    # review).
-    before: dict[Any, Any] = dict(done.filter(finished_at__lte=now).annotate(
-        at=Max("finished_at")).values_list("remote", "at"))
+    # One reading of the remotes that warn (not immutable, or failed their last check),
+    # by name: the not-immutable ones first, then (s18 review) those whose last ``offsite
+    # verify`` named missing, changed or unlocked objects.
+    flagged = list(Remote.objects.filter(Q(immutable=False) | Q(last_verify_ok=False))
+                   .order_by("name").values_list("name", "immutable", "last_verify_ok"))
+    out = [OffsiteWarning("not_immutable", {"name": name})
+           for name, immutable, _ok in flagged if immutable is False]
+    out += [OffsiteWarning("verify_failed", {"name": name})
+            for name, _immutable, ok in flagged if ok is False]
+    # Each remote with a successful push (none: no offsite copy), and its last one not
+    # dated after now: a push or schedule dated after now was recorded under a clock set
+    # ahead (since put right): it is no recent push, and it would hide the failures until
+    # that date (s18 review).
+    done: dict[Any, Any] = dict(
+        Push.objects.filter(status=Push.COMPLETED).order_by().values("remote")
+        .annotate(at=Max("finished_at", filter=Q(finished_at__lte=now)))
+        .values_list("remote", "at"))
+    before: dict[Any, Any] = {remote: at for remote, at in done.items() if at is not None}
     for schedule in Schedule.objects.filter(daily_at__isnull=False).select_related(
             "remote").order_by("remote__name"):
         at = before.get(schedule.remote_id)
@@ -46,7 +50,7 @@ def offsite_warnings(now: dt.datetime | None = None) -> list[OffsiteWarning]:
         if since > now or now - since > dt.timedelta(days=STALE_DAYS):
             out.append(OffsiteWarning("push_stale", {"name": schedule.remote.name,
                                                      "days": STALE_DAYS, "last": at}))
-    if not last:
+    if not done:
         out.append(OffsiteWarning("no_copy"))
     return out
 

@@ -18,9 +18,16 @@ class SwitchGateMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         from brankas.instance.gate import SERVED
+        from brankas.web import changes
 
-        with SERVED.request():
-            return self.get_response(request)
+        try:
+            with SERVED.request():
+                return self.get_response(request)
+        finally:
+            # The view and its page are done: what this GET kept (web/changes.py) goes now,
+            # not only at request_finished, which a streaming body never read never sends
+            # (a body streamed after this reads every figure again).
+            changes.forget_request()
 
 
 class FirstRunMiddleware:
