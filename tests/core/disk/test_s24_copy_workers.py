@@ -1,7 +1,7 @@
 """How many threads copy a run's files (session 24): one for small files, whose copies
 are a few system calls each and lose more to handing the interpreter lock between
-threads than they gain; four for large ones. Seen from inside the copy (each source is opened by the thread that
-copies it), on a real file system."""
+threads than they gain; four for large ones. Seen from inside the copy (each source is
+opened by the thread that copies it), on a real file system."""
 
 from __future__ import annotations
 
