@@ -99,18 +99,20 @@ class RunFiles:
         return path, fsutil.open_private(path, buffering=0)
 
     @contextlib.contextmanager
-    def write(self, name: str, *, recipients: list[str] | None = None
-              ) -> Iterator[tuple[IO[bytes], list[Written]]]:
+    def write(self, name: str, *, recipients: list[str] | None = None,
+              buffer: int = BUFFER) -> Iterator[tuple[IO[bytes], list[Written]]]:
         """Write the file ``name``: yields a binary stream and a list that holds the
         ``Written`` record once the block ends. With ``recipients`` the bytes written
-        are encrypted to them on the way (age); the record describes the ciphertext."""
+        are encrypted to them on the way (age); the record describes the ciphertext.
+        ``buffer``: the size of the buffers (and of the pieces of plaintext in flight to
+        the encrypting thread, eight at most)."""
         path, raw = self._new(name)
         done: list[Written] = []
         with raw:
             hashed = HashingWriter(raw)  # type: ignore[arg-type]
-            buffered = io.BufferedWriter(hashed, buffer_size=BUFFER)
+            buffered = io.BufferedWriter(hashed, buffer_size=buffer)
             if recipients:
-                with crypto.encrypting_writer(buffered, recipients) as out:
+                with crypto.encrypting_writer(buffered, recipients, buffer=buffer) as out:
                     yield out, done
             else:
                 yield buffered, done

@@ -12,8 +12,11 @@ entries since the last run.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
+import queue
+import threading
 from collections.abc import Callable, Iterator
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import TYPE_CHECKING, Any
@@ -37,6 +40,13 @@ BATCH = 5000
 # s22: on SQLite (UTC) each line is made by SQLite (``lines``); False: by Python, as on
 # PostgreSQL (the review's differential test compares the two; a switch back if needed).
 SQLITE_LINES = True
+# s23: a run whose segment holds at least this many entries makes it in a thread of its
+# own while the documents are copied (``EarlySegment``); a smaller one at the close.
+EARLY_ENTRIES = 20_000
+# Its pieces and buffers are smaller than the close's: it runs beside the snapshot and the
+# copy, whose own peaks it must not add much to (the run's peak stays under 150 MiB).
+EARLY_BATCH = 1000
+EARLY_BUFFER = 256 << 10
 # Recover loads at most 2,000 entries or this many bytes of their lines at once (a line
 # may be 1 MiB: 2,000 of them would be 2 GiB held before the file's SHA-256 is known).
 BATCH_BYTES = 4 << 20
@@ -101,8 +111,8 @@ def _detail(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def lines(after: int, head: int) -> Iterator[bytes]:
-    """The entries ``after < seq <= head`` as segment lines, in pieces of ``BATCH`` rows
+def lines(after: int, head: int, batch: int = BATCH) -> Iterator[bytes]:
+    """The entries ``after < seq <= head`` as segment lines, in pieces of ``batch`` rows
     (each piece one bytes object)."""
     meta = AuditEvent._meta
     table = connection.ops.quote_name(meta.db_table)
@@ -123,7 +133,7 @@ def lines(after: int, head: int) -> Iterator[bytes]:
     cols = ", ".join(quoted)
     seq_col = connection.ops.quote_name(columns["seq"])
     where = (f"FROM {table} WHERE {seq_col} > %s AND {seq_col} <= %s "
-             f"ORDER BY {seq_col} LIMIT {BATCH}")  # the names are the model's, quoted
+             f"ORDER BY {seq_col} LIMIT {int(batch)}")  # the names are the model's, quoted
     sql = f"SELECT {cols} {where}"  # noqa: S608
     # s22: on SQLite in UTC, SQLite makes each line itself (``json_object``: the same
     # keys in the same order, text escaped as ``encode_basestring`` escapes it, the
@@ -177,6 +187,88 @@ def segment_write(files: runfiles.RunFiles, after: int, head: int,
             out.write(piece)
     written = done[0]
     return seg.Segment(path, after + 1, head, written.sha256), written
+
+
+class _Cancelled(Exception):
+    """The run stopped before its close: the early segment is thrown away."""
+
+
+class EarlySegment:
+    """The run's segment made while the run copies (s23): the entries ``after < seq <=
+    first_head`` (in the database before the run read its sources: an entry never
+    changes once written) read and encrypted in a thread of its own, through its own
+    database connection, into the run's files; at the close (``finish``) the entries up
+    to the run's head are added to the same stream and the file is complete. Nothing
+    goes to the disk from here: the segment is copied in the closing checkpoint with the
+    control list and the seal, as before. ``cancel`` stops it (a run that fails)."""
+
+    def __init__(self, files: runfiles.RunFiles, after: int, first_head: int,
+                 recipients: list[str]) -> None:
+        self.after = after
+        self.first_head = first_head
+        self._files = files
+        self._recipients = recipients
+        self._head: queue.Queue[int | None] = queue.Queue(maxsize=1)
+        self._stop = threading.Event()
+        self._done: list[runfiles.Written] = []
+        self._failure: list[BaseException] = []
+        self._thread = threading.Thread(target=self._make, name="brankas-segment",
+                                        daemon=True)
+        self._thread.start()
+
+    def _make(self) -> None:
+        try:
+            with self._files.write(EARLY_NAME, recipients=self._recipients,
+                                   buffer=EARLY_BUFFER) as (out, done):
+                for piece in lines(self.after, self.first_head, EARLY_BATCH):
+                    if self._stop.is_set():
+                        raise _Cancelled
+                    out.write(piece)
+                head = self._head.get()
+                if head is None:
+                    raise _Cancelled
+                for piece in lines(self.first_head, head, EARLY_BATCH):
+                    out.write(piece)
+            self._done.extend(done)
+        except BaseException as exc:  # handed to ``finish``
+            self._failure.append(exc)
+        finally:
+            connection.close()  # this thread's own connection
+
+    def finish(self, head: int) -> tuple[seg.Segment, runfiles.Written]:
+        """The segment of ``after < seq <= head`` (``head`` at least ``first_head``), once
+        complete; the thread's error, if it had one."""
+        if head < self.first_head:
+            raise ValueError("the run's head is before the segment's")
+        self._head.put(head)
+        self._thread.join()
+        if self._failure:
+            raise self._failure[0]
+        written = self._done[0]
+        path = seg.segment_path(self.after + 1, head)
+        return seg.Segment(path, self.after + 1, head, written.sha256), written
+
+    def cancel(self) -> None:
+        """Stop the thread and wait for it (its file is removed with the run's files)."""
+        if not self._thread.is_alive():
+            return
+        self._stop.set()
+        with contextlib.suppress(queue.Full):
+            self._head.put_nowait(None)
+        self._thread.join()
+
+
+EARLY_NAME = "audit-segment.jsonl.age"
+
+
+def early_segment(after: int, first_head: int, files: runfiles.RunFiles,
+                  recipients: list[str], *, in_transaction: bool) -> EarlySegment | None:
+    """An ``EarlySegment`` when the entries the disk lacks are many (``EARLY_ENTRIES``)
+    and the run was not started inside a transaction (``in_transaction``: a test's; a
+    thread of its own would not see its rows); otherwise None (made at the close)."""
+    if first_head - after < max(EARLY_ENTRIES, 1) or in_transaction:
+        return None
+    return EarlySegment(files, after, first_head, recipients)
 
 
 # -- recover ------------------------------------------------------------------------------

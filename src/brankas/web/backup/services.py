@@ -17,6 +17,7 @@ exactly the documents the run copies. A document is recorded as on a disk
 
 from __future__ import annotations
 
+import contextlib
 import io
 import itertools
 import os
@@ -260,6 +261,10 @@ class _Sources:
     # Whom this run encrypts to, read with the rest (never refused: the recovery key alone
     # still opens a disk).
     readers: dict[Purpose, Recipients]
+    # The disk's sealed segments this run continues (``auditsegments.disk_segments``),
+    # and the run's segment when it is made while the run copies (s23), else None.
+    listed: list[Any]
+    early: auditsegments.EarlySegment | None
 
 
 @dataclass
@@ -277,17 +282,21 @@ def _copy(bag: Bag, run: BackupRun, medium: Medium, actor: User,
     seals = sealing.disk_seals(bag, medium)
     with runfiles.RunFiles(brankas_settings().tmp) as files:
         src = _read_sources(bag, medium, seals, files, run)
-        run_items = _run_folder_items(src, run)
-        sealed = _sealed_so_far(src, run, run_items)
-        carried = files.spool("carried.jsonl")
-        result, counts = _copy_payload(bag, src, run, medium, run_items, carried,
-                                       on_progress)
-        carried.close()
-        finished = timezone.now()
-        head = AuditEvent.objects.order_by("-seq").values("seq", "hash").first()
-        control = _control_list(src, run, medium, actor, result, counts, finished, head)
-        final = _close_run(bag, src, seals, run, medium, control, carried, sealed, head,
-                           finished, files)
+        try:
+            run_items = _run_folder_items(src, run)
+            sealed = _sealed_so_far(src, run, run_items)
+            carried = files.spool("carried.jsonl")
+            result, counts = _copy_payload(bag, src, run, medium, run_items, carried,
+                                           on_progress)
+            carried.close()
+            finished = timezone.now()
+            head = AuditEvent.objects.order_by("-seq").values("seq", "hash").first()
+            control = _control_list(src, run, medium, actor, result, counts, finished, head)
+            final = _close_run(bag, src, seals, run, medium, control, carried, sealed,
+                               head, finished, files)
+        finally:
+            if src.early is not None:  # a run that failed: its thread stops (s23)
+                src.early.cancel()
         _record_completed(run, medium, actor, control, counts, result, final, finished,
                           bag.list_hashes())
     return control
@@ -297,8 +306,13 @@ def _read_sources(bag: Bag, medium: Medium, seals: diskseal.SealReport,
                   files: runfiles.RunFiles, run: BackupRun) -> _Sources:
     """The documents, letters, users, keys and anchors, and the snapshot and registers
     when they are due, in one consistent read; everything big is written to ``files``
-    as it is read."""
-    with one_view():  # one consistent read: documents, keys, snapshot (web/consistency.py)
+    as it is read. The audit segment of the entries the disk lacks is started here, in a
+    thread of its own, when it is large (``auditsegments.early_segment``)."""
+    in_transaction = connection.in_atomic_block  # a test's: no thread of its own
+    # A failure after the segment's thread started, up to and with the read's commit,
+    # stops the thread (else it waits for a head that never comes, its file open).
+    with contextlib.ExitStack() as on_failure, one_view():  # one consistent read:
+        # documents, keys, snapshot (web/consistency.py)
         docs = files.spool("documents.jsonl")
         all_there = True
         recorded = _recorded_on(medium)
@@ -325,6 +339,13 @@ def _read_sources(bag: Bag, medium: Medium, seals: diskseal.SealReport,
                                   seq) or not all(bag.has(path) for path, _s, _h in letters)
         readers = {purpose: recipients_for(purpose=purpose) for purpose in
                    (Purpose.REGISTER, Purpose.SNAPSHOT, Purpose.AUDIT_TAIL)}
+        listed = auditsegments.disk_segments(bag, seals)
+        first = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first()
+        early = auditsegments.early_segment(
+            listed[-1].last if listed else 0, first or 0, files,
+            readers[Purpose.AUDIT_TAIL].age(), in_transaction=in_transaction)
+        if early is not None:
+            on_failure.push(_cancel_on_failure(early))
         snapshot = last.statement if last else sealing.snapshot_statement(None, ())
         marks = last.marks if last else None
         made: dict[str, runfiles.Written] = {}
@@ -335,7 +356,17 @@ def _read_sources(bag: Bag, medium: Medium, seals: diskseal.SealReport,
     return _Sources(docs=docs, settled=settled, recorded=recorded, letters=letters, keys=keys,
                     office=office,
                     seq=seq, anchors=anchors, last=last, changed=changed, made=made,
-                    snapshot=snapshot, marks=marks, signing=signing, readers=readers)
+                    snapshot=snapshot, marks=marks, signing=signing, readers=readers,
+                    listed=listed, early=early)
+
+
+def _cancel_on_failure(early: auditsegments.EarlySegment) -> Callable[..., bool]:
+    """An exit callback (``ExitStack.push``) that stops ``early`` when the block raised."""
+    def on_exit(exc_type: type[BaseException] | None, *_exc: object) -> bool:
+        if exc_type is not None:
+            early.cancel()
+        return False
+    return on_exit
 
 
 def _recorded_on(medium: Medium) -> set[int]:
@@ -653,9 +684,13 @@ def _close_run(bag: Bag, src: _Sources, seals: diskseal.SealReport, run: BackupR
     closing = [done_csv[0].item(f"{folder}/{CONTROL_CSV}"),
                done_json[0].item(f"{folder}/{CONTROL_JSON}")]
     sealed.files.update({item.path: item.sha256 or "" for item in closing})
-    listed = auditsegments.disk_segments(bag, seals)
+    listed = src.listed  # read with the sources (the disk's sealed segments do not move)
     after, head_seq = (listed[-1].last if listed else 0), (head["seq"] if head else 0)
-    if head_seq > after:
+    if src.early is not None:  # made while the run copied: the entries since are added
+        segment, written = src.early.finish(head_seq)
+        closing.append(written.item(segment.path))
+        listed = [*listed, segment]
+    elif head_seq > after:
         segment, written = auditsegments.segment_write(
             files, after, head_seq, src.readers[Purpose.AUDIT_TAIL].age())
         closing.append(written.item(segment.path))

@@ -1,0 +1,226 @@
+"""Review of s23 (the early audit segment) at its real threshold: a real ``brankas
+backup`` whose log lacks 20,000 entries (``segments.EARLY_ENTRIES``, not lowered) makes
+its segment in a thread of its own. Killed (SIGKILL) from inside that thread half-way
+through its segment, and at the close before the thread's segment is finished, the disk
+still verifies and lists no segment of the killed runs; the next run, made while another
+process registers letters, takes the early path too, completes, continues the log from
+the last sealed segment, leaves no staging file, and a recover rebuilds the whole log."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from brankas.core import crypto
+from brankas.core.disk import segments as segs
+from tests.cli.backup.conftest import Office, manifest
+from tests.conftest import PASSWORDS
+
+pytestmark = [pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX"),
+              pytest.mark.slow]
+
+CHILD = r"""
+import contextlib, os, runpy, signal, sys
+
+point = sys.argv[1]
+CHILD = os.environ["REVIEW_CHILD"]
+
+
+def die():
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+if point == "fill":
+    from brankas.cli.runtime import setup_django
+
+    setup_django()
+    prefix = sys.argv[3] if len(sys.argv) > 3 else "K"
+    from brankas.web.audit.services import AuditEntry, audit_record_many
+
+    audit_record_many([AuditEntry(actor="operator", action="document.open",
+                                  target=f"{prefix}-{i}", detail={"i": i, "t": "kutip \" \u00e9"})
+                       for i in range(int(sys.argv[2]))])
+    sys.exit(0)
+
+from brankas import instance
+
+real_start = instance.start
+
+
+def patch():
+    from brankas.web.backup import runfiles, segments
+
+    real_init = segments.EarlySegment.__init__
+
+    def init(self, *args, **kwargs):
+        real_init(self, *args, **kwargs)
+        sys.stderr.write(f"EARLY {self.after} {self.first_head}\n")
+        sys.stderr.flush()
+
+    segments.EarlySegment.__init__ = init
+    if point == "thread":
+        original = runfiles.RunFiles.write
+
+        @contextlib.contextmanager
+        def write(self, name, **kwargs):
+            with original(self, name, **kwargs) as (out, done):
+                if name != segments.EARLY_NAME:
+                    yield out, done
+                    return
+
+                class Half:
+                    def write(self, data):
+                        out.write(data[: len(data) // 2])
+                        out.flush()
+                        die()
+
+                yield Half(), done
+
+        runfiles.RunFiles.write = write
+    elif point == "finish":
+        segments.EarlySegment.finish = lambda self, head: die()
+    elif point == "during":  # another process writes entries while the run copies
+        import subprocess
+
+        from brankas.web.backup import services
+
+        copy = services._copy_payload
+
+        def copy_payload(*args, **kwargs):
+            subprocess.run([sys.executable, "-c", CHILD, "fill", "3", "D"], check=True)
+            return copy(*args, **kwargs)
+
+        services._copy_payload = copy_payload
+
+
+def start(*args, **kwargs):
+    made = real_start(*args, **kwargs)
+    patch()
+    return made
+
+
+instance.start = start
+sys.argv = ["brankas", "backup", sys.argv[2], "--json"]
+runpy.run_module("brankas", run_name="__main__")
+"""
+
+
+def _child(office: Office, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BRANKAS_")}
+    env.update({"BRANKAS_HOME": str(office.home), "BRANKAS_LANG": "en",
+                "BRANKAS_USER": "operator", "BRANKAS_PASSWORD": PASSWORDS["operator"],
+                "REVIEW_CHILD": CHILD})
+    return subprocess.run([sys.executable, "-c", CHILD, *args], env=env, cwd=office.base,
+                          capture_output=True, text=True, timeout=600, check=False)
+
+
+def _sealed_ranges(office: Office) -> list[tuple[int, int]]:
+    names = sorted(p[len("data/"):] for p in manifest(office.disk)
+                   if p.startswith("data/audit/"))
+    return [segs.name_range(n) for n in names]  # type: ignore[misc]
+
+
+def _segment_is_the_log(office: Office, disk, span: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    """The segment ``span`` on ``disk`` holds exactly the office's entries of that span,
+    chained, as lines: the entries written during the copy (by another process) too."""
+    name = next(p for p in manifest(disk) if p.startswith("data/audit/")
+                and segs.name_range(p[len("data/"):]) == span)
+    identity = crypto.parse_identity(office.recovery_file.read_text().strip())
+    plain = crypto.decrypt_bytes((disk / name).read_bytes(), [identity])
+    rows = [json.loads(line) for line in plain.splitlines()]
+    assert [r["seq"] for r in rows] == list(range(span[0], span[1] + 1))
+    hashes = dict(office.sql("select seq, hash from audit_auditevent where seq >= ? and "
+                             "seq <= ?", span[0], span[1]))
+    assert {r["seq"]: r["hash"] for r in rows} == hashes
+    during = [r["seq"] for r in rows if r["target"] in ("D-0", "D-1", "D-2")]
+    assert len(during) >= 3, "no entry written during the copy is in the segment"
+
+
+def test_the_early_segment_killed_in_its_thread_or_at_the_close_then_a_run_completes(
+        office: Office) -> None:
+    before = _sealed_ranges(office)
+    assert len(before) == 1
+    r = _child(office, "fill", "20000")
+    assert r.returncode == 0, r.stderr[-2000:]
+    for point in ("thread", "finish"):
+        r = _child(office, point, str(office.disk))
+        assert r.returncode == -signal.SIGKILL, (point, r.returncode, r.stderr[-2000:])
+        assert f"EARLY {before[-1][1]} " in r.stderr, (point, r.stderr[-2000:])
+        v = office.cli("verify", str(office.disk), "--json", user="operator")
+        assert v.returncode == 0, (point, v.stdout)
+        assert _sealed_ranges(office) == before, point
+
+    # The next run, while another process registers letters (audit entries written
+    # during the copy, by another connection).
+    stop = threading.Event()
+    registered: list[str] = []
+
+    def register() -> None:
+        while not stop.is_set() and len(registered) < 3:
+            registered.append(office.register("penerimaan", "biasa",
+                                              f"Surat saat salin {len(registered)}").agenda)
+
+    writer = threading.Thread(target=register)
+    writer.start()
+    try:
+        r = _child(office, "during", str(office.disk))
+    finally:
+        stop.set()
+        writer.join(300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert f"EARLY {before[-1][1]} " in r.stderr, r.stderr[-2000:]
+    after = _sealed_ranges(office)
+    assert after[:1] == before and len(after) == 2 and after[1][0] == before[0][1] + 1, after
+    assert not [p.name for p in (office.home / "tmp").iterdir()
+                if p.name.startswith("backup-")]
+    _segment_is_the_log(office, office.disk, after[1])
+    v = office.cli("verify", str(office.disk), "--json", user="operator")
+    assert v.returncode == 0, v.stdout
+    # Another run continues after it; a recover rebuilds the whole, chained log.
+    r = office.backup()
+    assert r.returncode == 0, r.stderr
+    assert _sealed_ranges(office)[:2] == after
+    new = office.base / "pulih"
+    r = office.cli("recover", str(office.disk), "--home", str(new), "--identity",
+                   str(office.recovery_file), "--json")
+    assert r.returncode == 0, r.stderr
+    assert r.json()["ok"] is True and r.json()["audit_ok"] is True
+    assert len(office.sql("select seq from audit_auditevent")) > 20_000
+
+
+def test_two_early_segment_runs_at_once_to_two_disks_each_complete(office: Office) -> None:
+    """Two ``brankas backup`` processes at once (a web job and the CLI, say), each to its
+    own disk, each making its segment in a thread of its own: both complete, both disks
+    verify, each segment continues its disk's log, and no staging file is left."""
+    second = office.base / "disk2"
+    r = office.backup(second, "--label", "DISK-02")  # a new disk: its first run (small)
+    assert r.returncode == 0, r.stderr[-2000:]
+    r = _child(office, "fill", "20000")
+    assert r.returncode == 0, r.stderr[-2000:]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BRANKAS_")}
+    env.update({"BRANKAS_HOME": str(office.home), "BRANKAS_LANG": "en",
+                "BRANKAS_USER": "operator", "BRANKAS_PASSWORD": PASSWORDS["operator"],
+                "REVIEW_CHILD": CHILD})
+    procs = [subprocess.Popen([sys.executable, "-c", CHILD, "during", str(disk)], env=env,
+                              cwd=office.base, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+             for disk in (office.disk, second)]
+    outs = [p.communicate(timeout=600) for p in procs]
+    for p, (_out, err) in zip(procs, outs, strict=True):
+        assert p.returncode == 0, err[-2000:]
+    assert all("EARLY" in err for _out, err in outs), [err[-2000:] for _o, err in outs]
+    for disk in (office.disk, second):
+        v = office.cli("verify", str(disk), "--json", user="operator")
+        assert v.returncode == 0, (disk, v.stdout)
+        seal = json.loads(json.loads(sorted((disk / "data" / "backup").glob("*/segel.json"))[-1]
+                                     .read_text())["statement"])
+        _segment_is_the_log(office, disk,
+                            tuple(seal[segs.STATEMENT_KEY]["segments"][-1][1:3]))
+    assert not [p.name for p in (office.home / "tmp").iterdir()
+                if p.name.startswith("backup-")]
