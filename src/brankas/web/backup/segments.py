@@ -15,10 +15,11 @@ from __future__ import annotations
 import contextlib
 import datetime
 import json
-import queue
-import threading
+import logging
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
-from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import TYPE_CHECKING, Any
 
 from django.db import DatabaseError, connection, transaction
@@ -31,17 +32,19 @@ from brankas.core.disk import segments as seg
 from brankas.core.disk.reader import BagReader
 from brankas.core.errors import BrankasError, SetupError
 from brankas.web.audit.models import AuditEvent, AuditSequence
-from brankas.web.backup import runfiles
+from brankas.web.backup import runfiles, segmentproc
 
 if TYPE_CHECKING:  # the disk's writer (~6 ms of imports): not for an offsite push (s20)
     from brankas.core.disk.bag import Bag
+
+log = logging.getLogger(__name__)
 
 BATCH = 5000
 # s22: on SQLite (UTC) each line is made by SQLite (``lines``); False: by Python, as on
 # PostgreSQL (the review's differential test compares the two; a switch back if needed).
 SQLITE_LINES = True
-# s23: a run whose segment holds at least this many entries makes it in a thread of its
-# own while the documents are copied (``EarlySegment``); a smaller one at the close.
+# s23: a run whose segment holds at least this many entries makes it while the documents
+# are copied (``EarlySegment``; s24: in a second process); a smaller one at the close.
 EARLY_ENTRIES = 20_000
 # Its pieces and buffers are smaller than the close's: it runs beside the snapshot and the
 # copy, whose own peaks it must not add much to (the run's peak stays under 150 MiB).
@@ -89,92 +92,30 @@ def _still_there(bag: Bag, segment: seg.Segment) -> bool:
     return st.st_size == bag.sizes.get(segment.path)
 
 
-def _at_text(tz: Any) -> Callable[[Any], str]:
-    """An entry's time as ``audit_content`` writes it (``isoformat()`` of the aware time
-    the ORM gives), from what a plain cursor gives: on SQLite a naive time in the
-    connection's zone (or its text), on PostgreSQL an aware time in it."""
-    def text(value: Any) -> str:
-        if isinstance(value, str):
-            value = datetime.datetime.fromisoformat(value)
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=tz)
-        return str(value.isoformat())
-    return text
-
-
-def _detail(value: Any) -> str:
-    """The detail's JSON text as the database holds it (one line), or encoded."""
-    if isinstance(value, str) and "\n" not in value and "\r" not in value:
-        return value
-    if isinstance(value, str):
-        value = json.loads(value)
-    return json.dumps(value, ensure_ascii=False)
+def query() -> dict[str, Any]:
+    """The audit table and its columns as the segment's SQL names them (quoted by this
+    connection), for ``segmentproc.lines_from`` in this process or in the child."""
+    meta = AuditEvent._meta
+    quote = connection.ops.quote_name
+    columns = {f.name: str(f.column) for f in meta.concrete_fields}
+    tz = connection.timezone
+    utc = tz is not None and tz.utcoffset(None) == datetime.timedelta(0)
+    return {"table": quote(meta.db_table),
+            "columns": [quote(columns[n]) for n in segmentproc.NAMES],
+            "seq": quote(columns["seq"]),
+            # SQLite keeps a time as the text of its naive UTC value: read as text (no
+            # converter), two string operations make the ISO text of the aware value.
+            "utc_text": connection.vendor == "sqlite" and utc,
+            "sqlite_lines": SQLITE_LINES}
 
 
 def lines(after: int, head: int, batch: int = BATCH) -> Iterator[bytes]:
     """The entries ``after < seq <= head`` as segment lines, in pieces of ``batch`` rows
-    (each piece one bytes object)."""
-    meta = AuditEvent._meta
-    table = connection.ops.quote_name(meta.db_table)
-    names = ("seq", "at", "actor", "action", "target", "outcome", "detail", "prev_hash", "hash")
-    columns = {f.name: str(f.column) for f in meta.concrete_fields}
-    quoted = [connection.ops.quote_name(columns[n]) for n in names]
-    at_text = _at_text(connection.timezone)
-    tz = connection.timezone
-    if connection.vendor == "sqlite" and tz is not None and (
-            tz.utcoffset(None) == datetime.timedelta(0)):
-        # SQLite keeps a time as the text of its naive UTC value (``YYYY-MM-DD
-        # HH:MM:SS[.ffffff]``): read as text (no converter), it becomes the ISO text of
-        # the aware value by two string operations, not three datetime ones.
-        quoted[1] = f"CAST({quoted[1]} AS TEXT)"
-
-        def at_text(value: Any) -> str:
-            return f"{value.replace(' ', 'T', 1)}+00:00"
-    cols = ", ".join(quoted)
-    seq_col = connection.ops.quote_name(columns["seq"])
-    where = (f"FROM {table} WHERE {seq_col} > %s AND {seq_col} <= %s "
-             f"ORDER BY {seq_col} LIMIT {int(batch)}")  # the names are the model's, quoted
-    sql = f"SELECT {cols} {where}"  # noqa: S608
-    # s22: on SQLite in UTC, SQLite makes each line itself (``json_object``: the same
-    # keys in the same order, text escaped as ``encode_basestring`` escapes it, the
-    # detail's JSON minified by ``json()``; the column's CHECK holds it valid JSON):
-    # 9 Python string calls an entry fewer, about 1 CPU-s of a full backup's 1,000,000.
-    made_by_sqlite = None
-    if SQLITE_LINES and quoted[1].startswith("CAST("):
-        pairs = ", ".join(
-            f"'{name}', " + (f"replace({col}, ' ', 'T') || '+00:00'" if name == "at"
-                             else f"json({col})" if name == "detail" else col)
-            for name, col in zip(names, quoted, strict=True))
-        made_by_sqlite = f"SELECT {seq_col}, json_object({pairs}) {where}"  # noqa: S608
-    s = encode_basestring
-    detail_text = _detail
+    (each piece one bytes object), through this process's connection."""
+    spec = query()
     with connection.cursor() as cursor:
-        while after < head:
-            if made_by_sqlite is not None:
-                try:
-                    cursor.execute(made_by_sqlite, [after, head])
-                    made = cursor.fetchall()
-                except DatabaseError:
-                    # A detail ``json()`` refuses (its CHECK bypassed, or nested deeper
-                    # than this SQLite takes): this piece and the rest as before s22.
-                    made_by_sqlite = None
-                    continue
-                if not made:
-                    return
-                yield ("\n".join([line for _, line in made]) + "\n").encode("utf-8")
-                after = made[-1][0]
-                continue
-            cursor.execute(sql, [after, head])
-            rows = cursor.fetchall()
-            if not rows:
-                return
-            yield "".join([
-                f'{{"seq":{seq},"at":{s(at_text(at))},"actor":{s(actor)},'
-                f'"action":{s(action)},"target":{s(target)},"outcome":{s(outcome)},'
-                f'"detail":{detail_text(detail)},"prev_hash":{s(prev)},"hash":{s(digest)}}}\n'
-                for seq, at, actor, action, target, outcome, detail, prev, digest in rows
-            ]).encode("utf-8")
-            after = rows[-1][0]
+        yield from segmentproc.lines_from(cursor, spec, after, head, batch,
+                                          (DatabaseError,), connection.timezone)
 
 
 def segment_write(files: runfiles.RunFiles, after: int, head: int,
@@ -189,86 +130,143 @@ def segment_write(files: runfiles.RunFiles, after: int, head: int,
     return seg.Segment(path, after + 1, head, written.sha256), written
 
 
-class _Cancelled(Exception):
-    """The run stopped before its close: the early segment is thrown away."""
-
-
 class EarlySegment:
-    """The run's segment made while the run copies (s23): the entries ``after < seq <=
-    first_head`` (in the database before the run read its sources: an entry never
-    changes once written) read and encrypted in a thread of its own, through its own
-    database connection, into the run's files; at the close (``finish``) the entries up
-    to the run's head are added to the same stream and the file is complete. Nothing
-    goes to the disk from here: the segment is copied in the closing checkpoint with the
-    control list and the seal, as before. ``cancel`` stops it (a run that fails)."""
+    """The run's segment made while the run copies (s23 in a thread, s24 in a second
+    process: the thread held the interpreter lock against the snapshot and the copy). The
+    child (``segmentproc``) reads the entries ``after < seq <= first_head`` (in the
+    database before the run read its sources: an entry never changes once written)
+    through its own plain connection and encrypts them into the run's files, on the
+    other core; at the close (``finish``) it is given the run's head, adds the entries
+    since to the same stream, and answers with the file's size and SHA-256. Nothing goes
+    to the disk from here: the segment is copied in the closing checkpoint with the
+    control list and the seal, as before. The child failing or killed: ``finish`` makes
+    the segment in this process (``segment_write``), as a small run does. ``cancel``
+    stops it (a run that fails); a run killed closes the child's input, and the child
+    removes its file and ends."""
 
     def __init__(self, files: runfiles.RunFiles, after: int, first_head: int,
-                 recipients: list[str]) -> None:
+                 recipients: list[str], database: dict[str, Any]) -> None:
         self.after = after
         self.first_head = first_head
         self._files = files
         self._recipients = recipients
-        self._head: queue.Queue[int | None] = queue.Queue(maxsize=1)
-        self._stop = threading.Event()
-        self._done: list[runfiles.Written] = []
-        self._failure: list[BaseException] = []
-        self._thread = threading.Thread(target=self._make, name="brankas-segment",
-                                        daemon=True)
-        self._thread.start()
-
-    def _make(self) -> None:
+        self.path = files.path(EARLY_NAME)
+        job = {"database": database, "query": query(), "after": after,
+               "first_head": first_head, "recipients": recipients, "path": str(self.path),
+               "batch": EARLY_BATCH, "buffer": EARLY_BUFFER}
+        self.proc = subprocess.Popen(  # noqa: S603 - this interpreter, our own module
+            [sys.executable, "-m", CHILD_MODULE], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_child_env())
         try:
-            with self._files.write(EARLY_NAME, recipients=self._recipients,
-                                   buffer=EARLY_BUFFER) as (out, done):
-                for piece in lines(self.after, self.first_head, EARLY_BATCH):
-                    if self._stop.is_set():
-                        raise _Cancelled
-                    out.write(piece)
-                head = self._head.get()
-                if head is None:
-                    raise _Cancelled
-                for piece in lines(self.first_head, head, EARLY_BATCH):
-                    out.write(piece)
-            self._done.extend(done)
-        except BaseException as exc:  # handed to ``finish``
-            self._failure.append(exc)
-        finally:
-            connection.close()  # this thread's own connection
+            assert self.proc.stdin is not None
+            self.proc.stdin.write(json.dumps(job).encode("utf-8") + b"\n")
+            self.proc.stdin.flush()
+        except OSError:
+            pass  # the child already gone: ``finish`` makes the segment here
 
     def finish(self, head: int) -> tuple[seg.Segment, runfiles.Written]:
         """The segment of ``after < seq <= head`` (``head`` at least ``first_head``), once
-        complete; the thread's error, if it had one."""
+        complete: the child's, or made here when the child failed."""
         if head < self.first_head:
             raise ValueError("the run's head is before the segment's")
-        self._head.put(head)
-        self._thread.join()
-        if self._failure:
-            raise self._failure[0]
-        written = self._done[0]
+        try:
+            out, err = self.proc.communicate(json.dumps({"head": head}).encode() + b"\n")
+        except BaseException:
+            self.cancel()
+            raise
+        written = self._result(out)
+        if written is None:
+            log.warning("audit segment child failed (exit %s): %s; made in process",
+                        self.proc.returncode, err.decode("utf-8", "replace")[-2000:])
+            with contextlib.suppress(OSError):
+                self.path.unlink()  # what the child left (332 MB at 1,000,000 entries)
+            return segment_write(self._files, self.after, head, self._recipients)
         path = seg.segment_path(self.after + 1, head)
         return seg.Segment(path, self.after + 1, head, written.sha256), written
 
+    def _result(self, out: bytes) -> runfiles.Written | None:
+        """The child's file as it reports it, when it ended well and the file is there at
+        the size it reports."""
+        if self.proc.returncode != 0:
+            return None
+        try:
+            answer = json.loads(out)
+            size, sha = answer["size"], answer["sha256"]
+            on_disk = self.path.stat().st_size
+        except (ValueError, KeyError, TypeError, OSError):
+            return None
+        if type(size) is not int or size != on_disk or not isinstance(sha, str) or len(
+                sha) != 64:
+            return None
+        return runfiles.Written(self.path, size, sha)
+
     def cancel(self) -> None:
-        """Stop the thread and wait for it (its file is removed with the run's files)."""
-        if not self._thread.is_alive():
+        """Stop the child and wait for it (it removes its file; the run's files go too)."""
+        if self.proc.returncode is not None:
             return
-        self._stop.set()
-        with contextlib.suppress(queue.Full):
-            self._head.put_nowait(None)
-        self._thread.join()
+        with contextlib.suppress(OSError):
+            assert self.proc.stdin is not None
+            self.proc.stdin.close()  # its end of input: the child removes its file, ends
+        try:
+            self.proc.wait(timeout=CANCEL_WAIT)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        for stream in (self.proc.stdout, self.proc.stderr):
+            if stream is not None:
+                stream.close()
 
 
 EARLY_NAME = "audit-segment.jsonl.age"
+CHILD_MODULE = "brankas.web.backup.segmentproc"
+CANCEL_WAIT = 10.0  # seconds a cancelled child has to end before it is killed
+
+
+def _child_env() -> dict[str, str]:
+    """The child's environment: this one, with this process's import path (a test or a
+    tool may have extended ``sys.path``)."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+    return env
+
+
+def child_database(in_transaction: bool) -> dict[str, Any] | None:
+    """How the child reaches this database with a plain connection, or None when it
+    cannot see what this process sees (a test's transaction, a database in memory, a
+    zone other than UTC) and the segment is made at the close."""
+    if in_transaction:
+        return None
+    tz = connection.timezone
+    if tz is None or tz.utcoffset(None) != datetime.timedelta(0):
+        return None
+    if connection.vendor == "sqlite":
+        name = str(connection.settings_dict["NAME"])
+        if not name or name == ":memory:" or name.startswith("file:") or not os.path.isfile(
+                name):
+            return None
+        return {"vendor": "sqlite", "path": name,
+                "timeout": connection.settings_dict.get("OPTIONS", {}).get("timeout", 30)}
+    if connection.vendor == "postgresql":
+        from psycopg.conninfo import make_conninfo
+
+        connection.ensure_connection()
+        info = connection.connection.info
+        return {"vendor": "postgresql",
+                "conninfo": make_conninfo(info.dsn, password=info.password or None)}
+    return None
 
 
 def early_segment(after: int, first_head: int, files: runfiles.RunFiles,
                   recipients: list[str], *, in_transaction: bool) -> EarlySegment | None:
     """An ``EarlySegment`` when the entries the disk lacks are many (``EARLY_ENTRIES``)
-    and the run was not started inside a transaction (``in_transaction``: a test's; a
-    thread of its own would not see its rows); otherwise None (made at the close)."""
-    if first_head - after < max(EARLY_ENTRIES, 1) or in_transaction:
+    and the child can see them (``child_database``: not inside a transaction, a test's,
+    whose rows another connection does not see); otherwise None (made at the close)."""
+    if first_head - after < max(EARLY_ENTRIES, 1):
         return None
-    return EarlySegment(files, after, first_head, recipients)
+    database = child_database(in_transaction)
+    if database is None:
+        return None
+    return EarlySegment(files, after, first_head, recipients, database)
 
 
 # -- recover ------------------------------------------------------------------------------

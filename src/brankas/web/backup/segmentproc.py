@@ -1,0 +1,227 @@
+"""The audit segment's lines from a plain database cursor, and the second process that
+makes a large segment while the run copies (s24; ``segments.EarlySegment``).
+
+No Django here: the lines are made from the rows of a DB-API cursor (Django's, in the
+run's own process; a plain ``sqlite3`` or ``psycopg`` connection, in the child), with the
+SQL the run's process builds from the model (``segments.query``) and hands over. The
+child (``python -m brankas.web.backup.segmentproc``) imports little: the database
+driver, the cipher (``brankas.core.crypto``) and the run's file writer
+(``runfiles.write_file``). It reads its job (one JSON line) on its standard input, writes
+the entries ``after < seq <= first_head`` to its file, encrypted as they are written,
+then reads the run's head (a second line), adds the entries since, and answers with the
+file's size and SHA-256 (one JSON line on its standard output). The end of its standard
+input before the head (the run failed, stopped, or was killed: the kernel closes the pipe
+of a killed process) removes its file and ends it at once: it never writes anywhere but
+that one file of the run's staging folder, which ``runfiles.sweep_dead_runs`` removes
+anyway once the run's lock is free.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import json
+import os
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
+from typing import Any
+
+NAMES = ("seq", "at", "actor", "action", "target", "outcome", "detail", "prev_hash", "hash")
+
+
+def at_text_aware(tz: Any) -> Callable[[Any], str]:
+    """An entry's time as ``audit_content`` writes it (``isoformat()`` of the aware time
+    the ORM gives), from what a plain cursor gives: on SQLite a naive time in the
+    connection's zone (or its text), on PostgreSQL an aware time in it."""
+    def text(value: Any) -> str:
+        if isinstance(value, str):
+            value = datetime.datetime.fromisoformat(value)
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=tz)
+        return str(value.isoformat())
+    return text
+
+
+def _at_text_utc(value: Any) -> str:
+    # SQLite keeps a time as the text of its naive UTC value (``YYYY-MM-DD
+    # HH:MM:SS[.ffffff]``): read as text, it becomes the ISO text of the aware value.
+    return f"{value.replace(' ', 'T', 1)}+00:00"
+
+
+def detail_text(value: Any) -> str:
+    """The detail's JSON text as the database holds it (one line), or encoded."""
+    if isinstance(value, str) and "\n" not in value and "\r" not in value:
+        return value
+    if isinstance(value, str):
+        value = json.loads(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def lines_from(cursor: Any, query: dict[str, Any], after: int, head: int, batch: int,
+               errors: tuple[type[BaseException], ...], tz: Any = None,
+               param: str = "%s") -> Iterator[bytes]:
+    """The entries ``after < seq <= head`` as segment lines, in pieces of ``batch`` rows
+    (each piece one bytes object), read through ``cursor`` with ``query`` (table and
+    quoted columns, ``segments.query``; ``param`` the driver's placeholder). ``errors``:
+    what the driver raises for a detail SQLite's ``json()`` refuses (that piece and the
+    rest are then made by Python). ``tz``: the connection's zone, for a time read as a
+    datetime (unused when ``query["utc_text"]``)."""
+    quoted = list(query["columns"])
+    table, seq_col = query["table"], query["seq"]
+    at_text: Callable[[Any], str] = at_text_aware(tz)
+    if query["utc_text"]:
+        quoted[1] = f"CAST({quoted[1]} AS TEXT)"
+        at_text = _at_text_utc
+    cols = ", ".join(quoted)
+    where = (f"FROM {table} WHERE {seq_col} > {param} AND {seq_col} <= {param} "
+             f"ORDER BY {seq_col} LIMIT {int(batch)}")  # the names are the model's, quoted
+    sql = f"SELECT {cols} {where}"  # noqa: S608
+    # s22: on SQLite in UTC, SQLite makes each line itself (``json_object``: the same
+    # keys in the same order, text escaped as ``encode_basestring`` escapes it, the
+    # detail's JSON minified by ``json()``; the column's CHECK holds it valid JSON):
+    # 9 Python string calls an entry fewer, about 1 CPU-s of a full backup's 1,000,000.
+    made_by_sqlite = None
+    if query["sqlite_lines"] and query["utc_text"]:
+        pairs = ", ".join(
+            f"'{name}', " + (f"replace({col}, ' ', 'T') || '+00:00'" if name == "at"
+                             else f"json({col})" if name == "detail" else col)
+            for name, col in zip(NAMES, query["columns"], strict=True))
+        made_by_sqlite = f"SELECT {seq_col}, json_object({pairs}) {where}"  # noqa: S608
+    s = encode_basestring
+    detail = detail_text
+    while after < head:
+        if made_by_sqlite is not None:
+            try:
+                cursor.execute(made_by_sqlite, [after, head])
+                made = cursor.fetchall()
+            except errors:
+                # A detail ``json()`` refuses (its CHECK bypassed, or nested deeper
+                # than this SQLite takes): this piece and the rest as before s22.
+                made_by_sqlite = None
+                continue
+            if not made:
+                return
+            yield ("\n".join([line for _, line in made]) + "\n").encode("utf-8")
+            after = made[-1][0]
+            continue
+        cursor.execute(sql, [after, head])
+        rows = cursor.fetchall()
+        if not rows:
+            return
+        yield "".join([
+            f'{{"seq":{seq},"at":{s(at_text(at))},"actor":{s(actor)},'
+            f'"action":{s(action)},"target":{s(target)},"outcome":{s(outcome)},'
+            f'"detail":{detail(det)},"prev_hash":{s(prev)},"hash":{s(digest)}}}\n'
+            for seq, at, actor, action, target, outcome, det, prev, digest in rows
+        ]).encode("utf-8")
+        after = rows[-1][0]
+
+
+# -- the child ----------------------------------------------------------------------------
+
+def _connect(database: dict[str, Any]) -> tuple[Any, tuple[type[BaseException], ...], str]:
+    """A plain connection to the run's database (read only where the driver allows), the
+    driver's error for a refused ``json()``, its placeholder."""
+    if database["vendor"] == "sqlite":
+        import sqlite3
+        from pathlib import Path
+
+        # Read only (no write, no checkpoint when it closes): the WAL lets it read beside
+        # the run's own transaction. No type detection: the columns are read as stored.
+        uri = Path(database["path"]).resolve().as_uri() + "?mode=ro"
+        lite = sqlite3.connect(uri, uri=True, timeout=float(database.get("timeout", 30)),
+                               isolation_level=None, check_same_thread=False)
+        return lite, (sqlite3.DatabaseError,), "?"
+    import psycopg
+    from psycopg.types.string import TextLoader
+
+    conn = psycopg.connect(database["conninfo"], autocommit=True)
+    conn.execute("SET TIME ZONE 'UTC'")
+    conn.read_only = True
+    conn.adapters.register_loader("jsonb", TextLoader)  # the detail's text, as Django reads it
+    return conn, (psycopg.DatabaseError,), "%s"
+
+
+class _Input(threading.Thread):
+    """Reads the run's second line (its head) from standard input; at its end (the run
+    gone) removes the file and ends the process at once, whatever the main thread does."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(name="brankas-segment-input", daemon=True)
+        self.path = path
+        self.head: int | None = None
+        self.ready = threading.Event()
+
+    def run(self) -> None:
+        line = sys.stdin.buffer.readline()
+        try:
+            head = json.loads(line)["head"] if line else None
+        except (ValueError, KeyError, TypeError):
+            head = None
+        if type(head) is not int:
+            _abandon(self.path)  # the end of the input (the run gone), or not a head
+        self.head = head
+        self.ready.set()
+
+
+def _abandon(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+    os._exit(3)
+
+
+def run_child(job: dict[str, Any]) -> dict[str, Any]:
+    """Make the segment ``job`` describes; the file's size and SHA-256."""
+    from pathlib import Path
+
+    from brankas.web.backup.runfiles import write_file
+
+    path = job["path"]
+    reader = _Input(path)
+    reader.start()
+    conn, errors, param = _connect(job["database"])
+    cursor = conn.cursor()
+    tz = datetime.UTC
+    batch, after, first = int(job["batch"]), int(job["after"]), int(job["first_head"])
+    with write_file(Path(path), recipients=job["recipients"],
+                    buffer=int(job["buffer"])) as (out, done):
+        for piece in lines_from(cursor, job["query"], after, first, batch, errors, tz, param):
+            out.write(piece)
+        reader.ready.wait()
+        head = reader.head
+        assert head is not None and head >= first
+        for piece in lines_from(cursor, job["query"], first, head, batch, errors, tz, param):
+            out.write(piece)
+    conn.close()
+    written = done[0]
+    return {"size": written.size, "sha256": written.sha256}
+
+
+def main() -> int:
+    import signal
+
+    # Ctrl-C in a terminal reaches the whole process group: the run decides (it closes
+    # this process's input, or sends the head).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    line = sys.stdin.buffer.readline()
+    if not line:
+        return 3
+    job = json.loads(line)
+    try:
+        result = run_child(job)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(job["path"])
+        raise
+    try:
+        sys.stdout.write(json.dumps(result) + "\n")
+        sys.stdout.flush()
+    except OSError:  # the run is gone: nobody will copy the file
+        _abandon(job["path"])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
