@@ -1,10 +1,11 @@
-"""The audit segment made while the run copies (s23, ``segments.EarlySegment``): a large
-segment is read and encrypted in a thread of its own, through its own connection, from
-the start of the run; the entries written while the run copies are added at its close.
-The disk gets the same segment as before (one file, the log up to the run's head, in the
-closing checkpoint with the seal); a run that fails stops the thread and leaves nothing.
+"""The audit segment made while the run copies (s23, ``segments.EarlySegment``; s24: in a
+second process, ``segmentproc``): a large segment is read and encrypted by a child of its
+own, through its own connection, from the start of the run; the entries written while
+the run copies are added at its close. The disk gets the same segment as before (one
+file, the log up to the run's head, in the closing checkpoint with the seal); a run that
+fails stops the child and leaves nothing.
 
-The thread needs committed rows (its connection does not see a test's transaction), so
+The child needs committed rows (its connection does not see a test's transaction), so
 these tests use ``transactional_db``."""
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ def test_the_segment_made_while_copying_holds_the_log_up_to_the_runs_head(
     outcome = backup_run(actor=office.users["operator"], dest=disk, on_progress=on_progress)
     assert len(early) == 1 and during
     assert early[0].after == 0 and early[0].first_head < during[0]
+    assert not early[0].fell_back and early[0].proc.returncode == 0  # the child made it
     head = outcome.control["audit_head"]
     assert head["seq"] >= during[-1]
     statement = _seal_statement(disk)
@@ -103,8 +105,8 @@ def test_a_run_that_fails_stops_the_thread_and_leaves_no_file(
     disk = tmp_path / "disk"
     with pytest.raises(Stop):
         backup_run(actor=office.users["operator"], dest=disk, on_progress=on_progress)
-    assert len(early) == 1
-    assert not any(t.name == "brankas-segment" for t in threading.enumerate())
+    assert len(early) == 1 and early[0].proc.poll() is not None  # the child stopped
+    assert not early[0].path.exists()
     tmp = office.home / "tmp"
     assert not [p.name for p in tmp.iterdir() if p.name.startswith("backup-")]
     assert not (disk / "data" / "audit").exists() or not list(

@@ -1,16 +1,20 @@
-"""Review of s23 (the early audit segment): the thread's own failure fails the run with
-its error (not a hang, not ignored) and leaves nothing; a run that fails after the thread
-started but before the sources are read whole stops the thread too (no thread left
-waiting for a head that never comes, holding its connection and its file open)."""
+"""Review of s23 (the early audit segment; s24: made in a second process): the child's
+own failure, or the child killed mid-segment, leaves the segment to the close (made in
+the run's process, the run completes, nothing of the child's left); a run that fails
+after the child started but before the sources are read whole stops the child too (no
+child left waiting for a head that never comes, holding its connection and its file
+open)."""
 
 from __future__ import annotations
 
-import errno
+import hashlib
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
+from brankas.core import crypto
 from brankas.core.disk import segments as segs
 from brankas.web.audit.services import audit_record
 from brankas.web.backup import sealing, segments
@@ -19,38 +23,66 @@ from brankas.web.backup.services import backup_run
 from tests.web.backup.test_s23_early_segment import _seal_statement, early  # noqa: F401
 
 
-def _no_thread_no_file(office) -> None:  # type: ignore[no-untyped-def]
+def _no_thread_no_file(office, made=()) -> None:  # type: ignore[no-untyped-def]
     alive = [t.name for t in threading.enumerate()
              if t.name in ("brankas-segment", "brankas-encrypt")]
     assert not alive, alive
+    assert all(m.proc.poll() is not None for m in made), "a segment child still runs"
     tmp = office.home / "tmp"
     assert not [p.name for p in tmp.iterdir() if p.name.startswith("backup-")]
 
 
-def test_the_threads_own_failure_fails_the_run_with_its_error(
-        transactional_db, office, tmp_path: Path, early, monkeypatch) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
-    for i in range(10):
-        audit_record(actor="operator", action="document.open", target=f"K-{i}")
-    real = segments.lines
+def _whole_log_sealed(office, disk: Path, head: dict) -> None:  # type: ignore[no-untyped-def, type-arg]
+    """The disk's one segment holds the whole log up to ``head``: the lines a segment made
+    at the close holds, chained."""
+    (name, first, last, sha) = _seal_statement(disk)[segs.STATEMENT_KEY]["segments"][-1]
+    assert (first, last) == (1, head["seq"])
+    data = (disk / "data" / name).read_bytes()
+    assert hashlib.sha256(data).hexdigest() == sha
+    plain = crypto.decrypt_bytes(data, [crypto.parse_identity(office.recovery_identity)])
+    assert plain == b"".join(segments.lines(0, head["seq"]))
 
-    def lines(*args, **kwargs):  # type: ignore[no-untyped-def]
-        if threading.current_thread().name == "brankas-segment":
-            raise OSError(errno.ENOSPC, "No space left on device")
-        return real(*args, **kwargs)
 
-    monkeypatch.setattr(segments, "lines", lines)
+@pytest.mark.parametrize("how", ["fails", "killed"])
+def test_the_childs_failure_or_its_kill_mid_segment_leaves_the_segment_to_the_close(
+        transactional_db, office, tmp_path: Path, early, monkeypatch, how) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """The child failing at once (a module that is not there: it exits 1), or killed
+    (SIGKILL on POSIX) once part of its file is written: the run makes the segment in its
+    own process at the close, completes, and leaves nothing of the child's."""
+    from brankas.web.audit.services import AuditEntry, audit_record_many
+
+    # About 1 MB of lines: more than the child's buffers, so its file is half-written.
+    audit_record_many([AuditEntry(actor="operator", action="document.open", target=f"K-{i}",
+                                  detail={"i": i, "t": "x" * 200}) for i in range(3000)])
+    if how == "fails":
+        monkeypatch.setattr(segments, "CHILD_MODULE", "brankas.web.backup.no_such_module")
+    sizes: list[int] = []
+
+    def on_progress(done: int, total: int, done_bytes: int, total_bytes: int) -> None:
+        if how != "killed" or sizes:
+            return
+        child = early[0]
+        for _ in range(2000):  # up to 20 s: the child started and wrote part of its file
+            size = child.path.stat().st_size if child.path.exists() else 0
+            if size or child.proc.poll() is not None:
+                break
+            time.sleep(0.01)
+        sizes.append(size)
+        child.proc.kill()
+        child.proc.wait()
+
     disk = tmp_path / "disk"
-    with pytest.raises(OSError, match="No space left"):
-        backup_run(actor=office.users["operator"], dest=disk)
-    assert len(early) == 1
-    _no_thread_no_file(office)
-    run = BackupRun.objects.get()
-    assert run.status == BackupRun.FAILED and "No space left" in run.error
-    monkeypatch.setattr(segments, "lines", real)
-    outcome = backup_run(actor=office.users["operator"], dest=disk)
-    listed = _seal_statement(disk)[segs.STATEMENT_KEY]["segments"]
-    assert [x[1:3] for x in listed] == [[1, outcome.control["audit_head"]["seq"]]]
-    _no_thread_no_file(office)
+    outcome = backup_run(actor=office.users["operator"], dest=disk, on_progress=on_progress)
+    assert len(early) == 1 and early[0].fell_back
+    if how == "killed":
+        assert sizes and sizes[0] > 0, "the child had written nothing when killed"
+        assert early[0].proc.returncode != 0
+    else:
+        assert early[0].proc.returncode == 1
+    assert not early[0].path.exists()
+    _whole_log_sealed(office, disk, outcome.control["audit_head"])
+    _no_thread_no_file(office, early)
+    assert BackupRun.objects.get(pk=outcome.run.pk).status == BackupRun.COMPLETED
 
 
 def test_a_run_failing_in_its_read_after_the_thread_started_stops_the_thread(
@@ -75,8 +107,8 @@ def test_a_run_failing_in_its_read_after_the_thread_started_stops_the_thread(
     with pytest.raises(Broken):
         backup_run(actor=office.users["operator"], dest=disk)
     assert len(early) == 1
-    early[0]._thread.join(5)
-    _no_thread_no_file(office)
+    assert early[0].proc.wait(5) is not None
+    _no_thread_no_file(office, early)
 
 
 def test_the_early_segment_is_byte_for_byte_the_segment_made_at_the_close(
@@ -99,14 +131,23 @@ def test_the_early_segment_is_byte_for_byte_the_segment_made_at_the_close(
     head = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first()
     identity = crypto.parse_identity(office.recovery_identity)
     recipient = recipients_for(purpose=Purpose.AUDIT_TAIL).age()
+    database = segments.child_database(in_transaction=False)
+    assert database is not None
     with runfiles.RunFiles(tmp_path / "staging") as files:
-        made = segments.EarlySegment(files, 0, head - 5, recipient)
-        _seg, early_written = made.finish(head)
-        _seg2, close_written = segments.segment_write(files, 0, head, recipient)
-        plain = [crypto.decrypt_bytes(w.path.read_bytes(), [identity])
-                 for w in (early_written, close_written)]
+        made = segments.EarlySegment(files, 0, head - 5, recipient, database)
+        seg1, early_written = made.finish(head)
+        seg2, close_written = segments.segment_write(files, 0, head, recipient)
+        assert not made.fell_back and early_written.path == made.path  # the child's file
+        data = [w.path.read_bytes() for w in (early_written, close_written)]
+        plain = [crypto.decrypt_bytes(d, [identity]) for d in data]
+    # The same lines (the ciphertexts differ: a fresh file key, and rage's header adds a
+    # "grease" stanza of random length), the size and hash the child reported its file's,
+    # the same segment named.
     assert plain[0] == plain[1]
     assert plain[0].count(b"\n") == head
+    assert early_written.size == len(data[0]) and close_written.size == len(data[1])
+    assert hashlib.sha256(data[0]).hexdigest() == early_written.sha256 == seg1.sha256
+    assert (seg1.path, seg1.first, seg1.last) == (seg2.path, seg2.first, seg2.last)
 
 
 @pytest.mark.parametrize("where", ["snapshot", "copy"])
@@ -136,7 +177,7 @@ def test_an_interrupt_while_the_thread_runs_stops_it_and_the_next_run_completes(
     with pytest.raises(KeyboardInterrupt):
         backup_run(actor=office.users["operator"], dest=disk, on_progress=progress)
     assert len(early) == 1
-    _no_thread_no_file(office)
+    _no_thread_no_file(office, early)
     assert BackupRun.objects.get().status == BackupRun.FAILED
     outcome = backup_run(actor=office.users["operator"], dest=disk)
     listed = _seal_statement(disk)[segs.STATEMENT_KEY]["segments"]

@@ -25,8 +25,8 @@ from tests.web.backup.test_s23_early_segment import (  # noqa: F401 (collected h
 )
 from tests.web.backup.test_s23_review import (  # noqa: F401 (collected here too)
     test_a_run_failing_in_its_read_after_the_thread_started_stops_the_thread,
+    test_the_childs_failure_or_its_kill_mid_segment_leaves_the_segment_to_the_close,
     test_the_early_segment_is_byte_for_byte_the_segment_made_at_the_close,
-    test_the_threads_own_failure_fails_the_run_with_its_error,
 )
 
 pytestmark = pytest.mark.postgres
@@ -69,6 +69,7 @@ def test_an_entry_committed_only_while_the_run_copies_is_in_the_segment_once(
                          on_progress=on_progress)
     assert release.is_set() and numbered and len(early) == 1
     assert early[0].first_head < numbered[0]  # not in the run's view when it started
+    assert not early[0].fell_back  # the child made it, through its own connection
     head = outcome.control["audit_head"]
     (name, first, last, sha) = _seal_statement(disk)[segs.STATEMENT_KEY]["segments"][0]
     assert (first, last) == (1, head["seq"]) and last >= numbered[0]

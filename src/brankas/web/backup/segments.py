@@ -151,6 +151,7 @@ class EarlySegment:
         self._files = files
         self._recipients = recipients
         self.path = files.path(EARLY_NAME)
+        self.fell_back = False  # ``finish`` made the segment here: the child failed
         job = {"database": database, "query": query(), "after": after,
                "first_head": first_head, "recipients": recipients, "path": str(self.path),
                "batch": EARLY_BATCH, "buffer": EARLY_BUFFER}
@@ -180,6 +181,7 @@ class EarlySegment:
                         self.proc.returncode, err.decode("utf-8", "replace")[-2000:])
             with contextlib.suppress(OSError):
                 self.path.unlink()  # what the child left (332 MB at 1,000,000 entries)
+            self.fell_back = True
             return segment_write(self._files, self.after, head, self._recipients)
         path = seg.segment_path(self.after + 1, head)
         return seg.Segment(path, self.after + 1, head, written.sha256), written
