@@ -1,10 +1,12 @@
 """Review of s23 (the early audit segment) at its real threshold: a real ``brankas
 backup`` whose log lacks 20,000 entries (``segments.EARLY_ENTRIES``, not lowered) makes
-its segment in a thread of its own. Killed (SIGKILL) from inside that thread half-way
-through its segment, and at the close before the thread's segment is finished, the disk
+its segment in a second process (s24, ``segmentproc``). The run killed (SIGKILL) while
+its child is half-way through the segment, and at the close before the child's segment
+is finished: the child ends on its own within seconds and removes its file, the disk
 still verifies and lists no segment of the killed runs; the next run, made while another
 process registers letters, takes the early path too, completes, continues the log from
-the last sealed segment, leaves no staging file, and a recover rebuilds the whole log."""
+the last sealed segment, leaves no staging file, and a recover rebuilds the whole log.
+The child killed half-way: the run makes the segment itself at the close and completes."""
 
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ import signal
 import subprocess
 import sys
 import threading
+import time
+from pathlib import Path
 
 import pytest
 
@@ -54,43 +58,49 @@ real_start = instance.start
 
 
 def patch():
-    from brankas.web.backup import runfiles, segments
+    import time
+
+    from brankas.web.backup import segments, services
 
     real_init = segments.EarlySegment.__init__
+    made = []
 
     def init(self, *args, **kwargs):
         real_init(self, *args, **kwargs)
-        sys.stderr.write(f"EARLY {self.after} {self.first_head}\n")
+        made.append(self)
+        sys.stderr.write(f"EARLY {self.after} {self.first_head} {self.proc.pid} {self.path}\n")
         sys.stderr.flush()
 
     segments.EarlySegment.__init__ = init
-    if point == "thread":
-        original = runfiles.RunFiles.write
+    real_finish = segments.EarlySegment.finish
 
-        @contextlib.contextmanager
-        def write(self, name, **kwargs):
-            with original(self, name, **kwargs) as (out, done):
-                if name != segments.EARLY_NAME:
-                    yield out, done
-                    return
+    def finish(self, head):
+        if point == "finish":
+            die()
+        got = real_finish(self, head)
+        sys.stderr.write(f"FELL_BACK {self.fell_back}\n")
+        return got
 
-                class Half:
-                    def write(self, data):
-                        out.write(data[: len(data) // 2])
-                        out.flush()
-                        die()
+    segments.EarlySegment.finish = finish
+    copy = services._copy_payload
+    if point in ("parent", "child"):  # once the child has written part of its file
+        def copy_payload(*args, **kwargs):
+            child = made[0]
+            for _ in range(3000):
+                if child.path.exists() and child.path.stat().st_size > 0:
+                    break
+                time.sleep(0.01)
+            sys.stderr.write(f"WRITTEN {child.path.stat().st_size}\n")
+            sys.stderr.flush()
+            if point == "parent":
+                die()
+            os.kill(child.proc.pid, signal.SIGKILL)
+            child.proc.wait()
+            return copy(*args, **kwargs)
 
-                yield Half(), done
-
-        runfiles.RunFiles.write = write
-    elif point == "finish":
-        segments.EarlySegment.finish = lambda self, head: die()
+        services._copy_payload = copy_payload
     elif point == "during":  # another process writes entries while the run copies
         import subprocess
-
-        from brankas.web.backup import services
-
-        copy = services._copy_payload
 
         def copy_payload(*args, **kwargs):
             subprocess.run([sys.executable, "-c", CHILD, "fill", "3", "D"], check=True)
@@ -126,7 +136,8 @@ def _sealed_ranges(office: Office) -> list[tuple[int, int]]:
     return [segs.name_range(n) for n in names]  # type: ignore[misc]
 
 
-def _segment_is_the_log(office: Office, disk, span: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+def _segment_is_the_log(office: Office, disk, span: tuple[int, int],  # type: ignore[no-untyped-def]
+                        during: bool = True) -> None:
     """The segment ``span`` on ``disk`` holds exactly the office's entries of that span,
     chained, as lines: the entries written during the copy (by another process) too."""
     name = next(p for p in manifest(disk) if p.startswith("data/audit/")
@@ -138,20 +149,49 @@ def _segment_is_the_log(office: Office, disk, span: tuple[int, int]) -> None:  #
     hashes = dict(office.sql("select seq, hash from audit_auditevent where seq >= ? and "
                              "seq <= ?", span[0], span[1]))
     assert {r["seq"]: r["hash"] for r in rows} == hashes
-    during = [r["seq"] for r in rows if r["target"] in ("D-0", "D-1", "D-2")]
-    assert len(during) >= 3, "no entry written during the copy is in the segment"
+    if during:
+        written = [r["seq"] for r in rows if r["target"] in ("D-0", "D-1", "D-2")]
+        assert len(written) >= 3, "no entry written during the copy is in the segment"
 
 
-def test_the_early_segment_killed_in_its_thread_or_at_the_close_then_a_run_completes(
+def _early(stderr: str) -> tuple[int, int, int, Path]:
+    """The run's early segment as its stderr names it: after, first head, child, file."""
+    line = next(x for x in stderr.splitlines() if x.startswith("EARLY "))
+    after, first, pid, path = line.split(" ", 4)[1:]
+    return int(after), int(first), int(pid), Path(path)
+
+
+def _gone(pid: int, seconds: float) -> bool:
+    """Whether process ``pid`` ended (or is a zombie nobody reaped) within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as fh:
+                state = fh.read().rsplit(b")", 1)[1].split()[0]
+        except OSError:
+            return True
+        if state in (b"Z", b"X"):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_the_run_killed_while_its_segment_child_writes_or_at_the_close_then_a_run_completes(
         office: Office) -> None:
     before = _sealed_ranges(office)
     assert len(before) == 1
     r = _child(office, "fill", "20000")
     assert r.returncode == 0, r.stderr[-2000:]
-    for point in ("thread", "finish"):
+    for point in ("parent", "finish"):
         r = _child(office, point, str(office.disk))
         assert r.returncode == -signal.SIGKILL, (point, r.returncode, r.stderr[-2000:])
-        assert f"EARLY {before[-1][1]} " in r.stderr, (point, r.stderr[-2000:])
+        after, _first, pid, path = _early(r.stderr)
+        assert after == before[-1][1], (point, r.stderr[-2000:])
+        if point == "parent":
+            assert "WRITTEN 0" not in r.stderr  # killed with the child mid-segment
+        # The child saw its input end: it removed its file and ended on its own.
+        assert _gone(pid, 15), (point, "the segment child outlived the run")
+        assert not path.exists(), point
         v = office.cli("verify", str(office.disk), "--json", user="operator")
         assert v.returncode == 0, (point, v.stdout)
         assert _sealed_ranges(office) == before, point
@@ -175,6 +215,7 @@ def test_the_early_segment_killed_in_its_thread_or_at_the_close_then_a_run_compl
         writer.join(300)
     assert r.returncode == 0, r.stderr[-2000:]
     assert f"EARLY {before[-1][1]} " in r.stderr, r.stderr[-2000:]
+    assert "FELL_BACK False" in r.stderr, r.stderr[-2000:]  # the child made it
     after = _sealed_ranges(office)
     assert after[:1] == before and len(after) == 2 and after[1][0] == before[0][1] + 1, after
     assert not [p.name for p in (office.home / "tmp").iterdir()
@@ -192,6 +233,28 @@ def test_the_early_segment_killed_in_its_thread_or_at_the_close_then_a_run_compl
     assert r.returncode == 0, r.stderr
     assert r.json()["ok"] is True and r.json()["audit_ok"] is True
     assert len(office.sql("select seq from audit_auditevent")) > 20_000
+
+
+def test_the_segment_child_killed_mid_segment_the_run_makes_it_at_the_close(
+        office: Office) -> None:
+    """SIGKILL to the child once part of its file is written: the run makes the segment
+    in its own process at the close, completes; the disk verifies, its new segment is
+    the log, and no staging file is left."""
+    before = _sealed_ranges(office)
+    r = _child(office, "fill", "20000")
+    assert r.returncode == 0, r.stderr[-2000:]
+    r = _child(office, "child", str(office.disk))
+    assert r.returncode == 0, r.stderr[-2000:]
+    _after, _first, pid, path = _early(r.stderr)
+    assert "WRITTEN 0" not in r.stderr and "FELL_BACK True" in r.stderr, r.stderr[-2000:]
+    assert _gone(pid, 1) and not path.exists()
+    ranges = _sealed_ranges(office)
+    assert ranges[:-1] == before and ranges[-1][0] == before[-1][1] + 1, ranges
+    _segment_is_the_log(office, office.disk, ranges[-1], during=False)
+    v = office.cli("verify", str(office.disk), "--json", user="operator")
+    assert v.returncode == 0, v.stdout
+    assert not [p.name for p in (office.home / "tmp").iterdir()
+                if p.name.startswith("backup-")]
 
 
 def test_two_early_segment_runs_at_once_to_two_disks_each_complete(office: Office) -> None:
@@ -214,7 +277,8 @@ def test_two_early_segment_runs_at_once_to_two_disks_each_complete(office: Offic
     outs = [p.communicate(timeout=600) for p in procs]
     for p, (_out, err) in zip(procs, outs, strict=True):
         assert p.returncode == 0, err[-2000:]
-    assert all("EARLY" in err for _out, err in outs), [err[-2000:] for _o, err in outs]
+    assert all("EARLY" in err and "FELL_BACK False" in err for _out, err in outs), [
+        err[-2000:] for _o, err in outs]
     for disk in (office.disk, second):
         v = office.cli("verify", str(disk), "--json", user="operator")
         assert v.returncode == 0, (disk, v.stdout)
