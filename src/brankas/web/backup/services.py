@@ -262,7 +262,8 @@ class _Sources:
     # still opens a disk).
     readers: dict[Purpose, Recipients]
     # The disk's sealed segments this run continues (``auditsegments.disk_segments``),
-    # and the run's segment when it is made while the run copies (s23), else None.
+    # and the run's segment when it is made while the run copies (s23; s24: by a child
+    # process), else None.
     listed: list[Any]
     early: auditsegments.EarlySegment | None
 
@@ -295,7 +296,7 @@ def _copy(bag: Bag, run: BackupRun, medium: Medium, actor: User,
             final = _close_run(bag, src, seals, run, medium, control, carried, sealed,
                                head, finished, files)
         finally:
-            if src.early is not None:  # a run that failed: its thread stops (s23)
+            if src.early is not None:  # a run that failed: its child stops (s23, s24)
                 src.early.cancel()
         _record_completed(run, medium, actor, control, counts, result, final, finished,
                           bag.list_hashes())
@@ -307,10 +308,10 @@ def _read_sources(bag: Bag, medium: Medium, seals: diskseal.SealReport,
     """The documents, letters, users, keys and anchors, and the snapshot and registers
     when they are due, in one consistent read; everything big is written to ``files``
     as it is read. The audit segment of the entries the disk lacks is started here, in a
-    thread of its own, when it is large (``auditsegments.early_segment``)."""
-    in_transaction = connection.in_atomic_block  # a test's: no thread of its own
-    # A failure after the segment's thread started, up to and with the read's commit,
-    # stops the thread (else it waits for a head that never comes, its file open).
+    second process, when it is large (``auditsegments.early_segment``)."""
+    in_transaction = connection.in_atomic_block  # a test's: no child (it sees no rows)
+    # A failure after the segment's child started, up to and with the read's commit,
+    # stops the child (else it waits for a head that never comes, its file open).
     with contextlib.ExitStack() as on_failure, one_view():  # one consistent read:
         # documents, keys, snapshot (web/consistency.py)
         docs = files.spool("documents.jsonl")

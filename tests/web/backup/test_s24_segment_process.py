@@ -1,0 +1,109 @@
+"""The early audit segment's second process (s24, ``segmentproc``), run for real: it
+imports no Django and little else (its resident size adds to the run's peak), makes the
+file the run's own writer makes for the same entries, and, when its input ends before the
+head comes (the run stopped or killed), removes its file and ends on its own. A run
+inside a transaction (a test's: the child would not see its rows) makes the segment in
+its own process, at the close."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from brankas.core import crypto
+from brankas.core.disk import segments as segs
+from brankas.web.audit.models import AuditEvent
+from brankas.web.audit.services import AuditEntry, audit_record_many
+from brankas.web.backup import segments
+from brankas.web.backup.services import backup_run
+from brankas.web.keys.selectors import Purpose, recipients_for
+from tests.web.backup.test_s23_early_segment import _seal_statement, early  # noqa: F401
+
+
+def _start(path: Path, after: int, first: int) -> subprocess.Popen[bytes]:
+    database = segments.child_database(in_transaction=False)
+    assert database is not None
+    job = {"database": database, "query": segments.query(), "after": after,
+           "first_head": first, "recipients": recipients_for(purpose=Purpose.AUDIT_TAIL).age(),
+           "path": str(path), "batch": 100, "buffer": 4096}
+    child = subprocess.Popen(
+        [sys.executable, "-X", "importtime", "-m", segments.CHILD_MODULE],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=segments._child_env())
+    assert child.stdin is not None
+    child.stdin.write(json.dumps(job).encode() + b"\n")
+    child.stdin.flush()
+    return child
+
+
+def _fill(n: int) -> int:
+    audit_record_many([AuditEntry(actor="operator", action="document.open", target=f"K-{i}",
+                                  detail={"i": i, "t": "kutip \" \u00e9 \u2028"})
+                       for i in range(n)])
+    return AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+
+
+def test_the_child_imports_no_django_and_makes_the_writers_segment(
+        transactional_db, office, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    head = _fill(1500)
+    path = tmp_path / "segment.part"
+    child = _start(path, 0, head - 7)
+    out, err = child.communicate(json.dumps({"head": head}).encode() + b"\n", timeout=120)
+    assert child.returncode == 0, err.decode()[-3000:]
+    answer = json.loads(out)
+    data = path.read_bytes()
+    assert answer["size"] == len(data)
+    assert answer["sha256"] == hashlib.sha256(data).hexdigest()
+    identity = crypto.parse_identity(office.recovery_identity)
+    # The very lines the run's own writer puts in the segment of the same entries.
+    assert crypto.decrypt_bytes(data, [identity]) == b"".join(segments.lines(0, head))
+    imported = {line.rsplit("|", 1)[1].strip() for line in err.decode().splitlines()
+                if line.startswith("import time:") and "|" in line}
+    assert "sqlite3" in imported and "pyrage" in imported, sorted(imported)
+    heavy = sorted(m for m in imported if m.split(".")[0] in ("django", "typing", "hashlib")
+                   or m in ("brankas.core.crypto", "brankas.web.backup.runfiles",
+                            "brankas.core.fsutil", "dataclasses", "inspect"))
+    assert not heavy, heavy
+
+
+@pytest.mark.parametrize("when", ["writing", "waiting"])
+def test_the_childs_input_ending_before_the_head_removes_its_file_and_ends_it(
+        transactional_db, office, tmp_path: Path, when: str) -> None:  # type: ignore[no-untyped-def]
+    """The run gone (its end of the pipe closed, as the kernel does for a killed
+    process) while the child writes (many small pieces) or waits for the head."""
+    head = _fill(4000 if when == "writing" else 50)
+    path = tmp_path / "segment.part"
+    child = _start(path, 0, head)
+    for _ in range(2000):
+        if path.exists() and (when == "waiting" or path.stat().st_size > 0):
+            break
+        time.sleep(0.005)
+    assert path.exists()
+    if when == "waiting":
+        time.sleep(0.5)  # the 50 entries long read: it waits for the head
+    assert child.poll() is None, "the child ended before its input did"
+    assert child.stdin is not None
+    child.stdin.close()
+    assert child.wait(timeout=15) == 3
+    assert not path.exists()
+
+
+def test_a_run_inside_a_transaction_makes_the_segment_in_its_own_process(
+        office, tmp_path: Path, early, monkeypatch) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    monkeypatch.setattr(segments, "EARLY_ENTRIES", 1)
+    _fill(30)
+    outcome = backup_run(actor=office.users["operator"], dest=tmp_path / "disk")
+    assert early == []  # no child: it would not see this transaction's rows
+    head = outcome.control["audit_head"]
+    (name, first, last, _sha) = _seal_statement(tmp_path / "disk")[segs.STATEMENT_KEY][
+        "segments"][0]
+    assert (first, last) == (1, head["seq"])
+    plain = crypto.decrypt_bytes((tmp_path / "disk" / "data" / name).read_bytes(),
+                                 [crypto.parse_identity(office.recovery_identity)])
+    assert plain == b"".join(segments.lines(0, head["seq"]))
