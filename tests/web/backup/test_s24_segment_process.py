@@ -8,7 +8,6 @@ its own process, at the close."""
 from __future__ import annotations
 
 import hashlib
-import json
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ from brankas.core import crypto
 from brankas.core.disk import segments as segs
 from brankas.web.audit.models import AuditEvent
 from brankas.web.audit.services import AuditEntry, audit_record_many
-from brankas.web.backup import segments
+from brankas.web.backup import segmentproc, segments
 from brankas.web.backup.services import backup_run
 from brankas.web.keys.selectors import Purpose, recipients_for
 from tests.web.backup.test_s23_early_segment import _seal_statement, early  # noqa: F401
@@ -37,7 +36,7 @@ def _start(path: Path, after: int, first: int) -> subprocess.Popen[bytes]:
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         env=segments._child_env())
     assert child.stdin is not None
-    child.stdin.write(json.dumps(job).encode() + b"\n")
+    child.stdin.write(segmentproc.job_bytes(job))
     child.stdin.flush()
     return child
 
@@ -54,21 +53,20 @@ def test_the_child_imports_no_django_and_makes_the_writers_segment(
     head = _fill(1500)
     path = tmp_path / "segment.part"
     child = _start(path, 0, head - 7)
-    out, err = child.communicate(json.dumps({"head": head}).encode() + b"\n", timeout=120)
+    out, err = child.communicate(segmentproc.head_bytes(head), timeout=120)
     assert child.returncode == 0, err.decode()[-3000:]
-    answer = json.loads(out)
     data = path.read_bytes()
-    assert answer["size"] == len(data)
-    assert answer["sha256"] == hashlib.sha256(data).hexdigest()
+    assert segmentproc.read_answer(out) == (len(data), hashlib.sha256(data).hexdigest())
     identity = crypto.parse_identity(office.recovery_identity)
     # The very lines the run's own writer puts in the segment of the same entries.
     assert crypto.decrypt_bytes(data, [identity]) == b"".join(segments.lines(0, head))
     imported = {line.rsplit("|", 1)[1].strip() for line in err.decode().splitlines()
                 if line.startswith("import time:") and "|" in line}
     assert "sqlite3" in imported and "pyrage" in imported, sorted(imported)
-    heavy = sorted(m for m in imported if m.split(".")[0] in ("django", "typing", "hashlib")
+    heavy = sorted(m for m in imported if m.split(".")[0] in (
+        "django", "typing", "hashlib", "json", "re", "pathlib", "dataclasses", "inspect")
                    or m in ("brankas.core.crypto", "brankas.web.backup.runfiles",
-                            "brankas.core.fsutil", "dataclasses", "inspect"))
+                            "brankas.core.fsutil"))
     assert not heavy, heavy
 
 

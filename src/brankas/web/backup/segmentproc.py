@@ -18,13 +18,11 @@ the run's lock is free.
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import io
-import json
+import marshal
 import os
 import sys
-from json.encoder import encode_basestring  # type: ignore[attr-defined]
 
 TYPE_CHECKING = False  # not ``typing``'s: the child does without its import (1.5 MB)
 if TYPE_CHECKING:
@@ -57,6 +55,8 @@ def detail_text(value: Any) -> str:
     """The detail's JSON text as the database holds it (one line), or encoded."""
     if isinstance(value, str) and "\n" not in value and "\r" not in value:
         return value
+    import json  # not on SQLite's path: the child does without it (and ``re``)
+
     if isinstance(value, str):
         value = json.loads(value)
     return json.dumps(value, ensure_ascii=False)
@@ -92,7 +92,7 @@ def lines_from(cursor: Any, query: dict[str, Any], after: int, head: int, batch:
                              else f"json({col})" if name == "detail" else col)
             for name, col in zip(NAMES, query["columns"], strict=True))
         made_by_sqlite = f"SELECT {seq_col}, json_object({pairs}) {where}"  # noqa: S608
-    s = encode_basestring
+    s = _encode_basestring()
     detail = detail_text
     while after < head:
         if made_by_sqlite is not None:
@@ -129,13 +129,12 @@ def _connect(database: dict[str, Any]) -> tuple[Any, tuple[type[BaseException], 
     driver's error for a refused ``json()``, its placeholder."""
     if database["vendor"] == "sqlite":
         import sqlite3
-        from pathlib import Path
 
         # Read only (no write, no checkpoint when it closes): the WAL lets it read beside
         # the run's own transaction. No type detection: the columns are read as stored.
         # A small page cache: the rows are read once, in order.
-        uri = Path(database["path"]).resolve().as_uri() + "?mode=ro"
-        lite = sqlite3.connect(uri, uri=True, timeout=float(database.get("timeout", 30)),
+        lite = sqlite3.connect(_read_only_uri(database["path"]), uri=True,
+                               timeout=float(database.get("timeout", 30)),
                                isolation_level=None, check_same_thread=False)
         lite.execute("PRAGMA cache_size = -256")
         return lite, (sqlite3.DatabaseError,), "?"
@@ -149,11 +148,29 @@ def _connect(database: dict[str, Any]) -> tuple[Any, tuple[type[BaseException], 
     return conn, (psycopg.DatabaseError,), "%s"
 
 
+def _read_only_uri(path: str) -> str:
+    """``file:`` URI of the database file, opened read only (``pathlib``'s ``as_uri``
+    without its import, 1 MB resident: ``/`` separators, a drive's ``/C:/``, and every
+    byte but the unreserved ones percent-encoded)."""
+    path = os.path.abspath(path).replace(os.sep, "/")
+    if not path.startswith("/"):
+        path = "/" + path  # C:/... on Windows
+    safe = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~/:")
+    quoted = "".join(chr(b) if b in safe else f"%{b:02X}" for b in path.encode("utf-8"))
+    return f"file://{quoted}?mode=ro"
+
+
 def _abandon(path: str) -> None:
     """The run is gone or stopped: remove the file, end now (whatever else runs)."""
-    with contextlib.suppress(OSError):
-        os.unlink(path)
+    _remove(path)
     os._exit(3)
+
+
+def _remove(path: str) -> None:
+    try:  # noqa: SIM105 - the child does without contextlib
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 class _Head:
@@ -171,12 +188,9 @@ class _Head:
         _thread.start_new_thread(self._read, ())
 
     def _read(self) -> None:
-        line = sys.stdin.buffer.readline()
-        try:
-            head = json.loads(line)["head"] if line else None
-        except (ValueError, KeyError, TypeError):
-            head = None
-        if type(head) is not int:
+        line = sys.stdin.buffer.readline().strip()
+        head = int(line) if line.isdigit() and len(line) < 20 else None
+        if head is None:
             _abandon(self.path)  # the end of the input (the run gone), or not a head
         self.value = head
         self._ready.release()
@@ -298,22 +312,62 @@ def main() -> int:
     # Ctrl-C in a terminal reaches the whole process group: the run decides (it closes
     # this process's input, or sends the head).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    line = sys.stdin.buffer.readline()
-    if not line:
+    job = read_job(sys.stdin.buffer)
+    if job is None:
         return 3
-    job = json.loads(line)
     try:
         result = run_child(job)
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(job["path"])
+        _remove(job["path"])
         raise
     try:
-        sys.stdout.write(json.dumps(result) + "\n")
+        sys.stdout.write(f"{result['size']} {result['sha256']}\n")
         sys.stdout.flush()
     except OSError:  # the run is gone: nobody will copy the file
         _abandon(job["path"])
     return 0
+
+
+# The run and its child speak in lines and ``marshal`` (the same interpreter on both
+# ends; no ``json``, whose import costs the child ``re`` too): the job (its length on a
+# line, then its bytes), the head (a number on a line), the answer ("SIZE SHA256").
+
+def job_bytes(job: dict[str, Any]) -> bytes:
+    data = marshal.dumps(job)
+    return b"%d\n" % len(data) + data
+
+
+def read_job(stream: Any) -> dict[str, Any] | None:
+    line = stream.readline().strip()
+    if not line.isdigit():
+        return None
+    data = stream.read(int(line))
+    job = marshal.loads(data)  # noqa: S302 - the run's own, through its private pipe
+    return job if isinstance(job, dict) else None
+
+
+def head_bytes(head: int) -> bytes:
+    return b"%d\n" % head
+
+
+def read_answer(out: bytes) -> tuple[int, str] | None:
+    """The child's answer: the file's size and SHA-256, or None when it is not one."""
+    parts = out.split()
+    if len(parts) != 2 or not parts[0].isdigit() or len(parts[1]) != 64:
+        return None
+    try:
+        int(parts[1], 16)
+    except ValueError:
+        return None
+    return int(parts[0]), parts[1].decode("ascii")
+
+
+def _encode_basestring() -> Callable[[str], str]:
+    try:
+        from _json import encode_basestring  # the C encoder json.encoder uses
+    except ImportError:
+        from json.encoder import encode_basestring  # type: ignore[attr-defined]
+    return encode_basestring  # type: ignore[no-any-return]
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import json
 import logging
 import os
 import subprocess
@@ -49,8 +48,8 @@ EARLY_ENTRIES = 20_000
 # Its pieces and buffer (the child's file) are smaller than the close's: the child runs
 # beside the snapshot and the copy, and its resident size adds to the run's (the process
 # tree's peak, bench/proc.py, stays under 150 MiB: about 130 + 18 at 100,000 documents).
-EARLY_BATCH = 1000
-EARLY_BUFFER = 256 << 10
+EARLY_BATCH = 500
+EARLY_BUFFER = 64 << 10
 # Recover loads at most 2,000 entries or this many bytes of their lines at once (a line
 # may be 1 MiB: 2,000 of them would be 2 GiB held before the file's SHA-256 is known).
 BATCH_BYTES = 4 << 20
@@ -161,7 +160,7 @@ class EarlySegment:
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_child_env())
         try:
             assert self.proc.stdin is not None
-            self.proc.stdin.write(json.dumps(job).encode("utf-8") + b"\n")
+            self.proc.stdin.write(segmentproc.job_bytes(job))
             self.proc.stdin.flush()
         except OSError:
             pass  # the child already gone: ``finish`` makes the segment here
@@ -172,7 +171,7 @@ class EarlySegment:
         if head < self.first_head:
             raise ValueError("the run's head is before the segment's")
         try:
-            out, err = self.proc.communicate(json.dumps({"head": head}).encode() + b"\n")
+            out, err = self.proc.communicate(segmentproc.head_bytes(head))
         except BaseException:
             self.cancel()
             raise
@@ -190,18 +189,15 @@ class EarlySegment:
     def _result(self, out: bytes) -> runfiles.Written | None:
         """The child's file as it reports it, when it ended well and the file is there at
         the size it reports."""
-        if self.proc.returncode != 0:
+        answer = segmentproc.read_answer(out)
+        if self.proc.returncode != 0 or answer is None:
             return None
+        size, sha = answer
         try:
-            answer = json.loads(out)
-            size, sha = answer["size"], answer["sha256"]
             on_disk = self.path.stat().st_size
-        except (ValueError, KeyError, TypeError, OSError):
+        except OSError:
             return None
-        if type(size) is not int or size != on_disk or not isinstance(sha, str) or len(
-                sha) != 64:
-            return None
-        return runfiles.Written(self.path, size, sha)
+        return runfiles.Written(self.path, size, sha) if size == on_disk else None
 
     def cancel(self) -> None:
         """Stop the child and wait for it (it removes its file; the run's files go too)."""
@@ -230,6 +226,11 @@ def _child_env() -> dict[str, str]:
     tool may have extended ``sys.path``)."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+    # glibc's allocator (ignored elsewhere): one arena for its two threads, and pieces of
+    # 128 KiB or more always mapped and unmapped (the threshold not raised as they are
+    # freed), so the idle child's resident size falls back after each piece.
+    env.setdefault("MALLOC_ARENA_MAX", "1")
+    env.setdefault("MALLOC_MMAP_THRESHOLD_", str(128 << 10))
     return env
 
 
