@@ -11,7 +11,9 @@ segment in a second process, whose memory the parent's ``VmHWM`` does not hold):
 of the ``VmRSS`` of the process and all its descendants, sampled at the same rate (the
 largest sum seen; a child born and gone between two samples is missed, as a short peak
 of the parent is not). Shared pages (the interpreter, libraries) count in each process,
-so the sum is an upper bound of what the tree holds.
+so the sum is an upper bound of what the tree holds; the tree's proportional set size
+(``Pss`` of ``/proc/PID/smaps_rollup``: a page shared by two processes counts half in
+each) is sampled beside it, less often (the kernel walks the page tables to make it).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ class Run:
     stderr: str
     returncode: int = 0
     tree_peak_kib: int = 0  # the largest sum of VmRSS of the child and its descendants
+    tree_pss_peak_kib: int = 0  # the largest sum of their Pss (shared pages split)
 
 
 class CommandFailed(RuntimeError):
@@ -61,6 +64,17 @@ def _status_field(pid: int, field: bytes) -> int | None:
         with open(f"/proc/{pid}/status", "rb") as fh:
             for line in fh:
                 if line.startswith(field):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def _pss(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"Pss:"):
                     return int(line.split()[1])
     except (OSError, ValueError, IndexError):
         return None
@@ -116,13 +130,16 @@ class _HwmSampler(threading.Thread):
     ``/proc/*/stat``: a few ms of CPU, not to be spent every 2 ms beside the measured
     run); their ``VmRSS`` is summed every ``tree_every`` samples."""
 
-    def __init__(self, pid: int, tree_every: int = 5, walk_every: int = 50) -> None:
+    def __init__(self, pid: int, tree_every: int = 5, walk_every: int = 50,
+                 pss_every: int = 25) -> None:
         super().__init__(daemon=True)
         self.pid = pid
         self.last: int | None = None
         self.tree_peak = 0
         self.tree_every = tree_every
         self.walk_every = walk_every
+        self.pss_every = pss_every
+        self.tree_pss_peak = 0
         self.members: list[int] = []
         self.stop = threading.Event()
         self.n = 0
@@ -144,6 +161,11 @@ class _HwmSampler(threading.Thread):
             if own is not None:
                 tree = own + sum(_status_field(m, b"VmRSS:") or 0 for m in self.members)
                 self.tree_peak = max(self.tree_peak, tree)
+        if self.n % self.pss_every == 0:
+            own_pss = _pss(self.pid)
+            if own_pss is not None:
+                pss = own_pss + sum(_pss(m) or 0 for m in self.members)
+                self.tree_pss_peak = max(self.tree_pss_peak, pss)
         self.n += 1
         return value is not None
 
@@ -178,16 +200,17 @@ def run(argv: Sequence[str], *, env: dict[str, str] | None = None,
     peak = sampler.last if sampler.last is not None else int(usage.ru_maxrss)
     return Run(seconds, peak, int(usage.ru_maxrss), usage.ru_utime + usage.ru_stime,
                usage.ru_stime, stdout, stderr, proc.returncode,
-               tree_peak_kib=max(sampler.tree_peak, peak))
+               tree_peak_kib=max(sampler.tree_peak, peak),
+               tree_pss_peak_kib=sampler.tree_pss_peak)
 
 
-def watch(pid: int) -> tuple[int, int]:
-    """Sample a running process ``pid`` (not our child) until it ends: its last ``VmHWM``
-    and its tree's peak summed ``VmRSS`` (KiB)."""
+def watch(pid: int) -> tuple[int, int, int]:
+    """Sample a running process ``pid`` (not our child) until it ends: its last ``VmHWM``,
+    its tree's peak summed ``VmRSS`` and peak summed ``Pss`` (KiB)."""
     sampler = _HwmSampler(pid)
     while sampler.sample():
         time.sleep(POLL_SECONDS)
-    return sampler.last or 0, sampler.tree_peak
+    return sampler.last or 0, sampler.tree_peak, sampler.tree_pss_peak
 
 
 def _find(pattern: str, wait: float) -> int | None:
@@ -216,9 +239,9 @@ if __name__ == "__main__":  # python -m bench.proc watch PATTERN [WAIT]
     found = _find(sys.argv[2], float(sys.argv[3]) if len(sys.argv) > 3 else 600.0)
     if found is None:
         sys.exit("no such process")
-    hwm, tree = watch(found)
+    hwm, tree, pss = watch(found)
     print(f"pid {found} parent VmHWM {hwm / 1024:.1f} MiB, tree peak (sum of VmRSS) "
-          f"{tree / 1024:.1f} MiB")
+          f"{tree / 1024:.1f} MiB, tree peak (sum of Pss) {pss / 1024:.1f} MiB")
 
 
 def warm(paths: Sequence[Path]) -> int:

@@ -24,6 +24,8 @@ def test_a_childs_memory_is_in_the_trees_peak_not_the_parents() -> None:
     assert run.peak_rss_kib < 40 << 10, run  # the parent: an interpreter and 8 MiB
     # the tree: the parent and the child with its 48 MiB touched
     assert run.tree_peak_kib >= run.peak_rss_kib + (48 << 10), run
+    # its 48 MiB are its own (not shared): in the proportional figure too
+    assert run.tree_pss_peak_kib >= 48 << 10, run
 
 
 def test_the_tree_of_a_process_without_children_is_the_process() -> None:
