@@ -47,7 +47,7 @@ SQLITE_LINES = True
 EARLY_ENTRIES = 20_000
 # Its pieces and buffer (the child's file) are smaller than the close's: the child runs
 # beside the snapshot and the copy, and its resident size adds to the run's (the process
-# tree's peak, bench/proc.py, stays under 150 MiB: about 130 + 18 at 100,000 documents).
+# tree's peak, bench/proc.py, stays near 150 MiB: about 130 + 15 at 100,000 documents).
 EARLY_BATCH = 500
 EARLY_BUFFER = 64 << 10
 # Recover loads at most 2,000 entries or this many bytes of their lines at once (a line
