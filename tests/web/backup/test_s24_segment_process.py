@@ -105,3 +105,20 @@ def test_a_run_inside_a_transaction_makes_the_segment_in_its_own_process(
     plain = crypto.decrypt_bytes((tmp_path / "disk" / "data" / name).read_bytes(),
                                  [crypto.parse_identity(office.recovery_identity)])
     assert plain == b"".join(segments.lines(0, head["seq"]))
+
+
+def test_a_child_that_cannot_start_leaves_the_segment_to_the_close(
+        transactional_db, office, tmp_path: Path, early, monkeypatch) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """No interpreter to start (an embedded one, a removed file): the run makes the segment
+    at the close and completes."""
+    monkeypatch.setattr(segments, "EARLY_ENTRIES", 1)
+    _fill(30)
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-such-python"))
+    outcome = backup_run(actor=office.users["operator"], dest=tmp_path / "disk")
+    monkeypatch.undo()
+    assert early == []
+    head = outcome.control["audit_head"]
+    (name, first, last, _sha) = _seal_statement(tmp_path / "disk")[segs.STATEMENT_KEY][
+        "segments"][0]
+    assert (first, last) == (1, head["seq"])
+    assert not [p.name for p in (office.home / "tmp").iterdir() if p.name.startswith("backup-")]

@@ -268,9 +268,13 @@ def early_segment(after: int, first_head: int, files: runfiles.RunFiles,
     if first_head - after < max(EARLY_ENTRIES, 1):
         return None
     database = child_database(in_transaction)
-    if database is None:
+    if database is None or not sys.executable:
         return None
-    return EarlySegment(files, after, first_head, recipients, database)
+    try:
+        return EarlySegment(files, after, first_head, recipients, database)
+    except OSError as exc:  # no interpreter to start (an embedded one): at the close
+        log.warning("audit segment child not started: %s; made at the close", exc)
+        return None
 
 
 # -- recover ------------------------------------------------------------------------------
