@@ -13,7 +13,8 @@ SHA-256 (one JSON line on its standard output). The end of its standard input be
 head (the run failed, stopped, or was killed: the kernel closes the pipe of a killed
 process) removes its file and ends it at once: it never writes anywhere but that one
 file of the run's staging folder, which ``runfiles.sweep_dead_runs`` removes anyway once
-the run's lock is free.
+the run's lock is free (on Windows, where a file open in the child cannot be removed by
+it, that is how it goes: with the run's files, or at the next run).
 """
 
 from __future__ import annotations
