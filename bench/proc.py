@@ -143,6 +143,10 @@ class _HwmSampler(threading.Thread):
         self.members: list[int] = []
         self.stop = threading.Event()
         self.n = 0
+        self.started = time.monotonic()
+        # Each descendant's first and last sample alive (seconds since the start): when
+        # the backup's segment child lived, against the run's own timeline.
+        self.spans: dict[int, list[float]] = {}
 
     def run(self) -> None:
         while not self.stop.is_set():
@@ -159,7 +163,13 @@ class _HwmSampler(threading.Thread):
         if self.n % self.tree_every == 0:
             own = _status_field(self.pid, b"VmRSS:")
             if own is not None:
-                tree = own + sum(_status_field(m, b"VmRSS:") or 0 for m in self.members)
+                now = time.monotonic() - self.started
+                tree = own
+                for m in self.members:
+                    rss = _status_field(m, b"VmRSS:")  # none for a zombie: it holds none
+                    if rss is not None:
+                        tree += rss
+                        self.spans.setdefault(m, [now, now])[1] = now
                 self.tree_peak = max(self.tree_peak, tree)
         if self.n % self.pss_every == 0:
             own_pss = _pss(self.pid)
@@ -204,13 +214,14 @@ def run(argv: Sequence[str], *, env: dict[str, str] | None = None,
                tree_pss_peak_kib=sampler.tree_pss_peak)
 
 
-def watch(pid: int) -> tuple[int, int, int]:
+def watch(pid: int) -> tuple[int, int, int, dict[int, list[float]]]:
     """Sample a running process ``pid`` (not our child) until it ends: its last ``VmHWM``,
-    its tree's peak summed ``VmRSS`` and peak summed ``Pss`` (KiB)."""
+    its tree's peak summed ``VmRSS`` and peak summed ``Pss`` (KiB), and when each of its
+    descendants was seen alive (seconds since the watch began)."""
     sampler = _HwmSampler(pid)
     while sampler.sample():
         time.sleep(POLL_SECONDS)
-    return sampler.last or 0, sampler.tree_peak, sampler.tree_pss_peak
+    return sampler.last or 0, sampler.tree_peak, sampler.tree_pss_peak, sampler.spans
 
 
 def _find(pattern: str, wait: float) -> int | None:
@@ -239,9 +250,11 @@ if __name__ == "__main__":  # python -m bench.proc watch PATTERN [WAIT]
     found = _find(sys.argv[2], float(sys.argv[3]) if len(sys.argv) > 3 else 600.0)
     if found is None:
         sys.exit("no such process")
-    hwm, tree, pss = watch(found)
+    hwm, tree, pss, spans = watch(found)
     print(f"pid {found} parent VmHWM {hwm / 1024:.1f} MiB, tree peak (sum of VmRSS) "
           f"{tree / 1024:.1f} MiB, tree peak (sum of Pss) {pss / 1024:.1f} MiB")
+    for child, (first, last) in sorted(spans.items(), key=lambda kv: kv[1]):
+        print(f"  descendant {child} alive {first:.2f}-{last:.2f} s")
 
 
 def warm(paths: Sequence[Path]) -> int:

@@ -5,16 +5,18 @@ No Django here: the lines are made from the rows of a DB-API cursor (Django's, i
 run's own process; a plain ``sqlite3`` or ``psycopg`` connection, in the child), with the
 SQL the run's process builds from the model (``segments.query``) and hands over. The
 child (``python -m brankas.web.backup.segmentproc``) imports little, as its resident size
-adds to the run's peak: the database driver and ``pyrage``. It reads its job (one JSON
-line) on its standard input; writes the entries ``after < seq <= first_head`` to its
-file, encrypted as they are read (``pyrage`` pulls the lines piece by piece); reads the
-run's head (a second line), adds the entries since, and answers with the file's size and
-SHA-256 (one JSON line on its standard output). The end of its standard input before the
-head (the run failed, stopped, or was killed: the kernel closes the pipe of a killed
-process) removes its file and ends it at once: it never writes anywhere but that one
-file of the run's staging folder, which ``runfiles.sweep_dead_runs`` removes anyway once
-the run's lock is free (on Windows, where a file open in the child cannot be removed by
-it, that is how it goes: with the run's files, or at the next run).
+adds to the run's peak while it runs: the database driver and ``pyrage``. It reads its job
+on its standard input; writes the entries ``after < seq <= first_head`` (the head the run
+read with its sources) to its file, encrypted as they are read (``pyrage`` pulls the lines
+piece by piece); closes it, answers with the file's size and SHA-256 (one line on its
+standard output) and exits, a few seconds into the run's copy (s24: it does not wait for
+the run's close; the run writes the entries since as a second, small segment itself). The
+end of its standard input before it has answered (the run failed, stopped, or was
+killed: the kernel closes the pipe of a killed process) removes its file and ends it at
+once: it never writes anywhere but that one file of the run's staging folder, which
+``runfiles.sweep_dead_runs`` removes anyway once the run's lock is free (a file the child
+finished for a run killed later; on Windows, where a file open in the child cannot be
+removed by it, that is how it goes too: with the run's files, or at the next run).
 """
 
 from __future__ import annotations
@@ -174,32 +176,34 @@ def _remove(path: str) -> None:
         pass
 
 
-class _Head:
-    """The run's second line (its head), read from standard input by a thread of its own
-    (``_thread``: the child imports little) from the start, so that the end of the input
-    (the run stopped, failed or was killed) ends the child at once, mid-segment too."""
+class _Watch:
+    """The run's end of the pipe, watched by a thread of its own (``_thread``: the child
+    imports little) from the start: the end of the input before the child has answered
+    (the run stopped, failed or was killed) removes the file and ends the child at once,
+    mid-segment too. Once ``done`` the file is the run's: the input's end leaves it."""
 
     def __init__(self, path: str) -> None:
         import _thread
 
         self.path = path
-        self.value: int | None = None
-        self._ready = _thread.allocate_lock()
-        self._ready.acquire()
+        self._lock = _thread.allocate_lock()
+        self._done = False
         _thread.start_new_thread(self._read, ())
 
     def _read(self) -> None:
-        line = sys.stdin.buffer.readline().strip()
-        head = int(line) if line.isdigit() and len(line) < 20 else None
-        if head is None:
-            _abandon(self.path)  # the end of the input (the run gone), or not a head
-        self.value = head
-        self._ready.release()
+        try:
+            while os.read(0, 4096):  # the run sends nothing more: only the end counts
+                pass
+        except OSError:
+            pass
+        with self._lock:
+            if not self._done:
+                _abandon(self.path)
 
-    def wait(self) -> int:
-        self._ready.acquire()
-        assert self.value is not None
-        return self.value
+    def done(self) -> None:
+        """The file is complete: from now on it is the run's (or its sweep's)."""
+        with self._lock:
+            self._done = True
 
 
 class _Plain(io.RawIOBase):
@@ -276,7 +280,7 @@ def run_child(job: dict[str, Any]) -> dict[str, Any]:
     from pyrage import x25519
 
     path = job["path"]
-    head = _Head(path)
+    watch = _Watch(path)
     conn, errors, param = _connect(job["database"])
     cursor = conn.cursor()
     query = job["query"]
@@ -285,10 +289,6 @@ def run_child(job: dict[str, Any]) -> dict[str, Any]:
 
     def pieces() -> Iterator[bytes]:
         yield from lines_from(cursor, query, after, first, batch, errors, utc, param)
-        last = head.wait()
-        if last < first:
-            raise ValueError("the run's head is before the segment's")
-        yield from lines_from(cursor, query, first, last, batch, errors, utc, param)
 
     recipients = [x25519.Recipient.from_str(r) for r in job["recipients"]]
     # Private, never an existing file (``fsutil.open_private``).
@@ -304,6 +304,7 @@ def run_child(job: dict[str, Any]) -> dict[str, Any]:
                 raise original from None
             raise
     conn.close()
+    watch.done()
     return {"size": out.size, "sha256": out.hash.hexdigest()}
 
 
@@ -311,7 +312,7 @@ def main() -> int:
     import signal
 
     # Ctrl-C in a terminal reaches the whole process group: the run decides (it closes
-    # this process's input, or sends the head).
+    # this process's input, or reads its answer).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     job = read_job(sys.stdin.buffer)
     if job is None:
@@ -322,16 +323,18 @@ def main() -> int:
         _remove(job["path"])
         raise
     try:
-        sys.stdout.write(f"{result['size']} {result['sha256']}\n")
-        sys.stdout.flush()
+        os.write(1, f"{result['size']} {result['sha256']}\n".encode("ascii"))
     except OSError:  # the run is gone: nobody will copy the file
         _abandon(job["path"])
-    return 0
+    # Ends now, its input still open (the thread reading it would hold the buffer's
+    # lock at the interpreter's shutdown): the run reads the answer at its close.
+    os._exit(0)
 
 
 # The run and its child speak in lines and ``marshal`` (the same interpreter on both
 # ends; no ``json``, whose import costs the child ``re`` too): the job (its length on a
-# line, then its bytes), the head (a number on a line), the answer ("SIZE SHA256").
+# line, then its bytes), the answer ("SIZE SHA256"). The run keeps the child's input open
+# (it sends nothing more) until it has read the answer: its end, before, stops the child.
 
 def job_bytes(job: dict[str, Any]) -> bytes:
     data = marshal.dumps(job)
@@ -345,10 +348,6 @@ def read_job(stream: Any) -> dict[str, Any] | None:
     data = stream.read(int(line))
     job = marshal.loads(data)  # noqa: S302 - the run's own, through its private pipe
     return job if isinstance(job, dict) else None
-
-
-def head_bytes(head: int) -> bytes:
-    return b"%d\n" % head
 
 
 def read_answer(out: bytes) -> tuple[int, str] | None:

@@ -18,6 +18,7 @@ import logging
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -135,14 +136,18 @@ class EarlySegment:
     process: the thread held the interpreter lock against the snapshot and the copy). The
     child (``segmentproc``) reads the entries ``after < seq <= first_head`` (in the
     database before the run read its sources: an entry never changes once written)
-    through its own plain connection and encrypts them into the run's files, on the
-    other core; at the close (``finish``) it is given the run's head, adds the entries
-    since to the same stream, and answers with the file's size and SHA-256. Nothing goes
-    to the disk from here: the segment is copied in the closing checkpoint with the
-    control list and the seal, as before. The child failing or killed: ``finish`` makes
-    the segment in this process (``segment_write``), as a small run does. ``cancel``
-    stops it (a run that fails); a run killed closes the child's input, and the child
-    removes its file and ends."""
+    through its own plain connection, encrypts them into the run's files on the other
+    core, answers with the file's size and SHA-256 and exits, a few seconds into the
+    copy (s24, second version: it does not wait for the close, where its idle size added
+    to the run's peak). At the close (``finish``) the run takes that file as a complete
+    segment and writes the entries since (``first_head < seq <= head``, a few dozen) as a
+    second, small one itself (``segment_write``): a full backup adds two segments to the
+    disk's list, an incremental run one. Nothing goes to the disk from here: the
+    segments are copied in the closing checkpoint with the control list and the seal.
+    The child failing or killed: ``finish`` makes one segment of everything in this
+    process, as a small run does. ``cancel`` stops it (a run that fails); a run killed
+    closes the child's input, and the child, if it has not answered yet, removes its
+    file and ends (a file it finished is swept with the run's staging folder)."""
 
     def __init__(self, files: runfiles.RunFiles, after: int, first_head: int,
                  recipients: list[str], database: dict[str, Any]) -> None:
@@ -155,9 +160,16 @@ class EarlySegment:
         job = {"database": database, "query": query(), "after": after,
                "first_head": first_head, "recipients": recipients, "path": str(self.path),
                "batch": EARLY_BATCH, "buffer": EARLY_BUFFER}
-        self.proc = subprocess.Popen(  # noqa: S603 - this interpreter, our own module
-            [sys.executable, "-m", CHILD_MODULE], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_child_env())
+        # Its errors to a file, not a pipe: the run reads the answer only at its close,
+        # and a child stopped on a full pipe would never end.
+        self._err = tempfile.TemporaryFile()  # noqa: SIM115 - closed by ``_reap``
+        try:
+            self.proc = subprocess.Popen(  # noqa: S603 - this interpreter, our own module
+                [sys.executable, "-m", CHILD_MODULE], stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, stderr=self._err, env=_child_env())
+        except BaseException:
+            self._err.close()
+            raise
         try:
             assert self.proc.stdin is not None
             self.proc.stdin.write(segmentproc.job_bytes(job))
@@ -165,13 +177,14 @@ class EarlySegment:
         except OSError:
             pass  # the child already gone: ``finish`` makes the segment here
 
-    def finish(self, head: int) -> tuple[seg.Segment, runfiles.Written]:
-        """The segment of ``after < seq <= head`` (``head`` at least ``first_head``), once
-        complete: the child's, or made here when the child failed."""
+    def finish(self, head: int) -> list[tuple[seg.Segment, runfiles.Written]]:
+        """The segments of ``after < seq <= head`` (``head`` at least ``first_head``):
+        the child's up to ``first_head`` and, when entries were added since, a second
+        made here; or one made here of them all when the child failed."""
         if head < self.first_head:
             raise ValueError("the run's head is before the segment's")
         try:
-            out, err = self.proc.communicate(segmentproc.head_bytes(head))
+            out, err = self._reap()
         except BaseException:
             self.cancel()
             raise
@@ -182,9 +195,24 @@ class EarlySegment:
             with contextlib.suppress(OSError):
                 self.path.unlink()  # what the child left (332 MB at 1,000,000 entries)
             self.fell_back = True
-            return segment_write(self._files, self.after, head, self._recipients)
-        path = seg.segment_path(self.after + 1, head)
-        return seg.Segment(path, self.after + 1, head, written.sha256), written
+            return [segment_write(self._files, self.after, head, self._recipients)]
+        path = seg.segment_path(self.after + 1, self.first_head)
+        made = [(seg.Segment(path, self.after + 1, self.first_head, written.sha256), written)]
+        if head > self.first_head:
+            made.append(segment_write(self._files, self.first_head, head, self._recipients))
+        return made
+
+    def _reap(self) -> tuple[bytes, bytes]:
+        """The child's answer (its standard output to its end: the child has exited) and
+        its errors; its input is closed only then (its end, before, stops the child)."""
+        assert self.proc.stdout is not None
+        out = self.proc.stdout.read()
+        self.proc.wait()
+        self._close_streams()
+        self._err.seek(0)
+        err = self._err.read()
+        self._err.close()
+        return out, err
 
     def _result(self, out: bytes) -> runfiles.Written | None:
         """The child's file as it reports it, when it ended well and the file is there at
@@ -199,21 +227,26 @@ class EarlySegment:
             return None
         return runfiles.Written(self.path, size, sha) if size == on_disk else None
 
-    def cancel(self) -> None:
-        """Stop the child and wait for it (it removes its file; the run's files go too)."""
-        if self.proc.returncode is not None:
-            return
-        with contextlib.suppress(OSError):
-            assert self.proc.stdin is not None
-            self.proc.stdin.close()  # its end of input: the child removes its file, ends
-        try:
-            self.proc.wait(timeout=CANCEL_WAIT)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        for stream in (self.proc.stdout, self.proc.stderr):
+    def _close_streams(self) -> None:
+        for stream in (self.proc.stdin, self.proc.stdout):
             if stream is not None:
-                stream.close()
+                with contextlib.suppress(OSError):
+                    stream.close()
+
+    def cancel(self) -> None:
+        """Stop the child and wait for it (it removes its file unless it had finished it;
+        the run's files go too)."""
+        if self.proc.returncode is None:
+            with contextlib.suppress(OSError):
+                assert self.proc.stdin is not None
+                self.proc.stdin.close()  # its end of input: the child removes its file, ends
+            try:
+                self.proc.wait(timeout=CANCEL_WAIT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._close_streams()
+        self._err.close()
 
 
 EARLY_NAME = "audit-segment.jsonl.age"
@@ -261,11 +294,14 @@ def child_database(in_transaction: bool) -> dict[str, Any] | None:
 
 
 def early_segment(after: int, first_head: int, files: runfiles.RunFiles,
-                  recipients: list[str], *, in_transaction: bool) -> EarlySegment | None:
+                  recipients: list[str], *, in_transaction: bool,
+                  listed: int = 0) -> EarlySegment | None:
     """An ``EarlySegment`` when the entries the disk lacks are many (``EARLY_ENTRIES``)
     and the child can see them (``child_database``: not inside a transaction, a test's,
-    whose rows another connection does not see); otherwise None (made at the close)."""
-    if first_head - after < max(EARLY_ENTRIES, 1):
+    whose rows another connection does not see); otherwise None (made at the close).
+    ``listed``: the disk's segments the run continues; an early segment adds two, which
+    must not pass ``MAX_SEGMENTS`` (one made at the close does not)."""
+    if first_head - after < max(EARLY_ENTRIES, 1) or listed + 2 > seg.MAX_SEGMENTS:
         return None
     database = child_database(in_transaction)
     if database is None or not sys.executable:
