@@ -1,12 +1,15 @@
 """Review of s23 (the early audit segment) at its real threshold: a real ``brankas
 backup`` whose log lacks 20,000 entries (``segments.EARLY_ENTRIES``, not lowered) makes
 its segment in a second process (s24, ``segmentproc``). The run killed (SIGKILL) while
-its child is half-way through the segment, and at the close before the child's segment
-is finished: the child ends on its own within seconds and removes its file, the disk
-still verifies and lists no segment of the killed runs; the next run, made while another
-process registers letters, takes the early path too, completes, continues the log from
-the last sealed segment, leaves no staging file, and a recover rebuilds the whole log.
-The child killed half-way: the run makes the segment itself at the close and completes."""
+its child is half-way through the segment: the child ends on its own within seconds and
+removes its file; killed at the close (the child finished and ended long before: s24,
+second version), the child's file is left in the staging folder and swept by the next
+run; either way the disk still verifies and lists no segment of the killed runs. The
+next run, made while another process registers letters, takes the early path too,
+completes with two segments (the child's, and the entries since made at the close),
+continues the log from the last sealed segment, leaves no staging file, and a recover
+rebuilds the whole log. The child killed half-way: the run makes one segment itself at
+the close and completes."""
 
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ import pytest
 
 from brankas.core import crypto
 from brankas.core.disk import segments as segs
-from tests.cli.backup.conftest import Office, manifest
+from tests.cli.backup.conftest import Office, audit_log, manifest, newest_seal
 from tests.conftest import PASSWORDS
 
 pytestmark = [pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX"),
@@ -76,6 +79,7 @@ def patch():
 
     def finish(self, head):
         if point == "finish":
+            self.proc.wait(300)  # the child done (it ends on its own), then the run killed
             die()
         got = real_finish(self, head)
         sys.stderr.write(f"FELL_BACK {self.fell_back}\n")
@@ -84,23 +88,33 @@ def patch():
     segments.EarlySegment.finish = finish
     copy = services._copy_payload
     if point in ("parent", "child"):  # once the child has written part of its file
+        # s24: the child no longer waits for the close: small pieces (more of them, each
+        # a query) keep it writing long enough to be caught half-way.
+        segments.EARLY_BATCH = 5
+
         def copy_payload(*args, **kwargs):
             child = made[0]
-            for _ in range(3000):
+            for _ in range(30000):
                 if child.path.exists() and child.path.stat().st_size > 0:
                     break
-                time.sleep(0.01)
-            sys.stderr.write(f"WRITTEN {child.path.stat().st_size}\n")
+                time.sleep(0.001)
+            os.kill(child.proc.pid, signal.SIGSTOP)  # frozen half-way (if still there)
+            sys.stderr.write(f"WRITTEN {child.path.stat().st_size} "
+                             f"ALIVE {child.proc.poll() is None}\n")
             sys.stderr.flush()
             if point == "parent":
+                os.kill(child.proc.pid, signal.SIGCONT)
                 die()
             os.kill(child.proc.pid, signal.SIGKILL)
             child.proc.wait()
             return copy(*args, **kwargs)
 
         services._copy_payload = copy_payload
-    elif point == "during":  # another process writes entries while the run copies
+    elif point in ("during", "fresh"):  # another process writes entries while the run copies
         import subprocess
+
+        if point == "fresh":  # the whole log to a new disk, by the child however small
+            segments.EARLY_ENTRIES = 1
 
         def copy_payload(*args, **kwargs):
             subprocess.run([sys.executable, "-c", CHILD, "fill", "3", "D"], check=True)
@@ -187,11 +201,17 @@ def test_the_run_killed_while_its_segment_child_writes_or_at_the_close_then_a_ru
         assert r.returncode == -signal.SIGKILL, (point, r.returncode, r.stderr[-2000:])
         after, _first, pid, path = _early(r.stderr)
         assert after == before[-1][1], (point, r.stderr[-2000:])
-        if point == "parent":
-            assert "WRITTEN 0" not in r.stderr  # killed with the child mid-segment
-        # The child saw its input end: it removed its file and ended on its own.
         assert _gone(pid, 15), (point, "the segment child outlived the run")
-        assert not path.exists(), point
+        if point == "parent":
+            # Killed with the child mid-segment: it saw its input end, removed its file
+            # and ended on its own.
+            assert "WRITTEN 0" not in r.stderr and "ALIVE True" in r.stderr, r.stderr[-2000:]
+            assert not path.exists(), point
+        else:
+            # The child had finished its file and ended: the file is the killed run's,
+            # in the staging folder until the next run sweeps it (checked below).
+            assert path.exists(), point
+            finished = path
         v = office.cli("verify", str(office.disk), "--json", user="operator")
         assert v.returncode == 0, (point, v.stdout)
         assert _sealed_ranges(office) == before, point
@@ -216,17 +236,23 @@ def test_the_run_killed_while_its_segment_child_writes_or_at_the_close_then_a_ru
     assert r.returncode == 0, r.stderr[-2000:]
     assert f"EARLY {before[-1][1]} " in r.stderr, r.stderr[-2000:]
     assert "FELL_BACK False" in r.stderr, r.stderr[-2000:]  # the child made it
+    _after, first_head, _pid, _path = _early(r.stderr)
     after = _sealed_ranges(office)
-    assert after[:1] == before and len(after) == 2 and after[1][0] == before[0][1] + 1, after
+    # Two segments: the child's, up to the head read with the sources, and the entries
+    # since (those written during the copy) made at the close.
+    assert after[:1] == before and after[1:] == [(before[0][1] + 1, first_head),
+                                                  (first_head + 1, after[2][1])], after
+    assert not finished.exists()  # the killed run's file, swept
     assert not [p.name for p in (office.home / "tmp").iterdir()
                 if p.name.startswith("backup-")]
-    _segment_is_the_log(office, office.disk, after[1])
+    _segment_is_the_log(office, office.disk, after[1], during=False)
+    _segment_is_the_log(office, office.disk, after[2])
     v = office.cli("verify", str(office.disk), "--json", user="operator")
     assert v.returncode == 0, v.stdout
     # Another run continues after it; a recover rebuilds the whole, chained log.
     r = office.backup()
     assert r.returncode == 0, r.stderr
-    assert _sealed_ranges(office)[:2] == after
+    assert _sealed_ranges(office)[:3] == after
     new = office.base / "pulih"
     r = office.cli("recover", str(office.disk), "--home", str(new), "--identity",
                    str(office.recovery_file), "--json")
@@ -246,7 +272,8 @@ def test_the_segment_child_killed_mid_segment_the_run_makes_it_at_the_close(
     r = _child(office, "child", str(office.disk))
     assert r.returncode == 0, r.stderr[-2000:]
     _after, _first, pid, path = _early(r.stderr)
-    assert "WRITTEN 0" not in r.stderr and "FELL_BACK True" in r.stderr, r.stderr[-2000:]
+    assert "WRITTEN 0" not in r.stderr and "ALIVE True" in r.stderr, r.stderr[-2000:]
+    assert "FELL_BACK True" in r.stderr, r.stderr[-2000:]
     assert _gone(pid, 1) and not path.exists()
     ranges = _sealed_ranges(office)
     assert ranges[:-1] == before and ranges[-1][0] == before[-1][1] + 1, ranges
@@ -259,7 +286,7 @@ def test_the_segment_child_killed_mid_segment_the_run_makes_it_at_the_close(
 
 def test_two_early_segment_runs_at_once_to_two_disks_each_complete(office: Office) -> None:
     """Two ``brankas backup`` processes at once (a web job and the CLI, say), each to its
-    own disk, each making its segment in a thread of its own: both complete, both disks
+    own disk, each making its segment in a process of its own: both complete, both disks
     verify, each segment continues its disk's log, and no staging file is left."""
     second = office.base / "disk2"
     r = office.backup(second, "--label", "DISK-02")  # a new disk: its first run (small)
@@ -288,3 +315,35 @@ def test_two_early_segment_runs_at_once_to_two_disks_each_complete(office: Offic
                             tuple(seal[segs.STATEMENT_KEY]["segments"][-1][1:3]))
     assert not [p.name for p in (office.home / "tmp").iterdir()
                 if p.name.startswith("backup-")]
+
+
+def test_a_full_backup_in_two_segments_to_a_new_disk_recovers_every_entry(
+        office: Office) -> None:
+    """A full backup to a new disk whose segment the child makes (s24): two segments, the
+    child's and the entries since (written by another process during the copy); the
+    disk verifies, and a recover into a fresh instance loads every entry up to the
+    sealed head, chained (``audit_ok``), entry for entry the office's."""
+    disk = office.base / "baru"
+    r = _child(office, "fresh", str(disk))
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "FELL_BACK False" in r.stderr, r.stderr[-2000:]
+    after, first_head, _pid, _path = _early(r.stderr)
+    statement = newest_seal(disk)
+    head = statement["audit_head"]["seq"]
+    listed = [tuple(x[1:3]) for x in statement[segs.STATEMENT_KEY]["segments"]]
+    assert after == 0 and listed == [(1, first_head), (first_head + 1, head)], listed
+    _segment_is_the_log(office, disk, listed[0], during=False)
+    _segment_is_the_log(office, disk, listed[1])
+    control = json.loads(next((disk / "data" / "backup").glob("*/daftar-kontrol.json"))
+                         .read_text())
+    assert control["files_added"] == len(manifest(disk))  # both segments counted
+    v = office.cli("verify", str(disk), "--json", user="operator")
+    assert v.returncode == 0, v.stdout
+    new = office.base / "pulih-baru"
+    r = office.cli("recover", str(disk), "--home", str(new), "--identity",
+                   str(office.recovery_file), "--json")
+    assert r.returncode == 0, r.stderr
+    assert r.json()["ok"] is True and r.json()["audit_ok"] is True, r.json()
+    recovered = audit_log(new)
+    assert recovered[:head] == audit_log(office.home)[:head]
+    assert recovered[head - 1] == (head, statement["audit_head"]["hash"])

@@ -68,26 +68,33 @@ def test_the_segment_made_while_copying_holds_the_log_up_to_the_runs_head(
     assert head["seq"] >= during[-1]
     statement = _seal_statement(disk)
     listed = statement[segs.STATEMENT_KEY]["segments"]
-    (name, first, last, sha) = listed[0]
-    assert len(listed) == 1 and (first, last) == (1, head["seq"])
-    path = disk / "data" / name
-    assert hashlib.sha256(path.read_bytes()).hexdigest() == sha
-    plain = crypto.decrypt_bytes(path.read_bytes(),
-                                 [crypto.parse_identity(office.recovery_identity)])
-    # The very lines a segment made at the close holds: the log, chained, to the head.
+    # s24: two segments, the child's up to the head read with the sources (complete as
+    # it exited, a few seconds into the copy) and the entries since, made at the close.
+    first_head = early[0].first_head
+    assert [x[1:3] for x in listed] == [[1, first_head], [first_head + 1, head["seq"]]]
+    identity = crypto.parse_identity(office.recovery_identity)
+    plain = b""
+    for name, _first, _last, sha in listed:
+        path = disk / "data" / name
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == sha
+        plain += crypto.decrypt_bytes(path.read_bytes(), [identity])
+    # Concatenated, the very lines one segment made at the close holds: the log,
+    # chained, to the head.
     assert plain == b"".join(segments.lines(0, head["seq"]))
     chain = segs.Chain()
     for line in plain.splitlines():
         chain.take(line)
     assert (chain.seq, chain.prev) == (head["seq"], head["hash"])
     assert not any(t.name == "brankas-segment" for t in threading.enumerate())
+    # The control list counts both segments (an empty disk: every file is the run's).
+    assert outcome.run.files_added == outcome.control["files_added"] == outcome.run.disk_files
 
     # The next run continues after it (a small segment, made at the close).
     for i in range(3):
         audit_record(actor="operator", action="document.open", target=f"after-{i}")
     again = backup_run(actor=office.users["operator"], dest=disk)
     listed = _seal_statement(disk)[segs.STATEMENT_KEY]["segments"]
-    assert [x[1:3] for x in listed] == [[1, head["seq"]],
+    assert [x[1:3] for x in listed] == [[1, first_head], [first_head + 1, head["seq"]],
                                          [head["seq"] + 1, again.control["audit_head"]["seq"]]]
 
 

@@ -8,6 +8,7 @@ open)."""
 from __future__ import annotations
 
 import hashlib
+import signal
 import threading
 import time
 from pathlib import Path
@@ -51,23 +52,30 @@ def test_the_childs_failure_or_its_kill_mid_segment_leaves_the_segment_to_the_cl
     own process at the close, completes, and leaves nothing of the child's."""
     from brankas.web.audit.services import AuditEntry, audit_record_many
 
-    # About 1 MB of lines: more than the child's buffers, so its file is half-written.
+    # About 1 MB of lines: more than the child's buffers, so its file is half-written
+    # (s24: in pieces of 5 rows, so that it is still writing when it is killed: it no
+    # longer waits for the close).
     audit_record_many([AuditEntry(actor="operator", action="document.open", target=f"K-{i}",
                                   detail={"i": i, "t": "x" * 200}) for i in range(3000)])
+    monkeypatch.setattr(segments, "EARLY_BATCH", 5)
     if how == "fails":
         monkeypatch.setattr(segments, "CHILD_MODULE", "brankas.web.backup.no_such_module")
     sizes: list[int] = []
+    alive: list[bool] = []
 
     def on_progress(done: int, total: int, done_bytes: int, total_bytes: int) -> None:
         if how != "killed" or sizes:
             return
         child = early[0]
-        for _ in range(2000):  # up to 20 s: the child started and wrote part of its file
+        for _ in range(20000):  # up to 20 s: the child started and wrote part of its file
             size = child.path.stat().st_size if child.path.exists() else 0
             if size or child.proc.poll() is not None:
                 break
-            time.sleep(0.01)
+            time.sleep(0.001)
+        if hasattr(signal, "SIGSTOP"):  # frozen where it is (a no-op once it ended)
+            child.proc.send_signal(signal.SIGSTOP)
         sizes.append(size)
+        alive.append(child.proc.poll() is None)
         child.proc.kill()
         child.proc.wait()
 
@@ -76,6 +84,7 @@ def test_the_childs_failure_or_its_kill_mid_segment_leaves_the_segment_to_the_cl
     assert len(early) == 1 and early[0].fell_back
     if how == "killed":
         assert sizes and sizes[0] > 0, "the child had written nothing when killed"
+        assert alive == [True], "the child had ended before it was killed"
         assert early[0].proc.returncode != 0
     else:
         assert early[0].proc.returncode == 1
@@ -135,19 +144,52 @@ def test_the_early_segment_is_byte_for_byte_the_segment_made_at_the_close(
     assert database is not None
     with runfiles.RunFiles(tmp_path / "staging") as files:
         made = segments.EarlySegment(files, 0, head - 5, recipient, database)
-        seg1, early_written = made.finish(head)
-        seg2, close_written = segments.segment_write(files, 0, head, recipient)
+        assert made.proc.wait(120) == 0  # s24: it ends on its own, its input still open
+        assert made.path.exists()  # and its file is the run's: kept
+        (seg1, early_written), (seg2, since_written) = made.finish(head)
+        (whole, close_written), = [segments.segment_write(files, 0, head, recipient)]
         assert not made.fell_back and early_written.path == made.path  # the child's file
-        data = [w.path.read_bytes() for w in (early_written, close_written)]
+        data = [w.path.read_bytes() for w in (early_written, since_written, close_written)]
         plain = [crypto.decrypt_bytes(d, [identity]) for d in data]
-    # The same lines (the ciphertexts differ: a fresh file key, and rage's header adds a
-    # "grease" stanza of random length), the size and hash the child reported its file's,
-    # the same segment named.
-    assert plain[0] == plain[1]
-    assert plain[0].count(b"\n") == head
-    assert early_written.size == len(data[0]) and close_written.size == len(data[1])
+    # The child's segment and the one of the entries since, concatenated, are the lines of
+    # the one segment made at the close (the ciphertexts differ: a fresh file key, and
+    # rage's header adds a "grease" stanza of random length); the size and hash the
+    # child reported its file's; the two segments name the two ranges.
+    assert plain[0] + plain[1] == plain[2]
+    assert plain[0].count(b"\n") == head - 5 and plain[2].count(b"\n") == head
+    assert [len(d) for d in data] == [early_written.size, since_written.size,
+                                      close_written.size]
     assert hashlib.sha256(data[0]).hexdigest() == early_written.sha256 == seg1.sha256
-    assert (seg1.path, seg1.first, seg1.last) == (seg2.path, seg2.first, seg2.last)
+    assert hashlib.sha256(data[1]).hexdigest() == since_written.sha256 == seg2.sha256
+    assert [(s.path, s.first, s.last) for s in (seg1, seg2)] == [
+        (segs.segment_path(1, head - 5), 1, head - 5),
+        (segs.segment_path(head - 4, head), head - 4, head)]
+    assert not segs.list_problems([seg1, seg2], {"seq": head},
+                                  {seg1.path: seg1.sha256, seg2.path: seg2.sha256})
+    assert (whole.first, whole.last) == (1, head)
+
+
+def test_no_entry_since_the_childs_head_no_second_segment(
+        transactional_db, office, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The run's head still the one read with its sources: the child's segment alone."""
+    from brankas.web.audit.models import AuditEvent
+    from brankas.web.audit.services import AuditEntry, audit_record_many
+    from brankas.web.backup import runfiles
+    from brankas.web.keys.selectors import Purpose, recipients_for
+
+    audit_record_many([AuditEntry(actor="operator", action="document.open", target=f"K-{i}")
+                       for i in range(40)])
+    head = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first()
+    recipient = recipients_for(purpose=Purpose.AUDIT_TAIL).age()
+    database = segments.child_database(in_transaction=False)
+    assert database is not None
+    with runfiles.RunFiles(tmp_path / "staging") as files:
+        made = segments.EarlySegment(files, 10, head, recipient, database)
+        ((only, written),) = made.finish(head)
+        assert not made.fell_back and written.path == made.path
+        assert (only.path, only.first, only.last) == (segs.segment_path(11, head), 11, head)
+        assert [p.name for p in (tmp_path / "staging").iterdir()
+                if p.name.endswith(".part")] == [made.path.name]  # one segment file
 
 
 @pytest.mark.parametrize("where", ["snapshot", "copy"])

@@ -1,7 +1,8 @@
 """Review of s23 (the early audit segment) on PostgreSQL: the run's tests there, and an
 entry numbered but not yet committed when the run reads its sources (another connection
 holds the counter's lock): the run's view (REPEATABLE READ) and the segment thread's own
-connection (READ COMMITTED) must still make one whole chained segment up to the head."""
+connection (READ COMMITTED) must still make the whole chained log up to the head (s24: the
+child's segment and the entries since, made at the close)."""
 
 from __future__ import annotations
 
@@ -71,11 +72,18 @@ def test_an_entry_committed_only_while_the_run_copies_is_in_the_segment_once(
     assert early[0].first_head < numbered[0]  # not in the run's view when it started
     assert not early[0].fell_back  # the child made it, through its own connection
     head = outcome.control["audit_head"]
-    (name, first, last, sha) = _seal_statement(disk)[segs.STATEMENT_KEY]["segments"][0]
-    assert (first, last) == (1, head["seq"]) and last >= numbered[0]
-    data = (disk / "data" / name).read_bytes()
-    assert hashlib.sha256(data).hexdigest() == sha
-    plain = crypto.decrypt_bytes(data, [crypto.parse_identity(office.recovery_identity)])
+    listed = _seal_statement(disk)[segs.STATEMENT_KEY]["segments"]
+    # s24: the child's segment (up to the head the run read with its sources, which
+    # the entry numbered then is after) and the entries since, made at the close.
+    first_head = early[0].first_head
+    assert [x[1:3] for x in listed] == [[1, first_head], [first_head + 1, head["seq"]]]
+    assert head["seq"] >= numbered[0]
+    identity = crypto.parse_identity(office.recovery_identity)
+    plain = b""
+    for name, _first, _last, sha in listed:
+        data = (disk / "data" / name).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == sha
+        plain += crypto.decrypt_bytes(data, [identity])
     assert plain == b"".join(segments.lines(0, head["seq"]))
     chain = segs.Chain()
     for line in plain.splitlines():
