@@ -147,6 +147,7 @@ class _HwmSampler(threading.Thread):
         # Each descendant's first and last sample alive (seconds since the start): when
         # the backup's segment child lived, against the run's own timeline.
         self.spans: dict[int, list[float]] = {}
+        self.tree_peak_shared = 0  # the largest sum while a descendant was alive
 
     def run(self) -> None:
         while not self.stop.is_set():
@@ -171,6 +172,8 @@ class _HwmSampler(threading.Thread):
                         tree += rss
                         self.spans.setdefault(m, [now, now])[1] = now
                 self.tree_peak = max(self.tree_peak, tree)
+                if tree > own:
+                    self.tree_peak_shared = max(self.tree_peak_shared, tree)
         if self.n % self.pss_every == 0:
             own_pss = _pss(self.pid)
             if own_pss is not None:
@@ -214,14 +217,15 @@ def run(argv: Sequence[str], *, env: dict[str, str] | None = None,
                tree_pss_peak_kib=sampler.tree_pss_peak)
 
 
-def watch(pid: int) -> tuple[int, int, int, dict[int, list[float]]]:
-    """Sample a running process ``pid`` (not our child) until it ends: its last ``VmHWM``,
-    its tree's peak summed ``VmRSS`` and peak summed ``Pss`` (KiB), and when each of its
-    descendants was seen alive (seconds since the watch began)."""
+def watch(pid: int) -> _HwmSampler:
+    """Sample a running process ``pid`` (not our child) until it ends: its last ``VmHWM``
+    (``last``), its tree's peak summed ``VmRSS`` and peak summed ``Pss`` (KiB), the peak
+    sum while a descendant was alive, and when each was seen alive (seconds since the
+    watch began)."""
     sampler = _HwmSampler(pid)
     while sampler.sample():
         time.sleep(POLL_SECONDS)
-    return sampler.last or 0, sampler.tree_peak, sampler.tree_pss_peak, sampler.spans
+    return sampler
 
 
 def _find(pattern: str, wait: float) -> int | None:
@@ -250,10 +254,12 @@ if __name__ == "__main__":  # python -m bench.proc watch PATTERN [WAIT]
     found = _find(sys.argv[2], float(sys.argv[3]) if len(sys.argv) > 3 else 600.0)
     if found is None:
         sys.exit("no such process")
-    hwm, tree, pss, spans = watch(found)
-    print(f"pid {found} parent VmHWM {hwm / 1024:.1f} MiB, tree peak (sum of VmRSS) "
-          f"{tree / 1024:.1f} MiB, tree peak (sum of Pss) {pss / 1024:.1f} MiB")
-    for child, (first, last) in sorted(spans.items(), key=lambda kv: kv[1]):
+    seen = watch(found)
+    print(f"pid {found} parent VmHWM {(seen.last or 0) / 1024:.1f} MiB, tree peak (sum of "
+          f"VmRSS) {seen.tree_peak / 1024:.1f} MiB, tree peak (sum of Pss) "
+          f"{seen.tree_pss_peak / 1024:.1f} MiB, while a descendant lived "
+          f"{seen.tree_peak_shared / 1024:.1f} MiB")
+    for child, (first, last) in sorted(seen.spans.items(), key=lambda kv: kv[1]):
         print(f"  descendant {child} alive {first:.2f}-{last:.2f} s")
 
 

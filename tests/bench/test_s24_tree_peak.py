@@ -35,3 +35,21 @@ def test_the_tree_of_a_process_without_children_is_the_process() -> None:
     assert run.peak_rss_kib <= run.tree_peak_kib <= run.peak_rss_kib + (4 << 10), run
     assert proc.tree_rss(run_pid := os.getpid()) is not None
     assert proc.tree_rss(run_pid) >= proc._status_field(run_pid, b"VmRSS:")  # type: ignore[operator]
+
+
+def test_watch_names_when_a_child_lived_and_the_trees_peak_meanwhile() -> None:
+    """``watch`` (a process started elsewhere): the child's span, inside the parent's
+    life, and the tree's peak while it lived (its 48 MiB in it)."""
+    import subprocess
+
+    parent = ("import subprocess, sys, time; time.sleep(0.3); "
+              f"subprocess.run([sys.executable, '-c', {CHILD!r}], check=True); "
+              "time.sleep(0.5)")
+    started = subprocess.Popen([sys.executable, "-c", parent])
+    try:
+        seen = proc.watch(started.pid)
+    finally:
+        started.wait()
+    (span,) = seen.spans.values()
+    assert 0.2 < span[0] < span[1] and span[1] - span[0] >= 0.7, span
+    assert seen.tree_peak_shared >= (seen.last or 0) + (40 << 10), seen.tree_peak_shared
