@@ -47,8 +47,9 @@ SQLITE_LINES = True
 # are copied (``EarlySegment``; s24: in a second process); a smaller one at the close.
 EARLY_ENTRIES = 20_000
 # Its pieces and buffer (the child's file) are smaller than the close's: the child runs
-# beside the snapshot and the copy, and its resident size adds to the run's (the process
-# tree's peak, bench/proc.py, stays near 150 MiB: about 130 + 15 at 100,000 documents).
+# beside the snapshot and the copy, and its resident size (about 15 MiB) adds to the
+# run's while it lives: the first seconds of the run, when the run holds about 95-110 MiB
+# (the process tree's peak, bench/proc.py, is the run's own at the end of the copy).
 EARLY_BATCH = 500
 EARLY_BUFFER = 64 << 10
 # Recover loads at most 2,000 entries or this many bytes of their lines at once (a line
