@@ -44,12 +44,14 @@ def _whole_log_sealed(office, disk: Path, head: dict) -> None:  # type: ignore[n
     assert plain == b"".join(segments.lines(0, head["seq"]))
 
 
-@pytest.mark.parametrize("how", ["fails", "killed"])
+@pytest.mark.parametrize("how", ["fails", "killed", "stopped"])
 def test_the_childs_failure_or_its_kill_mid_segment_leaves_the_segment_to_the_close(
         transactional_db, office, tmp_path: Path, early, monkeypatch, how) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
-    """The child failing at once (a module that is not there: it exits 1), or killed
-    (SIGKILL on POSIX) once part of its file is written: the run makes the segment in its
-    own process at the close, completes, and leaves nothing of the child's."""
+    """The child failing at once (a module that is not there: it exits 1), killed
+    (SIGKILL on POSIX) once part of its file is written, or stopped there (SIGSTOP, its
+    file no longer growing: the run kills it at the close, ``STALL_SECONDS``): the run
+    makes the segment in its own process at the close, completes, and leaves nothing of
+    the child's."""
     from brankas.web.audit.services import AuditEntry, audit_record_many
 
     # About 1 MB of lines: more than the child's buffers, so its file is half-written
@@ -58,13 +60,15 @@ def test_the_childs_failure_or_its_kill_mid_segment_leaves_the_segment_to_the_cl
     audit_record_many([AuditEntry(actor="operator", action="document.open", target=f"K-{i}",
                                   detail={"i": i, "t": "x" * 200}) for i in range(3000)])
     monkeypatch.setattr(segments, "EARLY_BATCH", 5)
+    monkeypatch.setattr(segments, "STALL_SECONDS", 0.5)
     if how == "fails":
         monkeypatch.setattr(segments, "CHILD_MODULE", "brankas.web.backup.no_such_module")
     sizes: list[int] = []
     alive: list[bool] = []
+    rescue: list[threading.Timer] = []
 
     def on_progress(done: int, total: int, done_bytes: int, total_bytes: int) -> None:
-        if how != "killed" or sizes:
+        if how == "fails" or sizes:
             return
         child = early[0]
         for _ in range(20000):  # up to 20 s: the child started and wrote part of its file
@@ -76,13 +80,22 @@ def test_the_childs_failure_or_its_kill_mid_segment_leaves_the_segment_to_the_cl
             child.proc.send_signal(signal.SIGSTOP)
         sizes.append(size)
         alive.append(child.proc.poll() is None)
+        if how == "stopped":  # left stopped: the run must not wait for it for ever
+            def rescued() -> None:
+                alive.append(False)  # the run had not killed it
+                child.proc.kill()
+            rescue.append(threading.Timer(60, rescued))
+            rescue[0].start()
+            return
         child.proc.kill()
         child.proc.wait()
 
     disk = tmp_path / "disk"
     outcome = backup_run(actor=office.users["operator"], dest=disk, on_progress=on_progress)
+    for timer in rescue:
+        timer.cancel()
     assert len(early) == 1 and early[0].fell_back
-    if how == "killed":
+    if how != "fails":
         assert sizes and sizes[0] > 0, "the child had written nothing when killed"
         assert alive == [True], "the child had ended before it was killed"
         assert early[0].proc.returncode != 0

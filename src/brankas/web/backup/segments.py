@@ -185,6 +185,11 @@ class EarlySegment:
         if head < self.first_head:
             raise ValueError("the run's head is before the segment's")
         try:
+            if not self._wait():
+                log.warning("audit segment child stalled (its file unchanged for %s s): "
+                            "killed", STALL_SECONDS)
+                self.proc.kill()
+                self.proc.wait()
             out, err = self._reap()
         except BaseException:
             self.cancel()
@@ -202,6 +207,24 @@ class EarlySegment:
         if head > self.first_head:
             made.append(segment_write(self._files, self.first_head, head, self._recipients))
         return made
+
+    def _wait(self) -> bool:
+        """Wait for the child to end while its file grows; False when it has not grown for
+        ``STALL_SECONDS`` (the child stopped or stuck)."""
+        size = -1
+        while True:
+            try:
+                self.proc.wait(timeout=STALL_SECONDS)
+                return True
+            except subprocess.TimeoutExpired:
+                pass
+            try:
+                now = self.path.stat().st_size
+            except OSError:
+                now = -1
+            if now == size:
+                return False
+            size = now
 
     def _reap(self) -> tuple[bytes, bytes]:
         """The child's answer (its standard output to its end: the child has exited) and
@@ -253,6 +276,10 @@ class EarlySegment:
 EARLY_NAME = "audit-segment.jsonl.age"
 CHILD_MODULE = "brankas.web.backup.segmentproc"
 CANCEL_WAIT = 10.0  # seconds a cancelled child has to end before it is killed
+# At the close, a child still running whose file has not grown for this long is stopped
+# or stuck (SIGSTOP, a debugger, a hung read): killed, and the segment made here; the
+# run never waits for it for ever, holding the disk's lock.
+STALL_SECONDS = 60.0
 
 
 def _child_env() -> dict[str, str]:
