@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from brankas.core import crypto
 from brankas.core.disk import segments as segs
 from brankas.web.audit.models import AuditEvent
@@ -95,6 +97,29 @@ def test_the_childs_input_ending_before_its_answer_removes_its_file_and_ends_it(
     child.stdin.close()
     assert child.wait(timeout=15) == 3, _err(path)[-3000:]
     assert not path.exists()
+
+
+@pytest.mark.parametrize("ends", ["input", "open"])
+def test_a_file_planted_at_the_childs_path_is_neither_written_nor_removed(
+        transactional_db, office, tmp_path: Path, ends: str) -> None:  # type: ignore[no-untyped-def]
+    """A symlink at the child's path (to a file elsewhere): the child writes through
+    neither it nor its target and leaves both as they are (it removes only the file it
+    made), whether it fails at once or its input ends first."""
+    head = _fill(30)
+    target = tmp_path / "elsewhere.txt"
+    target.write_bytes(b"keep")
+    path = tmp_path / "segment.part"
+    try:
+        path.symlink_to(target)
+    except OSError:  # Windows without the right to make one
+        pytest.skip("no symlinks here")
+    child = _start(path, 0, head)
+    assert child.stdin is not None and child.stdout is not None
+    if ends == "input":
+        child.stdin.close()
+    assert child.wait(timeout=60) != 0
+    assert child.stdout.read() == b""
+    assert path.is_symlink() and target.read_bytes() == b"keep"
 
 
 def test_a_run_inside_a_transaction_makes_the_segment_in_its_own_process(

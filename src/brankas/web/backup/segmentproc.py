@@ -280,6 +280,11 @@ def run_child(job: dict[str, Any]) -> dict[str, Any]:
     from pyrage import x25519
 
     path = job["path"]
+    # Private, never an existing file (``fsutil.open_private``): a file there is not this
+    # child's, and is neither written nor removed (``main``); the watch starts once the
+    # file is the child's.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+                 0o600)
     watch = _Watch(path)
     conn, errors, param = _connect(job["database"])
     cursor = conn.cursor()
@@ -291,9 +296,6 @@ def run_child(job: dict[str, Any]) -> dict[str, Any]:
         yield from lines_from(cursor, query, after, first, batch, errors, utc, param)
 
     recipients = [x25519.Recipient.from_str(r) for r in job["recipients"]]
-    # Private, never an existing file (``fsutil.open_private``).
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
-                 0o600)
     with open(fd, "wb", buffering=int(job["buffer"])) as raw:
         plain, out = _Plain(pieces()), _Out(raw, _sha256())
         try:
@@ -319,6 +321,8 @@ def main() -> int:
         return 3
     try:
         result = run_child(job)
+    except FileExistsError:
+        raise  # a file at its path before it: not its own, left as it is
     except BaseException:
         _remove(job["path"])
         raise
