@@ -287,11 +287,6 @@ def _child_env() -> dict[str, str]:
     tool may have extended ``sys.path``)."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
-    # glibc's allocator (ignored elsewhere): one arena for its two threads, and pieces of
-    # 128 KiB or more always mapped and unmapped (the threshold not raised as they are
-    # freed), so the idle child's resident size falls back after each piece.
-    env.setdefault("MALLOC_ARENA_MAX", "1")
-    env.setdefault("MALLOC_MMAP_THRESHOLD_", str(128 << 10))
     return env
 
 
