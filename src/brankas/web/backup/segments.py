@@ -47,7 +47,7 @@ SQLITE_LINES = True
 # are copied (``EarlySegment``; s24: in a second process); a smaller one at the close.
 EARLY_ENTRIES = 20_000
 # Its pieces and buffer (the child's file) are smaller than the close's: the child runs
-# beside the snapshot and the copy, and its resident size (about 15 MiB) adds to the
+# beside the snapshot and the copy, and its resident size (about 21 MiB) adds to the
 # run's while it lives: the first seconds of the run, when the run holds about 95-110 MiB
 # (the process tree's peak, bench/proc.py, is the run's own at the end of the copy).
 EARLY_BATCH = 500
