@@ -66,6 +66,7 @@ def test_the_childs_failure_or_its_kill_mid_segment_leaves_the_segment_to_the_cl
     sizes: list[int] = []
     alive: list[bool] = []
     rescue: list[threading.Timer] = []
+    rescued: list[bool] = []
 
     def on_progress(done: int, total: int, done_bytes: int, total_bytes: int) -> None:
         if how == "fails" or sizes:
@@ -81,10 +82,10 @@ def test_the_childs_failure_or_its_kill_mid_segment_leaves_the_segment_to_the_cl
         sizes.append(size)
         alive.append(child.proc.poll() is None)
         if how == "stopped":  # left stopped: the run must not wait for it for ever
-            def rescued() -> None:
-                alive.append(False)  # the run had not killed it
+            def kill() -> None:
+                rescued.append(True)  # the run had not killed it
                 child.proc.kill()
-            rescue.append(threading.Timer(60, rescued))
+            rescue.append(threading.Timer(60, kill))
             rescue[0].start()
             return
         child.proc.kill()
@@ -94,6 +95,7 @@ def test_the_childs_failure_or_its_kill_mid_segment_leaves_the_segment_to_the_cl
     outcome = backup_run(actor=office.users["operator"], dest=disk, on_progress=on_progress)
     for timer in rescue:
         timer.cancel()
+    assert not rescued, "the run waited for the stopped child until it was killed"
     assert len(early) == 1 and early[0].fell_back
     if how != "fails":
         assert sizes and sizes[0] > 0, "the child had written nothing when killed"
