@@ -285,6 +285,9 @@ def _full_backup(base: Home, out: Path, docs: int, repeats: int, files: int,
     best_rsync = min(r.seconds for r in rsync_runs)
     best_sha = min(r.seconds for r in sha_runs)
     peak = max(r.peak_rss_kib for r in full_runs)
+    # s24: the audit segment is made in a second process: the tree's peak (sum of VmRSS of
+    # the backup and its children, bench/proc.py) is the one held to the target.
+    tree = max(r.tree_peak_kib for r in full_runs)
     # CPU (user + system) beside wall: on a shared machine the wall of either side
     # carries the others' load; each round's CPU ratio is the steadier figure.
     cpu_ratios = [round(b.cpu_seconds / (r.cpu_seconds + h.cpu_seconds), 2)
@@ -304,7 +307,13 @@ def _full_backup(base: Home, out: Path, docs: int, repeats: int, files: int,
         Measure("  peak memory of that backup, whole process", "MiB", _mib(peak),
                 _mib(max(r.peak_rss_kib for r in rsync_runs)),
                 f"rsync; sha256sum {_mib(max(r.peak_rss_kib for r in sha_runs)):.0f}",
-                "<= 150 MiB", _mib(peak) <= 150),
+                "reported", None),
+        Measure("  peak memory of that backup, process tree (sum of VmRSS)", "MiB",
+                _mib(tree), _mib(max(r.tree_peak_kib for r in rsync_runs)),
+                "rsync (its own children)", "<= 150 MiB", _mib(tree) <= 150),
+        Measure("  peak memory of that backup, process tree (sum of Pss)", "MiB",
+                _mib(max(r.tree_pss_peak_kib for r in full_runs)), None, "", "reported",
+                None),
     ]
 
     assert first_home is not None

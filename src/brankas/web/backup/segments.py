@@ -12,10 +12,14 @@ entries since the last run.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
-import json
+import logging
+import os
+import subprocess
+import sys
+import tempfile
 from collections.abc import Callable, Iterator
-from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import TYPE_CHECKING, Any
 
 from django.db import DatabaseError, connection, transaction
@@ -28,15 +32,26 @@ from brankas.core.disk import segments as seg
 from brankas.core.disk.reader import BagReader
 from brankas.core.errors import BrankasError, SetupError
 from brankas.web.audit.models import AuditEvent, AuditSequence
-from brankas.web.backup import runfiles
+from brankas.web.backup import runfiles, segmentproc
 
 if TYPE_CHECKING:  # the disk's writer (~6 ms of imports): not for an offsite push (s20)
     from brankas.core.disk.bag import Bag
+
+log = logging.getLogger(__name__)
 
 BATCH = 5000
 # s22: on SQLite (UTC) each line is made by SQLite (``lines``); False: by Python, as on
 # PostgreSQL (the review's differential test compares the two; a switch back if needed).
 SQLITE_LINES = True
+# s23: a run whose segment holds at least this many entries makes it while the documents
+# are copied (``EarlySegment``; s24: in a second process); a smaller one at the close.
+EARLY_ENTRIES = 20_000
+# Its pieces and buffer (the child's file) are smaller than the close's: the child runs
+# beside the snapshot and the copy, and its resident size (about 21 MiB) adds to the
+# run's while it lives: the first seconds of the run, when the run holds about 95-110 MiB
+# (the process tree's peak, bench/proc.py, is the run's own at the end of the copy).
+EARLY_BATCH = 500
+EARLY_BUFFER = 64 << 10
 # Recover loads at most 2,000 entries or this many bytes of their lines at once (a line
 # may be 1 MiB: 2,000 of them would be 2 GiB held before the file's SHA-256 is known).
 BATCH_BYTES = 4 << 20
@@ -79,92 +94,30 @@ def _still_there(bag: Bag, segment: seg.Segment) -> bool:
     return st.st_size == bag.sizes.get(segment.path)
 
 
-def _at_text(tz: Any) -> Callable[[Any], str]:
-    """An entry's time as ``audit_content`` writes it (``isoformat()`` of the aware time
-    the ORM gives), from what a plain cursor gives: on SQLite a naive time in the
-    connection's zone (or its text), on PostgreSQL an aware time in it."""
-    def text(value: Any) -> str:
-        if isinstance(value, str):
-            value = datetime.datetime.fromisoformat(value)
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=tz)
-        return str(value.isoformat())
-    return text
-
-
-def _detail(value: Any) -> str:
-    """The detail's JSON text as the database holds it (one line), or encoded."""
-    if isinstance(value, str) and "\n" not in value and "\r" not in value:
-        return value
-    if isinstance(value, str):
-        value = json.loads(value)
-    return json.dumps(value, ensure_ascii=False)
-
-
-def lines(after: int, head: int) -> Iterator[bytes]:
-    """The entries ``after < seq <= head`` as segment lines, in pieces of ``BATCH`` rows
-    (each piece one bytes object)."""
+def query() -> dict[str, Any]:
+    """The audit table and its columns as the segment's SQL names them (quoted by this
+    connection), for ``segmentproc.lines_from`` in this process or in the child."""
     meta = AuditEvent._meta
-    table = connection.ops.quote_name(meta.db_table)
-    names = ("seq", "at", "actor", "action", "target", "outcome", "detail", "prev_hash", "hash")
+    quote = connection.ops.quote_name
     columns = {f.name: str(f.column) for f in meta.concrete_fields}
-    quoted = [connection.ops.quote_name(columns[n]) for n in names]
-    at_text = _at_text(connection.timezone)
     tz = connection.timezone
-    if connection.vendor == "sqlite" and tz is not None and (
-            tz.utcoffset(None) == datetime.timedelta(0)):
-        # SQLite keeps a time as the text of its naive UTC value (``YYYY-MM-DD
-        # HH:MM:SS[.ffffff]``): read as text (no converter), it becomes the ISO text of
-        # the aware value by two string operations, not three datetime ones.
-        quoted[1] = f"CAST({quoted[1]} AS TEXT)"
+    utc = tz is not None and tz.utcoffset(None) == datetime.timedelta(0)
+    return {"table": quote(meta.db_table),
+            "columns": [quote(columns[n]) for n in segmentproc.NAMES],
+            "seq": quote(columns["seq"]),
+            # SQLite keeps a time as the text of its naive UTC value: read as text (no
+            # converter), two string operations make the ISO text of the aware value.
+            "utc_text": connection.vendor == "sqlite" and utc,
+            "sqlite_lines": SQLITE_LINES}
 
-        def at_text(value: Any) -> str:
-            return f"{value.replace(' ', 'T', 1)}+00:00"
-    cols = ", ".join(quoted)
-    seq_col = connection.ops.quote_name(columns["seq"])
-    where = (f"FROM {table} WHERE {seq_col} > %s AND {seq_col} <= %s "
-             f"ORDER BY {seq_col} LIMIT {BATCH}")  # the names are the model's, quoted
-    sql = f"SELECT {cols} {where}"  # noqa: S608
-    # s22: on SQLite in UTC, SQLite makes each line itself (``json_object``: the same
-    # keys in the same order, text escaped as ``encode_basestring`` escapes it, the
-    # detail's JSON minified by ``json()``; the column's CHECK holds it valid JSON):
-    # 9 Python string calls an entry fewer, about 1 CPU-s of a full backup's 1,000,000.
-    made_by_sqlite = None
-    if SQLITE_LINES and quoted[1].startswith("CAST("):
-        pairs = ", ".join(
-            f"'{name}', " + (f"replace({col}, ' ', 'T') || '+00:00'" if name == "at"
-                             else f"json({col})" if name == "detail" else col)
-            for name, col in zip(names, quoted, strict=True))
-        made_by_sqlite = f"SELECT {seq_col}, json_object({pairs}) {where}"  # noqa: S608
-    s = encode_basestring
-    detail_text = _detail
+
+def lines(after: int, head: int, batch: int = BATCH) -> Iterator[bytes]:
+    """The entries ``after < seq <= head`` as segment lines, in pieces of ``batch`` rows
+    (each piece one bytes object), through this process's connection."""
+    spec = query()
     with connection.cursor() as cursor:
-        while after < head:
-            if made_by_sqlite is not None:
-                try:
-                    cursor.execute(made_by_sqlite, [after, head])
-                    made = cursor.fetchall()
-                except DatabaseError:
-                    # A detail ``json()`` refuses (its CHECK bypassed, or nested deeper
-                    # than this SQLite takes): this piece and the rest as before s22.
-                    made_by_sqlite = None
-                    continue
-                if not made:
-                    return
-                yield ("\n".join([line for _, line in made]) + "\n").encode("utf-8")
-                after = made[-1][0]
-                continue
-            cursor.execute(sql, [after, head])
-            rows = cursor.fetchall()
-            if not rows:
-                return
-            yield "".join([
-                f'{{"seq":{seq},"at":{s(at_text(at))},"actor":{s(actor)},'
-                f'"action":{s(action)},"target":{s(target)},"outcome":{s(outcome)},'
-                f'"detail":{detail_text(detail)},"prev_hash":{s(prev)},"hash":{s(digest)}}}\n'
-                for seq, at, actor, action, target, outcome, detail, prev, digest in rows
-            ]).encode("utf-8")
-            after = rows[-1][0]
+        yield from segmentproc.lines_from(cursor, spec, after, head, batch,
+                                          (DatabaseError,), connection.timezone)
 
 
 def segment_write(files: runfiles.RunFiles, after: int, head: int,
@@ -177,6 +130,210 @@ def segment_write(files: runfiles.RunFiles, after: int, head: int,
             out.write(piece)
     written = done[0]
     return seg.Segment(path, after + 1, head, written.sha256), written
+
+
+class EarlySegment:
+    """The run's segment made while the run copies (s23 in a thread, s24 in a second
+    process: the thread held the interpreter lock against the snapshot and the copy). The
+    child (``segmentproc``) reads the entries ``after < seq <= first_head`` (in the
+    database before the run read its sources: an entry never changes once written)
+    through its own plain connection, encrypts them into the run's files on the other
+    core, answers with the file's size and SHA-256 and exits, a few seconds into the
+    copy (s24, second version: it does not wait for the close, where its idle size added
+    to the run's peak). At the close (``finish``) the run takes that file as a complete
+    segment and writes the entries since (``first_head < seq <= head``, a few dozen) as a
+    second, small one itself (``segment_write``): a full backup adds two segments to the
+    disk's list, an incremental run one. Nothing goes to the disk from here: the
+    segments are copied in the closing checkpoint with the control list and the seal.
+    The child failing or killed: ``finish`` makes one segment of everything in this
+    process, as a small run does. ``cancel`` stops it (a run that fails); a run killed
+    closes the child's input, and the child, if it has not answered yet, removes its
+    file and ends (a file it finished is swept with the run's staging folder)."""
+
+    def __init__(self, files: runfiles.RunFiles, after: int, first_head: int,
+                 recipients: list[str], database: dict[str, Any]) -> None:
+        self.after = after
+        self.first_head = first_head
+        self._files = files
+        self._recipients = recipients
+        self.path = files.path(EARLY_NAME)
+        self.fell_back = False  # ``finish`` made the segment here: the child failed
+        job = {"database": database, "query": query(), "after": after,
+               "first_head": first_head, "recipients": recipients, "path": str(self.path),
+               "batch": EARLY_BATCH, "buffer": EARLY_BUFFER}
+        # Its errors to a file, not a pipe: the run reads the answer only at its close,
+        # and a child stopped on a full pipe would never end.
+        self._err = tempfile.TemporaryFile()  # noqa: SIM115 - closed by ``_reap``
+        try:
+            self.proc = subprocess.Popen(  # noqa: S603 - this interpreter, our own module
+                [sys.executable, "-m", CHILD_MODULE], stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, stderr=self._err, env=_child_env())
+        except BaseException:
+            self._err.close()
+            raise
+        try:
+            assert self.proc.stdin is not None
+            self.proc.stdin.write(segmentproc.job_bytes(job))
+            self.proc.stdin.flush()
+        except OSError:
+            pass  # the child already gone: ``finish`` makes the segment here
+
+    def finish(self, head: int) -> list[tuple[seg.Segment, runfiles.Written]]:
+        """The segments of ``after < seq <= head`` (``head`` at least ``first_head``):
+        the child's up to ``first_head`` and, when entries were added since, a second
+        made here; or one made here of them all when the child failed."""
+        if head < self.first_head:
+            raise ValueError("the run's head is before the segment's")
+        try:
+            if not self._wait():
+                log.warning("audit segment child stalled (its file unchanged for %s s): "
+                            "killed", STALL_SECONDS)
+                self.proc.kill()
+                self.proc.wait()
+            out, err = self._reap()
+        except BaseException:
+            self.cancel()
+            raise
+        written = self._result(out)
+        if written is None:
+            log.warning("audit segment child failed (exit %s): %s; made in process",
+                        self.proc.returncode, err.decode("utf-8", "replace")[-2000:])
+            with contextlib.suppress(OSError):
+                self.path.unlink()  # what the child left (332 MB at 1,000,000 entries)
+            self.fell_back = True
+            return [segment_write(self._files, self.after, head, self._recipients)]
+        path = seg.segment_path(self.after + 1, self.first_head)
+        made = [(seg.Segment(path, self.after + 1, self.first_head, written.sha256), written)]
+        if head > self.first_head:
+            made.append(segment_write(self._files, self.first_head, head, self._recipients))
+        return made
+
+    def _wait(self) -> bool:
+        """Wait for the child to end while its file grows; False when it has not grown for
+        ``STALL_SECONDS`` (the child stopped or stuck)."""
+        size = -1
+        while True:
+            try:
+                self.proc.wait(timeout=STALL_SECONDS)
+                return True
+            except subprocess.TimeoutExpired:
+                pass
+            try:
+                now = self.path.stat().st_size
+            except OSError:
+                now = -1
+            if now == size:
+                return False
+            size = now
+
+    def _reap(self) -> tuple[bytes, bytes]:
+        """The child's answer (its standard output to its end: the child has exited) and
+        its errors; its input is closed only then (its end, before, stops the child)."""
+        assert self.proc.stdout is not None
+        out = self.proc.stdout.read()
+        self.proc.wait()
+        self._close_streams()
+        self._err.seek(0)
+        err = self._err.read()
+        self._err.close()
+        return out, err
+
+    def _result(self, out: bytes) -> runfiles.Written | None:
+        """The child's file as it reports it, when it ended well and the file is there at
+        the size it reports."""
+        answer = segmentproc.read_answer(out)
+        if self.proc.returncode != 0 or answer is None:
+            return None
+        size, sha = answer
+        try:
+            on_disk = self.path.stat().st_size
+        except OSError:
+            return None
+        return runfiles.Written(self.path, size, sha) if size == on_disk else None
+
+    def _close_streams(self) -> None:
+        for stream in (self.proc.stdin, self.proc.stdout):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+
+    def cancel(self) -> None:
+        """Stop the child and wait for it (it removes its file unless it had finished it;
+        the run's files go too)."""
+        if self.proc.returncode is None:
+            with contextlib.suppress(OSError):
+                assert self.proc.stdin is not None
+                self.proc.stdin.close()  # its end of input: the child removes its file, ends
+            try:
+                self.proc.wait(timeout=CANCEL_WAIT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._close_streams()
+        self._err.close()
+
+
+EARLY_NAME = "audit-segment.jsonl.age"
+CHILD_MODULE = "brankas.web.backup.segmentproc"
+CANCEL_WAIT = 10.0  # seconds a cancelled child has to end before it is killed
+# At the close, a child still running whose file has not grown for this long is stopped
+# or stuck (SIGSTOP, a debugger, a hung read): killed, and the segment made here; the
+# run never waits for it for ever, holding the disk's lock.
+STALL_SECONDS = 60.0
+
+
+def _child_env() -> dict[str, str]:
+    """The child's environment: this one, with this process's import path (a test or a
+    tool may have extended ``sys.path``)."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+    return env
+
+
+def child_database(in_transaction: bool) -> dict[str, Any] | None:
+    """How the child reaches this database with a plain connection, or None when it
+    cannot see what this process sees (a test's transaction, a database in memory, a
+    zone other than UTC) and the segment is made at the close."""
+    if in_transaction:
+        return None
+    tz = connection.timezone
+    if tz is None or tz.utcoffset(None) != datetime.timedelta(0):
+        return None
+    if connection.vendor == "sqlite":
+        name = str(connection.settings_dict["NAME"])
+        if not name or name == ":memory:" or name.startswith("file:") or not os.path.isfile(
+                name):
+            return None
+        return {"vendor": "sqlite", "path": name,
+                "timeout": connection.settings_dict.get("OPTIONS", {}).get("timeout", 30)}
+    if connection.vendor == "postgresql":
+        from psycopg.conninfo import make_conninfo
+
+        connection.ensure_connection()
+        info = connection.connection.info
+        return {"vendor": "postgresql",
+                "conninfo": make_conninfo(info.dsn, password=info.password or None)}
+    return None
+
+
+def early_segment(after: int, first_head: int, files: runfiles.RunFiles,
+                  recipients: list[str], *, in_transaction: bool,
+                  listed: int = 0) -> EarlySegment | None:
+    """An ``EarlySegment`` when the entries the disk lacks are many (``EARLY_ENTRIES``)
+    and the child can see them (``child_database``: not inside a transaction, a test's,
+    whose rows another connection does not see); otherwise None (made at the close).
+    ``listed``: the disk's segments the run continues; an early segment adds two, which
+    must not pass ``MAX_SEGMENTS`` (one made at the close does not)."""
+    if first_head - after < max(EARLY_ENTRIES, 1) or listed + 2 > seg.MAX_SEGMENTS:
+        return None
+    database = child_database(in_transaction)
+    if database is None or not sys.executable:
+        return None
+    try:
+        return EarlySegment(files, after, first_head, recipients, database)
+    except OSError as exc:  # no interpreter to start (an embedded one): at the close
+        log.warning("audit segment child not started: %s; made at the close", exc)
+        return None
 
 
 # -- recover ------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ exactly the documents the run copies. A document is recorded as on a disk
 
 from __future__ import annotations
 
+import contextlib
 import io
 import itertools
 import os
@@ -34,6 +35,7 @@ from django.utils import timezone
 from brankas import __version__
 from brankas.core.access import Action
 from brankas.core.disk import seal as diskseal
+from brankas.core.disk import segments as diskseg
 from brankas.core.disk.bag import (
     AddResult,
     Bag,
@@ -260,6 +262,11 @@ class _Sources:
     # Whom this run encrypts to, read with the rest (never refused: the recovery key alone
     # still opens a disk).
     readers: dict[Purpose, Recipients]
+    # The disk's sealed segments this run continues (``auditsegments.disk_segments``),
+    # and the run's segment when it is made while the run copies (s23; s24: by a child
+    # process), else None.
+    listed: list[Any]
+    early: auditsegments.EarlySegment | None
 
 
 @dataclass
@@ -277,17 +284,23 @@ def _copy(bag: Bag, run: BackupRun, medium: Medium, actor: User,
     seals = sealing.disk_seals(bag, medium)
     with runfiles.RunFiles(brankas_settings().tmp) as files:
         src = _read_sources(bag, medium, seals, files, run)
-        run_items = _run_folder_items(src, run)
-        sealed = _sealed_so_far(src, run, run_items)
-        carried = files.spool("carried.jsonl")
-        result, counts = _copy_payload(bag, src, run, medium, run_items, carried,
-                                       on_progress)
-        carried.close()
-        finished = timezone.now()
-        head = AuditEvent.objects.order_by("-seq").values("seq", "hash").first()
-        control = _control_list(src, run, medium, actor, result, counts, finished, head)
-        final = _close_run(bag, src, seals, run, medium, control, carried, sealed, head,
-                           finished, files)
+        try:
+            run_items = _run_folder_items(src, run)
+            sealed = _sealed_so_far(src, run, run_items)
+            carried = files.spool("carried.jsonl")
+            result, counts = _copy_payload(bag, src, run, medium, run_items, carried,
+                                           on_progress)
+            carried.close()
+            finished = timezone.now()
+            head = AuditEvent.objects.order_by("-seq").values("seq", "hash").first()
+            made = _audit_segments(src, head, files)
+            control = _control_list(src, run, medium, actor, result, counts, finished, head,
+                                    len(made))
+            final = _close_run(bag, src, seals, run, medium, control, carried, sealed,
+                               head, finished, files, made)
+        finally:
+            if src.early is not None:  # a run that failed: its child stops (s23, s24)
+                src.early.cancel()
         _record_completed(run, medium, actor, control, counts, result, final, finished,
                           bag.list_hashes())
     return control
@@ -297,8 +310,13 @@ def _read_sources(bag: Bag, medium: Medium, seals: diskseal.SealReport,
                   files: runfiles.RunFiles, run: BackupRun) -> _Sources:
     """The documents, letters, users, keys and anchors, and the snapshot and registers
     when they are due, in one consistent read; everything big is written to ``files``
-    as it is read."""
-    with one_view():  # one consistent read: documents, keys, snapshot (web/consistency.py)
+    as it is read. The audit segment of the entries the disk lacks is started here, in a
+    second process, when it is large (``auditsegments.early_segment``)."""
+    in_transaction = connection.in_atomic_block  # a test's: no child (it sees no rows)
+    # A failure after the segment's child started, up to and with the read's commit,
+    # stops the child (else it waits for a head that never comes, its file open).
+    with contextlib.ExitStack() as on_failure, one_view():  # one consistent read:
+        # documents, keys, snapshot (web/consistency.py)
         docs = files.spool("documents.jsonl")
         all_there = True
         recorded = _recorded_on(medium)
@@ -325,6 +343,14 @@ def _read_sources(bag: Bag, medium: Medium, seals: diskseal.SealReport,
                                   seq) or not all(bag.has(path) for path, _s, _h in letters)
         readers = {purpose: recipients_for(purpose=purpose) for purpose in
                    (Purpose.REGISTER, Purpose.SNAPSHOT, Purpose.AUDIT_TAIL)}
+        listed = auditsegments.disk_segments(bag, seals)
+        first = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first()
+        early = auditsegments.early_segment(
+            listed[-1].last if listed else 0, first or 0, files,
+            readers[Purpose.AUDIT_TAIL].age(), in_transaction=in_transaction,
+            listed=len(listed))
+        if early is not None:
+            on_failure.push(_cancel_on_failure(early))
         snapshot = last.statement if last else sealing.snapshot_statement(None, ())
         marks = last.marks if last else None
         made: dict[str, runfiles.Written] = {}
@@ -335,7 +361,17 @@ def _read_sources(bag: Bag, medium: Medium, seals: diskseal.SealReport,
     return _Sources(docs=docs, settled=settled, recorded=recorded, letters=letters, keys=keys,
                     office=office,
                     seq=seq, anchors=anchors, last=last, changed=changed, made=made,
-                    snapshot=snapshot, marks=marks, signing=signing, readers=readers)
+                    snapshot=snapshot, marks=marks, signing=signing, readers=readers,
+                    listed=listed, early=early)
+
+
+def _cancel_on_failure(early: auditsegments.EarlySegment) -> Callable[..., bool]:
+    """An exit callback (``ExitStack.push``) that stops ``early`` when the block raised."""
+    def on_exit(exc_type: type[BaseException] | None, *_exc: object) -> bool:
+        if exc_type is not None:
+            early.cancel()
+        return False
+    return on_exit
 
 
 def _recorded_on(medium: Medium) -> set[int]:
@@ -611,10 +647,11 @@ def _copies_record(document_ids: list[int], medium_id: int, run_id: int | None) 
 
 def _control_list(src: _Sources, run: BackupRun, medium: Medium, actor: User,
                   result: AddResult, counts: _Counts, finished: Any,
-                  head: Any) -> dict[str, Any]:
+                  head: Any, segments: int) -> dict[str, Any]:
     """The run's backup control list (daftar kontrol): counts and bytes per folder, the
     audit head; the documents carried are written from the ``carried`` spool as the
-    control list goes to the disk (``"documents"`` here is an empty placeholder)."""
+    control list goes to the disk (``"documents"`` here is an empty placeholder).
+    ``segments``: the audit segments the run adds (none, one, or two: ``EarlySegment``)."""
     return {
         "format": CONTROL_FORMAT,
         "run": run.number,
@@ -628,7 +665,8 @@ def _control_list(src: _Sources, run: BackupRun, medium: Medium, actor: User,
         "finished_at": finished.isoformat(),
         "categories": counts.categories,
         "documents": [],
-        "files_added": len(result.added) + 4,  # and the control list (two), segment, seal
+        # and the control list (two), the audit segments, the seal
+        "files_added": len(result.added) + 3 + segments,
         "bytes_added": result.bytes_added,
         "files_skipped": result.skipped,
         "verified": True,  # every copied file was read back from the disk and matched
@@ -638,14 +676,32 @@ def _control_list(src: _Sources, run: BackupRun, medium: Medium, actor: User,
     }
 
 
+def _audit_segments(src: _Sources, head: Any,
+                    files: runfiles.RunFiles) -> list[tuple[diskseg.Segment, runfiles.Written]]:
+    """The audit segments of the entries the disk lacks, up to ``head``, in the run's
+    files: the child's (``EarlySegment``, made while the run copied) and a small one of
+    the entries since; or one made here (a small run, or the child failed); none when
+    the disk has them all."""
+    listed = src.listed  # read with the sources (the disk's sealed segments do not move)
+    after, head_seq = (listed[-1].last if listed else 0), (head["seq"] if head else 0)
+    if src.early is not None:
+        return src.early.finish(head_seq)
+    if head_seq > after:
+        return [auditsegments.segment_write(files, after, head_seq,
+                                            src.readers[Purpose.AUDIT_TAIL].age())]
+    return []
+
+
 def _close_run(bag: Bag, src: _Sources, seals: diskseal.SealReport, run: BackupRun,
                medium: Medium, control: dict[str, Any], carried: runfiles.Spool,
                sealed: _Sealed, head: Any, finished: Any,
-               files: runfiles.RunFiles) -> AddResult:
+               files: runfiles.RunFiles,
+               made: list[tuple[diskseg.Segment, runfiles.Written]]) -> AddResult:
     """The control list (CSV and JSON, the documents read from ``carried``), the audit
-    segment of the entries the disk lacks (``segments``) and the office's seal over the
-    run's folder and the disk's segments, written to the disk together (one checkpoint:
-    a run killed at any point leaves a segment on the disk only with its seal)."""
+    segments ``made`` of the entries the disk lacks (``_audit_segments``) and the
+    office's seal over the run's folder and the disk's segments, written to the disk
+    together (one checkpoint: a run killed at any point leaves a segment on the disk
+    only with its seal)."""
     folder = f"{RUNS_DIR}/{run.folder}"
     with files.write(CONTROL_CSV) as (out_csv, done_csv), \
             files.write(CONTROL_JSON) as (out_json, done_json):
@@ -653,21 +709,18 @@ def _close_run(bag: Bag, src: _Sources, seals: diskseal.SealReport, run: BackupR
     closing = [done_csv[0].item(f"{folder}/{CONTROL_CSV}"),
                done_json[0].item(f"{folder}/{CONTROL_JSON}")]
     sealed.files.update({item.path: item.sha256 or "" for item in closing})
-    listed = auditsegments.disk_segments(bag, seals)
-    after, head_seq = (listed[-1].last if listed else 0), (head["seq"] if head else 0)
-    if head_seq > after:
-        segment, written = auditsegments.segment_write(
-            files, after, head_seq, src.readers[Purpose.AUDIT_TAIL].age())
+    listed = list(src.listed)
+    for segment, written in made:
         closing.append(written.item(segment.path))
-        listed = [*listed, segment]
+        listed.append(segment)
     seal = sealing.seal(seals, bag, src.signing, office=src.office.name, run=run,
                         medium=medium, files=sealed.files, snapshot=sealed.snapshot,
                         marks=sealed.marks, segments=listed,
                         head=head, finished=finished)
     closing.append(_bytes_item(f"{folder}/{diskseal.SEAL}", seal))
     control["bytes_added"] += sum(item.size or 0 for item in closing)
-    # The control list, the segment and the seal go on the disk together (one
-    # checkpoint, however long the segment takes to copy).
+    # The control list, the segments and the seal go on the disk together (one
+    # checkpoint, however long the segments take to copy).
     return bag.add_files(closing, run=str(run.number), checkpoint_seconds=float("inf"))
 
 
