@@ -62,7 +62,7 @@ def test_both_ways_to_the_window_give_the_reference_order(office, monkeypatch,  
     from the GIN index then sorted, or the primary key walked backwards testing each text;
     both give the same order, with the filters (direction, year) combined."""
     if connection.vendor != "postgresql":
-        pytest.skip("PostgreSQL's two plans")
+        pytest.skip("SQLite has one plan: test_search_rank_pg.py runs both on PostgreSQL")
     from brankas.web.documents.models import Document
     from brankas.web.text import selectors
 

@@ -105,38 +105,28 @@ class RunFiles:
         path = self.path(name)
         return path, fsutil.open_private(path, buffering=0)
 
-    def write(self, name: str, *, recipients: list[str] | None = None,
-              buffer: int = BUFFER) -> contextlib.AbstractContextManager[
-                  tuple[IO[bytes], list[Written]]]:
+    @contextlib.contextmanager
+    def write(self, name: str, *, recipients: list[str] | None = None
+              ) -> Iterator[tuple[IO[bytes], list[Written]]]:
         """Write the file ``name``: yields a binary stream and a list that holds the
         ``Written`` record once the block ends. With ``recipients`` the bytes written
-        are encrypted to them on the way (age); the record describes the ciphertext.
-        ``buffer``: the size of the buffers (and of the pieces of plaintext in flight to
-        the encrypting thread, eight at most)."""
-        return write_file(self.path(name), recipients=recipients, buffer=buffer)
+        are encrypted to them on the way (age); the record describes the ciphertext."""
+        path, raw = self._new(name)
+        done: list[Written] = []
+        with raw:
+            hashed = HashingWriter(raw)  # type: ignore[arg-type]
+            buffered = io.BufferedWriter(hashed, buffer_size=BUFFER)
+            if recipients:
+                with crypto.encrypting_writer(buffered, recipients) as out:
+                    yield out, done
+            else:
+                yield buffered, done
+            buffered.flush()
+        done.append(Written(path, hashed.size, hashed.hash.hexdigest()))
 
     def spool(self, name: str) -> Spool:
         path, raw = self._new(name)
         return Spool(path, io.BufferedWriter(raw, buffer_size=BUFFER))  # type: ignore[arg-type]
-
-
-@contextlib.contextmanager
-def write_file(path: Path, *, recipients: list[str] | None = None,
-               buffer: int = BUFFER) -> Iterator[tuple[IO[bytes], list[Written]]]:
-    """Create ``path`` (private, never an existing file) and write it as ``RunFiles.write``
-    does: the same bytes whichever process writes (``segmentproc``)."""
-    raw = fsutil.open_private(path, buffering=0)
-    done: list[Written] = []
-    with raw:
-        hashed = HashingWriter(raw)  # type: ignore[arg-type]
-        buffered = io.BufferedWriter(hashed, buffer_size=buffer)
-        if recipients:
-            with crypto.encrypting_writer(buffered, recipients, buffer=buffer) as out:
-                yield out, done
-        else:
-            yield buffered, done
-        buffered.flush()
-    done.append(Written(path, hashed.size, hashed.hash.hexdigest()))
 
 
 # One encoder and decoder for every line (``json.dumps`` with options makes an encoder

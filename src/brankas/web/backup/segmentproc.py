@@ -5,7 +5,7 @@ No Django here: the lines are made from the rows of a DB-API cursor (Django's, i
 run's own process; a plain ``sqlite3`` or ``psycopg`` connection, in the child), with the
 SQL the run's process builds from the model (``segments.query``) and hands over. The
 child (``python -m brankas.web.backup.segmentproc``) imports no Django (the database
-driver, ``pyrage`` and the standard library: about 17 MiB resident for the few seconds it
+driver, ``pyrage`` and the standard library: about 21 MiB resident for the few seconds it
 lives, beside a run of about 100 MiB then; the run's own peak, later, is higher). It reads its job
 on its standard input; writes the entries ``after < seq <= first_head`` (the head the run
 read with its sources) to its file, encrypted as they are read (``pyrage`` pulls the lines
@@ -314,8 +314,8 @@ def main() -> int:
 
 
 # The run and its child speak in lines and ``marshal`` (the same interpreter on both
-# ends; no ``json``, whose import costs the child ``re`` too): the job (its length on a
-# line, then its bytes), the answer ("SIZE SHA256"). The run keeps the child's input open
+# ends, through a private pipe): the job (its length on a line, then its bytes), the
+# answer ("SIZE SHA256"). The run keeps the child's input open
 # (it sends nothing more) until it has read the answer: its end, before, stops the child.
 
 def job_bytes(job: dict[str, Any]) -> bytes:
