@@ -37,6 +37,7 @@ from typing import BinaryIO
 
 from brankas.core.disk import format as fmt
 from brankas.core.disk import fs as diskfs
+from brankas.core.disk import stager, stagerproc
 from brankas.core.disk.format import MediumInfo, read_medium
 from brankas.core.disk.state import BagState, Hooks, Staged
 from brankas.core.errors import BrankasError, Conflict, IntegrityFailure, InvalidInput, SetupError
@@ -198,7 +199,8 @@ class Bag:
                   on_committed: Callable[[list[Staged]], None] | None = None,
                   verify_after_write: bool = True, run: str | None = None,
                   workers: int | None = None, checkpoint_files: int = 500,
-                  checkpoint_seconds: float = 5.0) -> AddResult:
+                  checkpoint_seconds: float = 5.0,
+                  child: bool | None = None) -> AddResult:
         """Copy every item the disk lacks; skip those it has with the same content.
 
         Every item is checked before anything is written (names, case twins, conflicts).
@@ -227,7 +229,9 @@ class Bag:
         (``_AHEAD_FILES`` at most): never part of the checkpoint being committed.
 
         ``workers``: the copy threads; by default (None) as many as the planned files'
-        mean size pays for (``copy_workers``)."""
+        mean size pays for (``copy_workers``). ``child``: whether a second process stages
+        the small files (``disk.stager``; s25) while this one makes the checkpoints; by
+        default (None) when one thread copies many of them (``stager_wanted``)."""
         if self._closed:
             raise RuntimeError("the bag is closed")
         state = self._state
@@ -242,10 +246,13 @@ class Bag:
         workers = max(1, workers if workers is not None else copy_workers(plan.files,
                                                                           plan.bytes))
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="brankas-bag")
+        feed: _Feed | None = None
         try:
+            if stager_wanted(plan.files, workers, child):
+                feed = _Feed.start()
             checkpoints = _Checkpoints(self, run=run, on_commit=on_commit,
                                        on_committed=on_committed, pool=pool,
-                                       verify=verify_after_write)
+                                       verify=verify_after_write, feed=feed)
             # Nothing to copy (a no-change run): the items are not read a second time.
             chosen = plan.select(source()) if plan.files else iter(())
             error = self._copy_plan(chosen, plan.files, plan.bytes,
@@ -265,6 +272,8 @@ class Bag:
                 raise error
             checkpoints.commit()  # the last files; or only bag-info, when the date or run changed
         finally:
+            if feed is not None:
+                feed.close()
             pool.shutdown(wait=True, cancel_futures=True)
         added = checkpoints.added
         return AddResult(added=tuple(added), skipped=skipped,
@@ -306,7 +315,10 @@ class Bag:
                 if batch is None:
                     more = False
                     break
-                inflight[pool.submit(self._stage_batch, batch)] = batch
+                feed = checkpoints.feed
+                inflight[pool.submit(self._stage_batch, batch) if feed is None
+                         else feed.thread.submit(self._stage_batch_child, feed.child,
+                                                 batch)] = batch
                 busy += 1
 
         try:
@@ -338,8 +350,10 @@ class Bag:
                             # checkpoint waits for the disk (its sync, read-back and
                             # folder syncs): up to half a checkpoint ahead. None of
                             # them is part of this checkpoint, nor listed before its own.
-                            ahead = max(2 * workers,
-                                        min(every // 2, _AHEAD_FILES) // per_batch)
+                            # A staging child stages more ahead (``_AHEAD_CHILD``): it
+                            # works on the other core while this one commits (s25).
+                            most = _AHEAD_FILES if checkpoints.feed is None else _AHEAD_CHILD
+                            ahead = max(2 * workers, min(every // 2, most) // per_batch)
                             checkpoints.commit(top_up=functools.partial(submit, ahead))
         except BaseException:
             for future in inflight:
@@ -533,9 +547,8 @@ class Bag:
         item says (no fsync: the checkpoint makes its copies durable together)."""
         state = self._state
         staged = state.staging_file(".part")
-        if (isinstance(item.opener, FileOpener) and item.size is not None
-                and item.size <= _WHOLE):
-            return self._stage_whole(item, item.opener.path, staged)
+        if _whole(item):
+            return self._stage_whole(item, item.opener.path, staged)  # type: ignore[attr-defined]
         digest = hashlib.sha256()
         size = 0
         buf = fmt.read_buffer()
@@ -561,31 +574,43 @@ class Bag:
 
     def _stage_whole(self, item: PayloadItem, source: str, staged: str) -> Staged:
         """``_stage`` of a small file of the local disk: read whole (checked against the
-        item before anything is written), then written with one call."""
-        data = _read_whole(item, source)
-        expected = item.size or 0
-        if len(data) != expected:
-            got = f"more than {expected}" if len(data) > expected else str(len(data))
-            raise IntegrityFailure("backup_source_changed", name=item.path,
-                                   detail=f"{got} bytes read, {expected} expected")
-        sha256 = hashlib.sha256(data).hexdigest()
-        if item.sha256 and sha256 != item.sha256.lower():
-            raise IntegrityFailure("backup_source_changed", name=item.path,
-                                   detail="its SHA-256 is not the one recorded")
+        item before anything is written), then written with one call: what the staging
+        child does (``stagerproc.stage_one``), here in this process."""
         try:
-            with self._state.on_disk():
-                fd = os.open(staged, _CREATE, 0o666)
-                try:
-                    view = memoryview(data)
-                    while view:
-                        view = view[os.write(fd, view):]
-                finally:
-                    os.close(fd)
+            fields = stagerproc.stage_one(os.fsencode(source), os.fsencode(staged),
+                                          item.size or 0,
+                                          (item.sha256 or "").encode("ascii", "replace"))
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(staged)
             raise
-        return Staged(item.path, staged, sha256, len(data), item.ref)
+        answers = stager.answers(fields, 1)
+        if answers is None:  # never from this module's own answer
+            raise RuntimeError(f"staging {item.path}: {fields!r}")
+        return self._taken(item, staged, answers[0])
+
+    def _taken(self, item: PayloadItem, staged: str, answer: stager.Answer) -> Staged:
+        """The copy ``answer`` (``stager.Answer``) reports for ``item`` at ``staged``; or
+        the error it reports, as ``_stage`` raises it."""
+        expected = item.size or 0
+        if answer.kind == "ok":
+            if answer.size != expected or (item.sha256 and answer.sha256 != item.sha256.lower()):
+                with contextlib.suppress(OSError):
+                    os.unlink(staged)
+                raise stager.StagerGone(f"{item.path}: the copy is not the one asked for")
+            return Staged(item.path, staged, answer.sha256, answer.size, item.ref)
+        if answer.kind == "src":
+            raise InvalidInput("backup_source_unreadable", name=item.path,
+                               detail=answer.message)
+        if answer.kind == "size":
+            got = f"more than {expected}" if answer.size > expected else str(answer.size)
+            raise IntegrityFailure("backup_source_changed", name=item.path,
+                                   detail=f"{got} bytes read, {expected} expected")
+        if answer.kind == "sha":
+            raise IntegrityFailure("backup_source_changed", name=item.path,
+                                   detail="its SHA-256 is not the one recorded")
+        with self._state.on_disk():  # "disk": the copy could not be written
+            raise OSError(answer.errno, answer.message, answer.path)
 
     def _stage_batch(self, items: list[PayloadItem]) -> tuple[list[Staged], BaseException | None]:
         """``_stage`` each item in turn: the copies, and the failure that stopped the
@@ -602,6 +627,48 @@ class Bag:
             self._discard(copies)
             raise
         return copies, None
+
+    def _stage_batch_child(self, child: stager.Stager,
+                           items: list[PayloadItem]) -> tuple[list[Staged], BaseException | None]:
+        """``_stage_batch`` by the staging child (``stager``): the same copies and the
+        same failure. A batch it cannot take (not every item a small file of the local
+        disk), or a child gone, is staged here."""
+        if not child.alive or not all(_whole(item) for item in items):
+            return self._stage_batch(items)
+        state = self._state
+        names = [state.staging_file(".part") for _ in items]
+        try:
+            answers = child.stage([
+                stager.Request(item.opener.path, name, item.size or 0,  # type: ignore[attr-defined]
+                               item.sha256 or "")
+                for item, name in zip(items, names, strict=True)])
+        except stager.StagerGone:
+            self._discard_names(names)
+            return self._stage_batch(items)
+        copies: list[Staged] = []
+        try:
+            for item, name, answer in zip(items, names, answers, strict=False):
+                try:
+                    copies.append(self._taken(item, name, answer))
+                except stager.StagerGone:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - handed back, raised by the caller
+                    return copies, exc
+        except stager.StagerGone:
+            self._discard(copies)
+            self._discard_names(names)
+            child.stop("it staged a copy other than the one asked for")
+            return self._stage_batch(items)
+        except BaseException:
+            self._discard(copies)
+            raise
+        return copies, None
+
+    @staticmethod
+    def _discard_names(names: list[str]) -> None:
+        for name in names:
+            with contextlib.suppress(OSError):
+                os.unlink(name)
 
     def _read_back_batch(self, batch: list[Staged]) -> list[BaseException | None]:
         """``_read_back`` of each copy: None, or the ``Exception`` it raised.
@@ -643,6 +710,43 @@ class Bag:
         finally:
             for _, fd, _ in opened:
                 os.close(fd)
+        return results
+
+    def _read_back_batch_child(self, child: stager.Stager,
+                               batch: list[Staged]) -> list[BaseException | None]:
+        """``_read_back_batch`` by the staging child: the same outcome per copy (each
+        opened with O_NOFOLLOW, its pages dropped and asked for again, then read from the
+        disk and hashed, its name still holding the file read). Here, not there: the
+        check of the staging folder (a real folder), the comparison with what was written,
+        and every batch the child cannot take (a test's hook, a copy over ``_WHOLE``, no
+        O_NOFOLLOW) or a child gone."""
+        state = self._state
+        if (not child.alive or state.hooks.staged is not None
+                or not hasattr(os, "O_NOFOLLOW") or any(s.size > _WHOLE for s in batch)):
+            return self._read_back_batch(batch)
+        try:
+            with state.on_disk():
+                diskfs.real_dir(state.dest, fmt.STAGING, create=False,
+                                known_dirs=state.known_dirs)
+        except Exception as exc:  # noqa: BLE001 - handed back, raised by the caller
+            return [exc for _ in batch]
+        try:
+            answers = child.read_back([(s.staged, s.size) for s in batch])
+        except stager.StagerGone:
+            return self._read_back_batch(batch)
+        results: list[BaseException | None] = []
+        for staged, answer in zip(batch, answers, strict=True):
+            if answer.kind == "disk":
+                try:
+                    with state.on_disk():
+                        raise OSError(answer.errno, answer.message, answer.path)
+                except Exception as exc:  # noqa: BLE001 - handed back, raised by the caller
+                    results.append(exc)
+            elif answer.kind == "ok" and (answer.sha256, answer.size) == (staged.sha256,
+                                                                            staged.size):
+                results.append(None)
+            else:  # another content, or "notfile" / "moved"
+                results.append(IntegrityFailure("backup_readback_mismatch", name=staged.path))
         return results
 
     def _read_back(self, staged: Staged) -> None:
@@ -742,6 +846,8 @@ class _Planned:
 _CHECKPOINT_MOST = 10_000
 # Copies staged ahead while a checkpoint waits for the disk (``_copy_plan``), at most.
 _AHEAD_FILES = 1024
+# ... when a staging child stages them (``_Feed``): it works while this process commits.
+_AHEAD_CHILD = 4096
 # Copy threads for large files (``copy_workers``), and the mean size of the planned files
 # below which one thread copies them all.
 _WORKERS = 4
@@ -756,6 +862,44 @@ def copy_workers(files: int, size: int) -> int:
     100,000 one-page PDFs took 20 s with four threads, 14 s with one). Larger files keep
     four: their reads, writes and hashing run outside the lock and overlap."""
     return 1 if files and size // files < _SMALL_FILES else _WORKERS
+
+
+# At least this many small files planned: a second process stages them (``_Feed``).
+_CHILD_FILES = 2000
+
+
+def stager_wanted(files: int, workers: int, child: bool | None) -> bool:
+    """Whether a staging child copies the planned files (``add_files``'s ``child``; by
+    default when one thread would copy at least ``_CHILD_FILES``: small files, each a
+    few system calls, whose Python around them kept one core busy while the other
+    idled; a few files do not pay for starting a process)."""
+    if child is not None:
+        return child
+    return workers == 1 and files >= _CHILD_FILES
+
+
+@dataclass
+class _Feed:
+    """The staging child and the one thread that hands it batches (waiting for its
+    answers outside the interpreter lock, while the main thread checkpoints and the
+    pool's thread reads back)."""
+
+    child: stager.Stager
+    thread: ThreadPoolExecutor
+
+    @classmethod
+    def start(cls) -> _Feed | None:
+        """A feed; None when the child cannot be started (the run stages in process)."""
+        try:
+            child = stager.Stager()
+        except stager.StagerGone:
+            return None
+        return cls(child, ThreadPoolExecutor(max_workers=1,
+                                             thread_name_prefix="brankas-bag-feed"))
+
+    def close(self) -> None:
+        self.thread.shutdown(wait=True, cancel_futures=True)
+        self.child.close()
 
 
 # A thread's task: up to this many small files, or this many bytes (a bigger file alone).
@@ -796,8 +940,9 @@ class _Checkpoints:
     def __init__(self, bag: Bag, *, run: str | None,
                  on_commit: Callable[[list[str]], None] | None,
                  on_committed: Callable[[list[Staged]], None] | None,
-                 pool: ThreadPoolExecutor, verify: bool) -> None:
+                 pool: ThreadPoolExecutor, verify: bool, feed: _Feed | None = None) -> None:
         self._bag = bag
+        self.feed = feed
         self._run = run
         self._on_commit = on_commit
         self._on_committed = on_committed
@@ -829,7 +974,9 @@ class _Checkpoints:
                 top_up()
                 bag._make_durable(batch)
             if batch and self._verify:
-                reads = [self.pool.submit(bag._read_back_batch, part)
+                feed = self.feed
+                reads = [self.pool.submit(bag._read_back_batch, part) if feed is None
+                         else feed.thread.submit(bag._read_back_batch_child, feed.child, part)
                          for part in _slices(batch, _BATCH_FILES)]
                 top_up()  # queued behind the read-back
                 results = [problem for read in reads for problem in read.result()]
@@ -969,55 +1116,16 @@ def _plain_file(entry: os.DirEntry[str]) -> bool:
 
 # A file of the archive at most this big is read whole by ``_stage_whole``.
 _WHOLE = 1 << 20
-_CREATE = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-           | getattr(os, "O_CLOEXEC", 0))
-# O_NONBLOCK: a FIFO put where an archive file was opens at once (a regular file reads
-# as without it), and ``_open_regular`` refuses it.
-_READ = (os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
-         | getattr(os, "O_NONBLOCK", 0))
+# A regular file of the local disk, opened read-only (a FIFO or anything else there is
+# refused without waiting for it).
+_open_regular = stagerproc.open_regular
 
 
-def _open_regular(path: str) -> int:
-    """A descriptor of the regular file ``path``, read-only; anything else there (a FIFO,
-    a device, a folder) is refused without waiting for it (``OSError``)."""
-    fd = os.open(path, _READ)
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(errno.EINVAL, "not a regular file", path)
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
-
-
-def _read_whole(item: PayloadItem, source: str) -> bytes:
-    """The bytes of ``source`` (a file of ``item.size`` bytes): at most one byte more is
-    read, so a file that has grown (to any size) is told by its length, never held.
-    Usually one read: asked for one byte more than it should hold, a regular file gives
-    fewer only at its end, so a first read of exactly ``item.size`` bytes is the whole
-    file (no second read to find nothing; where a file system gives short reads before
-    the end, the caller's SHA-256 check against the register still decides)."""
-    expected = item.size or 0
-    try:
-        fd = _open_regular(source)
-    except OSError as exc:
-        raise InvalidInput("backup_source_unreadable", name=item.path,
-                           detail=exc.strerror or str(exc)) from exc
-    try:
-        first = os.read(fd, expected + 1)
-        if len(first) == expected or not first:
-            return first
-        parts: list[bytes] = [first]
-        total = len(first)
-        while total <= expected and (chunk := os.read(fd, expected + 1 - total)):
-            parts.append(chunk)
-            total += len(chunk)
-    except OSError as exc:
-        raise InvalidInput("backup_source_unreadable", name=item.path,
-                           detail=exc.strerror or str(exc)) from exc
-    finally:
-        os.close(fd)
-    return parts[0] if len(parts) == 1 else b"".join(parts)
+def _whole(item: PayloadItem) -> bool:
+    """Whether ``item`` is staged read whole (``Bag._stage_whole``; by the staging child,
+    when there is one): a small file of the local disk, its size known."""
+    return (isinstance(item.opener, FileOpener) and item.size is not None
+            and item.size <= _WHOLE)
 
 
 _READ_BACK = (os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)

@@ -1,0 +1,179 @@
+"""The run's side of the staging child (``disk.stagerproc``): start it, hand it a batch,
+read its answer, stop it.
+
+``Bag.add_files`` uses one for a run of many small files (``bag.stager_wanted``): a
+thread of the run hands the child batch after batch and waits for each answer outside
+the interpreter lock, while the run's main thread makes the checkpoints. A child that
+cannot be started, dies, or answers what was not asked is given up (``StagerGone``): the
+run stages the batch itself, as it does without one, and every later batch too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass
+
+from brankas.core.disk import stagerproc
+
+log = logging.getLogger(__name__)
+
+CHILD_MODULE = "brankas.core.disk.stagerproc"
+# Seconds a child whose input was closed has to end before it is killed.
+STOP_WAIT = 10.0
+
+
+class StagerGone(Exception):  # noqa: N818 - a state, not an error shown to anyone
+    """The child is gone or broken: stage in this process."""
+
+
+@dataclass(frozen=True)
+class Request:
+    source: str  # the archive's file
+    staged: str  # the new copy in the disk's staging folder
+    size: int
+    sha256: str  # expected, or ""
+
+
+@dataclass(frozen=True)
+class Answer:
+    kind: str  # "ok", "src", "size", "sha" or "disk" (``stagerproc``)
+    sha256: str = ""
+    size: int = 0  # ok: the size; size: the bytes read
+    errno: int = 0
+    message: str = ""
+    path: str = ""
+
+
+def child_env() -> dict[str, str]:
+    """A child's environment: this one, with this process's import path (a test or a
+    tool may have extended ``sys.path``)."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+    return env
+
+
+class Stager:
+    """One staging child. ``stage`` may be called from any thread (one batch at a time)."""
+
+    def __init__(self) -> None:
+        if not sys.executable:
+            raise StagerGone("no interpreter to start")
+        self._err = tempfile.TemporaryFile()  # noqa: SIM115 - closed by ``close``
+        try:
+            self.proc = subprocess.Popen(  # noqa: S603 - this interpreter, our own module
+                [sys.executable, "-m", CHILD_MODULE], stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, stderr=self._err, env=child_env())
+        except OSError as exc:
+            self._err.close()
+            raise StagerGone(str(exc)) from exc
+        self._lock = threading.Lock()
+        self.alive = True
+
+    def stage(self, requests: list[Request]) -> list[Answer]:
+        """The child's answers for ``requests``, in order, up to the first failure.
+        ``StagerGone`` when it cannot answer (then it is stopped; the caller removes the
+        staging paths it gave, some of which the child may have written)."""
+        fields: list[bytes] = [stagerproc.STAGE]
+        for r in requests:
+            fields += (os.fsencode(r.source), os.fsencode(r.staged), str(r.size).encode(),
+                       r.sha256.encode("ascii", "replace"))
+        got = answers(self._ask(fields), len(requests))
+        if got is None:
+            self.stop("a malformed answer")
+            raise StagerGone("a malformed answer")
+        return got
+
+    def read_back(self, copies: list[tuple[str, int]]) -> list[Answer]:
+        """The child's read-back of each durable copy (its staging path and the size
+        written): one answer each (``stagerproc.read_back_batch``). ``StagerGone`` when
+        it cannot answer (then it is stopped)."""
+        fields: list[bytes] = [stagerproc.READ_BACK]
+        for path, size in copies:
+            fields += (os.fsencode(path), str(size).encode())
+        got = answers(self._ask(fields), len(copies), every=True)
+        if got is None:
+            self.stop("a malformed answer")
+            raise StagerGone("a malformed answer")
+        return got
+
+    def _ask(self, fields: list[bytes]) -> list[bytes]:
+        with self._lock:
+            if not self.alive:
+                raise StagerGone("stopped")
+            assert self.proc.stdin is not None and self.proc.stdout is not None
+            try:
+                self.proc.stdin.write(stagerproc.frame(fields))
+                self.proc.stdin.flush()
+                reply = stagerproc.read_frame(self.proc.stdout)
+            except (OSError, ValueError) as exc:
+                self.stop(f"{type(exc).__name__}: {exc}")
+                raise StagerGone(str(exc)) from exc
+            if reply is None:
+                self.stop("no answer")
+                raise StagerGone("no answer")
+            return reply
+
+    def stop(self, why: str) -> None:
+        """Give the child up (killed): every later batch is staged in this process."""
+        self.alive = False
+        with contextlib.suppress(OSError):
+            self.proc.kill()
+        self.proc.wait()
+        self._err.seek(0)
+        err = self._err.read()[-2000:].decode("utf-8", "replace")
+        log.warning("staging child given up (%s; exit %s): %s; staging in process",
+                    why, self.proc.returncode, err)
+
+    def close(self) -> None:
+        """Stop the child: the end of its input ends it (killed if it does not)."""
+        self.alive = False
+        for stream in (self.proc.stdin, self.proc.stdout):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+        try:
+            self.proc.wait(timeout=STOP_WAIT)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self._err.close()
+
+
+def answers(reply: list[bytes], asked: int, *, every: bool = False) -> list[Answer] | None:
+    """The answers in ``reply`` (``stagerproc.stage_batch``: one per request up to the
+    first failure and nothing after it; ``every``: ``read_back_batch``, one per request);
+    None when it holds anything else."""
+    if len(reply) % stagerproc.FIELDS_OUT:
+        return None
+    out: list[Answer] = []
+    try:
+        for i in range(0, len(reply), stagerproc.FIELDS_OUT):
+            kind, a, b, c = (f.decode("utf-8", "replace")
+                             for f in reply[i:i + stagerproc.FIELDS_OUT])
+            if not every and out and out[-1].kind != "ok":
+                return None  # an answer after a failure
+            if kind == "ok":
+                if len(a) != 64:
+                    return None
+                out.append(Answer("ok", sha256=a, size=int(b)))
+            elif kind == "size" and not every:
+                out.append(Answer("size", size=int(a)))
+            elif (kind == "sha" and not every) or (kind in ("notfile", "moved") and every):
+                out.append(Answer(kind))
+            elif kind in ("src", "disk") and (kind == "disk" or not every):
+                out.append(Answer(kind, errno=int(a), message=b, path=c))
+            else:
+                return None
+    except ValueError:
+        return None
+    if every:
+        return out if len(out) == asked else None
+    if len(out) > asked or (len(out) < asked and (not out or out[-1].kind == "ok")):
+        return None
+    return out
