@@ -37,7 +37,7 @@ def _start(path: Path, after: int, first: int, batch: int = 100) -> subprocess.P
         child = subprocess.Popen(
             [sys.executable, "-X", "importtime", "-m", segments.CHILD_MODULE],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err,
-            env=segments._child_env())
+            env=segments.child_env())
     assert child.stdin is not None
     child.stdin.write(segmentproc.job_bytes(job))
     child.stdin.flush()

@@ -30,6 +30,7 @@ from brankas.core.disk import fs as diskfs
 from brankas.core.disk import seal as diskseal
 from brankas.core.disk import segments as seg
 from brankas.core.disk.reader import BagReader
+from brankas.core.disk.stager import child_env
 from brankas.core.errors import BrankasError, SetupError
 from brankas.web.audit.models import AuditEvent, AuditSequence
 from brankas.web.backup import runfiles, segmentproc
@@ -167,7 +168,7 @@ class EarlySegment:
         try:
             self.proc = subprocess.Popen(  # noqa: S603 - this interpreter, our own module
                 [sys.executable, "-m", CHILD_MODULE], stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE, stderr=self._err, env=_child_env())
+                stdout=subprocess.PIPE, stderr=self._err, env=child_env())
         except BaseException:
             self._err.close()
             raise
@@ -280,14 +281,6 @@ CANCEL_WAIT = 10.0  # seconds a cancelled child has to end before it is killed
 # or stuck (SIGSTOP, a debugger, a hung read): killed, and the segment made here; the
 # run never waits for it for ever, holding the disk's lock.
 STALL_SECONDS = 60.0
-
-
-def _child_env() -> dict[str, str]:
-    """The child's environment: this one, with this process's import path (a test or a
-    tool may have extended ``sys.path``)."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
-    return env
 
 
 def child_database(in_transaction: bool) -> dict[str, Any] | None:
