@@ -195,7 +195,10 @@ def _hash_copy(fd: int, staged: bytes, written: int) -> list[bytes]:
         parts.append(chunk)
         total += len(chunk)
     data = parts[0] if len(parts) == 1 else b"".join(parts)
-    now = os.lstat(staged)
+    try:
+        now = os.lstat(staged)
+    except OSError:  # the name is gone: a mismatch, as ``bag._same_file`` says
+        return [b"moved", b"", b"", b""]
     held = os.fstat(fd)
     if not stat.S_ISREG(now.st_mode) or (now.st_dev, now.st_ino) != (held.st_dev, held.st_ino):
         return [b"moved", b"", b"", b""]

@@ -1,0 +1,139 @@
+"""The staging child under a hostile outside review (session 25): a backup disk that
+fills up, is pulled, or has its staging folder replaced mid-run; a copy gone between its
+opening and its read; a child that stops answering; a child started from a hostile
+working folder. Each outcome by the child must be the one the run's own threads give.
+Real files, a real second process, a real size-limited tmpfs where mounting is allowed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import bagit
+import pytest
+
+from brankas.core.disk import format as bagformat
+from brankas.core.disk import stagerproc
+from brankas.core.disk.bag import PayloadItem
+from brankas.core.errors import BrankasError
+from tests.core.disk.test_bag import open_bag, sample_files
+from tests.core.disk.test_s25_stager import Spy, archive
+from tests.tmpfs import mount_tmpfs
+
+posix_only = pytest.mark.skipif(os.name == "nt", reason="POSIX links and signals here")
+
+
+def _outcome(dest: Path, given: list[PayloadItem], child: bool, **kwargs: object
+             ) -> tuple[str, list[str]]:
+    """The error code of one run (or "done") and what its checkpoints reported."""
+    committed: list[str] = []
+    try:
+        with open_bag(dest) as bag:
+            bag.add_files(given, child=child, checkpoint_seconds=3600,
+                          on_commit=committed.extend, **kwargs)  # type: ignore[arg-type]
+    except BrankasError as exc:
+        return exc.code, committed
+    return "done", committed
+
+
+def test_a_full_disk_gives_the_child_the_threads_outcome(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The disk full at a different point each round: the same code, nothing half-written
+    in the staging folder, a valid bag, whoever staged."""
+    mnt = tmp_path / "mnt"
+    mount_tmpfs(mnt, "1m")
+    spy = Spy(monkeypatch)
+    given = archive(tmp_path / "src", {f"arsip/B-{i}.pdf": os.urandom(3000) for i in range(3)})
+    try:
+        outcomes: dict[bool, set[str]] = {True: set(), False: set()}
+        for pages in (1, 2, 3, 5, 8):
+            for child in (True, False):
+                dest = mnt / "brankas"
+                with open_bag(dest):
+                    pass
+                free = shutil.disk_usage(mnt).free
+                with open(mnt / "filler", "wb") as fh:
+                    fh.write(b"\0" * max(0, free - pages * 4096))
+                code, committed = _outcome(dest, given, child, workers=1, checkpoint_files=1)
+                outcomes[child].add(code)
+                assert code in ("done", "backup_disk_full"), code
+                assert sorted(os.listdir(dest / ".brankas-staging")) == ["lock"], (pages, child)
+                (mnt / "filler").unlink()
+                assert sorted(committed) == sorted(bagformat.read_payload_manifest(dest))
+                bagit.Bag(str(dest)).validate()
+                shutil.rmtree(dest)
+        assert outcomes[True] == outcomes[False] == {"done", "backup_disk_full"}
+        assert spy.staged  # the child did stage
+    finally:
+        subprocess.run(["umount", str(mnt)], check=False)
+
+
+@posix_only
+@pytest.mark.parametrize("what", ["link", "file", "pulled"])
+def test_a_staging_folder_replaced_or_a_disk_pulled_mid_run_ends_as_with_the_threads(
+        tmp_path: Path, what: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After the first checkpoint the staging folder becomes a link to a folder of the
+    laptop holding the same files (or a file), or the whole disk is pulled: the child's
+    run fails as the threads' run does, lists nothing more and writes nothing outside."""
+    files = sample_files(12)
+    given = archive(tmp_path / "src", files)
+    spy = Spy(monkeypatch)
+    results = {}
+    for child in (True, False):
+        dest = tmp_path / f"disk-{child}"
+        elsewhere = tmp_path / f"laptop-{child}"
+        done = []
+
+        def swap(_paths: list[str], dest: Path = dest, elsewhere: Path = elsewhere,
+                 done: list[int] = done) -> None:
+            if done:
+                return
+            done.append(1)
+            staging = dest / ".brankas-staging"
+            if what == "pulled":
+                shutil.rmtree(dest)
+            elif what == "link":
+                staging.rename(elsewhere)
+                staging.symlink_to(elsewhere, target_is_directory=True)
+            else:
+                staging.rename(elsewhere)
+                staging.write_bytes(b"not a folder")
+
+        committed: list[str] = []
+        try:
+            with open_bag(dest) as bag:
+                bag.add_files(given, child=child, workers=1, checkpoint_files=4,
+                              checkpoint_seconds=3600,
+                              on_commit=lambda p, s=swap, c=committed: (c.extend(p), s(p)))
+            code = "done"
+        except BrankasError as exc:
+            code = exc.code
+        results[child] = (code, len(committed))
+        if what != "pulled":
+            assert sorted(committed) == sorted(bagformat.read_payload_manifest(dest))
+        if what == "link":  # nothing of this run's copies left beside the moved lock
+            assert sorted(os.listdir(elsewhere)) == ["lock"]
+    assert spy.staged
+    assert results[True] == results[False], results
+    # The same folder moved and linked back (a link can only reach the same disk: the
+    # copies are renamed into data/) is still the disk's; a file there is refused.
+    assert results[True][0] == {"link": "done", "file": "backup_disk_gone",
+                                "pulled": "backup_disk_gone"}[what], results
+
+
+def test_a_copy_gone_between_its_opening_and_its_read_is_a_mismatch(tmp_path: Path) -> None:
+    """The read-back opens every copy of a batch before it reads them: a copy whose name
+    is gone meanwhile is the same mismatch by the child as by the threads (``bag
+    ._same_file``), not a fault of the disk."""
+    copy = tmp_path / "a.part"
+    copy.write_bytes(b"%PDF-1.7 a letter")
+    fd = stagerproc._open_copy(os.fsencode(copy))
+    assert fd is not None
+    try:
+        copy.unlink()
+        answer = stagerproc._hash_copy(fd, os.fsencode(copy), len(b"%PDF-1.7 a letter"))
+    finally:
+        os.close(fd)
+    assert answer[0] == b"moved", answer
