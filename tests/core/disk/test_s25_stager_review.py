@@ -137,3 +137,21 @@ def test_a_copy_gone_between_its_opening_and_its_read_is_a_mismatch(tmp_path: Pa
     finally:
         os.close(fd)
     assert answer[0] == b"moved", answer
+
+
+def test_the_child_imports_nothing_from_the_folder_the_run_was_started_in(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``python -m`` puts the working folder first on the import path: a run started in a
+    folder holding a ``hashlib.py`` (a hostile disk's root) must not run it."""
+    files = sample_files(4)
+    given = archive(tmp_path / "src", files)
+    evil = tmp_path / "evil"
+    evil.mkdir()
+    marker = tmp_path / "ran"
+    (evil / "hashlib.py").write_text(f"open({str(marker)!r}, 'w').close()\nraise SystemExit(7)\n")
+    monkeypatch.chdir(evil)
+    spy = Spy(monkeypatch)
+    with open_bag(tmp_path / "disk") as bag:
+        bag.add_files(given, child=True)
+    assert not marker.exists()
+    assert spy.staged == len(files) and spy.children[0].proc.returncode == 0

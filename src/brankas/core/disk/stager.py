@@ -52,9 +52,13 @@ class Answer:
 
 def child_env() -> dict[str, str]:
     """A child's environment: this one, with this process's import path (a test or a
-    tool may have extended ``sys.path``)."""
+    tool may have extended ``sys.path``), and without the working folder in front of it:
+    ``python -m`` puts the folder the run was started in first on the path, where a
+    ``hashlib.py`` (a hostile disk's root, a download folder) would be imported in place
+    of the standard library's (``PYTHONSAFEPATH``, Python 3.11; s25 review)."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+    env["PYTHONSAFEPATH"] = "1"
     return env
 
 
