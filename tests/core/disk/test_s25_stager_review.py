@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
+import threading
 from pathlib import Path
 
 import bagit
 import pytest
 
 from brankas.core.disk import format as bagformat
-from brankas.core.disk import stagerproc
+from brankas.core.disk import stager, stagerproc
 from brankas.core.disk.bag import PayloadItem
 from brankas.core.errors import BrankasError
 from tests.core.disk.test_bag import open_bag, sample_files
@@ -155,3 +157,63 @@ def test_the_child_imports_nothing_from_the_folder_the_run_was_started_in(
         bag.add_files(given, child=True)
     assert not marker.exists()
     assert spy.staged == len(files) and spy.children[0].proc.returncode == 0
+
+
+def _stop_first_child(spy: Spy) -> None:
+    child = spy.children[0]
+    if child.proc.poll() is None and not child.late:
+        os.kill(child.proc.pid, signal.SIGSTOP)
+
+
+def _threads_left() -> list[str]:
+    return [t.name for t in threading.enumerate()
+            if t.name.startswith(("brankas-bag", "brankas-stager"))]
+
+
+@posix_only
+def test_a_child_that_stops_answering_is_given_up_and_the_run_completes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A child stopped (SIGSTOP) mid-run held the run for ever: it is killed when its
+    answer is overdue, and the run stages and reads back the rest itself."""
+    monkeypatch.setattr(stager, "ANSWER_WAIT", 0.4)
+    files = sample_files(30)
+    given = archive(tmp_path / "src", files)
+    spy = Spy(monkeypatch)
+    dest = tmp_path / "disk"
+    with open_bag(dest) as bag:
+        result = bag.add_files(given, child=True, checkpoint_files=10,
+                               on_commit=lambda _p: _stop_first_child(spy))
+    child = spy.children[0]
+    assert child.late and child.proc.returncode == -signal.SIGKILL
+    assert sorted(result.added) == sorted(files)
+    assert sorted(os.listdir(dest / ".brankas-staging")) == ["lock"]
+    bagit.Bag(str(dest)).validate()
+    assert not _threads_left()
+
+
+@posix_only
+def test_ctrl_c_during_a_checkpoint_with_a_stopped_child_ends_everything(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """KeyboardInterrupt in the main thread while the child is stopped: the run ends
+    (the child killed, its thread and the watch stopped), leaving only what it listed."""
+    monkeypatch.setattr(stager, "ANSWER_WAIT", 0.4)
+    files = sample_files(30)
+    given = archive(tmp_path / "src", files)
+    spy = Spy(monkeypatch)
+    dest = tmp_path / "disk"
+    committed: list[str] = []
+
+    def interrupt(paths: list[str]) -> None:
+        committed.extend(paths)
+        _stop_first_child(spy)
+        raise KeyboardInterrupt
+
+    with open_bag(dest) as bag, pytest.raises(KeyboardInterrupt):
+        bag.add_files(given, child=True, checkpoint_files=10, on_commit=interrupt)
+    assert spy.children[0].proc.returncode is not None
+    assert sorted(os.listdir(dest / ".brankas-staging")) == ["lock"]
+    assert sorted(bagformat.read_payload_manifest(dest)) == sorted(committed)
+    assert not _threads_left()
+    with open_bag(dest) as bag:  # the next run completes
+        bag.add_files(given, child=True)
+    bagit.Bag(str(dest)).validate()

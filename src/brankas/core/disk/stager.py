@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 
 from brankas.core.disk import stagerproc
@@ -26,6 +27,11 @@ log = logging.getLogger(__name__)
 CHILD_MODULE = "brankas.core.disk.stagerproc"
 # Seconds a child whose input was closed has to end before it is killed.
 STOP_WAIT = 10.0
+# Seconds the child has to answer one batch (a few MiB staged or read back) before it is
+# killed and given up (s25 review): a child stopped (SIGSTOP) or stuck while this process
+# is not would otherwise hold the run, and its end on Ctrl-C, for ever. A disk that hangs
+# the child hangs the run's own threads too: they take the batch over, and wait as before.
+ANSWER_WAIT = 300.0
 
 
 class StagerGone(Exception):  # noqa: N818 - a state, not an error shown to anyone
@@ -78,6 +84,12 @@ class Stager:
             raise StagerGone(str(exc)) from exc
         self._lock = threading.Lock()
         self.alive = True
+        self.late = False  # killed by the watch: no answer in ANSWER_WAIT seconds
+        self._deadline: float | None = None  # the answer asked for is due by then
+        self._over = threading.Event()
+        self._watch = threading.Thread(target=self._watching, name="brankas-stager-watch",
+                                       daemon=True)
+        self._watch.start()
 
     def stage(self, requests: list[Request]) -> list[Answer]:
         """The child's answers for ``requests``, in order, up to the first failure.
@@ -111,6 +123,7 @@ class Stager:
             if not self.alive:
                 raise StagerGone("stopped")
             assert self.proc.stdin is not None and self.proc.stdout is not None
+            self._deadline = time.monotonic() + ANSWER_WAIT
             try:
                 self.proc.stdin.write(stagerproc.frame(fields))
                 self.proc.stdin.flush()
@@ -118,14 +131,28 @@ class Stager:
             except (OSError, ValueError) as exc:
                 self.stop(f"{type(exc).__name__}: {exc}")
                 raise StagerGone(str(exc)) from exc
-            if reply is None:
-                self.stop("no answer")
-                raise StagerGone("no answer")
+            finally:
+                self._deadline = None
+            if reply is None or self.late:
+                why = f"no answer in {ANSWER_WAIT:g} s" if self.late else "no answer"
+                self.stop(why)
+                raise StagerGone(why)
             return reply
+
+    def _watching(self) -> None:
+        """Kill the child when an answer is overdue: the read waiting for it then ends."""
+        while not self._over.wait(min(1.0, ANSWER_WAIT / 4)):
+            deadline = self._deadline
+            if deadline is not None and time.monotonic() > deadline:
+                self.late = True
+                with contextlib.suppress(OSError):
+                    self.proc.kill()
+                return
 
     def stop(self, why: str) -> None:
         """Give the child up (killed): every later batch is staged in this process."""
         self.alive = False
+        self._over.set()
         with contextlib.suppress(OSError):
             self.proc.kill()
         self.proc.wait()
@@ -137,6 +164,8 @@ class Stager:
     def close(self) -> None:
         """Stop the child: the end of its input ends it (killed if it does not)."""
         self.alive = False
+        self._over.set()
+        self._watch.join()
         for stream in (self.proc.stdin, self.proc.stdout):
             if stream is not None:
                 with contextlib.suppress(OSError):
