@@ -6,6 +6,7 @@ Real files, a real second process, a real size-limited tmpfs where mounting is a
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import signal
@@ -217,3 +218,49 @@ def test_ctrl_c_during_a_checkpoint_with_a_stopped_child_ends_everything(
     with open_bag(dest) as bag:  # the next run completes
         bag.add_files(given, child=True)
     bagit.Bag(str(dest)).validate()
+
+
+def _fake(monkeypatch: pytest.MonkeyPatch, how: str) -> stager.Stager:
+    monkeypatch.setattr(stager, "CHILD_MODULE", "tests.core.disk.fakestager")
+    monkeypatch.setenv("BRANKAS_FAKE_STAGER", how)
+    return stager.Stager()
+
+
+def _two_copies(root: Path) -> list[tuple[str, int]]:
+    copies = []
+    for name, data in (("a.part", b"%PDF-1.7 letter A"), ("b.part", b"%PDF-1.7 letter B!")):
+        (root / name).write_bytes(data)
+        copies.append((str(root / name), len(data)))
+    return copies
+
+
+def test_an_answer_repeated_is_never_taken_for_the_next_batch(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A child that answers one frame too many: the extra frame, read as the answer to the
+    next batch, would say a copy on the disk holds another copy's bytes (a read-back
+    mismatch the disk never made)."""
+    child = _fake(monkeypatch, "double")
+    try:
+        a, b = _two_copies(tmp_path)
+        first = child.read_back([a])
+        assert first[0].kind == "ok"
+        assert first[0].sha256 == hashlib.sha256(b"%PDF-1.7 letter A").hexdigest()
+        with pytest.raises(stager.StagerGone):
+            child.read_back([b])
+        assert not child.alive
+    finally:
+        child.close()
+
+
+@pytest.mark.parametrize("how", ["cut", "huge", "noise"])
+def test_an_answer_cut_too_long_or_no_frame_gives_the_child_up(
+        tmp_path: Path, how: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stager, "ANSWER_WAIT", 0.4)
+    child = _fake(monkeypatch, how)
+    try:
+        with pytest.raises(stager.StagerGone):
+            child.read_back(_two_copies(tmp_path))
+        assert not child.alive and child.proc.returncode is not None
+        assert child.late == (how == "cut")
+    finally:
+        child.close()

@@ -86,6 +86,7 @@ class Stager:
         self.alive = True
         self.late = False  # killed by the watch: no answer in ANSWER_WAIT seconds
         self._deadline: float | None = None  # the answer asked for is due by then
+        self._asked = 0  # batches asked for: each answer names its batch
         self._over = threading.Event()
         self._watch = threading.Thread(target=self._watching, name="brankas-stager-watch",
                                        daemon=True)
@@ -119,13 +120,18 @@ class Stager:
         return got
 
     def _ask(self, fields: list[bytes]) -> list[bytes]:
+        """The fields of the child's answer to ``fields`` (the operation first). Each
+        batch is numbered, and its answer must name it: a frame too many is never taken
+        for the answer to the next batch."""
         with self._lock:
             if not self.alive:
                 raise StagerGone("stopped")
             assert self.proc.stdin is not None and self.proc.stdout is not None
+            self._asked += 1
+            number = str(self._asked).encode()
             self._deadline = time.monotonic() + ANSWER_WAIT
             try:
-                self.proc.stdin.write(stagerproc.frame(fields))
+                self.proc.stdin.write(stagerproc.frame([fields[0], number, *fields[1:]]))
                 self.proc.stdin.flush()
                 reply = stagerproc.read_frame(self.proc.stdout)
             except (OSError, ValueError) as exc:
@@ -137,7 +143,10 @@ class Stager:
                 why = f"no answer in {ANSWER_WAIT:g} s" if self.late else "no answer"
                 self.stop(why)
                 raise StagerGone(why)
-            return reply
+            if reply[:1] != [number]:
+                self.stop("an answer to another batch")
+                raise StagerGone("an answer to another batch")
+            return reply[1:]
 
     def _watching(self) -> None:
         """Kill the child when an answer is overdue: the read waiting for it then ends."""

@@ -11,7 +11,9 @@ core: exactly what ``Bag._stage_whole`` does, file for file, and nothing else.
 It imports the standard library's ``os``, ``hashlib`` and ``stat`` only (about 10 MiB
 resident). It reads batches on its standard input and answers each on its standard
 output, in frames of a 4-byte big-endian length and a body of fields joined by NUL (no
-path holds a NUL: POSIX and Windows refuse it in names):
+path holds a NUL: POSIX and Windows refuse it in names). A batch's first fields are its
+operation (``STAGE`` or ``READ_BACK``) and its number; its answer's first field is that
+number (a frame too many is never taken for the answer to the next batch):
 
 - a batch: for each file its source path, its staging path, its size and its expected
   SHA-256 (hex, or empty);
@@ -244,14 +246,15 @@ def _disk(exc: OSError, path: bytes) -> list[bytes]:
 def main() -> int:
     inp, out = sys.stdin.buffer, sys.stdout.buffer
     while (fields := read_frame(inp)) is not None:
-        op, fields = (fields[0], fields[1:]) if fields else (b"", [])
+        op, number, fields = (fields[0], fields[1], fields[2:]) if len(fields) > 1 else (
+            b"", b"", [])
         if op == STAGE and not len(fields) % FIELDS_IN:
             answer = stage_batch(fields)
         elif op == READ_BACK and not len(fields) % 2:
             answer = read_back_batch(fields)
         else:
             return 2
-        out.write(frame(answer))
+        out.write(frame([number, *answer]))
         out.flush()
     return 0
 
