@@ -11,6 +11,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -181,9 +182,11 @@ def test_a_child_that_stops_answering_is_given_up_and_the_run_completes(
     given = archive(tmp_path / "src", files)
     spy = Spy(monkeypatch)
     dest = tmp_path / "disk"
+    before = _fds()
     with open_bag(dest) as bag:
         result = bag.add_files(given, child=True, checkpoint_files=10,
                                on_commit=lambda _p: _stop_first_child(spy))
+    assert _fds() == before  # the child's pipes and error file closed
     child = spy.children[0]
     assert child.late and child.proc.returncode == -signal.SIGKILL
     assert sorted(result.added) == sorted(files)
@@ -209,8 +212,10 @@ def test_ctrl_c_during_a_checkpoint_with_a_stopped_child_ends_everything(
         _stop_first_child(spy)
         raise KeyboardInterrupt
 
+    before = _fds()
     with open_bag(dest) as bag, pytest.raises(KeyboardInterrupt):
         bag.add_files(given, child=True, checkpoint_files=10, on_commit=interrupt)
+    assert _fds() == before
     assert spy.children[0].proc.returncode is not None
     assert sorted(os.listdir(dest / ".brankas-staging")) == ["lock"]
     assert sorted(bagformat.read_payload_manifest(dest)) == sorted(committed)
@@ -264,3 +269,31 @@ def test_an_answer_cut_too_long_or_no_frame_gives_the_child_up(
         assert child.late == (how == "cut")
     finally:
         child.close()
+
+
+def _fds() -> int:
+    return len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else 0
+
+
+@pytest.mark.parametrize("how", ["frozen", "no interpreter", "cannot start"])
+def test_without_a_child_to_start_the_run_stages_itself(
+        tmp_path: Path, how: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A frozen program (its executable is itself: given ``-m`` it would start itself),
+    no interpreter, or one that cannot be started: no child, the same bag, no descriptor
+    left open."""
+    files = sample_files(6)
+    given = archive(tmp_path / "src", files)
+    spy = Spy(monkeypatch)
+    if how == "frozen":
+        monkeypatch.setattr(sys, "frozen", True, raising=False)
+    else:
+        monkeypatch.setattr(sys, "executable", "" if how == "no interpreter"
+                            else str(tmp_path / "no-such-python"))
+    dest = tmp_path / "disk"
+    before = _fds()
+    with open_bag(dest) as bag:
+        result = bag.add_files(given, child=True)
+    assert _fds() == before
+    assert not spy.children
+    assert sorted(result.added) == sorted(files)
+    bagit.Bag(str(dest)).validate()

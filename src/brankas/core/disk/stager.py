@@ -72,7 +72,9 @@ class Stager:
     """One staging child. ``stage`` may be called from any thread (one batch at a time)."""
 
     def __init__(self) -> None:
-        if not sys.executable:
+        # A frozen program's executable is the program, not an interpreter: given
+        # ``-m ...`` it would start itself (s25 review).
+        if not sys.executable or getattr(sys, "frozen", False):
             raise StagerGone("no interpreter to start")
         self._err = tempfile.TemporaryFile()  # noqa: SIM115 - closed by ``close``
         try:
