@@ -20,7 +20,7 @@ import pytest
 
 from brankas.core.disk import format as bagformat
 from brankas.core.disk import stager, stagerproc
-from brankas.core.disk.bag import PayloadItem
+from brankas.core.disk.bag import Hooks, PayloadItem
 from brankas.core.errors import BrankasError
 from tests.core.disk.test_bag import open_bag, sample_files
 from tests.core.disk.test_s25_stager import Spy, archive
@@ -196,29 +196,40 @@ def test_a_child_that_stops_answering_is_given_up_and_the_run_completes(
 
 
 @posix_only
-def test_ctrl_c_during_a_checkpoint_with_a_stopped_child_ends_everything(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """KeyboardInterrupt in the main thread while the child is stopped: the run ends
-    (the child killed, its thread and the watch stopped), leaving only what it listed."""
+@pytest.mark.parametrize("where", ["sync, child working", "after commit, child stopped"])
+def test_ctrl_c_during_a_checkpoint_ends_the_child_and_its_threads(
+        tmp_path: Path, where: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """KeyboardInterrupt in the main thread during a checkpoint (the child staging ahead,
+    or stopped): the run ends (the child ended, its thread and its watch stopped), leaving
+    only what it listed; the next run completes."""
     monkeypatch.setattr(stager, "ANSWER_WAIT", 0.4)
     files = sample_files(30)
     given = archive(tmp_path / "src", files)
     spy = Spy(monkeypatch)
     dest = tmp_path / "disk"
     committed: list[str] = []
+    syncs: list[int] = []
 
-    def interrupt(paths: list[str]) -> None:
+    def on_commit(paths: list[str]) -> None:
         committed.extend(paths)
-        _stop_first_child(spy)
-        raise KeyboardInterrupt
+        if where.startswith("after commit"):
+            _stop_first_child(spy)
+            raise KeyboardInterrupt
+
+    def syncing() -> None:
+        syncs.append(1)
+        if where.startswith("sync") and len(syncs) == 2:
+            raise KeyboardInterrupt
 
     before = _fds()
-    with open_bag(dest) as bag, pytest.raises(KeyboardInterrupt):
-        bag.add_files(given, child=True, checkpoint_files=10, on_commit=interrupt)
+    with open_bag(dest, hooks=Hooks(syncing=syncing)) as bag, \
+            pytest.raises(KeyboardInterrupt):
+        bag.add_files(given, child=True, checkpoint_files=10, on_commit=on_commit)
     assert _fds() == before
     assert spy.children[0].proc.returncode is not None
     assert sorted(os.listdir(dest / ".brankas-staging")) == ["lock"]
     assert sorted(bagformat.read_payload_manifest(dest)) == sorted(committed)
+    assert committed and len(committed) < len(files)
     assert not _threads_left()
     with open_bag(dest) as bag:  # the next run completes
         bag.add_files(given, child=True)
@@ -297,3 +308,19 @@ def test_without_a_child_to_start_the_run_stages_itself(
     assert not spy.children
     assert sorted(result.added) == sorted(files)
     bagit.Bag(str(dest)).validate()
+
+
+@posix_only
+def test_a_disk_mounted_at_a_strange_path_is_staged_and_read_back_by_the_child(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The staging folder's path comes from where the disk is mounted: spaces, letters
+    beyond ASCII, a newline, a byte that is no UTF-8 (Linux names are bytes)."""
+    mount = tmp_path / "USB dïsk\nbaru \udcff"  # \udcff: the byte 0xFF, as Python names it
+    files = {"arsip/surat édaran 2026.pdf": b"%PDF-1.7 one", "arsip/ä b.pdf": b"%PDF two"}
+    given = archive(mount / "sumber \udcfe", files)
+    spy = Spy(monkeypatch)
+    with open_bag(mount / "disk") as bag:
+        result = bag.add_files(given, child=True)
+    assert spy.staged == spy.read_back == len(files)
+    assert sorted(result.added) == sorted(files)
+    assert sorted(os.listdir(mount / "disk" / ".brankas-staging")) == ["lock"]
