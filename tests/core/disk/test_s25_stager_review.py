@@ -324,3 +324,14 @@ def test_a_disk_mounted_at_a_strange_path_is_staged_and_read_back_by_the_child(
     assert spy.staged == spy.read_back == len(files)
     assert sorted(result.added) == sorted(files)
     assert sorted(os.listdir(mount / "disk" / ".brankas-staging")) == ["lock"]
+
+
+def test_a_frame_of_exactly_the_limit_is_read_and_one_byte_more_is_not() -> None:
+    import io
+
+    body = b"x" * (stagerproc.MAX_FRAME - 2) + b"\0y"
+    framed = stagerproc.MAX_FRAME.to_bytes(4, "big") + body
+    got = stagerproc.read_frame(io.BytesIO(framed))
+    assert got is not None and len(got) == 2 and got[1] == b"y"
+    over = (stagerproc.MAX_FRAME + 1).to_bytes(4, "big") + body + b"z"
+    assert stagerproc.read_frame(io.BytesIO(over)) is None
