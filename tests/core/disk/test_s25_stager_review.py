@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import bagit
@@ -203,6 +204,7 @@ def test_ctrl_c_during_a_checkpoint_ends_the_child_and_its_threads(
     or stopped): the run ends (the child ended, its thread and its watch stopped), leaving
     only what it listed; the next run completes."""
     monkeypatch.setattr(stager, "ANSWER_WAIT", 0.4)
+    monkeypatch.setattr(stager, "STOP_WAIT", 0.4)  # a stopped child never reads its end
     files = sample_files(30)
     given = archive(tmp_path / "src", files)
     spy = Spy(monkeypatch)
@@ -335,3 +337,57 @@ def test_a_frame_of_exactly_the_limit_is_read_and_one_byte_more_is_not() -> None
     assert got is not None and len(got) == 2 and got[1] == b"y"
     over = (stagerproc.MAX_FRAME + 1).to_bytes(4, "big") + body + b"z"
     assert stagerproc.read_frame(io.BytesIO(over)) is None
+
+
+_KILLED_RUN = """
+import os, signal, sys
+from brankas.core.disk.bag import Hooks
+from brankas.core.disk import stager
+from tests.core.disk.test_bag import open_bag, sample_files
+from tests.core.disk.test_s25_stager import archive
+from pathlib import Path
+root = Path(sys.argv[1])
+given = archive(root / "src", sample_files(40))
+children = []
+init = stager.Stager.__init__
+def spy(self):
+    init(self)
+    children.append(self)
+stager.Stager.__init__ = spy
+syncs = []
+def syncing():
+    syncs.append(1)
+    if len(syncs) == 2:  # the child staging the next checkpoints meanwhile
+        print(children[0].proc.pid, flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+with open_bag(root / "disk", hooks=Hooks(syncing=syncing)) as bag:
+    bag.add_files(given, child=True, checkpoint_files=10)
+"""
+
+
+def _ended(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rpartition(")")[2].split()[0] == "Z"  # ended, not yet reaped
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="reads /proc")
+def test_the_run_killed_mid_run_its_child_ends_and_the_next_run_completes(
+        tmp_path: Path) -> None:
+    run = subprocess.run([sys.executable, "-c", _KILLED_RUN, str(tmp_path)],
+                         capture_output=True, text=True, env=stager.child_env(), timeout=60)
+    assert run.returncode == -signal.SIGKILL, run.stderr[-2000:]
+    pid = int(run.stdout.split()[0])
+    deadline = time.monotonic() + 10
+    while not _ended(pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert _ended(pid)  # its input ended with the run: it ended too
+    dest = tmp_path / "disk"
+    files = sample_files(40)
+    with open_bag(dest) as bag:  # the next run sweeps what the child staged, and completes
+        bag.add_files(archive(tmp_path / "src", files), child=True)
+    assert sorted(os.listdir(dest / ".brankas-staging")) == ["lock"]
+    assert sorted(bagformat.read_payload_manifest(dest)) == sorted(files)
+    bagit.Bag(str(dest)).validate()
