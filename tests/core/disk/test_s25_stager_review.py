@@ -128,6 +128,7 @@ def test_a_staging_folder_replaced_or_a_disk_pulled_mid_run_ends_as_with_the_thr
                                 "pulled": "backup_disk_gone"}[what], results
 
 
+@posix_only  # the child reads back only where there is O_NOFOLLOW
 def test_a_copy_gone_between_its_opening_and_its_read_is_a_mismatch(tmp_path: Path) -> None:
     """The read-back opens every copy of a batch before it reads them: a copy whose name
     is gone meanwhile is the same mismatch by the child as by the threads (``bag
