@@ -19,6 +19,7 @@ from pathlib import Path
 import bagit
 import pytest
 
+from brankas.core.disk import bag as bagmod
 from brankas.core.disk import format as bagformat
 from brankas.core.disk import stager, stagerproc
 from brankas.core.disk.bag import Hooks, PayloadItem
@@ -85,6 +86,14 @@ def test_a_staging_folder_replaced_or_a_disk_pulled_mid_run_ends_as_with_the_thr
     files = sample_files(12)
     given = archive(tmp_path / "src", files)
     spy = Spy(monkeypatch)
+    gate = threading.Lock()
+    stage = bagmod.Bag._stage
+
+    def gated(bag: bagmod.Bag, item: PayloadItem) -> object:
+        with gate:
+            return stage(bag, item)
+
+    monkeypatch.setattr(bagmod.Bag, "_stage", gated)
     results = {}
     for child in (True, False):
         dest = tmp_path / f"disk-{child}"
@@ -92,19 +101,31 @@ def test_a_staging_folder_replaced_or_a_disk_pulled_mid_run_ends_as_with_the_thr
         done = []
 
         def swap(_paths: list[str], dest: Path = dest, elsewhere: Path = elsewhere,
-                 done: list[int] = done) -> None:
+                 done: list[int] = done, child: bool = child) -> None:
             if done:
                 return
             done.append(1)
             staging = dest / ".brankas-staging"
-            if what == "pulled":
-                shutil.rmtree(dest)
-            elif what == "link":
-                staging.rename(elsewhere)
-                staging.symlink_to(elsewhere, target_is_directory=True)
-            else:
-                staging.rename(elsewhere)
-                staging.write_bytes(b"not a folder")
+            # The swap at once for whoever stages meanwhile (not a window where the
+            # staging folder is missing, whose outcome depends on the moment): the child
+            # stopped, the threads held at their next copy.
+            held = spy.children[-1].proc.pid if child else None
+            if held is not None:
+                os.kill(held, signal.SIGSTOP)
+            gate.acquire()
+            try:
+                if what == "pulled":
+                    dest.rename(dest.with_name(dest.name + "-pulled"))
+                elif what == "link":
+                    staging.rename(elsewhere)
+                    staging.symlink_to(elsewhere, target_is_directory=True)
+                else:
+                    staging.rename(elsewhere)
+                    staging.write_bytes(b"not a folder")
+            finally:
+                gate.release()
+                if held is not None:
+                    os.kill(held, signal.SIGCONT)
 
         committed: list[str] = []
         try:
@@ -392,3 +413,31 @@ def test_the_run_killed_mid_run_its_child_ends_and_the_next_run_completes(
     assert sorted(os.listdir(dest / ".brankas-staging")) == ["lock"]
     assert sorted(bagformat.read_payload_manifest(dest)) == sorted(files)
     bagit.Bag(str(dest)).validate()
+
+
+@posix_only
+def test_ctrl_c_while_the_feed_is_stopped_still_ends_the_child(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second Ctrl-C while the run waits for the feed's thread at its end (a batch still
+    being staged): the child still ends, and its watch with it. Left running, the watch
+    kept the child's pipes (and so the child) alive as long as the process lived."""
+    from brankas.core.disk.bag import _Feed
+
+    feed = _Feed.start()
+    assert feed is not None
+    release = threading.Event()
+    feed.thread.submit(release.wait, 10)  # the batch being staged
+    main = threading.main_thread().ident
+    assert main is not None and threading.get_ident() == main
+    timer = threading.Timer(0.2, signal.pthread_kill, (main, signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            feed.close()
+        assert feed.child.proc.returncode is not None
+        assert not feed.child._watch.is_alive()
+    finally:
+        timer.cancel()
+        release.set()
+        feed.thread.shutdown(wait=True)
+        feed.child.close()

@@ -898,8 +898,10 @@ class _Feed:
                                              thread_name_prefix="brankas-bag-feed"))
 
     def close(self) -> None:
-        self.thread.shutdown(wait=True, cancel_futures=True)
-        self.child.close()
+        try:
+            self.thread.shutdown(wait=True, cancel_futures=True)
+        finally:  # interrupted (a second Ctrl-C): the child is ended all the same
+            self.child.close()
 
 
 # A thread's task: up to this many small files, or this many bytes (a bigger file alone).

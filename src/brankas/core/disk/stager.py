@@ -167,25 +167,34 @@ class Stager:
         with contextlib.suppress(OSError):
             self.proc.kill()
         self.proc.wait()
-        self._err.seek(0)
-        err = self._err.read()[-2000:].decode("utf-8", "replace")
+        err = ""
+        with contextlib.suppress(OSError, ValueError):  # ValueError: closed meanwhile
+            self._err.seek(0)
+            err = self._err.read()[-2000:].decode("utf-8", "replace")
         log.warning("staging child given up (%s; exit %s): %s; staging in process",
                     why, self.proc.returncode, err)
 
     def close(self) -> None:
-        """Stop the child: the end of its input ends it (killed if it does not)."""
+        """Stop the child: the end of its input ends it (killed if it does not). May be
+        called while a thread still waits for an answer (the run interrupted): its input
+        is closed first, the child ended, and only then its output and the watch (which
+        until then kills a child whose answer is overdue: a stream is not closed while a
+        thread writes or reads it)."""
         self.alive = False
-        self._over.set()
-        self._watch.join()
-        for stream in (self.proc.stdin, self.proc.stdout):
-            if stream is not None:
-                with contextlib.suppress(OSError):
-                    stream.close()
+        if self.proc.stdin is not None:
+            with contextlib.suppress(OSError):
+                self.proc.stdin.close()
         try:
             self.proc.wait(timeout=STOP_WAIT)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
+            with contextlib.suppress(OSError):
+                self.proc.kill()
             self.proc.wait()
+        if self.proc.stdout is not None:
+            with contextlib.suppress(OSError):
+                self.proc.stdout.close()
+        self._over.set()
+        self._watch.join()
         self._err.close()
 
 
