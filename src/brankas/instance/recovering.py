@@ -241,6 +241,7 @@ def recover_in_child(*, dest: Path | None, home: Path, passphrase: str | None = 
     if (passphrase is None) == (identity_text is None):
         raise ValueError("recover_in_child: a passphrase or an identity, one of the two")
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRANKAS_")}
+    env["PYTHONSAFEPATH"] = "1"  # ``-m``: nothing from the working folder (s25)
     env.update({"BRANKAS_LANG": lang or os.environ.get("BRANKAS_LANG", "id"),
                 PARENT_PID: str(os.getpid())})
     if (dest is None) == (offsite is None):

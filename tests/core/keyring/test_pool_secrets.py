@@ -32,3 +32,20 @@ def test_helpers_hold_no_secret_in_argv_or_environment(monkeypatch) -> None:  # 
                 assert secret not in argv
                 assert secret not in env, pid
     assert os.environ["BRANKAS_PASSPHRASE"] == passphrase  # the parent's own is left
+
+
+def test_helpers_import_nothing_from_the_folder_the_run_was_started_in(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``python -m`` puts the working folder first on a helper's import path: a ``json.py``
+    there (a hostile disk's root, a download folder) ran in the helper that is handed the
+    identities (s25 review). With PYTHONSAFEPATH it is never imported."""
+    evil = tmp_path / "evil"
+    evil.mkdir()
+    marker = tmp_path / "ran"
+    (evil / "json.py").write_text(f"open({str(marker)!r}, 'w').close()\nraise SystemExit(7)\n")
+    monkeypatch.chdir(evil)
+    identity = crypto.parse_identity(crypto.generate().identity)
+    with RewrapPool([identity], 1) as pool:
+        worker = pool.workers[0]
+        assert worker.proc.poll() is None  # alive: it read the identities with the real json
+    assert not marker.exists()

@@ -75,7 +75,9 @@ SECRET_ENV = frozenset({"BRANKAS_PASSPHRASE", "BRANKAS_PASSWORD", "BRANKAS_NEW_P
 def helper_env() -> dict[str, str]:
     """The parent's environment without its secrets (a helper's is readable as long as it
     runs)."""
-    return {k: v for k, v in os.environ.items() if k not in SECRET_ENV}
+    env = {k: v for k, v in os.environ.items() if k not in SECRET_ENV}
+    env["PYTHONSAFEPATH"] = "1"  # ``-m``: nothing from the folder it was started in (s25)
+    return env
 
 
 class _Worker:

@@ -99,6 +99,7 @@ def find_engine(*, env: Mapping[str, str] | None = None,
     ``env`` is the environment to look in (its PATH, TESSDATA_PREFIX; this process's when
     ``None``); ``module`` whether ``python -m ocrmypdf`` in this interpreter counts."""
     env = dict(os.environ if env is None else env)
+    env["PYTHONSAFEPATH"] = "1"  # ``-m ocrmypdf``: nothing from the working folder (s25)
     search = env.get("PATH")
     if module and importlib.util.find_spec("ocrmypdf") is not None:
         command: tuple[str, ...] = (sys.executable, "-m", "ocrmypdf")
@@ -225,7 +226,7 @@ def run_ocr(engine: OcrEngine, source: Path, pages: Sequence[int], total: int, *
         # private folder: nothing in the system's temp folder or the service's home
         env.update(TMPDIR=str(tmp), TEMP=str(tmp), TMP=str(tmp), HOME=str(tmp),
                    USERPROFILE=str(tmp), XDG_CACHE_HOME=str(tmp), OMP_THREAD_LIMIT="1",
-                   PYTHONUTF8="1", PYTHONIOENCODING="utf-8")
+                   PYTHONUTF8="1", PYTHONIOENCODING="utf-8", PYTHONSAFEPATH="1")
         if engine.path is not None:
             env["PATH"] = engine.path
         # The engine runs under a guard (``child.guard``, its own process group) that kills

@@ -70,7 +70,8 @@ def _text_layer(source: Path, timeout: float | None) -> tuple[list[str], str]:
     argv = [sys.executable, "-m", "brankas.core.text.child", "layer",
             str(Path(source).absolute()), str(LAYER_MEMORY), str(MAX_PAGES), str(base),
             str(per_page)]
-    env = dict(os.environ, PYTHONUTF8="1", PYTHONIOENCODING="utf-8")
+    # PYTHONSAFEPATH: ``-m`` does not import from the folder this run was started in (s25).
+    env = dict(os.environ, PYTHONUTF8="1", PYTHONIOENCODING="utf-8", PYTHONSAFEPATH="1")
     try:
         # stdin: a pipe held open while it reads; it ends when this process dies
         proc = spawn(argv, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
