@@ -715,7 +715,7 @@ def cli_outcomes(cli_office_template, tmp_path_factory) -> dict[tuple[Action, Ro
                 user="operator")
         assert r.returncode == 0, r.stderr
         number = r.json()["report"]
-        with sqlite3.connect(home / "brankas.sqlite3") as db:  # the state only (see reports_waiting)
+        with sqlite3.connect(home / "brankas.sqlite3") as db:  # the state only (reports_waiting)
             db.execute("update reports_report set state = ? where number = ?", (state, number))
         ctx.reports[state] = str(number)
     start = _max_seq(home)
