@@ -233,18 +233,24 @@ def service_requests(office: Any) -> dict[str, int]:
     return out
 
 
-def report_in(state: str) -> int:
-    """A report in ``state`` (made as a draft, then put in that state directly: the role
-    check of a step depends on the state only, and signing every step here would cost a
-    key derivation per test)."""
-    from brankas.web.accounts.models import User
+REPORT_STATES = {"review": "submitted", "validate": "forwarded", "acknowledge": "approved"}
+
+
+def reports_waiting(office: Any) -> dict[str, int]:
+    """A report in each state a step of the chain needs (made as a draft, then put in that
+    state directly: the role check of a step depends on the state only, and signing every
+    step here would cost a key derivation), once for the module; each pair's attempt on it
+    is rolled back with the pair's savepoint."""
     from brankas.web.reports.models import Report
     from brankas.web.reports.services import report_create
 
-    operator = User.objects.get(username="operator")
-    report = report_create(actor=operator, kind="messages", period=TODAY[:7])
-    Report.objects.filter(pk=report.pk).update(state=state)
-    return report.number
+    out = {}
+    for state in REPORT_STATES.values():
+        report = report_create(actor=office.users["operator"], kind="messages",
+                               period=TODAY[:7])
+        Report.objects.filter(pk=report.pk).update(state=state)
+        out[state] = report.number
+    return out
 
 
 def svc_report(step: str) -> Callable[[SimpleNamespace, Any], None]:
@@ -257,11 +263,11 @@ def svc_report(step: str) -> Callable[[SimpleNamespace, Any], None]:
         elif step == "draft":
             rep.report_create(actor=user, kind="messages", period="2026-13")
         elif step == "review":
-            rep.report_return(actor=user, number=report_in("submitted"), note="")
+            rep.report_return(actor=user, number=ctx.reports["submitted"], note="")
         elif step == "validate":
-            rep.report_return(actor=user, number=report_in("forwarded"), note="")
+            rep.report_return(actor=user, number=ctx.reports["forwarded"], note="")
         else:
-            rep.report_acknowledge(actor=user, number=report_in("approved"), passphrase="")
+            rep.report_acknowledge(actor=user, number=ctx.reports["approved"], passphrase="")
 
     return attempt
 
@@ -320,9 +326,8 @@ def web_report(step: str) -> Web:
             return c.get("/reports/")
         if step == "draft":
             return c.post("/reports/", {})
-        state, url = {"review": ("submitted", "return"), "validate": ("forwarded", "return"),
-                      "acknowledge": ("approved", "acknowledge")}[step]
-        return c.post(f"/reports/{report_in(state)}/{url}", {})
+        url = "acknowledge" if step == "acknowledge" else "return"
+        return c.post(f"/reports/{ctx.reports[REPORT_STATES[step]]}/{url}", {})
 
     return attempt
 
@@ -612,6 +617,7 @@ def _documents_and_requests(office: Any, base: Path) -> dict[str, Any]:
         "biasa": register_directly(office, subject="Biasa").agenda,
         "secret": register_directly(office, subject="Rahasia", classification="rahasia").agenda,
         "requests": service_requests(office),
+        "reports": reports_waiting(office),
     }
 
 
@@ -638,6 +644,7 @@ def service_ctx(office, matrix_office, tmp_path: Path) -> SimpleNamespace:  # ty
     return SimpleNamespace(
         office=office, empty=empty, not_a_disk=not_a_disk, missing=tmp_path / "tidak-ada",
         biasa=made["biasa"], secret=made["secret"], requests=dict(made["requests"]),
+        reports=dict(made["reports"]),
     )
 
 
@@ -708,7 +715,7 @@ def cli_outcomes(cli_office_template, tmp_path_factory) -> dict[tuple[Action, Ro
                 user="operator")
         assert r.returncode == 0, r.stderr
         number = r.json()["report"]
-        with sqlite3.connect(home / "brankas.sqlite3") as db:  # the state only (see report_in)
+        with sqlite3.connect(home / "brankas.sqlite3") as db:  # the state only (reports_waiting)
             db.execute("update reports_report set state = ? where number = ?", (state, number))
         ctx.reports[state] = str(number)
     start = _max_seq(home)

@@ -203,8 +203,8 @@ READS: dict[str, tuple[Action, Read]] = {
 }
 
 
-@pytest.fixture
-def ctx(office) -> SimpleNamespace:  # type: ignore[no-untyped-def]
+def _readable(office: Any, base: Any) -> dict[str, Any]:
+    """What the reads read: a disk, a request, a report and a document of the office."""
     from brankas.web.backup.models import Medium
     from brankas.web.reports.services import report_create
     from brankas.web.sendrequests.services import request_create
@@ -217,8 +217,28 @@ def ctx(office) -> SimpleNamespace:  # type: ignore[no-untyped-def]
                          addressee="Sekda")
     report = report_create(actor=office.users["operator"], kind="messages",
                            period=timezone.localdate().strftime("%Y-%m"))
-    return SimpleNamespace(office=office, agenda=register_directly(office).agenda,
-                           request=req.pk, report=report.number, medium=medium)
+    return {"agenda": register_directly(office).agenda, "request": req.pk,
+            "report": report.number, "medium": medium.pk}
+
+
+@pytest.fixture(scope="module")
+def read_office(django_db_setup, django_db_blocker, tmp_path_factory):  # type: ignore[no-untyped-def]
+    """The office with what the reads read (``_readable``), built once for this module;
+    each test works on its own copy (a savepoint, a copy of its folder)."""
+    from tests.conftest import office_once
+
+    with office_once(django_db_blocker, tmp_path_factory, _readable) as template:
+        yield template
+
+
+@pytest.fixture
+def ctx(read_office, db, settings, tmp_path) -> SimpleNamespace:  # type: ignore[no-untyped-def]
+    from brankas.web.backup.models import Medium
+
+    made = read_office.extra
+    return SimpleNamespace(office=read_office.copy_for(settings, tmp_path),
+                           agenda=made["agenda"], request=made["request"],
+                           report=made["report"], medium=Medium.objects.get(pk=made["medium"]))
 
 
 def refusals_of(username: str, start: int) -> list[dict[str, Any]]:
