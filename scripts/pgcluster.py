@@ -13,6 +13,16 @@ starts a cluster, runs CMD with ``BRANKAS_TEST_PG_URL`` set to the cluster's sup
 stops the cluster and exits with CMD's exit code. When PostgreSQL cannot be found or started
 it says why on stderr and exits with status 3 (CMD does not run).
 
+    python scripts/pgcluster.py run --early -- CMD...
+
+(make test) starts CMD at once, while the cluster is made and started (initdb and the
+server's start: one to several seconds, which a test run spends starting and collecting):
+the URL is set as before (its port held for the server until it starts) and
+``BRANKAS_TEST_PG_READY`` names a file that reads ``ready`` once the URL answers, or
+``error: ...`` when the cluster could not be started (tests/pg.py ``server_url`` waits for
+it). When the cluster cannot be started, CMD is stopped (SIGTERM) and ``run`` says why and
+exits with status 3; when PostgreSQL cannot be found, CMD does not run at all.
+
 The programs are looked up on PATH first, then in /usr/lib/postgresql/*/bin (Debian's
 layout; the newest version wins); ``BRANKAS_PG_BINDIR`` names the folder explicitly.
 PostgreSQL refuses to run as root: as root the server runs as the user ``postgres`` when it
@@ -36,6 +46,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 __all__ = ["Cluster", "PgClusterError", "find_bindir", "start"]
@@ -46,6 +57,10 @@ SUPERUSER = "postgres"
 RUNNER = "runner.pid"
 # Status of `pgcluster.py run` when the cluster could not be started.
 EXIT_NO_CLUSTER = 3
+# run --early: the file (in the cluster's folder) that says the cluster is up ("ready") or
+# could not be started ("error: ..."), named to CMD by this variable.
+READY_ENV = "BRANKAS_TEST_PG_READY"
+READY = "ready"
 
 
 # The only variables of the caller's environment initdb, pg_ctl and the server get.
@@ -245,18 +260,24 @@ def _sweep(base: Path, bindir: Path, user: tuple[int, int] | None) -> None:
         Cluster(folder, bindir, 0, "", user).stop()
 
 
-def start(base: Path | str | None = None) -> Cluster:
-    """initdb + start a cluster in a new temporary folder under ``base`` (default: the
-    system's temporary folder); stopped and removed by ``stop()`` or at interpreter exit."""
-    bindir = find_bindir()
-    user = _server_user()
+def _new_folder(base: Path | str | None, bindir: Path, user: tuple[int, int] | None) -> Path:
+    """A new cluster folder under ``base`` (the system's temporary folder when None or when
+    the server's user could not reach it), the clusters left there by dead runners swept."""
     base = Path(base) if base is not None else Path(tempfile.gettempdir())
     base.mkdir(parents=True, exist_ok=True)
     if user is not None and not _reachable_by_others(base):
         # The server's user could not reach a folder under `base` (a 0700 pytest tmp dir).
         base = Path(tempfile.gettempdir())
     _sweep(base, bindir, user)
-    folder = Path(tempfile.mkdtemp(prefix="brankas-pg-", dir=base))
+    return Path(tempfile.mkdtemp(prefix="brankas-pg-", dir=base))
+
+
+def start(base: Path | str | None = None) -> Cluster:
+    """initdb + start a cluster in a new temporary folder under ``base`` (default: the
+    system's temporary folder); stopped and removed by ``stop()`` or at interpreter exit."""
+    bindir = find_bindir()
+    user = _server_user()
+    folder = _new_folder(base, bindir, user)
     last_error: PgClusterError | None = None
     cluster: Cluster | None = None
     password = secrets.token_hex(16)
@@ -292,6 +313,10 @@ def _run_command(args: argparse.Namespace) -> int:
         return 2
     child: subprocess.Popen[bytes] | None = None
 
+    def _set_child(started: subprocess.Popen[bytes]) -> None:
+        nonlocal child
+        child = started
+
     def on_signal(signum: int, _frame: object) -> None:
         """Ctrl-C, a kill, the terminal closed: passed on to CMD, whose end stops the
         cluster below; before CMD runs, the cluster being started is stopped (the
@@ -303,6 +328,8 @@ def _run_command(args: argparse.Namespace) -> int:
     for name in ("SIGINT", "SIGTERM", "SIGHUP"):  # no SIGHUP on Windows
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), on_signal)
+    if args.early:
+        return _run_early(args, command, _set_child)
     try:
         cluster = start(args.base)
     except (PgClusterError, OSError) as exc:
@@ -316,12 +343,73 @@ def _run_command(args: argparse.Namespace) -> int:
         cluster.stop()
 
 
+def _run_early(args: argparse.Namespace, command: list[str],
+               started: Callable[[subprocess.Popen[bytes]], None]) -> int:
+    """``run --early``: CMD started before the cluster is made and started (the module's
+    docstring); ``started`` is told CMD's process (signals go to it from then on)."""
+    try:
+        bindir = find_bindir()
+        user = _server_user()
+        folder = _new_folder(args.base, bindir, user)
+    except (PgClusterError, OSError) as exc:
+        print(f"brankas: PostgreSQL could not be started for the tests: {exc}", file=sys.stderr)
+        return EXIT_NO_CLUSTER
+    cluster: Cluster | None = None
+    held: socket.socket | None = None
+    try:
+        (folder / RUNNER).write_text(f"{os.getpid()}\n")
+        if user is not None:
+            os.chown(folder, user[0], user[1])
+        # The port is taken now and held (bound, not listening) until the server binds it:
+        # the URL CMD gets names it, and nothing else can take it during initdb.
+        held = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        held.bind(("127.0.0.1", 0))
+        cluster = Cluster(folder, bindir, int(held.getsockname()[1]), secrets.token_hex(16),
+                          user)
+        ready = folder / READY
+        child = subprocess.Popen(command, env=dict(os.environ, BRANKAS_TEST_PG_URL=cluster.url,
+                                                   **{READY_ENV: str(ready)}))
+        started(child)
+        try:
+            cluster._initdb()
+            held.close()
+            cluster._start()
+        except (PgClusterError, OSError) as exc:
+            _say(ready, f"error: {exc}")
+            print(f"brankas: PostgreSQL could not be started for the tests: {exc}",
+                  file=sys.stderr)
+            child.terminate()
+            child.wait()
+            return EXIT_NO_CLUSTER
+        _say(ready, "ready")
+        return child.wait()
+    except OSError as exc:  # the folder, the port or CMD itself
+        print(f"brankas: PostgreSQL could not be started for the tests: {exc}", file=sys.stderr)
+        return EXIT_NO_CLUSTER
+    finally:
+        if held is not None:
+            held.close()
+        if cluster is not None:
+            cluster.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _say(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` whole (a reader sees the old state or the new one)."""
+    part = path.with_name(path.name + ".part")
+    part.write_text(text + "\n", encoding="utf-8")
+    os.replace(part, path)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="A throw-away PostgreSQL cluster.")
     sub = parser.add_subparsers(dest="action", required=True)
     run = sub.add_parser("run", help="start a cluster, run CMD with BRANKAS_TEST_PG_URL, stop")
     run.add_argument("--base", type=Path, default=None,
                      help="folder for the temporary cluster folder (default: system temp)")
+    run.add_argument("--early", action="store_true",
+                     help=f"start CMD at once, while the cluster starts ({READY_ENV} names "
+                          "the file that says when it is up)")
     run.add_argument("command", nargs=argparse.REMAINDER)
     sub.add_parser("find", help="print the folder holding pg_ctl and initdb")
     args = parser.parse_args(argv)

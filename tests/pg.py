@@ -26,6 +26,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,6 +36,8 @@ import pytest
 
 URL_ENV = "BRANKAS_TEST_PG_URL"
 REQUIRED_ENV = "BRANKAS_TEST_PG_REQUIRED"
+# Set by scripts/pgcluster.py ``run --early``: a file saying when the cluster is up.
+READY_ENV = "BRANKAS_TEST_PG_READY"
 SQLITE, POSTGRESQL = "sqlite", "postgresql"
 BOTH = [pytest.param(SQLITE, id="sqlite"),
         pytest.param(POSTGRESQL, id="postgresql", marks=pytest.mark.postgres)]
@@ -47,15 +50,45 @@ _TEMPLATE_LOCK = 0x6272616E  # "bran"
 
 
 def server_url() -> str:
-    """The server's superuser URL; fails (under make test) or skips the test without it."""
+    """The server's superuser URL; fails (under make test) or skips the test without it.
+    Under ``pgcluster.py run --early`` (make test: the tests start while the cluster is
+    made), it first waits until the cluster is up (``READY_ENV``)."""
     url = os.environ.get(URL_ENV)
     if url:
+        _wait_until_ready()
         return url
     message = (f"PostgreSQL tests need {URL_ENV} (make test starts a throw-away cluster: "
                "scripts/pgcluster.py)")
     if os.environ.get(REQUIRED_ENV):
         pytest.fail(message + "; it is missing under make test", pytrace=False)
     pytest.skip(message)
+
+
+_ready: list[bool] = [False]
+
+
+def _wait_until_ready(timeout: float = 300.0) -> None:
+    """The file ``READY_ENV`` names (scripts/pgcluster.py ``run --early``) says ``ready``:
+    returns (at once when it is not set); says ``error: ...``: the test fails with it."""
+    path = os.environ.get(READY_ENV)
+    if not path or _ready[0]:
+        return
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            said = Path(path).read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            said = ""
+        if said == "ready":
+            _ready[0] = True
+            return
+        if said:
+            pytest.fail(f"the PostgreSQL cluster for the tests did not start: {said}",
+                        pytrace=False)
+        if time.monotonic() > deadline:
+            pytest.fail(f"the PostgreSQL cluster for the tests was not up after {timeout:.0f} s "
+                        f"({path} says nothing)", pytrace=False)
+        time.sleep(0.02)
 
 
 def with_database(url: str, name: str) -> str:

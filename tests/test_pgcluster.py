@@ -5,6 +5,7 @@ exit status and leaves nothing behind; without PostgreSQL it says so and fails."
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -29,8 +30,15 @@ def _where_postgresql_is_expected() -> None:
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "pgcluster.py"
 
 CHILD = """
-import os, sys, psycopg
+import os, sys, time, psycopg
+from pathlib import Path
 url = os.environ["BRANKAS_TEST_PG_URL"]
+ready = Path(os.environ["BRANKAS_TEST_PG_READY"])
+for _ in range(3000):  # run --early: started before the cluster is up; the file says when
+    if ready.exists() and ready.read_text():
+        break
+    time.sleep(0.02)
+assert ready.read_text() == "ready\\n", ready.read_text()
 with psycopg.connect(url) as con:
     con.execute("create table t (n int)")
     con.execute("insert into t values (41)")
@@ -42,13 +50,16 @@ sys.exit(7)
 
 
 def test_run_hands_the_command_a_working_cluster_and_cleans_up() -> None:
+    """As make test runs it (``run --early``: the command starts at once, the file
+    ``BRANKAS_TEST_PG_READY`` names says when the URL answers). Without --early the
+    command starts once the cluster is up: the tests below find its server running."""
     # A folder the server's user (postgres or nobody, when the tests run as root) can
     # reach: pytest's own temporary folders are the owner's alone.
     base = Path(tempfile.mkdtemp(prefix="pgcluster-test-"))
     try:
         base.chmod(0o755)
-        r = subprocess.run([sys.executable, str(SCRIPT), "run", "--base", str(base), "--",
-                            sys.executable, "-c", CHILD, str(base)], capture_output=True,
+        r = subprocess.run([sys.executable, str(SCRIPT), "run", "--early", "--base", str(base),
+                            "--", sys.executable, "-c", CHILD, str(base)], capture_output=True,
                            text=True, timeout=300)
         assert r.returncode == 7, r.stderr
         answer, url, folders = r.stdout.split()
@@ -66,6 +77,44 @@ def test_without_postgresql_run_says_so_and_fails(tmp_path: Path) -> None:
                         "print('ran')"], capture_output=True, text=True, env=env, timeout=60)
     assert r.returncode == 3 and r.stdout == ""
     assert "PostgreSQL could not be started" in r.stderr
+
+
+# initdb failing once the command has started (it waits for the command's mark, up to 60 s)
+FAILING = ("#!/bin/sh\ni=0\nwhile [ ! -e {started} ] && [ $i -lt 1200 ]; do sleep 0.05; "
+           "i=$((i + 1)); done\necho 'initdb: rusak di sini' >&2\nexit 1\n")
+STARTED = """
+import sys, time
+from pathlib import Path
+Path(sys.argv[1]).write_text("started")
+time.sleep(120)
+"""
+
+
+def test_early_run_whose_cluster_fails_stops_the_command_and_says_why() -> None:
+    """``run --early``: the command runs while the cluster is made; initdb fails: the
+    command is stopped, run says why and exits 3, and nothing is left."""
+    base = Path(tempfile.mkdtemp(prefix="pgcluster-test-"))
+    try:
+        base.chmod(0o755)
+        bindir = base / "bin"
+        bindir.mkdir()
+        started = base / "started"
+        for name in ("initdb", "pg_ctl"):
+            (bindir / name).write_text(FAILING.format(started=shlex.quote(str(started))))
+            (bindir / name).chmod(0o755)
+        clusters = base / "clusters"
+        clusters.mkdir()
+        clusters.chmod(0o755)
+        r = subprocess.run([sys.executable, str(SCRIPT), "run", "--early", "--base",
+                            str(clusters), "--", sys.executable, "-c", STARTED, str(started)],
+                           capture_output=True, text=True, timeout=60,
+                           env=dict(os.environ, BRANKAS_PG_BINDIR=str(bindir)))
+        assert r.returncode == 3, r.stderr
+        assert "PostgreSQL could not be started" in r.stderr and "rusak di sini" in r.stderr
+        assert started.read_text() == "started"  # it ran, and was stopped (run waited)
+        assert list(clusters.iterdir()) == []
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 WAITER = """

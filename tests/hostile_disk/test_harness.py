@@ -60,7 +60,7 @@ def test_a_command_blocked_on_a_read_is_a_hang_and_is_killed(tmp_path: Path) -> 
     fifo = tmp_path / "password"
     os.mkfifo(fifo)
     outcome = run_cli(tmp_path / "home", tmp_path, "init", "--office", "X", "--admin",
-                      "admin", "--password-file", str(fifo), timeout=2, disk=tmp_path)
+                      "admin", "--password-file", str(fifo), timeout=1, disk=tmp_path)
     assert outcome.hung and outcome.exit == -1
     assert release_fifos(tmp_path) == 0  # nobody waits on it any more
     after = run_cli(tmp_path / "none", tmp_path, "verify", str(tmp_path / "disk"), "--json",

@@ -36,7 +36,7 @@ pytestmark = [pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX"),
               pytest.mark.slow]
 
 CHILD = r"""
-import contextlib, os, runpy, signal, sys
+import contextlib, os, runpy, signal, sys, threading
 
 point = sys.argv[1]
 CHILD = os.environ["REVIEW_CHILD"]
@@ -72,12 +72,26 @@ def patch():
     real_init = segments.EarlySegment.__init__
     made = []
 
+    def catch(child):  # frozen once part of its file is written, watched from its start
+        for _ in range(30000):
+            if child.path.exists() and child.path.stat().st_size > 0:
+                break
+            time.sleep(0.001)
+        with contextlib.suppress(ProcessLookupError):  # (gone: ALIVE False says so)
+            os.kill(child.proc.pid, signal.SIGSTOP)
+
     def init(self, *args, **kwargs):
         real_init(self, *args, **kwargs)
         made.append(self)
+        if point in ("parent", "child"):
+            # Watched from the child's start, not from the copy's: on a loaded machine the
+            # child wrote its whole file before the copy began (and had ended).
+            catching.append(threading.Thread(target=catch, args=(self,)))
+            catching[-1].start()
         sys.stderr.write(f"EARLY {self.after} {self.first_head} {self.proc.pid} {self.path}\n")
         sys.stderr.flush()
 
+    catching = []
     segments.EarlySegment.__init__ = init
     real_finish = segments.EarlySegment.finish
 
@@ -100,11 +114,7 @@ def patch():
 
         def copy_payload(*args, **kwargs):
             child = made[0]
-            for _ in range(30000):
-                if child.path.exists() and child.path.stat().st_size > 0:
-                    break
-                time.sleep(0.001)
-            os.kill(child.proc.pid, signal.SIGSTOP)  # frozen half-way (if still there)
+            catching[0].join()  # the child frozen half-way (if still there)
             sys.stderr.write(f"WRITTEN {child.path.stat().st_size} "
                              f"ALIVE {child.proc.poll() is None}\n")
             sys.stderr.flush()

@@ -12,6 +12,7 @@ import errno
 import hashlib
 import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -152,6 +153,16 @@ def test_a_grant_failing_while_its_group_fsync_runs_leaves_nothing(office, monke
                 threading.Timer(0.3, release.set).start()  # still fsyncing as this fails
                 raise RuntimeError("the database went away")
             yield step
+        # Every step taken before the fsync thread began the group's fsync (a loaded
+        # machine: the thread not run yet): steps of nothing until it has, so that the
+        # failure still comes while it fsyncs (the grant takes steps while it waits).
+        deadline = time.monotonic() + 60
+        while not in_fsync.is_set() and time.monotonic() < deadline:
+            time.sleep(0.005)
+            yield None
+        if in_fsync.is_set():
+            threading.Timer(0.3, release.set).start()
+            raise RuntimeError("the database went away")
 
     monkeypatch.setattr(fsutil, "_fsync_path", slow_fsync_path)
     monkeypatch.setattr(grants, "rewrap_sealed_steps", steps)

@@ -151,24 +151,37 @@ def test_a_text_read_while_a_backup_holds_the_database_is_recorded_when_it_lets_
     held = threading.Event()
     done = threading.Event()
 
+    def busy(base: Path) -> bool:  # an OCR workdir exists (removed before the row is written)
+        try:
+            return any(base.iterdir())
+        except OSError:
+            return False
+
     def hold() -> None:  # what a backup's one_view does, once the OCR has started
         base = cli_home / "tmp" / "ocr"
         deadline = time.monotonic() + 120
-        while not (base.exists() and any(base.iterdir())):
+        while not busy(base):
             if time.monotonic() > deadline or done.is_set():
                 return
             time.sleep(0.01)
         con = sqlite3.connect(cli_home / "brankas.sqlite3", isolation_level=None)
         con.execute("BEGIN IMMEDIATE")
         held.set()
-        time.sleep(6)  # longer than the database's busy timeout (2 s here; 30 s by default)
+        # Held until the OCR has ended (its workdir removed: the text's row is written
+        # next), then 2.5 s more: longer than the database's busy timeout (1 s here; 30 s
+        # by default), so the row's write meets the lock past its timeout (and its retry
+        # after the first pause, 1 s, meets it too); a fixed 6 s from the OCR's start was
+        # mostly spent waiting, and too short when the OCR itself took over 4 s.
+        while busy(base) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(2.5)
         con.execute("COMMIT")
         con.close()
 
     holder = threading.Thread(target=hold)
     holder.start()
     try:
-        r = run_cli("ocr", "--json", user="operator", env={"BRANKAS_SQLITE_TIMEOUT": "2"})
+        r = run_cli("ocr", "--json", user="operator", env={"BRANKAS_SQLITE_TIMEOUT": "1"})
     finally:
         done.set()
         holder.join()
