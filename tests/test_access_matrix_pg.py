@@ -16,10 +16,10 @@ from tests.test_access_matrix import (  # noqa: F401 (fixtures used here)
     service_ctx,
 )
 from tests.test_access_matrix import (
-    test_the_services_refuse_exactly_the_matrix as services_refuse,
+    service_refuses_exactly_the_matrix as services_refuse,
 )
 from tests.test_access_matrix import (
-    test_the_web_refuses_exactly_the_matrix as web_refuses,
+    web_refuses_exactly_the_matrix as web_refuses,
 )
 
 pytestmark = pytest.mark.postgres

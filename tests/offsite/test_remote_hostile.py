@@ -55,7 +55,9 @@ class Hostile:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
+        # polled for its shutdown every 5 ms (``stop`` waits for the next poll: at 50 ms,
+        # about a second over this module's tests)
+        threading.Thread(target=self.server.serve_forever, args=(0.005,), daemon=True).start()
 
     @property
     def endpoint(self) -> str:

@@ -298,6 +298,19 @@ def test_the_next_copies_are_staged_while_a_checkpoint_waits_for_the_disk(
     assert bagformat.read_payload_manifest(dest).keys() == files.keys()
 
 
+def wait_staged_ahead(staging: Path) -> int:
+    """Inside a checkpoint: wait until the threads have staged more than a checkpoint's
+    copies and no more came for 50 ms (they wait for the checkpoint); how many are staged.
+    (CHILD_AHEAD waits the same way in its process.)"""
+    counts: list[int] = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (
+            len(counts) >= 5 and counts[-1] > 4 and len(set(counts[-5:])) == 1):
+        time.sleep(0.01)
+        counts.append(len(list(staging.glob("*.part"))))
+    return counts[-1]
+
+
 CHILD_AHEAD = """
 import os, signal, sys, time
 from pathlib import Path
@@ -313,7 +326,13 @@ def hook(name):
     def run():
         seen[name] += 1
         if name == where and seen[name] == kill_at:
-            time.sleep(0.5)  # the threads stage the next copies meanwhile
+            # the threads stage the next copies meanwhile: killed once more than a
+            # checkpoint's copies are staged and no more came for 50 ms (they wait for it)
+            counts, deadline = [], time.monotonic() + 60
+            while time.monotonic() < deadline and not (
+                    len(counts) >= 5 and counts[-1] > 4 and len(set(counts[-5:])) == 1):
+                time.sleep(0.01)
+                counts.append(len(list(staging.glob("*.part"))))
             print("parts", len(list(staging.glob("*.part"))), flush=True)
             os.kill(os.getpid(), signal.SIGKILL)
     return run
@@ -407,6 +426,7 @@ def test_a_read_back_mismatch_while_copies_are_staged_ahead_leaves_no_stray_copy
     files = sample_files(40)
     victim = sorted(files)[1]
     syncs: list[int] = []
+    seen: list[int] = []
 
     def swap(staged: Path) -> None:
         if staged.read_bytes() == files[victim]:
@@ -414,13 +434,14 @@ def test_a_read_back_mismatch_while_copies_are_staged_ahead_leaves_no_stray_copy
 
     def syncing() -> None:
         syncs.append(1)
-        if len(syncs) == 1:
-            time.sleep(0.3)  # the threads stage ahead meanwhile
+        if len(syncs) == 1:  # the threads stage ahead meanwhile
+            seen.append(wait_staged_ahead(dest / ".brankas-staging"))
 
     with open_bag(dest, hooks=Hooks(staged=swap, syncing=syncing)) as bag, \
             pytest.raises(BrankasError) as info:
         bag.add_files(items(files), workers=2, checkpoint_files=4, checkpoint_seconds=3600)
     assert info.value.code == "backup_readback_mismatch"
+    assert seen[0] > 4, seen  # copies were staged ahead of the checkpoint that failed
     listed = bagformat.read_payload_manifest(dest)
     assert victim not in listed
     on_disk = {p.relative_to(dest / "data").as_posix()

@@ -429,6 +429,10 @@ def test_ctrl_c_while_the_feed_is_stopped_still_ends_the_child(
     feed.thread.submit(release.wait, 10)  # the batch being staged
     main = threading.main_thread().ident
     assert main is not None and threading.get_ident() == main
+    # Python's own Ctrl-C whatever this process inherited or an earlier test left: SIGINT
+    # ignored (a suite started in the background of a shell without job control) or
+    # SIG_DFL (an in-process ``run_worker``: django-tasks' reset_signals)
+    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(0.2, signal.pthread_kill, (main, signal.SIGINT))
     timer.start()
     try:
@@ -438,6 +442,7 @@ def test_ctrl_c_while_the_feed_is_stopped_still_ends_the_child(
         assert not feed.child._watch.is_alive()
     finally:
         timer.cancel()
+        signal.signal(signal.SIGINT, handler)
         release.set()
         feed.thread.shutdown(wait=True)
         feed.child.close()
