@@ -297,7 +297,8 @@ class Bag:
         # Small files go to the threads a few at a time (``_batches``): one task per file
         # costs more than copying a one-page PDF. No more are in flight than a checkpoint
         # holds (a checkpoint of 3 files stages one file a task, as before batches).
-        per_batch = max(1, min(_BATCH_FILES, checkpoint_files // (2 * workers)))
+        most = _BATCH_FILES if checkpoints.feed is None else _BATCH_CHILD
+        per_batch = max(1, min(most, checkpoint_files // (2 * workers)))
         pending = _batches(plan, per_batch)
         more = True
         inflight: dict[Future[tuple[list[Staged], BaseException | None]],
@@ -906,6 +907,9 @@ class _Feed:
 
 # A thread's task: up to this many small files, or this many bytes (a bigger file alone).
 _BATCH_FILES = 32
+# ... a staging child's: each batch is a round trip through the pipes and waits for the
+# interpreter lock at both ends (up to its switch interval, 5 ms), so it takes more.
+_BATCH_CHILD = 256
 _BATCH_BYTES = 4 << 20
 
 
@@ -979,7 +983,7 @@ class _Checkpoints:
                 feed = self.feed
                 reads = [self.pool.submit(bag._read_back_batch, part) if feed is None
                          else feed.thread.submit(bag._read_back_batch_child, feed.child, part)
-                         for part in _slices(batch, _BATCH_FILES)]
+                         for part in _slices(batch, _BATCH_FILES if feed is None else _BATCH_CHILD)]
                 top_up()  # queued behind the read-back
                 results = [problem for read in reads for problem in read.result()]
                 good = [s for s, problem in zip(batch, results, strict=True) if problem is None]
