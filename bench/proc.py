@@ -48,20 +48,11 @@ class CommandFailed(RuntimeError):
     pass
 
 
-def _vm_hwm(pid: int) -> int | None:
+def _proc_field(path: str, field: bytes) -> int | None:
+    """The number (kB) after ``field`` in the ``/proc`` file ``path``; None when the file
+    or the line is gone (the process ended) or unreadable."""
     try:
-        with open(f"/proc/{pid}/status", "rb") as fh:
-            for line in fh:
-                if line.startswith(b"VmHWM:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError):
-        return None
-    return None
-
-
-def _status_field(pid: int, field: bytes) -> int | None:
-    try:
-        with open(f"/proc/{pid}/status", "rb") as fh:
+        with open(path, "rb") as fh:
             for line in fh:
                 if line.startswith(field):
                     return int(line.split()[1])
@@ -70,15 +61,16 @@ def _status_field(pid: int, field: bytes) -> int | None:
     return None
 
 
+def _vm_hwm(pid: int) -> int | None:
+    return _proc_field(f"/proc/{pid}/status", b"VmHWM:")
+
+
+def _status_field(pid: int, field: bytes) -> int | None:
+    return _proc_field(f"/proc/{pid}/status", field)
+
+
 def _pss(pid: int) -> int | None:
-    try:
-        with open(f"/proc/{pid}/smaps_rollup", "rb") as fh:
-            for line in fh:
-                if line.startswith(b"Pss:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        return None
-    return None
+    return _proc_field(f"/proc/{pid}/smaps_rollup", b"Pss:")
 
 
 def _children() -> dict[int, list[int]]:

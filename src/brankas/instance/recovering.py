@@ -29,6 +29,7 @@ from brankas.core.disk import fs as diskfs
 from brankas.core.disk.reader import BagReader
 from brankas.core.errors import SetupError
 from brankas.core.fsutil import fsync_dir
+from brankas.core.processes import module_env
 
 if TYPE_CHECKING:
     from brankas.web.backup.recover import RecoverReport
@@ -240,8 +241,7 @@ def recover_in_child(*, dest: Path | None, home: Path, passphrase: str | None = 
     (``brankas recover --from-offsite``)."""
     if (passphrase is None) == (identity_text is None):
         raise ValueError("recover_in_child: a passphrase or an identity, one of the two")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BRANKAS_")}
-    env["PYTHONSAFEPATH"] = "1"  # ``-m``: nothing from the working folder (s25)
+    env = module_env({k: v for k, v in os.environ.items() if not k.startswith("BRANKAS_")})
     env.update({"BRANKAS_LANG": lang or os.environ.get("BRANKAS_LANG", "id"),
                 PARENT_PID: str(os.getpid())})
     if (dest is None) == (offsite is None):

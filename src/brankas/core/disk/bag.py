@@ -19,7 +19,6 @@ hash (the manifest), never by modification times, so FAT's 2-second clock plays 
 from __future__ import annotations
 
 import contextlib
-import errno
 import functools
 import hashlib
 import itertools
@@ -610,8 +609,13 @@ class Bag:
         if answer.kind == "sha":
             raise IntegrityFailure("backup_source_changed", name=item.path,
                                    detail="its SHA-256 is not the one recorded")
-        with self._state.on_disk():  # "disk": the copy could not be written
-            raise OSError(answer.errno, answer.message, answer.path)
+        raise self._disk_error(answer)  # "disk": the copy could not be written
+
+    def _disk_error(self, answer: stager.Answer) -> BaseException:
+        """The error a ``disk`` answer's OSError is on this disk (full, gone, or other),
+        as ``BagState.on_disk`` makes it of the run's own calls (``fmt.disk_error``)."""
+        return fmt.disk_error(OSError(answer.errno, answer.message, answer.path),
+                              self._state.dest)
 
     def _stage_batch(self, items: list[PayloadItem]) -> tuple[list[Staged], BaseException | None]:
         """``_stage`` each item in turn: the copies, and the failure that stopped the
@@ -647,22 +651,15 @@ class Bag:
             self._discard_names(names)
             return self._stage_batch(items)
         copies: list[Staged] = []
-        try:
-            for item, name, answer in zip(items, names, answers, strict=False):
-                try:
-                    copies.append(self._taken(item, name, answer))
-                except stager.StagerGone:
-                    raise
-                except Exception as exc:  # noqa: BLE001 - handed back, raised by the caller
-                    return copies, exc
-        except stager.StagerGone:
-            self._discard(copies)
-            self._discard_names(names)
-            child.stop("it staged a copy other than the one asked for")
-            return self._stage_batch(items)
-        except BaseException:
-            self._discard(copies)
-            raise
+        for item, name, answer in zip(items, names, answers, strict=False):
+            try:
+                copies.append(self._taken(item, name, answer))
+            except stager.StagerGone:
+                self._discard_names(names)
+                child.stop("it staged a copy other than the one asked for")
+                return self._stage_batch(items)
+            except Exception as exc:  # noqa: BLE001 - handed back, raised by the caller
+                return copies, exc
         return copies, None
 
     @staticmethod
@@ -738,11 +735,7 @@ class Bag:
         results: list[BaseException | None] = []
         for staged, answer in zip(batch, answers, strict=True):
             if answer.kind == "disk":
-                try:
-                    with state.on_disk():
-                        raise OSError(answer.errno, answer.message, answer.path)
-                except Exception as exc:  # noqa: BLE001 - handed back, raised by the caller
-                    results.append(exc)
+                results.append(self._disk_error(answer))
             elif answer.kind == "ok" and (answer.sha256, answer.size) == (staged.sha256,
                                                                             staged.size):
                 results.append(None)
@@ -1134,11 +1127,10 @@ def _whole(item: PayloadItem) -> bool:
             and item.size <= _WHOLE)
 
 
-_READ_BACK = (os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
-              | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
-# What ``os.open`` with O_NOFOLLOW says of a link (ELOOP; EMLINK on FreeBSD), a socket or
-# a FIFO with no writer (as ``disk.fs.open_file`` tells them).
-_NOT_A_FILE = {errno.ELOOP, errno.EMLINK, errno.ENXIO, errno.EOPNOTSUPP}
+# How a staged copy is opened to be read back, and what that open says of a link, a
+# socket or a FIFO (``stagerproc``: the child opens them so too).
+_READ_BACK = stagerproc.READ_BACK_FLAGS
+_NOT_A_FILE = stagerproc.NOT_A_FILE
 
 
 def _read_back_hash(state: BagState, staged: Staged) -> tuple[str, int] | None:

@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 
 from brankas.core.disk import stagerproc
+from brankas.core.processes import module_env
 
 log = logging.getLogger(__name__)
 
@@ -58,14 +59,9 @@ class Answer:
 
 def child_env() -> dict[str, str]:
     """A child's environment: this one, with this process's import path (a test or a
-    tool may have extended ``sys.path``), and without the working folder in front of it:
-    ``python -m`` puts the folder the run was started in first on the path, where a
-    ``hashlib.py`` (a hostile disk's root, a download folder) would be imported in place
-    of the standard library's (``PYTHONSAFEPATH``, Python 3.11; s25 review)."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
-    env["PYTHONSAFEPATH"] = "1"
-    return env
+    tool may have extended ``sys.path``), and without the working folder in front of it
+    (``processes.module_env``)."""
+    return module_env(PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
 
 
 class Stager:
@@ -102,11 +98,7 @@ class Stager:
         for r in requests:
             fields += (os.fsencode(r.source), os.fsencode(r.staged), str(r.size).encode(),
                        r.sha256.encode("ascii", "replace"))
-        got = answers(self._ask(fields), len(requests))
-        if got is None:
-            self.stop("a malformed answer")
-            raise StagerGone("a malformed answer")
-        return got
+        return self._answers(fields, len(requests), every=False)
 
     def read_back(self, copies: list[tuple[str, int]]) -> list[Answer]:
         """The child's read-back of each durable copy (its staging path and the size
@@ -115,7 +107,11 @@ class Stager:
         fields: list[bytes] = [stagerproc.READ_BACK]
         for path, size in copies:
             fields += (os.fsencode(path), str(size).encode())
-        got = answers(self._ask(fields), len(copies), every=True)
+        return self._answers(fields, len(copies), every=True)
+
+    def _answers(self, fields: list[bytes], asked: int, *, every: bool) -> list[Answer]:
+        """``answers`` of the child's reply to ``fields``; a malformed one gives it up."""
+        got = answers(self._ask(fields), asked, every=every)
         if got is None:
             self.stop("a malformed answer")
             raise StagerGone("a malformed answer")

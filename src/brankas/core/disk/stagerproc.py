@@ -45,11 +45,11 @@ _CREATE = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
 # O_NONBLOCK: a FIFO put where an archive file was opens at once, and is refused below.
 _READ = (os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
          | getattr(os, "O_NONBLOCK", 0))
-_READ_BACK = (os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
+READ_BACK_FLAGS = (os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
               | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
 # What ``os.open`` with O_NOFOLLOW says of a link (ELOOP; EMLINK on FreeBSD), a socket or
 # a FIFO with no writer (as ``disk.fs.open_file`` tells them).
-_NOT_A_FILE = {errno.ELOOP, errno.EMLINK, errno.ENXIO, errno.EOPNOTSUPP}
+NOT_A_FILE = {errno.ELOOP, errno.EMLINK, errno.ENXIO, errno.EOPNOTSUPP}
 STAGE = b"S"
 READ_BACK = b"R"
 SEP = b"\0"
@@ -165,9 +165,9 @@ def _open_copy(staged: bytes) -> int | None:
     and asked for again (the disk reads them all meanwhile); None when its name holds a
     link or anything but a regular file (``bag._open_read_back``)."""
     try:
-        fd = os.open(staged, _READ_BACK)
+        fd = os.open(staged, READ_BACK_FLAGS)
     except OSError as exc:
-        if exc.errno in _NOT_A_FILE:
+        if exc.errno in NOT_A_FILE:
             return None
         raise
     try:

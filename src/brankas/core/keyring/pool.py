@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
 from brankas.core.keyring.rewrap import Rewrapped
+from brankas.core.processes import module_env
 
 # Each helper peaks near 32 MiB (Python, the age library, a few 1 MiB buffers); two keep a
 # grant within 150 MiB in all with the parent's ~55 MiB, and use the two cores an office
@@ -75,9 +76,7 @@ SECRET_ENV = frozenset({"BRANKAS_PASSPHRASE", "BRANKAS_PASSWORD", "BRANKAS_NEW_P
 def helper_env() -> dict[str, str]:
     """The parent's environment without its secrets (a helper's is readable as long as it
     runs)."""
-    env = {k: v for k, v in os.environ.items() if k not in SECRET_ENV}
-    env["PYTHONSAFEPATH"] = "1"  # ``-m``: nothing from the folder it was started in (s25)
-    return env
+    return module_env({k: v for k, v in os.environ.items() if k not in SECRET_ENV})
 
 
 class _Worker:

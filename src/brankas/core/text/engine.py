@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from brankas.core.errors import BrankasError
-from brankas.core.processes import pid_alive
+from brankas.core.processes import module_env, pid_alive
 from brankas.core.text.proc import Reader, kill_tree, spawn
 
 LANGUAGE = "ind"  # Tesseract's Indonesian data (Debian: tesseract-ocr-ind)
@@ -98,8 +98,7 @@ def find_engine(*, env: Mapping[str, str] | None = None,
     """Look for the engine (uncached): ``(engine, "")`` or ``(None, what is missing)``.
     ``env`` is the environment to look in (its PATH, TESSDATA_PREFIX; this process's when
     ``None``); ``module`` whether ``python -m ocrmypdf`` in this interpreter counts."""
-    env = dict(os.environ if env is None else env)
-    env["PYTHONSAFEPATH"] = "1"  # ``-m ocrmypdf``: nothing from the working folder (s25)
+    env = module_env(env)  # ``-m ocrmypdf``
     search = env.get("PATH")
     if module and importlib.util.find_spec("ocrmypdf") is not None:
         command: tuple[str, ...] = (sys.executable, "-m", "ocrmypdf")
@@ -221,12 +220,12 @@ def run_ocr(engine: OcrEngine, source: Path, pages: Sequence[int], total: int, *
         if len(pages) < total:
             argv += ["--pages", page_ranges(pages)]
         argv += ["--", str(Path(source).absolute()), "-"]
-        env = dict(os.environ)
+        env = module_env()
         # temporary files and caches (Ghostscript's, fontconfig's, Tesseract's) inside the
         # private folder: nothing in the system's temp folder or the service's home
         env.update(TMPDIR=str(tmp), TEMP=str(tmp), TMP=str(tmp), HOME=str(tmp),
                    USERPROFILE=str(tmp), XDG_CACHE_HOME=str(tmp), OMP_THREAD_LIMIT="1",
-                   PYTHONUTF8="1", PYTHONIOENCODING="utf-8", PYTHONSAFEPATH="1")
+                   PYTHONUTF8="1", PYTHONIOENCODING="utf-8")
         if engine.path is not None:
             env["PATH"] = engine.path
         # The engine runs under a guard (``child.guard``, its own process group) that kills

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Literal
 
 from brankas.core.errors import BrankasError
+from brankas.core.processes import module_env
 from brankas.core.text import normalise
 from brankas.core.text.engine import OcrEngine, ocr_engine, run_ocr
 from brankas.core.text.proc import EXIT_MEMORY, Reader, kill_tree, spawn
@@ -70,8 +70,7 @@ def _text_layer(source: Path, timeout: float | None) -> tuple[list[str], str]:
     argv = [sys.executable, "-m", "brankas.core.text.child", "layer",
             str(Path(source).absolute()), str(LAYER_MEMORY), str(MAX_PAGES), str(base),
             str(per_page)]
-    # PYTHONSAFEPATH: ``-m`` does not import from the folder this run was started in (s25).
-    env = dict(os.environ, PYTHONUTF8="1", PYTHONIOENCODING="utf-8", PYTHONSAFEPATH="1")
+    env = module_env(PYTHONUTF8="1", PYTHONIOENCODING="utf-8")
     try:
         # stdin: a pipe held open while it reads; it ends when this process dies
         proc = spawn(argv, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
