@@ -264,10 +264,11 @@ class Bag:
                 # Keep what was verified before the error: the next run need not copy it
                 # again.
                 gone = isinstance(error, BrankasError) and error.code == "backup_disk_gone"
-                if checkpoints.ready and not gone and isinstance(error, Exception):
+                if ((checkpoints.ready or checkpoints.held) and not gone
+                        and isinstance(error, Exception)):
                     with contextlib.suppress(Exception):
                         checkpoints.commit()
-                self._discard(checkpoints.ready)
+                checkpoints.abandon()
                 raise error
             checkpoints.commit()  # the last files; or only bag-info, when the date or run changed
         finally:
@@ -354,12 +355,13 @@ class Bag:
                             # works on the other core while this one commits (s25).
                             most = _AHEAD_FILES if checkpoints.feed is None else _AHEAD_CHILD
                             ahead = max(2 * workers, min(every // 2, most) // per_batch)
-                            checkpoints.commit(top_up=functools.partial(submit, ahead))
+                            checkpoints.commit(top_up=functools.partial(submit, ahead),
+                                               hold=True)
         except BaseException:
             for future in inflight:
                 future.cancel()
             wait(inflight)
-            self._discard(checkpoints.ready)
+            checkpoints.abandon()
             self._discard(waiting)
             for f in inflight:
                 if f.done() and not f.cancelled() and f.exception() is None:
@@ -948,6 +950,7 @@ class _Checkpoints:
         self.pool = pool
         self._verify = verify
         self.ready: list[Staged] = []
+        self.held: list[Staged] = []  # read back, listed by the next checkpoint (``commit``)
         self.added: list[str] = []
         self.bytes_added = 0
         self._last = time.monotonic()
@@ -956,18 +959,27 @@ class _Checkpoints:
         return bool(self.ready) and (len(self.ready) >= files
                                      or time.monotonic() - self._last >= seconds)
 
-    def commit(self, top_up: Callable[[], None] | None = None) -> None:
+    def commit(self, top_up: Callable[[], None] | None = None, *, hold: bool = False) -> None:
         """Make the ready copies durable (one sync), read each back from the disk, move
         those that match into ``data/`` and list them (``BagState.commit``); then tell
         ``on_commit`` their paths. A copy whose read-back differs is removed, never
         listed; once the others are committed its error is raised. A failed checkpoint
         removes its copies. ``top_up`` is called before each wait for the disk (the sync,
         the read-back, the commit's renames and folder syncs) to give the threads more
-        copies to stage meanwhile (for the next checkpoints: never this one's)."""
+        copies to stage meanwhile (for the next checkpoints: never this one's).
+
+        ``hold`` (a checkpoint due in the middle of a run with a staging child): the copies
+        read back and found good are held, durable and verified yet still under their
+        staging names, and moved and listed by the next checkpoint while the child reads
+        that one's back (s26: the renames and lists on this core, the reads on the other,
+        instead of one after the other). Held copies are not listed: what is listed is
+        still only ever on the disk, read back. Without ``hold`` (the last checkpoint,
+        one after an error), the held ones and these are listed now."""
         batch, self.ready = self.ready, []
         bag = self._bag
         failed: BaseException | None = None
         top_up = top_up or (lambda: None)
+        reads: list[Future[list[BaseException | None]]] = []
         try:
             if batch:
                 top_up()
@@ -978,6 +990,7 @@ class _Checkpoints:
                          else feed.thread.submit(bag._read_back_batch_child, feed.child, part)
                          for part in _slices(batch, _BATCH_FILES if feed is None else _BATCH_CHILD)]
                 top_up()  # queued behind the read-back
+                self._list_held()  # while the copies are read back
                 results = [problem for read in reads for problem in read.result()]
                 good = [s for s, problem in zip(batch, results, strict=True) if problem is None]
                 bad = [s for s, problem in zip(batch, results, strict=True) if problem]
@@ -986,12 +999,33 @@ class _Checkpoints:
                     raise failed  # nothing of this checkpoint is listed on a disk gone
                 bag._discard(bad)
                 batch = good
+            else:
+                self._list_held()
+            if hold and failed is None and batch and self.feed is not None:
+                self.held, batch = batch, []
+                return
             if batch:
                 top_up()  # staged while the lists are written and the folders synced
-            bag._state.commit(batch, run=self._run)
+            self._list(batch)
         except BaseException:
+            wait(reads)  # no read-back still at a copy removed here
             bag._discard(batch)
             raise
+        if failed is not None:
+            raise failed
+
+    def _list_held(self) -> None:
+        held, self.held = self.held, []
+        if held:
+            try:
+                self._list(held)
+            except BaseException:
+                self._bag._discard(held)
+                raise
+
+    def _list(self, batch: list[Staged]) -> None:
+        """Move the copies ``batch`` (durable, read back) into ``data/`` and list them."""
+        self._bag._state.commit(batch, run=self._run)
         self._last = time.monotonic()
         paths = [s.path for s in batch]
         self.added.extend(paths)
@@ -1000,8 +1034,11 @@ class _Checkpoints:
             self._on_commit(paths)
         if self._on_committed is not None and batch:
             self._on_committed(batch)
-        if failed is not None:
-            raise failed
+
+    def abandon(self) -> None:
+        """Remove every copy not listed: ready for a checkpoint, or held by the last."""
+        ready, held, self.ready, self.held = self.ready, self.held, [], []
+        self._bag._discard([*held, *ready])
 
 
 def _outcome(fn: Callable[[Staged], None]) -> Callable[[Staged], BaseException | None]:
