@@ -225,7 +225,10 @@ class Bag:
         to 10,000, whichever is more: the manifest is rewritten whole at each, so a disk
         of 100,000 files is not rewritten 200 times) or ``checkpoint_seconds``. While a
         checkpoint waits for the disk, the threads stage the copies of the next ones
-        (``_AHEAD_FILES`` at most): never part of the checkpoint being committed.
+        (``_AHEAD_FILES`` at most): never part of the checkpoint being committed. With a
+        staging child, a checkpoint's copies, read back, are moved and listed by the next
+        checkpoint while the child reads that one's back (``_Checkpoints.commit`` ``hold``;
+        s26); the last checkpoint lists what is left.
 
         ``workers``: the copy threads; by default (None) as many as the planned files'
         mean size pays for (``copy_workers``). ``child``: whether a second process stages
