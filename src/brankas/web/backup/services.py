@@ -33,6 +33,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from brankas import __version__
+from brankas.core import processes
 from brankas.core.access import Action
 from brankas.core.disk import seal as diskseal
 from brankas.core.disk import segments as diskseg
@@ -281,6 +282,7 @@ class _Sealed:
 
 def _copy(bag: Bag, run: BackupRun, medium: Medium, actor: User,
           on_progress: Progress | None) -> dict[str, Any]:
+    processes.steady_heap()  # s26: the manifest's growing tables leave no holes in the heap
     seals = sealing.disk_seals(bag, medium)
     with runfiles.RunFiles(brankas_settings().tmp) as files:
         src = _read_sources(bag, medium, seals, files, run)
