@@ -12,7 +12,9 @@ import functools
 import os
 import pickle
 import shutil
+import signal
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -1012,6 +1014,30 @@ def pg_database(request, django_db_setup) -> Iterator[str]:  # type: ignore[no-u
     url = pg.new_database(request.module.__name__.rsplit(".", 1)[-1])
     with pg.use_database(url):
         yield url
+
+
+# The handlers of the signals a test may leave changed (an in-process ``run_worker``: the
+# queue's worker sets SIGINT, SIGTERM and SIGQUIT to stop it, then to SIG_DFL, not to what
+# they were; a Ctrl-C then killed the pytest process without its report and clean-up).
+_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGQUIT")
+                 if hasattr(signal, name))
+_SIGNALS_AT_START: dict[int, Any] = {}
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    for number in _SIGNALS:
+        _SIGNALS_AT_START[number] = signal.getsignal(number)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    """Each signal's handler put back as it was when the session started, after each test
+    (a hook, not an autouse fixture: a few microseconds a test)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for number, handler in _SIGNALS_AT_START.items():
+        if handler is not None and signal.getsignal(number) is not handler:
+            signal.signal(number, handler)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
