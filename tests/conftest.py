@@ -12,7 +12,9 @@ import functools
 import os
 import pickle
 import shutil
+import signal
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -136,7 +138,13 @@ def _install_quick_login() -> None:
     key, an insert) only for ``login()`` to give it a new key at once (``cycle_key``: the
     same again, and a delete): about 2 ms of every sign-in here. Without a cookie the
     session is now made unsaved, as a browser's first sign-in finds it (``login()`` then
-    saves it once, under its fresh key); with one, as before."""
+    saves it once, under its fresh key); with one, as before.
+    A cookieless sign-in is no sign-in through the page either: django-axes's receiver of
+    ``user_logged_in`` (its AccessLog row, the user's failures cleared and the expired ones
+    swept: four queries, about 1.5 ms a sign-in, 2 CPU-s of make test-fast) is left out of
+    it, as of ``force_login``'s skipped password check; what axes does at a sign-in is
+    tested through the real sign-in page (test_lockout, test_user_admin_pages,
+    test_unknown_login), which goes through ``login`` with axes as configured."""
     from importlib import import_module
 
     from django.conf import settings
@@ -152,7 +160,12 @@ def _install_quick_login() -> None:
 
         request = HttpRequest()
         request.session = import_module(settings.SESSION_ENGINE).SessionStore()
-        login(request, user, backend)
+        enabled = settings.AXES_ENABLED
+        settings.AXES_ENABLED = False  # read by axes's receivers at each signal
+        try:
+            login(request, user, backend)
+        finally:
+            settings.AXES_ENABLED = enabled
         request.session.save()
         self._set_login_cookies(request)
         return None
@@ -1012,6 +1025,30 @@ def pg_database(request, django_db_setup) -> Iterator[str]:  # type: ignore[no-u
     url = pg.new_database(request.module.__name__.rsplit(".", 1)[-1])
     with pg.use_database(url):
         yield url
+
+
+# The handlers of the signals a test may leave changed (an in-process ``run_worker``: the
+# queue's worker sets SIGINT, SIGTERM and SIGQUIT to stop it, then to SIG_DFL, not to what
+# they were; a Ctrl-C then killed the pytest process without its report and clean-up).
+_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGQUIT")
+                 if hasattr(signal, name))
+_SIGNALS_AT_START: dict[int, Any] = {}
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    for number in _SIGNALS:
+        _SIGNALS_AT_START[number] = signal.getsignal(number)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    """Each signal's handler put back as it was when the session started, after each test
+    (a hook, not an autouse fixture: a few microseconds a test)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for number, handler in _SIGNALS_AT_START.items():
+        if handler is not None and signal.getsignal(number) is not handler:
+            signal.signal(number, handler)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -9,6 +9,7 @@ import io
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,7 +33,14 @@ from brankas.web.keys.models import HolderKey, RewrapJob, SupersededCopy, Supers
 from brankas.web.keys.revocation import key_revoke
 from brankas.web.sendrequests.models import SendRequest
 from brankas.web.sendrequests.services import request_create, request_letter_open
-from tests.conftest import PASSPHRASES, PASSWORDS, add_key, make_pdf, quick_protected_identity
+from tests.conftest import (
+    PASSPHRASES,
+    PASSWORDS,
+    add_key,
+    make_pdf,
+    office_once,
+    quick_protected_identity,
+)
 
 KABID2_PASSPHRASE = "elang putih terbang di atas danau toba"
 
@@ -68,8 +76,10 @@ def open_letter(office, who: str, number: int, passphrase: str) -> bytes:  # typ
     return out.getvalue()
 
 
-@pytest.fixture
-def archive(office, settings):  # type: ignore[no-untyped-def]
+Archive = dataclasses.make_dataclass("Archive", ["docs", "biasa", "req"])
+
+
+def _made(office) -> Any:  # type: ignore[no-untyped-def]
     """Three rahasia documents, a biasa one, a request letter and a safe combination."""
     docs = [register(office, f"Operasi Senyap {i}") for i in range(3)]
     biasa = register(office, "Undangan Rapat", classification="biasa")
@@ -78,17 +88,52 @@ def archive(office, settings):  # type: ignore[no-untyped-def]
                          files=[InputFile.from_bytes("s.pdf", make_pdf(text="surat"))])
     safe_add(actor=office.users["operator"], name="Brankas-A", location="Ruang Sandi",
              combination="12-34-56")
-    return dataclasses.make_dataclass("Archive", ["docs", "biasa", "req"])(docs, biasa, req)
+    return Archive(docs, biasa, req)
 
 
-def test_a_holder_hands_over_every_file_and_combination_to_a_new_holder(office, archive,
+def _archive(office, base: Path) -> dict:  # type: ignore[no-untyped-def, type-arg]
+    made = _made(office)
+    return {"docs": [d.pk for d in made.docs], "biasa": made.biasa.pk, "req": made.req.pk}
+
+
+@pytest.fixture(scope="module")
+def archive_office(django_db_setup, django_db_blocker, tmp_path_factory):  # type: ignore[no-untyped-def]
+    """The office with its archive (``_archive``), built once for the module (five
+    registrations and a combination: about 0.05 CPU-s a test)."""
+    with office_once(django_db_blocker, tmp_path_factory, _archive) as template:
+        yield template
+
+
+@pytest.fixture
+def office(archive_office, db, settings, tmp_path):  # type: ignore[no-untyped-def]
+    """This test's copy of the module's office (a savepoint, a copy of its data folder)."""
+    return archive_office.copy_for(settings, tmp_path)
+
+
+@pytest.fixture
+def archived(office, archive_office):  # type: ignore[no-untyped-def]
+    """The archive's records as this test's copy of the module's office holds them."""
+    made = archive_office.extra
+    return Archive([Document.objects.get(pk=pk) for pk in made["docs"]],
+                   Document.objects.get(pk=made["biasa"]),
+                   SendRequest.objects.get(pk=made["req"]))
+
+
+@pytest.fixture
+def archive(office):  # type: ignore[no-untyped-def]
+    """The same archive made for the test on the ``office`` fixture's office (the modules
+    that import this fixture)."""
+    return _made(office)
+
+
+def test_a_holder_hands_over_every_file_and_combination_to_a_new_holder(office, archived,
                                                                        tmp_path: Path):
     key2 = join_kabid2(office)
     plain = {d.agenda: open_doc(office, "kabid", d.agenda, PASSPHRASES["kabid"])
-             for d in archive.docs}
-    letter = open_letter(office, "kabid", archive.req.pk, PASSPHRASES["kabid"])
+             for d in archived.docs}
+    letter = open_letter(office, "kabid", archived.req.pk, PASSPHRASES["kabid"])
     with pytest.raises(AccessDenied):
-        open_doc(office, "kabid2", archive.docs[0].agenda, KABID2_PASSPHRASE)
+        open_doc(office, "kabid2", archived.docs[0].agenda, KABID2_PASSPHRASE)
     seen = []
     summary = key_grant(actor=office.users["kabid"], to="kabid2",
                         passphrase=PASSPHRASES["kabid"], on_progress=seen.append)
@@ -97,7 +142,7 @@ def test_a_holder_hands_over_every_file_and_combination_to_a_new_holder(office, 
     assert summary.failed == [] and summary.skipped == 0
     assert seen[-1].files_done == seen[-1].files_total == 4
     assert seen[-1].bytes_done == seen[-1].bytes_total == summary.bytes > 0
-    for d in archive.docs:
+    for d in archived.docs:
         d.refresh_from_db()
         assert d.file_version == 2 and d.stored_path.endswith(f"/{d.agenda}.v2.pdf.age")
         assert key2.fingerprint in d.recipients
@@ -107,17 +152,17 @@ def test_a_holder_hands_over_every_file_and_combination_to_a_new_holder(office, 
         assert store.file_sha256(office.home / d.stored_path) == d.stored_sha256
         old = SupersededFile.objects.get(kind="document", object_id=d.pk)
         assert old.path.endswith(f"/{d.agenda}.pdf.age") and not (office.home / old.path).exists()
-    archive.req.refresh_from_db()
-    assert archive.req.letter_path.endswith(f"/P-{archive.req.pk:05d}.v2.pdf.age")
-    assert open_letter(office, "kabid2", archive.req.pk, KABID2_PASSPHRASE) == letter
+    archived.req.refresh_from_db()
+    assert archived.req.letter_path.endswith(f"/P-{archived.req.pk:05d}.v2.pdf.age")
+    assert open_letter(office, "kabid2", archived.req.pk, KABID2_PASSPHRASE) == letter
     assert safe_combinations_read(actor=office.users["kabid2"],
                                   passphrase=KABID2_PASSPHRASE)[0].combination == "12-34-56"
-    archive.biasa.refresh_from_db()
-    assert archive.biasa.file_version == 1  # a biasa file is not encrypted: untouched
+    archived.biasa.refresh_from_db()
+    assert archived.biasa.file_version == 1  # a biasa file is not encrypted: untouched
     # The standard age tool opens a re-encrypted file with the new holder's identity.
     ident = tmp_path / "kabid2.key"
     ident.write_text(quick_protected_identity(KABID2_PASSPHRASE)[0] + "\n")
-    d = archive.docs[0]
+    d = archived.docs[0]
     out = subprocess.run(["age", "-d", "-i", str(ident), str(office.home / d.stored_path)],
                          capture_output=True, check=True).stdout
     assert out == plain[d.agenda]
@@ -140,7 +185,7 @@ def test_a_holder_hands_over_every_file_and_combination_to_a_new_holder(office, 
     assert (again.files, again.combinations, again.skipped) == (0, 0, 4)
 
 
-def test_the_admin_grants_with_the_recovery_identity(office, archive):
+def test_the_admin_grants_with_the_recovery_identity(office, archived):
     join_kabid2(office)
     recovery = crypto.parse_identity(office.recovery_identity)
     with pytest.raises(AccessDenied):  # the admin has no key of their own
@@ -149,7 +194,7 @@ def test_the_admin_grants_with_the_recovery_identity(office, archive):
         key_grant(actor=office.users["kabid"], to="kabid2", recovery=recovery)
     summary = key_grant(actor=office.users["admin"], to="kabid2", recovery=recovery)
     assert (summary.files, summary.combinations, summary.via) == (4, 1, "recovery")
-    for d in archive.docs:
+    for d in archived.docs:
         open_doc(office, "kabid2", d.agenda, KABID2_PASSPHRASE)
     assert RewrapJob.objects.get().via == "recovery"
     with pytest.raises(InvalidInput) as exc:
@@ -158,7 +203,7 @@ def test_the_admin_grants_with_the_recovery_identity(office, archive):
     assert exc.value.code == "field_invalid"
 
 
-def test_refusals_come_before_any_file_changes(office, archive):
+def test_refusals_come_before_any_file_changes(office, archived):
     join_kabid2(office)
     before = list(Document.objects.values_list("stored_path", "stored_sha256"))
     with pytest.raises(CryptoFailure) as exc:
@@ -176,7 +221,7 @@ def test_refusals_come_before_any_file_changes(office, archive):
     assert not RewrapJob.objects.exists()
 
 
-def test_a_grant_waits_for_no_backup_and_a_backup_for_no_grant(office, archive, tmp_path):
+def test_a_grant_waits_for_no_backup_and_a_backup_for_no_grant(office, archived, tmp_path):
     join_kabid2(office)
     tmp = office.home / "tmp"
     with archivelock.archive_lock(tmp, archivelock.BACKUP, shared=True):
@@ -192,9 +237,9 @@ def test_a_grant_waits_for_no_backup_and_a_backup_for_no_grant(office, archive, 
     assert AuditEvent.objects.filter(action="backup.run", outcome="refused").exists()
 
 
-def test_leftovers_of_a_killed_run_are_cleared_and_the_rerun_completes(office, archive):
+def test_leftovers_of_a_killed_run_are_cleared_and_the_rerun_completes(office, archived):
     key2 = join_kabid2(office)
-    first, second = archive.docs[0], archive.docs[1]
+    first, second = archived.docs[0], archived.docs[1]
     # Killed after publishing first's next version, before its record committed:
     stray = office.home / store.versioned_path(first.stored_path, number=first.agenda,
                                                version=2).as_posix()
@@ -217,9 +262,9 @@ def test_leftovers_of_a_killed_run_are_cleared_and_the_rerun_completes(office, a
                                     summary__error="interrupted").count() == 1
 
 
-def test_a_damaged_file_fails_alone_and_stays_as_it_was(office, archive):
+def test_a_damaged_file_fails_alone_and_stays_as_it_was(office, archived):
     join_kabid2(office)
-    bad = archive.docs[1]
+    bad = archived.docs[1]
     path = office.home / bad.stored_path
     data = bytearray(path.read_bytes())
     data[-20] ^= 1
@@ -233,7 +278,7 @@ def test_a_damaged_file_fails_alone_and_stays_as_it_was(office, archive):
     assert not list((office.home / "tmp").glob("*.part"))
 
 
-def test_versioned_names_are_never_renamed_back(office, archive):
+def test_versioned_names_are_never_renamed_back(office, archived):
     join_kabid2(office)
     key_grant(actor=office.users["kabid"], to="kabid2", passphrase=PASSPHRASES["kabid"])
     paths = dict(Document.objects.values_list("agenda", "stored_path"))
@@ -247,7 +292,7 @@ def test_versioned_names_are_never_renamed_back(office, archive):
         assert (office.home / rel).is_file()
 
 
-def test_revocation_shuts_the_key_out_and_rekey_leaves_it_nothing_current(office, archive,
+def test_revocation_shuts_the_key_out_and_rekey_leaves_it_nothing_current(office, archived,
                                                                            tmp_path: Path):
     key2 = join_kabid2(office)
     kabid_key = office.keys["kabid"]
@@ -255,7 +300,7 @@ def test_revocation_shuts_the_key_out_and_rekey_leaves_it_nothing_current(office
     backup_run(actor=office.users["operator"], dest=disk, label="Disk-A")
     key_grant(actor=office.users["kabid"], to="kabid2", passphrase=PASSPHRASES["kabid"])
     # The copies of the old versions moved with them: the disk holds version 1.
-    assert not BackupCopy.objects.filter(document__in=archive.docs).exists()
+    assert not BackupCopy.objects.filter(document__in=archived.docs).exists()
     assert SupersededCopy.objects.filter(superseded__kind="document").count() == 3
     with pytest.raises(AccessDenied):
         key_revoke(actor=office.users["kabid2"], holder="kabid")
@@ -265,11 +310,11 @@ def test_revocation_shuts_the_key_out_and_rekey_leaves_it_nothing_current(office
     assert kabid_key.revoked and kabid_key.revoked_by == office.users["admin"]
     (exposure,) = result.still_opens
     assert exposure.medium_label == "Disk-A"
-    assert exposure.documents == sorted(d.agenda for d in archive.docs)
-    assert exposure.letters == [f"P-{archive.req.pk:05d}"]
+    assert exposure.documents == sorted(d.agenda for d in archived.docs)
+    assert exposure.letters == [f"P-{archived.req.pk:05d}"]
     # Brankas no longer opens anything with a revoked key.
     with pytest.raises(AccessDenied) as exc:
-        open_doc(office, "kabid", archive.docs[0].agenda, PASSPHRASES["kabid"])
+        open_doc(office, "kabid", archived.docs[0].agenda, PASSPHRASES["kabid"])
     assert exc.value.code == "key_revoked"
     with pytest.raises(AccessDenied):
         key_grant(actor=office.users["kabid"], to="kasi", passphrase=PASSPHRASES["kabid"])
@@ -301,7 +346,7 @@ def test_revocation_shuts_the_key_out_and_rekey_leaves_it_nothing_current(office
     assert rekey_job.revoked_key == kabid_key and rekey_job.state == RewrapJob.DONE
 
 
-def test_an_interrupted_rekey_resumes_the_same_job(office, archive):
+def test_an_interrupted_rekey_resumes_the_same_job(office, archived):
     recovery = crypto.parse_identity(office.recovery_identity)
     first = key_rekey(actor=office.users["admin"], recovery=recovery)
     assert first.files == 4
@@ -322,11 +367,11 @@ def _header_and_payload(path: Path) -> tuple[bytes, bytes]:
     return data[:header.size], data[header.size:]
 
 
-def test_a_grant_rewrites_only_the_header_and_a_rekey_makes_a_fresh_file_key(office, archive):
+def test_a_grant_rewrites_only_the_header_and_a_rekey_makes_a_fresh_file_key(office, archived):
     """Grant: the same file key and payload (nonce and chunks byte for byte), a new header
     whose X25519 stanzas are the readers'. Rekey: everything new."""
     join_kabid2(office)
-    d = archive.docs[0]
+    d = archived.docs[0]
     old_header, old_payload = _header_and_payload(office.home / d.stored_path)
     key_grant(actor=office.users["kabid"], to="kabid2", passphrase=PASSPHRASES["kabid"])
     d.refresh_from_db()
@@ -342,12 +387,12 @@ def test_a_grant_rewrites_only_the_header_and_a_rekey_makes_a_fresh_file_key(off
     assert len(rekeyed) == len(old_payload) and rekeyed != old_payload
 
 
-def test_a_file_swapped_for_another_openable_file_is_refused_by_its_hash(office, archive):
+def test_a_file_swapped_for_another_openable_file_is_refused_by_its_hash(office, archived):
     """The header path decrypts nothing, so the plaintext's hash is not checked; the stored
     file's own SHA-256 on record is, while it is read: a valid age file for the same
     readers put in place of the recorded one fails alone and stays as it was."""
     join_kabid2(office)
-    one, two = archive.docs[0], archive.docs[1]
+    one, two = archived.docs[0], archived.docs[1]
     path = office.home / one.stored_path
     swapped = (office.home / two.stored_path).read_bytes()
     path.write_bytes(swapped)
@@ -360,11 +405,11 @@ def test_a_file_swapped_for_another_openable_file_is_refused_by_its_hash(office,
     assert not list((office.home / "tmp").glob("*.part"))
 
 
-def test_a_header_changed_with_its_hash_on_record_is_refused_by_the_mac(office, archive):
+def test_a_header_changed_with_its_hash_on_record_is_refused_by_the_mac(office, archived):
     """Even a record made to match a changed header does not get it through: the header's
     MAC (keyed by the file key) no longer matches, and the file fails alone."""
     join_kabid2(office)
-    d = archive.docs[2]
+    d = archived.docs[2]
     path = office.home / d.stored_path
     header, payload = _header_and_payload(path)
     parsed = agehdr.read_header(io.BufferedReader(io.BytesIO(header)))
