@@ -8,6 +8,7 @@ next run completes and the real ``bagit`` validates. Real files, the real child.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import shutil
@@ -269,3 +270,47 @@ def test_a_full_disk_with_copies_held(tmp_path: Path) -> None:
         assert codes == {"done", "backup_disk_full"}
     finally:
         subprocess.run(["umount", str(mnt)], check=False)
+
+
+@pytest.mark.parametrize("fault", ["ctrl-c", "full", "other error", "gone"])
+def test_the_next_checkpoint_failing_at_its_sync_with_copies_held(
+        tmp_path: Path, fault: str) -> None:
+    """The second checkpoint's sync fails, the first checkpoint held (read back, not yet
+    listed). Ctrl-C: nothing listed, nothing left staged. A disk error (full, another
+    error, not the disk gone): the held copies, verified before the error, are listed
+    and reported as ``add_files`` promises ("on an error, the copies verified before it are still
+    committed, unless the disk is gone"), as before s26 when they were listed at their
+    own checkpoint; the failing checkpoint's are not. The disk gone: nothing more is
+    listed. In every case the next run completes and the bag validates."""
+    files = sample_files(30)
+    given = archive(tmp_path / "src", files)
+    dest = tmp_path / "disk"
+    syncs: list[int] = []
+    raised: BaseException = {"ctrl-c": KeyboardInterrupt(),
+                             "full": OSError(errno.ENOSPC, "No space left on device"),
+                             "other error": OSError(errno.EPERM, "Operation not permitted"),
+                             "gone": OSError(errno.ENODEV, "No such device")}[fault]
+    code = {"full": "backup_disk_full", "other error": "backup_disk_error",
+            "gone": "backup_disk_gone"}.get(fault)
+
+    def syncing() -> None:
+        syncs.append(1)
+        if len(syncs) == 2:
+            raise raised
+
+    told: list[list[str]] = []
+    with open_bag(dest, hooks=Hooks(syncing=syncing)) as bag, \
+            pytest.raises(BrankasError if code else KeyboardInterrupt) as caught:
+        bag.add_files(given, child=True, workers=1, checkpoint_files=10,
+                      checkpoint_seconds=3600, on_commit=_reporter(dest, files, told))
+    if code:
+        assert caught.value.code == code  # type: ignore[attr-defined]
+    reported = sorted(p for paths in told for p in paths)
+    expected = sorted(p.path for p in given[:10]) if fault in ("full", "other error") else []
+    assert reported == expected
+    assert sorted(_listed_all_there(dest, files)) == expected
+    assert _staged_left(dest) == []
+    with open_bag(dest) as bag:
+        again = bag.add_files(given, child=True)
+    assert len(again.added) == len(files) - len(expected)
+    bagit.Bag(str(dest)).validate()
