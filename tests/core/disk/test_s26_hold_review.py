@@ -344,3 +344,25 @@ def test_a_held_copy_rewritten_before_it_is_listed_is_not_listed(tmp_path: Path)
         bag.add_files(given, child=True, workers=1, checkpoint_files=10,
                       checkpoint_seconds=3600)
     bagit.Bag(str(dest)).validate()
+
+
+def test_without_o_nofollow_the_run_reads_back_and_holds(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the disk's files do not open with O_NOFOLLOW (Windows), the feed thread
+    reads the copies back in this process while the main thread lists the held ones: the
+    child reads nothing back, each checkpoint is reported once after it is listed, and
+    the bag validates."""
+    monkeypatch.delattr(os, "O_NOFOLLOW")
+    files = sample_files(30)
+    given = archive(tmp_path / "src", files)
+    spy = Spy(monkeypatch)
+    dest = tmp_path / "disk"
+    told: list[list[str]] = []
+    with open_bag(dest) as bag:
+        result = bag.add_files(given, child=True, workers=1, checkpoint_files=10,
+                               checkpoint_seconds=3600, on_commit=_reporter(dest, files, told))
+    assert spy.read_back == 0 and spy.staged  # staged by the child, read back here
+    assert [len(paths) for paths in told] == [10, 10, 10]
+    assert sorted(result.added) == sorted(files)
+    assert _staged_left(dest) == []
+    bagit.Bag(str(dest)).validate()
