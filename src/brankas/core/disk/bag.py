@@ -1010,9 +1010,15 @@ class _Checkpoints:
             if batch:
                 top_up()  # staged while the lists are written and the folders synced
             self._list(batch)
-        except BaseException:
+        except BaseException as error:
             wait(reads)  # no read-back still at a copy removed here
             bag._discard(batch)
+            # Held copies were verified before this checkpoint failed (its sync, say):
+            # listed, as ``add_files`` promises, unless interrupted or the disk is gone.
+            gone = isinstance(error, BrankasError) and error.code == "backup_disk_gone"
+            if self.held and isinstance(error, Exception) and not gone:
+                with contextlib.suppress(Exception):
+                    self._list_held()
             raise
         if failed is not None:
             raise failed
