@@ -183,14 +183,14 @@ def test_a_child_killed_mid_run_is_given_up_and_the_run_completes(
     spy = Spy(monkeypatch)
     dest = tmp_path / "disk"
 
-    def kill_child(_paths: list[str]) -> None:
-        child = spy.children[0]
+    def kill_child() -> None:  # at the first checkpoint's sync (s26: its listing comes
+        child = spy.children[0]  # a checkpoint later, when the child may have staged all)
         if child.proc.poll() is None:
             os.kill(child.proc.pid, signal.SIGKILL)
             child.proc.wait()
 
-    with open_bag(dest) as bag:
-        result = bag.add_files(given, child=True, checkpoint_files=20, on_commit=kill_child)
+    with open_bag(dest, hooks=Hooks(syncing=kill_child)) as bag:
+        result = bag.add_files(given, child=True, checkpoint_files=20)
     assert spy.children[0].proc.returncode == -signal.SIGKILL
     assert not spy.children[0].alive  # given up: the run staged the rest itself
     assert 20 <= spy.staged < len(files)
