@@ -1,5 +1,12 @@
 # Two commands for a fresh machine: `make run` and `make test` (see README.md).
-PYTHON ?= python3
+# The interpreter the virtualenv is made with (once; `make clean` to change it): the
+# distribution's /usr/bin/python3 when it is 3.11 or newer and can make a virtualenv, else
+# python3 on the PATH. Debian's is linked into one binary and optimised by the distribution;
+# a build with a shared libpython (pyenv's default) spent ~6 % more CPU on the same suite
+# here (docs/benchmarks.md, session 26).
+PYTHON ?= $(shell for p in /usr/bin/python3 python3; do \
+	"$$p" -c 'import sys, ensurepip, venv; sys.exit(sys.version_info < (3, 11))' \
+	>/dev/null 2>&1 && { echo "$$p"; exit 0; }; done; echo python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
