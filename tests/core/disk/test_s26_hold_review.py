@@ -307,8 +307,10 @@ def test_the_next_checkpoint_failing_at_its_sync_with_copies_held(
     if code:
         assert caught.value.code == code  # type: ignore[attr-defined]
     reported = sorted(p for paths in told for p in paths)
-    expected = sorted(p.path for p in given[:10]) if fault in ("full", "other error") else []
-    assert reported == expected
+    # the first checkpoint's ten (which ten is the order the staging batches came back in)
+    held = 10 if fault in ("full", "other error") else 0
+    assert len(set(reported)) == len(reported) == held and set(reported) <= set(files)
+    expected = reported
     assert sorted(_listed_all_there(dest, files)) == expected
     assert _staged_left(dest) == []
     with open_bag(dest) as bag:
