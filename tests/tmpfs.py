@@ -19,3 +19,13 @@ def mount_tmpfs(mountpoint: Path, size: str) -> None:
                              str(mountpoint)], capture_output=True, text=True)
     if result.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {result.stderr.strip()}")
+
+
+def leave_free(mountpoint: Path, pages: int) -> None:
+    """Fill the tmpfs at ``mountpoint`` (a file ``filler`` there) until only ``pages``
+    pages of 4 KiB are free: a disk that fills up part-way through what is written next."""
+    import shutil
+
+    free = shutil.disk_usage(mountpoint).free
+    with open(mountpoint / "filler", "wb") as fh:
+        fh.write(b"\0" * max(0, free - pages * 4096))

@@ -26,7 +26,7 @@ from brankas.core.disk.bag import Hooks, PayloadItem
 from brankas.core.errors import BrankasError
 from tests.core.disk.test_bag import open_bag, sample_files
 from tests.core.disk.test_s25_stager import Spy, archive
-from tests.tmpfs import mount_tmpfs
+from tests.tmpfs import leave_free, mount_tmpfs
 
 posix_only = pytest.mark.skipif(os.name == "nt", reason="POSIX links and signals here")
 
@@ -59,9 +59,7 @@ def test_a_full_disk_gives_the_child_the_threads_outcome(tmp_path: Path,
                 dest = mnt / "brankas"
                 with open_bag(dest):
                     pass
-                free = shutil.disk_usage(mnt).free
-                with open(mnt / "filler", "wb") as fh:
-                    fh.write(b"\0" * max(0, free - pages * 4096))
+                leave_free(mnt, pages)
                 code, committed = _outcome(dest, given, child, workers=1, checkpoint_files=1)
                 outcomes[child].add(code)
                 assert code in ("done", "backup_disk_full"), code

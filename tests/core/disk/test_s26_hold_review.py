@@ -15,6 +15,7 @@ import os
 import shutil
 import signal
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import bagit
@@ -25,7 +26,7 @@ from brankas.core.disk.bag import Hooks, PayloadItem
 from brankas.core.errors import BrankasError
 from tests.core.disk.test_bag import open_bag, sample_files
 from tests.core.disk.test_s25_stager import Spy, archive
-from tests.tmpfs import mount_tmpfs
+from tests.tmpfs import leave_free, mount_tmpfs
 
 posix_only = pytest.mark.skipif(os.name == "nt", reason="POSIX signals here")
 
@@ -184,6 +185,18 @@ def test_the_child_killed_with_copies_held(tmp_path: Path, when: str,
     bagit.Bag(str(dest)).validate()
 
 
+def _at_second_sync(act: Callable[[Path], None], dest: Path) -> Callable[[], None]:
+    """A ``syncing`` hook that, at the second checkpoint's sync (the first one held, read
+    back, not yet listed), does ``act`` to the first held copy in the staging folder."""
+    syncs: list[int] = []
+
+    def syncing() -> None:
+        syncs.append(1)
+        if len(syncs) == 2:
+            act(sorted((dest / ".brankas-staging").glob("*.part"))[0])
+    return syncing
+
+
 def test_a_held_copy_gone_before_it_is_listed(tmp_path: Path) -> None:
     """A held copy removed from the staging folder after its read-back, before the next
     checkpoint lists it (a stranger on the disk): the listing fails, nothing of the held
@@ -192,14 +205,7 @@ def test_a_held_copy_gone_before_it_is_listed(tmp_path: Path) -> None:
     files = sample_files(30)
     given = archive(tmp_path / "src", files)
     dest = tmp_path / "disk"
-    syncs: list[int] = []
-
-    def syncing() -> None:
-        syncs.append(1)
-        if len(syncs) == 2:  # the first checkpoint is held, read back
-            parts = sorted((dest / ".brankas-staging").glob("*.part"))
-            parts[0].unlink()
-
+    syncing = _at_second_sync(lambda part: part.unlink(), dest)
     told: list[list[str]] = []
     with open_bag(dest, hooks=Hooks(syncing=syncing)) as bag, \
             pytest.raises(BrankasError):
@@ -250,9 +256,7 @@ def test_a_full_disk_with_copies_held(tmp_path: Path) -> None:
             dest = mnt / "brankas"
             with open_bag(dest):
                 pass
-            free = shutil.disk_usage(mnt).free
-            with open(mnt / "filler", "wb") as fh:
-                fh.write(b"\0" * max(0, free - pages * 4096))
+            leave_free(mnt, pages)
             told: list[list[str]] = []
             try:
                 with open_bag(dest) as bag:
@@ -332,16 +336,13 @@ def test_a_held_copy_rewritten_before_it_is_listed_is_not_listed(tmp_path: Path)
     files = sample_files(30)
     given = archive(tmp_path / "src", files)
     dest = tmp_path / "disk"
-    syncs: list[int] = []
 
-    def syncing() -> None:
-        syncs.append(1)
-        if len(syncs) == 2:  # the first checkpoint is held, read back
-            part = sorted((dest / ".brankas-staging").glob("*.part"))[0]
-            data = part.read_bytes()
-            with open(part, "r+b") as fh:
-                fh.write(bytes(b ^ 0xFF for b in data[:64]))
+    def rewrite(part: Path) -> None:
+        data = part.read_bytes()
+        with open(part, "r+b") as fh:
+            fh.write(bytes(b ^ 0xFF for b in data[:64]))
 
+    syncing = _at_second_sync(rewrite, dest)
     with open_bag(dest, hooks=Hooks(syncing=syncing)) as bag, contextlib.suppress(BrankasError):
         bag.add_files(given, child=True, workers=1, checkpoint_files=10,
                       checkpoint_seconds=3600)
