@@ -32,7 +32,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType, TracebackType
-from typing import BinaryIO
+from typing import BinaryIO, TypeGuard
 
 from brankas.core.disk import format as fmt
 from brankas.core.disk import fs as diskfs
@@ -266,8 +266,7 @@ class Bag:
             if error is not None:
                 # Keep what was verified before the error: the next run need not copy it
                 # again.
-                gone = isinstance(error, BrankasError) and error.code == "backup_disk_gone"
-                if ((checkpoints.ready or checkpoints.held) and not gone
+                if ((checkpoints.ready or checkpoints.held) and not _disk_gone(error)
                         and isinstance(error, Exception)):
                     with contextlib.suppress(Exception):
                         checkpoints.commit()
@@ -998,7 +997,7 @@ class _Checkpoints:
                 good = [s for s, problem in zip(batch, results, strict=True) if problem is None]
                 bad = [s for s, problem in zip(batch, results, strict=True) if problem]
                 failed = next((p for p in results if p is not None), None)
-                if isinstance(failed, BrankasError) and failed.code == "backup_disk_gone":
+                if _disk_gone(failed):
                     raise failed  # nothing of this checkpoint is listed on a disk gone
                 bag._discard(bad)
                 batch = good
@@ -1015,8 +1014,7 @@ class _Checkpoints:
             bag._discard(batch)
             # Held copies were verified before this checkpoint failed (its sync, say):
             # listed, as ``add_files`` promises, unless interrupted or the disk is gone.
-            gone = isinstance(error, BrankasError) and error.code == "backup_disk_gone"
-            if self.held and isinstance(error, Exception) and not gone:
+            if self.held and isinstance(error, Exception) and not _disk_gone(error):
                 with contextlib.suppress(Exception):
                     self._list_held()
             raise
@@ -1048,6 +1046,12 @@ class _Checkpoints:
         """Remove every copy not listed: ready for a checkpoint, or held by the last."""
         ready, held, self.ready, self.held = self.ready, self.held, [], []
         self._bag._discard([*held, *ready])
+
+
+def _disk_gone(error: BaseException | None) -> TypeGuard[BrankasError]:
+    """Whether ``error`` says the disk is gone (pulled out mid-run): nothing more is
+    listed on it, not even copies verified before."""
+    return isinstance(error, BrankasError) and error.code == "backup_disk_gone"
 
 
 def _outcome(fn: Callable[[Staged], None]) -> Callable[[Staged], BaseException | None]:
