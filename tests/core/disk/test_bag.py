@@ -434,7 +434,10 @@ def test_disk_removed_mid_run_reports_nothing_that_is_not_on_it(tmp_path: Path) 
     def pulling(item: PayloadItem) -> PayloadItem:
         def opener():  # type: ignore[no-untyped-def]
             if item.path == order[7]:
-                shutil.rmtree(dest)  # the disk is pulled out
+                # The disk is pulled out: at once, as a disk is (a rename: an rmtree is not
+                # atomic, and failed half-way on a file the checkpoint in flight was
+                # writing, its error then taken for the source's: it failed under load).
+                os.rename(dest, dest.with_name("pulled"))
                 removed.append(len(committed))
             return io.BytesIO(files[item.path])
         return PayloadItem(item.path, opener, item.size, item.sha256)
@@ -447,7 +450,10 @@ def test_disk_removed_mid_run_reports_nothing_that_is_not_on_it(tmp_path: Path) 
     # Nothing reported after the removal: the checkpoints before it (none, one or two: the
     # thread stages ahead while a checkpoint waits for the disk, so on a loaded machine the
     # eighth file may be opened during the first or the second checkpoint, which then fails).
-    assert removed and len(committed) == removed[0] and removed[0] in (0, 3, 6)
+    # A checkpoint whose last write to the disk was done before the pull may still report
+    # its three files (they were on the disk, listed, when it was pulled).
+    assert removed and removed[0] in (0, 3, 6) and len(committed) - removed[0] in (0, 3)
+    assert len(committed) <= 6
     # Files opened before the disk was pulled (which depends on the order the copy
     # thread's read-backs finished in: not always the name order).
     assert len(set(committed)) == removed[0] and set(committed) <= set(order[:7]), committed
