@@ -66,6 +66,10 @@ class PayloadItem:
     # holds a regular file of that name (one listing per folder, no stat per file); its
     # size and bytes are ``verify``'s to check.
     recorded: bool = False
+    # A file the caller wrote itself into this disk's staging folder, under a name from
+    # ``Bag.staging_file`` (the run's own files, s27): listed there once durable and read
+    # back, never copied; ``size`` and ``sha256`` are what was written.
+    staged: str | None = None
 
 
 class FileOpener:
@@ -550,6 +554,8 @@ class Bag:
         """Copy one item to a staging file, hashing it and checking it against what the
         item says (no fsync: the checkpoint makes its copies durable together)."""
         state = self._state
+        if item.staged is not None:
+            return self._written(item)
         staged = state.staging_file(".part")
         if _whole(item):
             return self._stage_whole(item, item.opener.path, staged)  # type: ignore[attr-defined]
@@ -575,6 +581,32 @@ class Bag:
                 os.unlink(staged)
             raise
         return Staged(item.path, staged, sha256, size, item.ref)
+
+    def _written(self, item: PayloadItem) -> Staged:
+        """The copy a caller wrote itself into this disk's staging folder (``staged``):
+        taken as it is, to be made durable and read back like any other. A name outside
+        that folder, or anything but a regular file of the size written there, is refused
+        (the read-back then checks its bytes)."""
+        state = self._state
+        staged = item.staged or ""
+        if (os.path.dirname(staged) != os.fspath(state.staging)
+                or item.size is None or not item.sha256):
+            raise ValueError(f"{item.path}: not a file written to this disk's staging folder")
+        with state.on_disk():
+            st = os.lstat(staged)
+        if not stat.S_ISREG(st.st_mode) or st.st_size != item.size:
+            raise IntegrityFailure("backup_readback_mismatch", name=item.path)
+        return Staged(item.path, staged, item.sha256.lower(), item.size, item.ref)
+
+    def staging_file(self, suffix: str) -> str:
+        """A new name in the disk's staging folder, for a file the caller writes there
+        itself (created new: ``O_EXCL``) and hands to ``add_files`` as a ``PayloadItem``
+        with ``staged``; removed with the staging folder if never listed."""
+        return self._state.staging_file(suffix)
+
+    def on_disk(self) -> contextlib.AbstractContextManager[None]:
+        """The disk's OSErrors as one clear error (full, gone, or other)."""
+        return self._state.on_disk()
 
     def _stage_whole(self, item: PayloadItem, source: str, staged: str) -> Staged:
         """``_stage`` of a small file of the local disk: read whole (checked against the
@@ -1174,7 +1206,7 @@ def _whole(item: PayloadItem) -> bool:
     """Whether ``item`` is staged read whole (``Bag._stage_whole``; by the staging child,
     when there is one): a small file of the local disk, its size known."""
     return (isinstance(item.opener, FileOpener) and item.size is not None
-            and item.size <= _WHOLE)
+            and item.size <= _WHOLE and item.staged is None)
 
 
 # How a staged copy is opened to be read back, and what that open says of a link, a

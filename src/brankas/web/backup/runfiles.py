@@ -30,7 +30,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from brankas.core import crypto, fsutil
 from brankas.core.register.store import HashingWriter
@@ -51,22 +51,50 @@ class Written:
     path: Path
     size: int
     sha256: str
+    # Written straight into the backup disk's staging folder (``RunFiles`` ``disk``, s27):
+    # the bag lists it there, read back, instead of copying it.
+    on_disk: bool = False
 
     def item(self, payload_path: str, ref: Any = None) -> PayloadItem:
         from brankas.core.disk.bag import PayloadItem
 
         path = self.path
         return PayloadItem(payload_path, lambda: open(path, "rb"), self.size,  # noqa: SIM115
-                           self.sha256, ref)
+                           self.sha256, ref, staged=str(path) if self.on_disk else None)
+
+
+class DiskStaging(Protocol):
+    """Where a run writes the files it puts on a backup disk (``disk.bag.Bag``): new names
+    in the disk's staging folder, and the disk's errors (full, gone) made clear."""
+
+    def staging_file(self, suffix: str) -> str: ...
+
+    def on_disk(self) -> contextlib.AbstractContextManager[None]: ...
+
+
+# A file written to a backup disk is made as the bag makes its copies (``stagerproc``):
+# new (O_EXCL: nothing there is followed or replaced), with the default permissions.
+_DISK_FILE = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+              | getattr(os, "O_CLOEXEC", 0))
 
 
 class RunFiles:
     """A run's working files in ``folder`` (made private if missing); ``close`` (or the
-    end of the ``with`` block) removes them all."""
+    end of the ``with`` block) removes them all.
 
-    def __init__(self, folder: Path) -> None:
+    With ``disk`` (a backup run, s27), the files ``write`` and ``path`` make are the ones
+    the run puts on that disk (the snapshot, the registers, the control list, the audit
+    segments): they are written straight into its staging folder, encrypted and hashed on
+    the way, and the bag lists them there once they are durable and read back, instead of
+    copying them from ``folder`` (at 100,000 documents 665 MB less written to, and read
+    from, the computer's own disk, which no longer needs room for them). The spools stay
+    in ``folder``. A run that fails removes them as before; a run killed leaves them in
+    the disk's staging folder, which the next run on it clears."""
+
+    def __init__(self, folder: Path, disk: DiskStaging | None = None) -> None:
         fsutil.make_private_dir(folder)
         self.folder = folder
+        self._disk = disk
         run = uuid.uuid4().hex[:12]
         self._prefix = f"{PREFIX}{run}-"
         self._paths: list[Path] = []
@@ -91,19 +119,37 @@ class RunFiles:
             with contextlib.suppress(OSError):
                 self._lock_path.unlink()
 
+    @property
+    def on_disk(self) -> bool:
+        """Whether ``write`` and ``path`` make their files on the backup disk."""
+        return self._disk is not None
+
     def path(self, name: str) -> Path:
         """The path of the file ``name`` of this run, made by another process (the early
         audit segment, ``segmentproc``): removed with the run's files, or with them by
-        ``sweep_dead_runs`` once this run's lock is free."""
-        path = self.folder / f"{self._prefix}{name}.part"
+        ``sweep_dead_runs`` once this run's lock is free (on the disk: with its staging
+        folder)."""
+        if self._disk is not None:
+            path = Path(self._disk.staging_file(".part"))
+        else:
+            path = self.folder / f"{self._prefix}{name}.part"
         self._paths.append(path)
         return path
 
-    def _new(self, name: str) -> tuple[Path, IO[bytes]]:
+    def _new(self, name: str, *, disk: bool = False) -> tuple[Path, IO[bytes]]:
         # ``.part``: a run killed before it removes them leaves staging files that the
         # next ``brankas serve`` sweeps (``store.sweep_staging``).
-        path = self.path(name)
+        if disk and self._disk is not None:
+            path = self.path(name)
+            fd = os.open(path, _DISK_FILE, 0o666)
+            return path, os.fdopen(fd, "wb", buffering=0)
+        path = self.folder / f"{self._prefix}{name}.part"
+        self._paths.append(path)
         return path, fsutil.open_private(path, buffering=0)
+
+    def disk_errors(self) -> contextlib.AbstractContextManager[None]:
+        """The disk's errors made clear (full, gone) around what is written to it."""
+        return self._disk.on_disk() if self._disk is not None else contextlib.nullcontext()
 
     @contextlib.contextmanager
     def write(self, name: str, *, recipients: list[str] | None = None
@@ -111,18 +157,19 @@ class RunFiles:
         """Write the file ``name``: yields a binary stream and a list that holds the
         ``Written`` record once the block ends. With ``recipients`` the bytes written
         are encrypted to them on the way (age); the record describes the ciphertext."""
-        path, raw = self._new(name)
         done: list[Written] = []
-        with raw:
-            hashed = HashingWriter(raw)  # type: ignore[arg-type]
-            buffered = io.BufferedWriter(hashed, buffer_size=BUFFER)
-            if recipients:
-                with crypto.encrypting_writer(buffered, recipients) as out:
-                    yield out, done
-            else:
-                yield buffered, done
-            buffered.flush()
-        done.append(Written(path, hashed.size, hashed.hash.hexdigest()))
+        with self.disk_errors():
+            path, raw = self._new(name, disk=True)
+            with raw:
+                hashed = HashingWriter(raw)  # type: ignore[arg-type]
+                buffered = io.BufferedWriter(hashed, buffer_size=BUFFER)
+                if recipients:
+                    with crypto.encrypting_writer(buffered, recipients) as out:
+                        yield out, done
+                else:
+                    yield buffered, done
+                buffered.flush()
+        done.append(Written(path, hashed.size, hashed.hash.hexdigest(), on_disk=self.on_disk))
 
     def spool(self, name: str) -> Spool:
         path, raw = self._new(name)

@@ -262,7 +262,7 @@ def run_child(job: dict[str, Any]) -> dict[str, Any]:
     # child's, and is neither written nor removed (``main``); the watch starts once the
     # file is the child's.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
-                 0o600)
+                 int(job.get("mode", 0o600)))  # s27: on the backup disk, as its copies are
     watch = _Watch(path)
     conn, errors, param = _connect(job["database"])
     cursor = conn.cursor()

@@ -161,7 +161,9 @@ class EarlySegment:
         self.fell_back = False  # ``finish`` made the segment here: the child failed
         job = {"database": database, "query": query(), "after": after,
                "first_head": first_head, "recipients": recipients, "path": str(self.path),
-               "batch": EARLY_BATCH, "buffer": EARLY_BUFFER}
+               "batch": EARLY_BATCH, "buffer": EARLY_BUFFER,
+               # On the backup disk (s27): made as the disk's other copies are.
+               "mode": 0o666 if files.on_disk else 0o600}
         # Its errors to a file, not a pipe: the run reads the answer only at its close,
         # and a child stopped on a full pipe would never end.
         self._err = tempfile.TemporaryFile()  # noqa: SIM115 - closed by ``_reap``
@@ -250,7 +252,8 @@ class EarlySegment:
             on_disk = self.path.stat().st_size
         except OSError:
             return None
-        return runfiles.Written(self.path, size, sha) if size == on_disk else None
+        return (runfiles.Written(self.path, size, sha, on_disk=self._files.on_disk)
+                if size == on_disk else None)
 
     def _close_streams(self) -> None:
         for stream in (self.proc.stdin, self.proc.stdout):

@@ -284,7 +284,8 @@ def _copy(bag: Bag, run: BackupRun, medium: Medium, actor: User,
           on_progress: Progress | None) -> dict[str, Any]:
     processes.steady_heap()  # s26: the manifest's growing tables leave no holes in the heap
     seals = sealing.disk_seals(bag, medium)
-    with runfiles.RunFiles(brankas_settings().tmp) as files:
+    # s27: what the run puts on the disk is written straight into its staging folder.
+    with runfiles.RunFiles(brankas_settings().tmp, disk=bag) as files:
         src = _read_sources(bag, medium, seals, files, run)
         try:
             run_items = _run_folder_items(src, run)
