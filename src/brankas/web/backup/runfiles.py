@@ -21,6 +21,7 @@ before these locks (no lock file) are left to ``store.sweep_staging``.
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import json
 import os
@@ -76,6 +77,27 @@ class DiskStaging(Protocol):
 # new (O_EXCL: nothing there is followed or replaced), with the default permissions.
 _DISK_FILE = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
               | getattr(os, "O_CLOEXEC", 0))
+
+
+class _WholeWrites(io.FileIO):
+    """A file on the backup disk that takes every byte it is given or raises: a write
+    that only partly fits (the disk filling up, which Linux reports by writing less, not
+    by an error) goes on with the rest, and the disk's error (full) is then raised.
+    ``HashingWriter`` hashes and counts what it hands on, not what the file took: a
+    short write would leave a file shorter than its record (s27 review)."""
+
+    def __init__(self, fd: int) -> None:
+        super().__init__(fd, "wb", closefd=True)
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data).cast("B")
+        done = 0
+        while done < len(view):
+            n = super().write(view[done:])
+            if not n:  # nothing taken (never on a regular file): no endless loop
+                raise OSError(errno.ENOSPC, "the disk took none of the bytes written")
+            done += n
+        return done
 
 
 class RunFiles:
@@ -142,7 +164,7 @@ class RunFiles:
         if disk and self._disk is not None:
             path = self.path(name)
             fd = os.open(path, _DISK_FILE, 0o666)
-            return path, os.fdopen(fd, "wb", buffering=0)
+            return path, _WholeWrites(fd)
         path = self.folder / f"{self._prefix}{name}.part"
         self._paths.append(path)
         return path, fsutil.open_private(path, buffering=0)
