@@ -3,15 +3,18 @@ or failing disk can do to them between their writing and their listing."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 from pathlib import Path
 
+import bagit
 import pytest
 
 from brankas.core.disk import bag as bagmod
 from brankas.core.disk import format as fmt
-from brankas.core.errors import BrankasError
+from brankas.core.disk.bag import PayloadItem
+from brankas.core.errors import BrankasError, IntegrityFailure
 from brankas.web.backup import runfiles
 from tests.tmpfs import leave_free, mount_tmpfs
 
@@ -43,3 +46,27 @@ def test_a_file_cut_short_by_a_full_disk_is_a_full_disk(tmp_path: Path) -> None:
     finally:
         subprocess.run(["umount", str(mnt)], check=False)
 
+
+def test_a_written_file_is_read_back_even_where_copies_are_not(tmp_path: Path) -> None:
+    """``add_files(verify_after_write=False)`` skips the read-back of the copies the bag
+    makes itself (it hashed their source); a file the caller wrote into the staging folder
+    was never read by the bag at all: its bytes are still read back before it is listed,
+    and one rewritten with other bytes of the same size is refused."""
+    data = b"isi daftar kontrol\n" * 40
+    digest = hashlib.sha256(data).hexdigest()
+    dest = tmp_path / "disk"
+    with _open(dest) as bag:
+        name = bag.staging_file(".part")
+        with open(name, "xb") as fh:
+            fh.write(data[:-1] + b"?")  # not the bytes hashed: the same size
+        with pytest.raises(IntegrityFailure) as info:
+            bag.add_files([PayloadItem("arsip/k.csv", _unused, len(data), digest,
+                                       staged=name)], verify_after_write=False)
+        assert info.value.code == "backup_readback_mismatch"
+        assert not bag.has("arsip/k.csv")
+    assert _staging_left(dest) == []
+    bagit.Bag(str(dest)).validate()
+
+
+def _unused():  # type: ignore[no-untyped-def]
+    raise AssertionError("a file written on the disk is never read from its source")

@@ -118,6 +118,10 @@ class Bag:
         # paths listed since are those after it in the listing (a dict: in the order
         # listed), not a list of 100,000 planned names held through the copy.
         self._folded_from = 0
+        # The staging names of the files callers wrote themselves (``PayloadItem.staged``):
+        # read back before they are listed even without ``verify_after_write`` (the bag
+        # never read their bytes; s27 review).
+        self._written_names: set[str] = set()
 
     @property
     def dest(self) -> Path:
@@ -596,6 +600,7 @@ class Bag:
             st = os.lstat(staged)
         if not stat.S_ISREG(st.st_mode) or st.st_size != item.size:
             raise IntegrityFailure("backup_readback_mismatch", name=item.path)
+        self._written_names.add(staged)
         return Staged(item.path, staged, item.sha256.lower(), item.size, item.ref)
 
     def staging_file(self, suffix: str) -> str:
@@ -1018,21 +1023,26 @@ class _Checkpoints:
             if batch:
                 top_up()
                 bag._make_durable(batch)
-            if batch and self._verify:
+            # Without ``verify``, still the files callers wrote themselves: the bag never
+            # read their bytes (s27 review).
+            checked = (batch if self._verify
+                       else [s for s in batch if s.staged in bag._written_names])
+            if checked:
                 feed = self.feed
                 reads = [self.pool.submit(bag._read_back_batch, part) if feed is None
                          else feed.thread.submit(bag._read_back_batch_child, feed.child, part)
-                         for part in _slices(batch, _BATCH_FILES if feed is None else _BATCH_CHILD)]
+                         for part in _slices(checked,
+                                             _BATCH_FILES if feed is None else _BATCH_CHILD)]
                 top_up()  # queued behind the read-back
                 self._list_held()  # while the copies are read back
                 results = [problem for read in reads for problem in read.result()]
-                good = [s for s, problem in zip(batch, results, strict=True) if problem is None]
-                bad = [s for s, problem in zip(batch, results, strict=True) if problem]
+                bad = [s for s, problem in zip(checked, results, strict=True) if problem]
                 failed = next((p for p in results if p is not None), None)
                 if _disk_gone(failed):
                     raise failed  # nothing of this checkpoint is listed on a disk gone
                 bag._discard(bad)
-                batch = good
+                refused = {id(s) for s in bad}
+                batch = [s for s in batch if id(s) not in refused]
             else:
                 self._list_held()
             if hold and failed is None and batch and self.feed is not None:
