@@ -70,3 +70,90 @@ def test_a_written_file_is_read_back_even_where_copies_are_not(tmp_path: Path) -
 
 def _unused():  # type: ignore[no-untyped-def]
     raise AssertionError("a file written on the disk is never read from its source")
+
+
+@pytest.mark.parametrize("which", ["database.json.age", "register-lengkap.csv.age",
+                                   "daftar-kontrol.csv", ".jsonl.age"])
+def test_the_disk_filling_up_under_each_run_file(
+        office, tmp_path: Path, monkeypatch, which: str) -> None:  # type: ignore[no-untyped-def]
+    """A real disk (tmpfs) left with a few pages free just before the run writes one of its
+    own files there: ``backup_disk_full``, a bag that validates, nothing of the run left
+    in either staging folder; the disk given room again, the next run completes."""
+    from brankas.web.audit.services import audit_record
+    from brankas.web.backup.services import backup_run
+    from tests.web.backup.test_services import register
+
+    for i in range(3):
+        register(office, f"Surat nomor {i}")
+    for i in range(400):
+        audit_record(actor="operator", action="document.open", target=f"K-{i:040d}")
+    mnt = tmp_path / "mnt"
+    mount_tmpfs(mnt, "4m")
+    try:
+        real = runfiles.RunFiles.write
+        filled: list[str] = []
+
+        def write(self, name, **kwargs):  # type: ignore[no-untyped-def]
+            if name.endswith(which) and not filled:
+                filled.append(name)
+                leave_free(mnt, 2)
+            return real(self, name, **kwargs)
+
+        monkeypatch.setattr(runfiles.RunFiles, "write", write)
+        dest = mnt / "disk"
+        with pytest.raises(BrankasError) as info:
+            backup_run(actor=office.users["operator"], dest=dest)
+        assert filled, "the file was never written"
+        assert info.value.code == "backup_disk_full", info.value
+        if (dest / "bagit.txt").exists():
+            bagit.Bag(str(dest)).validate()
+        assert _staging_left(dest) == []
+        assert not [p.name for p in (office.home / "tmp").iterdir()
+                    if p.name.startswith("backup-")]
+        (mnt / "filler").unlink()
+        monkeypatch.setattr(runfiles.RunFiles, "write", real)
+        assert backup_run(actor=office.users["operator"], dest=dest).run.status == "completed"
+        bagit.Bag(str(dest)).validate()
+        assert _staging_left(dest) == []
+    finally:
+        subprocess.run(["umount", str(mnt)], check=False)
+
+
+@pytest.mark.parametrize("which", ["database.json.age", "register-biasa.csv",
+                                   "daftar-kontrol.json", ".jsonl.age"])
+def test_the_disk_pulled_while_a_run_file_is_written(
+        office, tmp_path: Path, monkeypatch, which: str) -> None:  # type: ignore[no-untyped-def]
+    """The disk pulled (its folder renamed at once) while the run writes one of its own
+    files there: ``backup_disk_gone``, never a traceback; plugged back, the next run sweeps
+    what the pulled one left, completes, and the bag validates."""
+    import contextlib
+
+    from brankas.web.backup.services import backup_run
+    from tests.web.backup.test_services import register
+
+    for i in range(3):
+        register(office, f"Surat nomor {i}")
+    dest, away = tmp_path / "disk", tmp_path / "pulled"
+    real = runfiles.RunFiles.write
+    pulled: list[str] = []
+
+    @contextlib.contextmanager
+    def write(self, name, **kwargs):  # type: ignore[no-untyped-def]
+        with real(self, name, **kwargs) as (out, done):
+            out.write(b"x" * 10)
+            if name.endswith(which) and not pulled:
+                pulled.append(name)
+                os.rename(dest, away)
+            yield out, done
+
+    monkeypatch.setattr(runfiles.RunFiles, "write", write)
+    with pytest.raises(BrankasError) as info:
+        backup_run(actor=office.users["operator"], dest=dest)
+    assert pulled
+    assert info.value.code == "backup_disk_gone", info.value
+    assert not [p.name for p in (office.home / "tmp").iterdir() if p.name.startswith("backup-")]
+    os.rename(away, dest)
+    monkeypatch.setattr(runfiles.RunFiles, "write", real)
+    assert backup_run(actor=office.users["operator"], dest=dest).run.status == "completed"
+    bagit.Bag(str(dest)).validate()
+    assert _staging_left(dest) == []
