@@ -157,3 +157,18 @@ def test_the_disk_pulled_while_a_run_file_is_written(
     assert backup_run(actor=office.users["operator"], dest=dest).run.status == "completed"
     bagit.Bag(str(dest)).validate()
     assert _staging_left(dest) == []
+
+
+def test_a_name_already_taken_on_the_disk_is_never_removed(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The run's new file cannot be made (``O_EXCL``: its name already holds a file, on a
+    disk that is hostile input): the run fails, and its close does not remove the file
+    that was there (it never was the run's)."""
+    dest = tmp_path / "disk"
+    with _open(dest) as bag:
+        theirs = Path(bag.staging_file(".part"))
+        theirs.write_bytes(b"not the run's")
+        monkeypatch.setattr(bag, "staging_file", lambda suffix: str(theirs))
+        with runfiles.RunFiles(tmp_path / "home-tmp", disk=bag) as files, \
+                pytest.raises(BrankasError), files.write("daftar-kontrol.csv") as (out, _):
+            out.write(b"x")
+        assert theirs.read_bytes() == b"not the run's"

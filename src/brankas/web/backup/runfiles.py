@@ -162,8 +162,11 @@ class RunFiles:
         # ``.part``: a run killed before it removes them leaves staging files that the
         # next ``brankas serve`` sweeps (``store.sweep_staging``).
         if disk and self._disk is not None:
-            path = self.path(name)
+            path = Path(self._disk.staging_file(".part"))
+            # Removed at the close only once made here: a name that already held a file
+            # (``O_EXCL`` refused it) is not the run's to remove (s27 review).
             fd = os.open(path, _DISK_FILE, 0o666)
+            self._paths.append(path)
             return path, _WholeWrites(fd)
         path = self.folder / f"{self._prefix}{name}.part"
         self._paths.append(path)
