@@ -172,3 +172,58 @@ def test_a_name_already_taken_on_the_disk_is_never_removed(tmp_path: Path, monke
                 pytest.raises(BrankasError), files.write("daftar-kontrol.csv") as (out, _):
             out.write(b"x")
         assert theirs.read_bytes() == b"not the run's"
+
+
+@pytest.mark.parametrize("fault", ["disk full", "child killed"])
+def test_the_segment_child_writing_on_the_disk_failing(
+        transactional_db, office, tmp_path: Path, monkeypatch, fault: str) -> None:  # type: ignore[no-untyped-def]
+    """The audit segment's child writes on the disk (s27). The disk full as it starts: a
+    clear ``backup_disk_full``, the child stopped, nothing of it left on the disk. The child
+    killed: the run makes the segment itself, on the disk, and completes. Either way the
+    bag validates, the staging folder holds only its lock, and a next run completes."""
+    import signal
+
+    from brankas.web.audit.services import audit_record
+    from brankas.web.backup import segments
+    from brankas.web.backup.services import backup_run
+
+    for i in range(300):
+        audit_record(actor="operator", action="document.open", target=f"K-{i:060d}")
+    mnt = tmp_path / "mnt"
+    mount_tmpfs(mnt, "4m")
+    made: list[segments.EarlySegment] = []
+    real = segments.EarlySegment
+
+    class Faulty(real):  # type: ignore[misc, valid-type]
+        def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+            if fault == "disk full":
+                leave_free(mnt, 0)
+            super().__init__(*args, **kwargs)
+            made.append(self)
+            if fault == "child killed":
+                self.proc.send_signal(signal.SIGKILL)
+
+    monkeypatch.setattr(segments, "EARLY_ENTRIES", 1)
+    monkeypatch.setattr(segments, "EarlySegment", Faulty)
+    dest = mnt / "disk"
+    try:
+        if fault == "disk full":
+            with pytest.raises(BrankasError) as info:
+                backup_run(actor=office.users["operator"], dest=dest)
+            assert info.value.code == "backup_disk_full", info.value
+            (mnt / "filler").unlink()
+        else:
+            assert backup_run(actor=office.users["operator"], dest=dest).run.status == "completed"
+            assert made[0].fell_back
+        assert made and made[0].proc.returncode is not None
+        if (dest / "bagit.txt").exists():
+            bagit.Bag(str(dest)).validate()
+        assert _staging_left(dest) == []
+        assert not [p.name for p in (office.home / "tmp").iterdir()
+                    if p.name.startswith("backup-")]
+        monkeypatch.setattr(segments, "EarlySegment", real)
+        assert backup_run(actor=office.users["operator"], dest=dest).run.status == "completed"
+        bagit.Bag(str(dest)).validate()
+        assert _staging_left(dest) == []
+    finally:
+        subprocess.run(["umount", str(mnt)], check=False)
