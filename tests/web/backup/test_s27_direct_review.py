@@ -227,3 +227,31 @@ def test_the_segment_child_writing_on_the_disk_failing(
         assert _staging_left(dest) == []
     finally:
         subprocess.run(["umount", str(mnt)], check=False)
+
+
+def test_an_error_of_the_computers_own_is_not_the_disks(
+        office, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """While the run writes its control list on the disk, the list it reads it from (in
+    ``BRANKAS_HOME/tmp``) is found missing: that is not "the backup disk cannot be reached
+    any more" (the disk is there, and fine); the run fails, nothing is left of it, and the
+    next run completes."""
+    from brankas.web.backup import registers
+    from brankas.web.backup.services import backup_run
+    from tests.web.backup.test_services import register
+
+    register(office, "Surat")
+    real = registers.control_write
+
+    def broken(out_csv, out_json, control, carried):  # type: ignore[no-untyped-def]
+        carried.path.unlink()  # the computer's own file, gone
+        return real(out_csv, out_json, control, carried)
+
+    monkeypatch.setattr(registers, "control_write", broken)
+    dest = tmp_path / "disk"
+    with pytest.raises(FileNotFoundError):
+        backup_run(actor=office.users["operator"], dest=dest)
+    assert _staging_left(dest) == []
+    assert not [p.name for p in (office.home / "tmp").iterdir() if p.name.startswith("backup-")]
+    monkeypatch.setattr(registers, "control_write", real)
+    assert backup_run(actor=office.users["operator"], dest=dest).run.status == "completed"
+    bagit.Bag(str(dest)).validate()

@@ -28,7 +28,7 @@ import os
 import sys
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol
@@ -84,12 +84,20 @@ class _WholeWrites(io.FileIO):
     that only partly fits (the disk filling up, which Linux reports by writing less, not
     by an error) goes on with the rest, and the disk's error (full) is then raised.
     ``HashingWriter`` hashes and counts what it hands on, not what the file took: a
-    short write would leave a file shorter than its record (s27 review)."""
+    short write would leave a file shorter than its record (s27 review). Its own
+    OSErrors, and only those, are the disk's (``errors``: full, gone): one of the
+    computer's, met by the code that writes, stays what it is."""
 
-    def __init__(self, fd: int) -> None:
+    def __init__(self, fd: int, errors: Callable[[], contextlib.AbstractContextManager[None]]
+                 ) -> None:
         super().__init__(fd, "wb", closefd=True)
+        self._errors = errors
 
     def write(self, data: Any) -> int:
+        with self._errors():
+            return self._write_all(data)
+
+    def _write_all(self, data: Any) -> int:
         view = memoryview(data).cast("B")
         done = 0
         while done < len(view):
@@ -98,6 +106,11 @@ class _WholeWrites(io.FileIO):
                 raise OSError(errno.ENOSPC, "the disk took none of the bytes written")
             done += n
         return done
+
+    def close(self) -> None:
+        if not self.closed:
+            with self._errors():
+                super().close()
 
 
 class RunFiles:
@@ -165,16 +178,13 @@ class RunFiles:
             path = Path(self._disk.staging_file(".part"))
             # Removed at the close only once made here: a name that already held a file
             # (``O_EXCL`` refused it) is not the run's to remove (s27 review).
-            fd = os.open(path, _DISK_FILE, 0o666)
+            with self._disk.on_disk():
+                fd = os.open(path, _DISK_FILE, 0o666)
             self._paths.append(path)
-            return path, _WholeWrites(fd)
+            return path, _WholeWrites(fd, self._disk.on_disk)
         path = self.folder / f"{self._prefix}{name}.part"
         self._paths.append(path)
         return path, fsutil.open_private(path, buffering=0)
-
-    def disk_errors(self) -> contextlib.AbstractContextManager[None]:
-        """The disk's errors made clear (full, gone) around what is written to it."""
-        return self._disk.on_disk() if self._disk is not None else contextlib.nullcontext()
 
     @contextlib.contextmanager
     def write(self, name: str, *, recipients: list[str] | None = None
@@ -183,17 +193,19 @@ class RunFiles:
         ``Written`` record once the block ends. With ``recipients`` the bytes written
         are encrypted to them on the way (age); the record describes the ciphertext."""
         done: list[Written] = []
-        with self.disk_errors():
-            path, raw = self._new(name, disk=True)
-            with raw:
-                hashed = HashingWriter(raw)  # type: ignore[arg-type]
-                buffered = io.BufferedWriter(hashed, buffer_size=BUFFER)
-                if recipients:
-                    with crypto.encrypting_writer(buffered, recipients) as out:
-                        yield out, done
-                else:
-                    yield buffered, done
-                buffered.flush()
+        # The disk's errors (full, gone) are made clear where its file is made and written
+        # (``_WholeWrites``), not around the block: an OSError of the computer's own (a
+        # list read from ``folder``) is not the backup disk's (s27 review).
+        path, raw = self._new(name, disk=True)
+        with raw:
+            hashed = HashingWriter(raw)  # type: ignore[arg-type]
+            buffered = io.BufferedWriter(hashed, buffer_size=BUFFER)
+            if recipients:
+                with crypto.encrypting_writer(buffered, recipients) as out:
+                    yield out, done
+            else:
+                yield buffered, done
+            buffered.flush()
         done.append(Written(path, hashed.size, hashed.hash.hexdigest(), on_disk=self.on_disk))
 
     def spool(self, name: str) -> Spool:
