@@ -137,6 +137,15 @@ def test_a_written_file_outside_the_staging_folder_or_not_as_written_is_never_li
         with pytest.raises(ValueError, match="staging folder"):
             bag.add_files([PayloadItem("arsip/a.pdf", _unused, len(data), digest,
                                        staged=str(outside))])
+        # Nor the staging folder's own files (its lock), nor a name this open never gave.
+        lock = tmp_path / "disk" / fmt.STAGING / fmt.LOCK
+        lock_bytes = lock.read_bytes()
+        for name in (str(lock), str(lock.with_name("other-00000001.part"))):
+            with pytest.raises(ValueError, match="staging folder"):
+                bag.add_files([PayloadItem("arsip/b.pdf", _unused, len(lock_bytes),
+                                           hashlib.sha256(lock_bytes).hexdigest(),
+                                           staged=name)])
+        assert lock.read_bytes() == lock_bytes and not bag.has("arsip/b.pdf")
 
         def written(body: bytes) -> str:
             name = bag.staging_file(".part")

@@ -593,7 +593,7 @@ class Bag:
         (the read-back then checks its bytes)."""
         state = self._state
         staged = item.staged or ""
-        if (os.path.dirname(staged) != os.fspath(state.staging)
+        if (not state.is_staging_file(staged)
                 or item.size is None or not item.sha256):
             raise ValueError(f"{item.path}: not a file written to this disk's staging folder")
         with state.on_disk():

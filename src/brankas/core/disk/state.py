@@ -211,6 +211,12 @@ class BagState:
     def staging_name(self, suffix: str) -> Path:
         return self.staging / f"{self._prefix}-{next(self._counter):08d}{suffix}"
 
+    def is_staging_file(self, path: str) -> bool:
+        """Whether ``path`` is a name ``staging_file`` gave in this open of the bag (never
+        the staging folder's lock or journal, nor a name of an earlier run)."""
+        folder, name = os.path.split(path)
+        return folder == self._staging_text and name.startswith(f"{self._prefix}-")
+
     def staging_file(self, suffix: str) -> str:
         """``staging_name`` as text (a staged copy's name, held until its checkpoint)."""
         return os.path.join(self._staging_text, f"{self._prefix}-{next(self._counter):08d}{suffix}")
