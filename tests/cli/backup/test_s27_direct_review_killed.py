@@ -8,14 +8,13 @@ completes, and leaves nothing staged but the disk's lock and nothing of a run in
 from __future__ import annotations
 
 import os
-import signal
 
 import pytest
 
 from brankas.core.disk import format as fmt
 from tests.cli.backup.conftest import Office
-from tests.conftest import PASSWORDS
-from tests.hostile_disk import forkcli, harness
+from tests.cli.backup.killing import killed_backup
+from tests.hostile_disk import forkcli
 
 pytestmark = [pytest.mark.skipif(not forkcli.available(), reason="SIGKILL and fork are POSIX"),
               pytest.mark.slow]
@@ -45,13 +44,7 @@ runfiles.RunFiles.write = write
                                    "daftar-kontrol.csv"])
 def test_a_run_killed_while_writing_a_run_file_on_the_disk(office: Office, which: str) -> None:
     office.register("penerimaan", "biasa", f"Surat {which}")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BRANKAS_")}
-    env.update({"BRANKAS_HOME": str(office.home), "BRANKAS_LANG": "en",
-                "BRANKAS_USER": "operator", "BRANKAS_PASSWORD": PASSWORDS["operator"],
-                "BRANKAS_TEST_FILE": which, forkcli.PRELUDE: PRELUDE})
-    code, _, err, hung = harness._commands().run(
-        ["backup", str(office.disk), "--json"], env, office.base, 300, on_hang=lambda: None)
-    assert not hung and code == -signal.SIGKILL, (code, err[-2000:])
+    killed_backup(office, PRELUDE, BRANKAS_TEST_FILE=which)
     staging = office.disk / fmt.STAGING
     left = [p for p in staging.iterdir() if p.name != fmt.LOCK]
     assert left, "the killed run wrote nothing on the disk"

@@ -11,14 +11,13 @@ of the fork server's (tests/hostile_disk/forkcli.py: no interpreter and Django s
 from __future__ import annotations
 
 import os
-import signal
 
 import pytest
 
 from brankas.core.disk import segments as segs
 from tests.cli.backup.conftest import Office, manifest
-from tests.conftest import PASSWORDS
-from tests.hostile_disk import forkcli, harness
+from tests.cli.backup.killing import killed_backup
+from tests.hostile_disk import forkcli
 
 pytestmark = [pytest.mark.skipif(not forkcli.available(), reason="SIGKILL and fork are POSIX"),
               pytest.mark.slow]
@@ -73,13 +72,7 @@ else:
 
 
 def _killed_run(office: Office, point: str) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BRANKAS_")}
-    env.update({"BRANKAS_HOME": str(office.home), "BRANKAS_LANG": "en",
-                "BRANKAS_USER": "operator", "BRANKAS_PASSWORD": PASSWORDS["operator"],
-                "BRANKAS_TEST_POINT": point, forkcli.PRELUDE: PRELUDE})
-    code, _, err, hung = harness._commands().run(
-        ["backup", str(office.disk), "--json"], env, office.base, 300, on_hang=lambda: None)
-    assert not hung and code == -signal.SIGKILL, (point, code, err[-2000:])
+    killed_backup(office, PRELUDE, BRANKAS_TEST_POINT=point)
 
 
 def _sealed_ranges(office: Office) -> list[tuple[int, int]]:
