@@ -164,10 +164,15 @@ class RunFiles:
         audit segment, ``segmentproc``): removed with the run's files, or with them by
         ``sweep_dead_runs`` once this run's lock is free (on the disk: with its staging
         folder)."""
-        if self._disk is not None:
-            path = Path(self._disk.staging_file(".part"))
-        else:
-            path = self.folder / f"{self._prefix}{name}.part"
+        if self._disk is None:
+            return self._home(name)
+        path = Path(self._disk.staging_file(".part"))
+        self._paths.append(path)
+        return path
+
+    def _home(self, name: str) -> Path:
+        """A new path of this run's in ``folder``, removed at the close."""
+        path = self.folder / f"{self._prefix}{name}.part"
         self._paths.append(path)
         return path
 
@@ -182,8 +187,7 @@ class RunFiles:
                 fd = os.open(path, _DISK_FILE, 0o666)
             self._paths.append(path)
             return path, _WholeWrites(fd, self._disk.on_disk)
-        path = self.folder / f"{self._prefix}{name}.part"
-        self._paths.append(path)
+        path = self._home(name)
         return path, fsutil.open_private(path, buffering=0)
 
     @contextlib.contextmanager
