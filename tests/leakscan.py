@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 CHUNK = 1 << 20
@@ -15,13 +16,53 @@ CHUNK = 1 << 20
 SHARED_TEMP = tuple(dict.fromkeys((Path("/tmp"), Path("/var/tmp"), Path(tempfile.gettempdir()))))
 
 
-def file_contains(path: Path, marker: bytes) -> bool:
-    tail = b""
+def held_files() -> dict[tuple[int, int], int]:
+    """The files this process holds open, by (device, inode): their descriptor.
+
+    A file this process has open is read through that descriptor (``os.pread``), never
+    opened and closed again: closing any descriptor of a file drops every POSIX lock the
+    process holds on it, and SQLite's locks on its database and its ``-shm`` (the WAL
+    index, which it maps in memory) are such locks. A scan of /tmp that opened this
+    process's own test database let another process (the backup's segment child) find the
+    index unlocked, reset it (``ftruncate`` to 3 bytes), and this process died of SIGBUS
+    reading its mapping (s28). ``/dev/fd`` lists the descriptors on Linux and macOS; where
+    there is none (Windows, whose locks are not dropped so), nothing is held."""
+    try:
+        names = os.listdir("/dev/fd")
+    except OSError:
+        return {}
+    held: dict[tuple[int, int], int] = {}
+    for name in names:
+        try:
+            fd = int(name)
+            st = os.fstat(fd)
+        except (ValueError, OSError):
+            continue  # the listing's own descriptor, closed by now
+        held.setdefault((st.st_dev, st.st_ino), fd)
+    return held
+
+
+def _chunks(path: Path, held: dict[tuple[int, int], int]) -> Iterator[bytes]:
+    st = os.stat(path, follow_symlinks=False)
+    fd = held.get((st.st_dev, st.st_ino))
+    if fd is not None:
+        offset = 0
+        while chunk := os.pread(fd, CHUNK, offset):
+            yield chunk
+            offset += len(chunk)
+        return
     with open(path, "rb") as fh:
         while chunk := fh.read(CHUNK):
-            if marker in tail + chunk:
-                return True
-            tail = chunk[-len(marker):]
+            yield chunk
+
+
+def file_contains(path: Path, marker: bytes,
+                  held: dict[tuple[int, int], int] | None = None) -> bool:
+    tail = b""
+    for chunk in _chunks(path, held_files() if held is None else held):
+        if marker in tail + chunk:
+            return True
+        tail = chunk[-len(marker):]
     return False
 
 
@@ -36,6 +77,7 @@ def scan_for(marker: bytes, roots: list[Path] | tuple[Path, ...], *,
     folder's listing, so a file costs one ``stat`` (its time, with ``since``) and no Path
     object until it is read: a shared /tmp holds a quarter of a million files here."""
     excluded = [str(x) for x in exclude]
+    held = held_files()
     hits: list[Path] = []
     for root in roots:
         pending = [str(root)]
@@ -59,7 +101,7 @@ def scan_for(marker: bytes, roots: list[Path] | tuple[Path, ...], *,
                         if since is not None and entry.stat(
                                 follow_symlinks=False).st_mtime < since:
                             continue
-                        if file_contains(Path(entry.path), marker):
+                        if file_contains(Path(entry.path), marker, held):
                             hits.append(Path(entry.path))
                     except OSError:  # vanished, unreadable…
                         continue
