@@ -64,7 +64,10 @@ real_start = instance.start
 
 
 def patch():
-    import time
+    from pathlib import Path
+
+    sys.path.append(os.environ["REVIEW_ROOT"])  # the children's import path (child_env)
+    from tests.web.backup.segment_pausing import paused
 
     from brankas.web.backup import segments, services
 
@@ -72,13 +75,8 @@ def patch():
     real_init = segments.EarlySegment.__init__
     made = []
 
-    def catch(child):  # frozen once part of its file is written, watched from its start
-        for _ in range(30000):
-            if child.path.exists() and child.path.stat().st_size > 0:
-                break
-            time.sleep(0.001)
-        with contextlib.suppress(ProcessLookupError):  # (gone: ALIVE False says so)
-            os.kill(child.proc.pid, signal.SIGSTOP)
+    def catch(child):  # the child stops itself part-way (s28: ``segment_pausing``)
+        paused(Path(os.environ["TEST_SEGMENT_PAUSED"]), 30)
 
     def init(self, *args, **kwargs):
         real_init(self, *args, **kwargs)
@@ -107,8 +105,11 @@ def patch():
     copy = services._copy_payload
     if point in ("parent", "child"):  # once the child has written part of its file
         # s24: the child no longer waits for the close: small pieces (more of them, each
-        # a query) keep it writing long enough to be caught half-way.
+        # a query). s28: it stops itself after 200 of its 600 pieces
+        # (``segment_pausing``); a thread of the run watching its file grow came too
+        # late on a loaded machine (the child had written it all and ended).
         segments.EARLY_BATCH = 5
+        segments.CHILD_MODULE = "tests.web.backup.segment_pausing"
         if point == "child":  # 3,000 entries run the same code as 20,000
             segments.EARLY_ENTRIES = 1
 
@@ -150,13 +151,18 @@ runpy.run_module("brankas", run_name="__main__")
 """
 
 
-def _child(office: Office, *args: str) -> subprocess.CompletedProcess[str]:
+def _env(office: Office, point: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRANKAS_")}
     env.update({"BRANKAS_HOME": str(office.home), "BRANKAS_LANG": "en",
                 "BRANKAS_USER": "operator", "BRANKAS_PASSWORD": PASSWORDS["operator"],
-                "REVIEW_CHILD": CHILD})
-    return subprocess.run([sys.executable, "-c", CHILD, *args], env=env, cwd=office.base,
-                          capture_output=True, text=True, timeout=600, check=False)
+                "REVIEW_CHILD": CHILD, "REVIEW_ROOT": str(Path(__file__).parents[3]),
+                "TEST_SEGMENT_PAUSED": str(office.base / f"paused-{point}")})
+    return env
+
+
+def _child(office: Office, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", CHILD, *args], env=_env(office, args[0]),
+                          cwd=office.base, capture_output=True, text=True, timeout=600, check=False)
 
 
 def _sealed_ranges(office: Office) -> list[tuple[int, int]]:
@@ -313,10 +319,7 @@ def test_two_early_segment_runs_at_once_to_two_disks_each_complete(office: Offic
     assert r.returncode == 0, r.stderr[-2000:]
     r = _child(office, "fill", "30")  # the threshold lowered: the same code, cheaply
     assert r.returncode == 0, r.stderr[-2000:]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BRANKAS_")}
-    env.update({"BRANKAS_HOME": str(office.home), "BRANKAS_LANG": "en",
-                "BRANKAS_USER": "operator", "BRANKAS_PASSWORD": PASSWORDS["operator"],
-                "REVIEW_CHILD": CHILD})
+    env = _env(office, "during-low")
     procs = [subprocess.Popen([sys.executable, "-c", CHILD, "during-low", str(disk)], env=env,
                               cwd=office.base, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)

@@ -8,9 +8,7 @@ open)."""
 from __future__ import annotations
 
 import hashlib
-import signal
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -21,6 +19,7 @@ from brankas.web.audit.services import audit_record
 from brankas.web.backup import sealing, segments
 from brankas.web.backup.models import BackupRun
 from brankas.web.backup.services import backup_run
+from tests.web.backup import segment_pausing
 from tests.web.backup.test_s23_early_segment import _seal_statement, early  # noqa: F401
 
 
@@ -61,21 +60,15 @@ def test_the_childs_failure_or_its_kill_mid_segment_leaves_the_segment_to_the_cl
                                   detail={"i": i, "t": "x" * 200}) for i in range(3000)])
     monkeypatch.setattr(segments, "EARLY_BATCH", 5)
     monkeypatch.setattr(segments, "STALL_SECONDS", 0.5)
+    marker = tmp_path / "paused"
     if how == "fails":
         monkeypatch.setattr(segments, "CHILD_MODULE", "brankas.web.backup.no_such_module")
-    elif hasattr(signal, "SIGSTOP"):
-        # The child held (stopped) from its start until the copy's first progress: on a
-        # loaded machine it could otherwise finish its whole file before the run reached
-        # the copy, and there was nothing left to kill or stop mid-segment (it failed so
-        # in a loaded `make test`, s27).
-        recorded = segments.EarlySegment
-
-        class Held(recorded):  # type: ignore[misc, valid-type]
-            def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
-                super().__init__(*args, **kwargs)
-                self.proc.send_signal(signal.SIGSTOP)
-
-        monkeypatch.setattr(segments, "EarlySegment", Held)
+    else:
+        # The child stops itself after 200 of its 600 pieces (s28, ``segment_pausing``):
+        # the test stopping it once its file had grown came too late on a loaded machine
+        # (it had written its whole file and ended), as did holding it until the copy.
+        monkeypatch.setattr(segments, "CHILD_MODULE", "tests.web.backup.segment_pausing")
+        monkeypatch.setenv("TEST_SEGMENT_PAUSED", str(marker))
     sizes: list[int] = []
     alive: list[bool] = []
     rescue: list[threading.Timer] = []
@@ -85,16 +78,8 @@ def test_the_childs_failure_or_its_kill_mid_segment_leaves_the_segment_to_the_cl
         if how == "fails" or sizes:
             return
         child = early[0]
-        if hasattr(signal, "SIGCONT"):
-            child.proc.send_signal(signal.SIGCONT)  # held since its start (above)
-        for _ in range(20000):  # up to 20 s: the child started and wrote part of its file
-            size = child.path.stat().st_size if child.path.exists() else 0
-            if size or child.proc.poll() is not None:
-                break
-            time.sleep(0.001)
-        if hasattr(signal, "SIGSTOP"):  # frozen where it is (a no-op once it ended)
-            child.proc.send_signal(signal.SIGSTOP)
-        sizes.append(size)
+        assert segment_pausing.paused(marker, 60), "the child never reached its pause"
+        sizes.append(child.path.stat().st_size if child.path.exists() else 0)
         alive.append(child.proc.poll() is None)
         if how == "stopped":  # left stopped: the run must not wait for it for ever
             def kill() -> None:
