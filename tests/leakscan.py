@@ -42,7 +42,9 @@ def held_files() -> dict[tuple[int, int], int]:
     return held
 
 
-def _chunks(path: Path, held: dict[tuple[int, int], int]) -> Iterator[bytes]:
+def read_chunks(path: Path | str, held: dict[tuple[int, int], int]) -> Iterator[bytes]:
+    """The bytes of the file ``path`` in pieces of ``CHUNK``, read through this process's
+    own descriptor when it holds the file open (``held_files``)."""
     st = os.stat(path, follow_symlinks=False)
     fd = held.get((st.st_dev, st.st_ino))
     if fd is not None:
@@ -59,7 +61,7 @@ def _chunks(path: Path, held: dict[tuple[int, int], int]) -> Iterator[bytes]:
 def file_contains(path: Path, marker: bytes,
                   held: dict[tuple[int, int], int] | None = None) -> bool:
     tail = b""
-    for chunk in _chunks(path, held_files() if held is None else held):
+    for chunk in read_chunks(path, held_files() if held is None else held):
         if marker in tail + chunk:
             return True
         tail = chunk[-len(marker):]
