@@ -31,11 +31,15 @@ def held_files() -> dict[tuple[int, int], int]:
         names = os.listdir("/dev/fd")
     except OSError:
         return {}
+    import fcntl  # POSIX, as /dev/fd is
+
     held: dict[tuple[int, int], int] = {}
     for name in names:
         try:
             fd = int(name)
             st = os.fstat(fd)
+            if fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_WRONLY:
+                continue  # not readable through it (SQLite's are read-write): opened anew
         except (ValueError, OSError):
             continue  # the listing's own descriptor, closed by now
         held.setdefault((st.st_dev, st.st_ino), fd)

@@ -62,3 +62,11 @@ def test_a_scan_still_reads_files_it_does_not_hold(tmp_path: Path) -> None:
     (tmp_path / "a" / "bocor.txt").write_bytes(b"x" * ((1 << 20) - 3) + b"PENANDA" + b"y" * 10)
     (tmp_path / "bersih.txt").write_bytes(b"tidak ada")
     assert scan_for(b"PENANDA", [tmp_path]) == [tmp_path / "a" / "bocor.txt"]
+
+
+def test_a_file_this_process_writes_through_a_write_only_descriptor_is_still_read(
+        tmp_path: Path) -> None:
+    path = tmp_path / "log.txt"
+    with open(path, "wb", buffering=0) as fh:  # held open, write-only, by this process
+        fh.write(b"awal PENANDA-TULIS akhir")
+        assert scan_for(b"PENANDA-TULIS", [tmp_path]) == [path]
