@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 CHUNK = 1 << 20
@@ -16,60 +15,68 @@ CHUNK = 1 << 20
 SHARED_TEMP = tuple(dict.fromkeys((Path("/tmp"), Path("/var/tmp"), Path(tempfile.gettempdir()))))
 
 
-def held_files() -> dict[tuple[int, int], int]:
-    """The files this process holds open, by (device, inode): their descriptor.
-
-    A file this process has open is read through that descriptor (``os.pread``), never
-    opened and closed again: closing any descriptor of a file drops every POSIX lock the
-    process holds on it, and SQLite's locks on its database and its ``-shm`` (the WAL
-    index, which it maps in memory) are such locks. A scan of /tmp that opened this
-    process's own test database let another process (the backup's segment child) find the
-    index unlocked, reset it (``ftruncate`` to 3 bytes), and this process died of SIGBUS
-    reading its mapping (s28). ``/dev/fd`` lists the descriptors on Linux and macOS; where
-    there is none (Windows, whose locks are not dropped so), nothing is held."""
+# The reader, in a process of its own (``files_containing``): the paths on its input
+# (NUL-separated), the markers (hex) as arguments; on its output, for each file that holds
+# any, its index and the markers' indexes. No import beyond ``sys`` and ``os``.
+_READER = r"""
+import os, sys
+markers = [bytes.fromhex(m) for m in sys.argv[1:]]
+keep = max(len(m) for m in markers)
+found = []
+for i, path in enumerate(sys.stdin.buffer.read().split(b"\0")):
+    if not path:
+        continue
     try:
-        names = os.listdir("/dev/fd")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0)
+                     | getattr(os, "O_NONBLOCK", 0))
+    except OSError:  # vanished, unreadable
+        continue
+    hits, tail = set(), b""
+    try:
+        while chunk := os.read(fd, CHUNK):
+            data = tail + chunk
+            hits.update(j for j, m in enumerate(markers) if m in data)
+            tail = data[-keep:]
     except OSError:
+        pass
+    finally:
+        os.close(fd)
+    if hits:
+        found.append(" ".join(map(str, [i, *sorted(hits)])))
+sys.stdout.write("\n".join(found))
+""".replace("CHUNK", str(CHUNK))
+
+
+def files_containing(paths: list[str], markers: list[bytes]) -> dict[str, set[bytes]]:
+    """Which of ``markers`` each file of ``paths`` holds (only the files that hold any).
+
+    The files are read by a process of its own, never by this one: closing a descriptor
+    of a file drops every POSIX lock this process holds on it, and SQLite's locks on its
+    database and its ``-shm`` (the WAL index, which it maps in memory) are such locks. A
+    scan of /tmp that opened and closed this process's own test database let another
+    process (the backup's audit segment child) find the index unlocked and reset it
+    (``ftruncate`` to 3 bytes), and this process died of SIGBUS reading its mapping
+    (s28). Reading through this process's own descriptor instead went wrong when one was
+    closed and its number reused meanwhile (s28 review)."""
+    import subprocess
+    import sys
+
+    if not paths or not markers:
         return {}
-    import fcntl  # POSIX, as /dev/fd is
-
-    held: dict[tuple[int, int], int] = {}
-    for name in names:
-        try:
-            fd = int(name)
-            st = os.fstat(fd)
-            if fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_WRONLY:
-                continue  # not readable through it (SQLite's are read-write): opened anew
-        except (ValueError, OSError):
-            continue  # the listing's own descriptor, closed by now
-        held.setdefault((st.st_dev, st.st_ino), fd)
-    return held
+    given = [os.fsencode(p) for p in paths]
+    assert all(b"\0" not in p for p in given)
+    out = subprocess.run(  # noqa: S603 - this interpreter, our own code
+        [sys.executable, "-I", "-S", "-c", _READER, *(m.hex() for m in markers)],
+        input=b"\0".join(given), capture_output=True, check=True, timeout=600).stdout
+    found: dict[str, set[bytes]] = {}
+    for line in out.decode("ascii").splitlines():
+        index, *which = map(int, line.split())
+        found[str(paths[index])] = {markers[j] for j in which}
+    return found
 
 
-def read_chunks(path: Path | str, held: dict[tuple[int, int], int]) -> Iterator[bytes]:
-    """The bytes of the file ``path`` in pieces of ``CHUNK``, read through this process's
-    own descriptor when it holds the file open (``held_files``)."""
-    st = os.stat(path, follow_symlinks=False)
-    fd = held.get((st.st_dev, st.st_ino))
-    if fd is not None:
-        offset = 0
-        while chunk := os.pread(fd, CHUNK, offset):
-            yield chunk
-            offset += len(chunk)
-        return
-    with open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            yield chunk
-
-
-def file_contains(path: Path, marker: bytes,
-                  held: dict[tuple[int, int], int] | None = None) -> bool:
-    tail = b""
-    for chunk in read_chunks(path, held_files() if held is None else held):
-        if marker in tail + chunk:
-            return True
-        tail = chunk[-len(marker):]
-    return False
+def file_contains(path: Path, marker: bytes) -> bool:
+    return bool(files_containing([str(path)], [marker]))
 
 
 def scan_for(marker: bytes, roots: list[Path] | tuple[Path, ...], *,
@@ -83,8 +90,7 @@ def scan_for(marker: bytes, roots: list[Path] | tuple[Path, ...], *,
     folder's listing, so a file costs one ``stat`` (its time, with ``since``) and no Path
     object until it is read: a shared /tmp holds a quarter of a million files here."""
     excluded = [str(x) for x in exclude]
-    held = held_files()
-    hits: list[Path] = []
+    candidates: list[str] = []
     for root in roots:
         pending = [str(root)]
         while pending:
@@ -107,8 +113,7 @@ def scan_for(marker: bytes, roots: list[Path] | tuple[Path, ...], *,
                         if since is not None and entry.stat(
                                 follow_symlinks=False).st_mtime < since:
                             continue
-                        if file_contains(Path(entry.path), marker, held):
-                            hits.append(Path(entry.path))
+                        candidates.append(entry.path)
                     except OSError:  # vanished, unreadable…
                         continue
-    return hits
+    return [Path(p) for p in files_containing(candidates, [marker])]

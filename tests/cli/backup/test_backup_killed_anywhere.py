@@ -36,7 +36,7 @@ import pytest
 from tests.cli.backup.conftest import Office, import_scans, manifest, recorded_on
 from tests.conftest import PASSWORDS
 from tests.hostile_disk import forkcli, harness
-from tests.leakscan import SHARED_TEMP, held_files, read_chunks
+from tests.leakscan import SHARED_TEMP, files_containing
 
 pytestmark = [pytest.mark.skipif(not forkcli.available(), reason="SIGKILL and fork are POSIX"),
               pytest.mark.slow]
@@ -86,8 +86,7 @@ def _leaks(office: Office, markers: list[bytes], roots: list[Path],
     scans the test registered from."""
     skip = {str(office.home / name) for name in DATABASE}
     skip |= {str(p) for p in office.base.glob("scan-*.pdf")}
-    held = held_files()  # this process's own files: read through its descriptors
-    found = []
+    candidates = []
     for root in roots:
         for folder, dirs, names in os.walk(root):
             if "PG_VERSION" in names:  # a PostgreSQL cluster of the suite: a database too
@@ -97,24 +96,15 @@ def _leaks(office: Office, markers: list[bytes], roots: list[Path],
                 path = os.path.join(folder, name)
                 try:
                     st = os.lstat(path)
-                    if path in skip or not stat.S_ISREG(st.st_mode) or st.st_mtime < since:
-                        continue  # not a regular file: a FIFO would block the scan
-                    found += [(m, path) for m in _markers_in(path, markers, held)]
-                except OSError:  # vanished meanwhile (a shared /tmp), unreadable
+                except OSError:  # vanished meanwhile (a shared /tmp)
                     continue
-    return found
-
-
-def _markers_in(path: str, markers: list[bytes],
-                held: dict[tuple[int, int], int]) -> set[bytes]:
-    keep = max(map(len, markers))
-    hits: set[bytes] = set()
-    tail = b""
-    for chunk in read_chunks(path, held):
-        data = tail + chunk
-        hits.update(m for m in markers if m in data)
-        tail = data[-keep:]
-    return hits
+                if path in skip or not stat.S_ISREG(st.st_mode) or st.st_mtime < since:
+                    continue  # not a regular file: a FIFO would block the scan
+                candidates.append(path)
+    # Read by a process of its own (leakscan.files_containing: this process's own
+    # database files are under /tmp too, and reading them here would drop its locks).
+    return [(m, path) for path, found in files_containing(candidates, markers).items()
+            for m in sorted(found)]
 
 
 def test_a_backup_killed_anywhere_leaves_disk_records_and_folders_consistent(
@@ -132,7 +122,8 @@ def test_a_backup_killed_anywhere_leaves_disk_records_and_folders_consistent(
     # where the writes cost little, it can take twice as long as the next, and most kills
     # would then come after the run has ended). s28: the incremental rounds drew from the
     # whole run's time, two thirds of them ended before it, and 3 kills of 8 failed the
-    # count under load.
+    # count under load; a round whose run still ends first is run again, killed within
+    # the time that run took.
     harness._commands().start()  # its warm-up is not a run's time
     timings: dict[bool, list[float]] = {True: [], False: []}
     for n in (1, 2):
@@ -155,15 +146,19 @@ def test_a_backup_killed_anywhere_leaves_disk_records_and_folders_consistent(
         markers.append(subject.split(" ", 1)[1].encode())
         office.register("penerimaan", "rahasia", subject)
         fresh = i % 2 == 0
-        disk = office.base / f"disk-{i:02d}" if fresh else office.disk
         began = time.time() - 1
-        delay = rng.uniform(0, whole[fresh])
-        code, text, killed = _run(office, disk, delay)
-        where = f"round {i} (seed {seed}), killed after {delay:.3f}s of {whole[fresh]:.3f}s"
-        if killed:
-            kills += 1
-        else:
+        limit = whole[fresh]
+        for attempt in range(3):  # a run that ended before its kill: again, killed sooner
+            disk = office.base / f"disk-{i:02d}-{attempt}" if fresh else office.disk
+            delay = rng.uniform(0, limit)
+            t0 = time.monotonic()
+            code, text, killed = _run(office, disk, delay)
+            where = f"round {i}.{attempt} (seed {seed}), killed after {delay:.3f}s of {limit:.3f}s"
+            if killed:
+                kills += 1
+                break
             assert code == 0, (where, text)
+            limit = min(limit, time.monotonic() - t0)  # (s28 review: a count left to chance)
 
         assert _leaks(office, markers, [office.base], began) == [], where
         for path in (office.home / "tmp").iterdir():  # what the killed run left: private
