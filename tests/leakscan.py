@@ -19,7 +19,7 @@ SHARED_TEMP = tuple(dict.fromkeys((Path("/tmp"), Path("/var/tmp"), Path(tempfile
 # (NUL-separated), the markers (hex) as arguments; on its output, for each file that holds
 # any, its index and the markers' indexes. No import beyond ``sys`` and ``os``.
 _READER = r"""
-import os, sys
+import os, stat, sys
 markers = [bytes.fromhex(m) for m in sys.argv[1:]]
 keep = max(len(m) for m in markers)
 found = []
@@ -28,11 +28,13 @@ for i, path in enumerate(sys.stdin.buffer.read().split(b"\0")):
         continue
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0)
-                     | getattr(os, "O_NONBLOCK", 0))
-    except OSError:  # vanished, unreadable
+                     | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:  # vanished, unreadable, a link put there since the walk
         continue
     hits, tail = set(), b""
     try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            continue  # a FIFO or a device put there since the walk: never read
         while chunk := os.read(fd, CHUNK):
             data = tail + chunk
             hits.update(j for j, m in enumerate(markers) if m in data)
@@ -65,9 +67,13 @@ def files_containing(paths: list[str], markers: list[bytes]) -> dict[str, set[by
         return {}
     given = [os.fsencode(p) for p in paths]
     assert all(b"\0" not in p for p in given)
-    out = subprocess.run(  # noqa: S603 - this interpreter, our own code
+    done = subprocess.run(  # noqa: S603 - this interpreter, our own code
         [sys.executable, "-I", "-S", "-c", _READER, *(m.hex() for m in markers)],
-        input=b"\0".join(given), capture_output=True, check=True, timeout=600).stdout
+        input=b"\0".join(given), capture_output=True, check=False, timeout=600)
+    if done.returncode:
+        raise AssertionError(f"the leak scanner's reader failed ({done.returncode}): "
+                             f"{done.stderr[-2000:].decode('utf-8', 'replace')}")
+    out = done.stdout
     found: dict[str, set[bytes]] = {}
     for line in out.decode("ascii").splitlines():
         index, *which = map(int, line.split())

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.leakscan import scan_for
+from tests.leakscan import files_containing, scan_for
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX record locks")
 
@@ -70,3 +70,20 @@ def test_a_file_this_process_writes_through_a_write_only_descriptor_is_still_rea
     with open(path, "wb", buffering=0) as fh:  # held open, write-only, by this process
         fh.write(b"awal PENANDA-TULIS akhir")
         assert scan_for(b"PENANDA-TULIS", [tmp_path]) == [path]
+
+
+def test_the_reader_follows_no_link_and_reads_no_fifo_put_there_after_the_walk(
+        tmp_path: Path) -> None:
+    """A file swapped, between the walk and the read, for a link (to a file with the
+    marker, or to /dev/zero, which would never end) or for a FIFO nobody writes to: not
+    read, and the reader does not block."""
+    target = tmp_path / "target.txt"
+    target.write_bytes(b"PENANDA-TAUTAN")
+    link = tmp_path / "link.txt"
+    link.symlink_to(target)
+    endless = tmp_path / "zero"
+    endless.symlink_to("/dev/zero")
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    paths = [str(link), str(endless), str(fifo), str(target)]
+    assert files_containing(paths, [b"PENANDA-TAUTAN"]) == {str(target): {b"PENANDA-TAUTAN"}}

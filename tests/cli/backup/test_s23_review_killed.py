@@ -248,9 +248,11 @@ def _released(stderr: str) -> Iterator[None]:
     finally:
         with contextlib.suppress(StopIteration, ValueError):
             pid = _early(stderr)[2]
-            try:
+            try:  # stopped, and the pausing child (a pid reused since is left alone)
                 with open(f"/proc/{pid}/stat", "rb") as fh:
                     stopped = fh.read().rsplit(b")", 1)[1].split()[0] == b"T"
+                with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                    stopped = stopped and b"segment_pausing" in fh.read()
             except OSError:
                 stopped = False
             if stopped:
