@@ -73,16 +73,11 @@ def files_containing(paths: list[str], markers: list[bytes]) -> dict[str, set[by
     if done.returncode:
         raise AssertionError(f"the leak scanner's reader failed ({done.returncode}): "
                              f"{done.stderr[-2000:].decode('utf-8', 'replace')}")
-    out = done.stdout
     found: dict[str, set[bytes]] = {}
-    for line in out.decode("ascii").splitlines():
+    for line in done.stdout.decode("ascii").splitlines():
         index, *which = map(int, line.split())
-        found[str(paths[index])] = {markers[j] for j in which}
+        found[paths[index]] = {markers[j] for j in which}
     return found
-
-
-def file_contains(path: Path, marker: bytes) -> bool:
-    return bool(files_containing([str(path)], [marker]))
 
 
 def scan_for(marker: bytes, roots: list[Path] | tuple[Path, ...], *,
